@@ -1,0 +1,68 @@
+// Command sidenode runs a sidechain node secured by stake locked on the
+// Bitcoin mainchain.
+//
+// Run sidenode --help for the options, and see the sample config file
+// (node/sample-sidenode.conf) for what each of them does.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/mainstake/sidenode/node"
+)
+
+func main() {
+	// sidenodeMain returns instead of exiting, so that its deferred calls
+	// (closing the log file above all) run before os.Exit.
+	os.Exit(sidenodeMain())
+}
+
+// sidenodeMain runs the daemon and returns its exit status.
+func sidenodeMain() int {
+	cfg, remaining, err := node.LoadConfig(os.Args[1:])
+	var helpErr *node.HelpError
+	switch {
+	case errors.As(err, &helpErr):
+		fmt.Println(strings.TrimRight(helpErr.Usage, "\n"))
+		return 0
+
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "sidenode: %v\n", err)
+		fmt.Fprintln(os.Stderr, "Run sidenode --help for the options.")
+		return 1
+	}
+
+	if cfg.ShowVersion {
+		fmt.Println(node.VersionString())
+		return 0
+	}
+
+	if len(remaining) > 0 {
+		fmt.Fprintf(os.Stderr, "sidenode: unexpected arguments %q: "+
+			"sidenode takes only options\n", remaining)
+		return 1
+	}
+
+	if err := node.SetLogLevels(cfg.DebugLevel); err != nil {
+		fmt.Fprintf(os.Stderr, "sidenode: --debuglevel: %v\n", err)
+		return 1
+	}
+	if err := node.InitLogRotator(cfg.LogFile()); err != nil {
+		fmt.Fprintf(os.Stderr, "sidenode: %v\n", err)
+		return 1
+	}
+	defer node.CloseLogRotator()
+
+	ctx, stop := node.WithInterrupt(context.Background())
+	defer stop()
+
+	if err := node.Run(ctx, cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "sidenode: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,393 @@
+package btcdwatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/mainwatch"
+)
+
+const (
+	// DefaultWindow is how many block requests are in flight during
+	// catch-up.
+	DefaultWindow = 32
+
+	// DefaultCallTimeout bounds one RPC call.
+	DefaultCallTimeout = 30 * time.Second
+)
+
+// Config locates the btcd node.
+type Config struct {
+	Host       string // host:port of btcd's RPC server
+	User, Pass string
+	Cert       []byte // btcd's RPC certificate (PEM); unused with DisableTLS
+	DisableTLS bool
+	Params     *chaincfg.Params
+
+	// Window is how many requests catch-up keeps in flight (default
+	// DefaultWindow). CallTimeout bounds each call (default
+	// DefaultCallTimeout).
+	Window      int
+	CallTimeout time.Duration
+}
+
+// Source is a mainwatch.Source backed by btcd.
+type Source struct {
+	cfg    Config
+	client *rpcclient.Client
+	tip    chan struct{}
+
+	quit     chan struct{}
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+
+	mu        sync.Mutex
+	connected bool
+	verified  bool
+	best      mainwatch.Cursor
+	lastErr   string
+}
+
+var _ mainwatch.Source = (*Source)(nil)
+
+// New returns a btcd backend. Start connects it.
+func New(cfg Config) (*Source, error) {
+	if cfg.Params == nil {
+		return nil, errors.New("btcdwatch: no chain parameters")
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = DefaultCallTimeout
+	}
+	s := &Source{
+		cfg:  cfg,
+		tip:  make(chan struct{}, 1),
+		quit: make(chan struct{}),
+		best: mainwatch.Cursor{Height: -1},
+	}
+	handlers := &rpcclient.NotificationHandlers{
+		// Handlers only signal; the follower does the RPC work.
+		OnClientConnected: func() {
+			s.setConnected(true)
+			s.signal()
+		},
+		OnFilteredBlockConnected: func(int32, *wire.BlockHeader, []*btcutil.Tx) {
+			s.signal()
+		},
+		OnFilteredBlockDisconnected: func(int32, *wire.BlockHeader) {
+			s.signal()
+		},
+	}
+	client, err := rpcclient.New(&rpcclient.ConnConfig{
+		Host:                 cfg.Host,
+		Endpoint:             "ws",
+		User:                 cfg.User,
+		Pass:                 cfg.Pass,
+		Certificates:         cfg.Cert,
+		DisableTLS:           cfg.DisableTLS,
+		DisableConnectOnNew:  true,
+		DisableAutoReconnect: false,
+	}, handlers)
+	if err != nil {
+		return nil, fmt.Errorf("btcdwatch: %w", err)
+	}
+	s.client = client
+	return s, nil
+}
+
+// Start connects to btcd in the background, retrying until it answers.
+func (s *Source) Start() error {
+	s.wg.Add(1)
+	go s.connectLoop()
+	return nil
+}
+
+// Stop closes the connection. It is safe to call more than once.
+func (s *Source) Stop() error {
+	s.stopOnce.Do(func() {
+		close(s.quit)
+		s.client.Shutdown()
+		s.wg.Wait()
+		s.client.WaitForShutdown()
+	})
+	return nil
+}
+
+func (s *Source) connectLoop() {
+	defer s.wg.Done()
+	backoff := 500 * time.Millisecond
+	for {
+		err := s.client.Connect(1)
+		if err == nil {
+			break
+		}
+		s.setErr(fmt.Errorf("connect to btcd at %s: %w", s.cfg.Host, err))
+		log.Warnf("Cannot reach btcd at %s: %v; retrying in %v",
+			s.cfg.Host, err, backoff)
+		select {
+		case <-s.quit:
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+	log.Infof("Connected to btcd at %s", s.cfg.Host)
+	s.setConnected(true)
+	// Registered once; rpcclient registers again after each reconnect.
+	if err := s.client.NotifyBlocks(); err != nil {
+		log.Errorf("notifyblocks: %v", err)
+	}
+	s.signal()
+}
+
+func (s *Source) signal() {
+	select {
+	case s.tip <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Source) setConnected(ok bool) {
+	s.mu.Lock()
+	s.connected = ok
+	if ok {
+		s.lastErr = ""
+	}
+	s.mu.Unlock()
+}
+
+func (s *Source) setErr(err error) {
+	s.mu.Lock()
+	s.lastErr = err.Error()
+	s.mu.Unlock()
+}
+
+// Name implements mainwatch.Source.
+func (s *Source) Name() string { return "btcd" }
+
+// TipChanged implements mainwatch.Source.
+func (s *Source) TipChanged() <-chan struct{} { return s.tip }
+
+// call waits for an rpcclient future under ctx and the call timeout. A
+// future that outlives them is abandoned: rpcclient answers it once the
+// connection returns or shuts down.
+func call[T any](ctx context.Context, s *Source, what string, receive func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := receive()
+		ch <- result{v, err}
+	}()
+	timer := time.NewTimer(s.cfg.CallTimeout)
+	defer timer.Stop()
+	var zero T
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			if errors.Is(r.err, rpcclient.ErrClientNotConnected) ||
+				errors.Is(r.err, rpcclient.ErrClientDisconnect) {
+				s.setConnected(false)
+			}
+			return zero, fmt.Errorf("%s: %w", what, r.err)
+		}
+		return r.v, nil
+	case <-timer.C:
+		s.setConnected(!s.client.Disconnected())
+		return zero, fmt.Errorf("%s: no answer from btcd in %v", what, s.cfg.CallTimeout)
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+}
+
+// Best implements mainwatch.Source. The first call checks that btcd runs
+// the node's network.
+func (s *Source) Best(ctx context.Context) (mainwatch.Cursor, error) {
+	s.mu.Lock()
+	verified := s.verified
+	s.mu.Unlock()
+	if !verified {
+		genesis, err := s.HashAt(ctx, 0)
+		if err != nil {
+			return mainwatch.Cursor{}, err
+		}
+		if genesis != *s.cfg.Params.GenesisHash {
+			return mainwatch.Cursor{}, fmt.Errorf("btcd at %s is on another "+
+				"network: its genesis block is %v, %s's is %v", s.cfg.Host,
+				genesis, s.cfg.Params.Name, s.cfg.Params.GenesisHash)
+		}
+		s.mu.Lock()
+		s.verified = true
+		s.mu.Unlock()
+	}
+	type best struct {
+		hash   *chainhash.Hash
+		height int32
+	}
+	fut := s.client.GetBestBlockAsync()
+	b, err := call(ctx, s, "getbestblock", func() (best, error) {
+		hash, height, err := fut.Receive()
+		return best{hash, height}, err
+	})
+	if err != nil {
+		s.setErr(err)
+		return mainwatch.Cursor{}, err
+	}
+	cur := mainwatch.Cursor{Height: b.height, Hash: *b.hash}
+	s.mu.Lock()
+	s.best = cur
+	s.connected = true
+	s.lastErr = ""
+	s.mu.Unlock()
+	return cur, nil
+}
+
+// HashAt implements mainwatch.Source.
+func (s *Source) HashAt(ctx context.Context, height int32) (chainhash.Hash, error) {
+	fut := s.client.GetBlockHashAsync(int64(height))
+	hash, err := call(ctx, s, fmt.Sprintf("getblockhash %d", height), fut.Receive)
+	if err != nil {
+		return chainhash.Hash{}, err
+	}
+	return *hash, nil
+}
+
+// SendTx implements mainwatch.Source.
+func (s *Source) SendTx(ctx context.Context, tx *wire.MsgTx) error {
+	_, err := call(ctx, s, "sendrawtransaction", func() (*chainhash.Hash, error) {
+		return s.client.SendRawTransaction(tx, false)
+	})
+	return err
+}
+
+// Status implements mainwatch.Source.
+func (s *Source) Status() mainwatch.SourceStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return mainwatch.SourceStatus{
+		Backend:   "btcd",
+		Connected: s.connected && !s.client.Disconnected(),
+		Best:      s.best,
+		Headers:   s.best.Height,
+		Peers:     1,
+		Err:       s.lastErr,
+	}
+}
+
+// pending is one block on its way through the catch-up pipeline.
+type pending struct {
+	height  int32
+	hashFut rpcclient.FutureGetBlockHashResult
+	hash    chainhash.Hash
+	block   rpcclient.FutureGetBlockResult
+	err     error
+}
+
+// Blocks implements mainwatch.Source with a two-stage request pipeline.
+func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.WatchList,
+	fn func(*mainwatch.Block) error) error {
+
+	if from > to {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	hashes := make(chan pending, s.cfg.Window)
+	blocks := make(chan pending, s.cfg.Window)
+
+	// Stage one: ask for hashes by height, without waiting for answers.
+	go func() {
+		defer close(hashes)
+		for h := from; h <= to; h++ {
+			p := pending{height: h, hashFut: s.client.GetBlockHashAsync(int64(h))}
+			select {
+			case hashes <- p:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	// Stage two: ask for each block as soon as its hash is known.
+	go func() {
+		defer close(blocks)
+		for p := range hashes {
+			p.hash, p.err = receiveHash(ctx, s, p.height, p.hashFut)
+			if p.err == nil {
+				p.block = s.client.GetBlockAsync(&p.hash)
+			}
+			select {
+			case blocks <- p:
+			case <-ctx.Done():
+				return
+			}
+			if p.err != nil {
+				return
+			}
+		}
+	}()
+
+	next := from
+	for p := range blocks {
+		if p.err != nil {
+			return p.err
+		}
+		if p.height != next {
+			return fmt.Errorf("btcdwatch: pipeline out of order: %d, want %d",
+				p.height, next)
+		}
+		msg, err := call(ctx, s, fmt.Sprintf("getblock %v", p.hash), p.block.Receive)
+		if err != nil {
+			return err
+		}
+		if got := msg.BlockHash(); got != p.hash {
+			return fmt.Errorf("btcd sent block %v for %v at height %d",
+				got, p.hash, p.height)
+		}
+		txs, seen := watch.Match(msg)
+		err = fn(&mainwatch.Block{
+			Height: p.height,
+			Hash:   p.hash,
+			Header: msg.Header,
+			Txs:    txs,
+			Seen:   seen,
+		})
+		if err != nil {
+			return err
+		}
+		next++
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if next <= to {
+		return fmt.Errorf("btcdwatch: catch-up stopped at %d of %d", next, to)
+	}
+	return nil
+}
+
+// receiveHash waits for a getblockhash future; the pipeline's own ctx ends
+// it early.
+func receiveHash(ctx context.Context, s *Source, height int32,
+	fut rpcclient.FutureGetBlockHashResult) (chainhash.Hash, error) {
+
+	hash, err := call(ctx, s, fmt.Sprintf("getblockhash %d", height), fut.Receive)
+	if err != nil {
+		return chainhash.Hash{}, err
+	}
+	return *hash, nil
+}

@@ -1,0 +1,108 @@
+package mainwatch
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+)
+
+// Cursor names a mainchain block by height and hash. A Chain that has
+// applied nothing yet has the cursor {Height: -1}; the genesis block at height
+// 0 is then the first block it is given.
+type Cursor struct {
+	Height int32
+	Hash   chainhash.Hash
+}
+
+// String formats the cursor as height:hash.
+func (c Cursor) String() string { return fmt.Sprintf("%d:%v", c.Height, c.Hash) }
+
+// Tx is a transaction of a mainchain block that the WatchList matched.
+type Tx struct {
+	// Index is the transaction's position in its block.
+	Index int
+	MsgTx *wire.MsgTx
+}
+
+// Block is a connected mainchain block as a Chain receives it.
+type Block struct {
+	Height int32
+	Hash   chainhash.Hash
+	Header wire.BlockHeader
+
+	// Txs are the block's transactions the WatchList matched, in block
+	// order.
+	Txs []Tx
+
+	// Seen holds the ids of transactions passed to Follower.Broadcast
+	// that the block contains.
+	Seen []chainhash.Hash
+}
+
+// Cursor returns the block's cursor.
+func (b *Block) Cursor() Cursor { return Cursor{Height: b.Height, Hash: b.Hash} }
+
+// Chain is the consumer's applied view of the mainchain; it is the persisted
+// cursor. A Follower is its only writer while it runs.
+type Chain interface {
+	// Tip returns the last applied block, or {Height: -1} if none.
+	Tip() (Cursor, error)
+
+	// HashAt returns the hash of the applied block at height, for any
+	// height from 0 to the tip that a reorg could still reach.
+	HashAt(height int32) (chainhash.Hash, error)
+
+	// ConnectBlock applies block on top of the tip. It must be atomic and
+	// durable: after it returns nil, Tip is the block, even across a
+	// crash.
+	ConnectBlock(ctx context.Context, block *Block) error
+
+	// DisconnectBlock undoes the tip block, atomically and durably.
+	DisconnectBlock(ctx context.Context, tip Cursor) error
+}
+
+// Source is a mainchain backend. Its methods may be called from one
+// goroutine at a time, and must not block past ctx.
+type Source interface {
+	// Name names the backend in logs: "btcd" or "neutrino".
+	Name() string
+
+	// Best returns the tip of the backend's best chain. For a light client
+	// it is the highest block whose filter can be fetched.
+	Best(ctx context.Context) (Cursor, error)
+
+	// HashAt returns the hash of the block at height on the best chain.
+	HashAt(ctx context.Context, height int32) (chainhash.Hash, error)
+
+	// Blocks calls fn with the blocks of the best chain from height from
+	// to to, in order, each with the transactions that match watch. A
+	// block is matched only after fn has returned for the one before it,
+	// since fn may change watch. It stops at the first error fn returns,
+	// and returns it.
+	Blocks(ctx context.Context, from, to int32, watch *WatchList,
+		fn func(*Block) error) error
+
+	// TipChanged is signalled, without blocking, whenever the backend's
+	// tip may have changed.
+	TipChanged() <-chan struct{}
+
+	// SendTx hands a transaction to the mainchain network.
+	SendTx(ctx context.Context, tx *wire.MsgTx) error
+
+	// Status reports the backend's connection and sync state.
+	Status() SourceStatus
+}
+
+// SourceStatus is a backend's own view of its sync state.
+type SourceStatus struct {
+	Backend   string
+	Connected bool
+	// Best is the backend's best block; for neutrino, Headers is the
+	// header tip and Best the filter-header tip.
+	Best    Cursor
+	Headers int32
+	Peers   int
+	Err     string
+}

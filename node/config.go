@@ -1,0 +1,399 @@
+package node
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	flags "github.com/jessevdk/go-flags"
+)
+
+const (
+	// appName names the binary in the usage text and, through
+	// btcutil.AppDataDir, the application dir (~/.sidenode on Unix).
+	appName = "sidenode"
+
+	defaultConfigFilename = "sidenode.conf"
+	defaultDataDirname    = "data"
+	defaultLogDirname     = "logs"
+	defaultLogFilename    = "sidenode.log"
+	defaultDebugLevel     = "info"
+	defaultNetwork        = "mainnet"
+	defaultBtcdRPCHost    = "127.0.0.1"
+	defaultBtcdCertname   = "rpc.cert"
+)
+
+// The mainchain backends that --mainwatch.backend accepts.
+const (
+	// BackendBtcd follows the mainchain through a btcd full node over its
+	// websocket RPC interface.
+	BackendBtcd = "btcd"
+
+	// BackendNeutrino follows the mainchain with an embedded neutrino
+	// light client (BIP157/158).
+	BackendNeutrino = "neutrino"
+)
+
+// The application dirs of sidenode and of btcd: ~/.sidenode and ~/.btcd on
+// Unix. They are variables so that tests can move them.
+var (
+	defaultAppDir  = btcutil.AppDataDir(appName, false)
+	defaultBtcdDir = btcutil.AppDataDir("btcd", false)
+)
+
+// network describes one value of --network.
+type network struct {
+	// params are the mainchain parameters. params.Name equals the
+	// --network value and names the per-network dirs.
+	params *chaincfg.Params
+
+	// btcdRPCPort is btcd's default RPC port on this network. chaincfg
+	// holds only the P2P port; btcd keeps its RPC ports in its own
+	// params.go.
+	btcdRPCPort string
+}
+
+// networks maps each --network value to its description.
+var networks = map[string]network{
+	"mainnet":  {&chaincfg.MainNetParams, "8334"},
+	"testnet3": {&chaincfg.TestNet3Params, "18334"},
+	"signet":   {&chaincfg.SigNetParams, "38332"},
+	"regtest":  {&chaincfg.RegressionNetParams, "18334"},
+	"simnet":   {&chaincfg.SimNetParams, "18556"},
+}
+
+// networkNames lists the --network values in the order the help and error
+// messages show them.
+var networkNames = []string{"mainnet", "testnet3", "signet", "regtest", "simnet"}
+
+// Configuration errors that tests and callers can tell apart with errors.Is.
+// The messages that wrap them say which option is wrong and what it accepts.
+var (
+	errConfigFileNotFound = errors.New("config file not found")
+	errUnknownNetwork     = errors.New("unknown network")
+	errUnknownBackend     = errors.New("unknown mainchain backend")
+	errNoRPCCredentials   = errors.New("missing btcd RPC credentials")
+	errNoNeutrinoPeers    = errors.New("no neutrino peers")
+	errConflictingPeers   = errors.New("conflicting neutrino peer options")
+)
+
+// sampleConfig is the sample config file: every option, commented out, with
+// its default. It is embedded so that it is never looked up next to the
+// binary; config_test.go keeps it in step with Config.
+//
+//go:embed sample-sidenode.conf
+var sampleConfig string
+
+// SampleConfig returns the text of the sample config file.
+func SampleConfig() string {
+	return sampleConfig
+}
+
+// Config is the sidenode's configuration. Options without a group are the
+// [Application Options] of the config file; each group is a section of its
+// own and a namespace on the command line (--btcd.rpchost, btcd.rpchost=).
+type Config struct {
+	ShowVersion bool   `short:"V" long:"version" no-ini:"true" description:"Display version information and exit"`
+	ConfigFile  string `short:"C" long:"configfile" no-ini:"true" description:"Path to the configuration file"`
+	DataDir     string `short:"b" long:"datadir" description:"Directory for the node's data; each network uses a subdirectory named after it"`
+	LogDir      string `long:"logdir" description:"Directory for log files; each network uses a subdirectory named after it"`
+	DebugLevel  string `short:"d" long:"debuglevel" description:"Logging level for all subsystems {trace, debug, info, warn, error, critical, off}, optionally followed by per-subsystem levels, as in info,MWCH=debug,STOR=trace"`
+	Network     string `long:"network" description:"Bitcoin network to follow {mainnet, testnet3, signet, regtest, simnet}"`
+
+	MainWatch MainWatchConfig `group:"mainwatch" namespace:"mainwatch"`
+	Btcd      BtcdConfig      `group:"btcd" namespace:"btcd"`
+	Neutrino  NeutrinoConfig  `group:"neutrino" namespace:"neutrino"`
+}
+
+// MainWatchConfig selects how the node follows the mainchain.
+type MainWatchConfig struct {
+	Backend string `long:"backend" description:"Mainchain backend {btcd, neutrino}"`
+}
+
+// BtcdConfig holds the options of the btcd backend.
+type BtcdConfig struct {
+	RPCHost string `long:"rpchost" default-mask:"127.0.0.1" description:"btcd RPC server, as host[:port]; the port defaults to btcd's RPC port for --network: mainnet 8334, testnet3 18334, signet 38332, regtest 18334, simnet 18556"`
+	RPCUser string `long:"rpcuser" description:"Username for btcd RPC"`
+	RPCPass string `long:"rpcpass" default-mask:"-" description:"Password for btcd RPC"`
+	RPCCert string `long:"rpccert" description:"File containing btcd's RPC TLS certificate"`
+	NoTLS   bool   `long:"notls" description:"Connect to btcd without TLS; only for a btcd started with --notls on a trusted host"`
+}
+
+// NeutrinoConfig holds the options of the neutrino backend.
+type NeutrinoConfig struct {
+	Connect []string `long:"connect" description:"Connect only to this peer, as host[:port]; may be given several times"`
+	AddPeer []string `long:"addpeer" description:"Add this peer, as host[:port], to those found through DNS seeds; may be given several times"`
+}
+
+// HelpError is the error LoadConfig returns when the command line asks for
+// --help. It is not a failure: print Usage to standard output and exit 0.
+type HelpError struct {
+	// Usage is the help text.
+	Usage string
+}
+
+// Error returns the help text.
+func (e *HelpError) Error() string {
+	return e.Usage
+}
+
+// DefaultConfig returns the configuration that applies when neither the
+// config file nor the command line sets anything. Paths are absolute, under
+// the application dir (~/.sidenode on Unix).
+func DefaultConfig() Config {
+	return Config{
+		ConfigFile: filepath.Join(defaultAppDir, defaultConfigFilename),
+		DataDir:    filepath.Join(defaultAppDir, defaultDataDirname),
+		LogDir:     filepath.Join(defaultAppDir, defaultLogDirname),
+		DebugLevel: defaultDebugLevel,
+		Network:    defaultNetwork,
+		MainWatch: MainWatchConfig{
+			Backend: BackendBtcd,
+		},
+		Btcd: BtcdConfig{
+			RPCCert: filepath.Join(defaultBtcdDir, defaultBtcdCertname),
+		},
+	}
+}
+
+// LoadConfig builds the configuration from the defaults, the config file and
+// the command-line arguments args (os.Args[1:] for the daemon), in four
+// steps:
+//
+//  1. Start from DefaultConfig.
+//  2. Pre-parse args, only to learn --configfile and whether --version or
+//     --help was given. --help returns a *HelpError; --version returns a
+//     Config with ShowVersion set and nothing else checked, so that a broken
+//     config file never hides the version.
+//  3. Load the config file. A missing file is an error only when
+//     --configfile named it; the default file is optional.
+//  4. Parse args again on top of the file, so that flags override it.
+//
+// It then expands ~ and environment variables in paths, fills in the
+// per-network defaults (btcd's RPC port, the P2P port of neutrino peers) and
+// checks the options. It returns the arguments that are not options, which
+// the daemon does not take.
+func LoadConfig(args []string) (*Config, []string, error) {
+	// Steps 1 and 2: defaults, then the pre-parse.
+	preCfg := DefaultConfig()
+	preParser := newConfigParser(&preCfg)
+	if _, err := preParser.ParseArgs(args); err != nil {
+		return nil, nil, flagsError(err)
+	}
+	if preCfg.ShowVersion {
+		return &preCfg, nil, nil
+	}
+
+	// Step 3: the config file, on top of fresh defaults.
+	configFile := cleanAndExpandPath(preCfg.ConfigFile)
+	explicitFile := preParser.FindOptionByLongName("configfile").IsSet()
+
+	cfg := DefaultConfig()
+	err := flags.NewIniParser(newConfigParser(&cfg)).ParseFile(configFile)
+	switch {
+	case err == nil:
+
+	case errors.Is(err, fs.ErrNotExist) && !explicitFile:
+		// The default config file is optional.
+
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil, fmt.Errorf("%w: %s (given with --configfile)",
+			errConfigFileNotFound, configFile)
+
+	default:
+		var iniErr *flags.IniError
+		if errors.As(err, &iniErr) {
+			// The message already names the file and line.
+			return nil, nil, fmt.Errorf("config file %w", err)
+		}
+		return nil, nil, fmt.Errorf("config file %s: %w", configFile, err)
+	}
+
+	// Step 4: the command line overrides the file.
+	remaining, err := newConfigParser(&cfg).ParseArgs(args)
+	if err != nil {
+		return nil, nil, flagsError(err)
+	}
+	cfg.ConfigFile = configFile
+
+	if err := cfg.validate(); err != nil {
+		return nil, nil, err
+	}
+
+	return &cfg, remaining, nil
+}
+
+// newConfigParser returns the go-flags parser for cfg. It does not print
+// errors: LoadConfig returns them.
+func newConfigParser(cfg *Config) *flags.Parser {
+	parser := flags.NewParser(cfg, flags.HelpFlag|flags.PassDoubleDash)
+	parser.Name = appName
+	return parser
+}
+
+// flagsError turns the go-flags help "error" into a *HelpError and returns
+// any other error unchanged.
+func flagsError(err error) error {
+	var flagsErr *flags.Error
+	if errors.As(err, &flagsErr) && flagsErr.Type == flags.ErrHelp {
+		return &HelpError{Usage: flagsErr.Message}
+	}
+	return err
+}
+
+// validate expands the paths, fills in the per-network defaults and checks
+// the options of a loaded configuration.
+func (c *Config) validate() error {
+	c.ConfigFile = cleanAndExpandPath(c.ConfigFile)
+	c.DataDir = cleanAndExpandPath(c.DataDir)
+	c.LogDir = cleanAndExpandPath(c.LogDir)
+	c.Btcd.RPCCert = cleanAndExpandPath(c.Btcd.RPCCert)
+
+	if c.DataDir == "" {
+		return errors.New("--datadir must not be empty")
+	}
+	if c.LogDir == "" {
+		return errors.New("--logdir must not be empty")
+	}
+
+	nw, ok := networks[c.Network]
+	if !ok {
+		return fmt.Errorf("%w %q: --network must be one of %s",
+			errUnknownNetwork, c.Network, strings.Join(networkNames, ", "))
+	}
+
+	if _, err := parseLogLevels(c.DebugLevel); err != nil {
+		return fmt.Errorf("--debuglevel=%s: %w", c.DebugLevel, err)
+	}
+
+	c.Btcd.RPCHost = normalizeAddress(
+		c.Btcd.RPCHost, defaultBtcdRPCHost, nw.btcdRPCPort,
+	)
+	c.Neutrino.Connect = normalizeAddresses(
+		c.Neutrino.Connect, nw.params.DefaultPort,
+	)
+	c.Neutrino.AddPeer = normalizeAddresses(
+		c.Neutrino.AddPeer, nw.params.DefaultPort,
+	)
+
+	switch c.MainWatch.Backend {
+	case BackendBtcd:
+		if c.Btcd.RPCUser == "" || c.Btcd.RPCPass == "" {
+			return fmt.Errorf("%w: the btcd backend needs "+
+				"--btcd.rpcuser and --btcd.rpcpass (btcd.rpcuser= "+
+				"and btcd.rpcpass= in the [btcd] section of the "+
+				"config file)", errNoRPCCredentials)
+		}
+
+	case BackendNeutrino:
+		connect, addPeer := c.Neutrino.Connect, c.Neutrino.AddPeer
+		if len(connect) > 0 && len(addPeer) > 0 {
+			return fmt.Errorf("%w: --neutrino.connect and "+
+				"--neutrino.addpeer cannot be used together "+
+				"(connect means only the peers it names)",
+				errConflictingPeers)
+		}
+		if len(connect) == 0 && len(addPeer) == 0 &&
+			len(nw.params.DNSSeeds) == 0 {
+
+			return fmt.Errorf("%w: %s has no DNS seeds, so the "+
+				"neutrino backend needs --neutrino.connect or "+
+				"--neutrino.addpeer", errNoNeutrinoPeers, c.Network)
+		}
+
+	default:
+		return fmt.Errorf("%w %q: --mainwatch.backend must be %s or %s",
+			errUnknownBackend, c.MainWatch.Backend, BackendBtcd,
+			BackendNeutrino)
+	}
+
+	return nil
+}
+
+// Params returns the mainchain parameters of the configured network, or nil
+// if the network is unknown (LoadConfig never returns such a Config).
+func (c *Config) Params() *chaincfg.Params {
+	nw, ok := networks[c.Network]
+	if !ok {
+		return nil
+	}
+	return nw.params
+}
+
+// NetworkDir returns the directory that holds the node's data for the
+// configured network: <datadir>/<network>.
+func (c *Config) NetworkDir() string {
+	return filepath.Join(c.DataDir, c.Network)
+}
+
+// LogFile returns the path of the log file for the configured network:
+// <logdir>/<network>/sidenode.log.
+func (c *Config) LogFile() string {
+	return filepath.Join(c.LogDir, c.Network, defaultLogFilename)
+}
+
+// cleanAndExpandPath expands a leading ~ to the current user's home dir and
+// environment variables ($VAR or ${VAR}) anywhere in path, then cleans the
+// result. An empty path stays empty. ~user is not expanded.
+func cleanAndExpandPath(path string) string {
+	if path == "" {
+		return ""
+	}
+
+	if path == "~" || strings.HasPrefix(path, "~/") ||
+		strings.HasPrefix(path, "~"+string(filepath.Separator)) {
+
+		if home, err := os.UserHomeDir(); err == nil {
+			path = home + path[1:]
+		}
+	}
+
+	// os.ExpandEnv does not know Windows' %VARIABLE%; $VARIABLE works on
+	// every platform.
+	return filepath.Clean(os.ExpandEnv(path))
+}
+
+// normalizeAddress returns addr as host:port: an empty addr becomes
+// defaultHost:defaultPort, and an addr without a port gets defaultPort.
+func normalizeAddress(addr, defaultHost, defaultPort string) string {
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return net.JoinHostPort(defaultHost, defaultPort)
+	}
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return addr
+	}
+
+	// A bare IPv6 address may come with or without brackets.
+	host := strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
+	return net.JoinHostPort(host, defaultPort)
+}
+
+// normalizeAddresses normalizes each peer address with normalizeAddress,
+// dropping empty entries (an empty connect= line in the config file) and
+// duplicates.
+func normalizeAddresses(addrs []string, defaultPort string) []string {
+	var (
+		result []string
+		seen   = make(map[string]struct{}, len(addrs))
+	)
+	for _, addr := range addrs {
+		if strings.TrimSpace(addr) == "" {
+			continue
+		}
+		addr = normalizeAddress(addr, "", defaultPort)
+		if _, ok := seen[addr]; ok {
+			continue
+		}
+		seen[addr] = struct{}{}
+		result = append(result, addr)
+	}
+	return result
+}

@@ -1,0 +1,22 @@
+// Package node wires the sidenode daemon together: its configuration, its
+// logging and the Run function that starts and stops the subsystems.
+//
+// Configuration is loaded by LoadConfig in four steps: built-in defaults,
+// a pre-parse of the command line for --configfile, --version and --help,
+// the INI config file, and finally the command line again, so that flags
+// override the file and the file overrides the defaults. Options of one
+// subsystem share a namespace: they are written --btcd.rpchost on the
+// command line and btcd.rpchost= in the [btcd] section of the file. The
+// sample config file is embedded in the binary (SampleConfig), and a test
+// keeps it in step with the Config struct.
+//
+// Logging follows btcd: one btclog backend writes to standard output and to
+// a rotating file under <logdir>/<network>/, and each subsystem has a logger
+// with a four-letter tag whose level --debuglevel sets, for example
+// info,MWCH=debug. The loggers of other packages are handed to them with
+// their UseLogger functions (see useLoggers in log.go).
+//
+// Each network keeps its data in its own directory, <datadir>/<network>/
+// (Config.NetworkDir), so one data dir can hold a mainnet and a regtest node
+// side by side.
+package node

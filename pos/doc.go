@@ -1,0 +1,21 @@
+// Package pos is the epoch proof-of-stake engine, one of the host-chain
+// engines that can run the sidechain instead of mainstake.
+//
+// Time is divided into slots and epochs. Validators join through deposits
+// and an activation queue. Each slot has a proposer, and each epoch's
+// committees are chosen with the swap-or-not shuffle. Attestations drive
+// Casper FFG justification and finality at two thirds of active stake, and
+// LMD-GHOST chooses the head. Double proposals, double votes and surround
+// votes are slashed with a correlation penalty, and the inactivity leak lets
+// the chain finalise again when too many validators are offline. Rewards are
+// claimed by stakers and checked by full nodes against the best chain's
+// history after a cooldown; balances are recomputed from the chain rather
+// than kept in a separate database.
+//
+// The block body, state, API and peer protocol are the same as under
+// mainstake; only block production and fork choice change.
+//
+// This package is a placeholder. The engine and its tests come with the
+// issue that implements the pos/ part of section 9 of the protocol. Its log
+// subsystem tag is POSC.
+package pos

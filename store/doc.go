@@ -1,0 +1,99 @@
+/*
+Package store is the sidenode's state database: a thin layer over badger
+(github.com/dgraph-io/badger/v4) that keeps every piece of state derived from
+the Bitcoin mainchain consistent with the mainchain block it was derived
+from, across reorgs and crashes.
+
+# What the package owns
+
+The store owns one badger database per data dir and a small set of internal
+keyspaces, each behind a single-byte key prefix (see keys.go):
+
+  - metadata: storage format version, network name and genesis hash, written
+    on the first Open of an empty dir and checked on every later Open;
+  - the mainchain cursor (the tip): the last connected block, or height -1
+    before the genesis block is connected;
+  - the height index: height -> hash of every connected block;
+  - undo records: one per recent block, keyed by (height, hash).
+
+Prefix bytes 0x00 through 0x0f are reserved for these. Everything else is the
+callers' application keyspace: keys whose first byte is FirstAppKeyByte
+(0x10) or higher. Callers choose their own keys there; the store refuses
+reserved keys with ErrReservedKey so callers cannot damage its bookkeeping.
+
+# Connect, disconnect and the undo log
+
+Mainchain-derived state is written only through ConnectBlock. It checks that
+the block extends the cursor and then, in ONE badger transaction, runs the
+caller's apply function with a *Writer, stores the block's undo record, adds
+the height index entry, moves the cursor, and prunes the undo record that
+left the window. Every Writer.Set and Writer.Delete first records the key's
+previous value, or its absence, in the block's undo record (once per key and
+block). If apply returns an error, or any write failed, the transaction is
+discarded and nothing is written.
+
+DisconnectBlock takes the tip block back off: in ONE transaction it restores
+every key of the block's undo record in reverse order, deletes the undo
+record and the height index entry, and moves the cursor to the parent. So a
+mainchain reorg of depth N is N DisconnectBlock calls followed by the
+ConnectBlock calls of the new branch, and all derived state rolls back
+together with the cursor.
+
+Because the cursor, the index, the undo record and the derived state always
+change in the same transaction, and badger runs with SyncWrites, a kill -9 at
+any moment leaves the store at some block boundary: the state is exactly the
+state after the block the cursor names. On restart, resume from Tip().
+
+# The undo window
+
+Only the most recent Options.UndoDepth blocks (default 2016) keep undo
+records: connecting block h deletes the record of block h-UndoDepth, one
+delete per block. Disconnecting a block whose record was pruned fails with
+ErrUndoPruned: the reorg is deeper than the window, and the data dir has to
+be resynced from scratch by the operator. The store never resyncs, wipes or
+repairs a data dir by itself.
+
+# State not derived from the mainchain
+
+Update runs a plain read-write transaction (*PlainWriter) for state that must
+survive reorgs, such as wallet data or peer lists. It records no undo. Keep
+such keys disjoint from the keys written through ConnectBlock: disconnecting
+a block restores its keys to their values before the block, which would
+silently overwrite an Update made to the same key in between.
+
+View gives a consistent read-only snapshot (Reader) of the application
+keyspace together with the cursor and height index.
+
+# Transaction size
+
+Badger caps one transaction at about 15% of the memtable size
+(Options.MemTableSize, 64 MiB by default, so about 9 MiB). A block's changes
+and its undo record must fit together in one transaction; if they do not,
+ConnectBlock fails with ErrTooBig and writes nothing, and the node cannot
+pass that block until it is restarted with a larger MemTableSize. The store
+never splits a block over several transactions, since that would break
+crash consistency.
+
+# Errors
+
+All errors returned by the store are *Error values carrying an ErrorCode;
+compare codes, never message text:
+
+	var serr *store.Error
+	if errors.As(err, &serr) && serr.Code == store.ErrUndoPruned {
+		...
+	}
+
+errors.Is(err, store.ErrUndoPruned) works as well. Errors returned by the
+callers' own callbacks are passed through unchanged.
+
+# Opening a data dir
+
+Open creates a missing dir and initializes an empty one. It refuses, without
+changing anything: a dir made for another network or genesis
+(ErrWrongNetwork, naming both networks), a non-empty dir that holds no store
+or whose files badger cannot read (ErrCorrupt, naming the path), an unknown
+storage format version (ErrVersion), and a dir another process has open
+(ErrLocked).
+*/
+package store
