@@ -254,7 +254,7 @@ func (f *Follower) connect(ctx context.Context, b *Block) error {
 	f.notifyLocked()
 	f.mu.Unlock()
 
-	f.progress.block(b.Height, len(b.Txs))
+	f.progress.block(b.Height, b.Hash, len(b.Txs))
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package mainwatch
 
 import (
+	"fmt"
 	"sync"
 	"time"
 )
@@ -30,12 +31,17 @@ func (p *progressLogger) start(from, to int32) {
 	}
 }
 
-func (p *progressLogger) block(height int32, txs int) {
+func (p *progressLogger) block(height int32, hash fmt.Stringer, txs int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.blocks++
 	p.txs += txs
 	now := time.Now()
+	if height >= p.target {
+		// Following the tip: every block is news.
+		log.Infof("%s: connected block %d %v (%d matched transactions)",
+			p.name, height, hash, txs)
+	}
 	elapsed := now.Sub(p.lastLog)
 	if elapsed < progressInterval {
 		return
@@ -44,9 +50,9 @@ func (p *progressLogger) block(height int32, txs int) {
 	if p.blocks == 1 {
 		unit = "block"
 	}
-	log.Infof("%s: Processed %d %s in the last %s (height %d, target %d, "+
-		"%d matched transactions)", p.name, p.blocks, unit,
-		elapsed.Truncate(time.Second), height, p.target, p.txs)
+	log.Infof("Processed %d %s in the last %s (height %d, target %d, "+
+		"%d matched transactions, backend %s)", p.blocks, unit,
+		elapsed.Truncate(time.Second), height, p.target, p.txs, p.name)
 	p.blocks, p.txs = 0, 0
 	p.lastLog = now
 }

@@ -12,7 +12,11 @@ import (
 
 	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/btcsuite/btclog"
-	"github.com/lightninglabs/neutrino"
+
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
+	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
+	"github.com/mainstake/sidenode/store"
 )
 
 // Log level errors that tests and callers can tell apart with errors.Is.
@@ -106,19 +110,15 @@ func init() {
 // useLoggers hands each package that logs its subsystem logger. It runs from
 // init, so every package logs through the node's backend before any of them
 // starts.
-//
-// TODO(wiring): mainwatch, mainwatch/btcdwatch, mainwatch/neutrinowatch and
-// store are being written elsewhere; once they build, import them and add
-// exactly these calls:
-//
-//	mainwatch.UseLogger(mwchLog)
-//	btcdwatch.UseLogger(btcwLog)
-//	neutrinowatch.UseLogger(ntrwLog)
-//	store.UseLogger(storLog)
 func useLoggers() {
+	mainwatch.UseLogger(mwchLog)
+	btcdwatch.UseLogger(btcwLog)
+	neutrinowatch.UseLogger(ntrwLog)
+	store.UseLogger(storLog)
+
 	// neutrino.UseLogger also hands NTRN to the btcd packages neutrino
 	// drives (blockchain, txscript, peer, addrmgr, connmgr).
-	neutrino.UseLogger(ntrnLog)
+	neutrinowatch.NeutrinoUseLogger(ntrnLog)
 	rpcclient.UseLogger(rpccLog)
 }
 

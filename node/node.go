@@ -2,22 +2,133 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
+	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
+	"github.com/mainstake/sidenode/store"
 )
+
+// source is a mainchain backend the node starts and stops.
+type source interface {
+	mainwatch.Source
+	Start() error
+	Stop() error
+}
+
+// OpenStore opens the node's state in the network's data dir.
+func OpenStore(cfg *Config) (*store.DB, error) {
+	params := cfg.Params()
+	return store.Open(filepath.Join(cfg.NetworkDir(), "state"), store.Options{
+		Genesis: *params.GenesisHash,
+		Network: cfg.Network,
+	})
+}
+
+// newSource builds the configured mainchain backend.
+func newSource(cfg *Config) (source, error) {
+	params := cfg.Params()
+	switch cfg.MainWatch.Backend {
+	case BackendBtcd:
+		var cert []byte
+		if !cfg.Btcd.NoTLS {
+			var err error
+			cert, err = os.ReadFile(cfg.Btcd.RPCCert)
+			if err != nil {
+				return nil, fmt.Errorf("btcd RPC certificate: %w", err)
+			}
+		}
+		return btcdwatch.New(btcdwatch.Config{
+			Host:       cfg.Btcd.RPCHost,
+			User:       cfg.Btcd.RPCUser,
+			Pass:       cfg.Btcd.RPCPass,
+			Cert:       cert,
+			DisableTLS: cfg.Btcd.NoTLS,
+			Params:     params,
+		})
+	case BackendNeutrino:
+		return neutrinowatch.New(neutrinowatch.Config{
+			DataDir:      filepath.Join(cfg.NetworkDir(), "neutrino"),
+			Params:       params,
+			ConnectPeers: cfg.Neutrino.Connect,
+			AddPeers:     cfg.Neutrino.AddPeer,
+		})
+	default:
+		return nil, fmt.Errorf("unknown mainwatch backend %q", cfg.MainWatch.Backend)
+	}
+}
 
 // Run runs the node with configuration cfg until ctx is cancelled, then
 // stops it and returns. An error means the node could not start or stopped
-// on a failure.
+// on a failure; the state on disk is consistent either way.
 //
-// This is a stub that only logs the configuration and waits: the wiring of
-// the store, the mainchain watcher and the other subsystems replaces its
-// body.
+// Run is the one place that wires the node's subsystems together.
 func Run(ctx context.Context, cfg *Config) error {
 	log.Infof("Version %s", Version)
 	log.Infof("sidenode starting (network %s, backend %s, data dir %s)",
 		cfg.Network, cfg.MainWatch.Backend, cfg.NetworkDir())
 
-	<-ctx.Done()
+	db, err := OpenStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Errorf("Close state: %v", err)
+		}
+	}()
+	tip, err := db.Tip()
+	if err != nil {
+		return err
+	}
+	log.Infof("State at mainchain block %v", tip)
 
-	log.Info("sidenode stopped")
-	return nil
+	src, err := newSource(cfg)
+	if err != nil {
+		return err
+	}
+	if err := src.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		if err := src.Stop(); err != nil {
+			log.Errorf("Stop %s backend: %v", src.Name(), err)
+		}
+	}()
+
+	watch := mainwatch.NewWatchList()
+	follower := mainwatch.NewFollower(src, &storeChain{db: db}, watch)
+
+	done := make(chan error, 1)
+	go func() { done <- follower.Run(ctx) }()
+
+	status := time.NewTicker(time.Minute)
+	defer status.Stop()
+	for {
+		select {
+		case err := <-done:
+			if errors.Is(err, context.Canceled) {
+				log.Info("sidenode stopped")
+				return nil
+			}
+			return fmt.Errorf("mainchain follower stopped: %w", err)
+		case <-status.C:
+			st := follower.Status()
+			log.Infof("Mainchain tip %v via %s (backend best %v, synced %v%s)",
+				st.Tip, st.Source.Backend, st.Source.Best, st.Synced,
+				errSuffix(st.Err))
+		}
+	}
+}
+
+func errSuffix(e string) string {
+	if e == "" {
+		return ""
+	}
+	return ", last error: " + e
 }

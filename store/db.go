@@ -158,8 +158,8 @@ func Open(dir string, opts Options) (*DB, error) {
 		}
 		return nil, wrapError(ErrCorrupt, fmt.Sprintf("cannot open "+
 			"data dir %q: its database files are unreadable or "+
-			"corrupt; it was left untouched (restore it or resync "+
-			"into an empty dir)", dir), err)
+			"corrupt; the store did not repair or recreate it "+
+			"(restore it, or resync into an empty dir)", dir), err)
 	}
 
 	db := &DB{
@@ -186,8 +186,8 @@ func Open(dir string, opts Options) (*DB, error) {
 }
 
 // checkDir creates dir if it is missing, refuses a non-empty dir that is
-// not a badger database, and runs preflight on an existing one. It reports
-// what it found for init.
+// not a badger database, and runs preflight on an existing one, all under
+// the dir's lock. It reports what it found for init.
 //
 // A dir holding only what badger writes before its MANIFEST (its LOCK
 // file, a half-written MANIFEST rewrite) counts as empty: that is what a
@@ -198,6 +198,11 @@ func checkDir(dir string) (dirState, error) {
 		return state, wrapError(ErrCorrupt, fmt.Sprintf("cannot create "+
 			"data dir %q", dir), err)
 	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return state, err
+	}
+	defer unlock()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return state, wrapError(ErrCorrupt, fmt.Sprintf("cannot read "+
@@ -236,10 +241,15 @@ func checkDir(dir string) (dirState, error) {
 			strings.Join(foreign, ", ")))
 	}
 	if hasManifest {
+		if err := removeEmptyLogs(dir, entries); err != nil {
+			return state, wrapError(ErrCorrupt, fmt.Sprintf("data "+
+				"dir %q: cannot remove an empty log file", dir), err)
+		}
 		if err := preflight(dir); err != nil {
 			return state, wrapError(ErrCorrupt, fmt.Sprintf("data "+
-				"dir %q is corrupt; it was left untouched "+
-				"(restore it or resync into an empty dir)", dir),
+				"dir %q is corrupt; the store did not repair or "+
+				"recreate it (restore it, or resync into an "+
+				"empty dir)", dir),
 				err)
 		}
 	}

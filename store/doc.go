@@ -50,8 +50,8 @@ Only the most recent Options.UndoDepth blocks (default 2016) keep undo
 records: connecting block h deletes the record of block h-UndoDepth, one
 delete per block. Disconnecting a block whose record was pruned fails with
 ErrUndoPruned: the reorg is deeper than the window, and the data dir has to
-be resynced from scratch by the operator. The store never resyncs, wipes or
-repairs a data dir by itself.
+be resynced from scratch by the operator. The store never resyncs or wipes a
+data dir by itself.
 
 # State not derived from the mainchain
 
@@ -72,7 +72,8 @@ and its undo record must fit together in one transaction; if they do not,
 ConnectBlock fails with ErrTooBig and writes nothing, and the node cannot
 pass that block until it is restarted with a larger MemTableSize. The store
 never splits a block over several transactions, since that would break
-crash consistency.
+crash consistency. A single value (including a block's undo record) may be
+up to 64 MiB on disk, but only about 1 MiB with Options.InMemory.
 
 # Errors
 
@@ -90,10 +91,26 @@ callers' own callbacks are passed through unchanged.
 # Opening a data dir
 
 Open creates a missing dir and initializes an empty one. It refuses, without
-changing anything: a dir made for another network or genesis
+repairing or recreating anything: a dir made for another network or genesis
 (ErrWrongNetwork, naming both networks), a non-empty dir that holds no store
 or whose files badger cannot read (ErrCorrupt, naming the path), an unknown
 storage format version (ErrVersion), and a dir another process has open
 (ErrLocked).
+
+Before badger opens an existing dir, Open checks it under the dir's lock,
+because badger handles some damage badly: a garbled table file makes it
+panic in a background goroutine (killing the process), and a block that
+fails its checksum makes it report the keys in it as absent. So Open
+replays the MANIFEST and verifies the checksum of every block of every
+table it references, which reads the whole database once per Open (about a
+second per GiB). It also deletes zero-length .mem and .vlog files, which a
+kill right after badger creates one leaves behind and which badger itself
+cannot open (badger issue #2207); they hold no data.
+
+Once a new store is initialized, Open writes a small marker file
+(SIDENODE-STORE) into the dir. If badger ever opens the dir as an empty
+database again (say, a damaged MANIFEST no longer names the table files),
+the marker makes Open fail with ErrCorrupt instead of starting a new, empty
+store in place of the old one.
 */
 package store

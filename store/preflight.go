@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 
 	"github.com/dgraph-io/badger/v4"
@@ -103,4 +104,44 @@ func checkTable(path string, tm badger.TableManifest) (err error) {
 		return fmt.Errorf("table %s: %w", name, err)
 	}
 	return nil
+}
+
+// emptyLogName matches badger's write-ahead (.mem) and value log (.vlog)
+// file names.
+var emptyLogName = regexp.MustCompile(`^[0-9]+\.(mem|vlog)$`)
+
+// removeEmptyLogs deletes zero-length .mem and .vlog files. Badger creates
+// such a file and then sizes it; a kill in between leaves an empty file
+// that makes badger.Open fail with z.NewFile (badger issue #2207, open as
+// of v4.9.6). An empty file holds no data, so removing it loses nothing;
+// badger creates a fresh one when it needs it.
+func removeEmptyLogs(dir string, entries []os.DirEntry) error {
+	removed := false
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !emptyLogName.MatchString(e.Name()) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			return err
+		}
+		if info.Size() != 0 {
+			continue
+		}
+		log.Warnf("Removing empty log file %s left by an interrupted "+
+			"run", filepath.Join(dir, e.Name()))
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+		removed = true
+	}
+	if !removed {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

@@ -743,3 +743,87 @@ func TestClosed(t *testing.T) {
 	requireCode(t, db.Update(func(*store.PlainWriter) error { return nil }),
 		store.ErrClosed)
 }
+
+// TestEmptyLogAfterCrash: a kill right after badger creates a log file
+// leaves it empty, which badger itself cannot open (badger issue #2207).
+func TestEmptyLogAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(dir, diskOpts(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := chain("a", 5)
+	connectAll(t, db, ids)
+	want := dump(t, db)
+	db.Close()
+	for _, name := range []string{"00009.mem", "000009.vlog"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err = store.Open(dir, diskOpts(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if tip, _ := db.Tip(); tip != ids[4] {
+		t.Fatalf("tip %v", tip)
+	}
+	if got := dump(t, db); fmtState(got) != fmtState(want) {
+		t.Fatal("state changed")
+	}
+}
+
+// TestViewSnapshot: readers running during connects and disconnects always
+// see the derived state of exactly the block their cursor names.
+func TestViewSnapshot(t *testing.T) {
+	db := openMem(t, 0)
+	ids := chain("a", 120)
+	connectAll(t, db, ids[:1])
+
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				err := db.View(func(r store.Reader) error {
+					tip, err := r.Tip()
+					if err != nil {
+						return err
+					}
+					v, err := r.Get(appKey("h"))
+					if err != nil {
+						return err
+					}
+					if !bytes.Equal(v, be32(uint32(tip.Height))) {
+						return fmt.Errorf("tip %v but h=%x",
+							tip, v)
+					}
+					return nil
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	connectAll(t, db, ids[1:])
+	for i := len(ids) - 1; i > 0; i-- {
+		if _, err := db.DisconnectBlock(ids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -4,13 +4,17 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/btcsuite/btcd/blockchain"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/btcutil/gcs"
 	"github.com/btcsuite/btcd/btcutil/gcs/builder"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/lightninglabs/neutrino"
+	"github.com/lightninglabs/neutrino/banman"
 	"github.com/lightninglabs/neutrino/filterdb"
 
 	"github.com/mainstake/sidenode/mainwatch"
@@ -22,8 +26,9 @@ const (
 	firstBatch = 100
 
 	// blockAhead bounds the blocks fetched ahead of the caller because
-	// their filter matched the watch list as it was then.
-	blockAhead = 8
+	// their filter matched the watch list as it was then: the getdata
+	// requests in flight, and the blocks held for the caller.
+	blockAhead = 16
 
 	// refreshScripts is how many blocks the prefetcher matches against
 	// one snapshot of the watch list.
@@ -40,23 +45,35 @@ type item struct {
 	err    error
 }
 
-// blockFetch is a block download started ahead of need.
+// blockFetch is a block download started ahead of need. It holds one of
+// the blockAhead slots until it has finished and the caller has passed it.
 type blockFetch struct {
 	done  chan struct{}
 	block *wire.MsgBlock
 	err   error
+
+	slots chan struct{}
+	refs  atomic.Int32 // the download and the caller
+}
+
+// release gives up one of the two holds on the fetch's slot.
+func (f *blockFetch) release() {
+	if f.refs.Add(-1) == 0 {
+		<-f.slots
+	}
 }
 
 // Blocks implements mainwatch.Source.
 //
-// A prefetcher walks the range ahead of the caller: it reads each hash and
-// header from the header store and fetches the block's filter, in batches
-// of up to FilterBatch filters per getcfilters message. The caller's side
-// matches each filter against watch.Scripts() only after fn has returned
-// for the block before, and downloads the block when it matches. To hide
-// that download, the prefetcher also matches against a recent snapshot of
-// the list and starts up to blockAhead downloads early; the caller uses
-// them only when its own match agrees.
+// Three stages run at once. A prefetcher walks the range ahead of the
+// caller: it reads each hash and header from the header store and fetches
+// the block's filter, in batches of up to FilterBatch filters per
+// getcfilters message. A speculator matches each filter against a recent
+// snapshot of the watch list and starts downloading the blocks that match,
+// up to blockAhead ahead of the caller. The caller's stage matches each
+// filter against watch.Scripts() only after fn has returned for the block
+// before; when it matches, it uses the download started ahead, or
+// downloads the block now.
 func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.WatchList,
 	fn func(*mainwatch.Block) error) error {
 
@@ -66,11 +83,18 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 	if err := s.running(); err != nil {
 		return err
 	}
-	err := s.blocks(ctx, from, to, watch, fn)
-	if err != nil && ctx.Err() == nil {
-		s.setErr(err)
-	} else if err == nil {
-		s.setErr(nil)
+	// Status reports the source's own failures, not the caller's.
+	callerErr := false
+	err := s.blocks(ctx, from, to, watch, func(b *mainwatch.Block) error {
+		err := fn(b)
+		callerErr = err != nil
+		return err
+	})
+	switch {
+	case err == nil:
+		s.setFetchErr(nil)
+	case !callerErr && ctx.Err() == nil:
+		s.setFetchErr(err)
 	}
 	return err
 }
@@ -83,13 +107,19 @@ func (s *Source) blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 	defer wg.Wait()
 	defer cancel()
 
-	items := make(chan item, s.cfg.FilterBatch)
+	filtered := make(chan item, s.cfg.FilterBatch)
+	items := make(chan item, blockAhead)
 	ahead := make(chan struct{}, blockAhead)
-	wg.Add(1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		defer close(filtered)
+		s.prefetch(ctx, from, to, filtered)
+	}()
 	go func() {
 		defer wg.Done()
 		defer close(items)
-		s.prefetch(ctx, from, to, watch, items, ahead, &wg)
+		s.speculate(ctx, watch, filtered, items, ahead, &wg)
 	}()
 
 	for next := from; next <= to; next++ {
@@ -115,7 +145,7 @@ func (s *Source) blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 			return fmt.Errorf("neutrinowatch: prefetch out of order: %d, want %d",
 				it.height, next)
 		}
-		block, err := s.deliver(ctx, it, watch, ahead)
+		block, err := s.deliver(ctx, it, watch)
 		if err != nil {
 			return err
 		}
@@ -128,13 +158,10 @@ func (s *Source) blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 
 // deliver matches one block against the watch list as it is now and builds
 // what the caller receives.
-func (s *Source) deliver(ctx context.Context, it item, watch *mainwatch.WatchList,
-	ahead chan struct{}) (*mainwatch.Block, error) {
+func (s *Source) deliver(ctx context.Context, it item, watch *mainwatch.WatchList) (*mainwatch.Block, error) {
 
 	if it.block != nil {
-		// The slot frees once the caller has seen the download; a
-		// download nobody needs finishes into the void.
-		defer func() { <-ahead }()
+		defer it.block.release()
 	}
 	b := &mainwatch.Block{Height: it.height, Hash: it.hash, Header: it.header}
 	scripts := watch.Scripts()
@@ -184,19 +211,8 @@ func (s *Source) deliver(ctx context.Context, it item, watch *mainwatch.WatchLis
 
 // prefetch sends the blocks from..to, with their filters, to out in order.
 // It stops at the first error, which it sends as the last item.
-func (s *Source) prefetch(ctx context.Context, from, to int32, watch *mainwatch.WatchList,
-	out chan<- item, ahead chan struct{}, wg *sync.WaitGroup) {
-
-	send := func(it item) bool {
-		select {
-		case out <- it:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+func (s *Source) prefetch(ctx context.Context, from, to int32, out chan<- item) {
 	batch := min(firstBatch, s.cfg.FilterBatch)
-	var snapshot [][]byte
 	for h := from; h <= to; h++ {
 		it, err := s.header(h)
 		if err == nil && h > 0 {
@@ -207,24 +223,50 @@ func (s *Source) prefetch(ctx context.Context, from, to int32, watch *mainwatch.
 			}
 		}
 		if err != nil {
-			send(item{height: h, err: err})
+			it = item{height: h, err: err}
+		}
+		select {
+		case out <- it:
+		case <-ctx.Done():
 			return
 		}
-
-		if (h-from)%refreshScripts == 0 {
-			snapshot = watch.Scripts()
+		if err != nil {
+			return
 		}
-		if it.filter != nil && len(snapshot) > 0 {
+	}
+}
+
+// speculate passes the prefetched blocks on to out, starting the download
+// of those whose filter matches a recent snapshot of the watch list. It
+// keeps at most blockAhead downloads running or waiting for the caller.
+func (s *Source) speculate(ctx context.Context, watch *mainwatch.WatchList,
+	in <-chan item, out chan<- item, ahead chan struct{}, wg *sync.WaitGroup) {
+
+	var (
+		snapshot [][]byte
+		n        int
+	)
+	for it := range in {
+		if it.filter != nil {
+			if n%refreshScripts == 0 {
+				snapshot = watch.Scripts()
+			}
+			n++
 			key := builder.DeriveKey(&it.hash)
-			if match, _ := it.filter.MatchAny(key, snapshot); match {
-				select {
-				case ahead <- struct{}{}:
-					it.block = s.fetchAhead(ctx, h, it.hash, wg)
-				default:
+			if len(snapshot) > 0 {
+				if match, _ := it.filter.MatchAny(key, snapshot); match {
+					select {
+					case ahead <- struct{}{}:
+					case <-ctx.Done():
+						return
+					}
+					it.block = s.fetchAhead(ctx, it.height, it.hash, ahead, wg)
 				}
 			}
 		}
-		if !send(it) {
+		select {
+		case out <- it:
+		case <-ctx.Done():
 			return
 		}
 	}
@@ -296,15 +338,85 @@ func (s *Source) fetchBlock(ctx context.Context, height int32, hash chainhash.Ha
 
 // fetchAhead starts downloading a block the caller will probably need. wg
 // tracks the download, which ends with ctx.
+//
+// neutrino's GetBlock hands a peer one query at a time, so downloads ahead
+// ask a peer directly: each sends its own getdata, and up to blockAhead
+// of them are in flight on the connection at once. A download that fails
+// here is repeated through GetBlock when the caller needs the block.
 func (s *Source) fetchAhead(ctx context.Context, height int32, hash chainhash.Hash,
-	wg *sync.WaitGroup) *blockFetch {
+	slots chan struct{}, wg *sync.WaitGroup) *blockFetch {
 
-	f := &blockFetch{done: make(chan struct{})}
+	f := &blockFetch{done: make(chan struct{}), slots: slots}
+	f.refs.Store(2)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		defer f.release()
 		defer close(f.done)
-		f.block, f.err = s.fetchBlock(ctx, height, hash)
+		f.block, f.err = s.fetchDirect(ctx, height, hash)
+		if f.err != nil {
+			log.Debugf("Download ahead of block %d (%v): %v", height, hash, f.err)
+		}
 	}()
 	return f
+}
+
+// fetchDirect asks one connected peer, picked by height, for the block
+// hash and checks the answer as neutrino's GetBlock does; a peer that sends
+// an invalid block is banned.
+func (s *Source) fetchDirect(ctx context.Context, height int32, hash chainhash.Hash) (*wire.MsgBlock, error) {
+	peers := s.cs.Peers()
+	if len(peers) == 0 {
+		return nil, ErrNoPeers
+	}
+	peer := peers[int(height)%len(peers)]
+	msgs, cancel := peer.SubscribeRecvMsg()
+	defer cancel()
+	getData := wire.NewMsgGetData()
+	_ = getData.AddInvVect(wire.NewInvVect(wire.InvTypeWitnessBlock, &hash))
+	peer.QueueMessageWithEncoding(getData, nil, wire.WitnessEncoding)
+
+	timer := time.NewTimer(s.cfg.QueryTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case msg := <-msgs:
+			switch m := msg.(type) {
+			case *wire.MsgBlock:
+				if m.BlockHash() != hash {
+					continue
+				}
+				block := btcutil.NewBlock(m)
+				err := blockchain.CheckBlockSanity(block, s.cfg.Params.PowLimit,
+					s.timeSource)
+				if err == nil {
+					err = blockchain.ValidateWitnessCommitment(block)
+				}
+				if err != nil {
+					if banErr := s.cs.BanPeer(peer.Addr(), banman.InvalidBlock); banErr != nil {
+						log.Errorf("Cannot ban peer %v: %v", peer.Addr(), banErr)
+					}
+					return nil, fmt.Errorf("peer %v sent an invalid block %v: %w",
+						peer.Addr(), hash, err)
+				}
+				return m, nil
+			case *wire.MsgNotFound:
+				for _, inv := range m.InvList {
+					if inv.Hash == hash {
+						return nil, fmt.Errorf("peer %v does not have block %v",
+							peer.Addr(), hash)
+					}
+				}
+			}
+		case <-peer.OnDisconnect():
+			return nil, fmt.Errorf("peer %v disconnected", peer.Addr())
+		case <-timer.C:
+			return nil, fmt.Errorf("peer %v did not send block %v within %v",
+				peer.Addr(), hash, s.cfg.QueryTimeout)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-s.quit:
+			return nil, ErrStopped
+		}
+	}
 }

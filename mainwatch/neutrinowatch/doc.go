@@ -32,10 +32,13 @@
 // fn may watch more, and downloads the block with GetBlock when it matches;
 // WatchList.Match then picks the transactions, exactly as the full-node
 // backend does on every block. Blocks whose filter matched a recent
-// snapshot of the list are downloaded ahead, a few at a time, and used only
-// when the caller's own match agrees. Every block is checked against the
-// hash it was asked for. The genesis block, for which peers serve no
-// filter, is matched from the chain parameters.
+// snapshot of the list are downloaded ahead, up to 16 at a time, and used
+// only when the caller's own match agrees. Those downloads send getdata to
+// a peer directly, since GetBlock gives each peer one query at a time, and
+// check the block as GetBlock does (sanity, merkle root, witness
+// commitment), banning a peer that sends a bad one. Every block is checked
+// against the hash it was asked for. The genesis block, for which peers
+// serve no filter, is matched from the chain parameters.
 //
 // # Failures
 //

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/btcsuite/btcd/blockchain"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -119,6 +120,10 @@ type Source struct {
 	db     walletdb.DB
 	cs     *neutrino.ChainService
 
+	// timeSource is the clock blocks fetched directly are checked
+	// against.
+	timeSource blockchain.MedianTimeSource
+
 	tip   chan struct{}
 	quit  chan struct{}
 	slots chan struct{}
@@ -128,13 +133,14 @@ type Source struct {
 	stopOnce sync.Once
 	stopErr  error
 
-	mu      sync.Mutex
-	started bool
-	stopped bool
-	best    mainwatch.Cursor
-	headers int32
-	peers   int
-	lastErr string
+	mu       sync.Mutex
+	started  bool
+	stopped  bool
+	best     mainwatch.Cursor
+	headers  int32
+	peers    int
+	tipErr   string // from the last poll of the tips
+	fetchErr string // from the last Blocks
 }
 
 var _ mainwatch.Source = (*Source)(nil)
@@ -170,9 +176,11 @@ func New(cfg Config) (*Source, error) {
 		tip:    make(chan struct{}, 1),
 		quit:   make(chan struct{}),
 		slots:  make(chan struct{}, maxCalls),
-		best:   mainwatch.Cursor{Height: -1},
+
+		timeSource: blockchain.NewMedianTime(),
+		best:       mainwatch.Cursor{Height: -1},
 	}
-	db, err := guard(func() (walletdb.DB, error) {
+	db, err := guard(s.dbPath, func() (walletdb.DB, error) {
 		return walletdb.Create("bdb", s.dbPath, true, cfg.DBTimeout)
 	})
 	if err != nil {
@@ -182,7 +190,7 @@ func New(cfg Config) (*Source, error) {
 
 	// Check the header files before neutrino starts goroutines that
 	// panic on a broken store, and before it has peers to give them to.
-	_, err = guard(func() (struct{}, error) {
+	_, err = guard(cfg.DataDir, func() (struct{}, error) {
 		return struct{}{}, checkStores(cfg.DataDir, db, cfg.Params)
 	})
 	if err != nil {
@@ -191,7 +199,7 @@ func New(cfg Config) (*Source, error) {
 			"%s to resync from scratch)", err, cfg.DataDir)
 	}
 
-	cs, err := guard(func() (*neutrino.ChainService, error) {
+	cs, err := guard(cfg.DataDir, func() (*neutrino.ChainService, error) {
 		return neutrino.NewChainService(neutrino.Config{
 			DataDir:         cfg.DataDir,
 			Database:        db,
@@ -213,13 +221,13 @@ func New(cfg Config) (*Source, error) {
 	return s, nil
 }
 
-// guard runs f, turning a panic, or a memory fault in a corrupt
-// memory-mapped file, into an error.
-func guard[T any](f func() (T, error)) (v T, err error) {
+// guard runs f, which reads path, turning a panic, or a memory fault in a
+// corrupt memory-mapped file, into an error.
+func guard[T any](path string, f func() (T, error)) (v T, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("corrupt data: %v", r)
+			err = fmt.Errorf("corrupt data in %s: %v", path, r)
 		}
 	}()
 	return f()
@@ -265,7 +273,6 @@ func (s *Source) stop() error {
 	s.stopped = true
 	close(s.quit)
 	s.mu.Unlock()
-	s.wg.Wait()
 
 	var errs []error
 	if !started {
@@ -276,9 +283,12 @@ func (s *Source) stop() error {
 			errs = append(errs, err)
 		}
 	}
+	// The poll loop may be waiting on neutrino's peer handler, which
+	// the service's Stop releases; so it is waited for afterwards.
 	if err := s.cs.Stop(); err != nil {
 		errs = append(errs, fmt.Errorf("stop neutrino: %w", err))
 	}
+	s.wg.Wait()
 
 	// Queries left behind by a cancelled Blocks end on the service's
 	// shutdown; the database must outlive them.
@@ -350,10 +360,10 @@ func (s *Source) refresh(peers bool) {
 	s.mu.Lock()
 	changed := false
 	if err != nil {
-		s.lastErr = fmt.Sprintf("read chain tip: %v", err)
+		s.tipErr = fmt.Sprintf("read chain tip: %v", err)
 	} else {
 		changed = cur != s.best
-		s.best, s.headers = cur, headers
+		s.best, s.headers, s.tipErr = cur, headers, ""
 	}
 	if npeers >= 0 {
 		s.peers = npeers
@@ -372,12 +382,12 @@ func (s *Source) signal() {
 	}
 }
 
-func (s *Source) setErr(err error) {
+func (s *Source) setFetchErr(err error) {
 	s.mu.Lock()
 	if err == nil {
-		s.lastErr = ""
+		s.fetchErr = ""
 	} else {
-		s.lastErr = err.Error()
+		s.fetchErr = err.Error()
 	}
 	s.mu.Unlock()
 }
@@ -427,7 +437,12 @@ func (s *Source) SendTx(ctx context.Context, tx *wire.MsgTx) error {
 	if err := s.running(); err != nil {
 		return err
 	}
-	peers := s.cs.Peers()
+	var peers []*neutrino.ServerPeer
+	for _, p := range s.cs.Peers() {
+		if p.Connected() {
+			peers = append(peers, p)
+		}
+	}
 	if len(peers) == 0 {
 		return ErrNoPeers
 	}
@@ -463,7 +478,10 @@ func (s *Source) Status() mainwatch.SourceStatus {
 		Best:      s.best,
 		Headers:   s.headers,
 		Peers:     s.peers,
-		Err:       s.lastErr,
+		Err:       s.fetchErr,
+	}
+	if st.Err == "" {
+		st.Err = s.tipErr
 	}
 	switch {
 	case s.stopped:

@@ -25,7 +25,6 @@ type stallPeer struct {
 
 	mu    sync.Mutex
 	conns []net.Conn
-	acks  int
 }
 
 func newStallPeer(t *testing.T, h *btctest.Harness) *stallPeer {
@@ -86,10 +85,6 @@ func (p *stallPeer) serve(conn net.Conn) {
 			if write(v) != nil || write(wire.NewMsgVerAck()) != nil {
 				return
 			}
-		case *wire.MsgVerAck:
-			p.mu.Lock()
-			p.acks++
-			p.mu.Unlock()
 		case *wire.MsgPing:
 			// Alive, but useless.
 			if write(wire.NewMsgPong(m.Nonce)) != nil {
@@ -97,12 +92,6 @@ func (p *stallPeer) serve(conn net.Conn) {
 			}
 		}
 	}
-}
-
-func (p *stallPeer) handshakes() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.acks
 }
 
 func (p *stallPeer) close() {

@@ -1,0 +1,128 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/store"
+)
+
+// Keys of the mainchain-derived state the node itself keeps. Every other
+// subsystem's derived state is written in the same ConnectBlock batch, under
+// its own prefix, so that one undo record rolls all of it back.
+var (
+	// keyBlockPrefix + height (4 bytes, big-endian) → blockRecord.
+	keyBlockPrefix = []byte{0x10, 'b'}
+
+	// keyDigest → SHA256d over the previous digest, the block hash and
+	// the ids of the block's matched transactions: a running commitment
+	// to everything the node has taken from the mainchain.
+	keyDigest = []byte{0x10, 'd'}
+)
+
+func blockKey(height int32) []byte {
+	k := make([]byte, len(keyBlockPrefix)+4)
+	copy(k, keyBlockPrefix)
+	binary.BigEndian.PutUint32(k[len(keyBlockPrefix):], uint32(height))
+	return k
+}
+
+// blockRecord encodes a connected block: its hash, then for each matched
+// transaction its index in the block (4 bytes) and its id.
+func blockRecord(b *mainwatch.Block) []byte {
+	rec := make([]byte, 0, 32+len(b.Txs)*36)
+	rec = append(rec, b.Hash[:]...)
+	for _, tx := range b.Txs {
+		rec = binary.BigEndian.AppendUint32(rec, uint32(tx.Index))
+		txid := tx.MsgTx.TxHash()
+		rec = append(rec, txid[:]...)
+	}
+	return rec
+}
+
+// storeChain is the mainwatch.Chain of a running node: the store's cursor
+// and undo log.
+type storeChain struct {
+	db *store.DB
+}
+
+var _ mainwatch.Chain = (*storeChain)(nil)
+
+// Tip implements mainwatch.Chain.
+func (c *storeChain) Tip() (mainwatch.Cursor, error) {
+	id, err := c.db.Tip()
+	if err != nil {
+		return mainwatch.Cursor{}, err
+	}
+	return mainwatch.Cursor{Height: id.Height, Hash: id.Hash}, nil
+}
+
+// HashAt implements mainwatch.Chain.
+func (c *storeChain) HashAt(height int32) (chainhash.Hash, error) {
+	return c.db.HashAt(height)
+}
+
+// ConnectBlock implements mainwatch.Chain: the block's record, the running
+// digest and the cursor move in one atomic batch.
+func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
+	id := store.BlockID{Height: b.Height, Hash: b.Hash}
+	return c.db.ConnectBlock(id, b.Header.PrevBlock, func(w *store.Writer) error {
+		prev, err := w.Get(keyDigest)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		rec := blockRecord(b)
+		digest := chainhash.DoubleHashH(append(append([]byte(nil), prev...), rec...))
+		if err := w.Set(blockKey(b.Height), rec); err != nil {
+			return err
+		}
+		return w.Set(keyDigest, digest[:])
+	})
+}
+
+// DisconnectBlock implements mainwatch.Chain through the store's undo log.
+func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) error {
+	_, err := c.db.DisconnectBlock(store.BlockID{Height: tip.Height, Hash: tip.Hash})
+	return err
+}
+
+// StateHash returns the mainchain tip and a SHA256 over every key and value
+// of the node's state. Two nodes that applied the same mainchain have the
+// same state hash, however often they crashed on the way.
+func StateHash(db *store.DB) (store.BlockID, chainhash.Hash, error) {
+	var (
+		tip store.BlockID
+		sum chainhash.Hash
+	)
+	err := db.View(func(r store.Reader) error {
+		var err error
+		if tip, err = r.Tip(); err != nil {
+			return err
+		}
+		h := sha256.New()
+		var n [4]byte
+		write := func(b []byte) {
+			binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+			h.Write(n[:])
+			h.Write(b)
+		}
+		write(tip.Hash[:])
+		err = r.Iterate(nil, func(k, v []byte) error {
+			write(k)
+			write(v)
+			return nil
+		})
+		copy(sum[:], h.Sum(nil))
+		return err
+	})
+	if err != nil {
+		return tip, sum, fmt.Errorf("state hash: %w", err)
+	}
+	return tip, sum, nil
+}
