@@ -27,6 +27,10 @@ type WatchList struct {
 	scripts   map[string]struct{}
 	outpoints map[wire.OutPoint][]byte
 	txids     map[chainhash.Hash][][]byte
+
+	// filterScripts caches Scripts' de-duplicated answer; nil when a
+	// change may have added or removed a script.
+	filterScripts [][]byte
 }
 
 // NewWatchList returns an empty list.
@@ -50,6 +54,7 @@ func (w *WatchList) AddScript(pkScript []byte) {
 	}
 	w.mu.Lock()
 	w.scripts[string(pkScript)] = struct{}{}
+	w.filterScripts = nil
 	w.mu.Unlock()
 }
 
@@ -57,6 +62,7 @@ func (w *WatchList) AddScript(pkScript []byte) {
 func (w *WatchList) RemoveScript(pkScript []byte) {
 	w.mu.Lock()
 	delete(w.scripts, string(pkScript))
+	w.filterScripts = nil
 	w.mu.Unlock()
 }
 
@@ -64,6 +70,7 @@ func (w *WatchList) RemoveScript(pkScript []byte) {
 func (w *WatchList) AddOutPoint(op wire.OutPoint, pkScript []byte) {
 	w.mu.Lock()
 	w.outpoints[op] = pkScript
+	w.filterScripts = nil
 	w.mu.Unlock()
 }
 
@@ -71,6 +78,7 @@ func (w *WatchList) AddOutPoint(op wire.OutPoint, pkScript []byte) {
 func (w *WatchList) RemoveOutPoint(op wire.OutPoint) {
 	w.mu.Lock()
 	delete(w.outpoints, op)
+	w.filterScripts = nil
 	w.mu.Unlock()
 }
 
@@ -85,31 +93,44 @@ func (w *WatchList) addTx(tx *wire.MsgTx) {
 	}
 	w.mu.Lock()
 	w.txids[tx.TxHash()] = scripts
+	w.filterScripts = nil
 	w.mu.Unlock()
 }
 
 func (w *WatchList) removeTx(txid chainhash.Hash) {
 	w.mu.Lock()
 	delete(w.txids, txid)
+	w.filterScripts = nil
 	w.mu.Unlock()
 }
 
-// Scripts returns every script a block filter must be matched against.
+// Scripts returns every distinct script a block filter must be matched
+// against. The caller must not modify the result.
 func (w *WatchList) Scripts() [][]byte {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
-	out := make([][]byte, 0, len(w.scripts)+len(w.outpoints)+len(w.txids))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.filterScripts != nil {
+		return w.filterScripts
+	}
+	set := make(map[string]struct{}, len(w.scripts))
 	for s := range w.scripts {
-		out = append(out, []byte(s))
+		set[s] = struct{}{}
 	}
 	for _, s := range w.outpoints {
 		if filterable(s) {
-			out = append(out, s)
+			set[string(s)] = struct{}{}
 		}
 	}
 	for _, ss := range w.txids {
-		out = append(out, ss...)
+		for _, s := range ss {
+			set[string(s)] = struct{}{}
+		}
 	}
+	out := make([][]byte, 0, len(set))
+	for s := range set {
+		out = append(out, []byte(s))
+	}
+	w.filterScripts = out
 	return out
 }
 

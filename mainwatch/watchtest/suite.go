@@ -237,7 +237,7 @@ type key struct {
 	script []byte
 }
 
-func newKey(t *testing.T, h *btctest.Harness) key {
+func newKey(t testing.TB, h *btctest.Harness) key {
 	priv, err := btcec.NewPrivateKey()
 	if err != nil {
 		t.Fatal(err)
