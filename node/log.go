@@ -103,13 +103,9 @@ var subsystemLoggers = map[string]btclog.Logger{
 	"DPOW": backendLog.Logger("DPOW"), // package notarize
 }
 
-func init() {
-	useLoggers()
-}
-
-// useLoggers hands each package that logs its subsystem logger. It runs from
-// init, so every package logs through the node's backend before any of them
-// starts.
+// useLoggers hands each package that logs its subsystem logger. Run calls
+// it first, so every package logs through the node's backend before any of
+// them starts; until then they are silent, as in tests.
 func useLoggers() {
 	mainwatch.UseLogger(mwchLog)
 	btcdwatch.UseLogger(btcwLog)

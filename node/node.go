@@ -69,6 +69,7 @@ func newSource(cfg *Config) (source, error) {
 //
 // Run is the one place that wires the node's subsystems together.
 func Run(ctx context.Context, cfg *Config) error {
+	useLoggers()
 	log.Infof("Version %s", Version)
 	log.Infof("sidenode starting (network %s, backend %s, data dir %s)",
 		cfg.Network, cfg.MainWatch.Backend, cfg.NetworkDir())

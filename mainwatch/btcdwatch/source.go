@@ -45,6 +45,7 @@ type Source struct {
 	cfg    Config
 	client *rpcclient.Client
 	tip    chan struct{}
+	ready  chan struct{} // closed once the first connection is made
 
 	quit     chan struct{}
 	wg       sync.WaitGroup
@@ -72,8 +73,9 @@ func New(cfg Config) (*Source, error) {
 	}
 	s := &Source{
 		cfg:  cfg,
-		tip:  make(chan struct{}, 1),
-		quit: make(chan struct{}),
+		tip:   make(chan struct{}, 1),
+		ready: make(chan struct{}),
+		quit:  make(chan struct{}),
 		best: mainwatch.Cursor{Height: -1},
 	}
 	handlers := &rpcclient.NotificationHandlers{
@@ -144,6 +146,7 @@ func (s *Source) connectLoop() {
 	}
 	log.Infof("Connected to btcd at %s", s.cfg.Host)
 	s.setConnected(true)
+	close(s.ready)
 	// Registered once; rpcclient registers again after each reconnect.
 	if err := s.client.NotifyBlocks(); err != nil {
 		log.Errorf("notifyblocks: %v", err)
@@ -213,9 +216,34 @@ func call[T any](ctx context.Context, s *Source, what string, receive func() (T,
 	}
 }
 
+// waitReady waits for the first connection to btcd, for at most the call
+// timeout.
+func (s *Source) waitReady(ctx context.Context) error {
+	select {
+	case <-s.ready:
+		return nil
+	default:
+	}
+	timer := time.NewTimer(s.cfg.CallTimeout)
+	defer timer.Stop()
+	select {
+	case <-s.ready:
+		return nil
+	case <-timer.C:
+		return fmt.Errorf("not connected to btcd at %s", s.cfg.Host)
+	case <-s.quit:
+		return errors.New("btcdwatch: stopped")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Best implements mainwatch.Source. The first call checks that btcd runs
 // the node's network.
 func (s *Source) Best(ctx context.Context) (mainwatch.Cursor, error) {
+	if err := s.waitReady(ctx); err != nil {
+		return mainwatch.Cursor{}, err
+	}
 	s.mu.Lock()
 	verified := s.verified
 	s.mu.Unlock()
@@ -257,6 +285,9 @@ func (s *Source) Best(ctx context.Context) (mainwatch.Cursor, error) {
 
 // HashAt implements mainwatch.Source.
 func (s *Source) HashAt(ctx context.Context, height int32) (chainhash.Hash, error) {
+	if err := s.waitReady(ctx); err != nil {
+		return chainhash.Hash{}, err
+	}
 	fut := s.client.GetBlockHashAsync(int64(height))
 	hash, err := call(ctx, s, fmt.Sprintf("getblockhash %d", height), fut.Receive)
 	if err != nil {
@@ -267,6 +298,9 @@ func (s *Source) HashAt(ctx context.Context, height int32) (chainhash.Hash, erro
 
 // SendTx implements mainwatch.Source.
 func (s *Source) SendTx(ctx context.Context, tx *wire.MsgTx) error {
+	if err := s.waitReady(ctx); err != nil {
+		return err
+	}
 	_, err := call(ctx, s, "sendrawtransaction", func() (*chainhash.Hash, error) {
 		return s.client.SendRawTransaction(tx, false)
 	})
@@ -302,6 +336,9 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 
 	if from > to {
 		return nil
+	}
+	if err := s.waitReady(ctx); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
