@@ -72,11 +72,11 @@ func New(cfg Config) (*Source, error) {
 		cfg.CallTimeout = DefaultCallTimeout
 	}
 	s := &Source{
-		cfg:  cfg,
+		cfg:   cfg,
 		tip:   make(chan struct{}, 1),
 		ready: make(chan struct{}),
 		quit:  make(chan struct{}),
-		best: mainwatch.Cursor{Height: -1},
+		best:  mainwatch.Cursor{Height: -1},
 	}
 	handlers := &rpcclient.NotificationHandlers{
 		// Handlers only signal; the follower does the RPC work.
