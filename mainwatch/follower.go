@@ -260,6 +260,9 @@ func (f *Follower) connect(ctx context.Context, b *Block) error {
 
 func (f *Follower) setTip(tip Cursor, synced bool) {
 	f.mu.Lock()
+	if synced && (!f.synced || f.tip != tip) {
+		log.Infof("%s: synced to mainchain tip %v", f.src.Name(), tip)
+	}
 	f.tip = tip
 	f.synced = synced
 	f.notifyLocked()

@@ -41,6 +41,9 @@ func (p *progressLogger) block(height int32, hash fmt.Stringer, txs int) {
 		// Following the tip: every block is news.
 		log.Infof("%s: connected block %d %v (%d matched transactions)",
 			p.name, height, hash, txs)
+	} else {
+		log.Debugf("%s: connected block %d %v (%d matched transactions)",
+			p.name, height, hash, txs)
 	}
 	elapsed := now.Sub(p.lastLog)
 	if elapsed < progressInterval {

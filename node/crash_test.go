@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -55,7 +57,7 @@ type proc struct {
 	done  chan struct{}
 }
 
-func startSidenode(t *testing.T, h *btctest.Harness, home string) *proc {
+func startSidenode(t *testing.T, h *btctest.Harness, home string, extra ...string) *proc {
 	t.Helper()
 	conf := filepath.Join(home, "sidenode.conf")
 	if err := os.MkdirAll(home, 0o700); err != nil {
@@ -74,6 +76,7 @@ func startSidenode(t *testing.T, h *btctest.Harness, home string) *proc {
 		"--btcd.rpcpass="+h.RPCPass,
 		"--btcd.rpccert="+h.CertPath,
 	)
+	cmd.Args = append(cmd.Args, extra...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -83,7 +86,7 @@ func startSidenode(t *testing.T, h *btctest.Harness, home string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, lines: make(chan string, 1024), done: make(chan struct{})}
+	p := &proc{cmd: cmd, lines: make(chan string, 1<<16), done: make(chan struct{})}
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -124,12 +127,15 @@ func (p *proc) waitTip(t *testing.T, h *btctest.Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("connected block %d %v", height, hash)
+	// A node that connects the tip says so; one that was already there
+	// says it is synced.
+	connected := fmt.Sprintf("connected block %d %v", height, hash)
+	synced := fmt.Sprintf("synced to mainchain tip %d:%v", height, hash)
 	deadline := time.After(2 * time.Minute)
 	for {
 		select {
 		case line := <-p.lines:
-			if strings.Contains(line, want) {
+			if strings.Contains(line, connected) || strings.Contains(line, synced) {
 				return
 			}
 		case <-p.done:
@@ -160,9 +166,26 @@ func stateHash(t *testing.T, home string) (store.BlockID, string) {
 	return tip, sum.String()
 }
 
-// TestKillNine kills a real sidenode process with SIGKILL at random moments
-// of a sync, across a mainchain reorg, and checks that the state it ends
-// with is exactly the state of a node that synced once without a crash.
+var (
+	connectedRE    = regexp.MustCompile(`connected block (\d+) `)
+	disconnectedRE = regexp.MustCompile(`disconnected block (\d+):`)
+)
+
+// lineHeight returns the height a log line reports for re, or -1.
+func lineHeight(re *regexp.Regexp, line string) int {
+	m := re.FindStringSubmatch(line)
+	if m == nil {
+		return -1
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// TestKillNine kills a real sidenode process with SIGKILL at random points
+// of a sync, including the middle of undoing a mainchain reorg, and checks
+// that the state it ends with is exactly that of a node that synced once
+// without a crash. The kill points are chosen by the heights the node logs,
+// not by time, so the test does the same on a fast or a loaded machine.
 func TestKillNine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -177,40 +200,65 @@ func TestKillNine(t *testing.T) {
 	t.Logf("kill schedule seed %d", seed)
 
 	crashed := filepath.Join(t.TempDir(), "crashed")
-	midway := 0
-	killAfter := func() {
-		p := startSidenode(t, h, crashed)
-		time.Sleep(time.Duration(50+rng.Intn(700)) * time.Millisecond)
+	// killWhen runs the node until a log line satisfies match, kills it
+	// with SIGKILL, and checks that the state opens at a block boundary.
+	killWhen := func(what string, match func(line string) bool) {
+		t.Helper()
+		p := startSidenode(t, h, crashed, "--debuglevel=info,MWCH=debug")
+		deadline := time.After(2 * time.Minute)
+		for done := false; !done; {
+			select {
+			case line := <-p.lines:
+				done = match(line)
+			case <-p.done:
+				t.Fatalf("sidenode exited before %s", what)
+			case <-deadline:
+				t.Fatalf("sidenode never got to %s", what)
+			}
+		}
 		p.kill()
-		height, hash, err := h.Tip()
-		if err != nil {
-			t.Fatal(err)
-		}
-		// The store must open and hold a consistent tip after each kill.
 		tip, _ := stateHash(t, crashed)
-		t.Logf("killed at mainchain state %v (btcd at %d)", tip, height)
-		if tip.Height != height || tip.Hash != hash {
-			midway++
-		}
+		t.Logf("killed after %s: state at %v", what, tip)
 	}
-	for i := 0; i < 4; i++ {
-		killAfter()
+	atHeight := func(target int) {
+		killWhen(fmt.Sprintf("block %d", target), func(line string) bool {
+			return lineHeight(connectedRE, line) >= target
+		})
 	}
-	// A reorg while the node is down: the next runs disconnect blocks,
-	// and a kill may land in the middle of that too.
+
+	// Four kills during the first sync, at increasing random heights.
+	for i, from := 0, 1; i < 4; i++ {
+		target := from + rng.Intn(600)
+		atHeight(target)
+		from = target + 1
+	}
+	// Sync the rest, stop, and reorganize 25 blocks while the node is
+	// down; then kill it in the middle of undoing them.
+	p := startSidenode(t, h, crashed)
+	p.waitTip(t, h)
+	p.interrupt(t)
+	height, _, err := h.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := h.Reorg(25, 3); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := h.Generate(500); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 4; i++ {
-		killAfter()
+	undoTo := int(height) - 1 - rng.Intn(23)
+	killWhen(fmt.Sprintf("undoing down to block %d", undoTo), func(line string) bool {
+		d := lineHeight(disconnectedRE, line)
+		return d >= 0 && d <= undoTo
+	})
+	// Three more kills while it connects the new branch.
+	for i, from := 0, int(height)-24; i < 3; i++ {
+		target := from + rng.Intn(150)
+		atHeight(target)
+		from = target + 1
 	}
-	if midway < 4 {
-		t.Fatalf("only %d of 8 kills landed before the node was synced", midway)
-	}
-	p := startSidenode(t, h, crashed)
+	p = startSidenode(t, h, crashed)
 	p.waitTip(t, h)
 	p.interrupt(t)
 

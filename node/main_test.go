@@ -1,0 +1,18 @@
+package node
+
+import (
+	"os"
+	"testing"
+)
+
+// TestMain keeps the node's loggers quiet in tests: Run wires them to
+// standard output, which would bury the test report.
+func TestMain(m *testing.M) {
+	// The signal test's child process reports through its log.
+	if os.Getenv(interruptChildEnv) == "" {
+		if err := SetLogLevels("off"); err != nil {
+			panic(err)
+		}
+	}
+	os.Exit(m.Run())
+}
