@@ -1,0 +1,154 @@
+package chainparams
+
+import (
+	"fmt"
+
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/wire"
+)
+
+// Params are the protocol parameters of one network.
+type Params struct {
+	// Name is the network name used in config and data dirs.
+	Name string
+
+	// Main is the Bitcoin mainchain the sidechain is anchored to.
+	Main *chaincfg.Params
+
+	// Side holds the sidechain's own address parameters (bech32 HRP and
+	// base58 prefixes), so that sidechain addresses are never confused
+	// with mainchain ones. Only the address fields and Net are meaningful.
+	Side *chaincfg.Params
+
+	// SidechainID tags every protocol OP_RETURN; it is never zero.
+	SidechainID uint32
+
+	// MinStakeValue is the smallest stake output, in satoshis.
+	MinStakeValue int64
+
+	// MinStakeLock and MaxStakeLock bound lock height − confirmation
+	// height of a stake, in mainchain blocks.
+	MinStakeLock int32
+	MaxStakeLock int32
+
+	// StakeMaturity is how many confirmations a ticket needs before it
+	// can win: eligible from conf + StakeMaturity − 1.
+	StakeMaturity int32
+
+	// DustLimit is the smallest output value protocol transactions create
+	// and the smallest deposit that is minted.
+	DustLimit int64
+
+	// SideSubsidy is the sidechain coinbase's new coins per block.
+	SideSubsidy int64
+
+	// DepositConfirmations is how deep a deposit must be before it is
+	// minted.
+	DepositConfirmations int32
+
+	// Federation and peg parameters (design §8).
+	FederationSize          int
+	PegEpochLength          int32
+	PegGraceBlocks          int32
+	SideWithdrawalDepth     int32
+	WithdrawalConfirmations int32
+	PegRatePeriod           int32
+	PegRateLimit            int64
+
+	// Notarization parameters (design §9).
+	NotarizationInterval int32
+	NotaryThreshold      int
+}
+
+// sideParams derives the sidechain's address parameters from a mainchain's,
+// with its own bech32 HRP and base58 prefixes.
+func sideParams(main *chaincfg.Params, hrp string, net wire.BitcoinNet) *chaincfg.Params {
+	p := *main
+	p.Name = main.Name + "-side"
+	p.Net = net
+	p.Bech32HRPSegwit = hrp
+	p.PubKeyHashAddrID = 0x3f // 'S' for base58 addresses
+	p.ScriptHashAddrID = 0x7d // 's'
+	p.PrivateKeyID = 0xbf
+	return &p
+}
+
+// Mainnet parameters: about a day to a year of stake lock.
+var Mainnet = Params{
+	Name:                    "mainnet",
+	Main:                    &chaincfg.MainNetParams,
+	Side:                    sideParams(&chaincfg.MainNetParams, "sms", 0x5053534d),
+	SidechainID:             0x00000001,
+	MinStakeValue:           1_000_000,
+	MinStakeLock:            144,
+	MaxStakeLock:            52_560,
+	StakeMaturity:           6,
+	DustLimit:               546,
+	SideSubsidy:             0,
+	DepositConfirmations:    6,
+	FederationSize:          15,
+	PegEpochLength:          2016,
+	PegGraceBlocks:          144,
+	SideWithdrawalDepth:     6,
+	WithdrawalConfirmations: 6,
+	PegRatePeriod:           144,
+	PegRateLimit:            10_000_000_000,
+	NotarizationInterval:    10,
+	NotaryThreshold:         13,
+}
+
+// Testnet3 parameters.
+var Testnet3 = testLike(Mainnet, "testnet3", &chaincfg.TestNet3Params, "tms", 0x5053540b)
+
+// Signet parameters.
+var Signet = testLike(Mainnet, "signet", &chaincfg.SigNetParams, "tms", 0x50535340)
+
+// Regtest parameters: small numbers so tests reach every rule quickly.
+var Regtest = devLike("regtest", &chaincfg.RegressionNetParams, 0x505352fa)
+
+// Simnet parameters, as regtest.
+var Simnet = devLike("simnet", &chaincfg.SimNetParams, 0x505353fa)
+
+func testLike(base Params, name string, main *chaincfg.Params, hrp string, net wire.BitcoinNet) Params {
+	p := base
+	p.Name = name
+	p.Main = main
+	p.Side = sideParams(main, hrp, net)
+	p.MinStakeValue = 10_000
+	return p
+}
+
+func devLike(name string, main *chaincfg.Params, net wire.BitcoinNet) Params {
+	return Params{
+		Name:                    name,
+		Main:                    main,
+		Side:                    sideParams(main, "sdrt", net),
+		SidechainID:             0x00000d07,
+		MinStakeValue:           10_000,
+		MinStakeLock:            10,
+		MaxStakeLock:            5_000,
+		StakeMaturity:           1,
+		DustLimit:               546,
+		SideSubsidy:             0,
+		DepositConfirmations:    2,
+		FederationSize:          3,
+		PegEpochLength:          50,
+		PegGraceBlocks:          10,
+		SideWithdrawalDepth:     2,
+		WithdrawalConfirmations: 2,
+		PegRatePeriod:           20,
+		PegRateLimit:            100_000_000_000,
+		NotarizationInterval:    5,
+		NotaryThreshold:         2,
+	}
+}
+
+// ByName returns the parameters of a network name.
+func ByName(name string) (*Params, error) {
+	for _, p := range []*Params{&Mainnet, &Testnet3, &Signet, &Regtest, &Simnet} {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown network %q", name)
+}

@@ -1,0 +1,36 @@
+// Package wallet holds the node's keys and its mainchain coins.
+//
+// # Keys
+//
+// One BIP32 seed, created by the node, derives every key (hdkeychain):
+//
+//	m/84'/coin'/0'/0/i     mainchain receive addresses (P2WPKH)
+//	m/84'/coin'/0'/1/i     mainchain change addresses (P2WPKH)
+//	m/1017'/coin'/0'/0/i   stake keys: the pubkey of a stake registration
+//	m/1017'/coin'/1'/0/i   sidechain keys
+//
+// coin is the mainchain's BIP44 coin type (0 mainnet, 1 test networks).
+// Purpose 1017' is this project's own, so that stake keys never collide
+// with an ordinary wallet's.
+//
+// The seed is kept at rest in a seed file, sealed with NaCl secretbox under a
+// key stretched from the passphrase with scrypt. The file is written
+// atomically (temporary file, fsync, rename). An unattended node unlocks it
+// with a password file, as lnd does with --wallet-unlock-password-file.
+//
+// # Coins
+//
+// The wallet's coins are mainchain-derived state. The node hands each
+// connected mainchain block to Wallet.ConnectBlock inside the store batch
+// that moves the cursor, so the coins roll back with a reorg through the
+// store's undo log like everything else. The wallet watches the scripts of
+// its receive and change addresses, a gap of LookAhead unused ones beyond
+// the last used, so both mainchain backends deliver its transactions.
+//
+// # Spending
+//
+// Fund selects confirmed coins, adds change, signs every input with
+// txscript, and returns a transaction ready to broadcast. FundingPSBT
+// instead exports the outputs as a PSBT, for an outside wallet to fund and
+// sign.
+package wallet

@@ -1,0 +1,367 @@
+package wallet
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/psbt"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/mempool"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/store"
+)
+
+// LookAhead is how many unissued addresses per family the wallet watches.
+const LookAhead = 20
+
+// Store keys. Coins are mainchain-derived (written in block batches);
+// the issued-address counters are not.
+var (
+	keyCoinPrefix   = []byte{0x20, 'c'} // + outpoint → coin record
+	keyIssuedPrefix = []byte{0x20, 'i'} // + family → next unissued index
+)
+
+// Coin is a mainchain output the wallet can spend.
+type Coin struct {
+	OutPoint wire.OutPoint
+	Value    int64
+	Height   int32
+	PkScript []byte
+	Key      KeyRef
+}
+
+func coinKey(op wire.OutPoint) []byte {
+	k := append([]byte(nil), keyCoinPrefix...)
+	k = append(k, op.Hash[:]...)
+	return binary.BigEndian.AppendUint32(k, op.Index)
+}
+
+func (c *Coin) encode() []byte {
+	b := make([]byte, 0, 20+len(c.PkScript))
+	b = binary.BigEndian.AppendUint64(b, uint64(c.Value))
+	b = binary.BigEndian.AppendUint32(b, uint32(c.Height))
+	b = binary.BigEndian.AppendUint32(b, uint32(c.Key.Family))
+	b = binary.BigEndian.AppendUint32(b, c.Key.Index)
+	return append(b, c.PkScript...)
+}
+
+func decodeCoin(key, val []byte) (*Coin, error) {
+	if len(key) != len(keyCoinPrefix)+36 || len(val) < 20 {
+		return nil, fmt.Errorf("wallet: corrupt coin record")
+	}
+	c := &Coin{
+		Value:    int64(binary.BigEndian.Uint64(val)),
+		Height:   int32(binary.BigEndian.Uint32(val[8:])),
+		Key:      KeyRef{Family(binary.BigEndian.Uint32(val[12:])), binary.BigEndian.Uint32(val[16:])},
+		PkScript: append([]byte(nil), val[20:]...),
+	}
+	copy(c.OutPoint.Hash[:], key[len(keyCoinPrefix):])
+	c.OutPoint.Index = binary.BigEndian.Uint32(key[len(keyCoinPrefix)+32:])
+	return c, nil
+}
+
+// Wallet tracks and spends the node's mainchain coins.
+type Wallet struct {
+	keys   *Keyring
+	db     *store.DB
+	watch  *mainwatch.WatchList
+	params *chaincfg.Params
+
+	mu      sync.Mutex
+	scripts map[string]KeyRef
+	issued  [numFamilies]uint32
+	locked  map[wire.OutPoint]struct{} // spent by transactions not yet mined
+}
+
+// New opens the wallet on db and watches its scripts.
+func New(keys *Keyring, db *store.DB, watch *mainwatch.WatchList, params *chaincfg.Params) (*Wallet, error) {
+	w := &Wallet{
+		keys:    keys,
+		db:      db,
+		watch:   watch,
+		params:  params,
+		scripts: make(map[string]KeyRef),
+		locked:  make(map[wire.OutPoint]struct{}),
+	}
+	err := db.View(func(r store.Reader) error {
+		for f := Family(0); f < numFamilies; f++ {
+			v, err := r.Get(append(append([]byte(nil), keyIssuedPrefix...), byte(f)))
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if len(v) != 4 {
+				return fmt.Errorf("wallet: corrupt address counter")
+			}
+			w.issued[f] = binary.BigEndian.Uint32(v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range []Family{Receive, Change} {
+		if err := w.extend(f); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// extend watches the family's scripts up to issued+LookAhead. Called with
+// mu held or before the wallet is shared.
+func (w *Wallet) extend(f Family) error {
+	for i := uint32(0); i < w.issued[f]+LookAhead; i++ {
+		ref := KeyRef{f, i}
+		_, script, err := w.keys.P2WPKH(ref)
+		if err != nil {
+			return err
+		}
+		if _, ok := w.scripts[string(script)]; ok {
+			continue
+		}
+		w.scripts[string(script)] = ref
+		w.watch.AddScript(script)
+	}
+	return nil
+}
+
+// NewAddress issues the next unused address of a family (Receive or
+// Change).
+func (w *Wallet) NewAddress(f Family) (btcutil.Address, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ref := KeyRef{f, w.issued[f]}
+	addr, _, err := w.keys.P2WPKH(ref)
+	if err != nil {
+		return nil, err
+	}
+	next := binary.BigEndian.AppendUint32(nil, ref.Index+1)
+	err = w.db.Update(func(pw *store.PlainWriter) error {
+		return pw.Set(append(append([]byte(nil), keyIssuedPrefix...), byte(f)), next)
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.issued[f]++
+	return addr, w.extend(f)
+}
+
+// ConnectBlock updates the wallet's coins for a connected mainchain block.
+// It runs inside the block's store batch.
+func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, tx := range b.Txs {
+		for _, in := range tx.MsgTx.TxIn {
+			k := coinKey(in.PreviousOutPoint)
+			if _, err := wr.Get(k); err == nil {
+				if err := wr.Delete(k); err != nil {
+					return err
+				}
+				delete(w.locked, in.PreviousOutPoint)
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		txid := tx.MsgTx.TxHash()
+		for vout, out := range tx.MsgTx.TxOut {
+			ref, ok := w.scripts[string(out.PkScript)]
+			if !ok {
+				continue
+			}
+			c := Coin{
+				OutPoint: wire.OutPoint{Hash: txid, Index: uint32(vout)},
+				Value:    out.Value,
+				Height:   b.Height,
+				PkScript: out.PkScript,
+				Key:      ref,
+			}
+			if err := wr.Set(coinKey(c.OutPoint), c.encode()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Coins returns the wallet's coins, oldest first.
+func (w *Wallet) Coins() ([]*Coin, error) {
+	var coins []*Coin
+	err := w.db.View(func(r store.Reader) error {
+		return r.Iterate(keyCoinPrefix, func(k, v []byte) error {
+			c, err := decodeCoin(k, v)
+			if err != nil {
+				return err
+			}
+			coins = append(coins, c)
+			return nil
+		})
+	})
+	sort.Slice(coins, func(i, j int) bool { return coins[i].Height < coins[j].Height })
+	return coins, err
+}
+
+// Balance returns the total value of coins with at least minConf
+// confirmations at the store's tip.
+func (w *Wallet) Balance(minConf int32) (int64, error) {
+	tip, err := w.db.Tip()
+	if err != nil {
+		return 0, err
+	}
+	coins, err := w.Coins()
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for _, c := range coins {
+		if tip.Height-c.Height+1 >= minConf {
+			sum += c.Value
+		}
+	}
+	return sum, nil
+}
+
+// p2wpkhInputVSize is the virtual size a signed P2WPKH input adds.
+const p2wpkhInputVSize = 68
+
+// Fund builds a signed transaction paying outs at feeRate sat/vB from coins
+// with at least minConf confirmations, with change to a new change address
+// when it is above dust. The spent coins are held back until a block spends
+// them or Release frees them.
+func (w *Wallet) Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.MsgTx, error) {
+	if feeRate < 1 {
+		return nil, fmt.Errorf("fee rate %d sat/vB is below 1", feeRate)
+	}
+	var want int64
+	for _, o := range outs {
+		if o.Value < 0 {
+			return nil, fmt.Errorf("negative output value")
+		}
+		want += o.Value
+	}
+	tip, err := w.db.Tip()
+	if err != nil {
+		return nil, err
+	}
+	coins, err := w.Coins()
+	if err != nil {
+		return nil, err
+	}
+	// Largest first: fewest inputs.
+	sort.Slice(coins, func(i, j int) bool { return coins[i].Value > coins[j].Value })
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+
+	tx := wire.NewMsgTx(2)
+	for _, o := range outs {
+		tx.AddTxOut(o)
+	}
+	var (
+		have  int64
+		prevs = make(map[wire.OutPoint]*wire.TxOut)
+		refs  []KeyRef
+	)
+	changeRef := KeyRef{Change, w.issued[Change]}
+	_, changeScript, err := w.keys.P2WPKH(changeRef)
+	if err != nil {
+		return nil, err
+	}
+	baseSize := int64(blockchain.GetTransactionWeight(btcutil.NewTx(tx))+3)/4 + 31
+	for _, c := range coins {
+		if _, busy := w.locked[c.OutPoint]; busy || tip.Height-c.Height+1 < minConf {
+			continue
+		}
+		tx.AddTxIn(wire.NewTxIn(&c.OutPoint, nil, nil))
+		prevs[c.OutPoint] = wire.NewTxOut(c.Value, c.PkScript)
+		refs = append(refs, c.Key)
+		have += c.Value
+		if have >= want+feeRate*(baseSize+int64(len(tx.TxIn))*p2wpkhInputVSize) {
+			break
+		}
+	}
+	fee := feeRate * (baseSize + int64(len(tx.TxIn))*p2wpkhInputVSize)
+	if have < want+fee {
+		return nil, fmt.Errorf("wallet: %d sat spendable with %d confirmations, need %d",
+			have, minConf, want+fee)
+	}
+	changeOut := wire.NewTxOut(have-want-fee, changeScript)
+	if !mempool.IsDust(changeOut, mempool.DefaultMinRelayTxFee) {
+		tx.AddTxOut(changeOut)
+		if err := w.useChange(changeRef); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.sign(tx, prevs, refs); err != nil {
+		return nil, err
+	}
+	for op := range prevs {
+		w.locked[op] = struct{}{}
+	}
+	return tx, nil
+}
+
+// useChange marks a change address as issued. Called with mu held.
+func (w *Wallet) useChange(ref KeyRef) error {
+	next := binary.BigEndian.AppendUint32(nil, ref.Index+1)
+	err := w.db.Update(func(pw *store.PlainWriter) error {
+		return pw.Set(append(append([]byte(nil), keyIssuedPrefix...), byte(Change)), next)
+	})
+	if err != nil {
+		return err
+	}
+	w.issued[Change] = ref.Index + 1
+	return w.extend(Change)
+}
+
+// sign signs every input of tx, spending prevs with keys refs (in input
+// order).
+func (w *Wallet) sign(tx *wire.MsgTx, prevs map[wire.OutPoint]*wire.TxOut, refs []KeyRef) error {
+	fetcher := txscript.NewMultiPrevOutFetcher(prevs)
+	hashes := txscript.NewTxSigHashes(tx, fetcher)
+	for i, in := range tx.TxIn {
+		prev := prevs[in.PreviousOutPoint]
+		priv, err := w.keys.PrivKey(refs[i])
+		if err != nil {
+			return err
+		}
+		wit, err := txscript.WitnessSignature(tx, hashes, i, prev.Value,
+			prev.PkScript, txscript.SigHashAll, priv, true)
+		if err != nil {
+			return err
+		}
+		in.Witness = wit
+	}
+	return nil
+}
+
+// Release frees the coins a funded transaction that will not be broadcast
+// holds back.
+func (w *Wallet) Release(tx *wire.MsgTx) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, in := range tx.TxIn {
+		delete(w.locked, in.PreviousOutPoint)
+	}
+}
+
+// FundingPSBT exports outs as an unfunded PSBT (base64), for an outside
+// wallet to add inputs and change, sign and broadcast.
+func FundingPSBT(outs []*wire.TxOut) (string, error) {
+	packet, err := psbt.New(nil, outs, 2, 0, nil)
+	if err != nil {
+		return "", err
+	}
+	return packet.B64Encode()
+}
