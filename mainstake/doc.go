@@ -1,27 +1,78 @@
 // Package mainstake turns the mainchain into the sidechain's stake: it owns
-// stake registrations, the ticket index and the publisher chains.
+// stake registrations, the ticket index and the publisher chains (design
+// reference §3 and the ticket side of §5).
 //
-// A stake registration is a standard Bitcoin transaction with the `S`
-// OP_RETURN. The package parses its payload, rebuilds the CLTV witness script
-// from the lock height and pubkey, and accepts the registration only when the
-// stake output is the P2WSH of that script, the publisher output pays the
-// owner's key and the registry output pays the sidechain's unspendable
-// registry script. Each accepted registration becomes a ticket.
+// # What the package does now
 //
-// The ticket index keeps tickets in chain order (confirmation height, then
-// position in the block). That order is append-only as blocks connect, and a
-// block that disconnects removes exactly the tickets it added. The index also
-// records, by height, when each ticket matures and when it expires, so that
-// the lottery package can update its trees with only the tickets that change
-// at a given height.
+// The package holds the pure rules: functions of a transaction and the
+// network parameters, with no wallet, store or network access.
+//
+// A stake registration is a standard Bitcoin transaction with the 'S'
+// OP_RETURN (package opreturn). ParseRegistration parses its payload,
+// rebuilds the CLTV witness script from the lock height and pubkey
+// (StakeScript), and accepts the registration only when:
+//
+//   - the stake output is the P2WSH of that script (StakePkScript), worth at
+//     least MinStakeValue;
+//   - the publisher output pays P2WPKH(HASH160(pubkey)) (PublisherScript);
+//   - the stake vout, the publisher vout and the OP_RETURN are three
+//     different outputs;
+//   - some output of at least DustLimit pays the sidechain's registry
+//     script (RegistryScript);
+//   - the lock is a block height (below 500,000,000) and lies MinStakeLock
+//     to MaxStakeLock blocks after the confirmation height (CheckLock).
+//
+// Each accepted registration is a Registration: the data of one ticket.
+// BuildRegistration makes the outputs of such a transaction for a wallet to
+// fund and sign.
+//
+// The registry script is a P2TR output whose key Q = H + t·G has H, BIP341's
+// point of unknown discrete logarithm, and t = SHA256("PMS/registry" ‖
+// sidechain id) mod n. It is the same for every registration of a
+// sidechain, so that light clients find registrations with BIP158 filters
+// (which leave OP_RETURN outputs out), and nobody can spend it.
 //
 // A publisher chain is the sequence of outpoints that a ticket's header
-// transactions spend and create. The package follows each chain: a
-// well-formed `H` transaction moves the chain to its new publisher output,
-// while any other spend of the current publisher outpoint ends the chain and
-// makes the ticket ineligible.
+// transactions spend and create, starting with the registration's publisher
+// output. ParseHeaderTx checks the shape of a header transaction: input 0
+// spends the current publisher outpoint, output 0 is the only OP_RETURN and
+// carries an 'H' payload, and output 1 pays the owner's P2WPKH and becomes
+// the next publisher outpoint. ClassifySpend sorts any transaction into
+// NotSpent, ValidHeader or EndsChain: any spend of the current publisher
+// outpoint that is not a header transaction ends the chain, and the ticket
+// is no longer eligible.
 //
-// This package is a placeholder. Its types, validation rules and tests come
-// with the issue that implements section 3 and the ticket side of section 5
-// of the protocol. Its log subsystem tag is STAK.
+// # Decisions
+//
+//   - A registration must have exactly one OP_RETURN output (standardness,
+//     design reference §1), counted as opreturn.FindInTx counts it.
+//   - The publisher output's value is not a rule: a header transaction may
+//     add inputs for its fee. BuildRegistration still makes it at least
+//     DustLimit so that the registration is standard.
+//   - Several registry outputs are allowed; one of at least DustLimit is
+//     enough.
+//   - A header transaction for another sidechain, or with a malformed
+//     OP_RETURN, that spends the publisher outpoint ends the chain: a
+//     publisher output serves one sidechain only.
+//
+// Every rule failure is a *RuleError whose ErrorCode names the rule; tests
+// and callers compare codes, never messages.
+//
+// # What comes next
+//
+// The ticket index keeps tickets in chain order (confirmation height, then
+// position in the block), persisted in the store in the same atomic batch
+// as the mainchain cursor. That order is append-only as blocks connect, and
+// a block that disconnects removes exactly the tickets it added. The index
+// also records, by height, when each ticket matures and when it expires,
+// and follows each ticket's publisher chain with ClassifySpend, so that the
+// lottery package can update its trees with only the tickets that change at
+// a given height. The index adds the registry script and the current
+// publisher outpoints to the mainwatch watch list.
+//
+// Wallet commands will build, fund, sign and broadcast registrations and
+// header transactions from BuildRegistration and the owner's key, and spend
+// matured stakes back after their lock height.
+//
+// The package's log subsystem tag is STAK.
 package mainstake
