@@ -1,0 +1,39 @@
+package lottery
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestErrorCodeStringer keeps errorCodeStrings complete: every code has a
+// name.
+func TestErrorCodeStringer(t *testing.T) {
+	for c := ErrorCode(0); c < numErrorCodes; c++ {
+		if strings.HasPrefix(c.String(), "Unknown") {
+			t.Errorf("error code %d has no entry in errorCodeStrings",
+				int(c))
+		}
+	}
+	if len(errorCodeStrings) != int(numErrorCodes) {
+		t.Errorf("errorCodeStrings has %d entries, want %d",
+			len(errorCodeStrings), numErrorCodes)
+	}
+	if s := numErrorCodes.String(); !strings.HasPrefix(s, "Unknown") {
+		t.Errorf("numErrorCodes.String() = %q", s)
+	}
+}
+
+// TestIsErrorCode checks that codes are found through wrapping.
+func TestIsErrorCode(t *testing.T) {
+	err := fmt.Errorf("outer: %w", ruleError(ErrBadLock, "lock"))
+	if !IsErrorCode(err, ErrBadLock) {
+		t.Fatal("wrapped code not found")
+	}
+	if IsErrorCode(err, ErrBadValue) || IsErrorCode(nil, ErrBadLock) {
+		t.Fatal("wrong code found")
+	}
+	if err.Error() != "outer: lock" {
+		t.Fatalf("Error() = %q", err.Error())
+	}
+}
