@@ -46,10 +46,20 @@ func blockRecord(b *mainwatch.Block) []byte {
 	return rec
 }
 
+// blockConnector is a subsystem that derives state from mainchain blocks.
+// ConnectBlock runs inside the block's store batch; the store's undo log
+// rolls its writes back, and DisconnectBlock lets it drop what it keeps in
+// memory for the undone block at height (also after a batch that failed).
+type blockConnector interface {
+	ConnectBlock(w *store.Writer, b *mainwatch.Block) error
+	DisconnectBlock(height int32) error
+}
+
 // storeChain is the mainwatch.Chain of a running node: the store's cursor
-// and undo log.
+// and undo log, and the subsystems that derive state from each block.
 type storeChain struct {
-	db *store.DB
+	db         *store.DB
+	connectors []blockConnector
 }
 
 var _ mainwatch.Chain = (*storeChain)(nil)
@@ -69,10 +79,10 @@ func (c *storeChain) HashAt(height int32) (chainhash.Hash, error) {
 }
 
 // ConnectBlock implements mainwatch.Chain: the block's record, the running
-// digest and the cursor move in one atomic batch.
+// digest, every subsystem's state and the cursor move in one atomic batch.
 func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 	id := store.BlockID{Height: b.Height, Hash: b.Hash}
-	return c.db.ConnectBlock(id, b.Header.PrevBlock, func(w *store.Writer) error {
+	err := c.db.ConnectBlock(id, b.Header.PrevBlock, func(w *store.Writer) error {
 		prev, err := w.Get(keyDigest)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -82,14 +92,38 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 		if err := w.Set(blockKey(b.Height), rec); err != nil {
 			return err
 		}
-		return w.Set(keyDigest, digest[:])
+		if err := w.Set(keyDigest, digest[:]); err != nil {
+			return err
+		}
+		for _, sub := range c.connectors {
+			if err := sub.ConnectBlock(w, b); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	if err != nil {
+		// Nothing was written: let the subsystems forget the block.
+		for _, sub := range c.connectors {
+			if derr := sub.DisconnectBlock(b.Height); derr != nil {
+				return fmt.Errorf("%w; and after it: %v", err, derr)
+			}
+		}
+	}
+	return err
 }
 
 // DisconnectBlock implements mainwatch.Chain through the store's undo log.
 func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) error {
-	_, err := c.db.DisconnectBlock(store.BlockID{Height: tip.Height, Hash: tip.Hash})
-	return err
+	if _, err := c.db.DisconnectBlock(store.BlockID{Height: tip.Height, Hash: tip.Hash}); err != nil {
+		return err
+	}
+	for i := len(c.connectors) - 1; i >= 0; i-- {
+		if err := c.connectors[i].DisconnectBlock(tip.Height); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // StateHash returns the mainchain tip and a SHA256 over every key and value

@@ -110,6 +110,12 @@ type Config struct {
 	MainWatch MainWatchConfig `group:"mainwatch" namespace:"mainwatch"`
 	Btcd      BtcdConfig      `group:"btcd" namespace:"btcd"`
 	Neutrino  NeutrinoConfig  `group:"neutrino" namespace:"neutrino"`
+	Wallet    WalletConfig    `group:"wallet" namespace:"wallet"`
+}
+
+// WalletConfig holds the options of the node's wallet.
+type WalletConfig struct {
+	UnlockPasswordFile string `long:"unlockpasswordfile" description:"Unlock the wallet at start-up with the passphrase in this file, for unattended nodes; a node without a wallet creates one sealed with it. Without this option the node runs without a wallet"`
 }
 
 // MainWatchConfig selects how the node follows the mainchain.
@@ -255,6 +261,7 @@ func (c *Config) validate() error {
 	c.DataDir = cleanAndExpandPath(c.DataDir)
 	c.LogDir = cleanAndExpandPath(c.LogDir)
 	c.Btcd.RPCCert = cleanAndExpandPath(c.Btcd.RPCCert)
+	c.Wallet.UnlockPasswordFile = cleanAndExpandPath(c.Wallet.UnlockPasswordFile)
 
 	if c.DataDir == "" {
 		return errors.New("--datadir must not be empty")

@@ -13,10 +13,13 @@ import (
 	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/btcsuite/btclog"
 
+	"github.com/mainstake/sidenode/lottery"
+	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
 	"github.com/mainstake/sidenode/store"
+	"github.com/mainstake/sidenode/wallet"
 )
 
 // Log level errors that tests and callers can tell apart with errors.Is.
@@ -72,6 +75,9 @@ var (
 	ntrnLog = backendLog.Logger("NTRN") // the neutrino library
 	rpccLog = backendLog.Logger("RPCC") // btcd's rpcclient library
 	storLog = backendLog.Logger("STOR") // package store
+	stakLog = backendLog.Logger("STAK") // package mainstake
+	lottLog = backendLog.Logger("LOTT") // package lottery
+	wlltLog = backendLog.Logger("WLLT") // package wallet
 )
 
 // log is the node package's own logger (SDND).
@@ -87,12 +93,13 @@ var subsystemLoggers = map[string]btclog.Logger{
 	"NTRN": ntrnLog,
 	"RPCC": rpccLog,
 	"STOR": storLog,
+	"STAK": stakLog,
+	"LOTT": lottLog,
+	"WLLT": wlltLog,
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them. Give each its own variable
 	// and a UseLogger call in useLoggers when its package starts logging.
-	"STAK": backendLog.Logger("STAK"), // package mainstake
-	"LOTT": backendLog.Logger("LOTT"), // package lottery
 	"SBLK": backendLog.Logger("SBLK"), // package sideblock
 	"PEGB": backendLog.Logger("PEGB"), // package pegbox
 	"WDRW": backendLog.Logger("WDRW"), // package withdraw
@@ -111,6 +118,9 @@ func useLoggers() {
 	btcdwatch.UseLogger(btcwLog)
 	neutrinowatch.UseLogger(ntrwLog)
 	store.UseLogger(storLog)
+	mainstake.UseLogger(stakLog)
+	lottery.UseLogger(lottLog)
+	wallet.UseLogger(wlltLog)
 
 	// neutrino.UseLogger also hands NTRN to the btcd packages neutrino
 	// drives (blockchain, txscript, peer, addrmgr, connmgr).

@@ -8,10 +8,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
 	"github.com/mainstake/sidenode/store"
+	"github.com/mainstake/sidenode/wallet"
 )
 
 // source is a mainchain backend the node starts and stops.
@@ -63,6 +66,48 @@ func newSource(cfg *Config) (source, error) {
 	}
 }
 
+// openWallet unlocks the wallet with the configured password file, creating
+// it when the node has none. Without a password file the node runs without a
+// wallet and returns nil.
+func openWallet(cfg *Config, db *store.DB, watch *mainwatch.WatchList,
+	params *chainparams.Params) (*wallet.Wallet, error) {
+
+	if cfg.Wallet.UnlockPasswordFile == "" {
+		log.Infof("No wallet password file: running without a wallet")
+		return nil, nil
+	}
+	pass, err := wallet.ReadPasswordFile(cfg.Wallet.UnlockPasswordFile)
+	if err != nil {
+		return nil, err
+	}
+	seedPath := filepath.Join(cfg.NetworkDir(), "wallet.seed")
+	seed, err := wallet.OpenSeed(seedPath, pass)
+	if errors.Is(err, wallet.ErrNoSeed) {
+		if err := wallet.CreateSeed(seedPath, pass, nil, wallet.DefaultKDF); err != nil {
+			return nil, err
+		}
+		log.Infof("Created a new wallet in %s: back it up with its passphrase", seedPath)
+		seed, err = wallet.OpenSeed(seedPath, pass)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("unlock wallet %s: %w", seedPath, err)
+	}
+	keys, err := wallet.NewKeyring(seed, params.Main)
+	if err != nil {
+		return nil, err
+	}
+	w, err := wallet.New(keys, db, watch, params.Main)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := w.CurrentAddress(wallet.Receive)
+	if err != nil {
+		return nil, err
+	}
+	log.Infof("Wallet unlocked; receive address %v", addr)
+	return w, nil
+}
+
 // Run runs the node with configuration cfg until ctx is cancelled, then
 // stops it and returns. An error means the node could not start or stopped
 // on a failure; the state on disk is consistent either way.
@@ -102,8 +147,27 @@ func Run(ctx context.Context, cfg *Config) error {
 		}
 	}()
 
+	params, err := chainparams.ByName(cfg.Network)
+	if err != nil {
+		return err
+	}
 	watch := mainwatch.NewWatchList()
-	follower := mainwatch.NewFollower(src, &storeChain{db: db}, watch)
+	chain := &storeChain{db: db}
+
+	wlt, err := openWallet(cfg, db, watch, params)
+	if err != nil {
+		return err
+	}
+	if wlt != nil {
+		chain.connectors = append(chain.connectors, wlt)
+	}
+	index, err := mainstake.NewIndex(db, params, watch)
+	if err != nil {
+		return err
+	}
+	chain.connectors = append(chain.connectors, &stakeConnector{index: index, wallet: wlt})
+
+	follower := mainwatch.NewFollower(src, chain, watch)
 
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(ctx) }()

@@ -157,6 +157,19 @@ func (w *Wallet) NewAddress(f Family) (btcutil.Address, error) {
 	return addr, w.extend(f)
 }
 
+// CurrentAddress returns the newest issued address of a family, issuing the
+// first one if there is none.
+func (w *Wallet) CurrentAddress(f Family) (btcutil.Address, error) {
+	w.mu.Lock()
+	issued := w.issued[f]
+	w.mu.Unlock()
+	if issued == 0 {
+		return w.NewAddress(f)
+	}
+	addr, _, err := w.keys.P2WPKH(KeyRef{f, issued - 1})
+	return addr, err
+}
+
 // ConnectBlock updates the wallet's coins for a connected mainchain block.
 // It runs inside the block's store batch.
 func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
@@ -364,4 +377,35 @@ func FundingPSBT(outs []*wire.TxOut) (string, error) {
 		return "", err
 	}
 	return packet.B64Encode()
+}
+
+// DisconnectBlock is called after the store undid the block at height; the
+// undo log has already restored the coins, and the wallet keeps nothing of
+// a block in memory.
+func (w *Wallet) DisconnectBlock(int32) error { return nil }
+
+// Keys returns the wallet's keyring.
+func (w *Wallet) Keys() *Keyring { return w.keys }
+
+// StakeKey returns the i-th stake key's public key.
+func (w *Wallet) StakeKey(i uint32) (KeyRef, error) {
+	ref := KeyRef{Stake, i}
+	_, err := w.keys.PubKey(ref)
+	return ref, err
+}
+
+// OwnsStakeKey reports whether pub is one of the wallet's first LookAhead
+// stake keys beyond those issued, and which.
+func (w *Wallet) OwnsStakeKey(pub []byte) (KeyRef, bool) {
+	w.mu.Lock()
+	n := w.issued[Stake] + LookAhead
+	w.mu.Unlock()
+	for i := uint32(0); i < n; i++ {
+		ref := KeyRef{Stake, i}
+		k, err := w.keys.PubKey(ref)
+		if err == nil && string(k.SerializeCompressed()) == string(pub) {
+			return ref, true
+		}
+	}
+	return KeyRef{}, false
 }
