@@ -83,6 +83,11 @@ const (
 	// mistake, never a verdict on a transaction.
 	ErrInvalidArgument
 
+	// ErrPublisherExhausted indicates a publisher output too small to pay
+	// a header transaction's fee and keep its change above the dust
+	// limit: the owner must top the publisher chain up.
+	ErrPublisherExhausted
+
 	// numErrorCodes is the number of error codes defined above; tests use
 	// it to keep errorCodeStrings complete.
 	numErrorCodes
@@ -91,20 +96,21 @@ const (
 // errorCodeStrings maps error codes to their names. A test checks that
 // every code below numErrorCodes has an entry.
 var errorCodeStrings = map[ErrorCode]string{
-	ErrNoPayload:         "ErrNoPayload",
-	ErrWrongKind:         "ErrWrongKind",
-	ErrLockNotHeight:     "ErrLockNotHeight",
-	ErrVoutRange:         "ErrVoutRange",
-	ErrVoutConflict:      "ErrVoutConflict",
-	ErrStakeScript:       "ErrStakeScript",
-	ErrPublisherScript:   "ErrPublisherScript",
-	ErrNoRegistryOutput:  "ErrNoRegistryOutput",
-	ErrStakeValue:        "ErrStakeValue",
-	ErrLockTooSoon:       "ErrLockTooSoon",
-	ErrLockTooLate:       "ErrLockTooLate",
-	ErrHeaderInput:       "ErrHeaderInput",
-	ErrHeaderOutputOrder: "ErrHeaderOutputOrder",
-	ErrInvalidArgument:   "ErrInvalidArgument",
+	ErrNoPayload:          "ErrNoPayload",
+	ErrWrongKind:          "ErrWrongKind",
+	ErrLockNotHeight:      "ErrLockNotHeight",
+	ErrVoutRange:          "ErrVoutRange",
+	ErrVoutConflict:       "ErrVoutConflict",
+	ErrStakeScript:        "ErrStakeScript",
+	ErrPublisherScript:    "ErrPublisherScript",
+	ErrNoRegistryOutput:   "ErrNoRegistryOutput",
+	ErrStakeValue:         "ErrStakeValue",
+	ErrLockTooSoon:        "ErrLockTooSoon",
+	ErrLockTooLate:        "ErrLockTooLate",
+	ErrHeaderInput:        "ErrHeaderInput",
+	ErrHeaderOutputOrder:  "ErrHeaderOutputOrder",
+	ErrInvalidArgument:    "ErrInvalidArgument",
+	ErrPublisherExhausted: "ErrPublisherExhausted",
 }
 
 // String returns the ErrorCode as a human-readable name.

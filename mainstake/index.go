@@ -49,8 +49,10 @@ type Ticket struct {
 	// TxIndex is the registration's position in its block.
 	TxIndex uint32
 
-	// Current is the publisher outpoint the next header must spend.
-	Current wire.OutPoint
+	// Current is the publisher outpoint the next header must spend, and
+	// CurrentValue its value, which pays the next header's fee.
+	Current      wire.OutPoint
+	CurrentValue int64
 
 	// End is the height whose block ended the publisher chain, or -1.
 	End int32
@@ -59,7 +61,7 @@ type Ticket struct {
 // Live reports whether the ticket's publisher chain is live.
 func (t *Ticket) Live() bool { return t.End < 0 }
 
-const ticketRecordLen = 32 + 36 + 8 + 4 + 33 + 36 + 4 + 4 + 36 + 4
+const ticketRecordLen = 32 + 36 + 8 + 4 + 33 + 36 + 4 + 4 + 36 + 8 + 4
 
 func putOutPoint(b []byte, op wire.OutPoint) []byte {
 	b = append(b, op.Hash[:]...)
@@ -84,6 +86,7 @@ func (t *Ticket) encode() []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(t.ConfHeight))
 	b = binary.BigEndian.AppendUint32(b, t.TxIndex)
 	b = putOutPoint(b, t.Current)
+	b = binary.BigEndian.AppendUint64(b, uint64(t.CurrentValue))
 	return binary.BigEndian.AppendUint32(b, uint32(t.End))
 }
 
@@ -105,7 +108,8 @@ func decodeTicket(id lottery.TicketID, b []byte) (*Ticket, error) {
 	t.ConfHeight = int32(binary.BigEndian.Uint32(b[149:]))
 	t.TxIndex = binary.BigEndian.Uint32(b[153:])
 	t.Current = readOutPoint(b[157:])
-	t.End = int32(binary.BigEndian.Uint32(b[193:]))
+	t.CurrentValue = int64(binary.BigEndian.Uint64(b[193:]))
+	t.End = int32(binary.BigEndian.Uint32(b[201:]))
 	return t, nil
 }
 
@@ -332,6 +336,7 @@ func (x *Index) connect(w *store.Writer, b *mainwatch.Block) (*BlockResult, erro
 			switch spend.Class {
 			case ValidHeader:
 				t.Current = spend.Next
+				t.CurrentValue = tx.TxOut[spend.Next.Index].Value
 				if err := w.Set(outpointKey(t.Current), v); err != nil {
 					return nil, err
 				}
@@ -378,6 +383,7 @@ func (x *Index) connect(w *store.Writer, b *mainwatch.Block) (*BlockResult, erro
 			Registration: *reg,
 			TxIndex:      uint32(mtx.Index),
 			Current:      reg.Publisher,
+			CurrentValue: tx.TxOut[reg.Publisher.Index].Value,
 			End:          -1,
 		}
 		got, err := x.lot.Add(lotteryTicket(t))

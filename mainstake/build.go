@@ -1,0 +1,71 @@
+package mainstake
+
+import (
+	"fmt"
+
+	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/mempool"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/opreturn"
+)
+
+// BuildHeaderTx builds and signs the header transaction that publishes hdr
+// for ticket t (design reference §5): input 0 spends the ticket's current
+// publisher outpoint, output 0 is the 'H' OP_RETURN, output 1 pays the rest
+// back to the owner's P2WPKH and becomes the next publisher outpoint. The fee
+// is feeRate sat/vbyte of the signed transaction. priv must be the ticket's
+// key. It fails with ErrPublisherExhausted when the publisher output cannot
+// pay the fee and keep output 1 above the dust limit.
+func BuildHeaderTx(t *Ticket, hdr *opreturn.Header, sidechainID uint32,
+	feeRate int64, priv *btcec.PrivateKey) (*wire.MsgTx, error) {
+
+	if t == nil || hdr == nil || priv == nil || feeRate < 1 {
+		return nil, ruleError(ErrInvalidArgument, "nil ticket, header or key, or fee rate below 1")
+	}
+	if !priv.PubKey().IsEqual(t.PubKey) {
+		return nil, ruleError(ErrInvalidArgument, "the key is not the ticket's")
+	}
+	nullData, err := opreturn.Encode(sidechainID, hdr)
+	if err != nil {
+		return nil, err
+	}
+	pubScript, err := PublisherScript(t.PubKey)
+	if err != nil {
+		return nil, err
+	}
+	build := func(fee int64) (*wire.MsgTx, error) {
+		tx := wire.NewMsgTx(2)
+		tx.AddTxIn(wire.NewTxIn(&t.Current, nil, nil))
+		tx.AddTxOut(wire.NewTxOut(0, nullData))
+		tx.AddTxOut(wire.NewTxOut(t.CurrentValue-fee, pubScript))
+		fetcher := txscript.NewCannedPrevOutputFetcher(pubScript, t.CurrentValue)
+		wit, err := txscript.WitnessSignature(tx, txscript.NewTxSigHashes(tx, fetcher), 0,
+			t.CurrentValue, pubScript, txscript.SigHashAll, priv, true)
+		if err != nil {
+			return nil, err
+		}
+		tx.TxIn[0].Witness = wit
+		return tx, nil
+	}
+	// A signature is 71 or 72 bytes: size once, then pay for the
+	// largest case so that the rate never falls below feeRate.
+	tx, err := build(feeRate * 150)
+	if err != nil {
+		return nil, err
+	}
+	vsize := (blockchain.GetTransactionWeight(btcutil.NewTx(tx)) + 3) / 4
+	fee := feeRate * (vsize + 1)
+	if tx, err = build(fee); err != nil {
+		return nil, err
+	}
+	if mempool.IsDust(tx.TxOut[1], mempool.DefaultMinRelayTxFee) || tx.TxOut[1].Value <= 0 {
+		return nil, ruleError(ErrPublisherExhausted, fmt.Sprintf(
+			"publisher output of %d sat cannot pay a %d sat fee and stay above dust",
+			t.CurrentValue, fee))
+	}
+	return tx, nil
+}

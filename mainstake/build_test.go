@@ -1,0 +1,69 @@
+package mainstake
+
+import (
+	"testing"
+
+	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/opreturn"
+)
+
+func TestBuildHeaderTx(t *testing.T) {
+	p := &chainparams.Regtest
+	priv, _ := btcec.NewPrivateKey()
+	pubScript, _ := PublisherScript(priv.PubKey())
+	tk := &Ticket{
+		Registration: Registration{PubKey: priv.PubKey()},
+		Current:      wire.OutPoint{Hash: chainhash.Hash{9}, Index: 2},
+		CurrentValue: 20_000,
+	}
+	hdr := &opreturn.Header{PrevBlock: chainhash.Hash{1}, MerkleRoot: chainhash.Hash{2}}
+	tx, err := BuildHeaderTx(tk, hdr, p.SidechainID, 3, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// It is the header transaction the index recognizes.
+	got, next, err := ParseHeaderTx(tx, tk.Current, priv.PubKey(), p.SidechainID)
+	if err != nil || *got != *hdr || next != (wire.OutPoint{Hash: tx.TxHash(), Index: 1}) {
+		t.Fatalf("ParseHeaderTx: %+v %v %v", got, next, err)
+	}
+	// Its signature verifies, it is standard, and it pays the fee rate.
+	fetcher := txscript.NewCannedPrevOutputFetcher(pubScript, tk.CurrentValue)
+	vm, err := txscript.NewEngine(pubScript, tx, 0, txscript.StandardVerifyFlags, nil,
+		txscript.NewTxSigHashes(tx, fetcher), tk.CurrentValue, fetcher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Execute(); err != nil {
+		t.Fatalf("signature: %v", err)
+	}
+	if err := checkStandard(tx); err != nil {
+		t.Fatalf("not standard: %v", err)
+	}
+	vsize := (blockchainWeight(tx) + 3) / 4
+	if fee := tk.CurrentValue - tx.TxOut[1].Value; fee < 3*vsize {
+		t.Fatalf("fee %d below 3 sat/vB for %d vbytes", fee, vsize)
+	}
+
+	// A publisher output that cannot pay is refused by code.
+	tk.CurrentValue = 500
+	if _, err := BuildHeaderTx(tk, hdr, p.SidechainID, 3, priv); !IsErrorCode(err, ErrPublisherExhausted) {
+		t.Fatalf("exhausted publisher: %v", err)
+	}
+	// Another key is refused.
+	other, _ := btcec.NewPrivateKey()
+	tk.CurrentValue = 20_000
+	if _, err := BuildHeaderTx(tk, hdr, p.SidechainID, 3, other); !IsErrorCode(err, ErrInvalidArgument) {
+		t.Fatalf("wrong key: %v", err)
+	}
+}
+
+func blockchainWeight(tx *wire.MsgTx) int64 {
+	return blockchain.GetTransactionWeight(btcutil.NewTx(tx))
+}
