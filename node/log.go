@@ -18,6 +18,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
+	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -78,6 +79,7 @@ var (
 	stakLog = backendLog.Logger("STAK") // package mainstake
 	lottLog = backendLog.Logger("LOTT") // package lottery
 	wlltLog = backendLog.Logger("WLLT") // package wallet
+	sblkLog = backendLog.Logger("SBLK") // package sideblock
 )
 
 // log is the node package's own logger (SDND).
@@ -96,11 +98,11 @@ var subsystemLoggers = map[string]btclog.Logger{
 	"STAK": stakLog,
 	"LOTT": lottLog,
 	"WLLT": wlltLog,
+	"SBLK": sblkLog,
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them. Give each its own variable
 	// and a UseLogger call in useLoggers when its package starts logging.
-	"SBLK": backendLog.Logger("SBLK"), // package sideblock
 	"PEGB": backendLog.Logger("PEGB"), // package pegbox
 	"WDRW": backendLog.Logger("WDRW"), // package withdraw
 	"PEER": backendLog.Logger("PEER"), // sidechain peer-to-peer (block bodies)
@@ -121,6 +123,7 @@ func useLoggers() {
 	mainstake.UseLogger(stakLog)
 	lottery.UseLogger(lottLog)
 	wallet.UseLogger(wlltLog)
+	sideblock.UseLogger(sblkLog)
 
 	// neutrino.UseLogger also hands NTRN to the btcd packages neutrino
 	// drives (blockchain, txscript, peer, addrmgr, connmgr).

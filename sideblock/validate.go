@@ -1,0 +1,437 @@
+package sideblock
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/btcsuite/btclog"
+
+	"github.com/mainstake/sidenode/chainparams"
+)
+
+// ScriptFlags are the script verification flags of the sidechain:
+// txscript.StandardVerifyFlags, so that P2WPKH, P2WSH and taproot (key path
+// and script path) spends verify exactly as Bitcoin's standardness rules
+// verify them, CLTV and CSV included.
+const ScriptFlags = txscript.StandardVerifyFlags
+
+// coinbaseMaturity returns the coinbase maturity of a network. It is the one
+// place to change when the value becomes a chainparams parameter.
+func coinbaseMaturity(_ *chainparams.Params) int32 {
+	return SideCoinbaseMaturity
+}
+
+// noClock is the "block time" passed to btcd's finality check: the
+// sidechain has no clock, so a time-based nLockTime never passes.
+var noClock = time.Unix(0, 0)
+
+// CheckBlockSanity performs the checks that need no chain state: the body
+// matches the header and is well formed. In order, it checks:
+//
+//   - the block has transactions (ErrNoTransactions) and none is nil
+//     (ErrBadEncoding), and its body is at most MaxBlockSize bytes
+//     (ErrBlockTooBig);
+//   - hashMerkleRoot commits to the body (ErrBadMerkleRoot), and no txid
+//     repeats (ErrDuplicateTx). Every later failure is therefore about
+//     data the header commits to; see ErrorCode.MarksHeaderInvalid;
+//   - tx[0] is a coinbase (ErrFirstTxNotCoinbase) and no other is
+//     (ErrMultipleCoinbases);
+//   - every transaction passes blockchain.CheckTransactionSanity, its codes
+//     mapped to this package's (ErrNoTxInputs, ErrNoTxOutputs,
+//     ErrBadTxOutValue, ErrDuplicateTxInputs, ErrBadCoinbaseScriptLen,
+//     ErrBadTxInput, ErrBadTransaction);
+//   - the coinbase starts with a lottery height (ErrMissingCoinbaseHeight);
+//   - legacy sigops cost at most MaxBlockSigOpsCost (ErrTooManySigOps);
+//   - every withdrawal output is well formed (ErrBadWithdrawalScript,
+//     ErrBadWithdrawalDestination), pays at least params.DustLimit after
+//     its fee (ErrWithdrawalBelowDust), and is not in the coinbase
+//     (ErrCoinbaseWithdrawal).
+//
+// Errors are RuleErrors.
+func CheckBlockSanity(block *Block, params *chainparams.Params) error {
+	msgTxs := block.Transactions
+	if len(msgTxs) == 0 {
+		return ruleError(ErrNoTransactions, "block has no transactions")
+	}
+	for i, tx := range msgTxs {
+		if tx == nil {
+			return ruleErrorf(ErrBadEncoding, "transaction %d is nil", i)
+		}
+	}
+	if size := block.BodySize(); size > MaxBlockSize {
+		return ruleErrorf(ErrBlockTooBig,
+			"body is %d bytes, max %d", size, MaxBlockSize)
+	}
+	txs := utilTxs(msgTxs)
+
+	// The body must be the one the header commits to before anything
+	// about its content can count against the header.
+	if root := calcBlockMerkleRoot(txs); root != block.Header.MerkleRoot {
+		return ruleErrorf(ErrBadMerkleRoot,
+			"header merkle root %v, body commits to %v",
+			block.Header.MerkleRoot, root)
+	}
+	seen := make(map[chainhash.Hash]struct{}, len(txs))
+	for _, tx := range txs {
+		if _, dup := seen[*tx.Hash()]; dup {
+			return ruleErrorf(ErrDuplicateTx,
+				"transaction %v appears twice", tx.Hash())
+		}
+		seen[*tx.Hash()] = struct{}{}
+	}
+
+	if !IsCoinbase(msgTxs[0]) {
+		return ruleError(ErrFirstTxNotCoinbase,
+			"first transaction is not a coinbase")
+	}
+	for i, tx := range msgTxs[1:] {
+		if IsCoinbase(tx) {
+			return ruleErrorf(ErrMultipleCoinbases,
+				"transaction %d is a second coinbase", i+1)
+		}
+	}
+
+	for i, tx := range txs {
+		if err := blockchain.CheckTransactionSanity(tx); err != nil {
+			return wrapTxSanityError(i, tx, err)
+		}
+	}
+
+	if _, err := ExtractCoinbaseHeight(msgTxs[0]); err != nil {
+		return err
+	}
+
+	sigOps := 0
+	for _, tx := range txs {
+		sigOps += blockchain.CountSigOps(tx) * blockchain.WitnessScaleFactor
+		if sigOps > MaxBlockSigOpsCost {
+			return ruleErrorf(ErrTooManySigOps,
+				"legacy sigop cost above %d", MaxBlockSigOpsCost)
+		}
+	}
+
+	return checkWithdrawals(txs, params)
+}
+
+// wrapTxSanityError turns an error of blockchain.CheckTransactionSanity into
+// a RuleError of this package.
+func wrapTxSanityError(i int, tx *btcutil.Tx, err error) error {
+	code := ErrBadTransaction
+	var berr blockchain.RuleError
+	if errors.As(err, &berr) {
+		switch berr.ErrorCode {
+		case blockchain.ErrNoTxInputs:
+			code = ErrNoTxInputs
+		case blockchain.ErrNoTxOutputs:
+			code = ErrNoTxOutputs
+		case blockchain.ErrTxTooBig:
+			// Unreachable: a transaction larger than a block
+			// fails the block size check first.
+			code = ErrBlockTooBig
+		case blockchain.ErrBadTxOutValue:
+			code = ErrBadTxOutValue
+		case blockchain.ErrDuplicateTxInputs:
+			code = ErrDuplicateTxInputs
+		case blockchain.ErrBadCoinbaseScriptLen:
+			code = ErrBadCoinbaseScriptLen
+		case blockchain.ErrBadTxInput:
+			code = ErrBadTxInput
+		}
+	}
+	return ruleErrorf(code, "transaction %d (%v): %v", i, tx.Hash(), err)
+}
+
+// checkWithdrawals applies the withdrawal rules to every output.
+func checkWithdrawals(txs []*btcutil.Tx, params *chainparams.Params) error {
+	for i, tx := range txs {
+		for vout, out := range tx.MsgTx().TxOut {
+			fee, _, ok, err := ParseWithdrawalScript(out.PkScript)
+			if !ok {
+				continue
+			}
+			where := fmt.Sprintf("output %v:%d", tx.Hash(), vout)
+			if err != nil {
+				var rerr RuleError
+				if errors.As(err, &rerr) {
+					rerr.Description = where + ": " + rerr.Description
+					return rerr
+				}
+				return err
+			}
+			if i == 0 {
+				return ruleErrorf(ErrCoinbaseWithdrawal,
+					"%s: the coinbase cannot withdraw", where)
+			}
+			if out.Value-fee < params.DustLimit {
+				return ruleErrorf(ErrWithdrawalBelowDust,
+					"%s: withdraws %d − fee %d, below the dust "+
+						"limit %d", where, out.Value, fee,
+					params.DustLimit)
+			}
+		}
+	}
+	return nil
+}
+
+// prevOutSet is what script verification needs of one transaction.
+type prevOutSet struct {
+	tx       *wire.MsgTx
+	prevOuts map[wire.OutPoint]*wire.TxOut
+}
+
+// CheckConnectBlock checks a block that passed CheckBlockSanity against the
+// state it would connect to: view holds the unspent outputs after its
+// parent, and lotteryHeight is the mainchain height of the lottery it won
+// (the caller has checked that the header extends the view's block and that
+// lotteryHeight is above the parent's). view is not changed.
+//
+// It checks that the coinbase height is lotteryHeight (ErrBadCoinbaseHeight)
+// and then, transaction by transaction: nLockTime (ErrUnfinalizedTx); every
+// input exists and is unspent (ErrMissingTxOut), also with respect to the
+// block's own earlier transactions (ErrDoubleSpend), and outputs of earlier
+// transactions of the block may be spent; coinbase maturity
+// (ErrImmatureSpend); input amounts (ErrBadTxInValue); BIP68 relative locks
+// (ErrSequenceLock); outputs do not exceed inputs (ErrSpendTooHigh); the sum
+// of fees (ErrBadFees); the block's total sigop cost (ErrTooManySigOps).
+// Then that the coinbase pays at most fees + params.SideSubsidy
+// (ErrBadCoinbaseValue), and last, because it is the expensive part, every
+// input's scripts with txscript (ErrScriptValidation): ScriptFlags, a
+// txscript.MultiPrevOutFetcher over the transaction's previous outputs and
+// its txscript.TxSigHashes.
+//
+// It returns the block's fees and the outputs it spends in input order
+// (what ApplyBlock will return as undo data).
+func CheckConnectBlock(block *Block, lotteryHeight int32, view UtxoView, params *chainparams.Params) (int64, []SpentOutput, error) {
+	msgTxs := block.Transactions
+	if len(msgTxs) == 0 {
+		return 0, nil, ruleError(ErrNoTransactions,
+			"block has no transactions")
+	}
+	cbHeight, err := ExtractCoinbaseHeight(msgTxs[0])
+	if err != nil {
+		return 0, nil, err
+	}
+	if cbHeight != lotteryHeight {
+		return 0, nil, ruleErrorf(ErrBadCoinbaseHeight,
+			"coinbase height %d, block connects at lottery height %d",
+			cbHeight, lotteryHeight)
+	}
+
+	txs := utilTxs(msgTxs)
+	maturity := coinbaseMaturity(params)
+
+	// created and spentHere layer the block's own effects over view.
+	created := make(map[wire.OutPoint]*Utxo)
+	spentHere := make(map[wire.OutPoint]struct{})
+	addOutputs := func(tx *btcutil.Tx, isCoinbase bool) {
+		for vout, out := range tx.MsgTx().TxOut {
+			if isUnspendable(out.PkScript) {
+				continue
+			}
+			op := wire.OutPoint{Hash: *tx.Hash(), Index: uint32(vout)}
+			created[op] = &Utxo{
+				Value:      out.Value,
+				PkScript:   out.PkScript,
+				Height:     lotteryHeight,
+				IsCoinbase: isCoinbase,
+			}
+		}
+	}
+
+	// sigView gives btcd's sigop counter the previous outputs.
+	sigView := blockchain.NewUtxoViewpoint()
+	sigOpCost := 0
+
+	var (
+		spent    []SpentOutput
+		fees     int64
+		toVerify = make([]prevOutSet, 0, len(txs)-1)
+	)
+	for i, tx := range txs {
+		msgTx := tx.MsgTx()
+		if !blockchain.IsFinalizedTransaction(tx, lotteryHeight, noClock) {
+			return 0, nil, ruleErrorf(ErrUnfinalizedTx,
+				"transaction %d (%v) has lock time %d at lottery "+
+					"height %d", i, tx.Hash(), msgTx.LockTime,
+				lotteryHeight)
+		}
+
+		if i == 0 {
+			cost, err := blockchain.GetSigOpCost(tx, true, sigView, true, true)
+			if err != nil {
+				return 0, nil, ruleErrorf(ErrTooManySigOps,
+					"coinbase sigops: %v", err)
+			}
+			sigOpCost += cost
+			addOutputs(tx, true)
+			continue
+		}
+
+		prevOuts := make(map[wire.OutPoint]*wire.TxOut, len(msgTx.TxIn))
+		var totalIn int64
+		for j, in := range msgTx.TxIn {
+			op := in.PreviousOutPoint
+			if _, dup := spentHere[op]; dup {
+				return 0, nil, ruleErrorf(ErrDoubleSpend,
+					"input %d of transaction %d (%v) spends "+
+						"%v, already spent in this block",
+					j, i, tx.Hash(), op)
+			}
+			u, ok := created[op]
+			if !ok {
+				u, ok = view.FetchUtxo(op)
+			}
+			if !ok {
+				return 0, nil, ruleErrorf(ErrMissingTxOut,
+					"input %d of transaction %d (%v) spends "+
+						"%v, which is not unspent", j, i,
+					tx.Hash(), op)
+			}
+			if u.IsCoinbase && lotteryHeight-u.Height < maturity {
+				return 0, nil, ruleErrorf(ErrImmatureSpend,
+					"input %d of transaction %d (%v) spends "+
+						"coinbase output %v of lottery height "+
+						"%d at %d; needs %d", j, i, tx.Hash(),
+					op, u.Height, lotteryHeight, maturity)
+			}
+			if u.Value < 0 || u.Value > btcutil.MaxSatoshi {
+				return 0, nil, ruleErrorf(ErrBadTxInValue,
+					"input %d of transaction %d (%v) has value "+
+						"%d", j, i, tx.Hash(), u.Value)
+			}
+			totalIn += u.Value
+			if totalIn > btcutil.MaxSatoshi {
+				return 0, nil, ruleErrorf(ErrBadTxInValue,
+					"inputs of transaction %d (%v) sum above %d",
+					i, tx.Hash(), int64(btcutil.MaxSatoshi))
+			}
+			if err := checkSequenceLock(msgTx, j, u, lotteryHeight); err != nil {
+				return 0, nil, ruleErrorf(ErrSequenceLock,
+					"input %d of transaction %d (%v): %v", j, i,
+					tx.Hash(), err)
+			}
+
+			spentHere[op] = struct{}{}
+			delete(created, op)
+			spent = append(spent, SpentOutput{OutPoint: op, Utxo: *u})
+			txOut := wire.NewTxOut(u.Value, u.PkScript)
+			prevOuts[op] = txOut
+			sigView.Entries()[op] = blockchain.NewUtxoEntry(
+				txOut, u.Height, u.IsCoinbase)
+		}
+
+		var totalOut int64
+		for _, out := range msgTx.TxOut {
+			totalOut += out.Value // bounded by CheckTransactionSanity
+		}
+		if totalOut > totalIn {
+			return 0, nil, ruleErrorf(ErrSpendTooHigh,
+				"transaction %d (%v) spends %d, its inputs are "+
+					"worth %d", i, tx.Hash(), totalOut, totalIn)
+		}
+		fees += totalIn - totalOut
+		if fees > btcutil.MaxSatoshi {
+			return 0, nil, ruleErrorf(ErrBadFees,
+				"fees of the block sum above %d",
+				int64(btcutil.MaxSatoshi))
+		}
+
+		cost, err := blockchain.GetSigOpCost(tx, false, sigView, true, true)
+		if err != nil {
+			return 0, nil, ruleErrorf(ErrTooManySigOps,
+				"transaction %d (%v) sigops: %v", i, tx.Hash(), err)
+		}
+		sigOpCost += cost
+		if sigOpCost > MaxBlockSigOpsCost {
+			return 0, nil, ruleErrorf(ErrTooManySigOps,
+				"sigop cost above %d at transaction %d",
+				MaxBlockSigOpsCost, i)
+		}
+
+		toVerify = append(toVerify, prevOutSet{tx: msgTx, prevOuts: prevOuts})
+		addOutputs(tx, false)
+	}
+
+	var cbOut int64
+	for _, out := range msgTxs[0].TxOut {
+		cbOut += out.Value // bounded by CheckTransactionSanity
+	}
+	if maxCb := fees + params.SideSubsidy; cbOut > maxCb {
+		return 0, nil, ruleErrorf(ErrBadCoinbaseValue,
+			"coinbase pays %d, fees %d + subsidy %d allow %d",
+			cbOut, fees, params.SideSubsidy, maxCb)
+	}
+
+	for k := range toVerify {
+		if err := verifyScripts(&toVerify[k], k+1); err != nil {
+			return 0, nil, err
+		}
+	}
+
+	if log.Level() <= btclog.LevelTrace {
+		log.Tracef("Checked block %v at lottery height %d: %d "+
+			"transactions, fees %d, sigop cost %d", block.BlockHash(),
+			lotteryHeight, len(txs), fees, sigOpCost)
+	}
+	return fees, spent, nil
+}
+
+// checkSequenceLock applies BIP68 to input j of tx, which spends u, in a
+// block at lotteryHeight. Lottery heights take the place of block heights.
+func checkSequenceLock(tx *wire.MsgTx, j int, u *Utxo, lotteryHeight int32) error {
+	if uint32(tx.Version) < 2 {
+		return nil
+	}
+	seq := tx.TxIn[j].Sequence
+	if seq&wire.SequenceLockTimeDisabled != 0 {
+		return nil
+	}
+	if seq&wire.SequenceLockTimeIsSeconds != 0 {
+		return fmt.Errorf("relative time lock 0x%08x: the sidechain "+
+			"has no clock", seq)
+	}
+	n := int64(seq & wire.SequenceLockTimeMask)
+	if int64(u.Height)+n > int64(lotteryHeight) {
+		return fmt.Errorf("relative lock of %d on an output of lottery "+
+			"height %d is not met at %d", n, u.Height, lotteryHeight)
+	}
+	return nil
+}
+
+// scriptErrorString describes a txscript error; some have an empty
+// description, so the code is added.
+func scriptErrorString(err error) string {
+	var serr txscript.Error
+	if errors.As(err, &serr) {
+		return fmt.Sprintf("%v: %s", serr.ErrorCode, serr.Description)
+	}
+	return err.Error()
+}
+
+// verifyScripts runs the script engine on every input of one transaction.
+func verifyScripts(s *prevOutSet, txIdx int) error {
+	fetcher := txscript.NewMultiPrevOutFetcher(s.prevOuts)
+	hashes := txscript.NewTxSigHashes(s.tx, fetcher)
+	for j, in := range s.tx.TxIn {
+		prev := s.prevOuts[in.PreviousOutPoint]
+		vm, err := txscript.NewEngine(prev.PkScript, s.tx, j,
+			ScriptFlags, nil, hashes, prev.Value, fetcher)
+		if err != nil {
+			return ruleErrorf(ErrScriptValidation,
+				"input %d of transaction %d (%v): %v", j, txIdx,
+				s.tx.TxHash(), scriptErrorString(err))
+		}
+		if err := vm.Execute(); err != nil {
+			return ruleErrorf(ErrScriptValidation,
+				"input %d of transaction %d (%v): %v", j, txIdx,
+				s.tx.TxHash(), scriptErrorString(err))
+		}
+	}
+	return nil
+}
