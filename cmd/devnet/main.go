@@ -21,7 +21,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/hdkeychain"
+
 	"github.com/mainstake/sidenode/btctest"
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/mainstake"
+	"github.com/mainstake/sidenode/wallet"
 )
 
 func main() {
@@ -76,33 +83,24 @@ func run() error {
 		return err
 	}
 
-	common := func(name string) []string {
-		home := filepath.Join(abs, name)
-		conf := filepath.Join(home, "sidenode.conf")
-		_ = os.MkdirAll(home, 0o700)
-		_ = os.WriteFile(conf, nil, 0o600)
-		return []string{
-			"--configfile=" + conf,
-			"--datadir=" + filepath.Join(home, "data"),
-			"--logdir=" + filepath.Join(home, "logs"),
-			"--network=regtest",
-		}
-	}
-	specs := []struct {
-		name string
-		args []string
+	// Each node gets a wallet the devnet creates, so that it knows the
+	// node's stake key and can fund and register its stake.
+	nodesSpec := []struct {
+		name    string
+		backend string
+		stake   int64
 	}{
-		{"node-btcd", append(common("node-btcd"),
-			"--mainwatch.backend=btcd",
-			"--btcd.rpchost="+h.RPCAddr,
-			"--btcd.rpcuser="+h.RPCUser,
-			"--btcd.rpcpass="+h.RPCPass,
-			"--btcd.rpccert="+h.CertPath,
-		)},
-		{"node-neutrino", append(common("node-neutrino"),
-			"--mainwatch.backend=neutrino",
-			"--neutrino.connect="+h.P2PAddr,
-		)},
+		{"node-a", "btcd", 300_000_000},
+		{"node-b", "btcd", 200_000_000},
+		{"node-c", "neutrino", 100_000_000},
+	}
+	var specs []nodeSpec
+	for _, ns := range nodesSpec {
+		spec, err := prepareNode(abs, ns.name, ns.backend, ns.stake, h)
+		if err != nil {
+			return err
+		}
+		specs = append(specs, spec)
 	}
 
 	var nodes []*sidenode
@@ -111,12 +109,25 @@ func run() error {
 			n.stop()
 		}
 	}()
-	for _, s := range specs {
-		n, err := startNode(*binary, s.name, s.args)
+	for _, spec := range specs {
+		n, err := startNode(*binary, spec.name, spec.args)
 		if err != nil {
 			return err
 		}
 		nodes = append(nodes, n)
+	}
+
+	// Mature the coins the stakes are paid from, then register a stake
+	// for each node.
+	if _, err := h.Generate(101); err != nil {
+		return err
+	}
+	for _, spec := range specs {
+		txid, err := registerStake(h, spec)
+		if err != nil {
+			return fmt.Errorf("%s: stake: %w", spec.name, err)
+		}
+		say("%s: registered a stake of %v (tx %v)", spec.name, btcutil.Amount(spec.stake), txid)
 	}
 
 	say("mining a block every %v; press Ctrl-C to stop", *interval)
@@ -202,4 +213,89 @@ func prefix(name string, r io.Reader) {
 
 func say(format string, args ...any) {
 	fmt.Printf("%-14s %s\n", "[devnet]", fmt.Sprintf(format, args...))
+}
+
+// nodeSpec is a devnet node's command line and stake.
+type nodeSpec struct {
+	name     string
+	args     []string
+	stake    int64
+	stakeKey *btcec.PublicKey
+}
+
+// devnetPassphrase unlocks the devnet wallets. It protects nothing: the
+// devnet runs on loopback with throwaway coins.
+const devnetPassphrase = "devnet"
+
+// prepareNode creates a node's home, config and wallet.
+func prepareNode(root, name, backend string, stake int64, h *btctest.Harness) (nodeSpec, error) {
+	params := &chainparams.Regtest
+	home := filepath.Join(root, name)
+	dataDir := filepath.Join(home, "data")
+	conf := filepath.Join(home, "sidenode.conf")
+	pwFile := filepath.Join(home, "wallet.password")
+	if err := os.MkdirAll(filepath.Join(dataDir, params.Name), 0o700); err != nil {
+		return nodeSpec{}, err
+	}
+	if err := os.WriteFile(conf, nil, 0o600); err != nil {
+		return nodeSpec{}, err
+	}
+	if err := os.WriteFile(pwFile, []byte(devnetPassphrase+"\n"), 0o600); err != nil {
+		return nodeSpec{}, err
+	}
+	seed, err := hdkeychain.GenerateSeed(hdkeychain.RecommendedSeedLen)
+	if err != nil {
+		return nodeSpec{}, err
+	}
+	seedPath := filepath.Join(dataDir, params.Name, "wallet.seed")
+	if err := wallet.CreateSeed(seedPath, []byte(devnetPassphrase), seed, wallet.DefaultKDF); err != nil {
+		return nodeSpec{}, err
+	}
+	keys, err := wallet.NewKeyring(seed, params.Main)
+	if err != nil {
+		return nodeSpec{}, err
+	}
+	stakeKey, err := keys.PubKey(wallet.KeyRef{Family: wallet.Stake, Index: 0})
+	if err != nil {
+		return nodeSpec{}, err
+	}
+	args := []string{
+		"--configfile=" + conf,
+		"--datadir=" + dataDir,
+		"--logdir=" + filepath.Join(home, "logs"),
+		"--network=" + params.Name,
+		"--wallet.unlockpasswordfile=" + pwFile,
+		"--mainwatch.backend=" + backend,
+	}
+	switch backend {
+	case "btcd":
+		args = append(args,
+			"--btcd.rpchost="+h.RPCAddr,
+			"--btcd.rpcuser="+h.RPCUser,
+			"--btcd.rpcpass="+h.RPCPass,
+			"--btcd.rpccert="+h.CertPath)
+	case "neutrino":
+		args = append(args, "--neutrino.connect="+h.P2PAddr)
+	}
+	return nodeSpec{name: name, args: args, stake: stake, stakeKey: stakeKey}, nil
+}
+
+// registerStake pays a stake registration for the node's first stake key
+// from btcd's mining key, locked for about two thousand blocks.
+func registerStake(h *btctest.Harness, spec nodeSpec) (string, error) {
+	params := &chainparams.Regtest
+	height, _, err := h.Tip()
+	if err != nil {
+		return "", err
+	}
+	lock := uint32(height) + 1 + 2000
+	reg, err := mainstake.BuildRegistration(params, spec.stake, lock, spec.stakeKey, 200_000)
+	if err != nil {
+		return "", err
+	}
+	tx, err := h.Send(reg.TxOut, 2)
+	if err != nil {
+		return "", err
+	}
+	return tx.TxHash().String(), nil
 }
