@@ -1,7 +1,7 @@
 package node_test
 
 import (
-	"bufio"
+	"context"
 	"fmt"
 	"math/rand"
 	"os"
@@ -11,13 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/btcsuite/btcd/chaincfg"
-
-	"github.com/mainstake/sidenode/btctest"
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/devnet"
 	"github.com/mainstake/sidenode/node"
 	"github.com/mainstake/sidenode/store"
 )
@@ -50,111 +48,59 @@ func sidenodeBinary(t *testing.T) string {
 	return buildPath
 }
 
-// proc is a sidenode process whose output the test reads.
-type proc struct {
-	cmd   *exec.Cmd
-	lines chan string
-	done  chan struct{}
-}
-
-func startSidenode(t *testing.T, h *btctest.Harness, home string, extra ...string) *proc {
+// newNet starts btcd and prepares nodes that all stake, and stops it all
+// when the test ends.
+func newNet(t *testing.T, names ...string) *devnet.Net {
 	t.Helper()
-	conf := filepath.Join(home, "sidenode.conf")
-	if err := os.MkdirAll(home, 0o700); err != nil {
-		t.Fatal(err)
+	var specs []devnet.NodeSpec
+	for i, name := range names {
+		specs = append(specs, devnet.NodeSpec{Name: name, Backend: "btcd",
+			Stake: int64(i+1) * 100_000_000})
 	}
-	if err := os.WriteFile(conf, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(sidenodeBinary(t),
-		"--configfile="+conf,
-		"--datadir="+filepath.Join(home, "data"),
-		"--logdir="+filepath.Join(home, "logs"),
-		"--network=regtest",
-		"--btcd.rpchost="+h.RPCAddr,
-		"--btcd.rpcuser="+h.RPCUser,
-		"--btcd.rpcpass="+h.RPCPass,
-		"--btcd.rpccert="+h.CertPath,
-	)
-	cmd.Args = append(cmd.Args, extra...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.StdoutPipe()
+	net, err := devnet.New(t.TempDir(), sidenodeBinary(t), specs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, lines: make(chan string, 1<<16), done: make(chan struct{})}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			select {
-			case p.lines <- sc.Text():
-			default: // nobody is waiting for lines right now
-			}
-		}
-		_ = cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(p.kill)
-	return p
+	t.Cleanup(net.Stop)
+	return net
 }
 
-func (p *proc) kill() {
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
-
-func (p *proc) interrupt(t *testing.T) {
+// waitTip waits until the node says it connected btcd's tip, or that it was
+// already there.
+func waitTip(t *testing.T, n *devnet.Net, node *devnet.Node, mark int) {
 	t.Helper()
-	_ = p.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-p.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("sidenode did not stop on interrupt")
-	}
-	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Fatalf("sidenode exited with status %d", code)
-	}
-}
-
-// waitTip waits until the node logs that it connected btcd's tip.
-func (p *proc) waitTip(t *testing.T, h *btctest.Harness) {
-	t.Helper()
-	height, hash, err := h.Tip()
+	height, hash, err := n.H.Tip()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A node that connects the tip says so; one that was already there
-	// says it is synced.
 	connected := fmt.Sprintf("connected block %d %v", height, hash)
 	synced := fmt.Sprintf("synced to mainchain tip %d:%v", height, hash)
-	deadline := time.After(2 * time.Minute)
-	for {
-		select {
-		case line := <-p.lines:
-			if strings.Contains(line, connected) || strings.Contains(line, synced) {
-				return
-			}
-		case <-p.done:
-			t.Fatalf("sidenode exited before reaching %d", height)
-		case <-deadline:
-			t.Fatalf("sidenode did not reach %d:%v", height, hash)
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, err = node.WaitLine(ctx, mark, func(l string) bool {
+		return strings.Contains(l, connected) || strings.Contains(l, synced)
+	})
+	if err != nil {
+		t.Fatalf("%s did not reach %d:%v: %v", node.Spec.Name, height, hash, err)
 	}
 }
 
-func stateHash(t *testing.T, home string) (store.BlockID, string) {
+func stopClean(t *testing.T, node *devnet.Node) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(home, "data", "regtest", "state")); os.IsNotExist(err) {
+	node.Stop()
+	if code := node.ExitCode(); code != 0 {
+		t.Fatalf("%s exited with status %d", node.Spec.Name, code)
+	}
+}
+
+func stateHash(t *testing.T, n *devnet.Node) (store.BlockID, string) {
+	t.Helper()
+	p := &chainparams.Regtest
+	dir := filepath.Join(n.Home, "data", p.Name, "state")
+	if _, err := os.Stat(dir); os.IsNotExist(err) {
 		return store.BlockID{Height: -1}, ""
 	}
-	db, err := store.Open(filepath.Join(home, "data", "regtest", "state"), store.Options{
-		Genesis: *chaincfg.RegressionNetParams.GenesisHash,
-		Network: "regtest",
-	})
+	db, err := store.Open(dir, store.Options{Genesis: *p.Main.GenesisHash, Network: p.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,15 +129,23 @@ func lineHeight(re *regexp.Regexp, line string) int {
 
 // TestKillNine kills a real sidenode process with SIGKILL at random points
 // of a sync, including the middle of undoing a mainchain reorg, and checks
-// that the state it ends with is exactly that of a node that synced once
-// without a crash. The kill points are chosen by the heights the node logs,
-// not by time, so the test does the same on a fast or a loaded machine.
+// that the state it ends with (cursor, tickets, draws, wallet) is exactly
+// that of a node that synced once without a crash. The kill points are
+// chosen by the heights the node logs, not by time, so the test does the
+// same on a fast or a loaded machine.
 func TestKillNine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	h := btctest.NewForTest(t, btctest.Options{})
-	if _, err := h.Generate(3000); err != nil {
+	net := newNet(t, "crashed", "clean")
+	crashed, clean := net.Nodes[0], net.Nodes[1]
+	if _, err := net.H.Generate(110); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.RegisterStakes(4000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.H.Generate(3000); err != nil {
 		t.Fatal(err)
 	}
 
@@ -199,24 +153,20 @@ func TestKillNine(t *testing.T) {
 	rng := rand.New(rand.NewSource(seed))
 	t.Logf("kill schedule seed %d", seed)
 
-	crashed := filepath.Join(t.TempDir(), "crashed")
 	// killWhen runs the node until a log line satisfies match, kills it
 	// with SIGKILL, and checks that the state opens at a block boundary.
 	killWhen := func(what string, match func(line string) bool) {
 		t.Helper()
-		p := startSidenode(t, h, crashed, "--debuglevel=info,MWCH=debug")
-		deadline := time.After(2 * time.Minute)
-		for done := false; !done; {
-			select {
-			case line := <-p.lines:
-				done = match(line)
-			case <-p.done:
-				t.Fatalf("sidenode exited before %s", what)
-			case <-deadline:
-				t.Fatalf("sidenode never got to %s", what)
-			}
+		mark := crashed.Mark()
+		if err := crashed.Start("--debuglevel=info,MWCH=debug"); err != nil {
+			t.Fatal(err)
 		}
-		p.kill()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if _, err := crashed.WaitLine(ctx, mark, match); err != nil {
+			t.Fatalf("never got to %s: %v", what, err)
+		}
+		crashed.Kill()
 		tip, _ := stateHash(t, crashed)
 		t.Logf("killed after %s: state at %v", what, tip)
 	}
@@ -234,17 +184,20 @@ func TestKillNine(t *testing.T) {
 	}
 	// Sync the rest, stop, and reorganize 25 blocks while the node is
 	// down; then kill it in the middle of undoing them.
-	p := startSidenode(t, h, crashed)
-	p.waitTip(t, h)
-	p.interrupt(t)
-	height, _, err := h.Tip()
+	mark := crashed.Mark()
+	if err := crashed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitTip(t, net, crashed, mark)
+	stopClean(t, crashed)
+	height, _, err := net.H.Tip()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Reorg(25, 3); err != nil {
+	if _, err := net.H.Reorg(25, 3); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Generate(500); err != nil {
+	if _, err := net.H.Generate(500); err != nil {
 		t.Fatal(err)
 	}
 	undoTo := int(height) - 1 - rng.Intn(23)
@@ -258,16 +211,16 @@ func TestKillNine(t *testing.T) {
 		atHeight(target)
 		from = target + 1
 	}
-	p = startSidenode(t, h, crashed)
-	p.waitTip(t, h)
-	p.interrupt(t)
+	for _, n := range []*devnet.Node{crashed, clean} {
+		mark := n.Mark()
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitTip(t, net, n, mark)
+		stopClean(t, n)
+	}
 
-	clean := filepath.Join(t.TempDir(), "clean")
-	p = startSidenode(t, h, clean)
-	p.waitTip(t, h)
-	p.interrupt(t)
-
-	height, hash, err := h.Tip()
+	height, hash, err := net.H.Tip()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,6 +229,8 @@ func TestKillNine(t *testing.T) {
 	if crashTip.Height != height || crashTip.Hash != hash {
 		t.Fatalf("crashed node at %v, btcd at %d:%v", crashTip, height, hash)
 	}
+	// The two wallets hold different keys but no coins, so the whole
+	// state, tickets and draws included, must be the same.
 	if crashTip != cleanTip || crashHash != cleanHash {
 		t.Fatalf("state differs: crashed %v %s, clean %v %s",
 			crashTip, crashHash, cleanTip, cleanHash)

@@ -1,0 +1,349 @@
+package devnet
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil/hdkeychain"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/mainstake/sidenode/btctest"
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/mainstake"
+	"github.com/mainstake/sidenode/wallet"
+)
+
+// Passphrase unlocks every devnet wallet. It protects nothing: a devnet runs
+// on loopback with throwaway coins.
+const Passphrase = "devnet"
+
+// NodeSpec describes one node.
+type NodeSpec struct {
+	Name    string
+	Backend string // "btcd" or "neutrino"
+	Stake   int64  // satoshis to register for it; 0 for none
+	Args    []string
+}
+
+// Node is one sidenode of the net.
+type Node struct {
+	Spec     NodeSpec
+	Home     string
+	StakeKey *btcec.PublicKey
+
+	net  *Net
+	args []string
+
+	mu    sync.Mutex
+	cmd   *exec.Cmd
+	done  chan struct{}
+	lines []string // the newest lines; lines[0] is line number base
+	base  int
+	grew  chan struct{}
+}
+
+// keepLines bounds the lines a node keeps for WaitLine.
+const keepLines = 10_000
+
+// Net is a btcd plus sidenodes.
+type Net struct {
+	Dir    string
+	Binary string
+	Params *chainparams.Params
+	H      *btctest.Harness
+	Nodes  []*Node
+
+	// Output, when set, receives every node line with its name in front.
+	Output io.Writer
+	outMu  sync.Mutex
+}
+
+// New creates the net's directory (wiped first), starts btcd and prepares
+// every node's home, config and wallet. It starts no node.
+func New(dir, binary string, specs []NodeSpec, out io.Writer) (*Net, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.RemoveAll(abs); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(abs, "btcd"), 0o700); err != nil {
+		return nil, err
+	}
+	h, err := btctest.New(btctest.Options{DataDir: filepath.Join(abs, "btcd")})
+	if err != nil {
+		return nil, err
+	}
+	n := &Net{Dir: abs, Binary: binary, Params: &chainparams.Regtest, H: h, Output: out}
+	for _, spec := range specs {
+		node, err := n.prepare(spec)
+		if err != nil {
+			n.Stop()
+			return nil, err
+		}
+		n.Nodes = append(n.Nodes, node)
+	}
+	return n, nil
+}
+
+func (n *Net) prepare(spec NodeSpec) (*Node, error) {
+	home := filepath.Join(n.Dir, spec.Name)
+	dataDir := filepath.Join(home, "data")
+	conf := filepath.Join(home, "sidenode.conf")
+	pwFile := filepath.Join(home, "wallet.password")
+	if err := os.MkdirAll(filepath.Join(dataDir, n.Params.Name), 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(conf, nil, 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(pwFile, []byte(Passphrase+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	seed, err := hdkeychain.GenerateSeed(hdkeychain.RecommendedSeedLen)
+	if err != nil {
+		return nil, err
+	}
+	seedPath := filepath.Join(dataDir, n.Params.Name, "wallet.seed")
+	if err := wallet.CreateSeed(seedPath, []byte(Passphrase), seed, wallet.DefaultKDF); err != nil {
+		return nil, err
+	}
+	keys, err := wallet.NewKeyring(seed, n.Params.Main)
+	if err != nil {
+		return nil, err
+	}
+	stakeKey, err := keys.PubKey(wallet.KeyRef{Family: wallet.Stake, Index: 0})
+	if err != nil {
+		return nil, err
+	}
+	args := []string{
+		"--configfile=" + conf,
+		"--datadir=" + dataDir,
+		"--logdir=" + filepath.Join(home, "logs"),
+		"--network=" + n.Params.Name,
+		"--wallet.unlockpasswordfile=" + pwFile,
+		"--mainwatch.backend=" + spec.Backend,
+	}
+	switch spec.Backend {
+	case "btcd":
+		args = append(args,
+			"--btcd.rpchost="+n.H.RPCAddr,
+			"--btcd.rpcuser="+n.H.RPCUser,
+			"--btcd.rpcpass="+n.H.RPCPass,
+			"--btcd.rpccert="+n.H.CertPath)
+	case "neutrino":
+		args = append(args, "--neutrino.connect="+n.H.P2PAddr)
+	default:
+		return nil, fmt.Errorf("node %s: unknown backend %q", spec.Name, spec.Backend)
+	}
+	args = append(args, spec.Args...)
+	return &Node{Spec: spec, Home: home, StakeKey: stakeKey, net: n, args: args,
+		grew: make(chan struct{})}, nil
+}
+
+// Stop stops every node, then btcd, and removes nothing.
+func (n *Net) Stop() {
+	for _, node := range n.Nodes {
+		node.Stop()
+	}
+	_ = n.H.Stop()
+}
+
+// RegisterStakes pays a stake registration for every node with a stake,
+// from btcd's mining key, locked lockBlocks after the next block. The
+// mining key needs one mature coin per stake: generate 100 blocks plus
+// one per stake first.
+func (n *Net) RegisterStakes(lockBlocks uint32) (map[string]chainhash.Hash, error) {
+	height, _, err := n.H.Tip()
+	if err != nil {
+		return nil, err
+	}
+	txids := make(map[string]chainhash.Hash)
+	for _, node := range n.Nodes {
+		if node.Spec.Stake == 0 {
+			continue
+		}
+		reg, err := mainstake.BuildRegistration(n.Params, node.Spec.Stake,
+			uint32(height)+1+lockBlocks, node.StakeKey, 200_000)
+		if err != nil {
+			return nil, err
+		}
+		tx, err := n.H.Send(reg.TxOut, 2)
+		if err != nil {
+			return nil, fmt.Errorf("%s: stake: %w", node.Spec.Name, err)
+		}
+		txids[node.Spec.Name] = tx.TxHash()
+	}
+	return txids, nil
+}
+
+// Say writes a devnet line to Output.
+func (n *Net) Say(format string, args ...any) {
+	n.write("devnet", fmt.Sprintf(format, args...))
+}
+
+func (n *Net) write(name, line string) {
+	if n.Output == nil {
+		return
+	}
+	n.outMu.Lock()
+	fmt.Fprintf(n.Output, "%-14s %s\n", "["+name+"]", line)
+	n.outMu.Unlock()
+}
+
+// Start starts the node's process with extra arguments.
+func (node *Node) Start(extra ...string) error {
+	node.mu.Lock()
+	defer node.mu.Unlock()
+	if node.running() {
+		return fmt.Errorf("%s is running", node.Spec.Name)
+	}
+	cmd := exec.Command(node.net.Binary, append(append([]string(nil), node.args...), extra...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", node.net.Binary, err)
+	}
+	done := make(chan struct{})
+	node.cmd, node.done = cmd, done
+	go func() {
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			node.addLine(sc.Text())
+		}
+		_ = cmd.Wait()
+		close(done)
+	}()
+	return nil
+}
+
+// running reports whether the node's process runs. Called with mu held.
+func (node *Node) running() bool {
+	if node.done == nil {
+		return false
+	}
+	select {
+	case <-node.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func (node *Node) addLine(line string) {
+	node.net.write(node.Spec.Name, line)
+	node.mu.Lock()
+	node.lines = append(node.lines, line)
+	if len(node.lines) > 2*keepLines {
+		drop := len(node.lines) - keepLines
+		node.lines = append([]string(nil), node.lines[drop:]...)
+		node.base += drop
+	}
+	close(node.grew)
+	node.grew = make(chan struct{})
+	node.mu.Unlock()
+}
+
+// Done is closed when the node's process has exited.
+func (node *Node) Done() <-chan struct{} {
+	node.mu.Lock()
+	defer node.mu.Unlock()
+	if node.done == nil {
+		closed := make(chan struct{})
+		close(closed)
+		return closed
+	}
+	return node.done
+}
+
+// Stop interrupts the node and waits for it, killing it after 20s.
+func (node *Node) Stop() {
+	node.mu.Lock()
+	cmd, done := node.cmd, node.done
+	node.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+}
+
+// Kill ends the node with SIGKILL, as a crash would.
+func (node *Node) Kill() {
+	node.mu.Lock()
+	cmd, done := node.cmd, node.done
+	node.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-done
+}
+
+// ExitCode returns the exit status of the node's last process, or -1 while
+// it runs or if it never ran.
+func (node *Node) ExitCode() int {
+	node.mu.Lock()
+	defer node.mu.Unlock()
+	if node.cmd == nil || node.cmd.ProcessState == nil {
+		return -1
+	}
+	return node.cmd.ProcessState.ExitCode()
+}
+
+// Mark returns the number of lines the node has logged so far, for
+// WaitLine to search only what comes after.
+func (node *Node) Mark() int {
+	node.mu.Lock()
+	defer node.mu.Unlock()
+	return node.base + len(node.lines)
+}
+
+// WaitLine waits for a line after mark that match accepts, and returns it.
+func (node *Node) WaitLine(ctx context.Context, mark int, match func(string) bool) (string, error) {
+	for {
+		node.mu.Lock()
+		if mark < node.base {
+			mark = node.base
+		}
+		for ; mark < node.base+len(node.lines); mark++ {
+			if line := node.lines[mark-node.base]; match(line) {
+				node.mu.Unlock()
+				return line, nil
+			}
+		}
+		grew := node.grew
+		node.mu.Unlock()
+		select {
+		case <-grew:
+		case <-ctx.Done():
+			return "", fmt.Errorf("%s: %w", node.Spec.Name, ctx.Err())
+		}
+	}
+}
+
+// WaitContains waits for a line after mark that contains text.
+func (node *Node) WaitContains(ctx context.Context, mark int, text string) (string, error) {
+	return node.WaitLine(ctx, mark, func(l string) bool { return strings.Contains(l, text) })
+}
