@@ -1,0 +1,118 @@
+/*
+Package p2p runs the peer protocol between sidenodes: the gRPC PeerService
+of proto/sidenode/p2p/v1. Sideblock headers travel on the mainchain; bodies
+and transactions travel here, from peer to peer (PROTOCOL §6). A header
+whose body no peer can serve stays an orphan: FetchBlock gives up with
+ErrBlockNotFound, or at the caller's deadline.
+
+# What the package owns
+
+A Server owns the sessions with other sidenodes: listening, dialling, the
+handshake, keepalive, inventory relay, block fetching, rate limits, ban
+scores and bans. It does not judge blocks or transactions. The node plugs in
+through Handler: it says what it has (HaveBlock, HaveTx), serves it (Block,
+Tx), and takes what peers send (ReceiveBlock, ReceiveTx), returning a
+*MisbehaviorError when the data proves the sender misbehaved. After the node
+accepts an item, from a peer or its own, it calls Announce to relay it.
+
+The package checks only what it can without the chain: a Block's 64-byte
+header hashes (SHA256d) to the hash that was asked for, and a Transaction
+decodes as one Bitcoin wire transaction whose txid was asked for.
+Transactions are named by txid, not wtxid.
+
+# Sessions
+
+A node dials a peer and opens one Exchange stream; the dialled side serves
+it in its gRPC handler. Both ends are wrapped behind the internal conn
+interface (Send/Recv), so the rest is written once. Each side sends its
+Hello at once; the first message received must be a Hello, within
+HandshakeTimeout. The session is refused, with a log line naming the
+reason and a RuleError code (the dialled side also returns it as a
+FailedPrecondition status), when the Hello names another network
+(ErrNetworkMismatch), sidechain id 0 (ErrZeroSidechain) or another one
+(ErrSidechainMismatch), another protocol version (ErrProtocolVersion),
+this node's own nonce (ErrSelfConnection; a persistent address that turns
+out to be this node is not redialled), or the nonce of a node already
+connected (ErrDuplicatePeer). When two nodes dial each other at once, both
+keep the session dialled by the node with the lower nonce.
+
+Each session has three goroutines. The owner (the gRPC handler, or the
+dialler) waits for the handshake, pings the peer every PingInterval and
+drops it when a Ping goes unanswered for PingTimeout, batches
+announcements, and tears the stream down at the end. The reader receives
+and handles messages one at a time, calling the Handler. The writer drains
+a bounded send queue (SendQueueMessages, SendQueueBytes). Answers to a
+peer's requests wait for room in the lower half of the queue, so a peer
+that asks faster than it reads is slowed down; anything else that finds the
+queue full disconnects the peer. No peer can make the node block or buffer
+without bound.
+
+Connect (like btcd's --connect) and AddPeer list persistent peers: each is
+redialled whenever its session ends, after RetryInterval doubling per
+failed attempt up to MaxRetryInterval (±25% jitter), reset by a successful
+handshake. Stop ends every session and waits for every goroutine.
+
+# Messages
+
+	Inventory  announces items. The receiver asks, with GetData, for those
+	           it lacks and no other peer is already sending it.
+	GetData    is answered with a Block or Transaction per item, and one
+	           NotFound listing the items the node does not have.
+	Block,     are accepted only in answer to this node's GetData; the
+	Transaction data goes to Handler.ReceiveBlock/ReceiveTx, or for a
+	           FetchBlock request to the FetchBlock caller.
+	Ping/Pong  keepalive.
+
+Announce sends each peer only the items it is not known to have (a bounded
+LRU of what the peer announced, asked for or was told), at most one
+Inventory per TrickleInterval. FetchBlock asks the peers that announced the
+block first, then the others, one at a time, each for up to RequestTimeout.
+
+# Limits
+
+Every received message goes through validate: exactly one payload; hashes
+of 32 bytes; headers of 64; inventory types block or tx; 1 to
+MaxInventoryItems (1000) items; block bodies and transactions of 1 byte to
+MaxMessageSize; a well-formed Hello. gRPC refuses messages over
+MaxMessageSize (4 MiB) both ways. Each peer may send MsgRate messages/s
+(burst MsgBurst) and BytesRate bytes/s; answers to this node's requests do
+not count. The node paces what it sends at half those rates, so peers with
+the same settings never see it exceed them. At most MaxInbound inbound
+sessions exist, handshaken or not. MaxMessageSize and MaxInventoryItems
+are protocol limits: every node of a network must use the same values.
+
+# Ban score
+
+Misbehavior adds to a peer's ban score for the session:
+
+	invalid message, second Hello, oversized message      10
+	Block, Transaction or NotFound nobody asked for         5
+	each message over the rate limits (dropped)             2
+	Handler returned *MisbehaviorError                  Score
+
+The offending message is dropped. At BanThreshold (100) the peer is
+disconnected and its host banned for BanDuration (24 h): its connections
+are closed as they are accepted, new streams refused, and persistent
+addresses on it not dialled until the ban ends.
+
+# Known gaps
+
+  - The transport is plaintext gRPC without authentication. Anyone on the
+    path can read and alter traffic, and a Hello nonce proves nothing, so
+    a peer can claim another's nonce. Blocks and transactions are content
+    addressed and validated by the node, which limits the damage to
+    eclipse and denial of service; encrypting and authenticating peers
+    (TLS or a Noise handshake with node keys) is still to do.
+  - No address discovery: the node knows only the peers it is given.
+  - Bans live in memory, by host (a NAT hides many nodes behind one), and
+    end at restart. Ban scores do not decay and reset with each session.
+  - No inventory exchange at connect: a new peer hears only of items
+    announced afterwards. Bodies of earlier headers come through
+    FetchBlock.
+  - FetchBlock asks for one block per GetData; serving GetData has no
+    upload bandwidth limit beyond the requester's reading speed.
+  - A message type this version does not know counts as invalid, so new
+    message types need a protocol version bump first.
+  - PeerInfo's best block and height are as of the peer's Hello.
+*/
+package p2p
