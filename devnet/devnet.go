@@ -147,6 +147,13 @@ func (n *Net) prepare(spec NodeSpec) (*Node, error) {
 	default:
 		return nil, fmt.Errorf("node %s: unknown backend %q", spec.Name, spec.Backend)
 	}
+	apiPort, err := btctest.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	apiAddr := fmt.Sprintf("127.0.0.1:%d", apiPort)
+	_ = os.WriteFile(filepath.Join(home, "api.addr"), []byte(apiAddr), 0o600)
+	args = append(args, "--api.listen="+apiAddr)
 	args = append(args, spec.Args...)
 	return &Node{Spec: spec, Home: home, StakeKey: stakeKey, net: n, args: args,
 		grew: make(chan struct{})}, nil

@@ -178,7 +178,12 @@ func (f *Follower) syncOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// The source may have moved on meanwhile; the next round catches up.
+	// Synced if the source has not moved on meanwhile; if it has, the
+	// next round catches up.
+	f.mu.Lock()
+	tip = f.tip
+	f.mu.Unlock()
+	f.setTip(tip, tip == best)
 	return nil
 }
 
@@ -260,7 +265,7 @@ func (f *Follower) connect(ctx context.Context, b *Block) error {
 
 func (f *Follower) setTip(tip Cursor, synced bool) {
 	f.mu.Lock()
-	if synced && (!f.synced || f.tip != tip) {
+	if synced && !f.synced {
 		log.Infof("%s: synced to mainchain tip %v", f.src.Name(), tip)
 	}
 	f.tip = tip

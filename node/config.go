@@ -13,6 +13,8 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	flags "github.com/jessevdk/go-flags"
+
+	"github.com/mainstake/sidenode/api"
 )
 
 const (
@@ -111,6 +113,36 @@ type Config struct {
 	Btcd      BtcdConfig      `group:"btcd" namespace:"btcd"`
 	Neutrino  NeutrinoConfig  `group:"neutrino" namespace:"neutrino"`
 	Wallet    WalletConfig    `group:"wallet" namespace:"wallet"`
+	API       APIConfig       `group:"api" namespace:"api"`
+}
+
+// APIConfig holds the options of the node's gRPC API (package api).
+type APIConfig struct {
+	Disable          bool     `long:"disable" description:"Do not serve the API"`
+	Listen           []string `long:"listen" description:"Serve the API on this address, as host[:port]; may be given several times. The port defaults to the network's API port: mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590. Default 127.0.0.1 at that port"`
+	AllowRemote      bool     `long:"allowremote" description:"Allow --api.listen addresses that are not loopback (every interface, a LAN address); only with TLS"`
+	NoTLS            bool     `long:"notls" description:"Serve the API without TLS; only on loopback addresses"`
+	TLSCertPath      string   `long:"tlscertpath" default-mask:"<datadir>/<network>/tls.cert" description:"The API's TLS certificate; a self-signed one is generated there, with its key, when either is missing"`
+	TLSKeyPath       string   `long:"tlskeypath" default-mask:"<datadir>/<network>/tls.key" description:"The API's TLS key"`
+	AdminCredPath    string   `long:"admincredpath" default-mask:"<datadir>/<network>/admin.cred" description:"The admin credential file, which allows every API method; generated when missing"`
+	ReadOnlyCredPath string   `long:"readonlycredpath" default-mask:"<datadir>/<network>/readonly.cred" description:"The read-only credential file, which allows the API methods that only read; generated when missing"`
+	MaxMsgSize       int      `long:"maxmsgsize" description:"Largest API request, in bytes"`
+	MaxPageSize      uint32   `long:"maxpagesize" description:"Largest page an API list method returns; a request for more is refused"`
+}
+
+// APIServerConfig returns the configuration of the API server.
+func (c *Config) APIServerConfig() api.Config {
+	return api.Config{
+		Listeners:        c.API.Listen,
+		AllowRemote:      c.API.AllowRemote,
+		DisableTLS:       c.API.NoTLS,
+		TLSCertPath:      c.API.TLSCertPath,
+		TLSKeyPath:       c.API.TLSKeyPath,
+		AdminCredPath:    c.API.AdminCredPath,
+		ReadOnlyCredPath: c.API.ReadOnlyCredPath,
+		MaxMsgSize:       c.API.MaxMsgSize,
+		MaxPageSize:      c.API.MaxPageSize,
+	}
 }
 
 // WalletConfig holds the options of the node's wallet.
@@ -165,6 +197,10 @@ func DefaultConfig() Config {
 		},
 		Btcd: BtcdConfig{
 			RPCCert: filepath.Join(defaultBtcdDir, defaultBtcdCertname),
+		},
+		API: APIConfig{
+			MaxMsgSize:  api.DefaultMaxMsgSize,
+			MaxPageSize: api.DefaultMaxPageSize,
 		},
 	}
 }
@@ -290,6 +326,10 @@ func (c *Config) validate() error {
 		c.Neutrino.AddPeer, nw.params.DefaultPort,
 	)
 
+	if err := c.validateAPI(); err != nil {
+		return err
+	}
+
 	switch c.MainWatch.Backend {
 	case BackendBtcd:
 		if c.Btcd.RPCUser == "" || c.Btcd.RPCPass == "" {
@@ -323,6 +363,42 @@ func (c *Config) validate() error {
 
 	return nil
 }
+
+// validateAPI fills in the API's per-network defaults and checks its
+// options with the server's own checks.
+func (c *Config) validateAPI() error {
+	port, _ := api.DefaultPort(c.Network)
+	c.API.Listen = normalizeAddresses(c.API.Listen, port)
+	if len(c.API.Listen) == 0 {
+		c.API.Listen = []string{net.JoinHostPort("127.0.0.1", port)}
+	}
+	for _, p := range []struct {
+		path *string
+		name string
+	}{
+		{&c.API.TLSCertPath, api.TLSCertFilename},
+		{&c.API.TLSKeyPath, api.TLSKeyFilename},
+		{&c.API.AdminCredPath, api.AdminCredFilename},
+		{&c.API.ReadOnlyCredPath, api.ReadOnlyCredFilename},
+	} {
+		*p.path = cleanAndExpandPath(*p.path)
+		if *p.path == "" {
+			*p.path = filepath.Join(c.NetworkDir(), p.name)
+		}
+	}
+	if c.API.Disable {
+		return nil
+	}
+	// api.New checks the listen addresses, TLS and limits.
+	if _, err := api.New(c.APIServerConfig(), nopAPIBackend{}); err != nil {
+		return fmt.Errorf("--api options: %w", err)
+	}
+	return nil
+}
+
+// nopAPIBackend lets validateAPI run the API server's configuration
+// checks before the node has a backend.
+type nopAPIBackend struct{ api.Backend }
 
 // Params returns the mainchain parameters of the configured network, or nil
 // if the network is unknown (LoadConfig never returns such a Config).

@@ -69,6 +69,12 @@ func TestLoadConfigDefaults(t *testing.T) {
 	want := DefaultConfig()
 	want.Btcd.RPCUser, want.Btcd.RPCPass = "u", "p"
 	want.Btcd.RPCHost = "127.0.0.1:8334"
+	netDir := filepath.Join(appDir, "data", "mainnet")
+	want.API.Listen = []string{"127.0.0.1:8560"}
+	want.API.TLSCertPath = filepath.Join(netDir, "tls.cert")
+	want.API.TLSKeyPath = filepath.Join(netDir, "tls.key")
+	want.API.AdminCredPath = filepath.Join(netDir, "admin.cred")
+	want.API.ReadOnlyCredPath = filepath.Join(netDir, "readonly.cred")
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Fatalf("config:\n got %+v\nwant %+v", *cfg, want)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/btcsuite/btclog"
 
+	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
@@ -80,6 +81,7 @@ var (
 	lottLog = backendLog.Logger("LOTT") // package lottery
 	wlltLog = backendLog.Logger("WLLT") // package wallet
 	sblkLog = backendLog.Logger("SBLK") // package sideblock
+	rpcsLog = backendLog.Logger("RPCS") // package api (gRPC server)
 )
 
 // log is the node package's own logger (SDND).
@@ -99,6 +101,7 @@ var subsystemLoggers = map[string]btclog.Logger{
 	"LOTT": lottLog,
 	"WLLT": wlltLog,
 	"SBLK": sblkLog,
+	"RPCS": rpcsLog,
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them. Give each its own variable
@@ -106,7 +109,6 @@ var subsystemLoggers = map[string]btclog.Logger{
 	"PEGB": backendLog.Logger("PEGB"), // package pegbox
 	"WDRW": backendLog.Logger("WDRW"), // package withdraw
 	"PEER": backendLog.Logger("PEER"), // sidechain peer-to-peer (block bodies)
-	"RPCS": backendLog.Logger("RPCS"), // package api (gRPC and REST server)
 	"POSC": backendLog.Logger("POSC"), // package pos
 	"POWC": backendLog.Logger("POWC"), // package pow (including miner, stratum)
 	"DPOW": backendLog.Logger("DPOW"), // package notarize
@@ -124,6 +126,7 @@ func useLoggers() {
 	lottery.UseLogger(lottLog)
 	wallet.UseLogger(wlltLog)
 	sideblock.UseLogger(sblkLog)
+	api.UseLogger(rpcsLog)
 
 	// neutrino.UseLogger also hands NTRN to the btcd packages neutrino
 	// drives (blockchain, txscript, peer, addrmgr, connmgr).

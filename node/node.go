@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
@@ -168,6 +169,20 @@ func Run(ctx context.Context, cfg *Config) error {
 	chain.connectors = append(chain.connectors, &stakeConnector{index: index, wallet: wlt})
 
 	follower := mainwatch.NewFollower(src, chain, watch)
+
+	if !cfg.API.Disable {
+		srv, err := api.New(cfg.APIServerConfig(), &apiBackend{
+			cfg: cfg, params: params, db: db, index: index,
+			wallet: wlt, follower: follower,
+		})
+		if err != nil {
+			return err
+		}
+		if err := srv.Start(); err != nil {
+			return err
+		}
+		defer srv.Stop()
+	}
 
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(ctx) }()

@@ -3,6 +3,13 @@
 //
 // Run sidenode --help for the options, and see the sample config file
 // (node/sample-sidenode.conf) for what each of them does.
+//
+// The same binary is the client of a running node's API when its first
+// argument is a client command: status, tickets, winner, publication,
+// newaddress, balance, or stake (create, list, withdraw). Run
+// sidenode <command> --help for a command's options. A client prints the
+// node's answer as JSON; on an error it prints a message to standard error
+// and exits with status 1.
 package main
 
 import (
@@ -16,6 +23,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && isClientCommand(os.Args[1]) {
+		os.Exit(clientMain(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	}
+
 	// sidenodeMain returns instead of exiting, so that its deferred calls
 	// (closing the log file above all) run before os.Exit.
 	os.Exit(sidenodeMain())

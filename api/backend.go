@@ -1,0 +1,274 @@
+package api
+
+import (
+	"context"
+	"math/big"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+)
+
+// Backend is what the server needs from the node: one small interface per
+// service. The node implements all three; a method that cannot be served
+// yet returns an *Error with ErrUnimplemented, and a wallet method on a
+// node without a wallet returns ErrNoWallet.
+//
+// Every method may be called concurrently from several requests. Errors
+// that are *Error values map to gRPC codes (see ErrorCode); any other error
+// is reported as Internal.
+type Backend interface {
+	NodeBackend
+	MainchainBackend
+	WalletBackend
+}
+
+// NodeBackend serves NodeService.
+type NodeBackend interface {
+	// Info returns the node's state. It must not wait for the mainchain
+	// backend to sync.
+	Info(ctx context.Context) (*Info, error)
+}
+
+// MainchainBackend serves MainchainService.
+type MainchainBackend interface {
+	// Tickets returns one page of the ticket index in chain order
+	// (reversed with page.Reversed) and the number of tickets in all.
+	// Paginate does the slicing for a backend that has the whole list.
+	Tickets(ctx context.Context, page Page) ([]Ticket, uint64, error)
+
+	// Winner returns the draw after the mainchain block at height, or an
+	// ErrNotFound error when there was none (no ticket weighed anything,
+	// or the node has not connected that block).
+	Winner(ctx context.Context, height int32) (*Winner, error)
+
+	// Publication returns the header publication in the mainchain block
+	// at height, or an ErrNotFound error.
+	Publication(ctx context.Context, height int32) (*Publication, error)
+}
+
+// WalletBackend serves WalletService.
+type WalletBackend interface {
+	// NewAddress issues a new receive address, encoded for the mainchain
+	// network.
+	NewAddress(ctx context.Context) (string, error)
+
+	// Balance returns the wallet's balance, counting as spendable the
+	// coins with at least minConf (≥ 1) confirmations.
+	Balance(ctx context.Context, minConf int32) (*Balance, error)
+
+	// CreateStake registers a stake: it funds, signs and broadcasts the
+	// registration, or with req.PSBTOnly returns its outputs as an
+	// unfunded PSBT.
+	CreateStake(ctx context.Context, req StakeRequest) (*StakeResult, error)
+
+	// ListStakes returns one page of the tickets whose stake key belongs
+	// to the wallet, in chain order, and their number.
+	ListStakes(ctx context.Context, page Page) ([]Ticket, uint64, error)
+
+	// WithdrawStake spends a ticket's stake output and returns the
+	// broadcast transaction's id.
+	WithdrawStake(ctx context.Context, req WithdrawRequest) (chainhash.Hash, error)
+}
+
+// Page selects part of a list. The server checks it before it reaches the
+// backend: 1 ≤ Limit ≤ the configured maximum page size.
+type Page struct {
+	// Offset is the number of items to skip, from the start of the list,
+	// or from its end when Reversed.
+	Offset uint64
+
+	// Limit is the largest number of items to return.
+	Limit uint32
+
+	// Reversed lists from the end (the newest first).
+	Reversed bool
+}
+
+// Paginate returns the page of all that p selects, a new slice in the
+// order p asks for.
+func Paginate[T any](all []T, p Page) []T {
+	n := uint64(len(all))
+	if p.Offset >= n || p.Limit == 0 {
+		return []T{}
+	}
+	count := min(n-p.Offset, uint64(p.Limit))
+	out := make([]T, 0, count)
+	for i := uint64(0); i < count; i++ {
+		j := p.Offset + i
+		if p.Reversed {
+			j = n - 1 - j
+		}
+		out = append(out, all[j])
+	}
+	return out
+}
+
+// Weight is a 128-bit unsigned lottery weight (lottery.Uint128 has the
+// same fields).
+type Weight struct {
+	Hi, Lo uint64
+}
+
+// String formats w in decimal.
+func (w Weight) String() string {
+	v := new(big.Int).SetUint64(w.Hi)
+	v.Lsh(v, 64)
+	v.Or(v, new(big.Int).SetUint64(w.Lo))
+	return v.String()
+}
+
+// Info is the node's state, for NodeService.GetInfo.
+type Info struct {
+	Version     string
+	Network     string
+	SidechainID uint32
+
+	Mainchain MainchainState
+	Sidechain SidechainState
+
+	// NumTickets is the number of tickets in the index, live or not.
+	NumTickets uint64
+
+	// OwnTickets are the ids of the tickets whose stake key belongs to
+	// the wallet, in chain order; nil without a wallet. GetInfo shows the
+	// first maxInfoTickets of them and their number.
+	OwnTickets []uint64
+
+	// Wins, Publications and Misses count this node's lottery wins, its
+	// headers that counted, and its wins without such a header.
+	Wins, Publications, Misses uint64
+
+	// StateHash is the hash over the node's mainchain-derived state.
+	StateHash chainhash.Hash
+}
+
+// MainchainState is the node's view of the mainchain.
+type MainchainState struct {
+	// TipHeight and TipHash are the last block the node applied; the
+	// height is -1 before the genesis block.
+	TipHeight int32
+	TipHash   chainhash.Hash
+
+	// Backend names the backend, "btcd" or "neutrino"; Connected and
+	// BackendHeight are its own state.
+	Backend       string
+	Connected     bool
+	BackendHeight int32
+
+	// Synced reports whether the node has caught up with the backend.
+	Synced bool
+
+	// LastError is the last error of the backend or the follower.
+	LastError string
+}
+
+// SidechainState is the node's view of the sidechain.
+type SidechainState struct {
+	// TipHeight and TipHash are the best sidechain block; TipHash is nil
+	// while there is none.
+	TipHeight uint64
+	TipHash   *chainhash.Hash
+}
+
+// Ticket is one stake registration.
+type Ticket struct {
+	ID         uint64
+	TxID       chainhash.Hash
+	Stake      wire.OutPoint
+	Value      int64
+	LockHeight uint32
+	ConfHeight int32
+
+	// PubKey is the owner's compressed public key (33 bytes).
+	PubKey []byte
+
+	// EndHeight is the height whose block ended the publisher chain, or
+	// -1 while it is live.
+	EndHeight int32
+
+	// Publisher is the outpoint the ticket's next header must spend.
+	Publisher wire.OutPoint
+
+	// Weight is the ticket's lottery weight at the mainchain tip.
+	Weight Weight
+}
+
+// Winner is the draw after one mainchain block.
+type Winner struct {
+	Height      int32
+	BlockHash   chainhash.Hash
+	Ticket      uint64
+	TotalWeight Weight
+}
+
+// Publication is the header transaction that counts in one mainchain
+// block.
+type Publication struct {
+	Height  int32
+	Ticket  uint64
+	TxIndex uint32
+	TxID    chainhash.Hash
+
+	// PrevBlock and MerkleRoot are the sidechain header; BlockHash is its
+	// hash (sideblock.Header.BlockHash).
+	PrevBlock  chainhash.Hash
+	MerkleRoot chainhash.Hash
+	BlockHash  chainhash.Hash
+}
+
+// Balance is the wallet's balance in satoshis.
+type Balance struct {
+	// Total is the value of every coin; Spendable that of the coins with
+	// the confirmations asked for.
+	Total     int64
+	Spendable int64
+}
+
+// StakeRequest describes a stake to register. The server has checked that
+// Amount and LockBlocks are positive and FeeRate is not negative; the
+// backend checks them against the network's parameters.
+type StakeRequest struct {
+	// Amount is the stake in satoshis.
+	Amount int64
+
+	// LockBlocks is the lock, counted from the block after the mainchain
+	// tip.
+	LockBlocks uint32
+
+	// FeeRate is in sat/vB; 0 means the node's default.
+	FeeRate int64
+
+	// PSBTOnly asks for the unfunded PSBT instead of a broadcast.
+	PSBTOnly bool
+}
+
+// StakeResult is a registration created by CreateStake.
+type StakeResult struct {
+	// TxID is the broadcast registration's id; nil with PSBTOnly.
+	TxID *chainhash.Hash
+
+	// PSBT is the unfunded registration, base64; only with PSBTOnly.
+	PSBT string
+
+	// LockHeight is the stake's CLTV lock height.
+	LockHeight uint32
+
+	// PubKey is the stake key (33 bytes compressed).
+	PubKey []byte
+}
+
+// WithdrawRequest names a stake to withdraw: by its ticket id, or, with
+// ByOutPoint, by its stake outpoint.
+type WithdrawRequest struct {
+	TicketID   uint64
+	Stake      wire.OutPoint
+	ByOutPoint bool
+
+	// Destination is the address that receives the stake, as the client
+	// gave it (the backend decodes it for its network, ErrInvalidArgument
+	// if it cannot); empty means a new address of the wallet.
+	Destination string
+
+	// FeeRate is in sat/vB; 0 means the node's default.
+	FeeRate int64
+}

@@ -1,0 +1,56 @@
+package api
+
+import (
+	"encoding/hex"
+	"strconv"
+	"strings"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+)
+
+// parseHash parses a hash or transaction id in display order: exactly 64
+// hex digits, byte-reversed as Bitcoin shows ids. Unlike
+// chainhash.NewHashFromStr it accepts no shorter string. field names the
+// request field in the error.
+func parseHash(field, s string) (chainhash.Hash, error) {
+	var h chainhash.Hash
+	if len(s) != 2*chainhash.HashSize {
+		return h, Errorf(ErrInvalidArgument, "%s: want %d hex digits, got %d "+
+			"characters", field, 2*chainhash.HashSize, len(s))
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return h, Errorf(ErrInvalidArgument, "%s: %q is not hex", field, s)
+	}
+	for i := range b {
+		h[i] = b[len(b)-1-i]
+	}
+	return h, nil
+}
+
+// parseOutPoint parses an outpoint written txid:vout, the txid in display
+// order.
+func parseOutPoint(field, s string) (wire.OutPoint, error) {
+	txid, vout, ok := strings.Cut(s, ":")
+	if !ok {
+		return wire.OutPoint{}, Errorf(ErrInvalidArgument,
+			"%s: want txid:vout, got %q", field, s)
+	}
+	hash, err := parseHash(field, txid)
+	if err != nil {
+		return wire.OutPoint{}, err
+	}
+	n, err := strconv.ParseUint(vout, 10, 32)
+	if err != nil {
+		return wire.OutPoint{}, Errorf(ErrInvalidArgument,
+			"%s: output index %q is not a number from 0 to %d",
+			field, vout, uint32(1<<32-1))
+	}
+	return wire.OutPoint{Hash: hash, Index: uint32(n)}, nil
+}
+
+// formatOutPoint writes an outpoint as txid:vout.
+func formatOutPoint(op wire.OutPoint) string {
+	return op.String()
+}

@@ -1,0 +1,68 @@
+package api
+
+import (
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+)
+
+// Action is what a method does with its entity.
+type Action string
+
+// The actions. The read-only credential may call read methods; the admin
+// credential may call every method.
+const (
+	// Read methods only report state.
+	Read Action = "read"
+
+	// Write methods change state or spend coins.
+	Write Action = "write"
+)
+
+// Permission is the entity:action pair a method needs, as in lnd's
+// permission map. The entity groups methods for the day credentials are
+// scoped by entity; today only the action decides.
+type Permission struct {
+	Entity string
+	Action Action
+}
+
+// String formats the permission as entity:action.
+func (p Permission) String() string { return p.Entity + ":" + string(p.Action) }
+
+// The entities.
+const (
+	entityInfo      = "info"
+	entityMainchain = "mainchain"
+	entityAddress   = "address"
+	entityOnchain   = "onchain"
+	entityStake     = "stake"
+)
+
+// permissions maps the full gRPC name of every method the server serves
+// to the permission it needs. A method missing here is refused with
+// PermissionDenied; TestPermissionsComplete fails on a method of the
+// generated services that has no entry, and on an entry that names no
+// method.
+var permissions = map[string]Permission{
+	apiv1.NodeService_GetInfo_FullMethodName: {entityInfo, Read},
+
+	apiv1.MainchainService_ListTickets_FullMethodName:    {entityMainchain, Read},
+	apiv1.MainchainService_GetWinner_FullMethodName:      {entityMainchain, Read},
+	apiv1.MainchainService_GetPublication_FullMethodName: {entityMainchain, Read},
+
+	apiv1.WalletService_NewAddress_FullMethodName:    {entityAddress, Write},
+	apiv1.WalletService_GetBalance_FullMethodName:    {entityOnchain, Read},
+	apiv1.WalletService_CreateStake_FullMethodName:   {entityStake, Write},
+	apiv1.WalletService_ListStakes_FullMethodName:    {entityStake, Read},
+	apiv1.WalletService_WithdrawStake_FullMethodName: {entityStake, Write},
+}
+
+// Permissions returns a copy of the permission map: the full gRPC name of
+// each method ("/sidenode.api.v1.WalletService/CreateStake") and the
+// permission it needs.
+func Permissions() map[string]Permission {
+	out := make(map[string]Permission, len(permissions))
+	for k, v := range permissions {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,296 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"math"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+)
+
+// maxInfoTickets is how many of the node's own ticket ids GetInfo lists;
+// ListStakes pages through all of them.
+const maxInfoTickets = 100
+
+// page checks a list request's paging fields and returns the Page for the
+// backend. A limit of 0 takes the default page size; a limit above the
+// maximum page size is InvalidArgument, never clamped.
+func (s *Server) page(offset uint64, limit uint32, reversed bool) (Page, error) {
+	switch {
+	case limit == 0:
+		limit = s.cfg.DefaultPageSize
+	case limit > s.cfg.MaxPageSize:
+		return Page{}, Errorf(ErrInvalidArgument, "limit %d is above the "+
+			"maximum page size %d: page through the list with offset",
+			limit, s.cfg.MaxPageSize)
+	}
+	return Page{Offset: offset, Limit: limit, Reversed: reversed}, nil
+}
+
+// checkHeight rejects a negative block height.
+func checkHeight(height int32) error {
+	if height < 0 {
+		return Errorf(ErrInvalidArgument, "height %d is negative", height)
+	}
+	return nil
+}
+
+// checkFeeRate rejects a negative fee rate (0 means the node's default).
+func checkFeeRate(rate int64) error {
+	if rate < 0 {
+		return Errorf(ErrInvalidArgument, "fee_rate_sat_vb %d is negative", rate)
+	}
+	return nil
+}
+
+func hashString(h *chainhash.Hash) string {
+	if h == nil {
+		return ""
+	}
+	return h.String()
+}
+
+func ticketProto(t *Ticket) *apiv1.Ticket {
+	return &apiv1.Ticket{
+		Id:                t.ID,
+		Txid:              t.TxID.String(),
+		StakeOutpoint:     formatOutPoint(t.Stake),
+		ValueSat:          t.Value,
+		LockHeight:        t.LockHeight,
+		ConfHeight:        t.ConfHeight,
+		Pubkey:            hex.EncodeToString(t.PubKey),
+		Live:              t.EndHeight < 0,
+		EndHeight:         t.EndHeight,
+		PublisherOutpoint: formatOutPoint(t.Publisher),
+		Weight:            t.Weight.String(),
+	}
+}
+
+func ticketsProto(ts []Ticket) []*apiv1.Ticket {
+	out := make([]*apiv1.Ticket, len(ts))
+	for i := range ts {
+		out[i] = ticketProto(&ts[i])
+	}
+	return out
+}
+
+// nodeService implements NodeService.
+type nodeService struct {
+	apiv1.UnimplementedNodeServiceServer
+	s *Server
+}
+
+func (n *nodeService) GetInfo(ctx context.Context, _ *apiv1.GetInfoRequest) (*apiv1.GetInfoResponse, error) {
+	info, err := n.s.backend.Info(ctx)
+	if err != nil {
+		return nil, toStatus(apiv1.NodeService_GetInfo_FullMethodName, err)
+	}
+	mc := info.Mainchain
+	tipHash := ""
+	if mc.TipHeight >= 0 {
+		tipHash = mc.TipHash.String()
+	}
+	own := info.OwnTickets
+	if len(own) > maxInfoTickets {
+		own = own[:maxInfoTickets]
+	}
+	return &apiv1.GetInfoResponse{
+		Version:     info.Version,
+		Network:     info.Network,
+		SidechainId: info.SidechainID,
+		Mainchain: &apiv1.MainchainState{
+			TipHeight:     mc.TipHeight,
+			TipHash:       tipHash,
+			Backend:       mc.Backend,
+			Connected:     mc.Connected,
+			BackendHeight: mc.BackendHeight,
+			Synced:        mc.Synced,
+			LastError:     mc.LastError,
+		},
+		Sidechain: &apiv1.SidechainState{
+			TipHeight: info.Sidechain.TipHeight,
+			TipHash:   hashString(info.Sidechain.TipHash),
+		},
+		NumTickets:     info.NumTickets,
+		OwnTicketCount: uint64(len(info.OwnTickets)),
+		OwnTicketIds:   append([]uint64{}, own...),
+		Wins:           info.Wins,
+		Publications:   info.Publications,
+		Misses:         info.Misses,
+		StateHash:      info.StateHash.String(),
+	}, nil
+}
+
+// mainchainService implements MainchainService.
+type mainchainService struct {
+	apiv1.UnimplementedMainchainServiceServer
+	s *Server
+}
+
+func (m *mainchainService) ListTickets(ctx context.Context, req *apiv1.ListTicketsRequest) (*apiv1.ListTicketsResponse, error) {
+	const method = apiv1.MainchainService_ListTickets_FullMethodName
+	p, err := m.s.page(req.GetOffset(), req.GetLimit(), req.GetReversed())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	ts, total, err := m.s.backend.Tickets(ctx, p)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.ListTicketsResponse{Tickets: ticketsProto(ts), Total: total}, nil
+}
+
+func (m *mainchainService) GetWinner(ctx context.Context, req *apiv1.GetWinnerRequest) (*apiv1.GetWinnerResponse, error) {
+	const method = apiv1.MainchainService_GetWinner_FullMethodName
+	if err := checkHeight(req.GetHeight()); err != nil {
+		return nil, toStatus(method, err)
+	}
+	w, err := m.s.backend.Winner(ctx, req.GetHeight())
+	if err == nil && w == nil {
+		err = Errorf(ErrNotFound, "no winner after block %d", req.GetHeight())
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.GetWinnerResponse{
+		Height:      w.Height,
+		BlockHash:   w.BlockHash.String(),
+		TicketId:    w.Ticket,
+		TotalWeight: w.TotalWeight.String(),
+	}, nil
+}
+
+func (m *mainchainService) GetPublication(ctx context.Context, req *apiv1.GetPublicationRequest) (*apiv1.GetPublicationResponse, error) {
+	const method = apiv1.MainchainService_GetPublication_FullMethodName
+	if err := checkHeight(req.GetHeight()); err != nil {
+		return nil, toStatus(method, err)
+	}
+	p, err := m.s.backend.Publication(ctx, req.GetHeight())
+	if err == nil && p == nil {
+		err = Errorf(ErrNotFound, "no publication in block %d", req.GetHeight())
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.GetPublicationResponse{
+		Height:     p.Height,
+		TicketId:   p.Ticket,
+		Txid:       p.TxID.String(),
+		TxIndex:    p.TxIndex,
+		PrevBlock:  p.PrevBlock.String(),
+		MerkleRoot: p.MerkleRoot.String(),
+		BlockHash:  p.BlockHash.String(),
+	}, nil
+}
+
+// walletService implements WalletService.
+type walletService struct {
+	apiv1.UnimplementedWalletServiceServer
+	s *Server
+}
+
+func (w *walletService) NewAddress(ctx context.Context, _ *apiv1.NewAddressRequest) (*apiv1.NewAddressResponse, error) {
+	addr, err := w.s.backend.NewAddress(ctx)
+	if err != nil {
+		return nil, toStatus(apiv1.WalletService_NewAddress_FullMethodName, err)
+	}
+	return &apiv1.NewAddressResponse{Address: addr}, nil
+}
+
+func (w *walletService) GetBalance(ctx context.Context, req *apiv1.GetBalanceRequest) (*apiv1.GetBalanceResponse, error) {
+	const method = apiv1.WalletService_GetBalance_FullMethodName
+	minConf := req.GetMinConf()
+	switch {
+	case minConf < 0:
+		return nil, toStatus(method, Errorf(ErrInvalidArgument,
+			"min_conf %d is negative", minConf))
+	case minConf == 0:
+		minConf = 1
+	}
+	b, err := w.s.backend.Balance(ctx, minConf)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.GetBalanceResponse{
+		TotalSat:     b.Total,
+		SpendableSat: b.Spendable,
+		MinConf:      minConf,
+	}, nil
+}
+
+func (w *walletService) CreateStake(ctx context.Context, req *apiv1.CreateStakeRequest) (*apiv1.CreateStakeResponse, error) {
+	const method = apiv1.WalletService_CreateStake_FullMethodName
+	var err error
+	switch {
+	case req.GetAmountSat() <= 0:
+		err = Errorf(ErrInvalidArgument, "amount_sat %d is not positive", req.GetAmountSat())
+	case req.GetLockBlocks() == 0:
+		err = Errorf(ErrInvalidArgument, "lock_blocks is zero")
+	case req.GetLockBlocks() > math.MaxInt32:
+		err = Errorf(ErrInvalidArgument, "lock_blocks %d is too large", req.GetLockBlocks())
+	default:
+		err = checkFeeRate(req.GetFeeRateSatVb())
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	res, err := w.s.backend.CreateStake(ctx, StakeRequest{
+		Amount:     req.GetAmountSat(),
+		LockBlocks: req.GetLockBlocks(),
+		FeeRate:    req.GetFeeRateSatVb(),
+		PSBTOnly:   req.GetPsbtOnly(),
+	})
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.CreateStakeResponse{
+		Txid:       hashString(res.TxID),
+		Psbt:       res.PSBT,
+		LockHeight: res.LockHeight,
+		Pubkey:     hex.EncodeToString(res.PubKey),
+	}, nil
+}
+
+func (w *walletService) ListStakes(ctx context.Context, req *apiv1.ListStakesRequest) (*apiv1.ListStakesResponse, error) {
+	const method = apiv1.WalletService_ListStakes_FullMethodName
+	p, err := w.s.page(req.GetOffset(), req.GetLimit(), req.GetReversed())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	ts, total, err := w.s.backend.ListStakes(ctx, p)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.ListStakesResponse{Tickets: ticketsProto(ts), Total: total}, nil
+}
+
+func (w *walletService) WithdrawStake(ctx context.Context, req *apiv1.WithdrawStakeRequest) (*apiv1.WithdrawStakeResponse, error) {
+	const method = apiv1.WalletService_WithdrawStake_FullMethodName
+	wr := WithdrawRequest{
+		Destination: req.GetDestinationAddress(),
+		FeeRate:     req.GetFeeRateSatVb(),
+	}
+	var err error
+	switch stake := req.GetStake().(type) {
+	case *apiv1.WithdrawStakeRequest_TicketId:
+		wr.TicketID = stake.TicketId
+	case *apiv1.WithdrawStakeRequest_StakeOutpoint:
+		wr.Stake, err = parseOutPoint("stake_outpoint", stake.StakeOutpoint)
+		wr.ByOutPoint = true
+	default:
+		err = Errorf(ErrInvalidArgument, "name the stake with ticket_id or stake_outpoint")
+	}
+	if err == nil {
+		err = checkFeeRate(wr.FeeRate)
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	txid, err := w.s.backend.WithdrawStake(ctx, wr)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.WithdrawStakeResponse{Txid: txid.String()}, nil
+}

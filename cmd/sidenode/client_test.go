@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/api/apitest"
+)
+
+// testNode is an API server with a fake backend whose files are in
+// <dataDir>/regtest/, as a node's are.
+type testNode struct {
+	backend *apitest.Backend
+	dataDir string
+	netDir  string
+	addr    string
+}
+
+func startNode(t *testing.T) *testNode {
+	t.Helper()
+	n := &testNode{backend: apitest.NewBackend(5), dataDir: t.TempDir()}
+	n.netDir = filepath.Join(n.dataDir, "regtest")
+	cfg := api.DefaultConfig(n.netDir, "regtest")
+	cfg.Listeners = []string{"127.0.0.1:0"}
+	srv, err := api.New(cfg, n.backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	n.addr = srv.Addrs()[0].String()
+	return n
+}
+
+// result is one client run.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// json decodes the run's standard output.
+func (r result) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &m); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, r.stdout)
+	}
+	return m
+}
+
+// runEnv runs the client with args and the environment env.
+func runEnv(env map[string]string, args ...string) result {
+	var stdout, stderr bytes.Buffer
+	code := clientMain(args, func(k string) string { return env[k] }, &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// run runs the client against n with --datadir, --network and
+// --rpcserver, then args.
+func (n *testNode) run(args ...string) result {
+	return runEnv(nil, append(append([]string(nil), args...),
+		"--datadir", n.dataDir, "--network", "regtest", "--rpcserver", n.addr)...)
+}
+
+func wantOK(t *testing.T, r result) {
+	t.Helper()
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func wantFail(t *testing.T, r result, msg string) {
+	t.Helper()
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1 (stdout %q)", r.code, r.stdout)
+	}
+	if !strings.Contains(r.stderr, msg) {
+		t.Errorf("stderr %q does not contain %q", r.stderr, msg)
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout %q on failure", r.stdout)
+	}
+}
+
+func TestIsClientCommand(t *testing.T) {
+	for arg, want := range map[string]bool{
+		"status": true, "tickets": true, "winner": true, "publication": true,
+		"newaddress": true, "balance": true, "stake": true,
+		"": false, "--network=regtest": false, "-V": false, "create": false,
+		"help": false, "Status": false,
+	} {
+		if got := isClientCommand(arg); got != want {
+			t.Errorf("isClientCommand(%q) = %v, want %v", arg, got, want)
+		}
+	}
+}
+
+func TestStatus(t *testing.T) {
+	n := startNode(t)
+	r := n.run("status")
+	wantOK(t, r)
+	m := r.json(t)
+	if m["version"] != "0.1.0-test" || m["network"] != "regtest" {
+		t.Errorf("status %v", m)
+	}
+	mc, _ := m["mainchain"].(map[string]any)
+	if mc["synced"] != true || mc["backend"] != "btcd" || mc["tip_height"] != 11.0 {
+		t.Errorf("mainchain %v", mc)
+	}
+	// Zero values are printed too, and uint64 fields are JSON strings.
+	if m["wins"] != "0" || m["num_tickets"] != "5" || m["own_ticket_count"] != "2" {
+		t.Errorf("counters %v %v %v", m["wins"], m["num_tickets"], m["own_ticket_count"])
+	}
+	if !strings.Contains(r.stdout, "\n  \"state_hash\": ") {
+		t.Errorf("output not indented with proto names:\n%s", r.stdout)
+	}
+}
+
+func TestTicketsAndWinner(t *testing.T) {
+	n := startNode(t)
+	r := n.run("tickets", "--limit", "2", "--reversed", "--offset", "1")
+	wantOK(t, r)
+	m := r.json(t)
+	tickets, _ := m["tickets"].([]any)
+	if len(tickets) != 2 || m["total"] != "5" {
+		t.Fatalf("tickets %v", m)
+	}
+	first, _ := tickets[0].(map[string]any)
+	if first["id"] != "3" || first["live"] != true || first["end_height"] != -1.0 {
+		t.Errorf("first ticket %v", first)
+	}
+
+	wantFail(t, n.run("tickets", "--limit", "5000"), "above the maximum page size")
+
+	r = n.run("winner", "10")
+	wantOK(t, r)
+	if w := r.json(t); w["ticket_id"] != "1" || w["height"] != 10.0 {
+		t.Errorf("winner %v", w)
+	}
+	wantFail(t, n.run("winner", "9"), "not found")
+	wantFail(t, runEnv(nil, "winner", "--datadir", n.dataDir, "--network", "regtest",
+		"--rpcserver", n.addr, "--", "-1"), "want a block height")
+	wantFail(t, n.run("winner", "-1"), "unknown flag")
+	wantFail(t, n.run("winner"), "height")
+	wantFail(t, n.run("winner", "10", "11"), "unexpected arguments")
+
+	r = n.run("publication", "11")
+	wantOK(t, r)
+	if p := r.json(t); p["tx_index"] != 3.0 || len(p["merkle_root"].(string)) != 64 {
+		t.Errorf("publication %v", p)
+	}
+}
+
+func TestWalletCommands(t *testing.T) {
+	n := startNode(t)
+
+	r := n.run("newaddress")
+	wantOK(t, r)
+	if a := r.json(t); a["address"] != n.backend.Address {
+		t.Errorf("address %v", a)
+	}
+
+	r = n.run("balance", "--minconf", "6")
+	wantOK(t, r)
+	if b := r.json(t); b["spendable_sat"] != "100000000" || b["min_conf"] != 6.0 {
+		t.Errorf("balance %v", b)
+	}
+
+	r = n.run("stake", "create", "--amount", "300000000", "--lock-blocks", "1000", "--psbt")
+	wantOK(t, r)
+	if s := r.json(t); s["psbt"] == "" || s["txid"] != "" {
+		t.Errorf("stake create --psbt %v", s)
+	}
+	want := api.StakeRequest{Amount: 300_000_000, LockBlocks: 1000, PSBTOnly: true}
+	if got := n.backend.LastStake(); got == nil || *got != want {
+		t.Errorf("backend got %+v, want %+v", got, want)
+	}
+	r = n.run("stake", "create", "--amount", "300000000", "--lock-blocks", "1000", "--feerate", "4")
+	wantOK(t, r)
+	if s := r.json(t); len(s["txid"].(string)) != 64 {
+		t.Errorf("stake create %v", s)
+	}
+	wantFail(t, n.run("stake", "create", "--amount", "1"), "lock-blocks")
+	wantFail(t, n.run("stake", "create", "--amount", "0", "--lock-blocks", "5"), "amount_sat")
+	wantFail(t, n.run("stake"), "create, list or withdraw")
+
+	r = n.run("stake", "list")
+	wantOK(t, r)
+	if l := r.json(t); l["total"] != "2" {
+		t.Errorf("stake list %v", l)
+	}
+
+	r = n.run("stake", "withdraw", "3", "--to", "bcrt1qdest", "--feerate", "2")
+	wantOK(t, r)
+	w := n.backend.LastWithdraw()
+	if w == nil || w.ByOutPoint || w.TicketID != 3 || w.Destination != "bcrt1qdest" || w.FeeRate != 2 {
+		t.Errorf("withdraw by id: backend got %+v", w)
+	}
+	txid := strings.Repeat("ab", 32)
+	wantOK(t, n.run("stake", "withdraw", txid+":1"))
+	if w := n.backend.LastWithdraw(); w == nil || !w.ByOutPoint || w.Stake.String() != txid+":1" {
+		t.Errorf("withdraw by outpoint: backend got %+v", w)
+	}
+	wantFail(t, n.run("stake", "withdraw", "zz"+txid[2:]+":1"), "not hex")
+	wantFail(t, n.run("stake", "withdraw", "ab:1"), "want 64 hex digits")
+	wantFail(t, n.run("stake", "withdraw", "three"), "ticket id or a stake outpoint")
+
+	n.backend.SetWalletErr(api.Errorf(api.ErrNoWallet, "the node runs without a wallet"))
+	wantFail(t, n.run("balance"), "failed precondition: the node runs without a wallet")
+}
+
+func TestCredentials(t *testing.T) {
+	n := startNode(t)
+	wantOK(t, n.run("status", "--readonly"))
+	wantFail(t, n.run("newaddress", "--readonly"), "permission denied")
+	wantFail(t, n.run("status", "--readonly", "--credential", "x"), "give one")
+
+	admin := filepath.Join(n.netDir, api.AdminCredFilename)
+	readOnly := filepath.Join(n.netDir, api.ReadOnlyCredFilename)
+	base := []string{"--rpcserver", n.addr, "--tlscert", filepath.Join(n.netDir, api.TLSCertFilename)}
+
+	// The environment names the credential; a flag overrides it.
+	env := map[string]string{envCredential: readOnly}
+	wantFail(t, runEnv(env, append([]string{"newaddress"}, base...)...), "permission denied")
+	wantOK(t, runEnv(env, append([]string{"newaddress", "--credential", admin}, base...)...))
+	env = map[string]string{envCredential: admin}
+	wantFail(t, runEnv(env, append([]string{"newaddress", "--readonly",
+		"--datadir", n.dataDir, "--network", "regtest"}, base...)...), "permission denied")
+
+	// A credential the node does not know.
+	other := startNode(t)
+	wantFail(t, n.run("status", "--credential", filepath.Join(other.netDir, api.AdminCredFilename)),
+		"refused the credential")
+
+	// Missing files say what to do.
+	empty := t.TempDir()
+	wantFail(t, runEnv(nil, "status", "--datadir", empty, "--network", "regtest"),
+		"no credential file "+filepath.Join(empty, "regtest", api.AdminCredFilename))
+	wantFail(t, runEnv(nil, "status", "--datadir", empty, "--credential", admin),
+		"no TLS certificate "+filepath.Join(empty, "mainnet", api.TLSCertFilename))
+	wantFail(t, runEnv(nil, "status", "--network", "moonnet"), "unknown network")
+}
+
+func TestServerFromEnvironment(t *testing.T) {
+	n := startNode(t)
+	args := []string{"status", "--datadir", n.dataDir, "--network", "regtest"}
+
+	// Everything from the environment.
+	env := map[string]string{
+		envRPCServer:  n.addr,
+		envTLSCert:    filepath.Join(n.netDir, api.TLSCertFilename),
+		envCredential: filepath.Join(n.netDir, api.AdminCredFilename),
+	}
+	wantOK(t, runEnv(env, "status"))
+
+	// A flag overrides its variable.
+	dead := deadAddr(t)
+	env = map[string]string{envRPCServer: dead}
+	wantFail(t, runEnv(env, args...), "cannot reach the node's API at "+dead)
+	wantOK(t, runEnv(env, append(args, "--rpcserver", n.addr)...))
+
+	env = map[string]string{envTLSCert: filepath.Join(t.TempDir(), "none.cert")}
+	wantFail(t, runEnv(env, append(args, "--rpcserver", n.addr)...), "no TLS certificate")
+	wantOK(t, runEnv(env, append(args, "--rpcserver", n.addr,
+		"--tlscert", filepath.Join(n.netDir, api.TLSCertFilename))...))
+}
+
+// deadAddr returns a loopback address nothing listens on.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+	return addr
+}
+
+func TestHelpAndUsageErrors(t *testing.T) {
+	r := runEnv(nil, "stake", "create", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "--lock-blocks") || r.stderr != "" {
+		t.Errorf("help: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	wantFail(t, runEnv(nil, "status", "--bogus"), "unknown flag `bogus'")
+	wantFail(t, runEnv(nil, "status", "extra"), "unexpected arguments")
+}
+
+func TestDefaultServerAddress(t *testing.T) {
+	c := &client{getenv: func(string) string { return "" }}
+	dir := t.TempDir()
+	// Files for the lookups to succeed.
+	cfg := api.DefaultConfig(filepath.Join(dir, "signet"), "signet")
+	cfg.Listeners = []string{"127.0.0.1:0"}
+	srv, err := api.New(cfg, apitest.NewBackend(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+
+	for _, tc := range []struct {
+		flag, want string
+	}{
+		{"", "127.0.0.1:38560"},
+		{"node.example", "node.example:38560"},
+		{"node.example:9", "node.example:9"},
+		{"::1", "[::1]:38560"},
+		{"[::1]", "[::1]:38560"},
+	} {
+		c.opts = clientOptions{DataDir: dir, Network: "signet", RPCServer: tc.flag}
+		got, err := c.connection()
+		if err != nil {
+			t.Fatalf("%q: %v", tc.flag, err)
+		}
+		if got.Address != tc.want {
+			t.Errorf("--rpcserver=%q: address %s, want %s", tc.flag, got.Address, tc.want)
+		}
+	}
+}

@@ -1,0 +1,265 @@
+package node
+
+import (
+	"context"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/mainstake"
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/sideblock"
+	"github.com/mainstake/sidenode/store"
+	"github.com/mainstake/sidenode/wallet"
+)
+
+// Defaults of the API's wallet methods.
+const (
+	apiDefaultFeeRate = 2       // sat/vB when a request gives 0
+	apiPublisherValue = 200_000 // first publisher output of a new stake
+	apiStakeMinConf   = 1
+)
+
+// apiBackend serves the API from the node's state.
+type apiBackend struct {
+	cfg      *Config
+	params   *chainparams.Params
+	db       *store.DB
+	index    *mainstake.Index
+	wallet   *wallet.Wallet // nil without a wallet
+	follower *mainwatch.Follower
+}
+
+var _ api.Backend = (*apiBackend)(nil)
+
+func (b *apiBackend) Info(ctx context.Context) (*api.Info, error) {
+	st := b.follower.Status()
+	info := &api.Info{
+		Version:     Version,
+		Network:     b.cfg.Network,
+		SidechainID: b.params.SidechainID,
+		Mainchain: api.MainchainState{
+			TipHeight:     st.Tip.Height,
+			TipHash:       st.Tip.Hash,
+			Backend:       st.Source.Backend,
+			Connected:     st.Source.Connected,
+			BackendHeight: st.Source.Best.Height,
+			Synced:        st.Synced,
+			LastError:     firstNonEmpty(st.Err, st.Source.Err),
+		},
+	}
+	var tickets []*mainstake.Ticket
+	err := b.db.View(func(r store.Reader) error {
+		var err error
+		tickets, err = mainstake.Tickets(r)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	info.NumTickets = uint64(len(tickets))
+	for _, t := range tickets {
+		if b.owns(t) {
+			info.OwnTickets = append(info.OwnTickets, uint64(t.ID))
+		}
+	}
+	// StateHash reads the whole store: cache it per tip if GetInfo gets
+	// called often.
+	_, sum, err := StateHash(b.db)
+	if err != nil {
+		return nil, err
+	}
+	info.StateHash = sum
+	return info, nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (b *apiBackend) owns(t *mainstake.Ticket) bool {
+	if b.wallet == nil {
+		return false
+	}
+	_, ok := b.wallet.OwnsStakeKey(t.PubKey.SerializeCompressed())
+	return ok
+}
+
+func (b *apiBackend) apiTicket(t *mainstake.Ticket) api.Ticket {
+	w := b.index.Weight(t.ID)
+	return api.Ticket{
+		ID:         uint64(t.ID),
+		TxID:       t.TxHash,
+		Stake:      t.Stake,
+		Value:      t.Value,
+		LockHeight: t.LockHeight,
+		ConfHeight: t.ConfHeight,
+		PubKey:     t.PubKey.SerializeCompressed(),
+		EndHeight:  t.End,
+		Publisher:  t.Current,
+		Weight:     api.Weight{Hi: w.Hi, Lo: w.Lo},
+	}
+}
+
+// tickets pages through the tickets that keep selects (all with nil).
+func (b *apiBackend) tickets(p api.Page, keep func(*mainstake.Ticket) bool) ([]api.Ticket, uint64, error) {
+	var all []*mainstake.Ticket
+	err := b.db.View(func(r store.Reader) error {
+		ts, err := mainstake.Tickets(r)
+		for _, t := range ts {
+			if keep == nil || keep(t) {
+				all = append(all, t)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	page := api.Paginate(all, p)
+	out := make([]api.Ticket, len(page))
+	for i, t := range page {
+		out[i] = b.apiTicket(t)
+	}
+	return out, uint64(len(all)), nil
+}
+
+func (b *apiBackend) Tickets(_ context.Context, p api.Page) ([]api.Ticket, uint64, error) {
+	return b.tickets(p, nil)
+}
+
+func (b *apiBackend) Winner(_ context.Context, height int32) (*api.Winner, error) {
+	var (
+		w  *mainstake.Winner
+		ok bool
+	)
+	err := b.db.View(func(r store.Reader) error {
+		var err error
+		w, ok, err = mainstake.WinnerAt(r, height)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, api.Errorf(api.ErrNotFound, "no winner after block %d", height)
+	}
+	return &api.Winner{Height: w.Height, BlockHash: w.BlockHash, Ticket: uint64(w.Ticket),
+		TotalWeight: api.Weight{Hi: w.TotalWeight.Hi, Lo: w.TotalWeight.Lo}}, nil
+}
+
+func (b *apiBackend) Publication(_ context.Context, height int32) (*api.Publication, error) {
+	var (
+		p  *mainstake.Publication
+		ok bool
+	)
+	err := b.db.View(func(r store.Reader) error {
+		var err error
+		p, ok, err = mainstake.PublicationAt(r, height)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, api.Errorf(api.ErrNotFound, "no publication in block %d", height)
+	}
+	hdr := sideblock.Header{PrevBlock: p.Header.PrevBlock, MerkleRoot: p.Header.MerkleRoot}
+	return &api.Publication{Height: p.Height, Ticket: uint64(p.Ticket),
+		TxIndex: uint32(p.TxIndex), TxID: p.TxID, PrevBlock: p.Header.PrevBlock,
+		MerkleRoot: p.Header.MerkleRoot, BlockHash: hdr.BlockHash()}, nil
+}
+
+var errNoWallet = api.Errorf(api.ErrNoWallet, "the node runs without a wallet: "+
+	"start it with --wallet.unlockpasswordfile")
+
+func (b *apiBackend) NewAddress(context.Context) (string, error) {
+	if b.wallet == nil {
+		return "", errNoWallet
+	}
+	addr, err := b.wallet.NewAddress(wallet.Receive)
+	if err != nil {
+		return "", err
+	}
+	return addr.EncodeAddress(), nil
+}
+
+func (b *apiBackend) Balance(_ context.Context, minConf int32) (*api.Balance, error) {
+	if b.wallet == nil {
+		return nil, errNoWallet
+	}
+	total, err := b.wallet.Balance(0)
+	if err != nil {
+		return nil, err
+	}
+	spendable, err := b.wallet.Balance(minConf)
+	if err != nil {
+		return nil, err
+	}
+	return &api.Balance{Total: total, Spendable: spendable}, nil
+}
+
+func (b *apiBackend) CreateStake(ctx context.Context, req api.StakeRequest) (*api.StakeResult, error) {
+	if b.wallet == nil {
+		return nil, errNoWallet
+	}
+	tip, err := b.db.Tip()
+	if err != nil {
+		return nil, err
+	}
+	lock := uint32(tip.Height) + 1 + req.LockBlocks
+	if err := mainstake.CheckLock(lock, tip.Height+1, b.params); err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, "lock_blocks %d: %v", req.LockBlocks, err)
+	}
+	ref, err := b.wallet.StakeKey(0)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := b.wallet.Keys().PubKey(ref)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := mainstake.BuildRegistration(b.params, req.Amount, lock, pub, apiPublisherValue)
+	if err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, "%w", err)
+	}
+	res := &api.StakeResult{LockHeight: lock, PubKey: pub.SerializeCompressed()}
+	if req.PSBTOnly {
+		res.PSBT, err = wallet.FundingPSBT(reg.TxOut)
+		return res, err
+	}
+	feeRate := req.FeeRate
+	if feeRate == 0 {
+		feeRate = apiDefaultFeeRate
+	}
+	tx, err := b.wallet.Fund(reg.TxOut, feeRate, apiStakeMinConf)
+	if err != nil {
+		return nil, api.Errorf(api.ErrFailedPrecondition, "%w", err)
+	}
+	if err := b.follower.Broadcast(ctx, tx); err != nil {
+		b.wallet.Release(tx)
+		return nil, api.Errorf(api.ErrUnavailable, "broadcast: %w", err)
+	}
+	txid := tx.TxHash()
+	res.TxID = &txid
+	return res, nil
+}
+
+func (b *apiBackend) ListStakes(_ context.Context, p api.Page) ([]api.Ticket, uint64, error) {
+	if b.wallet == nil {
+		return nil, 0, errNoWallet
+	}
+	return b.tickets(p, b.owns)
+}
+
+func (b *apiBackend) WithdrawStake(context.Context, api.WithdrawRequest) (chainhash.Hash, error) {
+	if b.wallet == nil {
+		return chainhash.Hash{}, errNoWallet
+	}
+	return chainhash.Hash{}, api.Errorf(api.ErrUnimplemented,
+		"withdrawing a stake (a CLTV P2WSH spend) is not implemented yet")
+}
