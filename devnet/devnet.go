@@ -94,6 +94,25 @@ func New(dir, binary string, specs []NodeSpec, out io.Writer) (*Net, error) {
 		}
 		n.Nodes = append(n.Nodes, node)
 	}
+	// Every node listens for sidenode peers on a port of its own and
+	// keeps a connection to every other node.
+	addrs := make([]string, len(n.Nodes))
+	for i := range n.Nodes {
+		port, err := btctest.FreePort()
+		if err != nil {
+			n.Stop()
+			return nil, err
+		}
+		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
+	}
+	for i, node := range n.Nodes {
+		node.args = append(node.args, "--p2p.listen="+addrs[i])
+		for j, addr := range addrs {
+			if j != i {
+				node.args = append(node.args, "--p2p.addpeer="+addr)
+			}
+		}
+	}
 	return n, nil
 }
 

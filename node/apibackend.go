@@ -29,6 +29,7 @@ type apiBackend struct {
 	index    *mainstake.Index
 	wallet   *wallet.Wallet // nil without a wallet
 	follower *mainwatch.Follower
+	proto    *protocol
 }
 
 var _ api.Backend = (*apiBackend)(nil)
@@ -58,15 +59,21 @@ func (b *apiBackend) Info(ctx context.Context) (*api.Info, error) {
 	if err != nil {
 		return nil, err
 	}
+	if hash, height, ok := b.proto.chain.Tip(); ok {
+		info.Sidechain.TipHash = &hash
+		info.Sidechain.TipHeight = uint64(height)
+	}
+	stats := b.proto.Stats()
+	info.Wins, info.Publications, info.Misses = stats.Won, stats.Included, stats.Missed
 	info.NumTickets = uint64(len(tickets))
 	for _, t := range tickets {
 		if b.owns(t) {
 			info.OwnTickets = append(info.OwnTickets, uint64(t.ID))
 		}
 	}
-	// StateHash reads the whole store: cache it per tip if GetInfo gets
-	// called often.
-	_, sum, err := StateHash(b.db)
+	// The state hash covers the sidechain's tip and UTXO set: what every
+	// node on the same chains must agree on, whatever it holds besides.
+	sum, err := b.proto.chain.StateHash()
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 )
 
@@ -53,6 +54,12 @@ func blockRecord(b *mainwatch.Block) []byte {
 type blockConnector interface {
 	ConnectBlock(w *store.Writer, b *mainwatch.Block) error
 	DisconnectBlock(height int32) error
+}
+
+// committer is a blockConnector that wants to know when the batch of a block
+// it connected is on disk, to act on it outside the batch.
+type committer interface {
+	Committed(b *mainwatch.Block)
 }
 
 // storeChain is the mainwatch.Chain of a running node: the store's cursor
@@ -109,8 +116,14 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 				return fmt.Errorf("%w; and after it: %v", err, derr)
 			}
 		}
+		return err
 	}
-	return err
+	for _, sub := range c.connectors {
+		if cm, ok := sub.(committer); ok {
+			cm.Committed(b)
+		}
+	}
+	return nil
 }
 
 // DisconnectBlock implements mainwatch.Chain through the store's undo log.
@@ -127,7 +140,7 @@ func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) er
 }
 
 // StateHash returns the mainchain tip and a SHA256 over every key and value
-// of the node's state. Two nodes that applied the same mainchain have the
+// of the node's state, staged sidechain bodies (a cache) left out. Two nodes that applied the same mainchain have the
 // same state hash, however often they crashed on the way.
 func StateHash(db *store.DB) (store.BlockID, chainhash.Hash, error) {
 	var (
@@ -148,6 +161,9 @@ func StateHash(db *store.DB) (store.BlockID, chainhash.Hash, error) {
 		}
 		write(tip.Hash[:])
 		err = r.Iterate(nil, func(k, v []byte) error {
+			if len(k) > 0 && k[0] == sideblock.StagingKeyByte {
+				return nil // a local cache, not state
+			}
 			write(k)
 			write(v)
 			return nil

@@ -113,7 +113,35 @@ type Config struct {
 	Btcd      BtcdConfig      `group:"btcd" namespace:"btcd"`
 	Neutrino  NeutrinoConfig  `group:"neutrino" namespace:"neutrino"`
 	Wallet    WalletConfig    `group:"wallet" namespace:"wallet"`
+	P2P       P2PConfig       `group:"p2p" namespace:"p2p"`
 	API       APIConfig       `group:"api" namespace:"api"`
+}
+
+// P2PConfig holds the options of the sidechain peer protocol.
+type P2PConfig struct {
+	Listen  []string `long:"listen" description:"Accept sidenode peers on this address, as host[:port]; may be given several times. The port defaults to the network's peer port: mainnet 8565, testnet3 18575, signet 38565, regtest 18565, simnet 18595. Default 127.0.0.1 at that port"`
+	Connect []string `long:"connect" description:"Connect only to this sidenode peer, as host[:port]; may be given several times"`
+	AddPeer []string `long:"addpeer" description:"Keep a connection to this sidenode peer, as host[:port]; may be given several times"`
+}
+
+// p2pPorts are the default peer ports, next to the API's.
+var p2pPorts = map[string]string{
+	"mainnet": "8565", "testnet3": "18575", "signet": "38565",
+	"regtest": "18565", "simnet": "18595",
+}
+
+func (c *Config) validateP2P() error {
+	port := p2pPorts[c.Network]
+	c.P2P.Listen = normalizeAddresses(c.P2P.Listen, port)
+	if len(c.P2P.Listen) == 0 {
+		c.P2P.Listen = []string{net.JoinHostPort("127.0.0.1", port)}
+	}
+	c.P2P.Connect = normalizeAddresses(c.P2P.Connect, port)
+	c.P2P.AddPeer = normalizeAddresses(c.P2P.AddPeer, port)
+	if len(c.P2P.Connect) > 0 && len(c.P2P.AddPeer) > 0 {
+		return fmt.Errorf("--p2p.connect and --p2p.addpeer cannot be used together")
+	}
+	return nil
 }
 
 // APIConfig holds the options of the node's gRPC API (package api).
@@ -327,6 +355,9 @@ func (c *Config) validate() error {
 	)
 
 	if err := c.validateAPI(); err != nil {
+		return err
+	}
+	if err := c.validateP2P(); err != nil {
 		return err
 	}
 

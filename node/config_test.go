@@ -70,6 +70,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	want.Btcd.RPCUser, want.Btcd.RPCPass = "u", "p"
 	want.Btcd.RPCHost = "127.0.0.1:8334"
 	netDir := filepath.Join(appDir, "data", "mainnet")
+	want.P2P.Listen = []string{"127.0.0.1:8565"}
 	want.API.Listen = []string{"127.0.0.1:8560"}
 	want.API.TLSCertPath = filepath.Join(netDir, "tls.cert")
 	want.API.TLSKeyPath = filepath.Join(netDir, "tls.key")

@@ -232,7 +232,45 @@ func TestKillNine(t *testing.T) {
 	// The two wallets hold different keys but no coins, so the whole
 	// state, tickets and draws included, must be the same.
 	if crashTip != cleanTip || crashHash != cleanHash {
-		t.Fatalf("state differs: crashed %v %s, clean %v %s",
-			crashTip, crashHash, cleanTip, cleanHash)
+		t.Fatalf("state differs: crashed %v %s, clean %v %s; keys that differ: %v",
+			crashTip, crashHash, cleanTip, cleanHash, diffKeys(t, crashed, clean))
 	}
+}
+
+// diffKeys lists the keys whose values differ between two nodes' stores,
+// to say which part of the state went wrong.
+func diffKeys(t *testing.T, a, b *devnet.Node) []string {
+	dump := func(n *devnet.Node) map[string]string {
+		p := &chainparams.Regtest
+		db, err := store.Open(filepath.Join(n.Home, "data", p.Name, "state"),
+			store.Options{Genesis: *p.Main.GenesisHash, Network: p.Name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		m := make(map[string]string)
+		_ = db.View(func(r store.Reader) error {
+			return r.Iterate(nil, func(k, v []byte) error {
+				m[string(k)] = string(v)
+				return nil
+			})
+		})
+		return m
+	}
+	ma, mb := dump(a), dump(b)
+	var out []string
+	for k, v := range ma {
+		if w, ok := mb[k]; !ok || w != v {
+			out = append(out, fmt.Sprintf("%x", k))
+		}
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok {
+			out = append(out, fmt.Sprintf("%x (only clean)", k))
+		}
+	}
+	if len(out) > 20 {
+		out = append(out[:20], fmt.Sprintf("… %d more", len(out)-20))
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/mainstake/sidenode/api"
@@ -14,6 +15,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
+	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -166,14 +168,40 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	chain.connectors = append(chain.connectors, &stakeConnector{index: index, wallet: wlt})
+	proto, err := newProtocol(params, db, index, wlt)
+	if err != nil {
+		return err
+	}
+	chain.connectors = append(chain.connectors, proto)
 
 	follower := mainwatch.NewFollower(src, chain, watch)
+	proto.follower = follower
+
+	peers, err := p2p.New(p2p.Config{
+		Listen:      cfg.P2P.Listen,
+		Connect:     cfg.P2P.Connect,
+		AddPeer:     cfg.P2P.AddPeer,
+		Network:     cfg.Network,
+		SidechainID: params.SidechainID,
+		UserAgent:   "sidenode:" + Version,
+	}, proto)
+	if err != nil {
+		return err
+	}
+	proto.peers = peers
+	if err := peers.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		if err := peers.Stop(); err != nil {
+			log.Errorf("Stop peers: %v", err)
+		}
+	}()
 
 	if !cfg.API.Disable {
 		srv, err := api.New(cfg.APIServerConfig(), &apiBackend{
 			cfg: cfg, params: params, db: db, index: index,
-			wallet: wlt, follower: follower,
+			wallet: wlt, follower: follower, proto: proto,
 		})
 		if err != nil {
 			return err
@@ -183,6 +211,26 @@ func Run(ctx context.Context, cfg *Config) error {
 		}
 		defer srv.Stop()
 	}
+
+	// The producer and the body fetcher stop with the follower.
+	runCtx, stopRun := context.WithCancel(ctx)
+	var workers sync.WaitGroup
+	defer func() {
+		stopRun()
+		workers.Wait()
+	}()
+	if wlt != nil {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			proto.runProducer(runCtx)
+		}()
+	}
+	workers.Add(1)
+	go func() {
+		defer workers.Done()
+		proto.runFetcher(runCtx, follower)
+	}()
 
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(ctx) }()

@@ -1,5 +1,6 @@
-// Package sideblock defines sidechain blocks and the rules they must follow,
-// independent of storage and networking.
+// Package sideblock defines sidechain blocks, the rules they must follow,
+// and the chain state that orders them: the index of published headers,
+// fork choice, the UTXO set in the store, block templates and the mempool.
 //
 // # Headers and bodies
 //
@@ -62,32 +63,75 @@
 // returns the spent outputs; UndoBlock takes them back. MemUtxoView is the
 // in-memory UtxoSet used by tests and as a scratch layer.
 //
+// # Chain state
+//
+// Chain (chain.go, forkchoice.go, index.go) keeps the sidechain's state in
+// the store: the index of published headers, the UTXO set of the best
+// chain, the outputs each connected block spent (its undo data) and the
+// best chain itself. All of it is mainchain-derived state: it changes only
+// inside a mainchain block's store batch (ConnectMainBlock, with the
+// batch's *store.Writer), so the store's undo log, keyed by mainchain
+// block, rolls every sidechain change back when a mainchain block is
+// undone, and a crash leaves the state of some mainchain block boundary.
+//
+// Bodies arrive at any time (the node's own production, peers), so they
+// are staged outside the batches: StageBody checks CheckBlockSanity and
+// writes the block with DB.Update, without undo, under its own key prefix,
+// keyed by block hash. The batches read staged bodies but never write
+// them. Bodies of headers not published yet are bounded by a window of
+// lottery heights around the mainchain tip and a cap per lottery height;
+// bodies of published headers are always taken.
+//
+// At each mainchain block, ConnectMainBlock:
+//
+//  1. adds the block's publication, if any, to the index: the header's
+//     sidechain height (0 on the zero hash, else its parent's + 1), its
+//     lottery height (the publication's mainchain height − 1, which its
+//     coinbase must carry), the publication's height and txid, and its
+//     status (body missing, staged, valid, invalid, invalid ancestor). A
+//     publication whose parent is not published is ignored with
+//     ErrUnknownParent, a repeated one with ErrDuplicatePublication;
+//  2. looks at the bodies staged since the last block;
+//  3. runs fork choice, btcd-style: the candidates are the published
+//     headers that, with all their ancestors, have usable bodies and are
+//     not known invalid, kept in the store in the engine's fork-choice
+//     order (longest first, then earliest publication). If the best
+//     candidate is not the tip, the chain disconnects to the fork point
+//     with the stored undo data and connects the branch block by block
+//     with CheckBlockSanity and CheckConnectBlock against the store-backed
+//     UTXO set, whose reads see the batch's own writes. A block that fails
+//     a rule its header commits to (ErrorCode.MarksHeaderInvalid) is marked
+//     invalid with all its descendants; any other failure drops only that
+//     copy of the body (a good copy may come later, see MissingBodies).
+//     Then it tries the next best candidate, all in the same batch. The
+//     work is O(length of the branches above the fork point), bounded per
+//     mainchain block by MaxBatchBlocks and MaxBatchBodyBytes.
+//
+// After the batch commits, the node calls Committed, which moves the
+// in-memory tip and prunes staged bodies nobody can use; after a mainchain
+// block is undone or a batch fails, DisconnectMainBlock, which drops the
+// cache. StateHash commits to the tip and the UTXO set, so that two nodes
+// can compare their state.
+//
+// NewBlockTemplate builds a block on the tip from loose transactions;
+// Mempool (mempool.go) keeps them, checked with the same block rules
+// against the tip, ordered by fee rate with parents first, bounded in
+// size. Engine (engine.go) is the seam to the consensus engine: who may
+// produce at a height, how a block is sealed, and the fork-choice order;
+// MainstakeEngine is the one implementation. DESIGN.md records the
+// decisions.
+//
 // # What comes next, and where
 //
-// This package is the core of sidechain consensus; the rest builds on it:
-//
-//   - A ChainState (in this package, on top of these functions) keeps the
-//     tree of published headers from the mainstake watcher, fetches bodies,
-//     runs CheckBlockSanity once per body and CheckConnectBlock on connect,
-//     and chooses the best chain: among published headers whose bodies are
-//     known and valid, the longest chain wins; at equal length the one whose
-//     tip was published first. It checks that a header extends the view's
-//     block and that lottery heights increase. A mainchain reorg that removes
-//     a publication disconnects the sideblocks that depended on it, with
-//     UndoBlock and the stored undo data.
-//   - Storage (the store package) persists bodies, the UTXO set as a
-//     UtxoSet, and the spent outputs of each block as its undo record, all
-//     in the same atomic batch as the mainchain cursor.
 //   - The mint transaction of deposits (pegbox, design §7) sits right after
 //     the coinbase; its check will join CheckConnectBlock with the list of
 //     deposits the block must mint.
-//   - A mempool will check loose transactions with the same per-transaction
-//     rules against the tip's view.
 //   - Bodies travel between sidenodes peer to peer in the body encoding
-//     above.
+//     above; the peer layer stages them with StageBody and asks for
+//     MissingBodies.
 //   - Host-chain engines other than mainstake (pow, pos, notarize) replace
-//     how headers are published and ordered; the body, its rules and this
-//     package stay the same.
+//     how headers are published and ordered through Engine; the body, its
+//     rules and this package stay the same.
 //
 // The package logs under the subsystem tag SBLK; see UseLogger.
 package sideblock

@@ -16,8 +16,10 @@ type ErrorCode int
 
 // These constants are used to identify a specific RuleError. The comment of
 // each names the function that reports it. Codes marked (body) are not proof
-// that the header is invalid; see ErrorCode.MarksHeaderInvalid. The last two
-// are not block rules and do not mark headers invalid either.
+// that the header is invalid; see ErrorCode.MarksHeaderInvalid.
+// ErrBadUndoData and ErrBadWithdrawalProof are not block rules, and the codes
+// after them belong to the chain state (chain.go), body staging and the
+// mempool; none of those marks a header invalid either.
 const (
 	// ErrBadEncoding indicates header or body bytes that do not decode:
 	// a header that is not exactly HeaderSize bytes, a transaction that
@@ -193,6 +195,74 @@ const (
 	// verify against the given roots. VerifyWithdrawal.
 	ErrBadWithdrawalProof
 
+	// The codes below are not rules of a single block. None marks a
+	// header invalid.
+
+	// ErrUnknownParent indicates a publication whose hashPrevBlock is
+	// neither zero nor a header published earlier. The publication is
+	// ignored (Result.Ignored). Chain.ConnectMainBlock.
+	ErrUnknownParent
+
+	// ErrDuplicatePublication indicates a publication of a header that
+	// is already published; the first publication counts and this one is
+	// ignored (Result.Ignored). Chain.ConnectMainBlock.
+	ErrDuplicatePublication
+
+	// ErrBlockNotFound indicates a block that the chain state has
+	// neither published nor staged. Chain.Block.
+	ErrBlockNotFound
+
+	// ErrBodyKnown indicates a body that is already staged: the same
+	// header already has a copy that is not known to be bad.
+	// Chain.StageBody.
+	ErrBodyKnown
+
+	// ErrBodyKnownBad indicates a copy of a body that already failed a
+	// check that does not condemn its header (a witness changed on the
+	// way, say). Chain.StageBody.
+	ErrBodyKnownBad
+
+	// ErrKnownInvalid indicates a body whose header is already known to
+	// be invalid, or to extend an invalid header. Chain.StageBody.
+	ErrKnownInvalid
+
+	// ErrBodyOutOfWindow indicates a body of a header that is not
+	// published yet and whose lottery height is outside the window
+	// around the mainchain tip in which unpublished bodies are accepted
+	// (StageWindowBefore, StageWindowAfter). Chain.StageBody.
+	ErrBodyOutOfWindow
+
+	// ErrTooManyStagedBodies indicates a body of a header that is not
+	// published yet at a lottery height that already has
+	// MaxStagedPerHeight staged bodies. Chain.StageBody.
+	ErrTooManyStagedBodies
+
+	// ErrMempoolDuplicate indicates a transaction that is already in
+	// the mempool. Mempool.Add.
+	ErrMempoolDuplicate
+
+	// ErrMempoolConflict indicates a transaction that spends an output
+	// that a transaction in the mempool already spends; the mempool does
+	// not replace transactions. Mempool.Add.
+	ErrMempoolConflict
+
+	// ErrMempoolCoinbase indicates a coinbase offered as a loose
+	// transaction. Mempool.Add.
+	ErrMempoolCoinbase
+
+	// ErrTxTooLarge indicates a transaction larger than the mempool's
+	// MaxTxSize. Mempool.Add.
+	ErrTxTooLarge
+
+	// ErrMempoolLowFee indicates a fee rate below the mempool's
+	// MinFeeRate. Mempool.Add.
+	ErrMempoolLowFee
+
+	// ErrMempoolFull indicates a transaction whose fee rate is too low
+	// for a full mempool: it would be the first to be evicted.
+	// Mempool.Add.
+	ErrMempoolFull
+
 	// numErrorCodes is the number of error codes defined above; tests use
 	// it to keep errorCodeStrings complete.
 	numErrorCodes
@@ -234,6 +304,20 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrScriptValidation:         "ErrScriptValidation",
 	ErrBadUndoData:              "ErrBadUndoData",
 	ErrBadWithdrawalProof:       "ErrBadWithdrawalProof",
+	ErrUnknownParent:            "ErrUnknownParent",
+	ErrDuplicatePublication:     "ErrDuplicatePublication",
+	ErrBlockNotFound:            "ErrBlockNotFound",
+	ErrBodyKnown:                "ErrBodyKnown",
+	ErrBodyKnownBad:             "ErrBodyKnownBad",
+	ErrKnownInvalid:             "ErrKnownInvalid",
+	ErrBodyOutOfWindow:          "ErrBodyOutOfWindow",
+	ErrTooManyStagedBodies:      "ErrTooManyStagedBodies",
+	ErrMempoolDuplicate:         "ErrMempoolDuplicate",
+	ErrMempoolConflict:          "ErrMempoolConflict",
+	ErrMempoolCoinbase:          "ErrMempoolCoinbase",
+	ErrTxTooLarge:               "ErrTxTooLarge",
+	ErrMempoolLowFee:            "ErrMempoolLowFee",
+	ErrMempoolFull:              "ErrMempoolFull",
 }
 
 // headerInvalidCodes are the codes that follow from data the header commits

@@ -28,7 +28,12 @@ func TestMarksHeaderInvalid(t *testing.T) {
 	bodyOnly := []ErrorCode{ErrBadEncoding, ErrNoTransactions,
 		ErrBlockTooBig, ErrBadMerkleRoot, ErrDuplicateTx,
 		ErrTooManySigOps, ErrScriptValidation, ErrBadUndoData,
-		ErrBadWithdrawalProof, numErrorCodes, -1}
+		ErrBadWithdrawalProof, ErrUnknownParent,
+		ErrDuplicatePublication, ErrBlockNotFound, ErrBodyKnown,
+		ErrBodyKnownBad, ErrKnownInvalid, ErrBodyOutOfWindow,
+		ErrTooManyStagedBodies, ErrMempoolDuplicate, ErrMempoolConflict,
+		ErrMempoolCoinbase, ErrTxTooLarge, ErrMempoolLowFee,
+		ErrMempoolFull, numErrorCodes, -1}
 	for _, c := range bodyOnly {
 		if c.MarksHeaderInvalid() {
 			t.Errorf("%v marks the header invalid", c)

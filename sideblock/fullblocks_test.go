@@ -296,6 +296,22 @@ func TestGeneratorCoversEveryRule(t *testing.T) {
 		sideblock.ErrBadFees:            "TestConnectAmountLimits",
 		sideblock.ErrBadUndoData:        "TestApplyUndoErrors",
 		sideblock.ErrBadWithdrawalProof: "TestVerifyWithdrawalRejects",
+
+		// Chain state, staging and mempool codes: not block rules.
+		sideblock.ErrUnknownParent:        "TestChainIgnoredPublications",
+		sideblock.ErrDuplicatePublication: "TestChainIgnoredPublications",
+		sideblock.ErrBlockNotFound:        "TestChainLinear",
+		sideblock.ErrBodyKnown:            "TestChainOrphanBody",
+		sideblock.ErrBodyKnownBad:         "TestChainBadCopy",
+		sideblock.ErrKnownInvalid:         "TestChainInvalidBody",
+		sideblock.ErrBodyOutOfWindow:      "TestStageBodyBounds",
+		sideblock.ErrTooManyStagedBodies:  "TestStageBodyBounds",
+		sideblock.ErrMempoolDuplicate:     "TestMempoolRejects",
+		sideblock.ErrMempoolConflict:      "TestMempoolRejects",
+		sideblock.ErrMempoolCoinbase:      "TestMempoolRejects",
+		sideblock.ErrTxTooLarge:           "TestMempoolRejects",
+		sideblock.ErrMempoolLowFee:        "TestMempoolRejects",
+		sideblock.ErrMempoolFull:          "TestMempoolEviction",
 	}
 	tests, err := blocktests.Generate()
 	if err != nil {

@@ -1,0 +1,459 @@
+package sideblock
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/mainstake"
+	"github.com/mainstake/sidenode/store"
+)
+
+// Bounds of the work one mainchain block's batch does on the sidechain.
+// Every sideblock a batch connects or disconnects adds its body, its
+// outputs, its undo data and the store's own undo record of all of that to
+// one database transaction, which the store caps (about 9 MiB with its
+// default memtable). A node that catches up after its peers sent it
+// thousands of bodies would otherwise fail that mainchain block forever.
+// When a batch reaches either bound, fork choice stops at a block boundary
+// and resumes at the next mainchain block: the tip may then lag the best
+// chain, or sit part way along a reorg, until the work is done. These are
+// node policy, not consensus: two nodes with the same bodies reach the same
+// tip once neither has work left.
+const (
+	// MaxBatchBodyBytes bounds the body bytes connected and disconnected
+	// per mainchain block. The block that crosses it still completes.
+	MaxBatchBodyBytes = 1_000_000
+
+	// MaxBatchBlocks bounds the sideblocks connected and disconnected
+	// per mainchain block.
+	MaxBatchBlocks = 1000
+)
+
+// Result is what one mainchain block did to the sidechain.
+type Result struct {
+	// MainHeight is the mainchain block.
+	MainHeight int32
+
+	// Published is the header the block's publication added to the
+	// index, or nil: no publication, or one that was ignored.
+	Published *chainhash.Hash
+
+	// Ignored is why the publication was ignored (a RuleError with
+	// ErrUnknownParent or ErrDuplicatePublication), or nil.
+	Ignored error
+
+	// Disconnected are the blocks that left the best chain, tip first,
+	// and Connected the blocks that joined it, oldest first: the net
+	// change from the tip before the block to the tip after it. Blocks
+	// tried and undone inside the same batch appear in neither.
+	Disconnected []chainhash.Hash
+	Connected    []chainhash.Hash
+
+	// Invalidated are the headers marked StatusInvalid or
+	// StatusInvalidAncestor; DroppedBodies the headers whose staged copy
+	// of the body failed a check that does not condemn the header (the
+	// node asks peers again; see MissingBodies).
+	Invalidated   []chainhash.Hash
+	DroppedBodies []chainhash.Hash
+
+	// Deferred tells that fork choice stopped at MaxBatchBodyBytes or
+	// MaxBatchBlocks with work left; it resumes at the next mainchain
+	// block.
+	Deferred bool
+
+	// NewTip is the best chain's tip after the block, and TipHeight its
+	// sidechain height (−1 and the zero hash for an empty chain).
+	NewTip    chainhash.Hash
+	TipHeight int32
+}
+
+// Chain is the sidechain's chain state: the index of published headers,
+// fork choice, the UTXO set of the best chain and the staged bodies. Every
+// change to the index, the UTXO set and the best chain happens inside a
+// mainchain block's store batch (ConnectMainBlock), so that the store's
+// undo log rolls all of it back with the mainchain block. Bodies arrive at
+// any time and are staged outside the batches (StageBody).
+//
+// A Chain is safe for concurrent use. Its methods that read the store use
+// DB.View; none of them may be called from inside a store callback, except
+// ConnectMainBlock, NewBlockTemplate and ChainTipAt, which take the
+// callback's Writer or Reader.
+type Chain struct {
+	db     *store.DB
+	params *chainparams.Params
+	engine Engine
+
+	mu sync.Mutex
+
+	// tip caches the committed tip when tipLoaded. While a batch is in
+	// flight (inBatch: ConnectMainBlock ran and neither Committed nor
+	// DisconnectMainBlock followed), Tip reads the store instead.
+	tip       tipState
+	tipLoaded bool
+	inBatch   bool
+	batchTip  tipState
+	batchRes  *Result
+	gen       uint64 // bumped whenever the committed tip may change
+
+	// notices are published headers whose body StageBody staged since a
+	// batch last looked at them, with a sequence number; taken are those
+	// the last batch looked at. rescan asks the next batch to look at
+	// every header whose body is missing: at start, after a mainchain
+	// block was undone or a batch failed.
+	notices   map[chainhash.Hash]uint64
+	noticeSeq uint64
+	taken     map[chainhash.Hash]uint64
+	rescan    bool
+}
+
+// NewChain opens the chain state kept in db for the network params, with
+// the mainstake engine, and loads the tip into memory.
+func NewChain(db *store.DB, params *chainparams.Params) (*Chain, error) {
+	return NewChainWithEngine(db, params, MainstakeEngine{})
+}
+
+// NewChainWithEngine is NewChain with another consensus engine. The engine
+// must stay the same for the life of a data dir: its fork-choice keys are
+// stored.
+func NewChainWithEngine(db *store.DB, params *chainparams.Params, engine Engine) (*Chain, error) {
+	c := &Chain{
+		db:      db,
+		params:  params,
+		engine:  engine,
+		notices: make(map[chainhash.Hash]uint64),
+		rescan:  true,
+	}
+	var tip tipState
+	err := db.View(func(r store.Reader) error {
+		var err error
+		tip, err = readTip(r)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sideblock: loading the tip: %w", err)
+	}
+	c.tip, c.tipLoaded = tip, true
+	log.Infof("Sidechain tip %v at height %d (engine %s)", tip.hash,
+		tip.height, engine.Name())
+	return c, nil
+}
+
+// Params returns the chain's network parameters.
+func (c *Chain) Params() *chainparams.Params { return c.params }
+
+// Engine returns the chain's consensus engine.
+func (c *Chain) Engine() Engine { return c.engine }
+
+// ConnectMainBlock applies mainchain block mainHeight to the sidechain,
+// inside that block's store batch w: it adds the block's publication pub
+// (nil if the block has none) to the index, looks at the bodies staged
+// since the last block, and runs fork choice, connecting and disconnecting
+// sideblocks through w. It uses only w, never other DB methods.
+//
+// An error is a storage or internal error: the caller must not commit the
+// batch, and must call DisconnectMainBlock(mainHeight). Rule violations
+// are not errors; they are in the Result. After the batch commits, the
+// caller calls Committed.
+func (c *Chain) ConnectMainBlock(w *store.Writer, mainHeight int32, pub *mainstake.Publication) (*Result, error) {
+	if got := w.Block().Height; got != mainHeight {
+		return nil, fmt.Errorf("sideblock: ConnectMainBlock(%d) in the "+
+			"batch of block %d", mainHeight, got)
+	}
+	if pub != nil && pub.Height != mainHeight {
+		return nil, fmt.Errorf("sideblock: publication of block %d "+
+			"passed with block %d", pub.Height, mainHeight)
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inBatch = true
+	c.batchRes = nil
+	c.gen++
+
+	b, err := newBatch(c, w, mainHeight)
+	if err != nil {
+		return nil, err
+	}
+	if pub != nil {
+		if err := b.publish(pub); err != nil {
+			return nil, err
+		}
+	}
+
+	// Bodies staged since the last batch, and after a restart or an
+	// undone block every header still missing its body.
+	look := make(map[chainhash.Hash]uint64, len(c.notices))
+	for h, seq := range c.notices {
+		look[h] = seq
+	}
+	if c.rescan {
+		err := w.Iterate(keyMissingPrefix, func(k, _ []byte) error {
+			var h chainhash.Hash
+			copy(h[:], k[len(keyMissingPrefix):])
+			if _, ok := look[h]; !ok {
+				look[h] = 0
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, h := range sortedHashes(look) {
+		if err := b.bodyArrived(h); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := b.forkChoice(); err != nil {
+		return nil, err
+	}
+	if err := b.finish(); err != nil {
+		return nil, err
+	}
+
+	c.rescan = false
+	c.taken = look
+	c.batchTip = b.tip
+	c.batchRes = b.res
+	return b.res, nil
+}
+
+// Committed tells the chain that the batch of the last ConnectMainBlock
+// was committed. It moves the tip cache to the new tip, forgets the
+// notices that batch handled, and prunes staged bodies that can no longer
+// be used (PruneStaged). Call it after every successful DB.ConnectBlock
+// whose callback called ConnectMainBlock, outside any store callback.
+//
+// A node that never calls it stays correct: Tip then reads the store on
+// every call and notices are looked at again; but staged bodies are never
+// pruned.
+func (c *Chain) Committed() error {
+	c.mu.Lock()
+	res := c.batchRes
+	if c.inBatch && res != nil {
+		c.tip, c.tipLoaded = c.batchTip, true
+	}
+	for h, seq := range c.taken {
+		if c.notices[h] == seq {
+			delete(c.notices, h)
+		}
+	}
+	c.taken = nil
+	c.inBatch = false
+	c.batchRes = nil
+	c.gen++
+	c.mu.Unlock()
+	return c.PruneStaged(res)
+}
+
+// DisconnectMainBlock tells the chain that the store undid mainchain block
+// height, or that the batch of block height failed. The store's undo log
+// has already restored the index, the UTXO set and the best chain; the
+// chain drops its tip cache (Tip reloads it) and has the next batch look
+// at every header whose body is missing. It does not touch the store.
+func (c *Chain) DisconnectMainBlock(height int32) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tipLoaded = false
+	c.inBatch = false
+	c.batchRes = nil
+	c.taken = nil
+	c.rescan = true
+	c.gen++
+	log.Debugf("Mainchain block %d undone: sidechain tip will be reloaded", height)
+	return nil
+}
+
+// Tip returns the best chain's tip and its sidechain height; ok is false
+// for an empty chain.
+func (c *Chain) Tip() (hash chainhash.Hash, height int32, ok bool) {
+	t, err := c.tipState()
+	if err != nil {
+		log.Errorf("Reading the sidechain tip: %v", err)
+		return chainhash.Hash{}, -1, false
+	}
+	return t.hash, t.height, t.height >= 0
+}
+
+// tipState returns the committed tip, from the cache when it is valid. It
+// never holds c.mu while it reads the store: a batch in flight may be
+// waiting for c.mu inside the store.
+func (c *Chain) tipState() (tipState, error) {
+	c.mu.Lock()
+	if c.tipLoaded && !c.inBatch {
+		t := c.tip
+		c.mu.Unlock()
+		return t, nil
+	}
+	gen := c.gen
+	c.mu.Unlock()
+
+	var t tipState
+	err := c.db.View(func(r store.Reader) error {
+		var err error
+		t, err = readTip(r)
+		return err
+	})
+	if err != nil {
+		return emptyTip, err
+	}
+	c.mu.Lock()
+	if !c.inBatch && c.gen == gen {
+		c.tip, c.tipLoaded = t, true
+	}
+	c.mu.Unlock()
+	return t, nil
+}
+
+// ChainTip is the best chain's tip as a store snapshot shows it.
+type ChainTip struct {
+	Hash          chainhash.Hash
+	Height        int32 // −1: empty chain
+	LotteryHeight int32 // −1: empty chain
+}
+
+// ChainTipAt returns the tip as r shows it. r may be a batch Writer.
+func ChainTipAt(r store.Reader) (ChainTip, error) {
+	t, err := readTip(r)
+	return ChainTip{Hash: t.hash, Height: t.height, LotteryHeight: t.lotteryHeight}, err
+}
+
+// Block returns a block and its index entry. info is nil if the header is
+// not published (the block is only staged); block is nil if its body is
+// not staged. If neither exists the error is ErrBlockNotFound.
+func (c *Chain) Block(hash chainhash.Hash) (*Block, *BlockInfo, error) {
+	var (
+		block *Block
+		info  *BlockInfo
+	)
+	err := c.db.View(func(r store.Reader) error {
+		rec, ok, err := getRecord(r, hash)
+		if err != nil {
+			return err
+		}
+		if ok {
+			info = &rec.BlockInfo
+		}
+		sb, ok, err := loadStaged(r, hash)
+		if err != nil {
+			return err
+		}
+		if ok {
+			block, err = sb.block()
+			if err != nil {
+				// A stored body that does not decode is no
+				// body; the chain state drops it when it
+				// tries to connect it.
+				block = nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if block == nil && info == nil {
+		return nil, nil, ruleErrorf(ErrBlockNotFound, "block %v is "+
+			"neither published nor staged", hash)
+	}
+	return block, info, nil
+}
+
+// HashAt returns the hash of the best chain's block at a sidechain height,
+// or ErrBlockNotFound.
+func (c *Chain) HashAt(height int32) (chainhash.Hash, error) {
+	var h chainhash.Hash
+	err := c.db.View(func(r store.Reader) error {
+		if height < 0 {
+			return store.ErrNotFound
+		}
+		v, err := r.Get(bestKey(height))
+		if err != nil {
+			return err
+		}
+		copy(h[:], v)
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return h, ruleErrorf(ErrBlockNotFound, "no best-chain block "+
+			"at height %d", height)
+	}
+	return h, err
+}
+
+// MissingBodies returns the published headers whose body is missing (not
+// staged, or the staged copy failed), in hash order: the node asks its
+// peers for them and stages what they send. Headers known invalid are not
+// listed.
+func (c *Chain) MissingBodies() ([]chainhash.Hash, error) {
+	var out []chainhash.Hash
+	err := c.db.View(func(r store.Reader) error {
+		return r.Iterate(keyMissingPrefix, func(k, _ []byte) error {
+			var h chainhash.Hash
+			copy(h[:], k[len(keyMissingPrefix):])
+			out = append(out, h)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Utxo returns an unspent output of the best chain.
+func (c *Chain) Utxo(op wire.OutPoint) (*Utxo, bool, error) {
+	var (
+		u  *Utxo
+		ok bool
+	)
+	err := c.db.View(func(r store.Reader) error {
+		v := &storeView{r: r}
+		u, ok = v.FetchUtxo(op)
+		return v.err
+	})
+	return u, ok, err
+}
+
+// StateHash returns SHA256 over the tip (hash and height) and every unspent
+// output (outpoint, value, height, coinbase flag, script) in outpoint
+// order. Two nodes on the same best chain have the same state hash,
+// whatever their history of reorgs, missing bodies and restarts.
+func (c *Chain) StateHash() (chainhash.Hash, error) {
+	var sum chainhash.Hash
+	err := c.db.View(func(r store.Reader) error {
+		var err error
+		sum, err = StateHashAt(r)
+		return err
+	})
+	return sum, err
+}
+
+// StateHashAt is StateHash on a store snapshot; r may be a batch Writer.
+func StateHashAt(r store.Reader) (chainhash.Hash, error) {
+	var sum chainhash.Hash
+	tip, err := readTip(r)
+	if err != nil {
+		return sum, err
+	}
+	h := sha256.New()
+	h.Write([]byte("PMS/sidestate"))
+	h.Write(tip.hash[:])
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(tip.height))
+	h.Write(n[:])
+	err = r.Iterate(keyUtxoPrefix, func(k, v []byte) error {
+		binary.BigEndian.PutUint32(n[:], uint32(len(v)))
+		h.Write(k[len(keyUtxoPrefix):])
+		h.Write(n[:])
+		h.Write(v)
+		return nil
+	})
+	copy(sum[:], h.Sum(nil))
+	return sum, err
+}
