@@ -17,9 +17,13 @@ import (
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
+	"google.golang.org/grpc"
+
+	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/btctest"
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/mainstake"
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 	"github.com/mainstake/sidenode/wallet"
 )
 
@@ -40,6 +44,7 @@ type Node struct {
 	Spec     NodeSpec
 	Home     string
 	StakeKey *btcec.PublicKey
+	APIAddr  string
 
 	net  *Net
 	args []string
@@ -174,8 +179,8 @@ func (n *Net) prepare(spec NodeSpec) (*Node, error) {
 	_ = os.WriteFile(filepath.Join(home, "api.addr"), []byte(apiAddr), 0o600)
 	args = append(args, "--api.listen="+apiAddr)
 	args = append(args, spec.Args...)
-	return &Node{Spec: spec, Home: home, StakeKey: stakeKey, net: n, args: args,
-		grew: make(chan struct{})}, nil
+	return &Node{Spec: spec, Home: home, StakeKey: stakeKey, APIAddr: apiAddr,
+		net: n, args: args, grew: make(chan struct{})}, nil
 }
 
 // Stop stops every node, then btcd, and removes nothing.
@@ -372,4 +377,29 @@ func (node *Node) WaitLine(ctx context.Context, mark int, match func(string) boo
 // WaitContains waits for a line after mark that contains text.
 func (node *Node) WaitContains(ctx context.Context, mark int, text string) (string, error) {
 	return node.WaitLine(ctx, mark, func(l string) bool { return strings.Contains(l, text) })
+}
+
+// Dial connects to the node's API with its TLS certificate and admin
+// credential.
+func (node *Node) Dial() (*grpc.ClientConn, error) {
+	netDir := filepath.Join(node.Home, "data", node.net.Params.Name)
+	cred, err := api.ReadCredential(filepath.Join(netDir, api.AdminCredFilename))
+	if err != nil {
+		return nil, err
+	}
+	return api.Dial(api.ClientConfig{
+		Address:     node.APIAddr,
+		TLSCertPath: filepath.Join(netDir, api.TLSCertFilename),
+		Credential:  cred,
+	})
+}
+
+// Info asks the node for its state through its API.
+func (node *Node) Info(ctx context.Context) (*apiv1.GetInfoResponse, error) {
+	conn, err := node.Dial()
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return apiv1.NewNodeServiceClient(conn).GetInfo(ctx, &apiv1.GetInfoRequest{})
 }

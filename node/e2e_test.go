@@ -1,0 +1,220 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/mainstake/sidenode/devnet"
+)
+
+// e2e drives a devnet of real processes for TestEndToEnd.
+type e2e struct {
+	t   *testing.T
+	net *devnet.Net
+	// produced counts, by node, the sideblocks each produced.
+	produced map[string]int
+}
+
+func (e *e2e) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 90*time.Second)
+}
+
+// mine mines one block and waits until every live node has connected it
+// and, when a live node won the draw after it, has published its header.
+func (e *e2e) mine(live []*devnet.Node) {
+	e.t.Helper()
+	marks := make([]int, len(live))
+	for i, n := range live {
+		marks[i] = n.Mark()
+	}
+	hashes, err := e.net.H.Generate(1)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	height, _, err := e.net.H.Tip()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := e.ctx()
+	defer cancel()
+	connected := fmt.Sprintf("connected block %d %v", height, hashes[0])
+	lottery := fmt.Sprintf("Lottery after block %d:", height)
+	for i, n := range live {
+		if _, err := n.WaitContains(ctx, marks[i], connected); err != nil {
+			e.t.Fatalf("block %d: %v", height, err)
+		}
+		line, err := n.WaitContains(ctx, marks[i], lottery)
+		if err != nil {
+			e.t.Fatalf("draw after %d: %v", height, err)
+		}
+		if !strings.Contains(line, "(this node)") {
+			continue
+		}
+		line, err = n.WaitLine(ctx, marks[i], func(l string) bool {
+			return strings.Contains(l, fmt.Sprintf("for the draw after block %d;", height)) ||
+				strings.Contains(l, "Missed the slot")
+		})
+		if err != nil {
+			e.t.Fatalf("%s won after %d: %v", n.Spec.Name, height, err)
+		}
+		if strings.Contains(line, "Produced sideblock") {
+			e.produced[n.Spec.Name]++
+		}
+		e.waitMempool()
+	}
+}
+
+// waitMempool waits for the header transaction to reach btcd's mempool:
+// a light client pushes it to its peer without waiting for an answer.
+func (e *e2e) waitMempool() {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		pool, err := e.net.H.Client().GetRawMempool()
+		if err == nil && len(pool) > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.t.Fatal("the header transaction never reached btcd's mempool")
+}
+
+// agree waits until every live node is at btcd's tip, then checks that all
+// report the same sidechain tip and state hash, and returns the tip.
+func (e *e2e) agree(live []*devnet.Node) (string, uint64) {
+	e.t.Helper()
+	height, hash, err := e.net.H.Tip()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ctx, cancel := e.ctx()
+	defer cancel()
+	var tip, state string
+	var sideHeight uint64
+	for i, n := range live {
+		for {
+			info, err := n.Info(ctx)
+			if err == nil && info.Mainchain.TipHeight == height &&
+				info.Mainchain.TipHash == hash.String() {
+				if i == 0 {
+					tip, state, sideHeight = info.Sidechain.TipHash, info.StateHash, info.Sidechain.TipHeight
+				} else if info.Sidechain.TipHash != tip || info.StateHash != state {
+					e.t.Fatalf("at mainchain %d: %s has sidechain %s state %s, %s has %s state %s",
+						height, n.Spec.Name, info.Sidechain.TipHash, info.StateHash,
+						live[0].Spec.Name, tip, state)
+				}
+				break
+			}
+			if ctx.Err() != nil {
+				e.t.Fatalf("%s never reached mainchain %d:%v (%v)", n.Spec.Name, height, hash, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return tip, sideHeight
+}
+
+// TestEndToEnd runs btcd and three real sidenode processes, with stakes of
+// 3, 2 and 1 BTC, one of them on the neutrino backend: the sidechain
+// advances with the mainchain, producers spread by stake, every node agrees
+// on the state, a mainchain reorg is undone and replayed, and a node killed
+// with SIGKILL catches up.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	net, err := devnet.New(t.TempDir(), sidenodeBinary(t), []devnet.NodeSpec{
+		{Name: "a", Backend: "btcd", Stake: 300_000_000},
+		{Name: "b", Backend: "btcd", Stake: 200_000_000},
+		{Name: "c", Backend: "neutrino", Stake: 100_000_000},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(net.Stop)
+	e := &e2e{t: t, net: net, produced: make(map[string]int)}
+	all := net.Nodes
+	for _, n := range all {
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := net.H.Generate(110); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.RegisterStakes(2000); err != nil {
+		t.Fatal(err)
+	}
+
+	// 50 mainchain blocks: one sideblock each.
+	const blocks = 50
+	for i := 0; i < blocks; i++ {
+		e.mine(all)
+	}
+	_, sideHeight := e.agree(all)
+	t.Logf("after %d blocks: sidechain height %d, produced %v", blocks, sideHeight, e.produced)
+	if sideHeight < blocks-5 {
+		t.Fatalf("sidechain height %d after %d mainchain blocks", sideHeight, blocks)
+	}
+	// Producers spread by stake: every node produced, each within four
+	// standard deviations of its share.
+	shares := map[string]float64{"a": 0.5, "b": 1.0 / 3, "c": 1.0 / 6}
+	total := 0
+	for _, c := range e.produced {
+		total += c
+	}
+	for name, share := range shares {
+		got := float64(e.produced[name])
+		want := share * float64(total)
+		sd := math.Sqrt(float64(total) * share * (1 - share))
+		if got < 1 || math.Abs(got-want) > 4*sd+1 {
+			t.Fatalf("%s produced %v of %d sideblocks, expected about %.1f", name, got, total, want)
+		}
+	}
+
+	// A 3-block mainchain reorg: the sideblocks it published are undone
+	// and the sidechain goes on from the new branch.
+	marks := make([]int, len(all))
+	for i, n := range all {
+		marks[i] = n.Mark()
+	}
+	if _, err := net.H.Reorg(3, 1); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := e.ctx()
+	for i, n := range all {
+		if _, err := n.WaitContains(ctx, marks[i], "disconnected block"); err != nil {
+			t.Fatalf("reorg: %v", err)
+		}
+	}
+	cancel()
+	for i := 0; i < 5; i++ {
+		e.mine(all)
+	}
+	e.agree(all)
+
+	// Node b dies without a chance to save anything, misses blocks, comes
+	// back and catches up.
+	victim := all[1]
+	victim.Kill()
+	live := []*devnet.Node{all[0], all[2]}
+	for i := 0; i < 5; i++ {
+		e.mine(live)
+	}
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		e.mine(all)
+	}
+	tip, height := e.agree(all)
+	t.Logf("end: sidechain tip %s at height %d; produced %v", tip, height, e.produced)
+	if _, err := chainhash.NewHashFromStr(tip); err != nil {
+		t.Fatalf("no sidechain tip: %q", tip)
+	}
+}
