@@ -24,7 +24,7 @@
 // withdrawals, the outputs that burn sidechain coins to be paid out on the
 // mainchain, or zero if there are none. A withdrawal is proven from a
 // published header alone with its branch and the block's txRoot
-// (WithdrawalBranch, VerifyWithdrawal). DESIGN.md in this directory records
+// (WithdrawalBranch, VerifyWithdrawal). Section 6 of docs/protocol.md records
 // the encodings chosen.
 //
 // # Validation
@@ -118,7 +118,7 @@
 // against the tip, ordered by fee rate with parents first, bounded in
 // size. Engine (engine.go) is the seam to the consensus engine: who may
 // produce at a height, how a block is sealed, and the fork-choice order;
-// MainstakeEngine is the one implementation. DESIGN.md records the
+// MainstakeEngine is the one implementation. docs/protocol.md §6 records the
 // decisions.
 //
 // # What comes next, and where
