@@ -29,6 +29,12 @@ var (
 
 func sidenodeBinary(t *testing.T) string {
 	t.Helper()
+	return sidenodeBinaryB(t)
+}
+
+// sidenodeBinaryB is sidenodeBinary for tests and benchmarks alike.
+func sidenodeBinaryB(t testing.TB) string {
+	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "sidenode-bin-")
 		if err != nil {

@@ -289,14 +289,7 @@ func (p *protocol) produce(ctx context.Context, wn *mainstake.Winner) {
 		p.miss("template", err)
 		return
 	}
-	if err := p.chain.StageOwnBody(block); err != nil {
-		p.miss("stage", err)
-		return
-	}
 	hash := block.BlockHash()
-	if p.peers != nil {
-		p.peers.Announce(p2p.BlockItem(hash))
-	}
 	ref, ok := p.wallet.OwnsStakeKey(ticket.PubKey.SerializeCompressed())
 	if !ok {
 		p.miss("no key", errors.New("the ticket's key left the wallet"))
@@ -313,16 +306,27 @@ func (p *protocol) produce(ctx context.Context, wn *mainstake.Winner) {
 		p.miss("header tx", err)
 		return
 	}
+	// The header goes out first: the body has until the next mainchain
+	// block to reach the peers, the header transaction must be mined in
+	// it.
 	if err := p.follower.Broadcast(ctx, tx); err != nil {
 		p.miss("broadcast", err)
 		return
+	}
+	took := time.Since(start)
+	if err := p.chain.StageOwnBody(block); err != nil {
+		p.miss("stage", err)
+		return
+	}
+	if p.peers != nil {
+		p.peers.Announce(p2p.BlockItem(hash))
 	}
 	p.mu.Lock()
 	p.stats.Published++
 	p.mu.Unlock()
 	log.Infof("Produced sideblock %v on %v for the draw after block %d; header tx %v "+
 		"broadcast %v after the draw", hash, block.Header.PrevBlock, wn.Height,
-		tx.TxHash(), time.Since(start).Round(time.Microsecond))
+		tx.TxHash(), took.Round(time.Microsecond))
 }
 
 // coinbaseScript is where this node's sideblock coinbases pay: the

@@ -1,0 +1,125 @@
+package node_test
+
+import (
+	"context"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/devnet"
+)
+
+// percentile returns the p-th percentile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p * float64(len(sorted)-1))
+	return sorted[i]
+}
+
+// BenchmarkPublication measures, for a node that wins every draw, the time
+// from a new mainchain block (generate returning, which is when btcd has
+// sent its notification) to the node's header transaction being in btcd's
+// mempool, against the bare round trip of sendrawtransaction for an
+// ordinary transaction from the same machine, measured in the same run.
+// Run it with -benchtime 200x for the figures of the README.
+func BenchmarkPublication(b *testing.B) {
+	net, err := devnet.New(b.TempDir(), sidenodeBinaryB(b), []devnet.NodeSpec{
+		{Name: "solo", Backend: "btcd", Stake: 100_000_000},
+	}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(net.Stop)
+	node := net.Nodes[0]
+	if err := node.Start(); err != nil {
+		b.Fatal(err)
+	}
+	h := net.H
+	if _, err := h.Generate(110); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := net.RegisterStakes(4000); err != nil {
+		b.Fatal(err)
+	}
+	// Coins for the baseline's transactions: one output per iteration.
+	outs := make([]*wire.TxOut, 0, b.N)
+	for i := 0; i < b.N; i++ {
+		outs = append(outs, wire.NewTxOut(50_000, h.MiningScript))
+	}
+	for len(outs) > 0 {
+		n := min(len(outs), 500)
+		if _, err := h.Send(outs[:n], 2); err != nil {
+			b.Fatal(err)
+		}
+		outs = outs[n:]
+	}
+	if _, err := h.Generate(1); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := node.WaitContains(ctx, 0, "(this node)"); err != nil {
+		b.Fatal(err)
+	}
+
+	bare := make([]time.Duration, 0, b.N)
+	pub := make([]time.Duration, 0, b.N)
+	// One websocket connection, as the node's own: an HTTP POST client
+	// would pay a TLS handshake per call.
+	conn, err := h.ConnConfig(true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	client, err := rpcclient.New(conn, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Shutdown()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// Baseline: one sendrawtransaction round trip.
+		tx, err := h.Fund([]*wire.TxOut{wire.NewTxOut(10_000, h.MiningScript)}, 2)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := client.SendRawTransaction(tx, false); err != nil {
+			b.Fatal(err)
+		}
+		bare = append(bare, time.Since(start))
+
+		// Mine the baseline transaction away, then time the header
+		// transaction of the draw after the new block.
+		if _, err := h.Generate(1); err != nil {
+			b.Fatal(err)
+		}
+		start = time.Now()
+		for {
+			pool, err := client.GetRawMempool()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(pool) > 0 {
+				break
+			}
+			if time.Since(start) > 30*time.Second {
+				b.Fatalf("block %d: no header transaction after 30s", i)
+			}
+		}
+		pub = append(pub, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(bare, func(i, j int) bool { return bare[i] < bare[j] })
+	sort.Slice(pub, func(i, j int) bool { return pub[i] < pub[j] })
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(percentile(pub, 0.5)), "p50_ms")
+	b.ReportMetric(ms(percentile(pub, 0.99)), "p99_ms")
+	b.ReportMetric(ms(percentile(bare, 0.5)), "bare_p50_ms")
+	b.ReportMetric(ms(percentile(bare, 0.99)), "bare_p99_ms")
+	b.ReportMetric(ms(percentile(pub, 0.99))/ms(percentile(bare, 0.99)), "x_bare_p99")
+}
