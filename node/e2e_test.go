@@ -8,9 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/devnet"
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
 // e2e drives a devnet of real processes for TestEndToEnd.
@@ -212,6 +216,56 @@ func TestEndToEnd(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		e.mine(all)
 	}
+	e.agree(all)
+
+	// A node's own wallet: paid on the mainchain, it funds, signs and
+	// broadcasts a stake registration, and the new ticket is its own.
+	ctx, cancel = e.ctx()
+	defer cancel()
+	conn, err := all[0].Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	wlt := apiv1.NewWalletServiceClient(conn)
+	addrResp, err := wlt.NewAddress(ctx, &apiv1.NewAddressRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := btcutil.DecodeAddress(addrResp.Address, net.H.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := txscript.PayToAddrScript(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.H.Send([]*wire.TxOut{wire.NewTxOut(500_000_000, script)}, 2); err != nil {
+		t.Fatal(err)
+	}
+	e.mine(all)
+	bal, err := wlt.GetBalance(ctx, &apiv1.GetBalanceRequest{MinConf: 1})
+	if err != nil || bal.SpendableSat != 500_000_000 {
+		t.Fatalf("balance %+v %v, want 5 BTC spendable", bal, err)
+	}
+	stake, err := wlt.CreateStake(ctx, &apiv1.CreateStakeRequest{
+		AmountSat: 100_000_000, LockBlocks: 1000, FeeRateSatVb: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mine(all)
+	stakes, err := wlt.ListStakes(ctx, &apiv1.ListStakesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, tk := range stakes.Tickets {
+		found = found || tk.Txid == stake.Txid
+	}
+	if !found || stakes.Total != 2 {
+		t.Fatalf("stakes of a after stake create: %+v, want its new ticket %s too", stakes, stake.Txid)
+	}
+
 	tip, height := e.agree(all)
 	t.Logf("end: sidechain tip %s at height %d; produced %v", tip, height, e.produced)
 	if _, err := chainhash.NewHashFromStr(tip); err != nil {
