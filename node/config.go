@@ -114,8 +114,19 @@ type Config struct {
 	Neutrino  NeutrinoConfig  `group:"neutrino" namespace:"neutrino"`
 	Wallet    WalletConfig    `group:"wallet" namespace:"wallet"`
 	P2P       P2PConfig       `group:"p2p" namespace:"p2p"`
+	Publish   PublishConfig   `group:"publish" namespace:"publish"`
 	API       APIConfig       `group:"api" namespace:"api"`
 }
+
+// PublishConfig is the fee policy of the header transactions this node
+// publishes when it wins a draw.
+type PublishConfig struct {
+	FeeRate int64 `long:"feerate" description:"Fee rate of header transactions, in sat/vbyte; at least the floor of 1 sat/vbyte that every node relays"`
+}
+
+// minHeaderFeeRate is the floor of --publish.feerate: Bitcoin Core's and
+// btcd's default minimum relay fee, 1 sat/vbyte.
+const minHeaderFeeRate = 1
 
 // P2PConfig holds the options of the sidechain peer protocol.
 type P2PConfig struct {
@@ -230,8 +241,13 @@ func DefaultConfig() Config {
 			MaxMsgSize:  api.DefaultMaxMsgSize,
 			MaxPageSize: api.DefaultMaxPageSize,
 		},
+		Publish: PublishConfig{FeeRate: defaultHeaderFeeRate},
 	}
 }
+
+// defaultHeaderFeeRate is the default fee rate of header transactions,
+// sat/vbyte: twice the relay floor, enough on a quiet chain.
+const defaultHeaderFeeRate = 2
 
 // LoadConfig builds the configuration from the defaults, the config file and
 // the command-line arguments args (os.Args[1:] for the daemon), in four
@@ -359,6 +375,10 @@ func (c *Config) validate() error {
 	}
 	if err := c.validateP2P(); err != nil {
 		return err
+	}
+	if c.Publish.FeeRate < minHeaderFeeRate {
+		return fmt.Errorf("--publish.feerate %d is below the floor of %d sat/vbyte",
+			c.Publish.FeeRate, minHeaderFeeRate)
 	}
 
 	switch c.MainWatch.Backend {

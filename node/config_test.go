@@ -297,6 +297,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"malformed debug level", []string{"--debuglevel=info,MWCH"},
 			errMalformedLogLevel},
 		{"btcd without credentials", nil, errNoRPCCredentials},
+		{"header fee rate below the floor", append([]string{"--publish.feerate=0"},
+			btcdCreds...), nil},
+		{"p2p connect and addpeer", append([]string{"--p2p.connect=127.0.0.1:1",
+			"--p2p.addpeer=127.0.0.1:2"}, btcdCreds...), nil},
 		{"btcd without password", []string{"--btcd.rpcuser=u"},
 			errNoRPCCredentials},
 		{"neutrino on regtest without peers", []string{

@@ -168,7 +168,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	proto, err := newProtocol(params, db, index, wlt)
+	proto, err := newProtocol(params, db, index, wlt, cfg.Publish.FeeRate)
 	if err != nil {
 		return err
 	}

@@ -25,9 +25,6 @@ import (
 
 // Defaults of block production.
 const (
-	// headerFeeRate is the fee rate of header transactions, sat/vB.
-	headerFeeRate = 2
-
 	// fetchTimeout bounds the wait for a missing body from peers.
 	fetchTimeout = 10 * time.Second
 )
@@ -43,6 +40,9 @@ type protocol struct {
 	chain  *sideblock.Chain
 	pool   *sideblock.Mempool
 	wallet *wallet.Wallet // nil without a wallet
+
+	// feeRate is the fee rate of header transactions, sat/vbyte.
+	feeRate int64
 
 	// Set after construction, before the follower runs.
 	follower *mainwatch.Follower
@@ -73,21 +73,22 @@ type Stats struct {
 }
 
 func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Index,
-	wlt *wallet.Wallet) (*protocol, error) {
+	wlt *wallet.Wallet, feeRate int64) (*protocol, error) {
 
 	chain, err := sideblock.NewChain(db, params)
 	if err != nil {
 		return nil, err
 	}
 	return &protocol{
-		params: params,
-		db:     db,
-		index:  index,
-		chain:  chain,
-		pool:   sideblock.NewMempool(chain, params, sideblock.MempoolConfig{}),
-		wallet: wlt,
-		wins:   make(chan *mainstake.Winner, 1),
-		stats:  Stats{MissReasons: make(map[string]uint64)},
+		params:  params,
+		db:      db,
+		index:   index,
+		chain:   chain,
+		pool:    sideblock.NewMempool(chain, params, sideblock.MempoolConfig{}),
+		wallet:  wlt,
+		feeRate: feeRate,
+		wins:    make(chan *mainstake.Winner, 1),
+		stats:   Stats{MissReasons: make(map[string]uint64)},
 	}, nil
 }
 
@@ -301,7 +302,7 @@ func (p *protocol) produce(ctx context.Context, wn *mainstake.Winner) {
 		return
 	}
 	hdr := opreturn.Header{PrevBlock: block.Header.PrevBlock, MerkleRoot: block.Header.MerkleRoot}
-	tx, err := mainstake.BuildHeaderTx(ticket, &hdr, p.params.SidechainID, headerFeeRate, priv)
+	tx, err := mainstake.BuildHeaderTx(ticket, &hdr, p.params.SidechainID, p.feeRate, priv)
 	if err != nil {
 		p.miss("header tx", err)
 		return
