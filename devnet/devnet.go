@@ -46,6 +46,10 @@ type Node struct {
 	StakeKey *btcec.PublicKey
 	APIAddr  string
 
+	// StakePriv is the stake key's private half: the devnet made the
+	// node's seed, and tests use it to publish as the node's ticket.
+	StakePriv *btcec.PrivateKey
+
 	net  *Net
 	args []string
 
@@ -147,10 +151,11 @@ func (n *Net) prepare(spec NodeSpec) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	stakeKey, err := keys.PubKey(wallet.KeyRef{Family: wallet.Stake, Index: 0})
+	stakePriv, err := keys.PrivKey(wallet.KeyRef{Family: wallet.Stake, Index: 0})
 	if err != nil {
 		return nil, err
 	}
+	stakeKey := stakePriv.PubKey()
 	args := []string{
 		"--configfile=" + conf,
 		"--datadir=" + dataDir,
@@ -179,7 +184,7 @@ func (n *Net) prepare(spec NodeSpec) (*Node, error) {
 	_ = os.WriteFile(filepath.Join(home, "api.addr"), []byte(apiAddr), 0o600)
 	args = append(args, "--api.listen="+apiAddr)
 	args = append(args, spec.Args...)
-	return &Node{Spec: spec, Home: home, StakeKey: stakeKey, APIAddr: apiAddr,
+	return &Node{Spec: spec, Home: home, StakeKey: stakeKey, StakePriv: stakePriv, APIAddr: apiAddr,
 		net: n, args: args, grew: make(chan struct{})}, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,8 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/devnet"
+	"github.com/mainstake/sidenode/mainstake"
+	"github.com/mainstake/sidenode/opreturn"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
@@ -181,6 +185,8 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
+	e.strayHeaders()
+
 	// A 3-block mainchain reorg: the sideblocks it published are undone
 	// and the sidechain goes on from the new branch.
 	marks := make([]int, len(all))
@@ -271,4 +277,143 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := chainhash.NewHashFromStr(tip); err != nil {
 		t.Fatalf("no sidechain tip: %q", tip)
 	}
+}
+
+var (
+	winnerRE   = regexp.MustCompile(`Lottery after block (\d+): ticket (\d+) wins`)
+	headerTxRE = regexp.MustCompile(`header tx ([0-9a-f]{64}) broadcast`)
+)
+
+// strayHeaders sends, beside the winner's publication, a header transaction
+// of a ticket that did not win the draw, and a second header of the winner,
+// and checks that every node ignores both and still agrees.
+func (e *e2e) strayHeaders() {
+	t := e.t
+	t.Helper()
+	ctx, cancel := e.ctx()
+	defer cancel()
+	height, _, err := e.net.H.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := e.net.Nodes
+
+	// The winner of the draw after the tip, and its header transaction.
+	var (
+		winner  uint64
+		first   *chainhash.Hash
+		winNode *devnet.Node
+	)
+	drawn := fmt.Sprintf("Lottery after block %d:", height)
+	line, err := all[0].WaitContains(ctx, 0, drawn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := winnerRE.FindStringSubmatch(line)
+	winner, _ = strconv.ParseUint(m[2], 10, 64)
+	for _, n := range all {
+		l, err := n.WaitLine(ctx, 0, func(l string) bool {
+			return strings.Contains(l, fmt.Sprintf("for the draw after block %d;", height))
+		})
+		if err == nil {
+			first, _ = chainhash.NewHashFromStr(headerTxRE.FindStringSubmatch(l)[1])
+			winNode = n
+			break
+		}
+	}
+	if winNode == nil {
+		t.Fatalf("no node published for the draw after block %d", height)
+	}
+
+	conn, err := all[0].Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tickets, err := apiv1.NewMainchainServiceClient(conn).ListTickets(ctx,
+		&apiv1.ListTicketsRequest{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyOf := func(pubHex string) *devnet.Node {
+		for _, n := range all {
+			if fmt.Sprintf("%x", n.StakeKey.SerializeCompressed()) == pubHex {
+				return n
+			}
+		}
+		return nil
+	}
+	// header builds a header transaction of the ticket with key n,
+	// spending publisher output op.
+	header := func(n *devnet.Node, op wire.OutPoint) *wire.MsgTx {
+		out, err := e.net.H.Client().GetTxOut(&op.Hash, op.Index, true)
+		if err != nil || out == nil {
+			t.Fatalf("publisher output %v: %v", op, err)
+		}
+		value, _ := btcutil.NewAmount(out.Value)
+		tk := &mainstake.Ticket{Registration: mainstake.Registration{PubKey: n.StakeKey},
+			Current: op, CurrentValue: int64(value)}
+		tx, err := mainstake.BuildHeaderTx(tk, &opreturn.Header{PrevBlock: chainhash.Hash{0xee}},
+			e.net.Params.SidechainID, 2, n.StakePriv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.net.H.Client().SendRawTransaction(tx, false); err != nil {
+			t.Fatalf("send stray header: %v", err)
+		}
+		return tx
+	}
+
+	var stray, second *wire.MsgTx
+	var strayTicket uint64
+	for _, tk := range tickets.Tickets {
+		if tk.Id == winner || !tk.Live || stray != nil {
+			continue
+		}
+		op, err := parseOutPoint(tk.PublisherOutpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stray, strayTicket = header(keyOf(tk.Pubkey), op), tk.Id
+	}
+	for _, tk := range tickets.Tickets {
+		if tk.Id == winner && first != nil {
+			second = header(keyOf(tk.Pubkey), wire.OutPoint{Hash: *first, Index: 1})
+		}
+	}
+	if stray == nil || second == nil {
+		t.Fatalf("no stray header to send (winner %d, first header %v)", winner, first)
+	}
+	marks := make([]int, len(all))
+	for i, n := range all {
+		marks[i] = n.Mark()
+	}
+	e.mine(all)
+	for i, n := range all {
+		for _, want := range []string{
+			fmt.Sprintf("Header tx %v of ticket %d ignored: not the winner", stray.TxHash(), strayTicket),
+			fmt.Sprintf("Header tx %v of ticket %d ignored: not the winner's first header", second.TxHash(), winner),
+		} {
+			if _, err := n.WaitContains(ctx, marks[i], want); err != nil {
+				t.Fatalf("%s: %v", n.Spec.Name, err)
+			}
+		}
+	}
+	e.agree(all)
+}
+
+func parseOutPoint(s string) (wire.OutPoint, error) {
+	i := strings.LastIndex(s, ":")
+	if i < 0 {
+		return wire.OutPoint{}, fmt.Errorf("outpoint %q", s)
+	}
+	hash, err := chainhash.NewHashFromStr(s[:i])
+	if err != nil {
+		return wire.OutPoint{}, err
+	}
+	vout, err := strconv.ParseUint(s[i+1:], 10, 32)
+	if err != nil {
+		return wire.OutPoint{}, err
+	}
+	return wire.OutPoint{Hash: *hash, Index: uint32(vout)}, nil
 }
