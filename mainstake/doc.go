@@ -42,6 +42,14 @@
 // outpoint that is not a header transaction ends the chain, and the ticket
 // is no longer eligible.
 //
+// BuildStakeWithdrawal spends a stake back to its owner after the lock:
+// version 2, nLockTime = lock height, one input with nSequence 0xfffffffe
+// (not final, so CHECKLOCKTIMEVERIFY and nLockTime apply) whose witness is
+// a BIP143 SigHashAll signature and the stake's witness script, and one
+// output. nLockTime = lock is final only in a block of height above the
+// lock, so the first block that can hold a withdrawal is lock + 1
+// (FirstWithdrawalHeight), and StakeSpendable reports it from the tip.
+//
 // # Decisions
 //
 //   - A registration must have exactly one OP_RETURN output (standardness,
@@ -71,8 +79,7 @@
 // publisher outpoints to the mainwatch watch list.
 //
 // Wallet commands will build, fund, sign and broadcast registrations and
-// header transactions from BuildRegistration and the owner's key, and spend
-// matured stakes back after their lock height.
+// header transactions from BuildRegistration and the owner's key.
 //
 // The package's log subsystem tag is STAK.
 package mainstake

@@ -88,6 +88,10 @@ const (
 	// limit: the owner must top the publisher chain up.
 	ErrPublisherExhausted
 
+	// ErrWithdrawalDust indicates a stake too small to pay a withdrawal's
+	// fee at the asked rate and leave an output above the dust limit.
+	ErrWithdrawalDust
+
 	// numErrorCodes is the number of error codes defined above; tests use
 	// it to keep errorCodeStrings complete.
 	numErrorCodes
@@ -111,6 +115,7 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrHeaderOutputOrder:  "ErrHeaderOutputOrder",
 	ErrInvalidArgument:    "ErrInvalidArgument",
 	ErrPublisherExhausted: "ErrPublisherExhausted",
+	ErrWithdrawalDust:     "ErrWithdrawalDust",
 }
 
 // String returns the ErrorCode as a human-readable name.

@@ -2,11 +2,13 @@ package node
 
 import (
 	"context"
+	"errors"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/sideblock"
@@ -263,10 +265,63 @@ func (b *apiBackend) ListStakes(_ context.Context, p api.Page) ([]api.Ticket, ui
 	return b.tickets(p, b.owns)
 }
 
-func (b *apiBackend) WithdrawStake(context.Context, api.WithdrawRequest) (chainhash.Hash, error) {
+func (b *apiBackend) WithdrawStake(ctx context.Context, req api.WithdrawRequest) (chainhash.Hash, error) {
 	if b.wallet == nil {
 		return chainhash.Hash{}, errNoWallet
 	}
-	return chainhash.Hash{}, api.Errorf(api.ErrUnimplemented,
-		"withdrawing a stake (a CLTV P2WSH spend) is not implemented yet")
+	tip, err := b.db.Tip()
+	if err != nil {
+		return chainhash.Hash{}, err
+	}
+	var t *mainstake.Ticket
+	err = b.db.View(func(r store.Reader) error {
+		if !req.ByOutPoint {
+			var err error
+			t, err = mainstake.TicketByID(r, lottery.TicketID(req.TicketID))
+			return err
+		}
+		ts, err := mainstake.Tickets(r)
+		for _, c := range ts {
+			if c.Stake == req.Stake {
+				t = c
+			}
+		}
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && t == nil) {
+		return chainhash.Hash{}, api.Errorf(api.ErrNotFound, "no such ticket")
+	}
+	if err != nil {
+		return chainhash.Hash{}, err
+	}
+	priv, ok := b.wallet.StakeKeyFor(t.PubKey)
+	if !ok {
+		return chainhash.Hash{}, api.Errorf(api.ErrNotFound,
+			"ticket %d is not one of this wallet's stakes", t.ID)
+	}
+	if !mainstake.StakeSpendable(t, tip.Height) {
+		return chainhash.Hash{}, api.Errorf(api.ErrFailedPrecondition,
+			"ticket %d's stake is locked until height %d: its withdrawal can be "+
+				"mined from block %d on (mainchain tip %d)", t.ID, t.LockHeight,
+			mainstake.FirstWithdrawalHeight(t.LockHeight), tip.Height)
+	}
+	dest, err := b.wallet.PayoutScript(req.Destination)
+	if errors.Is(err, wallet.ErrBadAddress) {
+		return chainhash.Hash{}, api.Errorf(api.ErrInvalidArgument, "destination: %w", err)
+	}
+	if err != nil {
+		return chainhash.Hash{}, err
+	}
+	feeRate := req.FeeRate
+	if feeRate == 0 {
+		feeRate = apiDefaultFeeRate
+	}
+	tx, err := mainstake.BuildStakeWithdrawal(t, dest, feeRate, priv)
+	if err != nil {
+		return chainhash.Hash{}, api.Errorf(api.ErrInvalidArgument, "%w", err)
+	}
+	if err := b.follower.Broadcast(ctx, tx); err != nil {
+		return chainhash.Hash{}, api.Errorf(api.ErrUnavailable, "broadcast: %w", err)
+	}
+	return tx.TxHash(), nil
 }

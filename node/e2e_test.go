@@ -15,6 +15,9 @@ import (
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/mainstake/sidenode/devnet"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/opreturn"
@@ -255,7 +258,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("balance %+v %v, want 5 BTC spendable", bal, err)
 	}
 	stake, err := wlt.CreateStake(ctx, &apiv1.CreateStakeRequest{
-		AmountSat: 100_000_000, LockBlocks: 1000, FeeRateSatVb: 2})
+		AmountSat: 100_000_000, LockBlocks: 12, FeeRateSatVb: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,6 +273,43 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if !found || stakes.Total != 2 {
 		t.Fatalf("stakes of a after stake create: %+v, want its new ticket %s too", stakes, stake.Txid)
+	}
+
+	// The stake comes back once its lock has passed, and not before.
+	var mine *apiv1.Ticket
+	for _, tk := range stakes.Tickets {
+		if tk.Txid == stake.Txid {
+			mine = tk
+		}
+	}
+	withdraw := func() (*apiv1.WithdrawStakeResponse, error) {
+		return wlt.WithdrawStake(ctx, &apiv1.WithdrawStakeRequest{
+			Stake: &apiv1.WithdrawStakeRequest_TicketId{TicketId: mine.Id}})
+	}
+	if _, err := withdraw(); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("withdraw before the lock: %v, want FailedPrecondition", err)
+	}
+	for {
+		height, _, err := net.H.Tip()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uint32(height) >= mine.LockHeight {
+			break
+		}
+		e.mine(all)
+	}
+	out, err := withdraw()
+	if err != nil {
+		t.Fatalf("withdraw after the lock: %v", err)
+	}
+	e.mine(all)
+	stakeOut, err := parseOutPoint(mine.StakeOutpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if utxo, err := net.H.Client().GetTxOut(&stakeOut.Hash, stakeOut.Index, false); err != nil || utxo != nil {
+		t.Fatalf("stake %v still unspent after withdrawal %s (%v)", stakeOut, out.Txid, err)
 	}
 
 	tip, height := e.agree(all)

@@ -33,4 +33,9 @@
 // txscript, and returns a transaction ready to broadcast. FundingPSBT
 // instead exports the outputs as a PSBT, for an outside wallet to fund and
 // sign.
+//
+// A stake's withdrawal is built by package mainstake; the wallet gives it
+// the stake's key (StakeKeyFor) and the payout script (PayoutScript: a
+// user's address of the mainchain network, or the current receive
+// address).
 package wallet
