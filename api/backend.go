@@ -9,7 +9,7 @@ import (
 )
 
 // Backend is what the server needs from the node: one small interface per
-// service. The node implements all three; a method that cannot be served
+// service. The node implements all four; a method that cannot be served
 // yet returns an *Error with ErrUnimplemented, and a wallet method on a
 // node without a wallet returns ErrNoWallet.
 //
@@ -19,6 +19,7 @@ import (
 type Backend interface {
 	NodeBackend
 	MainchainBackend
+	SidechainBackend
 	WalletBackend
 }
 
@@ -46,6 +47,39 @@ type MainchainBackend interface {
 	Publication(ctx context.Context, height int32) (*Publication, error)
 }
 
+// SidechainBackend serves SidechainService. Addresses are sidechain
+// addresses as the client gave them: the backend decodes them for its
+// network (sideblock.DecodeSideAddress), ErrInvalidArgument if it cannot.
+type SidechainBackend interface {
+	// SideBlock returns a block: published or only staged, by hash, or
+	// the best chain's block at a height. ErrNotFound if there is none.
+	// It returns every transaction id; the server pages through them.
+	SideBlock(ctx context.Context, req SideBlockRequest) (*SideBlock, error)
+
+	// SideTransaction returns a transaction of the best chain or of the
+	// mempool, or an ErrNotFound error.
+	SideTransaction(ctx context.Context, txid chainhash.Hash) (*SideTx, error)
+
+	// SideUnspent returns one page of the best chain's unspent outputs
+	// that pay to address, by lottery height then outpoint (reversed
+	// with page.Reversed), and their number.
+	SideUnspent(ctx context.Context, address string, page Page) ([]SideUtxo, uint64, error)
+
+	// SideAddressBalance sums the best chain's unspent outputs that pay
+	// to address. Pending is zero: the mempool is not looked at.
+	SideAddressBalance(ctx context.Context, address string) (*SideBalance, error)
+
+	// SendSideTransaction adds a signed transaction to the mempool and
+	// relays it. A refusal is ErrInvalidArgument when the transaction can
+	// never enter and ErrFailedPrecondition when it cannot enter now,
+	// with the sidechain rule's name first in the description
+	// ("ErrMempoolLowFee: ...").
+	SendSideTransaction(ctx context.Context, tx *wire.MsgTx) (chainhash.Hash, error)
+
+	// SideFeeEstimate returns the mempool's fee rate estimate.
+	SideFeeEstimate(ctx context.Context) (*SideFeeEstimate, error)
+}
+
 // WalletBackend serves WalletService.
 type WalletBackend interface {
 	// NewAddress issues a new receive address, encoded for the mainchain
@@ -68,6 +102,22 @@ type WalletBackend interface {
 	// WithdrawStake spends a ticket's stake output and returns the
 	// broadcast transaction's id.
 	WithdrawStake(ctx context.Context, req WithdrawRequest) (chainhash.Hash, error)
+
+	// SideAddress returns the node's sidechain address, where its
+	// sideblock coinbases pay, encoded for the sidechain network.
+	SideAddress(ctx context.Context) (string, error)
+
+	// SideBalance returns the balance of the node's sidechain address,
+	// Pending included.
+	SideBalance(ctx context.Context) (*SideBalance, error)
+
+	// SendSide pays amount satoshis to the sidechain address to from the
+	// node's sidechain coins, at feeRate sat/kB (0: the node's estimate),
+	// and returns the transaction's id once it is in the mempool. The
+	// server has checked that amount is positive and at most 21e14 and
+	// feeRate is not negative. Coins that do not cover amount and fee are
+	// ErrFailedPrecondition; a bad address is ErrInvalidArgument.
+	SendSide(ctx context.Context, to string, amount, feeRate int64) (chainhash.Hash, error)
 }
 
 // Page selects part of a list. The server checks it before it reaches the
@@ -271,4 +321,143 @@ type WithdrawRequest struct {
 
 	// FeeRate is in sat/vB; 0 means the node's default.
 	FeeRate int64
+}
+
+// SideBlockStatus is what the node knows about a sidechain block
+// (sideblock.BlockStatus, and SideUnpublished for a body whose header is
+// not published).
+type SideBlockStatus int
+
+// The statuses of a sidechain block.
+const (
+	// SideUnpublished: the body is staged; the header is not published.
+	SideUnpublished SideBlockStatus = iota + 1
+
+	// SideBodyMissing: published, no usable body.
+	SideBodyMissing
+
+	// SideBodyStaged: published, body staged and not validated yet.
+	SideBodyStaged
+
+	// SideValid: the block passed every check.
+	SideValid
+
+	// SideInvalid: the block broke a rule its header commits to.
+	SideInvalid
+
+	// SideInvalidAncestor: an ancestor is invalid.
+	SideInvalidAncestor
+)
+
+// SideBlockRequest names a sidechain block: by hash, or, with ByHeight,
+// the best chain's block at Height (the server has checked that it fits
+// an int32). Raw asks for the serialized block.
+type SideBlockRequest struct {
+	Hash     chainhash.Hash
+	Height   uint64
+	ByHeight bool
+	Raw      bool
+}
+
+// SideBlock is a sidechain block as the node knows it.
+type SideBlock struct {
+	Hash       chainhash.Hash
+	PrevBlock  chainhash.Hash
+	MerkleRoot chainhash.Hash
+	Status     SideBlockStatus
+
+	// Published tells whether the header is published; Height,
+	// LotteryHeight, PubHeight and PubTxID are zero when it is not.
+	Published     bool
+	Height        uint64
+	LotteryHeight int32
+	PubHeight     int32
+	PubTxID       chainhash.Hash
+
+	// OnBestChain tells whether the block is on the best chain, and
+	// Confirmations counts from the tip (1) down to it; 0 off it.
+	OnBestChain   bool
+	Confirmations uint64
+
+	// HasBody tells whether the body is staged; TxIDs, Size and Raw are
+	// empty when it is not.
+	HasBody bool
+
+	// TxIDs are the ids of all the block's transactions, in block order.
+	TxIDs []chainhash.Hash
+
+	// Size is the serialized body's size in bytes.
+	Size int
+
+	// Raw is the serialized block (header and body); only when asked.
+	Raw []byte
+}
+
+// SideTx is a sidechain transaction and where it is.
+type SideTx struct {
+	Tx *wire.MsgTx
+
+	// InMempool tells whether it waits in the mempool.
+	InMempool bool
+
+	// Confirmed tells whether a best-chain block holds it: the block's
+	// hash, sidechain height and lottery height, the transaction's
+	// position in it, and the confirmations (1 in the tip).
+	Confirmed     bool
+	BlockHash     chainhash.Hash
+	BlockHeight   uint64
+	LotteryHeight int32
+	Index         uint32
+	Confirmations uint64
+}
+
+// SideUtxo is an unspent sidechain output.
+type SideUtxo struct {
+	OutPoint wire.OutPoint
+	Value    int64
+	PkScript []byte
+
+	// LotteryHeight is the lottery height of the block that created it.
+	LotteryHeight int32
+	Coinbase      bool
+
+	// Spendable tells whether a transaction sent now may spend it (not
+	// an immature coinbase output at the next lottery height).
+	Spendable bool
+}
+
+// SideBalance is the balance of a sidechain address on the best chain, in
+// satoshis: Total = Spendable + Immature + Pending.
+type SideBalance struct {
+	Address string
+
+	Total     int64
+	Spendable int64
+
+	// Immature is the value of coinbase outputs not mature at
+	// SpendHeight.
+	Immature int64
+
+	// Pending is the value of mature outputs that mempool transactions
+	// spend; zero for SideAddressBalance, which does not look at the
+	// mempool.
+	Pending int64
+
+	// Count is the number of unspent outputs.
+	Count uint64
+
+	// SpendHeight is the lottery height a transaction sent now is checked
+	// at, which maturity is computed for.
+	SpendHeight int32
+}
+
+// SideFeeEstimate is the mempool's fee rate estimate, in sat/kB (see
+// sideblock.FeeEstimate).
+type SideFeeEstimate struct {
+	FeeRate    int64
+	MinFeeRate int64
+
+	MempoolTxs   uint64
+	MempoolBytes uint64
+	MempoolFull  bool
 }

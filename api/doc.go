@@ -1,5 +1,6 @@
 // Package api serves the sidenode's control API over gRPC: the services of
-// proto/sidenode/api/v1 (NodeService, MainchainService, WalletService), on
+// proto/sidenode/api/v1 (NodeService, MainchainService, SidechainService,
+// WalletService), on
 // top of a Backend that the node implements. It also holds the client side
 // of the same security model (Dial, ReadCredential), which the sidenode
 // binary's client commands use.
@@ -9,8 +10,9 @@
 // New checks a Config and returns a Server; Start creates the files that
 // are missing, listens and serves; Stop stops. The server never reads the
 // node's state itself: each service calls one small interface
-// (NodeBackend, MainchainBackend, WalletBackend; together Backend) with
-// plain Go types defined here (Info, Ticket, Winner, ...). The services
+// (NodeBackend, MainchainBackend, SidechainBackend, WalletBackend;
+// together Backend) with plain Go types defined here (Info, Ticket,
+// Winner, SideBlock, ...). The services
 // check requests, convert between those types and the protobuf messages,
 // and turn backend errors into gRPC codes: an *Error carries an ErrorCode
 // (ErrNotFound → NotFound, ErrInvalidArgument → InvalidArgument,
@@ -28,6 +30,15 @@
 // with offset, limit and reversed, and answers with the page and the
 // total. The API reports the sync state of the node and of its mainchain
 // backend instead of waiting for it.
+//
+// Mainchain fee rates are in sat/vB; sidechain fee rates are in sat/kB
+// (fee_rate_sat_kb), witnesses counted in full, as the sidechain's
+// mempool and block size count them. Sidechain addresses are decoded by
+// the backend for its network; the server only refuses an empty one.
+// A transaction the sidechain's mempool refuses is InvalidArgument when
+// it can never enter and FailedPrecondition when it cannot enter now, and
+// the message starts with the sideblock rule's name ("ErrMempoolLowFee:
+// ..."), so that clients can branch on it without parsing prose.
 //
 // # Security model
 //

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/hex"
 	"strconv"
 	"strings"
@@ -53,4 +54,36 @@ func parseOutPoint(field, s string) (wire.OutPoint, error) {
 // formatOutPoint writes an outpoint as txid:vout.
 func formatOutPoint(op wire.OutPoint) string {
 	return op.String()
+}
+
+// parseRawTx parses a transaction in wire encoding (witnesses allowed),
+// hex: exactly one transaction, no trailing bytes.
+func parseRawTx(field, s string) (*wire.MsgTx, error) {
+	if s == "" {
+		return nil, Errorf(ErrInvalidArgument, "%s is empty", field)
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, Errorf(ErrInvalidArgument, "%s is not hex: %v", field, err)
+	}
+	tx := &wire.MsgTx{}
+	r := bytes.NewReader(b)
+	if err := tx.Deserialize(r); err != nil {
+		return nil, Errorf(ErrInvalidArgument, "%s is not a transaction: %v", field, err)
+	}
+	if r.Len() != 0 {
+		return nil, Errorf(ErrInvalidArgument, "%s has %d bytes after the "+
+			"transaction", field, r.Len())
+	}
+	return tx, nil
+}
+
+// rawTxHex serializes a transaction, witnesses included, as hex.
+func rawTxHex(tx *wire.MsgTx) (string, error) {
+	var buf bytes.Buffer
+	buf.Grow(tx.SerializeSize())
+	if err := tx.Serialize(&buf); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(buf.Bytes()), nil
 }

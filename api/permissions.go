@@ -35,6 +35,8 @@ const (
 	entityAddress   = "address"
 	entityOnchain   = "onchain"
 	entityStake     = "stake"
+	entitySidechain = "sidechain"
+	entitySideFunds = "sidefunds"
 )
 
 // permissions maps the full gRPC name of every method the server serves
@@ -49,11 +51,21 @@ var permissions = map[string]Permission{
 	apiv1.MainchainService_GetWinner_FullMethodName:      {entityMainchain, Read},
 	apiv1.MainchainService_GetPublication_FullMethodName: {entityMainchain, Read},
 
-	apiv1.WalletService_NewAddress_FullMethodName:    {entityAddress, Write},
-	apiv1.WalletService_GetBalance_FullMethodName:    {entityOnchain, Read},
-	apiv1.WalletService_CreateStake_FullMethodName:   {entityStake, Write},
-	apiv1.WalletService_ListStakes_FullMethodName:    {entityStake, Read},
-	apiv1.WalletService_WithdrawStake_FullMethodName: {entityStake, Write},
+	apiv1.WalletService_NewAddress_FullMethodName:     {entityAddress, Write},
+	apiv1.WalletService_GetBalance_FullMethodName:     {entityOnchain, Read},
+	apiv1.WalletService_CreateStake_FullMethodName:    {entityStake, Write},
+	apiv1.WalletService_ListStakes_FullMethodName:     {entityStake, Read},
+	apiv1.WalletService_WithdrawStake_FullMethodName:  {entityStake, Write},
+	apiv1.WalletService_GetSideAddress_FullMethodName: {entityAddress, Read},
+	apiv1.WalletService_GetSideBalance_FullMethodName: {entitySideFunds, Read},
+	apiv1.WalletService_SendSide_FullMethodName:       {entitySideFunds, Write},
+
+	apiv1.SidechainService_GetBlock_FullMethodName:           {entitySidechain, Read},
+	apiv1.SidechainService_GetTransaction_FullMethodName:     {entitySidechain, Read},
+	apiv1.SidechainService_ListUnspent_FullMethodName:        {entitySidechain, Read},
+	apiv1.SidechainService_GetAddressBalance_FullMethodName:  {entitySidechain, Read},
+	apiv1.SidechainService_SendRawTransaction_FullMethodName: {entitySidechain, Write},
+	apiv1.SidechainService_EstimateFee_FullMethodName:        {entitySidechain, Read},
 }
 
 // Permissions returns a copy of the permission map: the full gRPC name of

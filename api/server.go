@@ -117,6 +117,7 @@ func (s *Server) Start() error {
 func (s *Server) register(gs *grpc.Server) {
 	apiv1.RegisterNodeServiceServer(gs, &nodeService{s: s})
 	apiv1.RegisterMainchainServiceServer(gs, &mainchainService{s: s})
+	apiv1.RegisterSidechainServiceServer(gs, &sidechainService{s: s})
 	apiv1.RegisterWalletServiceServer(gs, &walletService{s: s})
 }
 

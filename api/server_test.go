@@ -22,10 +22,11 @@ import (
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
-// clients are the three service clients on one connection.
+// clients are the four service clients on one connection.
 type clients struct {
 	node      apiv1.NodeServiceClient
 	mainchain apiv1.MainchainServiceClient
+	sidechain apiv1.SidechainServiceClient
 	wallet    apiv1.WalletServiceClient
 }
 
@@ -33,6 +34,7 @@ func newClients(conn *grpc.ClientConn) clients {
 	return clients{
 		node:      apiv1.NewNodeServiceClient(conn),
 		mainchain: apiv1.NewMainchainServiceClient(conn),
+		sidechain: apiv1.NewSidechainServiceClient(conn),
 		wallet:    apiv1.NewWalletServiceClient(conn),
 	}
 }
@@ -130,6 +132,44 @@ var allCalls = []call{
 	{apiv1.WalletService_WithdrawStake_FullMethodName, true, func(ctx context.Context, c clients) error {
 		_, err := c.wallet.WithdrawStake(ctx, &apiv1.WithdrawStakeRequest{
 			Stake: &apiv1.WithdrawStakeRequest_TicketId{TicketId: 1}})
+		return err
+	}},
+	{apiv1.WalletService_GetSideAddress_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.GetSideAddress(ctx, &apiv1.GetSideAddressRequest{})
+		return err
+	}},
+	{apiv1.WalletService_GetSideBalance_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.GetSideBalance(ctx, &apiv1.GetSideBalanceRequest{})
+		return err
+	}},
+	{apiv1.WalletService_SendSide_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.SendSide(ctx, &apiv1.SendSideRequest{
+			ToAddress: apitest.OtherSideAddress, AmountSat: 10_000})
+		return err
+	}},
+	{apiv1.SidechainService_GetBlock_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.sidechain.GetBlock(ctx, &apiv1.GetBlockRequest{
+			Block: &apiv1.GetBlockRequest_Height{Height: 1}})
+		return err
+	}},
+	{apiv1.SidechainService_GetTransaction_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.sidechain.GetTransaction(ctx, &apiv1.GetTransactionRequest{Txid: mempoolTxID})
+		return err
+	}},
+	{apiv1.SidechainService_ListUnspent_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.sidechain.ListUnspent(ctx, &apiv1.ListUnspentRequest{Address: apitest.SideAddress})
+		return err
+	}},
+	{apiv1.SidechainService_GetAddressBalance_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.sidechain.GetAddressBalance(ctx, &apiv1.GetAddressBalanceRequest{Address: apitest.SideAddress})
+		return err
+	}},
+	{apiv1.SidechainService_SendRawTransaction_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.sidechain.SendRawTransaction(ctx, &apiv1.SendRawTransactionRequest{RawHex: sampleTxHex})
+		return err
+	}},
+	{apiv1.SidechainService_EstimateFee_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.sidechain.EstimateFee(ctx, &apiv1.EstimateFeeRequest{})
 		return err
 	}},
 }

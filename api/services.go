@@ -37,10 +37,11 @@ func checkHeight(height int32) error {
 	return nil
 }
 
-// checkFeeRate rejects a negative fee rate (0 means the node's default).
-func checkFeeRate(rate int64) error {
+// checkFeeRate rejects a negative fee rate (0 means the node's default);
+// field names the request field in the error.
+func checkFeeRate(field string, rate int64) error {
 	if rate < 0 {
-		return Errorf(ErrInvalidArgument, "fee_rate_sat_vb %d is negative", rate)
+		return Errorf(ErrInvalidArgument, "%s %d is negative", field, rate)
 	}
 	return nil
 }
@@ -231,7 +232,7 @@ func (w *walletService) CreateStake(ctx context.Context, req *apiv1.CreateStakeR
 	case req.GetLockBlocks() > math.MaxInt32:
 		err = Errorf(ErrInvalidArgument, "lock_blocks %d is too large", req.GetLockBlocks())
 	default:
-		err = checkFeeRate(req.GetFeeRateSatVb())
+		err = checkFeeRate("fee_rate_sat_vb", req.GetFeeRateSatVb())
 	}
 	if err != nil {
 		return nil, toStatus(method, err)
@@ -283,7 +284,7 @@ func (w *walletService) WithdrawStake(ctx context.Context, req *apiv1.WithdrawSt
 		err = Errorf(ErrInvalidArgument, "name the stake with ticket_id or stake_outpoint")
 	}
 	if err == nil {
-		err = checkFeeRate(wr.FeeRate)
+		err = checkFeeRate("fee_rate_sat_vb", wr.FeeRate)
 	}
 	if err != nil {
 		return nil, toStatus(method, err)
@@ -293,4 +294,48 @@ func (w *walletService) WithdrawStake(ctx context.Context, req *apiv1.WithdrawSt
 		return nil, toStatus(method, err)
 	}
 	return &apiv1.WithdrawStakeResponse{Txid: txid.String()}, nil
+}
+
+func (w *walletService) GetSideAddress(ctx context.Context, _ *apiv1.GetSideAddressRequest) (*apiv1.GetSideAddressResponse, error) {
+	addr, err := w.s.backend.SideAddress(ctx)
+	if err != nil {
+		return nil, toStatus(apiv1.WalletService_GetSideAddress_FullMethodName, err)
+	}
+	return &apiv1.GetSideAddressResponse{Address: addr}, nil
+}
+
+func (w *walletService) GetSideBalance(ctx context.Context, _ *apiv1.GetSideBalanceRequest) (*apiv1.GetSideBalanceResponse, error) {
+	b, err := w.s.backend.SideBalance(ctx)
+	if err != nil {
+		return nil, toStatus(apiv1.WalletService_GetSideBalance_FullMethodName, err)
+	}
+	return &apiv1.GetSideBalanceResponse{
+		Address:      b.Address,
+		TotalSat:     b.Total,
+		SpendableSat: b.Spendable,
+		ImmatureSat:  b.Immature,
+		PendingSat:   b.Pending,
+		UtxoCount:    b.Count,
+		SpendHeight:  b.SpendHeight,
+	}, nil
+}
+
+func (w *walletService) SendSide(ctx context.Context, req *apiv1.SendSideRequest) (*apiv1.SendSideResponse, error) {
+	const method = apiv1.WalletService_SendSide_FullMethodName
+	err := checkAddress("to_address", req.GetToAddress())
+	if err == nil {
+		err = checkAmount("amount_sat", req.GetAmountSat())
+	}
+	if err == nil {
+		err = checkFeeRate("fee_rate_sat_kb", req.GetFeeRateSatKb())
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	txid, err := w.s.backend.SendSide(ctx, req.GetToAddress(), req.GetAmountSat(),
+		req.GetFeeRateSatKb())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.SendSideResponse{Txid: txid.String()}, nil
 }

@@ -76,6 +76,8 @@ func (e *e2e) mine(live []*devnet.Node) {
 		}
 		if strings.Contains(line, "Produced sideblock") {
 			e.produced[n.Spec.Name]++
+		} else {
+			e.t.Logf("%s: %s", n.Spec.Name, line)
 		}
 		e.waitMempool()
 	}
@@ -345,24 +347,32 @@ func (e *e2e) strayHeaders() {
 		winNode *devnet.Node
 	)
 	drawn := fmt.Sprintf("Lottery after block %d:", height)
-	line, err := all[0].WaitContains(ctx, 0, drawn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := winnerRE.FindStringSubmatch(line)
-	winner, _ = strconv.ParseUint(m[2], 10, 64)
 	for _, n := range all {
-		l, err := n.WaitLine(ctx, 0, func(l string) bool {
-			return strings.Contains(l, fmt.Sprintf("for the draw after block %d;", height))
-		})
-		if err == nil {
-			first, _ = chainhash.NewHashFromStr(headerTxRE.FindStringSubmatch(l)[1])
+		line, err := n.WaitContains(ctx, 0, drawn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := winnerRE.FindStringSubmatch(line)
+		winner, _ = strconv.ParseUint(m[2], 10, 64)
+		if strings.Contains(line, "(this node)") {
 			winNode = n
-			break
 		}
 	}
 	if winNode == nil {
-		t.Fatalf("no node published for the draw after block %d", height)
+		t.Fatalf("no node won the draw after block %d", height)
+	}
+	// mine waited for its production or its miss.
+	l, err := winNode.WaitLine(ctx, 0, func(l string) bool {
+		return strings.Contains(l, fmt.Sprintf("for the draw after block %d;", height)) ||
+			strings.Contains(l, "Missed the slot")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := headerTxRE.FindStringSubmatch(l); m != nil {
+		first, _ = chainhash.NewHashFromStr(m[1])
+	} else {
+		t.Fatalf("%s won the draw after block %d but missed it: %s", winNode.Spec.Name, height, l)
 	}
 
 	conn, err := all[0].Dial()

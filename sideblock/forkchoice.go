@@ -484,6 +484,9 @@ func (b *batch) connect(r *record) (failed bool, err error) {
 	if err := b.w.Set(spentKey(r.Hash), encodeSpent(spent)); err != nil {
 		return false, err
 	}
+	if err := indexConnected(b.w, r.Hash, block, spent); err != nil {
+		return false, err
+	}
 	if err := b.w.Set(bestKey(r.Height), r.Hash[:]); err != nil {
 		return false, err
 	}
@@ -538,6 +541,9 @@ func (b *batch) disconnectTip() error {
 	}
 	if b.view.err != nil {
 		return b.view.err
+	}
+	if err := indexDisconnected(b.w, block, spent); err != nil {
+		return err
 	}
 	for _, k := range [][]byte{spentKey(r.Hash), bestKey(r.Height)} {
 		if err := b.w.Delete(k); err != nil {

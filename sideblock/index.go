@@ -25,6 +25,8 @@ import (
 //	0x40 'T'                        → tip: hash ‖ height (4) ‖ lottery height (4)
 //	0x40 'u' ‖ txid ‖ vout (4)      → unspent output
 //	0x40 'r' ‖ hash                 → outputs the block spent (its undo data)
+//	0x40 'x' ‖ script hash ‖ …      → address index (addrindex.go)
+//	0x40 'y' ‖ txid                 → transaction index (addrindex.go)
 //
 // State that does not derive from the mainchain, written with DB.Update and
 // never through a batch (first byte 0x41), so that the two keyspaces never

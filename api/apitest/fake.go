@@ -29,18 +29,48 @@ type Backend struct {
 	// OwnTickets are the indexes in TicketList of the wallet's tickets.
 	OwnTickets []int
 
+	// The sidechain: blocks by hash, the best chain by height,
+	// transactions by id, unspent outputs by address (listed in the
+	// order given), and the node's own sidechain address and balance.
+	SideBlocks       map[chainhash.Hash]api.SideBlock
+	SideBest         []chainhash.Hash
+	SideTxs          map[chainhash.Hash]api.SideTx
+	SideUtxos        map[string][]api.SideUtxo
+	SideAddr         string
+	SideBalanceValue api.SideBalance
+	FeeEstimate      api.SideFeeEstimate
+	SendSideTxID     chainhash.Hash
+
 	mu           sync.Mutex
 	walletErr    error
+	sideErr      error
 	lastStake    *api.StakeRequest
 	lastWithdraw *api.WithdrawRequest
 	lastMinConf  int32
+	lastBlockReq *api.SideBlockRequest
+	lastSend     *SideSend
+	lastRawTx    *wire.MsgTx
 }
+
+// SideSend is a SendSide call the fake backend got.
+type SideSend struct {
+	To      string
+	Amount  int64
+	FeeRate int64
+}
+
+// Sidechain addresses the fake backend knows (regtest's sidechain HRP):
+// SideAddress is the node's own, OtherSideAddress has no outputs.
+const (
+	SideAddress      = "sdrt1qw508d6qejxtdg4y5r3zarvary0c5xw7ku5t9fq"
+	OtherSideAddress = "sdrt1qq6hag67dl53wl99vzg42z8eyzfz2xlkvk26rs5"
+)
 
 var _ api.Backend = (*Backend)(nil)
 
 // NewBackend returns a fake backend with n tickets, a winner and a
-// publication at heights 10 and 11, and a wallet that owns tickets 1 and 3
-// (when they exist).
+// publication at heights 10 and 11, a wallet that owns tickets 1 and 3
+// (when they exist), and a sidechain of three blocks (see addSidechain).
 func NewBackend(n int) *Backend {
 	b := &Backend{
 		Winners:      make(map[int32]api.Winner),
@@ -50,6 +80,7 @@ func NewBackend(n int) *Backend {
 		StakeResult:  api.StakeResult{LockHeight: 2_100, PubKey: pubKey()},
 		WithdrawTxID: hash(0xee),
 	}
+	b.addSidechain()
 	for i := 0; i < n; i++ {
 		end := int32(-1)
 		if i%5 == 4 {
@@ -91,6 +122,76 @@ func NewBackend(n int) *Backend {
 		b.InfoValue.OwnTickets = append(b.InfoValue.OwnTickets, uint64(i))
 	}
 	return b
+}
+
+// addSidechain fills in a sidechain: blocks hash(0x40), hash(0x41) and
+// hash(0x42) at heights 0 to 2 (lottery heights 100 to 102), the last with
+// a coinbase and four more transactions; a staged block hash(0x50) that is
+// not published; a transaction hash(0x60) in the mempool; outputs of
+// SideAddress: two coinbases (one immature) and a payment.
+func (b *Backend) addSidechain() {
+	b.SideBlocks = make(map[chainhash.Hash]api.SideBlock)
+	b.SideTxs = make(map[chainhash.Hash]api.SideTx)
+	b.SideUtxos = make(map[string][]api.SideUtxo)
+	tx := func(lockTime uint32) *wire.MsgTx {
+		t := wire.NewMsgTx(2)
+		t.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: hash(0x70), Index: lockTime}, nil,
+			[][]byte{{0x30, 0x01}, pubKey()}))
+		t.AddTxOut(wire.NewTxOut(50_000, []byte{0x00, 0x14, 1, 2, 3, 4, 5, 6, 7, 8,
+			9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}))
+		t.LockTime = lockTime
+		return t
+	}
+	prev := chainhash.Hash{}
+	for h := 0; h < 3; h++ {
+		hh := hash(0x40 + byte(h))
+		blk := api.SideBlock{
+			Hash: hh, PrevBlock: prev, MerkleRoot: hash(0x80 + byte(h)),
+			Status: api.SideValid, Published: true, Height: uint64(h),
+			LotteryHeight: int32(100 + h), PubHeight: int32(101 + h),
+			PubTxID: hash(0x90 + byte(h)), OnBestChain: true,
+			Confirmations: uint64(3 - h), HasBody: true, Size: 250,
+			Raw: []byte{0xde, 0xad, byte(h)},
+		}
+		n := 1
+		if h == 2 {
+			n = 5
+		}
+		for i := 0; i < n; i++ {
+			t := tx(uint32(10*h + i))
+			txid := t.TxHash()
+			blk.TxIDs = append(blk.TxIDs, txid)
+			b.SideTxs[txid] = api.SideTx{Tx: t, Confirmed: true, BlockHash: hh,
+				BlockHeight: uint64(h), LotteryHeight: int32(100 + h),
+				Index: uint32(i), Confirmations: uint64(3 - h)}
+		}
+		b.SideBlocks[hh] = blk
+		b.SideBest = append(b.SideBest, hh)
+		prev = hh
+	}
+	b.SideBlocks[hash(0x50)] = api.SideBlock{Hash: hash(0x50), PrevBlock: prev,
+		Status: api.SideUnpublished, HasBody: true, Size: 90,
+		TxIDs: []chainhash.Hash{hash(0x51)}}
+	pool := tx(999)
+	b.SideTxs[pool.TxHash()] = api.SideTx{Tx: pool, InMempool: true}
+
+	b.SideAddr = SideAddress
+	script := []byte{0x00, 0x14, 0x75, 0x1e, 0x76, 0xe8, 0x19, 0x91, 0x96, 0xd4,
+		0x54, 0x94, 0x1c, 0x45, 0xd1, 0xb3, 0xa3, 0x23, 0xf1, 0x43, 0x3b, 0xd6}
+	b.SideUtxos[SideAddress] = []api.SideUtxo{
+		{OutPoint: wire.OutPoint{Hash: hash(0xa0)}, Value: 5_000_000_000,
+			PkScript: script, LotteryHeight: 1, Coinbase: true, Spendable: true},
+		{OutPoint: wire.OutPoint{Hash: hash(0xa1), Index: 1}, Value: 70_000,
+			PkScript: script, LotteryHeight: 101, Spendable: true},
+		{OutPoint: wire.OutPoint{Hash: hash(0xa2)}, Value: 5_000_000_000,
+			PkScript: script, LotteryHeight: 102, Coinbase: true},
+	}
+	b.SideBalanceValue = api.SideBalance{Address: SideAddress,
+		Total: 10_000_070_000, Spendable: 5_000_020_000, Immature: 5_000_000_000,
+		Pending: 50_000, Count: 3, SpendHeight: 103}
+	b.FeeEstimate = api.SideFeeEstimate{FeeRate: 1_500, MinFeeRate: 1_000,
+		MempoolTxs: 1, MempoolBytes: 200}
+	b.SendSideTxID = hash(0xb5)
 }
 
 // hash returns a hash whose internal bytes start with b and count up, so
@@ -201,6 +302,182 @@ func (b *Backend) WithdrawStake(_ context.Context, req api.WithdrawRequest) (cha
 	b.lastWithdraw = &req
 	b.mu.Unlock()
 	return b.WithdrawTxID, nil
+}
+
+// SideBlock implements api.SidechainBackend.
+func (b *Backend) SideBlock(_ context.Context, req api.SideBlockRequest) (*api.SideBlock, error) {
+	if err := b.sidechainError(); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.lastBlockReq = &req
+	b.mu.Unlock()
+	h := req.Hash
+	if req.ByHeight {
+		if req.Height >= uint64(len(b.SideBest)) {
+			return nil, api.Errorf(api.ErrNotFound, "no best-chain block at height %d", req.Height)
+		}
+		h = b.SideBest[req.Height]
+	}
+	blk, ok := b.SideBlocks[h]
+	if !ok {
+		return nil, api.Errorf(api.ErrNotFound, "no sidechain block %v", h)
+	}
+	if !req.Raw {
+		blk.Raw = nil
+	}
+	return &blk, nil
+}
+
+// SideTransaction implements api.SidechainBackend.
+func (b *Backend) SideTransaction(_ context.Context, txid chainhash.Hash) (*api.SideTx, error) {
+	if err := b.sidechainError(); err != nil {
+		return nil, err
+	}
+	tx, ok := b.SideTxs[txid]
+	if !ok {
+		return nil, api.Errorf(api.ErrNotFound, "no sidechain transaction %v", txid)
+	}
+	return &tx, nil
+}
+
+// checkSideAddress accepts the addresses of SideUtxos and OtherSideAddress.
+func (b *Backend) checkSideAddress(addr string) error {
+	if _, ok := b.SideUtxos[addr]; !ok && addr != OtherSideAddress {
+		return api.Errorf(api.ErrInvalidArgument, "address %s is not a regtest "+
+			"sidechain address", addr)
+	}
+	return nil
+}
+
+// SideUnspent implements api.SidechainBackend.
+func (b *Backend) SideUnspent(_ context.Context, addr string, p api.Page) ([]api.SideUtxo, uint64, error) {
+	if err := b.sidechainError(); err != nil {
+		return nil, 0, err
+	}
+	if err := b.checkSideAddress(addr); err != nil {
+		return nil, 0, err
+	}
+	us := b.SideUtxos[addr]
+	return api.Paginate(us, p), uint64(len(us)), nil
+}
+
+// SideAddressBalance implements api.SidechainBackend.
+func (b *Backend) SideAddressBalance(_ context.Context, addr string) (*api.SideBalance, error) {
+	if err := b.sidechainError(); err != nil {
+		return nil, err
+	}
+	if err := b.checkSideAddress(addr); err != nil {
+		return nil, err
+	}
+	bal := api.SideBalance{Address: addr, SpendHeight: b.SideBalanceValue.SpendHeight}
+	for _, u := range b.SideUtxos[addr] {
+		bal.Total += u.Value
+		bal.Count++
+		if u.Spendable {
+			bal.Spendable += u.Value
+		} else {
+			bal.Immature += u.Value
+		}
+	}
+	return &bal, nil
+}
+
+// SendSideTransaction implements api.SidechainBackend: it refuses a
+// coinbase as the mempool does, and takes and records anything else.
+func (b *Backend) SendSideTransaction(_ context.Context, tx *wire.MsgTx) (chainhash.Hash, error) {
+	if err := b.sidechainError(); err != nil {
+		return chainhash.Hash{}, err
+	}
+	null := wire.OutPoint{Index: wire.MaxPrevOutIndex}
+	if len(tx.TxIn) == 1 && tx.TxIn[0].PreviousOutPoint == null {
+		return chainhash.Hash{}, api.Errorf(api.ErrInvalidArgument,
+			"ErrMempoolCoinbase: transaction %v is a coinbase", tx.TxHash())
+	}
+	b.mu.Lock()
+	b.lastRawTx = tx
+	b.mu.Unlock()
+	return tx.TxHash(), nil
+}
+
+// SideFeeEstimate implements api.SidechainBackend.
+func (b *Backend) SideFeeEstimate(context.Context) (*api.SideFeeEstimate, error) {
+	if err := b.sidechainError(); err != nil {
+		return nil, err
+	}
+	e := b.FeeEstimate
+	return &e, nil
+}
+
+// SideAddress implements api.WalletBackend.
+func (b *Backend) SideAddress(context.Context) (string, error) {
+	if err := b.walletError(); err != nil {
+		return "", err
+	}
+	return b.SideAddr, nil
+}
+
+// SideBalance implements api.WalletBackend.
+func (b *Backend) SideBalance(context.Context) (*api.SideBalance, error) {
+	if err := b.walletError(); err != nil {
+		return nil, err
+	}
+	bal := b.SideBalanceValue
+	return &bal, nil
+}
+
+// SendSide implements api.WalletBackend: it pays up to the spendable
+// balance, and records the request.
+func (b *Backend) SendSide(_ context.Context, to string, amount, feeRate int64) (chainhash.Hash, error) {
+	if err := b.walletError(); err != nil {
+		return chainhash.Hash{}, err
+	}
+	if err := b.checkSideAddress(to); err != nil {
+		return chainhash.Hash{}, err
+	}
+	if amount > b.SideBalanceValue.Spendable {
+		return chainhash.Hash{}, api.Errorf(api.ErrFailedPrecondition,
+			"%d sat spendable, %d asked for", b.SideBalanceValue.Spendable, amount)
+	}
+	b.mu.Lock()
+	b.lastSend = &SideSend{To: to, Amount: amount, FeeRate: feeRate}
+	b.mu.Unlock()
+	return b.SendSideTxID, nil
+}
+
+// SetSidechainErr makes every sidechain method return err (nil: work
+// again).
+func (b *Backend) SetSidechainErr(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.sideErr = err
+}
+
+func (b *Backend) sidechainError() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sideErr
+}
+
+// LastBlockRequest returns the last SideBlock request, or nil.
+func (b *Backend) LastBlockRequest() *api.SideBlockRequest {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastBlockReq
+}
+
+// LastSend returns the last SendSide request, or nil.
+func (b *Backend) LastSend() *SideSend {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastSend
+}
+
+// LastRawTx returns the last transaction SendSideTransaction took, or nil.
+func (b *Backend) LastRawTx() *wire.MsgTx {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastRawTx
 }
 
 // SetWalletErr makes every wallet method return err (nil: work again).

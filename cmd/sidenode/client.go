@@ -46,6 +46,14 @@ var clientCommands = map[string]bool{
 	"newaddress":  true,
 	"balance":     true,
 	"stake":       true,
+	"block":       true,
+	"tx":          true,
+	"utxos":       true,
+	"sidebalance": true,
+	"sideaddress": true,
+	"send":        true,
+	"sendrawtx":   true,
+	"estimatefee": true,
 }
 
 // isClientCommand reports whether arg, the first command-line argument,
@@ -161,6 +169,44 @@ func (c *client) parser() *flags.Parser {
 			"or to --to. The ticket is named by its id or by its stake "+
 			"outpoint txid:vout (WalletService.WithdrawStake).",
 		&stakeWithdrawCommand{c: c})
+
+	add(p, "block", "Show a sidechain block",
+		"Show the sidechain block <block>, named by its hash or by its "+
+			"height on the best chain, with a page of its transaction ids "+
+			"(SidechainService.GetBlock).",
+		&blockCommand{c: c})
+	add(p, "tx", "Show a sidechain transaction",
+		"Show a transaction of the sidechain's best chain or of the "+
+			"mempool, raw, with the block that holds it "+
+			"(SidechainService.GetTransaction).",
+		&txCommand{c: c})
+	add(p, "utxos", "List a sidechain address's unspent outputs",
+		"List a page of the unspent outputs that pay to a sidechain "+
+			"address on the best chain, oldest first "+
+			"(SidechainService.ListUnspent).",
+		&utxosCommand{c: c})
+	add(p, "sidebalance", "Show a sidechain balance",
+		"Show the balance of the node's sidechain address "+
+			"(WalletService.GetSideBalance), or of <address> "+
+			"(SidechainService.GetAddressBalance).",
+		&sideBalanceCommand{c: c})
+	add(p, "sideaddress", "Show the node's sidechain address",
+		"Show the node's sidechain address, where its sideblock "+
+			"coinbases pay (WalletService.GetSideAddress).",
+		&sideAddressCommand{c: c})
+	add(p, "send", "Pay a sidechain address from the node's coins",
+		"Pay --amount satoshis to the sidechain address --to from the "+
+			"node's mature sidechain coins, and relay the transaction "+
+			"(WalletService.SendSide).",
+		&sendCommand{c: c})
+	add(p, "sendrawtx", "Send a signed sidechain transaction",
+		"Add a signed sidechain transaction, hex, to the node's mempool "+
+			"and relay it (SidechainService.SendRawTransaction).",
+		&sendRawTxCommand{c: c})
+	add(p, "estimatefee", "Estimate the sidechain fee rate",
+		"Show the fee rate, in sat/kB, that gets a transaction into the "+
+			"next sideblock (SidechainService.EstimateFee).",
+		&estimateFeeCommand{c: c})
 	return p
 }
 
@@ -493,5 +539,149 @@ func (cmd *stakeWithdrawCommand) Execute(args []string) error {
 	}
 	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).WithdrawStake(ctx, req)
+	})
+}
+
+type blockCommand struct {
+	pageOptions
+	Raw  bool `long:"raw" description:"Include the serialized block, hex"`
+	Args struct {
+		Block string `positional-arg-name:"block" description:"Block hash, or height on the best chain"`
+	} `positional-args:"yes" required:"yes"`
+	c *client
+}
+
+func (cmd *blockCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	req := &apiv1.GetBlockRequest{Offset: cmd.Offset, Limit: cmd.Limit,
+		Reversed: cmd.Reversed, IncludeRaw: cmd.Raw}
+	arg := cmd.Args.Block
+	if h, err := strconv.ParseUint(arg, 10, 32); err == nil && len(arg) < 64 {
+		req.Block = &apiv1.GetBlockRequest_Height{Height: h}
+	} else if len(arg) == 64 {
+		req.Block = &apiv1.GetBlockRequest_Hash{Hash: arg}
+	} else {
+		return fmt.Errorf("block %q: want a block hash (64 hex digits) or "+
+			"a sidechain height", arg)
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewSidechainServiceClient(conn).GetBlock(ctx, req)
+	})
+}
+
+type txCommand struct {
+	Args struct {
+		TxID string `positional-arg-name:"txid" description:"Transaction id"`
+	} `positional-args:"yes" required:"yes"`
+	c *client
+}
+
+func (cmd *txCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewSidechainServiceClient(conn).GetTransaction(ctx,
+			&apiv1.GetTransactionRequest{Txid: cmd.Args.TxID})
+	})
+}
+
+// addressArg is the positional <address> argument.
+type addressArg struct {
+	Address string `positional-arg-name:"address" description:"Sidechain address"`
+}
+
+type utxosCommand struct {
+	pageOptions
+	Args addressArg `positional-args:"yes" required:"yes"`
+	c    *client
+}
+
+func (cmd *utxosCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewSidechainServiceClient(conn).ListUnspent(ctx, &apiv1.ListUnspentRequest{
+			Address: cmd.Args.Address, Offset: cmd.Offset, Limit: cmd.Limit,
+			Reversed: cmd.Reversed,
+		})
+	})
+}
+
+type sideBalanceCommand struct {
+	Args addressArg `positional-args:"yes"`
+	c    *client
+}
+
+func (cmd *sideBalanceCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		if cmd.Args.Address == "" {
+			return apiv1.NewWalletServiceClient(conn).GetSideBalance(ctx, &apiv1.GetSideBalanceRequest{})
+		}
+		return apiv1.NewSidechainServiceClient(conn).GetAddressBalance(ctx,
+			&apiv1.GetAddressBalanceRequest{Address: cmd.Args.Address})
+	})
+}
+
+type sideAddressCommand struct{ c *client }
+
+func (cmd *sideAddressCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).GetSideAddress(ctx, &apiv1.GetSideAddressRequest{})
+	})
+}
+
+type sendCommand struct {
+	To      string `long:"to" required:"yes" description:"Sidechain address to pay"`
+	Amount  int64  `long:"amount" required:"yes" description:"Amount in satoshis"`
+	FeeRate int64  `long:"feerate" description:"Fee rate in sat/kB (witnesses count in full); 0 means the node's estimate"`
+	c       *client
+}
+
+func (cmd *sendCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).SendSide(ctx, &apiv1.SendSideRequest{
+			ToAddress: cmd.To, AmountSat: cmd.Amount, FeeRateSatKb: cmd.FeeRate,
+		})
+	})
+}
+
+type sendRawTxCommand struct {
+	Args struct {
+		Hex string `positional-arg-name:"hex" description:"Signed transaction in wire encoding, hex"`
+	} `positional-args:"yes" required:"yes"`
+	c *client
+}
+
+func (cmd *sendRawTxCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewSidechainServiceClient(conn).SendRawTransaction(ctx,
+			&apiv1.SendRawTransactionRequest{RawHex: strings.TrimSpace(cmd.Args.Hex)})
+	})
+}
+
+type estimateFeeCommand struct{ c *client }
+
+func (cmd *estimateFeeCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewSidechainServiceClient(conn).EstimateFee(ctx, &apiv1.EstimateFeeRequest{})
 	})
 }

@@ -93,6 +93,8 @@ func TestIsClientCommand(t *testing.T) {
 	for arg, want := range map[string]bool{
 		"status": true, "tickets": true, "winner": true, "publication": true,
 		"newaddress": true, "balance": true, "stake": true,
+		"block": true, "tx": true, "utxos": true, "sidebalance": true,
+		"sideaddress": true, "send": true, "sendrawtx": true, "estimatefee": true,
 		"": false, "--network=regtest": false, "-V": false, "create": false,
 		"help": false, "Status": false,
 	} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -304,7 +305,21 @@ func (s *Source) SendTx(ctx context.Context, tx *wire.MsgTx) error {
 	_, err := call(ctx, s, "sendrawtransaction", func() (*chainhash.Hash, error) {
 		return s.client.SendRawTransaction(tx, false)
 	})
+	if err != nil && alreadyKnown(err) {
+		// A rebroadcast raced this send, or the transaction is mined
+		// already: either way btcd has it.
+		return nil
+	}
 	return err
+}
+
+// alreadyKnown reports whether btcd refused a transaction only because it
+// has it already, in its mempool or in a block. btcd says so in the
+// message of a -26 (rejected) error; there is no code of its own.
+func alreadyKnown(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "already have transaction") ||
+		strings.Contains(msg, "transaction already exists")
 }
 
 // Status implements mainwatch.Source.

@@ -642,6 +642,342 @@ func (x *WithdrawStakeResponse) GetTxid() string {
 	return ""
 }
 
+// GetSideAddressRequest asks for the node's sidechain address.
+type GetSideAddressRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSideAddressRequest) Reset() {
+	*x = GetSideAddressRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSideAddressRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSideAddressRequest) ProtoMessage() {}
+
+func (x *GetSideAddressRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSideAddressRequest.ProtoReflect.Descriptor instead.
+func (*GetSideAddressRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{10}
+}
+
+// GetSideAddressResponse is the node's sidechain address.
+type GetSideAddressResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is the address, encoded for the sidechain network.
+	Address       string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSideAddressResponse) Reset() {
+	*x = GetSideAddressResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSideAddressResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSideAddressResponse) ProtoMessage() {}
+
+func (x *GetSideAddressResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSideAddressResponse.ProtoReflect.Descriptor instead.
+func (*GetSideAddressResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetSideAddressResponse) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+// GetSideBalanceRequest asks for the balance of the node's sidechain
+// address.
+type GetSideBalanceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSideBalanceRequest) Reset() {
+	*x = GetSideBalanceRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSideBalanceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSideBalanceRequest) ProtoMessage() {}
+
+func (x *GetSideBalanceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSideBalanceRequest.ProtoReflect.Descriptor instead.
+func (*GetSideBalanceRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{12}
+}
+
+// GetSideBalanceResponse is the balance of the node's sidechain address on
+// the best chain.
+type GetSideBalanceResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is the node's sidechain address.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// total_sat is the value of its unspent outputs.
+	TotalSat int64 `protobuf:"varint,2,opt,name=total_sat,json=totalSat,proto3" json:"total_sat,omitempty"`
+	// spendable_sat is the value of the outputs SendSide may spend now:
+	// mature, and spent by no mempool transaction.
+	SpendableSat int64 `protobuf:"varint,3,opt,name=spendable_sat,json=spendableSat,proto3" json:"spendable_sat,omitempty"`
+	// immature_sat is the value of its coinbase outputs not mature yet.
+	ImmatureSat int64 `protobuf:"varint,4,opt,name=immature_sat,json=immatureSat,proto3" json:"immature_sat,omitempty"`
+	// pending_sat is the value of its mature outputs that mempool
+	// transactions spend (total_sat = spendable_sat + immature_sat +
+	// pending_sat).
+	PendingSat int64 `protobuf:"varint,5,opt,name=pending_sat,json=pendingSat,proto3" json:"pending_sat,omitempty"`
+	// utxo_count is the number of its unspent outputs.
+	UtxoCount uint64 `protobuf:"varint,6,opt,name=utxo_count,json=utxoCount,proto3" json:"utxo_count,omitempty"`
+	// spend_height is the lottery height maturity is computed for.
+	SpendHeight   int32 `protobuf:"varint,7,opt,name=spend_height,json=spendHeight,proto3" json:"spend_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSideBalanceResponse) Reset() {
+	*x = GetSideBalanceResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSideBalanceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSideBalanceResponse) ProtoMessage() {}
+
+func (x *GetSideBalanceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSideBalanceResponse.ProtoReflect.Descriptor instead.
+func (*GetSideBalanceResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetSideBalanceResponse) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *GetSideBalanceResponse) GetTotalSat() int64 {
+	if x != nil {
+		return x.TotalSat
+	}
+	return 0
+}
+
+func (x *GetSideBalanceResponse) GetSpendableSat() int64 {
+	if x != nil {
+		return x.SpendableSat
+	}
+	return 0
+}
+
+func (x *GetSideBalanceResponse) GetImmatureSat() int64 {
+	if x != nil {
+		return x.ImmatureSat
+	}
+	return 0
+}
+
+func (x *GetSideBalanceResponse) GetPendingSat() int64 {
+	if x != nil {
+		return x.PendingSat
+	}
+	return 0
+}
+
+func (x *GetSideBalanceResponse) GetUtxoCount() uint64 {
+	if x != nil {
+		return x.UtxoCount
+	}
+	return 0
+}
+
+func (x *GetSideBalanceResponse) GetSpendHeight() int32 {
+	if x != nil {
+		return x.SpendHeight
+	}
+	return 0
+}
+
+// SendSideRequest describes a sidechain payment.
+type SendSideRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// to_address is a sidechain address of the node's network.
+	ToAddress string `protobuf:"bytes,1,opt,name=to_address,json=toAddress,proto3" json:"to_address,omitempty"`
+	// amount_sat is the amount to pay, in satoshis.
+	AmountSat int64 `protobuf:"varint,2,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
+	// fee_rate_sat_kb is the fee rate in satoshis per 1000 bytes; 0 means
+	// the node's estimate (SidechainService.EstimateFee).
+	FeeRateSatKb  int64 `protobuf:"varint,3,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendSideRequest) Reset() {
+	*x = SendSideRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendSideRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendSideRequest) ProtoMessage() {}
+
+func (x *SendSideRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendSideRequest.ProtoReflect.Descriptor instead.
+func (*SendSideRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SendSideRequest) GetToAddress() string {
+	if x != nil {
+		return x.ToAddress
+	}
+	return ""
+}
+
+func (x *SendSideRequest) GetAmountSat() int64 {
+	if x != nil {
+		return x.AmountSat
+	}
+	return 0
+}
+
+func (x *SendSideRequest) GetFeeRateSatKb() int64 {
+	if x != nil {
+		return x.FeeRateSatKb
+	}
+	return 0
+}
+
+// SendSideResponse is the payment sent.
+type SendSideResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the transaction's id.
+	Txid          string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendSideResponse) Reset() {
+	*x = SendSideResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendSideResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendSideResponse) ProtoMessage() {}
+
+func (x *SendSideResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendSideResponse.ProtoReflect.Descriptor instead.
+func (*SendSideResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SendSideResponse) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
 var File_sidenode_api_v1_wallet_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
@@ -683,7 +1019,29 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x0ffee_rate_sat_vb\x18\x04 \x01(\x03R\ffeeRateSatVbB\a\n" +
 	"\x05stake\"+\n" +
 	"\x15WithdrawStakeResponse\x12\x12\n" +
-	"\x04txid\x18\x01 \x01(\tR\x04txid2\xce\x03\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\"\x17\n" +
+	"\x15GetSideAddressRequest\"2\n" +
+	"\x16GetSideAddressResponse\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\"\x17\n" +
+	"\x15GetSideBalanceRequest\"\xfa\x01\n" +
+	"\x16GetSideBalanceResponse\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x1b\n" +
+	"\ttotal_sat\x18\x02 \x01(\x03R\btotalSat\x12#\n" +
+	"\rspendable_sat\x18\x03 \x01(\x03R\fspendableSat\x12!\n" +
+	"\fimmature_sat\x18\x04 \x01(\x03R\vimmatureSat\x12\x1f\n" +
+	"\vpending_sat\x18\x05 \x01(\x03R\n" +
+	"pendingSat\x12\x1d\n" +
+	"\n" +
+	"utxo_count\x18\x06 \x01(\x04R\tutxoCount\x12!\n" +
+	"\fspend_height\x18\a \x01(\x05R\vspendHeight\"v\n" +
+	"\x0fSendSideRequest\x12\x1d\n" +
+	"\n" +
+	"to_address\x18\x01 \x01(\tR\ttoAddress\x12\x1d\n" +
+	"\n" +
+	"amount_sat\x18\x02 \x01(\x03R\tamountSat\x12%\n" +
+	"\x0ffee_rate_sat_kb\x18\x03 \x01(\x03R\ffeeRateSatKb\"&\n" +
+	"\x10SendSideResponse\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid2\xe5\x05\n" +
 	"\rWalletService\x12U\n" +
 	"\n" +
 	"NewAddress\x12\".sidenode.api.v1.NewAddressRequest\x1a#.sidenode.api.v1.NewAddressResponse\x12U\n" +
@@ -692,7 +1050,10 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\vCreateStake\x12#.sidenode.api.v1.CreateStakeRequest\x1a$.sidenode.api.v1.CreateStakeResponse\x12U\n" +
 	"\n" +
 	"ListStakes\x12\".sidenode.api.v1.ListStakesRequest\x1a#.sidenode.api.v1.ListStakesResponse\x12^\n" +
-	"\rWithdrawStake\x12%.sidenode.api.v1.WithdrawStakeRequest\x1a&.sidenode.api.v1.WithdrawStakeResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\rWithdrawStake\x12%.sidenode.api.v1.WithdrawStakeRequest\x1a&.sidenode.api.v1.WithdrawStakeResponse\x12a\n" +
+	"\x0eGetSideAddress\x12&.sidenode.api.v1.GetSideAddressRequest\x1a'.sidenode.api.v1.GetSideAddressResponse\x12a\n" +
+	"\x0eGetSideBalance\x12&.sidenode.api.v1.GetSideBalanceRequest\x1a'.sidenode.api.v1.GetSideBalanceResponse\x12O\n" +
+	"\bSendSide\x12 .sidenode.api.v1.SendSideRequest\x1a!.sidenode.api.v1.SendSideResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_wallet_proto_rawDescOnce sync.Once
@@ -706,34 +1067,46 @@ func file_sidenode_api_v1_wallet_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_wallet_proto_rawDescData
 }
 
-var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_sidenode_api_v1_wallet_proto_goTypes = []any{
-	(*NewAddressRequest)(nil),     // 0: sidenode.api.v1.NewAddressRequest
-	(*NewAddressResponse)(nil),    // 1: sidenode.api.v1.NewAddressResponse
-	(*GetBalanceRequest)(nil),     // 2: sidenode.api.v1.GetBalanceRequest
-	(*GetBalanceResponse)(nil),    // 3: sidenode.api.v1.GetBalanceResponse
-	(*CreateStakeRequest)(nil),    // 4: sidenode.api.v1.CreateStakeRequest
-	(*CreateStakeResponse)(nil),   // 5: sidenode.api.v1.CreateStakeResponse
-	(*ListStakesRequest)(nil),     // 6: sidenode.api.v1.ListStakesRequest
-	(*ListStakesResponse)(nil),    // 7: sidenode.api.v1.ListStakesResponse
-	(*WithdrawStakeRequest)(nil),  // 8: sidenode.api.v1.WithdrawStakeRequest
-	(*WithdrawStakeResponse)(nil), // 9: sidenode.api.v1.WithdrawStakeResponse
-	(*Ticket)(nil),                // 10: sidenode.api.v1.Ticket
+	(*NewAddressRequest)(nil),      // 0: sidenode.api.v1.NewAddressRequest
+	(*NewAddressResponse)(nil),     // 1: sidenode.api.v1.NewAddressResponse
+	(*GetBalanceRequest)(nil),      // 2: sidenode.api.v1.GetBalanceRequest
+	(*GetBalanceResponse)(nil),     // 3: sidenode.api.v1.GetBalanceResponse
+	(*CreateStakeRequest)(nil),     // 4: sidenode.api.v1.CreateStakeRequest
+	(*CreateStakeResponse)(nil),    // 5: sidenode.api.v1.CreateStakeResponse
+	(*ListStakesRequest)(nil),      // 6: sidenode.api.v1.ListStakesRequest
+	(*ListStakesResponse)(nil),     // 7: sidenode.api.v1.ListStakesResponse
+	(*WithdrawStakeRequest)(nil),   // 8: sidenode.api.v1.WithdrawStakeRequest
+	(*WithdrawStakeResponse)(nil),  // 9: sidenode.api.v1.WithdrawStakeResponse
+	(*GetSideAddressRequest)(nil),  // 10: sidenode.api.v1.GetSideAddressRequest
+	(*GetSideAddressResponse)(nil), // 11: sidenode.api.v1.GetSideAddressResponse
+	(*GetSideBalanceRequest)(nil),  // 12: sidenode.api.v1.GetSideBalanceRequest
+	(*GetSideBalanceResponse)(nil), // 13: sidenode.api.v1.GetSideBalanceResponse
+	(*SendSideRequest)(nil),        // 14: sidenode.api.v1.SendSideRequest
+	(*SendSideResponse)(nil),       // 15: sidenode.api.v1.SendSideResponse
+	(*Ticket)(nil),                 // 16: sidenode.api.v1.Ticket
 }
 var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
-	10, // 0: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
+	16, // 0: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
 	0,  // 1: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
 	2,  // 2: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
 	4,  // 3: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
 	6,  // 4: sidenode.api.v1.WalletService.ListStakes:input_type -> sidenode.api.v1.ListStakesRequest
 	8,  // 5: sidenode.api.v1.WalletService.WithdrawStake:input_type -> sidenode.api.v1.WithdrawStakeRequest
-	1,  // 6: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
-	3,  // 7: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
-	5,  // 8: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
-	7,  // 9: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
-	9,  // 10: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
-	6,  // [6:11] is the sub-list for method output_type
-	1,  // [1:6] is the sub-list for method input_type
+	10, // 6: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
+	12, // 7: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
+	14, // 8: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
+	1,  // 9: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
+	3,  // 10: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
+	5,  // 11: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
+	7,  // 12: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
+	9,  // 13: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
+	11, // 14: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
+	13, // 15: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
+	15, // 16: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
+	9,  // [9:17] is the sub-list for method output_type
+	1,  // [1:9] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
 	1,  // [1:1] is the sub-list for extension extendee
 	0,  // [0:1] is the sub-list for field type_name
@@ -755,7 +1128,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_wallet_proto_rawDesc), len(file_sidenode_api_v1_wallet_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	WalletService_NewAddress_FullMethodName    = "/sidenode.api.v1.WalletService/NewAddress"
-	WalletService_GetBalance_FullMethodName    = "/sidenode.api.v1.WalletService/GetBalance"
-	WalletService_CreateStake_FullMethodName   = "/sidenode.api.v1.WalletService/CreateStake"
-	WalletService_ListStakes_FullMethodName    = "/sidenode.api.v1.WalletService/ListStakes"
-	WalletService_WithdrawStake_FullMethodName = "/sidenode.api.v1.WalletService/WithdrawStake"
+	WalletService_NewAddress_FullMethodName     = "/sidenode.api.v1.WalletService/NewAddress"
+	WalletService_GetBalance_FullMethodName     = "/sidenode.api.v1.WalletService/GetBalance"
+	WalletService_CreateStake_FullMethodName    = "/sidenode.api.v1.WalletService/CreateStake"
+	WalletService_ListStakes_FullMethodName     = "/sidenode.api.v1.WalletService/ListStakes"
+	WalletService_WithdrawStake_FullMethodName  = "/sidenode.api.v1.WalletService/WithdrawStake"
+	WalletService_GetSideAddress_FullMethodName = "/sidenode.api.v1.WalletService/GetSideAddress"
+	WalletService_GetSideBalance_FullMethodName = "/sidenode.api.v1.WalletService/GetSideBalance"
+	WalletService_SendSide_FullMethodName       = "/sidenode.api.v1.WalletService/SendSide"
 )
 
 // WalletServiceClient is the client API for WalletService service.
@@ -48,6 +51,17 @@ type WalletServiceClient interface {
 	// WithdrawStake spends a ticket's stake output, once its lock height has
 	// passed, to the wallet or to a given address.
 	WithdrawStake(ctx context.Context, in *WithdrawStakeRequest, opts ...grpc.CallOption) (*WithdrawStakeResponse, error)
+	// GetSideAddress returns the node's sidechain address: the P2WPKH of its
+	// first sidechain key, where its sideblock coinbases pay.
+	GetSideAddress(ctx context.Context, in *GetSideAddressRequest, opts ...grpc.CallOption) (*GetSideAddressResponse, error)
+	// GetSideBalance returns the balance of the node's sidechain address.
+	GetSideBalance(ctx context.Context, in *GetSideBalanceRequest, opts ...grpc.CallOption) (*GetSideBalanceResponse, error)
+	// SendSide pays a sidechain address from the node's sidechain coins:
+	// it builds and signs a transaction that spends the address's mature
+	// outputs (those no mempool transaction spends), with the change back to
+	// it, adds it to the mempool and relays it. FAILED_PRECONDITION when
+	// the mature coins do not cover the amount and the fee.
+	SendSide(ctx context.Context, in *SendSideRequest, opts ...grpc.CallOption) (*SendSideResponse, error)
 }
 
 type walletServiceClient struct {
@@ -108,6 +122,36 @@ func (c *walletServiceClient) WithdrawStake(ctx context.Context, in *WithdrawSta
 	return out, nil
 }
 
+func (c *walletServiceClient) GetSideAddress(ctx context.Context, in *GetSideAddressRequest, opts ...grpc.CallOption) (*GetSideAddressResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSideAddressResponse)
+	err := c.cc.Invoke(ctx, WalletService_GetSideAddress_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) GetSideBalance(ctx context.Context, in *GetSideBalanceRequest, opts ...grpc.CallOption) (*GetSideBalanceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSideBalanceResponse)
+	err := c.cc.Invoke(ctx, WalletService_GetSideBalance_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) SendSide(ctx context.Context, in *SendSideRequest, opts ...grpc.CallOption) (*SendSideResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendSideResponse)
+	err := c.cc.Invoke(ctx, WalletService_SendSide_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
@@ -130,6 +174,17 @@ type WalletServiceServer interface {
 	// WithdrawStake spends a ticket's stake output, once its lock height has
 	// passed, to the wallet or to a given address.
 	WithdrawStake(context.Context, *WithdrawStakeRequest) (*WithdrawStakeResponse, error)
+	// GetSideAddress returns the node's sidechain address: the P2WPKH of its
+	// first sidechain key, where its sideblock coinbases pay.
+	GetSideAddress(context.Context, *GetSideAddressRequest) (*GetSideAddressResponse, error)
+	// GetSideBalance returns the balance of the node's sidechain address.
+	GetSideBalance(context.Context, *GetSideBalanceRequest) (*GetSideBalanceResponse, error)
+	// SendSide pays a sidechain address from the node's sidechain coins:
+	// it builds and signs a transaction that spends the address's mature
+	// outputs (those no mempool transaction spends), with the change back to
+	// it, adds it to the mempool and relays it. FAILED_PRECONDITION when
+	// the mature coins do not cover the amount and the fee.
+	SendSide(context.Context, *SendSideRequest) (*SendSideResponse, error)
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -154,6 +209,15 @@ func (UnimplementedWalletServiceServer) ListStakes(context.Context, *ListStakesR
 }
 func (UnimplementedWalletServiceServer) WithdrawStake(context.Context, *WithdrawStakeRequest) (*WithdrawStakeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method WithdrawStake not implemented")
+}
+func (UnimplementedWalletServiceServer) GetSideAddress(context.Context, *GetSideAddressRequest) (*GetSideAddressResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetSideAddress not implemented")
+}
+func (UnimplementedWalletServiceServer) GetSideBalance(context.Context, *GetSideBalanceRequest) (*GetSideBalanceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetSideBalance not implemented")
+}
+func (UnimplementedWalletServiceServer) SendSide(context.Context, *SendSideRequest) (*SendSideResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SendSide not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -266,6 +330,60 @@ func _WalletService_WithdrawStake_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WalletService_GetSideAddress_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSideAddressRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).GetSideAddress(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_GetSideAddress_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).GetSideAddress(ctx, req.(*GetSideAddressRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_GetSideBalance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSideBalanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).GetSideBalance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_GetSideBalance_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).GetSideBalance(ctx, req.(*GetSideBalanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_SendSide_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendSideRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).SendSide(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_SendSide_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).SendSide(ctx, req.(*SendSideRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -292,6 +410,18 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "WithdrawStake",
 			Handler:    _WalletService_WithdrawStake_Handler,
+		},
+		{
+			MethodName: "GetSideAddress",
+			Handler:    _WalletService_GetSideAddress_Handler,
+		},
+		{
+			MethodName: "GetSideBalance",
+			Handler:    _WalletService_GetSideBalance_Handler,
+		},
+		{
+			MethodName: "SendSide",
+			Handler:    _WalletService_SendSide_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
