@@ -120,16 +120,19 @@ func testLike(base Params, name string, main *chaincfg.Params, hrp string, net w
 
 func devLike(name string, main *chaincfg.Params, net wire.BitcoinNet) Params {
 	return Params{
-		Name:                    name,
-		Main:                    main,
-		Side:                    sideParams(main, "sdrt", net),
-		SidechainID:             0x00000d07,
-		MinStakeValue:           10_000,
-		MinStakeLock:            10,
-		MaxStakeLock:            5_000,
-		StakeMaturity:           1,
-		DustLimit:               546,
-		SideSubsidy:             0,
+		Name:          name,
+		Main:          main,
+		Side:          sideParams(main, "sdrt", net),
+		SidechainID:   0x00000d07,
+		MinStakeValue: 10_000,
+		MinStakeLock:  10,
+		MaxStakeLock:  5_000,
+		StakeMaturity: 1,
+		DustLimit:     546,
+		// A subsidy on the test networks only, so that the devnet and the
+		// tests have sidechain coins before the peg exists. The peg's
+		// supply audit counts it.
+		SideSubsidy:             DevSideSubsidy,
 		DepositConfirmations:    2,
 		FederationSize:          3,
 		PegEpochLength:          50,
@@ -142,6 +145,11 @@ func devLike(name string, main *chaincfg.Params, net wire.BitcoinNet) Params {
 		NotaryThreshold:         2,
 	}
 }
+
+// DevSideSubsidy is the sideblock subsidy of regtest and simnet: 0.5 BTC.
+// Mainnet, testnet3 and signet have none: every sidechain coin there is a
+// deposit.
+const DevSideSubsidy = 50_000_000
 
 // ByName returns the parameters of a network name.
 func ByName(name string) (*Params, error) {

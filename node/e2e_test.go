@@ -15,6 +15,7 @@ import (
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/opreturn"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+	"github.com/mainstake/sidenode/sideblock"
 )
 
 // e2e drives a devnet of real processes for TestEndToEnd.
@@ -314,6 +316,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("stake %v still unspent after withdrawal %s (%v)", stakeOut, out.Txid, err)
 	}
 
+	e.sidePayment(all)
+
 	tip, height := e.agree(all)
 	t.Logf("end: sidechain tip %s at height %d; produced %v", tip, height, e.produced)
 	if _, err := chainhash.NewHashFromStr(tip); err != nil {
@@ -466,4 +470,80 @@ func parseOutPoint(s string) (wire.OutPoint, error) {
 		return wire.OutPoint{}, err
 	}
 	return wire.OutPoint{Hash: *hash, Index: uint32(vout)}, nil
+}
+
+// sidePayment waits for node a's first sideblock coinbases to mature, pays
+// node b on the sidechain from a, and checks that every node confirms the
+// payment in the same block and that b's balance holds it.
+func (e *e2e) sidePayment(all []*devnet.Node) {
+	t := e.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dial := func(n *devnet.Node) *grpc.ClientConn {
+		conn, err := n.Dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return conn
+	}
+	payer := apiv1.NewWalletServiceClient(dial(all[0]))
+	payee := apiv1.NewWalletServiceClient(dial(all[1]))
+
+	const amount = 10_000_000
+	for i := 0; ; i++ {
+		bal, err := payer.GetSideBalance(ctx, &apiv1.GetSideBalanceRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bal.SpendableSat >= 2*amount {
+			break
+		}
+		if i > int(sideblock.SideCoinbaseMaturity)+20 {
+			t.Fatalf("a has no spendable sidechain coins: %+v", bal)
+		}
+		e.mine(all)
+	}
+	to, err := payee.GetSideAddress(ctx, &apiv1.GetSideAddressRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := payee.GetSideBalance(ctx, &apiv1.GetSideBalanceRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := payer.SendSide(ctx, &apiv1.SendSideRequest{ToAddress: to.Address, AmountSat: amount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var block string
+	for i := 0; i < 6 && block == ""; i++ {
+		e.mine(all)
+		for _, n := range all {
+			got, err := apiv1.NewSidechainServiceClient(dial(n)).GetTransaction(ctx,
+				&apiv1.GetTransactionRequest{Txid: sent.Txid})
+			if err != nil || !got.Confirmed {
+				block = ""
+				break
+			}
+			if block != "" && got.BlockHash != block {
+				t.Fatalf("%s confirms %s in %s, another node in %s", n.Spec.Name,
+					sent.Txid, got.BlockHash, block)
+			}
+			block = got.BlockHash
+		}
+	}
+	if block == "" {
+		t.Fatalf("payment %s not confirmed on every node", sent.Txid)
+	}
+	after, err := payee.GetSideBalance(ctx, &apiv1.GetSideBalanceRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.TotalSat-before.TotalSat < amount {
+		t.Fatalf("b's sidechain balance went from %d to %d, want +%d",
+			before.TotalSat, after.TotalSat, amount)
+	}
+	t.Logf("payment %s confirmed in sideblock %s on every node", sent.Txid, block)
 }
