@@ -58,13 +58,18 @@ type Follower struct {
 	chain Chain
 	watch *WatchList
 
-	mu       sync.Mutex
-	tip      Cursor
-	synced   bool
-	lastErr  string
-	pending  map[chainhash.Hash]*pendingTx
-	changed  chan struct{} // closed and replaced when tip or confirmations move
-	progress progressLogger
+	mu      sync.Mutex
+	tip     Cursor
+	synced  bool
+	lastErr string
+	pending map[chainhash.Hash]*pendingTx
+
+	// checkFork makes the next round search for the fork point even when
+	// the chain is behind the source; set at start and after a stale
+	// catch-up. Only Run's goroutine uses it.
+	checkFork bool
+	changed   chan struct{} // closed and replaced when tip or confirmations move
+	progress  progressLogger
 }
 
 type pendingTx struct {
@@ -75,13 +80,14 @@ type pendingTx struct {
 // NewFollower returns a Follower of src that drives chain and matches watch.
 func NewFollower(src Source, chain Chain, watch *WatchList) *Follower {
 	return &Follower{
-		src:      src,
-		chain:    chain,
-		watch:    watch,
-		tip:      Cursor{Height: -1},
-		pending:  make(map[chainhash.Hash]*pendingTx),
-		changed:  make(chan struct{}),
-		progress: progressLogger{name: src.Name()},
+		src:       src,
+		chain:     chain,
+		watch:     watch,
+		tip:       Cursor{Height: -1},
+		pending:   make(map[chainhash.Hash]*pendingTx),
+		changed:   make(chan struct{}),
+		checkFork: true,
+		progress:  progressLogger{name: src.Name()},
 	}
 }
 
@@ -107,6 +113,7 @@ func (f *Follower) Run(ctx context.Context) error {
 		if errors.Is(err, errStale) {
 			// The backend reorganized under us: start again from the
 			// fork point at once, unless it keeps happening.
+			f.checkFork = true
 			if stale++; stale <= 3 {
 				continue
 			}
@@ -119,6 +126,7 @@ func (f *Follower) Run(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case err != nil:
+			f.checkFork = true
 			f.setErr(err)
 			log.Warnf("%s: %v; retrying in %v", f.src.Name(), err, backoff)
 			select {
@@ -157,9 +165,16 @@ func (f *Follower) syncOnce(ctx context.Context) error {
 		return nil
 	}
 
-	fork, err := f.forkPoint(ctx, tip, best)
-	if err != nil {
-		return err
+	// A chain behind the source normally just extends: skip the fork
+	// search, whose getblockhash costs a round trip per block, and let the
+	// linkage check in connect catch a fork (errStale), after which the
+	// next round searches.
+	fork := tip.Height
+	if f.checkFork || best.Height <= tip.Height {
+		if fork, err = f.forkPoint(ctx, tip, best); err != nil {
+			return err
+		}
+		f.checkFork = false
 	}
 	for tip.Height > fork {
 		if tip, err = f.disconnect(ctx, tip); err != nil {

@@ -219,13 +219,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		stopRun()
 		workers.Wait()
 	}()
-	if wlt != nil {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			proto.runProducer(runCtx)
-		}()
-	}
+	proto.ctx = runCtx
 	workers.Add(1)
 	go func() {
 		defer workers.Done()

@@ -3,8 +3,8 @@ package node
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,7 +16,6 @@ import (
 	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
-	"github.com/mainstake/sidenode/opreturn"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
@@ -51,7 +50,8 @@ type protocol struct {
 	// last holds what the batch in flight did, for Committed.
 	last *blockWork
 
-	wins chan *mainstake.Winner // draws this node won, for the producer
+	// ctx bounds the broadcasts of header transactions; set by Run.
+	ctx context.Context
 
 	mu    sync.Mutex
 	stats Stats
@@ -62,6 +62,17 @@ type blockWork struct {
 	block *mainwatch.Block
 	stake *mainstake.BlockResult
 	side  *sideblock.Result
+	made  *production // this node's sideblock for the draw after the block
+}
+
+// production is a sideblock this node built for a draw it won, and the
+// header transaction that publishes it.
+type production struct {
+	winner *mainstake.Winner
+	block  *sideblock.Block
+	tx     *wire.MsgTx
+	start  time.Time
+	sent   chan error // the broadcast's result
 }
 
 // Stats counts this node's slots: draws won, headers published (broadcast),
@@ -87,7 +98,7 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 		pool:    sideblock.NewMempool(chain, params, sideblock.MempoolConfig{}),
 		wallet:  wlt,
 		feeRate: feeRate,
-		wins:    make(chan *mainstake.Winner, 1),
+		ctx:     context.Background(),
 		stats:   Stats{MissReasons: make(map[string]uint64)},
 	}, nil
 }
@@ -104,6 +115,9 @@ func (p *protocol) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 		return err
 	}
 	p.last = &blockWork{block: b, stake: stake, side: side}
+	if wn := stake.Winner; wn != nil && p.wallet != nil {
+		p.last.made = p.produce(w, wn)
+	}
 	return nil
 }
 
@@ -132,16 +146,11 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 	}
 	p.report(work)
 
-	if wn := work.stake.Winner; wn != nil && p.ownTicket(wn.Ticket) {
+	if made := work.made; made != nil {
 		p.mu.Lock()
 		p.stats.Won++
 		p.mu.Unlock()
-		// Keep only the newest win: an older one is too late.
-		select {
-		case <-p.wins:
-		default:
-		}
-		p.wins <- wn
+		p.publish(made)
 	}
 	if p.peers != nil {
 		for _, h := range work.side.Connected {
@@ -247,75 +256,76 @@ func (p *protocol) miss(reason string, err error) {
 	log.Warnf("Missed the slot: %s: %v", reason, err)
 }
 
-// runProducer builds and publishes a sideblock for every draw this node
-// wins, until ctx is done.
-func (p *protocol) runProducer(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case wn := <-p.wins:
-			p.produce(ctx, wn)
-		}
-	}
-}
-
-// produce builds the sideblock of the draw after block wn.Height, stages
-// and relays its body, and broadcasts its header transaction.
-func (p *protocol) produce(ctx context.Context, wn *mainstake.Winner) {
-	start := time.Now()
-	if st := p.follower.Status(); st.Source.Best.Height > wn.Height {
-		p.miss("late", fmt.Errorf("the mainchain is at %d already", st.Source.Best.Height))
-		return
-	}
-	var (
-		ticket *mainstake.Ticket
-		block  *sideblock.Block
-	)
-	payTo, err := p.coinbaseScript()
+// produce runs inside the batch of block wn.Height when the draw after it
+// went to one of this node's tickets: it builds the sideblock on the tip the
+// batch has just set, signs the header transaction and starts broadcasting
+// it, so that the broadcast overlaps the batch's commit. It returns nil when
+// the ticket is not this node's. A failure is a missed slot, reported by
+// publish.
+//
+// Broadcasting before the commit is safe: the draw is a function of the
+// mainchain, so a node that fails to commit and restarts draws the same
+// winner again; at worst its second header transaction is refused as a
+// double spend of the publisher output.
+func (p *protocol) produce(w *store.Writer, wn *mainstake.Winner) *production {
+	ticket, err := mainstake.TicketByID(w, wn.Ticket)
 	if err != nil {
-		p.miss("no payout script", err)
-		return
+		return nil
 	}
-	txs := p.pool.Select(sideblock.MaxBlockSize - 10_000)
-	err = p.db.View(func(r store.Reader) error {
-		var err error
-		if ticket, err = mainstake.TicketByID(r, wn.Ticket); err != nil {
-			return err
-		}
-		block, err = p.chain.NewBlockTemplate(r, wn.Height, payTo, txs)
-		return err
-	})
-	if err != nil {
-		p.miss("template", err)
-		return
-	}
-	hash := block.BlockHash()
 	ref, ok := p.wallet.OwnsStakeKey(ticket.PubKey.SerializeCompressed())
 	if !ok {
-		p.miss("no key", errors.New("the ticket's key left the wallet"))
-		return
+		return nil
+	}
+	made := &production{winner: wn, start: time.Now(), sent: make(chan error, 1)}
+	fail := func(reason string, err error) *production {
+		made.sent <- fmt.Errorf("%s: %w", reason, err)
+		return made
+	}
+	if st := p.follower.Status(); st.Source.Best.Height > wn.Height {
+		return fail("late", fmt.Errorf("the mainchain is at %d already", st.Source.Best.Height))
+	}
+	payTo, err := p.coinbaseScript()
+	if err != nil {
+		return fail("no payout script", err)
+	}
+	block, err := p.chain.NewBlockTemplate(w, wn.Height, payTo,
+		p.pool.Select(sideblock.MaxBlockSize-10_000))
+	if err != nil {
+		return fail("template", err)
 	}
 	priv, err := p.wallet.Keys().PrivKey(ref)
 	if err != nil {
-		p.miss("no key", err)
-		return
+		return fail("no key", err)
 	}
-	hdr := opreturn.Header{PrevBlock: block.Header.PrevBlock, MerkleRoot: block.Header.MerkleRoot}
-	tx, err := mainstake.BuildHeaderTx(ticket, &hdr, p.params.SidechainID, p.feeRate, priv)
+	tx, err := mainstake.BuildHeaderTx(ticket, sideblock.OpReturnHeader(block),
+		p.params.SidechainID, p.feeRate, priv)
 	if err != nil {
-		p.miss("header tx", err)
+		return fail("header tx", err)
+	}
+	made.block, made.tx = block, tx
+	go func() {
+		if err := p.follower.Broadcast(p.ctx, tx); err != nil {
+			made.sent <- fmt.Errorf("broadcast: %w", err)
+			return
+		}
+		made.sent <- nil
+	}()
+	return made
+}
+
+// publish finishes a production after its batch committed: it waits for
+// the header's broadcast, then stages the body and announces it to peers.
+// The header goes out first: it must be mined in the next mainchain block,
+// while the body only has to reach the peers before that block.
+func (p *protocol) publish(made *production) {
+	if err := <-made.sent; err != nil {
+		reason, _, _ := strings.Cut(err.Error(), ":")
+		p.miss(reason, err)
 		return
 	}
-	// The header goes out first: the body has until the next mainchain
-	// block to reach the peers, the header transaction must be mined in
-	// it.
-	if err := p.follower.Broadcast(ctx, tx); err != nil {
-		p.miss("broadcast", err)
-		return
-	}
-	took := time.Since(start)
-	if err := p.chain.StageOwnBody(block); err != nil {
+	took := time.Since(made.start)
+	hash := made.block.BlockHash()
+	if err := p.chain.StageOwnBody(made.block); err != nil {
 		p.miss("stage", err)
 		return
 	}
@@ -326,8 +336,8 @@ func (p *protocol) produce(ctx context.Context, wn *mainstake.Winner) {
 	p.stats.Published++
 	p.mu.Unlock()
 	log.Infof("Produced sideblock %v on %v for the draw after block %d; header tx %v "+
-		"broadcast %v after the draw", hash, block.Header.PrevBlock, wn.Height,
-		tx.TxHash(), took.Round(time.Microsecond))
+		"broadcast %v after the draw", hash, made.block.Header.PrevBlock,
+		made.winner.Height, made.tx.TxHash(), took.Round(time.Microsecond))
 }
 
 // coinbaseScript is where this node's sideblock coinbases pay: the

@@ -340,6 +340,7 @@ func (s *Source) Status() mainwatch.SourceStatus {
 type pending struct {
 	height  int32
 	hashFut rpcclient.FutureGetBlockHashResult
+	known   bool // hash came from Best, hashFut is unused
 	hash    chainhash.Hash
 	block   rpcclient.FutureGetBlockResult
 	err     error
@@ -361,11 +362,23 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 	hashes := make(chan pending, s.cfg.Window)
 	blocks := make(chan pending, s.cfg.Window)
 
+	// The tip's hash is known from the last Best: a follower that is one
+	// block behind then needs a single getblock. The follower checks that
+	// each block links to its tip, so a stale hint costs only a retry.
+	s.mu.Lock()
+	best := s.best
+	s.mu.Unlock()
+
 	// Stage one: ask for hashes by height, without waiting for answers.
 	go func() {
 		defer close(hashes)
 		for h := from; h <= to; h++ {
-			p := pending{height: h, hashFut: s.client.GetBlockHashAsync(int64(h))}
+			p := pending{height: h}
+			if h == best.Height {
+				p.hash, p.known = best.Hash, true
+			} else {
+				p.hashFut = s.client.GetBlockHashAsync(int64(h))
+			}
 			select {
 			case hashes <- p:
 			case <-ctx.Done():
@@ -378,7 +391,9 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 	go func() {
 		defer close(blocks)
 		for p := range hashes {
-			p.hash, p.err = receiveHash(ctx, s, p.height, p.hashFut)
+			if !p.known {
+				p.hash, p.err = receiveHash(ctx, s, p.height, p.hashFut)
+			}
 			if p.err == nil {
 				p.block = s.client.GetBlockAsync(&p.hash)
 			}
