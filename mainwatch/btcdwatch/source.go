@@ -57,6 +57,12 @@ type Source struct {
 	verified  bool
 	best      mainwatch.Cursor
 	lastErr   string
+
+	// notified is the block of the newest connect notification, and
+	// fresh says that no Best has used it yet and no disconnect came
+	// after it: Best then answers with it and spares a round trip.
+	notified mainwatch.Cursor
+	fresh    bool
 }
 
 var _ mainwatch.Source = (*Source)(nil)
@@ -85,10 +91,17 @@ func New(cfg Config) (*Source, error) {
 			s.setConnected(true)
 			s.signal()
 		},
-		OnFilteredBlockConnected: func(int32, *wire.BlockHeader, []*btcutil.Tx) {
+		OnFilteredBlockConnected: func(height int32, header *wire.BlockHeader, _ []*btcutil.Tx) {
+			s.mu.Lock()
+			s.notified = mainwatch.Cursor{Height: height, Hash: header.BlockHash()}
+			s.fresh = true
+			s.mu.Unlock()
 			s.signal()
 		},
 		OnFilteredBlockDisconnected: func(int32, *wire.BlockHeader) {
+			s.mu.Lock()
+			s.fresh = false
+			s.mu.Unlock()
 			s.signal()
 		},
 	}
@@ -262,6 +275,18 @@ func (s *Source) Best(ctx context.Context) (mainwatch.Cursor, error) {
 		s.verified = true
 		s.mu.Unlock()
 	}
+	// A block just announced is the best block unless a reorg is under
+	// way, and the follower checks that every block links to its tip.
+	s.mu.Lock()
+	if s.fresh {
+		s.fresh = false
+		s.best = s.notified
+		cur := s.notified
+		s.mu.Unlock()
+		return cur, nil
+	}
+	s.mu.Unlock()
+
 	type best struct {
 		hash   *chainhash.Hash
 		height int32
