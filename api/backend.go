@@ -188,6 +188,11 @@ type Info struct {
 	// headers that counted, and its wins without such a header.
 	Wins, Publications, Misses uint64
 
+	// HeadersBroadcast counts the header transactions broadcast for wins,
+	// and MissReasons the misses by reason.
+	HeadersBroadcast uint64
+	MissReasons      map[string]uint64
+
 	// StateHash is the hash over the node's mainchain-derived state.
 	StateHash chainhash.Hash
 }

@@ -114,13 +114,15 @@ func (n *nodeService) GetInfo(ctx context.Context, _ *apiv1.GetInfoRequest) (*ap
 			TipHeight: info.Sidechain.TipHeight,
 			TipHash:   hashString(info.Sidechain.TipHash),
 		},
-		NumTickets:     info.NumTickets,
-		OwnTicketCount: uint64(len(info.OwnTickets)),
-		OwnTicketIds:   append([]uint64{}, own...),
-		Wins:           info.Wins,
-		Publications:   info.Publications,
-		Misses:         info.Misses,
-		StateHash:      info.StateHash.String(),
+		NumTickets:       info.NumTickets,
+		OwnTicketCount:   uint64(len(info.OwnTickets)),
+		OwnTicketIds:     append([]uint64{}, own...),
+		Wins:             info.Wins,
+		Publications:     info.Publications,
+		Misses:           info.Misses,
+		StateHash:        info.StateHash.String(),
+		HeadersBroadcast: info.HeadersBroadcast,
+		MissReasons:      info.MissReasons,
 	}, nil
 }
 

@@ -67,6 +67,7 @@ func (b *apiBackend) Info(ctx context.Context) (*api.Info, error) {
 	}
 	stats := b.proto.Stats()
 	info.Wins, info.Publications, info.Misses = stats.Won, stats.Included, stats.Missed
+	info.HeadersBroadcast, info.MissReasons = stats.Published, stats.MissReasons
 	info.NumTickets = uint64(len(tickets))
 	for _, t := range tickets {
 		if b.owns(t) {

@@ -88,9 +88,15 @@ type GetInfoResponse struct {
 	// misses counts the wins after which this node published no header that
 	// counted.
 	Misses uint64 `protobuf:"varint,11,opt,name=misses,proto3" json:"misses,omitempty"`
-	// state_hash is a hash over the node's mainchain-derived state at the
-	// mainchain tip, hex: two nodes on the same chain report the same hash.
-	StateHash     string `protobuf:"bytes,12,opt,name=state_hash,json=stateHash,proto3" json:"state_hash,omitempty"`
+	// state_hash is a hash over the sidechain's tip and UTXO set, hex: two
+	// nodes on the same chains report the same hash.
+	StateHash string `protobuf:"bytes,12,opt,name=state_hash,json=stateHash,proto3" json:"state_hash,omitempty"`
+	// headers_broadcast counts the header transactions this node broadcast
+	// for its wins; publications counts those that counted.
+	HeadersBroadcast uint64 `protobuf:"varint,13,opt,name=headers_broadcast,json=headersBroadcast,proto3" json:"headers_broadcast,omitempty"`
+	// miss_reasons counts the misses by reason, e.g. "late" (the mainchain
+	// had moved on), "broadcast", "template", "header tx".
+	MissReasons   map[string]uint64 `protobuf:"bytes,14,rep,name=miss_reasons,json=missReasons,proto3" json:"miss_reasons,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -207,6 +213,20 @@ func (x *GetInfoResponse) GetStateHash() string {
 		return x.StateHash
 	}
 	return ""
+}
+
+func (x *GetInfoResponse) GetHeadersBroadcast() uint64 {
+	if x != nil {
+		return x.HeadersBroadcast
+	}
+	return 0
+}
+
+func (x *GetInfoResponse) GetMissReasons() map[string]uint64 {
+	if x != nil {
+		return x.MissReasons
+	}
+	return nil
 }
 
 // MainchainState is the node's view of the mainchain.
@@ -371,7 +391,7 @@ var File_sidenode_api_v1_node_proto protoreflect.FileDescriptor
 const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\n" +
 	"\x1asidenode/api/v1/node.proto\x12\x0fsidenode.api.v1\"\x10\n" +
-	"\x0eGetInfoRequest\"\xc6\x03\n" +
+	"\x0eGetInfoRequest\"\x89\x05\n" +
 	"\x0fGetInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12!\n" +
@@ -387,7 +407,12 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	" \x01(\x04R\fpublications\x12\x16\n" +
 	"\x06misses\x18\v \x01(\x04R\x06misses\x12\x1d\n" +
 	"\n" +
-	"state_hash\x18\f \x01(\tR\tstateHash\"\xe0\x01\n" +
+	"state_hash\x18\f \x01(\tR\tstateHash\x12+\n" +
+	"\x11headers_broadcast\x18\r \x01(\x04R\x10headersBroadcast\x12T\n" +
+	"\fmiss_reasons\x18\x0e \x03(\v21.sidenode.api.v1.GetInfoResponse.MissReasonsEntryR\vmissReasons\x1a>\n" +
+	"\x10MissReasonsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xe0\x01\n" +
 	"\x0eMainchainState\x12\x1d\n" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x05R\ttipHeight\x12\x19\n" +
@@ -417,23 +442,25 @@ func file_sidenode_api_v1_node_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_node_proto_rawDescData
 }
 
-var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_sidenode_api_v1_node_proto_goTypes = []any{
 	(*GetInfoRequest)(nil),  // 0: sidenode.api.v1.GetInfoRequest
 	(*GetInfoResponse)(nil), // 1: sidenode.api.v1.GetInfoResponse
 	(*MainchainState)(nil),  // 2: sidenode.api.v1.MainchainState
 	(*SidechainState)(nil),  // 3: sidenode.api.v1.SidechainState
+	nil,                     // 4: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
 }
 var file_sidenode_api_v1_node_proto_depIdxs = []int32{
 	2, // 0: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
 	3, // 1: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
-	0, // 2: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
-	1, // 3: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	4, // 2: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	0, // 3: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
+	1, // 4: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
+	4, // [4:5] is the sub-list for method output_type
+	3, // [3:4] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_node_proto_init() }
@@ -447,7 +474,7 @@ func file_sidenode_api_v1_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_node_proto_rawDesc), len(file_sidenode_api_v1_node_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
