@@ -99,16 +99,26 @@ func stopClean(t *testing.T, node *devnet.Node) {
 	}
 }
 
-func stateHash(t *testing.T, n *devnet.Node) (store.BlockID, string) {
+// openState opens a stopped node's store, or returns nil if it has none.
+func openState(t *testing.T, n *devnet.Node) *store.DB {
 	t.Helper()
 	p := &chainparams.Regtest
 	dir := filepath.Join(n.Home, "data", p.Name, "state")
 	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		return store.BlockID{Height: -1}, ""
+		return nil
 	}
 	db, err := store.Open(dir, store.Options{Genesis: *p.Main.GenesisHash, Network: p.Name})
 	if err != nil {
 		t.Fatal(err)
+	}
+	return db
+}
+
+func stateHash(t *testing.T, n *devnet.Node) (store.BlockID, string) {
+	t.Helper()
+	db := openState(t, n)
+	if db == nil {
+		return store.BlockID{Height: -1}, ""
 	}
 	defer db.Close()
 	tip, sum, err := node.StateHash(db)
@@ -247,14 +257,12 @@ func TestKillNine(t *testing.T) {
 // to say which part of the state went wrong.
 func diffKeys(t *testing.T, a, b *devnet.Node) []string {
 	dump := func(n *devnet.Node) map[string]string {
-		p := &chainparams.Regtest
-		db, err := store.Open(filepath.Join(n.Home, "data", p.Name, "state"),
-			store.Options{Genesis: *p.Main.GenesisHash, Network: p.Name})
-		if err != nil {
-			t.Fatal(err)
+		m := make(map[string]string)
+		db := openState(t, n)
+		if db == nil {
+			return m
 		}
 		defer db.Close()
-		m := make(map[string]string)
 		_ = db.View(func(r store.Reader) error {
 			return r.Iterate(nil, func(k, v []byte) error {
 				m[string(k)] = string(v)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
-	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
@@ -341,17 +340,10 @@ func (p *protocol) publish(made *production) {
 }
 
 // coinbaseScript is where this node's sideblock coinbases pay: the
-// sidechain P2WPKH of its first sidechain key.
+// sidechain P2WPKH of its sidechain key (nodeSideKey).
 func (p *protocol) coinbaseScript() ([]byte, error) {
-	pub, err := p.wallet.Keys().PubKey(wallet.KeyRef{Family: wallet.Side, Index: 0})
-	if err != nil {
-		return nil, err
-	}
-	addr, err := sideblock.SideP2WPKHAddress(pub, p.params)
-	if err != nil {
-		return nil, err
-	}
-	return txscript.PayToAddrScript(addr)
+	_, _, script, err := nodeSideKey(p.wallet, p.params)
+	return script, err
 }
 
 // runFetcher asks peers for the bodies of published headers this node

@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
@@ -50,23 +51,32 @@ const (
 // never pick the same coins.
 var sideSendMu sync.Mutex
 
+// sideKeyRef is the node's sidechain key: its sideblock coinbases pay it,
+// and the side wallet spends from it.
 var sideKeyRef = wallet.KeyRef{Family: wallet.Side, Index: 0}
 
-// sideKey returns the node's sidechain key, its address and its script.
-func (b *apiBackend) sideKey() (*btcec.PrivateKey, btcutil.Address, []byte, error) {
-	if b.wallet == nil {
+// nodeSideKey returns the node's sidechain key, its address and its script.
+// The producer and the side wallet both use it, so the coins one creates
+// are the coins the other spends.
+func nodeSideKey(w *wallet.Wallet, params *chainparams.Params) (*btcec.PrivateKey, btcutil.Address, []byte, error) {
+	if w == nil {
 		return nil, nil, nil, errNoWallet
 	}
-	priv, err := b.wallet.Keys().PrivKey(sideKeyRef)
+	priv, err := w.Keys().PrivKey(sideKeyRef)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	addr, err := sideblock.SideP2WPKHAddress(priv.PubKey(), b.params)
+	addr, err := sideblock.SideP2WPKHAddress(priv.PubKey(), params)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	script, err := txscript.PayToAddrScript(addr)
 	return priv, addr, script, err
+}
+
+// sideKey returns the node's sidechain key, its address and its script.
+func (b *apiBackend) sideKey() (*btcec.PrivateKey, btcutil.Address, []byte, error) {
+	return nodeSideKey(b.wallet, b.params)
 }
 
 // sideCoins returns every unspent output that pays to script, oldest
