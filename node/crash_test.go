@@ -54,14 +54,17 @@ func sidenodeBinaryB(t testing.TB) string {
 	return buildPath
 }
 
-// newNet starts btcd and prepares nodes that all stake, and stops it all
-// when the test ends.
-func newNet(t *testing.T, names ...string) *devnet.Net {
+// newNet starts btcd and prepares the nodes, and stops it all when the
+// test ends. A node stakes stake[i] satoshis when given.
+func newNet(t *testing.T, names []string, stake ...int64) *devnet.Net {
 	t.Helper()
 	var specs []devnet.NodeSpec
 	for i, name := range names {
-		specs = append(specs, devnet.NodeSpec{Name: name, Backend: "btcd",
-			Stake: int64(i+1) * 100_000_000})
+		spec := devnet.NodeSpec{Name: name, Backend: "btcd"}
+		if i < len(stake) {
+			spec.Stake = stake[i]
+		}
+		specs = append(specs, spec)
 	}
 	net, err := devnet.New(t.TempDir(), sidenodeBinary(t), specs, nil)
 	if err != nil {
@@ -153,7 +156,12 @@ func TestKillNine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	net := newNet(t, "crashed", "clean")
+	// The tickets belong to two stakers that never run. A node that held
+	// one would publish a sideblock whenever it reached the tip and won,
+	// and only it would have that block's body: its state would rightly
+	// differ from the clean node's, which has no peer to fetch it from.
+	net := newNet(t, []string{"crashed", "clean", "staker1", "staker2"},
+		0, 0, 100_000_000, 200_000_000)
 	crashed, clean := net.Nodes[0], net.Nodes[1]
 	if _, err := net.H.Generate(110); err != nil {
 		t.Fatal(err)
@@ -245,8 +253,8 @@ func TestKillNine(t *testing.T) {
 	if crashTip.Height != height || crashTip.Hash != hash {
 		t.Fatalf("crashed node at %v, btcd at %d:%v", crashTip, height, hash)
 	}
-	// The two wallets hold different keys but no coins, so the whole
-	// state, tickets and draws included, must be the same.
+	// The two wallets hold different keys, no coins and no tickets, so
+	// the whole state, tickets and draws included, must be the same.
 	if crashTip != cleanTip || crashHash != cleanHash {
 		t.Fatalf("state differs: crashed %v %s, clean %v %s; keys that differ: %v",
 			crashTip, crashHash, cleanTip, cleanHash, diffKeys(t, crashed, clean))
