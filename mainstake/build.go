@@ -29,6 +29,7 @@ func BuildHeaderTx(t *Ticket, hdr *opreturn.Header, sidechainID uint32,
 	if !priv.PubKey().IsEqual(t.PubKey) {
 		return nil, ruleError(ErrInvalidArgument, "the key is not the ticket's")
 	}
+	pubKey := t.PubKey.SerializeCompressed()
 	nullData, err := opreturn.Encode(sidechainID, hdr)
 	if err != nil {
 		return nil, err
@@ -37,35 +38,28 @@ func BuildHeaderTx(t *Ticket, hdr *opreturn.Header, sidechainID uint32,
 	if err != nil {
 		return nil, err
 	}
-	build := func(fee int64) (*wire.MsgTx, error) {
-		tx := wire.NewMsgTx(2)
-		tx.AddTxIn(wire.NewTxIn(&t.Current, nil, nil))
-		tx.AddTxOut(wire.NewTxOut(0, nullData))
-		tx.AddTxOut(wire.NewTxOut(t.CurrentValue-fee, pubScript))
-		fetcher := txscript.NewCannedPrevOutputFetcher(pubScript, t.CurrentValue)
-		wit, err := txscript.WitnessSignature(tx, txscript.NewTxSigHashes(tx, fetcher), 0,
-			t.CurrentValue, pubScript, txscript.SigHashAll, priv, true)
-		if err != nil {
-			return nil, err
-		}
-		tx.TxIn[0].Witness = wit
-		return tx, nil
-	}
-	// A signature is 71 or 72 bytes: size once, then pay for the
-	// largest case so that the rate never falls below feeRate.
-	tx, err := build(feeRate * 150)
-	if err != nil {
-		return nil, err
-	}
+	tx := wire.NewMsgTx(2)
+	tx.AddTxIn(wire.NewTxIn(&t.Current, nil, nil))
+	tx.AddTxOut(wire.NewTxOut(0, nullData))
+	tx.AddTxOut(wire.NewTxOut(t.CurrentValue, pubScript))
+
+	// Size the transaction with the largest witness it can have, so that
+	// the fee rate never falls below feeRate and the key signs once.
+	tx.TxIn[0].Witness = wire.TxWitness{make([]byte, maxSigLen), pubKey}
 	vsize := (blockchain.GetTransactionWeight(btcutil.NewTx(tx)) + 3) / 4
-	fee := feeRate * (vsize + 1)
-	if tx, err = build(fee); err != nil {
-		return nil, err
-	}
-	if mempool.IsDust(tx.TxOut[1], mempool.DefaultMinRelayTxFee) || tx.TxOut[1].Value <= 0 {
+	fee := feeRate * vsize
+	tx.TxOut[1].Value = t.CurrentValue - fee
+	if tx.TxOut[1].Value <= 0 || mempool.IsDust(tx.TxOut[1], mempool.DefaultMinRelayTxFee) {
 		return nil, ruleError(ErrPublisherExhausted, fmt.Sprintf(
 			"publisher output of %d sat cannot pay a %d sat fee and stay above dust",
 			t.CurrentValue, fee))
 	}
+	fetcher := txscript.NewCannedPrevOutputFetcher(pubScript, t.CurrentValue)
+	sig, err := txscript.RawTxInWitnessSignature(tx, txscript.NewTxSigHashes(tx, fetcher), 0,
+		t.CurrentValue, pubScript, txscript.SigHashAll, priv)
+	if err != nil {
+		return nil, err
+	}
+	tx.TxIn[0].Witness = wire.TxWitness{sig, pubKey}
 	return tx, nil
 }

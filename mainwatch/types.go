@@ -1,6 +1,8 @@
 package mainwatch
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 
@@ -39,6 +41,13 @@ type Block struct {
 	// Seen holds the ids of transactions passed to Follower.Broadcast
 	// that the block contains.
 	Seen []chainhash.Hash
+
+	// Announced is when the source learned that this block was the
+	// mainchain's new tip: btcd's notification, or the light client's
+	// header sync. It is zero for a block met during catch-up, which no
+	// announcement named. Latency of work done for a new block is
+	// measured from it.
+	Announced time.Time
 }
 
 // Cursor returns the block's cursor.

@@ -108,6 +108,7 @@ type Config struct {
 	LogDir      string `long:"logdir" description:"Directory for log files; each network uses a subdirectory named after it"`
 	DebugLevel  string `short:"d" long:"debuglevel" description:"Logging level for all subsystems {trace, debug, info, warn, error, critical, off}, optionally followed by per-subsystem levels, as in info,MWCH=debug,STOR=trace"`
 	Network     string `long:"network" description:"Bitcoin network to follow {mainnet, testnet3, signet, regtest, simnet}"`
+	CPUProfile  string `long:"cpuprofile" description:"Write a CPU profile of the whole run to this file, for go tool pprof"`
 
 	MainWatch MainWatchConfig `group:"mainwatch" namespace:"mainwatch"`
 	Btcd      BtcdConfig      `group:"btcd" namespace:"btcd"`

@@ -327,7 +327,7 @@ func TestEndToEnd(t *testing.T) {
 
 var (
 	winnerRE   = regexp.MustCompile(`Lottery after block (\d+): ticket (\d+) wins`)
-	headerTxRE = regexp.MustCompile(`header tx ([0-9a-f]{64}) broadcast`)
+	headerTxRE = regexp.MustCompile(`header tx ([0-9a-f]{64}) accepted`)
 )
 
 // strayHeaders sends, beside the winner's publication, a header transaction

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -121,6 +122,21 @@ func Run(ctx context.Context, cfg *Config) error {
 	log.Infof("Version %s", Version)
 	log.Infof("sidenode starting (network %s, backend %s, data dir %s)",
 		cfg.Network, cfg.MainWatch.Backend, cfg.NetworkDir())
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+		log.Infof("Writing a CPU profile to %s", cfg.CPUProfile)
+	}
 
 	db, err := OpenStore(cfg)
 	if err != nil {

@@ -70,7 +70,8 @@ type production struct {
 	winner *mainstake.Winner
 	block  *sideblock.Block
 	tx     *wire.MsgTx
-	start  time.Time
+	start  time.Time  // the block's announcement, or when production began
+	sentAt time.Time  // when the mainchain node accepted tx; set before sent
 	sent   chan error // the broadcast's result
 }
 
@@ -115,7 +116,7 @@ func (p *protocol) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 	}
 	p.last = &blockWork{block: b, stake: stake, side: side}
 	if wn := stake.Winner; wn != nil && p.wallet != nil {
-		p.last.made = p.produce(w, wn)
+		p.last.made = p.produce(w, b, wn)
 	}
 	return nil
 }
@@ -266,7 +267,7 @@ func (p *protocol) miss(reason string, err error) {
 // mainchain, so a node that fails to commit and restarts draws the same
 // winner again; at worst its second header transaction is refused as a
 // double spend of the publisher output.
-func (p *protocol) produce(w *store.Writer, wn *mainstake.Winner) *production {
+func (p *protocol) produce(w *store.Writer, b *mainwatch.Block, wn *mainstake.Winner) *production {
 	ticket, err := mainstake.TicketByID(w, wn.Ticket)
 	if err != nil {
 		return nil
@@ -275,7 +276,10 @@ func (p *protocol) produce(w *store.Writer, wn *mainstake.Winner) *production {
 	if !ok {
 		return nil
 	}
-	made := &production{winner: wn, start: time.Now(), sent: make(chan error, 1)}
+	made := &production{winner: wn, start: b.Announced, sent: make(chan error, 1)}
+	if made.start.IsZero() {
+		made.start = time.Now()
+	}
 	fail := func(reason string, err error) *production {
 		made.sent <- fmt.Errorf("%s: %w", reason, err)
 		return made
@@ -307,6 +311,7 @@ func (p *protocol) produce(w *store.Writer, wn *mainstake.Winner) *production {
 			made.sent <- fmt.Errorf("broadcast: %w", err)
 			return
 		}
+		made.sentAt = time.Now()
 		made.sent <- nil
 	}()
 	return made
@@ -322,7 +327,7 @@ func (p *protocol) publish(made *production) {
 		p.miss(reason, err)
 		return
 	}
-	took := time.Since(made.start)
+	took := made.sentAt.Sub(made.start)
 	hash := made.block.BlockHash()
 	if err := p.chain.StageOwnBody(made.block); err != nil {
 		p.miss("stage", err)
@@ -335,8 +340,9 @@ func (p *protocol) publish(made *production) {
 	p.stats.Published++
 	p.mu.Unlock()
 	log.Infof("Produced sideblock %v on %v for the draw after block %d; header tx %v "+
-		"broadcast %v after the draw", hash, made.block.Header.PrevBlock,
-		made.winner.Height, made.tx.TxHash(), took.Round(time.Microsecond))
+		"accepted by the mainchain node %v after the block was announced", hash,
+		made.block.Header.PrevBlock, made.winner.Height, made.tx.TxHash(),
+		took.Round(time.Microsecond))
 }
 
 // coinbaseScript is where this node's sideblock coinbases pay: the

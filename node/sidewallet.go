@@ -66,7 +66,11 @@ func nodeSideKey(w *wallet.Wallet, params *chainparams.Params) (*btcec.PrivateKe
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	addr, err := sideblock.SideP2WPKHAddress(priv.PubKey(), params)
+	pub, err := w.Keys().PubKey(sideKeyRef)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	addr, err := sideblock.SideP2WPKHAddress(pub, params)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -56,7 +56,14 @@ type Keyring struct {
 	branches [numFamilies]*hdkeychain.ExtendedKey
 
 	mu    sync.Mutex
-	cache map[KeyRef]*btcec.PrivateKey
+	cache map[KeyRef]cachedKey
+}
+
+// cachedKey is a derived key pair: derivation and the public key's scalar
+// multiplication are done once per key.
+type cachedKey struct {
+	priv *btcec.PrivateKey
+	pub  *btcec.PublicKey
 }
 
 // NewKeyring derives the family branches from seed.
@@ -72,7 +79,7 @@ func NewKeyring(seed []byte, params *chaincfg.Params) (*Keyring, error) {
 		Stake:   {hardened + purposeProject, hardened + coin, hardened + 0, 0},
 		Side:    {hardened + purposeProject, hardened + coin, hardened + 1, 0},
 	}
-	k := &Keyring{params: params, cache: make(map[KeyRef]*btcec.PrivateKey)}
+	k := &Keyring{params: params, cache: make(map[KeyRef]cachedKey)}
 	for f, path := range paths {
 		key := master
 		for _, step := range path {
@@ -85,35 +92,39 @@ func NewKeyring(seed []byte, params *chaincfg.Params) (*Keyring, error) {
 	return k, nil
 }
 
-// PrivKey returns the private key ref names.
-func (k *Keyring) PrivKey(ref KeyRef) (*btcec.PrivateKey, error) {
+// key returns the key pair ref names, deriving it on first use.
+func (k *Keyring) key(ref KeyRef) (cachedKey, error) {
 	if ref.Family >= numFamilies || ref.Index >= hardened {
-		return nil, fmt.Errorf("no key %v/%d", ref.Family, ref.Index)
+		return cachedKey{}, fmt.Errorf("no key %v/%d", ref.Family, ref.Index)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if priv, ok := k.cache[ref]; ok {
-		return priv, nil
+	if c, ok := k.cache[ref]; ok {
+		return c, nil
 	}
 	child, err := k.branches[ref.Family].Derive(ref.Index)
 	if err != nil {
-		return nil, err
+		return cachedKey{}, err
 	}
 	priv, err := child.ECPrivKey()
 	if err != nil {
-		return nil, err
+		return cachedKey{}, err
 	}
-	k.cache[ref] = priv
-	return priv, nil
+	c := cachedKey{priv: priv, pub: priv.PubKey()}
+	k.cache[ref] = c
+	return c, nil
+}
+
+// PrivKey returns the private key ref names.
+func (k *Keyring) PrivKey(ref KeyRef) (*btcec.PrivateKey, error) {
+	c, err := k.key(ref)
+	return c.priv, err
 }
 
 // PubKey returns the public key ref names.
 func (k *Keyring) PubKey(ref KeyRef) (*btcec.PublicKey, error) {
-	priv, err := k.PrivKey(ref)
-	if err != nil {
-		return nil, err
-	}
-	return priv.PubKey(), nil
+	c, err := k.key(ref)
+	return c.pub, err
 }
 
 // P2WPKH returns the mainchain P2WPKH address and script of ref.

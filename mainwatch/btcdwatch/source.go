@@ -61,8 +61,9 @@ type Source struct {
 	// notified is the block of the newest connect notification, and
 	// fresh says that no Best has used it yet and no disconnect came
 	// after it: Best then answers with it and spares a round trip.
-	notified mainwatch.Cursor
-	fresh    bool
+	notified   mainwatch.Cursor
+	notifiedAt time.Time
+	fresh      bool
 }
 
 var _ mainwatch.Source = (*Source)(nil)
@@ -94,6 +95,7 @@ func New(cfg Config) (*Source, error) {
 		OnFilteredBlockConnected: func(height int32, header *wire.BlockHeader, _ []*btcutil.Tx) {
 			s.mu.Lock()
 			s.notified = mainwatch.Cursor{Height: height, Hash: header.BlockHash()}
+			s.notifiedAt = time.Now()
 			s.fresh = true
 			s.mu.Unlock()
 			s.signal()
@@ -392,7 +394,19 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 	// each block links to its tip, so a stale hint costs only a retry.
 	s.mu.Lock()
 	best := s.best
+	notified, notifiedAt := s.notified, s.notifiedAt
 	s.mu.Unlock()
+
+	// The common case at the tip, one new block whose hash is known,
+	// needs no pipeline: one getblock, without goroutine hand-offs.
+	if from == to && from == best.Height {
+		fut := s.client.GetBlockAsync(&best.Hash)
+		msg, err := call(ctx, s, fmt.Sprintf("getblock %v", best.Hash), fut.Receive)
+		if err != nil {
+			return err
+		}
+		return s.deliver(msg, from, best.Hash, watch, notified, notifiedAt, fn)
+	}
 
 	// Stage one: ask for hashes by height, without waiting for answers.
 	go func() {
@@ -446,18 +460,7 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 		if err != nil {
 			return err
 		}
-		if got := msg.BlockHash(); got != p.hash {
-			return fmt.Errorf("btcd sent block %v for %v at height %d",
-				got, p.hash, p.height)
-		}
-		txs, seen := watch.Match(msg)
-		err = fn(&mainwatch.Block{
-			Height: p.height,
-			Hash:   p.hash,
-			Header: msg.Header,
-			Txs:    txs,
-			Seen:   seen,
-		})
+		err = s.deliver(msg, p.height, p.hash, watch, notified, notifiedAt, fn)
 		if err != nil {
 			return err
 		}
@@ -470,6 +473,31 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 		return fmt.Errorf("btcdwatch: catch-up stopped at %d of %d", next, to)
 	}
 	return nil
+}
+
+// deliver checks that btcd sent the block asked for, matches it against
+// the watch list and hands it to fn. A block that a connect notification
+// named carries the notification's time.
+func (s *Source) deliver(msg *wire.MsgBlock, height int32, hash chainhash.Hash,
+	watch *mainwatch.WatchList, notified mainwatch.Cursor, notifiedAt time.Time,
+	fn func(*mainwatch.Block) error) error {
+
+	if got := msg.BlockHash(); got != hash {
+		return fmt.Errorf("btcd sent block %v for %v at height %d", got, hash, height)
+	}
+	txs, seen := watch.Match(msg)
+	var announced time.Time
+	if height == notified.Height && hash == notified.Hash {
+		announced = notifiedAt
+	}
+	return fn(&mainwatch.Block{
+		Height:    height,
+		Hash:      hash,
+		Header:    msg.Header,
+		Txs:       txs,
+		Seen:      seen,
+		Announced: announced,
+	})
 }
 
 // receiveHash waits for a getblockhash future; the pipeline's own ctx ends

@@ -164,6 +164,11 @@ func (s *Source) deliver(ctx context.Context, it item, watch *mainwatch.WatchLis
 		defer it.block.release()
 	}
 	b := &mainwatch.Block{Height: it.height, Hash: it.hash, Header: it.header}
+	s.mu.Lock()
+	if s.best.Height == it.height && s.best.Hash == it.hash {
+		b.Announced = s.bestAt
+	}
+	s.mu.Unlock()
 	scripts := watch.Scripts()
 	if len(scripts) == 0 {
 		return b, nil

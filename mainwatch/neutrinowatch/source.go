@@ -137,6 +137,7 @@ type Source struct {
 	started  bool
 	stopped  bool
 	best     mainwatch.Cursor
+	bestAt   time.Time // when best was first seen
 	headers  int32
 	peers    int
 	tipErr   string // from the last poll of the tips
@@ -363,6 +364,9 @@ func (s *Source) refresh(peers bool) {
 		s.tipErr = fmt.Sprintf("read chain tip: %v", err)
 	} else {
 		changed = cur != s.best
+		if changed {
+			s.bestAt = time.Now()
+		}
 		s.best, s.headers, s.tipErr = cur, headers, ""
 	}
 	if npeers >= 0 {
