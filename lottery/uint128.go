@@ -165,3 +165,7 @@ func mod192(n2, n1, n0 uint64, d Uint128) Uint128 {
 	r1, _ := bits.Sub64(n1, p1, b)
 	return Uint128{Hi: r1, Lo: r0}
 }
+
+// Add returns u + v. Sums of weights stay below 2^120 (see doc.go); a sum
+// that would wrap 2^128 is the caller's error.
+func (u Uint128) Add(v Uint128) Uint128 { return u.add(v) }

@@ -18,7 +18,10 @@
 // sideblock must be on the best sidechain and deep enough on both chains, no
 // payout for it may exist yet, and the rate limit must allow it.
 //
-// This package is a placeholder. Deposits, federation selection, rotation
-// and payout signing come with the issues that implement sections 7 and 8
-// of the protocol. Its log subsystem tag is PEGB.
+// What exists so far: the election of a federation from the stakers'
+// weights (Elect), its sorted-multisig witness script and P2WSH address, and
+// the recognition of a deposit transaction (ParseDeposit), with typed rule
+// errors for every reason a deposit is refused. The deposit index, minting,
+// rotation, payout signing and the supply audit are not built yet; nothing
+// in the node calls this package. Its log subsystem tag is PEGB.
 package pegbox

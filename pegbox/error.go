@@ -1,0 +1,101 @@
+package pegbox
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrorCode identifies the rule a federation, deposit or payout broke.
+// Callers check codes, never message text: IsErrorCode(err, ErrDepositDust)
+// or errors.Is(err, ErrDepositDust).
+type ErrorCode int
+
+// These constants identify a specific RuleError.
+const (
+	// ErrNoStakers indicates an election with no staker of non-zero
+	// weight: there is no federation, and so no pegbox, for that epoch.
+	ErrNoStakers ErrorCode = iota
+
+	// ErrFederationSize indicates a federation size outside 1 to
+	// MaxFederationSize, the most keys a standard P2WSH multisig holds.
+	ErrFederationSize
+
+	// ErrNoDeposit indicates a transaction with no 'D' payload for this
+	// sidechain: it is not a deposit at all.
+	ErrNoDeposit
+
+	// ErrManyDeposits indicates a transaction with more than one 'D'
+	// payload for this sidechain, or with one next to other OP_RETURN
+	// outputs; standard transactions carry one OP_RETURN.
+	ErrManyDeposits
+
+	// ErrBadDepositVout indicates a 'D' payload whose deposit vout names
+	// no output of the transaction, or names an OP_RETURN output.
+	ErrBadDepositVout
+
+	// ErrNotPegbox indicates a deposit whose output pays neither the
+	// current pegbox nor one still in its grace period.
+	ErrNotPegbox
+
+	// ErrDepositDust indicates a deposit below the sidechain's dust limit.
+	ErrDepositDust
+
+	// ErrBadSideScript indicates a deposit whose sidechain script is one
+	// the sidechain cannot spend from: an OP_RETURN or a script that does
+	// not parse.
+	ErrBadSideScript
+
+	numErrorCodes
+)
+
+var errorCodeStrings = map[ErrorCode]string{
+	ErrNoStakers:      "ErrNoStakers",
+	ErrFederationSize: "ErrFederationSize",
+	ErrNoDeposit:      "ErrNoDeposit",
+	ErrManyDeposits:   "ErrManyDeposits",
+	ErrBadDepositVout: "ErrBadDepositVout",
+	ErrNotPegbox:      "ErrNotPegbox",
+	ErrDepositDust:    "ErrDepositDust",
+	ErrBadSideScript:  "ErrBadSideScript",
+}
+
+// String returns the code's name.
+func (e ErrorCode) String() string {
+	if s, ok := errorCodeStrings[e]; ok {
+		return s
+	}
+	return fmt.Sprintf("Unknown ErrorCode (%d)", int(e))
+}
+
+// Error lets a bare ErrorCode be used as an error target of errors.Is.
+func (e ErrorCode) Error() string { return e.String() }
+
+// RuleError is a broken pegbox rule, with a code and a description.
+type RuleError struct {
+	ErrorCode   ErrorCode
+	Description string
+}
+
+// Error satisfies the error interface.
+func (e *RuleError) Error() string { return e.Description }
+
+// Is reports whether target is an ErrorCode equal to e.ErrorCode, or a
+// *RuleError with the same code.
+func (e *RuleError) Is(target error) bool {
+	switch t := target.(type) {
+	case ErrorCode:
+		return e.ErrorCode == t
+	case *RuleError:
+		return t != nil && e.ErrorCode == t.ErrorCode
+	}
+	return false
+}
+
+func ruleErrorf(c ErrorCode, format string, args ...any) *RuleError {
+	return &RuleError{ErrorCode: c, Description: fmt.Sprintf(format, args...)}
+}
+
+// IsErrorCode reports whether err is, or wraps, a *RuleError with code c.
+func IsErrorCode(err error, c ErrorCode) bool {
+	return errors.Is(err, c)
+}
