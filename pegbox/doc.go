@@ -22,6 +22,7 @@
 // weights (Elect), its sorted-multisig witness script and P2WSH address, and
 // the recognition of a deposit transaction (ParseDeposit), with typed rule
 // errors for every reason a deposit is refused. The deposit index, minting,
-// rotation, payout signing and the supply audit are not built yet; nothing
+// rotation, payout signing and the supply audit are not built yet; BuildPayout
+// builds the unsigned payout of a sideblock deterministically. Nothing
 // in the node calls this package. Its log subsystem tag is PEGB.
 package pegbox

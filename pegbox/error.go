@@ -45,6 +45,18 @@ const (
 	// not parse.
 	ErrBadSideScript
 
+	// ErrNoWithdrawals indicates a payout asked for a sideblock without
+	// withdrawals: it needs none.
+	ErrNoWithdrawals
+
+	// ErrPayoutDust indicates a withdrawal whose value less its fee
+	// budget is below the dust limit, which no payout can pay.
+	ErrPayoutDust
+
+	// ErrPegboxShort indicates pegbox coins that cannot pay a payout and
+	// leave a change of zero or at least dust.
+	ErrPegboxShort
+
 	numErrorCodes
 )
 
@@ -57,6 +69,9 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrNotPegbox:      "ErrNotPegbox",
 	ErrDepositDust:    "ErrDepositDust",
 	ErrBadSideScript:  "ErrBadSideScript",
+	ErrNoWithdrawals:  "ErrNoWithdrawals",
+	ErrPayoutDust:     "ErrPayoutDust",
+	ErrPegboxShort:    "ErrPegboxShort",
 }
 
 // String returns the code's name.

@@ -11,8 +11,9 @@
 // follows the mainchain can check that a payout transaction pays exactly the
 // withdrawals of one sideblock, in order; the package exposes that check.
 //
-// This package is a placeholder. The script encoding (including the fee
-// budget), the tree, the proofs and the payout check come with the issue
-// that implements the withdrawal side of section 8 of the protocol. Its log
+// The withdrawal script, the leaves, the tree and the branches live in
+// sideblock, which validates blocks with them. This package holds the
+// payout check (VerifyPayout) with typed rule errors. Tracking each
+// withdrawal's stage and the peg commands are not built yet. Its log
 // subsystem tag is WDRW.
 package withdraw
