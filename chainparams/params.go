@@ -134,7 +134,7 @@ func devLike(name string, main *chaincfg.Params, net wire.BitcoinNet) Params {
 		// supply audit counts it.
 		SideSubsidy:             DevSideSubsidy,
 		DepositConfirmations:    2,
-		FederationSize:          3,
+		FederationSize:          4, // threshold 3: one member may be offline
 		PegEpochLength:          50,
 		PegGraceBlocks:          10,
 		SideWithdrawalDepth:     2,

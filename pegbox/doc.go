@@ -19,10 +19,13 @@
 // payout for it may exist yet, and the rate limit must allow it.
 //
 // What exists so far: the election of a federation from the stakers'
-// weights (Elect), its sorted-multisig witness script and P2WSH address, and
-// the recognition of a deposit transaction (ParseDeposit), with typed rule
-// errors for every reason a deposit is refused. The deposit index, minting,
-// rotation, payout signing and the supply audit are not built yet; BuildPayout
-// builds the unsigned payout of a sideblock deterministically. Nothing
-// in the node calls this package. Its log subsystem tag is PEGB.
+// weights (Elect), its sorted-multisig witness script and P2WSH address,
+// the recognition of a deposit transaction (ParseDeposit) with typed rule
+// errors for every reason a deposit is refused, the Index that follows the
+// pegbox in each mainchain block's batch (federations per epoch, coins,
+// accepted deposits in mint order, refused deposits, payouts), and the
+// deterministic builder of a sideblock's unsigned payout (BuildPayout).
+// Not built yet: minting in sideblocks, payout signing over the peer
+// protocol, rotation, the rate limit and the supply audit; the node does
+// not run the Index yet. Its log subsystem tag is PEGB.
 package pegbox

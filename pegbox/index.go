@@ -1,0 +1,556 @@
+package pegbox
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/opreturn"
+	"github.com/mainstake/sidenode/store"
+)
+
+// Keys, all written in the batch of the mainchain block they derive from,
+// so that a reorg undoes them with the block:
+//
+//	0x50 'f' ‖ epoch (4)            → federation: n (1) ‖ n compressed keys
+//	0x50 'c' ‖ outpoint (36)        → pegbox coin: value (8) ‖ height (4) ‖ pkScript
+//	0x50 'n'                        → number of accepted deposits (8)
+//	0x50 'm' ‖ seq (8)              → accepted deposit seq (see depositRecord)
+//	0x50 'r' ‖ height (4) ‖ idx (4) → refused deposit: code (1) ‖ depositRecord
+//	0x50 'p' ‖ sideblock hash       → payout: txid (32) ‖ height (4)
+//
+// An outpoint is its txid in internal order then its index, big-endian.
+var (
+	keyFederationPrefix = []byte{0x50, 'f'}
+	keyCoinPrefix       = []byte{0x50, 'c'}
+	keyDepositCount     = []byte{0x50, 'n'}
+	keyDepositPrefix    = []byte{0x50, 'm'}
+	keyRefusedPrefix    = []byte{0x50, 'r'}
+	keyPayoutPrefix     = []byte{0x50, 'p'}
+)
+
+// Index follows the pegbox on the mainchain, in the batch of each block:
+// the federation of every epoch, the pegbox's coins, the deposits it
+// accepted, in mainchain order, with the ones it refused and why, and the
+// payouts of sideblocks. It keeps the WatchList watching the pegbox scripts
+// and coins, so that both mainchain backends deliver every transaction that
+// pays or spends them.
+type Index struct {
+	params *chainparams.Params
+	watch  *mainwatch.WatchList
+
+	mu      sync.Mutex
+	watched map[string]bool // pegbox scripts on the watch list
+}
+
+// Stakers returns the stakers and their weights after the block being
+// connected. The Index calls it only at an epoch boundary.
+type Stakers func() ([]Staker, error)
+
+// DepositRecord is an accepted or refused deposit.
+type DepositRecord struct {
+	Deposit
+	Height  int32 // the block that confirmed it
+	TxIndex uint32
+	Seq     uint64 // accepted deposits: position in mint order, from 0
+}
+
+// Refused is a deposit the pegbox will never mint, and why.
+type Refused struct {
+	DepositRecord
+	Code ErrorCode
+	Err  error
+}
+
+// Payout is a payout of a sideblock's withdrawals seen on the mainchain.
+type Payout struct {
+	SideBlock chainhash.Hash
+	TxID      chainhash.Hash
+	Height    int32
+}
+
+// BlockResult is what a mainchain block did to the pegbox.
+type BlockResult struct {
+	Elected  *Federation // the federation of the next epoch, at a boundary
+	Deposits []DepositRecord
+	Refused  []Refused
+	Spent    []Coin // pegbox coins the block spent
+	Payouts  []Payout
+}
+
+// NewIndex returns the index over db and puts the pegbox scripts and coins
+// of the state back on watch.
+func NewIndex(db *store.DB, params *chainparams.Params, watch *mainwatch.WatchList) (*Index, error) {
+	x := &Index{params: params, watch: watch, watched: make(map[string]bool)}
+	err := db.View(func(r store.Reader) error {
+		tip, err := r.Tip()
+		if err != nil {
+			return err
+		}
+		if err := x.watchPegboxes(r, tip.Height+1); err != nil {
+			return err
+		}
+		return r.Iterate(keyCoinPrefix, func(k, v []byte) error {
+			c, err := decodeCoin(k, v)
+			if err != nil {
+				return err
+			}
+			watch.AddOutPoint(c.OutPoint, c.PkScript)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pegbox: %w", err)
+	}
+	return x, nil
+}
+
+// EpochOf returns the pegbox epoch of a mainchain height.
+func (x *Index) EpochOf(height int32) uint32 {
+	if height < 0 {
+		return 0
+	}
+	return uint32(height / x.params.PegEpochLength)
+}
+
+// ConnectBlock applies block b in its batch w.
+func (x *Index) ConnectBlock(w *store.Writer, b *mainwatch.Block, stakers Stakers) (*BlockResult, error) {
+	res := &BlockResult{}
+	boxes, err := x.pegboxesAt(w, b.Height)
+	if err != nil {
+		return nil, err
+	}
+	count, err := depositCount(w)
+	if err != nil {
+		return nil, err
+	}
+	for _, tx := range b.Txs {
+		if err := x.connectTx(w, b.Height, tx, boxes, &count, res); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Set(keyDepositCount, binary.BigEndian.AppendUint64(nil, count)); err != nil {
+		return nil, err
+	}
+
+	// The last block of an epoch elects the next epoch's federation from
+	// the weights after it. With no staker, the federation carries over.
+	if L := x.params.PegEpochLength; b.Height%L == L-1 {
+		next := x.EpochOf(b.Height) + 1
+		list, err := stakers()
+		if err != nil {
+			return nil, err
+		}
+		fed, err := Elect(next, list, x.params.FederationSize)
+		switch {
+		case IsErrorCode(err, ErrNoStakers):
+			prev, ok, err := FederationAt(w, next-1)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				fed = &Federation{Epoch: next, Keys: prev.Keys, Threshold: prev.Threshold}
+			}
+		case err != nil:
+			return nil, err
+		}
+		if fed != nil {
+			if err := w.Set(federationKey(next), encodeFederation(fed)); err != nil {
+				return nil, err
+			}
+			res.Elected = fed
+		}
+	}
+	// The scripts of the next block's pegboxes go on watch now; the ones
+	// past their grace period stay watched, harmlessly, until restart.
+	if err := x.watchPegboxes(w, b.Height+1); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
+	boxes ScriptSet, count *uint64, res *BlockResult) error {
+
+	msg := tx.MsgTx
+	txid := msg.TxHash()
+	spent := false
+	for _, in := range msg.TxIn {
+		c, ok, err := coinAt(w, in.PreviousOutPoint)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := w.Delete(coinKey(in.PreviousOutPoint)); err != nil {
+			return err
+		}
+		res.Spent = append(res.Spent, *c)
+		spent = true
+	}
+	if spent {
+		if _, p, err := opreturn.FindInTx(msg, x.params.SidechainID); err == nil {
+			if po, ok := p.(*opreturn.Payout); ok {
+				// The first payout of a sideblock is the one that counts.
+				key := append(append([]byte(nil), keyPayoutPrefix...), po.SideBlock[:]...)
+				if _, err := w.Get(key); store.IsErrorCode(err, store.ErrNotFound) {
+					v := binary.BigEndian.AppendUint32(append([]byte(nil), txid[:]...), uint32(height))
+					if err := w.Set(key, v); err != nil {
+						return err
+					}
+					res.Payouts = append(res.Payouts, Payout{SideBlock: po.SideBlock, TxID: txid, Height: height})
+				} else if err != nil {
+					return err
+				}
+			}
+		}
+	}
+
+	// Every output that pays a pegbox is the federation's coin, whatever
+	// the transaction says.
+	for i, out := range msg.TxOut {
+		if !boxes.IsPegbox(out.PkScript) {
+			continue
+		}
+		c := Coin{OutPoint: wire.OutPoint{Hash: txid, Index: uint32(i)},
+			Value: out.Value, PkScript: out.PkScript, Height: height}
+		if err := w.Set(coinKey(c.OutPoint), encodeCoin(&c)); err != nil {
+			return err
+		}
+		x.watch.AddOutPoint(c.OutPoint, c.PkScript)
+	}
+
+	dep, err := ParseDeposit(msg, x.params.SidechainID, boxes, x.params.DustLimit)
+	switch {
+	case err == nil:
+		rec := DepositRecord{Deposit: *dep, Height: height, TxIndex: uint32(tx.Index), Seq: *count}
+		if err := w.Set(depositKey(*count), encodeDeposit(&rec)); err != nil {
+			return err
+		}
+		*count++
+		res.Deposits = append(res.Deposits, rec)
+	case IsErrorCode(err, ErrNoDeposit):
+	default:
+		rec := DepositRecord{Height: height, TxIndex: uint32(tx.Index)}
+		if dep != nil {
+			rec.Deposit = *dep
+		} else {
+			rec.OutPoint = wire.OutPoint{Hash: txid, Index: wire.MaxPrevOutIndex}
+		}
+		code := refusedCode(err)
+		v := append([]byte{byte(code)}, encodeDeposit(&rec)...)
+		if err := w.Set(refusedKey(height, uint32(tx.Index)), v); err != nil {
+			return err
+		}
+		res.Refused = append(res.Refused, Refused{DepositRecord: rec, Code: code, Err: err})
+		log.Infof("Deposit %v in block %d refused: %v", rec.OutPoint, height, err)
+	}
+	return nil
+}
+
+// refusedCode is the pegbox code of a refusal; a payload the opreturn
+// package cannot parse is ErrNoDeposit.
+func refusedCode(err error) ErrorCode {
+	var re *RuleError
+	if errors.As(err, &re) {
+		return re.ErrorCode
+	}
+	return ErrNoDeposit
+}
+
+// DisconnectBlock runs after the store undid the block at height: the
+// watch list keeps the scripts and outpoints it had, which only costs a
+// few extra matches until the next restart.
+func (x *Index) DisconnectBlock(height int32) error { return nil }
+
+// watchPegboxes puts the pegbox scripts that accept deposits at height on
+// the watch list.
+func (x *Index) watchPegboxes(r store.Reader, height int32) error {
+	boxes, err := x.pegboxesAt(r, height)
+	if err != nil {
+		return err
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, s := range boxes {
+		if !x.watched[string(s)] {
+			x.watch.AddScript(s)
+			x.watched[string(s)] = true
+		}
+	}
+	return nil
+}
+
+// PegboxesAt returns the pegbox scripts that accept deposits in the block
+// at height: the current epoch's, and the previous epoch's during the
+// grace period.
+func (x *Index) PegboxesAt(r store.Reader, height int32) (ScriptSet, error) {
+	return x.pegboxesAt(r, height)
+}
+
+func (x *Index) pegboxesAt(r store.Reader, height int32) (ScriptSet, error) {
+	var set ScriptSet
+	epoch := x.EpochOf(height)
+	add := func(e uint32) error {
+		fed, ok, err := FederationAt(r, e)
+		if err != nil || !ok {
+			return err
+		}
+		s, err := fed.PkScript(x.params.Main)
+		if err != nil {
+			return err
+		}
+		if !set.IsPegbox(s) {
+			set = append(set, s)
+		}
+		return nil
+	}
+	if err := add(epoch); err != nil {
+		return nil, err
+	}
+	start := int32(epoch) * x.params.PegEpochLength
+	if epoch > 0 && height < start+x.params.PegGraceBlocks {
+		if err := add(epoch - 1); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
+}
+
+// FederationAt returns the federation of epoch, if one was elected.
+func FederationAt(r store.Reader, epoch uint32) (*Federation, bool, error) {
+	v, err := r.Get(federationKey(epoch))
+	if store.IsErrorCode(err, store.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	fed, err := decodeFederation(epoch, v)
+	if err != nil {
+		return nil, false, err
+	}
+	return fed, true, nil
+}
+
+// Coins returns the pegbox's coins, in SortCoins order.
+func Coins(r store.Reader) ([]Coin, error) {
+	var coins []Coin
+	err := r.Iterate(keyCoinPrefix, func(k, v []byte) error {
+		c, err := decodeCoin(k, v)
+		if err != nil {
+			return err
+		}
+		coins = append(coins, *c)
+		return nil
+	})
+	SortCoins(coins)
+	return coins, err
+}
+
+// DepositCount returns the number of accepted deposits.
+func DepositCount(r store.Reader) (uint64, error) { return depositCount(r) }
+
+func depositCount(r store.Reader) (uint64, error) {
+	v, err := r.Get(keyDepositCount)
+	if store.IsErrorCode(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("pegbox: deposit count of %d bytes", len(v))
+	}
+	return binary.BigEndian.Uint64(v), nil
+}
+
+// DepositAt returns accepted deposit seq.
+func DepositAt(r store.Reader, seq uint64) (*DepositRecord, error) {
+	v, err := r.Get(depositKey(seq))
+	if err != nil {
+		return nil, err
+	}
+	rec, err := decodeDeposit(v)
+	if err != nil {
+		return nil, err
+	}
+	rec.Seq = seq
+	return rec, nil
+}
+
+// MaturedBy returns how many accepted deposits the sideblock built on the
+// lottery of mainchain block h must have minted, counting its branch's: the
+// deposits confirmed at heights up to h − DepositConfirmations + 1. It
+// searches the mint order, which is height order, in O(log n) reads.
+func (x *Index) MaturedBy(r store.Reader, h int32) (uint64, error) {
+	limit := h - x.params.DepositConfirmations + 1
+	n, err := depositCount(r)
+	if err != nil {
+		return 0, err
+	}
+	lo, hi := uint64(0), n // the first deposit above limit is in [lo, hi]
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		rec, err := DepositAt(r, mid)
+		if err != nil {
+			return 0, err
+		}
+		if rec.Height <= limit {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
+}
+
+// PayoutOf returns the payout of a sideblock seen on the mainchain.
+func PayoutOf(r store.Reader, side chainhash.Hash) (*Payout, bool, error) {
+	v, err := r.Get(append(append([]byte(nil), keyPayoutPrefix...), side[:]...))
+	if store.IsErrorCode(err, store.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if len(v) != 36 {
+		return nil, false, fmt.Errorf("pegbox: payout record of %d bytes", len(v))
+	}
+	p := &Payout{SideBlock: side, Height: int32(binary.BigEndian.Uint32(v[32:]))}
+	copy(p.TxID[:], v[:32])
+	return p, true, nil
+}
+
+// RefusedDeposits returns every refused deposit, in mainchain order.
+func RefusedDeposits(r store.Reader) ([]Refused, error) {
+	var out []Refused
+	err := r.Iterate(keyRefusedPrefix, func(k, v []byte) error {
+		if len(v) < 1 {
+			return fmt.Errorf("pegbox: empty refused deposit record")
+		}
+		rec, err := decodeDeposit(v[1:])
+		if err != nil {
+			return err
+		}
+		code := ErrorCode(v[0])
+		out = append(out, Refused{DepositRecord: *rec, Code: code,
+			Err: ruleErrorf(code, "%v", code)})
+		return nil
+	})
+	return out, err
+}
+
+func federationKey(epoch uint32) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), keyFederationPrefix...), epoch)
+}
+
+func encodeFederation(f *Federation) []byte {
+	v := []byte{byte(len(f.Keys))}
+	for _, k := range f.Keys {
+		v = append(v, k.SerializeCompressed()...)
+	}
+	return v
+}
+
+func decodeFederation(epoch uint32, v []byte) (*Federation, error) {
+	if len(v) < 1 || len(v) != 1+33*int(v[0]) {
+		return nil, fmt.Errorf("pegbox: federation record of %d bytes", len(v))
+	}
+	keys := make([]*btcec.PublicKey, v[0])
+	for i := range keys {
+		k, err := btcec.ParsePubKey(v[1+33*i : 1+33*(i+1)])
+		if err != nil {
+			return nil, fmt.Errorf("pegbox: federation key %d: %w", i, err)
+		}
+		keys[i] = k
+	}
+	return NewFederation(epoch, keys)
+}
+
+func outpointBytes(op wire.OutPoint) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), op.Hash[:]...), op.Index)
+}
+
+func coinKey(op wire.OutPoint) []byte {
+	return append(append([]byte(nil), keyCoinPrefix...), outpointBytes(op)...)
+}
+
+func coinAt(r store.Reader, op wire.OutPoint) (*Coin, bool, error) {
+	k := coinKey(op)
+	v, err := r.Get(k)
+	if store.IsErrorCode(err, store.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	c, err := decodeCoin(k, v)
+	return c, err == nil, err
+}
+
+func encodeCoin(c *Coin) []byte {
+	v := binary.BigEndian.AppendUint64(nil, uint64(c.Value))
+	v = binary.BigEndian.AppendUint32(v, uint32(c.Height))
+	return append(v, c.PkScript...)
+}
+
+func decodeCoin(k, v []byte) (*Coin, error) {
+	if len(k) != len(keyCoinPrefix)+36 || len(v) < 12 {
+		return nil, fmt.Errorf("pegbox: coin record of %d/%d bytes", len(k), len(v))
+	}
+	c := &Coin{
+		Value:    int64(binary.BigEndian.Uint64(v)),
+		Height:   int32(binary.BigEndian.Uint32(v[8:])),
+		PkScript: append([]byte(nil), v[12:]...),
+	}
+	copy(c.OutPoint.Hash[:], k[len(keyCoinPrefix):])
+	c.OutPoint.Index = binary.BigEndian.Uint32(k[len(keyCoinPrefix)+32:])
+	return c, nil
+}
+
+func depositKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(nil), keyDepositPrefix...), seq)
+}
+
+func refusedKey(height int32, idx uint32) []byte {
+	k := binary.BigEndian.AppendUint32(append([]byte(nil), keyRefusedPrefix...), uint32(height))
+	return binary.BigEndian.AppendUint32(k, idx)
+}
+
+// encodeDeposit: outpoint (36) ‖ value (8) ‖ height (4) ‖ tx index (4) ‖
+// len(pkScript) (1) ‖ pkScript ‖ side script.
+func encodeDeposit(d *DepositRecord) []byte {
+	v := outpointBytes(d.OutPoint)
+	v = binary.BigEndian.AppendUint64(v, uint64(d.Value))
+	v = binary.BigEndian.AppendUint32(v, uint32(d.Height))
+	v = binary.BigEndian.AppendUint32(v, d.TxIndex)
+	v = append(v, byte(len(d.PkScript)))
+	v = append(v, d.PkScript...)
+	return append(v, d.SideScript...)
+}
+
+func decodeDeposit(v []byte) (*DepositRecord, error) {
+	const fixed = 36 + 8 + 4 + 4 + 1
+	if len(v) < fixed || len(v) < fixed+int(v[fixed-1]) {
+		return nil, fmt.Errorf("pegbox: deposit record of %d bytes", len(v))
+	}
+	d := &DepositRecord{}
+	copy(d.OutPoint.Hash[:], v)
+	d.OutPoint.Index = binary.BigEndian.Uint32(v[32:])
+	d.Value = int64(binary.BigEndian.Uint64(v[36:]))
+	d.Height = int32(binary.BigEndian.Uint32(v[44:]))
+	d.TxIndex = binary.BigEndian.Uint32(v[48:])
+	n := int(v[fixed-1])
+	d.PkScript = append([]byte(nil), v[fixed:fixed+n]...)
+	d.SideScript = append([]byte(nil), v[fixed+n:]...)
+	return d, nil
+}
