@@ -151,7 +151,8 @@ func (c *tokens) authenticate(ctx context.Context) (role, error) {
 	switch len(values) {
 	case 0:
 		return roleNone, status.Errorf(codes.Unauthenticated,
-			"no credential: send %q metadata %q followed by the hex "+
+			"no credential: send %q metadata (over REST, the HTTP "+
+				"header Authorization) %q followed by the hex "+
 				"contents of %s or %s", AuthorizationKey, bearerPrefix,
 			AdminCredFilename, ReadOnlyCredFilename)
 	case 1:

@@ -9,7 +9,7 @@ import (
 )
 
 // Backend is what the server needs from the node: one small interface per
-// service. The node implements all four; a method that cannot be served
+// service. The node implements all five; a method that cannot be served
 // yet returns an *Error with ErrUnimplemented, and a wallet method on a
 // node without a wallet returns ErrNoWallet.
 //
@@ -21,6 +21,7 @@ type Backend interface {
 	MainchainBackend
 	SidechainBackend
 	WalletBackend
+	SubscriptionBackend
 }
 
 // NodeBackend serves NodeService.
@@ -45,6 +46,20 @@ type MainchainBackend interface {
 	// Publication returns the header publication in the mainchain block
 	// at height, or an ErrNotFound error.
 	Publication(ctx context.Context, height int32) (*Publication, error)
+
+	// ListPublications returns one page of the publications that
+	// counted, in height order (reversed with page.Reversed), and their
+	// number. It must not scan every height: a page costs the same at
+	// any offset. ErrFailedPrecondition when the node has no index of
+	// them.
+	ListPublications(ctx context.Context, page Page) ([]Publication, uint64, error)
+
+	// ListMissedSlots returns one page of the missed slots in height order
+	// (reversed with page.Reversed), and their number: the heights h
+	// whose draw had a winner while the node's block h+1 holds no
+	// publication that counted. Same cost and errors as
+	// ListPublications.
+	ListMissedSlots(ctx context.Context, page Page) ([]MissedSlot, uint64, error)
 }
 
 // SidechainBackend serves SidechainService. Addresses are sidechain
@@ -118,6 +133,44 @@ type WalletBackend interface {
 	// feeRate is not negative. Coins that do not cover amount and fee are
 	// ErrFailedPrecondition; a bad address is ErrInvalidArgument.
 	SendSide(ctx context.Context, to string, amount, feeRate int64) (chainhash.Hash, error)
+}
+
+// SubscriptionBackend serves SubscriptionService. The server runs each
+// stream as a loop over these reads: it reads a page from the stream's
+// own position, sends it, and when it has caught up waits for Changed.
+// Each read is one consistent snapshot of the node's state, and none
+// waits for anything.
+type SubscriptionBackend interface {
+	// SideTip returns the best sidechain's tip; {Height: -1} with the
+	// zero hash while the chain is empty.
+	SideTip(ctx context.Context) (SideRef, error)
+
+	// SideBlocksAfter reads the best sidechain from cursor, the last
+	// block a client saw ({Height: -1} and the zero hash: none yet). If
+	// the cursor's block is on the best chain, Connected holds the best
+	// chain's next blocks, oldest first, at most limit of them. If it is
+	// not, Disconnected is that block (its parent is the next cursor)
+	// and Connected is empty. A cursor block the node does not know is
+	// ErrNotFound; one the node knows at another height is
+	// ErrInvalidArgument.
+	SideBlocksAfter(ctx context.Context, cursor SideRef, limit int) (*SideRead, error)
+
+	// MainTip returns the node's mainchain tip; {Height: -1} before the
+	// genesis block.
+	MainTip(ctx context.Context) (MainRef, error)
+
+	// DrawsAfter reads the node's mainchain from cursor as SideBlocksAfter
+	// reads the sidechain: the draws after the best chain's next blocks,
+	// or the cursor's block when it is no longer on the best chain.
+	// ErrNotFound for a block that is neither on the best chain nor one
+	// the node has undone since it started.
+	DrawsAfter(ctx context.Context, cursor MainRef, limit int) (*DrawRead, error)
+
+	// Changed returns a channel that is closed at the next change of the
+	// node's chains: a mainchain block connected or undone, and with it
+	// the sidechain's best chain. Take it before reading, so that a
+	// change that lands during the read is not missed.
+	Changed() <-chan struct{}
 }
 
 // Page selects part of a list. The server checks it before it reaches the
@@ -195,6 +248,24 @@ type Info struct {
 
 	// StateHash is the hash over the node's mainchain-derived state.
 	StateHash chainhash.Hash
+
+	// SidechainPeers is the number of sidenode peers connected over the
+	// peer protocol.
+	SidechainPeers int
+}
+
+// SyncProgress returns how far a node at tip has followed a backend at
+// backendHeight: tip / backendHeight clamped to [0, 1]; 1 once tip has
+// reached a backend at the genesis block, 0 before the node applied any
+// block.
+func SyncProgress(tip, backendHeight int32) float64 {
+	switch {
+	case tip < 0:
+		return 0
+	case tip >= backendHeight:
+		return 1
+	}
+	return float64(tip) / float64(backendHeight)
 }
 
 // MainchainState is the node's view of the mainchain.
@@ -205,10 +276,25 @@ type MainchainState struct {
 	TipHash   chainhash.Hash
 
 	// Backend names the backend, "btcd" or "neutrino"; Connected and
-	// BackendHeight are its own state.
+	// BackendHeight are its own state, and BackendHash its best block's
+	// hash (zero while it has reported none).
 	Backend       string
 	Connected     bool
 	BackendHeight int32
+	BackendHash   chainhash.Hash
+
+	// FilterHeight is the light client's filter-header tip (for btcd,
+	// BackendHeight); HeaderHeight the backend's block-header tip.
+	FilterHeight int32
+	HeaderHeight int32
+
+	// BackendPeers is the backend's number of Bitcoin peers: neutrino's
+	// peers, or 1 for a connected btcd.
+	BackendPeers int32
+
+	// Progress is TipHeight / BackendHeight clamped to [0, 1] (see
+	// SyncProgress).
+	Progress float64
 
 	// Synced reports whether the node has caught up with the backend.
 	Synced bool
@@ -254,6 +340,93 @@ type Winner struct {
 	BlockHash   chainhash.Hash
 	Ticket      uint64
 	TotalWeight Weight
+
+	// SidechainID enters the draw's seed.
+	SidechainID uint32
+
+	// R, Start and End complete the proof of the draw
+	// (lottery.DrawProof): the seed mod TotalWeight and the winner's
+	// range [Start, End). HasProof is false for a draw recorded by a
+	// node too old to keep them; the three are then zero.
+	R, Start, End Weight
+	HasProof      bool
+
+	// Own tells whether the winning ticket's stake key belongs to the
+	// node's wallet.
+	Own bool
+}
+
+// MissedSlot is a draw whose winner published no header that counted in
+// the next mainchain block.
+type MissedSlot struct {
+	Height    int32
+	BlockHash chainhash.Hash
+	Ticket    uint64
+
+	// Own tells whether the ticket's stake key belongs to the node's
+	// wallet.
+	Own bool
+}
+
+// SideRef names a sidechain block by height and hash. {Height: -1} with
+// the zero hash is the position before the first block.
+type SideRef struct {
+	Height int32
+	Hash   chainhash.Hash
+}
+
+// SideEvent is a block that joined or left the best sidechain.
+type SideEvent struct {
+	Hash       chainhash.Hash
+	PrevBlock  chainhash.Hash
+	MerkleRoot chainhash.Hash
+	Height     int32
+
+	LotteryHeight int32
+	PubHeight     int32
+	PubTxID       chainhash.Hash
+
+	// Partial tells that only Hash, PrevBlock and Height are known: a
+	// block that left the best chain and whose index entry is gone.
+	Partial bool
+}
+
+// Ref returns the block's SideRef.
+func (e *SideEvent) Ref() SideRef { return SideRef{Height: e.Height, Hash: e.Hash} }
+
+// SideRead is one read of SideBlocksAfter: Disconnected, or Connected.
+type SideRead struct {
+	Disconnected *SideEvent
+	Connected    []SideEvent
+}
+
+// MainRef names a mainchain block by height and hash.
+type MainRef struct {
+	Height int32
+	Hash   chainhash.Hash
+}
+
+// Draw is the draw after one mainchain block, or a block undone.
+type Draw struct {
+	Height    int32
+	BlockHash chainhash.Hash
+
+	// PrevBlock is the parent's hash: the position after the block is
+	// undone.
+	PrevBlock chainhash.Hash
+
+	// Winner is the draw's result; nil when no ticket weighed anything,
+	// and for a block undone.
+	Winner *Winner
+}
+
+// Ref returns the block's MainRef.
+func (d *Draw) Ref() MainRef { return MainRef{Height: d.Height, Hash: d.BlockHash} }
+
+// DrawRead is one read of DrawsAfter: Disconnected, or Connected.
+type DrawRead struct {
+	Disconnected *Draw
+	Connected    []Draw
 }
 
 // Publication is the header transaction that counts in one mainchain

@@ -48,13 +48,40 @@ const (
 
 // defaultPorts are the API's default TCP ports per --network value. They
 // sit apart from btcd's ports (8333/8334, 18333/18334, 18444, 38332/38333,
-// 18555/18556) and leave port+1 free for a REST gateway.
+// 18555/18556); port+1 is the REST gateway's (defaultRESTPorts).
 var defaultPorts = map[string]string{
 	"mainnet":  "8560",
 	"testnet3": "18570",
 	"signet":   "38560",
 	"regtest":  "18560",
 	"simnet":   "18590",
+}
+
+// defaultRESTPorts are the REST gateway's default TCP ports per --network
+// value: the API's port plus one.
+var defaultRESTPorts = map[string]string{
+	"mainnet":  "8561",
+	"testnet3": "18571",
+	"signet":   "38561",
+	"regtest":  "18561",
+	"simnet":   "18591",
+}
+
+// DefaultRESTPort returns the REST gateway's default TCP port on a network,
+// and false for an unknown network.
+func DefaultRESTPort(network string) (string, bool) {
+	port, ok := defaultRESTPorts[network]
+	return port, ok
+}
+
+// DefaultRESTListener returns the REST gateway's default listen address on
+// a network, 127.0.0.1:<DefaultRESTPort>, and false for an unknown network.
+func DefaultRESTListener(network string) (string, bool) {
+	port, ok := DefaultRESTPort(network)
+	if !ok {
+		return "", false
+	}
+	return net.JoinHostPort("127.0.0.1", port), true
 }
 
 // DefaultPort returns the API's default TCP port on a network ("regtest",
@@ -90,14 +117,21 @@ type Config struct {
 	// Port 0 picks a free port (see Server.Addrs).
 	Listeners []string
 
-	// AllowRemote permits listeners on addresses that are not loopback:
-	// an empty host (every interface), a non-loopback IP, or a host name
-	// other than localhost. Without it New refuses them.
+	// RESTListeners are the addresses the REST gateway listens on, as
+	// host:port; none means no gateway. The gateway serves every method
+	// as JSON over HTTP (see rest.go) and forwards each call to the
+	// server's first gRPC listener, so the same credentials, permissions
+	// and limits apply. Port 0 picks a free port (see Server.RESTAddrs).
+	RESTListeners []string
+
+	// AllowRemote permits listeners (gRPC and REST) on addresses that are
+	// not loopback: an empty host (every interface), a non-loopback IP, or
+	// a host name other than localhost. Without it New refuses them.
 	AllowRemote bool
 
-	// DisableTLS serves without TLS. It is refused unless every listener
-	// is a loopback address, since the credential would cross the network
-	// in the clear.
+	// DisableTLS serves without TLS, gRPC and REST alike. It is refused
+	// unless every listener is a loopback address, since the credential
+	// would cross the network in the clear.
 	DisableTLS bool
 
 	// TLSCertPath and TLSKeyPath are the server's certificate and key.
@@ -125,9 +159,10 @@ type Config struct {
 }
 
 // DefaultConfig returns the configuration of a server for network whose
-// files live in dir, the node's network data dir: one listener on
-// 127.0.0.1 at the network's default port (none for an unknown network),
-// TLS and credential files in dir, and the default limits.
+// files live in dir, the node's network data dir: one gRPC listener on
+// 127.0.0.1 at the network's default port and one REST listener on
+// 127.0.0.1 at its default REST port (none for an unknown network), TLS
+// and credential files in dir, and the default limits.
 func DefaultConfig(dir, network string) Config {
 	cfg := Config{
 		TLSCertPath:      filepath.Join(dir, TLSCertFilename),
@@ -141,6 +176,9 @@ func DefaultConfig(dir, network string) Config {
 	if addr, ok := DefaultListener(network); ok {
 		cfg.Listeners = []string{addr}
 	}
+	if addr, ok := DefaultRESTListener(network); ok {
+		cfg.RESTListeners = []string{addr}
+	}
 	return cfg
 }
 
@@ -153,27 +191,20 @@ func (c *Config) check() error {
 	if len(c.Listeners) == 0 {
 		return fmt.Errorf("%w: no listen address", ErrConfig)
 	}
-	for _, addr := range c.Listeners {
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			return fmt.Errorf("%w: listen address %q: %v", ErrConfig, addr, err)
+	// A port given twice (not 0) cannot be listened on twice.
+	seen := make(map[string]bool)
+	for _, addr := range append(append([]string(nil), c.Listeners...), c.RESTListeners...) {
+		if err := c.checkListener(addr); err != nil {
+			return err
 		}
-		if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-			return fmt.Errorf("%w: listen address %q: port %q is not a "+
-				"number from 0 to 65535", ErrConfig, addr, port)
-		}
-		if isLoopback(host) {
-			continue
-		}
-		if c.DisableTLS {
-			return fmt.Errorf("%w: listen address %q is not loopback: "+
-				"TLS cannot be disabled on it, as the credential "+
-				"would cross the network in the clear", ErrConfig, addr)
-		}
-		if !c.AllowRemote {
-			return fmt.Errorf("%w: listen address %q is not loopback; "+
-				"allow remote connections explicitly to listen on it",
-				ErrConfig, addr)
+		if host, port, _ := net.SplitHostPort(addr); port != "0" {
+			key := net.JoinHostPort(strings.ToLower(host), port)
+			if seen[key] {
+				return fmt.Errorf("%w: listen address %q is given twice: "+
+					"every gRPC and REST listener needs a port of its own",
+					ErrConfig, addr)
+			}
+			seen[key] = true
 		}
 	}
 	if !c.DisableTLS && (c.TLSCertPath == "" || c.TLSKeyPath == "") {
@@ -201,6 +232,33 @@ func (c *Config) check() error {
 	if c.DefaultPageSize > c.MaxPageSize {
 		return fmt.Errorf("%w: default page size %d is above the maximum "+
 			"page size %d", ErrConfig, c.DefaultPageSize, c.MaxPageSize)
+	}
+	return nil
+}
+
+// checkListener checks one listen address, gRPC or REST: host:port, and a
+// host that is loopback unless AllowRemote, and always with TLS.
+func (c *Config) checkListener(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%w: listen address %q: %v", ErrConfig, addr, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%w: listen address %q: port %q is not a "+
+			"number from 0 to 65535", ErrConfig, addr, port)
+	}
+	if isLoopback(host) {
+		return nil
+	}
+	if c.DisableTLS {
+		return fmt.Errorf("%w: listen address %q is not loopback: "+
+			"TLS cannot be disabled on it, as the credential "+
+			"would cross the network in the clear", ErrConfig, addr)
+	}
+	if !c.AllowRemote {
+		return fmt.Errorf("%w: listen address %q is not loopback; "+
+			"allow remote connections explicitly to listen on it",
+			ErrConfig, addr)
 	}
 	return nil
 }

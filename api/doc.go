@@ -1,7 +1,7 @@
-// Package api serves the sidenode's control API over gRPC: the services of
-// proto/sidenode/api/v1 (NodeService, MainchainService, SidechainService,
-// WalletService), on
-// top of a Backend that the node implements. It also holds the client side
+// Package api serves the sidenode's control API over gRPC, and as JSON over
+// HTTP through a REST gateway: the services of proto/sidenode/api/v1
+// (NodeService, MainchainService, SidechainService, WalletService,
+// SubscriptionService), on top of a Backend that the node implements. It also holds the client side
 // of the same security model (Dial, ReadCredential), which the sidenode
 // binary's client commands use.
 //
@@ -10,9 +10,9 @@
 // New checks a Config and returns a Server; Start creates the files that
 // are missing, listens and serves; Stop stops. The server never reads the
 // node's state itself: each service calls one small interface
-// (NodeBackend, MainchainBackend, SidechainBackend, WalletBackend;
-// together Backend) with plain Go types defined here (Info, Ticket,
-// Winner, SideBlock, ...). The services
+// (NodeBackend, MainchainBackend, SidechainBackend, WalletBackend,
+// SubscriptionBackend; together Backend) with plain Go types defined here
+// (Info, Ticket, Winner, SideBlock, ...). The services
 // check requests, convert between those types and the protobuf messages,
 // and turn backend errors into gRPC codes: an *Error carries an ErrorCode
 // (ErrNotFound → NotFound, ErrInvalidArgument → InvalidArgument,
@@ -39,6 +39,47 @@
 // it can never enter and FailedPrecondition when it cannot enter now, and
 // the message starts with the sideblock rule's name ("ErrMempoolLowFee:
 // ..."), so that clients can branch on it without parsing prose.
+//
+// # Subscriptions
+//
+// SubscriptionService has two server-streaming methods:
+// SubscribeSideblocks follows the best sidechain, SubscribeLottery the
+// mainchain's draws. Both send the current state first (the tip), then
+// events: "connected" for a block that joined the best chain, on top of
+// the previous event's block, and "disconnected" for one that left it,
+// the tip first, whose parent is then the position. A client that applies
+// the events in order to its cursor has the node's best chain, and the
+// last event's block is its cursor.
+//
+// Cursor: a request may name the last block the client saw, by height and
+// hash (in display order). The stream then starts from it: if that block
+// is still on the best chain, with the blocks after it; if not, with a
+// disconnected event for it and each of its ancestors down to the fork
+// point, then the blocks of the new branch. The sidechain cursor of 64
+// zeros at height 0 (the parent of the first block) replays the whole
+// chain; the lottery's genesis block replays every draw. Without a cursor
+// the stream starts at the tip and sends only what changes. A malformed
+// cursor is InvalidArgument (the message names cursor.hash or
+// cursor.height), and so is a known block at another height; a block the
+// node does not know is NotFound, before any message. To walk back from a
+// block that left the best chain, the node uses its sidechain index (which
+// keeps the headers of side branches), the staged bodies, and an in-memory
+// log of the blocks it undid since it started (mainchain blocks, and the
+// sideblocks whose publication they carried); so a stale cursor from
+// before a restart may be NotFound, and the client then subscribes again
+// without one.
+//
+// Memory: no stream has a queue. Each runs one loop: it reads at most a
+// page (100 events) from the node's state, from its own position and in
+// one consistent snapshot (SideBlocksAfter, DrawsAfter), sends the page
+// with Send, which gRPC's flow control blocks while the client does not
+// read, and reads the next page only then; once it has caught up it waits
+// on Changed, a channel that the node closes and replaces at every change
+// of its chains. So a slow client costs the server at most a page and
+// gRPC's per-stream buffers, a client that is gone ends the loop (its
+// context is done), and a client that fell behind resumes from where it
+// got to. The server serves at most MaxStreams (256) streams at once and
+// refuses more with ResourceExhausted; Stop ends them with Unavailable.
 //
 // # Security model
 //
@@ -80,15 +121,89 @@
 //
 // # Limits
 //
-// A request larger than MaxMsgSize (1 MiB by default) is rejected with
-// ResourceExhausted before it is decoded. A list request whose limit is
-// above MaxPageSize (1000 by default) is rejected with InvalidArgument,
-// never clamped silently; a limit of 0 takes DefaultPageSize (100). GetInfo
-// lists at most 100 of the node's own ticket ids, with their count;
-// ListStakes pages through all of them. Fields a request carries that the
-// server does not know are ignored, as protobuf's binary decoding does: a
-// client built against a newer proto talks to an older server, but must
-// not count on new request fields being honoured.
+// A request larger than MaxMsgSize (1 MiB by default) is refused with
+// InvalidArgument, naming its size. The transport reads at most four times
+// MaxMsgSize: a message declared larger than that is refused by grpc-go
+// itself with ResourceExhausted, from its length prefix, before a byte of
+// it is read. A list request whose limit is above MaxPageSize (1000 by
+// default) is refused with InvalidArgument, never clamped silently; a
+// limit of 0 takes DefaultPageSize (100). GetInfo lists at most 100 of the
+// node's own ticket ids, with their count; ListStakes pages through all of
+// them. A request that carries a field the server does not know, at any
+// depth, is refused with InvalidArgument naming the field number: a client
+// built against a newer proto must not have an option it set dropped
+// silently by an older server. The server pings a connection silent for
+// two minutes and closes it if no answer comes within 20 seconds, so a
+// vanished client does not hold a stream.
+//
+// # REST gateway
+//
+// Start also serves every method as JSON over HTTP(S) on RESTListeners
+// (the node's --api.restlisten, by default 127.0.0.1 at the network's
+// REST port: mainnet 8561, testnet3 18571, signet 38561, regtest 18561,
+// simnet 18591, the gRPC port plus one; --api.norest turns it off). The
+// gateway is grpc-gateway v2, generated from the HTTP rules of
+// proto/sidenode/api/v1/api_rest.yaml (a google.api.Service file, so the
+// .proto files carry no annotations); the OpenAPI document of every path
+// is generated next to it, api.swagger.json. Reads are GETs whose request
+// fields are path segments or query parameters, writes are POSTs whose
+// JSON body is the whole request:
+//
+//	GET  /v1/info                                NodeService.GetInfo
+//	GET  /v1/tickets?offset=&limit=&reversed=    MainchainService.ListTickets
+//	GET  /v1/winner/{height}                     MainchainService.GetWinner
+//	GET  /v1/publication/{height}                MainchainService.GetPublication
+//	GET  /v1/publications, /v1/missedslots       MainchainService.ListPublications, ListMissedSlots
+//	GET  /v1/sideblocks/{hash}                   SidechainService.GetBlock
+//	GET  /v1/sideblocks/height/{height}          SidechainService.GetBlock
+//	GET  /v1/sidetxs/{txid}                      SidechainService.GetTransaction
+//	POST /v1/sidetxs                             SidechainService.SendRawTransaction
+//	GET  /v1/sideaddresses/{address}/utxos       SidechainService.ListUnspent
+//	GET  /v1/sideaddresses/{address}/balance     SidechainService.GetAddressBalance
+//	GET  /v1/sidefee                             SidechainService.EstimateFee
+//	POST /v1/wallet/address                      WalletService.NewAddress
+//	GET  /v1/wallet/balance?min_conf=            WalletService.GetBalance
+//	POST /v1/wallet/stakes                       WalletService.CreateStake
+//	GET  /v1/wallet/stakes                       WalletService.ListStakes
+//	POST /v1/wallet/stakes/withdraw              WalletService.WithdrawStake
+//	GET  /v1/wallet/sideaddress, /sidebalance    WalletService.GetSideAddress, GetSideBalance
+//	POST /v1/wallet/sidesend                     WalletService.SendSide
+//	GET  /v1/subscribe/sideblocks?cursor.height=&cursor.hash=   SubscriptionService.SubscribeSideblocks
+//	GET  /v1/subscribe/lottery?cursor.height=&cursor.hash=      SubscriptionService.SubscribeLottery
+//
+// The gateway forwards each request over a gRPC client connection to the
+// server's first gRPC listener (127.0.0.1 for a listener on every
+// interface), over TLS that accepts exactly the server's own certificate,
+// so the interceptors check every REST call as they check gRPC calls: the
+// header "Authorization: Bearer <hex>" is the gRPC "authorization"
+// metadata (the gateway forwards no other header), and a call without a
+// credential, or a write with the read-only one, is refused. The REST
+// listeners follow the gRPC listeners' rules: TLS with the same
+// certificate unless DisableTLS, loopback unless AllowRemote, a port of
+// their own; a port that cannot be listened on makes Start fail.
+//
+// JSON is protojson with the proto field names (tip_height), in responses
+// and requests; zero values are written; 64-bit integers are strings;
+// hashes are hex strings as over gRPC. A request is strict: a body that is
+// not one JSON object of the request's fields (unknown fields, trailing
+// data, wrong types) and an unknown query parameter are InvalidArgument,
+// as is a body larger than MaxMsgSize, refused whole before decoding
+// (with or without a Content-Length). Errors are google.rpc.Status objects,
+// {"code": 3, "message": ..., "details": []}, with the HTTP status of the
+// gRPC code as grpc-gateway maps it: InvalidArgument and
+// FailedPrecondition 400, Unauthenticated 401, PermissionDenied 403,
+// NotFound 404, ResourceExhausted 429, Unimplemented 501 (405 for a known
+// path with another HTTP method), Unavailable 503, Internal 500.
+//
+// A server-streaming method answers with one JSON object per line,
+// {"result": <response>}, and a last {"error": <status>} when the stream
+// fails after it started. The gateway writes each message, flushed,
+// before it receives the next, over fixed gRPC flow control windows, so a
+// client that reads slowly slows its own stream down and the server holds
+// a bounded amount for it; a write that blocks for 30 seconds ends the
+// call, and so does a client that hangs up: the gRPC stream is canceled.
+// The HTTP server serves HTTP/1.1, with a header timeout, a body timeout
+// and an idle timeout, and Stop stops it with the gRPC server.
 //
 // # Adding a method
 //
@@ -106,10 +221,18 @@
 //     backend, convert, and map errors with toStatus. Add the call to the
 //     allCalls table of server_test.go, which checks the credentials
 //     against every method.
-//  5. For a client command, add it to cmd/sidenode/client.go.
+//  5. Give it an HTTP rule in proto/sidenode/api/v1/api_rest.yaml (a GET
+//     for a read, a POST with body "*" for a write) and run scripts/proto;
+//     TestRESTRulesComplete fails until you do. Add a request to the
+//     restCalls table of rest_test.go, which checks the credentials over
+//     REST, and a new .proto file to api_openapi.yaml.
+//  6. For a client command, add it to cmd/sidenode/client.go.
 //
-// A new service also needs a line in Server.register;
-// TestServerServesEveryService fails until it has one.
+// A new service also needs a line in Server.register, and one in
+// registerREST for its gateway; TestServerServesEveryService and
+// TestRESTRoutes fail until it has them. A streaming method follows
+// subscription.go: a loop over paged reads and the Changed signal, never
+// a queue.
 //
 // The package logs under the subsystem tag RPCS; the node hands it its
 // logger with UseLogger.

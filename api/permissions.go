@@ -47,9 +47,11 @@ const (
 var permissions = map[string]Permission{
 	apiv1.NodeService_GetInfo_FullMethodName: {entityInfo, Read},
 
-	apiv1.MainchainService_ListTickets_FullMethodName:    {entityMainchain, Read},
-	apiv1.MainchainService_GetWinner_FullMethodName:      {entityMainchain, Read},
-	apiv1.MainchainService_GetPublication_FullMethodName: {entityMainchain, Read},
+	apiv1.MainchainService_ListTickets_FullMethodName:      {entityMainchain, Read},
+	apiv1.MainchainService_GetWinner_FullMethodName:        {entityMainchain, Read},
+	apiv1.MainchainService_GetPublication_FullMethodName:   {entityMainchain, Read},
+	apiv1.MainchainService_ListPublications_FullMethodName: {entityMainchain, Read},
+	apiv1.MainchainService_ListMissedSlots_FullMethodName:  {entityMainchain, Read},
 
 	apiv1.WalletService_NewAddress_FullMethodName:     {entityAddress, Write},
 	apiv1.WalletService_GetBalance_FullMethodName:     {entityOnchain, Read},
@@ -66,6 +68,9 @@ var permissions = map[string]Permission{
 	apiv1.SidechainService_GetAddressBalance_FullMethodName:  {entitySidechain, Read},
 	apiv1.SidechainService_SendRawTransaction_FullMethodName: {entitySidechain, Write},
 	apiv1.SidechainService_EstimateFee_FullMethodName:        {entitySidechain, Read},
+
+	apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName: {entitySidechain, Read},
+	apiv1.SubscriptionService_SubscribeLottery_FullMethodName:    {entityMainchain, Read},
 }
 
 // Permissions returns a copy of the permission map: the full gRPC name of

@@ -11,16 +11,26 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/keepalive"
 
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+)
+
+// The server pings a connection that has been silent for keepaliveTime
+// and closes it when no answer comes within keepaliveTimeout, so that a
+// client that vanished without closing its connection does not hold a
+// stream until TCP gives up.
+const (
+	keepaliveTime    = 2 * time.Minute
+	keepaliveTimeout = 20 * time.Second
 )
 
 // stopGrace is how long Stop lets calls in progress finish before it
 // closes their connections.
 const stopGrace = 5 * time.Second
 
-// Server is the node's gRPC API server. Create it with New, then Start
-// it; Stop stops it.
+// Server is the node's gRPC API server and its REST gateway. Create it
+// with New, then Start it; Stop stops it.
 type Server struct {
 	cfg     Config
 	backend Backend
@@ -30,6 +40,8 @@ type Server struct {
 	stopped   bool
 	grpc      *grpc.Server
 	listeners []net.Listener
+	rest      *restGateway // nil without RESTListeners
+	subs      subscriptions
 	wg        sync.WaitGroup
 }
 
@@ -40,6 +52,7 @@ func New(cfg Config, b Backend) (*Server, error) {
 		return nil, fmt.Errorf("%w: no backend", ErrConfig)
 	}
 	cfg.Listeners = append([]string(nil), cfg.Listeners...)
+	cfg.RESTListeners = append([]string(nil), cfg.RESTListeners...)
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
@@ -47,9 +60,9 @@ func New(cfg Config, b Backend) (*Server, error) {
 }
 
 // Start prepares the TLS certificate and the credential files (creating
-// those that are missing), listens on every configured address and serves.
-// It fails if any address cannot be listened on, a port already taken
-// included, and then listens on none.
+// those that are missing), listens on every configured address, gRPC and
+// REST, and serves. It fails if any address cannot be listened on, a port
+// already taken included, and then listens on none.
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,19 +76,26 @@ func (s *Server) Start() error {
 	}
 
 	opts := []grpc.ServerOption{
-		grpc.MaxRecvMsgSize(s.cfg.MaxMsgSize),
-		grpc.ChainUnaryInterceptor(tok.unaryInterceptor),
-		grpc.ChainStreamInterceptor(tok.streamInterceptor),
+		grpc.MaxRecvMsgSize(transportSlack * s.cfg.MaxMsgSize),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			Time:    keepaliveTime,
+			Timeout: keepaliveTimeout,
+		}),
+		grpc.ChainUnaryInterceptor(tok.unaryInterceptor, s.checkUnary),
+		grpc.ChainStreamInterceptor(tok.streamInterceptor, s.checkStream),
 	}
+	var tlsCert *tls.Certificate // the REST gateway's too
 	if s.cfg.DisableTLS {
 		log.Warnf("API TLS is disabled: serving in the clear on loopback only")
 		opts = append(opts, grpc.Creds(insecure.NewCredentials()))
 	} else {
 		cert, err := loadOrCreateCert(s.cfg.TLSCertPath, s.cfg.TLSKeyPath,
-			listenHosts(s.cfg.Listeners))
+			listenHosts(append(append([]string(nil), s.cfg.Listeners...),
+				s.cfg.RESTListeners...)))
 		if err != nil {
 			return err
 		}
+		tlsCert = &cert
 		opts = append(opts, grpc.Creds(credentials.NewTLS(&tls.Config{
 			Certificates: []tls.Certificate{cert},
 			MinVersion:   tls.VersionTLS12,
@@ -93,10 +113,29 @@ func (s *Server) Start() error {
 		}
 		listeners = append(listeners, lis)
 	}
+	closeAll := func() {
+		for _, l := range listeners {
+			_ = l.Close()
+		}
+	}
+	var rest *restGateway
+	if len(s.cfg.RESTListeners) > 0 {
+		restListeners, err := listenREST(s.cfg.RESTListeners)
+		if err != nil {
+			closeAll()
+			return err
+		}
+		rest, err = s.newREST(restListeners, listeners[0].Addr(), tlsCert)
+		if err != nil {
+			listeners = append(listeners, restListeners...)
+			closeAll()
+			return err
+		}
+	}
 
 	gs := grpc.NewServer(opts...)
 	s.register(gs)
-	s.grpc, s.listeners, s.started = gs, listeners, true
+	s.grpc, s.listeners, s.rest, s.started = gs, listeners, rest, true
 
 	for _, lis := range listeners {
 		log.Infof("API server listening on %s", lis.Addr())
@@ -110,6 +149,9 @@ func (s *Server) Start() error {
 			}
 		}(lis)
 	}
+	if rest != nil {
+		rest.serve()
+	}
 	return nil
 }
 
@@ -119,6 +161,7 @@ func (s *Server) register(gs *grpc.Server) {
 	apiv1.RegisterMainchainServiceServer(gs, &mainchainService{s: s})
 	apiv1.RegisterSidechainServiceServer(gs, &sidechainService{s: s})
 	apiv1.RegisterWalletServiceServer(gs, &walletService{s: s})
+	apiv1.RegisterSubscriptionServiceServer(gs, &subscriptionService{s: s})
 }
 
 // Addrs returns the addresses the server listens on, nil before Start. With
@@ -133,9 +176,10 @@ func (s *Server) Addrs() []net.Addr {
 	return addrs
 }
 
-// Stop stops the server: it stops accepting connections, lets calls in
-// progress finish for a few seconds, then closes every connection. It is
-// safe to call more than once, and before Start.
+// Stop stops the server and its REST gateway: it stops accepting
+// connections, lets calls in progress finish for a few seconds, then
+// closes every connection. It is safe to call more than once, and before
+// Start.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	if !s.started || s.stopped {
@@ -144,9 +188,22 @@ func (s *Server) Stop() {
 		return
 	}
 	s.stopped = true
-	gs := s.grpc
+	gs, rest := s.grpc, s.rest
 	s.mu.Unlock()
+	// Subscription streams never end by themselves: end them first, or
+	// the graceful stop would wait for them.
+	s.subs.stop()
 
+	// The gateway stops alongside the gRPC server, whose graceful stop
+	// waits for the gateway's calls.
+	var restStopped sync.WaitGroup
+	if rest != nil {
+		restStopped.Add(1)
+		go func() {
+			defer restStopped.Done()
+			rest.stop(stopGrace)
+		}()
+	}
 	done := make(chan struct{})
 	go func() {
 		gs.GracefulStop()
@@ -159,6 +216,7 @@ func (s *Server) Stop() {
 		gs.Stop()
 		<-done
 	}
+	restStopped.Wait()
 	s.wg.Wait()
 	log.Infof("API server stopped")
 }

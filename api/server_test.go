@@ -22,20 +22,22 @@ import (
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
-// clients are the four service clients on one connection.
+// clients are the five service clients on one connection.
 type clients struct {
-	node      apiv1.NodeServiceClient
-	mainchain apiv1.MainchainServiceClient
-	sidechain apiv1.SidechainServiceClient
-	wallet    apiv1.WalletServiceClient
+	node         apiv1.NodeServiceClient
+	mainchain    apiv1.MainchainServiceClient
+	sidechain    apiv1.SidechainServiceClient
+	wallet       apiv1.WalletServiceClient
+	subscription apiv1.SubscriptionServiceClient
 }
 
 func newClients(conn *grpc.ClientConn) clients {
 	return clients{
-		node:      apiv1.NewNodeServiceClient(conn),
-		mainchain: apiv1.NewMainchainServiceClient(conn),
-		sidechain: apiv1.NewSidechainServiceClient(conn),
-		wallet:    apiv1.NewWalletServiceClient(conn),
+		node:         apiv1.NewNodeServiceClient(conn),
+		mainchain:    apiv1.NewMainchainServiceClient(conn),
+		sidechain:    apiv1.NewSidechainServiceClient(conn),
+		wallet:       apiv1.NewWalletServiceClient(conn),
+		subscription: apiv1.NewSubscriptionServiceClient(conn),
 	}
 }
 
@@ -111,6 +113,34 @@ var allCalls = []call{
 	}},
 	{apiv1.MainchainService_GetPublication_FullMethodName, false, func(ctx context.Context, c clients) error {
 		_, err := c.mainchain.GetPublication(ctx, &apiv1.GetPublicationRequest{Height: 11})
+		return err
+	}},
+	{apiv1.MainchainService_ListPublications_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.mainchain.ListPublications(ctx, &apiv1.ListPublicationsRequest{})
+		return err
+	}},
+	{apiv1.MainchainService_ListMissedSlots_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.mainchain.ListMissedSlots(ctx, &apiv1.ListMissedSlotsRequest{})
+		return err
+	}},
+	// A stream's first message is the state; the credential is checked
+	// before it.
+	{apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName, false, func(ctx context.Context, c clients) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stream, err := c.subscription.SubscribeSideblocks(ctx, &apiv1.SubscribeSideblocksRequest{})
+		if err == nil {
+			_, err = stream.Recv()
+		}
+		return err
+	}},
+	{apiv1.SubscriptionService_SubscribeLottery_FullMethodName, false, func(ctx context.Context, c clients) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stream, err := c.subscription.SubscribeLottery(ctx, &apiv1.SubscribeLotteryRequest{})
+		if err == nil {
+			_, err = stream.Recv()
+		}
 		return err
 	}},
 	{apiv1.WalletService_NewAddress_FullMethodName, true, func(ctx context.Context, c clients) error {
@@ -513,7 +543,17 @@ func TestMaxMessageSize(t *testing.T) {
 		Stake:              &apiv1.WithdrawStakeRequest_TicketId{TicketId: 1},
 		DestinationAddress: strings.Repeat("x", 2048),
 	})
-	wantCode(t, "request above the maximum message size", err, codes.ResourceExhausted)
+	wantCode(t, "request above the maximum message size", err, codes.InvalidArgument)
+	if !strings.Contains(status.Convert(err).Message(), "maximum message size") {
+		t.Errorf("unclear message: %v", err)
+	}
+	// Far above it, the transport refuses it from the length prefix,
+	// before reading it.
+	_, err = c.wallet.WithdrawStake(context.Background(), &apiv1.WithdrawStakeRequest{
+		Stake:              &apiv1.WithdrawStakeRequest_TicketId{TicketId: 1},
+		DestinationAddress: strings.Repeat("x", 8192),
+	})
+	wantCode(t, "request far above the maximum message size", err, codes.ResourceExhausted)
 }
 
 func TestStartFailsOnTakenPort(t *testing.T) {
@@ -580,9 +620,10 @@ func TestClientPinsCertificate(t *testing.T) {
 	wantCode(t, "another server's certificate", err, codes.Unavailable)
 }
 
-// TestUnknownFieldsIgnored sends a request with a field the server does
-// not know, as a newer client would: protobuf's binary decoding skips it.
-func TestUnknownFieldsIgnored(t *testing.T) {
+// TestUnknownFieldsRefused sends a request with a field the server does
+// not know, as a newer client would: the server refuses it rather than
+// run the method without an option its caller set.
+func TestUnknownFieldsRefused(t *testing.T) {
 	srv := apitest.StartServer(t, apitest.NewBackend(3), nil)
 	c := dial(t, srv, api.ReadOnlyCredFilename)
 
@@ -599,11 +640,9 @@ func TestUnknownFieldsIgnored(t *testing.T) {
 	if len(req.ProtoReflect().GetUnknown()) == 0 {
 		t.Fatal("the unknown field was not kept for sending")
 	}
-	w, err := c.mainchain.GetWinner(context.Background(), req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.GetTicketId() != 1 {
-		t.Errorf("winner %v", w)
+	_, err = c.mainchain.GetWinner(context.Background(), req)
+	wantCode(t, "a request with an unknown field", err, codes.InvalidArgument)
+	if !strings.Contains(status.Convert(err).Message(), "field number 99") {
+		t.Errorf("the error does not name the field: %v", err)
 	}
 }

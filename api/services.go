@@ -93,6 +93,10 @@ func (n *nodeService) GetInfo(ctx context.Context, _ *apiv1.GetInfoRequest) (*ap
 	if mc.TipHeight >= 0 {
 		tipHash = mc.TipHash.String()
 	}
+	backendHash := ""
+	if mc.BackendHash != (chainhash.Hash{}) {
+		backendHash = mc.BackendHash.String()
+	}
 	own := info.OwnTickets
 	if len(own) > maxInfoTickets {
 		own = own[:maxInfoTickets]
@@ -109,6 +113,11 @@ func (n *nodeService) GetInfo(ctx context.Context, _ *apiv1.GetInfoRequest) (*ap
 			BackendHeight: mc.BackendHeight,
 			Synced:        mc.Synced,
 			LastError:     mc.LastError,
+			BackendHash:   backendHash,
+			FilterHeight:  mc.FilterHeight,
+			HeaderHeight:  mc.HeaderHeight,
+			BackendPeers:  mc.BackendPeers,
+			Progress:      mc.Progress,
 		},
 		Sidechain: &apiv1.SidechainState{
 			TipHeight: info.Sidechain.TipHeight,
@@ -123,6 +132,7 @@ func (n *nodeService) GetInfo(ctx context.Context, _ *apiv1.GetInfoRequest) (*ap
 		StateHash:        info.StateHash.String(),
 		HeadersBroadcast: info.HeadersBroadcast,
 		MissReasons:      info.MissReasons,
+		SidechainPeers:   uint32(max(info.SidechainPeers, 0)),
 	}, nil
 }
 
@@ -157,12 +167,83 @@ func (m *mainchainService) GetWinner(ctx context.Context, req *apiv1.GetWinnerRe
 	if err != nil {
 		return nil, toStatus(method, err)
 	}
-	return &apiv1.GetWinnerResponse{
+	resp := &apiv1.GetWinnerResponse{
 		Height:      w.Height,
 		BlockHash:   w.BlockHash.String(),
 		TicketId:    w.Ticket,
 		TotalWeight: w.TotalWeight.String(),
-	}, nil
+		SidechainId: w.SidechainID,
+		OwnTicket:   w.Own,
+	}
+	if w.HasProof {
+		resp.R, resp.RangeStart, resp.RangeEnd = w.R.String(), w.Start.String(), w.End.String()
+	}
+	return resp, nil
+}
+
+// drawWinnerProto converts a winner for the lottery stream.
+func drawWinnerProto(w *Winner) *apiv1.DrawWinner {
+	out := &apiv1.DrawWinner{
+		TicketId:    w.Ticket,
+		TotalWeight: w.TotalWeight.String(),
+		SidechainId: w.SidechainID,
+		OwnTicket:   w.Own,
+	}
+	if w.HasProof {
+		out.R, out.RangeStart, out.RangeEnd = w.R.String(), w.Start.String(), w.End.String()
+	}
+	return out
+}
+
+func publicationProto(p *Publication) *apiv1.Publication {
+	return &apiv1.Publication{
+		Height:     p.Height,
+		TicketId:   p.Ticket,
+		Txid:       p.TxID.String(),
+		TxIndex:    p.TxIndex,
+		PrevBlock:  p.PrevBlock.String(),
+		MerkleRoot: p.MerkleRoot.String(),
+		BlockHash:  p.BlockHash.String(),
+	}
+}
+
+func (m *mainchainService) ListPublications(ctx context.Context, req *apiv1.ListPublicationsRequest) (*apiv1.ListPublicationsResponse, error) {
+	const method = apiv1.MainchainService_ListPublications_FullMethodName
+	p, err := m.s.page(req.GetOffset(), req.GetLimit(), req.GetReversed())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	ps, total, err := m.s.backend.ListPublications(ctx, p)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	out := make([]*apiv1.Publication, len(ps))
+	for i := range ps {
+		out[i] = publicationProto(&ps[i])
+	}
+	return &apiv1.ListPublicationsResponse{Publications: out, Total: total}, nil
+}
+
+func (m *mainchainService) ListMissedSlots(ctx context.Context, req *apiv1.ListMissedSlotsRequest) (*apiv1.ListMissedSlotsResponse, error) {
+	const method = apiv1.MainchainService_ListMissedSlots_FullMethodName
+	p, err := m.s.page(req.GetOffset(), req.GetLimit(), req.GetReversed())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	ms, total, err := m.s.backend.ListMissedSlots(ctx, p)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	out := make([]*apiv1.MissedSlot, len(ms))
+	for i := range ms {
+		out[i] = &apiv1.MissedSlot{
+			Height:    ms[i].Height,
+			BlockHash: ms[i].BlockHash.String(),
+			TicketId:  ms[i].Ticket,
+			OwnTicket: ms[i].Own,
+		}
+	}
+	return &apiv1.ListMissedSlotsResponse{MissedSlots: out, Total: total}, nil
 }
 
 func (m *mainchainService) GetPublication(ctx context.Context, req *apiv1.GetPublicationRequest) (*apiv1.GetPublicationResponse, error) {

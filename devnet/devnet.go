@@ -46,9 +46,17 @@ type Node struct {
 	StakeKey *btcec.PublicKey
 	APIAddr  string
 
+	// RESTAddr is the node's REST gateway, https://<RESTAddr>/v1/...; it
+	// is also written to <home>/rest.addr.
+	RESTAddr string
+
 	// StakePriv is the stake key's private half: the devnet made the
 	// node's seed, and tests use it to publish as the node's ticket.
 	StakePriv *btcec.PrivateKey
+
+	// MetricsAddr serves the node's Prometheus metrics at /metrics; it is
+	// also written to <home>/metrics.addr.
+	MetricsAddr string
 
 	net  *Net
 	args []string
@@ -183,9 +191,23 @@ func (n *Net) prepare(spec NodeSpec) (*Node, error) {
 	apiAddr := fmt.Sprintf("127.0.0.1:%d", apiPort)
 	_ = os.WriteFile(filepath.Join(home, "api.addr"), []byte(apiAddr), 0o600)
 	args = append(args, "--api.listen="+apiAddr)
+	restPort, err := btctest.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	restAddr := fmt.Sprintf("127.0.0.1:%d", restPort)
+	_ = os.WriteFile(filepath.Join(home, "rest.addr"), []byte(restAddr), 0o600)
+	args = append(args, "--api.restlisten="+restAddr)
+	metricsPort, err := btctest.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", metricsPort)
+	_ = os.WriteFile(filepath.Join(home, "metrics.addr"), []byte(metricsAddr), 0o600)
+	args = append(args, "--prometheus.listen="+metricsAddr)
 	args = append(args, spec.Args...)
-	return &Node{Spec: spec, Home: home, StakeKey: stakeKey, StakePriv: stakePriv, APIAddr: apiAddr,
-		net: n, args: args, grew: make(chan struct{})}, nil
+	return &Node{Spec: spec, Home: home, StakeKey: stakeKey, StakePriv: stakePriv, APIAddr: apiAddr, RESTAddr: restAddr,
+		MetricsAddr: metricsAddr, net: n, args: args, grew: make(chan struct{})}, nil
 }
 
 // Stop stops every node, then btcd, and removes nothing.
@@ -382,6 +404,29 @@ func (node *Node) WaitLine(ctx context.Context, mark int, match func(string) boo
 // WaitContains waits for a line after mark that contains text.
 func (node *Node) WaitContains(ctx context.Context, mark int, text string) (string, error) {
 	return node.WaitLine(ctx, mark, func(l string) bool { return strings.Contains(l, text) })
+}
+
+// NetDir returns the node's network data dir, which holds its TLS
+// certificate and credential files.
+func (node *Node) NetDir() string {
+	return filepath.Join(node.Home, "data", node.net.Params.Name)
+}
+
+// RESTCurl returns a curl command that calls the node's REST gateway at
+// path (as "/v1/info") with its certificate and read-only credential, for
+// a shell.
+func (node *Node) RESTCurl(path string) string {
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+	return fmt.Sprintf(`curl --cacert %s -H "Authorization: Bearer $(cat %s)" https://%s%s`,
+		quote(filepath.Join(node.NetDir(), api.TLSCertFilename)),
+		quote(filepath.Join(node.NetDir(), api.ReadOnlyCredFilename)),
+		node.RESTAddr, path)
+}
+
+// WaitREST waits until the node's REST gateway listens, as its log says.
+func (node *Node) WaitREST(ctx context.Context) error {
+	_, err := node.WaitContains(ctx, 0, "REST gateway listening on")
+	return err
 }
 
 // Dial connects to the node's API with its TLS certificate and admin

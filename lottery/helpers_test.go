@@ -140,6 +140,9 @@ func (m *model) checkState(tb testing.TB, l *Lottery) {
 	if l.Len() != len(m.tickets) {
 		tb.Fatalf("Len() = %d, want %d", l.Len(), len(m.tickets))
 	}
+	if l.Ended() != len(m.ends) {
+		tb.Fatalf("Ended() = %d, want %d", l.Ended(), len(m.ends))
+	}
 
 	fresh := newFenwick()
 	var total, totA, totB Uint128

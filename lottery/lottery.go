@@ -109,6 +109,11 @@ func (l *Lottery) Len() int {
 	return len(l.tickets)
 }
 
+// Ended returns the number of tickets whose publisher chain has ended.
+func (l *Lottery) Ended() int {
+	return len(l.ends)
+}
+
 // Ticket returns ticket id, and false if there is no such ticket.
 func (l *Lottery) Ticket(id TicketID) (Ticket, bool) {
 	if id >= TicketID(len(l.tickets)) {

@@ -120,6 +120,32 @@ type Winner struct {
 	BlockHash   chainhash.Hash
 	Ticket      lottery.TicketID
 	TotalWeight lottery.Uint128
+
+	// R, Start and End complete the draw's proof (lottery.DrawProof):
+	// the seed mod TotalWeight and the winner's range [Start, End).
+	// HasProof is false for a record written before the index kept
+	// them; the three are then zero.
+	R, Start, End lottery.Uint128
+	HasProof      bool
+}
+
+// Proof returns the draw's proof for the network's sidechain id, which
+// lottery.DrawProof.Verify checks against the tickets; false for a record
+// without one (HasProof).
+func (wn *Winner) Proof(sidechainID uint32) (lottery.DrawProof, bool) {
+	if !wn.HasProof {
+		return lottery.DrawProof{}, false
+	}
+	return lottery.DrawProof{
+		Height:      wn.Height,
+		BlockHash:   wn.BlockHash,
+		SidechainID: sidechainID,
+		TotalWeight: wn.TotalWeight,
+		R:           wn.R,
+		Winner:      wn.Ticket,
+		Start:       wn.Start,
+		End:         wn.End,
+	}, true
 }
 
 // Publication is the header transaction that counts in a mainchain block.
@@ -410,12 +436,16 @@ func (x *Index) connect(w *store.Writer, b *mainwatch.Block) (*BlockResult, erro
 	if err := x.lot.Advance(b.Height); err != nil {
 		return nil, err
 	}
-	if id, ok := x.lot.Draw(b.Hash); ok {
-		res.Winner = &Winner{Height: b.Height, BlockHash: b.Hash, Ticket: id,
-			TotalWeight: x.lot.TotalWeight()}
+	if proof, ok := x.lot.Prove(b.Hash); ok {
+		res.Winner = &Winner{Height: b.Height, BlockHash: b.Hash, Ticket: proof.Winner,
+			TotalWeight: proof.TotalWeight, R: proof.R, Start: proof.Start,
+			End: proof.End, HasProof: true}
 		if err := w.Set(heightKey(keyWinnerPrefix, b.Height), encodeWinner(res.Winner)); err != nil {
 			return nil, err
 		}
+	}
+	if err := indexSlots(w, b.Height, hasWinner, res.Publication); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -450,11 +480,34 @@ func loadTicket(r store.Reader, id lottery.TicketID) (*Ticket, error) {
 	return decodeTicket(id, v)
 }
 
+// The winner record: ticket (8) ‖ block hash (32) ‖ total weight (16),
+// then, since the index keeps the draw's proof, r (16) ‖ range start (16)
+// ‖ range end (16). Records of the first, shorter form still decode.
+const (
+	winnerRecordLen      = 8 + 32 + 16
+	winnerProofRecordLen = winnerRecordLen + 3*16
+)
+
+func appendUint128(b []byte, u lottery.Uint128) []byte {
+	b = binary.BigEndian.AppendUint64(b, u.Hi)
+	return binary.BigEndian.AppendUint64(b, u.Lo)
+}
+
+func readUint128(b []byte) lottery.Uint128 {
+	return lottery.Uint128{Hi: binary.BigEndian.Uint64(b), Lo: binary.BigEndian.Uint64(b[8:])}
+}
+
 func encodeWinner(wn *Winner) []byte {
-	b := binary.BigEndian.AppendUint64(nil, uint64(wn.Ticket))
+	b := make([]byte, 0, winnerProofRecordLen)
+	b = binary.BigEndian.AppendUint64(b, uint64(wn.Ticket))
 	b = append(b, wn.BlockHash[:]...)
-	b = binary.BigEndian.AppendUint64(b, wn.TotalWeight.Hi)
-	return binary.BigEndian.AppendUint64(b, wn.TotalWeight.Lo)
+	b = appendUint128(b, wn.TotalWeight)
+	if !wn.HasProof {
+		return b
+	}
+	b = appendUint128(b, wn.R)
+	b = appendUint128(b, wn.Start)
+	return appendUint128(b, wn.End)
 }
 
 func readWinner(r store.Reader, height int32) (*Winner, bool, error) {
@@ -468,13 +521,24 @@ func readWinner(r store.Reader, height int32) (*Winner, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if len(v) != 8+32+16 {
-		return nil, false, fmt.Errorf("mainstake: corrupt winner record at %d", height)
+	wn, err := decodeWinner(height, v)
+	return wn, err == nil, err
+}
+
+func decodeWinner(height int32, v []byte) (*Winner, error) {
+	if len(v) != winnerRecordLen && len(v) != winnerProofRecordLen {
+		return nil, fmt.Errorf("mainstake: corrupt winner record at %d", height)
 	}
 	wn := &Winner{Height: height, Ticket: lottery.TicketID(binary.BigEndian.Uint64(v))}
 	copy(wn.BlockHash[:], v[8:40])
-	wn.TotalWeight = lottery.Uint128{Hi: binary.BigEndian.Uint64(v[40:]), Lo: binary.BigEndian.Uint64(v[48:])}
-	return wn, true, nil
+	wn.TotalWeight = readUint128(v[40:])
+	if len(v) == winnerProofRecordLen {
+		wn.R = readUint128(v[56:])
+		wn.Start = readUint128(v[72:])
+		wn.End = readUint128(v[88:])
+		wn.HasProof = true
+	}
+	return wn, nil
 }
 
 func encodePublication(p *Publication) []byte {
@@ -547,4 +611,13 @@ func (x *Index) TotalWeight() lottery.Uint128 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	return x.lot.TotalWeight()
+}
+
+// TicketCounts returns the number of tickets and of live ones (whose
+// publisher chain has not ended), in O(1).
+func (x *Index) TicketCounts() (total, live int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n := x.lot.Len()
+	return n, n - x.lot.Ended()
 }

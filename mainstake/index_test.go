@@ -205,6 +205,9 @@ func TestIndexDrawsPublishesAndRollsBack(t *testing.T) {
 	if len(res.Ended) != 1 || res.Ended[0] != 1 || c.x.Weight(1) != (lottery.Uint128{}) {
 		t.Fatalf("ended %v, weight %v", res.Ended, c.x.Weight(1))
 	}
+	if total, live := c.x.TicketCounts(); total != 3 || live != 2 {
+		t.Fatalf("TicketCounts() = %d, %d; want 3, 2", total, live)
+	}
 
 	// Undo the last five blocks: the index and the lottery go back.
 	before := c.x.TotalWeight()
@@ -213,6 +216,9 @@ func TestIndexDrawsPublishesAndRollsBack(t *testing.T) {
 	}
 	if c.ticket(1).Live() != true {
 		t.Fatal("the ended chain was not restored")
+	}
+	if total, live := c.x.TicketCounts(); total != 3 || live != 3 {
+		t.Fatalf("after the rollback TicketCounts() = %d, %d; want 3, 3", total, live)
 	}
 	if c.x.TotalWeight() == before {
 		t.Fatal("the lottery did not rewind")

@@ -32,6 +32,7 @@ type apiBackend struct {
 	wallet   *wallet.Wallet // nil without a wallet
 	follower *mainwatch.Follower
 	proto    *protocol
+	chain    *storeChain // its events serve the subscriptions
 }
 
 var _ api.Backend = (*apiBackend)(nil)
@@ -50,7 +51,23 @@ func (b *apiBackend) Info(ctx context.Context) (*api.Info, error) {
 			BackendHeight: st.Source.Best.Height,
 			Synced:        st.Synced,
 			LastError:     firstNonEmpty(st.Err, st.Source.Err),
+			BackendHash:   st.Source.Best.Hash,
+			// The backend's best block is neutrino's filter-header
+			// tip; btcd needs no filters.
+			FilterHeight: st.Source.Best.Height,
+			HeaderHeight: st.Source.Headers,
+			BackendPeers: int32(st.Source.Peers),
+			Progress:     api.SyncProgress(st.Tip.Height, st.Source.Best.Height),
 		},
+	}
+	if !st.Source.Connected {
+		info.Mainchain.BackendPeers = 0 // btcd reports 1 either way
+	}
+	if st.Source.Best.Hash == (chainhash.Hash{}) {
+		info.Mainchain.Progress = 0 // the backend has reported nothing yet
+	}
+	if b.proto.peers != nil {
+		info.SidechainPeers = b.proto.peers.ConnectedCount()
 	}
 	var tickets []*mainstake.Ticket
 	err := b.db.View(func(r store.Reader) error {
@@ -143,23 +160,22 @@ func (b *apiBackend) Tickets(_ context.Context, p api.Page) ([]api.Ticket, uint6
 }
 
 func (b *apiBackend) Winner(_ context.Context, height int32) (*api.Winner, error) {
-	var (
-		w  *mainstake.Winner
-		ok bool
-	)
+	var out *api.Winner
 	err := b.db.View(func(r store.Reader) error {
-		var err error
-		w, ok, err = mainstake.WinnerAt(r, height)
+		w, ok, err := mainstake.WinnerAt(r, height)
+		if err != nil || !ok {
+			return err
+		}
+		out, err = b.apiWinner(r, w)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	if out == nil {
 		return nil, api.Errorf(api.ErrNotFound, "no winner after block %d", height)
 	}
-	return &api.Winner{Height: w.Height, BlockHash: w.BlockHash, Ticket: uint64(w.Ticket),
-		TotalWeight: api.Weight{Hi: w.TotalWeight.Hi, Lo: w.TotalWeight.Lo}}, nil
+	return out, nil
 }
 
 func (b *apiBackend) Publication(_ context.Context, height int32) (*api.Publication, error) {
@@ -178,10 +194,15 @@ func (b *apiBackend) Publication(_ context.Context, height int32) (*api.Publicat
 	if !ok {
 		return nil, api.Errorf(api.ErrNotFound, "no publication in block %d", height)
 	}
+	pub := apiPublication(p)
+	return &pub, nil
+}
+
+func apiPublication(p *mainstake.Publication) api.Publication {
 	hdr := sideblock.Header{PrevBlock: p.Header.PrevBlock, MerkleRoot: p.Header.MerkleRoot}
-	return &api.Publication{Height: p.Height, Ticket: uint64(p.Ticket),
+	return api.Publication{Height: p.Height, Ticket: uint64(p.Ticket),
 		TxIndex: uint32(p.TxIndex), TxID: p.TxID, PrevBlock: p.Header.PrevBlock,
-		MerkleRoot: p.Header.MerkleRoot, BlockHash: hdr.BlockHash()}, nil
+		MerkleRoot: p.Header.MerkleRoot, BlockHash: hdr.BlockHash()}
 }
 
 var errNoWallet = api.Errorf(api.ErrNoWallet, "the node runs without a wallet: "+

@@ -67,6 +67,9 @@ type committer interface {
 type storeChain struct {
 	db         *store.DB
 	connectors []blockConnector
+
+	// events tells the API's subscriptions about changes (events.go).
+	events chainEvents
 }
 
 var _ mainwatch.Chain = (*storeChain)(nil)
@@ -123,14 +126,17 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 			cm.Committed(b)
 		}
 	}
+	c.events.notify()
 	return nil
 }
 
 // DisconnectBlock implements mainwatch.Chain through the store's undo log.
 func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) error {
+	c.events.beforeUndo(c.db, tip)
 	if _, err := c.db.DisconnectBlock(store.BlockID{Height: tip.Height, Hash: tip.Hash}); err != nil {
 		return err
 	}
+	defer c.events.notify()
 	for i := len(c.connectors) - 1; i >= 0; i-- {
 		if err := c.connectors[i].DisconnectBlock(tip.Height); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/btcsuite/btcd/btcutil"
@@ -117,6 +118,9 @@ type Config struct {
 	P2P       P2PConfig       `group:"p2p" namespace:"p2p"`
 	Publish   PublishConfig   `group:"publish" namespace:"publish"`
 	API       APIConfig       `group:"api" namespace:"api"`
+
+	// Prometheus is the metrics server, off by default.
+	Prometheus PrometheusConfig `group:"prometheus" namespace:"prometheus"`
 }
 
 // PublishConfig is the fee policy of the header transactions this node
@@ -128,6 +132,31 @@ type PublishConfig struct {
 // minHeaderFeeRate is the floor of --publish.feerate: Bitcoin Core's and
 // btcd's default minimum relay fee, 1 sat/vbyte.
 const minHeaderFeeRate = 1
+
+// PrometheusConfig holds the options of the metrics server (package
+// metrics).
+type PrometheusConfig struct {
+	Listen string `long:"listen" description:"Serve Prometheus metrics over HTTP at /metrics on this address, as host:port; off when empty. An address that is not loopback is allowed, with a warning: the metrics have no authentication"`
+}
+
+// validatePrometheus checks --prometheus.listen: empty, or host:port.
+func (c *Config) validatePrometheus() error {
+	addr := strings.TrimSpace(c.Prometheus.Listen)
+	if addr == "" {
+		c.Prometheus.Listen = ""
+		return nil
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+	}
+	if err != nil {
+		return fmt.Errorf("--prometheus.listen=%s: want host:port, as "+
+			"127.0.0.1:9560", c.Prometheus.Listen)
+	}
+	c.Prometheus.Listen = addr
+	return nil
+}
 
 // P2PConfig holds the options of the sidechain peer protocol.
 type P2PConfig struct {
@@ -158,10 +187,12 @@ func (c *Config) validateP2P() error {
 
 // APIConfig holds the options of the node's gRPC API (package api).
 type APIConfig struct {
-	Disable          bool     `long:"disable" description:"Do not serve the API"`
+	Disable          bool     `long:"disable" description:"Do not serve the API, neither gRPC nor REST"`
 	Listen           []string `long:"listen" description:"Serve the API on this address, as host[:port]; may be given several times. The port defaults to the network's API port: mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590. Default 127.0.0.1 at that port"`
-	AllowRemote      bool     `long:"allowremote" description:"Allow --api.listen addresses that are not loopback (every interface, a LAN address); only with TLS"`
-	NoTLS            bool     `long:"notls" description:"Serve the API without TLS; only on loopback addresses"`
+	RESTListen       []string `long:"restlisten" description:"Serve the API's REST gateway (JSON over HTTPS) on this address, as host[:port]; may be given several times. The port defaults to the network's REST port: mainnet 8561, testnet3 18571, signet 38561, regtest 18561, simnet 18591. Default 127.0.0.1 at that port"`
+	NoREST           bool     `long:"norest" description:"Do not serve the REST gateway; the gRPC API stays"`
+	AllowRemote      bool     `long:"allowremote" description:"Allow --api.listen and --api.restlisten addresses that are not loopback (every interface, a LAN address); only with TLS"`
+	NoTLS            bool     `long:"notls" description:"Serve the API, gRPC and REST, without TLS; only on loopback addresses"`
 	TLSCertPath      string   `long:"tlscertpath" default-mask:"<datadir>/<network>/tls.cert" description:"The API's TLS certificate; a self-signed one is generated there, with its key, when either is missing"`
 	TLSKeyPath       string   `long:"tlskeypath" default-mask:"<datadir>/<network>/tls.key" description:"The API's TLS key"`
 	AdminCredPath    string   `long:"admincredpath" default-mask:"<datadir>/<network>/admin.cred" description:"The admin credential file, which allows every API method; generated when missing"`
@@ -170,10 +201,16 @@ type APIConfig struct {
 	MaxPageSize      uint32   `long:"maxpagesize" description:"Largest page an API list method returns; a request for more is refused"`
 }
 
-// APIServerConfig returns the configuration of the API server.
+// APIServerConfig returns the configuration of the API server. --api.norest
+// wins over --api.restlisten.
 func (c *Config) APIServerConfig() api.Config {
+	restListeners := c.API.RESTListen
+	if c.API.NoREST {
+		restListeners = nil
+	}
 	return api.Config{
 		Listeners:        c.API.Listen,
+		RESTListeners:    restListeners,
 		AllowRemote:      c.API.AllowRemote,
 		DisableTLS:       c.API.NoTLS,
 		TLSCertPath:      c.API.TLSCertPath,
@@ -377,6 +414,9 @@ func (c *Config) validate() error {
 	if err := c.validateP2P(); err != nil {
 		return err
 	}
+	if err := c.validatePrometheus(); err != nil {
+		return err
+	}
 	if c.Publish.FeeRate < minHeaderFeeRate {
 		return fmt.Errorf("--publish.feerate %d is below the floor of %d sat/vbyte",
 			c.Publish.FeeRate, minHeaderFeeRate)
@@ -423,6 +463,11 @@ func (c *Config) validateAPI() error {
 	c.API.Listen = normalizeAddresses(c.API.Listen, port)
 	if len(c.API.Listen) == 0 {
 		c.API.Listen = []string{net.JoinHostPort("127.0.0.1", port)}
+	}
+	restPort, _ := api.DefaultRESTPort(c.Network)
+	c.API.RESTListen = normalizeAddresses(c.API.RESTListen, restPort)
+	if len(c.API.RESTListen) == 0 {
+		c.API.RESTListen = []string{net.JoinHostPort("127.0.0.1", restPort)}
 	}
 	for _, p := range []struct {
 		path *string

@@ -72,6 +72,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	netDir := filepath.Join(appDir, "data", "mainnet")
 	want.P2P.Listen = []string{"127.0.0.1:8565"}
 	want.API.Listen = []string{"127.0.0.1:8560"}
+	want.API.RESTListen = []string{"127.0.0.1:8561"}
 	want.API.TLSCertPath = filepath.Join(netDir, "tls.cert")
 	want.API.TLSKeyPath = filepath.Join(netDir, "tls.key")
 	want.API.AdminCredPath = filepath.Join(netDir, "admin.cred")
@@ -551,4 +552,35 @@ func TestSampleConfigListsSubsystems(t *testing.T) {
 				"section of sample-sidenode.conf", tag)
 		}
 	}
+}
+
+func TestLoadConfigREST(t *testing.T) {
+	withHome(t)
+	regtest := append([]string{"--network=regtest"}, btcdCreds...)
+
+	cfg := mustLoad(t, regtest...)
+	if got := cfg.APIServerConfig().RESTListeners; !reflect.DeepEqual(got, []string{"127.0.0.1:18561"}) {
+		t.Errorf("default REST listeners %q", got)
+	}
+	cfg = mustLoad(t, append(regtest, "--api.restlisten=127.0.0.1", "--api.restlisten=[::1]:9000")...)
+	if got := cfg.APIServerConfig().RESTListeners; !reflect.DeepEqual(got, []string{"127.0.0.1:18561", "[::1]:9000"}) {
+		t.Errorf("REST listeners %q", got)
+	}
+	cfg = mustLoad(t, append(regtest, "--api.norest", "--api.restlisten=127.0.0.1:9000")...)
+	if got := cfg.APIServerConfig().RESTListeners; got != nil {
+		t.Errorf("REST listeners %q with --api.norest", got)
+	}
+
+	for _, args := range [][]string{
+		{"--api.restlisten=0.0.0.0"},                                       // remote without allowremote
+		{"--api.restlisten=192.0.2.1", "--api.allowremote", "--api.notls"}, // remote in the clear
+		{"--api.restlisten=127.0.0.1:18560"},                               // the gRPC port
+		{"--api.restlisten=127.0.0.1:x"},
+	} {
+		if _, _, err := LoadConfig(append(regtest, args...)); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+	// A remote REST address with --api.allowremote, as for gRPC.
+	mustLoad(t, append(regtest, "--api.restlisten=0.0.0.0", "--api.allowremote")...)
 }

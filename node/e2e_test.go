@@ -165,6 +165,8 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := net.RegisterStakes(2000); err != nil {
 		t.Fatal(err)
 	}
+	// Node a's subscription streams follow everything that comes.
+	sideStream, drawStream := watchSideblocks(t, all[0]), watchLottery(t, all[0])
 
 	// 50 mainchain blocks: one sideblock each.
 	const blocks = 50
@@ -213,7 +215,8 @@ func TestEndToEnd(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		e.mine(all)
 	}
-	e.agree(all)
+	sideTip, sideHeight := e.agree(all)
+	e.checkStreams(sideStream, drawStream, sideTip, sideHeight)
 
 	// Node b dies without a chance to save anything, misses blocks, comes
 	// back and catches up.
@@ -320,6 +323,8 @@ func TestEndToEnd(t *testing.T) {
 
 	tip, height := e.agree(all)
 	t.Logf("end: sidechain tip %s at height %d; produced %v", tip, height, e.produced)
+	e.checkStreams(sideStream, drawStream, tip, height)
+	e.checkSlots(all)
 	if _, err := chainhash.NewHashFromStr(tip); err != nil {
 		t.Fatalf("no sidechain tip: %q", tip)
 	}

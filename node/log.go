@@ -19,6 +19,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
+	"github.com/mainstake/sidenode/metrics"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -82,6 +83,7 @@ var (
 	wlltLog = backendLog.Logger("WLLT") // package wallet
 	sblkLog = backendLog.Logger("SBLK") // package sideblock
 	rpcsLog = backendLog.Logger("RPCS") // package api (gRPC server)
+	promLog = backendLog.Logger("PROM") // package metrics (Prometheus)
 )
 
 // log is the node package's own logger (SDND).
@@ -102,6 +104,7 @@ var subsystemLoggers = map[string]btclog.Logger{
 	"WLLT": wlltLog,
 	"SBLK": sblkLog,
 	"RPCS": rpcsLog,
+	"PROM": promLog,
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them. Give each its own variable
@@ -127,6 +130,7 @@ func useLoggers() {
 	wallet.UseLogger(wlltLog)
 	sideblock.UseLogger(sblkLog)
 	api.UseLogger(rpcsLog)
+	metrics.UseLogger(promLog)
 
 	// neutrino.UseLogger also hands NTRN to the btcd packages neutrino
 	// drives (blockchain, txscript, peer, addrmgr, connmgr).

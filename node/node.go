@@ -217,7 +217,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	if !cfg.API.Disable {
 		srv, err := api.New(cfg.APIServerConfig(), &apiBackend{
 			cfg: cfg, params: params, db: db, index: index,
-			wallet: wlt, follower: follower, proto: proto,
+			wallet: wlt, follower: follower, proto: proto, chain: chain,
 		})
 		if err != nil {
 			return err
@@ -227,6 +227,21 @@ func Run(ctx context.Context, cfg *Config) error {
 		}
 		defer srv.Stop()
 	}
+
+	// The metrics server binds here, so that a taken port stops the start.
+	mtr, err := startMetrics(cfg, &metricsSource{
+		follower: follower, proto: proto, index: index, peers: peers,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := mtr.Stop(); err != nil {
+			log.Errorf("Stop metrics server: %v", err)
+		}
+	}()
+	proto.metrics = mtr
+	proto.chain.SetValidationHook(mtr.ObserveValidation)
 
 	// The producer and the body fetcher stop with the follower.
 	runCtx, stopRun := context.WithCancel(ctx)

@@ -15,6 +15,7 @@ import (
 	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/metrics"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
@@ -45,6 +46,7 @@ type protocol struct {
 	// Set after construction, before the follower runs.
 	follower *mainwatch.Follower
 	peers    *p2p.Server
+	metrics  *metrics.Metrics // nil without --prometheus.listen
 
 	// last holds what the batch in flight did, for Committed.
 	last *blockWork
@@ -328,6 +330,7 @@ func (p *protocol) publish(made *production) {
 		return
 	}
 	took := made.sentAt.Sub(made.start)
+	p.metrics.ObservePublication(took)
 	hash := made.block.BlockHash()
 	if err := p.chain.StageOwnBody(made.block); err != nil {
 		p.miss("stage", err)

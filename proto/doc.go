@@ -10,5 +10,8 @@
 //
 //   - sidenode/p2p/v1: the peer protocol between sidenodes (package p2p).
 //   - sidenode/api/v1: the node's control API (package api): node,
-//     mainchain and wallet services.
+//     mainchain, sidechain, wallet and subscription services. Its REST
+//     gateway (*.pb.gw.go) and OpenAPI document (api.swagger.json) are
+//     generated from the HTTP rules of api_rest.yaml and the document
+//     header of api_openapi.yaml.
 package proto

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -111,6 +112,10 @@ type Chain struct {
 	noticeSeq uint64
 	taken     map[chainhash.Hash]uint64
 	rescan    bool
+
+	// validated, when set, is told how long each body that fork choice
+	// validated and connected took (SetValidationHook).
+	validated func(time.Duration)
 }
 
 // NewChain opens the chain state kept in db for the network params, with
@@ -143,6 +148,18 @@ func NewChainWithEngine(db *store.DB, params *chainparams.Params, engine Engine)
 	log.Infof("Sidechain tip %v at height %d (engine %s)", tip.hash,
 		tip.height, engine.Name())
 	return c, nil
+}
+
+// SetValidationHook makes the chain call fn with the time it took to
+// validate a sideblock body and connect it to the best chain, once for each
+// body that fork choice validates and connects (not for a block reconnected
+// after a reorg, which is not validated again). fn runs inside the
+// mainchain block's batch with the chain locked: it must be quick and must
+// not call the Chain. A nil fn removes the hook.
+func (c *Chain) SetValidationHook(fn func(time.Duration)) {
+	c.mu.Lock()
+	c.validated = fn
+	c.mu.Unlock()
 }
 
 // Params returns the chain's network parameters.

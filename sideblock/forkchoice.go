@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
@@ -435,6 +436,8 @@ func (b *batch) reorgTo(target chainhash.Hash) error {
 // connect connects one block on the tip. failed reports a block that
 // broke a rule; the index has been updated for it.
 func (b *batch) connect(r *record) (failed bool, err error) {
+	start := time.Now()
+	validate := r.Status != StatusValid
 	s, has, err := loadStaged(b.w, r.Hash)
 	if err != nil {
 		return false, err
@@ -450,7 +453,7 @@ func (b *batch) connect(r *record) (failed bool, err error) {
 	}
 	digest := s.digest()
 	block, ruleErr := s.block()
-	if ruleErr == nil && r.Status != StatusValid {
+	if ruleErr == nil && validate {
 		ruleErr = CheckBlockSanity(block, b.c.params)
 		if ruleErr == nil {
 			_, _, ruleErr = CheckConnectBlock(block, r.LotteryHeight,
@@ -498,6 +501,9 @@ func (b *batch) connect(r *record) (failed bool, err error) {
 	b.tip = tipState{hash: r.Hash, height: r.Height, lotteryHeight: r.LotteryHeight}
 	if err := b.w.Set(keyTip, b.tip.encode()); err != nil {
 		return false, err
+	}
+	if fn := b.c.validated; fn != nil && validate {
+		fn(time.Since(start))
 	}
 	log.Debugf("Connected sideblock %v at height %d (lottery height %d, "+
 		"%d transactions)", r.Hash, r.Height, r.LotteryHeight,

@@ -50,6 +50,9 @@ type Backend struct {
 	lastBlockReq *api.SideBlockRequest
 	lastSend     *SideSend
 	lastRawTx    *wire.MsgTx
+
+	// chains serves the subscriptions and the slot lists (chains.go).
+	chains chains
 }
 
 // SideSend is a SendSide call the fake backend got.
@@ -121,6 +124,7 @@ func NewBackend(n int) *Backend {
 	for _, i := range b.OwnTickets {
 		b.InfoValue.OwnTickets = append(b.InfoValue.OwnTickets, uint64(i))
 	}
+	b.addChains()
 	return b
 }
 
@@ -524,18 +528,24 @@ type Server struct {
 	// Addr is the address it listens on, 127.0.0.1:<port>.
 	Addr string
 
+	// RESTAddr is the address its REST gateway listens on,
+	// 127.0.0.1:<port>; empty if modify turned the gateway off.
+	RESTAddr string
+
 	// Config is the configuration it runs with.
 	Config api.Config
 }
 
-// StartServer starts an API server for b on a free loopback port, with its
-// files in a new temporary dir, and stops it when the test ends. modify,
-// if not nil, changes the configuration first.
+// StartServer starts an API server for b on a free loopback port, and its
+// REST gateway on another, with its files in a new temporary dir, and
+// stops it when the test ends. modify, if not nil, changes the
+// configuration first.
 func StartServer(t testing.TB, b api.Backend, modify func(*api.Config)) *Server {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := api.DefaultConfig(dir, "regtest")
 	cfg.Listeners = []string{"127.0.0.1:0"}
+	cfg.RESTListeners = []string{"127.0.0.1:0"}
 	if modify != nil {
 		modify(&cfg)
 	}
@@ -547,5 +557,9 @@ func StartServer(t testing.TB, b api.Backend, modify func(*api.Config)) *Server 
 		t.Fatalf("Start: %v", err)
 	}
 	t.Cleanup(srv.Stop)
-	return &Server{Server: srv, Dir: dir, Addr: srv.Addrs()[0].String(), Config: cfg}
+	s := &Server{Server: srv, Dir: dir, Addr: srv.Addrs()[0].String(), Config: cfg}
+	if addrs := srv.RESTAddrs(); len(addrs) > 0 {
+		s.RESTAddr = addrs[0].String()
+	}
+	return s
 }

@@ -62,6 +62,7 @@ func run() error {
 			return err
 		}
 		net.Say("started %s (%s backend)", node.Spec.Name, node.Spec.Backend)
+		net.Say("%s: metrics at http://%s/metrics", node.Spec.Name, node.MetricsAddr)
 	}
 
 	// Mature coins for the mining key, then register every node's stake.
@@ -75,6 +76,19 @@ func run() error {
 	for _, node := range net.Nodes {
 		net.Say("%s: registered a stake of %v (tx %v)", node.Spec.Name,
 			btcutil.Amount(node.Spec.Stake), txids[node.Spec.Name])
+	}
+
+	// A REST call to paste into another shell, once the first node's
+	// gateway listens (its certificate and credentials exist by then).
+	first := net.Nodes[0]
+	restCtx, restCancel := context.WithTimeout(ctx, 30*time.Second)
+	err = first.WaitREST(restCtx)
+	restCancel()
+	if err != nil {
+		net.Say("%s: REST gateway not listening: %v", first.Spec.Name, err)
+	} else {
+		net.Say("%s: REST gateway at https://%s; try: %s", first.Spec.Name,
+			first.RESTAddr, first.RESTCurl("/v1/info"))
 	}
 
 	net.Say("mining a block every %v; press Ctrl-C to stop", *interval)

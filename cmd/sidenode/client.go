@@ -39,21 +39,24 @@ const (
 // running node's API. With any other first argument, sidenode is the
 // daemon.
 var clientCommands = map[string]bool{
-	"status":      true,
-	"tickets":     true,
-	"winner":      true,
-	"publication": true,
-	"newaddress":  true,
-	"balance":     true,
-	"stake":       true,
-	"block":       true,
-	"tx":          true,
-	"utxos":       true,
-	"sidebalance": true,
-	"sideaddress": true,
-	"send":        true,
-	"sendrawtx":   true,
-	"estimatefee": true,
+	"status":       true,
+	"tickets":      true,
+	"winner":       true,
+	"publication":  true,
+	"publications": true,
+	"missed":       true,
+	"subscribe":    true,
+	"newaddress":   true,
+	"balance":      true,
+	"stake":        true,
+	"block":        true,
+	"tx":           true,
+	"utxos":        true,
+	"sidebalance":  true,
+	"sideaddress":  true,
+	"send":         true,
+	"sendrawtx":    true,
+	"estimatefee":  true,
 }
 
 // isClientCommand reports whether arg, the first command-line argument,
@@ -146,6 +149,36 @@ func (c *client) parser() *flags.Parser {
 		"Show the sidechain header that counts in the mainchain block at "+
 			"<height> (MainchainService.GetPublication).",
 		&publicationCommand{c: c})
+	add(p, "publications", "List the header publications",
+		"List a page of the mainchain blocks that hold a header "+
+			"publication that counted, lowest first "+
+			"(MainchainService.ListPublications).",
+		&publicationsCommand{c: c})
+	add(p, "missed", "List the missed slots",
+		"List a page of the missed slots, lowest first: the draws whose "+
+			"winner published no header that counted in the next "+
+			"mainchain block (MainchainService.ListMissedSlots).",
+		&missedCommand{c: c})
+	subscribe := add(p, "subscribe", "Follow the node's chains",
+		"Print the node's chains as they change, one JSON object per "+
+			"line, until interrupted: the current state first, then "+
+			"connected and disconnected events (SubscriptionService).",
+		&struct{}{})
+	add(subscribe, "sideblocks", "Follow the best sidechain",
+		"Print the best sidechain's tip, then every block that joins "+
+			"(connected) or leaves (disconnected) it, one JSON object "+
+			"per line, until interrupted. With --height and --hash, "+
+			"start after that block, the last one seen; with --all, "+
+			"from the first block (SubscriptionService.SubscribeSideblocks).",
+		&subscribeSideblocksCommand{c: c})
+	add(subscribe, "lottery", "Follow the lottery's draws",
+		"Print the mainchain tip, then the draw after every mainchain "+
+			"block the node connects (connected) and every block a "+
+			"reorg undoes (disconnected), one JSON object per line, "+
+			"until interrupted. With --height and --hash, start after "+
+			"that block; with --all, from the genesis block "+
+			"(SubscriptionService.SubscribeLottery).",
+		&subscribeLotteryCommand{c: c})
 	add(p, "newaddress", "Issue a new receive address",
 		"Issue a new receive address of the node's wallet "+
 			"(WalletService.NewAddress).",

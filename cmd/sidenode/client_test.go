@@ -27,6 +27,7 @@ func startNode(t *testing.T) *testNode {
 	n.netDir = filepath.Join(n.dataDir, "regtest")
 	cfg := api.DefaultConfig(n.netDir, "regtest")
 	cfg.Listeners = []string{"127.0.0.1:0"}
+	cfg.RESTListeners = nil // the client speaks gRPC; a fixed port would clash
 	srv, err := api.New(cfg, n.backend)
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +96,7 @@ func TestIsClientCommand(t *testing.T) {
 		"newaddress": true, "balance": true, "stake": true,
 		"block": true, "tx": true, "utxos": true, "sidebalance": true,
 		"sideaddress": true, "send": true, "sendrawtx": true, "estimatefee": true,
+		"publications": true, "missed": true, "subscribe": true,
 		"": false, "--network=regtest": false, "-V": false, "create": false,
 		"help": false, "Status": false,
 	} {

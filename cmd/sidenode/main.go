@@ -6,12 +6,13 @@
 //
 // The same binary is the client of a running node's API when its first
 // argument is a client command: status, tickets, winner, publication,
-// newaddress, balance, or stake (create, list, withdraw) for the node and
-// the mainchain; block, tx, utxos, sidebalance, sideaddress, send,
-// sendrawtx or estimatefee for the sidechain. Run
-// sidenode <command> --help for a command's options. A client prints the
-// node's answer as JSON; on an error it prints a message to standard error
-// and exits with status 1.
+// publications, missed, newaddress, balance, or stake (create, list,
+// withdraw) for the node and the mainchain; block, tx, utxos, sidebalance,
+// sideaddress, send, sendrawtx or estimatefee for the sidechain; subscribe
+// (sideblocks, lottery) to follow both. Run sidenode <command> --help for
+// a command's options. A client prints the node's answer as JSON (a
+// subscription one object per line, until interrupted); on an error it
+// prints a message to standard error and exits with status 1.
 package main
 
 import (

@@ -338,7 +338,24 @@ type GetWinnerResponse struct {
 	// ticket_id is the winning ticket.
 	TicketId uint64 `protobuf:"varint,3,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
 	// total_weight is the sum of all weights in the draw, a decimal string.
-	TotalWeight   string `protobuf:"bytes,4,opt,name=total_weight,json=totalWeight,proto3" json:"total_weight,omitempty"`
+	TotalWeight string `protobuf:"bytes,4,opt,name=total_weight,json=totalWeight,proto3" json:"total_weight,omitempty"`
+	// sidechain_id is the sidechain id that enters the draw's seed.
+	SidechainId uint32 `protobuf:"varint,5,opt,name=sidechain_id,json=sidechainId,proto3" json:"sidechain_id,omitempty"`
+	// r is the draw's number, a decimal string: the seed
+	// SHA256("PMS/lottery" || block hash in internal byte order ||
+	// sidechain_id as 4 bytes big-endian), read as a big-endian integer,
+	// mod total_weight. r, range_start and range_end are empty for a draw
+	// that a node too old to keep them recorded.
+	R string `protobuf:"bytes,6,opt,name=r,proto3" json:"r,omitempty"`
+	// range_start is the sum of the weights of the tickets before the
+	// winner, in chain order, a decimal string. The draw is right when
+	// range_start <= r < range_end.
+	RangeStart string `protobuf:"bytes,7,opt,name=range_start,json=rangeStart,proto3" json:"range_start,omitempty"`
+	// range_end is range_start plus the winner's weight, a decimal string.
+	RangeEnd string `protobuf:"bytes,8,opt,name=range_end,json=rangeEnd,proto3" json:"range_end,omitempty"`
+	// own_ticket reports whether the winning ticket's stake key belongs to
+	// this node's wallet.
+	OwnTicket     bool `protobuf:"varint,9,opt,name=own_ticket,json=ownTicket,proto3" json:"own_ticket,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -399,6 +416,41 @@ func (x *GetWinnerResponse) GetTotalWeight() string {
 		return x.TotalWeight
 	}
 	return ""
+}
+
+func (x *GetWinnerResponse) GetSidechainId() uint32 {
+	if x != nil {
+		return x.SidechainId
+	}
+	return 0
+}
+
+func (x *GetWinnerResponse) GetR() string {
+	if x != nil {
+		return x.R
+	}
+	return ""
+}
+
+func (x *GetWinnerResponse) GetRangeStart() string {
+	if x != nil {
+		return x.RangeStart
+	}
+	return ""
+}
+
+func (x *GetWinnerResponse) GetRangeEnd() string {
+	if x != nil {
+		return x.RangeEnd
+	}
+	return ""
+}
+
+func (x *GetWinnerResponse) GetOwnTicket() bool {
+	if x != nil {
+		return x.OwnTicket
+	}
+	return false
 }
 
 // GetPublicationRequest names a mainchain block.
@@ -549,6 +601,427 @@ func (x *GetPublicationResponse) GetBlockHash() string {
 	return ""
 }
 
+// ListPublicationsRequest selects a page of publications.
+type ListPublicationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// offset is the number of publications to skip, from the lowest block,
+	// or from the highest when reversed.
+	Offset uint64 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	// limit is the page size; 0 means the server's default page size. A
+	// limit above the server's maximum page size is INVALID_ARGUMENT.
+	Limit uint32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	// reversed lists the highest blocks first.
+	Reversed      bool `protobuf:"varint,3,opt,name=reversed,proto3" json:"reversed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPublicationsRequest) Reset() {
+	*x = ListPublicationsRequest{}
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPublicationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPublicationsRequest) ProtoMessage() {}
+
+func (x *ListPublicationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPublicationsRequest.ProtoReflect.Descriptor instead.
+func (*ListPublicationsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListPublicationsRequest) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ListPublicationsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListPublicationsRequest) GetReversed() bool {
+	if x != nil {
+		return x.Reversed
+	}
+	return false
+}
+
+// ListPublicationsResponse is a page of publications.
+type ListPublicationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// publications are the page, in the order requested.
+	Publications []*Publication `protobuf:"bytes,1,rep,name=publications,proto3" json:"publications,omitempty"`
+	// total is the number of mainchain blocks that hold a publication that
+	// counted.
+	Total         uint64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPublicationsResponse) Reset() {
+	*x = ListPublicationsResponse{}
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPublicationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPublicationsResponse) ProtoMessage() {}
+
+func (x *ListPublicationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPublicationsResponse.ProtoReflect.Descriptor instead.
+func (*ListPublicationsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListPublicationsResponse) GetPublications() []*Publication {
+	if x != nil {
+		return x.Publications
+	}
+	return nil
+}
+
+func (x *ListPublicationsResponse) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+// Publication is the header publication that counts in one mainchain
+// block, as GetPublication returns it.
+type Publication struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// height is the mainchain block that contains the publication.
+	Height int32 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	// ticket_id is the publishing ticket, the winner of the previous block.
+	TicketId uint64 `protobuf:"varint,2,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// txid is the header transaction's id.
+	Txid string `protobuf:"bytes,3,opt,name=txid,proto3" json:"txid,omitempty"`
+	// tx_index is the transaction's position in its block.
+	TxIndex uint32 `protobuf:"varint,4,opt,name=tx_index,json=txIndex,proto3" json:"tx_index,omitempty"`
+	// prev_block is the header's hashPrevBlock, all zeros for the first
+	// sidechain block.
+	PrevBlock string `protobuf:"bytes,5,opt,name=prev_block,json=prevBlock,proto3" json:"prev_block,omitempty"`
+	// merkle_root is the header's hashMerkleRoot.
+	MerkleRoot string `protobuf:"bytes,6,opt,name=merkle_root,json=merkleRoot,proto3" json:"merkle_root,omitempty"`
+	// block_hash is the sidechain block's hash.
+	BlockHash     string `protobuf:"bytes,7,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Publication) Reset() {
+	*x = Publication{}
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Publication) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Publication) ProtoMessage() {}
+
+func (x *Publication) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Publication.ProtoReflect.Descriptor instead.
+func (*Publication) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Publication) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *Publication) GetTicketId() uint64 {
+	if x != nil {
+		return x.TicketId
+	}
+	return 0
+}
+
+func (x *Publication) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *Publication) GetTxIndex() uint32 {
+	if x != nil {
+		return x.TxIndex
+	}
+	return 0
+}
+
+func (x *Publication) GetPrevBlock() string {
+	if x != nil {
+		return x.PrevBlock
+	}
+	return ""
+}
+
+func (x *Publication) GetMerkleRoot() string {
+	if x != nil {
+		return x.MerkleRoot
+	}
+	return ""
+}
+
+func (x *Publication) GetBlockHash() string {
+	if x != nil {
+		return x.BlockHash
+	}
+	return ""
+}
+
+// ListMissedSlotsRequest selects a page of missed slots.
+type ListMissedSlotsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// offset is the number of missed slots to skip, from the lowest height,
+	// or from the highest when reversed.
+	Offset uint64 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	// limit is the page size; 0 means the server's default page size. A
+	// limit above the server's maximum page size is INVALID_ARGUMENT.
+	Limit uint32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	// reversed lists the highest heights first.
+	Reversed      bool `protobuf:"varint,3,opt,name=reversed,proto3" json:"reversed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMissedSlotsRequest) Reset() {
+	*x = ListMissedSlotsRequest{}
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMissedSlotsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMissedSlotsRequest) ProtoMessage() {}
+
+func (x *ListMissedSlotsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMissedSlotsRequest.ProtoReflect.Descriptor instead.
+func (*ListMissedSlotsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListMissedSlotsRequest) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ListMissedSlotsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListMissedSlotsRequest) GetReversed() bool {
+	if x != nil {
+		return x.Reversed
+	}
+	return false
+}
+
+// ListMissedSlotsResponse is a page of missed slots.
+type ListMissedSlotsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// missed_slots are the page, in the order requested.
+	MissedSlots []*MissedSlot `protobuf:"bytes,1,rep,name=missed_slots,json=missedSlots,proto3" json:"missed_slots,omitempty"`
+	// total is the number of missed slots up to the node's mainchain tip.
+	Total         uint64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListMissedSlotsResponse) Reset() {
+	*x = ListMissedSlotsResponse{}
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListMissedSlotsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListMissedSlotsResponse) ProtoMessage() {}
+
+func (x *ListMissedSlotsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListMissedSlotsResponse.ProtoReflect.Descriptor instead.
+func (*ListMissedSlotsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListMissedSlotsResponse) GetMissedSlots() []*MissedSlot {
+	if x != nil {
+		return x.MissedSlots
+	}
+	return nil
+}
+
+func (x *ListMissedSlotsResponse) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+// MissedSlot is a draw whose winner published no header that counted in
+// the next mainchain block.
+type MissedSlot struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// height is the mainchain block whose hash seeded the draw; block
+	// height + 1 holds no publication that counted.
+	Height int32 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	// block_hash is that block's hash.
+	BlockHash string `protobuf:"bytes,2,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
+	// ticket_id is the ticket that won the draw.
+	TicketId uint64 `protobuf:"varint,3,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// own_ticket reports whether that ticket's stake key belongs to this
+	// node's wallet.
+	OwnTicket     bool `protobuf:"varint,4,opt,name=own_ticket,json=ownTicket,proto3" json:"own_ticket,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MissedSlot) Reset() {
+	*x = MissedSlot{}
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MissedSlot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MissedSlot) ProtoMessage() {}
+
+func (x *MissedSlot) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MissedSlot.ProtoReflect.Descriptor instead.
+func (*MissedSlot) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *MissedSlot) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *MissedSlot) GetBlockHash() string {
+	if x != nil {
+		return x.BlockHash
+	}
+	return ""
+}
+
+func (x *MissedSlot) GetTicketId() uint64 {
+	if x != nil {
+		return x.TicketId
+	}
+	return 0
+}
+
+func (x *MissedSlot) GetOwnTicket() bool {
+	if x != nil {
+		return x.OwnTicket
+	}
+	return false
+}
+
 var File_sidenode_api_v1_mainchain_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
@@ -578,13 +1051,20 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	" \x01(\tR\x11publisherOutpoint\x12\x16\n" +
 	"\x06weight\x18\v \x01(\tR\x06weight\"*\n" +
 	"\x10GetWinnerRequest\x12\x16\n" +
-	"\x06height\x18\x01 \x01(\x05R\x06height\"\x8a\x01\n" +
+	"\x06height\x18\x01 \x01(\x05R\x06height\"\x98\x02\n" +
 	"\x11GetWinnerResponse\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x05R\x06height\x12\x1d\n" +
 	"\n" +
 	"block_hash\x18\x02 \x01(\tR\tblockHash\x12\x1b\n" +
 	"\tticket_id\x18\x03 \x01(\x04R\bticketId\x12!\n" +
-	"\ftotal_weight\x18\x04 \x01(\tR\vtotalWeight\"/\n" +
+	"\ftotal_weight\x18\x04 \x01(\tR\vtotalWeight\x12!\n" +
+	"\fsidechain_id\x18\x05 \x01(\rR\vsidechainId\x12\f\n" +
+	"\x01r\x18\x06 \x01(\tR\x01r\x12\x1f\n" +
+	"\vrange_start\x18\a \x01(\tR\n" +
+	"rangeStart\x12\x1b\n" +
+	"\trange_end\x18\b \x01(\tR\brangeEnd\x12\x1d\n" +
+	"\n" +
+	"own_ticket\x18\t \x01(\bR\townTicket\"/\n" +
 	"\x15GetPublicationRequest\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x05R\x06height\"\xdb\x01\n" +
 	"\x16GetPublicationResponse\x12\x16\n" +
@@ -597,11 +1077,46 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"\vmerkle_root\x18\x06 \x01(\tR\n" +
 	"merkleRoot\x12\x1d\n" +
 	"\n" +
-	"block_hash\x18\a \x01(\tR\tblockHash2\xa3\x02\n" +
+	"block_hash\x18\a \x01(\tR\tblockHash\"c\n" +
+	"\x17ListPublicationsRequest\x12\x16\n" +
+	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1a\n" +
+	"\breversed\x18\x03 \x01(\bR\breversed\"r\n" +
+	"\x18ListPublicationsResponse\x12@\n" +
+	"\fpublications\x18\x01 \x03(\v2\x1c.sidenode.api.v1.PublicationR\fpublications\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\"\xd0\x01\n" +
+	"\vPublication\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x05R\x06height\x12\x1b\n" +
+	"\tticket_id\x18\x02 \x01(\x04R\bticketId\x12\x12\n" +
+	"\x04txid\x18\x03 \x01(\tR\x04txid\x12\x19\n" +
+	"\btx_index\x18\x04 \x01(\rR\atxIndex\x12\x1d\n" +
+	"\n" +
+	"prev_block\x18\x05 \x01(\tR\tprevBlock\x12\x1f\n" +
+	"\vmerkle_root\x18\x06 \x01(\tR\n" +
+	"merkleRoot\x12\x1d\n" +
+	"\n" +
+	"block_hash\x18\a \x01(\tR\tblockHash\"b\n" +
+	"\x16ListMissedSlotsRequest\x12\x16\n" +
+	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1a\n" +
+	"\breversed\x18\x03 \x01(\bR\breversed\"o\n" +
+	"\x17ListMissedSlotsResponse\x12>\n" +
+	"\fmissed_slots\x18\x01 \x03(\v2\x1b.sidenode.api.v1.MissedSlotR\vmissedSlots\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\"\x7f\n" +
+	"\n" +
+	"MissedSlot\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x05R\x06height\x12\x1d\n" +
+	"\n" +
+	"block_hash\x18\x02 \x01(\tR\tblockHash\x12\x1b\n" +
+	"\tticket_id\x18\x03 \x01(\x04R\bticketId\x12\x1d\n" +
+	"\n" +
+	"own_ticket\x18\x04 \x01(\bR\townTicket2\xf2\x03\n" +
 	"\x10MainchainService\x12X\n" +
 	"\vListTickets\x12#.sidenode.api.v1.ListTicketsRequest\x1a$.sidenode.api.v1.ListTicketsResponse\x12R\n" +
 	"\tGetWinner\x12!.sidenode.api.v1.GetWinnerRequest\x1a\".sidenode.api.v1.GetWinnerResponse\x12a\n" +
-	"\x0eGetPublication\x12&.sidenode.api.v1.GetPublicationRequest\x1a'.sidenode.api.v1.GetPublicationResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\x0eGetPublication\x12&.sidenode.api.v1.GetPublicationRequest\x1a'.sidenode.api.v1.GetPublicationResponse\x12g\n" +
+	"\x10ListPublications\x12(.sidenode.api.v1.ListPublicationsRequest\x1a).sidenode.api.v1.ListPublicationsResponse\x12d\n" +
+	"\x0fListMissedSlots\x12'.sidenode.api.v1.ListMissedSlotsRequest\x1a(.sidenode.api.v1.ListMissedSlotsResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_mainchain_proto_rawDescOnce sync.Once
@@ -615,29 +1130,41 @@ func file_sidenode_api_v1_mainchain_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_mainchain_proto_rawDescData
 }
 
-var file_sidenode_api_v1_mainchain_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_sidenode_api_v1_mainchain_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_sidenode_api_v1_mainchain_proto_goTypes = []any{
-	(*ListTicketsRequest)(nil),     // 0: sidenode.api.v1.ListTicketsRequest
-	(*ListTicketsResponse)(nil),    // 1: sidenode.api.v1.ListTicketsResponse
-	(*Ticket)(nil),                 // 2: sidenode.api.v1.Ticket
-	(*GetWinnerRequest)(nil),       // 3: sidenode.api.v1.GetWinnerRequest
-	(*GetWinnerResponse)(nil),      // 4: sidenode.api.v1.GetWinnerResponse
-	(*GetPublicationRequest)(nil),  // 5: sidenode.api.v1.GetPublicationRequest
-	(*GetPublicationResponse)(nil), // 6: sidenode.api.v1.GetPublicationResponse
+	(*ListTicketsRequest)(nil),       // 0: sidenode.api.v1.ListTicketsRequest
+	(*ListTicketsResponse)(nil),      // 1: sidenode.api.v1.ListTicketsResponse
+	(*Ticket)(nil),                   // 2: sidenode.api.v1.Ticket
+	(*GetWinnerRequest)(nil),         // 3: sidenode.api.v1.GetWinnerRequest
+	(*GetWinnerResponse)(nil),        // 4: sidenode.api.v1.GetWinnerResponse
+	(*GetPublicationRequest)(nil),    // 5: sidenode.api.v1.GetPublicationRequest
+	(*GetPublicationResponse)(nil),   // 6: sidenode.api.v1.GetPublicationResponse
+	(*ListPublicationsRequest)(nil),  // 7: sidenode.api.v1.ListPublicationsRequest
+	(*ListPublicationsResponse)(nil), // 8: sidenode.api.v1.ListPublicationsResponse
+	(*Publication)(nil),              // 9: sidenode.api.v1.Publication
+	(*ListMissedSlotsRequest)(nil),   // 10: sidenode.api.v1.ListMissedSlotsRequest
+	(*ListMissedSlotsResponse)(nil),  // 11: sidenode.api.v1.ListMissedSlotsResponse
+	(*MissedSlot)(nil),               // 12: sidenode.api.v1.MissedSlot
 }
 var file_sidenode_api_v1_mainchain_proto_depIdxs = []int32{
-	2, // 0: sidenode.api.v1.ListTicketsResponse.tickets:type_name -> sidenode.api.v1.Ticket
-	0, // 1: sidenode.api.v1.MainchainService.ListTickets:input_type -> sidenode.api.v1.ListTicketsRequest
-	3, // 2: sidenode.api.v1.MainchainService.GetWinner:input_type -> sidenode.api.v1.GetWinnerRequest
-	5, // 3: sidenode.api.v1.MainchainService.GetPublication:input_type -> sidenode.api.v1.GetPublicationRequest
-	1, // 4: sidenode.api.v1.MainchainService.ListTickets:output_type -> sidenode.api.v1.ListTicketsResponse
-	4, // 5: sidenode.api.v1.MainchainService.GetWinner:output_type -> sidenode.api.v1.GetWinnerResponse
-	6, // 6: sidenode.api.v1.MainchainService.GetPublication:output_type -> sidenode.api.v1.GetPublicationResponse
-	4, // [4:7] is the sub-list for method output_type
-	1, // [1:4] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	2,  // 0: sidenode.api.v1.ListTicketsResponse.tickets:type_name -> sidenode.api.v1.Ticket
+	9,  // 1: sidenode.api.v1.ListPublicationsResponse.publications:type_name -> sidenode.api.v1.Publication
+	12, // 2: sidenode.api.v1.ListMissedSlotsResponse.missed_slots:type_name -> sidenode.api.v1.MissedSlot
+	0,  // 3: sidenode.api.v1.MainchainService.ListTickets:input_type -> sidenode.api.v1.ListTicketsRequest
+	3,  // 4: sidenode.api.v1.MainchainService.GetWinner:input_type -> sidenode.api.v1.GetWinnerRequest
+	5,  // 5: sidenode.api.v1.MainchainService.GetPublication:input_type -> sidenode.api.v1.GetPublicationRequest
+	7,  // 6: sidenode.api.v1.MainchainService.ListPublications:input_type -> sidenode.api.v1.ListPublicationsRequest
+	10, // 7: sidenode.api.v1.MainchainService.ListMissedSlots:input_type -> sidenode.api.v1.ListMissedSlotsRequest
+	1,  // 8: sidenode.api.v1.MainchainService.ListTickets:output_type -> sidenode.api.v1.ListTicketsResponse
+	4,  // 9: sidenode.api.v1.MainchainService.GetWinner:output_type -> sidenode.api.v1.GetWinnerResponse
+	6,  // 10: sidenode.api.v1.MainchainService.GetPublication:output_type -> sidenode.api.v1.GetPublicationResponse
+	8,  // 11: sidenode.api.v1.MainchainService.ListPublications:output_type -> sidenode.api.v1.ListPublicationsResponse
+	11, // 12: sidenode.api.v1.MainchainService.ListMissedSlots:output_type -> sidenode.api.v1.ListMissedSlotsResponse
+	8,  // [8:13] is the sub-list for method output_type
+	3,  // [3:8] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_mainchain_proto_init() }
@@ -651,7 +1178,7 @@ func file_sidenode_api_v1_mainchain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_mainchain_proto_rawDesc), len(file_sidenode_api_v1_mainchain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MainchainService_ListTickets_FullMethodName    = "/sidenode.api.v1.MainchainService/ListTickets"
-	MainchainService_GetWinner_FullMethodName      = "/sidenode.api.v1.MainchainService/GetWinner"
-	MainchainService_GetPublication_FullMethodName = "/sidenode.api.v1.MainchainService/GetPublication"
+	MainchainService_ListTickets_FullMethodName      = "/sidenode.api.v1.MainchainService/ListTickets"
+	MainchainService_GetWinner_FullMethodName        = "/sidenode.api.v1.MainchainService/GetWinner"
+	MainchainService_GetPublication_FullMethodName   = "/sidenode.api.v1.MainchainService/GetPublication"
+	MainchainService_ListPublications_FullMethodName = "/sidenode.api.v1.MainchainService/ListPublications"
+	MainchainService_ListMissedSlots_FullMethodName  = "/sidenode.api.v1.MainchainService/ListMissedSlots"
 )
 
 // MainchainServiceClient is the client API for MainchainService service.
@@ -29,7 +31,8 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // MainchainService reads what the node derived from the mainchain: the
-// ticket index, the lottery's winners and the header publications.
+// ticket index, the lottery's winners with the proofs of their draws, the
+// header publications and the missed slots.
 type MainchainServiceClient interface {
 	// ListTickets pages through the ticket index in chain order.
 	ListTickets(ctx context.Context, in *ListTicketsRequest, opts ...grpc.CallOption) (*ListTicketsResponse, error)
@@ -40,6 +43,16 @@ type MainchainServiceClient interface {
 	// GetPublication returns the sidechain header that counts in a mainchain
 	// block; NOT_FOUND if the block has none.
 	GetPublication(ctx context.Context, in *GetPublicationRequest, opts ...grpc.CallOption) (*GetPublicationResponse, error)
+	// ListPublications pages through the mainchain blocks that hold a header
+	// publication that counted, in height order. FAILED_PRECONDITION on a
+	// data dir synced by a node too old to index them (resync it).
+	ListPublications(ctx context.Context, in *ListPublicationsRequest, opts ...grpc.CallOption) (*ListPublicationsResponse, error)
+	// ListMissedSlots pages through the missed slots, in height order: the
+	// mainchain blocks h after which a ticket was drawn, while block h + 1,
+	// which the node has connected, holds no publication that counted.
+	// FAILED_PRECONDITION on a data dir synced by a node too old to index
+	// them (resync it).
+	ListMissedSlots(ctx context.Context, in *ListMissedSlotsRequest, opts ...grpc.CallOption) (*ListMissedSlotsResponse, error)
 }
 
 type mainchainServiceClient struct {
@@ -80,12 +93,33 @@ func (c *mainchainServiceClient) GetPublication(ctx context.Context, in *GetPubl
 	return out, nil
 }
 
+func (c *mainchainServiceClient) ListPublications(ctx context.Context, in *ListPublicationsRequest, opts ...grpc.CallOption) (*ListPublicationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPublicationsResponse)
+	err := c.cc.Invoke(ctx, MainchainService_ListPublications_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mainchainServiceClient) ListMissedSlots(ctx context.Context, in *ListMissedSlotsRequest, opts ...grpc.CallOption) (*ListMissedSlotsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListMissedSlotsResponse)
+	err := c.cc.Invoke(ctx, MainchainService_ListMissedSlots_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MainchainServiceServer is the server API for MainchainService service.
 // All implementations must embed UnimplementedMainchainServiceServer
 // for forward compatibility.
 //
 // MainchainService reads what the node derived from the mainchain: the
-// ticket index, the lottery's winners and the header publications.
+// ticket index, the lottery's winners with the proofs of their draws, the
+// header publications and the missed slots.
 type MainchainServiceServer interface {
 	// ListTickets pages through the ticket index in chain order.
 	ListTickets(context.Context, *ListTicketsRequest) (*ListTicketsResponse, error)
@@ -96,6 +130,16 @@ type MainchainServiceServer interface {
 	// GetPublication returns the sidechain header that counts in a mainchain
 	// block; NOT_FOUND if the block has none.
 	GetPublication(context.Context, *GetPublicationRequest) (*GetPublicationResponse, error)
+	// ListPublications pages through the mainchain blocks that hold a header
+	// publication that counted, in height order. FAILED_PRECONDITION on a
+	// data dir synced by a node too old to index them (resync it).
+	ListPublications(context.Context, *ListPublicationsRequest) (*ListPublicationsResponse, error)
+	// ListMissedSlots pages through the missed slots, in height order: the
+	// mainchain blocks h after which a ticket was drawn, while block h + 1,
+	// which the node has connected, holds no publication that counted.
+	// FAILED_PRECONDITION on a data dir synced by a node too old to index
+	// them (resync it).
+	ListMissedSlots(context.Context, *ListMissedSlotsRequest) (*ListMissedSlotsResponse, error)
 	mustEmbedUnimplementedMainchainServiceServer()
 }
 
@@ -114,6 +158,12 @@ func (UnimplementedMainchainServiceServer) GetWinner(context.Context, *GetWinner
 }
 func (UnimplementedMainchainServiceServer) GetPublication(context.Context, *GetPublicationRequest) (*GetPublicationResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetPublication not implemented")
+}
+func (UnimplementedMainchainServiceServer) ListPublications(context.Context, *ListPublicationsRequest) (*ListPublicationsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListPublications not implemented")
+}
+func (UnimplementedMainchainServiceServer) ListMissedSlots(context.Context, *ListMissedSlotsRequest) (*ListMissedSlotsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListMissedSlots not implemented")
 }
 func (UnimplementedMainchainServiceServer) mustEmbedUnimplementedMainchainServiceServer() {}
 func (UnimplementedMainchainServiceServer) testEmbeddedByValue()                          {}
@@ -190,6 +240,42 @@ func _MainchainService_GetPublication_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MainchainService_ListPublications_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPublicationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MainchainServiceServer).ListPublications(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MainchainService_ListPublications_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MainchainServiceServer).ListPublications(ctx, req.(*ListPublicationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MainchainService_ListMissedSlots_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListMissedSlotsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MainchainServiceServer).ListMissedSlots(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MainchainService_ListMissedSlots_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MainchainServiceServer).ListMissedSlots(ctx, req.(*ListMissedSlotsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MainchainService_ServiceDesc is the grpc.ServiceDesc for MainchainService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -208,6 +294,14 @@ var MainchainService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetPublication",
 			Handler:    _MainchainService_GetPublication_Handler,
+		},
+		{
+			MethodName: "ListPublications",
+			Handler:    _MainchainService_ListPublications_Handler,
+		},
+		{
+			MethodName: "ListMissedSlots",
+			Handler:    _MainchainService_ListMissedSlots_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -96,9 +96,12 @@ type GetInfoResponse struct {
 	HeadersBroadcast uint64 `protobuf:"varint,13,opt,name=headers_broadcast,json=headersBroadcast,proto3" json:"headers_broadcast,omitempty"`
 	// miss_reasons counts the misses by reason, e.g. "late" (the mainchain
 	// had moved on), "broadcast", "template", "header tx".
-	MissReasons   map[string]uint64 `protobuf:"bytes,14,rep,name=miss_reasons,json=missReasons,proto3" json:"miss_reasons,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MissReasons map[string]uint64 `protobuf:"bytes,14,rep,name=miss_reasons,json=missReasons,proto3" json:"miss_reasons,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// sidechain_peers is the number of sidenode peers connected over the
+	// peer protocol, handshake done.
+	SidechainPeers uint32 `protobuf:"varint,15,opt,name=sidechain_peers,json=sidechainPeers,proto3" json:"sidechain_peers,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetInfoResponse) Reset() {
@@ -229,6 +232,13 @@ func (x *GetInfoResponse) GetMissReasons() map[string]uint64 {
 	return nil
 }
 
+func (x *GetInfoResponse) GetSidechainPeers() uint32 {
+	if x != nil {
+		return x.SidechainPeers
+	}
+	return 0
+}
+
 // MainchainState is the node's view of the mainchain.
 type MainchainState struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -247,7 +257,30 @@ type MainchainState struct {
 	// synced reports whether the node has caught up with the backend.
 	Synced bool `protobuf:"varint,6,opt,name=synced,proto3" json:"synced,omitempty"`
 	// last_error is the backend's or follower's last error, empty if none.
-	LastError     string `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	LastError string `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// backend_hash is the hash of the backend's best block, the one at
+	// backend_height; empty until the backend has reported one.
+	BackendHash string `protobuf:"bytes,8,opt,name=backend_hash,json=backendHash,proto3" json:"backend_hash,omitempty"`
+	// filter_height is the height of the light client's filter-header tip:
+	// the highest block whose compact filter neutrino can fetch, which is
+	// its best block, so it equals backend_height. btcd serves whole blocks
+	// and the node needs no filters from it: filter_height then equals
+	// backend_height as well.
+	FilterHeight int32 `protobuf:"varint,9,opt,name=filter_height,json=filterHeight,proto3" json:"filter_height,omitempty"`
+	// header_height is the height of the backend's block-header tip. With
+	// neutrino it runs ahead of filter_height while the filter headers sync;
+	// with btcd it equals backend_height.
+	HeaderHeight int32 `protobuf:"varint,10,opt,name=header_height,json=headerHeight,proto3" json:"header_height,omitempty"`
+	// backend_peers is the number of Bitcoin peers neutrino is connected
+	// to; btcd counts as one peer while the node is connected to it, zero
+	// otherwise.
+	BackendPeers int32 `protobuf:"varint,11,opt,name=backend_peers,json=backendPeers,proto3" json:"backend_peers,omitempty"`
+	// progress is how far the node has followed the backend:
+	// tip_height / backend_height, clamped to [0, 1]. It is 1 once the node
+	// has applied the backend's best block (also when that is the genesis
+	// block), and 0 before it has applied any block or while the backend
+	// has reported no best block.
+	Progress      float64 `protobuf:"fixed64,12,opt,name=progress,proto3" json:"progress,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -331,6 +364,41 @@ func (x *MainchainState) GetLastError() string {
 	return ""
 }
 
+func (x *MainchainState) GetBackendHash() string {
+	if x != nil {
+		return x.BackendHash
+	}
+	return ""
+}
+
+func (x *MainchainState) GetFilterHeight() int32 {
+	if x != nil {
+		return x.FilterHeight
+	}
+	return 0
+}
+
+func (x *MainchainState) GetHeaderHeight() int32 {
+	if x != nil {
+		return x.HeaderHeight
+	}
+	return 0
+}
+
+func (x *MainchainState) GetBackendPeers() int32 {
+	if x != nil {
+		return x.BackendPeers
+	}
+	return 0
+}
+
+func (x *MainchainState) GetProgress() float64 {
+	if x != nil {
+		return x.Progress
+	}
+	return 0
+}
+
 // SidechainState is the node's view of the sidechain.
 type SidechainState struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -391,7 +459,7 @@ var File_sidenode_api_v1_node_proto protoreflect.FileDescriptor
 const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\n" +
 	"\x1asidenode/api/v1/node.proto\x12\x0fsidenode.api.v1\"\x10\n" +
-	"\x0eGetInfoRequest\"\x89\x05\n" +
+	"\x0eGetInfoRequest\"\xb2\x05\n" +
 	"\x0fGetInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12!\n" +
@@ -409,10 +477,11 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\n" +
 	"state_hash\x18\f \x01(\tR\tstateHash\x12+\n" +
 	"\x11headers_broadcast\x18\r \x01(\x04R\x10headersBroadcast\x12T\n" +
-	"\fmiss_reasons\x18\x0e \x03(\v21.sidenode.api.v1.GetInfoResponse.MissReasonsEntryR\vmissReasons\x1a>\n" +
+	"\fmiss_reasons\x18\x0e \x03(\v21.sidenode.api.v1.GetInfoResponse.MissReasonsEntryR\vmissReasons\x12'\n" +
+	"\x0fsidechain_peers\x18\x0f \x01(\rR\x0esidechainPeers\x1a>\n" +
 	"\x10MissReasonsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xe0\x01\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\x8e\x03\n" +
 	"\x0eMainchainState\x12\x1d\n" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x05R\ttipHeight\x12\x19\n" +
@@ -422,7 +491,13 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\x0ebackend_height\x18\x05 \x01(\x05R\rbackendHeight\x12\x16\n" +
 	"\x06synced\x18\x06 \x01(\bR\x06synced\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\a \x01(\tR\tlastError\"J\n" +
+	"last_error\x18\a \x01(\tR\tlastError\x12!\n" +
+	"\fbackend_hash\x18\b \x01(\tR\vbackendHash\x12#\n" +
+	"\rfilter_height\x18\t \x01(\x05R\ffilterHeight\x12#\n" +
+	"\rheader_height\x18\n" +
+	" \x01(\x05R\fheaderHeight\x12#\n" +
+	"\rbackend_peers\x18\v \x01(\x05R\fbackendPeers\x12\x1a\n" +
+	"\bprogress\x18\f \x01(\x01R\bprogress\"J\n" +
 	"\x0eSidechainState\x12\x1d\n" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x04R\ttipHeight\x12\x19\n" +

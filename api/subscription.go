@@ -1,0 +1,339 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+)
+
+// Limits of the subscription streams.
+const (
+	// streamPageSize is the most events a stream reads from the backend
+	// at a time. The stream sends them before it reads more, so a stream
+	// holds at most one page of events besides what gRPC's flow control
+	// lets it buffer.
+	streamPageSize = 100
+
+	// MaxStreams is the most subscription streams the server serves at
+	// once; it refuses more with ResourceExhausted.
+	MaxStreams = 256
+)
+
+// errStopping ends the streams when the server stops.
+var errStopping = status.Error(codes.Unavailable, "the API server is stopping")
+
+// subscriptions counts the server's streams and ends them when the server
+// stops: Server.Stop's graceful stop would otherwise wait for streams that
+// never end by themselves. Its zero value is ready.
+type subscriptions struct {
+	mu      sync.Mutex
+	n       int
+	max     int // 0: MaxStreams
+	quit    chan struct{}
+	stopped bool
+}
+
+// enter admits a new stream and returns the channel closed on stop; the
+// stream calls leave when it ends.
+func (ss *subscriptions) enter() (<-chan struct{}, error) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.quit == nil {
+		ss.quit = make(chan struct{})
+	}
+	limit := ss.max
+	if limit <= 0 {
+		limit = MaxStreams
+	}
+	switch {
+	case ss.stopped:
+		return nil, errStopping
+	case ss.n >= limit:
+		return nil, status.Errorf(codes.ResourceExhausted, "the server "+
+			"already serves its maximum of %d subscription streams", limit)
+	}
+	ss.n++
+	return ss.quit, nil
+}
+
+func (ss *subscriptions) leave() {
+	ss.mu.Lock()
+	ss.n--
+	ss.mu.Unlock()
+}
+
+// stop ends every stream and refuses new ones.
+func (ss *subscriptions) stop() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.stopped {
+		return
+	}
+	ss.stopped = true
+	if ss.quit == nil {
+		ss.quit = make(chan struct{})
+	}
+	close(ss.quit)
+}
+
+// follow runs a stream: it calls step, which reads one page from the
+// stream's position and sends it, for as long as step says there is more
+// to read; then it waits until the backend's state changes, and starts
+// over. changed must have been taken from the backend before the stream's
+// first read. Nothing is queued: a slow client blocks step in Send, which
+// blocks the loop, and the next read starts from where the client got to.
+func follow(ctx context.Context, quit <-chan struct{}, b SubscriptionBackend,
+	changed <-chan struct{}, step func() (more bool, err error)) error {
+
+	for {
+		for more := true; more; {
+			select {
+			case <-quit:
+				return errStopping
+			case <-ctx.Done():
+				return status.FromContextError(ctx.Err()).Err()
+			default:
+			}
+			var err error
+			if more, err = step(); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-changed:
+			changed = b.Changed()
+		case <-quit:
+			return errStopping
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		}
+	}
+}
+
+// parseSideCursor checks a sidechain cursor: a hash of 64 zeros with
+// height 0 is the position before the first block.
+func parseSideCursor(c *apiv1.SidechainBlockRef) (SideRef, error) {
+	h, err := parseHash("cursor.hash", c.GetHash())
+	if err != nil {
+		return SideRef{}, err
+	}
+	switch {
+	case h == (chainhash.Hash{}) && c.GetHeight() != 0:
+		return SideRef{}, Errorf(ErrInvalidArgument, "cursor: the zero hash "+
+			"names the position before the first block, at height 0, not %d",
+			c.GetHeight())
+	case h == (chainhash.Hash{}):
+		return SideRef{Height: -1}, nil
+	case c.GetHeight() > math.MaxInt32:
+		return SideRef{}, Errorf(ErrInvalidArgument, "cursor.height %d is "+
+			"too large", c.GetHeight())
+	}
+	return SideRef{Height: int32(c.GetHeight()), Hash: h}, nil
+}
+
+// parseMainCursor checks a mainchain cursor.
+func parseMainCursor(c *apiv1.MainchainBlockRef) (MainRef, error) {
+	if c.GetHeight() < 0 {
+		return MainRef{}, Errorf(ErrInvalidArgument, "cursor.height %d is "+
+			"negative", c.GetHeight())
+	}
+	h, err := parseHash("cursor.hash", c.GetHash())
+	if err != nil {
+		return MainRef{}, err
+	}
+	return MainRef{Height: c.GetHeight(), Hash: h}, nil
+}
+
+func sideBlockProto(e *SideEvent) *apiv1.SidechainBlock {
+	out := &apiv1.SidechainBlock{
+		Hash:      e.Hash.String(),
+		Height:    uint64(max(e.Height, 0)),
+		PrevBlock: e.PrevBlock.String(),
+	}
+	if !e.Partial {
+		out.MerkleRoot = e.MerkleRoot.String()
+		out.LotteryHeight = e.LotteryHeight
+		out.PublicationHeight = e.PubHeight
+		out.PublicationTxid = e.PubTxID.String()
+	}
+	return out
+}
+
+func drawProto(d *Draw) *apiv1.Draw {
+	out := &apiv1.Draw{Height: d.Height, BlockHash: d.BlockHash.String()}
+	if d.Winner != nil {
+		out.Winner = drawWinnerProto(d.Winner)
+	}
+	return out
+}
+
+// subscriptionService implements SubscriptionService.
+type subscriptionService struct {
+	apiv1.UnimplementedSubscriptionServiceServer
+	s *Server
+}
+
+func (sub *subscriptionService) SubscribeSideblocks(req *apiv1.SubscribeSideblocksRequest,
+	stream apiv1.SubscriptionService_SubscribeSideblocksServer) error {
+
+	const method = apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName
+	var cursor *SideRef
+	if c := req.GetCursor(); c != nil {
+		ref, err := parseSideCursor(c)
+		if err != nil {
+			return toStatus(method, err)
+		}
+		cursor = &ref
+	}
+	quit, err := sub.s.subs.enter()
+	if err != nil {
+		return err
+	}
+	defer sub.s.subs.leave()
+
+	ctx, b := stream.Context(), sub.s.backend
+	changed := b.Changed()
+	// A cursor the node cannot follow fails the stream before it sends
+	// anything; the read is the stream's first page.
+	var first *SideRead
+	if cursor != nil {
+		if first, err = b.SideBlocksAfter(ctx, *cursor, streamPageSize); err != nil {
+			return toStatus(method, err)
+		}
+	}
+	tip, err := b.SideTip(ctx)
+	if err != nil {
+		return toStatus(method, err)
+	}
+	state := &apiv1.SidechainState{}
+	if tip.Height >= 0 {
+		state.TipHeight, state.TipHash = uint64(tip.Height), tip.Hash.String()
+	}
+	err = stream.Send(&apiv1.SubscribeSideblocksResponse{
+		Event: &apiv1.SubscribeSideblocksResponse_State{State: state}})
+	if err != nil {
+		return err
+	}
+	pos := tip
+	if cursor != nil {
+		pos = *cursor
+	}
+	return follow(ctx, quit, b, changed, func() (bool, error) {
+		r := first
+		first = nil
+		if r == nil {
+			var err error
+			if r, err = b.SideBlocksAfter(ctx, pos, streamPageSize); err != nil {
+				return false, toStatus(method, err)
+			}
+		}
+		if d := r.Disconnected; d != nil {
+			if d.Height != pos.Height || d.Height < 0 {
+				return false, toStatus(method, fmt.Errorf("backend "+
+					"disconnected block %v at height %d from position %d",
+					d.Hash, d.Height, pos.Height))
+			}
+			err := stream.Send(&apiv1.SubscribeSideblocksResponse{
+				Event: &apiv1.SubscribeSideblocksResponse_Disconnected{
+					Disconnected: sideBlockProto(d)}})
+			pos = SideRef{Height: d.Height - 1, Hash: d.PrevBlock}
+			return true, err
+		}
+		for i := range r.Connected {
+			err := stream.Send(&apiv1.SubscribeSideblocksResponse{
+				Event: &apiv1.SubscribeSideblocksResponse_Connected{
+					Connected: sideBlockProto(&r.Connected[i])}})
+			if err != nil {
+				return false, err
+			}
+			pos = r.Connected[i].Ref()
+		}
+		return len(r.Connected) >= streamPageSize, nil
+	})
+}
+
+func (sub *subscriptionService) SubscribeLottery(req *apiv1.SubscribeLotteryRequest,
+	stream apiv1.SubscriptionService_SubscribeLotteryServer) error {
+
+	const method = apiv1.SubscriptionService_SubscribeLottery_FullMethodName
+	var cursor *MainRef
+	if c := req.GetCursor(); c != nil {
+		ref, err := parseMainCursor(c)
+		if err != nil {
+			return toStatus(method, err)
+		}
+		cursor = &ref
+	}
+	quit, err := sub.s.subs.enter()
+	if err != nil {
+		return err
+	}
+	defer sub.s.subs.leave()
+
+	ctx, b := stream.Context(), sub.s.backend
+	changed := b.Changed()
+	var first *DrawRead
+	if cursor != nil {
+		if first, err = b.DrawsAfter(ctx, *cursor, streamPageSize); err != nil {
+			return toStatus(method, err)
+		}
+	}
+	tip, err := b.MainTip(ctx)
+	if err != nil {
+		return toStatus(method, err)
+	}
+	state := &apiv1.MainchainBlockRef{Height: tip.Height}
+	if tip.Height >= 0 {
+		state.Hash = tip.Hash.String()
+	}
+	err = stream.Send(&apiv1.SubscribeLotteryResponse{
+		Event: &apiv1.SubscribeLotteryResponse_State{State: state}})
+	if err != nil {
+		return err
+	}
+	pos := tip
+	if cursor != nil {
+		pos = *cursor
+	}
+	return follow(ctx, quit, b, changed, func() (bool, error) {
+		r := first
+		first = nil
+		if r == nil {
+			var err error
+			if r, err = b.DrawsAfter(ctx, pos, streamPageSize); err != nil {
+				return false, toStatus(method, err)
+			}
+		}
+		if d := r.Disconnected; d != nil {
+			if d.Height != pos.Height || d.Height <= 0 {
+				return false, toStatus(method, fmt.Errorf("backend "+
+					"undid block %v at height %d from position %d",
+					d.BlockHash, d.Height, pos.Height))
+			}
+			undone := *d
+			undone.Winner = nil
+			err := stream.Send(&apiv1.SubscribeLotteryResponse{
+				Event: &apiv1.SubscribeLotteryResponse_Disconnected{
+					Disconnected: drawProto(&undone)}})
+			pos = MainRef{Height: d.Height - 1, Hash: d.PrevBlock}
+			return true, err
+		}
+		for i := range r.Connected {
+			err := stream.Send(&apiv1.SubscribeLotteryResponse{
+				Event: &apiv1.SubscribeLotteryResponse_Connected{
+					Connected: drawProto(&r.Connected[i])}})
+			if err != nil {
+				return false, err
+			}
+			pos = r.Connected[i].Ref()
+		}
+		return len(r.Connected) >= streamPageSize, nil
+	})
+}

@@ -1,0 +1,83 @@
+package node
+
+import (
+	"math/big"
+
+	"github.com/mainstake/sidenode/lottery"
+	"github.com/mainstake/sidenode/mainstake"
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/metrics"
+	"github.com/mainstake/sidenode/p2p"
+)
+
+// metricsSource is the metrics.Source of a running node: it reads the
+// subsystems' in-memory state at scrape time, never the store's tables.
+type metricsSource struct {
+	follower *mainwatch.Follower
+	proto    *protocol
+	index    *mainstake.Index
+	peers    *p2p.Server
+}
+
+var _ metrics.Source = (*metricsSource)(nil)
+
+// Snapshot implements metrics.Source.
+func (s *metricsSource) Snapshot() metrics.Snapshot {
+	st := s.follower.Status()
+	snap := metrics.Snapshot{
+		MainchainTip:        st.Tip.Height,
+		BackendHeight:       st.Source.Best.Height,
+		BackendHeaderHeight: st.Source.Headers,
+		BackendConnected:    st.Source.Connected,
+		Synced:              st.Synced,
+		SidechainTip:        -1,
+		Peers:               s.peers.ConnectedCount(),
+		MempoolTxs:          s.proto.pool.Count(),
+		MempoolBytes:        s.proto.pool.Bytes(),
+	}
+	if st.Source.Backend == BackendNeutrino {
+		// The light client's best block is its filter-header tip.
+		snap.Neutrino = &metrics.NeutrinoSnapshot{
+			FilterHeaderHeight: st.Source.Best.Height,
+			Peers:              st.Source.Peers,
+		}
+	}
+	if _, height, ok := s.proto.chain.Tip(); ok {
+		snap.SidechainTip = height
+	}
+	total, live := s.index.TicketCounts()
+	snap.Tickets, snap.LiveTickets = uint64(total), uint64(live)
+	snap.TotalWeight = weightFloat(s.index.TotalWeight())
+
+	stats := s.proto.Stats()
+	snap.Won, snap.Published, snap.Included = stats.Won, stats.Published, stats.Included
+	snap.MissReasons = stats.MissReasons
+	return snap
+}
+
+// weightFloat returns the float64 nearest to w. Weights reach 2^120, past
+// float64's 53-bit mantissa: the result is exact below 2^53 and within a
+// relative error of 2^-53 above.
+func weightFloat(w lottery.Uint128) float64 {
+	n := new(big.Int).SetUint64(w.Hi)
+	n.Lsh(n, 64).Or(n, new(big.Int).SetUint64(w.Lo))
+	f, _ := new(big.Float).SetInt(n).Float64()
+	return f
+}
+
+// startMetrics starts the metrics server of --prometheus.listen, or returns
+// nil when the option is empty: a nil *metrics.Metrics does nothing. The
+// server is listening when it returns.
+func startMetrics(cfg *Config, src metrics.Source) (*metrics.Metrics, error) {
+	if cfg.Prometheus.Listen == "" {
+		return nil, nil
+	}
+	m, err := metrics.New(metrics.Config{Listen: cfg.Prometheus.Listen, Source: src})
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Start(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
