@@ -37,7 +37,16 @@ type NodeSpec struct {
 	Backend string // "btcd" or "neutrino"
 	Stake   int64  // satoshis to register for it; 0 for none
 	Args    []string
+
+	// PublisherValue funds the ticket's publisher output, which pays the
+	// fee of every header the node publishes; 0 means
+	// DefaultPublisherValue.
+	PublisherValue int64
 }
+
+// DefaultPublisherValue is a ticket's publisher output unless a NodeSpec
+// says otherwise: enough for about 500 headers at 2 sat/vbyte.
+const DefaultPublisherValue = 200_000
 
 // Node is one sidenode of the net.
 type Node struct {
@@ -232,8 +241,12 @@ func (n *Net) RegisterStakes(lockBlocks uint32) (map[string]chainhash.Hash, erro
 		if node.Spec.Stake == 0 {
 			continue
 		}
+		pubValue := node.Spec.PublisherValue
+		if pubValue == 0 {
+			pubValue = DefaultPublisherValue
+		}
 		reg, err := mainstake.BuildRegistration(n.Params, node.Spec.Stake,
-			uint32(height)+1+lockBlocks, node.StakeKey, 200_000)
+			uint32(height)+1+lockBlocks, node.StakeKey, pubValue)
 		if err != nil {
 			return nil, err
 		}

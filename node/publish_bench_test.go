@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +33,8 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // Run it with -benchtime 200x for the figures of the README.
 func BenchmarkPublication(b *testing.B) {
 	net, err := devnet.New(b.TempDir(), sidenodeBinaryB(b), []devnet.NodeSpec{
-		{Name: "solo", Backend: "btcd", Stake: 100_000_000},
+		// A publisher output for thousands of headers.
+		{Name: "solo", Backend: "btcd", Stake: 100_000_000, PublisherValue: 5_000_000},
 	}, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -127,7 +129,15 @@ func BenchmarkPublication(b *testing.B) {
 		case at := <-accepted:
 			pub = append(pub, at.Sub(start))
 		case <-time.After(30 * time.Second):
-			b.Fatalf("block %d: no header transaction after 30s", i)
+			ctx2, c2 := context.WithTimeout(context.Background(), time.Second)
+			var tail []string
+			node.WaitLine(ctx2, 0, func(l string) bool { tail = append(tail, l); return false })
+			c2()
+			if len(tail) > 40 {
+				tail = tail[len(tail)-40:]
+			}
+			b.Fatalf("block %d: no header transaction after 30s; the node's last lines:\n%s",
+				i, strings.Join(tail, "\n"))
 		}
 	}
 	b.StopTimer()

@@ -258,6 +258,10 @@ func (p *protocol) miss(reason string, err error) {
 	log.Warnf("Missed the slot: %s: %v", reason, err)
 }
 
+// lowPublisherHeaders is how few headers a publisher output must have left
+// before production warns that it runs out.
+const lowPublisherHeaders = 50
+
 // produce runs inside the batch of block wn.Height when the draw after it
 // went to one of this node's tickets: it builds the sideblock on the tip the
 // batch has just set, signs the header transaction and starts broadcasting
@@ -308,6 +312,12 @@ func (p *protocol) produce(w *store.Writer, b *mainwatch.Block, wn *mainstake.Wi
 		return fail("header tx", err)
 	}
 	made.block, made.tx = block, tx
+	if left, fee := tx.TxOut[1].Value, ticket.CurrentValue-tx.TxOut[1].Value; fee > 0 &&
+		left/fee < lowPublisherHeaders {
+		log.Warnf("Ticket %d's publisher output has %d sat left, enough for about "+
+			"%d more headers at this fee rate; when it cannot pay a header the "+
+			"ticket misses its slots", wn.Ticket, left, left/fee)
+	}
 	go func() {
 		if err := p.follower.Broadcast(p.ctx, tx); err != nil {
 			made.sent <- fmt.Errorf("broadcast: %w", err)
