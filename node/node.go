@@ -17,6 +17,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
 	"github.com/mainstake/sidenode/p2p"
+	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -184,7 +185,11 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	proto, err := newProtocol(params, db, index, wlt, cfg.Publish.FeeRate)
+	peg, err := pegbox.NewIndex(db, params, watch)
+	if err != nil {
+		return err
+	}
+	proto, err := newProtocol(params, db, index, peg, wlt, cfg.Publish.FeeRate)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/metrics"
 	"github.com/mainstake/sidenode/p2p"
+	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -36,6 +37,7 @@ type protocol struct {
 	params *chainparams.Params
 	db     *store.DB
 	index  *mainstake.Index
+	pegbox *pegbox.Index
 	chain  *sideblock.Chain
 	pool   *sideblock.Mempool
 	wallet *wallet.Wallet // nil without a wallet
@@ -63,6 +65,7 @@ type blockWork struct {
 	block *mainwatch.Block
 	stake *mainstake.BlockResult
 	side  *sideblock.Result
+	peg   *pegbox.BlockResult
 	made  *production // this node's sideblock for the draw after the block
 }
 
@@ -86,7 +89,7 @@ type Stats struct {
 }
 
 func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Index,
-	wlt *wallet.Wallet, feeRate int64) (*protocol, error) {
+	peg *pegbox.Index, wlt *wallet.Wallet, feeRate int64) (*protocol, error) {
 
 	chain, err := sideblock.NewChain(db, params)
 	if err != nil {
@@ -96,6 +99,7 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 		params:  params,
 		db:      db,
 		index:   index,
+		pegbox:  peg,
 		chain:   chain,
 		pool:    sideblock.NewMempool(chain, params, sideblock.MempoolConfig{}),
 		wallet:  wlt,
@@ -105,10 +109,18 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 	}, nil
 }
 
-// ConnectBlock implements blockConnector: the block's stake changes, its
-// publication and the sidechain's fork choice, in the block's batch.
+// ConnectBlock implements blockConnector: the block's stake changes, the
+// pegbox's (which elect a federation from the weights after the stake
+// changes), its publication and the sidechain's fork choice, in the block's
+// batch.
 func (p *protocol) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 	stake, err := p.index.ConnectBlock(w, b)
+	if err != nil {
+		return err
+	}
+	peg, err := p.pegbox.ConnectBlock(w, b, func() ([]pegbox.Staker, error) {
+		return p.stakers(w)
+	})
 	if err != nil {
 		return err
 	}
@@ -116,17 +128,36 @@ func (p *protocol) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 	if err != nil {
 		return err
 	}
-	p.last = &blockWork{block: b, stake: stake, side: side}
+	p.last = &blockWork{block: b, stake: stake, side: side, peg: peg}
 	if wn := stake.Winner; wn != nil && p.wallet != nil {
 		p.last.made = p.produce(w, b, wn)
 	}
 	return nil
 }
 
+// stakers returns every ticket's key and weight after the block in the
+// batch, for the pegbox's election.
+func (p *protocol) stakers(r store.Reader) ([]pegbox.Staker, error) {
+	tickets, err := mainstake.Tickets(r)
+	if err != nil {
+		return nil, err
+	}
+	var out []pegbox.Staker
+	for _, t := range tickets {
+		if w := p.index.Weight(t.ID); !w.IsZero() {
+			out = append(out, pegbox.Staker{PubKey: t.PubKey, Weight: w})
+		}
+	}
+	return out, nil
+}
+
 // DisconnectBlock implements blockConnector.
 func (p *protocol) DisconnectBlock(height int32) error {
 	p.last = nil
 	if err := p.chain.DisconnectMainBlock(height); err != nil {
+		return err
+	}
+	if err := p.pegbox.DisconnectBlock(height); err != nil {
 		return err
 	}
 	return p.index.DisconnectBlock(height)
@@ -179,6 +210,22 @@ func (p *protocol) report(work *blockWork) {
 		p.mu.Lock()
 		p.stats.Included++
 		p.mu.Unlock()
+	}
+	if peg := work.peg; peg != nil {
+		if f := peg.Elected; f != nil {
+			addr, err := f.Address(p.params.Main)
+			if err == nil {
+				log.Infof("Pegbox epoch %d: federation of %d, %d to sign, at %v",
+					f.Epoch, len(f.Keys), f.Threshold, addr)
+			}
+		}
+		for _, d := range peg.Deposits {
+			log.Infof("Deposit %d: %v of %d sat in block %d", d.Seq, d.OutPoint,
+				d.Value, d.Height)
+		}
+		for _, po := range peg.Payouts {
+			log.Infof("Payout %v of sideblock %v in block %d", po.TxID, po.SideBlock, po.Height)
+		}
 	}
 	if side.Ignored != nil {
 		log.Infof("Publication in block %d ignored: %v", b.Height, side.Ignored)
