@@ -95,6 +95,7 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 	if err != nil {
 		return nil, err
 	}
+	chain.SetDeposits(peg.MintSource())
 	return &protocol{
 		params:  params,
 		db:      db,

@@ -13,6 +13,7 @@ import (
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/opreturn"
+	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 )
 
@@ -553,4 +554,22 @@ func decodeDeposit(v []byte) (*DepositRecord, error) {
 	d.PkScript = append([]byte(nil), v[fixed:fixed+n]...)
 	d.SideScript = append([]byte(nil), v[fixed+n:]...)
 	return d, nil
+}
+
+// MintSource returns the index as the sidechain's source of deposits to
+// mint: deposit seq mints its value to its sidechain script.
+func (x *Index) MintSource() sideblock.Deposits { return mintSource{x} }
+
+type mintSource struct{ x *Index }
+
+func (m mintSource) MaturedBy(r store.Reader, lotteryHeight int32) (uint64, error) {
+	return m.x.MaturedBy(r, lotteryHeight)
+}
+
+func (m mintSource) DepositAt(r store.Reader, seq uint64) (sideblock.Deposit, error) {
+	rec, err := DepositAt(r, seq)
+	if err != nil {
+		return sideblock.Deposit{}, err
+	}
+	return sideblock.Deposit{Seq: seq, Value: rec.Value, PkScript: rec.SideScript}, nil
 }

@@ -87,9 +87,10 @@ type Result struct {
 // ConnectMainBlock, NewBlockTemplate and ChainTipAt, which take the
 // callback's Writer or Reader.
 type Chain struct {
-	db     *store.DB
-	params *chainparams.Params
-	engine Engine
+	db       *store.DB
+	params   *chainparams.Params
+	engine   Engine
+	deposits Deposits // nil: no deposit is ever due
 
 	mu sync.Mutex
 
@@ -148,6 +149,14 @@ func NewChainWithEngine(db *store.DB, params *chainparams.Params, engine Engine)
 	log.Infof("Sidechain tip %v at height %d (engine %s)", tip.hash,
 		tip.height, engine.Name())
 	return c, nil
+}
+
+// SetDeposits gives the chain the mainchain deposits it must mint; call it
+// before the first ConnectMainBlock. Without it no block may mint.
+func (c *Chain) SetDeposits(d Deposits) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deposits = d
 }
 
 // SetValidationHook makes the chain call fn with the time it took to
@@ -298,6 +307,13 @@ func (c *Chain) Tip() (hash chainhash.Hash, height int32, ok bool) {
 		return chainhash.Hash{}, -1, false
 	}
 	return t.hash, t.height, t.height >= 0
+}
+
+// Minted returns how many mainchain deposits the best chain has minted:
+// the deposits 0 to Minted()−1, in mint order.
+func (c *Chain) Minted() (uint64, error) {
+	t, err := c.tipState()
+	return t.minted, err
 }
 
 // tipState returns the committed tip, from the cache when it is valid. It

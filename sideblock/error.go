@@ -186,6 +186,18 @@ const (
 	// committed)
 	ErrScriptValidation
 
+	// ErrMisplacedMint indicates a mint input anywhere but in the one
+	// input of transaction 1, or a mint transaction with other inputs.
+	// CheckBlockSanity.
+	ErrMisplacedMint
+
+	// ErrBadMint indicates a block that does not mint exactly the
+	// deposits due at its lottery height: a mint transaction that is
+	// missing, extra, or whose first sequence number, values or scripts
+	// differ from the deposits its branch has not minted yet.
+	// CheckMint.
+	ErrBadMint
+
 	// ErrBadUndoData indicates undo data that does not fit the block
 	// being undone (wrong number of spent outputs), or a coinbase that
 	// ApplyBlock cannot read the height from. ApplyBlock and UndoBlock.
@@ -246,8 +258,8 @@ const (
 	// not replace transactions. Mempool.Add.
 	ErrMempoolConflict
 
-	// ErrMempoolCoinbase indicates a coinbase offered as a loose
-	// transaction. Mempool.Add.
+	// ErrMempoolCoinbase indicates a coinbase or a mint transaction
+	// offered as a loose transaction. Mempool.Add.
 	ErrMempoolCoinbase
 
 	// ErrTxTooLarge indicates a transaction larger than the mempool's
@@ -318,6 +330,8 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrTxTooLarge:               "ErrTxTooLarge",
 	ErrMempoolLowFee:            "ErrMempoolLowFee",
 	ErrMempoolFull:              "ErrMempoolFull",
+	ErrMisplacedMint:            "ErrMisplacedMint",
+	ErrBadMint:                  "ErrBadMint",
 }
 
 // headerInvalidCodes are the codes that follow from data the header commits
@@ -348,6 +362,8 @@ var headerInvalidCodes = map[ErrorCode]bool{
 	ErrBadCoinbaseValue:         true,
 	ErrUnfinalizedTx:            true,
 	ErrSequenceLock:             true,
+	ErrMisplacedMint:            true,
+	ErrBadMint:                  true,
 }
 
 // String returns the ErrorCode as a human-readable name.

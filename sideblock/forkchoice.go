@@ -456,6 +456,14 @@ func (b *batch) connect(r *record) (failed bool, err error) {
 	if ruleErr == nil && validate {
 		ruleErr = CheckBlockSanity(block, b.c.params)
 		if ruleErr == nil {
+			var due []Deposit
+			due, err = DueDeposits(b.w, b.c.deposits, b.tip.minted, r.LotteryHeight)
+			if err != nil {
+				return false, err
+			}
+			ruleErr = CheckMint(block, due)
+		}
+		if ruleErr == nil {
 			_, _, ruleErr = CheckConnectBlock(block, r.LotteryHeight,
 				b.view, b.c.params)
 			if b.view.err != nil {
@@ -498,7 +506,8 @@ func (b *batch) connect(r *record) (failed bool, err error) {
 	if err := b.putRecord(r); err != nil {
 		return false, err
 	}
-	b.tip = tipState{hash: r.Hash, height: r.Height, lotteryHeight: r.LotteryHeight}
+	b.tip = tipState{hash: r.Hash, height: r.Height, lotteryHeight: r.LotteryHeight,
+		minted: b.tip.minted + mintedBy(block)}
 	if err := b.w.Set(keyTip, b.tip.encode()); err != nil {
 		return false, err
 	}
@@ -571,7 +580,8 @@ func (b *batch) disconnectTip() error {
 		if err != nil {
 			return err
 		}
-		b.tip = tipState{hash: p.Hash, height: p.Height, lotteryHeight: p.LotteryHeight}
+		b.tip = tipState{hash: p.Hash, height: p.Height, lotteryHeight: p.LotteryHeight,
+			minted: b.tip.minted - mintedBy(block)}
 		if err := b.w.Set(keyTip, b.tip.encode()); err != nil {
 			return err
 		}

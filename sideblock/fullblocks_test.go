@@ -124,7 +124,7 @@ func (h *harness) moveTo(t *testing.T, target chainhash.Hash) {
 	h.tip = target
 }
 
-// check runs both validation layers on a block against its parent's state.
+// check runs every validation layer on a block against its parent's state.
 func (h *harness) check(t *testing.T, block *sideblock.Block, lotteryHeight int32) (int64, []sideblock.SpentOutput, error) {
 	h.moveTo(t, block.Header.PrevBlock)
 	before := viewDigest(h.view)
@@ -136,7 +136,29 @@ func (h *harness) check(t *testing.T, block *sideblock.Block, lotteryHeight int3
 	if err := sideblock.CheckBlockSanity(block, h.params); err != nil {
 		return 0, nil, err
 	}
+	if err := sideblock.CheckMint(block, h.due(t, block.Header.PrevBlock, lotteryHeight)); err != nil {
+		return 0, nil, err
+	}
 	return sideblock.CheckConnectBlock(block, lotteryHeight, h.view, h.params)
+}
+
+// due returns the deposits a block on parent at lotteryHeight must mint:
+// those of blocktests.Deposits due by then that the branch has not minted.
+func (h *harness) due(t *testing.T, parent chainhash.Hash, lotteryHeight int32) []sideblock.Deposit {
+	all := blocktests.Deposits()
+	if lotteryHeight < blocktests.MintHeight {
+		return nil
+	}
+	minted := 0
+	for _, n := range h.path(t, parent) {
+		if txs := n.block.Transactions; len(txs) > 1 && sideblock.IsMintTx(txs[1]) {
+			minted += len(txs[1].TxOut)
+		}
+	}
+	if minted >= len(all) {
+		return nil
+	}
+	return all[minted:]
 }
 
 // TestFullBlocks runs every generated scenario, each as a subtest named

@@ -259,6 +259,7 @@ type tipState struct {
 	hash          chainhash.Hash
 	height        int32
 	lotteryHeight int32
+	minted        uint64 // deposits the best chain has minted, in all
 }
 
 var emptyTip = tipState{height: -1, lotteryHeight: -1}
@@ -266,7 +267,8 @@ var emptyTip = tipState{height: -1, lotteryHeight: -1}
 func (t tipState) encode() []byte {
 	b := append([]byte(nil), t.hash[:]...)
 	b = binary.BigEndian.AppendUint32(b, uint32(t.height))
-	return binary.BigEndian.AppendUint32(b, uint32(t.lotteryHeight))
+	b = binary.BigEndian.AppendUint32(b, uint32(t.lotteryHeight))
+	return binary.BigEndian.AppendUint64(b, t.minted)
 }
 
 // readTip reads the best chain's tip.
@@ -278,13 +280,17 @@ func readTip(r store.Reader) (tipState, error) {
 	if err != nil {
 		return emptyTip, err
 	}
-	if len(v) != 40 {
+	// A 40-byte record is from before the peg: nothing was minted.
+	if len(v) != 40 && len(v) != 48 {
 		return emptyTip, fmt.Errorf("sideblock: tip record has %d bytes", len(v))
 	}
 	var t tipState
 	copy(t.hash[:], v[:32])
 	t.height = int32(binary.BigEndian.Uint32(v[32:]))
 	t.lotteryHeight = int32(binary.BigEndian.Uint32(v[36:]))
+	if len(v) == 48 {
+		t.minted = binary.BigEndian.Uint64(v[40:])
+	}
 	return t, nil
 }
 

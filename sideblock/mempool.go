@@ -110,9 +110,9 @@ func (m *Mempool) add(tx *wire.MsgTx) error {
 		return ruleErrorf(ErrMempoolDuplicate, "transaction %v is "+
 			"already in the mempool", txid)
 	}
-	if IsCoinbase(tx) {
+	if IsCoinbase(tx) || IsMintTx(tx) {
 		return ruleErrorf(ErrMempoolCoinbase, "transaction %v is a "+
-			"coinbase", txid)
+			"coinbase or a mint transaction", txid)
 	}
 	size := tx.SerializeSize()
 	if size > m.cfg.MaxTxSize {
@@ -389,7 +389,7 @@ func (m *Mempool) BlockConnected(block *Block) {
 
 func (m *Mempool) blockConnected(block *Block) {
 	for i, tx := range block.Transactions {
-		if i == 0 {
+		if createsCoins(i, tx) {
 			continue
 		}
 		txid := tx.TxHash()

@@ -57,12 +57,28 @@ func (c *Chain) NewBlockTemplate(r store.Reader, lotteryHeight int32, payTo []by
 		return nil, err
 	}
 
+	// The deposits due come first, right after the coinbase.
+	var head []*wire.MsgTx
+	due, err := DueDeposits(r, c.deposits, tip.minted, lotteryHeight)
+	if err != nil {
+		return nil, err
+	}
+	if len(due) > 0 {
+		mint, err := NewMintTx(due)
+		if err != nil {
+			return nil, err
+		}
+		head = append(head, mint)
+		size += mint.SerializeSize()
+		sigOps += blockchain.CountSigOps(btcutil.NewTx(mint)) * blockchain.WitnessScaleFactor
+	}
+
 	var (
 		included []*wire.MsgTx
 		fees     int64
 	)
 	for _, tx := range txs {
-		if tx == nil || IsCoinbase(tx) {
+		if tx == nil || IsCoinbase(tx) || IsMintTx(tx) {
 			continue
 		}
 		txSize := tx.SerializeSize()
@@ -101,11 +117,14 @@ func (c *Chain) NewBlockTemplate(r store.Reader, lotteryHeight int32, payTo []by
 	if err != nil {
 		return nil, err
 	}
-	block := NewBlock(tip.hash, append([]*wire.MsgTx{cb}, included...))
+	block := NewBlock(tip.hash, append(append([]*wire.MsgTx{cb}, head...), included...))
 
 	// The pieces were checked one by one; check the whole.
 	if err := CheckBlockSanity(block, c.params); err != nil {
 		return nil, fmt.Errorf("sideblock: template fails sanity: %w", err)
+	}
+	if err := CheckMint(block, due); err != nil {
+		return nil, fmt.Errorf("sideblock: template mints wrong: %w", err)
 	}
 	check := &storeView{r: r}
 	if _, _, err := CheckConnectBlock(block, lotteryHeight, check, c.params); err != nil {

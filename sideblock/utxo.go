@@ -132,7 +132,7 @@ func ApplyBlock(view UtxoSet, block *Block) ([]SpentOutput, error) {
 	}
 	var spent []SpentOutput
 	for i, tx := range block.Transactions {
-		if i > 0 {
+		if !createsCoins(i, tx) {
 			for _, in := range tx.TxIn {
 				op := in.PreviousOutPoint
 				u, ok := view.FetchUtxo(op)
@@ -170,7 +170,7 @@ func ApplyBlock(view UtxoSet, block *Block) ([]SpentOutput, error) {
 func UndoBlock(view UtxoSet, block *Block, spent []SpentOutput) error {
 	n := 0
 	for i, tx := range block.Transactions {
-		if i == 0 {
+		if createsCoins(i, tx) {
 			continue
 		}
 		for _, in := range tx.TxIn {
@@ -194,8 +194,8 @@ func UndoBlock(view UtxoSet, block *Block, spent []SpentOutput) error {
 		for vout := range tx.TxOut {
 			view.SpendUtxo(wire.OutPoint{Hash: txid, Index: uint32(vout)})
 		}
-		if i == 0 {
-			break
+		if createsCoins(i, tx) {
+			continue
 		}
 		for j := len(tx.TxIn) - 1; j >= 0; j-- {
 			n--

@@ -96,6 +96,9 @@ func CheckBlockSanity(block *Block, params *chainparams.Params) error {
 				"transaction %d is a second coinbase", i+1)
 		}
 	}
+	if err := checkMintPlacement(msgTxs); err != nil {
+		return err
+	}
 
 	for i, tx := range txs {
 		if err := blockchain.CheckTransactionSanity(tx); err != nil {
@@ -182,6 +185,7 @@ func checkWithdrawals(txs []*btcutil.Tx, params *chainparams.Params) error {
 // prevOutSet is what script verification needs of one transaction.
 type prevOutSet struct {
 	tx       *wire.MsgTx
+	index    int // in the block
 	prevOuts map[wire.OutPoint]*wire.TxOut
 }
 
@@ -262,14 +266,16 @@ func CheckConnectBlock(block *Block, lotteryHeight int32, view UtxoView, params 
 				lotteryHeight)
 		}
 
-		if i == 0 {
+		if createsCoins(i, msgTx) {
+			// The coinbase, or the mint transaction: no input to
+			// fetch, no fee. CheckMint checks what a mint pays.
 			cost, err := blockchain.GetSigOpCost(tx, true, sigView, true, true)
 			if err != nil {
 				return 0, nil, ruleErrorf(ErrTooManySigOps,
-					"coinbase sigops: %v", err)
+					"transaction %d sigops: %v", i, err)
 			}
 			sigOpCost += cost
-			addOutputs(tx, true)
+			addOutputs(tx, i == 0)
 			continue
 		}
 
@@ -354,7 +360,7 @@ func CheckConnectBlock(block *Block, lotteryHeight int32, view UtxoView, params 
 				MaxBlockSigOpsCost, i)
 		}
 
-		toVerify = append(toVerify, prevOutSet{tx: msgTx, prevOuts: prevOuts})
+		toVerify = append(toVerify, prevOutSet{tx: msgTx, index: i, prevOuts: prevOuts})
 		addOutputs(tx, false)
 	}
 
@@ -369,7 +375,7 @@ func CheckConnectBlock(block *Block, lotteryHeight int32, view UtxoView, params 
 	}
 
 	for k := range toVerify {
-		if err := verifyScripts(&toVerify[k], k+1); err != nil {
+		if err := verifyScripts(&toVerify[k], toVerify[k].index); err != nil {
 			return 0, nil, err
 		}
 	}

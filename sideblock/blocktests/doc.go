@@ -11,8 +11,9 @@
 // rejected(code). Together they break every block rule of package sideblock
 // at least once, and sit on both sides of every boundary that has one.
 //
-// The blocks are valid on Params(), regtest with a coinbase subsidy: without
-// deposits, the subsidy is the tests' only source of coins. The sideblock
+// The blocks are valid on Params(), regtest with a coinbase subsidy, and
+// with the mainchain deposits of Deposits, all due from lottery height
+// MintHeight: a validator mints them with CheckMint. The sideblock
 // package's TestFullBlocks runs them against MemUtxoView; a chain state can
 // run them against its own storage.
 package blocktests

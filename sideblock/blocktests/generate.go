@@ -25,8 +25,10 @@ type TestInstance interface {
 	blockTestInstance()
 }
 
-// AcceptedBlock is a block that must pass CheckBlockSanity and
-// CheckConnectBlock at LotteryHeight against the state after its parent
+// AcceptedBlock is a block that must pass CheckBlockSanity, CheckMint with
+// the deposits of Deposits that are due at LotteryHeight and that its
+// branch has not minted, and CheckConnectBlock at LotteryHeight against
+// the state after its parent
 // (Block.Header.PrevBlock; the zero hash is the empty state). It may extend
 // any accepted block, not only the last one: a validator must follow forks.
 type AcceptedBlock struct {
@@ -36,8 +38,8 @@ type AcceptedBlock struct {
 }
 
 // RejectedBlock is a block that must fail with RejectCode, from
-// CheckBlockSanity or from CheckConnectBlock at LotteryHeight against the
-// state after its parent.
+// CheckBlockSanity, CheckMint or CheckConnectBlock, checked as for
+// AcceptedBlock.
 type RejectedBlock struct {
 	Name          string
 	Block         *sideblock.Block
@@ -48,9 +50,9 @@ type RejectedBlock struct {
 func (AcceptedBlock) blockTestInstance() {}
 func (RejectedBlock) blockTestInstance() {}
 
-// Subsidy is the SideSubsidy of the test network: the tests need coins, and
-// without deposits (which are not part of this package) the coinbase is
-// their only source.
+// Subsidy is the SideSubsidy of the test network: the tests need coins long
+// before the deposits of Deposits are due, and the coinbase is their only
+// other source.
 const Subsidy = 50 * btcutil.SatoshiPerBitcoin
 
 // Params returns the network the generated blocks are valid on: regtest
@@ -605,4 +607,25 @@ func Generate() (tests []TestInstance, err error) {
 	g := newGenerator(Params())
 	g.scenarios()
 	return g.tests, nil
+}
+
+// MintHeight is the lottery height from which the test network's deposits
+// are due: far above every other scenario, so that only the mint scenarios
+// meet them.
+const MintHeight = 1000
+
+// Deposits returns the test network's mainchain deposits, in mint order.
+// All of them are due from lottery height MintHeight on: a validator's
+// Deposits.MaturedBy(h) is 0 below it and len(Deposits()) from it.
+func Deposits() []sideblock.Deposit {
+	g := newGenerator(Params())
+	return g.deposits()
+}
+
+func (g *generator) deposits() []sideblock.Deposit {
+	return []sideblock.Deposit{
+		{Seq: 0, Value: 1_000_000, PkScript: g.p2wpkh(g.alice)},
+		{Seq: 1, Value: 2_000_000, PkScript: g.p2wpkh(g.bob)},
+		{Seq: 2, Value: 3_000_000, PkScript: g.p2trKey(g.alice)},
+	}
 }

@@ -498,6 +498,85 @@ func (g *generator) scenarios() {
 	// One withdrawal alone: the tree is its leaf.
 	g.nextBlock("b19", "b18", withOutput(1_000_000, good))
 	g.accepted()
+
+	g.mintScenarios()
+}
+
+// mintScenarios mint the test network's deposits (Deposits), all due from
+// lottery height MintHeight on, on two branches from b19.
+//
+//	b19 -> b20 (h MintHeight, mints all) -> b21 (nothing due) -> b22 (spends a mint)
+//	    \-> b20-late (h MintHeight+5, mints all)
+func (g *generator) mintScenarios() {
+	deps := g.deposits()
+	mint := func(ds []sb.Deposit) *wire.MsgTx {
+		tx, err := sb.NewMintTx(ds)
+		must(err)
+		return tx
+	}
+	full := mint(deps)
+	before := atHeight(MintHeight - 1)
+	at := atHeight(MintHeight)
+
+	g.nextBlock("mint-before-due", "b19", before, withTxs(full))
+	g.rejected(sb.ErrBadMint)
+
+	g.nextBlock("mint-missing", "b19", at)
+	g.rejected(sb.ErrBadMint)
+
+	g.nextBlock("mint-too-few", "b19", at, withTxs(mint(deps[:2])))
+	g.rejected(sb.ErrBadMint)
+
+	g.nextBlock("mint-skips-first", "b19", at, withTxs(mint(deps[1:])))
+	g.rejected(sb.ErrBadMint)
+
+	more := append(append([]sb.Deposit(nil), deps...),
+		sb.Deposit{Seq: 3, Value: 1000, PkScript: g.p2wpkh(g.alice)})
+	g.nextBlock("mint-too-many", "b19", at, withTxs(mint(more)))
+	g.rejected(sb.ErrBadMint)
+
+	wrongValue := mint(deps)
+	wrongValue.TxOut[1].Value++
+	g.nextBlock("mint-wrong-value", "b19", at, withTxs(wrongValue))
+	g.rejected(sb.ErrBadMint)
+
+	wrongScript := mint(deps)
+	wrongScript.TxOut[2].PkScript = g.p2wpkh(g.bob)
+	g.nextBlock("mint-wrong-script", "b19", at, withTxs(wrongScript))
+	g.rejected(sb.ErrBadMint)
+
+	badSig := mint(deps)
+	badSig.TxIn[0].SignatureScript = []byte{txscript.OP_0}
+	g.nextBlock("mint-bad-signature-script", "b19", at, withTxs(badSig))
+	g.rejected(sb.ErrBadMint)
+
+	g.nextBlock("mint-not-second", "b19", at,
+		withTxs(g.spendTx(g.take(), fee), full))
+	g.rejected(sb.ErrMisplacedMint)
+
+	withMore := mint(deps)
+	withMore.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: chainhash.Hash{1}}, nil, nil))
+	g.nextBlock("mint-with-second-input", "b19", at, withTxs(withMore))
+	g.rejected(sb.ErrMisplacedMint)
+
+	g.nextBlock("b20", "b19", at, withTxs(full))
+	g.accepted()
+
+	// The branch has minted everything due: the next block mints
+	// nothing, and may not mint again.
+	g.nextBlock("mint-again", "b20", withTxs(mint(deps)))
+	g.rejected(sb.ErrBadMint)
+
+	g.nextBlock("b21", "b20")
+	g.accepted()
+
+	// Minted outputs are not coinbases: spendable at once.
+	g.nextBlock("b22", "b21", withTxs(g.spendTx(outOf(full, 0), fee)))
+	g.accepted()
+
+	// Another branch mints the same deposits later, in its own block.
+	g.nextBlock("b20-late", "b19", atHeight(MintHeight+5), withTxs(mint(deps)))
+	g.accepted()
 }
 
 // mustAddr returns an address or panics.
