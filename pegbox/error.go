@@ -57,6 +57,22 @@ const (
 	// leave a change of zero or at least dust.
 	ErrPegboxShort
 
+	// ErrNotPegboxCoin indicates a spend to sign with an input that is no
+	// coin of the signing federation's pegbox.
+	ErrNotPegboxCoin
+
+	// ErrOtherSpend indicates signatures of another transaction than the
+	// one being signed: a member that built a different payout, or
+	// signatures replayed from another spend.
+	ErrOtherSpend
+
+	// ErrNotMember indicates a signature by a key outside the federation.
+	ErrNotMember
+
+	// ErrBadSignature indicates a signature that does not verify for its
+	// input, or that signs with another sighash type than SIGHASH_ALL.
+	ErrBadSignature
+
 	numErrorCodes
 )
 
@@ -72,6 +88,10 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrNoWithdrawals:  "ErrNoWithdrawals",
 	ErrPayoutDust:     "ErrPayoutDust",
 	ErrPegboxShort:    "ErrPegboxShort",
+	ErrNotPegboxCoin:  "ErrNotPegboxCoin",
+	ErrOtherSpend:     "ErrOtherSpend",
+	ErrNotMember:      "ErrNotMember",
+	ErrBadSignature:   "ErrBadSignature",
 }
 
 // String returns the code's name.
