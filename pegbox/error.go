@@ -73,6 +73,15 @@ const (
 	// input, or that signs with another sighash type than SIGHASH_ALL.
 	ErrBadSignature
 
+	// ErrTooShallow indicates a sideblock whose withdrawals may not be
+	// paid yet: fewer than SideWithdrawalDepth sideblocks deep, or
+	// published fewer than WithdrawalConfirmations mainchain blocks ago.
+	ErrTooShallow
+
+	// ErrRateLimited indicates a payout that would take the payouts of
+	// the last PegRatePeriod mainchain blocks above PegRateLimit.
+	ErrRateLimited
+
 	numErrorCodes
 )
 
@@ -92,6 +101,8 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrOtherSpend:     "ErrOtherSpend",
 	ErrNotMember:      "ErrNotMember",
 	ErrBadSignature:   "ErrBadSignature",
+	ErrTooShallow:     "ErrTooShallow",
+	ErrRateLimited:    "ErrRateLimited",
 }
 
 // String returns the code's name.

@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/lottery"
 )
 
@@ -174,5 +175,28 @@ func TestPegboxSpend(t *testing.T) {
 	}
 	if err := spend(fed.Threshold - 1); err == nil {
 		t.Fatalf("%d of %d signatures spent the pegbox", fed.Threshold-1, len(fed.Keys))
+	}
+}
+
+func TestPayoutAllowed(t *testing.T) {
+	p := chainparams.Regtest
+	p.SideWithdrawalDepth, p.WithdrawalConfirmations, p.PegRateLimit = 3, 2, 1000
+	tests := []struct {
+		side, confs  int32
+		paid, amount int64
+		want         ErrorCode // -1: allowed
+	}{
+		{3, 2, 0, 500, -1},
+		{2, 2, 0, 500, ErrTooShallow},
+		{3, 1, 0, 500, ErrTooShallow},
+		{3, 2, 600, 400, -1},
+		{3, 2, 600, 401, ErrRateLimited},
+		{3, 2, 0, 5000, -1}, // a quiet period lets a big payout through
+	}
+	for _, tc := range tests {
+		err := PayoutAllowed(&p, tc.side, tc.confs, tc.paid, tc.amount)
+		if tc.want < 0 && err != nil || tc.want >= 0 && !IsErrorCode(err, tc.want) {
+			t.Errorf("%+v: %v", tc, err)
+		}
 	}
 }

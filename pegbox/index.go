@@ -1,6 +1,7 @@
 package pegbox
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -25,7 +26,9 @@ import (
 //	0x50 'n'                        → number of accepted deposits (8)
 //	0x50 'm' ‖ seq (8)              → accepted deposit seq (see depositRecord)
 //	0x50 'r' ‖ height (4) ‖ idx (4) → refused deposit: code (1) ‖ depositRecord
-//	0x50 'p' ‖ sideblock hash       → payout: txid (32) ‖ height (4)
+//	0x50 'p' ‖ sideblock hash       → payout: txid (32) ‖ height (4) ‖ raw tx
+//	0x50 'P' ‖ txid                 → the sideblock hash the payout pays
+//	0x50 'q' ‖ height (4)           → satoshis payouts in the block paid out (8)
 //
 // An outpoint is its txid in internal order then its index, big-endian.
 var (
@@ -35,6 +38,8 @@ var (
 	keyDepositPrefix    = []byte{0x50, 'm'}
 	keyRefusedPrefix    = []byte{0x50, 'r'}
 	keyPayoutPrefix     = []byte{0x50, 'p'}
+	keyPayoutTxPrefix   = []byte{0x50, 'P'}
+	keyPaidPrefix       = []byte{0x50, 'q'}
 )
 
 // Index follows the pegbox on the mainchain, in the batch of each block:
@@ -75,6 +80,8 @@ type Payout struct {
 	SideBlock chainhash.Hash
 	TxID      chainhash.Hash
 	Height    int32
+	Tx        *wire.MsgTx // nil in records written before it was kept
+	Paid      int64       // what left the pegbox, fees aside; in BlockResult only
 }
 
 // BlockResult is what a mainchain block did to the pegbox.
@@ -203,11 +210,11 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 				// The first payout of a sideblock is the one that counts.
 				key := append(append([]byte(nil), keyPayoutPrefix...), po.SideBlock[:]...)
 				if _, err := w.Get(key); store.IsErrorCode(err, store.ErrNotFound) {
-					v := binary.BigEndian.AppendUint32(append([]byte(nil), txid[:]...), uint32(height))
-					if err := w.Set(key, v); err != nil {
+					p, err := x.recordPayout(w, key, po.SideBlock, msg, height, boxes)
+					if err != nil {
 						return err
 					}
-					res.Payouts = append(res.Payouts, Payout{SideBlock: po.SideBlock, TxID: txid, Height: height})
+					res.Payouts = append(res.Payouts, *p)
 				} else if err != nil {
 					return err
 				}
@@ -255,6 +262,88 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 		log.Infof("Deposit %v in block %d refused: %v", rec.OutPoint, height, err)
 	}
 	return nil
+}
+
+// recordPayout writes the first payout of a sideblock: its record, its
+// txid's entry, and what it paid out in the block's total for the rate
+// limit. What it paid out is every output that is neither the OP_RETURN
+// nor change to a pegbox.
+func (x *Index) recordPayout(w *store.Writer, key []byte, side chainhash.Hash,
+	tx *wire.MsgTx, height int32, boxes ScriptSet) (*Payout, error) {
+
+	txid := tx.TxHash()
+	var raw bytes.Buffer
+	if err := tx.Serialize(&raw); err != nil {
+		return nil, err
+	}
+	v := binary.BigEndian.AppendUint32(append([]byte(nil), txid[:]...), uint32(height))
+	if err := w.Set(key, append(v, raw.Bytes()...)); err != nil {
+		return nil, err
+	}
+	if err := w.Set(append(append([]byte(nil), keyPayoutTxPrefix...), txid[:]...), side[:]); err != nil {
+		return nil, err
+	}
+	var paid int64
+	for _, out := range tx.TxOut {
+		if !opreturn.IsOpReturn(out.PkScript) && !boxes.IsPegbox(out.PkScript) {
+			paid += out.Value
+		}
+	}
+	total, err := PaidAt(w, height)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Set(paidKey(height), binary.BigEndian.AppendUint64(nil, uint64(total+paid))); err != nil {
+		return nil, err
+	}
+	return &Payout{SideBlock: side, TxID: txid, Height: height, Tx: tx, Paid: paid}, nil
+}
+
+func paidKey(height int32) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), keyPaidPrefix...), uint32(height))
+}
+
+// PaidAt returns what the payouts in the block at height paid out.
+func PaidAt(r store.Reader, height int32) (int64, error) {
+	v, err := r.Get(paidKey(height))
+	if store.IsErrorCode(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("pegbox: paid record of %d bytes", len(v))
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// PaidSince returns what payouts paid out in the blocks after height from,
+// up to and including height to.
+func PaidSince(r store.Reader, from, to int32) (int64, error) {
+	var sum int64
+	for h := max(from+1, 0); h <= to; h++ {
+		v, err := PaidAt(r, h)
+		if err != nil {
+			return 0, err
+		}
+		sum += v
+	}
+	return sum, nil
+}
+
+// PayoutByTx returns the payout whose transaction is txid.
+func PayoutByTx(r store.Reader, txid chainhash.Hash) (*Payout, bool, error) {
+	v, err := r.Get(append(append([]byte(nil), keyPayoutTxPrefix...), txid[:]...))
+	if store.IsErrorCode(err, store.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var side chainhash.Hash
+	copy(side[:], v)
+	return PayoutOf(r, side)
 }
 
 // refusedCode is the pegbox code of a refusal; a payload the opreturn
@@ -423,11 +512,18 @@ func PayoutOf(r store.Reader, side chainhash.Hash) (*Payout, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if len(v) != 36 {
+	if len(v) < 36 {
 		return nil, false, fmt.Errorf("pegbox: payout record of %d bytes", len(v))
 	}
 	p := &Payout{SideBlock: side, Height: int32(binary.BigEndian.Uint32(v[32:]))}
 	copy(p.TxID[:], v[:32])
+	if len(v) > 36 {
+		var tx wire.MsgTx
+		if err := tx.Deserialize(bytes.NewReader(v[36:])); err != nil {
+			return nil, false, fmt.Errorf("pegbox: payout record: %w", err)
+		}
+		p.Tx = &tx
+	}
 	return p, true, nil
 }
 

@@ -217,8 +217,18 @@ func TestIndexFollowsThePegbox(t *testing.T) {
 	}
 	c.view(func(r store.Reader) error {
 		po, ok, err := PayoutOf(r, side)
-		if err != nil || !ok || po.TxID != first.TxHash() {
+		if err != nil || !ok || po.TxID != first.TxHash() || po.Tx == nil || po.Tx.TxHash() != first.TxHash() {
 			t.Fatalf("PayoutOf: %+v %v %v", po, ok, err)
+		}
+		byTx, ok, err := PayoutByTx(r, first.TxHash())
+		if err != nil || !ok || byTx.SideBlock != side {
+			t.Fatalf("PayoutByTx: %+v %v %v", byTx, ok, err)
+		}
+		// Only the first payout counts toward the rate: 40,000 sat left
+		// the pegbox (the change stays in).
+		paid, err := PaidSince(r, po.Height-1, po.Height+1)
+		if err != nil || paid != 40_000 {
+			t.Fatalf("paid %d, %v", paid, err)
 		}
 		return nil
 	})

@@ -501,6 +501,11 @@ func (b *batch) connect(r *record) (failed bool, err error) {
 	if err := b.w.Set(bestKey(r.Height), r.Hash[:]); err != nil {
 		return false, err
 	}
+	if len(BlockWithdrawals(block.Transactions)) > 0 {
+		if err := b.w.Set(withdrawKey(r.Height), r.Hash[:]); err != nil {
+			return false, err
+		}
+	}
 	r.Status = StatusValid
 	r.OnBestChain = true
 	if err := b.putRecord(r); err != nil {
@@ -560,7 +565,7 @@ func (b *batch) disconnectTip() error {
 	if err := indexDisconnected(b.w, block, spent); err != nil {
 		return err
 	}
-	for _, k := range [][]byte{spentKey(r.Hash), bestKey(r.Height)} {
+	for _, k := range [][]byte{spentKey(r.Hash), bestKey(r.Height), withdrawKey(r.Height)} {
 		if err := b.w.Delete(k); err != nil {
 			return err
 		}

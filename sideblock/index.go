@@ -27,6 +27,7 @@ import (
 //	0x40 'r' ‖ hash                 → outputs the block spent (its undo data)
 //	0x40 'x' ‖ script hash ‖ …      → address index (addrindex.go)
 //	0x40 'y' ‖ txid                 → transaction index (addrindex.go)
+//	0x40 'w' ‖ height (4)           → hash: a best-chain block with withdrawals
 //
 // State that does not derive from the mainchain, written with DB.Update and
 // never through a batch (first byte 0x41), so that the two keyspaces never
@@ -47,6 +48,7 @@ var (
 	keyTip             = []byte{0x40, 'T'}
 	keyUtxoPrefix      = []byte{0x40, 'u'}
 	keySpentPrefix     = []byte{0x40, 'r'}
+	keyWithdrawPrefix  = []byte{0x40, 'w'}
 
 	keyBodyPrefix   = []byte{StagingKeyByte, 'b'}
 	keyStagedPrefix = []byte{StagingKeyByte, 'l'}
@@ -71,6 +73,10 @@ func bodyKey(h chainhash.Hash) []byte    { return hashKey(keyBodyPrefix, h) }
 
 func childKey(parent, child chainhash.Hash) []byte {
 	return append(hashKey(keyChildPrefix, parent), child[:]...)
+}
+
+func withdrawKey(height int32) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), keyWithdrawPrefix...), uint32(height))
 }
 
 func bestKey(height int32) []byte {

@@ -3,11 +3,13 @@ package sideblock
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/mainstake/sidenode/store"
 )
 
 // WithdrawalTag starts the payload of every withdrawal output: the protocol
@@ -258,4 +260,34 @@ func VerifyWithdrawal(branch MerkleBranch, leaf *Withdrawal, txRoot, merkleRoot 
 			"withdrawal does not hash to the merkle root")
 	}
 	return nil
+}
+
+// WithdrawalBlock is a best-chain block that has withdrawals.
+type WithdrawalBlock struct {
+	Hash   chainhash.Hash
+	Height int32
+}
+
+// WithdrawalBlocks returns the best chain's blocks that have withdrawals,
+// from height from on, lowest first, at most limit of them.
+func WithdrawalBlocks(r store.Reader, from int32, limit int) ([]WithdrawalBlock, error) {
+	var out []WithdrawalBlock
+	err := r.Iterate(keyWithdrawPrefix, func(k, v []byte) error {
+		if len(k) != len(keyWithdrawPrefix)+4 || len(v) != chainhash.HashSize {
+			return fmt.Errorf("sideblock: withdrawal index entry of %d/%d bytes", len(k), len(v))
+		}
+		h := int32(binary.BigEndian.Uint32(k[len(keyWithdrawPrefix):]))
+		if h < from {
+			return nil
+		}
+		var wb WithdrawalBlock
+		copy(wb.Hash[:], v)
+		wb.Height = h
+		out = append(out, wb)
+		if len(out) >= limit {
+			return store.ErrStopIteration
+		}
+		return nil
+	})
+	return out, err
 }
