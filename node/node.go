@@ -197,6 +197,9 @@ func Run(ctx context.Context, cfg *Config) error {
 
 	follower := mainwatch.NewFollower(src, chain, watch)
 	proto.follower = follower
+	fed := newFederation(params, db, proto.chain, peg, wlt)
+	fed.follower = follower
+	proto.fed = fed
 
 	peers, err := p2p.New(p2p.Config{
 		Listen:      cfg.P2P.Listen,
@@ -210,6 +213,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	proto.peers = peers
+	fed.peers = peers
 	if err := peers.Start(); err != nil {
 		return err
 	}
@@ -256,10 +260,14 @@ func Run(ctx context.Context, cfg *Config) error {
 		workers.Wait()
 	}()
 	proto.ctx = runCtx
-	workers.Add(1)
+	workers.Add(2)
 	go func() {
 		defer workers.Done()
 		proto.runFetcher(runCtx, follower)
+	}()
+	go func() {
+		defer workers.Done()
+		fed.run(runCtx)
 	}()
 
 	done := make(chan error, 1)

@@ -48,6 +48,7 @@ type protocol struct {
 	// Set after construction, before the follower runs.
 	follower *mainwatch.Follower
 	peers    *p2p.Server
+	fed      *federation      // the pegbox federation's work
 	metrics  *metrics.Metrics // nil without --prometheus.listen
 
 	// last holds what the batch in flight did, for Committed.
@@ -179,6 +180,9 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 		log.Errorf("Mempool after block %d: %v", b.Height, err)
 	}
 	p.report(work)
+	if p.fed != nil {
+		p.fed.blockCommitted()
+	}
 
 	if made := work.made; made != nil {
 		p.mu.Lock()
@@ -517,6 +521,29 @@ func (p *protocol) ReceiveBlock(_ p2p.PeerID, header, body []byte) error {
 		return &p2p.MisbehaviorError{Score: 20, Reason: err.Error()}
 	}
 	return err
+}
+
+var _ p2p.PegHandler = (*protocol)(nil)
+
+// HavePegSignatures implements p2p.PegHandler.
+func (p *protocol) HavePegSignatures(hash chainhash.Hash) bool {
+	return p.fed != nil && p.fed.have(hash)
+}
+
+// PegSignatures implements p2p.PegHandler.
+func (p *protocol) PegSignatures(hash chainhash.Hash) ([]byte, bool) {
+	if p.fed == nil {
+		return nil, false
+	}
+	return p.fed.packet(hash)
+}
+
+// ReceivePegSignatures implements p2p.PegHandler.
+func (p *protocol) ReceivePegSignatures(_ p2p.PeerID, raw []byte) error {
+	if p.fed == nil {
+		return nil
+	}
+	return p.fed.receive(raw)
 }
 
 // ReceiveTx implements p2p.Handler.

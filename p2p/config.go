@@ -11,14 +11,20 @@ import (
 // that sends more than its peers accept gets banned by them.
 const (
 	// ProtocolVersion is the peer protocol version this package speaks
-	// and the only one it accepts.
-	ProtocolVersion uint32 = 1
+	// and the only one it accepts. Version 2 added PegSignatures, which a
+	// version 1 node would count as invalid.
+	ProtocolVersion uint32 = 2
 
 	// MaxNetworkLen bounds Hello.network.
 	MaxNetworkLen = 64
 
 	// MaxUserAgentLen bounds Hello.user_agent.
 	MaxUserAgentLen = 256
+
+	// MaxPegSignaturesSize bounds the psbt of a PegSignatures, in bytes:
+	// room for a payout's partial signatures with plenty to spare, far
+	// below MaxMessageSize.
+	MaxPegSignaturesSize = 100_000
 )
 
 // Defaults for the zero fields of a Config.

@@ -1,9 +1,10 @@
 /*
 Package p2p runs the peer protocol between sidenodes: the gRPC PeerService
-of proto/sidenode/p2p/v1. Sideblock headers travel on the mainchain; bodies
-and transactions travel here, from peer to peer (PROTOCOL §6). A header
-whose body no peer can serve stays an orphan: FetchBlock gives up with
-ErrBlockNotFound, or at the caller's deadline.
+of proto/sidenode/p2p/v1. Sideblock headers travel on the mainchain; bodies,
+transactions and the pegbox federation's signatures travel here, from peer
+to peer (PROTOCOL §6, §8). A header whose body no peer can serve stays an
+orphan: FetchBlock gives up with ErrBlockNotFound, or at the caller's
+deadline.
 
 # What the package owns
 
@@ -15,9 +16,21 @@ Tx), and takes what peers send (ReceiveBlock, ReceiveTx), returning a
 *MisbehaviorError when the data proves the sender misbehaved. After the node
 accepts an item, from a peer or its own, it calls Announce to relay it.
 
+A Handler that also implements PegHandler takes part in the gossip of
+federation signatures: PegSignatures, a serialized PSBT (BIP 174) of a
+payout transaction, named by PegSignaturesHash (SHA256d of the bytes). The
+node says what it has (HavePegSignatures), serves it (PegSignatures), takes
+what peers send (ReceivePegSignatures), and relays what it accepted with
+Announce(PegItem(hash)). The Server finds PegHandler by a type assertion
+at New; without it, the node asks for no PegSignatures, answers GetData
+for them with NotFound and drops PegItems from Announce, so it does not
+relay them either.
+
 The package checks only what it can without the chain: a Block's 64-byte
-header hashes (SHA256d) to the hash that was asked for, and a Transaction
-decodes as one Bitcoin wire transaction whose txid was asked for.
+header hashes (SHA256d) to the hash that was asked for, a Transaction
+decodes as one Bitcoin wire transaction whose txid was asked for, and a
+PegSignatures hashes (SHA256d) to the hash that was asked for. Whether a
+PSBT parses or its signatures are valid is the node's business.
 Transactions are named by txid, not wtxid.
 
 # Sessions
@@ -56,11 +69,16 @@ handshake. Stop ends every session and waits for every goroutine.
 
 	Inventory  announces items. The receiver asks, with GetData, for those
 	           it lacks and no other peer is already sending it.
-	GetData    is answered with a Block or Transaction per item, and one
-	           NotFound listing the items the node does not have.
-	Block,     are accepted only in answer to this node's GetData; the
-	Transaction data goes to Handler.ReceiveBlock/ReceiveTx, or for a
-	           FetchBlock request to the FetchBlock caller.
+	GetData    is answered with a Block, Transaction or PegSignatures per
+	           item, and one NotFound listing the items the node does
+	           not have.
+	Block, Transaction, PegSignatures
+	           are accepted only in answer to this node's GetData; the
+	           data goes to Handler.ReceiveBlock/ReceiveTx or
+	           PegHandler.ReceivePegSignatures, or for a FetchBlock
+	           request to the FetchBlock caller. Data naming an item
+	           that was not asked for (bytes that hash elsewhere) is
+	           unsolicited.
 	Ping/Pong  keepalive.
 
 Announce sends each peer only the items it is not known to have (a bounded
@@ -71,22 +89,26 @@ block first, then the others, one at a time, each for up to RequestTimeout.
 # Limits
 
 Every received message goes through validate: exactly one payload; hashes
-of 32 bytes; headers of 64; inventory types block or tx; 1 to
-MaxInventoryItems (1000) items; block bodies and transactions of 1 byte to
-MaxMessageSize; a well-formed Hello. gRPC refuses messages over
+of 32 bytes; headers of 64; inventory types block, tx or peg signatures;
+1 to MaxInventoryItems (1000) items; block bodies and transactions of 1
+byte to MaxMessageSize; PegSignatures of 1 byte to MaxPegSignaturesSize
+(100,000); a well-formed Hello. gRPC refuses messages over
 MaxMessageSize (4 MiB) both ways. Each peer may send MsgRate messages/s
 (burst MsgBurst) and BytesRate bytes/s; answers to this node's requests do
 not count. The node paces what it sends at half those rates, so peers with
 the same settings never see it exceed them. At most MaxInbound inbound
-sessions exist, handshaken or not. MaxMessageSize and MaxInventoryItems
-are protocol limits: every node of a network must use the same values.
+sessions exist, handshaken or not. MaxMessageSize, MaxInventoryItems and
+MaxPegSignaturesSize are protocol limits: every node of a network must use
+the same values. The per-peer bookkeeping (known items, requests in
+flight, pending announcements) is bounded whatever the item type.
 
 # Ban score
 
 Misbehavior adds to a peer's ban score for the session:
 
 	invalid message, second Hello, oversized message      10
-	Block, Transaction or NotFound nobody asked for         5
+	Block, Transaction, PegSignatures or NotFound
+	  nobody asked for                                      5
 	each message over the rate limits (dropped)             2
 	Handler returned *MisbehaviorError                  Score
 
@@ -112,7 +134,16 @@ addresses on it not dialled until the ban ends.
   - FetchBlock asks for one block per GetData; serving GetData has no
     upload bandwidth limit beyond the requester's reading speed.
   - A message type this version does not know counts as invalid, so new
-    message types need a protocol version bump first.
+    message types need a protocol version bump first, and a node speaks
+    one version only: version 2, which added PegSignatures, does not talk
+    to version 1.
+  - PegSignatures travel as far as each node's ReceivePegSignatures
+    accepts them. Only the node can tell a federation member's signatures
+    from junk, so a node that relays every PSBT lets any peer spread up
+    to MaxPegSignaturesSize bytes per item through the network. As with
+    the other items, a peer that connects later hears only of
+    PegSignatures announced afterwards; Announce again reaches it, and
+    only it, since the other peers are known to have them.
   - PeerInfo's best block and height are as of the peer's Hello.
 */
 package p2p

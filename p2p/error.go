@@ -30,8 +30,10 @@ const (
 	// items or with more than MaxInventoryItems.
 	ErrBadItemCount
 
-	// ErrBadData indicates an empty block body or transaction, or one
-	// larger than MaxMessageSize.
+	// ErrBadData indicates an empty block body, transaction or
+	// PegSignatures, a block body or transaction larger than
+	// MaxMessageSize, or a PegSignatures larger than
+	// MaxPegSignaturesSize.
 	ErrBadData
 
 	// ErrBadHello indicates a Hello with a malformed field: an empty or
@@ -137,12 +139,13 @@ func IsErrorCode(err error, c ErrorCode) bool {
 	return errors.As(err, &rerr) && rerr.ErrorCode == c
 }
 
-// MisbehaviorError is what a Handler returns from ReceiveBlock or
-// ReceiveTx when the data a peer sent proves the peer misbehaved (an
-// invalid block, a transaction that breaks consensus rules). Score is added
-// to the peer's ban score; at Config.BanThreshold the peer is disconnected
-// and its host banned. Any other error from the Handler is only logged: a
-// block the node cannot use yet, or already has, is no offence.
+// MisbehaviorError is what a Handler returns from ReceiveBlock, ReceiveTx
+// or PegHandler.ReceivePegSignatures when the data a peer sent proves the
+// peer misbehaved (an invalid block, a transaction that breaks consensus
+// rules, a forged signature). Score is added to the peer's ban score; at
+// Config.BanThreshold the peer is disconnected and its host banned. Any
+// other error from the Handler is only logged: a block the node cannot use
+// yet, or already has, is no offence.
 type MisbehaviorError struct {
 	Score  uint32
 	Reason string

@@ -43,30 +43,41 @@ type testBlock struct {
 	header, body []byte
 }
 
-// testHandler is an in-memory node. It stores what it receives and, if
-// relay is set, announces it on.
+// testHandler is an in-memory node, a Handler and a PegHandler. It stores
+// what it receives and, if relay is set, announces it on.
 type testHandler struct {
 	mu       sync.Mutex
 	srv      *Server
 	blocks   map[chainhash.Hash]testBlock
 	txs      map[chainhash.Hash][]byte
+	pegs     map[chainhash.Hash][]byte
 	height   uint64
 	relay    bool
 	blockErr error // returned by ReceiveBlock instead of accepting
+	pegErr   error // returned by ReceivePegSignatures instead of accepting
 
 	gotBlock chan chainhash.Hash
 	gotTx    chan chainhash.Hash
+	gotPeg   chan []byte // every psbt ReceivePegSignatures was called with
 }
 
 func newTestHandler() *testHandler {
 	return &testHandler{
 		blocks:   make(map[chainhash.Hash]testBlock),
 		txs:      make(map[chainhash.Hash][]byte),
+		pegs:     make(map[chainhash.Hash][]byte),
 		relay:    true,
 		height:   42,
 		gotBlock: make(chan chainhash.Hash, 64),
 		gotTx:    make(chan chainhash.Hash, 64),
+		gotPeg:   make(chan []byte, 64),
 	}
+}
+
+// plainHandler hides the PegHandler methods of a testHandler: a node that
+// does not take part in the peg signature gossip.
+type plainHandler struct {
+	Handler
 }
 
 func (h *testHandler) Best() (chainhash.Hash, uint64) {
@@ -134,6 +145,49 @@ func (h *testHandler) ReceiveTx(_ PeerID, raw []byte) error {
 	}
 	h.gotTx <- txid
 	return nil
+}
+
+func (h *testHandler) HavePegSignatures(hash chainhash.Hash) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.pegs[hash]
+	return ok
+}
+
+func (h *testHandler) PegSignatures(hash chainhash.Hash) ([]byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	psbt, ok := h.pegs[hash]
+	return psbt, ok
+}
+
+func (h *testHandler) ReceivePegSignatures(_ PeerID, psbt []byte) error {
+	h.gotPeg <- bytes.Clone(psbt)
+	h.mu.Lock()
+	if h.pegErr != nil {
+		h.mu.Unlock()
+		return h.pegErr
+	}
+	hash := PegSignaturesHash(psbt)
+	h.pegs[hash] = psbt
+	relay := h.relay
+	h.mu.Unlock()
+	if relay {
+		h.srv.Announce(PegItem(hash))
+	}
+	return nil
+}
+
+// addPeg stores new random psbt bytes of the given size and returns them
+// with their hash.
+func (h *testHandler) addPeg(t testing.TB, size int) ([]byte, chainhash.Hash) {
+	t.Helper()
+	psbt := randBytes(t, size)
+	hash := PegSignaturesHash(psbt)
+	h.mu.Lock()
+	h.pegs[hash] = psbt
+	h.mu.Unlock()
+	return psbt, hash
 }
 
 // addBlock stores a new random block and returns its hash.
@@ -216,12 +270,23 @@ type testNode struct {
 // end of the test.
 func newTestNode(t *testing.T, mod func(*Config)) *testNode {
 	t.Helper()
+	return startTestNode(t, mod, false)
+}
+
+// startTestNode starts a node on testConfig changed by mod, stopped at the
+// end of the test. With noPeg its Handler is no PegHandler.
+func startTestNode(t *testing.T, mod func(*Config), noPeg bool) *testNode {
+	t.Helper()
 	cfg := testConfig()
 	if mod != nil {
 		mod(&cfg)
 	}
 	h := newTestHandler()
-	s, err := New(cfg, h)
+	var handler Handler = h
+	if noPeg {
+		handler = plainHandler{h}
+	}
+	s, err := New(cfg, handler)
 	if err != nil {
 		t.Fatal(err)
 	}

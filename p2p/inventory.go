@@ -22,21 +22,27 @@ const (
 	// InvTx names a transaction by its txid (wire.MsgTx.TxHash, without
 	// witness).
 	InvTx = InvType(p2pv1.InventoryType_INVENTORY_TYPE_TX)
+
+	// InvPegSignatures names a PegSignatures by PegSignaturesHash of its
+	// psbt bytes.
+	InvPegSignatures = InvType(p2pv1.InventoryType_INVENTORY_TYPE_PEG_SIGNATURES)
 )
 
-// String returns "block", "tx" or the number.
+// String returns "block", "tx", "peg signatures" or the number.
 func (t InvType) String() string {
 	switch t {
 	case InvBlock:
 		return "block"
 	case InvTx:
 		return "tx"
+	case InvPegSignatures:
+		return "peg signatures"
 	}
 	return fmt.Sprintf("invtype(%d)", int32(t))
 }
 
-// InvItem names a block or a transaction. It is comparable, so it can key a
-// map.
+// InvItem names a block, a transaction or a PegSignatures. It is
+// comparable, so it can key a map.
 type InvItem struct {
 	Type InvType
 	Hash chainhash.Hash
@@ -50,6 +56,18 @@ func BlockItem(hash chainhash.Hash) InvItem {
 // TxItem returns the InvItem of the transaction with the given txid.
 func TxItem(txid chainhash.Hash) InvItem {
 	return InvItem{Type: InvTx, Hash: txid}
+}
+
+// PegItem returns the InvItem of the PegSignatures whose psbt bytes hash
+// to hash (PegSignaturesHash).
+func PegItem(hash chainhash.Hash) InvItem {
+	return InvItem{Type: InvPegSignatures, Hash: hash}
+}
+
+// PegSignaturesHash returns the name of a PegSignatures: SHA256d of its
+// psbt bytes, as they travel.
+func PegSignaturesHash(psbt []byte) chainhash.Hash {
+	return chainhash.DoubleHashH(psbt)
 }
 
 // String returns e.g. "block 00ab…".

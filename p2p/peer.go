@@ -22,13 +22,13 @@ import (
 // Ban score added for each kind of misbehavior. At Config.BanThreshold
 // (default 100) the peer is banned.
 const (
-	// scoreInvalid is added for a message that fails validate, a second
-	// Hello, an undecodable transaction, or a message over
-	// MaxMessageSize.
+	// scoreInvalid is added for a message that fails validate (among
+	// them PegSignatures over MaxPegSignaturesSize), a second Hello, an
+	// undecodable transaction, or a message over MaxMessageSize.
 	scoreInvalid = 10
 
-	// scoreUnsolicited is added for a Block, Transaction or NotFound that
-	// answers nothing this node asked for.
+	// scoreUnsolicited is added for a Block, Transaction, PegSignatures
+	// or NotFound that answers nothing this node asked for.
 	scoreUnsolicited = 5
 
 	// scoreRateLimited is added for each message over the rate limits.
@@ -379,7 +379,7 @@ func (p *peer) queueWait(m *p2pv1.Message, cancel <-chan struct{}) bool {
 func countsAgainstRate(m *p2pv1.Message) bool {
 	switch m.GetPayload().(type) {
 	case *p2pv1.Message_Block, *p2pv1.Message_Transaction,
-		*p2pv1.Message_NotFound:
+		*p2pv1.Message_PegSignatures, *p2pv1.Message_NotFound:
 		return false
 	}
 	return true
@@ -509,8 +509,8 @@ func (p *peer) handle(m *p2pv1.Message) {
 	}
 
 	// Answers to this node's requests are exempt from the rate limits;
-	// to know which they are, name the item a Block or Transaction
-	// carries.
+	// to know which they are, name the item a Block, Transaction or
+	// PegSignatures carries.
 	var item InvItem
 	exempt := false
 	switch pl := m.GetPayload().(type) {
@@ -524,6 +524,9 @@ func (p *peer) handle(m *p2pv1.Message) {
 			return
 		}
 		item = TxItem(txid)
+		exempt = p.isRequested(item)
+	case *p2pv1.Message_PegSignatures:
+		item = PegItem(PegSignaturesHash(pl.PegSignatures.GetPsbt()))
 		exempt = p.isRequested(item)
 	case *p2pv1.Message_NotFound:
 		for _, pi := range pl.NotFound.GetItems() {
@@ -549,6 +552,8 @@ func (p *peer) handle(m *p2pv1.Message) {
 		p.onBlock(item, pl.Block.GetHeader(), pl.Block.GetBody())
 	case *p2pv1.Message_Transaction:
 		p.onTx(item, pl.Transaction.GetRaw())
+	case *p2pv1.Message_PegSignatures:
+		p.onPegSignatures(item, pl.PegSignatures.GetPsbt())
 	case *p2pv1.Message_NotFound:
 		p.onNotFound(pl.NotFound.GetItems())
 	case *p2pv1.Message_Ping:
@@ -592,8 +597,9 @@ func (p *peer) onInventory(items []*p2pv1.InventoryItem) {
 	}
 }
 
-// onGetData answers each item with its Block or Transaction, and the
-// items the node does not have (or cannot send) with NotFound.
+// onGetData answers each item with its Block, Transaction or
+// PegSignatures, and the items the node does not have (or cannot send)
+// with NotFound.
 func (p *peer) onGetData(items []*p2pv1.InventoryItem) {
 	var missing []InvItem
 	for _, pi := range items {
@@ -640,6 +646,23 @@ func (p *peer) onTx(it InvItem, raw []byte) {
 	}
 	p.known.add(it, false)
 	p.handlerResult(it, p.s.h.ReceiveTx(p.id, raw))
+	p.s.releaseInflight(it, p.id)
+}
+
+// onPegSignatures takes a PegSignatures the peer sent in answer to a
+// GetData. The item is named by the bytes, so bytes that do not hash to
+// the requested item answer nothing and count as unsolicited, as for
+// blocks and transactions.
+func (p *peer) onPegSignatures(it InvItem, psbt []byte) {
+	if _, ok := p.takeRequest(it); !ok {
+		p.misbehave(scoreUnsolicited, "unsolicited peg signatures %v",
+			it.Hash)
+		return
+	}
+	p.known.add(it, false)
+	if p.s.peg != nil { // always: only a PegHandler asks for them
+		p.handlerResult(it, p.s.peg.ReceivePegSignatures(p.id, psbt))
+	}
 	p.s.releaseInflight(it, p.id)
 }
 
@@ -871,4 +894,9 @@ func blockMsg(header, body []byte) *p2pv1.Message {
 func txMsg(raw []byte) *p2pv1.Message {
 	return &p2pv1.Message{Payload: &p2pv1.Message_Transaction{
 		Transaction: &p2pv1.Transaction{Raw: raw}}}
+}
+
+func pegSignaturesMsg(psbt []byte) *p2pv1.Message {
+	return &p2pv1.Message{Payload: &p2pv1.Message_PegSignatures{
+		PegSignatures: &p2pv1.PegSignatures{Psbt: psbt}}}
 }

@@ -27,6 +27,8 @@ import (
 // from many goroutines at once (one reader per peer), so it must be safe
 // for concurrent use. Its methods must not wait on the Server (FetchBlock):
 // the reader that called them is the one that would receive the answer.
+// A Handler that also implements PegHandler takes part in the gossip of
+// federation signatures.
 type Handler interface {
 	// Best returns the node's best sideblock, for Hello. A zero hash
 	// is sent as "no block".
@@ -53,6 +55,33 @@ type Handler interface {
 	ReceiveTx(from PeerID, raw []byte) error
 }
 
+// PegHandler is implemented by a Handler that takes part in the gossip of
+// federation signatures: PegSignatures, a serialized PSBT named by
+// PegSignaturesHash. New detects it with a type assertion on the Handler,
+// and its methods are called like the Handler's. A node whose Handler does
+// not implement it neither asks for nor relays PegSignatures: it ignores
+// their announcements, answers GetData for them with NotFound, and its
+// Announce drops PegItems.
+type PegHandler interface {
+	// HavePegSignatures reports whether the node already has the
+	// PegSignatures named hash, so the Server asks peers only for what
+	// it lacks.
+	HavePegSignatures(hash chainhash.Hash) bool
+
+	// PegSignatures returns the psbt bytes named hash to serve a peer's
+	// GetData; ok false answers NotFound.
+	PegSignatures(hash chainhash.Hash) (psbt []byte, ok bool)
+
+	// ReceivePegSignatures takes a PegSignatures a peer announced and
+	// then sent at the node's request. psbt has 1 to
+	// MaxPegSignaturesSize bytes and hashes to the announced hash;
+	// nothing else is checked. A returned *MisbehaviorError adds its
+	// Score to the sender's ban score; other errors are only logged. To
+	// relay it, the node keeps it where PegSignatures finds it and calls
+	// Server.Announce(PegItem(hash)). The slice must not be modified.
+	ReceivePegSignatures(from PeerID, psbt []byte) error
+}
+
 // testHooks lets tests watch the Server. Set before Start; nil fields are
 // skipped.
 type testHooks struct {
@@ -72,6 +101,7 @@ type inflight struct {
 type Server struct {
 	cfg      Config
 	h        Handler
+	peg      PegHandler // h, if it implements PegHandler
 	lim      limits
 	nonce    uint64
 	grpc     *grpc.Server
@@ -136,6 +166,8 @@ func New(cfg Config, h Handler) (*Server, error) {
 		inflightSweepAt: 1024,
 		fetchers:        make(map[chainhash.Hash]map[*fetcher]struct{}),
 	}
+
+	s.peg, _ = h.(PegHandler)
 
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
@@ -280,13 +312,16 @@ func (s *Server) ConnectedCount() int {
 }
 
 // Announce tells every peer about items, except the peers known to have
-// them already. The node calls it after accepting a block or transaction,
-// whether from a peer or its own. Announcements are batched: a peer gets at
-// most one Inventory per TrickleInterval.
+// them already. The node calls it after accepting a block, transaction or
+// PegSignatures, whether from a peer or its own, once it can serve the item.
+// PegItems are dropped unless the Handler is a PegHandler. Announcements
+// are batched: a peer gets at most one Inventory per TrickleInterval.
 func (s *Server) Announce(items ...InvItem) {
 	valid := items[:0:0]
 	for _, it := range items {
-		if it.Type == InvBlock || it.Type == InvTx {
+		switch {
+		case it.Type == InvBlock, it.Type == InvTx,
+			it.Type == InvPegSignatures && s.peg != nil:
 			valid = append(valid, it)
 		}
 	}
@@ -620,13 +655,16 @@ func (l banListener) Accept() (net.Conn, error) {
 	}
 }
 
-// have reports whether the node has it.
+// have reports whether the node has it, or does not want it: true for
+// PegSignatures when the Handler is no PegHandler.
 func (s *Server) have(it InvItem) bool {
 	switch it.Type {
 	case InvBlock:
 		return s.h.HaveBlock(it.Hash)
 	case InvTx:
 		return s.h.HaveTx(it.Hash)
+	case InvPegSignatures:
+		return s.peg == nil || s.peg.HavePegSignatures(it.Hash)
 	}
 	return true
 }
@@ -654,6 +692,22 @@ func (s *Server) lookup(it InvItem) *p2pv1.Message {
 			return nil
 		}
 		return txMsg(raw)
+	case InvPegSignatures:
+		if s.peg == nil {
+			return nil
+		}
+		psbt, ok := s.peg.PegSignatures(it.Hash)
+		if !ok {
+			return nil
+		}
+		if len(psbt) == 0 || len(psbt) > MaxPegSignaturesSize ||
+			PegSignaturesHash(psbt) != it.Hash {
+			log.Errorf("Handler returned malformed peg signatures "+
+				"for %v (%d bytes, or another hash); answering "+
+				"notfound", it.Hash, len(psbt))
+			return nil
+		}
+		return pegSignaturesMsg(psbt)
 	}
 	return nil
 }

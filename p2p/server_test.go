@@ -89,7 +89,11 @@ func TestHandshakeRejects(t *testing.T) {
 		code: ErrZeroSidechain,
 	}, {
 		name: "version",
-		mod:  func(h *p2pv1.Hello) { h.ProtocolVersion = 2 },
+		mod:  func(h *p2pv1.Hello) { h.ProtocolVersion = ProtocolVersion + 1 },
+		code: ErrProtocolVersion,
+	}, {
+		name: "version before peg signatures",
+		mod:  func(h *p2pv1.Hello) { h.ProtocolVersion = 1 },
 		code: ErrProtocolVersion,
 	}, {
 		name: "self",

@@ -33,9 +33,10 @@ func validate(m *p2pv1.Message) error {
 // validate checks the structure of a received message: exactly one payload
 // set, hashes of 32 bytes, headers of 64, known inventory types, item
 // counts within the limit, non-empty block bodies and transactions within
-// the limit, and a well-formed Hello. It does not check what the message
-// means (whether a block is valid, whether a Hello names our network). It
-// returns a RuleError and never panics, whatever m holds.
+// the limit, non-empty PegSignatures of at most MaxPegSignaturesSize, and
+// a well-formed Hello. It does not check what the message means (whether a
+// block is valid, whether a Hello names our network). It returns a
+// RuleError and never panics, whatever m holds.
 func (l limits) validate(m *p2pv1.Message) error {
 	if m == nil {
 		return ruleError(ErrNoPayload, "empty message")
@@ -79,6 +80,17 @@ func (l limits) validate(m *p2pv1.Message) error {
 			return ruleError(ErrNoPayload, "transaction: no payload")
 		}
 		return l.validateData("transaction", p.Transaction.GetRaw())
+
+	case *p2pv1.Message_PegSignatures:
+		if p.PegSignatures == nil {
+			return ruleError(ErrNoPayload, "peg signatures: no payload")
+		}
+		n := len(p.PegSignatures.GetPsbt())
+		if n == 0 || n > MaxPegSignaturesSize {
+			return ruleErrorf(ErrBadData, "peg signatures have %d "+
+				"bytes, want 1 to %d", n, MaxPegSignaturesSize)
+		}
+		return nil
 
 	case *p2pv1.Message_Ping:
 		if p.Ping == nil {
@@ -127,7 +139,8 @@ func (l limits) validateItems(what string, items []*p2pv1.InventoryItem) error {
 	for i, it := range items {
 		switch it.GetType() {
 		case p2pv1.InventoryType_INVENTORY_TYPE_BLOCK,
-			p2pv1.InventoryType_INVENTORY_TYPE_TX:
+			p2pv1.InventoryType_INVENTORY_TYPE_TX,
+			p2pv1.InventoryType_INVENTORY_TYPE_PEG_SIGNATURES:
 		default:
 			return ruleErrorf(ErrBadInvType, "%s item %d has "+
 				"unknown type %d", what, i, int32(it.GetType()))

@@ -18,6 +18,7 @@ func item(typ p2pv1.InventoryType, hashLen int) *p2pv1.InventoryItem {
 const (
 	blockT = p2pv1.InventoryType_INVENTORY_TYPE_BLOCK
 	txT    = p2pv1.InventoryType_INVENTORY_TYPE_TX
+	pegT   = p2pv1.InventoryType_INVENTORY_TYPE_PEG_SIGNATURES
 )
 
 // validMessages returns one valid message of each kind, for tests and
@@ -25,14 +26,17 @@ const (
 func validMessages() []*p2pv1.Message {
 	return []*p2pv1.Message{
 		{Payload: &p2pv1.Message_Hello{Hello: &p2pv1.Hello{
-			ProtocolVersion: 1, Network: "regtest", SidechainId: 7,
+			ProtocolVersion: ProtocolVersion, Network: "regtest", SidechainId: 7,
 			BestBlock: make([]byte, 32), BestHeight: 9,
 			UserAgent: "x", Nonce: 5}}},
-		inventoryMsg([]InvItem{BlockItem([32]byte{1}), TxItem([32]byte{2})}),
-		getDataMsg([]InvItem{BlockItem([32]byte{1})}),
-		notFoundMsg([]InvItem{TxItem([32]byte{2})}),
+		inventoryMsg([]InvItem{BlockItem([32]byte{1}), TxItem([32]byte{2}),
+			PegItem([32]byte{3})}),
+		getDataMsg([]InvItem{BlockItem([32]byte{1}), PegItem([32]byte{3})}),
+		notFoundMsg([]InvItem{TxItem([32]byte{2}), PegItem([32]byte{3})}),
 		blockMsg(make([]byte, 64), []byte{1}),
 		txMsg([]byte{1, 2, 3}),
+		pegSignaturesMsg([]byte("psbt\xff")),
+		pegSignaturesMsg(make([]byte, MaxPegSignaturesSize)),
 		pingMsg(1),
 		pongMsg(2),
 	}
@@ -65,6 +69,8 @@ func TestValidate(t *testing.T) {
 			m.Payload = &p2pv1.Message_Block{Block: p}
 		case *p2pv1.Transaction:
 			m.Payload = &p2pv1.Message_Transaction{Transaction: p}
+		case *p2pv1.PegSignatures:
+			m.Payload = &p2pv1.Message_PegSignatures{PegSignatures: p}
 		}
 		return m
 	}
@@ -89,11 +95,13 @@ func TestValidate(t *testing.T) {
 		{"nil tx", &p2pv1.Message{Payload: &p2pv1.Message_Transaction{}}, ErrNoPayload},
 		{"nil ping", &p2pv1.Message{Payload: &p2pv1.Message_Ping{}}, ErrNoPayload},
 		{"nil pong", &p2pv1.Message{Payload: &p2pv1.Message_Pong{}}, ErrNoPayload},
+		{"nil peg", &p2pv1.Message{Payload: &p2pv1.Message_PegSignatures{}}, ErrNoPayload},
 		{"short hash", msg(&p2pv1.Inventory{Items: []*p2pv1.InventoryItem{item(blockT, 31)}}), ErrBadHash},
 		{"long hash", msg(&p2pv1.GetData{Items: []*p2pv1.InventoryItem{item(txT, 33)}}), ErrBadHash},
+		{"short peg hash", msg(&p2pv1.NotFound{Items: []*p2pv1.InventoryItem{item(pegT, 0)}}), ErrBadHash},
 		{"nil item", msg(&p2pv1.NotFound{Items: []*p2pv1.InventoryItem{nil}}), ErrBadInvType},
 		{"unspecified type", msg(&p2pv1.Inventory{Items: []*p2pv1.InventoryItem{item(0, 32)}}), ErrBadInvType},
-		{"unknown type", msg(&p2pv1.Inventory{Items: []*p2pv1.InventoryItem{item(3, 32)}}), ErrBadInvType},
+		{"unknown type", msg(&p2pv1.Inventory{Items: []*p2pv1.InventoryItem{item(4, 32)}}), ErrBadInvType},
 		{"no items", msg(&p2pv1.Inventory{}), ErrBadItemCount},
 		{"too many items", msg(&p2pv1.GetData{Items: many}), ErrBadItemCount},
 		{"short header", msg(&p2pv1.Block{Header: make([]byte, 63), Body: []byte{1}}), ErrBadHeader},
@@ -102,6 +110,8 @@ func TestValidate(t *testing.T) {
 		{"big body", msg(&p2pv1.Block{Header: make([]byte, 64), Body: make([]byte, DefaultMaxMessageSize+1)}), ErrBadData},
 		{"empty tx", msg(&p2pv1.Transaction{}), ErrBadData},
 		{"big tx", msg(&p2pv1.Transaction{Raw: make([]byte, DefaultMaxMessageSize+1)}), ErrBadData},
+		{"empty peg", msg(&p2pv1.PegSignatures{}), ErrBadData},
+		{"big peg", msg(&p2pv1.PegSignatures{Psbt: make([]byte, MaxPegSignaturesSize+1)}), ErrBadData},
 		{"no network", hello(func(h *p2pv1.Hello) { h.Network = "" }), ErrBadHello},
 		{"long network", hello(func(h *p2pv1.Hello) { h.Network = strings.Repeat("n", MaxNetworkLen+1) }), ErrBadHello},
 		{"long agent", hello(func(h *p2pv1.Hello) { h.UserAgent = strings.Repeat("a", MaxUserAgentLen+1) }), ErrBadHello},
@@ -172,6 +182,8 @@ func FuzzMessage(f *testing.F) {
 			_ = blockHash(p.Block.GetHeader())
 		case *p2pv1.Message_Transaction:
 			_, _ = parseTxID(p.Transaction.GetRaw())
+		case *p2pv1.Message_PegSignatures:
+			_ = PegSignaturesHash(p.PegSignatures.GetPsbt())
 		case *p2pv1.Message_Inventory:
 			for _, it := range p.Inventory.GetItems() {
 				back := fromProto(it).toProto()

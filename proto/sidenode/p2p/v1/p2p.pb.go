@@ -28,6 +28,9 @@ const (
 	InventoryType_INVENTORY_TYPE_UNSPECIFIED InventoryType = 0
 	InventoryType_INVENTORY_TYPE_BLOCK       InventoryType = 1
 	InventoryType_INVENTORY_TYPE_TX          InventoryType = 2
+	// INVENTORY_TYPE_PEG_SIGNATURES names a PegSignatures by the SHA256d of
+	// its psbt bytes.
+	InventoryType_INVENTORY_TYPE_PEG_SIGNATURES InventoryType = 3
 )
 
 // Enum value maps for InventoryType.
@@ -36,11 +39,13 @@ var (
 		0: "INVENTORY_TYPE_UNSPECIFIED",
 		1: "INVENTORY_TYPE_BLOCK",
 		2: "INVENTORY_TYPE_TX",
+		3: "INVENTORY_TYPE_PEG_SIGNATURES",
 	}
 	InventoryType_value = map[string]int32{
-		"INVENTORY_TYPE_UNSPECIFIED": 0,
-		"INVENTORY_TYPE_BLOCK":       1,
-		"INVENTORY_TYPE_TX":          2,
+		"INVENTORY_TYPE_UNSPECIFIED":    0,
+		"INVENTORY_TYPE_BLOCK":          1,
+		"INVENTORY_TYPE_TX":             2,
+		"INVENTORY_TYPE_PEG_SIGNATURES": 3,
 	}
 )
 
@@ -174,6 +179,7 @@ type Message struct {
 	//	*Message_NotFound
 	//	*Message_Ping
 	//	*Message_Pong
+	//	*Message_PegSignatures
 	Payload       isMessage_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -288,6 +294,15 @@ func (x *Message) GetPong() *Pong {
 	return nil
 }
 
+func (x *Message) GetPegSignatures() *PegSignatures {
+	if x != nil {
+		if x, ok := x.Payload.(*Message_PegSignatures); ok {
+			return x.PegSignatures
+		}
+	}
+	return nil
+}
+
 type isMessage_Payload interface {
 	isMessage_Payload()
 }
@@ -324,6 +339,10 @@ type Message_Pong struct {
 	Pong *Pong `protobuf:"bytes,8,opt,name=pong,proto3,oneof"`
 }
 
+type Message_PegSignatures struct {
+	PegSignatures *PegSignatures `protobuf:"bytes,9,opt,name=peg_signatures,json=pegSignatures,proto3,oneof"`
+}
+
 func (*Message_Hello) isMessage_Payload() {}
 
 func (*Message_Inventory) isMessage_Payload() {}
@@ -340,10 +359,13 @@ func (*Message_Ping) isMessage_Payload() {}
 
 func (*Message_Pong) isMessage_Payload() {}
 
+func (*Message_PegSignatures) isMessage_Payload() {}
+
 // Hello opens a session.
 type Hello struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// protocol_version is the peer protocol's version, 1 for now.
+	// protocol_version is the peer protocol's version: 2 since
+	// PegSignatures, 1 before.
 	ProtocolVersion uint32 `protobuf:"varint,1,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
 	// network is the mainchain network name, e.g. "regtest".
 	Network string `protobuf:"bytes,2,opt,name=network,proto3" json:"network,omitempty"`
@@ -440,7 +462,7 @@ func (x *Hello) GetNonce() uint64 {
 	return 0
 }
 
-// InventoryItem names a block or a transaction by hash.
+// InventoryItem names a block, a transaction or a PegSignatures by hash.
 type InventoryItem struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Type          InventoryType          `protobuf:"varint,1,opt,name=type,proto3,enum=sidenode.p2p.v1.InventoryType" json:"type,omitempty"`
@@ -493,7 +515,8 @@ func (x *InventoryItem) GetHash() []byte {
 	return nil
 }
 
-// Inventory announces blocks and transactions the sender has.
+// Inventory announces blocks, transactions and PegSignatures the sender
+// has.
 type Inventory struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Items         []*InventoryItem       `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
@@ -726,6 +749,54 @@ func (x *Transaction) GetRaw() []byte {
 	return nil
 }
 
+// PegSignatures carries partial signatures of a pegbox payout transaction
+// from federation members, relayed by every node like a transaction. It is
+// named by the SHA256d of psbt.
+type PegSignatures struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// psbt is a serialized PSBT (BIP 174), at most 100,000 bytes.
+	Psbt          []byte `protobuf:"bytes,1,opt,name=psbt,proto3" json:"psbt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PegSignatures) Reset() {
+	*x = PegSignatures{}
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PegSignatures) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PegSignatures) ProtoMessage() {}
+
+func (x *PegSignatures) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PegSignatures.ProtoReflect.Descriptor instead.
+func (*PegSignatures) Descriptor() ([]byte, []int) {
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PegSignatures) GetPsbt() []byte {
+	if x != nil {
+		return x.Psbt
+	}
+	return nil
+}
+
 // Ping asks for a Pong with the same nonce.
 type Ping struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -736,7 +807,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[10]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -748,7 +819,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[10]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -761,7 +832,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Ping) GetNonce() uint64 {
@@ -781,7 +852,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[11]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +864,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[11]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -806,7 +877,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Pong) GetNonce() uint64 {
@@ -824,7 +895,7 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\x0fExchangeRequest\x122\n" +
 	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"F\n" +
 	"\x10ExchangeResponse\x122\n" +
-	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"\xbd\x03\n" +
+	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"\x86\x04\n" +
 	"\aMessage\x12.\n" +
 	"\x05hello\x18\x01 \x01(\v2\x16.sidenode.p2p.v1.HelloH\x00R\x05hello\x12:\n" +
 	"\tinventory\x18\x02 \x01(\v2\x1a.sidenode.p2p.v1.InventoryH\x00R\tinventory\x125\n" +
@@ -833,7 +904,8 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\vtransaction\x18\x05 \x01(\v2\x1c.sidenode.p2p.v1.TransactionH\x00R\vtransaction\x128\n" +
 	"\tnot_found\x18\x06 \x01(\v2\x19.sidenode.p2p.v1.NotFoundH\x00R\bnotFound\x12+\n" +
 	"\x04ping\x18\a \x01(\v2\x15.sidenode.p2p.v1.PingH\x00R\x04ping\x12+\n" +
-	"\x04pong\x18\b \x01(\v2\x15.sidenode.p2p.v1.PongH\x00R\x04pongB\t\n" +
+	"\x04pong\x18\b \x01(\v2\x15.sidenode.p2p.v1.PongH\x00R\x04pong\x12G\n" +
+	"\x0epeg_signatures\x18\t \x01(\v2\x1e.sidenode.p2p.v1.PegSignaturesH\x00R\rpegSignaturesB\t\n" +
 	"\apayload\"\xe4\x01\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12\x18\n" +
@@ -859,15 +931,18 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\x06header\x18\x01 \x01(\fR\x06header\x12\x12\n" +
 	"\x04body\x18\x02 \x01(\fR\x04body\"\x1f\n" +
 	"\vTransaction\x12\x10\n" +
-	"\x03raw\x18\x01 \x01(\fR\x03raw\"\x1c\n" +
+	"\x03raw\x18\x01 \x01(\fR\x03raw\"#\n" +
+	"\rPegSignatures\x12\x12\n" +
+	"\x04psbt\x18\x01 \x01(\fR\x04psbt\"\x1c\n" +
 	"\x04Ping\x12\x14\n" +
 	"\x05nonce\x18\x01 \x01(\x04R\x05nonce\"\x1c\n" +
 	"\x04Pong\x12\x14\n" +
-	"\x05nonce\x18\x01 \x01(\x04R\x05nonce*`\n" +
+	"\x05nonce\x18\x01 \x01(\x04R\x05nonce*\x83\x01\n" +
 	"\rInventoryType\x12\x1e\n" +
 	"\x1aINVENTORY_TYPE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INVENTORY_TYPE_BLOCK\x10\x01\x12\x15\n" +
-	"\x11INVENTORY_TYPE_TX\x10\x022b\n" +
+	"\x11INVENTORY_TYPE_TX\x10\x02\x12!\n" +
+	"\x1dINVENTORY_TYPE_PEG_SIGNATURES\x10\x032b\n" +
 	"\vPeerService\x12S\n" +
 	"\bExchange\x12 .sidenode.p2p.v1.ExchangeRequest\x1a!.sidenode.p2p.v1.ExchangeResponse(\x010\x01B;Z9github.com/mainstake/sidenode/proto/sidenode/p2p/v1;p2pv1b\x06proto3"
 
@@ -884,7 +959,7 @@ func file_sidenode_p2p_v1_p2p_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_p2p_v1_p2p_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sidenode_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_sidenode_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_sidenode_p2p_v1_p2p_proto_goTypes = []any{
 	(InventoryType)(0),       // 0: sidenode.p2p.v1.InventoryType
 	(*ExchangeRequest)(nil),  // 1: sidenode.p2p.v1.ExchangeRequest
@@ -897,8 +972,9 @@ var file_sidenode_p2p_v1_p2p_proto_goTypes = []any{
 	(*NotFound)(nil),         // 8: sidenode.p2p.v1.NotFound
 	(*Block)(nil),            // 9: sidenode.p2p.v1.Block
 	(*Transaction)(nil),      // 10: sidenode.p2p.v1.Transaction
-	(*Ping)(nil),             // 11: sidenode.p2p.v1.Ping
-	(*Pong)(nil),             // 12: sidenode.p2p.v1.Pong
+	(*PegSignatures)(nil),    // 11: sidenode.p2p.v1.PegSignatures
+	(*Ping)(nil),             // 12: sidenode.p2p.v1.Ping
+	(*Pong)(nil),             // 13: sidenode.p2p.v1.Pong
 }
 var file_sidenode_p2p_v1_p2p_proto_depIdxs = []int32{
 	3,  // 0: sidenode.p2p.v1.ExchangeRequest.message:type_name -> sidenode.p2p.v1.Message
@@ -909,19 +985,20 @@ var file_sidenode_p2p_v1_p2p_proto_depIdxs = []int32{
 	9,  // 5: sidenode.p2p.v1.Message.block:type_name -> sidenode.p2p.v1.Block
 	10, // 6: sidenode.p2p.v1.Message.transaction:type_name -> sidenode.p2p.v1.Transaction
 	8,  // 7: sidenode.p2p.v1.Message.not_found:type_name -> sidenode.p2p.v1.NotFound
-	11, // 8: sidenode.p2p.v1.Message.ping:type_name -> sidenode.p2p.v1.Ping
-	12, // 9: sidenode.p2p.v1.Message.pong:type_name -> sidenode.p2p.v1.Pong
-	0,  // 10: sidenode.p2p.v1.InventoryItem.type:type_name -> sidenode.p2p.v1.InventoryType
-	5,  // 11: sidenode.p2p.v1.Inventory.items:type_name -> sidenode.p2p.v1.InventoryItem
-	5,  // 12: sidenode.p2p.v1.GetData.items:type_name -> sidenode.p2p.v1.InventoryItem
-	5,  // 13: sidenode.p2p.v1.NotFound.items:type_name -> sidenode.p2p.v1.InventoryItem
-	1,  // 14: sidenode.p2p.v1.PeerService.Exchange:input_type -> sidenode.p2p.v1.ExchangeRequest
-	2,  // 15: sidenode.p2p.v1.PeerService.Exchange:output_type -> sidenode.p2p.v1.ExchangeResponse
-	15, // [15:16] is the sub-list for method output_type
-	14, // [14:15] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	12, // 8: sidenode.p2p.v1.Message.ping:type_name -> sidenode.p2p.v1.Ping
+	13, // 9: sidenode.p2p.v1.Message.pong:type_name -> sidenode.p2p.v1.Pong
+	11, // 10: sidenode.p2p.v1.Message.peg_signatures:type_name -> sidenode.p2p.v1.PegSignatures
+	0,  // 11: sidenode.p2p.v1.InventoryItem.type:type_name -> sidenode.p2p.v1.InventoryType
+	5,  // 12: sidenode.p2p.v1.Inventory.items:type_name -> sidenode.p2p.v1.InventoryItem
+	5,  // 13: sidenode.p2p.v1.GetData.items:type_name -> sidenode.p2p.v1.InventoryItem
+	5,  // 14: sidenode.p2p.v1.NotFound.items:type_name -> sidenode.p2p.v1.InventoryItem
+	1,  // 15: sidenode.p2p.v1.PeerService.Exchange:input_type -> sidenode.p2p.v1.ExchangeRequest
+	2,  // 16: sidenode.p2p.v1.PeerService.Exchange:output_type -> sidenode.p2p.v1.ExchangeResponse
+	16, // [16:17] is the sub-list for method output_type
+	15, // [15:16] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_p2p_v1_p2p_proto_init() }
@@ -938,6 +1015,7 @@ func file_sidenode_p2p_v1_p2p_proto_init() {
 		(*Message_NotFound)(nil),
 		(*Message_Ping)(nil),
 		(*Message_Pong)(nil),
+		(*Message_PegSignatures)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -945,7 +1023,7 @@ func file_sidenode_p2p_v1_p2p_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_p2p_v1_p2p_proto_rawDesc), len(file_sidenode_p2p_v1_p2p_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
