@@ -9,7 +9,7 @@ import (
 )
 
 // Backend is what the server needs from the node: one small interface per
-// service. The node implements all five; a method that cannot be served
+// service. The node implements all six; a method that cannot be served
 // yet returns an *Error with ErrUnimplemented, and a wallet method on a
 // node without a wallet returns ErrNoWallet.
 //
@@ -22,6 +22,7 @@ type Backend interface {
 	SidechainBackend
 	WalletBackend
 	SubscriptionBackend
+	PegBackend
 }
 
 // NodeBackend serves NodeService.
@@ -133,6 +134,37 @@ type WalletBackend interface {
 	// feeRate is not negative. Coins that do not cover amount and fee are
 	// ErrFailedPrecondition; a bad address is ErrInvalidArgument.
 	SendSide(ctx context.Context, to string, amount, feeRate int64) (chainhash.Hash, error)
+
+	// PegIn builds a deposit to the current epoch's pegbox for the
+	// sidechain address req.SideAddress: it funds, signs and broadcasts
+	// it, or with req.PSBTOnly returns it as an unfunded PSBT (which needs
+	// no wallet). The server has checked that Amount is positive and at
+	// most 21e14, the address is not empty and FeeRate is not negative.
+	// An amount below the dust limit or an address that does not decode
+	// for the network is ErrInvalidArgument; no federation yet, or coins
+	// that do not cover amount and fee, ErrFailedPrecondition.
+	PegIn(ctx context.Context, req PegInRequest) (*PegInResult, error)
+}
+
+// PegBackend serves PegService. Every answer is one consistent snapshot of
+// the node's state at its mainchain tip.
+type PegBackend interface {
+	// PegInfo returns the pegbox of the next mainchain block's epoch.
+	// ErrFailedPrecondition while that epoch has no federation.
+	PegInfo(ctx context.Context) (*PegInfo, error)
+
+	// Deposits returns one page of the accepted deposits in mint order
+	// (reversed with page.Reversed) and their number. A page costs the
+	// same at any offset.
+	Deposits(ctx context.Context, page Page) ([]Deposit, uint64, error)
+
+	// RefusedDeposits returns one page of the refused deposits in
+	// mainchain order (reversed with page.Reversed) and their number.
+	RefusedDeposits(ctx context.Context, page Page) ([]RefusedDeposit, uint64, error)
+
+	// Deposit returns the deposit, accepted or refused, of a transaction
+	// or at an outpoint; ErrNotFound when there is none.
+	Deposit(ctx context.Context, q DepositQuery) (*DepositLookup, error)
 }
 
 // SubscriptionBackend serves SubscriptionService. The server runs each
@@ -638,4 +670,168 @@ type SideFeeEstimate struct {
 	MempoolTxs   uint64
 	MempoolBytes uint64
 	MempoolFull  bool
+}
+
+// PegFederation is the pegbox of one epoch.
+type PegFederation struct {
+	Epoch uint32
+
+	// Keys are the members' compressed public keys (33 bytes each), in
+	// the witness script's order (BIP67).
+	Keys [][]byte
+
+	// Threshold is the number of signatures a spend needs.
+	Threshold int
+
+	// Address is the P2WSH address, encoded for the mainchain network,
+	// and WitnessScript the script it commits to.
+	Address       string
+	WitnessScript []byte
+}
+
+// PegInfo is the state of the pegbox at the node's mainchain tip.
+type PegInfo struct {
+	TipHeight int32
+
+	// Epoch is the pegbox epoch of block TipHeight+1; it runs from
+	// EpochStart to NextEpoch−1.
+	Epoch      uint32
+	EpochStart int32
+	NextEpoch  int32
+
+	// Federation is the epoch's federation.
+	Federation PegFederation
+
+	// Previous is the previous epoch's federation while its address still
+	// accepts deposits and is not Federation's, up to block GraceEnd;
+	// nil otherwise.
+	Previous *PegFederation
+	GraceEnd int32
+
+	// Balance and Coins are the value and number of the pegbox's coins.
+	Balance int64
+	Coins   uint64
+
+	// Deposits is the number of accepted deposits, Matured the number of
+	// them old enough to mint (the first Matured in mint order).
+	Deposits uint64
+	Matured  uint64
+
+	// DepositConfirmations and DustLimit are the network's parameters.
+	DepositConfirmations int32
+	DustLimit            int64
+}
+
+// DepositStatus is where an accepted deposit stands.
+type DepositStatus int
+
+// The statuses of an accepted deposit.
+const (
+	// DepositConfirming: fewer confirmations than DepositConfirmations.
+	DepositConfirming DepositStatus = iota + 1
+
+	// DepositMatured: deep enough that the sideblock built on the
+	// lottery of the tip must mint it, unless its branch already has or
+	// more than sideblock.MaxMintOutputs matured deposits come first.
+	DepositMatured
+)
+
+// Deposit is an accepted deposit.
+type Deposit struct {
+	Seq      uint64
+	OutPoint wire.OutPoint
+	Value    int64
+
+	// PegboxAddress is the pegbox address the output pays.
+	PegboxAddress string
+
+	// SideScript receives the deposit; SideAddress is its sidechain
+	// address, empty if it has none.
+	SideScript  []byte
+	SideAddress string
+
+	// Height and TxIndex place the transaction on the mainchain;
+	// Confirmations counts from the tip (1) down to Height.
+	Height        int32
+	TxIndex       uint32
+	Confirmations int32
+
+	// MatureHeight is the first tip height at which the deposit is
+	// matured.
+	MatureHeight int32
+	Status       DepositStatus
+}
+
+// RefusedDeposit is a deposit the pegbox refused.
+type RefusedDeposit struct {
+	TxID chainhash.Hash
+
+	// OutPoint is the output the 'D' payload names, when HasOutPoint;
+	// Value, Address (mainchain, empty if its script has none),
+	// SideScript and SideAddress are zero without it.
+	OutPoint    wire.OutPoint
+	HasOutPoint bool
+	Value       int64
+	Address     string
+	SideScript  []byte
+	SideAddress string
+
+	Height        int32
+	TxIndex       uint32
+	Confirmations int32
+
+	// Reason is the pegbox rule's name ("ErrNotPegbox"), Message a
+	// sentence about it.
+	Reason  string
+	Message string
+}
+
+// DepositQuery names a deposit: by transaction id, or, with ByOutPoint,
+// by its outpoint.
+type DepositQuery struct {
+	TxID       chainhash.Hash
+	OutPoint   wire.OutPoint
+	ByOutPoint bool
+}
+
+// DepositLookup is a deposit found by Deposit: Accepted or Refused.
+type DepositLookup struct {
+	Accepted *Deposit
+	Refused  *RefusedDeposit
+}
+
+// PegInRequest describes a deposit to build.
+type PegInRequest struct {
+	// Amount is the deposit in satoshis.
+	Amount int64
+
+	// SideAddress receives it, as the client gave it.
+	SideAddress string
+
+	// FeeRate is in sat/vB; 0 means the node's default.
+	FeeRate int64
+
+	// PSBTOnly asks for the unfunded PSBT instead of a broadcast.
+	PSBTOnly bool
+}
+
+// PegInResult is a deposit built by PegIn.
+type PegInResult struct {
+	// TxID is the broadcast deposit's id; nil with PSBTOnly.
+	TxID *chainhash.Hash
+
+	// PSBT is the unfunded deposit, base64; only with PSBTOnly.
+	PSBT string
+
+	// Vout is the deposit output's index.
+	Vout uint32
+
+	// PegboxAddress is the address paid, the pegbox of Epoch, accepted
+	// up to block AcceptedUntil at least.
+	PegboxAddress string
+	Epoch         uint32
+	AcceptedUntil int32
+
+	// SideScript is the sidechain script the payload names.
+	SideScript []byte
 }

@@ -1,9 +1,9 @@
 // Package api serves the sidenode's control API over gRPC, and as JSON over
 // HTTP through a REST gateway: the services of proto/sidenode/api/v1
 // (NodeService, MainchainService, SidechainService, WalletService,
-// SubscriptionService), on top of a Backend that the node implements. It also holds the client side
-// of the same security model (Dial, ReadCredential), which the sidenode
-// binary's client commands use.
+// SubscriptionService, PegService), on top of a Backend that the node
+// implements. It also holds the client side of the same security model
+// (Dial, ReadCredential), which the sidenode binary's client commands use.
 //
 // # How the parts fit
 //
@@ -11,8 +11,8 @@
 // are missing, listens and serves; Stop stops. The server never reads the
 // node's state itself: each service calls one small interface
 // (NodeBackend, MainchainBackend, SidechainBackend, WalletBackend,
-// SubscriptionBackend; together Backend) with plain Go types defined here
-// (Info, Ticket, Winner, SideBlock, ...). The services
+// SubscriptionBackend, PegBackend; together Backend) with plain Go types
+// defined here (Info, Ticket, Winner, SideBlock, ...). The services
 // check requests, convert between those types and the protobuf messages,
 // and turn backend errors into gRPC codes: an *Error carries an ErrorCode
 // (ErrNotFound → NotFound, ErrInvalidArgument → InvalidArgument,
@@ -168,6 +168,11 @@
 //	POST /v1/wallet/stakes/withdraw              WalletService.WithdrawStake
 //	GET  /v1/wallet/sideaddress, /sidebalance    WalletService.GetSideAddress, GetSideBalance
 //	POST /v1/wallet/sidesend                     WalletService.SendSide
+//	POST /v1/wallet/pegin                        WalletService.PegIn
+//	GET  /v1/peg                                 PegService.GetPegInfo
+//	GET  /v1/peg/deposits, /v1/peg/refused       PegService.ListDeposits, ListRefusedDeposits
+//	GET  /v1/peg/deposits/{txid}                 PegService.GetDeposit
+//	GET  /v1/peg/outpoints/{outpoint}            PegService.GetDeposit
 //	GET  /v1/subscribe/sideblocks?cursor.height=&cursor.hash=   SubscriptionService.SubscribeSideblocks
 //	GET  /v1/subscribe/lottery?cursor.height=&cursor.hash=      SubscriptionService.SubscribeLottery
 //

@@ -195,6 +195,7 @@ func registerREST(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientC
 		apiv1.RegisterSidechainServiceHandler,
 		apiv1.RegisterWalletServiceHandler,
 		apiv1.RegisterSubscriptionServiceHandler,
+		apiv1.RegisterPegServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return fmt.Errorf("REST gateway: %w", err)

@@ -162,6 +162,7 @@ func (s *Server) register(gs *grpc.Server) {
 	apiv1.RegisterSidechainServiceServer(gs, &sidechainService{s: s})
 	apiv1.RegisterWalletServiceServer(gs, &walletService{s: s})
 	apiv1.RegisterSubscriptionServiceServer(gs, &subscriptionService{s: s})
+	apiv1.RegisterPegServiceServer(gs, &pegService{s: s})
 }
 
 // Addrs returns the addresses the server listens on, nil before Start. With

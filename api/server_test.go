@@ -22,13 +22,14 @@ import (
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
-// clients are the five service clients on one connection.
+// clients are the six service clients on one connection.
 type clients struct {
 	node         apiv1.NodeServiceClient
 	mainchain    apiv1.MainchainServiceClient
 	sidechain    apiv1.SidechainServiceClient
 	wallet       apiv1.WalletServiceClient
 	subscription apiv1.SubscriptionServiceClient
+	peg          apiv1.PegServiceClient
 }
 
 func newClients(conn *grpc.ClientConn) clients {
@@ -38,6 +39,7 @@ func newClients(conn *grpc.ClientConn) clients {
 		sidechain:    apiv1.NewSidechainServiceClient(conn),
 		wallet:       apiv1.NewWalletServiceClient(conn),
 		subscription: apiv1.NewSubscriptionServiceClient(conn),
+		peg:          apiv1.NewPegServiceClient(conn),
 	}
 }
 
@@ -175,6 +177,28 @@ var allCalls = []call{
 	{apiv1.WalletService_SendSide_FullMethodName, true, func(ctx context.Context, c clients) error {
 		_, err := c.wallet.SendSide(ctx, &apiv1.SendSideRequest{
 			ToAddress: apitest.OtherSideAddress, AmountSat: 10_000})
+		return err
+	}},
+	{apiv1.WalletService_PegIn_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.PegIn(ctx, &apiv1.PegInRequest{
+			SideAddress: apitest.SideAddress, AmountSat: 100_000})
+		return err
+	}},
+	{apiv1.PegService_GetPegInfo_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.peg.GetPegInfo(ctx, &apiv1.GetPegInfoRequest{})
+		return err
+	}},
+	{apiv1.PegService_ListDeposits_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.peg.ListDeposits(ctx, &apiv1.ListDepositsRequest{})
+		return err
+	}},
+	{apiv1.PegService_ListRefusedDeposits_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.peg.ListRefusedDeposits(ctx, &apiv1.ListRefusedDepositsRequest{})
+		return err
+	}},
+	{apiv1.PegService_GetDeposit_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.peg.GetDeposit(ctx, &apiv1.GetDepositRequest{
+			Deposit: &apiv1.GetDepositRequest_Txid{Txid: apitest.DepositTxID(0).String()}})
 		return err
 	}},
 	{apiv1.SidechainService_GetBlock_FullMethodName, false, func(ctx context.Context, c clients) error {

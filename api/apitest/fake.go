@@ -53,6 +53,9 @@ type Backend struct {
 
 	// chains serves the subscriptions and the slot lists (chains.go).
 	chains chains
+
+	// peg serves PegService and PegIn (peg.go).
+	peg peg
 }
 
 // SideSend is a SendSide call the fake backend got.
@@ -73,7 +76,8 @@ var _ api.Backend = (*Backend)(nil)
 
 // NewBackend returns a fake backend with n tickets, a winner and a
 // publication at heights 10 and 11, a wallet that owns tickets 1 and 3
-// (when they exist), and a sidechain of three blocks (see addSidechain).
+// (when they exist), a sidechain of three blocks (see addSidechain) and a
+// pegbox with deposits (see addPeg).
 func NewBackend(n int) *Backend {
 	b := &Backend{
 		Winners:      make(map[int32]api.Winner),
@@ -125,6 +129,7 @@ func NewBackend(n int) *Backend {
 		b.InfoValue.OwnTickets = append(b.InfoValue.OwnTickets, uint64(i))
 	}
 	b.addChains()
+	b.addPeg()
 	return b
 }
 

@@ -57,6 +57,7 @@ var clientCommands = map[string]bool{
 	"send":         true,
 	"sendrawtx":    true,
 	"estimatefee":  true,
+	"peg":          true,
 }
 
 // isClientCommand reports whether arg, the first command-line argument,
@@ -240,6 +241,34 @@ func (c *client) parser() *flags.Parser {
 		"Show the fee rate, in sat/kB, that gets a transaction into the "+
 			"next sideblock (SidechainService.EstimateFee).",
 		&estimateFeeCommand{c: c})
+
+	peg := add(p, "peg", "Deposit to the sidechain and follow deposits",
+		"Deposit mainchain coins to the sidechain through the pegbox, and "+
+			"show the pegbox and its deposits.", &struct{}{})
+	add(peg, "in", "Deposit to a sidechain address",
+		"Build a deposit of --amount satoshis to the current pegbox for the "+
+			"sidechain address --to: fund, sign and broadcast it from the "+
+			"node's wallet, or with --psbt print it as an unfunded PSBT "+
+			"whose output 0, the pegbox output, must stay output 0 "+
+			"(WalletService.PegIn).",
+		&pegInCommand{c: c})
+	add(peg, "info", "Show the pegbox",
+		"Show the current pegbox epoch, its federation and address, the "+
+			"previous address while it still accepts deposits, and the "+
+			"pegbox's balance (PegService.GetPegInfo).",
+		&pegInfoCommand{c: c})
+	add(peg, "deposits", "List the accepted deposits",
+		"List a page of the accepted deposits in mint order, each "+
+			"confirming or matured (PegService.ListDeposits).",
+		&pegDepositsCommand{c: c})
+	add(peg, "refused", "List the refused deposits",
+		"List a page of the deposits the pegbox refused and will never "+
+			"mint, with the reason of each (PegService.ListRefusedDeposits).",
+		&pegRefusedCommand{c: c})
+	add(peg, "deposit", "Show one deposit",
+		"Show the deposit, accepted or refused, of a transaction id or "+
+			"at an outpoint txid:vout (PegService.GetDeposit).",
+		&pegDepositCommand{c: c})
 	return p
 }
 
@@ -716,5 +745,92 @@ func (cmd *estimateFeeCommand) Execute(args []string) error {
 	}
 	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewSidechainServiceClient(conn).EstimateFee(ctx, &apiv1.EstimateFeeRequest{})
+	})
+}
+
+type pegInCommand struct {
+	Amount  int64  `long:"amount" required:"yes" description:"The deposit in satoshis, at least the dust limit"`
+	To      string `long:"to" required:"yes" description:"Sidechain address that receives the deposit"`
+	FeeRate int64  `long:"feerate" description:"Fee rate in sat/vB; 0 means the node's default"`
+	PSBT    bool   `long:"psbt" description:"Print the deposit as an unfunded PSBT for another wallet to fund, sign and broadcast, instead of paying it from the node's wallet; that wallet must keep output 0 first and add its change after output 1"`
+	c       *client
+}
+
+func (cmd *pegInCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).PegIn(ctx, &apiv1.PegInRequest{
+			AmountSat:    cmd.Amount,
+			SideAddress:  cmd.To,
+			FeeRateSatVb: cmd.FeeRate,
+			PsbtOnly:     cmd.PSBT,
+		})
+	})
+}
+
+type pegInfoCommand struct{ c *client }
+
+func (cmd *pegInfoCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewPegServiceClient(conn).GetPegInfo(ctx, &apiv1.GetPegInfoRequest{})
+	})
+}
+
+type pegDepositsCommand struct {
+	pageOptions
+	c *client
+}
+
+func (cmd *pegDepositsCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewPegServiceClient(conn).ListDeposits(ctx, &apiv1.ListDepositsRequest{
+			Offset: cmd.Offset, Limit: cmd.Limit, Reversed: cmd.Reversed,
+		})
+	})
+}
+
+type pegRefusedCommand struct {
+	pageOptions
+	c *client
+}
+
+func (cmd *pegRefusedCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewPegServiceClient(conn).ListRefusedDeposits(ctx, &apiv1.ListRefusedDepositsRequest{
+			Offset: cmd.Offset, Limit: cmd.Limit, Reversed: cmd.Reversed,
+		})
+	})
+}
+
+type pegDepositCommand struct {
+	Args struct {
+		Deposit string `positional-arg-name:"deposit" description:"Deposit transaction id, or the deposit outpoint as txid:vout"`
+	} `positional-args:"yes" required:"yes"`
+	c *client
+}
+
+func (cmd *pegDepositCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	req := &apiv1.GetDepositRequest{}
+	if arg := cmd.Args.Deposit; strings.Contains(arg, ":") {
+		req.Deposit = &apiv1.GetDepositRequest_Outpoint{Outpoint: arg}
+	} else {
+		req.Deposit = &apiv1.GetDepositRequest_Txid{Txid: arg}
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewPegServiceClient(conn).GetDeposit(ctx, req)
 	})
 }

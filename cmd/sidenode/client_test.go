@@ -96,7 +96,7 @@ func TestIsClientCommand(t *testing.T) {
 		"newaddress": true, "balance": true, "stake": true,
 		"block": true, "tx": true, "utxos": true, "sidebalance": true,
 		"sideaddress": true, "send": true, "sendrawtx": true, "estimatefee": true,
-		"publications": true, "missed": true, "subscribe": true,
+		"publications": true, "missed": true, "subscribe": true, "peg": true,
 		"": false, "--network=regtest": false, "-V": false, "create": false,
 		"help": false, "Status": false,
 	} {
@@ -218,6 +218,68 @@ func TestWalletCommands(t *testing.T) {
 
 	n.backend.SetWalletErr(api.Errorf(api.ErrNoWallet, "the node runs without a wallet"))
 	wantFail(t, n.run("balance"), "failed precondition: the node runs without a wallet")
+}
+
+func TestPegCommands(t *testing.T) {
+	n := startNode(t)
+
+	r := n.run("peg", "info")
+	wantOK(t, r)
+	info := r.json(t)
+	fed, _ := info["federation"].(map[string]any)
+	if info["deposit_count"] != "3" || fed == nil || fed["threshold"] != 1.0 {
+		t.Errorf("peg info %v", info)
+	}
+
+	r = n.run("peg", "deposits", "--limit", "1", "--reversed")
+	wantOK(t, r)
+	page := r.json(t)
+	ds, _ := page["deposits"].([]any)
+	if len(ds) != 1 || page["total"] != "3" || ds[0].(map[string]any)["status"] != "DEPOSIT_STATUS_CONFIRMING" {
+		t.Errorf("peg deposits %v", page)
+	}
+	wantFail(t, n.run("peg", "deposits", "--limit", "5000"), "above the maximum page size")
+
+	r = n.run("peg", "refused")
+	wantOK(t, r)
+	if m := r.json(t); m["total"] != "2" {
+		t.Errorf("peg refused %v", m)
+	}
+
+	txid := apitest.DepositTxID(0).String()
+	r = n.run("peg", "deposit", txid)
+	wantOK(t, r)
+	if a, _ := r.json(t)["accepted"].(map[string]any); a == nil || a["seq"] != "0" {
+		t.Errorf("peg deposit %s: %s", txid, r.stdout)
+	}
+	r = n.run("peg", "deposit", apitest.RefusedTxID(0).String()+":1")
+	wantOK(t, r)
+	if rf, _ := r.json(t)["refused"].(map[string]any); rf == nil || rf["reason"] != "ErrDepositDust" {
+		t.Errorf("peg deposit by outpoint: %s", r.stdout)
+	}
+	wantFail(t, n.run("peg", "deposit", strings.Repeat("00", 32)), "not found")
+	wantFail(t, n.run("peg", "deposit", "zz"), "want 64 hex digits")
+	wantFail(t, n.run("peg", "deposit"), "deposit")
+
+	r = n.run("peg", "in", "--amount", "200000", "--to", apitest.SideAddress, "--feerate", "3")
+	wantOK(t, r)
+	if m := r.json(t); len(m["txid"].(string)) != 64 || m["deposit_vout"] != 0.0 {
+		t.Errorf("peg in %v", m)
+	}
+	want := api.PegInRequest{Amount: 200_000, SideAddress: apitest.SideAddress, FeeRate: 3}
+	if got := n.backend.LastPegIn(); got == nil || *got != want {
+		t.Errorf("backend got %+v, want %+v", got, want)
+	}
+	r = n.run("peg", "in", "--amount", "200000", "--to", apitest.SideAddress, "--psbt")
+	wantOK(t, r)
+	if m := r.json(t); m["psbt"] == "" || m["txid"] != "" {
+		t.Errorf("peg in --psbt %v", m)
+	}
+	wantFail(t, n.run("peg", "in", "--amount", "100", "--to", apitest.SideAddress), "dust limit")
+	wantFail(t, n.run("peg", "in", "--amount", "100000"), "to")
+	wantFail(t, n.run("peg", "in", "--amount", "100000", "--to", apitest.SideAddress, "--readonly"),
+		"permission denied")
+	wantFail(t, n.run("peg"), "deposit, deposits, in, info or refused")
 }
 
 func TestCredentials(t *testing.T) {

@@ -8,11 +8,13 @@
 // argument is a client command: status, tickets, winner, publication,
 // publications, missed, newaddress, balance, or stake (create, list,
 // withdraw) for the node and the mainchain; block, tx, utxos, sidebalance,
-// sideaddress, send, sendrawtx or estimatefee for the sidechain; subscribe
-// (sideblocks, lottery) to follow both. Run sidenode <command> --help for
-// a command's options. A client prints the node's answer as JSON (a
-// subscription one object per line, until interrupted); on an error it
-// prints a message to standard error and exits with status 1.
+// sideaddress, send, sendrawtx or estimatefee for the sidechain; peg (in,
+// info, deposits, refused, deposit) for deposits through the pegbox;
+// subscribe (sideblocks, lottery) to follow both chains. Run sidenode
+// <command> --help for a command's options. A client prints the node's
+// answer as JSON (a subscription one object per line, until interrupted);
+// on an error it prints a message to standard error and exits with
+// status 1.
 package main
 
 import (

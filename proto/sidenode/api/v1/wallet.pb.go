@@ -978,6 +978,199 @@ func (x *SendSideResponse) GetTxid() string {
 	return ""
 }
 
+// PegInRequest describes a deposit.
+type PegInRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// amount_sat is the value to deposit, in satoshis: at least the dust
+	// limit (PegService.GetPegInfo's dust_limit_sat). The sidechain mints
+	// exactly this value.
+	AmountSat int64 `protobuf:"varint,1,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
+	// side_address is the sidechain address that receives the deposit.
+	SideAddress string `protobuf:"bytes,2,opt,name=side_address,json=sideAddress,proto3" json:"side_address,omitempty"`
+	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default.
+	// Unused with psbt_only.
+	FeeRateSatVb int64 `protobuf:"varint,3,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
+	// psbt_only returns the deposit's two outputs as an unfunded PSBT for an
+	// outside wallet to fund, sign and broadcast, instead of paying it from
+	// the node's wallet. The wallet must keep the pegbox output at index 0,
+	// which the 'D' payload names, and add its change after the two outputs.
+	PsbtOnly      bool `protobuf:"varint,4,opt,name=psbt_only,json=psbtOnly,proto3" json:"psbt_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PegInRequest) Reset() {
+	*x = PegInRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PegInRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PegInRequest) ProtoMessage() {}
+
+func (x *PegInRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PegInRequest.ProtoReflect.Descriptor instead.
+func (*PegInRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *PegInRequest) GetAmountSat() int64 {
+	if x != nil {
+		return x.AmountSat
+	}
+	return 0
+}
+
+func (x *PegInRequest) GetSideAddress() string {
+	if x != nil {
+		return x.SideAddress
+	}
+	return ""
+}
+
+func (x *PegInRequest) GetFeeRateSatVb() int64 {
+	if x != nil {
+		return x.FeeRateSatVb
+	}
+	return 0
+}
+
+func (x *PegInRequest) GetPsbtOnly() bool {
+	if x != nil {
+		return x.PsbtOnly
+	}
+	return false
+}
+
+// PegInResponse is the deposit built.
+type PegInResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the broadcast deposit's id; empty with psbt_only.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// psbt is the unfunded deposit, base64 (BIP174); only with psbt_only.
+	Psbt string `protobuf:"bytes,2,opt,name=psbt,proto3" json:"psbt,omitempty"`
+	// deposit_outpoint is the deposit output, "txid:vout"; empty with
+	// psbt_only.
+	DepositOutpoint string `protobuf:"bytes,3,opt,name=deposit_outpoint,json=depositOutpoint,proto3" json:"deposit_outpoint,omitempty"`
+	// deposit_vout is the deposit output's index, which the 'D' payload
+	// names: 0.
+	DepositVout uint32 `protobuf:"varint,4,opt,name=deposit_vout,json=depositVout,proto3" json:"deposit_vout,omitempty"`
+	// pegbox_address is the pegbox address the deposit pays.
+	PegboxAddress string `protobuf:"bytes,5,opt,name=pegbox_address,json=pegboxAddress,proto3" json:"pegbox_address,omitempty"`
+	// epoch is the pegbox epoch whose federation holds that address.
+	Epoch uint32 `protobuf:"varint,6,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// accepted_until_height is the last mainchain block in which a deposit
+	// to pegbox_address is sure to be accepted: the end of the next epoch's
+	// grace period. Later it is accepted only if the federation stays the
+	// same.
+	AcceptedUntilHeight int32 `protobuf:"varint,7,opt,name=accepted_until_height,json=acceptedUntilHeight,proto3" json:"accepted_until_height,omitempty"`
+	// side_script is the sidechain scriptPubKey the 'D' payload names, hex.
+	SideScript    string `protobuf:"bytes,8,opt,name=side_script,json=sideScript,proto3" json:"side_script,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PegInResponse) Reset() {
+	*x = PegInResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PegInResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PegInResponse) ProtoMessage() {}
+
+func (x *PegInResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PegInResponse.ProtoReflect.Descriptor instead.
+func (*PegInResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *PegInResponse) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *PegInResponse) GetPsbt() string {
+	if x != nil {
+		return x.Psbt
+	}
+	return ""
+}
+
+func (x *PegInResponse) GetDepositOutpoint() string {
+	if x != nil {
+		return x.DepositOutpoint
+	}
+	return ""
+}
+
+func (x *PegInResponse) GetDepositVout() uint32 {
+	if x != nil {
+		return x.DepositVout
+	}
+	return 0
+}
+
+func (x *PegInResponse) GetPegboxAddress() string {
+	if x != nil {
+		return x.PegboxAddress
+	}
+	return ""
+}
+
+func (x *PegInResponse) GetEpoch() uint32 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *PegInResponse) GetAcceptedUntilHeight() int32 {
+	if x != nil {
+		return x.AcceptedUntilHeight
+	}
+	return 0
+}
+
+func (x *PegInResponse) GetSideScript() string {
+	if x != nil {
+		return x.SideScript
+	}
+	return ""
+}
+
 var File_sidenode_api_v1_wallet_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
@@ -1041,7 +1234,23 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"amount_sat\x18\x02 \x01(\x03R\tamountSat\x12%\n" +
 	"\x0ffee_rate_sat_kb\x18\x03 \x01(\x03R\ffeeRateSatKb\"&\n" +
 	"\x10SendSideResponse\x12\x12\n" +
-	"\x04txid\x18\x01 \x01(\tR\x04txid2\xe5\x05\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\"\x94\x01\n" +
+	"\fPegInRequest\x12\x1d\n" +
+	"\n" +
+	"amount_sat\x18\x01 \x01(\x03R\tamountSat\x12!\n" +
+	"\fside_address\x18\x02 \x01(\tR\vsideAddress\x12%\n" +
+	"\x0ffee_rate_sat_vb\x18\x03 \x01(\x03R\ffeeRateSatVb\x12\x1b\n" +
+	"\tpsbt_only\x18\x04 \x01(\bR\bpsbtOnly\"\x97\x02\n" +
+	"\rPegInResponse\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x12\n" +
+	"\x04psbt\x18\x02 \x01(\tR\x04psbt\x12)\n" +
+	"\x10deposit_outpoint\x18\x03 \x01(\tR\x0fdepositOutpoint\x12!\n" +
+	"\fdeposit_vout\x18\x04 \x01(\rR\vdepositVout\x12%\n" +
+	"\x0epegbox_address\x18\x05 \x01(\tR\rpegboxAddress\x12\x14\n" +
+	"\x05epoch\x18\x06 \x01(\rR\x05epoch\x122\n" +
+	"\x15accepted_until_height\x18\a \x01(\x05R\x13acceptedUntilHeight\x12\x1f\n" +
+	"\vside_script\x18\b \x01(\tR\n" +
+	"sideScript2\xad\x06\n" +
 	"\rWalletService\x12U\n" +
 	"\n" +
 	"NewAddress\x12\".sidenode.api.v1.NewAddressRequest\x1a#.sidenode.api.v1.NewAddressResponse\x12U\n" +
@@ -1053,7 +1262,8 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\rWithdrawStake\x12%.sidenode.api.v1.WithdrawStakeRequest\x1a&.sidenode.api.v1.WithdrawStakeResponse\x12a\n" +
 	"\x0eGetSideAddress\x12&.sidenode.api.v1.GetSideAddressRequest\x1a'.sidenode.api.v1.GetSideAddressResponse\x12a\n" +
 	"\x0eGetSideBalance\x12&.sidenode.api.v1.GetSideBalanceRequest\x1a'.sidenode.api.v1.GetSideBalanceResponse\x12O\n" +
-	"\bSendSide\x12 .sidenode.api.v1.SendSideRequest\x1a!.sidenode.api.v1.SendSideResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\bSendSide\x12 .sidenode.api.v1.SendSideRequest\x1a!.sidenode.api.v1.SendSideResponse\x12F\n" +
+	"\x05PegIn\x12\x1d.sidenode.api.v1.PegInRequest\x1a\x1e.sidenode.api.v1.PegInResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_wallet_proto_rawDescOnce sync.Once
@@ -1067,7 +1277,7 @@ func file_sidenode_api_v1_wallet_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_wallet_proto_rawDescData
 }
 
-var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_sidenode_api_v1_wallet_proto_goTypes = []any{
 	(*NewAddressRequest)(nil),      // 0: sidenode.api.v1.NewAddressRequest
 	(*NewAddressResponse)(nil),     // 1: sidenode.api.v1.NewAddressResponse
@@ -1085,10 +1295,12 @@ var file_sidenode_api_v1_wallet_proto_goTypes = []any{
 	(*GetSideBalanceResponse)(nil), // 13: sidenode.api.v1.GetSideBalanceResponse
 	(*SendSideRequest)(nil),        // 14: sidenode.api.v1.SendSideRequest
 	(*SendSideResponse)(nil),       // 15: sidenode.api.v1.SendSideResponse
-	(*Ticket)(nil),                 // 16: sidenode.api.v1.Ticket
+	(*PegInRequest)(nil),           // 16: sidenode.api.v1.PegInRequest
+	(*PegInResponse)(nil),          // 17: sidenode.api.v1.PegInResponse
+	(*Ticket)(nil),                 // 18: sidenode.api.v1.Ticket
 }
 var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
-	16, // 0: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
+	18, // 0: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
 	0,  // 1: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
 	2,  // 2: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
 	4,  // 3: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
@@ -1097,16 +1309,18 @@ var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
 	10, // 6: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
 	12, // 7: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
 	14, // 8: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
-	1,  // 9: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
-	3,  // 10: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
-	5,  // 11: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
-	7,  // 12: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
-	9,  // 13: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
-	11, // 14: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
-	13, // 15: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
-	15, // 16: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
-	9,  // [9:17] is the sub-list for method output_type
-	1,  // [1:9] is the sub-list for method input_type
+	16, // 9: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
+	1,  // 10: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
+	3,  // 11: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
+	5,  // 12: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
+	7,  // 13: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
+	9,  // 14: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
+	11, // 15: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
+	13, // 16: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
+	15, // 17: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
+	17, // 18: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
+	10, // [10:19] is the sub-list for method output_type
+	1,  // [1:10] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
 	1,  // [1:1] is the sub-list for extension extendee
 	0,  // [0:1] is the sub-list for field type_name
@@ -1128,7 +1342,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_wallet_proto_rawDesc), len(file_sidenode_api_v1_wallet_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

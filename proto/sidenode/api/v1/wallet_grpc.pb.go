@@ -27,16 +27,18 @@ const (
 	WalletService_GetSideAddress_FullMethodName = "/sidenode.api.v1.WalletService/GetSideAddress"
 	WalletService_GetSideBalance_FullMethodName = "/sidenode.api.v1.WalletService/GetSideBalance"
 	WalletService_SendSide_FullMethodName       = "/sidenode.api.v1.WalletService/SendSide"
+	WalletService_PegIn_FullMethodName          = "/sidenode.api.v1.WalletService/PegIn"
 )
 
 // WalletServiceClient is the client API for WalletService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// WalletService uses the node's mainchain wallet: addresses, balance, and
-// the stakes it registers and withdraws. Every method fails with
-// FAILED_PRECONDITION when the node runs without a wallet or its wallet is
-// locked.
+// WalletService uses the node's mainchain wallet: addresses, balance, the
+// stakes it registers and withdraws, and deposits to the pegbox. Every
+// method fails with FAILED_PRECONDITION when the node runs without a wallet
+// or its wallet is locked, except PegIn with psbt_only, which needs no
+// wallet.
 type WalletServiceClient interface {
 	// NewAddress issues a new receive address of the wallet.
 	NewAddress(ctx context.Context, in *NewAddressRequest, opts ...grpc.CallOption) (*NewAddressResponse, error)
@@ -62,6 +64,15 @@ type WalletServiceClient interface {
 	// it, adds it to the mempool and relays it. FAILED_PRECONDITION when
 	// the mature coins do not cover the amount and the fee.
 	SendSide(ctx context.Context, in *SendSideRequest, opts ...grpc.CallOption) (*SendSideResponse, error)
+	// PegIn builds a deposit: a mainchain transaction that pays amount_sat to
+	// the current epoch's pegbox address (output 0) and carries the 'D'
+	// OP_RETURN (output 1) naming the sidechain script of side_address. It
+	// funds, signs and broadcasts it from the node's wallet, or returns it
+	// as an unfunded PSBT. INVALID_ARGUMENT for an amount below the dust
+	// limit or a side_address that is not a sidechain address of the node's
+	// network; FAILED_PRECONDITION while no federation has been elected
+	// (PegService.GetPegInfo).
+	PegIn(ctx context.Context, in *PegInRequest, opts ...grpc.CallOption) (*PegInResponse, error)
 }
 
 type walletServiceClient struct {
@@ -152,14 +163,25 @@ func (c *walletServiceClient) SendSide(ctx context.Context, in *SendSideRequest,
 	return out, nil
 }
 
+func (c *walletServiceClient) PegIn(ctx context.Context, in *PegInRequest, opts ...grpc.CallOption) (*PegInResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PegInResponse)
+	err := c.cc.Invoke(ctx, WalletService_PegIn_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
 //
-// WalletService uses the node's mainchain wallet: addresses, balance, and
-// the stakes it registers and withdraws. Every method fails with
-// FAILED_PRECONDITION when the node runs without a wallet or its wallet is
-// locked.
+// WalletService uses the node's mainchain wallet: addresses, balance, the
+// stakes it registers and withdraws, and deposits to the pegbox. Every
+// method fails with FAILED_PRECONDITION when the node runs without a wallet
+// or its wallet is locked, except PegIn with psbt_only, which needs no
+// wallet.
 type WalletServiceServer interface {
 	// NewAddress issues a new receive address of the wallet.
 	NewAddress(context.Context, *NewAddressRequest) (*NewAddressResponse, error)
@@ -185,6 +207,15 @@ type WalletServiceServer interface {
 	// it, adds it to the mempool and relays it. FAILED_PRECONDITION when
 	// the mature coins do not cover the amount and the fee.
 	SendSide(context.Context, *SendSideRequest) (*SendSideResponse, error)
+	// PegIn builds a deposit: a mainchain transaction that pays amount_sat to
+	// the current epoch's pegbox address (output 0) and carries the 'D'
+	// OP_RETURN (output 1) naming the sidechain script of side_address. It
+	// funds, signs and broadcasts it from the node's wallet, or returns it
+	// as an unfunded PSBT. INVALID_ARGUMENT for an amount below the dust
+	// limit or a side_address that is not a sidechain address of the node's
+	// network; FAILED_PRECONDITION while no federation has been elected
+	// (PegService.GetPegInfo).
+	PegIn(context.Context, *PegInRequest) (*PegInResponse, error)
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -218,6 +249,9 @@ func (UnimplementedWalletServiceServer) GetSideBalance(context.Context, *GetSide
 }
 func (UnimplementedWalletServiceServer) SendSide(context.Context, *SendSideRequest) (*SendSideResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SendSide not implemented")
+}
+func (UnimplementedWalletServiceServer) PegIn(context.Context, *PegInRequest) (*PegInResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PegIn not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -384,6 +418,24 @@ func _WalletService_SendSide_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WalletService_PegIn_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PegInRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).PegIn(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_PegIn_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).PegIn(ctx, req.(*PegInRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -422,6 +474,10 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SendSide",
 			Handler:    _WalletService_SendSide_Handler,
+		},
+		{
+			MethodName: "PegIn",
+			Handler:    _WalletService_PegIn_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
