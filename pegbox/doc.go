@@ -18,14 +18,17 @@
 // sideblock must be on the best sidechain and deep enough on both chains, no
 // payout for it may exist yet, and the rate limit must allow it.
 //
-// What exists so far: the election of a federation from the stakers'
-// weights (Elect), its sorted-multisig witness script and P2WSH address,
-// the recognition of a deposit transaction (ParseDeposit) with typed rule
-// errors for every reason a deposit is refused, the Index that follows the
-// pegbox in each mainchain block's batch (federations per epoch, coins,
-// accepted deposits in mint order, refused deposits, payouts), and the
-// deterministic builder of a sideblock's unsigned payout (BuildPayout).
-// Not built yet: minting in sideblocks, payout signing over the peer
-// protocol, rotation, the rate limit and the supply audit; the node does
-// not run the Index yet. Its log subsystem tag is PEGB.
+// What exists: the election of a federation from the stakers' weights
+// (Elect), its sorted-multisig witness script and P2WSH address; the
+// recognition of a deposit (ParseDeposit) with typed rule errors for every
+// reason a deposit is refused; the Index, which follows the pegbox in each
+// mainchain block's batch (federations per epoch, coins, accepted deposits
+// in mint order, refused deposits, payouts) and is the sidechain's source of
+// deposits to mint (MintSource); the deterministic builder of a sideblock's
+// payout (BuildPayout), the rules that say when it may be signed
+// (PayoutAllowed), and Signing, which gathers the federation's signatures
+// as PSBTs and refuses signatures of other transactions. The node's
+// federation loop (node/federation.go) puts these together. Not built yet:
+// the rotation transaction, fee bumping and the supply audit. Its log
+// subsystem tag is PEGB.
 package pegbox

@@ -29,6 +29,7 @@ import (
 //	0x50 'p' ‖ sideblock hash       → payout: txid (32) ‖ height (4) ‖ raw tx
 //	0x50 'P' ‖ txid                 → the sideblock hash the payout pays
 //	0x50 'q' ‖ height (4)           → satoshis payouts in the block paid out (8)
+//	0x50 't' ‖ txid                 → 'a' ‖ seq (8), or 'r' ‖ height (4) ‖ idx (4)
 //
 // An outpoint is its txid in internal order then its index, big-endian.
 var (
@@ -40,6 +41,7 @@ var (
 	keyPayoutPrefix     = []byte{0x50, 'p'}
 	keyPayoutTxPrefix   = []byte{0x50, 'P'}
 	keyPaidPrefix       = []byte{0x50, 'q'}
+	keyDepositTxPrefix  = []byte{0x50, 't'}
 )
 
 // Index follows the pegbox on the mainchain, in the batch of each block:
@@ -243,6 +245,10 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 		if err := w.Set(depositKey(*count), encodeDeposit(&rec)); err != nil {
 			return err
 		}
+		ref := binary.BigEndian.AppendUint64([]byte{'a'}, *count)
+		if err := w.Set(depositTxKey(txid), ref); err != nil {
+			return err
+		}
 		*count++
 		res.Deposits = append(res.Deposits, rec)
 	case IsErrorCode(err, ErrNoDeposit):
@@ -256,6 +262,10 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 		code := refusedCode(err)
 		v := append([]byte{byte(code)}, encodeDeposit(&rec)...)
 		if err := w.Set(refusedKey(height, uint32(tx.Index)), v); err != nil {
+			return err
+		}
+		ref := append([]byte{'r'}, refusedKey(height, uint32(tx.Index))[len(keyRefusedPrefix):]...)
+		if err := w.Set(depositTxKey(txid), ref); err != nil {
 			return err
 		}
 		res.Refused = append(res.Refused, Refused{DepositRecord: rec, Code: code, Err: err})
@@ -544,6 +554,42 @@ func RefusedDeposits(r store.Reader) ([]Refused, error) {
 		return nil
 	})
 	return out, err
+}
+
+func depositTxKey(txid chainhash.Hash) []byte {
+	return append(append([]byte(nil), keyDepositTxPrefix...), txid[:]...)
+}
+
+// DepositByTx returns the deposit of a mainchain transaction: accepted, or
+// refused, or neither (ok false) when the index met no deposit in it.
+func DepositByTx(r store.Reader, txid chainhash.Hash) (acc *DepositRecord, ref *Refused, ok bool, err error) {
+	v, err := r.Get(depositTxKey(txid))
+	if store.IsErrorCode(err, store.ErrNotFound) {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	switch {
+	case len(v) == 9 && v[0] == 'a':
+		acc, err = DepositAt(r, binary.BigEndian.Uint64(v[1:]))
+		return acc, nil, err == nil, err
+	case len(v) == 9 && v[0] == 'r':
+		raw, err := r.Get(append(append([]byte(nil), keyRefusedPrefix...), v[1:]...))
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if len(raw) < 1 {
+			return nil, nil, false, fmt.Errorf("pegbox: empty refused deposit record")
+		}
+		rec, err := decodeDeposit(raw[1:])
+		if err != nil {
+			return nil, nil, false, err
+		}
+		code := ErrorCode(raw[0])
+		return nil, &Refused{DepositRecord: *rec, Code: code, Err: ruleErrorf(code, "%v", code)}, true, nil
+	}
+	return nil, nil, false, fmt.Errorf("pegbox: deposit index entry of %d bytes", len(v))
 }
 
 func federationKey(epoch uint32) []byte {

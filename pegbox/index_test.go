@@ -172,6 +172,17 @@ func TestIndexFollowsThePegbox(t *testing.T) {
 		if err != nil || len(refused) != 3 || refused[1].Code != ErrNotPegbox {
 			t.Fatalf("stored refusals %+v %v", refused, err)
 		}
+		acc, _, ok, err := DepositByTx(r, good.TxHash())
+		if err != nil || !ok || acc == nil || acc.Seq != 0 {
+			t.Fatalf("DepositByTx of the deposit: %+v %v %v", acc, ok, err)
+		}
+		_, ref, ok, err := DepositByTx(r, noPayload.TxHash())
+		if err != nil || !ok || ref == nil || ref.Code != ErrNoDeposit {
+			t.Fatalf("DepositByTx of a refusal: %+v %v %v", ref, ok, err)
+		}
+		if _, _, ok, _ := DepositByTx(r, chainhash.Hash{0xab}); ok {
+			t.Fatal("DepositByTx found a stranger")
+		}
 		// Matured after DepositConfirmations blocks.
 		for h, want := range map[int32]uint64{L: 0, L + p.DepositConfirmations - 2: 0,
 			L + p.DepositConfirmations - 1: 1, L + 40: 1} {
