@@ -144,6 +144,16 @@ type WalletBackend interface {
 	// for the network is ErrInvalidArgument; no federation yet, or coins
 	// that do not cover amount and fee, ErrFailedPrecondition.
 	PegIn(ctx context.Context, req PegInRequest) (*PegInResult, error)
+
+	// PegOut pays a withdrawal to the mainchain from the node's sidechain
+	// coins, as SendSide pays, and returns it once it is in the mempool.
+	// The server has checked that Amount is positive, Fee and FeeRate
+	// are not negative, Amount + Fee is at most 21e14, and the address is
+	// not empty. A destination that is not a withdrawal destination of
+	// the node's mainchain network, an amount below the dust limit or a
+	// fee budget below the node's minimum is ErrInvalidArgument; coins
+	// that do not cover the burn and the fee, ErrFailedPrecondition.
+	PegOut(ctx context.Context, req PegOutRequest) (*PegOutResult, error)
 }
 
 // PegBackend serves PegService. Every answer is one consistent snapshot of
@@ -165,6 +175,18 @@ type PegBackend interface {
 	// Deposit returns the deposit, accepted or refused, of a transaction
 	// or at an outpoint; ErrNotFound when there is none.
 	Deposit(ctx context.Context, q DepositQuery) (*DepositLookup, error)
+
+	// Withdrawal returns a withdrawal of the sidechain mempool or of the
+	// best sidechain and its stage: at an outpoint, or the first
+	// withdrawal output of a transaction. ErrNotFound when there is none.
+	Withdrawal(ctx context.Context, q WithdrawalQuery) (*WithdrawalStatus, error)
+
+	// VerifyPayout checks a payout: q.Tx, or the payout the node saw
+	// mined with txid q.TxID. A payout that does not verify is a
+	// PayoutCheck with Valid false, never an error. ErrNotFound when
+	// q.Tx is nil and the node saw no such payout; ErrFailedPrecondition
+	// when it cannot check (no body of the sideblock named).
+	VerifyPayout(ctx context.Context, q PayoutQuery) (*PayoutCheck, error)
 }
 
 // SubscriptionBackend serves SubscriptionService. The server runs each
@@ -731,9 +753,14 @@ const (
 	DepositConfirming DepositStatus = iota + 1
 
 	// DepositMatured: deep enough that the sideblock built on the
-	// lottery of the tip must mint it, unless its branch already has or
-	// more than sideblock.MaxMintOutputs matured deposits come first.
+	// lottery of the tip must mint it, unless more than
+	// sideblock.MaxMintOutputs matured deposits come first; the best
+	// sidechain has not minted it yet.
 	DepositMatured
+
+	// DepositMinted: the best sidechain has minted it (its seq is below
+	// sideblock.Chain.Minted).
+	DepositMinted
 )
 
 // Deposit is an accepted deposit.
@@ -834,4 +861,140 @@ type PegInResult struct {
 
 	// SideScript is the sidechain script the payload names.
 	SideScript []byte
+}
+
+// PegOutRequest describes a withdrawal to build.
+type PegOutRequest struct {
+	// Amount is what the mainchain destination receives, in satoshis.
+	Amount int64
+
+	// Destination is the mainchain address, as the client gave it.
+	Destination string
+
+	// Fee is the mainchain fee budget; 0 means the node's default.
+	Fee int64
+
+	// FeeRate is the sidechain fee rate in sat/kB; 0 means the node's
+	// estimate.
+	FeeRate int64
+}
+
+// PegOutResult is a withdrawal sent by PegOut.
+type PegOutResult struct {
+	// TxID and Vout are the sidechain withdrawal output.
+	TxID chainhash.Hash
+	Vout uint32
+
+	// Burned is the output's value: the amount plus the fee budget.
+	Burned int64
+}
+
+// WithdrawalStage is where a withdrawal stands.
+type WithdrawalStage int
+
+// The stages of a withdrawal.
+const (
+	// WithdrawalPending: in the sidechain mempool.
+	WithdrawalPending WithdrawalStage = iota + 1
+
+	// WithdrawalIncluded: in a best-chain sideblock that is not yet deep
+	// enough on both chains to be paid.
+	WithdrawalIncluded
+
+	// WithdrawalPayable: deep enough on both chains; the federation may
+	// pay it, in sideblock order and within the rate limit.
+	WithdrawalPayable
+
+	// WithdrawalPaid: the sideblock's payout is mined.
+	WithdrawalPaid
+)
+
+// WithdrawalQuery names a withdrawal: the first withdrawal output of
+// transaction TxID, or, with ByOutPoint, the output at OutPoint.
+type WithdrawalQuery struct {
+	TxID       chainhash.Hash
+	OutPoint   wire.OutPoint
+	ByOutPoint bool
+}
+
+// Withdrawal is a sidechain withdrawal output.
+type Withdrawal struct {
+	OutPoint wire.OutPoint
+
+	// Value is what the sidechain burns, Fee the mainchain fee budget;
+	// the payout pays Value − Fee.
+	Value int64
+	Fee   int64
+
+	// PkScript is the mainchain destination; Address is its address on
+	// the node's mainchain network.
+	PkScript []byte
+	Address  string
+}
+
+// Amount returns what the payout pays: Value − Fee.
+func (w *Withdrawal) Amount() int64 { return w.Value - w.Fee }
+
+// WithdrawalStatus is a withdrawal and where it stands.
+type WithdrawalStatus struct {
+	Withdrawal
+	Stage WithdrawalStage
+
+	// From WithdrawalIncluded on: the best-chain sideblock that holds
+	// it, its sidechain height and depth (1 at the tip), the mainchain
+	// block that published it and that block's confirmations.
+	SideBlock        chainhash.Hash
+	SideHeight       int32
+	SideDepth        int32
+	PubHeight        int32
+	PubConfirmations int32
+
+	// Index and Count place it among the sideblock's withdrawals;
+	// Branch, TxRoot and MerkleRoot prove it against the header.
+	Index      uint32
+	Count      uint32
+	Branch     []chainhash.Hash
+	TxRoot     chainhash.Hash
+	MerkleRoot chainhash.Hash
+
+	// WithdrawalPaid: the payout and its confirmations.
+	PayoutTxID          chainhash.Hash
+	PayoutHeight        int32
+	PayoutConfirmations int32
+
+	// RequiredSideDepth and RequiredConfirmations are the network's
+	// SideWithdrawalDepth and WithdrawalConfirmations.
+	RequiredSideDepth     int32
+	RequiredConfirmations int32
+}
+
+// PayoutQuery names a payout to check: Tx when not nil, else the payout
+// the node saw mined with id TxID.
+type PayoutQuery struct {
+	TxID chainhash.Hash
+	Tx   *wire.MsgTx
+}
+
+// PayoutCheck is what VerifyPayout found.
+type PayoutCheck struct {
+	TxID chainhash.Hash
+
+	// Valid tells whether the payout verifies; otherwise Code is the
+	// rule's name (withdraw.ErrorCode) and Message says why.
+	Valid   bool
+	Code    string
+	Message string
+
+	// SideBlock is the sideblock the 'W' payload names, nil without one;
+	// OnBestChain tells whether it is on the best sidechain, and
+	// Withdrawals are its withdrawals, in order.
+	SideBlock   *chainhash.Hash
+	OnBestChain bool
+	Withdrawals []Withdrawal
+
+	// Seen tells whether the node saw the transaction mined as the
+	// sideblock's payout, at Height, with Confirmations.
+	Seen          bool
+	Height        int32
+	Confirmations int32
 }

@@ -169,10 +169,14 @@
 //	GET  /v1/wallet/sideaddress, /sidebalance    WalletService.GetSideAddress, GetSideBalance
 //	POST /v1/wallet/sidesend                     WalletService.SendSide
 //	POST /v1/wallet/pegin                        WalletService.PegIn
+//	POST /v1/wallet/pegout                       WalletService.PegOut
 //	GET  /v1/peg                                 PegService.GetPegInfo
 //	GET  /v1/peg/deposits, /v1/peg/refused       PegService.ListDeposits, ListRefusedDeposits
 //	GET  /v1/peg/deposits/{txid}                 PegService.GetDeposit
 //	GET  /v1/peg/outpoints/{outpoint}            PegService.GetDeposit
+//	GET  /v1/peg/withdrawals/{outpoint}          PegService.GetWithdrawal
+//	GET  /v1/peg/payouts/{txid}                  PegService.VerifyPayout
+//	GET  /v1/peg/verifypayout?txid=&raw_tx_hex=  PegService.VerifyPayout
 //	GET  /v1/subscribe/sideblocks?cursor.height=&cursor.hash=   SubscriptionService.SubscribeSideblocks
 //	GET  /v1/subscribe/lottery?cursor.height=&cursor.hash=      SubscriptionService.SubscribeLottery
 //

@@ -3,7 +3,10 @@ package api
 import (
 	"context"
 	"encoding/hex"
+	"strings"
 
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
@@ -35,6 +38,8 @@ func depositStatusProto(s DepositStatus) apiv1.DepositStatus {
 		return apiv1.DepositStatus_DEPOSIT_STATUS_CONFIRMING
 	case DepositMatured:
 		return apiv1.DepositStatus_DEPOSIT_STATUS_MATURED
+	case DepositMinted:
+		return apiv1.DepositStatus_DEPOSIT_STATUS_MINTED
 	}
 	return apiv1.DepositStatus_DEPOSIT_STATUS_UNSPECIFIED
 }
@@ -206,6 +211,190 @@ func (w *walletService) PegIn(ctx context.Context, req *apiv1.PegInRequest) (*ap
 	}
 	if res.TxID != nil {
 		resp.DepositOutpoint = formatOutPoint(wire.OutPoint{Hash: *res.TxID, Index: res.Vout})
+	}
+	return resp, nil
+}
+
+func (w *walletService) PegOut(ctx context.Context, req *apiv1.PegOutRequest) (*apiv1.PegOutResponse, error) {
+	const method = apiv1.WalletService_PegOut_FullMethodName
+	err := checkAmount("amount_sat", req.GetAmountSat())
+	if err == nil {
+		err = checkAddress("destination_address", req.GetDestinationAddress())
+	}
+	if err == nil && (req.GetFeeSat() < 0 || req.GetFeeSat() > btcutil.MaxSatoshi) {
+		err = Errorf(ErrInvalidArgument, "fee_sat %d is not between 0 and %d",
+			req.GetFeeSat(), int64(btcutil.MaxSatoshi))
+	}
+	if err == nil && req.GetAmountSat()+req.GetFeeSat() > btcutil.MaxSatoshi {
+		err = Errorf(ErrInvalidArgument, "amount_sat + fee_sat is %d, above %d",
+			req.GetAmountSat()+req.GetFeeSat(), int64(btcutil.MaxSatoshi))
+	}
+	if err == nil {
+		err = checkFeeRate("fee_rate_sat_kb", req.GetFeeRateSatKb())
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	res, err := w.s.backend.PegOut(ctx, PegOutRequest{
+		Amount:      req.GetAmountSat(),
+		Destination: req.GetDestinationAddress(),
+		Fee:         req.GetFeeSat(),
+		FeeRate:     req.GetFeeRateSatKb(),
+	})
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.PegOutResponse{Txid: res.TxID.String(), Vout: res.Vout,
+		BurnedSat: res.Burned}, nil
+}
+
+// withdrawalStageProto converts a withdrawal stage; an unknown one is
+// UNSPECIFIED.
+func withdrawalStageProto(s WithdrawalStage) apiv1.WithdrawalStage {
+	switch s {
+	case WithdrawalPending:
+		return apiv1.WithdrawalStage_WITHDRAWAL_STAGE_PENDING
+	case WithdrawalIncluded:
+		return apiv1.WithdrawalStage_WITHDRAWAL_STAGE_INCLUDED
+	case WithdrawalPayable:
+		return apiv1.WithdrawalStage_WITHDRAWAL_STAGE_PAYABLE
+	case WithdrawalPaid:
+		return apiv1.WithdrawalStage_WITHDRAWAL_STAGE_PAID
+	}
+	return apiv1.WithdrawalStage_WITHDRAWAL_STAGE_UNSPECIFIED
+}
+
+// parseWithdrawal parses a GetWithdrawalRequest's outpoint: txid:vout, or
+// a txid alone.
+func parseWithdrawal(s string) (WithdrawalQuery, error) {
+	var (
+		q   WithdrawalQuery
+		err error
+	)
+	switch {
+	case s == "":
+		err = Errorf(ErrInvalidArgument, "outpoint is empty: name the "+
+			"withdrawal as txid:vout, or by its txid")
+	case strings.Contains(s, ":"):
+		q.OutPoint, err = parseOutPoint("outpoint", s)
+		q.TxID, q.ByOutPoint = q.OutPoint.Hash, true
+	default:
+		q.TxID, err = parseHash("outpoint", s)
+	}
+	return q, err
+}
+
+func (p *pegService) GetWithdrawal(ctx context.Context, req *apiv1.GetWithdrawalRequest) (*apiv1.GetWithdrawalResponse, error) {
+	const method = apiv1.PegService_GetWithdrawal_FullMethodName
+	q, err := parseWithdrawal(req.GetOutpoint())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	st, err := p.s.backend.Withdrawal(ctx, q)
+	if err == nil && st == nil {
+		err = Errorf(ErrNotFound, "no withdrawal in transaction %v", q.TxID)
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	resp := &apiv1.GetWithdrawalResponse{
+		Stage:                 withdrawalStageProto(st.Stage),
+		Outpoint:              formatOutPoint(st.OutPoint),
+		ValueSat:              st.Value,
+		FeeSat:                st.Fee,
+		AmountSat:             st.Amount(),
+		DestinationAddress:    st.Address,
+		DestinationScript:     hex.EncodeToString(st.PkScript),
+		RequiredSideDepth:     st.RequiredSideDepth,
+		RequiredConfirmations: st.RequiredConfirmations,
+	}
+	if st.Stage == WithdrawalPending {
+		return resp, nil
+	}
+	resp.SideblockHash = st.SideBlock.String()
+	resp.SideblockHeight = uint64(max(st.SideHeight, 0))
+	resp.SideDepth = uint64(max(st.SideDepth, 0))
+	resp.PublicationHeight = st.PubHeight
+	resp.PublicationConfirmations = st.PubConfirmations
+	resp.Index, resp.Count = st.Index, st.Count
+	branch := make([]string, len(st.Branch))
+	for i, h := range st.Branch {
+		branch[i] = hex.EncodeToString(h[:])
+	}
+	resp.Proof = &apiv1.WithdrawalProof{Branch: branch, TxRoot: st.TxRoot.String(),
+		MerkleRoot: st.MerkleRoot.String()}
+	if st.Stage == WithdrawalPaid {
+		resp.PayoutTxid = st.PayoutTxID.String()
+		resp.PayoutHeight = st.PayoutHeight
+		resp.PayoutConfirmations = st.PayoutConfirmations
+	}
+	return resp, nil
+}
+
+func withdrawalProto(w *Withdrawal) *apiv1.Withdrawal {
+	return &apiv1.Withdrawal{
+		Outpoint:           formatOutPoint(w.OutPoint),
+		ValueSat:           w.Value,
+		FeeSat:             w.Fee,
+		AmountSat:          w.Amount(),
+		DestinationAddress: w.Address,
+		DestinationScript:  hex.EncodeToString(w.PkScript),
+	}
+}
+
+func (p *pegService) VerifyPayout(ctx context.Context, req *apiv1.VerifyPayoutRequest) (*apiv1.VerifyPayoutResponse, error) {
+	const method = apiv1.PegService_VerifyPayout_FullMethodName
+	var (
+		q   PayoutQuery
+		err error
+	)
+	switch {
+	case req.GetTxid() == "" && req.GetRawTxHex() == "":
+		err = Errorf(ErrInvalidArgument, "name the payout with txid, or give it as raw_tx_hex")
+	case req.GetRawTxHex() == "":
+		q.TxID, err = parseHash("txid", req.GetTxid())
+	default:
+		q.Tx, err = parseRawTx("raw_tx_hex", req.GetRawTxHex())
+		if err == nil {
+			q.TxID = q.Tx.TxHash()
+		}
+		if err == nil && req.GetTxid() != "" {
+			var txid chainhash.Hash
+			txid, err = parseHash("txid", req.GetTxid())
+			if err == nil && txid != q.TxID {
+				err = Errorf(ErrInvalidArgument, "txid %v is not the id of raw_tx_hex, %v",
+					txid, q.TxID)
+			}
+		}
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	res, err := p.s.backend.VerifyPayout(ctx, q)
+	if err == nil && res == nil {
+		err = Errorf(ErrNotFound, "no payout %v", q.TxID)
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	resp := &apiv1.VerifyPayoutResponse{
+		Valid:                res.Valid,
+		Txid:                 res.TxID.String(),
+		Seen:                 res.Seen,
+		SideblockOnBestChain: res.OnBestChain,
+	}
+	if !res.Valid {
+		resp.Code = res.Code
+		resp.Reason = res.Code + ": " + res.Message
+	}
+	if res.SideBlock != nil {
+		resp.SideblockHash = res.SideBlock.String()
+	}
+	for i := range res.Withdrawals {
+		resp.Withdrawals = append(resp.Withdrawals, withdrawalProto(&res.Withdrawals[i]))
+	}
+	if res.Seen {
+		resp.PayoutHeight, resp.PayoutConfirmations = res.Height, res.Confirmations
 	}
 	return resp, nil
 }

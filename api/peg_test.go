@@ -139,6 +139,10 @@ func TestGetDeposit(t *testing.T) {
 	}
 	_, err = get(byOutpoint(d1 + ":1"))
 	wantCode(t, "another output of a deposit", err, codes.NotFound)
+	resp, err = get(byTxid(apitest.DepositTxID(0).String()))
+	if err != nil || resp.GetAccepted().GetStatus() != apiv1.DepositStatus_DEPOSIT_STATUS_MINTED {
+		t.Errorf("minted deposit: %v %v", resp, err)
+	}
 
 	r1 := apitest.RefusedTxID(1).String()
 	resp, err = get(byTxid(r1))

@@ -63,11 +63,14 @@ var permissions = map[string]Permission{
 	apiv1.WalletService_GetSideBalance_FullMethodName: {entitySideFunds, Read},
 	apiv1.WalletService_SendSide_FullMethodName:       {entitySideFunds, Write},
 	apiv1.WalletService_PegIn_FullMethodName:          {entityPeg, Write},
+	apiv1.WalletService_PegOut_FullMethodName:         {entityPeg, Write},
 
 	apiv1.PegService_GetPegInfo_FullMethodName:          {entityPeg, Read},
 	apiv1.PegService_ListDeposits_FullMethodName:        {entityPeg, Read},
 	apiv1.PegService_ListRefusedDeposits_FullMethodName: {entityPeg, Read},
 	apiv1.PegService_GetDeposit_FullMethodName:          {entityPeg, Read},
+	apiv1.PegService_GetWithdrawal_FullMethodName:       {entityPeg, Read},
+	apiv1.PegService_VerifyPayout_FullMethodName:        {entityPeg, Read},
 
 	apiv1.SidechainService_GetBlock_FullMethodName:           {entitySidechain, Read},
 	apiv1.SidechainService_GetTransaction_FullMethodName:     {entitySidechain, Read},

@@ -65,12 +65,17 @@ var restCalls = []restCall{
 	{apiv1.WalletService_SendSide_FullMethodName, "POST", "/v1/wallet/sidesend", `{"to_address": "` + apitest.OtherSideAddress + `", "amount_sat": "10000"}`, false},
 
 	{apiv1.WalletService_PegIn_FullMethodName, "POST", "/v1/wallet/pegin", `{"side_address": "` + apitest.SideAddress + `", "amount_sat": "100000", "psbt_only": true}`, false},
+	{apiv1.WalletService_PegOut_FullMethodName, "POST", "/v1/wallet/pegout", `{"destination_address": "` + apitest.MainAddress + `", "amount_sat": "100000", "fee_sat": "2000"}`, false},
 
 	{apiv1.PegService_GetPegInfo_FullMethodName, "GET", "/v1/peg", "", false},
 	{apiv1.PegService_ListDeposits_FullMethodName, "GET", "/v1/peg/deposits?limit=2&reversed=true", "", false},
 	{apiv1.PegService_ListRefusedDeposits_FullMethodName, "GET", "/v1/peg/refused?offset=1", "", false},
 	{apiv1.PegService_GetDeposit_FullMethodName, "GET", "/v1/peg/deposits/" + apitest.DepositTxID(1).String(), "", false},
 	{apiv1.PegService_GetDeposit_FullMethodName, "GET", "/v1/peg/outpoints/" + apitest.RefusedTxID(0).String() + ":1", "", false},
+	{apiv1.PegService_GetWithdrawal_FullMethodName, "GET", "/v1/peg/withdrawals/" + apitest.WithdrawalTxID(1).String() + ":1", "", false},
+	{apiv1.PegService_GetWithdrawal_FullMethodName, "GET", "/v1/peg/withdrawals/" + apitest.WithdrawalTxID(0).String(), "", false},
+	{apiv1.PegService_VerifyPayout_FullMethodName, "GET", "/v1/peg/payouts/" + apitest.PayoutTxID(0).String(), "", false},
+	{apiv1.PegService_VerifyPayout_FullMethodName, "GET", "/v1/peg/verifypayout?raw_tx_hex=" + sampleTxHex, "", false},
 
 	{apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName, "GET", "/v1/subscribe/sideblocks", "", true},
 	{apiv1.SubscriptionService_SubscribeLottery_FullMethodName, "GET", "/v1/subscribe/lottery", "", true},

@@ -184,6 +184,21 @@ var allCalls = []call{
 			SideAddress: apitest.SideAddress, AmountSat: 100_000})
 		return err
 	}},
+	{apiv1.WalletService_PegOut_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.PegOut(ctx, &apiv1.PegOutRequest{
+			DestinationAddress: apitest.MainAddress, AmountSat: 100_000})
+		return err
+	}},
+	{apiv1.PegService_GetWithdrawal_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.peg.GetWithdrawal(ctx, &apiv1.GetWithdrawalRequest{
+			Outpoint: apitest.WithdrawalTxID(1).String()})
+		return err
+	}},
+	{apiv1.PegService_VerifyPayout_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.peg.VerifyPayout(ctx, &apiv1.VerifyPayoutRequest{
+			Txid: apitest.PayoutTxID(0).String()})
+		return err
+	}},
 	{apiv1.PegService_GetPegInfo_FullMethodName, false, func(ctx context.Context, c clients) error {
 		_, err := c.peg.GetPegInfo(ctx, &apiv1.GetPegInfoRequest{})
 		return err

@@ -18,8 +18,10 @@ import (
 
 // The API's view of the pegbox: PegService and WalletService.PegIn, read
 // from the pegbox index's records (pegbox.FederationAt, Coins,
-// DepositCount, DepositAt, RefusedDeposits, Index.MaturedBy), each call in
-// one store snapshot at the node's mainchain tip.
+// DepositCount, DepositAt, DepositByTx, RefusedDeposits, Index.MaturedBy),
+// each call in one store snapshot at the node's mainchain tip, and the
+// best sidechain's minted count (sideblock.Chain.Minted). The withdrawal
+// side is in pegoutapi.go.
 
 // depositVout is the output of a deposit PegIn builds that pays the
 // pegbox; the 'D' OP_RETURN follows it.
@@ -152,9 +154,20 @@ func (b *apiBackend) PegInfo(context.Context) (*api.PegInfo, error) {
 	return info, nil
 }
 
+// minted returns how many deposits the best sidechain has minted; 0 on a
+// node without a sidechain. It reads the chain's tip, so it must not run
+// inside a store callback.
+func (b *apiBackend) minted() (uint64, error) {
+	if b.proto == nil || b.proto.chain == nil {
+		return 0, nil
+	}
+	return b.proto.chain.Minted()
+}
+
 // apiDeposit converts an accepted deposit at mainchain tip tip, where the
-// first matured deposits in mint order are matured.
-func (b *apiBackend) apiDeposit(rec *pegbox.DepositRecord, tip int32, matured uint64) api.Deposit {
+// first matured deposits in mint order are matured and the first minted
+// are minted.
+func (b *apiBackend) apiDeposit(rec *pegbox.DepositRecord, tip int32, matured, minted uint64) api.Deposit {
 	d := api.Deposit{
 		Seq:           rec.Seq,
 		OutPoint:      rec.OutPoint,
@@ -168,7 +181,10 @@ func (b *apiBackend) apiDeposit(rec *pegbox.DepositRecord, tip int32, matured ui
 		MatureHeight:  rec.Height + b.params.DepositConfirmations - 1,
 		Status:        api.DepositConfirming,
 	}
-	if rec.Seq < matured {
+	switch {
+	case rec.Seq < minted:
+		d.Status = api.DepositMinted
+	case rec.Seq < matured:
 		d.Status = api.DepositMatured
 	}
 	return d
@@ -233,6 +249,12 @@ func (b *apiBackend) Deposits(_ context.Context, p api.Page) ([]api.Deposit, uin
 	if err != nil {
 		return nil, 0, err
 	}
+	// The minted count is read before the snapshot: a deposit the best
+	// chain minted a moment later shows as matured.
+	minted, err := b.minted()
+	if err != nil {
+		return nil, 0, err
+	}
 	var (
 		out   []api.Deposit
 		total uint64
@@ -258,7 +280,7 @@ func (b *apiBackend) Deposits(_ context.Context, p api.Page) ([]api.Deposit, uin
 			if err != nil {
 				return err
 			}
-			out = append(out, b.apiDeposit(rec, tip.Height, matured))
+			out = append(out, b.apiDeposit(rec, tip.Height, matured, minted))
 		}
 		return nil
 	})
@@ -322,42 +344,34 @@ func (b *apiBackend) Deposit(_ context.Context, q api.DepositQuery) (*api.Deposi
 	if err != nil {
 		return nil, err
 	}
+	minted, err := b.minted()
+	if err != nil {
+		return nil, err
+	}
 	found := &api.DepositLookup{}
 	err = b.db.View(func(r store.Reader) error {
 		tip, err := r.Tip()
 		if err != nil {
 			return err
 		}
-		n, err := pegbox.DepositCount(r)
-		if err != nil {
+		// The index by transaction: a transaction carries at most one
+		// deposit, accepted or refused.
+		acc, ref, ok, err := pegbox.DepositByTx(r, q.TxID)
+		if err != nil || !ok {
 			return err
 		}
-		// There is no index by transaction: the deposits are read
-		// newest first, the likeliest to be asked about.
-		for seq := n; seq > 0; seq-- {
-			rec, err := pegbox.DepositAt(r, seq-1)
+		switch {
+		case acc != nil && (!q.ByOutPoint || acc.OutPoint == q.OutPoint):
+			matured, err := x.MaturedBy(r, tip.Height)
 			if err != nil {
 				return err
 			}
-			if rec.OutPoint == q.OutPoint || (!q.ByOutPoint && rec.OutPoint.Hash == q.TxID) {
-				matured, err := x.MaturedBy(r, tip.Height)
-				if err != nil {
-					return err
-				}
-				d := b.apiDeposit(rec, tip.Height, matured)
-				found.Accepted = &d
-				return nil
-			}
-		}
-		refused, err := pegbox.RefusedDeposits(r)
-		if err != nil {
-			return err
-		}
-		for i := range refused {
-			ref := b.apiRefused(&refused[i], tip.Height)
-			if (ref.HasOutPoint && ref.OutPoint == q.OutPoint) || (!q.ByOutPoint && ref.TxID == q.TxID) {
-				found.Refused = &ref
-				return nil
+			d := b.apiDeposit(acc, tip.Height, matured, minted)
+			found.Accepted = &d
+		case ref != nil:
+			out := b.apiRefused(ref, tip.Height)
+			if !q.ByOutPoint || (out.HasOutPoint && out.OutPoint == q.OutPoint) {
+				found.Refused = &out
 			}
 		}
 		return nil

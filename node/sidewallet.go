@@ -22,8 +22,8 @@ import (
 // The node's sidechain coins are the outputs that pay to the P2WPKH of its
 // first sidechain key, where its coinbases pay (protocol.coinbaseScript).
 // There is no sidechain wallet: the address index (sideblock.UtxosByScript)
-// lists the coins, and SendSide spends the mature ones that no mempool
-// transaction spends, oldest first.
+// lists the coins, and SendSide and PegOut spend the mature ones that no
+// mempool transaction spends, oldest first.
 
 // Bounds of SendSide.
 const (
@@ -47,8 +47,8 @@ const (
 	txFixedSize     = 4 + 2 + 4
 )
 
-// sideSendMu makes SendSide one payment at a time, so that two payments
-// never pick the same coins.
+// sideSendMu makes SendSide and PegOut one payment at a time, so that two
+// payments never pick the same coins.
 var sideSendMu sync.Mutex
 
 // sideKeyRef is the node's sidechain key: its sideblock coinbases pay it,
@@ -147,38 +147,52 @@ func (b *apiBackend) SendSide(_ context.Context, to string, amount, feeRate int6
 	if err != nil {
 		return chainhash.Hash{}, err
 	}
+	tx, feeRate, err := b.spendSide(priv, script, dest, amount, feeRate)
+	if err != nil {
+		return chainhash.Hash{}, err
+	}
+	txid := tx.TxHash()
+	log.Infof("Sidechain payment %v: %d sat to %s at %d sat/kB", txid, amount, to, feeRate)
+	return txid, nil
+}
+
+// spendSide pays amount to the output script dest from the node's
+// sidechain coins (key's P2WPKH outputs, whose script is own) at feeRate
+// sat/kB, 0 meaning the mempool's estimate, with buildSideSpend: output 0
+// pays dest. It adds the transaction to the mempool and announces it to
+// the peers, and returns it with the fee rate it paid. SendSide and PegOut
+// both pay through it.
+func (b *apiBackend) spendSide(key *btcec.PrivateKey, own, dest []byte, amount, feeRate int64) (*wire.MsgTx, int64, error) {
 	pool := b.proto.pool
 	if feeRate == 0 {
 		feeRate = pool.EstimateFee(sideTemplateBytes).FeeRate
 	}
 	if min := pool.MinFeeRate(); feeRate < min || feeRate > maxSideFeeRate {
-		return chainhash.Hash{}, api.Errorf(api.ErrInvalidArgument,
+		return nil, 0, api.Errorf(api.ErrInvalidArgument,
 			"fee_rate_sat_kb %d is not between the mempool's minimum %d "+
 				"and %d", feeRate, min, int64(maxSideFeeRate))
 	}
 
 	sideSendMu.Lock()
 	defer sideSendMu.Unlock()
-	coins, spendHeight, err := b.sideCoins(script)
+	coins, spendHeight, err := b.sideCoins(own)
 	if err != nil {
-		return chainhash.Hash{}, err
+		return nil, 0, err
 	}
 	tx, err := buildSideSpend(coins, spendHeight, func(op wire.OutPoint) bool {
 		_, ok := pool.SpentBy(op)
 		return ok
-	}, priv, script, dest, amount, feeRate)
+	}, key, own, dest, amount, feeRate)
 	if err != nil {
-		return chainhash.Hash{}, err
+		return nil, 0, err
 	}
 	if err := pool.Add(tx); err != nil {
-		return chainhash.Hash{}, mempoolError(err)
+		return nil, 0, mempoolError(err)
 	}
-	txid := tx.TxHash()
 	if b.proto.peers != nil {
-		b.proto.peers.Announce(p2p.TxItem(txid))
+		b.proto.peers.Announce(p2p.TxItem(tx.TxHash()))
 	}
-	log.Infof("Sidechain payment %v: %d sat to %s at %d sat/kB", txid, amount, to, feeRate)
-	return txid, nil
+	return tx, feeRate, nil
 }
 
 // sideTxSize is the size of a transaction with n P2WPKH inputs and outputs

@@ -17,6 +17,7 @@ import (
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/opreturn"
+	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -24,7 +25,8 @@ import (
 
 // sideSim is an apiBackend on an in-memory store, a sidechain whose
 // mainchain blocks are synthetic (as sideblock's tests drive it), and a
-// wallet whose sidechain key the coinbases pay.
+// wallet whose sidechain key the coinbases pay. With peg set, every
+// mainchain block also runs the pegbox index, on mainTxs and with stakers.
 type sideSim struct {
 	t       *testing.T
 	b       *apiBackend
@@ -34,6 +36,10 @@ type sideSim struct {
 	own     []byte
 	mainTip int32
 	hashes  []chainhash.Hash
+
+	peg     *pegbox.Index
+	stakers []pegbox.Staker
+	mainTxs []*wire.MsgTx // the next mainchain block's transactions
 }
 
 const simSubsidy = 50_000_000
@@ -91,7 +97,18 @@ func (s *sideSim) next(block *sideblock.Block) {
 			Header: opreturn.Header{PrevBlock: block.Header.PrevBlock, MerkleRoot: block.Header.MerkleRoot}}
 	}
 	var res *sideblock.Result
+	mb := &mainwatch.Block{Height: h, Hash: hash}
+	for i, tx := range s.mainTxs {
+		mb.Txs = append(mb.Txs, mainwatch.Tx{Index: i + 1, MsgTx: tx})
+	}
+	s.mainTxs = nil
 	err := s.db.ConnectBlock(store.BlockID{Height: h, Hash: hash}, prev, func(w *store.Writer) error {
+		if s.peg != nil {
+			_, err := s.peg.ConnectBlock(w, mb, func() ([]pegbox.Staker, error) { return s.stakers, nil })
+			if err != nil {
+				return err
+			}
+		}
 		var err error
 		res, err = s.chain.ConnectMainBlock(w, h, pub)
 		return err

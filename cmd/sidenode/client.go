@@ -242,9 +242,10 @@ func (c *client) parser() *flags.Parser {
 			"next sideblock (SidechainService.EstimateFee).",
 		&estimateFeeCommand{c: c})
 
-	peg := add(p, "peg", "Deposit to the sidechain and follow deposits",
-		"Deposit mainchain coins to the sidechain through the pegbox, and "+
-			"show the pegbox and its deposits.", &struct{}{})
+	peg := add(p, "peg", "Move coins between the chains through the pegbox",
+		"Deposit mainchain coins to the sidechain through the pegbox, "+
+			"withdraw sidechain coins to the mainchain, and show the pegbox, "+
+			"its deposits, withdrawals and payouts.", &struct{}{})
 	add(peg, "in", "Deposit to a sidechain address",
 		"Build a deposit of --amount satoshis to the current pegbox for the "+
 			"sidechain address --to: fund, sign and broadcast it from the "+
@@ -259,7 +260,7 @@ func (c *client) parser() *flags.Parser {
 		&pegInfoCommand{c: c})
 	add(peg, "deposits", "List the accepted deposits",
 		"List a page of the accepted deposits in mint order, each "+
-			"confirming or matured (PegService.ListDeposits).",
+			"confirming, matured or minted (PegService.ListDeposits).",
 		&pegDepositsCommand{c: c})
 	add(peg, "refused", "List the refused deposits",
 		"List a page of the deposits the pegbox refused and will never "+
@@ -269,6 +270,27 @@ func (c *client) parser() *flags.Parser {
 		"Show the deposit, accepted or refused, of a transaction id or "+
 			"at an outpoint txid:vout (PegService.GetDeposit).",
 		&pegDepositCommand{c: c})
+	add(peg, "out", "Withdraw to a mainchain address",
+		"Pay, from the node's sidechain coins, a withdrawal output that "+
+			"burns --amount plus --fee satoshis on the sidechain; once its "+
+			"sideblock is deep enough the federation pays --amount to the "+
+			"mainchain address --to, spending --fee (default 5,000, at "+
+			"least 1,000) on the mainchain fee (WalletService.PegOut). "+
+			"Follow it with peg status.",
+		&pegOutCommand{c: c})
+	add(peg, "status", "Show where a withdrawal stands",
+		"Show a withdrawal, by its sidechain outpoint txid:vout or by its "+
+			"transaction id (the first withdrawal output), and its stage: "+
+			"pending, included, payable or paid, with its sideblock, "+
+			"depths, proof and payout (PegService.GetWithdrawal).",
+		&pegStatusCommand{c: c})
+	add(peg, "verify", "Check a payout",
+		"Check a mainchain payout against the published header of the "+
+			"sideblock it names and the proofs of that block's withdrawals: "+
+			"print valid, and why not, with the withdrawals it must pay. "+
+			"The node looks up a payout it saw mined by its transaction "+
+			"id; --raw gives the transaction itself (PegService.VerifyPayout).",
+		&pegVerifyCommand{c: c})
 	return p
 }
 
@@ -832,5 +854,65 @@ func (cmd *pegDepositCommand) Execute(args []string) error {
 	}
 	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewPegServiceClient(conn).GetDeposit(ctx, req)
+	})
+}
+
+type pegOutCommand struct {
+	Amount  int64  `long:"amount" required:"yes" description:"What the mainchain address receives, in satoshis; at least the dust limit"`
+	To      string `long:"to" required:"yes" description:"Mainchain address to pay: P2PKH, P2SH, P2WPKH, P2WSH or P2TR"`
+	Fee     int64  `long:"fee" description:"Mainchain fee budget in satoshis, burned with the amount; 0 means the node's default, 5,000"`
+	FeeRate int64  `long:"feerate" description:"Sidechain fee rate in sat/kB (witnesses count in full); 0 means the node's estimate"`
+	c       *client
+}
+
+func (cmd *pegOutCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).PegOut(ctx, &apiv1.PegOutRequest{
+			AmountSat:          cmd.Amount,
+			DestinationAddress: cmd.To,
+			FeeSat:             cmd.Fee,
+			FeeRateSatKb:       cmd.FeeRate,
+		})
+	})
+}
+
+type pegStatusCommand struct {
+	Args struct {
+		Withdrawal string `positional-arg-name:"withdrawal" description:"Sidechain withdrawal output as txid:vout, or a transaction id for its first withdrawal output"`
+	} `positional-args:"yes" required:"yes"`
+	c *client
+}
+
+func (cmd *pegStatusCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewPegServiceClient(conn).GetWithdrawal(ctx,
+			&apiv1.GetWithdrawalRequest{Outpoint: cmd.Args.Withdrawal})
+	})
+}
+
+type pegVerifyCommand struct {
+	Raw  string `long:"raw" description:"The payout transaction in wire encoding, hex, for a payout the node has not seen mined"`
+	Args struct {
+		TxID string `positional-arg-name:"txid" description:"The payout's mainchain transaction id; optional with --raw"`
+	} `positional-args:"yes"`
+	c *client
+}
+
+func (cmd *pegVerifyCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	if cmd.Args.TxID == "" && cmd.Raw == "" {
+		return errors.New("name the payout by its transaction id, or give it with --raw")
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewPegServiceClient(conn).VerifyPayout(ctx, &apiv1.VerifyPayoutRequest{
+			Txid: cmd.Args.TxID, RawTxHex: strings.TrimSpace(cmd.Raw)})
 	})
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"net"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/api/apitest"
@@ -279,7 +282,79 @@ func TestPegCommands(t *testing.T) {
 	wantFail(t, n.run("peg", "in", "--amount", "100000"), "to")
 	wantFail(t, n.run("peg", "in", "--amount", "100000", "--to", apitest.SideAddress, "--readonly"),
 		"permission denied")
-	wantFail(t, n.run("peg"), "deposit, deposits, in, info or refused")
+	wantFail(t, n.run("peg"), "deposit, deposits, in, info, out, refused, status or verify")
+	r = n.run("peg", "deposit", apitest.DepositTxID(0).String())
+	wantOK(t, r)
+	if a, _ := r.json(t)["accepted"].(map[string]any); a == nil || a["status"] != "DEPOSIT_STATUS_MINTED" {
+		t.Errorf("minted deposit: %s", r.stdout)
+	}
+}
+
+func TestPegOutCommands(t *testing.T) {
+	n := startNode(t)
+
+	r := n.run("peg", "out", "--amount", "70000", "--to", apitest.MainAddress, "--fee", "2000",
+		"--feerate", "1500")
+	wantOK(t, r)
+	if m := r.json(t); len(m["txid"].(string)) != 64 || m["vout"] != 0.0 || m["burned_sat"] != "72000" {
+		t.Errorf("peg out %v", m)
+	}
+	want := api.PegOutRequest{Amount: 70_000, Destination: apitest.MainAddress, Fee: 2_000, FeeRate: 1_500}
+	if got := n.backend.LastPegOut(); got == nil || *got != want {
+		t.Errorf("backend got %+v, want %+v", got, want)
+	}
+	wantFail(t, n.run("peg", "out", "--amount", "70000", "--to", apitest.SideAddress), "mainchain address")
+	wantFail(t, n.run("peg", "out", "--amount", "70000", "--to", apitest.MainAddress, "--fee", "10"), "below")
+	wantFail(t, n.run("peg", "out", "--amount", "70000"), "to")
+	wantFail(t, n.run("peg", "out", "--amount", "70000", "--to", apitest.MainAddress, "--readonly"),
+		"permission denied")
+
+	op := apitest.WithdrawalTxID(1).String() + ":1"
+	for _, arg := range []string{op, apitest.WithdrawalTxID(1).String()} {
+		r = n.run("peg", "status", arg)
+		wantOK(t, r)
+		m := r.json(t)
+		proof, _ := m["proof"].(map[string]any)
+		if m["outpoint"] != op || m["stage"] != "WITHDRAWAL_STAGE_INCLUDED" || proof == nil ||
+			m["payout_txid"] != "" {
+			t.Errorf("peg status %s: %v", arg, m)
+		}
+	}
+	r = n.run("peg", "status", apitest.WithdrawalTxID(2).String())
+	wantOK(t, r)
+	if m := r.json(t); m["stage"] != "WITHDRAWAL_STAGE_PAID" || m["payout_txid"] != apitest.PayoutTxID(0).String() {
+		t.Errorf("paid withdrawal: %v", m)
+	}
+	wantFail(t, n.run("peg", "status", strings.Repeat("00", 32)), "not found")
+	wantFail(t, n.run("peg", "status", "zz"), "want 64 hex digits")
+	wantFail(t, n.run("peg", "status"), "withdrawal")
+
+	r = n.run("peg", "verify", apitest.PayoutTxID(0).String())
+	wantOK(t, r)
+	if m := r.json(t); m["valid"] != true || m["reason"] != "" || m["seen"] != true {
+		t.Errorf("peg verify: %v", m)
+	}
+	r = n.run("peg", "verify", apitest.PayoutTxID(1).String())
+	wantOK(t, r)
+	if m := r.json(t); m["valid"] != false || !strings.HasPrefix(m["reason"].(string), "ErrWrongAmount: ") {
+		t.Errorf("peg verify of a bad payout: %v", m)
+	}
+	tx := wire.NewMsgTx(2)
+	tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Index: 1}, nil, nil))
+	tx.AddTxOut(wire.NewTxOut(0, []byte{0x6a}))
+	tx.AddTxOut(wire.NewTxOut(apitest.PayoutAmount, []byte{0x51}))
+	var raw bytes.Buffer
+	if err := tx.Serialize(&raw); err != nil {
+		t.Fatal(err)
+	}
+	r = n.run("peg", "verify", "--raw", hex.EncodeToString(raw.Bytes()))
+	wantOK(t, r)
+	if m := r.json(t); m["valid"] != true || m["seen"] != false || m["txid"] != tx.TxHash().String() {
+		t.Errorf("peg verify --raw: %v", m)
+	}
+	wantFail(t, n.run("peg", "verify"), "transaction id")
+	wantFail(t, n.run("peg", "verify", "--raw", "zz"), "not hex")
+	wantFail(t, n.run("peg", "verify", strings.Repeat("00", 32)), "not found")
 }
 
 func TestCredentials(t *testing.T) {

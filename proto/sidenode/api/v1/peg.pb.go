@@ -31,12 +31,16 @@ const (
 	// deposit_confirmations confirmations; no sideblock mints it yet.
 	DepositStatus_DEPOSIT_STATUS_CONFIRMING DepositStatus = 1
 	// DEPOSIT_STATUS_MATURED: the deposit has deposit_confirmations
-	// confirmations. The sideblock built on the lottery of the node's
-	// mainchain tip, the next one, must mint it unless its branch already
-	// has, or unless more than 1,000 matured deposits wait before it (a
-	// sideblock mints at most 1,000; the next blocks mint the rest, in
-	// order). The status does not say whether a sideblock has minted it.
+	// confirmations and the best sidechain has not minted it yet. The
+	// sideblock built on the lottery of the node's mainchain tip, the next
+	// one, must mint it unless more than 1,000 matured deposits wait before
+	// it (a sideblock mints at most 1,000; the next blocks mint the rest, in
+	// order).
 	DepositStatus_DEPOSIT_STATUS_MATURED DepositStatus = 2
+	// DEPOSIT_STATUS_MINTED: a block of the node's best sidechain minted the
+	// deposit (its seq is below the best chain's minted count). A reorg of
+	// either chain can undo that.
+	DepositStatus_DEPOSIT_STATUS_MINTED DepositStatus = 3
 )
 
 // Enum value maps for DepositStatus.
@@ -45,11 +49,13 @@ var (
 		0: "DEPOSIT_STATUS_UNSPECIFIED",
 		1: "DEPOSIT_STATUS_CONFIRMING",
 		2: "DEPOSIT_STATUS_MATURED",
+		3: "DEPOSIT_STATUS_MINTED",
 	}
 	DepositStatus_value = map[string]int32{
 		"DEPOSIT_STATUS_UNSPECIFIED": 0,
 		"DEPOSIT_STATUS_CONFIRMING":  1,
 		"DEPOSIT_STATUS_MATURED":     2,
+		"DEPOSIT_STATUS_MINTED":      3,
 	}
 )
 
@@ -78,6 +84,76 @@ func (x DepositStatus) Number() protoreflect.EnumNumber {
 // Deprecated: Use DepositStatus.Descriptor instead.
 func (DepositStatus) EnumDescriptor() ([]byte, []int) {
 	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{0}
+}
+
+// WithdrawalStage is where a withdrawal stands on its way to the
+// mainchain.
+type WithdrawalStage int32
+
+const (
+	// WITHDRAWAL_STAGE_UNSPECIFIED is never sent.
+	WithdrawalStage_WITHDRAWAL_STAGE_UNSPECIFIED WithdrawalStage = 0
+	// WITHDRAWAL_STAGE_PENDING: the transaction is in the node's sidechain
+	// mempool, in no best-chain sideblock.
+	WithdrawalStage_WITHDRAWAL_STAGE_PENDING WithdrawalStage = 1
+	// WITHDRAWAL_STAGE_INCLUDED: a best-chain sideblock holds it, but the
+	// sideblock is less than required_side_depth deep on the sidechain, or
+	// its publication has fewer than required_confirmations confirmations
+	// on the mainchain.
+	WithdrawalStage_WITHDRAWAL_STAGE_INCLUDED WithdrawalStage = 2
+	// WITHDRAWAL_STAGE_PAYABLE: deep enough on both chains. The federation
+	// may pay the sideblock's withdrawals now, once the blocks with
+	// withdrawals before it are paid and within the rate limit
+	// (PegRateLimit satoshis per PegRatePeriod blocks).
+	WithdrawalStage_WITHDRAWAL_STAGE_PAYABLE WithdrawalStage = 3
+	// WITHDRAWAL_STAGE_PAID: the node saw the sideblock's payout mined on the
+	// mainchain (payout_txid). VerifyPayout checks it.
+	WithdrawalStage_WITHDRAWAL_STAGE_PAID WithdrawalStage = 4
+)
+
+// Enum value maps for WithdrawalStage.
+var (
+	WithdrawalStage_name = map[int32]string{
+		0: "WITHDRAWAL_STAGE_UNSPECIFIED",
+		1: "WITHDRAWAL_STAGE_PENDING",
+		2: "WITHDRAWAL_STAGE_INCLUDED",
+		3: "WITHDRAWAL_STAGE_PAYABLE",
+		4: "WITHDRAWAL_STAGE_PAID",
+	}
+	WithdrawalStage_value = map[string]int32{
+		"WITHDRAWAL_STAGE_UNSPECIFIED": 0,
+		"WITHDRAWAL_STAGE_PENDING":     1,
+		"WITHDRAWAL_STAGE_INCLUDED":    2,
+		"WITHDRAWAL_STAGE_PAYABLE":     3,
+		"WITHDRAWAL_STAGE_PAID":        4,
+	}
+)
+
+func (x WithdrawalStage) Enum() *WithdrawalStage {
+	p := new(WithdrawalStage)
+	*p = x
+	return p
+}
+
+func (x WithdrawalStage) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (WithdrawalStage) Descriptor() protoreflect.EnumDescriptor {
+	return file_sidenode_api_v1_peg_proto_enumTypes[1].Descriptor()
+}
+
+func (WithdrawalStage) Type() protoreflect.EnumType {
+	return &file_sidenode_api_v1_peg_proto_enumTypes[1]
+}
+
+func (x WithdrawalStage) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use WithdrawalStage.Descriptor instead.
+func (WithdrawalStage) EnumDescriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{1}
 }
 
 // GetPegInfoRequest asks for the state of the pegbox.
@@ -1095,6 +1171,639 @@ func (*GetDepositResponse_Accepted) isGetDepositResponse_Deposit() {}
 
 func (*GetDepositResponse_Refused) isGetDepositResponse_Deposit() {}
 
+// GetWithdrawalRequest names a withdrawal.
+type GetWithdrawalRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// outpoint is the sidechain withdrawal output, "txid:vout", or a
+	// sidechain transaction id alone, which names its first withdrawal
+	// output.
+	Outpoint      string `protobuf:"bytes,1,opt,name=outpoint,proto3" json:"outpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWithdrawalRequest) Reset() {
+	*x = GetWithdrawalRequest{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWithdrawalRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWithdrawalRequest) ProtoMessage() {}
+
+func (x *GetWithdrawalRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWithdrawalRequest.ProtoReflect.Descriptor instead.
+func (*GetWithdrawalRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetWithdrawalRequest) GetOutpoint() string {
+	if x != nil {
+		return x.Outpoint
+	}
+	return ""
+}
+
+// WithdrawalProof proves a withdrawal against a sideblock's published
+// header: its leaf, the branch, and the block's transaction root hash to
+// the header's merkle root (docs/protocol.md, "The withdrawal tree").
+type WithdrawalProof struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// branch are the sibling hashes from the leaf up, hex in internal byte
+	// order as the tree hashes them.
+	Branch []string `protobuf:"bytes,1,rep,name=branch,proto3" json:"branch,omitempty"`
+	// tx_root is the merkle root of the block's txids, hex, display order.
+	TxRoot string `protobuf:"bytes,2,opt,name=tx_root,json=txRoot,proto3" json:"tx_root,omitempty"`
+	// merkle_root is the header's hashMerkleRoot, SHA256d(tx_root ‖ root of
+	// the withdrawal tree), hex, display order.
+	MerkleRoot    string `protobuf:"bytes,3,opt,name=merkle_root,json=merkleRoot,proto3" json:"merkle_root,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawalProof) Reset() {
+	*x = WithdrawalProof{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawalProof) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawalProof) ProtoMessage() {}
+
+func (x *WithdrawalProof) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawalProof.ProtoReflect.Descriptor instead.
+func (*WithdrawalProof) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *WithdrawalProof) GetBranch() []string {
+	if x != nil {
+		return x.Branch
+	}
+	return nil
+}
+
+func (x *WithdrawalProof) GetTxRoot() string {
+	if x != nil {
+		return x.TxRoot
+	}
+	return ""
+}
+
+func (x *WithdrawalProof) GetMerkleRoot() string {
+	if x != nil {
+		return x.MerkleRoot
+	}
+	return ""
+}
+
+// GetWithdrawalResponse is a withdrawal and where it stands.
+type GetWithdrawalResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// stage is where the withdrawal stands.
+	Stage WithdrawalStage `protobuf:"varint,1,opt,name=stage,proto3,enum=sidenode.api.v1.WithdrawalStage" json:"stage,omitempty"`
+	// outpoint is the sidechain withdrawal output, "txid:vout".
+	Outpoint string `protobuf:"bytes,2,opt,name=outpoint,proto3" json:"outpoint,omitempty"`
+	// value_sat is the output's value, which the sidechain burns.
+	ValueSat int64 `protobuf:"varint,3,opt,name=value_sat,json=valueSat,proto3" json:"value_sat,omitempty"`
+	// fee_sat is the mainchain fee budget declared in the output's script.
+	FeeSat int64 `protobuf:"varint,4,opt,name=fee_sat,json=feeSat,proto3" json:"fee_sat,omitempty"`
+	// amount_sat is what the payout pays the destination: value_sat −
+	// fee_sat.
+	AmountSat int64 `protobuf:"varint,5,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
+	// destination_address is the mainchain address paid, encoded for the
+	// node's mainchain network.
+	DestinationAddress string `protobuf:"bytes,6,opt,name=destination_address,json=destinationAddress,proto3" json:"destination_address,omitempty"`
+	// destination_script is its scriptPubKey, hex.
+	DestinationScript string `protobuf:"bytes,7,opt,name=destination_script,json=destinationScript,proto3" json:"destination_script,omitempty"`
+	// sideblock_hash is the best-chain sideblock that holds the withdrawal;
+	// empty while pending.
+	SideblockHash string `protobuf:"bytes,8,opt,name=sideblock_hash,json=sideblockHash,proto3" json:"sideblock_hash,omitempty"`
+	// sideblock_height is its sidechain height.
+	SideblockHeight uint64 `protobuf:"varint,9,opt,name=sideblock_height,json=sideblockHeight,proto3" json:"sideblock_height,omitempty"`
+	// side_depth counts the best sidechain's tip (1) down to that sideblock.
+	SideDepth uint64 `protobuf:"varint,10,opt,name=side_depth,json=sideDepth,proto3" json:"side_depth,omitempty"`
+	// publication_height is the mainchain block that published the
+	// sideblock's header.
+	PublicationHeight int32 `protobuf:"varint,11,opt,name=publication_height,json=publicationHeight,proto3" json:"publication_height,omitempty"`
+	// publication_confirmations counts the node's mainchain tip (1) down to
+	// publication_height.
+	PublicationConfirmations int32 `protobuf:"varint,12,opt,name=publication_confirmations,json=publicationConfirmations,proto3" json:"publication_confirmations,omitempty"`
+	// index is the withdrawal's position among the sideblock's withdrawals,
+	// from 0; it is in the withdrawal's leaf.
+	Index uint32 `protobuf:"varint,13,opt,name=index,proto3" json:"index,omitempty"`
+	// count is the number of the sideblock's withdrawals; it is in every
+	// leaf, so one proof proves it.
+	Count uint32 `protobuf:"varint,14,opt,name=count,proto3" json:"count,omitempty"`
+	// proof proves the withdrawal against the sideblock's header; unset
+	// while pending.
+	Proof *WithdrawalProof `protobuf:"bytes,15,opt,name=proof,proto3" json:"proof,omitempty"`
+	// payout_txid is the mainchain payout of the sideblock's withdrawals;
+	// set when paid.
+	PayoutTxid string `protobuf:"bytes,16,opt,name=payout_txid,json=payoutTxid,proto3" json:"payout_txid,omitempty"`
+	// payout_height is the mainchain block that confirmed the payout.
+	PayoutHeight int32 `protobuf:"varint,17,opt,name=payout_height,json=payoutHeight,proto3" json:"payout_height,omitempty"`
+	// payout_confirmations counts the node's mainchain tip (1) down to
+	// payout_height.
+	PayoutConfirmations int32 `protobuf:"varint,18,opt,name=payout_confirmations,json=payoutConfirmations,proto3" json:"payout_confirmations,omitempty"`
+	// required_side_depth is the network's SideWithdrawalDepth: the
+	// side_depth the sideblock needs before the federation pays it.
+	RequiredSideDepth int32 `protobuf:"varint,19,opt,name=required_side_depth,json=requiredSideDepth,proto3" json:"required_side_depth,omitempty"`
+	// required_confirmations is the network's WithdrawalConfirmations: the
+	// publication_confirmations the sideblock needs before the federation
+	// pays it.
+	RequiredConfirmations int32 `protobuf:"varint,20,opt,name=required_confirmations,json=requiredConfirmations,proto3" json:"required_confirmations,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *GetWithdrawalResponse) Reset() {
+	*x = GetWithdrawalResponse{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWithdrawalResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWithdrawalResponse) ProtoMessage() {}
+
+func (x *GetWithdrawalResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWithdrawalResponse.ProtoReflect.Descriptor instead.
+func (*GetWithdrawalResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetWithdrawalResponse) GetStage() WithdrawalStage {
+	if x != nil {
+		return x.Stage
+	}
+	return WithdrawalStage_WITHDRAWAL_STAGE_UNSPECIFIED
+}
+
+func (x *GetWithdrawalResponse) GetOutpoint() string {
+	if x != nil {
+		return x.Outpoint
+	}
+	return ""
+}
+
+func (x *GetWithdrawalResponse) GetValueSat() int64 {
+	if x != nil {
+		return x.ValueSat
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetFeeSat() int64 {
+	if x != nil {
+		return x.FeeSat
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetAmountSat() int64 {
+	if x != nil {
+		return x.AmountSat
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetDestinationAddress() string {
+	if x != nil {
+		return x.DestinationAddress
+	}
+	return ""
+}
+
+func (x *GetWithdrawalResponse) GetDestinationScript() string {
+	if x != nil {
+		return x.DestinationScript
+	}
+	return ""
+}
+
+func (x *GetWithdrawalResponse) GetSideblockHash() string {
+	if x != nil {
+		return x.SideblockHash
+	}
+	return ""
+}
+
+func (x *GetWithdrawalResponse) GetSideblockHeight() uint64 {
+	if x != nil {
+		return x.SideblockHeight
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetSideDepth() uint64 {
+	if x != nil {
+		return x.SideDepth
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetPublicationHeight() int32 {
+	if x != nil {
+		return x.PublicationHeight
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetPublicationConfirmations() int32 {
+	if x != nil {
+		return x.PublicationConfirmations
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetProof() *WithdrawalProof {
+	if x != nil {
+		return x.Proof
+	}
+	return nil
+}
+
+func (x *GetWithdrawalResponse) GetPayoutTxid() string {
+	if x != nil {
+		return x.PayoutTxid
+	}
+	return ""
+}
+
+func (x *GetWithdrawalResponse) GetPayoutHeight() int32 {
+	if x != nil {
+		return x.PayoutHeight
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetPayoutConfirmations() int32 {
+	if x != nil {
+		return x.PayoutConfirmations
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetRequiredSideDepth() int32 {
+	if x != nil {
+		return x.RequiredSideDepth
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetRequiredConfirmations() int32 {
+	if x != nil {
+		return x.RequiredConfirmations
+	}
+	return 0
+}
+
+// VerifyPayoutRequest names a payout to check.
+type VerifyPayoutRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the payout's mainchain transaction id. Without raw_tx_hex the
+	// node looks it up among the payouts it saw mined.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// raw_tx_hex is the payout in wire encoding, hex, for a payout the node
+	// has not seen (not mined yet, say). Optional; with txid as well, the two
+	// must agree.
+	RawTxHex      string `protobuf:"bytes,2,opt,name=raw_tx_hex,json=rawTxHex,proto3" json:"raw_tx_hex,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyPayoutRequest) Reset() {
+	*x = VerifyPayoutRequest{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyPayoutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyPayoutRequest) ProtoMessage() {}
+
+func (x *VerifyPayoutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyPayoutRequest.ProtoReflect.Descriptor instead.
+func (*VerifyPayoutRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *VerifyPayoutRequest) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *VerifyPayoutRequest) GetRawTxHex() string {
+	if x != nil {
+		return x.RawTxHex
+	}
+	return ""
+}
+
+// Withdrawal is one withdrawal of a sideblock, as a payout must pay it.
+type Withdrawal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// outpoint is the sidechain withdrawal output, "txid:vout".
+	Outpoint string `protobuf:"bytes,1,opt,name=outpoint,proto3" json:"outpoint,omitempty"`
+	// value_sat is the value the sidechain burned.
+	ValueSat int64 `protobuf:"varint,2,opt,name=value_sat,json=valueSat,proto3" json:"value_sat,omitempty"`
+	// fee_sat is the mainchain fee budget declared in its script.
+	FeeSat int64 `protobuf:"varint,3,opt,name=fee_sat,json=feeSat,proto3" json:"fee_sat,omitempty"`
+	// amount_sat is what the payout must pay: value_sat − fee_sat.
+	AmountSat int64 `protobuf:"varint,4,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
+	// destination_address is the mainchain address to pay.
+	DestinationAddress string `protobuf:"bytes,5,opt,name=destination_address,json=destinationAddress,proto3" json:"destination_address,omitempty"`
+	// destination_script is its scriptPubKey, hex.
+	DestinationScript string `protobuf:"bytes,6,opt,name=destination_script,json=destinationScript,proto3" json:"destination_script,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Withdrawal) Reset() {
+	*x = Withdrawal{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Withdrawal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Withdrawal) ProtoMessage() {}
+
+func (x *Withdrawal) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
+func (*Withdrawal) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Withdrawal) GetOutpoint() string {
+	if x != nil {
+		return x.Outpoint
+	}
+	return ""
+}
+
+func (x *Withdrawal) GetValueSat() int64 {
+	if x != nil {
+		return x.ValueSat
+	}
+	return 0
+}
+
+func (x *Withdrawal) GetFeeSat() int64 {
+	if x != nil {
+		return x.FeeSat
+	}
+	return 0
+}
+
+func (x *Withdrawal) GetAmountSat() int64 {
+	if x != nil {
+		return x.AmountSat
+	}
+	return 0
+}
+
+func (x *Withdrawal) GetDestinationAddress() string {
+	if x != nil {
+		return x.DestinationAddress
+	}
+	return ""
+}
+
+func (x *Withdrawal) GetDestinationScript() string {
+	if x != nil {
+		return x.DestinationScript
+	}
+	return ""
+}
+
+// VerifyPayoutResponse is the result of the check.
+type VerifyPayoutResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// valid tells whether the payout pays exactly the withdrawals of the
+	// sideblock it names, each proven against the sideblock's published
+	// header, with at most one change output to a pegbox. The inputs are
+	// not checked: that they spend pegbox coins shows on the mainchain.
+	Valid bool `protobuf:"varint,1,opt,name=valid,proto3" json:"valid,omitempty"`
+	// reason says why the payout does not verify, the rule's name first
+	// ("ErrWrongAmount: output 1 pays ..."); empty when valid.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// sideblock_hash is the sideblock the payout's 'W' payload names; empty
+	// when it carries none.
+	SideblockHash string `protobuf:"bytes,3,opt,name=sideblock_hash,json=sideblockHash,proto3" json:"sideblock_hash,omitempty"`
+	// withdrawals are that sideblock's withdrawals, in order: output i + 1 of
+	// a valid payout pays withdrawal i.
+	Withdrawals []*Withdrawal `protobuf:"bytes,4,rep,name=withdrawals,proto3" json:"withdrawals,omitempty"`
+	// txid is the payout's transaction id.
+	Txid string `protobuf:"bytes,5,opt,name=txid,proto3" json:"txid,omitempty"`
+	// code is the rule's name alone ("ErrWrongAmount"); empty when valid.
+	Code string `protobuf:"bytes,6,opt,name=code,proto3" json:"code,omitempty"`
+	// seen tells whether the node saw this transaction mined as the
+	// sideblock's payout (the first transaction that spends pegbox coins
+	// with a 'W' payload for it).
+	Seen bool `protobuf:"varint,7,opt,name=seen,proto3" json:"seen,omitempty"`
+	// payout_height is the mainchain block that confirmed the payout; 0
+	// unless seen.
+	PayoutHeight int32 `protobuf:"varint,8,opt,name=payout_height,json=payoutHeight,proto3" json:"payout_height,omitempty"`
+	// payout_confirmations counts the node's mainchain tip (1) down to
+	// payout_height; 0 unless seen.
+	PayoutConfirmations int32 `protobuf:"varint,9,opt,name=payout_confirmations,json=payoutConfirmations,proto3" json:"payout_confirmations,omitempty"`
+	// sideblock_on_best_chain tells whether the sideblock named is on the
+	// node's best sidechain. The federation pays only such blocks.
+	SideblockOnBestChain bool `protobuf:"varint,10,opt,name=sideblock_on_best_chain,json=sideblockOnBestChain,proto3" json:"sideblock_on_best_chain,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *VerifyPayoutResponse) Reset() {
+	*x = VerifyPayoutResponse{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyPayoutResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyPayoutResponse) ProtoMessage() {}
+
+func (x *VerifyPayoutResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyPayoutResponse.ProtoReflect.Descriptor instead.
+func (*VerifyPayoutResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *VerifyPayoutResponse) GetValid() bool {
+	if x != nil {
+		return x.Valid
+	}
+	return false
+}
+
+func (x *VerifyPayoutResponse) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *VerifyPayoutResponse) GetSideblockHash() string {
+	if x != nil {
+		return x.SideblockHash
+	}
+	return ""
+}
+
+func (x *VerifyPayoutResponse) GetWithdrawals() []*Withdrawal {
+	if x != nil {
+		return x.Withdrawals
+	}
+	return nil
+}
+
+func (x *VerifyPayoutResponse) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *VerifyPayoutResponse) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *VerifyPayoutResponse) GetSeen() bool {
+	if x != nil {
+		return x.Seen
+	}
+	return false
+}
+
+func (x *VerifyPayoutResponse) GetPayoutHeight() int32 {
+	if x != nil {
+		return x.PayoutHeight
+	}
+	return 0
+}
+
+func (x *VerifyPayoutResponse) GetPayoutConfirmations() int32 {
+	if x != nil {
+		return x.PayoutConfirmations
+	}
+	return 0
+}
+
+func (x *VerifyPayoutResponse) GetSideblockOnBestChain() bool {
+	if x != nil {
+		return x.SideblockOnBestChain
+	}
+	return false
+}
+
 var File_sidenode_api_v1_peg_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_peg_proto_rawDesc = "" +
@@ -1178,11 +1887,75 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x12GetDepositResponse\x126\n" +
 	"\baccepted\x18\x01 \x01(\v2\x18.sidenode.api.v1.DepositH\x00R\baccepted\x12;\n" +
 	"\arefused\x18\x02 \x01(\v2\x1f.sidenode.api.v1.RefusedDepositH\x00R\arefusedB\t\n" +
-	"\adeposit*j\n" +
+	"\adeposit\"2\n" +
+	"\x14GetWithdrawalRequest\x12\x1a\n" +
+	"\boutpoint\x18\x01 \x01(\tR\boutpoint\"c\n" +
+	"\x0fWithdrawalProof\x12\x16\n" +
+	"\x06branch\x18\x01 \x03(\tR\x06branch\x12\x17\n" +
+	"\atx_root\x18\x02 \x01(\tR\x06txRoot\x12\x1f\n" +
+	"\vmerkle_root\x18\x03 \x01(\tR\n" +
+	"merkleRoot\"\xc1\x06\n" +
+	"\x15GetWithdrawalResponse\x126\n" +
+	"\x05stage\x18\x01 \x01(\x0e2 .sidenode.api.v1.WithdrawalStageR\x05stage\x12\x1a\n" +
+	"\boutpoint\x18\x02 \x01(\tR\boutpoint\x12\x1b\n" +
+	"\tvalue_sat\x18\x03 \x01(\x03R\bvalueSat\x12\x17\n" +
+	"\afee_sat\x18\x04 \x01(\x03R\x06feeSat\x12\x1d\n" +
+	"\n" +
+	"amount_sat\x18\x05 \x01(\x03R\tamountSat\x12/\n" +
+	"\x13destination_address\x18\x06 \x01(\tR\x12destinationAddress\x12-\n" +
+	"\x12destination_script\x18\a \x01(\tR\x11destinationScript\x12%\n" +
+	"\x0esideblock_hash\x18\b \x01(\tR\rsideblockHash\x12)\n" +
+	"\x10sideblock_height\x18\t \x01(\x04R\x0fsideblockHeight\x12\x1d\n" +
+	"\n" +
+	"side_depth\x18\n" +
+	" \x01(\x04R\tsideDepth\x12-\n" +
+	"\x12publication_height\x18\v \x01(\x05R\x11publicationHeight\x12;\n" +
+	"\x19publication_confirmations\x18\f \x01(\x05R\x18publicationConfirmations\x12\x14\n" +
+	"\x05index\x18\r \x01(\rR\x05index\x12\x14\n" +
+	"\x05count\x18\x0e \x01(\rR\x05count\x126\n" +
+	"\x05proof\x18\x0f \x01(\v2 .sidenode.api.v1.WithdrawalProofR\x05proof\x12\x1f\n" +
+	"\vpayout_txid\x18\x10 \x01(\tR\n" +
+	"payoutTxid\x12#\n" +
+	"\rpayout_height\x18\x11 \x01(\x05R\fpayoutHeight\x121\n" +
+	"\x14payout_confirmations\x18\x12 \x01(\x05R\x13payoutConfirmations\x12.\n" +
+	"\x13required_side_depth\x18\x13 \x01(\x05R\x11requiredSideDepth\x125\n" +
+	"\x16required_confirmations\x18\x14 \x01(\x05R\x15requiredConfirmations\"G\n" +
+	"\x13VerifyPayoutRequest\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x1c\n" +
+	"\n" +
+	"raw_tx_hex\x18\x02 \x01(\tR\brawTxHex\"\xdd\x01\n" +
+	"\n" +
+	"Withdrawal\x12\x1a\n" +
+	"\boutpoint\x18\x01 \x01(\tR\boutpoint\x12\x1b\n" +
+	"\tvalue_sat\x18\x02 \x01(\x03R\bvalueSat\x12\x17\n" +
+	"\afee_sat\x18\x03 \x01(\x03R\x06feeSat\x12\x1d\n" +
+	"\n" +
+	"amount_sat\x18\x04 \x01(\x03R\tamountSat\x12/\n" +
+	"\x13destination_address\x18\x05 \x01(\tR\x12destinationAddress\x12-\n" +
+	"\x12destination_script\x18\x06 \x01(\tR\x11destinationScript\"\xf5\x02\n" +
+	"\x14VerifyPayoutResponse\x12\x14\n" +
+	"\x05valid\x18\x01 \x01(\bR\x05valid\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12%\n" +
+	"\x0esideblock_hash\x18\x03 \x01(\tR\rsideblockHash\x12=\n" +
+	"\vwithdrawals\x18\x04 \x03(\v2\x1b.sidenode.api.v1.WithdrawalR\vwithdrawals\x12\x12\n" +
+	"\x04txid\x18\x05 \x01(\tR\x04txid\x12\x12\n" +
+	"\x04code\x18\x06 \x01(\tR\x04code\x12\x12\n" +
+	"\x04seen\x18\a \x01(\bR\x04seen\x12#\n" +
+	"\rpayout_height\x18\b \x01(\x05R\fpayoutHeight\x121\n" +
+	"\x14payout_confirmations\x18\t \x01(\x05R\x13payoutConfirmations\x125\n" +
+	"\x17sideblock_on_best_chain\x18\n" +
+	" \x01(\bR\x14sideblockOnBestChain*\x85\x01\n" +
 	"\rDepositStatus\x12\x1e\n" +
 	"\x1aDEPOSIT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19DEPOSIT_STATUS_CONFIRMING\x10\x01\x12\x1a\n" +
-	"\x16DEPOSIT_STATUS_MATURED\x10\x022\x89\x03\n" +
+	"\x16DEPOSIT_STATUS_MATURED\x10\x02\x12\x19\n" +
+	"\x15DEPOSIT_STATUS_MINTED\x10\x03*\xa9\x01\n" +
+	"\x0fWithdrawalStage\x12 \n" +
+	"\x1cWITHDRAWAL_STAGE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18WITHDRAWAL_STAGE_PENDING\x10\x01\x12\x1d\n" +
+	"\x19WITHDRAWAL_STAGE_INCLUDED\x10\x02\x12\x1c\n" +
+	"\x18WITHDRAWAL_STAGE_PAYABLE\x10\x03\x12\x19\n" +
+	"\x15WITHDRAWAL_STAGE_PAID\x10\x042\xc6\x04\n" +
 	"\n" +
 	"PegService\x12U\n" +
 	"\n" +
@@ -1190,7 +1963,9 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\fListDeposits\x12$.sidenode.api.v1.ListDepositsRequest\x1a%.sidenode.api.v1.ListDepositsResponse\x12p\n" +
 	"\x13ListRefusedDeposits\x12+.sidenode.api.v1.ListRefusedDepositsRequest\x1a,.sidenode.api.v1.ListRefusedDepositsResponse\x12U\n" +
 	"\n" +
-	"GetDeposit\x12\".sidenode.api.v1.GetDepositRequest\x1a#.sidenode.api.v1.GetDepositResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"GetDeposit\x12\".sidenode.api.v1.GetDepositRequest\x1a#.sidenode.api.v1.GetDepositResponse\x12^\n" +
+	"\rGetWithdrawal\x12%.sidenode.api.v1.GetWithdrawalRequest\x1a&.sidenode.api.v1.GetWithdrawalResponse\x12[\n" +
+	"\fVerifyPayout\x12$.sidenode.api.v1.VerifyPayoutRequest\x1a%.sidenode.api.v1.VerifyPayoutResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_peg_proto_rawDescOnce sync.Once
@@ -1204,43 +1979,57 @@ func file_sidenode_api_v1_peg_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_peg_proto_rawDescData
 }
 
-var file_sidenode_api_v1_peg_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_sidenode_api_v1_peg_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(DepositStatus)(0),                  // 0: sidenode.api.v1.DepositStatus
-	(*GetPegInfoRequest)(nil),           // 1: sidenode.api.v1.GetPegInfoRequest
-	(*Federation)(nil),                  // 2: sidenode.api.v1.Federation
-	(*GetPegInfoResponse)(nil),          // 3: sidenode.api.v1.GetPegInfoResponse
-	(*Deposit)(nil),                     // 4: sidenode.api.v1.Deposit
-	(*RefusedDeposit)(nil),              // 5: sidenode.api.v1.RefusedDeposit
-	(*ListDepositsRequest)(nil),         // 6: sidenode.api.v1.ListDepositsRequest
-	(*ListDepositsResponse)(nil),        // 7: sidenode.api.v1.ListDepositsResponse
-	(*ListRefusedDepositsRequest)(nil),  // 8: sidenode.api.v1.ListRefusedDepositsRequest
-	(*ListRefusedDepositsResponse)(nil), // 9: sidenode.api.v1.ListRefusedDepositsResponse
-	(*GetDepositRequest)(nil),           // 10: sidenode.api.v1.GetDepositRequest
-	(*GetDepositResponse)(nil),          // 11: sidenode.api.v1.GetDepositResponse
+	(WithdrawalStage)(0),                // 1: sidenode.api.v1.WithdrawalStage
+	(*GetPegInfoRequest)(nil),           // 2: sidenode.api.v1.GetPegInfoRequest
+	(*Federation)(nil),                  // 3: sidenode.api.v1.Federation
+	(*GetPegInfoResponse)(nil),          // 4: sidenode.api.v1.GetPegInfoResponse
+	(*Deposit)(nil),                     // 5: sidenode.api.v1.Deposit
+	(*RefusedDeposit)(nil),              // 6: sidenode.api.v1.RefusedDeposit
+	(*ListDepositsRequest)(nil),         // 7: sidenode.api.v1.ListDepositsRequest
+	(*ListDepositsResponse)(nil),        // 8: sidenode.api.v1.ListDepositsResponse
+	(*ListRefusedDepositsRequest)(nil),  // 9: sidenode.api.v1.ListRefusedDepositsRequest
+	(*ListRefusedDepositsResponse)(nil), // 10: sidenode.api.v1.ListRefusedDepositsResponse
+	(*GetDepositRequest)(nil),           // 11: sidenode.api.v1.GetDepositRequest
+	(*GetDepositResponse)(nil),          // 12: sidenode.api.v1.GetDepositResponse
+	(*GetWithdrawalRequest)(nil),        // 13: sidenode.api.v1.GetWithdrawalRequest
+	(*WithdrawalProof)(nil),             // 14: sidenode.api.v1.WithdrawalProof
+	(*GetWithdrawalResponse)(nil),       // 15: sidenode.api.v1.GetWithdrawalResponse
+	(*VerifyPayoutRequest)(nil),         // 16: sidenode.api.v1.VerifyPayoutRequest
+	(*Withdrawal)(nil),                  // 17: sidenode.api.v1.Withdrawal
+	(*VerifyPayoutResponse)(nil),        // 18: sidenode.api.v1.VerifyPayoutResponse
 }
 var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
-	2,  // 0: sidenode.api.v1.GetPegInfoResponse.federation:type_name -> sidenode.api.v1.Federation
-	2,  // 1: sidenode.api.v1.GetPegInfoResponse.previous_federation:type_name -> sidenode.api.v1.Federation
+	3,  // 0: sidenode.api.v1.GetPegInfoResponse.federation:type_name -> sidenode.api.v1.Federation
+	3,  // 1: sidenode.api.v1.GetPegInfoResponse.previous_federation:type_name -> sidenode.api.v1.Federation
 	0,  // 2: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
-	4,  // 3: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
-	5,  // 4: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	4,  // 5: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
-	5,  // 6: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	1,  // 7: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
-	6,  // 8: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
-	8,  // 9: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
-	10, // 10: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
-	3,  // 11: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
-	7,  // 12: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
-	9,  // 13: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
-	11, // 14: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
-	11, // [11:15] is the sub-list for method output_type
-	7,  // [7:11] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	5,  // 3: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
+	6,  // 4: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	5,  // 5: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
+	6,  // 6: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	1,  // 7: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
+	14, // 8: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
+	17, // 9: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
+	2,  // 10: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
+	7,  // 11: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
+	9,  // 12: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
+	11, // 13: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
+	13, // 14: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
+	16, // 15: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
+	4,  // 16: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
+	8,  // 17: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
+	10, // 18: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
+	12, // 19: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
+	15, // 20: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
+	18, // 21: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
+	16, // [16:22] is the sub-list for method output_type
+	10, // [10:16] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_peg_proto_init() }
@@ -1261,8 +2050,8 @@ func file_sidenode_api_v1_peg_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_peg_proto_rawDesc), len(file_sidenode_api_v1_peg_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   11,
+			NumEnums:      2,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

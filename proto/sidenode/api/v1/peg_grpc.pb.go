@@ -23,17 +23,21 @@ const (
 	PegService_ListDeposits_FullMethodName        = "/sidenode.api.v1.PegService/ListDeposits"
 	PegService_ListRefusedDeposits_FullMethodName = "/sidenode.api.v1.PegService/ListRefusedDeposits"
 	PegService_GetDeposit_FullMethodName          = "/sidenode.api.v1.PegService/GetDeposit"
+	PegService_GetWithdrawal_FullMethodName       = "/sidenode.api.v1.PegService/GetWithdrawal"
+	PegService_VerifyPayout_FullMethodName        = "/sidenode.api.v1.PegService/VerifyPayout"
 )
 
 // PegServiceClient is the client API for PegService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// PegService reads the deposit side of the peg as the node follows it on the
-// mainchain (docs/protocol.md, "Peg"): the pegbox of the current epoch and
-// its federation, the pegbox's coins, the deposits it accepted, in mint
-// order, and the ones it refused, with the reason. Every answer is for the
-// node's mainchain tip. WalletService.PegIn builds deposits.
+// PegService reads the peg as the node follows it on both chains
+// (docs/protocol.md, "Peg"): the pegbox of the current epoch and its
+// federation, the pegbox's coins, the deposits it accepted, in mint order,
+// and the ones it refused, with the reason; withdrawals from the sidechain
+// on their way to a payout, and the check of a payout against the
+// published sideblock header. Every answer is for the node's tips.
+// WalletService.PegIn builds deposits and WalletService.PegOut withdrawals.
 type PegServiceClient interface {
 	// GetPegInfo returns the current pegbox epoch, its federation and
 	// address, the previous epoch's address while it still accepts deposits,
@@ -51,6 +55,20 @@ type PegServiceClient interface {
 	// transaction id or by its outpoint; NOT_FOUND if the node saw no deposit
 	// there.
 	GetDeposit(ctx context.Context, in *GetDepositRequest, opts ...grpc.CallOption) (*GetDepositResponse, error)
+	// GetWithdrawal returns where a withdrawal stands: in the sidechain
+	// mempool, included in a best-chain sideblock, payable, or paid by a
+	// payout mined on the mainchain; with its sideblock's proof once
+	// included. NOT_FOUND when the node knows no withdrawal there, in the
+	// mempool or on the best sidechain.
+	GetWithdrawal(ctx context.Context, in *GetWithdrawalRequest, opts ...grpc.CallOption) (*GetWithdrawalResponse, error)
+	// VerifyPayout checks a mainchain payout against the published header of
+	// the sideblock its 'W' payload names and the proofs of that block's
+	// withdrawals (docs/protocol.md, "Payouts"). A payout that does not
+	// verify is an answer with valid false and the reason, not an error.
+	// NOT_FOUND when the node saw no payout with that txid and the request
+	// carries no raw_tx_hex; FAILED_PRECONDITION when the node lacks the body
+	// of the sideblock named.
+	VerifyPayout(ctx context.Context, in *VerifyPayoutRequest, opts ...grpc.CallOption) (*VerifyPayoutResponse, error)
 }
 
 type pegServiceClient struct {
@@ -101,15 +119,37 @@ func (c *pegServiceClient) GetDeposit(ctx context.Context, in *GetDepositRequest
 	return out, nil
 }
 
+func (c *pegServiceClient) GetWithdrawal(ctx context.Context, in *GetWithdrawalRequest, opts ...grpc.CallOption) (*GetWithdrawalResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetWithdrawalResponse)
+	err := c.cc.Invoke(ctx, PegService_GetWithdrawal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pegServiceClient) VerifyPayout(ctx context.Context, in *VerifyPayoutRequest, opts ...grpc.CallOption) (*VerifyPayoutResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VerifyPayoutResponse)
+	err := c.cc.Invoke(ctx, PegService_VerifyPayout_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PegServiceServer is the server API for PegService service.
 // All implementations must embed UnimplementedPegServiceServer
 // for forward compatibility.
 //
-// PegService reads the deposit side of the peg as the node follows it on the
-// mainchain (docs/protocol.md, "Peg"): the pegbox of the current epoch and
-// its federation, the pegbox's coins, the deposits it accepted, in mint
-// order, and the ones it refused, with the reason. Every answer is for the
-// node's mainchain tip. WalletService.PegIn builds deposits.
+// PegService reads the peg as the node follows it on both chains
+// (docs/protocol.md, "Peg"): the pegbox of the current epoch and its
+// federation, the pegbox's coins, the deposits it accepted, in mint order,
+// and the ones it refused, with the reason; withdrawals from the sidechain
+// on their way to a payout, and the check of a payout against the
+// published sideblock header. Every answer is for the node's tips.
+// WalletService.PegIn builds deposits and WalletService.PegOut withdrawals.
 type PegServiceServer interface {
 	// GetPegInfo returns the current pegbox epoch, its federation and
 	// address, the previous epoch's address while it still accepts deposits,
@@ -127,6 +167,20 @@ type PegServiceServer interface {
 	// transaction id or by its outpoint; NOT_FOUND if the node saw no deposit
 	// there.
 	GetDeposit(context.Context, *GetDepositRequest) (*GetDepositResponse, error)
+	// GetWithdrawal returns where a withdrawal stands: in the sidechain
+	// mempool, included in a best-chain sideblock, payable, or paid by a
+	// payout mined on the mainchain; with its sideblock's proof once
+	// included. NOT_FOUND when the node knows no withdrawal there, in the
+	// mempool or on the best sidechain.
+	GetWithdrawal(context.Context, *GetWithdrawalRequest) (*GetWithdrawalResponse, error)
+	// VerifyPayout checks a mainchain payout against the published header of
+	// the sideblock its 'W' payload names and the proofs of that block's
+	// withdrawals (docs/protocol.md, "Payouts"). A payout that does not
+	// verify is an answer with valid false and the reason, not an error.
+	// NOT_FOUND when the node saw no payout with that txid and the request
+	// carries no raw_tx_hex; FAILED_PRECONDITION when the node lacks the body
+	// of the sideblock named.
+	VerifyPayout(context.Context, *VerifyPayoutRequest) (*VerifyPayoutResponse, error)
 	mustEmbedUnimplementedPegServiceServer()
 }
 
@@ -148,6 +202,12 @@ func (UnimplementedPegServiceServer) ListRefusedDeposits(context.Context, *ListR
 }
 func (UnimplementedPegServiceServer) GetDeposit(context.Context, *GetDepositRequest) (*GetDepositResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetDeposit not implemented")
+}
+func (UnimplementedPegServiceServer) GetWithdrawal(context.Context, *GetWithdrawalRequest) (*GetWithdrawalResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetWithdrawal not implemented")
+}
+func (UnimplementedPegServiceServer) VerifyPayout(context.Context, *VerifyPayoutRequest) (*VerifyPayoutResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method VerifyPayout not implemented")
 }
 func (UnimplementedPegServiceServer) mustEmbedUnimplementedPegServiceServer() {}
 func (UnimplementedPegServiceServer) testEmbeddedByValue()                    {}
@@ -242,6 +302,42 @@ func _PegService_GetDeposit_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PegService_GetWithdrawal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetWithdrawalRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PegServiceServer).GetWithdrawal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PegService_GetWithdrawal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PegServiceServer).GetWithdrawal(ctx, req.(*GetWithdrawalRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PegService_VerifyPayout_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyPayoutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PegServiceServer).VerifyPayout(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PegService_VerifyPayout_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PegServiceServer).VerifyPayout(ctx, req.(*VerifyPayoutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PegService_ServiceDesc is the grpc.ServiceDesc for PegService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -264,6 +360,14 @@ var PegService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetDeposit",
 			Handler:    _PegService_GetDeposit_Handler,
+		},
+		{
+			MethodName: "GetWithdrawal",
+			Handler:    _PegService_GetWithdrawal_Handler,
+		},
+		{
+			MethodName: "VerifyPayout",
+			Handler:    _PegService_VerifyPayout_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1171,6 +1171,150 @@ func (x *PegInResponse) GetSideScript() string {
 	return ""
 }
 
+// PegOutRequest describes a withdrawal to the mainchain.
+type PegOutRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// amount_sat is what the mainchain destination receives, in satoshis: at
+	// least the dust limit.
+	AmountSat int64 `protobuf:"varint,1,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
+	// destination_address is a P2PKH, P2SH, P2WPKH, P2WSH or P2TR address of
+	// the node's mainchain network.
+	DestinationAddress string `protobuf:"bytes,2,opt,name=destination_address,json=destinationAddress,proto3" json:"destination_address,omitempty"`
+	// fee_sat is the mainchain fee budget the withdrawal declares: the payout
+	// spends it on the mainchain fee. 0 means the node's default, 5,000 sat;
+	// below 1,000 sat is INVALID_ARGUMENT (a payout must relay). A node
+	// policy, not a consensus rule.
+	FeeSat int64 `protobuf:"varint,3,opt,name=fee_sat,json=feeSat,proto3" json:"fee_sat,omitempty"`
+	// fee_rate_sat_kb is the sidechain fee rate in satoshis per 1000 bytes;
+	// 0 means the node's estimate (SidechainService.EstimateFee).
+	FeeRateSatKb  int64 `protobuf:"varint,4,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PegOutRequest) Reset() {
+	*x = PegOutRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PegOutRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PegOutRequest) ProtoMessage() {}
+
+func (x *PegOutRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PegOutRequest.ProtoReflect.Descriptor instead.
+func (*PegOutRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *PegOutRequest) GetAmountSat() int64 {
+	if x != nil {
+		return x.AmountSat
+	}
+	return 0
+}
+
+func (x *PegOutRequest) GetDestinationAddress() string {
+	if x != nil {
+		return x.DestinationAddress
+	}
+	return ""
+}
+
+func (x *PegOutRequest) GetFeeSat() int64 {
+	if x != nil {
+		return x.FeeSat
+	}
+	return 0
+}
+
+func (x *PegOutRequest) GetFeeRateSatKb() int64 {
+	if x != nil {
+		return x.FeeRateSatKb
+	}
+	return 0
+}
+
+// PegOutResponse is the withdrawal sent.
+type PegOutResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the sidechain transaction's id.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// vout is the withdrawal output's index.
+	Vout uint32 `protobuf:"varint,2,opt,name=vout,proto3" json:"vout,omitempty"`
+	// burned_sat is the withdrawal output's value, which the sidechain
+	// burns: amount_sat + fee_sat.
+	BurnedSat     int64 `protobuf:"varint,3,opt,name=burned_sat,json=burnedSat,proto3" json:"burned_sat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PegOutResponse) Reset() {
+	*x = PegOutResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PegOutResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PegOutResponse) ProtoMessage() {}
+
+func (x *PegOutResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PegOutResponse.ProtoReflect.Descriptor instead.
+func (*PegOutResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PegOutResponse) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *PegOutResponse) GetVout() uint32 {
+	if x != nil {
+		return x.Vout
+	}
+	return 0
+}
+
+func (x *PegOutResponse) GetBurnedSat() int64 {
+	if x != nil {
+		return x.BurnedSat
+	}
+	return 0
+}
+
 var File_sidenode_api_v1_wallet_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
@@ -1250,7 +1394,18 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x05epoch\x18\x06 \x01(\rR\x05epoch\x122\n" +
 	"\x15accepted_until_height\x18\a \x01(\x05R\x13acceptedUntilHeight\x12\x1f\n" +
 	"\vside_script\x18\b \x01(\tR\n" +
-	"sideScript2\xad\x06\n" +
+	"sideScript\"\x9f\x01\n" +
+	"\rPegOutRequest\x12\x1d\n" +
+	"\n" +
+	"amount_sat\x18\x01 \x01(\x03R\tamountSat\x12/\n" +
+	"\x13destination_address\x18\x02 \x01(\tR\x12destinationAddress\x12\x17\n" +
+	"\afee_sat\x18\x03 \x01(\x03R\x06feeSat\x12%\n" +
+	"\x0ffee_rate_sat_kb\x18\x04 \x01(\x03R\ffeeRateSatKb\"W\n" +
+	"\x0ePegOutResponse\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x12\n" +
+	"\x04vout\x18\x02 \x01(\rR\x04vout\x12\x1d\n" +
+	"\n" +
+	"burned_sat\x18\x03 \x01(\x03R\tburnedSat2\xf8\x06\n" +
 	"\rWalletService\x12U\n" +
 	"\n" +
 	"NewAddress\x12\".sidenode.api.v1.NewAddressRequest\x1a#.sidenode.api.v1.NewAddressResponse\x12U\n" +
@@ -1263,7 +1418,8 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x0eGetSideAddress\x12&.sidenode.api.v1.GetSideAddressRequest\x1a'.sidenode.api.v1.GetSideAddressResponse\x12a\n" +
 	"\x0eGetSideBalance\x12&.sidenode.api.v1.GetSideBalanceRequest\x1a'.sidenode.api.v1.GetSideBalanceResponse\x12O\n" +
 	"\bSendSide\x12 .sidenode.api.v1.SendSideRequest\x1a!.sidenode.api.v1.SendSideResponse\x12F\n" +
-	"\x05PegIn\x12\x1d.sidenode.api.v1.PegInRequest\x1a\x1e.sidenode.api.v1.PegInResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\x05PegIn\x12\x1d.sidenode.api.v1.PegInRequest\x1a\x1e.sidenode.api.v1.PegInResponse\x12I\n" +
+	"\x06PegOut\x12\x1e.sidenode.api.v1.PegOutRequest\x1a\x1f.sidenode.api.v1.PegOutResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_wallet_proto_rawDescOnce sync.Once
@@ -1277,7 +1433,7 @@ func file_sidenode_api_v1_wallet_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_wallet_proto_rawDescData
 }
 
-var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_sidenode_api_v1_wallet_proto_goTypes = []any{
 	(*NewAddressRequest)(nil),      // 0: sidenode.api.v1.NewAddressRequest
 	(*NewAddressResponse)(nil),     // 1: sidenode.api.v1.NewAddressResponse
@@ -1297,10 +1453,12 @@ var file_sidenode_api_v1_wallet_proto_goTypes = []any{
 	(*SendSideResponse)(nil),       // 15: sidenode.api.v1.SendSideResponse
 	(*PegInRequest)(nil),           // 16: sidenode.api.v1.PegInRequest
 	(*PegInResponse)(nil),          // 17: sidenode.api.v1.PegInResponse
-	(*Ticket)(nil),                 // 18: sidenode.api.v1.Ticket
+	(*PegOutRequest)(nil),          // 18: sidenode.api.v1.PegOutRequest
+	(*PegOutResponse)(nil),         // 19: sidenode.api.v1.PegOutResponse
+	(*Ticket)(nil),                 // 20: sidenode.api.v1.Ticket
 }
 var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
-	18, // 0: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
+	20, // 0: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
 	0,  // 1: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
 	2,  // 2: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
 	4,  // 3: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
@@ -1310,17 +1468,19 @@ var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
 	12, // 7: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
 	14, // 8: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
 	16, // 9: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
-	1,  // 10: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
-	3,  // 11: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
-	5,  // 12: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
-	7,  // 13: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
-	9,  // 14: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
-	11, // 15: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
-	13, // 16: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
-	15, // 17: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
-	17, // 18: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
-	10, // [10:19] is the sub-list for method output_type
-	1,  // [1:10] is the sub-list for method input_type
+	18, // 10: sidenode.api.v1.WalletService.PegOut:input_type -> sidenode.api.v1.PegOutRequest
+	1,  // 11: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
+	3,  // 12: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
+	5,  // 13: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
+	7,  // 14: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
+	9,  // 15: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
+	11, // 16: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
+	13, // 17: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
+	15, // 18: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
+	17, // 19: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
+	19, // 20: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
+	11, // [11:21] is the sub-list for method output_type
+	1,  // [1:11] is the sub-list for method input_type
 	1,  // [1:1] is the sub-list for extension type_name
 	1,  // [1:1] is the sub-list for extension extendee
 	0,  // [0:1] is the sub-list for field type_name
@@ -1342,7 +1502,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_wallet_proto_rawDesc), len(file_sidenode_api_v1_wallet_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	WalletService_GetSideBalance_FullMethodName = "/sidenode.api.v1.WalletService/GetSideBalance"
 	WalletService_SendSide_FullMethodName       = "/sidenode.api.v1.WalletService/SendSide"
 	WalletService_PegIn_FullMethodName          = "/sidenode.api.v1.WalletService/PegIn"
+	WalletService_PegOut_FullMethodName         = "/sidenode.api.v1.WalletService/PegOut"
 )
 
 // WalletServiceClient is the client API for WalletService service.
@@ -73,6 +74,17 @@ type WalletServiceClient interface {
 	// network; FAILED_PRECONDITION while no federation has been elected
 	// (PegService.GetPegInfo).
 	PegIn(ctx context.Context, in *PegInRequest, opts ...grpc.CallOption) (*PegInResponse, error)
+	// PegOut withdraws from the sidechain to a mainchain address: it pays,
+	// from the node's sidechain coins as SendSide does, a withdrawal output
+	// (output 0) that burns amount_sat + fee_sat on the sidechain and asks
+	// the federation to pay amount_sat to destination_address, with fee_sat
+	// for the mainchain fee. PegService.GetWithdrawal follows it.
+	// INVALID_ARGUMENT for a destination that is not a P2PKH, P2SH, P2WPKH,
+	// P2WSH or P2TR address of the node's mainchain network, an amount below
+	// the dust limit, or a fee budget below the node's minimum (1,000 sat);
+	// FAILED_PRECONDITION when the mature coins do not cover the burn and
+	// the sidechain fee.
+	PegOut(ctx context.Context, in *PegOutRequest, opts ...grpc.CallOption) (*PegOutResponse, error)
 }
 
 type walletServiceClient struct {
@@ -173,6 +185,16 @@ func (c *walletServiceClient) PegIn(ctx context.Context, in *PegInRequest, opts 
 	return out, nil
 }
 
+func (c *walletServiceClient) PegOut(ctx context.Context, in *PegOutRequest, opts ...grpc.CallOption) (*PegOutResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PegOutResponse)
+	err := c.cc.Invoke(ctx, WalletService_PegOut_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
@@ -216,6 +238,17 @@ type WalletServiceServer interface {
 	// network; FAILED_PRECONDITION while no federation has been elected
 	// (PegService.GetPegInfo).
 	PegIn(context.Context, *PegInRequest) (*PegInResponse, error)
+	// PegOut withdraws from the sidechain to a mainchain address: it pays,
+	// from the node's sidechain coins as SendSide does, a withdrawal output
+	// (output 0) that burns amount_sat + fee_sat on the sidechain and asks
+	// the federation to pay amount_sat to destination_address, with fee_sat
+	// for the mainchain fee. PegService.GetWithdrawal follows it.
+	// INVALID_ARGUMENT for a destination that is not a P2PKH, P2SH, P2WPKH,
+	// P2WSH or P2TR address of the node's mainchain network, an amount below
+	// the dust limit, or a fee budget below the node's minimum (1,000 sat);
+	// FAILED_PRECONDITION when the mature coins do not cover the burn and
+	// the sidechain fee.
+	PegOut(context.Context, *PegOutRequest) (*PegOutResponse, error)
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -252,6 +285,9 @@ func (UnimplementedWalletServiceServer) SendSide(context.Context, *SendSideReque
 }
 func (UnimplementedWalletServiceServer) PegIn(context.Context, *PegInRequest) (*PegInResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method PegIn not implemented")
+}
+func (UnimplementedWalletServiceServer) PegOut(context.Context, *PegOutRequest) (*PegOutResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PegOut not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -436,6 +472,24 @@ func _WalletService_PegIn_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WalletService_PegOut_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PegOutRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).PegOut(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_PegOut_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).PegOut(ctx, req.(*PegOutRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -478,6 +532,10 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PegIn",
 			Handler:    _WalletService_PegIn_Handler,
+		},
+		{
+			MethodName: "PegOut",
+			Handler:    _WalletService_PegOut_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,422 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/opreturn"
+	"github.com/mainstake/sidenode/pegbox"
+	"github.com/mainstake/sidenode/sideblock"
+	"github.com/mainstake/sidenode/store"
+	"github.com/mainstake/sidenode/withdraw"
+)
+
+// The withdrawal side of the peg for the API: WalletService.PegOut pays a
+// withdrawal output from the node's sidechain coins (through spendSide, as
+// SendSide pays), PegService.GetWithdrawal follows it from the mempool to
+// its payout, and PegService.VerifyPayout checks a payout with
+// withdraw.VerifyPayout against the sideblock's published header.
+
+// The mainchain fee budget of the withdrawals PegOut builds: node policy,
+// not consensus. The federation spends the withdrawals' budgets on the
+// payout's fee, so a budget too low for the payout to relay would hold up
+// every withdrawal of the sideblock until fee bumping exists.
+const (
+	// pegOutDefaultFee is the budget of a request that gives none.
+	pegOutDefaultFee = 5_000
+
+	// pegOutMinFee is the smallest budget PegOut accepts.
+	pegOutMinFee = 1_000
+)
+
+// withdrawalDest decodes a mainchain address of the node's network into
+// the destination script of a withdrawal.
+func (b *apiBackend) withdrawalDest(field, addr string) ([]byte, error) {
+	a, err := btcutil.DecodeAddress(addr, b.params.Main)
+	if err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, "%s %q: %v", field, addr, err)
+	}
+	if !a.IsForNet(b.params.Main) {
+		return nil, api.Errorf(api.ErrInvalidArgument, "%s %q is not an address "+
+			"of the mainchain network %s", field, addr, b.params.Main.Name)
+	}
+	script, err := txscript.PayToAddrScript(a)
+	if err != nil {
+		return nil, api.Errorf(api.ErrInvalidArgument, "%s %q: %v", field, addr, err)
+	}
+	return script, nil
+}
+
+func (b *apiBackend) PegOut(_ context.Context, req api.PegOutRequest) (*api.PegOutResult, error) {
+	priv, _, own, err := b.sideKey()
+	if err != nil {
+		return nil, err
+	}
+	dest, err := b.withdrawalDest("destination_address", req.Destination)
+	if err != nil {
+		return nil, err
+	}
+	fee := req.Fee
+	if fee == 0 {
+		fee = pegOutDefaultFee
+	}
+	if fee < pegOutMinFee {
+		return nil, api.Errorf(api.ErrInvalidArgument, "fee_sat %d is below the "+
+			"node's minimum mainchain fee budget of %d sat: the payout pays its "+
+			"fee from the budgets and must relay", fee, pegOutMinFee)
+	}
+	// The block rule (CheckBlockSanity): value − fee, the amount, at
+	// least the dust limit.
+	if req.Amount < b.params.DustLimit {
+		return nil, api.Errorf(api.ErrInvalidArgument, "%v: amount_sat %d is "+
+			"below the dust limit of %d sat", sideblock.ErrWithdrawalBelowDust,
+			req.Amount, b.params.DustLimit)
+	}
+	script, err := sideblock.WithdrawalScript(fee, dest)
+	if err != nil {
+		code, _ := sideblock.ErrorCodeOf(err)
+		return nil, api.Errorf(api.ErrInvalidArgument, "%v: destination_address %s: %w",
+			code, req.Destination, err)
+	}
+	burned := req.Amount + fee
+	tx, feeRate, err := b.spendSide(priv, own, script, burned, req.FeeRate)
+	if err != nil {
+		return nil, err
+	}
+	txid := tx.TxHash()
+	log.Infof("Withdrawal %v:0: %d sat to %s on the mainchain, %d sat burned "+
+		"(fee budget %d), at %d sat/kB", txid, req.Amount, req.Destination, burned,
+		fee, feeRate)
+	return &api.PegOutResult{TxID: txid, Vout: 0, Burned: burned}, nil
+}
+
+// apiWithdrawal converts a withdrawal for the API.
+func (b *apiBackend) apiWithdrawal(w *sideblock.Withdrawal) api.Withdrawal {
+	return api.Withdrawal{OutPoint: w.OutPoint, Value: w.Value, Fee: w.Fee,
+		PkScript: w.PkScript, Address: scriptAddress(w.PkScript, b.params.Main)}
+}
+
+// txWithdrawal returns the withdrawal output of tx that q names: the one at
+// q.OutPoint, or the first.
+func (b *apiBackend) txWithdrawal(tx *wire.MsgTx, q api.WithdrawalQuery) (api.Withdrawal, error) {
+	txid := tx.TxHash()
+	for vout, out := range tx.TxOut {
+		if q.ByOutPoint && uint32(vout) != q.OutPoint.Index {
+			continue
+		}
+		fee, dest, ok, err := sideblock.ParseWithdrawalScript(out.PkScript)
+		if !ok || err != nil {
+			continue
+		}
+		w := sideblock.Withdrawal{OutPoint: wire.OutPoint{Hash: txid, Index: uint32(vout)},
+			Value: out.Value, Fee: fee, PkScript: dest}
+		return b.apiWithdrawal(&w), nil
+	}
+	if q.ByOutPoint {
+		return api.Withdrawal{}, api.Errorf(api.ErrNotFound, "%v is no withdrawal "+
+			"output", q.OutPoint)
+	}
+	return api.Withdrawal{}, api.Errorf(api.ErrNotFound, "transaction %v has no "+
+		"withdrawal output", txid)
+}
+
+// sideTx finds a sidechain transaction on the best chain (ct set) or in
+// the mempool.
+func (b *apiBackend) sideTx(txid chainhash.Hash) (*wire.MsgTx, *sideblock.ConfirmedTx, error) {
+	chain, pool := b.proto.chain, b.proto.pool
+	// The best chain, the mempool, and the best chain again: a block may
+	// take the transaction out of the mempool in between.
+	for i := 0; i < 2; i++ {
+		ct, ok, err := chain.ConfirmedTx(txid)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			return ct.Tx, ct, nil
+		}
+		if i == 0 && pool != nil {
+			if tx, ok := pool.Get(txid); ok {
+				return tx, nil, nil
+			}
+		}
+	}
+	return nil, nil, api.Errorf(api.ErrNotFound, "transaction %v is neither in "+
+		"the best sidechain nor in the mempool", txid)
+}
+
+func (b *apiBackend) Withdrawal(_ context.Context, q api.WithdrawalQuery) (*api.WithdrawalStatus, error) {
+	tx, ct, err := b.sideTx(q.TxID)
+	if err != nil {
+		return nil, err
+	}
+	w, err := b.txWithdrawal(tx, q)
+	if err != nil {
+		return nil, err
+	}
+	st := &api.WithdrawalStatus{Withdrawal: w, Stage: api.WithdrawalPending,
+		RequiredSideDepth:     b.params.SideWithdrawalDepth,
+		RequiredConfirmations: b.params.WithdrawalConfirmations}
+	if ct == nil {
+		return st, nil
+	}
+
+	// Its block's withdrawals, for its position and its proof.
+	hash := ct.Block.Hash
+	block, _, err := b.proto.chain.Block(hash)
+	if err != nil {
+		return nil, err
+	}
+	if block == nil {
+		return nil, api.Errorf(api.ErrUnavailable, "the body of sideblock %v "+
+			"left the store; ask again", hash)
+	}
+	ws := sideblock.BlockWithdrawals(block.Transactions)
+	i := -1
+	for j := range ws {
+		if ws[j].OutPoint == w.OutPoint {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		return nil, fmt.Errorf("withdrawal %v is not among the withdrawals "+
+			"of sideblock %v", w.OutPoint, hash)
+	}
+	branch, err := sideblock.WithdrawalBranch(ws, i)
+	if err != nil {
+		return nil, err
+	}
+	st.Index, st.Count, st.Branch = uint32(i), uint32(len(ws)), branch.Hashes
+	st.TxRoot = sideblock.CalcTxRoot(block.Transactions)
+
+	// Depths and the payout, in one snapshot.
+	var (
+		moved bool
+		info  *sideblock.BlockInfo
+		side  sideblock.ChainTip
+		tip   int32
+		pay   *pegbox.Payout
+	)
+	err = b.db.View(func(r store.Reader) error {
+		t, err := r.Tip()
+		if err != nil {
+			return err
+		}
+		tip = t.Height
+		if side, err = sideblock.ChainTipAt(r); err != nil {
+			return err
+		}
+		var ok bool
+		info, ok, err = sideblock.BlockInfoAt(r, hash)
+		if err != nil {
+			return err
+		}
+		if !ok || !info.OnBestChain {
+			moved = true
+			return nil
+		}
+		if b.proto.pegbox != nil {
+			p, ok, err := pegbox.PayoutOf(r, hash)
+			if err != nil {
+				return err
+			}
+			if ok {
+				pay = p
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if moved {
+		return nil, api.Errorf(api.ErrUnavailable, "sideblock %v left the best "+
+			"sidechain during the request; ask again", hash)
+	}
+	st.SideBlock, st.SideHeight, st.MerkleRoot = hash, info.Height, info.MerkleRoot
+	st.SideDepth = side.Height - info.Height + 1
+	st.PubHeight, st.PubConfirmations = info.PubHeight, tip-info.PubHeight+1
+	switch {
+	case pay != nil:
+		st.Stage = api.WithdrawalPaid
+		st.PayoutTxID, st.PayoutHeight = pay.TxID, pay.Height
+		st.PayoutConfirmations = tip - pay.Height + 1
+	case pegbox.PayoutAllowed(b.params, st.SideDepth, st.PubConfirmations, 0, 0) == nil:
+		st.Stage = api.WithdrawalPayable
+	default:
+		st.Stage = api.WithdrawalIncluded
+	}
+	return st, nil
+}
+
+// pegboxScriptsNear returns the scripts a payout confirmed at height may
+// return its change to: the pegboxes of that block (pegbox.Index.
+// PegboxesAt) and the federations of the epochs next to its own, since
+// members build a payout for the next block's epoch and it may confirm
+// later.
+func (b *apiBackend) pegboxScriptsNear(r store.Reader, x *pegbox.Index, height int32) (pegbox.ScriptSet, error) {
+	set, err := x.PegboxesAt(r, height)
+	if err != nil {
+		return nil, err
+	}
+	e := x.EpochOf(height)
+	for _, epoch := range []uint32{e - 1, e, e + 1} {
+		if epoch > e+1 { // e − 1 wrapped below epoch 0
+			continue
+		}
+		fed, ok, err := pegbox.FederationAt(r, epoch)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		s, err := fed.PkScript(b.params.Main)
+		if err != nil {
+			return nil, err
+		}
+		if !set.IsPegbox(s) {
+			set = append(set, s)
+		}
+	}
+	return set, nil
+}
+
+// invalid marks a check as failed by rule code, with msg saying why.
+func invalid(c *api.PayoutCheck, code withdraw.ErrorCode, msg string) *api.PayoutCheck {
+	c.Valid, c.Code, c.Message = false, code.String(), msg
+	return c
+}
+
+func (b *apiBackend) VerifyPayout(_ context.Context, q api.PayoutQuery) (*api.PayoutCheck, error) {
+	x, err := b.pegIndex()
+	if err != nil {
+		return nil, err
+	}
+	tx := q.Tx
+	txid := q.TxID
+	if tx != nil {
+		txid = tx.TxHash()
+	}
+	var (
+		rec  *pegbox.Payout
+		seen bool
+		tip  int32
+	)
+	err = b.db.View(func(r store.Reader) error {
+		t, err := r.Tip()
+		if err != nil {
+			return err
+		}
+		tip = t.Height
+		rec, seen, err = pegbox.PayoutByTx(r, txid)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if tx == nil {
+		switch {
+		case !seen:
+			return nil, api.Errorf(api.ErrNotFound, "the node saw no payout %v "+
+				"mined; pass the transaction as raw_tx_hex to check it", txid)
+		case rec.Tx == nil:
+			return nil, api.Errorf(api.ErrFailedPrecondition, "the node's record "+
+				"of payout %v predates keeping the transaction; pass it as "+
+				"raw_tx_hex", txid)
+		}
+		tx = rec.Tx
+	}
+	out := &api.PayoutCheck{TxID: txid, Seen: seen}
+	if seen {
+		out.Height, out.Confirmations = rec.Height, tip-rec.Height+1
+	}
+
+	// The sideblock the 'W' payload names. Without one, VerifyPayout
+	// says why from the transaction alone.
+	noPegbox := func([]byte) bool { return false }
+	_, payload, perr := opreturn.FindInTx(tx, b.params.SidechainID)
+	w, ok := payload.(*opreturn.Payout)
+	if perr != nil || !ok {
+		err := withdraw.VerifyPayout(tx, b.params.SidechainID, &withdraw.Evidence{}, noPegbox)
+		return b.payoutResult(out, err)
+	}
+	side := w.SideBlock
+	out.SideBlock = &side
+	block, info, err := b.proto.chain.Block(side)
+	if sideblock.IsErrorCode(err, sideblock.ErrBlockNotFound) || (err == nil && info == nil) {
+		return invalid(out, withdraw.ErrWrongSideBlock, "the payout names sideblock "+
+			side.String()+", whose header this node has not seen published on "+
+			"the mainchain"), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if block == nil {
+		return nil, api.Errorf(api.ErrFailedPrecondition, "the node does not have "+
+			"the body of sideblock %v, which the payout names: it cannot check "+
+			"the withdrawals", side)
+	}
+	out.OnBestChain = info.OnBestChain
+
+	// The evidence: the published header, the body's tx root and every
+	// withdrawal with its branch. A body that does not match its header
+	// cannot prove anything.
+	ws := sideblock.BlockWithdrawals(block.Transactions)
+	txRoot := sideblock.CalcTxRoot(block.Transactions)
+	if sideblock.HeaderMerkleRoot(txRoot, sideblock.WithdrawalRoot(ws)) != info.MerkleRoot {
+		return nil, api.Errorf(api.ErrFailedPrecondition, "the node's copy of "+
+			"sideblock %v does not match its published header", side)
+	}
+	ev := &withdraw.Evidence{
+		Header: sideblock.Header{PrevBlock: info.PrevBlock, MerkleRoot: info.MerkleRoot},
+		TxRoot: txRoot,
+	}
+	for i := range ws {
+		branch, err := sideblock.WithdrawalBranch(ws, i)
+		if err != nil {
+			return nil, err
+		}
+		ev.Proofs = append(ev.Proofs, withdraw.Proof{Withdrawal: ws[i], Branch: branch})
+		out.Withdrawals = append(out.Withdrawals, b.apiWithdrawal(&ws[i]))
+	}
+
+	// Change may go to a pegbox of the block that confirmed the payout,
+	// or, for one not seen mined, of the next block.
+	height := tip + 1
+	if seen {
+		height = rec.Height
+	}
+	var boxes pegbox.ScriptSet
+	err = b.db.View(func(r store.Reader) error {
+		var err error
+		boxes, err = b.pegboxScriptsNear(r, x, height)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = withdraw.VerifyPayout(tx, b.params.SidechainID, ev, boxes.IsPegbox)
+	return b.payoutResult(out, err)
+}
+
+// payoutResult completes a check with what withdraw.VerifyPayout said: a
+// rule error makes it invalid; another error is the node's own.
+func (b *apiBackend) payoutResult(out *api.PayoutCheck, err error) (*api.PayoutCheck, error) {
+	if err == nil {
+		out.Valid = true
+		return out, nil
+	}
+	var re *withdraw.RuleError
+	if errors.As(err, &re) {
+		return invalid(out, re.ErrorCode, re.Description), nil
+	}
+	return nil, err
+}
