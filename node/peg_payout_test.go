@@ -19,12 +19,12 @@ import (
 
 // TestPegPayout runs four staking sidenodes, whose stake keys make a
 // federation of four (three signatures needed), over a real btcd: a deposit
-// through node a's wallet is minted on the sidechain, a withdrawal of part
-// of it is included, and once it is deep enough the members sign the
-// payout, gather their signatures over the peer protocol and broadcast it.
-// The payout pays the destination exactly, and the pegbox keeps exactly
-// what was not withdrawn: the deposit less the withdrawal's value and its
-// fee budget.
+// through node a's wallet is minted on the sidechain; with member d offline,
+// a withdrawal is paid by the other three once it is deep enough on both
+// chains, and the payout verifies against the published header; with c
+// offline too, a second withdrawal waits, payable, and is paid when they
+// come back. No sideblock is paid twice, and the pegbox keeps exactly the
+// deposit less each withdrawal's value and fee budget.
 func TestPegPayout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -121,66 +121,125 @@ func TestPegPayout(t *testing.T) {
 	if err != nil || len(addrs) != 1 {
 		t.Fatalf("mining address: %v", err)
 	}
-	const amount, fee = 50_000_000, 5_000
-	out, err := wlt.PegOut(ctx, &apiv1.PegOutRequest{AmountSat: amount,
-		DestinationAddress: addrs[0].EncodeAddress(), FeeSat: fee})
-	if err != nil {
-		t.Fatal(err)
+	dest := addrs[0].EncodeAddress()
+	const fee = 5_000
+	pegOut := func(amount int64) *apiv1.PegOutResponse {
+		t.Helper()
+		out, err := wlt.PegOut(ctx, &apiv1.PegOutRequest{AmountSat: amount,
+			DestinationAddress: dest, FeeSat: fee})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.BurnedSat != amount+fee {
+			t.Fatalf("burned %d, want %d", out.BurnedSat, amount+fee)
+		}
+		return out
 	}
-	if out.BurnedSat != amount+fee {
-		t.Fatalf("burned %d, want %d", out.BurnedSat, amount+fee)
+	stage := func(out *apiv1.PegOutResponse) *apiv1.GetWithdrawalResponse {
+		t.Helper()
+		w, err := peg.GetWithdrawal(ctx, &apiv1.GetWithdrawalRequest{
+			Outpoint: out.Txid + ":" + strconv.FormatUint(uint64(out.Vout), 10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
 	}
+	// payoutIn mines on live until node a sees a payout mined, at most
+	// max blocks, and returns its txid and block; "" if none.
+	payoutIn := func(live []*devnet.Node, max int) (string, int) {
+		t.Helper()
+		for i := 0; i < max; i++ {
+			mark := all[0].Mark()
+			e.mine(live)
+			lctx, lcancel := context.WithTimeout(ctx, 2*time.Second)
+			line, _ := all[0].WaitLine(lctx, mark, func(l string) bool {
+				return strings.Contains(l, "Payout ") && strings.Contains(l, " of sideblock ")
+			})
+			lcancel()
+			if line != "" {
+				fields := strings.Fields(line[strings.Index(line, "Payout "):])
+				h, err := strconv.Atoi(fields[len(fields)-1])
+				if err != nil {
+					t.Fatalf("payout line %q", line)
+				}
+				return fields[1], h
+			}
+		}
+		return "", 0
+	}
+
+	// Member d is offline: a, b and c still make the threshold of three.
+	all[3].Stop()
+	live := all[:3]
+	const amount1 = 50_000_000
+	out1 := pegOut(amount1)
 	requested, _, err := net.H.Tip()
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	// The members pay it once it is deep enough on both chains.
-	var payoutLine string
-	for i := 0; payoutLine == ""; i++ {
-		mark := all[0].Mark()
-		e.mine(all)
-		lctx, lcancel := context.WithTimeout(ctx, 2*time.Second)
-		payoutLine, _ = all[0].WaitLine(lctx, mark, func(l string) bool {
-			return strings.Contains(l, "Payout ") && strings.Contains(l, " of sideblock ")
-		})
-		lcancel()
-		if i > 20 {
-			t.Fatal("no payout was mined")
-		}
-	}
-	fields := strings.Fields(payoutLine[strings.Index(payoutLine, "Payout "):])
-	payoutTxid := fields[1]
-	minedIn, err := strconv.Atoi(fields[len(fields)-1])
-	if err != nil {
-		t.Fatalf("payout line %q", payoutLine)
+	payout1, minedIn := payoutIn(live, 20)
+	if payout1 == "" {
+		t.Fatal("no payout was mined with three of four members")
 	}
 	// The figure of the peg issue: mainchain blocks from the withdrawal
 	// request to its confirmed payout.
 	t.Logf("payout %s mined in block %d, %d blocks after the withdrawal request "+
-		"(side depth %d, %d confirmations needed)", payoutTxid, minedIn,
+		"(side depth %d, %d confirmations needed)", payout1, minedIn,
 		int32(minedIn)-requested, net.Params.SideWithdrawalDepth,
 		net.Params.WithdrawalConfirmations)
+	if w := stage(out1); w.Stage != apiv1.WithdrawalStage_WITHDRAWAL_STAGE_PAID || w.PayoutTxid != payout1 {
+		t.Fatalf("withdrawal 1: %v", w)
+	}
+	// No payout before the sideblock was deep enough on both chains.
+	if w := stage(out1); int32(minedIn) < w.PublicationHeight+net.Params.WithdrawalConfirmations {
+		t.Fatalf("paid in block %d, published in %d: fewer than %d confirmations",
+			minedIn, w.PublicationHeight, net.Params.WithdrawalConfirmations)
+	}
 
 	// Anyone can check it against the published header and the proofs.
-	v, err := peg.VerifyPayout(ctx, &apiv1.VerifyPayoutRequest{Txid: payoutTxid})
+	v, err := peg.VerifyPayout(ctx, &apiv1.VerifyPayoutRequest{Txid: payout1})
 	if err != nil || !v.Valid {
-		t.Fatalf("VerifyPayout %s: %v %v", payoutTxid, v, err)
+		t.Fatalf("VerifyPayout %s: %v %v", payout1, v, err)
 	}
 
-	// The pegbox keeps exactly what was not withdrawn.
-	settle(t, e, all)
-	info, err := peg.GetPegInfo(ctx, &apiv1.GetPegInfoRequest{})
-	if err != nil {
-		t.Fatal(err)
+	// c goes offline too: two of four cannot sign, and the second
+	// withdrawal waits, payable, until they come back.
+	all[2].Stop()
+	live = all[:2]
+	const amount2 = 20_000_000
+	out2 := pegOut(amount2)
+	if payout, _ := payoutIn(live, 8); payout != "" {
+		t.Fatalf("payout %s with two of four members", payout)
 	}
-	if want := int64(deposit - amount - fee); info.PegboxBalanceSat != want {
-		t.Fatalf("pegbox holds %d sat after the payout, want %d", info.PegboxBalanceSat, want)
+	if w := stage(out2); w.Stage != apiv1.WithdrawalStage_WITHDRAWAL_STAGE_PAYABLE {
+		t.Fatalf("withdrawal 2 with half the federation offline: %v", w.Stage)
 	}
-	w, err := peg.GetWithdrawal(ctx, &apiv1.GetWithdrawalRequest{Outpoint: out.Txid + ":" +
-		strconv.FormatUint(uint64(out.Vout), 10)})
-	if err != nil || w.Stage != apiv1.WithdrawalStage_WITHDRAWAL_STAGE_PAID || w.PayoutTxid != payoutTxid {
-		t.Fatalf("withdrawal status %v %v", w, err)
+	for _, n := range all[2:] {
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	payout2, _ := payoutIn(all, 15)
+	if payout2 == "" {
+		t.Fatal("no payout after the members came back")
+	}
+	if w := stage(out2); w.Stage != apiv1.WithdrawalStage_WITHDRAWAL_STAGE_PAID || w.PayoutTxid != payout2 {
+		t.Fatalf("withdrawal 2: %v", w)
+	}
+
+	// The pegbox keeps exactly what was not withdrawn, and no sideblock
+	// is paid twice: more blocks change nothing.
+	want := int64(deposit - (amount1 + fee) - (amount2 + fee))
+	for i := 0; i < 3; i++ {
+		settle(t, e, all)
+		info, err := peg.GetPegInfo(ctx, &apiv1.GetPegInfoRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.PegboxBalanceSat != want {
+			t.Fatalf("pegbox holds %d sat, want %d", info.PegboxBalanceSat, want)
+		}
+		e.mine(all)
 	}
 }
 
