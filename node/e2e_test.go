@@ -244,21 +244,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	defer conn.Close()
 	wlt := apiv1.NewWalletServiceClient(conn)
-	addrResp, err := wlt.NewAddress(ctx, &apiv1.NewAddressRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := btcutil.DecodeAddress(addrResp.Address, net.H.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	script, err := txscript.PayToAddrScript(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.H.Send([]*wire.TxOut{wire.NewTxOut(500_000_000, script)}, 2); err != nil {
-		t.Fatal(err)
-	}
+	fundWallet(ctx, t, net, wlt, 500_000_000)
 	e.mine(all)
 	bal, err := wlt.GetBalance(ctx, &apiv1.GetBalanceRequest{MinConf: 1})
 	if err != nil || bal.SpendableSat != 500_000_000 {
@@ -551,4 +537,27 @@ func (e *e2e) sidePayment(all []*devnet.Node) {
 			before.TotalSat, after.TotalSat, amount)
 	}
 	t.Logf("payment %s confirmed in sideblock %s on every node", sent.Txid, block)
+}
+
+// fundWallet pays amount from btcd's mining key to a new address of the
+// node wallet behind wlt; the payment waits in btcd's mempool.
+func fundWallet(ctx context.Context, t *testing.T, net *devnet.Net,
+	wlt apiv1.WalletServiceClient, amount int64) {
+
+	t.Helper()
+	resp, err := wlt.NewAddress(ctx, &apiv1.NewAddressRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := btcutil.DecodeAddress(resp.Address, net.H.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := txscript.PayToAddrScript(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.H.Send([]*wire.TxOut{wire.NewTxOut(amount, script)}, 2); err != nil {
+		t.Fatal(err)
+	}
 }

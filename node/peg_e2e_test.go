@@ -71,21 +71,7 @@ func TestPegDeposits(t *testing.T) {
 	waitSynced()
 
 	// The node's wallet gets 2 BTC to deposit from.
-	addrResp, err := wlt.NewAddress(ctx, &apiv1.NewAddressRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := btcutil.DecodeAddress(addrResp.Address, net.H.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	script, err := txscript.PayToAddrScript(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.H.Send([]*wire.TxOut{wire.NewTxOut(200_000_000, script)}, 2); err != nil {
-		t.Fatal(err)
-	}
+	fundWallet(ctx, t, net, wlt, 200_000_000)
 	if _, err := net.H.Generate(1); err != nil {
 		t.Fatal(err)
 	}

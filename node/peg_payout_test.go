@@ -8,9 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/txscript"
-	"github.com/btcsuite/btcd/wire"
 	"google.golang.org/grpc"
 
 	"github.com/mainstake/sidenode/devnet"
@@ -61,21 +59,7 @@ func TestPegPayout(t *testing.T) {
 	peg := apiv1.NewPegServiceClient(connA)
 
 	// Node a's wallet gets 2 BTC to deposit from.
-	addrResp, err := wlt.NewAddress(ctx, &apiv1.NewAddressRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, err := btcutil.DecodeAddress(addrResp.Address, net.H.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	script, err := txscript.PayToAddrScript(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.H.Send([]*wire.TxOut{wire.NewTxOut(200_000_000, script)}, 2); err != nil {
-		t.Fatal(err)
-	}
+	fundWallet(ctx, t, net, wlt, 200_000_000)
 
 	// Up to the first election with stakers.
 	var fed *apiv1.GetPegInfoResponse
