@@ -393,6 +393,7 @@ func (node *Node) Mark() int {
 
 // WaitLine waits for a line after mark that match accepts, and returns it.
 func (node *Node) WaitLine(ctx context.Context, mark int, match func(string) bool) (string, error) {
+	exited := false
 	for {
 		node.mu.Lock()
 		if mark < node.base {
@@ -404,10 +405,23 @@ func (node *Node) WaitLine(ctx context.Context, mark int, match func(string) boo
 				return line, nil
 			}
 		}
-		grew := node.grew
+		grew, done := node.grew, node.done
+		var tail []string
+		if exited {
+			tail = append(tail, node.lines[max(0, len(node.lines)-10):]...)
+		}
 		node.mu.Unlock()
+		if exited {
+			// The process is gone and its last lines are read: no
+			// line will come.
+			return "", fmt.Errorf("%s exited (status %d) before the line came; "+
+				"its last lines:\n%s", node.Spec.Name, node.ExitCode(),
+				strings.Join(tail, "\n"))
+		}
 		select {
 		case <-grew:
+		case <-done:
+			exited = true
 		case <-ctx.Done():
 			return "", fmt.Errorf("%s: %w", node.Spec.Name, ctx.Err())
 		}
