@@ -160,6 +160,9 @@ func TestPegRelay(t *testing.T) {
 		PegItem(PegSignaturesHash(fresh)))
 	r.mustSend(pegSignaturesMsg(fresh))
 	receivePeg(t, c.h.gotPeg, fresh, "C")
+	// C relays them like any other: back through B to A, once.
+	receivePeg(t, b.h.gotPeg, fresh, "B")
+	receivePeg(t, a.h.gotPeg, fresh, "A")
 
 	noPeg(t, a.h.gotPeg, "A")
 	noPeg(t, b.h.gotPeg, "B")
