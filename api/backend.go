@@ -742,6 +742,24 @@ type PegInfo struct {
 	// DepositConfirmations and DustLimit are the network's parameters.
 	DepositConfirmations int32
 	DustLimit            int64
+
+	// Audit compares the pegbox with the sidechain.
+	Audit PegAudit
+}
+
+// PegAudit is the peg's supply audit, in satoshis (apiv1.PegAudit).
+type PegAudit struct {
+	PegboxBalance, Accepted, Unbacked, Outflow int64
+	Minted, Burned, Paid                       int64
+}
+
+// Derived returns the audit's derived figures and whether it matches.
+func (a PegAudit) Derived() (pegged, pendingMint, unpaid, pegboxFees int64, matches bool) {
+	pegged, pendingMint, unpaid = a.Minted-a.Burned, a.Accepted-a.Minted, a.Burned-a.Paid
+	pegboxFees = a.Outflow - a.Paid
+	matches = a.PegboxBalance == pegged+pendingMint+unpaid+a.Unbacked-pegboxFees &&
+		pegboxFees == 0 && pendingMint >= 0 && unpaid >= 0
+	return
 }
 
 // DepositStatus is where an accepted deposit stands.

@@ -109,6 +109,15 @@ func (p *pegService) GetPegInfo(ctx context.Context, _ *apiv1.GetPegInfoRequest)
 	if info.Previous != nil {
 		resp.GraceEndHeight = info.GraceEnd
 	}
+	a := info.Audit
+	pegged, pending, unpaid, fees, matches := a.Derived()
+	resp.Audit = &apiv1.PegAudit{
+		PegboxBalanceSat: a.PegboxBalance, AcceptedSat: a.Accepted,
+		UnbackedSat: a.Unbacked, OutflowSat: a.Outflow, MintedSat: a.Minted,
+		BurnedSat: a.Burned, PaidSat: a.Paid, PeggedSupplySat: pegged,
+		PendingMintSat: pending, UnpaidSat: unpaid, PegboxFeesSat: fees,
+		Matches: matches,
+	}
 	return resp, nil
 }
 

@@ -223,6 +223,18 @@ func TestPegPayout(t *testing.T) {
 		if info.PegboxBalanceSat != want {
 			t.Fatalf("pegbox holds %d sat, want %d", info.PegboxBalanceSat, want)
 		}
+		// The supply audit: the pegbox against the sidechain's pegged
+		// coins, to the satoshi.
+		a := info.Audit
+		if !a.Matches || a.MintedSat != deposit || a.BurnedSat != amount1+amount2+2*fee ||
+			a.PaidSat != a.BurnedSat || a.PeggedSupplySat != want || a.PegboxFeesSat != 0 {
+			t.Fatalf("audit %v", a)
+		}
+		if i == 0 {
+			t.Logf("audit: pegbox %d sat = pegged supply %d + pending mint %d + unpaid %d "+
+				"+ unbacked %d − pegbox fees %d", a.PegboxBalanceSat, a.PeggedSupplySat,
+				a.PendingMintSat, a.UnpaidSat, a.UnbackedSat, a.PegboxFeesSat)
+		}
 		e.mine(all)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/txscript"
@@ -12,6 +13,7 @@ import (
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/opreturn"
 	"github.com/mainstake/sidenode/pegbox"
+	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -101,6 +103,10 @@ func (b *apiBackend) PegInfo(context.Context) (*api.PegInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	minted, err := b.minted()
+	if err != nil {
+		return nil, err
+	}
 	L, grace := b.params.PegEpochLength, b.params.PegGraceBlocks
 	info := &api.PegInfo{DepositConfirmations: b.params.DepositConfirmations,
 		DustLimit: b.params.DustLimit}
@@ -145,13 +151,61 @@ func (b *apiBackend) PegInfo(context.Context) (*api.PegInfo, error) {
 		if info.Deposits, err = pegbox.DepositCount(r); err != nil {
 			return err
 		}
-		info.Matured, err = x.MaturedBy(r, tip)
+		if info.Matured, err = x.MaturedBy(r, tip); err != nil {
+			return err
+		}
+		info.Audit, err = b.pegAudit(r, minted)
+		info.Audit.PegboxBalance = info.Balance
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return info, nil
+}
+
+// pegAudit gathers the supply audit: the pegbox's flows, the value of the
+// first minted deposits, and the best sidechain's withdrawals, paid or
+// not. It reads every minted deposit and every block with withdrawals: an
+// audit, not a hot path.
+func (b *apiBackend) pegAudit(r store.Reader, minted uint64) (api.PegAudit, error) {
+	var a api.PegAudit
+	flows, err := pegbox.FlowsAt(r)
+	if err != nil {
+		return a, err
+	}
+	a.Accepted, a.Unbacked, a.Outflow = flows.Accepted, flows.Unbacked, flows.Outflow
+	for seq := uint64(0); seq < minted; seq++ {
+		rec, err := pegbox.DepositAt(r, seq)
+		if err != nil {
+			return a, err
+		}
+		a.Minted += rec.Value
+	}
+	if b.proto == nil || b.proto.chain == nil {
+		return a, nil
+	}
+	blocks, err := sideblock.WithdrawalBlocks(r, 0, math.MaxInt)
+	if err != nil {
+		return a, err
+	}
+	for _, wb := range blocks {
+		block, _, err := b.proto.chain.Block(wb.Hash)
+		if err != nil {
+			return a, err
+		}
+		var value int64
+		for _, w := range sideblock.BlockWithdrawals(block.Transactions) {
+			value += w.Value
+		}
+		a.Burned += value
+		if _, paid, err := pegbox.PayoutOf(r, wb.Hash); err != nil {
+			return a, err
+		} else if paid {
+			a.Paid += value
+		}
+	}
+	return a, nil
 }
 
 // minted returns how many deposits the best sidechain has minted; 0 on a

@@ -30,6 +30,7 @@ import (
 //	0x50 'P' ‖ txid                 → the sideblock hash the payout pays
 //	0x50 'q' ‖ height (4)           → satoshis payouts in the block paid out (8)
 //	0x50 't' ‖ txid                 → 'a' ‖ seq (8), or 'r' ‖ height (4) ‖ idx (4)
+//	0x50 'z'                        → flows: accepted (8) ‖ unbacked (8) ‖ outflow (8)
 //
 // An outpoint is its txid in internal order then its index, big-endian.
 var (
@@ -42,7 +43,43 @@ var (
 	keyPayoutTxPrefix   = []byte{0x50, 'P'}
 	keyPaidPrefix       = []byte{0x50, 'q'}
 	keyDepositTxPrefix  = []byte{0x50, 't'}
+	keyFlows            = []byte{0x50, 'z'}
 )
+
+// Flows are the pegbox's running totals since the first federation, in
+// satoshis: what came in as accepted deposits, what came in backing
+// nothing (refused deposits, payments without a payload, outputs beside a
+// deposit), and what went out (what spends of pegbox coins did not return
+// as change: payouts' payments and their fees). The pegbox's balance is
+// always Accepted + Unbacked − Outflow.
+type Flows struct {
+	Accepted, Unbacked, Outflow int64
+}
+
+// FlowsAt returns the running totals.
+func FlowsAt(r store.Reader) (Flows, error) {
+	v, err := r.Get(keyFlows)
+	if store.IsErrorCode(err, store.ErrNotFound) {
+		return Flows{}, nil
+	}
+	if err != nil {
+		return Flows{}, err
+	}
+	if len(v) != 24 {
+		return Flows{}, fmt.Errorf("pegbox: flows record of %d bytes", len(v))
+	}
+	return Flows{
+		Accepted: int64(binary.BigEndian.Uint64(v)),
+		Unbacked: int64(binary.BigEndian.Uint64(v[8:])),
+		Outflow:  int64(binary.BigEndian.Uint64(v[16:])),
+	}, nil
+}
+
+func (f Flows) encode() []byte {
+	v := binary.BigEndian.AppendUint64(nil, uint64(f.Accepted))
+	v = binary.BigEndian.AppendUint64(v, uint64(f.Unbacked))
+	return binary.BigEndian.AppendUint64(v, uint64(f.Outflow))
+}
 
 // Index follows the pegbox on the mainchain, in the batch of each block:
 // the federation of every epoch, the pegbox's coins, the deposits it
@@ -141,13 +178,23 @@ func (x *Index) ConnectBlock(w *store.Writer, b *mainwatch.Block, stakers Staker
 	if err != nil {
 		return nil, err
 	}
+	flows, err := FlowsAt(w)
+	if err != nil {
+		return nil, err
+	}
+	before := flows
 	for _, tx := range b.Txs {
-		if err := x.connectTx(w, b.Height, tx, boxes, &count, res); err != nil {
+		if err := x.connectTx(w, b.Height, tx, boxes, &count, &flows, res); err != nil {
 			return nil, err
 		}
 	}
 	if err := w.Set(keyDepositCount, binary.BigEndian.AppendUint64(nil, count)); err != nil {
 		return nil, err
+	}
+	if flows != before {
+		if err := w.Set(keyFlows, flows.encode()); err != nil {
+			return nil, err
+		}
 	}
 
 	// The last block of an epoch elects the next epoch's federation from
@@ -187,11 +234,12 @@ func (x *Index) ConnectBlock(w *store.Writer, b *mainwatch.Block, stakers Staker
 }
 
 func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
-	boxes ScriptSet, count *uint64, res *BlockResult) error {
+	boxes ScriptSet, count *uint64, flows *Flows, res *BlockResult) error {
 
 	msg := tx.MsgTx
 	txid := msg.TxHash()
 	spent := false
+	var spentValue int64
 	for _, in := range msg.TxIn {
 		c, ok, err := coinAt(w, in.PreviousOutPoint)
 		if err != nil {
@@ -205,6 +253,7 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 		}
 		res.Spent = append(res.Spent, *c)
 		spent = true
+		spentValue += c.Value
 	}
 	if spent {
 		if _, p, err := opreturn.FindInTx(msg, x.params.SidechainID); err == nil {
@@ -224,11 +273,23 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 		}
 	}
 
+	dep, depErr := ParseDeposit(msg, x.params.SidechainID, boxes, x.params.DustLimit)
+
 	// Every output that pays a pegbox is the federation's coin, whatever
-	// the transaction says.
+	// the transaction says. It is an accepted deposit, change of a spend
+	// of pegbox coins, or backs nothing.
+	var change int64
 	for i, out := range msg.TxOut {
 		if !boxes.IsPegbox(out.PkScript) {
 			continue
+		}
+		switch {
+		case depErr == nil && dep.OutPoint.Index == uint32(i):
+			flows.Accepted += out.Value
+		case spent:
+			change += out.Value
+		default:
+			flows.Unbacked += out.Value
 		}
 		c := Coin{OutPoint: wire.OutPoint{Hash: txid, Index: uint32(i)},
 			Value: out.Value, PkScript: out.PkScript, Height: height}
@@ -237,8 +298,11 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 		}
 		x.watch.AddOutPoint(c.OutPoint, c.PkScript)
 	}
+	if spent {
+		flows.Outflow += spentValue - change
+	}
 
-	dep, err := ParseDeposit(msg, x.params.SidechainID, boxes, x.params.DustLimit)
+	err := depErr
 	switch {
 	case err == nil:
 		rec := DepositRecord{Deposit: *dep, Height: height, TxIndex: uint32(tx.Index), Seq: *count}

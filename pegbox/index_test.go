@@ -90,6 +90,30 @@ func (c *testChain) view(fn func(r store.Reader) error) {
 	}
 }
 
+// balanced checks that the coins add up to the flows.
+func (c *testChain) balanced() Flows {
+	c.t.Helper()
+	var f Flows
+	c.view(func(r store.Reader) error {
+		coins, err := Coins(r)
+		if err != nil {
+			return err
+		}
+		var sum int64
+		for _, coin := range coins {
+			sum += coin.Value
+		}
+		if f, err = FlowsAt(r); err != nil {
+			return err
+		}
+		if sum != f.Accepted+f.Unbacked-f.Outflow {
+			c.t.Fatalf("coins hold %d, flows %+v", sum, f)
+		}
+		return nil
+	})
+	return f
+}
+
 func (c *testChain) pkScript(epoch uint32) []byte {
 	c.t.Helper()
 	var s []byte
@@ -194,8 +218,15 @@ func TestIndexFollowsThePegbox(t *testing.T) {
 		return nil
 	})
 
+	if f := c.balanced(); f.Accepted != 100_000 || f.Unbacked != 70_500 || f.Outflow != 0 {
+		t.Fatalf("flows %+v", f)
+	}
+
 	// A reorg takes the deposit back.
 	c.disconnect()
+	if f := c.balanced(); f != (Flows{}) {
+		t.Fatalf("flows after the reorg %+v", f)
+	}
 	c.view(func(r store.Reader) error {
 		n, _ := DepositCount(r)
 		coins, _ := Coins(r)
@@ -222,10 +253,15 @@ func TestIndexFollowsThePegbox(t *testing.T) {
 	if len(res.Spent) != 1 || len(res.Payouts) != 1 || res.Payouts[0].TxID != first.TxHash() {
 		t.Fatalf("payout: %+v", res)
 	}
+	// 100,000 in; the payout keeps 59,000 as change: 41,000 went out.
+	if f := c.balanced(); f.Outflow != 41_000 {
+		t.Fatalf("flows after the payout %+v", f)
+	}
 	res = c.connect(payout(wire.OutPoint{Hash: first.TxHash(), Index: 2}))
 	if len(res.Payouts) != 0 || len(res.Spent) != 1 {
 		t.Fatalf("second payout of a sideblock: %+v", res)
 	}
+	c.balanced()
 	c.view(func(r store.Reader) error {
 		po, ok, err := PayoutOf(r, side)
 		if err != nil || !ok || po.TxID != first.TxHash() || po.Tx == nil || po.Tx.TxHash() != first.TxHash() {

@@ -320,7 +320,9 @@ type GetPegInfoResponse struct {
 	// before a sideblock mints it (a network parameter).
 	DepositConfirmations int32 `protobuf:"varint,12,opt,name=deposit_confirmations,json=depositConfirmations,proto3" json:"deposit_confirmations,omitempty"`
 	// dust_limit_sat is the smallest deposit accepted, in satoshis.
-	DustLimitSat  int64 `protobuf:"varint,13,opt,name=dust_limit_sat,json=dustLimitSat,proto3" json:"dust_limit_sat,omitempty"`
+	DustLimitSat int64 `protobuf:"varint,13,opt,name=dust_limit_sat,json=dustLimitSat,proto3" json:"dust_limit_sat,omitempty"`
+	// audit compares the pegbox with the sidechain.
+	Audit         *PegAudit `protobuf:"bytes,14,opt,name=audit,proto3" json:"audit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -446,6 +448,168 @@ func (x *GetPegInfoResponse) GetDustLimitSat() int64 {
 	return 0
 }
 
+func (x *GetPegInfoResponse) GetAudit() *PegAudit {
+	if x != nil {
+		return x.Audit
+	}
+	return nil
+}
+
+// PegAudit compares what the pegbox holds on the mainchain with the
+// pegged coins of the best sidechain, in satoshis (docs/protocol.md, "Peg").
+type PegAudit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// pegbox_balance_sat is the value of the pegbox's coins.
+	PegboxBalanceSat int64 `protobuf:"varint,1,opt,name=pegbox_balance_sat,json=pegboxBalanceSat,proto3" json:"pegbox_balance_sat,omitempty"`
+	// accepted_sat is the value of every accepted deposit.
+	AcceptedSat int64 `protobuf:"varint,2,opt,name=accepted_sat,json=acceptedSat,proto3" json:"accepted_sat,omitempty"`
+	// unbacked_sat is what came into the pegbox backing nothing: refused
+	// deposits, payments without a deposit payload.
+	UnbackedSat int64 `protobuf:"varint,3,opt,name=unbacked_sat,json=unbackedSat,proto3" json:"unbacked_sat,omitempty"`
+	// outflow_sat is what left the pegbox: payouts' payments and fees.
+	OutflowSat int64 `protobuf:"varint,4,opt,name=outflow_sat,json=outflowSat,proto3" json:"outflow_sat,omitempty"`
+	// minted_sat is the value of the deposits the best sidechain minted.
+	MintedSat int64 `protobuf:"varint,5,opt,name=minted_sat,json=mintedSat,proto3" json:"minted_sat,omitempty"`
+	// burned_sat is the value of the best sidechain's withdrawals.
+	BurnedSat int64 `protobuf:"varint,6,opt,name=burned_sat,json=burnedSat,proto3" json:"burned_sat,omitempty"`
+	// paid_sat is the value of the withdrawals whose sideblock has a
+	// payout on the mainchain, fee budgets included.
+	PaidSat int64 `protobuf:"varint,7,opt,name=paid_sat,json=paidSat,proto3" json:"paid_sat,omitempty"`
+	// pegged_supply_sat is minted_sat − burned_sat: the pegged coins that
+	// circulate on the sidechain (coinbase subsidies are not pegged).
+	PeggedSupplySat int64 `protobuf:"varint,8,opt,name=pegged_supply_sat,json=peggedSupplySat,proto3" json:"pegged_supply_sat,omitempty"`
+	// pending_mint_sat is accepted_sat − minted_sat: deposits not minted
+	// yet.
+	PendingMintSat int64 `protobuf:"varint,9,opt,name=pending_mint_sat,json=pendingMintSat,proto3" json:"pending_mint_sat,omitempty"`
+	// unpaid_sat is burned_sat − paid_sat: withdrawals not paid yet.
+	UnpaidSat int64 `protobuf:"varint,10,opt,name=unpaid_sat,json=unpaidSat,proto3" json:"unpaid_sat,omitempty"`
+	// pegbox_fees_sat is outflow_sat − paid_sat: what payouts cost the
+	// pegbox beyond the withdrawals' own fee budgets; 0 while payouts are
+	// never fee-bumped.
+	PegboxFeesSat int64 `protobuf:"varint,11,opt,name=pegbox_fees_sat,json=pegboxFeesSat,proto3" json:"pegbox_fees_sat,omitempty"`
+	// matches reports that pegbox_balance_sat equals pegged_supply_sat +
+	// pending_mint_sat + unpaid_sat + unbacked_sat − pegbox_fees_sat to the
+	// satoshi, with pegbox_fees_sat 0, minted_sat at most accepted_sat and
+	// paid_sat at most burned_sat.
+	Matches       bool `protobuf:"varint,12,opt,name=matches,proto3" json:"matches,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PegAudit) Reset() {
+	*x = PegAudit{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PegAudit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PegAudit) ProtoMessage() {}
+
+func (x *PegAudit) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PegAudit.ProtoReflect.Descriptor instead.
+func (*PegAudit) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PegAudit) GetPegboxBalanceSat() int64 {
+	if x != nil {
+		return x.PegboxBalanceSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetAcceptedSat() int64 {
+	if x != nil {
+		return x.AcceptedSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetUnbackedSat() int64 {
+	if x != nil {
+		return x.UnbackedSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetOutflowSat() int64 {
+	if x != nil {
+		return x.OutflowSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetMintedSat() int64 {
+	if x != nil {
+		return x.MintedSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetBurnedSat() int64 {
+	if x != nil {
+		return x.BurnedSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetPaidSat() int64 {
+	if x != nil {
+		return x.PaidSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetPeggedSupplySat() int64 {
+	if x != nil {
+		return x.PeggedSupplySat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetPendingMintSat() int64 {
+	if x != nil {
+		return x.PendingMintSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetUnpaidSat() int64 {
+	if x != nil {
+		return x.UnpaidSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetPegboxFeesSat() int64 {
+	if x != nil {
+		return x.PegboxFeesSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetMatches() bool {
+	if x != nil {
+		return x.Matches
+	}
+	return false
+}
+
 // Deposit is an accepted deposit: a mainchain output that pays a pegbox
 // and that a sideblock mints to a sidechain script.
 type Deposit struct {
@@ -487,7 +651,7 @@ type Deposit struct {
 
 func (x *Deposit) Reset() {
 	*x = Deposit{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -499,7 +663,7 @@ func (x *Deposit) String() string {
 func (*Deposit) ProtoMessage() {}
 
 func (x *Deposit) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -512,7 +676,7 @@ func (x *Deposit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deposit.ProtoReflect.Descriptor instead.
 func (*Deposit) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{3}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Deposit) GetSeq() uint64 {
@@ -650,7 +814,7 @@ type RefusedDeposit struct {
 
 func (x *RefusedDeposit) Reset() {
 	*x = RefusedDeposit{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -662,7 +826,7 @@ func (x *RefusedDeposit) String() string {
 func (*RefusedDeposit) ProtoMessage() {}
 
 func (x *RefusedDeposit) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -675,7 +839,7 @@ func (x *RefusedDeposit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefusedDeposit.ProtoReflect.Descriptor instead.
 func (*RefusedDeposit) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{4}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RefusedDeposit) GetTxid() string {
@@ -772,7 +936,7 @@ type ListDepositsRequest struct {
 
 func (x *ListDepositsRequest) Reset() {
 	*x = ListDepositsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +948,7 @@ func (x *ListDepositsRequest) String() string {
 func (*ListDepositsRequest) ProtoMessage() {}
 
 func (x *ListDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +961,7 @@ func (x *ListDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDepositsRequest.ProtoReflect.Descriptor instead.
 func (*ListDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{5}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListDepositsRequest) GetOffset() uint64 {
@@ -834,7 +998,7 @@ type ListDepositsResponse struct {
 
 func (x *ListDepositsResponse) Reset() {
 	*x = ListDepositsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -846,7 +1010,7 @@ func (x *ListDepositsResponse) String() string {
 func (*ListDepositsResponse) ProtoMessage() {}
 
 func (x *ListDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -859,7 +1023,7 @@ func (x *ListDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDepositsResponse.ProtoReflect.Descriptor instead.
 func (*ListDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{6}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListDepositsResponse) GetDeposits() []*Deposit {
@@ -893,7 +1057,7 @@ type ListRefusedDepositsRequest struct {
 
 func (x *ListRefusedDepositsRequest) Reset() {
 	*x = ListRefusedDepositsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -905,7 +1069,7 @@ func (x *ListRefusedDepositsRequest) String() string {
 func (*ListRefusedDepositsRequest) ProtoMessage() {}
 
 func (x *ListRefusedDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -918,7 +1082,7 @@ func (x *ListRefusedDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRefusedDepositsRequest.ProtoReflect.Descriptor instead.
 func (*ListRefusedDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{7}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListRefusedDepositsRequest) GetOffset() uint64 {
@@ -955,7 +1119,7 @@ type ListRefusedDepositsResponse struct {
 
 func (x *ListRefusedDepositsResponse) Reset() {
 	*x = ListRefusedDepositsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -967,7 +1131,7 @@ func (x *ListRefusedDepositsResponse) String() string {
 func (*ListRefusedDepositsResponse) ProtoMessage() {}
 
 func (x *ListRefusedDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -980,7 +1144,7 @@ func (x *ListRefusedDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRefusedDepositsResponse.ProtoReflect.Descriptor instead.
 func (*ListRefusedDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{8}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListRefusedDepositsResponse) GetRefused() []*RefusedDeposit {
@@ -1013,7 +1177,7 @@ type GetDepositRequest struct {
 
 func (x *GetDepositRequest) Reset() {
 	*x = GetDepositRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1189,7 @@ func (x *GetDepositRequest) String() string {
 func (*GetDepositRequest) ProtoMessage() {}
 
 func (x *GetDepositRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1202,7 @@ func (x *GetDepositRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDepositRequest.ProtoReflect.Descriptor instead.
 func (*GetDepositRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{9}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetDepositRequest) GetDeposit() isGetDepositRequest_Deposit {
@@ -1100,7 +1264,7 @@ type GetDepositResponse struct {
 
 func (x *GetDepositResponse) Reset() {
 	*x = GetDepositResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1112,7 +1276,7 @@ func (x *GetDepositResponse) String() string {
 func (*GetDepositResponse) ProtoMessage() {}
 
 func (x *GetDepositResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1125,7 +1289,7 @@ func (x *GetDepositResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDepositResponse.ProtoReflect.Descriptor instead.
 func (*GetDepositResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetDepositResponse) GetDeposit() isGetDepositResponse_Deposit {
@@ -1184,7 +1348,7 @@ type GetWithdrawalRequest struct {
 
 func (x *GetWithdrawalRequest) Reset() {
 	*x = GetWithdrawalRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1196,7 +1360,7 @@ func (x *GetWithdrawalRequest) String() string {
 func (*GetWithdrawalRequest) ProtoMessage() {}
 
 func (x *GetWithdrawalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1209,7 +1373,7 @@ func (x *GetWithdrawalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWithdrawalRequest.ProtoReflect.Descriptor instead.
 func (*GetWithdrawalRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetWithdrawalRequest) GetOutpoint() string {
@@ -1238,7 +1402,7 @@ type WithdrawalProof struct {
 
 func (x *WithdrawalProof) Reset() {
 	*x = WithdrawalProof{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1414,7 @@ func (x *WithdrawalProof) String() string {
 func (*WithdrawalProof) ProtoMessage() {}
 
 func (x *WithdrawalProof) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1427,7 @@ func (x *WithdrawalProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalProof.ProtoReflect.Descriptor instead.
 func (*WithdrawalProof) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WithdrawalProof) GetBranch() []string {
@@ -1349,7 +1513,7 @@ type GetWithdrawalResponse struct {
 
 func (x *GetWithdrawalResponse) Reset() {
 	*x = GetWithdrawalResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1525,7 @@ func (x *GetWithdrawalResponse) String() string {
 func (*GetWithdrawalResponse) ProtoMessage() {}
 
 func (x *GetWithdrawalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1538,7 @@ func (x *GetWithdrawalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWithdrawalResponse.ProtoReflect.Descriptor instead.
 func (*GetWithdrawalResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{13}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetWithdrawalResponse) GetStage() WithdrawalStage {
@@ -1533,7 +1697,7 @@ type VerifyPayoutRequest struct {
 
 func (x *VerifyPayoutRequest) Reset() {
 	*x = VerifyPayoutRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1545,7 +1709,7 @@ func (x *VerifyPayoutRequest) String() string {
 func (*VerifyPayoutRequest) ProtoMessage() {}
 
 func (x *VerifyPayoutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1558,7 +1722,7 @@ func (x *VerifyPayoutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyPayoutRequest.ProtoReflect.Descriptor instead.
 func (*VerifyPayoutRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{14}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *VerifyPayoutRequest) GetTxid() string {
@@ -1596,7 +1760,7 @@ type Withdrawal struct {
 
 func (x *Withdrawal) Reset() {
 	*x = Withdrawal{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1608,7 +1772,7 @@ func (x *Withdrawal) String() string {
 func (*Withdrawal) ProtoMessage() {}
 
 func (x *Withdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1621,7 +1785,7 @@ func (x *Withdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
 func (*Withdrawal) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{15}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Withdrawal) GetOutpoint() string {
@@ -1706,7 +1870,7 @@ type VerifyPayoutResponse struct {
 
 func (x *VerifyPayoutResponse) Reset() {
 	*x = VerifyPayoutResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1718,7 +1882,7 @@ func (x *VerifyPayoutResponse) String() string {
 func (*VerifyPayoutResponse) ProtoMessage() {}
 
 func (x *VerifyPayoutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1731,7 +1895,7 @@ func (x *VerifyPayoutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyPayoutResponse.ProtoReflect.Descriptor instead.
 func (*VerifyPayoutResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{16}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *VerifyPayoutResponse) GetValid() bool {
@@ -1816,7 +1980,7 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\apubkeys\x18\x02 \x03(\tR\apubkeys\x12\x1c\n" +
 	"\tthreshold\x18\x03 \x01(\rR\tthreshold\x12\x18\n" +
 	"\aaddress\x18\x04 \x01(\tR\aaddress\x12%\n" +
-	"\x0ewitness_script\x18\x05 \x01(\tR\rwitnessScript\"\xe6\x04\n" +
+	"\x0ewitness_script\x18\x05 \x01(\tR\rwitnessScript\"\x97\x05\n" +
 	"\x12GetPegInfoResponse\x12\x1d\n" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x05R\ttipHeight\x12\x14\n" +
@@ -1834,7 +1998,26 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	" \x01(\x04R\fdepositCount\x122\n" +
 	"\x15matured_deposit_count\x18\v \x01(\x04R\x13maturedDepositCount\x123\n" +
 	"\x15deposit_confirmations\x18\f \x01(\x05R\x14depositConfirmations\x12$\n" +
-	"\x0edust_limit_sat\x18\r \x01(\x03R\fdustLimitSat\"\xa6\x03\n" +
+	"\x0edust_limit_sat\x18\r \x01(\x03R\fdustLimitSat\x12/\n" +
+	"\x05audit\x18\x0e \x01(\v2\x19.sidenode.api.v1.PegAuditR\x05audit\"\xaf\x03\n" +
+	"\bPegAudit\x12,\n" +
+	"\x12pegbox_balance_sat\x18\x01 \x01(\x03R\x10pegboxBalanceSat\x12!\n" +
+	"\faccepted_sat\x18\x02 \x01(\x03R\vacceptedSat\x12!\n" +
+	"\funbacked_sat\x18\x03 \x01(\x03R\vunbackedSat\x12\x1f\n" +
+	"\voutflow_sat\x18\x04 \x01(\x03R\n" +
+	"outflowSat\x12\x1d\n" +
+	"\n" +
+	"minted_sat\x18\x05 \x01(\x03R\tmintedSat\x12\x1d\n" +
+	"\n" +
+	"burned_sat\x18\x06 \x01(\x03R\tburnedSat\x12\x19\n" +
+	"\bpaid_sat\x18\a \x01(\x03R\apaidSat\x12*\n" +
+	"\x11pegged_supply_sat\x18\b \x01(\x03R\x0fpeggedSupplySat\x12(\n" +
+	"\x10pending_mint_sat\x18\t \x01(\x03R\x0ependingMintSat\x12\x1d\n" +
+	"\n" +
+	"unpaid_sat\x18\n" +
+	" \x01(\x03R\tunpaidSat\x12&\n" +
+	"\x0fpegbox_fees_sat\x18\v \x01(\x03R\rpegboxFeesSat\x12\x18\n" +
+	"\amatches\x18\f \x01(\bR\amatches\"\xa6\x03\n" +
 	"\aDeposit\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1a\n" +
 	"\boutpoint\x18\x02 \x01(\tR\boutpoint\x12\x12\n" +
@@ -1980,56 +2163,58 @@ func file_sidenode_api_v1_peg_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_api_v1_peg_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(DepositStatus)(0),                  // 0: sidenode.api.v1.DepositStatus
 	(WithdrawalStage)(0),                // 1: sidenode.api.v1.WithdrawalStage
 	(*GetPegInfoRequest)(nil),           // 2: sidenode.api.v1.GetPegInfoRequest
 	(*Federation)(nil),                  // 3: sidenode.api.v1.Federation
 	(*GetPegInfoResponse)(nil),          // 4: sidenode.api.v1.GetPegInfoResponse
-	(*Deposit)(nil),                     // 5: sidenode.api.v1.Deposit
-	(*RefusedDeposit)(nil),              // 6: sidenode.api.v1.RefusedDeposit
-	(*ListDepositsRequest)(nil),         // 7: sidenode.api.v1.ListDepositsRequest
-	(*ListDepositsResponse)(nil),        // 8: sidenode.api.v1.ListDepositsResponse
-	(*ListRefusedDepositsRequest)(nil),  // 9: sidenode.api.v1.ListRefusedDepositsRequest
-	(*ListRefusedDepositsResponse)(nil), // 10: sidenode.api.v1.ListRefusedDepositsResponse
-	(*GetDepositRequest)(nil),           // 11: sidenode.api.v1.GetDepositRequest
-	(*GetDepositResponse)(nil),          // 12: sidenode.api.v1.GetDepositResponse
-	(*GetWithdrawalRequest)(nil),        // 13: sidenode.api.v1.GetWithdrawalRequest
-	(*WithdrawalProof)(nil),             // 14: sidenode.api.v1.WithdrawalProof
-	(*GetWithdrawalResponse)(nil),       // 15: sidenode.api.v1.GetWithdrawalResponse
-	(*VerifyPayoutRequest)(nil),         // 16: sidenode.api.v1.VerifyPayoutRequest
-	(*Withdrawal)(nil),                  // 17: sidenode.api.v1.Withdrawal
-	(*VerifyPayoutResponse)(nil),        // 18: sidenode.api.v1.VerifyPayoutResponse
+	(*PegAudit)(nil),                    // 5: sidenode.api.v1.PegAudit
+	(*Deposit)(nil),                     // 6: sidenode.api.v1.Deposit
+	(*RefusedDeposit)(nil),              // 7: sidenode.api.v1.RefusedDeposit
+	(*ListDepositsRequest)(nil),         // 8: sidenode.api.v1.ListDepositsRequest
+	(*ListDepositsResponse)(nil),        // 9: sidenode.api.v1.ListDepositsResponse
+	(*ListRefusedDepositsRequest)(nil),  // 10: sidenode.api.v1.ListRefusedDepositsRequest
+	(*ListRefusedDepositsResponse)(nil), // 11: sidenode.api.v1.ListRefusedDepositsResponse
+	(*GetDepositRequest)(nil),           // 12: sidenode.api.v1.GetDepositRequest
+	(*GetDepositResponse)(nil),          // 13: sidenode.api.v1.GetDepositResponse
+	(*GetWithdrawalRequest)(nil),        // 14: sidenode.api.v1.GetWithdrawalRequest
+	(*WithdrawalProof)(nil),             // 15: sidenode.api.v1.WithdrawalProof
+	(*GetWithdrawalResponse)(nil),       // 16: sidenode.api.v1.GetWithdrawalResponse
+	(*VerifyPayoutRequest)(nil),         // 17: sidenode.api.v1.VerifyPayoutRequest
+	(*Withdrawal)(nil),                  // 18: sidenode.api.v1.Withdrawal
+	(*VerifyPayoutResponse)(nil),        // 19: sidenode.api.v1.VerifyPayoutResponse
 }
 var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	3,  // 0: sidenode.api.v1.GetPegInfoResponse.federation:type_name -> sidenode.api.v1.Federation
 	3,  // 1: sidenode.api.v1.GetPegInfoResponse.previous_federation:type_name -> sidenode.api.v1.Federation
-	0,  // 2: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
-	5,  // 3: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
-	6,  // 4: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	5,  // 5: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
-	6,  // 6: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	1,  // 7: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
-	14, // 8: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
-	17, // 9: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
-	2,  // 10: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
-	7,  // 11: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
-	9,  // 12: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
-	11, // 13: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
-	13, // 14: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
-	16, // 15: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
-	4,  // 16: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
-	8,  // 17: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
-	10, // 18: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
-	12, // 19: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
-	15, // 20: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
-	18, // 21: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
-	16, // [16:22] is the sub-list for method output_type
-	10, // [10:16] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	5,  // 2: sidenode.api.v1.GetPegInfoResponse.audit:type_name -> sidenode.api.v1.PegAudit
+	0,  // 3: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
+	6,  // 4: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
+	7,  // 5: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	6,  // 6: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
+	7,  // 7: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	1,  // 8: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
+	15, // 9: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
+	18, // 10: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
+	2,  // 11: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
+	8,  // 12: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
+	10, // 13: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
+	12, // 14: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
+	14, // 15: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
+	17, // 16: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
+	4,  // 17: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
+	9,  // 18: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
+	11, // 19: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
+	13, // 20: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
+	16, // 21: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
+	19, // 22: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
+	17, // [17:23] is the sub-list for method output_type
+	11, // [11:17] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_peg_proto_init() }
@@ -2037,11 +2222,11 @@ func file_sidenode_api_v1_peg_proto_init() {
 	if File_sidenode_api_v1_peg_proto != nil {
 		return
 	}
-	file_sidenode_api_v1_peg_proto_msgTypes[9].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[10].OneofWrappers = []any{
 		(*GetDepositRequest_Txid)(nil),
 		(*GetDepositRequest_Outpoint)(nil),
 	}
-	file_sidenode_api_v1_peg_proto_msgTypes[10].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[11].OneofWrappers = []any{
 		(*GetDepositResponse_Accepted)(nil),
 		(*GetDepositResponse_Refused)(nil),
 	}
@@ -2051,7 +2236,7 @@ func file_sidenode_api_v1_peg_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_peg_proto_rawDesc), len(file_sidenode_api_v1_peg_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
