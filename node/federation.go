@@ -112,7 +112,7 @@ func (f *federation) run(ctx context.Context) {
 type plan struct {
 	side  chainhash.Hash
 	tx    *wire.MsgTx
-	coins []pegbox.Coin
+	coins []pegbox.Coin // the pegbox coins the payout was built from
 	fed   *pegbox.Federation
 	key   *btcec.PrivateKey
 }
@@ -268,15 +268,7 @@ func (f *federation) plan() (*plan, error) {
 			if err != nil {
 				return fmt.Errorf("payout of sideblock %v: %w", wb.Hash, err)
 			}
-			byOutpoint := make(map[wire.OutPoint]pegbox.Coin, len(coins))
-			for _, c := range coins {
-				byOutpoint[c.OutPoint] = c
-			}
-			spent := make([]pegbox.Coin, len(tx.TxIn))
-			for i, in := range tx.TxIn {
-				spent[i] = byOutpoint[in.PreviousOutPoint]
-			}
-			out = &plan{side: wb.Hash, tx: tx, coins: spent, fed: fed, key: key}
+			out = &plan{side: wb.Hash, tx: tx, coins: coins, fed: fed, key: key}
 			return nil
 		}
 		return nil
@@ -351,19 +343,17 @@ func (f *federation) receive(raw []byte) error {
 		return &p2p.MisbehaviorError{Score: pegMisbehaviorScore,
 			Reason: fmt.Sprintf("peg signatures do not parse: %v", err)}
 	}
-	var spendsPegbox bool
+	spendsPegbox := len(p.UnsignedTx.TxIn) > 0
 	err = f.db.View(func(r store.Reader) error {
-		coins, err := pegbox.Coins(r)
-		if err != nil {
-			return err
-		}
-		have := make(map[wire.OutPoint]bool, len(coins))
-		for _, c := range coins {
-			have[c.OutPoint] = true
-		}
-		spendsPegbox = len(p.UnsignedTx.TxIn) > 0
 		for _, in := range p.UnsignedTx.TxIn {
-			spendsPegbox = spendsPegbox && have[in.PreviousOutPoint]
+			_, ok, err := pegbox.CoinAt(r, in.PreviousOutPoint)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				spendsPegbox = false
+				return nil
+			}
 		}
 		return nil
 	})

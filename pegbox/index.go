@@ -241,7 +241,7 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 	spent := false
 	var spentValue int64
 	for _, in := range msg.TxIn {
-		c, ok, err := coinAt(w, in.PreviousOutPoint)
+		c, ok, err := CoinAt(w, in.PreviousOutPoint)
 		if err != nil {
 			return err
 		}
@@ -691,7 +691,8 @@ func coinKey(op wire.OutPoint) []byte {
 	return append(append([]byte(nil), keyCoinPrefix...), outpointBytes(op)...)
 }
 
-func coinAt(r store.Reader, op wire.OutPoint) (*Coin, bool, error) {
+// CoinAt returns the pegbox coin at op, if op is one.
+func CoinAt(r store.Reader, op wire.OutPoint) (*Coin, bool, error) {
 	k := coinKey(op)
 	v, err := r.Get(k)
 	if store.IsErrorCode(err, store.ErrNotFound) {

@@ -32,11 +32,13 @@ type Signing struct {
 	memberKey map[string]bool
 }
 
-// NewSigning starts gathering signatures for tx, which spends coins, in
-// input order, all of them outputs of fed's pegbox.
+// NewSigning starts gathering signatures for tx, every input of which must
+// spend one of coins (the coins BuildPayout was given will do), an output
+// of fed's pegbox.
 func NewSigning(tx *wire.MsgTx, coins []Coin, fed *Federation, params *chaincfg.Params) (*Signing, error) {
-	if len(coins) != len(tx.TxIn) {
-		return nil, fmt.Errorf("pegbox: %d coins for %d inputs", len(coins), len(tx.TxIn))
+	byOutpoint := make(map[wire.OutPoint]Coin, len(coins))
+	for _, c := range coins {
+		byOutpoint[c.OutPoint] = c
 	}
 	script, err := fed.WitnessScript(params)
 	if err != nil {
@@ -50,8 +52,8 @@ func NewSigning(tx *wire.MsgTx, coins []Coin, fed *Federation, params *chaincfg.
 		memberKey: make(map[string]bool)}
 	fetcher := txscript.NewMultiPrevOutFetcher(nil)
 	for i, in := range s.tx.TxIn {
-		c := coins[i]
-		if c.OutPoint != in.PreviousOutPoint || !bytes.Equal(c.PkScript, pkScript) {
+		c, ok := byOutpoint[in.PreviousOutPoint]
+		if !ok || !bytes.Equal(c.PkScript, pkScript) {
 			return nil, ruleErrorf(ErrNotPegboxCoin, "input %d spends %v, which is "+
 				"no coin of the epoch %d pegbox", i, in.PreviousOutPoint, fed.Epoch)
 		}

@@ -67,15 +67,7 @@ func (s *signingSetup) member(t *testing.T, side chainhash.Hash) *Signing {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byOutpoint := make(map[wire.OutPoint]Coin)
-	for _, c := range s.coins {
-		byOutpoint[c.OutPoint] = c
-	}
-	var spent []Coin
-	for _, in := range tx.TxIn {
-		spent = append(spent, byOutpoint[in.PreviousOutPoint])
-	}
-	sg, err := NewSigning(tx, spent, s.fed, s.params)
+	sg, err := NewSigning(tx, s.coins, s.fed, s.params)
 	if err != nil {
 		t.Fatal(err)
 	}
