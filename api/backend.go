@@ -730,9 +730,17 @@ type PegInfo struct {
 	Previous *PegFederation
 	GraceEnd int32
 
-	// Balance and Coins are the value and number of the pegbox's coins.
-	Balance int64
-	Coins   uint64
+	// Balance and Coins are the value and number of the pegbox's coins;
+	// CurrentBalance is what Federation's address holds of Balance, the
+	// rest waiting for a rotation.
+	Balance        int64
+	Coins          uint64
+	CurrentBalance int64
+
+	// LastRotation is the newest rotation, nil before the first, and
+	// Rotations their number.
+	LastRotation *PegRotation
+	Rotations    uint64
 
 	// Deposits is the number of accepted deposits, Matured the number of
 	// them old enough to mint (the first Matured in mint order).
@@ -747,18 +755,28 @@ type PegInfo struct {
 	Audit PegAudit
 }
 
+// PegRotation is a rotation on the mainchain (apiv1.PegRotation).
+type PegRotation struct {
+	TxID         chainhash.Hash
+	Height       int32
+	Epoch        uint32
+	Spent, Moved int64
+}
+
 // PegAudit is the peg's supply audit, in satoshis (apiv1.PegAudit).
 type PegAudit struct {
 	PegboxBalance, Accepted, Unbacked, Outflow int64
 	Minted, Burned, Paid                       int64
+	RotationFees                               int64
 }
 
 // Derived returns the audit's derived figures and whether it matches.
-func (a PegAudit) Derived() (pegged, pendingMint, unpaid, pegboxFees int64, matches bool) {
+func (a PegAudit) Derived() (pegged, pendingMint, unpaid, pegboxFees, bumpFees int64, matches bool) {
 	pegged, pendingMint, unpaid = a.Minted-a.Burned, a.Accepted-a.Minted, a.Burned-a.Paid
 	pegboxFees = a.Outflow - a.Paid
+	bumpFees = pegboxFees - a.RotationFees
 	matches = a.PegboxBalance == pegged+pendingMint+unpaid+a.Unbacked-pegboxFees &&
-		pegboxFees == 0 && pendingMint >= 0 && unpaid >= 0
+		pendingMint >= 0 && unpaid >= 0 && a.RotationFees >= 0 && bumpFees >= 0
 	return
 }
 

@@ -109,14 +109,20 @@ func (p *pegService) GetPegInfo(ctx context.Context, _ *apiv1.GetPegInfoRequest)
 	if info.Previous != nil {
 		resp.GraceEndHeight = info.GraceEnd
 	}
+	resp.CurrentPegboxBalanceSat = info.CurrentBalance
+	resp.RotationCount = info.Rotations
+	if r := info.LastRotation; r != nil {
+		resp.LastRotation = &apiv1.PegRotation{Txid: r.TxID.String(), Height: r.Height,
+			Epoch: r.Epoch, SpentSat: r.Spent, MovedSat: r.Moved}
+	}
 	a := info.Audit
-	pegged, pending, unpaid, fees, matches := a.Derived()
+	pegged, pending, unpaid, fees, bumps, matches := a.Derived()
 	resp.Audit = &apiv1.PegAudit{
 		PegboxBalanceSat: a.PegboxBalance, AcceptedSat: a.Accepted,
 		UnbackedSat: a.Unbacked, OutflowSat: a.Outflow, MintedSat: a.Minted,
 		BurnedSat: a.Burned, PaidSat: a.Paid, PeggedSupplySat: pegged,
 		PendingMintSat: pending, UnpaidSat: unpaid, PegboxFeesSat: fees,
-		Matches: matches,
+		Matches: matches, RotationFeesSat: a.RotationFees, BumpFeesSat: bumps,
 	}
 	return resp, nil
 }

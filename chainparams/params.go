@@ -55,6 +55,18 @@ type Params struct {
 	PegRatePeriod           int32
 	PegRateLimit            int64
 
+	// PegBumpInterval is how many mainchain blocks a pegbox spend (payout
+	// or rotation) may wait unconfirmed before the federation replaces it
+	// with one paying a higher fee; PegMaxBumpFee caps what bumps add to
+	// one spend's fee, in satoshis.
+	PegBumpInterval int32
+	PegMaxBumpFee   int64
+
+	// PegRotationFeeRate is the fee rate of a rotation, in sat/vB, before
+	// any bump. Every member must build the same rotation, so the rate is
+	// a parameter, not an estimate.
+	PegRotationFeeRate int64
+
 	// Notarization parameters (design §9).
 	NotarizationInterval int32
 	NotaryThreshold      int
@@ -93,6 +105,9 @@ var Mainnet = Params{
 	WithdrawalConfirmations: 6,
 	PegRatePeriod:           144,
 	PegRateLimit:            10_000_000_000,
+	PegBumpInterval:         6,
+	PegMaxBumpFee:           1_000_000,
+	PegRotationFeeRate:      10,
 	NotarizationInterval:    10,
 	NotaryThreshold:         13,
 }
@@ -141,6 +156,9 @@ func devLike(name string, main *chaincfg.Params, net wire.BitcoinNet) Params {
 		WithdrawalConfirmations: 2,
 		PegRatePeriod:           20,
 		PegRateLimit:            100_000_000_000,
+		PegBumpInterval:         2,
+		PegMaxBumpFee:           100_000,
+		PegRotationFeeRate:      2,
 		NotarizationInterval:    5,
 		NotaryThreshold:         2,
 	}

@@ -67,13 +67,20 @@ type federation struct {
 	early   []*psbt.Packet            // for payouts not built yet
 }
 
-// payoutJob is one payout: its signing, and once complete the
-// transaction. Its fields are guarded by federation.mu.
+// payoutJob is one pegbox spend, a payout or a rotation: its signing, and
+// once complete the transaction. Its fields are guarded by federation.mu.
 type payoutJob struct {
-	side    chainhash.Hash
+	what    string         // "payout of sideblock …" or "rotation of …": the spend's purpose
+	level   int            // fee bump level (pegbox.BumpFee)
 	txid    chainhash.Hash // of the unsigned transaction
+	inputs  []wire.OutPoint
 	signing *pegbox.Signing
 	signed  *wire.MsgTx // complete
+	sentAt  int32       // the mainchain tip when it was complete
+
+	// fallback is the complete spend at the level below, rebroadcast
+	// until this one is complete.
+	fallback *wire.MsgTx
 }
 
 func newFederation(params *chainparams.Params, db *store.DB, chain *sideblock.Chain,
@@ -110,53 +117,107 @@ func (f *federation) run(ctx context.Context) {
 
 // plan is what a round decided to sign.
 type plan struct {
-	side  chainhash.Hash
+	what  string
+	level int
 	tx    *wire.MsgTx
-	coins []pegbox.Coin // the pegbox coins the payout was built from
-	fed   *pegbox.Federation
-	key   *btcec.PrivateKey
+	coins []pegbox.Coin      // the pegbox coins the spend was built from
+	fed   *pegbox.Federation // the federation whose coins it spends
+	key   *btcec.PrivateKey  // this node's key in fed
 }
 
 // round is one pass of the federation after a mainchain block.
+//
+// A complete spend that stays unconfirmed for PegBumpInterval blocks is
+// replaced by the same spend one bump level up (pegbox.BumpFee), built
+// from the same coins plus any it needs. The members that completed it
+// did so when the threshold's last signature reached them, within moments
+// of each other, so they count the interval from the same block and build
+// the same replacement.
 func (f *federation) round(ctx context.Context) error {
 	f.mu.Lock()
 	job := f.job
 	f.mu.Unlock()
 
-	// A payout in flight: rebroadcast it until it is mined.
-	if job != nil && job.signed != nil {
-		var mined bool
-		err := f.db.View(func(r store.Reader) error {
-			_, ok, err := pegbox.PayoutOf(r, job.side)
-			mined = ok
-			return err
-		})
+	// A spend whose coins are gone was mined, or lost to another spend.
+	if job != nil {
+		settled, err := f.settled(job)
 		if err != nil {
 			return err
 		}
-		if !mined {
-			if err := f.follower.Broadcast(ctx, job.signed); err != nil {
-				log.Warnf("Rebroadcast of payout %v: %v", job.signed.TxHash(), err)
+		if settled {
+			log.Infof("Federation: the coins of the %s (%v) are spent on the mainchain",
+				job.what, job.txid)
+			f.mu.Lock()
+			if f.job == job {
+				f.job = nil
 			}
-			return nil
+			f.mu.Unlock()
+			job = nil
 		}
-		log.Infof("Payout %v of sideblock %v is mined", job.signed.TxHash(), job.side)
-		f.mu.Lock()
-		f.job = nil
-		f.mu.Unlock()
 	}
-
-	p, err := f.plan()
-	if err != nil || p == nil {
+	var tip int32
+	if err := f.db.View(func(r store.Reader) error {
+		t, err := r.Tip()
+		tip = t.Height
+		return err
+	}); err != nil {
 		return err
 	}
-	txid := p.tx.TxHash()
-	f.mu.Lock()
-	if f.job != nil && f.job.txid == txid {
-		f.mu.Unlock()
-		return f.tryComplete(ctx)
+	levelOf := func(what string) int {
+		switch {
+		case job == nil || job.what != what:
+			return 0
+		case job.signed != nil && tip-job.sentAt >= f.params.PegBumpInterval:
+			return job.level + 1
+		}
+		return job.level
 	}
-	f.mu.Unlock()
+
+	p, err := f.plan(levelOf)
+	if err != nil {
+		return err
+	}
+	rebroadcast := func(tx *wire.MsgTx) {
+		if tx == nil {
+			return
+		}
+		if err := f.follower.Broadcast(ctx, tx); err != nil {
+			log.Warnf("Rebroadcast of the %s (%v): %v", job.what, tx.TxHash(), err)
+		}
+	}
+	var fallback *wire.MsgTx
+	if job != nil {
+		fallback = job.signed
+		if fallback == nil {
+			fallback = job.fallback
+		}
+		switch {
+		case p != nil && p.tx.TxHash() == job.txid:
+			if job.signed != nil {
+				rebroadcast(job.signed)
+				return nil
+			}
+			rebroadcast(job.fallback)
+			return f.tryComplete(ctx, tip)
+
+		case job.signed != nil && (p == nil || p.what != job.what):
+			// One spend in flight at a time: it is rebroadcast until
+			// its coins are spent.
+			rebroadcast(job.signed)
+			return nil
+
+		case job.signed != nil:
+			log.Infof("Federation: the %s waits unconfirmed since block %d; "+
+				"bumping its fee (level %d)", job.what, job.sentAt, p.level)
+		}
+		if p == nil || p.what != job.what {
+			fallback = nil
+		}
+	}
+	if p == nil {
+		return nil
+	}
+	txid := p.tx.TxHash()
 
 	signing, err := pegbox.NewSigning(p.tx, p.coins, p.fed, f.params.Main)
 	if err != nil {
@@ -170,22 +231,50 @@ func (f *federation) round(ctx context.Context) error {
 	if err := packet.Serialize(&raw); err != nil {
 		return err
 	}
+	inputs := make([]wire.OutPoint, len(p.tx.TxIn))
+	for i, in := range p.tx.TxIn {
+		inputs[i] = in.PreviousOutPoint
+	}
 	f.mu.Lock()
-	f.job = &payoutJob{side: p.side, txid: txid, signing: signing}
+	f.job = &payoutJob{what: p.what, level: p.level, txid: txid, inputs: inputs,
+		signing: signing, fallback: fallback}
 	early := f.early
 	f.early = nil
 	f.mu.Unlock()
-	log.Infof("Federation: signed payout %v of sideblock %v (%d of %d signatures "+
-		"needed)", txid, p.side, p.fed.Threshold, len(p.fed.Keys))
+	log.Infof("Federation: signed the %s, %v (fee bump level %d; %d of %d "+
+		"signatures needed)", p.what, txid, p.level, p.fed.Threshold, len(p.fed.Keys))
 	f.keep(raw.Bytes(), true)
 	for _, pk := range early {
 		f.addPacket(pk)
 	}
-	return f.tryComplete(ctx)
+	return f.tryComplete(ctx, tip)
 }
 
-// plan returns the payout this node should sign now, or nil.
-func (f *federation) plan() (*plan, error) {
+// settled tells whether a coin job spends is no longer the pegbox's.
+func (f *federation) settled(job *payoutJob) (bool, error) {
+	var gone bool
+	err := f.db.View(func(r store.Reader) error {
+		for _, op := range job.inputs {
+			_, ok, err := pegbox.CoinAt(r, op)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				gone = true
+				return nil
+			}
+		}
+		return nil
+	})
+	return gone, err
+}
+
+// plan returns the spend this node should sign now, or nil. A rotation
+// comes first: while coins of an earlier pegbox can be moved to the
+// current one, no payout is signed, by this node or any other.
+//
+// levelOf gives the fee bump level of a spend by its purpose.
+func (f *federation) plan(levelOf func(what string) int) (*plan, error) {
 	if f.wallet == nil {
 		return nil, nil
 	}
@@ -195,90 +284,158 @@ func (f *federation) plan() (*plan, error) {
 		if err != nil {
 			return err
 		}
-		fed, ok, err := pegbox.FederationAt(r, f.peg.EpochOf(tip.Height+1))
+		epoch := f.peg.EpochOf(tip.Height + 1)
+		cur, ok, err := pegbox.FederationAt(r, epoch)
 		if err != nil || !ok {
 			return err
 		}
-		var key *btcec.PrivateKey
-		for _, k := range fed.Keys {
-			if ref, ok := f.wallet.OwnsStakeKey(k.SerializeCompressed()); ok {
-				if key, err = f.wallet.Keys().PrivKey(ref); err != nil {
-					return err
-				}
-				break
-			}
-		}
-		if key == nil {
-			return nil // not a member this epoch
-		}
-		_, sideTip, ok := f.chain.Tip()
-		if !ok {
-			return nil
-		}
-		blocks, err := sideblock.WithdrawalBlocks(r, 0, scanWithdrawalBlocks)
+		coins, err := pegbox.Coins(r)
 		if err != nil {
 			return err
 		}
-		for _, wb := range blocks {
-			if _, paid, err := pegbox.PayoutOf(r, wb.Hash); err != nil || paid {
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			// The oldest unpaid block: pay it, or wait.
-			block, info, err := f.chain.Block(wb.Hash)
-			if err != nil {
-				return err
-			}
-			if info == nil || !info.OnBestChain {
-				return nil
-			}
-			ws := sideblock.BlockWithdrawals(block.Transactions)
-			var amount int64
-			for i := range ws {
-				amount += ws[i].Amount()
-			}
-			paid, err := pegbox.PaidSince(r, tip.Height-f.params.PegRatePeriod, tip.Height)
-			if err != nil {
-				return err
-			}
-			err = pegbox.PayoutAllowed(f.params, sideTip-wb.Height+1,
-				tip.Height-info.PubHeight+1, paid, amount)
-			if err != nil {
-				log.Debugf("Federation: payout of sideblock %v waits: %v", wb.Hash, err)
-				return nil
-			}
-			pkScript, err := fed.PkScript(f.params.Main)
-			if err != nil {
-				return err
-			}
-			all, err := pegbox.Coins(r)
-			if err != nil {
-				return err
-			}
-			var coins []pegbox.Coin
-			for _, c := range all {
-				if bytes.Equal(c.PkScript, pkScript) {
-					coins = append(coins, c)
-				}
-			}
-			tx, err := pegbox.BuildPayout(wb.Hash, ws, coins, pkScript,
-				f.params.SidechainID, f.params.DustLimit)
-			if err != nil {
-				return fmt.Errorf("payout of sideblock %v: %w", wb.Hash, err)
-			}
-			out = &plan{side: wb.Hash, tx: tx, coins: coins, fed: fed, key: key}
-			return nil
+		rot, due, err := f.planRotation(r, cur, coins, levelOf)
+		if err != nil || due {
+			out = rot
+			return err
 		}
-		return nil
+		out, err = f.planPayout(r, tip.Height, cur, coins, levelOf)
+		return err
 	})
 	return out, err
 }
 
-// tryComplete broadcasts the payout once its signatures reach the
-// threshold.
-func (f *federation) tryComplete(ctx context.Context) error {
+// memberKey returns this node's private key in fed, or nil.
+func (f *federation) memberKey(fed *pegbox.Federation) (*btcec.PrivateKey, error) {
+	for _, k := range fed.Keys {
+		if ref, ok := f.wallet.OwnsStakeKey(k.SerializeCompressed()); ok {
+			return f.wallet.Keys().PrivKey(ref)
+		}
+	}
+	return nil, nil
+}
+
+// planRotation finds the oldest coins of an earlier pegbox that a
+// rotation can move to cur's pegbox. due tells whether there are any;
+// the plan is nil when this node has no key in the federation that holds
+// them, which others then rotate.
+func (f *federation) planRotation(r store.Reader, cur *pegbox.Federation,
+	coins []pegbox.Coin, levelOf func(string) int) (p *plan, due bool, err error) {
+
+	curScript, err := cur.PkScript(f.params.Main)
+	if err != nil {
+		return nil, false, err
+	}
+	tried := make(map[string]bool)
+	for _, c := range coins {
+		if bytes.Equal(c.PkScript, curScript) || tried[string(c.PkScript)] {
+			continue
+		}
+		tried[string(c.PkScript)] = true
+		from, ok, err := f.peg.FederationOfCoin(r, c)
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			log.Debugf("Federation: no federation holds coin %v", c.OutPoint)
+			continue
+		}
+		what := fmt.Sprintf("rotation of the epoch %d pegbox to epoch %d", from.Epoch, cur.Epoch)
+		level := levelOf(what)
+		rot, err := pegbox.BuildRotation(f.params, coins, from, cur, level)
+		if pegbox.IsErrorCode(err, pegbox.ErrNothingToRotate) {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		key, err := f.memberKey(from)
+		if err != nil || key == nil {
+			return nil, true, err
+		}
+		return &plan{what: what, level: level, tx: rot.Tx, coins: rot.Coins,
+			fed: from, key: key}, true, nil
+	}
+	return nil, false, nil
+}
+
+// planPayout returns the payout of the oldest best-chain sideblock whose
+// withdrawals are unpaid, if this node is a member of cur and the payout
+// may be made now; payouts go in sideblock order.
+func (f *federation) planPayout(r store.Reader, tip int32, cur *pegbox.Federation,
+	all []pegbox.Coin, levelOf func(string) int) (*plan, error) {
+
+	key, err := f.memberKey(cur)
+	if err != nil || key == nil {
+		return nil, err // not a member this epoch
+	}
+	_, sideTip, ok := f.chain.Tip()
+	if !ok {
+		return nil, nil
+	}
+	blocks, err := sideblock.WithdrawalBlocks(r, 0, scanWithdrawalBlocks)
+	if err != nil {
+		return nil, err
+	}
+	for _, wb := range blocks {
+		if _, paid, err := pegbox.PayoutOf(r, wb.Hash); err != nil || paid {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// The oldest unpaid block: pay it, or wait.
+		block, info, err := f.chain.Block(wb.Hash)
+		if err != nil {
+			return nil, err
+		}
+		if info == nil || !info.OnBestChain {
+			return nil, nil
+		}
+		ws := sideblock.BlockWithdrawals(block.Transactions)
+		var amount, budgets int64
+		for i := range ws {
+			amount += ws[i].Amount()
+			budgets += ws[i].Value - ws[i].Amount()
+		}
+		paid, err := pegbox.PaidSince(r, tip-f.params.PegRatePeriod, tip)
+		if err != nil {
+			return nil, err
+		}
+		err = pegbox.PayoutAllowed(f.params, sideTip-wb.Height+1,
+			tip-info.PubHeight+1, paid, amount)
+		if err != nil {
+			log.Debugf("Federation: payout of sideblock %v waits: %v", wb.Hash, err)
+			return nil, nil
+		}
+		what := fmt.Sprintf("payout of sideblock %v", wb.Hash)
+		level := levelOf(what)
+
+		pkScript, err := cur.PkScript(f.params.Main)
+		if err != nil {
+			return nil, err
+		}
+		var coins []pegbox.Coin
+		for _, c := range all {
+			if bytes.Equal(c.PkScript, pkScript) {
+				coins = append(coins, c)
+			}
+		}
+		tx, _, err := pegbox.Bumped(f.params, cur, level, budgets,
+			func(extra int64) (*wire.MsgTx, error) {
+				return pegbox.BuildPayout(wb.Hash, ws, coins, pkScript,
+					f.params.SidechainID, f.params.DustLimit, extra)
+			})
+		if err != nil {
+			return nil, fmt.Errorf("payout of sideblock %v: %w", wb.Hash, err)
+		}
+		return &plan{what: what, level: level, tx: tx, coins: coins, fed: cur, key: key}, nil
+	}
+	return nil, nil
+}
+
+// tryComplete broadcasts the spend once its signatures reach the
+// threshold, with the mainchain at tip.
+func (f *federation) tryComplete(ctx context.Context, tip int32) error {
 	f.mu.Lock()
 	job := f.job
 	if job == nil || job.signed != nil {
@@ -291,9 +448,11 @@ func (f *federation) tryComplete(ctx context.Context) error {
 		return err
 	}
 	job.signed = tx
+	job.sentAt = tip
+	job.fallback = nil
 	f.mu.Unlock()
-	log.Infof("Federation: payout %v of sideblock %v has %d signatures; broadcasting",
-		tx.TxHash(), job.side, job.signing.Signers())
+	log.Infof("Federation: %s, %v, has %d signatures; broadcasting",
+		job.what, tx.TxHash(), job.signing.Signers())
 	return f.follower.Broadcast(ctx, tx)
 }
 

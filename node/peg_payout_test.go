@@ -3,13 +3,8 @@ package node_test
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/btcsuite/btcd/txscript"
-	"google.golang.org/grpc"
 
 	"github.com/mainstake/sidenode/devnet"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
@@ -27,130 +22,19 @@ func TestPegPayout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	net := newNet(t, []string{"a", "b", "c", "d"},
-		400_000_000, 300_000_000, 200_000_000, 100_000_000)
-	all := net.Nodes
-	for _, n := range all {
-		if err := n.Start(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	e := &e2e{t: t, net: net, produced: make(map[string]int)}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if _, err := net.H.Generate(110); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.RegisterStakes(2000); err != nil {
-		t.Fatal(err)
-	}
-	e.mine(all)
-
-	dial := func(n *devnet.Node) *grpc.ClientConn {
-		conn, err := n.Dial()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return conn
-	}
-	connA := dial(all[0])
-	wlt := apiv1.NewWalletServiceClient(connA)
-	peg := apiv1.NewPegServiceClient(connA)
-
-	// Node a's wallet gets 2 BTC to deposit from.
-	fundWallet(ctx, t, net, wlt, 200_000_000)
-
-	// Up to the first election with stakers.
-	var fed *apiv1.GetPegInfoResponse
-	for i := 0; fed == nil; i++ {
-		e.mine(all)
-		if info, err := peg.GetPegInfo(ctx, &apiv1.GetPegInfoRequest{}); err == nil {
-			fed = info
-		}
-		if i > int(net.Params.PegEpochLength)+5 {
-			t.Fatal("no federation was elected")
-		}
-	}
+	p := newPegNet(t)
+	net, e, all, ctx, peg := p.net, p.e, p.all, p.ctx, p.peg
+	fed := p.info()
 	if fed.Federation.Threshold != 3 || len(fed.Federation.Pubkeys) != 4 {
 		t.Fatalf("federation %v, want 3 of 4", fed.Federation)
 	}
 
 	// Deposit 1 BTC to a's sidechain address; it is minted.
-	side, err := wlt.GetSideAddress(ctx, &apiv1.GetSideAddressRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const deposit = 100_000_000
-	dep, err := wlt.PegIn(ctx, &apiv1.PegInRequest{AmountSat: deposit,
-		SideAddress: side.Address, FeeRateSatVb: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; ; i++ {
-		e.mine(all)
-		d, err := peg.GetDeposit(ctx, &apiv1.GetDepositRequest{
-			Deposit: &apiv1.GetDepositRequest_Txid{Txid: dep.Txid}})
-		if err == nil && d.GetAccepted().GetStatus() == apiv1.DepositStatus_DEPOSIT_STATUS_MINTED {
-			break
-		}
-		if i > 10 {
-			t.Fatalf("deposit %s never minted: %v %v", dep.Txid, d, err)
-		}
-	}
+	p.pegIn(deposit)
 	settle(t, e, all)
-
-	// Withdraw half of it to btcd's mining address.
-	_, addrs, _, err := txscript.ExtractPkScriptAddrs(net.H.MiningScript, net.H.Params)
-	if err != nil || len(addrs) != 1 {
-		t.Fatalf("mining address: %v", err)
-	}
-	dest := addrs[0].EncodeAddress()
-	const fee = 5_000
-	pegOut := func(amount int64) *apiv1.PegOutResponse {
-		t.Helper()
-		out, err := wlt.PegOut(ctx, &apiv1.PegOutRequest{AmountSat: amount,
-			DestinationAddress: dest, FeeSat: fee})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if out.BurnedSat != amount+fee {
-			t.Fatalf("burned %d, want %d", out.BurnedSat, amount+fee)
-		}
-		return out
-	}
-	stage := func(out *apiv1.PegOutResponse) *apiv1.GetWithdrawalResponse {
-		t.Helper()
-		w, err := peg.GetWithdrawal(ctx, &apiv1.GetWithdrawalRequest{
-			Outpoint: out.Txid + ":" + strconv.FormatUint(uint64(out.Vout), 10)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return w
-	}
-	// payoutIn mines on live until node a sees a payout mined, at most
-	// max blocks, and returns its txid and block; "" if none.
-	payoutIn := func(live []*devnet.Node, max int) (string, int) {
-		t.Helper()
-		for i := 0; i < max; i++ {
-			mark := all[0].Mark()
-			e.mine(live)
-			lctx, lcancel := context.WithTimeout(ctx, 2*time.Second)
-			line, _ := all[0].WaitLine(lctx, mark, func(l string) bool {
-				return strings.Contains(l, "Payout ") && strings.Contains(l, " of sideblock ")
-			})
-			lcancel()
-			if line != "" {
-				fields := strings.Fields(line[strings.Index(line, "Payout "):])
-				h, err := strconv.Atoi(fields[len(fields)-1])
-				if err != nil {
-					t.Fatalf("payout line %q", line)
-				}
-				return fields[1], h
-			}
-		}
-		return "", 0
-	}
+	const fee = pegFeeBudget
+	pegOut, stage, payoutIn := p.pegOut, p.stage, p.payoutIn
 
 	// Member d is offline: a, b and c still make the threshold of three.
 	all[3].Stop()

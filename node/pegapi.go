@@ -146,8 +146,25 @@ func (b *apiBackend) PegInfo(context.Context) (*api.PegInfo, error) {
 		}
 		for _, c := range coins {
 			info.Balance += c.Value
+			if string(c.PkScript) == string(pkScript) {
+				info.CurrentBalance += c.Value
+			}
 		}
 		info.Coins = uint64(len(coins))
+		rotations, err := pegbox.Rotations(r)
+		if err != nil {
+			return err
+		}
+		info.Rotations = uint64(len(rotations))
+		var rotationFees int64
+		for _, ro := range rotations {
+			rotationFees += ro.Spent - ro.Moved
+		}
+		if n := len(rotations); n > 0 {
+			last := rotations[n-1]
+			info.LastRotation = &api.PegRotation{TxID: last.TxID, Height: last.Height,
+				Epoch: last.Epoch, Spent: last.Spent, Moved: last.Moved}
+		}
 		if info.Deposits, err = pegbox.DepositCount(r); err != nil {
 			return err
 		}
@@ -156,6 +173,7 @@ func (b *apiBackend) PegInfo(context.Context) (*api.PegInfo, error) {
 		}
 		info.Audit, err = b.pegAudit(r, minted)
 		info.Audit.PegboxBalance = info.Balance
+		info.Audit.RotationFees = rotationFees
 		return err
 	})
 	if err != nil {

@@ -223,7 +223,7 @@ func TestPegOutToPayout(t *testing.T) {
 		t.Fatalf("pegbox coins %+v %v", coins, err)
 	}
 	ws := sideblock.BlockWithdrawals(block.Transactions)
-	payout, err := pegbox.BuildPayout(block.BlockHash(), ws, coins, pegScript, p.SidechainID, p.DustLimit)
+	payout, err := pegbox.BuildPayout(block.BlockHash(), ws, coins, pegScript, p.SidechainID, p.DustLimit, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

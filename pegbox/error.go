@@ -82,27 +82,33 @@ const (
 	// the last PegRatePeriod mainchain blocks above PegRateLimit.
 	ErrRateLimited
 
+	// ErrNothingToRotate indicates a rotation of coins that are already
+	// the current pegbox's, of no coins, or of coins worth no more than
+	// the rotation's fee plus dust.
+	ErrNothingToRotate
+
 	numErrorCodes
 )
 
 var errorCodeStrings = map[ErrorCode]string{
-	ErrNoStakers:      "ErrNoStakers",
-	ErrFederationSize: "ErrFederationSize",
-	ErrNoDeposit:      "ErrNoDeposit",
-	ErrManyDeposits:   "ErrManyDeposits",
-	ErrBadDepositVout: "ErrBadDepositVout",
-	ErrNotPegbox:      "ErrNotPegbox",
-	ErrDepositDust:    "ErrDepositDust",
-	ErrBadSideScript:  "ErrBadSideScript",
-	ErrNoWithdrawals:  "ErrNoWithdrawals",
-	ErrPayoutDust:     "ErrPayoutDust",
-	ErrPegboxShort:    "ErrPegboxShort",
-	ErrNotPegboxCoin:  "ErrNotPegboxCoin",
-	ErrOtherSpend:     "ErrOtherSpend",
-	ErrNotMember:      "ErrNotMember",
-	ErrBadSignature:   "ErrBadSignature",
-	ErrTooShallow:     "ErrTooShallow",
-	ErrRateLimited:    "ErrRateLimited",
+	ErrNoStakers:       "ErrNoStakers",
+	ErrFederationSize:  "ErrFederationSize",
+	ErrNoDeposit:       "ErrNoDeposit",
+	ErrManyDeposits:    "ErrManyDeposits",
+	ErrBadDepositVout:  "ErrBadDepositVout",
+	ErrNotPegbox:       "ErrNotPegbox",
+	ErrDepositDust:     "ErrDepositDust",
+	ErrBadSideScript:   "ErrBadSideScript",
+	ErrNoWithdrawals:   "ErrNoWithdrawals",
+	ErrPayoutDust:      "ErrPayoutDust",
+	ErrPegboxShort:     "ErrPegboxShort",
+	ErrNotPegboxCoin:   "ErrNotPegboxCoin",
+	ErrOtherSpend:      "ErrOtherSpend",
+	ErrNotMember:       "ErrNotMember",
+	ErrBadSignature:    "ErrBadSignature",
+	ErrTooShallow:      "ErrTooShallow",
+	ErrRateLimited:     "ErrRateLimited",
+	ErrNothingToRotate: "ErrNothingToRotate",
 }
 
 // String returns the code's name.

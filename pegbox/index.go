@@ -31,6 +31,8 @@ import (
 //	0x50 'q' ‖ height (4)           → satoshis payouts in the block paid out (8)
 //	0x50 't' ‖ txid                 → 'a' ‖ seq (8), or 'r' ‖ height (4) ‖ idx (4)
 //	0x50 'z'                        → flows: accepted (8) ‖ unbacked (8) ‖ outflow (8)
+//	0x50 'l'                        → height of the last block that spent pegbox coins (4)
+//	0x50 'o' ‖ height (4) ‖ idx (4) → rotation: txid (32) ‖ epoch (4) ‖ spent (8) ‖ moved (8)
 //
 // An outpoint is its txid in internal order then its index, big-endian.
 var (
@@ -44,6 +46,8 @@ var (
 	keyPaidPrefix       = []byte{0x50, 'q'}
 	keyDepositTxPrefix  = []byte{0x50, 't'}
 	keyFlows            = []byte{0x50, 'z'}
+	keyLastSpend        = []byte{0x50, 'l'}
+	keyRotationPrefix   = []byte{0x50, 'o'}
 )
 
 // Flows are the pegbox's running totals since the first federation, in
@@ -125,11 +129,23 @@ type Payout struct {
 
 // BlockResult is what a mainchain block did to the pegbox.
 type BlockResult struct {
-	Elected  *Federation // the federation of the next epoch, at a boundary
-	Deposits []DepositRecord
-	Refused  []Refused
-	Spent    []Coin // pegbox coins the block spent
-	Payouts  []Payout
+	Elected   *Federation // the federation of the next epoch, at a boundary
+	Deposits  []DepositRecord
+	Refused   []Refused
+	Spent     []Coin // pegbox coins the block spent
+	Payouts   []Payout
+	Rotations []RotationRecord
+}
+
+// RotationRecord is a rotation seen on the mainchain: a spend of pegbox
+// coins with an 'R' payload.
+type RotationRecord struct {
+	TxID    chainhash.Hash
+	Height  int32
+	TxIndex uint32
+	Epoch   uint32 // the epoch its payload names
+	Spent   int64  // the pegbox coins it spent
+	Moved   int64  // what it paid back to a pegbox
 }
 
 // NewIndex returns the index over db and puts the pegbox scripts and coins
@@ -300,6 +316,21 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 	}
 	if spent {
 		flows.Outflow += spentValue - change
+		if err := w.Set(keyLastSpend, binary.BigEndian.AppendUint32(nil, uint32(height))); err != nil {
+			return err
+		}
+		if _, p, err := opreturn.FindInTx(msg, x.params.SidechainID); err == nil {
+			if ro, ok := p.(*opreturn.Rotation); ok {
+				rec := RotationRecord{TxID: txid, Height: height, TxIndex: uint32(tx.Index),
+					Epoch: ro.Epoch, Spent: spentValue, Moved: change}
+				if err := w.Set(rotationKey(height, rec.TxIndex), rec.encode()); err != nil {
+					return err
+				}
+				res.Rotations = append(res.Rotations, rec)
+				log.Infof("Rotation %v to the epoch %d pegbox in block %d moved %d "+
+					"of %d sat", txid, ro.Epoch, height, change, spentValue)
+			}
+		}
 	}
 
 	err := depErr
@@ -371,6 +402,55 @@ func (x *Index) recordPayout(w *store.Writer, key []byte, side chainhash.Hash,
 		return nil, err
 	}
 	return &Payout{SideBlock: side, TxID: txid, Height: height, Tx: tx, Paid: paid}, nil
+}
+
+func rotationKey(height int32, idx uint32) []byte {
+	k := binary.BigEndian.AppendUint32(append([]byte(nil), keyRotationPrefix...), uint32(height))
+	return binary.BigEndian.AppendUint32(k, idx)
+}
+
+func (r *RotationRecord) encode() []byte {
+	v := append([]byte(nil), r.TxID[:]...)
+	v = binary.BigEndian.AppendUint32(v, r.Epoch)
+	v = binary.BigEndian.AppendUint64(v, uint64(r.Spent))
+	return binary.BigEndian.AppendUint64(v, uint64(r.Moved))
+}
+
+// Rotations returns the rotations seen on the best chain, oldest first.
+func Rotations(r store.Reader) ([]RotationRecord, error) {
+	var out []RotationRecord
+	err := r.Iterate(keyRotationPrefix, func(k, v []byte) error {
+		if len(k) != len(keyRotationPrefix)+8 || len(v) != 52 {
+			return fmt.Errorf("pegbox: rotation record of %d bytes", len(v))
+		}
+		rec := RotationRecord{
+			Height:  int32(binary.BigEndian.Uint32(k[len(keyRotationPrefix):])),
+			TxIndex: binary.BigEndian.Uint32(k[len(keyRotationPrefix)+4:]),
+			Epoch:   binary.BigEndian.Uint32(v[32:]),
+			Spent:   int64(binary.BigEndian.Uint64(v[36:])),
+			Moved:   int64(binary.BigEndian.Uint64(v[44:])),
+		}
+		copy(rec.TxID[:], v[:32])
+		out = append(out, rec)
+		return nil
+	})
+	return out, err
+}
+
+// LastSpendHeight returns the height of the last block that spent pegbox
+// coins, or -1 if none did.
+func LastSpendHeight(r store.Reader) (int32, error) {
+	v, err := r.Get(keyLastSpend)
+	if store.IsErrorCode(err, store.ErrNotFound) {
+		return -1, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 4 {
+		return 0, fmt.Errorf("pegbox: last spend record of %d bytes", len(v))
+	}
+	return int32(binary.BigEndian.Uint32(v)), nil
 }
 
 func paidKey(height int32) []byte {
@@ -503,6 +583,33 @@ func FederationAt(r store.Reader, epoch uint32) (*Federation, bool, error) {
 		return nil, false, err
 	}
 	return fed, true, nil
+}
+
+// FederationOfCoin returns the federation whose pegbox holds coin c: the
+// federation of the epoch of the block that confirmed it, or of the epoch
+// before during its grace period.
+func (x *Index) FederationOfCoin(r store.Reader, c Coin) (*Federation, bool, error) {
+	epoch := x.EpochOf(c.Height)
+	for _, e := range []uint32{epoch, epoch - 1} {
+		if e > epoch {
+			break // epoch 0 has no epoch before it
+		}
+		fed, ok, err := FederationAt(r, e)
+		if err != nil {
+			return nil, false, err
+		}
+		if !ok {
+			continue
+		}
+		script, err := fed.PkScript(x.params.Main)
+		if err != nil {
+			return nil, false, err
+		}
+		if bytes.Equal(script, c.PkScript) {
+			return fed, true, nil
+		}
+	}
+	return nil, false, nil
 }
 
 // Coins returns the pegbox's coins, in SortCoins order.

@@ -2,6 +2,7 @@ package pegbox
 
 import (
 	"bytes"
+	"fmt"
 	"sort"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -39,17 +40,18 @@ func SortCoins(coins []Coin) {
 // side: output 0 the 'W' OP_RETURN naming side, then one output per
 // withdrawal, in order, paying its value less its declared fee, then the
 // change back to the pegbox script change. Inputs are the first coins, in
-// SortCoins order, whose sum covers every withdrawal's value and leaves a
-// change of zero or at least dust. The transaction's fee is the sum of the
-// withdrawals' fee budgets: the pegbox keeps exactly the value the
-// withdrawals did not burn.
+// SortCoins order, whose sum covers every withdrawal's value plus extraFee
+// and leaves a change of zero or at least dust; they signal replaceability
+// (SpendSequence). The transaction's fee is the sum of the withdrawals' fee
+// budgets plus extraFee, which only a fee bump sets (BumpFee): without it,
+// the pegbox keeps exactly the value the withdrawals did not burn.
 //
 // The result is a function of its arguments alone, so every member that
 // agrees on the pegbox's coins builds the same transaction, byte for byte.
 // It returns ErrNoWithdrawals for an empty ws and ErrPegboxShort when the
 // coins cannot pay.
 func BuildPayout(side chainhash.Hash, ws []sideblock.Withdrawal, coins []Coin,
-	change []byte, sidechainID uint32, dust int64) (*wire.MsgTx, error) {
+	change []byte, sidechainID uint32, dust, extraFee int64) (*wire.MsgTx, error) {
 
 	if len(ws) == 0 {
 		return nil, ruleErrorf(ErrNoWithdrawals, "sideblock %v has no withdrawals", side)
@@ -71,20 +73,27 @@ func BuildPayout(side chainhash.Hash, ws []sideblock.Withdrawal, coins []Coin,
 		burned += ws[i].Value
 	}
 
+	if extraFee < 0 {
+		return nil, fmt.Errorf("pegbox: negative extra fee %d", extraFee)
+	}
+	need := burned + extraFee
 	sorted := append([]Coin(nil), coins...)
 	SortCoins(sorted)
 	var in int64
 	for _, c := range sorted {
-		if in >= burned && (in-burned == 0 || in-burned >= dust) {
+		if in >= need && (in-need == 0 || in-need >= dust) {
 			break
 		}
-		tx.AddTxIn(wire.NewTxIn(&c.OutPoint, nil, nil))
+		txIn := wire.NewTxIn(&c.OutPoint, nil, nil)
+		txIn.Sequence = SpendSequence
+		tx.AddTxIn(txIn)
 		in += c.Value
 	}
-	left := in - burned
+	left := in - need
 	if left < 0 || (left > 0 && left < dust) {
 		return nil, ruleErrorf(ErrPegboxShort, "the pegbox's %d coins hold %d sat; "+
-			"the withdrawals of sideblock %v burn %d sat", len(coins), in, side, burned)
+			"the withdrawals of sideblock %v burn %d sat and the bump adds %d",
+			len(coins), in, side, burned, extraFee)
 	}
 	if left > 0 {
 		tx.AddTxOut(wire.NewTxOut(left, change))

@@ -63,7 +63,7 @@ func newSigningSetup(t *testing.T) *signingSetup {
 func (s *signingSetup) member(t *testing.T, side chainhash.Hash) *Signing {
 	t.Helper()
 	pk, _ := s.fed.PkScript(s.params)
-	tx, err := BuildPayout(side, s.ws, s.coins, pk, testSidechain, 546)
+	tx, err := BuildPayout(side, s.ws, s.coins, pk, testSidechain, 546, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestSigningRefuses(t *testing.T) {
 	// A coin of another pegbox cannot be signed for.
 	bad := append([]Coin(nil), s.coins...)
 	bad[0].PkScript = otherScript
-	tx, _ := BuildPayout(side, s.ws, s.coins, bad[1].PkScript, testSidechain, 546)
+	tx, _ := BuildPayout(side, s.ws, s.coins, bad[1].PkScript, testSidechain, 546, 0)
 	if _, err := NewSigning(tx, bad, s.fed, s.params); !IsErrorCode(err, ErrNotPegboxCoin) {
 		t.Fatalf("foreign coin: %v", err)
 	}

@@ -69,7 +69,7 @@ func TestPayoutVerifies(t *testing.T) {
 		{OutPoint: wire.OutPoint{Hash: chainhash.Hash{0x10}}, Value: 100_000, PkScript: pegboxScript, Height: 12},
 		{OutPoint: wire.OutPoint{Hash: chainhash.Hash{0x30}}, Value: 900_000, PkScript: pegboxScript, Height: 10},
 	}
-	tx, err := pegbox.BuildPayout(hdr.BlockHash(), ws, coins, pegboxScript, sidechainID, 546)
+	tx, err := pegbox.BuildPayout(hdr.BlockHash(), ws, coins, pegboxScript, sidechainID, 546, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestPayoutVerifies(t *testing.T) {
 	}
 	// Any member builds the same transaction from the coins in any order.
 	again, _ := pegbox.BuildPayout(hdr.BlockHash(), ws, []pegbox.Coin{coins[2], coins[0], coins[1]},
-		pegboxScript, sidechainID, 546)
+		pegboxScript, sidechainID, 546, 0)
 	if again.TxHash() != tx.TxHash() {
 		t.Fatal("the payout depends on the order of the coins")
 	}
@@ -99,7 +99,7 @@ func TestPayoutVerifies(t *testing.T) {
 	}
 
 	// The pegbox cannot pay.
-	if _, err := pegbox.BuildPayout(hdr.BlockHash(), ws, coins[:2], pegboxScript, sidechainID, 546); !pegbox.IsErrorCode(err, pegbox.ErrPegboxShort) {
+	if _, err := pegbox.BuildPayout(hdr.BlockHash(), ws, coins[:2], pegboxScript, sidechainID, 546, 0); !pegbox.IsErrorCode(err, pegbox.ErrPegboxShort) {
 		t.Fatalf("short pegbox: %v", err)
 	}
 }
@@ -108,7 +108,7 @@ func TestPayoutRejects(t *testing.T) {
 	hdr, ev, ws := block(t)
 	coins := []pegbox.Coin{{OutPoint: wire.OutPoint{Hash: chainhash.Hash{0x30}},
 		Value: 900_000, PkScript: pegboxScript, Height: 10}}
-	good, err := pegbox.BuildPayout(hdr.BlockHash(), ws, coins, pegboxScript, sidechainID, 546)
+	good, err := pegbox.BuildPayout(hdr.BlockHash(), ws, coins, pegboxScript, sidechainID, 546, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -322,7 +322,15 @@ type GetPegInfoResponse struct {
 	// dust_limit_sat is the smallest deposit accepted, in satoshis.
 	DustLimitSat int64 `protobuf:"varint,13,opt,name=dust_limit_sat,json=dustLimitSat,proto3" json:"dust_limit_sat,omitempty"`
 	// audit compares the pegbox with the sidechain.
-	Audit         *PegAudit `protobuf:"bytes,14,opt,name=audit,proto3" json:"audit,omitempty"`
+	Audit *PegAudit `protobuf:"bytes,14,opt,name=audit,proto3" json:"audit,omitempty"`
+	// current_pegbox_balance_sat is the part of pegbox_balance_sat that
+	// federation's address holds; the rest waits for a rotation.
+	CurrentPegboxBalanceSat int64 `protobuf:"varint,15,opt,name=current_pegbox_balance_sat,json=currentPegboxBalanceSat,proto3" json:"current_pegbox_balance_sat,omitempty"`
+	// last_rotation is the newest rotation on the mainchain; unset before
+	// the first.
+	LastRotation *PegRotation `protobuf:"bytes,16,opt,name=last_rotation,json=lastRotation,proto3" json:"last_rotation,omitempty"`
+	// rotation_count is the number of rotations on the mainchain.
+	RotationCount uint64 `protobuf:"varint,17,opt,name=rotation_count,json=rotationCount,proto3" json:"rotation_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -455,6 +463,111 @@ func (x *GetPegInfoResponse) GetAudit() *PegAudit {
 	return nil
 }
 
+func (x *GetPegInfoResponse) GetCurrentPegboxBalanceSat() int64 {
+	if x != nil {
+		return x.CurrentPegboxBalanceSat
+	}
+	return 0
+}
+
+func (x *GetPegInfoResponse) GetLastRotation() *PegRotation {
+	if x != nil {
+		return x.LastRotation
+	}
+	return nil
+}
+
+func (x *GetPegInfoResponse) GetRotationCount() uint64 {
+	if x != nil {
+		return x.RotationCount
+	}
+	return 0
+}
+
+// PegRotation is an R transaction: the federation of an epoch moving the
+// coins of an earlier pegbox to its own.
+type PegRotation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the rotation's mainchain transaction id.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// height is the mainchain block that confirmed it.
+	Height int32 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// epoch is the epoch whose pegbox received the coins.
+	Epoch uint32 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// spent_sat is the value of the pegbox coins it spent.
+	SpentSat int64 `protobuf:"varint,4,opt,name=spent_sat,json=spentSat,proto3" json:"spent_sat,omitempty"`
+	// moved_sat is what it paid to the new pegbox; the difference is its
+	// fee.
+	MovedSat      int64 `protobuf:"varint,5,opt,name=moved_sat,json=movedSat,proto3" json:"moved_sat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PegRotation) Reset() {
+	*x = PegRotation{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PegRotation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PegRotation) ProtoMessage() {}
+
+func (x *PegRotation) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PegRotation.ProtoReflect.Descriptor instead.
+func (*PegRotation) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PegRotation) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *PegRotation) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *PegRotation) GetEpoch() uint32 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
+func (x *PegRotation) GetSpentSat() int64 {
+	if x != nil {
+		return x.SpentSat
+	}
+	return 0
+}
+
+func (x *PegRotation) GetMovedSat() int64 {
+	if x != nil {
+		return x.MovedSat
+	}
+	return 0
+}
+
 // PegAudit compares what the pegbox holds on the mainchain with the
 // pegged coins of the best sidechain, in satoshis (docs/protocol.md, "Peg").
 type PegAudit struct {
@@ -483,22 +596,27 @@ type PegAudit struct {
 	PendingMintSat int64 `protobuf:"varint,9,opt,name=pending_mint_sat,json=pendingMintSat,proto3" json:"pending_mint_sat,omitempty"`
 	// unpaid_sat is burned_sat − paid_sat: withdrawals not paid yet.
 	UnpaidSat int64 `protobuf:"varint,10,opt,name=unpaid_sat,json=unpaidSat,proto3" json:"unpaid_sat,omitempty"`
-	// pegbox_fees_sat is outflow_sat − paid_sat: what payouts cost the
-	// pegbox beyond the withdrawals' own fee budgets; 0 while payouts are
-	// never fee-bumped.
+	// pegbox_fees_sat is outflow_sat − paid_sat: the fees the pegbox paid
+	// itself, rotation_fees_sat + bump_fees_sat.
 	PegboxFeesSat int64 `protobuf:"varint,11,opt,name=pegbox_fees_sat,json=pegboxFeesSat,proto3" json:"pegbox_fees_sat,omitempty"`
 	// matches reports that pegbox_balance_sat equals pegged_supply_sat +
 	// pending_mint_sat + unpaid_sat + unbacked_sat − pegbox_fees_sat to the
-	// satoshi, with pegbox_fees_sat 0, minted_sat at most accepted_sat and
-	// paid_sat at most burned_sat.
-	Matches       bool `protobuf:"varint,12,opt,name=matches,proto3" json:"matches,omitempty"`
+	// satoshi, with minted_sat at most accepted_sat, paid_sat at most
+	// burned_sat, and rotation_fees_sat and bump_fees_sat not negative.
+	Matches bool `protobuf:"varint,12,opt,name=matches,proto3" json:"matches,omitempty"`
+	// rotation_fees_sat is what the rotations paid in fees: the value of the
+	// coins they spent less what they moved.
+	RotationFeesSat int64 `protobuf:"varint,13,opt,name=rotation_fees_sat,json=rotationFeesSat,proto3" json:"rotation_fees_sat,omitempty"`
+	// bump_fees_sat is pegbox_fees_sat − rotation_fees_sat: what fee bumps
+	// added to payouts beyond the withdrawals' fee budgets.
+	BumpFeesSat   int64 `protobuf:"varint,14,opt,name=bump_fees_sat,json=bumpFeesSat,proto3" json:"bump_fees_sat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PegAudit) Reset() {
 	*x = PegAudit{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -510,7 +628,7 @@ func (x *PegAudit) String() string {
 func (*PegAudit) ProtoMessage() {}
 
 func (x *PegAudit) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -523,7 +641,7 @@ func (x *PegAudit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegAudit.ProtoReflect.Descriptor instead.
 func (*PegAudit) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{3}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *PegAudit) GetPegboxBalanceSat() int64 {
@@ -610,6 +728,20 @@ func (x *PegAudit) GetMatches() bool {
 	return false
 }
 
+func (x *PegAudit) GetRotationFeesSat() int64 {
+	if x != nil {
+		return x.RotationFeesSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetBumpFeesSat() int64 {
+	if x != nil {
+		return x.BumpFeesSat
+	}
+	return 0
+}
+
 // Deposit is an accepted deposit: a mainchain output that pays a pegbox
 // and that a sideblock mints to a sidechain script.
 type Deposit struct {
@@ -651,7 +783,7 @@ type Deposit struct {
 
 func (x *Deposit) Reset() {
 	*x = Deposit{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +795,7 @@ func (x *Deposit) String() string {
 func (*Deposit) ProtoMessage() {}
 
 func (x *Deposit) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +808,7 @@ func (x *Deposit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deposit.ProtoReflect.Descriptor instead.
 func (*Deposit) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{4}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Deposit) GetSeq() uint64 {
@@ -814,7 +946,7 @@ type RefusedDeposit struct {
 
 func (x *RefusedDeposit) Reset() {
 	*x = RefusedDeposit{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +958,7 @@ func (x *RefusedDeposit) String() string {
 func (*RefusedDeposit) ProtoMessage() {}
 
 func (x *RefusedDeposit) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +971,7 @@ func (x *RefusedDeposit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefusedDeposit.ProtoReflect.Descriptor instead.
 func (*RefusedDeposit) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{5}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RefusedDeposit) GetTxid() string {
@@ -936,7 +1068,7 @@ type ListDepositsRequest struct {
 
 func (x *ListDepositsRequest) Reset() {
 	*x = ListDepositsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -948,7 +1080,7 @@ func (x *ListDepositsRequest) String() string {
 func (*ListDepositsRequest) ProtoMessage() {}
 
 func (x *ListDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -961,7 +1093,7 @@ func (x *ListDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDepositsRequest.ProtoReflect.Descriptor instead.
 func (*ListDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{6}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListDepositsRequest) GetOffset() uint64 {
@@ -998,7 +1130,7 @@ type ListDepositsResponse struct {
 
 func (x *ListDepositsResponse) Reset() {
 	*x = ListDepositsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1142,7 @@ func (x *ListDepositsResponse) String() string {
 func (*ListDepositsResponse) ProtoMessage() {}
 
 func (x *ListDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1155,7 @@ func (x *ListDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDepositsResponse.ProtoReflect.Descriptor instead.
 func (*ListDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{7}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListDepositsResponse) GetDeposits() []*Deposit {
@@ -1057,7 +1189,7 @@ type ListRefusedDepositsRequest struct {
 
 func (x *ListRefusedDepositsRequest) Reset() {
 	*x = ListRefusedDepositsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1069,7 +1201,7 @@ func (x *ListRefusedDepositsRequest) String() string {
 func (*ListRefusedDepositsRequest) ProtoMessage() {}
 
 func (x *ListRefusedDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1082,7 +1214,7 @@ func (x *ListRefusedDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRefusedDepositsRequest.ProtoReflect.Descriptor instead.
 func (*ListRefusedDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{8}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListRefusedDepositsRequest) GetOffset() uint64 {
@@ -1119,7 +1251,7 @@ type ListRefusedDepositsResponse struct {
 
 func (x *ListRefusedDepositsResponse) Reset() {
 	*x = ListRefusedDepositsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1131,7 +1263,7 @@ func (x *ListRefusedDepositsResponse) String() string {
 func (*ListRefusedDepositsResponse) ProtoMessage() {}
 
 func (x *ListRefusedDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1144,7 +1276,7 @@ func (x *ListRefusedDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRefusedDepositsResponse.ProtoReflect.Descriptor instead.
 func (*ListRefusedDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{9}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListRefusedDepositsResponse) GetRefused() []*RefusedDeposit {
@@ -1177,7 +1309,7 @@ type GetDepositRequest struct {
 
 func (x *GetDepositRequest) Reset() {
 	*x = GetDepositRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1189,7 +1321,7 @@ func (x *GetDepositRequest) String() string {
 func (*GetDepositRequest) ProtoMessage() {}
 
 func (x *GetDepositRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1202,7 +1334,7 @@ func (x *GetDepositRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDepositRequest.ProtoReflect.Descriptor instead.
 func (*GetDepositRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetDepositRequest) GetDeposit() isGetDepositRequest_Deposit {
@@ -1264,7 +1396,7 @@ type GetDepositResponse struct {
 
 func (x *GetDepositResponse) Reset() {
 	*x = GetDepositResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1276,7 +1408,7 @@ func (x *GetDepositResponse) String() string {
 func (*GetDepositResponse) ProtoMessage() {}
 
 func (x *GetDepositResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1289,7 +1421,7 @@ func (x *GetDepositResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDepositResponse.ProtoReflect.Descriptor instead.
 func (*GetDepositResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetDepositResponse) GetDeposit() isGetDepositResponse_Deposit {
@@ -1348,7 +1480,7 @@ type GetWithdrawalRequest struct {
 
 func (x *GetWithdrawalRequest) Reset() {
 	*x = GetWithdrawalRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1360,7 +1492,7 @@ func (x *GetWithdrawalRequest) String() string {
 func (*GetWithdrawalRequest) ProtoMessage() {}
 
 func (x *GetWithdrawalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1373,7 +1505,7 @@ func (x *GetWithdrawalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWithdrawalRequest.ProtoReflect.Descriptor instead.
 func (*GetWithdrawalRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetWithdrawalRequest) GetOutpoint() string {
@@ -1402,7 +1534,7 @@ type WithdrawalProof struct {
 
 func (x *WithdrawalProof) Reset() {
 	*x = WithdrawalProof{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +1546,7 @@ func (x *WithdrawalProof) String() string {
 func (*WithdrawalProof) ProtoMessage() {}
 
 func (x *WithdrawalProof) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +1559,7 @@ func (x *WithdrawalProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalProof.ProtoReflect.Descriptor instead.
 func (*WithdrawalProof) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{13}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WithdrawalProof) GetBranch() []string {
@@ -1513,7 +1645,7 @@ type GetWithdrawalResponse struct {
 
 func (x *GetWithdrawalResponse) Reset() {
 	*x = GetWithdrawalResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1525,7 +1657,7 @@ func (x *GetWithdrawalResponse) String() string {
 func (*GetWithdrawalResponse) ProtoMessage() {}
 
 func (x *GetWithdrawalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1538,7 +1670,7 @@ func (x *GetWithdrawalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWithdrawalResponse.ProtoReflect.Descriptor instead.
 func (*GetWithdrawalResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{14}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetWithdrawalResponse) GetStage() WithdrawalStage {
@@ -1697,7 +1829,7 @@ type VerifyPayoutRequest struct {
 
 func (x *VerifyPayoutRequest) Reset() {
 	*x = VerifyPayoutRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1709,7 +1841,7 @@ func (x *VerifyPayoutRequest) String() string {
 func (*VerifyPayoutRequest) ProtoMessage() {}
 
 func (x *VerifyPayoutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1722,7 +1854,7 @@ func (x *VerifyPayoutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyPayoutRequest.ProtoReflect.Descriptor instead.
 func (*VerifyPayoutRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{15}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *VerifyPayoutRequest) GetTxid() string {
@@ -1760,7 +1892,7 @@ type Withdrawal struct {
 
 func (x *Withdrawal) Reset() {
 	*x = Withdrawal{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1772,7 +1904,7 @@ func (x *Withdrawal) String() string {
 func (*Withdrawal) ProtoMessage() {}
 
 func (x *Withdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1785,7 +1917,7 @@ func (x *Withdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
 func (*Withdrawal) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{16}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Withdrawal) GetOutpoint() string {
@@ -1870,7 +2002,7 @@ type VerifyPayoutResponse struct {
 
 func (x *VerifyPayoutResponse) Reset() {
 	*x = VerifyPayoutResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2014,7 @@ func (x *VerifyPayoutResponse) String() string {
 func (*VerifyPayoutResponse) ProtoMessage() {}
 
 func (x *VerifyPayoutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2027,7 @@ func (x *VerifyPayoutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyPayoutResponse.ProtoReflect.Descriptor instead.
 func (*VerifyPayoutResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{17}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *VerifyPayoutResponse) GetValid() bool {
@@ -1980,7 +2112,7 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\apubkeys\x18\x02 \x03(\tR\apubkeys\x12\x1c\n" +
 	"\tthreshold\x18\x03 \x01(\rR\tthreshold\x12\x18\n" +
 	"\aaddress\x18\x04 \x01(\tR\aaddress\x12%\n" +
-	"\x0ewitness_script\x18\x05 \x01(\tR\rwitnessScript\"\x97\x05\n" +
+	"\x0ewitness_script\x18\x05 \x01(\tR\rwitnessScript\"\xbe\x06\n" +
 	"\x12GetPegInfoResponse\x12\x1d\n" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x05R\ttipHeight\x12\x14\n" +
@@ -1999,7 +2131,16 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x15matured_deposit_count\x18\v \x01(\x04R\x13maturedDepositCount\x123\n" +
 	"\x15deposit_confirmations\x18\f \x01(\x05R\x14depositConfirmations\x12$\n" +
 	"\x0edust_limit_sat\x18\r \x01(\x03R\fdustLimitSat\x12/\n" +
-	"\x05audit\x18\x0e \x01(\v2\x19.sidenode.api.v1.PegAuditR\x05audit\"\xaf\x03\n" +
+	"\x05audit\x18\x0e \x01(\v2\x19.sidenode.api.v1.PegAuditR\x05audit\x12;\n" +
+	"\x1acurrent_pegbox_balance_sat\x18\x0f \x01(\x03R\x17currentPegboxBalanceSat\x12A\n" +
+	"\rlast_rotation\x18\x10 \x01(\v2\x1c.sidenode.api.v1.PegRotationR\flastRotation\x12%\n" +
+	"\x0erotation_count\x18\x11 \x01(\x04R\rrotationCount\"\x89\x01\n" +
+	"\vPegRotation\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x05R\x06height\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\rR\x05epoch\x12\x1b\n" +
+	"\tspent_sat\x18\x04 \x01(\x03R\bspentSat\x12\x1b\n" +
+	"\tmoved_sat\x18\x05 \x01(\x03R\bmovedSat\"\xff\x03\n" +
 	"\bPegAudit\x12,\n" +
 	"\x12pegbox_balance_sat\x18\x01 \x01(\x03R\x10pegboxBalanceSat\x12!\n" +
 	"\faccepted_sat\x18\x02 \x01(\x03R\vacceptedSat\x12!\n" +
@@ -2017,7 +2158,9 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"unpaid_sat\x18\n" +
 	" \x01(\x03R\tunpaidSat\x12&\n" +
 	"\x0fpegbox_fees_sat\x18\v \x01(\x03R\rpegboxFeesSat\x12\x18\n" +
-	"\amatches\x18\f \x01(\bR\amatches\"\xa6\x03\n" +
+	"\amatches\x18\f \x01(\bR\amatches\x12*\n" +
+	"\x11rotation_fees_sat\x18\r \x01(\x03R\x0frotationFeesSat\x12\"\n" +
+	"\rbump_fees_sat\x18\x0e \x01(\x03R\vbumpFeesSat\"\xa6\x03\n" +
 	"\aDeposit\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1a\n" +
 	"\boutpoint\x18\x02 \x01(\tR\boutpoint\x12\x12\n" +
@@ -2163,58 +2306,60 @@ func file_sidenode_api_v1_peg_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_api_v1_peg_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(DepositStatus)(0),                  // 0: sidenode.api.v1.DepositStatus
 	(WithdrawalStage)(0),                // 1: sidenode.api.v1.WithdrawalStage
 	(*GetPegInfoRequest)(nil),           // 2: sidenode.api.v1.GetPegInfoRequest
 	(*Federation)(nil),                  // 3: sidenode.api.v1.Federation
 	(*GetPegInfoResponse)(nil),          // 4: sidenode.api.v1.GetPegInfoResponse
-	(*PegAudit)(nil),                    // 5: sidenode.api.v1.PegAudit
-	(*Deposit)(nil),                     // 6: sidenode.api.v1.Deposit
-	(*RefusedDeposit)(nil),              // 7: sidenode.api.v1.RefusedDeposit
-	(*ListDepositsRequest)(nil),         // 8: sidenode.api.v1.ListDepositsRequest
-	(*ListDepositsResponse)(nil),        // 9: sidenode.api.v1.ListDepositsResponse
-	(*ListRefusedDepositsRequest)(nil),  // 10: sidenode.api.v1.ListRefusedDepositsRequest
-	(*ListRefusedDepositsResponse)(nil), // 11: sidenode.api.v1.ListRefusedDepositsResponse
-	(*GetDepositRequest)(nil),           // 12: sidenode.api.v1.GetDepositRequest
-	(*GetDepositResponse)(nil),          // 13: sidenode.api.v1.GetDepositResponse
-	(*GetWithdrawalRequest)(nil),        // 14: sidenode.api.v1.GetWithdrawalRequest
-	(*WithdrawalProof)(nil),             // 15: sidenode.api.v1.WithdrawalProof
-	(*GetWithdrawalResponse)(nil),       // 16: sidenode.api.v1.GetWithdrawalResponse
-	(*VerifyPayoutRequest)(nil),         // 17: sidenode.api.v1.VerifyPayoutRequest
-	(*Withdrawal)(nil),                  // 18: sidenode.api.v1.Withdrawal
-	(*VerifyPayoutResponse)(nil),        // 19: sidenode.api.v1.VerifyPayoutResponse
+	(*PegRotation)(nil),                 // 5: sidenode.api.v1.PegRotation
+	(*PegAudit)(nil),                    // 6: sidenode.api.v1.PegAudit
+	(*Deposit)(nil),                     // 7: sidenode.api.v1.Deposit
+	(*RefusedDeposit)(nil),              // 8: sidenode.api.v1.RefusedDeposit
+	(*ListDepositsRequest)(nil),         // 9: sidenode.api.v1.ListDepositsRequest
+	(*ListDepositsResponse)(nil),        // 10: sidenode.api.v1.ListDepositsResponse
+	(*ListRefusedDepositsRequest)(nil),  // 11: sidenode.api.v1.ListRefusedDepositsRequest
+	(*ListRefusedDepositsResponse)(nil), // 12: sidenode.api.v1.ListRefusedDepositsResponse
+	(*GetDepositRequest)(nil),           // 13: sidenode.api.v1.GetDepositRequest
+	(*GetDepositResponse)(nil),          // 14: sidenode.api.v1.GetDepositResponse
+	(*GetWithdrawalRequest)(nil),        // 15: sidenode.api.v1.GetWithdrawalRequest
+	(*WithdrawalProof)(nil),             // 16: sidenode.api.v1.WithdrawalProof
+	(*GetWithdrawalResponse)(nil),       // 17: sidenode.api.v1.GetWithdrawalResponse
+	(*VerifyPayoutRequest)(nil),         // 18: sidenode.api.v1.VerifyPayoutRequest
+	(*Withdrawal)(nil),                  // 19: sidenode.api.v1.Withdrawal
+	(*VerifyPayoutResponse)(nil),        // 20: sidenode.api.v1.VerifyPayoutResponse
 }
 var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	3,  // 0: sidenode.api.v1.GetPegInfoResponse.federation:type_name -> sidenode.api.v1.Federation
 	3,  // 1: sidenode.api.v1.GetPegInfoResponse.previous_federation:type_name -> sidenode.api.v1.Federation
-	5,  // 2: sidenode.api.v1.GetPegInfoResponse.audit:type_name -> sidenode.api.v1.PegAudit
-	0,  // 3: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
-	6,  // 4: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
-	7,  // 5: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	6,  // 6: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
-	7,  // 7: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	1,  // 8: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
-	15, // 9: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
-	18, // 10: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
-	2,  // 11: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
-	8,  // 12: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
-	10, // 13: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
-	12, // 14: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
-	14, // 15: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
-	17, // 16: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
-	4,  // 17: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
-	9,  // 18: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
-	11, // 19: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
-	13, // 20: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
-	16, // 21: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
-	19, // 22: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
-	17, // [17:23] is the sub-list for method output_type
-	11, // [11:17] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	6,  // 2: sidenode.api.v1.GetPegInfoResponse.audit:type_name -> sidenode.api.v1.PegAudit
+	5,  // 3: sidenode.api.v1.GetPegInfoResponse.last_rotation:type_name -> sidenode.api.v1.PegRotation
+	0,  // 4: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
+	7,  // 5: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
+	8,  // 6: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	7,  // 7: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
+	8,  // 8: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	1,  // 9: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
+	16, // 10: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
+	19, // 11: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
+	2,  // 12: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
+	9,  // 13: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
+	11, // 14: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
+	13, // 15: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
+	15, // 16: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
+	18, // 17: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
+	4,  // 18: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
+	10, // 19: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
+	12, // 20: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
+	14, // 21: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
+	17, // 22: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
+	20, // 23: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
+	18, // [18:24] is the sub-list for method output_type
+	12, // [12:18] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_peg_proto_init() }
@@ -2222,11 +2367,11 @@ func file_sidenode_api_v1_peg_proto_init() {
 	if File_sidenode_api_v1_peg_proto != nil {
 		return
 	}
-	file_sidenode_api_v1_peg_proto_msgTypes[10].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[11].OneofWrappers = []any{
 		(*GetDepositRequest_Txid)(nil),
 		(*GetDepositRequest_Outpoint)(nil),
 	}
-	file_sidenode_api_v1_peg_proto_msgTypes[11].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[12].OneofWrappers = []any{
 		(*GetDepositResponse_Accepted)(nil),
 		(*GetDepositResponse_Refused)(nil),
 	}
@@ -2236,7 +2381,7 @@ func file_sidenode_api_v1_peg_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_peg_proto_rawDesc), len(file_sidenode_api_v1_peg_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
