@@ -272,3 +272,37 @@ func TestPegREST(t *testing.T) {
 	code, body = restDo(t, client, srv, ro, restCall{verb: "GET", path: "/v1/peg/deposits?limt=5"})
 	wantREST(t, "GET /v1/peg/deposits?limt=5", code, body, http.StatusBadRequest, codes.InvalidArgument)
 }
+
+// TestPegAuditDerived checks the audit's identity: the pegbox holds the
+// pegged coins, pending mints, unpaid withdrawals and unbacked coins, less
+// the fees it paid itself, each kind of which must not be negative.
+func TestPegAuditDerived(t *testing.T) {
+	base := api.PegAudit{Accepted: 1000, Unbacked: 50, Minted: 900, Burned: 300, Paid: 200,
+		Outflow: 230, RotationFees: 10}
+	// Pegged 600 + pending 100 + unpaid 100 + unbacked 50 − fees 30.
+	base.PegboxBalance = 820
+	pegged, pending, unpaid, fees, bumps, ok := base.Derived()
+	if !ok || pegged != 600 || pending != 100 || unpaid != 100 || fees != 30 || bumps != 20 {
+		t.Fatalf("derived %d %d %d %d %d %v", pegged, pending, unpaid, fees, bumps, ok)
+	}
+	for name, mod := range map[string]func(*api.PegAudit){
+		"a satoshi short":       func(a *api.PegAudit) { a.PegboxBalance-- },
+		"a satoshi over":        func(a *api.PegAudit) { a.PegboxBalance++ },
+		"rotation fees too big": func(a *api.PegAudit) { a.RotationFees = 31 },
+		"negative rotation fees": func(a *api.PegAudit) {
+			a.RotationFees = -1
+		},
+		"minted more than accepted": func(a *api.PegAudit) {
+			a.Minted, a.Accepted, a.PegboxBalance = 1100, 1000, 820
+		},
+		"paid more than burned": func(a *api.PegAudit) {
+			a.Paid, a.Outflow = 400, 430
+		},
+	} {
+		a := base
+		mod(&a)
+		if _, _, _, _, _, ok := a.Derived(); ok {
+			t.Errorf("%s: the audit matches", name)
+		}
+	}
+}
