@@ -427,20 +427,30 @@ func (h *Harness) Tip() (int32, chainhash.Hash, error) {
 // Reorg replaces the top depth blocks with depth+extra new ones, so the new
 // branch is longer by extra. It returns the hashes of the new blocks.
 func (h *Harness) Reorg(depth, extra uint32) ([]*chainhash.Hash, error) {
+	if err := h.invalidateTop(depth); err != nil {
+		return nil, err
+	}
+	return h.Generate(depth + extra)
+}
+
+// invalidateTop makes btcd invalidate its top depth blocks, so that the
+// best block is the one depth below the tip. The transactions of those
+// blocks return to btcd's mempool.
+func (h *Harness) invalidateTop(depth uint32) error {
 	c := h.Client()
 	height, _, err := h.Tip()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if int64(depth) > int64(height) {
-		return nil, fmt.Errorf("reorg of %d blocks at height %d", depth, height)
+		return fmt.Errorf("reorg of %d blocks at height %d", depth, height)
 	}
 	forkChild, err := c.GetBlockHash(int64(height) - int64(depth) + 1)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := c.InvalidateBlock(forkChild); err != nil {
-		return nil, fmt.Errorf("invalidateblock: %w", err)
+		return fmt.Errorf("invalidateblock: %w", err)
 	}
-	return h.Generate(depth + extra)
+	return nil
 }

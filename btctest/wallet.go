@@ -205,3 +205,46 @@ func (h *Harness) SendToScript(pkScript []byte, amount int64) (*wire.MsgTx, uint
 	}
 	return tx, 0, nil
 }
+
+// DoubleSpend builds and signs, without broadcasting it, a transaction that
+// spends every input of tx, which must all be coins of the mining address
+// that the best chain has not spent, and pays their value less a fee at
+// feeRate sat/vbyte back to the mining address. It conflicts with tx: mined
+// with MineBlock, it evicts tx from btcd's mempool, or keeps tx out of the
+// best chain for good once a reorg has removed it.
+func (h *Harness) DoubleSpend(tx *wire.MsgTx, feeRate int64) (*wire.MsgTx, error) {
+	w := h.wallet
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.sync(); err != nil {
+		return nil, err
+	}
+	out := wire.NewMsgTx(2)
+	prevs := make(map[wire.OutPoint]*wire.TxOut)
+	var have int64
+	for _, in := range tx.TxIn {
+		c, ok := w.coins[in.PreviousOutPoint]
+		if !ok {
+			return nil, fmt.Errorf("btctest: input %v of %v is no unspent coin "+
+				"of the mining address", in.PreviousOutPoint, tx.TxHash())
+		}
+		op := in.PreviousOutPoint
+		out.AddTxIn(wire.NewTxIn(&op, nil, nil))
+		prevs[op] = wire.NewTxOut(c.value, h.MiningScript)
+		have += c.value
+	}
+	out.AddTxOut(wire.NewTxOut(have, h.MiningScript))
+	// Sign once to learn the size, then again with the fee taken off.
+	if err := h.signInputs(out, prevs); err != nil {
+		return nil, err
+	}
+	vsize := (blockchain.GetTransactionWeight(btcutil.NewTx(out)) + 3) / 4
+	out.TxOut[0].Value = have - vsize*feeRate
+	if out.TxOut[0].Value <= 0 {
+		return nil, fmt.Errorf("btctest: inputs of %d sat cannot pay the fee", have)
+	}
+	if err := h.signInputs(out, prevs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
