@@ -32,6 +32,9 @@ type e2e struct {
 	net *devnet.Net
 	// produced counts, by node, the sideblocks each produced.
 	produced map[string]int
+	// exclude, when set, keeps the mempool transactions it matches out
+	// of the blocks mine mines.
+	exclude func(*wire.MsgTx) bool
 }
 
 func (e *e2e) ctx() (context.Context, context.CancelFunc) {
@@ -46,7 +49,13 @@ func (e *e2e) mine(live []*devnet.Node) {
 	for i, n := range live {
 		marks[i] = n.Mark()
 	}
-	hashes, err := e.net.H.Generate(1)
+	var hashes []*chainhash.Hash
+	var err error
+	if e.exclude != nil {
+		hashes, err = e.net.H.GenerateExcluding(1, e.exclude)
+	} else {
+		hashes, err = e.net.H.Generate(1)
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}

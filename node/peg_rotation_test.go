@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
@@ -22,9 +23,10 @@ import (
 // outgoing federation moves the pegbox's coins to the new pegbox with an R
 // transaction as the epoch begins; a deposit to the old address during the
 // grace period is minted and moved by a second rotation; one after it is
-// refused. The new federation then pays a withdrawal from the new pegbox,
-// and the supply audit matches to the satoshi throughout, the rotations'
-// fees counted as the pegbox's.
+// refused. The new federation then pays a withdrawal from the new pegbox;
+// a second payout, kept out of blocks, is replaced with higher fees until
+// it confirms. The supply audit matches to the satoshi throughout, with
+// the rotations' fees and the bump counted as the pegbox's.
 func TestPegRotation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -88,9 +90,9 @@ func TestPegRotation(t *testing.T) {
 		info = p.info()
 	}
 	r := info.LastRotation
-	fees := r.SpentSat - r.MovedSat
+	rotationFees := r.SpentSat - r.MovedSat
 	if r.Epoch != info.Epoch || r.SpentSat != deposit || r.MovedSat != info.PegboxBalanceSat ||
-		info.CurrentPegboxBalanceSat != info.PegboxBalanceSat || fees <= 0 || fees > 2_000 {
+		info.CurrentPegboxBalanceSat != info.PegboxBalanceSat || rotationFees <= 0 || rotationFees > 2_000 {
 		t.Fatalf("rotation %v; pegbox %d, of which the new address holds %d", r,
 			info.PegboxBalanceSat, info.CurrentPegboxBalanceSat)
 	}
@@ -107,8 +109,8 @@ func TestPegRotation(t *testing.T) {
 	if len(rot.TxOut) != 2 || !bytes.Equal(rot.TxOut[1].PkScript, newScript) {
 		t.Fatalf("rotation outputs %+v", rot.TxOut)
 	}
-	if a := p.audited(); a.PegboxFeesSat != fees {
-		t.Fatalf("audit %v; the rotation cost %d", a, fees)
+	if a := p.audited(); a.PegboxFeesSat != rotationFees {
+		t.Fatalf("audit %v; the rotation cost %d", a, rotationFees)
 	}
 
 	// A deposit to the old address in the grace period counts, and a
@@ -127,15 +129,15 @@ func TestPegRotation(t *testing.T) {
 		e.mine(all)
 		info = p.info()
 	}
-	fees += info.LastRotation.SpentSat - info.LastRotation.MovedSat
-	want := int64(deposit + late - fees)
+	rotationFees += info.LastRotation.SpentSat - info.LastRotation.MovedSat
+	want := int64(deposit + late - rotationFees)
 	if info.LastRotation.SpentSat != late || info.PegboxBalanceSat != want ||
 		info.CurrentPegboxBalanceSat != want {
 		t.Fatalf("second rotation %v; pegbox %d (new address %d), want %d", info.LastRotation,
 			info.PegboxBalanceSat, info.CurrentPegboxBalanceSat, want)
 	}
-	if a := p.audited(); a.PegboxFeesSat != fees || a.MintedSat != deposit+late {
-		t.Fatalf("audit %v; rotations cost %d", a, fees)
+	if a := p.audited(); a.PegboxFeesSat != rotationFees || a.MintedSat != deposit+late {
+		t.Fatalf("audit %v; rotations cost %d", a, rotationFees)
 	}
 
 	// After the grace period the old address is no pegbox.
@@ -172,13 +174,85 @@ func TestPegRotation(t *testing.T) {
 		t.Fatalf("pegbox %d (new address %d), want %d", info.PegboxBalanceSat,
 			info.CurrentPegboxBalanceSat, want)
 	}
-	if a := p.audited(); a.PegboxFeesSat != fees {
-		t.Fatalf("audit %v; rotations cost %d", a, fees)
+	if a := p.audited(); a.PegboxFeesSat != rotationFees {
+		t.Fatalf("audit %v; rotations cost %d", a, rotationFees)
 	}
+	// A payout the miners leave out is replaced: after PegBumpInterval
+	// blocks unconfirmed, the federation signs it again with a higher
+	// fee, paid by the pegbox, until one confirms.
+	const amount2 = 10_000_000
+	out2 := p.pegOut(amount2)
+	e.exclude = func(tx *wire.MsgTx) bool {
+		_, payload, err := opreturn.FindInTx(tx, net.Params.SidechainID)
+		_, ok := payload.(*opreturn.Payout)
+		return err == nil && ok
+	}
+	var order []string             // payouts seen in btcd's mempool
+	fees := make(map[string]int64) // their fees
+	look := func() {
+		t.Helper()
+		pool, err := net.H.Client().GetRawMempoolVerbose()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for txid, entry := range pool {
+			if _, ok := fees[txid]; ok || !e.exclude(rawTx(t, p, txid)) {
+				continue
+			}
+			fee, err := btcutil.NewAmount(entry.Fee)
+			if err != nil {
+				t.Fatal(err)
+			}
+			order = append(order, txid)
+			fees[txid] = int64(fee)
+		}
+	}
+	for i := 0; len(order) == 0; i++ {
+		if i > 15 {
+			t.Fatal("no payout reached btcd's mempool")
+		}
+		e.mine(all)
+		time.Sleep(200 * time.Millisecond) // the federation signs after the block
+		look()
+	}
+	for i := int32(0); i < 3*net.Params.PegBumpInterval; i++ {
+		e.mine(all)
+		time.Sleep(200 * time.Millisecond)
+		look()
+	}
+	e.exclude = nil
+	bumped, _ := p.payoutIn(all, 4)
+	if bumped == "" || bumped == order[0] || fees[bumped] <= fees[order[0]] {
+		t.Fatalf("payout %s mined; payouts seen in the mempool %v, fees %v", bumped, order, fees)
+	}
+	for i := 1; i < len(order); i++ {
+		if fees[order[i]] <= fees[order[i-1]] {
+			t.Fatalf("replacement %s pays %d, no more than %d", order[i], fees[order[i]], fees[order[i-1]])
+		}
+	}
+	if w := p.stage(out2); w.Stage != apiv1.WithdrawalStage_WITHDRAWAL_STAGE_PAID || w.PayoutTxid != bumped {
+		t.Fatalf("withdrawal 2: %v", w)
+	}
+	if v, err := p.peg.VerifyPayout(ctx, &apiv1.VerifyPayoutRequest{Txid: bumped}); err != nil || !v.Valid {
+		t.Fatalf("VerifyPayout %s: %v %v", bumped, v, err)
+	}
+	settle(t, e, all)
+	bump := fees[bumped] - pegFeeBudget
+	want -= amount2 + pegFeeBudget + bump
+	info = p.info()
+	a := p.audited()
+	if info.PegboxBalanceSat != want || a.BumpFeesSat != bump || a.RotationFeesSat != rotationFees ||
+		a.PegboxFeesSat != rotationFees+bump {
+		t.Fatalf("pegbox %d, want %d; audit %v; bump %d, rotations %d", info.PegboxBalanceSat,
+			want, a, bump, rotationFees)
+	}
+	t.Logf("payout bumped %d times, fees %v sat; mined %s paying %d sat beyond its budget",
+		len(order)-1, fees, bumped, bump)
+
 	t.Logf("rotations moved the pegbox for %d sat of fees; audit: pegbox %d = pegged %d "+
-		"+ pending %d + unpaid %d + unbacked %d − pegbox fees %d", fees, want,
-		info.Audit.PeggedSupplySat, info.Audit.PendingMintSat, info.Audit.UnpaidSat,
-		info.Audit.UnbackedSat, info.Audit.PegboxFeesSat)
+		"+ pending %d + unpaid %d + unbacked %d − pegbox fees %d (rotations %d, bumps %d)",
+		rotationFees, want, a.PeggedSupplySat, a.PendingMintSat, a.UnpaidSat, a.UnbackedSat,
+		a.PegboxFeesSat, a.RotationFeesSat, a.BumpFeesSat)
 }
 
 // addressScript returns the output script of a mainchain address.
