@@ -768,15 +768,26 @@ type PegAudit struct {
 	PegboxBalance, Accepted, Unbacked, Outflow int64
 	Minted, Burned, Paid                       int64
 	RotationFees                               int64
+
+	// The sidechain side: the best chain's blocks, the subsidy they
+	// could issue, and the value of its unspent outputs.
+	SideBlocks, SideSubsidy, SideUtxoValue int64
 }
 
 // Derived returns the audit's derived figures and whether it matches.
-func (a PegAudit) Derived() (pegged, pendingMint, unpaid, pegboxFees, bumpFees int64, matches bool) {
+//
+// destroyed is what the sidechain's unspent outputs lack of its issued
+// subsidy plus its pegged coins: fees no coinbase claimed and value sent to
+// OP_RETURN outputs that are not withdrawals. It is never negative: the
+// sidechain holds no coin that was neither issued nor pegged in.
+func (a PegAudit) Derived() (pegged, pendingMint, unpaid, pegboxFees, bumpFees, destroyed int64, matches bool) {
 	pegged, pendingMint, unpaid = a.Minted-a.Burned, a.Accepted-a.Minted, a.Burned-a.Paid
 	pegboxFees = a.Outflow - a.Paid
 	bumpFees = pegboxFees - a.RotationFees
+	destroyed = a.SideSubsidy + pegged - a.SideUtxoValue
 	matches = a.PegboxBalance == pegged+pendingMint+unpaid+a.Unbacked-pegboxFees &&
-		pendingMint >= 0 && unpaid >= 0 && a.RotationFees >= 0 && bumpFees >= 0
+		pendingMint >= 0 && unpaid >= 0 && a.RotationFees >= 0 && bumpFees >= 0 &&
+		destroyed >= 0
 	return
 }
 

@@ -116,13 +116,15 @@ func (p *pegService) GetPegInfo(ctx context.Context, _ *apiv1.GetPegInfoRequest)
 			Epoch: r.Epoch, SpentSat: r.Spent, MovedSat: r.Moved}
 	}
 	a := info.Audit
-	pegged, pending, unpaid, fees, bumps, matches := a.Derived()
+	pegged, pending, unpaid, fees, bumps, destroyed, matches := a.Derived()
 	resp.Audit = &apiv1.PegAudit{
 		PegboxBalanceSat: a.PegboxBalance, AcceptedSat: a.Accepted,
 		UnbackedSat: a.Unbacked, OutflowSat: a.Outflow, MintedSat: a.Minted,
 		BurnedSat: a.Burned, PaidSat: a.Paid, PeggedSupplySat: pegged,
 		PendingMintSat: pending, UnpaidSat: unpaid, PegboxFeesSat: fees,
 		Matches: matches, RotationFeesSat: a.RotationFees, BumpFeesSat: bumps,
+		SideBlocks: a.SideBlocks, SideSubsidySat: a.SideSubsidy,
+		SideUtxoValueSat: a.SideUtxoValue, SideDestroyedSat: destroyed,
 	}
 	return resp, nil
 }

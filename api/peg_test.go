@@ -278,12 +278,14 @@ func TestPegREST(t *testing.T) {
 // the fees it paid itself, each kind of which must not be negative.
 func TestPegAuditDerived(t *testing.T) {
 	base := api.PegAudit{Accepted: 1000, Unbacked: 50, Minted: 900, Burned: 300, Paid: 200,
-		Outflow: 230, RotationFees: 10}
-	// Pegged 600 + pending 100 + unpaid 100 + unbacked 50 − fees 30.
+		Outflow: 230, RotationFees: 10, SideSubsidy: 5000, SideUtxoValue: 5590}
+	// Pegged 600 + pending 100 + unpaid 100 + unbacked 50 − fees 30; the
+	// sidechain holds its subsidy and the pegged coins, less 10 burned.
 	base.PegboxBalance = 820
-	pegged, pending, unpaid, fees, bumps, ok := base.Derived()
-	if !ok || pegged != 600 || pending != 100 || unpaid != 100 || fees != 30 || bumps != 20 {
-		t.Fatalf("derived %d %d %d %d %d %v", pegged, pending, unpaid, fees, bumps, ok)
+	pegged, pending, unpaid, fees, bumps, destroyed, ok := base.Derived()
+	if !ok || pegged != 600 || pending != 100 || unpaid != 100 || fees != 30 || bumps != 20 ||
+		destroyed != 10 {
+		t.Fatalf("derived %d %d %d %d %d %d %v", pegged, pending, unpaid, fees, bumps, destroyed, ok)
 	}
 	for name, mod := range map[string]func(*api.PegAudit){
 		"a satoshi short":       func(a *api.PegAudit) { a.PegboxBalance-- },
@@ -295,13 +297,14 @@ func TestPegAuditDerived(t *testing.T) {
 		"minted more than accepted": func(a *api.PegAudit) {
 			a.Minted, a.Accepted, a.PegboxBalance = 1100, 1000, 820
 		},
+		"sidechain coins from nowhere": func(a *api.PegAudit) { a.SideUtxoValue = 5601 },
 		"paid more than burned": func(a *api.PegAudit) {
 			a.Paid, a.Outflow = 400, 430
 		},
 	} {
 		a := base
 		mod(&a)
-		if _, _, _, _, _, ok := a.Derived(); ok {
+		if _, _, _, _, _, _, ok := a.Derived(); ok {
 			t.Errorf("%s: the audit matches", name)
 		}
 	}

@@ -100,24 +100,22 @@ func TestPegPayout(t *testing.T) {
 	want := int64(deposit - (amount1 + fee) - (amount2 + fee))
 	for i := 0; i < 3; i++ {
 		settle(t, e, all)
-		info, err := peg.GetPegInfo(ctx, &apiv1.GetPegInfoRequest{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.PegboxBalanceSat != want {
+		if info := p.info(); info.PegboxBalanceSat != want {
 			t.Fatalf("pegbox holds %d sat, want %d", info.PegboxBalanceSat, want)
 		}
 		// The supply audit: the pegbox against the sidechain's pegged
-		// coins, to the satoshi.
-		a := info.Audit
-		if !a.Matches || a.MintedSat != deposit || a.BurnedSat != amount1+amount2+2*fee ||
+		// coins, and those against its UTXO set, to the satoshi.
+		a := p.audited()
+		if a.MintedSat != deposit || a.BurnedSat != amount1+amount2+2*fee ||
 			a.PaidSat != a.BurnedSat || a.PeggedSupplySat != want || a.PegboxFeesSat != 0 {
 			t.Fatalf("audit %v", a)
 		}
 		if i == 0 {
 			t.Logf("audit: pegbox %d sat = pegged supply %d + pending mint %d + unpaid %d "+
-				"+ unbacked %d − pegbox fees %d", a.PegboxBalanceSat, a.PeggedSupplySat,
-				a.PendingMintSat, a.UnpaidSat, a.UnbackedSat, a.PegboxFeesSat)
+				"+ unbacked %d − pegbox fees %d; sidechain UTXO set %d = subsidy %d (%d blocks) "+
+				"+ pegged supply", a.PegboxBalanceSat, a.PeggedSupplySat, a.PendingMintSat,
+				a.UnpaidSat, a.UnbackedSat, a.PegboxFeesSat, a.SideUtxoValueSat,
+				a.SideSubsidySat, a.SideBlocks)
 		}
 		e.mine(all)
 	}

@@ -103,10 +103,6 @@ func (b *apiBackend) PegInfo(context.Context) (*api.PegInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	minted, err := b.minted()
-	if err != nil {
-		return nil, err
-	}
 	L, grace := b.params.PegEpochLength, b.params.PegGraceBlocks
 	info := &api.PegInfo{DepositConfirmations: b.params.DepositConfirmations,
 		DustLimit: b.params.DustLimit}
@@ -171,7 +167,7 @@ func (b *apiBackend) PegInfo(context.Context) (*api.PegInfo, error) {
 		if info.Matured, err = x.MaturedBy(r, tip); err != nil {
 			return err
 		}
-		info.Audit, err = b.pegAudit(r, minted)
+		info.Audit, err = b.pegAudit(r)
 		info.Audit.PegboxBalance = info.Balance
 		info.Audit.RotationFees = rotationFees
 		return err
@@ -182,26 +178,36 @@ func (b *apiBackend) PegInfo(context.Context) (*api.PegInfo, error) {
 	return info, nil
 }
 
-// pegAudit gathers the supply audit: the pegbox's flows, the value of the
-// first minted deposits, and the best sidechain's withdrawals, paid or
-// not. It reads every minted deposit and every block with withdrawals: an
-// audit, not a hot path.
-func (b *apiBackend) pegAudit(r store.Reader, minted uint64) (api.PegAudit, error) {
+// pegAudit gathers the supply audit from one store snapshot: the
+// pegbox's flows, the value of the deposits the best sidechain minted, its
+// withdrawals, paid or not, and its unspent outputs. It reads every minted
+// deposit, every block with withdrawals and the sidechain's whole UTXO
+// set: an audit, not a hot path.
+func (b *apiBackend) pegAudit(r store.Reader) (api.PegAudit, error) {
 	var a api.PegAudit
 	flows, err := pegbox.FlowsAt(r)
 	if err != nil {
 		return a, err
 	}
 	a.Accepted, a.Unbacked, a.Outflow = flows.Accepted, flows.Unbacked, flows.Outflow
-	for seq := uint64(0); seq < minted; seq++ {
+	if b.proto == nil || b.proto.chain == nil {
+		return a, nil
+	}
+	tip, err := sideblock.ChainTipAt(r)
+	if err != nil {
+		return a, err
+	}
+	for seq := uint64(0); seq < tip.Minted; seq++ {
 		rec, err := pegbox.DepositAt(r, seq)
 		if err != nil {
 			return a, err
 		}
 		a.Minted += rec.Value
 	}
-	if b.proto == nil || b.proto.chain == nil {
-		return a, nil
+	a.SideBlocks = int64(tip.Height) + 1
+	a.SideSubsidy = b.params.SideSubsidy * a.SideBlocks
+	if a.SideUtxoValue, err = sideblock.UtxoValueAt(r); err != nil {
+		return a, err
 	}
 	blocks, err := sideblock.WithdrawalBlocks(r, 0, math.MaxInt)
 	if err != nil {

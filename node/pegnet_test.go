@@ -190,11 +190,13 @@ func (p *pegNet) payoutIn(live []*devnet.Node, max int) (string, int) {
 }
 
 // audited checks that node a's supply audit matches to the satoshi, and
-// returns it.
+// that the sidechain's UTXO set holds exactly its subsidy and the pegged
+// coins (the tests burn nothing else), and returns it.
 func (p *pegNet) audited() *apiv1.PegAudit {
 	p.t.Helper()
 	a := p.info().Audit
-	if !a.Matches {
+	if !a.Matches || a.SideBlocks == 0 || a.SideDestroyedSat != 0 ||
+		a.SideUtxoValueSat != a.SideSubsidySat+a.PeggedSupplySat {
 		p.t.Fatalf("the supply audit does not match: %v", a)
 	}
 	return a

@@ -349,14 +349,31 @@ func (c *Chain) tipState() (tipState, error) {
 // ChainTip is the best chain's tip as a store snapshot shows it.
 type ChainTip struct {
 	Hash          chainhash.Hash
-	Height        int32 // −1: empty chain
-	LotteryHeight int32 // −1: empty chain
+	Height        int32  // −1: empty chain
+	LotteryHeight int32  // −1: empty chain
+	Minted        uint64 // deposits the best chain minted
 }
 
 // ChainTipAt returns the tip as r shows it. r may be a batch Writer.
 func ChainTipAt(r store.Reader) (ChainTip, error) {
 	t, err := readTip(r)
-	return ChainTip{Hash: t.hash, Height: t.height, LotteryHeight: t.lotteryHeight}, err
+	return ChainTip{Hash: t.hash, Height: t.height, LotteryHeight: t.lotteryHeight,
+		Minted: t.minted}, err
+}
+
+// UtxoValueAt returns the value of every unspent output of the best chain
+// as r shows it: the sidechain's coins. It reads the whole set.
+func UtxoValueAt(r store.Reader) (int64, error) {
+	var sum int64
+	err := r.Iterate(keyUtxoPrefix, func(k, v []byte) error {
+		u, err := decodeUtxo(v)
+		if err != nil {
+			return err
+		}
+		sum += u.Value
+		return nil
+	})
+	return sum, err
 }
 
 // Block returns a block and its index entry. info is nil if the header is

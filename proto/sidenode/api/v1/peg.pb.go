@@ -602,16 +602,30 @@ type PegAudit struct {
 	// matches reports that pegbox_balance_sat equals pegged_supply_sat +
 	// pending_mint_sat + unpaid_sat + unbacked_sat − pegbox_fees_sat to the
 	// satoshi, with minted_sat at most accepted_sat, paid_sat at most
-	// burned_sat, and rotation_fees_sat and bump_fees_sat not negative.
+	// burned_sat, rotation_fees_sat and bump_fees_sat not negative, and
+	// side_destroyed_sat not negative.
 	Matches bool `protobuf:"varint,12,opt,name=matches,proto3" json:"matches,omitempty"`
 	// rotation_fees_sat is what the rotations paid in fees: the value of the
 	// coins they spent less what they moved.
 	RotationFeesSat int64 `protobuf:"varint,13,opt,name=rotation_fees_sat,json=rotationFeesSat,proto3" json:"rotation_fees_sat,omitempty"`
 	// bump_fees_sat is pegbox_fees_sat − rotation_fees_sat: what fee bumps
 	// added to payouts beyond the withdrawals' fee budgets.
-	BumpFeesSat   int64 `protobuf:"varint,14,opt,name=bump_fees_sat,json=bumpFeesSat,proto3" json:"bump_fees_sat,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	BumpFeesSat int64 `protobuf:"varint,14,opt,name=bump_fees_sat,json=bumpFeesSat,proto3" json:"bump_fees_sat,omitempty"`
+	// side_blocks is the number of blocks on the best sidechain.
+	SideBlocks int64 `protobuf:"varint,15,opt,name=side_blocks,json=sideBlocks,proto3" json:"side_blocks,omitempty"`
+	// side_subsidy_sat is what their coinbases could issue: side_blocks
+	// times the network's sidechain subsidy (0 on mainnet).
+	SideSubsidySat int64 `protobuf:"varint,16,opt,name=side_subsidy_sat,json=sideSubsidySat,proto3" json:"side_subsidy_sat,omitempty"`
+	// side_utxo_value_sat is the value of the best sidechain's unspent
+	// outputs, summed over the UTXO set itself.
+	SideUtxoValueSat int64 `protobuf:"varint,17,opt,name=side_utxo_value_sat,json=sideUtxoValueSat,proto3" json:"side_utxo_value_sat,omitempty"`
+	// side_destroyed_sat is side_subsidy_sat + pegged_supply_sat −
+	// side_utxo_value_sat: fees no coinbase claimed and value sent to
+	// OP_RETURN outputs that are not withdrawals. A negative value would be
+	// coins neither issued nor pegged in.
+	SideDestroyedSat int64 `protobuf:"varint,18,opt,name=side_destroyed_sat,json=sideDestroyedSat,proto3" json:"side_destroyed_sat,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *PegAudit) Reset() {
@@ -738,6 +752,34 @@ func (x *PegAudit) GetRotationFeesSat() int64 {
 func (x *PegAudit) GetBumpFeesSat() int64 {
 	if x != nil {
 		return x.BumpFeesSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetSideBlocks() int64 {
+	if x != nil {
+		return x.SideBlocks
+	}
+	return 0
+}
+
+func (x *PegAudit) GetSideSubsidySat() int64 {
+	if x != nil {
+		return x.SideSubsidySat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetSideUtxoValueSat() int64 {
+	if x != nil {
+		return x.SideUtxoValueSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetSideDestroyedSat() int64 {
+	if x != nil {
+		return x.SideDestroyedSat
 	}
 	return 0
 }
@@ -2140,7 +2182,7 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x06height\x18\x02 \x01(\x05R\x06height\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\rR\x05epoch\x12\x1b\n" +
 	"\tspent_sat\x18\x04 \x01(\x03R\bspentSat\x12\x1b\n" +
-	"\tmoved_sat\x18\x05 \x01(\x03R\bmovedSat\"\xff\x03\n" +
+	"\tmoved_sat\x18\x05 \x01(\x03R\bmovedSat\"\xa7\x05\n" +
 	"\bPegAudit\x12,\n" +
 	"\x12pegbox_balance_sat\x18\x01 \x01(\x03R\x10pegboxBalanceSat\x12!\n" +
 	"\faccepted_sat\x18\x02 \x01(\x03R\vacceptedSat\x12!\n" +
@@ -2160,7 +2202,12 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x0fpegbox_fees_sat\x18\v \x01(\x03R\rpegboxFeesSat\x12\x18\n" +
 	"\amatches\x18\f \x01(\bR\amatches\x12*\n" +
 	"\x11rotation_fees_sat\x18\r \x01(\x03R\x0frotationFeesSat\x12\"\n" +
-	"\rbump_fees_sat\x18\x0e \x01(\x03R\vbumpFeesSat\"\xa6\x03\n" +
+	"\rbump_fees_sat\x18\x0e \x01(\x03R\vbumpFeesSat\x12\x1f\n" +
+	"\vside_blocks\x18\x0f \x01(\x03R\n" +
+	"sideBlocks\x12(\n" +
+	"\x10side_subsidy_sat\x18\x10 \x01(\x03R\x0esideSubsidySat\x12-\n" +
+	"\x13side_utxo_value_sat\x18\x11 \x01(\x03R\x10sideUtxoValueSat\x12,\n" +
+	"\x12side_destroyed_sat\x18\x12 \x01(\x03R\x10sideDestroyedSat\"\xa6\x03\n" +
 	"\aDeposit\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1a\n" +
 	"\boutpoint\x18\x02 \x01(\tR\boutpoint\x12\x12\n" +
