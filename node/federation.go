@@ -420,7 +420,7 @@ func (f *federation) planPayout(r store.Reader, tip int32, cur *pegbox.Federatio
 				coins = append(coins, c)
 			}
 		}
-		tx, _, err := pegbox.Bumped(f.params, cur, level, budgets,
+		tx, level, err := pegbox.Bumped(f.params, cur, level, budgets,
 			func(extra int64) (*wire.MsgTx, error) {
 				return pegbox.BuildPayout(wb.Hash, ws, coins, pkScript,
 					f.params.SidechainID, f.params.DustLimit, extra)

@@ -71,11 +71,13 @@ func BumpFee(p *chainparams.Params, level int, baseFee, vsize int64) int64 {
 	return bump
 }
 
-// Bumped builds a pegbox spend of fed's coins at a bump level: build(0) is
-// the spend at its base fee baseFee, and build(extra) the same spend
-// paying extra more. It returns the spend and the extra fee it pays.
+// Bumped builds a pegbox spend of fed's coins at a fee bump level: build(0)
+// is the spend at its base fee baseFee, and build(extra) the same spend
+// paying extra more. When the coins cannot pay the bump of a level
+// (ErrPegboxShort), it builds the highest level below that they can pay,
+// which every member finds alike. It returns the spend and its level.
 func Bumped(p *chainparams.Params, fed *Federation, level int, baseFee int64,
-	build func(extra int64) (*wire.MsgTx, error)) (*wire.MsgTx, int64, error) {
+	build func(extra int64) (*wire.MsgTx, error)) (*wire.MsgTx, int, error) {
 
 	tx, err := build(0)
 	if err != nil || level == 0 {
@@ -85,10 +87,12 @@ func Bumped(p *chainparams.Params, fed *Federation, level int, baseFee int64,
 	if err != nil {
 		return nil, 0, err
 	}
-	extra := BumpFee(p, level, baseFee, vsize)
-	if extra == 0 {
-		return tx, 0, nil
+	for ; level > 0; level-- {
+		bumped, err := build(BumpFee(p, level, baseFee, vsize))
+		if IsErrorCode(err, ErrPegboxShort) {
+			continue
+		}
+		return bumped, level, err
 	}
-	tx, err = build(extra)
-	return tx, extra, err
+	return tx, 0, nil
 }

@@ -27,8 +27,9 @@ type Rotation struct {
 // less the fee to to's pegbox. The inputs are from's coins among coins, in
 // SortCoins order, at most MaxRotationInputs, signalling replaceability.
 // The fee is PegRotationFeeRate times the signed rotation's virtual size
-// (SpendVSize), plus BumpFee at level. Like BuildPayout, the result is a
-// function of its arguments alone.
+// (SpendVSize), plus BumpFee at level, as much of it as leaves the output
+// at least dust. Like BuildPayout, the result is a function of its
+// arguments alone.
 //
 // It returns ErrNothingToRotate when from and to hold the same pegbox,
 // when from has no coin, or when the coins are not worth the fee plus
@@ -76,7 +77,7 @@ func BuildRotation(p *chainparams.Params, coins []Coin, from, to *Federation, le
 		return nil, err
 	}
 	base := p.PegRotationFeeRate * vsize
-	fee := base + BumpFee(p, level, base, vsize)
+	fee := base + min(BumpFee(p, level, base, vsize), max(total-base-p.DustLimit, 0))
 	if len(spent) == 0 || total-fee < p.DustLimit {
 		return nil, ruleErrorf(ErrNothingToRotate, "the epoch %d pegbox holds "+
 			"%d coins worth %d sat, not more than the rotation's fee of %d sat "+

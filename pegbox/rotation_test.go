@@ -122,11 +122,22 @@ func TestPayoutExtraFee(t *testing.T) {
 	// Bumped at level 1 adds the larger of the budgets and twice the size.
 	p := chainparams.Regtest
 	vsize, _ := SpendVSize(base, s.fed, s.params)
-	tx, extra, err := Bumped(&p, s.fed, 1, 4000, func(extra int64) (*wire.MsgTx, error) {
-		return BuildPayout(side, s.ws, s.coins, pk, testSidechain, 546, extra)
-	})
-	if err != nil || extra != max(4000, 2*vsize) || tx.TxOut[last].Value != base.TxOut[last].Value-extra {
-		t.Fatalf("level 1: extra %d (vsize %d), %v", extra, vsize, err)
+	build := func(coins []Coin) func(int64) (*wire.MsgTx, error) {
+		return func(extra int64) (*wire.MsgTx, error) {
+			return BuildPayout(side, s.ws, coins, pk, testSidechain, 546, extra)
+		}
+	}
+	tx, level, err := Bumped(&p, s.fed, 1, 4000, build(s.coins))
+	if err != nil || level != 1 || tx.TxOut[last].Value != base.TxOut[last].Value-max(4000, 2*vsize) {
+		t.Fatalf("level 1: %d, change %d (vsize %d), %v", level, tx.TxOut[last].Value, vsize, err)
+	}
+	// With a change of 50,000 the coins pay level 3 (28,000) but not 4
+	// (60,000): asked for level 30, every member builds level 3.
+	poorer := []Coin{s.coins[0], s.coins[1]}
+	poorer[1].Value -= 50_000
+	tx, level, err = Bumped(&p, s.fed, 30, 4000, build(poorer))
+	if err != nil || level != 3 || tx.TxOut[last].Value != 50_000-28_000 {
+		t.Fatalf("level 30 on short coins: level %d, %v", level, err)
 	}
 }
 
@@ -168,6 +179,12 @@ func TestBuildRotation(t *testing.T) {
 	bumped, err := BuildRotation(&p, coins, s.fed, next, 1)
 	if err != nil || bumped.Fee != rot.Fee+max(rot.Fee, 2*vsize) || bumped.Tx.TxIn[0].PreviousOutPoint != rot.Tx.TxIn[0].PreviousOutPoint {
 		t.Fatalf("bumped fee %d (base %d): %v", bumped.Fee, rot.Fee, err)
+	}
+
+	// A bump never takes the output below dust.
+	small := []Coin{{OutPoint: wire.OutPoint{Index: 2}, Value: 3000, PkScript: s.coins[0].PkScript}}
+	if rot, err := BuildRotation(&p, small, s.fed, next, 30); err != nil || rot.Tx.TxOut[1].Value != 546 {
+		t.Fatalf("rotation of 3,000 sat at level 30: %+v, %v", rot, err)
 	}
 
 	// Nothing to rotate: the same pegbox, no coins, coins worth no more
