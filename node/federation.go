@@ -492,44 +492,67 @@ func (f *federation) packet(hash chainhash.Hash) ([]byte, bool) {
 	return raw, ok
 }
 
-// receive takes a packet from a peer: it relays a packet that spends
-// pegbox coins, and adds its signatures to the payout this node signs; the
-// federation loop broadcasts the payout when they complete it. It returns a
-// *p2p.MisbehaviorError when the packet is the peer's fault.
+// receive takes a packet from a peer. A packet whose inputs all spend
+// coins of one pegbox, and whose signatures all verify for its own
+// transaction by members of the federation that holds those coins, is
+// kept and relayed, and its signatures go to the spend this node signs
+// when it is the same transaction; the federation loop broadcasts the
+// spend when they complete it. A packet that spends anything else is
+// ignored. It returns a *p2p.MisbehaviorError when the packet is the
+// peer's fault: it does not parse, or carries a signature that does not
+// verify or is not a member's. Such a packet is neither kept nor relayed,
+// so that no honest node passes it on and takes the blame.
 func (f *federation) receive(raw []byte) error {
 	p, err := psbt.NewFromRawBytes(bytes.NewReader(raw), false)
 	if err != nil {
 		return &p2p.MisbehaviorError{Score: pegMisbehaviorScore,
 			Reason: fmt.Sprintf("peg signatures do not parse: %v", err)}
 	}
-	spendsPegbox := len(p.UnsignedTx.TxIn) > 0
+	var (
+		coins []pegbox.Coin
+		fed   *pegbox.Federation
+	)
 	err = f.db.View(func(r store.Reader) error {
 		for _, in := range p.UnsignedTx.TxIn {
-			_, ok, err := pegbox.CoinAt(r, in.PreviousOutPoint)
-			if err != nil {
+			c, ok, err := pegbox.CoinAt(r, in.PreviousOutPoint)
+			if err != nil || !ok {
 				return err
 			}
-			if !ok {
-				spendsPegbox = false
-				return nil
-			}
+			coins = append(coins, *c)
 		}
-		return nil
+		if len(coins) == 0 || len(coins) != len(p.UnsignedTx.TxIn) {
+			return nil
+		}
+		var err error
+		fed, _, err = f.peg.FederationOfCoin(r, coins[0])
+		return err
 	})
 	if err != nil {
 		return nil // our own trouble, not the peer's
 	}
-	if !spendsPegbox {
-		log.Debugf("Federation: ignored signatures of %v, which spends no pegbox coins",
-			p.UnsignedTx.TxHash())
+	var check *pegbox.Signing
+	if fed != nil {
+		check, err = pegbox.NewSigning(p.UnsignedTx, coins, fed, f.params.Main)
+	}
+	if fed == nil || err != nil {
+		log.Debugf("Federation: ignored signatures of %v, which spends no coins "+
+			"of one pegbox", p.UnsignedTx.TxHash())
 		return nil
+	}
+	n, err := check.Add(p)
+	if err != nil {
+		return &p2p.MisbehaviorError{Score: pegMisbehaviorScore,
+			Reason: fmt.Sprintf("peg signatures: %v", err)}
+	}
+	if n == 0 {
+		return nil // nothing to pass on
 	}
 	f.keep(append([]byte(nil), raw...), true)
 	if err := f.addPacket(p); err != nil {
 		return &p2p.MisbehaviorError{Score: pegMisbehaviorScore,
 			Reason: fmt.Sprintf("peg signatures: %v", err)}
 	}
-	f.blockCommitted() // a round completes and broadcasts the payout
+	f.blockCommitted() // a round completes and broadcasts the spend
 	return nil
 }
 
