@@ -294,6 +294,12 @@ func TestReorgExcluding(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Its double spend can be signed while it is confirmed.
+	conflict, err := h.DoubleSpend(tx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	isTx := func(m *wire.MsgTx) bool { return m.TxHash() == tx.TxHash() }
 	hashes, err := h.ReorgExcluding(2, 1, isTx)
 	if err != nil {
@@ -330,10 +336,6 @@ func TestReorgExcluding(t *testing.T) {
 
 	// The wallet rescans the new chain and still pays; a block keeps the
 	// excluded transaction out for good.
-	conflict, err := h.DoubleSpend(tx, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := h.MineBlock([]*wire.MsgTx{conflict}); err != nil {
 		t.Fatal(err)
 	}

@@ -207,31 +207,31 @@ func (h *Harness) SendToScript(pkScript []byte, amount int64) (*wire.MsgTx, uint
 }
 
 // DoubleSpend builds and signs, without broadcasting it, a transaction that
-// spends every input of tx, which must all be coins of the mining address
-// that the best chain has not spent, and pays their value less a fee at
-// feeRate sat/vbyte back to the mining address. It conflicts with tx: mined
-// with MineBlock, it evicts tx from btcd's mempool, or keeps tx out of the
-// best chain for good once a reorg has removed it.
+// spends every input of tx, which must all spend outputs paying the mining
+// address, and pays their value less a fee at feeRate sat/vbyte back to
+// the mining address. It conflicts with tx: mined with MineBlock, it
+// evicts tx from btcd's mempool, or, after a reorg that took tx out of the
+// best chain, keeps it out for good. tx may be confirmed when DoubleSpend
+// is called.
 func (h *Harness) DoubleSpend(tx *wire.MsgTx, feeRate int64) (*wire.MsgTx, error) {
-	w := h.wallet
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.sync(); err != nil {
-		return nil, err
-	}
 	out := wire.NewMsgTx(2)
 	prevs := make(map[wire.OutPoint]*wire.TxOut)
 	var have int64
 	for _, in := range tx.TxIn {
-		c, ok := w.coins[in.PreviousOutPoint]
-		if !ok {
-			return nil, fmt.Errorf("btctest: input %v of %v is no unspent coin "+
-				"of the mining address", in.PreviousOutPoint, tx.TxHash())
-		}
 		op := in.PreviousOutPoint
+		prev, err := h.Client().GetRawTransaction(&op.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("input %v of %v: %w", op, tx.TxHash(), err)
+		}
+		outs := prev.MsgTx().TxOut
+		if int(op.Index) >= len(outs) ||
+			string(outs[op.Index].PkScript) != string(h.MiningScript) {
+			return nil, fmt.Errorf("btctest: input %v of %v does not spend the "+
+				"mining address", op, tx.TxHash())
+		}
 		out.AddTxIn(wire.NewTxIn(&op, nil, nil))
-		prevs[op] = wire.NewTxOut(c.value, h.MiningScript)
-		have += c.value
+		prevs[op] = outs[op.Index]
+		have += outs[op.Index].Value
 	}
 	out.AddTxOut(wire.NewTxOut(have, h.MiningScript))
 	// Sign once to learn the size, then again with the fee taken off.
