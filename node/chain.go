@@ -56,6 +56,12 @@ type blockConnector interface {
 	DisconnectBlock(height int32) error
 }
 
+// undoWatcher is a blockConnector that wants to see the state just before
+// the store undoes the block at tip, to compare it with the state after.
+type undoWatcher interface {
+	BeforeUndo(tip mainwatch.Cursor)
+}
+
 // committer is a blockConnector that wants to know when the batch of a block
 // it connected is on disk, to act on it outside the batch.
 type committer interface {
@@ -133,6 +139,11 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 // DisconnectBlock implements mainwatch.Chain through the store's undo log.
 func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) error {
 	c.events.beforeUndo(c.db, tip)
+	for _, sub := range c.connectors {
+		if u, ok := sub.(undoWatcher); ok {
+			u.BeforeUndo(tip)
+		}
+	}
 	if _, err := c.db.DisconnectBlock(store.BlockID{Height: tip.Height, Hash: tip.Hash}); err != nil {
 		return err
 	}

@@ -54,6 +54,9 @@ type protocol struct {
 	// last holds what the batch in flight did, for Committed.
 	last *blockWork
 
+	// undoFrom is the best sidechain before a mainchain undo, tip first.
+	undoFrom []chainhash.Hash
+
 	// ctx bounds the broadcasts of header transactions; set by Run.
 	ctx context.Context
 
@@ -162,8 +165,61 @@ func (p *protocol) DisconnectBlock(height int32) error {
 	if err := p.pegbox.DisconnectBlock(height); err != nil {
 		return err
 	}
-	return p.index.DisconnectBlock(height)
+	if err := p.index.DisconnectBlock(height); err != nil {
+		return err
+	}
+	p.returnUndone(height)
+	return nil
 }
+
+// maxUndoneSideblocks bounds how far back BeforeUndo looks: how many
+// sideblocks one mainchain undo can take off the best chain with their
+// transactions going back to the mempool.
+const maxUndoneSideblocks = 64
+
+// BeforeUndo notes the best sidechain, from the tip back, before the store
+// undoes a mainchain block: the undo may take the records of the blocks
+// it disconnects with it.
+func (p *protocol) BeforeUndo(mainwatch.Cursor) {
+	p.undoFrom = p.undoFrom[:0]
+	hash, _, ok := p.chain.Tip()
+	for ok && len(p.undoFrom) < maxUndoneSideblocks {
+		_, info, err := p.chain.Block(hash)
+		if err != nil || info == nil {
+			break
+		}
+		p.undoFrom = append(p.undoFrom, hash)
+		hash, ok = info.PrevBlock, info.PrevBlock != (chainhash.Hash{})
+	}
+}
+
+// returnUndone hands the transactions of the sideblocks that the undone
+// mainchain block took off the best chain back to the mempool, as a
+// sidechain reorg does, and has the mempool drop what spends their
+// outputs. Without it a withdrawal in such a sideblock would vanish: its
+// coins go back to their owner, and nothing would send it again. Blocks
+// whose body is no longer staged are skipped.
+func (p *protocol) returnUndone(height int32) {
+	old := p.undoFrom
+	p.undoFrom = nil
+	res := &sideblock.Result{MainHeight: height}
+	for _, hash := range old {
+		_, info, err := p.chain.Block(hash)
+		if err == nil && info != nil && info.OnBestChain {
+			break // the fork point
+		}
+		res.Disconnected = append(res.Disconnected, hash)
+	}
+	if len(res.Disconnected) == 0 {
+		return
+	}
+	log.Infof("Mainchain block %d undone: %d sideblocks left the best chain; "+
+		"their transactions go back to the mempool", height, len(res.Disconnected))
+	if err := p.pool.ProcessResult(res); err != nil {
+		log.Errorf("Mempool after undoing block %d: %v", height, err)
+	}
+}
+
 
 // Committed runs after the block's batch is on disk: it reports what the
 // block did, updates the mempool and hands a won draw to the producer.

@@ -482,7 +482,8 @@ func (m *Mempool) ProcessResult(res *Result) error {
 	for _, b := range connected {
 		m.BlockConnected(b)
 	}
-	if len(disconnected) > 0 {
+	if len(res.Disconnected) > 0 {
+		// Even without their bodies, the pool is checked again.
 		m.BlocksDisconnected(disconnected)
 	}
 	return nil
