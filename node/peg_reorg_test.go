@@ -128,21 +128,9 @@ func TestPegReorgs(t *testing.T) {
 		}
 	}
 
-	// deposit pays value to the pegbox from btcd's mining key, with a 'D'
-	// payload for the sidechain script sideScript; the harness can then
-	// sign a double spend of it.
 	deposit := func(sideScript []byte, value int64) *wire.MsgTx {
 		t.Helper()
-		d, err := opreturn.Encode(net.Params.SidechainID,
-			&opreturn.Deposit{Vout: 0, SideScript: sideScript})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx, err := h.Send([]*wire.TxOut{wire.NewTxOut(value, pegScript), wire.NewTxOut(0, d)}, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tx
+		return depositTo(t, net, pegScript, sideScript, value)
 	}
 	getDeposit := func(tx *wire.MsgTx) (*apiv1.Deposit, error) {
 		d, err := peg.GetDeposit(ctx, &apiv1.GetDepositRequest{

@@ -120,7 +120,7 @@ func TestPegRotation(t *testing.T) {
 			info.GraceEndHeight)
 	}
 	const late = 30_000_000
-	graceTx := depositTo(t, p, oldScript, late)
+	graceTx := depositTo(t, net, oldScript, addressScript(t, p.sideAddress(), net.Params.Side), late)
 	p.waitMinted(graceTx.TxHash().String(), all)
 	for i := 0; info.RotationCount < 2; i++ {
 		if i > 6 {
@@ -145,7 +145,7 @@ func TestPegRotation(t *testing.T) {
 		e.mine(all)
 		info = p.info()
 	}
-	stray := depositTo(t, p, oldScript, 20_000_000)
+	stray := depositTo(t, net, oldScript, addressScript(t, p.sideAddress(), net.Params.Side), 20_000_000)
 	e.mine(all)
 	d, err := p.peg.GetDeposit(ctx, &apiv1.GetDepositRequest{
 		Deposit: &apiv1.GetDepositRequest_Txid{Txid: stray.TxHash().String()}})
@@ -267,24 +267,6 @@ func addressScript(t *testing.T, address string, params *chaincfg.Params) []byte
 		t.Fatal(err)
 	}
 	return script
-}
-
-// depositTo sends value from btcd's wallet to pkScript with a 'D' payload
-// naming node a's sidechain address, as any outside wallet could.
-func depositTo(t *testing.T, p *pegNet, pkScript []byte, value int64) *wire.MsgTx {
-	t.Helper()
-	side := addressScript(t, p.sideAddress(), p.net.Params.Side)
-	nullData, err := opreturn.Encode(p.net.Params.SidechainID,
-		&opreturn.Deposit{Vout: 0, SideScript: side})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := p.net.H.Send([]*wire.TxOut{wire.NewTxOut(value, pkScript),
-		wire.NewTxOut(0, nullData)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tx
 }
 
 // rawTx fetches a mainchain transaction from btcd.

@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
 	"google.golang.org/grpc"
 
 	"github.com/mainstake/sidenode/devnet"
+	"github.com/mainstake/sidenode/opreturn"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
@@ -200,4 +202,22 @@ func (p *pegNet) audited() *apiv1.PegAudit {
 		p.t.Fatalf("the supply audit does not match: %v", a)
 	}
 	return a
+}
+
+// depositTo sends value from btcd's wallet to pkScript with a 'D' payload
+// naming sideScript, as any outside wallet could; the harness can then
+// sign a double spend of it.
+func depositTo(t *testing.T, net *devnet.Net, pkScript, sideScript []byte, value int64) *wire.MsgTx {
+	t.Helper()
+	nullData, err := opreturn.Encode(net.Params.SidechainID,
+		&opreturn.Deposit{Vout: 0, SideScript: sideScript})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := net.H.Send([]*wire.TxOut{wire.NewTxOut(value, pkScript),
+		wire.NewTxOut(0, nullData)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
