@@ -220,7 +220,6 @@ func (p *protocol) returnUndone(height int32) {
 	}
 }
 
-
 // Committed runs after the block's batch is on disk: it reports what the
 // block did, updates the mempool and hands a won draw to the producer.
 func (p *protocol) Committed(b *mainwatch.Block) {
