@@ -2,7 +2,9 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -11,6 +13,10 @@ import (
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/lottery"
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/opreturn"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/sideblock"
@@ -192,4 +198,114 @@ func TestFederationReceive(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestFederationPlansPayouts runs the member's planning over a synthetic
+// mainchain where the node's own stake key is the whole federation: the
+// payout of a payable sideblock is planned, bumped levels add their fee
+// from the change, and a second payout waits out the rate limit, then
+// goes.
+func TestFederationPlansPayouts(t *testing.T) {
+	s := newSideSim(t)
+	b, ctx := s.b, context.Background()
+	p := b.params
+	p.PegRateLimit = 15_000_000 // this simulation's own parameters
+	x, err := pegbox.NewIndex(s.db, p, mainwatch.NewWatchList())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.peg, b.proto.pegbox = x, x
+	s.chain.SetDeposits(x.MintSource())
+	ref, err := b.wallet.StakeKey(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := b.wallet.Keys().PubKey(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.stakers = []pegbox.Staker{{PubKey: pub, Weight: lottery.Uint128{Lo: 1}}}
+	f := newFederation(p, s.db, s.chain, x, b.wallet)
+	plan := func(level int) *plan {
+		t.Helper()
+		pl, err := f.plan(func(string) int { return level })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pl
+	}
+
+	s.produce()
+	s.produce()
+	for s.mainTip < 100 {
+		s.next(nil)
+	}
+	var pegScript []byte
+	s.db.View(func(r store.Reader) error {
+		fed, ok, err := pegbox.FederationAt(r, 2)
+		if err != nil || !ok {
+			t.Fatalf("no federation: %v", err)
+		}
+		pegScript, err = fed.PkScript(p.Main)
+		return err
+	})
+	nullData, err := opreturn.Encode(p.SidechainID, &opreturn.Deposit{Vout: 0, SideScript: s.own})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deposit := wire.NewMsgTx(2)
+	deposit.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: chainhash.Hash{0xfe}}, nil, nil))
+	deposit.AddTxOut(wire.NewTxOut(100_000_000, pegScript))
+	deposit.AddTxOut(wire.NewTxOut(0, nullData))
+	s.mainTxs = []*wire.MsgTx{deposit}
+	s.next(nil)
+	s.next(nil)
+	s.produce() // mints it
+	if pl := plan(0); pl != nil {
+		t.Fatalf("a plan with nothing to pay: %s", pl.what)
+	}
+
+	toAddr, _ := mainAddress(t, "payee")
+	withdraw := func() *sideblock.Block {
+		t.Helper()
+		if _, err := b.PegOut(ctx, api.PegOutRequest{Amount: 10_000_000, Destination: toAddr}); err != nil {
+			t.Fatal(err)
+		}
+		block := s.produce() // included
+		if pl := plan(0); pl != nil {
+			t.Fatalf("a payout one sideblock deep: %s", pl.what)
+		}
+		s.produce() // two deep on both chains
+		return block
+	}
+	first := withdraw()
+	pl := plan(0)
+	if pl == nil || pl.what != fmt.Sprintf("payout of sideblock %v", first.BlockHash()) || pl.level != 0 {
+		t.Fatalf("plan %+v", pl)
+	}
+	change := func(tx *wire.MsgTx) int64 { return tx.TxOut[len(tx.TxOut)-1].Value }
+	vsize, err := pegbox.SpendVSize(pl.tx, pl.fed, p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bumped := plan(2); bumped.level != 2 || bumped.tx.TxIn[0].PreviousOutPoint != pl.tx.TxIn[0].PreviousOutPoint ||
+		change(pl.tx)-change(bumped.tx) != pegbox.BumpFee(p, 2, pegOutDefaultFee, vsize) {
+		t.Fatalf("level 2: change %d, then %d", change(pl.tx), change(bumped.tx))
+	}
+	s.mainTxs = []*wire.MsgTx{pl.tx}
+	paidAt := s.mainTip + 1
+	s.next(nil)
+
+	// 0.1 BTC paid in the period; 0.1 more would pass 0.15: the second
+	// waits until the first leaves the period, PegRatePeriod blocks on.
+	second := withdraw()
+	for s.mainTip < paidAt+p.PegRatePeriod {
+		if pl := plan(0); pl != nil {
+			t.Fatalf("payout %s at %d, %d blocks after the last", pl.what, s.mainTip, s.mainTip-paidAt)
+		}
+		s.next(nil)
+	}
+	if pl := plan(0); pl == nil || pl.what != fmt.Sprintf("payout of sideblock %v", second.BlockHash()) {
+		t.Fatalf("after the rate period: %+v", pl)
+	}
 }
