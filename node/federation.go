@@ -33,6 +33,10 @@ const (
 	// scanWithdrawalBlocks is how many blocks with withdrawals one round
 	// looks at, oldest first, to find the first unpaid one.
 	scanWithdrawalBlocks = 64
+
+	// maxAdoptLevels is how many fee bump levels above its own a member
+	// looks for the spend the other members are signing.
+	maxAdoptLevels = 8
 )
 
 // pegAnnouncer relays signature packets to peers; *p2p.Server is one.
@@ -177,6 +181,13 @@ func (f *federation) round(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if p != nil {
+		if q, err := f.adopt(p); err != nil {
+			return err
+		} else if q != nil {
+			p = q
+		}
+	}
 	rebroadcast := func(tx *wire.MsgTx) {
 		if tx == nil {
 			return
@@ -248,6 +259,56 @@ func (f *federation) round(ctx context.Context) error {
 		f.addPacket(pk)
 	}
 	return f.tryComplete(ctx, tip)
+}
+
+// adopt returns the plan of p's spend at the higher fee bump level that
+// the other members are signing, or nil. A member that was offline while
+// the others bumped a spend starts again at level 0; the signatures they
+// sent meanwhile wait among the early packets. When the packets for one
+// transaction that spends p's first coin carry Threshold−1 members'
+// signatures, and p's spend at a level up to maxAdoptLevels higher is
+// that very transaction, this member signs it too, and completes it. It
+// takes Threshold−1 members to move it, as many as could complete any
+// spend with it: fewer cannot make it pay a higher fee.
+func (f *federation) adopt(p *plan) (*plan, error) {
+	first := p.tx.TxIn[0].PreviousOutPoint
+	txid := p.tx.TxHash()
+	signers := make(map[chainhash.Hash]map[string]bool)
+	f.mu.Lock()
+	for _, pk := range f.early {
+		tx := pk.UnsignedTx
+		if h := tx.TxHash(); h != txid && len(tx.TxIn) > 0 && tx.TxIn[0].PreviousOutPoint == first {
+			if signers[h] == nil {
+				signers[h] = make(map[string]bool)
+			}
+			for _, ps := range pk.Inputs[0].PartialSigs {
+				signers[h][string(ps.PubKey)] = true
+			}
+		}
+	}
+	f.mu.Unlock()
+	for h, keys := range signers {
+		if len(keys) < p.fed.Threshold-1 {
+			continue
+		}
+		for level := p.level + 1; level <= p.level+maxAdoptLevels; level++ {
+			q, err := f.plan(func(what string) int {
+				if what == p.what {
+					return level
+				}
+				return 0
+			})
+			if err != nil || q == nil || q.what != p.what {
+				return nil, err
+			}
+			if q.tx.TxHash() == h {
+				log.Infof("Federation: the other members bumped the %s to level %d; "+
+					"signing it there", p.what, q.level)
+				return q, nil
+			}
+		}
+	}
+	return nil, nil
 }
 
 // settled tells whether a coin job spends is no longer the pegbox's.

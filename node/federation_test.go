@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/opreturn"
@@ -200,16 +201,24 @@ func TestFederationReceive(t *testing.T) {
 	})
 }
 
-// TestFederationPlansPayouts runs the member's planning over a synthetic
-// mainchain where the node's own stake key is the whole federation: the
-// payout of a payable sideblock is planned, bumped levels add their fee
-// from the change, and a second payout waits out the rate limit, then
-// goes.
-func TestFederationPlansPayouts(t *testing.T) {
+// memberSim is a synthetic mainchain whose federation holds this node's
+// stake key, besides others' keys, with a deposit of 1 BTC minted.
+type memberSim struct {
+	*sideSim
+	f    *federation
+	p    *chainparams.Params
+	fed  *pegbox.Federation
+	plan func(level int) *plan
+}
+
+// newMemberSim sets the simulation up with others (keys of other members)
+// and rateLimit as the network's PegRateLimit.
+func newMemberSim(t *testing.T, others []*btcec.PrivateKey, rateLimit int64) *memberSim {
+	t.Helper()
 	s := newSideSim(t)
-	b, ctx := s.b, context.Background()
+	b := s.b
 	p := b.params
-	p.PegRateLimit = 15_000_000 // this simulation's own parameters
+	p.PegRateLimit = rateLimit // this simulation's own parameters
 	x, err := pegbox.NewIndex(s.db, p, mainwatch.NewWatchList())
 	if err != nil {
 		t.Fatal(err)
@@ -224,11 +233,12 @@ func TestFederationPlansPayouts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.stakers = []pegbox.Staker{{PubKey: pub, Weight: lottery.Uint128{Lo: 1}}}
-	f := newFederation(p, s.db, s.chain, x, b.wallet)
-	plan := func(level int) *plan {
+	s.stakers = append([]pegbox.Staker{{PubKey: pub, Weight: lottery.Uint128{Lo: 2000}}},
+		stakersWeighing(others)...)
+	m := &memberSim{sideSim: s, p: p, f: newFederation(p, s.db, s.chain, x, b.wallet)}
+	m.plan = func(level int) *plan {
 		t.Helper()
-		pl, err := f.plan(func(string) int { return level })
+		pl, err := m.f.plan(func(string) int { return level })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,11 +252,12 @@ func TestFederationPlansPayouts(t *testing.T) {
 	}
 	var pegScript []byte
 	s.db.View(func(r store.Reader) error {
-		fed, ok, err := pegbox.FederationAt(r, 2)
+		var ok bool
+		m.fed, ok, err = pegbox.FederationAt(r, 2)
 		if err != nil || !ok {
 			t.Fatalf("no federation: %v", err)
 		}
-		pegScript, err = fed.PkScript(p.Main)
+		pegScript, err = m.fed.PkScript(p.Main)
 		return err
 	})
 	nullData, err := opreturn.Encode(p.SidechainID, &opreturn.Deposit{Vout: 0, SideScript: s.own})
@@ -261,24 +272,37 @@ func TestFederationPlansPayouts(t *testing.T) {
 	s.next(nil)
 	s.next(nil)
 	s.produce() // mints it
-	if pl := plan(0); pl != nil {
+	if pl := m.plan(0); pl != nil {
 		t.Fatalf("a plan with nothing to pay: %s", pl.what)
 	}
+	return m
+}
 
-	toAddr, _ := mainAddress(t, "payee")
-	withdraw := func() *sideblock.Block {
-		t.Helper()
-		if _, err := b.PegOut(ctx, api.PegOutRequest{Amount: 10_000_000, Destination: toAddr}); err != nil {
-			t.Fatal(err)
-		}
-		block := s.produce() // included
-		if pl := plan(0); pl != nil {
-			t.Fatalf("a payout one sideblock deep: %s", pl.what)
-		}
-		s.produce() // two deep on both chains
-		return block
+// withdraw makes a withdrawal of 0.1 BTC and mines until it is payable.
+func (m *memberSim) withdraw() *sideblock.Block {
+	m.t.Helper()
+	to, _ := mainAddress(m.t, "payee")
+	if _, err := m.b.PegOut(context.Background(), api.PegOutRequest{Amount: 10_000_000,
+		Destination: to}); err != nil {
+		m.t.Fatal(err)
 	}
-	first := withdraw()
+	block := m.produce() // included
+	if pl := m.plan(0); pl != nil {
+		m.t.Fatalf("a payout one sideblock deep: %s", pl.what)
+	}
+	m.produce() // two deep on both chains
+	return block
+}
+
+// TestFederationPlansPayouts runs the member's planning over a synthetic
+// mainchain where the node's own stake key is the whole federation: the
+// payout of a payable sideblock is planned, bumped levels add their fee
+// from the change, and a second payout waits out the rate limit, then
+// goes.
+func TestFederationPlansPayouts(t *testing.T) {
+	m := newMemberSim(t, nil, 15_000_000)
+	p, plan := m.p, m.plan
+	first := m.withdraw()
 	pl := plan(0)
 	if pl == nil || pl.what != fmt.Sprintf("payout of sideblock %v", first.BlockHash()) || pl.level != 0 {
 		t.Fatalf("plan %+v", pl)
@@ -292,20 +316,77 @@ func TestFederationPlansPayouts(t *testing.T) {
 		change(pl.tx)-change(bumped.tx) != pegbox.BumpFee(p, 2, pegOutDefaultFee, vsize) {
 		t.Fatalf("level 2: change %d, then %d", change(pl.tx), change(bumped.tx))
 	}
-	s.mainTxs = []*wire.MsgTx{pl.tx}
-	paidAt := s.mainTip + 1
-	s.next(nil)
+	m.mainTxs = []*wire.MsgTx{pl.tx}
+	paidAt := m.mainTip + 1
+	m.next(nil)
 
 	// 0.1 BTC paid in the period; 0.1 more would pass 0.15: the second
 	// waits until the first leaves the period, PegRatePeriod blocks on.
-	second := withdraw()
-	for s.mainTip < paidAt+p.PegRatePeriod {
+	second := m.withdraw()
+	for m.mainTip < paidAt+p.PegRatePeriod {
 		if pl := plan(0); pl != nil {
-			t.Fatalf("payout %s at %d, %d blocks after the last", pl.what, s.mainTip, s.mainTip-paidAt)
+			t.Fatalf("payout %s at %d, %d blocks after the last", pl.what, m.mainTip, m.mainTip-paidAt)
 		}
-		s.next(nil)
+		m.next(nil)
 	}
 	if pl := plan(0); pl == nil || pl.what != fmt.Sprintf("payout of sideblock %v", second.BlockHash()) {
 		t.Fatalf("after the rate period: %+v", pl)
+	}
+}
+
+// TestFederationAdopts has a member that restarted, at bump level 0, find
+// the signatures the other members sent of the same payout at level 2: it
+// signs that level once they carry Threshold−1 signatures, and not with
+// fewer, nor for a transaction that is no level of its payout.
+func TestFederationAdopts(t *testing.T) {
+	others := pegKeys(t, 3)
+	m := newMemberSim(t, others, 100_000_000_000)
+	m.withdraw()
+	p0 := m.plan(0)
+	if p0 == nil || m.fed.Threshold != 3 {
+		t.Fatalf("plan %v, federation %+v", p0, m.fed)
+	}
+	p2 := m.plan(2)
+	sign := func(tx *wire.MsgTx, key *btcec.PrivateKey) {
+		t.Helper()
+		sg, err := pegbox.NewSigning(tx, p0.coins, m.fed, m.p.Main)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, err := sg.Sign(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.f.addPacket(pk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adopt := func() *plan {
+		t.Helper()
+		q, err := m.f.adopt(p0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+
+	// A transaction that is no level of the payout, signed by two.
+	odd := p2.tx.Copy()
+	odd.TxOut[len(odd.TxOut)-1].Value--
+	sign(odd, others[0])
+	sign(odd, others[1])
+	if q := adopt(); q != nil {
+		t.Fatalf("adopted level %d for a stranger", q.level)
+	}
+	// Level 2 signed by one other member: not enough.
+	sign(p2.tx, others[0])
+	if q := adopt(); q != nil {
+		t.Fatalf("adopted level %d on one signature", q.level)
+	}
+	// By two: this member's signature completes it.
+	sign(p2.tx, others[1])
+	q := adopt()
+	if q == nil || q.level != 2 || q.tx.TxHash() != p2.tx.TxHash() {
+		t.Fatalf("adopted %+v", q)
 	}
 }
