@@ -7,14 +7,8 @@ import (
 )
 
 func TestHarnessMineSendReorg(t *testing.T) {
-	h := NewForTest(t, Options{})
-	if _, err := h.Generate(101); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := h.Send([]*wire.TxOut{wire.NewTxOut(100_000, h.MiningScript)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := spendableHarness(t)
+	tx := sendSelf(t, h, 100_000)
 	hashes, err := h.Generate(1)
 	if err != nil {
 		t.Fatal(err)
@@ -62,4 +56,25 @@ func TestHarnessSimnetRestart(t *testing.T) {
 	if height != 10 || again != tip {
 		t.Fatalf("after restart tip %d %v, want 10 %v", height, again, tip)
 	}
+}
+
+// spendableHarness starts btcd and mines 101 blocks, so that the first
+// coinbase is spendable.
+func spendableHarness(t *testing.T) *Harness {
+	t.Helper()
+	h := NewForTest(t, Options{})
+	if _, err := h.Generate(101); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// sendSelf pays value to the mining address and returns the transaction.
+func sendSelf(t *testing.T, h *Harness, value int64) *wire.MsgTx {
+	t.Helper()
+	tx, err := h.Send([]*wire.TxOut{wire.NewTxOut(value, h.MiningScript)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }

@@ -54,10 +54,7 @@ func blockTxids(t *testing.T, h *Harness, hash *chainhash.Hash) []chainhash.Hash
 // chose and that btcd's relay policy refuses, with the witness commitment
 // its witness needs, and checks the block btcd stored.
 func TestMineBlock(t *testing.T) {
-	h := NewForTest(t, Options{})
-	if _, err := h.Generate(101); err != nil {
-		t.Fatal(err)
-	}
+	h := spendableHarness(t)
 	// Two OP_RETURN outputs: valid, but not standard.
 	null := func(b byte) *wire.TxOut {
 		s, err := txscript.NullDataScript([]byte{b})
@@ -74,10 +71,7 @@ func TestMineBlock(t *testing.T) {
 		t.Fatal("btcd relayed a transaction with two OP_RETURN outputs")
 	}
 	// Another transaction waits in the mempool; the block leaves it out.
-	other, err := h.Send([]*wire.TxOut{wire.NewTxOut(100_000, h.MiningScript)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := sendSelf(t, h, 100_000)
 
 	height, _, _ := h.Tip()
 	hash, err := h.MineBlock([]*wire.MsgTx{tx})
@@ -136,14 +130,8 @@ func TestMineBlock(t *testing.T) {
 // TestGenerateExcluding keeps a transaction and its child out of three
 // blocks that mine everything else; generate then mines both.
 func TestGenerateExcluding(t *testing.T) {
-	h := NewForTest(t, Options{})
-	if _, err := h.Generate(101); err != nil {
-		t.Fatal(err)
-	}
-	parent, err := h.Send([]*wire.TxOut{wire.NewTxOut(1_000_000, h.MiningScript)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := spendableHarness(t)
+	parent := sendSelf(t, h, 1_000_000)
 	// A child of the parent's first output, signed with the mining key.
 	child := wire.NewMsgTx(2)
 	op := wire.OutPoint{Hash: parent.TxHash(), Index: 0}
@@ -156,10 +144,7 @@ func TestGenerateExcluding(t *testing.T) {
 	if _, err := h.Client().SendRawTransaction(child, true); err != nil {
 		t.Fatal(err)
 	}
-	other, err := h.Send([]*wire.TxOut{wire.NewTxOut(100_000, h.MiningScript)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := sendSelf(t, h, 100_000)
 
 	isParent := func(tx *wire.MsgTx) bool { return tx.TxHash() == parent.TxHash() }
 	hashes, err := h.GenerateExcluding(3, isParent)
@@ -198,14 +183,8 @@ func TestGenerateExcluding(t *testing.T) {
 // TestMineDoubleSpend mines a double spend of a mempool transaction: btcd
 // evicts the transaction, which can then never confirm.
 func TestMineDoubleSpend(t *testing.T) {
-	h := NewForTest(t, Options{})
-	if _, err := h.Generate(101); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := h.Send([]*wire.TxOut{wire.NewTxOut(100_000, h.MiningScript)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := spendableHarness(t)
+	tx := sendSelf(t, h, 100_000)
 	conflict, err := h.DoubleSpend(tx, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -232,10 +211,7 @@ func TestMineDoubleSpend(t *testing.T) {
 		t.Fatal("the double-spent transaction was mined")
 	}
 	// The wallet saw its coins spent by the double spend and spends others.
-	again, err := h.Send([]*wire.TxOut{wire.NewTxOut(100_000, h.MiningScript)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := sendSelf(t, h, 100_000)
 	for _, in := range again.TxIn {
 		for _, spent := range conflict.TxIn {
 			if in.PreviousOutPoint == spent.PreviousOutPoint {
@@ -252,14 +228,8 @@ func TestMineDoubleSpend(t *testing.T) {
 // invalid. The wallet follows the new chain, MineBlock's coinbases
 // included.
 func TestReorgExcluding(t *testing.T) {
-	h := NewForTest(t, Options{})
-	if _, err := h.Generate(101); err != nil {
-		t.Fatal(err)
-	}
-	tx, err := h.Send([]*wire.TxOut{wire.NewTxOut(100_000, h.MiningScript)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := spendableHarness(t)
+	tx := sendSelf(t, h, 100_000)
 	mined, err := h.Generate(1)
 	if err != nil {
 		t.Fatal(err)
@@ -342,10 +312,7 @@ func TestReorgExcluding(t *testing.T) {
 	if inMempool(t, h, tx.TxHash()) {
 		t.Fatal("the reorganized transaction survived its double spend")
 	}
-	paid, err := h.Send([]*wire.TxOut{wire.NewTxOut(200_000, h.MiningScript)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	paid := sendSelf(t, h, 200_000)
 	if _, err := h.Generate(1); err != nil {
 		t.Fatal(err)
 	}
