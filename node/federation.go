@@ -211,9 +211,11 @@ func (f *federation) round(ctx context.Context) error {
 			rebroadcast(job.fallback)
 			return f.tryComplete(ctx, tip)
 
-		case job.signed != nil && (p == nil || p.what != job.what):
-			// One spend in flight at a time: it is rebroadcast until
-			// its coins are spent.
+		case job.signed != nil && (p == nil || p.what != job.what || p.level <= job.level):
+			// One spend in flight at a time: it is rebroadcast until its
+			// coins are spent, and replaced only by itself a bump level
+			// up. (A rotation that found another old coin meanwhile moves
+			// it with the next one.)
 			rebroadcast(job.signed)
 			return nil
 
