@@ -183,13 +183,25 @@ const maxUndoneSideblocks = 64
 func (p *protocol) BeforeUndo(mainwatch.Cursor) {
 	p.undoFrom = p.undoFrom[:0]
 	hash, _, ok := p.chain.Tip()
-	for ok && len(p.undoFrom) < maxUndoneSideblocks {
-		_, info, err := p.chain.Block(hash)
-		if err != nil || info == nil {
-			break
+	if !ok {
+		return
+	}
+	err := p.db.View(func(r store.Reader) error {
+		for len(p.undoFrom) < maxUndoneSideblocks {
+			info, found, err := sideblock.BlockInfoAt(r, hash)
+			if err != nil || !found {
+				return err
+			}
+			p.undoFrom = append(p.undoFrom, hash)
+			if info.PrevBlock == (chainhash.Hash{}) {
+				return nil
+			}
+			hash = info.PrevBlock
 		}
-		p.undoFrom = append(p.undoFrom, hash)
-		hash, ok = info.PrevBlock, info.PrevBlock != (chainhash.Hash{})
+		return nil
+	})
+	if err != nil {
+		log.Warnf("Before a mainchain undo: %v", err)
 	}
 }
 
@@ -203,12 +215,22 @@ func (p *protocol) returnUndone(height int32) {
 	old := p.undoFrom
 	p.undoFrom = nil
 	res := &sideblock.Result{MainHeight: height}
-	for _, hash := range old {
-		_, info, err := p.chain.Block(hash)
-		if err == nil && info != nil && info.OnBestChain {
-			break // the fork point
+	err := p.db.View(func(r store.Reader) error {
+		for _, hash := range old {
+			info, found, err := sideblock.BlockInfoAt(r, hash)
+			if err != nil {
+				return err
+			}
+			if found && info.OnBestChain {
+				return nil // the fork point
+			}
+			res.Disconnected = append(res.Disconnected, hash)
 		}
-		res.Disconnected = append(res.Disconnected, hash)
+		return nil
+	})
+	if err != nil {
+		log.Errorf("Mempool after undoing block %d: %v", height, err)
+		return
 	}
 	if len(res.Disconnected) == 0 {
 		return
