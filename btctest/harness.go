@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -367,14 +369,66 @@ func (h *Harness) Cleanup() {
 	}
 }
 
-// FreePort asks the kernel for a free loopback TCP port.
+// Ports that FreePort hands out lie from minFreePort up to the kernel's
+// ephemeral range.
+const minFreePort = 10_000
+
+var (
+	portsMu sync.Mutex
+	ports   = make(map[int]bool) // handed out by this process
+)
+
+// FreePort returns a loopback TCP port that nothing listens on, for a
+// process to bind soon after. It is taken below the kernel's ephemeral
+// range: a port from that range can be taken by any outgoing connection
+// between this call and the bind, which then fails. The start is random, so
+// that test processes running side by side rarely try the same port, and a
+// process is never given the same port twice.
 func FreePort() (int, error) {
+	lo, hi := minFreePort, ephemeralStart()-1
+	if hi-lo < 1000 {
+		return kernelPort()
+	}
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for i := 0; i < 1000; i++ {
+		p := lo + rand.IntN(hi-lo+1)
+		if ports[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		ports[p] = true
+		return p, nil
+	}
+	return kernelPort()
+}
+
+// kernelPort asks the kernel for a free loopback TCP port.
+func kernelPort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// ephemeralStart returns the first port of the kernel's ephemeral range
+// (Linux's default where it cannot be read).
+func ephemeralStart() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				return n
+			}
+		}
+	}
+	return 32768
 }
 
 func loadOrCreateKey(path string) (*btcec.PrivateKey, error) {

@@ -1,6 +1,8 @@
 package btctest
 
 import (
+	"fmt"
+	"net"
 	"testing"
 
 	"github.com/btcsuite/btcd/wire"
@@ -77,4 +79,28 @@ func sendSelf(t *testing.T, h *Harness, value int64) *wire.MsgTx {
 		t.Fatal(err)
 	}
 	return tx
+}
+
+// TestFreePort checks that FreePort hands out distinct ports below the
+// kernel's ephemeral range that a listener can then bind.
+func TestFreePort(t *testing.T) {
+	seen := make(map[int]bool)
+	for i := 0; i < 50; i++ {
+		p, err := FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[p] {
+			t.Fatalf("port %d handed out twice", p)
+		}
+		seen[p] = true
+		if p < minFreePort || p >= ephemeralStart() {
+			t.Fatalf("port %d outside [%d, %d)", p, minFreePort, ephemeralStart())
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			t.Fatalf("port %d: %v", p, err)
+		}
+		l.Close()
+	}
 }
