@@ -7,7 +7,6 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
@@ -99,7 +98,7 @@ func decodeTicket(id lottery.TicketID, b []byte) (*Ticket, error) {
 	t.Stake = readOutPoint(b[32:])
 	t.Value = int64(binary.BigEndian.Uint64(b[68:]))
 	t.LockHeight = binary.BigEndian.Uint32(b[76:])
-	pub, err := btcec.ParsePubKey(b[80:113])
+	pub, err := ticketKeys.parse(b[80:113])
 	if err != nil {
 		return nil, fmt.Errorf("mainstake: ticket %d: %w", id, err)
 	}

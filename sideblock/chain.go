@@ -102,7 +102,8 @@ type Chain struct {
 	inBatch   bool
 	batchTip  tipState
 	batchRes  *Result
-	gen       uint64 // bumped whenever the committed tip may change
+	batchLogs []func() // the batch's log lines, for Committed
+	gen       uint64   // bumped whenever the committed tip may change
 
 	// notices are published headers whose body StageBody staged since a
 	// batch last looked at them, with a sequence number; taken are those
@@ -201,6 +202,7 @@ func (c *Chain) ConnectMainBlock(w *store.Writer, mainHeight int32, pub *mainsta
 	defer c.mu.Unlock()
 	c.inBatch = true
 	c.batchRes = nil
+	c.batchLogs = nil
 	c.gen++
 
 	b, err := newBatch(c, w, mainHeight)
@@ -249,13 +251,14 @@ func (c *Chain) ConnectMainBlock(w *store.Writer, mainHeight int32, pub *mainsta
 	c.taken = look
 	c.batchTip = b.tip
 	c.batchRes = b.res
+	c.batchLogs = b.logs
 	return b.res, nil
 }
 
 // Committed tells the chain that the batch of the last ConnectMainBlock
 // was committed. It moves the tip cache to the new tip, forgets the
-// notices that batch handled, and prunes staged bodies that can no longer
-// be used (PruneStaged). Call it after every successful DB.ConnectBlock
+// notices that batch handled, writes the batch's log lines, and prunes
+// staged bodies that can no longer be used (PruneStaged). Call it after every successful DB.ConnectBlock
 // whose callback called ConnectMainBlock, outside any store callback.
 //
 // A node that never calls it stays correct: Tip then reads the store on
@@ -275,8 +278,13 @@ func (c *Chain) Committed() error {
 	c.taken = nil
 	c.inBatch = false
 	c.batchRes = nil
+	logs := c.batchLogs
+	c.batchLogs = nil
 	c.gen++
 	c.mu.Unlock()
+	for _, l := range logs {
+		l()
+	}
 	return c.PruneStaged(res)
 }
 
@@ -291,6 +299,7 @@ func (c *Chain) DisconnectMainBlock(height int32) error {
 	c.tipLoaded = false
 	c.inBatch = false
 	c.batchRes = nil
+	c.batchLogs = nil
 	c.taken = nil
 	c.rescan = true
 	c.gen++

@@ -28,6 +28,19 @@ type batch struct {
 
 	bodyBytes int // connected and disconnected in this batch
 	blocks    int
+
+	// logs are the batch's log lines, written when it commits
+	// (Chain.Committed): a batch that fails logs nothing, and the lines
+	// cost nothing before the node's own header goes out.
+	logs []func()
+}
+
+func (b *batch) infof(format string, args ...any) {
+	b.logs = append(b.logs, func() { log.Infof(format, args...) })
+}
+
+func (b *batch) warnf(format string, args ...any) {
+	b.logs = append(b.logs, func() { log.Warnf(format, args...) })
 }
 
 // errBudget stops fork choice at MaxBatchBodyBytes or MaxBatchBlocks.
@@ -110,7 +123,7 @@ func (b *batch) publish(pub *mainstake.Publication) error {
 		if ok {
 			b.res.Ignored = ruleErrorf(ErrDuplicatePublication,
 				"block %v (tx %v) is already published", hash, pub.TxID)
-			log.Infof("Publication of sideblock %v in mainchain block %d "+
+			b.infof("Publication of sideblock %v in mainchain block %d "+
 				"ignored: already published", hash, b.mainHeight)
 		}
 		return err
@@ -133,7 +146,7 @@ func (b *batch) publish(pub *mainstake.Publication) error {
 			b.res.Ignored = ruleErrorf(ErrUnknownParent, "block %v "+
 				"(tx %v) extends %v, which is not published",
 				hash, pub.TxID, hdr.PrevBlock)
-			log.Infof("Publication of sideblock %v in mainchain block %d "+
+			b.infof("Publication of sideblock %v in mainchain block %d "+
 				"ignored: unknown parent %v", hash, b.mainHeight,
 				hdr.PrevBlock)
 			return nil
@@ -169,7 +182,7 @@ func (b *batch) publish(pub *mainstake.Publication) error {
 		return err
 	}
 	b.res.Published = &hash
-	log.Infof("Sideblock %v published in mainchain block %d (height %d, "+
+	b.infof("Sideblock %v published in mainchain block %d (height %d, "+
 		"lottery height %d, %v)", hash, b.mainHeight, r.Height,
 		r.LotteryHeight, r.Status)
 	if !usable {
@@ -374,7 +387,7 @@ func (b *batch) forkChoice() error {
 		err = b.reorgTo(best)
 		if errors.Is(err, errBudget) {
 			b.res.Deferred = true
-			log.Infof("Sidechain fork choice deferred to the next "+
+			b.infof("Sidechain fork choice deferred to the next "+
 				"mainchain block at tip %v (height %d): %d blocks, "+
 				"%d body bytes done", b.tip.hash, b.tip.height,
 				b.blocks, b.bodyBytes)
@@ -445,7 +458,7 @@ func (b *batch) connect(r *record) (failed bool, err error) {
 	if !has {
 		// Pruned, or never there after an undone mainchain block:
 		// missing again.
-		log.Warnf("Body of sideblock %v is gone; asking peers again", r.Hash)
+		b.warnf("Body of sideblock %v is gone; asking peers again", r.Hash)
 		return true, b.dropBody(r, r.badBody)
 	}
 	if err := b.spend(len(s.body)); err != nil {
@@ -477,10 +490,10 @@ func (b *batch) connect(r *record) (failed bool, err error) {
 			return false, ruleErr
 		}
 		if code.MarksHeaderInvalid() {
-			log.Infof("Sideblock %v is invalid: %v", r.Hash, ruleErr)
+			b.infof("Sideblock %v is invalid: %v", r.Hash, ruleErr)
 			return true, b.invalidate(r)
 		}
-		log.Infof("Staged copy of sideblock %v dropped: %v", r.Hash, ruleErr)
+		b.infof("Staged copy of sideblock %v dropped: %v", r.Hash, ruleErr)
 		return true, b.dropBody(r, digest)
 	}
 
@@ -626,7 +639,7 @@ func (b *batch) finish() error {
 	b.res.NewTip = b.tip.hash
 	b.res.TipHeight = b.tip.height
 	if len(b.res.Disconnected) > 0 || len(b.res.Connected) > 0 {
-		log.Infof("Sidechain tip %v at height %d after mainchain block "+
+		b.infof("Sidechain tip %v at height %d after mainchain block "+
 			"%d (%d connected, %d disconnected)", b.tip.hash,
 			b.tip.height, b.mainHeight, len(b.res.Connected),
 			len(b.res.Disconnected))
