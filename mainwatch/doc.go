@@ -34,4 +34,12 @@
 // Both backends deliver exactly the transactions it matches, so nodes on
 // either backend derive the same state. The conformance suite in
 // mainwatch/watchtest runs the same tests against both.
+//
+// A backend may also deliver a preview of a block before the block itself:
+// its matched transactions, known sooner than the block (btcd sends them
+// with the block's announcement when its transaction filter mirrors the
+// WatchList). The follower shows a preview only to a Chain that implements
+// Previewer, which must leave its state as it was; the block itself follows
+// and is connected as usual. The node uses previews to build and publish
+// its sideblock while getblock would still be on its way.
 package mainwatch

@@ -260,6 +260,14 @@ func (f *Follower) connect(ctx context.Context, b *Block) error {
 	if prev.Height >= 0 && (b.Header.PrevBlock != prev.Hash || b.Height != prev.Height+1) {
 		return errStale
 	}
+	if b.Preview {
+		if pv, ok := f.chain.(Previewer); ok {
+			if err := pv.PreviewBlock(ctx, b); err != nil {
+				return &ChainError{fmt.Errorf("preview %v: %w", b.Cursor(), err)}
+			}
+		}
+		return nil
+	}
 	if err := f.chain.ConnectBlock(ctx, b); err != nil {
 		return &ChainError{fmt.Errorf("connect %v: %w", b.Cursor(), err)}
 	}

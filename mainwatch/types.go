@@ -48,6 +48,25 @@ type Block struct {
 	// announcement named. Latency of work done for a new block is
 	// measured from it.
 	Announced time.Time
+
+	// Preview marks a block delivered ahead of itself, from its
+	// announcement: Txs are the transactions the backend's own filter
+	// reported with it, matched against the WatchList, and each Index is
+	// a position among them (block order, but not the block's numbering).
+	// Seen is empty. The block itself follows. Only a Chain that
+	// implements Previewer is shown previews.
+	Preview bool
+}
+
+// Previewer is a Chain that can act on a block before the block itself
+// arrives, when the backend can say which transactions it matches sooner
+// than it can deliver it: the btcd backend, from a block's announcement.
+// A preview must leave the Chain's state as it was; the follower connects
+// the block itself next, or goes on without it. An error means the Chain
+// could not restore its state, and stops the follower like a failed
+// ConnectBlock.
+type Previewer interface {
+	PreviewBlock(ctx context.Context, block *Block) error
 }
 
 // Cursor returns the block's cursor.

@@ -22,24 +22,103 @@ import (
 // output script, or the previous output script of an input), so a light
 // client that fetches the blocks whose filter matches Scripts finds every
 // match.
+//
+// The list numbers its additions (Version), and keeps the latest of them
+// (AdditionsSince), so that a backend can keep a filter of its own, such as
+// btcd's transaction filter, a superset of the list.
 type WatchList struct {
 	mu        sync.RWMutex
 	scripts   map[string]struct{}
 	outpoints map[wire.OutPoint][]byte
-	txids     map[chainhash.Hash][][]byte
+	txids     map[chainhash.Hash]watchedTx
 
 	// filterScripts caches Scripts' de-duplicated answer; nil when a
 	// change may have added or removed a script.
 	filterScripts [][]byte
+
+	// version counts the additions; added holds the latest of them,
+	// numbered version−len(added)+1 to version.
+	version uint64
+	added   []Addition
 }
+
+// watchedTx is a watched transaction's output scripts, which filters find
+// it by, and the outpoints it spends, which btcd's filter finds it by.
+type watchedTx struct {
+	scripts [][]byte
+	spends  []wire.OutPoint
+}
+
+// Addition is one item added to a WatchList: a script, or an outpoint
+// when Script is nil. A watched transaction is added as the outpoints it
+// spends: a transaction that spends one of them is delivered, and the
+// list's own matching then picks the watched one out.
+type Addition struct {
+	Script   []byte
+	OutPoint wire.OutPoint
+}
+
+// maxAdditions bounds the additions a list keeps. A consumer that falls
+// further behind starts again from Snapshot.
+const maxAdditions = 1 << 16
 
 // NewWatchList returns an empty list.
 func NewWatchList() *WatchList {
 	return &WatchList{
 		scripts:   make(map[string]struct{}),
 		outpoints: make(map[wire.OutPoint][]byte),
-		txids:     make(map[chainhash.Hash][][]byte),
+		txids:     make(map[chainhash.Hash]watchedTx),
 	}
+}
+
+// addedLocked numbers a new addition. The caller holds mu for writing.
+func (w *WatchList) addedLocked(a Addition) {
+	w.version++
+	if len(w.added) >= maxAdditions {
+		n := copy(w.added, w.added[len(w.added)/2:])
+		w.added = w.added[:n]
+	}
+	w.added = append(w.added, a)
+}
+
+// Version returns how many additions the list has had.
+func (w *WatchList) Version() uint64 {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.version
+}
+
+// AdditionsSince returns the additions after version v and the version
+// they reach. ok is false when the list no longer keeps all of them; the
+// caller then starts from Snapshot.
+func (w *WatchList) AdditionsSince(v uint64) (adds []Addition, now uint64, ok bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	first := w.version - uint64(len(w.added)) // the version before added[0]
+	if v < first || v > w.version {
+		return nil, w.version, false
+	}
+	return append([]Addition(nil), w.added[v-first:]...), w.version, true
+}
+
+// Snapshot returns everything the list watches, as additions, and the
+// version it reaches.
+func (w *WatchList) Snapshot() ([]Addition, uint64) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	out := make([]Addition, 0, len(w.scripts)+len(w.outpoints))
+	for s := range w.scripts {
+		out = append(out, Addition{Script: []byte(s)})
+	}
+	for op := range w.outpoints {
+		out = append(out, Addition{OutPoint: op})
+	}
+	for _, t := range w.txids {
+		for _, op := range t.spends {
+			out = append(out, Addition{OutPoint: op})
+		}
+	}
+	return out, w.version
 }
 
 // filterable reports whether BIP158 basic filters include pkScript.
@@ -53,8 +132,11 @@ func (w *WatchList) AddScript(pkScript []byte) {
 		return
 	}
 	w.mu.Lock()
-	w.scripts[string(pkScript)] = struct{}{}
-	w.filterScripts = nil
+	if _, ok := w.scripts[string(pkScript)]; !ok {
+		w.scripts[string(pkScript)] = struct{}{}
+		w.filterScripts = nil
+		w.addedLocked(Addition{Script: append([]byte(nil), pkScript...)})
+	}
 	w.mu.Unlock()
 }
 
@@ -69,6 +151,9 @@ func (w *WatchList) RemoveScript(pkScript []byte) {
 // AddOutPoint watches spends of op, whose output pays pkScript.
 func (w *WatchList) AddOutPoint(op wire.OutPoint, pkScript []byte) {
 	w.mu.Lock()
+	if _, ok := w.outpoints[op]; !ok {
+		w.addedLocked(Addition{OutPoint: op})
+	}
 	w.outpoints[op] = pkScript
 	w.filterScripts = nil
 	w.mu.Unlock()
@@ -85,14 +170,23 @@ func (w *WatchList) RemoveOutPoint(op wire.OutPoint) {
 // addTx watches the transaction tx by id, until removeTx. Its output scripts
 // let filters find it.
 func (w *WatchList) addTx(tx *wire.MsgTx) {
-	var scripts [][]byte
+	var t watchedTx
 	for _, out := range tx.TxOut {
 		if filterable(out.PkScript) {
-			scripts = append(scripts, out.PkScript)
+			t.scripts = append(t.scripts, out.PkScript)
 		}
 	}
+	for _, in := range tx.TxIn {
+		t.spends = append(t.spends, in.PreviousOutPoint)
+	}
+	txid := tx.TxHash()
 	w.mu.Lock()
-	w.txids[tx.TxHash()] = scripts
+	if _, ok := w.txids[txid]; !ok {
+		for _, op := range t.spends {
+			w.addedLocked(Addition{OutPoint: op})
+		}
+	}
+	w.txids[txid] = t
 	w.filterScripts = nil
 	w.mu.Unlock()
 }
@@ -121,8 +215,8 @@ func (w *WatchList) Scripts() [][]byte {
 			set[string(s)] = struct{}{}
 		}
 	}
-	for _, ss := range w.txids {
-		for _, s := range ss {
+	for _, t := range w.txids {
+		for _, s := range t.scripts {
 			set[string(s)] = struct{}{}
 		}
 	}
@@ -144,13 +238,21 @@ func (w *WatchList) Empty() bool {
 // Match returns the transactions of block that match the list, and the ids
 // of watched transactions the block contains.
 func (w *WatchList) Match(block *wire.MsgBlock) ([]Tx, []chainhash.Hash) {
+	return w.MatchTxs(block.Transactions)
+}
+
+// MatchTxs is Match on a list of transactions in block order: a block's,
+// or the part of it that a backend's own filter delivered, when that
+// filter is a superset of the list. Each Tx's Index is its position in
+// txs.
+func (w *WatchList) MatchTxs(txList []*wire.MsgTx) ([]Tx, []chainhash.Hash) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var (
 		txs  []Tx
 		seen []chainhash.Hash
 	)
-	for i, tx := range block.Transactions {
+	for i, tx := range txList {
 		txid := tx.TxHash()
 		if _, ok := w.txids[txid]; ok {
 			seen = append(seen, txid)
@@ -166,6 +268,9 @@ func (w *WatchList) Match(block *wire.MsgBlock) ([]Tx, []chainhash.Hash) {
 			if _, ok := w.scripts[string(out.PkScript)]; ok {
 				matched = true
 				op := wire.OutPoint{Hash: txid, Index: uint32(vout)}
+				if _, ok := w.outpoints[op]; !ok {
+					w.addedLocked(Addition{OutPoint: op})
+				}
 				w.outpoints[op] = out.PkScript
 			}
 		}

@@ -68,6 +68,17 @@ type committer interface {
 	Committed(b *mainwatch.Block)
 }
 
+// previewer is a blockConnector that acts on previews of blocks
+// (mainwatch.Previewer). PreviewBlock runs in a batch that is never
+// committed; ForgetPreview then drops what it left in memory.
+type previewer interface {
+	PreviewBlock(w *store.Writer, b *mainwatch.Block) error
+	ForgetPreview(height int32) error
+}
+
+// errPreview ends the batch of a preview, so that nothing of it is written.
+var errPreview = errors.New("preview: not to be written")
+
 // storeChain is the mainwatch.Chain of a running node: the store's cursor
 // and undo log, and the subsystems that derive state from each block.
 type storeChain struct {
@@ -78,7 +89,10 @@ type storeChain struct {
 	events chainEvents
 }
 
-var _ mainwatch.Chain = (*storeChain)(nil)
+var (
+	_ mainwatch.Chain     = (*storeChain)(nil)
+	_ mainwatch.Previewer = (*storeChain)(nil)
+)
 
 // Tip implements mainwatch.Chain.
 func (c *storeChain) Tip() (mainwatch.Cursor, error) {
@@ -133,6 +147,41 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 		}
 	}
 	c.events.notify()
+	return nil
+}
+
+// PreviewBlock implements mainwatch.Previewer: the subsystems that act on
+// previews run the block's batch on the preview, the batch is thrown away,
+// and they forget it. A batch that fails is only logged: the block itself
+// follows. Failing to forget leaves memory unlike the store, which only a
+// restart repairs, so that error stops the node.
+func (c *storeChain) PreviewBlock(_ context.Context, b *mainwatch.Block) error {
+	var pvs []previewer
+	for _, sub := range c.connectors {
+		if pv, ok := sub.(previewer); ok {
+			pvs = append(pvs, pv)
+		}
+	}
+	if len(pvs) == 0 {
+		return nil
+	}
+	id := store.BlockID{Height: b.Height, Hash: b.Hash}
+	err := c.db.ConnectBlock(id, b.Header.PrevBlock, func(w *store.Writer) error {
+		for _, pv := range pvs {
+			if err := pv.PreviewBlock(w, b); err != nil {
+				return err
+			}
+		}
+		return errPreview
+	})
+	if !errors.Is(err, errPreview) {
+		log.Debugf("Preview of block %v: %v", id, err)
+	}
+	for _, pv := range pvs {
+		if err := pv.ForgetPreview(b.Height); err != nil {
+			return fmt.Errorf("after the preview of block %v: %w", id, err)
+		}
+	}
 	return nil
 }
 

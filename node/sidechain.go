@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,12 @@ type protocol struct {
 	// last holds what the batch in flight did, for Committed.
 	last *blockWork
 
+	// previewed is this node's production from the preview of a block,
+	// for the block's own batch (PreviewBlock); previewStake and
+	// previewSide say how far the preview's batch went, for ForgetPreview.
+	previewed                 *previewed
+	previewStake, previewSide bool
+
 	// undoFrom is the best sidechain before a mainchain undo, tip first.
 	undoFrom []chainhash.Hash
 
@@ -79,9 +86,17 @@ type production struct {
 	winner *mainstake.Winner
 	block  *sideblock.Block
 	tx     *wire.MsgTx
-	start  time.Time  // the block's announcement, or when production began
-	sentAt time.Time  // when the mainchain node accepted tx; set before sent
-	sent   chan error // the broadcast's result
+	start  time.Time // the block's announcement, or when production began
+
+	// previewed says that the sideblock was built from the block's
+	// preview, before the block itself arrived.
+	previewed bool
+
+	// done closes when the broadcast has its answer: err, and sentAt,
+	// when the mainchain node accepted tx.
+	done   chan struct{}
+	err    error
+	sentAt time.Time
 }
 
 // Stats counts this node's slots: draws won, headers published (broadcast),
@@ -114,30 +129,150 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 	}, nil
 }
 
+// previewed is a production made from a block's preview.
+type previewed struct {
+	hash  chainhash.Hash
+	txids []chainhash.Hash // the preview's matched transactions
+	made  *production
+}
+
 // ConnectBlock implements blockConnector: the block's stake changes, the
 // pegbox's (which elect a federation from the weights after the stake
 // changes), its publication and the sidechain's fork choice, in the block's
 // batch.
 func (p *protocol) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
-	stake, err := p.index.ConnectBlock(w, b)
+	work, err := p.connect(w, b, false)
 	if err != nil {
 		return err
+	}
+	p.last = work
+	return nil
+}
+
+// PreviewBlock implements previewer. It runs the block's batch on the
+// preview as far as production needs: when the draw after the block goes
+// to one of this node's tickets, it builds the sideblock, and signs and
+// broadcasts its header, from the preview, while getblock is still on its
+// way. ConnectBlock of the block itself then takes that production instead
+// of building another.
+//
+// The production is the one the block would give: the batch is a function
+// of the block's matched transactions, and the mainchain backend previews
+// only blocks for which its filter delivered all of them. ConnectBlock
+// checks that the block matches the same transactions, and warns if not.
+func (p *protocol) PreviewBlock(w *store.Writer, b *mainwatch.Block) error {
+	p.previewed = nil
+	if p.wallet == nil {
+		return nil // it produces nothing
+	}
+	p.previewStake = true
+	work, err := p.connect(w, b, true)
+	if err != nil || work == nil || work.made == nil {
+		return err
+	}
+	work.made.previewed = true
+	p.previewed = &previewed{hash: b.Hash, txids: txids(b), made: work.made}
+	return nil
+}
+
+// ForgetPreview implements previewer: it drops what the preview's batch
+// left in memory, as for a batch that failed, and keeps the production.
+func (p *protocol) ForgetPreview(height int32) error {
+	stake, side := p.previewStake, p.previewSide
+	p.previewStake, p.previewSide = false, false
+	if side {
+		if err := p.chain.DisconnectMainBlock(height); err != nil {
+			return err
+		}
+	}
+	if stake {
+		return p.index.DisconnectBlock(height)
+	}
+	return nil
+}
+
+// connect runs the block in the batch w and produces when the draw after
+// it goes to this node. A preview stops after the draw unless this node
+// won it; a block takes the production of its preview.
+func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*blockWork, error) {
+	stake, err := p.index.ConnectBlock(w, b)
+	if err != nil {
+		return nil, err
+	}
+	if preview {
+	}
+	wn := stake.Winner
+	if preview && (wn == nil || !p.ownsIn(w, wn.Ticket)) {
+		return nil, nil
 	}
 	peg, err := p.pegbox.ConnectBlock(w, b, func() ([]pegbox.Staker, error) {
 		return p.stakers(w)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	if preview {
+	}
+	p.previewSide = preview
 	side, err := p.chain.ConnectMainBlock(w, b.Height, stake.Publication)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	p.last = &blockWork{block: b, stake: stake, side: side, peg: peg}
-	if wn := stake.Winner; wn != nil && p.wallet != nil {
-		p.last.made = p.produce(w, b, wn)
+	if preview {
 	}
-	return nil
+	work := &blockWork{block: b, stake: stake, side: side, peg: peg}
+	if wn != nil && p.wallet != nil {
+		if !preview {
+			work.made = p.takePreview(b, wn)
+		}
+		if work.made == nil {
+			work.made = p.produce(w, b, wn)
+		}
+	}
+	return work, nil
+}
+
+// takePreview returns the production made from block b's preview, if any.
+func (p *protocol) takePreview(b *mainwatch.Block, wn *mainstake.Winner) *production {
+	pv := p.previewed
+	p.previewed = nil
+	if pv == nil || pv.hash != b.Hash {
+		return nil
+	}
+	if !slices.Equal(pv.txids, txids(b)) || pv.made.winner.Ticket != wn.Ticket {
+		// The backend's filter missed a transaction: the header
+		// already sent may not be valid. The slot goes as it goes.
+		log.Warnf("Block %d matches other transactions than its preview "+
+			"did; the header transaction sent for the draw after it was "+
+			"built from the preview", b.Height)
+		if pv.made.winner.Ticket != wn.Ticket {
+			return nil
+		}
+	}
+	return pv.made
+}
+
+// txids returns the ids of a block's matched transactions, in order.
+func txids(b *mainwatch.Block) []chainhash.Hash {
+	out := make([]chainhash.Hash, len(b.Txs))
+	for i, tx := range b.Txs {
+		out[i] = tx.MsgTx.TxHash()
+	}
+	return out
+}
+
+// ownsIn reports whether this node's wallet holds the key of ticket id,
+// reading the ticket in r.
+func (p *protocol) ownsIn(r store.Reader, id lottery.TicketID) bool {
+	if p.wallet == nil {
+		return false
+	}
+	t, err := mainstake.TicketByID(r, id)
+	if err != nil {
+		return false
+	}
+	_, own := p.wallet.OwnsStakeKey(t.PubKey.SerializeCompressed())
+	return own
 }
 
 // stakers returns every ticket's key and weight after the block in the
@@ -159,6 +294,7 @@ func (p *protocol) stakers(r store.Reader) ([]pegbox.Staker, error) {
 // DisconnectBlock implements blockConnector.
 func (p *protocol) DisconnectBlock(height int32) error {
 	p.last = nil
+	p.previewed = nil
 	if err := p.chain.DisconnectMainBlock(height); err != nil {
 		return err
 	}
@@ -353,16 +489,10 @@ func (p *protocol) producerOf(height int32) int64 {
 
 // ownTicket reports whether this node's wallet holds the ticket's key.
 func (p *protocol) ownTicket(id lottery.TicketID) bool {
-	if p.wallet == nil {
-		return false
-	}
 	var own bool
 	_ = p.db.View(func(r store.Reader) error {
-		t, err := mainstake.TicketByID(r, id)
-		if err == nil {
-			_, own = p.wallet.OwnsStakeKey(t.PubKey.SerializeCompressed())
-		}
-		return err
+		own = p.ownsIn(r, id)
+		return nil
 	})
 	return own
 }
@@ -387,16 +517,22 @@ func (p *protocol) miss(reason string, err error) {
 	log.Warnf("Missed the slot: %s: %v", reason, err)
 }
 
+// headerSendWait bounds how long the batch of a block that this node
+// produced for waits, before its commit, for the mainchain node's answer
+// to the header transaction.
+const headerSendWait = 100 * time.Millisecond
+
 // lowPublisherHeaders is how few headers a publisher output must have left
 // before production warns that it runs out.
 const lowPublisherHeaders = 50
 
 // produce runs inside the batch of block wn.Height when the draw after it
 // went to one of this node's tickets: it builds the sideblock on the tip the
-// batch has just set, signs the header transaction and starts broadcasting
-// it, so that the broadcast overlaps the batch's commit. It returns nil when
-// the ticket is not this node's. A failure is a missed slot, reported by
-// publish.
+// batch has just set, signs the header transaction and broadcasts it before
+// the batch commits. It waits for the mainchain node's answer, at most
+// headerSendWait, so that the commit's disk write does not compete with the
+// mainchain node while it accepts the header. It returns nil when the ticket
+// is not this node's. A failure is a missed slot, reported by publish.
 //
 // Broadcasting before the commit is safe: the draw is a function of the
 // mainchain, so a node that fails to commit and restarts draws the same
@@ -411,12 +547,13 @@ func (p *protocol) produce(w *store.Writer, b *mainwatch.Block, wn *mainstake.Wi
 	if !ok {
 		return nil
 	}
-	made := &production{winner: wn, start: b.Announced, sent: make(chan error, 1)}
+	made := &production{winner: wn, start: b.Announced, done: make(chan struct{})}
 	if made.start.IsZero() {
 		made.start = time.Now()
 	}
 	fail := func(reason string, err error) *production {
-		made.sent <- fmt.Errorf("%s: %w", reason, err)
+		made.err = fmt.Errorf("%s: %w", reason, err)
+		close(made.done)
 		return made
 	}
 	if st := p.follower.Status(); st.Source.Best.Height > wn.Height {
@@ -449,12 +586,18 @@ func (p *protocol) produce(w *store.Writer, b *mainwatch.Block, wn *mainstake.Wi
 	}
 	go func() {
 		if err := p.follower.Broadcast(p.ctx, tx); err != nil {
-			made.sent <- fmt.Errorf("broadcast: %w", err)
-			return
+			made.err = fmt.Errorf("broadcast: %w", err)
+		} else {
+			made.sentAt = time.Now()
 		}
-		made.sentAt = time.Now()
-		made.sent <- nil
+		close(made.done)
 	}()
+	timer := time.NewTimer(headerSendWait)
+	select {
+	case <-made.done:
+	case <-timer.C:
+	}
+	timer.Stop()
 	return made
 }
 
@@ -463,7 +606,8 @@ func (p *protocol) produce(w *store.Writer, b *mainwatch.Block, wn *mainstake.Wi
 // The header goes out first: it must be mined in the next mainchain block,
 // while the body only has to reach the peers before that block.
 func (p *protocol) publish(made *production) {
-	if err := <-made.sent; err != nil {
+	<-made.done
+	if err := made.err; err != nil {
 		reason, _, _ := strings.Cut(err.Error(), ":")
 		p.miss(reason, err)
 		return
@@ -481,10 +625,14 @@ func (p *protocol) publish(made *production) {
 	p.mu.Lock()
 	p.stats.Published++
 	p.mu.Unlock()
+	from := ""
+	if made.previewed {
+		from = ", built from the block's announcement"
+	}
 	log.Infof("Produced sideblock %v on %v for the draw after block %d; header tx %v "+
-		"accepted by the mainchain node %v after the block was announced", hash,
+		"accepted by the mainchain node %v after the block was announced%s", hash,
 		made.block.Header.PrevBlock, made.winner.Height, made.tx.TxHash(),
-		took.Round(time.Microsecond))
+		took.Round(time.Microsecond), from)
 }
 
 // coinbaseScript is where this node's sideblock coinbases pay: the

@@ -2,10 +2,24 @@
 // that talks to btcd over its websocket RPC.
 //
 // One websocket connection carries both requests and block notifications.
-// The notification handlers do nothing but signal TipChanged; every RPC call
-// is made from the follower's goroutine, never from a handler, because
-// rpcclient delivers notifications on the same goroutine that reads replies
-// and a call made there would wait for itself.
+// The notification handlers signal TipChanged and may queue a request, but
+// never wait for an answer, because rpcclient delivers notifications on the
+// same goroutine that reads replies and a call made there would wait for
+// itself. The handler of a block the follower wants next queues its getblock
+// at once, so that the round trip starts with the announcement.
+//
+// btcd's transaction filter (loadtxfilter) is kept a superset of the
+// WatchList: after each delivery a background goroutine loads what the list
+// gained, or all of it on a new connection, and then reads btcd's best
+// block. btcd matches every block it connects against the filter and sends
+// the matching transactions with the announcement. When the announced block
+// is the child of that best block and the list has not grown since the load,
+// btcd connected the block after the filter held the whole list, so the
+// announcement carries every transaction the list matches in the block:
+// Blocks then delivers it as a preview (mainwatch.Block.Preview) before the
+// block, whose getblock is sent once the preview is done. Any other
+// announcement is not previewed. A watched script with no address for the
+// filter turns previews off.
 //
 // Catch-up is pipelined: one goroutine asks for block hashes by height,
 // a second asks for each block as soon as its hash arrives, and the caller

@@ -64,6 +64,31 @@ type Source struct {
 	notified   mainwatch.Cursor
 	notifiedAt time.Time
 	fresh      bool
+
+	// prefetch is the getblock for notified, asked for as the
+	// notification arrived so that its round trip starts at once; Blocks
+	// takes it when it wants that block, and a later notification
+	// replaces it.
+	prefetch *prefetched
+
+	// conns counts connections to btcd; btcd forgets a connection's
+	// filter when it closes. stopped is set by Stop.
+	conns   uint64
+	stopped bool
+
+	// watch is the follower's list, from the first Blocks call; filter
+	// mirrors it into btcd's transaction filter (filter.go), and preview
+	// holds what btcd reported with an announcement the filter was
+	// complete for.
+	watch   *mainwatch.WatchList
+	filter  filterState
+	preview *preview
+}
+
+// prefetched is a getblock in flight for a notified block.
+type prefetched struct {
+	hash chainhash.Hash
+	fut  rpcclient.FutureGetBlockResult
 }
 
 var _ mainwatch.Source = (*Source)(nil)
@@ -87,15 +112,36 @@ func New(cfg Config) (*Source, error) {
 		best:  mainwatch.Cursor{Height: -1},
 	}
 	handlers := &rpcclient.NotificationHandlers{
-		// Handlers only signal; the follower does the RPC work.
+		// Handlers only signal, and queue the getblock of a block the
+		// follower wants next; the follower does the rest.
 		OnClientConnected: func() {
+			s.mu.Lock()
+			s.conns++
+			s.mu.Unlock()
 			s.setConnected(true)
 			s.signal()
 		},
-		OnFilteredBlockConnected: func(height int32, header *wire.BlockHeader, _ []*btcutil.Tx) {
+		OnFilteredBlockConnected: func(height int32, header *wire.BlockHeader, txs []*btcutil.Tx) {
+			now, hash := time.Now(), header.BlockHash()
+			previewed := s.notePreview(height, hash, header, txs, now)
+			// A block on the follower's last best block is the one
+			// it wants next: ask for it now rather than after the
+			// follower wakes up (the call only queues the request).
+			// During a catch-up the follower's pipeline asks instead.
+			// A previewed block is asked for once the preview is
+			// done, so that btcd's work on it does not compete with
+			// what the follower does with the preview.
 			s.mu.Lock()
-			s.notified = mainwatch.Cursor{Height: height, Hash: header.BlockHash()}
-			s.notifiedAt = time.Now()
+			next := !previewed && height == s.best.Height+1 && header.PrevBlock == s.best.Hash
+			s.mu.Unlock()
+			var pre *prefetched
+			if next {
+				pre = &prefetched{hash: hash, fut: s.client.GetBlockAsync(&hash)}
+			}
+			s.mu.Lock()
+			s.notified = mainwatch.Cursor{Height: height, Hash: hash}
+			s.notifiedAt = now
+			s.prefetch = pre
 			s.fresh = true
 			s.mu.Unlock()
 			s.signal()
@@ -103,6 +149,7 @@ func New(cfg Config) (*Source, error) {
 		OnFilteredBlockDisconnected: func(int32, *wire.BlockHeader) {
 			s.mu.Lock()
 			s.fresh = false
+			s.preview = nil
 			s.mu.Unlock()
 			s.signal()
 		},
@@ -134,6 +181,9 @@ func (s *Source) Start() error {
 // Stop closes the connection. It is safe to call more than once.
 func (s *Source) Stop() error {
 	s.stopOnce.Do(func() {
+		s.mu.Lock()
+		s.stopped = true
+		s.mu.Unlock()
 		close(s.quit)
 		s.client.Shutdown()
 		s.wg.Wait()
@@ -329,9 +379,10 @@ func (s *Source) SendTx(ctx context.Context, tx *wire.MsgTx) error {
 	if err := s.waitReady(ctx); err != nil {
 		return err
 	}
-	_, err := call(ctx, s, "sendrawtransaction", func() (*chainhash.Hash, error) {
-		return s.client.SendRawTransaction(tx, false)
-	})
+	// Queue the request on the caller's goroutine, so that it leaves
+	// without waiting for another goroutine to be scheduled.
+	fut := s.client.SendRawTransactionAsync(tx, false)
+	_, err := call(ctx, s, "sendrawtransaction", fut.Receive)
 	if err != nil && alreadyKnown(err) {
 		// A rebroadcast raced this send, or the transaction is mined
 		// already: either way btcd has it.
@@ -383,6 +434,15 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 	if err := s.waitReady(ctx); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	if s.watch == nil {
+		s.watch = watch
+	}
+	s.mu.Unlock()
+	// Once the blocks are delivered, bring btcd's filter up to the
+	// watch list, so that the next announcement can be previewed.
+	defer s.kickFilter()
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -400,7 +460,22 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 	// The common case at the tip, one new block whose hash is known,
 	// needs no pipeline: one getblock, without goroutine hand-offs.
 	if from == to && from == best.Height {
-		fut := s.client.GetBlockAsync(&best.Hash)
+		if pv := s.takePreview(best.Hash); pv != nil && watch == s.watch {
+			// The preview goes first, while the block is on its way.
+			txs, _ := watch.MatchTxs(pv.txs)
+			err := fn(&mainwatch.Block{
+				Height:    from,
+				Hash:      best.Hash,
+				Header:    pv.header,
+				Txs:       txs,
+				Announced: pv.at,
+				Preview:   true,
+			})
+			if err != nil {
+				return err
+			}
+		}
+		fut := s.takePrefetch(best.Hash)
 		msg, err := call(ctx, s, fmt.Sprintf("getblock %v", best.Hash), fut.Receive)
 		if err != nil {
 			return err
@@ -473,6 +548,21 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 		return fmt.Errorf("btcdwatch: catch-up stopped at %d of %d", next, to)
 	}
 	return nil
+}
+
+// takePrefetch returns the getblock of the notification that named hash,
+// or asks for the block now. A prefetch is used at most once.
+func (s *Source) takePrefetch(hash chainhash.Hash) rpcclient.FutureGetBlockResult {
+	s.mu.Lock()
+	p := s.prefetch
+	if p != nil && p.hash == hash {
+		s.prefetch = nil
+	}
+	s.mu.Unlock()
+	if p != nil && p.hash == hash {
+		return p.fut
+	}
+	return s.client.GetBlockAsync(&hash)
 }
 
 // deliver checks that btcd sent the block asked for, matches it against

@@ -1,0 +1,249 @@
+package btcdwatch
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/btctest"
+	"github.com/mainstake/sidenode/mainwatch"
+)
+
+// p2wpkh returns a new key and the P2WPKH script that it spends.
+func p2wpkh(t *testing.T) (*btcec.PrivateKey, []byte) {
+	t.Helper()
+	key, err := btcec.NewPrivateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := txscript.NewScriptBuilder().AddOp(txscript.OP_0).
+		AddData(btcutil.Hash160(key.PubKey().SerializeCompressed())).Script()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, script
+}
+
+// spend returns a transaction spending output op of value, which pays the
+// P2WPKH script of key, to payTo less a fee.
+func spend(t *testing.T, op wire.OutPoint, value int64, script []byte,
+	key *btcec.PrivateKey, payTo []byte) *wire.MsgTx {
+
+	t.Helper()
+	tx := wire.NewMsgTx(2)
+	tx.AddTxIn(wire.NewTxIn(&op, nil, nil))
+	tx.AddTxOut(wire.NewTxOut(value-1_000, payTo))
+	fetcher := txscript.NewCannedPrevOutputFetcher(script, value)
+	wit, err := txscript.WitnessSignature(tx, txscript.NewTxSigHashes(tx, fetcher), 0,
+		value, script, txscript.SigHashAll, key, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.TxIn[0].Witness = wit
+	return tx
+}
+
+// follower drives a Source as mainwatch.Follower does at the tip, and keeps
+// the previews and the blocks it is given.
+type follower struct {
+	t        *testing.T
+	src      *Source
+	watch    *mainwatch.WatchList
+	tip      mainwatch.Cursor
+	previews []*mainwatch.Block
+	blocks   []*mainwatch.Block
+}
+
+// sync delivers the blocks up to btcd's best one.
+func (f *follower) sync(ctx context.Context) {
+	f.t.Helper()
+	best, err := f.src.Best(ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	err = f.src.Blocks(ctx, f.tip.Height+1, best.Height, f.watch, func(b *mainwatch.Block) error {
+		if b.Preview {
+			f.previews = append(f.previews, b)
+			return nil
+		}
+		f.blocks = append(f.blocks, b)
+		f.tip = b.Cursor()
+		return nil
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// proven waits until btcd's filter is proven for the follower's tip: the
+// next block's announcement can be previewed.
+func (f *follower) proven() {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		f.src.mu.Lock()
+		ok := f.src.filter.proven == f.tip && f.src.filter.conn == f.src.conns
+		f.src.mu.Unlock()
+		if ok {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.t.Fatalf("btcd's filter not proven for %v", f.tip)
+}
+
+// next waits for btcd's announcement of the block at height and syncs.
+func (f *follower) next(ctx context.Context, height int32) {
+	f.t.Helper()
+	for {
+		f.src.mu.Lock()
+		at := f.src.notified.Height
+		f.src.mu.Unlock()
+		if at >= height {
+			break
+		}
+		select {
+		case <-f.src.TipChanged():
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			f.t.Fatal(ctx.Err())
+		}
+	}
+	f.sync(ctx)
+}
+
+func ids(b *mainwatch.Block) []chainhash.Hash {
+	var out []chainhash.Hash
+	for _, tx := range b.Txs {
+		out = append(out, tx.MsgTx.TxHash())
+	}
+	return out
+}
+
+// TestPreview checks, against btcd, that an announcement is previewed with
+// exactly the transactions that the watch list matches in the block (a
+// payment to a watched script, a spend of a watched outpoint, and a spend,
+// in the same block, of an output that pays a watched script), that a
+// block announced while the watch list had grown past btcd's filter is not
+// previewed, and that the block itself always follows.
+func TestPreview(t *testing.T) {
+	h := btctest.NewForTest(t, btctest.Options{})
+	if _, err := h.Generate(110); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := h.Cert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := New(Config{Host: h.RPCAddr, User: h.RPCUser, Pass: h.RPCPass,
+		Cert: cert, Params: h.Params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	keyA, scriptA := p2wpkh(t) // watched script
+	keyB, scriptB := p2wpkh(t) // its outpoint is watched, not the script
+	_, scriptC := p2wpkh(t)    // watched after the filter was proven
+	watch := mainwatch.NewWatchList()
+	watch.AddScript(scriptA)
+	funding, err := h.Send([]*wire.TxOut{wire.NewTxOut(100_000, scriptB)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch.AddOutPoint(wire.OutPoint{Hash: funding.TxHash(), Index: 0}, scriptB)
+	if _, err := h.Generate(1); err != nil {
+		t.Fatal(err)
+	}
+
+	f := &follower{t: t, src: src, watch: watch, tip: mainwatch.Cursor{Height: -1}}
+	f.sync(ctx)
+	f.proven()
+
+	// A block with a payment to A, a spend of B's outpoint, an unrelated
+	// payment, and a spend of the payment to A.
+	payA, err := h.Fund([]*wire.TxOut{wire.NewTxOut(50_000, scriptA)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spendB := spend(t, wire.OutPoint{Hash: funding.TxHash(), Index: 0}, 100_000,
+		scriptB, keyB, h.MiningScript)
+	other, err := h.Fund([]*wire.TxOut{wire.NewTxOut(40_000, h.MiningScript)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spendA := spend(t, wire.OutPoint{Hash: payA.TxHash(), Index: 0}, 50_000,
+		scriptA, keyA, h.MiningScript)
+	if _, err := h.MineBlock([]*wire.MsgTx{payA, spendB, other, spendA}); err != nil {
+		t.Fatal(err)
+	}
+	f.previews, f.blocks = nil, nil
+	f.next(ctx, f.tip.Height+1)
+	if len(f.blocks) != 1 || len(f.previews) != 1 {
+		t.Fatalf("%d previews and %d blocks, want one of each", len(f.previews), len(f.blocks))
+	}
+	pv, b := f.previews[0], f.blocks[0]
+	want := []chainhash.Hash{payA.TxHash(), spendB.TxHash(), spendA.TxHash()}
+	if !slices.Equal(ids(b), want) {
+		t.Fatalf("the block matched %v, want %v", ids(b), want)
+	}
+	if !slices.Equal(ids(pv), want) {
+		t.Fatalf("the preview matched %v, want %v", ids(pv), want)
+	}
+	if pv.Hash != b.Hash || pv.Height != b.Height || pv.Header != b.Header ||
+		pv.Announced.IsZero() || len(pv.Seen) != 0 {
+		t.Fatalf("preview %v (announced %v) of block %v", pv.Cursor(), pv.Announced, b.Cursor())
+	}
+	for i := 1; i < len(pv.Txs); i++ {
+		if pv.Txs[i].Index <= pv.Txs[i-1].Index {
+			t.Fatalf("preview indexes %d, %d out of block order", pv.Txs[i-1].Index, pv.Txs[i].Index)
+		}
+	}
+
+	// The list grows, and btcd's filter has not caught up when the next
+	// block comes: no preview, and the block still has the payment.
+	f.proven()
+	watch.AddScript(scriptC)
+	payC, err := h.Fund([]*wire.TxOut{wire.NewTxOut(30_000, scriptC)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.MineBlock([]*wire.MsgTx{payC}); err != nil {
+		t.Fatal(err)
+	}
+	f.previews, f.blocks = nil, nil
+	f.next(ctx, f.tip.Height+1)
+	if len(f.previews) != 0 || len(f.blocks) != 1 {
+		t.Fatalf("%d previews and %d blocks, want the block alone", len(f.previews), len(f.blocks))
+	}
+	if got := ids(f.blocks[0]); !slices.Equal(got, []chainhash.Hash{payC.TxHash()}) {
+		t.Fatalf("the block matched %v, want the payment to C", got)
+	}
+
+	// Once the filter has caught up, a payment to C is previewed.
+	f.proven()
+	payC2, err := h.Fund([]*wire.TxOut{wire.NewTxOut(30_000, scriptC)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.MineBlock([]*wire.MsgTx{payC2}); err != nil {
+		t.Fatal(err)
+	}
+	f.previews, f.blocks = nil, nil
+	f.next(ctx, f.tip.Height+1)
+	if len(f.previews) != 1 || !slices.Equal(ids(f.previews[0]), []chainhash.Hash{payC2.TxHash()}) {
+		t.Fatalf("previews %d, want one with the payment to C", len(f.previews))
+	}
+}
