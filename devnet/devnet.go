@@ -281,7 +281,9 @@ func (node *Node) Start(extra ...string) error {
 		return fmt.Errorf("%s is running", node.Spec.Name)
 	}
 	cmd := exec.Command(node.net.Binary, append(append([]string(nil), node.args...), extra...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// A process group of its own: a terminal's Ctrl-C reaches the devnet
+	// alone, which then stops each node once, and cleanly, before btcd.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
