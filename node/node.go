@@ -250,7 +250,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		}
 	}()
 	proto.metrics = mtr
-	proto.chain.SetValidationHook(mtr.ObserveValidation)
+	proto.chain.SetValidationHook(proto.observeValidation)
 
 	// The producer and the body fetcher stop with the follower.
 	runCtx, stopRun := context.WithCancel(ctx)

@@ -191,6 +191,15 @@ func (p *protocol) ForgetPreview(height int32) error {
 	return nil
 }
 
+// observeValidation hands the time a sideblock's validation took to the
+// metrics, but not in a preview's batch (previewStake is set from its
+// start to ForgetPreview), whose work the block's own batch does again.
+func (p *protocol) observeValidation(d time.Duration) {
+	if !p.previewStake {
+		p.metrics.ObserveValidation(d)
+	}
+}
+
 // connect runs the block in the batch w and produces when the draw after
 // it goes to this node. A preview stops after the draw unless this node
 // won it; a block takes the production of its preview.
