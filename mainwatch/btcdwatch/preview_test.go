@@ -119,6 +119,27 @@ func (f *follower) next(ctx context.Context, height int32) {
 	f.sync(ctx)
 }
 
+// mine mines a block of txs and follows it, keeping only its previews and
+// blocks.
+func (f *follower) mine(ctx context.Context, h *btctest.Harness, txs ...*wire.MsgTx) {
+	f.t.Helper()
+	if _, err := h.MineBlock(txs); err != nil {
+		f.t.Fatal(err)
+	}
+	f.previews, f.blocks = nil, nil
+	f.next(ctx, f.tip.Height+1)
+}
+
+// fund returns a transaction from h's coins that pays value to script.
+func fund(t *testing.T, h *btctest.Harness, value int64, script []byte) *wire.MsgTx {
+	t.Helper()
+	tx, err := h.Fund([]*wire.TxOut{wire.NewTxOut(value, script)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 func ids(b *mainwatch.Block) []chainhash.Hash {
 	var out []chainhash.Hash
 	for _, tx := range b.Txs {
@@ -174,23 +195,13 @@ func TestPreview(t *testing.T) {
 
 	// A block with a payment to A, a spend of B's outpoint, an unrelated
 	// payment, and a spend of the payment to A.
-	payA, err := h.Fund([]*wire.TxOut{wire.NewTxOut(50_000, scriptA)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	payA := fund(t, h, 50_000, scriptA)
 	spendB := spend(t, wire.OutPoint{Hash: funding.TxHash(), Index: 0}, 100_000,
 		scriptB, keyB, h.MiningScript)
-	other, err := h.Fund([]*wire.TxOut{wire.NewTxOut(40_000, h.MiningScript)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := fund(t, h, 40_000, h.MiningScript)
 	spendA := spend(t, wire.OutPoint{Hash: payA.TxHash(), Index: 0}, 50_000,
 		scriptA, keyA, h.MiningScript)
-	if _, err := h.MineBlock([]*wire.MsgTx{payA, spendB, other, spendA}); err != nil {
-		t.Fatal(err)
-	}
-	f.previews, f.blocks = nil, nil
-	f.next(ctx, f.tip.Height+1)
+	f.mine(ctx, h, payA, spendB, other, spendA)
 	if len(f.blocks) != 1 || len(f.previews) != 1 {
 		t.Fatalf("%d previews and %d blocks, want one of each", len(f.previews), len(f.blocks))
 	}
@@ -216,15 +227,8 @@ func TestPreview(t *testing.T) {
 	// block comes: no preview, and the block still has the payment.
 	f.proven()
 	watch.AddScript(scriptC)
-	payC, err := h.Fund([]*wire.TxOut{wire.NewTxOut(30_000, scriptC)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.MineBlock([]*wire.MsgTx{payC}); err != nil {
-		t.Fatal(err)
-	}
-	f.previews, f.blocks = nil, nil
-	f.next(ctx, f.tip.Height+1)
+	payC := fund(t, h, 30_000, scriptC)
+	f.mine(ctx, h, payC)
 	if len(f.previews) != 0 || len(f.blocks) != 1 {
 		t.Fatalf("%d previews and %d blocks, want the block alone", len(f.previews), len(f.blocks))
 	}
@@ -234,15 +238,8 @@ func TestPreview(t *testing.T) {
 
 	// Once the filter has caught up, a payment to C is previewed.
 	f.proven()
-	payC2, err := h.Fund([]*wire.TxOut{wire.NewTxOut(30_000, scriptC)}, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.MineBlock([]*wire.MsgTx{payC2}); err != nil {
-		t.Fatal(err)
-	}
-	f.previews, f.blocks = nil, nil
-	f.next(ctx, f.tip.Height+1)
+	payC2 := fund(t, h, 30_000, scriptC)
+	f.mine(ctx, h, payC2)
 	if len(f.previews) != 1 || !slices.Equal(ids(f.previews[0]), []chainhash.Hash{payC2.TxHash()}) {
 		t.Fatalf("previews %d, want one with the payment to C", len(f.previews))
 	}
