@@ -3,6 +3,7 @@ package watchtest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -13,17 +14,43 @@ import (
 // MemChain is an in-memory mainwatch.Chain that records what it is given.
 // It outlives Followers, so a test can stop one and start another on the
 // same chain, as a node restart would.
+//
+// It takes previews too (mainwatch.Previewer), and refuses to connect a
+// block whose matched transactions are not those of its preview, so that
+// every test run on a backend that previews checks its previews.
 type MemChain struct {
 	mu          sync.Mutex
 	hashes      []chainhash.Hash
 	txs         map[chainhash.Hash][]mainwatch.Tx
+	previews    map[chainhash.Hash][]chainhash.Hash
 	Connects    int
 	Disconnects int
+	Previews    int // previews that their block matched
 }
 
 // NewMemChain returns an empty chain.
 func NewMemChain() *MemChain {
-	return &MemChain{txs: make(map[chainhash.Hash][]mainwatch.Tx)}
+	return &MemChain{
+		txs:      make(map[chainhash.Hash][]mainwatch.Tx),
+		previews: make(map[chainhash.Hash][]chainhash.Hash),
+	}
+}
+
+func txids(txs []mainwatch.Tx) []chainhash.Hash {
+	out := make([]chainhash.Hash, len(txs))
+	for i, tx := range txs {
+		out[i] = tx.MsgTx.TxHash()
+	}
+	return out
+}
+
+// PreviewBlock implements mainwatch.Previewer: it keeps the preview's
+// transaction ids for the block's ConnectBlock.
+func (m *MemChain) PreviewBlock(_ context.Context, b *mainwatch.Block) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.previews[b.Hash] = txids(b.Txs)
+	return nil
 }
 
 // Tip implements mainwatch.Chain.
@@ -56,6 +83,13 @@ func (m *MemChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 	}
 	if b.Height > 0 && b.Header.PrevBlock != m.hashes[b.Height-1] {
 		return fmt.Errorf("block %v does not extend %v", b.Hash, m.hashes[b.Height-1])
+	}
+	if pv, ok := m.previews[b.Hash]; ok {
+		delete(m.previews, b.Hash)
+		if got := txids(b.Txs); !slices.Equal(pv, got) {
+			return fmt.Errorf("block %v matches %v, its preview matched %v", b.Hash, got, pv)
+		}
+		m.Previews++
 	}
 	m.hashes = append(m.hashes, b.Hash)
 	m.txs[b.Hash] = b.Txs

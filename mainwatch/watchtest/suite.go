@@ -101,6 +101,8 @@ func (n *node) stop() {
 	}
 	n.stopSrc()
 	n.cancel = nil
+	n.t.Logf("%s: %d blocks connected, %d disconnected, %d previewed (and checked)",
+		n.b.Name, n.chain.Connects, n.chain.Disconnects, n.chain.Previews)
 }
 
 // waitSynced waits until the chain's tip is btcd's tip.
