@@ -208,8 +208,6 @@ func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*
 	if err != nil {
 		return nil, err
 	}
-	if preview {
-	}
 	wn := stake.Winner
 	if preview && (wn == nil || !p.ownsIn(w, wn.Ticket)) {
 		return nil, nil
@@ -220,14 +218,10 @@ func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*
 	if err != nil {
 		return nil, err
 	}
-	if preview {
-	}
 	p.previewSide = preview
 	side, err := p.chain.ConnectMainBlock(w, b.Height, stake.Publication)
 	if err != nil {
 		return nil, err
-	}
-	if preview {
 	}
 	work := &blockWork{block: b, stake: stake, side: side, peg: peg}
 	if wn != nil && p.wallet != nil {
