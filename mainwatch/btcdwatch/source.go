@@ -555,11 +555,12 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 func (s *Source) takePrefetch(hash chainhash.Hash) rpcclient.FutureGetBlockResult {
 	s.mu.Lock()
 	p := s.prefetch
-	if p != nil && p.hash == hash {
+	taken := p != nil && p.hash == hash
+	if taken {
 		s.prefetch = nil
 	}
 	s.mu.Unlock()
-	if p != nil && p.hash == hash {
+	if taken {
 		return p.fut
 	}
 	return s.client.GetBlockAsync(&hash)
