@@ -10,6 +10,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 )
@@ -85,8 +86,8 @@ type storeChain struct {
 	db         *store.DB
 	connectors []blockConnector
 
-	// events tells the API's subscriptions about changes (events.go).
-	events chainEvents
+	// events tells the API's subscriptions about changes.
+	events *nodeapi.Events
 }
 
 var (
@@ -146,7 +147,7 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 			cm.Committed(b)
 		}
 	}
-	c.events.notify()
+	c.events.Notify()
 	return nil
 }
 
@@ -187,7 +188,9 @@ func (c *storeChain) PreviewBlock(_ context.Context, b *mainwatch.Block) error {
 
 // DisconnectBlock implements mainwatch.Chain through the store's undo log.
 func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) error {
-	c.events.beforeUndo(c.db, tip)
+	if err := c.events.BeforeUndo(c.db, tip); err != nil {
+		return err
+	}
 	for _, sub := range c.connectors {
 		if u, ok := sub.(undoWatcher); ok {
 			u.BeforeUndo(tip)
@@ -196,7 +199,7 @@ func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) er
 	if _, err := c.db.DisconnectBlock(store.BlockID{Height: tip.Height, Hash: tip.Hash}); err != nil {
 		return err
 	}
-	defer c.events.notify()
+	defer c.events.Notify()
 	for i := len(c.connectors) - 1; i >= 0; i-- {
 		if err := c.connectors[i].DisconnectBlock(tip.Height); err != nil {
 			return err

@@ -17,6 +17,7 @@ import (
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/opreturn"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
@@ -216,26 +217,27 @@ type memberSim struct {
 func newMemberSim(t *testing.T, others []*btcec.PrivateKey, rateLimit int64) *memberSim {
 	t.Helper()
 	s := newSideSim(t)
-	b := s.b
-	p := b.params
+	p := s.params
 	p.PegRateLimit = rateLimit // this simulation's own parameters
 	x, err := pegbox.NewIndex(s.db, p, mainwatch.NewWatchList())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.peg, b.proto.pegbox = x, x
+	s.peg = x
+	s.b = nodeapi.New(nodeapi.Env{Params: p, DB: s.db, Wallet: s.wallet,
+		Sidechain: s.chain, Mempool: s.pool, Pegbox: x})
 	s.chain.SetDeposits(x.MintSource())
-	ref, err := b.wallet.StakeKey(0)
+	ref, err := s.wallet.StakeKey(0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := b.wallet.Keys().PubKey(ref)
+	pub, err := s.wallet.Keys().PubKey(ref)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.stakers = append([]pegbox.Staker{{PubKey: pub, Weight: lottery.Uint128{Lo: 2000}}},
 		stakersWeighing(others)...)
-	m := &memberSim{sideSim: s, p: p, f: newFederation(p, s.db, s.chain, x, b.wallet)}
+	m := &memberSim{sideSim: s, p: p, f: newFederation(p, s.db, s.chain, x, s.wallet)}
 	m.plan = func(level int) *plan {
 		t.Helper()
 		pl, err := m.f.plan(func(string) int { return level })
@@ -313,7 +315,7 @@ func TestFederationPlansPayouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	if bumped := plan(2); bumped.level != 2 || bumped.tx.TxIn[0].PreviousOutPoint != pl.tx.TxIn[0].PreviousOutPoint ||
-		change(pl.tx)-change(bumped.tx) != pegbox.BumpFee(p, 2, pegOutDefaultFee, vsize) {
+		change(pl.tx)-change(bumped.tx) != pegbox.BumpFee(p, 2, nodeapi.PegOutDefaultFee, vsize) {
 		t.Fatalf("level 2: change %d, then %d", change(pl.tx), change(bumped.tx))
 	}
 	m.mainTxs = []*wire.MsgTx{pl.tx}

@@ -20,6 +20,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
 	"github.com/mainstake/sidenode/metrics"
+	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -130,6 +131,7 @@ func useLoggers() {
 	wallet.UseLogger(wlltLog)
 	sideblock.UseLogger(sblkLog)
 	api.UseLogger(rpcsLog)
+	nodeapi.UseLogger(rpcsLog)
 	metrics.UseLogger(promLog)
 
 	// neutrino.UseLogger also hands NTRN to the btcd packages neutrino

@@ -16,6 +16,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
+	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/store"
@@ -172,7 +173,8 @@ func Run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	watch := mainwatch.NewWatchList()
-	chain := &storeChain{db: db}
+	events := new(nodeapi.Events)
+	chain := &storeChain{db: db, events: events}
 
 	wlt, err := openWallet(cfg, db, watch, params)
 	if err != nil {
@@ -224,10 +226,16 @@ func Run(ctx context.Context, cfg *Config) error {
 	}()
 
 	if !cfg.API.Disable {
-		srv, err := api.New(cfg.APIServerConfig(), &apiBackend{
-			cfg: cfg, params: params, db: db, index: index,
-			wallet: wlt, follower: follower, proto: proto, chain: chain,
-		})
+		env := nodeapi.Env{
+			Version: Version, Network: cfg.Network, Params: params, DB: db,
+			Follower: follower, Tickets: index, Sidechain: proto.chain,
+			Mempool: proto.pool, Pegbox: peg, Peers: peers,
+			Slots: protoSlots{proto}, Events: events,
+		}
+		if wlt != nil {
+			env.Wallet = wlt
+		}
+		srv, err := api.New(cfg.APIServerConfig(), nodeapi.New(env))
 		if err != nil {
 			return err
 		}
@@ -290,6 +298,15 @@ func Run(ctx context.Context, cfg *Config) error {
 				errSuffix(st.Err))
 		}
 	}
+}
+
+// protoSlots hands the producer's slot counters to the API.
+type protoSlots struct{ p *protocol }
+
+func (s protoSlots) SlotStats() nodeapi.SlotStats {
+	st := s.p.Stats()
+	return nodeapi.SlotStats{Won: st.Won, Published: st.Published,
+		Included: st.Included, Missed: st.Missed, MissReasons: st.MissReasons}
 }
 
 func errSuffix(e string) string {

@@ -567,7 +567,7 @@ func (p *protocol) produce(w *store.Writer, b *mainwatch.Block, wn *mainstake.Wi
 		return fail("no payout script", err)
 	}
 	block, err := p.chain.NewBlockTemplate(w, wn.Height, payTo,
-		p.pool.Select(sideblock.MaxBlockSize-10_000))
+		p.pool.Select(sideblock.TemplateTxBytes))
 	if err != nil {
 		return fail("template", err)
 	}
@@ -639,9 +639,10 @@ func (p *protocol) publish(made *production) {
 }
 
 // coinbaseScript is where this node's sideblock coinbases pay: the
-// sidechain P2WPKH of its sidechain key (nodeSideKey).
+// sidechain P2WPKH of its sidechain key (wallet.Wallet.SideKey), which the
+// API's side wallet spends from.
 func (p *protocol) coinbaseScript() ([]byte, error) {
-	_, _, script, err := nodeSideKey(p.wallet, p.params)
+	_, _, script, err := p.wallet.SideKey(p.params.Side)
 	return script, err
 }
 

@@ -16,6 +16,12 @@ import (
 // bytes, and a lottery height up to 16 pushes as one.
 var TemplateCoinbaseExtra = []byte("sidenode")
 
+// TemplateTxBytes is the room for transactions that a node gives
+// Mempool.Select when it builds a template, and that fee estimates
+// (Mempool.EstimateFee) are made for: MaxBlockSize less room for the
+// coinbase.
+const TemplateTxBytes = MaxBlockSize - 10_000
+
 // NewBlockTemplate builds a block on the best tip as r shows it, for
 // lottery height lotteryHeight: a coinbase carrying lotteryHeight that pays
 // the fees plus SideSubsidy to payTo, followed by those of txs, in their

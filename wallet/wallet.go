@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/btcutil/psbt"
 	"github.com/btcsuite/btcd/chaincfg"
@@ -386,6 +387,26 @@ func (w *Wallet) DisconnectBlock(int32) error { return nil }
 
 // Keys returns the wallet's keyring.
 func (w *Wallet) Keys() *Keyring { return w.keys }
+
+// SideKey returns the node's sidechain key (the first key of the Side
+// family), its P2WPKH address on the sidechain network side and that
+// address's script. The node's sideblock coinbases pay it and its
+// sidechain payments spend from it, so the coins one creates are the coins
+// the other spends.
+func (w *Wallet) SideKey(side *chaincfg.Params) (*btcec.PrivateKey, btcutil.Address, []byte, error) {
+	ref := KeyRef{Side, 0}
+	priv, err := w.keys.PrivKey(ref)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	addr, err := btcutil.NewAddressWitnessPubKeyHash(
+		btcutil.Hash160(priv.PubKey().SerializeCompressed()), side)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	script, err := txscript.PayToAddrScript(addr)
+	return priv, addr, script, err
+}
 
 // StakeKey returns the i-th stake key's public key.
 func (w *Wallet) StakeKey(i uint32) (KeyRef, error) {

@@ -1,4 +1,4 @@
-package node
+package nodeapi
 
 import (
 	"context"
@@ -12,15 +12,13 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/api"
-	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
-	"github.com/mainstake/sidenode/wallet"
 )
 
 // The node's sidechain coins are the outputs that pay to the P2WPKH of its
-// first sidechain key, where its coinbases pay (protocol.coinbaseScript).
+// first sidechain key, where its coinbases pay (wallet.Wallet.SideKey).
 // There is no sidechain wallet: the address index (sideblock.UtxosByScript)
 // lists the coins, and SendSide and PegOut spend the mature ones that no
 // mempool transaction spends, oldest first.
@@ -51,41 +49,18 @@ const (
 // payments never pick the same coins.
 var sideSendMu sync.Mutex
 
-// sideKeyRef is the node's sidechain key: its sideblock coinbases pay it,
-// and the side wallet spends from it.
-var sideKeyRef = wallet.KeyRef{Family: wallet.Side, Index: 0}
-
-// nodeSideKey returns the node's sidechain key, its address and its script.
-// The producer and the side wallet both use it, so the coins one creates
-// are the coins the other spends.
-func nodeSideKey(w *wallet.Wallet, params *chainparams.Params) (*btcec.PrivateKey, btcutil.Address, []byte, error) {
-	if w == nil {
+// sideKey returns the node's sidechain key, its address and its script
+// (wallet.Wallet.SideKey).
+func (b *Adapter) sideKey() (*btcec.PrivateKey, btcutil.Address, []byte, error) {
+	if b.wallet == nil {
 		return nil, nil, nil, errNoWallet
 	}
-	priv, err := w.Keys().PrivKey(sideKeyRef)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	pub, err := w.Keys().PubKey(sideKeyRef)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	addr, err := sideblock.SideP2WPKHAddress(pub, params)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	script, err := txscript.PayToAddrScript(addr)
-	return priv, addr, script, err
-}
-
-// sideKey returns the node's sidechain key, its address and its script.
-func (b *apiBackend) sideKey() (*btcec.PrivateKey, btcutil.Address, []byte, error) {
-	return nodeSideKey(b.wallet, b.params)
+	return b.wallet.SideKey(b.params.Side)
 }
 
 // sideCoins returns every unspent output that pays to script, oldest
 // first, and the lottery height a transaction sent now is checked at.
-func (b *apiBackend) sideCoins(script []byte) ([]sideblock.OutPointUtxo, int32, error) {
+func (b *Adapter) sideCoins(script []byte) ([]sideblock.OutPointUtxo, int32, error) {
 	var (
 		coins       []sideblock.OutPointUtxo
 		spendHeight int32
@@ -101,7 +76,7 @@ func (b *apiBackend) sideCoins(script []byte) ([]sideblock.OutPointUtxo, int32, 
 	return coins, spendHeight, err
 }
 
-func (b *apiBackend) SideAddress(context.Context) (string, error) {
+func (b *Adapter) SideAddress(context.Context) (string, error) {
 	_, addr, _, err := b.sideKey()
 	if err != nil {
 		return "", err
@@ -109,7 +84,7 @@ func (b *apiBackend) SideAddress(context.Context) (string, error) {
 	return addr.EncodeAddress(), nil
 }
 
-func (b *apiBackend) SideBalance(context.Context) (*api.SideBalance, error) {
+func (b *Adapter) SideBalance(context.Context) (*api.SideBalance, error) {
 	_, addr, script, err := b.sideKey()
 	if err != nil {
 		return nil, err
@@ -125,7 +100,7 @@ func (b *apiBackend) SideBalance(context.Context) (*api.SideBalance, error) {
 	for i := range coins {
 		c := &coins[i]
 		bal.Total += c.Utxo.Value
-		_, pending := b.proto.pool.SpentBy(c.OutPoint)
+		_, pending := b.pool.SpentBy(c.OutPoint)
 		switch {
 		case !sideblock.IsSpendableAt(&c.Utxo, spendHeight):
 			bal.Immature += c.Utxo.Value
@@ -138,7 +113,7 @@ func (b *apiBackend) SideBalance(context.Context) (*api.SideBalance, error) {
 	return bal, nil
 }
 
-func (b *apiBackend) SendSide(_ context.Context, to string, amount, feeRate int64) (chainhash.Hash, error) {
+func (b *Adapter) SendSide(_ context.Context, to string, amount, feeRate int64) (chainhash.Hash, error) {
 	priv, _, script, err := b.sideKey()
 	if err != nil {
 		return chainhash.Hash{}, err
@@ -162,10 +137,10 @@ func (b *apiBackend) SendSide(_ context.Context, to string, amount, feeRate int6
 // pays dest. It adds the transaction to the mempool and announces it to
 // the peers, and returns it with the fee rate it paid. SendSide and PegOut
 // both pay through it.
-func (b *apiBackend) spendSide(key *btcec.PrivateKey, own, dest []byte, amount, feeRate int64) (*wire.MsgTx, int64, error) {
-	pool := b.proto.pool
+func (b *Adapter) spendSide(key *btcec.PrivateKey, own, dest []byte, amount, feeRate int64) (*wire.MsgTx, int64, error) {
+	pool := b.pool
 	if feeRate == 0 {
-		feeRate = pool.EstimateFee(sideTemplateBytes).FeeRate
+		feeRate = pool.EstimateFee(sideblock.TemplateTxBytes).FeeRate
 	}
 	if min := pool.MinFeeRate(); feeRate < min || feeRate > maxSideFeeRate {
 		return nil, 0, api.Errorf(api.ErrInvalidArgument,
@@ -189,8 +164,8 @@ func (b *apiBackend) spendSide(key *btcec.PrivateKey, own, dest []byte, amount, 
 	if err := pool.Add(tx); err != nil {
 		return nil, 0, mempoolError(err)
 	}
-	if b.proto.peers != nil {
-		b.proto.peers.Announce(p2p.TxItem(tx.TxHash()))
+	if b.peers != nil {
+		b.peers.Announce(p2p.TxItem(tx.TxHash()))
 	}
 	return tx, feeRate, nil
 }

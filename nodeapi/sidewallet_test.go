@@ -1,4 +1,4 @@
-package node
+package nodeapi
 
 import (
 	"context"
@@ -23,13 +23,13 @@ import (
 	"github.com/mainstake/sidenode/wallet"
 )
 
-// sideSim is an apiBackend on an in-memory store, a sidechain whose
+// sideSim is an Adapter on an in-memory store, a sidechain whose
 // mainchain blocks are synthetic (as sideblock's tests drive it), and a
 // wallet whose sidechain key the coinbases pay. With peg set, every
 // mainchain block also runs the pegbox index, on mainTxs and with stakers.
 type sideSim struct {
 	t       *testing.T
-	b       *apiBackend
+	b       *Adapter
 	db      *store.DB
 	chain   *sideblock.Chain
 	pool    *sideblock.Mempool
@@ -68,8 +68,7 @@ func newSideSim(t *testing.T) *sideSim {
 	}
 	pool := sideblock.NewMempool(chain, &params, sideblock.MempoolConfig{})
 	s := &sideSim{t: t, db: db, chain: chain, pool: pool, mainTip: -1,
-		b: &apiBackend{params: &params, db: db, wallet: wlt,
-			proto: &protocol{params: &params, db: db, chain: chain, pool: pool, wallet: wlt}}}
+		b: New(Env{Params: &params, DB: db, Wallet: wlt, Sidechain: chain, Mempool: pool})}
 	if _, _, s.own, err = s.b.sideKey(); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +132,7 @@ func (s *sideSim) produce() *sideblock.Block {
 	var block *sideblock.Block
 	err := s.db.View(func(r store.Reader) error {
 		var err error
-		block, err = s.chain.NewBlockTemplate(r, s.mainTip, s.own, s.pool.Select(sideTemplateBytes))
+		block, err = s.chain.NewBlockTemplate(r, s.mainTip, s.own, s.pool.Select(sideblock.TemplateTxBytes))
 		return err
 	})
 	if err != nil {

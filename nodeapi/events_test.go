@@ -1,4 +1,4 @@
-package node
+package nodeapi
 
 import (
 	"encoding/binary"
@@ -40,12 +40,12 @@ func TestLinkLogBounded(t *testing.T) {
 }
 
 func TestChainEventsSignal(t *testing.T) {
-	var e chainEvents
+	var e Events
 	first := e.changedChan()
 	if first != e.changedChan() {
 		t.Fatal("two channels for one state")
 	}
-	e.notify()
+	e.Notify()
 	select {
 	case <-first:
 	default:

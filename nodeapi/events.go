@@ -1,6 +1,7 @@
-package node
+package nodeapi
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -15,12 +16,12 @@ import (
 // undo window (2016 blocks), the deepest reorg the node can follow.
 const maxUndoneLinks = 4096
 
-// chainEvents is what the API's subscriptions need beside the store: a
+// Events is what the API's subscriptions need beside the store: a
 // signal that the chains changed, and the parents of blocks that left them.
 // The streams read everything else from the store, each from its own
 // position, so nothing here grows with the number of subscribers or with
 // how far behind they are. Its zero value is ready.
-type chainEvents struct {
+type Events struct {
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced at every change
 
@@ -32,7 +33,7 @@ type chainEvents struct {
 }
 
 // changedChan returns the channel that the next change closes.
-func (e *chainEvents) changedChan() <-chan struct{} {
+func (e *Events) changedChan() <-chan struct{} {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.changed == nil {
@@ -41,8 +42,12 @@ func (e *chainEvents) changedChan() <-chan struct{} {
 	return e.changed
 }
 
-// notify wakes every subscription: a block was connected or undone.
-func (e *chainEvents) notify() {
+// Notify wakes every subscription: a block was connected or undone.
+// A nil *Events (a chain without subscriptions) does nothing.
+func (e *Events) Notify() {
+	if e == nil {
+		return
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.changed != nil {
@@ -51,13 +56,19 @@ func (e *chainEvents) notify() {
 	e.changed = make(chan struct{})
 }
 
-// beforeUndo records, before the store undoes the mainchain block tip, the
+// BeforeUndo records, before the store undoes the mainchain block tip, the
 // block and its parent, and the sideblock that the block published: the
 // undo removes its index entry, and with it the link to its parent. Both
 // are recorded first, so that a stream that reads the store once the block
-// is undone finds them.
-func (e *chainEvents) beforeUndo(db *store.DB, tip mainwatch.Cursor) {
-	_ = db.View(func(r store.Reader) error {
+// is undone finds them. An error of the store is returned: the undo must
+// not go on without the links, or a stream at the undone block would find
+// no way back.
+// A nil *Events records nothing.
+func (e *Events) BeforeUndo(db *store.DB, tip mainwatch.Cursor) error {
+	if e == nil {
+		return nil
+	}
+	err := db.View(func(r store.Reader) error {
 		var parent chainhash.Hash
 		if tip.Height > 0 {
 			var err error
@@ -79,6 +90,10 @@ func (e *chainEvents) beforeUndo(db *store.DB, tip mainwatch.Cursor) {
 		e.side.add(hash, blockLink{height: info.Height, prev: info.PrevBlock})
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("before undoing block %d: %w", tip.Height, err)
+	}
+	return nil
 }
 
 // blockLink is a block's height and parent.

@@ -1,4 +1,4 @@
-package node
+package nodeapi
 
 import (
 	"context"
@@ -29,8 +29,8 @@ import (
 // payout's fee, so a budget too low for the payout to relay would hold up
 // every withdrawal of the sideblock until fee bumping exists.
 const (
-	// pegOutDefaultFee is the budget of a request that gives none.
-	pegOutDefaultFee = 5_000
+	// PegOutDefaultFee is the budget of a request that gives none.
+	PegOutDefaultFee = 5_000
 
 	// pegOutMinFee is the smallest budget PegOut accepts.
 	pegOutMinFee = 1_000
@@ -38,7 +38,7 @@ const (
 
 // withdrawalDest decodes a mainchain address of the node's network into
 // the destination script of a withdrawal.
-func (b *apiBackend) withdrawalDest(field, addr string) ([]byte, error) {
+func (b *Adapter) withdrawalDest(field, addr string) ([]byte, error) {
 	a, err := btcutil.DecodeAddress(addr, b.params.Main)
 	if err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "%s %q: %v", field, addr, err)
@@ -54,7 +54,7 @@ func (b *apiBackend) withdrawalDest(field, addr string) ([]byte, error) {
 	return script, nil
 }
 
-func (b *apiBackend) PegOut(_ context.Context, req api.PegOutRequest) (*api.PegOutResult, error) {
+func (b *Adapter) PegOut(_ context.Context, req api.PegOutRequest) (*api.PegOutResult, error) {
 	priv, _, own, err := b.sideKey()
 	if err != nil {
 		return nil, err
@@ -65,7 +65,7 @@ func (b *apiBackend) PegOut(_ context.Context, req api.PegOutRequest) (*api.PegO
 	}
 	fee := req.Fee
 	if fee == 0 {
-		fee = pegOutDefaultFee
+		fee = PegOutDefaultFee
 	}
 	if fee < pegOutMinFee {
 		return nil, api.Errorf(api.ErrInvalidArgument, "fee_sat %d is below the "+
@@ -98,14 +98,14 @@ func (b *apiBackend) PegOut(_ context.Context, req api.PegOutRequest) (*api.PegO
 }
 
 // apiWithdrawal converts a withdrawal for the API.
-func (b *apiBackend) apiWithdrawal(w *sideblock.Withdrawal) api.Withdrawal {
+func (b *Adapter) apiWithdrawal(w *sideblock.Withdrawal) api.Withdrawal {
 	return api.Withdrawal{OutPoint: w.OutPoint, Value: w.Value, Fee: w.Fee,
 		PkScript: w.PkScript, Address: scriptAddress(w.PkScript, b.params.Main)}
 }
 
 // txWithdrawal returns the withdrawal output of tx that q names: the one at
 // q.OutPoint, or the first.
-func (b *apiBackend) txWithdrawal(tx *wire.MsgTx, q api.WithdrawalQuery) (api.Withdrawal, error) {
+func (b *Adapter) txWithdrawal(tx *wire.MsgTx, q api.WithdrawalQuery) (api.Withdrawal, error) {
 	txid := tx.TxHash()
 	for vout, out := range tx.TxOut {
 		if q.ByOutPoint && uint32(vout) != q.OutPoint.Index {
@@ -129,8 +129,8 @@ func (b *apiBackend) txWithdrawal(tx *wire.MsgTx, q api.WithdrawalQuery) (api.Wi
 
 // sideTx finds a sidechain transaction on the best chain (ct set) or in
 // the mempool.
-func (b *apiBackend) sideTx(txid chainhash.Hash) (*wire.MsgTx, *sideblock.ConfirmedTx, error) {
-	chain, pool := b.proto.chain, b.proto.pool
+func (b *Adapter) sideTx(txid chainhash.Hash) (*wire.MsgTx, *sideblock.ConfirmedTx, error) {
+	chain, pool := b.sidechain, b.pool
 	// The best chain, the mempool, and the best chain again: a block may
 	// take the transaction out of the mempool in between.
 	for i := 0; i < 2; i++ {
@@ -151,7 +151,7 @@ func (b *apiBackend) sideTx(txid chainhash.Hash) (*wire.MsgTx, *sideblock.Confir
 		"the best sidechain nor in the mempool", txid)
 }
 
-func (b *apiBackend) Withdrawal(_ context.Context, q api.WithdrawalQuery) (*api.WithdrawalStatus, error) {
+func (b *Adapter) Withdrawal(_ context.Context, q api.WithdrawalQuery) (*api.WithdrawalStatus, error) {
 	tx, ct, err := b.sideTx(q.TxID)
 	if err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func (b *apiBackend) Withdrawal(_ context.Context, q api.WithdrawalQuery) (*api.
 
 	// Its block's withdrawals, for its position and its proof.
 	hash := ct.Block.Hash
-	block, _, err := b.proto.chain.Block(hash)
+	block, _, err := b.sidechain.Block(hash)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func (b *apiBackend) Withdrawal(_ context.Context, q api.WithdrawalQuery) (*api.
 			moved = true
 			return nil
 		}
-		if b.proto.pegbox != nil {
+		if b.pegbox != nil {
 			p, ok, err := pegbox.PayoutOf(r, hash)
 			if err != nil {
 				return err
@@ -261,7 +261,7 @@ func (b *apiBackend) Withdrawal(_ context.Context, q api.WithdrawalQuery) (*api.
 // PegboxesAt) and the federations of the epochs next to its own, since
 // members build a payout for the next block's epoch and it may confirm
 // later.
-func (b *apiBackend) pegboxScriptsNear(r store.Reader, x *pegbox.Index, height int32) (pegbox.ScriptSet, error) {
+func (b *Adapter) pegboxScriptsNear(r store.Reader, x Pegbox, height int32) (pegbox.ScriptSet, error) {
 	set, err := x.PegboxesAt(r, height)
 	if err != nil {
 		return nil, err
@@ -295,7 +295,7 @@ func invalid(c *api.PayoutCheck, code withdraw.ErrorCode, msg string) *api.Payou
 	return c
 }
 
-func (b *apiBackend) VerifyPayout(_ context.Context, q api.PayoutQuery) (*api.PayoutCheck, error) {
+func (b *Adapter) VerifyPayout(_ context.Context, q api.PayoutQuery) (*api.PayoutCheck, error) {
 	x, err := b.pegIndex()
 	if err != nil {
 		return nil, err
@@ -350,7 +350,7 @@ func (b *apiBackend) VerifyPayout(_ context.Context, q api.PayoutQuery) (*api.Pa
 	}
 	side := w.SideBlock
 	out.SideBlock = &side
-	block, info, err := b.proto.chain.Block(side)
+	block, info, err := b.sidechain.Block(side)
 	if sideblock.IsErrorCode(err, sideblock.ErrBlockNotFound) || (err == nil && info == nil) {
 		return invalid(out, withdraw.ErrWrongSideBlock, "the payout names sideblock "+
 			side.String()+", whose header this node has not seen published on "+
@@ -409,7 +409,7 @@ func (b *apiBackend) VerifyPayout(_ context.Context, q api.PayoutQuery) (*api.Pa
 
 // payoutResult completes a check with what withdraw.VerifyPayout said: a
 // rule error makes it invalid; another error is the node's own.
-func (b *apiBackend) payoutResult(out *api.PayoutCheck, err error) (*api.PayoutCheck, error) {
+func (b *Adapter) payoutResult(out *api.PayoutCheck, err error) (*api.PayoutCheck, error) {
 	if err == nil {
 		out.Valid = true
 		return out, nil

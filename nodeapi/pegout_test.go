@@ -1,4 +1,4 @@
-package node
+package nodeapi
 
 import (
 	"bytes"
@@ -52,7 +52,7 @@ func TestPegOutToPayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.peg, b.proto.pegbox = x, x
+	s.peg, b.pegbox = x, x
 	s.stakers = stakersWeighing(pegKeys(t, 1))
 	s.chain.SetDeposits(x.MintSource())
 
@@ -118,14 +118,14 @@ func TestPegOutToPayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Vout != 0 || out.Burned != amount+pegOutDefaultFee {
+	if out.Vout != 0 || out.Burned != amount+PegOutDefaultFee {
 		t.Fatalf("PegOut %+v", out)
 	}
 	tx, ok := s.pool.Get(out.TxID)
 	if !ok {
 		t.Fatalf("withdrawal %v is not in the mempool", out.TxID)
 	}
-	wantScript, err := sideblock.WithdrawalScript(pegOutDefaultFee, toScript)
+	wantScript, err := sideblock.WithdrawalScript(PegOutDefaultFee, toScript)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestPegOutToPayout(t *testing.T) {
 	for _, q := range []api.WithdrawalQuery{{TxID: op.Hash}, byOutPoint} {
 		st := status(q)
 		if st.Stage != api.WithdrawalPending || st.OutPoint != op || st.Value != out.Burned ||
-			st.Fee != pegOutDefaultFee || st.Amount() != amount || st.Address != to ||
+			st.Fee != PegOutDefaultFee || st.Amount() != amount || st.Address != to ||
 			!bytes.Equal(st.PkScript, toScript) || st.RequiredSideDepth != p.SideWithdrawalDepth {
 			t.Fatalf("pending withdrawal %+v", st)
 		}

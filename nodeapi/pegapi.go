@@ -1,4 +1,4 @@
-package node
+package nodeapi
 
 import (
 	"context"
@@ -31,11 +31,11 @@ const depositVout = 0
 
 // pegIndex returns the pegbox index, or an error on a node that runs
 // without one.
-func (b *apiBackend) pegIndex() (*pegbox.Index, error) {
-	if b.proto == nil || b.proto.pegbox == nil {
+func (b *Adapter) pegIndex() (Pegbox, error) {
+	if b.pegbox == nil {
 		return nil, api.Errorf(api.ErrUnimplemented, "the node runs no pegbox index")
 	}
-	return b.proto.pegbox, nil
+	return b.pegbox, nil
 }
 
 // scriptAddress encodes pkScript as the address of a network, "" if it has
@@ -50,7 +50,7 @@ func scriptAddress(pkScript []byte, net *chaincfg.Params) string {
 
 // noFederation is the error of a call that needs the federation of an
 // epoch that has none: before the first election.
-func (b *apiBackend) noFederation(epoch uint32) error {
+func (b *Adapter) noFederation(epoch uint32) error {
 	L := b.params.PegEpochLength
 	return api.Errorf(api.ErrFailedPrecondition, "no federation yet: the first "+
 		"is elected at height %d, the last block of pegbox epoch %d, from the "+
@@ -59,7 +59,7 @@ func (b *apiBackend) noFederation(epoch uint32) error {
 }
 
 // apiFederation converts a federation for the API, with its pkScript.
-func (b *apiBackend) apiFederation(f *pegbox.Federation) (api.PegFederation, []byte, error) {
+func (b *Adapter) apiFederation(f *pegbox.Federation) (api.PegFederation, []byte, error) {
 	ws, err := f.WitnessScript(b.params.Main)
 	if err != nil {
 		return api.PegFederation{}, nil, err
@@ -82,7 +82,7 @@ func (b *apiBackend) apiFederation(f *pegbox.Federation) (api.PegFederation, []b
 
 // currentFederation returns the tip, the epoch of the next block and its
 // federation, or the noFederation error.
-func (b *apiBackend) currentFederation(r store.Reader, x *pegbox.Index) (int32, uint32, *pegbox.Federation, error) {
+func (b *Adapter) currentFederation(r store.Reader, x Pegbox) (int32, uint32, *pegbox.Federation, error) {
 	tip, err := r.Tip()
 	if err != nil {
 		return 0, 0, nil, err
@@ -98,7 +98,7 @@ func (b *apiBackend) currentFederation(r store.Reader, x *pegbox.Index) (int32, 
 	return tip.Height, epoch, fed, nil
 }
 
-func (b *apiBackend) PegInfo(context.Context) (*api.PegInfo, error) {
+func (b *Adapter) PegInfo(context.Context) (*api.PegInfo, error) {
 	x, err := b.pegIndex()
 	if err != nil {
 		return nil, err
@@ -183,14 +183,14 @@ func (b *apiBackend) PegInfo(context.Context) (*api.PegInfo, error) {
 // withdrawals, paid or not, and its unspent outputs. It reads every minted
 // deposit, every block with withdrawals and the sidechain's whole UTXO
 // set: an audit, not a hot path.
-func (b *apiBackend) pegAudit(r store.Reader) (api.PegAudit, error) {
+func (b *Adapter) pegAudit(r store.Reader) (api.PegAudit, error) {
 	var a api.PegAudit
 	flows, err := pegbox.FlowsAt(r)
 	if err != nil {
 		return a, err
 	}
 	a.Accepted, a.Unbacked, a.Outflow = flows.Accepted, flows.Unbacked, flows.Outflow
-	if b.proto == nil || b.proto.chain == nil {
+	if b.sidechain == nil {
 		return a, nil
 	}
 	tip, err := sideblock.ChainTipAt(r)
@@ -214,7 +214,7 @@ func (b *apiBackend) pegAudit(r store.Reader) (api.PegAudit, error) {
 		return a, err
 	}
 	for _, wb := range blocks {
-		block, _, err := b.proto.chain.Block(wb.Hash)
+		block, _, err := b.sidechain.Block(wb.Hash)
 		if err != nil {
 			return a, err
 		}
@@ -235,17 +235,17 @@ func (b *apiBackend) pegAudit(r store.Reader) (api.PegAudit, error) {
 // minted returns how many deposits the best sidechain has minted; 0 on a
 // node without a sidechain. It reads the chain's tip, so it must not run
 // inside a store callback.
-func (b *apiBackend) minted() (uint64, error) {
-	if b.proto == nil || b.proto.chain == nil {
+func (b *Adapter) minted() (uint64, error) {
+	if b.sidechain == nil {
 		return 0, nil
 	}
-	return b.proto.chain.Minted()
+	return b.sidechain.Minted()
 }
 
 // apiDeposit converts an accepted deposit at mainchain tip tip, where the
 // first matured deposits in mint order are matured and the first minted
 // are minted.
-func (b *apiBackend) apiDeposit(rec *pegbox.DepositRecord, tip int32, matured, minted uint64) api.Deposit {
+func (b *Adapter) apiDeposit(rec *pegbox.DepositRecord, tip int32, matured, minted uint64) api.Deposit {
 	d := api.Deposit{
 		Seq:           rec.Seq,
 		OutPoint:      rec.OutPoint,
@@ -271,7 +271,7 @@ func (b *apiBackend) apiDeposit(rec *pegbox.DepositRecord, tip int32, matured, m
 // refusalMessage says in words why a deposit was refused. The store keeps
 // the rule's code, not the message of the moment, so the words are made
 // again from the record.
-func (b *apiBackend) refusalMessage(ref *pegbox.Refused) string {
+func (b *Adapter) refusalMessage(ref *pegbox.Refused) string {
 	switch ref.Code {
 	case pegbox.ErrNotPegbox:
 		to := scriptAddress(ref.PkScript, b.params.Main)
@@ -300,7 +300,7 @@ func (b *apiBackend) refusalMessage(ref *pegbox.Refused) string {
 }
 
 // apiRefused converts a refused deposit at mainchain tip tip.
-func (b *apiBackend) apiRefused(ref *pegbox.Refused, tip int32) api.RefusedDeposit {
+func (b *Adapter) apiRefused(ref *pegbox.Refused, tip int32) api.RefusedDeposit {
 	out := api.RefusedDeposit{
 		TxID:          ref.OutPoint.Hash,
 		Height:        ref.Height,
@@ -322,7 +322,7 @@ func (b *apiBackend) apiRefused(ref *pegbox.Refused, tip int32) api.RefusedDepos
 	return out
 }
 
-func (b *apiBackend) Deposits(_ context.Context, p api.Page) ([]api.Deposit, uint64, error) {
+func (b *Adapter) Deposits(_ context.Context, p api.Page) ([]api.Deposit, uint64, error) {
 	x, err := b.pegIndex()
 	if err != nil {
 		return nil, 0, err
@@ -386,7 +386,7 @@ func pageIndexes(n uint64, p api.Page) []uint64 {
 	return out
 }
 
-func (b *apiBackend) RefusedDeposits(_ context.Context, p api.Page) ([]api.RefusedDeposit, uint64, error) {
+func (b *Adapter) RefusedDeposits(_ context.Context, p api.Page) ([]api.RefusedDeposit, uint64, error) {
 	if _, err := b.pegIndex(); err != nil {
 		return nil, 0, err
 	}
@@ -417,7 +417,7 @@ func (b *apiBackend) RefusedDeposits(_ context.Context, p api.Page) ([]api.Refus
 	return out, total, nil
 }
 
-func (b *apiBackend) Deposit(_ context.Context, q api.DepositQuery) (*api.DepositLookup, error) {
+func (b *Adapter) Deposit(_ context.Context, q api.DepositQuery) (*api.DepositLookup, error) {
 	x, err := b.pegIndex()
 	if err != nil {
 		return nil, err
@@ -478,7 +478,7 @@ func depositOutputs(sidechainID uint32, amount int64, pkScript, sideScript []byt
 	return []*wire.TxOut{wire.NewTxOut(amount, pkScript), wire.NewTxOut(0, nullData)}, nil
 }
 
-func (b *apiBackend) PegIn(ctx context.Context, req api.PegInRequest) (*api.PegInResult, error) {
+func (b *Adapter) PegIn(ctx context.Context, req api.PegInRequest) (*api.PegInResult, error) {
 	if b.wallet == nil && !req.PSBTOnly {
 		return nil, errNoWallet
 	}

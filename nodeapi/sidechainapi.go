@@ -1,4 +1,4 @@
-package node
+package nodeapi
 
 import (
 	"context"
@@ -12,11 +12,6 @@ import (
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 )
-
-// sideTemplateBytes is the room for transactions in a sideblock the node
-// builds (produce gives it to Mempool.Select); EstimateFee estimates for
-// it.
-const sideTemplateBytes = sideblock.MaxBlockSize - 10_000
 
 // sideStatuses maps the index's block statuses to the API's.
 var sideStatuses = map[sideblock.BlockStatus]api.SideBlockStatus{
@@ -37,7 +32,7 @@ func sideNotFound(err error) error {
 
 // sideScript decodes a sidechain address of the node's network into its
 // output script.
-func (b *apiBackend) sideScript(field, addr string) ([]byte, error) {
+func (b *Adapter) sideScript(field, addr string) ([]byte, error) {
 	a, err := sideblock.DecodeSideAddress(addr, b.params)
 	if err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "%s: %v", field, err)
@@ -51,7 +46,7 @@ func (b *apiBackend) sideScript(field, addr string) ([]byte, error) {
 
 // indexedScript decodes an address for the address index, which follows
 // P2PKH, P2SH, P2WPKH, P2WSH and P2TR outputs only.
-func (b *apiBackend) indexedScript(addr string) ([]byte, error) {
+func (b *Adapter) indexedScript(addr string) ([]byte, error) {
 	script, err := b.sideScript("address", addr)
 	if err == nil && !sideblock.IsIndexedScript(script) {
 		err = api.Errorf(api.ErrInvalidArgument, "address %s: the node "+
@@ -61,16 +56,16 @@ func (b *apiBackend) indexedScript(addr string) ([]byte, error) {
 }
 
 // confirmations counts a best-chain block at height from the tip (1).
-func (b *apiBackend) confirmations(height int32) uint64 {
-	_, tip, ok := b.proto.chain.Tip()
+func (b *Adapter) confirmations(height int32) uint64 {
+	_, tip, ok := b.sidechain.Tip()
 	if !ok || tip < height {
 		return 0
 	}
 	return uint64(tip-height) + 1
 }
 
-func (b *apiBackend) SideBlock(_ context.Context, req api.SideBlockRequest) (*api.SideBlock, error) {
-	chain := b.proto.chain
+func (b *Adapter) SideBlock(_ context.Context, req api.SideBlockRequest) (*api.SideBlock, error) {
+	chain := b.sidechain
 	hash := req.Hash
 	if req.ByHeight {
 		h, err := chain.HashAt(int32(req.Height))
@@ -113,9 +108,9 @@ func (b *apiBackend) SideBlock(_ context.Context, req api.SideBlockRequest) (*ap
 	return out, nil
 }
 
-func (b *apiBackend) SideTransaction(_ context.Context, txid chainhash.Hash) (*api.SideTx, error) {
+func (b *Adapter) SideTransaction(_ context.Context, txid chainhash.Hash) (*api.SideTx, error) {
 	out := &api.SideTx{}
-	ct, ok, err := b.proto.chain.ConfirmedTx(txid)
+	ct, ok, err := b.sidechain.ConfirmedTx(txid)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +123,7 @@ func (b *apiBackend) SideTransaction(_ context.Context, txid chainhash.Hash) (*a
 		out.Index = ct.Index
 		out.Confirmations = b.confirmations(ct.Block.Height)
 	}
-	if tx, ok := b.proto.pool.Get(txid); ok {
+	if tx, ok := b.pool.Get(txid); ok {
 		out.InMempool = true
 		if out.Tx == nil {
 			out.Tx = tx
@@ -141,7 +136,7 @@ func (b *apiBackend) SideTransaction(_ context.Context, txid chainhash.Hash) (*a
 	return out, nil
 }
 
-func (b *apiBackend) SideUnspent(_ context.Context, addr string, p api.Page) ([]api.SideUtxo, uint64, error) {
+func (b *Adapter) SideUnspent(_ context.Context, addr string, p api.Page) ([]api.SideUtxo, uint64, error) {
 	script, err := b.indexedScript(addr)
 	if err != nil {
 		return nil, 0, err
@@ -177,7 +172,7 @@ func (b *apiBackend) SideUnspent(_ context.Context, addr string, p api.Page) ([]
 	return out, total, nil
 }
 
-func (b *apiBackend) SideAddressBalance(_ context.Context, addr string) (*api.SideBalance, error) {
+func (b *Adapter) SideAddressBalance(_ context.Context, addr string) (*api.SideBalance, error) {
 	script, err := b.indexedScript(addr)
 	if err != nil {
 		return nil, err
@@ -198,19 +193,19 @@ func (b *apiBackend) SideAddressBalance(_ context.Context, addr string) (*api.Si
 		Immature: sb.Immature, Count: sb.Count, SpendHeight: sb.SpendHeight}, nil
 }
 
-func (b *apiBackend) SendSideTransaction(_ context.Context, tx *wire.MsgTx) (chainhash.Hash, error) {
-	if err := b.proto.pool.Add(tx); err != nil {
+func (b *Adapter) SendSideTransaction(_ context.Context, tx *wire.MsgTx) (chainhash.Hash, error) {
+	if err := b.pool.Add(tx); err != nil {
 		return chainhash.Hash{}, mempoolError(err)
 	}
 	txid := tx.TxHash()
-	if b.proto.peers != nil {
-		b.proto.peers.Announce(p2p.TxItem(txid))
+	if b.peers != nil {
+		b.peers.Announce(p2p.TxItem(txid))
 	}
 	return txid, nil
 }
 
-func (b *apiBackend) SideFeeEstimate(context.Context) (*api.SideFeeEstimate, error) {
-	e := b.proto.pool.EstimateFee(sideTemplateBytes)
+func (b *Adapter) SideFeeEstimate(context.Context) (*api.SideFeeEstimate, error) {
+	e := b.pool.EstimateFee(sideblock.TemplateTxBytes)
 	return &api.SideFeeEstimate{FeeRate: e.FeeRate, MinFeeRate: e.MinFeeRate,
 		MempoolTxs: uint64(e.Count), MempoolBytes: uint64(e.Bytes), MempoolFull: e.Full}, nil
 }

@@ -1,4 +1,4 @@
-package node
+package nodeapi
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 
 // apiWinner converts a stored draw; r is the snapshot it came from, for
 // the ticket's key.
-func (b *apiBackend) apiWinner(r store.Reader, w *mainstake.Winner) (*api.Winner, error) {
+func (b *Adapter) apiWinner(r store.Reader, w *mainstake.Winner) (*api.Winner, error) {
 	out := &api.Winner{
 		Height:      w.Height,
 		BlockHash:   w.BlockHash,
@@ -48,7 +48,7 @@ func slotIndexError(err error) error {
 	return err
 }
 
-func (b *apiBackend) ListPublications(_ context.Context, p api.Page) ([]api.Publication, uint64, error) {
+func (b *Adapter) ListPublications(_ context.Context, p api.Page) ([]api.Publication, uint64, error) {
 	var (
 		pubs  []*mainstake.Publication
 		total uint64
@@ -68,7 +68,7 @@ func (b *apiBackend) ListPublications(_ context.Context, p api.Page) ([]api.Publ
 	return out, total, nil
 }
 
-func (b *apiBackend) ListMissedSlots(_ context.Context, p api.Page) ([]api.MissedSlot, uint64, error) {
+func (b *Adapter) ListMissedSlots(_ context.Context, p api.Page) ([]api.MissedSlot, uint64, error) {
 	var (
 		out   []api.MissedSlot
 		total uint64
@@ -97,11 +97,11 @@ func (b *apiBackend) ListMissedSlots(_ context.Context, p api.Page) ([]api.Misse
 }
 
 // Changed implements api.SubscriptionBackend.
-func (b *apiBackend) Changed() <-chan struct{} {
-	return b.chain.events.changedChan()
+func (b *Adapter) Changed() <-chan struct{} {
+	return b.events.changedChan()
 }
 
-func (b *apiBackend) SideTip(context.Context) (api.SideRef, error) {
+func (b *Adapter) SideTip(context.Context) (api.SideRef, error) {
 	var tip sideblock.ChainTip
 	err := b.db.View(func(r store.Reader) error {
 		var err error
@@ -124,7 +124,7 @@ func sideEvent(info *sideblock.BlockInfo) api.SideEvent {
 // SideBlocksAfter implements api.SubscriptionBackend. A block off the best
 // chain is found in the index, else among the sideblocks whose publication
 // the node undid since it started, else among the staged bodies.
-func (b *apiBackend) SideBlocksAfter(_ context.Context, cur api.SideRef, limit int) (*api.SideRead, error) {
+func (b *Adapter) SideBlocksAfter(_ context.Context, cur api.SideRef, limit int) (*api.SideRead, error) {
 	out := &api.SideRead{}
 	var (
 		onChain bool
@@ -169,13 +169,13 @@ func (b *apiBackend) SideBlocksAfter(_ context.Context, cur api.SideRef, limit i
 
 	// The cursor's block has left the best chain.
 	var ev api.SideEvent
-	switch link, undone := b.chain.events.side.get(cur.Hash); {
+	switch link, undone := b.events.side.get(cur.Hash); {
 	case known != nil:
 		ev = sideEvent(known)
 	case undone:
 		ev = api.SideEvent{Hash: cur.Hash, PrevBlock: link.prev, Height: link.height, Partial: true}
 	default:
-		block, _, err := b.proto.chain.Block(cur.Hash)
+		block, _, err := b.sidechain.Block(cur.Hash)
 		if err != nil || block == nil {
 			return nil, api.Errorf(api.ErrNotFound, "cursor: sidechain block %v "+
 				"is neither on the best chain nor known to the node", cur.Hash)
@@ -193,14 +193,14 @@ func (b *apiBackend) SideBlocksAfter(_ context.Context, cur api.SideRef, limit i
 	return out, nil
 }
 
-func (b *apiBackend) MainTip(context.Context) (api.MainRef, error) {
+func (b *Adapter) MainTip(context.Context) (api.MainRef, error) {
 	tip, err := b.db.Tip()
 	return api.MainRef{Height: tip.Height, Hash: tip.Hash}, err
 }
 
 // DrawsAfter implements api.SubscriptionBackend. A block off the best chain
 // is found among those the node undid since it started.
-func (b *apiBackend) DrawsAfter(_ context.Context, cur api.MainRef, limit int) (*api.DrawRead, error) {
+func (b *Adapter) DrawsAfter(_ context.Context, cur api.MainRef, limit int) (*api.DrawRead, error) {
 	out := &api.DrawRead{}
 	onChain := false
 	err := b.db.View(func(r store.Reader) error {
@@ -242,7 +242,7 @@ func (b *apiBackend) DrawsAfter(_ context.Context, cur api.MainRef, limit int) (
 	if err != nil || onChain {
 		return out, err
 	}
-	link, ok := b.chain.events.main.get(cur.Hash)
+	link, ok := b.events.main.get(cur.Hash)
 	switch {
 	case !ok:
 		return nil, api.Errorf(api.ErrNotFound, "cursor: mainchain block %v is "+

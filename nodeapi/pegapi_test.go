@@ -1,4 +1,4 @@
-package node
+package nodeapi
 
 import (
 	"bytes"
@@ -22,12 +22,12 @@ import (
 	"github.com/mainstake/sidenode/store"
 )
 
-// pegSim is an apiBackend without a wallet over an in-memory store whose
+// pegSim is an Adapter without a wallet over an in-memory store whose
 // mainchain blocks are synthetic and run the pegbox index alone.
 type pegSim struct {
 	t       *testing.T
 	p       *chainparams.Params
-	b       *apiBackend
+	b       *Adapter
 	db      *store.DB
 	x       *pegbox.Index
 	hashes  []chainhash.Hash
@@ -49,7 +49,7 @@ func newPegSim(t *testing.T) *pegSim {
 		t.Fatal(err)
 	}
 	return &pegSim{t: t, p: p, db: db, x: x,
-		b: &apiBackend{params: p, db: db, proto: &protocol{params: p, db: db, pegbox: x}}}
+		b: New(Env{Params: p, DB: db, Pegbox: x})}
 }
 
 // connect connects the next mainchain block with txs.

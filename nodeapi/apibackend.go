@@ -1,16 +1,22 @@
-package node
+package nodeapi
 
 import (
 	"context"
 	"errors"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/p2p"
+	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -23,25 +29,139 @@ const (
 	apiStakeMinConf   = 1
 )
 
-// apiBackend serves the API from the node's state.
-type apiBackend struct {
-	cfg      *Config
-	params   *chainparams.Params
-	db       *store.DB
-	index    *mainstake.Index
-	wallet   *wallet.Wallet // nil without a wallet
-	follower *mainwatch.Follower
-	proto    *protocol
-	chain    *storeChain // its events serve the subscriptions
+// Env lists every component the adapter reads. node fills it in one place;
+// the adapter reaches into nothing else. Fields documented as optional may
+// be left nil (a nil interface, not a nil pointer in one).
+type Env struct {
+	Version string // the node's version, for Info
+	Network string // the network's name, for Info
+	Params  *chainparams.Params
+
+	// DB is the node's store: every read of the tickets, the slots, the
+	// sidechain's indexes and the pegbox's records is a snapshot of it.
+	DB *store.DB
+
+	Follower  Follower
+	Tickets   Tickets
+	Sidechain Sidechain // optional: the peg's audit and minted count skip it
+	Mempool   Mempool
+	Pegbox    Pegbox  // optional: the peg methods answer Unimplemented
+	Wallet    Wallet  // optional: the wallet methods answer NoWallet
+	Peers     Peers   // optional: nothing is announced, no peer counted
+	Slots     Slots   // this node's slot counters, for Info
+	Events    *Events // the change signal and undone blocks of the streams
 }
 
-var _ api.Backend = (*apiBackend)(nil)
+// Follower is the mainchain follower: its status and its broadcasts.
+type Follower interface {
+	Status() mainwatch.Status
+	Broadcast(ctx context.Context, tx *wire.MsgTx) error
+}
 
-func (b *apiBackend) Info(ctx context.Context) (*api.Info, error) {
+// Tickets is the ticket index's in-memory weights.
+type Tickets interface {
+	Weight(id lottery.TicketID) lottery.Uint128
+}
+
+// Sidechain is the sidechain's best chain and block index.
+type Sidechain interface {
+	Tip() (hash chainhash.Hash, height int32, ok bool)
+	HashAt(height int32) (chainhash.Hash, error)
+	Block(hash chainhash.Hash) (*sideblock.Block, *sideblock.BlockInfo, error)
+	ConfirmedTx(txid chainhash.Hash) (*sideblock.ConfirmedTx, bool, error)
+	Minted() (uint64, error)
+	StateHash() (chainhash.Hash, error)
+}
+
+// Mempool is the sidechain's mempool.
+type Mempool interface {
+	Get(txid chainhash.Hash) (*wire.MsgTx, bool)
+	Add(tx *wire.MsgTx) error
+	SpentBy(op wire.OutPoint) (chainhash.Hash, bool)
+	EstimateFee(blockBytes int) sideblock.FeeEstimate
+	MinFeeRate() int64
+}
+
+// Pegbox is what the adapter asks the pegbox index beside its records.
+type Pegbox interface {
+	EpochOf(height int32) uint32
+	MaturedBy(r store.Reader, h int32) (uint64, error)
+	PegboxesAt(r store.Reader, height int32) (pegbox.ScriptSet, error)
+}
+
+// Wallet is the node's mainchain wallet and keys.
+type Wallet interface {
+	OwnsStakeKey(pub []byte) (wallet.KeyRef, bool)
+	StakeKey(i uint32) (wallet.KeyRef, error)
+	StakeKeyFor(pub *btcec.PublicKey) (*btcec.PrivateKey, bool)
+	Keys() *wallet.Keyring
+	NewAddress(f wallet.Family) (btcutil.Address, error)
+	Balance(minConf int32) (int64, error)
+	Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.MsgTx, error)
+	Release(tx *wire.MsgTx)
+	PayoutScript(dest string) ([]byte, error)
+	SideKey(side *chaincfg.Params) (*btcec.PrivateKey, btcutil.Address, []byte, error)
+}
+
+// Peers is the sidechain's peer-to-peer server.
+type Peers interface {
+	ConnectedCount() int
+	Announce(items ...p2p.InvItem)
+}
+
+// SlotStats counts this node's slots: draws won, headers broadcast,
+// publications that counted, and won draws that led to none, by reason.
+type SlotStats struct {
+	Won, Published, Included, Missed uint64
+	MissReasons                      map[string]uint64
+}
+
+// Slots reports this node's slot counters.
+type Slots interface {
+	SlotStats() SlotStats
+}
+
+// Adapter serves the API (api.Backend and api.SubscriptionBackend) from
+// the components of its Env.
+type Adapter struct {
+	version, network string
+	params           *chainparams.Params
+	db               *store.DB
+	follower         Follower
+	ticketIndex      Tickets
+	sidechain        Sidechain
+	pool             Mempool
+	pegbox           Pegbox
+	wallet           Wallet
+	peers            Peers
+	slots            Slots
+	events           *Events
+}
+
+var (
+	_ api.Backend             = (*Adapter)(nil)
+	_ api.SubscriptionBackend = (*Adapter)(nil)
+)
+
+// New returns the adapter over env's components.
+func New(env Env) *Adapter {
+	events := env.Events
+	if events == nil {
+		events = new(Events)
+	}
+	return &Adapter{
+		version: env.Version, network: env.Network, params: env.Params,
+		db: env.DB, follower: env.Follower, ticketIndex: env.Tickets,
+		sidechain: env.Sidechain, pool: env.Mempool, pegbox: env.Pegbox,
+		wallet: env.Wallet, peers: env.Peers, slots: env.Slots, events: events,
+	}
+}
+
+func (b *Adapter) Info(ctx context.Context) (*api.Info, error) {
 	st := b.follower.Status()
 	info := &api.Info{
-		Version:     Version,
-		Network:     b.cfg.Network,
+		Version:     b.version,
+		Network:     b.network,
 		SidechainID: b.params.SidechainID,
 		Mainchain: api.MainchainState{
 			TipHeight:     st.Tip.Height,
@@ -66,8 +186,8 @@ func (b *apiBackend) Info(ctx context.Context) (*api.Info, error) {
 	if st.Source.Best.Hash == (chainhash.Hash{}) {
 		info.Mainchain.Progress = 0 // the backend has reported nothing yet
 	}
-	if b.proto.peers != nil {
-		info.SidechainPeers = b.proto.peers.ConnectedCount()
+	if b.peers != nil {
+		info.SidechainPeers = b.peers.ConnectedCount()
 	}
 	var tickets []*mainstake.Ticket
 	err := b.db.View(func(r store.Reader) error {
@@ -78,11 +198,11 @@ func (b *apiBackend) Info(ctx context.Context) (*api.Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hash, height, ok := b.proto.chain.Tip(); ok {
+	if hash, height, ok := b.sidechain.Tip(); ok {
 		info.Sidechain.TipHash = &hash
 		info.Sidechain.TipHeight = uint64(height)
 	}
-	stats := b.proto.Stats()
+	stats := b.slots.SlotStats()
 	info.Wins, info.Publications, info.Misses = stats.Won, stats.Included, stats.Missed
 	info.HeadersBroadcast, info.MissReasons = stats.Published, stats.MissReasons
 	info.NumTickets = uint64(len(tickets))
@@ -93,7 +213,7 @@ func (b *apiBackend) Info(ctx context.Context) (*api.Info, error) {
 	}
 	// The state hash covers the sidechain's tip and UTXO set: what every
 	// node on the same chains must agree on, whatever it holds besides.
-	sum, err := b.proto.chain.StateHash()
+	sum, err := b.sidechain.StateHash()
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +228,7 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-func (b *apiBackend) owns(t *mainstake.Ticket) bool {
+func (b *Adapter) owns(t *mainstake.Ticket) bool {
 	if b.wallet == nil {
 		return false
 	}
@@ -116,8 +236,8 @@ func (b *apiBackend) owns(t *mainstake.Ticket) bool {
 	return ok
 }
 
-func (b *apiBackend) apiTicket(t *mainstake.Ticket) api.Ticket {
-	w := b.index.Weight(t.ID)
+func (b *Adapter) apiTicket(t *mainstake.Ticket) api.Ticket {
+	w := b.ticketIndex.Weight(t.ID)
 	return api.Ticket{
 		ID:         uint64(t.ID),
 		TxID:       t.TxHash,
@@ -133,7 +253,7 @@ func (b *apiBackend) apiTicket(t *mainstake.Ticket) api.Ticket {
 }
 
 // tickets pages through the tickets that keep selects (all with nil).
-func (b *apiBackend) tickets(p api.Page, keep func(*mainstake.Ticket) bool) ([]api.Ticket, uint64, error) {
+func (b *Adapter) tickets(p api.Page, keep func(*mainstake.Ticket) bool) ([]api.Ticket, uint64, error) {
 	var all []*mainstake.Ticket
 	err := b.db.View(func(r store.Reader) error {
 		ts, err := mainstake.Tickets(r)
@@ -155,11 +275,11 @@ func (b *apiBackend) tickets(p api.Page, keep func(*mainstake.Ticket) bool) ([]a
 	return out, uint64(len(all)), nil
 }
 
-func (b *apiBackend) Tickets(_ context.Context, p api.Page) ([]api.Ticket, uint64, error) {
+func (b *Adapter) Tickets(_ context.Context, p api.Page) ([]api.Ticket, uint64, error) {
 	return b.tickets(p, nil)
 }
 
-func (b *apiBackend) Winner(_ context.Context, height int32) (*api.Winner, error) {
+func (b *Adapter) Winner(_ context.Context, height int32) (*api.Winner, error) {
 	var out *api.Winner
 	err := b.db.View(func(r store.Reader) error {
 		w, ok, err := mainstake.WinnerAt(r, height)
@@ -178,7 +298,7 @@ func (b *apiBackend) Winner(_ context.Context, height int32) (*api.Winner, error
 	return out, nil
 }
 
-func (b *apiBackend) Publication(_ context.Context, height int32) (*api.Publication, error) {
+func (b *Adapter) Publication(_ context.Context, height int32) (*api.Publication, error) {
 	var (
 		p  *mainstake.Publication
 		ok bool
@@ -208,7 +328,7 @@ func apiPublication(p *mainstake.Publication) api.Publication {
 var errNoWallet = api.Errorf(api.ErrNoWallet, "the node runs without a wallet: "+
 	"start it with --wallet.unlockpasswordfile")
 
-func (b *apiBackend) NewAddress(context.Context) (string, error) {
+func (b *Adapter) NewAddress(context.Context) (string, error) {
 	if b.wallet == nil {
 		return "", errNoWallet
 	}
@@ -219,7 +339,7 @@ func (b *apiBackend) NewAddress(context.Context) (string, error) {
 	return addr.EncodeAddress(), nil
 }
 
-func (b *apiBackend) Balance(_ context.Context, minConf int32) (*api.Balance, error) {
+func (b *Adapter) Balance(_ context.Context, minConf int32) (*api.Balance, error) {
 	if b.wallet == nil {
 		return nil, errNoWallet
 	}
@@ -234,7 +354,7 @@ func (b *apiBackend) Balance(_ context.Context, minConf int32) (*api.Balance, er
 	return &api.Balance{Total: total, Spendable: spendable}, nil
 }
 
-func (b *apiBackend) CreateStake(ctx context.Context, req api.StakeRequest) (*api.StakeResult, error) {
+func (b *Adapter) CreateStake(ctx context.Context, req api.StakeRequest) (*api.StakeResult, error) {
 	if b.wallet == nil {
 		return nil, errNoWallet
 	}
@@ -280,14 +400,14 @@ func (b *apiBackend) CreateStake(ctx context.Context, req api.StakeRequest) (*ap
 	return res, nil
 }
 
-func (b *apiBackend) ListStakes(_ context.Context, p api.Page) ([]api.Ticket, uint64, error) {
+func (b *Adapter) ListStakes(_ context.Context, p api.Page) ([]api.Ticket, uint64, error) {
 	if b.wallet == nil {
 		return nil, 0, errNoWallet
 	}
 	return b.tickets(p, b.owns)
 }
 
-func (b *apiBackend) WithdrawStake(ctx context.Context, req api.WithdrawRequest) (chainhash.Hash, error) {
+func (b *Adapter) WithdrawStake(ctx context.Context, req api.WithdrawRequest) (chainhash.Hash, error) {
 	if b.wallet == nil {
 		return chainhash.Hash{}, errNoWallet
 	}

@@ -1,0 +1,19 @@
+// Package nodeapi is the adapter between the API server (package api) and
+// the node's components: it implements api.Backend and
+// api.SubscriptionBackend by reading the store and asking the components
+// that an Env lists, and it never reaches into their fields.
+//
+// New takes the Env, which node fills in one place when it wires the
+// daemon. Each component appears as a small interface of the methods the
+// adapter calls (Follower, Tickets, Sidechain, Mempool, Pegbox, Wallet,
+// Peers, Slots), so tests build an adapter from the parts they need.
+//
+// The files follow the API's services: apibackend.go for the node's
+// status, tickets and stakes; apistream.go for slot lists and the
+// subscriptions, whose undone blocks Events records (events.go);
+// sidechainapi.go for sidechain reads and sends; sidewallet.go for the
+// node's sidechain coins; pegapi.go and pegoutapi.go for the peg.
+//
+// Each call reads the store in one snapshot where it can, so that what one
+// answer says is consistent.
+package nodeapi
