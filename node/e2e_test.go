@@ -226,6 +226,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	sideTip, sideHeight := e.agree(all)
 	e.checkStreams(sideStream, drawStream, sideTip, sideHeight)
+	// Every node ran from the first block through the reorg: its slot
+	// counts are those of the chain, each draw counted once.
+	e.checkCounts(all)
 
 	// Node b dies without a chance to save anything, misses blocks, comes
 	// back and catches up.
@@ -322,6 +325,67 @@ func TestEndToEnd(t *testing.T) {
 	e.checkSlots(all)
 	if _, err := chainhash.NewHashFromStr(tip); err != nil {
 		t.Fatalf("no sidechain tip: %q", tip)
+	}
+}
+
+// checkCounts checks that each node's slot counts (GetInfo) are those of
+// the best chain: wins are the draws its tickets won, publications those
+// that the next block counted, misses the rest, and wins = publications +
+// misses + the tip's draw when it is the node's and still undecided. The
+// nodes must have run since the first block, and none may be producing.
+func (e *e2e) checkCounts(nodes []*devnet.Node) {
+	t := e.t
+	t.Helper()
+	ctx, cancel := e.ctx()
+	defer cancel()
+	height, _, err := e.net.H.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		conn, err := n.Dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mc := apiv1.NewMainchainServiceClient(conn)
+		var wins, included, missed, pending uint64
+		for h := int32(0); h <= height; h++ {
+			w, err := mc.GetWinner(ctx, &apiv1.GetWinnerRequest{Height: h})
+			if status.Code(err) == codes.NotFound || (err == nil && !w.GetOwnTicket()) {
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			wins++
+			if h == height {
+				pending++
+				continue
+			}
+			_, err = mc.GetPublication(ctx, &apiv1.GetPublicationRequest{Height: h + 1})
+			switch {
+			case err == nil:
+				included++
+			case status.Code(err) == codes.NotFound:
+				missed++
+			default:
+				t.Fatal(err)
+			}
+		}
+		info, err := apiv1.NewNodeServiceClient(conn).GetInfo(ctx, &apiv1.GetInfoRequest{})
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.GetWins() != wins || info.GetPublications() != included ||
+			info.GetMisses() != missed || info.GetWins() != info.GetPublications()+info.GetMisses()+pending {
+			t.Fatalf("%s counts %d wins, %d publications, %d misses (%v); its chain up to "+
+				"%d has %d, %d and %d, and %d pending", n.Spec.Name, info.GetWins(),
+				info.GetPublications(), info.GetMisses(), info.GetMissReasons(), height,
+				wins, included, missed, pending)
+		}
+		t.Logf("%s: %d wins, %d publications, %d misses %v", n.Spec.Name, wins, included,
+			missed, info.GetMissReasons())
 	}
 }
 

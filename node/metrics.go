@@ -51,7 +51,7 @@ func (s *metricsSource) Snapshot() metrics.Snapshot {
 
 	stats := s.proto.Stats()
 	snap.Won, snap.Published, snap.Included = stats.Won, stats.Published, stats.Included
-	snap.MissReasons = stats.MissReasons
+	snap.MissReasons = stats.ReasonLabels()
 	return snap
 }
 

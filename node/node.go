@@ -230,7 +230,7 @@ func Run(ctx context.Context, cfg *Config) error {
 			Version: Version, Network: cfg.Network, Params: params, DB: db,
 			Follower: follower, Tickets: index, Sidechain: proto.chain,
 			Mempool: proto.pool, Pegbox: peg, Peers: peers,
-			Slots: protoSlots{proto}, Events: events,
+			Slots: proto, Events: events,
 		}
 		if wlt != nil {
 			env.Wallet = wlt
@@ -298,15 +298,6 @@ func Run(ctx context.Context, cfg *Config) error {
 				errSuffix(st.Err))
 		}
 	}
-}
-
-// protoSlots hands the producer's slot counters to the API.
-type protoSlots struct{ p *protocol }
-
-func (s protoSlots) SlotStats() nodeapi.SlotStats {
-	st := s.p.Stats()
-	return nodeapi.SlotStats{Won: st.Won, Published: st.Published,
-		Included: st.Included, Missed: st.Missed, MissReasons: st.MissReasons}
 }
 
 func errSuffix(e string) string {

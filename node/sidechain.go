@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -19,6 +17,7 @@ import (
 	"github.com/mainstake/sidenode/metrics"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
+	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -67,8 +66,8 @@ type protocol struct {
 	// ctx bounds the broadcasts of header transactions; set by Run.
 	ctx context.Context
 
-	mu    sync.Mutex
-	stats Stats
+	// slots counts this node's won draws on the best chain.
+	slots producer.Ledger
 }
 
 // blockWork is what one mainchain block did.
@@ -92,19 +91,12 @@ type production struct {
 	// preview, before the block itself arrived.
 	previewed bool
 
-	// done closes when the broadcast has its answer: err, and sentAt,
-	// when the mainchain node accepted tx.
+	// done closes when the broadcast has its answer: err, with the
+	// stage it failed at, or sentAt, when the mainchain node accepted tx.
 	done   chan struct{}
 	err    error
+	failed producer.MissReason
 	sentAt time.Time
-}
-
-// Stats counts this node's slots: draws won, headers published (broadcast),
-// publications included in a mainchain block, and wins that led to none,
-// with the reason of each miss.
-type Stats struct {
-	Won, Published, Included, Missed uint64
-	MissReasons                      map[string]uint64
 }
 
 func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Index,
@@ -125,7 +117,6 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 		wallet:  wlt,
 		feeRate: feeRate,
 		ctx:     context.Background(),
-		stats:   Stats{MissReasons: make(map[string]uint64)},
 	}, nil
 }
 
@@ -209,8 +200,14 @@ func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*
 		return nil, err
 	}
 	wn := stake.Winner
-	if preview && (wn == nil || !p.ownsIn(w, wn.Ticket)) {
-		return nil, nil
+	if preview {
+		if wn == nil {
+			return nil, nil
+		}
+		own, err := p.ownsIn(w, wn.Ticket)
+		if err != nil || !own {
+			return nil, err
+		}
 	}
 	peg, err := p.pegbox.ConnectBlock(w, b, func() ([]pegbox.Staker, error) {
 		return p.stakers(w)
@@ -229,7 +226,9 @@ func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*
 			work.made = p.takePreview(b, wn)
 		}
 		if work.made == nil {
-			work.made = p.produce(w, b, wn)
+			if work.made, err = p.produce(w, b, wn); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return work, nil
@@ -266,16 +265,16 @@ func txids(b *mainwatch.Block) []chainhash.Hash {
 
 // ownsIn reports whether this node's wallet holds the key of ticket id,
 // reading the ticket in r.
-func (p *protocol) ownsIn(r store.Reader, id lottery.TicketID) bool {
+func (p *protocol) ownsIn(r store.Reader, id lottery.TicketID) (bool, error) {
 	if p.wallet == nil {
-		return false
+		return false, nil
 	}
 	t, err := mainstake.TicketByID(r, id)
 	if err != nil {
-		return false
+		return false, fmt.Errorf("ticket %d: %w", id, err)
 	}
 	_, own := p.wallet.OwnsStakeKey(t.PubKey.SerializeCompressed())
-	return own
+	return own, nil
 }
 
 // stakers returns every ticket's key and weight after the block in the
@@ -298,6 +297,7 @@ func (p *protocol) stakers(r store.Reader) ([]pegbox.Staker, error) {
 func (p *protocol) DisconnectBlock(height int32) error {
 	p.last = nil
 	p.previewed = nil
+	p.slots.Undone(height)
 	if err := p.chain.DisconnectMainBlock(height); err != nil {
 		return err
 	}
@@ -400,10 +400,15 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 		p.fed.blockCommitted()
 	}
 
+	// The block decides the draw after its parent; the draw after it,
+	// when it is this node's, is won once, however often a reorg
+	// connects the block again.
+	p.slots.Decided(b.Height-1, work.stake.Publication != nil)
+	if reason, missed := p.slots.Reason(b.Height - 1); missed {
+		log.Warnf("Missed the slot of the draw after block %d: %v", b.Height-1, reason)
+	}
 	if made := work.made; made != nil {
-		p.mu.Lock()
-		p.stats.Won++
-		p.mu.Unlock()
+		p.slots.Won(b.Height, made.winner.Ticket)
 		p.publish(made)
 	}
 	if p.peers != nil {
@@ -426,11 +431,6 @@ func (p *protocol) report(work *blockWork) {
 	}
 	for _, ig := range stake.Ignored {
 		log.Infof("Header tx %v of ticket %d ignored: %v", ig.TxID, ig.Ticket, ig.Reason)
-	}
-	if pub := stake.Publication; pub != nil && p.ownTicket(pub.Ticket) {
-		p.mu.Lock()
-		p.stats.Included++
-		p.mu.Unlock()
 	}
 	if peg := work.peg; peg != nil {
 		if f := peg.Elected; f != nil {
@@ -455,20 +455,29 @@ func (p *protocol) report(work *blockWork) {
 		log.Infof("Sideblock %v disconnected", h)
 	}
 	for _, h := range side.Connected {
-		producer, height := "unknown", int32(-1)
-		if _, info, err := p.chain.Block(h); err == nil && info != nil {
-			producer = fmt.Sprintf("ticket %d", p.producerOf(info.PubHeight))
-			height = info.Height
+		by, height := "unknown", int32(-1)
+		_, info, err := p.chain.Block(h)
+		if err == nil && info != nil {
+			var id int64
+			id, err = p.producerOf(info.PubHeight)
+			by, height = fmt.Sprintf("ticket %d", id), info.Height
+		}
+		if err != nil {
+			log.Errorf("Sideblock %v: %v", h, err)
 		}
 		log.Infof("Sideblock %v connected (sidechain height %d, produced by %s)",
-			h, height, producer)
+			h, height, by)
 	}
 	for _, h := range side.Invalidated {
 		log.Warnf("Sideblock %v is invalid", h)
 	}
 	if wn := stake.Winner; wn != nil {
 		mine := ""
-		if p.ownTicket(wn.Ticket) {
+		own, err := p.ownTicket(wn.Ticket)
+		if err != nil {
+			log.Errorf("Lottery after block %d: %v", b.Height, err)
+		}
+		if own {
 			mine = " (this node)"
 		}
 		log.Infof("Lottery after block %d: ticket %d wins%s (total weight %v)",
@@ -477,47 +486,33 @@ func (p *protocol) report(work *blockWork) {
 }
 
 // producerOf returns the ticket that published in the mainchain block at
-// height.
-func (p *protocol) producerOf(height int32) int64 {
+// height, -1 if none did.
+func (p *protocol) producerOf(height int32) (int64, error) {
 	var id int64 = -1
-	_ = p.db.View(func(r store.Reader) error {
+	err := p.db.View(func(r store.Reader) error {
 		pub, ok, err := mainstake.PublicationAt(r, height)
 		if err == nil && ok {
 			id = int64(pub.Ticket)
 		}
 		return err
 	})
-	return id
+	return id, err
 }
 
 // ownTicket reports whether this node's wallet holds the ticket's key.
-func (p *protocol) ownTicket(id lottery.TicketID) bool {
+func (p *protocol) ownTicket(id lottery.TicketID) (bool, error) {
 	var own bool
-	_ = p.db.View(func(r store.Reader) error {
-		own = p.ownsIn(r, id)
-		return nil
+	err := p.db.View(func(r store.Reader) error {
+		var err error
+		own, err = p.ownsIn(r, id)
+		return err
 	})
-	return own
+	return own, err
 }
 
-// Stats returns a copy of the slot counters.
-func (p *protocol) Stats() Stats {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	s := p.stats
-	s.MissReasons = make(map[string]uint64, len(p.stats.MissReasons))
-	for k, v := range p.stats.MissReasons {
-		s.MissReasons[k] = v
-	}
-	return s
-}
-
-func (p *protocol) miss(reason string, err error) {
-	p.mu.Lock()
-	p.stats.Missed++
-	p.stats.MissReasons[reason]++
-	p.mu.Unlock()
-	log.Warnf("Missed the slot: %s: %v", reason, err)
+// Stats returns this node's slot counts on the best chain.
+func (p *protocol) Stats() producer.Stats {
+	return p.slots.Stats()
 }
 
 // headerSendWait bounds how long the batch of a block that this node
@@ -541,44 +536,48 @@ const lowPublisherHeaders = 50
 // mainchain, so a node that fails to commit and restarts draws the same
 // winner again; at worst its second header transaction is refused as a
 // double spend of the publisher output.
-func (p *protocol) produce(w *store.Writer, b *mainwatch.Block, wn *mainstake.Winner) *production {
+//
+// An error is the store's, reading the winner's ticket: the batch fails
+// with it.
+func (p *protocol) produce(w *store.Writer, b *mainwatch.Block, wn *mainstake.Winner) (*production, error) {
 	ticket, err := mainstake.TicketByID(w, wn.Ticket)
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("the winner of the draw after block %d, ticket %d: %w",
+			wn.Height, wn.Ticket, err)
 	}
 	ref, ok := p.wallet.OwnsStakeKey(ticket.PubKey.SerializeCompressed())
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	made := &production{winner: wn, start: b.Announced, done: make(chan struct{})}
 	if made.start.IsZero() {
 		made.start = time.Now()
 	}
-	fail := func(reason string, err error) *production {
-		made.err = fmt.Errorf("%s: %w", reason, err)
+	fail := func(reason producer.MissReason, err error) (*production, error) {
+		made.failed, made.err = reason, err
 		close(made.done)
-		return made
+		return made, nil
 	}
 	if st := p.follower.Status(); st.Source.Best.Height > wn.Height {
-		return fail("late", fmt.Errorf("the mainchain is at %d already", st.Source.Best.Height))
+		return fail(producer.MissLate, fmt.Errorf("the mainchain is at %d already", st.Source.Best.Height))
 	}
 	payTo, err := p.coinbaseScript()
 	if err != nil {
-		return fail("no payout script", err)
+		return fail(producer.MissNoPayout, err)
 	}
 	block, err := p.chain.NewBlockTemplate(w, wn.Height, payTo,
 		p.pool.Select(sideblock.TemplateTxBytes))
 	if err != nil {
-		return fail("template", err)
+		return fail(producer.MissTemplate, err)
 	}
 	priv, err := p.wallet.Keys().PrivKey(ref)
 	if err != nil {
-		return fail("no key", err)
+		return fail(producer.MissNoKey, err)
 	}
 	tx, err := mainstake.BuildHeaderTx(ticket, sideblock.OpReturnHeader(block),
 		p.params.SidechainID, p.feeRate, priv)
 	if err != nil {
-		return fail("header tx", err)
+		return fail(producer.MissHeaderTx, err)
 	}
 	made.block, made.tx = block, tx
 	if left, fee := tx.TxOut[1].Value, ticket.CurrentValue-tx.TxOut[1].Value; fee > 0 &&
@@ -589,7 +588,7 @@ func (p *protocol) produce(w *store.Writer, b *mainwatch.Block, wn *mainstake.Wi
 	}
 	go func() {
 		if err := p.follower.Broadcast(p.ctx, tx); err != nil {
-			made.err = fmt.Errorf("broadcast: %w", err)
+			made.failed, made.err = producer.MissBroadcast, err
 		} else {
 			made.sentAt = time.Now()
 		}
@@ -601,33 +600,42 @@ func (p *protocol) produce(w *store.Writer, b *mainwatch.Block, wn *mainstake.Wi
 	case <-timer.C:
 	}
 	timer.Stop()
-	return made
+	return made, nil
 }
 
 // publish finishes a production after its batch committed: it waits for
 // the header's broadcast, then stages the body and announces it to peers.
 // The header goes out first: it must be mined in the next mainchain block,
 // while the body only has to reach the peers before that block.
+//
+// What publish finds goes to the slot ledger; whether the slot counts is
+// for the next mainchain block to say (Committed).
 func (p *protocol) publish(made *production) {
 	<-made.done
+	height := made.winner.Height
 	if err := made.err; err != nil {
-		reason, _, _ := strings.Cut(err.Error(), ":")
-		p.miss(reason, err)
+		p.slots.Produced(height, false, made.failed)
+		log.Warnf("Could not produce for the draw after block %d; %v: %v",
+			height, made.failed, err)
 		return
 	}
 	took := made.sentAt.Sub(made.start)
 	p.metrics.ObservePublication(took)
 	hash := made.block.BlockHash()
-	if err := p.chain.StageOwnBody(made.block); err != nil {
-		p.miss("stage", err)
+	// The same body is staged already when a reorg connected the draw's
+	// block again and the node built the same sideblock: that is no
+	// failure.
+	err := p.chain.StageOwnBody(made.block)
+	if err != nil && !sideblock.IsErrorCode(err, sideblock.ErrBodyKnown) {
+		p.slots.Produced(height, true, producer.MissStage)
+		log.Warnf("Could not produce for the draw after block %d; %v: %v",
+			height, producer.MissStage, err)
 		return
 	}
+	p.slots.Produced(height, true, producer.MissNone)
 	if p.peers != nil {
 		p.peers.Announce(p2p.BlockItem(hash))
 	}
-	p.mu.Lock()
-	p.stats.Published++
-	p.mu.Unlock()
 	from := ""
 	if made.previewed {
 		from = ", built from the block's announcement"
@@ -699,21 +707,35 @@ func (p *protocol) Best() (chainhash.Hash, uint64) {
 	return hash, uint64(height)
 }
 
+// body returns the body of block hash, nil if the node has none. The peer
+// protocol's handler has no error to return: a store error is logged, and
+// the peer is told the node lacks the block.
+func (p *protocol) body(hash chainhash.Hash) *sideblock.Block {
+	block, _, err := p.chain.Block(hash)
+	if err != nil && !sideblock.IsErrorCode(err, sideblock.ErrBlockNotFound) {
+		log.Errorf("Sideblock %v for a peer: %v", hash, err)
+	}
+	if err != nil {
+		return nil
+	}
+	return block
+}
+
 // HaveBlock implements p2p.Handler.
 func (p *protocol) HaveBlock(hash chainhash.Hash) bool {
-	block, _, err := p.chain.Block(hash)
-	return err == nil && block != nil
+	return p.body(hash) != nil
 }
 
 // Block implements p2p.Handler.
 func (p *protocol) Block(hash chainhash.Hash) ([]byte, []byte, bool) {
-	block, _, err := p.chain.Block(hash)
-	if err != nil || block == nil {
+	block := p.body(hash)
+	if block == nil {
 		return nil, nil, false
 	}
 	hdr := block.Header.Bytes()
 	var body bytes.Buffer
 	if err := block.SerializeBody(&body); err != nil {
+		log.Errorf("Sideblock %v for a peer: %v", hash, err)
 		return nil, nil, false
 	}
 	return hdr[:], body.Bytes(), true
@@ -730,6 +752,7 @@ func (p *protocol) Tx(txid chainhash.Hash) ([]byte, bool) {
 	}
 	var buf bytes.Buffer
 	if err := tx.Serialize(&buf); err != nil {
+		log.Errorf("Transaction %v for a peer: %v", txid, err)
 		return nil, false
 	}
 	return buf.Bytes(), true

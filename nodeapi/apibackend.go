@@ -17,6 +17,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
+	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -48,7 +49,7 @@ type Env struct {
 	Pegbox    Pegbox  // optional: the peg methods answer Unimplemented
 	Wallet    Wallet  // optional: the wallet methods answer NoWallet
 	Peers     Peers   // optional: nothing is announced, no peer counted
-	Slots     Slots   // this node's slot counters, for Info
+	Slots     Slots   // optional: this node's slot counts, for Info
 	Events    *Events // the change signal and undone blocks of the streams
 }
 
@@ -109,16 +110,9 @@ type Peers interface {
 	Announce(items ...p2p.InvItem)
 }
 
-// SlotStats counts this node's slots: draws won, headers broadcast,
-// publications that counted, and won draws that led to none, by reason.
-type SlotStats struct {
-	Won, Published, Included, Missed uint64
-	MissReasons                      map[string]uint64
-}
-
-// Slots reports this node's slot counters.
+// Slots reports this node's slot counts on the best chain.
 type Slots interface {
-	SlotStats() SlotStats
+	Stats() producer.Stats
 }
 
 // Adapter serves the API (api.Backend and api.SubscriptionBackend) from
@@ -202,9 +196,11 @@ func (b *Adapter) Info(ctx context.Context) (*api.Info, error) {
 		info.Sidechain.TipHash = &hash
 		info.Sidechain.TipHeight = uint64(height)
 	}
-	stats := b.slots.SlotStats()
-	info.Wins, info.Publications, info.Misses = stats.Won, stats.Included, stats.Missed
-	info.HeadersBroadcast, info.MissReasons = stats.Published, stats.MissReasons
+	if b.slots != nil {
+		stats := b.slots.Stats()
+		info.Wins, info.Publications, info.Misses = stats.Won, stats.Included, stats.Missed
+		info.HeadersBroadcast, info.MissReasons = stats.Published, stats.ReasonLabels()
+	}
 	info.NumTickets = uint64(len(tickets))
 	for _, t := range tickets {
 		if b.owns(t) {

@@ -1,0 +1,17 @@
+// Package producer holds what this node does when it wins a draw: the
+// accounting of its slots, and (in time) the production of the sideblock
+// and its header transaction.
+//
+// A slot is a draw after mainchain block h whose winner is one of this
+// node's tickets. The Ledger keeps one entry per such draw height on the
+// best chain, and derives every count from those entries: a draw is won
+// once, whatever reorgs connect its block again; it is included when block
+// h+1 holds its counted publication, missed when block h+1 holds none, and
+// pending until block h+1 arrives. So for the best chain Won = Included +
+// Missed + the draws still pending (at most the tip's). Undoing block h
+// takes its draw's entry away, and sends the draw of h-1 back to pending.
+//
+// A miss has a reason (MissReason): why this node's production failed, or
+// MissNotMined when the header was sent but the next block did not carry
+// it. Reasons are values, not text taken from an error.
+package producer
