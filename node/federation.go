@@ -591,7 +591,9 @@ func (f *federation) receive(raw []byte) error {
 		return err
 	})
 	if err != nil {
-		return nil // our own trouble, not the peer's
+		// Our own trouble, not the peer's: no ban score, but the error
+		// is returned, for the log.
+		return fmt.Errorf("peg signatures: %w", err)
 	}
 	var check *pegbox.Signing
 	if fed != nil {

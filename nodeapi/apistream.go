@@ -176,7 +176,10 @@ func (b *Adapter) SideBlocksAfter(_ context.Context, cur api.SideRef, limit int)
 		ev = api.SideEvent{Hash: cur.Hash, PrevBlock: link.prev, Height: link.height, Partial: true}
 	default:
 		block, _, err := b.sidechain.Block(cur.Hash)
-		if err != nil || block == nil {
+		if err != nil && !sideblock.IsErrorCode(err, sideblock.ErrBlockNotFound) {
+			return nil, err
+		}
+		if block == nil {
 			return nil, api.Errorf(api.ErrNotFound, "cursor: sidechain block %v "+
 				"is neither on the best chain nor known to the node", cur.Hash)
 		}
