@@ -21,6 +21,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
 	"github.com/mainstake/sidenode/metrics"
 	"github.com/mainstake/sidenode/nodeapi"
+	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -132,6 +133,7 @@ func useLoggers() {
 	sideblock.UseLogger(sblkLog)
 	api.UseLogger(rpcsLog)
 	nodeapi.UseLogger(rpcsLog)
+	producer.UseLogger(nodeLog)
 	metrics.UseLogger(promLog)
 
 	// neutrino.UseLogger also hands NTRN to the btcd packages neutrino

@@ -49,7 +49,7 @@ func (s *metricsSource) Snapshot() metrics.Snapshot {
 	snap.Tickets, snap.LiveTickets = uint64(total), uint64(live)
 	snap.TotalWeight = weightFloat(s.index.TotalWeight())
 
-	stats := s.proto.Stats()
+	stats := s.proto.producer.Stats()
 	snap.Won, snap.Published, snap.Included = stats.Won, stats.Published, stats.Included
 	snap.MissReasons = stats.ReasonLabels()
 	return snap

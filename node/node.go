@@ -19,6 +19,7 @@ import (
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
+	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -191,14 +192,19 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	proto, err := newProtocol(params, db, index, peg, wlt, cfg.Publish.FeeRate)
+	proto, err := newProtocol(params, db, index, peg)
 	if err != nil {
 		return err
 	}
 	chain.connectors = append(chain.connectors, proto)
 
 	follower := mainwatch.NewFollower(src, chain, watch)
-	proto.follower = follower
+	prodEnv := producer.Env{Params: params, Chain: proto.chain, Mempool: proto.pool,
+		Follower: follower, FeeRate: cfg.Publish.FeeRate}
+	if wlt != nil {
+		prodEnv.Wallet = wlt
+	}
+	proto.producer = producer.New(prodEnv)
 	fed := newFederation(params, db, proto.chain, peg, wlt)
 	fed.follower = follower
 	proto.fed = fed
@@ -215,6 +221,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	proto.peers = peers
+	proto.producer.SetPeers(peers)
 	fed.peers = peers
 	if err := peers.Start(); err != nil {
 		return err
@@ -230,7 +237,7 @@ func Run(ctx context.Context, cfg *Config) error {
 			Version: Version, Network: cfg.Network, Params: params, DB: db,
 			Follower: follower, Tickets: index, Sidechain: proto.chain,
 			Mempool: proto.pool, Pegbox: peg, Peers: peers,
-			Slots: proto, Events: events,
+			Slots: proto.producer, Events: events,
 		}
 		if wlt != nil {
 			env.Wallet = wlt
@@ -258,6 +265,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		}
 	}()
 	proto.metrics = mtr
+	proto.producer.SetObserver(mtr)
 	proto.chain.SetValidationHook(proto.observeValidation)
 
 	// The producer and the body fetcher stop with the follower.
@@ -267,7 +275,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		stopRun()
 		workers.Wait()
 	}()
-	proto.ctx = runCtx
+	proto.producer.SetContext(runCtx)
 	workers.Add(2)
 	go func() {
 		defer workers.Done()

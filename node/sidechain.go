@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
-	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/metrics"
@@ -20,7 +18,6 @@ import (
 	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
-	"github.com/mainstake/sidenode/wallet"
 )
 
 // Defaults of block production.
@@ -40,13 +37,9 @@ type protocol struct {
 	pegbox *pegbox.Index
 	chain  *sideblock.Chain
 	pool   *sideblock.Mempool
-	wallet *wallet.Wallet // nil without a wallet
-
-	// feeRate is the fee rate of header transactions, sat/vbyte.
-	feeRate int64
 
 	// Set after construction, before the follower runs.
-	follower *mainwatch.Follower
+	producer *producer.Producer // this node's production and its slots
 	peers    *p2p.Server
 	fed      *federation      // the pegbox federation's work
 	metrics  *metrics.Metrics // nil without --prometheus.listen
@@ -54,20 +47,12 @@ type protocol struct {
 	// last holds what the batch in flight did, for Committed.
 	last *blockWork
 
-	// previewed is this node's production from the preview of a block,
-	// for the block's own batch (PreviewBlock); previewStake and
-	// previewSide say how far the preview's batch went, for ForgetPreview.
-	previewed                 *previewed
+	// previewStake and previewSide say how far the preview's batch went,
+	// for ForgetPreview.
 	previewStake, previewSide bool
 
 	// undoFrom is the best sidechain before a mainchain undo, tip first.
 	undoFrom []chainhash.Hash
-
-	// ctx bounds the broadcasts of header transactions; set by Run.
-	ctx context.Context
-
-	// slots counts this node's won draws on the best chain.
-	slots producer.Ledger
 }
 
 // blockWork is what one mainchain block did.
@@ -76,31 +61,11 @@ type blockWork struct {
 	stake *mainstake.BlockResult
 	side  *sideblock.Result
 	peg   *pegbox.BlockResult
-	made  *production // this node's sideblock for the draw after the block
-}
-
-// production is a sideblock this node built for a draw it won, and the
-// header transaction that publishes it.
-type production struct {
-	winner *mainstake.Winner
-	block  *sideblock.Block
-	tx     *wire.MsgTx
-	start  time.Time // the block's announcement, or when production began
-
-	// previewed says that the sideblock was built from the block's
-	// preview, before the block itself arrived.
-	previewed bool
-
-	// done closes when the broadcast has its answer: err, with the
-	// stage it failed at, or sentAt, when the mainchain node accepted tx.
-	done   chan struct{}
-	err    error
-	failed producer.MissReason
-	sentAt time.Time
+	made  *producer.Production // this node's sideblock for the draw after the block
 }
 
 func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Index,
-	peg *pegbox.Index, wlt *wallet.Wallet, feeRate int64) (*protocol, error) {
+	peg *pegbox.Index) (*protocol, error) {
 
 	chain, err := sideblock.NewChain(db, params)
 	if err != nil {
@@ -108,23 +73,13 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 	}
 	chain.SetDeposits(peg.MintSource())
 	return &protocol{
-		params:  params,
-		db:      db,
-		index:   index,
-		pegbox:  peg,
-		chain:   chain,
-		pool:    sideblock.NewMempool(chain, params, sideblock.MempoolConfig{}),
-		wallet:  wlt,
-		feeRate: feeRate,
-		ctx:     context.Background(),
+		params: params,
+		db:     db,
+		index:  index,
+		pegbox: peg,
+		chain:  chain,
+		pool:   sideblock.NewMempool(chain, params, sideblock.MempoolConfig{}),
 	}, nil
-}
-
-// previewed is a production made from a block's preview.
-type previewed struct {
-	hash  chainhash.Hash
-	txids []chainhash.Hash // the preview's matched transactions
-	made  *production
 }
 
 // ConnectBlock implements blockConnector: the block's stake changes, the
@@ -152,8 +107,8 @@ func (p *protocol) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 // only blocks for which its filter delivered all of them. ConnectBlock
 // checks that the block matches the same transactions, and warns if not.
 func (p *protocol) PreviewBlock(w *store.Writer, b *mainwatch.Block) error {
-	p.previewed = nil
-	if p.wallet == nil {
+	p.producer.Previewed(b, nil)
+	if !p.producer.Enabled() {
 		return nil // it produces nothing
 	}
 	p.previewStake = true
@@ -161,8 +116,7 @@ func (p *protocol) PreviewBlock(w *store.Writer, b *mainwatch.Block) error {
 	if err != nil || work == nil || work.made == nil {
 		return err
 	}
-	work.made.previewed = true
-	p.previewed = &previewed{hash: b.Hash, txids: txids(b), made: work.made}
+	p.producer.Previewed(b, work.made)
 	return nil
 }
 
@@ -204,7 +158,7 @@ func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*
 		if wn == nil {
 			return nil, nil
 		}
-		own, err := p.ownsIn(w, wn.Ticket)
+		own, err := p.producer.Mine(w, b.Height)
 		if err != nil || !own {
 			return nil, err
 		}
@@ -221,60 +175,17 @@ func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*
 		return nil, err
 	}
 	work := &blockWork{block: b, stake: stake, side: side, peg: peg}
-	if wn != nil && p.wallet != nil {
+	if wn != nil {
 		if !preview {
-			work.made = p.takePreview(b, wn)
+			work.made = p.producer.TakePreview(b, wn.Ticket)
 		}
 		if work.made == nil {
-			if work.made, err = p.produce(w, b, wn); err != nil {
+			if work.made, err = p.producer.Produce(w, b); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return work, nil
-}
-
-// takePreview returns the production made from block b's preview, if any.
-func (p *protocol) takePreview(b *mainwatch.Block, wn *mainstake.Winner) *production {
-	pv := p.previewed
-	p.previewed = nil
-	if pv == nil || pv.hash != b.Hash {
-		return nil
-	}
-	if !slices.Equal(pv.txids, txids(b)) || pv.made.winner.Ticket != wn.Ticket {
-		// The backend's filter missed a transaction: the header
-		// already sent may not be valid. The slot goes as it goes.
-		log.Warnf("Block %d matches other transactions than its preview "+
-			"did; the header transaction sent for the draw after it was "+
-			"built from the preview", b.Height)
-		if pv.made.winner.Ticket != wn.Ticket {
-			return nil
-		}
-	}
-	return pv.made
-}
-
-// txids returns the ids of a block's matched transactions, in order.
-func txids(b *mainwatch.Block) []chainhash.Hash {
-	out := make([]chainhash.Hash, len(b.Txs))
-	for i, tx := range b.Txs {
-		out[i] = tx.MsgTx.TxHash()
-	}
-	return out
-}
-
-// ownsIn reports whether this node's wallet holds the key of ticket id,
-// reading the ticket in r.
-func (p *protocol) ownsIn(r store.Reader, id lottery.TicketID) (bool, error) {
-	if p.wallet == nil {
-		return false, nil
-	}
-	t, err := mainstake.TicketByID(r, id)
-	if err != nil {
-		return false, fmt.Errorf("ticket %d: %w", id, err)
-	}
-	_, own := p.wallet.OwnsStakeKey(t.PubKey.SerializeCompressed())
-	return own, nil
 }
 
 // stakers returns every ticket's key and weight after the block in the
@@ -296,8 +207,7 @@ func (p *protocol) stakers(r store.Reader) ([]pegbox.Staker, error) {
 // DisconnectBlock implements blockConnector.
 func (p *protocol) DisconnectBlock(height int32) error {
 	p.last = nil
-	p.previewed = nil
-	p.slots.Undone(height)
+	p.producer.Undone(height)
 	if err := p.chain.DisconnectMainBlock(height); err != nil {
 		return err
 	}
@@ -400,17 +310,7 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 		p.fed.blockCommitted()
 	}
 
-	// The block decides the draw after its parent; the draw after it,
-	// when it is this node's, is won once, however often a reorg
-	// connects the block again.
-	p.slots.Decided(b.Height-1, work.stake.Publication != nil)
-	if reason, missed := p.slots.Reason(b.Height - 1); missed {
-		log.Warnf("Missed the slot of the draw after block %d: %v", b.Height-1, reason)
-	}
-	if made := work.made; made != nil {
-		p.slots.Won(b.Height, made.winner.Ticket)
-		p.publish(made)
-	}
+	p.producer.Committed(b, work.stake.Publication != nil, work.made)
 	if p.peers != nil {
 		for _, h := range work.side.Connected {
 			p.peers.Announce(p2p.BlockItem(h))
@@ -473,7 +373,7 @@ func (p *protocol) report(work *blockWork) {
 	}
 	if wn := stake.Winner; wn != nil {
 		mine := ""
-		own, err := p.ownTicket(wn.Ticket)
+		own, err := p.ownDraw(b.Height)
 		if err != nil {
 			log.Errorf("Lottery after block %d: %v", b.Height, err)
 		}
@@ -499,159 +399,16 @@ func (p *protocol) producerOf(height int32) (int64, error) {
 	return id, err
 }
 
-// ownTicket reports whether this node's wallet holds the ticket's key.
-func (p *protocol) ownTicket(id lottery.TicketID) (bool, error) {
+// ownDraw reports whether the draw after the block at height is this
+// node's.
+func (p *protocol) ownDraw(height int32) (bool, error) {
 	var own bool
 	err := p.db.View(func(r store.Reader) error {
 		var err error
-		own, err = p.ownsIn(r, id)
+		own, err = p.producer.Mine(r, height)
 		return err
 	})
 	return own, err
-}
-
-// Stats returns this node's slot counts on the best chain.
-func (p *protocol) Stats() producer.Stats {
-	return p.slots.Stats()
-}
-
-// headerSendWait bounds how long the batch of a block that this node
-// produced for waits, before its commit, for the mainchain node's answer
-// to the header transaction.
-const headerSendWait = 100 * time.Millisecond
-
-// lowPublisherHeaders is how few headers a publisher output must have left
-// before production warns that it runs out.
-const lowPublisherHeaders = 50
-
-// produce runs inside the batch of block wn.Height when the draw after it
-// went to one of this node's tickets: it builds the sideblock on the tip the
-// batch has just set, signs the header transaction and broadcasts it before
-// the batch commits. It waits for the mainchain node's answer, at most
-// headerSendWait, so that the commit's disk write does not compete with the
-// mainchain node while it accepts the header. It returns nil when the ticket
-// is not this node's. A failure is a missed slot, reported by publish.
-//
-// Broadcasting before the commit is safe: the draw is a function of the
-// mainchain, so a node that fails to commit and restarts draws the same
-// winner again; at worst its second header transaction is refused as a
-// double spend of the publisher output.
-//
-// An error is the store's, reading the winner's ticket: the batch fails
-// with it.
-func (p *protocol) produce(w *store.Writer, b *mainwatch.Block, wn *mainstake.Winner) (*production, error) {
-	ticket, err := mainstake.TicketByID(w, wn.Ticket)
-	if err != nil {
-		return nil, fmt.Errorf("the winner of the draw after block %d, ticket %d: %w",
-			wn.Height, wn.Ticket, err)
-	}
-	ref, ok := p.wallet.OwnsStakeKey(ticket.PubKey.SerializeCompressed())
-	if !ok {
-		return nil, nil
-	}
-	made := &production{winner: wn, start: b.Announced, done: make(chan struct{})}
-	if made.start.IsZero() {
-		made.start = time.Now()
-	}
-	fail := func(reason producer.MissReason, err error) (*production, error) {
-		made.failed, made.err = reason, err
-		close(made.done)
-		return made, nil
-	}
-	if st := p.follower.Status(); st.Source.Best.Height > wn.Height {
-		return fail(producer.MissLate, fmt.Errorf("the mainchain is at %d already", st.Source.Best.Height))
-	}
-	payTo, err := p.coinbaseScript()
-	if err != nil {
-		return fail(producer.MissNoPayout, err)
-	}
-	block, err := p.chain.NewBlockTemplate(w, wn.Height, payTo,
-		p.pool.Select(sideblock.TemplateTxBytes))
-	if err != nil {
-		return fail(producer.MissTemplate, err)
-	}
-	priv, err := p.wallet.Keys().PrivKey(ref)
-	if err != nil {
-		return fail(producer.MissNoKey, err)
-	}
-	tx, err := mainstake.BuildHeaderTx(ticket, sideblock.OpReturnHeader(block),
-		p.params.SidechainID, p.feeRate, priv)
-	if err != nil {
-		return fail(producer.MissHeaderTx, err)
-	}
-	made.block, made.tx = block, tx
-	if left, fee := tx.TxOut[1].Value, ticket.CurrentValue-tx.TxOut[1].Value; fee > 0 &&
-		left/fee < lowPublisherHeaders {
-		log.Warnf("Ticket %d's publisher output has %d sat left, enough for about "+
-			"%d more headers at this fee rate; when it cannot pay a header the "+
-			"ticket misses its slots", wn.Ticket, left, left/fee)
-	}
-	go func() {
-		if err := p.follower.Broadcast(p.ctx, tx); err != nil {
-			made.failed, made.err = producer.MissBroadcast, err
-		} else {
-			made.sentAt = time.Now()
-		}
-		close(made.done)
-	}()
-	timer := time.NewTimer(headerSendWait)
-	select {
-	case <-made.done:
-	case <-timer.C:
-	}
-	timer.Stop()
-	return made, nil
-}
-
-// publish finishes a production after its batch committed: it waits for
-// the header's broadcast, then stages the body and announces it to peers.
-// The header goes out first: it must be mined in the next mainchain block,
-// while the body only has to reach the peers before that block.
-//
-// What publish finds goes to the slot ledger; whether the slot counts is
-// for the next mainchain block to say (Committed).
-func (p *protocol) publish(made *production) {
-	<-made.done
-	height := made.winner.Height
-	if err := made.err; err != nil {
-		p.slots.Produced(height, false, made.failed)
-		log.Warnf("Could not produce for the draw after block %d; %v: %v",
-			height, made.failed, err)
-		return
-	}
-	took := made.sentAt.Sub(made.start)
-	p.metrics.ObservePublication(took)
-	hash := made.block.BlockHash()
-	// The same body is staged already when a reorg connected the draw's
-	// block again and the node built the same sideblock: that is no
-	// failure.
-	err := p.chain.StageOwnBody(made.block)
-	if err != nil && !sideblock.IsErrorCode(err, sideblock.ErrBodyKnown) {
-		p.slots.Produced(height, true, producer.MissStage)
-		log.Warnf("Could not produce for the draw after block %d; %v: %v",
-			height, producer.MissStage, err)
-		return
-	}
-	p.slots.Produced(height, true, producer.MissNone)
-	if p.peers != nil {
-		p.peers.Announce(p2p.BlockItem(hash))
-	}
-	from := ""
-	if made.previewed {
-		from = ", built from the block's announcement"
-	}
-	log.Infof("Produced sideblock %v on %v for the draw after block %d; header tx %v "+
-		"accepted by the mainchain node %v after the block was announced%s", hash,
-		made.block.Header.PrevBlock, made.winner.Height, made.tx.TxHash(),
-		took.Round(time.Microsecond), from)
-}
-
-// coinbaseScript is where this node's sideblock coinbases pay: the
-// sidechain P2WPKH of its sidechain key (wallet.Wallet.SideKey), which the
-// API's side wallet spends from.
-func (p *protocol) coinbaseScript() ([]byte, error) {
-	_, _, script, err := p.wallet.SideKey(p.params.Side)
-	return script, err
 }
 
 // runFetcher asks peers for the bodies of published headers this node

@@ -28,6 +28,9 @@ const (
 	// MissNoKey: the ticket's key is not available.
 	MissNoKey
 
+	// MissSeal: the engine could not seal the sideblock.
+	MissSeal
+
 	// MissHeaderTx: building or signing the header transaction failed
 	// (for example a publisher output too small to pay its fee).
 	MissHeaderTx
@@ -52,6 +55,7 @@ var missReasonNames = map[MissReason]string{
 	MissNoPayout:  "no payout script",
 	MissTemplate:  "template",
 	MissNoKey:     "no key",
+	MissSeal:      "seal",
 	MissHeaderTx:  "header tx",
 	MissBroadcast: "broadcast",
 	MissStage:     "stage",

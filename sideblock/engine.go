@@ -35,9 +35,10 @@ type Engine interface {
 	// nobody may.
 	Producer(r store.Reader, height int32) (*Producer, bool, error)
 
-	// Seal returns what the engine publishes for a block that is ready
-	// (built, staged): for mainstake, the 64-byte header that goes into
-	// an `H` OP_RETURN.
+	// Seal returns what the engine publishes for a block that is built:
+	// for mainstake, the 64-byte header that goes into an `H` OP_RETURN.
+	// The producer (package producer) seals each block it builds, and
+	// stages the body once the seal is published.
 	Seal(ctx context.Context, block *Block) ([]byte, error)
 
 	// ForkChoiceKey returns the block's place in the fork-choice order:

@@ -1,4 +1,4 @@
-package node
+package producer
 
 import (
 	"testing"
@@ -6,7 +6,6 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
-	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 )
 
@@ -29,31 +28,30 @@ func TestTakePreview(t *testing.T) {
 		}
 		return blk
 	}
-	winner := &mainstake.Winner{Height: 7, Ticket: 3}
-	p := &protocol{}
-	preview := func() *production {
-		made := &production{winner: winner, previewed: true}
-		pv := block(1, a, b)
-		p.previewed = &previewed{hash: pv.Hash, txids: txids(pv), made: made}
+	const winner = 3
+	p := New(Env{})
+	preview := func() *Production {
+		made := &Production{height: 7, ticket: winner}
+		p.Previewed(block(1, a, b), made)
 		return made
 	}
 
 	made := preview()
-	if got := p.takePreview(block(1, a, b), winner); got != made {
+	if got := p.TakePreview(block(1, a, b), winner); got != made {
 		t.Fatal("the block of the preview did not take its production")
 	}
-	if got := p.takePreview(block(1, a, b), winner); got != nil {
+	if got := p.TakePreview(block(1, a, b), winner); got != nil {
 		t.Fatal("a preview's production was taken twice")
 	}
 
 	made = preview()
-	if got := p.takePreview(block(1, a), winner); got != made {
+	if got := p.TakePreview(block(1, a), winner); got != made {
 		t.Fatal("a block matching fewer transactions than its preview did not " +
 			"take the production whose header is out")
 	}
 
 	preview()
-	if got := p.takePreview(block(2, a, b), winner); got != nil {
+	if got := p.TakePreview(block(2, a, b), winner); got != nil {
 		t.Fatal("another block took the preview's production")
 	}
 	if p.previewed != nil {
@@ -61,7 +59,7 @@ func TestTakePreview(t *testing.T) {
 	}
 
 	preview()
-	if got := p.takePreview(block(1, a, b), &mainstake.Winner{Height: 7, Ticket: 4}); got != nil {
+	if got := p.TakePreview(block(1, a, b), 4); got != nil {
 		t.Fatal("the production of another winner was taken")
 	}
 }

@@ -1,0 +1,381 @@
+package producer
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/lottery"
+	"github.com/mainstake/sidenode/mainstake"
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/opreturn"
+	"github.com/mainstake/sidenode/p2p"
+	"github.com/mainstake/sidenode/sideblock"
+	"github.com/mainstake/sidenode/store"
+	"github.com/mainstake/sidenode/wallet"
+)
+
+// Chain is the sidechain as production uses it: its consensus engine, its
+// templates and the staging of the bodies this node builds.
+type Chain interface {
+	Engine() sideblock.Engine
+	NewBlockTemplate(r store.Reader, lotteryHeight int32, payTo []byte,
+		txs []*wire.MsgTx) (*sideblock.Block, error)
+	StageOwnBody(block *sideblock.Block) error
+}
+
+// Mempool gives the transactions of a template.
+type Mempool interface {
+	Select(maxBytes int) []*wire.MsgTx
+}
+
+// Wallet holds this node's stake keys and its sidechain key.
+type Wallet interface {
+	OwnsStakeKey(pub []byte) (wallet.KeyRef, bool)
+	Keys() *wallet.Keyring
+	SideKey(side *chaincfg.Params) (*btcec.PrivateKey, btcutil.Address, []byte, error)
+}
+
+// Follower is the mainchain follower: how far the backend is, and the
+// broadcast of header transactions.
+type Follower interface {
+	Status() mainwatch.Status
+	Broadcast(ctx context.Context, tx *wire.MsgTx) error
+}
+
+// Announcer tells the sidechain's peers about a new body.
+type Announcer interface {
+	Announce(items ...p2p.InvItem)
+}
+
+// Observer takes the time from a block's announcement to the mainchain
+// node's acceptance of the header produced for the draw after it.
+type Observer interface {
+	ObservePublication(d time.Duration)
+}
+
+// Env lists the components production uses.
+type Env struct {
+	Params   *chainparams.Params
+	Chain    Chain
+	Mempool  Mempool
+	Wallet   Wallet
+	Follower Follower
+
+	// FeeRate is the fee rate of header transactions, sat/vbyte.
+	FeeRate int64
+}
+
+// Producer builds and publishes a sideblock when one of this node's
+// tickets wins a draw, and keeps the Ledger of its slots.
+//
+// The block connector of the node calls Produce inside the batch of the
+// block the draw followed, and Committed once the batch is on disk;
+// Undone when a block is undone or its batch failed. Production asks the
+// chain's engine who may produce at the draw's height and how to seal the
+// block.
+type Producer struct {
+	env Env
+
+	// Set before the follower runs.
+	ctx      context.Context
+	peers    Announcer // nil: nothing is announced
+	observer Observer  // nil: nothing is observed
+
+	// previewed is the production made from the preview of a block, for
+	// the block's own batch.
+	previewed *previewed
+
+	slots Ledger
+}
+
+// New returns a producer over env's components.
+func New(env Env) *Producer {
+	return &Producer{env: env, ctx: context.Background()}
+}
+
+// SetContext sets the context that bounds the broadcasts of header
+// transactions.
+func (p *Producer) SetContext(ctx context.Context) { p.ctx = ctx }
+
+// SetPeers sets the peers that new bodies are announced to.
+func (p *Producer) SetPeers(a Announcer) { p.peers = a }
+
+// SetObserver sets what takes the publication times.
+func (p *Producer) SetObserver(o Observer) { p.observer = o }
+
+// Stats returns this node's slot counts on the best chain.
+func (p *Producer) Stats() Stats { return p.slots.Stats() }
+
+// Production is a sideblock this node built for a draw it won, and the
+// header transaction that publishes it.
+type Production struct {
+	height int32 // the draw's: after mainchain block height
+	ticket lottery.TicketID
+	block  *sideblock.Block
+	tx     *wire.MsgTx
+	start  time.Time // the block's announcement, or when production began
+
+	// previewed says that the sideblock was built from the block's
+	// preview, before the block itself arrived.
+	previewed bool
+
+	// done closes when the broadcast has its answer: err, with the
+	// stage it failed at, or sentAt, when the mainchain node accepted tx.
+	done   chan struct{}
+	err    error
+	failed MissReason
+	sentAt time.Time
+}
+
+// headerSendWait bounds how long the batch of a block that this node
+// produced for waits, before its commit, for the mainchain node's answer
+// to the header transaction.
+const headerSendWait = 100 * time.Millisecond
+
+// lowPublisherHeaders is how few headers a publisher output must have left
+// before production warns that it runs out.
+const lowPublisherHeaders = 50
+
+// Mine reports whether the engine gives the draw after block height, as
+// r shows it, to one of this node's keys.
+func (p *Producer) Mine(r store.Reader, height int32) (bool, error) {
+	_, _, ok, err := p.mine(r, height)
+	return ok, err
+}
+
+// mine returns who may produce at height, and this node's key for it.
+func (p *Producer) mine(r store.Reader, height int32) (*sideblock.Producer, wallet.KeyRef, bool, error) {
+	if p.env.Wallet == nil {
+		return nil, wallet.KeyRef{}, false, nil
+	}
+	who, ok, err := p.env.Chain.Engine().Producer(r, height)
+	if err != nil {
+		return nil, wallet.KeyRef{}, false, fmt.Errorf("the producer of height %d: %w", height, err)
+	}
+	if !ok {
+		return nil, wallet.KeyRef{}, false, nil
+	}
+	ref, own := p.env.Wallet.OwnsStakeKey(who.PubKey)
+	return who, ref, own, nil
+}
+
+// Produce runs inside the batch w of block b: when the engine gives the
+// draw after it to one of this node's keys, it builds the sideblock on the
+// tip the batch has just set, seals it, signs the header transaction and
+// broadcasts it before the batch commits. It waits for the mainchain
+// node's answer, at most headerSendWait, so that the commit's disk write
+// does not compete with the mainchain node while it accepts the header. It
+// returns nil when the draw is not this node's. A failure is in the
+// production, for Committed; an error is the store's, and fails the
+// batch.
+//
+// Broadcasting before the commit is safe: the draw is a function of the
+// mainchain, so a node that fails to commit and restarts draws the same
+// winner again; at worst its second header transaction is refused as a
+// double spend of the publisher output.
+func (p *Producer) Produce(w *store.Writer, b *mainwatch.Block) (*Production, error) {
+	who, ref, own, err := p.mine(w, b.Height)
+	if err != nil || !own {
+		return nil, err
+	}
+	if len(who.ID) != 8 {
+		return nil, fmt.Errorf("the producer of height %d has id %x, not a ticket's",
+			b.Height, who.ID)
+	}
+	id := lottery.TicketID(binary.BigEndian.Uint64(who.ID))
+	ticket, err := mainstake.TicketByID(w, id)
+	if err != nil {
+		return nil, fmt.Errorf("the winner of the draw after block %d, ticket %d: %w",
+			b.Height, id, err)
+	}
+	made := &Production{height: b.Height, ticket: id, start: b.Announced,
+		done: make(chan struct{})}
+	if made.start.IsZero() {
+		made.start = time.Now()
+	}
+	fail := func(reason MissReason, err error) (*Production, error) {
+		made.failed, made.err = reason, err
+		close(made.done)
+		return made, nil
+	}
+	if st := p.env.Follower.Status(); st.Source.Best.Height > b.Height {
+		return fail(MissLate, fmt.Errorf("the mainchain is at %d already", st.Source.Best.Height))
+	}
+	_, _, payTo, err := p.env.Wallet.SideKey(p.env.Params.Side)
+	if err != nil {
+		return fail(MissNoPayout, err)
+	}
+	block, err := p.env.Chain.NewBlockTemplate(w, b.Height, payTo,
+		p.env.Mempool.Select(sideblock.TemplateTxBytes))
+	if err != nil {
+		return fail(MissTemplate, err)
+	}
+	priv, err := p.env.Wallet.Keys().PrivKey(ref)
+	if err != nil {
+		return fail(MissNoKey, err)
+	}
+	seal, err := p.env.Chain.Engine().Seal(p.ctx, block)
+	if err != nil {
+		return fail(MissSeal, err)
+	}
+	hdr, err := sideblock.ParseHeader(seal)
+	if err != nil {
+		return fail(MissSeal, err)
+	}
+	tx, err := mainstake.BuildHeaderTx(ticket, &opreturn.Header{PrevBlock: hdr.PrevBlock,
+		MerkleRoot: hdr.MerkleRoot}, p.env.Params.SidechainID, p.env.FeeRate, priv)
+	if err != nil {
+		return fail(MissHeaderTx, err)
+	}
+	made.block, made.tx = block, tx
+	if left, fee := tx.TxOut[1].Value, ticket.CurrentValue-tx.TxOut[1].Value; fee > 0 &&
+		left/fee < lowPublisherHeaders {
+		log.Warnf("Ticket %d's publisher output has %d sat left, enough for about "+
+			"%d more headers at this fee rate; when it cannot pay a header the "+
+			"ticket misses its slots", id, left, left/fee)
+	}
+	go func() {
+		if err := p.env.Follower.Broadcast(p.ctx, tx); err != nil {
+			made.failed, made.err = MissBroadcast, err
+		} else {
+			made.sentAt = time.Now()
+		}
+		close(made.done)
+	}()
+	timer := time.NewTimer(headerSendWait)
+	select {
+	case <-made.done:
+	case <-timer.C:
+	}
+	timer.Stop()
+	return made, nil
+}
+
+// previewed is a production made from a block's preview.
+type previewed struct {
+	hash  chainhash.Hash
+	txids []chainhash.Hash // the preview's matched transactions
+	made  *Production
+}
+
+// Previewed keeps the production made in the batch of block b's preview
+// (nil: none), for the block's own batch to take.
+func (p *Producer) Previewed(b *mainwatch.Block, made *Production) {
+	if made == nil {
+		p.previewed = nil
+		return
+	}
+	made.previewed = true
+	p.previewed = &previewed{hash: b.Hash, txids: txids(b), made: made}
+}
+
+// TakePreview returns the production made from block b's preview, if any,
+// when its draw went to ticket as the block's batch says.
+func (p *Producer) TakePreview(b *mainwatch.Block, ticket lottery.TicketID) *Production {
+	pv := p.previewed
+	p.previewed = nil
+	if pv == nil || pv.hash != b.Hash {
+		return nil
+	}
+	if !slices.Equal(pv.txids, txids(b)) || pv.made.ticket != ticket {
+		// The backend's filter missed a transaction: the header
+		// already sent may not be valid. The slot goes as it goes.
+		log.Warnf("Block %d matches other transactions than its preview "+
+			"did; the header transaction sent for the draw after it was "+
+			"built from the preview", b.Height)
+		if pv.made.ticket != ticket {
+			return nil
+		}
+	}
+	return pv.made
+}
+
+// txids returns the ids of a block's matched transactions, in order.
+func txids(b *mainwatch.Block) []chainhash.Hash {
+	out := make([]chainhash.Hash, len(b.Txs))
+	for i, tx := range b.Txs {
+		out[i] = tx.MsgTx.TxHash()
+	}
+	return out
+}
+
+// Committed runs once the batch of block b is on disk: published says
+// whether the block holds a publication that counted, which decides the
+// draw after its parent; made is this node's production for the draw
+// after b, if it won it. The draw is won once, however often a reorg
+// connects the block again. Committed then finishes the production
+// (publish).
+func (p *Producer) Committed(b *mainwatch.Block, published bool, made *Production) {
+	p.slots.Decided(b.Height-1, published)
+	if reason, missed := p.slots.Reason(b.Height - 1); missed {
+		log.Warnf("Missed the slot of the draw after block %d: %v", b.Height-1, reason)
+	}
+	if made != nil {
+		p.slots.Won(b.Height, made.ticket)
+		p.publish(made)
+	}
+}
+
+// Undone forgets what the block at height decided: the store undid it, or
+// its batch failed. It drops a preview's production too.
+func (p *Producer) Undone(height int32) {
+	p.previewed = nil
+	p.slots.Undone(height)
+}
+
+// publish finishes a production after its batch committed: it waits for
+// the header's broadcast, then stages the body and announces it to peers.
+// The header goes out first: it must be mined in the next mainchain block,
+// while the body only has to reach the peers before that block.
+//
+// What publish finds goes to the slot ledger; whether the slot counts is
+// for the next mainchain block to say (Committed).
+func (p *Producer) publish(made *Production) {
+	<-made.done
+	if err := made.err; err != nil {
+		p.slots.Produced(made.height, false, made.failed)
+		log.Warnf("Could not produce for the draw after block %d; %v: %v",
+			made.height, made.failed, err)
+		return
+	}
+	took := made.sentAt.Sub(made.start)
+	if p.observer != nil {
+		p.observer.ObservePublication(took)
+	}
+	hash := made.block.BlockHash()
+	// The same body is staged already when a reorg connected the draw's
+	// block again and the node built the same sideblock: that is no
+	// failure.
+	err := p.env.Chain.StageOwnBody(made.block)
+	if err != nil && !sideblock.IsErrorCode(err, sideblock.ErrBodyKnown) {
+		p.slots.Produced(made.height, true, MissStage)
+		log.Warnf("Could not produce for the draw after block %d; %v: %v",
+			made.height, MissStage, err)
+		return
+	}
+	p.slots.Produced(made.height, true, MissNone)
+	if p.peers != nil {
+		p.peers.Announce(p2p.BlockItem(hash))
+	}
+	from := ""
+	if made.previewed {
+		from = ", built from the block's announcement"
+	}
+	log.Infof("Produced sideblock %v on %v for the draw after block %d; header tx %v "+
+		"accepted by the mainchain node %v after the block was announced%s", hash,
+		made.block.Header.PrevBlock, made.height, made.tx.TxHash(),
+		took.Round(time.Microsecond), from)
+}
+
+// Enabled reports whether the node can produce at all: it has a wallet.
+func (p *Producer) Enabled() bool { return p.env.Wallet != nil }
