@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btclog"
 
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/federation"
 	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
@@ -134,6 +135,7 @@ func useLoggers() {
 	api.UseLogger(rpcsLog)
 	nodeapi.UseLogger(rpcsLog)
 	producer.UseLogger(nodeLog)
+	federation.UseLogger(nodeLog)
 	metrics.UseLogger(promLog)
 
 	// neutrino.UseLogger also hands NTRN to the btcd packages neutrino

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/federation"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
@@ -205,8 +206,12 @@ func Run(ctx context.Context, cfg *Config) error {
 		prodEnv.Wallet = wlt
 	}
 	proto.producer = producer.New(prodEnv)
-	fed := newFederation(params, db, proto.chain, peg, wlt)
-	fed.follower = follower
+	fedEnv := federation.Env{Params: params, DB: db, Chain: proto.chain,
+		Pegbox: peg, Follower: follower}
+	if wlt != nil {
+		fedEnv.Wallet = wlt
+	}
+	fed := federation.New(fedEnv)
 	proto.fed = fed
 
 	peers, err := p2p.New(p2p.Config{
@@ -222,7 +227,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	}
 	proto.peers = peers
 	proto.producer.SetPeers(peers)
-	fed.peers = peers
+	fed.SetPeers(peers)
 	if err := peers.Start(); err != nil {
 		return err
 	}
@@ -283,7 +288,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	}()
 	go func() {
 		defer workers.Done()
-		fed.run(runCtx)
+		fed.Run(runCtx)
 	}()
 
 	done := make(chan error, 1)

@@ -10,6 +10,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/federation"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/metrics"
@@ -41,8 +42,8 @@ type protocol struct {
 	// Set after construction, before the follower runs.
 	producer *producer.Producer // this node's production and its slots
 	peers    *p2p.Server
-	fed      *federation      // the pegbox federation's work
-	metrics  *metrics.Metrics // nil without --prometheus.listen
+	fed      *federation.Signer // the pegbox federation's signing rounds
+	metrics  *metrics.Metrics   // nil without --prometheus.listen
 
 	// last holds what the batch in flight did, for Committed.
 	last *blockWork
@@ -67,7 +68,9 @@ type blockWork struct {
 func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Index,
 	peg *pegbox.Index) (*protocol, error) {
 
-	chain, err := sideblock.NewChain(db, params)
+	// The engine reads the tickets' weights for the peg's elections.
+	chain, err := sideblock.NewChainWithEngine(db, params,
+		sideblock.MainstakeEngine{Weights: index})
 	if err != nil {
 		return nil, err
 	}
@@ -163,9 +166,9 @@ func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*
 			return nil, err
 		}
 	}
-	peg, err := p.pegbox.ConnectBlock(w, b, func() ([]pegbox.Staker, error) {
-		return p.stakers(w)
-	})
+	// The pegbox's elections take their candidates from the sidechain's
+	// engine: the tickets' keys and weights after the stake changes.
+	peg, err := p.pegbox.ConnectBlock(w, b, p.chain.Engine())
 	if err != nil {
 		return nil, err
 	}
@@ -186,22 +189,6 @@ func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*
 		}
 	}
 	return work, nil
-}
-
-// stakers returns every ticket's key and weight after the block in the
-// batch, for the pegbox's election.
-func (p *protocol) stakers(r store.Reader) ([]pegbox.Staker, error) {
-	tickets, err := mainstake.Tickets(r)
-	if err != nil {
-		return nil, err
-	}
-	var out []pegbox.Staker
-	for _, t := range tickets {
-		if w := p.index.Weight(t.ID); !w.IsZero() {
-			out = append(out, pegbox.Staker{PubKey: t.PubKey, Weight: w})
-		}
-	}
-	return out, nil
 }
 
 // DisconnectBlock implements blockConnector.
@@ -307,7 +294,7 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 	}
 	p.report(work)
 	if p.fed != nil {
-		p.fed.blockCommitted()
+		p.fed.BlockCommitted()
 	}
 
 	p.producer.Committed(b, work.stake.Publication != nil, work.made)
@@ -536,7 +523,7 @@ var _ p2p.PegHandler = (*protocol)(nil)
 
 // HavePegSignatures implements p2p.PegHandler.
 func (p *protocol) HavePegSignatures(hash chainhash.Hash) bool {
-	return p.fed != nil && p.fed.have(hash)
+	return p.fed != nil && p.fed.Have(hash)
 }
 
 // PegSignatures implements p2p.PegHandler.
@@ -544,7 +531,7 @@ func (p *protocol) PegSignatures(hash chainhash.Hash) ([]byte, bool) {
 	if p.fed == nil {
 		return nil, false
 	}
-	return p.fed.packet(hash)
+	return p.fed.Packet(hash)
 }
 
 // ReceivePegSignatures implements p2p.PegHandler.
@@ -552,7 +539,7 @@ func (p *protocol) ReceivePegSignatures(_ p2p.PeerID, raw []byte) error {
 	if p.fed == nil {
 		return nil
 	}
-	return p.fed.receive(raw)
+	return p.fed.Receive(raw)
 }
 
 // ReceiveTx implements p2p.Handler.

@@ -66,7 +66,7 @@ func (s *pegSim) connect(txs ...*wire.MsgTx) {
 	}
 	err := s.db.ConnectBlock(store.BlockID{Height: height, Hash: b.Hash}, hdr.PrevBlock,
 		func(w *store.Writer) error {
-			_, err := s.x.ConnectBlock(w, b, func() ([]pegbox.Staker, error) { return s.stakers, nil })
+			_, err := s.x.ConnectBlock(w, b, pegbox.StakerList(s.stakers))
 			return err
 		})
 	if err != nil {

@@ -103,7 +103,7 @@ func (s *sideSim) next(block *sideblock.Block) {
 	s.mainTxs = nil
 	err := s.db.ConnectBlock(store.BlockID{Height: h, Hash: hash}, prev, func(w *store.Writer) error {
 		if s.peg != nil {
-			_, err := s.peg.ConnectBlock(w, mb, func() ([]pegbox.Staker, error) { return s.stakers, nil })
+			_, err := s.peg.ConnectBlock(w, mb, pegbox.StakerList(s.stakers))
 			if err != nil {
 				return err
 			}

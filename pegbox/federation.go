@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/txscript"
 
 	"github.com/mainstake/sidenode/lottery"
+	"github.com/mainstake/sidenode/sideblock"
 )
 
 // MaxFederationSize is the most keys a pegbox holds: OP_CHECKMULTISIG in a
@@ -18,11 +19,9 @@ import (
 const MaxFederationSize = 20
 
 // Staker is one ticket's owner key and its lottery weight at an epoch
-// boundary. A key that holds several tickets appears once per ticket.
-type Staker struct {
-	PubKey *btcec.PublicKey
-	Weight lottery.Uint128
-}
+// boundary: a candidate of the sidechain's engine (sideblock.Engine.
+// Candidates). A key that holds several tickets appears once per ticket.
+type Staker = sideblock.Candidate
 
 // Federation is the pegbox of one epoch: the keys of its members, sorted as
 // BIP67 sorts multisig keys, and the number of signatures a spend needs.

@@ -39,13 +39,13 @@ func TestThreshold(t *testing.T) {
 func TestElect(t *testing.T) {
 	k := keys(t, 6)
 	stakers := []Staker{
-		{k[0].PubKey(), w(10)},
-		{k[1].PubKey(), w(30)},
-		{k[2].PubKey(), w(25)},
-		{k[0].PubKey(), w(25)}, // k0 totals 35: first
-		{k[3].PubKey(), w(5)},
-		{k[4].PubKey(), w(0)}, // no weight: never elected
-		{k[5].PubKey(), w(5)}, // ties with k3: the smaller key wins
+		{PubKey: k[0].PubKey(), Weight: w(10)},
+		{PubKey: k[1].PubKey(), Weight: w(30)},
+		{PubKey: k[2].PubKey(), Weight: w(25)},
+		{PubKey: k[0].PubKey(), Weight: w(25)}, // k0 totals 35: first
+		{PubKey: k[3].PubKey(), Weight: w(5)},
+		{PubKey: k[4].PubKey(), Weight: w(0)}, // no weight: never elected
+		{PubKey: k[5].PubKey(), Weight: w(5)}, // ties with k3: the smaller key wins
 	}
 	fed, err := Elect(3, stakers, 4)
 	if err != nil {
@@ -92,11 +92,11 @@ func TestElect(t *testing.T) {
 	}
 
 	// Fewer stakers than seats: a smaller federation.
-	fed, err = Elect(0, []Staker{{k[0].PubKey(), w(1)}, {k[1].PubKey(), w(2)}}, 4)
+	fed, err = Elect(0, []Staker{{PubKey: k[0].PubKey(), Weight: w(1)}, {PubKey: k[1].PubKey(), Weight: w(2)}}, 4)
 	if err != nil || len(fed.Keys) != 2 || fed.Threshold != 2 {
 		t.Fatalf("small federation %+v, %v", fed, err)
 	}
-	if _, err := Elect(0, []Staker{{k[4].PubKey(), w(0)}}, 4); !IsErrorCode(err, ErrNoStakers) {
+	if _, err := Elect(0, []Staker{{PubKey: k[4].PubKey(), Weight: w(0)}}, 4); !IsErrorCode(err, ErrNoStakers) {
 		t.Fatalf("no weight: %v", err)
 	}
 	for _, size := range []int{0, MaxFederationSize + 1} {
@@ -114,7 +114,7 @@ func TestPegboxSpend(t *testing.T) {
 	privs := keys(t, 4)
 	var stakers []Staker
 	for i, p := range privs {
-		stakers = append(stakers, Staker{p.PubKey(), w(uint64(100 - i))})
+		stakers = append(stakers, Staker{PubKey: p.PubKey(), Weight: w(uint64(100 - i))})
 	}
 	fed, err := Elect(1, stakers, 4)
 	if err != nil {

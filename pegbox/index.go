@@ -99,9 +99,19 @@ type Index struct {
 	watched map[string]bool // pegbox scripts on the watch list
 }
 
-// Stakers returns the stakers and their weights after the block being
-// connected. The Index calls it only at an epoch boundary.
-type Stakers func() ([]Staker, error)
+// Stakers gives the stakers and their weights after the block being
+// connected, as the batch r shows them: the candidates of the sidechain's
+// engine (sideblock.Engine is one). The Index asks only at an epoch
+// boundary.
+type Stakers interface {
+	Candidates(r store.Reader) ([]Staker, error)
+}
+
+// StakerList is a fixed list of stakers, for tests and tools.
+type StakerList []Staker
+
+// Candidates implements Stakers.
+func (l StakerList) Candidates(store.Reader) ([]Staker, error) { return l, nil }
 
 // DepositRecord is an accepted or refused deposit.
 type DepositRecord struct {
@@ -217,7 +227,7 @@ func (x *Index) ConnectBlock(w *store.Writer, b *mainwatch.Block, stakers Staker
 	// the weights after it. With no staker, the federation carries over.
 	if L := x.params.PegEpochLength; b.Height%L == L-1 {
 		next := x.EpochOf(b.Height) + 1
-		list, err := stakers()
+		list, err := stakers.Candidates(w)
 		if err != nil {
 			return nil, err
 		}

@@ -55,7 +55,7 @@ func (c *testChain) connect(txs ...*wire.MsgTx) *BlockResult {
 	err := c.db.ConnectBlock(store.BlockID{Height: height, Hash: b.Hash}, hdr.PrevBlock,
 		func(w *store.Writer) error {
 			var err error
-			res, err = c.x.ConnectBlock(w, b, func() ([]Staker, error) { return c.stakers, nil })
+			res, err = c.x.ConnectBlock(w, b, StakerList(c.stakers))
 			return err
 		})
 	if err != nil {
@@ -131,7 +131,7 @@ func (c *testChain) pkScript(epoch uint32) []byte {
 func stakersOf(privs []*btcec.PrivateKey) []Staker {
 	var out []Staker
 	for i, p := range privs {
-		out = append(out, Staker{p.PubKey(), w(uint64(1000 - i))})
+		out = append(out, Staker{PubKey: p.PubKey(), Weight: w(uint64(1000 - i))})
 	}
 	return out
 }

@@ -3,7 +3,11 @@ package sideblock
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+
+	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/opreturn"
 	"github.com/mainstake/sidenode/store"
@@ -41,6 +45,12 @@ type Engine interface {
 	// stages the body once the seal is published.
 	Seal(ctx context.Context, block *Block) ([]byte, error)
 
+	// Candidates returns who may sit on the peg's federation, with their
+	// weights, from the engine's state after the mainchain block whose
+	// batch r is (pegbox.Index.ConnectBlock asks at an election): for
+	// mainstake, the key of every ticket with a nonzero weight.
+	Candidates(r store.Reader) ([]Candidate, error)
+
 	// ForkChoiceKey returns the block's place in the fork-choice order:
 	// of two tips, the one with the smaller key (bytes.Compare) is
 	// preferred. Keys have the same length for every block and depend
@@ -60,6 +70,13 @@ type Producer struct {
 	PubKey []byte
 }
 
+// Candidate is a key that the peg's federation election may seat, and its
+// weight.
+type Candidate struct {
+	PubKey *btcec.PublicKey
+	Weight lottery.Uint128
+}
+
 // Prefer reports whether engine e prefers tip a over tip b.
 func Prefer(e Engine, a, b *BlockInfo) bool {
 	ka, kb := e.ForkChoiceKey(a), e.ForkChoiceKey(b)
@@ -70,7 +87,18 @@ func Prefer(e Engine, a, b *BlockInfo) bool {
 // winner of the lottery drawn after mainchain block h produces the block of
 // lottery height h and publishes its header in block h+1; the longest
 // chain wins, and at equal length the tip published first.
-type MainstakeEngine struct{}
+//
+// Weights gives the tickets' weights for Candidates (the mainstake index
+// keeps them in memory); an engine without it has no candidates.
+type MainstakeEngine struct {
+	Weights TicketWeights
+}
+
+// TicketWeights gives a ticket's lottery weight after the block in
+// flight; *mainstake.Index is one.
+type TicketWeights interface {
+	Weight(id lottery.TicketID) lottery.Uint128
+}
 
 var _ Engine = MainstakeEngine{}
 
@@ -95,6 +123,28 @@ func (MainstakeEngine) Producer(r store.Reader, height int32) (*Producer, bool, 
 		ID:     binary.BigEndian.AppendUint64(nil, uint64(w.Ticket)),
 		PubKey: t.PubKey.SerializeCompressed(),
 	}, true, nil
+}
+
+// errNoWeights is the error of Candidates without ticket weights.
+var errNoWeights = errors.New("sideblock: the mainstake engine has no ticket weights")
+
+// Candidates implements Engine: every ticket whose weight after the block
+// is nonzero, in ticket order, with its key.
+func (e MainstakeEngine) Candidates(r store.Reader) ([]Candidate, error) {
+	if e.Weights == nil {
+		return nil, errNoWeights
+	}
+	tickets, err := mainstake.Tickets(r)
+	if err != nil {
+		return nil, err
+	}
+	var out []Candidate
+	for _, t := range tickets {
+		if w := e.Weights.Weight(t.ID); !w.IsZero() {
+			out = append(out, Candidate{PubKey: t.PubKey, Weight: w})
+		}
+	}
+	return out, nil
 }
 
 // Seal implements Engine: the serialized header. mainstake.BuildHeaderTx

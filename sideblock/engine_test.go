@@ -7,6 +7,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
+	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 )
@@ -62,4 +63,25 @@ func TestMainstakeEngine(t *testing.T) {
 	if ms.chain.Engine().Name() != "mainstake" {
 		t.Fatal("default engine")
 	}
+
+	// Without ticket weights the engine has no candidates for the peg's
+	// federation; with them, an empty store has none.
+	err = ms.db.View(func(r store.Reader) error {
+		if c, err := e.Candidates(r); err == nil {
+			t.Errorf("candidates %v without weights", c)
+		}
+		c, err := sideblock.MainstakeEngine{Weights: noWeights{}}.Candidates(r)
+		if err != nil || len(c) != 0 {
+			t.Errorf("candidates %v, %v in an empty store", c, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
+
+// noWeights weighs every ticket 0.
+type noWeights struct{}
+
+func (noWeights) Weight(lottery.TicketID) lottery.Uint128 { return lottery.Uint128{} }

@@ -1,4 +1,4 @@
-package node
+package federation
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
-	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/sideblock"
@@ -39,12 +38,47 @@ const (
 	maxAdoptLevels = 8
 )
 
-// pegAnnouncer relays signature packets to peers; *p2p.Server is one.
-type pegAnnouncer interface {
+// Announcer relays signature packets to peers; *p2p.Server is one.
+type Announcer interface {
 	Announce(items ...p2p.InvItem)
 }
 
-// federation is this node's part in the pegbox federation. After every
+// Chain is the sidechain's best chain and its blocks.
+type Chain interface {
+	Tip() (hash chainhash.Hash, height int32, ok bool)
+	Block(hash chainhash.Hash) (*sideblock.Block, *sideblock.BlockInfo, error)
+}
+
+// Pegbox is what the rounds ask the pegbox index beside its records.
+type Pegbox interface {
+	EpochOf(height int32) uint32
+	FederationOfCoin(r store.Reader, c pegbox.Coin) (*pegbox.Federation, bool, error)
+}
+
+// Wallet holds this node's stake keys, which may be members' keys.
+type Wallet interface {
+	OwnsStakeKey(pub []byte) (wallet.KeyRef, bool)
+	Keys() *wallet.Keyring
+}
+
+// Broadcaster sends the complete spends to the mainchain.
+type Broadcaster interface {
+	Broadcast(ctx context.Context, tx *wire.MsgTx) error
+}
+
+// Env lists the components the rounds use. Wallet may be nil (a node
+// that is no member, and only relays), as may Chain in tests that only
+// receive packets.
+type Env struct {
+	Params   *chainparams.Params
+	DB       *store.DB
+	Chain    Chain
+	Pegbox   Pegbox
+	Wallet   Wallet
+	Follower Broadcaster
+}
+
+// Signer is this node's part in the pegbox federation. After every
 // mainchain block, a member builds the payout of the oldest best-chain
 // sideblock whose withdrawals are unpaid and may be paid (pegbox.
 // PayoutAllowed), exactly as every other member builds it, signs it,
@@ -53,14 +87,14 @@ type pegAnnouncer interface {
 // flight at a time: the next spends its change. Until the payout is mined,
 // every block rebroadcasts it. Every node, member or not, relays the
 // packets that spend the pegbox's coins.
-type federation struct {
+type Signer struct {
 	params   *chainparams.Params
 	db       *store.DB
-	chain    *sideblock.Chain
-	peg      *pegbox.Index
-	wallet   *wallet.Wallet // nil: not a member
-	follower *mainwatch.Follower
-	peers    pegAnnouncer // nil without the peer protocol
+	chain    Chain
+	peg      Pegbox
+	wallet   Wallet // nil: not a member
+	follower Broadcaster
+	peers    Announcer // nil without the peer protocol
 
 	kick chan struct{}
 
@@ -72,7 +106,7 @@ type federation struct {
 }
 
 // payoutJob is one pegbox spend, a payout or a rotation: its signing, and
-// once complete the transaction. Its fields are guarded by federation.mu.
+// once complete the transaction. Its fields are guarded by Signer.mu.
 type payoutJob struct {
 	what    string         // "payout of sideblock …" or "rotation of …": the spend's purpose
 	level   int            // fee bump level (pegbox.BumpFee)
@@ -87,26 +121,31 @@ type payoutJob struct {
 	fallback *wire.MsgTx
 }
 
-func newFederation(params *chainparams.Params, db *store.DB, chain *sideblock.Chain,
-	peg *pegbox.Index, wlt *wallet.Wallet) *federation {
-
-	return &federation{
-		params: params, db: db, chain: chain, peg: peg, wallet: wlt,
+// New returns the signing rounds over env's components.
+func New(env Env) *Signer {
+	return &Signer{
+		params: env.Params, db: env.DB, chain: env.Chain, peg: env.Pegbox,
+		wallet: env.Wallet, follower: env.Follower,
 		kick:    make(chan struct{}, 1),
 		packets: make(map[chainhash.Hash][]byte),
 	}
 }
 
-// blockCommitted asks the federation loop for a round.
-func (f *federation) blockCommitted() {
+// SetPeers sets the peers that signature packets are relayed to; set it
+// before Run.
+func (f *Signer) SetPeers(a Announcer) { f.peers = a }
+
+// BlockCommitted asks the federation loop for a round: a mainchain
+// block's batch is on disk.
+func (f *Signer) BlockCommitted() {
 	select {
 	case f.kick <- struct{}{}:
 	default:
 	}
 }
 
-// run does a round after every mainchain block until ctx is done.
-func (f *federation) run(ctx context.Context) {
+// Run does a round after every mainchain block until ctx is done.
+func (f *Signer) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -137,7 +176,7 @@ type plan struct {
 // did so when the threshold's last signature reached them, within moments
 // of each other, so they count the interval from the same block and build
 // the same replacement.
-func (f *federation) round(ctx context.Context) error {
+func (f *Signer) round(ctx context.Context) error {
 	f.mu.Lock()
 	job := f.job
 	f.mu.Unlock()
@@ -272,7 +311,7 @@ func (f *federation) round(ctx context.Context) error {
 // that very transaction, this member signs it too, and completes it. It
 // takes Threshold−1 members to move it, as many as could complete any
 // spend with it: fewer cannot make it pay a higher fee.
-func (f *federation) adopt(p *plan) (*plan, error) {
+func (f *Signer) adopt(p *plan) (*plan, error) {
 	first := p.tx.TxIn[0].PreviousOutPoint
 	txid := p.tx.TxHash()
 	signers := make(map[chainhash.Hash]map[string]bool)
@@ -314,7 +353,7 @@ func (f *federation) adopt(p *plan) (*plan, error) {
 }
 
 // settled tells whether a coin job spends is no longer the pegbox's.
-func (f *federation) settled(job *payoutJob) (bool, error) {
+func (f *Signer) settled(job *payoutJob) (bool, error) {
 	var gone bool
 	err := f.db.View(func(r store.Reader) error {
 		for _, op := range job.inputs {
@@ -337,7 +376,7 @@ func (f *federation) settled(job *payoutJob) (bool, error) {
 // current one, no payout is signed, by this node or any other.
 //
 // levelOf gives the fee bump level of a spend by its purpose.
-func (f *federation) plan(levelOf func(what string) int) (*plan, error) {
+func (f *Signer) plan(levelOf func(what string) int) (*plan, error) {
 	if f.wallet == nil {
 		return nil, nil
 	}
@@ -368,7 +407,7 @@ func (f *federation) plan(levelOf func(what string) int) (*plan, error) {
 }
 
 // memberKey returns this node's private key in fed, or nil.
-func (f *federation) memberKey(fed *pegbox.Federation) (*btcec.PrivateKey, error) {
+func (f *Signer) memberKey(fed *pegbox.Federation) (*btcec.PrivateKey, error) {
 	for _, k := range fed.Keys {
 		if ref, ok := f.wallet.OwnsStakeKey(k.SerializeCompressed()); ok {
 			return f.wallet.Keys().PrivKey(ref)
@@ -381,7 +420,7 @@ func (f *federation) memberKey(fed *pegbox.Federation) (*btcec.PrivateKey, error
 // rotation can move to cur's pegbox. due tells whether there are any;
 // the plan is nil when this node has no key in the federation that holds
 // them, which others then rotate.
-func (f *federation) planRotation(r store.Reader, cur *pegbox.Federation,
+func (f *Signer) planRotation(r store.Reader, cur *pegbox.Federation,
 	coins []pegbox.Coin, levelOf func(string) int) (p *plan, due bool, err error) {
 
 	curScript, err := cur.PkScript(f.params.Main)
@@ -424,7 +463,7 @@ func (f *federation) planRotation(r store.Reader, cur *pegbox.Federation,
 // planPayout returns the payout of the oldest best-chain sideblock whose
 // withdrawals are unpaid, if this node is a member of cur and the payout
 // may be made now; payouts go in sideblock order.
-func (f *federation) planPayout(r store.Reader, tip int32, cur *pegbox.Federation,
+func (f *Signer) planPayout(r store.Reader, tip int32, cur *pegbox.Federation,
 	all []pegbox.Coin, levelOf func(string) int) (*plan, error) {
 
 	key, err := f.memberKey(cur)
@@ -498,7 +537,7 @@ func (f *federation) planPayout(r store.Reader, tip int32, cur *pegbox.Federatio
 
 // tryComplete broadcasts the spend once its signatures reach the
 // threshold, with the mainchain at tip.
-func (f *federation) tryComplete(ctx context.Context, tip int32) error {
+func (f *Signer) tryComplete(ctx context.Context, tip int32) error {
 	f.mu.Lock()
 	job := f.job
 	if job == nil || job.signed != nil {
@@ -521,7 +560,7 @@ func (f *federation) tryComplete(ctx context.Context, tip int32) error {
 
 // keep stores a packet to serve and relay, dropping the oldest beyond
 // maxPegPackets, and announces it.
-func (f *federation) keep(raw []byte, announce bool) {
+func (f *Signer) keep(raw []byte, announce bool) {
 	hash := chainhash.DoubleHashH(raw)
 	f.mu.Lock()
 	if _, ok := f.packets[hash]; ok {
@@ -540,22 +579,22 @@ func (f *federation) keep(raw []byte, announce bool) {
 	}
 }
 
-// have and packet serve peers.
-func (f *federation) have(hash chainhash.Hash) bool {
+// Have and Packet serve peers.
+func (f *Signer) Have(hash chainhash.Hash) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_, ok := f.packets[hash]
 	return ok
 }
 
-func (f *federation) packet(hash chainhash.Hash) ([]byte, bool) {
+func (f *Signer) Packet(hash chainhash.Hash) ([]byte, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	raw, ok := f.packets[hash]
 	return raw, ok
 }
 
-// receive takes a packet from a peer. A packet whose inputs all spend
+// Receive takes a packet from a peer. A packet whose inputs all spend
 // coins of one pegbox, and whose signatures all verify for its own
 // transaction by members of the federation that holds those coins, is
 // kept and relayed, and its signatures go to the spend this node signs
@@ -565,7 +604,7 @@ func (f *federation) packet(hash chainhash.Hash) ([]byte, bool) {
 // peer's fault: it does not parse, or carries a signature that does not
 // verify or is not a member's. Such a packet is neither kept nor relayed,
 // so that no honest node passes it on and takes the blame.
-func (f *federation) receive(raw []byte) error {
+func (f *Signer) Receive(raw []byte) error {
 	p, err := psbt.NewFromRawBytes(bytes.NewReader(raw), false)
 	if err != nil {
 		return &p2p.MisbehaviorError{Score: pegMisbehaviorScore,
@@ -617,7 +656,7 @@ func (f *federation) receive(raw []byte) error {
 		return &p2p.MisbehaviorError{Score: pegMisbehaviorScore,
 			Reason: fmt.Sprintf("peg signatures: %v", err)}
 	}
-	f.blockCommitted() // a round completes and broadcasts the spend
+	f.BlockCommitted() // a round completes and broadcasts the spend
 	return nil
 }
 
@@ -627,7 +666,7 @@ const pegMisbehaviorScore = 20
 
 // addPacket adds a packet's signatures to the current payout, or keeps it
 // for a payout this node has not built yet.
-func (f *federation) addPacket(p *psbt.Packet) error {
+func (f *Signer) addPacket(p *psbt.Packet) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	job := f.job

@@ -1,4 +1,4 @@
-package node
+package federation
 
 import (
 	"bytes"
@@ -77,7 +77,7 @@ func TestFederationReceive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFederation(s.p, s.db, nil, s.x, nil)
+	f := New(Env{Params: s.p, DB: s.db, Pegbox: s.x})
 	f.job = &payoutJob{what: "payout test", txid: payout.TxHash(),
 		inputs: []wire.OutPoint{coins[0].OutPoint}, signing: signing}
 
@@ -104,10 +104,10 @@ func TestFederationReceive(t *testing.T) {
 	misbehaves := func(what string, b []byte) {
 		t.Helper()
 		var mis *p2p.MisbehaviorError
-		if err := f.receive(b); !errors.As(err, &mis) || mis.Score <= 0 {
+		if err := f.Receive(b); !errors.As(err, &mis) || mis.Score <= 0 {
 			t.Errorf("%s: %v, want a misbehavior", what, err)
 		}
-		if f.have(chainhash.DoubleHashH(b)) {
+		if f.Have(chainhash.DoubleHashH(b)) {
 			t.Errorf("%s: kept to relay", what)
 		}
 	}
@@ -122,10 +122,10 @@ func TestFederationReceive(t *testing.T) {
 
 	// A member's good signatures are kept, relayed and counted.
 	good := raw(packetOf(payout, privs[0], fed))
-	if err := f.receive(good); err != nil {
+	if err := f.Receive(good); err != nil {
 		t.Fatal(err)
 	}
-	if !f.have(chainhash.DoubleHashH(good)) {
+	if !f.Have(chainhash.DoubleHashH(good)) {
 		t.Error("a good packet is not kept to relay")
 	}
 	signers(1)
@@ -164,7 +164,7 @@ func TestFederationReceive(t *testing.T) {
 	// A member that signs a transaction paying the withdrawal more: not
 	// this payout, so its signatures count for nothing here.
 	more := []sideblock.Withdrawal{{Value: 300_000, Fee: 1_000, PkScript: dest, Count: 1}}
-	if err := f.receive(raw(packetOf(build(chainhash.Hash{1}, more), privs[3], fed))); err != nil {
+	if err := f.Receive(raw(packetOf(build(chainhash.Hash{1}, more), privs[3], fed))); err != nil {
 		t.Errorf("another payout: %v", err)
 	}
 	signers(1)
@@ -179,13 +179,13 @@ func TestFederationReceive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.receive(raw(p)); err != nil || f.have(chainhash.DoubleHashH(raw(p))) {
-		t.Errorf("stranger: %v, kept %v", err, f.have(chainhash.DoubleHashH(raw(p))))
+	if err := f.Receive(raw(p)); err != nil || f.Have(chainhash.DoubleHashH(raw(p))) {
+		t.Errorf("stranger: %v, kept %v", err, f.Have(chainhash.DoubleHashH(raw(p))))
 	}
 
 	// Two more members complete it; the coin is untouched throughout.
 	for _, k := range privs[1:3] {
-		if err := f.receive(raw(packetOf(payout, k, fed))); err != nil {
+		if err := f.Receive(raw(packetOf(payout, k, fed))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -206,7 +206,7 @@ func TestFederationReceive(t *testing.T) {
 // stake key, besides others' keys, with a deposit of 1 BTC minted.
 type memberSim struct {
 	*sideSim
-	f    *federation
+	f    *Signer
 	p    *chainparams.Params
 	fed  *pegbox.Federation
 	plan func(level int) *plan
@@ -237,7 +237,7 @@ func newMemberSim(t *testing.T, others []*btcec.PrivateKey, rateLimit int64) *me
 	}
 	s.stakers = append([]pegbox.Staker{{PubKey: pub, Weight: lottery.Uint128{Lo: 2000}}},
 		stakersWeighing(others)...)
-	m := &memberSim{sideSim: s, p: p, f: newFederation(p, s.db, s.chain, x, s.wallet)}
+	m := &memberSim{sideSim: s, p: p, f: New(Env{Params: p, DB: s.db, Chain: s.chain, Pegbox: x, Wallet: s.wallet})}
 	m.plan = func(level int) *plan {
 		t.Helper()
 		pl, err := m.f.plan(func(string) int { return level })

@@ -1,4 +1,4 @@
-package node
+package federation
 
 import (
 	"bytes"
@@ -69,7 +69,7 @@ func (s *pegSim) connect(txs ...*wire.MsgTx) {
 	}
 	err := s.db.ConnectBlock(store.BlockID{Height: height, Hash: b.Hash}, hdr.PrevBlock,
 		func(w *store.Writer) error {
-			_, err := s.x.ConnectBlock(w, b, func() ([]pegbox.Staker, error) { return s.stakers, nil })
+			_, err := s.x.ConnectBlock(w, b, pegbox.StakerList(s.stakers))
 			return err
 		})
 	if err != nil {
@@ -207,7 +207,7 @@ func (s *sideSim) next(block *sideblock.Block) {
 	s.mainTxs = nil
 	err := s.db.ConnectBlock(store.BlockID{Height: h, Hash: hash}, prev, func(w *store.Writer) error {
 		if s.peg != nil {
-			_, err := s.peg.ConnectBlock(w, mb, func() ([]pegbox.Staker, error) { return s.stakers, nil })
+			_, err := s.peg.ConnectBlock(w, mb, pegbox.StakerList(s.stakers))
 			if err != nil {
 				return err
 			}
