@@ -52,7 +52,8 @@ type Snapshot struct {
 	// Won, Published and Included count this node's draws won, header
 	// transactions accepted by the mainchain node and publications
 	// included in a mainchain block; MissReasons counts the won draws
-	// that led to no publication, by reason. All count since start.
+	// that led to no publication, by reason. All count the draws on the
+	// best chain since start (package producer), so a reorg may lower them.
 	Won         uint64
 	Published   uint64
 	Included    uint64

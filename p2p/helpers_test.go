@@ -282,11 +282,14 @@ func startTestNode(t *testing.T, mod func(*Config), noPeg bool) *testNode {
 		mod(&cfg)
 	}
 	h := newTestHandler()
-	var handler Handler = h
+	var (
+		handler Handler    = h
+		peg     PegHandler = h
+	)
 	if noPeg {
-		handler = plainHandler{h}
+		handler, peg = plainHandler{h}, nil
 	}
-	s, err := New(cfg, handler)
+	s, err := New(cfg, handler, peg)
 	if err != nil {
 		t.Fatal(err)
 	}
