@@ -10,7 +10,7 @@
 // threshold. One spend is in flight at a time, and a spend that stays
 // unconfirmed is bumped (pegbox.BumpFee) as every member bumps it. Every
 // node, member or not, keeps and relays the packets that spend the
-// pegbox's coins (Have, Packet, Receive serve the peer protocol).
+// pegbox's coins: Signer is the node's p2p.PegHandler.
 //
 // The rules of what may be paid and how a spend is built and signed are
 // pegbox's; this package only decides when, and talks to peers and the

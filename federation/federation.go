@@ -579,22 +579,26 @@ func (f *Signer) keep(raw []byte, announce bool) {
 	}
 }
 
-// Have and Packet serve peers.
-func (f *Signer) Have(hash chainhash.Hash) bool {
+var _ p2p.PegHandler = (*Signer)(nil)
+
+// HavePegSignatures implements p2p.PegHandler.
+func (f *Signer) HavePegSignatures(hash chainhash.Hash) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_, ok := f.packets[hash]
 	return ok
 }
 
-func (f *Signer) Packet(hash chainhash.Hash) ([]byte, bool) {
+// PegSignatures implements p2p.PegHandler.
+func (f *Signer) PegSignatures(hash chainhash.Hash) ([]byte, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	raw, ok := f.packets[hash]
 	return raw, ok
 }
 
-// Receive takes a packet from a peer. A packet whose inputs all spend
+// ReceivePegSignatures implements p2p.PegHandler: it takes a packet from
+// a peer. A packet whose inputs all spend
 // coins of one pegbox, and whose signatures all verify for its own
 // transaction by members of the federation that holds those coins, is
 // kept and relayed, and its signatures go to the spend this node signs
@@ -604,7 +608,7 @@ func (f *Signer) Packet(hash chainhash.Hash) ([]byte, bool) {
 // peer's fault: it does not parse, or carries a signature that does not
 // verify or is not a member's. Such a packet is neither kept nor relayed,
 // so that no honest node passes it on and takes the blame.
-func (f *Signer) Receive(raw []byte) error {
+func (f *Signer) ReceivePegSignatures(_ p2p.PeerID, raw []byte) error {
 	p, err := psbt.NewFromRawBytes(bytes.NewReader(raw), false)
 	if err != nil {
 		return &p2p.MisbehaviorError{Score: pegMisbehaviorScore,

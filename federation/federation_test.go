@@ -104,10 +104,10 @@ func TestFederationReceive(t *testing.T) {
 	misbehaves := func(what string, b []byte) {
 		t.Helper()
 		var mis *p2p.MisbehaviorError
-		if err := f.Receive(b); !errors.As(err, &mis) || mis.Score <= 0 {
+		if err := f.ReceivePegSignatures(0, b); !errors.As(err, &mis) || mis.Score <= 0 {
 			t.Errorf("%s: %v, want a misbehavior", what, err)
 		}
-		if f.Have(chainhash.DoubleHashH(b)) {
+		if f.HavePegSignatures(chainhash.DoubleHashH(b)) {
 			t.Errorf("%s: kept to relay", what)
 		}
 	}
@@ -122,10 +122,10 @@ func TestFederationReceive(t *testing.T) {
 
 	// A member's good signatures are kept, relayed and counted.
 	good := raw(packetOf(payout, privs[0], fed))
-	if err := f.Receive(good); err != nil {
+	if err := f.ReceivePegSignatures(0, good); err != nil {
 		t.Fatal(err)
 	}
-	if !f.Have(chainhash.DoubleHashH(good)) {
+	if !f.HavePegSignatures(chainhash.DoubleHashH(good)) {
 		t.Error("a good packet is not kept to relay")
 	}
 	signers(1)
@@ -164,7 +164,7 @@ func TestFederationReceive(t *testing.T) {
 	// A member that signs a transaction paying the withdrawal more: not
 	// this payout, so its signatures count for nothing here.
 	more := []sideblock.Withdrawal{{Value: 300_000, Fee: 1_000, PkScript: dest, Count: 1}}
-	if err := f.Receive(raw(packetOf(build(chainhash.Hash{1}, more), privs[3], fed))); err != nil {
+	if err := f.ReceivePegSignatures(0, raw(packetOf(build(chainhash.Hash{1}, more), privs[3], fed))); err != nil {
 		t.Errorf("another payout: %v", err)
 	}
 	signers(1)
@@ -179,13 +179,13 @@ func TestFederationReceive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Receive(raw(p)); err != nil || f.Have(chainhash.DoubleHashH(raw(p))) {
-		t.Errorf("stranger: %v, kept %v", err, f.Have(chainhash.DoubleHashH(raw(p))))
+	if err := f.ReceivePegSignatures(0, raw(p)); err != nil || f.HavePegSignatures(chainhash.DoubleHashH(raw(p))) {
+		t.Errorf("stranger: %v, kept %v", err, f.HavePegSignatures(chainhash.DoubleHashH(raw(p))))
 	}
 
 	// Two more members complete it; the coin is untouched throughout.
 	for _, k := range privs[1:3] {
-		if err := f.Receive(raw(packetOf(payout, k, fed))); err != nil {
+		if err := f.ReceivePegSignatures(0, raw(packetOf(payout, k, fed))); err != nil {
 			t.Fatal(err)
 		}
 	}

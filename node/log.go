@@ -24,6 +24,7 @@ import (
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/sideblock"
+	"github.com/mainstake/sidenode/sidepeer"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -136,6 +137,7 @@ func useLoggers() {
 	nodeapi.UseLogger(rpcsLog)
 	producer.UseLogger(nodeLog)
 	federation.UseLogger(nodeLog)
+	sidepeer.UseLogger(nodeLog)
 	metrics.UseLogger(promLog)
 
 	// neutrino.UseLogger also hands NTRN to the btcd packages neutrino

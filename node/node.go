@@ -21,6 +21,7 @@ import (
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/producer"
+	"github.com/mainstake/sidenode/sidepeer"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -214,6 +215,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	fed := federation.New(fedEnv)
 	proto.fed = fed
 
+	handler := sidepeer.New(proto.chain, proto.pool)
 	peers, err := p2p.New(p2p.Config{
 		Listen:      cfg.P2P.Listen,
 		Connect:     cfg.P2P.Connect,
@@ -221,11 +223,12 @@ func Run(ctx context.Context, cfg *Config) error {
 		Network:     cfg.Network,
 		SidechainID: params.SidechainID,
 		UserAgent:   "sidenode:" + Version,
-	}, proto, proto)
+	}, handler, fed)
 	if err != nil {
 		return err
 	}
 	proto.peers = peers
+	handler.SetPeers(peers)
 	proto.producer.SetPeers(peers)
 	fed.SetPeers(peers)
 	if err := peers.Start(); err != nil {
@@ -284,7 +287,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	workers.Add(2)
 	go func() {
 		defer workers.Done()
-		proto.runFetcher(runCtx, follower)
+		handler.RunFetcher(runCtx, follower)
 	}()
 	go func() {
 		defer workers.Done()

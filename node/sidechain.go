@@ -1,13 +1,10 @@
 package node
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
-	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/federation"
@@ -21,16 +18,10 @@ import (
 	"github.com/mainstake/sidenode/store"
 )
 
-// Defaults of block production.
-const (
-	// fetchTimeout bounds the wait for a missing body from peers.
-	fetchTimeout = 10 * time.Second
-)
-
-// protocol runs the ticket index and the sidechain in the mainchain block
-// batches, produces a sideblock when this node wins a draw, and serves and
-// fetches bodies over the peer protocol. It is the node's blockConnector
-// for the protocol, and its p2p.Handler.
+// protocol runs the ticket index, the pegbox index and the sidechain in the
+// mainchain block batches, and hands the draws to the producer and the
+// blocks to the federation's rounds. It is the node's blockConnector for
+// the protocol.
 type protocol struct {
 	params *chainparams.Params
 	db     *store.DB
@@ -396,161 +387,4 @@ func (p *protocol) ownDraw(height int32) (bool, error) {
 		return err
 	})
 	return own, err
-}
-
-// runFetcher asks peers for the bodies of published headers this node
-// lacks, after every mainchain block, until ctx is done.
-func (p *protocol) runFetcher(ctx context.Context, follower *mainwatch.Follower) {
-	last := int32(-1)
-	for {
-		tip, err := follower.WaitHeight(ctx, last+1)
-		if err != nil {
-			return
-		}
-		last = tip.Height
-		missing, err := p.chain.MissingBodies()
-		if err != nil {
-			log.Errorf("Missing bodies: %v", err)
-			continue
-		}
-		for _, h := range missing {
-			fctx, cancel := context.WithTimeout(ctx, fetchTimeout)
-			header, body, err := p.peers.FetchBlock(fctx, h)
-			cancel()
-			if err != nil {
-				log.Debugf("Body of %v: %v", h, err)
-				continue
-			}
-			if err := p.receive(header, body); err != nil {
-				log.Infof("Body of %v from a peer: %v", h, err)
-			}
-		}
-	}
-}
-
-// receive decodes and stages a block body a peer sent.
-func (p *protocol) receive(header, body []byte) error {
-	hdr, err := sideblock.ParseHeader(header)
-	if err != nil {
-		return err
-	}
-	txs, err := sideblock.DecodeBody(body)
-	if err != nil {
-		return err
-	}
-	block := &sideblock.Block{Header: hdr, Transactions: txs}
-	return p.chain.StageBody(block)
-}
-
-// Best implements p2p.Handler.
-func (p *protocol) Best() (chainhash.Hash, uint64) {
-	hash, height, ok := p.chain.Tip()
-	if !ok {
-		return chainhash.Hash{}, 0
-	}
-	return hash, uint64(height)
-}
-
-// body returns the body of block hash, nil if the node has none. The peer
-// protocol's handler has no error to return: a store error is logged, and
-// the peer is told the node lacks the block.
-func (p *protocol) body(hash chainhash.Hash) *sideblock.Block {
-	block, _, err := p.chain.Block(hash)
-	if err != nil && !sideblock.IsErrorCode(err, sideblock.ErrBlockNotFound) {
-		log.Errorf("Sideblock %v for a peer: %v", hash, err)
-	}
-	if err != nil {
-		return nil
-	}
-	return block
-}
-
-// HaveBlock implements p2p.Handler.
-func (p *protocol) HaveBlock(hash chainhash.Hash) bool {
-	return p.body(hash) != nil
-}
-
-// Block implements p2p.Handler.
-func (p *protocol) Block(hash chainhash.Hash) ([]byte, []byte, bool) {
-	block := p.body(hash)
-	if block == nil {
-		return nil, nil, false
-	}
-	hdr := block.Header.Bytes()
-	var body bytes.Buffer
-	if err := block.SerializeBody(&body); err != nil {
-		log.Errorf("Sideblock %v for a peer: %v", hash, err)
-		return nil, nil, false
-	}
-	return hdr[:], body.Bytes(), true
-}
-
-// HaveTx implements p2p.Handler.
-func (p *protocol) HaveTx(txid chainhash.Hash) bool { return p.pool.Have(txid) }
-
-// Tx implements p2p.Handler.
-func (p *protocol) Tx(txid chainhash.Hash) ([]byte, bool) {
-	tx, ok := p.pool.Get(txid)
-	if !ok {
-		return nil, false
-	}
-	var buf bytes.Buffer
-	if err := tx.Serialize(&buf); err != nil {
-		log.Errorf("Transaction %v for a peer: %v", txid, err)
-		return nil, false
-	}
-	return buf.Bytes(), true
-}
-
-// ReceiveBlock implements p2p.Handler: a body that fails the checks that
-// need no state costs the peer ban score; one that is merely early, late
-// or already known does not.
-func (p *protocol) ReceiveBlock(_ p2p.PeerID, header, body []byte) error {
-	err := p.receive(header, body)
-	if err == nil {
-		if hdr, perr := sideblock.ParseHeader(header); perr == nil {
-			p.peers.Announce(p2p.BlockItem(hdr.BlockHash()))
-		}
-		return nil
-	}
-	if code, ok := sideblock.ErrorCodeOf(err); ok && code.MarksHeaderInvalid() {
-		return &p2p.MisbehaviorError{Score: 20, Reason: err.Error()}
-	}
-	return err
-}
-
-var _ p2p.PegHandler = (*protocol)(nil)
-
-// HavePegSignatures implements p2p.PegHandler.
-func (p *protocol) HavePegSignatures(hash chainhash.Hash) bool {
-	return p.fed != nil && p.fed.Have(hash)
-}
-
-// PegSignatures implements p2p.PegHandler.
-func (p *protocol) PegSignatures(hash chainhash.Hash) ([]byte, bool) {
-	if p.fed == nil {
-		return nil, false
-	}
-	return p.fed.Packet(hash)
-}
-
-// ReceivePegSignatures implements p2p.PegHandler.
-func (p *protocol) ReceivePegSignatures(_ p2p.PeerID, raw []byte) error {
-	if p.fed == nil {
-		return nil
-	}
-	return p.fed.Receive(raw)
-}
-
-// ReceiveTx implements p2p.Handler.
-func (p *protocol) ReceiveTx(_ p2p.PeerID, raw []byte) error {
-	tx := wire.NewMsgTx(2)
-	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
-		return &p2p.MisbehaviorError{Score: 10, Reason: "undecodable transaction"}
-	}
-	if err := p.pool.Add(tx); err != nil {
-		return err
-	}
-	p.peers.Announce(p2p.TxItem(tx.TxHash()))
-	return nil
 }
