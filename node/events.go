@@ -56,8 +56,8 @@ func (e *chainEvents) notify() {
 // undo removes its index entry, and with it the link to its parent. Both
 // are recorded first, so that a stream that reads the store once the block
 // is undone finds them.
-func (e *chainEvents) beforeUndo(db *store.DB, tip mainwatch.Cursor) {
-	_ = db.View(func(r store.Reader) error {
+func (e *chainEvents) beforeUndo(db *store.DB, tip mainwatch.Cursor) error {
+	return db.View(func(r store.Reader) error {
 		var parent chainhash.Hash
 		if tip.Height > 0 {
 			var err error

@@ -12,12 +12,10 @@ import (
 
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
-	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
 	"github.com/mainstake/sidenode/p2p"
-	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -172,30 +170,17 @@ func Run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	watch := mainwatch.NewWatchList()
-	chain := &storeChain{db: db}
-
 	wlt, err := openWallet(cfg, db, watch, params)
 	if err != nil {
 		return err
 	}
-	if wlt != nil {
-		chain.connectors = append(chain.connectors, wlt)
-	}
-	index, err := mainstake.NewIndex(db, params, watch)
+	chain, err := newStoreChain(params, db, watch, wlt, cfg.Publish.FeeRate)
 	if err != nil {
 		return err
 	}
-	peg, err := pegbox.NewIndex(db, params, watch)
-	if err != nil {
-		return err
-	}
-	proto, err := newProtocol(params, db, index, peg, wlt, cfg.Publish.FeeRate)
-	if err != nil {
-		return err
-	}
-	chain.connectors = append(chain.connectors, proto)
+	index, peg, proto := chain.index, chain.peg, chain.protocol
 
-	follower := mainwatch.NewFollower(src, chain, watch)
+	follower := mainwatch.NewFollower(src, chain, watch, chain)
 	proto.follower = follower
 	fed := newFederation(params, db, proto.chain, peg, wlt)
 	fed.follower = follower
