@@ -14,7 +14,7 @@ type setOf struct {
 	outpoints map[wire.OutPoint]bool
 }
 
-func (s setOf) WatchesScript(pk []byte) (bool, error)         { return s.scripts[string(pk)], nil }
+func (s setOf) WatchesScript(pk []byte) (bool, error)          { return s.scripts[string(pk)], nil }
 func (s setOf) WatchesOutPoint(op wire.OutPoint) (bool, error) { return s.outpoints[op], nil }
 
 // p2wpkh returns a distinct witness v0 key hash script per b.
