@@ -86,12 +86,8 @@ type rewatchFunc func(r store.Reader, tip int32, keys [][]byte) error
 // protocolWatchSet is the protocol's watch set (docs/protocol.md §1.3):
 // the ticket index's and the pegbox index's.
 func protocolWatchSet(index *mainstake.Index, peg *pegbox.Index) watchSetFunc {
-	return func(r store.Reader, height int32) (mainwatch.WatchSet, error) {
-		pegSet, err := peg.WatchSet(r, height)
-		if err != nil {
-			return nil, err
-		}
-		return mainwatch.WatchSets{index.WatchSet(r), pegSet}, nil
+	return func(r store.Reader, _ int32) (mainwatch.WatchSet, error) {
+		return mainwatch.WatchSets{index.WatchSet(r), peg.WatchSet(r)}, nil
 	}
 }
 

@@ -193,7 +193,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		Network:     cfg.Network,
 		SidechainID: params.SidechainID,
 		UserAgent:   "sidenode:" + Version,
-	}, proto)
+	}, proto, proto)
 	if err != nil {
 		return err
 	}

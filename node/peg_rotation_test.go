@@ -11,8 +11,6 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/mainstake/sidenode/devnet"
 	"github.com/mainstake/sidenode/mainstake"
@@ -25,7 +23,7 @@ import (
 // outgoing federation moves the pegbox's coins to the new pegbox with an R
 // transaction as the epoch begins; a deposit to the old address during the
 // grace period is minted and moved by a second rotation; one after it is
-// delivered by no node. The new federation then pays a withdrawal from the new pegbox;
+// refused. The new federation then pays a withdrawal from the new pegbox;
 // a second payout, kept out of blocks, is replaced with higher fees until
 // it confirms. The supply audit matches to the satoshi throughout, with
 // the rotations' fees and the bump counted as the pegbox's.
@@ -142,9 +140,9 @@ func TestPegRotation(t *testing.T) {
 		t.Fatalf("audit %v; rotations cost %d", a, rotationFees)
 	}
 
-	// After the grace period the old address is no pegbox, and no longer
-	// in the watch set: a deposit to it is delivered by no node, so it
-	// is neither accepted nor refused (docs/protocol.md §1.3, §10).
+	// After the grace period the old address is no pegbox: a deposit to
+	// it is still delivered, since every elected federation's pegbox is
+	// in the watch set, and refused (docs/protocol.md §1.3, §10).
 	for info.TipHeight+1 <= info.GraceEndHeight || info.PreviousFederation != nil {
 		e.mine(all)
 		info = p.info()
@@ -153,7 +151,7 @@ func TestPegRotation(t *testing.T) {
 	e.mine(all)
 	d, err := p.peg.GetDeposit(ctx, &apiv1.GetDepositRequest{
 		Deposit: &apiv1.GetDepositRequest_Txid{Txid: stray.TxHash().String()}})
-	if status.Code(err) != codes.NotFound {
+	if err != nil || d.GetRefused().GetReason() != "ErrNotPegbox" {
 		t.Fatalf("deposit to the old address after the grace period: %v %v", d, err)
 	}
 

@@ -137,9 +137,10 @@ type Server struct {
 	fetchers map[chainhash.Hash]map[*fetcher]struct{}
 }
 
-// New returns a Server for cfg that serves h. It checks cfg and fills in
+// New returns a Server for cfg that serves h, and peg, when it is not nil,
+// in the gossip of federation signatures. It checks cfg and fills in
 // defaults; it neither listens nor dials until Start.
-func New(cfg Config, h Handler) (*Server, error) {
+func New(cfg Config, h Handler, peg PegHandler) (*Server, error) {
 	if h == nil {
 		return nil, errors.New("p2p: nil handler")
 	}
@@ -165,9 +166,8 @@ func New(cfg Config, h Handler) (*Server, error) {
 		inflight:        make(map[InvItem]inflight),
 		inflightSweepAt: 1024,
 		fetchers:        make(map[chainhash.Hash]map[*fetcher]struct{}),
+		peg:             peg,
 	}
-
-	s.peg, _ = h.(PegHandler)
 
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),

@@ -618,7 +618,7 @@ func TestStartErrors(t *testing.T) {
 	defer l.Close()
 	cfg := testConfig()
 	cfg.Listen = []string{"127.0.0.1:0", l.Addr().String()}
-	s, err := New(cfg, newTestHandler())
+	s, err := New(cfg, newTestHandler(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -642,18 +642,18 @@ func TestStartErrors(t *testing.T) {
 	} {
 		cfg := testConfig()
 		mod(&cfg)
-		if _, err := New(cfg, newTestHandler()); err == nil {
+		if _, err := New(cfg, newTestHandler(), nil); err == nil {
 			t.Errorf("%s: New succeeded", name)
 		}
 	}
-	if _, err := New(testConfig(), nil); err == nil {
+	if _, err := New(testConfig(), nil, nil); err == nil {
 		t.Error("nil handler accepted")
 	}
 }
 
 // TestStopIdempotent stops a server twice, and one never started.
 func TestStopIdempotent(t *testing.T) {
-	s, err := New(testConfig(), newTestHandler())
+	s, err := New(testConfig(), newTestHandler(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -704,7 +704,7 @@ func TestStopNoLeak(t *testing.T) {
 			mod(&cfg)
 		}
 		h := newTestHandler()
-		s, err := New(cfg, h)
+		s, err := New(cfg, h, h)
 		if err != nil {
 			t.Fatal(err)
 		}
