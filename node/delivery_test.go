@@ -166,6 +166,8 @@ type differential struct {
 
 	live, restarted, light *diffNode
 	steps                  int
+
+	k1 diffKey // the staker that stays live throughout
 }
 
 const diffPublisherValue = 100_000
@@ -292,6 +294,7 @@ func TestDeliveryDifferential(t *testing.T) {
 	// A new ticket's publisher output spent in its own block by a header
 	// transaction: the ticket's chain moves on to the header's output.
 	k1 := newDiffKey(t)
+	d.k1 = k1
 	reg1 := d.register(k1, 1_000_000)
 	hdr1 := d.header(k1, wire.OutPoint{Hash: reg1.TxHash(), Index: 2}, diffPublisherValue, 1)
 	// And the header's new publisher output spent again by a second one.
@@ -467,6 +470,78 @@ func (d *differential) pegboxElectionReorg() {
 			t.Fatalf("%s lists %d refused deposits, want none", n.name, refused)
 		}
 	}
+
+	// The federation the chain kept is this test's keys: a deposit to
+	// its pegbox, the federation's spend of that coin with change back
+	// to the pegbox, and a spend of the change, all in one block.
+	d.pegboxChain(second, []diffKey{d.k1, big})
+}
+
+// pegboxChain mines a block with a deposit to fed's pegbox, fed's spend of
+// the deposited coin with change to the pegbox, and fed's spend of the
+// change, signed with keys.
+func (d *differential) pegboxChain(fed *pegbox.Federation, keys []diffKey) {
+	t, h := d.t, d.h
+	script, err := fed.PkScript(d.params.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := opreturn.Encode(d.params.SidechainID, &opreturn.Deposit{Vout: 1, SideScript: other(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep, err := h.Fund([]*wire.TxOut{wire.NewTxOut(0, payload), wire.NewTxOut(200_000, script)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	coin := pegbox.Coin{OutPoint: wire.OutPoint{Hash: dep.TxHash(), Index: 1}, Value: 200_000, PkScript: script}
+	spend := d.fedSign(fed, keys, coin, wire.NewTxOut(150_000, script), wire.NewTxOut(45_000, other(t)))
+	change := pegbox.Coin{OutPoint: wire.OutPoint{Hash: spend.TxHash(), Index: 0}, Value: 150_000, PkScript: script}
+	spend2 := d.fedSign(fed, keys, change, wire.NewTxOut(145_000, other(t)))
+	d.mine(dep, spend, spend2)
+	d.check("a pegbox coin and its change spent in their own block")
+	err = d.live.db.View(func(r store.Reader) error {
+		for _, c := range []pegbox.Coin{coin, change} {
+			if _, ok, err := pegbox.CoinAt(r, c.OutPoint); err != nil || ok {
+				return fmt.Errorf("pegbox coin %v: still held %v, %v", c.OutPoint, ok, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fedSign returns coin's spend to outs, signed by every key of keys as a
+// member of fed.
+func (d *differential) fedSign(fed *pegbox.Federation, keys []diffKey, coin pegbox.Coin,
+	outs ...*wire.TxOut) *wire.MsgTx {
+
+	d.t.Helper()
+	tx := wire.NewMsgTx(2)
+	tx.AddTxIn(wire.NewTxIn(&coin.OutPoint, nil, nil))
+	for _, o := range outs {
+		tx.AddTxOut(o)
+	}
+	sig, err := pegbox.NewSigning(tx, []pegbox.Coin{coin}, fed, d.params.Main)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for _, k := range keys {
+		p, err := sig.Sign(k.priv)
+		if err != nil {
+			d.t.Fatal(err)
+		}
+		if _, err := sig.Add(p); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	signed, ok, err := sig.Complete()
+	if err != nil || !ok {
+		d.t.Fatalf("federation spend: complete %v, %v", ok, err)
+	}
+	return signed
 }
 
 // federation returns the live node's federation of epoch.
