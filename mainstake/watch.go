@@ -41,17 +41,7 @@ func (s watchSet) WatchesOutPoint(op wire.OutPoint) (bool, error) {
 // in r, the state after the undo. The list must cover every state the
 // node can return to, also after a restart rebuilt it from the tip's.
 func (x *Index) Rewatch(r store.Reader, keys [][]byte) error {
-	for _, k := range keys {
-		if len(k) != len(keyPublisherPrefix)+36 || !bytes.HasPrefix(k, keyPublisherPrefix) {
-			continue
-		}
-		v, err := r.Get(k)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
+	return store.EachPresent(r, keys, keyPublisherPrefix, func(_, v []byte) error {
 		if len(v) != 8 {
 			return errors.New("mainstake: bad publisher outpoint record")
 		}
@@ -60,6 +50,6 @@ func (x *Index) Rewatch(r store.Reader, keys [][]byte) error {
 			return err
 		}
 		x.watchChain(t)
-	}
-	return nil
+		return nil
+	})
 }

@@ -78,10 +78,9 @@ type protocolConnector interface {
 // in the state r reads: the state after the block's parent.
 type watchSetFunc func(r store.Reader, height int32) (mainwatch.WatchSet, error)
 
-// rewatchFunc puts what the state r reads (after an undo, at tip) watches
-// among keys, the keys the undo gave back their values, on the watch
-// list again.
-type rewatchFunc func(r store.Reader, tip int32, keys [][]byte) error
+// rewatchFunc puts what the state r reads (after an undo) watches among
+// keys, the keys the undo gave back their values, on the watch list again.
+type rewatchFunc func(r store.Reader, keys [][]byte) error
 
 // protocolWatchSet is the protocol's watch set (docs/protocol.md §1.3):
 // the ticket index's and the pegbox index's.
@@ -144,16 +143,11 @@ func newStoreChain(params *chainparams.Params, db *store.DB, watch *mainwatch.Wa
 		index:    index,
 		peg:      peg,
 		protocol: proto,
-		rewatch: []rewatchFunc{
-			func(r store.Reader, _ int32, keys [][]byte) error { return index.Rewatch(r, keys) },
-			peg.Rewatch,
-		},
+		rewatch:  []rewatchFunc{index.Rewatch, peg.Rewatch},
 	}
 	if wlt != nil {
 		c.wallet = wlt
-		c.rewatch = append(c.rewatch, func(r store.Reader, _ int32, keys [][]byte) error {
-			return wlt.Rewatch(r, keys)
-		})
+		c.rewatch = append(c.rewatch, wlt.Rewatch)
 	}
 	return c, nil
 }
@@ -295,7 +289,7 @@ func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) er
 	}
 	return c.db.View(func(r store.Reader) error {
 		for _, rewatch := range c.rewatch {
-			if err := rewatch(r, tip.Height-1, restored); err != nil {
+			if err := rewatch(r, restored); err != nil {
 				return err
 			}
 		}

@@ -518,14 +518,7 @@ func (x *Index) watchPegboxes(r store.Reader, height int32) error {
 	if err != nil {
 		return err
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for _, s := range boxes {
-		if !x.watched[string(s)] {
-			x.watch.AddScript(s)
-			x.watched[string(s)] = true
-		}
-	}
+	x.watchScripts(boxes)
 	return nil
 }
 

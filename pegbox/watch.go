@@ -1,7 +1,6 @@
 package pegbox
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 
@@ -74,6 +73,12 @@ func (x *Index) watchFederations(r store.Reader) error {
 	if err != nil {
 		return err
 	}
+	x.watchScripts(boxes)
+	return nil
+}
+
+// watchScripts puts boxes on the watch list.
+func (x *Index) watchScripts(boxes ScriptSet) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	for _, s := range boxes {
@@ -82,29 +87,18 @@ func (x *Index) watchFederations(r store.Reader) error {
 			x.watched[string(s)] = true
 		}
 	}
-	return nil
 }
 
 // Rewatch puts the pegbox coins among keys, the keys an undo gave back
-// their values, and the pegbox scripts of the block after tip, on the
-// watch list again, reading r, the state after the undo.
-func (x *Index) Rewatch(r store.Reader, tip int32, keys [][]byte) error {
-	for _, k := range keys {
-		if !bytes.HasPrefix(k, keyCoinPrefix) {
-			continue
-		}
-		v, err := r.Get(k)
-		if store.IsErrorCode(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
+// their values, on the watch list again, reading r, the state after the
+// undo. An undo gives back no federation: the list has them all.
+func (x *Index) Rewatch(r store.Reader, keys [][]byte) error {
+	return store.EachPresent(r, keys, keyCoinPrefix, func(k, v []byte) error {
 		c, err := decodeCoin(k, v)
 		if err != nil {
 			return err
 		}
 		x.watch.AddOutPoint(c.OutPoint, c.PkScript)
-	}
-	return x.watchPegboxes(r, tip+1)
+		return nil
+	})
 }

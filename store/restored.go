@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -42,4 +43,26 @@ func (db *DB) RestoredKeys(id BlockID) ([][]byte, error) {
 		}
 	}
 	return keys, nil
+}
+
+// EachPresent calls fn with every key of keys that has prefix and holds a
+// value in r, and that value: a consumer's share of RestoredKeys, read
+// after the undo.
+func EachPresent(r Reader, keys [][]byte, prefix []byte, fn func(key, value []byte) error) error {
+	for _, k := range keys {
+		if !bytes.HasPrefix(k, prefix) {
+			continue
+		}
+		v, err := r.Get(k)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package wallet
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -426,22 +425,12 @@ func (w *Wallet) OwnsStakeKey(pub []byte) (KeyRef, bool) {
 // Rewatch puts the coins among keys, the keys an undo gave back their
 // values, on the watch list again, reading r, the state after the undo.
 func (w *Wallet) Rewatch(r store.Reader, keys [][]byte) error {
-	for _, k := range keys {
-		if !bytes.HasPrefix(k, keyCoinPrefix) {
-			continue
-		}
-		v, err := r.Get(k)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
+	return store.EachPresent(r, keys, keyCoinPrefix, func(k, v []byte) error {
 		c, err := decodeCoin(k, v)
 		if err != nil {
 			return err
 		}
 		w.watch.AddOutPoint(c.OutPoint, c.PkScript)
-	}
-	return nil
+		return nil
+	})
 }
