@@ -54,9 +54,10 @@ type Status struct {
 // Follower moves a Chain onto the best chain of a Source and keeps it
 // there. Create it with NewFollower and call Run.
 type Follower struct {
-	src   Source
-	chain Chain
-	watch *WatchList
+	src     Source
+	chain   Chain
+	preview Previewer // nil: previews are not shown
+	watch   *WatchList
 
 	mu      sync.Mutex
 	tip     Cursor
@@ -78,10 +79,13 @@ type pendingTx struct {
 }
 
 // NewFollower returns a Follower of src that drives chain and matches watch.
-func NewFollower(src Source, chain Chain, watch *WatchList) *Follower {
+// Previews of blocks go to pv, the chain's previewer, or nowhere when pv is
+// nil.
+func NewFollower(src Source, chain Chain, watch *WatchList, pv Previewer) *Follower {
 	return &Follower{
 		src:       src,
 		chain:     chain,
+		preview:   pv,
 		watch:     watch,
 		tip:       Cursor{Height: -1},
 		pending:   make(map[chainhash.Hash]*pendingTx),
@@ -261,8 +265,8 @@ func (f *Follower) connect(ctx context.Context, b *Block) error {
 		return errStale
 	}
 	if b.Preview {
-		if pv, ok := f.chain.(Previewer); ok {
-			if err := pv.PreviewBlock(ctx, b); err != nil {
+		if f.preview != nil {
+			if err := f.preview.PreviewBlock(ctx, b); err != nil {
 				return &ChainError{fmt.Errorf("preview %v: %w", b.Cursor(), err)}
 			}
 		}

@@ -137,7 +137,7 @@ func (s *fakeSource) hashes() []chainhash.Hash {
 
 // run starts a follower; the returned channel yields Run's result.
 func run(t *testing.T, src mainwatch.Source, chain mainwatch.Chain) (*mainwatch.Follower, <-chan error) {
-	f := mainwatch.NewFollower(src, chain, mainwatch.NewWatchList())
+	f := mainwatch.NewFollower(src, chain, mainwatch.NewWatchList(), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	finished := make(chan struct{})
@@ -198,7 +198,7 @@ func TestWrongNetwork(t *testing.T) {
 	other := newFakeSource(10, 7)
 	chain := watchtest.NewMemChain()
 	ctx, cancel := context.WithCancel(context.Background())
-	first := mainwatch.NewFollower(other, chain, mainwatch.NewWatchList())
+	first := mainwatch.NewFollower(other, chain, mainwatch.NewWatchList(), nil)
 	stopped := make(chan struct{})
 	go func() {
 		_ = first.Run(ctx)

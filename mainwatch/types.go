@@ -21,7 +21,8 @@ type Cursor struct {
 // String formats the cursor as height:hash.
 func (c Cursor) String() string { return fmt.Sprintf("%d:%v", c.Height, c.Hash) }
 
-// Tx is a transaction of a mainchain block that the WatchList matched.
+// Tx is a transaction of a mainchain block: a candidate that the WatchList
+// matched, or one that Deliver delivers.
 type Tx struct {
 	// Index is the transaction's position in its block.
 	Index int
@@ -34,8 +35,9 @@ type Block struct {
 	Hash   chainhash.Hash
 	Header wire.BlockHeader
 
-	// Txs are the block's transactions the WatchList matched, in block
-	// order.
+	// Txs are, from a Source, the block's candidates (WatchList.MatchTxs)
+	// in block order. A Chain gives the protocol those that Deliver
+	// picks from them.
 	Txs []Tx
 
 	// Seen holds the ids of transactions passed to Follower.Broadcast
@@ -91,8 +93,11 @@ type Chain interface {
 	DisconnectBlock(ctx context.Context, tip Cursor) error
 }
 
-// Source is a mainchain backend. Its methods may be called from one
-// goroutine at a time, and must not block past ctx.
+// Source is a mainchain backend. Best, HashAt and Blocks are called from
+// one goroutine at a time, the follower's. SendTx, Status and TipChanged
+// may be called from any goroutine at any time, also while Blocks runs
+// (the conformance suite's SendDuringCatchUp checks SendTx). No method
+// blocks past ctx.
 type Source interface {
 	// Name names the backend in logs: "btcd" or "neutrino".
 	Name() string
@@ -105,10 +110,10 @@ type Source interface {
 	HashAt(ctx context.Context, height int32) (chainhash.Hash, error)
 
 	// Blocks calls fn with the blocks of the best chain from height from
-	// to to, in order, each with the transactions that match watch. A
-	// block is matched only after fn has returned for the one before it,
-	// since fn may change watch. It stops at the first error fn returns,
-	// and returns it.
+	// to to, in order, each with its candidates: the transactions that
+	// watch.MatchTxs picks from the whole block. A block is matched only
+	// after fn has returned for the one before it, since fn may change
+	// watch. It stops at the first error fn returns, and returns it.
 	Blocks(ctx context.Context, from, to int32, watch *WatchList,
 		fn func(*Block) error) error
 

@@ -9,19 +9,22 @@ import (
 )
 
 // WatchList is the set of scripts, outpoints and transaction ids whose
-// transactions a backend must deliver. It is safe for concurrent use.
+// blocks a backend must deliver. It is safe for concurrent use.
 //
-// A transaction matches when one of its outputs pays a watched script, one of
-// its inputs spends a watched outpoint, or its id is watched. Matching is a
-// pure function of the block and the list, so both backends deliver the same
-// transactions. Within one block, the outputs of a matching transaction that
-// pay a watched script become watched outpoints before the next transaction
-// is matched, so a spend in the same block is seen too; they stay watched.
+// The list is not the protocol's watch set: that one is a function of the
+// chain (WatchSet, Deliver). The list is kept a superset of it: the
+// consumers add what their state watches, and, since the list never
+// drops an item while the node runs, it still covers the state after an
+// undo. Local items join it too: the wallet's scripts and coins, and the
+// transactions the node broadcasts. A backend uses the list to choose the
+// blocks it downloads and the transactions it hands on (MatchTxs); the
+// consumer then picks the protocol's transactions out of those with
+// Deliver.
 //
 // Every matchable item has a script that BIP158 basic filters contain (an
 // output script, or the previous output script of an input), so a light
 // client that fetches the blocks whose filter matches Scripts finds every
-// match.
+// block with a candidate.
 //
 // The list numbers its additions (Version), and keeps the latest of them
 // (AdditionsSince), so that a backend can keep a filter of its own, such as
@@ -235,23 +238,36 @@ func (w *WatchList) Empty() bool {
 	return len(w.scripts) == 0 && len(w.outpoints) == 0 && len(w.txids) == 0
 }
 
-// Match returns the transactions of block that match the list, and the ids
-// of watched transactions the block contains.
+// Match returns the transactions of block that are candidates for
+// delivery (MatchTxs), and the ids of watched transactions the block
+// contains.
 func (w *WatchList) Match(block *wire.MsgBlock) ([]Tx, []chainhash.Hash) {
-	return w.MatchTxs(block.Transactions)
+	txs, seen, _ := w.MatchTxs(block.Transactions)
+	return txs, seen
 }
 
-// MatchTxs is Match on a list of transactions in block order: a block's,
-// or the part of it that a backend's own filter delivered, when that
-// filter is a superset of the list. Each Tx's Index is its position in
-// txs.
-func (w *WatchList) MatchTxs(txList []*wire.MsgTx) ([]Tx, []chainhash.Hash) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var (
-		txs  []Tx
-		seen []chainhash.Hash
-	)
+// MatchTxs returns the candidates among txList, a block's transactions in
+// block order or the part of them that a backend's own filter sent: the
+// transactions that pay a listed script, spend a listed outpoint, or spend
+// an output of an earlier candidate of txList, whatever that output pays.
+// Each Tx's Index is its position in txList. It also returns the ids of
+// watched transactions among them, and whether the candidates are closed:
+// every output of every candidate that can be spent pays a listed script.
+//
+// Because the list is kept a superset of the protocol's watch set, the
+// candidates of a block include every transaction that Deliver delivers
+// from it. When txList is what a filter that held the list sent, and that
+// filter also matches the spends of outputs paying its scripts (as btcd's
+// does), closed means that the filter sent every candidate of the whole
+// block.
+//
+// Matching changes nothing on the list: an output is watched across
+// blocks only when a consumer adds it.
+func (w *WatchList) MatchTxs(txList []*wire.MsgTx) (txs []Tx, seen []chainhash.Hash, closed bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	closed = true
+	var made map[chainhash.Hash]struct{} // candidates so far, by id
 	for i, tx := range txList {
 		txid := tx.TxHash()
 		if _, ok := w.txids[txid]; ok {
@@ -263,20 +279,35 @@ func (w *WatchList) MatchTxs(txList []*wire.MsgTx) ([]Tx, []chainhash.Hash) {
 				matched = true
 				break
 			}
-		}
-		for vout, out := range tx.TxOut {
-			if _, ok := w.scripts[string(out.PkScript)]; ok {
+			if _, ok := made[in.PreviousOutPoint.Hash]; ok {
 				matched = true
-				op := wire.OutPoint{Hash: txid, Index: uint32(vout)}
-				if _, ok := w.outpoints[op]; !ok {
-					w.addedLocked(Addition{OutPoint: op})
-				}
-				w.outpoints[op] = out.PkScript
+				break
 			}
 		}
-		if matched {
-			txs = append(txs, Tx{Index: i, MsgTx: tx})
+		if !matched {
+			for _, out := range tx.TxOut {
+				if _, ok := w.scripts[string(out.PkScript)]; ok {
+					matched = true
+					break
+				}
+			}
+		}
+		if !matched {
+			continue
+		}
+		txs = append(txs, Tx{Index: i, MsgTx: tx})
+		if made == nil {
+			made = make(map[chainhash.Hash]struct{})
+		}
+		made[txid] = struct{}{}
+		for _, out := range tx.TxOut {
+			if txscript.IsUnspendable(out.PkScript) {
+				continue
+			}
+			if _, ok := w.scripts[string(out.PkScript)]; !ok {
+				closed = false
+			}
 		}
 	}
-	return txs, seen
+	return txs, seen, closed
 }

@@ -9,10 +9,14 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/nodeapi"
+	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
+	"github.com/mainstake/sidenode/wallet"
 )
 
 // Keys of the mainchain-derived state the node itself keeps. Every other
@@ -57,24 +61,34 @@ type blockConnector interface {
 	DisconnectBlock(height int32) error
 }
 
-// undoWatcher is a blockConnector that wants to see the state just before
-// the store undoes the block at tip, to compare it with the state after.
-type undoWatcher interface {
+// protocolConnector is the connector of the protocol's state (tickets,
+// draws, sidechain, peg). Besides connecting blocks it acts on previews:
+// PreviewBlock runs in a batch that is never committed, and ForgetPreview
+// then drops what it left in memory. BeforeUndo shows it the state just
+// before the store undoes the block at tip, and Committed tells it that a
+// block's batch is on disk, to act on it outside the batch.
+type protocolConnector interface {
+	blockConnector
+	PreviewBlock(w *store.Writer, b *mainwatch.Block) error
+	ForgetPreview(height int32) error
 	BeforeUndo(tip mainwatch.Cursor)
-}
-
-// committer is a blockConnector that wants to know when the batch of a block
-// it connected is on disk, to act on it outside the batch.
-type committer interface {
 	Committed(b *mainwatch.Block)
 }
 
-// previewer is a blockConnector that acts on previews of blocks
-// (mainwatch.Previewer). PreviewBlock runs in a batch that is never
-// committed; ForgetPreview then drops what it left in memory.
-type previewer interface {
-	PreviewBlock(w *store.Writer, b *mainwatch.Block) error
-	ForgetPreview(height int32) error
+// watchSetFunc returns the protocol's watch set for the block at height,
+// in the state r reads: the state after the block's parent.
+type watchSetFunc func(r store.Reader, height int32) (mainwatch.WatchSet, error)
+
+// rewatchFunc puts what the state r reads (after an undo) watches among
+// keys, the keys the undo gave back their values, on the watch list again.
+type rewatchFunc func(r store.Reader, keys [][]byte) error
+
+// protocolWatchSet is the protocol's watch set (docs/protocol.md §1.3):
+// the ticket index's and the pegbox index's.
+func protocolWatchSet(index *mainstake.Index, peg *pegbox.Index) watchSetFunc {
+	return func(r store.Reader, _ int32) (mainwatch.WatchSet, error) {
+		return mainwatch.WatchSets{index.WatchSet(r), peg.WatchSet(r)}, nil
+	}
 }
 
 // errPreview ends the batch of a preview, so that nothing of it is written.
@@ -82,12 +96,62 @@ var errPreview = errors.New("preview: not to be written")
 
 // storeChain is the mainwatch.Chain of a running node: the store's cursor
 // and undo log, and the subsystems that derive state from each block.
+//
+// A block comes from the backend with its candidates (transactions the
+// watch list matched). The protocol is given the transactions that
+// mainwatch.Deliver picks from them with the protocol's watch set of the
+// state before the block, a function of the chain alone; the wallet, a
+// local subsystem, is given every candidate.
 type storeChain struct {
-	db         *store.DB
-	connectors []blockConnector
+	db *store.DB
+
+	watchSet watchSetFunc
+	proto    protocolConnector
+	wallet   blockConnector // nil without a wallet
+	rewatch  []rewatchFunc
+
+	// The parts newStoreChain built, for the node's wiring.
+	index    *mainstake.Index
+	peg      *pegbox.Index
+	protocol *protocol
 
 	// events tells the API's subscriptions about changes.
 	events *nodeapi.Events
+}
+
+// newStoreChain builds the node's chain on db: the ticket index, the pegbox
+// index and the protocol over them, and wlt (nil without a wallet), all
+// keeping watch a superset of what their state watches.
+func newStoreChain(params *chainparams.Params, db *store.DB, watch *mainwatch.WatchList,
+	wlt *wallet.Wallet) (*storeChain, error) {
+
+	index, err := mainstake.NewIndex(db, params, watch)
+	if err != nil {
+		return nil, err
+	}
+	peg, err := pegbox.NewIndex(db, params, watch)
+	if err != nil {
+		return nil, err
+	}
+	proto, err := newProtocol(params, db, index, peg)
+	if err != nil {
+		return nil, err
+	}
+	c := &storeChain{
+		db:       db,
+		watchSet: protocolWatchSet(index, peg),
+		proto:    proto,
+		index:    index,
+		peg:      peg,
+		protocol: proto,
+		rewatch:  []rewatchFunc{index.Rewatch, peg.Rewatch},
+		events:   new(nodeapi.Events),
+	}
+	if wlt != nil {
+		c.wallet = wlt
+		c.rewatch = append(c.rewatch, wlt.Rewatch)
+	}
+	return c, nil
 }
 
 var (
@@ -109,16 +173,37 @@ func (c *storeChain) HashAt(height int32) (chainhash.Hash, error) {
 	return c.db.HashAt(height)
 }
 
+// delivered returns b with the transactions the protocol delivers from
+// its candidates, reading the watch set in r.
+func (c *storeChain) delivered(r store.Reader, b *mainwatch.Block) (*mainwatch.Block, error) {
+	set, err := c.watchSet(r, b.Height)
+	if err != nil {
+		return nil, err
+	}
+	txs, err := mainwatch.Deliver(b.Txs, set)
+	if err != nil {
+		return nil, err
+	}
+	d := *b
+	d.Txs = txs
+	return &d, nil
+}
+
 // ConnectBlock implements mainwatch.Chain: the block's record, the running
 // digest, every subsystem's state and the cursor move in one atomic batch.
 func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 	id := store.BlockID{Height: b.Height, Hash: b.Hash}
+	var d *mainwatch.Block
 	err := c.db.ConnectBlock(id, b.Header.PrevBlock, func(w *store.Writer) error {
+		var err error
+		if d, err = c.delivered(w, b); err != nil {
+			return err
+		}
 		prev, err := w.Get(keyDigest)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		rec := blockRecord(b)
+		rec := blockRecord(d)
 		digest := chainhash.DoubleHashH(append(append([]byte(nil), prev...), rec...))
 		if err := w.Set(blockKey(b.Height), rec); err != nil {
 			return err
@@ -126,86 +211,92 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 		if err := w.Set(keyDigest, digest[:]); err != nil {
 			return err
 		}
-		for _, sub := range c.connectors {
-			if err := sub.ConnectBlock(w, b); err != nil {
+		if c.wallet != nil {
+			if err := c.wallet.ConnectBlock(w, b); err != nil {
 				return err
 			}
 		}
-		return nil
+		return c.proto.ConnectBlock(w, d)
 	})
 	if err != nil {
 		// Nothing was written: let the subsystems forget the block.
-		for _, sub := range c.connectors {
-			if derr := sub.DisconnectBlock(b.Height); derr != nil {
-				return fmt.Errorf("%w; and after it: %v", err, derr)
-			}
+		if derr := c.forget(b.Height); derr != nil {
+			return fmt.Errorf("%w; and after it: %v", err, derr)
 		}
 		return err
 	}
-	for _, sub := range c.connectors {
-		if cm, ok := sub.(committer); ok {
-			cm.Committed(b)
-		}
-	}
+	c.proto.Committed(d)
 	c.events.Notify()
 	return nil
 }
 
-// PreviewBlock implements mainwatch.Previewer: the subsystems that act on
-// previews run the block's batch on the preview, the batch is thrown away,
-// and they forget it. A batch that fails is only logged: the block itself
-// follows. Failing to forget leaves memory unlike the store, which only a
-// restart repairs, so that error stops the node.
+// forget lets the subsystems drop what they keep in memory for the block
+// at height, newest subsystem first.
+func (c *storeChain) forget(height int32) error {
+	if err := c.proto.DisconnectBlock(height); err != nil {
+		return err
+	}
+	if c.wallet != nil {
+		return c.wallet.DisconnectBlock(height)
+	}
+	return nil
+}
+
+// PreviewBlock implements mainwatch.Previewer: the protocol runs the
+// block's batch on the preview, the batch is thrown away, and the protocol
+// forgets it. A batch that fails is only logged: the block itself follows.
+// Failing to forget leaves memory unlike the store, which only a restart
+// repairs, so that error stops the node.
 func (c *storeChain) PreviewBlock(_ context.Context, b *mainwatch.Block) error {
-	var pvs []previewer
-	for _, sub := range c.connectors {
-		if pv, ok := sub.(previewer); ok {
-			pvs = append(pvs, pv)
-		}
-	}
-	if len(pvs) == 0 {
-		return nil
-	}
 	id := store.BlockID{Height: b.Height, Hash: b.Hash}
 	err := c.db.ConnectBlock(id, b.Header.PrevBlock, func(w *store.Writer) error {
-		for _, pv := range pvs {
-			if err := pv.PreviewBlock(w, b); err != nil {
-				return err
-			}
+		d, err := c.delivered(w, b)
+		if err != nil {
+			return err
+		}
+		if err := c.proto.PreviewBlock(w, d); err != nil {
+			return err
 		}
 		return errPreview
 	})
 	if !errors.Is(err, errPreview) {
 		log.Debugf("Preview of block %v: %v", id, err)
 	}
-	for _, pv := range pvs {
-		if err := pv.ForgetPreview(b.Height); err != nil {
-			return fmt.Errorf("after the preview of block %v: %w", id, err)
-		}
+	if err := c.proto.ForgetPreview(b.Height); err != nil {
+		return fmt.Errorf("after the preview of block %v: %w", id, err)
 	}
 	return nil
 }
 
 // DisconnectBlock implements mainwatch.Chain through the store's undo log.
+// What the restored state watches goes back on the watch list, so that
+// the list covers the state even when a restart rebuilt it from a later
+// one.
 func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) error {
+	id := store.BlockID{Height: tip.Height, Hash: tip.Hash}
+	restored, err := c.db.RestoredKeys(id)
+	if err != nil {
+		return err
+	}
 	if err := c.events.BeforeUndo(c.db, tip); err != nil {
 		return err
 	}
-	for _, sub := range c.connectors {
-		if u, ok := sub.(undoWatcher); ok {
-			u.BeforeUndo(tip)
-		}
-	}
-	if _, err := c.db.DisconnectBlock(store.BlockID{Height: tip.Height, Hash: tip.Hash}); err != nil {
+	c.proto.BeforeUndo(tip)
+	if _, err := c.db.DisconnectBlock(id); err != nil {
 		return err
 	}
 	defer c.events.Notify()
-	for i := len(c.connectors) - 1; i >= 0; i-- {
-		if err := c.connectors[i].DisconnectBlock(tip.Height); err != nil {
-			return err
-		}
+	if err := c.forget(tip.Height); err != nil {
+		return err
 	}
-	return nil
+	return c.db.View(func(r store.Reader) error {
+		for _, rewatch := range c.rewatch {
+			if err := rewatch(r, restored); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // StateHash returns the mainchain tip and a SHA256 over every key and value

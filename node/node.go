@@ -13,13 +13,11 @@ import (
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/federation"
-	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/p2p"
-	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/sidepeer"
 	"github.com/mainstake/sidenode/store"
@@ -176,31 +174,17 @@ func Run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	watch := mainwatch.NewWatchList()
-	events := new(nodeapi.Events)
-	chain := &storeChain{db: db, events: events}
-
 	wlt, err := openWallet(cfg, db, watch, params)
 	if err != nil {
 		return err
 	}
-	if wlt != nil {
-		chain.connectors = append(chain.connectors, wlt)
-	}
-	index, err := mainstake.NewIndex(db, params, watch)
+	chain, err := newStoreChain(params, db, watch, wlt)
 	if err != nil {
 		return err
 	}
-	peg, err := pegbox.NewIndex(db, params, watch)
-	if err != nil {
-		return err
-	}
-	proto, err := newProtocol(params, db, index, peg)
-	if err != nil {
-		return err
-	}
-	chain.connectors = append(chain.connectors, proto)
+	index, peg, proto := chain.index, chain.peg, chain.protocol
 
-	follower := mainwatch.NewFollower(src, chain, watch)
+	follower := mainwatch.NewFollower(src, chain, watch, chain)
 	prodEnv := producer.Env{Params: params, Chain: proto.chain, Mempool: proto.pool,
 		Follower: follower, FeeRate: cfg.Publish.FeeRate}
 	if wlt != nil {
@@ -245,7 +229,7 @@ func Run(ctx context.Context, cfg *Config) error {
 			Version: Version, Network: cfg.Network, Params: params, DB: db,
 			Follower: follower, Tickets: index, Sidechain: proto.chain,
 			Mempool: proto.pool, Pegbox: peg, Peers: peers,
-			Slots: proto.producer, Events: events,
+			Slots: proto.producer, Events: chain.events,
 		}
 		if wlt != nil {
 			env.Wallet = wlt

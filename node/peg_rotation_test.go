@@ -140,7 +140,9 @@ func TestPegRotation(t *testing.T) {
 		t.Fatalf("audit %v; rotations cost %d", a, rotationFees)
 	}
 
-	// After the grace period the old address is no pegbox.
+	// After the grace period the old address is no pegbox: a deposit to
+	// it is still delivered, since every elected federation's pegbox is
+	// in the watch set, and refused (docs/protocol.md §1.3, §10).
 	for info.TipHeight+1 <= info.GraceEndHeight || info.PreviousFederation != nil {
 		e.mine(all)
 		info = p.info()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mainstake/sidenode/btctest"
 	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/store"
 )
 
 // BenchmarkResume measures how long a node that was synced to a 5,000-block
@@ -41,7 +42,8 @@ func BenchmarkResume(b *testing.B) {
 		if err := src.Start(); err != nil {
 			b.Fatal(err)
 		}
-		f := mainwatch.NewFollower(src, &storeChain{db: db}, mainwatch.NewWatchList())
+		chain := &storeChain{db: db, proto: bareProtocol{}, watchSet: noWatchSet}
+		f := mainwatch.NewFollower(src, chain, mainwatch.NewWatchList(), nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		done := make(chan error, 1)
 		go func() { done <- f.Run(ctx) }()
@@ -91,4 +93,19 @@ func BenchmarkResume(b *testing.B) {
 		b.ReportMetric(float64(per.Microseconds())/1000, "ms/resume")
 		b.ReportMetric(float64(per)/float64(base), "x_bare")
 	})
+}
+
+// bareProtocol derives nothing: the benchmark times the follower and the
+// store alone.
+type bareProtocol struct{}
+
+func (bareProtocol) ConnectBlock(*store.Writer, *mainwatch.Block) error { return nil }
+func (bareProtocol) DisconnectBlock(int32) error                        { return nil }
+func (bareProtocol) PreviewBlock(*store.Writer, *mainwatch.Block) error { return nil }
+func (bareProtocol) ForgetPreview(int32) error                          { return nil }
+func (bareProtocol) BeforeUndo(mainwatch.Cursor)                        {}
+func (bareProtocol) Committed(*mainwatch.Block)                         {}
+
+func noWatchSet(store.Reader, int32) (mainwatch.WatchSet, error) {
+	return mainwatch.WatchSets{}, nil
 }

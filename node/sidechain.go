@@ -30,8 +30,9 @@ type protocol struct {
 	chain  *sideblock.Chain
 	pool   *sideblock.Mempool
 
-	// Set after construction, before the follower runs.
-	producer *producer.Producer // this node's production and its slots
+	// producer is this node's production and its slots. Set after
+	// construction, before the follower runs, like the fields below.
+	producer *producer.Producer
 	peers    *p2p.Server
 	fed      *federation.Signer // the pegbox federation's signing rounds
 	metrics  *metrics.Metrics   // nil without --prometheus.listen
@@ -66,13 +67,17 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 		return nil, err
 	}
 	chain.SetDeposits(peg.MintSource())
+	pool := sideblock.NewMempool(chain, params, sideblock.MempoolConfig{})
 	return &protocol{
 		params: params,
 		db:     db,
 		index:  index,
 		pegbox: peg,
 		chain:  chain,
-		pool:   sideblock.NewMempool(chain, params, sideblock.MempoolConfig{}),
+		pool:   pool,
+		// A producer without a wallet produces nothing; Run gives the
+		// protocol the node's own.
+		producer: producer.New(producer.Env{Params: params, Chain: chain, Mempool: pool}),
 	}, nil
 }
 

@@ -16,12 +16,12 @@ Tx), and takes what peers send (ReceiveBlock, ReceiveTx), returning a
 *MisbehaviorError when the data proves the sender misbehaved. After the node
 accepts an item, from a peer or its own, it calls Announce to relay it.
 
-A node that gives New a PegHandler beside its Handler takes part in the
-gossip of federation signatures: PegSignatures, a serialized PSBT (BIP 174) of a
+A Server given a PegHandler at New takes part in the gossip of
+federation signatures: PegSignatures, a serialized PSBT (BIP 174) of a
 payout transaction, named by PegSignaturesHash (SHA256d of the bytes). The
 node says what it has (HavePegSignatures), serves it (PegSignatures), takes
 what peers send (ReceivePegSignatures), and relays what it accepted with
-Announce(PegItem(hash)). Without a PegHandler, the node asks for no PegSignatures, answers GetData
+Announce(PegItem(hash)). Without one, the node asks for no PegSignatures, answers GetData
 for them with NotFound and drops PegItems from Announce, so it does not
 relay them either.
 

@@ -74,12 +74,6 @@ func newTestHandler() *testHandler {
 	}
 }
 
-// plainHandler hides the PegHandler methods of a testHandler: a node that
-// does not take part in the peg signature gossip.
-type plainHandler struct {
-	Handler
-}
-
 func (h *testHandler) Best() (chainhash.Hash, uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -282,14 +276,11 @@ func startTestNode(t *testing.T, mod func(*Config), noPeg bool) *testNode {
 		mod(&cfg)
 	}
 	h := newTestHandler()
-	var (
-		handler Handler    = h
-		peg     PegHandler = h
-	)
+	var peg PegHandler = h
 	if noPeg {
-		handler, peg = plainHandler{h}, nil
+		peg = nil
 	}
-	s, err := New(cfg, handler, peg)
+	s, err := New(cfg, h, peg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,8 +27,8 @@ import (
 // from many goroutines at once (one reader per peer), so it must be safe
 // for concurrent use. Its methods must not wait on the Server (FetchBlock):
 // the reader that called them is the one that would receive the answer.
-// A node takes part in the gossip of federation signatures through the
-// PegHandler it gives New.
+// A Handler that also implements PegHandler takes part in the gossip of
+// federation signatures.
 type Handler interface {
 	// Best returns the node's best sideblock, for Hello. A zero hash
 	// is sent as "no block".
@@ -55,11 +55,11 @@ type Handler interface {
 	ReceiveTx(from PeerID, raw []byte) error
 }
 
-// PegHandler is what a node that takes part in the gossip of federation
-// signatures gives New beside its Handler: PegSignatures, a serialized PSBT named by
-// PegSignaturesHash. New takes it beside the Handler, and its methods are
-// called like the Handler's. A node without one neither asks for nor
-// relays PegSignatures: it ignores
+// PegHandler is implemented by a Handler that takes part in the gossip of
+// federation signatures: PegSignatures, a serialized PSBT named by
+// PegSignaturesHash. New detects it with a type assertion on the Handler,
+// and its methods are called like the Handler's. A node whose Handler does
+// not implement it neither asks for nor relays PegSignatures: it ignores
 // their announcements, answers GetData for them with NotFound, and its
 // Announce drops PegItems.
 type PegHandler interface {
@@ -137,9 +137,9 @@ type Server struct {
 	fetchers map[chainhash.Hash]map[*fetcher]struct{}
 }
 
-// New returns a Server for cfg that serves h, and peg for the gossip of
-// federation signatures (nil: the node takes no part in it). It checks cfg
-// and fills in defaults; it neither listens nor dials until Start.
+// New returns a Server for cfg that serves h, and peg, when it is not nil,
+// in the gossip of federation signatures. It checks cfg and fills in
+// defaults; it neither listens nor dials until Start.
 func New(cfg Config, h Handler, peg PegHandler) (*Server, error) {
 	if h == nil {
 		return nil, errors.New("p2p: nil handler")
@@ -166,9 +166,8 @@ func New(cfg Config, h Handler, peg PegHandler) (*Server, error) {
 		inflight:        make(map[InvItem]inflight),
 		inflightSweepAt: 1024,
 		fetchers:        make(map[chainhash.Hash]map[*fetcher]struct{}),
+		peg:             peg,
 	}
-
-	s.peg = peg
 
 	s.grpc = grpc.NewServer(
 		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),

@@ -163,11 +163,7 @@ type RotationRecord struct {
 func NewIndex(db *store.DB, params *chainparams.Params, watch *mainwatch.WatchList) (*Index, error) {
 	x := &Index{params: params, watch: watch, watched: make(map[string]bool)}
 	err := db.View(func(r store.Reader) error {
-		tip, err := r.Tip()
-		if err != nil {
-			return err
-		}
-		if err := x.watchPegboxes(r, tip.Height+1); err != nil {
+		if err := x.watchFederations(r); err != nil {
 			return err
 		}
 		return r.Iterate(keyCoinPrefix, func(k, v []byte) error {
@@ -251,8 +247,7 @@ func (x *Index) ConnectBlock(w *store.Writer, b *mainwatch.Block, stakers Staker
 			res.Elected = fed
 		}
 	}
-	// The scripts of the next block's pegboxes go on watch now; the ones
-	// past their grace period stay watched, harmlessly, until restart.
+	// A new federation's pegbox goes on the watch list now.
 	if err := x.watchPegboxes(w, b.Height+1); err != nil {
 		return nil, err
 	}
@@ -521,8 +516,9 @@ func refusedCode(err error) ErrorCode {
 }
 
 // DisconnectBlock runs after the store undid the block at height: the
-// watch list keeps the scripts and outpoints it had, which only costs a
-// few extra matches until the next restart.
+// watch list keeps the scripts and outpoints it had (a superset of the
+// watch set costs only candidates), and Rewatch puts back what the undo
+// restored.
 func (x *Index) DisconnectBlock(height int32) error { return nil }
 
 // watchPegboxes puts the pegbox scripts that accept deposits at height on
@@ -532,14 +528,7 @@ func (x *Index) watchPegboxes(r store.Reader, height int32) error {
 	if err != nil {
 		return err
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for _, s := range boxes {
-		if !x.watched[string(s)] {
-			x.watch.AddScript(s)
-			x.watched[string(s)] = true
-		}
-	}
+	x.watchScripts(boxes)
 	return nil
 }
 

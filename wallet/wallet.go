@@ -116,6 +116,15 @@ func New(keys *Keyring, db *store.DB, watch *mainwatch.WatchList, params *chainc
 			return nil, err
 		}
 	}
+	// Spends of the coins name no script in the block; the list finds
+	// them by outpoint.
+	coins, err := w.Coins()
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range coins {
+		watch.AddOutPoint(c.OutPoint, c.PkScript)
+	}
 	return w, nil
 }
 
@@ -172,7 +181,9 @@ func (w *Wallet) CurrentAddress(f Family) (btcutil.Address, error) {
 }
 
 // ConnectBlock updates the wallet's coins for a connected mainchain block.
-// It runs inside the block's store batch.
+// It runs inside the block's store batch, and is given every candidate of
+// the block (mainwatch.WatchList.MatchTxs), not only the protocol's
+// transactions: the list holds the wallet's scripts and coins.
 func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -204,6 +215,7 @@ func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
 			if err := wr.Set(coinKey(c.OutPoint), c.encode()); err != nil {
 				return err
 			}
+			w.watch.AddOutPoint(c.OutPoint, c.PkScript)
 		}
 	}
 	return nil
@@ -429,4 +441,17 @@ func (w *Wallet) OwnsStakeKey(pub []byte) (KeyRef, bool) {
 		}
 	}
 	return KeyRef{}, false
+}
+
+// Rewatch puts the coins among keys, the keys an undo gave back their
+// values, on the watch list again, reading r, the state after the undo.
+func (w *Wallet) Rewatch(r store.Reader, keys [][]byte) error {
+	return store.EachPresent(r, keys, keyCoinPrefix, func(k, v []byte) error {
+		c, err := decodeCoin(k, v)
+		if err != nil {
+			return err
+		}
+		w.watch.AddOutPoint(c.OutPoint, c.PkScript)
+		return nil
+	})
 }

@@ -1,6 +1,7 @@
 package btcdwatch
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"testing"
@@ -149,11 +150,13 @@ func ids(b *mainwatch.Block) []chainhash.Hash {
 }
 
 // TestPreview checks, against btcd, that an announcement is previewed with
-// exactly the transactions that the watch list matches in the block (a
-// payment to a watched script, a spend of a watched outpoint, and a spend,
-// in the same block, of an output that pays a watched script), that a
-// block announced while the watch list had grown past btcd's filter is not
-// previewed, and that the block itself always follows.
+// exactly the block's candidates when they are closed (a spend of a
+// watched outpoint that pays a watched script, and a spend of it in the
+// same block), that a block whose candidates pay a script outside the
+// filter is not previewed, since btcd would not send an in-block spend of
+// that output, that a block announced while the watch list had grown past
+// btcd's filter is not previewed, and that the block itself always
+// follows.
 func TestPreview(t *testing.T) {
 	h := btctest.NewForTest(t, btctest.Options{})
 	if _, err := h.Generate(110); err != nil {
@@ -176,15 +179,34 @@ func TestPreview(t *testing.T) {
 	defer cancel()
 
 	keyA, scriptA := p2wpkh(t) // watched script
-	keyB, scriptB := p2wpkh(t) // its outpoint is watched, not the script
+	keyB, scriptB := p2wpkh(t) // its outpoints are watched, not the script
+	keyD, scriptD := p2wpkh(t) // never watched
 	_, scriptC := p2wpkh(t)    // watched after the filter was proven
 	watch := mainwatch.NewWatchList()
 	watch.AddScript(scriptA)
-	funding, err := h.Send([]*wire.TxOut{wire.NewTxOut(100_000, scriptB)}, 2)
+	var outs []*wire.TxOut
+	for i := 0; i < 4; i++ {
+		outs = append(outs, wire.NewTxOut(100_000, scriptB))
+	}
+	funding, err := h.Send(outs, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	watch.AddOutPoint(wire.OutPoint{Hash: funding.TxHash(), Index: 0}, scriptB)
+	fundingB := func(i int) wire.OutPoint {
+		for vout, out := range funding.TxOut {
+			if bytes.Equal(out.PkScript, scriptB) {
+				if i == 0 {
+					return wire.OutPoint{Hash: funding.TxHash(), Index: uint32(vout)}
+				}
+				i--
+			}
+		}
+		t.Fatal("funding has too few outputs to B")
+		return wire.OutPoint{}
+	}
+	for i := 0; i < 4; i++ {
+		watch.AddOutPoint(fundingB(i), scriptB)
+	}
 	if _, err := h.Generate(1); err != nil {
 		t.Fatal(err)
 	}
@@ -193,20 +215,18 @@ func TestPreview(t *testing.T) {
 	f.sync(ctx)
 	f.proven()
 
-	// A block with a payment to A, a spend of B's outpoint, an unrelated
-	// payment, and a spend of the payment to A.
-	payA := fund(t, h, 50_000, scriptA)
-	spendB := spend(t, wire.OutPoint{Hash: funding.TxHash(), Index: 0}, 100_000,
-		scriptB, keyB, h.MiningScript)
+	// A block with a spend of B's outpoint paying A, an unrelated
+	// payment, and a spend of the payment to A that pays A again.
+	payA := spend(t, fundingB(0), 100_000, scriptB, keyB, scriptA)
 	other := fund(t, h, 40_000, h.MiningScript)
-	spendA := spend(t, wire.OutPoint{Hash: payA.TxHash(), Index: 0}, 50_000,
-		scriptA, keyA, h.MiningScript)
-	f.mine(ctx, h, payA, spendB, other, spendA)
+	spendA := spend(t, wire.OutPoint{Hash: payA.TxHash(), Index: 0}, 99_000,
+		scriptA, keyA, scriptA)
+	f.mine(ctx, h, payA, other, spendA)
 	if len(f.blocks) != 1 || len(f.previews) != 1 {
 		t.Fatalf("%d previews and %d blocks, want one of each", len(f.previews), len(f.blocks))
 	}
 	pv, b := f.previews[0], f.blocks[0]
-	want := []chainhash.Hash{payA.TxHash(), spendB.TxHash(), spendA.TxHash()}
+	want := []chainhash.Hash{payA.TxHash(), spendA.TxHash()}
 	if !slices.Equal(ids(b), want) {
 		t.Fatalf("the block matched %v, want %v", ids(b), want)
 	}
@@ -223,11 +243,26 @@ func TestPreview(t *testing.T) {
 		}
 	}
 
+	// A spend of B's outpoint that pays D, spent again in the same
+	// block: btcd sends the first and not the second, so the
+	// announcement is not previewed, and the block has both.
+	f.proven()
+	payD := spend(t, fundingB(1), 100_000, scriptB, keyB, scriptD)
+	spendD := spend(t, wire.OutPoint{Hash: payD.TxHash(), Index: 0}, 99_000,
+		scriptD, keyD, h.MiningScript)
+	f.mine(ctx, h, payD, spendD)
+	if len(f.previews) != 0 || len(f.blocks) != 1 {
+		t.Fatalf("%d previews and %d blocks, want the block alone", len(f.previews), len(f.blocks))
+	}
+	if got := ids(f.blocks[0]); !slices.Equal(got, []chainhash.Hash{payD.TxHash(), spendD.TxHash()}) {
+		t.Fatalf("the block matched %v, want the spend of B and its spend", got)
+	}
+
 	// The list grows, and btcd's filter has not caught up when the next
 	// block comes: no preview, and the block still has the payment.
 	f.proven()
 	watch.AddScript(scriptC)
-	payC := fund(t, h, 30_000, scriptC)
+	payC := spend(t, fundingB(2), 100_000, scriptB, keyB, scriptC)
 	f.mine(ctx, h, payC)
 	if len(f.previews) != 0 || len(f.blocks) != 1 {
 		t.Fatalf("%d previews and %d blocks, want the block alone", len(f.previews), len(f.blocks))
@@ -238,7 +273,7 @@ func TestPreview(t *testing.T) {
 
 	// Once the filter has caught up, a payment to C is previewed.
 	f.proven()
-	payC2 := fund(t, h, 30_000, scriptC)
+	payC2 := spend(t, fundingB(3), 100_000, scriptB, keyB, scriptC)
 	f.mine(ctx, h, payC2)
 	if len(f.previews) != 1 || !slices.Equal(ids(f.previews[0]), []chainhash.Hash{payC2.TxHash()}) {
 		t.Fatalf("previews %d, want one with the payment to C", len(f.previews))

@@ -460,19 +460,27 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 	// The common case at the tip, one new block whose hash is known,
 	// needs no pipeline: one getblock, without goroutine hand-offs.
 	if from == to && from == best.Height {
+		// The preview goes first, while the block is on its way, when
+		// it holds every candidate of the block: the filter held the
+		// list, and every output of a candidate pays a filtered script,
+		// so that btcd sent their spends too.
 		if pv := s.takePreview(best.Hash); pv != nil && watch == s.watch {
-			// The preview goes first, while the block is on its way.
-			txs, _ := watch.MatchTxs(pv.txs)
-			err := fn(&mainwatch.Block{
-				Height:    from,
-				Hash:      best.Hash,
-				Header:    pv.header,
-				Txs:       txs,
-				Announced: pv.at,
-				Preview:   true,
-			})
-			if err != nil {
-				return err
+			txs, _, closed := watch.MatchTxs(pv.txs)
+			if closed {
+				err := fn(&mainwatch.Block{
+					Height:    from,
+					Hash:      best.Hash,
+					Header:    pv.header,
+					Txs:       txs,
+					Announced: pv.at,
+					Preview:   true,
+				})
+				if err != nil {
+					return err
+				}
+			} else {
+				log.Debugf("Block %d is not previewed: a candidate pays "+
+					"a script outside btcd's filter", from)
 			}
 		}
 		fut := s.takePrefetch(best.Hash)

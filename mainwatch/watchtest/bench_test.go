@@ -77,7 +77,7 @@ func benchFollow(b *testing.B, h *btctest.Harness, be Backend, script []byte) fl
 		watch := mainwatch.NewWatchList()
 		watch.AddScript(script)
 		src, stop := be.Start(b, h, filepath.Join(b.TempDir(), "backend"))
-		f := mainwatch.NewFollower(src, chain, watch)
+		f := mainwatch.NewFollower(src, chain, watch, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		done := make(chan error, 1)
 		go func() { done <- f.Run(ctx) }()

@@ -45,6 +45,7 @@ func Run(t *testing.T, b Backend) {
 		{"ReorgWhileStopped", testReorgWhileStopped},
 		{"WatchedScripts", testWatchedScripts},
 		{"BroadcastConfirm", testBroadcastConfirm},
+		{"SendDuringCatchUp", testSendDuringCatchUp},
 		{"BackendUnreachable", testBackendUnreachable},
 	}
 	for _, c := range cases {
@@ -84,7 +85,7 @@ func newNode(t *testing.T, h *btctest.Harness, b Backend) *node {
 func (n *node) start() {
 	n.t.Helper()
 	n.src, n.stopSrc = n.b.Start(n.t, n.h, filepath.Join(n.dir, "backend"))
-	n.follower = mainwatch.NewFollower(n.src, n.chain, n.watch)
+	n.follower = mainwatch.NewFollower(n.src, n.chain, n.watch, n.chain)
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.done = make(chan error, 1)
@@ -325,12 +326,15 @@ func testWatchedScripts(t *testing.T, b Backend) {
 	n.waitSynced()
 	n.assertTxs(*blk, pay)
 
-	// A spend of a delivered output is delivered, and so is a spend in
-	// the same block as the output it spends.
+	// A spend of an output that a consumer put on the list is delivered.
+	// So is a spend, in the same block, of any output of a delivered
+	// transaction, whatever it pays, and a spend of that spend.
+	n.watch.AddOutPoint(wire.OutPoint{Hash: pay.TxHash(), Index: 0}, watched.script)
 	spendOld := watched.spend(t, wire.OutPoint{Hash: pay.TxHash(), Index: 0}, 50_000, other.script)
 	parent := send(t, h, watched.script, 60_000)
 	child := watched.spend(t, wire.OutPoint{Hash: parent.TxHash(), Index: 0}, 60_000, other.script)
-	for _, tx := range []*wire.MsgTx{spendOld, child} {
+	grandchild := other.spend(t, wire.OutPoint{Hash: child.TxHash(), Index: 0}, 60_000-1_000, other.script)
+	for _, tx := range []*wire.MsgTx{spendOld, child, grandchild} {
 		if _, err := h.Client().SendRawTransaction(tx, false); err != nil {
 			t.Fatal(err)
 		}
@@ -344,14 +348,25 @@ func testWatchedScripts(t *testing.T, b Backend) {
 	var want []*wire.MsgTx
 	for _, tx := range block.Transactions {
 		switch tx.TxHash() {
-		case spendOld.TxHash(), parent.TxHash(), child.TxHash():
+		case spendOld.TxHash(), parent.TxHash(), child.TxHash(), grandchild.TxHash():
 			want = append(want, tx)
 		}
 	}
-	if len(want) != 3 {
-		t.Fatalf("block holds %d of the 3 transactions", len(want))
+	if len(want) != 4 {
+		t.Fatalf("block holds %d of the 4 transactions", len(want))
 	}
 	n.assertTxs(*blk, want...)
+
+	// Matching puts nothing on the list: in a later block, a spend of
+	// an output of a delivered transaction is not delivered unless a
+	// consumer watches that output.
+	late := other.spend(t, wire.OutPoint{Hash: grandchild.TxHash(), Index: 0}, 60_000-2_000, other.script)
+	if _, err := h.Client().SendRawTransaction(late, false); err != nil {
+		t.Fatal(err)
+	}
+	blk = generate(t, h, 1)[0]
+	n.waitSynced()
+	n.assertTxs(*blk)
 
 	// Blocks without watched activity carry no transactions.
 	blk = generate(t, h, 1)[0]
@@ -416,6 +431,67 @@ func testBroadcastConfirm(t *testing.T, b Backend) {
 	onChain, err := h.Client().GetBlockHash(int64(conf.Height))
 	if err != nil || *onChain != conf.BlockHash {
 		t.Fatalf("confirmation %+v is not on btcd's best chain", conf)
+	}
+}
+
+// testSendDuringCatchUp sends transactions from several goroutines while
+// the follower catches up through Blocks: Source.SendTx may be called
+// concurrently with it.
+func testSendDuringCatchUp(t *testing.T, b Backend) {
+	h := newHarness(t, "regtest")
+	generate(t, h, 105) // a mature coin for each transaction
+	other := newKey(t, h)
+	var txs []*wire.MsgTx
+	for i := 0; i < 4; i++ {
+		tx, err := h.Fund([]*wire.TxOut{wire.NewTxOut(int64(30_000+i), other.script)}, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, tx)
+	}
+	generate(t, h, 300)
+	n := newNode(t, h, b)
+	n.watch.AddScript(other.script)
+	n.start()
+
+	ctx, cancel := context.WithTimeout(context.Background(), syncTimeout)
+	defer cancel()
+	errs := make(chan error, len(txs))
+	for _, tx := range txs {
+		go func() {
+			// Retry until the backend has a peer to send to.
+			for {
+				err := n.follower.Broadcast(ctx, tx)
+				if err == nil || ctx.Err() != nil {
+					errs <- err
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+	}
+	for range txs {
+		if err := <-errs; err != nil {
+			t.Fatalf("broadcast during catch-up: %v", err)
+		}
+	}
+	for _, tx := range txs {
+		waitMempool(t, h, tx.TxHash())
+	}
+	n.waitSynced()
+	n.assertSameChain()
+
+	// Mined, every one of them is delivered and confirmed.
+	blk := generate(t, h, 1)[0]
+	n.waitSynced()
+	for _, tx := range txs {
+		conf, err := n.follower.Confirmed(ctx, tx.TxHash(), 1)
+		if err != nil || conf.BlockHash != *blk {
+			t.Fatalf("confirmation of %v: %+v, %v", tx.TxHash(), conf, err)
+		}
+	}
+	if got := len(n.chain.Txs(*blk)); got != len(txs) {
+		t.Fatalf("block delivered %d transactions, want %d", got, len(txs))
 	}
 }
 
