@@ -88,18 +88,22 @@ func (db *DB) ConnectBlock(id BlockID, prev chainhash.Hash,
 	}
 	// The state hash, O(keys the block changed): from the parent's set,
 	// take out each changed key's old value and put in its new one.
-	set, err := db.parentSet(txn, id)
-	if err != nil {
-		return err
-	}
-	if err := db.applyUndoToSet(txn, set, w.undo.entries, true); err != nil {
-		return err
-	}
-	stateHash := finalStateHash(id, set.Finalize())
-
 	what := fmt.Sprintf("connecting block %v", id)
-	if err := txn.Set(stateKey(id.Height), encodeStateRecord(stateHash, set)); err != nil {
-		return mapBadgerErr(what, err)
+	var stateHash chainhash.Hash
+	if !db.noStateHash {
+		set, err := db.parentSet(txn, id)
+		if err != nil {
+			return err
+		}
+		err = db.applyUndoToSet(txn, set, w.undo.entries, true)
+		if err != nil {
+			return err
+		}
+		stateHash = finalStateHash(id, set.Finalize())
+		err = txn.Set(stateKey(id.Height), encodeStateRecord(stateHash, set))
+		if err != nil {
+			return mapBadgerErr(what, err)
+		}
 	}
 	if err := txn.Set(undoKey(id), undo); err != nil {
 		return mapBadgerErr(what, err)

@@ -97,6 +97,10 @@ type DB struct {
 	maxValue  int64
 	local     localSet // Options.LocalPrefixes, sorted
 
+	// noStateHash makes ConnectBlock skip the state hash: only the
+	// benchmark that measures its cost sets it.
+	noStateHash bool
+
 	// closeMu is held for reading by every operation and for writing by
 	// Close, so Close waits for operations in flight.
 	closeMu sync.RWMutex
