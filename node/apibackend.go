@@ -91,13 +91,19 @@ func (b *apiBackend) Info(ctx context.Context) (*api.Info, error) {
 			info.OwnTickets = append(info.OwnTickets, uint64(t.ID))
 		}
 	}
-	// The state hash covers the sidechain's tip and UTXO set: what every
-	// node on the same chains must agree on, whatever it holds besides.
-	sum, err := b.proto.chain.StateHash()
-	if err != nil {
-		return nil, err
+	// The state hash after the mainchain tip shown: the store's
+	// commitment to all mainchain-derived state.
+	if st.Tip.Height >= 0 {
+		id, sum, err := b.db.StateHash(st.Tip.Height)
+		if err != nil || id.Hash != st.Tip.Hash {
+			// The store moved on since the follower's status.
+			_, sum, err = StateHash(b.db)
+		}
+		if err != nil {
+			return nil, err
+		}
+		info.StateHash = sum
 	}
-	info.StateHash = sum
 	return info, nil
 }
 

@@ -1,10 +1,13 @@
 package node
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
+	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -44,4 +47,16 @@ func StateHash(db *store.DB) (store.BlockID, chainhash.Hash, error) {
 		return tip, sum, fmt.Errorf("state hash: %w", err)
 	}
 	return id, sum, nil
+}
+
+// StateHash implements api.NodeBackend.
+func (b *apiBackend) StateHash(_ context.Context, height int32) (chainhash.Hash, chainhash.Hash, error) {
+	id, sum, err := b.db.StateHash(height)
+	if store.IsErrorCode(err, store.ErrNotFound) {
+		var serr *store.Error
+		if errors.As(err, &serr) {
+			return id.Hash, sum, api.Errorf(api.ErrNotFound, "%s", serr.Description)
+		}
+	}
+	return id.Hash, sum, err
 }
