@@ -233,6 +233,10 @@ func (d *differential) compare(step string, nodes []*diffNode) {
 		if err != nil {
 			d.t.Fatal(err)
 		}
+		// What the store kept block by block is what a full scan gives.
+		if err := n.db.VerifyStateHash(); err != nil {
+			d.t.Fatalf("%s: %s: %v", step, n.name, err)
+		}
 		if i == 0 {
 			want = hash
 			continue
