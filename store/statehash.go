@@ -216,9 +216,9 @@ func (db *DB) StateHash(height int32) (BlockID, chainhash.Hash, error) {
 			}
 			return storeError(ErrNotFound, fmt.Sprintf("no state hash "+
 				"for height %d: this node holds state hashes for "+
-				"heights %d to %d only (the tip and the %d blocks "+
-				"below it that it can still undo)", height, low,
-				tip.Height, db.undoDepth))
+				"heights %d to %d only, its tip and the blocks it "+
+				"can still undo to (at most %d below the tip)",
+				height, low, tip.Height, db.undoDepth))
 		case err != nil:
 			return db.corrupt("cannot read a state hash record", err)
 		}
