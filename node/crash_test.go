@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand"
@@ -328,6 +329,11 @@ func diffKeys(t *testing.T, a, b *devnet.Node) []string {
 		defer db.Close()
 		_ = db.View(func(r store.Reader) error {
 			return r.Iterate(nil, func(k, v []byte) error {
+				for _, p := range node.LocalPrefixes() {
+					if bytes.HasPrefix(k, p) {
+						return nil // not part of the state hash
+					}
+				}
 				m[string(k)] = string(v)
 				return nil
 			})
