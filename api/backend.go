@@ -30,6 +30,12 @@ type NodeBackend interface {
 	// Info returns the node's state. It must not wait for the mainchain
 	// backend to sync.
 	Info(ctx context.Context) (*Info, error)
+
+	// StateHash returns the hash of the mainchain block at height and the
+	// state hash after it, or an ErrNotFound error, in the user's terms,
+	// for a height the node holds no state hash for (above its tip, or
+	// below the blocks it can still undo).
+	StateHash(ctx context.Context, height int32) (chainhash.Hash, chainhash.Hash, error)
 }
 
 // MainchainBackend serves MainchainService.
@@ -300,7 +306,8 @@ type Info struct {
 	HeadersBroadcast uint64
 	MissReasons      map[string]uint64
 
-	// StateHash is the hash over the node's mainchain-derived state.
+	// StateHash is the state hash after the mainchain tip: the commitment
+	// to all the node's mainchain-derived state (NodeBackend.StateHash).
 	StateHash chainhash.Hash
 
 	// SidechainPeers is the number of sidenode peers connected over the

@@ -150,6 +150,7 @@
 // JSON body is the whole request:
 //
 //	GET  /v1/info                                NodeService.GetInfo
+//	GET  /v1/statehash/{height}                  NodeService.GetStateHash
 //	GET  /v1/tickets?offset=&limit=&reversed=    MainchainService.ListTickets
 //	GET  /v1/winner/{height}                     MainchainService.GetWinner
 //	GET  /v1/publication/{height}                MainchainService.GetPublication

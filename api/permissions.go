@@ -46,7 +46,8 @@ const (
 // generated services that has no entry, and on an entry that names no
 // method.
 var permissions = map[string]Permission{
-	apiv1.NodeService_GetInfo_FullMethodName: {entityInfo, Read},
+	apiv1.NodeService_GetInfo_FullMethodName:      {entityInfo, Read},
+	apiv1.NodeService_GetStateHash_FullMethodName: {entityInfo, Read},
 
 	apiv1.MainchainService_ListTickets_FullMethodName:      {entityMainchain, Read},
 	apiv1.MainchainService_GetWinner_FullMethodName:        {entityMainchain, Read},

@@ -40,6 +40,7 @@ var sideBlockHash = apitest.NewBackend(0).SideBest[1].String()
 // methods with two bindings through both.
 var restCalls = []restCall{
 	{apiv1.NodeService_GetInfo_FullMethodName, "GET", "/v1/info", "", false},
+	{apiv1.NodeService_GetStateHash_FullMethodName, "GET", "/v1/statehash/5", "", false},
 
 	{apiv1.MainchainService_ListTickets_FullMethodName, "GET", "/v1/tickets?offset=1&limit=2&reversed=true", "", false},
 	{apiv1.MainchainService_GetWinner_FullMethodName, "GET", "/v1/winner/10", "", false},

@@ -105,6 +105,10 @@ var allCalls = []call{
 		_, err := c.node.GetInfo(ctx, &apiv1.GetInfoRequest{})
 		return err
 	}},
+	{apiv1.NodeService_GetStateHash_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.node.GetStateHash(ctx, &apiv1.GetStateHashRequest{Height: 3})
+		return err
+	}},
 	{apiv1.MainchainService_ListTickets_FullMethodName, false, func(ctx context.Context, c clients) error {
 		_, err := c.mainchain.ListTickets(ctx, &apiv1.ListTicketsRequest{})
 		return err

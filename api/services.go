@@ -136,6 +136,22 @@ func (n *nodeService) GetInfo(ctx context.Context, _ *apiv1.GetInfoRequest) (*ap
 	}, nil
 }
 
+func (n *nodeService) GetStateHash(ctx context.Context, req *apiv1.GetStateHashRequest) (*apiv1.GetStateHashResponse, error) {
+	const method = apiv1.NodeService_GetStateHash_FullMethodName
+	if err := checkHeight(req.GetHeight()); err != nil {
+		return nil, toStatus(method, err)
+	}
+	block, sum, err := n.s.backend.StateHash(ctx, req.GetHeight())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.GetStateHashResponse{
+		Height:    req.GetHeight(),
+		BlockHash: block.String(),
+		StateHash: sum.String(),
+	}, nil
+}
+
 // mainchainService implements MainchainService.
 type mainchainService struct {
 	apiv1.UnimplementedMainchainServiceServer

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/pegbox"
-	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -297,42 +295,4 @@ func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) er
 		}
 		return nil
 	})
-}
-
-// StateHash returns the mainchain tip and a SHA256 over every key and value
-// of the node's state, staged sidechain bodies (a cache) left out. Two nodes that applied the same mainchain have the
-// same state hash, however often they crashed on the way.
-func StateHash(db *store.DB) (store.BlockID, chainhash.Hash, error) {
-	var (
-		tip store.BlockID
-		sum chainhash.Hash
-	)
-	err := db.View(func(r store.Reader) error {
-		var err error
-		if tip, err = r.Tip(); err != nil {
-			return err
-		}
-		h := sha256.New()
-		var n [4]byte
-		write := func(b []byte) {
-			binary.BigEndian.PutUint32(n[:], uint32(len(b)))
-			h.Write(n[:])
-			h.Write(b)
-		}
-		write(tip.Hash[:])
-		err = r.Iterate(nil, func(k, v []byte) error {
-			if len(k) > 0 && k[0] == sideblock.StagingKeyByte {
-				return nil // a local cache, not state
-			}
-			write(k)
-			write(v)
-			return nil
-		})
-		copy(sum[:], h.Sum(nil))
-		return err
-	})
-	if err != nil {
-		return tip, sum, fmt.Errorf("state hash: %w", err)
-	}
-	return tip, sum, nil
 }

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math/rand"
@@ -110,7 +111,7 @@ func openState(t *testing.T, n *devnet.Node) *store.DB {
 	if _, err := os.Stat(dir); os.IsNotExist(err) {
 		return nil
 	}
-	db, err := store.Open(dir, store.Options{Genesis: *p.Main.GenesisHash, Network: p.Name})
+	db, err := store.Open(dir, node.StoreOptions(p.Name, *p.Main.GenesisHash))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,59 @@ func stateHash(t *testing.T, n *devnet.Node) (store.BlockID, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The hash the store kept block by block, across kills, reorgs and
+	// restarts, is the one a full scan of the state gives.
+	if err := db.VerifyStateHash(); err != nil {
+		t.Fatalf("%s: %v", n.Spec.Name, err)
+	}
 	return tip, sum.String()
+}
+
+// compareStateHashes checks that the stopped nodes hold the same state
+// hash at every height they all hold one for, which includes their common
+// tip, and returns the number of heights compared.
+func compareStateHashes(t *testing.T, nodes ...*devnet.Node) int {
+	t.Helper()
+	hashes := make([]map[int32]string, len(nodes))
+	for i, n := range nodes {
+		tip, _ := stateHash(t, n) // also checks it against a full scan
+		hashes[i] = map[int32]string{}
+		db := openState(t, n)
+		for h := tip.Height; h >= 0; h-- {
+			id, sum, err := db.StateHash(h)
+			if store.IsErrorCode(err, store.ErrNotFound) {
+				break
+			}
+			if err != nil {
+				db.Close()
+				t.Fatal(err)
+			}
+			hashes[i][h] = id.String() + " " + sum.String()
+		}
+		db.Close()
+	}
+	compared := 0
+	for h, want := range hashes[0] {
+		common := true
+		for i := 1; i < len(nodes); i++ {
+			got, ok := hashes[i][h]
+			if !ok {
+				common = false
+				continue
+			}
+			if got != want {
+				t.Errorf("at height %d: %s has %s, %s has %s", h,
+					nodes[0].Spec.Name, want, nodes[i].Spec.Name, got)
+			}
+		}
+		if common {
+			compared++
+		}
+	}
+	if compared == 0 {
+		t.Errorf("the nodes hold no state hash at a common height")
+	}
+	return compared
 }
 
 var (
@@ -253,12 +306,15 @@ func TestKillNine(t *testing.T) {
 	if crashTip.Height != height || crashTip.Hash != hash {
 		t.Fatalf("crashed node at %v, btcd at %d:%v", crashTip, height, hash)
 	}
-	// The two wallets hold different keys, no coins and no tickets, so
-	// the whole state, tickets and draws included, must be the same.
+	// The wallets are local and out of the state hash, so the whole
+	// derived state, tickets and draws included, must be the same, at
+	// the tip and at every height both can still undo to.
 	if crashTip != cleanTip || crashHash != cleanHash {
 		t.Fatalf("state differs: crashed %v %s, clean %v %s; keys that differ: %v",
 			crashTip, crashHash, cleanTip, cleanHash, diffKeys(t, crashed, clean))
 	}
+	n := compareStateHashes(t, crashed, clean)
+	t.Logf("state hashes agree at %d heights up to %v", n, crashTip)
 }
 
 // diffKeys lists the keys whose values differ between two nodes' stores,
@@ -273,6 +329,11 @@ func diffKeys(t *testing.T, a, b *devnet.Node) []string {
 		defer db.Close()
 		_ = db.View(func(r store.Reader) error {
 			return r.Iterate(nil, func(k, v []byte) error {
+				for _, p := range node.LocalPrefixes() {
+					if bytes.HasPrefix(k, p) {
+						return nil // not part of the state hash
+					}
+				}
 				m[string(k)] = string(v)
 				return nil
 			})

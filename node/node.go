@@ -34,10 +34,8 @@ type source interface {
 // OpenStore opens the node's state in the network's data dir.
 func OpenStore(cfg *Config) (*store.DB, error) {
 	params := cfg.Params()
-	return store.Open(filepath.Join(cfg.NetworkDir(), "state"), store.Options{
-		Genesis: *params.GenesisHash,
-		Network: cfg.Network,
-	})
+	return store.Open(filepath.Join(cfg.NetworkDir(), "state"),
+		StoreOptions(cfg.Network, *params.GenesisHash))
 }
 
 // newSource builds the configured mainchain backend.

@@ -71,7 +71,6 @@ type Sidechain interface {
 	Block(hash chainhash.Hash) (*sideblock.Block, *sideblock.BlockInfo, error)
 	ConfirmedTx(txid chainhash.Hash) (*sideblock.ConfirmedTx, bool, error)
 	Minted() (uint64, error)
-	StateHash() (chainhash.Hash, error)
 }
 
 // Mempool is the sidechain's mempool.
@@ -207,13 +206,19 @@ func (b *Adapter) Info(ctx context.Context) (*api.Info, error) {
 			info.OwnTickets = append(info.OwnTickets, uint64(t.ID))
 		}
 	}
-	// The state hash covers the sidechain's tip and UTXO set: what every
-	// node on the same chains must agree on, whatever it holds besides.
-	sum, err := b.sidechain.StateHash()
-	if err != nil {
-		return nil, err
+	// The state hash after the mainchain tip shown: the store's
+	// commitment to all mainchain-derived state.
+	if st.Tip.Height >= 0 {
+		id, sum, err := b.db.StateHash(st.Tip.Height)
+		if err != nil || id.Hash != st.Tip.Hash {
+			// The store moved on since the follower's status.
+			_, sum, err = tipStateHash(b.db)
+		}
+		if err != nil {
+			return nil, err
+		}
+		info.StateHash = sum
 	}
-	info.StateHash = sum
 	return info, nil
 }
 

@@ -316,6 +316,59 @@ func TestChainBadCopy(t *testing.T) {
 	ms.requireTip(z2, 3)
 }
 
+// TestChainBadCopyIsLocal: a node that was sent a bad copy of a body and a
+// node that was not end with the same chain state, the staging keyspace
+// (0x41, where the bad copy's digest is kept) aside: the bad copy is what
+// one node was sent, not chain state, and stays out of the state hash.
+func TestChainBadCopyIsLocal(t *testing.T) {
+	f := newFixture(t)
+	k := f.k
+	tx := k.spend(f.fan[:1], 1000, 1)
+	z1 := k.child(f.f1, 101, 1000, tx)
+	badTx := tx.Copy()
+	badTx.TxIn[0].Witness[0][10] ^= 0x01
+	bad := sideblock.NewBlock(z1.Header.PrevBlock,
+		[]*wire.MsgTx{z1.Transactions[0], badTx})
+
+	sent, clean := newMainSim(t), newMainSim(t)
+	f.run(sent)
+	f.run(clean)
+	sent.stage(bad)
+	sent.next(z1)
+	clean.next(z1) // no body yet
+	// The node that was sent the bad copy knows it, from the local key.
+	requireCode(t, sent.chain.StageBody(bad), sideblock.ErrBodyKnownBad)
+	sent.stage(z1)
+	clean.stage(z1)
+	requireHashes(t, "connected", sent.next(nil).Connected, z1)
+	requireHashes(t, "connected", clean.next(nil).Connected, z1)
+
+	dump := func(ms *mainSim) map[string]string {
+		m := map[string]string{}
+		err := ms.db.View(func(r store.Reader) error {
+			return r.Iterate(nil, func(k, v []byte) error {
+				if k[0] != sideblock.StagingKeyByte {
+					m[string(k)] = string(v)
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	a, b := dump(sent), dump(clean)
+	if len(a) != len(b) {
+		t.Fatalf("%d keys vs %d", len(a), len(b))
+	}
+	for key, v := range a {
+		if b[key] != v {
+			t.Fatalf("key %x differs: %x vs %x", key, v, b[key])
+		}
+	}
+}
+
 // TestChainBadCopyReplaced: a bad copy still staged is replaced by the
 // next copy a peer sends.
 func TestChainBadCopyReplaced(t *testing.T) {

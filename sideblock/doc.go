@@ -110,8 +110,9 @@
 // After the batch commits, the node calls Committed, which moves the
 // in-memory tip and prunes staged bodies nobody can use; after a mainchain
 // block is undone or a batch fails, DisconnectMainBlock, which drops the
-// cache. StateHash commits to the tip and the UTXO set, so that two nodes
-// can compare their state.
+// cache. StateHash hashes the tip and the UTXO set by a full scan, for
+// tests; the node's state hash, which operators compare, is the store's
+// (docs/protocol.md §1.5) and covers the index as well.
 //
 // NewBlockTemplate builds a block on the tip from loose transactions;
 // Mempool (mempool.go) keeps them, checked with the same block rules

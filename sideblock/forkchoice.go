@@ -81,6 +81,11 @@ func (b *batch) mustRecord(h chainhash.Hash) (*record, error) {
 }
 
 func (b *batch) putRecord(r *record) error {
+	if r.badBody != ([32]byte{}) {
+		if err := b.w.Set(badBodyKey(r.Hash), r.badBody[:]); err != nil {
+			return err
+		}
+	}
 	return b.w.Set(recordKey(r.Hash), r.encode())
 }
 

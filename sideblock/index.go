@@ -38,6 +38,18 @@ import (
 //	0x41 'g'                        → lottery height up to which unpublished
 //	                                  bodies have been pruned
 //
+// and one local key that the batch writes (so that the undo log takes it
+// back with the record it goes with), which DB.Update never writes:
+//
+//	0x41 'd' ‖ hash                 → SHA256 of the last copy of the body of
+//	                                  a published header that failed
+//
+// A bad copy is what this node happened to be sent, not chain state, so it
+// is kept out of the index record: the 0x41 keyspace is local, out of the
+// node's state hash (docs/protocol.md §1.5). Records written before this
+// key existed hold the digest in their last 32 bytes; getRecord still
+// reads it there when the key is absent, and putRecord writes zeros there.
+//
 // Integers are big-endian; heights are never negative in keys.
 var (
 	keyRecordPrefix    = []byte{0x40, 'i'}
@@ -50,9 +62,10 @@ var (
 	keySpentPrefix     = []byte{0x40, 'r'}
 	keyWithdrawPrefix  = []byte{0x40, 'w'}
 
-	keyBodyPrefix   = []byte{StagingKeyByte, 'b'}
-	keyStagedPrefix = []byte{StagingKeyByte, 'l'}
-	keyPruneCursor  = []byte{StagingKeyByte, 'g'}
+	keyBodyPrefix    = []byte{StagingKeyByte, 'b'}
+	keyStagedPrefix  = []byte{StagingKeyByte, 'l'}
+	keyPruneCursor   = []byte{StagingKeyByte, 'g'}
+	keyBadBodyPrefix = []byte{StagingKeyByte, 'd'}
 )
 
 // StagingKeyByte is the first byte of the keys of staged bodies: a cache of
@@ -68,6 +81,7 @@ func hashKey(prefix []byte, h chainhash.Hash) []byte {
 
 func recordKey(h chainhash.Hash) []byte  { return hashKey(keyRecordPrefix, h) }
 func missingKey(h chainhash.Hash) []byte { return hashKey(keyMissingPrefix, h) }
+func badBodyKey(h chainhash.Hash) []byte { return hashKey(keyBadBodyPrefix, h) }
 func spentKey(h chainhash.Hash) []byte   { return hashKey(keySpentPrefix, h) }
 func bodyKey(h chainhash.Hash) []byte    { return hashKey(keyBodyPrefix, h) }
 
@@ -187,7 +201,7 @@ type BlockInfo struct {
 }
 
 // record is the stored form of a BlockInfo, plus the digest of the last
-// copy of the body found bad.
+// copy of the body found bad, which is stored apart (badBodyKey).
 type record struct {
 	BlockInfo
 	badBody [32]byte // SHA256 of a body copy that failed; zero if none
@@ -217,7 +231,10 @@ func (r *record) encode() []byte {
 		flags |= flagConnectable
 	}
 	b = append(b, flags)
-	return append(b, r.badBody[:]...)
+	// The bad copy's digest lives under badBodyKey; these bytes stay
+	// zero, so that the record is the same on every node.
+	var zero [32]byte
+	return append(b, zero[:]...)
 }
 
 func decodeRecord(hash chainhash.Hash, b []byte) (*record, error) {
@@ -255,6 +272,16 @@ func getRecord(r store.Reader, hash chainhash.Hash) (*record, bool, error) {
 	}
 	rec, err := decodeRecord(hash, v)
 	if err != nil {
+		return nil, false, err
+	}
+	bad, err := r.Get(badBodyKey(hash))
+	switch {
+	case err == nil && len(bad) == len(rec.badBody):
+		copy(rec.badBody[:], bad)
+	case err == nil:
+		return nil, false, fmt.Errorf("sideblock: bad body digest of "+
+			"%v has %d bytes", hash, len(bad))
+	case !errors.Is(err, store.ErrNotFound):
 		return nil, false, err
 	}
 	return rec, true, nil

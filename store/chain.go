@@ -86,7 +86,25 @@ func (db *DB) ConnectBlock(id BlockID, prev chainhash.Hash,
 			"%v is %d bytes, above the %d byte limit", id, len(undo),
 			db.maxValue))
 	}
+	// The state hash, O(keys the block changed): from the parent's set,
+	// take out each changed key's old value and put in its new one.
 	what := fmt.Sprintf("connecting block %v", id)
+	var stateHash chainhash.Hash
+	if !db.noStateHash {
+		set, err := db.parentSet(txn, id)
+		if err != nil {
+			return err
+		}
+		err = db.applyUndoToSet(txn, set, w.undo.entries, true)
+		if err != nil {
+			return err
+		}
+		stateHash = finalStateHash(id, set.Finalize())
+		err = txn.Set(stateKey(id.Height), encodeStateRecord(stateHash, set))
+		if err != nil {
+			return mapBadgerErr(what, err)
+		}
+	}
 	if err := txn.Set(undoKey(id), undo); err != nil {
 		return mapBadgerErr(what, err)
 	}
@@ -108,13 +126,20 @@ func (db *DB) ConnectBlock(id BlockID, prev chainhash.Hash,
 		if err != nil {
 			return mapBadgerErr(what, err)
 		}
+		// The state record of ph stays: it is the state a disconnect
+		// of ph+1, the deepest one possible, goes back to.
+		if ph > 0 {
+			if err := txn.Delete(stateKey(ph - 1)); err != nil {
+				return mapBadgerErr(what, err)
+			}
+		}
 	}
 
 	if err := db.commit(txn, what); err != nil {
 		return err
 	}
-	log.Debugf("Connected block %v (%d keys changed)", id,
-		len(w.undo.entries))
+	log.Debugf("Connected block %v (%d keys changed, state hash %v)", id,
+		len(w.undo.entries), stateHash)
 	return nil
 }
 
@@ -169,7 +194,48 @@ func (db *DB) DisconnectBlock(id BlockID) (BlockID, error) {
 			"block %v names block %v", id, undo.block), nil)
 	}
 
+	newTip := noTip
+	if id.Height > 0 {
+		newTip.Height = id.Height - 1
+		newTip.Hash, err = hashAt(txn, newTip.Height)
+		if err != nil {
+			return BlockID{}, db.corrupt(fmt.Sprintf("height index "+
+				"has no entry for height %d", newTip.Height), err)
+		}
+	}
+
 	what := fmt.Sprintf("disconnecting block %v", id)
+	// The parent's state record is normally there. It is not when the
+	// state hash was first computed at this block (see initStateHash):
+	// then derive it from this block's record, backward through the
+	// undo record, before the keys are restored.
+	if newTip.Height >= 0 {
+		_, err := readStateRecord(txn, newTip.Height)
+		switch {
+		case errors.Is(err, badger.ErrKeyNotFound):
+			rec, err := readStateRecord(txn, id.Height)
+			if err != nil {
+				return BlockID{}, db.corrupt(fmt.Sprintf("no state "+
+					"hash record for the tip %v", id), err)
+			}
+			err = db.applyUndoToSet(txn, rec.set, undo.entries, false)
+			if err != nil {
+				return BlockID{}, err
+			}
+			sum := finalStateHash(newTip, rec.set.Finalize())
+			err = txn.Set(stateKey(newTip.Height),
+				encodeStateRecord(sum, rec.set))
+			if err != nil {
+				return BlockID{}, mapBadgerErr(what, err)
+			}
+		case err != nil:
+			return BlockID{}, db.corrupt(fmt.Sprintf("state hash "+
+				"record of %v", newTip), err)
+		}
+	}
+	if err := txn.Delete(stateKey(id.Height)); err != nil {
+		return BlockID{}, mapBadgerErr(what, err)
+	}
 	for i := len(undo.entries) - 1; i >= 0; i-- {
 		e := &undo.entries[i]
 		if e.exists {
@@ -186,15 +252,6 @@ func (db *DB) DisconnectBlock(id BlockID) (BlockID, error) {
 	}
 	if err := txn.Delete(heightKey(id.Height)); err != nil {
 		return BlockID{}, mapBadgerErr(what, err)
-	}
-	newTip := noTip
-	if id.Height > 0 {
-		newTip.Height = id.Height - 1
-		newTip.Hash, err = hashAt(txn, newTip.Height)
-		if err != nil {
-			return BlockID{}, db.corrupt(fmt.Sprintf("height index "+
-				"has no entry for height %d", newTip.Height), err)
-		}
 	}
 	if err := txn.Set(cursorKey, encodeCursor(newTip)); err != nil {
 		return BlockID{}, mapBadgerErr(what, err)

@@ -133,6 +133,7 @@ func TestKill9(t *testing.T) {
 		// and disconnects restore exactly, so the first time the model
 		// reaches this tip it has the state the store must have.
 		m := newModel(crashDepth)
+		m.replayed = true
 		steps := 0
 		for _, op := range crashScript(seed) {
 			if m.tip() == tip {

@@ -75,6 +75,15 @@ type Options struct {
 	// (counting both the new values and their undo record): about 9 MiB
 	// with the default. Larger blocks fail with ErrTooBig.
 	MemTableSize int64
+
+	// LocalPrefixes lists the key prefixes of the application keyspace
+	// that hold local, non-consensus state: a key that starts with one
+	// of them is left out of the state hash, whether ConnectBlock or
+	// Update writes it. Keys written with Update must all fall under one
+	// of them, or a full scan (RecomputeStateHash) will not match the
+	// state hash ConnectBlock maintains. Changing the list on an existing
+	// data dir makes Open recompute the tip's state hash once.
+	LocalPrefixes [][]byte
 }
 
 // DB is the sidenode's state database. It is safe for concurrent use. Write
@@ -86,6 +95,11 @@ type DB struct {
 	opts      Options
 	undoDepth int32
 	maxValue  int64
+	local     localSet // Options.LocalPrefixes, sorted
+
+	// noStateHash makes ConnectBlock skip the state hash: only the
+	// benchmark that measures its cost sets it.
+	noStateHash bool
 
 	// closeMu is held for reading by every operation and for writing by
 	// Close, so Close waits for operations in flight.
@@ -131,10 +145,13 @@ func Open(dir string, opts Options) (*DB, error) {
 			minMemTableSize, 1<<30))
 	}
 
+	local, err := newLocalSet(opts.LocalPrefixes)
+	if err != nil {
+		return nil, err
+	}
 	var (
 		path  = dir
 		state dirState
-		err   error
 	)
 	if opts.InMemory {
 		path = ":memory:"
@@ -168,6 +185,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		opts:      opts,
 		undoDepth: undoDepth,
 		maxValue:  maxValue,
+		local:     local,
 	}
 	if err := db.init(state); err != nil {
 		if cerr := bdb.Close(); cerr != nil {
@@ -354,7 +372,10 @@ func (db *DB) init(state dirState) error {
 				"%s into %q", markerFile, db.path), err)
 		}
 	}
-	return db.pruneOnOpen()
+	if err := db.pruneOnOpen(); err != nil {
+		return err
+	}
+	return db.initStateHash()
 }
 
 // writeMetadata initializes a new store: version, network, genesis and the

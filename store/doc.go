@@ -14,7 +14,9 @@ keyspaces, each behind a single-byte key prefix (see keys.go):
   - the mainchain cursor (the tip): the last connected block, or height -1
     before the genesis block is connected;
   - the height index: height -> hash of every connected block;
-  - undo records: one per recent block, keyed by (height, hash).
+  - undo records: one per recent block, keyed by (height, hash);
+  - state records: the state hash after each block the store can still go
+    back to, with the set hash it is made from (see below).
 
 Prefix bytes 0x00 through 0x0f are reserved for these. Everything else is the
 callers' application keyspace: keys whose first byte is FirstAppKeyByte
@@ -52,6 +54,36 @@ delete per block. Disconnecting a block whose record was pruned fails with
 ErrUndoPruned: the reorg is deeper than the window, and the data dir has to
 be resynced from scratch by the operator. The store never resyncs or wipes a
 data dir by itself.
+
+# The state commitment
+
+The store keeps a state hash: a commitment to every covered key and value
+of the application keyspace, after each block. A key is covered unless it
+starts with one of Options.LocalPrefixes, which list local, non-consensus
+state (the node fills it with the wallet's prefix and the sideblock staging
+cache's); the store's own keyspaces (metadata, cursor, height index, undo
+and state records) are never covered. The hash is a MuHash3072 (package
+muhash) of the set of elements len(key) ‖ key ‖ len(value) ‖ value (4-byte
+big-endian lengths), bound to the block: SHA256(height (4 bytes BE) ‖ block
+hash ‖ set digest). docs/protocol.md defines it for other implementations.
+
+ConnectBlock keeps it in O(keys the block changed): the undo record already
+holds each changed key's previous value, so it takes the parent's set,
+removes each old (key, value) and adds each new one, finalizes (one modular
+inversion), and writes the state record in the block's transaction. So a
+crash leaves the records consistent with the state. DisconnectBlock deletes
+the tip's record; the parent's is still there. Records are held for the tip
+and every height the store can disconnect to, and pruned with the undo
+records: StateHash(height) answers for those and returns ErrNotFound,
+naming the heights held, for any other.
+
+Keys written with Update are never part of it, so they must all fall under
+a local prefix: RecomputeStateHash, a full scan of the covered keyspace
+that tests and checks compare with StateHash (VerifyStateHash), would see
+them. A data dir without state records, or whose records were made with
+other local prefixes, gets the tip's state hash from one full scan at Open
+(logged, with a progress line every 10 s); heights below it have none,
+except those that DisconnectBlock derives backward from the undo records.
 
 # State not derived from the mainchain
 

@@ -19,14 +19,17 @@ import (
 //	0x00 'g'                   -> genesis hash (32 bytes)
 //	0x01                       -> cursor: int32 BE height || hash (36 bytes)
 //	0x02 || uint32 BE height   -> hash of the connected block at height
+//	0x00 's'                   -> state hash scheme: version || local prefixes
 //	0x03 || uint32 BE height || hash -> undo record of that block
-//	0x04 .. 0x0f               -> reserved
+//	0x04 || uint32 BE height   -> state record: state hash (32) || set value (384)
+//	0x05 .. 0x0f               -> reserved
 //	0x10 .. 0xff               -> application state (callers' keys)
 const (
 	prefixMeta   byte = 0x00
 	prefixCursor byte = 0x01
 	prefixHeight byte = 0x02
 	prefixUndo   byte = 0x03
+	prefixState  byte = 0x04
 
 	// FirstAppKeyByte is the smallest allowed first byte of a caller's
 	// key. Bytes 0x00 through 0x0f are the store's internal keyspaces.
@@ -41,6 +44,7 @@ var (
 	metaVersionKey = []byte{prefixMeta, 'v'}
 	metaNetworkKey = []byte{prefixMeta, 'n'}
 	metaGenesisKey = []byte{prefixMeta, 'g'}
+	metaStateKey   = []byte{prefixMeta, 's'}
 	cursorKey      = []byte{prefixCursor}
 
 	// badgerInternalPrefix is the prefix badger reserves for its own keys;
@@ -51,6 +55,7 @@ var (
 const (
 	heightKeyLen = 1 + 4
 	undoKeyLen   = 1 + 4 + chainhash.HashSize
+	stateKeyLen  = 1 + 4
 	cursorLen    = 4 + chainhash.HashSize
 )
 
@@ -60,6 +65,22 @@ func heightKey(height int32) []byte {
 	k[0] = prefixHeight
 	binary.BigEndian.PutUint32(k[1:], uint32(height))
 	return k
+}
+
+// stateKey returns the key of the state record at height (height >= 0).
+func stateKey(height int32) []byte {
+	k := make([]byte, stateKeyLen)
+	k[0] = prefixState
+	binary.BigEndian.PutUint32(k[1:], uint32(height))
+	return k
+}
+
+// parseStateKey is the inverse of stateKey.
+func parseStateKey(k []byte) (int32, bool) {
+	if len(k) != stateKeyLen || k[0] != prefixState {
+		return 0, false
+	}
+	return int32(binary.BigEndian.Uint32(k[1:])), true
 }
 
 // undoKey returns the key of the undo record of block id. Undo keys sort by

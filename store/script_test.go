@@ -11,6 +11,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/mainstake/sidenode/muhash"
 	"github.com/mainstake/sidenode/store"
 )
 
@@ -30,6 +31,8 @@ func regtestOpts(undoDepth int32) store.Options {
 		Network:   "regtest",
 		UndoDepth: undoDepth,
 		InMemory:  true,
+		// Keys starting with 0x13 are local: out of the state hash.
+		LocalPrefixes: [][]byte{{0x13}},
 	}
 }
 
@@ -86,6 +89,10 @@ type model struct {
 	chain []store.BlockID
 	snaps []map[string]string
 	undo  map[int32]bool
+
+	// replayed marks a model rebuilt up to a store's tip, which may have
+	// been higher before: its undo map may hold more than the store.
+	replayed bool
 }
 
 func newModel(depth int32) *model {
@@ -307,6 +314,79 @@ func checkModel(t testing.TB, db *store.DB, m *model) {
 	}
 	_, err = db.HashAt(tip.Height + 1)
 	requireCode(t, err, store.ErrNotFound)
+	checkStateHashes(t, db, m)
+}
+
+// checkStateHashes compares the state hash at every height the store must
+// hold (the tip and every height it can disconnect to) with the model's,
+// and the
+// tip's with the store's own full scan.
+func checkStateHashes(t testing.TB, db *store.DB, m *model) {
+	t.Helper()
+	tip := m.tip()
+	if tip.Height < 0 {
+		_, _, err := db.StateHash(0)
+		requireCode(t, err, store.ErrNotFound)
+		return
+	}
+	if err := db.VerifyStateHash(); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	// The store can go back to height h when it holds the undo record
+	// of h+1; the state hash is held for exactly those heights.
+	low := tip.Height
+	for low > 0 && m.undo[low] {
+		low--
+	}
+	for h := tip.Height; h >= low; h-- {
+		state := m.state
+		if int(h+1) < len(m.snaps) {
+			state = m.snaps[h+1]
+		}
+		want := modelStateHash(m.chain[h], state, 0x13)
+		id, got, err := db.StateHash(h)
+		if m.replayed && h < tip.Height &&
+			store.IsErrorCode(err, store.ErrNotFound) {
+			// The store went higher before and pruned more
+			// than this model knows of.
+			return
+		}
+		if err != nil || id != m.chain[h] || got != want {
+			t.Fatalf("StateHash(%d) = %v, %v, %v; want %v, %v", h,
+				id, got, err, m.chain[h], want)
+		}
+	}
+	_, _, err := db.StateHash(tip.Height + 1)
+	requireCode(t, err, store.ErrNotFound)
+	if low > 0 {
+		_, _, err := db.StateHash(low - 1)
+		requireCode(t, err, store.ErrNotFound)
+	}
+}
+
+// modelStateHash computes the state hash of a model state from its
+// definition (docs/protocol.md), independently of the store's code:
+// SHA256(height BE32 ‖ block hash ‖ MuHash({len BE32 ‖ key ‖ len BE32 ‖
+// value})) over the keys whose first byte is not local.
+func modelStateHash(id store.BlockID, state map[string]string, local byte) chainhash.Hash {
+	set := muhash.New()
+	for k, v := range state {
+		if k[0] == local {
+			continue
+		}
+		var e []byte
+		e = binary.BigEndian.AppendUint32(e, uint32(len(k)))
+		e = append(e, k...)
+		e = binary.BigEndian.AppendUint32(e, uint32(len(v)))
+		e = append(e, v...)
+		set.Insert(e)
+	}
+	d := set.Finalize()
+	var b []byte
+	b = binary.BigEndian.AppendUint32(b, uint32(id.Height))
+	b = append(b, id.Hash[:]...)
+	b = append(b, d[:]...)
+	return sha256.Sum256(b)
 }
 
 func fmtState(s map[string]string) string {

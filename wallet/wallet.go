@@ -23,11 +23,16 @@ import (
 // LookAhead is how many unissued addresses per family the wallet watches.
 const LookAhead = 20
 
+// KeyByte is the first byte of every store key the wallet writes. All of
+// it is local state, which the node leaves out of the state hash: each
+// node has its own wallet, or none.
+const KeyByte byte = 0x20
+
 // Store keys. Coins are mainchain-derived (written in block batches);
 // the issued-address counters are not.
 var (
-	keyCoinPrefix   = []byte{0x20, 'c'} // + outpoint → coin record
-	keyIssuedPrefix = []byte{0x20, 'i'} // + family → next unissued index
+	keyCoinPrefix   = []byte{KeyByte, 'c'} // + outpoint → coin record
+	keyIssuedPrefix = []byte{KeyByte, 'i'} // + family → next unissued index
 )
 
 // Coin is a mainchain output the wallet can spend.

@@ -40,6 +40,7 @@ const (
 // daemon.
 var clientCommands = map[string]bool{
 	"status":       true,
+	"statehash":    true,
 	"tickets":      true,
 	"winner":       true,
 	"publication":  true,
@@ -138,6 +139,13 @@ func (c *client) parser() *flags.Parser {
 		"Show the node's version, network, mainchain and sidechain tips, sync "+
 			"state and stake summary (NodeService.GetInfo).",
 		&statusCommand{c: c})
+	add(p, "statehash", "Show the state hash at a mainchain height",
+		"Show the state hash after the mainchain block at --height, the "+
+			"tip's without it (NodeService.GetStateHash): it commits to "+
+			"all the state the node derived from the mainchain, so two "+
+			"nodes at the same height can compare theirs. A node holds it "+
+			"for its tip and the blocks below that it can still undo.",
+		&stateHashCommand{c: c})
 	add(p, "tickets", "List tickets",
 		"List a page of the ticket index in chain order "+
 			"(MainchainService.ListTickets).",
@@ -473,6 +481,37 @@ func (cmd *statusCommand) Execute(args []string) error {
 	}
 	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewNodeServiceClient(conn).GetInfo(ctx, &apiv1.GetInfoRequest{})
+	})
+}
+
+type stateHashCommand struct {
+	Height string `long:"height" description:"Mainchain block height; the tip's when not given"`
+	c      *client
+}
+
+func (cmd *stateHashCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	tip := cmd.Height == ""
+	var h int32
+	if !tip {
+		var err error
+		if h, err = parseHeight(cmd.Height); err != nil {
+			return err
+		}
+	}
+	return cmd.c.run(func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		if tip {
+			info, err := apiv1.NewNodeServiceClient(conn).GetInfo(ctx, &apiv1.GetInfoRequest{})
+			if err != nil {
+				return nil, err
+			}
+			if h = info.GetMainchain().GetTipHeight(); h < 0 {
+				return nil, errors.New("the node has connected no mainchain block yet")
+			}
+		}
+		return apiv1.NewNodeServiceClient(conn).GetStateHash(ctx, &apiv1.GetStateHashRequest{Height: h})
 	})
 }
 

@@ -95,7 +95,7 @@ func wantFail(t *testing.T, r result, msg string) {
 
 func TestIsClientCommand(t *testing.T) {
 	for arg, want := range map[string]bool{
-		"status": true, "tickets": true, "winner": true, "publication": true,
+		"status": true, "statehash": true, "tickets": true, "winner": true, "publication": true,
 		"newaddress": true, "balance": true, "stake": true,
 		"block": true, "tx": true, "utxos": true, "sidebalance": true,
 		"sideaddress": true, "send": true, "sendrawtx": true, "estimatefee": true,
@@ -157,6 +157,20 @@ func TestTicketsAndWinner(t *testing.T) {
 	wantFail(t, n.run("winner", "-1"), "unknown flag")
 	wantFail(t, n.run("winner"), "height")
 	wantFail(t, n.run("winner", "10", "11"), "unexpected arguments")
+
+	r = n.run("statehash", "--height", "5")
+	wantOK(t, r)
+	if m := r.json(t); m["height"] != 5.0 || len(m["state_hash"].(string)) != 64 ||
+		len(m["block_hash"].(string)) != 64 {
+		t.Errorf("statehash %v", m)
+	}
+	r = n.run("statehash")
+	wantOK(t, r)
+	if m := r.json(t); m["height"] != 11.0 {
+		t.Errorf("statehash at the tip %v", m)
+	}
+	wantFail(t, n.run("statehash", "--height", "12"), "the tip is at height 11")
+	wantFail(t, n.run("statehash", "--height", "x"), "want a block height")
 
 	r = n.run("publication", "11")
 	wantOK(t, r)

@@ -5,7 +5,7 @@
 // (node/sample-sidenode.conf) for what each of them does.
 //
 // The same binary is the client of a running node's API when its first
-// argument is a client command: status, tickets, winner, publication,
+// argument is a client command: status, statehash, tickets, winner, publication,
 // publications, missed, newaddress, balance, or stake (create, list,
 // withdraw) for the node and the mainchain; block, tx, utxos, sidebalance,
 // sideaddress, send, sendrawtx or estimatefee for the sidechain; peg (in,

@@ -21,6 +21,120 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// GetStateHashRequest names a mainchain height.
+type GetStateHashRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// height is the mainchain height.
+	Height        int32 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStateHashRequest) Reset() {
+	*x = GetStateHashRequest{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStateHashRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStateHashRequest) ProtoMessage() {}
+
+func (x *GetStateHashRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStateHashRequest.ProtoReflect.Descriptor instead.
+func (*GetStateHashRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetStateHashRequest) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+// GetStateHashResponse is the state hash after one mainchain block.
+type GetStateHashResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// height is the mainchain height asked for.
+	Height int32 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	// block_hash is the hash of the node's mainchain block at that height.
+	BlockHash string `protobuf:"bytes,2,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
+	// state_hash commits to all the state the node derived from the
+	// mainchain up to and including that block: tickets, draws,
+	// publications, the sidechain and the pegbox index, but not the wallet
+	// or caches (docs/protocol.md, "State hash"). Nodes that followed the
+	// same mainchain report the same state hash at the same height.
+	StateHash     string `protobuf:"bytes,3,opt,name=state_hash,json=stateHash,proto3" json:"state_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStateHashResponse) Reset() {
+	*x = GetStateHashResponse{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStateHashResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStateHashResponse) ProtoMessage() {}
+
+func (x *GetStateHashResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStateHashResponse.ProtoReflect.Descriptor instead.
+func (*GetStateHashResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetStateHashResponse) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *GetStateHashResponse) GetBlockHash() string {
+	if x != nil {
+		return x.BlockHash
+	}
+	return ""
+}
+
+func (x *GetStateHashResponse) GetStateHash() string {
+	if x != nil {
+		return x.StateHash
+	}
+	return ""
+}
+
 // GetInfoRequest asks for the node's state.
 type GetInfoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -30,7 +144,7 @@ type GetInfoRequest struct {
 
 func (x *GetInfoRequest) Reset() {
 	*x = GetInfoRequest{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -42,7 +156,7 @@ func (x *GetInfoRequest) String() string {
 func (*GetInfoRequest) ProtoMessage() {}
 
 func (x *GetInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -55,7 +169,7 @@ func (x *GetInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetInfoRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{0}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{2}
 }
 
 // GetInfoResponse is the node's state.
@@ -88,8 +202,10 @@ type GetInfoResponse struct {
 	// misses counts the wins after which this node published no header that
 	// counted.
 	Misses uint64 `protobuf:"varint,11,opt,name=misses,proto3" json:"misses,omitempty"`
-	// state_hash is a hash over the sidechain's tip and UTXO set, hex: two
-	// nodes on the same chains report the same hash.
+	// state_hash is the state hash after the mainchain tip (tip_height of
+	// mainchain), as GetStateHash returns it: it commits to all the state
+	// the node derived from the mainchain, not its wallet or caches. Two
+	// nodes at the same mainchain tip report the same hash.
 	StateHash string `protobuf:"bytes,12,opt,name=state_hash,json=stateHash,proto3" json:"state_hash,omitempty"`
 	// headers_broadcast counts the header transactions this node broadcast
 	// for its wins; publications counts those that counted.
@@ -106,7 +222,7 @@ type GetInfoResponse struct {
 
 func (x *GetInfoResponse) Reset() {
 	*x = GetInfoResponse{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -118,7 +234,7 @@ func (x *GetInfoResponse) String() string {
 func (*GetInfoResponse) ProtoMessage() {}
 
 func (x *GetInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -131,7 +247,7 @@ func (x *GetInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetInfoResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{1}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetInfoResponse) GetVersion() string {
@@ -287,7 +403,7 @@ type MainchainState struct {
 
 func (x *MainchainState) Reset() {
 	*x = MainchainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -299,7 +415,7 @@ func (x *MainchainState) String() string {
 func (*MainchainState) ProtoMessage() {}
 
 func (x *MainchainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -312,7 +428,7 @@ func (x *MainchainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MainchainState.ProtoReflect.Descriptor instead.
 func (*MainchainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{2}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *MainchainState) GetTipHeight() int32 {
@@ -412,7 +528,7 @@ type SidechainState struct {
 
 func (x *SidechainState) Reset() {
 	*x = SidechainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -424,7 +540,7 @@ func (x *SidechainState) String() string {
 func (*SidechainState) ProtoMessage() {}
 
 func (x *SidechainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -437,7 +553,7 @@ func (x *SidechainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SidechainState.ProtoReflect.Descriptor instead.
 func (*SidechainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{3}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SidechainState) GetTipHeight() uint64 {
@@ -458,7 +574,15 @@ var File_sidenode_api_v1_node_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\n" +
-	"\x1asidenode/api/v1/node.proto\x12\x0fsidenode.api.v1\"\x10\n" +
+	"\x1asidenode/api/v1/node.proto\x12\x0fsidenode.api.v1\"-\n" +
+	"\x13GetStateHashRequest\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x05R\x06height\"l\n" +
+	"\x14GetStateHashResponse\x12\x16\n" +
+	"\x06height\x18\x01 \x01(\x05R\x06height\x12\x1d\n" +
+	"\n" +
+	"block_hash\x18\x02 \x01(\tR\tblockHash\x12\x1d\n" +
+	"\n" +
+	"state_hash\x18\x03 \x01(\tR\tstateHash\"\x10\n" +
 	"\x0eGetInfoRequest\"\xb2\x05\n" +
 	"\x0fGetInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x18\n" +
@@ -501,9 +625,10 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\x0eSidechainState\x12\x1d\n" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x04R\ttipHeight\x12\x19\n" +
-	"\btip_hash\x18\x02 \x01(\tR\atipHash2[\n" +
+	"\btip_hash\x18\x02 \x01(\tR\atipHash2\xb8\x01\n" +
 	"\vNodeService\x12L\n" +
-	"\aGetInfo\x12\x1f.sidenode.api.v1.GetInfoRequest\x1a .sidenode.api.v1.GetInfoResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\aGetInfo\x12\x1f.sidenode.api.v1.GetInfoRequest\x1a .sidenode.api.v1.GetInfoResponse\x12[\n" +
+	"\fGetStateHash\x12$.sidenode.api.v1.GetStateHashRequest\x1a%.sidenode.api.v1.GetStateHashResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_node_proto_rawDescOnce sync.Once
@@ -517,22 +642,26 @@ func file_sidenode_api_v1_node_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_node_proto_rawDescData
 }
 
-var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_sidenode_api_v1_node_proto_goTypes = []any{
-	(*GetInfoRequest)(nil),  // 0: sidenode.api.v1.GetInfoRequest
-	(*GetInfoResponse)(nil), // 1: sidenode.api.v1.GetInfoResponse
-	(*MainchainState)(nil),  // 2: sidenode.api.v1.MainchainState
-	(*SidechainState)(nil),  // 3: sidenode.api.v1.SidechainState
-	nil,                     // 4: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	(*GetStateHashRequest)(nil),  // 0: sidenode.api.v1.GetStateHashRequest
+	(*GetStateHashResponse)(nil), // 1: sidenode.api.v1.GetStateHashResponse
+	(*GetInfoRequest)(nil),       // 2: sidenode.api.v1.GetInfoRequest
+	(*GetInfoResponse)(nil),      // 3: sidenode.api.v1.GetInfoResponse
+	(*MainchainState)(nil),       // 4: sidenode.api.v1.MainchainState
+	(*SidechainState)(nil),       // 5: sidenode.api.v1.SidechainState
+	nil,                          // 6: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
 }
 var file_sidenode_api_v1_node_proto_depIdxs = []int32{
-	2, // 0: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
-	3, // 1: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
-	4, // 2: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
-	0, // 3: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
-	1, // 4: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
-	4, // [4:5] is the sub-list for method output_type
-	3, // [3:4] is the sub-list for method input_type
+	4, // 0: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
+	5, // 1: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
+	6, // 2: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	2, // 3: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
+	0, // 4: sidenode.api.v1.NodeService.GetStateHash:input_type -> sidenode.api.v1.GetStateHashRequest
+	3, // 5: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
+	1, // 6: sidenode.api.v1.NodeService.GetStateHash:output_type -> sidenode.api.v1.GetStateHashResponse
+	5, // [5:7] is the sub-list for method output_type
+	3, // [3:5] is the sub-list for method input_type
 	3, // [3:3] is the sub-list for extension type_name
 	3, // [3:3] is the sub-list for extension extendee
 	0, // [0:3] is the sub-list for field type_name
@@ -549,7 +678,7 @@ func file_sidenode_api_v1_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_node_proto_rawDesc), len(file_sidenode_api_v1_node_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,7 +19,8 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NodeService_GetInfo_FullMethodName = "/sidenode.api.v1.NodeService/GetInfo"
+	NodeService_GetInfo_FullMethodName      = "/sidenode.api.v1.NodeService/GetInfo"
+	NodeService_GetStateHash_FullMethodName = "/sidenode.api.v1.NodeService/GetStateHash"
 )
 
 // NodeServiceClient is the client API for NodeService service.
@@ -39,6 +40,12 @@ type NodeServiceClient interface {
 	// summary. It never waits for the mainchain backend to sync: the sync
 	// state is part of the answer.
 	GetInfo(ctx context.Context, in *GetInfoRequest, opts ...grpc.CallOption) (*GetInfoResponse, error)
+	// GetStateHash returns the state hash after the mainchain block at a
+	// height, so that two operators can compare their nodes at the same
+	// height. The node holds it for its tip and every block below it that it
+	// can still undo (the undo window, 2016 blocks by default); any other
+	// height is NOT_FOUND, with a message that names the heights held.
+	GetStateHash(ctx context.Context, in *GetStateHashRequest, opts ...grpc.CallOption) (*GetStateHashResponse, error)
 }
 
 type nodeServiceClient struct {
@@ -53,6 +60,16 @@ func (c *nodeServiceClient) GetInfo(ctx context.Context, in *GetInfoRequest, opt
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetInfoResponse)
 	err := c.cc.Invoke(ctx, NodeService_GetInfo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *nodeServiceClient) GetStateHash(ctx context.Context, in *GetStateHashRequest, opts ...grpc.CallOption) (*GetStateHashResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStateHashResponse)
+	err := c.cc.Invoke(ctx, NodeService_GetStateHash_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +93,12 @@ type NodeServiceServer interface {
 	// summary. It never waits for the mainchain backend to sync: the sync
 	// state is part of the answer.
 	GetInfo(context.Context, *GetInfoRequest) (*GetInfoResponse, error)
+	// GetStateHash returns the state hash after the mainchain block at a
+	// height, so that two operators can compare their nodes at the same
+	// height. The node holds it for its tip and every block below it that it
+	// can still undo (the undo window, 2016 blocks by default); any other
+	// height is NOT_FOUND, with a message that names the heights held.
+	GetStateHash(context.Context, *GetStateHashRequest) (*GetStateHashResponse, error)
 	mustEmbedUnimplementedNodeServiceServer()
 }
 
@@ -88,6 +111,9 @@ type UnimplementedNodeServiceServer struct{}
 
 func (UnimplementedNodeServiceServer) GetInfo(context.Context, *GetInfoRequest) (*GetInfoResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetInfo not implemented")
+}
+func (UnimplementedNodeServiceServer) GetStateHash(context.Context, *GetStateHashRequest) (*GetStateHashResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetStateHash not implemented")
 }
 func (UnimplementedNodeServiceServer) mustEmbedUnimplementedNodeServiceServer() {}
 func (UnimplementedNodeServiceServer) testEmbeddedByValue()                     {}
@@ -128,6 +154,24 @@ func _NodeService_GetInfo_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeService_GetStateHash_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStateHashRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServiceServer).GetStateHash(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeService_GetStateHash_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServiceServer).GetStateHash(ctx, req.(*GetStateHashRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeService_ServiceDesc is the grpc.ServiceDesc for NodeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -138,6 +182,10 @@ var NodeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetInfo",
 			Handler:    _NodeService_GetInfo_Handler,
+		},
+		{
+			MethodName: "GetStateHash",
+			Handler:    _NodeService_GetStateHash_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

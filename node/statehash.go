@@ -1,0 +1,47 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/mainstake/sidenode/sideblock"
+	"github.com/mainstake/sidenode/store"
+	"github.com/mainstake/sidenode/wallet"
+)
+
+// LocalPrefixes lists the store key prefixes of local, non-consensus
+// state, which the state hash leaves out: the wallet's keys (each node has
+// its own wallet, or none) and the staged sideblock bodies (a cache of what
+// this node received or produced). Every other key of the application
+// keyspace is derived from the mainchain and covered.
+func LocalPrefixes() [][]byte {
+	return [][]byte{{wallet.KeyByte}, {sideblock.StagingKeyByte}}
+}
+
+// StoreOptions returns the store options of a node on network: tools and
+// tests that open a node's data dir must use them, or the store takes the
+// other local prefixes for a change of settings and rebuilds the state
+// hash.
+func StoreOptions(network string, genesis chainhash.Hash) store.Options {
+	return store.Options{
+		Genesis:       genesis,
+		Network:       network,
+		LocalPrefixes: LocalPrefixes(),
+	}
+}
+
+// StateHash returns the mainchain tip and the state hash after it: the
+// store's commitment to every mainchain-derived key and value (see
+// docs/protocol.md, "State hash"), maintained block by block.
+func StateHash(db *store.DB) (store.BlockID, chainhash.Hash, error) {
+	tip, err := db.Tip()
+	if err != nil {
+		return tip, chainhash.Hash{}, err
+	}
+	id, sum, err := db.StateHash(tip.Height)
+	if err != nil {
+		return tip, sum, fmt.Errorf("state hash: %w", err)
+	}
+	return id, sum, nil
+}
