@@ -69,7 +69,7 @@ type protocolConnector interface {
 	blockConnector
 	PreviewBlock(w *store.Writer, b *mainwatch.Block) error
 	ForgetPreview(height int32) error
-	BeforeUndo(tip mainwatch.Cursor)
+	BeforeUndo(tip mainwatch.Cursor) error
 	Committed(b *mainwatch.Block)
 }
 
@@ -279,7 +279,9 @@ func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) er
 	if err := c.events.BeforeUndo(c.db, tip); err != nil {
 		return err
 	}
-	c.proto.BeforeUndo(tip)
+	if err := c.proto.BeforeUndo(tip); err != nil {
+		return err
+	}
 	if _, err := c.db.DisconnectBlock(id); err != nil {
 		return err
 	}

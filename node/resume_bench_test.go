@@ -103,7 +103,7 @@ func (bareProtocol) ConnectBlock(*store.Writer, *mainwatch.Block) error { return
 func (bareProtocol) DisconnectBlock(int32) error                        { return nil }
 func (bareProtocol) PreviewBlock(*store.Writer, *mainwatch.Block) error { return nil }
 func (bareProtocol) ForgetPreview(int32) error                          { return nil }
-func (bareProtocol) BeforeUndo(mainwatch.Cursor)                        {}
+func (bareProtocol) BeforeUndo(mainwatch.Cursor) error                  { return nil }
 func (bareProtocol) Committed(*mainwatch.Block)                         {}
 
 func noWatchSet(store.Reader, int32) (mainwatch.WatchSet, error) {

@@ -211,12 +211,12 @@ const maxUndoneSideblocks = 64
 
 // BeforeUndo notes the best sidechain, from the tip back, before the store
 // undoes a mainchain block: the undo may take the records of the blocks
-// it disconnects with it.
-func (p *protocol) BeforeUndo(mainwatch.Cursor) {
+// it disconnects with it. A store error stops the undo.
+func (p *protocol) BeforeUndo(mainwatch.Cursor) error {
 	p.undoFrom = p.undoFrom[:0]
 	hash, _, ok := p.chain.Tip()
 	if !ok {
-		return
+		return nil
 	}
 	err := p.db.View(func(r store.Reader) error {
 		for len(p.undoFrom) < maxUndoneSideblocks {
@@ -233,8 +233,9 @@ func (p *protocol) BeforeUndo(mainwatch.Cursor) {
 		return nil
 	})
 	if err != nil {
-		log.Warnf("Before a mainchain undo: %v", err)
+		return fmt.Errorf("the best sidechain before a mainchain undo: %w", err)
 	}
+	return nil
 }
 
 // returnUndone hands the transactions of the sideblocks that the undone

@@ -1,6 +1,15 @@
-// Package producer holds what this node does when it wins a draw: the
-// accounting of its slots, and (in time) the production of the sideblock
-// and its header transaction.
+// Package producer holds what this node does when it wins a draw: it
+// builds the sideblock, has the chain's engine seal it, publishes the seal
+// in a header transaction, stages the body and announces it (Producer),
+// and it counts its slots (Ledger).
+//
+// Production asks the engine (sideblock.Engine) who may produce at the
+// draw's height (Producer) and produces when the node's wallet holds that
+// key; it seals the block with Engine.Seal. It runs inside the batch of the
+// block the draw followed and broadcasts before the commit (Produce), and
+// finishes after the commit (Committed). A block's preview may produce
+// first (Previewed, TakePreview); the block's own batch then takes that
+// production instead of building another.
 //
 // A slot is a draw after mainchain block h whose winner is one of this
 // node's tickets. The Ledger keeps one entry per such draw height on the
