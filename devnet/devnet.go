@@ -78,8 +78,8 @@ type Node struct {
 	grew  chan struct{}
 
 	// races holds the data race reports a node built with -race wrote,
-	// each up to maxRaceLines lines; inRace tells that the last line
-	// belongs to the newest report.
+	// each up to maxRaceLines lines, a frame repeated in a row kept once;
+	// inRace tells that the last line belongs to the newest report.
 	races  [][]string
 	inRace bool
 }
@@ -89,7 +89,7 @@ type Node struct {
 const (
 	raceReportStart = "WARNING: DATA RACE"
 	raceReportEnd   = "=================="
-	maxRaceLines    = 200
+	maxRaceLines    = 1000
 )
 
 // keepLines bounds the lines a node keeps for WaitLine.
@@ -362,6 +362,13 @@ func (node *Node) addLine(line string) {
 		report := &node.races[len(node.races)-1]
 		if len(*report) < maxRaceLines {
 			*report = append(*report, line)
+		}
+		// The race detector can print one frame (function and file
+		// lines) over and over; keep it once.
+		if r := *report; len(r) >= 4 && r[len(r)-1] == r[len(r)-3] &&
+			r[len(r)-2] == r[len(r)-4] {
+
+			*report = r[:len(r)-2]
 		}
 	}
 	node.lines = append(node.lines, line)

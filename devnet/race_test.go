@@ -18,6 +18,12 @@ func TestRaceReports(t *testing.T) {
 		"WARNING: DATA RACE",
 		"Write at 0x00c000123456 by goroutine 7:",
 		"  main.f()",
+		"  main.loop()",
+		"      main.go:3",
+		"  main.loop()",
+		"      main.go:3",
+		"  main.loop()",
+		"      main.go:3",
 		"==================",
 		"2026-12-07 12:00:01.000 [INF] SDND: still running",
 		"==================",
@@ -32,7 +38,7 @@ func TestRaceReports(t *testing.T) {
 		t.Fatalf("%d reports, want 2: %q", len(reports), reports)
 	}
 	if want := "a: WARNING: DATA RACE\nWrite at 0x00c000123456 by " +
-		"goroutine 7:\n  main.f()"; reports[0] != want {
+		"goroutine 7:\n  main.f()\n  main.loop()\n      main.go:3"; reports[0] != want {
 		t.Errorf("first report %q, want %q", reports[0], want)
 	}
 	if !strings.Contains(reports[1], "Read at") ||
