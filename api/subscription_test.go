@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -464,21 +465,21 @@ func TestSlowSubscriberBoundsServer(t *testing.T) {
 	c := newClients(conn)
 	stream, _ := sideStream(t, c, &apiv1.SidechainBlockRef{Hash: strings.Repeat("0", 64)})
 
-	// Wait until the server's reads stop advancing (or reach the end,
-	// which fails below).
-	last, stable := int32(-2), 0
-	for stable < 10 {
-		time.Sleep(20 * time.Millisecond)
-		got, _ := b.SideReads()
-		if got == last {
-			stable++
-		} else {
-			last, stable = got, 0
-		}
-		if got == total-1 {
+	// Wait until the stream's handler, which also reads the chain, waits
+	// for gRPC's write quota: the client reads nothing, so it can neither
+	// send nor read any further (or until it read to the end, which fails
+	// below).
+	deadline := time.Now().Add(30 * time.Second)
+	for !handlerBlockedOnSend() {
+		if got, _ := b.SideReads(); got == total-1 {
 			break
 		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stream handler never blocked on flow control")
+		}
+		time.Sleep(5 * time.Millisecond) // polls a condition; proves nothing by waiting
 	}
+	last, _ := b.SideReads()
 	// What the server may hold: a page read from the backend, gRPC's
 	// per-stream write quota (64 KiB in grpc-go) of messages waiting to go
 	// out, and the client's window of messages sent but not read.
@@ -500,6 +501,29 @@ func TestSlowSubscriberBoundsServer(t *testing.T) {
 			t.Fatalf("event %d: %v", i, e.block)
 		}
 	}
+}
+
+// handlerBlockedOnSend reports whether a goroutine running an api stream
+// handler waits in grpc-go's per-stream write quota, which only the
+// client's reads replenish.
+func handlerBlockedOnSend() bool {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "(*writeQuota).get") &&
+			strings.Contains(g, "sidenode/api.") {
+
+			return true
+		}
+	}
+	return false
 }
 
 func TestSubscriptionLimitsAndStop(t *testing.T) {

@@ -76,7 +76,21 @@ type Node struct {
 	lines []string // the newest lines; lines[0] is line number base
 	base  int
 	grew  chan struct{}
+
+	// races holds the data race reports a node built with -race wrote,
+	// each up to maxRaceLines lines, a frame repeated in a row kept once;
+	// inRace tells that the last line belongs to the newest report.
+	races  [][]string
+	inRace bool
 }
+
+// raceReportStart and raceReportEnd frame a data race report of a process
+// built with -race.
+const (
+	raceReportStart = "WARNING: DATA RACE"
+	raceReportEnd   = "=================="
+	maxRaceLines    = 1000
+)
 
 // keepLines bounds the lines a node keeps for WaitLine.
 const keepLines = 10_000
@@ -219,6 +233,22 @@ func (n *Net) prepare(spec NodeSpec) (*Node, error) {
 		MetricsAddr: metricsAddr, net: n, args: args, grew: make(chan struct{})}, nil
 }
 
+// RaceReports returns the data race reports of every node's processes,
+// each as one text with the node's name in front. Only nodes whose binary
+// was built with -race write any.
+func (n *Net) RaceReports() []string {
+	var reports []string
+	for _, node := range n.Nodes {
+		node.mu.Lock()
+		for _, r := range node.races {
+			reports = append(reports, node.Spec.Name+": "+
+				strings.Join(r, "\n"))
+		}
+		node.mu.Unlock()
+	}
+	return reports
+}
+
 // Stop stops every node, then btcd, and removes nothing.
 func (n *Net) Stop() {
 	for _, node := range n.Nodes {
@@ -322,6 +352,25 @@ func (node *Node) running() bool {
 func (node *Node) addLine(line string) {
 	node.net.write(node.Spec.Name, line)
 	node.mu.Lock()
+	switch {
+	case strings.Contains(line, raceReportStart):
+		node.races = append(node.races, []string{line})
+		node.inRace = true
+	case node.inRace && strings.TrimSpace(line) == raceReportEnd:
+		node.inRace = false
+	case node.inRace:
+		report := &node.races[len(node.races)-1]
+		if len(*report) < maxRaceLines {
+			*report = append(*report, line)
+		}
+		// The race detector can print one frame (function and file
+		// lines) over and over; keep it once.
+		if r := *report; len(r) >= 4 && r[len(r)-1] == r[len(r)-3] &&
+			r[len(r)-2] == r[len(r)-4] {
+
+			*report = r[:len(r)-2]
+		}
+	}
 	node.lines = append(node.lines, line)
 	if len(node.lines) > 2*keepLines {
 		drop := len(node.lines) - keepLines

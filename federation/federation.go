@@ -552,9 +552,12 @@ func (f *Signer) tryComplete(ctx context.Context, tip int32) error {
 	job.signed = tx
 	job.sentAt = tip
 	job.fallback = nil
+	// The signing is guarded by f.mu: addPacket may add to it while we
+	// broadcast.
+	signers := job.signing.Signers()
 	f.mu.Unlock()
 	log.Infof("Federation: %s, %v, has %d signatures; broadcasting",
-		job.what, tx.TxHash(), job.signing.Signers())
+		job.what, tx.TxHash(), signers)
 	return f.follower.Broadcast(ctx, tx)
 }
 

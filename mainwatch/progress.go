@@ -11,12 +11,11 @@ import (
 type progressLogger struct {
 	name string
 
-	mu        sync.Mutex
-	target    int32
-	blocks    int
-	txs       int
-	lastLog   time.Time
-	lastStart time.Time
+	mu      sync.Mutex
+	target  int32
+	blocks  int
+	txs     int
+	lastLog time.Time
 }
 
 func (p *progressLogger) start(from, to int32) {

@@ -8,3 +8,7 @@ var log = btclog.Disabled
 
 // UseLogger sets the package logger.
 func UseLogger(logger btclog.Logger) { log = logger }
+
+// DisableLog turns the package's log output off, as it is until UseLogger
+// is called.
+func DisableLog() { log = btclog.Disabled }

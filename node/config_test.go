@@ -554,6 +554,19 @@ func TestSampleConfigListsSubsystems(t *testing.T) {
 	}
 }
 
+func TestReadmeListsSubsystems(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range subsystems {
+		if !regexp.MustCompile(`\b` + sub.tag + `\b`).Match(readme) {
+			t.Errorf("subsystem %s is missing from README.md's list "+
+				"of --debuglevel subsystems", sub.tag)
+		}
+	}
+}
+
 func TestLoadConfigREST(t *testing.T) {
 	withHome(t)
 	regtest := append([]string{"--network=regtest"}, btcdCreds...)

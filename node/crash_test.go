@@ -43,8 +43,9 @@ func sidenodeBinaryB(t testing.TB) string {
 			return
 		}
 		buildPath = filepath.Join(dir, "sidenode")
-		out, err := exec.Command("go", "build", "-o", buildPath,
-			"github.com/mainstake/sidenode/cmd/sidenode").CombinedOutput()
+		args := append(append([]string{"build"}, raceBuildFlags...),
+			"-o", buildPath, "github.com/mainstake/sidenode/cmd/sidenode")
+		out, err := exec.Command("go", args...).CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -71,8 +72,17 @@ func newNet(t *testing.T, names []string, stake ...int64) *devnet.Net {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(net.Stop)
+	t.Cleanup(func() { stopNet(t, net) })
 	return net
+}
+
+// stopNet stops the net and fails the test for every data race its
+// sidenode processes reported (built with -race when the tests are).
+func stopNet(t testing.TB, net *devnet.Net) {
+	net.Stop()
+	for _, report := range net.RaceReports() {
+		t.Errorf("data race in sidenode %s", report)
+	}
 }
 
 // waitTip waits until the node says it connected btcd's tip, or that it was

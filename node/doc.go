@@ -14,7 +14,8 @@
 // a rotating file under <logdir>/<network>/, and each subsystem has a logger
 // with a four-letter tag whose level --debuglevel sets, for example
 // info,MWCH=debug. The loggers of other packages are handed to them with
-// their UseLogger functions (see useLoggers in log.go).
+// their UseLogger functions from the subsystems table in log.go; a test
+// fails when a package of the module declares UseLogger and is not in it.
 //
 // Each network keeps its data in its own directory, <datadir>/<network>/
 // (Config.NetworkDir), so one data dir can hold a mainnet and a regtest node

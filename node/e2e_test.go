@@ -160,7 +160,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(net.Stop)
+	t.Cleanup(func() { stopNet(t, net) })
 	e := &e2e{t: t, net: net, produced: make(map[string]int)}
 	all := net.Nodes
 	for _, n := range all {

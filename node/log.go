@@ -22,6 +22,8 @@ import (
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
 	"github.com/mainstake/sidenode/metrics"
 	"github.com/mainstake/sidenode/nodeapi"
+	"github.com/mainstake/sidenode/p2p"
+	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/sidepeer"
@@ -72,78 +74,79 @@ func (logWriter) Write(p []byte) (int, error) {
 // output.
 var backendLog = btclog.NewBackend(logWriter{})
 
-// The subsystem loggers. Each has a four-letter tag, which appears in every
-// line it writes and which --debuglevel uses to set its level.
-var (
-	nodeLog = backendLog.Logger("SDND") // package node
-	mwchLog = backendLog.Logger("MWCH") // package mainwatch
-	btcwLog = backendLog.Logger("BTCW") // package mainwatch/btcdwatch
-	ntrwLog = backendLog.Logger("NTRW") // package mainwatch/neutrinowatch
-	ntrnLog = backendLog.Logger("NTRN") // the neutrino library
-	rpccLog = backendLog.Logger("RPCC") // btcd's rpcclient library
-	storLog = backendLog.Logger("STOR") // package store
-	stakLog = backendLog.Logger("STAK") // package mainstake
-	lottLog = backendLog.Logger("LOTT") // package lottery
-	wlltLog = backendLog.Logger("WLLT") // package wallet
-	sblkLog = backendLog.Logger("SBLK") // package sideblock
-	rpcsLog = backendLog.Logger("RPCS") // package api (gRPC server)
-	promLog = backendLog.Logger("PROM") // package metrics (Prometheus)
-)
+// subsystem is one logging subsystem: a four-letter tag, which appears in
+// every line its logger writes and which --debuglevel uses to set its level,
+// and the function that hands the logger to the package it belongs to.
+type subsystem struct {
+	tag string
 
-// log is the node package's own logger (SDND).
-var log = nodeLog
+	// use hands the subsystem's logger to its package. It is nil for the
+	// node's own logger and for tags reserved for packages that do not
+	// log yet. TestEveryLoggerWired checks that every package of the
+	// module that declares UseLogger has its UseLogger here.
+	use func(btclog.Logger)
+}
 
-// subsystemLoggers maps each subsystem tag to its logger. It is the list of
-// subsystems that --debuglevel knows.
-var subsystemLoggers = map[string]btclog.Logger{
-	"SDND": nodeLog,
-	"MWCH": mwchLog,
-	"BTCW": btcwLog,
-	"NTRW": ntrwLog,
-	"NTRN": ntrnLog,
-	"RPCC": rpccLog,
-	"STOR": storLog,
-	"STAK": stakLog,
-	"LOTT": lottLog,
-	"WLLT": wlltLog,
-	"SBLK": sblkLog,
-	"RPCS": rpcsLog,
-	"PROM": promLog,
+// subsystems is the table of the node's logging subsystems. Run hands each
+// package its logger from it (useLoggers), and it is the list of subsystems
+// that --debuglevel knows. A package that starts logging gets a log.go with
+// UseLogger and DisableLog and a row here; README.md and
+// sample-sidenode.conf list the tags.
+var subsystems = []subsystem{
+	{"SDND", nil},                             // package node (log below)
+	{"MWCH", mainwatch.UseLogger},             // package mainwatch
+	{"BTCW", btcdwatch.UseLogger},             // package mainwatch/btcdwatch
+	{"NTRW", neutrinowatch.UseLogger},         // package mainwatch/neutrinowatch
+	{"NTRN", neutrinowatch.NeutrinoUseLogger}, // the neutrino library
+	{"RPCC", rpcclient.UseLogger},             // btcd's rpcclient library
+	{"STOR", store.UseLogger},                 // package store
+	{"STAK", mainstake.UseLogger},             // package mainstake
+	{"LOTT", lottery.UseLogger},               // package lottery
+	{"WLLT", wallet.UseLogger},                // package wallet
+	{"SBLK", sideblock.UseLogger},             // package sideblock
+	{"RPCS", api.UseLogger},                   // package api (gRPC server)
+	{"PROM", metrics.UseLogger},               // package metrics (Prometheus)
+	{"PEGB", pegbox.UseLogger},                // package pegbox
+	{"PEER", p2p.UseLogger},                   // package p2p (sidechain peers)
+	{"NAPI", nodeapi.UseLogger},               // package nodeapi (the API's backend)
+	{"PROD", producer.UseLogger},              // package producer (sideblock production)
+	{"FEDR", federation.UseLogger},            // package federation (signing rounds)
+	{"SPER", sidepeer.UseLogger},              // package sidepeer (bodies and txs from peers)
 
 	// Reserved for packages that do not log yet, so that the tags are
-	// settled and --debuglevel accepts them. Give each its own variable
-	// and a UseLogger call in useLoggers when its package starts logging.
-	"PEGB": backendLog.Logger("PEGB"), // package pegbox
-	"WDRW": backendLog.Logger("WDRW"), // package withdraw
-	"PEER": backendLog.Logger("PEER"), // sidechain peer-to-peer (block bodies)
-	"POSC": backendLog.Logger("POSC"), // package pos
-	"POWC": backendLog.Logger("POWC"), // package pow (including miner, stratum)
-	"DPOW": backendLog.Logger("DPOW"), // package notarize
+	// settled and --debuglevel accepts them.
+	{"WDRW", nil}, // package withdraw
+	{"POSC", nil}, // package pos
+	{"POWC", nil}, // package pow (including miner, stratum)
+	{"DPOW", nil}, // package notarize
 }
+
+// subsystemLoggers maps each subsystem tag to its logger.
+var subsystemLoggers = newSubsystemLoggers(subsystems)
+
+// newSubsystemLoggers makes a logger on backendLog for each subsystem.
+func newSubsystemLoggers(table []subsystem) map[string]btclog.Logger {
+	loggers := make(map[string]btclog.Logger, len(table))
+	for _, sub := range table {
+		loggers[sub.tag] = backendLog.Logger(sub.tag)
+	}
+	return loggers
+}
+
+// log is the node package's own logger (SDND).
+var log = subsystemLoggers["SDND"]
 
 // useLoggers hands each package that logs its subsystem logger. Run calls
 // it first, so every package logs through the node's backend before any of
-// them starts; until then they are silent, as in tests.
+// them starts; until then they are silent, as in tests. NTRN also reaches
+// the btcd packages that neutrino drives (blockchain, txscript, peer,
+// addrmgr, connmgr).
 func useLoggers() {
-	mainwatch.UseLogger(mwchLog)
-	btcdwatch.UseLogger(btcwLog)
-	neutrinowatch.UseLogger(ntrwLog)
-	store.UseLogger(storLog)
-	mainstake.UseLogger(stakLog)
-	lottery.UseLogger(lottLog)
-	wallet.UseLogger(wlltLog)
-	sideblock.UseLogger(sblkLog)
-	api.UseLogger(rpcsLog)
-	nodeapi.UseLogger(rpcsLog)
-	producer.UseLogger(nodeLog)
-	federation.UseLogger(nodeLog)
-	sidepeer.UseLogger(nodeLog)
-	metrics.UseLogger(promLog)
-
-	// neutrino.UseLogger also hands NTRN to the btcd packages neutrino
-	// drives (blockchain, txscript, peer, addrmgr, connmgr).
-	neutrinowatch.NeutrinoUseLogger(ntrnLog)
-	rpcclient.UseLogger(rpccLog)
+	for _, sub := range subsystems {
+		if sub.use != nil {
+			sub.use(subsystemLoggers[sub.tag])
+		}
+	}
 }
 
 // InitLogRotator opens the log file at path, creating its directory, and

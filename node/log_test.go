@@ -2,9 +2,15 @@ package node
 
 import (
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -22,10 +28,15 @@ func resetLogLevels(t *testing.T) {
 
 func TestSubsystemTags(t *testing.T) {
 	tag := regexp.MustCompile(`^[A-Z0-9]{4}$`)
-	for name := range subsystemLoggers {
-		if !tag.MatchString(name) {
-			t.Errorf("subsystem tag %q is not four capitals", name)
+	seen := make(map[string]bool)
+	for _, sub := range subsystems {
+		if !tag.MatchString(sub.tag) {
+			t.Errorf("subsystem tag %q is not four capitals", sub.tag)
 		}
+		if seen[sub.tag] {
+			t.Errorf("subsystem tag %s is in the table twice", sub.tag)
+		}
+		seen[sub.tag] = true
 	}
 	if subsystemLoggers["SDND"] != log {
 		t.Error("the node's own logger is not SDND")
@@ -128,7 +139,7 @@ func TestInitLogRotator(t *testing.T) {
 		t.Fatal(err)
 	}
 	log.Info("first line")
-	mwchLog.Warnf("second line")
+	subsystemLoggers["MWCH"].Warnf("second line")
 	CloseLogRotator()
 	CloseLogRotator() // closing twice is harmless
 
@@ -164,4 +175,125 @@ func TestInitLogRotator(t *testing.T) {
 
 		t.Errorf("reopened log file lost lines:\n%s", data)
 	}
+}
+
+// TestEveryLoggerWired fails when a package of the module declares a
+// UseLogger function (or another function ending in UseLogger, such as
+// neutrinowatch.NeutrinoUseLogger) that the subsystems table does not wire:
+// that package's log lines would be lost.
+func TestEveryLoggerWired(t *testing.T) {
+	root, module := moduleRoot(t)
+
+	// The functions the table wires, by full name such as
+	// github.com/mainstake/sidenode/p2p.UseLogger.
+	wired := make(map[string]string)
+	for _, sub := range subsystems {
+		if sub.use == nil {
+			continue
+		}
+		name := runtime.FuncForPC(reflect.ValueOf(sub.use).Pointer()).Name()
+		if other, ok := wired[name]; ok {
+			t.Errorf("%s is wired twice, to %s and %s", name, other,
+				sub.tag)
+		}
+		wired[name] = sub.tag
+	}
+
+	declared := declaredUseLoggers(t, root, module)
+	if len(declared) < 10 {
+		// A guard for the test itself: the module has more than ten
+		// packages that log, so finding fewer means the walk is wrong.
+		t.Fatalf("found only %d UseLogger functions under %s: %v",
+			len(declared), root, declared)
+	}
+	for _, name := range declared {
+		if _, ok := wired[name]; !ok {
+			t.Errorf("%s is not wired: add a row for it to subsystems "+
+				"in node/log.go, and its tag to README.md and "+
+				"sample-sidenode.conf", name)
+		}
+	}
+}
+
+// moduleRoot returns the directory of the module's go.mod and the module's
+// path.
+func moduleRoot(t *testing.T) (string, string) {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if path, ok := strings.CutPrefix(strings.TrimSpace(line),
+			"module "); ok {
+
+			return root, strings.TrimSpace(path)
+		}
+	}
+	t.Fatal("go.mod has no module line")
+	return "", ""
+}
+
+// declaredUseLoggers parses every non-test Go file of the module under root
+// and returns the full names of its top-level functions whose names end in
+// UseLogger.
+func declaredUseLoggers(t *testing.T, root, module string) []string {
+	t.Helper()
+	var names []string
+	fset := token.NewFileSet()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry,
+		err error) error {
+
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, ".") ||
+				strings.HasPrefix(name, "_") ||
+				name == "testdata" || name == "vendor" ||
+				name == "node_modules") {
+
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") ||
+			strings.HasSuffix(path, "_test.go") {
+
+			return nil
+		}
+
+		file, err := parser.ParseFile(fset, path, nil,
+			parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, filepath.Dir(path))
+		if err != nil {
+			return err
+		}
+		pkg := module
+		if rel != "." {
+			pkg += "/" + filepath.ToSlash(rel)
+		}
+		for _, decl := range file.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Recv != nil ||
+				!strings.HasSuffix(fn.Name.Name, "UseLogger") {
+
+				continue
+			}
+			names = append(names, pkg+"."+fn.Name.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
 }

@@ -2,11 +2,13 @@ package nodeapi
 
 import "github.com/btcsuite/btclog"
 
-// log is the package's logger, silent until UseLogger is called.
+// log is the package logger; it is disabled until UseLogger is called. The
+// node registers it under the subsystem tag NAPI.
 var log = btclog.Disabled
 
-// UseLogger sets the package's logger; node hands it the API's subsystem
-// logger.
-func UseLogger(logger btclog.Logger) {
-	log = logger
-}
+// UseLogger sets the package logger.
+func UseLogger(logger btclog.Logger) { log = logger }
+
+// DisableLog turns the package's log output off, as it is until UseLogger
+// is called.
+func DisableLog() { log = btclog.Disabled }

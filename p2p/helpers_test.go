@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -258,6 +259,15 @@ type testNode struct {
 
 	mu      sync.Mutex
 	rejects []error
+
+	// Counters of the Server's test hooks: ended outbound sessions of
+	// the persistent loops, sessions refused to banned hosts, and
+	// answered Pings.
+	dials, refusedBanned, pongs atomic.Int32
+
+	// loopsEnded receives the address of each persistent loop that
+	// returns.
+	loopsEnded chan string
 }
 
 // newTestNode starts a node on testConfig changed by mod, stopped at the
@@ -285,11 +295,20 @@ func startTestNode(t *testing.T, mod func(*Config), noPeg bool) *testNode {
 		t.Fatal(err)
 	}
 	h.srv = s
-	n := &testNode{Server: s, h: h}
+	n := &testNode{Server: s, h: h, loopsEnded: make(chan string, 16)}
 	s.hooks.reject = func(_ *peer, err error) {
 		n.mu.Lock()
 		n.rejects = append(n.rejects, err)
 		n.mu.Unlock()
+	}
+	s.hooks.dialed = func(string, bool, error) { n.dials.Add(1) }
+	s.hooks.refusedBanned = func(string) { n.refusedBanned.Add(1) }
+	s.hooks.pong = func(*peer) { n.pongs.Add(1) }
+	s.hooks.loopEnded = func(addr string) {
+		select {
+		case n.loopsEnded <- addr:
+		default:
+		}
 	}
 	if err := s.Start(); err != nil {
 		t.Fatal(err)

@@ -560,10 +560,14 @@ func (p *peer) handle(m *p2pv1.Message) {
 		p.queueWait(pongMsg(pl.Ping.GetNonce()), nil)
 	case *p2pv1.Message_Pong:
 		p.mu.Lock()
-		if p.pingNonce != 0 && pl.Pong.GetNonce() == p.pingNonce {
+		answered := p.pingNonce != 0 && pl.Pong.GetNonce() == p.pingNonce
+		if answered {
 			p.pingNonce = 0
 		}
 		p.mu.Unlock()
+		if hook := p.s.hooks.pong; answered && hook != nil {
+			hook(p)
+		}
 	}
 }
 

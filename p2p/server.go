@@ -87,6 +87,20 @@ type PegHandler interface {
 type testHooks struct {
 	// reject is called when a handshake fails.
 	reject func(p *peer, err error)
+
+	// dialed is called each time a persistent loop's outbound session
+	// to addr ends, or fails to start.
+	dialed func(addr string, handshook bool, reason error)
+
+	// loopEnded is called when the persistent loop for addr returns.
+	loopEnded func(addr string)
+
+	// refusedBanned is called when a session from a banned host is
+	// refused.
+	refusedBanned func(addr string)
+
+	// pong is called when a peer answers this node's Ping.
+	pong func(p *peer)
 }
 
 // inflight is an item asked of some peer, so others are not asked too.
@@ -493,6 +507,9 @@ func (svc service) Exchange(stream p2pv1.PeerService_ExchangeServer) error {
 	}
 	if s.isBanned(hostOf(addr)) {
 		log.Debugf("Refusing session from banned %s", addr)
+		if hook := s.hooks.refusedBanned; hook != nil {
+			hook(addr)
+		}
 		return status.Error(codes.PermissionDenied, "banned")
 	}
 
@@ -530,6 +547,9 @@ func (svc service) Exchange(stream p2pv1.PeerService_ExchangeServer) error {
 // address that turns out to be this node.
 func (s *Server) persistentLoop(addr string) {
 	defer s.wg.Done()
+	if hook := s.hooks.loopEnded; hook != nil {
+		defer hook(addr)
+	}
 	backoff := s.cfg.RetryInterval
 	for {
 		if wait := s.banRemaining(hostOf(addr)); wait > 0 {
@@ -541,6 +561,9 @@ func (s *Server) persistentLoop(addr string) {
 		}
 
 		handshook, reason := s.dialSession(addr)
+		if hook := s.hooks.dialed; hook != nil {
+			hook(addr, handshook, reason)
+		}
 		if s.isStopping() {
 			return
 		}
@@ -649,6 +672,9 @@ func (l banListener) Accept() (net.Conn, error) {
 			log.Debugf("Dropping connection from banned %s",
 				c.RemoteAddr())
 			_ = c.Close()
+			if hook := l.s.hooks.refusedBanned; hook != nil {
+				hook(c.RemoteAddr().String())
+			}
 			continue
 		}
 		return c, nil

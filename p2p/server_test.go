@@ -51,9 +51,11 @@ func TestHandshake(t *testing.T) {
 		t.Fatalf("peer info %+v", pa)
 	}
 
-	// Pings (every 200 ms) are answered, so the session outlives
-	// several ping timeouts.
-	time.Sleep(time.Second)
+	// Pings are answered, so the session outlives several ping rounds:
+	// after five answered Pings on each side it still stands.
+	waitFor(t, wait, "five answered pings each way", func() bool {
+		return a.pongs.Load() >= 5 && b.pongs.Load() >= 5
+	})
 	if a.ConnectedCount() != 1 || b.ConnectedCount() != 1 {
 		t.Fatal("session dropped although pings are answered")
 	}
@@ -209,18 +211,18 @@ func TestSelfConnection(t *testing.T) {
 	waitFor(t, wait, "self-connection reject", func() bool {
 		return n.rejected(ErrSelfConnection)
 	})
-	// The persistent loop gives up: after a few retry intervals no new
-	// rejects appear.
-	time.Sleep(300 * time.Millisecond)
-	n.mu.Lock()
-	count := len(n.rejects)
-	n.mu.Unlock()
-	time.Sleep(500 * time.Millisecond)
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if len(n.rejects) != count {
-		t.Fatalf("still redialling self: %d then %d rejects", count,
-			len(n.rejects))
+	// The persistent loop, the only dialler, gives up: it returns after
+	// one dial.
+	select {
+	case got := <-n.loopsEnded:
+		if got != addr {
+			t.Fatalf("the loop for %s ended, want %s", got, addr)
+		}
+	case <-time.After(wait):
+		t.Fatalf("still redialling self after %d dials", n.dials.Load())
+	}
+	if d := n.dials.Load(); d != 1 {
+		t.Fatalf("dialled self %d times, want once", d)
 	}
 	if n.ConnectedCount() != 0 {
 		t.Fatal("connected to self")
@@ -265,7 +267,13 @@ func TestDialEachOther(t *testing.T) {
 		c.Connect = []string{addrA}
 	})
 	connected(t, 1, a, b)
-	time.Sleep(500 * time.Millisecond)
+	// The side whose session lost keeps redialling and is refused: once
+	// it has been refused a few times, the kept session still stands.
+	// (The kept session's dial has not returned, so every return is a
+	// session that lost.)
+	waitFor(t, wait, "refused redials", func() bool {
+		return a.dials.Load()+b.dials.Load() >= 4
+	})
 	connected(t, 1, a, b)
 	if a.Peers()[0].Inbound == b.Peers()[0].Inbound {
 		t.Fatal("the two nodes kept different sessions")
@@ -316,13 +324,23 @@ func TestRelay(t *testing.T) {
 	receive(t, c.h.gotTx, txid, "C")
 
 	// C relays back to B, which already has both: nothing more arrives,
-	// and nobody misbehaved.
-	time.Sleep(200 * time.Millisecond)
+	// and nobody misbehaved. A block that C announces afterwards is a
+	// barrier: each session carries messages in order, so once it
+	// reached B and, through B, A, any second copy of the first block or
+	// transaction would have reached them before it.
+	barrier := c.h.addBlock(t, 100)
+	c.Announce(BlockItem(barrier))
+	receive(t, b.h.gotBlock, barrier, "B")
+	receive(t, a.h.gotBlock, barrier, "A")
 	select {
 	case h := <-b.h.gotBlock:
 		t.Fatalf("B received %v twice", h)
 	case h := <-a.h.gotBlock:
-		t.Fatalf("A received its own block %v", h)
+		t.Fatalf("A received %v twice or its own block", h)
+	case h := <-b.h.gotTx:
+		t.Fatalf("B received %v twice", h)
+	case h := <-a.h.gotTx:
+		t.Fatalf("A received its own transaction %v", h)
 	default:
 	}
 	for _, n := range []*testNode{a, b, c} {
@@ -537,8 +555,10 @@ func TestMisbehaviorBan(t *testing.T) {
 		return b.isBanned("127.0.0.1") && b.ConnectedCount() == 0 &&
 			a.ConnectedCount() == 0
 	})
-	// A keeps redialling B every 50–400 ms; none gets through.
-	time.Sleep(time.Second)
+	// A keeps redialling B; none gets through. B refuses three of them.
+	waitFor(t, wait, "refused redials", func() bool {
+		return b.refusedBanned.Load() >= 3 && a.dials.Load() >= 4
+	})
 	if a.ConnectedCount() != 0 || b.ConnectedCount() != 0 {
 		t.Fatal("banned node reconnected")
 	}
@@ -556,7 +576,8 @@ func TestPersistentRedial(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, wait, "disconnect", func() bool { return a.ConnectedCount() == 0 })
-	time.Sleep(500 * time.Millisecond) // a few failed dials
+	// A few failed dials: the session that ended, then three more.
+	waitFor(t, wait, "failed redials", func() bool { return a.dials.Load() >= 4 })
 
 	b2 := newTestNode(t, func(c *Config) { c.Listen = []string{addr} })
 	connected(t, 1, a, b2)

@@ -87,6 +87,8 @@ const (
 	// the rotation's fee plus dust.
 	ErrNothingToRotate
 
+	// numErrorCodes is the number of error codes defined above; tests use
+	// it to check that every code has a name.
 	numErrorCodes
 )
 

@@ -369,7 +369,15 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 			return err
 		}
 		res.Refused = append(res.Refused, Refused{DepositRecord: rec, Code: code, Err: err})
-		log.Infof("Deposit %v in block %d refused: %v", rec.OutPoint, height, err)
+		// A refused deposit is never minted: the depositor needs to
+		// know, so the line names the output, its amount and why.
+		if dep != nil {
+			log.Warnf("Refused deposit %v of %d sat in mainchain "+
+				"block %d: %v", rec.OutPoint, rec.Value, height, err)
+		} else {
+			log.Warnf("Refused deposit in tx %v in mainchain block %d: %v",
+				txid, height, err)
+		}
 	}
 	return nil
 }

@@ -200,6 +200,8 @@ func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
 					return err
 				}
 				delete(w.locked, in.PreviousOutPoint)
+				log.Debugf("Coin %v spent in mainchain block %d",
+					in.PreviousOutPoint, b.Height)
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
@@ -221,6 +223,8 @@ func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
 				return err
 			}
 			w.watch.AddOutPoint(c.OutPoint, c.PkScript)
+			log.Infof("Received %d sat in %v (mainchain block %d, %v key)",
+				c.Value, c.OutPoint, b.Height, ref.Family)
 		}
 	}
 	return nil

@@ -44,6 +44,8 @@ const (
 	// one change output to a pegbox.
 	ErrExtraOutput
 
+	// numErrorCodes is the number of error codes defined above; tests use
+	// it to check that every code has a name.
 	numErrorCodes
 )
 

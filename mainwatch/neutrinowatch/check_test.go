@@ -45,8 +45,9 @@ func TestNewRefusesBadDataDir(t *testing.T) {
 	}{{
 		name:   "GarbageDB",
 		params: &chaincfg.RegressionNetParams,
-		spoil: func(t *testing.T, dir string) string {
-			dir = t.TempDir()
+		// A fresh directory holding nothing but a garbage database.
+		spoil: func(t *testing.T, _ string) string {
+			dir := t.TempDir()
 			garbage(t, filepath.Join(dir, DBName), 64<<10)
 			return filepath.Join(dir, DBName)
 		},

@@ -342,8 +342,7 @@ type blockBuilder struct {
 	dupCoinbase bool // the coinbase twice
 	spendOwnCb  bool // a transaction spending the block's own coinbase
 	noTxs       bool
-	padTo       int                      // pad the body to this size
-	finalizers  []func(*sideblock.Block) // after the merkle root
+	padTo       int // pad the body to this size
 	corruptRoot bool
 }
 
@@ -409,12 +408,6 @@ func corruptMerkleRoot() mutator {
 // the coinbase (which has no signature to redo).
 func padBodyTo(size int) mutator {
 	return func(b *blockBuilder) { b.padTo = size }
-}
-
-// afterRoot changes the block after its merkle root is set, so that the
-// header keeps committing to the unchanged body.
-func afterRoot(f func(*sideblock.Block)) mutator {
-	return func(b *blockBuilder) { b.finalizers = append(b.finalizers, f) }
 }
 
 // fees returns what a transaction pays in fees, as far as the generator
@@ -498,9 +491,6 @@ func (g *generator) nextBlock(name, parent string, muts ...mutator) *sideblock.B
 	block := sideblock.NewBlock(prevHash, txs)
 	if b.corruptRoot {
 		block.Header.MerkleRoot[0] ^= 0x01
-	}
-	for _, f := range b.finalizers {
-		f(block)
 	}
 
 	for _, tx := range block.Transactions {
