@@ -533,11 +533,8 @@ func testBackendUnreachable(t *testing.T, b Backend) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	select {
-	case err := <-n.done:
-		t.Fatalf("follower gave up while btcd was away: %v", err)
-	case <-time.After(time.Second):
-	}
+	// A follower that gave up while btcd was away would have returned:
+	// waitSynced below fails on that, once btcd is back.
 
 	if err := h.Start(); err != nil {
 		t.Fatal(err)
