@@ -44,7 +44,7 @@ type Env struct {
 
 	Follower  Follower
 	Tickets   Tickets
-	Sidechain Sidechain // optional: the peg's audit and minted count skip it
+	Sidechain Sidechain // optional for Info and the peg; the sidechain methods need it
 	Mempool   Mempool
 	Pegbox    Pegbox  // optional: the peg methods answer Unimplemented
 	Wallet    Wallet  // optional: the wallet methods answer NoWallet
@@ -191,9 +191,11 @@ func (b *Adapter) Info(ctx context.Context) (*api.Info, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hash, height, ok := b.sidechain.Tip(); ok {
-		info.Sidechain.TipHash = &hash
-		info.Sidechain.TipHeight = uint64(height)
+	if b.sidechain != nil {
+		if hash, height, ok := b.sidechain.Tip(); ok {
+			info.Sidechain.TipHash = &hash
+			info.Sidechain.TipHeight = uint64(height)
+		}
 	}
 	if b.slots != nil {
 		stats := b.slots.Stats()
