@@ -25,7 +25,7 @@ var (
 	keyBlockPrefix = []byte{0x10, 'b'}
 
 	// keyDigest → SHA256d over the previous digest, the block hash and
-	// the ids of the block's matched transactions: a running commitment
+	// the ids of the block's delivered transactions: a running commitment
 	// to everything the node has taken from the mainchain.
 	keyDigest = []byte{0x10, 'd'}
 )
@@ -37,7 +37,7 @@ func blockKey(height int32) []byte {
 	return k
 }
 
-// blockRecord encodes a connected block: its hash, then for each matched
+// blockRecord encodes a connected block: its hash, then for each delivered
 // transaction its index in the block (4 bytes) and its id.
 func blockRecord(b *mainwatch.Block) []byte {
 	rec := make([]byte, 0, 32+len(b.Txs)*36)
