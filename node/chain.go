@@ -28,7 +28,54 @@ var (
 	// the ids of the block's delivered transactions: a running commitment
 	// to everything the node has taken from the mainchain.
 	keyDigest = []byte{0x10, 'd'}
+
+	// keyRules → the version of the rules that derived the state (4
+	// bytes, big-endian), written with the genesis block.
+	keyRules = []byte{0x10, 'v'}
 )
+
+// rulesVersion numbers the rules that derive the state from the chain. A
+// release that changes what any block derives, such as which transactions
+// a block delivers (docs/protocol.md §1.3), raises it, and a data dir
+// derived under other rules must be synced again: its state could differ
+// from a fresh node's.
+//
+//	1  the delivery rule of §1.3 (before it, a block delivered what the
+//	   node's watch list happened to match, and no version was kept)
+const rulesVersion = 1
+
+// checkRules refuses a data dir whose state was derived under other rules
+// than this program's, naming what to do.
+func checkRules(db *store.DB, dir string) error {
+	tip, err := db.Tip()
+	if err != nil || tip.Height < 0 {
+		return err
+	}
+	var got uint32
+	err = db.View(func(r store.Reader) error {
+		v, err := r.Get(keyRules)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		case len(v) != 4:
+			return fmt.Errorf("rules version record of %d bytes", len(v))
+		}
+		got = binary.BigEndian.Uint32(v)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if got != rulesVersion {
+		return fmt.Errorf("the state in %s was derived under rules version %d, "+
+			"this sidenode derives it under version %d (docs/protocol.md §1.3): "+
+			"stop the node, move that directory aside, and start the node "+
+			"again to sync the mainchain from scratch", dir, got, rulesVersion)
+	}
+	return nil
+}
 
 func blockKey(height int32) []byte {
 	k := make([]byte, len(keyBlockPrefix)+4)
@@ -208,6 +255,12 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 		}
 		if err := w.Set(keyDigest, digest[:]); err != nil {
 			return err
+		}
+		if b.Height == 0 {
+			v := binary.BigEndian.AppendUint32(nil, rulesVersion)
+			if err := w.Set(keyRules, v); err != nil {
+				return err
+			}
 		}
 		if c.wallet != nil {
 			if err := c.wallet.ConnectBlock(w, b); err != nil {

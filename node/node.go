@@ -31,10 +31,13 @@ type source interface {
 	Stop() error
 }
 
+// stateDir is the node's state directory, in its network's data dir.
+func stateDir(cfg *Config) string { return filepath.Join(cfg.NetworkDir(), "state") }
+
 // OpenStore opens the node's state in the network's data dir.
 func OpenStore(cfg *Config) (*store.DB, error) {
 	params := cfg.Params()
-	return store.Open(filepath.Join(cfg.NetworkDir(), "state"),
+	return store.Open(stateDir(cfg),
 		StoreOptions(cfg.Network, *params.GenesisHash))
 }
 
@@ -148,6 +151,9 @@ func Run(ctx context.Context, cfg *Config) error {
 			log.Errorf("Close state: %v", err)
 		}
 	}()
+	if err := checkRules(db, stateDir(cfg)); err != nil {
+		return err
+	}
 	tip, err := db.Tip()
 	if err != nil {
 		return err
