@@ -1,0 +1,122 @@
+package nodeapi
+
+import (
+	"context"
+	"math"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/wallet"
+)
+
+// countingFollower counts the transactions handed to the mainchain backend.
+type countingFollower struct{ sent atomic.Int32 }
+
+func (*countingFollower) Status() mainwatch.Status { return mainwatch.Status{} }
+func (f *countingFollower) Broadcast(context.Context, *wire.MsgTx) error {
+	f.sent.Add(1)
+	return nil
+}
+
+// newWalletSim is a pegSim whose Adapter has an empty wallet and a
+// follower that counts broadcasts, at mainchain height 1.
+// wrap, when not nil, stands in for the wallet.
+func newWalletSim(t *testing.T, wrap func(*wallet.Wallet) Wallet) (*pegSim, *countingFollower) {
+	t.Helper()
+	s := newPegSim(t)
+	keys, err := wallet.NewKeyring(make([]byte, 32), s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner, err := wallet.New(keys, s.db, mainwatch.NewWatchList(), s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w Wallet = inner
+	if wrap != nil {
+		w = wrap(inner)
+	}
+	f := new(countingFollower)
+	s.b = New(Env{Params: s.p, DB: s.db, Pegbox: s.x, Wallet: w, Follower: f})
+	s.to(1)
+	return s, f
+}
+
+// TestHugeAmountsRefused: CreateStake and PegIn with amounts and fee rates
+// near 2^63, from a wallet holding nothing, answer InvalidArgument naming
+// the field and its bound, and broadcast nothing.
+func TestHugeAmountsRefused(t *testing.T) {
+	s, f := newWalletSim(t, nil)
+	ctx := context.Background()
+	near := int64(math.MaxInt64 - 7)
+	for _, tc := range []struct {
+		name, field string
+		amount, fee int64
+	}{
+		{"amount near 2^63", "amount_sat", near, 0},
+		{"amount above 21M BTC", "amount_sat", wallet.MaxAmount + 1, 2},
+		{"fee rate near 2^63", "fee_rate_sat_vb", 1_000_000, near},
+		{"fee rate 1e17", "fee_rate_sat_vb", 1_000_000, 1e17},
+		{"fee rate above the maximum", "fee_rate_sat_vb", 1_000_000, wallet.MaxFeeRate + 1},
+	} {
+		_, err := s.b.CreateStake(ctx, api.StakeRequest{Amount: tc.amount,
+			LockBlocks: 1000, FeeRate: tc.fee})
+		wantAPICode(t, "CreateStake "+tc.name, err, api.ErrInvalidArgument)
+		if err != nil && !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("CreateStake %s: %v does not name %s", tc.name, err, tc.field)
+		}
+		_, err = s.b.PegIn(ctx, api.PegInRequest{Amount: tc.amount,
+			SideAddress: "anything", FeeRate: tc.fee})
+		wantAPICode(t, "PegIn "+tc.name, err, api.ErrInvalidArgument)
+		if err != nil && !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("PegIn %s: %v does not name %s", tc.name, err, tc.field)
+		}
+	}
+	if n := f.sent.Load(); n != 0 {
+		t.Fatalf("%d transactions broadcast", n)
+	}
+}
+
+// zeroInputWallet is a wallet whose Fund returns a transaction that spends
+// nothing, as the overflowing Fund once did.
+type zeroInputWallet struct {
+	*wallet.Wallet
+	released atomic.Int32
+}
+
+func (w *zeroInputWallet) Fund(outs []*wire.TxOut, _ int64, _ int32) (*wire.MsgTx, error) {
+	tx := wire.NewMsgTx(2)
+	for _, o := range outs {
+		tx.AddTxOut(o)
+	}
+	return tx, nil
+}
+
+func (w *zeroInputWallet) Release(*wire.MsgTx) { w.released.Add(1) }
+
+// TestBroadcastChecksFundedTx: a transaction the wallet built that fails
+// btcd's sanity rules is never handed to the mainchain backend, and its
+// coins are released.
+func TestBroadcastChecksFundedTx(t *testing.T) {
+	var w *zeroInputWallet
+	s, f := newWalletSim(t, func(inner *wallet.Wallet) Wallet {
+		w = &zeroInputWallet{Wallet: inner}
+		return w
+	})
+	_, err := s.b.CreateStake(context.Background(), api.StakeRequest{Amount: 1_000_000,
+		LockBlocks: 1000})
+	if err == nil {
+		t.Fatal("CreateStake broadcast a transaction without inputs")
+	}
+	if n := f.sent.Load(); n != 0 {
+		t.Fatalf("%d transactions broadcast", n)
+	}
+	if w.released.Load() != 1 {
+		t.Fatal("the refused transaction's coins were not released")
+	}
+}
