@@ -220,13 +220,15 @@ func (x *GetBalanceResponse) GetMinConf() int32 {
 type CreateStakeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// amount_sat is the stake in satoshis; at least the network's minimum
-	// stake.
+	// stake, at most 21 million BTC (2,100,000,000,000,000 sat).
 	AmountSat int64 `protobuf:"varint,1,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
 	// lock_blocks is the number of blocks the stake stays locked, counted
 	// from the block after the node's mainchain tip; within the network's
 	// minimum and maximum lock.
 	LockBlocks uint32 `protobuf:"varint,2,opt,name=lock_blocks,json=lockBlocks,proto3" json:"lock_blocks,omitempty"`
-	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default.
+	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default
+	// (2). At most 10,000 sat/vB: a higher rate is refused with
+	// InvalidArgument.
 	FeeRateSatVb int64 `protobuf:"varint,3,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
 	// psbt_only returns the registration's outputs as an unfunded PSBT for an
 	// outside wallet to fund, sign and broadcast, instead of paying it from
@@ -503,7 +505,9 @@ type WithdrawStakeRequest struct {
 	// destination_address receives the stake; empty means a new address of
 	// the wallet.
 	DestinationAddress string `protobuf:"bytes,3,opt,name=destination_address,json=destinationAddress,proto3" json:"destination_address,omitempty"`
-	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default.
+	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default
+	// (2). At most 10,000 sat/vB: a higher rate is refused with
+	// InvalidArgument.
 	FeeRateSatVb  int64 `protobuf:"varint,4,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -982,12 +986,14 @@ func (x *SendSideResponse) GetTxid() string {
 type PegInRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// amount_sat is the value to deposit, in satoshis: at least the dust
-	// limit (PegService.GetPegInfo's dust_limit_sat). The sidechain mints
-	// exactly this value.
+	// limit (PegService.GetPegInfo's dust_limit_sat), at most 21 million
+	// BTC (2,100,000,000,000,000 sat). The sidechain mints exactly this value.
 	AmountSat int64 `protobuf:"varint,1,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
 	// side_address is the sidechain address that receives the deposit.
 	SideAddress string `protobuf:"bytes,2,opt,name=side_address,json=sideAddress,proto3" json:"side_address,omitempty"`
-	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default.
+	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default
+	// (2). At most 10,000 sat/vB: a higher rate is refused with
+	// InvalidArgument.
 	// Unused with psbt_only.
 	FeeRateSatVb int64 `protobuf:"varint,3,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
 	// psbt_only returns the deposit's two outputs as an unfunded PSBT for an
