@@ -120,3 +120,39 @@ func TestBroadcastChecksFundedTx(t *testing.T) {
 		t.Fatal("the refused transaction's coins were not released")
 	}
 }
+
+// TestHugeSideAmountsRefused: SendSide and PegOut with amounts near 2^63,
+// or an amount and fee budget whose sum is above 21M BTC, answer
+// InvalidArgument naming the field and add nothing to the mempool, even
+// with mature coins to spend.
+func TestHugeSideAmountsRefused(t *testing.T) {
+	s := newSideSim(t)
+	ctx := context.Background()
+	s.produce()
+	for s.mainTip < 100 {
+		s.next(nil)
+	}
+	to, _ := otherAddress(t, s.b.params)
+	dest, _ := mainAddress(t, "huge")
+	near := int64(math.MaxInt64 - 7)
+	for _, amount := range []int64{near, wallet.MaxAmount + 1} {
+		_, err := s.b.SendSide(ctx, to, amount, 0)
+		wantAPICode(t, "SendSide", err, api.ErrInvalidArgument)
+		if err != nil && !strings.Contains(err.Error(), "amount_sat") {
+			t.Errorf("SendSide %d: %v does not name amount_sat", amount, err)
+		}
+		_, err = s.b.PegOut(ctx, api.PegOutRequest{Amount: amount, Destination: dest})
+		wantAPICode(t, "PegOut", err, api.ErrInvalidArgument)
+	}
+	for _, fee := range []int64{near, wallet.MaxAmount} {
+		_, err := s.b.PegOut(ctx, api.PegOutRequest{Amount: 10_000, Fee: fee, Destination: dest})
+		wantAPICode(t, "PegOut fee", err, api.ErrInvalidArgument)
+	}
+	if n := s.pool.Count(); n != 0 {
+		t.Fatalf("%d transactions in the mempool", n)
+	}
+	// In range, a payment still goes through.
+	if _, err := s.b.SendSide(ctx, to, 10_000_000, 0); err != nil {
+		t.Fatal(err)
+	}
+}
