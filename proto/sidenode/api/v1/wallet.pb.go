@@ -876,10 +876,12 @@ type SendSideRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// to_address is a sidechain address of the node's network.
 	ToAddress string `protobuf:"bytes,1,opt,name=to_address,json=toAddress,proto3" json:"to_address,omitempty"`
-	// amount_sat is the amount to pay, in satoshis.
+	// amount_sat is the amount to pay, in satoshis: at most 21 million BTC
+	// (2,100,000,000,000,000 sat).
 	AmountSat int64 `protobuf:"varint,2,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
 	// fee_rate_sat_kb is the fee rate in satoshis per 1000 bytes; 0 means
-	// the node's estimate (SidechainService.EstimateFee).
+	// the node's estimate (SidechainService.EstimateFee). Between the
+	// mempool's minimum and 100,000,000 sat/kB.
 	FeeRateSatKb  int64 `protobuf:"varint,3,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1181,7 +1183,8 @@ func (x *PegInResponse) GetSideScript() string {
 type PegOutRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// amount_sat is what the mainchain destination receives, in satoshis: at
-	// least the dust limit.
+	// least the dust limit; with fee_sat at most 21 million BTC
+	// (2,100,000,000,000,000 sat).
 	AmountSat int64 `protobuf:"varint,1,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
 	// destination_address is a P2PKH, P2SH, P2WPKH, P2WSH or P2TR address of
 	// the node's mainchain network.
@@ -1192,7 +1195,8 @@ type PegOutRequest struct {
 	// policy, not a consensus rule.
 	FeeSat int64 `protobuf:"varint,3,opt,name=fee_sat,json=feeSat,proto3" json:"fee_sat,omitempty"`
 	// fee_rate_sat_kb is the sidechain fee rate in satoshis per 1000 bytes;
-	// 0 means the node's estimate (SidechainService.EstimateFee).
+	// 0 means the node's estimate (SidechainService.EstimateFee). Between the
+	// mempool's minimum and 100,000,000 sat/kB.
 	FeeRateSatKb  int64 `protobuf:"varint,4,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
