@@ -7,9 +7,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -154,5 +158,30 @@ func TestHugeSideAmountsRefused(t *testing.T) {
 	// In range, a payment still goes through.
 	if _, err := s.b.SendSide(ctx, to, 10_000_000, 0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStakeWithdrawalPassesCheck: the check before broadcast passes the
+// stake withdrawal WithdrawStake builds, against the real stake output,
+// and refuses it against another output.
+func TestStakeWithdrawalPassesCheck(t *testing.T) {
+	priv, _ := btcec.NewPrivateKey()
+	tk := &mainstake.Ticket{Registration: mainstake.Registration{
+		Stake: wire.OutPoint{Hash: chainhash.Hash{7}, Index: 0}, Value: 1_000_000,
+		LockHeight: 500, PubKey: priv.PubKey()}}
+	_, dest := mainAddress(t, "withdraw")
+	tx, err := mainstake.BuildStakeWithdrawal(tk, dest, 5, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := mainstake.StakePkScript(tk.LockHeight, tk.PubKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wallet.CheckTx(tx, txscript.NewCannedPrevOutputFetcher(script, tk.Value)); err != nil {
+		t.Fatalf("the withdrawal fails the check: %v", err)
+	}
+	if err := wallet.CheckTx(tx, txscript.NewCannedPrevOutputFetcher(dest, tk.Value)); err == nil {
+		t.Fatal("the withdrawal passes against another output")
 	}
 }
