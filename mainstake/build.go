@@ -38,6 +38,13 @@ func BuildHeaderTx(t *Ticket, hdr *opreturn.Header, sidechainID uint32,
 	if err != nil {
 		return nil, err
 	}
+	// A fee rate above the publisher output's value cannot be paid by any
+	// header transaction; refusing it here also keeps feeRate × vsize far
+	// from overflowing (a wrapped fee would pay out more than the input).
+	if t.CurrentValue <= 0 || feeRate > t.CurrentValue {
+		return nil, ruleError(ErrPublisherExhausted, fmt.Sprintf(
+			"publisher output of %d sat cannot pay %d sat/vB", t.CurrentValue, feeRate))
+	}
 	tx := wire.NewMsgTx(2)
 	tx.AddTxIn(wire.NewTxIn(&t.Current, nil, nil))
 	tx.AddTxOut(wire.NewTxOut(0, nullData))

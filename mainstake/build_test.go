@@ -1,6 +1,7 @@
 package mainstake
 
 import (
+	"math"
 	"testing"
 
 	"github.com/btcsuite/btcd/blockchain"
@@ -55,6 +56,14 @@ func TestBuildHeaderTx(t *testing.T) {
 	tk.CurrentValue = 500
 	if _, err := BuildHeaderTx(tk, hdr, p.SidechainID, 3, priv); !IsErrorCode(err, ErrPublisherExhausted) {
 		t.Fatalf("exhausted publisher: %v", err)
+	}
+	// A fee rate whose fee would overflow int64 is refused, never wrapped
+	// into an output worth more than the input.
+	for _, rate := range []int64{1 << 62, math.MaxInt64 / 100, 1e17} {
+		tx, err := BuildHeaderTx(tk, hdr, p.SidechainID, rate, priv)
+		if !IsErrorCode(err, ErrPublisherExhausted) {
+			t.Fatalf("fee rate %d: %v %v", rate, tx, err)
+		}
 	}
 	// Another key is refused.
 	other, _ := btcec.NewPrivateKey()

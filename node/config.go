@@ -16,6 +16,7 @@ import (
 	flags "github.com/jessevdk/go-flags"
 
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/wallet"
 )
 
 const (
@@ -126,7 +127,7 @@ type Config struct {
 // PublishConfig is the fee policy of the header transactions this node
 // publishes when it wins a draw.
 type PublishConfig struct {
-	FeeRate int64 `long:"feerate" description:"Fee rate of header transactions, in sat/vbyte; at least the floor of 1 sat/vbyte that every node relays"`
+	FeeRate int64 `long:"feerate" description:"Fee rate of header transactions, in sat/vbyte; at least the floor of 1 sat/vbyte that every node relays, at most 10000 (the wallet's maximum)"`
 }
 
 // minHeaderFeeRate is the floor of --publish.feerate: Bitcoin Core's and
@@ -417,9 +418,10 @@ func (c *Config) validate() error {
 	if err := c.validatePrometheus(); err != nil {
 		return err
 	}
-	if c.Publish.FeeRate < minHeaderFeeRate {
-		return fmt.Errorf("--publish.feerate %d is below the floor of %d sat/vbyte",
-			c.Publish.FeeRate, minHeaderFeeRate)
+	if c.Publish.FeeRate < minHeaderFeeRate || c.Publish.FeeRate > wallet.MaxFeeRate {
+		return fmt.Errorf("--publish.feerate %d is not between the floor of %d "+
+			"sat/vbyte and the maximum of %d sat/vbyte", c.Publish.FeeRate,
+			minHeaderFeeRate, int64(wallet.MaxFeeRate))
 	}
 
 	switch c.MainWatch.Backend {

@@ -300,6 +300,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"btcd without credentials", nil, errNoRPCCredentials},
 		{"header fee rate below the floor", append([]string{"--publish.feerate=0"},
 			btcdCreds...), nil},
+		{"header fee rate above the maximum", []string{"--publish.feerate=10001"}, nil},
+		{"header fee rate near 2^63", []string{"--publish.feerate=9223372036854775000"}, nil},
 		{"p2p connect and addpeer", append([]string{"--p2p.connect=127.0.0.1:1",
 			"--p2p.addpeer=127.0.0.1:2"}, btcdCreds...), nil},
 		{"btcd without password", []string{"--btcd.rpcuser=u"},

@@ -262,6 +262,18 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil || bal.SpendableSat != 500_000_000 {
 		t.Fatalf("balance %+v %v, want 5 BTC spendable", bal, err)
 	}
+	// Amounts and fee rates near 2^63 are refused from the funded wallet
+	// (nodeapi's TestHugeAmountsRefused counts that nothing is broadcast).
+	for _, req := range []*apiv1.CreateStakeRequest{
+		{AmountSat: math.MaxInt64 - 7, LockBlocks: 12, FeeRateSatVb: 2},
+		{AmountSat: 100_000_000, LockBlocks: 12, FeeRateSatVb: math.MaxInt64 - 7},
+		{AmountSat: 100_000_000, LockBlocks: 12, FeeRateSatVb: 1e17},
+	} {
+		_, err := wlt.CreateStake(ctx, req)
+		if status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("CreateStake %+v: %v, want InvalidArgument", req, err)
+		}
+	}
 	stake, err := wlt.CreateStake(ctx, &apiv1.CreateStakeRequest{
 		AmountSat: 100_000_000, LockBlocks: 12, FeeRateSatVb: 2})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/api"
@@ -98,6 +99,7 @@ type Wallet interface {
 	NewAddress(f wallet.Family) (btcutil.Address, error)
 	Balance(minConf int32) (int64, error)
 	Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.MsgTx, error)
+	PrevOuts(tx *wire.MsgTx) (txscript.PrevOutputFetcher, error)
 	Release(tx *wire.MsgTx)
 	PayoutScript(dest string) ([]byte, error)
 	SideKey(side *chaincfg.Params) (*btcec.PrivateKey, btcutil.Address, []byte, error)
@@ -365,6 +367,13 @@ func (b *Adapter) CreateStake(ctx context.Context, req api.StakeRequest) (*api.S
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAmount("amount_sat", req.Amount); err != nil {
+		return nil, err
+	}
+	feeRate, err := mainFeeRate("fee_rate_sat_vb", req.FeeRate)
+	if err != nil {
+		return nil, err
+	}
 	lock := uint32(tip.Height) + 1 + req.LockBlocks
 	if err := mainstake.CheckLock(lock, tip.Height+1, b.params); err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "lock_blocks %d: %v", req.LockBlocks, err)
@@ -386,17 +395,12 @@ func (b *Adapter) CreateStake(ctx context.Context, req api.StakeRequest) (*api.S
 		res.PSBT, err = wallet.FundingPSBT(reg.TxOut)
 		return res, err
 	}
-	feeRate := req.FeeRate
-	if feeRate == 0 {
-		feeRate = apiDefaultFeeRate
-	}
 	tx, err := b.wallet.Fund(reg.TxOut, feeRate, apiStakeMinConf)
 	if err != nil {
 		return nil, api.Errorf(api.ErrFailedPrecondition, "%w", err)
 	}
-	if err := b.follower.Broadcast(ctx, tx); err != nil {
-		b.wallet.Release(tx)
-		return nil, api.Errorf(api.ErrUnavailable, "broadcast: %w", err)
+	if err := b.broadcastFunded(ctx, tx); err != nil {
+		return nil, err
 	}
 	txid := tx.TxHash()
 	res.TxID = &txid
@@ -457,16 +461,21 @@ func (b *Adapter) WithdrawStake(ctx context.Context, req api.WithdrawRequest) (c
 	if err != nil {
 		return chainhash.Hash{}, err
 	}
-	feeRate := req.FeeRate
-	if feeRate == 0 {
-		feeRate = apiDefaultFeeRate
+	feeRate, err := mainFeeRate("fee_rate_sat_vb", req.FeeRate)
+	if err != nil {
+		return chainhash.Hash{}, err
 	}
 	tx, err := mainstake.BuildStakeWithdrawal(t, dest, feeRate, priv)
 	if err != nil {
 		return chainhash.Hash{}, api.Errorf(api.ErrInvalidArgument, "%w", err)
 	}
-	if err := b.follower.Broadcast(ctx, tx); err != nil {
-		return chainhash.Hash{}, api.Errorf(api.ErrUnavailable, "broadcast: %w", err)
+	stakeScript, err := mainstake.StakePkScript(t.LockHeight, t.PubKey)
+	if err != nil {
+		return chainhash.Hash{}, err
+	}
+	prevs := txscript.NewCannedPrevOutputFetcher(stakeScript, t.Value)
+	if err := b.broadcast(ctx, tx, prevs); err != nil {
+		return chainhash.Hash{}, err
 	}
 	return tx.TxHash(), nil
 }

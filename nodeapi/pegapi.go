@@ -486,6 +486,13 @@ func (b *Adapter) PegIn(ctx context.Context, req api.PegInRequest) (*api.PegInRe
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAmount("amount_sat", req.Amount); err != nil {
+		return nil, err
+	}
+	feeRate, err := mainFeeRate("fee_rate_sat_vb", req.FeeRate)
+	if err != nil {
+		return nil, err
+	}
 	if req.Amount < b.params.DustLimit {
 		return nil, api.Errorf(api.ErrInvalidArgument, "amount_sat %d is below the "+
 			"dust limit of %d sat: the pegbox refuses such a deposit and never "+
@@ -540,10 +547,6 @@ func (b *Adapter) PegIn(ctx context.Context, req api.PegInRequest) (*api.PegInRe
 		res.PSBT, err = wallet.FundingPSBT(outs)
 		return res, err
 	}
-	feeRate := req.FeeRate
-	if feeRate == 0 {
-		feeRate = apiDefaultFeeRate
-	}
 	tx, err := b.wallet.Fund(outs, feeRate, apiStakeMinConf)
 	if err != nil {
 		return nil, api.Errorf(api.ErrFailedPrecondition, "%w", err)
@@ -552,9 +555,8 @@ func (b *Adapter) PegIn(ctx context.Context, req api.PegInRequest) (*api.PegInRe
 		b.wallet.Release(tx)
 		return nil, errors.New("the wallet moved the deposit's outputs")
 	}
-	if err := b.follower.Broadcast(ctx, tx); err != nil {
-		b.wallet.Release(tx)
-		return nil, api.Errorf(api.ErrUnavailable, "broadcast: %w", err)
+	if err := b.broadcastFunded(ctx, tx); err != nil {
+		return nil, err
 	}
 	txid := tx.TxHash()
 	res.TxID = &txid

@@ -103,7 +103,7 @@ func (s *pegSim) nullData(vout uint8, side []byte) *wire.TxOut {
 	return wire.NewTxOut(0, script)
 }
 
-func pegKeys(t *testing.T, n int) []*btcec.PrivateKey {
+func pegKeys(t testing.TB, n int) []*btcec.PrivateKey {
 	t.Helper()
 	var out []*btcec.PrivateKey
 	for i := 0; i < n; i++ {

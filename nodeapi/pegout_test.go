@@ -23,7 +23,7 @@ import (
 )
 
 // mainAddress returns a regtest mainchain P2WPKH address and its script.
-func mainAddress(t *testing.T, seed string) (string, []byte) {
+func mainAddress(t testing.TB, seed string) (string, []byte) {
 	t.Helper()
 	priv, _ := btcec.PrivKeyFromBytes(chainhash.DoubleHashB([]byte(seed)))
 	addr, err := btcutil.NewAddressWitnessPubKeyHash(

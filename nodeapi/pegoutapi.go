@@ -15,6 +15,7 @@ import (
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
+	"github.com/mainstake/sidenode/wallet"
 	"github.com/mainstake/sidenode/withdraw"
 )
 
@@ -63,9 +64,17 @@ func (b *Adapter) PegOut(_ context.Context, req api.PegOutRequest) (*api.PegOutR
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAmount("amount_sat", req.Amount); err != nil {
+		return nil, err
+	}
 	fee := req.Fee
 	if fee == 0 {
 		fee = PegOutDefaultFee
+	}
+	// Both at most 21M BTC: the sum cannot overflow.
+	if fee > wallet.MaxAmount || req.Amount+fee > wallet.MaxAmount {
+		return nil, api.Errorf(api.ErrInvalidArgument, "amount_sat %d + fee_sat %d "+
+			"is above %d sat", req.Amount, fee, int64(wallet.MaxAmount))
 	}
 	if fee < pegOutMinFee {
 		return nil, api.Errorf(api.ErrInvalidArgument, "fee_sat %d is below the "+

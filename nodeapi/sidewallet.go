@@ -114,6 +114,9 @@ func (b *Adapter) SideBalance(context.Context) (*api.SideBalance, error) {
 }
 
 func (b *Adapter) SendSide(_ context.Context, to string, amount, feeRate int64) (chainhash.Hash, error) {
+	if err := checkAmount("amount_sat", amount); err != nil {
+		return chainhash.Hash{}, err
+	}
 	priv, _, script, err := b.sideKey()
 	if err != nil {
 		return chainhash.Hash{}, err

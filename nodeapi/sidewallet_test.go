@@ -28,7 +28,7 @@ import (
 // wallet whose sidechain key the coinbases pay. With peg set, every
 // mainchain block also runs the pegbox index, on mainTxs and with stakers.
 type sideSim struct {
-	t       *testing.T
+	t       testing.TB
 	b       *Adapter
 	db      *store.DB
 	chain   *sideblock.Chain
@@ -44,7 +44,7 @@ type sideSim struct {
 
 const simSubsidy = 50_000_000
 
-func newSideSim(t *testing.T) *sideSim {
+func newSideSim(t testing.TB) *sideSim {
 	t.Helper()
 	params := chainparams.Regtest
 	params.SideSubsidy = simSubsidy
@@ -154,7 +154,7 @@ func (s *sideSim) balance() *api.SideBalance {
 	return bal
 }
 
-func otherAddress(t *testing.T, params *chainparams.Params) (string, []byte) {
+func otherAddress(t testing.TB, params *chainparams.Params) (string, []byte) {
 	priv, _ := btcec.PrivKeyFromBytes(chainhash.DoubleHashB([]byte("other")))
 	addr, err := sideblock.SideP2WPKHAddress(priv.PubKey(), params)
 	if err != nil {

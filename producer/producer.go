@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
@@ -234,6 +235,15 @@ func (p *Producer) Produce(w *store.Writer, b *mainwatch.Block) (*Production, er
 	}
 	tx, err := mainstake.BuildHeaderTx(ticket, &opreturn.Header{PrevBlock: hdr.PrevBlock,
 		MerkleRoot: hdr.MerkleRoot}, p.env.Params.SidechainID, p.env.FeeRate, priv)
+	if err != nil {
+		return fail(MissHeaderTx, err)
+	}
+	// Nothing goes to the mainchain that btcd's sanity rules and script
+	// engine have not passed, against the publisher output it spends.
+	pubScript, err := mainstake.PublisherScript(ticket.PubKey)
+	if err == nil {
+		err = wallet.CheckTx(tx, txscript.NewCannedPrevOutputFetcher(pubScript, ticket.CurrentValue))
+	}
 	if err != nil {
 		return fail(MissHeaderTx, err)
 	}

@@ -24,7 +24,7 @@ import (
 // connected through the store exactly as the node does: one batch per
 // block, ConnectMainBlock inside it, Committed after it.
 type mainSim struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	chain  *sideblock.Chain
 	params *chainparams.Params
@@ -36,7 +36,7 @@ type mainSim struct {
 	skipCommitted bool
 }
 
-func newMainSim(t *testing.T) *mainSim {
+func newMainSim(t testing.TB) *mainSim {
 	t.Helper()
 	db, err := store.Open("", store.Options{
 		InMemory: true,
@@ -235,7 +235,7 @@ func (ms *mainSim) requireMissing(want ...*sideblock.Block) {
 	}
 }
 
-func requireHashes(t *testing.T, what string, got []chainhash.Hash, want ...*sideblock.Block) {
+func requireHashes(t testing.TB, what string, got []chainhash.Hash, want ...*sideblock.Block) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d blocks, want %d", what, len(got), len(want))
@@ -271,14 +271,14 @@ func outputs(tx *wire.MsgTx) []spendable {
 
 // kit builds sideblocks and signed transactions with one P2WPKH key.
 type kit struct {
-	t      *testing.T
+	t      testing.TB
 	params *chainparams.Params
 	key    *btcec.PrivateKey
 	script []byte
 	n      int
 }
 
-func newKit(t *testing.T) *kit {
+func newKit(t testing.TB) *kit {
 	priv, _ := btcec.PrivKeyFromBytes(chainhash.DoubleHashB([]byte("chain test key")))
 	script, err := txscript.NewScriptBuilder().AddOp(txscript.OP_0).
 		AddData(btcutil.Hash160(priv.PubKey().SerializeCompressed())).Script()
@@ -358,7 +358,7 @@ type fixture struct {
 	fan    []spendable
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	k := newKit(t)
 	c0 := k.block(chainhash.Hash{}, 0, 0)
 	cb := outputs(c0.Transactions[0])[:1]

@@ -34,6 +34,14 @@
 // instead exports the outputs as a PSBT, for an outside wallet to fund and
 // sign.
 //
+// Amounts are bounded by MaxAmount (21 million BTC) and fee rates by
+// MaxFeeRate (10,000 sat/vB); Fund adds with overflow checks and refuses
+// anything outside them. CheckTx is the check every transaction the node
+// builds passes before it is broadcast: btcd's sanity rules
+// (blockchain.CheckTransactionSanity), inputs worth at least the outputs,
+// and btcd's script engine over every input against the real previous
+// outputs (PrevOuts gives them for what Fund built).
+//
 // A stake's withdrawal is built by package mainstake; the wallet gives it
 // the stake's key (StakeKeyFor) and the payout script (PayoutScript: a
 // user's address of the mainchain network, or the current receive

@@ -274,16 +274,18 @@ const p2wpkhInputVSize = 68
 // with at least minConf confirmations, with change to a new change address
 // when it is above dust. The spent coins are held back until a block spends
 // them or Release frees them.
+//
+// feeRate must be between 1 and MaxFeeRate (else an error wrapping
+// ErrFeeRate), every output value between 0 and MaxAmount and their sum at
+// most MaxAmount (else ErrAmount). The transaction is checked with CheckTx
+// against the coins it spends before Fund returns it.
 func (w *Wallet) Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.MsgTx, error) {
-	if feeRate < 1 {
-		return nil, fmt.Errorf("fee rate %d sat/vB is below 1", feeRate)
+	if err := CheckFeeRate(feeRate); err != nil {
+		return nil, fmt.Errorf("wallet: %w", err)
 	}
-	var want int64
-	for _, o := range outs {
-		if o.Value < 0 {
-			return nil, fmt.Errorf("negative output value")
-		}
-		want += o.Value
+	want, err := sumOutputs(outs)
+	if err != nil {
+		return nil, fmt.Errorf("wallet: %w", err)
 	}
 	tip, err := w.db.Tip()
 	if err != nil {
@@ -313,33 +315,45 @@ func (w *Wallet) Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.M
 	if err != nil {
 		return nil, err
 	}
+	// With feeRate ≤ MaxFeeRate and sizes bounded by the coins and outputs
+	// held in memory, fee() stays far below 2^63, and want + fee() too
+	// (want ≤ MaxAmount).
 	baseSize := int64(blockchain.GetTransactionWeight(btcutil.NewTx(tx))+3)/4 + 31
+	fee := func() int64 { return feeRate * (baseSize + int64(len(tx.TxIn))*p2wpkhInputVSize) }
 	for _, c := range coins {
 		if _, busy := w.locked[c.OutPoint]; busy || tip.Height-c.Height+1 < minConf {
 			continue
+		}
+		if CheckAmount(c.Value) != nil || have+c.Value > MaxAmount {
+			continue // not a coin the mainchain can hold
 		}
 		tx.AddTxIn(wire.NewTxIn(&c.OutPoint, nil, nil))
 		prevs[c.OutPoint] = wire.NewTxOut(c.Value, c.PkScript)
 		refs = append(refs, c.Key)
 		have += c.Value
-		if have >= want+feeRate*(baseSize+int64(len(tx.TxIn))*p2wpkhInputVSize) {
+		if have >= want+fee() {
 			break
 		}
 	}
-	fee := feeRate * (baseSize + int64(len(tx.TxIn))*p2wpkhInputVSize)
-	if have < want+fee {
+	if need := want + fee(); len(tx.TxIn) == 0 || have < need {
 		return nil, fmt.Errorf("wallet: %d sat spendable with %d confirmations, need %d",
-			have, minConf, want+fee)
+			have, minConf, need)
 	}
-	changeOut := wire.NewTxOut(have-want-fee, changeScript)
-	if !mempool.IsDust(changeOut, mempool.DefaultMinRelayTxFee) {
+	changeOut := wire.NewTxOut(have-want-fee(), changeScript)
+	useChange := !mempool.IsDust(changeOut, mempool.DefaultMinRelayTxFee)
+	if useChange {
 		tx.AddTxOut(changeOut)
-		if err := w.useChange(changeRef); err != nil {
-			return nil, err
-		}
 	}
 	if err := w.sign(tx, prevs, refs); err != nil {
 		return nil, err
+	}
+	if err := CheckTx(tx, txscript.NewMultiPrevOutFetcher(prevs)); err != nil {
+		return nil, fmt.Errorf("wallet: the transaction it built fails its check: %w", err)
+	}
+	if useChange {
+		if err := w.useChange(changeRef); err != nil {
+			return nil, err
+		}
 	}
 	for op := range prevs {
 		w.locked[op] = struct{}{}

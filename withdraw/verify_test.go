@@ -26,7 +26,7 @@ func dest(b byte) []byte {
 
 // block returns a sideblock header with three withdrawals in two
 // transactions, and the evidence for its payout.
-func block(t *testing.T) (*sideblock.Header, withdraw.Evidence, []sideblock.Withdrawal) {
+func block(t testing.TB) (*sideblock.Header, withdraw.Evidence, []sideblock.Withdrawal) {
 	t.Helper()
 	coinbase := wire.NewMsgTx(2)
 	coinbase.AddTxIn(wire.NewTxIn(&wire.OutPoint{Index: wire.MaxPrevOutIndex}, []byte{1, 100}, nil))

@@ -600,7 +600,7 @@ func (cmd *balanceCommand) Execute(args []string) error {
 type stakeCreateCommand struct {
 	Amount     int64  `long:"amount" required:"yes" description:"The stake in satoshis"`
 	LockBlocks uint32 `long:"lock-blocks" required:"yes" description:"Blocks the stake stays locked, from the block after the mainchain tip"`
-	FeeRate    int64  `long:"feerate" description:"Fee rate in sat/vB; 0 means the node's default"`
+	FeeRate    int64  `long:"feerate" description:"Fee rate in sat/vB; 0 means the node's default (2), at most 10000"`
 	PSBT       bool   `long:"psbt" description:"Print the registration as an unfunded PSBT for another wallet to fund, sign and broadcast, instead of paying it from the node's wallet"`
 	c          *client
 }
@@ -637,7 +637,7 @@ func (cmd *stakeListCommand) Execute(args []string) error {
 
 type stakeWithdrawCommand struct {
 	To      string `long:"to" description:"Address that receives the stake; default a new address of the wallet"`
-	FeeRate int64  `long:"feerate" description:"Fee rate in sat/vB; 0 means the node's default"`
+	FeeRate int64  `long:"feerate" description:"Fee rate in sat/vB; 0 means the node's default (2), at most 10000"`
 	Args    struct {
 		Ticket string `positional-arg-name:"ticket" description:"Ticket id, or the stake outpoint as txid:vout"`
 	} `positional-args:"yes" required:"yes"`
@@ -812,7 +812,7 @@ func (cmd *estimateFeeCommand) Execute(args []string) error {
 type pegInCommand struct {
 	Amount  int64  `long:"amount" required:"yes" description:"The deposit in satoshis, at least the dust limit"`
 	To      string `long:"to" required:"yes" description:"Sidechain address that receives the deposit"`
-	FeeRate int64  `long:"feerate" description:"Fee rate in sat/vB; 0 means the node's default"`
+	FeeRate int64  `long:"feerate" description:"Fee rate in sat/vB; 0 means the node's default (2), at most 10000"`
 	PSBT    bool   `long:"psbt" description:"Print the deposit as an unfunded PSBT for another wallet to fund, sign and broadcast, instead of paying it from the node's wallet; that wallet must keep output 0 first and add its change after output 1"`
 	c       *client
 }

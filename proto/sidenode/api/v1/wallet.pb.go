@@ -220,13 +220,15 @@ func (x *GetBalanceResponse) GetMinConf() int32 {
 type CreateStakeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// amount_sat is the stake in satoshis; at least the network's minimum
-	// stake.
+	// stake, at most 21 million BTC (2,100,000,000,000,000 sat).
 	AmountSat int64 `protobuf:"varint,1,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
 	// lock_blocks is the number of blocks the stake stays locked, counted
 	// from the block after the node's mainchain tip; within the network's
 	// minimum and maximum lock.
 	LockBlocks uint32 `protobuf:"varint,2,opt,name=lock_blocks,json=lockBlocks,proto3" json:"lock_blocks,omitempty"`
-	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default.
+	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default
+	// (2). At most 10,000 sat/vB: a higher rate is refused with
+	// InvalidArgument.
 	FeeRateSatVb int64 `protobuf:"varint,3,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
 	// psbt_only returns the registration's outputs as an unfunded PSBT for an
 	// outside wallet to fund, sign and broadcast, instead of paying it from
@@ -503,7 +505,9 @@ type WithdrawStakeRequest struct {
 	// destination_address receives the stake; empty means a new address of
 	// the wallet.
 	DestinationAddress string `protobuf:"bytes,3,opt,name=destination_address,json=destinationAddress,proto3" json:"destination_address,omitempty"`
-	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default.
+	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default
+	// (2). At most 10,000 sat/vB: a higher rate is refused with
+	// InvalidArgument.
 	FeeRateSatVb  int64 `protobuf:"varint,4,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -872,10 +876,12 @@ type SendSideRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// to_address is a sidechain address of the node's network.
 	ToAddress string `protobuf:"bytes,1,opt,name=to_address,json=toAddress,proto3" json:"to_address,omitempty"`
-	// amount_sat is the amount to pay, in satoshis.
+	// amount_sat is the amount to pay, in satoshis: at most 21 million BTC
+	// (2,100,000,000,000,000 sat).
 	AmountSat int64 `protobuf:"varint,2,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
 	// fee_rate_sat_kb is the fee rate in satoshis per 1000 bytes; 0 means
-	// the node's estimate (SidechainService.EstimateFee).
+	// the node's estimate (SidechainService.EstimateFee). Between the
+	// mempool's minimum and 100,000,000 sat/kB.
 	FeeRateSatKb  int64 `protobuf:"varint,3,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -982,12 +988,14 @@ func (x *SendSideResponse) GetTxid() string {
 type PegInRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// amount_sat is the value to deposit, in satoshis: at least the dust
-	// limit (PegService.GetPegInfo's dust_limit_sat). The sidechain mints
-	// exactly this value.
+	// limit (PegService.GetPegInfo's dust_limit_sat), at most 21 million
+	// BTC (2,100,000,000,000,000 sat). The sidechain mints exactly this value.
 	AmountSat int64 `protobuf:"varint,1,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
 	// side_address is the sidechain address that receives the deposit.
 	SideAddress string `protobuf:"bytes,2,opt,name=side_address,json=sideAddress,proto3" json:"side_address,omitempty"`
-	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default.
+	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default
+	// (2). At most 10,000 sat/vB: a higher rate is refused with
+	// InvalidArgument.
 	// Unused with psbt_only.
 	FeeRateSatVb int64 `protobuf:"varint,3,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
 	// psbt_only returns the deposit's two outputs as an unfunded PSBT for an
@@ -1175,7 +1183,8 @@ func (x *PegInResponse) GetSideScript() string {
 type PegOutRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// amount_sat is what the mainchain destination receives, in satoshis: at
-	// least the dust limit.
+	// least the dust limit; with fee_sat at most 21 million BTC
+	// (2,100,000,000,000,000 sat).
 	AmountSat int64 `protobuf:"varint,1,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
 	// destination_address is a P2PKH, P2SH, P2WPKH, P2WSH or P2TR address of
 	// the node's mainchain network.
@@ -1186,7 +1195,8 @@ type PegOutRequest struct {
 	// policy, not a consensus rule.
 	FeeSat int64 `protobuf:"varint,3,opt,name=fee_sat,json=feeSat,proto3" json:"fee_sat,omitempty"`
 	// fee_rate_sat_kb is the sidechain fee rate in satoshis per 1000 bytes;
-	// 0 means the node's estimate (SidechainService.EstimateFee).
+	// 0 means the node's estimate (SidechainService.EstimateFee). Between the
+	// mempool's minimum and 100,000,000 sat/kB.
 	FeeRateSatKb  int64 `protobuf:"varint,4,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
