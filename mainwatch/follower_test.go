@@ -244,3 +244,76 @@ func TestChainErrorStopsRun(t *testing.T) {
 		t.Fatal("Run did not stop on a chain error")
 	}
 }
+
+// waitRefused waits until the follower refuses a reorg.
+func waitRefused(t *testing.T, f *mainwatch.Follower, done <-chan error) *mainwatch.DeepReorgError {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if st := f.Status(); st.Reorg != nil {
+			return st.Reorg
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned %v instead of refusing the reorg", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the follower never refused the reorg")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestReorgUndoWindow follows reorgs against a chain with an undo window
+// of 50 blocks: one of exactly 50 blocks is followed; one of 51 is refused
+// before anything is undone, the follower keeps running and reports it,
+// and follows again once the source returns to a branch within the window.
+func TestReorgUndoWindow(t *testing.T) {
+	const depth = 50
+	src := newFakeSource(300, 0)
+	chain := watchtest.NewMemChain()
+	chain.Depth = depth
+	f, done := run(t, src, chain)
+	waitEqual(t, src, chain)
+
+	src.reorg(depth, 10, 1)
+	waitEqual(t, src, chain)
+	if _, d := chain.Counts(); d != depth {
+		t.Fatalf("disconnected %d blocks, want %d", d, depth)
+	}
+
+	before := chain.Hashes()
+	tip := f.Tip()
+	src.reorg(depth+1, 1, 2)
+	deep := waitRefused(t, f, done)
+	if deep.Depth() != depth+1 || deep.Tip != tip || deep.Window.Depth != depth {
+		t.Fatalf("refused a reorg of depth %d at %v (window %+v), want %d at %v",
+			deep.Depth(), deep.Tip, deep.Window, depth+1, tip)
+	}
+	if _, d := chain.Counts(); d != depth {
+		t.Fatalf("disconnected %d blocks after the refusal, want none", d-depth)
+	}
+	if fmt.Sprint(chain.Hashes()) != fmt.Sprint(before) {
+		t.Fatal("the chain changed")
+	}
+	if st := f.Status(); st.Synced || st.Err == "" || st.Tip != tip {
+		t.Fatalf("status %+v, want not synced, at %v, with the refusal", st, tip)
+	}
+
+	// The source goes back to the branch the chain holds, and on.
+	src.reorg(depth+2, -1, 1)
+	src.extend(1, 1)
+	waitEqual(t, src, chain)
+	// The refusal is cleared when the round that followed ends.
+	deadline := time.Now().Add(20 * time.Second)
+	for st := f.Status(); st.Reorg != nil || st.Err != ""; st = f.Status() {
+		if time.Now().After(deadline) {
+			t.Fatalf("status %+v after the source came back", st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, d := chain.Counts(); d != depth {
+		t.Fatalf("disconnected %d blocks, want none more", d-depth)
+	}
+}

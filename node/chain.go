@@ -171,6 +171,23 @@ func (c *storeChain) HashAt(height int32) (chainhash.Hash, error) {
 	return c.db.HashAt(height)
 }
 
+// undoAdvice ends the message of a refused deep reorg: what the operator
+// can do (docs/protocol.md §1.2).
+const undoAdvice = "To resync this node from scratch, restart sidenode " +
+	"with --resync: it moves the state dir aside (renamed with the time, " +
+	"never deleted) and syncs the mainchain again. --undodepth sets the " +
+	"window for deeper reorgs in the future"
+
+// UndoWindow implements mainwatch.Chain with the store's undo records.
+func (c *storeChain) UndoWindow() (mainwatch.UndoWindow, error) {
+	floor, err := c.db.UndoFloor()
+	if err != nil {
+		return mainwatch.UndoWindow{}, err
+	}
+	return mainwatch.UndoWindow{Floor: floor, Depth: c.db.UndoDepth(),
+		Advice: undoAdvice}, nil
+}
+
 // delivered returns b with the transactions the protocol delivers from
 // its candidates, reading the watch set in r.
 func (c *storeChain) delivered(r store.Reader, b *mainwatch.Block) (*mainwatch.Block, error) {
