@@ -31,11 +31,37 @@ type source interface {
 	Stop() error
 }
 
-// OpenStore opens the node's state in the network's data dir.
+// StateDir returns the dir of the node's state: <datadir>/<network>/state.
+func (c *Config) StateDir() string {
+	return filepath.Join(c.NetworkDir(), "state")
+}
+
+// OpenStore opens the node's state in the network's data dir, with the
+// configured undo depth.
 func OpenStore(cfg *Config) (*store.DB, error) {
 	params := cfg.Params()
-	return store.Open(filepath.Join(cfg.NetworkDir(), "state"),
-		StoreOptions(cfg.Network, *params.GenesisHash))
+	opts := StoreOptions(cfg.Network, *params.GenesisHash)
+	opts.UndoDepth = cfg.UndoDepth
+	return store.Open(cfg.StateDir(), opts)
+}
+
+// resync moves the state dir aside for --resync, so that the node starts
+// from scratch. It refuses while another process has the state open, and
+// deletes nothing.
+func resync(cfg *Config, now time.Time) error {
+	to, err := store.MoveAside(cfg.StateDir(), now)
+	if err != nil {
+		return fmt.Errorf("--resync: %w", err)
+	}
+	if to == "" {
+		log.Infof("--resync: no state dir at %s, starting from scratch",
+			cfg.StateDir())
+		return nil
+	}
+	log.Warnf("--resync: moved the state dir %s aside to %s; starting from "+
+		"scratch. Nothing was deleted: remove %s yourself once the node "+
+		"has synced", cfg.StateDir(), to, to)
+	return nil
 }
 
 // newSource builds the configured mainchain backend.
@@ -139,6 +165,11 @@ func Run(ctx context.Context, cfg *Config) error {
 		log.Infof("Writing a CPU profile to %s", cfg.CPUProfile)
 	}
 
+	if cfg.Resync {
+		if err := resync(cfg, time.Now()); err != nil {
+			return err
+		}
+	}
 	db, err := OpenStore(cfg)
 	if err != nil {
 		return err
@@ -152,7 +183,8 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	log.Infof("State at mainchain block %v", tip)
+	log.Infof("State at mainchain block %v (undo depth %d blocks)", tip,
+		db.UndoDepth())
 
 	src, err := newSource(cfg)
 	if err != nil {
