@@ -46,6 +46,7 @@ func (n *diffNode) waitRefused() *mainwatch.DeepReorgError {
 		}
 		select {
 		case err := <-n.done:
+			n.done <- err // for stop
 			n.t.Fatalf("%s: follower stopped instead of refusing the reorg: %v", n.name, err)
 		case <-ctx.Done():
 			n.t.Fatalf("%s: the reorg was never refused (status %+v)", n.name, n.follower.Status())
