@@ -24,6 +24,8 @@ type fakeSource struct {
 
 	// failures makes the next n calls fail.
 	failures int
+	// hashAts counts HashAt calls.
+	hashAts int
 	// during runs once inside Blocks, after the block at duringAt.
 	during   func()
 	duringAt int32
@@ -87,6 +89,7 @@ func (s *fakeSource) Best(context.Context) (mainwatch.Cursor, error) {
 func (s *fakeSource) HashAt(_ context.Context, h int32) (chainhash.Hash, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.hashAts++
 	if err := s.fail(); err != nil {
 		return chainhash.Hash{}, err
 	}
@@ -291,6 +294,7 @@ func TestReorgUndoWindow(t *testing.T) {
 		t.Fatalf("refused a reorg of depth %d at %v (window %+v), want %d at %v",
 			deep.Depth(), deep.Tip, deep.Window, depth+1, tip)
 	}
+	t.Log(deep)
 	if _, d := chain.Counts(); d != depth {
 		t.Fatalf("disconnected %d blocks after the refusal, want none", d-depth)
 	}
@@ -316,4 +320,37 @@ func TestReorgUndoWindow(t *testing.T) {
 	if _, d := chain.Counts(); d != depth {
 		t.Fatalf("disconnected %d blocks, want none more", d-depth)
 	}
+}
+
+// TestForkSearchBisects reorganizes 1,500 blocks of a 3,000-block chain:
+// the follower finds the fork point in a few dozen lookups, not one per
+// block, and follows the reorg.
+func TestForkSearchBisects(t *testing.T) {
+	src := newFakeSource(3000, 0)
+	chain := watchtest.NewMemChain()
+	f, _ := run(t, src, chain)
+	waitEqual(t, src, chain)
+	// Wait for the round to end, so that its lookups are not counted.
+	deadline := time.Now().Add(20 * time.Second)
+	for !f.Status().Synced {
+		if time.Now().After(deadline) {
+			t.Fatal("never synced")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	src.mu.Lock()
+	before := src.hashAts
+	src.mu.Unlock()
+	src.reorg(1500, 1, 1)
+	waitEqual(t, src, chain)
+	src.mu.Lock()
+	n := src.hashAts - before
+	src.mu.Unlock()
+	if _, d := chain.Counts(); d != 1500 {
+		t.Fatalf("disconnected %d blocks, want 1500", d)
+	}
+	if n > 40 {
+		t.Fatalf("%d HashAt calls to find a fork 1,500 blocks deep", n)
+	}
+	t.Logf("%d HashAt calls", n)
 }
