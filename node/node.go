@@ -323,6 +323,12 @@ func Run(ctx context.Context, cfg *Config) error {
 			return fmt.Errorf("mainchain follower stopped: %w", err)
 		case <-status.C:
 			st := follower.Status()
+			if st.Reorg != nil {
+				// Every minute, not only when it is new: the
+				// node runs on but follows nothing.
+				log.Errorf("Not following the mainchain: %v", st.Reorg)
+				continue
+			}
 			log.Infof("Mainchain tip %v via %s (backend best %v, synced %v%s)",
 				st.Tip, st.Source.Backend, st.Source.Best, st.Synced,
 				errSuffix(st.Err))
