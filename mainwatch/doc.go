@@ -17,6 +17,12 @@
 //     that each one links to the tip it extends;
 //   - it waits for the Source to announce a new tip, or polls, and repeats.
 //
+// Before it disconnects anything the follower asks the Chain for its undo
+// window (Chain.UndoWindow). A reorg whose fork point lies below it is
+// refused with a DeepReorgError: nothing is undone, the follower keeps
+// running without following, reports the refusal in its Status, and follows
+// again when the Source's best chain forks within the window.
+//
 // Because the Chain itself is the persisted cursor, a restart resumes exactly
 // where the node stopped, and a reorg that happened while the node was down
 // is undone the same way as a live one. Errors from the Source are retried

@@ -32,6 +32,46 @@ type ChainError struct{ Err error }
 func (e *ChainError) Error() string { return "mainchain state: " + e.Err.Error() }
 func (e *ChainError) Unwrap() error { return e.Err }
 
+// DeepReorgError is a reorg the follower refuses: the source's best chain
+// forks from the chain below the chain's undo window, so following it would
+// undo blocks one by one until the first one that cannot be undone, and
+// leave the state half rolled back. The follower undoes nothing; Run does
+// not return it but keeps running without following, reports it in
+// Status.Reorg and Status.Err, and checks again at every new tip of the
+// source: it follows again once the source's best chain forks within the
+// window (the source went back to a branch the chain can reach).
+type DeepReorgError struct {
+	// Tip is the chain's tip, where its state stays.
+	Tip Cursor
+	// Best is the source's best block.
+	Best Cursor
+	// Fork is the height of the last block both chains share.
+	Fork int32
+	// Window is the chain's undo window.
+	Window UndoWindow
+}
+
+// Depth is the number of the chain's blocks the reorg would undo.
+func (e *DeepReorgError) Depth() int32 { return e.Tip.Height - e.Fork }
+
+func (e *DeepReorgError) Error() string {
+	window := fmt.Sprintf("it can undo %d blocks, down to height %d",
+		max(e.Tip.Height-e.Window.Floor+1, 0), e.Window.Floor)
+	if e.Window.Depth > 0 {
+		window += fmt.Sprintf(", with an undo depth of %d", e.Window.Depth)
+	}
+	msg := fmt.Sprintf("mainchain reorg of %d blocks refused: the backend's "+
+		"best chain (tip %v) forks from this node's at height %d, below "+
+		"the undo window (%s); nothing was undone, the state stays at "+
+		"its tip %v, and the node does not follow the mainchain until "+
+		"the backend's best chain forks within the window again",
+		e.Depth(), e.Best, e.Fork, window, e.Tip)
+	if e.Window.Advice != "" {
+		msg += ". " + e.Window.Advice
+	}
+	return msg
+}
+
 // errStale means the backend's chain changed under a catch-up; the follower
 // starts its next round from the fork point.
 var errStale = errors.New("backend chain changed during catch-up")
@@ -49,6 +89,10 @@ type Status struct {
 	Tip    Cursor
 	Synced bool
 	Err    string
+
+	// Reorg is the reorg the follower refuses to follow, nil while it
+	// follows. Err holds its message then.
+	Reorg *DeepReorgError
 }
 
 // Follower moves a Chain onto the best chain of a Source and keeps it
@@ -63,6 +107,7 @@ type Follower struct {
 	tip     Cursor
 	synced  bool
 	lastErr string
+	refused *DeepReorgError
 	pending map[chainhash.Hash]*pendingTx
 
 	// checkFork makes the next round search for the fork point even when
@@ -113,7 +158,10 @@ func (f *Follower) Run(ctx context.Context) error {
 	stale := 0
 	for {
 		err := f.syncOnce(ctx)
-		var chainErr *ChainError
+		var (
+			chainErr *ChainError
+			deep     *DeepReorgError
+		)
 		if errors.Is(err, errStale) {
 			// The backend reorganized under us: start again from the
 			// fork point at once, unless it keeps happening.
@@ -129,6 +177,20 @@ func (f *Follower) Run(ctx context.Context) error {
 			return err
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case errors.As(err, &deep):
+			// Nothing was undone. Check again when the source
+			// moves, without backoff: each check is cheap, and a
+			// source that went back to our branch is followed at
+			// once.
+			f.checkFork = true
+			f.setRefused(deep)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-f.src.TipChanged():
+			case <-time.After(pollInterval):
+			}
+			continue
 		case err != nil:
 			f.checkFork = true
 			f.setErr(err)
@@ -180,6 +242,17 @@ func (f *Follower) syncOnce(ctx context.Context) error {
 		}
 		f.checkFork = false
 	}
+	if fork < tip.Height {
+		// Refuse a reorg deeper than the chain can undo before
+		// undoing anything.
+		win, err := f.chain.UndoWindow()
+		if err != nil {
+			return &ChainError{fmt.Errorf("undo window: %w", err)}
+		}
+		if fork+1 < win.Floor {
+			return &DeepReorgError{Tip: tip, Best: best, Fork: fork, Window: win}
+		}
+	}
 	for tip.Height > fork {
 		if tip, err = f.disconnect(ctx, tip); err != nil {
 			return err
@@ -206,21 +279,60 @@ func (f *Follower) syncOnce(ctx context.Context) error {
 	return nil
 }
 
+// forkSteps is how many heights forkPoint compares one by one, from the
+// top, before it bisects: most reorgs are a block or two deep.
+const forkSteps = 8
+
 // forkPoint returns the height of the last block the chain shares with the
-// source's best chain.
+// source's best chain. It compares the top forkSteps heights one by one,
+// then bisects: two chains that share a block share every block below it,
+// since each block commits to its parent. A reorg of any depth costs
+// O(log height) round trips, so the depth is known before anything is
+// undone.
 func (f *Follower) forkPoint(ctx context.Context, tip, best Cursor) (int32, error) {
-	h := min(tip.Height, best.Height)
-	for ; h >= 0; h-- {
+	same := func(h int32) (bool, error) {
 		ours, err := f.chain.HashAt(h)
 		if err != nil {
-			return 0, &ChainError{fmt.Errorf("hash at %d: %w", h, err)}
+			return false, &ChainError{fmt.Errorf("hash at %d: %w", h, err)}
 		}
 		theirs, err := f.src.HashAt(ctx, h)
 		if err != nil {
-			return 0, fmt.Errorf("hash at %d: %w", h, err)
+			return false, fmt.Errorf("hash at %d: %w", h, err)
 		}
-		if ours == theirs {
+		return ours == theirs, nil
+	}
+	top := min(tip.Height, best.Height)
+	h := top
+	for ; h >= 0 && h > top-forkSteps; h-- {
+		ok, err := same(h)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
 			return h, nil
+		}
+	}
+	if h >= 0 {
+		// The fork is at or below h, and h+1 differs: bisect, with
+		// lo shared and hi not.
+		ok, err := same(0)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo, hi := int32(0), h+1
+			for hi-lo > 1 {
+				mid := lo + (hi-lo)/2
+				if ok, err = same(mid); err != nil {
+					return 0, err
+				}
+				if ok {
+					lo = mid
+				} else {
+					hi = mid
+				}
+			}
+			return lo, nil
 		}
 	}
 	if tip.Height >= 0 {
@@ -301,8 +413,31 @@ func (f *Follower) setTip(tip Cursor, synced bool) {
 	f.mu.Unlock()
 }
 
+// setRefused records a refused reorg, logged as an error when it is new:
+// the first one, or one to another best block of the source.
+func (f *Follower) setRefused(e *DeepReorgError) {
+	f.mu.Lock()
+	prev := f.refused
+	f.refused = e
+	f.lastErr = e.Error()
+	f.synced = false
+	f.tip = e.Tip
+	f.notifyLocked()
+	f.mu.Unlock()
+	if prev == nil || prev.Best != e.Best || prev.Tip != e.Tip {
+		log.Errorf("%s: %v", f.src.Name(), e)
+	} else {
+		log.Debugf("%s: still refusing the reorg to %v", f.src.Name(), e.Best)
+	}
+}
+
 func (f *Follower) setErr(err error) {
 	f.mu.Lock()
+	if f.refused != nil && err == nil {
+		log.Infof("%s: following the mainchain again: the backend's best "+
+			"chain forks within the undo window", f.src.Name())
+	}
+	f.refused = nil
 	if err == nil {
 		f.lastErr = ""
 	} else {
@@ -333,6 +468,7 @@ func (f *Follower) Status() Status {
 		Tip:    f.tip,
 		Synced: f.synced,
 		Err:    f.lastErr,
+		Reorg:  f.refused,
 	}
 }
 

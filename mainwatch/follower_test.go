@@ -24,6 +24,8 @@ type fakeSource struct {
 
 	// failures makes the next n calls fail.
 	failures int
+	// hashAts counts HashAt calls.
+	hashAts int
 	// during runs once inside Blocks, after the block at duringAt.
 	during   func()
 	duringAt int32
@@ -87,6 +89,7 @@ func (s *fakeSource) Best(context.Context) (mainwatch.Cursor, error) {
 func (s *fakeSource) HashAt(_ context.Context, h int32) (chainhash.Hash, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.hashAts++
 	if err := s.fail(); err != nil {
 		return chainhash.Hash{}, err
 	}
@@ -243,4 +246,111 @@ func TestChainErrorStopsRun(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Run did not stop on a chain error")
 	}
+}
+
+// waitRefused waits until the follower refuses a reorg.
+func waitRefused(t *testing.T, f *mainwatch.Follower, done <-chan error) *mainwatch.DeepReorgError {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if st := f.Status(); st.Reorg != nil {
+			return st.Reorg
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("Run returned %v instead of refusing the reorg", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the follower never refused the reorg")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestReorgUndoWindow follows reorgs against a chain with an undo window
+// of 50 blocks: one of exactly 50 blocks is followed; one of 51 is refused
+// before anything is undone, the follower keeps running and reports it,
+// and follows again once the source returns to a branch within the window.
+func TestReorgUndoWindow(t *testing.T) {
+	const depth = 50
+	src := newFakeSource(300, 0)
+	chain := watchtest.NewMemChain()
+	chain.Depth = depth
+	f, done := run(t, src, chain)
+	waitEqual(t, src, chain)
+
+	src.reorg(depth, 10, 1)
+	waitEqual(t, src, chain)
+	if _, d := chain.Counts(); d != depth {
+		t.Fatalf("disconnected %d blocks, want %d", d, depth)
+	}
+
+	before := chain.Hashes()
+	tip := f.Tip()
+	src.reorg(depth+1, 1, 2)
+	deep := waitRefused(t, f, done)
+	if deep.Depth() != depth+1 || deep.Tip != tip || deep.Window.Depth != depth {
+		t.Fatalf("refused a reorg of depth %d at %v (window %+v), want %d at %v",
+			deep.Depth(), deep.Tip, deep.Window, depth+1, tip)
+	}
+	t.Log(deep)
+	if _, d := chain.Counts(); d != depth {
+		t.Fatalf("disconnected %d blocks after the refusal, want none", d-depth)
+	}
+	if fmt.Sprint(chain.Hashes()) != fmt.Sprint(before) {
+		t.Fatal("the chain changed")
+	}
+	if st := f.Status(); st.Synced || st.Err == "" || st.Tip != tip {
+		t.Fatalf("status %+v, want not synced, at %v, with the refusal", st, tip)
+	}
+
+	// The source goes back to the branch the chain holds, and on.
+	src.reorg(depth+2, -1, 1)
+	src.extend(1, 1)
+	waitEqual(t, src, chain)
+	// The refusal is cleared when the round that followed ends.
+	deadline := time.Now().Add(20 * time.Second)
+	for st := f.Status(); st.Reorg != nil || st.Err != ""; st = f.Status() {
+		if time.Now().After(deadline) {
+			t.Fatalf("status %+v after the source came back", st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, d := chain.Counts(); d != depth {
+		t.Fatalf("disconnected %d blocks, want none more", d-depth)
+	}
+}
+
+// TestForkSearchBisects reorganizes 1,500 blocks of a 3,000-block chain:
+// the follower finds the fork point in a few dozen lookups, not one per
+// block, and follows the reorg.
+func TestForkSearchBisects(t *testing.T) {
+	src := newFakeSource(3000, 0)
+	chain := watchtest.NewMemChain()
+	f, _ := run(t, src, chain)
+	waitEqual(t, src, chain)
+	// Wait for the round to end, so that its lookups are not counted.
+	deadline := time.Now().Add(20 * time.Second)
+	for !f.Status().Synced {
+		if time.Now().After(deadline) {
+			t.Fatal("never synced")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	src.mu.Lock()
+	before := src.hashAts
+	src.mu.Unlock()
+	src.reorg(1500, 1, 1)
+	waitEqual(t, src, chain)
+	src.mu.Lock()
+	n := src.hashAts - before
+	src.mu.Unlock()
+	if _, d := chain.Counts(); d != 1500 {
+		t.Fatalf("disconnected %d blocks, want 1500", d)
+	}
+	if n > 40 {
+		t.Fatalf("%d HashAt calls to find a fork 1,500 blocks deep", n)
+	}
+	t.Logf("%d HashAt calls", n)
 }

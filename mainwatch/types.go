@@ -91,6 +91,30 @@ type Chain interface {
 
 	// DisconnectBlock undoes the tip block, atomically and durably.
 	DisconnectBlock(ctx context.Context, tip Cursor) error
+
+	// UndoWindow says how deep a reorg the chain can undo. The follower
+	// asks before it disconnects anything, and refuses a reorg whose
+	// fork point lies below the window (see DeepReorgError).
+	UndoWindow() (UndoWindow, error)
+}
+
+// UndoWindow is how far back a Chain can undo its blocks.
+type UndoWindow struct {
+	// Floor is the lowest height whose block DisconnectBlock can still
+	// undo: a reorg can be followed when its fork point is at Floor-1
+	// or above. It is the tip's height + 1 when nothing can be undone,
+	// and 0 when everything can.
+	Floor int32
+
+	// Depth is the window's configured size in blocks, for messages; 0
+	// when the chain sets no limit. Floor may be above Tip-Depth+1 for a
+	// while after the depth was raised, as the older records are gone.
+	Depth int32
+
+	// Advice tells the operator what to do about a reorg deeper than the
+	// window, in the terms of the consumer's configuration (the flag
+	// that resyncs); it ends the DeepReorgError's message.
+	Advice string
 }
 
 // Source is a mainchain backend. Best, HashAt and Blocks are called from

@@ -71,8 +71,8 @@ func checkRules(db *store.DB, dir string) error {
 	if got != rulesVersion {
 		return fmt.Errorf("the state in %s was derived under rules version %d, "+
 			"this sidenode derives it under version %d (docs/protocol.md §1.3): "+
-			"stop the node, move that directory aside, and start the node "+
-			"again to sync the mainchain from scratch", dir, got, rulesVersion)
+			"start it once with --resync, which moves that directory aside "+
+			"and syncs the mainchain from scratch", dir, got, rulesVersion)
 	}
 	return nil
 }
@@ -216,6 +216,23 @@ func (c *storeChain) Tip() (mainwatch.Cursor, error) {
 // HashAt implements mainwatch.Chain.
 func (c *storeChain) HashAt(height int32) (chainhash.Hash, error) {
 	return c.db.HashAt(height)
+}
+
+// undoAdvice ends the message of a refused deep reorg: what the operator
+// can do (docs/protocol.md §1.2).
+const undoAdvice = "To resync this node from scratch, restart sidenode " +
+	"with --resync: it moves the state dir aside (renamed with the time, " +
+	"never deleted) and syncs the mainchain again. --undodepth sets the " +
+	"window for deeper reorgs in the future"
+
+// UndoWindow implements mainwatch.Chain with the store's undo records.
+func (c *storeChain) UndoWindow() (mainwatch.UndoWindow, error) {
+	floor, err := c.db.UndoFloor()
+	if err != nil {
+		return mainwatch.UndoWindow{}, err
+	}
+	return mainwatch.UndoWindow{Floor: floor, Depth: c.db.UndoDepth(),
+		Advice: undoAdvice}, nil
 }
 
 // delivered returns b with the transactions the protocol delivers from

@@ -16,6 +16,7 @@ import (
 	flags "github.com/jessevdk/go-flags"
 
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
 
@@ -111,6 +112,8 @@ type Config struct {
 	DebugLevel  string `short:"d" long:"debuglevel" description:"Logging level for all subsystems {trace, debug, info, warn, error, critical, off}, optionally followed by per-subsystem levels, as in info,MWCH=debug,STOR=trace"`
 	Network     string `long:"network" description:"Bitcoin network to follow {mainnet, testnet3, signet, regtest, simnet}"`
 	CPUProfile  string `long:"cpuprofile" description:"Write a CPU profile of the whole run to this file, for go tool pprof"`
+	UndoDepth   int32  `long:"undodepth" description:"How many of the newest mainchain blocks the node can undo: the deepest mainchain reorg it follows, and the heights whose state hash it keeps. A deeper reorg is refused with the state left at its tip, until --resync"`
+	Resync      bool   `long:"resync" no-ini:"true" description:"Start from scratch: move the network's state dir aside, renamed with the current time (never deleted), and sync the mainchain again. Only on the command line, for one start"`
 
 	MainWatch MainWatchConfig `group:"mainwatch" namespace:"mainwatch"`
 	Btcd      BtcdConfig      `group:"btcd" namespace:"btcd"`
@@ -129,6 +132,11 @@ type Config struct {
 type PublishConfig struct {
 	FeeRate int64 `long:"feerate" description:"Fee rate of header transactions, in sat/vbyte; at least the floor of 1 sat/vbyte that every node relays, at most 10000 (the wallet's maximum)"`
 }
+
+// minUndoDepth is the floor of --undodepth: Bitcoin's coinbase maturity,
+// the depth below which a reorg is ordinary enough that every node must
+// follow it.
+const minUndoDepth = 100
 
 // minHeaderFeeRate is the floor of --publish.feerate: Bitcoin Core's and
 // btcd's default minimum relay fee, 1 sat/vbyte.
@@ -270,6 +278,7 @@ func DefaultConfig() Config {
 		LogDir:     filepath.Join(defaultAppDir, defaultLogDirname),
 		DebugLevel: defaultDebugLevel,
 		Network:    defaultNetwork,
+		UndoDepth:  store.DefaultUndoDepth,
 		MainWatch: MainWatchConfig{
 			Backend: BackendBtcd,
 		},
@@ -417,6 +426,10 @@ func (c *Config) validate() error {
 	}
 	if err := c.validatePrometheus(); err != nil {
 		return err
+	}
+	if c.UndoDepth < minUndoDepth || c.UndoDepth > store.MaxUndoDepth {
+		return fmt.Errorf("--undodepth %d is outside [%d, %d] blocks",
+			c.UndoDepth, minUndoDepth, store.MaxUndoDepth)
 	}
 	if c.Publish.FeeRate < minHeaderFeeRate || c.Publish.FeeRate > wallet.MaxFeeRate {
 		return fmt.Errorf("--publish.feerate %d is not between the floor of %d "+

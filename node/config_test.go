@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -282,6 +283,7 @@ func TestLoadConfigErrors(t *testing.T) {
 	withHome(t)
 	missing := filepath.Join(t.TempDir(), "nope.conf")
 	badFile := writeConfigFile(t, "[btcd]\nbtcd.rpcusr=u\n")
+	resyncFile := writeConfigFile(t, "resync=1\n")
 
 	tests := []struct {
 		name    string
@@ -320,6 +322,9 @@ func TestLoadConfigErrors(t *testing.T) {
 			errConfigFileNotFound},
 		{"unknown option in file", []string{"--configfile=" + badFile}, nil},
 		{"unknown flag", []string{"--bogus"}, nil},
+		{"undo depth below 100", []string{"--undodepth=99"}, nil},
+		{"undo depth above the store's maximum", []string{"--undodepth=100001"}, nil},
+		{"resync in the config file", []string{"--configfile=" + resyncFile}, nil},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -598,4 +603,23 @@ func TestLoadConfigREST(t *testing.T) {
 	}
 	// A remote REST address with --api.allowremote, as for gRPC.
 	mustLoad(t, append(regtest, "--api.restlisten=0.0.0.0", "--api.allowremote")...)
+}
+
+// TestLoadConfigUndoDepth checks --undodepth's bounds, the boundaries
+// included, and that --resync is for the command line only.
+func TestLoadConfigUndoDepth(t *testing.T) {
+	withHome(t)
+	if cfg := mustLoad(t, btcdCreds...); cfg.UndoDepth != 2016 || cfg.Resync {
+		t.Fatalf("default undo depth %d, resync %v", cfg.UndoDepth, cfg.Resync)
+	}
+	for _, d := range []string{"100", "100000"} {
+		cfg := mustLoad(t, append([]string{"--undodepth=" + d, "--resync"}, btcdCreds...)...)
+		if fmt.Sprint(cfg.UndoDepth) != d || !cfg.Resync {
+			t.Fatalf("--undodepth=%s --resync: %d, %v", d, cfg.UndoDepth, cfg.Resync)
+		}
+	}
+	file := writeConfigFile(t, "undodepth=150\n")
+	if cfg := mustLoad(t, append([]string{"--configfile=" + file}, btcdCreds...)...); cfg.UndoDepth != 150 {
+		t.Fatalf("undodepth=150 in the file: %d", cfg.UndoDepth)
+	}
 }

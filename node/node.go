@@ -31,14 +31,37 @@ type source interface {
 	Stop() error
 }
 
-// stateDir is the node's state directory, in its network's data dir.
-func stateDir(cfg *Config) string { return filepath.Join(cfg.NetworkDir(), "state") }
+// StateDir returns the dir of the node's state: <datadir>/<network>/state.
+func (c *Config) StateDir() string {
+	return filepath.Join(c.NetworkDir(), "state")
+}
 
-// OpenStore opens the node's state in the network's data dir.
+// OpenStore opens the node's state in the network's data dir, with the
+// configured undo depth.
 func OpenStore(cfg *Config) (*store.DB, error) {
 	params := cfg.Params()
-	return store.Open(stateDir(cfg),
-		StoreOptions(cfg.Network, *params.GenesisHash))
+	opts := StoreOptions(cfg.Network, *params.GenesisHash)
+	opts.UndoDepth = cfg.UndoDepth
+	return store.Open(cfg.StateDir(), opts)
+}
+
+// resync moves the state dir aside for --resync, so that the node starts
+// from scratch. It refuses while another process has the state open, and
+// deletes nothing.
+func resync(cfg *Config, now time.Time) error {
+	to, err := store.MoveAside(cfg.StateDir(), now)
+	if err != nil {
+		return fmt.Errorf("--resync: %w", err)
+	}
+	if to == "" {
+		log.Infof("--resync: no state dir at %s, starting from scratch",
+			cfg.StateDir())
+		return nil
+	}
+	log.Warnf("--resync: moved the state dir %s aside to %s; starting from "+
+		"scratch. Nothing was deleted: remove %s yourself once the node "+
+		"has synced", cfg.StateDir(), to, to)
+	return nil
 }
 
 // newSource builds the configured mainchain backend.
@@ -142,6 +165,11 @@ func Run(ctx context.Context, cfg *Config) error {
 		log.Infof("Writing a CPU profile to %s", cfg.CPUProfile)
 	}
 
+	if cfg.Resync {
+		if err := resync(cfg, time.Now()); err != nil {
+			return err
+		}
+	}
 	db, err := OpenStore(cfg)
 	if err != nil {
 		return err
@@ -151,14 +179,15 @@ func Run(ctx context.Context, cfg *Config) error {
 			log.Errorf("Close state: %v", err)
 		}
 	}()
-	if err := checkRules(db, stateDir(cfg)); err != nil {
+	if err := checkRules(db, cfg.StateDir()); err != nil {
 		return err
 	}
 	tip, err := db.Tip()
 	if err != nil {
 		return err
 	}
-	log.Infof("State at mainchain block %v", tip)
+	log.Infof("State at mainchain block %v (undo depth %d blocks)", tip,
+		db.UndoDepth())
 
 	src, err := newSource(cfg)
 	if err != nil {
@@ -297,6 +326,12 @@ func Run(ctx context.Context, cfg *Config) error {
 			return fmt.Errorf("mainchain follower stopped: %w", err)
 		case <-status.C:
 			st := follower.Status()
+			if st.Reorg != nil {
+				// Every minute, not only when it is new: the
+				// node runs on but follows nothing.
+				log.Errorf("Not following the mainchain: %v", st.Reorg)
+				continue
+			}
 			log.Infof("Mainchain tip %v via %s (backend best %v, synced %v%s)",
 				st.Tip, st.Source.Backend, st.Source.Best, st.Synced,
 				errSuffix(st.Err))

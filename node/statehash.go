@@ -19,10 +19,12 @@ func LocalPrefixes() [][]byte {
 	return [][]byte{{wallet.KeyByte}, {sideblock.StagingKeyByte}}
 }
 
-// StoreOptions returns the store options of a node on network: tools and
-// tests that open a node's data dir must use them, or the store takes the
-// other local prefixes for a change of settings and rebuilds the state
-// hash.
+// StoreOptions returns the store options of a node on network with the
+// default undo depth: tools and tests that open a node's data dir must use
+// them, or the store takes the other local prefixes for a change of
+// settings and rebuilds the state hash. A node run with a larger
+// --undodepth must be opened with it (set UndoDepth): a smaller one prunes
+// the undo records above it.
 func StoreOptions(network string, genesis chainhash.Hash) store.Options {
 	return store.Options{
 		Genesis:       genesis,

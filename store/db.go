@@ -61,8 +61,10 @@ type Options struct {
 
 	// UndoDepth is how many of the most recent blocks keep undo records,
 	// i.e. the deepest reorg that DisconnectBlock can follow. 0 means
-	// DefaultUndoDepth. Lowering it on an existing data dir prunes the
-	// now-too-old records during Open.
+	// DefaultUndoDepth; at most MaxUndoDepth. Lowering it on an
+	// existing data dir prunes the now-too-old records (and state hash
+	// records) during Open; raising it lets the window grow from the
+	// records that are left, block by block (see UndoFloor).
 	UndoDepth int32
 
 	// InMemory keeps everything in memory (tests). The dir passed to
@@ -131,9 +133,10 @@ func Open(dir string, opts Options) (*DB, error) {
 	switch {
 	case undoDepth == 0:
 		undoDepth = DefaultUndoDepth
-	case undoDepth < 0:
+	case undoDepth < 0 || undoDepth > MaxUndoDepth:
 		return nil, storeError(ErrInvalidArgument, fmt.Sprintf(
-			"Options.UndoDepth %d is negative", undoDepth))
+			"Options.UndoDepth %d outside [1, %d]", undoDepth,
+			MaxUndoDepth))
 	}
 	memTable := opts.MemTableSize
 	switch {

@@ -53,7 +53,10 @@ records: connecting block h deletes the record of block h-UndoDepth, one
 delete per block. Disconnecting a block whose record was pruned fails with
 ErrUndoPruned: the reorg is deeper than the window, and the data dir has to
 be resynced from scratch by the operator. The store never resyncs or wipes a
-data dir by itself.
+data dir by itself. UndoFloor names the lowest block that can still be
+undone, so that a caller can refuse a deep reorg before undoing anything,
+and MoveAside renames a data dir that is not in use out of the way, for a
+resync that deletes nothing.
 
 # The state commitment
 

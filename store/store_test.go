@@ -669,6 +669,7 @@ func TestInvalidOptions(t *testing.T) {
 		"no network":     func(o *store.Options) { o.Network = "" },
 		"no genesis":     func(o *store.Options) { o.Genesis = chainhash.Hash{} },
 		"negative depth": func(o *store.Options) { o.UndoDepth = -1 },
+		"huge depth":     func(o *store.Options) { o.UndoDepth = store.MaxUndoDepth + 1 },
 		"tiny memtable":  func(o *store.Options) { o.MemTableSize = 1024 },
 	} {
 		o := regtestOpts(0)

@@ -26,6 +26,13 @@ type MemChain struct {
 	Connects    int
 	Disconnects int
 	Previews    int // previews that their block matched
+
+	// Depth, when set before use, keeps an undo window like the
+	// store's: connecting block h drops what undoes block h-Depth, and
+	// DisconnectBlock refuses a block below the window. 0 undoes
+	// anything.
+	Depth int32
+	floor int32 // lowest height that can be undone
 }
 
 // NewMemChain returns an empty chain.
@@ -92,6 +99,9 @@ func (m *MemChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 		m.Previews++
 	}
 	m.hashes = append(m.hashes, b.Hash)
+	if m.Depth > 0 {
+		m.floor = max(m.floor, b.Height-m.Depth+1)
+	}
 	m.txs[b.Hash] = b.Txs
 	m.Connects++
 	return nil
@@ -105,10 +115,24 @@ func (m *MemChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) erro
 	if n == 0 || int(tip.Height) != n-1 || m.hashes[n-1] != tip.Hash {
 		return fmt.Errorf("disconnect %v: not the tip", tip)
 	}
+	if tip.Height < m.floor {
+		return fmt.Errorf("disconnect %v: below the undo window", tip)
+	}
 	delete(m.txs, tip.Hash)
 	m.hashes = m.hashes[:n-1]
 	m.Disconnects++
 	return nil
+}
+
+// UndoWindow implements mainwatch.Chain.
+func (m *MemChain) UndoWindow() (mainwatch.UndoWindow, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return mainwatch.UndoWindow{
+		Floor:  min(m.floor, int32(len(m.hashes))),
+		Depth:  m.Depth,
+		Advice: "Resync the chain.",
+	}, nil
 }
 
 // Hashes returns a copy of the applied hashes by height.
