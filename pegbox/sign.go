@@ -174,6 +174,14 @@ func (s *Signing) verify(i int, pub, sig []byte) error {
 	if err != nil {
 		return ruleErrorf(ErrBadSignature, "input %d: signature by %x: %v", i, pub, err)
 	}
+	// Serialize writes the one canonical form, with low S: any other form
+	// of the same signature (anyone can flip S to N − S) verifies, but no
+	// standard node relays it (BIP146 LOW_S), and kept in place of the
+	// member's own it would keep the spend from completing.
+	if !bytes.Equal(parsed.Serialize(), sig[:len(sig)-1]) {
+		return ruleErrorf(ErrBadSignature, "input %d: signature by %x is not "+
+			"in canonical low-S form", i, pub)
+	}
 	key, err := btcec.ParsePubKey(pub)
 	if err != nil {
 		return ruleErrorf(ErrBadSignature, "input %d: key %x: %v", i, pub, err)

@@ -2,6 +2,7 @@ package pegbox
 
 import (
 	"bytes"
+	"math/big"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -176,5 +177,47 @@ func TestSigningRefuses(t *testing.T) {
 	tx, _ := BuildPayout(side, s.ws, s.coins, bad[1].PkScript, testSidechain, 546, 0)
 	if _, err := NewSigning(tx, bad, s.fed, s.params); !IsErrorCode(err, ErrNotPegboxCoin) {
 		t.Fatalf("foreign coin: %v", err)
+	}
+}
+
+// highS returns sig (DER ‖ sighash byte) with S replaced by N − S: the
+// same signature in its malleated, non-standard form (BIP146 LOW_S).
+func highS(t testing.TB, sig []byte) []byte {
+	t.Helper()
+	der := sig[:len(sig)-1]
+	rLen := int(der[3])
+	r := der[4 : 4+rLen]
+	s := new(big.Int).SetBytes(der[4+rLen+2:])
+	s.Sub(btcec.S256().N, s)
+	sb := s.Bytes()
+	if sb[0]&0x80 != 0 {
+		sb = append([]byte{0}, sb...)
+	}
+	out := []byte{0x30, byte(2 + len(r) + 2 + len(sb)), 0x02, byte(len(r))}
+	out = append(append(out, r...), 0x02, byte(len(sb)))
+	out = append(out, sb...)
+	return append(out, sig[len(sig)-1])
+}
+
+// TestSigningRefusesHighS: a relay that flips a member's signature to its
+// high-S twin, which verifies but no standard relay takes, must not get it
+// kept; it would stand in for the member's real signature and keep the
+// spend from ever completing.
+func TestSigningRefusesHighS(t *testing.T) {
+	s := newSigningSetup(t)
+	side := chainhash.Hash{0x77}
+	a := s.member(t, side)
+	pb, _ := s.member(t, side).Sign(s.privs[1])
+	flipped := wirePacket(t, pb)
+	for i := range flipped.Inputs {
+		for _, ps := range flipped.Inputs[i].PartialSigs {
+			ps.Signature = highS(t, ps.Signature)
+		}
+	}
+	if _, err := a.Add(flipped); !IsErrorCode(err, ErrBadSignature) {
+		t.Fatalf("high-S signatures: %v", err)
+	}
+	if a.Signers() != 0 {
+		t.Fatalf("%d signers after the refusal", a.Signers())
 	}
 }
