@@ -15,7 +15,7 @@ import (
 	"github.com/mainstake/sidenode/lottery"
 )
 
-func keys(t *testing.T, n int) []*btcec.PrivateKey {
+func keys(t testing.TB, n int) []*btcec.PrivateKey {
 	t.Helper()
 	out := make([]*btcec.PrivateKey, n)
 	for i := range out {

@@ -15,7 +15,7 @@ import (
 )
 
 // wirePacket sends a packet the way members do: serialized.
-func wirePacket(t *testing.T, p *psbt.Packet) *psbt.Packet {
+func wirePacket(t testing.TB, p *psbt.Packet) *psbt.Packet {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := p.Serialize(&buf); err != nil {
@@ -36,7 +36,7 @@ type signingSetup struct {
 	ws     []sideblock.Withdrawal
 }
 
-func newSigningSetup(t *testing.T) *signingSetup {
+func newSigningSetup(t testing.TB) *signingSetup {
 	params := &chaincfg.RegressionNetParams
 	privs := keys(t, 4)
 	fed, err := Elect(2, stakersOf(privs), 4)
@@ -61,7 +61,7 @@ func newSigningSetup(t *testing.T) *signingSetup {
 }
 
 // member builds the payout as every member does and starts signing it.
-func (s *signingSetup) member(t *testing.T, side chainhash.Hash) *Signing {
+func (s *signingSetup) member(t testing.TB, side chainhash.Hash) *Signing {
 	t.Helper()
 	pk, _ := s.fed.PkScript(s.params)
 	tx, err := BuildPayout(side, s.ws, s.coins, pk, testSidechain, 546, 0)
