@@ -147,7 +147,13 @@ func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
 // metadata. Both tokens are compared in constant time.
 func (c *tokens) authenticate(ctx context.Context) (role, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	values := md.Get(AuthorizationKey)
+	return c.authenticateValues(md.Get(AuthorizationKey))
+}
+
+// authenticateValues returns the role of the credential in values, the
+// authorization metadata of a gRPC call or the Authorization headers of a
+// REST request.
+func (c *tokens) authenticateValues(values []string) (role, error) {
 	switch len(values) {
 	case 0:
 		return roleNone, status.Errorf(codes.Unauthenticated,

@@ -125,7 +125,7 @@ func (s *Server) Start() error {
 			closeAll()
 			return err
 		}
-		rest, err = s.newREST(restListeners, listeners[0].Addr(), tlsCert)
+		rest, err = s.newREST(restListeners, listeners[0].Addr(), tlsCert, tok)
 		if err != nil {
 			listeners = append(listeners, restListeners...)
 			closeAll()
