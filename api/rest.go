@@ -381,9 +381,9 @@ func (g *restGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &restWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
 	rw.extend()
 	if _, err := g.tok.authenticateValues(r.Header.Values("Authorization")); err != nil {
-		// The body stays unread; the server closes the connection
-		// rather than read a large one.
-		r.Close = true
+		// The body stays unread: the server closes the connection
+		// rather than read it to reuse the connection.
+		r.Close = r.ContentLength != 0
 		runtime.HTTPError(r.Context(), g.mux, g.marshaler, rw, r, err)
 		return
 	}

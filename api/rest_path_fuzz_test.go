@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,36 +124,89 @@ func FuzzRESTPath(f *testing.F) {
 	})
 }
 
-// rawREST sends one request over a new connection to addr, with target
-// written as is on the request line, and returns the status, the body (of
-// a stream, its first line) and whether the answer came from the gateway
-// (JSON) rather than from net/http's own refusal of the request.
-func rawREST(t *testing.T, addr, method, target, auth, body string) (int, []byte, bool) {
-	t.Helper()
+// restConns keeps one idle keep-alive connection per address for rawREST,
+// so that a fuzzing run does not use up the loopback ports with a closed
+// connection per request.
+var restConns = struct {
+	sync.Mutex
+	idle map[string]*restConn
+}{idle: make(map[string]*restConn)}
+
+type restConn struct {
+	net.Conn
+	br *bufio.Reader
+}
+
+// getRESTConn returns the idle connection to addr, or a new one.
+func getRESTConn(t *testing.T, addr string) *restConn {
+	restConns.Lock()
+	c := restConns.idle[addr]
+	delete(restConns.idle, addr)
+	restConns.Unlock()
+	if c != nil {
+		return c
+	}
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	return &restConn{Conn: conn, br: bufio.NewReader(conn)}
+}
+
+// putRESTConn keeps c as the idle connection to addr.
+func putRESTConn(addr string, c *restConn) {
+	restConns.Lock()
+	defer restConns.Unlock()
+	if old := restConns.idle[addr]; old != nil {
+		old.Close()
+	}
+	restConns.idle[addr] = c
+}
+
+// rawREST sends one request to addr, with target written as is on the
+// request line, and returns the status, the body (of a stream, its first
+// line) and whether the answer came from the gateway (JSON) rather than
+// from net/http's own refusal of the request.
+func rawREST(t *testing.T, addr, method, target, auth, body string) (int, []byte, bool) {
+	t.Helper()
+	c := getRESTConn(t, addr)
+	keep := false
+	defer func() {
+		if keep {
+			putRESTConn(addr, c)
+		} else {
+			c.Close()
+		}
+	}()
 	// Against a hang; no timing is asserted.
-	_ = conn.SetDeadline(time.Now().Add(time.Minute))
+	_ = c.SetDeadline(time.Now().Add(time.Minute))
 	var req bytes.Buffer
 	fmt.Fprintf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, target, addr)
 	if auth != "" {
 		fmt.Fprintf(&req, "Authorization: %s\r\n", auth)
 	}
-	fmt.Fprintf(&req, "Content-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
-	if _, err := conn.Write(req.Bytes()); err != nil {
+	fmt.Fprintf(&req, "Content-Length: %d\r\n\r\n%s", len(body), body)
+	if _, err := c.Write(req.Bytes()); err != nil {
 		t.Fatalf("%s %q: %v", method, target, err)
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	resp, err := http.ReadResponse(c.br, nil)
 	if err != nil {
 		t.Fatalf("%s %q: reading the answer: %v", method, target, err)
 	}
-	// No resp.Body.Close, which would read a stream to its end: closing
-	// conn ends the request.
-	out, err := bufio.NewReader(resp.Body).ReadBytes('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	var out []byte
+	if resp.ContentLength >= 0 {
+		out, err = io.ReadAll(resp.Body)
+		keep = err == nil && !resp.Close
+	} else {
+		// A stream, or a chunked answer: its first line, then the
+		// connection is closed, which ends the request. (Closing
+		// resp.Body would read a stream to its end.)
+		out, err = bufio.NewReader(resp.Body).ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+	}
+	if err != nil {
 		t.Fatalf("%s %q: reading the body: %v", method, target, err)
 	}
 	gateway := strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json")
