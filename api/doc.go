@@ -123,6 +123,12 @@
 //
 // # Limits
 //
+// A request whose bytes are no protobuf message of the method's request
+// type (a string that is not UTF-8, a truncated field) is refused with
+// InvalidArgument, after the credential and permission checks, where
+// grpc-go alone would answer Internal: the server's codec records the
+// decoding error for the interceptors rather than return it (codec.go).
+//
 // A request larger than MaxMsgSize (1 MiB by default) is refused with
 // InvalidArgument, naming its size. The transport reads at most four times
 // MaxMsgSize: a message declared larger than that is refused by grpc-go
