@@ -147,7 +147,13 @@ func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
 // metadata. Both tokens are compared in constant time.
 func (c *tokens) authenticate(ctx context.Context) (role, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	values := md.Get(AuthorizationKey)
+	return c.authenticateValues(md.Get(AuthorizationKey))
+}
+
+// authenticateValues returns the role of the credential in values, the
+// authorization metadata of a gRPC call or the Authorization headers of a
+// REST request.
+func (c *tokens) authenticateValues(values []string) (role, error) {
 	switch len(values) {
 	case 0:
 		return roleNone, status.Errorf(codes.Unauthenticated,
@@ -186,11 +192,22 @@ func (c *tokens) authenticate(ctx context.Context) (role, error) {
 // credential, an entry for method in the permission map, and the admin
 // credential for a write method.
 func (c *tokens) authorize(ctx context.Context, method string) error {
+	_, err := c.authorizeRole(ctx, method)
+	return err
+}
+
+// authorizeRole is authorize, returning the caller's role as well.
+func (c *tokens) authorizeRole(ctx context.Context, method string) (role, error) {
 	r, err := c.authenticate(ctx)
 	if err != nil {
 		log.Debugf("%s refused: %v", method, err)
-		return err
+		return roleNone, err
 	}
+	return r, c.permit(r, method)
+}
+
+// permit checks that role r may call method.
+func (c *tokens) permit(r role, method string) error {
 	perm, ok := permissions[method]
 	if !ok {
 		log.Warnf("%s refused: the method has no permission entry", method)
@@ -223,12 +240,35 @@ func (c *tokens) unaryInterceptor(ctx context.Context, req any,
 	return handler(ctx, req)
 }
 
-// streamInterceptor enforces the credentials on streams.
+// streamInterceptor enforces the credentials on streams, and tells the
+// stream its caller's role (callerRole), by which the server counts
+// subscription streams.
 func (c *tokens) streamInterceptor(srv any, ss grpc.ServerStream,
 	info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 
-	if err := c.authorize(ss.Context(), info.FullMethod); err != nil {
+	r, err := c.authorizeRole(ss.Context(), info.FullMethod)
+	if err != nil {
 		return err
 	}
-	return handler(srv, ss)
+	return handler(srv, &roleStream{ServerStream: ss,
+		ctx: context.WithValue(ss.Context(), roleKey{}, r)})
 }
+
+// roleKey is the context key of the caller's role.
+type roleKey struct{}
+
+// callerRole returns the role the stream interceptor found for the call
+// of ctx; roleNone if it found none.
+func callerRole(ctx context.Context) role {
+	r, _ := ctx.Value(roleKey{}).(role)
+	return r
+}
+
+// roleStream is a stream whose context carries its caller's role.
+type roleStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+// Context implements grpc.ServerStream.
+func (s *roleStream) Context() context.Context { return s.ctx }

@@ -79,7 +79,9 @@
 // gRPC's per-stream buffers, a client that is gone ends the loop (its
 // context is done), and a client that fell behind resumes from where it
 // got to. The server serves at most MaxStreams (256) streams at once and
-// refuses more with ResourceExhausted; Stop ends them with Unavailable.
+// refuses more with ResourceExhausted; the read-only credential may hold
+// at most MaxStreams - AdminStreams (224) of them, so that AdminStreams
+// (32) are always left for admin. Stop ends them with Unavailable.
 //
 // # Security model
 //
@@ -120,6 +122,12 @@
 // so that scoped credentials can come later without touching the methods.
 //
 // # Limits
+//
+// A request whose bytes are no protobuf message of the method's request
+// type (a string that is not UTF-8, a truncated field) is refused with
+// InvalidArgument, after the credential and permission checks, where
+// grpc-go alone would answer Internal: the server's codec records the
+// decoding error for the interceptors rather than return it (codec.go).
 //
 // A request larger than MaxMsgSize (1 MiB by default) is refused with
 // InvalidArgument, naming its size. The transport reads at most four times
@@ -192,13 +200,23 @@
 // certificate unless DisableTLS, loopback unless AllowRemote, a port of
 // their own; a port that cannot be listened on makes Start fail.
 //
+// The gateway checks the Authorization header before anything else: a
+// request without a known credential is answered 401 (Unauthenticated)
+// from its headers alone, whatever its path, query or body, of which it
+// reads nothing (the connection is then closed). The gRPC server checks
+// the credential again, and the permission.
+//
 // JSON is protojson with the proto field names (tip_height), in responses
 // and requests; zero values are written; 64-bit integers are strings;
 // hashes are hex strings as over gRPC. A request is strict: a body that is
 // not one JSON object of the request's fields (unknown fields, trailing
-// data, wrong types) and an unknown query parameter are InvalidArgument,
-// as is a body larger than MaxMsgSize, refused whole before decoding
-// (with or without a Content-Length). Errors are google.rpc.Status objects,
+// data, wrong types), an unknown query parameter, and a path or query
+// that is not UTF-8 once decoded are InvalidArgument, as is a body larger
+// than its route takes, refused whole before decoding (with or without a
+// Content-Length): a GET takes no body, POST /v1/sidetxs (a raw
+// transaction) takes MaxMsgSize bytes, the other POSTs 16 KiB. A request
+// the gateway cannot encode for the gRPC server is InvalidArgument too,
+// never Internal: a malformed request is a 4xx, never a 5xx. Errors are google.rpc.Status objects,
 // {"code": 3, "message": ..., "details": []}, with the HTTP status of the
 // gRPC code as grpc-gateway maps it: InvalidArgument and
 // FailedPrecondition 400, Unauthenticated 401, PermissionDenied 403,

@@ -5,9 +5,10 @@ package api
 // StreamPageSize is streamPageSize.
 const StreamPageSize = streamPageSize
 
-// SetMaxStreams sets the most subscription streams s serves at once.
-func SetMaxStreams(s *Server, n int) {
+// SetMaxStreams sets the most subscription streams s serves at once, and
+// how many of them are kept for admin.
+func SetMaxStreams(s *Server, n, reserved int) {
 	s.subs.mu.Lock()
-	s.subs.max = n
+	s.subs.max, s.subs.reserved = n, reserved
 	s.subs.mu.Unlock()
 }

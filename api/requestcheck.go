@@ -45,23 +45,53 @@ func (s *Server) checkUnary(ctx context.Context, req any, _ *grpc.UnaryServerInf
 	return handler(ctx, req)
 }
 
-// checkStream is the stream interceptor that runs checkRequest on every
-// message a stream receives.
-func (s *Server) checkStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo,
-	handler grpc.StreamHandler) error {
+// decodedUnary returns the first unary interceptor: it takes the error
+// codec recorded for a request it could not decode (always, so that no
+// record stays behind), and answers it with InvalidArgument once tok has
+// checked the credential and the permission, whose refusals come first.
+// grpc-go decodes a request before any interceptor runs, but nothing of
+// one that failed is used.
+func decodedUnary(codec *requestCodec, tok *tokens) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo,
+		handler grpc.UnaryHandler) (any, error) {
 
-	return handler(srv, &checkedStream{ServerStream: ss, limit: s.cfg.MaxMsgSize})
+		if err := codec.undecodable(req); err != nil {
+			if aerr := tok.authorize(ctx, info.FullMethod); aerr != nil {
+				return nil, aerr
+			}
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
+}
+
+// checkStream returns the stream interceptor that runs checkRequest on
+// every message a stream receives, after the error codec recorded for
+// one it could not decode.
+func (s *Server) checkStream(codec *requestCodec) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo,
+		handler grpc.StreamHandler) error {
+
+		return handler(srv, &checkedStream{ServerStream: ss,
+			limit: s.cfg.MaxMsgSize, codec: codec})
+	}
 }
 
 type checkedStream struct {
 	grpc.ServerStream
 	limit int
+	codec *requestCodec
 }
 
 // RecvMsg implements grpc.ServerStream.
 func (c *checkedStream) RecvMsg(m any) error {
 	if err := c.ServerStream.RecvMsg(m); err != nil {
 		return err
+	}
+	if c.codec != nil {
+		if err := c.codec.undecodable(m); err != nil {
+			return err
+		}
 	}
 	return checkRequest(m, c.limit)
 }

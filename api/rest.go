@@ -50,7 +50,18 @@ const (
 	// restMaxHeaderBytes bounds the request line and headers, the query
 	// string included.
 	restMaxHeaderBytes = 64 << 10
+
+	// restSmallBody bounds the body of a POST whose request is a few
+	// fields (the wallet's writes). Only the routes in restLargeBodies
+	// take up to the maximum message size.
+	restSmallBody = 16 << 10
 )
+
+// restLargeBodies are the POST routes whose bodies may be as large as the
+// maximum message size: those that carry a raw transaction.
+var restLargeBodies = map[string]bool{
+	"/v1/sidetxs": true,
+}
 
 // The flow control windows of the gateway's connection to the gRPC server:
 // per stream, and for the whole connection.
@@ -73,6 +84,7 @@ var restWriteTimeout = 30 * time.Second
 type restGateway struct {
 	mux       *runtime.ServeMux
 	marshaler runtime.Marshaler
+	tok       *tokens
 	maxBody   int
 	conn      *grpc.ClientConn
 	http      *http.Server
@@ -101,9 +113,11 @@ func listenREST(addrs []string) ([]net.Listener, error) {
 // newREST returns the REST gateway for listeners, which forwards to the
 // gRPC server listening on grpcAddr. cert is the server's TLS certificate,
 // nil with DisableTLS; the gateway serves with it and trusts exactly it when
-// it dials the gRPC server. It starts nothing: serve does.
+// it dials the gRPC server. tok are the credentials the gateway checks
+// before it reads anything but a request's headers. It starts nothing:
+// serve does.
 func (s *Server) newREST(listeners []net.Listener, grpcAddr net.Addr,
-	cert *tls.Certificate) (*restGateway, error) {
+	cert *tls.Certificate, tok *tokens) (*restGateway, error) {
 
 	conn, err := dialSelf(grpcAddr, cert)
 	if err != nil {
@@ -117,6 +131,7 @@ func (s *Server) newREST(listeners []net.Listener, grpcAddr net.Addr,
 	g := &restGateway{
 		mux:       mux,
 		marshaler: marshaler,
+		tok:       tok,
 		maxBody:   s.cfg.MaxMsgSize,
 		conn:      conn,
 		listeners: listeners,
@@ -178,7 +193,9 @@ func dialSelf(addr net.Addr, cert *tls.Certificate) (*grpc.ClientConn, error) {
 		// window is replenished as data arrives, so one stalled stream
 		// does not hold up the others.
 		grpc.WithInitialWindowSize(restStreamWindow),
-		grpc.WithInitialConnWindowSize(restConnWindow))
+		grpc.WithInitialConnWindowSize(restConnWindow),
+		grpc.WithUnaryInterceptor(invalidRequestUnary),
+		grpc.WithStreamInterceptor(invalidRequestStream))
 	if err != nil {
 		return nil, fmt.Errorf("REST gateway: connect to the API server at %s: %w", target, err)
 	}
@@ -353,12 +370,27 @@ func (s *Server) RESTAddrs() []net.Addr {
 	return s.rest.addrs()
 }
 
-// ServeHTTP reads the request's body, refusing one above the maximum
-// message size, and hands the request to the mux with a response writer
-// that bounds every write.
+// ServeHTTP checks the request's credential before anything else: a
+// request without a known one is answered 401 from its headers alone,
+// whatever its path, query or body. It then refuses a path or query that
+// is not UTF-8, reads the body, refusing one above the route's bound
+// (bodyLimit), and hands the request to the mux with a response writer
+// that bounds every write. The gRPC server checks the credential again,
+// and the permission.
 func (g *restGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &restWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
 	rw.extend()
+	if _, err := g.tok.authenticateValues(r.Header.Values("Authorization")); err != nil {
+		// The body stays unread: the server closes the connection
+		// rather than read it to reuse the connection.
+		r.Close = r.ContentLength != 0
+		runtime.HTTPError(r.Context(), g.mux, g.marshaler, rw, r, err)
+		return
+	}
+	if err := checkUTF8(r.URL); err != nil {
+		runtime.HTTPError(r.Context(), g.mux, g.marshaler, rw, r, err)
+		return
+	}
 	if err := g.readBody(w, r); err != nil {
 		runtime.HTTPError(r.Context(), g.mux, g.marshaler, rw, r, err)
 		return
@@ -372,19 +404,40 @@ func (g *restGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mux.ServeHTTP(rw, r)
 }
 
-// readBody reads the whole body of r, at most maxBody bytes within
+// bodyLimit returns the most bytes the body of r may hold: none for a
+// GET, which takes its request in the path and query; the maximum message
+// size for the POSTs that carry a raw transaction (restLargeBodies);
+// restSmallBody, or the maximum message size if that is smaller, for the
+// other POSTs.
+func (g *restGateway) bodyLimit(r *http.Request) int {
+	switch {
+	case r.Method != http.MethodPost:
+		return 0
+	case restLargeBodies[r.URL.Path]:
+		return g.maxBody
+	}
+	return min(restSmallBody, g.maxBody)
+}
+
+// readBody reads the whole body of r, at most bodyLimit bytes within
 // restBodyTimeout, and puts it back in r for the mux. A larger body is
 // InvalidArgument, whether its Content-Length says so or its reading finds
 // out, so that no request is ever decoded from part of its body.
 func (g *restGateway) readBody(w http.ResponseWriter, r *http.Request) error {
+	limit := g.bodyLimit(r)
 	tooLarge := status.Errorf(codes.InvalidArgument, "request body is larger "+
-		"than the maximum message size of %d bytes", g.maxBody)
-	if r.ContentLength > int64(g.maxBody) {
+		"than the %d bytes %s %s takes", limit, r.Method, r.URL.Path)
+	if limit == 0 {
+		tooLarge = status.Errorf(codes.InvalidArgument, "%s %s takes no "+
+			"request body: its request is in the path and query", r.Method, r.URL.Path)
+	}
+	if r.ContentLength > int64(limit) {
+		r.Close = true
 		return tooLarge
 	}
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(restBodyTimeout))
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(g.maxBody)))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
 	// No deadline once the body is read: the server watches the idle
 	// connection for the client going away, which cancels the request.
 	_ = rc.SetReadDeadline(time.Time{})
@@ -398,6 +451,79 @@ func (g *restGateway) readBody(w http.ResponseWriter, r *http.Request) error {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	return nil
+}
+
+// checkUTF8 refuses with InvalidArgument a URL whose path, or a query key
+// or value, decodes to bytes that are not UTF-8: protobuf strings must be
+// UTF-8, and the gateway would otherwise fail to encode the request.
+func checkUTF8(u *url.URL) error {
+	if !utf8.ValidString(u.Path) {
+		return status.Errorf(codes.InvalidArgument, "the path %s is not "+
+			"UTF-8 once decoded", u.EscapedPath())
+	}
+	values, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return status.Errorf(codes.InvalidArgument, "query string: %v", err)
+	}
+	for key, vals := range values {
+		if !utf8.ValidString(key) {
+			return status.Errorf(codes.InvalidArgument, "query parameter "+
+				"%q is not UTF-8 once decoded", url.QueryEscape(key))
+		}
+		for _, v := range vals {
+			if !utf8.ValidString(v) {
+				return status.Errorf(codes.InvalidArgument, "query "+
+					"parameter %s: the value %q is not UTF-8 once "+
+					"decoded", key, url.QueryEscape(v))
+			}
+		}
+	}
+	return nil
+}
+
+// invalidRequestUnary is the gateway's client interceptor that tells a
+// request the gateway could not encode (a string that is not UTF-8, which
+// checkUTF8 should have refused already) from a server failure: the first
+// is InvalidArgument, where grpc-go says Internal, a 500.
+func invalidRequestUnary(ctx context.Context, method string, req, reply any,
+	cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+
+	return invalidRequest(req, invoker(ctx, method, req, reply, cc, opts...))
+}
+
+// invalidRequestStream is invalidRequestUnary for streams: it watches the
+// messages the gateway sends.
+func invalidRequestStream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn,
+	method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+
+	cs, err := streamer(ctx, desc, cc, method, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &checkedClientStream{ClientStream: cs}, nil
+}
+
+type checkedClientStream struct {
+	grpc.ClientStream
+}
+
+// SendMsg implements grpc.ClientStream.
+func (s *checkedClientStream) SendMsg(m any) error {
+	return invalidRequest(m, s.ClientStream.SendMsg(m))
+}
+
+// invalidRequest returns err, or InvalidArgument when err is Internal
+// and req cannot be encoded.
+func invalidRequest(req any, err error) error {
+	if status.Code(err) != codes.Internal {
+		return err
+	}
+	if m, ok := req.(proto.Message); ok {
+		if _, merr := proto.Marshal(m); merr != nil {
+			return status.Errorf(codes.InvalidArgument, "invalid request: %v", merr)
+		}
+	}
+	return err
 }
 
 // restWriter gives every write of a response restWriteTimeout to complete.

@@ -388,7 +388,7 @@ func TestRESTBadInput(t *testing.T) {
 		{restCall{verb: "POST", path: stake, body: `{"lock_blocks": -1}`}, ""},
 		{restCall{verb: "POST", path: stake, body: `{"amount_sat": "0", "lock_blocks": 10}`}, "amount_sat"},
 		{restCall{verb: "POST", path: stake + "?amount_sat=1", body: `{}`}, "body"},
-		{restCall{verb: "POST", path: "/v1/wallet/stakes/withdraw", body: big}, "maximum message size of 1024"},
+		{restCall{verb: "POST", path: "/v1/wallet/stakes/withdraw", body: big}, "larger than the 1024 bytes"},
 		{restCall{verb: "POST", path: "/v1/wallet/stakes/withdraw",
 			body: `{"stake_outpoint": "zz` + strings.Repeat("0", 62) + `:0"}`}, "not hex"},
 		{restCall{verb: "POST", path: "/v1/wallet/stakes/withdraw", body: `{"ticket_id": "1", "stake_outpoint": "x"}`}, ""},

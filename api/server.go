@@ -75,14 +75,16 @@ func (s *Server) Start() error {
 		return err
 	}
 
+	codec := newRequestCodec()
 	opts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(codec),
 		grpc.MaxRecvMsgSize(transportSlack * s.cfg.MaxMsgSize),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			Time:    keepaliveTime,
 			Timeout: keepaliveTimeout,
 		}),
-		grpc.ChainUnaryInterceptor(tok.unaryInterceptor, s.checkUnary),
-		grpc.ChainStreamInterceptor(tok.streamInterceptor, s.checkStream),
+		grpc.ChainUnaryInterceptor(decodedUnary(codec, tok), tok.unaryInterceptor, s.checkUnary),
+		grpc.ChainStreamInterceptor(tok.streamInterceptor, s.checkStream(codec)),
 	}
 	var tlsCert *tls.Certificate // the REST gateway's too
 	if s.cfg.DisableTLS {
@@ -125,7 +127,7 @@ func (s *Server) Start() error {
 			closeAll()
 			return err
 		}
-		rest, err = s.newREST(restListeners, listeners[0].Addr(), tlsCert)
+		rest, err = s.newREST(restListeners, listeners[0].Addr(), tlsCert, tok)
 		if err != nil {
 			listeners = append(listeners, restListeners...)
 			closeAll()

@@ -24,6 +24,12 @@ const (
 	// MaxStreams is the most subscription streams the server serves at
 	// once; it refuses more with ResourceExhausted.
 	MaxStreams = 256
+
+	// AdminStreams of MaxStreams are kept for the admin credential: the
+	// read-only credential holds at most MaxStreams - AdminStreams
+	// streams, so that a read-only client, or many of them, cannot keep
+	// the operator from subscribing.
+	AdminStreams = 32
 )
 
 // errStopping ends the streams when the server stops.
@@ -33,39 +39,60 @@ var errStopping = status.Error(codes.Unavailable, "the API server is stopping")
 // stops: Server.Stop's graceful stop would otherwise wait for streams that
 // never end by themselves. Its zero value is ready.
 type subscriptions struct {
-	mu      sync.Mutex
-	n       int
-	max     int // 0: MaxStreams
-	quit    chan struct{}
-	stopped bool
+	mu       sync.Mutex
+	n        int          // all streams
+	byRole   map[role]int // streams per credential
+	max      int          // 0: MaxStreams
+	reserved int          // kept for admin; with max 0, AdminStreams
+	quit     chan struct{}
+	stopped  bool
 }
 
-// enter admits a new stream and returns the channel closed on stop; the
-// stream calls leave when it ends.
-func (ss *subscriptions) enter() (<-chan struct{}, error) {
+// limits returns the most streams in all and the most the read-only
+// credential may hold.
+func (ss *subscriptions) limits() (total, readOnly int) {
+	total, reserved := ss.max, ss.reserved
+	if total <= 0 {
+		total, reserved = MaxStreams, AdminStreams
+	}
+	return total, max(total-reserved, 0)
+}
+
+// enter admits a new stream of a caller with role r and returns the
+// channel closed on stop; the stream calls leave(r) when it ends. The
+// read-only credential is refused once it holds its share, which leaves
+// room for admin.
+func (ss *subscriptions) enter(r role) (<-chan struct{}, error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.quit == nil {
 		ss.quit = make(chan struct{})
 	}
-	limit := ss.max
-	if limit <= 0 {
-		limit = MaxStreams
+	if ss.byRole == nil {
+		ss.byRole = make(map[role]int)
 	}
+	total, readOnly := ss.limits()
 	switch {
 	case ss.stopped:
 		return nil, errStopping
-	case ss.n >= limit:
+	case r != roleAdmin && ss.byRole[r] >= readOnly:
+		return nil, status.Errorf(codes.ResourceExhausted, "the %v "+
+			"credential already holds its maximum of %d subscription "+
+			"streams (%d more are kept for %s)", r, readOnly,
+			total-readOnly, AdminCredFilename)
+	case ss.n >= total:
 		return nil, status.Errorf(codes.ResourceExhausted, "the server "+
-			"already serves its maximum of %d subscription streams", limit)
+			"already serves its maximum of %d subscription streams", total)
 	}
 	ss.n++
+	ss.byRole[r]++
 	return ss.quit, nil
 }
 
-func (ss *subscriptions) leave() {
+func (ss *subscriptions) leave(r role) {
 	ss.mu.Lock()
 	ss.n--
+	ss.byRole[r]--
 	ss.mu.Unlock()
 }
 
@@ -192,11 +219,12 @@ func (sub *subscriptionService) SubscribeSideblocks(req *apiv1.SubscribeSidebloc
 		}
 		cursor = &ref
 	}
-	quit, err := sub.s.subs.enter()
+	r := callerRole(stream.Context())
+	quit, err := sub.s.subs.enter(r)
 	if err != nil {
 		return err
 	}
-	defer sub.s.subs.leave()
+	defer sub.s.subs.leave(r)
 
 	ctx, b := stream.Context(), sub.s.backend
 	changed := b.Changed()
@@ -271,11 +299,12 @@ func (sub *subscriptionService) SubscribeLottery(req *apiv1.SubscribeLotteryRequ
 		}
 		cursor = &ref
 	}
-	quit, err := sub.s.subs.enter()
+	r := callerRole(stream.Context())
+	quit, err := sub.s.subs.enter(r)
 	if err != nil {
 		return err
 	}
-	defer sub.s.subs.leave()
+	defer sub.s.subs.leave(r)
 
 	ctx, b := stream.Context(), sub.s.backend
 	changed := b.Changed()

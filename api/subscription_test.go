@@ -529,7 +529,7 @@ func handlerBlockedOnSend() bool {
 func TestSubscriptionLimitsAndStop(t *testing.T) {
 	b := apitest.NewBackend(3)
 	srv := apitest.StartServer(t, b, nil)
-	api.SetMaxStreams(srv.Server, 2)
+	api.SetMaxStreams(srv.Server, 2, 0)
 	c := dial(t, srv, api.ReadOnlyCredFilename)
 	s1, _ := sideStream(t, c, nil)
 	s2, _ := lotteryStream(t, c, nil)
@@ -545,4 +545,78 @@ func TestSubscriptionLimitsAndStop(t *testing.T) {
 	wantCode(t, "sideblock stream after Stop", err, codes.Unavailable)
 	_, err = s2.Recv()
 	wantCode(t, "lottery stream after Stop", err, codes.Unavailable)
+}
+
+// trySideStream opens a sideblock stream and returns the error of its
+// first message.
+func trySideStream(t *testing.T, c clients) error {
+	t.Helper()
+	stream, err := c.subscription.SubscribeSideblocks(streamCtx(t), &apiv1.SubscribeSideblocksRequest{})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	return err
+}
+
+// TestSubscriptionRoomForAdmin checks the issue 11 case with the default
+// limits: the read-only credential, holding every stream it may, leaves
+// AdminStreams to admin, and is refused a stream more itself.
+func TestSubscriptionRoomForAdmin(t *testing.T) {
+	srv := apitest.StartServer(t, apitest.NewBackend(3), nil)
+	ro := dial(t, srv, api.ReadOnlyCredFilename)
+	for i := 0; i < api.MaxStreams-api.AdminStreams; i++ {
+		if err := trySideStream(t, ro); err != nil {
+			t.Fatalf("read-only stream %d: %v", i+1, err)
+		}
+	}
+	wantCode(t, "a read-only stream above its share", trySideStream(t, ro), codes.ResourceExhausted)
+	admin := dial(t, srv, api.AdminCredFilename)
+	for i := 0; i < api.AdminStreams; i++ {
+		if err := trySideStream(t, admin); err != nil {
+			t.Fatalf("admin stream %d with the read-only share held: %v", i+1, err)
+		}
+	}
+	wantCode(t, "a stream above the maximum", trySideStream(t, admin), codes.ResourceExhausted)
+}
+
+// TestSubscriptionLimitsPerCredential checks that a read-only stream that
+// ends gives its place back, and that admin may use places the read-only
+// credential does not hold.
+func TestSubscriptionLimitsPerCredential(t *testing.T) {
+	srv := apitest.StartServer(t, apitest.NewBackend(3), nil)
+	api.SetMaxStreams(srv.Server, 4, 1)
+	ro := dial(t, srv, api.ReadOnlyCredFilename)
+	admin := dial(t, srv, api.AdminCredFilename)
+
+	// Admin takes two places; read-only may take the other two only.
+	for i := 0; i < 2; i++ {
+		if err := trySideStream(t, admin); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	first, err := ro.subscription.SubscribeLottery(ctx, &apiv1.SubscribeLotteryRequest{})
+	if err == nil {
+		_, err = first.Recv()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := trySideStream(t, ro); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, "a stream above the maximum", trySideStream(t, ro), codes.ResourceExhausted)
+
+	// The first read-only stream ends: its place is free again once the
+	// server has seen it end.
+	cancel()
+	for {
+		err := trySideStream(t, ro)
+		if err == nil {
+			break
+		}
+		wantCode(t, "a read-only stream while one ends", err, codes.ResourceExhausted)
+		runtime.Gosched()
+	}
+	wantCode(t, "a stream above the maximum", trySideStream(t, admin), codes.ResourceExhausted)
 }
