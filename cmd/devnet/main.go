@@ -2,7 +2,14 @@
 // loopback that mines a block every few seconds, and three staking sidenodes
 // following it, two through btcd's RPC and one as a neutrino light client.
 // It prints every node's output with the node's name in front and stops
-// everything cleanly on Ctrl-C.
+// everything cleanly on Ctrl-C. A node that exits is reported, and the rest
+// keep running; from another shell,
+//
+//	bin/devnet kill NAME       ends node NAME with SIGKILL, as a crash would
+//	bin/devnet restart NAME    stops node NAME if it runs, and starts it again
+//
+// (with --dir when the devnet runs elsewhere than .devnet) ask the running
+// devnet to do so.
 //
 // scripts/devnet builds the binaries and runs it; see the README.
 package main
@@ -23,10 +30,35 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == devnet.ActionKill || os.Args[1] == devnet.ActionRestart) {
+		if err := ask(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "devnet %s: %v\n", os.Args[1], err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintf(os.Stderr, "devnet: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// ask leaves a request for the running devnet: devnet kill|restart
+// [--dir DIR] NAME.
+func ask(action string, args []string) error {
+	fs := flag.NewFlagSet(action, flag.ContinueOnError)
+	dir := fs.String("dir", ".devnet", "directory of the running devnet")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: devnet %s [--dir DIR] NAME", action)
+	}
+	if err := devnet.Ask(*dir, devnet.Request{Node: fs.Arg(0), Action: action}); err != nil {
+		return err
+	}
+	fmt.Printf("asked the devnet in %s to %s %s\n", *dir, action, fs.Arg(0))
+	return nil
 }
 
 func run() error {
@@ -91,22 +123,23 @@ func run() error {
 			first.RESTAddr, first.RESTCurl("/v1/info"))
 	}
 
-	net.Say("mining a block every %v; press Ctrl-C to stop", *interval)
+	net.Say("mining a block every %v; press Ctrl-C to stop; "+
+		"bin/devnet kill|restart NAME (--dir %s) kills or restarts a node", *interval, *dir)
 	ticker := time.NewTicker(*interval)
 	defer ticker.Stop()
-	for mined := 0; *blocks == 0 || mined < *blocks; mined++ {
+	control := time.NewTicker(250 * time.Millisecond)
+	defer control.Stop()
+	reported := make(map[*devnet.Node]<-chan struct{})
+	for mined := 0; *blocks == 0 || mined < *blocks; {
 		select {
 		case <-ctx.Done():
 			net.Say("interrupted")
 			return nil
+		case <-control.C:
+			serve(net, *dir)
+			reportExits(net, reported)
+			continue
 		case <-ticker.C:
-		}
-		for _, node := range net.Nodes {
-			select {
-			case <-node.Done():
-				return fmt.Errorf("%s exited; see its log above", node.Spec.Name)
-			default:
-			}
 		}
 		hashes, err := net.H.Generate(1)
 		if err != nil {
@@ -114,6 +147,58 @@ func run() error {
 		}
 		height, _, _ := net.H.Tip()
 		net.Say("mined block %d %v", height, hashes[0])
+		mined++
 	}
 	return nil
+}
+
+// serve carries out the requests left by devnet kill|restart.
+func serve(net *devnet.Net, dir string) {
+	reqs, err := devnet.Requests(dir)
+	if err != nil {
+		net.Say("control requests: %v", err)
+	}
+	for _, r := range reqs {
+		var node *devnet.Node
+		for _, n := range net.Nodes {
+			if n.Spec.Name == r.Node {
+				node = n
+			}
+		}
+		if node == nil {
+			net.Say("%s %s: no such node", r.Action, r.Node)
+			continue
+		}
+		switch r.Action {
+		case devnet.ActionKill:
+			net.Say("killing %s (SIGKILL)", r.Node)
+			node.Kill()
+		case devnet.ActionRestart:
+			net.Say("restarting %s", r.Node)
+			node.Stop()
+			if err := node.Start(); err != nil {
+				net.Say("restart %s: %v", r.Node, err)
+			}
+		}
+	}
+}
+
+// reportExits says once per process when a node has exited; the others
+// keep running.
+func reportExits(net *devnet.Net, reported map[*devnet.Node]<-chan struct{}) {
+	for _, node := range net.Nodes {
+		done := node.Done()
+		select {
+		case <-done:
+		default:
+			continue
+		}
+		if reported[node] == done {
+			continue
+		}
+		reported[node] = done
+		net.Say("%s exited (status %d); the others keep running. "+
+			"Restart it with: bin/devnet restart %s", node.Spec.Name,
+			node.ExitCode(), node.Spec.Name)
+	}
 }
