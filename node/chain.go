@@ -120,9 +120,9 @@ type protocolConnector interface {
 	Committed(b *mainwatch.Block)
 }
 
-// watchSetFunc returns the protocol's watch set for the block at height,
-// in the state r reads: the state after the block's parent.
-type watchSetFunc func(r store.Reader, height int32) (mainwatch.WatchSet, error)
+// watchSetFunc returns the protocol's watch set for a block, in the state
+// r reads: the state after the block's parent.
+type watchSetFunc func(r store.Reader) mainwatch.WatchSet
 
 // rewatchFunc puts what the state r reads (after an undo) watches among
 // keys, the keys the undo gave back their values, on the watch list again.
@@ -131,8 +131,8 @@ type rewatchFunc func(r store.Reader, keys [][]byte) error
 // protocolWatchSet is the protocol's watch set (docs/protocol.md §1.3):
 // the ticket index's and the pegbox index's.
 func protocolWatchSet(index *mainstake.Index, peg *pegbox.Index) watchSetFunc {
-	return func(r store.Reader, _ int32) (mainwatch.WatchSet, error) {
-		return mainwatch.WatchSets{index.WatchSet(r), peg.WatchSet(r)}, nil
+	return func(r store.Reader) mainwatch.WatchSet {
+		return mainwatch.WatchSets{index.WatchSet(r), peg.WatchSet(r)}
 	}
 }
 
@@ -238,11 +238,7 @@ func (c *storeChain) UndoWindow() (mainwatch.UndoWindow, error) {
 // delivered returns b with the transactions the protocol delivers from
 // its candidates, reading the watch set in r.
 func (c *storeChain) delivered(r store.Reader, b *mainwatch.Block) (*mainwatch.Block, error) {
-	set, err := c.watchSet(r, b.Height)
-	if err != nil {
-		return nil, err
-	}
-	txs, err := mainwatch.Deliver(b.Txs, set)
+	txs, err := mainwatch.Deliver(b.Txs, c.watchSet(r))
 	if err != nil {
 		return nil, err
 	}

@@ -106,6 +106,4 @@ func (bareProtocol) ForgetPreview(int32) error                          { return
 func (bareProtocol) BeforeUndo(mainwatch.Cursor) error                  { return nil }
 func (bareProtocol) Committed(*mainwatch.Block)                         {}
 
-func noWatchSet(store.Reader, int32) (mainwatch.WatchSet, error) {
-	return mainwatch.WatchSets{}, nil
-}
+func noWatchSet(store.Reader) mainwatch.WatchSet { return mainwatch.WatchSets{} }
