@@ -29,22 +29,23 @@ const (
 
 // Defaults for the zero fields of a Config.
 const (
-	DefaultMaxInbound        = 125
-	DefaultMaxMessageSize    = 4 << 20 // 4 MiB, both directions
-	DefaultMaxInventoryItems = 1000
-	DefaultMsgRate           = 200     // messages/s, per peer
-	DefaultMsgBurst          = 400     // messages
-	DefaultBytesRate         = 4 << 20 // bytes/s, per peer
-	DefaultSendQueueMessages = 1024
-	DefaultBanThreshold      = 100
-	DefaultBanDuration       = 24 * time.Hour
-	DefaultHandshakeTimeout  = 10 * time.Second
-	DefaultPingInterval      = 30 * time.Second
-	DefaultRequestTimeout    = 30 * time.Second
-	DefaultRetryInterval     = 2 * time.Second
-	DefaultMaxRetryInterval  = time.Minute
-	DefaultTrickleInterval   = 100 * time.Millisecond
-	DefaultUserAgent         = "sidenode"
+	DefaultMaxInbound         = 125
+	DefaultMaxMessageSize     = 4 << 20 // 4 MiB, both directions
+	DefaultMaxInventoryItems  = 1000
+	DefaultMsgRate            = 200     // messages/s, per peer
+	DefaultMsgBurst           = 400     // messages
+	DefaultBytesRate          = 4 << 20 // bytes/s, per peer
+	DefaultSendQueueMessages  = 1024
+	DefaultBanThreshold       = 100
+	DefaultBanDuration        = 24 * time.Hour
+	DefaultDiscourageDuration = 24 * time.Hour
+	DefaultHandshakeTimeout   = 10 * time.Second
+	DefaultPingInterval       = 30 * time.Second
+	DefaultRequestTimeout     = 30 * time.Second
+	DefaultRetryInterval      = 2 * time.Second
+	DefaultMaxRetryInterval   = time.Minute
+	DefaultTrickleInterval    = 100 * time.Millisecond
+	DefaultUserAgent          = "sidenode"
 )
 
 // Config configures a Server. Zero fields take the defaults above; New
@@ -104,10 +105,16 @@ type Config struct {
 	SendQueueMessages int
 	SendQueueBytes    int
 
-	// BanThreshold is the ban score at which a peer is disconnected and
-	// its host banned for BanDuration.
-	BanThreshold uint32
-	BanDuration  time.Duration
+	// BanThreshold is the misbehavior score at which a session is
+	// closed and, unless the operator configured the peer, its address
+	// discouraged for DiscourageDuration (see "Misbehavior" in the
+	// package documentation). Misbehavior never bans.
+	BanThreshold       uint32
+	DiscourageDuration time.Duration
+
+	// BanDuration is how long an operator's ban lasts (Server.Ban) when
+	// the operator gives no duration.
+	BanDuration time.Duration
 
 	// HandshakeTimeout bounds the wait for the peer's Hello.
 	HandshakeTimeout time.Duration
@@ -176,6 +183,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	cfg.BytesRate = cmp0(cfg.BytesRate, DefaultBytesRate)
 	cfg.BanThreshold = cmp0(cfg.BanThreshold, DefaultBanThreshold)
 	setDur(&cfg.BanDuration, DefaultBanDuration)
+	setDur(&cfg.DiscourageDuration, DefaultDiscourageDuration)
 	setDur(&cfg.HandshakeTimeout, DefaultHandshakeTimeout)
 	setDur(&cfg.PingInterval, DefaultPingInterval)
 	setDur(&cfg.PingTimeout, 2*cfg.PingInterval)
@@ -188,7 +196,8 @@ func (cfg Config) withDefaults() (Config, error) {
 	case cfg.MaxInbound < 0, cfg.MaxMessageSize < 1024,
 		cfg.MaxInventoryItems < 1, cfg.MsgBurst < 2, cfg.MsgRate < 0,
 		cfg.BytesRate < 0, cfg.SendQueueMessages < 4,
-		cfg.BanDuration < 0, cfg.HandshakeTimeout < 0,
+		cfg.BanDuration < 0, cfg.BanDuration > MaxBanDuration,
+		cfg.DiscourageDuration < 0, cfg.HandshakeTimeout < 0,
 		cfg.PingInterval < 0, cfg.PingTimeout < 0,
 		cfg.RequestTimeout < 0, cfg.RetryInterval < 0,
 		cfg.MaxRetryInterval < cfg.RetryInterval,

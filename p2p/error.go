@@ -142,8 +142,9 @@ func IsErrorCode(err error, c ErrorCode) bool {
 // MisbehaviorError is what a Handler returns from ReceiveBlock, ReceiveTx
 // or PegHandler.ReceivePegSignatures when the data a peer sent proves the
 // peer misbehaved (an invalid block, a transaction that breaks consensus
-// rules, a forged signature). Score is added to the peer's ban score; at
-// Config.BanThreshold the peer is disconnected and its host banned. Any
+// rules, a forged signature). Score is added to the peer's misbehavior
+// score; at Config.BanThreshold the session is closed and, unless the
+// operator configured the peer, its address discouraged. Any
 // other error from the Handler is only logged: a block the node cannot use
 // yet, or already has, is no offence.
 type MisbehaviorError struct {
@@ -168,4 +169,14 @@ var (
 	// ErrBlockNotFound is returned by FetchBlock when every connected
 	// peer answered NotFound, timed out or went away.
 	ErrBlockNotFound = errors.New("p2p: no peer served the block")
+
+	// ErrBanDuration is returned by Ban for a duration out of range.
+	ErrBanDuration = errors.New("p2p: ban duration out of range")
+
+	// ErrTooManyBans is returned by Ban when the list is full.
+	ErrTooManyBans = errors.New("p2p: too many bans")
+
+	// ErrNotBanned is returned by Unban for a target that is neither
+	// banned nor discouraged.
+	ErrNotBanned = errors.New("p2p: neither banned nor discouraged")
 )

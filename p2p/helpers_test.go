@@ -265,6 +265,13 @@ type testNode struct {
 	// answered Pings.
 	dials, refusedBanned, pongs atomic.Int32
 
+	// refusedDiscouraged and evicted count inbound sessions refused or
+	// closed because their address is discouraged; discouraged receives
+	// the target of each session ended by misbehavior ("" for a
+	// configured peer, which is not discouraged).
+	refusedDiscouraged, evicted atomic.Int32
+	discouraged                 chan string
+
 	// loopsEnded receives the address of each persistent loop that
 	// returns.
 	loopsEnded chan string
@@ -295,7 +302,8 @@ func startTestNode(t *testing.T, mod func(*Config), noPeg bool) *testNode {
 		t.Fatal(err)
 	}
 	h.srv = s
-	n := &testNode{Server: s, h: h, loopsEnded: make(chan string, 16)}
+	n := &testNode{Server: s, h: h, loopsEnded: make(chan string, 16),
+		discouraged: make(chan string, 16)}
 	s.hooks.reject = func(_ *peer, err error) {
 		n.mu.Lock()
 		n.rejects = append(n.rejects, err)
@@ -304,6 +312,14 @@ func startTestNode(t *testing.T, mod func(*Config), noPeg bool) *testNode {
 	s.hooks.dialed = func(string, bool, error) { n.dials.Add(1) }
 	s.hooks.refusedBanned = func(string) { n.refusedBanned.Add(1) }
 	s.hooks.pong = func(*peer) { n.pongs.Add(1) }
+	s.hooks.refusedDiscouraged = func(string) { n.refusedDiscouraged.Add(1) }
+	s.hooks.evicted = func(*peer) { n.evicted.Add(1) }
+	s.hooks.discouraged = func(_ *peer, target string) {
+		select {
+		case n.discouraged <- target:
+		default:
+		}
+	}
 	s.hooks.loopEnded = func(addr string) {
 		select {
 		case n.loopsEnded <- addr:

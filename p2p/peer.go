@@ -42,7 +42,9 @@ const knownInventoryLimit = 5000
 var (
 	errSlowPeer    = errors.New("send queue full")
 	errPingTimeout = errors.New("no pong in time")
-	errBanned      = errors.New("banned")
+	errMisbehaved  = errors.New("misbehaved")
+	errOperatorBan = errors.New("banned by the operator")
+	errEvicted     = errors.New("evicted for a new peer: discouraged")
 	errClosed      = errors.New("session closed")
 )
 
@@ -111,7 +113,6 @@ type peer struct {
 	cfg        *Config
 	id         PeerID
 	addr       string
-	host       string
 	inbound    bool
 	persistent bool
 	c          conn
@@ -168,7 +169,6 @@ func (s *Server) newPeer(c conn, addr string, inbound, persistent bool) *peer {
 		cfg:           cfg,
 		id:            PeerID(s.nextID.Add(1)),
 		addr:          addr,
-		host:          hostOf(addr),
 		inbound:       inbound,
 		persistent:    persistent,
 		c:             c,
@@ -263,25 +263,37 @@ func (p *peer) reject(err error) {
 	p.disconnect(err)
 }
 
-// misbehave adds score to the peer's ban score. At the threshold the peer
-// is disconnected and its host banned.
+// misbehave adds score to the peer's misbehavior score. At the threshold
+// the session is closed and, unless the operator configured the peer,
+// its address discouraged (discourageTarget): never banned.
 func (p *peer) misbehave(score uint32, format string, args ...any) {
 	reason := fmt.Sprintf(format, args...)
 	total := p.banScore.Add(score)
 	before := total - score
 	threshold := p.cfg.BanThreshold
 	if before >= threshold {
-		return // already banned
+		return // already disconnected
 	}
 	if total < threshold {
-		log.Debugf("Misbehaving peer %v: %s -- ban score increased "+
-			"to %d", p, reason, total)
+		log.Debugf("Misbehaving peer %v: %s -- misbehavior score "+
+			"increased to %d", p, reason, total)
 		return
 	}
-	log.Warnf("Banning peer %v for %v: ban score %d reached %d: %s", p,
-		p.cfg.BanDuration, total, threshold, reason)
-	p.s.ban(p.host)
-	p.disconnect(fmt.Errorf("%w: %s", errBanned, reason))
+	target := ""
+	if p.s.configured(p) {
+		log.Warnf("Disconnecting configured peer %v: misbehavior score "+
+			"%d reached %d: %s; not discouraged, as the operator "+
+			"configured it", p, total, threshold, reason)
+	} else {
+		target = p.s.discourage(p.addr, reason)
+		log.Warnf("Disconnecting peer %v and discouraging %s for %v: "+
+			"misbehavior score %d reached %d: %s", p, target,
+			p.cfg.DiscourageDuration, total, threshold, reason)
+	}
+	p.disconnect(fmt.Errorf("%w: %s", errMisbehaved, reason))
+	if hook := p.s.hooks.discouraged; hook != nil {
+		hook(p, target)
+	}
 }
 
 // prepare wraps m for the send queue, or returns false if m is too large
@@ -490,6 +502,9 @@ func (p *peer) readHello() bool {
 	if err := p.s.checkHello(h); err != nil {
 		p.reject(err)
 		return false
+	}
+	if p.persistent {
+		p.s.noteConfigured(p.addr, h.GetNonce())
 	}
 	if err := p.s.register(p, h); err != nil {
 		p.reject(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -95,9 +96,19 @@ type testHooks struct {
 	// loopEnded is called when the persistent loop for addr returns.
 	loopEnded func(addr string)
 
-	// refusedBanned is called when a session from a banned host is
-	// refused.
+	// refusedBanned is called when a session from a banned address is
+	// refused, or a banned persistent address is not dialled.
 	refusedBanned func(addr string)
+
+	// discouraged is called when misbehavior ends a session: with the
+	// target discouraged, or "" for a configured peer, which is not.
+	discouraged func(p *peer, target string)
+
+	// refusedDiscouraged is called when an inbound session from a
+	// discouraged address is refused for want of spare room; evicted
+	// when one is closed to make room for another.
+	refusedDiscouraged func(addr string)
+	evicted            func(p *peer)
 
 	// pong is called when a peer answers this node's Ping.
 	pong func(p *peer)
@@ -138,10 +149,24 @@ type Server struct {
 	listeners []net.Listener
 	peers     map[PeerID]*peer // handshaken sessions
 	byNonce   map[uint64]*peer // the same, by the peer's Hello nonce
-	inbound   int              // inbound sessions, handshaken or not
+	inbound   map[*peer]bool   // inbound sessions, handshaken or not
 
-	banMu sync.Mutex
-	bans  map[string]time.Time // host -> end of ban
+	// configuredNonces holds, per persistent address, the Hello nonce of
+	// the node last reached there, so that its inbound sessions are
+	// known as a configured peer's too.
+	configuredNonces map[string]uint64
+
+	// configuredHosts are the IP hosts, other than loopback ones, of
+	// the Connect and AddPeer addresses: an inbound session from one is
+	// taken to be that configured peer and is never discouraged.
+	configuredHosts map[netip.Addr]bool
+
+	// banMu guards bans, and banChanged, which is closed and replaced
+	// when a ban is lifted, so persistent loops waiting on it recheck.
+	// It is never held while taking mu.
+	banMu      sync.Mutex
+	bans       banList
+	banChanged chan struct{}
 
 	inflightMu      sync.Mutex
 	inflight        map[InvItem]inflight
@@ -170,17 +195,21 @@ func New(cfg Config, h Handler, peg PegHandler) (*Server, error) {
 			maxItems: cfg.MaxInventoryItems,
 			maxData:  cfg.MaxMessageSize,
 		},
-		nonce:           rand.Uint64() | 1,
-		ctx:             ctx,
-		cancel:          cancel,
-		quit:            make(chan struct{}),
-		peers:           make(map[PeerID]*peer),
-		byNonce:         make(map[uint64]*peer),
-		bans:            make(map[string]time.Time),
-		inflight:        make(map[InvItem]inflight),
-		inflightSweepAt: 1024,
-		fetchers:        make(map[chainhash.Hash]map[*fetcher]struct{}),
-		peg:             peg,
+		nonce:            rand.Uint64() | 1,
+		ctx:              ctx,
+		cancel:           cancel,
+		quit:             make(chan struct{}),
+		peers:            make(map[PeerID]*peer),
+		byNonce:          make(map[uint64]*peer),
+		inbound:          make(map[*peer]bool),
+		configuredNonces: make(map[string]uint64),
+		configuredHosts:  configuredHosts(cfg),
+		bans:             newBanList(),
+		banChanged:       make(chan struct{}),
+		inflight:         make(map[InvItem]inflight),
+		inflightSweepAt:  1024,
+		fetchers:         make(map[chainhash.Hash]map[*fetcher]struct{}),
+		peg:              peg,
 	}
 
 	s.grpc = grpc.NewServer(
@@ -446,15 +475,12 @@ func (s *Server) unregister(p *peer) {
 	}
 }
 
-// runSession runs one session on c to its end: it sends the Hello, starts
+// runSession runs the session p to its end: it sends the Hello, starts
 // the reader and writer, waits HandshakeTimeout for the handshake, then
 // serves the peer until the session or the Server ends. It returns whether
 // the handshake succeeded and why the session ended. The caller tears the
 // stream down afterwards, which ends the reader and writer.
-func (s *Server) runSession(c conn, addr string, inbound,
-	persistent bool) (handshook bool, reason error) {
-
-	p := s.newPeer(c, addr, inbound, persistent)
+func (s *Server) runSession(p *peer) (handshook bool, reason error) {
 	defer func() {
 		p.disconnect(ErrServerStopped)
 		s.unregister(p)
@@ -505,36 +531,63 @@ func (svc service) Exchange(stream p2pv1.PeerService_ExchangeServer) error {
 	if pr, ok := grpcpeer.FromContext(stream.Context()); ok && pr.Addr != nil {
 		addr = pr.Addr.String()
 	}
-	if s.isBanned(hostOf(addr)) {
-		log.Debugf("Refusing session from banned %s", addr)
+	if b, ok, _ := s.bannedAddr(addr); ok {
+		log.Debugf("Refusing session from %s: banned until %v", addr,
+			b.Until.Format(time.RFC3339))
 		if hook := s.hooks.refusedBanned; hook != nil {
 			hook(addr)
 		}
 		return status.Error(codes.PermissionDenied, "banned")
 	}
+	discouraged := s.isDiscouraged(addr)
 
 	s.mu.Lock()
+	var evict *peer
 	switch {
 	case s.stopping:
 		s.mu.Unlock()
 		return status.Error(codes.Unavailable, "shutting down")
-	case s.inbound >= s.cfg.MaxInbound:
+	case discouraged && len(s.inbound)+1 >= s.cfg.MaxInbound:
+		// A discouraged address gets a session only while the last
+		// slot stays free for others.
 		s.mu.Unlock()
-		log.Debugf("Refusing session from %s: %d inbound peers", addr,
+		log.Debugf("Refusing session from discouraged %s: %d of %d "+
+			"inbound slots taken", addr, len(s.inbound),
 			s.cfg.MaxInbound)
+		if hook := s.hooks.refusedDiscouraged; hook != nil {
+			hook(addr)
+		}
 		return status.Error(codes.ResourceExhausted, "too many peers")
+	case len(s.inbound) >= s.cfg.MaxInbound:
+		evict = s.evictionCandidateLocked()
+		if evict == nil {
+			s.mu.Unlock()
+			log.Debugf("Refusing session from %s: %d inbound peers",
+				addr, s.cfg.MaxInbound)
+			return status.Error(codes.ResourceExhausted, "too many peers")
+		}
+		delete(s.inbound, evict)
 	}
-	s.inbound++
+	p := s.newPeer(serverConn{stream: stream}, addr, true, false)
+	s.inbound[p] = true
 	s.wg.Add(1)
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		s.inbound--
+		delete(s.inbound, p)
 		s.mu.Unlock()
 		s.wg.Done()
 	}()
+	if evict != nil {
+		log.Infof("Evicting discouraged peer %v to make room for %s",
+			evict, addr)
+		evict.disconnect(errEvicted)
+		if hook := s.hooks.evicted; hook != nil {
+			hook(evict)
+		}
+	}
 
-	_, reason := s.runSession(serverConn{stream: stream}, addr, true, false)
+	_, reason := s.runSession(p)
 	var rerr RuleError
 	if errors.As(reason, &rerr) {
 		return status.Error(codes.FailedPrecondition, rerr.Error())
@@ -542,9 +595,26 @@ func (svc service) Exchange(stream p2pv1.PeerService_ExchangeServer) error {
 	return nil
 }
 
+// evictionCandidateLocked returns the inbound session to close for a new
+// one when every slot is taken: the newest of those from discouraged
+// addresses, or nil if there is none. s.mu is held.
+func (s *Server) evictionCandidateLocked() *peer {
+	var cand *peer
+	for p := range s.inbound {
+		if p.closed() || !s.isDiscouraged(p.addr) {
+			continue
+		}
+		if cand == nil || p.id > cand.id {
+			cand = p
+		}
+	}
+	return cand
+}
+
 // persistentLoop keeps a session with addr: it dials, runs the session,
 // and redials with exponential backoff, until Stop. It gives up only on an
-// address that turns out to be this node.
+// address that turns out to be this node. While the operator bans addr it
+// does not dial; a configured address is never discouraged.
 func (s *Server) persistentLoop(addr string) {
 	defer s.wg.Done()
 	if hook := s.hooks.loopEnded; hook != nil {
@@ -552,12 +622,17 @@ func (s *Server) persistentLoop(addr string) {
 	}
 	backoff := s.cfg.RetryInterval
 	for {
-		if wait := s.banRemaining(hostOf(addr)); wait > 0 {
-			log.Infof("Not dialling banned peer %s for %v", addr,
-				wait.Round(time.Second))
-			if !s.sleep(wait) {
+		if b, ok, changed := s.bannedAddr(addr); ok {
+			log.Infof("Not dialling configured peer %s: the operator "+
+				"banned %s until %v", addr, b.Target,
+				b.Until.Format(time.RFC3339))
+			if hook := s.hooks.refusedBanned; hook != nil {
+				hook(addr)
+			}
+			if !s.waitUnban(b.Until, changed) {
 				return
 			}
+			continue
 		}
 
 		handshook, reason := s.dialSession(addr)
@@ -571,7 +646,14 @@ func (s *Server) persistentLoop(addr string) {
 			log.Warnf("Not redialling %s: it is this node", addr)
 			return
 		}
-		if handshook {
+		if errors.Is(reason, errOperatorBan) {
+			continue // wait for the ban to end
+		}
+		// A session ended by misbehavior counts as a failed attempt,
+		// so a configured peer that keeps misbehaving is redialled
+		// ever more slowly.
+		failed := !handshook || errors.Is(reason, errMisbehaved)
+		if !failed {
 			backoff = s.cfg.RetryInterval
 		}
 		// Up to a quarter either way, so nodes that dial each other do
@@ -581,7 +663,7 @@ func (s *Server) persistentLoop(addr string) {
 		if !s.sleep(wait) {
 			return
 		}
-		if !handshook {
+		if failed {
 			backoff = min(2*backoff, s.cfg.MaxRetryInterval)
 		}
 	}
@@ -603,7 +685,7 @@ func (s *Server) dialSession(addr string) (handshook bool, reason error) {
 		log.Debugf("Cannot connect to %s: %v", addr, err)
 		return false, err
 	}
-	return s.runSession(clientConn{stream: stream}, addr, false, true)
+	return s.runSession(s.newPeer(clientConn{stream: stream}, addr, false, true))
 }
 
 // sleep waits d or until Stop, and reports whether the Server still runs.
@@ -618,62 +700,220 @@ func (s *Server) sleep(d time.Duration) bool {
 	}
 }
 
-// ban bans host for BanDuration.
-func (s *Server) ban(host string) {
-	s.banMu.Lock()
-	defer s.banMu.Unlock()
-	s.bans[host] = time.Now().Add(s.cfg.BanDuration)
-}
-
-// banRemaining returns how long host stays banned, 0 if it is not.
-func (s *Server) banRemaining(host string) time.Duration {
-	s.banMu.Lock()
-	defer s.banMu.Unlock()
-	end, ok := s.bans[host]
-	if !ok {
-		return 0
+// waitUnban waits until a ban ends at until, or changed closes (a ban was
+// lifted), or Stop, and reports whether the Server still runs.
+func (s *Server) waitUnban(until time.Time, changed <-chan struct{}) bool {
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-changed:
+		return true
+	case <-s.quit:
+		return false
 	}
-	left := time.Until(end)
-	if left <= 0 {
-		delete(s.bans, host)
-		return 0
+}
+
+// configuredHosts returns the IP hosts of cfg's persistent addresses that
+// are not loopback addresses.
+func configuredHosts(cfg Config) map[netip.Addr]bool {
+	hosts := make(map[netip.Addr]bool)
+	for _, addr := range append(append([]string{}, cfg.Connect...), cfg.AddPeer...) {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			continue
+		}
+		if a, err := netip.ParseAddr(host); err == nil && !perConnection(addr) {
+			hosts[a.Unmap().WithZone("")] = true
+		}
 	}
-	return left
+	return hosts
 }
 
-// isBanned reports whether host is banned.
-func (s *Server) isBanned(host string) bool {
-	return s.banRemaining(host) > 0
+// noteConfigured records that the node reached at the persistent address
+// addr says nonce in its Hello.
+func (s *Server) noteConfigured(addr string, nonce uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.configuredNonces[addr] = nonce
 }
 
-// hostOf returns the host part of a host:port address, or addr itself.
-func hostOf(addr string) string {
-	host, _, err := net.SplitHostPort(addr)
+// configured reports whether the operator configured p: a persistent
+// session, an inbound one from the node last reached at a persistent
+// address (by its Hello nonce), or an inbound one from the host of a
+// persistent address that is not a loopback address.
+func (s *Server) configured(p *peer) bool {
+	if p.persistent {
+		return true
+	}
+	s.mu.Lock()
+	hello := p.hello
+	for _, nonce := range s.configuredNonces {
+		if hello != nil && hello.GetNonce() == nonce {
+			s.mu.Unlock()
+			return true
+		}
+	}
+	s.mu.Unlock()
+	host, _, err := net.SplitHostPort(p.addr)
 	if err != nil {
-		return addr
+		return false
 	}
-	return host
+	a, err := netip.ParseAddr(host)
+	return err == nil && s.configuredHosts[a.Unmap().WithZone("")]
 }
 
-// banListener drops connections from banned hosts as they are accepted.
+// bannedAddr returns the operator's ban that the session address addr
+// falls under, if any, and the channel that closes when a ban is lifted.
+func (s *Server) bannedAddr(addr string) (Ban, bool, <-chan struct{}) {
+	s.banMu.Lock()
+	defer s.banMu.Unlock()
+	b, ok := s.bans.banned(addr, time.Now())
+	return b, ok, s.banChanged
+}
+
+// isDiscouraged reports whether misbehavior discouraged addr.
+func (s *Server) isDiscouraged(addr string) bool {
+	s.banMu.Lock()
+	defer s.banMu.Unlock()
+	return s.bans.isDiscouraged(addr, time.Now())
+}
+
+// discourage discourages what misbehavior on a session with addr is held
+// against (discourageTarget) for DiscourageDuration, and returns it.
+func (s *Server) discourage(addr, reason string) string {
+	t := discourageTarget(addr)
+	now := time.Now()
+	s.banMu.Lock()
+	defer s.banMu.Unlock()
+	s.bans.discourage(t, reason, now, now.Add(s.cfg.DiscourageDuration))
+	return t.String()
+}
+
+// Bans returns the operator's bans and the discouraged addresses in force,
+// bans first, each kind ordered by target.
+func (s *Server) Bans() []Ban {
+	s.banMu.Lock()
+	defer s.banMu.Unlock()
+	return s.bans.list(time.Now())
+}
+
+// Ban bans target for d, or Config.BanDuration when d is 0, and closes the
+// sessions it covers: no session with it is accepted or dialled, not even
+// a configured peer's, until the ban ends or Unban lifts it. target is an
+// IP, a subnet, a host name, or one of those with a port (Ban.Target);
+// reason is the operator's note. Banning a target again sets its end anew.
+// The error wraps ErrBanTarget, ErrBanDuration, ErrBanReason or
+// ErrTooManyBans.
+func (s *Server) Ban(target string, d time.Duration, reason string) (Ban, error) {
+	t, err := parseBanTarget(target)
+	if err != nil {
+		return Ban{}, err
+	}
+	if d == 0 {
+		d = s.cfg.BanDuration
+	}
+	if d < time.Second || d > MaxBanDuration {
+		return Ban{}, fmt.Errorf("%w: %v is not between 1s and %v",
+			ErrBanDuration, d, MaxBanDuration)
+	}
+	if len(reason) > MaxBanReasonLen {
+		return Ban{}, fmt.Errorf("%w: %d bytes, at most %d",
+			ErrBanReason, len(reason), MaxBanReasonLen)
+	}
+	key := t.String()
+	now := time.Now()
+	b := Ban{Target: key, Kind: Banned, Created: now, Until: now.Add(d),
+		Reason: reason}
+	s.banMu.Lock()
+	s.bans.expire(now)
+	if _, ok := s.bans.bans[key]; !ok && len(s.bans.bans) >= maxBans {
+		s.banMu.Unlock()
+		return Ban{}, fmt.Errorf("%w: %d bans already; lift some, or "+
+			"ban a subnet", ErrTooManyBans, maxBans)
+	}
+	s.bans.bans[key] = b
+	s.bans.targets[key] = t
+	s.banMu.Unlock()
+	log.Infof("Operator banned %s until %v: %s", key,
+		b.Until.Format(time.RFC3339), reason)
+
+	s.mu.Lock()
+	var hit []*peer
+	for p := range s.inbound {
+		if t.matches(p.addr) {
+			hit = append(hit, p)
+		}
+	}
+	for _, p := range s.peers {
+		if !p.inbound && t.matches(p.addr) {
+			hit = append(hit, p)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range hit {
+		log.Infof("Disconnecting peer %v: the operator banned %s", p, key)
+		p.disconnect(errOperatorBan)
+	}
+	return b, nil
+}
+
+// Unban lifts the operator's ban and the discouragement of target, given
+// as Bans lists it or in any spelling that parses the same. It returns
+// what it lifted, and an error wrapping ErrNotBanned if there was
+// nothing. A persistent address it frees is dialled again at once.
+func (s *Server) Unban(target string) ([]Ban, error) {
+	t, err := parseBanTarget(target)
+	if err != nil {
+		return nil, err
+	}
+	key := t.String()
+	now := time.Now()
+	s.banMu.Lock()
+	s.bans.expire(now)
+	var lifted []Ban
+	if b, ok := s.bans.bans[key]; ok {
+		lifted = append(lifted, b)
+		delete(s.bans.bans, key)
+		delete(s.bans.targets, key)
+	}
+	if b, ok := s.bans.discouraged[key]; ok {
+		lifted = append(lifted, b)
+		delete(s.bans.discouraged, key)
+	}
+	if len(lifted) > 0 {
+		close(s.banChanged)
+		s.banChanged = make(chan struct{})
+	}
+	s.banMu.Unlock()
+	if len(lifted) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNotBanned, key)
+	}
+	log.Infof("Operator lifted the ban or discouragement of %s", key)
+	return lifted, nil
+}
+
+// banListener drops connections from banned addresses as they are
+// accepted.
 type banListener struct {
 	net.Listener
 	s *Server
 }
 
-// Accept returns the next connection from a host that is not banned.
+// Accept returns the next connection from an address that is not banned.
 func (l banListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		if l.s.isBanned(hostOf(c.RemoteAddr().String())) {
-			log.Debugf("Dropping connection from banned %s",
-				c.RemoteAddr())
+		addr := c.RemoteAddr().String()
+		if _, banned, _ := l.s.bannedAddr(addr); banned {
+			log.Debugf("Dropping connection from banned %s", addr)
 			_ = c.Close()
 			if hook := l.s.hooks.refusedBanned; hook != nil {
-				hook(c.RemoteAddr().String())
+				hook(addr)
 			}
 			continue
 		}
