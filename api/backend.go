@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"math/big"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -23,6 +24,49 @@ type Backend interface {
 	WalletBackend
 	SubscriptionBackend
 	PegBackend
+	PeerBackend
+}
+
+// PeerBackend serves NodeService's ban methods: the peer protocol's bans
+// and discouragements. A node without a peer server answers
+// ErrUnimplemented.
+type PeerBackend interface {
+	// Bans returns the operator's bans, then the discouraged
+	// addresses, each kind ordered by target.
+	Bans(ctx context.Context) ([]PeerBan, error)
+
+	// BanPeer bans target for d (0: the node's default) and closes the
+	// sessions it covers. ErrInvalidArgument for a target that is no
+	// IP, subnet or host name (with an optional port), or a duration or
+	// reason out of range.
+	BanPeer(ctx context.Context, target string, d time.Duration, reason string) (PeerBan, error)
+
+	// UnbanPeer lifts the ban and the discouragement of target and
+	// returns what it lifted; ErrNotFound if there was neither.
+	UnbanPeer(ctx context.Context, target string) ([]PeerBan, error)
+}
+
+// PeerBanKind says why an address is held back from the peer protocol.
+type PeerBanKind int
+
+// The kinds of PeerBan.
+const (
+	// PeerBanned: the operator banned it.
+	PeerBanned PeerBanKind = iota + 1
+
+	// PeerDiscouraged: a session from it misbehaved.
+	PeerDiscouraged
+)
+
+// PeerBan is an address held back from the peer protocol.
+type PeerBan struct {
+	// Target is the canonical address: an IP, subnet or host name, with
+	// or without a port.
+	Target  string
+	Kind    PeerBanKind
+	Created time.Time
+	Until   time.Time
+	Reason  string
 }
 
 // NodeBackend serves NodeService.

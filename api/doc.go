@@ -159,6 +159,9 @@
 //
 //	GET  /v1/info                                NodeService.GetInfo
 //	GET  /v1/statehash/{height}                  NodeService.GetStateHash
+//	GET  /v1/peers/bans                          NodeService.ListBans
+//	POST /v1/peers/bans                          NodeService.BanPeer
+//	POST /v1/peers/unban                         NodeService.UnbanPeer
 //	GET  /v1/tickets?offset=&limit=&reversed=    MainchainService.ListTickets
 //	GET  /v1/winner/{height}                     MainchainService.GetWinner
 //	GET  /v1/publication/{height}                MainchainService.GetPublication

@@ -38,6 +38,7 @@ const (
 	entitySidechain = "sidechain"
 	entitySideFunds = "sidefunds"
 	entityPeg       = "peg"
+	entityPeers     = "peers"
 )
 
 // permissions maps the full gRPC name of every method the server serves
@@ -48,6 +49,9 @@ const (
 var permissions = map[string]Permission{
 	apiv1.NodeService_GetInfo_FullMethodName:      {entityInfo, Read},
 	apiv1.NodeService_GetStateHash_FullMethodName: {entityInfo, Read},
+	apiv1.NodeService_ListBans_FullMethodName:     {entityPeers, Read},
+	apiv1.NodeService_BanPeer_FullMethodName:      {entityPeers, Write},
+	apiv1.NodeService_UnbanPeer_FullMethodName:    {entityPeers, Write},
 
 	apiv1.MainchainService_ListTickets_FullMethodName:      {entityMainchain, Read},
 	apiv1.MainchainService_GetWinner_FullMethodName:        {entityMainchain, Read},

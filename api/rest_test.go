@@ -41,6 +41,9 @@ var sideBlockHash = apitest.NewBackend(0).SideBest[1].String()
 var restCalls = []restCall{
 	{apiv1.NodeService_GetInfo_FullMethodName, "GET", "/v1/info", "", false},
 	{apiv1.NodeService_GetStateHash_FullMethodName, "GET", "/v1/statehash/5", "", false},
+	{apiv1.NodeService_ListBans_FullMethodName, "GET", "/v1/peers/bans", "", false},
+	{apiv1.NodeService_BanPeer_FullMethodName, "POST", "/v1/peers/bans", `{"target": "192.0.2.7", "duration_seconds": 60}`, false},
+	{apiv1.NodeService_UnbanPeer_FullMethodName, "POST", "/v1/peers/unban", `{"target": "192.0.2.7"}`, false},
 
 	{apiv1.MainchainService_ListTickets_FullMethodName, "GET", "/v1/tickets?offset=1&limit=2&reversed=true", "", false},
 	{apiv1.MainchainService_GetWinner_FullMethodName, "GET", "/v1/winner/10", "", false},

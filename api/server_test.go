@@ -109,6 +109,22 @@ var allCalls = []call{
 		_, err := c.node.GetStateHash(ctx, &apiv1.GetStateHashRequest{Height: 3})
 		return err
 	}},
+	{apiv1.NodeService_ListBans_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.node.ListBans(ctx, &apiv1.ListBansRequest{})
+		return err
+	}},
+	{apiv1.NodeService_BanPeer_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.node.BanPeer(ctx, &apiv1.BanPeerRequest{Target: "192.0.2.7"})
+		return err
+	}},
+	{apiv1.NodeService_UnbanPeer_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.node.BanPeer(ctx, &apiv1.BanPeerRequest{Target: "192.0.2.8"})
+		if err != nil {
+			return err
+		}
+		_, err = c.node.UnbanPeer(ctx, &apiv1.UnbanPeerRequest{Target: "192.0.2.8"})
+		return err
+	}},
 	{apiv1.MainchainService_ListTickets_FullMethodName, false, func(ctx context.Context, c clients) error {
 		_, err := c.mainchain.ListTickets(ctx, &apiv1.ListTicketsRequest{})
 		return err

@@ -261,7 +261,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		env := nodeapi.Env{
 			Version: Version, Network: cfg.Network, Params: params, DB: db,
 			Follower: follower, Tickets: index, Sidechain: proto.chain,
-			Mempool: proto.pool, Pegbox: peg, Peers: peers,
+			Mempool: proto.pool, Pegbox: peg, Peers: peers, Bans: peers,
 			Slots: proto.producer, Events: chain.events,
 		}
 		if wlt != nil {

@@ -3,6 +3,7 @@ package nodeapi
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
@@ -50,6 +51,7 @@ type Env struct {
 	Pegbox    Pegbox  // optional: the peg methods answer Unimplemented
 	Wallet    Wallet  // optional: the wallet methods answer NoWallet
 	Peers     Peers   // optional: nothing is announced, no peer counted
+	Bans      BanList // optional: the ban methods answer Unimplemented
 	Slots     Slots   // optional: this node's slot counts, for Info
 	Events    *Events // the change signal and undone blocks of the streams
 }
@@ -111,6 +113,13 @@ type Peers interface {
 	Announce(items ...p2p.InvItem)
 }
 
+// BanList is the peer server's bans and discouragements (p2p.Server).
+type BanList interface {
+	Bans() []p2p.Ban
+	Ban(target string, d time.Duration, reason string) (p2p.Ban, error)
+	Unban(target string) ([]p2p.Ban, error)
+}
+
 // Slots reports this node's slot counts on the best chain.
 type Slots interface {
 	Stats() producer.Stats
@@ -129,6 +138,7 @@ type Adapter struct {
 	pegbox           Pegbox
 	wallet           Wallet
 	peers            Peers
+	bans             BanList
 	slots            Slots
 	events           *Events
 }
@@ -148,7 +158,8 @@ func New(env Env) *Adapter {
 		version: env.Version, network: env.Network, params: env.Params,
 		db: env.DB, follower: env.Follower, ticketIndex: env.Tickets,
 		sidechain: env.Sidechain, pool: env.Mempool, pegbox: env.Pegbox,
-		wallet: env.Wallet, peers: env.Peers, slots: env.Slots, events: events,
+		wallet: env.Wallet, peers: env.Peers, bans: env.Bans, slots: env.Slots,
+		events: events,
 	}
 }
 

@@ -56,6 +56,9 @@ type Backend struct {
 
 	// peg serves PegService and PegIn (peg.go).
 	peg peg
+
+	// bans serves the ban methods of NodeService (bans.go).
+	bans bans
 }
 
 // SideSend is a SendSide call the fake backend got.

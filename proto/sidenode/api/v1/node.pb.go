@@ -21,6 +21,440 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// BanKind says why an address is held back from the peer protocol.
+type BanKind int32
+
+const (
+	// BAN_KIND_UNSPECIFIED is never sent.
+	BanKind_BAN_KIND_UNSPECIFIED BanKind = 0
+	// BAN_KIND_BANNED: the operator banned it (BanPeer); no session with it
+	// is accepted or dialled.
+	BanKind_BAN_KIND_BANNED BanKind = 1
+	// BAN_KIND_DISCOURAGED: a session from it misbehaved. Its inbound
+	// sessions get only spare room and are the first closed to make room
+	// for others; it is not refused outright.
+	BanKind_BAN_KIND_DISCOURAGED BanKind = 2
+)
+
+// Enum value maps for BanKind.
+var (
+	BanKind_name = map[int32]string{
+		0: "BAN_KIND_UNSPECIFIED",
+		1: "BAN_KIND_BANNED",
+		2: "BAN_KIND_DISCOURAGED",
+	}
+	BanKind_value = map[string]int32{
+		"BAN_KIND_UNSPECIFIED": 0,
+		"BAN_KIND_BANNED":      1,
+		"BAN_KIND_DISCOURAGED": 2,
+	}
+)
+
+func (x BanKind) Enum() *BanKind {
+	p := new(BanKind)
+	*p = x
+	return p
+}
+
+func (x BanKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (BanKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_sidenode_api_v1_node_proto_enumTypes[0].Descriptor()
+}
+
+func (BanKind) Type() protoreflect.EnumType {
+	return &file_sidenode_api_v1_node_proto_enumTypes[0]
+}
+
+func (x BanKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use BanKind.Descriptor instead.
+func (BanKind) EnumDescriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{0}
+}
+
+// PeerBan is one address held back from the peer protocol.
+type PeerBan struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target is the address as the list keys it: an IP ("192.0.2.7"), a
+	// subnet ("192.0.2.0/24") or a host name, each meaning every port, or
+	// one of them with a port ("127.0.0.1:18555", "[::1]:18555"). Loopback
+	// addresses are discouraged by host and port, so that one local process
+	// costs no other.
+	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// kind is a ban or a discouragement.
+	Kind BanKind `protobuf:"varint,2,opt,name=kind,proto3,enum=sidenode.api.v1.BanKind" json:"kind,omitempty"`
+	// created_unix is when it began, in seconds since the Unix epoch.
+	CreatedUnix int64 `protobuf:"varint,3,opt,name=created_unix,json=createdUnix,proto3" json:"created_unix,omitempty"`
+	// until_unix is when it ends, in seconds since the Unix epoch.
+	UntilUnix int64 `protobuf:"varint,4,opt,name=until_unix,json=untilUnix,proto3" json:"until_unix,omitempty"`
+	// reason is the operator's note, or the misbehavior.
+	Reason        string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeerBan) Reset() {
+	*x = PeerBan{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeerBan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeerBan) ProtoMessage() {}
+
+func (x *PeerBan) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeerBan.ProtoReflect.Descriptor instead.
+func (*PeerBan) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *PeerBan) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *PeerBan) GetKind() BanKind {
+	if x != nil {
+		return x.Kind
+	}
+	return BanKind_BAN_KIND_UNSPECIFIED
+}
+
+func (x *PeerBan) GetCreatedUnix() int64 {
+	if x != nil {
+		return x.CreatedUnix
+	}
+	return 0
+}
+
+func (x *PeerBan) GetUntilUnix() int64 {
+	if x != nil {
+		return x.UntilUnix
+	}
+	return 0
+}
+
+func (x *PeerBan) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ListBansRequest asks for the bans and discouragements.
+type ListBansRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBansRequest) Reset() {
+	*x = ListBansRequest{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBansRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBansRequest) ProtoMessage() {}
+
+func (x *ListBansRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBansRequest.ProtoReflect.Descriptor instead.
+func (*ListBansRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{1}
+}
+
+// ListBansResponse lists the bans and discouragements in force.
+type ListBansResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// bans are the operator's bans, then the discouraged addresses, each
+	// kind ordered by target.
+	Bans          []*PeerBan `protobuf:"bytes,1,rep,name=bans,proto3" json:"bans,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListBansResponse) Reset() {
+	*x = ListBansResponse{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListBansResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListBansResponse) ProtoMessage() {}
+
+func (x *ListBansResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListBansResponse.ProtoReflect.Descriptor instead.
+func (*ListBansResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListBansResponse) GetBans() []*PeerBan {
+	if x != nil {
+		return x.Bans
+	}
+	return nil
+}
+
+// BanPeerRequest bans an address.
+type BanPeerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target is an IP, a subnet ("192.0.2.0/24"), a host name, or one of
+	// them with a port ("192.0.2.7:18555", "[::1]:18555"). An address
+	// without a port covers every port. An inbound session is matched by
+	// its remote address, an outbound one by the address dialled.
+	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// duration_seconds is how long the ban lasts, from 1 second to 10 years
+	// (315360000); 0 means the node's default, 24 hours.
+	DurationSeconds uint64 `protobuf:"varint,2,opt,name=duration_seconds,json=durationSeconds,proto3" json:"duration_seconds,omitempty"`
+	// reason is a note of at most 256 bytes, listed with the ban.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BanPeerRequest) Reset() {
+	*x = BanPeerRequest{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BanPeerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BanPeerRequest) ProtoMessage() {}
+
+func (x *BanPeerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BanPeerRequest.ProtoReflect.Descriptor instead.
+func (*BanPeerRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *BanPeerRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *BanPeerRequest) GetDurationSeconds() uint64 {
+	if x != nil {
+		return x.DurationSeconds
+	}
+	return 0
+}
+
+func (x *BanPeerRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// BanPeerResponse is the ban made.
+type BanPeerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ban is the ban, its target in canonical form.
+	Ban           *PeerBan `protobuf:"bytes,1,opt,name=ban,proto3" json:"ban,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BanPeerResponse) Reset() {
+	*x = BanPeerResponse{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BanPeerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BanPeerResponse) ProtoMessage() {}
+
+func (x *BanPeerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BanPeerResponse.ProtoReflect.Descriptor instead.
+func (*BanPeerResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *BanPeerResponse) GetBan() *PeerBan {
+	if x != nil {
+		return x.Ban
+	}
+	return nil
+}
+
+// UnbanPeerRequest names a ban or discouragement to lift.
+type UnbanPeerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target is the address as ListBans lists it, or in any spelling that
+	// parses the same ("::ffff:192.0.2.7" for "192.0.2.7").
+	Target        string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnbanPeerRequest) Reset() {
+	*x = UnbanPeerRequest{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnbanPeerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnbanPeerRequest) ProtoMessage() {}
+
+func (x *UnbanPeerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnbanPeerRequest.ProtoReflect.Descriptor instead.
+func (*UnbanPeerRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *UnbanPeerRequest) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+// UnbanPeerResponse lists what was lifted: the ban, the discouragement,
+// or both.
+type UnbanPeerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// lifted are the entries removed.
+	Lifted        []*PeerBan `protobuf:"bytes,1,rep,name=lifted,proto3" json:"lifted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnbanPeerResponse) Reset() {
+	*x = UnbanPeerResponse{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnbanPeerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnbanPeerResponse) ProtoMessage() {}
+
+func (x *UnbanPeerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnbanPeerResponse.ProtoReflect.Descriptor instead.
+func (*UnbanPeerResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UnbanPeerResponse) GetLifted() []*PeerBan {
+	if x != nil {
+		return x.Lifted
+	}
+	return nil
+}
+
 // GetStateHashRequest names a mainchain height.
 type GetStateHashRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -32,7 +466,7 @@ type GetStateHashRequest struct {
 
 func (x *GetStateHashRequest) Reset() {
 	*x = GetStateHashRequest{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -44,7 +478,7 @@ func (x *GetStateHashRequest) String() string {
 func (*GetStateHashRequest) ProtoMessage() {}
 
 func (x *GetStateHashRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -57,7 +491,7 @@ func (x *GetStateHashRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStateHashRequest.ProtoReflect.Descriptor instead.
 func (*GetStateHashRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{0}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetStateHashRequest) GetHeight() int32 {
@@ -86,7 +520,7 @@ type GetStateHashResponse struct {
 
 func (x *GetStateHashResponse) Reset() {
 	*x = GetStateHashResponse{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -98,7 +532,7 @@ func (x *GetStateHashResponse) String() string {
 func (*GetStateHashResponse) ProtoMessage() {}
 
 func (x *GetStateHashResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -111,7 +545,7 @@ func (x *GetStateHashResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStateHashResponse.ProtoReflect.Descriptor instead.
 func (*GetStateHashResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{1}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetStateHashResponse) GetHeight() int32 {
@@ -144,7 +578,7 @@ type GetInfoRequest struct {
 
 func (x *GetInfoRequest) Reset() {
 	*x = GetInfoRequest{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -156,7 +590,7 @@ func (x *GetInfoRequest) String() string {
 func (*GetInfoRequest) ProtoMessage() {}
 
 func (x *GetInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -169,7 +603,7 @@ func (x *GetInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetInfoRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{2}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{9}
 }
 
 // GetInfoResponse is the node's state.
@@ -222,7 +656,7 @@ type GetInfoResponse struct {
 
 func (x *GetInfoResponse) Reset() {
 	*x = GetInfoResponse{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -234,7 +668,7 @@ func (x *GetInfoResponse) String() string {
 func (*GetInfoResponse) ProtoMessage() {}
 
 func (x *GetInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -247,7 +681,7 @@ func (x *GetInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetInfoResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{3}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetInfoResponse) GetVersion() string {
@@ -403,7 +837,7 @@ type MainchainState struct {
 
 func (x *MainchainState) Reset() {
 	*x = MainchainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -415,7 +849,7 @@ func (x *MainchainState) String() string {
 func (*MainchainState) ProtoMessage() {}
 
 func (x *MainchainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -428,7 +862,7 @@ func (x *MainchainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MainchainState.ProtoReflect.Descriptor instead.
 func (*MainchainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{4}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MainchainState) GetTipHeight() int32 {
@@ -528,7 +962,7 @@ type SidechainState struct {
 
 func (x *SidechainState) Reset() {
 	*x = SidechainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +974,7 @@ func (x *SidechainState) String() string {
 func (*SidechainState) ProtoMessage() {}
 
 func (x *SidechainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +987,7 @@ func (x *SidechainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SidechainState.ProtoReflect.Descriptor instead.
 func (*SidechainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{5}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SidechainState) GetTipHeight() uint64 {
@@ -574,7 +1008,27 @@ var File_sidenode_api_v1_node_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\n" +
-	"\x1asidenode/api/v1/node.proto\x12\x0fsidenode.api.v1\"-\n" +
+	"\x1asidenode/api/v1/node.proto\x12\x0fsidenode.api.v1\"\xa9\x01\n" +
+	"\aPeerBan\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12,\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x18.sidenode.api.v1.BanKindR\x04kind\x12!\n" +
+	"\fcreated_unix\x18\x03 \x01(\x03R\vcreatedUnix\x12\x1d\n" +
+	"\n" +
+	"until_unix\x18\x04 \x01(\x03R\tuntilUnix\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x11\n" +
+	"\x0fListBansRequest\"@\n" +
+	"\x10ListBansResponse\x12,\n" +
+	"\x04bans\x18\x01 \x03(\v2\x18.sidenode.api.v1.PeerBanR\x04bans\"k\n" +
+	"\x0eBanPeerRequest\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12)\n" +
+	"\x10duration_seconds\x18\x02 \x01(\x04R\x0fdurationSeconds\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"=\n" +
+	"\x0fBanPeerResponse\x12*\n" +
+	"\x03ban\x18\x01 \x01(\v2\x18.sidenode.api.v1.PeerBanR\x03ban\"*\n" +
+	"\x10UnbanPeerRequest\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\"E\n" +
+	"\x11UnbanPeerResponse\x120\n" +
+	"\x06lifted\x18\x01 \x03(\v2\x18.sidenode.api.v1.PeerBanR\x06lifted\"-\n" +
 	"\x13GetStateHashRequest\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x05R\x06height\"l\n" +
 	"\x14GetStateHashResponse\x12\x16\n" +
@@ -625,10 +1079,17 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\x0eSidechainState\x12\x1d\n" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x04R\ttipHeight\x12\x19\n" +
-	"\btip_hash\x18\x02 \x01(\tR\atipHash2\xb8\x01\n" +
+	"\btip_hash\x18\x02 \x01(\tR\atipHash*R\n" +
+	"\aBanKind\x12\x18\n" +
+	"\x14BAN_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fBAN_KIND_BANNED\x10\x01\x12\x18\n" +
+	"\x14BAN_KIND_DISCOURAGED\x10\x022\xab\x03\n" +
 	"\vNodeService\x12L\n" +
 	"\aGetInfo\x12\x1f.sidenode.api.v1.GetInfoRequest\x1a .sidenode.api.v1.GetInfoResponse\x12[\n" +
-	"\fGetStateHash\x12$.sidenode.api.v1.GetStateHashRequest\x1a%.sidenode.api.v1.GetStateHashResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\fGetStateHash\x12$.sidenode.api.v1.GetStateHashRequest\x1a%.sidenode.api.v1.GetStateHashResponse\x12O\n" +
+	"\bListBans\x12 .sidenode.api.v1.ListBansRequest\x1a!.sidenode.api.v1.ListBansResponse\x12L\n" +
+	"\aBanPeer\x12\x1f.sidenode.api.v1.BanPeerRequest\x1a .sidenode.api.v1.BanPeerResponse\x12R\n" +
+	"\tUnbanPeer\x12!.sidenode.api.v1.UnbanPeerRequest\x1a\".sidenode.api.v1.UnbanPeerResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_node_proto_rawDescOnce sync.Once
@@ -642,29 +1103,48 @@ func file_sidenode_api_v1_node_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_node_proto_rawDescData
 }
 
-var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_sidenode_api_v1_node_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_sidenode_api_v1_node_proto_goTypes = []any{
-	(*GetStateHashRequest)(nil),  // 0: sidenode.api.v1.GetStateHashRequest
-	(*GetStateHashResponse)(nil), // 1: sidenode.api.v1.GetStateHashResponse
-	(*GetInfoRequest)(nil),       // 2: sidenode.api.v1.GetInfoRequest
-	(*GetInfoResponse)(nil),      // 3: sidenode.api.v1.GetInfoResponse
-	(*MainchainState)(nil),       // 4: sidenode.api.v1.MainchainState
-	(*SidechainState)(nil),       // 5: sidenode.api.v1.SidechainState
-	nil,                          // 6: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	(BanKind)(0),                 // 0: sidenode.api.v1.BanKind
+	(*PeerBan)(nil),              // 1: sidenode.api.v1.PeerBan
+	(*ListBansRequest)(nil),      // 2: sidenode.api.v1.ListBansRequest
+	(*ListBansResponse)(nil),     // 3: sidenode.api.v1.ListBansResponse
+	(*BanPeerRequest)(nil),       // 4: sidenode.api.v1.BanPeerRequest
+	(*BanPeerResponse)(nil),      // 5: sidenode.api.v1.BanPeerResponse
+	(*UnbanPeerRequest)(nil),     // 6: sidenode.api.v1.UnbanPeerRequest
+	(*UnbanPeerResponse)(nil),    // 7: sidenode.api.v1.UnbanPeerResponse
+	(*GetStateHashRequest)(nil),  // 8: sidenode.api.v1.GetStateHashRequest
+	(*GetStateHashResponse)(nil), // 9: sidenode.api.v1.GetStateHashResponse
+	(*GetInfoRequest)(nil),       // 10: sidenode.api.v1.GetInfoRequest
+	(*GetInfoResponse)(nil),      // 11: sidenode.api.v1.GetInfoResponse
+	(*MainchainState)(nil),       // 12: sidenode.api.v1.MainchainState
+	(*SidechainState)(nil),       // 13: sidenode.api.v1.SidechainState
+	nil,                          // 14: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
 }
 var file_sidenode_api_v1_node_proto_depIdxs = []int32{
-	4, // 0: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
-	5, // 1: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
-	6, // 2: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
-	2, // 3: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
-	0, // 4: sidenode.api.v1.NodeService.GetStateHash:input_type -> sidenode.api.v1.GetStateHashRequest
-	3, // 5: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
-	1, // 6: sidenode.api.v1.NodeService.GetStateHash:output_type -> sidenode.api.v1.GetStateHashResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	0,  // 0: sidenode.api.v1.PeerBan.kind:type_name -> sidenode.api.v1.BanKind
+	1,  // 1: sidenode.api.v1.ListBansResponse.bans:type_name -> sidenode.api.v1.PeerBan
+	1,  // 2: sidenode.api.v1.BanPeerResponse.ban:type_name -> sidenode.api.v1.PeerBan
+	1,  // 3: sidenode.api.v1.UnbanPeerResponse.lifted:type_name -> sidenode.api.v1.PeerBan
+	12, // 4: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
+	13, // 5: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
+	14, // 6: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	10, // 7: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
+	8,  // 8: sidenode.api.v1.NodeService.GetStateHash:input_type -> sidenode.api.v1.GetStateHashRequest
+	2,  // 9: sidenode.api.v1.NodeService.ListBans:input_type -> sidenode.api.v1.ListBansRequest
+	4,  // 10: sidenode.api.v1.NodeService.BanPeer:input_type -> sidenode.api.v1.BanPeerRequest
+	6,  // 11: sidenode.api.v1.NodeService.UnbanPeer:input_type -> sidenode.api.v1.UnbanPeerRequest
+	11, // 12: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
+	9,  // 13: sidenode.api.v1.NodeService.GetStateHash:output_type -> sidenode.api.v1.GetStateHashResponse
+	3,  // 14: sidenode.api.v1.NodeService.ListBans:output_type -> sidenode.api.v1.ListBansResponse
+	5,  // 15: sidenode.api.v1.NodeService.BanPeer:output_type -> sidenode.api.v1.BanPeerResponse
+	7,  // 16: sidenode.api.v1.NodeService.UnbanPeer:output_type -> sidenode.api.v1.UnbanPeerResponse
+	12, // [12:17] is the sub-list for method output_type
+	7,  // [7:12] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_node_proto_init() }
@@ -677,13 +1157,14 @@ func file_sidenode_api_v1_node_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_node_proto_rawDesc), len(file_sidenode_api_v1_node_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   7,
+			NumEnums:      1,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_sidenode_api_v1_node_proto_goTypes,
 		DependencyIndexes: file_sidenode_api_v1_node_proto_depIdxs,
+		EnumInfos:         file_sidenode_api_v1_node_proto_enumTypes,
 		MessageInfos:      file_sidenode_api_v1_node_proto_msgTypes,
 	}.Build()
 	File_sidenode_api_v1_node_proto = out.File

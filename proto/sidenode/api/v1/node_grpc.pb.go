@@ -21,6 +21,9 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	NodeService_GetInfo_FullMethodName      = "/sidenode.api.v1.NodeService/GetInfo"
 	NodeService_GetStateHash_FullMethodName = "/sidenode.api.v1.NodeService/GetStateHash"
+	NodeService_ListBans_FullMethodName     = "/sidenode.api.v1.NodeService/ListBans"
+	NodeService_BanPeer_FullMethodName      = "/sidenode.api.v1.NodeService/BanPeer"
+	NodeService_UnbanPeer_FullMethodName    = "/sidenode.api.v1.NodeService/UnbanPeer"
 )
 
 // NodeServiceClient is the client API for NodeService service.
@@ -46,6 +49,21 @@ type NodeServiceClient interface {
 	// can still undo (the undo window, 2016 blocks by default); any other
 	// height is NOT_FOUND, with a message that names the heights held.
 	GetStateHash(ctx context.Context, in *GetStateHashRequest, opts ...grpc.CallOption) (*GetStateHashResponse, error)
+	// ListBans lists the addresses held back from the peer protocol: the
+	// operator's bans, then the addresses discouraged because a session from
+	// them misbehaved (docs/protocol.md, "Misbehavior and bans"). The node
+	// never bans on its own.
+	ListBans(ctx context.Context, in *ListBansRequest, opts ...grpc.CallOption) (*ListBansResponse, error)
+	// BanPeer bans an address from the peer protocol for a while: the
+	// sessions it covers are closed, and no session with it is accepted or
+	// dialled, not even a configured peer's, until the ban ends or
+	// UnbanPeer lifts it. Banning a target again sets its end anew. It
+	// needs the admin credential.
+	BanPeer(ctx context.Context, in *BanPeerRequest, opts ...grpc.CallOption) (*BanPeerResponse, error)
+	// UnbanPeer lifts the operator's ban and the discouragement of a
+	// target; NOT_FOUND if it has neither. A configured peer it frees is
+	// dialled at once. It needs the admin credential.
+	UnbanPeer(ctx context.Context, in *UnbanPeerRequest, opts ...grpc.CallOption) (*UnbanPeerResponse, error)
 }
 
 type nodeServiceClient struct {
@@ -76,6 +94,36 @@ func (c *nodeServiceClient) GetStateHash(ctx context.Context, in *GetStateHashRe
 	return out, nil
 }
 
+func (c *nodeServiceClient) ListBans(ctx context.Context, in *ListBansRequest, opts ...grpc.CallOption) (*ListBansResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListBansResponse)
+	err := c.cc.Invoke(ctx, NodeService_ListBans_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *nodeServiceClient) BanPeer(ctx context.Context, in *BanPeerRequest, opts ...grpc.CallOption) (*BanPeerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BanPeerResponse)
+	err := c.cc.Invoke(ctx, NodeService_BanPeer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *nodeServiceClient) UnbanPeer(ctx context.Context, in *UnbanPeerRequest, opts ...grpc.CallOption) (*UnbanPeerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnbanPeerResponse)
+	err := c.cc.Invoke(ctx, NodeService_UnbanPeer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NodeServiceServer is the server API for NodeService service.
 // All implementations must embed UnimplementedNodeServiceServer
 // for forward compatibility.
@@ -99,6 +147,21 @@ type NodeServiceServer interface {
 	// can still undo (the undo window, 2016 blocks by default); any other
 	// height is NOT_FOUND, with a message that names the heights held.
 	GetStateHash(context.Context, *GetStateHashRequest) (*GetStateHashResponse, error)
+	// ListBans lists the addresses held back from the peer protocol: the
+	// operator's bans, then the addresses discouraged because a session from
+	// them misbehaved (docs/protocol.md, "Misbehavior and bans"). The node
+	// never bans on its own.
+	ListBans(context.Context, *ListBansRequest) (*ListBansResponse, error)
+	// BanPeer bans an address from the peer protocol for a while: the
+	// sessions it covers are closed, and no session with it is accepted or
+	// dialled, not even a configured peer's, until the ban ends or
+	// UnbanPeer lifts it. Banning a target again sets its end anew. It
+	// needs the admin credential.
+	BanPeer(context.Context, *BanPeerRequest) (*BanPeerResponse, error)
+	// UnbanPeer lifts the operator's ban and the discouragement of a
+	// target; NOT_FOUND if it has neither. A configured peer it frees is
+	// dialled at once. It needs the admin credential.
+	UnbanPeer(context.Context, *UnbanPeerRequest) (*UnbanPeerResponse, error)
 	mustEmbedUnimplementedNodeServiceServer()
 }
 
@@ -114,6 +177,15 @@ func (UnimplementedNodeServiceServer) GetInfo(context.Context, *GetInfoRequest) 
 }
 func (UnimplementedNodeServiceServer) GetStateHash(context.Context, *GetStateHashRequest) (*GetStateHashResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetStateHash not implemented")
+}
+func (UnimplementedNodeServiceServer) ListBans(context.Context, *ListBansRequest) (*ListBansResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListBans not implemented")
+}
+func (UnimplementedNodeServiceServer) BanPeer(context.Context, *BanPeerRequest) (*BanPeerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BanPeer not implemented")
+}
+func (UnimplementedNodeServiceServer) UnbanPeer(context.Context, *UnbanPeerRequest) (*UnbanPeerResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UnbanPeer not implemented")
 }
 func (UnimplementedNodeServiceServer) mustEmbedUnimplementedNodeServiceServer() {}
 func (UnimplementedNodeServiceServer) testEmbeddedByValue()                     {}
@@ -172,6 +244,60 @@ func _NodeService_GetStateHash_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeService_ListBans_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListBansRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServiceServer).ListBans(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeService_ListBans_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServiceServer).ListBans(ctx, req.(*ListBansRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NodeService_BanPeer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BanPeerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServiceServer).BanPeer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeService_BanPeer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServiceServer).BanPeer(ctx, req.(*BanPeerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NodeService_UnbanPeer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnbanPeerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServiceServer).UnbanPeer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeService_UnbanPeer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServiceServer).UnbanPeer(ctx, req.(*UnbanPeerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NodeService_ServiceDesc is the grpc.ServiceDesc for NodeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -186,6 +312,18 @@ var NodeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStateHash",
 			Handler:    _NodeService_GetStateHash_Handler,
+		},
+		{
+			MethodName: "ListBans",
+			Handler:    _NodeService_ListBans_Handler,
+		},
+		{
+			MethodName: "BanPeer",
+			Handler:    _NodeService_BanPeer_Handler,
+		},
+		{
+			MethodName: "UnbanPeer",
+			Handler:    _NodeService_UnbanPeer_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
