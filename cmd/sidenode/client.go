@@ -59,6 +59,7 @@ var clientCommands = map[string]bool{
 	"sendrawtx":    true,
 	"estimatefee":  true,
 	"peg":          true,
+	"bans":         true,
 }
 
 // isClientCommand reports whether arg, the first command-line argument,
@@ -299,6 +300,7 @@ func (c *client) parser() *flags.Parser {
 			"The node looks up a payout it saw mined by its transaction "+
 			"id; --raw gives the transaction itself (PegService.VerifyPayout).",
 		&pegVerifyCommand{c: c})
+	addBanCommands(p, c)
 	return p
 }
 
