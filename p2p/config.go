@@ -8,7 +8,8 @@ import (
 )
 
 // Protocol constants. Every node of a network must agree on them; a node
-// that sends more than its peers accept gets banned by them.
+// that sends more than its peers accept is disconnected and discouraged
+// by them.
 const (
 	// ProtocolVersion is the peer protocol version this package speaks
 	// and the only one it accepts. Version 2 added PegSignatures, which a

@@ -9,8 +9,9 @@ deadline.
 # What the package owns
 
 A Server owns the sessions with other sidenodes: listening, dialling, the
-handshake, keepalive, inventory relay, block fetching, rate limits, ban
-scores and bans. It does not judge blocks or transactions. The node plugs in
+handshake, keepalive, inventory relay, block fetching, rate limits,
+misbehavior scores, discouragement and the operator's bans. It does not
+judge blocks or transactions. The node plugs in
 through Handler: it says what it has (HaveBlock, HaveTx), serves it (Block,
 Tx), and takes what peers send (ReceiveBlock, ReceiveTx), returning a
 *MisbehaviorError when the data proves the sender misbehaved. After the node
@@ -62,7 +63,8 @@ without bound.
 Connect (like btcd's --connect) and AddPeer list persistent peers: each is
 redialled whenever its session ends, after RetryInterval doubling per
 failed attempt up to MaxRetryInterval (±25% jitter), reset by a successful
-handshake. Stop ends every session and waits for every goroutine.
+handshake unless that session ended for misbehavior. Stop ends every
+session and waits for every goroutine.
 
 # Messages
 
@@ -96,14 +98,16 @@ MaxMessageSize (4 MiB) both ways. Each peer may send MsgRate messages/s
 (burst MsgBurst) and BytesRate bytes/s; answers to this node's requests do
 not count. The node paces what it sends at half those rates, so peers with
 the same settings never see it exceed them. At most MaxInbound inbound
-sessions exist, handshaken or not. MaxMessageSize, MaxInventoryItems and
+sessions exist, handshaken or not; when all are taken, a newcomer in good
+standing closes the newest session from a discouraged address, and is
+refused if there is none. MaxMessageSize, MaxInventoryItems and
 MaxPegSignaturesSize are protocol limits: every node of a network must use
 the same values. The per-peer bookkeeping (known items, requests in
 flight, pending announcements) is bounded whatever the item type.
 
-# Ban score
+# Misbehavior and bans
 
-Misbehavior adds to a peer's ban score for the session:
+Misbehavior adds to the session's misbehavior score (PeerInfo.BanScore):
 
 	invalid message, second Hello, oversized message      10
 	Block, Transaction, PegSignatures or NotFound
@@ -111,10 +115,45 @@ Misbehavior adds to a peer's ban score for the session:
 	each message over the rate limits (dropped)             2
 	Handler returned *MisbehaviorError                  Score
 
-The offending message is dropped. At BanThreshold (100) the peer is
-disconnected and its host banned for BanDuration (24 h): its connections
-are closed as they are accepted, new streams refused, and persistent
-addresses on it not dialled until the ban ends.
+The offending message is dropped. At BanThreshold (100) the session is
+closed, and the node never bans for it: it discourages the address, as
+Bitcoin Core does, for DiscourageDuration (24 h). What is discouraged is
+the host (every port), except on a loopback address (127.0.0.0/8, ::1,
+localhost), which every local process, every devnet node and every peer
+that comes through a local proxy or Tor onion service shares: there it
+is the host and port of the connection, so one local process costs no
+other session. For an inbound loopback connection that port is its
+ephemeral source port, so in effect such a peer is only disconnected; its
+next connection starts afresh with a score of 0.
+
+A discouraged address is not refused outright. Its inbound session is
+accepted only while, after it, at least one inbound slot stays free, and
+when every slot is taken a newcomer in good standing closes the newest
+session from a discouraged address. The list holds at most 10,000
+addresses; when full, the one that ends soonest is forgotten.
+
+Peers the operator configured (Config.Connect and AddPeer) are never
+discouraged: the session is closed, a warning logged, and the persistent
+address redialled with the usual backoff, the misbehaving session counting
+as a failed attempt so the wait doubles. An inbound session counts as a
+configured peer's when its Hello nonce is the one last heard at a
+persistent address (two nodes that configure each other keep one session,
+which may be either one), or it comes from the host of a persistent address
+that is not a loopback address. Discouragement never keeps a persistent
+address from being dialled; the package has no other outbound peers yet,
+and address discovery, when it comes, is to dial discouraged addresses
+only when it has no other.
+
+Bans are the operator's act only (Server.Ban, Unban and Bans; the node's
+API and sidenode bans list|add|remove). A ban names an IP, a subnet, a host
+name, or one of them with a port, and lasts a given time (BanDuration, 24 h,
+by default; at most MaxBanDuration, 10 years). An inbound session is matched
+by its remote address, an outbound one by the address dialled. Banning
+closes the sessions it covers; a banned connection is closed as it is
+accepted, and a persistent address it covers is not dialled, a configured
+one included, until the ban ends or Unban lifts it, when it is dialled at
+once. Unban also lifts a discouragement. Bans and discouragements live in
+memory and end at restart.
 
 # Known gaps
 
@@ -125,8 +164,13 @@ addresses on it not dialled until the ban ends.
     eclipse and denial of service; encrypting and authenticating peers
     (TLS or a Noise handshake with node keys) is still to do.
   - No address discovery: the node knows only the peers it is given.
-  - Bans live in memory, by host (a NAT hides many nodes behind one), and
-    end at restart. Ban scores do not decay and reset with each session.
+  - Bans and discouragements live in memory and end at restart. A
+    discouraged host that is not loopback costs every node behind it (a
+    NAT hides many behind one) its spare-room standing, though not its
+    sessions. Misbehavior scores do not decay and reset with each session.
+  - A peer can claim another's Hello nonce, and so pass as a configured
+    peer's inbound session: it then escapes discouragement, though not
+    disconnection.
   - No inventory exchange at connect: a new peer hears only of items
     announced afterwards. Bodies of earlier headers come through
     FetchBlock.
