@@ -506,6 +506,12 @@ func (p *peer) readHello() bool {
 	if p.persistent {
 		p.s.noteConfigured(p.addr, h.GetNonce())
 	}
+	if b, banned, _ := p.s.bannedAddr(p.addr); banned {
+		// Banned while the session was being set up.
+		log.Infof("Closing session %v: the operator banned %s", p, b.Target)
+		p.disconnect(errOperatorBan)
+		return false
+	}
 	if err := p.s.register(p, h); err != nil {
 		p.reject(err)
 		return false
