@@ -134,7 +134,6 @@ type heightArg struct {
 	Height arg `positional-arg-name:"height" description:"Mainchain block height"`
 }
 
-
 type winnerCommand struct {
 	Args heightArg `positional-args:"yes" required:"yes"`
 	c    *client
