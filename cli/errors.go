@@ -58,10 +58,6 @@ func unreachablef(format string, args ...any) error {
 	return &cliError{code: ExitUnreachable, msg: fmt.Sprintf(format, args...)}
 }
 
-// errInvalid ends a command whose answer, already printed, says that what
-// was checked is invalid (ExitInvalid).
-var errInvalid = &cliError{code: ExitInvalid}
-
 // exitCode returns the exit code err ends sidecli with.
 func exitCode(err error) int {
 	var e *cliError

@@ -68,9 +68,6 @@ func (cmd *balanceCommand) Execute(args []string) error {
 	})
 }
 
-// mainFeeRateHelp describes every mainchain --feerate.
-const mainFeeRateHelp = "Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"
-
 type stakeCreateCommand struct {
 	Amount     value `long:"amount" required:"yes" value-name:"SAT" description:"The stake, in sat"`
 	LockBlocks value `long:"lock-blocks" required:"yes" value-name:"BLOCKS" description:"Mainchain blocks the stake stays locked, from the block after the tip"`
