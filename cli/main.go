@@ -86,7 +86,7 @@ func markNegatives(p *flags.Parser, args []string) []string {
 	takesValue := make(map[string]bool)
 	var walk func(cmd *flags.Command)
 	walk = func(cmd *flags.Command) {
-		for _, o := range cmd.Options() {
+		for _, o := range allOptions(cmd.Group) {
 			if _, isBool := o.Value().(bool); !isBool {
 				takesValue["--"+o.LongName] = true
 			}
@@ -266,6 +266,17 @@ func usageError(p *flags.Parser, e *flags.Error, args []string) error {
 
 	case flags.ErrExpectedArgument:
 		opt := first
+		if opt == "" {
+			// The option's value check refused the next word, another
+			// option: name the option before it.
+			for i := 0; i+1 < len(args); i++ {
+				if strings.HasPrefix(args[i], "-") && strings.HasPrefix(args[i+1], "-") &&
+					!looksNegative(args[i+1]) {
+					opt = args[i]
+					break
+				}
+			}
+		}
 		if !strings.HasPrefix(opt, "-") {
 			opt = "--" + opt
 		}
@@ -285,7 +296,7 @@ func optionOwners(p *flags.Parser, name string) []string {
 	walk = func(cmd *flags.Command, path string) {
 		for _, sub := range cmd.Commands() {
 			subPath := strings.TrimSpace(path + " " + sub.Name)
-			for _, o := range sub.Options() {
+			for _, o := range allOptions(sub.Group) {
 				if o.LongName == name {
 					owners = append(owners, subPath)
 				}
@@ -298,11 +309,22 @@ func optionOwners(p *flags.Parser, name string) []string {
 	return owners
 }
 
+// allOptions returns the options of g and of its subgroups.
+func allOptions(g *flags.Group) []*flags.Option {
+	out := append([]*flags.Option(nil), g.Options()...)
+	for _, sub := range g.Groups() {
+		out = append(out, allOptions(sub)...)
+	}
+	return out
+}
+
 // optionNames lists a command's own options as --name.
 func optionNames(cmd *flags.Command) []string {
 	var out []string
-	for _, o := range cmd.Options() {
-		out = append(out, "--"+o.LongName)
+	for _, o := range allOptions(cmd.Group) {
+		if o.LongName != "help" {
+			out = append(out, "--"+o.LongName)
+		}
 	}
 	return out
 }
