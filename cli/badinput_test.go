@@ -555,3 +555,30 @@ func writeFile(path, content string) error {
 }
 
 var osWriteFile = func(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
+
+// TestUnquoteShell checks the quoting the env file may use, as the devnet
+// writes it and as a shell reads it.
+func TestUnquoteShell(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":                     "plain",
+		"'/a b/c'":                  "/a b/c",
+		`'it'\''s data'`:            "it's data",
+		`"a \"b\" \$c"`:             `a "b" $c`,
+		`a\ b`:                      "a b",
+		`"/x/'y'"`:                  "/x/'y'",
+		"127.0.0.1:18560":           "127.0.0.1:18560",
+		`'/home/u/.devnet/node-a'`:  "/home/u/.devnet/node-a",
+		`"/home/u/.devnet/node-a"'`: "",
+	} {
+		got, ok := unquoteShell(in)
+		if want == "" {
+			if ok {
+				t.Errorf("unquoteShell(%q) = %q, want an open quote", in, got)
+			}
+			continue
+		}
+		if !ok || got != want {
+			t.Errorf("unquoteShell(%q) = %q %v, want %q", in, got, ok, want)
+		}
+	}
+}

@@ -86,14 +86,52 @@ func loadEnvFile(path string) (map[string]string, error) {
 		if !ok {
 			return nil, usagef("--envfile %s, line %d: want KEY=VALUE", path, n)
 		}
-		if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
+		v, ok = unquoteShell(v)
+		if !ok {
+			return nil, usagef("--envfile %s, line %d: a quote is not closed", path, n)
 		}
 		if strings.HasPrefix(k, "SIDECLI_") {
 			out[k] = v
 		}
 	}
 	return out, nil
+}
+
+// unquoteShell removes a POSIX shell's quoting from a value: '...' is
+// taken as it is, "..." and unquoted text with backslash escapes. It
+// reports false when a quote is left open.
+func unquoteShell(v string) (string, bool) {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '\'':
+			j := strings.IndexByte(v[i+1:], '\'')
+			if j < 0 {
+				return "", false
+			}
+			b.WriteString(v[i+1 : i+1+j])
+			i += j + 1
+		case '"':
+			i++
+			for ; i < len(v) && v[i] != '"'; i++ {
+				if v[i] == '\\' && i+1 < len(v) && strings.IndexByte(`"\$`+"`", v[i+1]) >= 0 {
+					i++
+				}
+				b.WriteByte(v[i])
+			}
+			if i >= len(v) {
+				return "", false
+			}
+		case '\\':
+			if i+1 < len(v) {
+				i++
+				b.WriteByte(v[i])
+			}
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), true
 }
 
 // network returns the network the options, the environment and the
