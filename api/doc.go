@@ -3,7 +3,7 @@
 // (NodeService, MainchainService, SidechainService, WalletService,
 // SubscriptionService, PegService), on top of a Backend that the node
 // implements. It also holds the client side of the same security model
-// (Dial, ReadCredential), which the sidenode binary's client commands use.
+// (Dial, ReadCredential), which sidecli, the client (package cli), uses.
 //
 // # How the parts fit
 //

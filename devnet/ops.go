@@ -15,13 +15,14 @@ import (
 	"github.com/btcsuite/btcd/txscript"
 
 	"github.com/mainstake/sidenode/chainparams"
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 	"github.com/mainstake/sidenode/sideblock"
 )
 
 // Operations a user asks of the running devnet, which holds btcd's
 // mining key: pay an address, mine blocks.
 const (
-	OpFund = "fund" // pay Sats to Address from the mining key
+	OpFund = "fund" // pay Sats to Address, or to a new address of Node's wallet, from the mining key
 	OpMine = "mine" // mine Blocks blocks now
 )
 
@@ -35,6 +36,7 @@ type Op struct {
 
 	Kind    string `json:"kind"`
 	Address string `json:"address,omitempty"`
+	Node    string `json:"node,omitempty"` // a node whose wallet receives a fund
 	Sats    int64  `json:"sats,omitempty"`
 	Blocks  uint32 `json:"blocks,omitempty"`
 }
@@ -58,6 +60,12 @@ func CheckOp(op Op, params *chainparams.Params) error {
 		if op.Sats <= 0 || op.Sats > 21_000_000*btcutil.SatoshiPerBitcoin {
 			return fmt.Errorf("amount %d: want a positive amount in sat, "+
 				"such as 100000000 for 1 BTC", op.Sats)
+		}
+		if op.Node != "" {
+			if op.Address != "" {
+				return fmt.Errorf("fund %s or %s: give one", op.Node, op.Address)
+			}
+			return nil
 		}
 		if a, err := btcutil.DecodeAddress(op.Address, params.Main); err == nil && a.IsForNet(params.Main) {
 			return nil
@@ -203,6 +211,13 @@ func (n *Net) Do(op Op) OpResult {
 	}
 	switch op.Kind {
 	case OpFund:
+		if op.Node != "" {
+			a, err := n.nodeAddress(op.Node)
+			if err != nil {
+				return OpResult{Error: err.Error()}
+			}
+			op.Address = a
+		}
 		addr, _ := btcutil.DecodeAddress(op.Address, n.Params.Main)
 		script, err := txscript.PayToAddrScript(addr)
 		if err != nil {
@@ -212,7 +227,7 @@ func (n *Net) Do(op Op) OpResult {
 		if err != nil {
 			return OpResult{Error: fmt.Sprintf("paying from the mining key: %v", err)}
 		}
-		return OpResult{Result: []string{tx.TxHash().String()}}
+		return OpResult{Result: []string{tx.TxHash().String(), op.Address}}
 	case OpMine:
 		hashes, err := n.H.Generate(op.Blocks)
 		res := OpResult{}
@@ -225,4 +240,26 @@ func (n *Net) Do(op Op) OpResult {
 		return res
 	}
 	return OpResult{Error: "unknown operation"}
+}
+
+// nodeAddress asks the named node's wallet for a new receive address.
+func (n *Net) nodeAddress(name string) (string, error) {
+	for _, node := range n.Nodes {
+		if node.Spec.Name != name {
+			continue
+		}
+		conn, err := node.Dial()
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		resp, err := apiv1.NewWalletServiceClient(conn).NewAddress(ctx, &apiv1.NewAddressRequest{})
+		if err != nil {
+			return "", fmt.Errorf("%s: a new address of its wallet: %w", name, err)
+		}
+		return resp.GetAddress(), nil
+	}
+	return "", fmt.Errorf("no node %q in the devnet", name)
 }

@@ -90,6 +90,8 @@ func TestCheckOp(t *testing.T) {
 		{Op{Kind: OpFund, Address: addr(&chaincfg.TestNet3Params), Sats: 1}, "is not a regtest mainchain address"},
 		{Op{Kind: OpFund, Address: addr(params.Main), Sats: 0}, "want a positive amount in sat"},
 		{Op{Kind: OpFund, Address: addr(params.Main), Sats: -5}, "want a positive amount in sat"},
+		{Op{Kind: OpFund, Node: "node-a", Sats: 1}, ""},
+		{Op{Kind: OpFund, Node: "node-a", Address: addr(params.Main), Sats: 1}, "give one"},
 		{Op{Kind: OpMine, Blocks: 1}, ""},
 		{Op{Kind: OpMine, Blocks: 0}, "want 1 to 10000 blocks"},
 		{Op{Kind: OpMine, Blocks: MaxMine + 1}, "want 1 to 10000 blocks"},

@@ -12,6 +12,7 @@
 // devnet to do so, and
 //
 //	bin/devnet fund ADDRESS SATS   pays SATS from btcd's mining key to a mainchain address
+//	bin/devnet fund NAME SATS      pays SATS to a new address of node NAME's wallet
 //	bin/devnet mine N              mines N blocks now
 //
 // ask it to pay and to mine, and print the txid or the block hashes. Each
@@ -96,8 +97,11 @@ func askOp(kind string, args []string) error {
 				"100000000 for 1 BTC", fs.Arg(1))
 		}
 		op.Address, op.Sats = fs.Arg(0), sats
+		if st, err := os.Stat(filepath.Join(*dir, fs.Arg(0), devnet.EnvFileName)); err == nil && !st.IsDir() {
+			op.Address, op.Node = "", fs.Arg(0) // a node of the devnet
+		}
 	case kind == devnet.OpFund:
-		return fmt.Errorf("usage: devnet fund [--dir DIR] ADDRESS SATS")
+		return fmt.Errorf("usage: devnet fund [--dir DIR] ADDRESS|NODE SATS")
 	case kind == devnet.OpMine && fs.NArg() == 1:
 		n, err := strconv.ParseUint(fs.Arg(0), 10, 32)
 		if err != nil {
@@ -120,7 +124,7 @@ func askOp(kind string, args []string) error {
 	case devnet.OpFund:
 		fmt.Printf("%s\n", res.Result[0])
 		fmt.Fprintf(os.Stderr, "paid %d sat to %s; it confirms in the next "+
-			"block, or now with: bin/devnet mine 1\n", op.Sats, op.Address)
+			"block, or now with: bin/devnet mine 1\n", op.Sats, res.Result[1])
 	case devnet.OpMine:
 		for _, h := range res.Result {
 			fmt.Println(h)
@@ -198,7 +202,7 @@ func run() error {
 	}
 	net.Say("mining a block every %v; press Ctrl-C to stop; "+
 		"bin/devnet kill|restart NAME (--dir %s) kills or restarts a node, "+
-		"bin/devnet fund ADDRESS SATS pays from the mining key, "+
+		"bin/devnet fund ADDRESS|NODE SATS pays from the mining key, "+
 		"bin/devnet mine N mines N blocks", *interval, *dir)
 	ticker := time.NewTicker(*interval)
 	defer ticker.Stop()
@@ -272,7 +276,7 @@ func serveOps(net *devnet.Net, dir string) {
 		case res.Error != "":
 			net.Say("%s: %s", op.Kind, res.Error)
 		case op.Kind == devnet.OpFund:
-			net.Say("funded %s with %v (tx %s)", op.Address, btcutil.Amount(op.Sats), res.Result[0])
+			net.Say("funded %s with %v (tx %s)", res.Result[1], btcutil.Amount(op.Sats), res.Result[0])
 		case op.Kind == devnet.OpMine:
 			height, _, _ := net.H.Tip()
 			net.Say("mined %d blocks on request, up to height %d", len(res.Result), height)
