@@ -149,6 +149,8 @@ var badInputs = map[string][]badCase{
 		{[]string{"--amount", "1btc", "--lock-blocks", "5"}, ExitUsage, "--amount 1btc is not a number: want a whole number of sat"},
 		{[]string{"--amount", "0.5", "--lock-blocks", "5"}, ExitUsage, "--amount 0.5: amounts are whole satoshis"},
 		{[]string{"--amount", "100000", "--lock-blocks", "0"}, ExitUsage, "--lock-blocks 0: want a positive number of blocks"},
+		{[]string{"--amount", "1000", "--lock-blocks", "20"}, ExitUsage, "--amount 1000 is below the minimum stake on regtest, 10000 sat"},
+		{[]string{"--amount", "100000", "--lock-blocks", "999999"}, ExitUsage, "--lock-blocks 999999 is above the maximum, 5000 blocks (the most a stake can stay locked on regtest)"},
 		{[]string{"--amount", "100000", "--lock-blocks", "-1"}, ExitUsage, "--lock-blocks -1: want a positive number of blocks"},
 		{[]string{"--amount", "100000", "--lock-blocks", "5", "--feerate", "-1"}, ExitUsage, "--feerate -1 is negative: want 0 or more sat/vB"},
 		{[]string{"--amount", "100000", "--lock-blocks", "5", "--feerate", "10001"}, ExitUsage, "--feerate 10001 is above the maximum, 10000 sat/vB"},
@@ -501,11 +503,18 @@ func TestEnvFile(t *testing.T) {
 	wantOK(t, runEnv(nil, "--envfile", file, "status"))
 	wantOK(t, runEnv(map[string]string{EnvEnvFile: file}, "status"))
 
-	// The environment overrides the file, and a flag the environment.
+	// The environment overrides a file it names, and a flag the
+	// environment.
 	dead := deadAddr(t)
 	r := runEnv(map[string]string{EnvEnvFile: file, EnvRPCServer: dead}, "status")
 	checkMessage(t, "environment over the env file", r, badCase{code: ExitUnreachable, want: dead})
 	wantOK(t, runEnv(map[string]string{EnvEnvFile: file, EnvRPCServer: dead}, "--rpcserver", n.addr, "status"))
+
+	// A file named with --envfile overrides the environment (another
+	// node's file after sourcing one), and a flag overrides the file.
+	wantOK(t, runEnv(map[string]string{EnvRPCServer: dead, EnvNetwork: "mainnet"}, "--envfile", file, "status"))
+	r = runEnv(nil, "--envfile", file, "--rpcserver", dead, "status")
+	checkMessage(t, "a flag over --envfile", r, badCase{code: ExitUnreachable, want: dead})
 
 	// Everything from the environment alone, as after sourcing the file.
 	wantOK(t, runEnv(map[string]string{EnvNetwork: "regtest", EnvRPCServer: n.addr,

@@ -174,10 +174,12 @@ func overview() string {
 	b.WriteString("\n" + strings.TrimRight(text, "\n") + "\n")
 	b.WriteString(`
 Connection options go before the command. Each also comes from its SIDECLI_*
-environment variable, then from the env file (--envfile or SIDECLI_ENVFILE):
-the devnet writes .devnet/<node>/sidecli.env for each node, so after
-"source .devnet/node-a/sidecli.env" no option is needed. A flag overrides its
-variable, which overrides the env file.
+environment variable, or from an env file: the devnet writes
+.devnet/<node>/sidecli.env for each node, so after
+"source .devnet/node-a/sidecli.env" no option is needed, and
+"sidecli --envfile=.devnet/node-b/sidecli.env status" talks to node-b. A flag
+overrides all; a file named with --envfile overrides the environment, one
+named by SIDECLI_ENVFILE does not.
 
 Amounts are in satoshis (sat). Mainchain fee rates are in sat/vB, sidechain
 fee rates in sat/kB. Heights are block heights of the chain the command names.

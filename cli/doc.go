@@ -20,11 +20,12 @@
 // --network, --rpcserver, --datadir, --tlscert and --credential come, in
 // that order of precedence, from the flag, from the environment variable
 // SIDECLI_NETWORK, SIDECLI_RPCSERVER, SIDECLI_DATADIR, SIDECLI_TLSCERT or
-// SIDECLI_CREDENTIAL, from the env file (--envfile or SIDECLI_ENVFILE:
-// lines KEY=VALUE, "export " allowed, as the devnet writes to
-// .devnet/<node>/sidecli.env), and from the default: mainnet, the
-// network's API port on 127.0.0.1, ~/.sidenode/data, and the tls.cert and
-// admin.cred of <datadir>/<network>/.
+// SIDECLI_CREDENTIAL, and from the default: mainnet, the network's API
+// port on 127.0.0.1, ~/.sidenode/data, and the tls.cert and admin.cred of
+// <datadir>/<network>/. An env file (lines KEY=VALUE in shell quoting,
+// "export " allowed, as the devnet writes to .devnet/<node>/sidecli.env)
+// ranks where it is named: one named with --envfile above the
+// environment, one named by SIDECLI_ENVFILE below it.
 //
 // # Input and errors
 //

@@ -121,7 +121,7 @@ func (c *client) execute(cmd flags.Commander, args []string) error {
 		if err != nil {
 			return err
 		}
-		c.env.file = f
+		c.env.file, c.env.fileFirst = f, c.opts.EnvFile != ""
 	}
 	var err error
 	if c.timeout, err = duration("--timeout", c.opts.Timeout, defaultTimeout); err != nil {

@@ -20,8 +20,9 @@ import (
 )
 
 // The environment variables sidecli reads. A flag overrides its variable,
-// a variable overrides the env file's line, and that overrides the
-// default.
+// which overrides the default. An env file's lines rank where the file was
+// named: one named with --envfile overrides the environment, one named by
+// SIDECLI_ENVFILE does not.
 const (
 	EnvNetwork    = "SIDECLI_NETWORK"
 	EnvRPCServer  = "SIDECLI_RPCSERVER"
@@ -44,17 +45,22 @@ type options struct {
 	ReadOnly   bool   `long:"readonly" description:"Authenticate with the read-only credential, <datadir>/<network>/readonly.cred"`
 	NoTLS      bool   `long:"notls" description:"Connect without TLS, to a node whose API runs without it; loopback addresses only"`
 	Timeout    value  `long:"timeout" value-name:"DURATION" description:"Give up on a call after this long, such as 30s or 2m; default 1m. Subscriptions run until interrupted"`
-	EnvFile    string `long:"envfile" value-name:"FILE" description:"Read connection settings (SIDECLI_* lines, as the devnet writes for each node) from this file, below the environment and the flags [$SIDECLI_ENVFILE]"`
+	EnvFile    string `long:"envfile" value-name:"FILE" description:"Read connection settings (SIDECLI_* lines, as the devnet writes for each node) from this file: they override the environment, and the flags override them. From SIDECLI_ENVFILE, the environment overrides them [$SIDECLI_ENVFILE]"`
 }
 
-// env looks up a connection setting: the environment first, then the env
-// file.
+// env looks up a connection setting in the environment and the env file:
+// the file first when --envfile named it, the environment first
+// otherwise.
 type env struct {
-	getenv func(string) string
-	file   map[string]string
+	getenv    func(string) string
+	file      map[string]string
+	fileFirst bool
 }
 
 func (e *env) get(key string) string {
+	if v := e.file[key]; v != "" && e.fileFirst {
+		return v
+	}
 	if v := e.getenv(key); v != "" {
 		return v
 	}

@@ -284,10 +284,8 @@ func (cmd *pegVerifyCommand) Execute(args []string) error {
 	}
 	resp, err := cmd.c.call(fields{"txid": "<txid>", "raw_tx_hex": "--raw"},
 		func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
-			resp, err := apiv1.NewPegServiceClient(conn).VerifyPayout(ctx,
+			return apiv1.NewPegServiceClient(conn).VerifyPayout(ctx,
 				&apiv1.VerifyPayoutRequest{Txid: id, RawTxHex: raw})
-			return resp, notFoundHint(err, "give the payout with --raw if the "+
-				"node has not seen it mined")
 		}, true)
 	if err != nil {
 		return err

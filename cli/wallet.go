@@ -84,7 +84,12 @@ func (cmd *stakeCreateCommand) Execute(args []string) error {
 	if err != nil {
 		return err
 	}
-	lock, err := parseInt("--lock-blocks", cmd.LockBlocks.raw, 1, math.MaxUint32, "blocks")
+	if p := cmd.c.params; amt < p.MinStakeValue {
+		return usagef("--amount %d is below the minimum stake on %s, %d sat",
+			amt, p.Name, p.MinStakeValue)
+	}
+	lock, err := parseInt("--lock-blocks", cmd.LockBlocks.raw, 1, int64(cmd.c.params.MaxStakeLock),
+		"blocks (the most a stake can stay locked on "+cmd.c.params.Name+")")
 	if err != nil {
 		return err
 	}

@@ -49,8 +49,8 @@ func sidenodeMain(args []string) int {
 
 	case errors.As(err, &argsErr):
 		fmt.Fprintf(os.Stderr, "sidenode: %v\n", argsErr)
-		fmt.Fprintf(os.Stderr, "sidenode is the daemon; its client is sidecli "+
-			"(sidecli %s, sidecli help lists the commands). Run sidenode "+
+		fmt.Fprintf(os.Stderr, "sidenode is the daemon; its client is sidecli: "+
+			"run sidecli %s (sidecli help lists its commands), or sidenode "+
 			"--help for the daemon's options.\n", strings.Join(argsErr.Args, " "))
 		return exitUsage
 
