@@ -282,6 +282,9 @@ func usageError(p *flags.Parser, e *flags.Error, args []string) error {
 		}
 		return usagef("%s needs a value", opt)
 
+	case flags.ErrMarshal:
+		return usagef("--%s: the value given is not valid for it", strings.TrimPrefix(first, "--"))
+
 	case flags.ErrNoArgumentForBool:
 		return usagef("%s takes no value: give it alone to turn it on", first)
 	}

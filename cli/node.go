@@ -52,8 +52,8 @@ func nodeCommands() []commandSpec {
 
 // pageOptions are the paging options of the list commands.
 type pageOptions struct {
-	Offset   value `long:"offset" value-name:"N" description:"Skip this many items (from the newest with --reversed); default 0"`
-	Limit    value `long:"limit" value-name:"N" description:"Return at most this many items; default (or 0) the node's page size"`
+	Offset   value `long:"offset" unquote:"false" value-name:"N" description:"Skip this many items (from the newest with --reversed); default 0"`
+	Limit    value `long:"limit" unquote:"false" value-name:"N" description:"Return at most this many items; default (or 0) the node's page size"`
 	Reversed bool  `long:"reversed" description:"List the newest first"`
 }
 
@@ -79,7 +79,7 @@ func (cmd *statusCommand) Execute(args []string) error {
 }
 
 type stateHashCommand struct {
-	Height value `long:"height" value-name:"HEIGHT" description:"Mainchain block height; default the tip's"`
+	Height value `long:"height" unquote:"false" value-name:"HEIGHT" description:"Mainchain block height; default the tip's"`
 	c      *client
 }
 

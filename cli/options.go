@@ -37,15 +37,15 @@ const defaultTimeout = time.Minute
 
 // options are the connection options, given before the command.
 type options struct {
-	Network    string `long:"network" value-name:"NET" description:"The node's network: mainnet, testnet3, signet, regtest or simnet; default mainnet [$SIDECLI_NETWORK]"`
-	RPCServer  string `long:"rpcserver" value-name:"HOST[:PORT]" description:"The node's API server; the port defaults to the network's API port (mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590) [$SIDECLI_RPCSERVER]"`
-	DataDir    string `long:"datadir" value-name:"DIR" description:"The node's data dir, where tls.cert and the credentials are, in <datadir>/<network>/; default ~/.sidenode/data [$SIDECLI_DATADIR]"`
-	TLSCert    string `long:"tlscert" value-name:"FILE" description:"The node's TLS certificate, the only one trusted; default <datadir>/<network>/tls.cert [$SIDECLI_TLSCERT]"`
-	Credential string `long:"credential" value-name:"FILE" description:"The credential file to authenticate with; default <datadir>/<network>/admin.cred [$SIDECLI_CREDENTIAL]"`
+	Network    string `long:"network" unquote:"false" value-name:"NET" description:"The node's network: mainnet, testnet3, signet, regtest or simnet; default mainnet [$SIDECLI_NETWORK]"`
+	RPCServer  string `long:"rpcserver" unquote:"false" value-name:"HOST[:PORT]" description:"The node's API server; the port defaults to the network's API port (mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590) [$SIDECLI_RPCSERVER]"`
+	DataDir    string `long:"datadir" unquote:"false" value-name:"DIR" description:"The node's data dir, where tls.cert and the credentials are, in <datadir>/<network>/; default ~/.sidenode/data [$SIDECLI_DATADIR]"`
+	TLSCert    string `long:"tlscert" unquote:"false" value-name:"FILE" description:"The node's TLS certificate, the only one trusted; default <datadir>/<network>/tls.cert [$SIDECLI_TLSCERT]"`
+	Credential string `long:"credential" unquote:"false" value-name:"FILE" description:"The credential file to authenticate with; default <datadir>/<network>/admin.cred [$SIDECLI_CREDENTIAL]"`
 	ReadOnly   bool   `long:"readonly" description:"Authenticate with the read-only credential, <datadir>/<network>/readonly.cred"`
 	NoTLS      bool   `long:"notls" description:"Connect without TLS, to a node whose API runs without it; loopback addresses only"`
-	Timeout    value  `long:"timeout" value-name:"DURATION" description:"Give up on a call after this long, such as 30s or 2m; default 1m. Subscriptions run until interrupted"`
-	EnvFile    string `long:"envfile" value-name:"FILE" description:"Read connection settings (SIDECLI_* lines, as the devnet writes for each node) from this file: they override the environment, and the flags override them. From SIDECLI_ENVFILE, the environment overrides them [$SIDECLI_ENVFILE]"`
+	Timeout    value  `long:"timeout" unquote:"false" value-name:"DURATION" description:"Give up on a call after this long, such as 30s or 2m; default 1m. Subscriptions run until interrupted"`
+	EnvFile    string `long:"envfile" unquote:"false" value-name:"FILE" description:"Read connection settings (SIDECLI_* lines, as the devnet writes for each node) from this file: they override the environment, and the flags override them. From SIDECLI_ENVFILE, the environment overrides them [$SIDECLI_ENVFILE]"`
 }
 
 // env looks up a connection setting in the environment and the env file:

@@ -65,9 +65,9 @@ func pegCommands() []commandSpec {
 }
 
 type pegInCommand struct {
-	Amount  value  `long:"amount" required:"yes" value-name:"SAT" description:"The deposit in sat, at least the dust limit (546)"`
-	To      string `long:"to" required:"yes" value-name:"ADDRESS" description:"Sidechain address that receives the deposit"`
-	FeeRate value  `long:"feerate" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
+	Amount  value  `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"The deposit in sat, at least the dust limit (546)"`
+	To      string `long:"to" unquote:"false" required:"yes" value-name:"ADDRESS" description:"Sidechain address that receives the deposit"`
+	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
 	PSBT    bool   `long:"psbt" description:"Print the deposit as an unfunded PSBT for another wallet to fund, sign and broadcast, instead of paying it from the node's wallet; that wallet must keep output 0 first and add its change after output 1"`
 	c       *client
 }
@@ -190,10 +190,10 @@ func (cmd *pegDepositCommand) Execute(args []string) error {
 }
 
 type pegOutCommand struct {
-	Amount  value  `long:"amount" required:"yes" value-name:"SAT" description:"What the mainchain address receives, in sat; at least the dust limit (546)"`
-	To      string `long:"to" required:"yes" value-name:"ADDRESS" description:"Mainchain address to pay: P2PKH, P2SH, P2WPKH, P2WSH or P2TR"`
-	Fee     value  `long:"fee" value-name:"SAT" description:"Mainchain fee budget in sat, burned with the amount; default (or 0) the node's, 5000; at least 1000"`
-	FeeRate value  `long:"feerate" value-name:"SAT/KB" description:"Sidechain fee rate in sat/kB (witnesses count in full); default (or 0) the node's estimate"`
+	Amount  value  `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"What the mainchain address receives, in sat; at least the dust limit (546)"`
+	To      string `long:"to" unquote:"false" required:"yes" value-name:"ADDRESS" description:"Mainchain address to pay: P2PKH, P2SH, P2WPKH, P2WSH or P2TR"`
+	Fee     value  `long:"fee" unquote:"false" value-name:"SAT" description:"Mainchain fee budget in sat, burned with the amount; default (or 0) the node's, 5000; at least 1000"`
+	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/KB" description:"Sidechain fee rate in sat/kB (witnesses count in full); default (or 0) the node's estimate"`
 	c       *client
 }
 
@@ -256,7 +256,7 @@ func (cmd *pegStatusCommand) Execute(args []string) error {
 }
 
 type pegVerifyCommand struct {
-	Raw  string `long:"raw" value-name:"HEX" description:"The payout transaction in wire encoding, hex, for a payout the node has not seen mined"`
+	Raw  string `long:"raw" unquote:"false" value-name:"HEX" description:"The payout transaction in wire encoding, hex, for a payout the node has not seen mined"`
 	Args struct {
 		TxID arg `positional-arg-name:"txid" description:"The payout's mainchain transaction id; optional with --raw"`
 	} `positional-args:"yes"`

@@ -188,9 +188,9 @@ func (cmd *sideAddressCommand) Execute(args []string) error {
 }
 
 type sendCommand struct {
-	To      string `long:"to" required:"yes" value-name:"ADDRESS" description:"Sidechain address to pay"`
-	Amount  value  `long:"amount" required:"yes" value-name:"SAT" description:"Amount in sat"`
-	FeeRate value  `long:"feerate" value-name:"SAT/KB" description:"Sidechain fee rate in sat/kB (witnesses count in full); default (or 0) the node's estimate"`
+	To      string `long:"to" unquote:"false" required:"yes" value-name:"ADDRESS" description:"Sidechain address to pay"`
+	Amount  value  `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"Amount in sat"`
+	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/KB" description:"Sidechain fee rate in sat/kB (witnesses count in full); default (or 0) the node's estimate"`
 	c       *client
 }
 

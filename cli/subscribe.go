@@ -45,8 +45,8 @@ func subscribeCommands() []commandSpec {
 
 // cursorOptions name the block a subscription resumes after.
 type cursorOptions struct {
-	Height value  `long:"height" value-name:"HEIGHT" description:"Height of the last block seen, on the chain followed; with --hash"`
-	Hash   string `long:"hash" value-name:"HASH" description:"Hash of the last block seen: the stream starts after it"`
+	Height value  `long:"height" unquote:"false" value-name:"HEIGHT" description:"Height of the last block seen, on the chain followed; with --hash"`
+	Hash   string `long:"hash" unquote:"false" value-name:"HASH" description:"Hash of the last block seen: the stream starts after it"`
 	All    bool   `long:"all" description:"Start from the chain's first block"`
 }
 

@@ -51,7 +51,7 @@ func (cmd *newAddressCommand) Execute(args []string) error {
 }
 
 type balanceCommand struct {
-	MinConf value `long:"minconf" value-name:"N" description:"Confirmations (mainchain blocks) a coin needs to count as spendable; default (or 0) 1"`
+	MinConf value `long:"minconf" unquote:"false" value-name:"N" description:"Confirmations (mainchain blocks) a coin needs to count as spendable; default (or 0) 1"`
 	c       *client
 }
 
@@ -69,9 +69,9 @@ func (cmd *balanceCommand) Execute(args []string) error {
 }
 
 type stakeCreateCommand struct {
-	Amount     value `long:"amount" required:"yes" value-name:"SAT" description:"The stake, in sat"`
-	LockBlocks value `long:"lock-blocks" required:"yes" value-name:"BLOCKS" description:"Mainchain blocks the stake stays locked, from the block after the tip"`
-	FeeRate    value `long:"feerate" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
+	Amount     value `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"The stake, in sat"`
+	LockBlocks value `long:"lock-blocks" unquote:"false" required:"yes" value-name:"BLOCKS" description:"Mainchain blocks the stake stays locked, from the block after the tip"`
+	FeeRate    value `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
 	PSBT       bool  `long:"psbt" description:"Print the registration as an unfunded PSBT for another wallet to fund, sign and broadcast, instead of paying it from the node's wallet"`
 	c          *client
 }
@@ -129,8 +129,8 @@ func (cmd *stakeListCommand) Execute(args []string) error {
 }
 
 type stakeWithdrawCommand struct {
-	To      string `long:"to" value-name:"ADDRESS" description:"Mainchain address that receives the stake; default a new address of the wallet"`
-	FeeRate value  `long:"feerate" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
+	To      string `long:"to" unquote:"false" value-name:"ADDRESS" description:"Mainchain address that receives the stake; default a new address of the wallet"`
+	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
 	Args    struct {
 		Ticket arg `positional-arg-name:"ticket" description:"Ticket id, or the stake outpoint as txid:vout"`
 	} `positional-args:"yes" required:"yes"`
