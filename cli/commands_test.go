@@ -217,7 +217,20 @@ func TestWalletCommands(t *testing.T) {
 	wantFail(t, n.run("stake", "withdraw", "three"), "want a ticket id (sidecli stake list shows them) or the stake outpoint txid:vout")
 
 	n.backend.SetWalletErr(api.Errorf(api.ErrNoWallet, "the node runs without a wallet"))
-	wantFail(t, n.run("balance"), "the node runs without a wallet")
+	r = n.run("balance")
+	wantFail(t, r, "the node runs without a wallet")
+	if r.code != ExitNodeError {
+		t.Errorf("the node's error: exit %d, want %d", r.code, ExitNodeError)
+	}
+
+	// A node that answers Unavailable was reached: its error is passed
+	// on, and "cannot reach" is not said.
+	n.backend.SetWalletErr(api.Errorf(api.ErrUnavailable, "the mainchain backend is not connected"))
+	r = n.run("balance")
+	wantFail(t, r, "the node cannot do it now: the mainchain backend is not connected")
+	if r.code != ExitNodeError || strings.Contains(r.stderr, "cannot reach") {
+		t.Errorf("Unavailable from the node: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
 
 func TestPegCommands(t *testing.T) {
