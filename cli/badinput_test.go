@@ -443,6 +443,11 @@ func TestMisplacedAndUnknown(t *testing.T) {
 func TestHelp(t *testing.T) {
 	r := runEnv(nil, "help")
 	wantOK(t, r)
+	for _, alias := range [][]string{{"--help"}, {"-h"}, {"--network=regtest", "--help"}} {
+		if other := runEnv(nil, alias...); other.code != 0 || other.stdout != r.stdout {
+			t.Errorf("sidecli %q differs from sidecli help", alias)
+		}
+	}
 	for _, spec := range commands() {
 		if !strings.Contains(r.stdout, "  "+spec.path+" ") {
 			t.Errorf("sidecli help does not list %q", spec.path)

@@ -46,6 +46,11 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 
 	var flagsErr *flags.Error
 	if errors.As(err, &flagsErr) && flagsErr.Type == flags.ErrHelp {
+		if activePath(p) == "" {
+			// sidecli --help: the commands by group, as sidecli help.
+			fmt.Fprint(stdout, overview())
+			return ExitOK
+		}
 		fmt.Fprintln(stdout, strings.TrimRight(flagsErr.Message, "\n"))
 		return ExitOK
 	}
