@@ -166,7 +166,7 @@ var badInputs = map[string][]badCase{
 		{[]string{strings.Repeat("ab", 32) + ":x"}, ExitUsage, "the output index x is not a number"},
 		{[]string{"ab:1"}, ExitUsage, "want 64 hex digits, got 2 characters"},
 		{[]string{"3", "--to", apitest.SideAddress}, ExitUsage, "a sidechain address was given where a mainchain address is expected"},
-		{[]string{"3", "--to", testnetMainAddress}, ExitUsage, "is a testnet3 mainchain address, and this is regtest (--network)"},
+		{[]string{"3", "--to", testnetMainAddress}, ExitUsage, "is a testnet3 or signet mainchain address, and this is regtest (--network)"},
 		{[]string{"3", "--feerate", "-2"}, ExitUsage, "--feerate -2 is negative"},
 	},
 	"block": {
@@ -184,7 +184,7 @@ var badInputs = map[string][]badCase{
 	},
 	"utxos": {
 		{[]string{apitest.MainAddress}, ExitUsage, "a mainchain address was given where a sidechain address is expected"},
-		{[]string{signetSideAddress}, ExitUsage, "is a testnet3 sidechain address, and this is regtest"},
+		{[]string{signetSideAddress}, ExitUsage, "is a testnet3 or signet sidechain address, and this is regtest"},
 		{[]string{"nonsense"}, ExitUsage, "<address> nonsense is not a sidechain address"},
 		{nil, ExitUsage, "missing the argument <address>"},
 	},
@@ -241,7 +241,7 @@ var badInputs = map[string][]badCase{
 	},
 	"peg out": {
 		{[]string{"--amount", "70000", "--to", apitest.SideAddress}, ExitUsage, "a sidechain address was given where a mainchain address is expected"},
-		{[]string{"--amount", "70000", "--to", testnetMainAddress}, ExitUsage, "is a testnet3 mainchain address, and this is regtest"},
+		{[]string{"--amount", "70000", "--to", testnetMainAddress}, ExitUsage, "is a testnet3 or signet mainchain address, and this is regtest"},
 		{[]string{"--amount", "0", "--to", apitest.MainAddress}, ExitUsage, "--amount 0: want a positive number of sat"},
 		{[]string{"--amount", "70000", "--to", apitest.MainAddress, "--fee", "-1"}, ExitUsage, "--fee -1 is negative: want 0 or more sat"},
 		{[]string{"--amount", "70000", "--to", apitest.MainAddress, "--feerate", "x"}, ExitUsage, "--feerate x is not a number: want a whole number of sat/kB"},

@@ -279,19 +279,23 @@ func address(name, chain, s string, params *chainparams.Params) (string, error) 
 		return "", usagef("%s %s: a %s address was given where a %s "+
 			"address is expected%s", name, s, other, chain, hint)
 	}
-	for _, p := range allNetworks() {
-		if p.Name == params.Name {
-			continue
-		}
-		for _, c := range []struct {
-			name   string
-			params *chaincfg.Params
-		}{{mainchain, p.Main}, {sidechain, p.Side}} {
-			if isFor(s, c.params) {
-				return "", usagef("%s %s is a %s %s address, and this is "+
-					"%s (--network): give a %s %s address", name, s,
-					p.Name, c.name, params.Name, params.Name, chain)
+	// Networks may share a prefix (testnet3 and signet, regtest and
+	// simnet's sidechains): name every network the address fits.
+	for _, c := range []string{chain, other} {
+		var nets []string
+		for _, p := range allNetworks() {
+			cp := p.Main
+			if c == sidechain {
+				cp = p.Side
 			}
+			if p.Name != params.Name && isFor(s, cp) {
+				nets = append(nets, p.Name)
+			}
+		}
+		if len(nets) > 0 {
+			return "", usagef("%s %s is a %s %s address, and this is %s "+
+				"(--network): give a %s %s address", name, s,
+				strings.Join(nets, " or "), c, params.Name, params.Name, chain)
 		}
 	}
 	return "", usagef("%s %s is not a %s address: it does not decode as "+
