@@ -254,7 +254,8 @@
 //     TestRESTRulesComplete fails until you do. Add a request to the
 //     restCalls table of rest_test.go, which checks the credentials over
 //     REST, and a new .proto file to api_openapi.yaml.
-//  6. For a client command, add it to cmd/sidenode/client.go.
+//  6. For a client command, add it to the cli package (sidecli), in the
+//     file of its group, and to the tables of cli/badinput_test.go.
 //
 // A new service also needs a line in Server.register, and one in
 // registerREST for its gateway; TestServerServesEveryService and
