@@ -3,7 +3,7 @@
 // (NodeService, MainchainService, SidechainService, WalletService,
 // SubscriptionService, PegService), on top of a Backend that the node
 // implements. It also holds the client side of the same security model
-// (Dial, ReadCredential), which the sidenode binary's client commands use.
+// (Dial, ReadCredential), which sidecli, the client (package cli), uses.
 //
 // # How the parts fit
 //
@@ -257,7 +257,8 @@
 //     TestRESTRulesComplete fails until you do. Add a request to the
 //     restCalls table of rest_test.go, which checks the credentials over
 //     REST, and a new .proto file to api_openapi.yaml.
-//  6. For a client command, add it to cmd/sidenode/client.go.
+//  6. For a client command, add it to the cli package (sidecli), in the
+//     file of its group, and to the tables of cli/badinput_test.go.
 //
 // A new service also needs a line in Server.register, and one in
 // registerREST for its gateway; TestServerServesEveryService and

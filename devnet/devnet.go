@@ -213,6 +213,9 @@ func (n *Net) prepare(spec NodeSpec) (*Node, error) {
 	}
 	apiAddr := fmt.Sprintf("127.0.0.1:%d", apiPort)
 	_ = os.WriteFile(filepath.Join(home, "api.addr"), []byte(apiAddr), 0o600)
+	if err := writeEnvFile(home, n.Params.Name, apiAddr, dataDir); err != nil {
+		return nil, err
+	}
 	args = append(args, "--api.listen="+apiAddr)
 	restPort, err := btctest.FreePort()
 	if err != nil {

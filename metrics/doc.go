@@ -62,7 +62,7 @@ The total lottery weight is a 128-bit integer that exceeds 2^64 on real
 stakes (a value in satoshis times a lock in blocks, summed). Prometheus
 samples are float64, so the gauge carries the nearest float64: exact below
 2^53, otherwise within a relative error of 2^-53, which no dashboard can
-see. The exact value is in the API (sidenode status, the lottery lines of
+see. The exact value is in the API (sidecli status, the lottery lines of
 the log).
 
 The registry is private to the Metrics value, not Prometheus' global

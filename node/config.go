@@ -256,6 +256,20 @@ type NeutrinoConfig struct {
 	AddPeer []string `long:"addpeer" description:"Add this peer, as host[:port], to those found through DNS seeds; may be given several times"`
 }
 
+// ArgsError is the error LoadConfig returns when the command line holds
+// arguments that are not options: sidenode takes options only (its
+// client is sidecli), so it is a usage error, found before anything else
+// is read or checked.
+type ArgsError struct {
+	// Args are the arguments that are not options.
+	Args []string
+}
+
+// Error names the arguments.
+func (e *ArgsError) Error() string {
+	return fmt.Sprintf("unexpected arguments %q: sidenode takes options only", e.Args)
+}
+
 // HelpError is the error LoadConfig returns when the command line asks for
 // --help. It is not a failure: print Usage to standard output and exit 0.
 type HelpError struct {
@@ -318,8 +332,14 @@ func LoadConfig(args []string) (*Config, []string, error) {
 	// Steps 1 and 2: defaults, then the pre-parse.
 	preCfg := DefaultConfig()
 	preParser := newConfigParser(&preCfg)
-	if _, err := preParser.ParseArgs(args); err != nil {
+	rest, err := preParser.ParseArgs(args)
+	if err != nil {
 		return nil, nil, flagsError(err)
+	}
+	if len(rest) > 0 {
+		// Before the config file and the checks: a stray word is a
+		// mistake on the command line, whatever the options say.
+		return nil, nil, &ArgsError{Args: rest}
 	}
 	if preCfg.ShowVersion {
 		return &preCfg, nil, nil
@@ -330,7 +350,7 @@ func LoadConfig(args []string) (*Config, []string, error) {
 	explicitFile := preParser.FindOptionByLongName("configfile").IsSet()
 
 	cfg := DefaultConfig()
-	err := flags.NewIniParser(newConfigParser(&cfg)).ParseFile(configFile)
+	err = flags.NewIniParser(newConfigParser(&cfg)).ParseFile(configFile)
 	switch {
 	case err == nil:
 

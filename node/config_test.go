@@ -399,19 +399,30 @@ func TestLoadConfigHelp(t *testing.T) {
 	}
 }
 
-func TestLoadConfigRemainingArgs(t *testing.T) {
+func TestLoadConfigRefusesArguments(t *testing.T) {
 	withHome(t)
 
-	args := append([]string{"extra", "--network=regtest"}, btcdCreds...)
-	cfg, remaining, err := LoadConfig(args)
-	if err != nil {
-		t.Fatal(err)
+	// A stray word is refused before the options are checked: without
+	// btcd credentials the daemon would otherwise fail on those.
+	for _, args := range [][]string{
+		{"extra", "--network=regtest"},
+		{"help"},
+		{"--network=regtest", "status"},
+		{"status", "--network=regtest"},
+	} {
+		_, _, err := LoadConfig(args)
+		var argsErr *ArgsError
+		if !errors.As(err, &argsErr) {
+			t.Fatalf("LoadConfig(%q) error %v, want an *ArgsError", args, err)
+		}
+		if len(argsErr.Args) != 1 {
+			t.Errorf("LoadConfig(%q): args %q", args, argsErr.Args)
+		}
 	}
-	if cfg.Network != "regtest" {
-		t.Errorf("Network = %q", cfg.Network)
-	}
-	if !reflect.DeepEqual(remaining, []string{"extra"}) {
-		t.Fatalf("remaining = %q, want [extra]", remaining)
+	// Option values are not arguments.
+	args := append([]string{"--network", "regtest"}, btcdCreds...)
+	if _, remaining, err := LoadConfig(args); err != nil || len(remaining) != 0 {
+		t.Fatalf("LoadConfig(%q) = %q, %v", args, remaining, err)
 	}
 }
 

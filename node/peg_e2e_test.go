@@ -1,10 +1,11 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"os/exec"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -15,6 +16,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/mainstake/sidenode/cli"
+	"github.com/mainstake/sidenode/devnet"
 	"github.com/mainstake/sidenode/opreturn"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
@@ -125,12 +128,14 @@ func TestPegDeposits(t *testing.T) {
 		t.Errorf("pegbox address %s is not P2WSH", fed.Address)
 	}
 
-	// The CLI shows the same.
-	out, err := exec.CommandContext(ctx, net.Binary, "peg", "info", "--network=regtest",
-		"--datadir="+node.Home+"/data", "--rpcserver="+node.APIAddr).CombinedOutput()
-	var cli map[string]any
-	if err != nil || json.Unmarshal(out, &cli) != nil || cli["federation"].(map[string]any)["address"] != fed.Address {
-		t.Errorf("sidenode peg info: %v\n%s", err, out)
+	// sidecli shows the same, with the settings of the node's env file.
+	var out, errOut bytes.Buffer
+	code := cli.Main([]string{"--envfile=" + filepath.Join(node.Home, devnet.EnvFileName), "peg", "info"},
+		func(string) string { return "" }, &out, &errOut)
+	var shown map[string]any
+	if code != cli.ExitOK || json.Unmarshal(out.Bytes(), &shown) != nil ||
+		shown["federation"].(map[string]any)["address"] != fed.Address {
+		t.Errorf("sidecli peg info: exit %d %s\n%s", code, errOut.String(), out.String())
 	}
 
 	// A PSBT for another wallet, then a deposit from the node's wallet.

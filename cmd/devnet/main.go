@@ -9,7 +9,15 @@
 //	bin/devnet restart NAME    stops node NAME if it runs, and starts it again
 //
 // (with --dir when the devnet runs elsewhere than .devnet) ask the running
-// devnet to do so.
+// devnet to do so, and
+//
+//	bin/devnet fund ADDRESS SATS   pays SATS from btcd's mining key to a mainchain address
+//	bin/devnet fund NAME SATS      pays SATS to a new address of node NAME's wallet
+//	bin/devnet mine N              mines N blocks now
+//
+// ask it to pay and to mine, and print the txid or the block hashes. Each
+// node's sidecli settings are in .devnet/NAME/sidecli.env: source it, or
+// give it to sidecli --envfile.
 //
 // scripts/devnet builds the binaries and runs it; see the README.
 package main
@@ -20,18 +28,28 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
 
 	"github.com/mainstake/sidenode/btctest"
+	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/devnet"
 )
 
 func main() {
 	if len(os.Args) > 1 && (os.Args[1] == devnet.ActionKill || os.Args[1] == devnet.ActionRestart) {
 		if err := ask(os.Args[1], os.Args[2:]); err != nil {
+			fmt.Fprintf(os.Stderr, "devnet %s: %v\n", os.Args[1], err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 && (os.Args[1] == devnet.OpFund || os.Args[1] == devnet.OpMine) {
+		if err := askOp(os.Args[1], os.Args[2:]); err != nil {
 			fmt.Fprintf(os.Stderr, "devnet %s: %v\n", os.Args[1], err)
 			os.Exit(1)
 		}
@@ -58,6 +76,60 @@ func ask(action string, args []string) error {
 		return err
 	}
 	fmt.Printf("asked the devnet in %s to %s %s\n", *dir, action, fs.Arg(0))
+	return nil
+}
+
+// askOp asks the running devnet to fund an address or mine blocks, and
+// prints what it did: devnet fund [--dir DIR] ADDRESS SATS, devnet mine
+// [--dir DIR] N.
+func askOp(kind string, args []string) error {
+	fs := flag.NewFlagSet(kind, flag.ContinueOnError)
+	dir := fs.String("dir", ".devnet", "directory of the running devnet")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	op := devnet.Op{Kind: kind}
+	switch {
+	case kind == devnet.OpFund && fs.NArg() == 2:
+		sats, err := strconv.ParseInt(fs.Arg(1), 10, 64)
+		if err != nil {
+			return fmt.Errorf("amount %q: want a whole number of sat, such as "+
+				"100000000 for 1 BTC", fs.Arg(1))
+		}
+		op.Address, op.Sats = fs.Arg(0), sats
+		if st, err := os.Stat(filepath.Join(*dir, fs.Arg(0), devnet.EnvFileName)); err == nil && !st.IsDir() {
+			op.Address, op.Node = "", fs.Arg(0) // a node of the devnet
+		}
+	case kind == devnet.OpFund:
+		return fmt.Errorf("usage: devnet fund [--dir DIR] ADDRESS|NODE SATS")
+	case kind == devnet.OpMine && fs.NArg() == 1:
+		n, err := strconv.ParseUint(fs.Arg(0), 10, 32)
+		if err != nil {
+			return fmt.Errorf("block count %q: want a number of blocks, 1 to %d", fs.Arg(0), devnet.MaxMine)
+		}
+		op.Blocks = uint32(n)
+	default:
+		return fmt.Errorf("usage: devnet mine [--dir DIR] N")
+	}
+	if err := devnet.CheckOp(op, &chainparams.Regtest); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := devnet.AskOp(ctx, *dir, op)
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case devnet.OpFund:
+		fmt.Printf("%s\n", res.Result[0])
+		fmt.Fprintf(os.Stderr, "paid %d sat to %s; it confirms in the next "+
+			"block, or now with: bin/devnet mine 1\n", op.Sats, res.Result[1])
+	case devnet.OpMine:
+		for _, h := range res.Result {
+			fmt.Println(h)
+		}
+	}
 	return nil
 }
 
@@ -123,8 +195,15 @@ func run() error {
 			first.RESTAddr, first.RESTCurl("/v1/info"))
 	}
 
+	for _, node := range net.Nodes {
+		net.Say("%s: sidecli settings in %s (source it, or sidecli --envfile=%s status)",
+			node.Spec.Name, filepath.Join(node.Home, devnet.EnvFileName),
+			filepath.Join(node.Home, devnet.EnvFileName))
+	}
 	net.Say("mining a block every %v; press Ctrl-C to stop; "+
-		"bin/devnet kill|restart NAME (--dir %s) kills or restarts a node", *interval, *dir)
+		"bin/devnet kill|restart NAME (--dir %s) kills or restarts a node, "+
+		"bin/devnet fund ADDRESS|NODE SATS pays from the mining key, "+
+		"bin/devnet mine N mines N blocks", *interval, *dir)
 	ticker := time.NewTicker(*interval)
 	defer ticker.Stop()
 	control := time.NewTicker(250 * time.Millisecond)
@@ -137,6 +216,7 @@ func run() error {
 			return nil
 		case <-control.C:
 			serve(net, *dir)
+			serveOps(net, *dir)
 			reportExits(net, reported)
 			continue
 		case <-ticker.C:
@@ -179,6 +259,30 @@ func serve(net *devnet.Net, dir string) {
 			if err := node.Start(); err != nil {
 				net.Say("restart %s: %v", r.Node, err)
 			}
+		}
+	}
+}
+
+// serveOps carries out the operations asked by devnet fund|mine, and
+// answers each.
+func serveOps(net *devnet.Net, dir string) {
+	ops, err := devnet.TakeOps(dir)
+	if err != nil {
+		net.Say("operations: %v", err)
+	}
+	for _, op := range ops {
+		res := net.Do(op)
+		switch {
+		case res.Error != "":
+			net.Say("%s: %s", op.Kind, res.Error)
+		case op.Kind == devnet.OpFund:
+			net.Say("funded %s with %v (tx %s)", res.Result[1], btcutil.Amount(op.Sats), res.Result[0])
+		case op.Kind == devnet.OpMine:
+			height, _, _ := net.H.Tip()
+			net.Say("mined %d blocks on request, up to height %d", len(res.Result), height)
+		}
+		if err := devnet.Reply(dir, op, res); err != nil {
+			net.Say("%s: answering: %v", op.Kind, err)
 		}
 	}
 }

@@ -1,20 +1,12 @@
 // Command sidenode runs a sidechain node secured by stake locked on the
-// Bitcoin mainchain.
+// Bitcoin mainchain. It is the daemon only; sidecli is its client.
 //
 // Run sidenode --help for the options, and see the sample config file
-// (node/sample-sidenode.conf) for what each of them does.
-//
-// The same binary is the client of a running node's API when its first
-// argument is a client command: status, statehash, tickets, winner, publication,
-// publications, missed, newaddress, balance, or stake (create, list,
-// withdraw) for the node and the mainchain; block, tx, utxos, sidebalance,
-// sideaddress, send, sendrawtx or estimatefee for the sidechain; peg (in,
-// info, deposits, refused, deposit) for deposits through the pegbox;
-// subscribe (sideblocks, lottery) to follow both chains. Run sidenode
-// <command> --help for a command's options. A client prints the node's
-// answer as JSON (a subscription one object per line, until interrupted);
-// on an error it prints a message to standard error and exits with
-// status 1.
+// (node/sample-sidenode.conf) for what each of them does. sidenode takes
+// options only: a word that is not an option (a client command such as
+// status) is a usage error, reported before anything starts. Exit codes:
+// 0 after a clean stop or --help or --version, 1 when the node fails, 2
+// on a usage error.
 package main
 
 import (
@@ -24,52 +16,67 @@ import (
 	"os"
 	"strings"
 
+	flags "github.com/jessevdk/go-flags"
+
 	"github.com/mainstake/sidenode/node"
 )
 
-func main() {
-	if len(os.Args) > 1 && isClientCommand(os.Args[1]) {
-		os.Exit(clientMain(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
-	}
+// The exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
 
+func main() {
 	// sidenodeMain returns instead of exiting, so that its deferred calls
 	// (closing the log file above all) run before os.Exit.
-	os.Exit(sidenodeMain())
+	os.Exit(sidenodeMain(os.Args[1:]))
 }
 
 // sidenodeMain runs the daemon and returns its exit status.
-func sidenodeMain() int {
-	cfg, remaining, err := node.LoadConfig(os.Args[1:])
-	var helpErr *node.HelpError
+func sidenodeMain(args []string) int {
+	cfg, _, err := node.LoadConfig(args)
+	var (
+		helpErr  *node.HelpError
+		argsErr  *node.ArgsError
+		flagsErr *flags.Error
+	)
 	switch {
 	case errors.As(err, &helpErr):
 		fmt.Println(strings.TrimRight(helpErr.Usage, "\n"))
-		return 0
+		return exitOK
+
+	case errors.As(err, &argsErr):
+		fmt.Fprintf(os.Stderr, "sidenode: %v\n", argsErr)
+		fmt.Fprintf(os.Stderr, "sidenode is the daemon; its client is sidecli: "+
+			"run sidecli %s (sidecli help lists its commands), or sidenode "+
+			"--help for the daemon's options.\n", strings.Join(argsErr.Args, " "))
+		return exitUsage
+
+	case errors.As(err, &flagsErr):
+		fmt.Fprintf(os.Stderr, "sidenode: %s\n", strings.NewReplacer("`", "", "'", "").Replace(flagsErr.Message))
+		fmt.Fprintln(os.Stderr, "Run sidenode --help for the options.")
+		return exitUsage
 
 	case err != nil:
 		fmt.Fprintf(os.Stderr, "sidenode: %v\n", err)
 		fmt.Fprintln(os.Stderr, "Run sidenode --help for the options.")
-		return 1
+		return exitFail
 	}
 
 	if cfg.ShowVersion {
 		fmt.Println(node.VersionString())
-		return 0
-	}
-
-	if len(remaining) > 0 {
-		fmt.Fprintf(os.Stderr, "sidenode: unexpected arguments %q: "+
-			"sidenode takes only options\n", remaining)
-		return 1
+		return exitOK
 	}
 
 	if err := node.SetLogLevels(cfg.DebugLevel); err != nil {
 		fmt.Fprintf(os.Stderr, "sidenode: --debuglevel: %v\n", err)
-		return 1
+		return exitUsage
 	}
 	if err := node.InitLogRotator(cfg.LogFile()); err != nil {
 		fmt.Fprintf(os.Stderr, "sidenode: %v\n", err)
-		return 1
+		return exitFail
 	}
 	defer node.CloseLogRotator()
 
@@ -78,7 +85,7 @@ func sidenodeMain() int {
 
 	if err := node.Run(ctx, cfg); err != nil {
 		fmt.Fprintf(os.Stderr, "sidenode: %v\n", err)
-		return 1
+		return exitFail
 	}
-	return 0
+	return exitOK
 }

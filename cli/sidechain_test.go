@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -41,8 +41,8 @@ func TestBlockCommand(t *testing.T) {
 		t.Errorf("backend got %+v", req)
 	}
 
-	wantFail(t, n.run("block", "9"), "not found")
-	wantFail(t, n.run("block", "tip"), "want a block hash (64 hex digits) or a sidechain height")
+	wantFail(t, n.run("block", "9"), "block shows sidechain blocks")
+	wantFail(t, n.run("block", "tip"), "want a sidechain block hash (64 hex digits) or a sidechain height")
 	wantFail(t, n.run("block", strings.Repeat("zz", 32)), "not hex")
 	wantFail(t, n.run("block"), "block")
 }
@@ -64,7 +64,7 @@ func TestTxCommands(t *testing.T) {
 		tx["block_hash"] != tip.Hash.String() || tx["confirmations"] != "1" {
 		t.Errorf("tx %v", tx)
 	}
-	wantFail(t, n.run("tx", chainhash.Hash{1}.String()), "not found")
+	wantFail(t, n.run("tx", chainhash.Hash{1}.String()), "a mainchain transaction is btcd's to show")
 	wantFail(t, n.run("tx", "abcd"), "want 64 hex digits")
 
 	// sendrawtx hands the decoded transaction to the node.
@@ -83,7 +83,7 @@ func TestTxCommands(t *testing.T) {
 	if got := n.backend.LastRawTx(); got == nil || got.TxHash() != raw.TxHash() {
 		t.Errorf("backend got %v", got)
 	}
-	wantFail(t, n.run("sendrawtx", "00"), "invalid argument: raw_hex is not a transaction")
+	wantFail(t, n.run("sendrawtx", "00"), "<hex> is not a transaction")
 
 	r = n.run("estimatefee")
 	wantOK(t, r)
@@ -113,7 +113,7 @@ func TestSideAddressCommands(t *testing.T) {
 		t.Errorf("sidebalance of an address %v", b)
 	}
 	wantFail(t, n.run("sidebalance", "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"),
-		"invalid argument: address")
+		"a mainchain address was given where a sidechain address is expected")
 
 	r = n.run("utxos", apitest.SideAddress, "--limit", "2", "--reversed")
 	wantOK(t, r)
@@ -147,12 +147,12 @@ func TestSendCommand(t *testing.T) {
 
 	wantFail(t, n.run("send", "--amount", "1"), "to")
 	wantFail(t, n.run("send", "--to", apitest.OtherSideAddress), "amount")
-	wantFail(t, n.run("send", "--to", apitest.OtherSideAddress, "--amount", "0"), "amount_sat")
+	wantFail(t, n.run("send", "--to", apitest.OtherSideAddress, "--amount", "0"), "--amount 0: want a positive number of sat")
 	wantFail(t, n.run("send", "--to", apitest.OtherSideAddress, "--amount", "9000000000"),
-		"failed precondition")
+		"9000000000 asked for")
 	wantFail(t, n.run("send", "--to", apitest.OtherSideAddress, "--amount", "1", "--readonly"),
 		"permission denied")
 
 	n.backend.SetWalletErr(api.Errorf(api.ErrNoWallet, "the node runs without a wallet"))
-	wantFail(t, n.run("sidebalance"), "failed precondition: the node runs without a wallet")
+	wantFail(t, n.run("sidebalance"), "the node runs without a wallet")
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -69,8 +69,8 @@ func (n *testNode) runStream(t *testing.T, lines int, args ...string) (result, [
 	defer func() { streamContext = nil }()
 	out := &lineWriter{want: lines, done: cancel}
 	var stderr bytes.Buffer
-	code := clientMain(append(append([]string(nil), args...), "--datadir", n.dataDir,
-		"--network", "regtest", "--rpcserver", n.addr), func(string) string { return "" },
+	code := Main(append([]string{"--datadir", n.dataDir, "--network", "regtest",
+		"--rpcserver", n.addr}, args...), func(string) string { return "" },
 		out, &stderr)
 	r := result{code, out.buf.String(), stderr.String()}
 	var msgs []map[string]any
@@ -127,7 +127,7 @@ func TestSubscribeCommands(t *testing.T) {
 	wantFail(t, n.run("subscribe", "lottery", "--all", "--hash", chain[9].BlockHash.String()),
 		"give one")
 	wantFail(t, n.run("subscribe", "sideblocks", "--height", "1", "--hash", "abcd"),
-		"invalid argument")
+		"--hash abcd is not a sidechain block hash")
 	wantFail(t, n.run("subscribe", "lottery", "--height", "9", "--hash", strings.Repeat("ab", 32)),
-		"not found")
+		"unknown block")
 }

@@ -1,9 +1,9 @@
-package main
+package cli
 
 import "testing"
 
-// TestBanCommands adds, lists and removes a ban through the client, and
-// checks what it refuses before calling the node.
+// TestBanCommands adds, lists and removes a ban through sidecli, with the
+// read-only credential refused where the admin one is needed.
 func TestBanCommands(t *testing.T) {
 	n := startNode(t)
 	n.backend.Discourage("127.0.0.1:40000", "invalid message")
@@ -15,7 +15,7 @@ func TestBanCommands(t *testing.T) {
 		t.Fatalf("ban %v", ban)
 	}
 
-	r = n.run("bans", "list", "--readonly")
+	r = n.run("--readonly", "bans", "list")
 	wantOK(t, r)
 	list, _ := r.json(t)["bans"].([]any)
 	if len(list) != 2 {
@@ -26,12 +26,13 @@ func TestBanCommands(t *testing.T) {
 		t.Fatalf("discouraged %v", disc)
 	}
 
-	wantFail(t, n.run("bans", "add", "192.0.2.1", "--readonly"), "permission denied")
+	wantFail(t, n.run("--readonly", "bans", "add", "192.0.2.1"), "permission")
 	wantOK(t, n.run("bans", "remove", "192.0.2.0/24"))
-	wantFail(t, n.run("bans", "remove", "192.0.2.0/24"), "not found")
+	wantFail(t, n.run("bans", "remove", "192.0.2.0/24"), "neither banned nor discouraged")
 	wantOK(t, n.run("bans", "remove", "127.0.0.1:40000"))
-
-	wantFail(t, n.run("bans", "add", "192.0.2.1", "--duration", "1500ms"), "whole seconds")
-	wantFail(t, n.run("bans", "add", "192.0.2.1", "--duration", "87601h"), "at most")
-	wantFail(t, n.run("bans", "add"), "target")
+	r = n.run("bans", "list")
+	wantOK(t, r)
+	if list, _ := r.json(t)["bans"].([]any); len(list) != 0 {
+		t.Fatalf("bans after removal %v", list)
+	}
 }

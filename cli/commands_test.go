@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -62,15 +62,15 @@ func (r result) json(t *testing.T) map[string]any {
 // runEnv runs the client with args and the environment env.
 func runEnv(env map[string]string, args ...string) result {
 	var stdout, stderr bytes.Buffer
-	code := clientMain(args, func(k string) string { return env[k] }, &stdout, &stderr)
+	code := Main(args, func(k string) string { return env[k] }, &stdout, &stderr)
 	return result{code, stdout.String(), stderr.String()}
 }
 
 // run runs the client against n with --datadir, --network and
 // --rpcserver, then args.
 func (n *testNode) run(args ...string) result {
-	return runEnv(nil, append(append([]string(nil), args...),
-		"--datadir", n.dataDir, "--network", "regtest", "--rpcserver", n.addr)...)
+	return runEnv(nil, append([]string{"--datadir", n.dataDir, "--network", "regtest",
+		"--rpcserver", n.addr}, args...)...)
 }
 
 func wantOK(t *testing.T, r result) {
@@ -82,30 +82,14 @@ func wantOK(t *testing.T, r result) {
 
 func wantFail(t *testing.T, r result, msg string) {
 	t.Helper()
-	if r.code != 1 {
-		t.Errorf("exit %d, want 1 (stdout %q)", r.code, r.stdout)
+	if r.code == 0 {
+		t.Errorf("exit 0, want a failure (stdout %q)", r.stdout)
 	}
 	if !strings.Contains(r.stderr, msg) {
 		t.Errorf("stderr %q does not contain %q", r.stderr, msg)
 	}
 	if r.stdout != "" {
 		t.Errorf("stdout %q on failure", r.stdout)
-	}
-}
-
-func TestIsClientCommand(t *testing.T) {
-	for arg, want := range map[string]bool{
-		"status": true, "statehash": true, "tickets": true, "winner": true, "publication": true,
-		"newaddress": true, "balance": true, "stake": true,
-		"block": true, "tx": true, "utxos": true, "sidebalance": true,
-		"sideaddress": true, "send": true, "sendrawtx": true, "estimatefee": true,
-		"publications": true, "missed": true, "subscribe": true, "peg": true,
-		"": false, "--network=regtest": false, "-V": false, "create": false,
-		"help": false, "Status": false,
-	} {
-		if got := isClientCommand(arg); got != want {
-			t.Errorf("isClientCommand(%q) = %v, want %v", arg, got, want)
-		}
 	}
 }
 
@@ -151,10 +135,9 @@ func TestTicketsAndWinner(t *testing.T) {
 	if w := r.json(t); w["ticket_id"] != "1" || w["height"] != 10.0 {
 		t.Errorf("winner %v", w)
 	}
-	wantFail(t, n.run("winner", "9"), "not found")
-	wantFail(t, runEnv(nil, "winner", "--datadir", n.dataDir, "--network", "regtest",
-		"--rpcserver", n.addr, "--", "-1"), "want a block height")
-	wantFail(t, n.run("winner", "-1"), "unknown flag")
+	wantFail(t, n.run("winner", "9"), "no winner after block 9")
+	wantFail(t, n.run("winner", "--", "-1"), "<height> -1 is negative")
+	wantFail(t, n.run("winner", "-1"), "<height> -1 is negative")
 	wantFail(t, n.run("winner"), "height")
 	wantFail(t, n.run("winner", "10", "11"), "unexpected arguments")
 
@@ -170,7 +153,7 @@ func TestTicketsAndWinner(t *testing.T) {
 		t.Errorf("statehash at the tip %v", m)
 	}
 	wantFail(t, n.run("statehash", "--height", "12"), "the tip is at height 11")
-	wantFail(t, n.run("statehash", "--height", "x"), "want a block height")
+	wantFail(t, n.run("statehash", "--height", "x"), "--height x is not a number")
 
 	r = n.run("publication", "11")
 	wantOK(t, r)
@@ -209,8 +192,8 @@ func TestWalletCommands(t *testing.T) {
 		t.Errorf("stake create %v", s)
 	}
 	wantFail(t, n.run("stake", "create", "--amount", "1"), "lock-blocks")
-	wantFail(t, n.run("stake", "create", "--amount", "0", "--lock-blocks", "5"), "amount_sat")
-	wantFail(t, n.run("stake"), "create, list or withdraw")
+	wantFail(t, n.run("stake", "create", "--amount", "0", "--lock-blocks", "5"), "--amount 0: want a positive number of sat")
+	wantFail(t, n.run("stake"), "a subcommand is needed: create, list, withdraw")
 
 	r = n.run("stake", "list")
 	wantOK(t, r)
@@ -218,10 +201,10 @@ func TestWalletCommands(t *testing.T) {
 		t.Errorf("stake list %v", l)
 	}
 
-	r = n.run("stake", "withdraw", "3", "--to", "bcrt1qdest", "--feerate", "2")
+	r = n.run("stake", "withdraw", "3", "--to", apitest.MainAddress, "--feerate", "2")
 	wantOK(t, r)
 	w := n.backend.LastWithdraw()
-	if w == nil || w.ByOutPoint || w.TicketID != 3 || w.Destination != "bcrt1qdest" || w.FeeRate != 2 {
+	if w == nil || w.ByOutPoint || w.TicketID != 3 || w.Destination != apitest.MainAddress || w.FeeRate != 2 {
 		t.Errorf("withdraw by id: backend got %+v", w)
 	}
 	txid := strings.Repeat("ab", 32)
@@ -231,10 +214,23 @@ func TestWalletCommands(t *testing.T) {
 	}
 	wantFail(t, n.run("stake", "withdraw", "zz"+txid[2:]+":1"), "not hex")
 	wantFail(t, n.run("stake", "withdraw", "ab:1"), "want 64 hex digits")
-	wantFail(t, n.run("stake", "withdraw", "three"), "ticket id or a stake outpoint")
+	wantFail(t, n.run("stake", "withdraw", "three"), "want a ticket id (sidecli stake list shows them) or the stake outpoint txid:vout")
 
 	n.backend.SetWalletErr(api.Errorf(api.ErrNoWallet, "the node runs without a wallet"))
-	wantFail(t, n.run("balance"), "failed precondition: the node runs without a wallet")
+	r = n.run("balance")
+	wantFail(t, r, "the node runs without a wallet")
+	if r.code != ExitNodeError {
+		t.Errorf("the node's error: exit %d, want %d", r.code, ExitNodeError)
+	}
+
+	// A node that answers Unavailable was reached: its error is passed
+	// on, and "cannot reach" is not said.
+	n.backend.SetWalletErr(api.Errorf(api.ErrUnavailable, "the mainchain backend is not connected"))
+	r = n.run("balance")
+	wantFail(t, r, "the node cannot do it now: the mainchain backend is not connected")
+	if r.code != ExitNodeError || strings.Contains(r.stderr, "cannot reach") {
+		t.Errorf("Unavailable from the node: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
 
 func TestPegCommands(t *testing.T) {
@@ -274,7 +270,7 @@ func TestPegCommands(t *testing.T) {
 	if rf, _ := r.json(t)["refused"].(map[string]any); rf == nil || rf["reason"] != "ErrDepositDust" {
 		t.Errorf("peg deposit by outpoint: %s", r.stdout)
 	}
-	wantFail(t, n.run("peg", "deposit", strings.Repeat("00", 32)), "not found")
+	wantFail(t, n.run("peg", "deposit", strings.Repeat("00", 32)), "no deposit in transaction")
 	wantFail(t, n.run("peg", "deposit", "zz"), "want 64 hex digits")
 	wantFail(t, n.run("peg", "deposit"), "deposit")
 
@@ -296,7 +292,7 @@ func TestPegCommands(t *testing.T) {
 	wantFail(t, n.run("peg", "in", "--amount", "100000"), "to")
 	wantFail(t, n.run("peg", "in", "--amount", "100000", "--to", apitest.SideAddress, "--readonly"),
 		"permission denied")
-	wantFail(t, n.run("peg"), "deposit, deposits, in, info, out, refused, status or verify")
+	wantFail(t, n.run("peg"), "a subcommand is needed: deposit, deposits, in, info, out, refused, status, verify")
 	r = n.run("peg", "deposit", apitest.DepositTxID(0).String())
 	wantOK(t, r)
 	if a, _ := r.json(t)["accepted"].(map[string]any); a == nil || a["status"] != "DEPOSIT_STATUS_MINTED" {
@@ -339,7 +335,7 @@ func TestPegOutCommands(t *testing.T) {
 	if m := r.json(t); m["stage"] != "WITHDRAWAL_STAGE_PAID" || m["payout_txid"] != apitest.PayoutTxID(0).String() {
 		t.Errorf("paid withdrawal: %v", m)
 	}
-	wantFail(t, n.run("peg", "status", strings.Repeat("00", 32)), "not found")
+	wantFail(t, n.run("peg", "status", strings.Repeat("00", 32)), "no withdrawal in transaction")
 	wantFail(t, n.run("peg", "status", "zz"), "want 64 hex digits")
 	wantFail(t, n.run("peg", "status"), "withdrawal")
 
@@ -349,7 +345,9 @@ func TestPegOutCommands(t *testing.T) {
 		t.Errorf("peg verify: %v", m)
 	}
 	r = n.run("peg", "verify", apitest.PayoutTxID(1).String())
-	wantOK(t, r)
+	if r.code != ExitInvalid || !strings.Contains(r.stderr, "the payout is not valid: output 1 pays") {
+		t.Errorf("peg verify of a bad payout: exit %d, stderr %q", r.code, r.stderr)
+	}
 	if m := r.json(t); m["valid"] != false || !strings.HasPrefix(m["reason"].(string), "ErrWrongAmount: ") {
 		t.Errorf("peg verify of a bad payout: %v", m)
 	}
@@ -368,7 +366,7 @@ func TestPegOutCommands(t *testing.T) {
 	}
 	wantFail(t, n.run("peg", "verify"), "transaction id")
 	wantFail(t, n.run("peg", "verify", "--raw", "zz"), "not hex")
-	wantFail(t, n.run("peg", "verify", strings.Repeat("00", 32)), "not found")
+	wantFail(t, n.run("peg", "verify", strings.Repeat("00", 32)), "no payout 0000")
 }
 
 func TestCredentials(t *testing.T) {
@@ -382,10 +380,10 @@ func TestCredentials(t *testing.T) {
 	base := []string{"--rpcserver", n.addr, "--tlscert", filepath.Join(n.netDir, api.TLSCertFilename)}
 
 	// The environment names the credential; a flag overrides it.
-	env := map[string]string{envCredential: readOnly}
+	env := map[string]string{EnvCredential: readOnly}
 	wantFail(t, runEnv(env, append([]string{"newaddress"}, base...)...), "permission denied")
 	wantOK(t, runEnv(env, append([]string{"newaddress", "--credential", admin}, base...)...))
-	env = map[string]string{envCredential: admin}
+	env = map[string]string{EnvCredential: admin}
 	wantFail(t, runEnv(env, append([]string{"newaddress", "--readonly",
 		"--datadir", n.dataDir, "--network", "regtest"}, base...)...), "permission denied")
 
@@ -409,19 +407,19 @@ func TestServerFromEnvironment(t *testing.T) {
 
 	// Everything from the environment.
 	env := map[string]string{
-		envRPCServer:  n.addr,
-		envTLSCert:    filepath.Join(n.netDir, api.TLSCertFilename),
-		envCredential: filepath.Join(n.netDir, api.AdminCredFilename),
+		EnvRPCServer:  n.addr,
+		EnvTLSCert:    filepath.Join(n.netDir, api.TLSCertFilename),
+		EnvCredential: filepath.Join(n.netDir, api.AdminCredFilename),
 	}
 	wantOK(t, runEnv(env, "status"))
 
 	// A flag overrides its variable.
 	dead := deadAddr(t)
-	env = map[string]string{envRPCServer: dead}
-	wantFail(t, runEnv(env, args...), "cannot reach the node's API at "+dead)
+	env = map[string]string{EnvRPCServer: dead}
+	wantFail(t, runEnv(env, args...), "cannot reach the node at "+dead)
 	wantOK(t, runEnv(env, append(args, "--rpcserver", n.addr)...))
 
-	env = map[string]string{envTLSCert: filepath.Join(t.TempDir(), "none.cert")}
+	env = map[string]string{EnvTLSCert: filepath.Join(t.TempDir(), "none.cert")}
 	wantFail(t, runEnv(env, append(args, "--rpcserver", n.addr)...), "no TLS certificate")
 	wantOK(t, runEnv(env, append(args, "--rpcserver", n.addr,
 		"--tlscert", filepath.Join(n.netDir, api.TLSCertFilename))...))
@@ -444,12 +442,12 @@ func TestHelpAndUsageErrors(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "--lock-blocks") || r.stderr != "" {
 		t.Errorf("help: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}
-	wantFail(t, runEnv(nil, "status", "--bogus"), "unknown flag `bogus'")
+	wantFail(t, runEnv(nil, "status", "--bogus"), "unknown option --bogus")
 	wantFail(t, runEnv(nil, "status", "extra"), "unexpected arguments")
 }
 
 func TestDefaultServerAddress(t *testing.T) {
-	c := &client{getenv: func(string) string { return "" }}
+	c := &client{env: env{getenv: func(string) string { return "" }}}
 	dir := t.TempDir()
 	// Files for the lookups to succeed.
 	cfg := api.DefaultConfig(filepath.Join(dir, "signet"), "signet")
@@ -472,7 +470,7 @@ func TestDefaultServerAddress(t *testing.T) {
 		{"::1", "[::1]:38560"},
 		{"[::1]", "[::1]:38560"},
 	} {
-		c.opts = clientOptions{DataDir: dir, Network: "signet", RPCServer: tc.flag}
+		c.opts = options{DataDir: dir, Network: "signet", RPCServer: tc.flag}
 		got, err := c.connection()
 		if err != nil {
 			t.Fatalf("%q: %v", tc.flag, err)

@@ -1,0 +1,261 @@
+package cli
+
+import (
+	"context"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+)
+
+// The commands of the sidechain.
+
+func sidechainCommands() []commandSpec {
+	return []commandSpec{
+		{groupSidechain, "block", "Show a sidechain block",
+			"Show the sidechain block <block>, named by its hash or by its " +
+				"height on the best chain, with a page of its transaction ids " +
+				"(SidechainService.GetBlock).",
+			func(c *client) any { return &blockCommand{c: c} }},
+		{groupSidechain, "tx", "Show a sidechain transaction",
+			"Show a transaction of the sidechain's best chain or of the " +
+				"mempool, raw, with the block that holds it " +
+				"(SidechainService.GetTransaction). Mainchain transactions " +
+				"are btcd's to show.",
+			func(c *client) any { return &txCommand{c: c} }},
+		{groupSidechain, "utxos", "List a sidechain address's unspent outputs",
+			"List a page of the unspent outputs that pay to a sidechain " +
+				"address on the best chain, oldest first, values in sat " +
+				"(SidechainService.ListUnspent).",
+			func(c *client) any { return &utxosCommand{c: c} }},
+		{groupSidechain, "sidebalance", "Show a sidechain balance",
+			"Show the balance, in sat, of the node's sidechain address " +
+				"(WalletService.GetSideBalance), or of <address> " +
+				"(SidechainService.GetAddressBalance).",
+			func(c *client) any { return &sideBalanceCommand{c: c} }},
+		{groupSidechain, "sideaddress", "Show the node's sidechain address",
+			"Show the node's sidechain address, where its sideblock " +
+				"coinbases pay (WalletService.GetSideAddress).",
+			func(c *client) any { return &sideAddressCommand{c: c} }},
+		{groupSidechain, "send", "Pay a sidechain address from the node's coins",
+			"Pay --amount sat to the sidechain address --to from the " +
+				"node's mature sidechain coins, and relay the transaction " +
+				"(WalletService.SendSide).",
+			func(c *client) any { return &sendCommand{c: c} }},
+		{groupSidechain, "sendrawtx", "Send a signed sidechain transaction",
+			"Add a signed sidechain transaction, hex, to the node's mempool " +
+				"and relay it (SidechainService.SendRawTransaction).",
+			func(c *client) any { return &sendRawTxCommand{c: c} }},
+		{groupSidechain, "estimatefee", "Estimate the sidechain fee rate",
+			"Show the fee rate, in sat/kB, that gets a transaction into the " +
+				"next sideblock (SidechainService.EstimateFee).",
+			func(c *client) any { return &estimateFeeCommand{c: c} }},
+	}
+}
+
+type blockCommand struct {
+	pageOptions
+	Raw  bool `long:"raw" description:"Include the serialized block, hex"`
+	Args struct {
+		Block arg `positional-arg-name:"block" description:"Sidechain block hash, or height on the best sidechain"`
+	} `positional-args:"yes" required:"yes"`
+	c *client
+}
+
+func (cmd *blockCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	off, lim, err := cmd.page()
+	if err != nil {
+		return err
+	}
+	req := &apiv1.GetBlockRequest{Offset: off, Limit: lim, Reversed: cmd.Reversed, IncludeRaw: cmd.Raw}
+	s := cmd.Args.Block.String()
+	if len(s) == 64 {
+		hash, err := txid("<block>", "sidechain block hash", s)
+		if err != nil {
+			return err
+		}
+		req.Block = &apiv1.GetBlockRequest_Hash{Hash: hash}
+	} else {
+		h, err := sideHeight("<block>", s)
+		if err != nil {
+			return usagef("<block> %s: want a sidechain block hash (64 hex "+
+				"digits) or a sidechain height, 0 or more", quoteIfOdd(s))
+		}
+		req.Block = &apiv1.GetBlockRequest_Height{Height: h}
+	}
+	f := pageFields
+	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		resp, err := apiv1.NewSidechainServiceClient(conn).GetBlock(ctx, req)
+		return resp, notFoundHint(err, "block shows sidechain blocks; "+
+			"sidecli status shows the sidechain's tip, and a mainchain block is btcd's to show")
+	})
+}
+
+type txCommand struct {
+	Args struct {
+		TxID arg `positional-arg-name:"txid" description:"Sidechain transaction id"`
+	} `positional-args:"yes" required:"yes"`
+	c *client
+}
+
+func (cmd *txCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	id, err := txid("<txid>", "sidechain transaction id", cmd.Args.TxID.String())
+	if err != nil {
+		return err
+	}
+	return cmd.c.run(fields{"txid": "<txid>"}, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		resp, err := apiv1.NewSidechainServiceClient(conn).GetTransaction(ctx,
+			&apiv1.GetTransactionRequest{Txid: id})
+		return resp, notFoundHint(err, "tx shows sidechain transactions; "+
+			"a mainchain transaction is btcd's to show")
+	})
+}
+
+// addressArg is the positional <address> argument.
+type addressArg struct {
+	Address arg `positional-arg-name:"address" description:"Sidechain address"`
+}
+
+type utxosCommand struct {
+	pageOptions
+	Args addressArg `positional-args:"yes" required:"yes"`
+	c    *client
+}
+
+func (cmd *utxosCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	off, lim, err := cmd.page()
+	if err != nil {
+		return err
+	}
+	addr, err := address("<address>", sidechain, cmd.Args.Address.String(), cmd.c.params)
+	if err != nil {
+		return err
+	}
+	f := pageFields.with(fields{"address": "<address>"})
+	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewSidechainServiceClient(conn).ListUnspent(ctx, &apiv1.ListUnspentRequest{
+			Address: addr, Offset: off, Limit: lim, Reversed: cmd.Reversed,
+		})
+	})
+}
+
+type sideBalanceCommand struct {
+	Args addressArg `positional-args:"yes"`
+	c    *client
+}
+
+func (cmd *sideBalanceCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	addr := cmd.Args.Address.String()
+	if addr != "" {
+		var err error
+		if addr, err = address("<address>", sidechain, addr, cmd.c.params); err != nil {
+			return err
+		}
+	}
+	return cmd.c.run(fields{"address": "<address>"}, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		if addr == "" {
+			return apiv1.NewWalletServiceClient(conn).GetSideBalance(ctx, &apiv1.GetSideBalanceRequest{})
+		}
+		return apiv1.NewSidechainServiceClient(conn).GetAddressBalance(ctx,
+			&apiv1.GetAddressBalanceRequest{Address: addr})
+	})
+}
+
+type sideAddressCommand struct{ c *client }
+
+func (cmd *sideAddressCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(nil, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).GetSideAddress(ctx, &apiv1.GetSideAddressRequest{})
+	})
+}
+
+type sendCommand struct {
+	To      string `long:"to" unquote:"false" required:"yes" value-name:"ADDRESS" description:"Sidechain address to pay"`
+	Amount  value  `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"Amount in sat"`
+	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/KB" description:"Sidechain fee rate in sat/kB (witnesses count in full); default (or 0) the node's estimate"`
+	c       *client
+}
+
+func (cmd *sendCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	to, err := address("--to", sidechain, cmd.To, cmd.c.params)
+	if err != nil {
+		return err
+	}
+	amt, err := amount("--amount", cmd.Amount)
+	if err != nil {
+		return err
+	}
+	rate, err := sideFeeRate(cmd.FeeRate)
+	if err != nil {
+		return err
+	}
+	f := fields{"to_address": "--to", "amount_sat": "--amount", "fee_rate_sat_kb": "--feerate"}
+	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).SendSide(ctx, &apiv1.SendSideRequest{
+			ToAddress: to, AmountSat: amt, FeeRateSatKb: rate,
+		})
+	})
+}
+
+type sendRawTxCommand struct {
+	Args struct {
+		Hex arg `positional-arg-name:"hex" description:"Signed sidechain transaction in wire encoding, hex"`
+	} `positional-args:"yes" required:"yes"`
+	c *client
+}
+
+func (cmd *sendRawTxCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	raw, err := rawTx("<hex>", cmd.Args.Hex.String())
+	if err != nil {
+		return err
+	}
+	return cmd.c.run(fields{"raw_hex": "<hex>"}, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewSidechainServiceClient(conn).SendRawTransaction(ctx,
+			&apiv1.SendRawTransactionRequest{RawHex: raw})
+	})
+}
+
+type estimateFeeCommand struct{ c *client }
+
+func (cmd *estimateFeeCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	return cmd.c.run(nil, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewSidechainServiceClient(conn).EstimateFee(ctx, &apiv1.EstimateFeeRequest{})
+	})
+}
+
+// notFoundHint adds hint, what to do next, to the node's NotFound error;
+// any other error is returned as it is.
+func notFoundHint(err error, hint string) error {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.NotFound {
+		return err
+	}
+	return status.Errorf(codes.NotFound, "%s (%s)", st.Message(), hint)
+}
