@@ -145,7 +145,7 @@ and address discovery, when it comes, is to dial discouraged addresses
 only when it has no other.
 
 Bans are the operator's act only (Server.Ban, Unban and Bans; the node's
-API and sidenode bans list|add|remove). A ban names an IP, a subnet, a host
+API and sidecli bans list|add|remove). A ban names an IP, a subnet, a host
 name, or one of them with a port, and lasts a given time (BanDuration, 24 h,
 by default; at most MaxBanDuration, 10 years). An inbound session is matched
 by its remote address, an outbound one by the address dialled. Banning
