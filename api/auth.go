@@ -210,6 +210,9 @@ func (c *tokens) authorizeRole(ctx context.Context, method string) (role, error)
 func (c *tokens) permit(r role, method string) error {
 	perm, ok := permissions[method]
 	if !ok {
+		perm, ok = reflectionPermissions[method]
+	}
+	if !ok {
 		log.Warnf("%s refused: the method has no permission entry", method)
 		return status.Errorf(codes.PermissionDenied,
 			"method %s has no permission entry: refused", method)

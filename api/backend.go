@@ -25,6 +25,7 @@ type Backend interface {
 	SubscriptionBackend
 	PegBackend
 	PeerBackend
+	OperatorBackend
 }
 
 // PeerBackend serves NodeService's ban methods: the peer protocol's bans

@@ -39,6 +39,7 @@ const (
 	entitySideFunds = "sidefunds"
 	entityPeg       = "peg"
 	entityPeers     = "peers"
+	entityNode      = "node"
 )
 
 // permissions maps the full gRPC name of every method the server serves
@@ -52,6 +53,13 @@ var permissions = map[string]Permission{
 	apiv1.NodeService_ListBans_FullMethodName:     {entityPeers, Read},
 	apiv1.NodeService_BanPeer_FullMethodName:      {entityPeers, Write},
 	apiv1.NodeService_UnbanPeer_FullMethodName:    {entityPeers, Write},
+
+	apiv1.OperatorService_StopDaemon_FullMethodName:     {entityNode, Write},
+	apiv1.OperatorService_GetDebugLevel_FullMethodName:  {entityNode, Read},
+	apiv1.OperatorService_SetDebugLevel_FullMethodName:  {entityNode, Write},
+	apiv1.OperatorService_ListPeers_FullMethodName:      {entityPeers, Read},
+	apiv1.OperatorService_ConnectPeer_FullMethodName:    {entityPeers, Write},
+	apiv1.OperatorService_DisconnectPeer_FullMethodName: {entityPeers, Write},
 
 	apiv1.MainchainService_ListTickets_FullMethodName:      {entityMainchain, Read},
 	apiv1.MainchainService_GetWinner_FullMethodName:        {entityMainchain, Read},

@@ -213,6 +213,7 @@ func registerREST(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientC
 		apiv1.RegisterWalletServiceHandler,
 		apiv1.RegisterSubscriptionServiceHandler,
 		apiv1.RegisterPegServiceHandler,
+		apiv1.RegisterOperatorServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return fmt.Errorf("REST gateway: %w", err)

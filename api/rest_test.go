@@ -39,6 +39,12 @@ var sideBlockHash = apitest.NewBackend(0).SideBest[1].String()
 // restCalls calls every method over REST with a valid request, and the
 // methods with two bindings through both.
 var restCalls = []restCall{
+	{apiv1.OperatorService_StopDaemon_FullMethodName, "POST", "/v1/stop", `{}`, false},
+	{apiv1.OperatorService_GetDebugLevel_FullMethodName, "GET", "/v1/debuglevel", "", false},
+	{apiv1.OperatorService_SetDebugLevel_FullMethodName, "POST", "/v1/debuglevel", `{"level_spec": "PEER=debug"}`, false},
+	{apiv1.OperatorService_ListPeers_FullMethodName, "GET", "/v1/peers", "", false},
+	{apiv1.OperatorService_ConnectPeer_FullMethodName, "POST", "/v1/peers/connect", `{"address": "192.0.2.7:18555"}`, false},
+	{apiv1.OperatorService_DisconnectPeer_FullMethodName, "POST", "/v1/peers/disconnect", `{"peer": "192.0.2.7:18555"}`, false},
 	{apiv1.NodeService_GetInfo_FullMethodName, "GET", "/v1/info", "", false},
 	{apiv1.NodeService_GetStateHash_FullMethodName, "GET", "/v1/statehash/5", "", false},
 	{apiv1.NodeService_ListBans_FullMethodName, "GET", "/v1/peers/bans", "", false},

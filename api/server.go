@@ -137,6 +137,7 @@ func (s *Server) Start() error {
 
 	gs := grpc.NewServer(opts...)
 	s.register(gs)
+	registerReflection(gs)
 	s.grpc, s.listeners, s.rest, s.started = gs, listeners, rest, true
 
 	for _, lis := range listeners {
@@ -165,6 +166,7 @@ func (s *Server) register(gs *grpc.Server) {
 	apiv1.RegisterWalletServiceServer(gs, &walletService{s: s})
 	apiv1.RegisterSubscriptionServiceServer(gs, &subscriptionService{s: s})
 	apiv1.RegisterPegServiceServer(gs, &pegService{s: s})
+	apiv1.RegisterOperatorServiceServer(gs, &operatorService{s: s})
 }
 
 // Addrs returns the addresses the server listens on, nil before Start. With

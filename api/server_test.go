@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -30,6 +31,7 @@ type clients struct {
 	wallet       apiv1.WalletServiceClient
 	subscription apiv1.SubscriptionServiceClient
 	peg          apiv1.PegServiceClient
+	operator     apiv1.OperatorServiceClient
 }
 
 func newClients(conn *grpc.ClientConn) clients {
@@ -40,6 +42,7 @@ func newClients(conn *grpc.ClientConn) clients {
 		wallet:       apiv1.NewWalletServiceClient(conn),
 		subscription: apiv1.NewSubscriptionServiceClient(conn),
 		peg:          apiv1.NewPegServiceClient(conn),
+		operator:     apiv1.NewOperatorServiceClient(conn),
 	}
 }
 
@@ -101,6 +104,34 @@ type call struct {
 
 // allCalls calls every method with a valid request.
 var allCalls = []call{
+	{apiv1.OperatorService_StopDaemon_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.operator.StopDaemon(ctx, &apiv1.StopDaemonRequest{})
+		return err
+	}},
+	{apiv1.OperatorService_GetDebugLevel_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.operator.GetDebugLevel(ctx, &apiv1.GetDebugLevelRequest{})
+		return err
+	}},
+	{apiv1.OperatorService_SetDebugLevel_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.operator.SetDebugLevel(ctx, &apiv1.SetDebugLevelRequest{LevelSpec: "info,PEER=debug"})
+		return err
+	}},
+	{apiv1.OperatorService_ListPeers_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.operator.ListPeers(ctx, &apiv1.ListPeersRequest{})
+		return err
+	}},
+	{apiv1.OperatorService_ConnectPeer_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.operator.ConnectPeer(ctx, &apiv1.ConnectPeerRequest{Address: "192.0.2.7:18555"})
+		return err
+	}},
+	{apiv1.OperatorService_DisconnectPeer_FullMethodName, true, func(ctx context.Context, c clients) error {
+		r, err := c.operator.ConnectPeer(ctx, &apiv1.ConnectPeerRequest{Address: "192.0.2.9:18555"})
+		if err != nil {
+			return err
+		}
+		_, err = c.operator.DisconnectPeer(ctx, &apiv1.DisconnectPeerRequest{Peer: fmt.Sprint(r.GetPeer().GetId())})
+		return err
+	}},
 	{apiv1.NodeService_GetInfo_FullMethodName, false, func(ctx context.Context, c clients) error {
 		_, err := c.node.GetInfo(ctx, &apiv1.GetInfoRequest{})
 		return err

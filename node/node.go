@@ -145,6 +145,10 @@ func openWallet(cfg *Config, db *store.DB, watch *mainwatch.WatchList,
 //
 // Run is the one place that wires the node's subsystems together.
 func Run(ctx context.Context, cfg *Config) error {
+	// The operator's stop command (OperatorService.StopDaemon) cancels
+	// this context, as SIGINT cancels the caller's.
+	ctx, shutdown := context.WithCancel(ctx)
+	defer shutdown()
 	useLoggers()
 	log.Infof("Version %s", Version)
 	log.Infof("sidenode starting (network %s, backend %s, data dir %s)",
@@ -263,6 +267,7 @@ func Run(ctx context.Context, cfg *Config) error {
 			Follower: follower, Tickets: index, Sidechain: proto.chain,
 			Mempool: proto.pool, Pegbox: peg, Peers: peers, Bans: peers,
 			Slots: proto.producer, Events: chain.events,
+			Control: control{shutdown: shutdown}, Sessions: peers,
 		}
 		if wlt != nil {
 			env.Wallet = wlt

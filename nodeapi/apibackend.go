@@ -48,12 +48,14 @@ type Env struct {
 	Tickets   Tickets
 	Sidechain Sidechain // optional for Info and the peg; the sidechain methods need it
 	Mempool   Mempool
-	Pegbox    Pegbox  // optional: the peg methods answer Unimplemented
-	Wallet    Wallet  // optional: the wallet methods answer NoWallet
-	Peers     Peers   // optional: nothing is announced, no peer counted
-	Bans      BanList // optional: the ban methods answer Unimplemented
-	Slots     Slots   // optional: this node's slot counts, for Info
-	Events    *Events // the change signal and undone blocks of the streams
+	Pegbox    Pegbox   // optional: the peg methods answer Unimplemented
+	Wallet    Wallet   // optional: the wallet methods answer NoWallet
+	Peers     Peers    // optional: nothing is announced, no peer counted
+	Bans      BanList  // optional: the ban methods answer Unimplemented
+	Slots     Slots    // optional: this node's slot counts, for Info
+	Events    *Events  // the change signal and undone blocks of the streams
+	Control   Control  // optional: the operator methods answer Unimplemented
+	Sessions  Sessions // optional: the peer session methods answer Unimplemented
 }
 
 // Follower is the mainchain follower: its status and its broadcasts.
@@ -141,6 +143,8 @@ type Adapter struct {
 	bans             BanList
 	slots            Slots
 	events           *Events
+	control          Control
+	sessions         Sessions
 }
 
 var (
@@ -159,7 +163,7 @@ func New(env Env) *Adapter {
 		db: env.DB, follower: env.Follower, ticketIndex: env.Tickets,
 		sidechain: env.Sidechain, pool: env.Mempool, pegbox: env.Pegbox,
 		wallet: env.Wallet, peers: env.Peers, bans: env.Bans, slots: env.Slots,
-		events: events,
+		events: events, control: env.Control, sessions: env.Sessions,
 	}
 }
 

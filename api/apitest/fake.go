@@ -59,6 +59,9 @@ type Backend struct {
 
 	// bans serves the ban methods of NodeService (bans.go).
 	bans bans
+
+	// operator serves OperatorService (operator.go).
+	operator operator
 }
 
 // SideSend is a SendSide call the fake backend got.
