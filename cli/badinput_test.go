@@ -73,6 +73,11 @@ var validArgs = map[string][]string{
 	"bans list":            nil,
 	"bans add":             {"192.0.2.0/24", "--duration", "90m", "--reason", "spam"},
 	"bans remove":          {"198.51.100.7"},
+	"stop":                 nil,
+	"debuglevel":           {"info,PEER=debug"},
+	"peers list":           nil,
+	"peers connect":        {"192.0.2.7:18555"},
+	"peers disconnect":     {"192.0.2.8:18555"},
 }
 
 // badCase is one bad command line: the exit code and a part of the
@@ -291,6 +296,31 @@ var badInputs = map[string][]badCase{
 		{nil, ExitUsage, "missing the argument <target>"},
 		{[]string{"203.0.113.9"}, ExitNodeError, "203.0.113.9"},
 	},
+	"stop": {
+		{[]string{"now"}, ExitUsage, `unexpected arguments ["now"]`},
+		{[]string{"--force"}, ExitUsage, "unknown option --force"},
+	},
+	"debuglevel": {
+		{[]string{"--show", "info"}, ExitUsage, "--show lists the levels and <spec> sets them: give one"},
+		{[]string{"info, PEER=debug"}, ExitUsage, "holds a space: separate entries with commas"},
+		{[]string{"  "}, ExitUsage, "<spec> is empty"},
+		{[]string{"loud"}, ExitNodeError, `unknown log level "loud"`},
+		{[]string{"NOPE=debug"}, ExitNodeError, `unknown log subsystem "NOPE"`},
+		{[]string{"info", "extra"}, ExitUsage, `unexpected arguments ["extra"]`},
+	},
+	"peers list": {
+		{[]string{"all"}, ExitUsage, `unexpected arguments ["all"]`},
+	},
+	"peers connect": {
+		{nil, ExitUsage, "missing the argument <address>"},
+		{[]string{"a b:1"}, ExitUsage, "holds a space"},
+		{[]string{"192.0.2.7"}, ExitNodeError, "is not host:port"},
+		{[]string{"unreachable:18555"}, ExitNodeError, "could not connect to unreachable:18555"},
+	},
+	"peers disconnect": {
+		{nil, ExitUsage, "missing the argument <peer>"},
+		{[]string{"99"}, ExitNodeError, `no session with <peer> "99"`},
+	},
 }
 
 // notUserTerms matches what a message in the user's terms never holds: a
@@ -368,6 +398,9 @@ func TestValidArgs(t *testing.T) {
 		if path == "bans remove" {
 			// An address the node discouraged.
 			n.backend.Discourage(args[0], "invalid message")
+		}
+		if path == "peers disconnect" {
+			n.backend.AddPeerSession(args[0], true)
 		}
 		if path == "tx" {
 			// A transaction the fake holds.

@@ -40,6 +40,9 @@ var parents = map[string][2]string{
 	"bans": {"List, add and remove the bans of the peer protocol",
 		"List, add and remove the operator's bans of the peer protocol, " +
 			"and the addresses the node discouraged."},
+	"peers": {"List, dial and drop the peer sessions",
+		"List the sessions of the sidechain peer protocol, dial a peer " +
+			"once, and close the sessions with one."},
 	"subscribe": {"Follow the node's chains",
 		"Print the node's chains as they change, one JSON object per " +
 			"line, until interrupted: the current state first, then " +
@@ -52,7 +55,8 @@ var parents = map[string][2]string{
 func commands() []commandSpec {
 	var all []commandSpec
 	for _, part := range [][]commandSpec{nodeCommands(), walletCommands(),
-		sidechainCommands(), pegCommands(), subscribeCommands(), peerCommands()} {
+		sidechainCommands(), pegCommands(), subscribeCommands(), peerCommands(),
+		operatorCommands()} {
 		all = append(all, part...)
 	}
 	return all
