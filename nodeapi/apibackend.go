@@ -193,26 +193,51 @@ func (b *Adapter) Info(ctx context.Context) (*api.Info, error) {
 	if !st.Source.Connected {
 		info.Mainchain.BackendPeers = 0 // btcd reports 1 either way
 	}
-	if st.Source.Best.Hash == (chainhash.Hash{}) {
-		info.Mainchain.Progress = 0 // the backend has reported nothing yet
-	}
 	if b.peers != nil {
 		info.SidechainPeers = b.peers.ConnectedCount()
 	}
-	var tickets []*mainstake.Ticket
+	// The mainchain tip, the tickets, the state hash and the sidechain
+	// tip come from one snapshot of the store, so that they describe the
+	// same mainchain block: the follower's status may lag or lead the
+	// store by a block, and two reads could straddle a connect.
+	var (
+		tickets []*mainstake.Ticket
+		tip     store.BlockID
+		side    sideblock.ChainTip
+		sum     chainhash.Hash
+	)
 	err := b.db.View(func(r store.Reader) error {
 		var err error
-		tickets, err = mainstake.Tickets(r)
+		if tip, err = r.Tip(); err != nil {
+			return err
+		}
+		if tickets, err = mainstake.Tickets(r); err != nil {
+			return err
+		}
+		if b.sidechain != nil {
+			if side, err = sideblock.ChainTipAt(r); err != nil {
+				return err
+			}
+		}
+		if tip.Height >= 0 {
+			// The store's commitment to all mainchain-derived
+			// state after the tip shown.
+			_, sum, err = b.db.StateHashIn(r, tip.Height)
+		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if b.sidechain != nil {
-		if hash, height, ok := b.sidechain.Tip(); ok {
-			info.Sidechain.TipHash = &hash
-			info.Sidechain.TipHeight = uint64(height)
-		}
+	info.Mainchain.TipHeight, info.Mainchain.TipHash = tip.Height, tip.Hash
+	info.Mainchain.Progress = api.SyncProgress(tip.Height, st.Source.Best.Height)
+	if side.Height >= 0 && b.sidechain != nil {
+		info.Sidechain.TipHash = &side.Hash
+		info.Sidechain.TipHeight = uint64(side.Height)
+	}
+	info.StateHash = sum
+	if st.Source.Best.Hash == (chainhash.Hash{}) {
+		info.Mainchain.Progress = 0 // the backend has reported nothing yet
 	}
 	if b.slots != nil {
 		stats := b.slots.Stats()
@@ -224,19 +249,6 @@ func (b *Adapter) Info(ctx context.Context) (*api.Info, error) {
 		if b.owns(t) {
 			info.OwnTickets = append(info.OwnTickets, uint64(t.ID))
 		}
-	}
-	// The state hash after the mainchain tip shown: the store's
-	// commitment to all mainchain-derived state.
-	if st.Tip.Height >= 0 {
-		id, sum, err := b.db.StateHash(st.Tip.Height)
-		if err != nil || id.Hash != st.Tip.Hash {
-			// The store moved on since the follower's status.
-			_, sum, err = tipStateHash(b.db)
-		}
-		if err != nil {
-			return nil, err
-		}
-		info.StateHash = sum
 	}
 	return info, nil
 }

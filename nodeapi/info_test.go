@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
@@ -51,5 +52,49 @@ func TestInfoSlots(t *testing.T) {
 	}
 	if info.Version != "test" || info.Network != p.Name || info.SidechainPeers != 0 {
 		t.Fatalf("info %+v", info)
+	}
+}
+
+// laggingFollower reports a tip the store has already moved past.
+type laggingFollower struct{ tip mainwatch.Cursor }
+
+func (f laggingFollower) Status() mainwatch.Status {
+	return mainwatch.Status{Tip: f.tip}
+}
+func (laggingFollower) Broadcast(context.Context, *wire.MsgTx) error { return nil }
+
+// strayTip is a Sidechain whose cached tip disagrees with the store.
+type strayTip struct{ Sidechain }
+
+func (strayTip) Tip() (chainhash.Hash, int32, bool) { return chainhash.Hash{9}, 7, true }
+
+// TestInfoOneSnapshot checks that Info reads the mainchain tip, the state
+// hash and the sidechain tip from one store snapshot, whatever the
+// follower's status and the sidechain's cache say: they all describe the
+// store's tip block.
+func TestInfoOneSnapshot(t *testing.T) {
+	s := newPegSim(t)
+	s.to(3)
+	b := New(Env{Version: "test", Network: s.p.Name, Params: s.p, DB: s.db,
+		Follower:  laggingFollower{tip: mainwatch.Cursor{Height: 2, Hash: s.hashes[2]}},
+		Sidechain: strayTip{}})
+	info, err := b.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mainchain.TipHeight != 3 || info.Mainchain.TipHash != s.hashes[3] {
+		t.Fatalf("mainchain tip %d %v, want the store's, 3 %v",
+			info.Mainchain.TipHeight, info.Mainchain.TipHash, s.hashes[3])
+	}
+	_, want, err := s.db.StateHash(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.StateHash != want {
+		t.Fatalf("state hash %v, want the one after block 3, %v", info.StateHash, want)
+	}
+	if info.Sidechain.TipHash != nil || info.Sidechain.TipHeight != 0 {
+		t.Fatalf("sidechain tip %v at %d, want the store's empty chain",
+			info.Sidechain.TipHash, info.Sidechain.TipHeight)
 	}
 }

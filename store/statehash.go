@@ -191,7 +191,26 @@ func (db *DB) StateHash(height int32) (BlockID, chainhash.Hash, error) {
 		sum chainhash.Hash
 	)
 	err := db.View(func(r Reader) error {
-		txn := r.(*reader).txn
+		var err error
+		id, sum, err = db.StateHashIn(r, height)
+		return err
+	})
+	return id, sum, err
+}
+
+// StateHashIn is StateHash read in r, a View's snapshot, so that a caller
+// can read the state hash with other state of the same snapshot.
+func (db *DB) StateHashIn(r Reader, height int32) (BlockID, chainhash.Hash, error) {
+	var (
+		id  BlockID
+		sum chainhash.Hash
+	)
+	rd, ok := r.(*reader)
+	if !ok {
+		return id, sum, fmt.Errorf("StateHashIn needs a View's reader")
+	}
+	err := func() error {
+		txn := rd.txn
 		tip, err := readCursor(txn)
 		if err != nil {
 			return db.corrupt("cannot read cursor", err)
@@ -229,7 +248,7 @@ func (db *DB) StateHash(height int32) (BlockID, chainhash.Hash, error) {
 		}
 		sum = rec.hash
 		return nil
-	})
+	}()
 	return id, sum, err
 }
 
