@@ -3,7 +3,6 @@ package nodeapi
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
@@ -22,18 +21,4 @@ func (b *Adapter) StateHash(_ context.Context, height int32) (chainhash.Hash, ch
 		}
 	}
 	return id.Hash, sum, err
-}
-
-// tipStateHash returns the store's mainchain tip and the state hash after
-// it (node.StateHash, which the adapter cannot import).
-func tipStateHash(db *store.DB) (store.BlockID, chainhash.Hash, error) {
-	tip, err := db.Tip()
-	if err != nil {
-		return tip, chainhash.Hash{}, err
-	}
-	id, sum, err := db.StateHash(tip.Height)
-	if err != nil {
-		return tip, sum, fmt.Errorf("state hash: %w", err)
-	}
-	return id, sum, nil
 }
