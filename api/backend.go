@@ -438,7 +438,32 @@ type Ticket struct {
 
 	// Weight is the ticket's lottery weight at the mainchain tip.
 	Weight Weight
+
+	// State is where the ticket stands at the mainchain tip: one of the
+	// TicketState words.
+	State TicketState
 }
+
+// TicketState is where a ticket stands at the mainchain tip, as the word
+// the API and the README use.
+type TicketState string
+
+// The ticket states.
+const (
+	// TicketMaturing: registered, not yet old enough to be drawn.
+	TicketMaturing TicketState = "maturing"
+
+	// TicketLive: drawn in the lottery.
+	TicketLive TicketState = "live"
+
+	// TicketEnded: its publisher chain ended; it weighs nothing, and its
+	// stake stays locked until the lock height.
+	TicketEnded TicketState = "ended"
+
+	// TicketExpired: the lock height is reached; it weighs nothing, and
+	// its stake can be withdrawn.
+	TicketExpired TicketState = "expired"
+)
 
 // Winner is the draw after one mainchain block.
 type Winner struct {
@@ -886,6 +911,10 @@ type Deposit struct {
 	// matured.
 	MatureHeight int32
 	Status       DepositStatus
+
+	// MintedBy is the best-chain sideblock that minted the deposit, when
+	// the lookup found it (GetDeposit of a minted deposit); nil otherwise.
+	MintedBy *SideRef
 }
 
 // RefusedDeposit is a deposit the pegbox refused.

@@ -59,7 +59,15 @@ func depositProto(d *Deposit) *apiv1.Deposit {
 		Confirmations: d.Confirmations,
 		MatureHeight:  d.MatureHeight,
 		Status:        depositStatusProto(d.Status),
+		MintedBy:      mintedByProto(d.MintedBy),
 	}
+}
+
+func mintedByProto(r *SideRef) *apiv1.SidechainBlockRef {
+	if r == nil {
+		return nil
+	}
+	return &apiv1.SidechainBlockRef{Height: uint64(max(r.Height, 0)), Hash: r.Hash.String()}
 }
 
 func refusedProto(r *RefusedDeposit) *apiv1.RefusedDeposit {

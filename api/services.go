@@ -66,6 +66,7 @@ func ticketProto(t *Ticket) *apiv1.Ticket {
 		EndHeight:         t.EndHeight,
 		PublisherOutpoint: formatOutPoint(t.Publisher),
 		Weight:            t.Weight.String(),
+		State:             string(t.State),
 	}
 }
 

@@ -268,7 +268,22 @@ func (b *Adapter) owns(t *mainstake.Ticket) bool {
 	return ok
 }
 
-func (b *Adapter) apiTicket(t *mainstake.Ticket) api.Ticket {
+// ticketState says where t stands at mainchain tip tip: a ticket weighs
+// from conf + StakeMaturity − 1 while its publisher chain is live, until
+// its lock height, from which its stake can be withdrawn.
+func ticketState(t *mainstake.Ticket, tip, maturity int32) api.TicketState {
+	switch {
+	case int64(tip) >= int64(t.LockHeight):
+		return api.TicketExpired
+	case t.End >= 0:
+		return api.TicketEnded
+	case int64(tip) < int64(t.ConfHeight)+int64(maturity)-1:
+		return api.TicketMaturing
+	}
+	return api.TicketLive
+}
+
+func (b *Adapter) apiTicket(t *mainstake.Ticket, tip int32) api.Ticket {
 	w := b.ticketIndex.Weight(t.ID)
 	return api.Ticket{
 		ID:         uint64(t.ID),
@@ -281,13 +296,21 @@ func (b *Adapter) apiTicket(t *mainstake.Ticket) api.Ticket {
 		EndHeight:  t.End,
 		Publisher:  t.Current,
 		Weight:     api.Weight{Hi: w.Hi, Lo: w.Lo},
+		State:      ticketState(t, tip, b.params.StakeMaturity),
 	}
 }
 
 // tickets pages through the tickets that keep selects (all with nil).
 func (b *Adapter) tickets(p api.Page, keep func(*mainstake.Ticket) bool) ([]api.Ticket, uint64, error) {
-	var all []*mainstake.Ticket
+	var (
+		all []*mainstake.Ticket
+		tip store.BlockID
+	)
 	err := b.db.View(func(r store.Reader) error {
+		var err error
+		if tip, err = r.Tip(); err != nil {
+			return err
+		}
 		ts, err := mainstake.Tickets(r)
 		for _, t := range ts {
 			if keep == nil || keep(t) {
@@ -302,7 +325,7 @@ func (b *Adapter) tickets(p api.Page, keep func(*mainstake.Ticket) bool) ([]api.
 	page := api.Paginate(all, p)
 	out := make([]api.Ticket, len(page))
 	for i, t := range page {
-		out[i] = b.apiTicket(t)
+		out[i] = b.apiTicket(t, tip.Height)
 	}
 	return out, uint64(len(all)), nil
 }

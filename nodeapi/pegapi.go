@@ -445,6 +445,15 @@ func (b *Adapter) Deposit(_ context.Context, q api.DepositQuery) (*api.DepositLo
 				return err
 			}
 			d := b.apiDeposit(acc, tip.Height, matured, minted)
+			if d.Status == api.DepositMinted && b.sidechain != nil {
+				info, ok, err := sideblock.MintingBlockAt(r, acc.Seq)
+				if err != nil {
+					return err
+				}
+				if ok {
+					d.MintedBy = &api.SideRef{Height: info.Height, Hash: info.Hash}
+				}
+			}
 			found.Accepted = &d
 		case ref != nil:
 			out := b.apiRefused(ref, tip.Height)

@@ -192,6 +192,12 @@ func TestPegOutToPayout(t *testing.T) {
 	if st := depositStatus(); st != api.DepositMinted {
 		t.Fatalf("deposit after its mint: %v", st)
 	}
+	// GetDeposit names the sideblock that minted it.
+	if found, err := b.Deposit(ctx, api.DepositQuery{TxID: deposit.TxHash()}); err != nil ||
+		found.Accepted.MintedBy == nil || found.Accepted.MintedBy.Hash != block.BlockHash() ||
+		found.Accepted.MintedBy.Height != 2 {
+		t.Fatalf("minted deposit %+v (%v), want minted by %v at 2", found.Accepted, err, block.BlockHash())
+	}
 	st := status(byOutPoint)
 	if st.Stage != api.WithdrawalIncluded || st.SideBlock != block.BlockHash() || st.SideHeight != 2 ||
 		st.SideDepth != 1 || st.PubHeight != 103 || st.PubConfirmations != 1 || st.Count != 2 ||

@@ -95,9 +95,9 @@ func NewBackend(n int) *Backend {
 	}
 	b.addSidechain()
 	for i := 0; i < n; i++ {
-		end := int32(-1)
+		end, state := int32(-1), api.TicketLive
 		if i%5 == 4 {
-			end = int32(200 + i)
+			end, state = int32(200+i), api.TicketEnded
 		}
 		b.TicketList = append(b.TicketList, api.Ticket{
 			ID:         uint64(i),
@@ -110,6 +110,7 @@ func NewBackend(n int) *Backend {
 			EndHeight:  end,
 			Publisher:  wire.OutPoint{Hash: hash(byte(i)), Index: 1},
 			Weight:     api.Weight{Hi: 1, Lo: uint64(i)},
+			State:      state,
 		})
 	}
 	for _, i := range []int{1, 3} {

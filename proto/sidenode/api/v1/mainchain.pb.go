@@ -170,7 +170,14 @@ type Ticket struct {
 	PublisherOutpoint string `protobuf:"bytes,10,opt,name=publisher_outpoint,json=publisherOutpoint,proto3" json:"publisher_outpoint,omitempty"`
 	// weight is the ticket's lottery weight at the node's mainchain tip, a
 	// decimal string (weights need more than 64 bits).
-	Weight        string `protobuf:"bytes,11,opt,name=weight,proto3" json:"weight,omitempty"`
+	Weight string `protobuf:"bytes,11,opt,name=weight,proto3" json:"weight,omitempty"`
+	// state is where the ticket stands at the node's mainchain tip, as a
+	// word: "maturing" (registered, not yet old enough to be drawn), "live"
+	// (drawn in the lottery), "ended" (its publisher chain ended: it weighs
+	// nothing, and its stake stays locked until lock_height), "expired"
+	// (the lock height is reached: it weighs nothing and its stake can be
+	// withdrawn).
+	State         string `protobuf:"bytes,12,opt,name=state,proto3" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -278,6 +285,13 @@ func (x *Ticket) GetPublisherOutpoint() string {
 func (x *Ticket) GetWeight() string {
 	if x != nil {
 		return x.Weight
+	}
+	return ""
+}
+
+func (x *Ticket) GetState() string {
+	if x != nil {
+		return x.State
 	}
 	return ""
 }
@@ -1033,7 +1047,7 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"\breversed\x18\x03 \x01(\bR\breversed\"^\n" +
 	"\x13ListTicketsResponse\x121\n" +
 	"\atickets\x18\x01 \x03(\v2\x17.sidenode.api.v1.TicketR\atickets\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\x04R\x05total\"\xc4\x02\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\"\xda\x02\n" +
 	"\x06Ticket\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04txid\x18\x02 \x01(\tR\x04txid\x12%\n" +
@@ -1049,7 +1063,8 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"end_height\x18\t \x01(\x05R\tendHeight\x12-\n" +
 	"\x12publisher_outpoint\x18\n" +
 	" \x01(\tR\x11publisherOutpoint\x12\x16\n" +
-	"\x06weight\x18\v \x01(\tR\x06weight\"*\n" +
+	"\x06weight\x18\v \x01(\tR\x06weight\x12\x14\n" +
+	"\x05state\x18\f \x01(\tR\x05state\"*\n" +
 	"\x10GetWinnerRequest\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x05R\x06height\"\x98\x02\n" +
 	"\x11GetWinnerResponse\x12\x16\n" +

@@ -818,7 +818,11 @@ type Deposit struct {
 	// first that must mint it.
 	MatureHeight int32 `protobuf:"varint,12,opt,name=mature_height,json=matureHeight,proto3" json:"mature_height,omitempty"`
 	// status is where the deposit stands.
-	Status        DepositStatus `protobuf:"varint,13,opt,name=status,proto3,enum=sidenode.api.v1.DepositStatus" json:"status,omitempty"`
+	Status DepositStatus `protobuf:"varint,13,opt,name=status,proto3,enum=sidenode.api.v1.DepositStatus" json:"status,omitempty"`
+	// minted_by is the best-chain sideblock that minted the deposit, set in
+	// GetDeposit's answer once the status is DEPOSIT_STATUS_MINTED (the
+	// lists leave it unset: finding it reads the sideblocks above it).
+	MintedBy      *SidechainBlockRef `protobuf:"bytes,14,opt,name=minted_by,json=mintedBy,proto3" json:"minted_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -942,6 +946,13 @@ func (x *Deposit) GetStatus() DepositStatus {
 		return x.Status
 	}
 	return DepositStatus_DEPOSIT_STATUS_UNSPECIFIED
+}
+
+func (x *Deposit) GetMintedBy() *SidechainBlockRef {
+	if x != nil {
+		return x.MintedBy
+	}
+	return nil
 }
 
 // RefusedDeposit is a transaction that tried to deposit and broke a deposit
@@ -2146,7 +2157,7 @@ var File_sidenode_api_v1_peg_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\n" +
-	"\x19sidenode/api/v1/peg.proto\x12\x0fsidenode.api.v1\"\x13\n" +
+	"\x19sidenode/api/v1/peg.proto\x12\x0fsidenode.api.v1\x1a\"sidenode/api/v1/subscription.proto\"\x13\n" +
 	"\x11GetPegInfoRequest\"\x9b\x01\n" +
 	"\n" +
 	"Federation\x12\x14\n" +
@@ -2207,7 +2218,7 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"sideBlocks\x12(\n" +
 	"\x10side_subsidy_sat\x18\x10 \x01(\x03R\x0esideSubsidySat\x12-\n" +
 	"\x13side_utxo_value_sat\x18\x11 \x01(\x03R\x10sideUtxoValueSat\x12,\n" +
-	"\x12side_destroyed_sat\x18\x12 \x01(\x03R\x10sideDestroyedSat\"\xa6\x03\n" +
+	"\x12side_destroyed_sat\x18\x12 \x01(\x03R\x10sideDestroyedSat\"\xe7\x03\n" +
 	"\aDeposit\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1a\n" +
 	"\boutpoint\x18\x02 \x01(\tR\boutpoint\x12\x12\n" +
@@ -2224,7 +2235,8 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	" \x01(\rR\atxIndex\x12$\n" +
 	"\rconfirmations\x18\v \x01(\x05R\rconfirmations\x12#\n" +
 	"\rmature_height\x18\f \x01(\x05R\fmatureHeight\x126\n" +
-	"\x06status\x18\r \x01(\x0e2\x1e.sidenode.api.v1.DepositStatusR\x06status\"\xc6\x02\n" +
+	"\x06status\x18\r \x01(\x0e2\x1e.sidenode.api.v1.DepositStatusR\x06status\x12?\n" +
+	"\tminted_by\x18\x0e \x01(\v2\".sidenode.api.v1.SidechainBlockRefR\bmintedBy\"\xc6\x02\n" +
 	"\x0eRefusedDeposit\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x1a\n" +
 	"\boutpoint\x18\x02 \x01(\tR\boutpoint\x12\x1b\n" +
@@ -2376,6 +2388,7 @@ var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(*VerifyPayoutRequest)(nil),         // 18: sidenode.api.v1.VerifyPayoutRequest
 	(*Withdrawal)(nil),                  // 19: sidenode.api.v1.Withdrawal
 	(*VerifyPayoutResponse)(nil),        // 20: sidenode.api.v1.VerifyPayoutResponse
+	(*SidechainBlockRef)(nil),           // 21: sidenode.api.v1.SidechainBlockRef
 }
 var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	3,  // 0: sidenode.api.v1.GetPegInfoResponse.federation:type_name -> sidenode.api.v1.Federation
@@ -2383,30 +2396,31 @@ var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	6,  // 2: sidenode.api.v1.GetPegInfoResponse.audit:type_name -> sidenode.api.v1.PegAudit
 	5,  // 3: sidenode.api.v1.GetPegInfoResponse.last_rotation:type_name -> sidenode.api.v1.PegRotation
 	0,  // 4: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
-	7,  // 5: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
-	8,  // 6: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	7,  // 7: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
-	8,  // 8: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	1,  // 9: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
-	16, // 10: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
-	19, // 11: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
-	2,  // 12: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
-	9,  // 13: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
-	11, // 14: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
-	13, // 15: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
-	15, // 16: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
-	18, // 17: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
-	4,  // 18: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
-	10, // 19: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
-	12, // 20: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
-	14, // 21: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
-	17, // 22: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
-	20, // 23: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
-	18, // [18:24] is the sub-list for method output_type
-	12, // [12:18] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	21, // 5: sidenode.api.v1.Deposit.minted_by:type_name -> sidenode.api.v1.SidechainBlockRef
+	7,  // 6: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
+	8,  // 7: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	7,  // 8: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
+	8,  // 9: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	1,  // 10: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
+	16, // 11: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
+	19, // 12: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
+	2,  // 13: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
+	9,  // 14: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
+	11, // 15: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
+	13, // 16: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
+	15, // 17: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
+	18, // 18: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
+	4,  // 19: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
+	10, // 20: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
+	12, // 21: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
+	14, // 22: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
+	17, // 23: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
+	20, // 24: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
+	19, // [19:25] is the sub-list for method output_type
+	13, // [13:19] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_peg_proto_init() }
@@ -2414,6 +2428,7 @@ func file_sidenode_api_v1_peg_proto_init() {
 	if File_sidenode_api_v1_peg_proto != nil {
 		return
 	}
+	file_sidenode_api_v1_subscription_proto_init()
 	file_sidenode_api_v1_peg_proto_msgTypes[11].OneofWrappers = []any{
 		(*GetDepositRequest_Txid)(nil),
 		(*GetDepositRequest_Outpoint)(nil),
