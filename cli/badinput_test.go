@@ -149,6 +149,7 @@ var badInputs = map[string][]badCase{
 		{[]string{"--minconf", "99999999999"}, ExitUsage, "--minconf 99999999999 is above the maximum"},
 	},
 	"stake create": {
+		{[]string{"--amount", "300000000", "--lock-blocks", "5", "--wait", "--psbt"}, ExitUsage, "--wait waits for a registration the node pays, and --psbt has another wallet pay it: give one"},
 		{[]string{"--amount", "0", "--lock-blocks", "5"}, ExitUsage, "--amount 0: want a positive number of sat"},
 		{[]string{"--amount", "-5", "--lock-blocks", "5"}, ExitUsage, "--amount -5: want a positive number of sat"},
 		{[]string{"--amount=-5", "--lock-blocks", "5"}, ExitUsage, "--amount -5: want a positive number of sat"},
@@ -257,6 +258,7 @@ var badInputs = map[string][]badCase{
 		{[]string{"--amount", "70000"}, ExitUsage, "missing --to (Mainchain address to pay"},
 	},
 	"peg status": {
+		{[]string{"--wait", strings.Repeat("00", 32)}, ExitNodeError, "no withdrawal in transaction"},
 		{[]string{"zz"}, ExitUsage, "<withdrawal> zz is not a sidechain transaction id (or txid:vout)"},
 		{[]string{strings.Repeat("00", 32)}, ExitNodeError, "no withdrawal in transaction"},
 		{nil, ExitUsage, "missing the argument <withdrawal>"},

@@ -50,7 +50,9 @@ func pegCommands() []commandSpec {
 			"Show a withdrawal, by its sidechain outpoint txid:vout or by its " +
 				"sidechain transaction id (the first withdrawal output), and " +
 				"its stage: pending, included, payable or paid, with its " +
-				"sideblock, depths, proof and payout (PegService.GetWithdrawal).",
+				"sideblock, depths, proof and payout (PegService.GetWithdrawal). " +
+				"With --wait, follow the node until the withdrawal is paid, " +
+				"with a progress line on stderr at each change, then print it.",
 			func(c *client) any { return &pegStatusCommand{c: c} }},
 		{groupPeg, "peg verify", "Check a payout",
 			"Check a mainchain payout against the published header of the " +
@@ -230,6 +232,7 @@ func (cmd *pegOutCommand) Execute(args []string) error {
 }
 
 type pegStatusCommand struct {
+	Wait bool `long:"wait" description:"Wait until the withdrawal is paid, with a progress line on stderr, then print it"`
 	Args struct {
 		Withdrawal arg `positional-arg-name:"withdrawal" description:"Sidechain withdrawal output as txid:vout, or a sidechain transaction id for its first withdrawal output"`
 	} `positional-args:"yes" required:"yes"`
@@ -247,11 +250,25 @@ func (cmd *pegStatusCommand) Execute(args []string) error {
 	if op == "" {
 		op = id
 	}
-	return cmd.c.run(fields{"outpoint": "<withdrawal>"}, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	get := func(ctx context.Context, conn grpc.ClientConnInterface) (*apiv1.GetWithdrawalResponse, error) {
 		resp, err := apiv1.NewPegServiceClient(conn).GetWithdrawal(ctx,
 			&apiv1.GetWithdrawalRequest{Outpoint: op})
 		return resp, notFoundHint(err, "a withdrawal is named by its "+
 			"sidechain transaction, as sidecli peg out printed it")
+	}
+	f := fields{"outpoint": "<withdrawal>"}
+	if cmd.Wait {
+		return cmd.c.wait(f, func(ctx context.Context, conn grpc.ClientConnInterface) (bool, string, proto.Message, error) {
+			resp, err := get(ctx, conn)
+			if err != nil {
+				return false, "", nil, err
+			}
+			paid := resp.GetStage() == apiv1.WithdrawalStage_WITHDRAWAL_STAGE_PAID
+			return paid, withdrawalProgress(resp), resp, nil
+		})
+	}
+	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return get(ctx, conn)
 	})
 }
 

@@ -25,7 +25,10 @@ func walletCommands() []commandSpec {
 		{groupLottery, "stake create", "Register a new stake",
 			"Fund, sign and broadcast a stake registration of --amount sat " +
 				"from the node's wallet, or with --psbt print it as an " +
-				"unfunded PSBT (WalletService.CreateStake).",
+				"unfunded PSBT (WalletService.CreateStake). With --wait, " +
+				"then follow the node until the registration is mined and " +
+				"its ticket exists, with a progress line on stderr, and " +
+				"print the ticket too.",
 			func(c *client) any { return &stakeCreateCommand{c: c} }},
 		{groupLottery, "stake list", "List the wallet's tickets",
 			"List a page of the tickets whose stake key belongs to the wallet " +
@@ -73,6 +76,7 @@ type stakeCreateCommand struct {
 	LockBlocks value `long:"lock-blocks" unquote:"false" required:"yes" value-name:"BLOCKS" description:"Mainchain blocks the stake stays locked, from the block after the tip"`
 	FeeRate    value `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
 	PSBT       bool  `long:"psbt" description:"Print the registration as an unfunded PSBT for another wallet to fund, sign and broadcast, instead of paying it from the node's wallet"`
+	Wait       bool  `long:"wait" description:"After printing the registration, wait until it is mined and its ticket exists, with a progress line on stderr, then print the ticket"`
 	c          *client
 }
 
@@ -97,15 +101,22 @@ func (cmd *stakeCreateCommand) Execute(args []string) error {
 	if err != nil {
 		return err
 	}
+	if cmd.Wait && cmd.PSBT {
+		return usagef("--wait waits for a registration the node pays, and --psbt has another wallet pay it: give one")
+	}
 	f := fields{"amount_sat": "--amount", "lock_blocks": "--lock-blocks", "fee_rate_sat_vb": "--feerate"}
-	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	resp, err := cmd.c.call(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).CreateStake(ctx, &apiv1.CreateStakeRequest{
 			AmountSat:    amt,
 			LockBlocks:   uint32(lock),
 			FeeRateSatVb: rate,
 			PsbtOnly:     cmd.PSBT,
 		})
-	})
+	}, true)
+	if err != nil || !cmd.Wait {
+		return err
+	}
+	return cmd.c.waitForTicket(resp.(*apiv1.CreateStakeResponse).GetTxid())
 }
 
 type stakeListCommand struct {

@@ -313,6 +313,8 @@ func (b *Backend) ListStakes(_ context.Context, p api.Page) ([]api.Ticket, uint6
 	if err := b.walletError(); err != nil {
 		return nil, 0, err
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	var own []api.Ticket
 	for _, i := range b.OwnTickets {
 		own = append(own, b.TicketList[i])

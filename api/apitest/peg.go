@@ -281,6 +281,8 @@ func (b *Backend) LastPegOut() *api.PegOutRequest {
 
 // Withdrawal implements api.PegBackend.
 func (b *Backend) Withdrawal(_ context.Context, q api.WithdrawalQuery) (*api.WithdrawalStatus, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	op := q.OutPoint
 	if !q.ByOutPoint {
 		first, ok := b.peg.firstOut[q.TxID]
