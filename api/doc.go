@@ -1,7 +1,7 @@
 // Package api serves the sidenode's control API over gRPC, and as JSON over
 // HTTP through a REST gateway: the services of proto/sidenode/api/v1
 // (NodeService, MainchainService, SidechainService, WalletService,
-// SubscriptionService, PegService), on top of a Backend that the node
+// SubscriptionService, PegService, OperatorService), on top of a Backend that the node
 // implements. It also holds the client side of the same security model
 // (Dial, ReadCredential), which sidecli, the client (package cli), uses.
 //
@@ -11,7 +11,8 @@
 // are missing, listens and serves; Stop stops. The server never reads the
 // node's state itself: each service calls one small interface
 // (NodeBackend, MainchainBackend, SidechainBackend, WalletBackend,
-// SubscriptionBackend, PegBackend; together Backend) with plain Go types
+// SubscriptionBackend, PegBackend, PeerBackend, OperatorBackend; together
+// Backend) with plain Go types
 // defined here (Info, Ticket, Winner, SideBlock, ...). The services
 // check requests, convert between those types and the protobuf messages,
 // and turn backend errors into gRPC codes: an *Error carries an ErrorCode
@@ -36,9 +37,23 @@
 // mempool and block size count them. Sidechain addresses are decoded by
 // the backend for its network; the server only refuses an empty one.
 // A transaction the sidechain's mempool refuses is InvalidArgument when
-// it can never enter and FailedPrecondition when it cannot enter now, and
-// the message starts with the sideblock rule's name ("ErrMempoolLowFee:
-// ..."), so that clients can branch on it without parsing prose.
+// it can never enter and FailedPrecondition when it cannot enter now.
+//
+// # Error messages
+//
+// A status message is in the user's terms: it names the request field as
+// the user wrote it (the JSON name, amount_sat), with its unit, says which
+// chain an id or address belongs to, and what to do next where there is a
+// next step. It never holds a Go error identifier, a library's message
+// (strconv, encoding/hex, protojson's "proto:") or a package prefix. The
+// backend may start a description with a rule's name ("ErrMempoolLowFee:
+// pays 10 sat/kB"); toStatus moves the name into a google.rpc.ErrorInfo
+// detail (domain ErrorDomain, "sidenode.api.v1"; reason, the rule's name
+// as docs/protocol.md spells it), so that clients branch on the reason
+// without parsing prose, and spells out any other rule's name in words
+// ("mempool low fee"). Over REST the detail is in the status object's
+// details. TestErrorsInUserTerms sends a table of bad requests and scans
+// every message for Go's terms.
 //
 // # Subscriptions
 //
@@ -114,6 +129,14 @@
 // fails on any method missing from the map. Unary and stream interceptors
 // enforce all of this before any handler runs.
 //
+// gRPC server reflection (grpc.reflection.v1 and v1alpha) is served beside
+// the API, so that grpcurl and other generic clients need no .proto
+// files. Either credential may use it: it describes the schema, which is
+// public in the source, and nothing of the node's state; a call without a
+// credential is refused as any other. Its methods are not in the
+// permission map, which lists the API's own methods, but in
+// reflectionPermissions, which the interceptors read as well.
+//
 // The two credentials are equivalent to lnd's admin.macaroon and
 // readonly.macaroon without caveats: bearer secrets that grant all methods,
 // or all read methods, for as long as the file exists. Unlike macaroons
@@ -159,6 +182,10 @@
 //
 //	GET  /v1/info                                NodeService.GetInfo
 //	GET  /v1/statehash/{height}                  NodeService.GetStateHash
+//	POST /v1/stop                                OperatorService.StopDaemon
+//	GET  /v1/debuglevel, POST /v1/debuglevel     OperatorService.GetDebugLevel, SetDebugLevel
+//	GET  /v1/peers                               OperatorService.ListPeers
+//	POST /v1/peers/connect, /v1/peers/disconnect OperatorService.ConnectPeer, DisconnectPeer
 //	GET  /v1/peers/bans                          NodeService.ListBans
 //	POST /v1/peers/bans                          NodeService.BanPeer
 //	POST /v1/peers/unban                         NodeService.UnbanPeer

@@ -128,7 +128,7 @@ func toStatus(method string, err error) error {
 	}
 	var e *Error
 	if errors.As(err, &e) {
-		return status.Error(e.Code.grpcCode(), e.Description)
+		return userStatus(e.Code.grpcCode(), e.Description)
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
@@ -140,5 +140,5 @@ func toStatus(method string, err error) error {
 		return status.Error(codes.DeadlineExceeded, err.Error())
 	}
 	log.Errorf("%s: %v", method, err)
-	return status.Error(codes.Internal, err.Error())
+	return userStatus(codes.Internal, err.Error())
 }

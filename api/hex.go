@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -63,13 +64,21 @@ func parseRawTx(field, s string) (*wire.MsgTx, error) {
 		return nil, Errorf(ErrInvalidArgument, "%s is empty", field)
 	}
 	b, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, Errorf(ErrInvalidArgument, "%s is not hex: %v", field, err)
+	var bad hex.InvalidByteError
+	switch {
+	case errors.As(err, &bad):
+		return nil, Errorf(ErrInvalidArgument, "%s is not hex: %q at "+
+			"position %d is no hex digit", field, rune(bad), strings.IndexRune(s, rune(bad)))
+	case err != nil:
+		return nil, Errorf(ErrInvalidArgument, "%s is not hex: it has an "+
+			"odd number of digits (%d)", field, len(s))
 	}
 	tx := &wire.MsgTx{}
 	r := bytes.NewReader(b)
 	if err := tx.Deserialize(r); err != nil {
-		return nil, Errorf(ErrInvalidArgument, "%s is not a transaction: %v", field, err)
+		return nil, Errorf(ErrInvalidArgument, "%s is not a transaction: "+
+			"its %d bytes do not decode as one transaction in wire "+
+			"encoding (with or without witnesses)", field, len(b))
 	}
 	if r.Len() != 0 {
 		return nil, Errorf(ErrInvalidArgument, "%s has %d bytes after the "+

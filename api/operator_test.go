@@ -22,11 +22,10 @@ func listServices(ctx context.Context, conn grpc.ClientConnInterface) ([]string,
 	if err != nil {
 		return nil, err
 	}
-	if err := stream.Send(&reflectionpb.ServerReflectionRequest{
+	// A refused stream fails Send with io.EOF; Recv has the status.
+	_ = stream.Send(&reflectionpb.ServerReflectionRequest{
 		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{},
-	}); err != nil {
-		return nil, err
-	}
+	})
 	resp, err := stream.Recv()
 	if err != nil {
 		return nil, err

@@ -579,9 +579,9 @@ func (m *restMarshaler) NewDecoder(r io.Reader) runtime.Decoder {
 			return io.EOF
 		}
 		if msg, ok := v.(proto.Message); ok {
-			return m.UnmarshalOptions.Unmarshal(data, msg)
+			return jsonError(m.UnmarshalOptions.Unmarshal(data, msg))
 		}
-		return m.JSONPb.Unmarshal(data, v)
+		return jsonError(m.JSONPb.Unmarshal(data, v))
 	})
 }
 

@@ -179,8 +179,8 @@ func TestSidechainTransactions(t *testing.T) {
 	coinbase.AddTxOut(wire.NewTxOut(1, []byte{0x51}))
 	_, err = c.sidechain.SendRawTransaction(ctx, &apiv1.SendRawTransactionRequest{RawHex: txHex(coinbase)})
 	wantCode(t, "refused transaction", err, codes.InvalidArgument)
-	if msg := status.Convert(err).Message(); !strings.HasPrefix(msg, "ErrMempoolCoinbase: ") {
-		t.Errorf("message %q does not name the rule", msg)
+	if reason := ruleReason(err); reason != "ErrMempoolCoinbase" {
+		t.Errorf("%v: reason %q does not name the rule", err, reason)
 	}
 
 	for _, raw := range []string{"", "zz", sampleTxHex[:20], sampleTxHex + "00", sampleTxHex[:len(sampleTxHex)-1]} {
@@ -327,19 +327,20 @@ func TestSidechainBackendErrors(t *testing.T) {
 	c := dial(t, srv, api.AdminCredFilename)
 	ctx := context.Background()
 	for _, tc := range []struct {
-		err  error
-		want codes.Code
+		err         error
+		want        codes.Code
+		msg, reason string
 	}{
-		{api.Errorf(api.ErrFailedPrecondition, "ErrMissingTxOut: spent"), codes.FailedPrecondition},
-		{api.Errorf(api.ErrInvalidArgument, "ErrMempoolLowFee: pays 10 sat/kB"), codes.InvalidArgument},
-		{api.Errorf(api.ErrUnavailable, "no peers"), codes.Unavailable},
-		{errors.New("store closed"), codes.Internal},
+		{api.Errorf(api.ErrFailedPrecondition, "ErrMissingTxOut: spent"), codes.FailedPrecondition, "spent", "ErrMissingTxOut"},
+		{api.Errorf(api.ErrInvalidArgument, "ErrMempoolLowFee: pays 10 sat/kB"), codes.InvalidArgument, "pays 10 sat/kB", "ErrMempoolLowFee"},
+		{api.Errorf(api.ErrUnavailable, "no peers"), codes.Unavailable, "no peers", ""},
+		{errors.New("store closed"), codes.Internal, "store closed", ""},
 	} {
 		b.SetSidechainErr(tc.err)
 		_, err := c.sidechain.SendRawTransaction(ctx, &apiv1.SendRawTransactionRequest{RawHex: sampleTxHex})
 		wantCode(t, tc.err.Error(), err, tc.want)
-		if msg := status.Convert(err).Message(); msg != tc.err.Error() {
-			t.Errorf("%v: message %q", tc.err, msg)
+		if msg := status.Convert(err).Message(); msg != tc.msg || ruleReason(err) != tc.reason {
+			t.Errorf("%v: message %q, reason %q", tc.err, msg, ruleReason(err))
 		}
 		_, err = c.sidechain.EstimateFee(ctx, &apiv1.EstimateFeeRequest{})
 		wantCode(t, tc.err.Error(), err, tc.want)
