@@ -14,16 +14,18 @@ import (
 // parseHash parses a hash or transaction id in display order: exactly 64
 // hex digits, byte-reversed as Bitcoin shows ids. Unlike
 // chainhash.NewHashFromStr it accepts no shorter string. field names the
-// request field in the error.
-func parseHash(field, s string) (chainhash.Hash, error) {
+// request field in the error, and what says what it names, with its chain
+// ("sidechain transaction id").
+func parseHash(field, what, s string) (chainhash.Hash, error) {
 	var h chainhash.Hash
 	if len(s) != 2*chainhash.HashSize {
-		return h, Errorf(ErrInvalidArgument, "%s: want %d hex digits, got %d "+
-			"characters", field, 2*chainhash.HashSize, len(s))
+		return h, Errorf(ErrInvalidArgument, "%s is not a %s: want %d hex "+
+			"digits, got %d characters", field, what, 2*chainhash.HashSize, len(s))
 	}
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return h, Errorf(ErrInvalidArgument, "%s: %q is not hex", field, s)
+		return h, Errorf(ErrInvalidArgument, "%s %q is not a %s: it is not "+
+			"hex", field, s, what)
 	}
 	for i := range b {
 		h[i] = b[len(b)-1-i]
@@ -32,14 +34,14 @@ func parseHash(field, s string) (chainhash.Hash, error) {
 }
 
 // parseOutPoint parses an outpoint written txid:vout, the txid in display
-// order.
-func parseOutPoint(field, s string) (wire.OutPoint, error) {
+// order; chain says whose outpoint it is ("sidechain").
+func parseOutPoint(field, chain, s string) (wire.OutPoint, error) {
 	txid, vout, ok := strings.Cut(s, ":")
 	if !ok {
 		return wire.OutPoint{}, Errorf(ErrInvalidArgument,
-			"%s: want txid:vout, got %q", field, s)
+			"%s: want a %s outpoint, txid:vout, got %q", field, chain, s)
 	}
-	hash, err := parseHash(field, txid)
+	hash, err := parseHash(field, chain+" transaction id", txid)
 	if err != nil {
 		return wire.OutPoint{}, err
 	}

@@ -54,7 +54,7 @@ func TestWeightString(t *testing.T) {
 
 func TestParseHash(t *testing.T) {
 	s := "00000000000000000001" + strings.Repeat("0", 40) + "abcd"
-	h, err := parseHash("txid", s)
+	h, err := parseHash("txid", "sidechain transaction id", s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestParseHash(t *testing.T) {
 		t.Errorf("parsed %v (internal %x)", h, h[:])
 	}
 	for _, bad := range []string{"", "abcd", s + "00", "zz" + s[2:], " " + s[1:]} {
-		_, err := parseHash("txid", bad)
+		_, err := parseHash("txid", "sidechain transaction id", bad)
 		if !IsErrorCode(err, ErrInvalidArgument) {
 			t.Errorf("%q: %v, want ErrInvalidArgument", bad, err)
 		}

@@ -179,9 +179,9 @@ func (p *pegService) GetDeposit(ctx context.Context, req *apiv1.GetDepositReques
 	)
 	switch d := req.GetDeposit().(type) {
 	case *apiv1.GetDepositRequest_Txid:
-		q.TxID, err = parseHash("txid", d.Txid)
+		q.TxID, err = parseHash("txid", "mainchain transaction id", d.Txid)
 	case *apiv1.GetDepositRequest_Outpoint:
-		q.OutPoint, err = parseOutPoint("outpoint", d.Outpoint)
+		q.OutPoint, err = parseOutPoint("outpoint", "mainchain", d.Outpoint)
 		q.TxID, q.ByOutPoint = q.OutPoint.Hash, true
 	default:
 		err = Errorf(ErrInvalidArgument, "name the deposit with txid or outpoint")
@@ -301,10 +301,10 @@ func parseWithdrawal(s string) (WithdrawalQuery, error) {
 		err = Errorf(ErrInvalidArgument, "outpoint is empty: name the "+
 			"withdrawal as txid:vout, or by its txid")
 	case strings.Contains(s, ":"):
-		q.OutPoint, err = parseOutPoint("outpoint", s)
+		q.OutPoint, err = parseOutPoint("outpoint", "sidechain", s)
 		q.TxID, q.ByOutPoint = q.OutPoint.Hash, true
 	default:
-		q.TxID, err = parseHash("outpoint", s)
+		q.TxID, err = parseHash("outpoint", "sidechain transaction id", s)
 	}
 	return q, err
 }
@@ -377,7 +377,7 @@ func (p *pegService) VerifyPayout(ctx context.Context, req *apiv1.VerifyPayoutRe
 	case req.GetTxid() == "" && req.GetRawTxHex() == "":
 		err = Errorf(ErrInvalidArgument, "name the payout with txid, or give it as raw_tx_hex")
 	case req.GetRawTxHex() == "":
-		q.TxID, err = parseHash("txid", req.GetTxid())
+		q.TxID, err = parseHash("txid", "mainchain transaction id", req.GetTxid())
 	default:
 		q.Tx, err = parseRawTx("raw_tx_hex", req.GetRawTxHex())
 		if err == nil {
@@ -385,7 +385,7 @@ func (p *pegService) VerifyPayout(ctx context.Context, req *apiv1.VerifyPayoutRe
 		}
 		if err == nil && req.GetTxid() != "" {
 			var txid chainhash.Hash
-			txid, err = parseHash("txid", req.GetTxid())
+			txid, err = parseHash("txid", "mainchain transaction id", req.GetTxid())
 			if err == nil && txid != q.TxID {
 				err = Errorf(ErrInvalidArgument, "txid %v is not the id of raw_tx_hex, %v",
 					txid, q.TxID)

@@ -378,7 +378,7 @@ func (w *walletService) WithdrawStake(ctx context.Context, req *apiv1.WithdrawSt
 	case *apiv1.WithdrawStakeRequest_TicketId:
 		wr.TicketID = stake.TicketId
 	case *apiv1.WithdrawStakeRequest_StakeOutpoint:
-		wr.Stake, err = parseOutPoint("stake_outpoint", stake.StakeOutpoint)
+		wr.Stake, err = parseOutPoint("stake_outpoint", "mainchain", stake.StakeOutpoint)
 		wr.ByOutPoint = true
 	default:
 		err = Errorf(ErrInvalidArgument, "name the stake with ticket_id or stake_outpoint")

@@ -60,7 +60,7 @@ func (sc *sidechainService) GetBlock(ctx context.Context, req *apiv1.GetBlockReq
 	var err error
 	switch b := req.GetBlock().(type) {
 	case *apiv1.GetBlockRequest_Hash:
-		br.Hash, err = parseHash("hash", b.Hash)
+		br.Hash, err = parseHash("hash", "sidechain block hash", b.Hash)
 	case *apiv1.GetBlockRequest_Height:
 		br.Height, br.ByHeight = b.Height, true
 		if b.Height > math.MaxInt32 {
@@ -114,7 +114,7 @@ func (sc *sidechainService) GetBlock(ctx context.Context, req *apiv1.GetBlockReq
 
 func (sc *sidechainService) GetTransaction(ctx context.Context, req *apiv1.GetTransactionRequest) (*apiv1.GetTransactionResponse, error) {
 	const method = apiv1.SidechainService_GetTransaction_FullMethodName
-	txid, err := parseHash("txid", req.GetTxid())
+	txid, err := parseHash("txid", "sidechain transaction id", req.GetTxid())
 	if err != nil {
 		return nil, toStatus(method, err)
 	}

@@ -147,7 +147,7 @@ func follow(ctx context.Context, quit <-chan struct{}, b SubscriptionBackend,
 // parseSideCursor checks a sidechain cursor: a hash of 64 zeros with
 // height 0 is the position before the first block.
 func parseSideCursor(c *apiv1.SidechainBlockRef) (SideRef, error) {
-	h, err := parseHash("cursor.hash", c.GetHash())
+	h, err := parseHash("cursor.hash", "sidechain block hash", c.GetHash())
 	if err != nil {
 		return SideRef{}, err
 	}
@@ -171,7 +171,7 @@ func parseMainCursor(c *apiv1.MainchainBlockRef) (MainRef, error) {
 		return MainRef{}, Errorf(ErrInvalidArgument, "cursor.height %d is "+
 			"negative", c.GetHeight())
 	}
-	h, err := parseHash("cursor.hash", c.GetHash())
+	h, err := parseHash("cursor.hash", "mainchain block hash", c.GetHash())
 	if err != nil {
 		return MainRef{}, err
 	}

@@ -32,9 +32,9 @@ var badRequests = []struct {
 	status           int
 	want             string
 }{
-	{"GET", "/v1/sidetxs/zz", "", 400, "txid"},
+	{"GET", "/v1/sidetxs/zz", "", 400, "txid is not a sidechain transaction id: want 64 hex digits"},
 	{"GET", "/v1/sidetxs/" + strings.Repeat("zz", 32), "", 400, "is not hex"},
-	{"GET", "/v1/peg/outpoints/abc", "", 400, "want txid:vout"},
+	{"GET", "/v1/peg/outpoints/abc", "", 400, "want a mainchain outpoint, txid:vout"},
 	{"GET", "/v1/peg/outpoints/" + strings.Repeat("ab", 32) + ":x", "", 400, "output index"},
 	{"GET", "/v1/peg/verifypayout?raw_tx_hex=zz", "", 400, "raw_tx_hex is not hex"},
 	{"GET", "/v1/peg/verifypayout?raw_tx_hex=0200", "", 400, "raw_tx_hex is not a transaction"},
