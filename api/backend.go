@@ -26,6 +26,7 @@ type Backend interface {
 	PegBackend
 	PeerBackend
 	OperatorBackend
+	DepositStreamBackend
 }
 
 // PeerBackend serves NodeService's ban methods: the peer protocol's bans

@@ -70,6 +70,7 @@ var validArgs = map[string][]string{
 	"peg verify":           {apitest.PayoutTxID(0).String()},
 	"subscribe sideblocks": {"--all"},
 	"subscribe lottery":    nil,
+	"subscribe deposits":   {"--all"},
 	"bans list":            nil,
 	"bans add":             {"192.0.2.0/24", "--duration", "90m", "--reason", "spam"},
 	"bans remove":          {"198.51.100.7"},
@@ -279,6 +280,12 @@ var badInputs = map[string][]badCase{
 	"subscribe lottery": {
 		{[]string{"--height", "x", "--hash", strings.Repeat("ab", 32)}, ExitUsage, "--height x is not a number"},
 		{[]string{"--height", "99999999999", "--hash", strings.Repeat("ab", 32)}, ExitUsage, "is above the maximum, 2147483647 blocks (a mainchain height)"},
+		{[]string{"--height", "9", "--hash", strings.Repeat("ab", 32)}, ExitNodeError, "cursor: unknown block"},
+	},
+	"subscribe deposits": {
+		{[]string{"--height", "3"}, ExitUsage, "--height needs --hash"},
+		{[]string{"--height", "-1", "--hash", strings.Repeat("ab", 32)}, ExitUsage, "--height -1 is negative"},
+		{[]string{"--height", "1", "--hash", "abcd"}, ExitUsage, "--hash abcd is not a mainchain block hash"},
 		{[]string{"--height", "9", "--hash", strings.Repeat("ab", 32)}, ExitNodeError, "cursor: unknown block"},
 	},
 	"bans list": {

@@ -55,8 +55,8 @@ var parents = map[string][2]string{
 func commands() []commandSpec {
 	var all []commandSpec
 	for _, part := range [][]commandSpec{nodeCommands(), walletCommands(),
-		sidechainCommands(), pegCommands(), subscribeCommands(), peerCommands(),
-		operatorCommands()} {
+		sidechainCommands(), pegCommands(), subscribeCommands(), followCommands(),
+		peerCommands(), operatorCommands()} {
 		all = append(all, part...)
 	}
 	return all

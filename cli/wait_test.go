@@ -82,3 +82,23 @@ func TestStakeCreateWait(t *testing.T) {
 		t.Fatalf("stdout %q: want the registration, then the ticket", r.stdout)
 	}
 }
+
+// TestSubscribeDeposits replays every deposit: the tip, then the blocks
+// from 1, the fake's three deposits in blocks 9 to 11.
+func TestSubscribeDeposits(t *testing.T) {
+	n := startNode(t)
+	genesis := n.backend.MainChain()[0].BlockHash.String()
+	r, msgs := n.runStream(t, 12, "subscribe", "deposits", "--height", "0", "--hash", genesis)
+	if r.code != ExitOK || len(msgs) != 12 {
+		t.Fatalf("exit %d, %d messages, stderr %q", r.code, len(msgs), r.stderr)
+	}
+	var deposits int
+	for _, m := range msgs[1:] {
+		c, _ := m["connected"].(map[string]any)
+		ds, _ := c["deposits"].([]any)
+		deposits += len(ds)
+	}
+	if _, ok := msgs[0]["state"]; !ok || deposits != 3 {
+		t.Fatalf("first message %v, %d deposits, want the state and 3", msgs[0], deposits)
+	}
+}

@@ -42,6 +42,7 @@ func (rawCodec) Name() string { return "proto" }
 var streamingMethods = map[string]bool{
 	apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName: true,
 	apiv1.SubscriptionService_SubscribeLottery_FullMethodName:    true,
+	apiv1.PegService_SubscribeDeposits_FullMethodName:            true,
 }
 
 // FuzzGRPCNodeBackend sends arbitrary bytes as the request of every gRPC

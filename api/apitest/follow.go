@@ -1,6 +1,8 @@
 package apitest
 
 import (
+	"context"
+
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/api"
@@ -35,4 +37,45 @@ func (b *Backend) ConfirmStake() {
 	b.OwnTickets = append(b.OwnTickets, id)
 	b.mu.Unlock()
 	b.ExtendMain(1, false)
+}
+
+// DepositsIn implements api.DepositStreamBackend: the fake's accepted
+// deposits whose Height is the block's, while the block is on the fake
+// mainchain.
+func (b *Backend) DepositsIn(_ context.Context, block api.MainRef) ([]api.Deposit, bool, error) {
+	c := &b.chains
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := int(block.Height)
+	if h < 0 || h >= len(c.main) || c.main[h].BlockHash != block.Hash {
+		return nil, false, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []api.Deposit
+	for _, d := range b.peg.accept {
+		if d.Height == block.Height {
+			out = append(out, d)
+		}
+	}
+	return out, true, nil
+}
+
+// AddDeposit appends an accepted deposit confirmed in a new mainchain
+// block, which it connects, and returns the deposit.
+func (b *Backend) AddDeposit(value int64) api.Deposit {
+	c := &b.chains
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	blk := b.extendMainLocked(1, false)[0]
+	b.mu.Lock()
+	d := b.peg.accept[len(b.peg.accept)-1]
+	d.Seq++
+	d.OutPoint = wire.OutPoint{Hash: c.newHash(0xdd)}
+	d.Value, d.Height, d.Confirmations = value, blk.Height, 1
+	d.MatureHeight, d.Status = blk.Height+1, api.DepositConfirming
+	b.peg.accept = append(b.peg.accept, d)
+	b.mu.Unlock()
+	c.notify()
+	return d
 }

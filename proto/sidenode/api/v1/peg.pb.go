@@ -2153,6 +2153,218 @@ func (x *VerifyPayoutResponse) GetSideblockOnBestChain() bool {
 	return false
 }
 
+// SubscribeDepositsRequest opens a stream of deposits.
+type SubscribeDepositsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// cursor is the last mainchain block the client saw an event for;
+	// without it the stream starts from the tip. To replay every deposit,
+	// give the genesis block (height 0).
+	Cursor        *MainchainBlockRef `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeDepositsRequest) Reset() {
+	*x = SubscribeDepositsRequest{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeDepositsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeDepositsRequest) ProtoMessage() {}
+
+func (x *SubscribeDepositsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeDepositsRequest.ProtoReflect.Descriptor instead.
+func (*SubscribeDepositsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SubscribeDepositsRequest) GetCursor() *MainchainBlockRef {
+	if x != nil {
+		return x.Cursor
+	}
+	return nil
+}
+
+// DepositBlock is a mainchain block and the deposits it made.
+type DepositBlock struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// block is the mainchain block.
+	Block *MainchainBlockRef `protobuf:"bytes,1,opt,name=block,proto3" json:"block,omitempty"`
+	// deposits are the deposits the pegbox accepted in it, in mint order;
+	// empty for a block without any, and in a disconnected event.
+	Deposits      []*Deposit `protobuf:"bytes,2,rep,name=deposits,proto3" json:"deposits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DepositBlock) Reset() {
+	*x = DepositBlock{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DepositBlock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DepositBlock) ProtoMessage() {}
+
+func (x *DepositBlock) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DepositBlock.ProtoReflect.Descriptor instead.
+func (*DepositBlock) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DepositBlock) GetBlock() *MainchainBlockRef {
+	if x != nil {
+		return x.Block
+	}
+	return nil
+}
+
+func (x *DepositBlock) GetDeposits() []*Deposit {
+	if x != nil {
+		return x.Deposits
+	}
+	return nil
+}
+
+// SubscribeDepositsResponse is one message of the stream: the state, then
+// events.
+type SubscribeDepositsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event is what happened; exactly one is set.
+	//
+	// Types that are valid to be assigned to Event:
+	//
+	//	*SubscribeDepositsResponse_State
+	//	*SubscribeDepositsResponse_Connected
+	//	*SubscribeDepositsResponse_Disconnected
+	Event         isSubscribeDepositsResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeDepositsResponse) Reset() {
+	*x = SubscribeDepositsResponse{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeDepositsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeDepositsResponse) ProtoMessage() {}
+
+func (x *SubscribeDepositsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeDepositsResponse.ProtoReflect.Descriptor instead.
+func (*SubscribeDepositsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SubscribeDepositsResponse) GetEvent() isSubscribeDepositsResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *SubscribeDepositsResponse) GetState() *MainchainBlockRef {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeDepositsResponse_State); ok {
+			return x.State
+		}
+	}
+	return nil
+}
+
+func (x *SubscribeDepositsResponse) GetConnected() *DepositBlock {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeDepositsResponse_Connected); ok {
+			return x.Connected
+		}
+	}
+	return nil
+}
+
+func (x *SubscribeDepositsResponse) GetDisconnected() *DepositBlock {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeDepositsResponse_Disconnected); ok {
+			return x.Disconnected
+		}
+	}
+	return nil
+}
+
+type isSubscribeDepositsResponse_Event interface {
+	isSubscribeDepositsResponse_Event()
+}
+
+type SubscribeDepositsResponse_State struct {
+	// state is the node's mainchain tip when the stream starts, always
+	// the first message.
+	State *MainchainBlockRef `protobuf:"bytes,1,opt,name=state,proto3,oneof"`
+}
+
+type SubscribeDepositsResponse_Connected struct {
+	// connected is a mainchain block that the node connected, the block
+	// after the previous event's block, with its deposits.
+	Connected *DepositBlock `protobuf:"bytes,2,opt,name=connected,proto3,oneof"`
+}
+
+type SubscribeDepositsResponse_Disconnected struct {
+	// disconnected is a mainchain block that a reorg undid, the tip
+	// first: its deposits are gone, and its parent is the new position.
+	Disconnected *DepositBlock `protobuf:"bytes,3,opt,name=disconnected,proto3,oneof"`
+}
+
+func (*SubscribeDepositsResponse_State) isSubscribeDepositsResponse_Event() {}
+
+func (*SubscribeDepositsResponse_Connected) isSubscribeDepositsResponse_Event() {}
+
+func (*SubscribeDepositsResponse_Disconnected) isSubscribeDepositsResponse_Event() {}
+
 var File_sidenode_api_v1_peg_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_peg_proto_rawDesc = "" +
@@ -2329,7 +2541,17 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\rpayout_height\x18\b \x01(\x05R\fpayoutHeight\x121\n" +
 	"\x14payout_confirmations\x18\t \x01(\x05R\x13payoutConfirmations\x125\n" +
 	"\x17sideblock_on_best_chain\x18\n" +
-	" \x01(\bR\x14sideblockOnBestChain*\x85\x01\n" +
+	" \x01(\bR\x14sideblockOnBestChain\"V\n" +
+	"\x18SubscribeDepositsRequest\x12:\n" +
+	"\x06cursor\x18\x01 \x01(\v2\".sidenode.api.v1.MainchainBlockRefR\x06cursor\"~\n" +
+	"\fDepositBlock\x128\n" +
+	"\x05block\x18\x01 \x01(\v2\".sidenode.api.v1.MainchainBlockRefR\x05block\x124\n" +
+	"\bdeposits\x18\x02 \x03(\v2\x18.sidenode.api.v1.DepositR\bdeposits\"\xe4\x01\n" +
+	"\x19SubscribeDepositsResponse\x12:\n" +
+	"\x05state\x18\x01 \x01(\v2\".sidenode.api.v1.MainchainBlockRefH\x00R\x05state\x12=\n" +
+	"\tconnected\x18\x02 \x01(\v2\x1d.sidenode.api.v1.DepositBlockH\x00R\tconnected\x12C\n" +
+	"\fdisconnected\x18\x03 \x01(\v2\x1d.sidenode.api.v1.DepositBlockH\x00R\fdisconnectedB\a\n" +
+	"\x05event*\x85\x01\n" +
 	"\rDepositStatus\x12\x1e\n" +
 	"\x1aDEPOSIT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19DEPOSIT_STATUS_CONFIRMING\x10\x01\x12\x1a\n" +
@@ -2340,7 +2562,7 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x18WITHDRAWAL_STAGE_PENDING\x10\x01\x12\x1d\n" +
 	"\x19WITHDRAWAL_STAGE_INCLUDED\x10\x02\x12\x1c\n" +
 	"\x18WITHDRAWAL_STAGE_PAYABLE\x10\x03\x12\x19\n" +
-	"\x15WITHDRAWAL_STAGE_PAID\x10\x042\xc6\x04\n" +
+	"\x15WITHDRAWAL_STAGE_PAID\x10\x042\xb4\x05\n" +
 	"\n" +
 	"PegService\x12U\n" +
 	"\n" +
@@ -2350,7 +2572,8 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\n" +
 	"GetDeposit\x12\".sidenode.api.v1.GetDepositRequest\x1a#.sidenode.api.v1.GetDepositResponse\x12^\n" +
 	"\rGetWithdrawal\x12%.sidenode.api.v1.GetWithdrawalRequest\x1a&.sidenode.api.v1.GetWithdrawalResponse\x12[\n" +
-	"\fVerifyPayout\x12$.sidenode.api.v1.VerifyPayoutRequest\x1a%.sidenode.api.v1.VerifyPayoutResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\fVerifyPayout\x12$.sidenode.api.v1.VerifyPayoutRequest\x1a%.sidenode.api.v1.VerifyPayoutResponse\x12l\n" +
+	"\x11SubscribeDeposits\x12).sidenode.api.v1.SubscribeDepositsRequest\x1a*.sidenode.api.v1.SubscribeDepositsResponse0\x01B;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_peg_proto_rawDescOnce sync.Once
@@ -2365,7 +2588,7 @@ func file_sidenode_api_v1_peg_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_api_v1_peg_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(DepositStatus)(0),                  // 0: sidenode.api.v1.DepositStatus
 	(WithdrawalStage)(0),                // 1: sidenode.api.v1.WithdrawalStage
@@ -2388,7 +2611,11 @@ var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(*VerifyPayoutRequest)(nil),         // 18: sidenode.api.v1.VerifyPayoutRequest
 	(*Withdrawal)(nil),                  // 19: sidenode.api.v1.Withdrawal
 	(*VerifyPayoutResponse)(nil),        // 20: sidenode.api.v1.VerifyPayoutResponse
-	(*SidechainBlockRef)(nil),           // 21: sidenode.api.v1.SidechainBlockRef
+	(*SubscribeDepositsRequest)(nil),    // 21: sidenode.api.v1.SubscribeDepositsRequest
+	(*DepositBlock)(nil),                // 22: sidenode.api.v1.DepositBlock
+	(*SubscribeDepositsResponse)(nil),   // 23: sidenode.api.v1.SubscribeDepositsResponse
+	(*SidechainBlockRef)(nil),           // 24: sidenode.api.v1.SidechainBlockRef
+	(*MainchainBlockRef)(nil),           // 25: sidenode.api.v1.MainchainBlockRef
 }
 var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	3,  // 0: sidenode.api.v1.GetPegInfoResponse.federation:type_name -> sidenode.api.v1.Federation
@@ -2396,7 +2623,7 @@ var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	6,  // 2: sidenode.api.v1.GetPegInfoResponse.audit:type_name -> sidenode.api.v1.PegAudit
 	5,  // 3: sidenode.api.v1.GetPegInfoResponse.last_rotation:type_name -> sidenode.api.v1.PegRotation
 	0,  // 4: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
-	21, // 5: sidenode.api.v1.Deposit.minted_by:type_name -> sidenode.api.v1.SidechainBlockRef
+	24, // 5: sidenode.api.v1.Deposit.minted_by:type_name -> sidenode.api.v1.SidechainBlockRef
 	7,  // 6: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
 	8,  // 7: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
 	7,  // 8: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
@@ -2404,23 +2631,31 @@ var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	1,  // 10: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
 	16, // 11: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
 	19, // 12: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
-	2,  // 13: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
-	9,  // 14: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
-	11, // 15: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
-	13, // 16: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
-	15, // 17: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
-	18, // 18: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
-	4,  // 19: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
-	10, // 20: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
-	12, // 21: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
-	14, // 22: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
-	17, // 23: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
-	20, // 24: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
-	19, // [19:25] is the sub-list for method output_type
-	13, // [13:19] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	25, // 13: sidenode.api.v1.SubscribeDepositsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
+	25, // 14: sidenode.api.v1.DepositBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
+	7,  // 15: sidenode.api.v1.DepositBlock.deposits:type_name -> sidenode.api.v1.Deposit
+	25, // 16: sidenode.api.v1.SubscribeDepositsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
+	22, // 17: sidenode.api.v1.SubscribeDepositsResponse.connected:type_name -> sidenode.api.v1.DepositBlock
+	22, // 18: sidenode.api.v1.SubscribeDepositsResponse.disconnected:type_name -> sidenode.api.v1.DepositBlock
+	2,  // 19: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
+	9,  // 20: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
+	11, // 21: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
+	13, // 22: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
+	15, // 23: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
+	18, // 24: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
+	21, // 25: sidenode.api.v1.PegService.SubscribeDeposits:input_type -> sidenode.api.v1.SubscribeDepositsRequest
+	4,  // 26: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
+	10, // 27: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
+	12, // 28: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
+	14, // 29: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
+	17, // 30: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
+	20, // 31: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
+	23, // 32: sidenode.api.v1.PegService.SubscribeDeposits:output_type -> sidenode.api.v1.SubscribeDepositsResponse
+	26, // [26:33] is the sub-list for method output_type
+	19, // [19:26] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_peg_proto_init() }
@@ -2437,13 +2672,18 @@ func file_sidenode_api_v1_peg_proto_init() {
 		(*GetDepositResponse_Accepted)(nil),
 		(*GetDepositResponse_Refused)(nil),
 	}
+	file_sidenode_api_v1_peg_proto_msgTypes[21].OneofWrappers = []any{
+		(*SubscribeDepositsResponse_State)(nil),
+		(*SubscribeDepositsResponse_Connected)(nil),
+		(*SubscribeDepositsResponse_Disconnected)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_peg_proto_rawDesc), len(file_sidenode_api_v1_peg_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   19,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -379,6 +379,34 @@ func local_request_PegService_VerifyPayout_1(ctx context.Context, marshaler runt
 	return msg, metadata, err
 }
 
+var filter_PegService_SubscribeDeposits_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_PegService_SubscribeDeposits_0(ctx context.Context, marshaler runtime.Marshaler, client PegServiceClient, req *http.Request, pathParams map[string]string) (PegService_SubscribeDepositsClient, runtime.ServerMetadata, error) {
+	var (
+		protoReq SubscribeDepositsRequest
+		metadata runtime.ServerMetadata
+	)
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_PegService_SubscribeDeposits_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	stream, err := client.SubscribeDeposits(ctx, &protoReq)
+	if err != nil {
+		return nil, metadata, err
+	}
+	header, err := stream.Header()
+	if err != nil {
+		return nil, metadata, err
+	}
+	metadata.HeaderMD = header
+	return stream, metadata, nil
+}
+
 // RegisterPegServiceHandlerServer registers the http handlers for service PegService to "mux".
 // UnaryRPC     :call PegServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -544,6 +572,13 @@ func RegisterPegServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux,
 			return
 		}
 		forward_PegService_VerifyPayout_1(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+
+	mux.Handle(http.MethodGet, pattern_PegService_SubscribeDeposits_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
+		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+		return
 	})
 
 	return nil
@@ -721,6 +756,23 @@ func RegisterPegServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux,
 		}
 		forward_PegService_VerifyPayout_1(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_PegService_SubscribeDeposits_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/sidenode.api.v1.PegService/SubscribeDeposits", runtime.WithHTTPPathPattern("/v1/subscribe/deposits"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_PegService_SubscribeDeposits_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_PegService_SubscribeDeposits_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
@@ -733,6 +785,7 @@ var (
 	pattern_PegService_GetWithdrawal_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "peg", "withdrawals", "outpoint"}, ""))
 	pattern_PegService_VerifyPayout_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "peg", "payouts", "txid"}, ""))
 	pattern_PegService_VerifyPayout_1        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "peg", "verifypayout"}, ""))
+	pattern_PegService_SubscribeDeposits_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "subscribe", "deposits"}, ""))
 )
 
 var (
@@ -744,4 +797,5 @@ var (
 	forward_PegService_GetWithdrawal_0       = runtime.ForwardResponseMessage
 	forward_PegService_VerifyPayout_0        = runtime.ForwardResponseMessage
 	forward_PegService_VerifyPayout_1        = runtime.ForwardResponseMessage
+	forward_PegService_SubscribeDeposits_0   = runtime.ForwardResponseStream
 )

@@ -25,6 +25,7 @@ const (
 	PegService_GetDeposit_FullMethodName          = "/sidenode.api.v1.PegService/GetDeposit"
 	PegService_GetWithdrawal_FullMethodName       = "/sidenode.api.v1.PegService/GetWithdrawal"
 	PegService_VerifyPayout_FullMethodName        = "/sidenode.api.v1.PegService/VerifyPayout"
+	PegService_SubscribeDeposits_FullMethodName   = "/sidenode.api.v1.PegService/SubscribeDeposits"
 )
 
 // PegServiceClient is the client API for PegService service.
@@ -69,6 +70,18 @@ type PegServiceClient interface {
 	// carries no raw_tx_hex; FAILED_PRECONDITION when the node lacks the body
 	// of the sideblock named.
 	VerifyPayout(ctx context.Context, in *VerifyPayoutRequest, opts ...grpc.CallOption) (*VerifyPayoutResponse, error)
+	// SubscribeDeposits streams the deposits as the mainchain blocks that
+	// confirm them join and leave the node's mainchain, in the style of
+	// SubscriptionService (whose comment describes cursors, resuming and
+	// limits): a connected event for every mainchain block the node
+	// connects, with the deposits the pegbox accepted in it, in mint order
+	// (often none), and a disconnected event for every block a reorg
+	// undoes, whose deposits the client drops (they carry the block's height
+	// as conf_height). The cursor is a mainchain block, as
+	// SubscribeLottery's; the genesis block replays every deposit. The first
+	// message is the node's mainchain tip. A deposit's status is as of the
+	// moment its event is read; follow it to its mint with GetDeposit.
+	SubscribeDeposits(ctx context.Context, in *SubscribeDepositsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeDepositsResponse], error)
 }
 
 type pegServiceClient struct {
@@ -139,6 +152,25 @@ func (c *pegServiceClient) VerifyPayout(ctx context.Context, in *VerifyPayoutReq
 	return out, nil
 }
 
+func (c *pegServiceClient) SubscribeDeposits(ctx context.Context, in *SubscribeDepositsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeDepositsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PegService_ServiceDesc.Streams[0], PegService_SubscribeDeposits_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SubscribeDepositsRequest, SubscribeDepositsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PegService_SubscribeDepositsClient = grpc.ServerStreamingClient[SubscribeDepositsResponse]
+
 // PegServiceServer is the server API for PegService service.
 // All implementations must embed UnimplementedPegServiceServer
 // for forward compatibility.
@@ -181,6 +213,18 @@ type PegServiceServer interface {
 	// carries no raw_tx_hex; FAILED_PRECONDITION when the node lacks the body
 	// of the sideblock named.
 	VerifyPayout(context.Context, *VerifyPayoutRequest) (*VerifyPayoutResponse, error)
+	// SubscribeDeposits streams the deposits as the mainchain blocks that
+	// confirm them join and leave the node's mainchain, in the style of
+	// SubscriptionService (whose comment describes cursors, resuming and
+	// limits): a connected event for every mainchain block the node
+	// connects, with the deposits the pegbox accepted in it, in mint order
+	// (often none), and a disconnected event for every block a reorg
+	// undoes, whose deposits the client drops (they carry the block's height
+	// as conf_height). The cursor is a mainchain block, as
+	// SubscribeLottery's; the genesis block replays every deposit. The first
+	// message is the node's mainchain tip. A deposit's status is as of the
+	// moment its event is read; follow it to its mint with GetDeposit.
+	SubscribeDeposits(*SubscribeDepositsRequest, grpc.ServerStreamingServer[SubscribeDepositsResponse]) error
 	mustEmbedUnimplementedPegServiceServer()
 }
 
@@ -208,6 +252,9 @@ func (UnimplementedPegServiceServer) GetWithdrawal(context.Context, *GetWithdraw
 }
 func (UnimplementedPegServiceServer) VerifyPayout(context.Context, *VerifyPayoutRequest) (*VerifyPayoutResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method VerifyPayout not implemented")
+}
+func (UnimplementedPegServiceServer) SubscribeDeposits(*SubscribeDepositsRequest, grpc.ServerStreamingServer[SubscribeDepositsResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method SubscribeDeposits not implemented")
 }
 func (UnimplementedPegServiceServer) mustEmbedUnimplementedPegServiceServer() {}
 func (UnimplementedPegServiceServer) testEmbeddedByValue()                    {}
@@ -338,6 +385,17 @@ func _PegService_VerifyPayout_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PegService_SubscribeDeposits_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(SubscribeDepositsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PegServiceServer).SubscribeDeposits(m, &grpc.GenericServerStream[SubscribeDepositsRequest, SubscribeDepositsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PegService_SubscribeDepositsServer = grpc.ServerStreamingServer[SubscribeDepositsResponse]
+
 // PegService_ServiceDesc is the grpc.ServiceDesc for PegService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -370,6 +428,12 @@ var PegService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _PegService_VerifyPayout_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "SubscribeDeposits",
+			Handler:       _PegService_SubscribeDeposits_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "sidenode/api/v1/peg.proto",
 }

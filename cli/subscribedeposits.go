@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"context"
+	"math"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+)
+
+// followCommands are the subscriptions beside SubscriptionService's.
+func followCommands() []commandSpec {
+	return []commandSpec{
+		{groupFollow, "subscribe deposits", "Follow the peg's deposits",
+			"Print the mainchain tip, then every mainchain block the node " +
+				"connects with the deposits the pegbox accepted in it " +
+				"(connected, often with none), and every block a reorg " +
+				"undoes (disconnected: drop its deposits), one JSON object " +
+				"per line, until interrupted. With --height and --hash, " +
+				"start after that mainchain block; with --all, replay every " +
+				"deposit from the genesis block (PegService.SubscribeDeposits).",
+			func(c *client) any { return &subscribeDepositsCommand{c: c} }},
+	}
+}
+
+type subscribeDepositsCommand struct {
+	cursorOptions
+	c *client
+}
+
+func (cmd *subscribeDepositsCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	height, hash, err := cmd.cursor(mainchain, math.MaxInt32)
+	if err != nil {
+		return err
+	}
+	req := &apiv1.SubscribeDepositsRequest{}
+	switch {
+	case cmd.All:
+		req.Cursor = &apiv1.MainchainBlockRef{Height: 0, Hash: cmd.c.params.Main.GenesisHash.String()}
+	case hash != "":
+		req.Cursor = &apiv1.MainchainBlockRef{Height: int32(height), Hash: hash}
+	}
+	return cmd.c.stream(cursorFields, func(ctx context.Context, conn grpc.ClientConnInterface) (recvFunc, error) {
+		s, err := apiv1.NewPegServiceClient(conn).SubscribeDeposits(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return func() (proto.Message, error) { return s.Recv() }, nil
+	})
+}
