@@ -27,6 +27,7 @@ type Backend interface {
 	PeerBackend
 	OperatorBackend
 	DepositStreamBackend
+	WithdrawalStreamBackend
 }
 
 // PeerBackend serves NodeService's ban methods: the peer protocol's bans

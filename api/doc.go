@@ -60,8 +60,11 @@
 // SubscriptionService has two server-streaming methods:
 // SubscribeSideblocks follows the best sidechain, SubscribeLottery the
 // mainchain's draws; PegService.SubscribeDeposits follows the mainchain
-// as SubscribeLottery does, with the deposits each block made (it is in
-// PegService because its messages hold PegService's Deposit). Both send the current state first (the tip), then
+// as SubscribeLottery does, with the deposits each block made, and
+// PegService.SubscribeWithdrawals the best sidechain as
+// SubscribeSideblocks does, with the withdrawals each sideblock holds
+// (they are in PegService because their messages hold PegService's
+// Deposit and Withdrawal). Both send the current state first (the tip), then
 // events: "connected" for a block that joined the best chain, on top of
 // the previous event's block, and "disconnected" for one that left it,
 // the tip first, whose parent is then the position. A client that applies
@@ -221,6 +224,7 @@
 //	GET  /v1/subscribe/sideblocks?cursor.height=&cursor.hash=   SubscriptionService.SubscribeSideblocks
 //	GET  /v1/subscribe/lottery?cursor.height=&cursor.hash=      SubscriptionService.SubscribeLottery
 //	GET  /v1/subscribe/deposits?cursor.height=&cursor.hash=     PegService.SubscribeDeposits
+//	GET  /v1/subscribe/withdrawals?cursor.height=&cursor.hash=  PegService.SubscribeWithdrawals
 //
 // The gateway forwards each request over a gRPC client connection to the
 // server's first gRPC listener (127.0.0.1 for a listener on every

@@ -54,7 +54,8 @@ var permissions = map[string]Permission{
 	apiv1.NodeService_BanPeer_FullMethodName:      {entityPeers, Write},
 	apiv1.NodeService_UnbanPeer_FullMethodName:    {entityPeers, Write},
 
-	apiv1.PegService_SubscribeDeposits_FullMethodName: {entityPeg, Read},
+	apiv1.PegService_SubscribeDeposits_FullMethodName:    {entityPeg, Read},
+	apiv1.PegService_SubscribeWithdrawals_FullMethodName: {entityPeg, Read},
 
 	apiv1.OperatorService_StopDaemon_FullMethodName:     {entityNode, Write},
 	apiv1.OperatorService_GetDebugLevel_FullMethodName:  {entityNode, Read},

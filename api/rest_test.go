@@ -90,6 +90,7 @@ var restCalls = []restCall{
 	{apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName, "GET", "/v1/subscribe/sideblocks", "", true},
 	{apiv1.SubscriptionService_SubscribeLottery_FullMethodName, "GET", "/v1/subscribe/lottery", "", true},
 	{apiv1.PegService_SubscribeDeposits_FullMethodName, "GET", "/v1/subscribe/deposits", "", true},
+	{apiv1.PegService_SubscribeWithdrawals_FullMethodName, "GET", "/v1/subscribe/withdrawals", "", true},
 }
 
 // TestRESTCallsCoverPermissions keeps restCalls in step with the

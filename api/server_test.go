@@ -205,6 +205,15 @@ var allCalls = []call{
 		}
 		return err
 	}},
+	{apiv1.PegService_SubscribeWithdrawals_FullMethodName, false, func(ctx context.Context, c clients) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stream, err := c.peg.SubscribeWithdrawals(ctx, &apiv1.SubscribeWithdrawalsRequest{})
+		if err == nil {
+			_, err = stream.Recv()
+		}
+		return err
+	}},
 	{apiv1.WalletService_NewAddress_FullMethodName, true, func(ctx context.Context, c clients) error {
 		_, err := c.wallet.NewAddress(ctx, &apiv1.NewAddressRequest{})
 		return err

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"math"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -22,6 +23,16 @@ func followCommands() []commandSpec {
 				"start after that mainchain block; with --all, replay every " +
 				"deposit from the genesis block (PegService.SubscribeDeposits).",
 			func(c *client) any { return &subscribeDepositsCommand{c: c} }},
+		{groupFollow, "subscribe withdrawals", "Follow the peg's withdrawals",
+			"Print the best sidechain's tip, then every sideblock that " +
+				"joins the best chain with the withdrawals it holds " +
+				"(connected, often with none), and every sideblock that " +
+				"leaves it (disconnected: drop its withdrawals), one JSON " +
+				"object per line, until interrupted. With --height and " +
+				"--hash, start after that sideblock; with --all, from the " +
+				"first (PegService.SubscribeWithdrawals). Follow one " +
+				"withdrawal to its payout with peg status --wait.",
+			func(c *client) any { return &subscribeWithdrawalsCommand{c: c} }},
 	}
 }
 
@@ -47,6 +58,35 @@ func (cmd *subscribeDepositsCommand) Execute(args []string) error {
 	}
 	return cmd.c.stream(cursorFields, func(ctx context.Context, conn grpc.ClientConnInterface) (recvFunc, error) {
 		s, err := apiv1.NewPegServiceClient(conn).SubscribeDeposits(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return func() (proto.Message, error) { return s.Recv() }, nil
+	})
+}
+
+type subscribeWithdrawalsCommand struct {
+	cursorOptions
+	c *client
+}
+
+func (cmd *subscribeWithdrawalsCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	height, hash, err := cmd.cursor(sidechain, math.MaxInt64)
+	if err != nil {
+		return err
+	}
+	req := &apiv1.SubscribeWithdrawalsRequest{}
+	switch {
+	case cmd.All:
+		req.Cursor = &apiv1.SidechainBlockRef{Hash: strings.Repeat("0", 64)}
+	case hash != "":
+		req.Cursor = &apiv1.SidechainBlockRef{Height: uint64(height), Hash: hash}
+	}
+	return cmd.c.stream(cursorFields, func(ctx context.Context, conn grpc.ClientConnInterface) (recvFunc, error) {
+		s, err := apiv1.NewPegServiceClient(conn).SubscribeWithdrawals(ctx, req)
 		if err != nil {
 			return nil, err
 		}

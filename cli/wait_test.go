@@ -102,3 +102,22 @@ func TestSubscribeDeposits(t *testing.T) {
 		t.Fatalf("first message %v, %d deposits, want the state and 3", msgs[0], deposits)
 	}
 }
+
+// TestSubscribeWithdrawals replays the withdrawals from the first
+// sideblock: the tip, then the fake's three sideblocks.
+func TestSubscribeWithdrawals(t *testing.T) {
+	n := startNode(t)
+	r, msgs := n.runStream(t, 4, "subscribe", "withdrawals", "--all")
+	if r.code != ExitOK || len(msgs) != 4 {
+		t.Fatalf("exit %d, %d messages, stderr %q", r.code, len(msgs), r.stderr)
+	}
+	var ws int
+	for _, m := range msgs[1:] {
+		c, _ := m["connected"].(map[string]any)
+		list, _ := c["withdrawals"].([]any)
+		ws += len(list)
+	}
+	if ws != 2 {
+		t.Fatalf("%d withdrawals, want 2: %v", ws, msgs)
+	}
+}

@@ -43,6 +43,7 @@ var streamingMethods = map[string]bool{
 	apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName: true,
 	apiv1.SubscriptionService_SubscribeLottery_FullMethodName:    true,
 	apiv1.PegService_SubscribeDeposits_FullMethodName:            true,
+	apiv1.PegService_SubscribeWithdrawals_FullMethodName:         true,
 }
 
 // FuzzGRPCNodeBackend sends arbitrary bytes as the request of every gRPC

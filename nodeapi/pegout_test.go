@@ -192,6 +192,14 @@ func TestPegOutToPayout(t *testing.T) {
 	if st := depositStatus(); st != api.DepositMinted {
 		t.Fatalf("deposit after its mint: %v", st)
 	}
+	// The withdrawal stream's read of the block has both withdrawals.
+	if ws, ok, err := b.WithdrawalsIn(ctx, api.SideRef{Height: 2, Hash: block.BlockHash()}); err != nil ||
+		!ok || len(ws) != 2 || ws[0].OutPoint != op {
+		t.Fatalf("withdrawals in the sideblock: %+v %v %v", ws, ok, err)
+	}
+	if _, ok, err := b.WithdrawalsIn(ctx, api.SideRef{Height: 1, Hash: block.BlockHash()}); err != nil || ok {
+		t.Fatalf("the sideblock at another height: %v %v", ok, err)
+	}
 	// GetDeposit names the sideblock that minted it.
 	if found, err := b.Deposit(ctx, api.DepositQuery{TxID: deposit.TxHash()}); err != nil ||
 		found.Accepted.MintedBy == nil || found.Accepted.MintedBy.Hash != block.BlockHash() ||

@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"context"
+	"sort"
 
 	"github.com/btcsuite/btcd/wire"
 
@@ -78,4 +79,31 @@ func (b *Backend) AddDeposit(value int64) api.Deposit {
 	b.mu.Unlock()
 	c.notify()
 	return d
+}
+
+// WithdrawalsIn implements api.WithdrawalStreamBackend: the fake's
+// withdrawals included in the sideblock, while it is on the fake's best
+// sidechain, ordered by index.
+func (b *Backend) WithdrawalsIn(_ context.Context, block api.SideRef) ([]api.Withdrawal, bool, error) {
+	c := &b.chains
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := int(block.Height)
+	if h < 0 || h >= len(c.side) || c.side[h].Hash != block.Hash {
+		return nil, false, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var sts []api.WithdrawalStatus
+	for _, st := range b.peg.withdrawals {
+		if st.Stage >= api.WithdrawalIncluded && st.SideBlock == block.Hash {
+			sts = append(sts, st)
+		}
+	}
+	sort.Slice(sts, func(i, j int) bool { return sts[i].Index < sts[j].Index })
+	out := make([]api.Withdrawal, len(sts))
+	for i := range sts {
+		out[i] = sts[i].Withdrawal
+	}
+	return out, true, nil
 }

@@ -2365,6 +2365,218 @@ func (*SubscribeDepositsResponse_Connected) isSubscribeDepositsResponse_Event() 
 
 func (*SubscribeDepositsResponse_Disconnected) isSubscribeDepositsResponse_Event() {}
 
+// SubscribeWithdrawalsRequest opens a stream of withdrawals.
+type SubscribeWithdrawalsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// cursor is the last sideblock the client saw an event for; without it
+	// the stream starts from the tip.
+	Cursor        *SidechainBlockRef `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeWithdrawalsRequest) Reset() {
+	*x = SubscribeWithdrawalsRequest{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeWithdrawalsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeWithdrawalsRequest) ProtoMessage() {}
+
+func (x *SubscribeWithdrawalsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeWithdrawalsRequest.ProtoReflect.Descriptor instead.
+func (*SubscribeWithdrawalsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SubscribeWithdrawalsRequest) GetCursor() *SidechainBlockRef {
+	if x != nil {
+		return x.Cursor
+	}
+	return nil
+}
+
+// WithdrawalBlock is a sideblock and the withdrawals it holds.
+type WithdrawalBlock struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// block is the sideblock.
+	Block *SidechainBlockRef `protobuf:"bytes,1,opt,name=block,proto3" json:"block,omitempty"`
+	// withdrawals are its withdrawals, in block order; empty for a block
+	// without any, and in a disconnected event.
+	Withdrawals   []*Withdrawal `protobuf:"bytes,2,rep,name=withdrawals,proto3" json:"withdrawals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawalBlock) Reset() {
+	*x = WithdrawalBlock{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawalBlock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawalBlock) ProtoMessage() {}
+
+func (x *WithdrawalBlock) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawalBlock.ProtoReflect.Descriptor instead.
+func (*WithdrawalBlock) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *WithdrawalBlock) GetBlock() *SidechainBlockRef {
+	if x != nil {
+		return x.Block
+	}
+	return nil
+}
+
+func (x *WithdrawalBlock) GetWithdrawals() []*Withdrawal {
+	if x != nil {
+		return x.Withdrawals
+	}
+	return nil
+}
+
+// SubscribeWithdrawalsResponse is one message of the stream: the state,
+// then events.
+type SubscribeWithdrawalsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event is what happened; exactly one is set.
+	//
+	// Types that are valid to be assigned to Event:
+	//
+	//	*SubscribeWithdrawalsResponse_State
+	//	*SubscribeWithdrawalsResponse_Connected
+	//	*SubscribeWithdrawalsResponse_Disconnected
+	Event         isSubscribeWithdrawalsResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeWithdrawalsResponse) Reset() {
+	*x = SubscribeWithdrawalsResponse{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeWithdrawalsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeWithdrawalsResponse) ProtoMessage() {}
+
+func (x *SubscribeWithdrawalsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeWithdrawalsResponse.ProtoReflect.Descriptor instead.
+func (*SubscribeWithdrawalsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SubscribeWithdrawalsResponse) GetEvent() isSubscribeWithdrawalsResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *SubscribeWithdrawalsResponse) GetState() *SidechainBlockRef {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeWithdrawalsResponse_State); ok {
+			return x.State
+		}
+	}
+	return nil
+}
+
+func (x *SubscribeWithdrawalsResponse) GetConnected() *WithdrawalBlock {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeWithdrawalsResponse_Connected); ok {
+			return x.Connected
+		}
+	}
+	return nil
+}
+
+func (x *SubscribeWithdrawalsResponse) GetDisconnected() *WithdrawalBlock {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeWithdrawalsResponse_Disconnected); ok {
+			return x.Disconnected
+		}
+	}
+	return nil
+}
+
+type isSubscribeWithdrawalsResponse_Event interface {
+	isSubscribeWithdrawalsResponse_Event()
+}
+
+type SubscribeWithdrawalsResponse_State struct {
+	// state is the best sidechain's tip when the stream starts, always the
+	// first message.
+	State *SidechainBlockRef `protobuf:"bytes,1,opt,name=state,proto3,oneof"`
+}
+
+type SubscribeWithdrawalsResponse_Connected struct {
+	// connected is a sideblock that joined the best chain, on top of the
+	// previous event's block, with its withdrawals.
+	Connected *WithdrawalBlock `protobuf:"bytes,2,opt,name=connected,proto3,oneof"`
+}
+
+type SubscribeWithdrawalsResponse_Disconnected struct {
+	// disconnected is a sideblock that left the best chain, the tip first:
+	// its withdrawals are no longer included, and its parent is the new
+	// position.
+	Disconnected *WithdrawalBlock `protobuf:"bytes,3,opt,name=disconnected,proto3,oneof"`
+}
+
+func (*SubscribeWithdrawalsResponse_State) isSubscribeWithdrawalsResponse_Event() {}
+
+func (*SubscribeWithdrawalsResponse_Connected) isSubscribeWithdrawalsResponse_Event() {}
+
+func (*SubscribeWithdrawalsResponse_Disconnected) isSubscribeWithdrawalsResponse_Event() {}
+
 var File_sidenode_api_v1_peg_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_peg_proto_rawDesc = "" +
@@ -2551,6 +2763,16 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x05state\x18\x01 \x01(\v2\".sidenode.api.v1.MainchainBlockRefH\x00R\x05state\x12=\n" +
 	"\tconnected\x18\x02 \x01(\v2\x1d.sidenode.api.v1.DepositBlockH\x00R\tconnected\x12C\n" +
 	"\fdisconnected\x18\x03 \x01(\v2\x1d.sidenode.api.v1.DepositBlockH\x00R\fdisconnectedB\a\n" +
+	"\x05event\"Y\n" +
+	"\x1bSubscribeWithdrawalsRequest\x12:\n" +
+	"\x06cursor\x18\x01 \x01(\v2\".sidenode.api.v1.SidechainBlockRefR\x06cursor\"\x8a\x01\n" +
+	"\x0fWithdrawalBlock\x128\n" +
+	"\x05block\x18\x01 \x01(\v2\".sidenode.api.v1.SidechainBlockRefR\x05block\x12=\n" +
+	"\vwithdrawals\x18\x02 \x03(\v2\x1b.sidenode.api.v1.WithdrawalR\vwithdrawals\"\xed\x01\n" +
+	"\x1cSubscribeWithdrawalsResponse\x12:\n" +
+	"\x05state\x18\x01 \x01(\v2\".sidenode.api.v1.SidechainBlockRefH\x00R\x05state\x12@\n" +
+	"\tconnected\x18\x02 \x01(\v2 .sidenode.api.v1.WithdrawalBlockH\x00R\tconnected\x12F\n" +
+	"\fdisconnected\x18\x03 \x01(\v2 .sidenode.api.v1.WithdrawalBlockH\x00R\fdisconnectedB\a\n" +
 	"\x05event*\x85\x01\n" +
 	"\rDepositStatus\x12\x1e\n" +
 	"\x1aDEPOSIT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n" +
@@ -2562,7 +2784,7 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x18WITHDRAWAL_STAGE_PENDING\x10\x01\x12\x1d\n" +
 	"\x19WITHDRAWAL_STAGE_INCLUDED\x10\x02\x12\x1c\n" +
 	"\x18WITHDRAWAL_STAGE_PAYABLE\x10\x03\x12\x19\n" +
-	"\x15WITHDRAWAL_STAGE_PAID\x10\x042\xb4\x05\n" +
+	"\x15WITHDRAWAL_STAGE_PAID\x10\x042\xab\x06\n" +
 	"\n" +
 	"PegService\x12U\n" +
 	"\n" +
@@ -2573,7 +2795,8 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"GetDeposit\x12\".sidenode.api.v1.GetDepositRequest\x1a#.sidenode.api.v1.GetDepositResponse\x12^\n" +
 	"\rGetWithdrawal\x12%.sidenode.api.v1.GetWithdrawalRequest\x1a&.sidenode.api.v1.GetWithdrawalResponse\x12[\n" +
 	"\fVerifyPayout\x12$.sidenode.api.v1.VerifyPayoutRequest\x1a%.sidenode.api.v1.VerifyPayoutResponse\x12l\n" +
-	"\x11SubscribeDeposits\x12).sidenode.api.v1.SubscribeDepositsRequest\x1a*.sidenode.api.v1.SubscribeDepositsResponse0\x01B;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\x11SubscribeDeposits\x12).sidenode.api.v1.SubscribeDepositsRequest\x1a*.sidenode.api.v1.SubscribeDepositsResponse0\x01\x12u\n" +
+	"\x14SubscribeWithdrawals\x12,.sidenode.api.v1.SubscribeWithdrawalsRequest\x1a-.sidenode.api.v1.SubscribeWithdrawalsResponse0\x01B;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_peg_proto_rawDescOnce sync.Once
@@ -2588,34 +2811,37 @@ func file_sidenode_api_v1_peg_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_api_v1_peg_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_sidenode_api_v1_peg_proto_goTypes = []any{
-	(DepositStatus)(0),                  // 0: sidenode.api.v1.DepositStatus
-	(WithdrawalStage)(0),                // 1: sidenode.api.v1.WithdrawalStage
-	(*GetPegInfoRequest)(nil),           // 2: sidenode.api.v1.GetPegInfoRequest
-	(*Federation)(nil),                  // 3: sidenode.api.v1.Federation
-	(*GetPegInfoResponse)(nil),          // 4: sidenode.api.v1.GetPegInfoResponse
-	(*PegRotation)(nil),                 // 5: sidenode.api.v1.PegRotation
-	(*PegAudit)(nil),                    // 6: sidenode.api.v1.PegAudit
-	(*Deposit)(nil),                     // 7: sidenode.api.v1.Deposit
-	(*RefusedDeposit)(nil),              // 8: sidenode.api.v1.RefusedDeposit
-	(*ListDepositsRequest)(nil),         // 9: sidenode.api.v1.ListDepositsRequest
-	(*ListDepositsResponse)(nil),        // 10: sidenode.api.v1.ListDepositsResponse
-	(*ListRefusedDepositsRequest)(nil),  // 11: sidenode.api.v1.ListRefusedDepositsRequest
-	(*ListRefusedDepositsResponse)(nil), // 12: sidenode.api.v1.ListRefusedDepositsResponse
-	(*GetDepositRequest)(nil),           // 13: sidenode.api.v1.GetDepositRequest
-	(*GetDepositResponse)(nil),          // 14: sidenode.api.v1.GetDepositResponse
-	(*GetWithdrawalRequest)(nil),        // 15: sidenode.api.v1.GetWithdrawalRequest
-	(*WithdrawalProof)(nil),             // 16: sidenode.api.v1.WithdrawalProof
-	(*GetWithdrawalResponse)(nil),       // 17: sidenode.api.v1.GetWithdrawalResponse
-	(*VerifyPayoutRequest)(nil),         // 18: sidenode.api.v1.VerifyPayoutRequest
-	(*Withdrawal)(nil),                  // 19: sidenode.api.v1.Withdrawal
-	(*VerifyPayoutResponse)(nil),        // 20: sidenode.api.v1.VerifyPayoutResponse
-	(*SubscribeDepositsRequest)(nil),    // 21: sidenode.api.v1.SubscribeDepositsRequest
-	(*DepositBlock)(nil),                // 22: sidenode.api.v1.DepositBlock
-	(*SubscribeDepositsResponse)(nil),   // 23: sidenode.api.v1.SubscribeDepositsResponse
-	(*SidechainBlockRef)(nil),           // 24: sidenode.api.v1.SidechainBlockRef
-	(*MainchainBlockRef)(nil),           // 25: sidenode.api.v1.MainchainBlockRef
+	(DepositStatus)(0),                   // 0: sidenode.api.v1.DepositStatus
+	(WithdrawalStage)(0),                 // 1: sidenode.api.v1.WithdrawalStage
+	(*GetPegInfoRequest)(nil),            // 2: sidenode.api.v1.GetPegInfoRequest
+	(*Federation)(nil),                   // 3: sidenode.api.v1.Federation
+	(*GetPegInfoResponse)(nil),           // 4: sidenode.api.v1.GetPegInfoResponse
+	(*PegRotation)(nil),                  // 5: sidenode.api.v1.PegRotation
+	(*PegAudit)(nil),                     // 6: sidenode.api.v1.PegAudit
+	(*Deposit)(nil),                      // 7: sidenode.api.v1.Deposit
+	(*RefusedDeposit)(nil),               // 8: sidenode.api.v1.RefusedDeposit
+	(*ListDepositsRequest)(nil),          // 9: sidenode.api.v1.ListDepositsRequest
+	(*ListDepositsResponse)(nil),         // 10: sidenode.api.v1.ListDepositsResponse
+	(*ListRefusedDepositsRequest)(nil),   // 11: sidenode.api.v1.ListRefusedDepositsRequest
+	(*ListRefusedDepositsResponse)(nil),  // 12: sidenode.api.v1.ListRefusedDepositsResponse
+	(*GetDepositRequest)(nil),            // 13: sidenode.api.v1.GetDepositRequest
+	(*GetDepositResponse)(nil),           // 14: sidenode.api.v1.GetDepositResponse
+	(*GetWithdrawalRequest)(nil),         // 15: sidenode.api.v1.GetWithdrawalRequest
+	(*WithdrawalProof)(nil),              // 16: sidenode.api.v1.WithdrawalProof
+	(*GetWithdrawalResponse)(nil),        // 17: sidenode.api.v1.GetWithdrawalResponse
+	(*VerifyPayoutRequest)(nil),          // 18: sidenode.api.v1.VerifyPayoutRequest
+	(*Withdrawal)(nil),                   // 19: sidenode.api.v1.Withdrawal
+	(*VerifyPayoutResponse)(nil),         // 20: sidenode.api.v1.VerifyPayoutResponse
+	(*SubscribeDepositsRequest)(nil),     // 21: sidenode.api.v1.SubscribeDepositsRequest
+	(*DepositBlock)(nil),                 // 22: sidenode.api.v1.DepositBlock
+	(*SubscribeDepositsResponse)(nil),    // 23: sidenode.api.v1.SubscribeDepositsResponse
+	(*SubscribeWithdrawalsRequest)(nil),  // 24: sidenode.api.v1.SubscribeWithdrawalsRequest
+	(*WithdrawalBlock)(nil),              // 25: sidenode.api.v1.WithdrawalBlock
+	(*SubscribeWithdrawalsResponse)(nil), // 26: sidenode.api.v1.SubscribeWithdrawalsResponse
+	(*SidechainBlockRef)(nil),            // 27: sidenode.api.v1.SidechainBlockRef
+	(*MainchainBlockRef)(nil),            // 28: sidenode.api.v1.MainchainBlockRef
 }
 var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	3,  // 0: sidenode.api.v1.GetPegInfoResponse.federation:type_name -> sidenode.api.v1.Federation
@@ -2623,7 +2849,7 @@ var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	6,  // 2: sidenode.api.v1.GetPegInfoResponse.audit:type_name -> sidenode.api.v1.PegAudit
 	5,  // 3: sidenode.api.v1.GetPegInfoResponse.last_rotation:type_name -> sidenode.api.v1.PegRotation
 	0,  // 4: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
-	24, // 5: sidenode.api.v1.Deposit.minted_by:type_name -> sidenode.api.v1.SidechainBlockRef
+	27, // 5: sidenode.api.v1.Deposit.minted_by:type_name -> sidenode.api.v1.SidechainBlockRef
 	7,  // 6: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
 	8,  // 7: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
 	7,  // 8: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
@@ -2631,31 +2857,39 @@ var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	1,  // 10: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
 	16, // 11: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
 	19, // 12: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
-	25, // 13: sidenode.api.v1.SubscribeDepositsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
-	25, // 14: sidenode.api.v1.DepositBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
+	28, // 13: sidenode.api.v1.SubscribeDepositsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
+	28, // 14: sidenode.api.v1.DepositBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
 	7,  // 15: sidenode.api.v1.DepositBlock.deposits:type_name -> sidenode.api.v1.Deposit
-	25, // 16: sidenode.api.v1.SubscribeDepositsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
+	28, // 16: sidenode.api.v1.SubscribeDepositsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
 	22, // 17: sidenode.api.v1.SubscribeDepositsResponse.connected:type_name -> sidenode.api.v1.DepositBlock
 	22, // 18: sidenode.api.v1.SubscribeDepositsResponse.disconnected:type_name -> sidenode.api.v1.DepositBlock
-	2,  // 19: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
-	9,  // 20: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
-	11, // 21: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
-	13, // 22: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
-	15, // 23: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
-	18, // 24: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
-	21, // 25: sidenode.api.v1.PegService.SubscribeDeposits:input_type -> sidenode.api.v1.SubscribeDepositsRequest
-	4,  // 26: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
-	10, // 27: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
-	12, // 28: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
-	14, // 29: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
-	17, // 30: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
-	20, // 31: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
-	23, // 32: sidenode.api.v1.PegService.SubscribeDeposits:output_type -> sidenode.api.v1.SubscribeDepositsResponse
-	26, // [26:33] is the sub-list for method output_type
-	19, // [19:26] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	27, // 19: sidenode.api.v1.SubscribeWithdrawalsRequest.cursor:type_name -> sidenode.api.v1.SidechainBlockRef
+	27, // 20: sidenode.api.v1.WithdrawalBlock.block:type_name -> sidenode.api.v1.SidechainBlockRef
+	19, // 21: sidenode.api.v1.WithdrawalBlock.withdrawals:type_name -> sidenode.api.v1.Withdrawal
+	27, // 22: sidenode.api.v1.SubscribeWithdrawalsResponse.state:type_name -> sidenode.api.v1.SidechainBlockRef
+	25, // 23: sidenode.api.v1.SubscribeWithdrawalsResponse.connected:type_name -> sidenode.api.v1.WithdrawalBlock
+	25, // 24: sidenode.api.v1.SubscribeWithdrawalsResponse.disconnected:type_name -> sidenode.api.v1.WithdrawalBlock
+	2,  // 25: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
+	9,  // 26: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
+	11, // 27: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
+	13, // 28: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
+	15, // 29: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
+	18, // 30: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
+	21, // 31: sidenode.api.v1.PegService.SubscribeDeposits:input_type -> sidenode.api.v1.SubscribeDepositsRequest
+	24, // 32: sidenode.api.v1.PegService.SubscribeWithdrawals:input_type -> sidenode.api.v1.SubscribeWithdrawalsRequest
+	4,  // 33: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
+	10, // 34: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
+	12, // 35: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
+	14, // 36: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
+	17, // 37: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
+	20, // 38: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
+	23, // 39: sidenode.api.v1.PegService.SubscribeDeposits:output_type -> sidenode.api.v1.SubscribeDepositsResponse
+	26, // 40: sidenode.api.v1.PegService.SubscribeWithdrawals:output_type -> sidenode.api.v1.SubscribeWithdrawalsResponse
+	33, // [33:41] is the sub-list for method output_type
+	25, // [25:33] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_peg_proto_init() }
@@ -2677,13 +2911,18 @@ func file_sidenode_api_v1_peg_proto_init() {
 		(*SubscribeDepositsResponse_Connected)(nil),
 		(*SubscribeDepositsResponse_Disconnected)(nil),
 	}
+	file_sidenode_api_v1_peg_proto_msgTypes[24].OneofWrappers = []any{
+		(*SubscribeWithdrawalsResponse_State)(nil),
+		(*SubscribeWithdrawalsResponse_Connected)(nil),
+		(*SubscribeWithdrawalsResponse_Disconnected)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_peg_proto_rawDesc), len(file_sidenode_api_v1_peg_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   22,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -407,6 +407,34 @@ func request_PegService_SubscribeDeposits_0(ctx context.Context, marshaler runti
 	return stream, metadata, nil
 }
 
+var filter_PegService_SubscribeWithdrawals_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_PegService_SubscribeWithdrawals_0(ctx context.Context, marshaler runtime.Marshaler, client PegServiceClient, req *http.Request, pathParams map[string]string) (PegService_SubscribeWithdrawalsClient, runtime.ServerMetadata, error) {
+	var (
+		protoReq SubscribeWithdrawalsRequest
+		metadata runtime.ServerMetadata
+	)
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_PegService_SubscribeWithdrawals_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	stream, err := client.SubscribeWithdrawals(ctx, &protoReq)
+	if err != nil {
+		return nil, metadata, err
+	}
+	header, err := stream.Header()
+	if err != nil {
+		return nil, metadata, err
+	}
+	metadata.HeaderMD = header
+	return stream, metadata, nil
+}
+
 // RegisterPegServiceHandlerServer registers the http handlers for service PegService to "mux".
 // UnaryRPC     :call PegServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -575,6 +603,13 @@ func RegisterPegServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux,
 	})
 
 	mux.Handle(http.MethodGet, pattern_PegService_SubscribeDeposits_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
+		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+		return
+	})
+
+	mux.Handle(http.MethodGet, pattern_PegService_SubscribeWithdrawals_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
 		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
 		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
@@ -773,29 +808,48 @@ func RegisterPegServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux,
 		}
 		forward_PegService_SubscribeDeposits_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_PegService_SubscribeWithdrawals_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/sidenode.api.v1.PegService/SubscribeWithdrawals", runtime.WithHTTPPathPattern("/v1/subscribe/withdrawals"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_PegService_SubscribeWithdrawals_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_PegService_SubscribeWithdrawals_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
 var (
-	pattern_PegService_GetPegInfo_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "peg"}, ""))
-	pattern_PegService_ListDeposits_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "peg", "deposits"}, ""))
-	pattern_PegService_ListRefusedDeposits_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "peg", "refused"}, ""))
-	pattern_PegService_GetDeposit_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "peg", "deposits", "txid"}, ""))
-	pattern_PegService_GetDeposit_1          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "peg", "outpoints", "outpoint"}, ""))
-	pattern_PegService_GetWithdrawal_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "peg", "withdrawals", "outpoint"}, ""))
-	pattern_PegService_VerifyPayout_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "peg", "payouts", "txid"}, ""))
-	pattern_PegService_VerifyPayout_1        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "peg", "verifypayout"}, ""))
-	pattern_PegService_SubscribeDeposits_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "subscribe", "deposits"}, ""))
+	pattern_PegService_GetPegInfo_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "peg"}, ""))
+	pattern_PegService_ListDeposits_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "peg", "deposits"}, ""))
+	pattern_PegService_ListRefusedDeposits_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "peg", "refused"}, ""))
+	pattern_PegService_GetDeposit_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "peg", "deposits", "txid"}, ""))
+	pattern_PegService_GetDeposit_1           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "peg", "outpoints", "outpoint"}, ""))
+	pattern_PegService_GetWithdrawal_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "peg", "withdrawals", "outpoint"}, ""))
+	pattern_PegService_VerifyPayout_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "peg", "payouts", "txid"}, ""))
+	pattern_PegService_VerifyPayout_1         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "peg", "verifypayout"}, ""))
+	pattern_PegService_SubscribeDeposits_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "subscribe", "deposits"}, ""))
+	pattern_PegService_SubscribeWithdrawals_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "subscribe", "withdrawals"}, ""))
 )
 
 var (
-	forward_PegService_GetPegInfo_0          = runtime.ForwardResponseMessage
-	forward_PegService_ListDeposits_0        = runtime.ForwardResponseMessage
-	forward_PegService_ListRefusedDeposits_0 = runtime.ForwardResponseMessage
-	forward_PegService_GetDeposit_0          = runtime.ForwardResponseMessage
-	forward_PegService_GetDeposit_1          = runtime.ForwardResponseMessage
-	forward_PegService_GetWithdrawal_0       = runtime.ForwardResponseMessage
-	forward_PegService_VerifyPayout_0        = runtime.ForwardResponseMessage
-	forward_PegService_VerifyPayout_1        = runtime.ForwardResponseMessage
-	forward_PegService_SubscribeDeposits_0   = runtime.ForwardResponseStream
+	forward_PegService_GetPegInfo_0           = runtime.ForwardResponseMessage
+	forward_PegService_ListDeposits_0         = runtime.ForwardResponseMessage
+	forward_PegService_ListRefusedDeposits_0  = runtime.ForwardResponseMessage
+	forward_PegService_GetDeposit_0           = runtime.ForwardResponseMessage
+	forward_PegService_GetDeposit_1           = runtime.ForwardResponseMessage
+	forward_PegService_GetWithdrawal_0        = runtime.ForwardResponseMessage
+	forward_PegService_VerifyPayout_0         = runtime.ForwardResponseMessage
+	forward_PegService_VerifyPayout_1         = runtime.ForwardResponseMessage
+	forward_PegService_SubscribeDeposits_0    = runtime.ForwardResponseStream
+	forward_PegService_SubscribeWithdrawals_0 = runtime.ForwardResponseStream
 )

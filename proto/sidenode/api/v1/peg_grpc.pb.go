@@ -19,13 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PegService_GetPegInfo_FullMethodName          = "/sidenode.api.v1.PegService/GetPegInfo"
-	PegService_ListDeposits_FullMethodName        = "/sidenode.api.v1.PegService/ListDeposits"
-	PegService_ListRefusedDeposits_FullMethodName = "/sidenode.api.v1.PegService/ListRefusedDeposits"
-	PegService_GetDeposit_FullMethodName          = "/sidenode.api.v1.PegService/GetDeposit"
-	PegService_GetWithdrawal_FullMethodName       = "/sidenode.api.v1.PegService/GetWithdrawal"
-	PegService_VerifyPayout_FullMethodName        = "/sidenode.api.v1.PegService/VerifyPayout"
-	PegService_SubscribeDeposits_FullMethodName   = "/sidenode.api.v1.PegService/SubscribeDeposits"
+	PegService_GetPegInfo_FullMethodName           = "/sidenode.api.v1.PegService/GetPegInfo"
+	PegService_ListDeposits_FullMethodName         = "/sidenode.api.v1.PegService/ListDeposits"
+	PegService_ListRefusedDeposits_FullMethodName  = "/sidenode.api.v1.PegService/ListRefusedDeposits"
+	PegService_GetDeposit_FullMethodName           = "/sidenode.api.v1.PegService/GetDeposit"
+	PegService_GetWithdrawal_FullMethodName        = "/sidenode.api.v1.PegService/GetWithdrawal"
+	PegService_VerifyPayout_FullMethodName         = "/sidenode.api.v1.PegService/VerifyPayout"
+	PegService_SubscribeDeposits_FullMethodName    = "/sidenode.api.v1.PegService/SubscribeDeposits"
+	PegService_SubscribeWithdrawals_FullMethodName = "/sidenode.api.v1.PegService/SubscribeWithdrawals"
 )
 
 // PegServiceClient is the client API for PegService service.
@@ -82,6 +83,17 @@ type PegServiceClient interface {
 	// message is the node's mainchain tip. A deposit's status is as of the
 	// moment its event is read; follow it to its mint with GetDeposit.
 	SubscribeDeposits(ctx context.Context, in *SubscribeDepositsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeDepositsResponse], error)
+	// SubscribeWithdrawals streams the withdrawals as the sideblocks that
+	// hold them join and leave the node's best sidechain, in the style of
+	// SubscriptionService: a connected event for every sideblock that joins
+	// the best chain, with its withdrawals in block order (often none), and
+	// a disconnected event for every sideblock that leaves it, the tip
+	// first, whose withdrawals the client drops (they are back in the
+	// mempool, or gone). The cursor is a sideblock, as
+	// SubscribeSideblocks'; 64 zeros at height 0 replays every withdrawal.
+	// The first message is the sidechain's tip (hash empty while the chain
+	// is empty). Follow one withdrawal to its payout with GetWithdrawal.
+	SubscribeWithdrawals(ctx context.Context, in *SubscribeWithdrawalsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeWithdrawalsResponse], error)
 }
 
 type pegServiceClient struct {
@@ -171,6 +183,25 @@ func (c *pegServiceClient) SubscribeDeposits(ctx context.Context, in *SubscribeD
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PegService_SubscribeDepositsClient = grpc.ServerStreamingClient[SubscribeDepositsResponse]
 
+func (c *pegServiceClient) SubscribeWithdrawals(ctx context.Context, in *SubscribeWithdrawalsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeWithdrawalsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PegService_ServiceDesc.Streams[1], PegService_SubscribeWithdrawals_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SubscribeWithdrawalsRequest, SubscribeWithdrawalsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PegService_SubscribeWithdrawalsClient = grpc.ServerStreamingClient[SubscribeWithdrawalsResponse]
+
 // PegServiceServer is the server API for PegService service.
 // All implementations must embed UnimplementedPegServiceServer
 // for forward compatibility.
@@ -225,6 +256,17 @@ type PegServiceServer interface {
 	// message is the node's mainchain tip. A deposit's status is as of the
 	// moment its event is read; follow it to its mint with GetDeposit.
 	SubscribeDeposits(*SubscribeDepositsRequest, grpc.ServerStreamingServer[SubscribeDepositsResponse]) error
+	// SubscribeWithdrawals streams the withdrawals as the sideblocks that
+	// hold them join and leave the node's best sidechain, in the style of
+	// SubscriptionService: a connected event for every sideblock that joins
+	// the best chain, with its withdrawals in block order (often none), and
+	// a disconnected event for every sideblock that leaves it, the tip
+	// first, whose withdrawals the client drops (they are back in the
+	// mempool, or gone). The cursor is a sideblock, as
+	// SubscribeSideblocks'; 64 zeros at height 0 replays every withdrawal.
+	// The first message is the sidechain's tip (hash empty while the chain
+	// is empty). Follow one withdrawal to its payout with GetWithdrawal.
+	SubscribeWithdrawals(*SubscribeWithdrawalsRequest, grpc.ServerStreamingServer[SubscribeWithdrawalsResponse]) error
 	mustEmbedUnimplementedPegServiceServer()
 }
 
@@ -255,6 +297,9 @@ func (UnimplementedPegServiceServer) VerifyPayout(context.Context, *VerifyPayout
 }
 func (UnimplementedPegServiceServer) SubscribeDeposits(*SubscribeDepositsRequest, grpc.ServerStreamingServer[SubscribeDepositsResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method SubscribeDeposits not implemented")
+}
+func (UnimplementedPegServiceServer) SubscribeWithdrawals(*SubscribeWithdrawalsRequest, grpc.ServerStreamingServer[SubscribeWithdrawalsResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method SubscribeWithdrawals not implemented")
 }
 func (UnimplementedPegServiceServer) mustEmbedUnimplementedPegServiceServer() {}
 func (UnimplementedPegServiceServer) testEmbeddedByValue()                    {}
@@ -396,6 +441,17 @@ func _PegService_SubscribeDeposits_Handler(srv interface{}, stream grpc.ServerSt
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PegService_SubscribeDepositsServer = grpc.ServerStreamingServer[SubscribeDepositsResponse]
 
+func _PegService_SubscribeWithdrawals_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(SubscribeWithdrawalsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PegServiceServer).SubscribeWithdrawals(m, &grpc.GenericServerStream[SubscribeWithdrawalsRequest, SubscribeWithdrawalsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PegService_SubscribeWithdrawalsServer = grpc.ServerStreamingServer[SubscribeWithdrawalsResponse]
+
 // PegService_ServiceDesc is the grpc.ServiceDesc for PegService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -432,6 +488,11 @@ var PegService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "SubscribeDeposits",
 			Handler:       _PegService_SubscribeDeposits_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "SubscribeWithdrawals",
+			Handler:       _PegService_SubscribeWithdrawals_Handler,
 			ServerStreams: true,
 		},
 	},
