@@ -923,7 +923,9 @@ type Deposit struct {
 type RefusedDeposit struct {
 	TxID chainhash.Hash
 
-	// OutPoint is the output the 'D' payload names, when HasOutPoint;
+	// OutPoint is the output the 'D' payload names, or, for a payload
+	// that names none, the first output that paid a pegbox while it is
+	// still a pegbox coin, when HasOutPoint;
 	// Value, Address (mainchain, empty if its script has none),
 	// SideScript and SideAddress are zero without it.
 	OutPoint    wire.OutPoint

@@ -299,8 +299,9 @@ func (b *Adapter) refusalMessage(ref *pegbox.Refused) string {
 	return ref.Code.String()
 }
 
-// apiRefused converts a refused deposit at mainchain tip tip.
-func (b *Adapter) apiRefused(ref *pegbox.Refused, tip int32) api.RefusedDeposit {
+// apiRefused converts a refused deposit at mainchain tip tip, as r shows
+// it.
+func (b *Adapter) apiRefused(r store.Reader, ref *pegbox.Refused, tip int32) (api.RefusedDeposit, error) {
 	out := api.RefusedDeposit{
 		TxID:          ref.OutPoint.Hash,
 		Height:        ref.Height,
@@ -318,8 +319,21 @@ func (b *Adapter) apiRefused(ref *pegbox.Refused, tip int32) api.RefusedDeposit 
 		out.Address = scriptAddress(ref.PkScript, b.params.Main)
 		out.SideScript = ref.SideScript
 		out.SideAddress = scriptAddress(ref.SideScript, b.params.Side)
+		return out, nil
 	}
-	return out
+	// The record names no output, but the outputs that paid a pegbox
+	// are pegbox coins until the federation spends them: the first
+	// shows the user which of their coins the refusal concerns.
+	coins, err := pegbox.CoinsOfTx(r, ref.OutPoint.Hash)
+	if err != nil || len(coins) == 0 {
+		return out, err
+	}
+	c := coins[0]
+	out.OutPoint, out.HasOutPoint, out.Value = c.OutPoint, true, c.Value
+	out.Address = scriptAddress(c.PkScript, b.params.Main)
+	out.Message = fmt.Sprintf("output %v pays %d sat to pegbox address %s, "+
+		"but %s", c.OutPoint, c.Value, out.Address, out.Message)
+	return out, nil
 }
 
 func (b *Adapter) Deposits(_ context.Context, p api.Page) ([]api.Deposit, uint64, error) {
@@ -407,7 +421,9 @@ func (b *Adapter) RefusedDeposits(_ context.Context, p api.Page) ([]api.RefusedD
 		page := api.Paginate(all, p)
 		out = make([]api.RefusedDeposit, len(page))
 		for i := range page {
-			out[i] = b.apiRefused(&page[i], tip.Height)
+			if out[i], err = b.apiRefused(r, &page[i], tip.Height); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -456,7 +472,10 @@ func (b *Adapter) Deposit(_ context.Context, q api.DepositQuery) (*api.DepositLo
 			}
 			found.Accepted = &d
 		case ref != nil:
-			out := b.apiRefused(ref, tip.Height)
+			out, err := b.apiRefused(r, ref, tip.Height)
+			if err != nil {
+				return err
+			}
 			if !q.ByOutPoint || (out.HasOutPoint && out.OutPoint == q.OutPoint) {
 				found.Refused = &out
 			}

@@ -245,13 +245,14 @@ func TestPegAPI(t *testing.T) {
 	want := []struct {
 		tx     *wire.MsgTx
 		reason string
-		vout   int // -1: no outpoint
+		vout   int  // the output shown
+		coin   bool // no payload names it: the pegbox coin it made
 	}{
-		{dust, "ErrDepositDust", 0},
-		{notPegbox, "ErrNotPegbox", 1},
-		{badVout, "ErrBadDepositVout", -1},
-		{noPayload, "ErrNoDeposit", -1},
-		{badSide, "ErrBadSideScript", 0},
+		{dust, "ErrDepositDust", 0, false},
+		{notPegbox, "ErrNotPegbox", 1, false},
+		{badVout, "ErrBadDepositVout", 0, true},
+		{noPayload, "ErrNoDeposit", 0, true},
+		{badSide, "ErrBadSideScript", 0, false},
 	}
 	for i, w := range want {
 		r := refused[i]
@@ -259,15 +260,17 @@ func TestPegAPI(t *testing.T) {
 			r.TxIndex != uint32(i+2) || r.Message == "" || r.Message == w.reason {
 			t.Errorf("refusal %d: %+v, want %s", i, r, w.reason)
 		}
-		if w.vout < 0 {
-			if r.HasOutPoint || r.Value != 0 || r.SideScript != nil {
-				t.Errorf("refusal %d has an outpoint: %+v", i, r)
-			}
-			continue
-		}
 		if !r.HasOutPoint || r.OutPoint.Index != uint32(w.vout) ||
 			r.Value != w.tx.TxOut[w.vout].Value {
 			t.Errorf("refusal %d outpoint: %+v", i, r)
+		}
+		// A refusal whose payload names no output still shows the
+		// output that paid the pegbox, its value and address, in the
+		// fields and in the message.
+		if w.coin && (r.Address != fed.Address || r.SideScript != nil ||
+			!strings.Contains(r.Message, r.OutPoint.String()) ||
+			!strings.Contains(r.Message, fed.Address)) {
+			t.Errorf("refusal %d without a named output: %+v", i, r)
 		}
 	}
 	if refused[1].Address != scriptAddress(other, s.p.Main) || !strings.Contains(refused[1].Message, refused[1].Address) {

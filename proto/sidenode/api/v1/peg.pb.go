@@ -961,9 +961,11 @@ type RefusedDeposit struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// txid is the transaction's id.
 	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
-	// outpoint is the output the 'D' payload names, "txid:vout"; empty when
-	// the transaction has no readable payload naming an output of its own
-	// (reasons ErrNoDeposit, ErrManyDeposits, ErrBadDepositVout).
+	// outpoint is the output the 'D' payload names, "txid:vout". When the
+	// transaction has no readable payload naming an output of its own
+	// (reasons ErrNoDeposit, ErrManyDeposits, ErrBadDepositVout), it is the
+	// first output that paid a pegbox, while the pegbox still holds it as a
+	// coin, and empty once the federation has spent it.
 	Outpoint string `protobuf:"bytes,2,opt,name=outpoint,proto3" json:"outpoint,omitempty"`
 	// value_sat is that output's value; 0 without an outpoint.
 	ValueSat int64 `protobuf:"varint,3,opt,name=value_sat,json=valueSat,proto3" json:"value_sat,omitempty"`
