@@ -506,7 +506,8 @@ func (b *Adapter) WithdrawStake(ctx context.Context, req api.WithdrawRequest) (c
 	}
 	dest, err := b.wallet.PayoutScript(req.Destination)
 	if errors.Is(err, wallet.ErrBadAddress) {
-		return chainhash.Hash{}, api.Errorf(api.ErrInvalidArgument, "destination: %w", err)
+		return chainhash.Hash{}, addressError("destination_address", mainchainWord,
+			req.Destination, b.params)
 	}
 	if err != nil {
 		return chainhash.Hash{}, err

@@ -165,7 +165,7 @@ func TestPegOutToPayout(t *testing.T) {
 		code api.ErrorCode
 		msg  string
 	}{
-		{api.PegOutRequest{Amount: amount, Destination: sideAddr}, api.ErrInvalidArgument, "not an address of the mainchain"},
+		{api.PegOutRequest{Amount: amount, Destination: sideAddr}, api.ErrInvalidArgument, "a sidechain address was given where a mainchain address is expected"},
 		{api.PegOutRequest{Amount: amount, Destination: "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"}, api.ErrInvalidArgument, "destination_address"},
 		{api.PegOutRequest{Amount: amount, Destination: "nonsense"}, api.ErrInvalidArgument, "destination_address"},
 		{api.PegOutRequest{Amount: amount, Destination: pubKeyHex}, api.ErrInvalidArgument, "ErrBadWithdrawalDestination"}, // P2PK

@@ -41,16 +41,13 @@ const (
 // the destination script of a withdrawal.
 func (b *Adapter) withdrawalDest(field, addr string) ([]byte, error) {
 	a, err := btcutil.DecodeAddress(addr, b.params.Main)
-	if err != nil {
-		return nil, api.Errorf(api.ErrInvalidArgument, "%s %q: %v", field, addr, err)
-	}
-	if !a.IsForNet(b.params.Main) {
-		return nil, api.Errorf(api.ErrInvalidArgument, "%s %q is not an address "+
-			"of the mainchain network %s", field, addr, b.params.Main.Name)
+	if err != nil || !a.IsForNet(b.params.Main) {
+		return nil, addressError(field, mainchainWord, addr, b.params)
 	}
 	script, err := txscript.PayToAddrScript(a)
 	if err != nil {
-		return nil, api.Errorf(api.ErrInvalidArgument, "%s %q: %v", field, addr, err)
+		return nil, api.Errorf(api.ErrInvalidArgument, "%s %s: a withdrawal "+
+			"cannot pay this kind of address", field, addr)
 	}
 	return script, nil
 }

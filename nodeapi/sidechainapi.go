@@ -35,11 +35,12 @@ func sideNotFound(err error) error {
 func (b *Adapter) sideScript(field, addr string) ([]byte, error) {
 	a, err := sideblock.DecodeSideAddress(addr, b.params)
 	if err != nil {
-		return nil, api.Errorf(api.ErrInvalidArgument, "%s: %v", field, err)
+		return nil, addressError(field, sidechainWord, addr, b.params)
 	}
 	script, err := txscript.PayToAddrScript(a)
 	if err != nil {
-		return nil, api.Errorf(api.ErrInvalidArgument, "%s: %v", field, err)
+		return nil, api.Errorf(api.ErrInvalidArgument, "%s %s: the node "+
+			"cannot pay this kind of address", field, addr)
 	}
 	return script, nil
 }
