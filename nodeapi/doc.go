@@ -6,13 +6,18 @@
 // New takes the Env, which node fills in one place when it wires the
 // daemon. Each component appears as a small interface of the methods the
 // adapter calls (Follower, Tickets, Sidechain, Mempool, Pegbox, Wallet,
-// Peers, Slots), so tests build an adapter from the parts they need.
+// Peers, Bans, Slots, Control, Sessions), so tests build an adapter from
+// the parts they need.
 //
 // The files follow the API's services: apibackend.go for the node's
 // status, tickets and stakes; apistream.go for slot lists and the
 // subscriptions, whose undone blocks Events records (events.go);
 // sidechainapi.go for sidechain reads and sends; sidewallet.go for the
-// node's sidechain coins; pegapi.go and pegoutapi.go for the peg.
+// node's sidechain coins; pegapi.go and pegoutapi.go for the peg, with
+// depositstream.go and withdrawalstream.go for its streams; operator.go
+// for OperatorService (shutdown, log levels, peer sessions); address.go
+// says in the user's terms why an address is not one of the chain a
+// request wants.
 //
 // Each call reads the store in one snapshot where it can, so that what one
 // answer says is consistent.

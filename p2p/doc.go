@@ -155,6 +155,13 @@ one included, until the ban ends or Unban lifts it, when it is dialled at
 once. Unban also lifts a discouragement. Bans and discouragements live in
 memory and end at restart.
 
+The operator also dials and drops peers while the node runs (Connect and
+Disconnect; the node's API and sidecli peers connect|disconnect). Connect
+dials an address once and waits for the handshake; the session is
+temporary, never redialled, and a banned address is refused before any
+dial. Disconnect closes the sessions a session id or an address names; a
+configured peer's persistent loop dials it again after its retry interval.
+
 # Known gaps
 
   - The transport is plaintext gRPC without authentication. Anyone on the
