@@ -112,6 +112,14 @@ func run() int {
 	default:
 		fmt.Fprintf(os.Stderr, "soak: FAILED: %v\n", err)
 	}
+	for _, node := range dn.net.Nodes {
+		select {
+		case <-node.Done():
+			fmt.Fprintf(os.Stderr, "soak: %s is not running (exit status %d)\n",
+				node.Spec.Name, node.ExitCode())
+		default:
+		}
+	}
 	fmt.Fprintln(os.Stderr, sum.String())
 	fmt.Fprintf(os.Stderr, "soak: the nodes' output is in %s; their logs in %s\n",
 		dn.logPath, filepath.Join(dn.net.Dir, "NAME", "logs"))
@@ -362,6 +370,12 @@ func (d *devnetNetwork) StateHash(ctx context.Context, name string, height int32
 // far it had got with block b.
 func (d *devnetNetwork) Kill(_ context.Context, name string, b soak.Block) (soak.Phase, error) {
 	node := d.byName[name]
+	select {
+	case <-node.Done():
+		return soak.PhaseUnknown, fmt.Errorf("%s had exited by itself (status %d) before the kill",
+			name, node.ExitCode())
+	default:
+	}
 	d.mu.Lock()
 	mark, ok := d.marks[b.Height][name]
 	d.mu.Unlock()
