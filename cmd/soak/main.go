@@ -115,8 +115,8 @@ func run() int {
 	for _, node := range dn.net.Nodes {
 		select {
 		case <-node.Done():
-			fmt.Fprintf(os.Stderr, "soak: %s is not running (exit status %d)\n",
-				node.Spec.Name, node.ExitCode())
+			fmt.Fprintf(os.Stderr, "soak: %s is not running (exit status %d); its last lines:\n%s\n",
+				node.Spec.Name, node.ExitCode(), dn.tail(node.Spec.Name, 20))
 		default:
 		}
 	}
