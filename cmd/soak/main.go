@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,6 +64,10 @@ func run() int {
 	if *runs < 1 || *interval <= 0 || *window < 0 || *window > *interval || *catchUp <= 0 {
 		fmt.Fprintln(os.Stderr, "soak: want --runs of 1 or more, a positive --interval and --catchup, "+
 			"and a --window between 0 and --interval")
+		return 2
+	}
+	if *victim != "" && !slices.Contains(nodeNames, *victim) {
+		fmt.Fprintf(os.Stderr, "soak: --node %q: want one of %s\n", *victim, strings.Join(nodeNames, ", "))
 		return 2
 	}
 	if *seed == 0 {
@@ -148,13 +153,16 @@ type devnetNetwork struct {
 	err   error         // why mining stopped
 }
 
+// nodeNames are the devnet's nodes, as newDevnet makes them.
+var nodeNames = []string{"node-a", "node-b", "node-c"}
+
 func newDevnet(ctx context.Context, dir, binary string, interval time.Duration, verbose bool) (*devnetNetwork, error) {
 	specs := []devnet.NodeSpec{
 		// A soak publishes far more headers than a devnet session: fund
 		// each ticket's publisher for about 5,000.
-		{Name: "node-a", Backend: "btcd", Stake: 300_000_000, PublisherValue: 2_000_000},
-		{Name: "node-b", Backend: "btcd", Stake: 200_000_000, PublisherValue: 2_000_000},
-		{Name: "node-c", Backend: "neutrino", Stake: 100_000_000, PublisherValue: 2_000_000},
+		{Name: nodeNames[0], Backend: "btcd", Stake: 300_000_000, PublisherValue: 2_000_000},
+		{Name: nodeNames[1], Backend: "btcd", Stake: 200_000_000, PublisherValue: 2_000_000},
+		{Name: nodeNames[2], Backend: "neutrino", Stake: 100_000_000, PublisherValue: 2_000_000},
 	}
 	net, err := devnet.New(dir, binary, specs, nil)
 	if err != nil {
