@@ -4,7 +4,8 @@
 // times kills one node with SIGKILL at a random moment, restarts it, and
 // waits until every node reports the same mainchain tip, sidechain tip and
 // state hash (package soak says how). It prints a line per run and a
-// summary: runs survived, and the lag from restart to agreement. It exits
+// summary: runs survived, the lags from restart to agreement, and the
+// sideblock headers published whose body no node held (lost slots). It exits
 // 1 on the first run whose nodes do not agree within --catchup, printing
 // every node's tips and state hashes at the last common heights.
 //
@@ -105,6 +106,10 @@ func run() int {
 		cfg.Victims = []string{*victim}
 	}
 	sum, err := soak.Run(ctx, dn, cfg)
+	if lost := lostBodies(dn.logPath, nodeNames); len(lost) > 0 {
+		say("%d sideblock headers were published whose body no node held (slots lost, "+
+			"not a state mismatch): %s", len(lost), strings.Join(lost, "; "))
+	}
 	var mm *soak.Mismatch
 	switch {
 	case err == nil:
@@ -444,4 +449,51 @@ func (d *devnetNetwork) tail(name string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// publishedLine and connectedLine are what a node logs of a sideblock
+// header the mainchain published, and of a sideblock it connected.
+var (
+	publishedLine = regexp.MustCompile(`^\[([^\]]+)\].* Sideblock ([0-9a-f]{64}) published in ` +
+		`mainchain block (\d+) \(height (\d+), lottery height (\d+), body missing\)`)
+	connectedLine = regexp.MustCompile(` Sideblock ([0-9a-f]{64}) connected \(`)
+)
+
+// lostBodies reads the nodes' output for sideblocks whose header every
+// node saw published without holding the body, and that no node connected
+// later: a producer that died after broadcasting its header and before
+// storing the body loses its slot so. It describes each.
+func lostBodies(logPath string, nodes []string) []string {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	missing := make(map[string]map[string]bool)
+	where := make(map[string]string)
+	var order []string
+	connected := make(map[string]bool)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if m := publishedLine.FindStringSubmatch(line); m != nil {
+			if missing[m[2]] == nil {
+				missing[m[2]] = make(map[string]bool)
+				order = append(order, m[2])
+				where[m[2]] = fmt.Sprintf("%s… in mainchain block %s (sidechain height %s, draw after block %s)",
+					m[2][:16], m[3], m[4], m[5])
+			}
+			missing[m[2]][m[1]] = true
+		} else if m := connectedLine.FindStringSubmatch(line); m != nil {
+			connected[m[1]] = true
+		}
+	}
+	var lost []string
+	for _, hash := range order {
+		if len(missing[hash]) == len(nodes) && !connected[hash] {
+			lost = append(lost, where[hash])
+		}
+	}
+	return lost
 }
