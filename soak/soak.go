@@ -206,14 +206,12 @@ type HeightReport struct {
 
 // Agree reports whether every node gave the same hash.
 func (h HeightReport) Agree() bool {
-	first := ""
+	var first *string
 	for _, v := range h.Hashes {
-		if first == "" {
-			first = v
-		}
-		if v != first || strings.HasPrefix(v, "error: ") {
+		if strings.HasPrefix(v, "error: ") || (first != nil && v != *first) {
 			return false
 		}
+		first = &v
 	}
 	return true
 }
@@ -296,7 +294,7 @@ func Run(ctx context.Context, net Network, cfg Config) (Summary, error) {
 		return Summary{}, errors.New("a soak needs two nodes or more to compare")
 	}
 	if cfg.Interval <= 0 || cfg.CatchUp <= 0 || cfg.Poll <= 0 {
-		return Summary{}, errors.New("soak: interval, catch-up and poll must be positive")
+		return Summary{}, errors.New("the interval, catch-up and poll times must be positive")
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed5eed5eed5eed))
 	sum := Summary{Planned: cfg.Runs}
