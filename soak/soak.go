@@ -222,6 +222,8 @@ type Mismatch struct {
 	Victim string
 	// Stage is "before the kill" or "after the restart".
 	Stage string
+	// Killed says, after the restart, when the victim was killed.
+	Killed string
 	// Waited is how long the soak waited for agreement; MinHeight is the
 	// lowest mainchain height it would accept agreement at.
 	Waited    time.Duration
@@ -237,6 +239,9 @@ func (m *Mismatch) Error() string {
 	fmt.Fprintf(&b, "run %d (victim %s), %s: the nodes did not agree within %v "+
 		"at a mainchain height of %d or more", m.Run, m.Victim, m.Stage,
 		m.Waited, m.MinHeight)
+	if m.Killed != "" {
+		fmt.Fprintf(&b, "\n  %s", m.Killed)
+	}
 	for _, n := range m.Nodes {
 		if n.Err != nil {
 			fmt.Fprintf(&b, "\n  %s: %v", n.Node, n.Err)
@@ -369,6 +374,13 @@ func (s *soaker) run(ctx context.Context, n int, victim string, rng *rand.Rand, 
 		return r, err
 	}
 	if r.At, err = s.agree(ctx, n, victim, "after the restart", next.Height); err != nil {
+		var m *Mismatch
+		if errors.As(err, &m) {
+			m.Killed = fmt.Sprintf("%s was killed %v after block %d (%s), restarted, "+
+				"and block %d came %v after the restart", victim,
+				r.Delay.Round(time.Millisecond), r.Block, r.Phase, next.Height,
+				next.Mined.Sub(restarted).Round(time.Millisecond))
+		}
 		return r, err
 	}
 	now := s.clock.Now()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -196,7 +197,7 @@ func TestSoakReportsMismatch(t *testing.T) {
 		t.Fatalf("got %v, want a mismatch", err)
 	}
 	if m.Run != 2 || m.Victim != "b" || m.Stage != "after the restart" || sum.Survived() != 1 ||
-		m.Waited < cfg.CatchUp {
+		m.Waited < cfg.CatchUp || !strings.Contains(m.Killed, "b was killed") {
 		t.Fatalf("mismatch %+v, survived %d", m, sum.Survived())
 	}
 	if len(m.Nodes) != 3 || m.Nodes[1].Tip.StateHash == m.Nodes[0].Tip.StateHash ||
