@@ -239,7 +239,8 @@ func (d *devnetNetwork) mine(ctx context.Context, interval time.Duration) {
 		// A block's moment is when btcd is asked for it: the nodes hear
 		// of it before the call returns.
 		now := time.Now()
-		if _, err := d.net.H.Generate(1); err != nil {
+		hashes, err := d.net.H.Generate(1)
+		if err != nil {
 			d.stopMining(fmt.Errorf("mine: %w", err))
 			return
 		}
@@ -248,6 +249,8 @@ func (d *devnetNetwork) mine(ctx context.Context, interval time.Duration) {
 			d.stopMining(fmt.Errorf("mine: %w", err))
 			return
 		}
+		d.net.Say("mined block %d %v (asked at %s)", height, hashes[0],
+			now.Format("15:04:05.000"))
 		d.mu.Lock()
 		d.last = soak.Block{Height: height, Mined: now}
 		d.marks[height] = marks
@@ -392,6 +395,8 @@ func (d *devnetNetwork) Kill(_ context.Context, name string, b soak.Block) (soak
 	d.mu.Lock()
 	mark, ok := d.marks[b.Height][name]
 	d.mu.Unlock()
+	d.net.Say("killing %s (SIGKILL), %v after block %d was asked for", name,
+		time.Since(b.Mined).Round(time.Millisecond), b.Height)
 	node.Kill()
 	d.drop(name)
 	if !ok {
@@ -423,6 +428,7 @@ func phase(node *devnet.Node, mark int, height int32) soak.Phase {
 
 // Restart starts the node again.
 func (d *devnetNetwork) Restart(_ context.Context, name string) error {
+	d.net.Say("restarting %s", name)
 	return d.byName[name].Start()
 }
 
