@@ -229,9 +229,22 @@ type Mismatch struct {
 	Waited    time.Duration
 	MinHeight int32
 	// Nodes are the nodes' last answers, in network order; Heights their
-	// state hashes at the last mainchain heights all of them reached.
+	// state hashes at every mainchain height from the one before
+	// MinHeight (at most maxReportHeights of them) to the last that all
+	// of them reached, so that the first height they differ at shows.
 	Nodes   []NodeReport
 	Heights []HeightReport
+}
+
+// FirstDiffering returns the lowest height in Heights whose hashes differ,
+// or -1.
+func (m *Mismatch) FirstDiffering() int32 {
+	for _, h := range m.Heights {
+		if !h.Agree() {
+			return h.Height
+		}
+	}
+	return -1
 }
 
 func (m *Mismatch) Error() string {
@@ -249,21 +262,32 @@ func (m *Mismatch) Error() string {
 		}
 		fmt.Fprintf(&b, "\n  %s: %v", n.Node, n.Tip)
 	}
+	if len(m.Heights) > 0 {
+		fmt.Fprintf(&b, "\n  state hashes by mainchain height (first that differs: %d):",
+			m.FirstDiffering())
+	}
 	for _, h := range m.Heights {
-		verdict := "agree"
-		if !h.Agree() {
-			verdict = "DIFFER"
-		}
-		fmt.Fprintf(&b, "\n  state hashes at mainchain height %d (%s):", h.Height, verdict)
+		fmt.Fprintf(&b, "\n    %d:", h.Height)
 		for _, n := range m.Nodes {
-			fmt.Fprintf(&b, "\n    %s: %s", n.Node, h.Hashes[n.Node])
+			fmt.Fprintf(&b, " %s %s", n.Node, short(h.Hashes[n.Node]))
+		}
+		if !h.Agree() {
+			b.WriteString("  DIFFER")
+		}
+	}
+	// The full hashes of the last height, to compare with other tools.
+	if len(m.Heights) > 0 {
+		last := m.Heights[len(m.Heights)-1]
+		fmt.Fprintf(&b, "\n  at mainchain height %d:", last.Height)
+		for _, n := range m.Nodes {
+			fmt.Fprintf(&b, "\n    %s: %s", n.Node, last.Hashes[n.Node])
 		}
 	}
 	return b.String()
 }
 
-// reportHeights is how many of the last common heights a Mismatch shows.
-const reportHeights = 4
+// maxReportHeights bounds the heights a Mismatch shows.
+const maxReportHeights = 200
 
 // soaker holds one soak's state.
 type soaker struct {
@@ -449,7 +473,8 @@ func (s *soaker) mismatch(ctx context.Context, n int, victim, stage string, wait
 			common = tip.MainHeight
 		}
 	}
-	for h := max(0, common-reportHeights+1); common >= 0 && h <= common; h++ {
+	from := max(0, min-1, common-maxReportHeights+1)
+	for h := from; common >= 0 && h <= common; h++ {
 		hr := HeightReport{Height: h, Hashes: make(map[string]string)}
 		for _, node := range s.nodes {
 			hash, err := s.net.StateHash(ctx, node, h)

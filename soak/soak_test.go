@@ -204,16 +204,16 @@ func TestSoakReportsMismatch(t *testing.T) {
 		m.Nodes[2].Tip.StateHash != m.Nodes[0].Tip.StateHash {
 		t.Fatalf("nodes %+v", m.Nodes)
 	}
-	if len(m.Heights) != reportHeights {
-		t.Fatalf("heights %+v", m.Heights)
-	}
+	// Every height from the one before the wait's lowest to the tip, the
+	// fork's first among them.
 	last := m.Heights[len(m.Heights)-1]
-	if last.Agree() || last.Hashes["a"] != last.Hashes["c"] || m.Heights[0].Height != last.Height-reportHeights+1 {
-		t.Fatalf("heights %+v", m.Heights)
+	if m.Heights[0].Height != m.MinHeight-1 || last.Height != m.Nodes[0].Tip.MainHeight ||
+		len(m.Heights) != int(last.Height-m.Heights[0].Height)+1 {
+		t.Fatalf("heights %d to %d (%d), want %d to the tip %d", m.Heights[0].Height, last.Height,
+			len(m.Heights), m.MinHeight-1, m.Nodes[0].Tip.MainHeight)
 	}
-	// The heights before the fork agree.
-	if first := m.Heights[0]; first.Height < f.firstNew["b"] && !first.Agree() {
-		t.Fatalf("height %d before the fork differs: %v", first.Height, first.Hashes)
+	if last.Agree() || last.Hashes["a"] != last.Hashes["c"] || m.FirstDiffering() != f.firstNew["b"] {
+		t.Fatalf("first differing %d, want %d; heights %+v", m.FirstDiffering(), f.firstNew["b"], m.Heights)
 	}
 }
 
