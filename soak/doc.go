@@ -26,8 +26,8 @@
 //
 // A run that does not come to agreement within Config.CatchUp fails the
 // soak with a *Mismatch, which carries every node's tips and its state
-// hashes at the last common heights, so that the divergence can be read
-// off the report. Nodes that received a sideblock body at different times
+// hashes at every height from the kill's block on, so that where the
+// divergence began can be read off the report. Nodes that received a sideblock body at different times
 // can disagree on the state hash at one height and agree again from the
 // next block on (docs/protocol.md, "The state hash"), so agreement is
 // awaited rather than demanded at one fixed height.
