@@ -168,6 +168,14 @@ type Server struct {
 	bans       banList
 	banChanged chan struct{}
 
+	// fileMu serializes Ban and Unban, so that the ban file they write
+	// follows the order of the changes. It is taken before banMu, and
+	// held while writing, banMu not.
+	fileMu sync.Mutex
+
+	// now is the clock of the bans: time.Now, or a test's.
+	now func() time.Time
+
 	inflightMu      sync.Mutex
 	inflight        map[InvItem]inflight
 	inflightSweepAt int
@@ -180,6 +188,11 @@ type Server struct {
 // in the gossip of federation signatures. It checks cfg and fills in
 // defaults; it neither listens nor dials until Start.
 func New(cfg Config, h Handler, peg PegHandler) (*Server, error) {
+	return newServer(cfg, h, peg, time.Now)
+}
+
+// newServer is New with the clock of the bans.
+func newServer(cfg Config, h Handler, peg PegHandler, now func() time.Time) (*Server, error) {
 	if h == nil {
 		return nil, errors.New("p2p: nil handler")
 	}
@@ -206,6 +219,7 @@ func New(cfg Config, h Handler, peg PegHandler) (*Server, error) {
 		configuredHosts:  configuredHosts(cfg),
 		bans:             newBanList(),
 		banChanged:       make(chan struct{}),
+		now:              now,
 		inflight:         make(map[InvItem]inflight),
 		inflightSweepAt:  1024,
 		fetchers:         make(map[chainhash.Hash]map[*fetcher]struct{}),
@@ -226,6 +240,7 @@ func New(cfg Config, h Handler, peg PegHandler) (*Server, error) {
 		}),
 	)
 	p2pv1.RegisterPeerServiceServer(s.grpc, service{s: s})
+	s.loadBans()
 
 	s.dialOpts = []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -703,7 +718,7 @@ func (s *Server) sleep(d time.Duration) bool {
 // waitUnban waits until a ban ends at until, or changed closes (a ban was
 // lifted), or Stop, and reports whether the Server still runs.
 func (s *Server) waitUnban(until time.Time, changed <-chan struct{}) bool {
-	t := time.NewTimer(time.Until(until))
+	t := time.NewTimer(until.Sub(s.now()))
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -769,7 +784,7 @@ func (s *Server) configured(p *peer) bool {
 func (s *Server) bannedAddr(addr string) (Ban, bool, <-chan struct{}) {
 	s.banMu.Lock()
 	defer s.banMu.Unlock()
-	b, ok := s.bans.banned(addr, time.Now())
+	b, ok := s.bans.banned(addr, s.now())
 	return b, ok, s.banChanged
 }
 
@@ -777,14 +792,14 @@ func (s *Server) bannedAddr(addr string) (Ban, bool, <-chan struct{}) {
 func (s *Server) isDiscouraged(addr string) bool {
 	s.banMu.Lock()
 	defer s.banMu.Unlock()
-	return s.bans.isDiscouraged(addr, time.Now())
+	return s.bans.isDiscouraged(addr, s.now())
 }
 
 // discourage discourages what misbehavior on a session with addr is held
 // against (discourageTarget) for DiscourageDuration, and returns it.
 func (s *Server) discourage(addr, reason string) string {
 	t := discourageTarget(addr)
-	now := time.Now()
+	now := s.now()
 	s.banMu.Lock()
 	defer s.banMu.Unlock()
 	s.bans.discourage(t, reason, now, now.Add(s.cfg.DiscourageDuration))
@@ -796,7 +811,7 @@ func (s *Server) discourage(addr, reason string) string {
 func (s *Server) Bans() []Ban {
 	s.banMu.Lock()
 	defer s.banMu.Unlock()
-	return s.bans.list(time.Now())
+	return s.bans.list(s.now())
 }
 
 // Ban bans target for d, or Config.BanDuration when d is 0, and closes the
@@ -804,8 +819,9 @@ func (s *Server) Bans() []Ban {
 // a configured peer's, until the ban ends or Unban lifts it. target is an
 // IP, a subnet, a host name, or one of those with a port (Ban.Target);
 // reason is the operator's note. Banning a target again sets its end anew.
-// The error wraps ErrBanTarget, ErrBanDuration, ErrBanReason or
-// ErrTooManyBans.
+// With a Config.BanFile the ban takes effect once it is written there.
+// The error wraps ErrBanTarget, ErrBanDuration, ErrBanReason,
+// ErrTooManyBans or ErrBanFile.
 func (s *Server) Ban(target string, d time.Duration, reason string) (Ban, error) {
 	t, err := parseBanTarget(target)
 	if err != nil {
@@ -823,7 +839,9 @@ func (s *Server) Ban(target string, d time.Duration, reason string) (Ban, error)
 			ErrBanReason, len(reason), MaxBanReasonLen)
 	}
 	key := t.String()
-	now := time.Now()
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	now := s.now()
 	b := Ban{Target: key, Kind: Banned, Created: now, Until: now.Add(d),
 		Reason: reason}
 	s.banMu.Lock()
@@ -833,6 +851,12 @@ func (s *Server) Ban(target string, d time.Duration, reason string) (Ban, error)
 		return Ban{}, fmt.Errorf("%w: %d bans already; lift some, or "+
 			"ban a subnet", ErrTooManyBans, maxBans)
 	}
+	kept := s.bans.operatorBans(key)
+	s.banMu.Unlock()
+	if err := s.saveBans(append(kept, b)); err != nil {
+		return Ban{}, err
+	}
+	s.banMu.Lock()
 	s.bans.bans[key] = b
 	s.bans.targets[key] = t
 	s.banMu.Unlock()
@@ -862,16 +886,28 @@ func (s *Server) Ban(target string, d time.Duration, reason string) (Ban, error)
 // Unban lifts the operator's ban and the discouragement of target, given
 // as Bans lists it or in any spelling that parses the same. It returns
 // what it lifted, and an error wrapping ErrNotBanned if there was
-// nothing. A persistent address it frees is dialled again at once.
+// nothing. A persistent address it frees is dialled again at once. With
+// a Config.BanFile a ban is lifted once the file is written without it;
+// the error then may wrap ErrBanFile.
 func (s *Server) Unban(target string) ([]Ban, error) {
 	t, err := parseBanTarget(target)
 	if err != nil {
 		return nil, err
 	}
 	key := t.String()
-	now := time.Now()
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	now := s.now()
 	s.banMu.Lock()
 	s.bans.expire(now)
+	if _, ok := s.bans.bans[key]; ok {
+		kept := s.bans.operatorBans(key)
+		s.banMu.Unlock()
+		if err := s.saveBans(kept); err != nil {
+			return nil, err
+		}
+		s.banMu.Lock()
+	}
 	var lifted []Ban
 	if b, ok := s.bans.bans[key]; ok {
 		lifted = append(lifted, b)
@@ -892,6 +928,57 @@ func (s *Server) Unban(target string) ([]Ban, error) {
 	}
 	log.Infof("Operator lifted the ban or discouragement of %s", key)
 	return lifted, nil
+}
+
+// loadBans loads the operator's bans from Config.BanFile, if any, with a
+// warning for a file that could not be used.
+func (s *Server) loadBans() {
+	path := s.cfg.BanFile
+	if path == "" {
+		return
+	}
+	got := loadBanFile(path, s.now())
+	for k, b := range got.bans {
+		t, _ := parseBanTarget(b.Target)
+		s.bans.bans[k] = b
+		s.bans.targets[k] = t
+	}
+	if got.expired > 0 {
+		log.Infof("Dropped %d bans that ended while the node was down, "+
+			"from %s", got.expired, path)
+	}
+	if len(got.bans) > 0 {
+		log.Infof("Loaded %d bans from %s", len(got.bans), path)
+	}
+	if got.problem == "" {
+		return
+	}
+	if got.movedTo == "" {
+		log.Warnf("Ban file %s: %s. Its bans are not in force; the "+
+			"next ban or unban replaces it", path, got.problem)
+		return
+	}
+	log.Warnf("Ban file %s: %s. Moved it aside to %s; %d bans from it "+
+		"are in force, the rest are not: check the file and ban again "+
+		"what is missing", path, got.problem, got.movedTo, len(got.bans))
+	if len(got.bans) == 0 {
+		return
+	}
+	if err := s.saveBans(s.bans.operatorBans("")); err != nil {
+		log.Warnf("The %d bans kept from %s are in force until the "+
+			"node stops: %v", len(got.bans), got.movedTo, err)
+	}
+}
+
+// saveBans writes bans, the operator's, to Config.BanFile, if any.
+func (s *Server) saveBans(bans []Ban) error {
+	if s.cfg.BanFile == "" {
+		return nil
+	}
+	if err := writeBanFile(s.cfg.BanFile, bans); err != nil {
+		return fmt.Errorf("%w %s: %v", ErrBanFile, s.cfg.BanFile, err)
+	}
+	return nil
 }
 
 // banListener drops connections from banned addresses as they are
