@@ -394,13 +394,23 @@ type rawOptions struct {
 	noPong bool
 	// stopReading stops reading after the first message (the Hello).
 	stopReading bool
+	// from is the local IP to dial from; empty: the system's choice.
+	from string
 }
 
 // dialRaw opens an Exchange stream to addr and starts reading it.
 func dialRaw(t *testing.T, addr string, opts rawOptions) (*rawPeer, error) {
 	t.Helper()
-	cc, err := grpc.NewClient("passthrough:///"+addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	dialOpts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if opts.from != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(opts.from)}}
+		dialOpts = append(dialOpts, grpc.WithContextDialer(
+			func(ctx context.Context, a string) (net.Conn, error) {
+				return d.DialContext(ctx, "tcp", a)
+			}))
+	}
+	cc, err := grpc.NewClient("passthrough:///"+addr, dialOpts...)
 	if err != nil {
 		return nil, err
 	}

@@ -151,10 +151,10 @@ type Server struct {
 	byNonce   map[uint64]*peer // the same, by the peer's Hello nonce
 	inbound   map[*peer]bool   // inbound sessions, handshaken or not
 
-	// configuredNonces holds, per persistent address, the Hello nonce of
-	// the node last reached there, so that its inbound sessions are
-	// known as a configured peer's too.
-	configuredNonces map[string]uint64
+	// configuredNodes holds, per persistent address, the Hello nonce
+	// of the node last reached there and the IP it was reached at, so
+	// that its inbound sessions are known as a configured peer's too.
+	configuredNodes map[string]configuredNode
 
 	// configuredHosts are the IP hosts, other than loopback ones, of
 	// the Connect and AddPeer addresses: an inbound session from one is
@@ -208,22 +208,22 @@ func newServer(cfg Config, h Handler, peg PegHandler, now func() time.Time) (*Se
 			maxItems: cfg.MaxInventoryItems,
 			maxData:  cfg.MaxMessageSize,
 		},
-		nonce:            rand.Uint64() | 1,
-		ctx:              ctx,
-		cancel:           cancel,
-		quit:             make(chan struct{}),
-		peers:            make(map[PeerID]*peer),
-		byNonce:          make(map[uint64]*peer),
-		inbound:          make(map[*peer]bool),
-		configuredNonces: make(map[string]uint64),
-		configuredHosts:  configuredHosts(cfg),
-		bans:             newBanList(),
-		banChanged:       make(chan struct{}),
-		now:              now,
-		inflight:         make(map[InvItem]inflight),
-		inflightSweepAt:  1024,
-		fetchers:         make(map[chainhash.Hash]map[*fetcher]struct{}),
-		peg:              peg,
+		nonce:           rand.Uint64() | 1,
+		ctx:             ctx,
+		cancel:          cancel,
+		quit:            make(chan struct{}),
+		peers:           make(map[PeerID]*peer),
+		byNonce:         make(map[uint64]*peer),
+		inbound:         make(map[*peer]bool),
+		configuredNodes: make(map[string]configuredNode),
+		configuredHosts: configuredHosts(cfg),
+		bans:            newBanList(),
+		banChanged:      make(chan struct{}),
+		now:             now,
+		inflight:        make(map[InvItem]inflight),
+		inflightSweepAt: 1024,
+		fetchers:        make(map[chainhash.Hash]map[*fetcher]struct{}),
+		peg:             peg,
 	}
 
 	s.grpc = grpc.NewServer(
@@ -700,7 +700,12 @@ func (s *Server) dialSession(addr string) (handshook bool, reason error) {
 		log.Debugf("Cannot connect to %s: %v", addr, err)
 		return false, err
 	}
-	return s.runSession(s.newPeer(clientConn{stream: stream}, addr, false, true))
+	p := s.newPeer(clientConn{stream: stream}, addr, false, true)
+	// The IP actually reached, for a persistent address given by name.
+	if pr, ok := grpcpeer.FromContext(stream.Context()); ok && pr.Addr != nil {
+		p.remoteHost = addrHost(pr.Addr.String())
+	}
+	return s.runSession(p)
 }
 
 // sleep waits d or until Stop, and reports whether the Server still runs.
@@ -746,37 +751,62 @@ func configuredHosts(cfg Config) map[netip.Addr]bool {
 	return hosts
 }
 
+// configuredNode is the node last reached at a persistent address.
+type configuredNode struct {
+	nonce uint64     // its Hello nonce
+	host  netip.Addr // the IP it was reached at; invalid if unknown
+}
+
 // noteConfigured records that the node reached at the persistent address
-// addr says nonce in its Hello.
-func (s *Server) noteConfigured(addr string, nonce uint64) {
+// addr, at the IP host (invalid if unknown), says nonce in its Hello.
+func (s *Server) noteConfigured(addr string, nonce uint64, host netip.Addr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.configuredNonces[addr] = nonce
+	s.configuredNodes[addr] = configuredNode{nonce: nonce, host: host}
 }
 
 // configured reports whether the operator configured p: a persistent
-// session, an inbound one from the node last reached at a persistent
-// address (by its Hello nonce), or an inbound one from the host of a
-// persistent address that is not a loopback address.
+// session, an inbound one from the host of a persistent address that is
+// not a loopback address, or an inbound one that says the Hello nonce of
+// the node last reached at a persistent address and comes from the IP it
+// was reached at. A nonce proves nothing (any node that connected to that
+// peer heard it), so the IP must match too.
 func (s *Server) configured(p *peer) bool {
 	if p.persistent {
 		return true
 	}
+	host := addrHost(p.addr)
+	if !host.IsValid() {
+		return false
+	}
 	s.mu.Lock()
-	hello := p.hello
-	for _, nonce := range s.configuredNonces {
-		if hello != nil && hello.GetNonce() == nonce {
-			s.mu.Unlock()
+	defer s.mu.Unlock()
+	if s.configuredHosts[host] {
+		return true
+	}
+	if p.hello == nil {
+		return false
+	}
+	for _, n := range s.configuredNodes {
+		if n.nonce == p.hello.GetNonce() && n.host == host {
 			return true
 		}
 	}
-	s.mu.Unlock()
-	host, _, err := net.SplitHostPort(p.addr)
+	return false
+}
+
+// addrHost returns the IP of the "host:port" address addr, IPv4-mapped
+// addresses as IPv4, or the invalid Addr if its host is no IP.
+func addrHost(addr string) netip.Addr {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return false
+		return netip.Addr{}
 	}
 	a, err := netip.ParseAddr(host)
-	return err == nil && s.configuredHosts[a.Unmap().WithZone("")]
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap().WithZone("")
 }
 
 // bannedAddr returns the operator's ban that the session address addr
