@@ -220,6 +220,38 @@ func TestConfiguredNonceClaimed(t *testing.T) {
 	}
 }
 
+// TestNonceClaimKeepsDialledSession has a connection from another host
+// claim the Hello nonce of the configured peer the node is connected to,
+// a nonce lower than the node's own: it is refused as a duplicate, and
+// the session the node dialled stays.
+func TestNonceClaimKeepsDialledSession(t *testing.T) {
+	setNonce := func(n uint64) func(*Server) {
+		return func(s *Server) { s.nonce = n }
+	}
+	b := startTestNodeWith(t, nil, false, setNonce(11))
+	a := startTestNodeWith(t, func(c *Config) { c.Connect = []string{b.addr()} },
+		false, setNonce(1<<62+1))
+	connected(t, 1, a, b)
+	dialled := a.Peers()[0]
+
+	r, err := dialRaw(t, a.addr(), rawOptions{from: "127.0.0.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.hello(func(h *p2pv1.Hello) { h.Nonce = 11 }); err != nil {
+		t.Fatal(err)
+	}
+	if !r.closedWithin(wait) {
+		t.Fatal("impostor kept its session")
+	}
+	if !a.rejected(ErrDuplicatePeer) {
+		t.Fatal("impostor not refused as a duplicate")
+	}
+	if p := a.Peers(); len(p) != 1 || p[0].ID != dialled.ID {
+		t.Fatalf("peers %+v, want the dialled session %+v", p, dialled)
+	}
+}
+
 // TestOperatorBan bans loopback on a node: every session from it ends and
 // none is accepted; the ban is listed, and lifting it lets the devnet
 // peer back at once.

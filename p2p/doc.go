@@ -47,7 +47,9 @@ FailedPrecondition status), when the Hello names another network
 this node's own nonce (ErrSelfConnection; a persistent address that turns
 out to be this node is not redialled), or the nonce of a node already
 connected (ErrDuplicatePeer). When two nodes dial each other at once, both
-keep the session dialled by the node with the lower nonce.
+keep the session dialled by the node with the lower nonce; an inbound
+session takes the place of one this node dialled only if it comes from the
+IP that one reached, since anyone who connected to a peer heard its nonce.
 
 Each session has three goroutines. The owner (the gRPC handler, or the
 dialler) waits for the handshake, pings the peer every PingInterval and
@@ -187,11 +189,9 @@ in memory and ends at restart.
   - A peer on the same IP as a configured peer (on loopback: any local
     process) can claim that peer's Hello nonce, and so pass as its
     inbound session: it then escapes discouragement, though not
-    disconnection. A peer that claims the nonce of a connected node is
-    refused as a duplicate, unless it is inbound and the nonce is lower
-    than this node's, when it replaces the session this node dialled (the
-    rule for two nodes that dial each other at once); the node redials
-    its configured peer, which is then the one refused.
+    disconnection. From that IP, with a nonce lower than this node's, it
+    can also take the place of the session this node dialled to that
+    peer, until it goes away.
   - No inventory exchange at connect: a new peer hears only of items
     announced afterwards. Bodies of earlier headers come through
     FetchBlock.

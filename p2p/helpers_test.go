@@ -288,6 +288,13 @@ func newTestNode(t *testing.T, mod func(*Config)) *testNode {
 // end of the test. With noPeg its Handler is no PegHandler.
 func startTestNode(t *testing.T, mod func(*Config), noPeg bool) *testNode {
 	t.Helper()
+	return startTestNodeWith(t, mod, noPeg, nil)
+}
+
+// startTestNodeWith is startTestNode that calls before, if not nil, on
+// the Server before it starts.
+func startTestNodeWith(t *testing.T, mod func(*Config), noPeg bool, before func(*Server)) *testNode {
+	t.Helper()
 	cfg := testConfig()
 	if mod != nil {
 		mod(&cfg)
@@ -325,6 +332,9 @@ func startTestNode(t *testing.T, mod func(*Config), noPeg bool) *testNode {
 		case n.loopsEnded <- addr:
 		default:
 		}
+	}
+	if before != nil {
+		before(s)
 	}
 	if err := s.Start(); err != nil {
 		t.Fatal(err)

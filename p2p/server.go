@@ -442,9 +442,12 @@ func (s *Server) checkHello(h *p2pv1.Hello) error {
 	return nil
 }
 
-// register adds a handshaken peer whose Hello is h. A second session with the same node
-// (same nonce) is refused, except that when two nodes dial each other at
-// once, both keep the session dialled by the node with the lower nonce.
+// register adds a handshaken peer whose Hello is h. A second session with
+// the same node (same nonce) is refused, except that when two nodes dial
+// each other at once, both keep the session dialled by the node with the
+// lower nonce. An inbound session replaces the one this node dialled only
+// if it comes from the IP that one reached: a nonce proves nothing, and
+// otherwise anyone who heard a peer's nonce could cut the node off it.
 func (s *Server) register(p *peer, h *p2pv1.Hello) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -463,6 +466,11 @@ func (s *Server) register(p *peer, h *p2pv1.Hello) error {
 		if old.inbound == p.inbound || newDialer > oldDialer {
 			return ruleErrorf(ErrDuplicatePeer, "already connected "+
 				"to this node as %v", old)
+		}
+		if p.inbound && (!old.remoteHost.IsValid() ||
+			addrHost(p.addr) != old.remoteHost) {
+			return ruleErrorf(ErrDuplicatePeer, "already connected "+
+				"to this node as %v, reached at another IP", old)
 		}
 		log.Infof("Replacing session %v with %v: both nodes dialled; "+
 			"the lower nonce's session stays", old, p)
