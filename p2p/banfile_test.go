@@ -248,3 +248,90 @@ func TestBanFileWriteFails(t *testing.T) {
 		t.Fatalf("bans %+v, want 192.0.2.1 only", got)
 	}
 }
+
+// FuzzLoadBanFile loads arbitrary ban files: the node never fails to
+// start on one, loads only bans that are valid and in force, moves a file
+// it could not wholly use aside untouched, and what it loaded is written
+// and read back the same. Seeded with a file the node wrote and with
+// broken ones.
+func FuzzLoadBanFile(f *testing.F) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var written []byte
+	{
+		path := filepath.Join(f.TempDir(), "bans.json")
+		var bans []Ban
+		for _, target := range []string{"192.0.2.0/24", "[::1]:18555",
+			"node1.example:7", "2001:db8::/32", "127.0.0.1"} {
+			bt, _ := parseBanTarget(target)
+			bans = append(bans, Ban{Target: bt.String(), Kind: Banned,
+				Created: now.Add(-time.Hour), Until: now.Add(time.Hour),
+				Reason: "seed"})
+		}
+		if err := writeBanFile(path, bans); err != nil {
+			f.Fatal(err)
+		}
+		var err error
+		if written, err = os.ReadFile(path); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Add(written)
+	f.Add([]byte(""))
+	f.Add([]byte("\x00\xffnot json"))
+	f.Add([]byte(`{"version": 2, "bans": []}`))
+	f.Add([]byte(`{"version": 1, "bans": [{"target": "192.0.2.1", "created": "2026-03-01T11:00:00Z", "until": "2026-03-01T11:30:00Z"}, {"target": "x y"}]}`))
+	f.Add(bytes.Replace(written, []byte("192.0.2.0/24"), []byte("192.0.2.7/24"), 1))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "bans.json")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got := loadBanFile(path, now)
+		if len(got.bans) > maxBans {
+			t.Fatalf("%d bans loaded", len(got.bans))
+		}
+		for k, b := range got.bans {
+			bt, err := parseBanTarget(b.Target)
+			if err != nil || bt.String() != k || k != b.Target ||
+				b.Kind != Banned || !now.Before(b.Until) ||
+				b.Until.Sub(b.Created) > MaxBanDuration ||
+				!b.Created.Before(b.Until) || len(b.Reason) > MaxBanReasonLen {
+				t.Fatalf("loaded an invalid ban %q: %+v (%v)", k, b, err)
+			}
+		}
+		if got.problem == "" {
+			if kept, err := os.ReadFile(path); err != nil || !bytes.Equal(kept, data) {
+				t.Fatalf("a good file changed: %v", err)
+			}
+		} else {
+			if got.movedTo == "" {
+				t.Fatalf("not moved aside: %s", got.problem)
+			}
+			if moved, err := os.ReadFile(got.movedTo); err != nil || !bytes.Equal(moved, data) {
+				t.Fatalf("moved file changed: %v", err)
+			}
+			if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("file still at %s: %v", path, err)
+			}
+		}
+
+		bans := make([]Ban, 0, len(got.bans))
+		for _, b := range got.bans {
+			bans = append(bans, b)
+		}
+		if err := writeBanFile(path, bans); err != nil {
+			t.Fatal(err)
+		}
+		again := loadBanFile(path, now)
+		if again.problem != "" || again.expired != 0 || len(again.bans) != len(got.bans) {
+			t.Fatalf("written back: %+v", again)
+		}
+		for k, b := range got.bans {
+			if !sameBans([]Ban{again.bans[k]}, []Ban{b}) {
+				t.Fatalf("%s written back as %+v, was %+v", k, again.bans[k], b)
+			}
+		}
+	})
+}
