@@ -36,6 +36,13 @@ func (c *Config) StateDir() string {
 	return filepath.Join(c.NetworkDir(), "state")
 }
 
+// BanFile returns the file the operator's peer bans are kept in:
+// <datadir>/<network>/bans.json, beside the state dir, so that --resync
+// keeps them.
+func (c *Config) BanFile() string {
+	return filepath.Join(c.NetworkDir(), "bans.json")
+}
+
 // OpenStore opens the node's state in the network's data dir, with the
 // configured undo depth.
 func OpenStore(cfg *Config) (*store.DB, error) {
@@ -240,6 +247,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		Network:     cfg.Network,
 		SidechainID: params.SidechainID,
 		UserAgent:   "sidenode:" + Version,
+		BanFile:     cfg.BanFile(),
 	}, handler, fed)
 	if err != nil {
 		return err
