@@ -20,8 +20,8 @@ import (
 // keys in the federation (three signatures of four), and node a's wallet
 // and peg clients. The peg end-to-end tests share it.
 type pegNet struct {
-	t   *testing.T
-	e   *e2e
+	t    *testing.T
+	e    *e2e
 	net  *devnet.Net
 	all  []*devnet.Node
 	late []*devnet.Node // nodes without stake, not started
