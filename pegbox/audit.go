@@ -2,6 +2,7 @@ package pegbox
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -64,6 +65,9 @@ type Judgement struct {
 	// unchecked spend Err says what the node lacks.
 	Code ErrorCode
 	Err  error
+
+	// payout tells a 'W' spend, whose verdict depends on the sidechain.
+	payout bool
 }
 
 // SideChain is the node's view of the sidechain that payouts are checked
@@ -117,7 +121,19 @@ type Auditor struct {
 	// line, and last the figures of the latest Refresh.
 	warned map[chainhash.Hash]bool
 	last   Summary
+
+	// Refresh's state: the verdicts on the spends up to block scanned,
+	// oldest first. Only a payout's verdict can change without the
+	// mainchain changing; the others are final, and their transactions
+	// are not kept.
+	rmu     sync.Mutex
+	scanned store.BlockID // Height −1: nothing yet
+	judged  []Judgement
 }
+
+// maxRefreshWalk is the widest gap of blocks Refresh reads block by block;
+// a wider one, after a restart, it reads with one scan of every spend.
+const maxRefreshWalk = 1000
 
 type payoutCheck struct {
 	err    error // a *RuleError, or nil
@@ -130,17 +146,17 @@ type payoutCheck struct {
 func NewAuditor(x *Index, side SideChain) *Auditor {
 	return &Auditor{x: x, side: side,
 		checked: make(map[[2 * chainhash.HashSize]byte]payoutCheck),
-		warned:  make(map[chainhash.Hash]bool)}
+		warned:  make(map[chainhash.Hash]bool),
+		scanned: store.BlockID{Height: -1}}
 }
 
 // Summary counts the verdicts on the spends of the best mainchain.
 type Summary struct {
-	Spends           int
-	Unexplained      int
-	UnexplainedSat   int64 // what the unexplained spends took out of the pegbox
-	Unchecked        int
-	UncheckedSat     int64
-	FirstUnexplained *Judgement // the oldest unexplained spend, if any
+	Spends         int
+	Unexplained    int
+	UnexplainedSat int64 // what the unexplained spends took out of the pegbox
+	Unchecked      int
+	UncheckedSat   int64
 }
 
 // Summarize counts js.
@@ -151,9 +167,6 @@ func Summarize(js []Judgement) Summary {
 		case Unexplained:
 			s.Unexplained++
 			s.UnexplainedSat += js[i].Out()
-			if s.FirstUnexplained == nil {
-				s.FirstUnexplained = &js[i]
-			}
 		case Unchecked:
 			s.Unchecked++
 			s.UncheckedSat += js[i].Out()
@@ -181,20 +194,83 @@ func (a *Auditor) JudgeAll(r store.Reader) ([]Judgement, error) {
 	return out, nil
 }
 
-// Refresh judges every spend in one snapshot of db, reports each
+// Refresh judges the spends in one snapshot of db, reports each
 // unexplained spend not reported before on a warn line (the alarm every
 // node raises), and keeps the figures for Last. The node calls it after
-// every mainchain block.
+// every mainchain block. It reads the spends of the blocks since the last
+// call and judges again only the payouts: O(new blocks + payouts), and
+// every spend once after a start or a mainchain reorg below what it read.
 func (a *Auditor) Refresh(db *store.DB) (Summary, error) {
-	var js []Judgement
+	a.rmu.Lock()
+	defer a.rmu.Unlock()
 	err := db.View(func(r store.Reader) error {
-		var err error
-		js, err = a.JudgeAll(r)
-		return err
+		tip, err := r.Tip()
+		if err != nil {
+			return err
+		}
+		rescan := a.scanned.Height < 0 || tip.Height < a.scanned.Height ||
+			tip.Height-a.scanned.Height > maxRefreshWalk
+		if !rescan {
+			h, err := r.HashAt(a.scanned.Height)
+			switch {
+			case store.IsErrorCode(err, store.ErrNotFound):
+				rescan = true
+			case err != nil:
+				return err
+			default:
+				rescan = h != a.scanned.Hash
+			}
+		}
+		var fresh []Spend
+		if rescan {
+			a.judged = nil
+			if fresh, err = Spends(r); err != nil {
+				return err
+			}
+		} else {
+			for i := range a.judged {
+				if !a.judged[i].payout {
+					continue
+				}
+				j, err := a.Judge(r, &a.judged[i].Spend)
+				if err != nil {
+					return err
+				}
+				a.judged[i] = *j
+			}
+			for h := a.scanned.Height + 1; h <= tip.Height; h++ {
+				prefix := binary.BigEndian.AppendUint32(append([]byte(nil), keySpendPrefix...), uint32(h))
+				err := r.Iterate(prefix, func(k, v []byte) error {
+					s, err := decodeSpend(k, v)
+					if err == nil {
+						fresh = append(fresh, *s)
+					}
+					return err
+				})
+				if err != nil {
+					return err
+				}
+			}
+		}
+		for i := range fresh {
+			j, err := a.Judge(r, &fresh[i])
+			if err != nil {
+				return err
+			}
+			if !j.payout {
+				j.Tx = nil
+			}
+			a.judged = append(a.judged, *j)
+		}
+		a.scanned = tip
+		return nil
 	})
 	if err != nil {
+		// Start again from a scan of every spend.
+		a.scanned, a.judged = store.BlockID{Height: -1}, nil
 		return Summary{}, err
 	}
+	js := a.judged
 	s := Summarize(js)
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -234,7 +310,7 @@ func (a *Auditor) Judge(r store.Reader, s *Spend) (*Judgement, error) {
 		why = ruleErrorf(ErrDepositSpendsPegbox, "a deposit funded by %d pegbox "+
 			"coins: a deposit must bring coins into the pegbox from outside", len(s.Coins))
 	case *opreturn.Payout:
-		j.SideBlock = p.SideBlock
+		j.SideBlock, j.payout = p.SideBlock, true
 		var err error
 		why, err = a.judgePayout(r, j)
 		var nb errNoBody

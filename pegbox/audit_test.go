@@ -299,16 +299,32 @@ func TestUnexplainedSpends(t *testing.T) {
 		})
 	}
 
+	// refreshed checks that Refresh, which reads only the blocks since
+	// its last call and judges the payouts again, says what judging every
+	// spend says.
+	refreshed := func(want Summary) {
+		t.Helper()
+		got, err := a.Refresh(c.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all := Summarize(c.judged(a)); got != all || got != want {
+			t.Fatalf("refresh %+v, judging every spend %+v, want %+v", got, all, want)
+		}
+	}
+
 	// The body arrives: the payout the node could not check is valid.
 	unchecked := payout(missing, 29_000, 10_500, 259_000)
 	c.connect(unchecked)
 	if js := c.judged(a); js[0].Verdict != Unchecked {
 		t.Fatalf("judged %+v", js[0])
 	}
+	refreshed(Summary{Spends: 1, Unchecked: 1, UncheckedSat: 41_000})
 	sides.best[missing], sides.held[missing] = true, true
 	if js := c.judged(a); js[0].Verdict != ValidPayout || js[0].Burned != 41_000 {
 		t.Fatalf("with the body: %v (%v)", js[0].Verdict, js[0].Err)
 	}
+	refreshed(Summary{Spends: 1})
 	// The body's check is cached: only whether the block is on the best
 	// chain is read again.
 	n := sides.bodies
@@ -326,4 +342,20 @@ func TestUnexplainedSpends(t *testing.T) {
 	if js := c.judged(a); js[0].Verdict != Unexplained || js[0].Code != ErrPayoutUnknownBlock {
 		t.Fatalf("on a branch fork choice left: %v %v", js[0].Verdict, js[0].Code)
 	}
+	logged.Reset()
+	refreshed(Summary{Spends: 1, Unexplained: 1, UnexplainedSat: 41_000})
+	if !strings.Contains(logged.String(), "UNEXPLAINED PEGBOX SPEND "+unchecked.TxHash().String()) {
+		t.Errorf("no warning when a payout's block left the best chain: %q", logged.String())
+	}
+
+	// Blocks later, a spend to an outside address of the change; then a
+	// reorg replaces that block with one that spends nothing.
+	c.connect()
+	theft := spendTx(nil, wire.NewTxOut(5_000, otherScript), wire.NewTxOut(254_000, box1))
+	theft.TxIn[0].PreviousOutPoint = wire.OutPoint{Hash: unchecked.TxHash(), Index: 3}
+	c.connect(theft)
+	refreshed(Summary{Spends: 2, Unexplained: 2, UnexplainedSat: 41_000 + 5_000})
+	c.disconnect()
+	c.connect(deposit(t, 1_000, box1, 7))
+	refreshed(Summary{Spends: 1, Unexplained: 1, UnexplainedSat: 41_000})
 }
