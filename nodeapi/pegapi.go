@@ -324,6 +324,11 @@ func (b *Adapter) refusalMessage(ref *pegbox.Refused) string {
 	case pegbox.ErrManyDeposits:
 		return "the transaction pays a pegbox and has several OP_RETURN " +
 			"outputs; a deposit has exactly one"
+	case pegbox.ErrDepositSpendsPegbox:
+		return fmt.Sprintf("deposit output %v of %d sat is funded by pegbox coins: "+
+			"only the federation can sign that spend, and a deposit must bring "+
+			"coins into the pegbox from outside; the spend is unexplained "+
+			"(see the supply audit)", ref.OutPoint, ref.Value)
 	case pegbox.ErrNoDeposit:
 		return "the transaction pays a pegbox without a readable 'D' payload " +
 			"for this sidechain: no OP_RETURN output, or one that does not parse"

@@ -443,4 +443,22 @@ func TestPegAuditUnexplained(t *testing.T) {
 		u.Spent != 100_000 || u.Out != 11_000 || u.Height != L+1 {
 		t.Errorf("unexplained spend %+v", u)
 	}
+
+	// The federation spends the change into a deposit: refused, and said
+	// why in the user's terms.
+	fedDep := s.tx(wire.NewTxOut(89_000, pkScript), s.nullData(0, side))
+	fedDep.TxIn[0].PreviousOutPoint = wire.OutPoint{Hash: theft.TxHash(), Index: 1}
+	s.connect(fedDep)
+	found, err := b.Deposit(ctx, api.DepositQuery{TxID: fedDep.TxHash()})
+	if err != nil || found.Refused == nil || found.Refused.Reason != "ErrDepositSpendsPegbox" ||
+		!strings.Contains(found.Refused.Message, "funded by pegbox coins") {
+		t.Fatalf("the pegbox-funded deposit: %+v %v", found, err)
+	}
+	if info, err = b.PegInfo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a := info.Audit; len(a.UnexplainedSpends) != 2 || a.UnexplainedSpends[1].Code != "ErrDepositSpendsPegbox" ||
+		a.Unexplained != 11_000 || info.Deposits != 1 {
+		t.Errorf("audit after the pegbox-funded deposit: %+v, %d deposits", a, info.Deposits)
+	}
 }
