@@ -35,9 +35,16 @@ type pegNet struct {
 const pegFeeBudget = 5_000
 
 // newPegNet starts the nodes, registers their stakes, funds node a's
-// wallet with 2 BTC and mines up to the first federation. The nodes named
-// late are prepared too, without stake, for the test to start.
-func newPegNet(t *testing.T, late ...string) *pegNet {
+// wallet with 2 BTC and mines up to the first federation.
+func newPegNet(t *testing.T) *pegNet {
+	t.Helper()
+	return newPegNetWith(t, false)
+}
+
+// newPegNetWith is newPegNet with e2e.bodies set from the first block to
+// bodies, and the nodes named late prepared too, without stake, for the
+// test to start.
+func newPegNetWith(t *testing.T, bodies bool, late ...string) *pegNet {
 	t.Helper()
 	net := newNet(t, append([]string{"a", "b", "c", "d"}, late...),
 		400_000_000, 300_000_000, 200_000_000, 100_000_000)
@@ -49,7 +56,7 @@ func newPegNet(t *testing.T, late ...string) *pegNet {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	t.Cleanup(cancel)
 	p := &pegNet{t: t, net: net, all: net.Nodes[:4], late: net.Nodes[4:], ctx: ctx,
-		e: &e2e{t: t, net: net, produced: make(map[string]int), bodies: true}}
+		e: &e2e{t: t, net: net, produced: make(map[string]int), bodies: bodies}}
 	if _, err := net.H.Generate(110); err != nil {
 		t.Fatal(err)
 	}
