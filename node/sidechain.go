@@ -307,8 +307,8 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 
 // refreshAudit judges the pegbox's spends against the best sidechain
 // after the block: each unexplained spend raises the alarm (a warn line,
-// the metrics' gauges) on every node. It reads every spend, and the body
-// of each payout once: a spend of pegbox coins is rare next to a block.
+// the metrics' gauges) on every node. It reads the spends of the new
+// block and judges the payouts again (pegbox.Auditor.Refresh).
 func (p *protocol) refreshAudit() {
 	if _, err := p.audit.Refresh(p.db); err != nil {
 		log.Errorf("Pegbox audit: %v", err)
