@@ -42,7 +42,10 @@ var (
 //
 //	1  the delivery rule of §1.3 (before it, a block delivered what the
 //	   node's watch list happened to match, and no version was kept)
-const rulesVersion = 1
+//	2  the pegbox index records every spend of pegbox coins, refuses a
+//	   deposit funded by pegbox coins, and counts a spend's pegbox change
+//	   beyond the coins it spent as unbacked (§10)
+const rulesVersion = 2
 
 // checkRules refuses a data dir whose state was derived under other rules
 // than this program's, naming what to do.

@@ -223,6 +223,9 @@ func Run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	index, peg, proto := chain.index, chain.peg, chain.protocol
+	// The audit's alarm and gauges hold from the start, not from the
+	// first block.
+	proto.refreshAudit()
 
 	follower := mainwatch.NewFollower(src, chain, watch, chain)
 	prodEnv := producer.Env{Params: params, Chain: proto.chain, Mempool: proto.pool,
@@ -269,7 +272,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		env := nodeapi.Env{
 			Version: Version, Network: cfg.Network, Params: params, DB: db,
 			Follower: follower, Tickets: index, Sidechain: proto.chain,
-			Mempool: proto.pool, Pegbox: peg, Peers: peers, Bans: peers,
+			Mempool: proto.pool, Pegbox: peg, PegAudit: proto.audit, Peers: peers, Bans: peers,
 			Slots: proto.producer, Events: chain.events,
 		}
 		if wlt != nil {

@@ -27,6 +27,7 @@ type protocol struct {
 	db     *store.DB
 	index  *mainstake.Index
 	pegbox *pegbox.Index
+	audit  *pegbox.Auditor // verdicts on pegbox spends, refreshed after each block
 	chain  *sideblock.Chain
 	pool   *sideblock.Mempool
 
@@ -73,6 +74,7 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 		db:     db,
 		index:  index,
 		pegbox: peg,
+		audit:  pegbox.NewAuditor(peg, pegbox.BestSidechain(chain)),
 		chain:  chain,
 		pool:   pool,
 		// A producer without a wallet produces nothing; Run gives the
@@ -290,6 +292,7 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 		log.Errorf("Mempool after block %d: %v", b.Height, err)
 	}
 	p.report(work)
+	p.refreshAudit()
 	if p.fed != nil {
 		p.fed.BlockCommitted()
 	}
@@ -299,6 +302,16 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 		for _, h := range work.side.Connected {
 			p.peers.Announce(p2p.BlockItem(h))
 		}
+	}
+}
+
+// refreshAudit judges the pegbox's spends against the best sidechain
+// after the block: each unexplained spend raises the alarm (a warn line,
+// the metrics' gauges) on every node. It reads the spends of the new
+// block and judges the payouts again (pegbox.Auditor.Refresh).
+func (p *protocol) refreshAudit() {
+	if _, err := p.audit.Refresh(p.db); err != nil {
+		log.Errorf("Pegbox audit: %v", err)
 	}
 }
 
