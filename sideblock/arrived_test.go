@@ -61,6 +61,7 @@ func TestBodyConnectsOnArrival(t *testing.T) {
 	ms.next(b2)
 	ms.requireTip(b0, 0)
 	ms.requireMissing(b1, b2)
+	ms.requireAhead(b1, b2)
 	if res := ms.connectArrived(); res != nil {
 		t.Fatalf("nothing arrived, yet %+v", res)
 	}
@@ -76,6 +77,7 @@ func TestBodyConnectsOnArrival(t *testing.T) {
 	requireHashes(t, "connected", res.Connected, b1, b2)
 	ms.requireTip(b2, 2)
 	ms.requireMissing()
+	ms.requireAhead()
 	if got, want := ms.storeStateHash(), ref.storeStateHash(); got != want {
 		t.Fatalf("state hash %v, want the reference's %v\n%s\nwant\n%s",
 			got, want, ms.dump(), ref.dump())
@@ -107,4 +109,47 @@ func TestBodyConnectsOnArrival(t *testing.T) {
 	ms.requireTip(b0, 0)
 	ms.next(b1)
 	ms.requireTip(b1, 1)
+}
+
+// requireAhead checks MissingAhead.
+func (ms *mainSim) requireAhead(want ...*sideblock.Block) {
+	ms.t.Helper()
+	var got []chainhash.Hash
+	err := ms.db.View(func(r storeReader) error {
+		var err error
+		got, err = ms.chain.MissingAhead(r)
+		return err
+	})
+	if err != nil {
+		ms.t.Fatal(err)
+	}
+	set := make(map[chainhash.Hash]bool)
+	for _, h := range got {
+		set[h] = true
+	}
+	if len(got) != len(want) {
+		ms.t.Fatalf("%d bodies missing ahead, want %d", len(got), len(want))
+	}
+	for _, b := range want {
+		if !set[b.BlockHash()] {
+			ms.t.Fatalf("%v not missing ahead", b.BlockHash())
+		}
+	}
+}
+
+// TestMissingAheadOnlyBeatsTip: a missing body of a header that fork
+// choice would not prefer to the tip (shorter, or as long and published
+// later) is not ahead.
+func TestMissingAheadOnlyBeatsTip(t *testing.T) {
+	k := newKit(t)
+	b0 := k.block(chainhash.Hash{}, 0, 0)
+	b1 := k.child(b0, 1, 0)
+	alt := k.child(b0, 2, 0) // as long as b1, published later
+	ms := newMainSim(t)
+	ms.stageNext(b0)
+	ms.stageNext(b1)
+	ms.next(alt)
+	ms.requireTip(b1, 1)
+	ms.requireMissing(alt)
+	ms.requireAhead()
 }

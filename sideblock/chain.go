@@ -1,6 +1,7 @@
 package sideblock
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -598,4 +599,53 @@ func StateHashAt(r store.Reader) (chainhash.Hash, error) {
 	})
 	copy(sum[:], h.Sum(nil))
 	return sum, err
+}
+
+// MissingAhead returns the published headers whose body is missing and
+// that fork choice would prefer to the best chain's tip, as r shows it, in
+// hash order: the bodies that would move the tip if they arrived. A
+// producer that builds on the tip while one of them is missing builds on a
+// parent its peers may have left already. Headers known invalid are never
+// missing. O(missing headers).
+func (c *Chain) MissingAhead(r store.Reader) ([]chainhash.Hash, error) {
+	tip, err := readTip(r)
+	if err != nil {
+		return nil, err
+	}
+	var tipKey []byte
+	if tip.height >= 0 {
+		rec, ok, err := getRecord(r, tip.hash)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("sideblock: index has no record of "+
+				"the tip %v", tip.hash)
+		}
+		tipKey = c.engine.ForkChoiceKey(&rec.BlockInfo)
+	}
+	var missing []chainhash.Hash
+	err = r.Iterate(keyMissingPrefix, func(k, _ []byte) error {
+		var h chainhash.Hash
+		copy(h[:], k[len(keyMissingPrefix):])
+		missing = append(missing, h)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []chainhash.Hash
+	for _, h := range missing {
+		rec, ok, err := getRecord(r, h)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || rec.Status.Invalid() {
+			continue
+		}
+		if tipKey == nil || bytes.Compare(c.engine.ForkChoiceKey(&rec.BlockInfo), tipKey) < 0 {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
