@@ -315,6 +315,10 @@ func Run(ctx context.Context, cfg *Config) error {
 		fed.Run(runCtx)
 	}()
 
+	// Bodies staged before a stop for headers whose body the index
+	// still misses connect now, not at the next mainchain block.
+	chain.connectArrived()
+
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(ctx) }()
 
