@@ -102,30 +102,33 @@ func agreeTip(t *testing.T, e *e2e, nodes []*devnet.Node) (string, uint64) {
 	}
 	ctx, cancel := e.ctx()
 	defer cancel()
+	var seen string
 	for {
 		var (
 			tips, states = map[string]bool{}, map[string]bool{}
 			sideHeight   uint64
-			tip, last    string
+			tip, desc    string
 		)
 		for _, n := range nodes {
 			info, err := n.Info(ctx)
 			if err != nil || info.Mainchain.TipHeight != height ||
 				info.Mainchain.TipHash != hash.String() {
 				tips[""] = true
-				break
+				desc += fmt.Sprintf("; %s at mainchain %v (%v)", n.Spec.Name,
+					info.GetMainchain().GetTipHeight(), err)
+				continue
 			}
 			tip, sideHeight = info.Sidechain.TipHash, info.Sidechain.TipHeight
 			tips[tip], states[info.StateHash] = true, true
-			last = fmt.Sprintf("%s at sidechain %s state %s", n.Spec.Name, tip, info.StateHash)
+			desc += fmt.Sprintf("; %s at sidechain %d %s", n.Spec.Name, sideHeight, tip)
 		}
 		if len(tips) == 1 && len(states) == 1 && !tips[""] {
 			return tip, sideHeight
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("the nodes never agreed at mainchain %d:%v (%v; last %s)",
-				height, hash, tips, last)
+			t.Fatalf("the nodes never agreed at mainchain %d:%v%s", height, hash, seen)
 		}
+		seen = desc
 		time.Sleep(50 * time.Millisecond)
 	}
 }
