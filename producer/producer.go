@@ -425,7 +425,8 @@ wait:
 			if err != nil {
 				return err
 			}
-			if tip.Height != made.height {
+			if tip.Height != made.height ||
+				p.env.Follower.Status().Source.Best.Height > made.height {
 				moved = true
 				return nil
 			}
