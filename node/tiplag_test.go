@@ -10,9 +10,9 @@ import (
 
 // TestFreshNodeTipLag: a node that syncs a chain whose sideblock bodies
 // reach it only from its peers, after the mainchain blocks that published
-// them, holds the producers' sidechain tip without another mainchain block
-// (issue 11 defect 7: it stayed a few sideblocks short until one came); so
-// does it after a SIGKILL and a restart.
+// them, holds the producers' sidechain tip and state hash without another
+// mainchain block (issue 11 defect 7: it stayed a few sideblocks short
+// until one came); so does it after a SIGKILL and a restart.
 func TestFreshNodeTipLag(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -42,7 +42,7 @@ func TestFreshNodeTipLag(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		e.mine(stakers)
 	}
-	tip, sideHeight := agreeTip(t, e, stakers)
+	tip, sideHeight, state := agreeTip(t, e, stakers)
 	t.Logf("producers at sidechain height %d (%s), produced %v", sideHeight, tip, e.produced)
 
 	// synced waits until fresh is at btcd's tip, then until its
@@ -67,6 +67,12 @@ func TestFreshNodeTipLag(t *testing.T) {
 					atMain, short = time.Now(), int64(sideHeight)-int64(info.Sidechain.TipHeight)
 				}
 				if info.Sidechain.TipHash == tip {
+					// The state of nodes that held the bodies
+					// when their blocks' batches ran.
+					if info.StateHash != state {
+						t.Fatalf("%s: state hash %s, the producers' %s", what,
+							info.StateHash, state)
+					}
 					t.Logf("%s: %d sideblocks short at the mainchain tip, caught up %v later",
 						what, short, time.Since(atMain).Round(time.Millisecond))
 					return
@@ -94,7 +100,7 @@ func TestFreshNodeTipLag(t *testing.T) {
 // agreeTip waits until every node is at btcd's tip with one sidechain tip
 // and state hash, and returns the sidechain tip: a body may reach a node
 // just after the block that published its header, and connects then.
-func agreeTip(t *testing.T, e *e2e, nodes []*devnet.Node) (string, uint64) {
+func agreeTip(t *testing.T, e *e2e, nodes []*devnet.Node) (string, uint64, string) {
 	t.Helper()
 	height, hash, err := e.net.H.Tip()
 	if err != nil {
@@ -108,6 +114,7 @@ func agreeTip(t *testing.T, e *e2e, nodes []*devnet.Node) (string, uint64) {
 			tips, states = map[string]bool{}, map[string]bool{}
 			sideHeight   uint64
 			tip, desc    string
+			state        string
 		)
 		for _, n := range nodes {
 			info, err := n.Info(ctx)
@@ -120,10 +127,11 @@ func agreeTip(t *testing.T, e *e2e, nodes []*devnet.Node) (string, uint64) {
 			}
 			tip, sideHeight = info.Sidechain.TipHash, info.Sidechain.TipHeight
 			tips[tip], states[info.StateHash] = true, true
+			state = info.StateHash
 			desc += fmt.Sprintf("; %s at sidechain %d %s", n.Spec.Name, sideHeight, tip)
 		}
 		if len(tips) == 1 && len(states) == 1 && !tips[""] {
-			return tip, sideHeight
+			return tip, sideHeight, state
 		}
 		if ctx.Err() != nil {
 			t.Fatalf("the nodes never agreed at mainchain %d:%v%s", height, hash, seen)
