@@ -116,7 +116,9 @@
 // into that block's undo record and state hash, in one transaction. The
 // body then connects at once when its parent is connected, with its staged
 // descendants, and the state is the one the block's batch would have left
-// had the body been staged before it; undoing the block undoes the
+// had the body been staged before it (docs/protocol.md §6 names the index
+// records that can still differ: blocks of a branch the body's branch
+// beats stay StatusValid once validated); undoing the block undoes the
 // connection. Arrived says whether there is anything to look at. The node
 // serializes amendments with the blocks' batches and calls ConnectArrived
 // after each body a peer sends. MissingAhead lists the published headers
