@@ -228,8 +228,13 @@ func Run(ctx context.Context, cfg *Config) error {
 	proto.refreshAudit()
 
 	follower := mainwatch.NewFollower(src, chain, watch, chain)
+	// A body a peer sends connects at once when its header is published
+	// (storeChain.connectArrived); production fetches the bodies it lacks
+	// ahead of its tip through the same handler.
+	handler := sidepeer.New(arrivingChain{Chain: proto.chain, arrived: chain.connectArrived},
+		proto.pool)
 	prodEnv := producer.Env{Params: params, Chain: proto.chain, Mempool: proto.pool,
-		Follower: follower, FeeRate: cfg.Publish.FeeRate}
+		Follower: follower, FeeRate: cfg.Publish.FeeRate, DB: db, Bodies: handler}
 	if wlt != nil {
 		prodEnv.Wallet = wlt
 	}
@@ -242,7 +247,6 @@ func Run(ctx context.Context, cfg *Config) error {
 	fed := federation.New(fedEnv)
 	proto.fed = fed
 
-	handler := sidepeer.New(proto.chain, proto.pool)
 	peers, err := p2p.New(p2p.Config{
 		Listen:      cfg.P2P.Listen,
 		Connect:     cfg.P2P.Connect,
@@ -321,6 +325,10 @@ func Run(ctx context.Context, cfg *Config) error {
 		defer workers.Done()
 		fed.Run(runCtx)
 	}()
+
+	// Bodies staged before a stop for headers whose body the index
+	// still misses connect now, not at the next mainchain block.
+	chain.connectArrived()
 
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(ctx) }()

@@ -315,6 +315,34 @@ func (p *protocol) refreshAudit() {
 	}
 }
 
+// connectArrived connects the bodies staged since the last batch in an
+// amendment of the tip block, and does with the result what Committed does
+// with a block's: the mempool, the log, the peers, and the producer, which
+// may be waiting for such a body. It reports whether the sidechain changed.
+func (p *protocol) connectArrived() (bool, error) {
+	side, err := p.chain.ConnectArrived()
+	if err != nil || side == nil {
+		return false, err
+	}
+	if err := p.pool.ProcessResult(side); err != nil {
+		log.Errorf("Mempool after sideblock bodies arrived: %v", err)
+	}
+	p.reportSide(side)
+	if p.peers != nil {
+		for _, h := range side.Connected {
+			p.peers.Announce(p2p.BlockItem(h))
+		}
+	}
+	changed := len(side.Connected)+len(side.Disconnected)+len(side.Invalidated) > 0
+	if changed {
+		log.Infof("Sidechain tip %v at height %d: bodies that arrived after "+
+			"mainchain block %d connected without waiting for the next one",
+			side.NewTip, side.TipHeight, side.MainHeight)
+		p.producer.TipMoved()
+	}
+	return changed, nil
+}
+
 func (p *protocol) report(work *blockWork) {
 	b, stake, side := work.block, work.stake, work.side
 	for _, id := range stake.NewTickets {
@@ -348,6 +376,23 @@ func (p *protocol) report(work *blockWork) {
 	if side.Ignored != nil {
 		log.Infof("Publication in block %d ignored: %v", b.Height, side.Ignored)
 	}
+	p.reportSide(side)
+	if wn := stake.Winner; wn != nil {
+		mine := ""
+		own, err := p.ownDraw(b.Height)
+		if err != nil {
+			log.Errorf("Lottery after block %d: %v", b.Height, err)
+		}
+		if own {
+			mine = " (this node)"
+		}
+		log.Infof("Lottery after block %d: ticket %d wins%s (total weight %v)",
+			b.Height, wn.Ticket, mine, wn.TotalWeight)
+	}
+}
+
+// reportSide logs the sidechain's changes.
+func (p *protocol) reportSide(side *sideblock.Result) {
 	for _, h := range side.Disconnected {
 		log.Infof("Sideblock %v disconnected", h)
 	}
@@ -367,18 +412,6 @@ func (p *protocol) report(work *blockWork) {
 	}
 	for _, h := range side.Invalidated {
 		log.Warnf("Sideblock %v is invalid", h)
-	}
-	if wn := stake.Winner; wn != nil {
-		mine := ""
-		own, err := p.ownDraw(b.Height)
-		if err != nil {
-			log.Errorf("Lottery after block %d: %v", b.Height, err)
-		}
-		if own {
-			mine = " (this node)"
-		}
-		log.Infof("Lottery after block %d: ticket %d wins%s (total weight %v)",
-			b.Height, wn.Ticket, mine, wn.TotalWeight)
 	}
 }
 
