@@ -851,9 +851,33 @@ type PegAudit struct {
 	// The sidechain side: the best chain's blocks, the subsidy they
 	// could issue, and the value of its unspent outputs.
 	SideBlocks, SideSubsidy, SideUtxoValue int64
+
+	// Unexplained is what spends of pegbox coins that no rule allows
+	// took out of the pegbox, a part of Outflow; UnexplainedSpends lists
+	// them. Unchecked is what payouts this node cannot check yet (it
+	// lacks a body) took, also a part of Outflow; UncheckedCount counts
+	// them.
+	Unexplained       int64
+	UnexplainedSpends []PegUnexplained
+	Unchecked         int64
+	UncheckedCount    uint64
 }
 
-// Derived returns the audit's derived figures and whether it matches.
+// PegUnexplained is a spend of pegbox coins that no rule allows
+// (apiv1.UnexplainedSpend); Code names the rule it broke
+// (pegbox.ErrorCode), Message says how.
+type PegUnexplained struct {
+	TxID       chainhash.Hash
+	Height     int32
+	TxIndex    uint32
+	Code       string
+	Message    string
+	Spent, Out int64
+}
+
+// Derived returns the audit's derived figures and whether it matches. An
+// unexplained spend never matches: no rule let the coins leave; nor does
+// a payout the node cannot check yet.
 //
 // destroyed is what the sidechain's unspent outputs lack of its issued
 // subsidy plus its pegged coins: fees no coinbase claimed and value sent to
@@ -861,12 +885,13 @@ type PegAudit struct {
 // sidechain holds no coin that was neither issued nor pegged in.
 func (a PegAudit) Derived() (pegged, pendingMint, unpaid, pegboxFees, bumpFees, destroyed int64, matches bool) {
 	pegged, pendingMint, unpaid = a.Minted-a.Burned, a.Accepted-a.Minted, a.Burned-a.Paid
-	pegboxFees = a.Outflow - a.Paid
+	pegboxFees = a.Outflow - a.Paid - a.Unexplained - a.Unchecked
 	bumpFees = pegboxFees - a.RotationFees
 	destroyed = a.SideSubsidy + pegged - a.SideUtxoValue
-	matches = a.PegboxBalance == pegged+pendingMint+unpaid+a.Unbacked-pegboxFees &&
+	matches = a.PegboxBalance == pegged+pendingMint+unpaid+a.Unbacked-pegboxFees-
+		a.Unexplained-a.Unchecked &&
 		pendingMint >= 0 && unpaid >= 0 && a.RotationFees >= 0 && bumpFees >= 0 &&
-		destroyed >= 0
+		destroyed >= 0 && len(a.UnexplainedSpends) == 0 && a.UncheckedCount == 0
 	return
 }
 

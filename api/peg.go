@@ -133,6 +133,13 @@ func (p *pegService) GetPegInfo(ctx context.Context, _ *apiv1.GetPegInfoRequest)
 		Matches: matches, RotationFeesSat: a.RotationFees, BumpFeesSat: bumps,
 		SideBlocks: a.SideBlocks, SideSubsidySat: a.SideSubsidy,
 		SideUtxoValueSat: a.SideUtxoValue, SideDestroyedSat: destroyed,
+		UnexplainedSat: a.Unexplained, UnexplainedCount: uint64(len(a.UnexplainedSpends)),
+		UncheckedSat: a.Unchecked, UncheckedCount: a.UncheckedCount,
+	}
+	for _, u := range a.UnexplainedSpends {
+		resp.Audit.UnexplainedSpends = append(resp.Audit.UnexplainedSpends, &apiv1.UnexplainedSpend{
+			Txid: u.TxID.String(), Height: u.Height, TxIndex: u.TxIndex, Code: u.Code,
+			Message: u.Message, SpentSat: u.Spent, OutSat: u.Out})
 	}
 	return resp, nil
 }

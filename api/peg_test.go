@@ -287,6 +287,14 @@ func TestPegAuditDerived(t *testing.T) {
 		destroyed != 10 {
 		t.Fatalf("derived %d %d %d %d %d %d %v", pegged, pending, unpaid, fees, bumps, destroyed, ok)
 	}
+	// An unexplained spend is no bump fee.
+	hidden := base
+	hidden.Outflow += 44_000
+	hidden.Unexplained = 44_000
+	hidden.PegboxBalance -= 44_000
+	if _, _, _, fees, bumps, _, _ := hidden.Derived(); fees != 30 || bumps != 20 {
+		t.Fatalf("an unexplained spend counted as fees %d, bumps %d", fees, bumps)
+	}
 	for name, mod := range map[string]func(*api.PegAudit){
 		"a satoshi short":       func(a *api.PegAudit) { a.PegboxBalance-- },
 		"a satoshi over":        func(a *api.PegAudit) { a.PegboxBalance++ },
@@ -300,6 +308,23 @@ func TestPegAuditDerived(t *testing.T) {
 		"sidechain coins from nowhere": func(a *api.PegAudit) { a.SideUtxoValue = 5601 },
 		"paid more than burned": func(a *api.PegAudit) {
 			a.Paid, a.Outflow = 400, 430
+		},
+		// 44,000 more left the pegbox through a spend no rule allows:
+		// the balance identity holds, but the spend is no fee.
+		"an unexplained spend": func(a *api.PegAudit) {
+			a.Outflow += 44_000
+			a.Unexplained = 44_000
+			a.PegboxBalance -= 44_000
+			a.UnexplainedSpends = []api.PegUnexplained{{Code: "ErrSpendNoPayload", Out: 44_000}}
+		},
+		"an unexplained spend of nothing": func(a *api.PegAudit) {
+			a.UnexplainedSpends = []api.PegUnexplained{{Code: "ErrDepositSpendsPegbox"}}
+		},
+		// A payout the node cannot check yet, without the body.
+		"an unchecked payout": func(a *api.PegAudit) {
+			a.Outflow += 41_000
+			a.Unchecked, a.UncheckedCount = 41_000, 1
+			a.PegboxBalance -= 41_000
 		},
 	} {
 		a := base

@@ -30,6 +30,8 @@ func peerCommands() []commandSpec {
 				"port, or one of them with a port (127.0.0.1:18555, " +
 				"[::1]:18555). The node never bans on its own: a session " +
 				"that misbehaves is closed and its address only discouraged. " +
+				"The ban is kept in bans.json in the node's data dir and " +
+				"outlasts a restart; a discouragement does not. " +
 				"Needs the admin credential (NodeService.BanPeer).",
 			func(c *client) any { return &bansAddCommand{c: c} }},
 		{groupPeers, "bans remove", "Lift a ban or a discouragement",

@@ -30,7 +30,7 @@ import (
 // pegSim is an in-memory store whose mainchain blocks are synthetic and
 // run the pegbox index alone (as nodeapi's tests have it).
 type pegSim struct {
-	t       *testing.T
+	t       testing.TB
 	p       *chainparams.Params
 	db      *store.DB
 	x       *pegbox.Index
@@ -39,7 +39,7 @@ type pegSim struct {
 	n       uint32 // spends a new fake outpoint per transaction
 }
 
-func newPegSim(t *testing.T) *pegSim {
+func newPegSim(t testing.TB) *pegSim {
 	t.Helper()
 	p := &chainparams.Regtest
 	db, err := store.Open("", store.Options{InMemory: true,
@@ -106,7 +106,7 @@ func (s *pegSim) nullData(vout uint8, side []byte) *wire.TxOut {
 	return wire.NewTxOut(0, script)
 }
 
-func pegKeys(t *testing.T, n int) []*btcec.PrivateKey {
+func pegKeys(t testing.TB, n int) []*btcec.PrivateKey {
 	t.Helper()
 	var out []*btcec.PrivateKey
 	for i := 0; i < n; i++ {
@@ -250,7 +250,7 @@ func (s *sideSim) produce() *sideblock.Block {
 }
 
 // mainAddress returns a regtest mainchain P2WPKH address and its script.
-func mainAddress(t *testing.T, seed string) (string, []byte) {
+func mainAddress(t testing.TB, seed string) (string, []byte) {
 	t.Helper()
 	priv, _ := btcec.PrivKeyFromBytes(chainhash.DoubleHashB([]byte(seed)))
 	addr, err := btcutil.NewAddressWitnessPubKeyHash(

@@ -43,6 +43,9 @@ counters end in _total.
 	sidenode_p2p_peers                         gauge    connected sidechain peers
 	sidenode_mempool_transactions              gauge    transactions in the sidechain mempool
 	sidenode_mempool_bytes                     gauge    their total serialized size
+	sidenode_peg_unexplained_spends            gauge    pegbox spends no rule allows, on the best chain (alarm when not 0)
+	sidenode_peg_unexplained_satoshis          gauge    what they took out of the pegbox
+	sidenode_peg_unchecked_spends              gauge    payouts not checked yet, for lack of a sideblock body
 	sidenode_publication_latency_seconds       histogram  block announcement to header tx accepted
 	sidenode_sideblock_validation_seconds      histogram  validating and connecting one sideblock body
 

@@ -66,6 +66,15 @@ type Snapshot struct {
 	// transactions and their total serialized size.
 	MempoolTxs   int
 	MempoolBytes int
+
+	// PegUnexplainedSpends counts the spends of pegbox coins on the best
+	// chain that no rule allows, and PegUnexplainedSat what they took
+	// out of the pegbox (pegbox.Auditor). Anything but 0 is an alarm.
+	// PegUncheckedSpends counts the payouts the node cannot check yet,
+	// for lack of a sideblock body.
+	PegUnexplainedSpends uint64
+	PegUnexplainedSat    int64
+	PegUncheckedSpends   uint64
 }
 
 // NeutrinoSnapshot is the state of the neutrino backend.
@@ -212,6 +221,7 @@ type stateCollector struct {
 	tickets, liveTickets, totalWeight                *prometheus.Desc
 	won, published, included, missed                 *prometheus.Desc
 	peers, mempoolTxs, mempoolBytes                  *prometheus.Desc
+	pegUnexplained, pegUnexplainedSat, pegUnchecked  *prometheus.Desc
 }
 
 func newStateCollector(src Source) *stateCollector {
@@ -256,6 +266,14 @@ func newStateCollector(src Source) *stateCollector {
 			"Transactions in the sidechain mempool."),
 		mempoolBytes: desc("mempool_bytes",
 			"Total serialized size of the sidechain mempool's transactions."),
+		pegUnexplained: desc("peg_unexplained_spends",
+			"Spends of pegbox coins on the best chain that are no valid "+
+				"payout, rotation or fee bump of one; anything but 0 is an alarm."),
+		pegUnexplainedSat: desc("peg_unexplained_satoshis",
+			"What those spends took out of the pegbox, in satoshis."),
+		pegUnchecked: desc("peg_unchecked_spends",
+			"Payouts on the best chain this node cannot check yet: it lacks "+
+				"the body of the sideblock they name."),
 	}
 }
 
@@ -267,6 +285,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.neutrinoPeers, c.sidechainTip, c.tickets, c.liveTickets,
 		c.totalWeight, c.won, c.published, c.included, c.missed,
 		c.peers, c.mempoolTxs, c.mempoolBytes,
+		c.pegUnexplained, c.pegUnexplainedSat, c.pegUnchecked,
 	} {
 		ch <- d
 	}
@@ -308,6 +327,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.missed, s.MissReasons[r], r)
 	}
 	gauge(c.peers, float64(s.Peers))
+	gauge(c.pegUnexplained, float64(s.PegUnexplainedSpends))
+	gauge(c.pegUnexplainedSat, float64(s.PegUnexplainedSat))
+	gauge(c.pegUnchecked, float64(s.PegUncheckedSpends))
 	gauge(c.mempoolTxs, float64(s.MempoolTxs))
 	gauge(c.mempoolBytes, float64(s.MempoolBytes))
 }

@@ -48,6 +48,10 @@ func testSnapshot() metrics.Snapshot {
 		Peers:               2,
 		MempoolTxs:          6,
 		MempoolBytes:        1234,
+
+		PegUnexplainedSpends: 2,
+		PegUnexplainedSat:    44_000,
+		PegUncheckedSpends:   3,
 	}
 }
 
@@ -130,6 +134,9 @@ func TestScrape(t *testing.T) {
 		"sidenode_p2p_peers":                                         "2",
 		"sidenode_mempool_transactions":                              "6",
 		"sidenode_mempool_bytes":                                     "1234",
+		"sidenode_peg_unexplained_spends":                            "2",
+		"sidenode_peg_unexplained_satoshis":                          "44000",
+		"sidenode_peg_unchecked_spends":                              "3",
 		"sidenode_publication_latency_seconds_count":                 "2",
 		`sidenode_publication_latency_seconds_bucket{le="0.0025"}`:   "0",
 		`sidenode_publication_latency_seconds_bucket{le="0.005"}`:    "1",

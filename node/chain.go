@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/pegbox"
+	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -42,7 +44,10 @@ var (
 //
 //	1  the delivery rule of §1.3 (before it, a block delivered what the
 //	   node's watch list happened to match, and no version was kept)
-const rulesVersion = 1
+//	2  the pegbox index records every spend of pegbox coins, refuses a
+//	   deposit funded by pegbox coins, and counts a spend's pegbox change
+//	   beyond the coins it spent as unbacked (§10)
+const rulesVersion = 2
 
 // checkRules refuses a data dir whose state was derived under other rules
 // than this program's, naming what to do.
@@ -150,6 +155,11 @@ var errPreview = errors.New("preview: not to be written")
 type storeChain struct {
 	db *store.DB
 
+	// mu serializes the mainchain blocks' batches (and previews and
+	// undos) with the amendments that connect bodies arriving between
+	// them (connectArrived), and what each does once committed.
+	mu sync.Mutex
+
 	watchSet watchSetFunc
 	proto    protocolConnector
 	wallet   blockConnector // nil without a wallet
@@ -250,6 +260,8 @@ func (c *storeChain) delivered(r store.Reader, b *mainwatch.Block) (*mainwatch.B
 // ConnectBlock implements mainwatch.Chain: the block's record, the running
 // digest, every subsystem's state and the cursor move in one atomic batch.
 func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	id := store.BlockID{Height: b.Height, Hash: b.Hash}
 	var d *mainwatch.Block
 	err := c.db.ConnectBlock(id, b.Header.PrevBlock, func(w *store.Writer) error {
@@ -312,6 +324,8 @@ func (c *storeChain) forget(height int32) error {
 // Failing to forget leaves memory unlike the store, which only a restart
 // repairs, so that error stops the node.
 func (c *storeChain) PreviewBlock(_ context.Context, b *mainwatch.Block) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	id := store.BlockID{Height: b.Height, Hash: b.Hash}
 	err := c.db.ConnectBlock(id, b.Header.PrevBlock, func(w *store.Writer) error {
 		d, err := c.delivered(w, b)
@@ -337,6 +351,8 @@ func (c *storeChain) PreviewBlock(_ context.Context, b *mainwatch.Block) error {
 // the list covers the state even when a restart rebuilt it from a later
 // one.
 func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	id := store.BlockID{Height: tip.Height, Hash: tip.Hash}
 	restored, err := c.db.RestoredKeys(id)
 	if err != nil {
@@ -363,4 +379,40 @@ func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) er
 		}
 		return nil
 	})
+}
+
+// connectArrived connects the bodies staged since the last batch at once,
+// without waiting for the next mainchain block: in an amendment of the tip
+// block (sideblock.Chain.ConnectArrived, store.DB.AmendTip), serialized
+// with the blocks' batches. A storage error is logged: the next block's
+// batch takes the bodies up.
+func (c *storeChain) connectArrived() {
+	p := c.protocol
+	if p == nil || !p.chain.Arrived() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	changed, err := p.connectArrived()
+	if err != nil {
+		log.Errorf("Connecting sideblock bodies that arrived: %v", err)
+		return
+	}
+	if changed {
+		c.events.Notify()
+	}
+}
+
+// arrivingChain is the sidechain as the peers' handler sees it: a body it
+// stages is connected at once when it can be (arrived).
+type arrivingChain struct {
+	*sideblock.Chain
+	arrived func()
+}
+
+// StageBody stages the body, then connects what arrived.
+func (a arrivingChain) StageBody(block *sideblock.Block) error {
+	err := a.Chain.StageBody(block)
+	a.arrived()
+	return err
 }

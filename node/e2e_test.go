@@ -35,6 +35,11 @@ type e2e struct {
 	// exclude, when set, keeps the mempool transactions it matches out
 	// of the blocks mine mines.
 	exclude func(*wire.MsgTx) bool
+	// bodies, when set, makes mine wait until every live node holds the
+	// body of the sideblock produced for the draw after the block, so
+	// that all of them apply the next block with the same bodies and
+	// have the same state hash at every height (docs/protocol.md §1.5).
+	bodies bool
 }
 
 func (e *e2e) ctx() (context.Context, context.CancelFunc) {
@@ -87,10 +92,38 @@ func (e *e2e) mine(live []*devnet.Node) {
 		}
 		if strings.Contains(line, "Produced sideblock") {
 			e.produced[n.Spec.Name]++
+			if e.bodies {
+				e.waitBody(ctx, live, strings.Fields(line[strings.Index(line, "Produced sideblock"):])[2])
+			}
 		} else {
 			e.t.Logf("%s: %s", n.Spec.Name, line)
 		}
 		e.waitMempool()
+	}
+}
+
+// waitBody waits until every live node holds the body of sideblock hash.
+func (e *e2e) waitBody(ctx context.Context, live []*devnet.Node, hash string) {
+	e.t.Helper()
+	for _, n := range live {
+		conn, err := n.Dial()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		side := apiv1.NewSidechainServiceClient(conn)
+		for {
+			b, err := side.GetBlock(ctx, &apiv1.GetBlockRequest{
+				Block: &apiv1.GetBlockRequest_Hash{Hash: hash}})
+			if err == nil && b.HasBody {
+				break
+			}
+			if ctx.Err() != nil {
+				conn.Close()
+				e.t.Fatalf("%s never received the body of sideblock %s: %v", n.Spec.Name, hash, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		conn.Close()
 	}
 }
 

@@ -141,13 +141,23 @@ var log = subsystemLoggers["SDND"]
 // them starts; until then they are silent, as in tests. NTRN also reaches
 // the btcd packages that neutrino drives (blockchain, txscript, peer,
 // addrmgr, connmgr).
+//
+// The loggers never change, so only the first call hands them out: a
+// package's logger variable is written once, before any goroutine of a node
+// reads it, and a later Run in the same process (tests run many) does not
+// write it again under the goroutines an earlier node left behind, such as
+// rpcclient's reconnect loop.
 func useLoggers() {
-	for _, sub := range subsystems {
-		if sub.use != nil {
-			sub.use(subsystemLoggers[sub.tag])
+	useLoggersOnce.Do(func() {
+		for _, sub := range subsystems {
+			if sub.use != nil {
+				sub.use(subsystemLoggers[sub.tag])
+			}
 		}
-	}
+	})
 }
+
+var useLoggersOnce sync.Once
 
 // InitLogRotator opens the log file at path, creating its directory, and
 // makes every logger write to it as well as to standard output. The file is

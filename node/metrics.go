@@ -11,7 +11,9 @@ import (
 )
 
 // metricsSource is the metrics.Source of a running node: it reads the
-// subsystems' in-memory state at scrape time, never the store's tables.
+// subsystems' in-memory state at scrape time, never the store's tables;
+// the pegbox audit's figures are those of its latest refresh, after the
+// last mainchain block.
 type metricsSource struct {
 	follower *mainwatch.Follower
 	proto    *protocol
@@ -52,6 +54,11 @@ func (s *metricsSource) Snapshot() metrics.Snapshot {
 	stats := s.proto.producer.Stats()
 	snap.Won, snap.Published, snap.Included = stats.Won, stats.Published, stats.Included
 	snap.MissReasons = stats.ReasonLabels()
+
+	audit := s.proto.audit.Last()
+	snap.PegUnexplainedSpends = uint64(audit.Unexplained)
+	snap.PegUnexplainedSat = audit.UnexplainedSat
+	snap.PegUncheckedSpends = uint64(audit.Unchecked)
 	return snap
 }
 

@@ -36,6 +36,13 @@ func (c *Config) StateDir() string {
 	return filepath.Join(c.NetworkDir(), "state")
 }
 
+// BanFile returns the file the operator's peer bans are kept in:
+// <datadir>/<network>/bans.json, beside the state dir, so that --resync
+// keeps them.
+func (c *Config) BanFile() string {
+	return filepath.Join(c.NetworkDir(), "bans.json")
+}
+
 // OpenStore opens the node's state in the network's data dir, with the
 // configured undo depth.
 func OpenStore(cfg *Config) (*store.DB, error) {
@@ -220,10 +227,18 @@ func Run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	index, peg, proto := chain.index, chain.peg, chain.protocol
+	// The audit's alarm and gauges hold from the start, not from the
+	// first block.
+	proto.refreshAudit()
 
 	follower := mainwatch.NewFollower(src, chain, watch, chain)
+	// A body a peer sends connects at once when its header is published
+	// (storeChain.connectArrived); production fetches the bodies it lacks
+	// ahead of its tip through the same handler.
+	handler := sidepeer.New(arrivingChain{Chain: proto.chain, arrived: chain.connectArrived},
+		proto.pool)
 	prodEnv := producer.Env{Params: params, Chain: proto.chain, Mempool: proto.pool,
-		Follower: follower, FeeRate: cfg.Publish.FeeRate}
+		Follower: follower, FeeRate: cfg.Publish.FeeRate, DB: db, Bodies: handler}
 	if wlt != nil {
 		prodEnv.Wallet = wlt
 	}
@@ -236,7 +251,6 @@ func Run(ctx context.Context, cfg *Config) error {
 	fed := federation.New(fedEnv)
 	proto.fed = fed
 
-	handler := sidepeer.New(proto.chain, proto.pool)
 	peers, err := p2p.New(p2p.Config{
 		Listen:      cfg.P2P.Listen,
 		Connect:     cfg.P2P.Connect,
@@ -244,6 +258,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		Network:     cfg.Network,
 		SidechainID: params.SidechainID,
 		UserAgent:   "sidenode:" + Version,
+		BanFile:     cfg.BanFile(),
 	}, handler, fed)
 	if err != nil {
 		return err
@@ -265,7 +280,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		env := nodeapi.Env{
 			Version: Version, Network: cfg.Network, Params: params, DB: db,
 			Follower: follower, Tickets: index, Sidechain: proto.chain,
-			Mempool: proto.pool, Pegbox: peg, Peers: peers, Bans: peers,
+			Mempool: proto.pool, Pegbox: peg, PegAudit: proto.audit, Peers: peers, Bans: peers,
 			Slots: proto.producer, Events: chain.events,
 			Control: control{shutdown: shutdown}, Sessions: peers,
 		}
@@ -315,6 +330,10 @@ func Run(ctx context.Context, cfg *Config) error {
 		defer workers.Done()
 		fed.Run(runCtx)
 	}()
+
+	// Bodies staged before a stop for headers whose body the index
+	// still misses connect now, not at the next mainchain block.
+	chain.connectArrived()
 
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(ctx) }()

@@ -20,11 +20,12 @@ import (
 // keys in the federation (three signatures of four), and node a's wallet
 // and peg clients. The peg end-to-end tests share it.
 type pegNet struct {
-	t   *testing.T
-	e   *e2e
-	net *devnet.Net
-	all []*devnet.Node
-	ctx context.Context
+	t    *testing.T
+	e    *e2e
+	net  *devnet.Net
+	all  []*devnet.Node
+	late []*devnet.Node // nodes without stake, not started
+	ctx  context.Context
 
 	wlt apiv1.WalletServiceClient // node a's
 	peg apiv1.PegServiceClient    // node a's
@@ -37,17 +38,25 @@ const pegFeeBudget = 5_000
 // wallet with 2 BTC and mines up to the first federation.
 func newPegNet(t *testing.T) *pegNet {
 	t.Helper()
-	net := newNet(t, []string{"a", "b", "c", "d"},
+	return newPegNetWith(t, false)
+}
+
+// newPegNetWith is newPegNet with e2e.bodies set from the first block to
+// bodies, and the nodes named late prepared too, without stake, for the
+// test to start.
+func newPegNetWith(t *testing.T, bodies bool, late ...string) *pegNet {
+	t.Helper()
+	net := newNet(t, append([]string{"a", "b", "c", "d"}, late...),
 		400_000_000, 300_000_000, 200_000_000, 100_000_000)
-	for _, n := range net.Nodes {
+	for _, n := range net.Nodes[:4] {
 		if err := n.Start(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	t.Cleanup(cancel)
-	p := &pegNet{t: t, net: net, all: net.Nodes, ctx: ctx,
-		e: &e2e{t: t, net: net, produced: make(map[string]int)}}
+	p := &pegNet{t: t, net: net, all: net.Nodes[:4], late: net.Nodes[4:], ctx: ctx,
+		e: &e2e{t: t, net: net, produced: make(map[string]int), bodies: bodies}}
 	if _, err := net.H.Generate(110); err != nil {
 		t.Fatal(err)
 	}

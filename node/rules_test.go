@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/binary"
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -48,5 +49,18 @@ func TestCheckRules(t *testing.T) {
 	}
 	if err := checkRules(old, "old"); err == nil {
 		t.Fatal("a data dir derived without a rules version was accepted")
+	}
+
+	// Version 1 did not record the pegbox's spends nor refuse deposits
+	// funded by pegbox coins.
+	v1 := open()
+	err = v1.ConnectBlock(id, chainhash.Hash{}, func(w *store.Writer) error {
+		return w.Set(keyRules, binary.BigEndian.AppendUint32(nil, 1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkRules(v1, "v1"); err == nil {
+		t.Fatal("a data dir derived under rules version 1 was accepted")
 	}
 }

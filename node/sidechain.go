@@ -27,6 +27,7 @@ type protocol struct {
 	db     *store.DB
 	index  *mainstake.Index
 	pegbox *pegbox.Index
+	audit  *pegbox.Auditor // verdicts on pegbox spends, refreshed after each block
 	chain  *sideblock.Chain
 	pool   *sideblock.Mempool
 
@@ -73,6 +74,7 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 		db:     db,
 		index:  index,
 		pegbox: peg,
+		audit:  pegbox.NewAuditor(peg, pegbox.BestSidechain(chain)),
 		chain:  chain,
 		pool:   pool,
 		// A producer without a wallet produces nothing; Run gives the
@@ -290,6 +292,7 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 		log.Errorf("Mempool after block %d: %v", b.Height, err)
 	}
 	p.report(work)
+	p.refreshAudit()
 	if p.fed != nil {
 		p.fed.BlockCommitted()
 	}
@@ -300,6 +303,44 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 			p.peers.Announce(p2p.BlockItem(h))
 		}
 	}
+}
+
+// refreshAudit judges the pegbox's spends against the best sidechain
+// after the block: each unexplained spend raises the alarm (a warn line,
+// the metrics' gauges) on every node. It reads the spends of the new
+// block and judges the payouts again (pegbox.Auditor.Refresh).
+func (p *protocol) refreshAudit() {
+	if _, err := p.audit.Refresh(p.db); err != nil {
+		log.Errorf("Pegbox audit: %v", err)
+	}
+}
+
+// connectArrived connects the bodies staged since the last batch in an
+// amendment of the tip block, and does with the result what Committed does
+// with a block's: the mempool, the log, the peers, and the producer, which
+// may be waiting for such a body. It reports whether the sidechain changed.
+func (p *protocol) connectArrived() (bool, error) {
+	side, err := p.chain.ConnectArrived()
+	if err != nil || side == nil {
+		return false, err
+	}
+	if err := p.pool.ProcessResult(side); err != nil {
+		log.Errorf("Mempool after sideblock bodies arrived: %v", err)
+	}
+	p.reportSide(side)
+	if p.peers != nil {
+		for _, h := range side.Connected {
+			p.peers.Announce(p2p.BlockItem(h))
+		}
+	}
+	changed := len(side.Connected)+len(side.Disconnected)+len(side.Invalidated) > 0
+	if changed {
+		log.Infof("Sidechain tip %v at height %d: bodies that arrived after "+
+			"mainchain block %d connected without waiting for the next one",
+			side.NewTip, side.TipHeight, side.MainHeight)
+		p.producer.TipMoved()
+	}
+	return changed, nil
 }
 
 func (p *protocol) report(work *blockWork) {
@@ -335,6 +376,23 @@ func (p *protocol) report(work *blockWork) {
 	if side.Ignored != nil {
 		log.Infof("Publication in block %d ignored: %v", b.Height, side.Ignored)
 	}
+	p.reportSide(side)
+	if wn := stake.Winner; wn != nil {
+		mine := ""
+		own, err := p.ownDraw(b.Height)
+		if err != nil {
+			log.Errorf("Lottery after block %d: %v", b.Height, err)
+		}
+		if own {
+			mine = " (this node)"
+		}
+		log.Infof("Lottery after block %d: ticket %d wins%s (total weight %v)",
+			b.Height, wn.Ticket, mine, wn.TotalWeight)
+	}
+}
+
+// reportSide logs the sidechain's changes.
+func (p *protocol) reportSide(side *sideblock.Result) {
 	for _, h := range side.Disconnected {
 		log.Infof("Sideblock %v disconnected", h)
 	}
@@ -354,18 +412,6 @@ func (p *protocol) report(work *blockWork) {
 	}
 	for _, h := range side.Invalidated {
 		log.Warnf("Sideblock %v is invalid", h)
-	}
-	if wn := stake.Winner; wn != nil {
-		mine := ""
-		own, err := p.ownDraw(b.Height)
-		if err != nil {
-			log.Errorf("Lottery after block %d: %v", b.Height, err)
-		}
-		if own {
-			mine = " (this node)"
-		}
-		log.Infof("Lottery after block %d: ticket %d wins%s (total weight %v)",
-			b.Height, wn.Ticket, mine, wn.TotalWeight)
 	}
 }
 

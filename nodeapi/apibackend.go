@@ -49,6 +49,7 @@ type Env struct {
 	Sidechain Sidechain // optional for Info and the peg; the sidechain methods need it
 	Mempool   Mempool
 	Pegbox    Pegbox   // optional: the peg methods answer Unimplemented
+	PegAudit  PegAudit // with Pegbox: the verdicts on pegbox spends; without, every spend is unchecked
 	Wallet    Wallet   // optional: the wallet methods answer NoWallet
 	Peers     Peers    // optional: nothing is announced, no peer counted
 	Bans      BanList  // optional: the ban methods answer Unimplemented
@@ -85,6 +86,12 @@ type Mempool interface {
 	SpentBy(op wire.OutPoint) (chainhash.Hash, bool)
 	EstimateFee(blockBytes int) sideblock.FeeEstimate
 	MinFeeRate() int64
+}
+
+// PegAudit judges the spends of pegbox coins against the node's best
+// sidechain (pegbox.Auditor).
+type PegAudit interface {
+	JudgeAll(r store.Reader) ([]pegbox.Judgement, error)
 }
 
 // Pegbox is what the adapter asks the pegbox index beside its records.
@@ -138,6 +145,7 @@ type Adapter struct {
 	sidechain        Sidechain
 	pool             Mempool
 	pegbox           Pegbox
+	pegAuditor       PegAudit
 	wallet           Wallet
 	peers            Peers
 	bans             BanList
@@ -162,7 +170,7 @@ func New(env Env) *Adapter {
 		version: env.Version, network: env.Network, params: env.Params,
 		db: env.DB, follower: env.Follower, ticketIndex: env.Tickets,
 		sidechain: env.Sidechain, pool: env.Mempool, pegbox: env.Pegbox,
-		wallet: env.Wallet, peers: env.Peers, bans: env.Bans, slots: env.Slots,
+		pegAuditor: env.PegAudit, wallet: env.Wallet, peers: env.Peers, bans: env.Bans, slots: env.Slots,
 		events: events, control: env.Control, sessions: env.Sessions,
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
@@ -152,10 +153,6 @@ func (b *Adapter) PegInfo(context.Context) (*api.PegInfo, error) {
 			return err
 		}
 		info.Rotations = uint64(len(rotations))
-		var rotationFees int64
-		for _, ro := range rotations {
-			rotationFees += ro.Spent - ro.Moved
-		}
 		if n := len(rotations); n > 0 {
 			last := rotations[n-1]
 			info.LastRotation = &api.PegRotation{TxID: last.TxID, Height: last.Height,
@@ -169,7 +166,6 @@ func (b *Adapter) PegInfo(context.Context) (*api.PegInfo, error) {
 		}
 		info.Audit, err = b.pegAudit(r)
 		info.Audit.PegboxBalance = info.Balance
-		info.Audit.RotationFees = rotationFees
 		return err
 	})
 	if err != nil {
@@ -179,8 +175,9 @@ func (b *Adapter) PegInfo(context.Context) (*api.PegInfo, error) {
 }
 
 // pegAudit gathers the supply audit from one store snapshot: the
-// pegbox's flows, the value of the deposits the best sidechain minted, its
-// withdrawals, paid or not, and its unspent outputs. It reads every minted
+// pegbox's flows, the verdict on every spend of pegbox coins, the value
+// of the deposits the best sidechain minted, its withdrawals, paid or
+// not, and its unspent outputs. It reads every spend, every minted
 // deposit, every block with withdrawals and the sidechain's whole UTXO
 // set: an audit, not a hot path.
 func (b *Adapter) pegAudit(r store.Reader) (api.PegAudit, error) {
@@ -190,6 +187,43 @@ func (b *Adapter) pegAudit(r store.Reader) (api.PegAudit, error) {
 		return a, err
 	}
 	a.Accepted, a.Unbacked, a.Outflow = flows.Accepted, flows.Unbacked, flows.Outflow
+	// Only a valid payout pays its sideblock's withdrawals, and only a
+	// valid rotation's fee is the pegbox's.
+	validPayout := make(map[chainhash.Hash]bool)
+	var js []pegbox.Judgement
+	if b.pegAuditor != nil {
+		if js, err = b.pegAuditor.JudgeAll(r); err != nil {
+			return a, err
+		}
+	} else {
+		spends, err := pegbox.Spends(r)
+		if err != nil {
+			return a, err
+		}
+		for _, s := range spends {
+			js = append(js, pegbox.Judgement{Spend: s, Verdict: pegbox.Unchecked})
+		}
+	}
+	for _, j := range js {
+		switch j.Verdict {
+		case pegbox.ValidPayout:
+			validPayout[j.SideBlock] = true
+		case pegbox.ValidRotation:
+			a.RotationFees += j.Out()
+		case pegbox.Unchecked:
+			a.Unchecked += j.Out()
+			a.UncheckedCount++
+		case pegbox.Unexplained:
+			a.Unexplained += j.Out()
+			msg := ""
+			if j.Err != nil {
+				msg = j.Err.Error()
+			}
+			a.UnexplainedSpends = append(a.UnexplainedSpends, api.PegUnexplained{
+				TxID: j.TxID, Height: j.Height, TxIndex: j.TxIndex, Code: j.Code.String(),
+				Message: msg, Spent: j.Spent, Out: j.Out()})
+		}
+	}
 	if b.sidechain == nil {
 		return a, nil
 	}
@@ -223,9 +257,7 @@ func (b *Adapter) pegAudit(r store.Reader) (api.PegAudit, error) {
 			value += w.Value
 		}
 		a.Burned += value
-		if _, paid, err := pegbox.PayoutOf(r, wb.Hash); err != nil {
-			return a, err
-		} else if paid {
+		if validPayout[wb.Hash] {
 			a.Paid += value
 		}
 	}
@@ -292,6 +324,11 @@ func (b *Adapter) refusalMessage(ref *pegbox.Refused) string {
 	case pegbox.ErrManyDeposits:
 		return "the transaction pays a pegbox and has several OP_RETURN " +
 			"outputs; a deposit has exactly one"
+	case pegbox.ErrDepositSpendsPegbox:
+		return fmt.Sprintf("deposit output %v of %d sat is funded by pegbox coins: "+
+			"only the federation can sign that spend, and a deposit must bring "+
+			"coins into the pegbox from outside; the spend is unexplained "+
+			"(see the supply audit)", ref.OutPoint, ref.Value)
 	case pegbox.ErrNoDeposit:
 		return "the transaction pays a pegbox without a readable 'D' payload " +
 			"for this sidechain: no OP_RETURN output, or one that does not parse"

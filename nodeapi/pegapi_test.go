@@ -385,3 +385,83 @@ func TestPageIndexes(t *testing.T) {
 		}
 	}
 }
+
+// TestPegAuditUnexplained has the federation spend 11,000 sat of a
+// deposit's coin to an outside address with the rest back to the pegbox:
+// GetPegInfo's audit shows it as unexplained, not as a bump fee, lists it
+// with its rule, and does not match.
+func TestPegAuditUnexplained(t *testing.T) {
+	s := newPegSim(t)
+	ctx := context.Background()
+	// Without an auditor every spend is unchecked; with one the theft,
+	// which carries no payload, is unexplained whatever the sidechain.
+	unaudited := s.b
+	b := New(Env{Params: s.p, DB: s.db, Pegbox: s.x, PegAudit: pegbox.NewAuditor(s.x, nil)})
+	L := s.p.PegEpochLength
+	side := append([]byte{0x00, 0x14}, bytes.Repeat([]byte{0x11}, 20)...)
+	s.stakers = stakersWeighing(pegKeys(t, 3))
+	s.to(L - 1)
+	var pkScript []byte
+	err := s.db.View(func(r store.Reader) error {
+		f, _, err := pegbox.FederationAt(r, 1)
+		if err == nil {
+			pkScript, err = f.PkScript(s.p.Main)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep := s.tx(wire.NewTxOut(100_000, pkScript), s.nullData(0, side))
+	s.connect(dep)
+	info, err := b.PegInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, _, _, _, ok := info.Audit.Derived(); !ok {
+		t.Fatalf("the honest audit does not match: %+v", info.Audit)
+	}
+
+	theft := wire.NewMsgTx(2)
+	theft.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: dep.TxHash()}, nil, nil))
+	theft.AddTxOut(wire.NewTxOut(11_000, side))
+	theft.AddTxOut(wire.NewTxOut(89_000, pkScript))
+	s.connect(theft)
+	if info, err = unaudited.PegInfo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, _, _, _, ok := info.Audit.Derived(); ok || info.Audit.UncheckedCount != 1 ||
+		info.Audit.Unchecked != 11_000 {
+		t.Fatalf("audit without an auditor: %+v", info.Audit)
+	}
+	if info, err = b.PegInfo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := info.Audit
+	_, _, _, fees, bumps, _, ok := a.Derived()
+	if ok || fees != 0 || bumps != 0 || a.Unexplained != 11_000 || len(a.UnexplainedSpends) != 1 {
+		t.Fatalf("audit after the theft: %+v (fees %d, bumps %d, matches %v)", a, fees, bumps, ok)
+	}
+	if u := a.UnexplainedSpends[0]; u.TxID != theft.TxHash() || u.Code != "ErrSpendNoPayload" || u.Message == "" ||
+		u.Spent != 100_000 || u.Out != 11_000 || u.Height != L+1 {
+		t.Errorf("unexplained spend %+v", u)
+	}
+
+	// The federation spends the change into a deposit: refused, and said
+	// why in the user's terms.
+	fedDep := s.tx(wire.NewTxOut(89_000, pkScript), s.nullData(0, side))
+	fedDep.TxIn[0].PreviousOutPoint = wire.OutPoint{Hash: theft.TxHash(), Index: 1}
+	s.connect(fedDep)
+	found, err := b.Deposit(ctx, api.DepositQuery{TxID: fedDep.TxHash()})
+	if err != nil || found.Refused == nil || found.Refused.Reason != "ErrDepositSpendsPegbox" ||
+		!strings.Contains(found.Refused.Message, "funded by pegbox coins") {
+		t.Fatalf("the pegbox-funded deposit: %+v %v", found, err)
+	}
+	if info, err = b.PegInfo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a := info.Audit; len(a.UnexplainedSpends) != 2 || a.UnexplainedSpends[1].Code != "ErrDepositSpendsPegbox" ||
+		a.Unexplained != 11_000 || info.Deposits != 1 {
+		t.Errorf("audit after the pegbox-funded deposit: %+v, %d deposits", a, info.Deposits)
+	}
+}

@@ -303,6 +303,19 @@ func (l *banList) discourage(t banTarget, reason string, now, until time.Time) {
 		Until: until, Reason: reason}
 }
 
+// operatorBans returns the operator's bans, except the one of target
+// skip, ordered by target.
+func (l *banList) operatorBans(skip string) []Ban {
+	out := make([]Ban, 0, len(l.bans))
+	for k, b := range l.bans {
+		if k != skip {
+			out = append(out, b)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Target < out[j].Target })
+	return out
+}
+
 // list returns every entry, bans first, each kind by target.
 func (l *banList) list(now time.Time) []Ban {
 	l.expire(now)

@@ -3,6 +3,7 @@ package p2p
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,6 +157,98 @@ func TestConfiguredPeerNotDiscouraged(t *testing.T) {
 			return b.dials.Load()+a.dials.Load() > before &&
 				a.ConnectedCount() == 1 && b.ConnectedCount() == 1
 		})
+	}
+}
+
+// TestConfiguredNonceClaimed has connections claim the Hello nonce of
+// the configured peer the node last reached, while that peer is away. One
+// from the IP the peer was reached at is taken for it, and only
+// disconnected; one from another host is not, and its misbehavior
+// discourages it.
+func TestConfiguredNonceClaimed(t *testing.T) {
+	b := newTestNode(t, nil)
+	a := newTestNode(t, func(c *Config) { c.Connect = []string{b.addr()} })
+	connected(t, 1, a, b)
+	nonce := b.nonce
+	if err := b.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, wait, "b gone", func() bool { return a.ConnectedCount() == 0 })
+
+	bad := &p2pv1.Message{Payload: &p2pv1.Message_Inventory{
+		Inventory: &p2pv1.Inventory{Items: []*p2pv1.InventoryItem{{
+			Type: p2pv1.InventoryType_INVENTORY_TYPE_BLOCK,
+			Hash: []byte{1, 2},
+		}}}}}
+	// b was reached at 127.0.0.1; 127.0.0.2 is another host.
+	for _, tc := range []struct {
+		from       string
+		configured bool
+	}{{"127.0.0.1", true}, {"127.0.0.2", false}} {
+		r, err := dialRaw(t, a.addr(), rawOptions{from: tc.from})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.hello(func(h *p2pv1.Hello) { h.Nonce = nonce }); err != nil {
+			t.Fatal(err)
+		}
+		var addr string
+		waitFor(t, wait, "session from "+tc.from, func() bool {
+			p := a.Peers()
+			if len(p) == 1 {
+				addr = p[0].Addr
+			}
+			return len(p) == 1
+		})
+		if !strings.HasPrefix(addr, tc.from+":") {
+			t.Fatalf("session from %s, want %s", addr, tc.from)
+		}
+		for i := 0; i < DefaultBanThreshold/scoreInvalid; i++ {
+			_ = r.send(bad)
+		}
+		want := addr
+		if tc.configured {
+			want = ""
+		}
+		if target := nextTarget(t, a); target != want {
+			t.Fatalf("from %s: discouraged %q, want %q", tc.from,
+				target, want)
+		}
+		waitFor(t, wait, "session closed", func() bool {
+			return a.ConnectedCount() == 0
+		})
+	}
+}
+
+// TestNonceClaimKeepsDialledSession has a connection from another host
+// claim the Hello nonce of the configured peer the node is connected to,
+// a nonce lower than the node's own: it is refused as a duplicate, and
+// the session the node dialled stays.
+func TestNonceClaimKeepsDialledSession(t *testing.T) {
+	setNonce := func(n uint64) func(*Server) {
+		return func(s *Server) { s.nonce = n }
+	}
+	b := startTestNodeWith(t, nil, false, setNonce(11))
+	a := startTestNodeWith(t, func(c *Config) { c.Connect = []string{b.addr()} },
+		false, setNonce(1<<62+1))
+	connected(t, 1, a, b)
+	dialled := a.Peers()[0]
+
+	r, err := dialRaw(t, a.addr(), rawOptions{from: "127.0.0.2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.hello(func(h *p2pv1.Hello) { h.Nonce = 11 }); err != nil {
+		t.Fatal(err)
+	}
+	if !r.closedWithin(wait) {
+		t.Fatal("impostor kept its session")
+	}
+	if !a.rejected(ErrDuplicatePeer) {
+		t.Fatal("impostor not refused as a duplicate")
+	}
+	if p := a.Peers(); len(p) != 1 || p[0].ID != dialled.ID {
+		t.Fatalf("peers %+v, want the dialled session %+v", p, dialled)
 	}
 }
 

@@ -117,6 +117,12 @@ type Config struct {
 	// the operator gives no duration.
 	BanDuration time.Duration
 
+	// BanFile is the file the operator's bans are kept in, so that they
+	// outlast a restart: New loads it and Ban and Unban rewrite it (see
+	// "Misbehavior and bans" in the package documentation). Empty: the
+	// bans live in memory only. Discouragement is never kept.
+	BanFile string
+
 	// HandshakeTimeout bounds the wait for the peer's Hello.
 	HandshakeTimeout time.Duration
 

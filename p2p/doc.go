@@ -47,7 +47,9 @@ FailedPrecondition status), when the Hello names another network
 this node's own nonce (ErrSelfConnection; a persistent address that turns
 out to be this node is not redialled), or the nonce of a node already
 connected (ErrDuplicatePeer). When two nodes dial each other at once, both
-keep the session dialled by the node with the lower nonce.
+keep the session dialled by the node with the lower nonce; an inbound
+session takes the place of one this node dialled only if it comes from the
+IP that one reached, since anyone who connected to a peer heard its nonce.
 
 Each session has three goroutines. The owner (the gRPC handler, or the
 dialler) waits for the handshake, pings the peer every PingInterval and
@@ -136,10 +138,12 @@ Peers the operator configured (Config.Connect and AddPeer) are never
 discouraged: the session is closed, a warning logged, and the persistent
 address redialled with the usual backoff, the misbehaving session counting
 as a failed attempt so the wait doubles. An inbound session counts as a
-configured peer's when its Hello nonce is the one last heard at a
-persistent address (two nodes that configure each other keep one session,
-which may be either one), or it comes from the host of a persistent address
-that is not a loopback address. Discouragement never keeps a persistent
+configured peer's when it comes from the host of a persistent address that
+is not a loopback address, or when its Hello nonce is the one last heard at
+a persistent address and it comes from the IP that address was reached at
+(two nodes that configure each other keep one session, which may be either
+one). A nonce alone proves nothing: every node that connects to a peer
+hears it. Discouragement never keeps a persistent
 address from being dialled; the package has no other outbound peers yet,
 and address discovery, when it comes, is to dial discouraged addresses
 only when it has no other.
@@ -152,8 +156,22 @@ by its remote address, an outbound one by the address dialled. Banning
 closes the sessions it covers; a banned connection is closed as it is
 accepted, and a persistent address it covers is not dialled, a configured
 one included, until the ban ends or Unban lifts it, when it is dialled at
-once. Unban also lifts a discouragement. Bans and discouragements live in
-memory and end at restart.
+once. Unban also lifts a discouragement.
+
+As in Bitcoin Core, the operator's bans outlast a restart and
+discouragement does not. Given a Config.BanFile (the node's is
+<datadir>/<network>/bans.json), Ban and Unban rewrite it before the change
+takes effect (a temporary file in the same directory, synced and renamed
+over it, the directory synced); if it cannot be written they fail with
+ErrBanFile and change nothing. New loads it, dropping the bans that ended
+meanwhile. A file that cannot be read or decoded, or holds an entry that is
+not a valid ban (a target that does not parse, no times, an end before the
+start, over MaxBanDuration or MaxBanReasonLen), is moved aside to
+bans.json.corrupt-<UTC time>, never deleted, with a warning naming both
+files; the node starts all the same, with the valid entries in force and
+written anew. The file is JSON: {"version": 1, "bans": [{"target",
+"created", "until", "reason"}]}, times in RFC 3339. Discouragement lives
+in memory and ends at restart.
 
 The operator also dials and drops peers while the node runs (Connect and
 Disconnect; the node's API and sidecli peers connect|disconnect). Connect
@@ -171,13 +189,16 @@ configured peer's persistent loop dials it again after its retry interval.
     eclipse and denial of service; encrypting and authenticating peers
     (TLS or a Noise handshake with node keys) is still to do.
   - No address discovery: the node knows only the peers it is given.
-  - Bans and discouragements live in memory and end at restart. A
-    discouraged host that is not loopback costs every node behind it (a
-    NAT hides many behind one) its spare-room standing, though not its
-    sessions. Misbehavior scores do not decay and reset with each session.
-  - A peer can claim another's Hello nonce, and so pass as a configured
-    peer's inbound session: it then escapes discouragement, though not
-    disconnection.
+  - Discouragement lives in memory and ends at restart. A discouraged
+    host that is not loopback costs every node behind it (a NAT hides
+    many behind one) its spare-room standing, though not its sessions.
+    Misbehavior scores do not decay and reset with each session.
+  - A peer on the same IP as a configured peer (on loopback: any local
+    process) can claim that peer's Hello nonce, and so pass as its
+    inbound session: it then escapes discouragement, though not
+    disconnection. From that IP, with a nonce lower than this node's, it
+    can also take the place of the session this node dialled to that
+    peer, until it goes away.
   - No inventory exchange at connect: a new peer hears only of items
     announced afterwards. Bodies of earlier headers come through
     FetchBlock.

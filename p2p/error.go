@@ -179,4 +179,8 @@ var (
 	// ErrNotBanned is returned by Unban for a target that is neither
 	// banned nor discouraged.
 	ErrNotBanned = errors.New("p2p: neither banned nor discouraged")
+
+	// ErrBanFile is returned by Ban and Unban when the ban file cannot
+	// be written; the bans are then left as they were.
+	ErrBanFile = errors.New("p2p: cannot write the ban file")
 )

@@ -288,6 +288,13 @@ func newTestNode(t *testing.T, mod func(*Config)) *testNode {
 // end of the test. With noPeg its Handler is no PegHandler.
 func startTestNode(t *testing.T, mod func(*Config), noPeg bool) *testNode {
 	t.Helper()
+	return startTestNodeWith(t, mod, noPeg, nil)
+}
+
+// startTestNodeWith is startTestNode that calls before, if not nil, on
+// the Server before it starts.
+func startTestNodeWith(t *testing.T, mod func(*Config), noPeg bool, before func(*Server)) *testNode {
+	t.Helper()
 	cfg := testConfig()
 	if mod != nil {
 		mod(&cfg)
@@ -325,6 +332,9 @@ func startTestNode(t *testing.T, mod func(*Config), noPeg bool) *testNode {
 		case n.loopsEnded <- addr:
 		default:
 		}
+	}
+	if before != nil {
+		before(s)
 	}
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
@@ -394,13 +404,23 @@ type rawOptions struct {
 	noPong bool
 	// stopReading stops reading after the first message (the Hello).
 	stopReading bool
+	// from is the local IP to dial from; empty: the system's choice.
+	from string
 }
 
 // dialRaw opens an Exchange stream to addr and starts reading it.
 func dialRaw(t *testing.T, addr string, opts rawOptions) (*rawPeer, error) {
 	t.Helper()
-	cc, err := grpc.NewClient("passthrough:///"+addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	dialOpts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if opts.from != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(opts.from)}}
+		dialOpts = append(dialOpts, grpc.WithContextDialer(
+			func(ctx context.Context, a string) (net.Conn, error) {
+				return d.DialContext(ctx, "tcp", a)
+			}))
+	}
+	cc, err := grpc.NewClient("passthrough:///"+addr, dialOpts...)
 	if err != nil {
 		return nil, err
 	}

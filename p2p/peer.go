@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -117,6 +118,10 @@ type peer struct {
 	persistent bool
 	c          conn
 	connected  time.Time
+
+	// remoteHost is the IP an outbound session reached, set before it
+	// starts; invalid if unknown, and for an inbound session.
+	remoteHost netip.Addr
 
 	// hello is the peer's Hello; register sets it under Server.mu, and
 	// nothing changes it after.
@@ -504,7 +509,7 @@ func (p *peer) readHello() bool {
 		return false
 	}
 	if p.persistent {
-		p.s.noteConfigured(p.addr, h.GetNonce())
+		p.s.noteConfigured(p.addr, h.GetNonce(), p.remoteHost)
 	}
 	if b, banned, _ := p.s.bannedAddr(p.addr); banned {
 		// Banned while the session was being set up.

@@ -151,10 +151,10 @@ type Server struct {
 	byNonce   map[uint64]*peer // the same, by the peer's Hello nonce
 	inbound   map[*peer]bool   // inbound sessions, handshaken or not
 
-	// configuredNonces holds, per persistent address, the Hello nonce of
-	// the node last reached there, so that its inbound sessions are
-	// known as a configured peer's too.
-	configuredNonces map[string]uint64
+	// configuredNodes holds, per persistent address, the Hello nonce
+	// of the node last reached there and the IP it was reached at, so
+	// that its inbound sessions are known as a configured peer's too.
+	configuredNodes map[string]configuredNode
 
 	// configuredHosts are the IP hosts, other than loopback ones, of
 	// the Connect and AddPeer addresses: an inbound session from one is
@@ -168,6 +168,14 @@ type Server struct {
 	bans       banList
 	banChanged chan struct{}
 
+	// fileMu serializes Ban and Unban, so that the ban file they write
+	// follows the order of the changes. It is taken before banMu, and
+	// held while writing, banMu not.
+	fileMu sync.Mutex
+
+	// now is the clock of the bans: time.Now, or a test's.
+	now func() time.Time
+
 	inflightMu      sync.Mutex
 	inflight        map[InvItem]inflight
 	inflightSweepAt int
@@ -180,6 +188,11 @@ type Server struct {
 // in the gossip of federation signatures. It checks cfg and fills in
 // defaults; it neither listens nor dials until Start.
 func New(cfg Config, h Handler, peg PegHandler) (*Server, error) {
+	return newServer(cfg, h, peg, time.Now)
+}
+
+// newServer is New with the clock of the bans.
+func newServer(cfg Config, h Handler, peg PegHandler, now func() time.Time) (*Server, error) {
 	if h == nil {
 		return nil, errors.New("p2p: nil handler")
 	}
@@ -195,21 +208,22 @@ func New(cfg Config, h Handler, peg PegHandler) (*Server, error) {
 			maxItems: cfg.MaxInventoryItems,
 			maxData:  cfg.MaxMessageSize,
 		},
-		nonce:            rand.Uint64() | 1,
-		ctx:              ctx,
-		cancel:           cancel,
-		quit:             make(chan struct{}),
-		peers:            make(map[PeerID]*peer),
-		byNonce:          make(map[uint64]*peer),
-		inbound:          make(map[*peer]bool),
-		configuredNonces: make(map[string]uint64),
-		configuredHosts:  configuredHosts(cfg),
-		bans:             newBanList(),
-		banChanged:       make(chan struct{}),
-		inflight:         make(map[InvItem]inflight),
-		inflightSweepAt:  1024,
-		fetchers:         make(map[chainhash.Hash]map[*fetcher]struct{}),
-		peg:              peg,
+		nonce:           rand.Uint64() | 1,
+		ctx:             ctx,
+		cancel:          cancel,
+		quit:            make(chan struct{}),
+		peers:           make(map[PeerID]*peer),
+		byNonce:         make(map[uint64]*peer),
+		inbound:         make(map[*peer]bool),
+		configuredNodes: make(map[string]configuredNode),
+		configuredHosts: configuredHosts(cfg),
+		bans:            newBanList(),
+		banChanged:      make(chan struct{}),
+		now:             now,
+		inflight:        make(map[InvItem]inflight),
+		inflightSweepAt: 1024,
+		fetchers:        make(map[chainhash.Hash]map[*fetcher]struct{}),
+		peg:             peg,
 	}
 
 	s.grpc = grpc.NewServer(
@@ -226,6 +240,7 @@ func New(cfg Config, h Handler, peg PegHandler) (*Server, error) {
 		}),
 	)
 	p2pv1.RegisterPeerServiceServer(s.grpc, service{s: s})
+	s.loadBans()
 
 	s.dialOpts = []grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -427,9 +442,12 @@ func (s *Server) checkHello(h *p2pv1.Hello) error {
 	return nil
 }
 
-// register adds a handshaken peer whose Hello is h. A second session with the same node
-// (same nonce) is refused, except that when two nodes dial each other at
-// once, both keep the session dialled by the node with the lower nonce.
+// register adds a handshaken peer whose Hello is h. A second session with
+// the same node (same nonce) is refused, except that when two nodes dial
+// each other at once, both keep the session dialled by the node with the
+// lower nonce. An inbound session replaces the one this node dialled only
+// if it comes from the IP that one reached: a nonce proves nothing, and
+// otherwise anyone who heard a peer's nonce could cut the node off it.
 func (s *Server) register(p *peer, h *p2pv1.Hello) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -448,6 +466,11 @@ func (s *Server) register(p *peer, h *p2pv1.Hello) error {
 		if old.inbound == p.inbound || newDialer > oldDialer {
 			return ruleErrorf(ErrDuplicatePeer, "already connected "+
 				"to this node as %v", old)
+		}
+		if p.inbound && (!old.remoteHost.IsValid() ||
+			addrHost(p.addr) != old.remoteHost) {
+			return ruleErrorf(ErrDuplicatePeer, "already connected "+
+				"to this node as %v, reached at another IP", old)
 		}
 		log.Infof("Replacing session %v with %v: both nodes dialled; "+
 			"the lower nonce's session stays", old, p)
@@ -685,7 +708,12 @@ func (s *Server) dialSession(addr string) (handshook bool, reason error) {
 		log.Debugf("Cannot connect to %s: %v", addr, err)
 		return false, err
 	}
-	return s.runSession(s.newPeer(clientConn{stream: stream}, addr, false, true))
+	p := s.newPeer(clientConn{stream: stream}, addr, false, true)
+	// The IP actually reached, for a persistent address given by name.
+	if pr, ok := grpcpeer.FromContext(stream.Context()); ok && pr.Addr != nil {
+		p.remoteHost = addrHost(pr.Addr.String())
+	}
+	return s.runSession(p)
 }
 
 // sleep waits d or until Stop, and reports whether the Server still runs.
@@ -703,7 +731,7 @@ func (s *Server) sleep(d time.Duration) bool {
 // waitUnban waits until a ban ends at until, or changed closes (a ban was
 // lifted), or Stop, and reports whether the Server still runs.
 func (s *Server) waitUnban(until time.Time, changed <-chan struct{}) bool {
-	t := time.NewTimer(time.Until(until))
+	t := time.NewTimer(until.Sub(s.now()))
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -731,37 +759,62 @@ func configuredHosts(cfg Config) map[netip.Addr]bool {
 	return hosts
 }
 
+// configuredNode is the node last reached at a persistent address.
+type configuredNode struct {
+	nonce uint64     // its Hello nonce
+	host  netip.Addr // the IP it was reached at; invalid if unknown
+}
+
 // noteConfigured records that the node reached at the persistent address
-// addr says nonce in its Hello.
-func (s *Server) noteConfigured(addr string, nonce uint64) {
+// addr, at the IP host (invalid if unknown), says nonce in its Hello.
+func (s *Server) noteConfigured(addr string, nonce uint64, host netip.Addr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.configuredNonces[addr] = nonce
+	s.configuredNodes[addr] = configuredNode{nonce: nonce, host: host}
 }
 
 // configured reports whether the operator configured p: a persistent
-// session, an inbound one from the node last reached at a persistent
-// address (by its Hello nonce), or an inbound one from the host of a
-// persistent address that is not a loopback address.
+// session, an inbound one from the host of a persistent address that is
+// not a loopback address, or an inbound one that says the Hello nonce of
+// the node last reached at a persistent address and comes from the IP it
+// was reached at. A nonce proves nothing (any node that connected to that
+// peer heard it), so the IP must match too.
 func (s *Server) configured(p *peer) bool {
 	if p.persistent {
 		return true
 	}
+	host := addrHost(p.addr)
+	if !host.IsValid() {
+		return false
+	}
 	s.mu.Lock()
-	hello := p.hello
-	for _, nonce := range s.configuredNonces {
-		if hello != nil && hello.GetNonce() == nonce {
-			s.mu.Unlock()
+	defer s.mu.Unlock()
+	if s.configuredHosts[host] {
+		return true
+	}
+	if p.hello == nil {
+		return false
+	}
+	for _, n := range s.configuredNodes {
+		if n.nonce == p.hello.GetNonce() && n.host == host {
 			return true
 		}
 	}
-	s.mu.Unlock()
-	host, _, err := net.SplitHostPort(p.addr)
+	return false
+}
+
+// addrHost returns the IP of the "host:port" address addr, IPv4-mapped
+// addresses as IPv4, or the invalid Addr if its host is no IP.
+func addrHost(addr string) netip.Addr {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return false
+		return netip.Addr{}
 	}
 	a, err := netip.ParseAddr(host)
-	return err == nil && s.configuredHosts[a.Unmap().WithZone("")]
+	if err != nil {
+		return netip.Addr{}
+	}
+	return a.Unmap().WithZone("")
 }
 
 // bannedAddr returns the operator's ban that the session address addr
@@ -769,7 +822,7 @@ func (s *Server) configured(p *peer) bool {
 func (s *Server) bannedAddr(addr string) (Ban, bool, <-chan struct{}) {
 	s.banMu.Lock()
 	defer s.banMu.Unlock()
-	b, ok := s.bans.banned(addr, time.Now())
+	b, ok := s.bans.banned(addr, s.now())
 	return b, ok, s.banChanged
 }
 
@@ -777,14 +830,14 @@ func (s *Server) bannedAddr(addr string) (Ban, bool, <-chan struct{}) {
 func (s *Server) isDiscouraged(addr string) bool {
 	s.banMu.Lock()
 	defer s.banMu.Unlock()
-	return s.bans.isDiscouraged(addr, time.Now())
+	return s.bans.isDiscouraged(addr, s.now())
 }
 
 // discourage discourages what misbehavior on a session with addr is held
 // against (discourageTarget) for DiscourageDuration, and returns it.
 func (s *Server) discourage(addr, reason string) string {
 	t := discourageTarget(addr)
-	now := time.Now()
+	now := s.now()
 	s.banMu.Lock()
 	defer s.banMu.Unlock()
 	s.bans.discourage(t, reason, now, now.Add(s.cfg.DiscourageDuration))
@@ -796,7 +849,7 @@ func (s *Server) discourage(addr, reason string) string {
 func (s *Server) Bans() []Ban {
 	s.banMu.Lock()
 	defer s.banMu.Unlock()
-	return s.bans.list(time.Now())
+	return s.bans.list(s.now())
 }
 
 // Ban bans target for d, or Config.BanDuration when d is 0, and closes the
@@ -804,8 +857,9 @@ func (s *Server) Bans() []Ban {
 // a configured peer's, until the ban ends or Unban lifts it. target is an
 // IP, a subnet, a host name, or one of those with a port (Ban.Target);
 // reason is the operator's note. Banning a target again sets its end anew.
-// The error wraps ErrBanTarget, ErrBanDuration, ErrBanReason or
-// ErrTooManyBans.
+// With a Config.BanFile the ban takes effect once it is written there.
+// The error wraps ErrBanTarget, ErrBanDuration, ErrBanReason,
+// ErrTooManyBans or ErrBanFile.
 func (s *Server) Ban(target string, d time.Duration, reason string) (Ban, error) {
 	t, err := parseBanTarget(target)
 	if err != nil {
@@ -823,7 +877,9 @@ func (s *Server) Ban(target string, d time.Duration, reason string) (Ban, error)
 			ErrBanReason, len(reason), MaxBanReasonLen)
 	}
 	key := t.String()
-	now := time.Now()
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	now := s.now()
 	b := Ban{Target: key, Kind: Banned, Created: now, Until: now.Add(d),
 		Reason: reason}
 	s.banMu.Lock()
@@ -833,6 +889,12 @@ func (s *Server) Ban(target string, d time.Duration, reason string) (Ban, error)
 		return Ban{}, fmt.Errorf("%w: %d bans already; lift some, or "+
 			"ban a subnet", ErrTooManyBans, maxBans)
 	}
+	kept := s.bans.operatorBans(key)
+	s.banMu.Unlock()
+	if err := s.saveBans(append(kept, b)); err != nil {
+		return Ban{}, err
+	}
+	s.banMu.Lock()
 	s.bans.bans[key] = b
 	s.bans.targets[key] = t
 	s.banMu.Unlock()
@@ -862,16 +924,28 @@ func (s *Server) Ban(target string, d time.Duration, reason string) (Ban, error)
 // Unban lifts the operator's ban and the discouragement of target, given
 // as Bans lists it or in any spelling that parses the same. It returns
 // what it lifted, and an error wrapping ErrNotBanned if there was
-// nothing. A persistent address it frees is dialled again at once.
+// nothing. A persistent address it frees is dialled again at once. With
+// a Config.BanFile a ban is lifted once the file is written without it;
+// the error then may wrap ErrBanFile.
 func (s *Server) Unban(target string) ([]Ban, error) {
 	t, err := parseBanTarget(target)
 	if err != nil {
 		return nil, err
 	}
 	key := t.String()
-	now := time.Now()
+	s.fileMu.Lock()
+	defer s.fileMu.Unlock()
+	now := s.now()
 	s.banMu.Lock()
 	s.bans.expire(now)
+	if _, ok := s.bans.bans[key]; ok {
+		kept := s.bans.operatorBans(key)
+		s.banMu.Unlock()
+		if err := s.saveBans(kept); err != nil {
+			return nil, err
+		}
+		s.banMu.Lock()
+	}
 	var lifted []Ban
 	if b, ok := s.bans.bans[key]; ok {
 		lifted = append(lifted, b)
@@ -892,6 +966,57 @@ func (s *Server) Unban(target string) ([]Ban, error) {
 	}
 	log.Infof("Operator lifted the ban or discouragement of %s", key)
 	return lifted, nil
+}
+
+// loadBans loads the operator's bans from Config.BanFile, if any, with a
+// warning for a file that could not be used.
+func (s *Server) loadBans() {
+	path := s.cfg.BanFile
+	if path == "" {
+		return
+	}
+	got := loadBanFile(path, s.now())
+	for k, b := range got.bans {
+		t, _ := parseBanTarget(b.Target)
+		s.bans.bans[k] = b
+		s.bans.targets[k] = t
+	}
+	if got.expired > 0 {
+		log.Infof("Dropped %d bans that ended while the node was down, "+
+			"from %s", got.expired, path)
+	}
+	if len(got.bans) > 0 {
+		log.Infof("Loaded %d bans from %s", len(got.bans), path)
+	}
+	if got.problem == "" {
+		return
+	}
+	if got.movedTo == "" {
+		log.Warnf("Ban file %s: %s. Its bans are not in force; the "+
+			"next ban or unban replaces it", path, got.problem)
+		return
+	}
+	log.Warnf("Ban file %s: %s. Moved it aside to %s; %d bans from it "+
+		"are in force, the rest are not: check the file and ban again "+
+		"what is missing", path, got.problem, got.movedTo, len(got.bans))
+	if len(got.bans) == 0 {
+		return
+	}
+	if err := s.saveBans(s.bans.operatorBans("")); err != nil {
+		log.Warnf("The %d bans kept from %s are in force until the "+
+			"node stops: %v", len(got.bans), got.movedTo, err)
+	}
+}
+
+// saveBans writes bans, the operator's, to Config.BanFile, if any.
+func (s *Server) saveBans(bans []Ban) error {
+	if s.cfg.BanFile == "" {
+		return nil
+	}
+	if err := writeBanFile(s.cfg.BanFile, bans); err != nil {
+		return fmt.Errorf("%w %s: %v", ErrBanFile, s.cfg.BanFile, err)
+	}
+	return nil
 }
 
 // banListener drops connections from banned addresses as they are

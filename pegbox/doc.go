@@ -27,8 +27,13 @@
 // deposits to mint (MintSource); the deterministic builder of a sideblock's
 // payout (BuildPayout), the rules that say when it may be signed
 // (PayoutAllowed), and Signing, which gathers the federation's signatures
-// as PSBTs and refuses signatures of other transactions. The node's
-// federation loop (node/federation.go) puts these together. Not built yet:
-// the rotation transaction, fee bumping and the supply audit. Its log
+// as PSBTs and refuses signatures of other transactions; the rotation
+// (BuildRotation) and fee bumps (BumpFee, Bumped). The index records every
+// spend of pegbox coins with its chain facts (Spends), and the Auditor
+// judges each, when asked, against the node's best sidechain: a valid
+// payout, a rotation (either at some bump level), unexplained with the
+// rule it breaks, or unchecked while the node lacks the body a payout
+// needs; the verdicts are kept in no store key, so they are no part of the
+// state hash. The federation package runs the signing rounds. Its log
 // subsystem tag is PEGB.
 package pegbox

@@ -87,6 +87,42 @@ const (
 	// the rotation's fee plus dust.
 	ErrNothingToRotate
 
+	// ErrDepositSpendsPegbox indicates a deposit whose transaction spends
+	// pegbox coins: only the federation can sign such a transaction, and
+	// a deposit must bring coins into the pegbox, not move coins already
+	// in it. It is refused, and the spend is unexplained.
+	ErrDepositSpendsPegbox
+
+	// ErrSpendNoPayload indicates a spend of pegbox coins that carries no
+	// payload of this sidechain, or one that is neither 'W' nor 'R' nor
+	// 'D'.
+	ErrSpendNoPayload
+
+	// ErrPayoutUnknownBlock indicates a 'W' spend naming a sideblock that
+	// is not on the best sidechain, or that has no withdrawals.
+	ErrPayoutUnknownBlock
+
+	// ErrPayoutRepeat indicates a 'W' spend of a sideblock that an earlier
+	// mainchain transaction already paid.
+	ErrPayoutRepeat
+
+	// ErrPayoutMismatch indicates a 'W' spend whose outputs do not pay
+	// exactly the named sideblock's withdrawals, with at most one change
+	// output to a pegbox (withdraw.VerifyPayout).
+	ErrPayoutMismatch
+
+	// ErrSpendFee indicates a payout or rotation paying a larger fee than
+	// its rules allow at any bump level: for a payout, the withdrawals'
+	// fee budgets plus PegMaxBumpFee; for a rotation, PegRotationFeeRate
+	// times its virtual size plus PegMaxBumpFee.
+	ErrSpendFee
+
+	// ErrBadRotation indicates an 'R' spend that is not a rotation: it
+	// names an epoch with no federation or a future one, does not pay
+	// exactly that epoch's pegbox in output 1 after the payload in output
+	// 0, or moves coins that already are that pegbox's.
+	ErrBadRotation
+
 	// numErrorCodes is the number of error codes defined above; tests use
 	// it to check that every code has a name.
 	numErrorCodes
@@ -111,6 +147,14 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrTooShallow:      "ErrTooShallow",
 	ErrRateLimited:     "ErrRateLimited",
 	ErrNothingToRotate: "ErrNothingToRotate",
+
+	ErrDepositSpendsPegbox: "ErrDepositSpendsPegbox",
+	ErrSpendNoPayload:      "ErrSpendNoPayload",
+	ErrPayoutUnknownBlock:  "ErrPayoutUnknownBlock",
+	ErrPayoutRepeat:        "ErrPayoutRepeat",
+	ErrPayoutMismatch:      "ErrPayoutMismatch",
+	ErrSpendFee:            "ErrSpendFee",
+	ErrBadRotation:         "ErrBadRotation",
 }
 
 // String returns the code's name.

@@ -33,6 +33,7 @@ import (
 //	0x50 'z'                        → flows: accepted (8) ‖ unbacked (8) ‖ outflow (8)
 //	0x50 'l'                        → height of the last block that spent pegbox coins (4)
 //	0x50 'o' ‖ height (4) ‖ idx (4) → rotation: txid (32) ‖ epoch (4) ‖ spent (8) ‖ moved (8)
+//	0x50 's' ‖ height (4) ‖ idx (4) → spend of pegbox coins (see encodeSpend)
 //
 // An outpoint is its txid in internal order then its index, big-endian.
 var (
@@ -48,14 +49,16 @@ var (
 	keyFlows            = []byte{0x50, 'z'}
 	keyLastSpend        = []byte{0x50, 'l'}
 	keyRotationPrefix   = []byte{0x50, 'o'}
+	keySpendPrefix      = []byte{0x50, 's'}
 )
 
 // Flows are the pegbox's running totals since the first federation, in
 // satoshis: what came in as accepted deposits, what came in backing
 // nothing (refused deposits, payments without a payload, outputs beside a
-// deposit), and what went out (what spends of pegbox coins did not return
-// as change: payouts' payments and their fees). The pegbox's balance is
-// always Accepted + Unbacked − Outflow.
+// deposit, what a spend of pegbox coins paid back to a pegbox beyond the
+// coins it spent), and what went out (what spends of pegbox coins did not
+// return as change: payouts' payments and their fees). The pegbox's
+// balance is always Accepted + Unbacked − Outflow.
 type Flows struct {
 	Accepted, Unbacked, Outflow int64
 }
@@ -145,6 +148,9 @@ type BlockResult struct {
 	Spent     []Coin // pegbox coins the block spent
 	Payouts   []Payout
 	Rotations []RotationRecord
+	// Spends are the block's spends of pegbox coins, as the chain shows
+	// them; whether each is allowed is for the Auditor to say.
+	Spends []Spend
 }
 
 // RotationRecord is a rotation seen on the mainchain: a spend of pegbox
@@ -259,8 +265,7 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 
 	msg := tx.MsgTx
 	txid := msg.TxHash()
-	spent := false
-	var spentValue int64
+	sp := Spend{TxID: txid, Height: height, TxIndex: uint32(tx.Index), Tx: msg}
 	for _, in := range msg.TxIn {
 		c, ok, err := CoinAt(w, in.PreviousOutPoint)
 		if err != nil {
@@ -273,9 +278,10 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 			return err
 		}
 		res.Spent = append(res.Spent, *c)
-		spent = true
-		spentValue += c.Value
+		sp.Coins = append(sp.Coins, *c)
+		sp.Spent += c.Value
 	}
+	spent := len(sp.Coins) > 0
 	if spent {
 		if _, p, err := opreturn.FindInTx(msg, x.params.SidechainID); err == nil {
 			if po, ok := p.(*opreturn.Payout); ok {
@@ -295,6 +301,13 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 	}
 
 	dep, depErr := ParseDeposit(msg, x.params.SidechainID, boxes, x.params.DustLimit)
+	// A deposit brings coins into the pegbox from outside: one funded by
+	// pegbox coins, which only the federation can sign, is refused.
+	if spent && depErr == nil {
+		depErr = ruleErrorf(ErrDepositSpendsPegbox, "deposit %v spends %d "+
+			"pegbox coins of %d sat: a deposit brings coins into the pegbox "+
+			"from outside", dep.OutPoint, len(sp.Coins), sp.Spent)
+	}
 
 	// Every output that pays a pegbox is the federation's coin, whatever
 	// the transaction says. It is an accepted deposit, change of a spend
@@ -320,22 +333,35 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 		x.watch.AddOutPoint(c.OutPoint, c.PkScript)
 	}
 	if spent {
-		flows.Outflow += spentValue - change
+		// What a spend pays back to a pegbox counts as change up to the
+		// pegbox coins it spent; anything beyond came from its other
+		// inputs and backs nothing.
+		sp.Returned = min(change, sp.Spent)
+		flows.Unbacked += change - sp.Returned
+		flows.Outflow += sp.Spent - sp.Returned
 		if err := w.Set(keyLastSpend, binary.BigEndian.AppendUint32(nil, uint32(height))); err != nil {
+			return err
+		}
+		v, err := encodeSpend(&sp)
+		if err != nil {
+			return err
+		}
+		if err := w.Set(spendKey(height, sp.TxIndex), v); err != nil {
 			return err
 		}
 		if _, p, err := opreturn.FindInTx(msg, x.params.SidechainID); err == nil {
 			if ro, ok := p.(*opreturn.Rotation); ok {
 				rec := RotationRecord{TxID: txid, Height: height, TxIndex: uint32(tx.Index),
-					Epoch: ro.Epoch, Spent: spentValue, Moved: change}
+					Epoch: ro.Epoch, Spent: sp.Spent, Moved: sp.Returned}
 				if err := w.Set(rotationKey(height, rec.TxIndex), rec.encode()); err != nil {
 					return err
 				}
 				res.Rotations = append(res.Rotations, rec)
 				log.Infof("Rotation %v to the epoch %d pegbox in block %d moved %d "+
-					"of %d sat", txid, ro.Epoch, height, change, spentValue)
+					"of %d sat", txid, ro.Epoch, height, sp.Returned, sp.Spent)
 			}
 		}
+		res.Spends = append(res.Spends, sp)
 	}
 
 	err := depErr

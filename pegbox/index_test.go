@@ -45,7 +45,15 @@ func (c *testChain) connect(txs ...*wire.MsgTx) *BlockResult {
 	height := int32(len(c.hashes))
 	hdr := chaincfg.RegressionNetParams.GenesisBlock.Header
 	if height > 0 {
-		hdr = wire.BlockHeader{PrevBlock: c.hashes[height-1], Nonce: uint32(height)}
+		// Sibling blocks of different transactions have different
+		// hashes, as on a real chain.
+		var ids []byte
+		for _, tx := range txs {
+			id := tx.TxHash()
+			ids = append(ids, id[:]...)
+		}
+		hdr = wire.BlockHeader{PrevBlock: c.hashes[height-1], Nonce: uint32(height),
+			MerkleRoot: chainhash.DoubleHashH(ids)}
 	}
 	b := &mainwatch.Block{Height: height, Hash: hdr.BlockHash(), Header: hdr}
 	for i, tx := range txs {

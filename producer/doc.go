@@ -11,6 +11,11 @@
 // first (Previewed, TakePreview); the block's own batch then takes that
 // production instead of building another.
 //
+// Production does not build on a stale tip: when a published header that
+// fork choice would put ahead of the tip lacks its body, it fetches the
+// body from peers and waits for it (Env.BodyWait), then builds on the tip
+// that body gave (Produce, produceLate).
+//
 // A slot is a draw after mainchain block h whose winner is one of this
 // node's tickets. The Ledger keeps one entry per such draw height on the
 // best chain, and derives every count from those entries: a draw is won

@@ -32,6 +32,18 @@ type Chain interface {
 	NewBlockTemplate(r store.Reader, lotteryHeight int32, payTo []byte,
 		txs []*wire.MsgTx) (*sideblock.Block, error)
 	StageOwnBody(block *sideblock.Block) error
+	MissingAhead(r store.Reader) ([]chainhash.Hash, error)
+}
+
+// Snapshots reads the store outside a batch; *store.DB is one.
+type Snapshots interface {
+	View(fn func(r store.Reader) error) error
+}
+
+// BodyFetcher asks the sidechain's peers for the bodies of published
+// headers and stages what they send; *sidepeer.Handler is one.
+type BodyFetcher interface {
+	FetchBodies(ctx context.Context, hashes []chainhash.Hash)
 }
 
 // Mempool gives the transactions of a template.
@@ -74,7 +86,28 @@ type Env struct {
 
 	// FeeRate is the fee rate of header transactions, sat/vbyte.
 	FeeRate int64
+
+	// DB and Bodies let production wait for a published body ahead of
+	// the tip (see Produce): DB reads the state after the batch, Bodies
+	// fetches the body from peers (nil: the node only waits). Without DB
+	// production never waits.
+	DB     Snapshots
+	Bodies BodyFetcher
+
+	// BodyWait bounds that wait, from the batch's commit; 0 means
+	// DefaultBodyWait.
+	BodyWait time.Duration
+
+	// After makes the wait's timer; nil means time.After. Tests inject
+	// their own.
+	After func(d time.Duration) <-chan time.Time
 }
+
+// DefaultBodyWait is how long production waits, at most, for a published
+// body ahead of the tip before it builds on the tip it has. The header
+// must be mined in the next mainchain block: a few seconds leave it most of
+// a block interval.
+const DefaultBodyWait = 3 * time.Second
 
 // Producer builds and publishes a sideblock when one of this node's
 // tickets wins a draw, and keeps the Ledger of its slots.
@@ -96,12 +129,36 @@ type Producer struct {
 	// the block's own batch.
 	previewed *previewed
 
+	// tipMoved wakes a production that waits for a body ahead of the tip
+	// (TipMoved).
+	tipMoved chan struct{}
+
+	// build builds, seals and signs a deferred production's sideblock on
+	// the tip r shows; tests replace it. waiting, if set, is told each
+	// time a deferred production starts to wait (tests).
+	build   func(r store.Reader, made *Production) (MissReason, error)
+	waiting func()
+
 	slots Ledger
 }
 
 // New returns a producer over env's components.
 func New(env Env) *Producer {
-	return &Producer{env: env, ctx: context.Background()}
+	p := &Producer{env: env, ctx: context.Background(),
+		tipMoved: make(chan struct{}, 1)}
+	p.build = p.buildOn
+	return p
+}
+
+// TipMoved tells the producer that the sidechain's tip may have moved
+// between mainchain blocks (a body arrived and connected), so that a
+// production waiting for a body ahead of the tip looks again. It never
+// blocks.
+func (p *Producer) TipMoved() {
+	select {
+	case p.tipMoved <- struct{}{}:
+	default:
+	}
 }
 
 // SetContext sets the context that bounds the broadcasts of header
@@ -120,15 +177,24 @@ func (p *Producer) Stats() Stats { return p.slots.Stats() }
 // Production is a sideblock this node built for a draw it won, and the
 // header transaction that publishes it.
 type Production struct {
-	height int32 // the draw's: after mainchain block height
-	ticket lottery.TicketID
-	block  *sideblock.Block
-	tx     *wire.MsgTx
-	start  time.Time // the block's announcement, or when production began
+	height   int32 // the draw's: after mainchain block height
+	mainHash chainhash.Hash
+	ticket   lottery.TicketID
+	block    *sideblock.Block
+	tx       *wire.MsgTx
+	start    time.Time // the block's announcement, or when production began
 
 	// previewed says that the sideblock was built from the block's
 	// preview, before the block itself arrived.
 	previewed bool
+
+	// await lists the published bodies ahead of the tip that the batch
+	// lacked: the sideblock is built after the commit, once they are
+	// connected or Env.BodyWait has passed (produceLate). ref and tk are
+	// what the build needs then.
+	await []chainhash.Hash
+	ref   wallet.KeyRef
+	tk    *mainstake.Ticket
 
 	// done closes when the broadcast has its answer: err, with the
 	// stage it failed at, or sentAt, when the mainchain node accepted tx.
@@ -184,6 +250,18 @@ func (p *Producer) mine(r store.Reader, height int32) (*sideblock.Producer, wall
 // mainchain, so a node that fails to commit and restarts draws the same
 // winner again; at worst its second header transaction is refused as a
 // double spend of the publisher output.
+//
+// When the batch's state lacks the body of a published header that fork
+// choice would put ahead of the tip (sideblock.Chain.MissingAhead), the
+// tip is stale: building on it would likely waste the slot. Production
+// then builds nothing in the batch; after the commit it asks peers for
+// those bodies (Env.Bodies), waits until the tip has taken them up (the
+// node calls TipMoved when a body connects between mainchain blocks), at
+// most Env.BodyWait, and builds on the tip it has then (produceLate). If
+// the wait runs out it builds on the older tip all the same, so that a
+// withheld body cannot stall the sidechain, and counts the slot in
+// Stats.StaleParent; if the mainchain moves past the draw's block first, it
+// gives the slot up as MissParentBody.
 func (p *Producer) Produce(w *store.Writer, b *mainwatch.Block) (*Production, error) {
 	who, ref, own, err := p.mine(w, b.Height)
 	if err != nil || !own {
@@ -199,8 +277,8 @@ func (p *Producer) Produce(w *store.Writer, b *mainwatch.Block) (*Production, er
 		return nil, fmt.Errorf("the winner of the draw after block %d, ticket %d: %w",
 			b.Height, id, err)
 	}
-	made := &Production{height: b.Height, ticket: id, start: b.Announced,
-		done: make(chan struct{})}
+	made := &Production{height: b.Height, mainHash: b.Hash, ticket: id, start: b.Announced,
+		done: make(chan struct{}), ref: ref, tk: ticket}
 	if made.start.IsZero() {
 		made.start = time.Now()
 	}
@@ -212,48 +290,15 @@ func (p *Producer) Produce(w *store.Writer, b *mainwatch.Block) (*Production, er
 	if st := p.env.Follower.Status(); st.Source.Best.Height > b.Height {
 		return fail(MissLate, fmt.Errorf("the mainchain is at %d already", st.Source.Best.Height))
 	}
-	_, _, payTo, err := p.env.Wallet.SideKey(p.env.Params.Side)
-	if err != nil {
-		return fail(MissNoPayout, err)
+	if ok, err := p.deferForBodies(w, made); err != nil {
+		return nil, err
+	} else if ok {
+		return made, nil // built after the commit: produceLate
 	}
-	block, err := p.env.Chain.NewBlockTemplate(w, b.Height, payTo,
-		p.env.Mempool.Select(sideblock.TemplateTxBytes))
-	if err != nil {
-		return fail(MissTemplate, err)
+	if reason, err := p.build(w, made); err != nil {
+		return fail(reason, err)
 	}
-	priv, err := p.env.Wallet.Keys().PrivKey(ref)
-	if err != nil {
-		return fail(MissNoKey, err)
-	}
-	seal, err := p.env.Chain.Engine().Seal(p.ctx, block)
-	if err != nil {
-		return fail(MissSeal, err)
-	}
-	hdr, err := sideblock.ParseHeader(seal)
-	if err != nil {
-		return fail(MissSeal, err)
-	}
-	tx, err := mainstake.BuildHeaderTx(ticket, &opreturn.Header{PrevBlock: hdr.PrevBlock,
-		MerkleRoot: hdr.MerkleRoot}, p.env.Params.SidechainID, p.env.FeeRate, priv)
-	if err != nil {
-		return fail(MissHeaderTx, err)
-	}
-	// Nothing goes to the mainchain that btcd's sanity rules and script
-	// engine have not passed, against the publisher output it spends.
-	pubScript, err := mainstake.PublisherScript(ticket.PubKey)
-	if err == nil {
-		err = wallet.CheckTx(tx, txscript.NewCannedPrevOutputFetcher(pubScript, ticket.CurrentValue))
-	}
-	if err != nil {
-		return fail(MissHeaderTx, err)
-	}
-	made.block, made.tx = block, tx
-	if left, fee := tx.TxOut[1].Value, ticket.CurrentValue-tx.TxOut[1].Value; fee > 0 &&
-		left/fee < lowPublisherHeaders {
-		log.Warnf("Ticket %d's publisher output has %d sat left, enough for about "+
-			"%d more headers at this fee rate; when it cannot pay a header the "+
-			"ticket misses its slots", id, left, left/fee)
-	}
+	tx := made.tx
 	go func() {
 		if err := p.env.Follower.Broadcast(p.ctx, tx); err != nil {
 			made.failed, made.err = MissBroadcast, err
@@ -269,6 +314,182 @@ func (p *Producer) Produce(w *store.Writer, b *mainwatch.Block) (*Production, er
 	}
 	timer.Stop()
 	return made, nil
+}
+
+// deferForBodies looks, in the batch's state r, for published bodies that
+// would move the tip the sideblock is to be built on. If some are missing
+// and the producer can wait (Env.DB), it marks made to be built after the
+// commit (produceLate) and reports true.
+func (p *Producer) deferForBodies(r store.Reader, made *Production) (bool, error) {
+	if p.env.DB == nil {
+		return false, nil
+	}
+	missing, err := p.env.Chain.MissingAhead(r)
+	if err != nil || len(missing) == 0 {
+		return false, err
+	}
+	made.await = missing
+	log.Infof("The draw after block %d is this node's, but %d published "+
+		"sideblock bodies ahead of the tip are missing: fetching them, "+
+		"waiting up to %v before building", made.height, len(missing), p.bodyWait())
+	return true, nil
+}
+
+func (p *Producer) bodyWait() time.Duration {
+	if p.env.BodyWait > 0 {
+		return p.env.BodyWait
+	}
+	return DefaultBodyWait
+}
+
+// buildOn builds made's sideblock on the tip as r shows it, seals it and
+// signs its header transaction, into made.block and made.tx. It returns
+// the reason of a failure.
+func (p *Producer) buildOn(r store.Reader, made *Production) (MissReason, error) {
+	_, _, payTo, err := p.env.Wallet.SideKey(p.env.Params.Side)
+	if err != nil {
+		return MissNoPayout, err
+	}
+	block, err := p.env.Chain.NewBlockTemplate(r, made.height, payTo,
+		p.env.Mempool.Select(sideblock.TemplateTxBytes))
+	if err != nil {
+		return MissTemplate, err
+	}
+	priv, err := p.env.Wallet.Keys().PrivKey(made.ref)
+	if err != nil {
+		return MissNoKey, err
+	}
+	seal, err := p.env.Chain.Engine().Seal(p.ctx, block)
+	if err != nil {
+		return MissSeal, err
+	}
+	hdr, err := sideblock.ParseHeader(seal)
+	if err != nil {
+		return MissSeal, err
+	}
+	ticket := made.tk
+	tx, err := mainstake.BuildHeaderTx(ticket, &opreturn.Header{PrevBlock: hdr.PrevBlock,
+		MerkleRoot: hdr.MerkleRoot}, p.env.Params.SidechainID, p.env.FeeRate, priv)
+	if err != nil {
+		return MissHeaderTx, err
+	}
+	// Nothing goes to the mainchain that btcd's sanity rules and script
+	// engine have not passed, against the publisher output it spends.
+	pubScript, err := mainstake.PublisherScript(ticket.PubKey)
+	if err == nil {
+		err = wallet.CheckTx(tx, txscript.NewCannedPrevOutputFetcher(pubScript, ticket.CurrentValue))
+	}
+	if err != nil {
+		return MissHeaderTx, err
+	}
+	made.block, made.tx = block, tx
+	if left, fee := tx.TxOut[1].Value, ticket.CurrentValue-tx.TxOut[1].Value; fee > 0 &&
+		left/fee < lowPublisherHeaders {
+		log.Warnf("Ticket %d's publisher output has %d sat left, enough for about "+
+			"%d more headers at this fee rate; when it cannot pay a header the "+
+			"ticket misses its slots", made.ticket, left, left/fee)
+	}
+	return MissNone, nil
+}
+
+// produceLate finishes a production whose batch lacked published bodies
+// ahead of the tip: it asks peers for them (Env.Bodies) and waits until
+// the tip has taken them up (TipMoved wakes it), or Env.BodyWait has
+// passed, or the mainchain has moved past the draw's block. Then it builds
+// on the tip, broadcasts the header transaction and publishes as Committed
+// does; or, if the mainchain moved on, it gives the slot up as
+// MissParentBody.
+func (p *Producer) produceLate(made *Production) {
+	finish := func(reason MissReason, err error) {
+		made.failed, made.err = reason, err
+		close(made.done)
+		p.publish(made)
+	}
+	after := p.env.After
+	if after == nil {
+		after = time.After
+	}
+	deadline := after(p.bodyWait())
+	if p.env.Bodies != nil {
+		go p.env.Bodies.FetchBodies(p.ctx, made.await)
+	}
+	stale := false
+wait:
+	for {
+		var (
+			missing []chainhash.Hash
+			moved   bool
+		)
+		err := p.env.DB.View(func(r store.Reader) error {
+			tip, err := r.Tip()
+			if err != nil {
+				return err
+			}
+			if tip.Height != made.height ||
+				p.env.Follower.Status().Source.Best.Height > made.height {
+				moved = true
+				return nil
+			}
+			if h, err := r.HashAt(made.height); err != nil || h != made.mainHash {
+				moved = true
+				return nil
+			}
+			missing, err = p.env.Chain.MissingAhead(r)
+			return err
+		})
+		switch {
+		case err != nil:
+			finish(MissStore, err)
+			return
+		case moved:
+			finish(MissParentBody, fmt.Errorf("the mainchain moved past block %d "+
+				"while %d sideblock bodies ahead of the tip were missing",
+				made.height, len(made.await)))
+			return
+		case len(missing) == 0:
+			break wait
+		}
+		if p.waiting != nil {
+			p.waiting()
+		}
+		select {
+		case <-p.tipMoved:
+		case <-deadline:
+			stale = true
+			break wait
+		case <-p.ctx.Done():
+			finish(MissLate, p.ctx.Err())
+			return
+		}
+	}
+	if stale {
+		p.slots.StaleParent(made.height)
+		log.Warnf("Waited %v for sideblock bodies ahead of the tip for the draw "+
+			"after block %d; building on the tip without them", p.bodyWait(), made.height)
+	}
+	var (
+		reason MissReason
+		err    error
+	)
+	verr := p.env.DB.View(func(r store.Reader) error {
+		reason, err = p.build(r, made)
+		return nil
+	})
+	if verr != nil {
+		finish(MissStore, verr)
+		return
+	}
+	if err != nil {
+		finish(reason, err)
+		return
+	}
+	if err := p.env.Follower.Broadcast(p.ctx, made.tx); err != nil {
+		finish(MissBroadcast, err)
+		return
+	}
+	made.sentAt = time.Now()
+	close(made.done)
+	p.publish(made)
 }
 
 // previewed is a production made from a block's preview.
@@ -332,6 +553,10 @@ func (p *Producer) Committed(b *mainwatch.Block, published bool, made *Productio
 	}
 	if made != nil {
 		p.slots.Won(b.Height, made.ticket)
+		if made.await != nil {
+			go p.produceLate(made)
+			return
+		}
 		p.publish(made)
 	}
 }

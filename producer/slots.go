@@ -47,20 +47,27 @@ const (
 
 	// MissStore: reading the ticket from the store failed.
 	MissStore
+
+	// MissParentBody: a published sideblock ahead of the node's tip had
+	// no body, and the mainchain moved past the draw's block (or undid
+	// it) while the node fetched and waited for it (Env.BodyWait): the
+	// node gave up rather than build on a parent its peers had left.
+	MissParentBody
 )
 
 var missReasonNames = map[MissReason]string{
-	MissNone:      "none",
-	MissLate:      "late",
-	MissNoPayout:  "no payout script",
-	MissTemplate:  "template",
-	MissNoKey:     "no key",
-	MissSeal:      "seal",
-	MissHeaderTx:  "header tx",
-	MissBroadcast: "broadcast",
-	MissStage:     "stage",
-	MissNotMined:  "not mined",
-	MissStore:     "store",
+	MissNone:       "none",
+	MissLate:       "late",
+	MissNoPayout:   "no payout script",
+	MissTemplate:   "template",
+	MissNoKey:      "no key",
+	MissSeal:       "seal",
+	MissHeaderTx:   "header tx",
+	MissBroadcast:  "broadcast",
+	MissStage:      "stage",
+	MissNotMined:   "not mined",
+	MissStore:      "store",
+	MissParentBody: "parent body",
 }
 
 // String returns the reason's label.
@@ -93,6 +100,11 @@ const (
 type Stats struct {
 	Won, Published, Included, Missed, Pending uint64
 	MissReasons                               map[MissReason]uint64
+
+	// StaleParent counts the draws whose sideblock was built on the tip
+	// after Env.BodyWait passed with a body ahead of it still missing:
+	// their header went out, on a parent the peers may have left.
+	StaleParent uint64
 }
 
 // ReasonLabels returns the miss counts keyed by the reasons' labels.
@@ -107,6 +119,7 @@ func (s Stats) ReasonLabels() map[string]uint64 {
 // slot is one won draw.
 type slot struct {
 	ticket    lottery.TicketID
+	stale     bool       // built on the tip while a body ahead was missing
 	produced  bool       // Produced was called
 	broadcast bool       // the mainchain node accepted the header
 	failed    MissReason // why production failed, MissNone if it did not
@@ -140,6 +153,17 @@ func (l *Ledger) Produced(height int32, broadcast bool, failed MissReason) {
 	defer l.mu.Unlock()
 	if s := l.slots[height]; s != nil {
 		s.produced, s.broadcast, s.failed = true, broadcast, failed
+	}
+}
+
+// StaleParent records that the production for the draw after block
+// height was built on the tip after the wait for a body ahead of it ran
+// out.
+func (l *Ledger) StaleParent(height int32) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s := l.slots[height]; s != nil {
+		s.stale = true
 	}
 }
 
@@ -196,6 +220,9 @@ func (l *Ledger) Stats() Stats {
 	st := Stats{MissReasons: make(map[MissReason]uint64)}
 	for _, s := range l.slots {
 		st.Won++
+		if s.stale {
+			st.StaleParent++
+		}
 		if s.broadcast || s.outcome == Included {
 			st.Published++
 		}

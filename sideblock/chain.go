@@ -1,6 +1,7 @@
 package sideblock
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -200,6 +201,13 @@ func (c *Chain) ConnectMainBlock(w *store.Writer, mainHeight int32, pub *mainsta
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.runBatch(w, mainHeight, pub)
+}
+
+// runBatch is the batch of ConnectMainBlock and ConnectStaged, with c.mu
+// held: the publication, if any, the bodies staged since the last batch,
+// and fork choice.
+func (c *Chain) runBatch(w *store.Writer, mainHeight int32, pub *mainstake.Publication) (*Result, error) {
 	c.inBatch = true
 	c.batchRes = nil
 	c.batchLogs = nil
@@ -255,6 +263,81 @@ func (c *Chain) ConnectMainBlock(w *store.Writer, mainHeight int32, pub *mainsta
 	return b.res, nil
 }
 
+// Arrived reports whether bodies of published headers were staged since a
+// batch last looked at them (or every missing body is to be looked at
+// again): whether ConnectStaged may have work.
+func (c *Chain) Arrived() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.notices) > 0 || c.rescan
+}
+
+// ConnectStaged connects the bodies staged since the last batch without
+// waiting for the next mainchain block: inside an amendment of the tip
+// mainchain block (store.DB.AmendTip, whose Writer w is), it looks at
+// those bodies and runs fork choice as ConnectMainBlock does, with no
+// publication. The store merges what it writes into the tip block's undo
+// record and state hash, so the state is the one that block's batch would
+// have left had the bodies been staged before it, and undoing the block
+// undoes the connection too. It uses only w.
+//
+// As for ConnectMainBlock, an error means the caller must not commit and
+// must call DisconnectMainBlock(w.Block().Height); after the commit it
+// calls Committed. The caller serializes it with the mainchain blocks'
+// batches: ConnectStaged refuses to run between a ConnectMainBlock and its
+// Committed or DisconnectMainBlock.
+func (c *Chain) ConnectStaged(w *store.Writer) (*Result, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inBatch {
+		return nil, errBatchInFlight
+	}
+	return c.runBatch(w, w.Block().Height, nil)
+}
+
+// errBatchInFlight is ConnectStaged's refusal to run while a mainchain
+// block's batch is in flight.
+var errBatchInFlight = errors.New("sideblock: ConnectStaged while the batch " +
+	"of a mainchain block is in flight")
+
+// ConnectArrived is ConnectStaged in its own amendment of the store's tip
+// block, followed by Committed, or by DisconnectMainBlock if it failed. It
+// returns nil when no body arrived since the last batch (Arrived), when
+// the mainchain is empty, or, if the caller did not serialize it, when a
+// mainchain block's batch is in flight (that batch or the next one takes
+// the bodies up). The caller serializes it with the mainchain blocks'
+// batches, as for ConnectStaged; it must not be called from inside a store
+// callback.
+func (c *Chain) ConnectArrived() (*Result, error) {
+	if !c.Arrived() {
+		return nil, nil
+	}
+	tip, err := c.db.Tip()
+	if err != nil || tip.Height < 0 {
+		return nil, err
+	}
+	var res *Result
+	err = c.db.AmendTip(tip, func(w *store.Writer) error {
+		var err error
+		res, err = c.ConnectStaged(w)
+		return err
+	})
+	if errors.Is(err, errBatchInFlight) {
+		// That batch's Committed keeps the notice for the next one.
+		return nil, nil
+	}
+	if err != nil {
+		if derr := c.DisconnectMainBlock(tip.Height); derr != nil {
+			return nil, fmt.Errorf("%w; and after it: %v", err, derr)
+		}
+		return nil, err
+	}
+	if err := c.Committed(); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
 // Committed tells the chain that the batch of the last ConnectMainBlock
 // was committed. It moves the tip cache to the new tip, forgets the
 // notices that batch handled, writes the batch's log lines, and prunes
@@ -303,7 +386,8 @@ func (c *Chain) DisconnectMainBlock(height int32) error {
 	c.taken = nil
 	c.rescan = true
 	c.gen++
-	log.Debugf("Mainchain block %d undone: sidechain tip will be reloaded", height)
+	log.Debugf("Mainchain block %d undone or its batch failed: sidechain "+
+		"tip will be reloaded", height)
 	return nil
 }
 
@@ -515,4 +599,53 @@ func StateHashAt(r store.Reader) (chainhash.Hash, error) {
 	})
 	copy(sum[:], h.Sum(nil))
 	return sum, err
+}
+
+// MissingAhead returns the published headers whose body is missing and
+// that fork choice would prefer to the best chain's tip, as r shows it, in
+// hash order: the bodies that would move the tip if they arrived. A
+// producer that builds on the tip while one of them is missing builds on a
+// parent its peers may have left already. Headers known invalid are never
+// missing. O(missing headers).
+func (c *Chain) MissingAhead(r store.Reader) ([]chainhash.Hash, error) {
+	tip, err := readTip(r)
+	if err != nil {
+		return nil, err
+	}
+	var tipKey []byte
+	if tip.height >= 0 {
+		rec, ok, err := getRecord(r, tip.hash)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("sideblock: index has no record of "+
+				"the tip %v", tip.hash)
+		}
+		tipKey = c.engine.ForkChoiceKey(&rec.BlockInfo)
+	}
+	var missing []chainhash.Hash
+	err = r.Iterate(keyMissingPrefix, func(k, _ []byte) error {
+		var h chainhash.Hash
+		copy(h[:], k[len(keyMissingPrefix):])
+		missing = append(missing, h)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []chainhash.Hash
+	for _, h := range missing {
+		rec, ok, err := getRecord(r, h)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || rec.Status.Invalid() {
+			continue
+		}
+		if tipKey == nil || bytes.Compare(c.engine.ForkChoiceKey(&rec.BlockInfo), tipKey) < 0 {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }

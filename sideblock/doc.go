@@ -70,9 +70,11 @@
 // chain, the outputs each connected block spent (its undo data) and the
 // best chain itself. All of it is mainchain-derived state: it changes only
 // inside a mainchain block's store batch (ConnectMainBlock, with the
-// batch's *store.Writer), so the store's undo log, keyed by mainchain
-// block, rolls every sidechain change back when a mainchain block is
-// undone, and a crash leaves the state of some mainchain block boundary.
+// batch's *store.Writer), or inside an amendment of the tip block when a
+// body arrives between blocks (ConnectStaged, below), so the store's undo
+// log, keyed by mainchain block, rolls every sidechain change back when a
+// mainchain block is undone, and a crash leaves the state of some mainchain
+// block boundary, amendments included or not, each whole.
 //
 // Bodies arrive at any time (the node's own production, peers), so they
 // are staged outside the batches: StageBody checks CheckBlockSanity and
@@ -107,6 +109,22 @@
 //     work is O(length of the branches above the fork point), bounded per
 //     mainchain block by MaxBatchBlocks and MaxBatchBodyBytes.
 //
+// A body that arrives after the block that published its header does not
+// wait for the next block. ConnectArrived (ConnectStaged inside
+// store.DB.AmendTip, then Committed) runs steps 2 and 3 above in an
+// amendment of the tip mainchain block: the store merges what it writes
+// into that block's undo record and state hash, in one transaction. The
+// body then connects at once when its parent is connected, with its staged
+// descendants, and the state is the one the block's batch would have left
+// had the body been staged before it (docs/protocol.md §6 names the index
+// records that can still differ: blocks of a branch the body's branch
+// beats stay StatusValid once validated); undoing the block undoes the
+// connection. Arrived says whether there is anything to look at. The node
+// serializes amendments with the blocks' batches and calls ConnectArrived
+// after each body a peer sends. MissingAhead lists the published headers
+// whose missing body would move the tip, for a producer that must not
+// build on a stale tip.
+//
 // After the batch commits, the node calls Committed, which moves the
 // in-memory tip and prunes staged bodies nobody can use; after a mainchain
 // block is undone or a batch fails, DisconnectMainBlock, which drops the
@@ -128,8 +146,8 @@
 //     the coinbase; its check will join CheckConnectBlock with the list of
 //     deposits the block must mint.
 //   - Bodies travel between sidenodes peer to peer in the body encoding
-//     above; the peer layer stages them with StageBody and asks for
-//     MissingBodies.
+//     above; the peer layer stages them with StageBody, connects them with
+//     ConnectArrived and asks for MissingBodies.
 //   - Host-chain engines other than mainstake (pow, pos, notarize) replace
 //     how headers are published and ordered through Engine; the body, its
 //     rules and this package stay the same.

@@ -42,6 +42,8 @@ func newMainSim(t testing.TB) *mainSim {
 		InMemory: true,
 		Genesis:  *chaincfg.RegressionNetParams.GenesisHash,
 		Network:  "regtest",
+		// As the node: staged bodies are local, out of the state hash.
+		LocalPrefixes: [][]byte{{sideblock.StagingKeyByte}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -120,8 +120,10 @@ func deleteStaged(w *store.PlainWriter, hash chainhash.Hash) error {
 // same, so that the next mainchain block marks the header invalid; the
 // sanity error is still returned, for the peer that sent it.
 //
-// The body is taken into account at the next mainchain block. StageBody
-// uses DB.Update: never call it from inside a store callback.
+// A body of a published header is taken into account by the next
+// ConnectArrived, which the node runs at once, or else by the next
+// mainchain block's batch. StageBody uses DB.Update: never call it from
+// inside a store callback.
 func (c *Chain) StageBody(block *Block) error {
 	return c.stage(block, false)
 }

@@ -86,17 +86,28 @@ func (h *Handler) RunFetcher(ctx context.Context, tips Tips) {
 			log.Errorf("Missing bodies: %v", err)
 			continue
 		}
-		for _, hash := range missing {
-			fctx, cancel := context.WithTimeout(ctx, fetchTimeout)
-			header, body, err := h.peers.FetchBlock(fctx, hash)
-			cancel()
-			if err != nil {
-				log.Debugf("Body of %v: %v", hash, err)
-				continue
-			}
-			if err := h.receive(header, body); err != nil {
-				log.Infof("Body of %v from a peer: %v", hash, err)
-			}
+		h.FetchBodies(ctx, missing)
+	}
+}
+
+// FetchBodies asks peers for the bodies of the blocks hashes, one after
+// the other, waiting at most fetchTimeout for each, and stages what they
+// send. The producer calls it for the bodies it lacks ahead of its tip
+// (producer.BodyFetcher).
+func (h *Handler) FetchBodies(ctx context.Context, hashes []chainhash.Hash) {
+	for _, hash := range hashes {
+		if ctx.Err() != nil {
+			return
+		}
+		fctx, cancel := context.WithTimeout(ctx, fetchTimeout)
+		header, body, err := h.peers.FetchBlock(fctx, hash)
+		cancel()
+		if err != nil {
+			log.Debugf("Body of %v: %v", hash, err)
+			continue
+		}
+		if err := h.receive(header, body); err != nil {
+			log.Infof("Body of %v from a peer: %v", hash, err)
 		}
 	}
 }

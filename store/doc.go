@@ -34,6 +34,14 @@ previous value, or its absence, in the block's undo record (once per key and
 block). If apply returns an error, or any write failed, the transaction is
 discarded and nothing is written.
 
+AmendTip changes the state after the tip block later, for an input besides
+the mainchain that arrived after the block (a sideblock body): in ONE
+transaction it runs the caller's apply with a *Writer, merges the keys it
+changed into the tip's undo record (keys the block had changed keep their
+value from before the block) and updates the tip's state record. There is
+still one undo record per block, and DisconnectBlock undoes the block and
+its amendments together.
+
 DisconnectBlock takes the tip block back off: in ONE transaction it restores
 every key of the block's undo record in reverse order, deletes the undo
 record and the height index entry, and moves the cursor to the parent. So a

@@ -64,7 +64,14 @@ const (
 	opConnectFail                    // apply writes, then returns errApply
 	opDisconnect                     // disconnect the tip; must succeed
 	opDisconnectPruned               // disconnect the tip; ErrUndoPruned
+	opAmend                          // amend the tip (AmendTip); must succeed
+	opAmendFail                      // amend: apply writes, then returns errApply
+	opAmendPruned                    // amend a tip without undo record; ErrUndoPruned
 )
+
+// amendKey is where every amendment of the script writes its op index, so
+// that a state names the last amendment it holds.
+var amendKey = appKey("amend")
 
 var errApply = errors.New("apply failed on purpose")
 
@@ -133,6 +140,16 @@ func (m *model) apply(op scriptOp) {
 		m.chain = append(m.chain, op.block)
 		m.undo[op.block.Height] = true
 		delete(m.undo, op.block.Height-m.depth)
+	case opAmend:
+		// The state after the tip changes; the state before it, which
+		// a disconnect goes back to, does not.
+		for _, w := range op.writes {
+			if w.del {
+				delete(m.state, string(w.key))
+			} else {
+				m.state[string(w.key)] = string(w.value)
+			}
+		}
 	case opDisconnect:
 		h := int32(len(m.chain) - 1)
 		m.state = m.snaps[h]
@@ -160,6 +177,20 @@ func genScript(seed int64, n int, depth int32) []scriptOp {
 			reorg = 1 + rng.Intn(int(depth)+3)
 		}
 		switch {
+		case tip.Height >= 0 && reorg == 0 && r >= 76 && r < 90:
+			op = scriptOp{kind: opAmend, block: tip}
+			if r < 79 {
+				op.kind = opAmendFail
+			}
+			for j, nw := 0, rng.Intn(8); j < nw; j++ {
+				op.writes = append(op.writes, randWrite(rng))
+			}
+			op.writes = append(op.writes, scriptWrite{key: amendKey,
+				value: []byte(fmt.Sprint(i))})
+			if !m.undo[tip.Height] {
+				// A reorg went down to the oldest block kept.
+				op.kind = opAmendPruned
+			}
 		case tip.Height >= 0 && reorg > 0:
 			reorg--
 			op = scriptOp{kind: opDisconnect, block: tip}
@@ -256,6 +287,37 @@ func runOp(t testing.TB, db *store.DB, op scriptOp) {
 		}
 		if err != nil {
 			t.Fatalf("connect %v: %v", op.block, err)
+		}
+	case opAmend, opAmendFail, opAmendPruned:
+		err := db.AmendTip(op.block, func(w *store.Writer) error {
+			for _, sw := range op.writes {
+				var err error
+				if sw.del {
+					err = w.Delete(sw.key)
+				} else {
+					err = w.Set(sw.key, sw.value)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			if op.kind == opAmendFail {
+				return errApply
+			}
+			return nil
+		})
+		if op.kind == opAmendPruned {
+			requireCode(t, err, store.ErrUndoPruned)
+			return
+		}
+		if op.kind == opAmendFail {
+			if !errors.Is(err, errApply) {
+				t.Fatalf("amend %v: got %v, want errApply", op.block, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("amend %v: %v", op.block, err)
 		}
 	case opDisconnect:
 		if _, err := db.DisconnectBlock(op.block); err != nil {

@@ -596,14 +596,17 @@ type PegAudit struct {
 	PendingMintSat int64 `protobuf:"varint,9,opt,name=pending_mint_sat,json=pendingMintSat,proto3" json:"pending_mint_sat,omitempty"`
 	// unpaid_sat is burned_sat − paid_sat: withdrawals not paid yet.
 	UnpaidSat int64 `protobuf:"varint,10,opt,name=unpaid_sat,json=unpaidSat,proto3" json:"unpaid_sat,omitempty"`
-	// pegbox_fees_sat is outflow_sat − paid_sat: the fees the pegbox paid
-	// itself, rotation_fees_sat + bump_fees_sat.
+	// pegbox_fees_sat is outflow_sat − paid_sat − unexplained_sat −
+	// unchecked_sat: the fees the pegbox paid itself, rotation_fees_sat +
+	// bump_fees_sat.
 	PegboxFeesSat int64 `protobuf:"varint,11,opt,name=pegbox_fees_sat,json=pegboxFeesSat,proto3" json:"pegbox_fees_sat,omitempty"`
 	// matches reports that pegbox_balance_sat equals pegged_supply_sat +
-	// pending_mint_sat + unpaid_sat + unbacked_sat − pegbox_fees_sat to the
-	// satoshi, with minted_sat at most accepted_sat, paid_sat at most
-	// burned_sat, rotation_fees_sat and bump_fees_sat not negative, and
-	// side_destroyed_sat not negative.
+	// pending_mint_sat + unpaid_sat + unbacked_sat − pegbox_fees_sat −
+	// unexplained_sat − unchecked_sat to the satoshi, with minted_sat at
+	// most accepted_sat, paid_sat at most burned_sat, rotation_fees_sat and
+	// bump_fees_sat not negative, side_destroyed_sat not negative, no
+	// unexplained spend (unexplained_count 0) and no unchecked payout
+	// (unchecked_count 0).
 	Matches bool `protobuf:"varint,12,opt,name=matches,proto3" json:"matches,omitempty"`
 	// rotation_fees_sat is what the rotations paid in fees: the value of the
 	// coins they spent less what they moved.
@@ -624,8 +627,28 @@ type PegAudit struct {
 	// OP_RETURN outputs that are not withdrawals. A negative value would be
 	// coins neither issued nor pegged in.
 	SideDestroyedSat int64 `protobuf:"varint,18,opt,name=side_destroyed_sat,json=sideDestroyedSat,proto3" json:"side_destroyed_sat,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// unexplained_sat is what spends of pegbox coins that no rule allows
+	// took out of the pegbox: spends that are no valid payout, rotation or
+	// fee bump of one (docs/protocol.md §10, "Unexplained spends"). It is
+	// part of outflow_sat and not of pegbox_fees_sat. The node judges each
+	// spend against its best sidechain when asked; the verdicts are not
+	// part of the state hash.
+	UnexplainedSat int64 `protobuf:"varint,19,opt,name=unexplained_sat,json=unexplainedSat,proto3" json:"unexplained_sat,omitempty"`
+	// unexplained_count is the number of such spends on the best chain. Any
+	// makes matches false.
+	UnexplainedCount uint64 `protobuf:"varint,20,opt,name=unexplained_count,json=unexplainedCount,proto3" json:"unexplained_count,omitempty"`
+	// unexplained_spends lists them, oldest first.
+	UnexplainedSpends []*UnexplainedSpend `protobuf:"bytes,21,rep,name=unexplained_spends,json=unexplainedSpends,proto3" json:"unexplained_spends,omitempty"`
+	// unchecked_count is the number of payouts this node cannot check yet:
+	// the sideblock they name is not on its best sidechain yet because it
+	// lacks a body. They are checked once the body arrives; meanwhile
+	// matches is false.
+	UncheckedCount uint64 `protobuf:"varint,22,opt,name=unchecked_count,json=uncheckedCount,proto3" json:"unchecked_count,omitempty"`
+	// unchecked_sat is what they took out of the pegbox, part of
+	// outflow_sat.
+	UncheckedSat  int64 `protobuf:"varint,23,opt,name=unchecked_sat,json=uncheckedSat,proto3" json:"unchecked_sat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PegAudit) Reset() {
@@ -784,6 +807,144 @@ func (x *PegAudit) GetSideDestroyedSat() int64 {
 	return 0
 }
 
+func (x *PegAudit) GetUnexplainedSat() int64 {
+	if x != nil {
+		return x.UnexplainedSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetUnexplainedCount() uint64 {
+	if x != nil {
+		return x.UnexplainedCount
+	}
+	return 0
+}
+
+func (x *PegAudit) GetUnexplainedSpends() []*UnexplainedSpend {
+	if x != nil {
+		return x.UnexplainedSpends
+	}
+	return nil
+}
+
+func (x *PegAudit) GetUncheckedCount() uint64 {
+	if x != nil {
+		return x.UncheckedCount
+	}
+	return 0
+}
+
+func (x *PegAudit) GetUncheckedSat() int64 {
+	if x != nil {
+		return x.UncheckedSat
+	}
+	return 0
+}
+
+// UnexplainedSpend is a spend of pegbox coins that no rule allows.
+type UnexplainedSpend struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the spend's mainchain transaction id.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// height is the mainchain block that confirmed it.
+	Height int32 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// tx_index is its position in that block.
+	TxIndex uint32 `protobuf:"varint,3,opt,name=tx_index,json=txIndex,proto3" json:"tx_index,omitempty"`
+	// code names the rule it broke: ErrSpendNoPayload (no 'W' or 'R'
+	// payload), ErrDepositSpendsPegbox (a deposit funded by pegbox coins),
+	// ErrPayoutUnknownBlock, ErrPayoutRepeat, ErrPayoutMismatch,
+	// ErrBadRotation or ErrSpendFee.
+	Code string `protobuf:"bytes,4,opt,name=code,proto3" json:"code,omitempty"`
+	// spent_sat is the value of the pegbox coins it spent.
+	SpentSat int64 `protobuf:"varint,5,opt,name=spent_sat,json=spentSat,proto3" json:"spent_sat,omitempty"`
+	// out_sat is what of it did not return to a pegbox.
+	OutSat int64 `protobuf:"varint,6,opt,name=out_sat,json=outSat,proto3" json:"out_sat,omitempty"`
+	// message says how it broke the rule.
+	Message       string `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnexplainedSpend) Reset() {
+	*x = UnexplainedSpend{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnexplainedSpend) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnexplainedSpend) ProtoMessage() {}
+
+func (x *UnexplainedSpend) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnexplainedSpend.ProtoReflect.Descriptor instead.
+func (*UnexplainedSpend) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *UnexplainedSpend) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *UnexplainedSpend) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *UnexplainedSpend) GetTxIndex() uint32 {
+	if x != nil {
+		return x.TxIndex
+	}
+	return 0
+}
+
+func (x *UnexplainedSpend) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *UnexplainedSpend) GetSpentSat() int64 {
+	if x != nil {
+		return x.SpentSat
+	}
+	return 0
+}
+
+func (x *UnexplainedSpend) GetOutSat() int64 {
+	if x != nil {
+		return x.OutSat
+	}
+	return 0
+}
+
+func (x *UnexplainedSpend) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // Deposit is an accepted deposit: a mainchain output that pays a pegbox
 // and that a sideblock mints to a sidechain script.
 type Deposit struct {
@@ -829,7 +990,7 @@ type Deposit struct {
 
 func (x *Deposit) Reset() {
 	*x = Deposit{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -841,7 +1002,7 @@ func (x *Deposit) String() string {
 func (*Deposit) ProtoMessage() {}
 
 func (x *Deposit) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -854,7 +1015,7 @@ func (x *Deposit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deposit.ProtoReflect.Descriptor instead.
 func (*Deposit) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{5}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Deposit) GetSeq() uint64 {
@@ -1001,7 +1162,7 @@ type RefusedDeposit struct {
 
 func (x *RefusedDeposit) Reset() {
 	*x = RefusedDeposit{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1013,7 +1174,7 @@ func (x *RefusedDeposit) String() string {
 func (*RefusedDeposit) ProtoMessage() {}
 
 func (x *RefusedDeposit) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1026,7 +1187,7 @@ func (x *RefusedDeposit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefusedDeposit.ProtoReflect.Descriptor instead.
 func (*RefusedDeposit) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{6}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RefusedDeposit) GetTxid() string {
@@ -1123,7 +1284,7 @@ type ListDepositsRequest struct {
 
 func (x *ListDepositsRequest) Reset() {
 	*x = ListDepositsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1135,7 +1296,7 @@ func (x *ListDepositsRequest) String() string {
 func (*ListDepositsRequest) ProtoMessage() {}
 
 func (x *ListDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1148,7 +1309,7 @@ func (x *ListDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDepositsRequest.ProtoReflect.Descriptor instead.
 func (*ListDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{7}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListDepositsRequest) GetOffset() uint64 {
@@ -1185,7 +1346,7 @@ type ListDepositsResponse struct {
 
 func (x *ListDepositsResponse) Reset() {
 	*x = ListDepositsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1197,7 +1358,7 @@ func (x *ListDepositsResponse) String() string {
 func (*ListDepositsResponse) ProtoMessage() {}
 
 func (x *ListDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1210,7 +1371,7 @@ func (x *ListDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDepositsResponse.ProtoReflect.Descriptor instead.
 func (*ListDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{8}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListDepositsResponse) GetDeposits() []*Deposit {
@@ -1244,7 +1405,7 @@ type ListRefusedDepositsRequest struct {
 
 func (x *ListRefusedDepositsRequest) Reset() {
 	*x = ListRefusedDepositsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1256,7 +1417,7 @@ func (x *ListRefusedDepositsRequest) String() string {
 func (*ListRefusedDepositsRequest) ProtoMessage() {}
 
 func (x *ListRefusedDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1269,7 +1430,7 @@ func (x *ListRefusedDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRefusedDepositsRequest.ProtoReflect.Descriptor instead.
 func (*ListRefusedDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{9}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListRefusedDepositsRequest) GetOffset() uint64 {
@@ -1306,7 +1467,7 @@ type ListRefusedDepositsResponse struct {
 
 func (x *ListRefusedDepositsResponse) Reset() {
 	*x = ListRefusedDepositsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1318,7 +1479,7 @@ func (x *ListRefusedDepositsResponse) String() string {
 func (*ListRefusedDepositsResponse) ProtoMessage() {}
 
 func (x *ListRefusedDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1331,7 +1492,7 @@ func (x *ListRefusedDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRefusedDepositsResponse.ProtoReflect.Descriptor instead.
 func (*ListRefusedDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListRefusedDepositsResponse) GetRefused() []*RefusedDeposit {
@@ -1364,7 +1525,7 @@ type GetDepositRequest struct {
 
 func (x *GetDepositRequest) Reset() {
 	*x = GetDepositRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1376,7 +1537,7 @@ func (x *GetDepositRequest) String() string {
 func (*GetDepositRequest) ProtoMessage() {}
 
 func (x *GetDepositRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1389,7 +1550,7 @@ func (x *GetDepositRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDepositRequest.ProtoReflect.Descriptor instead.
 func (*GetDepositRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetDepositRequest) GetDeposit() isGetDepositRequest_Deposit {
@@ -1451,7 +1612,7 @@ type GetDepositResponse struct {
 
 func (x *GetDepositResponse) Reset() {
 	*x = GetDepositResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1463,7 +1624,7 @@ func (x *GetDepositResponse) String() string {
 func (*GetDepositResponse) ProtoMessage() {}
 
 func (x *GetDepositResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1476,7 +1637,7 @@ func (x *GetDepositResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDepositResponse.ProtoReflect.Descriptor instead.
 func (*GetDepositResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetDepositResponse) GetDeposit() isGetDepositResponse_Deposit {
@@ -1535,7 +1696,7 @@ type GetWithdrawalRequest struct {
 
 func (x *GetWithdrawalRequest) Reset() {
 	*x = GetWithdrawalRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1547,7 +1708,7 @@ func (x *GetWithdrawalRequest) String() string {
 func (*GetWithdrawalRequest) ProtoMessage() {}
 
 func (x *GetWithdrawalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1560,7 +1721,7 @@ func (x *GetWithdrawalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWithdrawalRequest.ProtoReflect.Descriptor instead.
 func (*GetWithdrawalRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{13}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetWithdrawalRequest) GetOutpoint() string {
@@ -1589,7 +1750,7 @@ type WithdrawalProof struct {
 
 func (x *WithdrawalProof) Reset() {
 	*x = WithdrawalProof{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1601,7 +1762,7 @@ func (x *WithdrawalProof) String() string {
 func (*WithdrawalProof) ProtoMessage() {}
 
 func (x *WithdrawalProof) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1614,7 +1775,7 @@ func (x *WithdrawalProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalProof.ProtoReflect.Descriptor instead.
 func (*WithdrawalProof) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{14}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WithdrawalProof) GetBranch() []string {
@@ -1700,7 +1861,7 @@ type GetWithdrawalResponse struct {
 
 func (x *GetWithdrawalResponse) Reset() {
 	*x = GetWithdrawalResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1712,7 +1873,7 @@ func (x *GetWithdrawalResponse) String() string {
 func (*GetWithdrawalResponse) ProtoMessage() {}
 
 func (x *GetWithdrawalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1725,7 +1886,7 @@ func (x *GetWithdrawalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWithdrawalResponse.ProtoReflect.Descriptor instead.
 func (*GetWithdrawalResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{15}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetWithdrawalResponse) GetStage() WithdrawalStage {
@@ -1884,7 +2045,7 @@ type VerifyPayoutRequest struct {
 
 func (x *VerifyPayoutRequest) Reset() {
 	*x = VerifyPayoutRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1896,7 +2057,7 @@ func (x *VerifyPayoutRequest) String() string {
 func (*VerifyPayoutRequest) ProtoMessage() {}
 
 func (x *VerifyPayoutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1909,7 +2070,7 @@ func (x *VerifyPayoutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyPayoutRequest.ProtoReflect.Descriptor instead.
 func (*VerifyPayoutRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{16}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *VerifyPayoutRequest) GetTxid() string {
@@ -1947,7 +2108,7 @@ type Withdrawal struct {
 
 func (x *Withdrawal) Reset() {
 	*x = Withdrawal{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1959,7 +2120,7 @@ func (x *Withdrawal) String() string {
 func (*Withdrawal) ProtoMessage() {}
 
 func (x *Withdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1972,7 +2133,7 @@ func (x *Withdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
 func (*Withdrawal) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{17}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Withdrawal) GetOutpoint() string {
@@ -2057,7 +2218,7 @@ type VerifyPayoutResponse struct {
 
 func (x *VerifyPayoutResponse) Reset() {
 	*x = VerifyPayoutResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2069,7 +2230,7 @@ func (x *VerifyPayoutResponse) String() string {
 func (*VerifyPayoutResponse) ProtoMessage() {}
 
 func (x *VerifyPayoutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2082,7 +2243,7 @@ func (x *VerifyPayoutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyPayoutResponse.ProtoReflect.Descriptor instead.
 func (*VerifyPayoutResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{18}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *VerifyPayoutResponse) GetValid() bool {
@@ -2168,7 +2329,7 @@ type SubscribeDepositsRequest struct {
 
 func (x *SubscribeDepositsRequest) Reset() {
 	*x = SubscribeDepositsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2180,7 +2341,7 @@ func (x *SubscribeDepositsRequest) String() string {
 func (*SubscribeDepositsRequest) ProtoMessage() {}
 
 func (x *SubscribeDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2193,7 +2354,7 @@ func (x *SubscribeDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeDepositsRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{19}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SubscribeDepositsRequest) GetCursor() *MainchainBlockRef {
@@ -2217,7 +2378,7 @@ type DepositBlock struct {
 
 func (x *DepositBlock) Reset() {
 	*x = DepositBlock{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[20]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2229,7 +2390,7 @@ func (x *DepositBlock) String() string {
 func (*DepositBlock) ProtoMessage() {}
 
 func (x *DepositBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[20]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2242,7 +2403,7 @@ func (x *DepositBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepositBlock.ProtoReflect.Descriptor instead.
 func (*DepositBlock) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{20}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DepositBlock) GetBlock() *MainchainBlockRef {
@@ -2277,7 +2438,7 @@ type SubscribeDepositsResponse struct {
 
 func (x *SubscribeDepositsResponse) Reset() {
 	*x = SubscribeDepositsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[21]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2289,7 +2450,7 @@ func (x *SubscribeDepositsResponse) String() string {
 func (*SubscribeDepositsResponse) ProtoMessage() {}
 
 func (x *SubscribeDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[21]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2302,7 +2463,7 @@ func (x *SubscribeDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeDepositsResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{21}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SubscribeDepositsResponse) GetEvent() isSubscribeDepositsResponse_Event {
@@ -2379,7 +2540,7 @@ type SubscribeWithdrawalsRequest struct {
 
 func (x *SubscribeWithdrawalsRequest) Reset() {
 	*x = SubscribeWithdrawalsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[22]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2391,7 +2552,7 @@ func (x *SubscribeWithdrawalsRequest) String() string {
 func (*SubscribeWithdrawalsRequest) ProtoMessage() {}
 
 func (x *SubscribeWithdrawalsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[22]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2404,7 +2565,7 @@ func (x *SubscribeWithdrawalsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeWithdrawalsRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeWithdrawalsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{22}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SubscribeWithdrawalsRequest) GetCursor() *SidechainBlockRef {
@@ -2428,7 +2589,7 @@ type WithdrawalBlock struct {
 
 func (x *WithdrawalBlock) Reset() {
 	*x = WithdrawalBlock{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[23]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2440,7 +2601,7 @@ func (x *WithdrawalBlock) String() string {
 func (*WithdrawalBlock) ProtoMessage() {}
 
 func (x *WithdrawalBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[23]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2453,7 +2614,7 @@ func (x *WithdrawalBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalBlock.ProtoReflect.Descriptor instead.
 func (*WithdrawalBlock) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{23}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WithdrawalBlock) GetBlock() *SidechainBlockRef {
@@ -2488,7 +2649,7 @@ type SubscribeWithdrawalsResponse struct {
 
 func (x *SubscribeWithdrawalsResponse) Reset() {
 	*x = SubscribeWithdrawalsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[24]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2500,7 +2661,7 @@ func (x *SubscribeWithdrawalsResponse) String() string {
 func (*SubscribeWithdrawalsResponse) ProtoMessage() {}
 
 func (x *SubscribeWithdrawalsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[24]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2513,7 +2674,7 @@ func (x *SubscribeWithdrawalsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeWithdrawalsResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeWithdrawalsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{24}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SubscribeWithdrawalsResponse) GetEvent() isSubscribeWithdrawalsResponse_Event {
@@ -2619,7 +2780,7 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x06height\x18\x02 \x01(\x05R\x06height\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\rR\x05epoch\x12\x1b\n" +
 	"\tspent_sat\x18\x04 \x01(\x03R\bspentSat\x12\x1b\n" +
-	"\tmoved_sat\x18\x05 \x01(\x03R\bmovedSat\"\xa7\x05\n" +
+	"\tmoved_sat\x18\x05 \x01(\x03R\bmovedSat\"\x9d\a\n" +
 	"\bPegAudit\x12,\n" +
 	"\x12pegbox_balance_sat\x18\x01 \x01(\x03R\x10pegboxBalanceSat\x12!\n" +
 	"\faccepted_sat\x18\x02 \x01(\x03R\vacceptedSat\x12!\n" +
@@ -2644,7 +2805,20 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"sideBlocks\x12(\n" +
 	"\x10side_subsidy_sat\x18\x10 \x01(\x03R\x0esideSubsidySat\x12-\n" +
 	"\x13side_utxo_value_sat\x18\x11 \x01(\x03R\x10sideUtxoValueSat\x12,\n" +
-	"\x12side_destroyed_sat\x18\x12 \x01(\x03R\x10sideDestroyedSat\"\xe7\x03\n" +
+	"\x12side_destroyed_sat\x18\x12 \x01(\x03R\x10sideDestroyedSat\x12'\n" +
+	"\x0funexplained_sat\x18\x13 \x01(\x03R\x0eunexplainedSat\x12+\n" +
+	"\x11unexplained_count\x18\x14 \x01(\x04R\x10unexplainedCount\x12P\n" +
+	"\x12unexplained_spends\x18\x15 \x03(\v2!.sidenode.api.v1.UnexplainedSpendR\x11unexplainedSpends\x12'\n" +
+	"\x0funchecked_count\x18\x16 \x01(\x04R\x0euncheckedCount\x12#\n" +
+	"\runchecked_sat\x18\x17 \x01(\x03R\funcheckedSat\"\xbd\x01\n" +
+	"\x10UnexplainedSpend\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x05R\x06height\x12\x19\n" +
+	"\btx_index\x18\x03 \x01(\rR\atxIndex\x12\x12\n" +
+	"\x04code\x18\x04 \x01(\tR\x04code\x12\x1b\n" +
+	"\tspent_sat\x18\x05 \x01(\x03R\bspentSat\x12\x17\n" +
+	"\aout_sat\x18\x06 \x01(\x03R\x06outSat\x12\x18\n" +
+	"\amessage\x18\a \x01(\tR\amessage\"\xe7\x03\n" +
 	"\aDeposit\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1a\n" +
 	"\boutpoint\x18\x02 \x01(\tR\boutpoint\x12\x12\n" +
@@ -2813,7 +2987,7 @@ func file_sidenode_api_v1_peg_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_api_v1_peg_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(DepositStatus)(0),                   // 0: sidenode.api.v1.DepositStatus
 	(WithdrawalStage)(0),                 // 1: sidenode.api.v1.WithdrawalStage
@@ -2822,76 +2996,78 @@ var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(*GetPegInfoResponse)(nil),           // 4: sidenode.api.v1.GetPegInfoResponse
 	(*PegRotation)(nil),                  // 5: sidenode.api.v1.PegRotation
 	(*PegAudit)(nil),                     // 6: sidenode.api.v1.PegAudit
-	(*Deposit)(nil),                      // 7: sidenode.api.v1.Deposit
-	(*RefusedDeposit)(nil),               // 8: sidenode.api.v1.RefusedDeposit
-	(*ListDepositsRequest)(nil),          // 9: sidenode.api.v1.ListDepositsRequest
-	(*ListDepositsResponse)(nil),         // 10: sidenode.api.v1.ListDepositsResponse
-	(*ListRefusedDepositsRequest)(nil),   // 11: sidenode.api.v1.ListRefusedDepositsRequest
-	(*ListRefusedDepositsResponse)(nil),  // 12: sidenode.api.v1.ListRefusedDepositsResponse
-	(*GetDepositRequest)(nil),            // 13: sidenode.api.v1.GetDepositRequest
-	(*GetDepositResponse)(nil),           // 14: sidenode.api.v1.GetDepositResponse
-	(*GetWithdrawalRequest)(nil),         // 15: sidenode.api.v1.GetWithdrawalRequest
-	(*WithdrawalProof)(nil),              // 16: sidenode.api.v1.WithdrawalProof
-	(*GetWithdrawalResponse)(nil),        // 17: sidenode.api.v1.GetWithdrawalResponse
-	(*VerifyPayoutRequest)(nil),          // 18: sidenode.api.v1.VerifyPayoutRequest
-	(*Withdrawal)(nil),                   // 19: sidenode.api.v1.Withdrawal
-	(*VerifyPayoutResponse)(nil),         // 20: sidenode.api.v1.VerifyPayoutResponse
-	(*SubscribeDepositsRequest)(nil),     // 21: sidenode.api.v1.SubscribeDepositsRequest
-	(*DepositBlock)(nil),                 // 22: sidenode.api.v1.DepositBlock
-	(*SubscribeDepositsResponse)(nil),    // 23: sidenode.api.v1.SubscribeDepositsResponse
-	(*SubscribeWithdrawalsRequest)(nil),  // 24: sidenode.api.v1.SubscribeWithdrawalsRequest
-	(*WithdrawalBlock)(nil),              // 25: sidenode.api.v1.WithdrawalBlock
-	(*SubscribeWithdrawalsResponse)(nil), // 26: sidenode.api.v1.SubscribeWithdrawalsResponse
-	(*SidechainBlockRef)(nil),            // 27: sidenode.api.v1.SidechainBlockRef
-	(*MainchainBlockRef)(nil),            // 28: sidenode.api.v1.MainchainBlockRef
+	(*UnexplainedSpend)(nil),             // 7: sidenode.api.v1.UnexplainedSpend
+	(*Deposit)(nil),                      // 8: sidenode.api.v1.Deposit
+	(*RefusedDeposit)(nil),               // 9: sidenode.api.v1.RefusedDeposit
+	(*ListDepositsRequest)(nil),          // 10: sidenode.api.v1.ListDepositsRequest
+	(*ListDepositsResponse)(nil),         // 11: sidenode.api.v1.ListDepositsResponse
+	(*ListRefusedDepositsRequest)(nil),   // 12: sidenode.api.v1.ListRefusedDepositsRequest
+	(*ListRefusedDepositsResponse)(nil),  // 13: sidenode.api.v1.ListRefusedDepositsResponse
+	(*GetDepositRequest)(nil),            // 14: sidenode.api.v1.GetDepositRequest
+	(*GetDepositResponse)(nil),           // 15: sidenode.api.v1.GetDepositResponse
+	(*GetWithdrawalRequest)(nil),         // 16: sidenode.api.v1.GetWithdrawalRequest
+	(*WithdrawalProof)(nil),              // 17: sidenode.api.v1.WithdrawalProof
+	(*GetWithdrawalResponse)(nil),        // 18: sidenode.api.v1.GetWithdrawalResponse
+	(*VerifyPayoutRequest)(nil),          // 19: sidenode.api.v1.VerifyPayoutRequest
+	(*Withdrawal)(nil),                   // 20: sidenode.api.v1.Withdrawal
+	(*VerifyPayoutResponse)(nil),         // 21: sidenode.api.v1.VerifyPayoutResponse
+	(*SubscribeDepositsRequest)(nil),     // 22: sidenode.api.v1.SubscribeDepositsRequest
+	(*DepositBlock)(nil),                 // 23: sidenode.api.v1.DepositBlock
+	(*SubscribeDepositsResponse)(nil),    // 24: sidenode.api.v1.SubscribeDepositsResponse
+	(*SubscribeWithdrawalsRequest)(nil),  // 25: sidenode.api.v1.SubscribeWithdrawalsRequest
+	(*WithdrawalBlock)(nil),              // 26: sidenode.api.v1.WithdrawalBlock
+	(*SubscribeWithdrawalsResponse)(nil), // 27: sidenode.api.v1.SubscribeWithdrawalsResponse
+	(*SidechainBlockRef)(nil),            // 28: sidenode.api.v1.SidechainBlockRef
+	(*MainchainBlockRef)(nil),            // 29: sidenode.api.v1.MainchainBlockRef
 }
 var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	3,  // 0: sidenode.api.v1.GetPegInfoResponse.federation:type_name -> sidenode.api.v1.Federation
 	3,  // 1: sidenode.api.v1.GetPegInfoResponse.previous_federation:type_name -> sidenode.api.v1.Federation
 	6,  // 2: sidenode.api.v1.GetPegInfoResponse.audit:type_name -> sidenode.api.v1.PegAudit
 	5,  // 3: sidenode.api.v1.GetPegInfoResponse.last_rotation:type_name -> sidenode.api.v1.PegRotation
-	0,  // 4: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
-	27, // 5: sidenode.api.v1.Deposit.minted_by:type_name -> sidenode.api.v1.SidechainBlockRef
-	7,  // 6: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
-	8,  // 7: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	7,  // 8: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
-	8,  // 9: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	1,  // 10: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
-	16, // 11: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
-	19, // 12: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
-	28, // 13: sidenode.api.v1.SubscribeDepositsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
-	28, // 14: sidenode.api.v1.DepositBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
-	7,  // 15: sidenode.api.v1.DepositBlock.deposits:type_name -> sidenode.api.v1.Deposit
-	28, // 16: sidenode.api.v1.SubscribeDepositsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
-	22, // 17: sidenode.api.v1.SubscribeDepositsResponse.connected:type_name -> sidenode.api.v1.DepositBlock
-	22, // 18: sidenode.api.v1.SubscribeDepositsResponse.disconnected:type_name -> sidenode.api.v1.DepositBlock
-	27, // 19: sidenode.api.v1.SubscribeWithdrawalsRequest.cursor:type_name -> sidenode.api.v1.SidechainBlockRef
-	27, // 20: sidenode.api.v1.WithdrawalBlock.block:type_name -> sidenode.api.v1.SidechainBlockRef
-	19, // 21: sidenode.api.v1.WithdrawalBlock.withdrawals:type_name -> sidenode.api.v1.Withdrawal
-	27, // 22: sidenode.api.v1.SubscribeWithdrawalsResponse.state:type_name -> sidenode.api.v1.SidechainBlockRef
-	25, // 23: sidenode.api.v1.SubscribeWithdrawalsResponse.connected:type_name -> sidenode.api.v1.WithdrawalBlock
-	25, // 24: sidenode.api.v1.SubscribeWithdrawalsResponse.disconnected:type_name -> sidenode.api.v1.WithdrawalBlock
-	2,  // 25: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
-	9,  // 26: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
-	11, // 27: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
-	13, // 28: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
-	15, // 29: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
-	18, // 30: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
-	21, // 31: sidenode.api.v1.PegService.SubscribeDeposits:input_type -> sidenode.api.v1.SubscribeDepositsRequest
-	24, // 32: sidenode.api.v1.PegService.SubscribeWithdrawals:input_type -> sidenode.api.v1.SubscribeWithdrawalsRequest
-	4,  // 33: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
-	10, // 34: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
-	12, // 35: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
-	14, // 36: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
-	17, // 37: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
-	20, // 38: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
-	23, // 39: sidenode.api.v1.PegService.SubscribeDeposits:output_type -> sidenode.api.v1.SubscribeDepositsResponse
-	26, // 40: sidenode.api.v1.PegService.SubscribeWithdrawals:output_type -> sidenode.api.v1.SubscribeWithdrawalsResponse
-	33, // [33:41] is the sub-list for method output_type
-	25, // [25:33] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	7,  // 4: sidenode.api.v1.PegAudit.unexplained_spends:type_name -> sidenode.api.v1.UnexplainedSpend
+	0,  // 5: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
+	28, // 6: sidenode.api.v1.Deposit.minted_by:type_name -> sidenode.api.v1.SidechainBlockRef
+	8,  // 7: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
+	9,  // 8: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	8,  // 9: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
+	9,  // 10: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	1,  // 11: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
+	17, // 12: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
+	20, // 13: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
+	29, // 14: sidenode.api.v1.SubscribeDepositsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
+	29, // 15: sidenode.api.v1.DepositBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
+	8,  // 16: sidenode.api.v1.DepositBlock.deposits:type_name -> sidenode.api.v1.Deposit
+	29, // 17: sidenode.api.v1.SubscribeDepositsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
+	23, // 18: sidenode.api.v1.SubscribeDepositsResponse.connected:type_name -> sidenode.api.v1.DepositBlock
+	23, // 19: sidenode.api.v1.SubscribeDepositsResponse.disconnected:type_name -> sidenode.api.v1.DepositBlock
+	28, // 20: sidenode.api.v1.SubscribeWithdrawalsRequest.cursor:type_name -> sidenode.api.v1.SidechainBlockRef
+	28, // 21: sidenode.api.v1.WithdrawalBlock.block:type_name -> sidenode.api.v1.SidechainBlockRef
+	20, // 22: sidenode.api.v1.WithdrawalBlock.withdrawals:type_name -> sidenode.api.v1.Withdrawal
+	28, // 23: sidenode.api.v1.SubscribeWithdrawalsResponse.state:type_name -> sidenode.api.v1.SidechainBlockRef
+	26, // 24: sidenode.api.v1.SubscribeWithdrawalsResponse.connected:type_name -> sidenode.api.v1.WithdrawalBlock
+	26, // 25: sidenode.api.v1.SubscribeWithdrawalsResponse.disconnected:type_name -> sidenode.api.v1.WithdrawalBlock
+	2,  // 26: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
+	10, // 27: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
+	12, // 28: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
+	14, // 29: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
+	16, // 30: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
+	19, // 31: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
+	22, // 32: sidenode.api.v1.PegService.SubscribeDeposits:input_type -> sidenode.api.v1.SubscribeDepositsRequest
+	25, // 33: sidenode.api.v1.PegService.SubscribeWithdrawals:input_type -> sidenode.api.v1.SubscribeWithdrawalsRequest
+	4,  // 34: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
+	11, // 35: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
+	13, // 36: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
+	15, // 37: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
+	18, // 38: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
+	21, // 39: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
+	24, // 40: sidenode.api.v1.PegService.SubscribeDeposits:output_type -> sidenode.api.v1.SubscribeDepositsResponse
+	27, // 41: sidenode.api.v1.PegService.SubscribeWithdrawals:output_type -> sidenode.api.v1.SubscribeWithdrawalsResponse
+	34, // [34:42] is the sub-list for method output_type
+	26, // [26:34] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_peg_proto_init() }
@@ -2900,20 +3076,20 @@ func file_sidenode_api_v1_peg_proto_init() {
 		return
 	}
 	file_sidenode_api_v1_subscription_proto_init()
-	file_sidenode_api_v1_peg_proto_msgTypes[11].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[12].OneofWrappers = []any{
 		(*GetDepositRequest_Txid)(nil),
 		(*GetDepositRequest_Outpoint)(nil),
 	}
-	file_sidenode_api_v1_peg_proto_msgTypes[12].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[13].OneofWrappers = []any{
 		(*GetDepositResponse_Accepted)(nil),
 		(*GetDepositResponse_Refused)(nil),
 	}
-	file_sidenode_api_v1_peg_proto_msgTypes[21].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[22].OneofWrappers = []any{
 		(*SubscribeDepositsResponse_State)(nil),
 		(*SubscribeDepositsResponse_Connected)(nil),
 		(*SubscribeDepositsResponse_Disconnected)(nil),
 	}
-	file_sidenode_api_v1_peg_proto_msgTypes[24].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[25].OneofWrappers = []any{
 		(*SubscribeWithdrawalsResponse_State)(nil),
 		(*SubscribeWithdrawalsResponse_Connected)(nil),
 		(*SubscribeWithdrawalsResponse_Disconnected)(nil),
@@ -2924,7 +3100,7 @@ func file_sidenode_api_v1_peg_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_peg_proto_rawDesc), len(file_sidenode_api_v1_peg_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

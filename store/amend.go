@@ -1,0 +1,134 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// AmendTip changes the mainchain-derived state after the tip block id, as
+// if apply had run at the end of that block's ConnectBlock. It is for
+// state that depends on an input besides the mainchain which may arrive
+// after the block was connected (a sideblock body from a peer): applying it
+// at once, instead of at the next block, must leave the same state as a
+// store whose block had it.
+//
+// In ONE badger transaction AmendTip runs apply with a *Writer, merges what
+// apply changed into the tip's undo record (a key the block already
+// changed keeps its value from before the block; a key it did not gets its
+// value from before the amendment), and updates the tip's state record
+// with the changed keys. So DisconnectBlock of the tip undoes the block and
+// every amendment with it, the state hash at the tip is the hash of the
+// state after the amendment, and a kill at any point leaves either the
+// whole amendment or none of it.
+//
+// It returns an *Error with code ErrNotTip if id is not the tip (a block
+// was connected or disconnected since the caller looked), ErrUndoPruned if
+// the tip has no undo record, and ErrTooBig if the amended undo record
+// does not fit. Nothing is written if apply returns an error (returned
+// unchanged) or any Writer call failed. apply must not call other DB
+// methods, nor keep w after returning. w.Block() is id and w.Tip() is id
+// too: the block is connected already.
+func (db *DB) AmendTip(id BlockID, apply func(w *Writer) error) error {
+	if err := db.acquire(); err != nil {
+		return err
+	}
+	defer db.closeMu.RUnlock()
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+
+	txn := db.bdb.NewTransaction(true)
+	defer txn.Discard()
+
+	tip, err := readCursor(txn)
+	if err != nil {
+		return db.corrupt("cannot read cursor", err)
+	}
+	if tip.Height < 0 || tip != id {
+		return storeError(ErrNotTip, fmt.Sprintf("cannot amend block %v: "+
+			"it is not the tip %v", id, tip))
+	}
+	raw, err := getValue(txn, undoKey(id))
+	switch {
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return storeError(ErrUndoPruned, fmt.Sprintf("cannot amend block "+
+			"%v: it has no undo record", id))
+	case err != nil:
+		return wrapError(ErrDatabase, "reading undo record", err)
+	}
+	undo, err := decodeUndo(raw)
+	if err != nil {
+		return db.corrupt(fmt.Sprintf("undo record of block %v", id), err)
+	}
+	if undo.block != id {
+		return db.corrupt(fmt.Sprintf("undo record of block %v names "+
+			"block %v", id, undo.block), nil)
+	}
+
+	// The Writer records the amendment's own undo: each key's value
+	// before the amendment, which is what the state hash needs.
+	w := &Writer{
+		reader:   reader{txn: txn},
+		block:    id,
+		maxValue: db.maxValue,
+		undo:     undoRecord{block: id},
+		touched:  make(map[string]struct{}),
+	}
+	if apply != nil {
+		err = apply(w)
+	}
+	w.close()
+	if err != nil {
+		return err
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.undo.entries) == 0 {
+		return nil // nothing changed
+	}
+
+	// The block's undo record: keys first changed by the amendment are
+	// appended, so they are restored first; keys the block changed keep
+	// their value from before the block.
+	inBlock := make(map[string]struct{}, len(undo.entries))
+	for i := range undo.entries {
+		inBlock[string(undo.entries[i].key)] = struct{}{}
+	}
+	merged := undoRecord{block: id, entries: undo.entries}
+	for _, e := range w.undo.entries {
+		if _, ok := inBlock[string(e.key)]; !ok {
+			merged.entries = append(merged.entries, e)
+		}
+	}
+	enc := encodeUndo(&merged)
+	if int64(len(enc)) > db.maxValue {
+		return storeError(ErrTooBig, fmt.Sprintf("undo record of block "+
+			"%v would be %d bytes after the amendment, above the %d "+
+			"byte limit", id, len(enc), db.maxValue))
+	}
+	what := fmt.Sprintf("amending block %v", id)
+	if !db.noStateHash {
+		rec, err := readStateRecord(txn, id.Height)
+		if err != nil {
+			return db.corrupt(fmt.Sprintf("no state hash record for "+
+				"the tip %v", id), err)
+		}
+		if err := db.applyUndoToSet(txn, rec.set, w.undo.entries, true); err != nil {
+			return err
+		}
+		sum := finalStateHash(id, rec.set.Finalize())
+		if err := txn.Set(stateKey(id.Height), encodeStateRecord(sum, rec.set)); err != nil {
+			return mapBadgerErr(what, err)
+		}
+	}
+	if err := txn.Set(undoKey(id), enc); err != nil {
+		return mapBadgerErr(what, err)
+	}
+	if err := db.commit(txn, what); err != nil {
+		return err
+	}
+	log.Debugf("Amended block %v (%d keys changed)", id, len(w.undo.entries))
+	return nil
+}
