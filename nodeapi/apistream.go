@@ -211,7 +211,12 @@ func (b *Adapter) DrawsAfter(_ context.Context, cur api.MainRef, limit int) (*ap
 		if err != nil {
 			return err
 		}
-		if cur.Height <= tip.Height {
+		switch {
+		case cur.Height < 0:
+			// The position before the first block, which MainTip
+			// reports while the store has none.
+			onChain = cur.Hash == (chainhash.Hash{})
+		case cur.Height <= tip.Height:
 			h, err := r.HashAt(cur.Height)
 			if err != nil {
 				return err
