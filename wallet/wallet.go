@@ -130,7 +130,7 @@ func New(keys *Keyring, db *store.DB, watch *mainwatch.WatchList, params *chainc
 	for _, c := range coins {
 		watch.AddOutPoint(c.OutPoint, c.PkScript)
 	}
-	return w, nil
+	return w, w.prunePending()
 }
 
 // extend watches the family's scripts up to issued+LookAhead. Called with
@@ -193,18 +193,28 @@ func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, tx := range b.Txs {
+		var spent int64
+		allOwn := true
 		for _, in := range tx.MsgTx.TxIn {
 			k := coinKey(in.PreviousOutPoint)
-			if _, err := wr.Get(k); err == nil {
+			if v, err := wr.Get(k); err == nil {
+				if c, err := decodeCoin(k, v); err == nil {
+					spent += c.Value
+				}
 				if err := wr.Delete(k); err != nil {
 					return err
 				}
 				delete(w.locked, in.PreviousOutPoint)
 				log.Debugf("Coin %v spent in mainchain block %d",
 					in.PreviousOutPoint, b.Height)
-			} else if !errors.Is(err, store.ErrNotFound) {
+			} else if errors.Is(err, store.ErrNotFound) {
+				allOwn = false
+			} else {
 				return err
 			}
+		}
+		if err := w.recordBlockTx(wr, b.Height, tx.MsgTx, spent, allOwn); err != nil {
+			return err
 		}
 		txid := tx.MsgTx.TxHash()
 		for vout, out := range tx.MsgTx.TxOut {
@@ -248,23 +258,14 @@ func (w *Wallet) Coins() ([]*Coin, error) {
 }
 
 // Balance returns the total value of coins with at least minConf
-// confirmations at the store's tip.
+// confirmations at the store's tip, leaving out the coins the wallet has
+// spent in transactions not mined yet (Balances gives the parts).
 func (w *Wallet) Balance(minConf int32) (int64, error) {
-	tip, err := w.db.Tip()
+	b, err := w.Balances(minConf)
 	if err != nil {
 		return 0, err
 	}
-	coins, err := w.Coins()
-	if err != nil {
-		return 0, err
-	}
-	var sum int64
-	for _, c := range coins {
-		if tip.Height-c.Height+1 >= minConf {
-			sum += c.Value
-		}
-	}
-	return sum, nil
+	return b.Confirmed, nil
 }
 
 // p2wpkhInputVSize is the virtual size a signed P2WPKH input adds.
@@ -287,14 +288,11 @@ func (w *Wallet) Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.M
 	if err != nil {
 		return nil, fmt.Errorf("wallet: %w", err)
 	}
-	tip, err := w.db.Tip()
+	coins, pending, tip, err := w.pendingState()
 	if err != nil {
 		return nil, err
 	}
-	coins, err := w.Coins()
-	if err != nil {
-		return nil, err
-	}
+	spent := spentByPending(pending)
 	// Largest first: fewest inputs.
 	sort.Slice(coins, func(i, j int) bool { return coins[i].Value > coins[j].Value })
 
@@ -321,13 +319,16 @@ func (w *Wallet) Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.M
 	baseSize := int64(blockchain.GetTransactionWeight(btcutil.NewTx(tx))+3)/4 + 31
 	fee := func() int64 { return feeRate * (baseSize + int64(len(tx.TxIn))*p2wpkhInputVSize) }
 	for _, c := range coins {
-		if _, busy := w.locked[c.OutPoint]; busy || tip.Height-c.Height+1 < minConf {
+		_, inFlight := spent[c.OutPoint]
+		if _, busy := w.locked[c.OutPoint]; busy || inFlight || tip.Height-c.Height+1 < max(minConf, 1) {
 			continue
 		}
 		if CheckAmount(c.Value) != nil || have+c.Value > MaxAmount {
 			continue // not a coin the mainchain can hold
 		}
-		tx.AddTxIn(wire.NewTxIn(&c.OutPoint, nil, nil))
+		in := wire.NewTxIn(&c.OutPoint, nil, nil)
+		in.Sequence = RBFSequence
+		tx.AddTxIn(in)
 		prevs[c.OutPoint] = wire.NewTxOut(c.Value, c.PkScript)
 		refs = append(refs, c.Key)
 		have += c.Value
