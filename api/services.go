@@ -306,8 +306,6 @@ func (w *walletService) GetBalance(ctx context.Context, req *apiv1.GetBalanceReq
 	case minConf < 0:
 		return nil, toStatus(method, Errorf(ErrInvalidArgument,
 			"min_conf %d is negative", minConf))
-	case minConf == 0:
-		minConf = 1
 	}
 	b, err := w.s.backend.Balance(ctx, minConf)
 	if err != nil {
@@ -317,6 +315,11 @@ func (w *walletService) GetBalance(ctx context.Context, req *apiv1.GetBalanceReq
 		TotalSat:     b.Total,
 		SpendableSat: b.Spendable,
 		MinConf:      minConf,
+
+		ConfirmedSat:        b.Confirmed,
+		IncomingSat:         b.Incoming,
+		UnconfirmedSat:      b.Unconfirmed,
+		SpentUnconfirmedSat: b.SpentUnconfirmed,
 	}, nil
 }
 

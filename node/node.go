@@ -97,6 +97,9 @@ func newSource(cfg *Config) (source, error) {
 	}
 }
 
+// seedPath is the wallet's seed file.
+func seedPath(cfg *Config) string { return filepath.Join(cfg.NetworkDir(), "wallet.seed") }
+
 // openWallet unlocks the wallet with the configured password file, creating
 // it when the node has none. Without a password file the node runs without a
 // wallet and returns nil.
@@ -111,7 +114,7 @@ func openWallet(cfg *Config, db *store.DB, watch *mainwatch.WatchList,
 	if err != nil {
 		return nil, err
 	}
-	seedPath := filepath.Join(cfg.NetworkDir(), "wallet.seed")
+	seedPath := seedPath(cfg)
 	seed, err := wallet.OpenSeed(seedPath, pass)
 	if errors.Is(err, wallet.ErrNoSeed) {
 		if err := wallet.CreateSeed(seedPath, pass, nil, wallet.DefaultKDF); err != nil {
@@ -266,6 +269,8 @@ func Run(ctx context.Context, cfg *Config) error {
 		}
 		if wlt != nil {
 			env.Wallet = wlt
+			env.SeedFile = seedPath(cfg)
+			env.PasswordFile = cfg.Wallet.UnlockPasswordFile
 		}
 		srv, err := api.New(cfg.APIServerConfig(), nodeapi.New(env))
 		if err != nil {

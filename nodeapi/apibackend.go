@@ -54,6 +54,11 @@ type Env struct {
 	Bans      BanList // optional: the ban methods answer Unimplemented
 	Slots     Slots   // optional: this node's slot counts, for Info
 	Events    *Events // the change signal and undone blocks of the streams
+
+	// SeedFile is the wallet's seed file and PasswordFile the file that
+	// unlocked it at start-up ("" without one), for ChangePassphrase and
+	// BackupSeed.
+	SeedFile, PasswordFile string
 }
 
 // Follower is the mainchain follower: its status and its broadcasts.
@@ -104,6 +109,12 @@ type Wallet interface {
 	PrevOuts(tx *wire.MsgTx) (txscript.PrevOutputFetcher, error)
 	Release(tx *wire.MsgTx)
 	PayoutScript(dest string) ([]byte, error)
+	Balances(minConf int32) (*wallet.Balances, error)
+	ListUnspent(minConf int32) ([]wallet.Unspent, error)
+	Transactions() ([]*wallet.WalletTx, error)
+	Transaction(txid chainhash.Hash) (*wallet.WalletTx, error)
+	BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.MsgTx, err error)
+	Sent(tx *wire.MsgTx) error
 	SideKey(side *chaincfg.Params) (*btcec.PrivateKey, btcutil.Address, []byte, error)
 }
 
@@ -141,6 +152,8 @@ type Adapter struct {
 	bans             BanList
 	slots            Slots
 	events           *Events
+	seedFile         string
+	passwordFile     string
 }
 
 var (
@@ -159,7 +172,7 @@ func New(env Env) *Adapter {
 		db: env.DB, follower: env.Follower, ticketIndex: env.Tickets,
 		sidechain: env.Sidechain, pool: env.Mempool, pegbox: env.Pegbox,
 		wallet: env.Wallet, peers: env.Peers, bans: env.Bans, slots: env.Slots,
-		events: events,
+		events: events, seedFile: env.SeedFile, passwordFile: env.PasswordFile,
 	}
 }
 
@@ -359,15 +372,13 @@ func (b *Adapter) Balance(_ context.Context, minConf int32) (*api.Balance, error
 	if b.wallet == nil {
 		return nil, errNoWallet
 	}
-	total, err := b.wallet.Balance(0)
+	bal, err := b.wallet.Balances(minConf)
 	if err != nil {
 		return nil, err
 	}
-	spendable, err := b.wallet.Balance(minConf)
-	if err != nil {
-		return nil, err
-	}
-	return &api.Balance{Total: total, Spendable: spendable}, nil
+	return &api.Balance{Total: bal.Total, Spendable: bal.Spendable,
+		Confirmed: bal.Confirmed, Incoming: bal.Incoming, Unconfirmed: bal.Unconfirmed,
+		SpentUnconfirmed: bal.PendingSpent}, nil
 }
 
 func (b *Adapter) CreateStake(ctx context.Context, req api.StakeRequest) (*api.StakeResult, error) {

@@ -1,0 +1,170 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"math"
+
+	"github.com/btcsuite/btcd/wire"
+
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+)
+
+// The WalletService methods of the mainchain wallet's payments: send,
+// coins, history, fee bump, and the seed's passphrase and backup.
+
+func (w *walletService) SendMain(ctx context.Context, req *apiv1.SendMainRequest) (*apiv1.SendMainResponse, error) {
+	const method = apiv1.WalletService_SendMain_FullMethodName
+	err := checkAddress("to_address", req.GetToAddress())
+	if err == nil {
+		err = checkAmount("amount_sat", req.GetAmountSat())
+	}
+	if err == nil {
+		err = checkFeeRate("fee_rate_sat_vb", req.GetFeeRateSatVb())
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	res, err := w.s.backend.SendMain(ctx, req.GetToAddress(), req.GetAmountSat(), req.GetFeeRateSatVb())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.SendMainResponse{Txid: res.TxID.String(), FeeSat: res.Fee, Vsize: res.VSize}, nil
+}
+
+func (w *walletService) ListCoins(ctx context.Context, req *apiv1.ListCoinsRequest) (*apiv1.ListCoinsResponse, error) {
+	const method = apiv1.WalletService_ListCoins_FullMethodName
+	if req.GetMinConf() < 0 {
+		return nil, toStatus(method, Errorf(ErrInvalidArgument,
+			"min_conf %d is negative", req.GetMinConf()))
+	}
+	p, err := w.s.page(req.GetOffset(), req.GetLimit(), req.GetReversed())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	coins, total, err := w.s.backend.WalletCoins(ctx, req.GetMinConf(), p)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	out := &apiv1.ListCoinsResponse{Total: total, MinConf: req.GetMinConf()}
+	for _, c := range coins {
+		out.Coins = append(out.Coins, &apiv1.WalletCoin{
+			Outpoint:      formatOutPoint(c.OutPoint),
+			ValueSat:      c.Value,
+			Address:       c.Address,
+			Confirmations: c.Confirmations,
+			BlockHeight:   c.Height,
+			Change:        c.Change,
+		})
+	}
+	return out, nil
+}
+
+func walletTxProto(t *WalletTx) *apiv1.WalletTransaction {
+	return &apiv1.WalletTransaction{
+		Txid:          t.TxID.String(),
+		Confirmed:     t.Confirmed,
+		BlockHeight:   t.Height,
+		Confirmations: t.Confirmations,
+		ReceivedSat:   t.Received,
+		SentSat:       t.Sent,
+		NetSat:        t.Received - t.Sent,
+		FeeSat:        t.Fee,
+		Replaceable:   t.Replaceable,
+	}
+}
+
+func (w *walletService) ListWalletTransactions(ctx context.Context, req *apiv1.ListWalletTransactionsRequest) (*apiv1.ListWalletTransactionsResponse, error) {
+	const method = apiv1.WalletService_ListWalletTransactions_FullMethodName
+	p, err := w.s.page(req.GetOffset(), req.GetLimit(), req.GetReversed())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	txs, total, err := w.s.backend.WalletTransactions(ctx, p)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	out := &apiv1.ListWalletTransactionsResponse{Total: total}
+	for i := range txs {
+		out.Transactions = append(out.Transactions, walletTxProto(&txs[i]))
+	}
+	return out, nil
+}
+
+func (w *walletService) GetWalletTransaction(ctx context.Context, req *apiv1.GetWalletTransactionRequest) (*apiv1.GetWalletTransactionResponse, error) {
+	const method = apiv1.WalletService_GetWalletTransaction_FullMethodName
+	txid, err := parseHash("txid", req.GetTxid())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	t, err := w.s.backend.WalletTransaction(ctx, txid)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	out := &apiv1.GetWalletTransactionResponse{Transaction: walletTxProto(t)}
+	if t.Raw != nil {
+		out.RawHex = txHex(t.Raw)
+	}
+	return out, nil
+}
+
+// txHex serializes a transaction, witnesses included, as hex.
+func txHex(tx *wire.MsgTx) string {
+	var buf bytes.Buffer
+	if err := tx.Serialize(&buf); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(buf.Bytes())
+}
+
+func (w *walletService) BumpFee(ctx context.Context, req *apiv1.BumpFeeRequest) (*apiv1.BumpFeeResponse, error) {
+	const method = apiv1.WalletService_BumpFee_FullMethodName
+	txid, err := parseHash("txid", req.GetTxid())
+	if err == nil && req.GetFeeRateSatVb() <= 0 {
+		err = Errorf(ErrInvalidArgument, "fee_rate_sat_vb %d is not positive: "+
+			"give the replacement's fee rate in sat/vB", req.GetFeeRateSatVb())
+	}
+	if err == nil && req.GetFeeRateSatVb() > math.MaxInt32 {
+		err = Errorf(ErrInvalidArgument, "fee_rate_sat_vb %d is too large", req.GetFeeRateSatVb())
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	res, err := w.s.backend.BumpFee(ctx, txid, req.GetFeeRateSatVb())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.BumpFeeResponse{
+		Txid:         res.TxID.String(),
+		ReplacedTxid: res.Replaced.String(),
+		OldFeeSat:    res.OldFee,
+		FeeSat:       res.Fee,
+	}, nil
+}
+
+func (w *walletService) ChangePassphrase(ctx context.Context, req *apiv1.ChangePassphraseRequest) (*apiv1.ChangePassphraseResponse, error) {
+	const method = apiv1.WalletService_ChangePassphrase_FullMethodName
+	if req.GetNewPassphrase() == "" {
+		return nil, toStatus(method, Errorf(ErrInvalidArgument, "new_passphrase is empty"))
+	}
+	seed, pw, err := w.s.backend.ChangePassphrase(ctx, []byte(req.GetCurrentPassphrase()),
+		[]byte(req.GetNewPassphrase()))
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.ChangePassphraseResponse{SeedFile: seed, PasswordFile: pw}, nil
+}
+
+func (w *walletService) BackupSeed(ctx context.Context, req *apiv1.BackupSeedRequest) (*apiv1.BackupSeedResponse, error) {
+	const method = apiv1.WalletService_BackupSeed_FullMethodName
+	b, err := w.s.backend.BackupSeed(ctx, []byte(req.GetPassphrase()))
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.BackupSeedResponse{
+		SeedHex:    hex.EncodeToString(b.Seed),
+		MasterXprv: b.MasterXprv,
+		Derivation: b.Derivation,
+	}, nil
+}

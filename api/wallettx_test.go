@@ -1,0 +1,88 @@
+package api_test
+
+import (
+	"context"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/api/apitest"
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+)
+
+func TestWalletPayments(t *testing.T) {
+	b := apitest.NewBackend(2)
+	srv := apitest.StartServer(t, b, nil)
+	c := dial(t, srv, api.AdminCredFilename)
+	ctx := context.Background()
+
+	sent, err := c.wallet.SendMain(ctx, &apiv1.SendMainRequest{ToAddress: apitest.MainAddress,
+		AmountSat: 50_000, FeeRateSatVb: 4})
+	if err != nil || sent.GetFeeSat() != 564 || sent.GetVsize() != 141 {
+		t.Fatalf("SendMain %v %v", sent, err)
+	}
+	for _, req := range []*apiv1.SendMainRequest{
+		{AmountSat: 1},
+		{ToAddress: apitest.MainAddress},
+		{ToAddress: apitest.MainAddress, AmountSat: -5},
+		{ToAddress: apitest.MainAddress, AmountSat: 5, FeeRateSatVb: -1},
+		{ToAddress: apitest.SideAddress, AmountSat: 5},
+	} {
+		_, err := c.wallet.SendMain(ctx, req)
+		wantCode(t, req.String(), err, codes.InvalidArgument)
+	}
+
+	coins, err := c.wallet.ListCoins(ctx, &apiv1.ListCoinsRequest{MinConf: 0})
+	if err != nil || coins.GetTotal() != 2 || coins.GetCoins()[1].GetConfirmations() != 0 ||
+		!coins.GetCoins()[1].GetChange() {
+		t.Fatalf("ListCoins min_conf 0: %v %v", coins, err)
+	}
+	coins, err = c.wallet.ListCoins(ctx, &apiv1.ListCoinsRequest{MinConf: 1})
+	if err != nil || coins.GetTotal() != 1 {
+		t.Fatalf("ListCoins min_conf 1: %v %v", coins, err)
+	}
+	_, err = c.wallet.ListCoins(ctx, &apiv1.ListCoinsRequest{MinConf: -1})
+	wantCode(t, "negative min_conf", err, codes.InvalidArgument)
+
+	txs, err := c.wallet.ListWalletTransactions(ctx, &apiv1.ListWalletTransactionsRequest{Reversed: true})
+	if err != nil || txs.GetTotal() != 2 {
+		t.Fatalf("ListWalletTransactions %v %v", txs, err)
+	}
+	if first := txs.GetTransactions()[0]; first.GetConfirmed() || first.GetNetSat() != -60_000_000 ||
+		!first.GetReplaceable() {
+		t.Errorf("newest transaction %v", first)
+	}
+	tx, err := c.wallet.GetWalletTransaction(ctx, &apiv1.GetWalletTransactionRequest{Txid: apitest.WalletTxID.String()})
+	if err != nil || tx.GetRawHex() == "" || tx.GetTransaction().GetFeeSat() != 282 {
+		t.Fatalf("GetWalletTransaction %v %v", tx, err)
+	}
+	_, err = c.wallet.GetWalletTransaction(ctx, &apiv1.GetWalletTransactionRequest{Txid: "00"})
+	wantCode(t, "short txid", err, codes.InvalidArgument)
+
+	bump, err := c.wallet.BumpFee(ctx, &apiv1.BumpFeeRequest{Txid: apitest.WalletTxID.String(), FeeRateSatVb: 10})
+	if err != nil || bump.GetReplacedTxid() != apitest.WalletTxID.String() || bump.GetFeeSat() <= bump.GetOldFeeSat() {
+		t.Fatalf("BumpFee %v %v", bump, err)
+	}
+	_, err = c.wallet.BumpFee(ctx, &apiv1.BumpFeeRequest{Txid: apitest.WalletTxID.String()})
+	wantCode(t, "bump without a rate", err, codes.InvalidArgument)
+	_, err = c.wallet.BumpFee(ctx, &apiv1.BumpFeeRequest{Txid: apitest.ConfirmedTxID.String(), FeeRateSatVb: 10})
+	wantCode(t, "bump of a confirmed tx", err, codes.FailedPrecondition)
+
+	_, err = c.wallet.ChangePassphrase(ctx, &apiv1.ChangePassphraseRequest{CurrentPassphrase: "nope", NewPassphrase: "x"})
+	wantCode(t, "wrong passphrase", err, codes.InvalidArgument)
+	_, err = c.wallet.ChangePassphrase(ctx, &apiv1.ChangePassphraseRequest{CurrentPassphrase: apitest.FakePassphrase})
+	wantCode(t, "empty new passphrase", err, codes.InvalidArgument)
+	seed, err := c.wallet.BackupSeed(ctx, &apiv1.BackupSeedRequest{Passphrase: apitest.FakePassphrase})
+	if err != nil || len(seed.GetSeedHex()) != 64 {
+		t.Fatalf("BackupSeed %v %v", seed, err)
+	}
+
+	// The read-only credential neither sends nor reads the seed.
+	ro := dial(t, srv, api.ReadOnlyCredFilename)
+	_, err = ro.wallet.BackupSeed(ctx, &apiv1.BackupSeedRequest{Passphrase: apitest.FakePassphrase})
+	wantCode(t, "read-only backup", err, codes.PermissionDenied)
+	if _, err := ro.wallet.ListCoins(ctx, &apiv1.ListCoinsRequest{}); err != nil {
+		t.Fatalf("read-only ListCoins: %v", err)
+	}
+}
