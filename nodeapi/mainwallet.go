@@ -23,11 +23,10 @@ import (
 // mainDest returns the script of a mainchain address a user typed in
 // field, saying which chain an address of the other one belongs to.
 func (b *Adapter) mainDest(field, addr string) ([]byte, error) {
-	if _, err := btcutil.DecodeAddress(addr, b.params.Main); err != nil {
-		if a, err := btcutil.DecodeAddress(addr, b.params.Side); err == nil && a.IsForNet(b.params.Side) {
-			return nil, api.Errorf(api.ErrInvalidArgument, "%s %s is a sidechain address, "+
-				"where a mainchain address is expected", field, addr)
-		}
+	if a, err := btcutil.DecodeAddress(addr, b.params.Side); err == nil &&
+		a.IsForNet(b.params.Side) && !a.IsForNet(b.params.Main) {
+		return nil, api.Errorf(api.ErrInvalidArgument, "%s %s is a sidechain address, "+
+			"where a mainchain address is expected", field, addr)
 	}
 	return b.withdrawalDest(field, addr)
 }
