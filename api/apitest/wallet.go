@@ -30,7 +30,17 @@ func (b *Backend) SendMain(_ context.Context, to string, amount, feeRate int64) 
 	if to != MainAddress && to != b.Address {
 		return nil, api.Errorf(api.ErrInvalidArgument, "to_address %q is not a regtest address", to)
 	}
+	b.mu.Lock()
+	b.sendMains++
+	b.mu.Unlock()
 	return &api.SendResult{TxID: hash(0xc3), Fee: 141 * max(feeRate, 2), VSize: 141}, nil
+}
+
+// SendMainCount returns how many SendMain calls the fake accepted.
+func (b *Backend) SendMainCount() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sendMains
 }
 
 // WalletCoins implements api.WalletBackend.
