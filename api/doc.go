@@ -40,6 +40,12 @@
 // the message starts with the sideblock rule's name ("ErrMempoolLowFee:
 // ..."), so that clients can branch on it without parsing prose.
 //
+// Confirmations: min_conf 0 means 0 confirmations (as bitcoind's
+// getbalance has it): GetBalance and ListCoins then count the change of
+// the wallet's unconfirmed transactions. The seed methods
+// (ChangePassphrase, BackupSeed) are admin's alone: the read-only
+// credential may not call them, though BackupSeed writes nothing.
+//
 // # Subscriptions
 //
 // SubscriptionService has two server-streaming methods:
@@ -182,6 +188,13 @@
 //	POST /v1/wallet/sidesend                     WalletService.SendSide
 //	POST /v1/wallet/pegin                        WalletService.PegIn
 //	POST /v1/wallet/pegout                       WalletService.PegOut
+//	POST /v1/wallet/send                         WalletService.SendMain
+//	GET  /v1/wallet/coins?min_conf=              WalletService.ListCoins
+//	GET  /v1/wallet/transactions                 WalletService.ListWalletTransactions
+//	GET  /v1/wallet/transactions/{txid}          WalletService.GetWalletTransaction
+//	POST /v1/wallet/bumpfee                      WalletService.BumpFee
+//	POST /v1/wallet/changepassphrase             WalletService.ChangePassphrase
+//	POST /v1/wallet/backupseed                   WalletService.BackupSeed
 //	GET  /v1/peg                                 PegService.GetPegInfo
 //	GET  /v1/peg/deposits, /v1/peg/refused       PegService.ListDeposits, ListRefusedDeposits
 //	GET  /v1/peg/deposits/{txid}                 PegService.GetDeposit
