@@ -242,6 +242,17 @@ type WalletBackend interface {
 	// BackupSeed returns the wallet's seed, given its passphrase
 	// (ErrInvalidArgument when it is wrong).
 	BackupSeed(ctx context.Context, passphrase []byte) (*SeedBackup, error)
+
+	// CreateWallet creates the wallet of a node that waits for one, sealed
+	// under passphrase (not empty), and returns its seed file and seed.
+	// ErrFailedPrecondition when a wallet exists or the node does not
+	// wait.
+	CreateWallet(ctx context.Context, passphrase []byte) (seedFile string, seed []byte, err error)
+
+	// UnlockWallet unlocks the wallet of a node that waits for it.
+	// ErrInvalidArgument for a wrong passphrase; ErrFailedPrecondition
+	// when there is no wallet or the node does not wait.
+	UnlockWallet(ctx context.Context, passphrase []byte) (seedFile string, err error)
 }
 
 // SendResult is a mainchain payment broadcast.

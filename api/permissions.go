@@ -71,6 +71,8 @@ var permissions = map[string]Permission{
 	// but what it reads is the wallet's secret.
 	apiv1.WalletService_ChangePassphrase_FullMethodName: {entitySeed, Write},
 	apiv1.WalletService_BackupSeed_FullMethodName:       {entitySeed, Write},
+	apiv1.WalletService_CreateWallet_FullMethodName:     {entitySeed, Write},
+	apiv1.WalletService_UnlockWallet_FullMethodName:     {entitySeed, Write},
 	apiv1.WalletService_CreateStake_FullMethodName:      {entityStake, Write},
 	apiv1.WalletService_ListStakes_FullMethodName:       {entityStake, Read},
 	apiv1.WalletService_WithdrawStake_FullMethodName:    {entityStake, Write},

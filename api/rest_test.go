@@ -75,6 +75,8 @@ var restCalls = []restCall{
 	{apiv1.WalletService_BumpFee_FullMethodName, "POST", "/v1/wallet/bumpfee", `{"txid": "` + apitest.WalletTxID.String() + `", "fee_rate_sat_vb": "10"}`, false},
 	{apiv1.WalletService_ChangePassphrase_FullMethodName, "POST", "/v1/wallet/changepassphrase", `{"current_passphrase": "` + apitest.FakePassphrase + `", "new_passphrase": "x"}`, false},
 	{apiv1.WalletService_BackupSeed_FullMethodName, "POST", "/v1/wallet/backupseed", `{"passphrase": "` + apitest.FakePassphrase + `"}`, false},
+	{apiv1.WalletService_CreateWallet_FullMethodName, "POST", "/v1/wallet/create", `{"passphrase": "x"}`, false},
+	{apiv1.WalletService_UnlockWallet_FullMethodName, "POST", "/v1/wallet/unlock", `{"passphrase": "` + apitest.FakePassphrase + `"}`, false},
 	{apiv1.WalletService_PegIn_FullMethodName, "POST", "/v1/wallet/pegin", `{"side_address": "` + apitest.SideAddress + `", "amount_sat": "100000", "psbt_only": true}`, false},
 	{apiv1.WalletService_PegOut_FullMethodName, "POST", "/v1/wallet/pegout", `{"destination_address": "` + apitest.MainAddress + `", "amount_sat": "100000", "fee_sat": "2000"}`, false},
 

@@ -231,6 +231,14 @@ var allCalls = []call{
 		_, err := c.wallet.BackupSeed(ctx, &apiv1.BackupSeedRequest{Passphrase: apitest.FakePassphrase})
 		return err
 	}},
+	{apiv1.WalletService_CreateWallet_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.CreateWallet(ctx, &apiv1.CreateWalletRequest{Passphrase: "x"})
+		return err
+	}},
+	{apiv1.WalletService_UnlockWallet_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.UnlockWallet(ctx, &apiv1.UnlockWalletRequest{Passphrase: apitest.FakePassphrase})
+		return err
+	}},
 	{apiv1.WalletService_PegIn_FullMethodName, true, func(ctx context.Context, c clients) error {
 		_, err := c.wallet.PegIn(ctx, &apiv1.PegInRequest{
 			SideAddress: apitest.SideAddress, AmountSat: 100_000})

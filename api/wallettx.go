@@ -168,3 +168,24 @@ func (w *walletService) BackupSeed(ctx context.Context, req *apiv1.BackupSeedReq
 		Derivation: b.Derivation,
 	}, nil
 }
+
+func (w *walletService) CreateWallet(ctx context.Context, req *apiv1.CreateWalletRequest) (*apiv1.CreateWalletResponse, error) {
+	const method = apiv1.WalletService_CreateWallet_FullMethodName
+	if req.GetPassphrase() == "" {
+		return nil, toStatus(method, Errorf(ErrInvalidArgument, "passphrase is empty"))
+	}
+	file, seed, err := w.s.backend.CreateWallet(ctx, []byte(req.GetPassphrase()))
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.CreateWalletResponse{SeedFile: file, SeedHex: hex.EncodeToString(seed)}, nil
+}
+
+func (w *walletService) UnlockWallet(ctx context.Context, req *apiv1.UnlockWalletRequest) (*apiv1.UnlockWalletResponse, error) {
+	const method = apiv1.WalletService_UnlockWallet_FullMethodName
+	file, err := w.s.backend.UnlockWallet(ctx, []byte(req.GetPassphrase()))
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.UnlockWalletResponse{SeedFile: file}, nil
+}

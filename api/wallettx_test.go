@@ -86,3 +86,30 @@ func TestWalletPayments(t *testing.T) {
 		t.Fatalf("read-only ListCoins: %v", err)
 	}
 }
+
+// TestWaitingForWallet: a server of a node that waits for its wallet
+// answers only CreateWallet and UnlockWallet, after the credential checks.
+func TestWaitingForWallet(t *testing.T) {
+	b := apitest.NewBackend(2)
+	srv := apitest.StartServer(t, b, func(cfg *api.Config) { cfg.WaitingForWallet = true })
+	c := dial(t, srv, api.AdminCredFilename)
+	ctx := context.Background()
+	_, err := c.node.GetInfo(ctx, &apiv1.GetInfoRequest{})
+	wantCode(t, "GetInfo while waiting", err, codes.FailedPrecondition)
+	_, err = c.wallet.GetBalance(ctx, &apiv1.GetBalanceRequest{})
+	wantCode(t, "GetBalance while waiting", err, codes.FailedPrecondition)
+	_, err = c.wallet.UnlockWallet(ctx, &apiv1.UnlockWalletRequest{Passphrase: "wrong"})
+	wantCode(t, "wrong passphrase", err, codes.InvalidArgument)
+	if _, err := c.wallet.UnlockWallet(ctx, &apiv1.UnlockWalletRequest{Passphrase: apitest.FakePassphrase}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.wallet.CreateWallet(ctx, &apiv1.CreateWalletRequest{})
+	wantCode(t, "empty passphrase", err, codes.InvalidArgument)
+	created, err := c.wallet.CreateWallet(ctx, &apiv1.CreateWalletRequest{Passphrase: "p"})
+	if err != nil || len(created.GetSeedHex()) != 64 {
+		t.Fatalf("CreateWallet %v %v", created, err)
+	}
+	ro := dial(t, srv, api.ReadOnlyCredFilename)
+	_, err = ro.wallet.UnlockWallet(ctx, &apiv1.UnlockWalletRequest{Passphrase: apitest.FakePassphrase})
+	wantCode(t, "read-only unlock", err, codes.PermissionDenied)
+}

@@ -73,6 +73,8 @@ var validArgs = map[string][]string{
 	"changepassword":       {"--current-file", "testdata/passphrase", "--new-file", "testdata/passphrase"},
 	"backupseed":           {"--passphrase-file", "testdata/passphrase"},
 	"sideunspent":          nil,
+	"create":               {"--passphrase-file", "testdata/passphrase"},
+	"unlock":               {"--passphrase-file", "testdata/passphrase"},
 	"peg status":           {apitest.WithdrawalTxID(1).String()},
 	"peg verify":           {apitest.PayoutTxID(0).String()},
 	"subscribe sideblocks": {"--all"},
@@ -243,6 +245,16 @@ var badInputs = map[string][]badCase{
 		{[]string{"--force"}, ExitUsage, "--force is not an option of backupseed"},
 		{nil, ExitUsage, "Wallet passphrase: give it as a line of standard input"},
 		{[]string{"--passphrase-file", "testdata/wrongpassphrase"}, ExitNodeError, "passphrase: wrong wallet passphrase"},
+	},
+	"create": {
+		{[]string{"x"}, ExitUsage, "unexpected arguments"},
+		{nil, ExitUsage, "New wallet passphrase: give it as a line of standard input"},
+		{[]string{"--passphrase-file", "testdata/emptypassphrase"}, ExitUsage, "--passphrase-file testdata/emptypassphrase is empty"},
+	},
+	"unlock": {
+		{nil, ExitUsage, "Wallet passphrase: give it as a line of standard input"},
+		{[]string{"--passphrase-file", "testdata/wrongpassphrase"}, ExitNodeError, "passphrase: wrong wallet passphrase"},
+		{[]string{"--passphrase-file", "testdata/none"}, ExitUsage, "--passphrase-file testdata/none: cannot read it"},
 	},
 	"sideunspent": {
 		{[]string{"--limit", "-1"}, ExitUsage, "--limit -1 is negative"},

@@ -73,6 +73,19 @@ func walletCommands() []commandSpec {
 				"key of the wallet can be derived again. Anyone who sees them " +
 				"can spend the wallet's coins (WalletService.BackupSeed).",
 			func(c *client) any { return &backupSeedCommand{c: c} }},
+		{groupWallet, "create", "Create the wallet of a node that waits for it",
+			"Create the wallet of a node started with --wallet.waitunlock that " +
+				"has none, as lncli create does: a new seed sealed under the " +
+				"passphrase (asked twice on the terminal, or a line of standard " +
+				"input, or --passphrase-file); the node then starts with it. " +
+				"The seed is shown once: back it up (WalletService.CreateWallet).",
+			func(c *client) any { return &createWalletCommand{c: c} }},
+		{groupWallet, "unlock", "Unlock the wallet of a node that waits for it",
+			"Unlock the wallet of a node started with --wallet.waitunlock, as " +
+				"lncli unlock does; the node then starts with it. The passphrase " +
+				"is asked on the terminal, or read as a line of standard input, " +
+				"or from --passphrase-file (WalletService.UnlockWallet).",
+			func(c *client) any { return &unlockWalletCommand{c: c} }},
 		{groupWallet, "sideunspent", "List the node's sidechain coins",
 			"List a page of the unspent outputs of the node's sidechain " +
 				"address, oldest first, values in sat " +

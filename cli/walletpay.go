@@ -200,3 +200,51 @@ func (cmd *sideUnspentCommand) Execute(args []string) error {
 			Address: a.GetAddress(), Offset: off, Limit: lim, Reversed: cmd.Reversed})
 	})
 }
+
+type createWalletCommand struct {
+	PassphraseFile string `long:"passphrase-file" unquote:"false" value-name:"FILE" description:"Read the new wallet's passphrase from this file (its first line) instead of asking"`
+	c              *client
+}
+
+func (cmd *createWalletCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	pass, err := cmd.c.passphrase("--passphrase-file", cmd.PassphraseFile, "New wallet passphrase")
+	if err != nil {
+		return err
+	}
+	if pass == "" {
+		return usagef("the passphrase is empty")
+	}
+	if cmd.PassphraseFile == "" && terminal.isTTY() {
+		again, err := cmd.c.readPassphrase("New wallet passphrase again")
+		if err != nil {
+			return err
+		}
+		if again != pass {
+			return usagef("the two passphrases differ: no wallet was created")
+		}
+	}
+	return cmd.c.run(nil, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).CreateWallet(ctx, &apiv1.CreateWalletRequest{Passphrase: pass})
+	})
+}
+
+type unlockWalletCommand struct {
+	PassphraseFile string `long:"passphrase-file" unquote:"false" value-name:"FILE" description:"Read the wallet's passphrase from this file (its first line) instead of asking"`
+	c              *client
+}
+
+func (cmd *unlockWalletCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	pass, err := cmd.c.passphrase("--passphrase-file", cmd.PassphraseFile, "Wallet passphrase")
+	if err != nil {
+		return err
+	}
+	return cmd.c.run(nil, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).UnlockWallet(ctx, &apiv1.UnlockWalletRequest{Passphrase: pass})
+	})
+}

@@ -130,6 +130,21 @@ func (b *Backend) BackupSeed(_ context.Context, pass []byte) (*api.SeedBackup, e
 		Derivation: []string{"m/84'/1'/0'/0/i receive"}}, nil
 }
 
+// CreateWallet implements api.WalletBackend as a node waiting for its
+// wallet does.
+func (b *Backend) CreateWallet(context.Context, []byte) (string, []byte, error) {
+	return "/fake/wallet.seed", make([]byte, 32), nil
+}
+
+// UnlockWallet implements api.WalletBackend as a node waiting for its
+// wallet does: FakePassphrase opens it.
+func (b *Backend) UnlockWallet(_ context.Context, pass []byte) (string, error) {
+	if string(pass) != FakePassphrase {
+		return "", api.Errorf(api.ErrInvalidArgument, "passphrase: wrong wallet passphrase")
+	}
+	return "/fake/wallet.seed", nil
+}
+
 // pageOf returns the page p of items.
 func pageOf[T any](items []T, p api.Page) []T {
 	n := uint64(len(items))

@@ -21,6 +21,199 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// CreateWalletRequest gives the new wallet's passphrase.
+type CreateWalletRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// passphrase seals the seed; not empty.
+	Passphrase    string `protobuf:"bytes,1,opt,name=passphrase,proto3" json:"passphrase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateWalletRequest) Reset() {
+	*x = CreateWalletRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWalletRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWalletRequest) ProtoMessage() {}
+
+func (x *CreateWalletRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWalletRequest.ProtoReflect.Descriptor instead.
+func (*CreateWalletRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *CreateWalletRequest) GetPassphrase() string {
+	if x != nil {
+		return x.Passphrase
+	}
+	return ""
+}
+
+// CreateWalletResponse is the wallet created.
+type CreateWalletResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// seed_file is the new seed file.
+	SeedFile string `protobuf:"bytes,1,opt,name=seed_file,json=seedFile,proto3" json:"seed_file,omitempty"`
+	// seed_hex is the BIP32 seed, hex: back it up.
+	SeedHex       string `protobuf:"bytes,2,opt,name=seed_hex,json=seedHex,proto3" json:"seed_hex,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateWalletResponse) Reset() {
+	*x = CreateWalletResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWalletResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWalletResponse) ProtoMessage() {}
+
+func (x *CreateWalletResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWalletResponse.ProtoReflect.Descriptor instead.
+func (*CreateWalletResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CreateWalletResponse) GetSeedFile() string {
+	if x != nil {
+		return x.SeedFile
+	}
+	return ""
+}
+
+func (x *CreateWalletResponse) GetSeedHex() string {
+	if x != nil {
+		return x.SeedHex
+	}
+	return ""
+}
+
+// UnlockWalletRequest gives the wallet's passphrase.
+type UnlockWalletRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// passphrase opens the seed file.
+	Passphrase    string `protobuf:"bytes,1,opt,name=passphrase,proto3" json:"passphrase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnlockWalletRequest) Reset() {
+	*x = UnlockWalletRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnlockWalletRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnlockWalletRequest) ProtoMessage() {}
+
+func (x *UnlockWalletRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnlockWalletRequest.ProtoReflect.Descriptor instead.
+func (*UnlockWalletRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *UnlockWalletRequest) GetPassphrase() string {
+	if x != nil {
+		return x.Passphrase
+	}
+	return ""
+}
+
+// UnlockWalletResponse reports the unlock.
+type UnlockWalletResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// seed_file is the seed file unlocked.
+	SeedFile      string `protobuf:"bytes,1,opt,name=seed_file,json=seedFile,proto3" json:"seed_file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnlockWalletResponse) Reset() {
+	*x = UnlockWalletResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnlockWalletResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnlockWalletResponse) ProtoMessage() {}
+
+func (x *UnlockWalletResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnlockWalletResponse.ProtoReflect.Descriptor instead.
+func (*UnlockWalletResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *UnlockWalletResponse) GetSeedFile() string {
+	if x != nil {
+		return x.SeedFile
+	}
+	return ""
+}
+
 // SendMainRequest describes a mainchain payment.
 type SendMainRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -38,7 +231,7 @@ type SendMainRequest struct {
 
 func (x *SendMainRequest) Reset() {
 	*x = SendMainRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -50,7 +243,7 @@ func (x *SendMainRequest) String() string {
 func (*SendMainRequest) ProtoMessage() {}
 
 func (x *SendMainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -63,7 +256,7 @@ func (x *SendMainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMainRequest.ProtoReflect.Descriptor instead.
 func (*SendMainRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{0}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SendMainRequest) GetToAddress() string {
@@ -102,7 +295,7 @@ type SendMainResponse struct {
 
 func (x *SendMainResponse) Reset() {
 	*x = SendMainResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -114,7 +307,7 @@ func (x *SendMainResponse) String() string {
 func (*SendMainResponse) ProtoMessage() {}
 
 func (x *SendMainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -127,7 +320,7 @@ func (x *SendMainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMainResponse.ProtoReflect.Descriptor instead.
 func (*SendMainResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{1}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SendMainResponse) GetTxid() string {
@@ -169,7 +362,7 @@ type ListCoinsRequest struct {
 
 func (x *ListCoinsRequest) Reset() {
 	*x = ListCoinsRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -181,7 +374,7 @@ func (x *ListCoinsRequest) String() string {
 func (*ListCoinsRequest) ProtoMessage() {}
 
 func (x *ListCoinsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -194,7 +387,7 @@ func (x *ListCoinsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCoinsRequest.ProtoReflect.Descriptor instead.
 func (*ListCoinsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{2}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListCoinsRequest) GetMinConf() int32 {
@@ -248,7 +441,7 @@ type WalletCoin struct {
 
 func (x *WalletCoin) Reset() {
 	*x = WalletCoin{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -260,7 +453,7 @@ func (x *WalletCoin) String() string {
 func (*WalletCoin) ProtoMessage() {}
 
 func (x *WalletCoin) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -273,7 +466,7 @@ func (x *WalletCoin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WalletCoin.ProtoReflect.Descriptor instead.
 func (*WalletCoin) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{3}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WalletCoin) GetOutpoint() string {
@@ -333,7 +526,7 @@ type ListCoinsResponse struct {
 
 func (x *ListCoinsResponse) Reset() {
 	*x = ListCoinsResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -345,7 +538,7 @@ func (x *ListCoinsResponse) String() string {
 func (*ListCoinsResponse) ProtoMessage() {}
 
 func (x *ListCoinsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -358,7 +551,7 @@ func (x *ListCoinsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCoinsResponse.ProtoReflect.Descriptor instead.
 func (*ListCoinsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{4}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListCoinsResponse) GetCoins() []*WalletCoin {
@@ -399,7 +592,7 @@ type ListWalletTransactionsRequest struct {
 
 func (x *ListWalletTransactionsRequest) Reset() {
 	*x = ListWalletTransactionsRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -411,7 +604,7 @@ func (x *ListWalletTransactionsRequest) String() string {
 func (*ListWalletTransactionsRequest) ProtoMessage() {}
 
 func (x *ListWalletTransactionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -424,7 +617,7 @@ func (x *ListWalletTransactionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWalletTransactionsRequest.ProtoReflect.Descriptor instead.
 func (*ListWalletTransactionsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{5}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListWalletTransactionsRequest) GetOffset() uint64 {
@@ -478,7 +671,7 @@ type WalletTransaction struct {
 
 func (x *WalletTransaction) Reset() {
 	*x = WalletTransaction{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +683,7 @@ func (x *WalletTransaction) String() string {
 func (*WalletTransaction) ProtoMessage() {}
 
 func (x *WalletTransaction) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +696,7 @@ func (x *WalletTransaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WalletTransaction.ProtoReflect.Descriptor instead.
 func (*WalletTransaction) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{6}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WalletTransaction) GetTxid() string {
@@ -582,7 +775,7 @@ type ListWalletTransactionsResponse struct {
 
 func (x *ListWalletTransactionsResponse) Reset() {
 	*x = ListWalletTransactionsResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -594,7 +787,7 @@ func (x *ListWalletTransactionsResponse) String() string {
 func (*ListWalletTransactionsResponse) ProtoMessage() {}
 
 func (x *ListWalletTransactionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -607,7 +800,7 @@ func (x *ListWalletTransactionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWalletTransactionsResponse.ProtoReflect.Descriptor instead.
 func (*ListWalletTransactionsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{7}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListWalletTransactionsResponse) GetTransactions() []*WalletTransaction {
@@ -635,7 +828,7 @@ type GetWalletTransactionRequest struct {
 
 func (x *GetWalletTransactionRequest) Reset() {
 	*x = GetWalletTransactionRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +840,7 @@ func (x *GetWalletTransactionRequest) String() string {
 func (*GetWalletTransactionRequest) ProtoMessage() {}
 
 func (x *GetWalletTransactionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +853,7 @@ func (x *GetWalletTransactionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWalletTransactionRequest.ProtoReflect.Descriptor instead.
 func (*GetWalletTransactionRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{8}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetWalletTransactionRequest) GetTxid() string {
@@ -683,7 +876,7 @@ type GetWalletTransactionResponse struct {
 
 func (x *GetWalletTransactionResponse) Reset() {
 	*x = GetWalletTransactionResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +888,7 @@ func (x *GetWalletTransactionResponse) String() string {
 func (*GetWalletTransactionResponse) ProtoMessage() {}
 
 func (x *GetWalletTransactionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +901,7 @@ func (x *GetWalletTransactionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWalletTransactionResponse.ProtoReflect.Descriptor instead.
 func (*GetWalletTransactionResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{9}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetWalletTransactionResponse) GetTransaction() *WalletTransaction {
@@ -739,7 +932,7 @@ type BumpFeeRequest struct {
 
 func (x *BumpFeeRequest) Reset() {
 	*x = BumpFeeRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -751,7 +944,7 @@ func (x *BumpFeeRequest) String() string {
 func (*BumpFeeRequest) ProtoMessage() {}
 
 func (x *BumpFeeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +957,7 @@ func (x *BumpFeeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BumpFeeRequest.ProtoReflect.Descriptor instead.
 func (*BumpFeeRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *BumpFeeRequest) GetTxid() string {
@@ -798,7 +991,7 @@ type BumpFeeResponse struct {
 
 func (x *BumpFeeResponse) Reset() {
 	*x = BumpFeeResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -810,7 +1003,7 @@ func (x *BumpFeeResponse) String() string {
 func (*BumpFeeResponse) ProtoMessage() {}
 
 func (x *BumpFeeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -823,7 +1016,7 @@ func (x *BumpFeeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BumpFeeResponse.ProtoReflect.Descriptor instead.
 func (*BumpFeeResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *BumpFeeResponse) GetTxid() string {
@@ -867,7 +1060,7 @@ type ChangePassphraseRequest struct {
 
 func (x *ChangePassphraseRequest) Reset() {
 	*x = ChangePassphraseRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -879,7 +1072,7 @@ func (x *ChangePassphraseRequest) String() string {
 func (*ChangePassphraseRequest) ProtoMessage() {}
 
 func (x *ChangePassphraseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -892,7 +1085,7 @@ func (x *ChangePassphraseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangePassphraseRequest.ProtoReflect.Descriptor instead.
 func (*ChangePassphraseRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ChangePassphraseRequest) GetCurrentPassphrase() string {
@@ -923,7 +1116,7 @@ type ChangePassphraseResponse struct {
 
 func (x *ChangePassphraseResponse) Reset() {
 	*x = ChangePassphraseResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1128,7 @@ func (x *ChangePassphraseResponse) String() string {
 func (*ChangePassphraseResponse) ProtoMessage() {}
 
 func (x *ChangePassphraseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1141,7 @@ func (x *ChangePassphraseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangePassphraseResponse.ProtoReflect.Descriptor instead.
 func (*ChangePassphraseResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{13}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ChangePassphraseResponse) GetSeedFile() string {
@@ -976,7 +1169,7 @@ type BackupSeedRequest struct {
 
 func (x *BackupSeedRequest) Reset() {
 	*x = BackupSeedRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -988,7 +1181,7 @@ func (x *BackupSeedRequest) String() string {
 func (*BackupSeedRequest) ProtoMessage() {}
 
 func (x *BackupSeedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1001,7 +1194,7 @@ func (x *BackupSeedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupSeedRequest.ProtoReflect.Descriptor instead.
 func (*BackupSeedRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{14}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *BackupSeedRequest) GetPassphrase() string {
@@ -1027,7 +1220,7 @@ type BackupSeedResponse struct {
 
 func (x *BackupSeedResponse) Reset() {
 	*x = BackupSeedResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1039,7 +1232,7 @@ func (x *BackupSeedResponse) String() string {
 func (*BackupSeedResponse) ProtoMessage() {}
 
 func (x *BackupSeedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1052,7 +1245,7 @@ func (x *BackupSeedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupSeedResponse.ProtoReflect.Descriptor instead.
 func (*BackupSeedResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{15}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BackupSeedResponse) GetSeedHex() string {
@@ -1085,7 +1278,7 @@ type NewAddressRequest struct {
 
 func (x *NewAddressRequest) Reset() {
 	*x = NewAddressRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1097,7 +1290,7 @@ func (x *NewAddressRequest) String() string {
 func (*NewAddressRequest) ProtoMessage() {}
 
 func (x *NewAddressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1110,7 +1303,7 @@ func (x *NewAddressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NewAddressRequest.ProtoReflect.Descriptor instead.
 func (*NewAddressRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{16}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{20}
 }
 
 // NewAddressResponse is a new receive address.
@@ -1124,7 +1317,7 @@ type NewAddressResponse struct {
 
 func (x *NewAddressResponse) Reset() {
 	*x = NewAddressResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1136,7 +1329,7 @@ func (x *NewAddressResponse) String() string {
 func (*NewAddressResponse) ProtoMessage() {}
 
 func (x *NewAddressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1149,7 +1342,7 @@ func (x *NewAddressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NewAddressResponse.ProtoReflect.Descriptor instead.
 func (*NewAddressResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{17}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *NewAddressResponse) GetAddress() string {
@@ -1172,7 +1365,7 @@ type GetBalanceRequest struct {
 
 func (x *GetBalanceRequest) Reset() {
 	*x = GetBalanceRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1184,7 +1377,7 @@ func (x *GetBalanceRequest) String() string {
 func (*GetBalanceRequest) ProtoMessage() {}
 
 func (x *GetBalanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1197,7 +1390,7 @@ func (x *GetBalanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBalanceRequest.ProtoReflect.Descriptor instead.
 func (*GetBalanceRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{18}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetBalanceRequest) GetMinConf() int32 {
@@ -1239,7 +1432,7 @@ type GetBalanceResponse struct {
 
 func (x *GetBalanceResponse) Reset() {
 	*x = GetBalanceResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1251,7 +1444,7 @@ func (x *GetBalanceResponse) String() string {
 func (*GetBalanceResponse) ProtoMessage() {}
 
 func (x *GetBalanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1264,7 +1457,7 @@ func (x *GetBalanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBalanceResponse.ProtoReflect.Descriptor instead.
 func (*GetBalanceResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{19}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetBalanceResponse) GetTotalSat() int64 {
@@ -1340,7 +1533,7 @@ type CreateStakeRequest struct {
 
 func (x *CreateStakeRequest) Reset() {
 	*x = CreateStakeRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[20]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1352,7 +1545,7 @@ func (x *CreateStakeRequest) String() string {
 func (*CreateStakeRequest) ProtoMessage() {}
 
 func (x *CreateStakeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[20]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1365,7 +1558,7 @@ func (x *CreateStakeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStakeRequest.ProtoReflect.Descriptor instead.
 func (*CreateStakeRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{20}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CreateStakeRequest) GetAmountSat() int64 {
@@ -1415,7 +1608,7 @@ type CreateStakeResponse struct {
 
 func (x *CreateStakeResponse) Reset() {
 	*x = CreateStakeResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[21]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1427,7 +1620,7 @@ func (x *CreateStakeResponse) String() string {
 func (*CreateStakeResponse) ProtoMessage() {}
 
 func (x *CreateStakeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[21]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1440,7 +1633,7 @@ func (x *CreateStakeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStakeResponse.ProtoReflect.Descriptor instead.
 func (*CreateStakeResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{21}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CreateStakeResponse) GetTxid() string {
@@ -1488,7 +1681,7 @@ type ListStakesRequest struct {
 
 func (x *ListStakesRequest) Reset() {
 	*x = ListStakesRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[22]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1500,7 +1693,7 @@ func (x *ListStakesRequest) String() string {
 func (*ListStakesRequest) ProtoMessage() {}
 
 func (x *ListStakesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[22]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1513,7 +1706,7 @@ func (x *ListStakesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStakesRequest.ProtoReflect.Descriptor instead.
 func (*ListStakesRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{22}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListStakesRequest) GetOffset() uint64 {
@@ -1550,7 +1743,7 @@ type ListStakesResponse struct {
 
 func (x *ListStakesResponse) Reset() {
 	*x = ListStakesResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[23]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1562,7 +1755,7 @@ func (x *ListStakesResponse) String() string {
 func (*ListStakesResponse) ProtoMessage() {}
 
 func (x *ListStakesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[23]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1575,7 +1768,7 @@ func (x *ListStakesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStakesResponse.ProtoReflect.Descriptor instead.
 func (*ListStakesResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{23}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListStakesResponse) GetTickets() []*Ticket {
@@ -1615,7 +1808,7 @@ type WithdrawStakeRequest struct {
 
 func (x *WithdrawStakeRequest) Reset() {
 	*x = WithdrawStakeRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[24]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1627,7 +1820,7 @@ func (x *WithdrawStakeRequest) String() string {
 func (*WithdrawStakeRequest) ProtoMessage() {}
 
 func (x *WithdrawStakeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[24]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1640,7 +1833,7 @@ func (x *WithdrawStakeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawStakeRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawStakeRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{24}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WithdrawStakeRequest) GetStake() isWithdrawStakeRequest_Stake {
@@ -1711,7 +1904,7 @@ type WithdrawStakeResponse struct {
 
 func (x *WithdrawStakeResponse) Reset() {
 	*x = WithdrawStakeResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[25]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +1916,7 @@ func (x *WithdrawStakeResponse) String() string {
 func (*WithdrawStakeResponse) ProtoMessage() {}
 
 func (x *WithdrawStakeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[25]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +1929,7 @@ func (x *WithdrawStakeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawStakeResponse.ProtoReflect.Descriptor instead.
 func (*WithdrawStakeResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{25}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WithdrawStakeResponse) GetTxid() string {
@@ -1755,7 +1948,7 @@ type GetSideAddressRequest struct {
 
 func (x *GetSideAddressRequest) Reset() {
 	*x = GetSideAddressRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[26]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1960,7 @@ func (x *GetSideAddressRequest) String() string {
 func (*GetSideAddressRequest) ProtoMessage() {}
 
 func (x *GetSideAddressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[26]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1973,7 @@ func (x *GetSideAddressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideAddressRequest.ProtoReflect.Descriptor instead.
 func (*GetSideAddressRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{26}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{30}
 }
 
 // GetSideAddressResponse is the node's sidechain address.
@@ -1794,7 +1987,7 @@ type GetSideAddressResponse struct {
 
 func (x *GetSideAddressResponse) Reset() {
 	*x = GetSideAddressResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[27]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1806,7 +1999,7 @@ func (x *GetSideAddressResponse) String() string {
 func (*GetSideAddressResponse) ProtoMessage() {}
 
 func (x *GetSideAddressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[27]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1819,7 +2012,7 @@ func (x *GetSideAddressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideAddressResponse.ProtoReflect.Descriptor instead.
 func (*GetSideAddressResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{27}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetSideAddressResponse) GetAddress() string {
@@ -1839,7 +2032,7 @@ type GetSideBalanceRequest struct {
 
 func (x *GetSideBalanceRequest) Reset() {
 	*x = GetSideBalanceRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[28]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1851,7 +2044,7 @@ func (x *GetSideBalanceRequest) String() string {
 func (*GetSideBalanceRequest) ProtoMessage() {}
 
 func (x *GetSideBalanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[28]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1864,7 +2057,7 @@ func (x *GetSideBalanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideBalanceRequest.ProtoReflect.Descriptor instead.
 func (*GetSideBalanceRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{28}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{32}
 }
 
 // GetSideBalanceResponse is the balance of the node's sidechain address on
@@ -1894,7 +2087,7 @@ type GetSideBalanceResponse struct {
 
 func (x *GetSideBalanceResponse) Reset() {
 	*x = GetSideBalanceResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[29]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1906,7 +2099,7 @@ func (x *GetSideBalanceResponse) String() string {
 func (*GetSideBalanceResponse) ProtoMessage() {}
 
 func (x *GetSideBalanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[29]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1919,7 +2112,7 @@ func (x *GetSideBalanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideBalanceResponse.ProtoReflect.Descriptor instead.
 func (*GetSideBalanceResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{29}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetSideBalanceResponse) GetAddress() string {
@@ -1989,7 +2182,7 @@ type SendSideRequest struct {
 
 func (x *SendSideRequest) Reset() {
 	*x = SendSideRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[30]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2001,7 +2194,7 @@ func (x *SendSideRequest) String() string {
 func (*SendSideRequest) ProtoMessage() {}
 
 func (x *SendSideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[30]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2014,7 +2207,7 @@ func (x *SendSideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendSideRequest.ProtoReflect.Descriptor instead.
 func (*SendSideRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{30}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *SendSideRequest) GetToAddress() string {
@@ -2049,7 +2242,7 @@ type SendSideResponse struct {
 
 func (x *SendSideResponse) Reset() {
 	*x = SendSideResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[31]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2061,7 +2254,7 @@ func (x *SendSideResponse) String() string {
 func (*SendSideResponse) ProtoMessage() {}
 
 func (x *SendSideResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[31]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2074,7 +2267,7 @@ func (x *SendSideResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendSideResponse.ProtoReflect.Descriptor instead.
 func (*SendSideResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{31}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SendSideResponse) GetTxid() string {
@@ -2109,7 +2302,7 @@ type PegInRequest struct {
 
 func (x *PegInRequest) Reset() {
 	*x = PegInRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[32]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2121,7 +2314,7 @@ func (x *PegInRequest) String() string {
 func (*PegInRequest) ProtoMessage() {}
 
 func (x *PegInRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[32]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2134,7 +2327,7 @@ func (x *PegInRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegInRequest.ProtoReflect.Descriptor instead.
 func (*PegInRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{32}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PegInRequest) GetAmountSat() int64 {
@@ -2195,7 +2388,7 @@ type PegInResponse struct {
 
 func (x *PegInResponse) Reset() {
 	*x = PegInResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2207,7 +2400,7 @@ func (x *PegInResponse) String() string {
 func (*PegInResponse) ProtoMessage() {}
 
 func (x *PegInResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2220,7 +2413,7 @@ func (x *PegInResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegInResponse.ProtoReflect.Descriptor instead.
 func (*PegInResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{33}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PegInResponse) GetTxid() string {
@@ -2304,7 +2497,7 @@ type PegOutRequest struct {
 
 func (x *PegOutRequest) Reset() {
 	*x = PegOutRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2316,7 +2509,7 @@ func (x *PegOutRequest) String() string {
 func (*PegOutRequest) ProtoMessage() {}
 
 func (x *PegOutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2329,7 +2522,7 @@ func (x *PegOutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegOutRequest.ProtoReflect.Descriptor instead.
 func (*PegOutRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{34}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PegOutRequest) GetAmountSat() int64 {
@@ -2376,7 +2569,7 @@ type PegOutResponse struct {
 
 func (x *PegOutResponse) Reset() {
 	*x = PegOutResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2388,7 +2581,7 @@ func (x *PegOutResponse) String() string {
 func (*PegOutResponse) ProtoMessage() {}
 
 func (x *PegOutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2401,7 +2594,7 @@ func (x *PegOutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegOutResponse.ProtoReflect.Descriptor instead.
 func (*PegOutResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{35}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PegOutResponse) GetTxid() string {
@@ -2429,7 +2622,20 @@ var File_sidenode_api_v1_wallet_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\n" +
-	"\x1csidenode/api/v1/wallet.proto\x12\x0fsidenode.api.v1\x1a\x1fsidenode/api/v1/mainchain.proto\"v\n" +
+	"\x1csidenode/api/v1/wallet.proto\x12\x0fsidenode.api.v1\x1a\x1fsidenode/api/v1/mainchain.proto\"5\n" +
+	"\x13CreateWalletRequest\x12\x1e\n" +
+	"\n" +
+	"passphrase\x18\x01 \x01(\tR\n" +
+	"passphrase\"N\n" +
+	"\x14CreateWalletResponse\x12\x1b\n" +
+	"\tseed_file\x18\x01 \x01(\tR\bseedFile\x12\x19\n" +
+	"\bseed_hex\x18\x02 \x01(\tR\aseedHex\"5\n" +
+	"\x13UnlockWalletRequest\x12\x1e\n" +
+	"\n" +
+	"passphrase\x18\x01 \x01(\tR\n" +
+	"passphrase\"3\n" +
+	"\x14UnlockWalletResponse\x12\x1b\n" +
+	"\tseed_file\x18\x01 \x01(\tR\bseedFile\"v\n" +
 	"\x0fSendMainRequest\x12\x1d\n" +
 	"\n" +
 	"to_address\x18\x01 \x01(\tR\ttoAddress\x12\x1d\n" +
@@ -2593,7 +2799,7 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x12\n" +
 	"\x04vout\x18\x02 \x01(\rR\x04vout\x12\x1d\n" +
 	"\n" +
-	"burned_sat\x18\x03 \x01(\x03R\tburnedSat2\x9b\f\n" +
+	"burned_sat\x18\x03 \x01(\x03R\tburnedSat2\xd5\r\n" +
 	"\rWalletService\x12U\n" +
 	"\n" +
 	"NewAddress\x12\".sidenode.api.v1.NewAddressRequest\x1a#.sidenode.api.v1.NewAddressResponse\x12U\n" +
@@ -2615,7 +2821,9 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\aBumpFee\x12\x1f.sidenode.api.v1.BumpFeeRequest\x1a .sidenode.api.v1.BumpFeeResponse\x12g\n" +
 	"\x10ChangePassphrase\x12(.sidenode.api.v1.ChangePassphraseRequest\x1a).sidenode.api.v1.ChangePassphraseResponse\x12U\n" +
 	"\n" +
-	"BackupSeed\x12\".sidenode.api.v1.BackupSeedRequest\x1a#.sidenode.api.v1.BackupSeedResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"BackupSeed\x12\".sidenode.api.v1.BackupSeedRequest\x1a#.sidenode.api.v1.BackupSeedResponse\x12[\n" +
+	"\fCreateWallet\x12$.sidenode.api.v1.CreateWalletRequest\x1a%.sidenode.api.v1.CreateWalletResponse\x12[\n" +
+	"\fUnlockWallet\x12$.sidenode.api.v1.UnlockWalletRequest\x1a%.sidenode.api.v1.UnlockWalletResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_wallet_proto_rawDescOnce sync.Once
@@ -2629,87 +2837,95 @@ func file_sidenode_api_v1_wallet_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_wallet_proto_rawDescData
 }
 
-var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_sidenode_api_v1_wallet_proto_goTypes = []any{
-	(*SendMainRequest)(nil),                // 0: sidenode.api.v1.SendMainRequest
-	(*SendMainResponse)(nil),               // 1: sidenode.api.v1.SendMainResponse
-	(*ListCoinsRequest)(nil),               // 2: sidenode.api.v1.ListCoinsRequest
-	(*WalletCoin)(nil),                     // 3: sidenode.api.v1.WalletCoin
-	(*ListCoinsResponse)(nil),              // 4: sidenode.api.v1.ListCoinsResponse
-	(*ListWalletTransactionsRequest)(nil),  // 5: sidenode.api.v1.ListWalletTransactionsRequest
-	(*WalletTransaction)(nil),              // 6: sidenode.api.v1.WalletTransaction
-	(*ListWalletTransactionsResponse)(nil), // 7: sidenode.api.v1.ListWalletTransactionsResponse
-	(*GetWalletTransactionRequest)(nil),    // 8: sidenode.api.v1.GetWalletTransactionRequest
-	(*GetWalletTransactionResponse)(nil),   // 9: sidenode.api.v1.GetWalletTransactionResponse
-	(*BumpFeeRequest)(nil),                 // 10: sidenode.api.v1.BumpFeeRequest
-	(*BumpFeeResponse)(nil),                // 11: sidenode.api.v1.BumpFeeResponse
-	(*ChangePassphraseRequest)(nil),        // 12: sidenode.api.v1.ChangePassphraseRequest
-	(*ChangePassphraseResponse)(nil),       // 13: sidenode.api.v1.ChangePassphraseResponse
-	(*BackupSeedRequest)(nil),              // 14: sidenode.api.v1.BackupSeedRequest
-	(*BackupSeedResponse)(nil),             // 15: sidenode.api.v1.BackupSeedResponse
-	(*NewAddressRequest)(nil),              // 16: sidenode.api.v1.NewAddressRequest
-	(*NewAddressResponse)(nil),             // 17: sidenode.api.v1.NewAddressResponse
-	(*GetBalanceRequest)(nil),              // 18: sidenode.api.v1.GetBalanceRequest
-	(*GetBalanceResponse)(nil),             // 19: sidenode.api.v1.GetBalanceResponse
-	(*CreateStakeRequest)(nil),             // 20: sidenode.api.v1.CreateStakeRequest
-	(*CreateStakeResponse)(nil),            // 21: sidenode.api.v1.CreateStakeResponse
-	(*ListStakesRequest)(nil),              // 22: sidenode.api.v1.ListStakesRequest
-	(*ListStakesResponse)(nil),             // 23: sidenode.api.v1.ListStakesResponse
-	(*WithdrawStakeRequest)(nil),           // 24: sidenode.api.v1.WithdrawStakeRequest
-	(*WithdrawStakeResponse)(nil),          // 25: sidenode.api.v1.WithdrawStakeResponse
-	(*GetSideAddressRequest)(nil),          // 26: sidenode.api.v1.GetSideAddressRequest
-	(*GetSideAddressResponse)(nil),         // 27: sidenode.api.v1.GetSideAddressResponse
-	(*GetSideBalanceRequest)(nil),          // 28: sidenode.api.v1.GetSideBalanceRequest
-	(*GetSideBalanceResponse)(nil),         // 29: sidenode.api.v1.GetSideBalanceResponse
-	(*SendSideRequest)(nil),                // 30: sidenode.api.v1.SendSideRequest
-	(*SendSideResponse)(nil),               // 31: sidenode.api.v1.SendSideResponse
-	(*PegInRequest)(nil),                   // 32: sidenode.api.v1.PegInRequest
-	(*PegInResponse)(nil),                  // 33: sidenode.api.v1.PegInResponse
-	(*PegOutRequest)(nil),                  // 34: sidenode.api.v1.PegOutRequest
-	(*PegOutResponse)(nil),                 // 35: sidenode.api.v1.PegOutResponse
-	(*Ticket)(nil),                         // 36: sidenode.api.v1.Ticket
+	(*CreateWalletRequest)(nil),            // 0: sidenode.api.v1.CreateWalletRequest
+	(*CreateWalletResponse)(nil),           // 1: sidenode.api.v1.CreateWalletResponse
+	(*UnlockWalletRequest)(nil),            // 2: sidenode.api.v1.UnlockWalletRequest
+	(*UnlockWalletResponse)(nil),           // 3: sidenode.api.v1.UnlockWalletResponse
+	(*SendMainRequest)(nil),                // 4: sidenode.api.v1.SendMainRequest
+	(*SendMainResponse)(nil),               // 5: sidenode.api.v1.SendMainResponse
+	(*ListCoinsRequest)(nil),               // 6: sidenode.api.v1.ListCoinsRequest
+	(*WalletCoin)(nil),                     // 7: sidenode.api.v1.WalletCoin
+	(*ListCoinsResponse)(nil),              // 8: sidenode.api.v1.ListCoinsResponse
+	(*ListWalletTransactionsRequest)(nil),  // 9: sidenode.api.v1.ListWalletTransactionsRequest
+	(*WalletTransaction)(nil),              // 10: sidenode.api.v1.WalletTransaction
+	(*ListWalletTransactionsResponse)(nil), // 11: sidenode.api.v1.ListWalletTransactionsResponse
+	(*GetWalletTransactionRequest)(nil),    // 12: sidenode.api.v1.GetWalletTransactionRequest
+	(*GetWalletTransactionResponse)(nil),   // 13: sidenode.api.v1.GetWalletTransactionResponse
+	(*BumpFeeRequest)(nil),                 // 14: sidenode.api.v1.BumpFeeRequest
+	(*BumpFeeResponse)(nil),                // 15: sidenode.api.v1.BumpFeeResponse
+	(*ChangePassphraseRequest)(nil),        // 16: sidenode.api.v1.ChangePassphraseRequest
+	(*ChangePassphraseResponse)(nil),       // 17: sidenode.api.v1.ChangePassphraseResponse
+	(*BackupSeedRequest)(nil),              // 18: sidenode.api.v1.BackupSeedRequest
+	(*BackupSeedResponse)(nil),             // 19: sidenode.api.v1.BackupSeedResponse
+	(*NewAddressRequest)(nil),              // 20: sidenode.api.v1.NewAddressRequest
+	(*NewAddressResponse)(nil),             // 21: sidenode.api.v1.NewAddressResponse
+	(*GetBalanceRequest)(nil),              // 22: sidenode.api.v1.GetBalanceRequest
+	(*GetBalanceResponse)(nil),             // 23: sidenode.api.v1.GetBalanceResponse
+	(*CreateStakeRequest)(nil),             // 24: sidenode.api.v1.CreateStakeRequest
+	(*CreateStakeResponse)(nil),            // 25: sidenode.api.v1.CreateStakeResponse
+	(*ListStakesRequest)(nil),              // 26: sidenode.api.v1.ListStakesRequest
+	(*ListStakesResponse)(nil),             // 27: sidenode.api.v1.ListStakesResponse
+	(*WithdrawStakeRequest)(nil),           // 28: sidenode.api.v1.WithdrawStakeRequest
+	(*WithdrawStakeResponse)(nil),          // 29: sidenode.api.v1.WithdrawStakeResponse
+	(*GetSideAddressRequest)(nil),          // 30: sidenode.api.v1.GetSideAddressRequest
+	(*GetSideAddressResponse)(nil),         // 31: sidenode.api.v1.GetSideAddressResponse
+	(*GetSideBalanceRequest)(nil),          // 32: sidenode.api.v1.GetSideBalanceRequest
+	(*GetSideBalanceResponse)(nil),         // 33: sidenode.api.v1.GetSideBalanceResponse
+	(*SendSideRequest)(nil),                // 34: sidenode.api.v1.SendSideRequest
+	(*SendSideResponse)(nil),               // 35: sidenode.api.v1.SendSideResponse
+	(*PegInRequest)(nil),                   // 36: sidenode.api.v1.PegInRequest
+	(*PegInResponse)(nil),                  // 37: sidenode.api.v1.PegInResponse
+	(*PegOutRequest)(nil),                  // 38: sidenode.api.v1.PegOutRequest
+	(*PegOutResponse)(nil),                 // 39: sidenode.api.v1.PegOutResponse
+	(*Ticket)(nil),                         // 40: sidenode.api.v1.Ticket
 }
 var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
-	3,  // 0: sidenode.api.v1.ListCoinsResponse.coins:type_name -> sidenode.api.v1.WalletCoin
-	6,  // 1: sidenode.api.v1.ListWalletTransactionsResponse.transactions:type_name -> sidenode.api.v1.WalletTransaction
-	6,  // 2: sidenode.api.v1.GetWalletTransactionResponse.transaction:type_name -> sidenode.api.v1.WalletTransaction
-	36, // 3: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
-	16, // 4: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
-	18, // 5: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
-	20, // 6: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
-	22, // 7: sidenode.api.v1.WalletService.ListStakes:input_type -> sidenode.api.v1.ListStakesRequest
-	24, // 8: sidenode.api.v1.WalletService.WithdrawStake:input_type -> sidenode.api.v1.WithdrawStakeRequest
-	26, // 9: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
-	28, // 10: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
-	30, // 11: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
-	32, // 12: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
-	34, // 13: sidenode.api.v1.WalletService.PegOut:input_type -> sidenode.api.v1.PegOutRequest
-	0,  // 14: sidenode.api.v1.WalletService.SendMain:input_type -> sidenode.api.v1.SendMainRequest
-	2,  // 15: sidenode.api.v1.WalletService.ListCoins:input_type -> sidenode.api.v1.ListCoinsRequest
-	5,  // 16: sidenode.api.v1.WalletService.ListWalletTransactions:input_type -> sidenode.api.v1.ListWalletTransactionsRequest
-	8,  // 17: sidenode.api.v1.WalletService.GetWalletTransaction:input_type -> sidenode.api.v1.GetWalletTransactionRequest
-	10, // 18: sidenode.api.v1.WalletService.BumpFee:input_type -> sidenode.api.v1.BumpFeeRequest
-	12, // 19: sidenode.api.v1.WalletService.ChangePassphrase:input_type -> sidenode.api.v1.ChangePassphraseRequest
-	14, // 20: sidenode.api.v1.WalletService.BackupSeed:input_type -> sidenode.api.v1.BackupSeedRequest
-	17, // 21: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
-	19, // 22: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
-	21, // 23: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
-	23, // 24: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
-	25, // 25: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
-	27, // 26: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
-	29, // 27: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
-	31, // 28: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
-	33, // 29: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
-	35, // 30: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
-	1,  // 31: sidenode.api.v1.WalletService.SendMain:output_type -> sidenode.api.v1.SendMainResponse
-	4,  // 32: sidenode.api.v1.WalletService.ListCoins:output_type -> sidenode.api.v1.ListCoinsResponse
-	7,  // 33: sidenode.api.v1.WalletService.ListWalletTransactions:output_type -> sidenode.api.v1.ListWalletTransactionsResponse
-	9,  // 34: sidenode.api.v1.WalletService.GetWalletTransaction:output_type -> sidenode.api.v1.GetWalletTransactionResponse
-	11, // 35: sidenode.api.v1.WalletService.BumpFee:output_type -> sidenode.api.v1.BumpFeeResponse
-	13, // 36: sidenode.api.v1.WalletService.ChangePassphrase:output_type -> sidenode.api.v1.ChangePassphraseResponse
-	15, // 37: sidenode.api.v1.WalletService.BackupSeed:output_type -> sidenode.api.v1.BackupSeedResponse
-	21, // [21:38] is the sub-list for method output_type
-	4,  // [4:21] is the sub-list for method input_type
+	7,  // 0: sidenode.api.v1.ListCoinsResponse.coins:type_name -> sidenode.api.v1.WalletCoin
+	10, // 1: sidenode.api.v1.ListWalletTransactionsResponse.transactions:type_name -> sidenode.api.v1.WalletTransaction
+	10, // 2: sidenode.api.v1.GetWalletTransactionResponse.transaction:type_name -> sidenode.api.v1.WalletTransaction
+	40, // 3: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
+	20, // 4: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
+	22, // 5: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
+	24, // 6: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
+	26, // 7: sidenode.api.v1.WalletService.ListStakes:input_type -> sidenode.api.v1.ListStakesRequest
+	28, // 8: sidenode.api.v1.WalletService.WithdrawStake:input_type -> sidenode.api.v1.WithdrawStakeRequest
+	30, // 9: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
+	32, // 10: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
+	34, // 11: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
+	36, // 12: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
+	38, // 13: sidenode.api.v1.WalletService.PegOut:input_type -> sidenode.api.v1.PegOutRequest
+	4,  // 14: sidenode.api.v1.WalletService.SendMain:input_type -> sidenode.api.v1.SendMainRequest
+	6,  // 15: sidenode.api.v1.WalletService.ListCoins:input_type -> sidenode.api.v1.ListCoinsRequest
+	9,  // 16: sidenode.api.v1.WalletService.ListWalletTransactions:input_type -> sidenode.api.v1.ListWalletTransactionsRequest
+	12, // 17: sidenode.api.v1.WalletService.GetWalletTransaction:input_type -> sidenode.api.v1.GetWalletTransactionRequest
+	14, // 18: sidenode.api.v1.WalletService.BumpFee:input_type -> sidenode.api.v1.BumpFeeRequest
+	16, // 19: sidenode.api.v1.WalletService.ChangePassphrase:input_type -> sidenode.api.v1.ChangePassphraseRequest
+	18, // 20: sidenode.api.v1.WalletService.BackupSeed:input_type -> sidenode.api.v1.BackupSeedRequest
+	0,  // 21: sidenode.api.v1.WalletService.CreateWallet:input_type -> sidenode.api.v1.CreateWalletRequest
+	2,  // 22: sidenode.api.v1.WalletService.UnlockWallet:input_type -> sidenode.api.v1.UnlockWalletRequest
+	21, // 23: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
+	23, // 24: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
+	25, // 25: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
+	27, // 26: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
+	29, // 27: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
+	31, // 28: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
+	33, // 29: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
+	35, // 30: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
+	37, // 31: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
+	39, // 32: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
+	5,  // 33: sidenode.api.v1.WalletService.SendMain:output_type -> sidenode.api.v1.SendMainResponse
+	8,  // 34: sidenode.api.v1.WalletService.ListCoins:output_type -> sidenode.api.v1.ListCoinsResponse
+	11, // 35: sidenode.api.v1.WalletService.ListWalletTransactions:output_type -> sidenode.api.v1.ListWalletTransactionsResponse
+	13, // 36: sidenode.api.v1.WalletService.GetWalletTransaction:output_type -> sidenode.api.v1.GetWalletTransactionResponse
+	15, // 37: sidenode.api.v1.WalletService.BumpFee:output_type -> sidenode.api.v1.BumpFeeResponse
+	17, // 38: sidenode.api.v1.WalletService.ChangePassphrase:output_type -> sidenode.api.v1.ChangePassphraseResponse
+	19, // 39: sidenode.api.v1.WalletService.BackupSeed:output_type -> sidenode.api.v1.BackupSeedResponse
+	1,  // 40: sidenode.api.v1.WalletService.CreateWallet:output_type -> sidenode.api.v1.CreateWalletResponse
+	3,  // 41: sidenode.api.v1.WalletService.UnlockWallet:output_type -> sidenode.api.v1.UnlockWalletResponse
+	23, // [23:42] is the sub-list for method output_type
+	4,  // [4:23] is the sub-list for method input_type
 	4,  // [4:4] is the sub-list for extension type_name
 	4,  // [4:4] is the sub-list for extension extendee
 	0,  // [0:4] is the sub-list for field type_name
@@ -2721,7 +2937,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 		return
 	}
 	file_sidenode_api_v1_mainchain_proto_init()
-	file_sidenode_api_v1_wallet_proto_msgTypes[24].OneofWrappers = []any{
+	file_sidenode_api_v1_wallet_proto_msgTypes[28].OneofWrappers = []any{
 		(*WithdrawStakeRequest_TicketId)(nil),
 		(*WithdrawStakeRequest_StakeOutpoint)(nil),
 	}
@@ -2731,7 +2947,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_wallet_proto_rawDesc), len(file_sidenode_api_v1_wallet_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   36,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

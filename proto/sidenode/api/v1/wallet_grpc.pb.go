@@ -36,6 +36,8 @@ const (
 	WalletService_BumpFee_FullMethodName                = "/sidenode.api.v1.WalletService/BumpFee"
 	WalletService_ChangePassphrase_FullMethodName       = "/sidenode.api.v1.WalletService/ChangePassphrase"
 	WalletService_BackupSeed_FullMethodName             = "/sidenode.api.v1.WalletService/BackupSeed"
+	WalletService_CreateWallet_FullMethodName           = "/sidenode.api.v1.WalletService/CreateWallet"
+	WalletService_UnlockWallet_FullMethodName           = "/sidenode.api.v1.WalletService/UnlockWallet"
 )
 
 // WalletServiceClient is the client API for WalletService service.
@@ -131,6 +133,17 @@ type WalletServiceClient interface {
 	// paths are in the node's documentation). INVALID_ARGUMENT for a wrong
 	// passphrase.
 	BackupSeed(ctx context.Context, in *BackupSeedRequest, opts ...grpc.CallOption) (*BackupSeedResponse, error)
+	// CreateWallet creates the wallet of a node that waits for it (started
+	// with --wallet.waitunlock and no wallet yet), as lncli create does: a
+	// new seed sealed under passphrase; the node then starts with it. The
+	// seed is returned once, to be backed up. FAILED_PRECONDITION when a
+	// wallet exists or the node is not waiting.
+	CreateWallet(ctx context.Context, in *CreateWalletRequest, opts ...grpc.CallOption) (*CreateWalletResponse, error)
+	// UnlockWallet unlocks the wallet of a node that waits for it (started
+	// with --wallet.waitunlock), as lncli unlock does; the node then starts
+	// with it. INVALID_ARGUMENT for a wrong passphrase; FAILED_PRECONDITION
+	// when there is no wallet yet or the node is not waiting.
+	UnlockWallet(ctx context.Context, in *UnlockWalletRequest, opts ...grpc.CallOption) (*UnlockWalletResponse, error)
 }
 
 type walletServiceClient struct {
@@ -311,6 +324,26 @@ func (c *walletServiceClient) BackupSeed(ctx context.Context, in *BackupSeedRequ
 	return out, nil
 }
 
+func (c *walletServiceClient) CreateWallet(ctx context.Context, in *CreateWalletRequest, opts ...grpc.CallOption) (*CreateWalletResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateWalletResponse)
+	err := c.cc.Invoke(ctx, WalletService_CreateWallet_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) UnlockWallet(ctx context.Context, in *UnlockWalletRequest, opts ...grpc.CallOption) (*UnlockWalletResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnlockWalletResponse)
+	err := c.cc.Invoke(ctx, WalletService_UnlockWallet_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
@@ -404,6 +437,17 @@ type WalletServiceServer interface {
 	// paths are in the node's documentation). INVALID_ARGUMENT for a wrong
 	// passphrase.
 	BackupSeed(context.Context, *BackupSeedRequest) (*BackupSeedResponse, error)
+	// CreateWallet creates the wallet of a node that waits for it (started
+	// with --wallet.waitunlock and no wallet yet), as lncli create does: a
+	// new seed sealed under passphrase; the node then starts with it. The
+	// seed is returned once, to be backed up. FAILED_PRECONDITION when a
+	// wallet exists or the node is not waiting.
+	CreateWallet(context.Context, *CreateWalletRequest) (*CreateWalletResponse, error)
+	// UnlockWallet unlocks the wallet of a node that waits for it (started
+	// with --wallet.waitunlock), as lncli unlock does; the node then starts
+	// with it. INVALID_ARGUMENT for a wrong passphrase; FAILED_PRECONDITION
+	// when there is no wallet yet or the node is not waiting.
+	UnlockWallet(context.Context, *UnlockWalletRequest) (*UnlockWalletResponse, error)
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -464,6 +508,12 @@ func (UnimplementedWalletServiceServer) ChangePassphrase(context.Context, *Chang
 }
 func (UnimplementedWalletServiceServer) BackupSeed(context.Context, *BackupSeedRequest) (*BackupSeedResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method BackupSeed not implemented")
+}
+func (UnimplementedWalletServiceServer) CreateWallet(context.Context, *CreateWalletRequest) (*CreateWalletResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateWallet not implemented")
+}
+func (UnimplementedWalletServiceServer) UnlockWallet(context.Context, *UnlockWalletRequest) (*UnlockWalletResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UnlockWallet not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -792,6 +842,42 @@ func _WalletService_BackupSeed_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WalletService_CreateWallet_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateWalletRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).CreateWallet(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_CreateWallet_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).CreateWallet(ctx, req.(*CreateWalletRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_UnlockWallet_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnlockWalletRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).UnlockWallet(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_UnlockWallet_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).UnlockWallet(ctx, req.(*UnlockWalletRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -866,6 +952,14 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "BackupSeed",
 			Handler:    _WalletService_BackupSeed_Handler,
+		},
+		{
+			MethodName: "CreateWallet",
+			Handler:    _WalletService_CreateWallet_Handler,
+		},
+		{
+			MethodName: "UnlockWallet",
+			Handler:    _WalletService_UnlockWallet_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
