@@ -46,6 +46,12 @@
 // (ChangePassphrase, BackupSeed) are admin's alone: the read-only
 // credential may not call them, though BackupSeed writes nothing.
 //
+// A node that waits for its wallet (started with --wallet.waitunlock)
+// serves with Config.WaitingForWallet: after the credential and permission
+// checks, the interceptors refuse every method but CreateWallet and
+// UnlockWallet with FailedPrecondition, before the backend sees it, as
+// lnd's WalletUnlocker serves alone until the wallet is unlocked.
+//
 // # Subscriptions
 //
 // SubscriptionService has two server-streaming methods:
@@ -195,6 +201,7 @@
 //	POST /v1/wallet/bumpfee                      WalletService.BumpFee
 //	POST /v1/wallet/changepassphrase             WalletService.ChangePassphrase
 //	POST /v1/wallet/backupseed                   WalletService.BackupSeed
+//	POST /v1/wallet/create, /v1/wallet/unlock    WalletService.CreateWallet, UnlockWallet
 //	GET  /v1/peg                                 PegService.GetPegInfo
 //	GET  /v1/peg/deposits, /v1/peg/refused       PegService.ListDeposits, ListRefusedDeposits
 //	GET  /v1/peg/deposits/{txid}                 PegService.GetDeposit

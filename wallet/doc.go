@@ -19,7 +19,9 @@
 // with a password file, as lnd does with --wallet-unlock-password-file.
 // ChangePassphrase seals the same seed again under a new passphrase, with a
 // new salt and nonce, replacing the file atomically; the password file is
-// the operator's to update.
+// the operator's to update. A node started with --wallet.waitunlock takes
+// the passphrase through its API instead (nodeapi.Unlocker: sidecli unlock,
+// or sidecli create, which writes a new seed file with CreateSeed).
 //
 // # Coins
 //
