@@ -428,14 +428,14 @@ func (w *walletService) SendSide(ctx context.Context, req *apiv1.SendSideRequest
 	if err == nil {
 		err = checkAmount("amount_sat", req.GetAmountSat())
 	}
+	var rate int64
 	if err == nil {
-		err = checkFeeRate("fee_rate_sat_kb", req.GetFeeRateSatKb())
+		rate, err = sideFeeRate("fee_rate_sat_kb", req.GetFeeRateSatKb(), "fee_rate_sat_vb", req.GetFeeRateSatVb())
 	}
 	if err != nil {
 		return nil, toStatus(method, err)
 	}
-	txid, err := w.s.backend.SendSide(ctx, req.GetToAddress(), req.GetAmountSat(),
-		req.GetFeeRateSatKb())
+	txid, err := w.s.backend.SendSide(ctx, req.GetToAddress(), req.GetAmountSat(), rate)
 	if err != nil {
 		return nil, toStatus(method, err)
 	}

@@ -189,3 +189,29 @@ func (w *walletService) UnlockWallet(ctx context.Context, req *apiv1.UnlockWalle
 	}
 	return &apiv1.UnlockWalletResponse{SeedFile: file}, nil
 }
+
+// maxSideFeeRateVB bounds a sidechain fee rate given in sat/vB, so that
+// its value in sat/kB cannot overflow.
+const maxSideFeeRateVB = 100_000
+
+// sideFeeRate returns the sidechain fee rate, in sat/kB, of a request that
+// gives it in sat/kB (field kbField) or in sat/vB (vbField), not both.
+func sideFeeRate(kbField string, kb int64, vbField string, vb int64) (int64, error) {
+	switch {
+	case kb != 0 && vb != 0:
+		return 0, Errorf(ErrInvalidArgument, "%s and %s both give the fee rate: give one", vbField, kbField)
+	case vb < 0 || vb > maxSideFeeRateVB:
+		return 0, Errorf(ErrInvalidArgument, "%s %d is not between 0 and %d sat/vB", vbField, vb, maxSideFeeRateVB)
+	case vb != 0:
+		return vb * 1000, nil
+	}
+	return kb, checkFeeRate(kbField, kb)
+}
+
+// perVByte converts a sidechain rate in sat/kB to sat/vB, rounded up.
+func perVByte(kb int64) int64 {
+	if kb <= 0 {
+		return 0
+	}
+	return (kb + 999) / 1000
+}

@@ -113,3 +113,38 @@ func TestWaitingForWallet(t *testing.T) {
 	_, err = ro.wallet.UnlockWallet(ctx, &apiv1.UnlockWalletRequest{Passphrase: apitest.FakePassphrase})
 	wantCode(t, "read-only unlock", err, codes.PermissionDenied)
 }
+
+// TestSideFeeRateInSatPerVByte: sidechain payments take their fee rate in
+// sat/vB too (1 sat/vB = 1,000 sat/kB), and the estimate gives it.
+func TestSideFeeRateInSatPerVByte(t *testing.T) {
+	b := apitest.NewBackend(2)
+	srv := apitest.StartServer(t, b, nil)
+	c := dial(t, srv, api.AdminCredFilename)
+	ctx := context.Background()
+
+	if _, err := c.wallet.SendSide(ctx, &apiv1.SendSideRequest{ToAddress: apitest.OtherSideAddress,
+		AmountSat: 10_000, FeeRateSatVb: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if s := b.LastSend(); s == nil || s.FeeRate != 3_000 {
+		t.Fatalf("SendSide at 3 sat/vB: backend got %+v", s)
+	}
+	_, err := c.wallet.SendSide(ctx, &apiv1.SendSideRequest{ToAddress: apitest.OtherSideAddress,
+		AmountSat: 10_000, FeeRateSatVb: 3, FeeRateSatKb: 3000})
+	wantCode(t, "both rates", err, codes.InvalidArgument)
+	_, err = c.wallet.SendSide(ctx, &apiv1.SendSideRequest{ToAddress: apitest.OtherSideAddress,
+		AmountSat: 10_000, FeeRateSatVb: 1 << 62})
+	wantCode(t, "huge rate", err, codes.InvalidArgument)
+
+	if _, err := c.wallet.PegOut(ctx, &apiv1.PegOutRequest{DestinationAddress: apitest.MainAddress,
+		AmountSat: 100_000, FeeRateSatVb: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.LastPegOut(); p == nil || p.FeeRate != 2_000 {
+		t.Fatalf("PegOut at 2 sat/vB: backend got %+v", p)
+	}
+	est, err := c.sidechain.EstimateFee(ctx, &apiv1.EstimateFeeRequest{})
+	if err != nil || est.GetFeeRateSatVb() != 2 || est.GetMinFeeRateSatVb() != 1 {
+		t.Fatalf("EstimateFee %v %v", est, err)
+	}
+}

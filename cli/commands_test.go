@@ -304,12 +304,13 @@ func TestPegOutCommands(t *testing.T) {
 	n := startNode(t)
 
 	r := n.run("peg", "out", "--force", "--amount", "70000", "--to", apitest.MainAddress, "--fee", "2000",
-		"--feerate", "1500")
+		"--feerate", "2")
 	wantOK(t, r)
 	if m := r.json(t); len(m["txid"].(string)) != 64 || m["vout"] != 0.0 || m["burned_sat"] != "72000" {
 		t.Errorf("peg out %v", m)
 	}
-	want := api.PegOutRequest{Amount: 70_000, Destination: apitest.MainAddress, Fee: 2_000, FeeRate: 1_500}
+	// --feerate is sat/vB: the node gets 2,000 sat/kB.
+	want := api.PegOutRequest{Amount: 70_000, Destination: apitest.MainAddress, Fee: 2_000, FeeRate: 2_000}
 	if got := n.backend.LastPegOut(); got == nil || *got != want {
 		t.Errorf("backend got %+v, want %+v", got, want)
 	}

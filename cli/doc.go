@@ -31,7 +31,8 @@
 //
 // A command checks what the user typed before it calls the node: amounts
 // are whole satoshis from 1 to 21 million BTC; fee rates are sat/vB on
-// the mainchain and sat/kB on the sidechain; heights, ids and outpoints
+// both chains (the sidechain counts witnesses in full: 1 sat/vB there is
+// 1,000 sat/kB, the unit of its mempool); heights, ids and outpoints
 // are checked for form; an address is checked against the chain and the
 // network the command expects, and a message says which chain and
 // network it belongs to instead. A word that looks like a negative number

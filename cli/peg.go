@@ -201,7 +201,7 @@ type pegOutCommand struct {
 	Amount  value  `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"What the mainchain address receives, in sat; at least the dust limit (546)"`
 	To      string `long:"to" unquote:"false" required:"yes" value-name:"ADDRESS" description:"Mainchain address to pay: P2PKH, P2SH, P2WPKH, P2WSH or P2TR"`
 	Fee     value  `long:"fee" unquote:"false" value-name:"SAT" description:"Mainchain fee budget in sat, burned with the amount; default (or 0) the node's, 5000; at least 1000"`
-	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/KB" description:"Sidechain fee rate in sat/kB (witnesses count in full); default (or 0) the node's estimate"`
+	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Sidechain fee rate in sat/vB (witnesses count in full: 1 sat/vB = 1000 sat/kB); default (or 0) the node's estimate; at most 10000"`
 	forceOption
 	c *client
 }
@@ -231,13 +231,13 @@ func (cmd *pegOutCommand) Execute(args []string) error {
 		return err
 	}
 	f := fields{"amount_sat": "--amount", "destination_address": "--to", "fee_sat": "--fee",
-		"fee_rate_sat_kb": "--feerate"}
+		"fee_rate_sat_kb": "--feerate", "fee_rate_sat_vb": "--feerate"}
 	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).PegOut(ctx, &apiv1.PegOutRequest{
 			AmountSat:          amt,
 			DestinationAddress: to,
 			FeeSat:             fee,
-			FeeRateSatKb:       rate,
+			FeeRateSatVb:       rate,
 		})
 	})
 }

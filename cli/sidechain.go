@@ -51,8 +51,10 @@ func sidechainCommands() []commandSpec {
 				"and relay it (SidechainService.SendRawTransaction).",
 			func(c *client) any { return &sendRawTxCommand{c: c} }},
 		{groupSidechain, "estimatefee", "Estimate the sidechain fee rate",
-			"Show the fee rate, in sat/kB, that gets a transaction into the " +
-				"next sideblock (SidechainService.EstimateFee).",
+			"Show the fee rate that gets a transaction into the next " +
+				"sideblock, in sat/vB (fee_rate_sat_vb, rounded up: the unit of " +
+				"send --feerate) and in sat/kB, the unit of the sidechain's " +
+				"mempool (SidechainService.EstimateFee).",
 			func(c *client) any { return &estimateFeeCommand{c: c} }},
 	}
 }
@@ -231,7 +233,7 @@ func (cmd *sideAddressCommand) Execute(args []string) error {
 type sendCommand struct {
 	To      string `long:"to" unquote:"false" required:"yes" value-name:"ADDRESS" description:"Sidechain address to pay"`
 	Amount  value  `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"Amount in sat"`
-	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/KB" description:"Sidechain fee rate in sat/kB (witnesses count in full); default (or 0) the node's estimate"`
+	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Sidechain fee rate in sat/vB (witnesses count in full: 1 sat/vB = 1000 sat/kB); default (or 0) the node's estimate; at most 10000"`
 	forceOption
 	c *client
 }
@@ -255,10 +257,10 @@ func (cmd *sendCommand) Execute(args []string) error {
 	if err := cmd.c.confirm(cmd.Force, "send it", fmt.Sprintf("a payment of %d sat to the sidechain address %s", amt, to)); err != nil {
 		return err
 	}
-	f := fields{"to_address": "--to", "amount_sat": "--amount", "fee_rate_sat_kb": "--feerate"}
+	f := fields{"to_address": "--to", "amount_sat": "--amount", "fee_rate_sat_kb": "--feerate", "fee_rate_sat_vb": "--feerate"}
 	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).SendSide(ctx, &apiv1.SendSideRequest{
-			ToAddress: to, AmountSat: amt, FeeRateSatKb: rate,
+			ToAddress: to, AmountSat: amt, FeeRateSatVb: rate,
 		})
 	})
 }

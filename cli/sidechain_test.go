@@ -131,11 +131,12 @@ func TestSideAddressCommands(t *testing.T) {
 
 func TestSendCommand(t *testing.T) {
 	n := startNode(t)
-	r := n.run("send", "--force", "--to", apitest.OtherSideAddress, "--amount", "250000", "--feerate", "2000")
+	r := n.run("send", "--force", "--to", apitest.OtherSideAddress, "--amount", "250000", "--feerate", "2")
 	wantOK(t, r)
 	if s := r.json(t); s["txid"] != n.backend.SendSideTxID.String() {
 		t.Errorf("send %v", s)
 	}
+	// --feerate is sat/vB: the node gets 2,000 sat/kB.
 	want := apitest.SideSend{To: apitest.OtherSideAddress, Amount: 250_000, FeeRate: 2000}
 	if got := n.backend.LastSend(); got == nil || *got != want {
 		t.Errorf("backend got %+v, want %+v", got, want)

@@ -2175,7 +2175,12 @@ type SendSideRequest struct {
 	// fee_rate_sat_kb is the fee rate in satoshis per 1000 bytes; 0 means
 	// the node's estimate (SidechainService.EstimateFee). Between the
 	// mempool's minimum and 100,000,000 sat/kB.
-	FeeRateSatKb  int64 `protobuf:"varint,3,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
+	FeeRateSatKb int64 `protobuf:"varint,3,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
+	// fee_rate_sat_vb is the fee rate in sat/vB, the unit of the mainchain
+	// fee rates: the sidechain counts witnesses in full, so a sidechain vB
+	// is a byte and 1 sat/vB is 1,000 sat/kB. Give it or fee_rate_sat_kb,
+	// not both; 0 for both means the node's estimate. At most 100,000.
+	FeeRateSatVb  int64 `protobuf:"varint,4,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2227,6 +2232,13 @@ func (x *SendSideRequest) GetAmountSat() int64 {
 func (x *SendSideRequest) GetFeeRateSatKb() int64 {
 	if x != nil {
 		return x.FeeRateSatKb
+	}
+	return 0
+}
+
+func (x *SendSideRequest) GetFeeRateSatVb() int64 {
+	if x != nil {
+		return x.FeeRateSatVb
 	}
 	return 0
 }
@@ -2490,7 +2502,11 @@ type PegOutRequest struct {
 	// fee_rate_sat_kb is the sidechain fee rate in satoshis per 1000 bytes;
 	// 0 means the node's estimate (SidechainService.EstimateFee). Between the
 	// mempool's minimum and 100,000,000 sat/kB.
-	FeeRateSatKb  int64 `protobuf:"varint,4,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
+	FeeRateSatKb int64 `protobuf:"varint,4,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
+	// fee_rate_sat_vb is the sidechain fee rate in sat/vB (1 sat/vB is
+	// 1,000 sat/kB, witnesses counted in full), as in SendSideRequest. Give
+	// it or fee_rate_sat_kb, not both.
+	FeeRateSatVb  int64 `protobuf:"varint,5,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2549,6 +2565,13 @@ func (x *PegOutRequest) GetFeeSat() int64 {
 func (x *PegOutRequest) GetFeeRateSatKb() int64 {
 	if x != nil {
 		return x.FeeRateSatKb
+	}
+	return 0
+}
+
+func (x *PegOutRequest) GetFeeRateSatVb() int64 {
+	if x != nil {
+		return x.FeeRateSatVb
 	}
 	return 0
 }
@@ -2764,13 +2787,14 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"pendingSat\x12\x1d\n" +
 	"\n" +
 	"utxo_count\x18\x06 \x01(\x04R\tutxoCount\x12!\n" +
-	"\fspend_height\x18\a \x01(\x05R\vspendHeight\"v\n" +
+	"\fspend_height\x18\a \x01(\x05R\vspendHeight\"\x9d\x01\n" +
 	"\x0fSendSideRequest\x12\x1d\n" +
 	"\n" +
 	"to_address\x18\x01 \x01(\tR\ttoAddress\x12\x1d\n" +
 	"\n" +
 	"amount_sat\x18\x02 \x01(\x03R\tamountSat\x12%\n" +
-	"\x0ffee_rate_sat_kb\x18\x03 \x01(\x03R\ffeeRateSatKb\"&\n" +
+	"\x0ffee_rate_sat_kb\x18\x03 \x01(\x03R\ffeeRateSatKb\x12%\n" +
+	"\x0ffee_rate_sat_vb\x18\x04 \x01(\x03R\ffeeRateSatVb\"&\n" +
 	"\x10SendSideResponse\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\"\x94\x01\n" +
 	"\fPegInRequest\x12\x1d\n" +
@@ -2788,13 +2812,14 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x05epoch\x18\x06 \x01(\rR\x05epoch\x122\n" +
 	"\x15accepted_until_height\x18\a \x01(\x05R\x13acceptedUntilHeight\x12\x1f\n" +
 	"\vside_script\x18\b \x01(\tR\n" +
-	"sideScript\"\x9f\x01\n" +
+	"sideScript\"\xc6\x01\n" +
 	"\rPegOutRequest\x12\x1d\n" +
 	"\n" +
 	"amount_sat\x18\x01 \x01(\x03R\tamountSat\x12/\n" +
 	"\x13destination_address\x18\x02 \x01(\tR\x12destinationAddress\x12\x17\n" +
 	"\afee_sat\x18\x03 \x01(\x03R\x06feeSat\x12%\n" +
-	"\x0ffee_rate_sat_kb\x18\x04 \x01(\x03R\ffeeRateSatKb\"W\n" +
+	"\x0ffee_rate_sat_kb\x18\x04 \x01(\x03R\ffeeRateSatKb\x12%\n" +
+	"\x0ffee_rate_sat_vb\x18\x05 \x01(\x03R\ffeeRateSatVb\"W\n" +
 	"\x0ePegOutResponse\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x12\n" +
 	"\x04vout\x18\x02 \x01(\rR\x04vout\x12\x1d\n" +
