@@ -253,6 +253,29 @@ type WalletBackend interface {
 	// ErrInvalidArgument for a wrong passphrase; ErrFailedPrecondition
 	// when there is no wallet or the node does not wait.
 	UnlockWallet(ctx context.Context, passphrase []byte) (seedFile string, err error)
+
+	// SideTransactions returns one page of the transactions of the node's
+	// sidechain address in the newest blocks sideblocks of the best chain
+	// (the server has bounded blocks), in chain order, their number, the
+	// address and the heights read.
+	SideTransactions(ctx context.Context, blocks uint32, page Page) (*SideHistory, error)
+}
+
+// SideHistory is a page of the node's sidechain transactions.
+type SideHistory struct {
+	Address         string
+	Txs             []SideWalletTx
+	Total           uint64
+	FromHeight, Tip int32
+}
+
+// SideWalletTx is a sidechain transaction of the node's address.
+type SideWalletTx struct {
+	TxID           chainhash.Hash
+	Height         int32
+	Confirmations  uint64
+	Received, Sent int64
+	Coinbase       bool
 }
 
 // SendResult is a mainchain payment broadcast.

@@ -202,6 +202,7 @@
 //	POST /v1/wallet/changepassphrase             WalletService.ChangePassphrase
 //	POST /v1/wallet/backupseed                   WalletService.BackupSeed
 //	POST /v1/wallet/create, /v1/wallet/unlock    WalletService.CreateWallet, UnlockWallet
+//	GET  /v1/wallet/sidetransactions?blocks=     WalletService.ListSideTransactions
 //	GET  /v1/peg                                 PegService.GetPegInfo
 //	GET  /v1/peg/deposits, /v1/peg/refused       PegService.ListDeposits, ListRefusedDeposits
 //	GET  /v1/peg/deposits/{txid}                 PegService.GetDeposit

@@ -77,6 +77,7 @@ var restCalls = []restCall{
 	{apiv1.WalletService_BackupSeed_FullMethodName, "POST", "/v1/wallet/backupseed", `{"passphrase": "` + apitest.FakePassphrase + `"}`, false},
 	{apiv1.WalletService_CreateWallet_FullMethodName, "POST", "/v1/wallet/create", `{"passphrase": "x"}`, false},
 	{apiv1.WalletService_UnlockWallet_FullMethodName, "POST", "/v1/wallet/unlock", `{"passphrase": "` + apitest.FakePassphrase + `"}`, false},
+	{apiv1.WalletService_ListSideTransactions_FullMethodName, "GET", "/v1/wallet/sidetransactions?blocks=10&reversed=true", "", false},
 	{apiv1.WalletService_PegIn_FullMethodName, "POST", "/v1/wallet/pegin", `{"side_address": "` + apitest.SideAddress + `", "amount_sat": "100000", "psbt_only": true}`, false},
 	{apiv1.WalletService_PegOut_FullMethodName, "POST", "/v1/wallet/pegout", `{"destination_address": "` + apitest.MainAddress + `", "amount_sat": "100000", "fee_sat": "2000"}`, false},
 

@@ -239,6 +239,10 @@ var allCalls = []call{
 		_, err := c.wallet.UnlockWallet(ctx, &apiv1.UnlockWalletRequest{Passphrase: apitest.FakePassphrase})
 		return err
 	}},
+	{apiv1.WalletService_ListSideTransactions_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.ListSideTransactions(ctx, &apiv1.ListSideTransactionsRequest{})
+		return err
+	}},
 	{apiv1.WalletService_PegIn_FullMethodName, true, func(ctx context.Context, c clients) error {
 		_, err := c.wallet.PegIn(ctx, &apiv1.PegInRequest{
 			SideAddress: apitest.SideAddress, AmountSat: 100_000})

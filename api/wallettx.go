@@ -215,3 +215,38 @@ func perVByte(kb int64) int64 {
 	}
 	return (kb + 999) / 1000
 }
+
+// Bounds of ListSideTransactions' window.
+const (
+	defaultSideHistoryBlocks = 1_000
+	maxSideHistoryBlocks     = 10_000
+)
+
+func (w *walletService) ListSideTransactions(ctx context.Context, req *apiv1.ListSideTransactionsRequest) (*apiv1.ListSideTransactionsResponse, error) {
+	const method = apiv1.WalletService_ListSideTransactions_FullMethodName
+	blocks := req.GetBlocks()
+	switch {
+	case blocks == 0:
+		blocks = defaultSideHistoryBlocks
+	case blocks > maxSideHistoryBlocks:
+		return nil, toStatus(method, Errorf(ErrInvalidArgument, "blocks %d is above the maximum, %d sideblocks",
+			blocks, maxSideHistoryBlocks))
+	}
+	p, err := w.s.page(req.GetOffset(), req.GetLimit(), req.GetReversed())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	h, err := w.s.backend.SideTransactions(ctx, blocks, p)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	out := &apiv1.ListSideTransactionsResponse{Address: h.Address, Total: h.Total,
+		FromHeight: uint64(max(h.FromHeight, 0)), ToHeight: uint64(max(h.Tip, 0))}
+	for _, t := range h.Txs {
+		out.Transactions = append(out.Transactions, &apiv1.SideWalletTransaction{
+			Txid: t.TxID.String(), BlockHeight: uint64(max(t.Height, 0)), Confirmations: t.Confirmations,
+			ReceivedSat: t.Received, SentSat: t.Sent, NetSat: t.Received - t.Sent, Coinbase: t.Coinbase,
+		})
+	}
+	return out, nil
+}

@@ -78,6 +78,14 @@ func TestWalletPayments(t *testing.T) {
 		t.Fatalf("BackupSeed %v %v", seed, err)
 	}
 
+	side, err := c.wallet.ListSideTransactions(ctx, &apiv1.ListSideTransactionsRequest{Blocks: 1, Reversed: true})
+	if err != nil || side.GetTotal() != 2 || side.GetTransactions()[0].GetNetSat() != 1_000-5_000_000_000 ||
+		side.GetFromHeight() != 2 || side.GetToHeight() != 2 {
+		t.Fatalf("ListSideTransactions %v %v", side, err)
+	}
+	_, err = c.wallet.ListSideTransactions(ctx, &apiv1.ListSideTransactionsRequest{Blocks: 10_001})
+	wantCode(t, "too many blocks", err, codes.InvalidArgument)
+
 	// The read-only credential neither sends nor reads the seed.
 	ro := dial(t, srv, api.ReadOnlyCredFilename)
 	_, err = ro.wallet.BackupSeed(ctx, &apiv1.BackupSeedRequest{Passphrase: apitest.FakePassphrase})

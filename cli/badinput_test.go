@@ -73,6 +73,7 @@ var validArgs = map[string][]string{
 	"changepassword":       {"--current-file", "testdata/passphrase", "--new-file", "testdata/passphrase"},
 	"backupseed":           {"--passphrase-file", "testdata/passphrase"},
 	"sideunspent":          nil,
+	"sidetransactions":     {"--blocks", "5", "--reversed"},
 	"create":               {"--passphrase-file", "testdata/passphrase"},
 	"unlock":               {"--passphrase-file", "testdata/passphrase"},
 	"peg status":           {apitest.WithdrawalTxID(1).String()},
@@ -255,6 +256,12 @@ var badInputs = map[string][]badCase{
 		{nil, ExitUsage, "Wallet passphrase: give it as a line of standard input"},
 		{[]string{"--passphrase-file", "testdata/wrongpassphrase"}, ExitNodeError, "passphrase: wrong wallet passphrase"},
 		{[]string{"--passphrase-file", "testdata/none"}, ExitUsage, "--passphrase-file testdata/none: cannot read it"},
+	},
+	"sidetransactions": {
+		{[]string{"--blocks", "-1"}, ExitUsage, "--blocks -1 is negative: want 0 or more sideblocks"},
+		{[]string{"--blocks", "10001"}, ExitUsage, "--blocks 10001 is above the maximum, 10000 sideblocks"},
+		{[]string{"--blocks", "many"}, ExitUsage, "--blocks many is not a number"},
+		{[]string{"--limit", "5000"}, ExitNodeError, "--limit 5000 is above the maximum page size"},
 	},
 	"sideunspent": {
 		{[]string{"--limit", "-1"}, ExitUsage, "--limit -1 is negative"},

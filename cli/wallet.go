@@ -86,6 +86,13 @@ func walletCommands() []commandSpec {
 				"is asked on the terminal, or read as a line of standard input, " +
 				"or from --passphrase-file (WalletService.UnlockWallet).",
 			func(c *client) any { return &unlockWalletCommand{c: c} }},
+		{groupWallet, "sidetransactions", "List the node's sidechain transactions",
+			"List a page of the sidechain transactions that pay the node's " +
+				"sidechain address or spend its coins, in the newest --blocks " +
+				"sideblocks of the best chain, oldest first: what each received " +
+				"and sent, in sat (WalletService.ListSideTransactions). " +
+				"listtransactions lists the mainchain wallet's.",
+			func(c *client) any { return &sideTransactionsCommand{c: c} }},
 		{groupWallet, "sideunspent", "List the node's sidechain coins",
 			"List a page of the unspent outputs of the node's sidechain " +
 				"address, oldest first, values in sat " +

@@ -248,3 +248,27 @@ func (cmd *unlockWalletCommand) Execute(args []string) error {
 		return apiv1.NewWalletServiceClient(conn).UnlockWallet(ctx, &apiv1.UnlockWalletRequest{Passphrase: pass})
 	})
 }
+
+type sideTransactionsCommand struct {
+	Blocks value `long:"blocks" unquote:"false" value-name:"N" description:"Read this many sideblocks back from the tip; default (or 0) 1000; at most 10000"`
+	pageOptions
+	c *client
+}
+
+func (cmd *sideTransactionsCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	blocks, err := optional("--blocks", cmd.Blocks, 0, 10_000, "sideblocks")
+	if err != nil {
+		return err
+	}
+	off, lim, err := cmd.page()
+	if err != nil {
+		return err
+	}
+	return cmd.c.run(pageFields.with(fields{"blocks": "--blocks"}), func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).ListSideTransactions(ctx, &apiv1.ListSideTransactionsRequest{
+			Blocks: uint32(blocks), Offset: off, Limit: lim, Reversed: cmd.Reversed})
+	})
+}

@@ -119,6 +119,12 @@ func TestBalanceAndCoins(t *testing.T) {
 		t.Errorf("listtransactions %v", l)
 	}
 
+	r = n.run("sidetransactions", "--reversed")
+	wantOK(t, r)
+	if l := r.json(t); l["total"] != "2" || l["address"] != apitest.SideAddress {
+		t.Errorf("sidetransactions %v", l)
+	}
+
 	r = n.run("sideunspent")
 	wantOK(t, r)
 	if l := r.json(t); l["total"] == "0" {

@@ -145,6 +145,20 @@ func (b *Backend) UnlockWallet(_ context.Context, pass []byte) (string, error) {
 	return "/fake/wallet.seed", nil
 }
 
+// SideTransactions implements api.WalletBackend: the coinbases of the
+// fake's sidechain that pay its address.
+func (b *Backend) SideTransactions(_ context.Context, blocks uint32, p api.Page) (*api.SideHistory, error) {
+	if err := b.walletError(); err != nil {
+		return nil, err
+	}
+	txs := []api.SideWalletTx{
+		{TxID: hash(0xd1), Height: 1, Confirmations: 2, Received: 5_000_000_000, Coinbase: true},
+		{TxID: hash(0xd2), Height: 2, Confirmations: 1, Received: 1_000, Sent: 5_000_000_000},
+	}
+	return &api.SideHistory{Address: SideAddress, Txs: pageOf(txs, p), Total: uint64(len(txs)),
+		FromHeight: max(0, 2-int32(blocks)+1), Tip: 2}, nil
+}
+
 // pageOf returns the page p of items.
 func pageOf[T any](items []T, p api.Page) []T {
 	n := uint64(len(items))

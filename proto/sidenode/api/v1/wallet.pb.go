@@ -21,6 +21,264 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ListSideTransactionsRequest selects the sideblocks to read and a page.
+type ListSideTransactionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// blocks is the number of sideblocks to read back from the tip; 0 means
+	// 1,000; at most 10,000.
+	Blocks uint32 `protobuf:"varint,1,opt,name=blocks,proto3" json:"blocks,omitempty"`
+	// offset is the number of transactions to skip, from the oldest, or from
+	// the newest when reversed.
+	Offset uint64 `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
+	// limit is the page size; 0 means the server's default page size.
+	Limit uint32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// reversed lists the newest first.
+	Reversed      bool `protobuf:"varint,4,opt,name=reversed,proto3" json:"reversed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSideTransactionsRequest) Reset() {
+	*x = ListSideTransactionsRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSideTransactionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSideTransactionsRequest) ProtoMessage() {}
+
+func (x *ListSideTransactionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSideTransactionsRequest.ProtoReflect.Descriptor instead.
+func (*ListSideTransactionsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ListSideTransactionsRequest) GetBlocks() uint32 {
+	if x != nil {
+		return x.Blocks
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsRequest) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsRequest) GetReversed() bool {
+	if x != nil {
+		return x.Reversed
+	}
+	return false
+}
+
+// SideWalletTransaction is a sidechain transaction of the node's address.
+type SideWalletTransaction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the transaction's id.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// block_height is the sidechain height of the block that holds it.
+	BlockHeight uint64 `protobuf:"varint,2,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
+	// confirmations is 1 in the best chain's tip.
+	Confirmations uint64 `protobuf:"varint,3,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
+	// received_sat is what its outputs pay the node's address.
+	ReceivedSat int64 `protobuf:"varint,4,opt,name=received_sat,json=receivedSat,proto3" json:"received_sat,omitempty"`
+	// sent_sat is the value of the address's outputs it spends.
+	SentSat int64 `protobuf:"varint,5,opt,name=sent_sat,json=sentSat,proto3" json:"sent_sat,omitempty"`
+	// net_sat is received_sat - sent_sat.
+	NetSat int64 `protobuf:"varint,6,opt,name=net_sat,json=netSat,proto3" json:"net_sat,omitempty"`
+	// coinbase reports whether it is the block's coinbase.
+	Coinbase      bool `protobuf:"varint,7,opt,name=coinbase,proto3" json:"coinbase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SideWalletTransaction) Reset() {
+	*x = SideWalletTransaction{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SideWalletTransaction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SideWalletTransaction) ProtoMessage() {}
+
+func (x *SideWalletTransaction) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SideWalletTransaction.ProtoReflect.Descriptor instead.
+func (*SideWalletTransaction) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SideWalletTransaction) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *SideWalletTransaction) GetBlockHeight() uint64 {
+	if x != nil {
+		return x.BlockHeight
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetConfirmations() uint64 {
+	if x != nil {
+		return x.Confirmations
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetReceivedSat() int64 {
+	if x != nil {
+		return x.ReceivedSat
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetSentSat() int64 {
+	if x != nil {
+		return x.SentSat
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetNetSat() int64 {
+	if x != nil {
+		return x.NetSat
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetCoinbase() bool {
+	if x != nil {
+		return x.Coinbase
+	}
+	return false
+}
+
+// ListSideTransactionsResponse is a page of them.
+type ListSideTransactionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is the node's sidechain address.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// transactions are the page.
+	Transactions []*SideWalletTransaction `protobuf:"bytes,2,rep,name=transactions,proto3" json:"transactions,omitempty"`
+	// total is the number of transactions found in the blocks read.
+	Total uint64 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
+	// from_height and to_height are the first and last sidechain heights
+	// read.
+	FromHeight uint64 `protobuf:"varint,4,opt,name=from_height,json=fromHeight,proto3" json:"from_height,omitempty"`
+	// to_height is the last sidechain height read: the tip.
+	ToHeight      uint64 `protobuf:"varint,5,opt,name=to_height,json=toHeight,proto3" json:"to_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSideTransactionsResponse) Reset() {
+	*x = ListSideTransactionsResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSideTransactionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSideTransactionsResponse) ProtoMessage() {}
+
+func (x *ListSideTransactionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSideTransactionsResponse.ProtoReflect.Descriptor instead.
+func (*ListSideTransactionsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListSideTransactionsResponse) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *ListSideTransactionsResponse) GetTransactions() []*SideWalletTransaction {
+	if x != nil {
+		return x.Transactions
+	}
+	return nil
+}
+
+func (x *ListSideTransactionsResponse) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsResponse) GetFromHeight() uint64 {
+	if x != nil {
+		return x.FromHeight
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsResponse) GetToHeight() uint64 {
+	if x != nil {
+		return x.ToHeight
+	}
+	return 0
+}
+
 // CreateWalletRequest gives the new wallet's passphrase.
 type CreateWalletRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -32,7 +290,7 @@ type CreateWalletRequest struct {
 
 func (x *CreateWalletRequest) Reset() {
 	*x = CreateWalletRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -44,7 +302,7 @@ func (x *CreateWalletRequest) String() string {
 func (*CreateWalletRequest) ProtoMessage() {}
 
 func (x *CreateWalletRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -57,7 +315,7 @@ func (x *CreateWalletRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWalletRequest.ProtoReflect.Descriptor instead.
 func (*CreateWalletRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{0}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateWalletRequest) GetPassphrase() string {
@@ -80,7 +338,7 @@ type CreateWalletResponse struct {
 
 func (x *CreateWalletResponse) Reset() {
 	*x = CreateWalletResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -92,7 +350,7 @@ func (x *CreateWalletResponse) String() string {
 func (*CreateWalletResponse) ProtoMessage() {}
 
 func (x *CreateWalletResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -105,7 +363,7 @@ func (x *CreateWalletResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWalletResponse.ProtoReflect.Descriptor instead.
 func (*CreateWalletResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{1}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateWalletResponse) GetSeedFile() string {
@@ -133,7 +391,7 @@ type UnlockWalletRequest struct {
 
 func (x *UnlockWalletRequest) Reset() {
 	*x = UnlockWalletRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -145,7 +403,7 @@ func (x *UnlockWalletRequest) String() string {
 func (*UnlockWalletRequest) ProtoMessage() {}
 
 func (x *UnlockWalletRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -158,7 +416,7 @@ func (x *UnlockWalletRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlockWalletRequest.ProtoReflect.Descriptor instead.
 func (*UnlockWalletRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{2}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *UnlockWalletRequest) GetPassphrase() string {
@@ -179,7 +437,7 @@ type UnlockWalletResponse struct {
 
 func (x *UnlockWalletResponse) Reset() {
 	*x = UnlockWalletResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -191,7 +449,7 @@ func (x *UnlockWalletResponse) String() string {
 func (*UnlockWalletResponse) ProtoMessage() {}
 
 func (x *UnlockWalletResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -204,7 +462,7 @@ func (x *UnlockWalletResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlockWalletResponse.ProtoReflect.Descriptor instead.
 func (*UnlockWalletResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{3}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *UnlockWalletResponse) GetSeedFile() string {
@@ -231,7 +489,7 @@ type SendMainRequest struct {
 
 func (x *SendMainRequest) Reset() {
 	*x = SendMainRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -243,7 +501,7 @@ func (x *SendMainRequest) String() string {
 func (*SendMainRequest) ProtoMessage() {}
 
 func (x *SendMainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -256,7 +514,7 @@ func (x *SendMainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMainRequest.ProtoReflect.Descriptor instead.
 func (*SendMainRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{4}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SendMainRequest) GetToAddress() string {
@@ -295,7 +553,7 @@ type SendMainResponse struct {
 
 func (x *SendMainResponse) Reset() {
 	*x = SendMainResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -307,7 +565,7 @@ func (x *SendMainResponse) String() string {
 func (*SendMainResponse) ProtoMessage() {}
 
 func (x *SendMainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -320,7 +578,7 @@ func (x *SendMainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMainResponse.ProtoReflect.Descriptor instead.
 func (*SendMainResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{5}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SendMainResponse) GetTxid() string {
@@ -362,7 +620,7 @@ type ListCoinsRequest struct {
 
 func (x *ListCoinsRequest) Reset() {
 	*x = ListCoinsRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -374,7 +632,7 @@ func (x *ListCoinsRequest) String() string {
 func (*ListCoinsRequest) ProtoMessage() {}
 
 func (x *ListCoinsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -387,7 +645,7 @@ func (x *ListCoinsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCoinsRequest.ProtoReflect.Descriptor instead.
 func (*ListCoinsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{6}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListCoinsRequest) GetMinConf() int32 {
@@ -441,7 +699,7 @@ type WalletCoin struct {
 
 func (x *WalletCoin) Reset() {
 	*x = WalletCoin{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -453,7 +711,7 @@ func (x *WalletCoin) String() string {
 func (*WalletCoin) ProtoMessage() {}
 
 func (x *WalletCoin) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -466,7 +724,7 @@ func (x *WalletCoin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WalletCoin.ProtoReflect.Descriptor instead.
 func (*WalletCoin) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{7}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WalletCoin) GetOutpoint() string {
@@ -526,7 +784,7 @@ type ListCoinsResponse struct {
 
 func (x *ListCoinsResponse) Reset() {
 	*x = ListCoinsResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -538,7 +796,7 @@ func (x *ListCoinsResponse) String() string {
 func (*ListCoinsResponse) ProtoMessage() {}
 
 func (x *ListCoinsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -551,7 +809,7 @@ func (x *ListCoinsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCoinsResponse.ProtoReflect.Descriptor instead.
 func (*ListCoinsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{8}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListCoinsResponse) GetCoins() []*WalletCoin {
@@ -592,7 +850,7 @@ type ListWalletTransactionsRequest struct {
 
 func (x *ListWalletTransactionsRequest) Reset() {
 	*x = ListWalletTransactionsRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -604,7 +862,7 @@ func (x *ListWalletTransactionsRequest) String() string {
 func (*ListWalletTransactionsRequest) ProtoMessage() {}
 
 func (x *ListWalletTransactionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -617,7 +875,7 @@ func (x *ListWalletTransactionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWalletTransactionsRequest.ProtoReflect.Descriptor instead.
 func (*ListWalletTransactionsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{9}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListWalletTransactionsRequest) GetOffset() uint64 {
@@ -671,7 +929,7 @@ type WalletTransaction struct {
 
 func (x *WalletTransaction) Reset() {
 	*x = WalletTransaction{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +941,7 @@ func (x *WalletTransaction) String() string {
 func (*WalletTransaction) ProtoMessage() {}
 
 func (x *WalletTransaction) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +954,7 @@ func (x *WalletTransaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WalletTransaction.ProtoReflect.Descriptor instead.
 func (*WalletTransaction) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WalletTransaction) GetTxid() string {
@@ -775,7 +1033,7 @@ type ListWalletTransactionsResponse struct {
 
 func (x *ListWalletTransactionsResponse) Reset() {
 	*x = ListWalletTransactionsResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -787,7 +1045,7 @@ func (x *ListWalletTransactionsResponse) String() string {
 func (*ListWalletTransactionsResponse) ProtoMessage() {}
 
 func (x *ListWalletTransactionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -800,7 +1058,7 @@ func (x *ListWalletTransactionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWalletTransactionsResponse.ProtoReflect.Descriptor instead.
 func (*ListWalletTransactionsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListWalletTransactionsResponse) GetTransactions() []*WalletTransaction {
@@ -828,7 +1086,7 @@ type GetWalletTransactionRequest struct {
 
 func (x *GetWalletTransactionRequest) Reset() {
 	*x = GetWalletTransactionRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -840,7 +1098,7 @@ func (x *GetWalletTransactionRequest) String() string {
 func (*GetWalletTransactionRequest) ProtoMessage() {}
 
 func (x *GetWalletTransactionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -853,7 +1111,7 @@ func (x *GetWalletTransactionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWalletTransactionRequest.ProtoReflect.Descriptor instead.
 func (*GetWalletTransactionRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetWalletTransactionRequest) GetTxid() string {
@@ -876,7 +1134,7 @@ type GetWalletTransactionResponse struct {
 
 func (x *GetWalletTransactionResponse) Reset() {
 	*x = GetWalletTransactionResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -888,7 +1146,7 @@ func (x *GetWalletTransactionResponse) String() string {
 func (*GetWalletTransactionResponse) ProtoMessage() {}
 
 func (x *GetWalletTransactionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -901,7 +1159,7 @@ func (x *GetWalletTransactionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWalletTransactionResponse.ProtoReflect.Descriptor instead.
 func (*GetWalletTransactionResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{13}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetWalletTransactionResponse) GetTransaction() *WalletTransaction {
@@ -932,7 +1190,7 @@ type BumpFeeRequest struct {
 
 func (x *BumpFeeRequest) Reset() {
 	*x = BumpFeeRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -944,7 +1202,7 @@ func (x *BumpFeeRequest) String() string {
 func (*BumpFeeRequest) ProtoMessage() {}
 
 func (x *BumpFeeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -957,7 +1215,7 @@ func (x *BumpFeeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BumpFeeRequest.ProtoReflect.Descriptor instead.
 func (*BumpFeeRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{14}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BumpFeeRequest) GetTxid() string {
@@ -991,7 +1249,7 @@ type BumpFeeResponse struct {
 
 func (x *BumpFeeResponse) Reset() {
 	*x = BumpFeeResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1261,7 @@ func (x *BumpFeeResponse) String() string {
 func (*BumpFeeResponse) ProtoMessage() {}
 
 func (x *BumpFeeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1274,7 @@ func (x *BumpFeeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BumpFeeResponse.ProtoReflect.Descriptor instead.
 func (*BumpFeeResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{15}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *BumpFeeResponse) GetTxid() string {
@@ -1060,7 +1318,7 @@ type ChangePassphraseRequest struct {
 
 func (x *ChangePassphraseRequest) Reset() {
 	*x = ChangePassphraseRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1072,7 +1330,7 @@ func (x *ChangePassphraseRequest) String() string {
 func (*ChangePassphraseRequest) ProtoMessage() {}
 
 func (x *ChangePassphraseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1085,7 +1343,7 @@ func (x *ChangePassphraseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangePassphraseRequest.ProtoReflect.Descriptor instead.
 func (*ChangePassphraseRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{16}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ChangePassphraseRequest) GetCurrentPassphrase() string {
@@ -1116,7 +1374,7 @@ type ChangePassphraseResponse struct {
 
 func (x *ChangePassphraseResponse) Reset() {
 	*x = ChangePassphraseResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1128,7 +1386,7 @@ func (x *ChangePassphraseResponse) String() string {
 func (*ChangePassphraseResponse) ProtoMessage() {}
 
 func (x *ChangePassphraseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1141,7 +1399,7 @@ func (x *ChangePassphraseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangePassphraseResponse.ProtoReflect.Descriptor instead.
 func (*ChangePassphraseResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{17}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ChangePassphraseResponse) GetSeedFile() string {
@@ -1169,7 +1427,7 @@ type BackupSeedRequest struct {
 
 func (x *BackupSeedRequest) Reset() {
 	*x = BackupSeedRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1181,7 +1439,7 @@ func (x *BackupSeedRequest) String() string {
 func (*BackupSeedRequest) ProtoMessage() {}
 
 func (x *BackupSeedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1194,7 +1452,7 @@ func (x *BackupSeedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupSeedRequest.ProtoReflect.Descriptor instead.
 func (*BackupSeedRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{18}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *BackupSeedRequest) GetPassphrase() string {
@@ -1220,7 +1478,7 @@ type BackupSeedResponse struct {
 
 func (x *BackupSeedResponse) Reset() {
 	*x = BackupSeedResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1232,7 +1490,7 @@ func (x *BackupSeedResponse) String() string {
 func (*BackupSeedResponse) ProtoMessage() {}
 
 func (x *BackupSeedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1245,7 +1503,7 @@ func (x *BackupSeedResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BackupSeedResponse.ProtoReflect.Descriptor instead.
 func (*BackupSeedResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{19}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *BackupSeedResponse) GetSeedHex() string {
@@ -1278,7 +1536,7 @@ type NewAddressRequest struct {
 
 func (x *NewAddressRequest) Reset() {
 	*x = NewAddressRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[20]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1290,7 +1548,7 @@ func (x *NewAddressRequest) String() string {
 func (*NewAddressRequest) ProtoMessage() {}
 
 func (x *NewAddressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[20]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1303,7 +1561,7 @@ func (x *NewAddressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NewAddressRequest.ProtoReflect.Descriptor instead.
 func (*NewAddressRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{20}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{23}
 }
 
 // NewAddressResponse is a new receive address.
@@ -1317,7 +1575,7 @@ type NewAddressResponse struct {
 
 func (x *NewAddressResponse) Reset() {
 	*x = NewAddressResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[21]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1329,7 +1587,7 @@ func (x *NewAddressResponse) String() string {
 func (*NewAddressResponse) ProtoMessage() {}
 
 func (x *NewAddressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[21]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1342,7 +1600,7 @@ func (x *NewAddressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NewAddressResponse.ProtoReflect.Descriptor instead.
 func (*NewAddressResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{21}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *NewAddressResponse) GetAddress() string {
@@ -1365,7 +1623,7 @@ type GetBalanceRequest struct {
 
 func (x *GetBalanceRequest) Reset() {
 	*x = GetBalanceRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[22]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1377,7 +1635,7 @@ func (x *GetBalanceRequest) String() string {
 func (*GetBalanceRequest) ProtoMessage() {}
 
 func (x *GetBalanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[22]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1390,7 +1648,7 @@ func (x *GetBalanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBalanceRequest.ProtoReflect.Descriptor instead.
 func (*GetBalanceRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{22}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetBalanceRequest) GetMinConf() int32 {
@@ -1432,7 +1690,7 @@ type GetBalanceResponse struct {
 
 func (x *GetBalanceResponse) Reset() {
 	*x = GetBalanceResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[23]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1444,7 +1702,7 @@ func (x *GetBalanceResponse) String() string {
 func (*GetBalanceResponse) ProtoMessage() {}
 
 func (x *GetBalanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[23]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1457,7 +1715,7 @@ func (x *GetBalanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBalanceResponse.ProtoReflect.Descriptor instead.
 func (*GetBalanceResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{23}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetBalanceResponse) GetTotalSat() int64 {
@@ -1533,7 +1791,7 @@ type CreateStakeRequest struct {
 
 func (x *CreateStakeRequest) Reset() {
 	*x = CreateStakeRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[24]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1545,7 +1803,7 @@ func (x *CreateStakeRequest) String() string {
 func (*CreateStakeRequest) ProtoMessage() {}
 
 func (x *CreateStakeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[24]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1558,7 +1816,7 @@ func (x *CreateStakeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStakeRequest.ProtoReflect.Descriptor instead.
 func (*CreateStakeRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{24}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CreateStakeRequest) GetAmountSat() int64 {
@@ -1608,7 +1866,7 @@ type CreateStakeResponse struct {
 
 func (x *CreateStakeResponse) Reset() {
 	*x = CreateStakeResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[25]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1620,7 +1878,7 @@ func (x *CreateStakeResponse) String() string {
 func (*CreateStakeResponse) ProtoMessage() {}
 
 func (x *CreateStakeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[25]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1633,7 +1891,7 @@ func (x *CreateStakeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStakeResponse.ProtoReflect.Descriptor instead.
 func (*CreateStakeResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{25}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CreateStakeResponse) GetTxid() string {
@@ -1681,7 +1939,7 @@ type ListStakesRequest struct {
 
 func (x *ListStakesRequest) Reset() {
 	*x = ListStakesRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[26]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1693,7 +1951,7 @@ func (x *ListStakesRequest) String() string {
 func (*ListStakesRequest) ProtoMessage() {}
 
 func (x *ListStakesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[26]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1706,7 +1964,7 @@ func (x *ListStakesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStakesRequest.ProtoReflect.Descriptor instead.
 func (*ListStakesRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{26}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListStakesRequest) GetOffset() uint64 {
@@ -1743,7 +2001,7 @@ type ListStakesResponse struct {
 
 func (x *ListStakesResponse) Reset() {
 	*x = ListStakesResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[27]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1755,7 +2013,7 @@ func (x *ListStakesResponse) String() string {
 func (*ListStakesResponse) ProtoMessage() {}
 
 func (x *ListStakesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[27]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1768,7 +2026,7 @@ func (x *ListStakesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStakesResponse.ProtoReflect.Descriptor instead.
 func (*ListStakesResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{27}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListStakesResponse) GetTickets() []*Ticket {
@@ -1808,7 +2066,7 @@ type WithdrawStakeRequest struct {
 
 func (x *WithdrawStakeRequest) Reset() {
 	*x = WithdrawStakeRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[28]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1820,7 +2078,7 @@ func (x *WithdrawStakeRequest) String() string {
 func (*WithdrawStakeRequest) ProtoMessage() {}
 
 func (x *WithdrawStakeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[28]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1833,7 +2091,7 @@ func (x *WithdrawStakeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawStakeRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawStakeRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{28}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *WithdrawStakeRequest) GetStake() isWithdrawStakeRequest_Stake {
@@ -1904,7 +2162,7 @@ type WithdrawStakeResponse struct {
 
 func (x *WithdrawStakeResponse) Reset() {
 	*x = WithdrawStakeResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[29]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1916,7 +2174,7 @@ func (x *WithdrawStakeResponse) String() string {
 func (*WithdrawStakeResponse) ProtoMessage() {}
 
 func (x *WithdrawStakeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[29]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1929,7 +2187,7 @@ func (x *WithdrawStakeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawStakeResponse.ProtoReflect.Descriptor instead.
 func (*WithdrawStakeResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{29}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *WithdrawStakeResponse) GetTxid() string {
@@ -1948,7 +2206,7 @@ type GetSideAddressRequest struct {
 
 func (x *GetSideAddressRequest) Reset() {
 	*x = GetSideAddressRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[30]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1960,7 +2218,7 @@ func (x *GetSideAddressRequest) String() string {
 func (*GetSideAddressRequest) ProtoMessage() {}
 
 func (x *GetSideAddressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[30]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1973,7 +2231,7 @@ func (x *GetSideAddressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideAddressRequest.ProtoReflect.Descriptor instead.
 func (*GetSideAddressRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{30}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{33}
 }
 
 // GetSideAddressResponse is the node's sidechain address.
@@ -1987,7 +2245,7 @@ type GetSideAddressResponse struct {
 
 func (x *GetSideAddressResponse) Reset() {
 	*x = GetSideAddressResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[31]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1999,7 +2257,7 @@ func (x *GetSideAddressResponse) String() string {
 func (*GetSideAddressResponse) ProtoMessage() {}
 
 func (x *GetSideAddressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[31]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2012,7 +2270,7 @@ func (x *GetSideAddressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideAddressResponse.ProtoReflect.Descriptor instead.
 func (*GetSideAddressResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{31}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetSideAddressResponse) GetAddress() string {
@@ -2032,7 +2290,7 @@ type GetSideBalanceRequest struct {
 
 func (x *GetSideBalanceRequest) Reset() {
 	*x = GetSideBalanceRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[32]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2044,7 +2302,7 @@ func (x *GetSideBalanceRequest) String() string {
 func (*GetSideBalanceRequest) ProtoMessage() {}
 
 func (x *GetSideBalanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[32]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2057,7 +2315,7 @@ func (x *GetSideBalanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideBalanceRequest.ProtoReflect.Descriptor instead.
 func (*GetSideBalanceRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{32}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{35}
 }
 
 // GetSideBalanceResponse is the balance of the node's sidechain address on
@@ -2087,7 +2345,7 @@ type GetSideBalanceResponse struct {
 
 func (x *GetSideBalanceResponse) Reset() {
 	*x = GetSideBalanceResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2099,7 +2357,7 @@ func (x *GetSideBalanceResponse) String() string {
 func (*GetSideBalanceResponse) ProtoMessage() {}
 
 func (x *GetSideBalanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2112,7 +2370,7 @@ func (x *GetSideBalanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideBalanceResponse.ProtoReflect.Descriptor instead.
 func (*GetSideBalanceResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{33}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetSideBalanceResponse) GetAddress() string {
@@ -2187,7 +2445,7 @@ type SendSideRequest struct {
 
 func (x *SendSideRequest) Reset() {
 	*x = SendSideRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2199,7 +2457,7 @@ func (x *SendSideRequest) String() string {
 func (*SendSideRequest) ProtoMessage() {}
 
 func (x *SendSideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2212,7 +2470,7 @@ func (x *SendSideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendSideRequest.ProtoReflect.Descriptor instead.
 func (*SendSideRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{34}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SendSideRequest) GetToAddress() string {
@@ -2254,7 +2512,7 @@ type SendSideResponse struct {
 
 func (x *SendSideResponse) Reset() {
 	*x = SendSideResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2266,7 +2524,7 @@ func (x *SendSideResponse) String() string {
 func (*SendSideResponse) ProtoMessage() {}
 
 func (x *SendSideResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2279,7 +2537,7 @@ func (x *SendSideResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendSideResponse.ProtoReflect.Descriptor instead.
 func (*SendSideResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{35}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SendSideResponse) GetTxid() string {
@@ -2314,7 +2572,7 @@ type PegInRequest struct {
 
 func (x *PegInRequest) Reset() {
 	*x = PegInRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2326,7 +2584,7 @@ func (x *PegInRequest) String() string {
 func (*PegInRequest) ProtoMessage() {}
 
 func (x *PegInRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2339,7 +2597,7 @@ func (x *PegInRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegInRequest.ProtoReflect.Descriptor instead.
 func (*PegInRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{36}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PegInRequest) GetAmountSat() int64 {
@@ -2400,7 +2658,7 @@ type PegInResponse struct {
 
 func (x *PegInResponse) Reset() {
 	*x = PegInResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2412,7 +2670,7 @@ func (x *PegInResponse) String() string {
 func (*PegInResponse) ProtoMessage() {}
 
 func (x *PegInResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2425,7 +2683,7 @@ func (x *PegInResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegInResponse.ProtoReflect.Descriptor instead.
 func (*PegInResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{37}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PegInResponse) GetTxid() string {
@@ -2513,7 +2771,7 @@ type PegOutRequest struct {
 
 func (x *PegOutRequest) Reset() {
 	*x = PegOutRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2525,7 +2783,7 @@ func (x *PegOutRequest) String() string {
 func (*PegOutRequest) ProtoMessage() {}
 
 func (x *PegOutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2538,7 +2796,7 @@ func (x *PegOutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegOutRequest.ProtoReflect.Descriptor instead.
 func (*PegOutRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{38}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PegOutRequest) GetAmountSat() int64 {
@@ -2592,7 +2850,7 @@ type PegOutResponse struct {
 
 func (x *PegOutResponse) Reset() {
 	*x = PegOutResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2604,7 +2862,7 @@ func (x *PegOutResponse) String() string {
 func (*PegOutResponse) ProtoMessage() {}
 
 func (x *PegOutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2617,7 +2875,7 @@ func (x *PegOutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegOutResponse.ProtoReflect.Descriptor instead.
 func (*PegOutResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{39}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PegOutResponse) GetTxid() string {
@@ -2645,7 +2903,27 @@ var File_sidenode_api_v1_wallet_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\n" +
-	"\x1csidenode/api/v1/wallet.proto\x12\x0fsidenode.api.v1\x1a\x1fsidenode/api/v1/mainchain.proto\"5\n" +
+	"\x1csidenode/api/v1/wallet.proto\x12\x0fsidenode.api.v1\x1a\x1fsidenode/api/v1/mainchain.proto\"\x7f\n" +
+	"\x1bListSideTransactionsRequest\x12\x16\n" +
+	"\x06blocks\x18\x01 \x01(\rR\x06blocks\x12\x16\n" +
+	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\x12\x1a\n" +
+	"\breversed\x18\x04 \x01(\bR\breversed\"\xe7\x01\n" +
+	"\x15SideWalletTransaction\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12!\n" +
+	"\fblock_height\x18\x02 \x01(\x04R\vblockHeight\x12$\n" +
+	"\rconfirmations\x18\x03 \x01(\x04R\rconfirmations\x12!\n" +
+	"\freceived_sat\x18\x04 \x01(\x03R\vreceivedSat\x12\x19\n" +
+	"\bsent_sat\x18\x05 \x01(\x03R\asentSat\x12\x17\n" +
+	"\anet_sat\x18\x06 \x01(\x03R\x06netSat\x12\x1a\n" +
+	"\bcoinbase\x18\a \x01(\bR\bcoinbase\"\xd8\x01\n" +
+	"\x1cListSideTransactionsResponse\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12J\n" +
+	"\ftransactions\x18\x02 \x03(\v2&.sidenode.api.v1.SideWalletTransactionR\ftransactions\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\x04R\x05total\x12\x1f\n" +
+	"\vfrom_height\x18\x04 \x01(\x04R\n" +
+	"fromHeight\x12\x1b\n" +
+	"\tto_height\x18\x05 \x01(\x04R\btoHeight\"5\n" +
 	"\x13CreateWalletRequest\x12\x1e\n" +
 	"\n" +
 	"passphrase\x18\x01 \x01(\tR\n" +
@@ -2824,7 +3102,7 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x12\n" +
 	"\x04vout\x18\x02 \x01(\rR\x04vout\x12\x1d\n" +
 	"\n" +
-	"burned_sat\x18\x03 \x01(\x03R\tburnedSat2\xd5\r\n" +
+	"burned_sat\x18\x03 \x01(\x03R\tburnedSat2\xca\x0e\n" +
 	"\rWalletService\x12U\n" +
 	"\n" +
 	"NewAddress\x12\".sidenode.api.v1.NewAddressRequest\x1a#.sidenode.api.v1.NewAddressResponse\x12U\n" +
@@ -2848,7 +3126,8 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\n" +
 	"BackupSeed\x12\".sidenode.api.v1.BackupSeedRequest\x1a#.sidenode.api.v1.BackupSeedResponse\x12[\n" +
 	"\fCreateWallet\x12$.sidenode.api.v1.CreateWalletRequest\x1a%.sidenode.api.v1.CreateWalletResponse\x12[\n" +
-	"\fUnlockWallet\x12$.sidenode.api.v1.UnlockWalletRequest\x1a%.sidenode.api.v1.UnlockWalletResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\fUnlockWallet\x12$.sidenode.api.v1.UnlockWalletRequest\x1a%.sidenode.api.v1.UnlockWalletResponse\x12s\n" +
+	"\x14ListSideTransactions\x12,.sidenode.api.v1.ListSideTransactionsRequest\x1a-.sidenode.api.v1.ListSideTransactionsResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_wallet_proto_rawDescOnce sync.Once
@@ -2862,98 +3141,104 @@ func file_sidenode_api_v1_wallet_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_wallet_proto_rawDescData
 }
 
-var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_sidenode_api_v1_wallet_proto_goTypes = []any{
-	(*CreateWalletRequest)(nil),            // 0: sidenode.api.v1.CreateWalletRequest
-	(*CreateWalletResponse)(nil),           // 1: sidenode.api.v1.CreateWalletResponse
-	(*UnlockWalletRequest)(nil),            // 2: sidenode.api.v1.UnlockWalletRequest
-	(*UnlockWalletResponse)(nil),           // 3: sidenode.api.v1.UnlockWalletResponse
-	(*SendMainRequest)(nil),                // 4: sidenode.api.v1.SendMainRequest
-	(*SendMainResponse)(nil),               // 5: sidenode.api.v1.SendMainResponse
-	(*ListCoinsRequest)(nil),               // 6: sidenode.api.v1.ListCoinsRequest
-	(*WalletCoin)(nil),                     // 7: sidenode.api.v1.WalletCoin
-	(*ListCoinsResponse)(nil),              // 8: sidenode.api.v1.ListCoinsResponse
-	(*ListWalletTransactionsRequest)(nil),  // 9: sidenode.api.v1.ListWalletTransactionsRequest
-	(*WalletTransaction)(nil),              // 10: sidenode.api.v1.WalletTransaction
-	(*ListWalletTransactionsResponse)(nil), // 11: sidenode.api.v1.ListWalletTransactionsResponse
-	(*GetWalletTransactionRequest)(nil),    // 12: sidenode.api.v1.GetWalletTransactionRequest
-	(*GetWalletTransactionResponse)(nil),   // 13: sidenode.api.v1.GetWalletTransactionResponse
-	(*BumpFeeRequest)(nil),                 // 14: sidenode.api.v1.BumpFeeRequest
-	(*BumpFeeResponse)(nil),                // 15: sidenode.api.v1.BumpFeeResponse
-	(*ChangePassphraseRequest)(nil),        // 16: sidenode.api.v1.ChangePassphraseRequest
-	(*ChangePassphraseResponse)(nil),       // 17: sidenode.api.v1.ChangePassphraseResponse
-	(*BackupSeedRequest)(nil),              // 18: sidenode.api.v1.BackupSeedRequest
-	(*BackupSeedResponse)(nil),             // 19: sidenode.api.v1.BackupSeedResponse
-	(*NewAddressRequest)(nil),              // 20: sidenode.api.v1.NewAddressRequest
-	(*NewAddressResponse)(nil),             // 21: sidenode.api.v1.NewAddressResponse
-	(*GetBalanceRequest)(nil),              // 22: sidenode.api.v1.GetBalanceRequest
-	(*GetBalanceResponse)(nil),             // 23: sidenode.api.v1.GetBalanceResponse
-	(*CreateStakeRequest)(nil),             // 24: sidenode.api.v1.CreateStakeRequest
-	(*CreateStakeResponse)(nil),            // 25: sidenode.api.v1.CreateStakeResponse
-	(*ListStakesRequest)(nil),              // 26: sidenode.api.v1.ListStakesRequest
-	(*ListStakesResponse)(nil),             // 27: sidenode.api.v1.ListStakesResponse
-	(*WithdrawStakeRequest)(nil),           // 28: sidenode.api.v1.WithdrawStakeRequest
-	(*WithdrawStakeResponse)(nil),          // 29: sidenode.api.v1.WithdrawStakeResponse
-	(*GetSideAddressRequest)(nil),          // 30: sidenode.api.v1.GetSideAddressRequest
-	(*GetSideAddressResponse)(nil),         // 31: sidenode.api.v1.GetSideAddressResponse
-	(*GetSideBalanceRequest)(nil),          // 32: sidenode.api.v1.GetSideBalanceRequest
-	(*GetSideBalanceResponse)(nil),         // 33: sidenode.api.v1.GetSideBalanceResponse
-	(*SendSideRequest)(nil),                // 34: sidenode.api.v1.SendSideRequest
-	(*SendSideResponse)(nil),               // 35: sidenode.api.v1.SendSideResponse
-	(*PegInRequest)(nil),                   // 36: sidenode.api.v1.PegInRequest
-	(*PegInResponse)(nil),                  // 37: sidenode.api.v1.PegInResponse
-	(*PegOutRequest)(nil),                  // 38: sidenode.api.v1.PegOutRequest
-	(*PegOutResponse)(nil),                 // 39: sidenode.api.v1.PegOutResponse
-	(*Ticket)(nil),                         // 40: sidenode.api.v1.Ticket
+	(*ListSideTransactionsRequest)(nil),    // 0: sidenode.api.v1.ListSideTransactionsRequest
+	(*SideWalletTransaction)(nil),          // 1: sidenode.api.v1.SideWalletTransaction
+	(*ListSideTransactionsResponse)(nil),   // 2: sidenode.api.v1.ListSideTransactionsResponse
+	(*CreateWalletRequest)(nil),            // 3: sidenode.api.v1.CreateWalletRequest
+	(*CreateWalletResponse)(nil),           // 4: sidenode.api.v1.CreateWalletResponse
+	(*UnlockWalletRequest)(nil),            // 5: sidenode.api.v1.UnlockWalletRequest
+	(*UnlockWalletResponse)(nil),           // 6: sidenode.api.v1.UnlockWalletResponse
+	(*SendMainRequest)(nil),                // 7: sidenode.api.v1.SendMainRequest
+	(*SendMainResponse)(nil),               // 8: sidenode.api.v1.SendMainResponse
+	(*ListCoinsRequest)(nil),               // 9: sidenode.api.v1.ListCoinsRequest
+	(*WalletCoin)(nil),                     // 10: sidenode.api.v1.WalletCoin
+	(*ListCoinsResponse)(nil),              // 11: sidenode.api.v1.ListCoinsResponse
+	(*ListWalletTransactionsRequest)(nil),  // 12: sidenode.api.v1.ListWalletTransactionsRequest
+	(*WalletTransaction)(nil),              // 13: sidenode.api.v1.WalletTransaction
+	(*ListWalletTransactionsResponse)(nil), // 14: sidenode.api.v1.ListWalletTransactionsResponse
+	(*GetWalletTransactionRequest)(nil),    // 15: sidenode.api.v1.GetWalletTransactionRequest
+	(*GetWalletTransactionResponse)(nil),   // 16: sidenode.api.v1.GetWalletTransactionResponse
+	(*BumpFeeRequest)(nil),                 // 17: sidenode.api.v1.BumpFeeRequest
+	(*BumpFeeResponse)(nil),                // 18: sidenode.api.v1.BumpFeeResponse
+	(*ChangePassphraseRequest)(nil),        // 19: sidenode.api.v1.ChangePassphraseRequest
+	(*ChangePassphraseResponse)(nil),       // 20: sidenode.api.v1.ChangePassphraseResponse
+	(*BackupSeedRequest)(nil),              // 21: sidenode.api.v1.BackupSeedRequest
+	(*BackupSeedResponse)(nil),             // 22: sidenode.api.v1.BackupSeedResponse
+	(*NewAddressRequest)(nil),              // 23: sidenode.api.v1.NewAddressRequest
+	(*NewAddressResponse)(nil),             // 24: sidenode.api.v1.NewAddressResponse
+	(*GetBalanceRequest)(nil),              // 25: sidenode.api.v1.GetBalanceRequest
+	(*GetBalanceResponse)(nil),             // 26: sidenode.api.v1.GetBalanceResponse
+	(*CreateStakeRequest)(nil),             // 27: sidenode.api.v1.CreateStakeRequest
+	(*CreateStakeResponse)(nil),            // 28: sidenode.api.v1.CreateStakeResponse
+	(*ListStakesRequest)(nil),              // 29: sidenode.api.v1.ListStakesRequest
+	(*ListStakesResponse)(nil),             // 30: sidenode.api.v1.ListStakesResponse
+	(*WithdrawStakeRequest)(nil),           // 31: sidenode.api.v1.WithdrawStakeRequest
+	(*WithdrawStakeResponse)(nil),          // 32: sidenode.api.v1.WithdrawStakeResponse
+	(*GetSideAddressRequest)(nil),          // 33: sidenode.api.v1.GetSideAddressRequest
+	(*GetSideAddressResponse)(nil),         // 34: sidenode.api.v1.GetSideAddressResponse
+	(*GetSideBalanceRequest)(nil),          // 35: sidenode.api.v1.GetSideBalanceRequest
+	(*GetSideBalanceResponse)(nil),         // 36: sidenode.api.v1.GetSideBalanceResponse
+	(*SendSideRequest)(nil),                // 37: sidenode.api.v1.SendSideRequest
+	(*SendSideResponse)(nil),               // 38: sidenode.api.v1.SendSideResponse
+	(*PegInRequest)(nil),                   // 39: sidenode.api.v1.PegInRequest
+	(*PegInResponse)(nil),                  // 40: sidenode.api.v1.PegInResponse
+	(*PegOutRequest)(nil),                  // 41: sidenode.api.v1.PegOutRequest
+	(*PegOutResponse)(nil),                 // 42: sidenode.api.v1.PegOutResponse
+	(*Ticket)(nil),                         // 43: sidenode.api.v1.Ticket
 }
 var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
-	7,  // 0: sidenode.api.v1.ListCoinsResponse.coins:type_name -> sidenode.api.v1.WalletCoin
-	10, // 1: sidenode.api.v1.ListWalletTransactionsResponse.transactions:type_name -> sidenode.api.v1.WalletTransaction
-	10, // 2: sidenode.api.v1.GetWalletTransactionResponse.transaction:type_name -> sidenode.api.v1.WalletTransaction
-	40, // 3: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
-	20, // 4: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
-	22, // 5: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
-	24, // 6: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
-	26, // 7: sidenode.api.v1.WalletService.ListStakes:input_type -> sidenode.api.v1.ListStakesRequest
-	28, // 8: sidenode.api.v1.WalletService.WithdrawStake:input_type -> sidenode.api.v1.WithdrawStakeRequest
-	30, // 9: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
-	32, // 10: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
-	34, // 11: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
-	36, // 12: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
-	38, // 13: sidenode.api.v1.WalletService.PegOut:input_type -> sidenode.api.v1.PegOutRequest
-	4,  // 14: sidenode.api.v1.WalletService.SendMain:input_type -> sidenode.api.v1.SendMainRequest
-	6,  // 15: sidenode.api.v1.WalletService.ListCoins:input_type -> sidenode.api.v1.ListCoinsRequest
-	9,  // 16: sidenode.api.v1.WalletService.ListWalletTransactions:input_type -> sidenode.api.v1.ListWalletTransactionsRequest
-	12, // 17: sidenode.api.v1.WalletService.GetWalletTransaction:input_type -> sidenode.api.v1.GetWalletTransactionRequest
-	14, // 18: sidenode.api.v1.WalletService.BumpFee:input_type -> sidenode.api.v1.BumpFeeRequest
-	16, // 19: sidenode.api.v1.WalletService.ChangePassphrase:input_type -> sidenode.api.v1.ChangePassphraseRequest
-	18, // 20: sidenode.api.v1.WalletService.BackupSeed:input_type -> sidenode.api.v1.BackupSeedRequest
-	0,  // 21: sidenode.api.v1.WalletService.CreateWallet:input_type -> sidenode.api.v1.CreateWalletRequest
-	2,  // 22: sidenode.api.v1.WalletService.UnlockWallet:input_type -> sidenode.api.v1.UnlockWalletRequest
-	21, // 23: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
-	23, // 24: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
-	25, // 25: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
-	27, // 26: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
-	29, // 27: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
-	31, // 28: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
-	33, // 29: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
-	35, // 30: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
-	37, // 31: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
-	39, // 32: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
-	5,  // 33: sidenode.api.v1.WalletService.SendMain:output_type -> sidenode.api.v1.SendMainResponse
-	8,  // 34: sidenode.api.v1.WalletService.ListCoins:output_type -> sidenode.api.v1.ListCoinsResponse
-	11, // 35: sidenode.api.v1.WalletService.ListWalletTransactions:output_type -> sidenode.api.v1.ListWalletTransactionsResponse
-	13, // 36: sidenode.api.v1.WalletService.GetWalletTransaction:output_type -> sidenode.api.v1.GetWalletTransactionResponse
-	15, // 37: sidenode.api.v1.WalletService.BumpFee:output_type -> sidenode.api.v1.BumpFeeResponse
-	17, // 38: sidenode.api.v1.WalletService.ChangePassphrase:output_type -> sidenode.api.v1.ChangePassphraseResponse
-	19, // 39: sidenode.api.v1.WalletService.BackupSeed:output_type -> sidenode.api.v1.BackupSeedResponse
-	1,  // 40: sidenode.api.v1.WalletService.CreateWallet:output_type -> sidenode.api.v1.CreateWalletResponse
-	3,  // 41: sidenode.api.v1.WalletService.UnlockWallet:output_type -> sidenode.api.v1.UnlockWalletResponse
-	23, // [23:42] is the sub-list for method output_type
-	4,  // [4:23] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	1,  // 0: sidenode.api.v1.ListSideTransactionsResponse.transactions:type_name -> sidenode.api.v1.SideWalletTransaction
+	10, // 1: sidenode.api.v1.ListCoinsResponse.coins:type_name -> sidenode.api.v1.WalletCoin
+	13, // 2: sidenode.api.v1.ListWalletTransactionsResponse.transactions:type_name -> sidenode.api.v1.WalletTransaction
+	13, // 3: sidenode.api.v1.GetWalletTransactionResponse.transaction:type_name -> sidenode.api.v1.WalletTransaction
+	43, // 4: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
+	23, // 5: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
+	25, // 6: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
+	27, // 7: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
+	29, // 8: sidenode.api.v1.WalletService.ListStakes:input_type -> sidenode.api.v1.ListStakesRequest
+	31, // 9: sidenode.api.v1.WalletService.WithdrawStake:input_type -> sidenode.api.v1.WithdrawStakeRequest
+	33, // 10: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
+	35, // 11: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
+	37, // 12: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
+	39, // 13: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
+	41, // 14: sidenode.api.v1.WalletService.PegOut:input_type -> sidenode.api.v1.PegOutRequest
+	7,  // 15: sidenode.api.v1.WalletService.SendMain:input_type -> sidenode.api.v1.SendMainRequest
+	9,  // 16: sidenode.api.v1.WalletService.ListCoins:input_type -> sidenode.api.v1.ListCoinsRequest
+	12, // 17: sidenode.api.v1.WalletService.ListWalletTransactions:input_type -> sidenode.api.v1.ListWalletTransactionsRequest
+	15, // 18: sidenode.api.v1.WalletService.GetWalletTransaction:input_type -> sidenode.api.v1.GetWalletTransactionRequest
+	17, // 19: sidenode.api.v1.WalletService.BumpFee:input_type -> sidenode.api.v1.BumpFeeRequest
+	19, // 20: sidenode.api.v1.WalletService.ChangePassphrase:input_type -> sidenode.api.v1.ChangePassphraseRequest
+	21, // 21: sidenode.api.v1.WalletService.BackupSeed:input_type -> sidenode.api.v1.BackupSeedRequest
+	3,  // 22: sidenode.api.v1.WalletService.CreateWallet:input_type -> sidenode.api.v1.CreateWalletRequest
+	5,  // 23: sidenode.api.v1.WalletService.UnlockWallet:input_type -> sidenode.api.v1.UnlockWalletRequest
+	0,  // 24: sidenode.api.v1.WalletService.ListSideTransactions:input_type -> sidenode.api.v1.ListSideTransactionsRequest
+	24, // 25: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
+	26, // 26: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
+	28, // 27: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
+	30, // 28: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
+	32, // 29: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
+	34, // 30: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
+	36, // 31: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
+	38, // 32: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
+	40, // 33: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
+	42, // 34: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
+	8,  // 35: sidenode.api.v1.WalletService.SendMain:output_type -> sidenode.api.v1.SendMainResponse
+	11, // 36: sidenode.api.v1.WalletService.ListCoins:output_type -> sidenode.api.v1.ListCoinsResponse
+	14, // 37: sidenode.api.v1.WalletService.ListWalletTransactions:output_type -> sidenode.api.v1.ListWalletTransactionsResponse
+	16, // 38: sidenode.api.v1.WalletService.GetWalletTransaction:output_type -> sidenode.api.v1.GetWalletTransactionResponse
+	18, // 39: sidenode.api.v1.WalletService.BumpFee:output_type -> sidenode.api.v1.BumpFeeResponse
+	20, // 40: sidenode.api.v1.WalletService.ChangePassphrase:output_type -> sidenode.api.v1.ChangePassphraseResponse
+	22, // 41: sidenode.api.v1.WalletService.BackupSeed:output_type -> sidenode.api.v1.BackupSeedResponse
+	4,  // 42: sidenode.api.v1.WalletService.CreateWallet:output_type -> sidenode.api.v1.CreateWalletResponse
+	6,  // 43: sidenode.api.v1.WalletService.UnlockWallet:output_type -> sidenode.api.v1.UnlockWalletResponse
+	2,  // 44: sidenode.api.v1.WalletService.ListSideTransactions:output_type -> sidenode.api.v1.ListSideTransactionsResponse
+	25, // [25:45] is the sub-list for method output_type
+	5,  // [5:25] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_wallet_proto_init() }
@@ -2962,7 +3247,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 		return
 	}
 	file_sidenode_api_v1_mainchain_proto_init()
-	file_sidenode_api_v1_wallet_proto_msgTypes[28].OneofWrappers = []any{
+	file_sidenode_api_v1_wallet_proto_msgTypes[31].OneofWrappers = []any{
 		(*WithdrawStakeRequest_TicketId)(nil),
 		(*WithdrawStakeRequest_StakeOutpoint)(nil),
 	}
@@ -2972,7 +3257,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_wallet_proto_rawDesc), len(file_sidenode_api_v1_wallet_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   40,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

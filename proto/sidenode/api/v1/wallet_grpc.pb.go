@@ -38,6 +38,7 @@ const (
 	WalletService_BackupSeed_FullMethodName             = "/sidenode.api.v1.WalletService/BackupSeed"
 	WalletService_CreateWallet_FullMethodName           = "/sidenode.api.v1.WalletService/CreateWallet"
 	WalletService_UnlockWallet_FullMethodName           = "/sidenode.api.v1.WalletService/UnlockWallet"
+	WalletService_ListSideTransactions_FullMethodName   = "/sidenode.api.v1.WalletService/ListSideTransactions"
 )
 
 // WalletServiceClient is the client API for WalletService service.
@@ -144,6 +145,11 @@ type WalletServiceClient interface {
 	// with it. INVALID_ARGUMENT for a wrong passphrase; FAILED_PRECONDITION
 	// when there is no wallet yet or the node is not waiting.
 	UnlockWallet(ctx context.Context, in *UnlockWalletRequest, opts ...grpc.CallOption) (*UnlockWalletResponse, error)
+	// ListSideTransactions pages through the transactions of the node's
+	// sidechain address on the best chain: those that pay it or spend its
+	// outputs, in the newest `blocks` sideblocks (the node keeps no index of
+	// an address's spent outputs, so it reads those blocks), in chain order.
+	ListSideTransactions(ctx context.Context, in *ListSideTransactionsRequest, opts ...grpc.CallOption) (*ListSideTransactionsResponse, error)
 }
 
 type walletServiceClient struct {
@@ -344,6 +350,16 @@ func (c *walletServiceClient) UnlockWallet(ctx context.Context, in *UnlockWallet
 	return out, nil
 }
 
+func (c *walletServiceClient) ListSideTransactions(ctx context.Context, in *ListSideTransactionsRequest, opts ...grpc.CallOption) (*ListSideTransactionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSideTransactionsResponse)
+	err := c.cc.Invoke(ctx, WalletService_ListSideTransactions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
@@ -448,6 +464,11 @@ type WalletServiceServer interface {
 	// with it. INVALID_ARGUMENT for a wrong passphrase; FAILED_PRECONDITION
 	// when there is no wallet yet or the node is not waiting.
 	UnlockWallet(context.Context, *UnlockWalletRequest) (*UnlockWalletResponse, error)
+	// ListSideTransactions pages through the transactions of the node's
+	// sidechain address on the best chain: those that pay it or spend its
+	// outputs, in the newest `blocks` sideblocks (the node keeps no index of
+	// an address's spent outputs, so it reads those blocks), in chain order.
+	ListSideTransactions(context.Context, *ListSideTransactionsRequest) (*ListSideTransactionsResponse, error)
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -514,6 +535,9 @@ func (UnimplementedWalletServiceServer) CreateWallet(context.Context, *CreateWal
 }
 func (UnimplementedWalletServiceServer) UnlockWallet(context.Context, *UnlockWalletRequest) (*UnlockWalletResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UnlockWallet not implemented")
+}
+func (UnimplementedWalletServiceServer) ListSideTransactions(context.Context, *ListSideTransactionsRequest) (*ListSideTransactionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListSideTransactions not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -878,6 +902,24 @@ func _WalletService_UnlockWallet_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WalletService_ListSideTransactions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSideTransactionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).ListSideTransactions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_ListSideTransactions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).ListSideTransactions(ctx, req.(*ListSideTransactionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -960,6 +1002,10 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UnlockWallet",
 			Handler:    _WalletService_UnlockWallet_Handler,
+		},
+		{
+			MethodName: "ListSideTransactions",
+			Handler:    _WalletService_ListSideTransactions_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
