@@ -190,16 +190,16 @@ func (w *Wallet) Sent(tx *wire.MsgTx) error {
 	for _, c := range coins {
 		own[c.OutPoint] = c
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	t := &WalletTx{Tx: tx, Height: -1}
 	var out int64
+	w.mu.Lock()
 	for _, o := range tx.TxOut {
 		out += o.Value
 		if _, ok := w.scripts[string(o.PkScript)]; ok {
 			t.Received += o.Value
 		}
 	}
+	w.mu.Unlock()
 	for i, in := range tx.TxIn {
 		c, ok := own[in.PreviousOutPoint]
 		if !ok {
@@ -233,6 +233,8 @@ func (w *Wallet) Sent(tx *wire.MsgTx) error {
 	if err != nil {
 		return err
 	}
+	w.mu.Lock() // never across the store write: see Wallet.mu
+	defer w.mu.Unlock()
 	for _, in := range tx.TxIn {
 		delete(w.locked, in.PreviousOutPoint) // held by the record now
 	}

@@ -81,6 +81,12 @@ type Wallet struct {
 	watch  *mainwatch.WatchList
 	params *chaincfg.Params
 
+	// Lock order: issueMu, then the store's writer (db.Update, or the
+	// block batch ConnectBlock runs in), then mu. mu is never held across
+	// a store write: ConnectBlock takes mu inside the store's block
+	// batch, so a db.Update made with mu held would wait for the batch
+	// while the batch waits for mu.
+	issueMu sync.Mutex // serializes address issuance and Fund
 	mu      sync.Mutex
 	scripts map[string]KeyRef
 	issued  [numFamilies]uint32
@@ -154,22 +160,33 @@ func (w *Wallet) extend(f Family) error {
 // NewAddress issues the next unused address of a family (Receive or
 // Change).
 func (w *Wallet) NewAddress(f Family) (btcutil.Address, error) {
+	w.issueMu.Lock()
+	defer w.issueMu.Unlock()
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	ref := KeyRef{f, w.issued[f]}
+	w.mu.Unlock()
 	addr, _, err := w.keys.P2WPKH(ref)
 	if err != nil {
 		return nil, err
 	}
+	return addr, w.issue(ref)
+}
+
+// issue marks ref as issued: its family's counter moves past it, on disk
+// then in memory, and the look-ahead window follows. Called with issueMu
+// held and mu not held.
+func (w *Wallet) issue(ref KeyRef) error {
 	next := binary.BigEndian.AppendUint32(nil, ref.Index+1)
-	err = w.db.Update(func(pw *store.PlainWriter) error {
-		return pw.Set(append(append([]byte(nil), keyIssuedPrefix...), byte(f)), next)
+	err := w.db.Update(func(pw *store.PlainWriter) error {
+		return pw.Set(append(append([]byte(nil), keyIssuedPrefix...), byte(ref.Family)), next)
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	w.issued[f]++
-	return addr, w.extend(f)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.issued[ref.Family] = ref.Index + 1
+	return w.extend(ref.Family)
 }
 
 // CurrentAddress returns the newest issued address of a family, issuing the
@@ -296,8 +313,15 @@ func (w *Wallet) Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.M
 	// Largest first: fewest inputs.
 	sort.Slice(coins, func(i, j int) bool { return coins[i].Value > coins[j].Value })
 
+	w.issueMu.Lock() // the change address stays the next one until issued
+	defer w.issueMu.Unlock()
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	locked := true
+	defer func() {
+		if locked {
+			w.mu.Unlock()
+		}
+	}()
 
 	tx := wire.NewMsgTx(2)
 	for _, o := range outs {
@@ -351,28 +375,18 @@ func (w *Wallet) Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.M
 	if err := CheckTx(tx, txscript.NewMultiPrevOutFetcher(prevs)); err != nil {
 		return nil, fmt.Errorf("wallet: the transaction it built fails its check: %w", err)
 	}
-	if useChange {
-		if err := w.useChange(changeRef); err != nil {
-			return nil, err
-		}
-	}
 	for op := range prevs {
 		w.locked[op] = struct{}{}
 	}
-	return tx, nil
-}
-
-// useChange marks a change address as issued. Called with mu held.
-func (w *Wallet) useChange(ref KeyRef) error {
-	next := binary.BigEndian.AppendUint32(nil, ref.Index+1)
-	err := w.db.Update(func(pw *store.PlainWriter) error {
-		return pw.Set(append(append([]byte(nil), keyIssuedPrefix...), byte(Change)), next)
-	})
-	if err != nil {
-		return err
+	locked = false
+	w.mu.Unlock()
+	if useChange {
+		if err := w.issue(changeRef); err != nil {
+			w.Release(tx)
+			return nil, err
+		}
 	}
-	w.issued[Change] = ref.Index + 1
-	return w.extend(Change)
+	return tx, nil
 }
 
 // sign signs every input of tx, spending prevs with keys refs (in input
