@@ -46,7 +46,8 @@
 // as unconfirmed. A pending record holds while every coin it spends is
 // still a coin of the wallet; once a block spends one of them (the
 // transaction, or one that replaced it, was mined) the record no longer
-// counts, and New deletes such records when the wallet opens. A reorg that
+// counts, and such records are deleted when the wallet opens and after
+// each send. A reorg that
 // undoes the block gives the coins back, and the transaction is pending
 // again if its record was still there.
 //

@@ -234,16 +234,18 @@ func (w *Wallet) Sent(tx *wire.MsgTx) error {
 		return err
 	}
 	w.mu.Lock() // never across the store write: see Wallet.mu
-	defer w.mu.Unlock()
 	for _, in := range tx.TxIn {
 		delete(w.locked, in.PreviousOutPoint) // held by the record now
 	}
-	return nil
+	w.mu.Unlock()
+	// The records of transactions mined since go now rather than at the
+	// next start.
+	return w.prunePending()
 }
 
 // prunePending deletes the pending records that are no longer valid:
 // their transaction was mined, or another one spent their coins. Called
-// when the wallet opens.
+// when the wallet opens and after each send.
 func (w *Wallet) prunePending() error {
 	var all [][]byte
 	err := w.db.View(func(r store.Reader) error {
