@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/btcsuite/btcd/blockchain"
 	"github.com/btcsuite/btcd/btcutil"
@@ -192,7 +191,7 @@ func (b *Adapter) BumpFee(ctx context.Context, txid chainhash.Hash, feeRate int6
 			"wallet sent: only the wallet's own transactions can be bumped", txid)
 	case errors.Is(err, wallet.ErrConfirmed):
 		return nil, api.Errorf(api.ErrFailedPrecondition, "%v: nothing to bump", err)
-	case errors.Is(err, wallet.ErrReplacement) && strings.Contains(err.Error(), "sat/vB is not above"):
+	case errors.Is(err, wallet.ErrBumpRate):
 		return nil, api.Errorf(api.ErrInvalidArgument, "fee_rate_sat_vb: %v", err)
 	case errors.Is(err, wallet.ErrReplacement):
 		return nil, api.Errorf(api.ErrFailedPrecondition, "%v", err)

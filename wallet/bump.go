@@ -146,8 +146,8 @@ func (w *Wallet) BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.Ms
 	size := vsize(old) // the replacement has the same shape
 	newFee := feeRate * size
 	if newFee <= t.Fee || newFee-t.Fee < IncrementalRelayFee*size {
-		return nil, nil, fmt.Errorf("%w: %d sat/vB is not above the transaction's %d sat/vB "+
-			"by at least %d sat/vB", ErrReplacement, feeRate, (t.Fee+size-1)/size, IncrementalRelayFee)
+		return nil, nil, fmt.Errorf("%w (%w): %d sat/vB is not above the transaction's %d sat/vB "+
+			"by at least %d sat/vB", ErrReplacement, ErrBumpRate, feeRate, (t.Fee+size-1)/size, IncrementalRelayFee)
 	}
 	extra := newFee - t.Fee
 	if repl.TxOut[change].Value < extra {

@@ -37,6 +37,10 @@ var (
 
 	// ErrReplacement: a replacement breaks a BIP125 rule the wallet checks.
 	ErrReplacement = errors.New("invalid replacement")
+
+	// ErrBumpRate: the fee rate BumpFee was given does not raise the fee
+	// by BIP125's rules. Its errors wrap ErrReplacement too.
+	ErrBumpRate = errors.New("fee rate too low to replace")
 )
 
 // WalletTx is a mainchain transaction of the wallet: one that spends its

@@ -108,7 +108,7 @@ func TestBumpFee(t *testing.T) {
 	if err := w.Sent(tx); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := w.BumpFee(tx.TxHash(), 2); !errors.Is(err, ErrReplacement) {
+	if _, _, err := w.BumpFee(tx.TxHash(), 2); !errors.Is(err, ErrReplacement) || !errors.Is(err, ErrBumpRate) {
 		t.Fatalf("same rate: %v", err)
 	}
 	if _, _, err := w.BumpFee(chainhash.Hash{1}, 20); !errors.Is(err, ErrNotOwnTx) {
