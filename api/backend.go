@@ -554,6 +554,13 @@ type Ticket struct {
 
 	// Weight is the ticket's lottery weight at the mainchain tip.
 	Weight Weight
+
+	// StakeState, Withdrawal and WithdrawnHeight are set by ListStakes
+	// only: the Ticket message's stake_state, withdrawal_txid and
+	// withdrawn_height.
+	StakeState      string
+	Withdrawal      *chainhash.Hash
+	WithdrawnHeight int32
 }
 
 // Winner is the draw after one mainchain block.

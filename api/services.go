@@ -66,6 +66,9 @@ func ticketProto(t *Ticket) *apiv1.Ticket {
 		EndHeight:         t.EndHeight,
 		PublisherOutpoint: formatOutPoint(t.Publisher),
 		Weight:            t.Weight.String(),
+		StakeState:        t.StakeState,
+		WithdrawalTxid:    hashString(t.Withdrawal),
+		WithdrawnHeight:   t.WithdrawnHeight,
 	}
 }
 

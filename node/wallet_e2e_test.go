@@ -15,7 +15,8 @@ import (
 // TestWalletSendAndBump: against a real btcd, the wallet pays a mainchain
 // address, its spent coin leaves the balance at once, btcd accepts the
 // transaction and then its BIP125 replacement, and the replacement is
-// mined and listed in place of the original.
+// mined and listed in place of the original. Then a stake of the wallet
+// goes from locked to expired, withdrawing and withdrawn.
 func TestWalletSendAndBump(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -121,5 +122,54 @@ func TestWalletSendAndBump(t *testing.T) {
 	_, err = wlt.BumpFee(ctx, &apiv1.BumpFeeRequest{Txid: bump.GetTxid(), FeeRateSatVb: 20})
 	if err == nil {
 		t.Fatal("a confirmed transaction was bumped")
+	}
+
+	// A stake says where it stands: locked, expired, withdrawing,
+	// withdrawn.
+	if _, err := wlt.CreateStake(ctx, &apiv1.CreateStakeRequest{AmountSat: 100_000_000,
+		LockBlocks: 12, FeeRateSatVb: 2}); err != nil {
+		t.Fatal(err)
+	}
+	mine()
+	state := func(want string) *apiv1.Ticket {
+		t.Helper()
+		stakes, err := wlt.ListStakes(ctx, &apiv1.ListStakesRequest{})
+		if err != nil || len(stakes.GetTickets()) != 1 {
+			t.Fatalf("stake list %v %v", stakes, err)
+		}
+		tk := stakes.GetTickets()[0]
+		if tk.GetStakeState() != want {
+			t.Fatalf("stake state %q, want %q (%v)", tk.GetStakeState(), want, tk)
+		}
+		return tk
+	}
+	tk := state("locked")
+	for {
+		height, _, err := net.H.Tip()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uint32(height) >= tk.GetLockHeight() {
+			break
+		}
+		state("locked")
+		mine()
+	}
+	state("expired")
+	out, err := wlt.WithdrawStake(ctx, &apiv1.WithdrawStakeRequest{
+		Stake: &apiv1.WithdrawStakeRequest_TicketId{TicketId: tk.GetId()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk := state("withdrawing"); tk.GetWithdrawalTxid() != out.GetTxid() {
+		t.Fatalf("withdrawing %v, sent %s", tk, out.GetTxid())
+	}
+	mine()
+	height, _, err := net.H.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk := state("withdrawn"); tk.GetWithdrawalTxid() != out.GetTxid() || tk.GetWithdrawnHeight() != height {
+		t.Fatalf("withdrawn %v, at %d by %s", tk, height, out.GetTxid())
 	}
 }

@@ -115,6 +115,8 @@ type Wallet interface {
 	Transaction(txid chainhash.Hash) (*wallet.WalletTx, error)
 	BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.MsgTx, err error)
 	Sent(tx *wire.MsgTx) error
+	WatchStake(op wire.OutPoint, pkScript []byte, withdrawal chainhash.Hash) error
+	StakeSpend(op wire.OutPoint) (*wallet.StakeSpend, bool, error)
 	SideKey(side *chaincfg.Params) (*btcec.PrivateKey, btcutil.Address, []byte, error)
 }
 
@@ -433,7 +435,40 @@ func (b *Adapter) ListStakes(_ context.Context, p api.Page) ([]api.Ticket, uint6
 	if b.wallet == nil {
 		return nil, 0, errNoWallet
 	}
-	return b.tickets(p, b.owns)
+	tip, err := b.db.Tip()
+	if err != nil {
+		return nil, 0, err
+	}
+	ts, total, err := b.tickets(p, b.owns)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range ts {
+		if err := b.stakeState(&ts[i], tip.Height); err != nil {
+			return nil, 0, err
+		}
+	}
+	return ts, total, nil
+}
+
+// stakeState says where a stake of the wallet stands at the mainchain tip
+// (the Ticket message's stake_state).
+func (b *Adapter) stakeState(t *api.Ticket, tip int32) error {
+	spend, sent, err := b.wallet.StakeSpend(t.Stake)
+	switch {
+	case err != nil:
+		return err
+	case sent && spend.Spent:
+		t.StakeState, t.WithdrawnHeight = "withdrawn", spend.SpentHeight
+		t.Withdrawal = &spend.SpentTxID
+	case sent:
+		t.StakeState, t.Withdrawal = "withdrawing", &spend.Sent
+	case int64(tip)+1 >= mainstake.FirstWithdrawalHeight(t.LockHeight):
+		t.StakeState = "expired"
+	default:
+		t.StakeState = "locked"
+	}
+	return nil
 }
 
 func (b *Adapter) WithdrawStake(ctx context.Context, req api.WithdrawRequest) (chainhash.Hash, error) {
@@ -498,6 +533,10 @@ func (b *Adapter) WithdrawStake(ctx context.Context, req api.WithdrawRequest) (c
 	prevs := txscript.NewCannedPrevOutputFetcher(stakeScript, t.Value)
 	if err := b.broadcast(ctx, tx, prevs); err != nil {
 		return chainhash.Hash{}, err
+	}
+	// Watched from now on, so that stake list says when it is withdrawn.
+	if err := b.wallet.WatchStake(t.Stake, stakeScript, tx.TxHash()); err != nil {
+		log.Errorf("Watch the withdrawal of stake %v: %v", t.Stake, err)
 	}
 	return tx.TxHash(), nil
 }

@@ -91,6 +91,12 @@
 // and btcd's script engine over every input against the real previous
 // outputs (PrevOuts gives them for what Fund built).
 //
+// When the node withdraws a stake, WatchStake records the withdrawal and
+// watches the stake outpoint (local state); ConnectBlock then records the
+// block that spends it (mainchain-derived), and StakeSpend says which, for
+// stake list's stake_state. A withdrawal the node did not send is not
+// seen.
+//
 // A stake's withdrawal is built by package mainstake; the wallet gives it
 // the stake's key (StakeKeyFor) and the payout script (PayoutScript: a
 // user's address of the mainchain network, or the current receive

@@ -151,3 +151,34 @@ func TestBumpFee(t *testing.T) {
 		t.Fatalf("confirmed tx: %v", err)
 	}
 }
+
+// TestStakeSpend: a stake the node withdraws is watched, and the block
+// that spends it is recorded, undone with a reorg, across restarts.
+func TestStakeSpend(t *testing.T) {
+	c := newChain(t)
+	w := newWallet(t, c)
+	c.connect(w)
+	stake := wire.OutPoint{Hash: chainhash.Hash{0x5e}, Index: 0}
+	withdrawal := wire.NewMsgTx(2)
+	withdrawal.AddTxIn(wire.NewTxIn(&stake, nil, nil))
+	withdrawal.AddTxOut(wire.NewTxOut(1000, foreignScript))
+	if _, ok, err := w.StakeSpend(stake); ok || err != nil {
+		t.Fatalf("before: %v %v", ok, err)
+	}
+	if err := w.WatchStake(stake, foreignScript, withdrawal.TxHash()); err != nil {
+		t.Fatal(err)
+	}
+	s, ok, err := w.StakeSpend(stake)
+	if !ok || err != nil || s.Spent || s.Sent != withdrawal.TxHash() {
+		t.Fatalf("sent: %+v %v %v", s, ok, err)
+	}
+	w = newWallet(t, c) // a restart: still watched
+	c.connect(w, withdrawal)
+	if s, _, _ := w.StakeSpend(stake); !s.Spent || s.SpentHeight != 1 || s.SpentTxID != withdrawal.TxHash() {
+		t.Fatalf("mined: %+v", s)
+	}
+	c.disconnect()
+	if s, _, _ := w.StakeSpend(stake); s.Spent {
+		t.Fatalf("after the reorg: %+v", s)
+	}
+}

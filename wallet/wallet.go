@@ -91,6 +91,7 @@ type Wallet struct {
 	scripts map[string]KeyRef
 	issued  [numFamilies]uint32
 	locked  map[wire.OutPoint]struct{} // spent by transactions not yet mined
+	stakes  map[wire.OutPoint]struct{} // stake outputs the node withdraws (WatchStake)
 }
 
 // New opens the wallet on db and watches its scripts.
@@ -102,6 +103,7 @@ func New(keys *Keyring, db *store.DB, watch *mainwatch.WatchList, params *chainc
 		params:  params,
 		scripts: make(map[string]KeyRef),
 		locked:  make(map[wire.OutPoint]struct{}),
+		stakes:  make(map[wire.OutPoint]struct{}),
 	}
 	err := db.View(func(r store.Reader) error {
 		for f := Family(0); f < numFamilies; f++ {
@@ -135,6 +137,9 @@ func New(keys *Keyring, db *store.DB, watch *mainwatch.WatchList, params *chainc
 	}
 	for _, c := range coins {
 		watch.AddOutPoint(c.OutPoint, c.PkScript)
+	}
+	if err := w.loadStakeWatches(); err != nil {
+		return nil, err
 	}
 	return w, w.prunePending()
 }
@@ -231,6 +236,9 @@ func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
 			}
 		}
 		if err := w.recordBlockTx(wr, b.Height, tx.MsgTx, spent, allOwn); err != nil {
+			return err
+		}
+		if err := w.recordStakeSpend(wr, b.Height, tx.MsgTx); err != nil {
 			return err
 		}
 		txid := tx.MsgTx.TxHash()

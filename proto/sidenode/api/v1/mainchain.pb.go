@@ -170,9 +170,23 @@ type Ticket struct {
 	PublisherOutpoint string `protobuf:"bytes,10,opt,name=publisher_outpoint,json=publisherOutpoint,proto3" json:"publisher_outpoint,omitempty"`
 	// weight is the ticket's lottery weight at the node's mainchain tip, a
 	// decimal string (weights need more than 64 bits).
-	Weight        string `protobuf:"bytes,11,opt,name=weight,proto3" json:"weight,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Weight string `protobuf:"bytes,11,opt,name=weight,proto3" json:"weight,omitempty"`
+	// stake_state is, in WalletService.ListStakes only, where the stake
+	// stands: "locked" (its withdrawal cannot be mined before lock_height +
+	// 1), "expired" (the lock has passed: stake withdraw can spend it),
+	// "withdrawing" (this node broadcast its withdrawal, withdrawal_txid, no
+	// block holds it yet) or "withdrawn" (a block spent the stake output,
+	// at withdrawn_height). A withdrawal this node did not send shows as
+	// expired. Empty in MainchainService.ListTickets.
+	StakeState string `protobuf:"bytes,12,opt,name=stake_state,json=stakeState,proto3" json:"stake_state,omitempty"`
+	// withdrawal_txid is the withdrawal this node sent, or the transaction
+	// that spent the stake; empty when neither.
+	WithdrawalTxid string `protobuf:"bytes,13,opt,name=withdrawal_txid,json=withdrawalTxid,proto3" json:"withdrawal_txid,omitempty"`
+	// withdrawn_height is the block that spent the stake output; 0 unless
+	// withdrawn.
+	WithdrawnHeight int32 `protobuf:"varint,14,opt,name=withdrawn_height,json=withdrawnHeight,proto3" json:"withdrawn_height,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Ticket) Reset() {
@@ -280,6 +294,27 @@ func (x *Ticket) GetWeight() string {
 		return x.Weight
 	}
 	return ""
+}
+
+func (x *Ticket) GetStakeState() string {
+	if x != nil {
+		return x.StakeState
+	}
+	return ""
+}
+
+func (x *Ticket) GetWithdrawalTxid() string {
+	if x != nil {
+		return x.WithdrawalTxid
+	}
+	return ""
+}
+
+func (x *Ticket) GetWithdrawnHeight() int32 {
+	if x != nil {
+		return x.WithdrawnHeight
+	}
+	return 0
 }
 
 // GetWinnerRequest names a mainchain block.
@@ -1033,7 +1068,7 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"\breversed\x18\x03 \x01(\bR\breversed\"^\n" +
 	"\x13ListTicketsResponse\x121\n" +
 	"\atickets\x18\x01 \x03(\v2\x17.sidenode.api.v1.TicketR\atickets\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\x04R\x05total\"\xc4\x02\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\"\xb9\x03\n" +
 	"\x06Ticket\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04txid\x18\x02 \x01(\tR\x04txid\x12%\n" +
@@ -1049,7 +1084,11 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"end_height\x18\t \x01(\x05R\tendHeight\x12-\n" +
 	"\x12publisher_outpoint\x18\n" +
 	" \x01(\tR\x11publisherOutpoint\x12\x16\n" +
-	"\x06weight\x18\v \x01(\tR\x06weight\"*\n" +
+	"\x06weight\x18\v \x01(\tR\x06weight\x12\x1f\n" +
+	"\vstake_state\x18\f \x01(\tR\n" +
+	"stakeState\x12'\n" +
+	"\x0fwithdrawal_txid\x18\r \x01(\tR\x0ewithdrawalTxid\x12)\n" +
+	"\x10withdrawn_height\x18\x0e \x01(\x05R\x0fwithdrawnHeight\"*\n" +
 	"\x10GetWinnerRequest\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x05R\x06height\"\x98\x02\n" +
 	"\x11GetWinnerResponse\x12\x16\n" +
