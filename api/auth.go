@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
 // CredentialSize is the size of a credential in bytes; credential files
@@ -51,6 +53,9 @@ func (r role) String() string {
 // tokens are the server's two credentials.
 type tokens struct {
 	admin, readOnly []byte
+
+	// waitingForWallet is Config.WaitingForWallet (walletGate).
+	waitingForWallet bool
 }
 
 // loadOrCreateCredentials reads both credential files, creating each one
@@ -240,7 +245,25 @@ func (c *tokens) unaryInterceptor(ctx context.Context, req any,
 	if err := c.authorize(ctx, info.FullMethod); err != nil {
 		return nil, err
 	}
+	if err := c.walletGate(info.FullMethod); err != nil {
+		return nil, err
+	}
 	return handler(ctx, req)
+}
+
+// walletGate refuses, on a server of a node that waits for its wallet
+// (Config.WaitingForWallet), every method but CreateWallet and
+// UnlockWallet.
+func (c *tokens) walletGate(method string) error {
+	if !c.waitingForWallet {
+		return nil
+	}
+	switch method {
+	case apiv1.WalletService_CreateWallet_FullMethodName, apiv1.WalletService_UnlockWallet_FullMethodName:
+		return nil
+	}
+	return status.Errorf(codes.FailedPrecondition, "the node waits for its wallet: "+
+		"unlock it (sidecli unlock), or create one (sidecli create), and it starts")
 }
 
 // streamInterceptor enforces the credentials on streams, and tells the
@@ -251,6 +274,9 @@ func (c *tokens) streamInterceptor(srv any, ss grpc.ServerStream,
 
 	r, err := c.authorizeRole(ss.Context(), info.FullMethod)
 	if err != nil {
+		return err
+	}
+	if err := c.walletGate(info.FullMethod); err != nil {
 		return err
 	}
 	return handler(srv, &roleStream{ServerStream: ss,

@@ -155,8 +155,8 @@ type WalletBackend interface {
 	// network.
 	NewAddress(ctx context.Context) (string, error)
 
-	// Balance returns the wallet's balance, counting as spendable the
-	// coins with at least minConf (≥ 1) confirmations.
+	// Balance returns the wallet's balance, counting as confirmed the
+	// coins with at least minConf (≥ 0) confirmations.
 	Balance(ctx context.Context, minConf int32) (*Balance, error)
 
 	// CreateStake registers a stake: it funds, signs and broadcasts the
@@ -207,6 +207,123 @@ type WalletBackend interface {
 	// fee budget below the node's minimum is ErrInvalidArgument; coins
 	// that do not cover the burn and the fee, ErrFailedPrecondition.
 	PegOut(ctx context.Context, req PegOutRequest) (*PegOutResult, error)
+
+	// SendMain pays amount satoshis to the mainchain address to from the
+	// wallet's confirmed coins at feeRate sat/vB (0: the node's default),
+	// checks and broadcasts the transaction. The server has checked that
+	// amount is positive and at most 21e14, to is not empty and feeRate is
+	// not negative. An address of another network or an amount below the
+	// dust limit is ErrInvalidArgument; coins that do not cover amount and
+	// fee, ErrFailedPrecondition.
+	SendMain(ctx context.Context, to string, amount, feeRate int64) (*SendResult, error)
+
+	// WalletCoins returns one page of the wallet's unspent mainchain
+	// outputs with at least minConf (≥ 0) confirmations, oldest first,
+	// and their number.
+	WalletCoins(ctx context.Context, minConf int32, page Page) ([]WalletCoin, uint64, error)
+
+	// WalletTransactions returns one page of the wallet's mainchain
+	// transactions, in chain order then the unconfirmed ones, and their
+	// number.
+	WalletTransactions(ctx context.Context, page Page) ([]WalletTx, uint64, error)
+
+	// WalletTransaction returns a transaction of the wallet, its raw
+	// transaction included; ErrNotFound when the wallet has none.
+	WalletTransaction(ctx context.Context, txid chainhash.Hash) (*WalletTx, error)
+
+	// BumpFee replaces the wallet's unconfirmed transaction txid with one
+	// paying feeRate sat/vB (> 0), checked and broadcast. ErrNotFound for
+	// a transaction not the wallet's, ErrFailedPrecondition for one
+	// confirmed or without change, ErrInvalidArgument for a rate too low.
+	BumpFee(ctx context.Context, txid chainhash.Hash, feeRate int64) (*BumpResult, error)
+
+	// ChangePassphrase seals the wallet's seed under next, given the
+	// current passphrase (ErrInvalidArgument when it is wrong), and
+	// returns the seed file's path and the password file's (or "").
+	ChangePassphrase(ctx context.Context, current, next []byte) (seedFile, passwordFile string, err error)
+
+	// BackupSeed returns the wallet's seed, given its passphrase
+	// (ErrInvalidArgument when it is wrong).
+	BackupSeed(ctx context.Context, passphrase []byte) (*SeedBackup, error)
+
+	// CreateWallet creates the wallet of a node that waits for one, sealed
+	// under passphrase (not empty), and returns its seed file and seed.
+	// ErrFailedPrecondition when a wallet exists or the node does not
+	// wait.
+	CreateWallet(ctx context.Context, passphrase []byte) (seedFile string, seed []byte, err error)
+
+	// UnlockWallet unlocks the wallet of a node that waits for it.
+	// ErrInvalidArgument for a wrong passphrase; ErrFailedPrecondition
+	// when there is no wallet or the node does not wait.
+	UnlockWallet(ctx context.Context, passphrase []byte) (seedFile string, err error)
+
+	// SideTransactions returns one page of the transactions of the node's
+	// sidechain address in the newest blocks sideblocks of the best chain
+	// (the server has bounded blocks), in chain order, their number, the
+	// address and the heights read.
+	SideTransactions(ctx context.Context, blocks uint32, page Page) (*SideHistory, error)
+}
+
+// SideHistory is a page of the node's sidechain transactions.
+type SideHistory struct {
+	Address         string
+	Txs             []SideWalletTx
+	Total           uint64
+	FromHeight, Tip int32
+}
+
+// SideWalletTx is a sidechain transaction of the node's address.
+type SideWalletTx struct {
+	TxID           chainhash.Hash
+	Height         int32
+	Confirmations  uint64
+	Received, Sent int64
+	Coinbase       bool
+}
+
+// SendResult is a mainchain payment broadcast.
+type SendResult struct {
+	TxID  chainhash.Hash
+	Fee   int64
+	VSize int64
+}
+
+// WalletCoin is an unspent output of the wallet. Height is 0 and
+// Confirmations 0 for an output of an unconfirmed transaction.
+type WalletCoin struct {
+	OutPoint      wire.OutPoint
+	Value         int64
+	Address       string
+	Height        int32
+	Confirmations uint64
+	Change        bool
+}
+
+// WalletTx is a mainchain transaction of the wallet. Fee is -1 when some
+// input is not the wallet's; Height and Confirmations are 0 while it is
+// unconfirmed. Raw is only filled by WalletTransaction.
+type WalletTx struct {
+	TxID           chainhash.Hash
+	Confirmed      bool
+	Height         int32
+	Confirmations  uint64
+	Received, Sent int64
+	Fee            int64
+	Replaceable    bool
+	Raw            *wire.MsgTx
+}
+
+// BumpResult is a fee bump broadcast.
+type BumpResult struct {
+	TxID, Replaced chainhash.Hash
+	OldFee, Fee    int64
+}
+
+// SeedBackup is the wallet's seed and how its keys derive.
+type SeedBackup struct {
+	Seed       []byte
+	MasterXprv string
+	Derivation []string
 }
 
 // PegBackend serves PegService. Every answer is one consistent snapshot of
@@ -444,6 +561,13 @@ type Ticket struct {
 	// State is where the ticket stands at the mainchain tip: one of the
 	// TicketState words.
 	State TicketState
+
+	// StakeState, Withdrawal and WithdrawnHeight are set by ListStakes
+	// only: the Ticket message's stake_state, withdrawal_txid and
+	// withdrawn_height.
+	StakeState      string
+	Withdrawal      *chainhash.Hash
+	WithdrawnHeight int32
 }
 
 // TicketState is where a ticket stands at the mainchain tip, as the word
@@ -580,9 +704,14 @@ type Publication struct {
 // Balance is the wallet's balance in satoshis.
 type Balance struct {
 	// Total is the value of every coin; Spendable that of the coins with
-	// the confirmations asked for.
+	// the confirmations asked for (at least 1).
 	Total     int64
 	Spendable int64
+	// Confirmed, Incoming and Unconfirmed are the parts of Total
+	// (GetBalanceResponse describes them); SpentUnconfirmed is the value
+	// of the coins the wallet's unconfirmed transactions spend, counted in
+	// none.
+	Confirmed, Incoming, Unconfirmed, SpentUnconfirmed int64
 }
 
 // StakeRequest describes a stake to register. The server has checked that

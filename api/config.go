@@ -156,6 +156,13 @@ type Config struct {
 	// DefaultPageSize is the page size of a list request whose limit is
 	// zero; 0 means the smaller of DefaultPageSize and MaxPageSize.
 	DefaultPageSize uint32
+
+	// WaitingForWallet serves a node that waits for its wallet, as lnd's
+	// WalletUnlocker does: only WalletService.CreateWallet and
+	// UnlockWallet are answered (after the usual credential checks);
+	// every other method is FailedPrecondition, before the backend sees
+	// it.
+	WaitingForWallet bool
 }
 
 // DefaultConfig returns the configuration of a server for network whose

@@ -55,6 +55,18 @@
 // details. TestErrorsInUserTerms sends a table of bad requests and scans
 // every message for Go's terms.
 //
+// Confirmations: min_conf 0 means 0 confirmations (as bitcoind's
+// getbalance has it): GetBalance and ListCoins then count the change of
+// the wallet's unconfirmed transactions. The seed methods
+// (ChangePassphrase, BackupSeed) are admin's alone: the read-only
+// credential may not call them, though BackupSeed writes nothing.
+//
+// A node that waits for its wallet (started with --wallet.waitunlock)
+// serves with Config.WaitingForWallet: after the credential and permission
+// checks, the interceptors refuse every method but CreateWallet and
+// UnlockWallet with FailedPrecondition, before the backend sees it, as
+// lnd's WalletUnlocker serves alone until the wallet is unlocked.
+//
 // # Subscriptions
 //
 // SubscriptionService has two server-streaming methods:
@@ -214,6 +226,15 @@
 //	POST /v1/wallet/sidesend                     WalletService.SendSide
 //	POST /v1/wallet/pegin                        WalletService.PegIn
 //	POST /v1/wallet/pegout                       WalletService.PegOut
+//	POST /v1/wallet/send                         WalletService.SendMain
+//	GET  /v1/wallet/coins?min_conf=              WalletService.ListCoins
+//	GET  /v1/wallet/transactions                 WalletService.ListWalletTransactions
+//	GET  /v1/wallet/transactions/{txid}          WalletService.GetWalletTransaction
+//	POST /v1/wallet/bumpfee                      WalletService.BumpFee
+//	POST /v1/wallet/changepassphrase             WalletService.ChangePassphrase
+//	POST /v1/wallet/backupseed                   WalletService.BackupSeed
+//	POST /v1/wallet/create, /v1/wallet/unlock    WalletService.CreateWallet, UnlockWallet
+//	GET  /v1/wallet/sidetransactions?blocks=     WalletService.ListSideTransactions
 //	GET  /v1/peg                                 PegService.GetPegInfo
 //	GET  /v1/peg/deposits, /v1/peg/refused       PegService.ListDeposits, ListRefusedDeposits
 //	GET  /v1/peg/deposits/{txid}                 PegService.GetDeposit

@@ -261,8 +261,9 @@ func (w *walletService) PegOut(ctx context.Context, req *apiv1.PegOutRequest) (*
 		err = Errorf(ErrInvalidArgument, "amount_sat + fee_sat is %d, above %d",
 			req.GetAmountSat()+req.GetFeeSat(), int64(btcutil.MaxSatoshi))
 	}
+	var rate int64
 	if err == nil {
-		err = checkFeeRate("fee_rate_sat_kb", req.GetFeeRateSatKb())
+		rate, err = sideFeeRate("fee_rate_sat_kb", req.GetFeeRateSatKb(), "fee_rate_sat_vb", req.GetFeeRateSatVb())
 	}
 	if err != nil {
 		return nil, toStatus(method, err)
@@ -271,7 +272,7 @@ func (w *walletService) PegOut(ctx context.Context, req *apiv1.PegOutRequest) (*
 		Amount:      req.GetAmountSat(),
 		Destination: req.GetDestinationAddress(),
 		Fee:         req.GetFeeSat(),
-		FeeRate:     req.GetFeeRateSatKb(),
+		FeeRate:     rate,
 	})
 	if err != nil {
 		return nil, toStatus(method, err)

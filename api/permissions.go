@@ -40,6 +40,7 @@ const (
 	entityPeg       = "peg"
 	entityPeers     = "peers"
 	entityNode      = "node"
+	entitySeed      = "seed"
 )
 
 // permissions maps the full gRPC name of every method the server serves
@@ -70,16 +71,28 @@ var permissions = map[string]Permission{
 	apiv1.MainchainService_ListPublications_FullMethodName: {entityMainchain, Read},
 	apiv1.MainchainService_ListMissedSlots_FullMethodName:  {entityMainchain, Read},
 
-	apiv1.WalletService_NewAddress_FullMethodName:     {entityAddress, Write},
-	apiv1.WalletService_GetBalance_FullMethodName:     {entityOnchain, Read},
-	apiv1.WalletService_CreateStake_FullMethodName:    {entityStake, Write},
-	apiv1.WalletService_ListStakes_FullMethodName:     {entityStake, Read},
-	apiv1.WalletService_WithdrawStake_FullMethodName:  {entityStake, Write},
-	apiv1.WalletService_GetSideAddress_FullMethodName: {entityAddress, Read},
-	apiv1.WalletService_GetSideBalance_FullMethodName: {entitySideFunds, Read},
-	apiv1.WalletService_SendSide_FullMethodName:       {entitySideFunds, Write},
-	apiv1.WalletService_PegIn_FullMethodName:          {entityPeg, Write},
-	apiv1.WalletService_PegOut_FullMethodName:         {entityPeg, Write},
+	apiv1.WalletService_NewAddress_FullMethodName:             {entityAddress, Write},
+	apiv1.WalletService_GetBalance_FullMethodName:             {entityOnchain, Read},
+	apiv1.WalletService_SendMain_FullMethodName:               {entityOnchain, Write},
+	apiv1.WalletService_ListCoins_FullMethodName:              {entityOnchain, Read},
+	apiv1.WalletService_ListWalletTransactions_FullMethodName: {entityOnchain, Read},
+	apiv1.WalletService_GetWalletTransaction_FullMethodName:   {entityOnchain, Read},
+	apiv1.WalletService_BumpFee_FullMethodName:                {entityOnchain, Write},
+	// The seed and its passphrase are admin's alone: BackupSeed reads,
+	// but what it reads is the wallet's secret.
+	apiv1.WalletService_ChangePassphrase_FullMethodName:     {entitySeed, Write},
+	apiv1.WalletService_BackupSeed_FullMethodName:           {entitySeed, Write},
+	apiv1.WalletService_CreateWallet_FullMethodName:         {entitySeed, Write},
+	apiv1.WalletService_UnlockWallet_FullMethodName:         {entitySeed, Write},
+	apiv1.WalletService_CreateStake_FullMethodName:          {entityStake, Write},
+	apiv1.WalletService_ListStakes_FullMethodName:           {entityStake, Read},
+	apiv1.WalletService_WithdrawStake_FullMethodName:        {entityStake, Write},
+	apiv1.WalletService_GetSideAddress_FullMethodName:       {entityAddress, Read},
+	apiv1.WalletService_GetSideBalance_FullMethodName:       {entitySideFunds, Read},
+	apiv1.WalletService_SendSide_FullMethodName:             {entitySideFunds, Write},
+	apiv1.WalletService_ListSideTransactions_FullMethodName: {entitySideFunds, Read},
+	apiv1.WalletService_PegIn_FullMethodName:                {entityPeg, Write},
+	apiv1.WalletService_PegOut_FullMethodName:               {entityPeg, Write},
 
 	apiv1.PegService_GetPegInfo_FullMethodName:          {entityPeg, Read},
 	apiv1.PegService_ListDeposits_FullMethodName:        {entityPeg, Read},

@@ -74,6 +74,16 @@ var restCalls = []restCall{
 	{apiv1.WalletService_GetSideBalance_FullMethodName, "GET", "/v1/wallet/sidebalance", "", false},
 	{apiv1.WalletService_SendSide_FullMethodName, "POST", "/v1/wallet/sidesend", `{"to_address": "` + apitest.OtherSideAddress + `", "amount_sat": "10000"}`, false},
 
+	{apiv1.WalletService_SendMain_FullMethodName, "POST", "/v1/wallet/send", `{"to_address": "` + apitest.MainAddress + `", "amount_sat": "10000", "fee_rate_sat_vb": "3"}`, false},
+	{apiv1.WalletService_ListCoins_FullMethodName, "GET", "/v1/wallet/coins?min_conf=0&limit=5", "", false},
+	{apiv1.WalletService_ListWalletTransactions_FullMethodName, "GET", "/v1/wallet/transactions?reversed=true", "", false},
+	{apiv1.WalletService_GetWalletTransaction_FullMethodName, "GET", "/v1/wallet/transactions/" + apitest.WalletTxID.String(), "", false},
+	{apiv1.WalletService_BumpFee_FullMethodName, "POST", "/v1/wallet/bumpfee", `{"txid": "` + apitest.WalletTxID.String() + `", "fee_rate_sat_vb": "10"}`, false},
+	{apiv1.WalletService_ChangePassphrase_FullMethodName, "POST", "/v1/wallet/changepassphrase", `{"current_passphrase": "` + apitest.FakePassphrase + `", "new_passphrase": "x"}`, false},
+	{apiv1.WalletService_BackupSeed_FullMethodName, "POST", "/v1/wallet/backupseed", `{"passphrase": "` + apitest.FakePassphrase + `"}`, false},
+	{apiv1.WalletService_CreateWallet_FullMethodName, "POST", "/v1/wallet/create", `{"passphrase": "x"}`, false},
+	{apiv1.WalletService_UnlockWallet_FullMethodName, "POST", "/v1/wallet/unlock", `{"passphrase": "` + apitest.FakePassphrase + `"}`, false},
+	{apiv1.WalletService_ListSideTransactions_FullMethodName, "GET", "/v1/wallet/sidetransactions?blocks=10&reversed=true", "", false},
 	{apiv1.WalletService_PegIn_FullMethodName, "POST", "/v1/wallet/pegin", `{"side_address": "` + apitest.SideAddress + `", "amount_sat": "100000", "psbt_only": true}`, false},
 	{apiv1.WalletService_PegOut_FullMethodName, "POST", "/v1/wallet/pegout", `{"destination_address": "` + apitest.MainAddress + `", "amount_sat": "100000", "fee_sat": "2000"}`, false},
 

@@ -71,6 +71,9 @@ func (s *Server) Start() error {
 	}
 
 	tok, err := loadOrCreateCredentials(s.cfg.AdminCredPath, s.cfg.ReadOnlyCredPath)
+	if tok != nil {
+		tok.waitingForWallet = s.cfg.WaitingForWallet
+	}
 	if err != nil {
 		return err
 	}

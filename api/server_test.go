@@ -248,6 +248,50 @@ var allCalls = []call{
 			ToAddress: apitest.OtherSideAddress, AmountSat: 10_000})
 		return err
 	}},
+	{apiv1.WalletService_SendMain_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.SendMain(ctx, &apiv1.SendMainRequest{
+			ToAddress: apitest.MainAddress, AmountSat: 10_000})
+		return err
+	}},
+	{apiv1.WalletService_ListCoins_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.ListCoins(ctx, &apiv1.ListCoinsRequest{})
+		return err
+	}},
+	{apiv1.WalletService_ListWalletTransactions_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.ListWalletTransactions(ctx, &apiv1.ListWalletTransactionsRequest{})
+		return err
+	}},
+	{apiv1.WalletService_GetWalletTransaction_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.GetWalletTransaction(ctx, &apiv1.GetWalletTransactionRequest{
+			Txid: apitest.WalletTxID.String()})
+		return err
+	}},
+	{apiv1.WalletService_BumpFee_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.BumpFee(ctx, &apiv1.BumpFeeRequest{
+			Txid: apitest.WalletTxID.String(), FeeRateSatVb: 10})
+		return err
+	}},
+	{apiv1.WalletService_ChangePassphrase_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.ChangePassphrase(ctx, &apiv1.ChangePassphraseRequest{
+			CurrentPassphrase: apitest.FakePassphrase, NewPassphrase: "x"})
+		return err
+	}},
+	{apiv1.WalletService_BackupSeed_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.BackupSeed(ctx, &apiv1.BackupSeedRequest{Passphrase: apitest.FakePassphrase})
+		return err
+	}},
+	{apiv1.WalletService_CreateWallet_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.CreateWallet(ctx, &apiv1.CreateWalletRequest{Passphrase: "x"})
+		return err
+	}},
+	{apiv1.WalletService_UnlockWallet_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.UnlockWallet(ctx, &apiv1.UnlockWalletRequest{Passphrase: apitest.FakePassphrase})
+		return err
+	}},
+	{apiv1.WalletService_ListSideTransactions_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.ListSideTransactions(ctx, &apiv1.ListSideTransactionsRequest{})
+		return err
+	}},
 	{apiv1.WalletService_PegIn_FullMethodName, true, func(ctx context.Context, c clients) error {
 		_, err := c.wallet.PegIn(ctx, &apiv1.PegInRequest{
 			SideAddress: apitest.SideAddress, AmountSat: 100_000})
@@ -582,7 +626,8 @@ func TestResponses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bal.GetMinConf() != 1 || b.LastMinConf() != 1 || bal.GetSpendableSat() != 100_000_000 {
+	// min_conf 0 means 0, as bitcoind's getbalance has it.
+	if bal.GetMinConf() != 0 || b.LastMinConf() != 0 || bal.GetSpendableSat() != 100_000_000 {
 		t.Errorf("balance %v, backend min conf %d", bal, b.LastMinConf())
 	}
 

@@ -67,6 +67,9 @@ func ticketProto(t *Ticket) *apiv1.Ticket {
 		PublisherOutpoint: formatOutPoint(t.Publisher),
 		Weight:            t.Weight.String(),
 		State:             string(t.State),
+		StakeState:        t.StakeState,
+		WithdrawalTxid:    hashString(t.Withdrawal),
+		WithdrawnHeight:   t.WithdrawnHeight,
 	}
 }
 
@@ -307,8 +310,6 @@ func (w *walletService) GetBalance(ctx context.Context, req *apiv1.GetBalanceReq
 	case minConf < 0:
 		return nil, toStatus(method, Errorf(ErrInvalidArgument,
 			"min_conf %d is negative", minConf))
-	case minConf == 0:
-		minConf = 1
 	}
 	b, err := w.s.backend.Balance(ctx, minConf)
 	if err != nil {
@@ -318,6 +319,11 @@ func (w *walletService) GetBalance(ctx context.Context, req *apiv1.GetBalanceReq
 		TotalSat:     b.Total,
 		SpendableSat: b.Spendable,
 		MinConf:      minConf,
+
+		ConfirmedSat:        b.Confirmed,
+		IncomingSat:         b.Incoming,
+		UnconfirmedSat:      b.Unconfirmed,
+		SpentUnconfirmedSat: b.SpentUnconfirmed,
 	}, nil
 }
 
@@ -426,14 +432,14 @@ func (w *walletService) SendSide(ctx context.Context, req *apiv1.SendSideRequest
 	if err == nil {
 		err = checkAmount("amount_sat", req.GetAmountSat())
 	}
+	var rate int64
 	if err == nil {
-		err = checkFeeRate("fee_rate_sat_kb", req.GetFeeRateSatKb())
+		rate, err = sideFeeRate("fee_rate_sat_kb", req.GetFeeRateSatKb(), "fee_rate_sat_vb", req.GetFeeRateSatVb())
 	}
 	if err != nil {
 		return nil, toStatus(method, err)
 	}
-	txid, err := w.s.backend.SendSide(ctx, req.GetToAddress(), req.GetAmountSat(),
-		req.GetFeeRateSatKb())
+	txid, err := w.s.backend.SendSide(ctx, req.GetToAddress(), req.GetAmountSat(), rate)
 	if err != nil {
 		return nil, toStatus(method, err)
 	}

@@ -217,5 +217,7 @@ func (sc *sidechainService) EstimateFee(ctx context.Context, _ *apiv1.EstimateFe
 		MempoolTxs:      e.MempoolTxs,
 		MempoolBytes:    e.MempoolBytes,
 		MempoolFull:     e.MempoolFull,
+		FeeRateSatVb:    perVByte(e.FeeRate),
+		MinFeeRateSatVb: perVByte(e.MinFeeRate),
 	}, nil
 }

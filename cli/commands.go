@@ -188,8 +188,9 @@ environment variable, or from an env file: the devnet writes
 overrides all; a file named with --envfile overrides the environment, one
 named by SIDECLI_ENVFILE does not.
 
-Amounts are in satoshis (sat). Mainchain fee rates are in sat/vB, sidechain
-fee rates in sat/kB. Heights are block heights of the chain the command names.
+Amounts are in satoshis (sat). Fee rates are in sat/vB on both chains (the
+sidechain counts witnesses in full: 1 sat/vB = 1000 sat/kB, the unit its
+mempool reports). Heights are block heights of the chain the command names.
 
 Exit codes:
   0  success

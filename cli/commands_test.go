@@ -186,13 +186,13 @@ func TestWalletCommands(t *testing.T) {
 	if got := n.backend.LastStake(); got == nil || *got != want {
 		t.Errorf("backend got %+v, want %+v", got, want)
 	}
-	r = n.run("stake", "create", "--amount", "300000000", "--lock-blocks", "1000", "--feerate", "4")
+	r = n.run("stake", "create", "--force", "--amount", "300000000", "--lock-blocks", "1000", "--feerate", "4")
 	wantOK(t, r)
 	if s := r.json(t); len(s["txid"].(string)) != 64 {
 		t.Errorf("stake create %v", s)
 	}
-	wantFail(t, n.run("stake", "create", "--amount", "1"), "lock-blocks")
-	wantFail(t, n.run("stake", "create", "--amount", "0", "--lock-blocks", "5"), "--amount 0: want a positive number of sat")
+	wantFail(t, n.run("stake", "create", "--force", "--amount", "1"), "lock-blocks")
+	wantFail(t, n.run("stake", "create", "--force", "--amount", "0", "--lock-blocks", "5"), "--amount 0: want a positive number of sat")
 	wantFail(t, n.run("stake"), "a subcommand is needed: create, list, withdraw")
 
 	r = n.run("stake", "list")
@@ -274,7 +274,7 @@ func TestPegCommands(t *testing.T) {
 	wantFail(t, n.run("peg", "deposit", "zz"), "want 64 hex digits")
 	wantFail(t, n.run("peg", "deposit"), "deposit")
 
-	r = n.run("peg", "in", "--amount", "200000", "--to", apitest.SideAddress, "--feerate", "3")
+	r = n.run("peg", "in", "--force", "--amount", "200000", "--to", apitest.SideAddress, "--feerate", "3")
 	wantOK(t, r)
 	if m := r.json(t); len(m["txid"].(string)) != 64 || m["deposit_vout"] != 0.0 {
 		t.Errorf("peg in %v", m)
@@ -288,9 +288,9 @@ func TestPegCommands(t *testing.T) {
 	if m := r.json(t); m["psbt"] == "" || m["txid"] != "" {
 		t.Errorf("peg in --psbt %v", m)
 	}
-	wantFail(t, n.run("peg", "in", "--amount", "100", "--to", apitest.SideAddress), "dust limit")
-	wantFail(t, n.run("peg", "in", "--amount", "100000"), "to")
-	wantFail(t, n.run("peg", "in", "--amount", "100000", "--to", apitest.SideAddress, "--readonly"),
+	wantFail(t, n.run("peg", "in", "--force", "--amount", "100", "--to", apitest.SideAddress), "dust limit")
+	wantFail(t, n.run("peg", "in", "--force", "--amount", "100000"), "to")
+	wantFail(t, n.run("peg", "in", "--force", "--amount", "100000", "--to", apitest.SideAddress, "--readonly"),
 		"permission denied")
 	wantFail(t, n.run("peg"), "a subcommand is needed: deposit, deposits, in, info, out, refused, status, verify")
 	r = n.run("peg", "deposit", apitest.DepositTxID(0).String())
@@ -303,20 +303,21 @@ func TestPegCommands(t *testing.T) {
 func TestPegOutCommands(t *testing.T) {
 	n := startNode(t)
 
-	r := n.run("peg", "out", "--amount", "70000", "--to", apitest.MainAddress, "--fee", "2000",
-		"--feerate", "1500")
+	r := n.run("peg", "out", "--force", "--amount", "70000", "--to", apitest.MainAddress, "--fee", "2000",
+		"--feerate", "2")
 	wantOK(t, r)
 	if m := r.json(t); len(m["txid"].(string)) != 64 || m["vout"] != 0.0 || m["burned_sat"] != "72000" {
 		t.Errorf("peg out %v", m)
 	}
-	want := api.PegOutRequest{Amount: 70_000, Destination: apitest.MainAddress, Fee: 2_000, FeeRate: 1_500}
+	// --feerate is sat/vB: the node gets 2,000 sat/kB.
+	want := api.PegOutRequest{Amount: 70_000, Destination: apitest.MainAddress, Fee: 2_000, FeeRate: 2_000}
 	if got := n.backend.LastPegOut(); got == nil || *got != want {
 		t.Errorf("backend got %+v, want %+v", got, want)
 	}
-	wantFail(t, n.run("peg", "out", "--amount", "70000", "--to", apitest.SideAddress), "mainchain address")
-	wantFail(t, n.run("peg", "out", "--amount", "70000", "--to", apitest.MainAddress, "--fee", "10"), "below")
-	wantFail(t, n.run("peg", "out", "--amount", "70000"), "to")
-	wantFail(t, n.run("peg", "out", "--amount", "70000", "--to", apitest.MainAddress, "--readonly"),
+	wantFail(t, n.run("peg", "out", "--force", "--amount", "70000", "--to", apitest.SideAddress), "mainchain address")
+	wantFail(t, n.run("peg", "out", "--force", "--amount", "70000", "--to", apitest.MainAddress, "--fee", "10"), "below")
+	wantFail(t, n.run("peg", "out", "--force", "--amount", "70000"), "to")
+	wantFail(t, n.run("peg", "out", "--force", "--amount", "70000", "--to", apitest.MainAddress, "--readonly"),
 		"permission denied")
 
 	op := apitest.WithdrawalTxID(1).String() + ":1"

@@ -10,7 +10,12 @@
 // and the parser, sidecli help's listing by group and the tests all read
 // that one table. node.go, wallet.go, sidechain.go, peg.go and
 // subscribe.go hold the commands of each group; peers.go is where the
-// peer and ban commands go. options.go holds the connection options and
+// peer and ban commands go; walletpay.go holds the wallet's payment,
+// history and seed commands (their specs are in wallet.go's table),
+// decode.go the decoding of tx --verbose (btcd's btcjson types and script
+// disassembler), and confirm.go the question the irreversible sends ask
+// (skipped with --force, refused without a terminal) and the reading of
+// passphrases. options.go holds the connection options and
 // how the environment and the env file fill them in; input.go parses what
 // the user typed; errors.go holds the exit codes and turns the node's
 // errors into the user's terms.
@@ -31,7 +36,8 @@
 //
 // A command checks what the user typed before it calls the node: amounts
 // are whole satoshis from 1 to 21 million BTC; fee rates are sat/vB on
-// the mainchain and sat/kB on the sidechain; heights, ids and outpoints
+// both chains (the sidechain counts witnesses in full: 1 sat/vB there is
+// 1,000 sat/kB, the unit of its mempool); heights, ids and outpoints
 // are checked for form; an address is checked against the chain and the
 // network the command expects, and a message says which chain and
 // network it belongs to instead. A word that looks like a negative number
@@ -49,4 +55,13 @@
 // credential is missing or does not match, or it did not answer within
 // --timeout; 4 (ExitInvalid) the node checked what was asked and found it
 // invalid (peg verify of a payout that breaks a rule).
+//
+// # Confirmation
+//
+// sendmain, send, peg in, peg out, stake create (without --psbt) and
+// bumpfee move coins for good: they print what they are about to do and
+// ask "Go ahead? [y/N]" on the terminal, and send nothing unless the
+// answer is y or yes (else exit 2). --force skips the question; when
+// standard input is not a terminal they refuse without --force, with a
+// usage error that says to add it.
 package cli

@@ -145,11 +145,12 @@ func optional(name string, v value, lo, hi int64, unit string) (int64, error) {
 	return parseInt(name, v.raw, lo, hi, unit)
 }
 
-// The fee rate bounds: mainchain rates are sat/vB, as the node's wallet
-// takes them; sidechain rates are sat/kB, witnesses counted in full.
+// The fee rate bounds, in sat/vB on both chains. The sidechain counts
+// witnesses in full, so a sidechain vB is a byte: 1 sat/vB = 1,000 sat/kB,
+// the unit of its mempool.
 const (
-	maxMainFeeRate = 10_000     // sat/vB
-	maxSideFeeRate = 10_000_000 // sat/kB
+	maxMainFeeRate = 10_000 // sat/vB
+	maxSideFeeRate = 10_000 // sat/vB
 )
 
 // mainFeeRate parses a mainchain --feerate in sat/vB; 0 (or none) means
@@ -158,10 +159,10 @@ func mainFeeRate(v value) (int64, error) {
 	return optional("--feerate", v, 0, maxMainFeeRate, "sat/vB")
 }
 
-// sideFeeRate parses a sidechain --feerate in sat/kB; 0 (or none) means
+// sideFeeRate parses a sidechain --feerate in sat/vB; 0 (or none) means
 // the node's estimate.
 func sideFeeRate(v value) (int64, error) {
-	return optional("--feerate", v, 0, maxSideFeeRate, "sat/kB")
+	return optional("--feerate", v, 0, maxSideFeeRate, "sat/vB")
 }
 
 // mainHeight parses a mainchain block height.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -71,7 +72,8 @@ type pegInCommand struct {
 	To      string `long:"to" unquote:"false" required:"yes" value-name:"ADDRESS" description:"Sidechain address that receives the deposit"`
 	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
 	PSBT    bool   `long:"psbt" description:"Print the deposit as an unfunded PSBT for another wallet to fund, sign and broadcast, instead of paying it from the node's wallet; that wallet must keep output 0 first and add its change after output 1"`
-	c       *client
+	forceOption
+	c *client
 }
 
 func (cmd *pegInCommand) Execute(args []string) error {
@@ -89,6 +91,12 @@ func (cmd *pegInCommand) Execute(args []string) error {
 	rate, err := mainFeeRate(cmd.FeeRate)
 	if err != nil {
 		return err
+	}
+	if !cmd.PSBT {
+		if err := cmd.c.confirm(cmd.Force, "deposit", fmt.Sprintf("a deposit of %d sat of the "+
+			"wallet's mainchain coins to the sidechain address %s", amt, to)); err != nil {
+			return err
+		}
 	}
 	f := fields{"amount_sat": "--amount", "side_address": "--to", "fee_rate_sat_vb": "--feerate"}
 	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
@@ -195,8 +203,9 @@ type pegOutCommand struct {
 	Amount  value  `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"What the mainchain address receives, in sat; at least the dust limit (546)"`
 	To      string `long:"to" unquote:"false" required:"yes" value-name:"ADDRESS" description:"Mainchain address to pay: P2PKH, P2SH, P2WPKH, P2WSH or P2TR"`
 	Fee     value  `long:"fee" unquote:"false" value-name:"SAT" description:"Mainchain fee budget in sat, burned with the amount; default (or 0) the node's, 5000; at least 1000"`
-	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/KB" description:"Sidechain fee rate in sat/kB (witnesses count in full); default (or 0) the node's estimate"`
-	c       *client
+	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Sidechain fee rate in sat/vB (witnesses count in full: 1 sat/vB = 1000 sat/kB); default (or 0) the node's estimate; at most 10000"`
+	forceOption
+	c *client
 }
 
 func (cmd *pegOutCommand) Execute(args []string) error {
@@ -219,14 +228,18 @@ func (cmd *pegOutCommand) Execute(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := cmd.c.confirm(cmd.Force, "withdraw", fmt.Sprintf("a withdrawal burning %d sat "+
+		"of the node's sidechain coins, and the fee budget, for the mainchain address %s", amt, to)); err != nil {
+		return err
+	}
 	f := fields{"amount_sat": "--amount", "destination_address": "--to", "fee_sat": "--fee",
-		"fee_rate_sat_kb": "--feerate"}
+		"fee_rate_sat_kb": "--feerate", "fee_rate_sat_vb": "--feerate"}
 	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).PegOut(ctx, &apiv1.PegOutRequest{
 			AmountSat:          amt,
 			DestinationAddress: to,
 			FeeSat:             fee,
-			FeeRateSatKb:       rate,
+			FeeRateSatVb:       rate,
 		})
 	})
 }

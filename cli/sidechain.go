@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -50,8 +51,10 @@ func sidechainCommands() []commandSpec {
 				"and relay it (SidechainService.SendRawTransaction).",
 			func(c *client) any { return &sendRawTxCommand{c: c} }},
 		{groupSidechain, "estimatefee", "Estimate the sidechain fee rate",
-			"Show the fee rate, in sat/kB, that gets a transaction into the " +
-				"next sideblock (SidechainService.EstimateFee).",
+			"Show the fee rate that gets a transaction into the next " +
+				"sideblock, in sat/vB (fee_rate_sat_vb, rounded up: the unit of " +
+				"send --feerate) and in sat/kB, the unit of the sidechain's " +
+				"mempool (SidechainService.EstimateFee).",
 			func(c *client) any { return &estimateFeeCommand{c: c} }},
 	}
 }
@@ -98,8 +101,9 @@ func (cmd *blockCommand) Execute(args []string) error {
 }
 
 type txCommand struct {
-	Args struct {
-		TxID arg `positional-arg-name:"txid" description:"Sidechain transaction id"`
+	Verbose bool `long:"verbose" description:"Decode it, as bitcoin-cli getrawtransaction TXID true does: inputs, outputs (values in BTC and in sat), scripts disassembled, addresses"`
+	Args    struct {
+		TxID arg `positional-arg-name:"txid" description:"Sidechain transaction id, or a mainchain transaction id of the node's wallet"`
 	} `positional-args:"yes" required:"yes"`
 	c *client
 }
@@ -108,16 +112,55 @@ func (cmd *txCommand) Execute(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	id, err := txid("<txid>", "sidechain transaction id", cmd.Args.TxID.String())
+	id, err := txid("<txid>", "sidechain or wallet transaction id", cmd.Args.TxID.String())
 	if err != nil {
 		return err
 	}
-	return cmd.c.run(fields{"txid": "<txid>"}, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	// The sidechain first; a transaction it does not know may be one of
+	// the wallet's on the mainchain.
+	resp, err := cmd.c.call(fields{"txid": "<txid>"}, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		resp, err := apiv1.NewSidechainServiceClient(conn).GetTransaction(ctx,
 			&apiv1.GetTransactionRequest{Txid: id})
-		return resp, notFoundHint(err, "tx shows sidechain transactions; "+
-			"a mainchain transaction is btcd's to show")
-	})
+		if status.Code(err) != codes.NotFound {
+			return resp, err
+		}
+		main, werr := apiv1.NewWalletServiceClient(conn).GetWalletTransaction(ctx,
+			&apiv1.GetWalletTransactionRequest{Txid: id})
+		if werr == nil {
+			return main, nil
+		}
+		return nil, notFoundHint(err, "tx shows sidechain transactions and the "+
+			"wallet's mainchain transactions; a mainchain transaction is btcd's to show")
+	}, !cmd.Verbose)
+	if err != nil || !cmd.Verbose {
+		return err
+	}
+	var (
+		raw   string
+		chain = sidechain
+		p     = cmd.c.params.Side
+	)
+	switch r := resp.(type) {
+	case *apiv1.GetTransactionResponse:
+		raw = r.GetRawHex()
+	case *apiv1.GetWalletTransactionResponse:
+		raw, chain, p = r.GetRawHex(), mainchain, cmd.c.params.Main
+	}
+	v, err := decodeTx(raw, p)
+	if err != nil {
+		return err
+	}
+	v.Chain = chain
+	if node, err := protojsonMarshal(resp); err == nil {
+		v.Node = node
+	}
+	switch r := resp.(type) {
+	case *apiv1.GetTransactionResponse:
+		v.BlockHash, v.Confirmations = r.GetBlockHash(), r.GetConfirmations()
+	case *apiv1.GetWalletTransactionResponse:
+		v.Confirmations = r.GetTransaction().GetConfirmations()
+	}
+	return printIndented(cmd.c.stdout, v)
 }
 
 // addressArg is the positional <address> argument.
@@ -190,8 +233,9 @@ func (cmd *sideAddressCommand) Execute(args []string) error {
 type sendCommand struct {
 	To      string `long:"to" unquote:"false" required:"yes" value-name:"ADDRESS" description:"Sidechain address to pay"`
 	Amount  value  `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"Amount in sat"`
-	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/KB" description:"Sidechain fee rate in sat/kB (witnesses count in full); default (or 0) the node's estimate"`
-	c       *client
+	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Sidechain fee rate in sat/vB (witnesses count in full: 1 sat/vB = 1000 sat/kB); default (or 0) the node's estimate; at most 10000"`
+	forceOption
+	c *client
 }
 
 func (cmd *sendCommand) Execute(args []string) error {
@@ -210,10 +254,13 @@ func (cmd *sendCommand) Execute(args []string) error {
 	if err != nil {
 		return err
 	}
-	f := fields{"to_address": "--to", "amount_sat": "--amount", "fee_rate_sat_kb": "--feerate"}
+	if err := cmd.c.confirm(cmd.Force, "send it", fmt.Sprintf("a payment of %d sat to the sidechain address %s", amt, to)); err != nil {
+		return err
+	}
+	f := fields{"to_address": "--to", "amount_sat": "--amount", "fee_rate_sat_kb": "--feerate", "fee_rate_sat_vb": "--feerate"}
 	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).SendSide(ctx, &apiv1.SendSideRequest{
-			ToAddress: to, AmountSat: amt, FeeRateSatKb: rate,
+			ToAddress: to, AmountSat: amt, FeeRateSatVb: rate,
 		})
 	})
 }

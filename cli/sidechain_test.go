@@ -131,26 +131,27 @@ func TestSideAddressCommands(t *testing.T) {
 
 func TestSendCommand(t *testing.T) {
 	n := startNode(t)
-	r := n.run("send", "--to", apitest.OtherSideAddress, "--amount", "250000", "--feerate", "2000")
+	r := n.run("send", "--force", "--to", apitest.OtherSideAddress, "--amount", "250000", "--feerate", "2")
 	wantOK(t, r)
 	if s := r.json(t); s["txid"] != n.backend.SendSideTxID.String() {
 		t.Errorf("send %v", s)
 	}
+	// --feerate is sat/vB: the node gets 2,000 sat/kB.
 	want := apitest.SideSend{To: apitest.OtherSideAddress, Amount: 250_000, FeeRate: 2000}
 	if got := n.backend.LastSend(); got == nil || *got != want {
 		t.Errorf("backend got %+v, want %+v", got, want)
 	}
-	wantOK(t, n.run("send", "--to", apitest.OtherSideAddress, "--amount", "1"))
+	wantOK(t, n.run("send", "--force", "--to", apitest.OtherSideAddress, "--amount", "1"))
 	if got := n.backend.LastSend(); got == nil || got.FeeRate != 0 {
 		t.Errorf("default fee rate: backend got %+v", got)
 	}
 
-	wantFail(t, n.run("send", "--amount", "1"), "to")
-	wantFail(t, n.run("send", "--to", apitest.OtherSideAddress), "amount")
-	wantFail(t, n.run("send", "--to", apitest.OtherSideAddress, "--amount", "0"), "--amount 0: want a positive number of sat")
-	wantFail(t, n.run("send", "--to", apitest.OtherSideAddress, "--amount", "9000000000"),
+	wantFail(t, n.run("send", "--force", "--amount", "1"), "to")
+	wantFail(t, n.run("send", "--force", "--to", apitest.OtherSideAddress), "amount")
+	wantFail(t, n.run("send", "--force", "--to", apitest.OtherSideAddress, "--amount", "0"), "--amount 0: want a positive number of sat")
+	wantFail(t, n.run("send", "--force", "--to", apitest.OtherSideAddress, "--amount", "9000000000"),
 		"9000000000 asked for")
-	wantFail(t, n.run("send", "--to", apitest.OtherSideAddress, "--amount", "1", "--readonly"),
+	wantFail(t, n.run("send", "--force", "--to", apitest.OtherSideAddress, "--amount", "1", "--readonly"),
 		"permission denied")
 
 	n.backend.SetWalletErr(api.Errorf(api.ErrNoWallet, "the node runs without a wallet"))

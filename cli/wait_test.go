@@ -72,7 +72,7 @@ func TestStakeCreateWait(t *testing.T) {
 			t.Errorf("progress %q", line)
 		}
 		n.backend.ConfirmStake()
-	}, "stake", "create", "--amount", "300000000", "--lock-blocks", "1000", "--wait")
+	}, "stake", "create", "--amount", "300000000", "--lock-blocks", "1000", "--wait", "--force")
 	if r.code != ExitOK || progress != 1 {
 		t.Fatalf("exit %d after %d progress lines, stderr %q", r.code, progress, r.stderr)
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 
@@ -20,8 +21,83 @@ func walletCommands() []commandSpec {
 				"(WalletService.NewAddress).",
 			func(c *client) any { return &newAddressCommand{c: c} }},
 		{groupWallet, "balance", "Show the wallet's balance",
-			"Show the wallet's mainchain balance, in sat (WalletService.GetBalance).",
+			"Show the wallet's mainchain balance, in sat (WalletService.GetBalance): " +
+				"confirmed (at least --minconf confirmations), incoming (in blocks, " +
+				"fewer confirmations), unconfirmed (the change of the wallet's " +
+				"unconfirmed sends) and spendable. A coin the wallet has spent " +
+				"counts in none of them from the moment it is sent.",
 			func(c *client) any { return &balanceCommand{c: c} }},
+		{groupWallet, "sendmain", "Pay a mainchain address from the wallet",
+			"Pay --amount sat to the mainchain address --to from the wallet's " +
+				"confirmed coins, at --feerate sat/vB; the node checks the " +
+				"transaction (btcd's sanity rules and script engine) before it " +
+				"broadcasts it. Its inputs signal replaceability: bumpfee raises " +
+				"its fee while it is unconfirmed (WalletService.SendMain).",
+			func(c *client) any { return &sendMainCommand{c: c} }},
+		{groupWallet, "listunspent", "List the wallet's unspent coins",
+			"List a page of the wallet's unspent mainchain outputs with at " +
+				"least --minconf confirmations, oldest first, values in sat. " +
+				"Coins the wallet's unconfirmed sends spend are left out; " +
+				"--minconf 0 lists their change, with 0 confirmations " +
+				"(WalletService.ListCoins). sideunspent lists the node's " +
+				"sidechain coins.",
+			func(c *client) any { return &listUnspentCommand{c: c} }},
+		{groupWallet, "listtransactions", "List the wallet's transactions",
+			"List a page of the wallet's mainchain transactions, oldest first: " +
+				"those in blocks, then its unconfirmed sends; what each " +
+				"received, sent and paid in fee, in sat " +
+				"(WalletService.ListWalletTransactions). tx TXID --verbose " +
+				"decodes one.",
+			func(c *client) any { return &listTransactionsCommand{c: c} }},
+		{groupWallet, "bumpfee", "Raise the fee of an unconfirmed send",
+			"Replace an unconfirmed mainchain transaction of the wallet with " +
+				"one that pays --feerate sat/vB (BIP125): the same inputs and " +
+				"outputs, the higher fee taken from its change. The node " +
+				"checks that the replacement pays a higher fee and fee rate, " +
+				"by at least 1 sat/vB, from the wallet's coins; it refuses a " +
+				"transaction that is not the wallet's or is confirmed " +
+				"(WalletService.BumpFee).",
+			func(c *client) any { return &bumpFeeCommand{c: c} }},
+		{groupWallet, "changepassword", "Change the wallet's passphrase",
+			"Seal the wallet's seed under a new passphrase, as lncli " +
+				"changepassword does. Asks for the current and the new " +
+				"passphrase (twice) on the terminal, or reads them as lines of " +
+				"standard input (current, new). A node started with " +
+				"--wallet.unlockpasswordfile reads that file at its next start: " +
+				"write the new passphrase there too (WalletService.ChangePassphrase).",
+			func(c *client) any { return &changePasswordCommand{c: c} }},
+		{groupWallet, "backupseed", "Show the wallet's seed, to back it up",
+			"Show the wallet's BIP32 seed (hex), its master key and the " +
+				"derivation paths of its keys, given its passphrase (asked on " +
+				"the terminal, or a line of standard input): with them every " +
+				"key of the wallet can be derived again. Anyone who sees them " +
+				"can spend the wallet's coins (WalletService.BackupSeed).",
+			func(c *client) any { return &backupSeedCommand{c: c} }},
+		{groupWallet, "create", "Create the wallet of a node that waits for it",
+			"Create the wallet of a node started with --wallet.waitunlock that " +
+				"has none, as lncli create does: a new seed sealed under the " +
+				"passphrase (asked twice on the terminal, or a line of standard " +
+				"input, or --passphrase-file); the node then starts with it. " +
+				"The seed is shown once: back it up (WalletService.CreateWallet).",
+			func(c *client) any { return &createWalletCommand{c: c} }},
+		{groupWallet, "unlock", "Unlock the wallet of a node that waits for it",
+			"Unlock the wallet of a node started with --wallet.waitunlock, as " +
+				"lncli unlock does; the node then starts with it. The passphrase " +
+				"is asked on the terminal, or read as a line of standard input, " +
+				"or from --passphrase-file (WalletService.UnlockWallet).",
+			func(c *client) any { return &unlockWalletCommand{c: c} }},
+		{groupWallet, "sidetransactions", "List the node's sidechain transactions",
+			"List a page of the sidechain transactions that pay the node's " +
+				"sidechain address or spend its coins, in the newest --blocks " +
+				"sideblocks of the best chain, oldest first: what each received " +
+				"and sent, in sat (WalletService.ListSideTransactions). " +
+				"listtransactions lists the mainchain wallet's.",
+			func(c *client) any { return &sideTransactionsCommand{c: c} }},
+		{groupWallet, "sideunspent", "List the node's sidechain coins",
+			"List a page of the unspent outputs of the node's sidechain " +
+				"address, oldest first, values in sat " +
+				"(WalletService.GetSideAddress, SidechainService.ListUnspent).",
+			func(c *client) any { return &sideUnspentCommand{c: c} }},
 		{groupLottery, "stake create", "Register a new stake",
 			"Fund, sign and broadcast a stake registration of --amount sat " +
 				"from the node's wallet, or with --psbt print it as an " +
@@ -54,15 +130,23 @@ func (cmd *newAddressCommand) Execute(args []string) error {
 }
 
 type balanceCommand struct {
-	MinConf value `long:"minconf" unquote:"false" value-name:"N" description:"Confirmations (mainchain blocks) a coin needs to count as spendable; default (or 0) 1"`
+	MinConf value `long:"minconf" unquote:"false" value-name:"N" description:"Confirmations (mainchain blocks) a coin needs to count as confirmed; 0 counts the change of unconfirmed sends too; default 1"`
 	c       *client
+}
+
+// minConf parses --minconf: 0 means 0, absent means 1.
+func minConf(v value) (int64, error) {
+	if !v.set {
+		return 1, nil
+	}
+	return parseInt("--minconf", v.raw, 0, math.MaxInt32, "confirmations")
 }
 
 func (cmd *balanceCommand) Execute(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	minConf, err := optional("--minconf", cmd.MinConf, 0, math.MaxInt32, "confirmations")
+	minConf, err := minConf(cmd.MinConf)
 	if err != nil {
 		return err
 	}
@@ -77,7 +161,8 @@ type stakeCreateCommand struct {
 	FeeRate    value `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
 	PSBT       bool  `long:"psbt" description:"Print the registration as an unfunded PSBT for another wallet to fund, sign and broadcast, instead of paying it from the node's wallet"`
 	Wait       bool  `long:"wait" description:"After printing the registration, wait until it is mined and its ticket exists, with a progress line on stderr, then print the ticket"`
-	c          *client
+	forceOption
+	c *client
 }
 
 func (cmd *stakeCreateCommand) Execute(args []string) error {
@@ -103,6 +188,12 @@ func (cmd *stakeCreateCommand) Execute(args []string) error {
 	}
 	if cmd.Wait && cmd.PSBT {
 		return usagef("--wait waits for a registration the node pays, and --psbt has another wallet pay it: give one")
+	}
+	if !cmd.PSBT {
+		if err := cmd.c.confirm(cmd.Force, "register it", fmt.Sprintf("a stake of %d sat of the "+
+			"wallet, locked for %d mainchain blocks,", amt, lock)); err != nil {
+			return err
+		}
 	}
 	f := fields{"amount_sat": "--amount", "lock_blocks": "--lock-blocks", "fee_rate_sat_vb": "--feerate"}
 	resp, err := cmd.c.call(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {

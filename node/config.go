@@ -233,7 +233,8 @@ func (c *Config) APIServerConfig() api.Config {
 
 // WalletConfig holds the options of the node's wallet.
 type WalletConfig struct {
-	UnlockPasswordFile string `long:"unlockpasswordfile" description:"Unlock the wallet at start-up with the passphrase in this file, for unattended nodes; a node without a wallet creates one sealed with it. Without this option the node runs without a wallet"`
+	UnlockPasswordFile string `long:"unlockpasswordfile" description:"Unlock the wallet at start-up with the passphrase in this file, for unattended nodes; a node without a wallet creates one sealed with it. Without this option (or --wallet.waitunlock) the node runs without a wallet"`
+	WaitUnlock         bool   `long:"waitunlock" description:"Without --wallet.unlockpasswordfile: before it starts, wait for the wallet's passphrase through the API (sidecli unlock, or sidecli create for a new wallet), as lnd waits for lncli unlock. Only those two calls are answered meanwhile"`
 }
 
 // MainWatchConfig selects how the node follows the mainchain.

@@ -104,21 +104,68 @@ func newSource(cfg *Config) (source, error) {
 	}
 }
 
-// openWallet unlocks the wallet with the configured password file, creating
-// it when the node has none. Without a password file the node runs without a
-// wallet and returns nil.
-func openWallet(cfg *Config, db *store.DB, watch *mainwatch.WatchList,
-	params *chainparams.Params) (*wallet.Wallet, error) {
-
-	if cfg.Wallet.UnlockPasswordFile == "" {
-		log.Infof("No wallet password file: running without a wallet")
-		return nil, nil
+// waitForWallet serves the API with only CreateWallet and UnlockWallet
+// (api.Config.WaitingForWallet) until one of them gives the wallet's
+// passphrase, then stops that server and returns the passphrase, for the
+// node to start as with a password file. The full API starts later on the
+// same listeners.
+func waitForWallet(ctx context.Context, cfg *Config) ([]byte, error) {
+	if cfg.API.Disable {
+		return nil, fmt.Errorf("--wallet.waitunlock needs the API, which --api.disable turns off: " +
+			"give --wallet.unlockpasswordfile instead")
 	}
-	pass, err := wallet.ReadPasswordFile(cfg.Wallet.UnlockPasswordFile)
+	u := nodeapi.NewUnlocker(seedPath(cfg), wallet.DefaultKDF)
+	apiCfg := cfg.APIServerConfig()
+	apiCfg.WaitingForWallet = true
+	srv, err := api.New(apiCfg, u)
 	if err != nil {
 		return nil, err
 	}
-	seedPath := filepath.Join(cfg.NetworkDir(), "wallet.seed")
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	defer srv.Stop()
+	what := "unlock it with sidecli unlock"
+	if _, err := os.Stat(seedPath(cfg)); err != nil {
+		what = "no wallet yet: create one with sidecli create"
+	}
+	log.Infof("Waiting for the wallet's passphrase on %v (%s)", srv.Addrs(), what)
+	select {
+	case pass := <-u.Passphrase():
+		return pass, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// seedPath is the wallet's seed file.
+func seedPath(cfg *Config) string { return filepath.Join(cfg.NetworkDir(), "wallet.seed") }
+
+// openWallet unlocks the wallet with the configured password file, creating
+// it when the node has none, or with --wallet.waitunlock with the
+// passphrase given through the API (waitForWallet). Without either the node
+// runs without a wallet and openWallet returns nil.
+func openWallet(ctx context.Context, cfg *Config, db *store.DB, watch *mainwatch.WatchList,
+	params *chainparams.Params) (*wallet.Wallet, error) {
+
+	var (
+		pass []byte
+		err  error
+	)
+	switch {
+	case cfg.Wallet.UnlockPasswordFile != "":
+		if pass, err = wallet.ReadPasswordFile(cfg.Wallet.UnlockPasswordFile); err != nil {
+			return nil, err
+		}
+	case cfg.Wallet.WaitUnlock:
+		if pass, err = waitForWallet(ctx, cfg); err != nil {
+			return nil, err
+		}
+	default:
+		log.Infof("No wallet password file: running without a wallet")
+		return nil, nil
+	}
+	seedPath := seedPath(cfg)
 	seed, err := wallet.OpenSeed(seedPath, pass)
 	if errors.Is(err, wallet.ErrNoSeed) {
 		if err := wallet.CreateSeed(seedPath, pass, nil, wallet.DefaultKDF); err != nil {
@@ -218,7 +265,10 @@ func Run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	watch := mainwatch.NewWatchList()
-	wlt, err := openWallet(cfg, db, watch, params)
+	wlt, err := openWallet(ctx, cfg, db, watch, params)
+	if err != nil && ctx.Err() != nil {
+		return nil // stopped while it waited for the wallet
+	}
 	if err != nil {
 		return err
 	}
@@ -286,6 +336,8 @@ func Run(ctx context.Context, cfg *Config) error {
 		}
 		if wlt != nil {
 			env.Wallet = wlt
+			env.SeedFile = seedPath(cfg)
+			env.PasswordFile = cfg.Wallet.UnlockPasswordFile
 		}
 		srv, err := api.New(cfg.APIServerConfig(), nodeapi.New(env))
 		if err != nil {

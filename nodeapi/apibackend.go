@@ -57,6 +57,11 @@ type Env struct {
 	Events    *Events  // the change signal and undone blocks of the streams
 	Control   Control  // optional: the operator methods answer Unimplemented
 	Sessions  Sessions // optional: the peer session methods answer Unimplemented
+
+	// SeedFile is the wallet's seed file and PasswordFile the file that
+	// unlocked it at start-up ("" without one), for ChangePassphrase and
+	// BackupSeed.
+	SeedFile, PasswordFile string
 }
 
 // Follower is the mainchain follower: its status and its broadcasts.
@@ -113,6 +118,14 @@ type Wallet interface {
 	PrevOuts(tx *wire.MsgTx) (txscript.PrevOutputFetcher, error)
 	Release(tx *wire.MsgTx)
 	PayoutScript(dest string) ([]byte, error)
+	Balances(minConf int32) (*wallet.Balances, error)
+	ListUnspent(minConf int32) ([]wallet.Unspent, error)
+	Transactions() ([]*wallet.WalletTx, error)
+	Transaction(txid chainhash.Hash) (*wallet.WalletTx, error)
+	BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.MsgTx, err error)
+	Sent(tx *wire.MsgTx) error
+	WatchStake(op wire.OutPoint, pkScript []byte, withdrawal chainhash.Hash) error
+	StakeSpend(op wire.OutPoint) (*wallet.StakeSpend, bool, error)
 	SideKey(side *chaincfg.Params) (*btcec.PrivateKey, btcutil.Address, []byte, error)
 }
 
@@ -153,6 +166,8 @@ type Adapter struct {
 	events           *Events
 	control          Control
 	sessions         Sessions
+	seedFile         string
+	passwordFile     string
 }
 
 var (
@@ -172,6 +187,7 @@ func New(env Env) *Adapter {
 		sidechain: env.Sidechain, pool: env.Mempool, pegbox: env.Pegbox,
 		pegAuditor: env.PegAudit, wallet: env.Wallet, peers: env.Peers, bans: env.Bans, slots: env.Slots,
 		events: events, control: env.Control, sessions: env.Sessions,
+		seedFile: env.SeedFile, passwordFile: env.PasswordFile,
 	}
 }
 
@@ -406,15 +422,13 @@ func (b *Adapter) Balance(_ context.Context, minConf int32) (*api.Balance, error
 	if b.wallet == nil {
 		return nil, errNoWallet
 	}
-	total, err := b.wallet.Balance(0)
+	bal, err := b.wallet.Balances(minConf)
 	if err != nil {
 		return nil, err
 	}
-	spendable, err := b.wallet.Balance(minConf)
-	if err != nil {
-		return nil, err
-	}
-	return &api.Balance{Total: total, Spendable: spendable}, nil
+	return &api.Balance{Total: bal.Total, Spendable: bal.Spendable,
+		Confirmed: bal.Confirmed, Incoming: bal.Incoming, Unconfirmed: bal.Unconfirmed,
+		SpentUnconfirmed: bal.PendingSpent}, nil
 }
 
 func (b *Adapter) CreateStake(ctx context.Context, req api.StakeRequest) (*api.StakeResult, error) {
@@ -469,7 +483,40 @@ func (b *Adapter) ListStakes(_ context.Context, p api.Page) ([]api.Ticket, uint6
 	if b.wallet == nil {
 		return nil, 0, errNoWallet
 	}
-	return b.tickets(p, b.owns)
+	tip, err := b.db.Tip()
+	if err != nil {
+		return nil, 0, err
+	}
+	ts, total, err := b.tickets(p, b.owns)
+	if err != nil {
+		return nil, 0, err
+	}
+	for i := range ts {
+		if err := b.stakeState(&ts[i], tip.Height); err != nil {
+			return nil, 0, err
+		}
+	}
+	return ts, total, nil
+}
+
+// stakeState says where a stake of the wallet stands at the mainchain tip
+// (the Ticket message's stake_state).
+func (b *Adapter) stakeState(t *api.Ticket, tip int32) error {
+	spend, sent, err := b.wallet.StakeSpend(t.Stake)
+	switch {
+	case err != nil:
+		return err
+	case sent && spend.Spent:
+		t.StakeState, t.WithdrawnHeight = "withdrawn", spend.SpentHeight
+		t.Withdrawal = &spend.SpentTxID
+	case sent:
+		t.StakeState, t.Withdrawal = "withdrawing", &spend.Sent
+	case int64(tip)+1 >= mainstake.FirstWithdrawalHeight(t.LockHeight):
+		t.StakeState = "expired"
+	default:
+		t.StakeState = "locked"
+	}
+	return nil
 }
 
 func (b *Adapter) WithdrawStake(ctx context.Context, req api.WithdrawRequest) (chainhash.Hash, error) {
@@ -535,6 +582,10 @@ func (b *Adapter) WithdrawStake(ctx context.Context, req api.WithdrawRequest) (c
 	prevs := txscript.NewCannedPrevOutputFetcher(stakeScript, t.Value)
 	if err := b.broadcast(ctx, tx, prevs); err != nil {
 		return chainhash.Hash{}, err
+	}
+	// Watched from now on, so that stake list says when it is withdrawn.
+	if err := b.wallet.WatchStake(t.Stake, stakeScript, tx.TxHash()); err != nil {
+		log.Errorf("Watch the withdrawal of stake %v: %v", t.Stake, err)
 	}
 	return tx.TxHash(), nil
 }

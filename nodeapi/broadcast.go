@@ -53,7 +53,7 @@ func (b *Adapter) broadcast(ctx context.Context, tx *wire.MsgTx, prevs txscript.
 
 // broadcastFunded broadcasts tx, a transaction wallet.Fund built, checked
 // against the wallet's coins it spends, and releases its coins when it is
-// not sent.
+// not sent; once sent, the wallet records it (wallet.Wallet.Sent).
 func (b *Adapter) broadcastFunded(ctx context.Context, tx *wire.MsgTx) error {
 	prevs, err := b.wallet.PrevOuts(tx)
 	if err == nil {
@@ -61,6 +61,12 @@ func (b *Adapter) broadcastFunded(ctx context.Context, tx *wire.MsgTx) error {
 	}
 	if err != nil {
 		b.wallet.Release(tx)
+		return err
 	}
-	return err
+	// Sent: its coins count in no balance from now on, across restarts,
+	// and it is in the wallet's history.
+	if err := b.wallet.Sent(tx); err != nil {
+		log.Errorf("Record sent mainchain transaction %v: %v", tx.TxHash(), err)
+	}
+	return nil
 }

@@ -17,6 +17,11 @@
 // key stretched from the passphrase with scrypt. The file is written
 // atomically (temporary file, fsync, rename). An unattended node unlocks it
 // with a password file, as lnd does with --wallet-unlock-password-file.
+// ChangePassphrase seals the same seed again under a new passphrase, with a
+// new salt and nonce, replacing the file atomically; the password file is
+// the operator's to update. A node started with --wallet.waitunlock takes
+// the passphrase through its API instead (nodeapi.Unlocker: sidecli unlock,
+// or sidecli create, which writes a new seed file with CreateSeed).
 //
 // # Coins
 //
@@ -30,9 +35,53 @@
 // # Spending
 //
 // Fund selects confirmed coins, adds change, signs every input with
-// txscript, and returns a transaction ready to broadcast. FundingPSBT
-// instead exports the outputs as a PSBT, for an outside wallet to fund and
-// sign.
+// txscript, and returns a transaction ready to broadcast. Every input
+// signals BIP125 replaceability (RBFSequence). FundingPSBT instead exports
+// the outputs as a PSBT, for an outside wallet to fund and sign.
+//
+// Once the node has broadcast a transaction Fund built, Sent records it as
+// pending, a local record (not mainchain-derived) that survives restarts:
+// from that moment the coins it spends count in no balance and Fund offers
+// them to no other transaction, and what it pays back to the wallet counts
+// as unconfirmed. A pending record holds while every coin it spends is
+// still a coin of the wallet; once a block spends one of them (the
+// transaction, or one that replaced it, was mined) the record no longer
+// counts, and such records are deleted when the wallet opens and after
+// each send. A reorg that
+// undoes the block gives the coins back, and the transaction is pending
+// again if its record was still there.
+//
+// # History
+//
+// ConnectBlock writes a history record for every transaction of a block
+// that spends a coin of the wallet or pays one of its scripts: the
+// transaction, what it received, what it spent and its fee (known when
+// every input is the wallet's). The records are mainchain-derived and undone
+// with their block. Transactions lists them in chain order, then the
+// pending ones; ListUnspent lists the coins, leaving out those pending
+// transactions spend.
+//
+// # Balances
+//
+// Balances splits the wallet's value at a number of confirmations minConf
+// into parts that do not overlap: Confirmed (coins with at least minConf
+// confirmations; with minConf 0 also Unconfirmed), Incoming (coins in
+// blocks with fewer), Unconfirmed (what pending transactions pay back to
+// the wallet). PendingSpent, the coins pending transactions spend, is in
+// none of them.
+//
+// # Fee bumping
+//
+// BumpFee builds a BIP125 replacement of a pending transaction of the
+// wallet: the same inputs and outputs, the higher fee taken from its
+// change output (dropped when it falls to dust). It refuses a transaction
+// that is not the wallet's (ErrNotOwnTx) or is in a block (ErrConfirmed).
+// CheckReplacement checks the replacement against the original before it
+// is broadcast: the original signals replaceability, the replacement
+// spends one of its inputs and only the wallet's coins, and pays a higher
+// absolute fee and a higher fee rate, by at least IncrementalRelayFee
+// (1 sat/vB) of its own size (BIP125 rules 3 and 4). Sent then records the
+// replacement and drops the original's record.
 //
 // Amounts are bounded by MaxAmount (21 million BTC) and fee rates by
 // MaxFeeRate (10,000 sat/vB); Fund adds with overflow checks and refuses
@@ -41,6 +90,12 @@
 // (blockchain.CheckTransactionSanity), inputs worth at least the outputs,
 // and btcd's script engine over every input against the real previous
 // outputs (PrevOuts gives them for what Fund built).
+//
+// When the node withdraws a stake, WatchStake records the withdrawal and
+// watches the stake outpoint (local state); ConnectBlock then records the
+// block that spends it (mainchain-derived), and StakeSpend says which, for
+// stake list's stake_state. A withdrawal the node did not send is not
+// seen.
 //
 // A stake's withdrawal is built by package mainstake; the wallet gives it
 // the stake's key (StakeKeyFor) and the payout script (PayoutScript: a

@@ -69,23 +69,46 @@ func CreateSeed(path string, pass, seed []byte, kdf KDF) error {
 	if len(seed) < hdkeychain.MinSeedBytes || len(seed) > hdkeychain.MaxSeedBytes {
 		return fmt.Errorf("seed of %d bytes", len(seed))
 	}
+	data, err := sealSeed(pass, seed, kdf)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, data, 0o600)
+}
+
+// sealSeed returns the seed file's contents: seed sealed under pass.
+func sealSeed(pass, seed []byte, kdf KDF) ([]byte, error) {
 	f := seedFile{Version: seedFileVersion, N: kdf.N, R: kdf.R, P: kdf.P,
 		Salt: make([]byte, 32), Nonce: make([]byte, 24)}
 	if _, err := rand.Read(f.Salt); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := rand.Read(f.Nonce); err != nil {
-		return err
+		return nil, err
 	}
 	key, err := deriveKey(pass, f.Salt, kdf)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var nonce [24]byte
 	copy(nonce[:], f.Nonce)
 	f.Sealed = secretbox.Seal(nil, seed, &nonce, key)
+	return json.MarshalIndent(&f, "", "  ")
+}
 
-	data, err := json.MarshalIndent(&f, "", "  ")
+// ChangePassphrase seals the seed file at path again under next, with a
+// new salt and nonce, given the current passphrase (ErrWrongPassphrase
+// otherwise). The file is replaced atomically: a crash leaves the old file
+// or the new one.
+func ChangePassphrase(path string, current, next []byte, kdf KDF) error {
+	if len(next) == 0 {
+		return errors.New("the new wallet passphrase must not be empty")
+	}
+	seed, err := OpenSeed(path, current)
+	if err != nil {
+		return err
+	}
+	data, err := sealSeed(next, seed, kdf)
 	if err != nil {
 		return err
 	}

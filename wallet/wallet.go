@@ -81,10 +81,17 @@ type Wallet struct {
 	watch  *mainwatch.WatchList
 	params *chaincfg.Params
 
+	// Lock order: issueMu, then the store's writer (db.Update, or the
+	// block batch ConnectBlock runs in), then mu. mu is never held across
+	// a store write: ConnectBlock takes mu inside the store's block
+	// batch, so a db.Update made with mu held would wait for the batch
+	// while the batch waits for mu.
+	issueMu sync.Mutex // serializes address issuance and Fund
 	mu      sync.Mutex
 	scripts map[string]KeyRef
 	issued  [numFamilies]uint32
 	locked  map[wire.OutPoint]struct{} // spent by transactions not yet mined
+	stakes  map[wire.OutPoint]struct{} // stake outputs the node withdraws (WatchStake)
 }
 
 // New opens the wallet on db and watches its scripts.
@@ -96,6 +103,7 @@ func New(keys *Keyring, db *store.DB, watch *mainwatch.WatchList, params *chainc
 		params:  params,
 		scripts: make(map[string]KeyRef),
 		locked:  make(map[wire.OutPoint]struct{}),
+		stakes:  make(map[wire.OutPoint]struct{}),
 	}
 	err := db.View(func(r store.Reader) error {
 		for f := Family(0); f < numFamilies; f++ {
@@ -130,7 +138,10 @@ func New(keys *Keyring, db *store.DB, watch *mainwatch.WatchList, params *chainc
 	for _, c := range coins {
 		watch.AddOutPoint(c.OutPoint, c.PkScript)
 	}
-	return w, nil
+	if err := w.loadStakeWatches(); err != nil {
+		return nil, err
+	}
+	return w, w.prunePending()
 }
 
 // extend watches the family's scripts up to issued+LookAhead. Called with
@@ -154,22 +165,33 @@ func (w *Wallet) extend(f Family) error {
 // NewAddress issues the next unused address of a family (Receive or
 // Change).
 func (w *Wallet) NewAddress(f Family) (btcutil.Address, error) {
+	w.issueMu.Lock()
+	defer w.issueMu.Unlock()
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	ref := KeyRef{f, w.issued[f]}
+	w.mu.Unlock()
 	addr, _, err := w.keys.P2WPKH(ref)
 	if err != nil {
 		return nil, err
 	}
+	return addr, w.issue(ref)
+}
+
+// issue marks ref as issued: its family's counter moves past it, on disk
+// then in memory, and the look-ahead window follows. Called with issueMu
+// held and mu not held.
+func (w *Wallet) issue(ref KeyRef) error {
 	next := binary.BigEndian.AppendUint32(nil, ref.Index+1)
-	err = w.db.Update(func(pw *store.PlainWriter) error {
-		return pw.Set(append(append([]byte(nil), keyIssuedPrefix...), byte(f)), next)
+	err := w.db.Update(func(pw *store.PlainWriter) error {
+		return pw.Set(append(append([]byte(nil), keyIssuedPrefix...), byte(ref.Family)), next)
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	w.issued[f]++
-	return addr, w.extend(f)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.issued[ref.Family] = ref.Index + 1
+	return w.extend(ref.Family)
 }
 
 // CurrentAddress returns the newest issued address of a family, issuing the
@@ -193,18 +215,31 @@ func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, tx := range b.Txs {
+		var spent int64
+		allOwn := true
 		for _, in := range tx.MsgTx.TxIn {
 			k := coinKey(in.PreviousOutPoint)
-			if _, err := wr.Get(k); err == nil {
+			if v, err := wr.Get(k); err == nil {
+				if c, err := decodeCoin(k, v); err == nil {
+					spent += c.Value
+				}
 				if err := wr.Delete(k); err != nil {
 					return err
 				}
 				delete(w.locked, in.PreviousOutPoint)
 				log.Debugf("Coin %v spent in mainchain block %d",
 					in.PreviousOutPoint, b.Height)
-			} else if !errors.Is(err, store.ErrNotFound) {
+			} else if errors.Is(err, store.ErrNotFound) {
+				allOwn = false
+			} else {
 				return err
 			}
+		}
+		if err := w.recordBlockTx(wr, b.Height, tx.MsgTx, spent, allOwn); err != nil {
+			return err
+		}
+		if err := w.recordStakeSpend(wr, b.Height, tx.MsgTx); err != nil {
+			return err
 		}
 		txid := tx.MsgTx.TxHash()
 		for vout, out := range tx.MsgTx.TxOut {
@@ -248,23 +283,14 @@ func (w *Wallet) Coins() ([]*Coin, error) {
 }
 
 // Balance returns the total value of coins with at least minConf
-// confirmations at the store's tip.
+// confirmations at the store's tip, leaving out the coins the wallet has
+// spent in transactions not mined yet (Balances gives the parts).
 func (w *Wallet) Balance(minConf int32) (int64, error) {
-	tip, err := w.db.Tip()
+	b, err := w.Balances(minConf)
 	if err != nil {
 		return 0, err
 	}
-	coins, err := w.Coins()
-	if err != nil {
-		return 0, err
-	}
-	var sum int64
-	for _, c := range coins {
-		if tip.Height-c.Height+1 >= minConf {
-			sum += c.Value
-		}
-	}
-	return sum, nil
+	return b.Confirmed, nil
 }
 
 // p2wpkhInputVSize is the virtual size a signed P2WPKH input adds.
@@ -287,19 +313,23 @@ func (w *Wallet) Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.M
 	if err != nil {
 		return nil, fmt.Errorf("wallet: %w", err)
 	}
-	tip, err := w.db.Tip()
+	coins, pending, tip, err := w.pendingState()
 	if err != nil {
 		return nil, err
 	}
-	coins, err := w.Coins()
-	if err != nil {
-		return nil, err
-	}
+	spent := spentByPending(pending)
 	// Largest first: fewest inputs.
 	sort.Slice(coins, func(i, j int) bool { return coins[i].Value > coins[j].Value })
 
+	w.issueMu.Lock() // the change address stays the next one until issued
+	defer w.issueMu.Unlock()
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	locked := true
+	defer func() {
+		if locked {
+			w.mu.Unlock()
+		}
+	}()
 
 	tx := wire.NewMsgTx(2)
 	for _, o := range outs {
@@ -321,13 +351,16 @@ func (w *Wallet) Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.M
 	baseSize := int64(blockchain.GetTransactionWeight(btcutil.NewTx(tx))+3)/4 + 31
 	fee := func() int64 { return feeRate * (baseSize + int64(len(tx.TxIn))*p2wpkhInputVSize) }
 	for _, c := range coins {
-		if _, busy := w.locked[c.OutPoint]; busy || tip.Height-c.Height+1 < minConf {
+		_, inFlight := spent[c.OutPoint]
+		if _, busy := w.locked[c.OutPoint]; busy || inFlight || tip.Height-c.Height+1 < max(minConf, 1) {
 			continue
 		}
 		if CheckAmount(c.Value) != nil || have+c.Value > MaxAmount {
 			continue // not a coin the mainchain can hold
 		}
-		tx.AddTxIn(wire.NewTxIn(&c.OutPoint, nil, nil))
+		in := wire.NewTxIn(&c.OutPoint, nil, nil)
+		in.Sequence = RBFSequence
+		tx.AddTxIn(in)
 		prevs[c.OutPoint] = wire.NewTxOut(c.Value, c.PkScript)
 		refs = append(refs, c.Key)
 		have += c.Value
@@ -350,28 +383,18 @@ func (w *Wallet) Fund(outs []*wire.TxOut, feeRate int64, minConf int32) (*wire.M
 	if err := CheckTx(tx, txscript.NewMultiPrevOutFetcher(prevs)); err != nil {
 		return nil, fmt.Errorf("wallet: the transaction it built fails its check: %w", err)
 	}
-	if useChange {
-		if err := w.useChange(changeRef); err != nil {
-			return nil, err
-		}
-	}
 	for op := range prevs {
 		w.locked[op] = struct{}{}
 	}
-	return tx, nil
-}
-
-// useChange marks a change address as issued. Called with mu held.
-func (w *Wallet) useChange(ref KeyRef) error {
-	next := binary.BigEndian.AppendUint32(nil, ref.Index+1)
-	err := w.db.Update(func(pw *store.PlainWriter) error {
-		return pw.Set(append(append([]byte(nil), keyIssuedPrefix...), byte(Change)), next)
-	})
-	if err != nil {
-		return err
+	locked = false
+	w.mu.Unlock()
+	if useChange {
+		if err := w.issue(changeRef); err != nil {
+			w.Release(tx)
+			return nil, err
+		}
 	}
-	w.issued[Change] = ref.Index + 1
-	return w.extend(Change)
+	return tx, nil
 }
 
 // sign signs every input of tx, spending prevs with keys refs (in input

@@ -230,3 +230,28 @@ func TestFundingPSBT(t *testing.T) {
 		t.Fatalf("psbt %+v", packet.UnsignedTx)
 	}
 }
+
+func TestChangePassphrase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wallet.seed")
+	seed := make([]byte, 32)
+	seed[3] = 9
+	if err := CreateSeed(path, []byte("old"), seed, testKDF); err != nil {
+		t.Fatal(err)
+	}
+	if err := ChangePassphrase(path, []byte("wrong"), []byte("new"), testKDF); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("wrong current passphrase: %v", err)
+	}
+	if err := ChangePassphrase(path, []byte("old"), nil, testKDF); err == nil {
+		t.Fatal("empty new passphrase accepted")
+	}
+	if err := ChangePassphrase(path, []byte("old"), []byte("new"), testKDF); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenSeed(path, []byte("old")); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("the old passphrase still opens it: %v", err)
+	}
+	got, err := OpenSeed(path, []byte("new"))
+	if err != nil || string(got) != string(seed) {
+		t.Fatalf("new passphrase: %x %v", got, err)
+	}
+}

@@ -47,6 +47,7 @@ type Backend struct {
 	lastStake    *api.StakeRequest
 	lastWithdraw *api.WithdrawRequest
 	lastMinConf  int32
+	sendMains    int
 	lastBlockReq *api.SideBlockRequest
 	lastSend     *SideSend
 	lastRawTx    *wire.MsgTx

@@ -177,9 +177,23 @@ type Ticket struct {
 	// nothing, and its stake stays locked until lock_height), "expired"
 	// (the lock height is reached: it weighs nothing and its stake can be
 	// withdrawn).
-	State         string `protobuf:"bytes,12,opt,name=state,proto3" json:"state,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	State string `protobuf:"bytes,12,opt,name=state,proto3" json:"state,omitempty"`
+	// stake_state is, in WalletService.ListStakes only, where the stake
+	// stands: "locked" (its withdrawal cannot be mined before lock_height +
+	// 1), "expired" (the lock has passed: stake withdraw can spend it),
+	// "withdrawing" (this node broadcast its withdrawal, withdrawal_txid, no
+	// block holds it yet) or "withdrawn" (a block spent the stake output,
+	// at withdrawn_height). A withdrawal this node did not send shows as
+	// expired. Empty in MainchainService.ListTickets.
+	StakeState string `protobuf:"bytes,13,opt,name=stake_state,json=stakeState,proto3" json:"stake_state,omitempty"`
+	// withdrawal_txid is the withdrawal this node sent, or the transaction
+	// that spent the stake; empty when neither.
+	WithdrawalTxid string `protobuf:"bytes,14,opt,name=withdrawal_txid,json=withdrawalTxid,proto3" json:"withdrawal_txid,omitempty"`
+	// withdrawn_height is the block that spent the stake output; 0 unless
+	// withdrawn.
+	WithdrawnHeight int32 `protobuf:"varint,15,opt,name=withdrawn_height,json=withdrawnHeight,proto3" json:"withdrawn_height,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Ticket) Reset() {
@@ -294,6 +308,27 @@ func (x *Ticket) GetState() string {
 		return x.State
 	}
 	return ""
+}
+
+func (x *Ticket) GetStakeState() string {
+	if x != nil {
+		return x.StakeState
+	}
+	return ""
+}
+
+func (x *Ticket) GetWithdrawalTxid() string {
+	if x != nil {
+		return x.WithdrawalTxid
+	}
+	return ""
+}
+
+func (x *Ticket) GetWithdrawnHeight() int32 {
+	if x != nil {
+		return x.WithdrawnHeight
+	}
+	return 0
 }
 
 // GetWinnerRequest names a mainchain block.
@@ -1047,7 +1082,7 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"\breversed\x18\x03 \x01(\bR\breversed\"^\n" +
 	"\x13ListTicketsResponse\x121\n" +
 	"\atickets\x18\x01 \x03(\v2\x17.sidenode.api.v1.TicketR\atickets\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\x04R\x05total\"\xda\x02\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\"\xcf\x03\n" +
 	"\x06Ticket\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04txid\x18\x02 \x01(\tR\x04txid\x12%\n" +
@@ -1064,7 +1099,11 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"\x12publisher_outpoint\x18\n" +
 	" \x01(\tR\x11publisherOutpoint\x12\x16\n" +
 	"\x06weight\x18\v \x01(\tR\x06weight\x12\x14\n" +
-	"\x05state\x18\f \x01(\tR\x05state\"*\n" +
+	"\x05state\x18\f \x01(\tR\x05state\x12\x1f\n" +
+	"\vstake_state\x18\r \x01(\tR\n" +
+	"stakeState\x12'\n" +
+	"\x0fwithdrawal_txid\x18\x0e \x01(\tR\x0ewithdrawalTxid\x12)\n" +
+	"\x10withdrawn_height\x18\x0f \x01(\x05R\x0fwithdrawnHeight\"*\n" +
 	"\x10GetWinnerRequest\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x05R\x06height\"\x98\x02\n" +
 	"\x11GetWinnerResponse\x12\x16\n" +

@@ -1082,9 +1082,15 @@ type EstimateFeeResponse struct {
 	// mempool_bytes is their total size.
 	MempoolBytes uint64 `protobuf:"varint,4,opt,name=mempool_bytes,json=mempoolBytes,proto3" json:"mempool_bytes,omitempty"`
 	// mempool_full reports whether they fill more than one block.
-	MempoolFull   bool `protobuf:"varint,5,opt,name=mempool_full,json=mempoolFull,proto3" json:"mempool_full,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MempoolFull bool `protobuf:"varint,5,opt,name=mempool_full,json=mempoolFull,proto3" json:"mempool_full,omitempty"`
+	// fee_rate_sat_vb is the estimate in sat/vB, rounded up: a sidechain vB
+	// is a byte (witnesses count in full), 1 sat/vB is 1,000 sat/kB.
+	FeeRateSatVb int64 `protobuf:"varint,6,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
+	// min_fee_rate_sat_vb is the mempool's lowest rate in sat/vB, rounded
+	// up.
+	MinFeeRateSatVb int64 `protobuf:"varint,7,opt,name=min_fee_rate_sat_vb,json=minFeeRateSatVb,proto3" json:"min_fee_rate_sat_vb,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *EstimateFeeResponse) Reset() {
@@ -1150,6 +1156,20 @@ func (x *EstimateFeeResponse) GetMempoolFull() bool {
 		return x.MempoolFull
 	}
 	return false
+}
+
+func (x *EstimateFeeResponse) GetFeeRateSatVb() int64 {
+	if x != nil {
+		return x.FeeRateSatVb
+	}
+	return 0
+}
+
+func (x *EstimateFeeResponse) GetMinFeeRateSatVb() int64 {
+	if x != nil {
+		return x.MinFeeRateSatVb
+	}
+	return 0
 }
 
 var File_sidenode_api_v1_sidechain_proto protoreflect.FileDescriptor
@@ -1229,14 +1249,16 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\araw_hex\x18\x01 \x01(\tR\x06rawHex\"0\n" +
 	"\x1aSendRawTransactionResponse\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\"\x14\n" +
-	"\x12EstimateFeeRequest\"\xd3\x01\n" +
+	"\x12EstimateFeeRequest\"\xa8\x02\n" +
 	"\x13EstimateFeeResponse\x12%\n" +
 	"\x0ffee_rate_sat_kb\x18\x01 \x01(\x03R\ffeeRateSatKb\x12,\n" +
 	"\x13min_fee_rate_sat_kb\x18\x02 \x01(\x03R\x0fminFeeRateSatKb\x12\x1f\n" +
 	"\vmempool_txs\x18\x03 \x01(\x04R\n" +
 	"mempoolTxs\x12#\n" +
 	"\rmempool_bytes\x18\x04 \x01(\x04R\fmempoolBytes\x12!\n" +
-	"\fmempool_full\x18\x05 \x01(\bR\vmempoolFull*\xaa\x02\n" +
+	"\fmempool_full\x18\x05 \x01(\bR\vmempoolFull\x12%\n" +
+	"\x0ffee_rate_sat_vb\x18\x06 \x01(\x03R\ffeeRateSatVb\x12,\n" +
+	"\x13min_fee_rate_sat_vb\x18\a \x01(\x03R\x0fminFeeRateSatVb*\xaa\x02\n" +
 	"\x14SidechainBlockStatus\x12&\n" +
 	"\"SIDECHAIN_BLOCK_STATUS_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"SIDECHAIN_BLOCK_STATUS_UNPUBLISHED\x10\x01\x12'\n" +

@@ -21,6 +21,1512 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ListSideTransactionsRequest selects the sideblocks to read and a page.
+type ListSideTransactionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// blocks is the number of sideblocks to read back from the tip; 0 means
+	// 1,000; at most 10,000.
+	Blocks uint32 `protobuf:"varint,1,opt,name=blocks,proto3" json:"blocks,omitempty"`
+	// offset is the number of transactions to skip, from the oldest, or from
+	// the newest when reversed.
+	Offset uint64 `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
+	// limit is the page size; 0 means the server's default page size.
+	Limit uint32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// reversed lists the newest first.
+	Reversed      bool `protobuf:"varint,4,opt,name=reversed,proto3" json:"reversed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSideTransactionsRequest) Reset() {
+	*x = ListSideTransactionsRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSideTransactionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSideTransactionsRequest) ProtoMessage() {}
+
+func (x *ListSideTransactionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSideTransactionsRequest.ProtoReflect.Descriptor instead.
+func (*ListSideTransactionsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ListSideTransactionsRequest) GetBlocks() uint32 {
+	if x != nil {
+		return x.Blocks
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsRequest) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsRequest) GetReversed() bool {
+	if x != nil {
+		return x.Reversed
+	}
+	return false
+}
+
+// SideWalletTransaction is a sidechain transaction of the node's address.
+type SideWalletTransaction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the transaction's id.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// block_height is the sidechain height of the block that holds it.
+	BlockHeight uint64 `protobuf:"varint,2,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
+	// confirmations is 1 in the best chain's tip.
+	Confirmations uint64 `protobuf:"varint,3,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
+	// received_sat is what its outputs pay the node's address.
+	ReceivedSat int64 `protobuf:"varint,4,opt,name=received_sat,json=receivedSat,proto3" json:"received_sat,omitempty"`
+	// sent_sat is the value of the address's outputs it spends.
+	SentSat int64 `protobuf:"varint,5,opt,name=sent_sat,json=sentSat,proto3" json:"sent_sat,omitempty"`
+	// net_sat is received_sat - sent_sat.
+	NetSat int64 `protobuf:"varint,6,opt,name=net_sat,json=netSat,proto3" json:"net_sat,omitempty"`
+	// coinbase reports whether it is the block's coinbase.
+	Coinbase      bool `protobuf:"varint,7,opt,name=coinbase,proto3" json:"coinbase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SideWalletTransaction) Reset() {
+	*x = SideWalletTransaction{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SideWalletTransaction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SideWalletTransaction) ProtoMessage() {}
+
+func (x *SideWalletTransaction) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SideWalletTransaction.ProtoReflect.Descriptor instead.
+func (*SideWalletTransaction) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SideWalletTransaction) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *SideWalletTransaction) GetBlockHeight() uint64 {
+	if x != nil {
+		return x.BlockHeight
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetConfirmations() uint64 {
+	if x != nil {
+		return x.Confirmations
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetReceivedSat() int64 {
+	if x != nil {
+		return x.ReceivedSat
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetSentSat() int64 {
+	if x != nil {
+		return x.SentSat
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetNetSat() int64 {
+	if x != nil {
+		return x.NetSat
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetCoinbase() bool {
+	if x != nil {
+		return x.Coinbase
+	}
+	return false
+}
+
+// ListSideTransactionsResponse is a page of them.
+type ListSideTransactionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is the node's sidechain address.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// transactions are the page.
+	Transactions []*SideWalletTransaction `protobuf:"bytes,2,rep,name=transactions,proto3" json:"transactions,omitempty"`
+	// total is the number of transactions found in the blocks read.
+	Total uint64 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
+	// from_height and to_height are the first and last sidechain heights
+	// read.
+	FromHeight uint64 `protobuf:"varint,4,opt,name=from_height,json=fromHeight,proto3" json:"from_height,omitempty"`
+	// to_height is the last sidechain height read: the tip.
+	ToHeight      uint64 `protobuf:"varint,5,opt,name=to_height,json=toHeight,proto3" json:"to_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSideTransactionsResponse) Reset() {
+	*x = ListSideTransactionsResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSideTransactionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSideTransactionsResponse) ProtoMessage() {}
+
+func (x *ListSideTransactionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSideTransactionsResponse.ProtoReflect.Descriptor instead.
+func (*ListSideTransactionsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListSideTransactionsResponse) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *ListSideTransactionsResponse) GetTransactions() []*SideWalletTransaction {
+	if x != nil {
+		return x.Transactions
+	}
+	return nil
+}
+
+func (x *ListSideTransactionsResponse) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsResponse) GetFromHeight() uint64 {
+	if x != nil {
+		return x.FromHeight
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsResponse) GetToHeight() uint64 {
+	if x != nil {
+		return x.ToHeight
+	}
+	return 0
+}
+
+// CreateWalletRequest gives the new wallet's passphrase.
+type CreateWalletRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// passphrase seals the seed; not empty.
+	Passphrase    string `protobuf:"bytes,1,opt,name=passphrase,proto3" json:"passphrase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateWalletRequest) Reset() {
+	*x = CreateWalletRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWalletRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWalletRequest) ProtoMessage() {}
+
+func (x *CreateWalletRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWalletRequest.ProtoReflect.Descriptor instead.
+func (*CreateWalletRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CreateWalletRequest) GetPassphrase() string {
+	if x != nil {
+		return x.Passphrase
+	}
+	return ""
+}
+
+// CreateWalletResponse is the wallet created.
+type CreateWalletResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// seed_file is the new seed file.
+	SeedFile string `protobuf:"bytes,1,opt,name=seed_file,json=seedFile,proto3" json:"seed_file,omitempty"`
+	// seed_hex is the BIP32 seed, hex: back it up.
+	SeedHex       string `protobuf:"bytes,2,opt,name=seed_hex,json=seedHex,proto3" json:"seed_hex,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateWalletResponse) Reset() {
+	*x = CreateWalletResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWalletResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWalletResponse) ProtoMessage() {}
+
+func (x *CreateWalletResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWalletResponse.ProtoReflect.Descriptor instead.
+func (*CreateWalletResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CreateWalletResponse) GetSeedFile() string {
+	if x != nil {
+		return x.SeedFile
+	}
+	return ""
+}
+
+func (x *CreateWalletResponse) GetSeedHex() string {
+	if x != nil {
+		return x.SeedHex
+	}
+	return ""
+}
+
+// UnlockWalletRequest gives the wallet's passphrase.
+type UnlockWalletRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// passphrase opens the seed file.
+	Passphrase    string `protobuf:"bytes,1,opt,name=passphrase,proto3" json:"passphrase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnlockWalletRequest) Reset() {
+	*x = UnlockWalletRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnlockWalletRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnlockWalletRequest) ProtoMessage() {}
+
+func (x *UnlockWalletRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnlockWalletRequest.ProtoReflect.Descriptor instead.
+func (*UnlockWalletRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *UnlockWalletRequest) GetPassphrase() string {
+	if x != nil {
+		return x.Passphrase
+	}
+	return ""
+}
+
+// UnlockWalletResponse reports the unlock.
+type UnlockWalletResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// seed_file is the seed file unlocked.
+	SeedFile      string `protobuf:"bytes,1,opt,name=seed_file,json=seedFile,proto3" json:"seed_file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnlockWalletResponse) Reset() {
+	*x = UnlockWalletResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnlockWalletResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnlockWalletResponse) ProtoMessage() {}
+
+func (x *UnlockWalletResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnlockWalletResponse.ProtoReflect.Descriptor instead.
+func (*UnlockWalletResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UnlockWalletResponse) GetSeedFile() string {
+	if x != nil {
+		return x.SeedFile
+	}
+	return ""
+}
+
+// SendMainRequest describes a mainchain payment.
+type SendMainRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// to_address is an address of the node's mainchain network.
+	ToAddress string `protobuf:"bytes,1,opt,name=to_address,json=toAddress,proto3" json:"to_address,omitempty"`
+	// amount_sat is the amount to pay, in satoshis: at least the dust
+	// limit, at most 21 million BTC (2,100,000,000,000,000 sat).
+	AmountSat int64 `protobuf:"varint,2,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
+	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default
+	// (2). At most 10,000 sat/vB.
+	FeeRateSatVb  int64 `protobuf:"varint,3,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendMainRequest) Reset() {
+	*x = SendMainRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendMainRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendMainRequest) ProtoMessage() {}
+
+func (x *SendMainRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendMainRequest.ProtoReflect.Descriptor instead.
+func (*SendMainRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SendMainRequest) GetToAddress() string {
+	if x != nil {
+		return x.ToAddress
+	}
+	return ""
+}
+
+func (x *SendMainRequest) GetAmountSat() int64 {
+	if x != nil {
+		return x.AmountSat
+	}
+	return 0
+}
+
+func (x *SendMainRequest) GetFeeRateSatVb() int64 {
+	if x != nil {
+		return x.FeeRateSatVb
+	}
+	return 0
+}
+
+// SendMainResponse is the payment broadcast.
+type SendMainResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the transaction's id.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// fee_sat is the fee it pays.
+	FeeSat int64 `protobuf:"varint,2,opt,name=fee_sat,json=feeSat,proto3" json:"fee_sat,omitempty"`
+	// vsize is its virtual size, in vB.
+	Vsize         int64 `protobuf:"varint,3,opt,name=vsize,proto3" json:"vsize,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendMainResponse) Reset() {
+	*x = SendMainResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendMainResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendMainResponse) ProtoMessage() {}
+
+func (x *SendMainResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendMainResponse.ProtoReflect.Descriptor instead.
+func (*SendMainResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SendMainResponse) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *SendMainResponse) GetFeeSat() int64 {
+	if x != nil {
+		return x.FeeSat
+	}
+	return 0
+}
+
+func (x *SendMainResponse) GetVsize() int64 {
+	if x != nil {
+		return x.Vsize
+	}
+	return 0
+}
+
+// ListCoinsRequest selects a page of the wallet's unspent outputs.
+type ListCoinsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// min_conf is the confirmations a coin needs to be listed; 0 means 0.
+	MinConf int32 `protobuf:"varint,1,opt,name=min_conf,json=minConf,proto3" json:"min_conf,omitempty"`
+	// offset is the number of coins to skip, from the oldest, or from the
+	// newest when reversed.
+	Offset uint64 `protobuf:"varint,2,opt,name=offset,proto3" json:"offset,omitempty"`
+	// limit is the page size; 0 means the server's default page size.
+	Limit uint32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// reversed lists the newest coins first.
+	Reversed      bool `protobuf:"varint,4,opt,name=reversed,proto3" json:"reversed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCoinsRequest) Reset() {
+	*x = ListCoinsRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCoinsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCoinsRequest) ProtoMessage() {}
+
+func (x *ListCoinsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCoinsRequest.ProtoReflect.Descriptor instead.
+func (*ListCoinsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListCoinsRequest) GetMinConf() int32 {
+	if x != nil {
+		return x.MinConf
+	}
+	return 0
+}
+
+func (x *ListCoinsRequest) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ListCoinsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListCoinsRequest) GetReversed() bool {
+	if x != nil {
+		return x.Reversed
+	}
+	return false
+}
+
+// WalletCoin is an unspent output of the wallet.
+type WalletCoin struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// outpoint is the output, "txid:vout".
+	Outpoint string `protobuf:"bytes,1,opt,name=outpoint,proto3" json:"outpoint,omitempty"`
+	// value_sat is its value.
+	ValueSat int64 `protobuf:"varint,2,opt,name=value_sat,json=valueSat,proto3" json:"value_sat,omitempty"`
+	// address is the wallet's address it pays.
+	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
+	// confirmations is 1 in the mainchain tip, 0 for an output of an
+	// unconfirmed transaction of the wallet.
+	Confirmations uint64 `protobuf:"varint,4,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
+	// block_height is the mainchain block that holds it; 0 while
+	// unconfirmed.
+	BlockHeight int32 `protobuf:"varint,5,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
+	// change reports whether it pays one of the wallet's change addresses.
+	Change        bool `protobuf:"varint,6,opt,name=change,proto3" json:"change,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WalletCoin) Reset() {
+	*x = WalletCoin{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WalletCoin) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WalletCoin) ProtoMessage() {}
+
+func (x *WalletCoin) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WalletCoin.ProtoReflect.Descriptor instead.
+func (*WalletCoin) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *WalletCoin) GetOutpoint() string {
+	if x != nil {
+		return x.Outpoint
+	}
+	return ""
+}
+
+func (x *WalletCoin) GetValueSat() int64 {
+	if x != nil {
+		return x.ValueSat
+	}
+	return 0
+}
+
+func (x *WalletCoin) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *WalletCoin) GetConfirmations() uint64 {
+	if x != nil {
+		return x.Confirmations
+	}
+	return 0
+}
+
+func (x *WalletCoin) GetBlockHeight() int32 {
+	if x != nil {
+		return x.BlockHeight
+	}
+	return 0
+}
+
+func (x *WalletCoin) GetChange() bool {
+	if x != nil {
+		return x.Change
+	}
+	return false
+}
+
+// ListCoinsResponse is a page of the wallet's unspent outputs.
+type ListCoinsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// coins are the page.
+	Coins []*WalletCoin `protobuf:"bytes,1,rep,name=coins,proto3" json:"coins,omitempty"`
+	// total is the number of coins listed at min_conf.
+	Total uint64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	// min_conf is the confirmations the list asked for.
+	MinConf       int32 `protobuf:"varint,3,opt,name=min_conf,json=minConf,proto3" json:"min_conf,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCoinsResponse) Reset() {
+	*x = ListCoinsResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCoinsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCoinsResponse) ProtoMessage() {}
+
+func (x *ListCoinsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCoinsResponse.ProtoReflect.Descriptor instead.
+func (*ListCoinsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListCoinsResponse) GetCoins() []*WalletCoin {
+	if x != nil {
+		return x.Coins
+	}
+	return nil
+}
+
+func (x *ListCoinsResponse) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *ListCoinsResponse) GetMinConf() int32 {
+	if x != nil {
+		return x.MinConf
+	}
+	return 0
+}
+
+// ListWalletTransactionsRequest selects a page of the wallet's mainchain
+// transactions.
+type ListWalletTransactionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// offset is the number of transactions to skip, from the oldest, or from
+	// the newest when reversed.
+	Offset uint64 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	// limit is the page size; 0 means the server's default page size.
+	Limit uint32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	// reversed lists the newest first.
+	Reversed      bool `protobuf:"varint,3,opt,name=reversed,proto3" json:"reversed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWalletTransactionsRequest) Reset() {
+	*x = ListWalletTransactionsRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWalletTransactionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWalletTransactionsRequest) ProtoMessage() {}
+
+func (x *ListWalletTransactionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWalletTransactionsRequest.ProtoReflect.Descriptor instead.
+func (*ListWalletTransactionsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListWalletTransactionsRequest) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ListWalletTransactionsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListWalletTransactionsRequest) GetReversed() bool {
+	if x != nil {
+		return x.Reversed
+	}
+	return false
+}
+
+// WalletTransaction is a mainchain transaction of the wallet.
+type WalletTransaction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the transaction's id.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// confirmed reports whether a mainchain block holds it.
+	Confirmed bool `protobuf:"varint,2,opt,name=confirmed,proto3" json:"confirmed,omitempty"`
+	// block_height is that block's height; 0 while unconfirmed.
+	BlockHeight int32 `protobuf:"varint,3,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
+	// confirmations is 1 in the mainchain tip, 0 while unconfirmed.
+	Confirmations uint64 `protobuf:"varint,4,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
+	// received_sat is what its outputs pay the wallet (change included).
+	ReceivedSat int64 `protobuf:"varint,5,opt,name=received_sat,json=receivedSat,proto3" json:"received_sat,omitempty"`
+	// sent_sat is the value of the wallet's coins it spends.
+	SentSat int64 `protobuf:"varint,6,opt,name=sent_sat,json=sentSat,proto3" json:"sent_sat,omitempty"`
+	// net_sat is received_sat - sent_sat: what the wallet gained (negative
+	// for a payment).
+	NetSat int64 `protobuf:"varint,7,opt,name=net_sat,json=netSat,proto3" json:"net_sat,omitempty"`
+	// fee_sat is the fee it pays, when every input is the wallet's; -1
+	// otherwise.
+	FeeSat int64 `protobuf:"varint,8,opt,name=fee_sat,json=feeSat,proto3" json:"fee_sat,omitempty"`
+	// replaceable reports whether it is unconfirmed and signals BIP125
+	// replaceability (BumpFee).
+	Replaceable   bool `protobuf:"varint,9,opt,name=replaceable,proto3" json:"replaceable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WalletTransaction) Reset() {
+	*x = WalletTransaction{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WalletTransaction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WalletTransaction) ProtoMessage() {}
+
+func (x *WalletTransaction) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WalletTransaction.ProtoReflect.Descriptor instead.
+func (*WalletTransaction) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *WalletTransaction) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *WalletTransaction) GetConfirmed() bool {
+	if x != nil {
+		return x.Confirmed
+	}
+	return false
+}
+
+func (x *WalletTransaction) GetBlockHeight() int32 {
+	if x != nil {
+		return x.BlockHeight
+	}
+	return 0
+}
+
+func (x *WalletTransaction) GetConfirmations() uint64 {
+	if x != nil {
+		return x.Confirmations
+	}
+	return 0
+}
+
+func (x *WalletTransaction) GetReceivedSat() int64 {
+	if x != nil {
+		return x.ReceivedSat
+	}
+	return 0
+}
+
+func (x *WalletTransaction) GetSentSat() int64 {
+	if x != nil {
+		return x.SentSat
+	}
+	return 0
+}
+
+func (x *WalletTransaction) GetNetSat() int64 {
+	if x != nil {
+		return x.NetSat
+	}
+	return 0
+}
+
+func (x *WalletTransaction) GetFeeSat() int64 {
+	if x != nil {
+		return x.FeeSat
+	}
+	return 0
+}
+
+func (x *WalletTransaction) GetReplaceable() bool {
+	if x != nil {
+		return x.Replaceable
+	}
+	return false
+}
+
+// ListWalletTransactionsResponse is a page of the wallet's transactions.
+type ListWalletTransactionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// transactions are the page.
+	Transactions []*WalletTransaction `protobuf:"bytes,1,rep,name=transactions,proto3" json:"transactions,omitempty"`
+	// total is the number of the wallet's transactions.
+	Total         uint64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWalletTransactionsResponse) Reset() {
+	*x = ListWalletTransactionsResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWalletTransactionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWalletTransactionsResponse) ProtoMessage() {}
+
+func (x *ListWalletTransactionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWalletTransactionsResponse.ProtoReflect.Descriptor instead.
+func (*ListWalletTransactionsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListWalletTransactionsResponse) GetTransactions() []*WalletTransaction {
+	if x != nil {
+		return x.Transactions
+	}
+	return nil
+}
+
+func (x *ListWalletTransactionsResponse) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+// GetWalletTransactionRequest names a transaction of the wallet.
+type GetWalletTransactionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the mainchain transaction's id.
+	Txid          string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWalletTransactionRequest) Reset() {
+	*x = GetWalletTransactionRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWalletTransactionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWalletTransactionRequest) ProtoMessage() {}
+
+func (x *GetWalletTransactionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWalletTransactionRequest.ProtoReflect.Descriptor instead.
+func (*GetWalletTransactionRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetWalletTransactionRequest) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+// GetWalletTransactionResponse is a transaction of the wallet.
+type GetWalletTransactionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// transaction is what the wallet knows of it.
+	Transaction *WalletTransaction `protobuf:"bytes,1,opt,name=transaction,proto3" json:"transaction,omitempty"`
+	// raw_hex is the transaction in wire encoding, witnesses included.
+	RawHex        string `protobuf:"bytes,2,opt,name=raw_hex,json=rawHex,proto3" json:"raw_hex,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWalletTransactionResponse) Reset() {
+	*x = GetWalletTransactionResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWalletTransactionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWalletTransactionResponse) ProtoMessage() {}
+
+func (x *GetWalletTransactionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWalletTransactionResponse.ProtoReflect.Descriptor instead.
+func (*GetWalletTransactionResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetWalletTransactionResponse) GetTransaction() *WalletTransaction {
+	if x != nil {
+		return x.Transaction
+	}
+	return nil
+}
+
+func (x *GetWalletTransactionResponse) GetRawHex() string {
+	if x != nil {
+		return x.RawHex
+	}
+	return ""
+}
+
+// BumpFeeRequest names the transaction to replace and the new rate.
+type BumpFeeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the unconfirmed mainchain transaction of the wallet.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// fee_rate_sat_vb is the replacement's fee rate in sat/vB: above the
+	// transaction's by at least 1 sat/vB, at most 10,000 sat/vB. Required.
+	FeeRateSatVb  int64 `protobuf:"varint,2,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BumpFeeRequest) Reset() {
+	*x = BumpFeeRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BumpFeeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BumpFeeRequest) ProtoMessage() {}
+
+func (x *BumpFeeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BumpFeeRequest.ProtoReflect.Descriptor instead.
+func (*BumpFeeRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *BumpFeeRequest) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *BumpFeeRequest) GetFeeRateSatVb() int64 {
+	if x != nil {
+		return x.FeeRateSatVb
+	}
+	return 0
+}
+
+// BumpFeeResponse is the replacement broadcast.
+type BumpFeeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the replacement's id.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// replaced_txid is the transaction it replaces.
+	ReplacedTxid string `protobuf:"bytes,2,opt,name=replaced_txid,json=replacedTxid,proto3" json:"replaced_txid,omitempty"`
+	// old_fee_sat and fee_sat are the fees of both.
+	OldFeeSat int64 `protobuf:"varint,3,opt,name=old_fee_sat,json=oldFeeSat,proto3" json:"old_fee_sat,omitempty"`
+	// fee_sat is the replacement's fee.
+	FeeSat        int64 `protobuf:"varint,4,opt,name=fee_sat,json=feeSat,proto3" json:"fee_sat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BumpFeeResponse) Reset() {
+	*x = BumpFeeResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BumpFeeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BumpFeeResponse) ProtoMessage() {}
+
+func (x *BumpFeeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BumpFeeResponse.ProtoReflect.Descriptor instead.
+func (*BumpFeeResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *BumpFeeResponse) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *BumpFeeResponse) GetReplacedTxid() string {
+	if x != nil {
+		return x.ReplacedTxid
+	}
+	return ""
+}
+
+func (x *BumpFeeResponse) GetOldFeeSat() int64 {
+	if x != nil {
+		return x.OldFeeSat
+	}
+	return 0
+}
+
+func (x *BumpFeeResponse) GetFeeSat() int64 {
+	if x != nil {
+		return x.FeeSat
+	}
+	return 0
+}
+
+// ChangePassphraseRequest gives the current and the new passphrase.
+type ChangePassphraseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// current_passphrase opens the seed file now.
+	CurrentPassphrase string `protobuf:"bytes,1,opt,name=current_passphrase,json=currentPassphrase,proto3" json:"current_passphrase,omitempty"`
+	// new_passphrase will; not empty.
+	NewPassphrase string `protobuf:"bytes,2,opt,name=new_passphrase,json=newPassphrase,proto3" json:"new_passphrase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangePassphraseRequest) Reset() {
+	*x = ChangePassphraseRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangePassphraseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangePassphraseRequest) ProtoMessage() {}
+
+func (x *ChangePassphraseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangePassphraseRequest.ProtoReflect.Descriptor instead.
+func (*ChangePassphraseRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ChangePassphraseRequest) GetCurrentPassphrase() string {
+	if x != nil {
+		return x.CurrentPassphrase
+	}
+	return ""
+}
+
+func (x *ChangePassphraseRequest) GetNewPassphrase() string {
+	if x != nil {
+		return x.NewPassphrase
+	}
+	return ""
+}
+
+// ChangePassphraseResponse reports the change.
+type ChangePassphraseResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// seed_file is the seed file sealed again.
+	SeedFile string `protobuf:"bytes,1,opt,name=seed_file,json=seedFile,proto3" json:"seed_file,omitempty"`
+	// password_file is the node's --wallet.unlockpasswordfile, which still
+	// holds the old passphrase unless it was rewritten; empty without one.
+	PasswordFile  string `protobuf:"bytes,2,opt,name=password_file,json=passwordFile,proto3" json:"password_file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangePassphraseResponse) Reset() {
+	*x = ChangePassphraseResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangePassphraseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangePassphraseResponse) ProtoMessage() {}
+
+func (x *ChangePassphraseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangePassphraseResponse.ProtoReflect.Descriptor instead.
+func (*ChangePassphraseResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ChangePassphraseResponse) GetSeedFile() string {
+	if x != nil {
+		return x.SeedFile
+	}
+	return ""
+}
+
+func (x *ChangePassphraseResponse) GetPasswordFile() string {
+	if x != nil {
+		return x.PasswordFile
+	}
+	return ""
+}
+
+// BackupSeedRequest gives the wallet's passphrase.
+type BackupSeedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// passphrase opens the seed file.
+	Passphrase    string `protobuf:"bytes,1,opt,name=passphrase,proto3" json:"passphrase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupSeedRequest) Reset() {
+	*x = BackupSeedRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupSeedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupSeedRequest) ProtoMessage() {}
+
+func (x *BackupSeedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupSeedRequest.ProtoReflect.Descriptor instead.
+func (*BackupSeedRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *BackupSeedRequest) GetPassphrase() string {
+	if x != nil {
+		return x.Passphrase
+	}
+	return ""
+}
+
+// BackupSeedResponse is the wallet's seed.
+type BackupSeedResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// seed_hex is the BIP32 seed, hex.
+	SeedHex string `protobuf:"bytes,1,opt,name=seed_hex,json=seedHex,proto3" json:"seed_hex,omitempty"`
+	// master_xprv is the BIP32 master key of the seed for the mainchain
+	// network, which other wallets import.
+	MasterXprv string `protobuf:"bytes,2,opt,name=master_xprv,json=masterXprv,proto3" json:"master_xprv,omitempty"`
+	// derivation lists the derivation paths of the wallet's key families.
+	Derivation    []string `protobuf:"bytes,3,rep,name=derivation,proto3" json:"derivation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupSeedResponse) Reset() {
+	*x = BackupSeedResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupSeedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupSeedResponse) ProtoMessage() {}
+
+func (x *BackupSeedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupSeedResponse.ProtoReflect.Descriptor instead.
+func (*BackupSeedResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *BackupSeedResponse) GetSeedHex() string {
+	if x != nil {
+		return x.SeedHex
+	}
+	return ""
+}
+
+func (x *BackupSeedResponse) GetMasterXprv() string {
+	if x != nil {
+		return x.MasterXprv
+	}
+	return ""
+}
+
+func (x *BackupSeedResponse) GetDerivation() []string {
+	if x != nil {
+		return x.Derivation
+	}
+	return nil
+}
+
 // NewAddressRequest asks for a new receive address.
 type NewAddressRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -30,7 +1536,7 @@ type NewAddressRequest struct {
 
 func (x *NewAddressRequest) Reset() {
 	*x = NewAddressRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -42,7 +1548,7 @@ func (x *NewAddressRequest) String() string {
 func (*NewAddressRequest) ProtoMessage() {}
 
 func (x *NewAddressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -55,7 +1561,7 @@ func (x *NewAddressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NewAddressRequest.ProtoReflect.Descriptor instead.
 func (*NewAddressRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{0}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{23}
 }
 
 // NewAddressResponse is a new receive address.
@@ -69,7 +1575,7 @@ type NewAddressResponse struct {
 
 func (x *NewAddressResponse) Reset() {
 	*x = NewAddressResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -81,7 +1587,7 @@ func (x *NewAddressResponse) String() string {
 func (*NewAddressResponse) ProtoMessage() {}
 
 func (x *NewAddressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -94,7 +1600,7 @@ func (x *NewAddressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NewAddressResponse.ProtoReflect.Descriptor instead.
 func (*NewAddressResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{1}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *NewAddressResponse) GetAddress() string {
@@ -107,8 +1613,9 @@ func (x *NewAddressResponse) GetAddress() string {
 // GetBalanceRequest asks for the wallet's balance.
 type GetBalanceRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// min_conf is the number of confirmations a coin needs to count as
-	// spendable; 0 means 1.
+	// min_conf is the number of confirmations a coin needs to count in
+	// confirmed_sat; 0 means 0: the change of the wallet's unconfirmed
+	// transactions counts too.
 	MinConf       int32 `protobuf:"varint,1,opt,name=min_conf,json=minConf,proto3" json:"min_conf,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -116,7 +1623,7 @@ type GetBalanceRequest struct {
 
 func (x *GetBalanceRequest) Reset() {
 	*x = GetBalanceRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -128,7 +1635,7 @@ func (x *GetBalanceRequest) String() string {
 func (*GetBalanceRequest) ProtoMessage() {}
 
 func (x *GetBalanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -141,7 +1648,7 @@ func (x *GetBalanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBalanceRequest.ProtoReflect.Descriptor instead.
 func (*GetBalanceRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{2}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetBalanceRequest) GetMinConf() int32 {
@@ -154,20 +1661,36 @@ func (x *GetBalanceRequest) GetMinConf() int32 {
 // GetBalanceResponse is the wallet's balance.
 type GetBalanceResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// total_sat is the value of every coin of the wallet.
+	// total_sat is the value of every coin of the wallet, and of the change
+	// of its unconfirmed transactions.
 	TotalSat int64 `protobuf:"varint,1,opt,name=total_sat,json=totalSat,proto3" json:"total_sat,omitempty"`
-	// spendable_sat is the value of the coins with at least min_conf
-	// confirmations.
+	// spendable_sat is the value of the coins with at least min_conf (and at
+	// least 1) confirmations: what a send can spend.
 	SpendableSat int64 `protobuf:"varint,2,opt,name=spendable_sat,json=spendableSat,proto3" json:"spendable_sat,omitempty"`
-	// min_conf is the number of confirmations spendable_sat counted.
-	MinConf       int32 `protobuf:"varint,3,opt,name=min_conf,json=minConf,proto3" json:"min_conf,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// min_conf is the number of confirmations confirmed_sat counted.
+	MinConf int32 `protobuf:"varint,3,opt,name=min_conf,json=minConf,proto3" json:"min_conf,omitempty"`
+	// The parts below do not overlap, and a coin that an unconfirmed
+	// transaction of the wallet spends counts in none of them (nor in
+	// total_sat or spendable_sat) from the moment it is sent.
+	// confirmed_sat is the value of the coins with at least min_conf
+	// confirmations (with min_conf 0, unconfirmed_sat too).
+	ConfirmedSat int64 `protobuf:"varint,4,opt,name=confirmed_sat,json=confirmedSat,proto3" json:"confirmed_sat,omitempty"`
+	// incoming_sat is the value of the coins in blocks with fewer than
+	// min_conf confirmations.
+	IncomingSat int64 `protobuf:"varint,5,opt,name=incoming_sat,json=incomingSat,proto3" json:"incoming_sat,omitempty"`
+	// unconfirmed_sat is what the wallet's unconfirmed transactions pay back
+	// to it (their change); 0 with min_conf 0, where confirmed_sat counts it.
+	UnconfirmedSat int64 `protobuf:"varint,6,opt,name=unconfirmed_sat,json=unconfirmedSat,proto3" json:"unconfirmed_sat,omitempty"`
+	// spent_unconfirmed_sat is the value of the coins the wallet's
+	// unconfirmed transactions spend.
+	SpentUnconfirmedSat int64 `protobuf:"varint,7,opt,name=spent_unconfirmed_sat,json=spentUnconfirmedSat,proto3" json:"spent_unconfirmed_sat,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *GetBalanceResponse) Reset() {
 	*x = GetBalanceResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -179,7 +1702,7 @@ func (x *GetBalanceResponse) String() string {
 func (*GetBalanceResponse) ProtoMessage() {}
 
 func (x *GetBalanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -192,7 +1715,7 @@ func (x *GetBalanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBalanceResponse.ProtoReflect.Descriptor instead.
 func (*GetBalanceResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{3}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetBalanceResponse) GetTotalSat() int64 {
@@ -212,6 +1735,34 @@ func (x *GetBalanceResponse) GetSpendableSat() int64 {
 func (x *GetBalanceResponse) GetMinConf() int32 {
 	if x != nil {
 		return x.MinConf
+	}
+	return 0
+}
+
+func (x *GetBalanceResponse) GetConfirmedSat() int64 {
+	if x != nil {
+		return x.ConfirmedSat
+	}
+	return 0
+}
+
+func (x *GetBalanceResponse) GetIncomingSat() int64 {
+	if x != nil {
+		return x.IncomingSat
+	}
+	return 0
+}
+
+func (x *GetBalanceResponse) GetUnconfirmedSat() int64 {
+	if x != nil {
+		return x.UnconfirmedSat
+	}
+	return 0
+}
+
+func (x *GetBalanceResponse) GetSpentUnconfirmedSat() int64 {
+	if x != nil {
+		return x.SpentUnconfirmedSat
 	}
 	return 0
 }
@@ -240,7 +1791,7 @@ type CreateStakeRequest struct {
 
 func (x *CreateStakeRequest) Reset() {
 	*x = CreateStakeRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -252,7 +1803,7 @@ func (x *CreateStakeRequest) String() string {
 func (*CreateStakeRequest) ProtoMessage() {}
 
 func (x *CreateStakeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -265,7 +1816,7 @@ func (x *CreateStakeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStakeRequest.ProtoReflect.Descriptor instead.
 func (*CreateStakeRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{4}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CreateStakeRequest) GetAmountSat() int64 {
@@ -315,7 +1866,7 @@ type CreateStakeResponse struct {
 
 func (x *CreateStakeResponse) Reset() {
 	*x = CreateStakeResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -327,7 +1878,7 @@ func (x *CreateStakeResponse) String() string {
 func (*CreateStakeResponse) ProtoMessage() {}
 
 func (x *CreateStakeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -340,7 +1891,7 @@ func (x *CreateStakeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStakeResponse.ProtoReflect.Descriptor instead.
 func (*CreateStakeResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{5}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CreateStakeResponse) GetTxid() string {
@@ -388,7 +1939,7 @@ type ListStakesRequest struct {
 
 func (x *ListStakesRequest) Reset() {
 	*x = ListStakesRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -400,7 +1951,7 @@ func (x *ListStakesRequest) String() string {
 func (*ListStakesRequest) ProtoMessage() {}
 
 func (x *ListStakesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -413,7 +1964,7 @@ func (x *ListStakesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStakesRequest.ProtoReflect.Descriptor instead.
 func (*ListStakesRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{6}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListStakesRequest) GetOffset() uint64 {
@@ -450,7 +2001,7 @@ type ListStakesResponse struct {
 
 func (x *ListStakesResponse) Reset() {
 	*x = ListStakesResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -462,7 +2013,7 @@ func (x *ListStakesResponse) String() string {
 func (*ListStakesResponse) ProtoMessage() {}
 
 func (x *ListStakesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -475,7 +2026,7 @@ func (x *ListStakesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStakesResponse.ProtoReflect.Descriptor instead.
 func (*ListStakesResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{7}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListStakesResponse) GetTickets() []*Ticket {
@@ -515,7 +2066,7 @@ type WithdrawStakeRequest struct {
 
 func (x *WithdrawStakeRequest) Reset() {
 	*x = WithdrawStakeRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -527,7 +2078,7 @@ func (x *WithdrawStakeRequest) String() string {
 func (*WithdrawStakeRequest) ProtoMessage() {}
 
 func (x *WithdrawStakeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -540,7 +2091,7 @@ func (x *WithdrawStakeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawStakeRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawStakeRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{8}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *WithdrawStakeRequest) GetStake() isWithdrawStakeRequest_Stake {
@@ -611,7 +2162,7 @@ type WithdrawStakeResponse struct {
 
 func (x *WithdrawStakeResponse) Reset() {
 	*x = WithdrawStakeResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +2174,7 @@ func (x *WithdrawStakeResponse) String() string {
 func (*WithdrawStakeResponse) ProtoMessage() {}
 
 func (x *WithdrawStakeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +2187,7 @@ func (x *WithdrawStakeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawStakeResponse.ProtoReflect.Descriptor instead.
 func (*WithdrawStakeResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{9}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *WithdrawStakeResponse) GetTxid() string {
@@ -655,7 +2206,7 @@ type GetSideAddressRequest struct {
 
 func (x *GetSideAddressRequest) Reset() {
 	*x = GetSideAddressRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -667,7 +2218,7 @@ func (x *GetSideAddressRequest) String() string {
 func (*GetSideAddressRequest) ProtoMessage() {}
 
 func (x *GetSideAddressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -680,7 +2231,7 @@ func (x *GetSideAddressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideAddressRequest.ProtoReflect.Descriptor instead.
 func (*GetSideAddressRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{33}
 }
 
 // GetSideAddressResponse is the node's sidechain address.
@@ -694,7 +2245,7 @@ type GetSideAddressResponse struct {
 
 func (x *GetSideAddressResponse) Reset() {
 	*x = GetSideAddressResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -706,7 +2257,7 @@ func (x *GetSideAddressResponse) String() string {
 func (*GetSideAddressResponse) ProtoMessage() {}
 
 func (x *GetSideAddressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -719,7 +2270,7 @@ func (x *GetSideAddressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideAddressResponse.ProtoReflect.Descriptor instead.
 func (*GetSideAddressResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetSideAddressResponse) GetAddress() string {
@@ -739,7 +2290,7 @@ type GetSideBalanceRequest struct {
 
 func (x *GetSideBalanceRequest) Reset() {
 	*x = GetSideBalanceRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -751,7 +2302,7 @@ func (x *GetSideBalanceRequest) String() string {
 func (*GetSideBalanceRequest) ProtoMessage() {}
 
 func (x *GetSideBalanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +2315,7 @@ func (x *GetSideBalanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideBalanceRequest.ProtoReflect.Descriptor instead.
 func (*GetSideBalanceRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{35}
 }
 
 // GetSideBalanceResponse is the balance of the node's sidechain address on
@@ -794,7 +2345,7 @@ type GetSideBalanceResponse struct {
 
 func (x *GetSideBalanceResponse) Reset() {
 	*x = GetSideBalanceResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +2357,7 @@ func (x *GetSideBalanceResponse) String() string {
 func (*GetSideBalanceResponse) ProtoMessage() {}
 
 func (x *GetSideBalanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +2370,7 @@ func (x *GetSideBalanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideBalanceResponse.ProtoReflect.Descriptor instead.
 func (*GetSideBalanceResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{13}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetSideBalanceResponse) GetAddress() string {
@@ -882,14 +2433,19 @@ type SendSideRequest struct {
 	// fee_rate_sat_kb is the fee rate in satoshis per 1000 bytes; 0 means
 	// the node's estimate (SidechainService.EstimateFee). Between the
 	// mempool's minimum and 100,000,000 sat/kB.
-	FeeRateSatKb  int64 `protobuf:"varint,3,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
+	FeeRateSatKb int64 `protobuf:"varint,3,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
+	// fee_rate_sat_vb is the fee rate in sat/vB, the unit of the mainchain
+	// fee rates: the sidechain counts witnesses in full, so a sidechain vB
+	// is a byte and 1 sat/vB is 1,000 sat/kB. Give it or fee_rate_sat_kb,
+	// not both; 0 for both means the node's estimate. At most 100,000.
+	FeeRateSatVb  int64 `protobuf:"varint,4,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SendSideRequest) Reset() {
 	*x = SendSideRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -901,7 +2457,7 @@ func (x *SendSideRequest) String() string {
 func (*SendSideRequest) ProtoMessage() {}
 
 func (x *SendSideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -914,7 +2470,7 @@ func (x *SendSideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendSideRequest.ProtoReflect.Descriptor instead.
 func (*SendSideRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{14}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SendSideRequest) GetToAddress() string {
@@ -938,6 +2494,13 @@ func (x *SendSideRequest) GetFeeRateSatKb() int64 {
 	return 0
 }
 
+func (x *SendSideRequest) GetFeeRateSatVb() int64 {
+	if x != nil {
+		return x.FeeRateSatVb
+	}
+	return 0
+}
+
 // SendSideResponse is the payment sent.
 type SendSideResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -949,7 +2512,7 @@ type SendSideResponse struct {
 
 func (x *SendSideResponse) Reset() {
 	*x = SendSideResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -961,7 +2524,7 @@ func (x *SendSideResponse) String() string {
 func (*SendSideResponse) ProtoMessage() {}
 
 func (x *SendSideResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -974,7 +2537,7 @@ func (x *SendSideResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendSideResponse.ProtoReflect.Descriptor instead.
 func (*SendSideResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{15}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SendSideResponse) GetTxid() string {
@@ -1009,7 +2572,7 @@ type PegInRequest struct {
 
 func (x *PegInRequest) Reset() {
 	*x = PegInRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1021,7 +2584,7 @@ func (x *PegInRequest) String() string {
 func (*PegInRequest) ProtoMessage() {}
 
 func (x *PegInRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1034,7 +2597,7 @@ func (x *PegInRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegInRequest.ProtoReflect.Descriptor instead.
 func (*PegInRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{16}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *PegInRequest) GetAmountSat() int64 {
@@ -1095,7 +2658,7 @@ type PegInResponse struct {
 
 func (x *PegInResponse) Reset() {
 	*x = PegInResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1107,7 +2670,7 @@ func (x *PegInResponse) String() string {
 func (*PegInResponse) ProtoMessage() {}
 
 func (x *PegInResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1120,7 +2683,7 @@ func (x *PegInResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegInResponse.ProtoReflect.Descriptor instead.
 func (*PegInResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{17}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PegInResponse) GetTxid() string {
@@ -1197,14 +2760,18 @@ type PegOutRequest struct {
 	// fee_rate_sat_kb is the sidechain fee rate in satoshis per 1000 bytes;
 	// 0 means the node's estimate (SidechainService.EstimateFee). Between the
 	// mempool's minimum and 100,000,000 sat/kB.
-	FeeRateSatKb  int64 `protobuf:"varint,4,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
+	FeeRateSatKb int64 `protobuf:"varint,4,opt,name=fee_rate_sat_kb,json=feeRateSatKb,proto3" json:"fee_rate_sat_kb,omitempty"`
+	// fee_rate_sat_vb is the sidechain fee rate in sat/vB (1 sat/vB is
+	// 1,000 sat/kB, witnesses counted in full), as in SendSideRequest. Give
+	// it or fee_rate_sat_kb, not both.
+	FeeRateSatVb  int64 `protobuf:"varint,5,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PegOutRequest) Reset() {
 	*x = PegOutRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1216,7 +2783,7 @@ func (x *PegOutRequest) String() string {
 func (*PegOutRequest) ProtoMessage() {}
 
 func (x *PegOutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1229,7 +2796,7 @@ func (x *PegOutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegOutRequest.ProtoReflect.Descriptor instead.
 func (*PegOutRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{18}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PegOutRequest) GetAmountSat() int64 {
@@ -1260,6 +2827,13 @@ func (x *PegOutRequest) GetFeeRateSatKb() int64 {
 	return 0
 }
 
+func (x *PegOutRequest) GetFeeRateSatVb() int64 {
+	if x != nil {
+		return x.FeeRateSatVb
+	}
+	return 0
+}
+
 // PegOutResponse is the withdrawal sent.
 type PegOutResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1276,7 +2850,7 @@ type PegOutResponse struct {
 
 func (x *PegOutResponse) Reset() {
 	*x = PegOutResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1288,7 +2862,7 @@ func (x *PegOutResponse) String() string {
 func (*PegOutResponse) ProtoMessage() {}
 
 func (x *PegOutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1301,7 +2875,7 @@ func (x *PegOutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegOutResponse.ProtoReflect.Descriptor instead.
 func (*PegOutResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{19}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PegOutResponse) GetTxid() string {
@@ -1329,16 +2903,127 @@ var File_sidenode_api_v1_wallet_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\n" +
-	"\x1csidenode/api/v1/wallet.proto\x12\x0fsidenode.api.v1\x1a\x1fsidenode/api/v1/mainchain.proto\"\x13\n" +
+	"\x1csidenode/api/v1/wallet.proto\x12\x0fsidenode.api.v1\x1a\x1fsidenode/api/v1/mainchain.proto\"\x7f\n" +
+	"\x1bListSideTransactionsRequest\x12\x16\n" +
+	"\x06blocks\x18\x01 \x01(\rR\x06blocks\x12\x16\n" +
+	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\x12\x1a\n" +
+	"\breversed\x18\x04 \x01(\bR\breversed\"\xe7\x01\n" +
+	"\x15SideWalletTransaction\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12!\n" +
+	"\fblock_height\x18\x02 \x01(\x04R\vblockHeight\x12$\n" +
+	"\rconfirmations\x18\x03 \x01(\x04R\rconfirmations\x12!\n" +
+	"\freceived_sat\x18\x04 \x01(\x03R\vreceivedSat\x12\x19\n" +
+	"\bsent_sat\x18\x05 \x01(\x03R\asentSat\x12\x17\n" +
+	"\anet_sat\x18\x06 \x01(\x03R\x06netSat\x12\x1a\n" +
+	"\bcoinbase\x18\a \x01(\bR\bcoinbase\"\xd8\x01\n" +
+	"\x1cListSideTransactionsResponse\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12J\n" +
+	"\ftransactions\x18\x02 \x03(\v2&.sidenode.api.v1.SideWalletTransactionR\ftransactions\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\x04R\x05total\x12\x1f\n" +
+	"\vfrom_height\x18\x04 \x01(\x04R\n" +
+	"fromHeight\x12\x1b\n" +
+	"\tto_height\x18\x05 \x01(\x04R\btoHeight\"5\n" +
+	"\x13CreateWalletRequest\x12\x1e\n" +
+	"\n" +
+	"passphrase\x18\x01 \x01(\tR\n" +
+	"passphrase\"N\n" +
+	"\x14CreateWalletResponse\x12\x1b\n" +
+	"\tseed_file\x18\x01 \x01(\tR\bseedFile\x12\x19\n" +
+	"\bseed_hex\x18\x02 \x01(\tR\aseedHex\"5\n" +
+	"\x13UnlockWalletRequest\x12\x1e\n" +
+	"\n" +
+	"passphrase\x18\x01 \x01(\tR\n" +
+	"passphrase\"3\n" +
+	"\x14UnlockWalletResponse\x12\x1b\n" +
+	"\tseed_file\x18\x01 \x01(\tR\bseedFile\"v\n" +
+	"\x0fSendMainRequest\x12\x1d\n" +
+	"\n" +
+	"to_address\x18\x01 \x01(\tR\ttoAddress\x12\x1d\n" +
+	"\n" +
+	"amount_sat\x18\x02 \x01(\x03R\tamountSat\x12%\n" +
+	"\x0ffee_rate_sat_vb\x18\x03 \x01(\x03R\ffeeRateSatVb\"U\n" +
+	"\x10SendMainResponse\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x17\n" +
+	"\afee_sat\x18\x02 \x01(\x03R\x06feeSat\x12\x14\n" +
+	"\x05vsize\x18\x03 \x01(\x03R\x05vsize\"w\n" +
+	"\x10ListCoinsRequest\x12\x19\n" +
+	"\bmin_conf\x18\x01 \x01(\x05R\aminConf\x12\x16\n" +
+	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\x12\x1a\n" +
+	"\breversed\x18\x04 \x01(\bR\breversed\"\xc0\x01\n" +
+	"\n" +
+	"WalletCoin\x12\x1a\n" +
+	"\boutpoint\x18\x01 \x01(\tR\boutpoint\x12\x1b\n" +
+	"\tvalue_sat\x18\x02 \x01(\x03R\bvalueSat\x12\x18\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\x12$\n" +
+	"\rconfirmations\x18\x04 \x01(\x04R\rconfirmations\x12!\n" +
+	"\fblock_height\x18\x05 \x01(\x05R\vblockHeight\x12\x16\n" +
+	"\x06change\x18\x06 \x01(\bR\x06change\"w\n" +
+	"\x11ListCoinsResponse\x121\n" +
+	"\x05coins\x18\x01 \x03(\v2\x1b.sidenode.api.v1.WalletCoinR\x05coins\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\x12\x19\n" +
+	"\bmin_conf\x18\x03 \x01(\x05R\aminConf\"i\n" +
+	"\x1dListWalletTransactionsRequest\x12\x16\n" +
+	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1a\n" +
+	"\breversed\x18\x03 \x01(\bR\breversed\"\xa0\x02\n" +
+	"\x11WalletTransaction\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x1c\n" +
+	"\tconfirmed\x18\x02 \x01(\bR\tconfirmed\x12!\n" +
+	"\fblock_height\x18\x03 \x01(\x05R\vblockHeight\x12$\n" +
+	"\rconfirmations\x18\x04 \x01(\x04R\rconfirmations\x12!\n" +
+	"\freceived_sat\x18\x05 \x01(\x03R\vreceivedSat\x12\x19\n" +
+	"\bsent_sat\x18\x06 \x01(\x03R\asentSat\x12\x17\n" +
+	"\anet_sat\x18\a \x01(\x03R\x06netSat\x12\x17\n" +
+	"\afee_sat\x18\b \x01(\x03R\x06feeSat\x12 \n" +
+	"\vreplaceable\x18\t \x01(\bR\vreplaceable\"~\n" +
+	"\x1eListWalletTransactionsResponse\x12F\n" +
+	"\ftransactions\x18\x01 \x03(\v2\".sidenode.api.v1.WalletTransactionR\ftransactions\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\"1\n" +
+	"\x1bGetWalletTransactionRequest\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\"}\n" +
+	"\x1cGetWalletTransactionResponse\x12D\n" +
+	"\vtransaction\x18\x01 \x01(\v2\".sidenode.api.v1.WalletTransactionR\vtransaction\x12\x17\n" +
+	"\araw_hex\x18\x02 \x01(\tR\x06rawHex\"K\n" +
+	"\x0eBumpFeeRequest\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12%\n" +
+	"\x0ffee_rate_sat_vb\x18\x02 \x01(\x03R\ffeeRateSatVb\"\x83\x01\n" +
+	"\x0fBumpFeeResponse\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12#\n" +
+	"\rreplaced_txid\x18\x02 \x01(\tR\freplacedTxid\x12\x1e\n" +
+	"\vold_fee_sat\x18\x03 \x01(\x03R\toldFeeSat\x12\x17\n" +
+	"\afee_sat\x18\x04 \x01(\x03R\x06feeSat\"o\n" +
+	"\x17ChangePassphraseRequest\x12-\n" +
+	"\x12current_passphrase\x18\x01 \x01(\tR\x11currentPassphrase\x12%\n" +
+	"\x0enew_passphrase\x18\x02 \x01(\tR\rnewPassphrase\"\\\n" +
+	"\x18ChangePassphraseResponse\x12\x1b\n" +
+	"\tseed_file\x18\x01 \x01(\tR\bseedFile\x12#\n" +
+	"\rpassword_file\x18\x02 \x01(\tR\fpasswordFile\"3\n" +
+	"\x11BackupSeedRequest\x12\x1e\n" +
+	"\n" +
+	"passphrase\x18\x01 \x01(\tR\n" +
+	"passphrase\"p\n" +
+	"\x12BackupSeedResponse\x12\x19\n" +
+	"\bseed_hex\x18\x01 \x01(\tR\aseedHex\x12\x1f\n" +
+	"\vmaster_xprv\x18\x02 \x01(\tR\n" +
+	"masterXprv\x12\x1e\n" +
+	"\n" +
+	"derivation\x18\x03 \x03(\tR\n" +
+	"derivation\"\x13\n" +
 	"\x11NewAddressRequest\".\n" +
 	"\x12NewAddressResponse\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\".\n" +
 	"\x11GetBalanceRequest\x12\x19\n" +
-	"\bmin_conf\x18\x01 \x01(\x05R\aminConf\"q\n" +
+	"\bmin_conf\x18\x01 \x01(\x05R\aminConf\"\x96\x02\n" +
 	"\x12GetBalanceResponse\x12\x1b\n" +
 	"\ttotal_sat\x18\x01 \x01(\x03R\btotalSat\x12#\n" +
 	"\rspendable_sat\x18\x02 \x01(\x03R\fspendableSat\x12\x19\n" +
-	"\bmin_conf\x18\x03 \x01(\x05R\aminConf\"\x98\x01\n" +
+	"\bmin_conf\x18\x03 \x01(\x05R\aminConf\x12#\n" +
+	"\rconfirmed_sat\x18\x04 \x01(\x03R\fconfirmedSat\x12!\n" +
+	"\fincoming_sat\x18\x05 \x01(\x03R\vincomingSat\x12'\n" +
+	"\x0funconfirmed_sat\x18\x06 \x01(\x03R\x0eunconfirmedSat\x122\n" +
+	"\x15spent_unconfirmed_sat\x18\a \x01(\x03R\x13spentUnconfirmedSat\"\x98\x01\n" +
 	"\x12CreateStakeRequest\x12\x1d\n" +
 	"\n" +
 	"amount_sat\x18\x01 \x01(\x03R\tamountSat\x12\x1f\n" +
@@ -1380,13 +3065,14 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"pendingSat\x12\x1d\n" +
 	"\n" +
 	"utxo_count\x18\x06 \x01(\x04R\tutxoCount\x12!\n" +
-	"\fspend_height\x18\a \x01(\x05R\vspendHeight\"v\n" +
+	"\fspend_height\x18\a \x01(\x05R\vspendHeight\"\x9d\x01\n" +
 	"\x0fSendSideRequest\x12\x1d\n" +
 	"\n" +
 	"to_address\x18\x01 \x01(\tR\ttoAddress\x12\x1d\n" +
 	"\n" +
 	"amount_sat\x18\x02 \x01(\x03R\tamountSat\x12%\n" +
-	"\x0ffee_rate_sat_kb\x18\x03 \x01(\x03R\ffeeRateSatKb\"&\n" +
+	"\x0ffee_rate_sat_kb\x18\x03 \x01(\x03R\ffeeRateSatKb\x12%\n" +
+	"\x0ffee_rate_sat_vb\x18\x04 \x01(\x03R\ffeeRateSatVb\"&\n" +
 	"\x10SendSideResponse\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\"\x94\x01\n" +
 	"\fPegInRequest\x12\x1d\n" +
@@ -1404,18 +3090,19 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x05epoch\x18\x06 \x01(\rR\x05epoch\x122\n" +
 	"\x15accepted_until_height\x18\a \x01(\x05R\x13acceptedUntilHeight\x12\x1f\n" +
 	"\vside_script\x18\b \x01(\tR\n" +
-	"sideScript\"\x9f\x01\n" +
+	"sideScript\"\xc6\x01\n" +
 	"\rPegOutRequest\x12\x1d\n" +
 	"\n" +
 	"amount_sat\x18\x01 \x01(\x03R\tamountSat\x12/\n" +
 	"\x13destination_address\x18\x02 \x01(\tR\x12destinationAddress\x12\x17\n" +
 	"\afee_sat\x18\x03 \x01(\x03R\x06feeSat\x12%\n" +
-	"\x0ffee_rate_sat_kb\x18\x04 \x01(\x03R\ffeeRateSatKb\"W\n" +
+	"\x0ffee_rate_sat_kb\x18\x04 \x01(\x03R\ffeeRateSatKb\x12%\n" +
+	"\x0ffee_rate_sat_vb\x18\x05 \x01(\x03R\ffeeRateSatVb\"W\n" +
 	"\x0ePegOutResponse\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x12\n" +
 	"\x04vout\x18\x02 \x01(\rR\x04vout\x12\x1d\n" +
 	"\n" +
-	"burned_sat\x18\x03 \x01(\x03R\tburnedSat2\xf8\x06\n" +
+	"burned_sat\x18\x03 \x01(\x03R\tburnedSat2\xca\x0e\n" +
 	"\rWalletService\x12U\n" +
 	"\n" +
 	"NewAddress\x12\".sidenode.api.v1.NewAddressRequest\x1a#.sidenode.api.v1.NewAddressResponse\x12U\n" +
@@ -1429,7 +3116,18 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x0eGetSideBalance\x12&.sidenode.api.v1.GetSideBalanceRequest\x1a'.sidenode.api.v1.GetSideBalanceResponse\x12O\n" +
 	"\bSendSide\x12 .sidenode.api.v1.SendSideRequest\x1a!.sidenode.api.v1.SendSideResponse\x12F\n" +
 	"\x05PegIn\x12\x1d.sidenode.api.v1.PegInRequest\x1a\x1e.sidenode.api.v1.PegInResponse\x12I\n" +
-	"\x06PegOut\x12\x1e.sidenode.api.v1.PegOutRequest\x1a\x1f.sidenode.api.v1.PegOutResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\x06PegOut\x12\x1e.sidenode.api.v1.PegOutRequest\x1a\x1f.sidenode.api.v1.PegOutResponse\x12O\n" +
+	"\bSendMain\x12 .sidenode.api.v1.SendMainRequest\x1a!.sidenode.api.v1.SendMainResponse\x12R\n" +
+	"\tListCoins\x12!.sidenode.api.v1.ListCoinsRequest\x1a\".sidenode.api.v1.ListCoinsResponse\x12y\n" +
+	"\x16ListWalletTransactions\x12..sidenode.api.v1.ListWalletTransactionsRequest\x1a/.sidenode.api.v1.ListWalletTransactionsResponse\x12s\n" +
+	"\x14GetWalletTransaction\x12,.sidenode.api.v1.GetWalletTransactionRequest\x1a-.sidenode.api.v1.GetWalletTransactionResponse\x12L\n" +
+	"\aBumpFee\x12\x1f.sidenode.api.v1.BumpFeeRequest\x1a .sidenode.api.v1.BumpFeeResponse\x12g\n" +
+	"\x10ChangePassphrase\x12(.sidenode.api.v1.ChangePassphraseRequest\x1a).sidenode.api.v1.ChangePassphraseResponse\x12U\n" +
+	"\n" +
+	"BackupSeed\x12\".sidenode.api.v1.BackupSeedRequest\x1a#.sidenode.api.v1.BackupSeedResponse\x12[\n" +
+	"\fCreateWallet\x12$.sidenode.api.v1.CreateWalletRequest\x1a%.sidenode.api.v1.CreateWalletResponse\x12[\n" +
+	"\fUnlockWallet\x12$.sidenode.api.v1.UnlockWalletRequest\x1a%.sidenode.api.v1.UnlockWalletResponse\x12s\n" +
+	"\x14ListSideTransactions\x12,.sidenode.api.v1.ListSideTransactionsRequest\x1a-.sidenode.api.v1.ListSideTransactionsResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_wallet_proto_rawDescOnce sync.Once
@@ -1443,57 +3141,104 @@ func file_sidenode_api_v1_wallet_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_wallet_proto_rawDescData
 }
 
-var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_sidenode_api_v1_wallet_proto_goTypes = []any{
-	(*NewAddressRequest)(nil),      // 0: sidenode.api.v1.NewAddressRequest
-	(*NewAddressResponse)(nil),     // 1: sidenode.api.v1.NewAddressResponse
-	(*GetBalanceRequest)(nil),      // 2: sidenode.api.v1.GetBalanceRequest
-	(*GetBalanceResponse)(nil),     // 3: sidenode.api.v1.GetBalanceResponse
-	(*CreateStakeRequest)(nil),     // 4: sidenode.api.v1.CreateStakeRequest
-	(*CreateStakeResponse)(nil),    // 5: sidenode.api.v1.CreateStakeResponse
-	(*ListStakesRequest)(nil),      // 6: sidenode.api.v1.ListStakesRequest
-	(*ListStakesResponse)(nil),     // 7: sidenode.api.v1.ListStakesResponse
-	(*WithdrawStakeRequest)(nil),   // 8: sidenode.api.v1.WithdrawStakeRequest
-	(*WithdrawStakeResponse)(nil),  // 9: sidenode.api.v1.WithdrawStakeResponse
-	(*GetSideAddressRequest)(nil),  // 10: sidenode.api.v1.GetSideAddressRequest
-	(*GetSideAddressResponse)(nil), // 11: sidenode.api.v1.GetSideAddressResponse
-	(*GetSideBalanceRequest)(nil),  // 12: sidenode.api.v1.GetSideBalanceRequest
-	(*GetSideBalanceResponse)(nil), // 13: sidenode.api.v1.GetSideBalanceResponse
-	(*SendSideRequest)(nil),        // 14: sidenode.api.v1.SendSideRequest
-	(*SendSideResponse)(nil),       // 15: sidenode.api.v1.SendSideResponse
-	(*PegInRequest)(nil),           // 16: sidenode.api.v1.PegInRequest
-	(*PegInResponse)(nil),          // 17: sidenode.api.v1.PegInResponse
-	(*PegOutRequest)(nil),          // 18: sidenode.api.v1.PegOutRequest
-	(*PegOutResponse)(nil),         // 19: sidenode.api.v1.PegOutResponse
-	(*Ticket)(nil),                 // 20: sidenode.api.v1.Ticket
+	(*ListSideTransactionsRequest)(nil),    // 0: sidenode.api.v1.ListSideTransactionsRequest
+	(*SideWalletTransaction)(nil),          // 1: sidenode.api.v1.SideWalletTransaction
+	(*ListSideTransactionsResponse)(nil),   // 2: sidenode.api.v1.ListSideTransactionsResponse
+	(*CreateWalletRequest)(nil),            // 3: sidenode.api.v1.CreateWalletRequest
+	(*CreateWalletResponse)(nil),           // 4: sidenode.api.v1.CreateWalletResponse
+	(*UnlockWalletRequest)(nil),            // 5: sidenode.api.v1.UnlockWalletRequest
+	(*UnlockWalletResponse)(nil),           // 6: sidenode.api.v1.UnlockWalletResponse
+	(*SendMainRequest)(nil),                // 7: sidenode.api.v1.SendMainRequest
+	(*SendMainResponse)(nil),               // 8: sidenode.api.v1.SendMainResponse
+	(*ListCoinsRequest)(nil),               // 9: sidenode.api.v1.ListCoinsRequest
+	(*WalletCoin)(nil),                     // 10: sidenode.api.v1.WalletCoin
+	(*ListCoinsResponse)(nil),              // 11: sidenode.api.v1.ListCoinsResponse
+	(*ListWalletTransactionsRequest)(nil),  // 12: sidenode.api.v1.ListWalletTransactionsRequest
+	(*WalletTransaction)(nil),              // 13: sidenode.api.v1.WalletTransaction
+	(*ListWalletTransactionsResponse)(nil), // 14: sidenode.api.v1.ListWalletTransactionsResponse
+	(*GetWalletTransactionRequest)(nil),    // 15: sidenode.api.v1.GetWalletTransactionRequest
+	(*GetWalletTransactionResponse)(nil),   // 16: sidenode.api.v1.GetWalletTransactionResponse
+	(*BumpFeeRequest)(nil),                 // 17: sidenode.api.v1.BumpFeeRequest
+	(*BumpFeeResponse)(nil),                // 18: sidenode.api.v1.BumpFeeResponse
+	(*ChangePassphraseRequest)(nil),        // 19: sidenode.api.v1.ChangePassphraseRequest
+	(*ChangePassphraseResponse)(nil),       // 20: sidenode.api.v1.ChangePassphraseResponse
+	(*BackupSeedRequest)(nil),              // 21: sidenode.api.v1.BackupSeedRequest
+	(*BackupSeedResponse)(nil),             // 22: sidenode.api.v1.BackupSeedResponse
+	(*NewAddressRequest)(nil),              // 23: sidenode.api.v1.NewAddressRequest
+	(*NewAddressResponse)(nil),             // 24: sidenode.api.v1.NewAddressResponse
+	(*GetBalanceRequest)(nil),              // 25: sidenode.api.v1.GetBalanceRequest
+	(*GetBalanceResponse)(nil),             // 26: sidenode.api.v1.GetBalanceResponse
+	(*CreateStakeRequest)(nil),             // 27: sidenode.api.v1.CreateStakeRequest
+	(*CreateStakeResponse)(nil),            // 28: sidenode.api.v1.CreateStakeResponse
+	(*ListStakesRequest)(nil),              // 29: sidenode.api.v1.ListStakesRequest
+	(*ListStakesResponse)(nil),             // 30: sidenode.api.v1.ListStakesResponse
+	(*WithdrawStakeRequest)(nil),           // 31: sidenode.api.v1.WithdrawStakeRequest
+	(*WithdrawStakeResponse)(nil),          // 32: sidenode.api.v1.WithdrawStakeResponse
+	(*GetSideAddressRequest)(nil),          // 33: sidenode.api.v1.GetSideAddressRequest
+	(*GetSideAddressResponse)(nil),         // 34: sidenode.api.v1.GetSideAddressResponse
+	(*GetSideBalanceRequest)(nil),          // 35: sidenode.api.v1.GetSideBalanceRequest
+	(*GetSideBalanceResponse)(nil),         // 36: sidenode.api.v1.GetSideBalanceResponse
+	(*SendSideRequest)(nil),                // 37: sidenode.api.v1.SendSideRequest
+	(*SendSideResponse)(nil),               // 38: sidenode.api.v1.SendSideResponse
+	(*PegInRequest)(nil),                   // 39: sidenode.api.v1.PegInRequest
+	(*PegInResponse)(nil),                  // 40: sidenode.api.v1.PegInResponse
+	(*PegOutRequest)(nil),                  // 41: sidenode.api.v1.PegOutRequest
+	(*PegOutResponse)(nil),                 // 42: sidenode.api.v1.PegOutResponse
+	(*Ticket)(nil),                         // 43: sidenode.api.v1.Ticket
 }
 var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
-	20, // 0: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
-	0,  // 1: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
-	2,  // 2: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
-	4,  // 3: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
-	6,  // 4: sidenode.api.v1.WalletService.ListStakes:input_type -> sidenode.api.v1.ListStakesRequest
-	8,  // 5: sidenode.api.v1.WalletService.WithdrawStake:input_type -> sidenode.api.v1.WithdrawStakeRequest
-	10, // 6: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
-	12, // 7: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
-	14, // 8: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
-	16, // 9: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
-	18, // 10: sidenode.api.v1.WalletService.PegOut:input_type -> sidenode.api.v1.PegOutRequest
-	1,  // 11: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
-	3,  // 12: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
-	5,  // 13: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
-	7,  // 14: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
-	9,  // 15: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
-	11, // 16: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
-	13, // 17: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
-	15, // 18: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
-	17, // 19: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
-	19, // 20: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
-	11, // [11:21] is the sub-list for method output_type
-	1,  // [1:11] is the sub-list for method input_type
-	1,  // [1:1] is the sub-list for extension type_name
-	1,  // [1:1] is the sub-list for extension extendee
-	0,  // [0:1] is the sub-list for field type_name
+	1,  // 0: sidenode.api.v1.ListSideTransactionsResponse.transactions:type_name -> sidenode.api.v1.SideWalletTransaction
+	10, // 1: sidenode.api.v1.ListCoinsResponse.coins:type_name -> sidenode.api.v1.WalletCoin
+	13, // 2: sidenode.api.v1.ListWalletTransactionsResponse.transactions:type_name -> sidenode.api.v1.WalletTransaction
+	13, // 3: sidenode.api.v1.GetWalletTransactionResponse.transaction:type_name -> sidenode.api.v1.WalletTransaction
+	43, // 4: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
+	23, // 5: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
+	25, // 6: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
+	27, // 7: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
+	29, // 8: sidenode.api.v1.WalletService.ListStakes:input_type -> sidenode.api.v1.ListStakesRequest
+	31, // 9: sidenode.api.v1.WalletService.WithdrawStake:input_type -> sidenode.api.v1.WithdrawStakeRequest
+	33, // 10: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
+	35, // 11: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
+	37, // 12: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
+	39, // 13: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
+	41, // 14: sidenode.api.v1.WalletService.PegOut:input_type -> sidenode.api.v1.PegOutRequest
+	7,  // 15: sidenode.api.v1.WalletService.SendMain:input_type -> sidenode.api.v1.SendMainRequest
+	9,  // 16: sidenode.api.v1.WalletService.ListCoins:input_type -> sidenode.api.v1.ListCoinsRequest
+	12, // 17: sidenode.api.v1.WalletService.ListWalletTransactions:input_type -> sidenode.api.v1.ListWalletTransactionsRequest
+	15, // 18: sidenode.api.v1.WalletService.GetWalletTransaction:input_type -> sidenode.api.v1.GetWalletTransactionRequest
+	17, // 19: sidenode.api.v1.WalletService.BumpFee:input_type -> sidenode.api.v1.BumpFeeRequest
+	19, // 20: sidenode.api.v1.WalletService.ChangePassphrase:input_type -> sidenode.api.v1.ChangePassphraseRequest
+	21, // 21: sidenode.api.v1.WalletService.BackupSeed:input_type -> sidenode.api.v1.BackupSeedRequest
+	3,  // 22: sidenode.api.v1.WalletService.CreateWallet:input_type -> sidenode.api.v1.CreateWalletRequest
+	5,  // 23: sidenode.api.v1.WalletService.UnlockWallet:input_type -> sidenode.api.v1.UnlockWalletRequest
+	0,  // 24: sidenode.api.v1.WalletService.ListSideTransactions:input_type -> sidenode.api.v1.ListSideTransactionsRequest
+	24, // 25: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
+	26, // 26: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
+	28, // 27: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
+	30, // 28: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
+	32, // 29: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
+	34, // 30: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
+	36, // 31: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
+	38, // 32: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
+	40, // 33: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
+	42, // 34: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
+	8,  // 35: sidenode.api.v1.WalletService.SendMain:output_type -> sidenode.api.v1.SendMainResponse
+	11, // 36: sidenode.api.v1.WalletService.ListCoins:output_type -> sidenode.api.v1.ListCoinsResponse
+	14, // 37: sidenode.api.v1.WalletService.ListWalletTransactions:output_type -> sidenode.api.v1.ListWalletTransactionsResponse
+	16, // 38: sidenode.api.v1.WalletService.GetWalletTransaction:output_type -> sidenode.api.v1.GetWalletTransactionResponse
+	18, // 39: sidenode.api.v1.WalletService.BumpFee:output_type -> sidenode.api.v1.BumpFeeResponse
+	20, // 40: sidenode.api.v1.WalletService.ChangePassphrase:output_type -> sidenode.api.v1.ChangePassphraseResponse
+	22, // 41: sidenode.api.v1.WalletService.BackupSeed:output_type -> sidenode.api.v1.BackupSeedResponse
+	4,  // 42: sidenode.api.v1.WalletService.CreateWallet:output_type -> sidenode.api.v1.CreateWalletResponse
+	6,  // 43: sidenode.api.v1.WalletService.UnlockWallet:output_type -> sidenode.api.v1.UnlockWalletResponse
+	2,  // 44: sidenode.api.v1.WalletService.ListSideTransactions:output_type -> sidenode.api.v1.ListSideTransactionsResponse
+	25, // [25:45] is the sub-list for method output_type
+	5,  // [5:25] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_wallet_proto_init() }
@@ -1502,7 +3247,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 		return
 	}
 	file_sidenode_api_v1_mainchain_proto_init()
-	file_sidenode_api_v1_wallet_proto_msgTypes[8].OneofWrappers = []any{
+	file_sidenode_api_v1_wallet_proto_msgTypes[31].OneofWrappers = []any{
 		(*WithdrawStakeRequest_TicketId)(nil),
 		(*WithdrawStakeRequest_StakeOutpoint)(nil),
 	}
@@ -1512,7 +3257,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_wallet_proto_rawDesc), len(file_sidenode_api_v1_wallet_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,16 +19,26 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	WalletService_NewAddress_FullMethodName     = "/sidenode.api.v1.WalletService/NewAddress"
-	WalletService_GetBalance_FullMethodName     = "/sidenode.api.v1.WalletService/GetBalance"
-	WalletService_CreateStake_FullMethodName    = "/sidenode.api.v1.WalletService/CreateStake"
-	WalletService_ListStakes_FullMethodName     = "/sidenode.api.v1.WalletService/ListStakes"
-	WalletService_WithdrawStake_FullMethodName  = "/sidenode.api.v1.WalletService/WithdrawStake"
-	WalletService_GetSideAddress_FullMethodName = "/sidenode.api.v1.WalletService/GetSideAddress"
-	WalletService_GetSideBalance_FullMethodName = "/sidenode.api.v1.WalletService/GetSideBalance"
-	WalletService_SendSide_FullMethodName       = "/sidenode.api.v1.WalletService/SendSide"
-	WalletService_PegIn_FullMethodName          = "/sidenode.api.v1.WalletService/PegIn"
-	WalletService_PegOut_FullMethodName         = "/sidenode.api.v1.WalletService/PegOut"
+	WalletService_NewAddress_FullMethodName             = "/sidenode.api.v1.WalletService/NewAddress"
+	WalletService_GetBalance_FullMethodName             = "/sidenode.api.v1.WalletService/GetBalance"
+	WalletService_CreateStake_FullMethodName            = "/sidenode.api.v1.WalletService/CreateStake"
+	WalletService_ListStakes_FullMethodName             = "/sidenode.api.v1.WalletService/ListStakes"
+	WalletService_WithdrawStake_FullMethodName          = "/sidenode.api.v1.WalletService/WithdrawStake"
+	WalletService_GetSideAddress_FullMethodName         = "/sidenode.api.v1.WalletService/GetSideAddress"
+	WalletService_GetSideBalance_FullMethodName         = "/sidenode.api.v1.WalletService/GetSideBalance"
+	WalletService_SendSide_FullMethodName               = "/sidenode.api.v1.WalletService/SendSide"
+	WalletService_PegIn_FullMethodName                  = "/sidenode.api.v1.WalletService/PegIn"
+	WalletService_PegOut_FullMethodName                 = "/sidenode.api.v1.WalletService/PegOut"
+	WalletService_SendMain_FullMethodName               = "/sidenode.api.v1.WalletService/SendMain"
+	WalletService_ListCoins_FullMethodName              = "/sidenode.api.v1.WalletService/ListCoins"
+	WalletService_ListWalletTransactions_FullMethodName = "/sidenode.api.v1.WalletService/ListWalletTransactions"
+	WalletService_GetWalletTransaction_FullMethodName   = "/sidenode.api.v1.WalletService/GetWalletTransaction"
+	WalletService_BumpFee_FullMethodName                = "/sidenode.api.v1.WalletService/BumpFee"
+	WalletService_ChangePassphrase_FullMethodName       = "/sidenode.api.v1.WalletService/ChangePassphrase"
+	WalletService_BackupSeed_FullMethodName             = "/sidenode.api.v1.WalletService/BackupSeed"
+	WalletService_CreateWallet_FullMethodName           = "/sidenode.api.v1.WalletService/CreateWallet"
+	WalletService_UnlockWallet_FullMethodName           = "/sidenode.api.v1.WalletService/UnlockWallet"
+	WalletService_ListSideTransactions_FullMethodName   = "/sidenode.api.v1.WalletService/ListSideTransactions"
 )
 
 // WalletServiceClient is the client API for WalletService service.
@@ -85,6 +95,61 @@ type WalletServiceClient interface {
 	// FAILED_PRECONDITION when the mature coins do not cover the burn and
 	// the sidechain fee.
 	PegOut(ctx context.Context, in *PegOutRequest, opts ...grpc.CallOption) (*PegOutResponse, error)
+	// SendMain pays a mainchain address from the wallet's confirmed coins:
+	// it funds and signs a transaction (inputs signal BIP125
+	// replaceability), checks it (btcd's sanity rules and script engine)
+	// and broadcasts it. INVALID_ARGUMENT for an address that is not one of
+	// the node's mainchain network or an amount below the dust limit;
+	// FAILED_PRECONDITION when the coins do not cover amount and fee.
+	SendMain(ctx context.Context, in *SendMainRequest, opts ...grpc.CallOption) (*SendMainResponse, error)
+	// ListCoins pages through the wallet's unspent mainchain outputs, oldest
+	// first. Coins that the wallet's unconfirmed transactions spend are left
+	// out; with min_conf 0 the outputs those transactions pay the wallet are
+	// listed, with 0 confirmations.
+	ListCoins(ctx context.Context, in *ListCoinsRequest, opts ...grpc.CallOption) (*ListCoinsResponse, error)
+	// ListWalletTransactions pages through the wallet's mainchain
+	// transactions: those in blocks in chain order, then the unconfirmed
+	// ones it sent.
+	ListWalletTransactions(ctx context.Context, in *ListWalletTransactionsRequest, opts ...grpc.CallOption) (*ListWalletTransactionsResponse, error)
+	// GetWalletTransaction returns one mainchain transaction of the wallet.
+	// NOT_FOUND when the wallet neither sent nor received it.
+	GetWalletTransaction(ctx context.Context, in *GetWalletTransactionRequest, opts ...grpc.CallOption) (*GetWalletTransactionResponse, error)
+	// BumpFee replaces an unconfirmed mainchain transaction of the wallet
+	// with one that pays fee_rate_sat_vb (BIP125): the same inputs and
+	// outputs, the higher fee taken from its change. The replacement is
+	// checked (a higher absolute fee and fee rate, by at least 1 sat/vB of
+	// its size; every input a coin of the wallet) before it is broadcast.
+	// NOT_FOUND for a transaction that is not the wallet's;
+	// FAILED_PRECONDITION for one already confirmed, or without change to
+	// pay from; INVALID_ARGUMENT for a rate that is not higher.
+	BumpFee(ctx context.Context, in *BumpFeeRequest, opts ...grpc.CallOption) (*BumpFeeResponse, error)
+	// ChangePassphrase seals the wallet's seed file under a new passphrase,
+	// as lncli changepassword does. A node that unlocks with
+	// --wallet.unlockpasswordfile reads that file at its next start: write
+	// the new passphrase there too. INVALID_ARGUMENT for a wrong current
+	// passphrase or an empty new one.
+	ChangePassphrase(ctx context.Context, in *ChangePassphraseRequest, opts ...grpc.CallOption) (*ChangePassphraseResponse, error)
+	// BackupSeed returns the wallet's BIP32 seed, given its passphrase: with
+	// the seed alone every key of the wallet can be derived again (the
+	// paths are in the node's documentation). INVALID_ARGUMENT for a wrong
+	// passphrase.
+	BackupSeed(ctx context.Context, in *BackupSeedRequest, opts ...grpc.CallOption) (*BackupSeedResponse, error)
+	// CreateWallet creates the wallet of a node that waits for it (started
+	// with --wallet.waitunlock and no wallet yet), as lncli create does: a
+	// new seed sealed under passphrase; the node then starts with it. The
+	// seed is returned once, to be backed up. FAILED_PRECONDITION when a
+	// wallet exists or the node is not waiting.
+	CreateWallet(ctx context.Context, in *CreateWalletRequest, opts ...grpc.CallOption) (*CreateWalletResponse, error)
+	// UnlockWallet unlocks the wallet of a node that waits for it (started
+	// with --wallet.waitunlock), as lncli unlock does; the node then starts
+	// with it. INVALID_ARGUMENT for a wrong passphrase; FAILED_PRECONDITION
+	// when there is no wallet yet or the node is not waiting.
+	UnlockWallet(ctx context.Context, in *UnlockWalletRequest, opts ...grpc.CallOption) (*UnlockWalletResponse, error)
+	// ListSideTransactions pages through the transactions of the node's
+	// sidechain address on the best chain: those that pay it or spend its
+	// outputs, in the newest `blocks` sideblocks (the node keeps no index of
+	// an address's spent outputs, so it reads those blocks), in chain order.
+	ListSideTransactions(ctx context.Context, in *ListSideTransactionsRequest, opts ...grpc.CallOption) (*ListSideTransactionsResponse, error)
 }
 
 type walletServiceClient struct {
@@ -195,6 +260,106 @@ func (c *walletServiceClient) PegOut(ctx context.Context, in *PegOutRequest, opt
 	return out, nil
 }
 
+func (c *walletServiceClient) SendMain(ctx context.Context, in *SendMainRequest, opts ...grpc.CallOption) (*SendMainResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendMainResponse)
+	err := c.cc.Invoke(ctx, WalletService_SendMain_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) ListCoins(ctx context.Context, in *ListCoinsRequest, opts ...grpc.CallOption) (*ListCoinsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCoinsResponse)
+	err := c.cc.Invoke(ctx, WalletService_ListCoins_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) ListWalletTransactions(ctx context.Context, in *ListWalletTransactionsRequest, opts ...grpc.CallOption) (*ListWalletTransactionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListWalletTransactionsResponse)
+	err := c.cc.Invoke(ctx, WalletService_ListWalletTransactions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) GetWalletTransaction(ctx context.Context, in *GetWalletTransactionRequest, opts ...grpc.CallOption) (*GetWalletTransactionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetWalletTransactionResponse)
+	err := c.cc.Invoke(ctx, WalletService_GetWalletTransaction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) BumpFee(ctx context.Context, in *BumpFeeRequest, opts ...grpc.CallOption) (*BumpFeeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BumpFeeResponse)
+	err := c.cc.Invoke(ctx, WalletService_BumpFee_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) ChangePassphrase(ctx context.Context, in *ChangePassphraseRequest, opts ...grpc.CallOption) (*ChangePassphraseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangePassphraseResponse)
+	err := c.cc.Invoke(ctx, WalletService_ChangePassphrase_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) BackupSeed(ctx context.Context, in *BackupSeedRequest, opts ...grpc.CallOption) (*BackupSeedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BackupSeedResponse)
+	err := c.cc.Invoke(ctx, WalletService_BackupSeed_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) CreateWallet(ctx context.Context, in *CreateWalletRequest, opts ...grpc.CallOption) (*CreateWalletResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateWalletResponse)
+	err := c.cc.Invoke(ctx, WalletService_CreateWallet_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) UnlockWallet(ctx context.Context, in *UnlockWalletRequest, opts ...grpc.CallOption) (*UnlockWalletResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnlockWalletResponse)
+	err := c.cc.Invoke(ctx, WalletService_UnlockWallet_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *walletServiceClient) ListSideTransactions(ctx context.Context, in *ListSideTransactionsRequest, opts ...grpc.CallOption) (*ListSideTransactionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSideTransactionsResponse)
+	err := c.cc.Invoke(ctx, WalletService_ListSideTransactions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
@@ -249,6 +414,61 @@ type WalletServiceServer interface {
 	// FAILED_PRECONDITION when the mature coins do not cover the burn and
 	// the sidechain fee.
 	PegOut(context.Context, *PegOutRequest) (*PegOutResponse, error)
+	// SendMain pays a mainchain address from the wallet's confirmed coins:
+	// it funds and signs a transaction (inputs signal BIP125
+	// replaceability), checks it (btcd's sanity rules and script engine)
+	// and broadcasts it. INVALID_ARGUMENT for an address that is not one of
+	// the node's mainchain network or an amount below the dust limit;
+	// FAILED_PRECONDITION when the coins do not cover amount and fee.
+	SendMain(context.Context, *SendMainRequest) (*SendMainResponse, error)
+	// ListCoins pages through the wallet's unspent mainchain outputs, oldest
+	// first. Coins that the wallet's unconfirmed transactions spend are left
+	// out; with min_conf 0 the outputs those transactions pay the wallet are
+	// listed, with 0 confirmations.
+	ListCoins(context.Context, *ListCoinsRequest) (*ListCoinsResponse, error)
+	// ListWalletTransactions pages through the wallet's mainchain
+	// transactions: those in blocks in chain order, then the unconfirmed
+	// ones it sent.
+	ListWalletTransactions(context.Context, *ListWalletTransactionsRequest) (*ListWalletTransactionsResponse, error)
+	// GetWalletTransaction returns one mainchain transaction of the wallet.
+	// NOT_FOUND when the wallet neither sent nor received it.
+	GetWalletTransaction(context.Context, *GetWalletTransactionRequest) (*GetWalletTransactionResponse, error)
+	// BumpFee replaces an unconfirmed mainchain transaction of the wallet
+	// with one that pays fee_rate_sat_vb (BIP125): the same inputs and
+	// outputs, the higher fee taken from its change. The replacement is
+	// checked (a higher absolute fee and fee rate, by at least 1 sat/vB of
+	// its size; every input a coin of the wallet) before it is broadcast.
+	// NOT_FOUND for a transaction that is not the wallet's;
+	// FAILED_PRECONDITION for one already confirmed, or without change to
+	// pay from; INVALID_ARGUMENT for a rate that is not higher.
+	BumpFee(context.Context, *BumpFeeRequest) (*BumpFeeResponse, error)
+	// ChangePassphrase seals the wallet's seed file under a new passphrase,
+	// as lncli changepassword does. A node that unlocks with
+	// --wallet.unlockpasswordfile reads that file at its next start: write
+	// the new passphrase there too. INVALID_ARGUMENT for a wrong current
+	// passphrase or an empty new one.
+	ChangePassphrase(context.Context, *ChangePassphraseRequest) (*ChangePassphraseResponse, error)
+	// BackupSeed returns the wallet's BIP32 seed, given its passphrase: with
+	// the seed alone every key of the wallet can be derived again (the
+	// paths are in the node's documentation). INVALID_ARGUMENT for a wrong
+	// passphrase.
+	BackupSeed(context.Context, *BackupSeedRequest) (*BackupSeedResponse, error)
+	// CreateWallet creates the wallet of a node that waits for it (started
+	// with --wallet.waitunlock and no wallet yet), as lncli create does: a
+	// new seed sealed under passphrase; the node then starts with it. The
+	// seed is returned once, to be backed up. FAILED_PRECONDITION when a
+	// wallet exists or the node is not waiting.
+	CreateWallet(context.Context, *CreateWalletRequest) (*CreateWalletResponse, error)
+	// UnlockWallet unlocks the wallet of a node that waits for it (started
+	// with --wallet.waitunlock), as lncli unlock does; the node then starts
+	// with it. INVALID_ARGUMENT for a wrong passphrase; FAILED_PRECONDITION
+	// when there is no wallet yet or the node is not waiting.
+	UnlockWallet(context.Context, *UnlockWalletRequest) (*UnlockWalletResponse, error)
+	// ListSideTransactions pages through the transactions of the node's
+	// sidechain address on the best chain: those that pay it or spend its
+	// outputs, in the newest `blocks` sideblocks (the node keeps no index of
+	// an address's spent outputs, so it reads those blocks), in chain order.
+	ListSideTransactions(context.Context, *ListSideTransactionsRequest) (*ListSideTransactionsResponse, error)
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -288,6 +508,36 @@ func (UnimplementedWalletServiceServer) PegIn(context.Context, *PegInRequest) (*
 }
 func (UnimplementedWalletServiceServer) PegOut(context.Context, *PegOutRequest) (*PegOutResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method PegOut not implemented")
+}
+func (UnimplementedWalletServiceServer) SendMain(context.Context, *SendMainRequest) (*SendMainResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SendMain not implemented")
+}
+func (UnimplementedWalletServiceServer) ListCoins(context.Context, *ListCoinsRequest) (*ListCoinsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListCoins not implemented")
+}
+func (UnimplementedWalletServiceServer) ListWalletTransactions(context.Context, *ListWalletTransactionsRequest) (*ListWalletTransactionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListWalletTransactions not implemented")
+}
+func (UnimplementedWalletServiceServer) GetWalletTransaction(context.Context, *GetWalletTransactionRequest) (*GetWalletTransactionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetWalletTransaction not implemented")
+}
+func (UnimplementedWalletServiceServer) BumpFee(context.Context, *BumpFeeRequest) (*BumpFeeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BumpFee not implemented")
+}
+func (UnimplementedWalletServiceServer) ChangePassphrase(context.Context, *ChangePassphraseRequest) (*ChangePassphraseResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ChangePassphrase not implemented")
+}
+func (UnimplementedWalletServiceServer) BackupSeed(context.Context, *BackupSeedRequest) (*BackupSeedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method BackupSeed not implemented")
+}
+func (UnimplementedWalletServiceServer) CreateWallet(context.Context, *CreateWalletRequest) (*CreateWalletResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateWallet not implemented")
+}
+func (UnimplementedWalletServiceServer) UnlockWallet(context.Context, *UnlockWalletRequest) (*UnlockWalletResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UnlockWallet not implemented")
+}
+func (UnimplementedWalletServiceServer) ListSideTransactions(context.Context, *ListSideTransactionsRequest) (*ListSideTransactionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListSideTransactions not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -490,6 +740,186 @@ func _WalletService_PegOut_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WalletService_SendMain_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendMainRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).SendMain(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_SendMain_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).SendMain(ctx, req.(*SendMainRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_ListCoins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCoinsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).ListCoins(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_ListCoins_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).ListCoins(ctx, req.(*ListCoinsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_ListWalletTransactions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWalletTransactionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).ListWalletTransactions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_ListWalletTransactions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).ListWalletTransactions(ctx, req.(*ListWalletTransactionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_GetWalletTransaction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetWalletTransactionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).GetWalletTransaction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_GetWalletTransaction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).GetWalletTransaction(ctx, req.(*GetWalletTransactionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_BumpFee_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BumpFeeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).BumpFee(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_BumpFee_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).BumpFee(ctx, req.(*BumpFeeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_ChangePassphrase_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangePassphraseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).ChangePassphrase(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_ChangePassphrase_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).ChangePassphrase(ctx, req.(*ChangePassphraseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_BackupSeed_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BackupSeedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).BackupSeed(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_BackupSeed_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).BackupSeed(ctx, req.(*BackupSeedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_CreateWallet_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateWalletRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).CreateWallet(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_CreateWallet_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).CreateWallet(ctx, req.(*CreateWalletRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_UnlockWallet_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnlockWalletRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).UnlockWallet(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_UnlockWallet_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).UnlockWallet(ctx, req.(*UnlockWalletRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _WalletService_ListSideTransactions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSideTransactionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).ListSideTransactions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_ListSideTransactions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).ListSideTransactions(ctx, req.(*ListSideTransactionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -536,6 +966,46 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "PegOut",
 			Handler:    _WalletService_PegOut_Handler,
+		},
+		{
+			MethodName: "SendMain",
+			Handler:    _WalletService_SendMain_Handler,
+		},
+		{
+			MethodName: "ListCoins",
+			Handler:    _WalletService_ListCoins_Handler,
+		},
+		{
+			MethodName: "ListWalletTransactions",
+			Handler:    _WalletService_ListWalletTransactions_Handler,
+		},
+		{
+			MethodName: "GetWalletTransaction",
+			Handler:    _WalletService_GetWalletTransaction_Handler,
+		},
+		{
+			MethodName: "BumpFee",
+			Handler:    _WalletService_BumpFee_Handler,
+		},
+		{
+			MethodName: "ChangePassphrase",
+			Handler:    _WalletService_ChangePassphrase_Handler,
+		},
+		{
+			MethodName: "BackupSeed",
+			Handler:    _WalletService_BackupSeed_Handler,
+		},
+		{
+			MethodName: "CreateWallet",
+			Handler:    _WalletService_CreateWallet_Handler,
+		},
+		{
+			MethodName: "UnlockWallet",
+			Handler:    _WalletService_UnlockWallet_Handler,
+		},
+		{
+			MethodName: "ListSideTransactions",
+			Handler:    _WalletService_ListSideTransactions_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mainstake/sidenode/api/apitest"
+)
+
+// The tests run without a terminal, whatever standard input go test was
+// given: a command that would ask refuses instead.
+func init() {
+	terminal.in = strings.NewReader("")
+	terminal.isTTY = func() bool { return false }
+}
+
+// fakeTerminal makes standard input a terminal that answers input, for
+// the length of the test.
+func fakeTerminal(t *testing.T, tty bool, input string) {
+	t.Helper()
+	saved := terminal
+	t.Cleanup(func() { terminal = saved })
+	r := strings.NewReader(input)
+	terminal.in = r
+	terminal.isTTY = func() bool { return tty }
+	terminal.readSecret = func() ([]byte, error) {
+		line, err := readLine(r)
+		return []byte(line), err
+	}
+}
+
+func TestSendMainAndConfirmation(t *testing.T) {
+	n := startNode(t)
+	args := []string{"sendmain", "--to", apitest.MainAddress, "--amount", "10000", "--feerate", "3"}
+
+	r := n.run(append(args, "--force")...)
+	wantOK(t, r)
+	if s := r.json(t); len(s["txid"].(string)) != 64 || s["fee_sat"] != "423" || s["vsize"] != "141" {
+		t.Errorf("sendmain %v", s)
+	}
+
+	// No terminal, no --force: refused before anything is sent.
+	fakeTerminal(t, false, "y\n")
+	r = n.run(args...)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "add --force to send it without a question") {
+		t.Errorf("without a terminal: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	// A terminal: asked, and only yes sends.
+	fakeTerminal(t, true, "n\n")
+	r = n.run(args...)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "A payment of 10000 sat to the mainchain address "+
+		apitest.MainAddress+" cannot be undone. Go ahead? [y/N]") ||
+		!strings.Contains(r.stderr, "not confirmed: nothing was sent") {
+		t.Errorf("answered no: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if got := n.backend.SendMainCount(); got != 1 {
+		t.Fatalf("%d sends reached the node, want 1", got)
+	}
+	fakeTerminal(t, true, "yes\n")
+	r = n.run(args...)
+	if r.code != ExitOK || n.backend.SendMainCount() != 2 {
+		t.Errorf("answered yes: exit %d, stderr %q, %d sends", r.code, r.stderr, n.backend.SendMainCount())
+	}
+
+	// Every irreversible send asks; --psbt builds nothing to undo.
+	fakeTerminal(t, false, "")
+	for _, cmd := range [][]string{
+		{"send", "--to", apitest.OtherSideAddress, "--amount", "1"},
+		{"peg", "in", "--amount", "200000", "--to", apitest.SideAddress},
+		{"peg", "out", "--amount", "70000", "--to", apitest.MainAddress},
+		{"stake", "create", "--amount", "300000000", "--lock-blocks", "1000"},
+		{"bumpfee", apitest.WalletTxID.String(), "--feerate", "10"},
+	} {
+		r := n.run(cmd...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, "add --force") {
+			t.Errorf("%v without --force: exit %d, stderr %q", cmd, r.code, r.stderr)
+		}
+	}
+	wantOK(t, n.run("stake", "create", "--amount", "300000000", "--lock-blocks", "1000", "--psbt"))
+	wantOK(t, n.run("peg", "in", "--amount", "200000", "--to", apitest.SideAddress, "--psbt"))
+}
+
+func TestBalanceAndCoins(t *testing.T) {
+	n := startNode(t)
+	r := n.run("balance")
+	wantOK(t, r)
+	if b := r.json(t); n.backend.LastMinConf() != 1 || b["min_conf"] != 1.0 {
+		t.Errorf("balance without --minconf: %v, node got %d", b, n.backend.LastMinConf())
+	}
+	r = n.run("balance", "--minconf", "0")
+	wantOK(t, r)
+	b := r.json(t)
+	if n.backend.LastMinConf() != 0 || b["min_conf"] != 0.0 {
+		t.Errorf("--minconf 0 asked for %d", n.backend.LastMinConf())
+	}
+	for _, k := range []string{"confirmed_sat", "incoming_sat", "unconfirmed_sat", "spent_unconfirmed_sat"} {
+		if _, ok := b[k]; !ok {
+			t.Errorf("balance has no %s: %v", k, b)
+		}
+	}
+
+	r = n.run("listunspent")
+	wantOK(t, r)
+	if l := r.json(t); l["total"] != "1" {
+		t.Errorf("listunspent %v", l)
+	}
+	r = n.run("listunspent", "--minconf", "0")
+	wantOK(t, r)
+	if l := r.json(t); l["total"] != "2" {
+		t.Errorf("listunspent --minconf 0 %v", l)
+	}
+
+	r = n.run("listtransactions", "--reversed", "--limit", "1")
+	wantOK(t, r)
+	l := r.json(t)
+	txs := l["transactions"].([]any)
+	if l["total"] != "2" || len(txs) != 1 || txs[0].(map[string]any)["net_sat"] != "-60000000" {
+		t.Errorf("listtransactions %v", l)
+	}
+
+	r = n.run("sidetransactions", "--reversed")
+	wantOK(t, r)
+	if l := r.json(t); l["total"] != "2" || l["address"] != apitest.SideAddress {
+		t.Errorf("sidetransactions %v", l)
+	}
+
+	r = n.run("sideunspent")
+	wantOK(t, r)
+	if l := r.json(t); l["total"] == "0" {
+		t.Errorf("sideunspent %v", l)
+	}
+}
+
+func TestTxVerbose(t *testing.T) {
+	n := startNode(t)
+	tip := n.backend.SideBlocks[n.backend.SideBest[2]]
+	txid := tip.TxIDs[3]
+
+	r := n.run("tx", txid.String(), "--verbose")
+	wantOK(t, r)
+	v := r.json(t)
+	if v["txid"] != txid.String() || v["chain"] != "sidechain" || v["blockhash"] != tip.Hash.String() ||
+		v["confirmations"] != 1.0 || len(v["vin"].([]any)) == 0 || len(v["vout"].([]any)) == 0 {
+		t.Errorf("sidechain tx --verbose %v", v)
+	}
+
+	// A mainchain transaction of the wallet.
+	r = n.run("tx", apitest.WalletTxID.String(), "--verbose")
+	wantOK(t, r)
+	v = r.json(t)
+	out := v["vout"].([]any)[0].(map[string]any)
+	spk := out["scriptPubKey"].(map[string]any)
+	in := v["vin"].([]any)[0].(map[string]any)
+	if v["chain"] != "mainchain" || out["value_sat"] != 40_000_000.0 || out["value"] != 0.4 ||
+		spk["address"] != apitest.MainAddress || spk["type"] != "witness_v0_keyhash" ||
+		!strings.HasPrefix(spk["asm"].(string), "0 ") || in["txid"] != apitest.ConfirmedTxID.String() {
+		t.Errorf("wallet tx --verbose %v", v)
+	}
+	node := v["node"].(map[string]any)
+	if node["transaction"].(map[string]any)["fee_sat"] != "282" || node["raw_hex"] != "" {
+		t.Errorf("wallet tx --verbose node part %v", node)
+	}
+	// Without --verbose, the node's answer.
+	r = n.run("tx", apitest.WalletTxID.String())
+	wantOK(t, r)
+	if v := r.json(t); v["raw_hex"] == "" {
+		t.Errorf("wallet tx %v", v)
+	}
+}
+
+func TestPassphraseCommands(t *testing.T) {
+	n := startNode(t)
+	r := n.run("backupseed", "--passphrase-file", "testdata/passphrase")
+	wantOK(t, r)
+	if s := r.json(t); len(s["seed_hex"].(string)) != 64 {
+		t.Errorf("backupseed %v", s)
+	}
+	// From standard input, as a script gives them.
+	fakeTerminal(t, false, apitest.FakePassphrase+"\nnew one\n")
+	wantOK(t, n.run("changepassword"))
+	// On a terminal, the new passphrase twice.
+	fakeTerminal(t, true, apitest.FakePassphrase+"\nnew one\nnew two\n")
+	r = n.run("changepassword")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "the two new passphrases differ: nothing was changed") {
+		t.Errorf("mismatched new passphrases: exit %d, stderr %q", r.code, r.stderr)
+	}
+	fakeTerminal(t, true, "wrong\nnew one\nnew one\n")
+	r = n.run("changepassword")
+	if r.code != ExitNodeError || !strings.Contains(r.stderr, "the current passphrase: wrong wallet passphrase") {
+		t.Errorf("wrong passphrase: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

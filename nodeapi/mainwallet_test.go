@@ -1,0 +1,183 @@
+package nodeapi
+
+import (
+	"context"
+	"encoding/hex"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/store"
+	"github.com/mainstake/sidenode/wallet"
+)
+
+// recordingFollower keeps the transactions handed to the mainchain backend.
+type recordingFollower struct {
+	mu  sync.Mutex
+	txs []*wire.MsgTx
+}
+
+func (*recordingFollower) Status() mainwatch.Status { return mainwatch.Status{} }
+func (f *recordingFollower) Broadcast(_ context.Context, tx *wire.MsgTx) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.txs = append(f.txs, tx)
+	return nil
+}
+
+// TestMainWallet drives the wallet's payments through the adapter: a send
+// checked and broadcast, its coin gone from the balance at once, the
+// history, a fee bump, and the seed's passphrase and backup.
+func TestMainWallet(t *testing.T) {
+	s := newPegSim(t)
+	seed := make([]byte, 32)
+	seedFile := filepath.Join(t.TempDir(), "wallet.seed")
+	if err := wallet.CreateSeed(seedFile, []byte("pass"), seed, wallet.KDF{N: 16, R: 8, P: 1}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := wallet.NewKeyring(seed, s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wallet.New(keys, s.db, mainwatch.NewWatchList(), s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := new(recordingFollower)
+	b := New(Env{Params: s.p, DB: s.db, Wallet: w, Follower: f, SeedFile: seedFile})
+	ctx := context.Background()
+
+	connect := func(txs ...*wire.MsgTx) {
+		t.Helper()
+		height := int32(len(s.hashes))
+		hdr := s.p.Main.GenesisBlock.Header
+		if height > 0 {
+			hdr = wire.BlockHeader{PrevBlock: s.hashes[height-1], Nonce: uint32(height)}
+		}
+		blk := &mainwatch.Block{Height: height, Hash: hdr.BlockHash(), Header: hdr}
+		for i, tx := range txs {
+			blk.Txs = append(blk.Txs, mainwatch.Tx{Index: i + 1, MsgTx: tx})
+		}
+		err := s.db.ConnectBlock(store.BlockID{Height: height, Hash: blk.Hash}, hdr.PrevBlock,
+			func(wr *store.Writer) error { return w.ConnectBlock(wr, blk) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.hashes = append(s.hashes, blk.Hash)
+	}
+	addr, err := w.NewAddress(wallet.Receive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _ := txscript.PayToAddrScript(addr)
+	connect()
+	connect(s.tx(wire.NewTxOut(100_000, own)), s.tx(wire.NewTxOut(50_000, own)))
+	connect()
+
+	foreign, _ := btcutil.NewAddressWitnessPubKeyHash(make([]byte, 20), s.p.Main)
+	mainnet, _ := btcutil.NewAddressWitnessPubKeyHash(make([]byte, 20), &chaincfg.MainNetParams)
+	side, _ := btcutil.NewAddressWitnessPubKeyHash(make([]byte, 20), s.p.Side)
+	for _, tc := range []struct {
+		to     string
+		amount int64
+		want   string
+	}{
+		{side.EncodeAddress(), 10_000, "sidechain address"},
+		{mainnet.EncodeAddress(), 10_000, "to_address"},
+		{foreign.EncodeAddress(), 100, "dust"},
+		{foreign.EncodeAddress(), wallet.MaxAmount + 1, "amount_sat"},
+	} {
+		_, err := b.SendMain(ctx, tc.to, tc.amount, 0)
+		wantAPICode(t, tc.to, err, api.ErrInvalidArgument)
+		if err != nil && !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("SendMain to %s: %v does not say %q", tc.to, err, tc.want)
+		}
+	}
+	_, err = b.SendMain(ctx, foreign.EncodeAddress(), 1_000_000, 0)
+	wantAPICode(t, "more than the wallet has", err, api.ErrFailedPrecondition)
+	if len(f.txs) != 0 {
+		t.Fatalf("%d transactions broadcast by refused sends", len(f.txs))
+	}
+
+	sent, err := b.SendMain(ctx, foreign.EncodeAddress(), 60_000, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.txs) != 1 || f.txs[0].TxHash() != sent.TxID || sent.Fee < 3*(sent.VSize-1) || sent.Fee > 3*sent.VSize {
+		t.Fatalf("send %+v, %d broadcast", sent, len(f.txs))
+	}
+	change := 100_000 - 60_000 - sent.Fee
+	bal, err := b.Balance(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 100,000 coin is spent from the moment of the send.
+	if bal.Confirmed != 50_000 || bal.Spendable != 50_000 || bal.Unconfirmed != change ||
+		bal.SpentUnconfirmed != 100_000 || bal.Total != 50_000+change {
+		t.Fatalf("balance after the send %+v (change %d)", bal, change)
+	}
+	if bal0, _ := b.Balance(ctx, 0); bal0.Confirmed != 50_000+change {
+		t.Fatalf("balance at min_conf 0 %+v", bal0)
+	}
+	coins, total, err := b.WalletCoins(ctx, 0, api.Page{Limit: 10})
+	if err != nil || total != 2 || coins[1].Confirmations != 0 || !coins[1].Change ||
+		coins[0].Address != addr.EncodeAddress() {
+		t.Fatalf("coins %+v %d %v", coins, total, err)
+	}
+
+	txs, total, err := b.WalletTransactions(ctx, api.Page{Limit: 10, Reversed: true})
+	if err != nil || total != 3 || txs[0].TxID != sent.TxID || txs[0].Confirmed ||
+		!txs[0].Replaceable || txs[0].Fee != sent.Fee || txs[1].Confirmations != 2 {
+		t.Fatalf("history %+v %d %v", txs, total, err)
+	}
+
+	_, err = b.BumpFee(ctx, chainhash.Hash{7}, 10)
+	wantAPICode(t, "bump of a foreign tx", err, api.ErrNotFound)
+	_, err = b.BumpFee(ctx, sent.TxID, 3)
+	wantAPICode(t, "bump at the same rate", err, api.ErrInvalidArgument)
+	bump, err := b.BumpFee(ctx, sent.TxID, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.txs) != 2 || f.txs[1].TxHash() != bump.TxID || bump.Replaced != sent.TxID ||
+		bump.OldFee != sent.Fee || bump.Fee != 10*sent.VSize {
+		t.Fatalf("bump %+v, %d broadcast", bump, len(f.txs))
+	}
+	if _, total, _ := b.WalletTransactions(ctx, api.Page{Limit: 10}); total != 3 {
+		t.Fatalf("%d transactions after the bump, want the replacement in place of the original", total)
+	}
+	connect(f.txs[1])
+	_, err = b.BumpFee(ctx, bump.TxID, 20)
+	wantAPICode(t, "bump of a confirmed tx", err, api.ErrFailedPrecondition)
+	got, err := b.WalletTransaction(ctx, bump.TxID)
+	if err != nil || !got.Confirmed || got.Confirmations != 1 || got.Raw.TxHash() != bump.TxID {
+		t.Fatalf("mined replacement %+v %v", got, err)
+	}
+	_, err = b.WalletTransaction(ctx, sent.TxID)
+	wantAPICode(t, "the replaced tx", err, api.ErrNotFound)
+
+	_, err = b.BackupSeed(ctx, []byte("wrong"))
+	wantAPICode(t, "backup with a wrong passphrase", err, api.ErrInvalidArgument)
+	backup, err := b.BackupSeed(ctx, []byte("pass"))
+	if err != nil || hex.EncodeToString(backup.Seed) != hex.EncodeToString(seed) ||
+		!strings.HasPrefix(backup.MasterXprv, "tprv") {
+		t.Fatalf("backup %+v %v", backup, err)
+	}
+	_, _, err = b.ChangePassphrase(ctx, []byte("wrong"), []byte("new"))
+	wantAPICode(t, "change with a wrong passphrase", err, api.ErrInvalidArgument)
+	if _, _, err := b.ChangePassphrase(ctx, []byte("pass"), []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wallet.OpenSeed(seedFile, []byte("new")); err != nil {
+		t.Fatalf("the new passphrase does not open the seed: %v", err)
+	}
+}
