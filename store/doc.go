@@ -105,7 +105,8 @@ a block restores its keys to their values before the block, which would
 silently overwrite an Update made to the same key in between.
 
 UpdateLocal is Update restricted to keys under Options.LocalPrefixes (any
-other key fails with ErrInvalidArgument), and it does not wait for a
+other key fails with ErrInvalidArgument, unless the store has no local
+prefixes at all), and it does not wait for a
 block's batch or an amendment: read-write transactions are otherwise
 serialized (badger runs without conflict detection), so it is safe only
 because its keys are disjoint from what batches write. A caller inside

@@ -152,7 +152,7 @@ type PlainWriter struct {
 
 // checkLocal refuses, in UpdateLocal, a key outside the local prefixes.
 func (w *PlainWriter) checkLocal(key []byte) error {
-	if w.onlyLocal == nil || !w.onlyLocal.covers(key) {
+	if len(w.onlyLocal) == 0 || !w.onlyLocal.covers(key) {
 		return nil
 	}
 	return storeError(ErrInvalidArgument, fmt.Sprintf("UpdateLocal "+
