@@ -47,7 +47,11 @@ var (
 //	2  the pegbox index records every spend of pegbox coins, refuses a
 //	   deposit funded by pegbox coins, and counts a spend's pegbox change
 //	   beyond the coins it spent as unbacked (§10)
-const rulesVersion = 2
+//	3  what this node found out about a published header's body (its
+//	   status, the missing set, the fork-choice candidates) is local, out
+//	   of the state hash; the covered header record holds the header and
+//	   its publication only (§1.5)
+const rulesVersion = 3
 
 // checkRules refuses a data dir whose state was derived under other rules
 // than this program's, naming what to do.

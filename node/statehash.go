@@ -12,9 +12,12 @@ import (
 
 // LocalPrefixes lists the store key prefixes of local, non-consensus
 // state, which the state hash leaves out: the wallet's keys (each node has
-// its own wallet, or none) and the staged sideblock bodies (a cache of what
-// this node received or produced). Every other key of the application
-// keyspace is derived from the mainchain and covered.
+// its own wallet, or none) and the sideblock staging keyspace: the staged
+// bodies (a cache of what this node received or produced) and what this
+// node found out about them (each header's validation status, the missing
+// set, the fork-choice candidates), which depends on the order bodies
+// arrived in. Every other key of the application keyspace is derived from
+// the mainchain and the bodies held, and covered.
 func LocalPrefixes() [][]byte {
 	return [][]byte{{wallet.KeyByte}, {sideblock.StagingKeyByte}}
 }

@@ -246,10 +246,14 @@ func (p *Producer) mine(r store.Reader, height int32) (*sideblock.Producer, wall
 // production, for Committed; an error is the store's, and fails the
 // batch.
 //
-// Broadcasting before the commit is safe: the draw is a function of the
-// mainchain, so a node that fails to commit and restarts draws the same
-// winner again; at worst its second header transaction is refused as a
-// double spend of the publisher output.
+// Broadcasting before the commit is safe: the body is staged first, on
+// disk (Chain.StageOwnBody, which does not wait for the batch), so a node
+// killed after the broadcast, before or after the commit, holds the body
+// of the header that gets mined, connects it when it restarts and serves
+// it to its peers. The draw is a function of the mainchain, so a node that
+// fails to commit and restarts in time draws the same winner again; at
+// worst its second header transaction is refused as a double spend of the
+// publisher output.
 //
 // When the batch's state lacks the body of a published header that fork
 // choice would put ahead of the tip (sideblock.Chain.MissingAhead), the
@@ -298,6 +302,20 @@ func (p *Producer) Produce(w *store.Writer, b *mainwatch.Block) (*Production, er
 	if reason, err := p.build(w, made); err != nil {
 		return fail(reason, err)
 	}
+	p.send(made)
+	return made, nil
+}
+
+// send stages the body of the sideblock built (stageOwn), then broadcasts
+// its header transaction and waits for the mainchain node's answer, at
+// most headerSendWait; made.done closes with the answer. It runs inside
+// the batch of the draw's block.
+func (p *Producer) send(made *Production) {
+	if err := p.stageOwn(made); err != nil {
+		made.failed, made.err = MissStage, err
+		close(made.done)
+		return
+	}
 	tx := made.tx
 	go func() {
 		if err := p.env.Follower.Broadcast(p.ctx, tx); err != nil {
@@ -313,7 +331,6 @@ func (p *Producer) Produce(w *store.Writer, b *mainwatch.Block) (*Production, er
 	case <-timer.C:
 	}
 	timer.Stop()
-	return made, nil
 }
 
 // deferForBodies looks, in the batch's state r, for published bodies that
@@ -483,6 +500,10 @@ wait:
 		finish(reason, err)
 		return
 	}
+	if err := p.stageOwn(made); err != nil {
+		finish(MissStage, err)
+		return
+	}
 	if err := p.env.Follower.Broadcast(p.ctx, made.tx); err != nil {
 		finish(MissBroadcast, err)
 		return
@@ -568,10 +589,23 @@ func (p *Producer) Undone(height int32) {
 	p.slots.Undone(height)
 }
 
+// stageOwn stores the body of the sideblock built, before its header
+// transaction is broadcast: a header whose body nobody holds is a lost
+// slot. The same body is staged already when a reorg connected the draw's
+// block again and the node built the same sideblock: that is no failure.
+func (p *Producer) stageOwn(made *Production) error {
+	err := p.env.Chain.StageOwnBody(made.block)
+	if err != nil && !sideblock.IsErrorCode(err, sideblock.ErrBodyKnown) {
+		return err
+	}
+	return nil
+}
+
 // publish finishes a production after its batch committed: it waits for
-// the header's broadcast, then stages the body and announces it to peers.
-// The header goes out first: it must be mined in the next mainchain block,
-// while the body only has to reach the peers before that block.
+// the header's broadcast (the body was staged before it), then announces
+// the body to peers. The header goes out first: it must be mined in the
+// next mainchain block, while the body only has to reach the peers before
+// that block.
 //
 // What publish finds goes to the slot ledger; whether the slot counts is
 // for the next mainchain block to say (Committed).
@@ -588,16 +622,6 @@ func (p *Producer) publish(made *Production) {
 		p.observer.ObservePublication(took)
 	}
 	hash := made.block.BlockHash()
-	// The same body is staged already when a reorg connected the draw's
-	// block again and the node built the same sideblock: that is no
-	// failure.
-	err := p.env.Chain.StageOwnBody(made.block)
-	if err != nil && !sideblock.IsErrorCode(err, sideblock.ErrBodyKnown) {
-		p.slots.Produced(made.height, true, MissStage)
-		log.Warnf("Could not produce for the draw after block %d; %v: %v",
-			made.height, MissStage, err)
-		return
-	}
 	p.slots.Produced(made.height, true, MissNone)
 	if p.peers != nil {
 		p.peers.Announce(p2p.BlockItem(hash))

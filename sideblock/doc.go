@@ -116,10 +116,11 @@
 // into that block's undo record and state hash, in one transaction. The
 // body then connects at once when its parent is connected, with its staged
 // descendants, and the state is the one the block's batch would have left
-// had the body been staged before it (docs/protocol.md §6 names the index
-// records that can still differ: blocks of a branch the body's branch
-// beats stay StatusValid once validated); undoing the block undoes the
-// connection. Arrived says whether there is anything to look at. The node
+// had the body been staged before it, in everything the state hash
+// covers. What the node validated on the way (blocks of a branch the
+// body's branch beats stay StatusValid, or StatusInvalid, once looked at)
+// is local state, out of the state hash (index.go); undoing the block
+// undoes the connection. Arrived says whether there is anything to look at. The node
 // serializes amendments with the blocks' batches and calls ConnectArrived
 // after each body a peer sends. MissingAhead lists the published headers
 // whose missing body would move the tip, for a producer that must not
@@ -130,7 +131,8 @@
 // block is undone or a batch fails, DisconnectMainBlock, which drops the
 // cache. StateHash hashes the tip and the UTXO set by a full scan, for
 // tests; the node's state hash, which operators compare, is the store's
-// (docs/protocol.md §1.5) and covers the index as well.
+// (docs/protocol.md §1.5) and covers the header index as well, but not
+// the headers' status, the missing set or the candidates, which are local.
 //
 // NewBlockTemplate builds a block on the tip from loose transactions;
 // Mempool (mempool.go) keeps them, checked with the same block rules

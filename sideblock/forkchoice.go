@@ -80,13 +80,18 @@ func (b *batch) mustRecord(h chainhash.Hash) (*record, error) {
 	return r, err
 }
 
+// putRecord writes a new index entry: both parts.
 func (b *batch) putRecord(r *record) error {
-	if r.badBody != ([32]byte{}) {
-		if err := b.w.Set(badBodyKey(r.Hash), r.badBody[:]); err != nil {
-			return err
-		}
+	if err := b.w.Set(recordKey(r.Hash), r.encodeHeader()); err != nil {
+		return err
 	}
-	return b.w.Set(recordKey(r.Hash), r.encode())
+	return b.putProgress(r)
+}
+
+// putProgress writes what changes of an entry after its publication: the
+// local part only (the header and its publication never change).
+func (b *batch) putProgress(r *record) error {
+	return b.w.Set(progressKey(r.Hash), r.encodeProgress())
 }
 
 func (b *batch) candidateKey(r *record) []byte {
@@ -215,7 +220,7 @@ func (b *batch) bodyArrived(h chainhash.Hash) error {
 	if err := b.w.Delete(missingKey(h)); err != nil {
 		return err
 	}
-	if err := b.putRecord(r); err != nil {
+	if err := b.putProgress(r); err != nil {
 		return err
 	}
 	log.Debugf("Body of sideblock %v is staged", h)
@@ -238,7 +243,7 @@ func (b *batch) markConnectable(root *record) error {
 			continue
 		}
 		r.Connectable = true
-		if err := b.putRecord(r); err != nil {
+		if err := b.putProgress(r); err != nil {
 			return err
 		}
 		if err := b.w.Set(b.candidateKey(r), []byte{}); err != nil {
@@ -270,7 +275,7 @@ func (b *batch) unmarkConnectable(root *record) error {
 			continue
 		}
 		r.Connectable = false
-		if err := b.putRecord(r); err != nil {
+		if err := b.putProgress(r); err != nil {
 			return err
 		}
 		if err := b.w.Delete(b.candidateKey(r)); err != nil {
@@ -312,7 +317,7 @@ func (b *batch) invalidate(root *record) error {
 		if r != root {
 			r.Status = StatusInvalidAncestor
 		}
-		if err := b.putRecord(r); err != nil {
+		if err := b.putProgress(r); err != nil {
 			return err
 		}
 		b.res.Invalidated = append(b.res.Invalidated, r.Hash)
@@ -343,7 +348,7 @@ func (b *batch) dropBody(r *record, digest [32]byte) error {
 	if err := b.w.Set(missingKey(r.Hash), []byte{}); err != nil {
 		return err
 	}
-	if err := b.putRecord(r); err != nil {
+	if err := b.putProgress(r); err != nil {
 		return err
 	}
 	b.res.DroppedBodies = append(b.res.DroppedBodies, r.Hash)
@@ -526,7 +531,7 @@ func (b *batch) connect(r *record) (failed bool, err error) {
 	}
 	r.Status = StatusValid
 	r.OnBestChain = true
-	if err := b.putRecord(r); err != nil {
+	if err := b.putProgress(r); err != nil {
 		return false, err
 	}
 	b.tip = tipState{hash: r.Hash, height: r.Height, lotteryHeight: r.LotteryHeight,
@@ -589,7 +594,7 @@ func (b *batch) disconnectTip() error {
 		}
 	}
 	r.OnBestChain = false
-	if err := b.putRecord(r); err != nil {
+	if err := b.putProgress(r); err != nil {
 		return err
 	}
 

@@ -165,15 +165,35 @@ func (ms *mainSim) stateHash() chainhash.Hash {
 	return h
 }
 
-// dump returns every key and value the chain state writes in batches.
+// dump returns every key and value the chain state writes in batches:
+// the covered keys (0x40) and the local record of what this node found
+// out about the bodies (0x41 'v', 'm', 'a').
 func (ms *mainSim) dump() string {
+	ms.t.Helper()
+	return ms.dumpPrefixes([]byte{0x40}, []byte{sideblock.StagingKeyByte, 'v'},
+		[]byte{sideblock.StagingKeyByte, 'm'}, []byte{sideblock.StagingKeyByte, 'a'})
+}
+
+// coveredDump returns every key and value the state hash covers.
+func (ms *mainSim) coveredDump() string {
+	ms.t.Helper()
+	return ms.dumpPrefixes([]byte{0x40})
+}
+
+func (ms *mainSim) dumpPrefixes(prefixes ...[]byte) string {
 	ms.t.Helper()
 	var buf bytes.Buffer
 	err := ms.db.View(func(r store.Reader) error {
-		return r.Iterate([]byte{0x40}, func(k, v []byte) error {
-			fmt.Fprintf(&buf, "%x=%x\n", k, v)
-			return nil
-		})
+		for _, p := range prefixes {
+			err := r.Iterate(p, func(k, v []byte) error {
+				fmt.Fprintf(&buf, "%x=%x\n", k, v)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		ms.t.Fatal(err)

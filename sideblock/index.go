@@ -14,13 +14,15 @@ import (
 // Store keys of the chain state.
 //
 // Mainchain-derived state, written only through the *store.Writer of a
-// mainchain block's batch, so that the store's undo log rolls it back with
-// the block (first byte 0x40):
+// mainchain block's batch, so that the store's undo record of the block
+// rolls it back with the block (first byte 0x40). It is covered by the
+// node's state hash, and it is a function of the mainchain and of the
+// best chain, which fork choice picks from the mainchain and the bodies
+// the node holds:
 //
-//	0x40 'i' ‖ hash                 → header record (index entry)
+//	0x40 'i' ‖ hash                 → header record: the header and its
+//	                                  publication (headerRecLen bytes)
 //	0x40 'c' ‖ parent ‖ child       → empty: the tree of published headers
-//	0x40 'm' ‖ hash                 → empty: published, body missing
-//	0x40 'a' ‖ fork key ‖ hash      → empty: candidates, best first
 //	0x40 'h' ‖ height (4)           → hash of the best chain's block
 //	0x40 'T'                        → tip: hash ‖ height (4) ‖ lottery height (4)
 //	0x40 'u' ‖ txid ‖ vout (4)      → unspent output
@@ -29,48 +31,54 @@ import (
 //	0x40 'y' ‖ txid                 → transaction index (addrindex.go)
 //	0x40 'w' ‖ height (4)           → hash: a best-chain block with withdrawals
 //
-// State that does not derive from the mainchain, written with DB.Update and
-// never through a batch (first byte 0x41), so that the two keyspaces never
-// overlap (see store.DB.Update):
+// What this node found out about the published headers' bodies, written
+// by the same batches (so that the undo record takes it back with the
+// block, and DB.AmendTip merges it into the tip's) but local, out of the
+// state hash (first byte 0x41, docs/protocol.md §1.5): how far this node
+// validated a block depends on the order its bodies arrived in. A node
+// that connected a branch while a better branch's body was missing keeps
+// "valid", or "invalid", for blocks its peers never looked at; it is a
+// cache of results that any node would find again, not chain state.
+// DB.Update never writes these keys:
+//
+//	0x41 'v' ‖ hash                 → status (1) ‖ flags (1) ‖ SHA256 of the
+//	                                  last copy of the body that failed (32,
+//	                                  zero if none)
+//	0x41 'm' ‖ hash                 → empty: published, body missing
+//	0x41 'a' ‖ fork key ‖ hash      → empty: candidates, best first
+//
+// State that does not derive from the mainchain, written with DB.Update
+// and never through a batch, so that the keys never overlap the batch's
+// (see store.DB.Update):
 //
 //	0x41 'b' ‖ hash                 → staged block: header ‖ lottery height (4) ‖ body
 //	0x41 'l' ‖ lottery height ‖ hash → empty: staged blocks by coinbase height
 //	0x41 'g'                        → lottery height up to which unpublished
 //	                                  bodies have been pruned
 //
-// and one local key that the batch writes (so that the undo log takes it
-// back with the record it goes with), which DB.Update never writes:
-//
-//	0x41 'd' ‖ hash                 → SHA256 of the last copy of the body of
-//	                                  a published header that failed
-//
-// A bad copy is what this node happened to be sent, not chain state, so it
-// is kept out of the index record: the 0x41 keyspace is local, out of the
-// node's state hash (docs/protocol.md §1.5). Records written before this
-// key existed hold the digest in their last 32 bytes; getRecord still
-// reads it there when the key is absent, and putRecord writes zeros there.
-//
 // Integers are big-endian; heights are never negative in keys.
 var (
-	keyRecordPrefix    = []byte{0x40, 'i'}
-	keyChildPrefix     = []byte{0x40, 'c'}
-	keyMissingPrefix   = []byte{0x40, 'm'}
-	keyCandidatePrefix = []byte{0x40, 'a'}
-	keyBestPrefix      = []byte{0x40, 'h'}
-	keyTip             = []byte{0x40, 'T'}
-	keyUtxoPrefix      = []byte{0x40, 'u'}
-	keySpentPrefix     = []byte{0x40, 'r'}
-	keyWithdrawPrefix  = []byte{0x40, 'w'}
+	keyRecordPrefix   = []byte{0x40, 'i'}
+	keyChildPrefix    = []byte{0x40, 'c'}
+	keyBestPrefix     = []byte{0x40, 'h'}
+	keyTip            = []byte{0x40, 'T'}
+	keyUtxoPrefix     = []byte{0x40, 'u'}
+	keySpentPrefix    = []byte{0x40, 'r'}
+	keyWithdrawPrefix = []byte{0x40, 'w'}
 
-	keyBodyPrefix    = []byte{StagingKeyByte, 'b'}
-	keyStagedPrefix  = []byte{StagingKeyByte, 'l'}
-	keyPruneCursor   = []byte{StagingKeyByte, 'g'}
-	keyBadBodyPrefix = []byte{StagingKeyByte, 'd'}
+	keyProgressPrefix  = []byte{StagingKeyByte, 'v'}
+	keyMissingPrefix   = []byte{StagingKeyByte, 'm'}
+	keyCandidatePrefix = []byte{StagingKeyByte, 'a'}
+
+	keyBodyPrefix   = []byte{StagingKeyByte, 'b'}
+	keyStagedPrefix = []byte{StagingKeyByte, 'l'}
+	keyPruneCursor  = []byte{StagingKeyByte, 'g'}
 )
 
-// StagingKeyByte is the first byte of the keys of staged bodies: a cache of
-// what this node has received or produced, not consensus state, so two
-// nodes on the same chains may differ there.
+// StagingKeyByte is the first byte of the keys of staged bodies and of
+// what this node found out about them: a cache of what this node has
+// received, produced or validated, not consensus state, so two nodes on
+// the same chains may differ there.
 const StagingKeyByte = 0x41
 
 func hashKey(prefix []byte, h chainhash.Hash) []byte {
@@ -79,11 +87,11 @@ func hashKey(prefix []byte, h chainhash.Hash) []byte {
 	return append(k, h[:]...)
 }
 
-func recordKey(h chainhash.Hash) []byte  { return hashKey(keyRecordPrefix, h) }
-func missingKey(h chainhash.Hash) []byte { return hashKey(keyMissingPrefix, h) }
-func badBodyKey(h chainhash.Hash) []byte { return hashKey(keyBadBodyPrefix, h) }
-func spentKey(h chainhash.Hash) []byte   { return hashKey(keySpentPrefix, h) }
-func bodyKey(h chainhash.Hash) []byte    { return hashKey(keyBodyPrefix, h) }
+func recordKey(h chainhash.Hash) []byte   { return hashKey(keyRecordPrefix, h) }
+func missingKey(h chainhash.Hash) []byte  { return hashKey(keyMissingPrefix, h) }
+func progressKey(h chainhash.Hash) []byte { return hashKey(keyProgressPrefix, h) }
+func spentKey(h chainhash.Hash) []byte    { return hashKey(keySpentPrefix, h) }
+func bodyKey(h chainhash.Hash) []byte     { return hashKey(keyBodyPrefix, h) }
 
 func childKey(parent, child chainhash.Hash) []byte {
 	return append(hashKey(keyChildPrefix, parent), child[:]...)
@@ -201,27 +209,37 @@ type BlockInfo struct {
 }
 
 // record is the stored form of a BlockInfo, plus the digest of the last
-// copy of the body found bad, which is stored apart (badBodyKey).
+// copy of the body found bad. It is stored in two parts: the header and its
+// publication, covered by the state hash (recordKey), and what this node
+// found out about the body, which is local (progressKey).
 type record struct {
 	BlockInfo
 	badBody [32]byte // SHA256 of a body copy that failed; zero if none
 }
 
 const (
-	recordLen = 32*2 + 4*3 + 32 + 1 + 1 + 32
+	headerRecLen   = 32*2 + 4*3 + 32
+	progressRecLen = 1 + 1 + 32
 
 	flagOnBest      = 1 << 0
 	flagConnectable = 1 << 1
 )
 
-func (r *record) encode() []byte {
-	b := make([]byte, 0, recordLen)
+// encodeHeader is the covered part: the same on every node that saw the
+// publication.
+func (r *record) encodeHeader() []byte {
+	b := make([]byte, 0, headerRecLen)
 	b = append(b, r.PrevBlock[:]...)
 	b = append(b, r.MerkleRoot[:]...)
 	b = binary.BigEndian.AppendUint32(b, uint32(r.Height))
 	b = binary.BigEndian.AppendUint32(b, uint32(r.LotteryHeight))
 	b = binary.BigEndian.AppendUint32(b, uint32(r.PubHeight))
-	b = append(b, r.PubTxID[:]...)
+	return append(b, r.PubTxID[:]...)
+}
+
+// encodeProgress is the local part: status, flags and the bad copy.
+func (r *record) encodeProgress() []byte {
+	b := make([]byte, 0, progressRecLen)
 	b = append(b, byte(r.Status))
 	var flags byte
 	if r.OnBestChain {
@@ -231,57 +249,56 @@ func (r *record) encode() []byte {
 		flags |= flagConnectable
 	}
 	b = append(b, flags)
-	// The bad copy's digest lives under badBodyKey; these bytes stay
-	// zero, so that the record is the same on every node.
-	var zero [32]byte
-	return append(b, zero[:]...)
+	return append(b, r.badBody[:]...)
 }
 
-func decodeRecord(hash chainhash.Hash, b []byte) (*record, error) {
-	if len(b) != recordLen {
+func decodeRecord(hash chainhash.Hash, hdr, prog []byte) (*record, error) {
+	if len(hdr) != headerRecLen {
 		return nil, fmt.Errorf("sideblock: index record of %v has %d "+
-			"bytes, want %d", hash, len(b), recordLen)
+			"bytes, want %d", hash, len(hdr), headerRecLen)
+	}
+	if len(prog) != progressRecLen {
+		return nil, fmt.Errorf("sideblock: status record of %v has %d "+
+			"bytes, want %d", hash, len(prog), progressRecLen)
 	}
 	r := &record{}
 	r.Hash = hash
-	copy(r.PrevBlock[:], b[0:32])
-	copy(r.MerkleRoot[:], b[32:64])
-	r.Height = int32(binary.BigEndian.Uint32(b[64:]))
-	r.LotteryHeight = int32(binary.BigEndian.Uint32(b[68:]))
-	r.PubHeight = int32(binary.BigEndian.Uint32(b[72:]))
-	copy(r.PubTxID[:], b[76:108])
-	r.Status = BlockStatus(b[108])
+	copy(r.PrevBlock[:], hdr[0:32])
+	copy(r.MerkleRoot[:], hdr[32:64])
+	r.Height = int32(binary.BigEndian.Uint32(hdr[64:]))
+	r.LotteryHeight = int32(binary.BigEndian.Uint32(hdr[68:]))
+	r.PubHeight = int32(binary.BigEndian.Uint32(hdr[72:]))
+	copy(r.PubTxID[:], hdr[76:108])
+	r.Status = BlockStatus(prog[0])
 	if r.Status < StatusBodyMissing || r.Status > StatusInvalidAncestor {
-		return nil, fmt.Errorf("sideblock: index record of %v has "+
-			"status %d", hash, b[108])
+		return nil, fmt.Errorf("sideblock: status record of %v has "+
+			"status %d", hash, prog[0])
 	}
-	r.OnBestChain = b[109]&flagOnBest != 0
-	r.Connectable = b[109]&flagConnectable != 0
-	copy(r.badBody[:], b[110:142])
+	r.OnBestChain = prog[1]&flagOnBest != 0
+	r.Connectable = prog[1]&flagConnectable != 0
+	copy(r.badBody[:], prog[2:34])
 	return r, nil
 }
 
 // getRecord reads the index entry of a published header.
 func getRecord(r store.Reader, hash chainhash.Hash) (*record, bool, error) {
-	v, err := r.Get(recordKey(hash))
+	hdr, err := r.Get(recordKey(hash))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
-	rec, err := decodeRecord(hash, v)
+	prog, err := r.Get(progressKey(hash))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, fmt.Errorf("sideblock: index record of %v "+
+			"has no status record", hash)
+	}
 	if err != nil {
 		return nil, false, err
 	}
-	bad, err := r.Get(badBodyKey(hash))
-	switch {
-	case err == nil && len(bad) == len(rec.badBody):
-		copy(rec.badBody[:], bad)
-	case err == nil:
-		return nil, false, fmt.Errorf("sideblock: bad body digest of "+
-			"%v has %d bytes", hash, len(bad))
-	case !errors.Is(err, store.ErrNotFound):
+	rec, err := decodeRecord(hash, hdr, prog)
+	if err != nil {
 		return nil, false, err
 	}
 	return rec, true, nil

@@ -130,7 +130,12 @@ func (c *Chain) StageBody(block *Block) error {
 
 // StageOwnBody stages a body the node produced itself (NewBlockTemplate):
 // as StageBody, but without the window and per-height bounds, which are
-// there against peers.
+// there against peers. It writes with DB.UpdateLocal, which does not wait
+// for a batch in progress, so the producer may call it from inside the
+// batch of the block whose draw it won: the body is on disk before the
+// header transaction goes out, and a node killed before the batch commits
+// finds it staged when it restarts and the header is mined (it then
+// connects it and announces it, and peers missing it fetch it).
 func (c *Chain) StageOwnBody(block *Block) error {
 	return c.stage(block, true)
 }
@@ -157,8 +162,12 @@ func (c *Chain) stage(block *Block, own bool) error {
 	sb := &stagedBlock{header: block.Header, lotteryHeight: lh, body: body}
 	digest := sb.digest()
 
+	update := c.db.Update
+	if own {
+		update = c.db.UpdateLocal
+	}
 	var notice bool
-	err = c.db.Update(func(w *store.PlainWriter) error {
+	err = update(func(w *store.PlainWriter) error {
 		rec, published, err := getRecord(w, hash)
 		if err != nil {
 			return err

@@ -109,7 +109,11 @@ type DB struct {
 	closed  bool
 
 	// writeMu serializes read-write transactions, so they never conflict.
+	// UpdateLocal does not take it (its keys are disjoint from the
+	// batches'); localMu serializes it with Update, which takes both
+	// (writeMu first).
 	writeMu sync.Mutex
+	localMu sync.Mutex
 }
 
 // Open opens the store in dir, creating dir and initializing the store if
@@ -607,10 +611,38 @@ func (db *DB) Update(fn func(w *PlainWriter) error) error {
 	defer db.closeMu.RUnlock()
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
+	return db.updateLocked(fn, false)
+}
+
+// UpdateLocal is Update for keys under Options.LocalPrefixes only (a write
+// to any other key fails with ErrInvalidArgument; a store opened without
+// local prefixes, as some tests do, checks nothing, like Update), and it
+// does not wait
+// for a block's batch or an amendment in progress: a caller inside
+// ConnectBlock's apply can make a local record durable before that batch
+// commits (the producer stores the body of its own sideblock before it
+// broadcasts the header). Batches must not read what UpdateLocal writes
+// and then write on that basis: it commits in between. It waits for other
+// Update and UpdateLocal calls.
+func (db *DB) UpdateLocal(fn func(w *PlainWriter) error) error {
+	if err := db.acquire(); err != nil {
+		return err
+	}
+	defer db.closeMu.RUnlock()
+	return db.updateLocked(fn, true)
+}
+
+// updateLocked runs an Update (writeMu held) or an UpdateLocal.
+func (db *DB) updateLocked(fn func(w *PlainWriter) error, localOnly bool) error {
+	db.localMu.Lock()
+	defer db.localMu.Unlock()
 
 	txn := db.bdb.NewTransaction(true)
 	defer txn.Discard()
 	w := &PlainWriter{reader: reader{txn: txn}, maxValue: db.maxValue}
+	if localOnly {
+		w.onlyLocal = db.local
+	}
 	err := fn(w)
 	w.close()
 	if err != nil {

@@ -104,6 +104,16 @@ such keys disjoint from the keys written through ConnectBlock: disconnecting
 a block restores its keys to their values before the block, which would
 silently overwrite an Update made to the same key in between.
 
+UpdateLocal is Update restricted to keys under Options.LocalPrefixes (any
+other key fails with ErrInvalidArgument, unless the store has no local
+prefixes at all), and it does not wait for a
+block's batch or an amendment: read-write transactions are otherwise
+serialized (badger runs without conflict detection), so it is safe only
+because its keys are disjoint from what batches write. A caller inside
+ConnectBlock's apply uses it to make a local record durable before the
+batch commits (the producer's own sideblock body, before its header
+transaction is broadcast).
+
 View gives a consistent read-only snapshot (Reader) of the application
 keyspace together with the cursor and height index.
 

@@ -145,8 +145,18 @@ func (r *reader) HashAt(height int32) (chainhash.Hash, error) {
 // Update fail, even if the callback ignores the error.
 type PlainWriter struct {
 	reader
-	maxValue int64
-	err      error // first failed write; sticky
+	maxValue  int64
+	err       error    // first failed write; sticky
+	onlyLocal localSet // UpdateLocal: the only prefixes it may write
+}
+
+// checkLocal refuses, in UpdateLocal, a key outside the local prefixes.
+func (w *PlainWriter) checkLocal(key []byte) error {
+	if len(w.onlyLocal) == 0 || !w.onlyLocal.covers(key) {
+		return nil
+	}
+	return storeError(ErrInvalidArgument, fmt.Sprintf("UpdateLocal "+
+		"writes only keys under Options.LocalPrefixes, not %x", key))
 }
 
 var _ Reader = (*PlainWriter)(nil)
@@ -167,6 +177,9 @@ func (w *PlainWriter) Set(key, value []byte) error {
 	if err := checkWrite(key, value, w.maxValue); err != nil {
 		return w.fail(err)
 	}
+	if err := w.checkLocal(key); err != nil {
+		return w.fail(err)
+	}
 	err := w.txn.Set(cloneBytes(key), cloneBytes(value))
 	if err != nil {
 		return w.fail(mapBadgerErr("set", err))
@@ -180,6 +193,9 @@ func (w *PlainWriter) Delete(key []byte) error {
 		return err
 	}
 	if err := checkAppKey(key); err != nil {
+		return w.fail(err)
+	}
+	if err := w.checkLocal(key); err != nil {
 		return w.fail(err)
 	}
 	if err := w.txn.Delete(cloneBytes(key)); err != nil {
