@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -81,7 +82,15 @@ func newSource(cfg *Config) (source, error) {
 			var err error
 			cert, err = os.ReadFile(cfg.Btcd.RPCCert)
 			if err != nil {
-				return nil, fmt.Errorf("btcd RPC certificate: %w", err)
+				return nil, fmt.Errorf("--btcd.rpccert: cannot read "+
+					"btcd's RPC certificate: %w (give the rpc.cert "+
+					"of your btcd, or --btcd.notls for a btcd "+
+					"started with --notls)", err)
+			}
+			if !x509.NewCertPool().AppendCertsFromPEM(cert) {
+				return nil, fmt.Errorf("--btcd.rpccert %s holds no PEM "+
+					"certificate: give the rpc.cert of your btcd",
+					cfg.Btcd.RPCCert)
 			}
 		}
 		return btcdwatch.New(btcdwatch.Config{
@@ -338,10 +347,19 @@ func Run(ctx context.Context, cfg *Config) error {
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(ctx) }()
 
+	// A backend that can fail for good at start-up (btcd refusing the
+	// credentials or the certificate) says so here; nil never receives.
+	var fatal <-chan error
+	if f, ok := src.(interface{ Fatal() <-chan error }); ok {
+		fatal = f.Fatal()
+	}
+
 	status := time.NewTicker(time.Minute)
 	defer status.Stop()
 	for {
 		select {
+		case err := <-fatal:
+			return btcdStartError(cfg, err)
 		case err := <-done:
 			if errors.Is(err, context.Canceled) {
 				log.Info("sidenode stopped")
@@ -361,6 +379,25 @@ func Run(ctx context.Context, cfg *Config) error {
 				errSuffix(st.Err))
 		}
 	}
+}
+
+// btcdStartError says which flag to fix when btcd refused the node's first
+// connection.
+func btcdStartError(cfg *Config, err error) error {
+	switch {
+	case errors.Is(err, btcdwatch.ErrAuth):
+		return fmt.Errorf("%w; check --btcd.rpcuser and --btcd.rpcpass "+
+			"(btcd's --rpcuser and --rpcpass)", err)
+	case errors.Is(err, btcdwatch.ErrCert):
+		return fmt.Errorf("%w; check --btcd.rpccert (now %s): it must be "+
+			"the rpc.cert of the btcd at --btcd.rpchost, and that "+
+			"certificate must name the host given there", err,
+			cfg.Btcd.RPCCert)
+	case errors.Is(err, btcdwatch.ErrNotTLS):
+		return fmt.Errorf("%w; if btcd runs with --notls, start "+
+			"sidenode with --btcd.notls", err)
+	}
+	return err
 }
 
 func errSuffix(e string) string {

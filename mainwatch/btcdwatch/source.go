@@ -2,6 +2,8 @@ package btcdwatch
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -47,6 +49,7 @@ type Source struct {
 	client *rpcclient.Client
 	tip    chan struct{}
 	ready  chan struct{} // closed once the first connection is made
+	fatal  chan error    // receives the error that ends the first connect
 
 	quit     chan struct{}
 	wg       sync.WaitGroup
@@ -108,6 +111,7 @@ func New(cfg Config) (*Source, error) {
 		cfg:   cfg,
 		tip:   make(chan struct{}, 1),
 		ready: make(chan struct{}),
+		fatal: make(chan error, 1),
 		quit:  make(chan struct{}),
 		best:  mainwatch.Cursor{Height: -1},
 	}
@@ -171,12 +175,55 @@ func New(cfg Config) (*Source, error) {
 	return s, nil
 }
 
-// Start connects to btcd in the background, retrying until it answers.
+// ErrAuth says that btcd refused the RPC user name or password.
+var ErrAuth = errors.New("btcd refused the RPC user name or password")
+
+// ErrCert says that btcd's TLS certificate did not verify against the
+// certificate the source was given.
+var ErrCert = errors.New("btcd's TLS certificate does not match the given certificate")
+
+// ErrNotTLS says that btcd did not answer the TLS handshake: it runs
+// without TLS.
+var ErrNotTLS = errors.New("btcd does not speak TLS on its RPC port")
+
+// classify returns ErrAuth, ErrCert or ErrNotTLS wrapping err when a
+// connection attempt failed for one of those reasons, and nil for any other
+// failure (btcd down, restarting, unreachable), which is worth retrying.
+func classify(err error) error {
+	var (
+		verifyErr   *tls.CertificateVerificationError
+		unknownErr  x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalidErr  x509.CertificateInvalidError
+		notTLSError tls.RecordHeaderError
+	)
+	switch {
+	case errors.Is(err, rpcclient.ErrInvalidAuth):
+		return fmt.Errorf("%w: %v", ErrAuth, err)
+	case errors.As(err, &verifyErr), errors.As(err, &unknownErr),
+		errors.As(err, &hostErr), errors.As(err, &invalidErr):
+		return fmt.Errorf("%w: %v", ErrCert, err)
+	case errors.As(err, &notTLSError):
+		return fmt.Errorf("%w: %v", ErrNotTLS, err)
+	}
+	return nil
+}
+
+// Start connects to btcd in the background, retrying while btcd cannot be
+// reached. A first connection that btcd refuses (ErrAuth) or whose
+// certificate does not verify (ErrCert, ErrNotTLS) is not retried: the
+// error is sent on Fatal and the source connects no more.
 func (s *Source) Start() error {
 	s.wg.Add(1)
 	go s.connectLoop()
 	return nil
 }
+
+// Fatal returns a channel that receives the error that ended the first
+// connection attempts, if btcd refused the credentials or certificate. It
+// receives at most one error. Once connected, later refusals are only
+// logged and retried by the reconnect loop, as btcd may be restarting.
+func (s *Source) Fatal() <-chan error { return s.fatal }
 
 // Stop closes the connection. It is safe to call more than once.
 func (s *Source) Stop() error {
@@ -195,14 +242,21 @@ func (s *Source) Stop() error {
 func (s *Source) connectLoop() {
 	defer s.wg.Done()
 	backoff := 500 * time.Millisecond
-	for {
+	for attempt := 1; ; attempt++ {
 		err := s.client.Connect(1)
 		if err == nil {
 			break
 		}
+		if fatal := classify(err); fatal != nil {
+			err := fmt.Errorf("connect to btcd at %s: %w", s.cfg.Host, fatal)
+			s.setErr(err)
+			log.Errorf("%v", err)
+			s.fatal <- err
+			return
+		}
 		s.setErr(fmt.Errorf("connect to btcd at %s: %w", s.cfg.Host, err))
-		log.Warnf("Cannot reach btcd at %s: %v; retrying in %v",
-			s.cfg.Host, err, backoff)
+		log.Warnf("Cannot reach btcd at %s (attempt %d): %v; retrying in %v",
+			s.cfg.Host, attempt, err, backoff)
 		select {
 		case <-s.quit:
 			return
