@@ -185,6 +185,9 @@ func Run(ctx context.Context, cfg *Config) error {
 		log.Infof("Writing a CPU profile to %s", cfg.CPUProfile)
 	}
 
+	if err := checkDataDir(cfg); err != nil {
+		return err
+	}
 	if cfg.Resync {
 		if err := resync(cfg, time.Now()); err != nil {
 			return err
@@ -192,7 +195,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	}
 	db, err := OpenStore(cfg)
 	if err != nil {
-		return err
+		return wrongNetworkError(cfg, err)
 	}
 	defer func() {
 		if err := db.Close(); err != nil {
