@@ -158,21 +158,27 @@ func New(cfg Config) (*Source, error) {
 			s.signal()
 		},
 	}
-	client, err := rpcclient.New(&rpcclient.ConnConfig{
-		Host:                 cfg.Host,
-		Endpoint:             "ws",
-		User:                 cfg.User,
-		Pass:                 cfg.Pass,
-		Certificates:         cfg.Cert,
-		DisableTLS:           cfg.DisableTLS,
-		DisableConnectOnNew:  true,
-		DisableAutoReconnect: false,
-	}, handlers)
+	client, err := rpcclient.New(s.connConfig(false), handlers)
 	if err != nil {
 		return nil, fmt.Errorf("btcdwatch: %w", err)
 	}
 	s.client = client
 	return s, nil
+}
+
+// connConfig is the rpcclient configuration of the source's connection,
+// or, with probe set, of a one-off connection that never reconnects.
+func (s *Source) connConfig(probe bool) *rpcclient.ConnConfig {
+	return &rpcclient.ConnConfig{
+		Host:                 s.cfg.Host,
+		Endpoint:             "ws",
+		User:                 s.cfg.User,
+		Pass:                 s.cfg.Pass,
+		Certificates:         s.cfg.Cert,
+		DisableTLS:           s.cfg.DisableTLS,
+		DisableConnectOnNew:  true,
+		DisableAutoReconnect: probe,
+	}
 }
 
 // ErrAuth says that btcd refused the RPC user name or password.
@@ -267,11 +273,64 @@ func (s *Source) connectLoop() {
 	log.Infof("Connected to btcd at %s", s.cfg.Host)
 	s.setConnected(true)
 	close(s.ready)
+	s.wg.Add(1)
+	go s.watchRefusals()
 	// Registered once; rpcclient registers again after each reconnect.
 	if err := s.client.NotifyBlocks(); err != nil {
 		log.Errorf("notifyblocks: %v", err)
 	}
 	s.signal()
+}
+
+// watchRefusals runs once the source has connected. rpcclient reconnects a
+// lost connection on its own, forever, without saying why an attempt
+// failed; so while the connection is down, watchRefusals tries a
+// connection of its own now and then, and when btcd refuses the
+// credentials or the certificate (a btcd restarted with a new password or
+// certificate) it logs an error and puts it in Status. The node keeps
+// running and rpcclient keeps retrying: the operator fixes the options or
+// btcd, and the source reconnects.
+func (s *Source) watchRefusals() {
+	defer s.wg.Done()
+	const (
+		firstDelay = 5 * time.Second
+		maxDelay   = time.Minute
+	)
+	delay := firstDelay
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-time.After(delay):
+		}
+		if !s.client.Disconnected() {
+			delay = firstDelay
+			continue
+		}
+		fatal := s.probe()
+		if fatal != nil {
+			err := fmt.Errorf("reconnect to btcd at %s: %w", s.cfg.Host, fatal)
+			s.setErr(err)
+			log.Errorf("%v; still retrying, next check in %v", err, delay)
+		}
+		delay = min(2*delay, maxDelay)
+	}
+}
+
+// probe makes one connection of its own to btcd and returns what classify
+// makes of its failure.
+func (s *Source) probe() error {
+	c, err := rpcclient.New(s.connConfig(true), nil)
+	if err != nil {
+		return nil
+	}
+	err = c.Connect(1)
+	c.Shutdown()
+	if err == nil {
+		c.WaitForShutdown()
+		return nil
+	}
+	return classify(err)
 }
 
 func (s *Source) signal() {

@@ -99,3 +99,44 @@ func TestStartWrongPasswordIsFatal(t *testing.T) {
 		t.Fatal("the refused password is retried instead of reported")
 	}
 }
+
+// TestRefusalAfterRunningIsReported: a btcd restarted with a new password
+// after the source connected is not fatal, but its refusal shows in Status.
+func TestRefusalAfterRunningIsReported(t *testing.T) {
+	h := btctest.NewForTest(t, btctest.Options{})
+	cert, err := h.Cert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := New(Config{Host: h.RPCAddr, User: h.RPCUser,
+		Pass: h.RPCPass, Cert: cert, Params: h.Params})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := src.Best(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	h.RPCPass = "changed"
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for !strings.Contains(src.Status().Err, ErrAuth.Error()) {
+		select {
+		case err := <-src.Fatal():
+			t.Fatalf("a refusal after running was fatal: %v", err)
+		case <-ctx.Done():
+			t.Fatalf("the refusal never showed in Status (Err %q)",
+				src.Status().Err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
