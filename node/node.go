@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -380,6 +381,11 @@ func Run(ctx context.Context, cfg *Config) error {
 			log.Infof("Mainchain tip %v via %s (backend best %v, synced %v%s)",
 				st.Tip, st.Source.Backend, st.Source.Best, st.Synced,
 				errSuffix(st.Err))
+			if hint := refusalHint(st.Source.Err); hint != "" {
+				// btcd changed its password or certificate
+				// while the node ran: retried, not fatal.
+				log.Errorf("btcd refuses the node: %s", hint)
+			}
 		}
 	}
 }
@@ -401,6 +407,20 @@ func btcdStartError(cfg *Config, err error) error {
 			"sidenode with --btcd.notls", err)
 	}
 	return err
+}
+
+// refusalHint names the flags to fix when the btcd backend's last error is
+// a refusal of the credentials or the certificate, and is "" otherwise.
+func refusalHint(lastErr string) string {
+	switch {
+	case strings.Contains(lastErr, btcdwatch.ErrAuth.Error()):
+		return "fix --btcd.rpcuser and --btcd.rpcpass and restart " +
+			"sidenode; until then it retries"
+	case strings.Contains(lastErr, btcdwatch.ErrCert.Error()):
+		return "fix --btcd.rpccert and restart sidenode; until then " +
+			"it retries"
+	}
+	return ""
 }
 
 func errSuffix(e string) string {
