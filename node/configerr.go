@@ -131,9 +131,28 @@ func userFlagsError(parser *flags.Parser, err *flags.Error) error {
 	return &flags.Error{Type: err.Type, Message: msg}
 }
 
+// ConfigFileError is the error LoadConfig returns for a config file it
+// cannot parse: a usage error, as a wrong flag is.
+type ConfigFileError struct {
+	// Msg names the file, the line where known, and what is wrong.
+	Msg string
+}
+
+// Error returns Msg.
+func (e *ConfigFileError) Error() string { return e.Msg }
+
 // configFileError rewrites an error of the config file in the user's terms:
 // the file and line, the option as written there, and where it belongs.
+// A file it cannot read is not a usage error.
 func configFileError(parser *flags.Parser, file string, err error) error {
+	switch err.(type) {
+	case *flags.IniError, *flags.Error:
+		return &ConfigFileError{Msg: configFileMessage(parser, file, err)}
+	}
+	return fmt.Errorf("config file %s: %w", file, err)
+}
+
+func configFileMessage(parser *flags.Parser, file string, err error) string {
 	switch e := err.(type) {
 	case *flags.IniError:
 		msg := e.Message
@@ -149,17 +168,16 @@ func configFileError(parser *flags.Parser, file string, err error) error {
 		} else if m := iniValueRE.FindStringSubmatch(msg); m != nil {
 			msg = fmt.Sprintf("the value %q %s", m[2], valueProblem(m[3]))
 		}
-		return fmt.Errorf("config file %s line %d: %s", e.File, e.LineNumber, msg)
+		return fmt.Sprintf("config file %s line %d: %s", e.File, e.LineNumber, msg)
 	case *flags.Error:
 		if m := unknownGroupRE.FindStringSubmatch(e.Message); m != nil {
-			return fmt.Errorf("config file %s: unknown section [%s]; the "+
+			return fmt.Sprintf("config file %s: unknown section [%s]; the "+
 				"sections are [Application Options] and %s", file, m[1],
 				strings.Join(sectionNames(parser), ", "))
 		}
-		return fmt.Errorf("config file %s: %s", file,
-			strings.NewReplacer("`", "", "'", "").Replace(e.Message))
 	}
-	return fmt.Errorf("config file %s: %w", file, err)
+	return fmt.Sprintf("config file %s: %s", file,
+		strings.NewReplacer("`", "", "'", "").Replace(err.Error()))
 }
 
 // iniName says how the config file spells a long flag: btcd.rpcpass

@@ -32,7 +32,7 @@ func TestConfigErrorsInUserTerms(t *testing.T) {
 	tests := []struct {
 		name  string
 		args  []string
-		usage bool     // a *flags.Error: exit 2
+		usage bool     // a *flags.Error, else a *ConfigFileError
 		want  []string // in the message
 	}{
 		{"misplaced flag", []string{"--rpcpass=x"}, true,
@@ -59,9 +59,15 @@ func TestConfigErrorsInUserTerms(t *testing.T) {
 			if err == nil {
 				t.Fatal("LoadConfig accepted it")
 			}
-			var flagsErr *flags.Error
+			var (
+				flagsErr *flags.Error
+				fileErr  *ConfigFileError
+			)
 			if got := errors.As(err, &flagsErr); got != tc.usage {
-				t.Errorf("usage error %v, want %v (%v)", got, tc.usage, err)
+				t.Errorf("flags error %v, want %v (%v)", got, tc.usage, err)
+			}
+			if got := errors.As(err, &fileErr); got == tc.usage {
+				t.Errorf("config file error %v, want %v (%v)", got, !tc.usage, err)
 			}
 			msg := err.Error()
 			for _, w := range tc.want {
