@@ -1,9 +1,14 @@
 package node
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,4 +75,79 @@ func TestRunStopsOnWrongBtcdCert(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--btcd.rpccert") {
 		t.Fatalf("Run returned %v, want an error naming --btcd.rpccert", err)
 	}
+}
+
+// TestRunWaitsForBtcd: a btcd that is down when the node starts is retried,
+// and the node follows it once it is up.
+func TestRunWaitsForBtcd(t *testing.T) {
+	withHome(t)
+	h := btctest.NewForTest(t, btctest.Options{})
+	if err := h.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	port, err := btctest.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	promAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	cfg := mustLoad(t, append(btcdArgs(h, t.TempDir(), h.RPCPass, h.CertPath),
+		"--prometheus.listen="+promAddr)...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	// gauge polls the metrics until name reaches want; Run returning
+	// meanwhile fails the test.
+	gauge := func(name string, want float64) {
+		t.Helper()
+		guard := time.After(3 * time.Minute)
+		for {
+			if v, ok := readGauge(promAddr, name); ok && v >= want {
+				return
+			}
+			select {
+			case err := <-done:
+				t.Fatalf("Run returned %v while waiting for btcd", err)
+			case <-guard:
+				t.Fatalf("%s never reached %v", name, want)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	// The node is up, without btcd.
+	gauge("sidenode_mainchain_backend_connected", 0)
+	if v, _ := readGauge(promAddr, "sidenode_mainchain_backend_connected"); v != 0 {
+		t.Fatalf("connected to a btcd that is down")
+	}
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Generate(5); err != nil {
+		t.Fatal(err)
+	}
+	gauge("sidenode_mainchain_tip_height", 5)
+}
+
+// readGauge reads one unlabelled gauge from the metrics server at addr.
+func readGauge(addr, name string) (float64, bool) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
 }
