@@ -335,7 +335,7 @@ func LoadConfig(args []string) (*Config, []string, error) {
 	preParser := newConfigParser(&preCfg)
 	rest, err := preParser.ParseArgs(args)
 	if err != nil {
-		return nil, nil, flagsError(err)
+		return nil, nil, flagsError(preParser, err)
 	}
 	if len(rest) > 0 {
 		// Before the config file and the checks: a stray word is a
@@ -351,7 +351,8 @@ func LoadConfig(args []string) (*Config, []string, error) {
 	explicitFile := preParser.FindOptionByLongName("configfile").IsSet()
 
 	cfg := DefaultConfig()
-	err = flags.NewIniParser(newConfigParser(&cfg)).ParseFile(configFile)
+	fileParser := newConfigParser(&cfg)
+	err = flags.NewIniParser(fileParser).ParseFile(configFile)
 	switch {
 	case err == nil:
 
@@ -363,18 +364,14 @@ func LoadConfig(args []string) (*Config, []string, error) {
 			errConfigFileNotFound, configFile)
 
 	default:
-		var iniErr *flags.IniError
-		if errors.As(err, &iniErr) {
-			// The message already names the file and line.
-			return nil, nil, fmt.Errorf("config file %w", err)
-		}
-		return nil, nil, fmt.Errorf("config file %s: %w", configFile, err)
+		return nil, nil, configFileError(fileParser, configFile, err)
 	}
 
 	// Step 4: the command line overrides the file.
-	remaining, err := newConfigParser(&cfg).ParseArgs(args)
+	argsParser := newConfigParser(&cfg)
+	remaining, err := argsParser.ParseArgs(args)
 	if err != nil {
-		return nil, nil, flagsError(err)
+		return nil, nil, flagsError(argsParser, err)
 	}
 	cfg.ConfigFile = configFile
 
@@ -393,14 +390,17 @@ func newConfigParser(cfg *Config) *flags.Parser {
 	return parser
 }
 
-// flagsError turns the go-flags help "error" into a *HelpError and returns
-// any other error unchanged.
-func flagsError(err error) error {
+// flagsError turns the go-flags help "error" into a *HelpError and says
+// any other go-flags error in the user's terms (userFlagsError).
+func flagsError(parser *flags.Parser, err error) error {
 	var flagsErr *flags.Error
-	if errors.As(err, &flagsErr) && flagsErr.Type == flags.ErrHelp {
+	if !errors.As(err, &flagsErr) {
+		return err
+	}
+	if flagsErr.Type == flags.ErrHelp {
 		return &HelpError{Usage: flagsErr.Message}
 	}
-	return err
+	return userFlagsError(parser, flagsErr)
 }
 
 // validate expands the paths, fills in the per-network defaults and checks

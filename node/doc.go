@@ -19,5 +19,8 @@
 //
 // Each network keeps its data in its own directory, <datadir>/<network>/
 // (Config.NetworkDir), so one data dir can hold a mainnet and a regtest node
-// side by side.
+// side by side. Before writing anything, Run refuses a data dir that is a
+// file, cannot be read, is one network's dir given as the data dir, or
+// whose network dir holds files sidenode never writes (datadir.go); the
+// store refuses a state dir of another network before opening it.
 package node

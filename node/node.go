@@ -2,11 +2,13 @@ package node
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,7 +83,15 @@ func newSource(cfg *Config) (source, error) {
 			var err error
 			cert, err = os.ReadFile(cfg.Btcd.RPCCert)
 			if err != nil {
-				return nil, fmt.Errorf("btcd RPC certificate: %w", err)
+				return nil, fmt.Errorf("--btcd.rpccert: cannot read "+
+					"btcd's RPC certificate: %w (give the rpc.cert "+
+					"of your btcd, or --btcd.notls for a btcd "+
+					"started with --notls)", err)
+			}
+			if !x509.NewCertPool().AppendCertsFromPEM(cert) {
+				return nil, fmt.Errorf("--btcd.rpccert %s holds no PEM "+
+					"certificate: give the rpc.cert of your btcd",
+					cfg.Btcd.RPCCert)
 			}
 		}
 		return btcdwatch.New(btcdwatch.Config{
@@ -223,6 +233,9 @@ func Run(ctx context.Context, cfg *Config) error {
 		log.Infof("Writing a CPU profile to %s", cfg.CPUProfile)
 	}
 
+	if err := checkDataDir(cfg); err != nil {
+		return err
+	}
 	if cfg.Resync {
 		if err := resync(cfg, time.Now()); err != nil {
 			return err
@@ -230,7 +243,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	}
 	db, err := OpenStore(cfg)
 	if err != nil {
-		return err
+		return wrongNetworkError(cfg, err)
 	}
 	defer func() {
 		if err := db.Close(); err != nil {
@@ -390,10 +403,19 @@ func Run(ctx context.Context, cfg *Config) error {
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(ctx) }()
 
+	// A backend that can fail for good at start-up (btcd refusing the
+	// credentials or the certificate) says so here; nil never receives.
+	var fatal <-chan error
+	if f, ok := src.(interface{ Fatal() <-chan error }); ok {
+		fatal = f.Fatal()
+	}
+
 	status := time.NewTicker(time.Minute)
 	defer status.Stop()
 	for {
 		select {
+		case err := <-fatal:
+			return btcdStartError(cfg, err)
 		case err := <-done:
 			if errors.Is(err, context.Canceled) {
 				log.Info("sidenode stopped")
@@ -411,8 +433,46 @@ func Run(ctx context.Context, cfg *Config) error {
 			log.Infof("Mainchain tip %v via %s (backend best %v, synced %v%s)",
 				st.Tip, st.Source.Backend, st.Source.Best, st.Synced,
 				errSuffix(st.Err))
+			if hint := refusalHint(st.Source.Err); hint != "" {
+				// btcd changed its password or certificate
+				// while the node ran: retried, not fatal.
+				log.Errorf("btcd refuses the node: %s", hint)
+			}
 		}
 	}
+}
+
+// btcdStartError says which flag to fix when btcd refused the node's first
+// connection.
+func btcdStartError(cfg *Config, err error) error {
+	switch {
+	case errors.Is(err, btcdwatch.ErrAuth):
+		return fmt.Errorf("%w; check --btcd.rpcuser and --btcd.rpcpass "+
+			"(btcd's --rpcuser and --rpcpass)", err)
+	case errors.Is(err, btcdwatch.ErrCert):
+		return fmt.Errorf("%w; check --btcd.rpccert (now %s): it must be "+
+			"the rpc.cert of the btcd at --btcd.rpchost, and that "+
+			"certificate must name the host given there", err,
+			cfg.Btcd.RPCCert)
+	case errors.Is(err, btcdwatch.ErrNotTLS):
+		return fmt.Errorf("%w; if btcd runs with --notls, start "+
+			"sidenode with --btcd.notls", err)
+	}
+	return err
+}
+
+// refusalHint names the flags to fix when the btcd backend's last error is
+// a refusal of the credentials or the certificate, and is "" otherwise.
+func refusalHint(lastErr string) string {
+	switch {
+	case strings.Contains(lastErr, btcdwatch.ErrAuth.Error()):
+		return "fix --btcd.rpcuser and --btcd.rpcpass and restart " +
+			"sidenode; until then it retries"
+	case strings.Contains(lastErr, btcdwatch.ErrCert.Error()):
+		return "fix --btcd.rpccert and restart sidenode; until then " +
+			"it retries"
+	}
+	return ""
 }
 
 func errSuffix(e string) string {

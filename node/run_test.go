@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,9 +65,18 @@ func TestRunRefusesOtherNetworkState(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	before := treeDigest(t, dataDir)
 	err = runWith(t, 20*time.Second, "--network=simnet", "--datadir="+dataDir,
-		"--btcd.rpcuser=u", "--btcd.rpcpass=p")
+		"--btcd.rpcuser=u", "--btcd.rpcpass=p", "--api.disable")
 	if !store.IsErrorCode(err, store.ErrWrongNetwork) {
 		t.Fatalf("Run returned %v, want a store ErrWrongNetwork", err)
+	}
+	for _, flag := range []string{"--network", "--datadir"} {
+		if !strings.Contains(err.Error(), flag) {
+			t.Errorf("the error does not name %s: %v", flag, err)
+		}
+	}
+	if after := treeDigest(t, dataDir); after != before {
+		t.Fatalf("the refused dir changed:\nbefore\n%s\nafter\n%s", before, after)
 	}
 }

@@ -171,6 +171,14 @@ func Open(dir string, opts Options) (*DB, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The marker names the network: a store of another
+		// network is refused before badger opens it, which would
+		// write to it.
+		if state.hasMarker {
+			if err := checkMarker(dir, opts); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	bopts, maxValue := badgerOptions(dir, opts.InMemory, memTable)

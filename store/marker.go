@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // markerFile is a small text file the store writes into its data dir once
@@ -52,4 +53,33 @@ func writeMarker(dir string, opts Options) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// checkMarker refuses, with ErrWrongNetwork, a dir whose marker names
+// another network or genesis than opts. A marker it cannot read or parse
+// is left to the checks of the metadata inside badger.
+func checkMarker(dir string, opts Options) error {
+	data, err := os.ReadFile(filepath.Join(dir, markerFile))
+	if err != nil {
+		return nil
+	}
+	var network, genesis string
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "network: "); ok {
+			network = v
+		}
+		if v, ok := strings.CutPrefix(line, "genesis: "); ok {
+			genesis = v
+		}
+	}
+	if network == "" || genesis == "" {
+		return nil
+	}
+	if network != opts.Network || genesis != opts.Genesis.String() {
+		return storeError(ErrWrongNetwork, fmt.Sprintf("data dir %q "+
+			"holds network %q (genesis %s) but the node was started "+
+			"on network %q (genesis %v)", dir, network, genesis,
+			opts.Network, opts.Genesis))
+	}
+	return nil
 }

@@ -6,7 +6,8 @@
 // options only: a word that is not an option (a client command such as
 // status) is a usage error, reported before anything starts. Exit codes:
 // 0 after a clean stop or --help or --version, 1 when the node fails, 2
-// on a usage error.
+// on a usage error (a wrong option on the command line or in the config
+// file).
 package main
 
 import (
@@ -41,6 +42,7 @@ func sidenodeMain(args []string) int {
 		helpErr  *node.HelpError
 		argsErr  *node.ArgsError
 		flagsErr *flags.Error
+		fileErr  *node.ConfigFileError
 	)
 	switch {
 	case errors.As(err, &helpErr):
@@ -57,6 +59,11 @@ func sidenodeMain(args []string) int {
 	case errors.As(err, &flagsErr):
 		fmt.Fprintf(os.Stderr, "sidenode: %s\n", strings.NewReplacer("`", "", "'", "").Replace(flagsErr.Message))
 		fmt.Fprintln(os.Stderr, "Run sidenode --help for the options.")
+		return exitUsage
+
+	case errors.As(err, &fileErr):
+		fmt.Fprintf(os.Stderr, "sidenode: %v\n", fileErr)
+		fmt.Fprintln(os.Stderr, "node/sample-sidenode.conf describes every option.")
 		return exitUsage
 
 	case err != nil:

@@ -30,4 +30,13 @@
 // own, registering for notifications again; while btcd is away, calls fail
 // after their timeout and the follower retries with backoff. A btcd on
 // another network than the node (its genesis differs) is refused.
+//
+// The first connection is retried while btcd cannot be reached, but a
+// refusal of the credentials (HTTP 401/403: ErrAuth), a certificate that
+// does not verify (ErrCert) or a btcd without TLS (ErrNotTLS) ends it: the
+// error goes to Fatal and the node stops, naming its option. After the
+// first connection such a refusal (btcd restarted with a new password) is
+// not fatal: rpcclient keeps reconnecting, and a probe connection of the
+// source's own, made while the connection is down, finds out why and logs
+// it and puts it in Status.
 package btcdwatch

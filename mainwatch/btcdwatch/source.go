@@ -2,6 +2,8 @@ package btcdwatch
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"strings"
@@ -47,6 +49,7 @@ type Source struct {
 	client *rpcclient.Client
 	tip    chan struct{}
 	ready  chan struct{} // closed once the first connection is made
+	fatal  chan error    // receives the error that ends the first connect
 
 	quit     chan struct{}
 	wg       sync.WaitGroup
@@ -108,6 +111,7 @@ func New(cfg Config) (*Source, error) {
 		cfg:   cfg,
 		tip:   make(chan struct{}, 1),
 		ready: make(chan struct{}),
+		fatal: make(chan error, 1),
 		quit:  make(chan struct{}),
 		best:  mainwatch.Cursor{Height: -1},
 	}
@@ -154,16 +158,7 @@ func New(cfg Config) (*Source, error) {
 			s.signal()
 		},
 	}
-	client, err := rpcclient.New(&rpcclient.ConnConfig{
-		Host:                 cfg.Host,
-		Endpoint:             "ws",
-		User:                 cfg.User,
-		Pass:                 cfg.Pass,
-		Certificates:         cfg.Cert,
-		DisableTLS:           cfg.DisableTLS,
-		DisableConnectOnNew:  true,
-		DisableAutoReconnect: false,
-	}, handlers)
+	client, err := rpcclient.New(s.connConfig(false), handlers)
 	if err != nil {
 		return nil, fmt.Errorf("btcdwatch: %w", err)
 	}
@@ -171,12 +166,70 @@ func New(cfg Config) (*Source, error) {
 	return s, nil
 }
 
-// Start connects to btcd in the background, retrying until it answers.
+// connConfig is the rpcclient configuration of the source's connection,
+// or, with probe set, of a one-off connection that never reconnects.
+func (s *Source) connConfig(probe bool) *rpcclient.ConnConfig {
+	return &rpcclient.ConnConfig{
+		Host:                 s.cfg.Host,
+		Endpoint:             "ws",
+		User:                 s.cfg.User,
+		Pass:                 s.cfg.Pass,
+		Certificates:         s.cfg.Cert,
+		DisableTLS:           s.cfg.DisableTLS,
+		DisableConnectOnNew:  true,
+		DisableAutoReconnect: probe,
+	}
+}
+
+// ErrAuth says that btcd refused the RPC user name or password.
+var ErrAuth = errors.New("btcd refused the RPC user name or password")
+
+// ErrCert says that btcd's TLS certificate did not verify against the
+// certificate the source was given.
+var ErrCert = errors.New("btcd's TLS certificate does not match the given certificate")
+
+// ErrNotTLS says that btcd did not answer the TLS handshake: it runs
+// without TLS.
+var ErrNotTLS = errors.New("btcd does not speak TLS on its RPC port")
+
+// classify returns ErrAuth, ErrCert or ErrNotTLS wrapping err when a
+// connection attempt failed for one of those reasons, and nil for any other
+// failure (btcd down, restarting, unreachable), which is worth retrying.
+func classify(err error) error {
+	var (
+		verifyErr   *tls.CertificateVerificationError
+		unknownErr  x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalidErr  x509.CertificateInvalidError
+		notTLSError tls.RecordHeaderError
+	)
+	switch {
+	case errors.Is(err, rpcclient.ErrInvalidAuth):
+		return fmt.Errorf("%w: %v", ErrAuth, err)
+	case errors.As(err, &verifyErr), errors.As(err, &unknownErr),
+		errors.As(err, &hostErr), errors.As(err, &invalidErr):
+		return fmt.Errorf("%w: %v", ErrCert, err)
+	case errors.As(err, &notTLSError):
+		return fmt.Errorf("%w: %v", ErrNotTLS, err)
+	}
+	return nil
+}
+
+// Start connects to btcd in the background, retrying while btcd cannot be
+// reached. A first connection that btcd refuses (ErrAuth) or whose
+// certificate does not verify (ErrCert, ErrNotTLS) is not retried: the
+// error is sent on Fatal and the source connects no more.
 func (s *Source) Start() error {
 	s.wg.Add(1)
 	go s.connectLoop()
 	return nil
 }
+
+// Fatal returns a channel that receives the error that ended the first
+// connection attempts, if btcd refused the credentials or certificate. It
+// receives at most one error. Once connected, later refusals are only
+// logged and retried by the reconnect loop, as btcd may be restarting.
+func (s *Source) Fatal() <-chan error { return s.fatal }
 
 // Stop closes the connection. It is safe to call more than once.
 func (s *Source) Stop() error {
@@ -195,14 +248,21 @@ func (s *Source) Stop() error {
 func (s *Source) connectLoop() {
 	defer s.wg.Done()
 	backoff := 500 * time.Millisecond
-	for {
+	for attempt := 1; ; attempt++ {
 		err := s.client.Connect(1)
 		if err == nil {
 			break
 		}
+		if fatal := classify(err); fatal != nil {
+			err := fmt.Errorf("connect to btcd at %s: %w", s.cfg.Host, fatal)
+			s.setErr(err)
+			log.Errorf("%v", err)
+			s.fatal <- err
+			return
+		}
 		s.setErr(fmt.Errorf("connect to btcd at %s: %w", s.cfg.Host, err))
-		log.Warnf("Cannot reach btcd at %s: %v; retrying in %v",
-			s.cfg.Host, err, backoff)
+		log.Warnf("Cannot reach btcd at %s (attempt %d): %v; retrying in %v",
+			s.cfg.Host, attempt, err, backoff)
 		select {
 		case <-s.quit:
 			return
@@ -213,11 +273,64 @@ func (s *Source) connectLoop() {
 	log.Infof("Connected to btcd at %s", s.cfg.Host)
 	s.setConnected(true)
 	close(s.ready)
+	s.wg.Add(1)
+	go s.watchRefusals()
 	// Registered once; rpcclient registers again after each reconnect.
 	if err := s.client.NotifyBlocks(); err != nil {
 		log.Errorf("notifyblocks: %v", err)
 	}
 	s.signal()
+}
+
+// watchRefusals runs once the source has connected. rpcclient reconnects a
+// lost connection on its own, forever, without saying why an attempt
+// failed; so while the connection is down, watchRefusals tries a
+// connection of its own now and then, and when btcd refuses the
+// credentials or the certificate (a btcd restarted with a new password or
+// certificate) it logs an error and puts it in Status. The node keeps
+// running and rpcclient keeps retrying: the operator fixes the options or
+// btcd, and the source reconnects.
+func (s *Source) watchRefusals() {
+	defer s.wg.Done()
+	const (
+		firstDelay = 5 * time.Second
+		maxDelay   = time.Minute
+	)
+	delay := firstDelay
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-time.After(delay):
+		}
+		if !s.client.Disconnected() {
+			delay = firstDelay
+			continue
+		}
+		fatal := s.probe()
+		if fatal != nil {
+			err := fmt.Errorf("reconnect to btcd at %s: %w", s.cfg.Host, fatal)
+			s.setErr(err)
+			log.Errorf("%v; still retrying, next check in %v", err, delay)
+		}
+		delay = min(2*delay, maxDelay)
+	}
+}
+
+// probe makes one connection of its own to btcd and returns what classify
+// makes of its failure.
+func (s *Source) probe() error {
+	c, err := rpcclient.New(s.connConfig(true), nil)
+	if err != nil {
+		return nil
+	}
+	err = c.Connect(1)
+	c.Shutdown()
+	if err == nil {
+		c.WaitForShutdown()
+		return nil
+	}
+	return classify(err)
 }
 
 func (s *Source) signal() {
