@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sync"
 
@@ -211,158 +210,52 @@ func (sub *subscriptionService) SubscribeSideblocks(req *apiv1.SubscribeSidebloc
 	stream apiv1.SubscriptionService_SubscribeSideblocksServer) error {
 
 	const method = apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName
-	var cursor *SideRef
-	if c := req.GetCursor(); c != nil {
-		ref, err := parseSideCursor(c)
-		if err != nil {
-			return toStatus(method, err)
-		}
-		cursor = &ref
-	}
-	r := callerRole(stream.Context())
-	quit, err := sub.s.subs.enter(r)
-	if err != nil {
-		return err
-	}
-	defer sub.s.subs.leave(r)
-
-	ctx, b := stream.Context(), sub.s.backend
-	changed := b.Changed()
-	// A cursor the node cannot follow fails the stream before it sends
-	// anything; the read is the stream's first page.
-	var first *SideRead
-	if cursor != nil {
-		if first, err = b.SideBlocksAfter(ctx, *cursor, streamPageSize); err != nil {
-			return toStatus(method, err)
-		}
-	}
-	tip, err := b.SideTip(ctx)
-	if err != nil {
-		return toStatus(method, err)
-	}
-	state := &apiv1.SidechainState{}
-	if tip.Height >= 0 {
-		state.TipHeight, state.TipHash = uint64(tip.Height), tip.Hash.String()
-	}
-	err = stream.Send(&apiv1.SubscribeSideblocksResponse{
-		Event: &apiv1.SubscribeSideblocksResponse_State{State: state}})
-	if err != nil {
-		return err
-	}
-	pos := tip
-	if cursor != nil {
-		pos = *cursor
-	}
-	return follow(ctx, quit, b, changed, func() (bool, error) {
-		r := first
-		first = nil
-		if r == nil {
-			var err error
-			if r, err = b.SideBlocksAfter(ctx, pos, streamPageSize); err != nil {
-				return false, toStatus(method, err)
-			}
-		}
-		if d := r.Disconnected; d != nil {
-			if d.Height != pos.Height || d.Height < 0 {
-				return false, toStatus(method, fmt.Errorf("backend "+
-					"disconnected block %v at height %d from position %d",
-					d.Hash, d.Height, pos.Height))
-			}
-			err := stream.Send(&apiv1.SubscribeSideblocksResponse{
-				Event: &apiv1.SubscribeSideblocksResponse_Disconnected{
-					Disconnected: sideBlockProto(d)}})
-			pos = SideRef{Height: d.Height - 1, Hash: d.PrevBlock}
-			return true, err
-		}
-		for i := range r.Connected {
-			err := stream.Send(&apiv1.SubscribeSideblocksResponse{
-				Event: &apiv1.SubscribeSideblocksResponse_Connected{
-					Connected: sideBlockProto(&r.Connected[i])}})
-			if err != nil {
-				return false, err
-			}
-			pos = r.Connected[i].Ref()
-		}
-		return len(r.Connected) >= streamPageSize, nil
-	})
+	ctx := stream.Context()
+	return serveStream(ctx, sub.s, method, req.GetCursor(), parseSideCursor,
+		sidechainWalk(sub.s.backend), streamSends[SideRef, SideEvent]{
+			state: func(tip SideRef) error {
+				state := &apiv1.SidechainState{}
+				if tip.Height >= 0 {
+					state.TipHeight, state.TipHash = uint64(tip.Height), tip.Hash.String()
+				}
+				return stream.Send(&apiv1.SubscribeSideblocksResponse{
+					Event: &apiv1.SubscribeSideblocksResponse_State{State: state}})
+			},
+			disconnected: func(d *SideEvent) error {
+				return stream.Send(&apiv1.SubscribeSideblocksResponse{
+					Event: &apiv1.SubscribeSideblocksResponse_Disconnected{
+						Disconnected: sideBlockProto(d)}})
+			},
+			connected: func(e *SideEvent) (bool, error) {
+				return true, stream.Send(&apiv1.SubscribeSideblocksResponse{
+					Event: &apiv1.SubscribeSideblocksResponse_Connected{
+						Connected: sideBlockProto(e)}})
+			},
+		})
 }
 
 func (sub *subscriptionService) SubscribeLottery(req *apiv1.SubscribeLotteryRequest,
 	stream apiv1.SubscriptionService_SubscribeLotteryServer) error {
 
 	const method = apiv1.SubscriptionService_SubscribeLottery_FullMethodName
-	var cursor *MainRef
-	if c := req.GetCursor(); c != nil {
-		ref, err := parseMainCursor(c)
-		if err != nil {
-			return toStatus(method, err)
-		}
-		cursor = &ref
-	}
-	r := callerRole(stream.Context())
-	quit, err := sub.s.subs.enter(r)
-	if err != nil {
-		return err
-	}
-	defer sub.s.subs.leave(r)
-
-	ctx, b := stream.Context(), sub.s.backend
-	changed := b.Changed()
-	var first *DrawRead
-	if cursor != nil {
-		if first, err = b.DrawsAfter(ctx, *cursor, streamPageSize); err != nil {
-			return toStatus(method, err)
-		}
-	}
-	tip, err := b.MainTip(ctx)
-	if err != nil {
-		return toStatus(method, err)
-	}
-	state := &apiv1.MainchainBlockRef{Height: tip.Height}
-	if tip.Height >= 0 {
-		state.Hash = tip.Hash.String()
-	}
-	err = stream.Send(&apiv1.SubscribeLotteryResponse{
-		Event: &apiv1.SubscribeLotteryResponse_State{State: state}})
-	if err != nil {
-		return err
-	}
-	pos := tip
-	if cursor != nil {
-		pos = *cursor
-	}
-	return follow(ctx, quit, b, changed, func() (bool, error) {
-		r := first
-		first = nil
-		if r == nil {
-			var err error
-			if r, err = b.DrawsAfter(ctx, pos, streamPageSize); err != nil {
-				return false, toStatus(method, err)
-			}
-		}
-		if d := r.Disconnected; d != nil {
-			if d.Height != pos.Height || d.Height <= 0 {
-				return false, toStatus(method, fmt.Errorf("backend "+
-					"undid block %v at height %d from position %d",
-					d.BlockHash, d.Height, pos.Height))
-			}
-			undone := *d
-			undone.Winner = nil
-			err := stream.Send(&apiv1.SubscribeLotteryResponse{
-				Event: &apiv1.SubscribeLotteryResponse_Disconnected{
-					Disconnected: drawProto(&undone)}})
-			pos = MainRef{Height: d.Height - 1, Hash: d.PrevBlock}
-			return true, err
-		}
-		for i := range r.Connected {
-			err := stream.Send(&apiv1.SubscribeLotteryResponse{
-				Event: &apiv1.SubscribeLotteryResponse_Connected{
-					Connected: drawProto(&r.Connected[i])}})
-			if err != nil {
-				return false, err
-			}
-			pos = r.Connected[i].Ref()
-		}
-		return len(r.Connected) >= streamPageSize, nil
-	})
+	ctx := stream.Context()
+	return serveStream(ctx, sub.s, method, req.GetCursor(), parseMainCursor,
+		mainchainWalk(sub.s.backend), streamSends[MainRef, Draw]{
+			state: func(tip MainRef) error {
+				return stream.Send(&apiv1.SubscribeLotteryResponse{
+					Event: &apiv1.SubscribeLotteryResponse_State{State: mainRefProto(tip)}})
+			},
+			disconnected: func(d *Draw) error {
+				undone := *d
+				undone.Winner = nil
+				return stream.Send(&apiv1.SubscribeLotteryResponse{
+					Event: &apiv1.SubscribeLotteryResponse_Disconnected{
+						Disconnected: drawProto(&undone)}})
+			},
+			connected: func(d *Draw) (bool, error) {
+				return true, stream.Send(&apiv1.SubscribeLotteryResponse{
+					Event: &apiv1.SubscribeLotteryResponse_Connected{
+						Connected: drawProto(d)}})
+			},
+		})
 }
