@@ -128,32 +128,64 @@ func printJSONLine(w io.Writer, m proto.Message) error {
 	return err
 }
 
+// sideCursor checks the arguments and options of a subscription to the
+// best sidechain and returns its cursor; nil starts at the tip.
+func (o *cursorOptions) sideCursor(args []string) (*apiv1.SidechainBlockRef, error) {
+	if err := noArgs(args); err != nil {
+		return nil, err
+	}
+	height, hash, err := o.cursor(sidechain, math.MaxInt64)
+	switch {
+	case err != nil:
+		return nil, err
+	case o.All:
+		return &apiv1.SidechainBlockRef{Hash: strings.Repeat("0", 64)}, nil
+	case hash != "":
+		return &apiv1.SidechainBlockRef{Height: uint64(height), Hash: hash}, nil
+	}
+	return nil, nil
+}
+
+// mainCursor checks the arguments and options of a subscription to the
+// node's mainchain and returns its cursor; nil starts at the tip.
+func (o *cursorOptions) mainCursor(c *client, args []string) (*apiv1.MainchainBlockRef, error) {
+	if err := noArgs(args); err != nil {
+		return nil, err
+	}
+	height, hash, err := o.cursor(mainchain, math.MaxInt32)
+	switch {
+	case err != nil:
+		return nil, err
+	case o.All:
+		return &apiv1.MainchainBlockRef{Height: 0, Hash: c.params.Main.GenesisHash.String()}, nil
+	case hash != "":
+		return &apiv1.MainchainBlockRef{Height: int32(height), Hash: hash}, nil
+	}
+	return nil, nil
+}
+
+// recvOf returns the receive function of the stream s that opening a
+// stream returned with err.
+func recvOf[M proto.Message](s interface{ Recv() (M, error) }, err error) (recvFunc, error) {
+	if err != nil {
+		return nil, err
+	}
+	return func() (proto.Message, error) { return s.Recv() }, nil
+}
+
 type subscribeSideblocksCommand struct {
 	cursorOptions
 	c *client
 }
 
 func (cmd *subscribeSideblocksCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	height, hash, err := cmd.cursor(sidechain, math.MaxInt64)
+	cursor, err := cmd.sideCursor(args)
 	if err != nil {
 		return err
 	}
-	req := &apiv1.SubscribeSideblocksRequest{}
-	switch {
-	case cmd.All:
-		req.Cursor = &apiv1.SidechainBlockRef{Hash: strings.Repeat("0", 64)}
-	case hash != "":
-		req.Cursor = &apiv1.SidechainBlockRef{Height: uint64(height), Hash: hash}
-	}
+	req := &apiv1.SubscribeSideblocksRequest{Cursor: cursor}
 	return cmd.c.stream(cursorFields, func(ctx context.Context, conn grpc.ClientConnInterface) (recvFunc, error) {
-		s, err := apiv1.NewSubscriptionServiceClient(conn).SubscribeSideblocks(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		return func() (proto.Message, error) { return s.Recv() }, nil
+		return recvOf(apiv1.NewSubscriptionServiceClient(conn).SubscribeSideblocks(ctx, req))
 	})
 }
 
@@ -163,25 +195,12 @@ type subscribeLotteryCommand struct {
 }
 
 func (cmd *subscribeLotteryCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	height, hash, err := cmd.cursor(mainchain, math.MaxInt32)
+	cursor, err := cmd.mainCursor(cmd.c, args)
 	if err != nil {
 		return err
 	}
-	req := &apiv1.SubscribeLotteryRequest{}
-	switch {
-	case cmd.All:
-		req.Cursor = &apiv1.MainchainBlockRef{Height: 0, Hash: cmd.c.params.Main.GenesisHash.String()}
-	case hash != "":
-		req.Cursor = &apiv1.MainchainBlockRef{Height: int32(height), Hash: hash}
-	}
+	req := &apiv1.SubscribeLotteryRequest{Cursor: cursor}
 	return cmd.c.stream(cursorFields, func(ctx context.Context, conn grpc.ClientConnInterface) (recvFunc, error) {
-		s, err := apiv1.NewSubscriptionServiceClient(conn).SubscribeLottery(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		return func() (proto.Message, error) { return s.Recv() }, nil
+		return recvOf(apiv1.NewSubscriptionServiceClient(conn).SubscribeLottery(ctx, req))
 	})
 }

@@ -2,11 +2,7 @@ package cli
 
 import (
 	"context"
-	"math"
-	"strings"
-
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
 
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
@@ -42,26 +38,13 @@ type subscribeDepositsCommand struct {
 }
 
 func (cmd *subscribeDepositsCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	height, hash, err := cmd.cursor(mainchain, math.MaxInt32)
+	cursor, err := cmd.mainCursor(cmd.c, args)
 	if err != nil {
 		return err
 	}
-	req := &apiv1.SubscribeDepositsRequest{}
-	switch {
-	case cmd.All:
-		req.Cursor = &apiv1.MainchainBlockRef{Height: 0, Hash: cmd.c.params.Main.GenesisHash.String()}
-	case hash != "":
-		req.Cursor = &apiv1.MainchainBlockRef{Height: int32(height), Hash: hash}
-	}
+	req := &apiv1.SubscribeDepositsRequest{Cursor: cursor}
 	return cmd.c.stream(cursorFields, func(ctx context.Context, conn grpc.ClientConnInterface) (recvFunc, error) {
-		s, err := apiv1.NewPegServiceClient(conn).SubscribeDeposits(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		return func() (proto.Message, error) { return s.Recv() }, nil
+		return recvOf(apiv1.NewPegServiceClient(conn).SubscribeDeposits(ctx, req))
 	})
 }
 
@@ -71,25 +54,12 @@ type subscribeWithdrawalsCommand struct {
 }
 
 func (cmd *subscribeWithdrawalsCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	height, hash, err := cmd.cursor(sidechain, math.MaxInt64)
+	cursor, err := cmd.sideCursor(args)
 	if err != nil {
 		return err
 	}
-	req := &apiv1.SubscribeWithdrawalsRequest{}
-	switch {
-	case cmd.All:
-		req.Cursor = &apiv1.SidechainBlockRef{Hash: strings.Repeat("0", 64)}
-	case hash != "":
-		req.Cursor = &apiv1.SidechainBlockRef{Height: uint64(height), Hash: hash}
-	}
+	req := &apiv1.SubscribeWithdrawalsRequest{Cursor: cursor}
 	return cmd.c.stream(cursorFields, func(ctx context.Context, conn grpc.ClientConnInterface) (recvFunc, error) {
-		s, err := apiv1.NewPegServiceClient(conn).SubscribeWithdrawals(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		return func() (proto.Message, error) { return s.Recv() }, nil
+		return recvOf(apiv1.NewPegServiceClient(conn).SubscribeWithdrawals(ctx, req))
 	})
 }
