@@ -32,24 +32,15 @@ func (p *pegService) SubscribeDeposits(req *apiv1.SubscribeDepositsRequest,
 					Event: &apiv1.SubscribeDepositsResponse_Disconnected{
 						Disconnected: &apiv1.DepositBlock{Block: mainRefProto(d.Ref())}}})
 			},
-			connected: func(d *Draw) (bool, error) {
-				block := d.Ref()
-				deps, onChain, err := b.DepositsIn(ctx, block)
-				if err != nil {
-					return false, toStatus(method, err)
-				}
-				if !onChain {
-					// The block left the chain since the page was
-					// read: read again from the last block sent.
-					return false, nil
-				}
-				out := &apiv1.DepositBlock{Block: mainRefProto(block),
-					Deposits: make([]*apiv1.Deposit, len(deps))}
-				for j := range deps {
-					out.Deposits[j] = depositProto(&deps[j])
-				}
-				return true, stream.Send(&apiv1.SubscribeDepositsResponse{
-					Event: &apiv1.SubscribeDepositsResponse_Connected{Connected: out}})
-			},
+			connected: blockItems(ctx, method, (*Draw).Ref, b.DepositsIn,
+				func(block MainRef, deps []Deposit) error {
+					out := &apiv1.DepositBlock{Block: mainRefProto(block),
+						Deposits: make([]*apiv1.Deposit, len(deps))}
+					for j := range deps {
+						out.Deposits[j] = depositProto(&deps[j])
+					}
+					return stream.Send(&apiv1.SubscribeDepositsResponse{
+						Event: &apiv1.SubscribeDepositsResponse_Connected{Connected: out}})
+				}),
 		})
 }

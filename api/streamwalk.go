@@ -93,6 +93,27 @@ type streamSends[R, E any] struct {
 	connected func(e *E) (sent bool, err error)
 }
 
+// blockItems returns the connected function of a stream that sends each
+// block with its items, which in reads, by send; method names the stream
+// in in's errors.
+func blockItems[R, E, T any](ctx context.Context, method string, ref func(*E) R,
+	in func(context.Context, R) ([]T, bool, error), send func(block R, items []T) error) func(*E) (bool, error) {
+
+	return func(e *E) (bool, error) {
+		block := ref(e)
+		items, onChain, err := in(ctx, block)
+		if err != nil {
+			return false, toStatus(method, err)
+		}
+		if !onChain {
+			// The block left the chain since the page was read:
+			// read again from the last block sent.
+			return false, nil
+		}
+		return true, send(block, items)
+	}
+}
+
 // serveStream serves a subscription stream of method for the caller of
 // ctx: it admits the stream, reads the first page from cursor if there is
 // one, so that a cursor the node cannot follow fails the stream before it

@@ -32,24 +32,15 @@ func (p *pegService) SubscribeWithdrawals(req *apiv1.SubscribeWithdrawalsRequest
 					Event: &apiv1.SubscribeWithdrawalsResponse_Disconnected{
 						Disconnected: &apiv1.WithdrawalBlock{Block: sideRefProto(d.Ref())}}})
 			},
-			connected: func(e *SideEvent) (bool, error) {
-				block := e.Ref()
-				ws, onChain, err := b.WithdrawalsIn(ctx, block)
-				if err != nil {
-					return false, toStatus(method, err)
-				}
-				if !onChain {
-					// The block left the best chain since the page
-					// was read: read again from the last block sent.
-					return false, nil
-				}
-				out := &apiv1.WithdrawalBlock{Block: sideRefProto(block),
-					Withdrawals: make([]*apiv1.Withdrawal, len(ws))}
-				for j := range ws {
-					out.Withdrawals[j] = withdrawalProto(&ws[j])
-				}
-				return true, stream.Send(&apiv1.SubscribeWithdrawalsResponse{
-					Event: &apiv1.SubscribeWithdrawalsResponse_Connected{Connected: out}})
-			},
+			connected: blockItems(ctx, method, (*SideEvent).Ref, b.WithdrawalsIn,
+				func(block SideRef, ws []Withdrawal) error {
+					out := &apiv1.WithdrawalBlock{Block: sideRefProto(block),
+						Withdrawals: make([]*apiv1.Withdrawal, len(ws))}
+					for j := range ws {
+						out.Withdrawals[j] = withdrawalProto(&ws[j])
+					}
+					return stream.Send(&apiv1.SubscribeWithdrawalsResponse{
+						Event: &apiv1.SubscribeWithdrawalsResponse_Connected{Connected: out}})
+				}),
 		})
 }
