@@ -29,13 +29,12 @@ func (b *leavingBackend) DepositsIn(ctx context.Context, block api.MainRef) ([]a
 // block sent: it neither skips nor repeats a block.
 func TestStreamRereadsBlockThatLeft(t *testing.T) {
 	b := &leavingBackend{Backend: apitest.NewBackend(3)}
-	srv := apitest.StartServer(t, b, nil)
-	c := dial(t, srv, api.ReadOnlyCredFilename)
+	main := b.MainChain()
+	genesis := &apiv1.MainchainBlockRef{Height: 0, Hash: main[0].BlockHash.String()}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	main := b.MainChain()
-	stream, err := c.peg.SubscribeDeposits(ctx, &apiv1.SubscribeDepositsRequest{
-		Cursor: &apiv1.MainchainBlockRef{Height: 0, Hash: main[0].BlockHash.String()}})
+	peg := dial(t, apitest.StartServer(t, b, nil), api.ReadOnlyCredFilename).peg
+	stream, err := peg.SubscribeDeposits(ctx, &apiv1.SubscribeDepositsRequest{Cursor: genesis})
 	if err != nil {
 		t.Fatal(err)
 	}
