@@ -32,6 +32,12 @@
 // total. The API reports the sync state of the node and of its mainchain
 // backend instead of waiting for it.
 //
+// Enum values: gRPC carries their numbers and the REST gateway their full
+// names (WITHDRAWAL_STAGE_PAID), as the OpenAPI document lists them;
+// sidecli prints them as the README's lower-case words ("paid", "banned",
+// "body_staged"): the name without the enum's prefix (MarshalJSON,
+// EnumWords).
+//
 // Mainchain fee rates are in sat/vB; sidechain fee rates are in sat/kB
 // (fee_rate_sat_kb), witnesses counted in full, as the sidechain's
 // mempool and block size count them. Sidechain addresses are decoded by
