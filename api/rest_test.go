@@ -357,7 +357,7 @@ func TestRESTProtoNames(t *testing.T) {
 	if err := protojson.Unmarshal(body, &blk); err != nil {
 		t.Fatal(err)
 	}
-	if blk.GetHash() != sideBlockHash || blk.GetHeight() != 1 || len(blk.GetTxids()) > 1 {
+	if blk.GetHash() != sideBlockHash || blk.GetBlockHeight() != 1 || len(blk.GetTxids()) > 1 {
 		t.Errorf("GET sideblock: %v", &blk)
 	}
 	wantBlk := b.LastBlockRequest()

@@ -71,7 +71,7 @@ func (o *cursorOptions) cursor(chain string, maxHeight int64) (height int64, has
 }
 
 // cursorFields name the cursor in the node's messages.
-var cursorFields = fields{"cursor.hash": "--hash", "cursor.height": "--height"}
+var cursorFields = fields{"cursor.hash": "--hash", "cursor.height": "--height", "cursor.block_height": "--height"}
 
 // streamContext, when set, derives the context of every subscription
 // stream: tests end their streams with it.
@@ -137,7 +137,7 @@ func (cmd *subscribeSideblocksCommand) Execute(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	height, hash, err := cmd.cursor(sidechain, math.MaxInt64)
+	height, hash, err := cmd.cursor(sidechain, math.MaxInt32)
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (cmd *subscribeSideblocksCommand) Execute(args []string) error {
 	case cmd.All:
 		req.Cursor = &apiv1.SidechainBlockRef{Hash: strings.Repeat("0", 64)}
 	case hash != "":
-		req.Cursor = &apiv1.SidechainBlockRef{Height: uint64(height), Hash: hash}
+		req.Cursor = &apiv1.SidechainBlockRef{BlockHeight: int32(height), Hash: hash}
 	}
 	return cmd.c.stream(cursorFields, func(ctx context.Context, conn grpc.ClientConnInterface) (recvFunc, error) {
 		s, err := apiv1.NewSubscriptionServiceClient(conn).SubscribeSideblocks(ctx, req)

@@ -74,7 +74,7 @@ func (cmd *subscribeWithdrawalsCommand) Execute(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	height, hash, err := cmd.cursor(sidechain, math.MaxInt64)
+	height, hash, err := cmd.cursor(sidechain, math.MaxInt32)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (cmd *subscribeWithdrawalsCommand) Execute(args []string) error {
 	case cmd.All:
 		req.Cursor = &apiv1.SidechainBlockRef{Hash: strings.Repeat("0", 64)}
 	case hash != "":
-		req.Cursor = &apiv1.SidechainBlockRef{Height: uint64(height), Hash: hash}
+		req.Cursor = &apiv1.SidechainBlockRef{BlockHeight: int32(height), Hash: hash}
 	}
 	return cmd.c.stream(cursorFields, func(ctx context.Context, conn grpc.ClientConnInterface) (recvFunc, error) {
 		s, err := apiv1.NewPegServiceClient(conn).SubscribeWithdrawals(ctx, req)

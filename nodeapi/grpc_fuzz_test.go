@@ -75,7 +75,7 @@ func FuzzGRPCNodeBackend(f *testing.F) {
 		&apiv1.GetWinnerRequest{Height: -1},
 		&apiv1.ListUnspentRequest{Address: "bcrt1qxyz"},
 		&apiv1.VerifyPayoutRequest{RawTxHex: "00"},
-		&apiv1.SubscribeSideblocksRequest{Cursor: &apiv1.SidechainBlockRef{Hash: hash, Height: 3}},
+		&apiv1.SubscribeSideblocksRequest{Cursor: &apiv1.SidechainBlockRef{Hash: hash, BlockHeight: 3}},
 		&apiv1.SubscribeLotteryRequest{Cursor: &apiv1.MainchainBlockRef{Hash: hash, Height: 1 << 30}},
 	}
 	for i := range methods {

@@ -102,8 +102,14 @@ type SideWalletTransaction struct {
 	// txid is the transaction's id.
 	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
 	// block_height is the sidechain height of the block that holds it.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 	BlockHeight uint64 `protobuf:"varint,2,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
 	// confirmations is 1 in the best chain's tip.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read num_confirmations.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 	Confirmations uint64 `protobuf:"varint,3,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
 	// received_sat is what its outputs pay the node's address.
 	ReceivedSat int64 `protobuf:"varint,4,opt,name=received_sat,json=receivedSat,proto3" json:"received_sat,omitempty"`
@@ -112,9 +118,13 @@ type SideWalletTransaction struct {
 	// net_sat is received_sat - sent_sat.
 	NetSat int64 `protobuf:"varint,6,opt,name=net_sat,json=netSat,proto3" json:"net_sat,omitempty"`
 	// coinbase reports whether it is the block's coinbase.
-	Coinbase      bool `protobuf:"varint,7,opt,name=coinbase,proto3" json:"coinbase,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Coinbase bool `protobuf:"varint,7,opt,name=coinbase,proto3" json:"coinbase,omitempty"`
+	// height is block_height as a number.
+	Height int32 `protobuf:"varint,8,opt,name=height,proto3" json:"height,omitempty"`
+	// num_confirmations is confirmations as a number.
+	NumConfirmations int32 `protobuf:"varint,9,opt,name=num_confirmations,json=numConfirmations,proto3" json:"num_confirmations,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *SideWalletTransaction) Reset() {
@@ -154,6 +164,7 @@ func (x *SideWalletTransaction) GetTxid() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *SideWalletTransaction) GetBlockHeight() uint64 {
 	if x != nil {
 		return x.BlockHeight
@@ -161,6 +172,7 @@ func (x *SideWalletTransaction) GetBlockHeight() uint64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *SideWalletTransaction) GetConfirmations() uint64 {
 	if x != nil {
 		return x.Confirmations
@@ -196,6 +208,20 @@ func (x *SideWalletTransaction) GetCoinbase() bool {
 	return false
 }
 
+func (x *SideWalletTransaction) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetNumConfirmations() int32 {
+	if x != nil {
+		return x.NumConfirmations
+	}
+	return 0
+}
+
 // ListSideTransactionsResponse is a page of them.
 type ListSideTransactionsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -207,9 +233,19 @@ type ListSideTransactionsResponse struct {
 	Total uint64 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
 	// from_height and to_height are the first and last sidechain heights
 	// read.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read from_block_height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 	FromHeight uint64 `protobuf:"varint,4,opt,name=from_height,json=fromHeight,proto3" json:"from_height,omitempty"`
 	// to_height is the last sidechain height read: the tip.
-	ToHeight      uint64 `protobuf:"varint,5,opt,name=to_height,json=toHeight,proto3" json:"to_height,omitempty"`
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read to_block_height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
+	ToHeight uint64 `protobuf:"varint,5,opt,name=to_height,json=toHeight,proto3" json:"to_height,omitempty"`
+	// from_block_height is from_height as a number.
+	FromBlockHeight int32 `protobuf:"varint,6,opt,name=from_block_height,json=fromBlockHeight,proto3" json:"from_block_height,omitempty"`
+	// to_block_height is to_height as a number.
+	ToBlockHeight int32 `protobuf:"varint,7,opt,name=to_block_height,json=toBlockHeight,proto3" json:"to_block_height,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -265,6 +301,7 @@ func (x *ListSideTransactionsResponse) GetTotal() uint64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *ListSideTransactionsResponse) GetFromHeight() uint64 {
 	if x != nil {
 		return x.FromHeight
@@ -272,9 +309,24 @@ func (x *ListSideTransactionsResponse) GetFromHeight() uint64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *ListSideTransactionsResponse) GetToHeight() uint64 {
 	if x != nil {
 		return x.ToHeight
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsResponse) GetFromBlockHeight() int32 {
+	if x != nil {
+		return x.FromBlockHeight
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsResponse) GetToBlockHeight() int32 {
+	if x != nil {
+		return x.ToBlockHeight
 	}
 	return 0
 }
@@ -687,14 +739,19 @@ type WalletCoin struct {
 	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
 	// confirmations is 1 in the mainchain tip, 0 for an output of an
 	// unconfirmed transaction of the wallet.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read num_confirmations.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 	Confirmations uint64 `protobuf:"varint,4,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
 	// block_height is the mainchain block that holds it; 0 while
 	// unconfirmed.
 	BlockHeight int32 `protobuf:"varint,5,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
 	// change reports whether it pays one of the wallet's change addresses.
-	Change        bool `protobuf:"varint,6,opt,name=change,proto3" json:"change,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Change bool `protobuf:"varint,6,opt,name=change,proto3" json:"change,omitempty"`
+	// num_confirmations is confirmations as a number.
+	NumConfirmations int32 `protobuf:"varint,7,opt,name=num_confirmations,json=numConfirmations,proto3" json:"num_confirmations,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *WalletCoin) Reset() {
@@ -748,6 +805,7 @@ func (x *WalletCoin) GetAddress() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *WalletCoin) GetConfirmations() uint64 {
 	if x != nil {
 		return x.Confirmations
@@ -767,6 +825,13 @@ func (x *WalletCoin) GetChange() bool {
 		return x.Change
 	}
 	return false
+}
+
+func (x *WalletCoin) GetNumConfirmations() int32 {
+	if x != nil {
+		return x.NumConfirmations
+	}
+	return 0
 }
 
 // ListCoinsResponse is a page of the wallet's unspent outputs.
@@ -909,6 +974,9 @@ type WalletTransaction struct {
 	// block_height is that block's height; 0 while unconfirmed.
 	BlockHeight int32 `protobuf:"varint,3,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
 	// confirmations is 1 in the mainchain tip, 0 while unconfirmed.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read num_confirmations.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 	Confirmations uint64 `protobuf:"varint,4,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
 	// received_sat is what its outputs pay the wallet (change included).
 	ReceivedSat int64 `protobuf:"varint,5,opt,name=received_sat,json=receivedSat,proto3" json:"received_sat,omitempty"`
@@ -922,9 +990,11 @@ type WalletTransaction struct {
 	FeeSat int64 `protobuf:"varint,8,opt,name=fee_sat,json=feeSat,proto3" json:"fee_sat,omitempty"`
 	// replaceable reports whether it is unconfirmed and signals BIP125
 	// replaceability (BumpFee).
-	Replaceable   bool `protobuf:"varint,9,opt,name=replaceable,proto3" json:"replaceable,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Replaceable bool `protobuf:"varint,9,opt,name=replaceable,proto3" json:"replaceable,omitempty"`
+	// num_confirmations is confirmations as a number.
+	NumConfirmations int32 `protobuf:"varint,10,opt,name=num_confirmations,json=numConfirmations,proto3" json:"num_confirmations,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *WalletTransaction) Reset() {
@@ -978,6 +1048,7 @@ func (x *WalletTransaction) GetBlockHeight() int32 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *WalletTransaction) GetConfirmations() uint64 {
 	if x != nil {
 		return x.Confirmations
@@ -1018,6 +1089,13 @@ func (x *WalletTransaction) GetReplaceable() bool {
 		return x.Replaceable
 	}
 	return false
+}
+
+func (x *WalletTransaction) GetNumConfirmations() int32 {
+	if x != nil {
+		return x.NumConfirmations
+	}
+	return 0
 }
 
 // ListWalletTransactionsResponse is a page of the wallet's transactions.
@@ -2908,22 +2986,26 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x06blocks\x18\x01 \x01(\rR\x06blocks\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\rR\x05limit\x12\x1a\n" +
-	"\breversed\x18\x04 \x01(\bR\breversed\"\xe7\x01\n" +
+	"\breversed\x18\x04 \x01(\bR\breversed\"\xb4\x02\n" +
 	"\x15SideWalletTransaction\x12\x12\n" +
-	"\x04txid\x18\x01 \x01(\tR\x04txid\x12!\n" +
-	"\fblock_height\x18\x02 \x01(\x04R\vblockHeight\x12$\n" +
-	"\rconfirmations\x18\x03 \x01(\x04R\rconfirmations\x12!\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12%\n" +
+	"\fblock_height\x18\x02 \x01(\x04B\x02\x18\x01R\vblockHeight\x12(\n" +
+	"\rconfirmations\x18\x03 \x01(\x04B\x02\x18\x01R\rconfirmations\x12!\n" +
 	"\freceived_sat\x18\x04 \x01(\x03R\vreceivedSat\x12\x19\n" +
 	"\bsent_sat\x18\x05 \x01(\x03R\asentSat\x12\x17\n" +
 	"\anet_sat\x18\x06 \x01(\x03R\x06netSat\x12\x1a\n" +
-	"\bcoinbase\x18\a \x01(\bR\bcoinbase\"\xd8\x01\n" +
+	"\bcoinbase\x18\a \x01(\bR\bcoinbase\x12\x16\n" +
+	"\x06height\x18\b \x01(\x05R\x06height\x12+\n" +
+	"\x11num_confirmations\x18\t \x01(\x05R\x10numConfirmations\"\xb4\x02\n" +
 	"\x1cListSideTransactionsResponse\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12J\n" +
 	"\ftransactions\x18\x02 \x03(\v2&.sidenode.api.v1.SideWalletTransactionR\ftransactions\x12\x14\n" +
-	"\x05total\x18\x03 \x01(\x04R\x05total\x12\x1f\n" +
-	"\vfrom_height\x18\x04 \x01(\x04R\n" +
-	"fromHeight\x12\x1b\n" +
-	"\tto_height\x18\x05 \x01(\x04R\btoHeight\"5\n" +
+	"\x05total\x18\x03 \x01(\x04R\x05total\x12#\n" +
+	"\vfrom_height\x18\x04 \x01(\x04B\x02\x18\x01R\n" +
+	"fromHeight\x12\x1f\n" +
+	"\tto_height\x18\x05 \x01(\x04B\x02\x18\x01R\btoHeight\x12*\n" +
+	"\x11from_block_height\x18\x06 \x01(\x05R\x0ffromBlockHeight\x12&\n" +
+	"\x0fto_block_height\x18\a \x01(\x05R\rtoBlockHeight\"5\n" +
 	"\x13CreateWalletRequest\x12\x1e\n" +
 	"\n" +
 	"passphrase\x18\x01 \x01(\tR\n" +
@@ -2951,15 +3033,16 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\bmin_conf\x18\x01 \x01(\x05R\aminConf\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\rR\x05limit\x12\x1a\n" +
-	"\breversed\x18\x04 \x01(\bR\breversed\"\xc0\x01\n" +
+	"\breversed\x18\x04 \x01(\bR\breversed\"\xf1\x01\n" +
 	"\n" +
 	"WalletCoin\x12\x1a\n" +
 	"\boutpoint\x18\x01 \x01(\tR\boutpoint\x12\x1b\n" +
 	"\tvalue_sat\x18\x02 \x01(\x03R\bvalueSat\x12\x18\n" +
-	"\aaddress\x18\x03 \x01(\tR\aaddress\x12$\n" +
-	"\rconfirmations\x18\x04 \x01(\x04R\rconfirmations\x12!\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\x12(\n" +
+	"\rconfirmations\x18\x04 \x01(\x04B\x02\x18\x01R\rconfirmations\x12!\n" +
 	"\fblock_height\x18\x05 \x01(\x05R\vblockHeight\x12\x16\n" +
-	"\x06change\x18\x06 \x01(\bR\x06change\"w\n" +
+	"\x06change\x18\x06 \x01(\bR\x06change\x12+\n" +
+	"\x11num_confirmations\x18\a \x01(\x05R\x10numConfirmations\"w\n" +
 	"\x11ListCoinsResponse\x121\n" +
 	"\x05coins\x18\x01 \x03(\v2\x1b.sidenode.api.v1.WalletCoinR\x05coins\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x04R\x05total\x12\x19\n" +
@@ -2967,17 +3050,19 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x1dListWalletTransactionsRequest\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1a\n" +
-	"\breversed\x18\x03 \x01(\bR\breversed\"\xa0\x02\n" +
+	"\breversed\x18\x03 \x01(\bR\breversed\"\xd1\x02\n" +
 	"\x11WalletTransaction\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x1c\n" +
 	"\tconfirmed\x18\x02 \x01(\bR\tconfirmed\x12!\n" +
-	"\fblock_height\x18\x03 \x01(\x05R\vblockHeight\x12$\n" +
-	"\rconfirmations\x18\x04 \x01(\x04R\rconfirmations\x12!\n" +
+	"\fblock_height\x18\x03 \x01(\x05R\vblockHeight\x12(\n" +
+	"\rconfirmations\x18\x04 \x01(\x04B\x02\x18\x01R\rconfirmations\x12!\n" +
 	"\freceived_sat\x18\x05 \x01(\x03R\vreceivedSat\x12\x19\n" +
 	"\bsent_sat\x18\x06 \x01(\x03R\asentSat\x12\x17\n" +
 	"\anet_sat\x18\a \x01(\x03R\x06netSat\x12\x17\n" +
 	"\afee_sat\x18\b \x01(\x03R\x06feeSat\x12 \n" +
-	"\vreplaceable\x18\t \x01(\bR\vreplaceable\"~\n" +
+	"\vreplaceable\x18\t \x01(\bR\vreplaceable\x12+\n" +
+	"\x11num_confirmations\x18\n" +
+	" \x01(\x05R\x10numConfirmations\"~\n" +
 	"\x1eListWalletTransactionsResponse\x12F\n" +
 	"\ftransactions\x18\x01 \x03(\v2\".sidenode.api.v1.WalletTransactionR\ftransactions\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x04R\x05total\"1\n" +
