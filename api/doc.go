@@ -112,7 +112,10 @@
 // PegService.SubscribeWithdrawals the best sidechain as
 // SubscribeSideblocks does, with the withdrawals each sideblock holds
 // (they are in PegService because their messages hold PegService's
-// Deposit and Withdrawal). Both send the current state first (the tip), then
+// Deposit and Withdrawal), and WalletService.SubscribeWalletTransactions
+// the mainchain as SubscribeDeposits does, with the wallet's transactions
+// each block confirms, read from the wallet's history (followMain runs
+// the mainchain streams, each with its own messages). All send the current state first (the tip), then
 // events: "connected" for a block that joined the best chain, on top of
 // the previous event's block, and "disconnected" for one that left it,
 // the tip first, whose parent is then the position. A client that applies
@@ -282,6 +285,7 @@
 //	GET  /v1/subscribe/lottery?cursor.height=&cursor.hash=      SubscriptionService.SubscribeLottery
 //	GET  /v1/subscribe/deposits?cursor.height=&cursor.hash=     PegService.SubscribeDeposits
 //	GET  /v1/subscribe/withdrawals?cursor.height=&cursor.hash=  PegService.SubscribeWithdrawals
+//	GET  /v1/subscribe/wallet?cursor.height=&cursor.hash=       WalletService.SubscribeWalletTransactions
 //
 // The gateway forwards each request over a gRPC client connection to the
 // server's first gRPC listener (127.0.0.1 for a listener on every
