@@ -27,6 +27,7 @@ type Backend interface {
 	PeerBackend
 	OperatorBackend
 	DepositStreamBackend
+	WalletStreamBackend
 	WithdrawalStreamBackend
 }
 

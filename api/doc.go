@@ -32,9 +32,45 @@
 // total. The API reports the sync state of the node and of its mainchain
 // backend instead of waiting for it.
 //
-// Mainchain fee rates are in sat/vB; sidechain fee rates are in sat/kB
-// (fee_rate_sat_kb), witnesses counted in full, as the sidechain's
-// mempool and block size count them. Sidechain addresses are decoded by
+// # Types
+//
+// One type per concept, in every message, so that a JSON client reads
+// the same JSON type for it everywhere (protojson writes a 64-bit integer
+// as a string and a 32-bit one as a number):
+//
+//   - heights, depths, confirmation counts and counts of blocks are int32,
+//     JSON numbers (as btcd's heights; a sidechain height is below the
+//     mainchain's, so it fits);
+//   - amounts are int64 satoshis named *_sat, JSON strings (as lnd writes
+//     its amounts);
+//   - fee rates are int64 sat/vB, named *_sat_vb.
+//
+// Fields from before the rule keep their type, since buf breaking (FILE)
+// forbids changing it: a 64-bit height is deprecated and has an int32
+// twin next to it (SidechainState.tip_height and height,
+// GetBlockResponse.confirmations and num_confirmations, ...). The server
+// fills both: the services set the twin, and the interceptors copy it
+// into the deprecated field of every message sent (twins.go); in a
+// request (a stream's cursor) either may be given, and both only if they
+// are equal. A few uint32 heights and block counts stay as they are (a
+// JSON number as well), a 64-bit height that is only ever in a request
+// (GetBlockRequest.height) too, since protojson reads a number as well as
+// a string there, and the sidechain's sat/kB fee rates stay beside their
+// sat/vB twins. TestFieldTypes walks every field of every message and
+// fails on a field named like a height, depth, confirmation count,
+// amount or fee rate that breaks the rule and is not in one of those
+// commented lists.
+//
+// Enum values: gRPC carries their numbers and the REST gateway their full
+// names (WITHDRAWAL_STAGE_PAID), as the OpenAPI document lists them;
+// sidecli prints them as the README's lower-case words ("paid", "banned",
+// "body_staged"): the name without the enum's prefix (MarshalJSON,
+// EnumWords).
+//
+// Fee rates are in sat/vB on both chains (fee_rate_sat_vb). On the
+// sidechain witnesses count in full, as its mempool and block size count
+// them, so a vB is a byte and 1 sat/vB is 1,000 sat/kB; the older
+// fee_rate_sat_kb fields, in the mempool's own unit, stay beside them. Sidechain addresses are decoded by
 // the backend for its network; the server only refuses an empty one.
 // A transaction the sidechain's mempool refuses is InvalidArgument when
 // it can never enter and FailedPrecondition when it cannot enter now.
@@ -76,7 +112,10 @@
 // PegService.SubscribeWithdrawals the best sidechain as
 // SubscribeSideblocks does, with the withdrawals each sideblock holds
 // (they are in PegService because their messages hold PegService's
-// Deposit and Withdrawal). Both send the current state first (the tip), then
+// Deposit and Withdrawal), and WalletService.SubscribeWalletTransactions
+// the mainchain as SubscribeDeposits does, with the wallet's transactions
+// each block confirms, read from the wallet's history (serveStream runs
+// every stream, each with its own chain walk and messages). All send the current state first (the tip), then
 // events: "connected" for a block that joined the best chain, on top of
 // the previous event's block, and "disconnected" for one that left it,
 // the tip first, whose parent is then the position. A client that applies
@@ -246,6 +285,7 @@
 //	GET  /v1/subscribe/lottery?cursor.height=&cursor.hash=      SubscriptionService.SubscribeLottery
 //	GET  /v1/subscribe/deposits?cursor.height=&cursor.hash=     PegService.SubscribeDeposits
 //	GET  /v1/subscribe/withdrawals?cursor.height=&cursor.hash=  PegService.SubscribeWithdrawals
+//	GET  /v1/subscribe/wallet?cursor.height=&cursor.hash=       WalletService.SubscribeWalletTransactions
 //
 // The gateway forwards each request over a gRPC client connection to the
 // server's first gRPC listener (127.0.0.1 for a listener on every

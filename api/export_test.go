@@ -12,3 +12,12 @@ func SetMaxStreams(s *Server, n, reserved int) {
 	s.subs.max, s.subs.reserved = n, reserved
 	s.subs.mu.Unlock()
 }
+
+// Int32Twins is int32Twins, by full names.
+func Int32Twins() map[string]string {
+	out := make(map[string]string, len(int32Twins))
+	for k, v := range int32Twins {
+		out[string(k)] = string(v)
+	}
+	return out
+}

@@ -85,7 +85,7 @@ func peerSessionProto(p PeerSession) *apiv1.Peer {
 		Persistent:      p.Persistent,
 		UserAgent:       p.UserAgent,
 		ProtocolVersion: p.ProtocolVersion,
-		BestHeight:      p.BestHeight,
+		BestBlockHeight: num32(p.BestHeight),
 		BestHash:        p.BestHash.String(),
 		BanScore:        p.BanScore,
 		ConnectedUnix:   p.Connected.Unix(),

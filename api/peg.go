@@ -67,7 +67,7 @@ func mintedByProto(r *SideRef) *apiv1.SidechainBlockRef {
 	if r == nil {
 		return nil
 	}
-	return &apiv1.SidechainBlockRef{Height: uint64(max(r.Height, 0)), Hash: r.Hash.String()}
+	return &apiv1.SidechainBlockRef{BlockHeight: num32(max(r.Height, 0)), Hash: r.Hash.String()}
 }
 
 func refusedProto(r *RefusedDeposit) *apiv1.RefusedDeposit {
@@ -131,7 +131,7 @@ func (p *pegService) GetPegInfo(ctx context.Context, _ *apiv1.GetPegInfoRequest)
 		BurnedSat: a.Burned, PaidSat: a.Paid, PeggedSupplySat: pegged,
 		PendingMintSat: pending, UnpaidSat: unpaid, PegboxFeesSat: fees,
 		Matches: matches, RotationFeesSat: a.RotationFees, BumpFeesSat: bumps,
-		SideBlocks: a.SideBlocks, SideSubsidySat: a.SideSubsidy,
+		SideBlockCount: num32(a.SideBlocks), SideSubsidySat: a.SideSubsidy,
 		SideUtxoValueSat: a.SideUtxoValue, SideDestroyedSat: destroyed,
 		UnexplainedSat: a.Unexplained, UnexplainedCount: uint64(len(a.UnexplainedSpends)),
 		UncheckedSat: a.Unchecked, UncheckedCount: a.UncheckedCount,
@@ -345,8 +345,8 @@ func (p *pegService) GetWithdrawal(ctx context.Context, req *apiv1.GetWithdrawal
 		return resp, nil
 	}
 	resp.SideblockHash = st.SideBlock.String()
-	resp.SideblockHeight = uint64(max(st.SideHeight, 0))
-	resp.SideDepth = uint64(max(st.SideDepth, 0))
+	resp.SideBlockHeight = num32(max(st.SideHeight, 0))
+	resp.SideBlockDepth = num32(max(st.SideDepth, 0))
 	resp.PublicationHeight = st.PubHeight
 	resp.PublicationConfirmations = st.PubConfirmations
 	resp.Index, resp.Count = st.Index, st.Count

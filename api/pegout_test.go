@@ -103,7 +103,7 @@ func TestGetWithdrawal(t *testing.T) {
 		}
 		p := w.GetProof()
 		if w.GetStage() != apiv1.WithdrawalStage_WITHDRAWAL_STAGE_INCLUDED || w.GetOutpoint() != included+":1" ||
-			len(w.GetSideblockHash()) != 64 || w.GetSideblockHeight() != 2 || w.GetSideDepth() != 1 ||
+			len(w.GetSideblockHash()) != 64 || w.GetSideBlockHeight() != 2 || w.GetSideBlockDepth() != 1 ||
 			w.GetPublicationHeight() != 103 || w.GetPublicationConfirmations() != 1 ||
 			w.GetIndex() != 0 || w.GetCount() != 2 || p == nil || len(p.GetBranch()) != 1 ||
 			len(p.GetBranch()[0]) != 64 || len(p.GetTxRoot()) != 64 || len(p.GetMerkleRoot()) != 64 ||

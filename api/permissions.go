@@ -55,8 +55,9 @@ var permissions = map[string]Permission{
 	apiv1.NodeService_BanPeer_FullMethodName:      {entityPeers, Write},
 	apiv1.NodeService_UnbanPeer_FullMethodName:    {entityPeers, Write},
 
-	apiv1.PegService_SubscribeDeposits_FullMethodName:    {entityPeg, Read},
-	apiv1.PegService_SubscribeWithdrawals_FullMethodName: {entityPeg, Read},
+	apiv1.PegService_SubscribeDeposits_FullMethodName:              {entityPeg, Read},
+	apiv1.WalletService_SubscribeWalletTransactions_FullMethodName: {entityOnchain, Read},
+	apiv1.PegService_SubscribeWithdrawals_FullMethodName:           {entityPeg, Read},
 
 	apiv1.OperatorService_StopDaemon_FullMethodName:     {entityNode, Write},
 	apiv1.OperatorService_GetDebugLevel_FullMethodName:  {entityNode, Read},

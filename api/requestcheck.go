@@ -22,7 +22,8 @@ const transportSlack = 4
 // checkRequest refuses with InvalidArgument a request larger than limit
 // bytes and one that carries a field the server does not know: a field
 // from a newer client would otherwise be dropped silently, and a write
-// method must not run without an option its caller set.
+// method must not run without an option its caller set. It then fills
+// the int32 twins of deprecated fields (twinRequest).
 func checkRequest(req any, limit int) error {
 	m, ok := req.(proto.Message)
 	if !ok {
@@ -32,17 +33,25 @@ func checkRequest(req any, limit int) error {
 		return status.Errorf(codes.InvalidArgument, "request of %d bytes is "+
 			"above the maximum message size of %d bytes", n, limit)
 	}
-	return checkKnown(m.ProtoReflect(), "")
+	if err := checkKnown(m.ProtoReflect(), ""); err != nil {
+		return err
+	}
+	return twinRequest(m)
 }
 
-// checkUnary is the unary interceptor that runs checkRequest.
+// checkUnary is the unary interceptor that runs checkRequest, and
+// twinResponse on the answer.
 func (s *Server) checkUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo,
 	handler grpc.UnaryHandler) (any, error) {
 
 	if err := checkRequest(req, s.cfg.MaxMsgSize); err != nil {
 		return nil, err
 	}
-	return handler(ctx, req)
+	resp, err := handler(ctx, req)
+	if err == nil {
+		twinResponse(resp)
+	}
+	return resp, err
 }
 
 // decodedUnary returns the first unary interceptor: it takes the error
@@ -81,6 +90,13 @@ type checkedStream struct {
 	grpc.ServerStream
 	limit int
 	codec *requestCodec
+}
+
+// SendMsg implements grpc.ServerStream: it fills the int32 twins of the
+// message's deprecated fields (twinResponse).
+func (c *checkedStream) SendMsg(m any) error {
+	twinResponse(m)
+	return c.ServerStream.SendMsg(m)
 }
 
 // RecvMsg implements grpc.ServerStream.

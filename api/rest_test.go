@@ -101,6 +101,7 @@ var restCalls = []restCall{
 	{apiv1.SubscriptionService_SubscribeLottery_FullMethodName, "GET", "/v1/subscribe/lottery", "", true},
 	{apiv1.PegService_SubscribeDeposits_FullMethodName, "GET", "/v1/subscribe/deposits", "", true},
 	{apiv1.PegService_SubscribeWithdrawals_FullMethodName, "GET", "/v1/subscribe/withdrawals", "", true},
+	{apiv1.WalletService_SubscribeWalletTransactions_FullMethodName, "GET", "/v1/subscribe/wallet", "", true},
 }
 
 // TestRESTCallsCoverPermissions keeps restCalls in step with the
@@ -357,7 +358,7 @@ func TestRESTProtoNames(t *testing.T) {
 	if err := protojson.Unmarshal(body, &blk); err != nil {
 		t.Fatal(err)
 	}
-	if blk.GetHash() != sideBlockHash || blk.GetHeight() != 1 || len(blk.GetTxids()) > 1 {
+	if blk.GetHash() != sideBlockHash || blk.GetBlockHeight() != 1 || len(blk.GetTxids()) > 1 {
 		t.Errorf("GET sideblock: %v", &blk)
 	}
 	wantBlk := b.LastBlockRequest()

@@ -205,6 +205,15 @@ var allCalls = []call{
 		}
 		return err
 	}},
+	{apiv1.WalletService_SubscribeWalletTransactions_FullMethodName, false, func(ctx context.Context, c clients) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stream, err := c.wallet.SubscribeWalletTransactions(ctx, &apiv1.SubscribeWalletTransactionsRequest{})
+		if err == nil {
+			_, err = stream.Recv()
+		}
+		return err
+	}},
 	{apiv1.PegService_SubscribeWithdrawals_FullMethodName, false, func(ctx context.Context, c clients) error {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()

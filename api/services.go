@@ -124,8 +124,8 @@ func (n *nodeService) GetInfo(ctx context.Context, _ *apiv1.GetInfoRequest) (*ap
 			Progress:      mc.Progress,
 		},
 		Sidechain: &apiv1.SidechainState{
-			TipHeight: info.Sidechain.TipHeight,
-			TipHash:   hashString(info.Sidechain.TipHash),
+			Height:  num32(info.Sidechain.TipHeight),
+			TipHash: hashString(info.Sidechain.TipHash),
 		},
 		NumTickets:       info.NumTickets,
 		OwnTicketCount:   uint64(len(info.OwnTickets)),

@@ -85,20 +85,20 @@ func (sc *sidechainService) GetBlock(ctx context.Context, req *apiv1.GetBlockReq
 	}
 	txids := Paginate(blk.TxIDs, p)
 	resp := &apiv1.GetBlockResponse{
-		Hash:          blk.Hash.String(),
-		PrevBlock:     blk.PrevBlock.String(),
-		MerkleRoot:    blk.MerkleRoot.String(),
-		Status:        sideStatusProto(blk.Status),
-		Published:     blk.Published,
-		OnBestChain:   blk.OnBestChain,
-		Confirmations: blk.Confirmations,
-		HasBody:       blk.HasBody,
-		TxCount:       uint64(len(blk.TxIDs)),
-		Txids:         make([]string, len(txids)),
-		Size:          uint64(blk.Size),
+		Hash:             blk.Hash.String(),
+		PrevBlock:        blk.PrevBlock.String(),
+		MerkleRoot:       blk.MerkleRoot.String(),
+		Status:           sideStatusProto(blk.Status),
+		Published:        blk.Published,
+		OnBestChain:      blk.OnBestChain,
+		NumConfirmations: num32(blk.Confirmations),
+		HasBody:          blk.HasBody,
+		TxCount:          uint64(len(blk.TxIDs)),
+		Txids:            make([]string, len(txids)),
+		Size:             uint64(blk.Size),
 	}
 	if blk.Published {
-		resp.Height = blk.Height
+		resp.BlockHeight = num32(blk.Height)
 		resp.LotteryHeight = blk.LotteryHeight
 		resp.PublicationHeight = blk.PubHeight
 		resp.PublicationTxid = blk.PubTxID.String()
@@ -138,10 +138,10 @@ func (sc *sidechainService) GetTransaction(ctx context.Context, req *apiv1.GetTr
 	}
 	if stx.Confirmed {
 		resp.BlockHash = stx.BlockHash.String()
-		resp.BlockHeight = stx.BlockHeight
+		resp.Height = num32(stx.BlockHeight)
 		resp.LotteryHeight = stx.LotteryHeight
 		resp.TxIndex = stx.Index
-		resp.Confirmations = stx.Confirmations
+		resp.NumConfirmations = num32(stx.Confirmations)
 	}
 	return resp, nil
 }

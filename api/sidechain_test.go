@@ -66,12 +66,12 @@ func TestSidechainBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if byHeight.GetHash() != tip.Hash.String() || byHeight.GetHeight() != 2 ||
+	if byHeight.GetHash() != tip.Hash.String() || byHeight.GetBlockHeight() != 2 ||
 		byHeight.GetLotteryHeight() != 102 || byHeight.GetPublicationHeight() != 103 ||
 		byHeight.GetPublicationTxid() != tip.PubTxID.String() ||
 		byHeight.GetPrevBlock() != b.SideBest[1].String() ||
 		byHeight.GetStatus() != apiv1.SidechainBlockStatus_SIDECHAIN_BLOCK_STATUS_VALID ||
-		!byHeight.GetPublished() || !byHeight.GetOnBestChain() || byHeight.GetConfirmations() != 1 ||
+		!byHeight.GetPublished() || !byHeight.GetOnBestChain() || byHeight.GetNumConfirmations() != 1 ||
 		!byHeight.GetHasBody() || byHeight.GetSize() != 250 || byHeight.GetRawHex() != "" {
 		t.Errorf("block by height %v", byHeight)
 	}
@@ -147,8 +147,8 @@ func TestSidechainTransactions(t *testing.T) {
 	}
 	if got.GetTxid() != tip.TxIDs[4].String() || got.GetRawHex() != txHex(want.Tx) ||
 		!got.GetConfirmed() || got.GetInMempool() || got.GetBlockHash() != tip.Hash.String() ||
-		got.GetBlockHeight() != 2 || got.GetLotteryHeight() != 102 || got.GetTxIndex() != 4 ||
-		got.GetConfirmations() != 1 {
+		got.GetHeight() != 2 || got.GetLotteryHeight() != 102 || got.GetTxIndex() != 4 ||
+		got.GetNumConfirmations() != 1 {
 		t.Errorf("confirmed transaction %v", got)
 	}
 

@@ -202,7 +202,7 @@ func mainRefProto(r MainRef) *apiv1.MainchainBlockRef {
 func sideRefProto(r SideRef) *apiv1.SidechainBlockRef {
 	out := &apiv1.SidechainBlockRef{}
 	if r.Height >= 0 {
-		out.Height, out.Hash = uint64(r.Height), r.Hash.String()
+		out.BlockHeight, out.Hash = num32(r.Height), r.Hash.String()
 	}
 	return out
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"math"
 	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -150,18 +149,20 @@ func parseSideCursor(c *apiv1.SidechainBlockRef) (SideRef, error) {
 	if err != nil {
 		return SideRef{}, err
 	}
+	// twinRequest has filled block_height from height, and refused a
+	// height above the int32 range.
 	switch {
-	case h == (chainhash.Hash{}) && c.GetHeight() != 0:
+	case h == (chainhash.Hash{}) && c.GetBlockHeight() != 0:
 		return SideRef{}, Errorf(ErrInvalidArgument, "cursor: the zero hash "+
 			"names the position before the first block, at height 0, not %d",
-			c.GetHeight())
+			c.GetBlockHeight())
 	case h == (chainhash.Hash{}):
 		return SideRef{Height: -1}, nil
-	case c.GetHeight() > math.MaxInt32:
-		return SideRef{}, Errorf(ErrInvalidArgument, "cursor.height %d is "+
-			"too large", c.GetHeight())
+	case c.GetBlockHeight() < 0:
+		return SideRef{}, Errorf(ErrInvalidArgument, "cursor.block_height %d is "+
+			"negative", c.GetBlockHeight())
 	}
-	return SideRef{Height: int32(c.GetHeight()), Hash: h}, nil
+	return SideRef{Height: c.GetBlockHeight(), Hash: h}, nil
 }
 
 // parseMainCursor checks a mainchain cursor.
@@ -179,9 +180,9 @@ func parseMainCursor(c *apiv1.MainchainBlockRef) (MainRef, error) {
 
 func sideBlockProto(e *SideEvent) *apiv1.SidechainBlock {
 	out := &apiv1.SidechainBlock{
-		Hash:      e.Hash.String(),
-		Height:    uint64(max(e.Height, 0)),
-		PrevBlock: e.PrevBlock.String(),
+		Hash:        e.Hash.String(),
+		BlockHeight: num32(max(e.Height, 0)),
+		PrevBlock:   e.PrevBlock.String(),
 	}
 	if !e.Partial {
 		out.MerkleRoot = e.MerkleRoot.String()
@@ -216,7 +217,7 @@ func (sub *subscriptionService) SubscribeSideblocks(req *apiv1.SubscribeSidebloc
 			state: func(tip SideRef) error {
 				state := &apiv1.SidechainState{}
 				if tip.Height >= 0 {
-					state.TipHeight, state.TipHash = uint64(tip.Height), tip.Hash.String()
+					state.Height, state.TipHash = num32(tip.Height), tip.Hash.String()
 				}
 				return stream.Send(&apiv1.SubscribeSideblocksResponse{
 					Event: &apiv1.SubscribeSideblocksResponse_State{State: state}})

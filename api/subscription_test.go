@@ -204,7 +204,7 @@ func wantSide(t *testing.T, got []sideEvent, connected []bool, blocks []api.Side
 	for i := range blocks {
 		g := got[i]
 		if g.connected != connected[i] || g.block.GetHash() != blocks[i].Hash.String() ||
-			g.block.GetHeight() != uint64(blocks[i].Height) ||
+			g.block.GetBlockHeight() != blocks[i].Height ||
 			g.block.GetPrevBlock() != blocks[i].PrevBlock.String() {
 			t.Fatalf("event %d: connected=%v %v, want connected=%v %v at %d", i,
 				g.connected, g.block, connected[i], blocks[i].Hash, blocks[i].Height)
@@ -213,7 +213,7 @@ func wantSide(t *testing.T, got []sideEvent, connected []bool, blocks []api.Side
 }
 
 func ref(e api.SideEvent) *apiv1.SidechainBlockRef {
-	return &apiv1.SidechainBlockRef{Height: uint64(e.Height), Hash: e.Hash.String()}
+	return &apiv1.SidechainBlockRef{BlockHeight: e.Height, Hash: e.Hash.String()}
 }
 
 func repeat(v bool, n int) []bool {
@@ -233,13 +233,13 @@ func TestSubscribeSideblocks(t *testing.T) {
 
 	// The state first; without a cursor, then only what changes.
 	live, state := sideStream(t, c, nil)
-	if state.GetTipHeight() != 7 || state.GetTipHash() != chain[7].Hash.String() {
+	if state.GetHeight() != 7 || state.GetTipHash() != chain[7].Hash.String() {
 		t.Fatalf("state %v, want the tip %v at 7", state, chain[7].Hash)
 	}
 
 	// Resumed from a cursor: exactly the blocks after it.
 	resumed, state := sideStream(t, c, ref(chain[4]))
-	if state.GetTipHeight() != 7 {
+	if state.GetHeight() != 7 {
 		t.Fatalf("state %v", state)
 	}
 	wantSide(t, recvSide(t, resumed, 3), repeat(true, 3), chain[5:])
@@ -312,11 +312,12 @@ func TestSubscribeCursorErrors(t *testing.T) {
 		cur  *apiv1.SidechainBlockRef
 		want string
 	}{
-		{&apiv1.SidechainBlockRef{Height: 1, Hash: "zz" + hash[2:]}, "not hex"},
-		{&apiv1.SidechainBlockRef{Height: 1, Hash: hash[2:]}, "64 hex digits"},
-		{&apiv1.SidechainBlockRef{Height: 1}, "64 hex digits"},
-		{&apiv1.SidechainBlockRef{Height: 1 << 40, Hash: hash}, "too large"},
-		{&apiv1.SidechainBlockRef{Height: 3, Hash: strings.Repeat("0", 64)}, "zero hash"},
+		{&apiv1.SidechainBlockRef{BlockHeight: 1, Hash: "zz" + hash[2:]}, "not hex"},
+		{&apiv1.SidechainBlockRef{BlockHeight: 1, Hash: hash[2:]}, "64 hex digits"},
+		{&apiv1.SidechainBlockRef{BlockHeight: 1}, "64 hex digits"},
+		{deprecatedRef(1<<40, hash), "too large"},
+		{&apiv1.SidechainBlockRef{BlockHeight: -1, Hash: hash}, "negative"},
+		{&apiv1.SidechainBlockRef{BlockHeight: 3, Hash: strings.Repeat("0", 64)}, "zero hash"},
 	} {
 		err := side(tc.cur)
 		wantCode(t, tc.cur.String(), err, codes.InvalidArgument)
@@ -326,9 +327,9 @@ func TestSubscribeCursorErrors(t *testing.T) {
 		}
 	}
 	// A known block at another height; an unknown block.
-	wantCode(t, "wrong height", side(&apiv1.SidechainBlockRef{Height: 2, Hash: hash}),
+	wantCode(t, "wrong height", side(&apiv1.SidechainBlockRef{BlockHeight: 2, Hash: hash}),
 		codes.InvalidArgument)
-	wantCode(t, "unknown block", side(&apiv1.SidechainBlockRef{Height: 1,
+	wantCode(t, "unknown block", side(&apiv1.SidechainBlockRef{BlockHeight: 1,
 		Hash: strings.Repeat("ab", 32)}), codes.NotFound)
 
 	mhash := main.BlockHash.String()
@@ -497,7 +498,7 @@ func TestSlowSubscriberBoundsServer(t *testing.T) {
 	// The client reads again: every block comes, in order.
 	events := recvSide(t, stream, total)
 	for i, e := range events {
-		if !e.connected || e.block.GetHeight() != uint64(i) || e.block.GetHash() != chain[i].Hash.String() {
+		if !e.connected || e.block.GetBlockHeight() != int32(i) || e.block.GetHash() != chain[i].Hash.String() {
 			t.Fatalf("event %d: %v", i, e.block)
 		}
 	}

@@ -50,12 +50,12 @@ func (w *walletService) ListCoins(ctx context.Context, req *apiv1.ListCoinsReque
 	out := &apiv1.ListCoinsResponse{Total: total, MinConf: req.GetMinConf()}
 	for _, c := range coins {
 		out.Coins = append(out.Coins, &apiv1.WalletCoin{
-			Outpoint:      formatOutPoint(c.OutPoint),
-			ValueSat:      c.Value,
-			Address:       c.Address,
-			Confirmations: c.Confirmations,
-			BlockHeight:   c.Height,
-			Change:        c.Change,
+			Outpoint:         formatOutPoint(c.OutPoint),
+			ValueSat:         c.Value,
+			Address:          c.Address,
+			NumConfirmations: num32(c.Confirmations),
+			BlockHeight:      c.Height,
+			Change:           c.Change,
 		})
 	}
 	return out, nil
@@ -63,15 +63,15 @@ func (w *walletService) ListCoins(ctx context.Context, req *apiv1.ListCoinsReque
 
 func walletTxProto(t *WalletTx) *apiv1.WalletTransaction {
 	return &apiv1.WalletTransaction{
-		Txid:          t.TxID.String(),
-		Confirmed:     t.Confirmed,
-		BlockHeight:   t.Height,
-		Confirmations: t.Confirmations,
-		ReceivedSat:   t.Received,
-		SentSat:       t.Sent,
-		NetSat:        t.Received - t.Sent,
-		FeeSat:        t.Fee,
-		Replaceable:   t.Replaceable,
+		Txid:             t.TxID.String(),
+		Confirmed:        t.Confirmed,
+		BlockHeight:      t.Height,
+		NumConfirmations: num32(t.Confirmations),
+		ReceivedSat:      t.Received,
+		SentSat:          t.Sent,
+		NetSat:           t.Received - t.Sent,
+		FeeSat:           t.Fee,
+		Replaceable:      t.Replaceable,
 	}
 }
 
@@ -241,10 +241,10 @@ func (w *walletService) ListSideTransactions(ctx context.Context, req *apiv1.Lis
 		return nil, toStatus(method, err)
 	}
 	out := &apiv1.ListSideTransactionsResponse{Address: h.Address, Total: h.Total,
-		FromHeight: uint64(max(h.FromHeight, 0)), ToHeight: uint64(max(h.Tip, 0))}
+		FromBlockHeight: num32(max(h.FromHeight, 0)), ToBlockHeight: num32(max(h.Tip, 0))}
 	for _, t := range h.Txs {
 		out.Transactions = append(out.Transactions, &apiv1.SideWalletTransaction{
-			Txid: t.TxID.String(), BlockHeight: uint64(max(t.Height, 0)), Confirmations: t.Confirmations,
+			Txid: t.TxID.String(), Height: num32(max(t.Height, 0)), NumConfirmations: num32(t.Confirmations),
 			ReceivedSat: t.Received, SentSat: t.Sent, NetSat: t.Received - t.Sent, Coinbase: t.Coinbase,
 		})
 	}

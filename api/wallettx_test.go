@@ -34,7 +34,7 @@ func TestWalletPayments(t *testing.T) {
 	}
 
 	coins, err := c.wallet.ListCoins(ctx, &apiv1.ListCoinsRequest{MinConf: 0})
-	if err != nil || coins.GetTotal() != 2 || coins.GetCoins()[1].GetConfirmations() != 0 ||
+	if err != nil || coins.GetTotal() != 2 || coins.GetCoins()[1].GetNumConfirmations() != 0 ||
 		!coins.GetCoins()[1].GetChange() {
 		t.Fatalf("ListCoins min_conf 0: %v %v", coins, err)
 	}
@@ -80,7 +80,7 @@ func TestWalletPayments(t *testing.T) {
 
 	side, err := c.wallet.ListSideTransactions(ctx, &apiv1.ListSideTransactionsRequest{Blocks: 1, Reversed: true})
 	if err != nil || side.GetTotal() != 2 || side.GetTransactions()[0].GetNetSat() != 1_000-5_000_000_000 ||
-		side.GetFromHeight() != 2 || side.GetToHeight() != 2 {
+		side.GetFromBlockHeight() != 2 || side.GetToBlockHeight() != 2 {
 		t.Fatalf("ListSideTransactions %v %v", side, err)
 	}
 	_, err = c.wallet.ListSideTransactions(ctx, &apiv1.ListSideTransactionsRequest{Blocks: 10_001})

@@ -31,13 +31,13 @@ func TestSubscribeWithdrawals(t *testing.T) {
 		}
 		return m
 	}
-	if st := recv().GetState(); st.GetHeight() != 2 || st.GetHash() != b.SideBest[2].String() {
+	if st := recv().GetState(); st.GetBlockHeight() != 2 || st.GetHash() != b.SideBest[2].String() {
 		t.Fatalf("state %v, want the tip at 2", st)
 	}
 	want := []string{apitest.WithdrawalTxID(2).String() + ":0", "", apitest.WithdrawalTxID(1).String() + ":1"}
 	for h, w := range want {
 		ev := recv().GetConnected()
-		if ev.GetBlock().GetHeight() != uint64(h) || ev.GetBlock().GetHash() != b.SideBest[h].String() {
+		if ev.GetBlock().GetBlockHeight() != int32(h) || ev.GetBlock().GetHash() != b.SideBest[h].String() {
 			t.Fatalf("connected %v, want sideblock %d", ev, h)
 		}
 		var got string

@@ -72,6 +72,7 @@ var validArgs = map[string][]string{
 	"subscribe lottery":     nil,
 	"subscribe deposits":    {"--all"},
 	"subscribe withdrawals": {"--all"},
+	"subscribe wallet":      {"--all"},
 	"bans list":             nil,
 	"bans add":              {"192.0.2.0/24", "--duration", "90m", "--reason", "spam"},
 	"bans remove":           {"198.51.100.7"},
@@ -370,6 +371,14 @@ var badInputs = map[string][]badCase{
 		{[]string{"--all", "--hash", strings.Repeat("ab", 32)}, ExitUsage, "--all and --hash both say where to start: give one"},
 		{[]string{"--height", "1", "--hash", "abcd"}, ExitUsage, "--hash abcd is not a sidechain block hash"},
 		{[]string{"--height", "9", "--hash", strings.Repeat("ab", 32)}, ExitNodeError, "unknown"},
+		{[]string{"--height", "99999999999", "--hash", strings.Repeat("ab", 32)}, ExitUsage, "is above the maximum, 2147483647 blocks (a sidechain height)"},
+	},
+	"subscribe wallet": {
+		{[]string{"--height", "3"}, ExitUsage, "--height needs --hash"},
+		{[]string{"x"}, ExitUsage, `unexpected arguments ["x"]`},
+		{[]string{"--height", "99999999999", "--hash", strings.Repeat("ab", 32)}, ExitUsage, "is above the maximum, 2147483647 blocks (a mainchain height)"},
+		{[]string{"--height", "1", "--hash", "abcd"}, ExitUsage, "--hash abcd is not a mainchain block hash"},
+		{[]string{"--height", "9", "--hash", strings.Repeat("ab", 32)}, ExitNodeError, "cursor: unknown block"},
 	},
 	"bans list": {
 		{[]string{"x"}, ExitUsage, `unexpected arguments ["x"]`},

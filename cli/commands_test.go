@@ -248,7 +248,7 @@ func TestPegCommands(t *testing.T) {
 	wantOK(t, r)
 	page := r.json(t)
 	ds, _ := page["deposits"].([]any)
-	if len(ds) != 1 || page["total"] != "3" || ds[0].(map[string]any)["status"] != "DEPOSIT_STATUS_CONFIRMING" {
+	if len(ds) != 1 || page["total"] != "3" || ds[0].(map[string]any)["status"] != "confirming" {
 		t.Errorf("peg deposits %v", page)
 	}
 	wantFail(t, n.run("peg", "deposits", "--limit", "5000"), "above the maximum page size")
@@ -295,7 +295,7 @@ func TestPegCommands(t *testing.T) {
 	wantFail(t, n.run("peg"), "a subcommand is needed: deposit, deposits, in, info, out, refused, status, verify")
 	r = n.run("peg", "deposit", apitest.DepositTxID(0).String())
 	wantOK(t, r)
-	if a, _ := r.json(t)["accepted"].(map[string]any); a == nil || a["status"] != "DEPOSIT_STATUS_MINTED" {
+	if a, _ := r.json(t)["accepted"].(map[string]any); a == nil || a["status"] != "minted" {
 		t.Errorf("minted deposit: %s", r.stdout)
 	}
 }
@@ -326,14 +326,14 @@ func TestPegOutCommands(t *testing.T) {
 		wantOK(t, r)
 		m := r.json(t)
 		proof, _ := m["proof"].(map[string]any)
-		if m["outpoint"] != op || m["stage"] != "WITHDRAWAL_STAGE_INCLUDED" || proof == nil ||
+		if m["outpoint"] != op || m["stage"] != "included" || proof == nil ||
 			m["payout_txid"] != "" {
 			t.Errorf("peg status %s: %v", arg, m)
 		}
 	}
 	r = n.run("peg", "status", apitest.WithdrawalTxID(2).String())
 	wantOK(t, r)
-	if m := r.json(t); m["stage"] != "WITHDRAWAL_STAGE_PAID" || m["payout_txid"] != apitest.PayoutTxID(0).String() {
+	if m := r.json(t); m["stage"] != "paid" || m["payout_txid"] != apitest.PayoutTxID(0).String() {
 		t.Errorf("paid withdrawal: %v", m)
 	}
 	wantFail(t, n.run("peg", "status", strings.Repeat("00", 32)), "no withdrawal in transaction")

@@ -13,9 +13,9 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mainstake/sidenode/api"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
@@ -109,7 +109,7 @@ func protojsonMarshal(m proto.Message) (json.RawMessage, error) {
 	case *apiv1.GetWalletTransactionResponse:
 		r.RawHex = ""
 	}
-	return protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}.Marshal(m)
+	return api.MarshalJSON(m)
 }
 
 // printIndented prints v as indented JSON.

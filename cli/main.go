@@ -14,9 +14,9 @@ import (
 
 	flags "github.com/jessevdk/go-flags"
 	"google.golang.org/grpc"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
 )
 
@@ -182,10 +182,10 @@ func (c *client) call(f fields, call rpcCall, print bool) (proto.Message, error)
 }
 
 // printJSON prints m as indented JSON with the proto field names and every
-// field, zero or not. protojson's own spacing varies on purpose, so the
-// output is indented again for a stable layout.
+// field, zero or not, and enum values as the README's words ("paid"), as
+// api.MarshalJSON encodes it, indented for a stable layout.
 func printJSON(w io.Writer, m proto.Message) error {
-	b, err := protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}.Marshal(m)
+	b, err := api.MarshalJSON(m)
 	if err != nil {
 		return err
 	}

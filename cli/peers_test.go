@@ -11,7 +11,7 @@ func TestBanCommands(t *testing.T) {
 	r := n.run("bans", "add", "192.0.2.0/24", "--duration", "90m", "--reason", "spam")
 	wantOK(t, r)
 	ban, _ := r.json(t)["ban"].(map[string]any)
-	if ban["target"] != "192.0.2.0/24" || ban["kind"] != "BAN_KIND_BANNED" || ban["reason"] != "spam" {
+	if ban["target"] != "192.0.2.0/24" || ban["kind"] != "banned" || ban["reason"] != "spam" {
 		t.Fatalf("ban %v", ban)
 	}
 
@@ -22,7 +22,7 @@ func TestBanCommands(t *testing.T) {
 		t.Fatalf("bans %v", list)
 	}
 	disc, _ := list[1].(map[string]any)
-	if disc["target"] != "127.0.0.1:40000" || disc["kind"] != "BAN_KIND_DISCOURAGED" {
+	if disc["target"] != "127.0.0.1:40000" || disc["kind"] != "discouraged" {
 		t.Fatalf("discouraged %v", disc)
 	}
 

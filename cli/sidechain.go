@@ -156,9 +156,9 @@ func (cmd *txCommand) Execute(args []string) error {
 	}
 	switch r := resp.(type) {
 	case *apiv1.GetTransactionResponse:
-		v.BlockHash, v.Confirmations = r.GetBlockHash(), r.GetConfirmations()
+		v.BlockHash, v.Confirmations = r.GetBlockHash(), uint64(max(r.GetNumConfirmations(), 0))
 	case *apiv1.GetWalletTransactionResponse:
-		v.Confirmations = r.GetTransaction().GetConfirmations()
+		v.Confirmations = uint64(max(r.GetTransaction().GetNumConfirmations(), 0))
 	}
 	return printIndented(cmd.c.stdout, v)
 }

@@ -22,7 +22,7 @@ func TestBlockCommand(t *testing.T) {
 	b := r.json(t)
 	txids, _ := b["txids"].([]any)
 	if b["hash"] != tip.Hash.String() || b["height"] != "2" || b["tx_count"] != "5" ||
-		b["status"] != "SIDECHAIN_BLOCK_STATUS_VALID" || b["lottery_height"] != 102.0 ||
+		b["status"] != "valid" || b["lottery_height"] != 102.0 ||
 		len(txids) != 2 || txids[0] != tip.TxIDs[1].String() || b["raw_hex"] != "" {
 		t.Errorf("block 2: %v", b)
 	}

@@ -15,9 +15,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/mainstake/sidenode/api"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
@@ -71,7 +71,7 @@ func (o *cursorOptions) cursor(chain string, maxHeight int64) (height int64, has
 }
 
 // cursorFields name the cursor in the node's messages.
-var cursorFields = fields{"cursor.hash": "--hash", "cursor.height": "--height"}
+var cursorFields = fields{"cursor.hash": "--hash", "cursor.height": "--height", "cursor.block_height": "--height"}
 
 // streamContext, when set, derives the context of every subscription
 // stream: tests end their streams with it.
@@ -115,7 +115,7 @@ func (c *client) stream(f fields, open func(ctx context.Context, conn grpc.Clien
 // printJSONLine prints m as JSON on one line, with the proto field names
 // and every field, as printJSON does.
 func printJSONLine(w io.Writer, m proto.Message) error {
-	b, err := protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}.Marshal(m)
+	b, err := api.MarshalJSON(m)
 	if err != nil {
 		return err
 	}
@@ -134,14 +134,14 @@ func (o *cursorOptions) sideCursor(args []string) (*apiv1.SidechainBlockRef, err
 	if err := noArgs(args); err != nil {
 		return nil, err
 	}
-	height, hash, err := o.cursor(sidechain, math.MaxInt64)
+	height, hash, err := o.cursor(sidechain, math.MaxInt32)
 	switch {
 	case err != nil:
 		return nil, err
 	case o.All:
 		return &apiv1.SidechainBlockRef{Hash: strings.Repeat("0", 64)}, nil
 	case hash != "":
-		return &apiv1.SidechainBlockRef{Height: uint64(height), Hash: hash}, nil
+		return &apiv1.SidechainBlockRef{BlockHeight: int32(height), Hash: hash}, nil
 	}
 	return nil, nil
 }

@@ -89,22 +89,23 @@ func (n *testNode) runStream(t *testing.T, lines int, args ...string) (result, [
 
 func TestSubscribeCommands(t *testing.T) {
 	n := startNode(t)
+	chain := n.backend.MainChain()
 	r, msgs := n.runStream(t, 4, "subscribe", "sideblocks", "--all")
 	wantOK(t, r)
 	if len(msgs) != 4 {
 		t.Fatalf("%d lines:\n%s", len(msgs), r.stdout)
 	}
-	if st, _ := msgs[0]["state"].(map[string]any); st["tip_height"] != "2" {
+	// Heights are numbers; the deprecated 64-bit fields, strings, stay.
+	if st, _ := msgs[0]["state"].(map[string]any); st["height"] != 2.0 || st["tip_height"] != "2" {
 		t.Errorf("first line %v, want the state", msgs[0])
 	}
 	for i, m := range msgs[1:] {
 		b, _ := m["connected"].(map[string]any)
-		if b == nil || b["height"] != []string{"0", "1", "2"}[i] {
+		if b == nil || b["block_height"] != float64(i) || b["height"] != []string{"0", "1", "2"}[i] {
 			t.Errorf("line %d: %v", i+1, m)
 		}
 	}
 
-	chain := n.backend.MainChain()
 	r, msgs = n.runStream(t, 3, "subscribe", "lottery", "--height", "9",
 		"--hash", chain[9].BlockHash.String())
 	wantOK(t, r)
@@ -121,6 +122,26 @@ func TestSubscribeCommands(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "\n{\"connected\":") {
 		t.Errorf("not one compact object per line:\n%s", r.stdout)
+	}
+
+	// The wallet's transactions, block by block, from the first block (the
+	// fake's chain starts at no network's genesis block, so no --all).
+	r, msgs = n.runStream(t, 3, "subscribe", "wallet", "--height", "0",
+		"--hash", chain[0].BlockHash.String())
+	wantOK(t, r)
+	if len(msgs) < 3 {
+		t.Fatalf("%d lines:\n%s", len(msgs), r.stdout)
+	}
+	if st, _ := msgs[0]["state"].(map[string]any); st["height"] != 11.0 {
+		t.Errorf("first line %v, want the state", msgs[0])
+	}
+	for i, m := range msgs[1:] {
+		b, _ := m["connected"].(map[string]any)
+		blk, _ := b["block"].(map[string]any)
+		if txs, ok := b["transactions"].([]any); !ok || len(txs) != 0 || blk["height"] != float64(i+1) ||
+			blk["hash"] != chain[i+1].BlockHash.String() {
+			t.Errorf("line %d: %v", i+1, m)
+		}
 	}
 
 	wantFail(t, n.run("subscribe", "sideblocks", "--height", "3"), "--height needs --hash")

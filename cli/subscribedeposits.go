@@ -29,7 +29,34 @@ func followCommands() []commandSpec {
 				"first (PegService.SubscribeWithdrawals). Follow one " +
 				"withdrawal to its payout with peg status --wait.",
 			func(c *client) any { return &subscribeWithdrawalsCommand{c: c} }},
+		{groupFollow, "subscribe wallet", "Follow the wallet's mainchain transactions",
+			"Print the mainchain tip, then every mainchain block the node " +
+				"connects with the wallet's transactions it confirms " +
+				"(connected, often with none), and every block a reorg " +
+				"undoes (disconnected: its transactions are unconfirmed " +
+				"again), one JSON object per line, until interrupted. " +
+				"Amounts are in sat. With --height and --hash, start after " +
+				"that mainchain block; with --all, replay the wallet's " +
+				"history from the genesis block " +
+				"(WalletService.SubscribeWalletTransactions).",
+			func(c *client) any { return &subscribeWalletCommand{c: c} }},
 	}
+}
+
+type subscribeWalletCommand struct {
+	cursorOptions
+	c *client
+}
+
+func (cmd *subscribeWalletCommand) Execute(args []string) error {
+	cursor, err := cmd.mainCursor(cmd.c, args)
+	if err != nil {
+		return err
+	}
+	req := &apiv1.SubscribeWalletTransactionsRequest{Cursor: cursor}
+	return cmd.c.stream(cursorFields, func(ctx context.Context, conn grpc.ClientConnInterface) (recvFunc, error) {
+		return recvOf(apiv1.NewWalletServiceClient(conn).SubscribeWalletTransactions(ctx, req))
+	})
 }
 
 type subscribeDepositsCommand struct {

@@ -90,7 +90,7 @@ func withdrawalProgress(w *apiv1.GetWithdrawalResponse) string {
 	case apiv1.WithdrawalStage_WITHDRAWAL_STAGE_INCLUDED:
 		return fmt.Sprintf("the withdrawal is included in sideblock %d: %d of %d "+
 			"sideblocks deep, its publication %d of %d confirmations deep",
-			w.GetSideblockHeight(), w.GetSideDepth(), w.GetRequiredSideDepth(),
+			w.GetSideBlockHeight(), w.GetSideBlockDepth(), w.GetRequiredSideDepth(),
 			w.GetPublicationConfirmations(), w.GetRequiredConfirmations())
 	case apiv1.WithdrawalStage_WITHDRAWAL_STAGE_PAYABLE:
 		return "the withdrawal is payable: waiting for the federation's payout"

@@ -47,7 +47,7 @@ func TestPegStatusWait(t *testing.T) {
 	if r.code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
-	if got := r.json(t)["stage"]; got != "WITHDRAWAL_STAGE_PAID" {
+	if got := r.json(t)["stage"]; got != "paid" {
 		t.Fatalf("printed stage %v, want paid", got)
 	}
 	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")

@@ -103,14 +103,14 @@ func (w *sideWatch) apply(msg *apiv1.SubscribeSideblocksResponse) {
 	switch {
 	case msg.GetConnected() != nil:
 		b := msg.GetConnected()
-		if b.GetHeight() != height || b.GetPrevBlock() != prev {
+		if uint64(b.GetBlockHeight()) != height || b.GetPrevBlock() != prev {
 			w.err = fmt.Errorf("connected %v on %s at height %d", b, prev, height)
 			return
 		}
 		w.chain = append(w.chain, b)
 	case msg.GetDisconnected() != nil:
 		b := msg.GetDisconnected()
-		if len(w.chain) == 0 || b.GetHash() != prev || b.GetHeight() != height-1 {
+		if len(w.chain) == 0 || b.GetHash() != prev || uint64(b.GetBlockHeight()) != height-1 {
 			w.err = fmt.Errorf("disconnected %v, tip %s at %d", b, prev, int(height)-1)
 			return
 		}

@@ -159,7 +159,7 @@ func (e *e2e) agree(live []*devnet.Node) (string, uint64) {
 			if err == nil && info.Mainchain.TipHeight == height &&
 				info.Mainchain.TipHash == hash.String() {
 				if i == 0 {
-					tip, state, sideHeight = info.Sidechain.TipHash, info.StateHash, info.Sidechain.TipHeight
+					tip, state, sideHeight = info.Sidechain.TipHash, info.StateHash, uint64(info.Sidechain.Height)
 				} else if info.Sidechain.TipHash != tip || info.StateHash != state {
 					e.t.Fatalf("at mainchain %d: %s has sidechain %s state %s, %s has %s state %s",
 						height, n.Spec.Name, info.Sidechain.TipHash, info.StateHash,

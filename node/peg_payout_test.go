@@ -115,7 +115,7 @@ func TestPegPayout(t *testing.T) {
 				"+ unbacked %d − pegbox fees %d; sidechain UTXO set %d = subsidy %d (%d blocks) "+
 				"+ pegged supply", a.PegboxBalanceSat, a.PeggedSupplySat, a.PendingMintSat,
 				a.UnpaidSat, a.UnbackedSat, a.PegboxFeesSat, a.SideUtxoValueSat,
-				a.SideSubsidySat, a.SideBlocks)
+				a.SideSubsidySat, a.SideBlockCount)
 		}
 		e.mine(all)
 	}

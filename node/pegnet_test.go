@@ -206,7 +206,7 @@ func (p *pegNet) payoutIn(live []*devnet.Node, max int) (string, int) {
 func (p *pegNet) audited() *apiv1.PegAudit {
 	p.t.Helper()
 	a := p.info().Audit
-	if !a.Matches || a.SideBlocks == 0 || a.SideDestroyedSat != 0 ||
+	if !a.Matches || a.SideBlockCount == 0 || a.SideDestroyedSat != 0 ||
 		a.SideUtxoValueSat != a.SideSubsidySat+a.PeggedSupplySat {
 		p.t.Fatalf("the supply audit does not match: %v", a)
 	}

@@ -64,7 +64,7 @@ func TestFreshNodeTipLag(t *testing.T) {
 			if err == nil && info.Mainchain.TipHeight == height &&
 				info.Mainchain.TipHash == hash.String() {
 				if short < 0 {
-					atMain, short = time.Now(), int64(sideHeight)-int64(info.Sidechain.TipHeight)
+					atMain, short = time.Now(), int64(sideHeight)-int64(info.Sidechain.Height)
 				}
 				if info.Sidechain.TipHash == tip {
 					// The state of nodes that held the bodies
@@ -125,7 +125,7 @@ func agreeTip(t *testing.T, e *e2e, nodes []*devnet.Node) (string, uint64, strin
 					info.GetMainchain().GetTipHeight(), err)
 				continue
 			}
-			tip, sideHeight = info.Sidechain.TipHash, info.Sidechain.TipHeight
+			tip, sideHeight = info.Sidechain.TipHash, uint64(info.Sidechain.Height)
 			tips[tip], states[info.StateHash] = true, true
 			state = info.StateHash
 			desc += fmt.Sprintf("; %s at sidechain %d %s", n.Spec.Name, sideHeight, tip)

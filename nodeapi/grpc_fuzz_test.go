@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/api/apitest"
@@ -38,13 +40,24 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 
 func (rawCodec) Name() string { return "proto" }
 
-// streamingMethods are the server-streaming methods of the API.
-var streamingMethods = map[string]bool{
-	apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName: true,
-	apiv1.SubscriptionService_SubscribeLottery_FullMethodName:    true,
-	apiv1.PegService_SubscribeDeposits_FullMethodName:            true,
-	apiv1.PegService_SubscribeWithdrawals_FullMethodName:         true,
-}
+// streamingMethods are the server-streaming methods of the API, read
+// from the services' descriptors, so that a new stream is never called as
+// a unary method (which would wait for a stream's end).
+var streamingMethods = func() map[string]bool {
+	out := map[string]bool{}
+	protoregistry.GlobalFiles.RangeFilesByPackage("sidenode.api.v1", func(fd protoreflect.FileDescriptor) bool {
+		for i := 0; i < fd.Services().Len(); i++ {
+			sd := fd.Services().Get(i)
+			for j := 0; j < sd.Methods().Len(); j++ {
+				if md := sd.Methods().Get(j); md.IsStreamingServer() {
+					out["/"+string(sd.FullName())+"/"+string(md.Name())] = true
+				}
+			}
+		}
+		return true
+	})
+	return out
+}()
 
 // FuzzGRPCNodeBackend sends arbitrary bytes as the request of every gRPC
 // method, with the admin credential, to an API server on the node's own
@@ -75,7 +88,7 @@ func FuzzGRPCNodeBackend(f *testing.F) {
 		&apiv1.GetWinnerRequest{Height: -1},
 		&apiv1.ListUnspentRequest{Address: "bcrt1qxyz"},
 		&apiv1.VerifyPayoutRequest{RawTxHex: "00"},
-		&apiv1.SubscribeSideblocksRequest{Cursor: &apiv1.SidechainBlockRef{Hash: hash, Height: 3}},
+		&apiv1.SubscribeSideblocksRequest{Cursor: &apiv1.SidechainBlockRef{Hash: hash, BlockHeight: 3}},
 		&apiv1.SubscribeLotteryRequest{Cursor: &apiv1.MainchainBlockRef{Hash: hash, Height: 1 << 30}},
 	}
 	for i := range methods {

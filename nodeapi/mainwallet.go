@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
 
@@ -262,4 +263,47 @@ func (b *Adapter) BackupSeed(_ context.Context, pass []byte) (*api.SeedBackup, e
 		fmt.Sprintf("m/1017'/%d'/0'/0/i stake keys", coin),
 		fmt.Sprintf("m/1017'/%d'/1'/0/i sidechain keys (P2WPKH)", coin),
 	}}, nil
+}
+
+// WalletTransactionsIn implements api.WalletStreamBackend: the wallet's
+// history records confirmed at the block's height, while the block is on
+// the node's mainchain (read in one snapshot of the store; the wallet's
+// history, which follows the same blocks, is read after it).
+func (b *Adapter) WalletTransactionsIn(_ context.Context, block api.MainRef) ([]api.WalletTx, bool, error) {
+	if b.wallet == nil {
+		return nil, false, errNoWallet
+	}
+	var (
+		tip     int32
+		onChain bool
+	)
+	err := b.db.View(func(r store.Reader) error {
+		hash, err := r.HashAt(block.Height)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && hash != block.Hash) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		t, err := r.Tip()
+		if err != nil {
+			return err
+		}
+		onChain, tip = true, t.Height
+		return nil
+	})
+	if err != nil || !onChain {
+		return nil, false, err
+	}
+	txs, err := b.wallet.Transactions()
+	if err != nil {
+		return nil, false, err
+	}
+	var out []api.WalletTx
+	for _, t := range txs {
+		if !t.Pending() && t.Height == block.Height {
+			out = append(out, walletTx(t, tip))
+		}
+	}
+	return out, true, nil
 }

@@ -140,6 +140,24 @@ func TestMainWallet(t *testing.T) {
 		t.Fatalf("history %+v %d %v", txs, total, err)
 	}
 
+	// The stream's view of the same history: block 1 confirms both
+	// receipts, block 2 nothing, the unconfirmed send is in no block, and
+	// a block off the chain is not on it.
+	inBlock, onChain, err := b.WalletTransactionsIn(ctx, api.MainRef{Height: 1, Hash: s.hashes[1]})
+	if err != nil || !onChain || len(inBlock) != 2 || !inBlock[0].Confirmed ||
+		inBlock[0].Height != 1 || inBlock[0].Confirmations != 2 ||
+		inBlock[0].Received+inBlock[1].Received != 150_000 {
+		t.Fatalf("transactions in block 1: %+v %v %v", inBlock, onChain, err)
+	}
+	if inBlock, onChain, err = b.WalletTransactionsIn(ctx, api.MainRef{Height: 2, Hash: s.hashes[2]}); err != nil ||
+		!onChain || len(inBlock) != 0 {
+		t.Fatalf("transactions in block 2: %+v %v %v", inBlock, onChain, err)
+	}
+	if inBlock, onChain, err = b.WalletTransactionsIn(ctx, api.MainRef{Height: 1, Hash: s.hashes[2]}); err != nil ||
+		onChain || len(inBlock) != 0 {
+		t.Fatalf("a block off the chain: %+v %v %v", inBlock, onChain, err)
+	}
+
 	_, err = b.BumpFee(ctx, chainhash.Hash{7}, 10)
 	wantAPICode(t, "bump of a foreign tx", err, api.ErrNotFound)
 	_, err = b.BumpFee(ctx, sent.TxID, 3)

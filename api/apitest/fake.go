@@ -41,6 +41,11 @@ type Backend struct {
 	FeeEstimate      api.SideFeeEstimate
 	SendSideTxID     chainhash.Hash
 
+	// WalletTxsIn are the wallet's transactions that the mainchain block
+	// at each height confirms, for SubscribeWalletTransactions; set them
+	// before the server starts.
+	WalletTxsIn map[int32][]api.WalletTx
+
 	mu           sync.Mutex
 	walletErr    error
 	sideErr      error

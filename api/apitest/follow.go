@@ -107,3 +107,22 @@ func (b *Backend) WithdrawalsIn(_ context.Context, block api.SideRef) ([]api.Wit
 	}
 	return out, true, nil
 }
+
+// WalletTransactionsIn implements api.WalletStreamBackend: the fake's
+// WalletTxsIn at the block's height, while the block is on the fake
+// mainchain.
+func (b *Backend) WalletTransactionsIn(_ context.Context, block api.MainRef) ([]api.WalletTx, bool, error) {
+	if err := b.walletError(); err != nil {
+		return nil, false, err
+	}
+	c := &b.chains
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := int(block.Height)
+	if h < 0 || h >= len(c.main) || c.main[h].BlockHash != block.Hash {
+		return nil, false, nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]api.WalletTx(nil), b.WalletTxsIn[block.Height]...), true, nil
+}

@@ -359,7 +359,7 @@ func (d *devnetNetwork) Tip(ctx context.Context, name string) (soak.Tip, error) 
 	tip := soak.Tip{
 		MainHeight: info.GetMainchain().GetTipHeight(),
 		MainHash:   info.GetMainchain().GetTipHash(),
-		SideHeight: info.GetSidechain().GetTipHeight(),
+		SideHeight: uint64(max(info.GetSidechain().GetHeight(), 0)),
 		SideHash:   info.GetSidechain().GetTipHash(),
 		StateHash:  info.GetStateHash(),
 	}

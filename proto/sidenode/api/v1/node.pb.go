@@ -953,9 +953,14 @@ func (x *MainchainState) GetProgress() float64 {
 type SidechainState struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// tip_height is the height of the best sidechain block.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/node.proto.
 	TipHeight uint64 `protobuf:"varint,1,opt,name=tip_height,json=tipHeight,proto3" json:"tip_height,omitempty"`
 	// tip_hash is that block's hash, empty while there is none.
-	TipHash       string `protobuf:"bytes,2,opt,name=tip_hash,json=tipHash,proto3" json:"tip_hash,omitempty"`
+	TipHash string `protobuf:"bytes,2,opt,name=tip_hash,json=tipHash,proto3" json:"tip_hash,omitempty"`
+	// height is the height of the best sidechain's tip, as a number.
+	Height        int32 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -990,6 +995,7 @@ func (*SidechainState) Descriptor() ([]byte, []int) {
 	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{12}
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/node.proto.
 func (x *SidechainState) GetTipHeight() uint64 {
 	if x != nil {
 		return x.TipHeight
@@ -1002,6 +1008,13 @@ func (x *SidechainState) GetTipHash() string {
 		return x.TipHash
 	}
 	return ""
+}
+
+func (x *SidechainState) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
 }
 
 var File_sidenode_api_v1_node_proto protoreflect.FileDescriptor
@@ -1075,11 +1088,12 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\rheader_height\x18\n" +
 	" \x01(\x05R\fheaderHeight\x12#\n" +
 	"\rbackend_peers\x18\v \x01(\x05R\fbackendPeers\x12\x1a\n" +
-	"\bprogress\x18\f \x01(\x01R\bprogress\"J\n" +
-	"\x0eSidechainState\x12\x1d\n" +
+	"\bprogress\x18\f \x01(\x01R\bprogress\"f\n" +
+	"\x0eSidechainState\x12!\n" +
 	"\n" +
-	"tip_height\x18\x01 \x01(\x04R\ttipHeight\x12\x19\n" +
-	"\btip_hash\x18\x02 \x01(\tR\atipHash*R\n" +
+	"tip_height\x18\x01 \x01(\x04B\x02\x18\x01R\ttipHeight\x12\x19\n" +
+	"\btip_hash\x18\x02 \x01(\tR\atipHash\x12\x16\n" +
+	"\x06height\x18\x03 \x01(\x05R\x06height*R\n" +
 	"\aBanKind\x12\x18\n" +
 	"\x14BAN_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fBAN_KIND_BANNED\x10\x01\x12\x18\n" +

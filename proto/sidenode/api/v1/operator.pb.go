@@ -343,6 +343,9 @@ type Peer struct {
 	ProtocolVersion uint32 `protobuf:"varint,6,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
 	// best_height and best_hash are the peer's best sideblock at the
 	// handshake.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read best_block_height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/operator.proto.
 	BestHeight uint64 `protobuf:"varint,7,opt,name=best_height,json=bestHeight,proto3" json:"best_height,omitempty"`
 	BestHash   string `protobuf:"bytes,8,opt,name=best_hash,json=bestHash,proto3" json:"best_hash,omitempty"`
 	// ban_score is the misbehavior score of this session.
@@ -350,8 +353,10 @@ type Peer struct {
 	// connected_unix is when the session started, in seconds since the Unix
 	// epoch.
 	ConnectedUnix int64 `protobuf:"varint,10,opt,name=connected_unix,json=connectedUnix,proto3" json:"connected_unix,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// best_block_height is the height of the best sidechain block the peer announced, as a number.
+	BestBlockHeight int32 `protobuf:"varint,11,opt,name=best_block_height,json=bestBlockHeight,proto3" json:"best_block_height,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Peer) Reset() {
@@ -426,6 +431,7 @@ func (x *Peer) GetProtocolVersion() uint32 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/operator.proto.
 func (x *Peer) GetBestHeight() uint64 {
 	if x != nil {
 		return x.BestHeight
@@ -450,6 +456,13 @@ func (x *Peer) GetBanScore() uint32 {
 func (x *Peer) GetConnectedUnix() int64 {
 	if x != nil {
 		return x.ConnectedUnix
+	}
+	return 0
+}
+
+func (x *Peer) GetBestBlockHeight() int32 {
+	if x != nil {
+		return x.BestBlockHeight
 	}
 	return 0
 }
@@ -739,7 +752,7 @@ const file_sidenode_api_v1_operator_proto_rawDesc = "" +
 	"\x15SetDebugLevelResponse\x12=\n" +
 	"\n" +
 	"subsystems\x18\x01 \x03(\v2\x1d.sidenode.api.v1.LogSubsystemR\n" +
-	"subsystems\"\xb6\x02\n" +
+	"subsystems\"\xe6\x02\n" +
 	"\x04Peer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x18\n" +
@@ -749,13 +762,14 @@ const file_sidenode_api_v1_operator_proto_rawDesc = "" +
 	"persistent\x12\x1d\n" +
 	"\n" +
 	"user_agent\x18\x05 \x01(\tR\tuserAgent\x12)\n" +
-	"\x10protocol_version\x18\x06 \x01(\rR\x0fprotocolVersion\x12\x1f\n" +
-	"\vbest_height\x18\a \x01(\x04R\n" +
+	"\x10protocol_version\x18\x06 \x01(\rR\x0fprotocolVersion\x12#\n" +
+	"\vbest_height\x18\a \x01(\x04B\x02\x18\x01R\n" +
 	"bestHeight\x12\x1b\n" +
 	"\tbest_hash\x18\b \x01(\tR\bbestHash\x12\x1b\n" +
 	"\tban_score\x18\t \x01(\rR\bbanScore\x12%\n" +
 	"\x0econnected_unix\x18\n" +
-	" \x01(\x03R\rconnectedUnix\"\x12\n" +
+	" \x01(\x03R\rconnectedUnix\x12*\n" +
+	"\x11best_block_height\x18\v \x01(\x05R\x0fbestBlockHeight\"\x12\n" +
 	"\x10ListPeersRequest\"@\n" +
 	"\x11ListPeersResponse\x12+\n" +
 	"\x05peers\x18\x01 \x03(\v2\x15.sidenode.api.v1.PeerR\x05peers\".\n" +

@@ -615,6 +615,9 @@ type PegAudit struct {
 	// added to payouts beyond the withdrawals' fee budgets.
 	BumpFeesSat int64 `protobuf:"varint,14,opt,name=bump_fees_sat,json=bumpFeesSat,proto3" json:"bump_fees_sat,omitempty"`
 	// side_blocks is the number of blocks on the best sidechain.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read side_block_count.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/peg.proto.
 	SideBlocks int64 `protobuf:"varint,15,opt,name=side_blocks,json=sideBlocks,proto3" json:"side_blocks,omitempty"`
 	// side_subsidy_sat is what their coinbases could issue: side_blocks
 	// times the network's sidechain subsidy (0 on mainnet).
@@ -646,9 +649,11 @@ type PegAudit struct {
 	UncheckedCount uint64 `protobuf:"varint,22,opt,name=unchecked_count,json=uncheckedCount,proto3" json:"unchecked_count,omitempty"`
 	// unchecked_sat is what they took out of the pegbox, part of
 	// outflow_sat.
-	UncheckedSat  int64 `protobuf:"varint,23,opt,name=unchecked_sat,json=uncheckedSat,proto3" json:"unchecked_sat,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UncheckedSat int64 `protobuf:"varint,23,opt,name=unchecked_sat,json=uncheckedSat,proto3" json:"unchecked_sat,omitempty"`
+	// side_block_count is side_blocks as a number.
+	SideBlockCount int32 `protobuf:"varint,24,opt,name=side_block_count,json=sideBlockCount,proto3" json:"side_block_count,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *PegAudit) Reset() {
@@ -779,6 +784,7 @@ func (x *PegAudit) GetBumpFeesSat() int64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/peg.proto.
 func (x *PegAudit) GetSideBlocks() int64 {
 	if x != nil {
 		return x.SideBlocks
@@ -838,6 +844,13 @@ func (x *PegAudit) GetUncheckedCount() uint64 {
 func (x *PegAudit) GetUncheckedSat() int64 {
 	if x != nil {
 		return x.UncheckedSat
+	}
+	return 0
+}
+
+func (x *PegAudit) GetSideBlockCount() int32 {
+	if x != nil {
+		return x.SideBlockCount
 	}
 	return 0
 }
@@ -1822,8 +1835,14 @@ type GetWithdrawalResponse struct {
 	// empty while pending.
 	SideblockHash string `protobuf:"bytes,8,opt,name=sideblock_hash,json=sideblockHash,proto3" json:"sideblock_hash,omitempty"`
 	// sideblock_height is its sidechain height.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read side_block_height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/peg.proto.
 	SideblockHeight uint64 `protobuf:"varint,9,opt,name=sideblock_height,json=sideblockHeight,proto3" json:"sideblock_height,omitempty"`
 	// side_depth counts the best sidechain's tip (1) down to that sideblock.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read side_block_depth.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/peg.proto.
 	SideDepth uint64 `protobuf:"varint,10,opt,name=side_depth,json=sideDepth,proto3" json:"side_depth,omitempty"`
 	// publication_height is the mainchain block that published the
 	// sideblock's header.
@@ -1855,8 +1874,12 @@ type GetWithdrawalResponse struct {
 	// publication_confirmations the sideblock needs before the federation
 	// pays it.
 	RequiredConfirmations int32 `protobuf:"varint,20,opt,name=required_confirmations,json=requiredConfirmations,proto3" json:"required_confirmations,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// side_block_height is sideblock_height as a number.
+	SideBlockHeight int32 `protobuf:"varint,21,opt,name=side_block_height,json=sideBlockHeight,proto3" json:"side_block_height,omitempty"`
+	// side_block_depth is side_depth as a number.
+	SideBlockDepth int32 `protobuf:"varint,22,opt,name=side_block_depth,json=sideBlockDepth,proto3" json:"side_block_depth,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetWithdrawalResponse) Reset() {
@@ -1945,6 +1968,7 @@ func (x *GetWithdrawalResponse) GetSideblockHash() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/peg.proto.
 func (x *GetWithdrawalResponse) GetSideblockHeight() uint64 {
 	if x != nil {
 		return x.SideblockHeight
@@ -1952,6 +1976,7 @@ func (x *GetWithdrawalResponse) GetSideblockHeight() uint64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/peg.proto.
 func (x *GetWithdrawalResponse) GetSideDepth() uint64 {
 	if x != nil {
 		return x.SideDepth
@@ -2025,6 +2050,20 @@ func (x *GetWithdrawalResponse) GetRequiredSideDepth() int32 {
 func (x *GetWithdrawalResponse) GetRequiredConfirmations() int32 {
 	if x != nil {
 		return x.RequiredConfirmations
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetSideBlockHeight() int32 {
+	if x != nil {
+		return x.SideBlockHeight
+	}
+	return 0
+}
+
+func (x *GetWithdrawalResponse) GetSideBlockDepth() int32 {
+	if x != nil {
+		return x.SideBlockDepth
 	}
 	return 0
 }
@@ -2780,7 +2819,7 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x06height\x18\x02 \x01(\x05R\x06height\x12\x14\n" +
 	"\x05epoch\x18\x03 \x01(\rR\x05epoch\x12\x1b\n" +
 	"\tspent_sat\x18\x04 \x01(\x03R\bspentSat\x12\x1b\n" +
-	"\tmoved_sat\x18\x05 \x01(\x03R\bmovedSat\"\x9d\a\n" +
+	"\tmoved_sat\x18\x05 \x01(\x03R\bmovedSat\"\xcb\a\n" +
 	"\bPegAudit\x12,\n" +
 	"\x12pegbox_balance_sat\x18\x01 \x01(\x03R\x10pegboxBalanceSat\x12!\n" +
 	"\faccepted_sat\x18\x02 \x01(\x03R\vacceptedSat\x12!\n" +
@@ -2800,8 +2839,8 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x0fpegbox_fees_sat\x18\v \x01(\x03R\rpegboxFeesSat\x12\x18\n" +
 	"\amatches\x18\f \x01(\bR\amatches\x12*\n" +
 	"\x11rotation_fees_sat\x18\r \x01(\x03R\x0frotationFeesSat\x12\"\n" +
-	"\rbump_fees_sat\x18\x0e \x01(\x03R\vbumpFeesSat\x12\x1f\n" +
-	"\vside_blocks\x18\x0f \x01(\x03R\n" +
+	"\rbump_fees_sat\x18\x0e \x01(\x03R\vbumpFeesSat\x12#\n" +
+	"\vside_blocks\x18\x0f \x01(\x03B\x02\x18\x01R\n" +
 	"sideBlocks\x12(\n" +
 	"\x10side_subsidy_sat\x18\x10 \x01(\x03R\x0esideSubsidySat\x12-\n" +
 	"\x13side_utxo_value_sat\x18\x11 \x01(\x03R\x10sideUtxoValueSat\x12,\n" +
@@ -2810,7 +2849,8 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x11unexplained_count\x18\x14 \x01(\x04R\x10unexplainedCount\x12P\n" +
 	"\x12unexplained_spends\x18\x15 \x03(\v2!.sidenode.api.v1.UnexplainedSpendR\x11unexplainedSpends\x12'\n" +
 	"\x0funchecked_count\x18\x16 \x01(\x04R\x0euncheckedCount\x12#\n" +
-	"\runchecked_sat\x18\x17 \x01(\x03R\funcheckedSat\"\xbd\x01\n" +
+	"\runchecked_sat\x18\x17 \x01(\x03R\funcheckedSat\x12(\n" +
+	"\x10side_block_count\x18\x18 \x01(\x05R\x0esideBlockCount\"\xbd\x01\n" +
 	"\x10UnexplainedSpend\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x05R\x06height\x12\x19\n" +
@@ -2879,7 +2919,7 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x06branch\x18\x01 \x03(\tR\x06branch\x12\x17\n" +
 	"\atx_root\x18\x02 \x01(\tR\x06txRoot\x12\x1f\n" +
 	"\vmerkle_root\x18\x03 \x01(\tR\n" +
-	"merkleRoot\"\xc1\x06\n" +
+	"merkleRoot\"\x9f\a\n" +
 	"\x15GetWithdrawalResponse\x126\n" +
 	"\x05stage\x18\x01 \x01(\x0e2 .sidenode.api.v1.WithdrawalStageR\x05stage\x12\x1a\n" +
 	"\boutpoint\x18\x02 \x01(\tR\boutpoint\x12\x1b\n" +
@@ -2889,11 +2929,11 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"amount_sat\x18\x05 \x01(\x03R\tamountSat\x12/\n" +
 	"\x13destination_address\x18\x06 \x01(\tR\x12destinationAddress\x12-\n" +
 	"\x12destination_script\x18\a \x01(\tR\x11destinationScript\x12%\n" +
-	"\x0esideblock_hash\x18\b \x01(\tR\rsideblockHash\x12)\n" +
-	"\x10sideblock_height\x18\t \x01(\x04R\x0fsideblockHeight\x12\x1d\n" +
+	"\x0esideblock_hash\x18\b \x01(\tR\rsideblockHash\x12-\n" +
+	"\x10sideblock_height\x18\t \x01(\x04B\x02\x18\x01R\x0fsideblockHeight\x12!\n" +
 	"\n" +
 	"side_depth\x18\n" +
-	" \x01(\x04R\tsideDepth\x12-\n" +
+	" \x01(\x04B\x02\x18\x01R\tsideDepth\x12-\n" +
 	"\x12publication_height\x18\v \x01(\x05R\x11publicationHeight\x12;\n" +
 	"\x19publication_confirmations\x18\f \x01(\x05R\x18publicationConfirmations\x12\x14\n" +
 	"\x05index\x18\r \x01(\rR\x05index\x12\x14\n" +
@@ -2904,7 +2944,9 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\rpayout_height\x18\x11 \x01(\x05R\fpayoutHeight\x121\n" +
 	"\x14payout_confirmations\x18\x12 \x01(\x05R\x13payoutConfirmations\x12.\n" +
 	"\x13required_side_depth\x18\x13 \x01(\x05R\x11requiredSideDepth\x125\n" +
-	"\x16required_confirmations\x18\x14 \x01(\x05R\x15requiredConfirmations\"G\n" +
+	"\x16required_confirmations\x18\x14 \x01(\x05R\x15requiredConfirmations\x12*\n" +
+	"\x11side_block_height\x18\x15 \x01(\x05R\x0fsideBlockHeight\x12(\n" +
+	"\x10side_block_depth\x18\x16 \x01(\x05R\x0esideBlockDepth\"G\n" +
 	"\x13VerifyPayoutRequest\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x1c\n" +
 	"\n" +

@@ -235,6 +235,9 @@ type GetBlockResponse struct {
 	// the fields from height to publication_txid are zero when it is not.
 	Published bool `protobuf:"varint,5,opt,name=published,proto3" json:"published,omitempty"`
 	// height is the block's sidechain height.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read block_height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/sidechain.proto.
 	Height uint64 `protobuf:"varint,6,opt,name=height,proto3" json:"height,omitempty"`
 	// lottery_height is the mainchain height of the lottery the block won,
 	// which its coinbase carries: publication_height - 1.
@@ -248,6 +251,9 @@ type GetBlockResponse struct {
 	OnBestChain bool `protobuf:"varint,10,opt,name=on_best_chain,json=onBestChain,proto3" json:"on_best_chain,omitempty"`
 	// confirmations is 1 for the best chain's tip, 2 for its parent, ...;
 	// 0 off the best chain.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read num_confirmations.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/sidechain.proto.
 	Confirmations uint64 `protobuf:"varint,11,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
 	// has_body reports whether the node has the body; the transaction
 	// fields and raw_hex are empty without it.
@@ -261,9 +267,13 @@ type GetBlockResponse struct {
 	Size uint64 `protobuf:"varint,15,opt,name=size,proto3" json:"size,omitempty"`
 	// raw_hex is the serialized block, header and body, hex; only with
 	// include_raw.
-	RawHex        string `protobuf:"bytes,16,opt,name=raw_hex,json=rawHex,proto3" json:"raw_hex,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RawHex string `protobuf:"bytes,16,opt,name=raw_hex,json=rawHex,proto3" json:"raw_hex,omitempty"`
+	// block_height is the block's height, as a number.
+	BlockHeight int32 `protobuf:"varint,17,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
+	// num_confirmations is confirmations as a number.
+	NumConfirmations int32 `protobuf:"varint,18,opt,name=num_confirmations,json=numConfirmations,proto3" json:"num_confirmations,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetBlockResponse) Reset() {
@@ -331,6 +341,7 @@ func (x *GetBlockResponse) GetPublished() bool {
 	return false
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/sidechain.proto.
 func (x *GetBlockResponse) GetHeight() uint64 {
 	if x != nil {
 		return x.Height
@@ -366,6 +377,7 @@ func (x *GetBlockResponse) GetOnBestChain() bool {
 	return false
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/sidechain.proto.
 func (x *GetBlockResponse) GetConfirmations() uint64 {
 	if x != nil {
 		return x.Confirmations
@@ -406,6 +418,20 @@ func (x *GetBlockResponse) GetRawHex() string {
 		return x.RawHex
 	}
 	return ""
+}
+
+func (x *GetBlockResponse) GetBlockHeight() int32 {
+	if x != nil {
+		return x.BlockHeight
+	}
+	return 0
+}
+
+func (x *GetBlockResponse) GetNumConfirmations() int32 {
+	if x != nil {
+		return x.NumConfirmations
+	}
+	return 0
 }
 
 // GetTransactionRequest names a transaction.
@@ -469,6 +495,9 @@ type GetTransactionResponse struct {
 	// block_hash is the block that holds it.
 	BlockHash string `protobuf:"bytes,5,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
 	// block_height is that block's sidechain height.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/sidechain.proto.
 	BlockHeight uint64 `protobuf:"varint,6,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
 	// lottery_height is that block's lottery height.
 	LotteryHeight int32 `protobuf:"varint,7,opt,name=lottery_height,json=lotteryHeight,proto3" json:"lottery_height,omitempty"`
@@ -476,9 +505,16 @@ type GetTransactionResponse struct {
 	// coinbase.
 	TxIndex uint32 `protobuf:"varint,8,opt,name=tx_index,json=txIndex,proto3" json:"tx_index,omitempty"`
 	// confirmations is 1 in the best chain's tip, 2 in its parent, ...
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read num_confirmations.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/sidechain.proto.
 	Confirmations uint64 `protobuf:"varint,9,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// height is block_height as a number.
+	Height int32 `protobuf:"varint,10,opt,name=height,proto3" json:"height,omitempty"`
+	// num_confirmations is confirmations as a number.
+	NumConfirmations int32 `protobuf:"varint,11,opt,name=num_confirmations,json=numConfirmations,proto3" json:"num_confirmations,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetTransactionResponse) Reset() {
@@ -546,6 +582,7 @@ func (x *GetTransactionResponse) GetBlockHash() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/sidechain.proto.
 func (x *GetTransactionResponse) GetBlockHeight() uint64 {
 	if x != nil {
 		return x.BlockHeight
@@ -567,9 +604,24 @@ func (x *GetTransactionResponse) GetTxIndex() uint32 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/sidechain.proto.
 func (x *GetTransactionResponse) GetConfirmations() uint64 {
 	if x != nil {
 		return x.Confirmations
+	}
+	return 0
+}
+
+func (x *GetTransactionResponse) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *GetTransactionResponse) GetNumConfirmations() int32 {
+	if x != nil {
+		return x.NumConfirmations
 	}
 	return 0
 }
@@ -1185,7 +1237,7 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\breversed\x18\x05 \x01(\bR\breversed\x12\x1f\n" +
 	"\vinclude_raw\x18\x06 \x01(\bR\n" +
 	"includeRawB\a\n" +
-	"\x05block\"\x9f\x04\n" +
+	"\x05block\"\xf7\x04\n" +
 	"\x10GetBlockResponse\x12\x12\n" +
 	"\x04hash\x18\x01 \x01(\tR\x04hash\x12\x1d\n" +
 	"\n" +
@@ -1193,21 +1245,23 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\vmerkle_root\x18\x03 \x01(\tR\n" +
 	"merkleRoot\x12=\n" +
 	"\x06status\x18\x04 \x01(\x0e2%.sidenode.api.v1.SidechainBlockStatusR\x06status\x12\x1c\n" +
-	"\tpublished\x18\x05 \x01(\bR\tpublished\x12\x16\n" +
-	"\x06height\x18\x06 \x01(\x04R\x06height\x12%\n" +
+	"\tpublished\x18\x05 \x01(\bR\tpublished\x12\x1a\n" +
+	"\x06height\x18\x06 \x01(\x04B\x02\x18\x01R\x06height\x12%\n" +
 	"\x0elottery_height\x18\a \x01(\x05R\rlotteryHeight\x12-\n" +
 	"\x12publication_height\x18\b \x01(\x05R\x11publicationHeight\x12)\n" +
 	"\x10publication_txid\x18\t \x01(\tR\x0fpublicationTxid\x12\"\n" +
 	"\ron_best_chain\x18\n" +
-	" \x01(\bR\vonBestChain\x12$\n" +
-	"\rconfirmations\x18\v \x01(\x04R\rconfirmations\x12\x19\n" +
+	" \x01(\bR\vonBestChain\x12(\n" +
+	"\rconfirmations\x18\v \x01(\x04B\x02\x18\x01R\rconfirmations\x12\x19\n" +
 	"\bhas_body\x18\f \x01(\bR\ahasBody\x12\x19\n" +
 	"\btx_count\x18\r \x01(\x04R\atxCount\x12\x14\n" +
 	"\x05txids\x18\x0e \x03(\tR\x05txids\x12\x12\n" +
 	"\x04size\x18\x0f \x01(\x04R\x04size\x12\x17\n" +
-	"\araw_hex\x18\x10 \x01(\tR\x06rawHex\"+\n" +
+	"\araw_hex\x18\x10 \x01(\tR\x06rawHex\x12!\n" +
+	"\fblock_height\x18\x11 \x01(\x05R\vblockHeight\x12+\n" +
+	"\x11num_confirmations\x18\x12 \x01(\x05R\x10numConfirmations\"+\n" +
 	"\x15GetTransactionRequest\x12\x12\n" +
-	"\x04txid\x18\x01 \x01(\tR\x04txid\"\xac\x02\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\"\xf9\x02\n" +
 	"\x16GetTransactionResponse\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x17\n" +
 	"\araw_hex\x18\x02 \x01(\tR\x06rawHex\x12\x1d\n" +
@@ -1215,11 +1269,14 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"in_mempool\x18\x03 \x01(\bR\tinMempool\x12\x1c\n" +
 	"\tconfirmed\x18\x04 \x01(\bR\tconfirmed\x12\x1d\n" +
 	"\n" +
-	"block_hash\x18\x05 \x01(\tR\tblockHash\x12!\n" +
-	"\fblock_height\x18\x06 \x01(\x04R\vblockHeight\x12%\n" +
+	"block_hash\x18\x05 \x01(\tR\tblockHash\x12%\n" +
+	"\fblock_height\x18\x06 \x01(\x04B\x02\x18\x01R\vblockHeight\x12%\n" +
 	"\x0elottery_height\x18\a \x01(\x05R\rlotteryHeight\x12\x19\n" +
-	"\btx_index\x18\b \x01(\rR\atxIndex\x12$\n" +
-	"\rconfirmations\x18\t \x01(\x04R\rconfirmations\"x\n" +
+	"\btx_index\x18\b \x01(\rR\atxIndex\x12(\n" +
+	"\rconfirmations\x18\t \x01(\x04B\x02\x18\x01R\rconfirmations\x12\x16\n" +
+	"\x06height\x18\n" +
+	" \x01(\x05R\x06height\x12+\n" +
+	"\x11num_confirmations\x18\v \x01(\x05R\x10numConfirmations\"x\n" +
 	"\x12ListUnspentRequest\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x14\n" +

@@ -25,11 +25,16 @@ const (
 type SidechainBlockRef struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// height is the block's sidechain height (0 for the first block).
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read block_height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/subscription.proto.
 	Height uint64 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
 	// hash is the block's hash. As a cursor, 64 zeros (the parent of the
 	// first block) with height 0 asks for the whole best chain, from its
 	// first block.
-	Hash          string `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
+	Hash string `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
+	// block_height is height as a number. In a request (a cursor) either may be given; both, only if they are equal.
+	BlockHeight   int32 `protobuf:"varint,3,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -64,6 +69,7 @@ func (*SidechainBlockRef) Descriptor() ([]byte, []int) {
 	return file_sidenode_api_v1_subscription_proto_rawDescGZIP(), []int{0}
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/subscription.proto.
 func (x *SidechainBlockRef) GetHeight() uint64 {
 	if x != nil {
 		return x.Height
@@ -76,6 +82,13 @@ func (x *SidechainBlockRef) GetHash() string {
 		return x.Hash
 	}
 	return ""
+}
+
+func (x *SidechainBlockRef) GetBlockHeight() int32 {
+	if x != nil {
+		return x.BlockHeight
+	}
+	return 0
 }
 
 // SubscribeSideblocksRequest opens a stream of sidechain blocks.
@@ -241,6 +254,9 @@ type SidechainBlock struct {
 	// hash is the block's hash.
 	Hash string `protobuf:"bytes,1,opt,name=hash,proto3" json:"hash,omitempty"`
 	// height is its sidechain height.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read block_height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/subscription.proto.
 	Height uint64 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
 	// prev_block is the parent's hash; all zeros for the first block.
 	PrevBlock string `protobuf:"bytes,3,opt,name=prev_block,json=prevBlock,proto3" json:"prev_block,omitempty"`
@@ -252,8 +268,10 @@ type SidechainBlock struct {
 	PublicationHeight int32 `protobuf:"varint,6,opt,name=publication_height,json=publicationHeight,proto3" json:"publication_height,omitempty"`
 	// publication_txid is the header transaction's id.
 	PublicationTxid string `protobuf:"bytes,7,opt,name=publication_txid,json=publicationTxid,proto3" json:"publication_txid,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// block_height is height as a number.
+	BlockHeight   int32 `protobuf:"varint,8,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SidechainBlock) Reset() {
@@ -293,6 +311,7 @@ func (x *SidechainBlock) GetHash() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/subscription.proto.
 func (x *SidechainBlock) GetHeight() uint64 {
 	if x != nil {
 		return x.Height
@@ -333,6 +352,13 @@ func (x *SidechainBlock) GetPublicationTxid() string {
 		return x.PublicationTxid
 	}
 	return ""
+}
+
+func (x *SidechainBlock) GetBlockHeight() int32 {
+	if x != nil {
+		return x.BlockHeight
+	}
+	return 0
 }
 
 // MainchainBlockRef names a mainchain block by its height and hash.
@@ -720,27 +746,29 @@ var File_sidenode_api_v1_subscription_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_subscription_proto_rawDesc = "" +
 	"\n" +
-	"\"sidenode/api/v1/subscription.proto\x12\x0fsidenode.api.v1\x1a\x1asidenode/api/v1/node.proto\"?\n" +
-	"\x11SidechainBlockRef\x12\x16\n" +
-	"\x06height\x18\x01 \x01(\x04R\x06height\x12\x12\n" +
-	"\x04hash\x18\x02 \x01(\tR\x04hash\"X\n" +
+	"\"sidenode/api/v1/subscription.proto\x12\x0fsidenode.api.v1\x1a\x1asidenode/api/v1/node.proto\"f\n" +
+	"\x11SidechainBlockRef\x12\x1a\n" +
+	"\x06height\x18\x01 \x01(\x04B\x02\x18\x01R\x06height\x12\x12\n" +
+	"\x04hash\x18\x02 \x01(\tR\x04hash\x12!\n" +
+	"\fblock_height\x18\x03 \x01(\x05R\vblockHeight\"X\n" +
 	"\x1aSubscribeSideblocksRequest\x12:\n" +
 	"\x06cursor\x18\x01 \x01(\v2\".sidenode.api.v1.SidechainBlockRefR\x06cursor\"\xe7\x01\n" +
 	"\x1bSubscribeSideblocksResponse\x127\n" +
 	"\x05state\x18\x01 \x01(\v2\x1f.sidenode.api.v1.SidechainStateH\x00R\x05state\x12?\n" +
 	"\tconnected\x18\x02 \x01(\v2\x1f.sidenode.api.v1.SidechainBlockH\x00R\tconnected\x12E\n" +
 	"\fdisconnected\x18\x03 \x01(\v2\x1f.sidenode.api.v1.SidechainBlockH\x00R\fdisconnectedB\a\n" +
-	"\x05event\"\xfd\x01\n" +
+	"\x05event\"\xa4\x02\n" +
 	"\x0eSidechainBlock\x12\x12\n" +
-	"\x04hash\x18\x01 \x01(\tR\x04hash\x12\x16\n" +
-	"\x06height\x18\x02 \x01(\x04R\x06height\x12\x1d\n" +
+	"\x04hash\x18\x01 \x01(\tR\x04hash\x12\x1a\n" +
+	"\x06height\x18\x02 \x01(\x04B\x02\x18\x01R\x06height\x12\x1d\n" +
 	"\n" +
 	"prev_block\x18\x03 \x01(\tR\tprevBlock\x12\x1f\n" +
 	"\vmerkle_root\x18\x04 \x01(\tR\n" +
 	"merkleRoot\x12%\n" +
 	"\x0elottery_height\x18\x05 \x01(\x05R\rlotteryHeight\x12-\n" +
 	"\x12publication_height\x18\x06 \x01(\x05R\x11publicationHeight\x12)\n" +
-	"\x10publication_txid\x18\a \x01(\tR\x0fpublicationTxid\"?\n" +
+	"\x10publication_txid\x18\a \x01(\tR\x0fpublicationTxid\x12!\n" +
+	"\fblock_height\x18\b \x01(\x05R\vblockHeight\"?\n" +
 	"\x11MainchainBlockRef\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x05R\x06height\x12\x12\n" +
 	"\x04hash\x18\x02 \x01(\tR\x04hash\"U\n" +

@@ -102,8 +102,14 @@ type SideWalletTransaction struct {
 	// txid is the transaction's id.
 	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
 	// block_height is the sidechain height of the block that holds it.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 	BlockHeight uint64 `protobuf:"varint,2,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
 	// confirmations is 1 in the best chain's tip.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read num_confirmations.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 	Confirmations uint64 `protobuf:"varint,3,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
 	// received_sat is what its outputs pay the node's address.
 	ReceivedSat int64 `protobuf:"varint,4,opt,name=received_sat,json=receivedSat,proto3" json:"received_sat,omitempty"`
@@ -112,9 +118,13 @@ type SideWalletTransaction struct {
 	// net_sat is received_sat - sent_sat.
 	NetSat int64 `protobuf:"varint,6,opt,name=net_sat,json=netSat,proto3" json:"net_sat,omitempty"`
 	// coinbase reports whether it is the block's coinbase.
-	Coinbase      bool `protobuf:"varint,7,opt,name=coinbase,proto3" json:"coinbase,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Coinbase bool `protobuf:"varint,7,opt,name=coinbase,proto3" json:"coinbase,omitempty"`
+	// height is block_height as a number.
+	Height int32 `protobuf:"varint,8,opt,name=height,proto3" json:"height,omitempty"`
+	// num_confirmations is confirmations as a number.
+	NumConfirmations int32 `protobuf:"varint,9,opt,name=num_confirmations,json=numConfirmations,proto3" json:"num_confirmations,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *SideWalletTransaction) Reset() {
@@ -154,6 +164,7 @@ func (x *SideWalletTransaction) GetTxid() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *SideWalletTransaction) GetBlockHeight() uint64 {
 	if x != nil {
 		return x.BlockHeight
@@ -161,6 +172,7 @@ func (x *SideWalletTransaction) GetBlockHeight() uint64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *SideWalletTransaction) GetConfirmations() uint64 {
 	if x != nil {
 		return x.Confirmations
@@ -196,6 +208,20 @@ func (x *SideWalletTransaction) GetCoinbase() bool {
 	return false
 }
 
+func (x *SideWalletTransaction) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *SideWalletTransaction) GetNumConfirmations() int32 {
+	if x != nil {
+		return x.NumConfirmations
+	}
+	return 0
+}
+
 // ListSideTransactionsResponse is a page of them.
 type ListSideTransactionsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -207,9 +233,19 @@ type ListSideTransactionsResponse struct {
 	Total uint64 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
 	// from_height and to_height are the first and last sidechain heights
 	// read.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read from_block_height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 	FromHeight uint64 `protobuf:"varint,4,opt,name=from_height,json=fromHeight,proto3" json:"from_height,omitempty"`
 	// to_height is the last sidechain height read: the tip.
-	ToHeight      uint64 `protobuf:"varint,5,opt,name=to_height,json=toHeight,proto3" json:"to_height,omitempty"`
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read to_block_height.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
+	ToHeight uint64 `protobuf:"varint,5,opt,name=to_height,json=toHeight,proto3" json:"to_height,omitempty"`
+	// from_block_height is from_height as a number.
+	FromBlockHeight int32 `protobuf:"varint,6,opt,name=from_block_height,json=fromBlockHeight,proto3" json:"from_block_height,omitempty"`
+	// to_block_height is to_height as a number.
+	ToBlockHeight int32 `protobuf:"varint,7,opt,name=to_block_height,json=toBlockHeight,proto3" json:"to_block_height,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -265,6 +301,7 @@ func (x *ListSideTransactionsResponse) GetTotal() uint64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *ListSideTransactionsResponse) GetFromHeight() uint64 {
 	if x != nil {
 		return x.FromHeight
@@ -272,9 +309,24 @@ func (x *ListSideTransactionsResponse) GetFromHeight() uint64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *ListSideTransactionsResponse) GetToHeight() uint64 {
 	if x != nil {
 		return x.ToHeight
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsResponse) GetFromBlockHeight() int32 {
+	if x != nil {
+		return x.FromBlockHeight
+	}
+	return 0
+}
+
+func (x *ListSideTransactionsResponse) GetToBlockHeight() int32 {
+	if x != nil {
+		return x.ToBlockHeight
 	}
 	return 0
 }
@@ -687,14 +739,19 @@ type WalletCoin struct {
 	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
 	// confirmations is 1 in the mainchain tip, 0 for an output of an
 	// unconfirmed transaction of the wallet.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read num_confirmations.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 	Confirmations uint64 `protobuf:"varint,4,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
 	// block_height is the mainchain block that holds it; 0 while
 	// unconfirmed.
 	BlockHeight int32 `protobuf:"varint,5,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
 	// change reports whether it pays one of the wallet's change addresses.
-	Change        bool `protobuf:"varint,6,opt,name=change,proto3" json:"change,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Change bool `protobuf:"varint,6,opt,name=change,proto3" json:"change,omitempty"`
+	// num_confirmations is confirmations as a number.
+	NumConfirmations int32 `protobuf:"varint,7,opt,name=num_confirmations,json=numConfirmations,proto3" json:"num_confirmations,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *WalletCoin) Reset() {
@@ -748,6 +805,7 @@ func (x *WalletCoin) GetAddress() string {
 	return ""
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *WalletCoin) GetConfirmations() uint64 {
 	if x != nil {
 		return x.Confirmations
@@ -767,6 +825,13 @@ func (x *WalletCoin) GetChange() bool {
 		return x.Change
 	}
 	return false
+}
+
+func (x *WalletCoin) GetNumConfirmations() int32 {
+	if x != nil {
+		return x.NumConfirmations
+	}
+	return 0
 }
 
 // ListCoinsResponse is a page of the wallet's unspent outputs.
@@ -909,6 +974,9 @@ type WalletTransaction struct {
 	// block_height is that block's height; 0 while unconfirmed.
 	BlockHeight int32 `protobuf:"varint,3,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
 	// confirmations is 1 in the mainchain tip, 0 while unconfirmed.
+	// Deprecated: a 64-bit integer, which JSON writes as a string; read num_confirmations.
+	//
+	// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 	Confirmations uint64 `protobuf:"varint,4,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
 	// received_sat is what its outputs pay the wallet (change included).
 	ReceivedSat int64 `protobuf:"varint,5,opt,name=received_sat,json=receivedSat,proto3" json:"received_sat,omitempty"`
@@ -922,9 +990,11 @@ type WalletTransaction struct {
 	FeeSat int64 `protobuf:"varint,8,opt,name=fee_sat,json=feeSat,proto3" json:"fee_sat,omitempty"`
 	// replaceable reports whether it is unconfirmed and signals BIP125
 	// replaceability (BumpFee).
-	Replaceable   bool `protobuf:"varint,9,opt,name=replaceable,proto3" json:"replaceable,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Replaceable bool `protobuf:"varint,9,opt,name=replaceable,proto3" json:"replaceable,omitempty"`
+	// num_confirmations is confirmations as a number.
+	NumConfirmations int32 `protobuf:"varint,10,opt,name=num_confirmations,json=numConfirmations,proto3" json:"num_confirmations,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *WalletTransaction) Reset() {
@@ -978,6 +1048,7 @@ func (x *WalletTransaction) GetBlockHeight() int32 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in sidenode/api/v1/wallet.proto.
 func (x *WalletTransaction) GetConfirmations() uint64 {
 	if x != nil {
 		return x.Confirmations
@@ -1018,6 +1089,13 @@ func (x *WalletTransaction) GetReplaceable() bool {
 		return x.Replaceable
 	}
 	return false
+}
+
+func (x *WalletTransaction) GetNumConfirmations() int32 {
+	if x != nil {
+		return x.NumConfirmations
+	}
+	return 0
 }
 
 // ListWalletTransactionsResponse is a page of the wallet's transactions.
@@ -2899,31 +2977,252 @@ func (x *PegOutResponse) GetBurnedSat() int64 {
 	return 0
 }
 
+// SubscribeWalletTransactionsRequest opens a stream of the wallet's
+// mainchain transactions.
+type SubscribeWalletTransactionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// cursor is the last mainchain block the client saw an event for;
+	// without it the stream starts from the tip. To replay the wallet's
+	// history, give the genesis block (height 0).
+	Cursor        *MainchainBlockRef `protobuf:"bytes,1,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeWalletTransactionsRequest) Reset() {
+	*x = SubscribeWalletTransactionsRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeWalletTransactionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeWalletTransactionsRequest) ProtoMessage() {}
+
+func (x *SubscribeWalletTransactionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeWalletTransactionsRequest.ProtoReflect.Descriptor instead.
+func (*SubscribeWalletTransactionsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *SubscribeWalletTransactionsRequest) GetCursor() *MainchainBlockRef {
+	if x != nil {
+		return x.Cursor
+	}
+	return nil
+}
+
+// WalletTransactionBlock is a mainchain block and the wallet's
+// transactions in it.
+type WalletTransactionBlock struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// block is the mainchain block.
+	Block *MainchainBlockRef `protobuf:"bytes,1,opt,name=block,proto3" json:"block,omitempty"`
+	// transactions are the wallet's transactions the block confirms, as
+	// ListWalletTransactions describes them when the event is sent; empty
+	// for a block without any, and in a disconnected event.
+	Transactions  []*WalletTransaction `protobuf:"bytes,2,rep,name=transactions,proto3" json:"transactions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WalletTransactionBlock) Reset() {
+	*x = WalletTransactionBlock{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WalletTransactionBlock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WalletTransactionBlock) ProtoMessage() {}
+
+func (x *WalletTransactionBlock) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WalletTransactionBlock.ProtoReflect.Descriptor instead.
+func (*WalletTransactionBlock) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *WalletTransactionBlock) GetBlock() *MainchainBlockRef {
+	if x != nil {
+		return x.Block
+	}
+	return nil
+}
+
+func (x *WalletTransactionBlock) GetTransactions() []*WalletTransaction {
+	if x != nil {
+		return x.Transactions
+	}
+	return nil
+}
+
+// SubscribeWalletTransactionsResponse is one message of the stream: the
+// state, then events.
+type SubscribeWalletTransactionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event is what happened; exactly one is set.
+	//
+	// Types that are valid to be assigned to Event:
+	//
+	//	*SubscribeWalletTransactionsResponse_State
+	//	*SubscribeWalletTransactionsResponse_Connected
+	//	*SubscribeWalletTransactionsResponse_Disconnected
+	Event         isSubscribeWalletTransactionsResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeWalletTransactionsResponse) Reset() {
+	*x = SubscribeWalletTransactionsResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeWalletTransactionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeWalletTransactionsResponse) ProtoMessage() {}
+
+func (x *SubscribeWalletTransactionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeWalletTransactionsResponse.ProtoReflect.Descriptor instead.
+func (*SubscribeWalletTransactionsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *SubscribeWalletTransactionsResponse) GetEvent() isSubscribeWalletTransactionsResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *SubscribeWalletTransactionsResponse) GetState() *MainchainBlockRef {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeWalletTransactionsResponse_State); ok {
+			return x.State
+		}
+	}
+	return nil
+}
+
+func (x *SubscribeWalletTransactionsResponse) GetConnected() *WalletTransactionBlock {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeWalletTransactionsResponse_Connected); ok {
+			return x.Connected
+		}
+	}
+	return nil
+}
+
+func (x *SubscribeWalletTransactionsResponse) GetDisconnected() *WalletTransactionBlock {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeWalletTransactionsResponse_Disconnected); ok {
+			return x.Disconnected
+		}
+	}
+	return nil
+}
+
+type isSubscribeWalletTransactionsResponse_Event interface {
+	isSubscribeWalletTransactionsResponse_Event()
+}
+
+type SubscribeWalletTransactionsResponse_State struct {
+	// state is the node's mainchain tip when the stream starts, always
+	// the first message.
+	State *MainchainBlockRef `protobuf:"bytes,1,opt,name=state,proto3,oneof"`
+}
+
+type SubscribeWalletTransactionsResponse_Connected struct {
+	// connected is a mainchain block that the node connected, the block
+	// after the previous event's block, with the wallet's transactions.
+	Connected *WalletTransactionBlock `protobuf:"bytes,2,opt,name=connected,proto3,oneof"`
+}
+
+type SubscribeWalletTransactionsResponse_Disconnected struct {
+	// disconnected is a mainchain block that a reorg undid, the tip
+	// first: its transactions are unconfirmed again (or gone), and its
+	// parent is the new position.
+	Disconnected *WalletTransactionBlock `protobuf:"bytes,3,opt,name=disconnected,proto3,oneof"`
+}
+
+func (*SubscribeWalletTransactionsResponse_State) isSubscribeWalletTransactionsResponse_Event() {}
+
+func (*SubscribeWalletTransactionsResponse_Connected) isSubscribeWalletTransactionsResponse_Event() {}
+
+func (*SubscribeWalletTransactionsResponse_Disconnected) isSubscribeWalletTransactionsResponse_Event() {
+}
+
 var File_sidenode_api_v1_wallet_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\n" +
-	"\x1csidenode/api/v1/wallet.proto\x12\x0fsidenode.api.v1\x1a\x1fsidenode/api/v1/mainchain.proto\"\x7f\n" +
+	"\x1csidenode/api/v1/wallet.proto\x12\x0fsidenode.api.v1\x1a\x1fsidenode/api/v1/mainchain.proto\x1a\"sidenode/api/v1/subscription.proto\"\x7f\n" +
 	"\x1bListSideTransactionsRequest\x12\x16\n" +
 	"\x06blocks\x18\x01 \x01(\rR\x06blocks\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\rR\x05limit\x12\x1a\n" +
-	"\breversed\x18\x04 \x01(\bR\breversed\"\xe7\x01\n" +
+	"\breversed\x18\x04 \x01(\bR\breversed\"\xb4\x02\n" +
 	"\x15SideWalletTransaction\x12\x12\n" +
-	"\x04txid\x18\x01 \x01(\tR\x04txid\x12!\n" +
-	"\fblock_height\x18\x02 \x01(\x04R\vblockHeight\x12$\n" +
-	"\rconfirmations\x18\x03 \x01(\x04R\rconfirmations\x12!\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12%\n" +
+	"\fblock_height\x18\x02 \x01(\x04B\x02\x18\x01R\vblockHeight\x12(\n" +
+	"\rconfirmations\x18\x03 \x01(\x04B\x02\x18\x01R\rconfirmations\x12!\n" +
 	"\freceived_sat\x18\x04 \x01(\x03R\vreceivedSat\x12\x19\n" +
 	"\bsent_sat\x18\x05 \x01(\x03R\asentSat\x12\x17\n" +
 	"\anet_sat\x18\x06 \x01(\x03R\x06netSat\x12\x1a\n" +
-	"\bcoinbase\x18\a \x01(\bR\bcoinbase\"\xd8\x01\n" +
+	"\bcoinbase\x18\a \x01(\bR\bcoinbase\x12\x16\n" +
+	"\x06height\x18\b \x01(\x05R\x06height\x12+\n" +
+	"\x11num_confirmations\x18\t \x01(\x05R\x10numConfirmations\"\xb4\x02\n" +
 	"\x1cListSideTransactionsResponse\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12J\n" +
 	"\ftransactions\x18\x02 \x03(\v2&.sidenode.api.v1.SideWalletTransactionR\ftransactions\x12\x14\n" +
-	"\x05total\x18\x03 \x01(\x04R\x05total\x12\x1f\n" +
-	"\vfrom_height\x18\x04 \x01(\x04R\n" +
-	"fromHeight\x12\x1b\n" +
-	"\tto_height\x18\x05 \x01(\x04R\btoHeight\"5\n" +
+	"\x05total\x18\x03 \x01(\x04R\x05total\x12#\n" +
+	"\vfrom_height\x18\x04 \x01(\x04B\x02\x18\x01R\n" +
+	"fromHeight\x12\x1f\n" +
+	"\tto_height\x18\x05 \x01(\x04B\x02\x18\x01R\btoHeight\x12*\n" +
+	"\x11from_block_height\x18\x06 \x01(\x05R\x0ffromBlockHeight\x12&\n" +
+	"\x0fto_block_height\x18\a \x01(\x05R\rtoBlockHeight\"5\n" +
 	"\x13CreateWalletRequest\x12\x1e\n" +
 	"\n" +
 	"passphrase\x18\x01 \x01(\tR\n" +
@@ -2951,15 +3250,16 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\bmin_conf\x18\x01 \x01(\x05R\aminConf\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x03 \x01(\rR\x05limit\x12\x1a\n" +
-	"\breversed\x18\x04 \x01(\bR\breversed\"\xc0\x01\n" +
+	"\breversed\x18\x04 \x01(\bR\breversed\"\xf1\x01\n" +
 	"\n" +
 	"WalletCoin\x12\x1a\n" +
 	"\boutpoint\x18\x01 \x01(\tR\boutpoint\x12\x1b\n" +
 	"\tvalue_sat\x18\x02 \x01(\x03R\bvalueSat\x12\x18\n" +
-	"\aaddress\x18\x03 \x01(\tR\aaddress\x12$\n" +
-	"\rconfirmations\x18\x04 \x01(\x04R\rconfirmations\x12!\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\x12(\n" +
+	"\rconfirmations\x18\x04 \x01(\x04B\x02\x18\x01R\rconfirmations\x12!\n" +
 	"\fblock_height\x18\x05 \x01(\x05R\vblockHeight\x12\x16\n" +
-	"\x06change\x18\x06 \x01(\bR\x06change\"w\n" +
+	"\x06change\x18\x06 \x01(\bR\x06change\x12+\n" +
+	"\x11num_confirmations\x18\a \x01(\x05R\x10numConfirmations\"w\n" +
 	"\x11ListCoinsResponse\x121\n" +
 	"\x05coins\x18\x01 \x03(\v2\x1b.sidenode.api.v1.WalletCoinR\x05coins\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x04R\x05total\x12\x19\n" +
@@ -2967,17 +3267,19 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x1dListWalletTransactionsRequest\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1a\n" +
-	"\breversed\x18\x03 \x01(\bR\breversed\"\xa0\x02\n" +
+	"\breversed\x18\x03 \x01(\bR\breversed\"\xd1\x02\n" +
 	"\x11WalletTransaction\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x1c\n" +
 	"\tconfirmed\x18\x02 \x01(\bR\tconfirmed\x12!\n" +
-	"\fblock_height\x18\x03 \x01(\x05R\vblockHeight\x12$\n" +
-	"\rconfirmations\x18\x04 \x01(\x04R\rconfirmations\x12!\n" +
+	"\fblock_height\x18\x03 \x01(\x05R\vblockHeight\x12(\n" +
+	"\rconfirmations\x18\x04 \x01(\x04B\x02\x18\x01R\rconfirmations\x12!\n" +
 	"\freceived_sat\x18\x05 \x01(\x03R\vreceivedSat\x12\x19\n" +
 	"\bsent_sat\x18\x06 \x01(\x03R\asentSat\x12\x17\n" +
 	"\anet_sat\x18\a \x01(\x03R\x06netSat\x12\x17\n" +
 	"\afee_sat\x18\b \x01(\x03R\x06feeSat\x12 \n" +
-	"\vreplaceable\x18\t \x01(\bR\vreplaceable\"~\n" +
+	"\vreplaceable\x18\t \x01(\bR\vreplaceable\x12+\n" +
+	"\x11num_confirmations\x18\n" +
+	" \x01(\x05R\x10numConfirmations\"~\n" +
 	"\x1eListWalletTransactionsResponse\x12F\n" +
 	"\ftransactions\x18\x01 \x03(\v2\".sidenode.api.v1.WalletTransactionR\ftransactions\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x04R\x05total\"1\n" +
@@ -3102,7 +3404,17 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x12\n" +
 	"\x04vout\x18\x02 \x01(\rR\x04vout\x12\x1d\n" +
 	"\n" +
-	"burned_sat\x18\x03 \x01(\x03R\tburnedSat2\xca\x0e\n" +
+	"burned_sat\x18\x03 \x01(\x03R\tburnedSat\"`\n" +
+	"\"SubscribeWalletTransactionsRequest\x12:\n" +
+	"\x06cursor\x18\x01 \x01(\v2\".sidenode.api.v1.MainchainBlockRefR\x06cursor\"\x9a\x01\n" +
+	"\x16WalletTransactionBlock\x128\n" +
+	"\x05block\x18\x01 \x01(\v2\".sidenode.api.v1.MainchainBlockRefR\x05block\x12F\n" +
+	"\ftransactions\x18\x02 \x03(\v2\".sidenode.api.v1.WalletTransactionR\ftransactions\"\x82\x02\n" +
+	"#SubscribeWalletTransactionsResponse\x12:\n" +
+	"\x05state\x18\x01 \x01(\v2\".sidenode.api.v1.MainchainBlockRefH\x00R\x05state\x12G\n" +
+	"\tconnected\x18\x02 \x01(\v2'.sidenode.api.v1.WalletTransactionBlockH\x00R\tconnected\x12M\n" +
+	"\fdisconnected\x18\x03 \x01(\v2'.sidenode.api.v1.WalletTransactionBlockH\x00R\fdisconnectedB\a\n" +
+	"\x05event2\xd7\x0f\n" +
 	"\rWalletService\x12U\n" +
 	"\n" +
 	"NewAddress\x12\".sidenode.api.v1.NewAddressRequest\x1a#.sidenode.api.v1.NewAddressResponse\x12U\n" +
@@ -3127,7 +3439,8 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"BackupSeed\x12\".sidenode.api.v1.BackupSeedRequest\x1a#.sidenode.api.v1.BackupSeedResponse\x12[\n" +
 	"\fCreateWallet\x12$.sidenode.api.v1.CreateWalletRequest\x1a%.sidenode.api.v1.CreateWalletResponse\x12[\n" +
 	"\fUnlockWallet\x12$.sidenode.api.v1.UnlockWalletRequest\x1a%.sidenode.api.v1.UnlockWalletResponse\x12s\n" +
-	"\x14ListSideTransactions\x12,.sidenode.api.v1.ListSideTransactionsRequest\x1a-.sidenode.api.v1.ListSideTransactionsResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\x14ListSideTransactions\x12,.sidenode.api.v1.ListSideTransactionsRequest\x1a-.sidenode.api.v1.ListSideTransactionsResponse\x12\x8a\x01\n" +
+	"\x1bSubscribeWalletTransactions\x123.sidenode.api.v1.SubscribeWalletTransactionsRequest\x1a4.sidenode.api.v1.SubscribeWalletTransactionsResponse0\x01B;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_wallet_proto_rawDescOnce sync.Once
@@ -3141,104 +3454,116 @@ func file_sidenode_api_v1_wallet_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_wallet_proto_rawDescData
 }
 
-var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_sidenode_api_v1_wallet_proto_goTypes = []any{
-	(*ListSideTransactionsRequest)(nil),    // 0: sidenode.api.v1.ListSideTransactionsRequest
-	(*SideWalletTransaction)(nil),          // 1: sidenode.api.v1.SideWalletTransaction
-	(*ListSideTransactionsResponse)(nil),   // 2: sidenode.api.v1.ListSideTransactionsResponse
-	(*CreateWalletRequest)(nil),            // 3: sidenode.api.v1.CreateWalletRequest
-	(*CreateWalletResponse)(nil),           // 4: sidenode.api.v1.CreateWalletResponse
-	(*UnlockWalletRequest)(nil),            // 5: sidenode.api.v1.UnlockWalletRequest
-	(*UnlockWalletResponse)(nil),           // 6: sidenode.api.v1.UnlockWalletResponse
-	(*SendMainRequest)(nil),                // 7: sidenode.api.v1.SendMainRequest
-	(*SendMainResponse)(nil),               // 8: sidenode.api.v1.SendMainResponse
-	(*ListCoinsRequest)(nil),               // 9: sidenode.api.v1.ListCoinsRequest
-	(*WalletCoin)(nil),                     // 10: sidenode.api.v1.WalletCoin
-	(*ListCoinsResponse)(nil),              // 11: sidenode.api.v1.ListCoinsResponse
-	(*ListWalletTransactionsRequest)(nil),  // 12: sidenode.api.v1.ListWalletTransactionsRequest
-	(*WalletTransaction)(nil),              // 13: sidenode.api.v1.WalletTransaction
-	(*ListWalletTransactionsResponse)(nil), // 14: sidenode.api.v1.ListWalletTransactionsResponse
-	(*GetWalletTransactionRequest)(nil),    // 15: sidenode.api.v1.GetWalletTransactionRequest
-	(*GetWalletTransactionResponse)(nil),   // 16: sidenode.api.v1.GetWalletTransactionResponse
-	(*BumpFeeRequest)(nil),                 // 17: sidenode.api.v1.BumpFeeRequest
-	(*BumpFeeResponse)(nil),                // 18: sidenode.api.v1.BumpFeeResponse
-	(*ChangePassphraseRequest)(nil),        // 19: sidenode.api.v1.ChangePassphraseRequest
-	(*ChangePassphraseResponse)(nil),       // 20: sidenode.api.v1.ChangePassphraseResponse
-	(*BackupSeedRequest)(nil),              // 21: sidenode.api.v1.BackupSeedRequest
-	(*BackupSeedResponse)(nil),             // 22: sidenode.api.v1.BackupSeedResponse
-	(*NewAddressRequest)(nil),              // 23: sidenode.api.v1.NewAddressRequest
-	(*NewAddressResponse)(nil),             // 24: sidenode.api.v1.NewAddressResponse
-	(*GetBalanceRequest)(nil),              // 25: sidenode.api.v1.GetBalanceRequest
-	(*GetBalanceResponse)(nil),             // 26: sidenode.api.v1.GetBalanceResponse
-	(*CreateStakeRequest)(nil),             // 27: sidenode.api.v1.CreateStakeRequest
-	(*CreateStakeResponse)(nil),            // 28: sidenode.api.v1.CreateStakeResponse
-	(*ListStakesRequest)(nil),              // 29: sidenode.api.v1.ListStakesRequest
-	(*ListStakesResponse)(nil),             // 30: sidenode.api.v1.ListStakesResponse
-	(*WithdrawStakeRequest)(nil),           // 31: sidenode.api.v1.WithdrawStakeRequest
-	(*WithdrawStakeResponse)(nil),          // 32: sidenode.api.v1.WithdrawStakeResponse
-	(*GetSideAddressRequest)(nil),          // 33: sidenode.api.v1.GetSideAddressRequest
-	(*GetSideAddressResponse)(nil),         // 34: sidenode.api.v1.GetSideAddressResponse
-	(*GetSideBalanceRequest)(nil),          // 35: sidenode.api.v1.GetSideBalanceRequest
-	(*GetSideBalanceResponse)(nil),         // 36: sidenode.api.v1.GetSideBalanceResponse
-	(*SendSideRequest)(nil),                // 37: sidenode.api.v1.SendSideRequest
-	(*SendSideResponse)(nil),               // 38: sidenode.api.v1.SendSideResponse
-	(*PegInRequest)(nil),                   // 39: sidenode.api.v1.PegInRequest
-	(*PegInResponse)(nil),                  // 40: sidenode.api.v1.PegInResponse
-	(*PegOutRequest)(nil),                  // 41: sidenode.api.v1.PegOutRequest
-	(*PegOutResponse)(nil),                 // 42: sidenode.api.v1.PegOutResponse
-	(*Ticket)(nil),                         // 43: sidenode.api.v1.Ticket
+	(*ListSideTransactionsRequest)(nil),         // 0: sidenode.api.v1.ListSideTransactionsRequest
+	(*SideWalletTransaction)(nil),               // 1: sidenode.api.v1.SideWalletTransaction
+	(*ListSideTransactionsResponse)(nil),        // 2: sidenode.api.v1.ListSideTransactionsResponse
+	(*CreateWalletRequest)(nil),                 // 3: sidenode.api.v1.CreateWalletRequest
+	(*CreateWalletResponse)(nil),                // 4: sidenode.api.v1.CreateWalletResponse
+	(*UnlockWalletRequest)(nil),                 // 5: sidenode.api.v1.UnlockWalletRequest
+	(*UnlockWalletResponse)(nil),                // 6: sidenode.api.v1.UnlockWalletResponse
+	(*SendMainRequest)(nil),                     // 7: sidenode.api.v1.SendMainRequest
+	(*SendMainResponse)(nil),                    // 8: sidenode.api.v1.SendMainResponse
+	(*ListCoinsRequest)(nil),                    // 9: sidenode.api.v1.ListCoinsRequest
+	(*WalletCoin)(nil),                          // 10: sidenode.api.v1.WalletCoin
+	(*ListCoinsResponse)(nil),                   // 11: sidenode.api.v1.ListCoinsResponse
+	(*ListWalletTransactionsRequest)(nil),       // 12: sidenode.api.v1.ListWalletTransactionsRequest
+	(*WalletTransaction)(nil),                   // 13: sidenode.api.v1.WalletTransaction
+	(*ListWalletTransactionsResponse)(nil),      // 14: sidenode.api.v1.ListWalletTransactionsResponse
+	(*GetWalletTransactionRequest)(nil),         // 15: sidenode.api.v1.GetWalletTransactionRequest
+	(*GetWalletTransactionResponse)(nil),        // 16: sidenode.api.v1.GetWalletTransactionResponse
+	(*BumpFeeRequest)(nil),                      // 17: sidenode.api.v1.BumpFeeRequest
+	(*BumpFeeResponse)(nil),                     // 18: sidenode.api.v1.BumpFeeResponse
+	(*ChangePassphraseRequest)(nil),             // 19: sidenode.api.v1.ChangePassphraseRequest
+	(*ChangePassphraseResponse)(nil),            // 20: sidenode.api.v1.ChangePassphraseResponse
+	(*BackupSeedRequest)(nil),                   // 21: sidenode.api.v1.BackupSeedRequest
+	(*BackupSeedResponse)(nil),                  // 22: sidenode.api.v1.BackupSeedResponse
+	(*NewAddressRequest)(nil),                   // 23: sidenode.api.v1.NewAddressRequest
+	(*NewAddressResponse)(nil),                  // 24: sidenode.api.v1.NewAddressResponse
+	(*GetBalanceRequest)(nil),                   // 25: sidenode.api.v1.GetBalanceRequest
+	(*GetBalanceResponse)(nil),                  // 26: sidenode.api.v1.GetBalanceResponse
+	(*CreateStakeRequest)(nil),                  // 27: sidenode.api.v1.CreateStakeRequest
+	(*CreateStakeResponse)(nil),                 // 28: sidenode.api.v1.CreateStakeResponse
+	(*ListStakesRequest)(nil),                   // 29: sidenode.api.v1.ListStakesRequest
+	(*ListStakesResponse)(nil),                  // 30: sidenode.api.v1.ListStakesResponse
+	(*WithdrawStakeRequest)(nil),                // 31: sidenode.api.v1.WithdrawStakeRequest
+	(*WithdrawStakeResponse)(nil),               // 32: sidenode.api.v1.WithdrawStakeResponse
+	(*GetSideAddressRequest)(nil),               // 33: sidenode.api.v1.GetSideAddressRequest
+	(*GetSideAddressResponse)(nil),              // 34: sidenode.api.v1.GetSideAddressResponse
+	(*GetSideBalanceRequest)(nil),               // 35: sidenode.api.v1.GetSideBalanceRequest
+	(*GetSideBalanceResponse)(nil),              // 36: sidenode.api.v1.GetSideBalanceResponse
+	(*SendSideRequest)(nil),                     // 37: sidenode.api.v1.SendSideRequest
+	(*SendSideResponse)(nil),                    // 38: sidenode.api.v1.SendSideResponse
+	(*PegInRequest)(nil),                        // 39: sidenode.api.v1.PegInRequest
+	(*PegInResponse)(nil),                       // 40: sidenode.api.v1.PegInResponse
+	(*PegOutRequest)(nil),                       // 41: sidenode.api.v1.PegOutRequest
+	(*PegOutResponse)(nil),                      // 42: sidenode.api.v1.PegOutResponse
+	(*SubscribeWalletTransactionsRequest)(nil),  // 43: sidenode.api.v1.SubscribeWalletTransactionsRequest
+	(*WalletTransactionBlock)(nil),              // 44: sidenode.api.v1.WalletTransactionBlock
+	(*SubscribeWalletTransactionsResponse)(nil), // 45: sidenode.api.v1.SubscribeWalletTransactionsResponse
+	(*Ticket)(nil),                              // 46: sidenode.api.v1.Ticket
+	(*MainchainBlockRef)(nil),                   // 47: sidenode.api.v1.MainchainBlockRef
 }
 var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
 	1,  // 0: sidenode.api.v1.ListSideTransactionsResponse.transactions:type_name -> sidenode.api.v1.SideWalletTransaction
 	10, // 1: sidenode.api.v1.ListCoinsResponse.coins:type_name -> sidenode.api.v1.WalletCoin
 	13, // 2: sidenode.api.v1.ListWalletTransactionsResponse.transactions:type_name -> sidenode.api.v1.WalletTransaction
 	13, // 3: sidenode.api.v1.GetWalletTransactionResponse.transaction:type_name -> sidenode.api.v1.WalletTransaction
-	43, // 4: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
-	23, // 5: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
-	25, // 6: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
-	27, // 7: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
-	29, // 8: sidenode.api.v1.WalletService.ListStakes:input_type -> sidenode.api.v1.ListStakesRequest
-	31, // 9: sidenode.api.v1.WalletService.WithdrawStake:input_type -> sidenode.api.v1.WithdrawStakeRequest
-	33, // 10: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
-	35, // 11: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
-	37, // 12: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
-	39, // 13: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
-	41, // 14: sidenode.api.v1.WalletService.PegOut:input_type -> sidenode.api.v1.PegOutRequest
-	7,  // 15: sidenode.api.v1.WalletService.SendMain:input_type -> sidenode.api.v1.SendMainRequest
-	9,  // 16: sidenode.api.v1.WalletService.ListCoins:input_type -> sidenode.api.v1.ListCoinsRequest
-	12, // 17: sidenode.api.v1.WalletService.ListWalletTransactions:input_type -> sidenode.api.v1.ListWalletTransactionsRequest
-	15, // 18: sidenode.api.v1.WalletService.GetWalletTransaction:input_type -> sidenode.api.v1.GetWalletTransactionRequest
-	17, // 19: sidenode.api.v1.WalletService.BumpFee:input_type -> sidenode.api.v1.BumpFeeRequest
-	19, // 20: sidenode.api.v1.WalletService.ChangePassphrase:input_type -> sidenode.api.v1.ChangePassphraseRequest
-	21, // 21: sidenode.api.v1.WalletService.BackupSeed:input_type -> sidenode.api.v1.BackupSeedRequest
-	3,  // 22: sidenode.api.v1.WalletService.CreateWallet:input_type -> sidenode.api.v1.CreateWalletRequest
-	5,  // 23: sidenode.api.v1.WalletService.UnlockWallet:input_type -> sidenode.api.v1.UnlockWalletRequest
-	0,  // 24: sidenode.api.v1.WalletService.ListSideTransactions:input_type -> sidenode.api.v1.ListSideTransactionsRequest
-	24, // 25: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
-	26, // 26: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
-	28, // 27: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
-	30, // 28: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
-	32, // 29: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
-	34, // 30: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
-	36, // 31: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
-	38, // 32: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
-	40, // 33: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
-	42, // 34: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
-	8,  // 35: sidenode.api.v1.WalletService.SendMain:output_type -> sidenode.api.v1.SendMainResponse
-	11, // 36: sidenode.api.v1.WalletService.ListCoins:output_type -> sidenode.api.v1.ListCoinsResponse
-	14, // 37: sidenode.api.v1.WalletService.ListWalletTransactions:output_type -> sidenode.api.v1.ListWalletTransactionsResponse
-	16, // 38: sidenode.api.v1.WalletService.GetWalletTransaction:output_type -> sidenode.api.v1.GetWalletTransactionResponse
-	18, // 39: sidenode.api.v1.WalletService.BumpFee:output_type -> sidenode.api.v1.BumpFeeResponse
-	20, // 40: sidenode.api.v1.WalletService.ChangePassphrase:output_type -> sidenode.api.v1.ChangePassphraseResponse
-	22, // 41: sidenode.api.v1.WalletService.BackupSeed:output_type -> sidenode.api.v1.BackupSeedResponse
-	4,  // 42: sidenode.api.v1.WalletService.CreateWallet:output_type -> sidenode.api.v1.CreateWalletResponse
-	6,  // 43: sidenode.api.v1.WalletService.UnlockWallet:output_type -> sidenode.api.v1.UnlockWalletResponse
-	2,  // 44: sidenode.api.v1.WalletService.ListSideTransactions:output_type -> sidenode.api.v1.ListSideTransactionsResponse
-	25, // [25:45] is the sub-list for method output_type
-	5,  // [5:25] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	46, // 4: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
+	47, // 5: sidenode.api.v1.SubscribeWalletTransactionsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
+	47, // 6: sidenode.api.v1.WalletTransactionBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
+	13, // 7: sidenode.api.v1.WalletTransactionBlock.transactions:type_name -> sidenode.api.v1.WalletTransaction
+	47, // 8: sidenode.api.v1.SubscribeWalletTransactionsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
+	44, // 9: sidenode.api.v1.SubscribeWalletTransactionsResponse.connected:type_name -> sidenode.api.v1.WalletTransactionBlock
+	44, // 10: sidenode.api.v1.SubscribeWalletTransactionsResponse.disconnected:type_name -> sidenode.api.v1.WalletTransactionBlock
+	23, // 11: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
+	25, // 12: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
+	27, // 13: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
+	29, // 14: sidenode.api.v1.WalletService.ListStakes:input_type -> sidenode.api.v1.ListStakesRequest
+	31, // 15: sidenode.api.v1.WalletService.WithdrawStake:input_type -> sidenode.api.v1.WithdrawStakeRequest
+	33, // 16: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
+	35, // 17: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
+	37, // 18: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
+	39, // 19: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
+	41, // 20: sidenode.api.v1.WalletService.PegOut:input_type -> sidenode.api.v1.PegOutRequest
+	7,  // 21: sidenode.api.v1.WalletService.SendMain:input_type -> sidenode.api.v1.SendMainRequest
+	9,  // 22: sidenode.api.v1.WalletService.ListCoins:input_type -> sidenode.api.v1.ListCoinsRequest
+	12, // 23: sidenode.api.v1.WalletService.ListWalletTransactions:input_type -> sidenode.api.v1.ListWalletTransactionsRequest
+	15, // 24: sidenode.api.v1.WalletService.GetWalletTransaction:input_type -> sidenode.api.v1.GetWalletTransactionRequest
+	17, // 25: sidenode.api.v1.WalletService.BumpFee:input_type -> sidenode.api.v1.BumpFeeRequest
+	19, // 26: sidenode.api.v1.WalletService.ChangePassphrase:input_type -> sidenode.api.v1.ChangePassphraseRequest
+	21, // 27: sidenode.api.v1.WalletService.BackupSeed:input_type -> sidenode.api.v1.BackupSeedRequest
+	3,  // 28: sidenode.api.v1.WalletService.CreateWallet:input_type -> sidenode.api.v1.CreateWalletRequest
+	5,  // 29: sidenode.api.v1.WalletService.UnlockWallet:input_type -> sidenode.api.v1.UnlockWalletRequest
+	0,  // 30: sidenode.api.v1.WalletService.ListSideTransactions:input_type -> sidenode.api.v1.ListSideTransactionsRequest
+	43, // 31: sidenode.api.v1.WalletService.SubscribeWalletTransactions:input_type -> sidenode.api.v1.SubscribeWalletTransactionsRequest
+	24, // 32: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
+	26, // 33: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
+	28, // 34: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
+	30, // 35: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
+	32, // 36: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
+	34, // 37: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
+	36, // 38: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
+	38, // 39: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
+	40, // 40: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
+	42, // 41: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
+	8,  // 42: sidenode.api.v1.WalletService.SendMain:output_type -> sidenode.api.v1.SendMainResponse
+	11, // 43: sidenode.api.v1.WalletService.ListCoins:output_type -> sidenode.api.v1.ListCoinsResponse
+	14, // 44: sidenode.api.v1.WalletService.ListWalletTransactions:output_type -> sidenode.api.v1.ListWalletTransactionsResponse
+	16, // 45: sidenode.api.v1.WalletService.GetWalletTransaction:output_type -> sidenode.api.v1.GetWalletTransactionResponse
+	18, // 46: sidenode.api.v1.WalletService.BumpFee:output_type -> sidenode.api.v1.BumpFeeResponse
+	20, // 47: sidenode.api.v1.WalletService.ChangePassphrase:output_type -> sidenode.api.v1.ChangePassphraseResponse
+	22, // 48: sidenode.api.v1.WalletService.BackupSeed:output_type -> sidenode.api.v1.BackupSeedResponse
+	4,  // 49: sidenode.api.v1.WalletService.CreateWallet:output_type -> sidenode.api.v1.CreateWalletResponse
+	6,  // 50: sidenode.api.v1.WalletService.UnlockWallet:output_type -> sidenode.api.v1.UnlockWalletResponse
+	2,  // 51: sidenode.api.v1.WalletService.ListSideTransactions:output_type -> sidenode.api.v1.ListSideTransactionsResponse
+	45, // 52: sidenode.api.v1.WalletService.SubscribeWalletTransactions:output_type -> sidenode.api.v1.SubscribeWalletTransactionsResponse
+	32, // [32:53] is the sub-list for method output_type
+	11, // [11:32] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_wallet_proto_init() }
@@ -3247,9 +3572,15 @@ func file_sidenode_api_v1_wallet_proto_init() {
 		return
 	}
 	file_sidenode_api_v1_mainchain_proto_init()
+	file_sidenode_api_v1_subscription_proto_init()
 	file_sidenode_api_v1_wallet_proto_msgTypes[31].OneofWrappers = []any{
 		(*WithdrawStakeRequest_TicketId)(nil),
 		(*WithdrawStakeRequest_StakeOutpoint)(nil),
+	}
+	file_sidenode_api_v1_wallet_proto_msgTypes[45].OneofWrappers = []any{
+		(*SubscribeWalletTransactionsResponse_State)(nil),
+		(*SubscribeWalletTransactionsResponse_Connected)(nil),
+		(*SubscribeWalletTransactionsResponse_Disconnected)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -3257,7 +3588,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_wallet_proto_rawDesc), len(file_sidenode_api_v1_wallet_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   43,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -615,6 +615,34 @@ func local_request_WalletService_ListSideTransactions_0(ctx context.Context, mar
 	return msg, metadata, err
 }
 
+var filter_WalletService_SubscribeWalletTransactions_0 = &utilities.DoubleArray{Encoding: map[string]int{}, Base: []int(nil), Check: []int(nil)}
+
+func request_WalletService_SubscribeWalletTransactions_0(ctx context.Context, marshaler runtime.Marshaler, client WalletServiceClient, req *http.Request, pathParams map[string]string) (WalletService_SubscribeWalletTransactionsClient, runtime.ServerMetadata, error) {
+	var (
+		protoReq SubscribeWalletTransactionsRequest
+		metadata runtime.ServerMetadata
+	)
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_WalletService_SubscribeWalletTransactions_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	stream, err := client.SubscribeWalletTransactions(ctx, &protoReq)
+	if err != nil {
+		return nil, metadata, err
+	}
+	header, err := stream.Header()
+	if err != nil {
+		return nil, metadata, err
+	}
+	metadata.HeaderMD = header
+	return stream, metadata, nil
+}
+
 // RegisterWalletServiceHandlerServer registers the http handlers for service WalletService to "mux".
 // UnaryRPC     :call WalletServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -1022,6 +1050,13 @@ func RegisterWalletServiceHandlerServer(ctx context.Context, mux *runtime.ServeM
 		forward_WalletService_ListSideTransactions_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
+	mux.Handle(http.MethodGet, pattern_WalletService_SubscribeWalletTransactions_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
+		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+		return
+	})
+
 	return nil
 }
 
@@ -1401,51 +1436,70 @@ func RegisterWalletServiceHandlerClient(ctx context.Context, mux *runtime.ServeM
 		}
 		forward_WalletService_ListSideTransactions_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_WalletService_SubscribeWalletTransactions_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/sidenode.api.v1.WalletService/SubscribeWalletTransactions", runtime.WithHTTPPathPattern("/v1/subscribe/wallet"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_WalletService_SubscribeWalletTransactions_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_WalletService_SubscribeWalletTransactions_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
 var (
-	pattern_WalletService_NewAddress_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "address"}, ""))
-	pattern_WalletService_GetBalance_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "balance"}, ""))
-	pattern_WalletService_CreateStake_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "stakes"}, ""))
-	pattern_WalletService_ListStakes_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "stakes"}, ""))
-	pattern_WalletService_WithdrawStake_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 2, 3}, []string{"v1", "wallet", "stakes", "withdraw"}, ""))
-	pattern_WalletService_GetSideAddress_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "sideaddress"}, ""))
-	pattern_WalletService_GetSideBalance_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "sidebalance"}, ""))
-	pattern_WalletService_SendSide_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "sidesend"}, ""))
-	pattern_WalletService_PegIn_0                  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "pegin"}, ""))
-	pattern_WalletService_PegOut_0                 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "pegout"}, ""))
-	pattern_WalletService_SendMain_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "send"}, ""))
-	pattern_WalletService_ListCoins_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "coins"}, ""))
-	pattern_WalletService_ListWalletTransactions_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "transactions"}, ""))
-	pattern_WalletService_GetWalletTransaction_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "wallet", "transactions", "txid"}, ""))
-	pattern_WalletService_BumpFee_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "bumpfee"}, ""))
-	pattern_WalletService_ChangePassphrase_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "changepassphrase"}, ""))
-	pattern_WalletService_BackupSeed_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "backupseed"}, ""))
-	pattern_WalletService_CreateWallet_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "create"}, ""))
-	pattern_WalletService_UnlockWallet_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "unlock"}, ""))
-	pattern_WalletService_ListSideTransactions_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "sidetransactions"}, ""))
+	pattern_WalletService_NewAddress_0                  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "address"}, ""))
+	pattern_WalletService_GetBalance_0                  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "balance"}, ""))
+	pattern_WalletService_CreateStake_0                 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "stakes"}, ""))
+	pattern_WalletService_ListStakes_0                  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "stakes"}, ""))
+	pattern_WalletService_WithdrawStake_0               = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 2, 3}, []string{"v1", "wallet", "stakes", "withdraw"}, ""))
+	pattern_WalletService_GetSideAddress_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "sideaddress"}, ""))
+	pattern_WalletService_GetSideBalance_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "sidebalance"}, ""))
+	pattern_WalletService_SendSide_0                    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "sidesend"}, ""))
+	pattern_WalletService_PegIn_0                       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "pegin"}, ""))
+	pattern_WalletService_PegOut_0                      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "pegout"}, ""))
+	pattern_WalletService_SendMain_0                    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "send"}, ""))
+	pattern_WalletService_ListCoins_0                   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "coins"}, ""))
+	pattern_WalletService_ListWalletTransactions_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "transactions"}, ""))
+	pattern_WalletService_GetWalletTransaction_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"v1", "wallet", "transactions", "txid"}, ""))
+	pattern_WalletService_BumpFee_0                     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "bumpfee"}, ""))
+	pattern_WalletService_ChangePassphrase_0            = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "changepassphrase"}, ""))
+	pattern_WalletService_BackupSeed_0                  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "backupseed"}, ""))
+	pattern_WalletService_CreateWallet_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "create"}, ""))
+	pattern_WalletService_UnlockWallet_0                = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "unlock"}, ""))
+	pattern_WalletService_ListSideTransactions_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "wallet", "sidetransactions"}, ""))
+	pattern_WalletService_SubscribeWalletTransactions_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"v1", "subscribe", "wallet"}, ""))
 )
 
 var (
-	forward_WalletService_NewAddress_0             = runtime.ForwardResponseMessage
-	forward_WalletService_GetBalance_0             = runtime.ForwardResponseMessage
-	forward_WalletService_CreateStake_0            = runtime.ForwardResponseMessage
-	forward_WalletService_ListStakes_0             = runtime.ForwardResponseMessage
-	forward_WalletService_WithdrawStake_0          = runtime.ForwardResponseMessage
-	forward_WalletService_GetSideAddress_0         = runtime.ForwardResponseMessage
-	forward_WalletService_GetSideBalance_0         = runtime.ForwardResponseMessage
-	forward_WalletService_SendSide_0               = runtime.ForwardResponseMessage
-	forward_WalletService_PegIn_0                  = runtime.ForwardResponseMessage
-	forward_WalletService_PegOut_0                 = runtime.ForwardResponseMessage
-	forward_WalletService_SendMain_0               = runtime.ForwardResponseMessage
-	forward_WalletService_ListCoins_0              = runtime.ForwardResponseMessage
-	forward_WalletService_ListWalletTransactions_0 = runtime.ForwardResponseMessage
-	forward_WalletService_GetWalletTransaction_0   = runtime.ForwardResponseMessage
-	forward_WalletService_BumpFee_0                = runtime.ForwardResponseMessage
-	forward_WalletService_ChangePassphrase_0       = runtime.ForwardResponseMessage
-	forward_WalletService_BackupSeed_0             = runtime.ForwardResponseMessage
-	forward_WalletService_CreateWallet_0           = runtime.ForwardResponseMessage
-	forward_WalletService_UnlockWallet_0           = runtime.ForwardResponseMessage
-	forward_WalletService_ListSideTransactions_0   = runtime.ForwardResponseMessage
+	forward_WalletService_NewAddress_0                  = runtime.ForwardResponseMessage
+	forward_WalletService_GetBalance_0                  = runtime.ForwardResponseMessage
+	forward_WalletService_CreateStake_0                 = runtime.ForwardResponseMessage
+	forward_WalletService_ListStakes_0                  = runtime.ForwardResponseMessage
+	forward_WalletService_WithdrawStake_0               = runtime.ForwardResponseMessage
+	forward_WalletService_GetSideAddress_0              = runtime.ForwardResponseMessage
+	forward_WalletService_GetSideBalance_0              = runtime.ForwardResponseMessage
+	forward_WalletService_SendSide_0                    = runtime.ForwardResponseMessage
+	forward_WalletService_PegIn_0                       = runtime.ForwardResponseMessage
+	forward_WalletService_PegOut_0                      = runtime.ForwardResponseMessage
+	forward_WalletService_SendMain_0                    = runtime.ForwardResponseMessage
+	forward_WalletService_ListCoins_0                   = runtime.ForwardResponseMessage
+	forward_WalletService_ListWalletTransactions_0      = runtime.ForwardResponseMessage
+	forward_WalletService_GetWalletTransaction_0        = runtime.ForwardResponseMessage
+	forward_WalletService_BumpFee_0                     = runtime.ForwardResponseMessage
+	forward_WalletService_ChangePassphrase_0            = runtime.ForwardResponseMessage
+	forward_WalletService_BackupSeed_0                  = runtime.ForwardResponseMessage
+	forward_WalletService_CreateWallet_0                = runtime.ForwardResponseMessage
+	forward_WalletService_UnlockWallet_0                = runtime.ForwardResponseMessage
+	forward_WalletService_ListSideTransactions_0        = runtime.ForwardResponseMessage
+	forward_WalletService_SubscribeWalletTransactions_0 = runtime.ForwardResponseStream
 )

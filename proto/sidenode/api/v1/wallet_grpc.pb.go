@@ -19,26 +19,27 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	WalletService_NewAddress_FullMethodName             = "/sidenode.api.v1.WalletService/NewAddress"
-	WalletService_GetBalance_FullMethodName             = "/sidenode.api.v1.WalletService/GetBalance"
-	WalletService_CreateStake_FullMethodName            = "/sidenode.api.v1.WalletService/CreateStake"
-	WalletService_ListStakes_FullMethodName             = "/sidenode.api.v1.WalletService/ListStakes"
-	WalletService_WithdrawStake_FullMethodName          = "/sidenode.api.v1.WalletService/WithdrawStake"
-	WalletService_GetSideAddress_FullMethodName         = "/sidenode.api.v1.WalletService/GetSideAddress"
-	WalletService_GetSideBalance_FullMethodName         = "/sidenode.api.v1.WalletService/GetSideBalance"
-	WalletService_SendSide_FullMethodName               = "/sidenode.api.v1.WalletService/SendSide"
-	WalletService_PegIn_FullMethodName                  = "/sidenode.api.v1.WalletService/PegIn"
-	WalletService_PegOut_FullMethodName                 = "/sidenode.api.v1.WalletService/PegOut"
-	WalletService_SendMain_FullMethodName               = "/sidenode.api.v1.WalletService/SendMain"
-	WalletService_ListCoins_FullMethodName              = "/sidenode.api.v1.WalletService/ListCoins"
-	WalletService_ListWalletTransactions_FullMethodName = "/sidenode.api.v1.WalletService/ListWalletTransactions"
-	WalletService_GetWalletTransaction_FullMethodName   = "/sidenode.api.v1.WalletService/GetWalletTransaction"
-	WalletService_BumpFee_FullMethodName                = "/sidenode.api.v1.WalletService/BumpFee"
-	WalletService_ChangePassphrase_FullMethodName       = "/sidenode.api.v1.WalletService/ChangePassphrase"
-	WalletService_BackupSeed_FullMethodName             = "/sidenode.api.v1.WalletService/BackupSeed"
-	WalletService_CreateWallet_FullMethodName           = "/sidenode.api.v1.WalletService/CreateWallet"
-	WalletService_UnlockWallet_FullMethodName           = "/sidenode.api.v1.WalletService/UnlockWallet"
-	WalletService_ListSideTransactions_FullMethodName   = "/sidenode.api.v1.WalletService/ListSideTransactions"
+	WalletService_NewAddress_FullMethodName                  = "/sidenode.api.v1.WalletService/NewAddress"
+	WalletService_GetBalance_FullMethodName                  = "/sidenode.api.v1.WalletService/GetBalance"
+	WalletService_CreateStake_FullMethodName                 = "/sidenode.api.v1.WalletService/CreateStake"
+	WalletService_ListStakes_FullMethodName                  = "/sidenode.api.v1.WalletService/ListStakes"
+	WalletService_WithdrawStake_FullMethodName               = "/sidenode.api.v1.WalletService/WithdrawStake"
+	WalletService_GetSideAddress_FullMethodName              = "/sidenode.api.v1.WalletService/GetSideAddress"
+	WalletService_GetSideBalance_FullMethodName              = "/sidenode.api.v1.WalletService/GetSideBalance"
+	WalletService_SendSide_FullMethodName                    = "/sidenode.api.v1.WalletService/SendSide"
+	WalletService_PegIn_FullMethodName                       = "/sidenode.api.v1.WalletService/PegIn"
+	WalletService_PegOut_FullMethodName                      = "/sidenode.api.v1.WalletService/PegOut"
+	WalletService_SendMain_FullMethodName                    = "/sidenode.api.v1.WalletService/SendMain"
+	WalletService_ListCoins_FullMethodName                   = "/sidenode.api.v1.WalletService/ListCoins"
+	WalletService_ListWalletTransactions_FullMethodName      = "/sidenode.api.v1.WalletService/ListWalletTransactions"
+	WalletService_GetWalletTransaction_FullMethodName        = "/sidenode.api.v1.WalletService/GetWalletTransaction"
+	WalletService_BumpFee_FullMethodName                     = "/sidenode.api.v1.WalletService/BumpFee"
+	WalletService_ChangePassphrase_FullMethodName            = "/sidenode.api.v1.WalletService/ChangePassphrase"
+	WalletService_BackupSeed_FullMethodName                  = "/sidenode.api.v1.WalletService/BackupSeed"
+	WalletService_CreateWallet_FullMethodName                = "/sidenode.api.v1.WalletService/CreateWallet"
+	WalletService_UnlockWallet_FullMethodName                = "/sidenode.api.v1.WalletService/UnlockWallet"
+	WalletService_ListSideTransactions_FullMethodName        = "/sidenode.api.v1.WalletService/ListSideTransactions"
+	WalletService_SubscribeWalletTransactions_FullMethodName = "/sidenode.api.v1.WalletService/SubscribeWalletTransactions"
 )
 
 // WalletServiceClient is the client API for WalletService service.
@@ -150,6 +151,12 @@ type WalletServiceClient interface {
 	// outputs, in the newest `blocks` sideblocks (the node keeps no index of
 	// an address's spent outputs, so it reads those blocks), in chain order.
 	ListSideTransactions(ctx context.Context, in *ListSideTransactionsRequest, opts ...grpc.CallOption) (*ListSideTransactionsResponse, error)
+	// SubscribeWalletTransactions streams the wallet's mainchain
+	// transactions as the mainchain blocks that confirm them join or leave
+	// the node's mainchain: the tip first, then one event per block, with
+	// the wallet's transactions in it (cursor and reorgs as
+	// PegService.SubscribeDeposits has them).
+	SubscribeWalletTransactions(ctx context.Context, in *SubscribeWalletTransactionsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeWalletTransactionsResponse], error)
 }
 
 type walletServiceClient struct {
@@ -360,6 +367,25 @@ func (c *walletServiceClient) ListSideTransactions(ctx context.Context, in *List
 	return out, nil
 }
 
+func (c *walletServiceClient) SubscribeWalletTransactions(ctx context.Context, in *SubscribeWalletTransactionsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeWalletTransactionsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &WalletService_ServiceDesc.Streams[0], WalletService_SubscribeWalletTransactions_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SubscribeWalletTransactionsRequest, SubscribeWalletTransactionsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type WalletService_SubscribeWalletTransactionsClient = grpc.ServerStreamingClient[SubscribeWalletTransactionsResponse]
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
@@ -469,6 +495,12 @@ type WalletServiceServer interface {
 	// outputs, in the newest `blocks` sideblocks (the node keeps no index of
 	// an address's spent outputs, so it reads those blocks), in chain order.
 	ListSideTransactions(context.Context, *ListSideTransactionsRequest) (*ListSideTransactionsResponse, error)
+	// SubscribeWalletTransactions streams the wallet's mainchain
+	// transactions as the mainchain blocks that confirm them join or leave
+	// the node's mainchain: the tip first, then one event per block, with
+	// the wallet's transactions in it (cursor and reorgs as
+	// PegService.SubscribeDeposits has them).
+	SubscribeWalletTransactions(*SubscribeWalletTransactionsRequest, grpc.ServerStreamingServer[SubscribeWalletTransactionsResponse]) error
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -538,6 +570,9 @@ func (UnimplementedWalletServiceServer) UnlockWallet(context.Context, *UnlockWal
 }
 func (UnimplementedWalletServiceServer) ListSideTransactions(context.Context, *ListSideTransactionsRequest) (*ListSideTransactionsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListSideTransactions not implemented")
+}
+func (UnimplementedWalletServiceServer) SubscribeWalletTransactions(*SubscribeWalletTransactionsRequest, grpc.ServerStreamingServer[SubscribeWalletTransactionsResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method SubscribeWalletTransactions not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -920,6 +955,17 @@ func _WalletService_ListSideTransactions_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WalletService_SubscribeWalletTransactions_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(SubscribeWalletTransactionsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(WalletServiceServer).SubscribeWalletTransactions(m, &grpc.GenericServerStream[SubscribeWalletTransactionsRequest, SubscribeWalletTransactionsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type WalletService_SubscribeWalletTransactionsServer = grpc.ServerStreamingServer[SubscribeWalletTransactionsResponse]
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1008,6 +1054,12 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _WalletService_ListSideTransactions_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "SubscribeWalletTransactions",
+			Handler:       _WalletService_SubscribeWalletTransactions_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "sidenode/api/v1/wallet.proto",
 }
