@@ -42,6 +42,7 @@ func sidenodeBinaryB(t testing.TB) string {
 			buildErr = err
 			return
 		}
+		node.AfterTests = append(node.AfterTests, func() { _ = os.RemoveAll(dir) })
 		buildPath = filepath.Join(dir, "sidenode")
 		args := append(append([]string{"build"}, raceBuildFlags...),
 			"-o", buildPath, "github.com/mainstake/sidenode/cmd/sidenode")

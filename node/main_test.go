@@ -14,5 +14,13 @@ func TestMain(m *testing.M) {
 			panic(err)
 		}
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, f := range AfterTests {
+		f()
+	}
+	os.Exit(code)
 }
+
+// AfterTests run when every test of the package has ended: the external
+// tests remove the sidenode binary they built with it.
+var AfterTests []func()
