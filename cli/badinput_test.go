@@ -326,6 +326,7 @@ var badInputs = map[string][]badCase{
 		{[]string{strings.Repeat("ab", 32) + ":-1"}, ExitUsage, "the output index -1 is not a number"},
 		{[]string{strings.Repeat("00", 32)}, ExitNodeError, "no deposit in transaction"},
 		{nil, ExitUsage, "missing the argument <deposit>"},
+		{[]string{"--wait", "zz"}, ExitUsage, "<deposit> zz is not a mainchain transaction id (or txid:vout)"},
 	},
 	"peg out": {
 		{[]string{"--amount", "70000", "--to", apitest.SideAddress}, ExitUsage, "a sidechain address was given where a mainchain address is expected"},

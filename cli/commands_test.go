@@ -26,12 +26,19 @@ type testNode struct {
 
 func startNode(t *testing.T) *testNode {
 	t.Helper()
-	n := &testNode{backend: apitest.NewBackend(5), dataDir: t.TempDir()}
+	b := apitest.NewBackend(5)
+	return startNodeOn(t, b, b)
+}
+
+// startNodeOn starts a node that serves serve, a backend built on fake.
+func startNodeOn(t *testing.T, fake *apitest.Backend, serve api.Backend) *testNode {
+	t.Helper()
+	n := &testNode{backend: fake, dataDir: t.TempDir()}
 	n.netDir = filepath.Join(n.dataDir, "regtest")
 	cfg := api.DefaultConfig(n.netDir, "regtest")
 	cfg.Listeners = []string{"127.0.0.1:0"}
 	cfg.RESTListeners = nil // the client speaks gRPC; a fixed port would clash
-	srv, err := api.New(cfg, n.backend)
+	srv, err := api.New(cfg, serve)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,11 @@ func pegCommands() []commandSpec {
 			func(c *client) any { return &pegRefusedCommand{c: c} }},
 		{groupPeg, "peg deposit", "Show one deposit",
 			"Show the deposit, accepted or refused, of a mainchain " +
-				"transaction id or at an outpoint txid:vout (PegService.GetDeposit).",
+				"transaction id or at an outpoint txid:vout (PegService.GetDeposit). " +
+				"With --wait, follow the node until the deposit is minted, " +
+				"with a progress line on stderr at each change (a deposit the " +
+				"node has not seen yet is waited for), then print it; a refused " +
+				"deposit is printed and ends the wait with exit 1 and the reason.",
 			func(c *client) any { return &pegDepositCommand{c: c} }},
 		{groupPeg, "peg out", "Withdraw to a mainchain address",
 			"Pay, from the node's sidechain coins, a withdrawal output that " +
@@ -172,6 +176,7 @@ func txidOrOutpoint(name, chain, s string) (id, op string, err error) {
 }
 
 type pegDepositCommand struct {
+	Wait bool `long:"wait" description:"Wait until the deposit is minted, or refused (exit 1), with a progress line on stderr, then print it; a deposit the node has not seen yet is waited for"`
 	Args struct {
 		Deposit arg `positional-arg-name:"deposit" description:"Deposit's mainchain transaction id, or the deposit outpoint as txid:vout"`
 	} `positional-args:"yes" required:"yes"`
@@ -192,7 +197,11 @@ func (cmd *pegDepositCommand) Execute(args []string) error {
 	} else {
 		req.Deposit = &apiv1.GetDepositRequest_Txid{Txid: id}
 	}
-	return cmd.c.run(fields{"txid": "<deposit>", "outpoint": "<deposit>"}, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	f := fields{"txid": "<deposit>", "outpoint": "<deposit>"}
+	if cmd.Wait {
+		return cmd.c.waitForDeposit(f, req, cmd.Args.Deposit.String())
+	}
+	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		resp, err := apiv1.NewPegServiceClient(conn).GetDeposit(ctx, req)
 		return resp, notFoundHint(err, "a deposit is named by its mainchain "+
 			"transaction; sidecli peg deposits and peg refused list them")

@@ -31,9 +31,15 @@ var waitProgress func(line string)
 // interrupt (SIGINT, SIGTERM) ends the wait with an error that says where
 // it stood. --timeout applies to each call, not to the wait.
 func (c *client) wait(f fields, check checkFunc) error {
+	_, err := c.waitFor(f, check)
+	return err
+}
+
+// waitFor is wait that also returns the answer it printed.
+func (c *client) waitFor(f fields, check checkFunc) (proto.Message, error) {
 	cn, err := c.dial()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer cn.Close()
 
@@ -47,10 +53,10 @@ func (c *client) wait(f fields, check checkFunc) error {
 	stream, err := apiv1.NewSubscriptionServiceClient(cn).SubscribeLottery(ctx,
 		&apiv1.SubscribeLotteryRequest{})
 	if err != nil {
-		return c.callErr(cn, err, f)
+		return nil, c.callErr(cn, err, f)
 	}
 	if _, err := stream.Recv(); err != nil {
-		return c.callErr(cn, err, f)
+		return nil, c.callErr(cn, err, f)
 	}
 	last := ""
 	for {
@@ -59,12 +65,12 @@ func (c *client) wait(f fields, check checkFunc) error {
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
-				return fmt.Errorf("interrupted while waiting: %s", last)
+				return nil, fmt.Errorf("interrupted while waiting: %s", last)
 			}
-			return c.callErr(cn, err, f)
+			return nil, c.callErr(cn, err, f)
 		}
 		if done {
-			return printJSON(c.stdout, resp)
+			return resp, printJSON(c.stdout, resp)
 		}
 		if progress != last {
 			fmt.Fprintf(c.stderr, "sidecli: waiting: %s\n", progress)
@@ -75,9 +81,9 @@ func (c *client) wait(f fields, check checkFunc) error {
 		}
 		if _, err := stream.Recv(); err != nil {
 			if ctx.Err() != nil && status.Code(err) == codes.Canceled {
-				return fmt.Errorf("interrupted while waiting: %s", last)
+				return nil, fmt.Errorf("interrupted while waiting: %s", last)
 			}
-			return c.callErr(cn, err, f)
+			return nil, c.callErr(cn, err, f)
 		}
 	}
 }
@@ -124,4 +130,62 @@ func (c *client) waitForTicket(txid string) error {
 		}
 		return false, stakeProgress(txid, info.GetMainchain().GetTipHeight()), nil, nil
 	})
+}
+
+// depositProgress says where an accepted deposit stands, for a wait.
+func depositProgress(d *apiv1.Deposit) string {
+	switch d.GetStatus() {
+	case apiv1.DepositStatus_DEPOSIT_STATUS_CONFIRMING:
+		// The deposit matures at mature_height: its confirmations then
+		// are mature_height - conf_height + 1.
+		return fmt.Sprintf("the deposit is confirming: %d of %d confirmations",
+			d.GetConfirmations(), d.GetMatureHeight()-d.GetConfHeight()+1)
+	case apiv1.DepositStatus_DEPOSIT_STATUS_MATURED:
+		return "the deposit is matured: waiting for the sideblock that mints it"
+	}
+	return fmt.Sprintf("the deposit has a status this sidecli does not know (%d)", d.GetStatus())
+}
+
+// unseenDepositProgress says that the node has not seen the deposit
+// named yet, for a wait.
+func unseenDepositProgress(name string, tip int32) string {
+	return fmt.Sprintf("the node has not seen deposit %s yet: waiting for it "+
+		"to be mined (mainchain tip %d)", name, tip)
+}
+
+// waitForDeposit waits until the deposit req names is minted or refused,
+// and prints it; a refused deposit ends with an error (ExitNodeError)
+// that gives the reason. A deposit the node does not know is waited for:
+// it may not be mined yet. name is the deposit as the user typed it.
+func (c *client) waitForDeposit(f fields, req *apiv1.GetDepositRequest, name string) error {
+	resp, err := c.waitFor(f, func(ctx context.Context, conn grpc.ClientConnInterface) (bool, string, proto.Message, error) {
+		resp, err := apiv1.NewPegServiceClient(conn).GetDeposit(ctx, req)
+		if status.Code(err) == codes.NotFound {
+			info, err := apiv1.NewNodeServiceClient(conn).GetInfo(ctx, &apiv1.GetInfoRequest{})
+			if err != nil {
+				return false, "", nil, err
+			}
+			return false, unseenDepositProgress(name, info.GetMainchain().GetTipHeight()), nil, nil
+		}
+		if err != nil {
+			return false, "", nil, err
+		}
+		if resp.GetRefused() != nil {
+			return true, "", resp, nil
+		}
+		d := resp.GetAccepted()
+		return d.GetStatus() == apiv1.DepositStatus_DEPOSIT_STATUS_MINTED, depositProgress(d), resp, nil
+	})
+	if err != nil {
+		return err
+	}
+	if r := resp.(*apiv1.GetDepositResponse).GetRefused(); r != nil {
+		reason := translate(r.GetMessage(), nil)
+		if reason == "" {
+			reason = translate(r.GetReason(), nil)
+		}
+		return &cliError{code: ExitNodeError, msg: "the deposit was refused and " +
+			"will never be minted: " + reason}
+	}
+	return nil
 }
