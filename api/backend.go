@@ -1069,8 +1069,9 @@ type Deposit struct {
 	MatureHeight int32
 	Status       DepositStatus
 
-	// MintedBy is the best-chain sideblock that minted the deposit, when
-	// the lookup found it (GetDeposit of a minted deposit); nil otherwise.
+	// MintedBy is the best-chain sideblock that minted the deposit, once
+	// its status is DepositMinted (in GetDeposit, ListDeposits and the
+	// deposit stream); nil otherwise.
 	MintedBy *SideRef
 }
 

@@ -66,7 +66,10 @@ func (b *Adapter) DepositsIn(_ context.Context, block api.MainRef) ([]api.Deposi
 			}
 			out = append(out, b.apiDeposit(rec, tip.Height, matured, minted))
 		}
-		return readErr
+		if readErr != nil {
+			return readErr
+		}
+		return b.fillMintedBy(r, out)
 	})
 	return out, onChain, err
 }

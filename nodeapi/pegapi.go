@@ -411,12 +411,41 @@ func (b *Adapter) Deposits(_ context.Context, p api.Page) ([]api.Deposit, uint64
 			}
 			out = append(out, b.apiDeposit(rec, tip.Height, matured, minted))
 		}
-		return nil
+		return b.fillMintedBy(r, out)
 	})
 	if err != nil {
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// fillMintedBy sets MintedBy on the minted deposits of ds to the best
+// sidechain's block that minted each, as r shows it, finding them all in
+// one walk back from the sidechain's tip. It reads only: the minting
+// block is not consensus state and is not stored.
+func (b *Adapter) fillMintedBy(r store.Reader, ds []api.Deposit) error {
+	if b.sidechain == nil {
+		return nil
+	}
+	var seqs []uint64
+	for i := range ds {
+		if ds[i].Status == api.DepositMinted {
+			seqs = append(seqs, ds[i].Seq)
+		}
+	}
+	if len(seqs) == 0 {
+		return nil
+	}
+	found, err := sideblock.MintingBlocksAt(r, seqs)
+	if err != nil {
+		return err
+	}
+	for i := range ds {
+		if info, ok := found[ds[i].Seq]; ok && ds[i].Status == api.DepositMinted {
+			ds[i].MintedBy = &api.SideRef{Height: info.Height, Hash: info.Hash}
+		}
+	}
+	return nil
 }
 
 // pageIndexes returns the positions in a list of n items that page p
@@ -497,17 +526,11 @@ func (b *Adapter) Deposit(_ context.Context, q api.DepositQuery) (*api.DepositLo
 			if err != nil {
 				return err
 			}
-			d := b.apiDeposit(acc, tip.Height, matured, minted)
-			if d.Status == api.DepositMinted && b.sidechain != nil {
-				info, ok, err := sideblock.MintingBlockAt(r, acc.Seq)
-				if err != nil {
-					return err
-				}
-				if ok {
-					d.MintedBy = &api.SideRef{Height: info.Height, Hash: info.Hash}
-				}
+			d := []api.Deposit{b.apiDeposit(acc, tip.Height, matured, minted)}
+			if err := b.fillMintedBy(r, d); err != nil {
+				return err
 			}
-			found.Accepted = &d
+			found.Accepted = &d[0]
 		case ref != nil:
 			out, err := b.apiRefused(r, ref, tip.Height)
 			if err != nil {

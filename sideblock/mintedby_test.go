@@ -61,6 +61,21 @@ func TestMintingBlockAt(t *testing.T) {
 			t.Errorf("deposit %d minted by %v (%v), want %v", seq, got, ok, want)
 		}
 	}
+	// One walk finds the minting blocks of several deposits at once.
+	err := ms.db.View(func(r store.Reader) error {
+		found, err := sideblock.MintingBlocksAt(r, []uint64{2, 0, 3, 1})
+		if err != nil {
+			return err
+		}
+		if len(found) != 3 || found[0].Hash != b2.BlockHash() ||
+			found[1].Hash != b2.BlockHash() || found[2].Hash != b3.BlockHash() {
+			t.Errorf("MintingBlocksAt: %+v", found)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, ok := minter(3); ok {
 		t.Fatal("deposit 3 does not exist, yet has a minting block")
 	}

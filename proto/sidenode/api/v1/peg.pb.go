@@ -993,9 +993,9 @@ type Deposit struct {
 	MatureHeight int32 `protobuf:"varint,12,opt,name=mature_height,json=matureHeight,proto3" json:"mature_height,omitempty"`
 	// status is where the deposit stands.
 	Status DepositStatus `protobuf:"varint,13,opt,name=status,proto3,enum=sidenode.api.v1.DepositStatus" json:"status,omitempty"`
-	// minted_by is the best-chain sideblock that minted the deposit, set in
-	// GetDeposit's answer once the status is DEPOSIT_STATUS_MINTED (the
-	// lists leave it unset: finding it reads the sideblocks above it).
+	// minted_by is the best-chain sideblock that minted the deposit, set once
+	// the status is DEPOSIT_STATUS_MINTED, in GetDeposit, ListDeposits and
+	// SubscribeDeposits alike.
 	MintedBy      *SidechainBlockRef `protobuf:"bytes,14,opt,name=minted_by,json=mintedBy,proto3" json:"minted_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
