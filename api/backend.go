@@ -1070,8 +1070,8 @@ type Deposit struct {
 	Status       DepositStatus
 
 	// MintedBy is the best-chain sideblock that minted the deposit, once
-	// its status is DepositMinted (in GetDeposit, ListDeposits and the
-	// deposit stream); nil otherwise.
+	// its status is DepositMinted (in GetDeposit and ListDeposits; the
+	// deposit stream leaves it nil); nil otherwise.
 	MintedBy *SideRef
 }
 

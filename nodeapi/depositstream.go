@@ -66,10 +66,9 @@ func (b *Adapter) DepositsIn(_ context.Context, block api.MainRef) ([]api.Deposi
 			}
 			out = append(out, b.apiDeposit(rec, tip.Height, matured, minted))
 		}
-		if readErr != nil {
-			return readErr
-		}
-		return b.fillMintedBy(r, out)
+		// minted_by stays unset here: each block would walk the
+		// sidechain back from its tip, once per block of a replay.
+		return readErr
 	})
 	return out, onChain, err
 }

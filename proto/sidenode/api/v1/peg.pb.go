@@ -994,8 +994,9 @@ type Deposit struct {
 	// status is where the deposit stands.
 	Status DepositStatus `protobuf:"varint,13,opt,name=status,proto3,enum=sidenode.api.v1.DepositStatus" json:"status,omitempty"`
 	// minted_by is the best-chain sideblock that minted the deposit, set once
-	// the status is DEPOSIT_STATUS_MINTED, in GetDeposit, ListDeposits and
-	// SubscribeDeposits alike.
+	// the status is DEPOSIT_STATUS_MINTED, in GetDeposit and ListDeposits.
+	// SubscribeDeposits leaves it unset: finding it walks the sidechain back
+	// from its tip, and a replay of every block would walk it once per block.
 	MintedBy      *SidechainBlockRef `protobuf:"bytes,14,opt,name=minted_by,json=mintedBy,proto3" json:"minted_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
