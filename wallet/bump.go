@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/btcsuite/btcd/blockchain"
 	"github.com/btcsuite/btcd/btcutil"
@@ -90,14 +91,19 @@ func CheckReplacement(old, repl *wire.MsgTx, prevs txscript.PrevOutputFetcher) e
 }
 
 // BumpFee builds a replacement of txid, a transaction of the wallet that
-// waits for a block, paying feeRate sat/vB: the same inputs and outputs,
-// with the fee raised out of the change output (dropped if it falls to
-// dust). It refuses a transaction that is not the wallet's (ErrNotOwnTx),
-// one already in a block (ErrConfirmed), a rate that does not raise the
-// fee by BIP125's rules, and a transaction without change to take the fee
-// from. The replacement is signed and checked with CheckTx and
-// CheckReplacement; once it is broadcast, Sent records it in place of the
-// original. It returns the original too.
+// waits for a block, paying feeRate sat/vB: the same inputs and the same
+// outputs other than change, with the fee raised out of the change output.
+// When the change cannot pay it (or there is none), confirmed coins of the
+// wallet that no pending transaction spends are added as inputs, largest
+// first, and the rest goes to a change output, new if need be (BIP125 rule
+// 2: no unconfirmed input is added). Change that would be dust goes to the
+// fee. It refuses a transaction that is not the wallet's (ErrNotOwnTx), one
+// already in a block (ErrConfirmed), a rate that does not raise the fee by
+// BIP125's rules (ErrBumpRate), and a bump the change and the confirmed
+// coins cannot pay (ErrReplacement, saying how many sat are missing). The
+// replacement is signed and checked with CheckTx and CheckReplacement; once
+// it is broadcast, Sent records it in place of the original. It returns
+// the original too.
 func (w *Wallet) BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.MsgTx, err error) {
 	if err := CheckFeeRate(feeRate); err != nil {
 		return nil, nil, fmt.Errorf("wallet: %w", err)
@@ -110,7 +116,7 @@ func (w *Wallet) BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.Ms
 		return nil, nil, fmt.Errorf("%w: %v is in mainchain block %d", ErrConfirmed, txid, t.Height)
 	}
 	old = t.Tx
-	coins, _, _, err := w.pendingState()
+	coins, pending, tip, err := w.pendingState()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -119,7 +125,10 @@ func (w *Wallet) BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.Ms
 		own[c.OutPoint] = c
 	}
 	prevs := make(map[wire.OutPoint]*wire.TxOut)
-	var refs []KeyRef
+	var (
+		refs []KeyRef
+		have int64 // what the inputs spend, ≤ MaxAmount
+	)
 	repl = old.Copy()
 	for i, in := range repl.TxIn {
 		c, ok := own[in.PreviousOutPoint]
@@ -127,10 +136,17 @@ func (w *Wallet) BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.Ms
 			return nil, nil, fmt.Errorf("%w: input %d spends %v, not a coin of the wallet",
 				ErrNotOwnTx, i, in.PreviousOutPoint)
 		}
+		if CheckAmount(c.Value) != nil || have+c.Value > MaxAmount {
+			return nil, nil, fmt.Errorf("%w: %v spends more than %d sat", ErrReplacement, txid, int64(MaxAmount))
+		}
+		have += c.Value
 		in.Witness, in.SignatureScript = nil, nil
 		prevs[c.OutPoint] = wire.NewTxOut(c.Value, c.PkScript)
 		refs = append(refs, c.Key)
 	}
+
+	w.issueMu.Lock() // a new change address stays the next one until issued
+	defer w.issueMu.Unlock()
 	change := -1
 	w.mu.Lock()
 	for i, o := range repl.TxOut {
@@ -138,25 +154,85 @@ func (w *Wallet) BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.Ms
 			change = i
 		}
 	}
-	w.mu.Unlock()
-	if change < 0 {
-		return nil, nil, fmt.Errorf("%w: %v has no change output to take a higher fee from",
-			ErrReplacement, txid)
+	changeRef := KeyRef{Change, w.issued[Change]}
+	locked := make(map[wire.OutPoint]struct{}, len(w.locked))
+	for op := range w.locked {
+		locked[op] = struct{}{}
 	}
-	size := vsize(old) // the replacement has the same shape
+	w.mu.Unlock()
+
+	size := vsize(old) // the replacement has the same shape, before coins are added
 	newFee := feeRate * size
 	if newFee <= t.Fee || newFee-t.Fee < IncrementalRelayFee*size {
 		return nil, nil, fmt.Errorf("%w (%w): %d sat/vB is not above the transaction's %d sat/vB "+
 			"by at least %d sat/vB", ErrReplacement, ErrBumpRate, feeRate, (t.Fee+size-1)/size, IncrementalRelayFee)
 	}
-	extra := newFee - t.Fee
-	if repl.TxOut[change].Value < extra {
-		return nil, nil, fmt.Errorf("%w: the change, %d sat, cannot pay %d sat more fee",
-			ErrReplacement, repl.TxOut[change].Value, extra)
+	// Everything but the change stays as it is.
+	var keep []*wire.TxOut
+	for i, o := range repl.TxOut {
+		if i != change {
+			keep = append(keep, o)
+		}
 	}
-	repl.TxOut[change].Value -= extra
-	if mempool.IsDust(repl.TxOut[change], mempool.DefaultMinRelayTxFee) {
-		repl.TxOut = append(repl.TxOut[:change], repl.TxOut[change+1:]...)
+	pay, err := sumOutputs(keep)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrReplacement, err)
+	}
+	changeScript := []byte(nil)
+	if change >= 0 {
+		changeScript = repl.TxOut[change].PkScript
+	} else {
+		size += 31 // room for a new change output
+	}
+	// With feeRate ≤ MaxFeeRate and sizes bounded by the coins held in
+	// memory, need() stays far below 2^63, and pay + need() too.
+	added := int64(0)
+	need := func() int64 { return feeRate * (size + added*p2wpkhInputVSize) }
+	if have < pay+need() {
+		spent := spentByPending(pending)
+		// Largest first: fewest inputs.
+		sort.Slice(coins, func(i, j int) bool { return coins[i].Value > coins[j].Value })
+		for _, c := range coins {
+			_, inFlight := spent[c.OutPoint]
+			_, busy := locked[c.OutPoint]
+			if _, in := prevs[c.OutPoint]; in || inFlight || busy || tip.Height-c.Height+1 < 1 {
+				continue // BIP125 rule 2: confirmed coins only
+			}
+			if CheckAmount(c.Value) != nil || have+c.Value > MaxAmount {
+				continue // not a coin the mainchain can hold
+			}
+			in := wire.NewTxIn(&c.OutPoint, nil, nil)
+			in.Sequence = RBFSequence
+			repl.AddTxIn(in)
+			prevs[c.OutPoint] = wire.NewTxOut(c.Value, c.PkScript)
+			refs = append(refs, c.Key)
+			have += c.Value
+			added++
+			if have >= pay+need() {
+				break
+			}
+		}
+	}
+	if short := pay + need() - have; short > 0 {
+		return nil, nil, fmt.Errorf("%w: %d sat short: the change and the wallet's confirmed coins "+
+			"no pending send spends do not pay %d sat at %d sat/vB", ErrReplacement, short, need(), feeRate)
+	}
+	newChange := false
+	if change < 0 {
+		if _, changeScript, err = w.keys.P2WPKH(changeRef); err != nil {
+			return nil, nil, err
+		}
+		newChange = true
+	}
+	repl.TxOut = keep
+	changeOut := wire.NewTxOut(have-pay-need(), changeScript)
+	useChange := !mempool.IsDust(changeOut, mempool.DefaultMinRelayTxFee)
+	if useChange {
+		if change < 0 {
+			change = len(keep)
+		}
+		// The change keeps its place among the outputs.
+		repl.TxOut = append(append(append([]*wire.TxOut(nil), keep[:change]...), changeOut), keep[change:]...)
 	}
 	if len(repl.TxOut) == 0 {
 		return nil, nil, fmt.Errorf("%w: nothing would be left to pay", ErrReplacement)
@@ -170,6 +246,11 @@ func (w *Wallet) BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.Ms
 	}
 	if err := CheckReplacement(old, repl, fetcher); err != nil {
 		return nil, nil, err
+	}
+	if newChange && useChange {
+		if err := w.issue(changeRef); err != nil {
+			return nil, nil, err
+		}
 	}
 	return repl, old, nil
 }

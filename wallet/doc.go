@@ -74,7 +74,12 @@
 //
 // BumpFee builds a BIP125 replacement of a pending transaction of the
 // wallet: the same inputs and outputs, the higher fee taken from its
-// change output (dropped when it falls to dust). It refuses a transaction
+// change output. When the change cannot pay it, or there is none,
+// confirmed coins that no pending send spends are added as inputs (never
+// an unconfirmed one, BIP125 rule 2) and the rest goes to the change
+// output, new if need be; change that would be dust goes to the fee. When
+// the coins do not suffice either, the error (ErrReplacement) says how
+// many sat are missing. It refuses a transaction
 // that is not the wallet's (ErrNotOwnTx) or is in a block (ErrConfirmed).
 // CheckReplacement checks the replacement against the original before it
 // is broadcast: the original signals replaceability, the replacement
