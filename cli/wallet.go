@@ -52,7 +52,9 @@ func walletCommands() []commandSpec {
 		{groupWallet, "bumpfee", "Raise the fee of an unconfirmed send",
 			"Replace an unconfirmed mainchain transaction of the wallet with " +
 				"one that pays --feerate sat/vB (BIP125): the same inputs and " +
-				"outputs, the higher fee taken from its change. The node " +
+				"outputs, the higher fee taken from its change, or from " +
+				"further confirmed coins of the wallet when the change is " +
+				"missing or too small. The node " +
 				"checks that the replacement pays a higher fee and fee rate, " +
 				"by at least 1 sat/vB, from the wallet's coins; it refuses a " +
 				"transaction that is not the wallet's or is confirmed " +
