@@ -57,6 +57,24 @@ type pageOptions struct {
 	Reversed bool  `long:"reversed" description:"List the newest first"`
 }
 
+// listPage runs a list command that takes the paging options and no
+// argument: call makes the request for the page at off, of at most lim
+// items.
+func (o *pageOptions) listPage(c *client, args []string,
+	call func(ctx context.Context, conn grpc.ClientConnInterface, off uint64, lim uint32) (proto.Message, error)) error {
+
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	off, lim, err := o.page()
+	if err != nil {
+		return err
+	}
+	return c.run(pageFields, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return call(ctx, conn, off, lim)
+	})
+}
+
 // page parses the paging options.
 func (o *pageOptions) page() (offset uint64, limit uint32, err error) {
 	off, err := optional("--offset", o.Offset, 0, 1<<62, "items")
@@ -115,14 +133,7 @@ type ticketsCommand struct {
 }
 
 func (cmd *ticketsCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	off, lim, err := cmd.page()
-	if err != nil {
-		return err
-	}
-	return cmd.c.run(pageFields, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	return cmd.listPage(cmd.c, args, func(ctx context.Context, conn grpc.ClientConnInterface, off uint64, lim uint32) (proto.Message, error) {
 		return apiv1.NewMainchainServiceClient(conn).ListTickets(ctx, &apiv1.ListTicketsRequest{
 			Offset: off, Limit: lim, Reversed: cmd.Reversed,
 		})
@@ -176,14 +187,7 @@ type publicationsCommand struct {
 }
 
 func (cmd *publicationsCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	off, lim, err := cmd.page()
-	if err != nil {
-		return err
-	}
-	return cmd.c.run(pageFields, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	return cmd.listPage(cmd.c, args, func(ctx context.Context, conn grpc.ClientConnInterface, off uint64, lim uint32) (proto.Message, error) {
 		return apiv1.NewMainchainServiceClient(conn).ListPublications(ctx, &apiv1.ListPublicationsRequest{
 			Offset: off, Limit: lim, Reversed: cmd.Reversed,
 		})
@@ -196,14 +200,7 @@ type missedCommand struct {
 }
 
 func (cmd *missedCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	off, lim, err := cmd.page()
-	if err != nil {
-		return err
-	}
-	return cmd.c.run(pageFields, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	return cmd.listPage(cmd.c, args, func(ctx context.Context, conn grpc.ClientConnInterface, off uint64, lim uint32) (proto.Message, error) {
 		return apiv1.NewMainchainServiceClient(conn).ListMissedSlots(ctx, &apiv1.ListMissedSlotsRequest{
 			Offset: off, Limit: lim, Reversed: cmd.Reversed,
 		})

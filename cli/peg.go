@@ -130,14 +130,7 @@ type pegDepositsCommand struct {
 }
 
 func (cmd *pegDepositsCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	off, lim, err := cmd.page()
-	if err != nil {
-		return err
-	}
-	return cmd.c.run(pageFields, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	return cmd.listPage(cmd.c, args, func(ctx context.Context, conn grpc.ClientConnInterface, off uint64, lim uint32) (proto.Message, error) {
 		return apiv1.NewPegServiceClient(conn).ListDeposits(ctx, &apiv1.ListDepositsRequest{
 			Offset: off, Limit: lim, Reversed: cmd.Reversed,
 		})
@@ -150,14 +143,7 @@ type pegRefusedCommand struct {
 }
 
 func (cmd *pegRefusedCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	off, lim, err := cmd.page()
-	if err != nil {
-		return err
-	}
-	return cmd.c.run(pageFields, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	return cmd.listPage(cmd.c, args, func(ctx context.Context, conn grpc.ClientConnInterface, off uint64, lim uint32) (proto.Message, error) {
 		return apiv1.NewPegServiceClient(conn).ListRefusedDeposits(ctx, &apiv1.ListRefusedDepositsRequest{
 			Offset: off, Limit: lim, Reversed: cmd.Reversed,
 		})

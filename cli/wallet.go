@@ -218,14 +218,7 @@ type stakeListCommand struct {
 }
 
 func (cmd *stakeListCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	off, lim, err := cmd.page()
-	if err != nil {
-		return err
-	}
-	return cmd.c.run(pageFields, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	return cmd.listPage(cmd.c, args, func(ctx context.Context, conn grpc.ClientConnInterface, off uint64, lim uint32) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).ListStakes(ctx, &apiv1.ListStakesRequest{
 			Offset: off, Limit: lim, Reversed: cmd.Reversed,
 		})

@@ -77,14 +77,7 @@ type listTransactionsCommand struct {
 }
 
 func (cmd *listTransactionsCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	off, lim, err := cmd.page()
-	if err != nil {
-		return err
-	}
-	return cmd.c.run(pageFields, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	return cmd.listPage(cmd.c, args, func(ctx context.Context, conn grpc.ClientConnInterface, off uint64, lim uint32) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).ListWalletTransactions(ctx,
 			&apiv1.ListWalletTransactionsRequest{Offset: off, Limit: lim, Reversed: cmd.Reversed})
 	})
@@ -184,14 +177,7 @@ type sideUnspentCommand struct {
 }
 
 func (cmd *sideUnspentCommand) Execute(args []string) error {
-	if err := noArgs(args); err != nil {
-		return err
-	}
-	off, lim, err := cmd.page()
-	if err != nil {
-		return err
-	}
-	return cmd.c.run(pageFields, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	return cmd.listPage(cmd.c, args, func(ctx context.Context, conn grpc.ClientConnInterface, off uint64, lim uint32) (proto.Message, error) {
 		a, err := apiv1.NewWalletServiceClient(conn).GetSideAddress(ctx, &apiv1.GetSideAddressRequest{})
 		if err != nil {
 			return nil, err

@@ -103,7 +103,9 @@ type PegAudit interface {
 type Pegbox interface {
 	EpochOf(height int32) uint32
 	MaturedBy(r store.Reader, h int32) (uint64, error)
-	PegboxesAt(r store.Reader, height int32) (pegbox.ScriptSet, error)
+	// PegboxesNear returns the pegbox scripts a payout confirmed at
+	// height may return its change to.
+	PegboxesNear(r store.Reader, height int32) (pegbox.ScriptSet, error)
 }
 
 // Wallet is the node's mainchain wallet and keys.

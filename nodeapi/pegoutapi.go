@@ -262,39 +262,6 @@ func (b *Adapter) Withdrawal(_ context.Context, q api.WithdrawalQuery) (*api.Wit
 	return st, nil
 }
 
-// pegboxScriptsNear returns the scripts a payout confirmed at height may
-// return its change to: the pegboxes of that block (pegbox.Index.
-// PegboxesAt) and the federations of the epochs next to its own, since
-// members build a payout for the next block's epoch and it may confirm
-// later.
-func (b *Adapter) pegboxScriptsNear(r store.Reader, x Pegbox, height int32) (pegbox.ScriptSet, error) {
-	set, err := x.PegboxesAt(r, height)
-	if err != nil {
-		return nil, err
-	}
-	e := x.EpochOf(height)
-	for _, epoch := range []uint32{e - 1, e, e + 1} {
-		if epoch > e+1 { // e − 1 wrapped below epoch 0
-			continue
-		}
-		fed, ok, err := pegbox.FederationAt(r, epoch)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		s, err := fed.PkScript(b.params.Main)
-		if err != nil {
-			return nil, err
-		}
-		if !set.IsPegbox(s) {
-			set = append(set, s)
-		}
-	}
-	return set, nil
-}
-
 // invalid marks a check as failed by rule code, with msg saying why.
 func invalid(c *api.PayoutCheck, code withdraw.ErrorCode, msg string) *api.PayoutCheck {
 	c.Valid, c.Code, c.Message = false, code.String(), msg
@@ -403,7 +370,7 @@ func (b *Adapter) VerifyPayout(_ context.Context, q api.PayoutQuery) (*api.Payou
 	var boxes pegbox.ScriptSet
 	err = b.db.View(func(r store.Reader) error {
 		var err error
-		boxes, err = b.pegboxScriptsNear(r, x, height)
+		boxes, err = x.PegboxesNear(r, height)
 		return err
 	})
 	if err != nil {

@@ -442,7 +442,7 @@ func (a *Auditor) checkPayout(r store.Reader, j *Judgement, info *sideblock.Bloc
 		return payoutCheck{err: ruleErrorf(ErrPayoutUnknownBlock, "the payout "+
 			"names sideblock %v, which has no withdrawals", info.Hash)}, nil
 	}
-	boxes, err := a.x.pegboxesNear(r, j.Height)
+	boxes, err := a.x.PegboxesNear(r, j.Height)
 	if err != nil {
 		return payoutCheck{}, err
 	}
@@ -525,11 +525,11 @@ func (a *Auditor) checkRotation(r store.Reader, s *Spend, vout int, ro *opreturn
 	return nil
 }
 
-// pegboxesNear returns the pegbox scripts a payout confirmed at height
+// PegboxesNear returns the pegbox scripts a payout confirmed at height
 // may pay change to: the pegboxes of the block, and those of the
 // federations of the epochs next to the block's (a payout built in one
 // epoch may confirm in the next).
-func (x *Index) pegboxesNear(r store.Reader, height int32) (ScriptSet, error) {
+func (x *Index) PegboxesNear(r store.Reader, height int32) (ScriptSet, error) {
 	set, err := x.pegboxesAt(r, height)
 	if err != nil {
 		return nil, err

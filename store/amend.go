@@ -68,22 +68,9 @@ func (db *DB) AmendTip(id BlockID, apply func(w *Writer) error) error {
 
 	// The Writer records the amendment's own undo: each key's value
 	// before the amendment, which is what the state hash needs.
-	w := &Writer{
-		reader:   reader{txn: txn},
-		block:    id,
-		maxValue: db.maxValue,
-		undo:     undoRecord{block: id},
-		touched:  make(map[string]struct{}),
-	}
-	if apply != nil {
-		err = apply(w)
-	}
-	w.close()
+	w, err := db.runWriter(txn, id, apply)
 	if err != nil {
 		return err
-	}
-	if w.err != nil {
-		return w.err
 	}
 	if len(w.undo.entries) == 0 {
 		return nil // nothing changed

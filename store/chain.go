@@ -62,22 +62,9 @@ func (db *DB) ConnectBlock(id BlockID, prev chainhash.Hash,
 			prev, tip))
 	}
 
-	w := &Writer{
-		reader:   reader{txn: txn},
-		block:    id,
-		maxValue: db.maxValue,
-		undo:     undoRecord{block: id},
-		touched:  make(map[string]struct{}),
-	}
-	if apply != nil {
-		err = apply(w)
-	}
-	w.close()
+	w, err := db.runWriter(txn, id, apply)
 	if err != nil {
 		return err
-	}
-	if w.err != nil {
-		return w.err
 	}
 
 	undo := encodeUndo(&w.undo)
@@ -262,4 +249,29 @@ func (db *DB) DisconnectBlock(id BlockID) (BlockID, error) {
 	log.Debugf("Disconnected block %v (%d keys restored), new tip %v",
 		id, len(undo.entries), newTip)
 	return newTip, nil
+}
+
+// runWriter runs apply on a Writer over txn for block id, which records
+// each key's value before apply changed it (the undo entries), and
+// returns the Writer once apply and the Writer's own writes succeeded.
+func (db *DB) runWriter(txn *badger.Txn, id BlockID, apply func(*Writer) error) (*Writer, error) {
+	w := &Writer{
+		reader:   reader{txn: txn},
+		block:    id,
+		maxValue: db.maxValue,
+		undo:     undoRecord{block: id},
+		touched:  make(map[string]struct{}),
+	}
+	var err error
+	if apply != nil {
+		err = apply(w)
+	}
+	w.close()
+	if err != nil {
+		return nil, err
+	}
+	if w.err != nil {
+		return nil, w.err
+	}
+	return w, nil
 }
