@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/mainstake"
@@ -167,6 +168,7 @@ type storeChain struct {
 	watchSet watchSetFunc
 	proto    protocolConnector
 	wallet   blockConnector // nil without a wallet
+	stakes   stakeWatcher   // the wallet again; nil without one
 	rewatch  []rewatchFunc
 
 	// The parts newStoreChain built, for the node's wiring.
@@ -207,10 +209,44 @@ func newStoreChain(params *chainparams.Params, db *store.DB, watch *mainwatch.Wa
 		events:   new(nodeapi.Events),
 	}
 	if wlt != nil {
-		c.wallet = wlt
+		c.wallet, c.stakes = wlt, wlt
 		c.rewatch = append(c.rewatch, wlt.Rewatch)
+		err := db.View(func(r store.Reader) error {
+			ts, err := mainstake.Tickets(r)
+			if err != nil {
+				return err
+			}
+			return c.watchOwnStakes(ts)
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
+}
+
+// stakeWatcher is the wallet's part in following its stakes: it watches
+// the stake outputs of its tickets, so that it sees their withdrawal
+// whoever sends it.
+type stakeWatcher interface {
+	OwnsStakeKey(pub []byte) (wallet.KeyRef, bool)
+	WatchOwnStake(op wire.OutPoint, pkScript []byte)
+}
+
+// watchOwnStakes has the wallet watch the stake outputs of the tickets
+// among ts whose stake key is its own.
+func (c *storeChain) watchOwnStakes(ts []*mainstake.Ticket) error {
+	for _, t := range ts {
+		if _, ok := c.stakes.OwnsStakeKey(t.PubKey.SerializeCompressed()); !ok {
+			continue
+		}
+		script, err := mainstake.StakePkScript(t.LockHeight, t.PubKey)
+		if err != nil {
+			return err
+		}
+		c.stakes.WatchOwnStake(t.Stake, script)
+	}
+	return nil
 }
 
 var (
@@ -306,8 +342,37 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 		return err
 	}
 	c.proto.Committed(d)
+	if c.stakes != nil {
+		if err := c.watchNewStakes(); err != nil {
+			return err
+		}
+	}
 	c.events.Notify()
 	return nil
+}
+
+// watchNewStakes has the wallet watch the stakes of the tickets the last
+// block registered.
+func (c *storeChain) watchNewStakes() error {
+	work := c.protocol.last
+	if work == nil || work.stake == nil || len(work.stake.NewTickets) == 0 {
+		return nil
+	}
+	ts := make([]*mainstake.Ticket, 0, len(work.stake.NewTickets))
+	err := c.db.View(func(r store.Reader) error {
+		for _, id := range work.stake.NewTickets {
+			t, err := mainstake.TicketByID(r, id)
+			if err != nil {
+				return err
+			}
+			ts = append(ts, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return c.watchOwnStakes(ts)
 }
 
 // forget lets the subsystems drop what they keep in memory for the block

@@ -504,14 +504,15 @@ func (b *Adapter) ListStakes(_ context.Context, p api.Page) ([]api.Ticket, uint6
 // stakeState says where a stake of the wallet stands at the mainchain tip
 // (the Ticket message's stake_state).
 func (b *Adapter) stakeState(t *api.Ticket, tip int32) error {
-	spend, sent, err := b.wallet.StakeSpend(t.Stake)
+	spend, known, err := b.wallet.StakeSpend(t.Stake)
 	switch {
 	case err != nil:
 		return err
-	case sent && spend.Spent:
+	case known && spend.Spent:
+		// Whoever sent it: this node, or another holder of the key.
 		t.StakeState, t.WithdrawnHeight = "withdrawn", spend.SpentHeight
 		t.Withdrawal = &spend.SpentTxID
-	case sent:
+	case known:
 		t.StakeState, t.Withdrawal = "withdrawing", &spend.Sent
 	case int64(tip)+1 >= mainstake.FirstWithdrawalHeight(t.LockHeight):
 		t.StakeState = "expired"

@@ -182,3 +182,30 @@ func TestStakeSpend(t *testing.T) {
 		t.Fatalf("after the reorg: %+v", s)
 	}
 }
+
+// TestOwnStakeSpentElsewhere: a stake of the wallet's that the node never
+// withdrew (another copy of the wallet did) is recorded as spent, with a
+// zero Sent, once WatchOwnStake watches it.
+func TestOwnStakeSpentElsewhere(t *testing.T) {
+	c := newChain(t)
+	w := newWallet(t, c)
+	c.connect(w)
+	stake := wire.OutPoint{Hash: chainhash.Hash{0x5f}, Index: 1}
+	withdrawal := wire.NewMsgTx(2)
+	withdrawal.AddTxIn(wire.NewTxIn(&stake, nil, nil))
+	withdrawal.AddTxOut(wire.NewTxOut(1000, foreignScript))
+	w.WatchOwnStake(stake, foreignScript)
+	if _, ok, err := w.StakeSpend(stake); ok || err != nil {
+		t.Fatalf("watched only: %v %v", ok, err)
+	}
+	c.connect(w, withdrawal)
+	s, ok, err := w.StakeSpend(stake)
+	if !ok || err != nil || !s.Spent || s.SpentTxID != withdrawal.TxHash() ||
+		s.Sent != (chainhash.Hash{}) {
+		t.Fatalf("spent elsewhere: %+v %v %v", s, ok, err)
+	}
+	c.disconnect()
+	if _, ok, err := w.StakeSpend(stake); ok || err != nil {
+		t.Fatalf("after the reorg: %v %v", ok, err)
+	}
+}

@@ -12,11 +12,16 @@ import (
 )
 
 // The withdrawals of the wallet's stakes. A stake output pays a script of
-// its own (a CLTV P2WSH of the stake key), which the wallet does not
-// watch; when the node withdraws a stake, WatchStake records the stake
-// outpoint and the withdrawal (local state), and puts the outpoint on the
-// watch list, so that ConnectBlock sees the block that spends it and
-// records the spend (mainchain-derived: undone with its block).
+// its own (a CLTV P2WSH of the stake key), which no address of the wallet
+// names. Two things put a stake outpoint on the watch list, so that
+// ConnectBlock sees the block that spends it and records the spend
+// (mainchain-derived: undone with its block):
+//   - WatchOwnStake, for every ticket whose stake key is the wallet's:
+//     the node calls it for the tickets in its state at start-up and for
+//     each new one, so a withdrawal sent by anyone holding the key (a
+//     copy of the wallet elsewhere) is seen too;
+//   - WatchStake, when the node withdraws a stake itself, which also
+//     records the withdrawal it sent (local state).
 var (
 	keyStakeWatchPrefix = []byte{KeyByte, 's'} // + outpoint → withdrawal txid + stake script
 	keyStakeSpentPrefix = []byte{KeyByte, 'w'} // + outpoint → height (4) + spending txid
@@ -24,7 +29,8 @@ var (
 
 // StakeSpend is what the wallet knows of a stake's withdrawal.
 type StakeSpend struct {
-	// Sent is the withdrawal the node broadcast.
+	// Sent is the withdrawal the node broadcast; zero when the node sent
+	// none (the stake was only watched, WatchOwnStake).
 	Sent chainhash.Hash
 	// Spent reports whether a block spent the stake output, in
 	// SpentTxID at SpentHeight.
@@ -54,6 +60,19 @@ func (w *Wallet) WatchStake(op wire.OutPoint, pkScript []byte, withdrawal chainh
 	w.mu.Unlock()
 	w.watch.AddOutPoint(op, pkScript)
 	return nil
+}
+
+// WatchOwnStake watches the stake output op, whose script is pkScript, of
+// one of the wallet's tickets, until a restart; the node calls it again
+// then. Its spend is recorded by ConnectBlock, whoever sent it.
+func (w *Wallet) WatchOwnStake(op wire.OutPoint, pkScript []byte) {
+	w.mu.Lock()
+	_, ok := w.stakes[op]
+	w.stakes[op] = struct{}{}
+	w.mu.Unlock()
+	if !ok {
+		w.watch.AddOutPoint(op, pkScript)
+	}
 }
 
 // loadStakeWatches watches the stake outpoints recorded. Called by New.
@@ -91,24 +110,23 @@ func (w *Wallet) recordStakeSpend(wr *store.Writer, height int32, tx *wire.MsgTx
 }
 
 // StakeSpend returns what the wallet knows of the withdrawal of the stake
-// output op: false when the node never sent one.
-func (w *Wallet) StakeSpend(op wire.OutPoint) (*StakeSpend, bool, error) {
-	var (
-		out *StakeSpend
-	)
-	err := w.db.View(func(r store.Reader) error {
+// output op: the withdrawal the node sent (zero when it sent none) and
+// the spend a block made, by whichever transaction. ok is false when the
+// wallet knows neither.
+func (w *Wallet) StakeSpend(op wire.OutPoint) (spend *StakeSpend, ok bool, err error) {
+	out := &StakeSpend{}
+	err = w.db.View(func(r store.Reader) error {
 		v, err := r.Get(outpointKey(keyStakeWatchPrefix, op))
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
 			return err
-		}
-		if len(v) < 32 {
+		case len(v) < 32:
 			return fmt.Errorf("wallet: corrupt stake record")
+		default:
+			ok = true
+			copy(out.Sent[:], v)
 		}
-		out = &StakeSpend{}
-		copy(out.Sent[:], v)
 		s, err := r.Get(outpointKey(keyStakeSpentPrefix, op))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -119,9 +137,13 @@ func (w *Wallet) StakeSpend(op wire.OutPoint) (*StakeSpend, bool, error) {
 		if len(s) != 36 {
 			return fmt.Errorf("wallet: corrupt stake spend record")
 		}
+		ok = true
 		out.Spent, out.SpentHeight = true, int32(binary.BigEndian.Uint32(s))
 		copy(out.SpentTxID[:], s[4:])
 		return nil
 	})
-	return out, out != nil, err
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	return out, true, nil
 }
