@@ -76,6 +76,9 @@ func TestRefusedDepositOutlivesItsCoins(t *testing.T) {
 					!strings.Contains(r.Message, first.String()) || !strings.Contains(r.Message, addr) {
 					t.Errorf("%s: refusal %d %+v", when, i, r)
 				}
+				if len(w.outs) > 1 && !strings.Contains(r.Message, "85000 sat in all") {
+					t.Errorf("%s: refusal %d message %q does not sum the outputs", when, i, r.Message)
+				}
 				if len(r.PegboxOutputs) != len(w.outs) {
 					t.Fatalf("%s: refusal %d pegbox outputs %+v", when, i, r.PegboxOutputs)
 				}
