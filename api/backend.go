@@ -1080,8 +1080,8 @@ type RefusedDeposit struct {
 	TxID chainhash.Hash
 
 	// OutPoint is the output the 'D' payload names, or, for a payload
-	// that names none, the first output that paid a pegbox while it is
-	// still a pegbox coin, when HasOutPoint;
+	// that names none, the first output that paid a pegbox (the first of
+	// PegboxOutputs), when HasOutPoint;
 	// Value, Address (mainchain, empty if its script has none),
 	// SideScript and SideAddress are zero without it.
 	OutPoint    wire.OutPoint
@@ -1099,6 +1099,18 @@ type RefusedDeposit struct {
 	// sentence about it.
 	Reason  string
 	Message string
+
+	// PegboxOutputs are the transaction's outputs that paid a pegbox of
+	// its block, in output order, as the block confirmed them: also after
+	// the federation spent them.
+	PegboxOutputs []PegboxOutput
+}
+
+// PegboxOutput is a mainchain output that paid a pegbox.
+type PegboxOutput struct {
+	OutPoint wire.OutPoint
+	Value    int64
+	Address  string // the pegbox address it paid
 }
 
 // DepositQuery names a deposit: by transaction id, or, with ByOutPoint,

@@ -86,6 +86,13 @@ func refusedProto(r *RefusedDeposit) *apiv1.RefusedDeposit {
 		out.SideScript = hex.EncodeToString(r.SideScript)
 		out.SideAddress = r.SideAddress
 	}
+	for _, o := range r.PegboxOutputs {
+		out.PegboxOutputs = append(out.PegboxOutputs, &apiv1.PegboxOutput{
+			Outpoint: formatOutPoint(o.OutPoint),
+			ValueSat: o.Value,
+			Address:  o.Address,
+		})
+	}
 	return out
 }
 

@@ -102,6 +102,11 @@ func TestListDeposits(t *testing.T) {
 		rs[0].GetValueSat() != 300 || rs[0].GetMessage() == "" || rs[0].GetAddress() == "" {
 		t.Errorf("dust refusal %v", rs[0])
 	}
+	if outs := rs[0].GetPegboxOutputs(); len(outs) != 1 || outs[0].GetOutpoint() != rs[0].GetOutpoint() ||
+		outs[0].GetValueSat() != 300 || outs[0].GetAddress() != rs[0].GetAddress() ||
+		len(rs[1].GetPegboxOutputs()) != 0 {
+		t.Errorf("pegbox outputs of the refusals %v", rs)
+	}
 	// A refusal that names no output has no outpoint, value or scripts.
 	if rs[1].GetReason() != "ErrBadDepositVout" || rs[1].GetOutpoint() != "" ||
 		rs[1].GetSideScript() != "" || rs[1].GetTxid() == "" || rs[1].GetHeight() != 11 {
@@ -264,6 +269,10 @@ func TestPegREST(t *testing.T) {
 	}
 	if code != http.StatusOK || json.Unmarshal(body, &got) != nil || got.Refused["outpoint"] != op {
 		t.Errorf("GET /v1/peg/outpoints/%s: HTTP %d %s", op, code, body)
+	}
+	if outs, _ := got.Refused["pegbox_outputs"].([]any); len(outs) != 1 ||
+		outs[0].(map[string]any)["outpoint"] != op || outs[0].(map[string]any)["value_sat"] != "300" {
+		t.Errorf("GET /v1/peg/outpoints/%s: pegbox outputs in %s", op, body)
 	}
 	code, body = restDo(t, client, srv, ro, restCall{verb: "GET", path: "/v1/peg/deposits/xyz"})
 	wantREST(t, "GET /v1/peg/deposits/xyz", code, body, http.StatusBadRequest, codes.InvalidArgument)

@@ -52,7 +52,10 @@ var (
 //	   status, the missing set, the fork-choice candidates) is local, out
 //	   of the state hash; the covered header record holds the header and
 //	   its publication only (§1.5)
-const rulesVersion = 3
+//	4  a refused deposit's record keeps the outputs by which its
+//	   transaction paid a pegbox (key 0x50 'R', §10), which outlive the
+//	   coins they made
+const rulesVersion = 4
 
 // checkRules refuses a data dir whose state was derived under other rules
 // than this program's, naming what to do.

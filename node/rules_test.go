@@ -52,15 +52,18 @@ func TestCheckRules(t *testing.T) {
 	}
 
 	// Version 1 did not record the pegbox's spends nor refuse deposits
-	// funded by pegbox coins.
-	v1 := open()
-	err = v1.ConnectBlock(id, chainhash.Hash{}, func(w *store.Writer) error {
-		return w.Set(keyRules, binary.BigEndian.AppendUint32(nil, 1))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := checkRules(v1, "v1"); err == nil {
-		t.Fatal("a data dir derived under rules version 1 was accepted")
+	// funded by pegbox coins; version 3 did not keep a refused deposit's
+	// pegbox outputs.
+	for _, v := range []uint32{1, 3} {
+		db := open()
+		err = db.ConnectBlock(id, chainhash.Hash{}, func(w *store.Writer) error {
+			return w.Set(keyRules, binary.BigEndian.AppendUint32(nil, v))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkRules(db, "old"); err == nil {
+			t.Fatalf("a data dir derived under rules version %d was accepted", v)
+		}
 	}
 }

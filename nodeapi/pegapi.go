@@ -336,9 +336,10 @@ func (b *Adapter) refusalMessage(ref *pegbox.Refused) string {
 	return ref.Code.String()
 }
 
-// apiRefused converts a refused deposit at mainchain tip tip, as r shows
-// it.
-func (b *Adapter) apiRefused(r store.Reader, ref *pegbox.Refused, tip int32) (api.RefusedDeposit, error) {
+// apiRefused converts a refused deposit at mainchain tip tip. Everything
+// it shows is recorded with the refusal: what the federation did with the
+// coins since changes nothing.
+func (b *Adapter) apiRefused(ref *pegbox.Refused, tip int32) api.RefusedDeposit {
 	out := api.RefusedDeposit{
 		TxID:          ref.OutPoint.Hash,
 		Height:        ref.Height,
@@ -346,6 +347,12 @@ func (b *Adapter) apiRefused(r store.Reader, ref *pegbox.Refused, tip int32) (ap
 		Confirmations: tip - ref.Height + 1,
 		Reason:        ref.Code.String(),
 		Message:       b.refusalMessage(ref),
+	}
+	var total int64
+	for _, c := range ref.PegboxOutputs {
+		out.PegboxOutputs = append(out.PegboxOutputs, api.PegboxOutput{OutPoint: c.OutPoint,
+			Value: c.Value, Address: scriptAddress(c.PkScript, b.params.Main)})
+		total += c.Value
 	}
 	// A refusal whose payload named no output of the transaction is
 	// recorded at index MaxPrevOutIndex, which a 'D' payload (one byte)
@@ -356,21 +363,21 @@ func (b *Adapter) apiRefused(r store.Reader, ref *pegbox.Refused, tip int32) (ap
 		out.Address = scriptAddress(ref.PkScript, b.params.Main)
 		out.SideScript = ref.SideScript
 		out.SideAddress = scriptAddress(ref.SideScript, b.params.Side)
-		return out, nil
+		return out
 	}
-	// The record names no output, but the outputs that paid a pegbox
-	// are pegbox coins until the federation spends them: the first
-	// shows the user which of their coins the refusal concerns.
-	coins, err := pegbox.CoinsOfTx(r, ref.OutPoint.Hash)
-	if err != nil || len(coins) == 0 {
-		return out, err
+	if len(out.PegboxOutputs) == 0 {
+		return out
 	}
-	c := coins[0]
-	out.OutPoint, out.HasOutPoint, out.Value = c.OutPoint, true, c.Value
-	out.Address = scriptAddress(c.PkScript, b.params.Main)
-	out.Message = fmt.Sprintf("output %v pays %d sat to pegbox address %s, "+
-		"but %s", c.OutPoint, c.Value, out.Address, out.Message)
-	return out, nil
+	// The record names no output: the first that paid a pegbox shows the
+	// user which of their coins the refusal concerns.
+	first := out.PegboxOutputs[0]
+	out.OutPoint, out.HasOutPoint, out.Value, out.Address = first.OutPoint, true, first.Value, first.Address
+	paid := fmt.Sprintf("output %v pays %d sat to pegbox address %s", first.OutPoint, first.Value, first.Address)
+	if n := len(out.PegboxOutputs); n > 1 {
+		paid = fmt.Sprintf("%s (%d outputs pay the pegbox %d sat in all)", paid, n, total)
+	}
+	out.Message = fmt.Sprintf("%s, but %s", paid, out.Message)
+	return out
 }
 
 func (b *Adapter) Deposits(_ context.Context, p api.Page) ([]api.Deposit, uint64, error) {
@@ -487,9 +494,7 @@ func (b *Adapter) RefusedDeposits(_ context.Context, p api.Page) ([]api.RefusedD
 		page := api.Paginate(all, p)
 		out = make([]api.RefusedDeposit, len(page))
 		for i := range page {
-			if out[i], err = b.apiRefused(r, &page[i], tip.Height); err != nil {
-				return err
-			}
+			out[i] = b.apiRefused(&page[i], tip.Height)
 		}
 		return nil
 	})
@@ -532,10 +537,7 @@ func (b *Adapter) Deposit(_ context.Context, q api.DepositQuery) (*api.DepositLo
 			}
 			found.Accepted = &d[0]
 		case ref != nil:
-			out, err := b.apiRefused(r, ref, tip.Height)
-			if err != nil {
-				return err
-			}
+			out := b.apiRefused(ref, tip.Height)
 			if !q.ByOutPoint || (out.HasOutPoint && out.OutPoint == q.OutPoint) {
 				found.Refused = &out
 			}

@@ -26,6 +26,7 @@ import (
 //	0x50 'n'                        → number of accepted deposits (8)
 //	0x50 'm' ‖ seq (8)              → accepted deposit seq (see depositRecord)
 //	0x50 'r' ‖ height (4) ‖ idx (4) → refused deposit: code (1) ‖ depositRecord
+//	0x50 'R' ‖ height (4) ‖ idx (4) → its outputs that paid a pegbox (see encodeOutputs)
 //	0x50 'p' ‖ sideblock hash       → payout: txid (32) ‖ height (4) ‖ raw tx
 //	0x50 'P' ‖ txid                 → the sideblock hash the payout pays
 //	0x50 'q' ‖ height (4)           → satoshis payouts in the block paid out (8)
@@ -42,6 +43,7 @@ var (
 	keyDepositCount     = []byte{0x50, 'n'}
 	keyDepositPrefix    = []byte{0x50, 'm'}
 	keyRefusedPrefix    = []byte{0x50, 'r'}
+	keyRefusedOutPrefix = []byte{0x50, 'R'}
 	keyPayoutPrefix     = []byte{0x50, 'p'}
 	keyPayoutTxPrefix   = []byte{0x50, 'P'}
 	keyPaidPrefix       = []byte{0x50, 'q'}
@@ -129,6 +131,12 @@ type Refused struct {
 	DepositRecord
 	Code ErrorCode
 	Err  error
+	// PegboxOutputs are the transaction's outputs that paid a pegbox of
+	// its block, in output order: the coins it brought into the pegbox,
+	// as the block confirmed them, whether or not the pegbox still holds
+	// them. A refusal whose payload names no output (its OutPoint index
+	// is wire.MaxPrevOutIndex) is about these.
+	PegboxOutputs []Coin
 }
 
 // Payout is a payout of a sideblock's withdrawals seen on the mainchain.
@@ -312,7 +320,10 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 	// Every output that pays a pegbox is the federation's coin, whatever
 	// the transaction says. It is an accepted deposit, change of a spend
 	// of pegbox coins, or backs nothing.
-	var change int64
+	var (
+		change int64
+		paid   []Coin // the outputs that pay a pegbox
+	)
 	for i, out := range msg.TxOut {
 		if !boxes.IsPegbox(out.PkScript) {
 			continue
@@ -331,6 +342,7 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 			return err
 		}
 		x.watch.AddOutPoint(c.OutPoint, c.PkScript)
+		paid = append(paid, c)
 	}
 	if spent {
 		// What a spend pays back to a pegbox counts as change up to the
@@ -386,26 +398,74 @@ func (x *Index) connectTx(w *store.Writer, height int32, tx mainwatch.Tx,
 			rec.OutPoint = wire.OutPoint{Hash: txid, Index: wire.MaxPrevOutIndex}
 		}
 		code := refusedCode(err)
+		key := refusedKey(height, uint32(tx.Index))
 		v := append([]byte{byte(code)}, encodeDeposit(&rec)...)
-		if err := w.Set(refusedKey(height, uint32(tx.Index)), v); err != nil {
+		if err := w.Set(key, v); err != nil {
 			return err
 		}
-		ref := append([]byte{'r'}, refusedKey(height, uint32(tx.Index))[len(keyRefusedPrefix):]...)
+		// The outputs that paid a pegbox are kept with the refusal: the
+		// coins they made go once the federation spends them, and the
+		// depositor still needs to see which of their outputs the
+		// refusal concerns.
+		if len(paid) > 0 {
+			outKey := append(append([]byte(nil), keyRefusedOutPrefix...), key[len(keyRefusedPrefix):]...)
+			if err := w.Set(outKey, encodeOutputs(paid)); err != nil {
+				return err
+			}
+		}
+		ref := append([]byte{'r'}, key[len(keyRefusedPrefix):]...)
 		if err := w.Set(depositTxKey(txid), ref); err != nil {
 			return err
 		}
-		res.Refused = append(res.Refused, Refused{DepositRecord: rec, Code: code, Err: err})
+		res.Refused = append(res.Refused, Refused{DepositRecord: rec, Code: code, Err: err,
+			PegboxOutputs: paid})
 		// A refused deposit is never minted: the depositor needs to
 		// know, so the line names the output, its amount and why.
-		if dep != nil {
+		switch {
+		case dep != nil:
 			log.Warnf("Refused deposit %v of %d sat in mainchain "+
 				"block %d: %v", rec.OutPoint, rec.Value, height, err)
-		} else {
+		case len(paid) > 0:
+			log.Warnf("Refused deposit %v of %d sat (pegbox outputs of "+
+				"the tx: %d) in mainchain block %d: %v", paid[0].OutPoint,
+				paid[0].Value, len(paid), height, err)
+		default:
 			log.Warnf("Refused deposit in tx %v in mainchain block %d: %v",
 				txid, height, err)
 		}
 	}
 	return nil
+}
+
+// encodeOutputs: for each output, vout (4) ‖ value (8) ‖ len(pkScript)
+// (2) ‖ pkScript. The txid and height are the refusal's.
+func encodeOutputs(coins []Coin) []byte {
+	var v []byte
+	for _, c := range coins {
+		v = binary.BigEndian.AppendUint32(v, c.OutPoint.Index)
+		v = binary.BigEndian.AppendUint64(v, uint64(c.Value))
+		v = binary.BigEndian.AppendUint16(v, uint16(len(c.PkScript)))
+		v = append(v, c.PkScript...)
+	}
+	return v
+}
+
+func decodeOutputs(txid chainhash.Hash, height int32, v []byte) ([]Coin, error) {
+	var out []Coin
+	for len(v) > 0 {
+		if len(v) < 14 || len(v) < 14+int(binary.BigEndian.Uint16(v[12:])) {
+			return nil, fmt.Errorf("pegbox: refused deposit's outputs record ends in %d bytes", len(v))
+		}
+		n := int(binary.BigEndian.Uint16(v[12:]))
+		out = append(out, Coin{
+			OutPoint: wire.OutPoint{Hash: txid, Index: binary.BigEndian.Uint32(v)},
+			Value:    int64(binary.BigEndian.Uint64(v[4:])),
+			PkScript: append([]byte(nil), v[14:14+n]...),
+			Height:   height,
+		})
+		v = v[14+n:]
+	}
+	return out, nil
 }
 
 // recordPayout writes the first payout of a sideblock: its record, its
@@ -741,23 +801,67 @@ func PayoutOf(r store.Reader, side chainhash.Hash) (*Payout, bool, error) {
 	return p, true, nil
 }
 
-// RefusedDeposits returns every refused deposit, in mainchain order.
+// RefusedDeposits returns every refused deposit, in mainchain order, with
+// the outputs by which each paid a pegbox.
 func RefusedDeposits(r store.Reader) ([]Refused, error) {
 	var out []Refused
+	at := make(map[string]int) // height ‖ idx → position in out
 	err := r.Iterate(keyRefusedPrefix, func(k, v []byte) error {
-		if len(v) < 1 {
-			return fmt.Errorf("pegbox: empty refused deposit record")
-		}
-		rec, err := decodeDeposit(v[1:])
+		ref, err := decodeRefused(v)
 		if err != nil {
 			return err
 		}
-		code := ErrorCode(v[0])
-		out = append(out, Refused{DepositRecord: *rec, Code: code,
-			Err: ruleErrorf(code, "%v", code)})
+		at[string(k[len(keyRefusedPrefix):])] = len(out)
+		out = append(out, *ref)
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	err = r.Iterate(keyRefusedOutPrefix, func(k, v []byte) error {
+		i, ok := at[string(k[len(keyRefusedOutPrefix):])]
+		if !ok {
+			return fmt.Errorf("pegbox: outputs of refused deposit %x without its record", k)
+		}
+		outs, err := decodeOutputs(out[i].OutPoint.Hash, out[i].Height, v)
+		out[i].PegboxOutputs = outs
+		return err
+	})
 	return out, err
+}
+
+// refusedAt reads the refused deposit at height ‖ idx (suffix) with its
+// pegbox outputs.
+func refusedAt(r store.Reader, suffix []byte) (*Refused, error) {
+	v, err := r.Get(append(append([]byte(nil), keyRefusedPrefix...), suffix...))
+	if err != nil {
+		return nil, err
+	}
+	ref, err := decodeRefused(v)
+	if err != nil {
+		return nil, err
+	}
+	v, err = r.Get(append(append([]byte(nil), keyRefusedOutPrefix...), suffix...))
+	switch {
+	case store.IsErrorCode(err, store.ErrNotFound):
+		return ref, nil
+	case err != nil:
+		return nil, err
+	}
+	ref.PegboxOutputs, err = decodeOutputs(ref.OutPoint.Hash, ref.Height, v)
+	return ref, err
+}
+
+func decodeRefused(v []byte) (*Refused, error) {
+	if len(v) < 1 {
+		return nil, fmt.Errorf("pegbox: empty refused deposit record")
+	}
+	rec, err := decodeDeposit(v[1:])
+	if err != nil {
+		return nil, err
+	}
+	code := ErrorCode(v[0])
+	return &Refused{DepositRecord: *rec, Code: code, Err: ruleErrorf(code, "%v", code)}, nil
 }
 
 func depositTxKey(txid chainhash.Hash) []byte {
@@ -779,19 +883,11 @@ func DepositByTx(r store.Reader, txid chainhash.Hash) (acc *DepositRecord, ref *
 		acc, err = DepositAt(r, binary.BigEndian.Uint64(v[1:]))
 		return acc, nil, err == nil, err
 	case len(v) == 9 && v[0] == 'r':
-		raw, err := r.Get(append(append([]byte(nil), keyRefusedPrefix...), v[1:]...))
+		ref, err = refusedAt(r, v[1:])
 		if err != nil {
 			return nil, nil, false, err
 		}
-		if len(raw) < 1 {
-			return nil, nil, false, fmt.Errorf("pegbox: empty refused deposit record")
-		}
-		rec, err := decodeDeposit(raw[1:])
-		if err != nil {
-			return nil, nil, false, err
-		}
-		code := ErrorCode(raw[0])
-		return nil, &Refused{DepositRecord: *rec, Code: code, Err: ruleErrorf(code, "%v", code)}, true, nil
+		return nil, ref, true, nil
 	}
 	return nil, nil, false, fmt.Errorf("pegbox: deposit index entry of %d bytes", len(v))
 }

@@ -72,7 +72,9 @@ func (b *Backend) addPeg() {
 			HasOutPoint: true, Value: 300, Address: p.info.Federation.Address,
 			SideScript: side, SideAddress: SideAddress, Height: 10, TxIndex: 2,
 			Confirmations: 2, Reason: "ErrDepositDust",
-			Message: "the deposit of 300 sat is below the dust limit of 546 sat"},
+			Message: "the deposit of 300 sat is below the dust limit of 546 sat",
+			PegboxOutputs: []api.PegboxOutput{{OutPoint: wire.OutPoint{Hash: hash(0xe0), Index: 1},
+				Value: 300, Address: p.info.Federation.Address}}},
 		{TxID: hash(0xe1), Height: 11, TxIndex: 3, Confirmations: 1,
 			Reason: "ErrBadDepositVout", Message: "the 'D' payload names no output"},
 	}

@@ -1139,8 +1139,8 @@ type RefusedDeposit struct {
 	// outpoint is the output the 'D' payload names, "txid:vout". When the
 	// transaction has no readable payload naming an output of its own
 	// (reasons ErrNoDeposit, ErrManyDeposits, ErrBadDepositVout), it is the
-	// first output that paid a pegbox, while the pegbox still holds it as a
-	// coin, and empty once the federation has spent it.
+	// first output that paid a pegbox (the first of pegbox_outputs), also
+	// once the federation has spent that coin; empty if no output paid one.
 	Outpoint string `protobuf:"bytes,2,opt,name=outpoint,proto3" json:"outpoint,omitempty"`
 	// value_sat is that output's value; 0 without an outpoint.
 	ValueSat int64 `protobuf:"varint,3,opt,name=value_sat,json=valueSat,proto3" json:"value_sat,omitempty"`
@@ -1169,7 +1169,12 @@ type RefusedDeposit struct {
 	// one that does not parse as a 'D' payload).
 	Reason string `protobuf:"bytes,10,opt,name=reason,proto3" json:"reason,omitempty"`
 	// message says the same in words.
-	Message       string `protobuf:"bytes,11,opt,name=message,proto3" json:"message,omitempty"`
+	Message string `protobuf:"bytes,11,opt,name=message,proto3" json:"message,omitempty"`
+	// pegbox_outputs lists every output of the transaction that paid a
+	// pegbox of its block, in output order, as that block confirmed them:
+	// the coins it brought into the pegbox, listed also after the
+	// federation has spent them. Empty if it paid none.
+	PegboxOutputs []*PegboxOutput `protobuf:"bytes,12,rep,name=pegbox_outputs,json=pegboxOutputs,proto3" json:"pegbox_outputs,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1281,6 +1286,77 @@ func (x *RefusedDeposit) GetMessage() string {
 	return ""
 }
 
+func (x *RefusedDeposit) GetPegboxOutputs() []*PegboxOutput {
+	if x != nil {
+		return x.PegboxOutputs
+	}
+	return nil
+}
+
+// PegboxOutput is a mainchain output that paid a pegbox.
+type PegboxOutput struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// outpoint is the output, "txid:vout".
+	Outpoint string `protobuf:"bytes,1,opt,name=outpoint,proto3" json:"outpoint,omitempty"`
+	// value_sat is its value.
+	ValueSat int64 `protobuf:"varint,2,opt,name=value_sat,json=valueSat,proto3" json:"value_sat,omitempty"`
+	// address is the pegbox address it paid.
+	Address       string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PegboxOutput) Reset() {
+	*x = PegboxOutput{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PegboxOutput) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PegboxOutput) ProtoMessage() {}
+
+func (x *PegboxOutput) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PegboxOutput.ProtoReflect.Descriptor instead.
+func (*PegboxOutput) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PegboxOutput) GetOutpoint() string {
+	if x != nil {
+		return x.Outpoint
+	}
+	return ""
+}
+
+func (x *PegboxOutput) GetValueSat() int64 {
+	if x != nil {
+		return x.ValueSat
+	}
+	return 0
+}
+
+func (x *PegboxOutput) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
 // ListDepositsRequest selects a page of accepted deposits.
 type ListDepositsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1298,7 +1374,7 @@ type ListDepositsRequest struct {
 
 func (x *ListDepositsRequest) Reset() {
 	*x = ListDepositsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1310,7 +1386,7 @@ func (x *ListDepositsRequest) String() string {
 func (*ListDepositsRequest) ProtoMessage() {}
 
 func (x *ListDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1323,7 +1399,7 @@ func (x *ListDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDepositsRequest.ProtoReflect.Descriptor instead.
 func (*ListDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{8}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListDepositsRequest) GetOffset() uint64 {
@@ -1360,7 +1436,7 @@ type ListDepositsResponse struct {
 
 func (x *ListDepositsResponse) Reset() {
 	*x = ListDepositsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1448,7 @@ func (x *ListDepositsResponse) String() string {
 func (*ListDepositsResponse) ProtoMessage() {}
 
 func (x *ListDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1385,7 +1461,7 @@ func (x *ListDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDepositsResponse.ProtoReflect.Descriptor instead.
 func (*ListDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{9}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListDepositsResponse) GetDeposits() []*Deposit {
@@ -1419,7 +1495,7 @@ type ListRefusedDepositsRequest struct {
 
 func (x *ListRefusedDepositsRequest) Reset() {
 	*x = ListRefusedDepositsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1431,7 +1507,7 @@ func (x *ListRefusedDepositsRequest) String() string {
 func (*ListRefusedDepositsRequest) ProtoMessage() {}
 
 func (x *ListRefusedDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1444,7 +1520,7 @@ func (x *ListRefusedDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRefusedDepositsRequest.ProtoReflect.Descriptor instead.
 func (*ListRefusedDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListRefusedDepositsRequest) GetOffset() uint64 {
@@ -1481,7 +1557,7 @@ type ListRefusedDepositsResponse struct {
 
 func (x *ListRefusedDepositsResponse) Reset() {
 	*x = ListRefusedDepositsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1569,7 @@ func (x *ListRefusedDepositsResponse) String() string {
 func (*ListRefusedDepositsResponse) ProtoMessage() {}
 
 func (x *ListRefusedDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1582,7 @@ func (x *ListRefusedDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRefusedDepositsResponse.ProtoReflect.Descriptor instead.
 func (*ListRefusedDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListRefusedDepositsResponse) GetRefused() []*RefusedDeposit {
@@ -1539,7 +1615,7 @@ type GetDepositRequest struct {
 
 func (x *GetDepositRequest) Reset() {
 	*x = GetDepositRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1551,7 +1627,7 @@ func (x *GetDepositRequest) String() string {
 func (*GetDepositRequest) ProtoMessage() {}
 
 func (x *GetDepositRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1564,7 +1640,7 @@ func (x *GetDepositRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDepositRequest.ProtoReflect.Descriptor instead.
 func (*GetDepositRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetDepositRequest) GetDeposit() isGetDepositRequest_Deposit {
@@ -1626,7 +1702,7 @@ type GetDepositResponse struct {
 
 func (x *GetDepositResponse) Reset() {
 	*x = GetDepositResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1638,7 +1714,7 @@ func (x *GetDepositResponse) String() string {
 func (*GetDepositResponse) ProtoMessage() {}
 
 func (x *GetDepositResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1651,7 +1727,7 @@ func (x *GetDepositResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDepositResponse.ProtoReflect.Descriptor instead.
 func (*GetDepositResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{13}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetDepositResponse) GetDeposit() isGetDepositResponse_Deposit {
@@ -1710,7 +1786,7 @@ type GetWithdrawalRequest struct {
 
 func (x *GetWithdrawalRequest) Reset() {
 	*x = GetWithdrawalRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1722,7 +1798,7 @@ func (x *GetWithdrawalRequest) String() string {
 func (*GetWithdrawalRequest) ProtoMessage() {}
 
 func (x *GetWithdrawalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1735,7 +1811,7 @@ func (x *GetWithdrawalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWithdrawalRequest.ProtoReflect.Descriptor instead.
 func (*GetWithdrawalRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{14}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetWithdrawalRequest) GetOutpoint() string {
@@ -1764,7 +1840,7 @@ type WithdrawalProof struct {
 
 func (x *WithdrawalProof) Reset() {
 	*x = WithdrawalProof{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1776,7 +1852,7 @@ func (x *WithdrawalProof) String() string {
 func (*WithdrawalProof) ProtoMessage() {}
 
 func (x *WithdrawalProof) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1789,7 +1865,7 @@ func (x *WithdrawalProof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalProof.ProtoReflect.Descriptor instead.
 func (*WithdrawalProof) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{15}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WithdrawalProof) GetBranch() []string {
@@ -1885,7 +1961,7 @@ type GetWithdrawalResponse struct {
 
 func (x *GetWithdrawalResponse) Reset() {
 	*x = GetWithdrawalResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +1973,7 @@ func (x *GetWithdrawalResponse) String() string {
 func (*GetWithdrawalResponse) ProtoMessage() {}
 
 func (x *GetWithdrawalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +1986,7 @@ func (x *GetWithdrawalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWithdrawalResponse.ProtoReflect.Descriptor instead.
 func (*GetWithdrawalResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{16}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetWithdrawalResponse) GetStage() WithdrawalStage {
@@ -2085,7 +2161,7 @@ type VerifyPayoutRequest struct {
 
 func (x *VerifyPayoutRequest) Reset() {
 	*x = VerifyPayoutRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2097,7 +2173,7 @@ func (x *VerifyPayoutRequest) String() string {
 func (*VerifyPayoutRequest) ProtoMessage() {}
 
 func (x *VerifyPayoutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2110,7 +2186,7 @@ func (x *VerifyPayoutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyPayoutRequest.ProtoReflect.Descriptor instead.
 func (*VerifyPayoutRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{17}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *VerifyPayoutRequest) GetTxid() string {
@@ -2148,7 +2224,7 @@ type Withdrawal struct {
 
 func (x *Withdrawal) Reset() {
 	*x = Withdrawal{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2160,7 +2236,7 @@ func (x *Withdrawal) String() string {
 func (*Withdrawal) ProtoMessage() {}
 
 func (x *Withdrawal) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2173,7 +2249,7 @@ func (x *Withdrawal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Withdrawal.ProtoReflect.Descriptor instead.
 func (*Withdrawal) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{18}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Withdrawal) GetOutpoint() string {
@@ -2258,7 +2334,7 @@ type VerifyPayoutResponse struct {
 
 func (x *VerifyPayoutResponse) Reset() {
 	*x = VerifyPayoutResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2270,7 +2346,7 @@ func (x *VerifyPayoutResponse) String() string {
 func (*VerifyPayoutResponse) ProtoMessage() {}
 
 func (x *VerifyPayoutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2283,7 +2359,7 @@ func (x *VerifyPayoutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyPayoutResponse.ProtoReflect.Descriptor instead.
 func (*VerifyPayoutResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{19}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *VerifyPayoutResponse) GetValid() bool {
@@ -2369,7 +2445,7 @@ type SubscribeDepositsRequest struct {
 
 func (x *SubscribeDepositsRequest) Reset() {
 	*x = SubscribeDepositsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[20]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2381,7 +2457,7 @@ func (x *SubscribeDepositsRequest) String() string {
 func (*SubscribeDepositsRequest) ProtoMessage() {}
 
 func (x *SubscribeDepositsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[20]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2394,7 +2470,7 @@ func (x *SubscribeDepositsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeDepositsRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeDepositsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{20}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SubscribeDepositsRequest) GetCursor() *MainchainBlockRef {
@@ -2418,7 +2494,7 @@ type DepositBlock struct {
 
 func (x *DepositBlock) Reset() {
 	*x = DepositBlock{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[21]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2430,7 +2506,7 @@ func (x *DepositBlock) String() string {
 func (*DepositBlock) ProtoMessage() {}
 
 func (x *DepositBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[21]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2443,7 +2519,7 @@ func (x *DepositBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DepositBlock.ProtoReflect.Descriptor instead.
 func (*DepositBlock) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{21}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DepositBlock) GetBlock() *MainchainBlockRef {
@@ -2478,7 +2554,7 @@ type SubscribeDepositsResponse struct {
 
 func (x *SubscribeDepositsResponse) Reset() {
 	*x = SubscribeDepositsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[22]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2490,7 +2566,7 @@ func (x *SubscribeDepositsResponse) String() string {
 func (*SubscribeDepositsResponse) ProtoMessage() {}
 
 func (x *SubscribeDepositsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[22]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2503,7 +2579,7 @@ func (x *SubscribeDepositsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeDepositsResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeDepositsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{22}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SubscribeDepositsResponse) GetEvent() isSubscribeDepositsResponse_Event {
@@ -2580,7 +2656,7 @@ type SubscribeWithdrawalsRequest struct {
 
 func (x *SubscribeWithdrawalsRequest) Reset() {
 	*x = SubscribeWithdrawalsRequest{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[23]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2592,7 +2668,7 @@ func (x *SubscribeWithdrawalsRequest) String() string {
 func (*SubscribeWithdrawalsRequest) ProtoMessage() {}
 
 func (x *SubscribeWithdrawalsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[23]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2605,7 +2681,7 @@ func (x *SubscribeWithdrawalsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeWithdrawalsRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeWithdrawalsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{23}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SubscribeWithdrawalsRequest) GetCursor() *SidechainBlockRef {
@@ -2629,7 +2705,7 @@ type WithdrawalBlock struct {
 
 func (x *WithdrawalBlock) Reset() {
 	*x = WithdrawalBlock{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[24]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2641,7 +2717,7 @@ func (x *WithdrawalBlock) String() string {
 func (*WithdrawalBlock) ProtoMessage() {}
 
 func (x *WithdrawalBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[24]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2654,7 +2730,7 @@ func (x *WithdrawalBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalBlock.ProtoReflect.Descriptor instead.
 func (*WithdrawalBlock) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{24}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *WithdrawalBlock) GetBlock() *SidechainBlockRef {
@@ -2689,7 +2765,7 @@ type SubscribeWithdrawalsResponse struct {
 
 func (x *SubscribeWithdrawalsResponse) Reset() {
 	*x = SubscribeWithdrawalsResponse{}
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[25]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2701,7 +2777,7 @@ func (x *SubscribeWithdrawalsResponse) String() string {
 func (*SubscribeWithdrawalsResponse) ProtoMessage() {}
 
 func (x *SubscribeWithdrawalsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_peg_proto_msgTypes[25]
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2714,7 +2790,7 @@ func (x *SubscribeWithdrawalsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeWithdrawalsResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeWithdrawalsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{25}
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SubscribeWithdrawalsResponse) GetEvent() isSubscribeWithdrawalsResponse_Event {
@@ -2877,7 +2953,7 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\rconfirmations\x18\v \x01(\x05R\rconfirmations\x12#\n" +
 	"\rmature_height\x18\f \x01(\x05R\fmatureHeight\x126\n" +
 	"\x06status\x18\r \x01(\x0e2\x1e.sidenode.api.v1.DepositStatusR\x06status\x12?\n" +
-	"\tminted_by\x18\x0e \x01(\v2\".sidenode.api.v1.SidechainBlockRefR\bmintedBy\"\xc6\x02\n" +
+	"\tminted_by\x18\x0e \x01(\v2\".sidenode.api.v1.SidechainBlockRefR\bmintedBy\"\x8c\x03\n" +
 	"\x0eRefusedDeposit\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x1a\n" +
 	"\boutpoint\x18\x02 \x01(\tR\boutpoint\x12\x1b\n" +
@@ -2891,7 +2967,12 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\rconfirmations\x18\t \x01(\x05R\rconfirmations\x12\x16\n" +
 	"\x06reason\x18\n" +
 	" \x01(\tR\x06reason\x12\x18\n" +
-	"\amessage\x18\v \x01(\tR\amessage\"_\n" +
+	"\amessage\x18\v \x01(\tR\amessage\x12D\n" +
+	"\x0epegbox_outputs\x18\f \x03(\v2\x1d.sidenode.api.v1.PegboxOutputR\rpegboxOutputs\"a\n" +
+	"\fPegboxOutput\x12\x1a\n" +
+	"\boutpoint\x18\x01 \x01(\tR\boutpoint\x12\x1b\n" +
+	"\tvalue_sat\x18\x02 \x01(\x03R\bvalueSat\x12\x18\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\"_\n" +
 	"\x13ListDepositsRequest\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1a\n" +
@@ -3030,7 +3111,7 @@ func file_sidenode_api_v1_peg_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_api_v1_peg_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(DepositStatus)(0),                   // 0: sidenode.api.v1.DepositStatus
 	(WithdrawalStage)(0),                 // 1: sidenode.api.v1.WithdrawalStage
@@ -3042,26 +3123,27 @@ var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(*UnexplainedSpend)(nil),             // 7: sidenode.api.v1.UnexplainedSpend
 	(*Deposit)(nil),                      // 8: sidenode.api.v1.Deposit
 	(*RefusedDeposit)(nil),               // 9: sidenode.api.v1.RefusedDeposit
-	(*ListDepositsRequest)(nil),          // 10: sidenode.api.v1.ListDepositsRequest
-	(*ListDepositsResponse)(nil),         // 11: sidenode.api.v1.ListDepositsResponse
-	(*ListRefusedDepositsRequest)(nil),   // 12: sidenode.api.v1.ListRefusedDepositsRequest
-	(*ListRefusedDepositsResponse)(nil),  // 13: sidenode.api.v1.ListRefusedDepositsResponse
-	(*GetDepositRequest)(nil),            // 14: sidenode.api.v1.GetDepositRequest
-	(*GetDepositResponse)(nil),           // 15: sidenode.api.v1.GetDepositResponse
-	(*GetWithdrawalRequest)(nil),         // 16: sidenode.api.v1.GetWithdrawalRequest
-	(*WithdrawalProof)(nil),              // 17: sidenode.api.v1.WithdrawalProof
-	(*GetWithdrawalResponse)(nil),        // 18: sidenode.api.v1.GetWithdrawalResponse
-	(*VerifyPayoutRequest)(nil),          // 19: sidenode.api.v1.VerifyPayoutRequest
-	(*Withdrawal)(nil),                   // 20: sidenode.api.v1.Withdrawal
-	(*VerifyPayoutResponse)(nil),         // 21: sidenode.api.v1.VerifyPayoutResponse
-	(*SubscribeDepositsRequest)(nil),     // 22: sidenode.api.v1.SubscribeDepositsRequest
-	(*DepositBlock)(nil),                 // 23: sidenode.api.v1.DepositBlock
-	(*SubscribeDepositsResponse)(nil),    // 24: sidenode.api.v1.SubscribeDepositsResponse
-	(*SubscribeWithdrawalsRequest)(nil),  // 25: sidenode.api.v1.SubscribeWithdrawalsRequest
-	(*WithdrawalBlock)(nil),              // 26: sidenode.api.v1.WithdrawalBlock
-	(*SubscribeWithdrawalsResponse)(nil), // 27: sidenode.api.v1.SubscribeWithdrawalsResponse
-	(*SidechainBlockRef)(nil),            // 28: sidenode.api.v1.SidechainBlockRef
-	(*MainchainBlockRef)(nil),            // 29: sidenode.api.v1.MainchainBlockRef
+	(*PegboxOutput)(nil),                 // 10: sidenode.api.v1.PegboxOutput
+	(*ListDepositsRequest)(nil),          // 11: sidenode.api.v1.ListDepositsRequest
+	(*ListDepositsResponse)(nil),         // 12: sidenode.api.v1.ListDepositsResponse
+	(*ListRefusedDepositsRequest)(nil),   // 13: sidenode.api.v1.ListRefusedDepositsRequest
+	(*ListRefusedDepositsResponse)(nil),  // 14: sidenode.api.v1.ListRefusedDepositsResponse
+	(*GetDepositRequest)(nil),            // 15: sidenode.api.v1.GetDepositRequest
+	(*GetDepositResponse)(nil),           // 16: sidenode.api.v1.GetDepositResponse
+	(*GetWithdrawalRequest)(nil),         // 17: sidenode.api.v1.GetWithdrawalRequest
+	(*WithdrawalProof)(nil),              // 18: sidenode.api.v1.WithdrawalProof
+	(*GetWithdrawalResponse)(nil),        // 19: sidenode.api.v1.GetWithdrawalResponse
+	(*VerifyPayoutRequest)(nil),          // 20: sidenode.api.v1.VerifyPayoutRequest
+	(*Withdrawal)(nil),                   // 21: sidenode.api.v1.Withdrawal
+	(*VerifyPayoutResponse)(nil),         // 22: sidenode.api.v1.VerifyPayoutResponse
+	(*SubscribeDepositsRequest)(nil),     // 23: sidenode.api.v1.SubscribeDepositsRequest
+	(*DepositBlock)(nil),                 // 24: sidenode.api.v1.DepositBlock
+	(*SubscribeDepositsResponse)(nil),    // 25: sidenode.api.v1.SubscribeDepositsResponse
+	(*SubscribeWithdrawalsRequest)(nil),  // 26: sidenode.api.v1.SubscribeWithdrawalsRequest
+	(*WithdrawalBlock)(nil),              // 27: sidenode.api.v1.WithdrawalBlock
+	(*SubscribeWithdrawalsResponse)(nil), // 28: sidenode.api.v1.SubscribeWithdrawalsResponse
+	(*SidechainBlockRef)(nil),            // 29: sidenode.api.v1.SidechainBlockRef
+	(*MainchainBlockRef)(nil),            // 30: sidenode.api.v1.MainchainBlockRef
 }
 var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	3,  // 0: sidenode.api.v1.GetPegInfoResponse.federation:type_name -> sidenode.api.v1.Federation
@@ -3070,47 +3152,48 @@ var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	5,  // 3: sidenode.api.v1.GetPegInfoResponse.last_rotation:type_name -> sidenode.api.v1.PegRotation
 	7,  // 4: sidenode.api.v1.PegAudit.unexplained_spends:type_name -> sidenode.api.v1.UnexplainedSpend
 	0,  // 5: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
-	28, // 6: sidenode.api.v1.Deposit.minted_by:type_name -> sidenode.api.v1.SidechainBlockRef
-	8,  // 7: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
-	9,  // 8: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	8,  // 9: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
-	9,  // 10: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
-	1,  // 11: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
-	17, // 12: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
-	20, // 13: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
-	29, // 14: sidenode.api.v1.SubscribeDepositsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
-	29, // 15: sidenode.api.v1.DepositBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
-	8,  // 16: sidenode.api.v1.DepositBlock.deposits:type_name -> sidenode.api.v1.Deposit
-	29, // 17: sidenode.api.v1.SubscribeDepositsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
-	23, // 18: sidenode.api.v1.SubscribeDepositsResponse.connected:type_name -> sidenode.api.v1.DepositBlock
-	23, // 19: sidenode.api.v1.SubscribeDepositsResponse.disconnected:type_name -> sidenode.api.v1.DepositBlock
-	28, // 20: sidenode.api.v1.SubscribeWithdrawalsRequest.cursor:type_name -> sidenode.api.v1.SidechainBlockRef
-	28, // 21: sidenode.api.v1.WithdrawalBlock.block:type_name -> sidenode.api.v1.SidechainBlockRef
-	20, // 22: sidenode.api.v1.WithdrawalBlock.withdrawals:type_name -> sidenode.api.v1.Withdrawal
-	28, // 23: sidenode.api.v1.SubscribeWithdrawalsResponse.state:type_name -> sidenode.api.v1.SidechainBlockRef
-	26, // 24: sidenode.api.v1.SubscribeWithdrawalsResponse.connected:type_name -> sidenode.api.v1.WithdrawalBlock
-	26, // 25: sidenode.api.v1.SubscribeWithdrawalsResponse.disconnected:type_name -> sidenode.api.v1.WithdrawalBlock
-	2,  // 26: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
-	10, // 27: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
-	12, // 28: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
-	14, // 29: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
-	16, // 30: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
-	19, // 31: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
-	22, // 32: sidenode.api.v1.PegService.SubscribeDeposits:input_type -> sidenode.api.v1.SubscribeDepositsRequest
-	25, // 33: sidenode.api.v1.PegService.SubscribeWithdrawals:input_type -> sidenode.api.v1.SubscribeWithdrawalsRequest
-	4,  // 34: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
-	11, // 35: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
-	13, // 36: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
-	15, // 37: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
-	18, // 38: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
-	21, // 39: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
-	24, // 40: sidenode.api.v1.PegService.SubscribeDeposits:output_type -> sidenode.api.v1.SubscribeDepositsResponse
-	27, // 41: sidenode.api.v1.PegService.SubscribeWithdrawals:output_type -> sidenode.api.v1.SubscribeWithdrawalsResponse
-	34, // [34:42] is the sub-list for method output_type
-	26, // [26:34] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	29, // 6: sidenode.api.v1.Deposit.minted_by:type_name -> sidenode.api.v1.SidechainBlockRef
+	10, // 7: sidenode.api.v1.RefusedDeposit.pegbox_outputs:type_name -> sidenode.api.v1.PegboxOutput
+	8,  // 8: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
+	9,  // 9: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	8,  // 10: sidenode.api.v1.GetDepositResponse.accepted:type_name -> sidenode.api.v1.Deposit
+	9,  // 11: sidenode.api.v1.GetDepositResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
+	1,  // 12: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
+	18, // 13: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
+	21, // 14: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
+	30, // 15: sidenode.api.v1.SubscribeDepositsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
+	30, // 16: sidenode.api.v1.DepositBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
+	8,  // 17: sidenode.api.v1.DepositBlock.deposits:type_name -> sidenode.api.v1.Deposit
+	30, // 18: sidenode.api.v1.SubscribeDepositsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
+	24, // 19: sidenode.api.v1.SubscribeDepositsResponse.connected:type_name -> sidenode.api.v1.DepositBlock
+	24, // 20: sidenode.api.v1.SubscribeDepositsResponse.disconnected:type_name -> sidenode.api.v1.DepositBlock
+	29, // 21: sidenode.api.v1.SubscribeWithdrawalsRequest.cursor:type_name -> sidenode.api.v1.SidechainBlockRef
+	29, // 22: sidenode.api.v1.WithdrawalBlock.block:type_name -> sidenode.api.v1.SidechainBlockRef
+	21, // 23: sidenode.api.v1.WithdrawalBlock.withdrawals:type_name -> sidenode.api.v1.Withdrawal
+	29, // 24: sidenode.api.v1.SubscribeWithdrawalsResponse.state:type_name -> sidenode.api.v1.SidechainBlockRef
+	27, // 25: sidenode.api.v1.SubscribeWithdrawalsResponse.connected:type_name -> sidenode.api.v1.WithdrawalBlock
+	27, // 26: sidenode.api.v1.SubscribeWithdrawalsResponse.disconnected:type_name -> sidenode.api.v1.WithdrawalBlock
+	2,  // 27: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
+	11, // 28: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
+	13, // 29: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
+	15, // 30: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
+	17, // 31: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
+	20, // 32: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
+	23, // 33: sidenode.api.v1.PegService.SubscribeDeposits:input_type -> sidenode.api.v1.SubscribeDepositsRequest
+	26, // 34: sidenode.api.v1.PegService.SubscribeWithdrawals:input_type -> sidenode.api.v1.SubscribeWithdrawalsRequest
+	4,  // 35: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
+	12, // 36: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
+	14, // 37: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
+	16, // 38: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
+	19, // 39: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
+	22, // 40: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
+	25, // 41: sidenode.api.v1.PegService.SubscribeDeposits:output_type -> sidenode.api.v1.SubscribeDepositsResponse
+	28, // 42: sidenode.api.v1.PegService.SubscribeWithdrawals:output_type -> sidenode.api.v1.SubscribeWithdrawalsResponse
+	35, // [35:43] is the sub-list for method output_type
+	27, // [27:35] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_peg_proto_init() }
@@ -3119,20 +3202,20 @@ func file_sidenode_api_v1_peg_proto_init() {
 		return
 	}
 	file_sidenode_api_v1_subscription_proto_init()
-	file_sidenode_api_v1_peg_proto_msgTypes[12].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[13].OneofWrappers = []any{
 		(*GetDepositRequest_Txid)(nil),
 		(*GetDepositRequest_Outpoint)(nil),
 	}
-	file_sidenode_api_v1_peg_proto_msgTypes[13].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[14].OneofWrappers = []any{
 		(*GetDepositResponse_Accepted)(nil),
 		(*GetDepositResponse_Refused)(nil),
 	}
-	file_sidenode_api_v1_peg_proto_msgTypes[22].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[23].OneofWrappers = []any{
 		(*SubscribeDepositsResponse_State)(nil),
 		(*SubscribeDepositsResponse_Connected)(nil),
 		(*SubscribeDepositsResponse_Disconnected)(nil),
 	}
-	file_sidenode_api_v1_peg_proto_msgTypes[25].OneofWrappers = []any{
+	file_sidenode_api_v1_peg_proto_msgTypes[26].OneofWrappers = []any{
 		(*SubscribeWithdrawalsResponse_State)(nil),
 		(*SubscribeWithdrawalsResponse_Connected)(nil),
 		(*SubscribeWithdrawalsResponse_Disconnected)(nil),
@@ -3143,7 +3226,7 @@ func file_sidenode_api_v1_peg_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_peg_proto_rawDesc), len(file_sidenode_api_v1_peg_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
