@@ -201,14 +201,14 @@ func (b *Adapter) BumpFee(ctx context.Context, txid chainhash.Hash, feeRate int6
 	}
 	prevs, err := b.wallet.PrevOuts(repl)
 	if err != nil {
+		b.wallet.Release(repl)
 		return nil, err
 	}
-	// Checked again where every broadcast is, CheckTx, then sent.
-	if err := b.broadcast(ctx, repl, prevs); err != nil {
+	// Checked again where every broadcast is, CheckTx, then sent; the
+	// coins the bump added are freed when it is not sent, as a send's are
+	// (broadcastFunded).
+	if err := b.broadcastFunded(ctx, repl); err != nil {
 		return nil, err
-	}
-	if err := b.wallet.Sent(repl); err != nil {
-		log.Errorf("Record replacement %v: %v", repl.TxHash(), err)
 	}
 	return &api.BumpResult{TxID: repl.TxHash(), Replaced: old.TxHash(),
 		OldFee: txFee(old, prevs), Fee: txFee(repl, prevs)}, nil

@@ -79,7 +79,9 @@
 // an unconfirmed one, BIP125 rule 2) and the rest goes to the change
 // output, new if need be; change that would be dust goes to the fee. When
 // the coins do not suffice either, the error (ErrReplacement) says how
-// many sat are missing. It refuses a transaction
+// many sat are missing. The coins it adds are held back as Fund's are,
+// until Sent records the replacement or Release frees them after a failed
+// broadcast. It refuses a transaction
 // that is not the wallet's (ErrNotOwnTx) or is in a block (ErrConfirmed).
 // CheckReplacement checks the replacement against the original before it
 // is broadcast: the original signals replaceability, the replacement
