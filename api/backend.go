@@ -713,6 +713,10 @@ type Balance struct {
 	// of the coins the wallet's unconfirmed transactions spend, counted in
 	// none.
 	Confirmed, Incoming, Unconfirmed, SpentUnconfirmed int64
+
+	// MempoolWatched says that Incoming counts the mainchain's mempool
+	// (the btcd backend); neutrino sees none.
+	MempoolWatched bool
 }
 
 // StakeRequest describes a stake to register. The server has checked that
@@ -890,6 +894,11 @@ type SideBalance struct {
 	// SpendHeight is the lottery height a transaction sent now is checked
 	// at, which maturity is computed for.
 	SpendHeight int32
+
+	// Incoming is what mempool transactions that spend none of the
+	// address's outputs pay it, not in Total; zero for
+	// SideAddressBalance.
+	Incoming int64
 }
 
 // SideFeeEstimate is the mempool's fee rate estimate, in sat/kB (see

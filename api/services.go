@@ -324,6 +324,7 @@ func (w *walletService) GetBalance(ctx context.Context, req *apiv1.GetBalanceReq
 		IncomingSat:         b.Incoming,
 		UnconfirmedSat:      b.Unconfirmed,
 		SpentUnconfirmedSat: b.SpentUnconfirmed,
+		MempoolWatched:      b.MempoolWatched,
 	}, nil
 }
 
@@ -423,6 +424,7 @@ func (w *walletService) GetSideBalance(ctx context.Context, _ *apiv1.GetSideBala
 		PendingSat:   b.Pending,
 		UtxoCount:    b.Count,
 		SpendHeight:  b.SpendHeight,
+		IncomingSat:  b.Incoming,
 	}, nil
 }
 

@@ -94,7 +94,13 @@ func TestBalanceAndCoins(t *testing.T) {
 	if n.backend.LastMinConf() != 0 || b["min_conf"] != 0.0 {
 		t.Errorf("--minconf 0 asked for %d", n.backend.LastMinConf())
 	}
-	for _, k := range []string{"confirmed_sat", "incoming_sat", "unconfirmed_sat", "spent_unconfirmed_sat"} {
+	// A node that watches no mempool (neutrino): the CLI says so.
+	n.backend.SetMempoolWatched(false)
+	r = n.run("balance")
+	if r.code != 0 || r.json(t)["mempool_watched"] != false || !strings.Contains(r.stderr, "sees no mempool") {
+		t.Errorf("balance without a mempool: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, k := range []string{"confirmed_sat", "incoming_sat", "unconfirmed_sat", "spent_unconfirmed_sat", "mempool_watched"} {
 		if _, ok := b[k]; !ok {
 			t.Errorf("balance has no %s: %v", k, b)
 		}

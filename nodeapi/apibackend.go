@@ -89,6 +89,7 @@ type Mempool interface {
 	Get(txid chainhash.Hash) (*wire.MsgTx, bool)
 	Add(tx *wire.MsgTx) error
 	SpentBy(op wire.OutPoint) (chainhash.Hash, bool)
+	Paying(pkScript []byte) []*wire.MsgTx
 	EstimateFee(blockBytes int) sideblock.FeeEstimate
 	MinFeeRate() int64
 }
@@ -430,7 +431,7 @@ func (b *Adapter) Balance(_ context.Context, minConf int32) (*api.Balance, error
 	}
 	return &api.Balance{Total: bal.Total, Spendable: bal.Spendable,
 		Confirmed: bal.Confirmed, Incoming: bal.Incoming, Unconfirmed: bal.Unconfirmed,
-		SpentUnconfirmed: bal.PendingSpent}, nil
+		SpentUnconfirmed: bal.PendingSpent, MempoolWatched: bal.MempoolSeen}, nil
 }
 
 func (b *Adapter) CreateStake(ctx context.Context, req api.StakeRequest) (*api.StakeResult, error) {
