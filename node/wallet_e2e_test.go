@@ -52,7 +52,17 @@ func TestWalletSendAndBump(t *testing.T) {
 			t.Fatalf("new address %d during the catch-up: %v", i, err)
 		}
 	}
+	mark := node.Mark()
 	fundWallet(ctx, t, net, wlt, 500_000_000)
+	// The payment is incoming from btcd's mempool, before any block.
+	if _, err := node.WaitContains(ctx, mark, "Incoming 500000000 sat in mainchain mempool transaction"); err != nil {
+		t.Fatal(err)
+	}
+	bal, err := wlt.GetBalance(ctx, &apiv1.GetBalanceRequest{MinConf: 1})
+	if err != nil || bal.GetIncomingSat() != 500_000_000 || !bal.GetMempoolWatched() ||
+		bal.GetConfirmedSat() != 0 || bal.GetSpendableSat() != 0 {
+		t.Fatalf("balance with the funding in the mempool %v %v", bal, err)
+	}
 	mine := func() {
 		t.Helper()
 		mark := node.Mark()
@@ -69,8 +79,8 @@ func TestWalletSendAndBump(t *testing.T) {
 		}
 	}
 	mine()
-	bal, err := wlt.GetBalance(ctx, &apiv1.GetBalanceRequest{MinConf: 1})
-	if err != nil || bal.GetConfirmedSat() != 500_000_000 {
+	bal, err = wlt.GetBalance(ctx, &apiv1.GetBalanceRequest{MinConf: 1})
+	if err != nil || bal.GetConfirmedSat() != 500_000_000 || bal.GetIncomingSat() != 0 {
 		t.Fatalf("balance after the funding block %v %v", bal, err)
 	}
 

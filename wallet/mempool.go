@@ -149,7 +149,11 @@ func (w *Wallet) AddMempoolTx(tx *wire.MsgTx) bool {
 	}
 	w.mempool[txid] = m
 	w.mempoolInputs += len(m.spends)
-	log.Debugf("Mempool transaction %v pays the wallet", txid)
+	var sum int64
+	for _, o := range m.pays {
+		sum += o.value
+	}
+	log.Infof("Incoming %d sat in mainchain mempool transaction %v", sum, txid)
 	return true
 }
 

@@ -559,8 +559,10 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 		return err
 	}
 	s.mu.Lock()
-	if s.watch == nil {
+	if s.watch == nil && !s.stopped {
 		s.watch = watch
+		s.wg.Add(1)
+		go s.followWatch(watch)
 	}
 	s.mu.Unlock()
 	// Once the blocks are delivered, bring btcd's filter up to the
