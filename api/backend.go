@@ -115,6 +115,23 @@ type MainchainBackend interface {
 	// publication that counted. Same cost and errors as
 	// ListPublications.
 	ListMissedSlots(ctx context.Context, page Page) ([]MissedSlot, uint64, error)
+
+	// MainTransaction returns a mainchain transaction: the wallet's own,
+	// or one the mainchain backend knows (btcd's mempool, or its blocks
+	// with --txindex). ErrNotFound, saying what the node looked in, when
+	// none has it.
+	MainTransaction(ctx context.Context, txid chainhash.Hash) (*MainTx, error)
+}
+
+// MainTx is a mainchain transaction MainTransaction found.
+type MainTx struct {
+	Tx *wire.MsgTx
+	// BlockHash is the block that holds it; nil in the mempool.
+	BlockHash *chainhash.Hash
+	// Confirmations is 0 in the mempool.
+	Confirmations int32
+	// Source is "wallet" or "btcd".
+	Source string
 }
 
 // SidechainBackend serves SidechainService. Addresses are sidechain

@@ -351,6 +351,9 @@ func Run(ctx context.Context, cfg *Config) error {
 			Slots: proto.producer, Events: chain.events,
 			Control: control{shutdown: shutdown}, Sessions: peers,
 		}
+		if mt, ok := src.(nodeapi.MainTxs); ok {
+			env.MainTxs = mt // btcd: any mainchain transaction it knows
+		}
 		if wlt != nil {
 			env.Wallet = wlt
 			env.SeedFile = seedPath(cfg)

@@ -3,10 +3,14 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/wire"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/mainstake/sidenode/devnet"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
@@ -87,6 +91,28 @@ func TestWalletSendAndBump(t *testing.T) {
 	dest, err := btcutil.NewAddressWitnessPubKeyHash(make([]byte, 20), net.H.Params)
 	if err != nil {
 		t.Fatal(err)
+	}
+
+	// Any mainchain transaction btcd knows, not only the wallet's: in its
+	// mempool, then in a block (the devnet's btcd runs --txindex).
+	others, err := net.H.Send([]*wire.TxOut{wire.NewTxOut(10_000_000, net.H.MiningScript)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mainSvc := apiv1.NewMainchainServiceClient(conn)
+	mt, err := mainSvc.GetMainTransaction(ctx, &apiv1.GetMainTransactionRequest{Txid: others.TxHash().String()})
+	if err != nil || mt.GetSource() != "btcd" || mt.GetBlockHash() != "" || mt.GetNumConfirmations() != 0 ||
+		mt.GetRawHex() == "" {
+		t.Fatalf("a mempool transaction of others %v %v", mt, err)
+	}
+	mine()
+	mt, err = mainSvc.GetMainTransaction(ctx, &apiv1.GetMainTransactionRequest{Txid: others.TxHash().String()})
+	if err != nil || mt.GetSource() != "btcd" || mt.GetBlockHash() == "" || mt.GetNumConfirmations() != 1 {
+		t.Fatalf("a mined transaction of others %v %v", mt, err)
+	}
+	_, err = mainSvc.GetMainTransaction(ctx, &apiv1.GetMainTransactionRequest{Txid: strings.Repeat("01", 32)})
+	if status.Code(err) != codes.NotFound || !strings.Contains(err.Error(), "btcd does not know it") {
+		t.Fatalf("an unknown mainchain transaction: %v", err)
 	}
 	sent, err := wlt.SendMain(ctx, &apiv1.SendMainRequest{ToAddress: dest.EncodeAddress(),
 		AmountSat: 100_000_000, FeeRateSatVb: 2})

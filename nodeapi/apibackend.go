@@ -57,11 +57,20 @@ type Env struct {
 	Events    *Events  // the change signal and undone blocks of the streams
 	Control   Control  // optional: the operator methods answer Unimplemented
 	Sessions  Sessions // optional: the peer session methods answer Unimplemented
+	MainTxs   MainTxs  // optional (btcd): without it only the wallet's mainchain transactions are found
 
 	// SeedFile is the wallet's seed file and PasswordFile the file that
 	// unlocked it at start-up ("" without one), for ChangePassphrase and
 	// BackupSeed.
 	SeedFile, PasswordFile string
+}
+
+// MainTxs looks up mainchain transactions in the mainchain backend (btcd's
+// getrawtransaction): in its mempool, or in its blocks when it keeps a
+// transaction index. found is false when it does not know txid.
+type MainTxs interface {
+	GetRawTransaction(ctx context.Context, txid chainhash.Hash) (tx *wire.MsgTx,
+		block *chainhash.Hash, confirmations uint64, found bool, err error)
 }
 
 // Follower is the mainchain follower: its status and its broadcasts.
@@ -169,6 +178,7 @@ type Adapter struct {
 	events           *Events
 	control          Control
 	sessions         Sessions
+	mainTxs          MainTxs
 	seedFile         string
 	passwordFile     string
 }
@@ -190,7 +200,7 @@ func New(env Env) *Adapter {
 		sidechain: env.Sidechain, pool: env.Mempool, pegbox: env.Pegbox,
 		pegAuditor: env.PegAudit, wallet: env.Wallet, peers: env.Peers, bans: env.Bans, slots: env.Slots,
 		events: events, control: env.Control, sessions: env.Sessions,
-		seedFile: env.SeedFile, passwordFile: env.PasswordFile,
+		seedFile: env.SeedFile, passwordFile: env.PasswordFile, mainTxs: env.MainTxs,
 	}
 }
 

@@ -276,3 +276,80 @@ func connectWalletBlock(t *testing.T, s *pegSim, w *wallet.Wallet, txs ...*wire.
 	}
 	s.hashes = append(s.hashes, blk.Hash)
 }
+
+// fakeMainTxs is btcd's getrawtransaction over a map.
+type fakeMainTxs struct {
+	txs   map[chainhash.Hash]*wire.MsgTx
+	block chainhash.Hash
+	err   error
+}
+
+func (f *fakeMainTxs) GetRawTransaction(_ context.Context, txid chainhash.Hash) (*wire.MsgTx,
+	*chainhash.Hash, uint64, bool, error) {
+	if f.err != nil {
+		return nil, nil, 0, false, f.err
+	}
+	tx, ok := f.txs[txid]
+	if !ok {
+		return nil, nil, 0, false, nil
+	}
+	return tx, &f.block, 4, true, nil
+}
+
+// TestMainTransaction: the wallet's own mainchain transactions come from
+// its records, others from btcd; one neither knows is NotFound saying so
+// in the user's terms, with or without btcd (neutrino).
+func TestMainTransaction(t *testing.T) {
+	s := newPegSim(t)
+	keys, err := wallet.NewKeyring(make([]byte, 32), s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wallet.New(keys, s.db, mainwatch.NewWatchList(), s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := w.NewAddress(wallet.Receive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _ := txscript.PayToAddrScript(addr)
+	received := s.tx(wire.NewTxOut(100_000, own))
+	connectWalletBlock(t, s, w)
+	connectWalletBlock(t, s, w, received)
+	foreign := s.tx(wire.NewTxOut(5_000, []byte{0x51}))
+	btcd := &fakeMainTxs{txs: map[chainhash.Hash]*wire.MsgTx{foreign.TxHash(): foreign},
+		block: chainhash.Hash{0xbb}}
+	ctx := context.Background()
+
+	b := New(Env{Params: s.p, DB: s.db, Wallet: w, Follower: new(recordingFollower), MainTxs: btcd})
+	got, err := b.MainTransaction(ctx, received.TxHash())
+	if err != nil || got.Source != "wallet" || got.Tx.TxHash() != received.TxHash() ||
+		got.Confirmations != 1 || got.BlockHash == nil || *got.BlockHash != s.hashes[1] {
+		t.Fatalf("the wallet's transaction %+v %v", got, err)
+	}
+	got, err = b.MainTransaction(ctx, foreign.TxHash())
+	if err != nil || got.Source != "btcd" || got.Tx.TxHash() != foreign.TxHash() ||
+		got.Confirmations != 4 || *got.BlockHash != btcd.block {
+		t.Fatalf("btcd's transaction %+v %v", got, err)
+	}
+	_, err = b.MainTransaction(ctx, chainhash.Hash{9})
+	wantAPICode(t, "unknown to btcd", err, api.ErrNotFound)
+	if err == nil || !strings.Contains(err.Error(), "not in this node's wallet, and btcd does not know it: "+
+		"btcd needs --txindex to find confirmed transactions of others") {
+		t.Fatalf("unknown to btcd: %v", err)
+	}
+	btcd.err = errors.New("connection refused")
+	_, err = b.MainTransaction(ctx, foreign.TxHash())
+	wantAPICode(t, "btcd away", err, api.ErrUnavailable)
+
+	neutrino := New(Env{Params: s.p, DB: s.db, Wallet: w, Follower: new(recordingFollower)})
+	if got, err := neutrino.MainTransaction(ctx, received.TxHash()); err != nil || got.Source != "wallet" {
+		t.Fatalf("the wallet's transaction with neutrino %+v %v", got, err)
+	}
+	_, err = neutrino.MainTransaction(ctx, foreign.TxHash())
+	wantAPICode(t, "others' with neutrino", err, api.ErrNotFound)
+	if err == nil || !strings.Contains(err.Error(), "only the wallet's own mainchain transactions") {
+		t.Fatalf("others' with neutrino: %v", err)
+	}
+}
