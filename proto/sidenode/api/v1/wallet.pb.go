@@ -1739,8 +1739,9 @@ func (x *GetBalanceRequest) GetMinConf() int32 {
 // GetBalanceResponse is the wallet's balance.
 type GetBalanceResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// total_sat is the value of every coin of the wallet, and of the change
-	// of its unconfirmed transactions.
+	// total_sat is the value of every coin of the wallet, of the change of
+	// its unconfirmed transactions, and of the mempool payments to it:
+	// confirmed_sat + incoming_sat + unconfirmed_sat.
 	TotalSat int64 `protobuf:"varint,1,opt,name=total_sat,json=totalSat,proto3" json:"total_sat,omitempty"`
 	// spendable_sat is the value of the coins with at least min_conf (and at
 	// least 1) confirmations: what a send can spend.
