@@ -50,7 +50,8 @@ type MempoolSource interface {
 // the others (evicted, expired, replaced by a transaction that does not
 // pay the wallet, or mined); a block that holds one forgets it too
 // (ConnectBlock). Transactions that entered the mempool before the call,
-// or while src was not connected, are counted once mined.
+// while src was not connected, or again when a reorg undid their block,
+// are counted once mined.
 func (w *Wallet) FollowMempool(ctx context.Context, src MempoolSource, checks <-chan time.Time) {
 	w.mu.Lock()
 	w.mempoolOn = true
