@@ -115,6 +115,23 @@ type MainchainBackend interface {
 	// publication that counted. Same cost and errors as
 	// ListPublications.
 	ListMissedSlots(ctx context.Context, page Page) ([]MissedSlot, uint64, error)
+
+	// MainTransaction returns a mainchain transaction: the wallet's own,
+	// or one the mainchain backend knows (btcd's mempool, or its blocks
+	// with --txindex). ErrNotFound, saying what the node looked in, when
+	// none has it.
+	MainTransaction(ctx context.Context, txid chainhash.Hash) (*MainTx, error)
+}
+
+// MainTx is a mainchain transaction MainTransaction found.
+type MainTx struct {
+	Tx *wire.MsgTx
+	// BlockHash is the block that holds it; nil in the mempool.
+	BlockHash *chainhash.Hash
+	// Confirmations is 0 in the mempool.
+	Confirmations int32
+	// Source is "wallet" or "btcd".
+	Source string
 }
 
 // SidechainBackend serves SidechainService. Addresses are sidechain
@@ -713,6 +730,10 @@ type Balance struct {
 	// of the coins the wallet's unconfirmed transactions spend, counted in
 	// none.
 	Confirmed, Incoming, Unconfirmed, SpentUnconfirmed int64
+
+	// MempoolWatched says that Incoming counts the mainchain's mempool
+	// (the btcd backend); neutrino sees none.
+	MempoolWatched bool
 }
 
 // StakeRequest describes a stake to register. The server has checked that
@@ -890,6 +911,11 @@ type SideBalance struct {
 	// SpendHeight is the lottery height a transaction sent now is checked
 	// at, which maturity is computed for.
 	SpendHeight int32
+
+	// Incoming is what mempool transactions that spend none of the
+	// address's outputs pay it, not in Total; zero for
+	// SideAddressBalance.
+	Incoming int64
 }
 
 // SideFeeEstimate is the mempool's fee rate estimate, in sat/kB (see

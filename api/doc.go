@@ -249,6 +249,7 @@
 //	GET  /v1/winner/{height}                     MainchainService.GetWinner
 //	GET  /v1/publication/{height}                MainchainService.GetPublication
 //	GET  /v1/publications, /v1/missedslots       MainchainService.ListPublications, ListMissedSlots
+//	GET  /v1/maintxs/{txid}                      MainchainService.GetMainTransaction
 //	GET  /v1/sideblocks/{hash}                   SidechainService.GetBlock
 //	GET  /v1/sideblocks/height/{height}          SidechainService.GetBlock
 //	GET  /v1/sidetxs/{txid}                      SidechainService.GetTransaction

@@ -66,11 +66,12 @@ var permissions = map[string]Permission{
 	apiv1.OperatorService_ConnectPeer_FullMethodName:    {entityPeers, Write},
 	apiv1.OperatorService_DisconnectPeer_FullMethodName: {entityPeers, Write},
 
-	apiv1.MainchainService_ListTickets_FullMethodName:      {entityMainchain, Read},
-	apiv1.MainchainService_GetWinner_FullMethodName:        {entityMainchain, Read},
-	apiv1.MainchainService_GetPublication_FullMethodName:   {entityMainchain, Read},
-	apiv1.MainchainService_ListPublications_FullMethodName: {entityMainchain, Read},
-	apiv1.MainchainService_ListMissedSlots_FullMethodName:  {entityMainchain, Read},
+	apiv1.MainchainService_ListTickets_FullMethodName:        {entityMainchain, Read},
+	apiv1.MainchainService_GetWinner_FullMethodName:          {entityMainchain, Read},
+	apiv1.MainchainService_GetPublication_FullMethodName:     {entityMainchain, Read},
+	apiv1.MainchainService_ListPublications_FullMethodName:   {entityMainchain, Read},
+	apiv1.MainchainService_ListMissedSlots_FullMethodName:    {entityMainchain, Read},
+	apiv1.MainchainService_GetMainTransaction_FullMethodName: {entityMainchain, Read},
 
 	apiv1.WalletService_NewAddress_FullMethodName:             {entityAddress, Write},
 	apiv1.WalletService_GetBalance_FullMethodName:             {entityOnchain, Read},

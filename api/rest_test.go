@@ -56,6 +56,7 @@ var restCalls = []restCall{
 	{apiv1.MainchainService_GetPublication_FullMethodName, "GET", "/v1/publication/11", "", false},
 	{apiv1.MainchainService_ListPublications_FullMethodName, "GET", "/v1/publications?limit=5", "", false},
 	{apiv1.MainchainService_ListMissedSlots_FullMethodName, "GET", "/v1/missedslots?reversed=true", "", false},
+	{apiv1.MainchainService_GetMainTransaction_FullMethodName, "GET", "/v1/maintxs/" + apitest.ForeignMainTxID.String(), "", false},
 
 	{apiv1.SidechainService_GetBlock_FullMethodName, "GET", "/v1/sideblocks/height/1?limit=2&include_raw=true", "", false},
 	{apiv1.SidechainService_GetBlock_FullMethodName, "GET", "/v1/sideblocks/" + sideBlockHash, "", false},

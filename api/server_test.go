@@ -176,6 +176,11 @@ var allCalls = []call{
 		_, err := c.mainchain.ListMissedSlots(ctx, &apiv1.ListMissedSlotsRequest{})
 		return err
 	}},
+	{apiv1.MainchainService_GetMainTransaction_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.mainchain.GetMainTransaction(ctx, &apiv1.GetMainTransactionRequest{
+			Txid: apitest.ForeignMainTxID.String()})
+		return err
+	}},
 	// A stream's first message is the state; the credential is checked
 	// before it.
 	{apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName, false, func(ctx context.Context, c clients) error {

@@ -156,6 +156,24 @@ func (n *nodeService) GetStateHash(ctx context.Context, req *apiv1.GetStateHashR
 	}, nil
 }
 
+func (m *mainchainService) GetMainTransaction(ctx context.Context, req *apiv1.GetMainTransactionRequest) (*apiv1.GetMainTransactionResponse, error) {
+	const method = apiv1.MainchainService_GetMainTransaction_FullMethodName
+	txid, err := parseHash("txid", "mainchain transaction id", req.GetTxid())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	t, err := m.s.backend.MainTransaction(ctx, txid)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	out := &apiv1.GetMainTransactionResponse{Txid: txid.String(), RawHex: txHex(t.Tx),
+		NumConfirmations: t.Confirmations, Source: t.Source}
+	if t.BlockHash != nil {
+		out.BlockHash = t.BlockHash.String()
+	}
+	return out, nil
+}
+
 // mainchainService implements MainchainService.
 type mainchainService struct {
 	apiv1.UnimplementedMainchainServiceServer
@@ -324,6 +342,7 @@ func (w *walletService) GetBalance(ctx context.Context, req *apiv1.GetBalanceReq
 		IncomingSat:         b.Incoming,
 		UnconfirmedSat:      b.Unconfirmed,
 		SpentUnconfirmedSat: b.SpentUnconfirmed,
+		MempoolWatched:      b.MempoolWatched,
 	}, nil
 }
 
@@ -423,6 +442,7 @@ func (w *walletService) GetSideBalance(ctx context.Context, _ *apiv1.GetSideBala
 		PendingSat:   b.Pending,
 		UtxoCount:    b.Count,
 		SpendHeight:  b.SpendHeight,
+		IncomingSat:  b.Incoming,
 	}, nil
 }
 

@@ -199,9 +199,10 @@ var badInputs = map[string][]badCase{
 		{[]string{"2", "--limit", "-3"}, ExitUsage, "--limit -3 is negative"},
 	},
 	"tx": {
-		{[]string{"abcd"}, ExitUsage, "<txid> abcd is not a sidechain or wallet transaction id: want 64 hex digits, got 4 characters"},
+		{[]string{"abcd"}, ExitUsage, "<txid> abcd is not a sidechain or mainchain transaction id: want 64 hex digits, got 4 characters"},
 		{[]string{strings.Repeat("zz", 32)}, ExitUsage, "it is not hex"},
-		{[]string{strings.Repeat("01", 32)}, ExitNodeError, "a mainchain transaction is btcd's to show"},
+		{[]string{strings.Repeat("01", 32)}, ExitNodeError, "and btcd does not know it: btcd needs --txindex to find confirmed transactions of others"},
+		{[]string{strings.Repeat("01", 32), "--verbose"}, ExitNodeError, "is not in this node's wallet"},
 		{nil, ExitUsage, "missing the argument <txid>"},
 	},
 	"utxos": {

@@ -21,11 +21,15 @@ func sidechainCommands() []commandSpec {
 				"height on the best chain, with a page of its transaction ids " +
 				"(SidechainService.GetBlock).",
 			func(c *client) any { return &blockCommand{c: c} }},
-		{groupSidechain, "tx", "Show a sidechain transaction",
+		{groupSidechain, "tx", "Show a sidechain or mainchain transaction",
 			"Show a transaction of the sidechain's best chain or of the " +
 				"mempool, raw, with the block that holds it " +
-				"(SidechainService.GetTransaction). Mainchain transactions " +
-				"are btcd's to show.",
+				"(SidechainService.GetTransaction); else a mainchain transaction: " +
+				"the wallet's (WalletService.GetWalletTransaction), or any other " +
+				"btcd knows, in its mempool, or in a block when btcd runs with " +
+				"--txindex (MainchainService.GetMainTransaction). With the " +
+				"neutrino backend only the wallet's own mainchain transactions " +
+				"are known.",
 			func(c *client) any { return &txCommand{c: c} }},
 		{groupSidechain, "utxos", "List a sidechain address's unspent outputs",
 			"List a page of the unspent outputs that pay to a sidechain " +
@@ -103,7 +107,7 @@ func (cmd *blockCommand) Execute(args []string) error {
 type txCommand struct {
 	Verbose bool `long:"verbose" description:"Decode it, as bitcoin-cli getrawtransaction TXID true does: inputs, outputs (values in BTC and in sat), scripts disassembled, addresses"`
 	Args    struct {
-		TxID arg `positional-arg-name:"txid" description:"Sidechain transaction id, or a mainchain transaction id of the node's wallet"`
+		TxID arg `positional-arg-name:"txid" description:"Sidechain transaction id, or a mainchain transaction id: the wallet's, or any btcd knows (its mempool; confirmed ones when btcd runs with --txindex)"`
 	} `positional-args:"yes" required:"yes"`
 	c *client
 }
@@ -112,7 +116,7 @@ func (cmd *txCommand) Execute(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	id, err := txid("<txid>", "sidechain or wallet transaction id", cmd.Args.TxID.String())
+	id, err := txid("<txid>", "sidechain or mainchain transaction id", cmd.Args.TxID.String())
 	if err != nil {
 		return err
 	}
@@ -129,8 +133,21 @@ func (cmd *txCommand) Execute(args []string) error {
 		if werr == nil {
 			return main, nil
 		}
-		return nil, notFoundHint(err, "tx shows sidechain transactions and the "+
-			"wallet's mainchain transactions; a mainchain transaction is btcd's to show")
+		// Any other mainchain transaction, from btcd.
+		other, merr := apiv1.NewMainchainServiceClient(conn).GetMainTransaction(ctx,
+			&apiv1.GetMainTransactionRequest{Txid: id})
+		switch status.Code(merr) {
+		case codes.OK:
+			return other, nil
+		case codes.NotFound:
+			side, _ := status.FromError(err)
+			main, _ := status.FromError(merr)
+			return nil, status.Errorf(codes.NotFound, "%s; %s", side.Message(), main.Message())
+		case codes.Unimplemented: // a node older than GetMainTransaction
+			return nil, notFoundHint(err, "tx shows sidechain transactions and the "+
+				"wallet's mainchain transactions; a mainchain transaction is btcd's to show")
+		}
+		return nil, merr
 	}, !cmd.Verbose)
 	if err != nil || !cmd.Verbose {
 		return err
@@ -144,6 +161,8 @@ func (cmd *txCommand) Execute(args []string) error {
 	case *apiv1.GetTransactionResponse:
 		raw = r.GetRawHex()
 	case *apiv1.GetWalletTransactionResponse:
+		raw, chain, p = r.GetRawHex(), mainchain, cmd.c.params.Main
+	case *apiv1.GetMainTransactionResponse:
 		raw, chain, p = r.GetRawHex(), mainchain, cmd.c.params.Main
 	}
 	v, err := decodeTx(raw, p)
@@ -159,6 +178,8 @@ func (cmd *txCommand) Execute(args []string) error {
 		v.BlockHash, v.Confirmations = r.GetBlockHash(), uint64(max(r.GetNumConfirmations(), 0))
 	case *apiv1.GetWalletTransactionResponse:
 		v.Confirmations = uint64(max(r.GetTransaction().GetNumConfirmations(), 0))
+	case *apiv1.GetMainTransactionResponse:
+		v.BlockHash, v.Confirmations = r.GetBlockHash(), uint64(max(r.GetNumConfirmations(), 0))
 	}
 	return printIndented(cmd.c.stdout, v)
 }

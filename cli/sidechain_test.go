@@ -64,7 +64,7 @@ func TestTxCommands(t *testing.T) {
 		tx["block_hash"] != tip.Hash.String() || tx["confirmations"] != "1" {
 		t.Errorf("tx %v", tx)
 	}
-	wantFail(t, n.run("tx", chainhash.Hash{1}.String()), "a mainchain transaction is btcd's to show")
+	wantFail(t, n.run("tx", chainhash.Hash{1}.String()), "btcd does not know it")
 	wantFail(t, n.run("tx", "abcd"), "want 64 hex digits")
 
 	// sendrawtx hands the decoded transaction to the node.

@@ -23,7 +23,9 @@ func walletCommands() []commandSpec {
 		{groupWallet, "balance", "Show the wallet's balance",
 			"Show the wallet's mainchain balance, in sat (WalletService.GetBalance): " +
 				"confirmed (at least --minconf confirmations), incoming (in blocks, " +
-				"fewer confirmations), unconfirmed (the change of the wallet's " +
+				"fewer confirmations, and, with the btcd backend, what transactions " +
+				"in btcd's mempool pay the wallet; neutrino sees no mempool: " +
+				"mempool_watched false), unconfirmed (the change of the wallet's " +
 				"unconfirmed sends) and spendable. A coin the wallet has spent " +
 				"counts in none of them from the moment it is sent.",
 			func(c *client) any { return &balanceCommand{c: c} }},
@@ -152,9 +154,18 @@ func (cmd *balanceCommand) Execute(args []string) error {
 	if err != nil {
 		return err
 	}
-	return cmd.c.run(fields{"min_conf": "--minconf"}, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	resp, err := cmd.c.call(fields{"min_conf": "--minconf"}, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).GetBalance(ctx, &apiv1.GetBalanceRequest{MinConf: int32(minConf)})
-	})
+	}, true)
+	if err != nil {
+		return err
+	}
+	if b, ok := resp.(*apiv1.GetBalanceResponse); ok && !b.GetMempoolWatched() {
+		fmt.Fprintln(cmd.c.stderr, "note: incoming_sat counts no unconfirmed payments: "+
+			"the node's mainchain backend (neutrino) sees no mempool, so a payment to "+
+			"the wallet shows once it is in a block")
+	}
+	return nil
 }
 
 type stakeCreateCommand struct {

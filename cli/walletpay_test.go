@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
 	"github.com/mainstake/sidenode/api/apitest"
 )
 
@@ -94,7 +96,13 @@ func TestBalanceAndCoins(t *testing.T) {
 	if n.backend.LastMinConf() != 0 || b["min_conf"] != 0.0 {
 		t.Errorf("--minconf 0 asked for %d", n.backend.LastMinConf())
 	}
-	for _, k := range []string{"confirmed_sat", "incoming_sat", "unconfirmed_sat", "spent_unconfirmed_sat"} {
+	// A node that watches no mempool (neutrino): the CLI says so.
+	n.backend.SetMempoolWatched(false)
+	r = n.run("balance")
+	if r.code != 0 || r.json(t)["mempool_watched"] != false || !strings.Contains(r.stderr, "sees no mempool") {
+		t.Errorf("balance without a mempool: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, k := range []string{"confirmed_sat", "incoming_sat", "unconfirmed_sat", "spent_unconfirmed_sat", "mempool_watched"} {
 		if _, ok := b[k]; !ok {
 			t.Errorf("balance has no %s: %v", k, b)
 		}
@@ -167,6 +175,22 @@ func TestTxVerbose(t *testing.T) {
 	if v := r.json(t); v["raw_hex"] == "" {
 		t.Errorf("wallet tx %v", v)
 	}
+
+	// A mainchain transaction of others, which btcd knows.
+	r = n.run("tx", apitest.ForeignMainTxID.String(), "--verbose")
+	wantOK(t, r)
+	v = r.json(t)
+	out = v["vout"].([]any)[0].(map[string]any)
+	if v["chain"] != "mainchain" || v["txid"] != apitest.ForeignMainTxID.String() ||
+		out["value_sat"] != 70_000_000.0 || v["confirmations"] != 3.0 ||
+		v["blockhash"] != (chainhash.Hash{0xb1}).String() ||
+		v["node"].(map[string]any)["source"] != "btcd" {
+		t.Errorf("foreign mainchain tx --verbose %v", v)
+	}
+	// One neither the wallet nor btcd knows: the error says where the
+	// node looked, and what btcd needs.
+	wantFail(t, n.run("tx", (chainhash.Hash{9}).String(), "--verbose"),
+		"is not in this node's wallet, and btcd does not know it: btcd needs --txindex")
 }
 
 func TestPassphraseCommands(t *testing.T) {

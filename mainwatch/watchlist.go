@@ -43,6 +43,9 @@ type WatchList struct {
 	// numbered version−len(added)+1 to version.
 	version uint64
 	added   []Addition
+
+	// changed is signalled, without blocking, after additions.
+	changed chan struct{}
 }
 
 // watchedTx is a watched transaction's output scripts, which filters find
@@ -71,8 +74,14 @@ func NewWatchList() *WatchList {
 		scripts:   make(map[string]struct{}),
 		outpoints: make(map[wire.OutPoint][]byte),
 		txids:     make(map[chainhash.Hash]watchedTx),
+		changed:   make(chan struct{}, 1),
 	}
 }
+
+// Changed is signalled, without blocking the writer, after the list gains
+// items; one signal may stand for many additions. One reader takes them:
+// the backend that keeps a filter of its own up to the list.
+func (w *WatchList) Changed() <-chan struct{} { return w.changed }
 
 // addedLocked numbers a new addition. The caller holds mu for writing.
 func (w *WatchList) addedLocked(a Addition) {
@@ -82,6 +91,10 @@ func (w *WatchList) addedLocked(a Addition) {
 		w.added = w.added[:n]
 	}
 	w.added = append(w.added, a)
+	select {
+	case w.changed <- struct{}{}:
+	default:
+	}
 }
 
 // Version returns how many additions the list has had.

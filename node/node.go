@@ -73,6 +73,10 @@ func resync(cfg *Config, now time.Time) error {
 	return nil
 }
 
+// mempoolCheck is how often the wallet asks btcd whether the mempool
+// transactions it counts as incoming are still in btcd's mempool.
+const mempoolCheck = 30 * time.Second
+
 // newSource builds the configured mainchain backend.
 func newSource(cfg *Config) (source, error) {
 	params := cfg.Params()
@@ -347,6 +351,9 @@ func Run(ctx context.Context, cfg *Config) error {
 			Slots: proto.producer, Events: chain.events,
 			Control: control{shutdown: shutdown}, Sessions: peers,
 		}
+		if mt, ok := src.(nodeapi.MainTxs); ok {
+			env.MainTxs = mt // btcd: any mainchain transaction it knows
+		}
 		if wlt != nil {
 			env.Wallet = wlt
 			env.SeedFile = seedPath(cfg)
@@ -395,6 +402,18 @@ func Run(ctx context.Context, cfg *Config) error {
 		defer workers.Done()
 		fed.Run(runCtx)
 	}()
+	// With a backend that sees a mempool (btcd), the wallet counts what
+	// mempool transactions pay it as incoming, and checks every
+	// mempoolCheck that they are still there.
+	if ms, ok := src.(wallet.MempoolSource); ok && wlt != nil {
+		checks := time.NewTicker(mempoolCheck)
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			defer checks.Stop()
+			wlt.FollowMempool(runCtx, ms, checks.C)
+		}()
+	}
 
 	// Bodies staged before a stop for headers whose body the index
 	// still misses connect now, not at the next mainchain block.

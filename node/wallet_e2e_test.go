@@ -3,10 +3,14 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/wire"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/mainstake/sidenode/devnet"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
@@ -52,7 +56,17 @@ func TestWalletSendAndBump(t *testing.T) {
 			t.Fatalf("new address %d during the catch-up: %v", i, err)
 		}
 	}
+	mark := node.Mark()
 	fundWallet(ctx, t, net, wlt, 500_000_000)
+	// The payment is incoming from btcd's mempool, before any block.
+	if _, err := node.WaitContains(ctx, mark, "Incoming 500000000 sat in mainchain mempool transaction"); err != nil {
+		t.Fatal(err)
+	}
+	bal, err := wlt.GetBalance(ctx, &apiv1.GetBalanceRequest{MinConf: 1})
+	if err != nil || bal.GetIncomingSat() != 500_000_000 || !bal.GetMempoolWatched() ||
+		bal.GetConfirmedSat() != 0 || bal.GetSpendableSat() != 0 {
+		t.Fatalf("balance with the funding in the mempool %v %v", bal, err)
+	}
 	mine := func() {
 		t.Helper()
 		mark := node.Mark()
@@ -69,14 +83,36 @@ func TestWalletSendAndBump(t *testing.T) {
 		}
 	}
 	mine()
-	bal, err := wlt.GetBalance(ctx, &apiv1.GetBalanceRequest{MinConf: 1})
-	if err != nil || bal.GetConfirmedSat() != 500_000_000 {
+	bal, err = wlt.GetBalance(ctx, &apiv1.GetBalanceRequest{MinConf: 1})
+	if err != nil || bal.GetConfirmedSat() != 500_000_000 || bal.GetIncomingSat() != 0 {
 		t.Fatalf("balance after the funding block %v %v", bal, err)
 	}
 
 	dest, err := btcutil.NewAddressWitnessPubKeyHash(make([]byte, 20), net.H.Params)
 	if err != nil {
 		t.Fatal(err)
+	}
+
+	// Any mainchain transaction btcd knows, not only the wallet's: in its
+	// mempool, then in a block (the devnet's btcd runs --txindex).
+	others, err := net.H.Send([]*wire.TxOut{wire.NewTxOut(10_000_000, net.H.MiningScript)}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mainSvc := apiv1.NewMainchainServiceClient(conn)
+	mt, err := mainSvc.GetMainTransaction(ctx, &apiv1.GetMainTransactionRequest{Txid: others.TxHash().String()})
+	if err != nil || mt.GetSource() != "btcd" || mt.GetBlockHash() != "" || mt.GetNumConfirmations() != 0 ||
+		mt.GetRawHex() == "" {
+		t.Fatalf("a mempool transaction of others %v %v", mt, err)
+	}
+	mine()
+	mt, err = mainSvc.GetMainTransaction(ctx, &apiv1.GetMainTransactionRequest{Txid: others.TxHash().String()})
+	if err != nil || mt.GetSource() != "btcd" || mt.GetBlockHash() == "" || mt.GetNumConfirmations() != 1 {
+		t.Fatalf("a mined transaction of others %v %v", mt, err)
+	}
+	_, err = mainSvc.GetMainTransaction(ctx, &apiv1.GetMainTransactionRequest{Txid: strings.Repeat("01", 32)})
+	if status.Code(err) != codes.NotFound || !strings.Contains(err.Error(), "btcd does not know it") {
+		t.Fatalf("an unknown mainchain transaction: %v", err)
 	}
 	sent, err := wlt.SendMain(ctx, &apiv1.SendMainRequest{ToAddress: dest.EncodeAddress(),
 		AmountSat: 100_000_000, FeeRateSatVb: 2})

@@ -57,11 +57,20 @@ type Env struct {
 	Events    *Events  // the change signal and undone blocks of the streams
 	Control   Control  // optional: the operator methods answer Unimplemented
 	Sessions  Sessions // optional: the peer session methods answer Unimplemented
+	MainTxs   MainTxs  // optional (btcd): without it only the wallet's mainchain transactions are found
 
 	// SeedFile is the wallet's seed file and PasswordFile the file that
 	// unlocked it at start-up ("" without one), for ChangePassphrase and
 	// BackupSeed.
 	SeedFile, PasswordFile string
+}
+
+// MainTxs looks up mainchain transactions in the mainchain backend (btcd's
+// getrawtransaction): in its mempool, or in its blocks when it keeps a
+// transaction index. found is false when it does not know txid.
+type MainTxs interface {
+	GetRawTransaction(ctx context.Context, txid chainhash.Hash) (tx *wire.MsgTx,
+		block *chainhash.Hash, confirmations uint64, found bool, err error)
 }
 
 // Follower is the mainchain follower: its status and its broadcasts.
@@ -89,6 +98,7 @@ type Mempool interface {
 	Get(txid chainhash.Hash) (*wire.MsgTx, bool)
 	Add(tx *wire.MsgTx) error
 	SpentBy(op wire.OutPoint) (chainhash.Hash, bool)
+	Paying(pkScript []byte) []*wire.MsgTx
 	EstimateFee(blockBytes int) sideblock.FeeEstimate
 	MinFeeRate() int64
 }
@@ -168,6 +178,7 @@ type Adapter struct {
 	events           *Events
 	control          Control
 	sessions         Sessions
+	mainTxs          MainTxs
 	seedFile         string
 	passwordFile     string
 }
@@ -189,7 +200,7 @@ func New(env Env) *Adapter {
 		sidechain: env.Sidechain, pool: env.Mempool, pegbox: env.Pegbox,
 		pegAuditor: env.PegAudit, wallet: env.Wallet, peers: env.Peers, bans: env.Bans, slots: env.Slots,
 		events: events, control: env.Control, sessions: env.Sessions,
-		seedFile: env.SeedFile, passwordFile: env.PasswordFile,
+		seedFile: env.SeedFile, passwordFile: env.PasswordFile, mainTxs: env.MainTxs,
 	}
 }
 
@@ -430,7 +441,7 @@ func (b *Adapter) Balance(_ context.Context, minConf int32) (*api.Balance, error
 	}
 	return &api.Balance{Total: bal.Total, Spendable: bal.Spendable,
 		Confirmed: bal.Confirmed, Incoming: bal.Incoming, Unconfirmed: bal.Unconfirmed,
-		SpentUnconfirmed: bal.PendingSpent}, nil
+		SpentUnconfirmed: bal.PendingSpent, MempoolWatched: bal.MempoolSeen}, nil
 }
 
 func (b *Adapter) CreateStake(ctx context.Context, req api.StakeRequest) (*api.StakeResult, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/btcsuite/btcd/blockchain"
 	"github.com/btcsuite/btcd/btcutil"
@@ -201,14 +202,14 @@ func (b *Adapter) BumpFee(ctx context.Context, txid chainhash.Hash, feeRate int6
 	}
 	prevs, err := b.wallet.PrevOuts(repl)
 	if err != nil {
+		b.wallet.Release(repl)
 		return nil, err
 	}
-	// Checked again where every broadcast is, CheckTx, then sent.
-	if err := b.broadcast(ctx, repl, prevs); err != nil {
+	// Checked again where every broadcast is, CheckTx, then sent; the
+	// coins the bump added are freed when it is not sent, as a send's are
+	// (broadcastFunded).
+	if err := b.broadcastFunded(ctx, repl); err != nil {
 		return nil, err
-	}
-	if err := b.wallet.Sent(repl); err != nil {
-		log.Errorf("Record replacement %v: %v", repl.TxHash(), err)
 	}
 	return &api.BumpResult{TxID: repl.TxHash(), Replaced: old.TxHash(),
 		OldFee: txFee(old, prevs), Fee: txFee(repl, prevs)}, nil
@@ -306,4 +307,44 @@ func (b *Adapter) WalletTransactionsIn(_ context.Context, block api.MainRef) ([]
 		}
 	}
 	return out, true, nil
+}
+
+// MainTransaction implements api.MainchainBackend: the wallet's own
+// transactions from its records, any other from the mainchain backend.
+func (b *Adapter) MainTransaction(ctx context.Context, txid chainhash.Hash) (*api.MainTx, error) {
+	if b.wallet != nil {
+		t, err := b.WalletTransaction(ctx, txid)
+		if err == nil {
+			mt := &api.MainTx{Tx: t.Raw, Confirmations: int32(min(t.Confirmations, math.MaxInt32)),
+				Source: "wallet"}
+			if t.Confirmed {
+				if hash, err := b.db.HashAt(t.Height); err == nil {
+					mt.BlockHash = &hash
+				}
+			}
+			return mt, nil
+		}
+		if !api.IsErrorCode(err, api.ErrNotFound) {
+			return nil, err
+		}
+	}
+	inWallet := "is not in this node's wallet"
+	if b.wallet == nil {
+		inWallet = "is not known: the node runs without a wallet"
+	}
+	if b.mainTxs == nil {
+		return nil, api.Errorf(api.ErrNotFound, "mainchain transaction %v %s, and the node's "+
+			"mainchain backend (neutrino) keeps no transactions: only the wallet's own "+
+			"mainchain transactions can be shown", txid, inWallet)
+	}
+	tx, block, conf, found, err := b.mainTxs.GetRawTransaction(ctx, txid)
+	if err != nil {
+		return nil, api.Errorf(api.ErrUnavailable, "ask btcd for mainchain transaction %v: %w", txid, err)
+	}
+	if !found {
+		return nil, api.Errorf(api.ErrNotFound, "mainchain transaction %v %s, and btcd does "+
+			"not know it: btcd needs --txindex to find confirmed transactions of others", txid, inWallet)
+	}
+	return &api.MainTx{Tx: tx, BlockHash: block, Confirmations: int32(min(conf, math.MaxInt32)),
+		Source: "btcd"}, nil
 }

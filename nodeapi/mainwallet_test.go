@@ -3,6 +3,7 @@ package nodeapi
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -197,5 +198,158 @@ func TestMainWallet(t *testing.T) {
 	}
 	if _, err := wallet.OpenSeed(seedFile, []byte("new")); err != nil {
 		t.Fatalf("the new passphrase does not open the seed: %v", err)
+	}
+}
+
+// failingFollower refuses every broadcast once fail is set.
+type failingFollower struct {
+	recordingFollower
+	fail bool
+}
+
+func (f *failingFollower) Broadcast(ctx context.Context, tx *wire.MsgTx) error {
+	if f.fail {
+		return errors.New("btcd is away")
+	}
+	return f.recordingFollower.Broadcast(ctx, tx)
+}
+
+// TestBumpFeeFailedBroadcastReleases: when the broadcast of a bump that
+// added a coin fails, the coin is spendable again, as a failed send's are.
+func TestBumpFeeFailedBroadcastReleases(t *testing.T) {
+	s := newPegSim(t)
+	keys, err := wallet.NewKeyring(make([]byte, 32), s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wallet.New(keys, s.db, mainwatch.NewWatchList(), s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := new(failingFollower)
+	b := New(Env{Params: s.p, DB: s.db, Wallet: w, Follower: f})
+	ctx := context.Background()
+	addr, err := w.NewAddress(wallet.Receive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _ := txscript.PayToAddrScript(addr)
+	for _, txs := range [][]*wire.MsgTx{nil, {s.tx(wire.NewTxOut(100_000, own)), s.tx(wire.NewTxOut(50_000, own))}, nil} {
+		connectWalletBlock(t, s, w, txs...)
+	}
+	foreign, _ := btcutil.NewAddressWitnessPubKeyHash(make([]byte, 20), s.p.Main)
+	// No change: the bump must add the 50,000 coin.
+	sent, err := b.SendMain(ctx, foreign.EncodeAddress(), 99_800, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.fail = true
+	_, err = b.BumpFee(ctx, sent.TxID, 20)
+	wantAPICode(t, "bump whose broadcast fails", err, api.ErrUnavailable)
+	bal, err := b.Balance(ctx, 1)
+	if err != nil || bal.Spendable != 50_000 || bal.Confirmed != 50_000 || bal.SpentUnconfirmed != 100_000 {
+		t.Fatalf("balance after the failed bump %+v %v", bal, err)
+	}
+	f.fail = false
+	if _, err := b.SendMain(ctx, foreign.EncodeAddress(), 40_000, 1); err != nil {
+		t.Fatalf("the coin the failed bump added is not spendable: %v", err)
+	}
+}
+
+// connectWalletBlock connects the next block of s, holding txs, to the
+// store and the wallet.
+func connectWalletBlock(t *testing.T, s *pegSim, w *wallet.Wallet, txs ...*wire.MsgTx) {
+	t.Helper()
+	height := int32(len(s.hashes))
+	hdr := s.p.Main.GenesisBlock.Header
+	if height > 0 {
+		hdr = wire.BlockHeader{PrevBlock: s.hashes[height-1], Nonce: uint32(height)}
+	}
+	blk := &mainwatch.Block{Height: height, Hash: hdr.BlockHash(), Header: hdr}
+	for i, tx := range txs {
+		blk.Txs = append(blk.Txs, mainwatch.Tx{Index: i + 1, MsgTx: tx})
+	}
+	err := s.db.ConnectBlock(store.BlockID{Height: height, Hash: blk.Hash}, hdr.PrevBlock,
+		func(wr *store.Writer) error { return w.ConnectBlock(wr, blk) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.hashes = append(s.hashes, blk.Hash)
+}
+
+// fakeMainTxs is btcd's getrawtransaction over a map.
+type fakeMainTxs struct {
+	txs   map[chainhash.Hash]*wire.MsgTx
+	block chainhash.Hash
+	err   error
+}
+
+func (f *fakeMainTxs) GetRawTransaction(_ context.Context, txid chainhash.Hash) (*wire.MsgTx,
+	*chainhash.Hash, uint64, bool, error) {
+	if f.err != nil {
+		return nil, nil, 0, false, f.err
+	}
+	tx, ok := f.txs[txid]
+	if !ok {
+		return nil, nil, 0, false, nil
+	}
+	return tx, &f.block, 4, true, nil
+}
+
+// TestMainTransaction: the wallet's own mainchain transactions come from
+// its records, others from btcd; one neither knows is NotFound saying so
+// in the user's terms, with or without btcd (neutrino).
+func TestMainTransaction(t *testing.T) {
+	s := newPegSim(t)
+	keys, err := wallet.NewKeyring(make([]byte, 32), s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wallet.New(keys, s.db, mainwatch.NewWatchList(), s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := w.NewAddress(wallet.Receive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, _ := txscript.PayToAddrScript(addr)
+	received := s.tx(wire.NewTxOut(100_000, own))
+	connectWalletBlock(t, s, w)
+	connectWalletBlock(t, s, w, received)
+	foreign := s.tx(wire.NewTxOut(5_000, []byte{0x51}))
+	btcd := &fakeMainTxs{txs: map[chainhash.Hash]*wire.MsgTx{foreign.TxHash(): foreign},
+		block: chainhash.Hash{0xbb}}
+	ctx := context.Background()
+
+	b := New(Env{Params: s.p, DB: s.db, Wallet: w, Follower: new(recordingFollower), MainTxs: btcd})
+	got, err := b.MainTransaction(ctx, received.TxHash())
+	if err != nil || got.Source != "wallet" || got.Tx.TxHash() != received.TxHash() ||
+		got.Confirmations != 1 || got.BlockHash == nil || *got.BlockHash != s.hashes[1] {
+		t.Fatalf("the wallet's transaction %+v %v", got, err)
+	}
+	got, err = b.MainTransaction(ctx, foreign.TxHash())
+	if err != nil || got.Source != "btcd" || got.Tx.TxHash() != foreign.TxHash() ||
+		got.Confirmations != 4 || *got.BlockHash != btcd.block {
+		t.Fatalf("btcd's transaction %+v %v", got, err)
+	}
+	_, err = b.MainTransaction(ctx, chainhash.Hash{9})
+	wantAPICode(t, "unknown to btcd", err, api.ErrNotFound)
+	if err == nil || !strings.Contains(err.Error(), "not in this node's wallet, and btcd does not know it: "+
+		"btcd needs --txindex to find confirmed transactions of others") {
+		t.Fatalf("unknown to btcd: %v", err)
+	}
+	btcd.err = errors.New("connection refused")
+	_, err = b.MainTransaction(ctx, foreign.TxHash())
+	wantAPICode(t, "btcd away", err, api.ErrUnavailable)
+
+	neutrino := New(Env{Params: s.p, DB: s.db, Wallet: w, Follower: new(recordingFollower)})
+	if got, err := neutrino.MainTransaction(ctx, received.TxHash()); err != nil || got.Source != "wallet" {
+		t.Fatalf("the wallet's transaction with neutrino %+v %v", got, err)
+	}
+	_, err = neutrino.MainTransaction(ctx, foreign.TxHash())
+	wantAPICode(t, "others' with neutrino", err, api.ErrNotFound)
+	if err == nil || !strings.Contains(err.Error(), "only the wallet's own mainchain transactions") {
+		t.Fatalf("others' with neutrino: %v", err)
 	}
 }

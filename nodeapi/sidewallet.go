@@ -1,6 +1,7 @@
 package nodeapi
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"sync"
@@ -110,7 +111,40 @@ func (b *Adapter) SideBalance(context.Context) (*api.SideBalance, error) {
 			bal.Spendable += c.Utxo.Value
 		}
 	}
+	bal.Incoming = sideIncoming(b.pool.Paying(script), script, coins)
 	return bal, nil
+}
+
+// sideIncoming sums what the mempool transactions txs (oldest first) pay
+// the sidechain script own, leaving out those that spend an output of own,
+// confirmed (coins) or in an earlier one of txs: the node's own sends,
+// whose change is part of the coins they spend.
+func sideIncoming(txs []*wire.MsgTx, own []byte, coins []sideblock.OutPointUtxo) int64 {
+	mine := make(map[wire.OutPoint]struct{}, len(coins))
+	for i := range coins {
+		mine[coins[i].OutPoint] = struct{}{}
+	}
+	var sum int64
+	for _, tx := range txs {
+		spendsOwn := false
+		for _, in := range tx.TxIn {
+			if _, ok := mine[in.PreviousOutPoint]; ok {
+				spendsOwn = true
+				break
+			}
+		}
+		txid := tx.TxHash()
+		for i, o := range tx.TxOut {
+			if !bytes.Equal(o.PkScript, own) {
+				continue
+			}
+			mine[wire.OutPoint{Hash: txid, Index: uint32(i)}] = struct{}{}
+			if !spendsOwn {
+				sum += o.Value
+			}
+		}
+	}
+	return sum
 }
 
 func (b *Adapter) SendSide(_ context.Context, to string, amount, feeRate int64) (chainhash.Hash, error) {

@@ -338,3 +338,51 @@ func TestBuildSideSpendSkipsDust(t *testing.T) {
 		t.Fatalf("spend %v", tx)
 	}
 }
+
+// TestSideIncoming: the side balance's incoming is what mempool
+// transactions of others pay the node's address; the change of its own
+// send is not incoming, and a payment counts as a coin, not as incoming,
+// once in a block.
+func TestSideIncoming(t *testing.T) {
+	s := newSideSim(t)
+	ctx := context.Background()
+	b := s.b
+	to, toScript := otherAddress(t, b.params)
+	otherKey, _ := btcec.PrivKeyFromBytes(chainhash.DoubleHashB([]byte("other")))
+
+	s.produce()
+	s.produce()
+	for s.mainTip < 100 {
+		s.next(nil)
+	}
+	if _, err := b.SendSide(ctx, to, 10_000_000, 0); err != nil {
+		t.Fatal(err)
+	}
+	if bal := s.balance(); bal.Incoming != 0 || bal.Pending != simSubsidy {
+		t.Fatalf("the change of the node's own send counts as incoming: %+v", bal)
+	}
+	s.produce()
+
+	// The payee pays 4,000,000 back: incoming until it is in a block.
+	coins, spendHeight, err := b.sideCoins(toScript)
+	if err != nil || len(coins) != 1 {
+		t.Fatalf("payee's coins %+v, %v", coins, err)
+	}
+	back, err := buildSideSpend(coins, spendHeight, func(wire.OutPoint) bool { return false },
+		otherKey, toScript, s.own, 4_000_000, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SendSideTransaction(ctx, back); err != nil {
+		t.Fatal(err)
+	}
+	before := s.balance()
+	if before.Incoming != 4_000_000 {
+		t.Fatalf("balance with a payment in the mempool %+v", before)
+	}
+	s.produce()
+	after := s.balance()
+	if after.Incoming != 0 || after.Total-before.Total < 4_000_000 {
+		t.Fatalf("balance once the payment is in a block %+v (before %+v)", after, before)
+	}
+}

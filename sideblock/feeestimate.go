@@ -1,6 +1,7 @@
 package sideblock
 
 import (
+	"bytes"
 	"sort"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -81,4 +82,27 @@ func (m *Mempool) SpentBy(op wire.OutPoint) (chainhash.Hash, bool) {
 	defer m.mu.Unlock()
 	txid, ok := m.spends[op]
 	return txid, ok
+}
+
+// Paying returns the pool transactions with an output that pays pkScript,
+// oldest first. It reads every output of the pool: a wallet's balance
+// asks it, not the block path.
+func (m *Mempool) Paying(pkScript []byte) []*wire.MsgTx {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var found []*poolTx
+	for _, p := range m.pool {
+		for _, o := range p.tx.TxOut {
+			if bytes.Equal(o.PkScript, pkScript) {
+				found = append(found, p)
+				break
+			}
+		}
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].seq < found[j].seq })
+	out := make([]*wire.MsgTx, len(found))
+	for i, p := range found {
+		out[i] = p.tx
+	}
+	return out
 }

@@ -101,9 +101,10 @@ func CheckReplacement(old, repl *wire.MsgTx, prevs txscript.PrevOutputFetcher) e
 // already in a block (ErrConfirmed), a rate that does not raise the fee by
 // BIP125's rules (ErrBumpRate), and a bump the change and the confirmed
 // coins cannot pay (ErrReplacement, saying how many sat are missing). The
-// replacement is signed and checked with CheckTx and CheckReplacement; once
-// it is broadcast, Sent records it in place of the original. It returns
-// the original too.
+// replacement is signed and checked with CheckTx and CheckReplacement; the
+// coins it adds are held back, as Fund's are, until Sent records it in
+// place of the original once it is broadcast, or Release frees them when
+// it is not. It returns the original too.
 func (w *Wallet) BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.MsgTx, err error) {
 	if err := CheckFeeRate(feeRate); err != nil {
 		return nil, nil, fmt.Errorf("wallet: %w", err)
@@ -247,8 +248,27 @@ func (w *Wallet) BumpFee(txid chainhash.Hash, feeRate int64) (repl, old *wire.Ms
 	if err := CheckReplacement(old, repl, fetcher); err != nil {
 		return nil, nil, err
 	}
+	// The coins added are held back from Fund and other bumps until the
+	// replacement is sent (Sent) or given up (Release), as Fund's are; one
+	// that another send took meanwhile fails the bump.
+	var taken []wire.OutPoint
+	w.mu.Lock()
+	for _, in := range repl.TxIn[len(old.TxIn):] {
+		if _, busy := w.locked[in.PreviousOutPoint]; busy {
+			for _, op := range taken {
+				delete(w.locked, op)
+			}
+			w.mu.Unlock()
+			return nil, nil, fmt.Errorf("%w: coin %v was taken by another send meanwhile: "+
+				"try again", ErrReplacement, in.PreviousOutPoint)
+		}
+		w.locked[in.PreviousOutPoint] = struct{}{}
+		taken = append(taken, in.PreviousOutPoint)
+	}
+	w.mu.Unlock()
 	if newChange && useChange {
 		if err := w.issue(changeRef); err != nil {
+			w.Release(repl)
 			return nil, nil, err
 		}
 	}

@@ -172,3 +172,38 @@ func TestBumpFeeNotEnoughCoins(t *testing.T) {
 		t.Fatalf("balance %+v", b)
 	}
 }
+
+// TestBumpFeeHoldsAddedCoins: the coin a bump adds is held back from Fund
+// (and from another bump) until the replacement is sent or released, as a
+// funded send's coins are; Release gives it back.
+func TestBumpFeeHoldsAddedCoins(t *testing.T) {
+	c := newChain(t)
+	w := newWallet(t, c)
+	c.connect(w)
+	c.connect(w, payTo(t, w, 100_000), payTo(t, w, 50_000))
+	c.connect(w)
+	tx := sendPending(t, w, 99_700) // no change: the bump adds the 50,000 coin
+	repl, _, err := w.BumpFee(tx.TxHash(), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(repl.TxIn) != 2 {
+		t.Fatalf("setup: %d inputs", len(repl.TxIn))
+	}
+	if b, _ := w.Balances(1); b.Spendable != 0 {
+		t.Fatalf("the added coin is spendable while its bump is on its way: %+v", b)
+	}
+	if _, err := w.Fund([]*wire.TxOut{wire.NewTxOut(10_000, foreignScript)}, 1, 1); err == nil {
+		t.Fatal("Fund spent the coin a bump on its way holds")
+	}
+	if _, _, err := w.BumpFee(tx.TxHash(), 25); !errors.Is(err, ErrReplacement) {
+		t.Fatalf("a second bump took the coin the first holds: %v", err)
+	}
+	w.Release(repl) // its broadcast failed
+	if b, _ := w.Balances(1); b.Spendable != 50_000 || b.Confirmed != 50_000 {
+		t.Fatalf("balance after the release %+v", b)
+	}
+	if _, err := w.Fund([]*wire.TxOut{wire.NewTxOut(10_000, foreignScript)}, 1, 1); err != nil {
+		t.Fatalf("the released coin is not spendable: %v", err)
+	}
+}

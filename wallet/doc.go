@@ -66,9 +66,20 @@
 // Balances splits the wallet's value at a number of confirmations minConf
 // into parts that do not overlap: Confirmed (coins with at least minConf
 // confirmations; with minConf 0 also Unconfirmed), Incoming (coins in
-// blocks with fewer), Unconfirmed (what pending transactions pay back to
-// the wallet). PendingSpent, the coins pending transactions spend, is in
-// none of them.
+// blocks with fewer, and what mempool transactions pay the wallet),
+// Unconfirmed (what pending transactions pay back to the wallet).
+// PendingSpent, the coins pending transactions spend, is in none of them.
+//
+// # Mempool
+//
+// FollowMempool takes the transactions a backend's mempool accepts that
+// pay the wallet (btcd's relevanttxaccepted; neutrino has no mempool, and
+// Balances.MempoolSeen is then false) and keeps, in memory only, what they
+// pay it, at most MaxMempoolTxs. They count as Incoming, unless they are
+// the wallet's own (pending, or spending its coins), until a block holds
+// them (ConnectBlock), a later one spends one of their inputs (a
+// replacement), or the backend no longer has them (checked at each tick).
+// They are never spent.
 //
 // # Fee bumping
 //
@@ -79,7 +90,9 @@
 // an unconfirmed one, BIP125 rule 2) and the rest goes to the change
 // output, new if need be; change that would be dust goes to the fee. When
 // the coins do not suffice either, the error (ErrReplacement) says how
-// many sat are missing. It refuses a transaction
+// many sat are missing. The coins it adds are held back as Fund's are,
+// until Sent records the replacement or Release frees them after a failed
+// broadcast. It refuses a transaction
 // that is not the wallet's (ErrNotOwnTx) or is in a block (ErrConfirmed).
 // CheckReplacement checks the replacement against the original before it
 // is broadcast: the original signals replaceability, the replacement

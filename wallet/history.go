@@ -288,8 +288,14 @@ type Balances struct {
 	// Confirmed: coins in blocks with at least MinConf confirmations (with
 	// MinConf 0, also Unconfirmed).
 	Confirmed int64
-	// Incoming: coins in blocks with fewer than MinConf confirmations.
+	// Incoming: coins in blocks with fewer than MinConf confirmations,
+	// and what transactions of the mainchain's mempool that are not the
+	// wallet's own pay it (counted whatever MinConf, never spendable).
 	Incoming int64
+	// MempoolSeen says that Incoming counts the mempool: a backend that
+	// sees one (btcd) feeds the wallet (FollowMempool). Without it
+	// (neutrino) coins paying the wallet are known once in a block.
+	MempoolSeen bool
 	// Unconfirmed: what the wallet's pending transactions pay back to it
 	// (change), 0 confirmations.
 	Unconfirmed int64
@@ -329,6 +335,8 @@ func (w *Wallet) Balances(minConf int32) (*Balances, error) {
 			b.Spendable += c.Value
 		}
 	}
+	b.Incoming += w.mempoolIncomingLocked(coins, pending)
+	b.MempoolSeen = w.mempoolOn
 	w.mu.Unlock()
 	for _, t := range pending {
 		b.Unconfirmed += t.Received

@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/btcutil/psbt"
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/mempool"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
@@ -92,6 +93,12 @@ type Wallet struct {
 	issued  [numFamilies]uint32
 	locked  map[wire.OutPoint]struct{} // spent by transactions not yet mined
 	stakes  map[wire.OutPoint]struct{} // stake outputs the node withdraws (WatchStake)
+
+	// The mainchain mempool's transactions that pay the wallet, local and
+	// in memory only (mempool.go); mempoolOn while FollowMempool runs.
+	mempool       map[chainhash.Hash]*mempoolTx
+	mempoolInputs int
+	mempoolOn     bool
 }
 
 // New opens the wallet on db and watches its scripts.
@@ -242,6 +249,9 @@ func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
 			return err
 		}
 		txid := tx.MsgTx.TxHash()
+		// Mined: no longer incoming from the mempool. (Memory only: a
+		// batch that fails stops the node.)
+		w.dropMempoolLocked(txid)
 		for vout, out := range tx.MsgTx.TxOut {
 			ref, ok := w.scripts[string(out.PkScript)]
 			if !ok {

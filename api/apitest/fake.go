@@ -95,7 +95,7 @@ func NewBackend(n int) *Backend {
 		Winners:      make(map[int32]api.Winner),
 		Publications: make(map[int32]api.Publication),
 		Address:      "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080",
-		BalanceValue: api.Balance{Total: 150_000_000, Spendable: 100_000_000},
+		BalanceValue: api.Balance{Total: 150_000_000, Spendable: 100_000_000, MempoolWatched: true},
 		StakeResult:  api.StakeResult{LockHeight: 2_100, PubKey: pubKey()},
 		WithdrawTxID: hash(0xee),
 	}
@@ -291,8 +291,8 @@ func (b *Backend) Balance(_ context.Context, minConf int32) (*api.Balance, error
 	}
 	b.mu.Lock()
 	b.lastMinConf = minConf
-	b.mu.Unlock()
 	bal := b.BalanceValue
+	b.mu.Unlock()
 	return &bal, nil
 }
 
@@ -516,6 +516,14 @@ func (b *Backend) LastRawTx() *wire.MsgTx {
 }
 
 // SetWalletErr makes every wallet method return err (nil: work again).
+// SetMempoolWatched sets the balance's MempoolWatched: false answers as a
+// neutrino node does.
+func (b *Backend) SetMempoolWatched(on bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.BalanceValue.MempoolWatched = on
+}
+
 func (b *Backend) SetWalletErr(err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"context"
+	"math"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -174,4 +175,29 @@ func pageOf[T any](items []T, p api.Page) []T {
 		out = append(out, items[j])
 	}
 	return out
+}
+
+// ForeignMainTxID is a mainchain transaction of others that the fake's
+// btcd knows, in a block.
+var ForeignMainTxID = foreignMainTx().TxHash()
+
+func foreignMainTx() *wire.MsgTx {
+	tx := wire.NewMsgTx(2)
+	tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: chainhash.Hash{0xf0}}, nil, [][]byte{{2}}))
+	tx.AddTxOut(wire.NewTxOut(70_000_000, mainScript))
+	return tx
+}
+
+// MainTransaction implements api.MainchainBackend: the wallet's
+// transactions, and ForeignMainTxID as btcd would find it.
+func (b *Backend) MainTransaction(ctx context.Context, txid chainhash.Hash) (*api.MainTx, error) {
+	if t, err := b.WalletTransaction(ctx, txid); err == nil {
+		return &api.MainTx{Tx: t.Raw, Confirmations: int32(min(t.Confirmations, math.MaxInt32)), Source: "wallet"}, nil
+	}
+	if txid == ForeignMainTxID {
+		block := chainhash.Hash{0xb1}
+		return &api.MainTx{Tx: foreignMainTx(), BlockHash: &block, Confirmations: 3, Source: "btcd"}, nil
+	}
+	return nil, api.Errorf(api.ErrNotFound, "mainchain transaction %v is not in this node's wallet, "+
+		"and btcd does not know it: btcd needs --txindex to find confirmed transactions of others", txid)
 }

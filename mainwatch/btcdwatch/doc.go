@@ -19,7 +19,16 @@
 // Blocks then delivers it as a preview (mainwatch.Block.Preview) before the
 // block, whose getblock is sent once the preview is done. Any other
 // announcement is not previewed. A watched script with no address for the
-// filter turns previews off.
+// filter turns previews off. The filter is also loaded again when the list
+// grows between deliveries (a new wallet address; at most once a second)
+// and on a new connection.
+//
+// btcd also sends the transactions its mempool accepts that pass the
+// filter (relevanttxaccepted): MempoolTxs delivers them, decoded, and
+// InMempool says whether btcd's mempool still holds some (getrawtransaction
+// without a block hash; btcd has no getmempoolentry). GetRawTransaction
+// looks up any transaction btcd knows: in its mempool, or in a block when
+// btcd runs with --txindex.
 //
 // Catch-up is pipelined: one goroutine asks for block hashes by height,
 // a second asks for each block as soon as its hash arrives, and the caller

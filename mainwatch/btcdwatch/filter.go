@@ -101,6 +101,28 @@ func (s *Source) kickFilter() {
 	go s.runFilter()
 }
 
+// followWatch brings btcd's filter up to the watch list when the list
+// grows between deliveries (a new address of the wallet), so that btcd
+// sends the mempool transactions that pay it; at most once per
+// watchSettle, as a catch-up grows the list with every block.
+func (s *Source) followWatch(watch *mainwatch.WatchList) {
+	defer s.wg.Done()
+	const watchSettle = time.Second
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-watch.Changed():
+		}
+		s.kickFilter()
+		select {
+		case <-s.quit:
+			return
+		case <-time.After(watchSettle):
+		}
+	}
+}
+
 func (s *Source) runFilter() {
 	defer s.wg.Done()
 	ctx, cancel := context.WithCancel(context.Background())

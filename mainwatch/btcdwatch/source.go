@@ -86,6 +86,10 @@ type Source struct {
 	watch   *mainwatch.WatchList
 	filter  filterState
 	preview *preview
+
+	// mempool receives the transactions btcd's mempool accepts that pass
+	// the filter (relevanttxaccepted); see mempool.go.
+	mempool chan *wire.MsgTx
 }
 
 // prefetched is a getblock in flight for a notified block.
@@ -114,6 +118,8 @@ func New(cfg Config) (*Source, error) {
 		fatal: make(chan error, 1),
 		quit:  make(chan struct{}),
 		best:  mainwatch.Cursor{Height: -1},
+
+		mempool: make(chan *wire.MsgTx, mempoolQueue),
 	}
 	handlers := &rpcclient.NotificationHandlers{
 		// Handlers only signal, and queue the getblock of a block the
@@ -124,7 +130,12 @@ func New(cfg Config) (*Source, error) {
 			s.mu.Unlock()
 			s.setConnected(true)
 			s.signal()
+			// btcd forgot the filter with the old connection: load
+			// it again now, not at the next block, so that mempool
+			// transactions keep coming (in the background).
+			s.kickFilter()
 		},
+		OnRelevantTxAccepted: s.noteMempoolTx,
 		OnFilteredBlockConnected: func(height int32, header *wire.BlockHeader, txs []*btcutil.Tx) {
 			now, hash := time.Now(), header.BlockHash()
 			previewed := s.notePreview(height, hash, header, txs, now)
@@ -548,8 +559,10 @@ func (s *Source) Blocks(ctx context.Context, from, to int32, watch *mainwatch.Wa
 		return err
 	}
 	s.mu.Lock()
-	if s.watch == nil {
+	if s.watch == nil && !s.stopped {
 		s.watch = watch
+		s.wg.Add(1)
+		go s.followWatch(watch)
 	}
 	s.mu.Unlock()
 	// Once the blocks are delivered, bring btcd's filter up to the

@@ -21,6 +21,138 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// GetMainTransactionRequest names a mainchain transaction.
+type GetMainTransactionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the mainchain transaction's id.
+	Txid          string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMainTransactionRequest) Reset() {
+	*x = GetMainTransactionRequest{}
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMainTransactionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMainTransactionRequest) ProtoMessage() {}
+
+func (x *GetMainTransactionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMainTransactionRequest.ProtoReflect.Descriptor instead.
+func (*GetMainTransactionRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetMainTransactionRequest) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+// GetMainTransactionResponse is a mainchain transaction and where it
+// stands.
+type GetMainTransactionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the transaction's id.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// raw_hex is the transaction in wire encoding, witnesses included.
+	RawHex string `protobuf:"bytes,2,opt,name=raw_hex,json=rawHex,proto3" json:"raw_hex,omitempty"`
+	// block_hash is the mainchain block that holds it; empty while it waits
+	// in the mempool.
+	BlockHash string `protobuf:"bytes,3,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
+	// num_confirmations is the number of mainchain blocks from that block
+	// to the tip; 0 in the mempool.
+	NumConfirmations int32 `protobuf:"varint,4,opt,name=num_confirmations,json=numConfirmations,proto3" json:"num_confirmations,omitempty"`
+	// source says where the node found it: "wallet" (the wallet's records)
+	// or "btcd".
+	Source        string `protobuf:"bytes,5,opt,name=source,proto3" json:"source,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetMainTransactionResponse) Reset() {
+	*x = GetMainTransactionResponse{}
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetMainTransactionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetMainTransactionResponse) ProtoMessage() {}
+
+func (x *GetMainTransactionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetMainTransactionResponse.ProtoReflect.Descriptor instead.
+func (*GetMainTransactionResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetMainTransactionResponse) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *GetMainTransactionResponse) GetRawHex() string {
+	if x != nil {
+		return x.RawHex
+	}
+	return ""
+}
+
+func (x *GetMainTransactionResponse) GetBlockHash() string {
+	if x != nil {
+		return x.BlockHash
+	}
+	return ""
+}
+
+func (x *GetMainTransactionResponse) GetNumConfirmations() int32 {
+	if x != nil {
+		return x.NumConfirmations
+	}
+	return 0
+}
+
+func (x *GetMainTransactionResponse) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
 // ListTicketsRequest selects a page of tickets.
 type ListTicketsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -38,7 +170,7 @@ type ListTicketsRequest struct {
 
 func (x *ListTicketsRequest) Reset() {
 	*x = ListTicketsRequest{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -50,7 +182,7 @@ func (x *ListTicketsRequest) String() string {
 func (*ListTicketsRequest) ProtoMessage() {}
 
 func (x *ListTicketsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -63,7 +195,7 @@ func (x *ListTicketsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTicketsRequest.ProtoReflect.Descriptor instead.
 func (*ListTicketsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{0}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ListTicketsRequest) GetOffset() uint64 {
@@ -100,7 +232,7 @@ type ListTicketsResponse struct {
 
 func (x *ListTicketsResponse) Reset() {
 	*x = ListTicketsResponse{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -112,7 +244,7 @@ func (x *ListTicketsResponse) String() string {
 func (*ListTicketsResponse) ProtoMessage() {}
 
 func (x *ListTicketsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -125,7 +257,7 @@ func (x *ListTicketsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTicketsResponse.ProtoReflect.Descriptor instead.
 func (*ListTicketsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{1}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ListTicketsResponse) GetTickets() []*Ticket {
@@ -198,7 +330,7 @@ type Ticket struct {
 
 func (x *Ticket) Reset() {
 	*x = Ticket{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -210,7 +342,7 @@ func (x *Ticket) String() string {
 func (*Ticket) ProtoMessage() {}
 
 func (x *Ticket) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -223,7 +355,7 @@ func (x *Ticket) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ticket.ProtoReflect.Descriptor instead.
 func (*Ticket) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{2}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Ticket) GetId() uint64 {
@@ -342,7 +474,7 @@ type GetWinnerRequest struct {
 
 func (x *GetWinnerRequest) Reset() {
 	*x = GetWinnerRequest{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -354,7 +486,7 @@ func (x *GetWinnerRequest) String() string {
 func (*GetWinnerRequest) ProtoMessage() {}
 
 func (x *GetWinnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -367,7 +499,7 @@ func (x *GetWinnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWinnerRequest.ProtoReflect.Descriptor instead.
 func (*GetWinnerRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{3}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetWinnerRequest) GetHeight() int32 {
@@ -411,7 +543,7 @@ type GetWinnerResponse struct {
 
 func (x *GetWinnerResponse) Reset() {
 	*x = GetWinnerResponse{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +555,7 @@ func (x *GetWinnerResponse) String() string {
 func (*GetWinnerResponse) ProtoMessage() {}
 
 func (x *GetWinnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +568,7 @@ func (x *GetWinnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWinnerResponse.ProtoReflect.Descriptor instead.
 func (*GetWinnerResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{4}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetWinnerResponse) GetHeight() int32 {
@@ -513,7 +645,7 @@ type GetPublicationRequest struct {
 
 func (x *GetPublicationRequest) Reset() {
 	*x = GetPublicationRequest{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -525,7 +657,7 @@ func (x *GetPublicationRequest) String() string {
 func (*GetPublicationRequest) ProtoMessage() {}
 
 func (x *GetPublicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -538,7 +670,7 @@ func (x *GetPublicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPublicationRequest.ProtoReflect.Descriptor instead.
 func (*GetPublicationRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{5}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetPublicationRequest) GetHeight() int32 {
@@ -573,7 +705,7 @@ type GetPublicationResponse struct {
 
 func (x *GetPublicationResponse) Reset() {
 	*x = GetPublicationResponse{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -585,7 +717,7 @@ func (x *GetPublicationResponse) String() string {
 func (*GetPublicationResponse) ProtoMessage() {}
 
 func (x *GetPublicationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -598,7 +730,7 @@ func (x *GetPublicationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPublicationResponse.ProtoReflect.Descriptor instead.
 func (*GetPublicationResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{6}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetPublicationResponse) GetHeight() int32 {
@@ -667,7 +799,7 @@ type ListPublicationsRequest struct {
 
 func (x *ListPublicationsRequest) Reset() {
 	*x = ListPublicationsRequest{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -679,7 +811,7 @@ func (x *ListPublicationsRequest) String() string {
 func (*ListPublicationsRequest) ProtoMessage() {}
 
 func (x *ListPublicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -692,7 +824,7 @@ func (x *ListPublicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPublicationsRequest.ProtoReflect.Descriptor instead.
 func (*ListPublicationsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{7}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListPublicationsRequest) GetOffset() uint64 {
@@ -730,7 +862,7 @@ type ListPublicationsResponse struct {
 
 func (x *ListPublicationsResponse) Reset() {
 	*x = ListPublicationsResponse{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -742,7 +874,7 @@ func (x *ListPublicationsResponse) String() string {
 func (*ListPublicationsResponse) ProtoMessage() {}
 
 func (x *ListPublicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -755,7 +887,7 @@ func (x *ListPublicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPublicationsResponse.ProtoReflect.Descriptor instead.
 func (*ListPublicationsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{8}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListPublicationsResponse) GetPublications() []*Publication {
@@ -797,7 +929,7 @@ type Publication struct {
 
 func (x *Publication) Reset() {
 	*x = Publication{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -809,7 +941,7 @@ func (x *Publication) String() string {
 func (*Publication) ProtoMessage() {}
 
 func (x *Publication) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -822,7 +954,7 @@ func (x *Publication) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Publication.ProtoReflect.Descriptor instead.
 func (*Publication) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{9}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Publication) GetHeight() int32 {
@@ -891,7 +1023,7 @@ type ListMissedSlotsRequest struct {
 
 func (x *ListMissedSlotsRequest) Reset() {
 	*x = ListMissedSlotsRequest{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +1035,7 @@ func (x *ListMissedSlotsRequest) String() string {
 func (*ListMissedSlotsRequest) ProtoMessage() {}
 
 func (x *ListMissedSlotsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +1048,7 @@ func (x *ListMissedSlotsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMissedSlotsRequest.ProtoReflect.Descriptor instead.
 func (*ListMissedSlotsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListMissedSlotsRequest) GetOffset() uint64 {
@@ -953,7 +1085,7 @@ type ListMissedSlotsResponse struct {
 
 func (x *ListMissedSlotsResponse) Reset() {
 	*x = ListMissedSlotsResponse{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -965,7 +1097,7 @@ func (x *ListMissedSlotsResponse) String() string {
 func (*ListMissedSlotsResponse) ProtoMessage() {}
 
 func (x *ListMissedSlotsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -978,7 +1110,7 @@ func (x *ListMissedSlotsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMissedSlotsResponse.ProtoReflect.Descriptor instead.
 func (*ListMissedSlotsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListMissedSlotsResponse) GetMissedSlots() []*MissedSlot {
@@ -1015,7 +1147,7 @@ type MissedSlot struct {
 
 func (x *MissedSlot) Reset() {
 	*x = MissedSlot{}
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1159,7 @@ func (x *MissedSlot) String() string {
 func (*MissedSlot) ProtoMessage() {}
 
 func (x *MissedSlot) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_mainchain_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1172,7 @@ func (x *MissedSlot) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MissedSlot.ProtoReflect.Descriptor instead.
 func (*MissedSlot) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_api_v1_mainchain_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MissedSlot) GetHeight() int32 {
@@ -1075,7 +1207,16 @@ var File_sidenode_api_v1_mainchain_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsidenode/api/v1/mainchain.proto\x12\x0fsidenode.api.v1\"^\n" +
+	"\x1fsidenode/api/v1/mainchain.proto\x12\x0fsidenode.api.v1\"/\n" +
+	"\x19GetMainTransactionRequest\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\"\xad\x01\n" +
+	"\x1aGetMainTransactionResponse\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x17\n" +
+	"\araw_hex\x18\x02 \x01(\tR\x06rawHex\x12\x1d\n" +
+	"\n" +
+	"block_hash\x18\x03 \x01(\tR\tblockHash\x12+\n" +
+	"\x11num_confirmations\x18\x04 \x01(\x05R\x10numConfirmations\x12\x16\n" +
+	"\x06source\x18\x05 \x01(\tR\x06source\"^\n" +
 	"\x12ListTicketsRequest\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1a\n" +
@@ -1164,13 +1305,14 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"block_hash\x18\x02 \x01(\tR\tblockHash\x12\x1b\n" +
 	"\tticket_id\x18\x03 \x01(\x04R\bticketId\x12\x1d\n" +
 	"\n" +
-	"own_ticket\x18\x04 \x01(\bR\townTicket2\xf2\x03\n" +
+	"own_ticket\x18\x04 \x01(\bR\townTicket2\xe1\x04\n" +
 	"\x10MainchainService\x12X\n" +
 	"\vListTickets\x12#.sidenode.api.v1.ListTicketsRequest\x1a$.sidenode.api.v1.ListTicketsResponse\x12R\n" +
 	"\tGetWinner\x12!.sidenode.api.v1.GetWinnerRequest\x1a\".sidenode.api.v1.GetWinnerResponse\x12a\n" +
 	"\x0eGetPublication\x12&.sidenode.api.v1.GetPublicationRequest\x1a'.sidenode.api.v1.GetPublicationResponse\x12g\n" +
 	"\x10ListPublications\x12(.sidenode.api.v1.ListPublicationsRequest\x1a).sidenode.api.v1.ListPublicationsResponse\x12d\n" +
-	"\x0fListMissedSlots\x12'.sidenode.api.v1.ListMissedSlotsRequest\x1a(.sidenode.api.v1.ListMissedSlotsResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\x0fListMissedSlots\x12'.sidenode.api.v1.ListMissedSlotsRequest\x1a(.sidenode.api.v1.ListMissedSlotsResponse\x12m\n" +
+	"\x12GetMainTransaction\x12*.sidenode.api.v1.GetMainTransactionRequest\x1a+.sidenode.api.v1.GetMainTransactionResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_mainchain_proto_rawDescOnce sync.Once
@@ -1184,38 +1326,42 @@ func file_sidenode_api_v1_mainchain_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_mainchain_proto_rawDescData
 }
 
-var file_sidenode_api_v1_mainchain_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_sidenode_api_v1_mainchain_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_sidenode_api_v1_mainchain_proto_goTypes = []any{
-	(*ListTicketsRequest)(nil),       // 0: sidenode.api.v1.ListTicketsRequest
-	(*ListTicketsResponse)(nil),      // 1: sidenode.api.v1.ListTicketsResponse
-	(*Ticket)(nil),                   // 2: sidenode.api.v1.Ticket
-	(*GetWinnerRequest)(nil),         // 3: sidenode.api.v1.GetWinnerRequest
-	(*GetWinnerResponse)(nil),        // 4: sidenode.api.v1.GetWinnerResponse
-	(*GetPublicationRequest)(nil),    // 5: sidenode.api.v1.GetPublicationRequest
-	(*GetPublicationResponse)(nil),   // 6: sidenode.api.v1.GetPublicationResponse
-	(*ListPublicationsRequest)(nil),  // 7: sidenode.api.v1.ListPublicationsRequest
-	(*ListPublicationsResponse)(nil), // 8: sidenode.api.v1.ListPublicationsResponse
-	(*Publication)(nil),              // 9: sidenode.api.v1.Publication
-	(*ListMissedSlotsRequest)(nil),   // 10: sidenode.api.v1.ListMissedSlotsRequest
-	(*ListMissedSlotsResponse)(nil),  // 11: sidenode.api.v1.ListMissedSlotsResponse
-	(*MissedSlot)(nil),               // 12: sidenode.api.v1.MissedSlot
+	(*GetMainTransactionRequest)(nil),  // 0: sidenode.api.v1.GetMainTransactionRequest
+	(*GetMainTransactionResponse)(nil), // 1: sidenode.api.v1.GetMainTransactionResponse
+	(*ListTicketsRequest)(nil),         // 2: sidenode.api.v1.ListTicketsRequest
+	(*ListTicketsResponse)(nil),        // 3: sidenode.api.v1.ListTicketsResponse
+	(*Ticket)(nil),                     // 4: sidenode.api.v1.Ticket
+	(*GetWinnerRequest)(nil),           // 5: sidenode.api.v1.GetWinnerRequest
+	(*GetWinnerResponse)(nil),          // 6: sidenode.api.v1.GetWinnerResponse
+	(*GetPublicationRequest)(nil),      // 7: sidenode.api.v1.GetPublicationRequest
+	(*GetPublicationResponse)(nil),     // 8: sidenode.api.v1.GetPublicationResponse
+	(*ListPublicationsRequest)(nil),    // 9: sidenode.api.v1.ListPublicationsRequest
+	(*ListPublicationsResponse)(nil),   // 10: sidenode.api.v1.ListPublicationsResponse
+	(*Publication)(nil),                // 11: sidenode.api.v1.Publication
+	(*ListMissedSlotsRequest)(nil),     // 12: sidenode.api.v1.ListMissedSlotsRequest
+	(*ListMissedSlotsResponse)(nil),    // 13: sidenode.api.v1.ListMissedSlotsResponse
+	(*MissedSlot)(nil),                 // 14: sidenode.api.v1.MissedSlot
 }
 var file_sidenode_api_v1_mainchain_proto_depIdxs = []int32{
-	2,  // 0: sidenode.api.v1.ListTicketsResponse.tickets:type_name -> sidenode.api.v1.Ticket
-	9,  // 1: sidenode.api.v1.ListPublicationsResponse.publications:type_name -> sidenode.api.v1.Publication
-	12, // 2: sidenode.api.v1.ListMissedSlotsResponse.missed_slots:type_name -> sidenode.api.v1.MissedSlot
-	0,  // 3: sidenode.api.v1.MainchainService.ListTickets:input_type -> sidenode.api.v1.ListTicketsRequest
-	3,  // 4: sidenode.api.v1.MainchainService.GetWinner:input_type -> sidenode.api.v1.GetWinnerRequest
-	5,  // 5: sidenode.api.v1.MainchainService.GetPublication:input_type -> sidenode.api.v1.GetPublicationRequest
-	7,  // 6: sidenode.api.v1.MainchainService.ListPublications:input_type -> sidenode.api.v1.ListPublicationsRequest
-	10, // 7: sidenode.api.v1.MainchainService.ListMissedSlots:input_type -> sidenode.api.v1.ListMissedSlotsRequest
-	1,  // 8: sidenode.api.v1.MainchainService.ListTickets:output_type -> sidenode.api.v1.ListTicketsResponse
-	4,  // 9: sidenode.api.v1.MainchainService.GetWinner:output_type -> sidenode.api.v1.GetWinnerResponse
-	6,  // 10: sidenode.api.v1.MainchainService.GetPublication:output_type -> sidenode.api.v1.GetPublicationResponse
-	8,  // 11: sidenode.api.v1.MainchainService.ListPublications:output_type -> sidenode.api.v1.ListPublicationsResponse
-	11, // 12: sidenode.api.v1.MainchainService.ListMissedSlots:output_type -> sidenode.api.v1.ListMissedSlotsResponse
-	8,  // [8:13] is the sub-list for method output_type
-	3,  // [3:8] is the sub-list for method input_type
+	4,  // 0: sidenode.api.v1.ListTicketsResponse.tickets:type_name -> sidenode.api.v1.Ticket
+	11, // 1: sidenode.api.v1.ListPublicationsResponse.publications:type_name -> sidenode.api.v1.Publication
+	14, // 2: sidenode.api.v1.ListMissedSlotsResponse.missed_slots:type_name -> sidenode.api.v1.MissedSlot
+	2,  // 3: sidenode.api.v1.MainchainService.ListTickets:input_type -> sidenode.api.v1.ListTicketsRequest
+	5,  // 4: sidenode.api.v1.MainchainService.GetWinner:input_type -> sidenode.api.v1.GetWinnerRequest
+	7,  // 5: sidenode.api.v1.MainchainService.GetPublication:input_type -> sidenode.api.v1.GetPublicationRequest
+	9,  // 6: sidenode.api.v1.MainchainService.ListPublications:input_type -> sidenode.api.v1.ListPublicationsRequest
+	12, // 7: sidenode.api.v1.MainchainService.ListMissedSlots:input_type -> sidenode.api.v1.ListMissedSlotsRequest
+	0,  // 8: sidenode.api.v1.MainchainService.GetMainTransaction:input_type -> sidenode.api.v1.GetMainTransactionRequest
+	3,  // 9: sidenode.api.v1.MainchainService.ListTickets:output_type -> sidenode.api.v1.ListTicketsResponse
+	6,  // 10: sidenode.api.v1.MainchainService.GetWinner:output_type -> sidenode.api.v1.GetWinnerResponse
+	8,  // 11: sidenode.api.v1.MainchainService.GetPublication:output_type -> sidenode.api.v1.GetPublicationResponse
+	10, // 12: sidenode.api.v1.MainchainService.ListPublications:output_type -> sidenode.api.v1.ListPublicationsResponse
+	13, // 13: sidenode.api.v1.MainchainService.ListMissedSlots:output_type -> sidenode.api.v1.ListMissedSlotsResponse
+	1,  // 14: sidenode.api.v1.MainchainService.GetMainTransaction:output_type -> sidenode.api.v1.GetMainTransactionResponse
+	9,  // [9:15] is the sub-list for method output_type
+	3,  // [3:9] is the sub-list for method input_type
 	3,  // [3:3] is the sub-list for extension type_name
 	3,  // [3:3] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
@@ -1232,7 +1378,7 @@ func file_sidenode_api_v1_mainchain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_mainchain_proto_rawDesc), len(file_sidenode_api_v1_mainchain_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -218,6 +218,45 @@ func local_request_MainchainService_ListMissedSlots_0(ctx context.Context, marsh
 	return msg, metadata, err
 }
 
+func request_MainchainService_GetMainTransaction_0(ctx context.Context, marshaler runtime.Marshaler, client MainchainServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetMainTransactionRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	val, ok := pathParams["txid"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "txid")
+	}
+	protoReq.Txid, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "txid", err)
+	}
+	msg, err := client.GetMainTransaction(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_MainchainService_GetMainTransaction_0(ctx context.Context, marshaler runtime.Marshaler, server MainchainServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq GetMainTransactionRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["txid"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "txid")
+	}
+	protoReq.Txid, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "txid", err)
+	}
+	msg, err := server.GetMainTransaction(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 // RegisterMainchainServiceHandlerServer registers the http handlers for service MainchainService to "mux".
 // UnaryRPC     :call MainchainServiceServer directly.
 // StreamingRPC :currently unsupported pending https://github.com/grpc/grpc-go/issues/906.
@@ -323,6 +362,26 @@ func RegisterMainchainServiceHandlerServer(ctx context.Context, mux *runtime.Ser
 			return
 		}
 		forward_MainchainService_ListMissedSlots_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
+	mux.Handle(http.MethodGet, pattern_MainchainService_GetMainTransaction_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/sidenode.api.v1.MainchainService/GetMainTransaction", runtime.WithHTTPPathPattern("/v1/maintxs/{txid}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_MainchainService_GetMainTransaction_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_MainchainService_GetMainTransaction_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
 
 	return nil
@@ -449,21 +508,40 @@ func RegisterMainchainServiceHandlerClient(ctx context.Context, mux *runtime.Ser
 		}
 		forward_MainchainService_ListMissedSlots_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_MainchainService_GetMainTransaction_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/sidenode.api.v1.MainchainService/GetMainTransaction", runtime.WithHTTPPathPattern("/v1/maintxs/{txid}"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_MainchainService_GetMainTransaction_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_MainchainService_GetMainTransaction_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
+	})
 	return nil
 }
 
 var (
-	pattern_MainchainService_ListTickets_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "tickets"}, ""))
-	pattern_MainchainService_GetWinner_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "winner", "height"}, ""))
-	pattern_MainchainService_GetPublication_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "publication", "height"}, ""))
-	pattern_MainchainService_ListPublications_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "publications"}, ""))
-	pattern_MainchainService_ListMissedSlots_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "missedslots"}, ""))
+	pattern_MainchainService_ListTickets_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "tickets"}, ""))
+	pattern_MainchainService_GetWinner_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "winner", "height"}, ""))
+	pattern_MainchainService_GetPublication_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "publication", "height"}, ""))
+	pattern_MainchainService_ListPublications_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "publications"}, ""))
+	pattern_MainchainService_ListMissedSlots_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1}, []string{"v1", "missedslots"}, ""))
+	pattern_MainchainService_GetMainTransaction_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "maintxs", "txid"}, ""))
 )
 
 var (
-	forward_MainchainService_ListTickets_0      = runtime.ForwardResponseMessage
-	forward_MainchainService_GetWinner_0        = runtime.ForwardResponseMessage
-	forward_MainchainService_GetPublication_0   = runtime.ForwardResponseMessage
-	forward_MainchainService_ListPublications_0 = runtime.ForwardResponseMessage
-	forward_MainchainService_ListMissedSlots_0  = runtime.ForwardResponseMessage
+	forward_MainchainService_ListTickets_0        = runtime.ForwardResponseMessage
+	forward_MainchainService_GetWinner_0          = runtime.ForwardResponseMessage
+	forward_MainchainService_GetPublication_0     = runtime.ForwardResponseMessage
+	forward_MainchainService_ListPublications_0   = runtime.ForwardResponseMessage
+	forward_MainchainService_ListMissedSlots_0    = runtime.ForwardResponseMessage
+	forward_MainchainService_GetMainTransaction_0 = runtime.ForwardResponseMessage
 )

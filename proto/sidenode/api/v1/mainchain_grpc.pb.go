@@ -19,11 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MainchainService_ListTickets_FullMethodName      = "/sidenode.api.v1.MainchainService/ListTickets"
-	MainchainService_GetWinner_FullMethodName        = "/sidenode.api.v1.MainchainService/GetWinner"
-	MainchainService_GetPublication_FullMethodName   = "/sidenode.api.v1.MainchainService/GetPublication"
-	MainchainService_ListPublications_FullMethodName = "/sidenode.api.v1.MainchainService/ListPublications"
-	MainchainService_ListMissedSlots_FullMethodName  = "/sidenode.api.v1.MainchainService/ListMissedSlots"
+	MainchainService_ListTickets_FullMethodName        = "/sidenode.api.v1.MainchainService/ListTickets"
+	MainchainService_GetWinner_FullMethodName          = "/sidenode.api.v1.MainchainService/GetWinner"
+	MainchainService_GetPublication_FullMethodName     = "/sidenode.api.v1.MainchainService/GetPublication"
+	MainchainService_ListPublications_FullMethodName   = "/sidenode.api.v1.MainchainService/ListPublications"
+	MainchainService_ListMissedSlots_FullMethodName    = "/sidenode.api.v1.MainchainService/ListMissedSlots"
+	MainchainService_GetMainTransaction_FullMethodName = "/sidenode.api.v1.MainchainService/GetMainTransaction"
 )
 
 // MainchainServiceClient is the client API for MainchainService service.
@@ -53,6 +54,13 @@ type MainchainServiceClient interface {
 	// FAILED_PRECONDITION on a data dir synced by a node too old to index
 	// them (resync it).
 	ListMissedSlots(ctx context.Context, in *ListMissedSlotsRequest, opts ...grpc.CallOption) (*ListMissedSlotsResponse, error)
+	// GetMainTransaction returns any mainchain transaction the node can find,
+	// as bitcoin-cli getrawtransaction does: the wallet's own from its
+	// records, any other from btcd (getrawtransaction), which finds those in
+	// its mempool, and confirmed ones when it runs with --txindex. NOT_FOUND
+	// when neither knows it (with the neutrino backend only the wallet's own
+	// are known); UNAVAILABLE when btcd does not answer.
+	GetMainTransaction(ctx context.Context, in *GetMainTransactionRequest, opts ...grpc.CallOption) (*GetMainTransactionResponse, error)
 }
 
 type mainchainServiceClient struct {
@@ -113,6 +121,16 @@ func (c *mainchainServiceClient) ListMissedSlots(ctx context.Context, in *ListMi
 	return out, nil
 }
 
+func (c *mainchainServiceClient) GetMainTransaction(ctx context.Context, in *GetMainTransactionRequest, opts ...grpc.CallOption) (*GetMainTransactionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetMainTransactionResponse)
+	err := c.cc.Invoke(ctx, MainchainService_GetMainTransaction_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MainchainServiceServer is the server API for MainchainService service.
 // All implementations must embed UnimplementedMainchainServiceServer
 // for forward compatibility.
@@ -140,6 +158,13 @@ type MainchainServiceServer interface {
 	// FAILED_PRECONDITION on a data dir synced by a node too old to index
 	// them (resync it).
 	ListMissedSlots(context.Context, *ListMissedSlotsRequest) (*ListMissedSlotsResponse, error)
+	// GetMainTransaction returns any mainchain transaction the node can find,
+	// as bitcoin-cli getrawtransaction does: the wallet's own from its
+	// records, any other from btcd (getrawtransaction), which finds those in
+	// its mempool, and confirmed ones when it runs with --txindex. NOT_FOUND
+	// when neither knows it (with the neutrino backend only the wallet's own
+	// are known); UNAVAILABLE when btcd does not answer.
+	GetMainTransaction(context.Context, *GetMainTransactionRequest) (*GetMainTransactionResponse, error)
 	mustEmbedUnimplementedMainchainServiceServer()
 }
 
@@ -164,6 +189,9 @@ func (UnimplementedMainchainServiceServer) ListPublications(context.Context, *Li
 }
 func (UnimplementedMainchainServiceServer) ListMissedSlots(context.Context, *ListMissedSlotsRequest) (*ListMissedSlotsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListMissedSlots not implemented")
+}
+func (UnimplementedMainchainServiceServer) GetMainTransaction(context.Context, *GetMainTransactionRequest) (*GetMainTransactionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetMainTransaction not implemented")
 }
 func (UnimplementedMainchainServiceServer) mustEmbedUnimplementedMainchainServiceServer() {}
 func (UnimplementedMainchainServiceServer) testEmbeddedByValue()                          {}
@@ -276,6 +304,24 @@ func _MainchainService_ListMissedSlots_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MainchainService_GetMainTransaction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetMainTransactionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MainchainServiceServer).GetMainTransaction(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MainchainService_GetMainTransaction_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MainchainServiceServer).GetMainTransaction(ctx, req.(*GetMainTransactionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MainchainService_ServiceDesc is the grpc.ServiceDesc for MainchainService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -302,6 +348,10 @@ var MainchainService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListMissedSlots",
 			Handler:    _MainchainService_ListMissedSlots_Handler,
+		},
+		{
+			MethodName: "GetMainTransaction",
+			Handler:    _MainchainService_GetMainTransaction_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

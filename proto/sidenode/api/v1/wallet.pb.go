@@ -1739,8 +1739,9 @@ func (x *GetBalanceRequest) GetMinConf() int32 {
 // GetBalanceResponse is the wallet's balance.
 type GetBalanceResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// total_sat is the value of every coin of the wallet, and of the change
-	// of its unconfirmed transactions.
+	// total_sat is the value of every coin of the wallet, of the change of
+	// its unconfirmed transactions, and of the mempool payments to it:
+	// confirmed_sat + incoming_sat + unconfirmed_sat.
 	TotalSat int64 `protobuf:"varint,1,opt,name=total_sat,json=totalSat,proto3" json:"total_sat,omitempty"`
 	// spendable_sat is the value of the coins with at least min_conf (and at
 	// least 1) confirmations: what a send can spend.
@@ -1753,8 +1754,11 @@ type GetBalanceResponse struct {
 	// confirmed_sat is the value of the coins with at least min_conf
 	// confirmations (with min_conf 0, unconfirmed_sat too).
 	ConfirmedSat int64 `protobuf:"varint,4,opt,name=confirmed_sat,json=confirmedSat,proto3" json:"confirmed_sat,omitempty"`
-	// incoming_sat is the value of the coins in blocks with fewer than
-	// min_conf confirmations.
+	// incoming_sat is what is on its way to the wallet: the value of the
+	// coins in blocks with fewer than min_conf confirmations, and what
+	// transactions of the mainchain's mempool that are not the wallet's own
+	// pay it (counted at any min_conf, never spendable). The mempool is
+	// counted only when mempool_watched is set.
 	IncomingSat int64 `protobuf:"varint,5,opt,name=incoming_sat,json=incomingSat,proto3" json:"incoming_sat,omitempty"`
 	// unconfirmed_sat is what the wallet's unconfirmed transactions pay back
 	// to it (their change); 0 with min_conf 0, where confirmed_sat counts it.
@@ -1762,8 +1766,12 @@ type GetBalanceResponse struct {
 	// spent_unconfirmed_sat is the value of the coins the wallet's
 	// unconfirmed transactions spend.
 	SpentUnconfirmedSat int64 `protobuf:"varint,7,opt,name=spent_unconfirmed_sat,json=spentUnconfirmedSat,proto3" json:"spent_unconfirmed_sat,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// mempool_watched says whether incoming_sat counts the mempool: true
+	// with the btcd backend; false with neutrino, which sees no mempool, so
+	// that a payment to the wallet is known only once it is in a block.
+	MempoolWatched bool `protobuf:"varint,8,opt,name=mempool_watched,json=mempoolWatched,proto3" json:"mempool_watched,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetBalanceResponse) Reset() {
@@ -1843,6 +1851,13 @@ func (x *GetBalanceResponse) GetSpentUnconfirmedSat() int64 {
 		return x.SpentUnconfirmedSat
 	}
 	return 0
+}
+
+func (x *GetBalanceResponse) GetMempoolWatched() bool {
+	if x != nil {
+		return x.MempoolWatched
+	}
+	return false
 }
 
 // CreateStakeRequest describes a new stake.
@@ -2397,7 +2412,7 @@ func (*GetSideBalanceRequest) Descriptor() ([]byte, []int) {
 }
 
 // GetSideBalanceResponse is the balance of the node's sidechain address on
-// the best chain.
+// the best chain, and what its mempool brings it.
 type GetSideBalanceResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// address is the node's sidechain address.
@@ -2416,7 +2431,11 @@ type GetSideBalanceResponse struct {
 	// utxo_count is the number of its unspent outputs.
 	UtxoCount uint64 `protobuf:"varint,6,opt,name=utxo_count,json=utxoCount,proto3" json:"utxo_count,omitempty"`
 	// spend_height is the lottery height maturity is computed for.
-	SpendHeight   int32 `protobuf:"varint,7,opt,name=spend_height,json=spendHeight,proto3" json:"spend_height,omitempty"`
+	SpendHeight int32 `protobuf:"varint,7,opt,name=spend_height,json=spendHeight,proto3" json:"spend_height,omitempty"`
+	// incoming_sat is what the transactions of the node's sidechain mempool
+	// pay the address, those that spend none of its outputs (the change of
+	// its own sends is in pending_sat); not in total_sat.
+	IncomingSat   int64 `protobuf:"varint,8,opt,name=incoming_sat,json=incomingSat,proto3" json:"incoming_sat,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2496,6 +2515,13 @@ func (x *GetSideBalanceResponse) GetUtxoCount() uint64 {
 func (x *GetSideBalanceResponse) GetSpendHeight() int32 {
 	if x != nil {
 		return x.SpendHeight
+	}
+	return 0
+}
+
+func (x *GetSideBalanceResponse) GetIncomingSat() int64 {
+	if x != nil {
+		return x.IncomingSat
 	}
 	return 0
 }
@@ -3317,7 +3343,7 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x12NewAddressResponse\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\".\n" +
 	"\x11GetBalanceRequest\x12\x19\n" +
-	"\bmin_conf\x18\x01 \x01(\x05R\aminConf\"\x96\x02\n" +
+	"\bmin_conf\x18\x01 \x01(\x05R\aminConf\"\xbf\x02\n" +
 	"\x12GetBalanceResponse\x12\x1b\n" +
 	"\ttotal_sat\x18\x01 \x01(\x03R\btotalSat\x12#\n" +
 	"\rspendable_sat\x18\x02 \x01(\x03R\fspendableSat\x12\x19\n" +
@@ -3325,7 +3351,8 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\rconfirmed_sat\x18\x04 \x01(\x03R\fconfirmedSat\x12!\n" +
 	"\fincoming_sat\x18\x05 \x01(\x03R\vincomingSat\x12'\n" +
 	"\x0funconfirmed_sat\x18\x06 \x01(\x03R\x0eunconfirmedSat\x122\n" +
-	"\x15spent_unconfirmed_sat\x18\a \x01(\x03R\x13spentUnconfirmedSat\"\x98\x01\n" +
+	"\x15spent_unconfirmed_sat\x18\a \x01(\x03R\x13spentUnconfirmedSat\x12'\n" +
+	"\x0fmempool_watched\x18\b \x01(\bR\x0emempoolWatched\"\x98\x01\n" +
 	"\x12CreateStakeRequest\x12\x1d\n" +
 	"\n" +
 	"amount_sat\x18\x01 \x01(\x03R\tamountSat\x12\x1f\n" +
@@ -3357,7 +3384,7 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x15GetSideAddressRequest\"2\n" +
 	"\x16GetSideAddressResponse\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\"\x17\n" +
-	"\x15GetSideBalanceRequest\"\xfa\x01\n" +
+	"\x15GetSideBalanceRequest\"\x9d\x02\n" +
 	"\x16GetSideBalanceResponse\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x1b\n" +
 	"\ttotal_sat\x18\x02 \x01(\x03R\btotalSat\x12#\n" +
@@ -3367,7 +3394,8 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"pendingSat\x12\x1d\n" +
 	"\n" +
 	"utxo_count\x18\x06 \x01(\x04R\tutxoCount\x12!\n" +
-	"\fspend_height\x18\a \x01(\x05R\vspendHeight\"\x9d\x01\n" +
+	"\fspend_height\x18\a \x01(\x05R\vspendHeight\x12!\n" +
+	"\fincoming_sat\x18\b \x01(\x03R\vincomingSat\"\x9d\x01\n" +
 	"\x0fSendSideRequest\x12\x1d\n" +
 	"\n" +
 	"to_address\x18\x01 \x01(\tR\ttoAddress\x12\x1d\n" +

@@ -1,0 +1,105 @@
+package btcdwatch
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcjson"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/btcsuite/btcd/wire"
+)
+
+// mempoolQueue is how many mempool transactions wait for the consumer;
+// more are dropped (and counted once mined).
+const mempoolQueue = 256
+
+// noteMempoolTx runs in the notification handler: it decodes a
+// transaction btcd's mempool accepted and btcd's filter matched, and
+// queues it without waiting.
+func (s *Source) noteMempoolTx(raw []byte) {
+	tx := new(wire.MsgTx)
+	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
+		log.Warnf("btcd sent a mempool transaction that does not decode: %v", err)
+		return
+	}
+	select {
+	case s.mempool <- tx:
+	default:
+		log.Debugf("Mempool transaction %v dropped: %d wait already", tx.TxHash(), mempoolQueue)
+	}
+}
+
+// MempoolTxs delivers the transactions btcd's mempool accepts that its
+// transaction filter matches: those that pay a script or spend an outpoint
+// of the watch list (btcd sends them as relevanttxaccepted once the filter
+// is loaded, after the first Blocks call). One consumer reads them;
+// transactions it does not take in time are dropped.
+func (s *Source) MempoolTxs() <-chan *wire.MsgTx { return s.mempool }
+
+// InMempool reports, for each txid, whether btcd's mempool holds it:
+// getrawtransaction (verbose, pipelined) finds it without a block hash.
+// (btcd has no getmempoolentry, and getrawmempool lists the whole pool.)
+func (s *Source) InMempool(ctx context.Context, txids []chainhash.Hash) ([]bool, error) {
+	if err := s.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	futs := make([]rpcclient.FutureGetRawTransactionVerboseResult, len(txids))
+	for i := range txids {
+		futs[i] = s.client.GetRawTransactionVerboseAsync(&txids[i])
+	}
+	out := make([]bool, len(txids))
+	for i, id := range txids {
+		res, err := call(ctx, s, fmt.Sprintf("getrawtransaction %v", id), futs[i].Receive)
+		var rpcErr *btcjson.RPCError
+		switch {
+		case err == nil:
+			out[i] = res.BlockHash == ""
+		case errors.As(err, &rpcErr) && rpcErr.Code == btcjson.ErrRPCNoTxInfo:
+		default:
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// GetRawTransaction returns a transaction btcd knows, from its mempool or,
+// when btcd runs with --txindex, from a block, with the block's hash and
+// its confirmations (0 in the mempool). found is false when btcd does not
+// know it.
+func (s *Source) GetRawTransaction(ctx context.Context, txid chainhash.Hash) (tx *wire.MsgTx,
+	block *chainhash.Hash, confirmations uint64, found bool, err error) {
+
+	if err := s.waitReady(ctx); err != nil {
+		return nil, nil, 0, false, err
+	}
+	fut := s.client.GetRawTransactionVerboseAsync(&txid)
+	res, err := call(ctx, s, fmt.Sprintf("getrawtransaction %v", txid), fut.Receive)
+	var rpcErr *btcjson.RPCError
+	if errors.As(err, &rpcErr) && rpcErr.Code == btcjson.ErrRPCNoTxInfo {
+		return nil, nil, 0, false, nil
+	}
+	if err != nil {
+		return nil, nil, 0, false, err
+	}
+	raw, err := hex.DecodeString(res.Hex)
+	if err != nil {
+		return nil, nil, 0, false, fmt.Errorf("getrawtransaction %v: %w", txid, err)
+	}
+	tx = new(wire.MsgTx)
+	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
+		return nil, nil, 0, false, fmt.Errorf("getrawtransaction %v: %w", txid, err)
+	}
+	if tx.TxHash() != txid {
+		return nil, nil, 0, false, fmt.Errorf("btcd sent transaction %v for %v", tx.TxHash(), txid)
+	}
+	if res.BlockHash != "" {
+		if block, err = chainhash.NewHashFromStr(res.BlockHash); err != nil {
+			return nil, nil, 0, false, fmt.Errorf("getrawtransaction %v: block hash: %w", txid, err)
+		}
+	}
+	return tx, block, res.Confirmations, true, nil
+}
