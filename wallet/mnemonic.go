@@ -134,14 +134,10 @@ func MnemonicFromEntropy(entropy []byte) ([]string, error) {
 // entropy the words encode, or a *MnemonicError that says which word is
 // wrong and how.
 func ParseMnemonic(text string) ([]byte, error) {
-	var words, typed []string
-	for _, tok := range strings.Fields(text) {
-		tok = stripNumber(tok)
-		if tok == "" {
-			continue
-		}
-		typed = append(typed, tok)
-		words = append(words, strings.ToLower(norm.NFKD.String(tok)))
+	typed := MnemonicFields(text)
+	words := make([]string, len(typed))
+	for i, tok := range typed {
+		words[i] = strings.ToLower(norm.NFKD.String(tok))
 	}
 	for i, w := range words {
 		if _, ok := englishIndex()[w]; ok {
@@ -168,6 +164,24 @@ func ParseMnemonic(text string) ([]byte, error) {
 		return nil, &MnemonicError{Code: MnemonicWordCount, Count: len(words)}
 	}
 	return entropy, nil
+}
+
+// MnemonicFields returns the words of text as ParseMnemonic reads them,
+// as typed: separated by white space, without the numbers before them.
+func MnemonicFields(text string) []string {
+	var words []string
+	for _, tok := range strings.Fields(text) {
+		if tok = stripNumber(tok); tok != "" {
+			words = append(words, tok)
+		}
+	}
+	return words
+}
+
+// IsMnemonicWord reports whether w is a BIP39 English word (in any case).
+func IsMnemonicWord(w string) bool {
+	_, ok := englishIndex()[strings.ToLower(w)]
+	return ok
 }
 
 // stripNumber removes a position number ("12." "12)" "12:" or "12") from
