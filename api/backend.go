@@ -265,10 +265,12 @@ type WalletBackend interface {
 	BackupSeed(ctx context.Context, passphrase []byte) (*SeedBackup, error)
 
 	// CreateWallet creates the wallet of a node that waits for one, sealed
-	// under passphrase (not empty), and returns its seed file and seed.
-	// ErrFailedPrecondition when a wallet exists or the node does not
-	// wait.
-	CreateWallet(ctx context.Context, passphrase []byte) (seedFile string, seed []byte, err error)
+	// under passphrase (not empty): a new seed, or with mnemonic the seed
+	// of those words (a restore). It returns the seed file and the seed's
+	// backup. ErrInvalidArgument for a mnemonic that is not a wallet's
+	// backup (nothing written); ErrFailedPrecondition when a wallet exists
+	// or the node does not wait.
+	CreateWallet(ctx context.Context, passphrase []byte, mnemonic []string) (seedFile string, seed *SeedBackup, err error)
 
 	// UnlockWallet unlocks the wallet of a node that waits for it.
 	// ErrInvalidArgument for a wrong passphrase; ErrFailedPrecondition
@@ -339,7 +341,12 @@ type BumpResult struct {
 
 // SeedBackup is the wallet's seed and how its keys derive.
 type SeedBackup struct {
-	Seed       []byte
+	// Seed is the BIP32 seed.
+	Seed []byte
+	// Mnemonic is the seed's 24 BIP39 words, the backup; nil for a
+	// legacy seed, whose backup is Seed.
+	Mnemonic   []string
+	Legacy     bool
 	MasterXprv string
 	Derivation []string
 }

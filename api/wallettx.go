@@ -166,6 +166,8 @@ func (w *walletService) BackupSeed(ctx context.Context, req *apiv1.BackupSeedReq
 		SeedHex:    hex.EncodeToString(b.Seed),
 		MasterXprv: b.MasterXprv,
 		Derivation: b.Derivation,
+		Mnemonic:   b.Mnemonic,
+		Legacy:     b.Legacy,
 	}, nil
 }
 
@@ -174,11 +176,15 @@ func (w *walletService) CreateWallet(ctx context.Context, req *apiv1.CreateWalle
 	if req.GetPassphrase() == "" {
 		return nil, toStatus(method, Errorf(ErrInvalidArgument, "passphrase is empty"))
 	}
-	file, seed, err := w.s.backend.CreateWallet(ctx, []byte(req.GetPassphrase()))
+	file, seed, err := w.s.backend.CreateWallet(ctx, []byte(req.GetPassphrase()), req.GetMnemonic())
 	if err != nil {
 		return nil, toStatus(method, err)
 	}
-	return &apiv1.CreateWalletResponse{SeedFile: file, SeedHex: hex.EncodeToString(seed)}, nil
+	resp := &apiv1.CreateWalletResponse{SeedFile: file, SeedHex: hex.EncodeToString(seed.Seed)}
+	if len(req.GetMnemonic()) == 0 {
+		resp.Mnemonic = seed.Mnemonic
+	}
+	return resp, nil
 }
 
 func (w *walletService) UnlockWallet(ctx context.Context, req *apiv1.UnlockWalletRequest) (*apiv1.UnlockWalletResponse, error) {

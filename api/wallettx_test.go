@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/api/apitest"
@@ -74,7 +76,7 @@ func TestWalletPayments(t *testing.T) {
 	_, err = c.wallet.ChangePassphrase(ctx, &apiv1.ChangePassphraseRequest{CurrentPassphrase: apitest.FakePassphrase})
 	wantCode(t, "empty new passphrase", err, codes.InvalidArgument)
 	seed, err := c.wallet.BackupSeed(ctx, &apiv1.BackupSeedRequest{Passphrase: apitest.FakePassphrase})
-	if err != nil || len(seed.GetSeedHex()) != 64 {
+	if err != nil || len(seed.GetSeedHex()) != 128 || len(seed.GetMnemonic()) != 24 || seed.GetLegacy() {
 		t.Fatalf("BackupSeed %v %v", seed, err)
 	}
 
@@ -114,8 +116,22 @@ func TestWaitingForWallet(t *testing.T) {
 	_, err = c.wallet.CreateWallet(ctx, &apiv1.CreateWalletRequest{})
 	wantCode(t, "empty passphrase", err, codes.InvalidArgument)
 	created, err := c.wallet.CreateWallet(ctx, &apiv1.CreateWalletRequest{Passphrase: "p"})
-	if err != nil || len(created.GetSeedHex()) != 64 {
+	if err != nil || len(created.GetSeedHex()) != 128 ||
+		strings.Join(created.GetMnemonic(), " ") != strings.Join(apitest.FakeMnemonic(), " ") {
 		t.Fatalf("CreateWallet %v %v", created, err)
+	}
+	// A restore: the words reach the backend, and are not sent back.
+	words := apitest.FakeMnemonic()
+	restored, err := c.wallet.CreateWallet(ctx, &apiv1.CreateWalletRequest{Passphrase: "p", Mnemonic: words})
+	if err != nil || len(restored.GetMnemonic()) != 0 ||
+		strings.Join(b.LastMnemonic(), " ") != strings.Join(words, " ") {
+		t.Fatalf("CreateWallet with a mnemonic %v %v", restored, err)
+	}
+	words[6] = "foo"
+	_, err = c.wallet.CreateWallet(ctx, &apiv1.CreateWalletRequest{Passphrase: "p", Mnemonic: words})
+	wantCode(t, "an unknown word", err, codes.InvalidArgument)
+	if st, _ := status.FromError(err); !strings.Contains(st.Message(), "word 7 'foo' is not a BIP39 English word") {
+		t.Errorf("an unknown word: %q", st.Message())
 	}
 	ro := dial(t, srv, api.ReadOnlyCredFilename)
 	_, err = ro.wallet.UnlockWallet(ctx, &apiv1.UnlockWalletRequest{Passphrase: apitest.FakePassphrase})

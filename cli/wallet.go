@@ -71,18 +71,28 @@ func walletCommands() []commandSpec {
 				"write the new passphrase there too (WalletService.ChangePassphrase).",
 			func(c *client) any { return &changePasswordCommand{c: c} }},
 		{groupWallet, "backupseed", "Show the wallet's seed, to back it up",
-			"Show the wallet's BIP32 seed (hex), its master key and the " +
-				"derivation paths of its keys, given its passphrase (asked on " +
-				"the terminal, or a line of standard input): with them every " +
-				"key of the wallet can be derived again. Anyone who sees them " +
-				"can spend the wallet's coins (WalletService.BackupSeed).",
+			"Show the wallet's backup, given its passphrase (asked on the " +
+				"terminal, or a line of standard input): its 24 BIP39 words, " +
+				"numbered, and the derivation paths of its keys. The words " +
+				"alone restore the wallet (create --restore, or any BIP39 " +
+				"wallet: English, no BIP39 passphrase); anyone who sees them " +
+				"can spend the wallet's coins. A wallet created before backups " +
+				"were words (legacy) has none: its backup is its BIP32 seed " +
+				"in hex, shown with its master key. --json prints the node's " +
+				"answer (WalletService.BackupSeed).",
 			func(c *client) any { return &backupSeedCommand{c: c} }},
 		{groupWallet, "create", "Create the wallet of a node that waits for it",
 			"Create the wallet of a node started with --wallet.waitunlock that " +
 				"has none, as lncli create does: a new seed sealed under the " +
 				"passphrase (asked twice on the terminal, or a line of standard " +
 				"input, or --passphrase-file); the node then starts with it. " +
-				"The seed is shown once: back it up (WalletService.CreateWallet).",
+				"The seed's 24 words are shown once: write them down. With " +
+				"--restore, the wallet of the 24 words of a backup instead, " +
+				"asked on the terminal or read from standard input before the " +
+				"passphrase (or from --mnemonic-file), never from the command " +
+				"line; words that are not a backup (a word of no BIP39 English " +
+				"list, a missing word, a wrong checksum) create no wallet " +
+				"(WalletService.CreateWallet).",
 			func(c *client) any { return &createWalletCommand{c: c} }},
 		{groupWallet, "unlock", "Unlock the wallet of a node that waits for it",
 			"Unlock the wallet of a node started with --wallet.waitunlock, as " +

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+	"github.com/mainstake/sidenode/wallet"
 )
 
 // The commands of the wallet's payments, coins, history and seed (their
@@ -155,6 +156,7 @@ func (cmd *changePasswordCommand) Execute(args []string) error {
 
 type backupSeedCommand struct {
 	PassphraseFile string `long:"passphrase-file" unquote:"false" value-name:"FILE" description:"Read the wallet's passphrase from this file (its first line) instead of asking"`
+	JSON           bool   `long:"json" description:"Print the node's answer as JSON (words, seed, master key, paths) instead of the numbered words"`
 	c              *client
 }
 
@@ -166,9 +168,13 @@ func (cmd *backupSeedCommand) Execute(args []string) error {
 	if err != nil {
 		return err
 	}
-	return cmd.c.run(nil, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+	resp, err := cmd.c.call(nil, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).BackupSeed(ctx, &apiv1.BackupSeedRequest{Passphrase: pass})
-	})
+	}, cmd.JSON)
+	if err != nil || cmd.JSON {
+		return err
+	}
+	return printBackup(cmd.c.stdout, resp.(*apiv1.BackupSeedResponse))
 }
 
 type sideUnspentCommand struct {
@@ -189,12 +195,27 @@ func (cmd *sideUnspentCommand) Execute(args []string) error {
 
 type createWalletCommand struct {
 	PassphraseFile string `long:"passphrase-file" unquote:"false" value-name:"FILE" description:"Read the new wallet's passphrase from this file (its first line) instead of asking"`
+	Restore        bool   `long:"restore" description:"Restore a wallet from the 24 words of its backup, asked on the terminal or read from standard input (before the passphrase), never from the command line"`
+	MnemonicFile   string `long:"mnemonic-file" unquote:"false" value-name:"FILE" description:"Restore a wallet from the 24 words of its backup written in this file"`
+	JSON           bool   `long:"json" description:"Print the node's answer as JSON instead of the numbered words"`
 	c              *client
 }
 
 func (cmd *createWalletCommand) Execute(args []string) error {
+	if len(args) > 0 && (cmd.Restore || wallet.IsMnemonicWord(args[0])) {
+		// Not echoed: they may be the words of a backup.
+		return usagef("create takes no arguments: give the words of a backup with --restore on " +
+			"standard input or the terminal, never on the command line, where the shell's history keeps them")
+	}
 	if err := noArgs(args); err != nil {
 		return err
+	}
+	var words []string
+	if cmd.Restore || cmd.MnemonicFile != "" {
+		var err error
+		if words, err = cmd.c.readWords(cmd.MnemonicFile); err != nil {
+			return err
+		}
 	}
 	pass, err := cmd.c.passphrase("--passphrase-file", cmd.PassphraseFile, "New wallet passphrase")
 	if err != nil {
@@ -212,9 +233,28 @@ func (cmd *createWalletCommand) Execute(args []string) error {
 			return usagef("the two passphrases differ: no wallet was created")
 		}
 	}
-	return cmd.c.run(nil, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
-		return apiv1.NewWalletServiceClient(conn).CreateWallet(ctx, &apiv1.CreateWalletRequest{Passphrase: pass})
-	})
+	f := fields{"mnemonic": "the words of the backup"}
+	resp, err := cmd.c.call(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).CreateWallet(ctx, &apiv1.CreateWalletRequest{
+			Passphrase: pass, Mnemonic: words})
+	}, cmd.JSON)
+	if err != nil || cmd.JSON {
+		return err
+	}
+	r := resp.(*apiv1.CreateWalletResponse)
+	if words != nil {
+		_, err = fmt.Fprintf(cmd.c.stdout, "Restored the wallet of the %d words in %s: the node starts with it.\n",
+			len(words), r.GetSeedFile())
+		return err
+	}
+	if len(r.GetMnemonic()) == 0 {
+		return printJSON(cmd.c.stdout, r) // a node from before word backups
+	}
+	if err := printWords(cmd.c.stdout, r.GetMnemonic()); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(cmd.c.stdout, "\nCreated the wallet in %s: the node starts with it.\n", r.GetSeedFile())
+	return err
 }
 
 type unlockWalletCommand struct {

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"github.com/mainstake/sidenode/api/apitest"
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
 // The tests run without a terminal, whatever standard input go test was
@@ -195,10 +198,27 @@ func TestTxVerbose(t *testing.T) {
 
 func TestPassphraseCommands(t *testing.T) {
 	n := startNode(t)
-	r := n.run("backupseed", "--passphrase-file", "testdata/passphrase")
+	r := n.run("backupseed", "--passphrase-file", "testdata/passphrase", "--json")
 	wantOK(t, r)
-	if s := r.json(t); len(s["seed_hex"].(string)) != 64 {
+	if s := r.json(t); len(s["seed_hex"].(string)) != 128 || len(s["mnemonic"].([]any)) != 24 || s["legacy"] != false {
 		t.Errorf("backupseed %v", s)
+	}
+	// The words, numbered, between the warnings.
+	r = n.run("backupseed", "--passphrase-file", "testdata/passphrase")
+	wantOK(t, r)
+	for _, want := range []string{
+		"WRITE DOWN THESE 24 WORDS, IN ORDER, AND KEEP THEM OFFLINE.\n",
+		"\n 1. abandon     2. abandon     3. abandon     4. abandon\n",
+		"\n21. abandon    22. abandon    23. abandon    24. art\n",
+		"Anyone who reads them can spend its coins.",
+		"The wallet's keys derive at:\n  m/84'/1'/0'/0/i receive\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("backupseed lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Count(r.stdout, "WRITE DOWN") != 2 || strings.Contains(r.stdout, " \n") {
+		t.Errorf("backupseed:\n%s", r.stdout)
 	}
 	// From standard input, as a script gives them.
 	fakeTerminal(t, false, apitest.FakePassphrase+"\nnew one\n")
@@ -213,5 +233,75 @@ func TestPassphraseCommands(t *testing.T) {
 	r = n.run("changepassword")
 	if r.code != ExitNodeError || !strings.Contains(r.stderr, "the current passphrase: wrong wallet passphrase") {
 		t.Errorf("wrong passphrase: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestCreateAndRestore: create prints a new wallet's words once; create
+// --restore reads the words from standard input (numbered as backupseed
+// prints them, over several lines) or from the terminal, before the
+// passphrase, and sends them; bad words reach no node.
+func TestCreateAndRestore(t *testing.T) {
+	n := startNode(t)
+	r := n.run("create", "--passphrase-file", "testdata/passphrase")
+	wantOK(t, r)
+	if !strings.Contains(r.stdout, "24. art\n") || !strings.Contains(r.stdout, "Created the wallet in /fake/wallet.seed") {
+		t.Errorf("create:\n%s", r.stdout)
+	}
+	if n.backend.LastMnemonic() != nil {
+		t.Fatalf("a new wallet sent words %q", n.backend.LastMnemonic())
+	}
+	words := apitest.FakeMnemonic()
+	var numbered strings.Builder
+	for i, w := range words {
+		fmt.Fprintf(&numbered, "%2d. %s", i+1, w)
+		if i%4 == 3 {
+			numbered.WriteString("\n")
+		} else {
+			numbered.WriteString("   ")
+		}
+	}
+	fakeTerminal(t, false, numbered.String()+apitest.FakePassphrase+"\n")
+	r = n.run("create", "--restore")
+	wantOK(t, r)
+	if r.stdout != "Restored the wallet of the 24 words in /fake/wallet.seed: the node starts with it.\n" ||
+		strings.Join(n.backend.LastMnemonic(), " ") != strings.Join(words, " ") {
+		t.Errorf("restore: %q, sent %q", r.stdout, n.backend.LastMnemonic())
+	}
+	// On a terminal: asked, one line, then the passphrase twice.
+	fakeTerminal(t, true, strings.Join(words, " ")+"\n"+"p\np\n")
+	r = n.run("create", "--restore", "--json")
+	if r.code != ExitOK || !strings.Contains(r.stderr, "The 24 words of the wallet's backup, in order") {
+		t.Fatalf("restore on a terminal: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if m := r.json(t); len(m["mnemonic"].([]any)) != 0 {
+		t.Errorf("a restore sent the words back: %v", m)
+	}
+	// A wrong word on the terminal: said, nothing sent.
+	n.backend.CreateWallet(context.Background(), nil, nil) // forget the last words
+	fakeTerminal(t, true, strings.Repeat("abandon ", 24)+"\np\np\n")
+	r = n.run("create", "--restore")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "the checksum of the 24 words does not match") ||
+		n.backend.LastMnemonic() != nil {
+		t.Errorf("bad words: exit %d, stderr %q, sent %q", r.code, r.stderr, n.backend.LastMnemonic())
+	}
+}
+
+// TestBackupSeedLegacy: a legacy wallet's backup is its hex seed, said to
+// be one, and no words.
+func TestBackupSeedLegacy(t *testing.T) {
+	var out strings.Builder
+	err := printBackup(&out, &apiv1.BackupSeedResponse{SeedHex: "a0a1", MasterXprv: "tprv-x",
+		Legacy: true, Derivation: []string{"m/84'/1'/0'/0/i receive"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"created before backups were words", "BIP32 seed (hex): a0a1\n",
+		"words made from it restore a different wallet", "master key:       tprv-x\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("legacy backup lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "24 words") {
+		t.Errorf("legacy backup speaks of words:\n%s", out.String())
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"google.golang.org/grpc"
@@ -170,15 +169,12 @@ func (n *Net) prepare(spec NodeSpec) (*Node, error) {
 	if err := os.WriteFile(pwFile, []byte(Passphrase+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	seed, err := hdkeychain.GenerateSeed(hdkeychain.RecommendedSeedLen)
+	seedPath := filepath.Join(dataDir, n.Params.Name, "wallet.seed")
+	seed, err := wallet.CreateSeed(seedPath, []byte(Passphrase), nil, wallet.DefaultKDF)
 	if err != nil {
 		return nil, err
 	}
-	seedPath := filepath.Join(dataDir, n.Params.Name, "wallet.seed")
-	if err := wallet.CreateSeed(seedPath, []byte(Passphrase), seed, wallet.DefaultKDF); err != nil {
-		return nil, err
-	}
-	keys, err := wallet.NewKeyring(seed, n.Params.Main)
+	keys, err := wallet.NewKeyring(seed.BIP32(), n.Params.Main)
 	if err != nil {
 		return nil, err
 	}

@@ -182,16 +182,20 @@ func openWallet(ctx context.Context, cfg *Config, db *store.DB, watch *mainwatch
 	seedPath := seedPath(cfg)
 	seed, err := wallet.OpenSeed(seedPath, pass)
 	if errors.Is(err, wallet.ErrNoSeed) {
-		if err := wallet.CreateSeed(seedPath, pass, nil, wallet.DefaultKDF); err != nil {
+		if seed, err = wallet.CreateSeed(seedPath, pass, nil, wallet.DefaultKDF); err != nil {
 			return nil, err
 		}
-		log.Infof("Created a new wallet in %s: back it up with its passphrase", seedPath)
-		seed, err = wallet.OpenSeed(seedPath, pass)
+		log.Infof("Created a new wallet in %s: write down its %d words (sidecli backupseed)",
+			seedPath, wallet.MnemonicWords)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("unlock wallet %s: %w", seedPath, err)
 	}
-	keys, err := wallet.NewKeyring(seed, params.Main)
+	if seed.Legacy() {
+		log.Infof("The wallet's seed file %s predates word backups: its backup is its hex seed "+
+			"(sidecli backupseed)", seedPath)
+	}
+	keys, err := wallet.NewKeyring(seed.BIP32(), params.Main)
 	if err != nil {
 		return nil, err
 	}

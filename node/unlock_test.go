@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mainstake/sidenode/cli"
+	"github.com/mainstake/sidenode/wallet"
 )
 
 // TestWaitForWallet: a node started with --wallet.waitunlock and no
@@ -73,11 +75,50 @@ func TestWaitForWallet(t *testing.T) {
 		t.Fatalf("unlock without a wallet: exit %d %q", code, stderr)
 	}
 	code, out, stderr := sidecli("create", "--passphrase-file", passFile)
-	if code != 0 || !strings.Contains(out, "seed_hex") {
+	if code != 0 || !strings.Contains(out, "WRITE DOWN THESE 24 WORDS") || !strings.Contains(out, "\n21. ") {
 		t.Fatalf("create: exit %d %q %q", code, out, stderr)
 	}
 	if pass := <-got; string(pass) != "correct horse" {
 		t.Fatalf("passphrase %q", pass)
+	}
+	// The words printed are the seed file's.
+	seed, err := wallet.OpenSeed(seedPath(cfg), []byte("correct horse"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range seed.Mnemonic() {
+		if !strings.Contains(out, fmt.Sprintf("%2d. %s", i+1, w)) {
+			t.Fatalf("create did not print word %d %q:\n%s", i+1, w, out)
+		}
+	}
+
+	// The words restore the same seed in another data dir.
+	wordsFile := filepath.Join(t.TempDir(), "words")
+	restoreCfg := *cfg
+	restoreCfg.DataDir = t.TempDir()
+	restoreGot := make(chan []byte, 1)
+	go func() {
+		pass, err := waitForWallet(context.Background(), &restoreCfg)
+		if err != nil {
+			t.Error(err)
+		}
+		restoreGot <- pass
+	}()
+	// The API's TLS and credential files are the first data dir's (the
+	// config's paths); the seed file is the new one's.
+	ready()
+	wordList := strings.Join(seed.Mnemonic(), " ")
+	if err := os.WriteFile(wordsFile, []byte(wordList), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr = sidecli("create", "--mnemonic-file", wordsFile, "--passphrase-file", passFile)
+	if code != 0 || !strings.Contains(out, "Restored the wallet of the 24 words") {
+		t.Fatalf("restore: exit %d %q %q", code, out, stderr)
+	}
+	<-restoreGot
+	restored, err := wallet.OpenSeed(seedPath(&restoreCfg), []byte("correct horse"))
+	if err != nil || string(restored.BIP32()) != string(seed.BIP32()) {
+		t.Fatalf("the restored wallet has another seed (%v)", err)
 	}
 
 	got = wait()

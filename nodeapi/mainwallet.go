@@ -252,18 +252,27 @@ func (b *Adapter) BackupSeed(_ context.Context, pass []byte) (*api.SeedBackup, e
 	if err != nil {
 		return nil, seedError("passphrase", err)
 	}
-	master, err := hdkeychain.NewMaster(seed, b.params.Main)
+	master, err := hdkeychain.NewMaster(seed.BIP32(), b.params.Main)
 	if err != nil {
 		return nil, err
 	}
 	coin := b.params.Main.HDCoinType
 	log.Infof("Wallet seed backed up through the API")
-	return &api.SeedBackup{Seed: seed, MasterXprv: master.String(), Derivation: []string{
+	backup := seedBackup(seed)
+	backup.MasterXprv = master.String()
+	backup.Derivation = []string{
 		fmt.Sprintf("m/84'/%d'/0'/0/i mainchain receive (P2WPKH)", coin),
 		fmt.Sprintf("m/84'/%d'/0'/1/i mainchain change (P2WPKH)", coin),
 		fmt.Sprintf("m/1017'/%d'/0'/0/i stake keys", coin),
 		fmt.Sprintf("m/1017'/%d'/1'/0/i sidechain keys (P2WPKH)", coin),
-	}}, nil
+	}
+	return backup, nil
+}
+
+// seedBackup is the backup of seed: its words, or for a legacy seed its
+// BIP32 seed alone.
+func seedBackup(seed *wallet.Seed) *api.SeedBackup {
+	return &api.SeedBackup{Seed: seed.BIP32(), Mnemonic: seed.Mnemonic(), Legacy: seed.Legacy()}
 }
 
 // WalletTransactionsIn implements api.WalletStreamBackend: the wallet's

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -40,12 +41,12 @@ func (f *recordingFollower) Broadcast(_ context.Context, tx *wire.MsgTx) error {
 // history, a fee bump, and the seed's passphrase and backup.
 func TestMainWallet(t *testing.T) {
 	s := newPegSim(t)
-	seed := make([]byte, 32)
 	seedFile := filepath.Join(t.TempDir(), "wallet.seed")
-	if err := wallet.CreateSeed(seedFile, []byte("pass"), seed, wallet.KDF{N: 16, R: 8, P: 1}); err != nil {
+	seed, err := wallet.CreateSeed(seedFile, []byte("pass"), make([]byte, 32), wallet.KDF{N: 16, R: 8, P: 1})
+	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := wallet.NewKeyring(seed, s.p.Main)
+	keys, err := wallet.NewKeyring(seed.BIP32(), s.p.Main)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,8 +188,9 @@ func TestMainWallet(t *testing.T) {
 	_, err = b.BackupSeed(ctx, []byte("wrong"))
 	wantAPICode(t, "backup with a wrong passphrase", err, api.ErrInvalidArgument)
 	backup, err := b.BackupSeed(ctx, []byte("pass"))
-	if err != nil || hex.EncodeToString(backup.Seed) != hex.EncodeToString(seed) ||
-		!strings.HasPrefix(backup.MasterXprv, "tprv") {
+	if err != nil || hex.EncodeToString(backup.Seed) != hex.EncodeToString(seed.BIP32()) ||
+		!strings.HasPrefix(backup.MasterXprv, "tprv") || backup.Legacy ||
+		strings.Join(backup.Mnemonic, " ") != strings.Repeat("abandon ", 23)+"art" {
 		t.Fatalf("backup %+v %v", backup, err)
 	}
 	_, _, err = b.ChangePassphrase(ctx, []byte("wrong"), []byte("new"))
@@ -351,5 +353,38 @@ func TestMainTransaction(t *testing.T) {
 	wantAPICode(t, "others' with neutrino", err, api.ErrNotFound)
 	if err == nil || !strings.Contains(err.Error(), "only the wallet's own mainchain transactions") {
 		t.Fatalf("others' with neutrino: %v", err)
+	}
+}
+
+// TestBackupSeedLegacy: the backup of a wallet whose seed file predates
+// word backups (version 1) is its hex seed, marked legacy, without words:
+// words made from that seed would restore another wallet.
+func TestBackupSeedLegacy(t *testing.T) {
+	s := newPegSim(t)
+	raw, err := os.ReadFile("../wallet/testdata/seed-v1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedFile := filepath.Join(t.TempDir(), "wallet.seed")
+	if err := os.WriteFile(seedFile, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	seed, err := wallet.OpenSeed(seedFile, []byte("legacy pass"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := wallet.NewKeyring(seed.BIP32(), s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wallet.New(keys, s.db, mainwatch.NewWatchList(), s.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := New(Env{Params: s.p, DB: s.db, Wallet: w, SeedFile: seedFile})
+	backup, err := b.BackupSeed(context.Background(), []byte("legacy pass"))
+	const seedHex = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	if err != nil || !backup.Legacy || backup.Mnemonic != nil || hex.EncodeToString(backup.Seed) != seedHex {
+		t.Fatalf("legacy backup %+v %v", backup, err)
 	}
 }

@@ -3,8 +3,8 @@ package nodeapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/mainstake/sidenode/api"
@@ -25,7 +25,7 @@ var errNotWaiting = api.Errorf(api.ErrFailedPrecondition, "the node is not waiti
 
 // CreateWallet implements api.WalletBackend: a running node's wallet is
 // created at start-up.
-func (b *Adapter) CreateWallet(context.Context, []byte) (string, []byte, error) {
+func (b *Adapter) CreateWallet(context.Context, []byte, []string) (string, *api.SeedBackup, error) {
 	return "", nil, errNotWaiting
 }
 
@@ -69,8 +69,17 @@ func (u *Unlocker) deliver(pass []byte) error {
 	return nil
 }
 
-// CreateWallet implements api.WalletBackend.
-func (u *Unlocker) CreateWallet(_ context.Context, pass []byte) (string, []byte, error) {
+// CreateWallet implements api.WalletBackend: a new wallet, or with
+// mnemonic the wallet of those words. Words that are not a wallet's
+// backup are refused before anything is written.
+func (u *Unlocker) CreateWallet(_ context.Context, pass []byte, mnemonic []string) (string, *api.SeedBackup, error) {
+	var entropy []byte
+	if len(mnemonic) > 0 {
+		var err error
+		if entropy, err = wallet.ParseMnemonic(strings.Join(mnemonic, " ")); err != nil {
+			return "", nil, api.Errorf(api.ErrInvalidArgument, "mnemonic: %v", err)
+		}
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.sent {
@@ -80,15 +89,16 @@ func (u *Unlocker) CreateWallet(_ context.Context, pass []byte) (string, []byte,
 		return "", nil, api.Errorf(api.ErrFailedPrecondition, "a wallet exists (%s): "+
 			"unlock it with sidecli unlock", u.seedFile)
 	}
-	if err := wallet.CreateSeed(u.seedFile, pass, nil, u.kdf); err != nil {
+	seed, err := wallet.CreateSeed(u.seedFile, pass, entropy, u.kdf)
+	if err != nil {
 		return "", nil, err
 	}
-	seed, err := wallet.OpenSeed(u.seedFile, pass)
-	if err != nil {
-		return "", nil, fmt.Errorf("open the new wallet: %w", err)
+	if entropy != nil {
+		log.Infof("Restored a wallet from its %d words in %s", wallet.MnemonicWords, u.seedFile)
+	} else {
+		log.Infof("Created a new wallet in %s", u.seedFile)
 	}
-	log.Infof("Created a new wallet in %s", u.seedFile)
-	return u.seedFile, seed, u.deliver(pass)
+	return u.seedFile, seedBackup(seed), u.deliver(pass)
 }
 
 // UnlockWallet implements api.WalletBackend.

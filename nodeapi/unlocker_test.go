@@ -2,7 +2,10 @@ package nodeapi
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mainstake/sidenode/api"
@@ -17,9 +20,9 @@ func TestUnlocker(t *testing.T) {
 	u := NewUnlocker(file, kdf)
 	_, err := u.UnlockWallet(ctx, []byte("pass"))
 	wantAPICode(t, "unlock without a wallet", err, api.ErrFailedPrecondition)
-	got, seed, err := u.CreateWallet(ctx, []byte("pass"))
-	if err != nil || got != file || len(seed) != 32 {
-		t.Fatalf("create: %s %x %v", got, seed, err)
+	got, seed, err := u.CreateWallet(ctx, []byte("pass"), nil)
+	if err != nil || got != file || len(seed.Seed) != 64 || len(seed.Mnemonic) != wallet.MnemonicWords || seed.Legacy {
+		t.Fatalf("create: %s %+v %v", got, seed, err)
 	}
 	if pass := <-u.Passphrase(); string(pass) != "pass" {
 		t.Fatalf("delivered %q", pass)
@@ -29,7 +32,7 @@ func TestUnlocker(t *testing.T) {
 
 	// The next start: a wallet exists.
 	u = NewUnlocker(file, kdf)
-	_, _, err = u.CreateWallet(ctx, []byte("other"))
+	_, _, err = u.CreateWallet(ctx, []byte("other"), nil)
 	wantAPICode(t, "create over a wallet", err, api.ErrFailedPrecondition)
 	_, err = u.UnlockWallet(ctx, []byte("wrong"))
 	wantAPICode(t, "wrong passphrase", err, api.ErrInvalidArgument)
@@ -40,12 +43,66 @@ func TestUnlocker(t *testing.T) {
 		t.Fatalf("delivered %q", pass)
 	}
 	opened, err := wallet.OpenSeed(file, []byte("pass"))
-	if err != nil || string(opened) != string(seed) {
-		t.Fatalf("the created seed: %x %v", opened, err)
+	if err != nil || string(opened.BIP32()) != string(seed.Seed) {
+		t.Fatalf("the created seed: %+v %v", opened, err)
 	}
 
 	// A running node's adapter is not waiting.
 	b := New(Env{})
 	_, err = b.UnlockWallet(ctx, []byte("pass"))
 	wantAPICode(t, "unlock of a running node", err, api.ErrFailedPrecondition)
+	_, _, err = b.CreateWallet(ctx, []byte("pass"), seed.Mnemonic)
+	wantAPICode(t, "create on a running node", err, api.ErrFailedPrecondition)
+}
+
+// TestUnlockerRestore: a wallet restored from the words of another has its
+// keys; words that are not a wallet's backup are refused with
+// InvalidArgument and leave no seed file.
+func TestUnlockerRestore(t *testing.T) {
+	ctx := context.Background()
+	kdf := wallet.KDF{N: 16, R: 8, P: 1}
+	dir := t.TempDir()
+	orig, err := wallet.CreateSeed(filepath.Join(dir, "orig.seed"), []byte("p"), nil, kdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := orig.Mnemonic()
+	file := filepath.Join(dir, "wallet.seed")
+	u := NewUnlocker(file, kdf)
+	bad := func(i int, w string) []string {
+		c := append([]string(nil), words...)
+		c[i] = w
+		return c
+	}
+	for name, mnemonic := range map[string][]string{
+		"23 words":     words[:23],
+		"unknown word": bad(6, "foo"),
+		"spanish word": bad(0, "ábaco"),
+		"checksum":     append(append([]string(nil), words[1:]...), words[0]),
+	} {
+		_, _, err := u.CreateWallet(ctx, []byte("pass"), mnemonic)
+		wantAPICode(t, name, err, api.ErrInvalidArgument)
+		if err == nil || !strings.HasPrefix(err.Error(), "mnemonic: ") {
+			t.Errorf("%s: %v does not name the field", name, err)
+		}
+		if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%s: a seed file was written (%v)", name, err)
+		}
+	}
+	// One entry of space-separated words, as a REST caller may send them.
+	got, backup, err := u.CreateWallet(ctx, []byte("pass"), []string{strings.Join(words, " ")})
+	if err != nil || got != file {
+		t.Fatalf("restore: %s %v", got, err)
+	}
+	if string(backup.Seed) != string(orig.BIP32()) {
+		t.Fatal("the restored wallet has another seed")
+	}
+	restored, err := wallet.OpenSeed(file, []byte("pass"))
+	if err != nil || string(restored.BIP32()) != string(orig.BIP32()) ||
+		strings.Join(restored.Mnemonic(), " ") != strings.Join(words, " ") {
+		t.Fatalf("the restored seed file: %v", err)
+	}
+	if pass := <-u.Passphrase(); string(pass) != "pass" {
+		t.Fatalf("delivered %q", pass)
+	}
 }

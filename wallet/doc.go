@@ -2,7 +2,8 @@
 //
 // # Keys
 //
-// One BIP32 seed, created by the node, derives every key (hdkeychain):
+// One BIP32 seed, created by the node (see Seed and backup), derives every
+// key (hdkeychain):
 //
 //	m/84'/coin'/0'/0/i     mainchain receive addresses (P2WPKH)
 //	m/84'/coin'/0'/1/i     mainchain change addresses (P2WPKH)
@@ -13,6 +14,32 @@
 // Purpose 1017' is this project's own, so that stake keys never collide
 // with an ordinary wallet's.
 //
+// # Seed and backup
+//
+// A new wallet draws 256 bits of entropy. Its backup is the 24 English
+// BIP39 words of that entropy (MnemonicFromEntropy), and its BIP32 seed is
+// BIP39's: PBKDF2-HMAC-SHA512 of the words, 2048 rounds, with an empty
+// BIP39 passphrase (salt "mnemonic"). So the words alone restore the
+// wallet, with this node (ParseMnemonic, then CreateSeed with the entropy)
+// or with any BIP39 tool, which derives the same master key from them; the
+// wallet's passphrase only seals the seed file and is not part of the
+// backup. The words are read in any case, with numbers before them
+// skipped; a list that is not a backup is refused with a *MnemonicError
+// whose code says how (MnemonicWordCount: not 24 words; MnemonicUnknownWord
+// and MnemonicOtherLanguage: the first word of no English list, naming
+// its position and, for another BIP39 list's word, that language;
+// MnemonicChecksum: the checksum of the 24 words does not match). Only
+// English and only 24 words: the words of another language encode the
+// same entropy but derive other keys, and 12 to 21 words would be another
+// wallet's backup.
+//
+// The seed file records its format's version. Version 2 holds the BIP39
+// entropy. Version 1, written before backups were words, holds a BIP32
+// seed from which hdkeychain.NewMaster derives the master key directly;
+// such files still open and derive the same keys (Seed.Legacy), and their
+// backup is the BIP32 seed in hex, never words: words made from it would
+// restore a different wallet. ChangePassphrase keeps a file's version.
+//
 // The seed is kept at rest in a seed file, sealed with NaCl secretbox under a
 // key stretched from the passphrase with scrypt. The file is written
 // atomically (temporary file, fsync, rename). An unattended node unlocks it
@@ -21,7 +48,8 @@
 // new salt and nonce, replacing the file atomically; the password file is
 // the operator's to update. A node started with --wallet.waitunlock takes
 // the passphrase through its API instead (nodeapi.Unlocker: sidecli unlock,
-// or sidecli create, which writes a new seed file with CreateSeed).
+// or sidecli create, which writes a new seed file with CreateSeed, from
+// the words of a backup with create --restore).
 //
 // # Coins
 //

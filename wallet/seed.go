@@ -7,14 +7,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
+	"github.com/tyler-smith/go-bip39"
 	"golang.org/x/crypto/nacl/secretbox"
 	"golang.org/x/crypto/scrypt"
 )
 
-// seedFileVersion is the format version of the seed file.
-const seedFileVersion = 1
+// The seed file's format versions. A version 1 file holds a BIP32 seed of
+// 16 to 64 bytes, from which hdkeychain.NewMaster derives the master key;
+// this node writes them no longer, but opens them and derives the same
+// keys. A version 2 file holds 32 bytes of BIP39 entropy: its backup is
+// the 24 English words of that entropy, and the BIP32 seed is BIP39's
+// (PBKDF2 of the words, with an empty BIP39 passphrase).
+const (
+	seedVersionLegacy = 1
+	seedVersionBIP39  = 2
+)
 
 // KDF holds scrypt's cost parameters.
 type KDF struct {
@@ -37,8 +47,43 @@ type seedFile struct {
 	P       int    `json:"scrypt_p"`
 	Salt    []byte `json:"salt"`
 	Nonce   []byte `json:"nonce"`
-	Sealed  []byte `json:"sealed_seed"`
+	// Sealed is the secretbox of the version's secret: the BIP32 seed
+	// (version 1) or the BIP39 entropy (version 2).
+	Sealed []byte `json:"sealed_seed"`
 }
+
+// Seed is the secret of a seed file.
+type Seed struct {
+	version int
+	words   []string // version 2
+	bip32   []byte
+}
+
+// seedFromEntropy is the Seed of 32 bytes of BIP39 entropy.
+func seedFromEntropy(entropy []byte) (*Seed, error) {
+	words, err := MnemonicFromEntropy(entropy)
+	if err != nil {
+		return nil, err
+	}
+	// The BIP39 passphrase is empty: the words alone restore the wallet,
+	// and any BIP39 tool derives the same master key from them. The
+	// wallet's passphrase only seals the seed file.
+	return &Seed{version: seedVersionBIP39, words: words,
+		bip32: bip39.NewSeed(strings.Join(words, " "), "")}, nil
+}
+
+// Legacy reports a seed of a version 1 file, which has no words: its
+// backup is its BIP32 seed (BIP32).
+func (s *Seed) Legacy() bool { return s.version == seedVersionLegacy }
+
+// Mnemonic returns the seed's 24 English BIP39 words, or nil for a legacy
+// seed.
+func (s *Seed) Mnemonic() []string {
+	return append([]string(nil), s.words...)
+}
+
+// BIP32 returns the BIP32 seed every key derives from (NewKeyring).
+func (s *Seed) BIP32() []byte { return append([]byte(nil), s.bip32...) }
 
 func deriveKey(pass, salt []byte, kdf KDF) (*[32]byte, error) {
 	k, err := scrypt.Key(pass, salt, kdf.N, kdf.R, kdf.P, 32)
@@ -50,35 +95,41 @@ func deriveKey(pass, salt []byte, kdf KDF) (*[32]byte, error) {
 	return &key, nil
 }
 
-// CreateSeed writes a new seed file at path, sealed under pass. A nil seed
-// draws a new random one. It refuses to overwrite an existing file.
-func CreateSeed(path string, pass, seed []byte, kdf KDF) error {
+// CreateSeed writes a new version 2 seed file at path, sealed under pass,
+// and returns its seed. A nil entropy draws 256 random bits; otherwise it
+// is 32 bytes, as ParseMnemonic returns them from a backup's words. It
+// refuses to overwrite an existing file.
+func CreateSeed(path string, pass, entropy []byte, kdf KDF) (*Seed, error) {
 	if len(pass) == 0 {
-		return errors.New("the wallet passphrase must not be empty")
+		return nil, errors.New("the wallet passphrase must not be empty")
 	}
 	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("wallet seed %s already exists", path)
+		return nil, fmt.Errorf("wallet seed %s already exists", path)
 	}
-	if seed == nil {
+	if entropy == nil {
 		var err error
-		seed, err = hdkeychain.GenerateSeed(hdkeychain.RecommendedSeedLen)
-		if err != nil {
-			return err
+		if entropy, err = bip39.NewEntropy(8 * entropyLen); err != nil {
+			return nil, err
 		}
 	}
-	if len(seed) < hdkeychain.MinSeedBytes || len(seed) > hdkeychain.MaxSeedBytes {
-		return fmt.Errorf("seed of %d bytes", len(seed))
-	}
-	data, err := sealSeed(pass, seed, kdf)
+	seed, err := seedFromEntropy(entropy)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return writeFileAtomic(path, data, 0o600)
+	data, err := sealSeed(pass, seedVersionBIP39, entropy, kdf)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(path, data, 0o600); err != nil {
+		return nil, err
+	}
+	return seed, nil
 }
 
-// sealSeed returns the seed file's contents: seed sealed under pass.
-func sealSeed(pass, seed []byte, kdf KDF) ([]byte, error) {
-	f := seedFile{Version: seedFileVersion, N: kdf.N, R: kdf.R, P: kdf.P,
+// sealSeed returns the contents of a seed file of version that holds
+// secret sealed under pass.
+func sealSeed(pass []byte, version int, secret []byte, kdf KDF) ([]byte, error) {
+	f := seedFile{Version: version, N: kdf.N, R: kdf.R, P: kdf.P,
 		Salt: make([]byte, 32), Nonce: make([]byte, 24)}
 	if _, err := rand.Read(f.Salt); err != nil {
 		return nil, err
@@ -92,61 +143,83 @@ func sealSeed(pass, seed []byte, kdf KDF) ([]byte, error) {
 	}
 	var nonce [24]byte
 	copy(nonce[:], f.Nonce)
-	f.Sealed = secretbox.Seal(nil, seed, &nonce, key)
+	f.Sealed = secretbox.Seal(nil, secret, &nonce, key)
 	return json.MarshalIndent(&f, "", "  ")
 }
 
 // ChangePassphrase seals the seed file at path again under next, with a
 // new salt and nonce, given the current passphrase (ErrWrongPassphrase
-// otherwise). The file is replaced atomically: a crash leaves the old file
-// or the new one.
+// otherwise). The file keeps its version and secret, so the keys stay the
+// same. It is replaced atomically: a crash leaves the old file or the new
+// one.
 func ChangePassphrase(path string, current, next []byte, kdf KDF) error {
 	if len(next) == 0 {
 		return errors.New("the new wallet passphrase must not be empty")
 	}
-	seed, err := OpenSeed(path, current)
+	version, secret, err := openSeedFile(path, current)
 	if err != nil {
 		return err
 	}
-	data, err := sealSeed(next, seed, kdf)
+	data, err := sealSeed(next, version, secret, kdf)
 	if err != nil {
 		return err
 	}
 	return writeFileAtomic(path, data, 0o600)
 }
 
-// OpenSeed reads the seed file at path and unseals it with pass.
-func OpenSeed(path string, pass []byte) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, ErrNoSeed
-	}
+// OpenSeed reads the seed file at path (version 1 or 2) and unseals it
+// with pass.
+func OpenSeed(path string, pass []byte) (*Seed, error) {
+	version, secret, err := openSeedFile(path, pass)
 	if err != nil {
 		return nil, err
 	}
+	if version == seedVersionLegacy {
+		return &Seed{version: version, bip32: secret}, nil
+	}
+	return seedFromEntropy(secret)
+}
+
+// openSeedFile reads the seed file at path and returns its version and
+// its secret, unsealed with pass.
+func openSeedFile(path string, pass []byte) (int, []byte, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil, ErrNoSeed
+	}
+	if err != nil {
+		return 0, nil, err
+	}
 	var f seedFile
 	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, fmt.Errorf("wallet seed %s is corrupt: %w", path, err)
+		return 0, nil, fmt.Errorf("wallet seed %s is corrupt: %w", path, err)
 	}
-	if f.Version != seedFileVersion {
-		return nil, fmt.Errorf("wallet seed %s has version %d, this node reads %d",
-			path, f.Version, seedFileVersion)
+	if f.Version != seedVersionLegacy && f.Version != seedVersionBIP39 {
+		return 0, nil, fmt.Errorf("wallet seed %s has version %d, this node reads %d and %d",
+			path, f.Version, seedVersionLegacy, seedVersionBIP39)
 	}
 	if len(f.Nonce) != 24 || len(f.Salt) == 0 || f.N <= 1 || f.R <= 0 || f.P <= 0 ||
 		f.N > 1<<22 || f.R*f.P >= 1<<20 {
-		return nil, fmt.Errorf("wallet seed %s is corrupt: bad parameters", path)
+		return 0, nil, fmt.Errorf("wallet seed %s is corrupt: bad parameters", path)
 	}
 	key, err := deriveKey(pass, f.Salt, KDF{N: f.N, R: f.R, P: f.P})
 	if err != nil {
-		return nil, fmt.Errorf("wallet seed %s: %w", path, err)
+		return 0, nil, fmt.Errorf("wallet seed %s: %w", path, err)
 	}
 	var nonce [24]byte
 	copy(nonce[:], f.Nonce)
-	seed, ok := secretbox.Open(nil, f.Sealed, &nonce, key)
+	secret, ok := secretbox.Open(nil, f.Sealed, &nonce, key)
 	if !ok {
-		return nil, ErrWrongPassphrase
+		return 0, nil, ErrWrongPassphrase
 	}
-	return seed, nil
+	switch {
+	case f.Version == seedVersionLegacy &&
+		(len(secret) < hdkeychain.MinSeedBytes || len(secret) > hdkeychain.MaxSeedBytes),
+		f.Version == seedVersionBIP39 && len(secret) != entropyLen:
+		return 0, nil, fmt.Errorf("wallet seed %s is corrupt: a secret of %d bytes in a version %d file",
+			path, len(secret), f.Version)
+	}
+	return f.Version, secret, nil
 }
 
 // ReadPasswordFile reads a passphrase from a file, without its trailing

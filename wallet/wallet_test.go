@@ -22,17 +22,18 @@ var testKDF = KDF{N: 1 << 4, R: 8, P: 1}
 
 func TestSeedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "wallet.seed")
-	seed := make([]byte, 32)
-	seed[0] = 7
-	if err := CreateSeed(path, []byte("correct horse"), seed, testKDF); err != nil {
+	entropy := make([]byte, 32)
+	entropy[0] = 7
+	seed, err := CreateSeed(path, []byte("correct horse"), entropy, testKDF)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CreateSeed(path, []byte("x"), nil, testKDF); err == nil {
+	if _, err := CreateSeed(path, []byte("x"), nil, testKDF); err == nil {
 		t.Fatal("CreateSeed overwrote an existing seed file")
 	}
 	got, err := OpenSeed(path, []byte("correct horse"))
-	if err != nil || string(got) != string(seed) {
-		t.Fatalf("OpenSeed: %x %v", got, err)
+	if err != nil || string(got.BIP32()) != string(seed.BIP32()) || got.Legacy() {
+		t.Fatalf("OpenSeed: %+v %v", got, err)
 	}
 	if _, err := OpenSeed(path, []byte("wrong")); !errors.Is(err, ErrWrongPassphrase) {
 		t.Fatalf("wrong passphrase: %v", err)
@@ -233,9 +234,10 @@ func TestFundingPSBT(t *testing.T) {
 
 func TestChangePassphrase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "wallet.seed")
-	seed := make([]byte, 32)
-	seed[3] = 9
-	if err := CreateSeed(path, []byte("old"), seed, testKDF); err != nil {
+	entropy := make([]byte, 32)
+	entropy[3] = 9
+	seed, err := CreateSeed(path, []byte("old"), entropy, testKDF)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := ChangePassphrase(path, []byte("wrong"), []byte("new"), testKDF); !errors.Is(err, ErrWrongPassphrase) {
@@ -251,7 +253,8 @@ func TestChangePassphrase(t *testing.T) {
 		t.Fatalf("the old passphrase still opens it: %v", err)
 	}
 	got, err := OpenSeed(path, []byte("new"))
-	if err != nil || string(got) != string(seed) {
-		t.Fatalf("new passphrase: %x %v", got, err)
+	if err != nil || string(got.BIP32()) != string(seed.BIP32()) ||
+		strings.Join(got.Mnemonic(), " ") != strings.Join(seed.Mnemonic(), " ") {
+		t.Fatalf("new passphrase: %+v %v", got, err)
 	}
 }

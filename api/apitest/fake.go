@@ -56,6 +56,7 @@ type Backend struct {
 	lastBlockReq *api.SideBlockRequest
 	lastSend     *SideSend
 	lastRawTx    *wire.MsgTx
+	lastMnemonic []string
 
 	// chains serves the subscriptions and the slot lists (chains.go).
 	chains chains

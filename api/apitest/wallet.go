@@ -3,11 +3,13 @@ package apitest
 import (
 	"context"
 	"math"
+	"strings"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/wallet"
 )
 
 // The fake wallet's payments: one coin, one confirmed and one unconfirmed
@@ -127,14 +129,40 @@ func (b *Backend) BackupSeed(_ context.Context, pass []byte) (*api.SeedBackup, e
 	if string(pass) != FakePassphrase {
 		return nil, api.Errorf(api.ErrInvalidArgument, "passphrase: wrong wallet passphrase")
 	}
-	return &api.SeedBackup{Seed: make([]byte, 32), MasterXprv: "tprv-fake",
+	return &api.SeedBackup{Seed: make([]byte, 64), Mnemonic: FakeMnemonic(), MasterXprv: "tprv-fake",
 		Derivation: []string{"m/84'/1'/0'/0/i receive"}}, nil
 }
 
+// FakeMnemonic returns the fake wallet's words: those of all-zero entropy.
+func FakeMnemonic() []string {
+	return append(strings.Fields(strings.Repeat("abandon ", 23)), "art")
+}
+
 // CreateWallet implements api.WalletBackend as a node waiting for its
-// wallet does.
-func (b *Backend) CreateWallet(context.Context, []byte) (string, []byte, error) {
-	return "/fake/wallet.seed", make([]byte, 32), nil
+// wallet does: a new wallet has FakeMnemonic's words; a restore takes the
+// words of a wallet's backup (LastMnemonic returns them), and refuses
+// others as the node does.
+func (b *Backend) CreateWallet(_ context.Context, _ []byte, mnemonic []string) (string, *api.SeedBackup, error) {
+	if len(mnemonic) > 0 {
+		if _, err := wallet.ParseMnemonic(strings.Join(mnemonic, " ")); err != nil {
+			return "", nil, api.Errorf(api.ErrInvalidArgument, "mnemonic: %v", err)
+		}
+	}
+	b.mu.Lock()
+	b.lastMnemonic = append([]string(nil), mnemonic...)
+	b.mu.Unlock()
+	if len(mnemonic) > 0 {
+		return "/fake/wallet.seed", &api.SeedBackup{Seed: make([]byte, 64)}, nil
+	}
+	return "/fake/wallet.seed", &api.SeedBackup{Seed: make([]byte, 64), Mnemonic: FakeMnemonic()}, nil
+}
+
+// LastMnemonic returns the words of the last CreateWallet call (nil for a
+// new wallet).
+func (b *Backend) LastMnemonic() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.lastMnemonic...)
 }
 
 // UnlockWallet implements api.WalletBackend as a node waiting for its

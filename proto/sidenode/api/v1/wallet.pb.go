@@ -335,7 +335,12 @@ func (x *ListSideTransactionsResponse) GetToBlockHeight() int32 {
 type CreateWalletRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// passphrase seals the seed; not empty.
-	Passphrase    string `protobuf:"bytes,1,opt,name=passphrase,proto3" json:"passphrase,omitempty"`
+	Passphrase string `protobuf:"bytes,1,opt,name=passphrase,proto3" json:"passphrase,omitempty"`
+	// mnemonic, when given, restores a wallet from its backup: its 24 BIP39
+	// English words, in order (one word an entry; entries holding several
+	// words separated by spaces are read as those words). Empty: a new
+	// wallet.
+	Mnemonic      []string `protobuf:"bytes,2,rep,name=mnemonic,proto3" json:"mnemonic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -377,13 +382,25 @@ func (x *CreateWalletRequest) GetPassphrase() string {
 	return ""
 }
 
+func (x *CreateWalletRequest) GetMnemonic() []string {
+	if x != nil {
+		return x.Mnemonic
+	}
+	return nil
+}
+
 // CreateWalletResponse is the wallet created.
 type CreateWalletResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// seed_file is the new seed file.
 	SeedFile string `protobuf:"bytes,1,opt,name=seed_file,json=seedFile,proto3" json:"seed_file,omitempty"`
-	// seed_hex is the BIP32 seed, hex: back it up.
-	SeedHex       string `protobuf:"bytes,2,opt,name=seed_hex,json=seedHex,proto3" json:"seed_hex,omitempty"`
+	// seed_hex is the BIP32 seed, hex: the BIP39 seed of the words (64
+	// bytes). The words are the backup.
+	SeedHex string `protobuf:"bytes,2,opt,name=seed_hex,json=seedHex,proto3" json:"seed_hex,omitempty"`
+	// mnemonic is the wallet's 24 BIP39 English words: write them down, they
+	// restore the wallet (no BIP39 passphrase). Shown once; empty for a
+	// restore, whose words the caller has.
+	Mnemonic      []string `protobuf:"bytes,3,rep,name=mnemonic,proto3" json:"mnemonic,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -430,6 +447,13 @@ func (x *CreateWalletResponse) GetSeedHex() string {
 		return x.SeedHex
 	}
 	return ""
+}
+
+func (x *CreateWalletResponse) GetMnemonic() []string {
+	if x != nil {
+		return x.Mnemonic
+	}
+	return nil
 }
 
 // UnlockWalletRequest gives the wallet's passphrase.
@@ -1543,13 +1567,22 @@ func (x *BackupSeedRequest) GetPassphrase() string {
 // BackupSeedResponse is the wallet's seed.
 type BackupSeedResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// seed_hex is the BIP32 seed, hex.
+	// seed_hex is the BIP32 seed, hex: for a legacy wallet, its backup; for
+	// the others the BIP39 seed of mnemonic (64 bytes), which the words
+	// restore.
 	SeedHex string `protobuf:"bytes,1,opt,name=seed_hex,json=seedHex,proto3" json:"seed_hex,omitempty"`
 	// master_xprv is the BIP32 master key of the seed for the mainchain
 	// network, which other wallets import.
 	MasterXprv string `protobuf:"bytes,2,opt,name=master_xprv,json=masterXprv,proto3" json:"master_xprv,omitempty"`
 	// derivation lists the derivation paths of the wallet's key families.
-	Derivation    []string `protobuf:"bytes,3,rep,name=derivation,proto3" json:"derivation,omitempty"`
+	Derivation []string `protobuf:"bytes,3,rep,name=derivation,proto3" json:"derivation,omitempty"`
+	// mnemonic is the wallet's backup: 24 BIP39 English words, no BIP39
+	// passphrase. Empty for a legacy wallet.
+	Mnemonic []string `protobuf:"bytes,4,rep,name=mnemonic,proto3" json:"mnemonic,omitempty"`
+	// legacy is set for a wallet created before word backups (a version 1
+	// seed file): it has no words, and its backup is seed_hex. Words made
+	// from seed_hex would restore another wallet.
+	Legacy        bool `protobuf:"varint,5,opt,name=legacy,proto3" json:"legacy,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1603,6 +1636,20 @@ func (x *BackupSeedResponse) GetDerivation() []string {
 		return x.Derivation
 	}
 	return nil
+}
+
+func (x *BackupSeedResponse) GetMnemonic() []string {
+	if x != nil {
+		return x.Mnemonic
+	}
+	return nil
+}
+
+func (x *BackupSeedResponse) GetLegacy() bool {
+	if x != nil {
+		return x.Legacy
+	}
+	return false
 }
 
 // NewAddressRequest asks for a new receive address.
@@ -3248,14 +3295,16 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"fromHeight\x12\x1f\n" +
 	"\tto_height\x18\x05 \x01(\x04B\x02\x18\x01R\btoHeight\x12*\n" +
 	"\x11from_block_height\x18\x06 \x01(\x05R\x0ffromBlockHeight\x12&\n" +
-	"\x0fto_block_height\x18\a \x01(\x05R\rtoBlockHeight\"5\n" +
+	"\x0fto_block_height\x18\a \x01(\x05R\rtoBlockHeight\"Q\n" +
 	"\x13CreateWalletRequest\x12\x1e\n" +
 	"\n" +
 	"passphrase\x18\x01 \x01(\tR\n" +
-	"passphrase\"N\n" +
+	"passphrase\x12\x1a\n" +
+	"\bmnemonic\x18\x02 \x03(\tR\bmnemonic\"j\n" +
 	"\x14CreateWalletResponse\x12\x1b\n" +
 	"\tseed_file\x18\x01 \x01(\tR\bseedFile\x12\x19\n" +
-	"\bseed_hex\x18\x02 \x01(\tR\aseedHex\"5\n" +
+	"\bseed_hex\x18\x02 \x01(\tR\aseedHex\x12\x1a\n" +
+	"\bmnemonic\x18\x03 \x03(\tR\bmnemonic\"5\n" +
 	"\x13UnlockWalletRequest\x12\x1e\n" +
 	"\n" +
 	"passphrase\x18\x01 \x01(\tR\n" +
@@ -3331,14 +3380,16 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x11BackupSeedRequest\x12\x1e\n" +
 	"\n" +
 	"passphrase\x18\x01 \x01(\tR\n" +
-	"passphrase\"p\n" +
+	"passphrase\"\xa4\x01\n" +
 	"\x12BackupSeedResponse\x12\x19\n" +
 	"\bseed_hex\x18\x01 \x01(\tR\aseedHex\x12\x1f\n" +
 	"\vmaster_xprv\x18\x02 \x01(\tR\n" +
 	"masterXprv\x12\x1e\n" +
 	"\n" +
 	"derivation\x18\x03 \x03(\tR\n" +
-	"derivation\"\x13\n" +
+	"derivation\x12\x1a\n" +
+	"\bmnemonic\x18\x04 \x03(\tR\bmnemonic\x12\x16\n" +
+	"\x06legacy\x18\x05 \x01(\bR\x06legacy\"\x13\n" +
 	"\x11NewAddressRequest\".\n" +
 	"\x12NewAddressResponse\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\".\n" +

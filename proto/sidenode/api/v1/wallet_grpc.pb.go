@@ -130,16 +130,20 @@ type WalletServiceClient interface {
 	// the new passphrase there too. INVALID_ARGUMENT for a wrong current
 	// passphrase or an empty new one.
 	ChangePassphrase(ctx context.Context, in *ChangePassphraseRequest, opts ...grpc.CallOption) (*ChangePassphraseResponse, error)
-	// BackupSeed returns the wallet's BIP32 seed, given its passphrase: with
-	// the seed alone every key of the wallet can be derived again (the
-	// paths are in the node's documentation). INVALID_ARGUMENT for a wrong
-	// passphrase.
+	// BackupSeed returns the wallet's backup, given its passphrase: its 24
+	// BIP39 words (English, no BIP39 passphrase), or, for a wallet created
+	// before word backups (legacy), its BIP32 seed in hex. With the backup
+	// alone every key of the wallet can be derived again (the paths are in
+	// the node's documentation). INVALID_ARGUMENT for a wrong passphrase.
 	BackupSeed(ctx context.Context, in *BackupSeedRequest, opts ...grpc.CallOption) (*BackupSeedResponse, error)
 	// CreateWallet creates the wallet of a node that waits for it (started
 	// with --wallet.waitunlock and no wallet yet), as lncli create does: a
-	// new seed sealed under passphrase; the node then starts with it. The
-	// seed is returned once, to be backed up. FAILED_PRECONDITION when a
-	// wallet exists or the node is not waiting.
+	// new seed sealed under passphrase, or the seed of the 24 words of
+	// mnemonic (a restore); the node then starts with it. A new wallet's
+	// words are returned once, to be written down. INVALID_ARGUMENT for a
+	// mnemonic that is not 24 BIP39 English words with a valid checksum (no
+	// wallet is written); FAILED_PRECONDITION when a wallet exists or the
+	// node is not waiting.
 	CreateWallet(ctx context.Context, in *CreateWalletRequest, opts ...grpc.CallOption) (*CreateWalletResponse, error)
 	// UnlockWallet unlocks the wallet of a node that waits for it (started
 	// with --wallet.waitunlock), as lncli unlock does; the node then starts
@@ -474,16 +478,20 @@ type WalletServiceServer interface {
 	// the new passphrase there too. INVALID_ARGUMENT for a wrong current
 	// passphrase or an empty new one.
 	ChangePassphrase(context.Context, *ChangePassphraseRequest) (*ChangePassphraseResponse, error)
-	// BackupSeed returns the wallet's BIP32 seed, given its passphrase: with
-	// the seed alone every key of the wallet can be derived again (the
-	// paths are in the node's documentation). INVALID_ARGUMENT for a wrong
-	// passphrase.
+	// BackupSeed returns the wallet's backup, given its passphrase: its 24
+	// BIP39 words (English, no BIP39 passphrase), or, for a wallet created
+	// before word backups (legacy), its BIP32 seed in hex. With the backup
+	// alone every key of the wallet can be derived again (the paths are in
+	// the node's documentation). INVALID_ARGUMENT for a wrong passphrase.
 	BackupSeed(context.Context, *BackupSeedRequest) (*BackupSeedResponse, error)
 	// CreateWallet creates the wallet of a node that waits for it (started
 	// with --wallet.waitunlock and no wallet yet), as lncli create does: a
-	// new seed sealed under passphrase; the node then starts with it. The
-	// seed is returned once, to be backed up. FAILED_PRECONDITION when a
-	// wallet exists or the node is not waiting.
+	// new seed sealed under passphrase, or the seed of the 24 words of
+	// mnemonic (a restore); the node then starts with it. A new wallet's
+	// words are returned once, to be written down. INVALID_ARGUMENT for a
+	// mnemonic that is not 24 BIP39 English words with a valid checksum (no
+	// wallet is written); FAILED_PRECONDITION when a wallet exists or the
+	// node is not waiting.
 	CreateWallet(context.Context, *CreateWalletRequest) (*CreateWalletResponse, error)
 	// UnlockWallet unlocks the wallet of a node that waits for it (started
 	// with --wallet.waitunlock), as lncli unlock does; the node then starts
