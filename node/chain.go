@@ -51,7 +51,10 @@ var (
 //	   status, the missing set, the fork-choice candidates) is local, out
 //	   of the state hash; the covered header record holds the header and
 //	   its publication only (§1.5)
-const rulesVersion = 3
+//	4  stake registrations of the cold-owner form (a 68-byte 'S' payload:
+//	   the stake locked to an owner key hash, the publisher outputs to the
+//	   hot key) make tickets (§3); before, they were ignored
+const rulesVersion = 4
 
 // checkRules refuses a data dir whose state was derived under other rules
 // than this program's, naming what to do.
