@@ -166,6 +166,11 @@ func (b *Adapter) RenewStake(ctx context.Context, req api.RenewRequest) (*api.Re
 	if err != nil {
 		return nil, err
 	}
+	// A renewal the node broadcasts now waits for the lock; a cold
+	// owner's PSBT can be made before (its nLockTime holds it back).
+	if (!t.Cold || req.SignedPSBT != "") && !mainstake.StakeSpendable(t, tip.Height) {
+		return nil, lockedError(t, tip.Height)
+	}
 	// The renewal confirms at the earliest in the next block, and not
 	// before its stake's lock passes.
 	conf := max(int64(tip.Height)+1, mainstake.FirstWithdrawalHeight(t.LockHeight))
@@ -179,7 +184,7 @@ func (b *Adapter) RenewStake(ctx context.Context, req api.RenewRequest) (*api.Re
 			"confirmed at height %d: %v", req.LockBlocks, conf, err)
 	}
 	if req.SignedPSBT != "" {
-		return b.renewSigned(ctx, t, req.SignedPSBT, int32(conf), tip.Height)
+		return b.renewSigned(ctx, t, req.SignedPSBT, int32(conf))
 	}
 	priv, hot := b.wallet.StakeKeyFor(t.PubKey)
 	if !t.Cold && !hot {
@@ -201,9 +206,6 @@ func (b *Adapter) RenewStake(ctx context.Context, req api.RenewRequest) (*api.Re
 		}
 		return res, nil
 	}
-	if !mainstake.StakeSpendable(t, tip.Height) {
-		return nil, lockedError(t, tip.Height)
-	}
 	stakeScript, err := t.StakePkScript()
 	if err != nil {
 		return nil, err
@@ -224,7 +226,7 @@ func (b *Adapter) RenewStake(ctx context.Context, req api.RenewRequest) (*api.Re
 // and broadcasts it. A renewal that pays anywhere but a new stake of the
 // same owner is refused, and nothing is broadcast.
 func (b *Adapter) renewSigned(ctx context.Context, t *mainstake.Ticket, signed string,
-	conf, tip int32) (*api.RenewResult, error) {
+	conf int32) (*api.RenewResult, error) {
 
 	packet, err := psbt.NewFromRawBytes(strings.NewReader(strings.TrimSpace(signed)), true)
 	if err != nil {
@@ -247,9 +249,6 @@ func (b *Adapter) renewSigned(ctx context.Context, t *mainstake.Ticket, signed s
 	if err := wallet.CheckTx(tx, txscript.NewCannedPrevOutputFetcher(stakeScript, t.Value)); err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "signed_psbt does not "+
 			"carry a valid signature of the owner key: %v; nothing was broadcast", err)
-	}
-	if !mainstake.StakeSpendable(t, tip) {
-		return nil, lockedError(t, tip)
 	}
 	if err := b.sendStakeSpend(ctx, t, tx); err != nil {
 		return nil, err
