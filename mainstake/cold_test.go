@@ -5,9 +5,11 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/opreturn"
 )
 
@@ -176,5 +178,85 @@ func TestColdTicketRecord(t *testing.T) {
 		if _, err := decodeTicket(7, b[:len(b)-1]); err == nil {
 			t.Fatal("a truncated record decoded")
 		}
+	}
+}
+
+// registerCold returns a funded-looking registration of the cold-owner
+// form: publisher key hot, stake locked to owner.
+func registerCold(t *testing.T, p *chainparams.Params, hot, owner *btcec.PublicKey, value int64, lock uint32) *wire.MsgTx {
+	tx, err := BuildColdRegistration(p, value, lock, hot, owner, p.DustLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dummyIn++
+	tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Index: dummyIn}, nil, nil))
+	return tx
+}
+
+// TestIndexColdTickets connects blocks with registrations of both forms
+// and broken cold ones: the index makes tickets of the valid ones, keeps
+// the cold owner through a restart and a rollback, rejects the broken ones
+// with their codes, and a cold ticket's publisher chain follows its hot
+// key.
+func TestIndexColdTickets(t *testing.T) {
+	c := newTestChain(t)
+	hot, _ := btcec.NewPrivateKey()
+	owner, _ := btcec.NewPrivateKey()
+	plain, _ := btcec.NewPrivateKey()
+	c.connect()
+
+	sameKey := registerCold(t, c.p, hot.PubKey(), owner.PubKey(), 100_000, 400)
+	h := OwnerKeyHash(hot.PubKey())
+	sameKey.TxOut[0].PkScript = encode(t, c.p.SidechainID, opreturn.NewColdStake(400,
+		BuildStakeVout, BuildPublisherVout, hot.PubKey(), h))
+	sameKey.TxOut[1].PkScript = mustScript(ColdStakePkScript(400, h))
+	elsewhere := registerCold(t, c.p, hot.PubKey(), owner.PubKey(), 100_000, 400)
+	elsewhere.TxOut[1].PkScript = mustScript(StakePkScript(400, hot.PubKey()))
+
+	res := c.connect(
+		registerCold(t, c.p, hot.PubKey(), owner.PubKey(), 200_000, 400),
+		register(t, c.p, plain, 100_000, 400),
+		sameKey, elsewhere,
+	)
+	if len(res.NewTickets) != 2 || len(res.Rejected) != 2 ||
+		!IsErrorCode(res.Rejected[0].Err, ErrOwnerIsPublisher) ||
+		!IsErrorCode(res.Rejected[1].Err, ErrColdStakeScript) {
+		t.Fatalf("block of registrations: %+v", res)
+	}
+	cold := c.ticket(0)
+	if !cold.Cold || cold.OwnerKeyHash != OwnerKeyHash(owner.PubKey()) ||
+		!cold.PubKey.IsEqual(hot.PubKey()) || c.ticket(1).Cold {
+		t.Fatalf("tickets %+v, %+v", cold, c.ticket(1))
+	}
+
+	// The cold ticket's headers spend and pay its hot key's outputs.
+	for i := 0; i < 6; i++ {
+		if res.Winner == nil {
+			t.Fatalf("block %d: no winner", res.Height)
+		}
+		w := c.ticket(res.Winner.Ticket)
+		hdr := ticketHeaderTx(t, c.p, w, chainhash.Hash{byte(i)})
+		res = c.connect(hdr)
+		if res.Publication == nil || res.Publication.Ticket != w.ID {
+			t.Fatalf("block %d: publication %+v of ticket %d", res.Height, res.Publication, w.ID)
+		}
+	}
+	if c.ticket(0).Current == cold.Publisher && c.ticket(1).Current == c.ticket(1).Publisher {
+		t.Fatal("no publisher chain moved")
+	}
+
+	// Rebuilt from the store, the index knows the cold owner.
+	fresh, err := NewIndex(c.db, c.p, mainwatch.NewWatchList())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.TotalWeight() != c.x.TotalWeight() {
+		t.Fatal("rebuilt index differs")
+	}
+	for i := 0; i < 7; i++ {
+		c.disconnect()
+	}
+	if total, _ := c.x.TicketCounts(); total != 0 {
+		t.Fatalf("%d tickets after undoing their block", total)
 	}
 }
