@@ -446,7 +446,7 @@ func (w *walletService) RenewStake(ctx context.Context, req *apiv1.RenewStakeReq
 	}
 	switch {
 	case err != nil:
-	case req.GetLockBlocks() <= 0:
+	case req.GetLockBlocks() < 0 || (req.GetLockBlocks() == 0 && req.GetSignedPsbt() == ""):
 		err = Errorf(ErrInvalidArgument, "lock_blocks %d is not positive", req.GetLockBlocks())
 	default:
 		err = checkFeeRate("fee_rate_sat_vb", rr.FeeRate)

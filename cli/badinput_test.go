@@ -184,7 +184,8 @@ var badInputs = map[string][]badCase{
 		{[]string{"--amount", "100000", "--lock-blocks", "5", "--owner-pubkey", "02" + strings.Repeat("ff", 32)}, ExitUsage, "not a point of the curve"},
 	},
 	"stake renew": {
-		{[]string{"3"}, ExitUsage, "missing --lock-blocks (Mainchain blocks the new stake stays locked"},
+		{[]string{"3"}, ExitUsage, "missing --lock-blocks: the new stake's lock"},
+		{[]string{"3", "--lock-blocks", "10", "--signed-psbt", "cHNidP8B"}, ExitUsage, "the signed PSBT carries its lock; give one"},
 		{[]string{"3", "--lock-blocks", "0"}, ExitUsage, "--lock-blocks 0: want a positive number of blocks"},
 		{[]string{"3", "--lock-blocks", "999999"}, ExitUsage, "--lock-blocks 999999 is above the maximum, 5000 blocks"},
 		{[]string{"three", "--lock-blocks", "10"}, ExitUsage, "<ticket> three: want a ticket id"},

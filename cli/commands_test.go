@@ -231,7 +231,7 @@ func TestWalletCommands(t *testing.T) {
 		rr.FeeRate != 3 || rr.SignedPSBT != "" {
 		t.Errorf("renew: backend got %+v", rr)
 	}
-	wantOK(t, n.run("stake", "renew", txid+":1", "--lock-blocks", "100", "--force", "--signed-psbt", "cHNidP8B"))
+	wantOK(t, n.run("stake", "renew", txid+":1", "--force", "--signed-psbt", "cHNidP8B"))
 	if rr := n.backend.LastRenew(); rr == nil || !rr.ByOutPoint || rr.SignedPSBT != "cHNidP8B" {
 		t.Errorf("renew by outpoint: backend got %+v", rr)
 	}

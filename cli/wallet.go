@@ -327,7 +327,7 @@ func stakeArg(ticket string) (id uint64, op string, err error) {
 }
 
 type stakeRenewCommand struct {
-	LockBlocks value  `long:"lock-blocks" unquote:"false" required:"yes" value-name:"BLOCKS" description:"Mainchain blocks the new stake stays locked, from the block after the tip"`
+	LockBlocks value  `long:"lock-blocks" unquote:"false" value-name:"BLOCKS" description:"Mainchain blocks the new stake stays locked, from the block after the tip; not with --signed-psbt, whose PSBT carries its lock"`
 	FeeRate    value  `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
 	Signed     string `long:"signed-psbt" unquote:"false" value-name:"BASE64" description:"The renewal PSBT this command printed, signed by the cold owner's wallet: check it and broadcast it"`
 	Args       struct {
@@ -341,10 +341,19 @@ func (cmd *stakeRenewCommand) Execute(args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	lock, err := parseInt("--lock-blocks", cmd.LockBlocks.raw, 1, int64(cmd.c.params.MaxStakeLock),
-		"blocks (the most a stake can stay locked on "+cmd.c.params.Name+")")
-	if err != nil {
-		return err
+	var lock int64
+	switch {
+	case cmd.Signed != "" && cmd.LockBlocks.set:
+		return usagef("--lock-blocks and --signed-psbt: the signed PSBT carries its lock; give one")
+	case cmd.Signed == "" && !cmd.LockBlocks.set:
+		return usagef("missing --lock-blocks: the new stake's lock, in mainchain blocks from the block after the tip")
+	case cmd.Signed == "":
+		var err error
+		lock, err = parseInt("--lock-blocks", cmd.LockBlocks.raw, 1, int64(cmd.c.params.MaxStakeLock),
+			"blocks (the most a stake can stay locked on "+cmd.c.params.Name+")")
+		if err != nil {
+			return err
+		}
 	}
 	rate, err := mainFeeRate(cmd.FeeRate)
 	if err != nil {
@@ -364,9 +373,12 @@ func (cmd *stakeRenewCommand) Execute(args []string) error {
 	}
 	// A stake of the node's key is renewed at once; a cold one's PSBT
 	// moves nothing until it comes back signed.
-	if err := cmd.c.confirm(cmd.Force, "renew it", fmt.Sprintf("the renewal of "+
-		"stake %s, locked again for %d mainchain blocks (a cold-owner stake's "+
-		"is only printed as a PSBT until --signed-psbt gives it back),", ticket, lock)); err != nil {
+	what := fmt.Sprintf("the renewal of stake %s, locked again for %d mainchain blocks "+
+		"(a cold-owner stake's is only printed as a PSBT until --signed-psbt gives it back),", ticket, lock)
+	if cmd.Signed != "" {
+		what = fmt.Sprintf("the broadcast of the signed renewal of stake %s", ticket)
+	}
+	if err := cmd.c.confirm(cmd.Force, "renew it", what); err != nil {
 		return err
 	}
 	f := fields{"lock_blocks": "--lock-blocks", "fee_rate_sat_vb": "--feerate",

@@ -401,7 +401,7 @@ func TestColdStake(t *testing.T) {
 	cold.signStake(bad)
 	badTx := bad.UnsignedTx.TxHash()
 	_, err = wlt.RenewStake(ctx, &apiv1.RenewStakeRequest{
-		Stake: &apiv1.RenewStakeRequest_TicketId{TicketId: tk.Id}, LockBlocks: 20,
+		Stake:      &apiv1.RenewStakeRequest_TicketId{TicketId: tk.Id},
 		SignedPsbt: b64(t, bad)})
 	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "nothing was broadcast") ||
 		!strings.Contains(err.Error(), hex.EncodeToString(thief.script)) {
@@ -412,7 +412,7 @@ func TestColdStake(t *testing.T) {
 	}
 	good := cold.signStake(decodePSBT(t, renew.Psbt))
 	renewed, err := wlt.RenewStake(ctx, &apiv1.RenewStakeRequest{
-		Stake: &apiv1.RenewStakeRequest_TicketId{TicketId: tk.Id}, LockBlocks: 20,
+		Stake:      &apiv1.RenewStakeRequest_TicketId{TicketId: tk.Id},
 		SignedPsbt: b64(t, good)})
 	if err != nil {
 		t.Fatalf("signed renewal: %v", err)

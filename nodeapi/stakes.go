@@ -174,6 +174,10 @@ func (b *Adapter) RenewStake(ctx context.Context, req api.RenewRequest) (*api.Re
 	// The renewal confirms at the earliest in the next block, and not
 	// before its stake's lock passes.
 	conf := max(int64(tip.Height)+1, mainstake.FirstWithdrawalHeight(t.LockHeight))
+	if req.SignedPSBT != "" {
+		// Its lock is the one in the PSBT, checked with the rest.
+		return b.renewSigned(ctx, t, req.SignedPSBT, int32(conf))
+	}
 	lock := int64(tip.Height) + 1 + int64(req.LockBlocks)
 	if lock >= int64(mainstake.MaxLockHeight) {
 		return nil, api.Errorf(api.ErrInvalidArgument, "lock_blocks %d: the lock "+
@@ -182,9 +186,6 @@ func (b *Adapter) RenewStake(ctx context.Context, req api.RenewRequest) (*api.Re
 	if err := mainstake.CheckLock(uint32(lock), int32(conf), b.params); err != nil {
 		return nil, api.Errorf(api.ErrInvalidArgument, "lock_blocks %d: a renewal "+
 			"confirmed at height %d: %v", req.LockBlocks, conf, err)
-	}
-	if req.SignedPSBT != "" {
-		return b.renewSigned(ctx, t, req.SignedPSBT, int32(conf))
 	}
 	priv, hot := b.wallet.StakeKeyFor(t.PubKey)
 	if !t.Cold && !hot {

@@ -2330,7 +2330,8 @@ type RenewStakeRequest struct {
 	//	*RenewStakeRequest_StakeOutpoint
 	Stake isRenewStakeRequest_Stake `protobuf_oneof:"stake"`
 	// lock_blocks is the number of blocks the new stake stays locked,
-	// counted from the block after the node's mainchain tip.
+	// counted from the block after the node's mainchain tip; ignored (may be
+	// 0) with signed_psbt, whose lock is the one the PSBT carries.
 	LockBlocks int32 `protobuf:"varint,3,opt,name=lock_blocks,json=lockBlocks,proto3" json:"lock_blocks,omitempty"`
 	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default
 	// (2). At most 10,000 sat/vB.
