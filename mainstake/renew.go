@@ -203,9 +203,11 @@ func FinalizeStakeSpend(packet *psbt.Packet, t *Ticket) (*wire.MsgTx, error) {
 //     publisher key is t.PubKey and, in the cold-owner form, whose owner
 //     key hash is t.OwnerKeyHash (in the plain form the stake goes back
 //     to t.PubKey);
+//   - nLockTime a height of at least t.LockHeight and a non-final
+//     sequence, so that it can spend the stake at all;
 //   - no output but the 'S' OP_RETURN, the stake, the publisher output
 //     and registry outputs; the publisher outputs worth at most
-//     maxPublisher and the registry outputs at most the dust limit each;
+//     maxPublisher and the registry outputs at most the dust limit in all;
 //   - a fee of at most maxFeeRate sat/vB of its size with the largest
 //     witness.
 //
@@ -221,6 +223,14 @@ func CheckRenewal(p *chainparams.Params, tx *wire.MsgTx, t *Ticket, confHeight i
 	if len(tx.TxIn) != 1 || tx.TxIn[0].PreviousOutPoint != t.Stake {
 		return nil, ruleErrorf(ErrRenewal, "the renewal has %d inputs; it "+
 			"must spend the stake %v alone", len(tx.TxIn), t.Stake)
+	}
+	if tx.LockTime < t.LockHeight || tx.LockTime >= MaxLockHeight ||
+		tx.TxIn[0].Sequence == wire.MaxTxInSequenceNum {
+		return nil, ruleErrorf(ErrRenewal, "the renewal's lock time %d and "+
+			"sequence %#x cannot spend a stake locked until height %d "+
+			"(it needs a lock time from %d, a block height, and a "+
+			"sequence below %#x)", tx.LockTime, tx.TxIn[0].Sequence,
+			t.LockHeight, t.LockHeight, wire.MaxTxInSequenceNum)
 	}
 	reg, err := ParseRegistration(tx, confHeight, p)
 	if err != nil {
@@ -243,20 +253,25 @@ func CheckRenewal(p *chainparams.Params, tx *wire.MsgTx, t *Ticket, confHeight i
 	if err != nil {
 		return nil, err
 	}
-	var out, publisher int64
+	var out, publisher, burnt int64
 	for i, o := range tx.TxOut {
 		out += o.Value
 		switch {
 		case i == int(reg.Stake.Index):
 		case i == int(reg.Publisher.Index) || bytes.Equal(o.PkScript, pubScript):
 			publisher += o.Value
-		case bytes.Equal(o.PkScript, registry) && o.Value <= p.DustLimit:
+		case bytes.Equal(o.PkScript, registry):
+			burnt += o.Value
 		case o.Value == 0 && len(o.PkScript) > 0 && o.PkScript[0] == txscript.OP_RETURN:
 		default:
 			return nil, ruleErrorf(ErrRenewal, "output %d pays %d sat to %x, "+
 				"which is not the new stake, the publisher output or the "+
 				"registry", i, o.Value, o.PkScript)
 		}
+	}
+	if burnt > p.DustLimit {
+		return nil, ruleErrorf(ErrRenewal, "the registry outputs burn %d sat "+
+			"of the stake, more than the dust limit %d", burnt, p.DustLimit)
 	}
 	if publisher > maxPublisher {
 		return nil, ruleErrorf(ErrRenewal, "the publisher outputs take %d sat "+

@@ -208,6 +208,20 @@ func TestRenewalPaysElsewhere(t *testing.T) {
 			tx.TxOut[1].Value -= 1_000_000
 			tx.TxOut[3].Value += 1_000_000
 		}, ErrRenewal},
+		{"burnt in several registry outputs", func(tx *wire.MsgTx, tk *Ticket, p *chainparams.Params) {
+			tx.TxOut[1].Value -= 2 * p.DustLimit
+			tx.AddTxOut(wire.NewTxOut(p.DustLimit, tx.TxOut[3].PkScript))
+			tx.AddTxOut(wire.NewTxOut(p.DustLimit, tx.TxOut[3].PkScript))
+		}, ErrRenewal},
+		{"final sequence", func(tx *wire.MsgTx, tk *Ticket, p *chainparams.Params) {
+			tx.TxIn[0].Sequence = wire.MaxTxInSequenceNum
+		}, ErrRenewal},
+		{"lock time below the stake's", func(tx *wire.MsgTx, tk *Ticket, p *chainparams.Params) {
+			tx.LockTime = tk.LockHeight - 1
+		}, ErrRenewal},
+		{"lock time a time", func(tx *wire.MsgTx, tk *Ticket, p *chainparams.Params) {
+			tx.LockTime = MaxLockHeight + 5
+		}, ErrRenewal},
 		{"siphoned to the fee", func(tx *wire.MsgTx, tk *Ticket, p *chainparams.Params) {
 			tx.TxOut[1].Value -= 1_000_000
 		}, ErrRenewal},
