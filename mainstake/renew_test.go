@@ -27,6 +27,12 @@ const (
 // testKey(1)) and its owner's key, which plays the outside wallet.
 func coldTicket(t *testing.T) (*Ticket, *btcec.PrivateKey) {
 	t.Helper()
+	return coldTicketFor(t)
+}
+
+// coldTicketFor is coldTicket for tests and fuzz targets.
+func coldTicketFor(t testing.TB) (*Ticket, *btcec.PrivateKey) {
+	t.Helper()
 	_, pub := testKey(1)
 	owner, err := btcec.NewPrivateKey()
 	if err != nil {
@@ -45,7 +51,7 @@ func coldTicket(t *testing.T) (*Ticket, *btcec.PrivateKey) {
 // outsideSign plays the owner's wallet: it reads the PSBT, signs input 0
 // with owner over the witness script the PSBT gives, and adds the
 // signature as a partial signature through btcd's psbt package.
-func outsideSign(t *testing.T, packet *psbt.Packet, owner *btcec.PrivateKey) *psbt.Packet {
+func outsideSign(t testing.TB, packet *psbt.Packet, owner *btcec.PrivateKey) *psbt.Packet {
 	t.Helper()
 	b64, err := packet.B64Encode()
 	if err != nil {
