@@ -188,7 +188,13 @@ type WalletBackend interface {
 
 	// WithdrawStake spends a ticket's stake output and returns the
 	// broadcast transaction's id.
-	WithdrawStake(ctx context.Context, req WithdrawRequest) (chainhash.Hash, error)
+	WithdrawStake(ctx context.Context, req WithdrawRequest) (*WithdrawResult, error)
+
+	// RenewStake spends a matured stake straight into a new registration
+	// of the same keys: signed and broadcast for a stake of the node's
+	// key; for a cold-owner stake, returned as a PSBT, or, given
+	// req.SignedPSBT, checked and broadcast.
+	RenewStake(ctx context.Context, req RenewRequest) (*RenewResult, error)
 
 	// SideAddress returns the node's sidechain address, where its
 	// sideblock coinbases pay, encoded for the sidechain network.
@@ -570,8 +576,14 @@ type Ticket struct {
 	LockHeight uint32
 	ConfHeight int32
 
-	// PubKey is the owner's compressed public key (33 bytes).
+	// PubKey is the ticket's publisher key, compressed (33 bytes): it
+	// signs headers and pegbox spends (the federation key); in the plain
+	// form it owns the stake too.
 	PubKey []byte
+
+	// OwnerKeyHash is HASH160 of the cold owner key (cold-owner form);
+	// nil in the plain form.
+	OwnerKeyHash []byte
 
 	// EndHeight is the height whose block ended the publisher chain, or
 	// -1 while it is live.
@@ -759,6 +771,10 @@ type StakeRequest struct {
 
 	// PSBTOnly asks for the unfunded PSBT instead of a broadcast.
 	PSBTOnly bool
+
+	// OwnerPubKey, when set (33 bytes compressed, checked by the server),
+	// asks for the cold-owner form: the stake locked to this key.
+	OwnerPubKey []byte
 }
 
 // StakeResult is a registration created by CreateStake.
@@ -774,6 +790,9 @@ type StakeResult struct {
 
 	// PubKey is the stake key (33 bytes compressed).
 	PubKey []byte
+
+	// OwnerKeyHash is HASH160 of OwnerPubKey; nil in the plain form.
+	OwnerKeyHash []byte
 }
 
 // WithdrawRequest names a stake to withdraw: by its ticket id, or, with
@@ -790,6 +809,41 @@ type WithdrawRequest struct {
 
 	// FeeRate is in sat/vB; 0 means the node's default.
 	FeeRate int64
+
+	// PSBTOnly asks for the unsigned withdrawal as a PSBT.
+	PSBTOnly bool
+}
+
+// WithdrawResult is a withdrawal: broadcast (TxID), or a PSBT.
+type WithdrawResult struct {
+	TxID *chainhash.Hash
+	PSBT string
+}
+
+// RenewRequest names a stake to renew, as WithdrawRequest does.
+type RenewRequest struct {
+	TicketID   uint64
+	Stake      wire.OutPoint
+	ByOutPoint bool
+
+	// LockBlocks is the new lock, counted from the block after the
+	// mainchain tip; the server has checked that it is positive.
+	LockBlocks uint32
+
+	// FeeRate is in sat/vB; 0 means the node's default.
+	FeeRate int64
+
+	// SignedPSBT is a renewal PSBT signed by the cold owner's wallet,
+	// base64; empty to build the renewal.
+	SignedPSBT string
+}
+
+// RenewResult is a renewal: broadcast (TxID), or a PSBT for the owner.
+type RenewResult struct {
+	TxID       *chainhash.Hash
+	PSBT       string
+	LockHeight uint32
+	Amount     int64
 }
 
 // SideBlockStatus is what the node knows about a sidechain block

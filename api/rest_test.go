@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -71,6 +72,7 @@ var restCalls = []restCall{
 	{apiv1.WalletService_CreateStake_FullMethodName, "POST", "/v1/wallet/stakes", `{"amount_sat": "100000000", "lock_blocks": 1000}`, false},
 	{apiv1.WalletService_ListStakes_FullMethodName, "GET", "/v1/wallet/stakes", "", false},
 	{apiv1.WalletService_WithdrawStake_FullMethodName, "POST", "/v1/wallet/stakes/withdraw", `{"ticket_id": "1"}`, false},
+	{apiv1.WalletService_RenewStake_FullMethodName, "POST", "/v1/wallet/stakes/renew", `{"ticket_id": "1", "lock_blocks": 20}`, false},
 	{apiv1.WalletService_GetSideAddress_FullMethodName, "GET", "/v1/wallet/sideaddress", "", false},
 	{apiv1.WalletService_GetSideBalance_FullMethodName, "GET", "/v1/wallet/sidebalance", "", false},
 	{apiv1.WalletService_SendSide_FullMethodName, "POST", "/v1/wallet/sidesend", `{"to_address": "` + apitest.OtherSideAddress + `", "amount_sat": "10000"}`, false},
@@ -342,7 +344,7 @@ func TestRESTProtoNames(t *testing.T) {
 		t.Fatalf("POST /v1/wallet/stakes: %d %s", status, body)
 	}
 	want := api.StakeRequest{Amount: 5e8, LockBlocks: 1000, FeeRate: 3, PSBTOnly: true}
-	if got := b.LastStake(); got == nil || *got != want {
+	if got := b.LastStake(); got == nil || !reflect.DeepEqual(*got, want) {
 		t.Errorf("backend got %+v, want %+v", got, want)
 	}
 	if !bytes.Contains(body, []byte(`"lock_height"`)) || !bytes.Contains(body, []byte(`"psbt"`)) {

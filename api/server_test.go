@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -242,6 +243,11 @@ var allCalls = []call{
 	}},
 	{apiv1.WalletService_ListStakes_FullMethodName, false, func(ctx context.Context, c clients) error {
 		_, err := c.wallet.ListStakes(ctx, &apiv1.ListStakesRequest{})
+		return err
+	}},
+	{apiv1.WalletService_RenewStake_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.RenewStake(ctx, &apiv1.RenewStakeRequest{
+			Stake: &apiv1.RenewStakeRequest_TicketId{TicketId: 1}, LockBlocks: 20})
 		return err
 	}},
 	{apiv1.WalletService_WithdrawStake_FullMethodName, true, func(ctx context.Context, c clients) error {
@@ -577,8 +583,22 @@ func TestInvalidArguments(t *testing.T) {
 		{AmountSat: 1e8, LockBlocks: 0},
 		{AmountSat: 1e8, LockBlocks: 1 << 31},
 		{AmountSat: 1e8, LockBlocks: 10, FeeRateSatVb: -1},
+		{AmountSat: 1e8, LockBlocks: 10, OwnerPubkey: "02"},
+		{AmountSat: 1e8, LockBlocks: 10, OwnerPubkey: "04" + strings.Repeat("11", 32)},
+		{AmountSat: 1e8, LockBlocks: 10, OwnerPubkey: "02" + strings.Repeat("zz", 32)},
+		{AmountSat: 1e8, LockBlocks: 10, OwnerPubkey: "02" + strings.Repeat("ff", 32)}, // x ≥ p
 	} {
 		_, err := c.wallet.CreateStake(ctx, req)
+		wantCode(t, req.String(), err, codes.InvalidArgument)
+	}
+	for _, req := range []*apiv1.RenewStakeRequest{
+		{LockBlocks: 10},
+		{Stake: &apiv1.RenewStakeRequest_TicketId{TicketId: 1}},
+		{Stake: &apiv1.RenewStakeRequest_TicketId{TicketId: 1}, LockBlocks: -1},
+		{Stake: &apiv1.RenewStakeRequest_TicketId{TicketId: 1}, LockBlocks: 10, FeeRateSatVb: -1},
+		{Stake: &apiv1.RenewStakeRequest_StakeOutpoint{StakeOutpoint: "x:1"}, LockBlocks: 10},
+	} {
+		_, err := c.wallet.RenewStake(ctx, req)
 		wantCode(t, req.String(), err, codes.InvalidArgument)
 	}
 
@@ -654,7 +674,7 @@ func TestResponses(t *testing.T) {
 		t.Errorf("psbt_only response %v", psbt)
 	}
 	want := api.StakeRequest{Amount: 5e8, LockBlocks: 1000, FeeRate: 3, PSBTOnly: true}
-	if got := b.LastStake(); got == nil || *got != want {
+	if got := b.LastStake(); got == nil || !reflect.DeepEqual(*got, want) {
 		t.Errorf("backend got %+v, want %+v", got, want)
 	}
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"math"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
@@ -70,6 +71,7 @@ func ticketProto(t *Ticket) *apiv1.Ticket {
 		StakeState:        t.StakeState,
 		WithdrawalTxid:    hashString(t.Withdrawal),
 		WithdrawnHeight:   t.WithdrawnHeight,
+		OwnerKeyHash:      hex.EncodeToString(t.OwnerKeyHash),
 	}
 }
 
@@ -359,24 +361,46 @@ func (w *walletService) CreateStake(ctx context.Context, req *apiv1.CreateStakeR
 	default:
 		err = checkFeeRate("fee_rate_sat_vb", req.GetFeeRateSatVb())
 	}
+	var owner []byte
+	if err == nil && req.GetOwnerPubkey() != "" {
+		owner, err = parseOwnerPubKey(req.GetOwnerPubkey())
+	}
 	if err != nil {
 		return nil, toStatus(method, err)
 	}
 	res, err := w.s.backend.CreateStake(ctx, StakeRequest{
-		Amount:     req.GetAmountSat(),
-		LockBlocks: req.GetLockBlocks(),
-		FeeRate:    req.GetFeeRateSatVb(),
-		PSBTOnly:   req.GetPsbtOnly(),
+		Amount:      req.GetAmountSat(),
+		LockBlocks:  req.GetLockBlocks(),
+		FeeRate:     req.GetFeeRateSatVb(),
+		PSBTOnly:    req.GetPsbtOnly(),
+		OwnerPubKey: owner,
 	})
 	if err != nil {
 		return nil, toStatus(method, err)
 	}
 	return &apiv1.CreateStakeResponse{
-		Txid:       hashString(res.TxID),
-		Psbt:       res.PSBT,
-		LockHeight: res.LockHeight,
-		Pubkey:     hex.EncodeToString(res.PubKey),
+		Txid:         hashString(res.TxID),
+		Psbt:         res.PSBT,
+		LockHeight:   res.LockHeight,
+		Pubkey:       hex.EncodeToString(res.PubKey),
+		OwnerKeyHash: hex.EncodeToString(res.OwnerKeyHash),
 	}, nil
+}
+
+// parseOwnerPubKey reads owner_pubkey: a 33-byte compressed key on the
+// curve, hex.
+func parseOwnerPubKey(s string) ([]byte, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != btcec.PubKeyBytesLenCompressed || (b[0] != 2 && b[0] != 3) {
+		return nil, Errorf(ErrInvalidArgument, "owner_pubkey %q is not a "+
+			"33-byte compressed public key in hex (66 hex digits, "+
+			"starting 02 or 03)", s)
+	}
+	if _, err := btcec.ParsePubKey(b); err != nil {
+		return nil, Errorf(ErrInvalidArgument, "owner_pubkey %q is not a "+
+			"point of the curve: %v", s, err)
+	}
+	return b, nil
 }
 
 func (w *walletService) ListStakes(ctx context.Context, req *apiv1.ListStakesRequest) (*apiv1.ListStakesResponse, error) {
@@ -397,6 +421,7 @@ func (w *walletService) WithdrawStake(ctx context.Context, req *apiv1.WithdrawSt
 	wr := WithdrawRequest{
 		Destination: req.GetDestinationAddress(),
 		FeeRate:     req.GetFeeRateSatVb(),
+		PSBTOnly:    req.GetPsbtOnly(),
 	}
 	var err error
 	switch stake := req.GetStake().(type) {
@@ -414,11 +439,46 @@ func (w *walletService) WithdrawStake(ctx context.Context, req *apiv1.WithdrawSt
 	if err != nil {
 		return nil, toStatus(method, err)
 	}
-	txid, err := w.s.backend.WithdrawStake(ctx, wr)
+	res, err := w.s.backend.WithdrawStake(ctx, wr)
 	if err != nil {
 		return nil, toStatus(method, err)
 	}
-	return &apiv1.WithdrawStakeResponse{Txid: txid.String()}, nil
+	return &apiv1.WithdrawStakeResponse{Txid: hashString(res.TxID), Psbt: res.PSBT}, nil
+}
+
+func (w *walletService) RenewStake(ctx context.Context, req *apiv1.RenewStakeRequest) (*apiv1.RenewStakeResponse, error) {
+	const method = apiv1.WalletService_RenewStake_FullMethodName
+	rr := RenewRequest{
+		LockBlocks: uint32(max(req.GetLockBlocks(), 0)),
+		FeeRate:    req.GetFeeRateSatVb(),
+		SignedPSBT: req.GetSignedPsbt(),
+	}
+	var err error
+	switch stake := req.GetStake().(type) {
+	case *apiv1.RenewStakeRequest_TicketId:
+		rr.TicketID = stake.TicketId
+	case *apiv1.RenewStakeRequest_StakeOutpoint:
+		rr.Stake, err = parseOutPoint("stake_outpoint", "mainchain", stake.StakeOutpoint)
+		rr.ByOutPoint = true
+	default:
+		err = Errorf(ErrInvalidArgument, "name the stake with ticket_id or stake_outpoint")
+	}
+	switch {
+	case err != nil:
+	case req.GetLockBlocks() < 0 || (req.GetLockBlocks() == 0 && req.GetSignedPsbt() == ""):
+		err = Errorf(ErrInvalidArgument, "lock_blocks %d is not positive", req.GetLockBlocks())
+	default:
+		err = checkFeeRate("fee_rate_sat_vb", rr.FeeRate)
+	}
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	res, err := w.s.backend.RenewStake(ctx, rr)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.RenewStakeResponse{Txid: hashString(res.TxID), Psbt: res.PSBT,
+		LockHeight: int32(res.LockHeight), AmountSat: res.Amount}, nil
 }
 
 func (w *walletService) GetSideAddress(ctx context.Context, _ *apiv1.GetSideAddressRequest) (*apiv1.GetSideAddressResponse, error) {

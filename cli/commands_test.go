@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -190,7 +191,7 @@ func TestWalletCommands(t *testing.T) {
 		t.Errorf("stake create --psbt %v", s)
 	}
 	want := api.StakeRequest{Amount: 300_000_000, LockBlocks: 1000, PSBTOnly: true}
-	if got := n.backend.LastStake(); got == nil || *got != want {
+	if got := n.backend.LastStake(); got == nil || !reflect.DeepEqual(*got, want) {
 		t.Errorf("backend got %+v, want %+v", got, want)
 	}
 	r = n.run("stake", "create", "--force", "--amount", "300000000", "--lock-blocks", "1000", "--feerate", "4")
@@ -200,7 +201,7 @@ func TestWalletCommands(t *testing.T) {
 	}
 	wantFail(t, n.run("stake", "create", "--force", "--amount", "1"), "lock-blocks")
 	wantFail(t, n.run("stake", "create", "--force", "--amount", "0", "--lock-blocks", "5"), "--amount 0: want a positive number of sat")
-	wantFail(t, n.run("stake"), "a subcommand is needed: create, list, withdraw")
+	wantFail(t, n.run("stake"), "a subcommand is needed: create, list, renew, withdraw")
 
 	r = n.run("stake", "list")
 	wantOK(t, r)
@@ -218,6 +219,27 @@ func TestWalletCommands(t *testing.T) {
 	wantOK(t, n.run("stake", "withdraw", txid+":1"))
 	if w := n.backend.LastWithdraw(); w == nil || !w.ByOutPoint || w.Stake.String() != txid+":1" {
 		t.Errorf("withdraw by outpoint: backend got %+v", w)
+	}
+	r = n.run("stake", "withdraw", "3", "--psbt")
+	wantOK(t, r)
+	if w := n.backend.LastWithdraw(); w == nil || !w.PSBTOnly || r.json(t)["psbt"] == "" {
+		t.Errorf("withdraw --psbt: backend got %+v, printed %s", w, r.stdout)
+	}
+	r = n.run("stake", "renew", "3", "--lock-blocks", "100", "--feerate", "3", "--force")
+	wantOK(t, r)
+	if rr := n.backend.LastRenew(); rr == nil || rr.TicketID != 3 || rr.LockBlocks != 100 ||
+		rr.FeeRate != 3 || rr.SignedPSBT != "" {
+		t.Errorf("renew: backend got %+v", rr)
+	}
+	wantOK(t, n.run("stake", "renew", txid+":1", "--force", "--signed-psbt", "cHNidP8B"))
+	if rr := n.backend.LastRenew(); rr == nil || !rr.ByOutPoint || rr.SignedPSBT != "cHNidP8B" {
+		t.Errorf("renew by outpoint: backend got %+v", rr)
+	}
+	r = n.run("stake", "create", "--amount", "300000000", "--lock-blocks", "1000", "--psbt",
+		"--owner-pubkey", "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+	wantOK(t, r)
+	if s := n.backend.LastStake(); s == nil || len(s.OwnerPubKey) != 33 {
+		t.Errorf("stake create --owner-pubkey: backend got %+v", s)
 	}
 	wantFail(t, n.run("stake", "withdraw", "zz"+txid[2:]+":1"), "not hex")
 	wantFail(t, n.run("stake", "withdraw", "ab:1"), "want 64 hex digits")

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"strings"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
@@ -115,7 +117,11 @@ func walletCommands() []commandSpec {
 		{groupLottery, "stake create", "Register a new stake",
 			"Fund, sign and broadcast a stake registration of --amount sat " +
 				"from the node's wallet, or with --psbt print it as an " +
-				"unfunded PSBT (WalletService.CreateStake). With --wait, " +
+				"unfunded PSBT (WalletService.CreateStake). With " +
+				"--owner-pubkey the stake is locked to that key, which the " +
+				"node never holds (a hardware wallet's, say), and only the " +
+				"publisher output to the node's stake key: a stolen node " +
+				"can publish for the ticket but never spend the stake. With --wait, " +
 				"then follow the node until the registration is mined and " +
 				"its ticket exists, with a progress line on stderr, and " +
 				"print the ticket too.",
@@ -126,9 +132,24 @@ func walletCommands() []commandSpec {
 			func(c *client) any { return &stakeListCommand{c: c} }},
 		{groupLottery, "stake withdraw", "Withdraw a stake",
 			"Spend a ticket's stake output after its lock height, to the wallet " +
-				"or to the mainchain address --to. The ticket is named by its " +
+				"or to the mainchain address --to, or with --psbt print the " +
+				"withdrawal unsigned as a PSBT for the wallet that holds the " +
+				"stake's key: the only way for a stake locked to a cold owner " +
+				"key (stake create --owner-pubkey). The ticket is named by its " +
 				"id or by its stake outpoint txid:vout (WalletService.WithdrawStake).",
 			func(c *client) any { return &stakeWithdrawCommand{c: c} }},
+		{groupLottery, "stake renew", "Renew a stake",
+			"Spend a ticket's stake after its lock height straight into a new " +
+				"registration of the same keys, locked --lock-blocks blocks " +
+				"from the block after the tip, in one transaction: the new " +
+				"stake is the old one less a new 200,000 sat publisher output, " +
+				"the registry output and the fee. A stake of the node's key is " +
+				"renewed and broadcast. For a stake locked to a cold owner key " +
+				"it prints the renewal as a PSBT; sign it with the owner's " +
+				"wallet and give it back with --signed-psbt: the node checks " +
+				"that it pays nothing but the new stake of the same owner, and " +
+				"broadcasts it (WalletService.RenewStake).",
+			func(c *client) any { return &stakeRenewCommand{c: c} }},
 	}
 }
 
@@ -179,11 +200,12 @@ func (cmd *balanceCommand) Execute(args []string) error {
 }
 
 type stakeCreateCommand struct {
-	Amount     value `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"The stake, in sat"`
-	LockBlocks value `long:"lock-blocks" unquote:"false" required:"yes" value-name:"BLOCKS" description:"Mainchain blocks the stake stays locked, from the block after the tip"`
-	FeeRate    value `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
-	PSBT       bool  `long:"psbt" description:"Print the registration as an unfunded PSBT for another wallet to fund, sign and broadcast, instead of paying it from the node's wallet"`
-	Wait       bool  `long:"wait" description:"After printing the registration, wait until it is mined and its ticket exists, with a progress line on stderr, then print the ticket"`
+	Amount     value  `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"The stake, in sat"`
+	LockBlocks value  `long:"lock-blocks" unquote:"false" required:"yes" value-name:"BLOCKS" description:"Mainchain blocks the stake stays locked, from the block after the tip"`
+	FeeRate    value  `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
+	PSBT       bool   `long:"psbt" description:"Print the registration as an unfunded PSBT for another wallet to fund, sign and broadcast, instead of paying it from the node's wallet"`
+	Wait       bool   `long:"wait" description:"After printing the registration, wait until it is mined and its ticket exists, with a progress line on stderr, then print the ticket"`
+	OwnerPub   string `long:"owner-pubkey" unquote:"false" value-name:"HEX" description:"Lock the stake to this key (33-byte compressed, 66 hex digits), which the node never holds; the publisher output stays the node's"`
 	forceOption
 	c *client
 }
@@ -212,19 +234,30 @@ func (cmd *stakeCreateCommand) Execute(args []string) error {
 	if cmd.Wait && cmd.PSBT {
 		return usagef("--wait waits for a registration the node pays, and --psbt has another wallet pay it: give one")
 	}
-	if !cmd.PSBT {
-		if err := cmd.c.confirm(cmd.Force, "register it", fmt.Sprintf("a stake of %d sat of the "+
-			"wallet, locked for %d mainchain blocks,", amt, lock)); err != nil {
+	if cmd.OwnerPub != "" {
+		if err := ownerPubKey(cmd.OwnerPub); err != nil {
 			return err
 		}
 	}
-	f := fields{"amount_sat": "--amount", "lock_blocks": "--lock-blocks", "fee_rate_sat_vb": "--feerate"}
+	if !cmd.PSBT {
+		owner := ""
+		if cmd.OwnerPub != "" {
+			owner = " to the owner key " + cmd.OwnerPub
+		}
+		if err := cmd.c.confirm(cmd.Force, "register it", fmt.Sprintf("a stake of %d sat of the "+
+			"wallet, locked%s for %d mainchain blocks,", amt, owner, lock)); err != nil {
+			return err
+		}
+	}
+	f := fields{"amount_sat": "--amount", "lock_blocks": "--lock-blocks", "fee_rate_sat_vb": "--feerate",
+		"owner_pubkey": "--owner-pubkey"}
 	resp, err := cmd.c.call(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).CreateStake(ctx, &apiv1.CreateStakeRequest{
 			AmountSat:    amt,
 			LockBlocks:   uint32(lock),
 			FeeRateSatVb: rate,
 			PsbtOnly:     cmd.PSBT,
+			OwnerPubkey:  cmd.OwnerPub,
 		})
 	}, true)
 	if err != nil || !cmd.Wait {
@@ -246,9 +279,23 @@ func (cmd *stakeListCommand) Execute(args []string) error {
 	})
 }
 
+// ownerPubKey checks --owner-pubkey: a compressed public key in hex.
+func ownerPubKey(s string) error {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != btcec.PubKeyBytesLenCompressed || (b[0] != 2 && b[0] != 3) {
+		return usagef("--owner-pubkey %s: want a 33-byte compressed public key, "+
+			"66 hex digits starting 02 or 03", quoteIfOdd(s))
+	}
+	if _, err := btcec.ParsePubKey(b); err != nil {
+		return usagef("--owner-pubkey %s: not a point of the curve", s)
+	}
+	return nil
+}
+
 type stakeWithdrawCommand struct {
 	To      string `long:"to" unquote:"false" value-name:"ADDRESS" description:"Mainchain address that receives the stake; default a new address of the wallet"`
 	FeeRate value  `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
+	PSBT    bool   `long:"psbt" description:"Print the withdrawal unsigned, as a PSBT for the wallet that holds the stake's key to sign and broadcast (lock time and sequence set): how a stake of a cold owner key is withdrawn"`
 	Args    struct {
 		Ticket arg `positional-arg-name:"ticket" description:"Ticket id, or the stake outpoint as txid:vout"`
 	} `positional-args:"yes" required:"yes"`
@@ -263,30 +310,101 @@ func (cmd *stakeWithdrawCommand) Execute(args []string) error {
 	if err != nil {
 		return err
 	}
-	req := &apiv1.WithdrawStakeRequest{FeeRateSatVb: rate}
+	req := &apiv1.WithdrawStakeRequest{FeeRateSatVb: rate, PsbtOnly: cmd.PSBT}
 	if cmd.To != "" {
 		if req.DestinationAddress, err = address("--to", mainchain, cmd.To, cmd.c.params); err != nil {
 			return err
 		}
 	}
-	ticket := cmd.Args.Ticket.String()
+	id, op, err := stakeArg(cmd.Args.Ticket.String())
+	if err != nil {
+		return err
+	}
+	if op != "" {
+		req.Stake = &apiv1.WithdrawStakeRequest_StakeOutpoint{StakeOutpoint: op}
+	} else {
+		req.Stake = &apiv1.WithdrawStakeRequest_TicketId{TicketId: id}
+	}
+	f := fields{"destination_address": "--to", "destination": "--to", "fee_rate_sat_vb": "--feerate",
+		"ticket_id": "<ticket>", "stake_outpoint": "<ticket>", "psbt_only": "--psbt"}
+	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).WithdrawStake(ctx, req)
+	})
+}
+
+// stakeArg reads a <ticket> argument: a ticket id, or a stake outpoint
+// txid:vout (op set).
+func stakeArg(ticket string) (id uint64, op string, err error) {
 	if strings.Contains(ticket, ":") {
 		op, err := outpoint("<ticket>", "stake outpoint's mainchain transaction", ticket)
+		return 0, op, err
+	}
+	n, err := parseInt("<ticket>", ticket, 0, math.MaxInt64, "(a ticket id, or the stake outpoint txid:vout)")
+	if err != nil {
+		return 0, "", usagef("<ticket> %s: want a ticket id (sidecli stake list "+
+			"shows them) or the stake outpoint txid:vout", quoteIfOdd(ticket))
+	}
+	return uint64(n), "", nil
+}
+
+type stakeRenewCommand struct {
+	LockBlocks value  `long:"lock-blocks" unquote:"false" value-name:"BLOCKS" description:"Mainchain blocks the new stake stays locked, from the block after the tip; not with --signed-psbt, whose PSBT carries its lock"`
+	FeeRate    value  `long:"feerate" unquote:"false" value-name:"SAT/VB" description:"Mainchain fee rate in sat/vB; default (or 0) the node's, 2; at most 10000"`
+	Signed     string `long:"signed-psbt" unquote:"false" value-name:"BASE64" description:"The renewal PSBT this command printed, signed by the cold owner's wallet: check it and broadcast it"`
+	Args       struct {
+		Ticket arg `positional-arg-name:"ticket" description:"Ticket id, or the stake outpoint as txid:vout"`
+	} `positional-args:"yes" required:"yes"`
+	forceOption
+	c *client
+}
+
+func (cmd *stakeRenewCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	var lock int64
+	switch {
+	case cmd.Signed != "" && cmd.LockBlocks.set:
+		return usagef("--lock-blocks and --signed-psbt: the signed PSBT carries its lock; give one")
+	case cmd.Signed == "" && !cmd.LockBlocks.set:
+		return usagef("missing --lock-blocks: the new stake's lock, in mainchain blocks from the block after the tip")
+	case cmd.Signed == "":
+		var err error
+		lock, err = parseInt("--lock-blocks", cmd.LockBlocks.raw, 1, int64(cmd.c.params.MaxStakeLock),
+			"blocks (the most a stake can stay locked on "+cmd.c.params.Name+")")
 		if err != nil {
 			return err
 		}
-		req.Stake = &apiv1.WithdrawStakeRequest_StakeOutpoint{StakeOutpoint: op}
-	} else {
-		id, err := parseInt("<ticket>", ticket, 0, math.MaxInt64, "(a ticket id, or the stake outpoint txid:vout)")
-		if err != nil {
-			return usagef("<ticket> %s: want a ticket id (sidecli stake list "+
-				"shows them) or the stake outpoint txid:vout", quoteIfOdd(ticket))
-		}
-		req.Stake = &apiv1.WithdrawStakeRequest_TicketId{TicketId: uint64(id)}
 	}
-	f := fields{"destination_address": "--to", "destination": "--to", "fee_rate_sat_vb": "--feerate",
-		"ticket_id": "<ticket>", "stake_outpoint": "<ticket>"}
+	rate, err := mainFeeRate(cmd.FeeRate)
+	if err != nil {
+		return err
+	}
+	ticket := cmd.Args.Ticket.String()
+	id, op, err := stakeArg(ticket)
+	if err != nil {
+		return err
+	}
+	req := &apiv1.RenewStakeRequest{LockBlocks: int32(lock), FeeRateSatVb: rate,
+		SignedPsbt: strings.TrimSpace(cmd.Signed)}
+	if op != "" {
+		req.Stake = &apiv1.RenewStakeRequest_StakeOutpoint{StakeOutpoint: op}
+	} else {
+		req.Stake = &apiv1.RenewStakeRequest_TicketId{TicketId: id}
+	}
+	// A stake of the node's key is renewed at once; a cold one's PSBT
+	// moves nothing until it comes back signed.
+	what := fmt.Sprintf("the renewal of stake %s, locked again for %d mainchain blocks "+
+		"(a cold-owner stake's is only printed as a PSBT until --signed-psbt gives it back),", ticket, lock)
+	if cmd.Signed != "" {
+		what = fmt.Sprintf("the broadcast of the signed renewal of stake %s", ticket)
+	}
+	if err := cmd.c.confirm(cmd.Force, "renew it", what); err != nil {
+		return err
+	}
+	f := fields{"lock_blocks": "--lock-blocks", "fee_rate_sat_vb": "--feerate",
+		"ticket_id": "<ticket>", "stake_outpoint": "<ticket>", "signed_psbt": "--signed-psbt"}
 	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
-		return apiv1.NewWalletServiceClient(conn).WithdrawStake(ctx, req)
+		return apiv1.NewWalletServiceClient(conn).RenewStake(ctx, req)
 	})
 }

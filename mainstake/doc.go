@@ -26,6 +26,21 @@
 // BuildRegistration makes the outputs of such a transaction for a wallet to
 // fund and sign.
 //
+// The cold-owner form (a 68-byte 'S' payload that adds an owner key hash)
+// locks the stake to a key the node never holds (ColdStakeScript: CLTV,
+// then OP_DUP OP_HASH160 <owner key hash> OP_EQUALVERIFY OP_CHECKSIG) and
+// keeps the publisher outputs on the payload's pubkey, the hot key that
+// signs headers and pegbox spends (BuildColdRegistration; rule codes
+// ErrOwnerIsPublisher and ErrColdStakeScript). A Registration says which
+// form it is (Cold, OwnerKeyHash) and builds its own stake script
+// (StakeWitnessScript, StakePkScript, OwnedBy).
+//
+// A stake spend is a withdrawal (BuildStakeWithdrawal) or a renewal into a
+// new registration of the same keys (BuildRenewal). For a cold owner,
+// StakeSpendPSBT and BuildStakeWithdrawalPSBT hand the spend out as a PSBT,
+// FinalizeStakeSpend reads it back signed, and CheckRenewal refuses a
+// renewal that pays anywhere but the new stake (ErrRenewal).
+//
 // The registry script is a P2TR output whose key Q = H + t·G has H, BIP341's
 // point of unknown discrete logarithm, and t = SHA256("PMS/registry" ‖
 // sidechain id) mod n. It is the same for every registration of a

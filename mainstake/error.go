@@ -17,7 +17,8 @@ type ErrorCode int
 
 // These constants identify a specific RuleError. ParseRegistration checks
 // its rules in the order ErrNoPayload, ErrWrongKind, ErrLockNotHeight,
-// ErrVoutRange, ErrVoutConflict, ErrStakeScript, ErrPublisherScript,
+// ErrVoutRange, ErrVoutConflict, ErrOwnerIsPublisher, ErrStakeScript or
+// ErrColdStakeScript, ErrPublisherScript,
 // ErrNoRegistryOutput, ErrStakeValue, ErrLockTooSoon, ErrLockTooLate, and
 // reports the first that fails. ParseHeaderTx checks ErrHeaderInput,
 // ErrNoPayload, ErrWrongKind, ErrHeaderOutputOrder, ErrPublisherScript.
@@ -92,6 +93,26 @@ const (
 	// fee at the asked rate and leave an output above the dust limit.
 	ErrWithdrawalDust
 
+	// ErrOwnerIsPublisher indicates a registration of the cold-owner
+	// form whose owner key hash is HASH160 of its publisher key: the
+	// cold form exists to keep the two keys apart, and one key has the
+	// plain form.
+	ErrOwnerIsPublisher
+
+	// ErrColdStakeScript indicates a registration of the cold-owner form
+	// whose stake output is not the P2WSH of the witness script rebuilt
+	// from the payload's lock height and owner key hash (ColdStakeScript):
+	// a stake paid to another key or script, the plain form's script
+	// included.
+	ErrColdStakeScript
+
+	// ErrRenewal indicates a renewal (a stake spent straight into a new
+	// registration) that does not have the shape the node built: another
+	// input or output, a stake paid elsewhere or worth less, a fee above
+	// the bound. It is a verdict on a transaction offered to the node,
+	// never a consensus rule.
+	ErrRenewal
+
 	// numErrorCodes is the number of error codes defined above; tests use
 	// it to keep errorCodeStrings complete.
 	numErrorCodes
@@ -116,6 +137,9 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrInvalidArgument:    "ErrInvalidArgument",
 	ErrPublisherExhausted: "ErrPublisherExhausted",
 	ErrWithdrawalDust:     "ErrWithdrawalDust",
+	ErrOwnerIsPublisher:   "ErrOwnerIsPublisher",
+	ErrColdStakeScript:    "ErrColdStakeScript",
+	ErrRenewal:            "ErrRenewal",
 }
 
 // String returns the ErrorCode as a human-readable name.

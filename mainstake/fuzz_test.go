@@ -28,6 +28,16 @@ func FuzzParseRegistration(f *testing.F) {
 	tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: hashOf("in")}, nil,
 		[][]byte{{1, 2}, {3}}))
 	seed(tx, testConf)
+	// The cold-owner form, valid and broken one rule at a time (the
+	// cases of TestColdRegistrationRules).
+	for _, c := range coldCases(f, p) {
+		tx := buildColdTest(f, p)
+		conf := int32(testConf)
+		if c.mutate != nil {
+			conf = c.mutate(tx, p)
+		}
+		seed(tx, conf)
+	}
 	pubOut := wire.OutPoint{Hash: hashOf("registration"), Index: 2}
 	seed(headerTx(f, pubOut, pub, &opreturn.Header{}), 0)
 	f.Add([]byte{}, int32(0))
@@ -73,7 +83,14 @@ func checkRegistration(t *testing.T, tx *wire.MsgTx, reg *Registration,
 		t.Fatalf("outpoints %+v", reg)
 	}
 	stake := tx.TxOut[reg.Stake.Index]
-	if want := mustScript(StakePkScript(reg.LockHeight, reg.PubKey)); !bytes.Equal(stake.PkScript, want) ||
+	want := mustScript(StakePkScript(reg.LockHeight, reg.PubKey))
+	if reg.Cold {
+		want = mustScript(ColdStakePkScript(reg.LockHeight, reg.OwnerKeyHash))
+		if reg.OwnerKeyHash == OwnerKeyHash(reg.PubKey) {
+			t.Fatal("cold registration owned by its publisher key")
+		}
+	}
+	if !bytes.Equal(stake.PkScript, want) ||
 		stake.Value != reg.Value || reg.Value < minValue {
 		t.Fatalf("stake output %+v", stake)
 	}

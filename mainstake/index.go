@@ -60,6 +60,8 @@ type Ticket struct {
 // Live reports whether the ticket's publisher chain is live.
 func (t *Ticket) Live() bool { return t.End < 0 }
 
+// ticketRecordLen is the length of a ticket record of the plain form; a
+// record of the cold-owner form appends the 20-byte owner key hash.
 const ticketRecordLen = 32 + 36 + 8 + 4 + 33 + 36 + 4 + 4 + 36 + 8 + 4
 
 func putOutPoint(b []byte, op wire.OutPoint) []byte {
@@ -75,7 +77,7 @@ func readOutPoint(b []byte) wire.OutPoint {
 }
 
 func (t *Ticket) encode() []byte {
-	b := make([]byte, 0, ticketRecordLen)
+	b := make([]byte, 0, ticketRecordLen+20)
 	b = append(b, t.TxHash[:]...)
 	b = putOutPoint(b, t.Stake)
 	b = binary.BigEndian.AppendUint64(b, uint64(t.Value))
@@ -86,11 +88,15 @@ func (t *Ticket) encode() []byte {
 	b = binary.BigEndian.AppendUint32(b, t.TxIndex)
 	b = putOutPoint(b, t.Current)
 	b = binary.BigEndian.AppendUint64(b, uint64(t.CurrentValue))
-	return binary.BigEndian.AppendUint32(b, uint32(t.End))
+	b = binary.BigEndian.AppendUint32(b, uint32(t.End))
+	if t.Cold {
+		b = append(b, t.OwnerKeyHash[:]...)
+	}
+	return b
 }
 
 func decodeTicket(id lottery.TicketID, b []byte) (*Ticket, error) {
-	if len(b) != ticketRecordLen {
+	if len(b) != ticketRecordLen && len(b) != ticketRecordLen+20 {
 		return nil, fmt.Errorf("mainstake: ticket %d record of %d bytes", id, len(b))
 	}
 	t := &Ticket{ID: id}
@@ -109,6 +115,10 @@ func decodeTicket(id lottery.TicketID, b []byte) (*Ticket, error) {
 	t.Current = readOutPoint(b[157:])
 	t.CurrentValue = int64(binary.BigEndian.Uint64(b[193:]))
 	t.End = int32(binary.BigEndian.Uint32(b[201:]))
+	if len(b) == ticketRecordLen+20 {
+		t.Cold = true
+		copy(t.OwnerKeyHash[:], b[ticketRecordLen:])
+	}
 	return t, nil
 }
 

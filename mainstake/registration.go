@@ -24,9 +24,17 @@ type Registration struct {
 	// LockHeight is the CLTV lock height of the stake output.
 	LockHeight uint32
 
-	// PubKey is the owner's key: it signs the stake's spend and every
-	// header publication.
+	// PubKey is the ticket's publisher key: it signs every header
+	// publication, and it is the key the federation election counts
+	// (the key that signs pegbox spends). In the plain form it also
+	// locks the stake.
 	PubKey *btcec.PublicKey
+
+	// Cold marks the cold-owner form: the stake is locked to the key
+	// whose HASH160 is OwnerKeyHash (ColdStakeScript), not to PubKey.
+	// OwnerKeyHash is zero when Cold is false.
+	Cold         bool
+	OwnerKeyHash [20]byte
 
 	// Publisher is the ticket's first publisher outpoint.
 	Publisher wire.OutPoint
@@ -34,6 +42,37 @@ type Registration struct {
 	// ConfHeight is the height of the mainchain block that confirmed the
 	// registration.
 	ConfHeight int32
+}
+
+// StakeWitnessScript returns the witness script of the registration's
+// stake output: StakeScript of PubKey, or ColdStakeScript of OwnerKeyHash
+// in the cold-owner form.
+func (r *Registration) StakeWitnessScript() ([]byte, error) {
+	if r.Cold {
+		return ColdStakeScript(r.LockHeight, r.OwnerKeyHash)
+	}
+	return StakeScript(r.LockHeight, r.PubKey)
+}
+
+// StakePkScript returns the output script of the registration's stake
+// output, the P2WSH of StakeWitnessScript.
+func (r *Registration) StakePkScript() ([]byte, error) {
+	if r.Cold {
+		return ColdStakePkScript(r.LockHeight, r.OwnerKeyHash)
+	}
+	return StakePkScript(r.LockHeight, r.PubKey)
+}
+
+// OwnedBy reports whether pub is the key that can spend the stake: PubKey
+// in the plain form, the key of OwnerKeyHash in the cold-owner form.
+func (r *Registration) OwnedBy(pub *btcec.PublicKey) bool {
+	if pub == nil {
+		return false
+	}
+	if r.Cold {
+		return OwnerKeyHash(pub) == r.OwnerKeyHash
+	}
+	return r.PubKey != nil && pub.IsEqual(r.PubKey)
 }
 
 // CheckLock checks the lock height of a stake confirmed at confHeight:
@@ -107,12 +146,26 @@ func ParseRegistration(tx *wire.MsgTx, confHeight int32,
 			"distinct", stakeVout, pubVout, opVout)
 	}
 
-	stakeScript, err := StakePkScript(s.LockHeight, pub)
+	reg := Registration{LockHeight: s.LockHeight, PubKey: pub,
+		Cold: s.Cold, OwnerKeyHash: s.OwnerKeyHash}
+	if s.Cold && s.OwnerKeyHash == OwnerKeyHash(pub) {
+		return nil, ruleErrorf(ErrOwnerIsPublisher, "the owner key hash "+
+			"%x is the publisher key's: a cold registration keeps the "+
+			"owner key apart (register the plain form instead)",
+			s.OwnerKeyHash)
+	}
+	stakeScript, err := reg.StakePkScript()
 	if err != nil {
 		return nil, err
 	}
 	stakeOut := tx.TxOut[stakeVout]
 	if !bytes.Equal(stakeOut.PkScript, stakeScript) {
+		if s.Cold {
+			return nil, ruleErrorf(ErrColdStakeScript, "stake output "+
+				"%d pays %x, not the cold stake script %x of owner "+
+				"key hash %x", stakeVout, stakeOut.PkScript,
+				stakeScript, s.OwnerKeyHash)
+		}
 		return nil, ruleErrorf(ErrStakeScript, "stake output %d pays "+
 			"%x, not the stake script %x", stakeVout,
 			stakeOut.PkScript, stakeScript)
@@ -144,15 +197,12 @@ func ParseRegistration(tx *wire.MsgTx, confHeight int32,
 	}
 
 	txHash := tx.TxHash()
-	return &Registration{
-		TxHash:     txHash,
-		Stake:      wire.OutPoint{Hash: txHash, Index: uint32(stakeVout)},
-		Value:      stakeOut.Value,
-		LockHeight: s.LockHeight,
-		PubKey:     pub,
-		Publisher:  wire.OutPoint{Hash: txHash, Index: uint32(pubVout)},
-		ConfHeight: confHeight,
-	}, nil
+	reg.TxHash = txHash
+	reg.Stake = wire.OutPoint{Hash: txHash, Index: uint32(stakeVout)}
+	reg.Value = stakeOut.Value
+	reg.Publisher = wire.OutPoint{Hash: txHash, Index: uint32(pubVout)}
+	reg.ConfHeight = confHeight
+	return &reg, nil
 }
 
 // paysRegistry reports whether an output of tx pays at least minValue to
@@ -192,6 +242,34 @@ func BuildRegistration(p *chainparams.Params, stakeValue int64,
 	lockHeight uint32, pubKey *btcec.PublicKey,
 	publisherValue int64) (*wire.MsgTx, error) {
 
+	return buildRegistration(p, stakeValue, lockHeight, pubKey, nil, publisherValue)
+}
+
+// BuildColdRegistration is BuildRegistration for the cold-owner form: the
+// stake output is the P2WSH of ColdStakeScript(lockHeight,
+// OwnerKeyHash(owner)), the publisher output pays pubKey, the hot key, and
+// the payload carries both. owner must not be pubKey.
+func BuildColdRegistration(p *chainparams.Params, stakeValue int64,
+	lockHeight uint32, pubKey, owner *btcec.PublicKey,
+	publisherValue int64) (*wire.MsgTx, error) {
+
+	if owner == nil || pubKey == nil {
+		return nil, ruleError(ErrInvalidArgument, "nil owner or publisher key")
+	}
+	if owner.IsEqual(pubKey) {
+		return nil, ruleError(ErrOwnerIsPublisher, "the owner key "+
+			"is the publisher key")
+	}
+	hash := OwnerKeyHash(owner)
+	return buildRegistration(p, stakeValue, lockHeight, pubKey, &hash, publisherValue)
+}
+
+// buildRegistration builds the plain form when owner is nil, the
+// cold-owner form of the owner key hash *owner otherwise.
+func buildRegistration(p *chainparams.Params, stakeValue int64,
+	lockHeight uint32, pubKey *btcec.PublicKey, owner *[20]byte,
+	publisherValue int64) (*wire.MsgTx, error) {
+
 	if p == nil || pubKey == nil {
 		return nil, ruleError(ErrInvalidArgument, "nil params or pubkey")
 	}
@@ -205,7 +283,19 @@ func BuildRegistration(p *chainparams.Params, stakeValue int64,
 			p.DustLimit)
 	}
 
-	stakeScript, err := StakePkScript(lockHeight, pubKey)
+	payload := opreturn.NewStake(lockHeight, BuildStakeVout,
+		BuildPublisherVout, pubKey)
+	reg := Registration{LockHeight: lockHeight, PubKey: pubKey}
+	if owner != nil {
+		if *owner == OwnerKeyHash(pubKey) {
+			return nil, ruleError(ErrOwnerIsPublisher, "the owner key "+
+				"is the publisher key")
+		}
+		reg.Cold, reg.OwnerKeyHash = true, *owner
+		payload = opreturn.NewColdStake(lockHeight, BuildStakeVout,
+			BuildPublisherVout, pubKey, reg.OwnerKeyHash)
+	}
+	stakeScript, err := reg.StakePkScript()
 	if err != nil {
 		return nil, err
 	}
@@ -217,8 +307,6 @@ func BuildRegistration(p *chainparams.Params, stakeValue int64,
 	if err != nil {
 		return nil, err
 	}
-	payload := opreturn.NewStake(lockHeight, BuildStakeVout,
-		BuildPublisherVout, pubKey)
 	opScript, err := opreturn.Encode(p.SidechainID, payload)
 	if err != nil {
 		return nil, wrapError(ErrInvalidArgument, "stake payload", err)

@@ -76,6 +76,57 @@ func StakePkScript(lockHeight uint32, pubKey *btcec.PublicKey) ([]byte, error) {
 	return witnessV0Script(hash[:])
 }
 
+// ColdStakeScript returns the witness script of a stake output of the
+// cold-owner form:
+//
+//	<lockHeight> OP_CHECKLOCKTIMEVERIFY OP_DROP
+//	OP_DUP OP_HASH160 <ownerKeyHash> OP_EQUALVERIFY OP_CHECKSIG
+//
+// Only the owner of the key whose HASH160 is ownerKeyHash can spend it,
+// with the witness <signature> <owner pubkey> <script>, and only in a
+// transaction whose lock time is a height of at least lockHeight. The
+// registration names the owner by hash: the key itself appears on the
+// mainchain only when the stake is spent.
+func ColdStakeScript(lockHeight uint32, ownerKeyHash [20]byte) ([]byte, error) {
+	if lockHeight >= MaxLockHeight {
+		return nil, ruleErrorf(ErrLockNotHeight, "lock %d is not a "+
+			"block height (>= %d)", lockHeight, MaxLockHeight)
+	}
+	script, err := txscript.NewScriptBuilder().
+		AddInt64(int64(lockHeight)).
+		AddOp(txscript.OP_CHECKLOCKTIMEVERIFY).
+		AddOp(txscript.OP_DROP).
+		AddOp(txscript.OP_DUP).
+		AddOp(txscript.OP_HASH160).
+		AddData(ownerKeyHash[:]).
+		AddOp(txscript.OP_EQUALVERIFY).
+		AddOp(txscript.OP_CHECKSIG).
+		Script()
+	if err != nil {
+		return nil, wrapError(ErrInvalidArgument, "cold stake script", err)
+	}
+	return script, nil
+}
+
+// ColdStakePkScript returns the P2WSH of ColdStakeScript(lockHeight,
+// ownerKeyHash).
+func ColdStakePkScript(lockHeight uint32, ownerKeyHash [20]byte) ([]byte, error) {
+	ws, err := ColdStakeScript(lockHeight, ownerKeyHash)
+	if err != nil {
+		return nil, err
+	}
+	hash := sha256.Sum256(ws)
+	return witnessV0Script(hash[:])
+}
+
+// OwnerKeyHash returns HASH160 of pub's compressed encoding: how a
+// registration of the cold-owner form names the owner key.
+func OwnerKeyHash(pub *btcec.PublicKey) [20]byte {
+	var h [20]byte
+	copy(h[:], btcutil.Hash160(pub.SerializeCompressed()))
+	return h
+}
+
 // PublisherScript returns P2WPKH(HASH160(pubKey)), the output script of
 // every publisher output of a ticket owned by pubKey.
 func PublisherScript(pubKey *btcec.PublicKey) ([]byte, error) {

@@ -4,6 +4,7 @@ import (
 	"github.com/btcsuite/btcd/blockchain"
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/psbt"
 	"github.com/btcsuite/btcd/mempool"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
@@ -48,8 +49,9 @@ func FirstWithdrawalHeight(lockHeight uint32) int64 {
 //
 //   - version 2, nLockTime = t.LockHeight;
 //   - one input spending t.Stake, nSequence WithdrawalSequence, witness
-//     <signature> <StakeScript(t.LockHeight, t.PubKey)> with a BIP143
-//     SigHashAll signature over that witness script by priv;
+//     <signature> <t.StakeWitnessScript()> (plain form) or <signature>
+//     <owner pubkey> <t.StakeWitnessScript()> (cold-owner form) with a
+//     BIP143 SigHashAll signature over that witness script by priv;
 //   - one output paying t.Value − fee to dest, an output script.
 //
 // The fee is feeRate sat/vbyte of the signed transaction, counted with the
@@ -58,7 +60,7 @@ func FirstWithdrawalHeight(lockHeight uint32) int64 {
 // on (StakeSpendable); BuildStakeWithdrawal does not check the tip.
 //
 // It fails with ErrInvalidArgument for a nil ticket, key or destination, a
-// fee rate below 1, or a key that is not the ticket's, with
+// fee rate below 1, or a key that cannot spend the stake (OwnedBy), with
 // ErrLockNotHeight for a lock that is not a block height, and with
 // ErrWithdrawalDust when the stake cannot pay the fee and leave an output
 // above btcd's dust limit for dest.
@@ -71,10 +73,10 @@ func BuildStakeWithdrawal(t *Ticket, dest []byte, feeRate int64,
 	if feeRate < 1 {
 		return nil, ruleErrorf(ErrInvalidArgument, "fee rate %d below 1 sat/vB", feeRate)
 	}
-	if !priv.PubKey().IsEqual(t.PubKey) {
+	if !t.OwnedBy(priv.PubKey()) {
 		return nil, ruleError(ErrInvalidArgument, "the key is not the ticket's")
 	}
-	witnessScript, err := StakeScript(t.LockHeight, t.PubKey)
+	witnessScript, err := t.StakeWitnessScript()
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +123,11 @@ func withdrawalTx(t *Ticket, dest []byte, lockTime uint32, fee int64) *wire.MsgT
 }
 
 // signStakeSpend sets the witness of input 0 of tx, which spends t's stake:
-// <BIP143 SigHashAll signature> <witnessScript>.
+// <BIP143 SigHashAll signature> [<owner pubkey>] <witnessScript>.
 func signStakeSpend(tx *wire.MsgTx, t *Ticket, witnessScript []byte,
 	priv *btcec.PrivateKey) error {
 
-	pkScript, err := StakePkScript(t.LockHeight, t.PubKey)
+	pkScript, err := t.StakePkScript()
 	if err != nil {
 		return err
 	}
@@ -135,6 +137,50 @@ func signStakeSpend(tx *wire.MsgTx, t *Ticket, witnessScript []byte,
 	if err != nil {
 		return wrapError(ErrInvalidArgument, "sign the stake spend", err)
 	}
-	tx.TxIn[0].Witness = wire.TxWitness{sig, witnessScript}
+	tx.TxIn[0].Witness = StakeWitness(&t.Registration, sig,
+		priv.PubKey().SerializeCompressed(), witnessScript)
 	return nil
+}
+
+// StakeWitness returns the witness that spends r's stake with sig, a
+// signature with its sighash byte by the key pub (compressed):
+// <sig> <witnessScript> in the plain form, <sig> <pub> <witnessScript> in
+// the cold-owner form.
+func StakeWitness(r *Registration, sig, pub, witnessScript []byte) wire.TxWitness {
+	if r.Cold {
+		return wire.TxWitness{sig, pub, witnessScript}
+	}
+	return wire.TxWitness{sig, witnessScript}
+}
+
+// BuildStakeWithdrawalPSBT returns the withdrawal BuildStakeWithdrawal
+// would build, unsigned, as a PSBT for the wallet that holds the stake's
+// owner key (StakeSpendPSBT): the way to withdraw a stake of the
+// cold-owner form, whose key the node never holds. nLockTime is
+// t.LockHeight and input 0's nSequence WithdrawalSequence; the fee is
+// feeRate sat/vB of the transaction with the largest witness the owner can
+// make. It fails as BuildStakeWithdrawal does, without the key checks.
+func BuildStakeWithdrawalPSBT(t *Ticket, dest []byte, feeRate int64) (*psbt.Packet, error) {
+	if t == nil || t.PubKey == nil || len(dest) == 0 {
+		return nil, ruleError(ErrInvalidArgument, "nil ticket or destination")
+	}
+	if feeRate < 1 {
+		return nil, ruleErrorf(ErrInvalidArgument, "fee rate %d below 1 sat/vB", feeRate)
+	}
+	if t.Value <= 0 || feeRate > t.Value {
+		return nil, ruleErrorf(ErrWithdrawalDust, "a stake of %d sat cannot "+
+			"pay %d sat/vB", t.Value, feeRate)
+	}
+	tx := withdrawalTx(t, dest, t.LockHeight, 0)
+	vsize, err := stakeSpendVSize(tx, t)
+	if err != nil {
+		return nil, err
+	}
+	fee := feeRate * vsize
+	tx.TxOut[0].Value = t.Value - fee
+	if tx.TxOut[0].Value <= 0 || mempool.IsDust(tx.TxOut[0], mempool.DefaultMinRelayTxFee) {
+		return nil, ruleErrorf(ErrWithdrawalDust, "a stake of %d sat cannot pay "+
+			"a %d sat fee and leave an output above the dust limit", t.Value, fee)
+	}
+	return StakeSpendPSBT(tx, t)
 }

@@ -33,7 +33,7 @@ func stakeTicket(t *testing.T, value int64, lock uint32) (*Ticket, *btcec.Privat
 // script engine with the standard flags.
 func verifyStakeSpend(t *testing.T, tk *Ticket, tx *wire.MsgTx) error {
 	t.Helper()
-	pkScript, err := StakePkScript(tk.LockHeight, tk.PubKey)
+	pkScript, err := tk.StakePkScript()
 	if err != nil {
 		t.Fatal(err)
 	}

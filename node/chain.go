@@ -54,7 +54,10 @@ var (
 //	   its publication only (§1.5)
 //	4  a refused deposit's record keeps the outputs by which its
 //	   transaction paid a pegbox (key 0x50 'R', §10), which outlive the
-//	   coins they made
+//	   coins they made; and stake registrations of the cold-owner form (a
+//	   68-byte 'S' payload: the stake locked to an owner key hash, the
+//	   publisher outputs to the hot key) make tickets (§3); before, they
+//	   were ignored
 const rulesVersion = 4
 
 // checkRules refuses a data dir whose state was derived under other rules

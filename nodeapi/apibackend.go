@@ -2,7 +2,6 @@ package nodeapi
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -323,17 +322,18 @@ func ticketState(t *mainstake.Ticket, tip, maturity int32) api.TicketState {
 func (b *Adapter) apiTicket(t *mainstake.Ticket, tip int32) api.Ticket {
 	w := b.ticketIndex.Weight(t.ID)
 	return api.Ticket{
-		ID:         uint64(t.ID),
-		TxID:       t.TxHash,
-		Stake:      t.Stake,
-		Value:      t.Value,
-		LockHeight: t.LockHeight,
-		ConfHeight: t.ConfHeight,
-		PubKey:     t.PubKey.SerializeCompressed(),
-		EndHeight:  t.End,
-		Publisher:  t.Current,
-		Weight:     api.Weight{Hi: w.Hi, Lo: w.Lo},
-		State:      ticketState(t, tip, b.params.StakeMaturity),
+		ID:           uint64(t.ID),
+		TxID:         t.TxHash,
+		Stake:        t.Stake,
+		Value:        t.Value,
+		LockHeight:   t.LockHeight,
+		ConfHeight:   t.ConfHeight,
+		PubKey:       t.PubKey.SerializeCompressed(),
+		OwnerKeyHash: ownerKeyHash(t),
+		EndHeight:    t.End,
+		Publisher:    t.Current,
+		Weight:       api.Weight{Hi: w.Hi, Lo: w.Lo},
+		State:        ticketState(t, tip, b.params.StakeMaturity),
 	}
 }
 
@@ -471,11 +471,30 @@ func (b *Adapter) CreateStake(ctx context.Context, req api.StakeRequest) (*api.S
 	if err != nil {
 		return nil, err
 	}
-	reg, err := mainstake.BuildRegistration(b.params, req.Amount, lock, pub, apiPublisherValue)
-	if err != nil {
-		return nil, api.Errorf(api.ErrInvalidArgument, "%w", err)
-	}
+	var reg *wire.MsgTx
 	res := &api.StakeResult{LockHeight: lock, PubKey: pub.SerializeCompressed()}
+	if req.OwnerPubKey != nil {
+		owner, err := btcec.ParsePubKey(req.OwnerPubKey)
+		if err != nil {
+			return nil, api.Errorf(api.ErrInvalidArgument, "owner_pubkey: %v", err)
+		}
+		if _, ours := b.wallet.OwnsStakeKey(owner.SerializeCompressed()); ours {
+			return nil, api.Errorf(api.ErrInvalidArgument, "owner_pubkey %x is a "+
+				"stake key of this node's wallet: a cold owner key must live "+
+				"outside the node", req.OwnerPubKey)
+		}
+		reg, err = mainstake.BuildColdRegistration(b.params, req.Amount, lock, pub, owner, apiPublisherValue)
+		if err != nil {
+			return nil, api.Errorf(api.ErrInvalidArgument, "%w", err)
+		}
+		h := mainstake.OwnerKeyHash(owner)
+		res.OwnerKeyHash = h[:]
+	} else {
+		reg, err = mainstake.BuildRegistration(b.params, req.Amount, lock, pub, apiPublisherValue)
+		if err != nil {
+			return nil, api.Errorf(api.ErrInvalidArgument, "%w", err)
+		}
+	}
 	if req.PSBTOnly {
 		res.PSBT, err = wallet.FundingPSBT(reg.TxOut)
 		return res, err
@@ -531,75 +550,4 @@ func (b *Adapter) stakeState(t *api.Ticket, tip int32) error {
 		t.StakeState = "locked"
 	}
 	return nil
-}
-
-func (b *Adapter) WithdrawStake(ctx context.Context, req api.WithdrawRequest) (chainhash.Hash, error) {
-	if b.wallet == nil {
-		return chainhash.Hash{}, errNoWallet
-	}
-	tip, err := b.db.Tip()
-	if err != nil {
-		return chainhash.Hash{}, err
-	}
-	var t *mainstake.Ticket
-	err = b.db.View(func(r store.Reader) error {
-		if !req.ByOutPoint {
-			var err error
-			t, err = mainstake.TicketByID(r, lottery.TicketID(req.TicketID))
-			return err
-		}
-		ts, err := mainstake.Tickets(r)
-		for _, c := range ts {
-			if c.Stake == req.Stake {
-				t = c
-			}
-		}
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) || (err == nil && t == nil) {
-		return chainhash.Hash{}, api.Errorf(api.ErrNotFound, "no such ticket")
-	}
-	if err != nil {
-		return chainhash.Hash{}, err
-	}
-	priv, ok := b.wallet.StakeKeyFor(t.PubKey)
-	if !ok {
-		return chainhash.Hash{}, api.Errorf(api.ErrNotFound,
-			"ticket %d is not one of this wallet's stakes", t.ID)
-	}
-	if !mainstake.StakeSpendable(t, tip.Height) {
-		return chainhash.Hash{}, api.Errorf(api.ErrFailedPrecondition,
-			"ticket %d's stake is locked until height %d: its withdrawal can be "+
-				"mined from block %d on (mainchain tip %d)", t.ID, t.LockHeight,
-			mainstake.FirstWithdrawalHeight(t.LockHeight), tip.Height)
-	}
-	dest, err := b.wallet.PayoutScript(req.Destination)
-	if errors.Is(err, wallet.ErrBadAddress) {
-		return chainhash.Hash{}, addressError("destination_address", mainchainWord,
-			req.Destination, b.params)
-	}
-	if err != nil {
-		return chainhash.Hash{}, err
-	}
-	feeRate, err := mainFeeRate("fee_rate_sat_vb", req.FeeRate)
-	if err != nil {
-		return chainhash.Hash{}, err
-	}
-	tx, err := mainstake.BuildStakeWithdrawal(t, dest, feeRate, priv)
-	if err != nil {
-		return chainhash.Hash{}, api.Errorf(api.ErrInvalidArgument, "%w", err)
-	}
-	stakeScript, err := mainstake.StakePkScript(t.LockHeight, t.PubKey)
-	if err != nil {
-		return chainhash.Hash{}, err
-	}
-	prevs := txscript.NewCannedPrevOutputFetcher(stakeScript, t.Value)
-	if err := b.broadcast(ctx, tx, prevs); err != nil {
-		return chainhash.Hash{}, err
-	}
-	// Watched from now on, so that stake list says when it is withdrawn.
-	if err := b.wallet.WatchStake(t.Stake, stakeScript, tx.TxHash()); err != nil {
-		log.Errorf("Watch the withdrawal of stake %v: %v", t.Stake, err)
-	}
-	return tx.TxHash(), nil
 }

@@ -16,6 +16,7 @@
 //	kind  type          body                                          total
 //	'S'   *Stake        lock height 4 | stake vout 1 | publisher vout 1 |
 //	                    compressed pubkey 33                             48
+//	                    ... | owner key hash 20 (cold-owner form)         68
 //	'H'   *Header       hashPrevBlock 32 | hashMerkleRoot 32             73
 //	'D'   *Deposit      deposit vout 1 | sidechain scriptPubKey 1..70  11..80
 //	'W'   *Payout       sideblock hash 32                                41

@@ -31,6 +31,10 @@ func payloadFromBytes(b []byte) Payload {
 		} else {
 			copy(s.PubKey[:], get(33))
 		}
+		if sel&0x40 != 0 {
+			s.Cold = true
+			copy(s.OwnerKeyHash[:], get(20))
+		}
 		return s
 	case 1:
 		h := &Header{}

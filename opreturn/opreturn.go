@@ -25,8 +25,11 @@ const (
 	MaxPayloadLen = txscript.MaxDataCarrierSize
 
 	// StakeLen, HeaderLen, PayoutLen, RotationLen and NotarizationLen are
-	// the exact payload lengths of their kinds.
+	// the exact payload lengths of their kinds; ColdStakeLen is that of a
+	// stake registration of the cold-owner form (Stake.Cold), which adds
+	// a 20-byte owner key hash.
 	StakeLen        = PrefixLen + 4 + 1 + 1 + 33
+	ColdStakeLen    = StakeLen + 20
 	HeaderLen       = PrefixLen + 32 + 32
 	PayoutLen       = PrefixLen + 32
 	RotationLen     = PrefixLen + 4
@@ -103,8 +106,18 @@ type Stake struct {
 	StakeVout     uint8
 	PublisherVout uint8
 
-	// PubKey is the owner's compressed secp256k1 public key.
+	// PubKey is a compressed secp256k1 public key. In the plain form it
+	// is the owner's key: it locks the stake and the publisher outputs.
+	// In the cold form it is the publisher (hot) key only.
 	PubKey [33]byte
+
+	// Cold marks the cold-owner form (ColdStakeLen bytes): the stake
+	// output is locked to the key whose HASH160 is OwnerKeyHash, which
+	// the payload names by hash because a second 33-byte key would not
+	// fit in 80 bytes. OwnerKeyHash is zero and ignored when Cold is
+	// false.
+	Cold         bool
+	OwnerKeyHash [20]byte
 }
 
 // NewStake returns the stake payload for the given fields, with pubKey in
@@ -123,6 +136,17 @@ func NewStake(lockHeight uint32, stakeVout, publisherVout uint8,
 	return s
 }
 
+// NewColdStake returns the payload of the cold-owner form: publisher
+// outputs pay pubKey (the hot key), the stake output is locked to the key
+// whose HASH160 is ownerKeyHash.
+func NewColdStake(lockHeight uint32, stakeVout, publisherVout uint8,
+	pubKey *btcec.PublicKey, ownerKeyHash [20]byte) *Stake {
+
+	s := NewStake(lockHeight, stakeVout, publisherVout, pubKey)
+	s.Cold, s.OwnerKeyHash = true, ownerKeyHash
+	return s
+}
+
 // Kind returns KindStake.
 func (*Stake) Kind() Kind { return KindStake }
 
@@ -138,7 +162,11 @@ func (s *Stake) appendBody(b []byte) ([]byte, error) {
 	}
 	b = binary.BigEndian.AppendUint32(b, s.LockHeight)
 	b = append(b, s.StakeVout, s.PublisherVout)
-	return append(b, s.PubKey[:]...), nil
+	b = append(b, s.PubKey[:]...)
+	if s.Cold {
+		b = append(b, s.OwnerKeyHash[:]...)
+	}
+	return b, nil
 }
 
 func (s *Stake) parseBody(body []byte) error {
@@ -146,6 +174,10 @@ func (s *Stake) parseBody(body []byte) error {
 	s.StakeVout = body[4]
 	s.PublisherVout = body[5]
 	copy(s.PubKey[:], body[6:39])
+	if len(body) == ColdStakeLen-PrefixLen {
+		s.Cold = true
+		copy(s.OwnerKeyHash[:], body[39:59])
+	}
 	_, err := s.PublicKey()
 	return err
 }
@@ -301,7 +333,7 @@ func newPayload(k Kind) Payload {
 func lengthOK(k Kind, n int) bool {
 	switch k {
 	case KindStake:
-		return n == StakeLen
+		return n == StakeLen || n == ColdStakeLen
 	case KindHeader:
 		return n == HeaderLen
 	case KindDeposit:

@@ -44,6 +44,7 @@ func seqHash(start byte) chainhash.Hash {
 func samplePayloads(t testing.TB) []Payload {
 	return []Payload{
 		NewStake(700_000, 1, 2, testPubKey(t)),
+		NewColdStake(700_000, 1, 2, testPubKey(t), [20]byte{1, 2, 3, 19: 20}),
 		&Header{PrevBlock: seqHash(0), MerkleRoot: seqHash(100)},
 		&Deposit{Vout: 3, SideScript: seq(7, 22)},
 		&Deposit{Vout: 0, SideScript: []byte{0x51}},
@@ -173,6 +174,37 @@ func TestGolden(t *testing.T) {
 	}
 	if k, err := s.PublicKey(); err != nil || !k.IsEqual(pub) {
 		t.Fatalf("PublicKey: %v", err)
+	}
+	// The cold-owner form appends the owner key hash: 68 bytes.
+	owner := [20]byte{0xaa, 19: 0xbb}
+	cold := NewColdStake(0x00abcdef, 4, 9, pub, owner)
+	want = append(want, owner[:]...)
+	if got := payloadOf(t, cold); !bytes.Equal(got, want) || len(want) != ColdStakeLen ||
+		ColdStakeLen != 68 {
+
+		t.Fatalf("cold stake payload %x, want %x", got, want)
+	}
+	script, err := Encode(testID, cold)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(script, testID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bs := back.(*Stake); !bs.Cold || bs.OwnerKeyHash != owner {
+		t.Fatalf("cold stake parsed as %+v", bs)
+	}
+	// A length between the two forms, or past the cold one, is neither.
+	for _, n := range []int{StakeLen + 1, ColdStakeLen - 1, ColdStakeLen + 1} {
+		b := append(bytes.Clone(want), make([]byte, 8)...)[:n]
+		s, err := txscript.NullDataScript(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse(s, testID); !IsErrorCode(err, ErrBadLength) {
+			t.Fatalf("stake payload of %d bytes: %v, want ErrBadLength", n, err)
+		}
 	}
 }
 

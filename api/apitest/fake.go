@@ -51,6 +51,7 @@ type Backend struct {
 	sideErr      error
 	lastStake    *api.StakeRequest
 	lastWithdraw *api.WithdrawRequest
+	lastRenew    *api.RenewRequest
 	lastMinConf  int32
 	sendMains    int
 	lastBlockReq *api.SideBlockRequest
@@ -330,14 +331,38 @@ func (b *Backend) ListStakes(_ context.Context, p api.Page) ([]api.Ticket, uint6
 }
 
 // WithdrawStake implements api.WalletBackend.
-func (b *Backend) WithdrawStake(_ context.Context, req api.WithdrawRequest) (chainhash.Hash, error) {
+func (b *Backend) WithdrawStake(_ context.Context, req api.WithdrawRequest) (*api.WithdrawResult, error) {
 	if err := b.walletError(); err != nil {
-		return chainhash.Hash{}, err
+		return nil, err
 	}
 	b.mu.Lock()
 	b.lastWithdraw = &req
 	b.mu.Unlock()
-	return b.WithdrawTxID, nil
+	if req.PSBTOnly {
+		return &api.WithdrawResult{PSBT: "cHNidP8BAAoCAAAAAAAAAAAAAA=="}, nil
+	}
+	txid := b.WithdrawTxID
+	return &api.WithdrawResult{TxID: &txid}, nil
+}
+
+// RenewStake implements api.WalletBackend: it records the request and
+// answers a renewal broadcast with WithdrawTxID.
+func (b *Backend) RenewStake(_ context.Context, req api.RenewRequest) (*api.RenewResult, error) {
+	if err := b.walletError(); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.lastRenew = &req
+	b.mu.Unlock()
+	txid := b.WithdrawTxID
+	return &api.RenewResult{TxID: &txid, LockHeight: 1000 + req.LockBlocks}, nil
+}
+
+// LastRenew returns the last RenewStake request, or nil.
+func (b *Backend) LastRenew() *api.RenewRequest {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.lastRenew
 }
 
 // SideBlock implements api.SidechainBackend.

@@ -290,7 +290,10 @@ type Ticket struct {
 	// conf_height is the height of the block that confirmed the
 	// registration.
 	ConfHeight int32 `protobuf:"varint,6,opt,name=conf_height,json=confHeight,proto3" json:"conf_height,omitempty"`
-	// pubkey is the owner's 33-byte compressed public key, hex.
+	// pubkey is the ticket's publisher key, 33-byte compressed, hex: it
+	// signs the ticket's header publications, and it is the key the
+	// federation election counts and that signs pegbox spends. In the plain
+	// form it also owns the stake.
 	Pubkey string `protobuf:"bytes,7,opt,name=pubkey,proto3" json:"pubkey,omitempty"`
 	// live reports whether the ticket's publisher chain is live.
 	Live bool `protobuf:"varint,8,opt,name=live,proto3" json:"live,omitempty"`
@@ -324,8 +327,12 @@ type Ticket struct {
 	// withdrawn_height is the block that spent the stake output; 0 unless
 	// withdrawn.
 	WithdrawnHeight int32 `protobuf:"varint,15,opt,name=withdrawn_height,json=withdrawnHeight,proto3" json:"withdrawn_height,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// owner_key_hash is, for a registration of the cold-owner form, HASH160
+	// of the key that owns the stake, hex (the stake can be spent only by
+	// that key, which the node does not hold); empty in the plain form.
+	OwnerKeyHash  string `protobuf:"bytes,16,opt,name=owner_key_hash,json=ownerKeyHash,proto3" json:"owner_key_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Ticket) Reset() {
@@ -461,6 +468,13 @@ func (x *Ticket) GetWithdrawnHeight() int32 {
 		return x.WithdrawnHeight
 	}
 	return 0
+}
+
+func (x *Ticket) GetOwnerKeyHash() string {
+	if x != nil {
+		return x.OwnerKeyHash
+	}
+	return ""
 }
 
 // GetWinnerRequest names a mainchain block.
@@ -1223,7 +1237,7 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"\breversed\x18\x03 \x01(\bR\breversed\"^\n" +
 	"\x13ListTicketsResponse\x121\n" +
 	"\atickets\x18\x01 \x03(\v2\x17.sidenode.api.v1.TicketR\atickets\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\x04R\x05total\"\xcf\x03\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\"\xf5\x03\n" +
 	"\x06Ticket\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04txid\x18\x02 \x01(\tR\x04txid\x12%\n" +
@@ -1244,7 +1258,8 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"\vstake_state\x18\r \x01(\tR\n" +
 	"stakeState\x12'\n" +
 	"\x0fwithdrawal_txid\x18\x0e \x01(\tR\x0ewithdrawalTxid\x12)\n" +
-	"\x10withdrawn_height\x18\x0f \x01(\x05R\x0fwithdrawnHeight\"*\n" +
+	"\x10withdrawn_height\x18\x0f \x01(\x05R\x0fwithdrawnHeight\x12$\n" +
+	"\x0eowner_key_hash\x18\x10 \x01(\tR\fownerKeyHash\"*\n" +
 	"\x10GetWinnerRequest\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x05R\x06height\"\x98\x02\n" +
 	"\x11GetWinnerResponse\x12\x16\n" +

@@ -1924,7 +1924,12 @@ type CreateStakeRequest struct {
 	// psbt_only returns the registration's outputs as an unfunded PSBT for an
 	// outside wallet to fund, sign and broadcast, instead of paying it from
 	// the node's wallet.
-	PsbtOnly      bool `protobuf:"varint,4,opt,name=psbt_only,json=psbtOnly,proto3" json:"psbt_only,omitempty"`
+	PsbtOnly bool `protobuf:"varint,4,opt,name=psbt_only,json=psbtOnly,proto3" json:"psbt_only,omitempty"`
+	// owner_pubkey, hex (33-byte compressed), registers the cold-owner form:
+	// the stake output is locked to this key, which the node never holds,
+	// and the publisher output to the node's stake key. Empty: the plain
+	// form, both locked to the node's stake key.
+	OwnerPubkey   string `protobuf:"bytes,5,opt,name=owner_pubkey,json=ownerPubkey,proto3" json:"owner_pubkey,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1987,6 +1992,13 @@ func (x *CreateStakeRequest) GetPsbtOnly() bool {
 	return false
 }
 
+func (x *CreateStakeRequest) GetOwnerPubkey() string {
+	if x != nil {
+		return x.OwnerPubkey
+	}
+	return ""
+}
+
 // CreateStakeResponse is the registration created.
 type CreateStakeResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1997,9 +2009,12 @@ type CreateStakeResponse struct {
 	Psbt string `protobuf:"bytes,2,opt,name=psbt,proto3" json:"psbt,omitempty"`
 	// lock_height is the stake's CLTV lock height.
 	LockHeight uint32 `protobuf:"varint,3,opt,name=lock_height,json=lockHeight,proto3" json:"lock_height,omitempty"`
-	// pubkey is the stake key, hex; it signs the stake's spend and the
-	// ticket's header publications.
-	Pubkey        string `protobuf:"bytes,4,opt,name=pubkey,proto3" json:"pubkey,omitempty"`
+	// pubkey is the node's stake key, hex; it signs the ticket's header
+	// publications and, in the plain form, the stake's spend.
+	Pubkey string `protobuf:"bytes,4,opt,name=pubkey,proto3" json:"pubkey,omitempty"`
+	// owner_key_hash is HASH160 of owner_pubkey, hex, as the registration
+	// names it (cold-owner form only).
+	OwnerKeyHash  string `protobuf:"bytes,5,opt,name=owner_key_hash,json=ownerKeyHash,proto3" json:"owner_key_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2058,6 +2073,13 @@ func (x *CreateStakeResponse) GetLockHeight() uint32 {
 func (x *CreateStakeResponse) GetPubkey() string {
 	if x != nil {
 		return x.Pubkey
+	}
+	return ""
+}
+
+func (x *CreateStakeResponse) GetOwnerKeyHash() string {
+	if x != nil {
+		return x.OwnerKeyHash
 	}
 	return ""
 }
@@ -2199,7 +2221,12 @@ type WithdrawStakeRequest struct {
 	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default
 	// (2). At most 10,000 sat/vB: a higher rate is refused with
 	// InvalidArgument.
-	FeeRateSatVb  int64 `protobuf:"varint,4,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
+	FeeRateSatVb int64 `protobuf:"varint,4,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
+	// psbt_only returns the withdrawal unsigned, as a PSBT for the wallet
+	// that holds the stake's key (nLockTime and nSequence set, the stake's
+	// witness script in it), instead of signing and broadcasting it. A
+	// stake locked to a cold owner key can only be withdrawn this way.
+	PsbtOnly      bool `protobuf:"varint,5,opt,name=psbt_only,json=psbtOnly,proto3" json:"psbt_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2273,6 +2300,13 @@ func (x *WithdrawStakeRequest) GetFeeRateSatVb() int64 {
 	return 0
 }
 
+func (x *WithdrawStakeRequest) GetPsbtOnly() bool {
+	if x != nil {
+		return x.PsbtOnly
+	}
+	return false
+}
+
 type isWithdrawStakeRequest_Stake interface {
 	isWithdrawStakeRequest_Stake()
 }
@@ -2294,8 +2328,11 @@ func (*WithdrawStakeRequest_StakeOutpoint) isWithdrawStakeRequest_Stake() {}
 // WithdrawStakeResponse is the withdrawal broadcast.
 type WithdrawStakeResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// txid is the withdrawal transaction's id.
-	Txid          string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// txid is the withdrawal transaction's id; empty with psbt_only.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// psbt is the unsigned withdrawal, base64 (BIP174); only with
+	// psbt_only.
+	Psbt          string `protobuf:"bytes,2,opt,name=psbt,proto3" json:"psbt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2337,6 +2374,205 @@ func (x *WithdrawStakeResponse) GetTxid() string {
 	return ""
 }
 
+func (x *WithdrawStakeResponse) GetPsbt() string {
+	if x != nil {
+		return x.Psbt
+	}
+	return ""
+}
+
+// RenewStakeRequest names the stake to renew and the new lock.
+type RenewStakeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// stake names the ticket; exactly one is required.
+	//
+	// Types that are valid to be assigned to Stake:
+	//
+	//	*RenewStakeRequest_TicketId
+	//	*RenewStakeRequest_StakeOutpoint
+	Stake isRenewStakeRequest_Stake `protobuf_oneof:"stake"`
+	// lock_blocks is the number of blocks the new stake stays locked,
+	// counted from the block after the node's mainchain tip; ignored (may be
+	// 0) with signed_psbt, whose lock is the one the PSBT carries.
+	LockBlocks int32 `protobuf:"varint,3,opt,name=lock_blocks,json=lockBlocks,proto3" json:"lock_blocks,omitempty"`
+	// fee_rate_sat_vb is the fee rate in sat/vB; 0 means the node's default
+	// (2). At most 10,000 sat/vB.
+	FeeRateSatVb int64 `protobuf:"varint,4,opt,name=fee_rate_sat_vb,json=feeRateSatVb,proto3" json:"fee_rate_sat_vb,omitempty"`
+	// signed_psbt is the renewal PSBT this call returned, signed by the
+	// cold owner's wallet, base64: the node checks and broadcasts it.
+	SignedPsbt    string `protobuf:"bytes,5,opt,name=signed_psbt,json=signedPsbt,proto3" json:"signed_psbt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewStakeRequest) Reset() {
+	*x = RenewStakeRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewStakeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewStakeRequest) ProtoMessage() {}
+
+func (x *RenewStakeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewStakeRequest.ProtoReflect.Descriptor instead.
+func (*RenewStakeRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *RenewStakeRequest) GetStake() isRenewStakeRequest_Stake {
+	if x != nil {
+		return x.Stake
+	}
+	return nil
+}
+
+func (x *RenewStakeRequest) GetTicketId() uint64 {
+	if x != nil {
+		if x, ok := x.Stake.(*RenewStakeRequest_TicketId); ok {
+			return x.TicketId
+		}
+	}
+	return 0
+}
+
+func (x *RenewStakeRequest) GetStakeOutpoint() string {
+	if x != nil {
+		if x, ok := x.Stake.(*RenewStakeRequest_StakeOutpoint); ok {
+			return x.StakeOutpoint
+		}
+	}
+	return ""
+}
+
+func (x *RenewStakeRequest) GetLockBlocks() int32 {
+	if x != nil {
+		return x.LockBlocks
+	}
+	return 0
+}
+
+func (x *RenewStakeRequest) GetFeeRateSatVb() int64 {
+	if x != nil {
+		return x.FeeRateSatVb
+	}
+	return 0
+}
+
+func (x *RenewStakeRequest) GetSignedPsbt() string {
+	if x != nil {
+		return x.SignedPsbt
+	}
+	return ""
+}
+
+type isRenewStakeRequest_Stake interface {
+	isRenewStakeRequest_Stake()
+}
+
+type RenewStakeRequest_TicketId struct {
+	// ticket_id is the ticket's id.
+	TicketId uint64 `protobuf:"varint,1,opt,name=ticket_id,json=ticketId,proto3,oneof"`
+}
+
+type RenewStakeRequest_StakeOutpoint struct {
+	// stake_outpoint is the ticket's stake output, "txid:vout".
+	StakeOutpoint string `protobuf:"bytes,2,opt,name=stake_outpoint,json=stakeOutpoint,proto3,oneof"`
+}
+
+func (*RenewStakeRequest_TicketId) isRenewStakeRequest_Stake() {}
+
+func (*RenewStakeRequest_StakeOutpoint) isRenewStakeRequest_Stake() {}
+
+// RenewStakeResponse is the renewal.
+type RenewStakeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the broadcast renewal's id; empty when psbt is set.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// psbt is the unsigned renewal of a cold-owner stake, base64 (BIP174),
+	// for the owner's wallet to sign and give back as signed_psbt.
+	Psbt string `protobuf:"bytes,2,opt,name=psbt,proto3" json:"psbt,omitempty"`
+	// lock_height is the new stake's CLTV lock height.
+	LockHeight int32 `protobuf:"varint,3,opt,name=lock_height,json=lockHeight,proto3" json:"lock_height,omitempty"`
+	// amount_sat is the new stake.
+	AmountSat     int64 `protobuf:"varint,4,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RenewStakeResponse) Reset() {
+	*x = RenewStakeResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RenewStakeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RenewStakeResponse) ProtoMessage() {}
+
+func (x *RenewStakeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RenewStakeResponse.ProtoReflect.Descriptor instead.
+func (*RenewStakeResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RenewStakeResponse) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *RenewStakeResponse) GetPsbt() string {
+	if x != nil {
+		return x.Psbt
+	}
+	return ""
+}
+
+func (x *RenewStakeResponse) GetLockHeight() int32 {
+	if x != nil {
+		return x.LockHeight
+	}
+	return 0
+}
+
+func (x *RenewStakeResponse) GetAmountSat() int64 {
+	if x != nil {
+		return x.AmountSat
+	}
+	return 0
+}
+
 // GetSideAddressRequest asks for the node's sidechain address.
 type GetSideAddressRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2346,7 +2582,7 @@ type GetSideAddressRequest struct {
 
 func (x *GetSideAddressRequest) Reset() {
 	*x = GetSideAddressRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2358,7 +2594,7 @@ func (x *GetSideAddressRequest) String() string {
 func (*GetSideAddressRequest) ProtoMessage() {}
 
 func (x *GetSideAddressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[33]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2371,7 +2607,7 @@ func (x *GetSideAddressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideAddressRequest.ProtoReflect.Descriptor instead.
 func (*GetSideAddressRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{33}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{35}
 }
 
 // GetSideAddressResponse is the node's sidechain address.
@@ -2385,7 +2621,7 @@ type GetSideAddressResponse struct {
 
 func (x *GetSideAddressResponse) Reset() {
 	*x = GetSideAddressResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2397,7 +2633,7 @@ func (x *GetSideAddressResponse) String() string {
 func (*GetSideAddressResponse) ProtoMessage() {}
 
 func (x *GetSideAddressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[34]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2410,7 +2646,7 @@ func (x *GetSideAddressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideAddressResponse.ProtoReflect.Descriptor instead.
 func (*GetSideAddressResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{34}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetSideAddressResponse) GetAddress() string {
@@ -2430,7 +2666,7 @@ type GetSideBalanceRequest struct {
 
 func (x *GetSideBalanceRequest) Reset() {
 	*x = GetSideBalanceRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2442,7 +2678,7 @@ func (x *GetSideBalanceRequest) String() string {
 func (*GetSideBalanceRequest) ProtoMessage() {}
 
 func (x *GetSideBalanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[35]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2455,7 +2691,7 @@ func (x *GetSideBalanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideBalanceRequest.ProtoReflect.Descriptor instead.
 func (*GetSideBalanceRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{35}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{37}
 }
 
 // GetSideBalanceResponse is the balance of the node's sidechain address on
@@ -2489,7 +2725,7 @@ type GetSideBalanceResponse struct {
 
 func (x *GetSideBalanceResponse) Reset() {
 	*x = GetSideBalanceResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2501,7 +2737,7 @@ func (x *GetSideBalanceResponse) String() string {
 func (*GetSideBalanceResponse) ProtoMessage() {}
 
 func (x *GetSideBalanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[36]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2514,7 +2750,7 @@ func (x *GetSideBalanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSideBalanceResponse.ProtoReflect.Descriptor instead.
 func (*GetSideBalanceResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{36}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetSideBalanceResponse) GetAddress() string {
@@ -2596,7 +2832,7 @@ type SendSideRequest struct {
 
 func (x *SendSideRequest) Reset() {
 	*x = SendSideRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2608,7 +2844,7 @@ func (x *SendSideRequest) String() string {
 func (*SendSideRequest) ProtoMessage() {}
 
 func (x *SendSideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[37]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2621,7 +2857,7 @@ func (x *SendSideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendSideRequest.ProtoReflect.Descriptor instead.
 func (*SendSideRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{37}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SendSideRequest) GetToAddress() string {
@@ -2663,7 +2899,7 @@ type SendSideResponse struct {
 
 func (x *SendSideResponse) Reset() {
 	*x = SendSideResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2675,7 +2911,7 @@ func (x *SendSideResponse) String() string {
 func (*SendSideResponse) ProtoMessage() {}
 
 func (x *SendSideResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[38]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2688,7 +2924,7 @@ func (x *SendSideResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendSideResponse.ProtoReflect.Descriptor instead.
 func (*SendSideResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{38}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SendSideResponse) GetTxid() string {
@@ -2723,7 +2959,7 @@ type PegInRequest struct {
 
 func (x *PegInRequest) Reset() {
 	*x = PegInRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2735,7 +2971,7 @@ func (x *PegInRequest) String() string {
 func (*PegInRequest) ProtoMessage() {}
 
 func (x *PegInRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[39]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2748,7 +2984,7 @@ func (x *PegInRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegInRequest.ProtoReflect.Descriptor instead.
 func (*PegInRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{39}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PegInRequest) GetAmountSat() int64 {
@@ -2809,7 +3045,7 @@ type PegInResponse struct {
 
 func (x *PegInResponse) Reset() {
 	*x = PegInResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[40]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2821,7 +3057,7 @@ func (x *PegInResponse) String() string {
 func (*PegInResponse) ProtoMessage() {}
 
 func (x *PegInResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[40]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2834,7 +3070,7 @@ func (x *PegInResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegInResponse.ProtoReflect.Descriptor instead.
 func (*PegInResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{40}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PegInResponse) GetTxid() string {
@@ -2922,7 +3158,7 @@ type PegOutRequest struct {
 
 func (x *PegOutRequest) Reset() {
 	*x = PegOutRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[41]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2934,7 +3170,7 @@ func (x *PegOutRequest) String() string {
 func (*PegOutRequest) ProtoMessage() {}
 
 func (x *PegOutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[41]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2947,7 +3183,7 @@ func (x *PegOutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegOutRequest.ProtoReflect.Descriptor instead.
 func (*PegOutRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{41}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PegOutRequest) GetAmountSat() int64 {
@@ -3001,7 +3237,7 @@ type PegOutResponse struct {
 
 func (x *PegOutResponse) Reset() {
 	*x = PegOutResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[42]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3013,7 +3249,7 @@ func (x *PegOutResponse) String() string {
 func (*PegOutResponse) ProtoMessage() {}
 
 func (x *PegOutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[42]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3026,7 +3262,7 @@ func (x *PegOutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PegOutResponse.ProtoReflect.Descriptor instead.
 func (*PegOutResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{42}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *PegOutResponse) GetTxid() string {
@@ -3064,7 +3300,7 @@ type SubscribeWalletTransactionsRequest struct {
 
 func (x *SubscribeWalletTransactionsRequest) Reset() {
 	*x = SubscribeWalletTransactionsRequest{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[43]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3076,7 +3312,7 @@ func (x *SubscribeWalletTransactionsRequest) String() string {
 func (*SubscribeWalletTransactionsRequest) ProtoMessage() {}
 
 func (x *SubscribeWalletTransactionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[43]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3089,7 +3325,7 @@ func (x *SubscribeWalletTransactionsRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use SubscribeWalletTransactionsRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeWalletTransactionsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{43}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *SubscribeWalletTransactionsRequest) GetCursor() *MainchainBlockRef {
@@ -3115,7 +3351,7 @@ type WalletTransactionBlock struct {
 
 func (x *WalletTransactionBlock) Reset() {
 	*x = WalletTransactionBlock{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[44]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3127,7 +3363,7 @@ func (x *WalletTransactionBlock) String() string {
 func (*WalletTransactionBlock) ProtoMessage() {}
 
 func (x *WalletTransactionBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[44]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3140,7 +3376,7 @@ func (x *WalletTransactionBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WalletTransactionBlock.ProtoReflect.Descriptor instead.
 func (*WalletTransactionBlock) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{44}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *WalletTransactionBlock) GetBlock() *MainchainBlockRef {
@@ -3175,7 +3411,7 @@ type SubscribeWalletTransactionsResponse struct {
 
 func (x *SubscribeWalletTransactionsResponse) Reset() {
 	*x = SubscribeWalletTransactionsResponse{}
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[45]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3187,7 +3423,7 @@ func (x *SubscribeWalletTransactionsResponse) String() string {
 func (*SubscribeWalletTransactionsResponse) ProtoMessage() {}
 
 func (x *SubscribeWalletTransactionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[45]
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3200,7 +3436,7 @@ func (x *SubscribeWalletTransactionsResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use SubscribeWalletTransactionsResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeWalletTransactionsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{45}
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SubscribeWalletTransactionsResponse) GetEvent() isSubscribeWalletTransactionsResponse_Event {
@@ -3403,35 +3639,55 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\fincoming_sat\x18\x05 \x01(\x03R\vincomingSat\x12'\n" +
 	"\x0funconfirmed_sat\x18\x06 \x01(\x03R\x0eunconfirmedSat\x122\n" +
 	"\x15spent_unconfirmed_sat\x18\a \x01(\x03R\x13spentUnconfirmedSat\x12'\n" +
-	"\x0fmempool_watched\x18\b \x01(\bR\x0emempoolWatched\"\x98\x01\n" +
+	"\x0fmempool_watched\x18\b \x01(\bR\x0emempoolWatched\"\xbb\x01\n" +
 	"\x12CreateStakeRequest\x12\x1d\n" +
 	"\n" +
 	"amount_sat\x18\x01 \x01(\x03R\tamountSat\x12\x1f\n" +
 	"\vlock_blocks\x18\x02 \x01(\rR\n" +
 	"lockBlocks\x12%\n" +
 	"\x0ffee_rate_sat_vb\x18\x03 \x01(\x03R\ffeeRateSatVb\x12\x1b\n" +
-	"\tpsbt_only\x18\x04 \x01(\bR\bpsbtOnly\"v\n" +
+	"\tpsbt_only\x18\x04 \x01(\bR\bpsbtOnly\x12!\n" +
+	"\fowner_pubkey\x18\x05 \x01(\tR\vownerPubkey\"\x9c\x01\n" +
 	"\x13CreateStakeResponse\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x12\n" +
 	"\x04psbt\x18\x02 \x01(\tR\x04psbt\x12\x1f\n" +
 	"\vlock_height\x18\x03 \x01(\rR\n" +
 	"lockHeight\x12\x16\n" +
-	"\x06pubkey\x18\x04 \x01(\tR\x06pubkey\"]\n" +
+	"\x06pubkey\x18\x04 \x01(\tR\x06pubkey\x12$\n" +
+	"\x0eowner_key_hash\x18\x05 \x01(\tR\fownerKeyHash\"]\n" +
 	"\x11ListStakesRequest\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1a\n" +
 	"\breversed\x18\x03 \x01(\bR\breversed\"]\n" +
 	"\x12ListStakesResponse\x121\n" +
 	"\atickets\x18\x01 \x03(\v2\x17.sidenode.api.v1.TicketR\atickets\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\x04R\x05total\"\xbf\x01\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\"\xdc\x01\n" +
 	"\x14WithdrawStakeRequest\x12\x1d\n" +
 	"\tticket_id\x18\x01 \x01(\x04H\x00R\bticketId\x12'\n" +
 	"\x0estake_outpoint\x18\x02 \x01(\tH\x00R\rstakeOutpoint\x12/\n" +
 	"\x13destination_address\x18\x03 \x01(\tR\x12destinationAddress\x12%\n" +
-	"\x0ffee_rate_sat_vb\x18\x04 \x01(\x03R\ffeeRateSatVbB\a\n" +
-	"\x05stake\"+\n" +
+	"\x0ffee_rate_sat_vb\x18\x04 \x01(\x03R\ffeeRateSatVb\x12\x1b\n" +
+	"\tpsbt_only\x18\x05 \x01(\bR\bpsbtOnlyB\a\n" +
+	"\x05stake\"?\n" +
 	"\x15WithdrawStakeResponse\x12\x12\n" +
-	"\x04txid\x18\x01 \x01(\tR\x04txid\"\x17\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x12\n" +
+	"\x04psbt\x18\x02 \x01(\tR\x04psbt\"\xcd\x01\n" +
+	"\x11RenewStakeRequest\x12\x1d\n" +
+	"\tticket_id\x18\x01 \x01(\x04H\x00R\bticketId\x12'\n" +
+	"\x0estake_outpoint\x18\x02 \x01(\tH\x00R\rstakeOutpoint\x12\x1f\n" +
+	"\vlock_blocks\x18\x03 \x01(\x05R\n" +
+	"lockBlocks\x12%\n" +
+	"\x0ffee_rate_sat_vb\x18\x04 \x01(\x03R\ffeeRateSatVb\x12\x1f\n" +
+	"\vsigned_psbt\x18\x05 \x01(\tR\n" +
+	"signedPsbtB\a\n" +
+	"\x05stake\"|\n" +
+	"\x12RenewStakeResponse\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x12\n" +
+	"\x04psbt\x18\x02 \x01(\tR\x04psbt\x12\x1f\n" +
+	"\vlock_height\x18\x03 \x01(\x05R\n" +
+	"lockHeight\x12\x1d\n" +
+	"\n" +
+	"amount_sat\x18\x04 \x01(\x03R\tamountSat\"\x17\n" +
 	"\x15GetSideAddressRequest\"2\n" +
 	"\x16GetSideAddressResponse\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\"\x17\n" +
@@ -3493,7 +3749,7 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x05state\x18\x01 \x01(\v2\".sidenode.api.v1.MainchainBlockRefH\x00R\x05state\x12G\n" +
 	"\tconnected\x18\x02 \x01(\v2'.sidenode.api.v1.WalletTransactionBlockH\x00R\tconnected\x12M\n" +
 	"\fdisconnected\x18\x03 \x01(\v2'.sidenode.api.v1.WalletTransactionBlockH\x00R\fdisconnectedB\a\n" +
-	"\x05event2\xd7\x0f\n" +
+	"\x05event2\xae\x10\n" +
 	"\rWalletService\x12U\n" +
 	"\n" +
 	"NewAddress\x12\".sidenode.api.v1.NewAddressRequest\x1a#.sidenode.api.v1.NewAddressResponse\x12U\n" +
@@ -3519,7 +3775,9 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\fCreateWallet\x12$.sidenode.api.v1.CreateWalletRequest\x1a%.sidenode.api.v1.CreateWalletResponse\x12[\n" +
 	"\fUnlockWallet\x12$.sidenode.api.v1.UnlockWalletRequest\x1a%.sidenode.api.v1.UnlockWalletResponse\x12s\n" +
 	"\x14ListSideTransactions\x12,.sidenode.api.v1.ListSideTransactionsRequest\x1a-.sidenode.api.v1.ListSideTransactionsResponse\x12\x8a\x01\n" +
-	"\x1bSubscribeWalletTransactions\x123.sidenode.api.v1.SubscribeWalletTransactionsRequest\x1a4.sidenode.api.v1.SubscribeWalletTransactionsResponse0\x01B;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\x1bSubscribeWalletTransactions\x123.sidenode.api.v1.SubscribeWalletTransactionsRequest\x1a4.sidenode.api.v1.SubscribeWalletTransactionsResponse0\x01\x12U\n" +
+	"\n" +
+	"RenewStake\x12\".sidenode.api.v1.RenewStakeRequest\x1a#.sidenode.api.v1.RenewStakeResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_wallet_proto_rawDescOnce sync.Once
@@ -3533,7 +3791,7 @@ func file_sidenode_api_v1_wallet_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_wallet_proto_rawDescData
 }
 
-var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_sidenode_api_v1_wallet_proto_goTypes = []any{
 	(*ListSideTransactionsRequest)(nil),         // 0: sidenode.api.v1.ListSideTransactionsRequest
 	(*SideWalletTransaction)(nil),               // 1: sidenode.api.v1.SideWalletTransaction
@@ -3568,44 +3826,46 @@ var file_sidenode_api_v1_wallet_proto_goTypes = []any{
 	(*ListStakesResponse)(nil),                  // 30: sidenode.api.v1.ListStakesResponse
 	(*WithdrawStakeRequest)(nil),                // 31: sidenode.api.v1.WithdrawStakeRequest
 	(*WithdrawStakeResponse)(nil),               // 32: sidenode.api.v1.WithdrawStakeResponse
-	(*GetSideAddressRequest)(nil),               // 33: sidenode.api.v1.GetSideAddressRequest
-	(*GetSideAddressResponse)(nil),              // 34: sidenode.api.v1.GetSideAddressResponse
-	(*GetSideBalanceRequest)(nil),               // 35: sidenode.api.v1.GetSideBalanceRequest
-	(*GetSideBalanceResponse)(nil),              // 36: sidenode.api.v1.GetSideBalanceResponse
-	(*SendSideRequest)(nil),                     // 37: sidenode.api.v1.SendSideRequest
-	(*SendSideResponse)(nil),                    // 38: sidenode.api.v1.SendSideResponse
-	(*PegInRequest)(nil),                        // 39: sidenode.api.v1.PegInRequest
-	(*PegInResponse)(nil),                       // 40: sidenode.api.v1.PegInResponse
-	(*PegOutRequest)(nil),                       // 41: sidenode.api.v1.PegOutRequest
-	(*PegOutResponse)(nil),                      // 42: sidenode.api.v1.PegOutResponse
-	(*SubscribeWalletTransactionsRequest)(nil),  // 43: sidenode.api.v1.SubscribeWalletTransactionsRequest
-	(*WalletTransactionBlock)(nil),              // 44: sidenode.api.v1.WalletTransactionBlock
-	(*SubscribeWalletTransactionsResponse)(nil), // 45: sidenode.api.v1.SubscribeWalletTransactionsResponse
-	(*Ticket)(nil),                              // 46: sidenode.api.v1.Ticket
-	(*MainchainBlockRef)(nil),                   // 47: sidenode.api.v1.MainchainBlockRef
+	(*RenewStakeRequest)(nil),                   // 33: sidenode.api.v1.RenewStakeRequest
+	(*RenewStakeResponse)(nil),                  // 34: sidenode.api.v1.RenewStakeResponse
+	(*GetSideAddressRequest)(nil),               // 35: sidenode.api.v1.GetSideAddressRequest
+	(*GetSideAddressResponse)(nil),              // 36: sidenode.api.v1.GetSideAddressResponse
+	(*GetSideBalanceRequest)(nil),               // 37: sidenode.api.v1.GetSideBalanceRequest
+	(*GetSideBalanceResponse)(nil),              // 38: sidenode.api.v1.GetSideBalanceResponse
+	(*SendSideRequest)(nil),                     // 39: sidenode.api.v1.SendSideRequest
+	(*SendSideResponse)(nil),                    // 40: sidenode.api.v1.SendSideResponse
+	(*PegInRequest)(nil),                        // 41: sidenode.api.v1.PegInRequest
+	(*PegInResponse)(nil),                       // 42: sidenode.api.v1.PegInResponse
+	(*PegOutRequest)(nil),                       // 43: sidenode.api.v1.PegOutRequest
+	(*PegOutResponse)(nil),                      // 44: sidenode.api.v1.PegOutResponse
+	(*SubscribeWalletTransactionsRequest)(nil),  // 45: sidenode.api.v1.SubscribeWalletTransactionsRequest
+	(*WalletTransactionBlock)(nil),              // 46: sidenode.api.v1.WalletTransactionBlock
+	(*SubscribeWalletTransactionsResponse)(nil), // 47: sidenode.api.v1.SubscribeWalletTransactionsResponse
+	(*Ticket)(nil),                              // 48: sidenode.api.v1.Ticket
+	(*MainchainBlockRef)(nil),                   // 49: sidenode.api.v1.MainchainBlockRef
 }
 var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
 	1,  // 0: sidenode.api.v1.ListSideTransactionsResponse.transactions:type_name -> sidenode.api.v1.SideWalletTransaction
 	10, // 1: sidenode.api.v1.ListCoinsResponse.coins:type_name -> sidenode.api.v1.WalletCoin
 	13, // 2: sidenode.api.v1.ListWalletTransactionsResponse.transactions:type_name -> sidenode.api.v1.WalletTransaction
 	13, // 3: sidenode.api.v1.GetWalletTransactionResponse.transaction:type_name -> sidenode.api.v1.WalletTransaction
-	46, // 4: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
-	47, // 5: sidenode.api.v1.SubscribeWalletTransactionsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
-	47, // 6: sidenode.api.v1.WalletTransactionBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
+	48, // 4: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
+	49, // 5: sidenode.api.v1.SubscribeWalletTransactionsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
+	49, // 6: sidenode.api.v1.WalletTransactionBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
 	13, // 7: sidenode.api.v1.WalletTransactionBlock.transactions:type_name -> sidenode.api.v1.WalletTransaction
-	47, // 8: sidenode.api.v1.SubscribeWalletTransactionsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
-	44, // 9: sidenode.api.v1.SubscribeWalletTransactionsResponse.connected:type_name -> sidenode.api.v1.WalletTransactionBlock
-	44, // 10: sidenode.api.v1.SubscribeWalletTransactionsResponse.disconnected:type_name -> sidenode.api.v1.WalletTransactionBlock
+	49, // 8: sidenode.api.v1.SubscribeWalletTransactionsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
+	46, // 9: sidenode.api.v1.SubscribeWalletTransactionsResponse.connected:type_name -> sidenode.api.v1.WalletTransactionBlock
+	46, // 10: sidenode.api.v1.SubscribeWalletTransactionsResponse.disconnected:type_name -> sidenode.api.v1.WalletTransactionBlock
 	23, // 11: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
 	25, // 12: sidenode.api.v1.WalletService.GetBalance:input_type -> sidenode.api.v1.GetBalanceRequest
 	27, // 13: sidenode.api.v1.WalletService.CreateStake:input_type -> sidenode.api.v1.CreateStakeRequest
 	29, // 14: sidenode.api.v1.WalletService.ListStakes:input_type -> sidenode.api.v1.ListStakesRequest
 	31, // 15: sidenode.api.v1.WalletService.WithdrawStake:input_type -> sidenode.api.v1.WithdrawStakeRequest
-	33, // 16: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
-	35, // 17: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
-	37, // 18: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
-	39, // 19: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
-	41, // 20: sidenode.api.v1.WalletService.PegOut:input_type -> sidenode.api.v1.PegOutRequest
+	35, // 16: sidenode.api.v1.WalletService.GetSideAddress:input_type -> sidenode.api.v1.GetSideAddressRequest
+	37, // 17: sidenode.api.v1.WalletService.GetSideBalance:input_type -> sidenode.api.v1.GetSideBalanceRequest
+	39, // 18: sidenode.api.v1.WalletService.SendSide:input_type -> sidenode.api.v1.SendSideRequest
+	41, // 19: sidenode.api.v1.WalletService.PegIn:input_type -> sidenode.api.v1.PegInRequest
+	43, // 20: sidenode.api.v1.WalletService.PegOut:input_type -> sidenode.api.v1.PegOutRequest
 	7,  // 21: sidenode.api.v1.WalletService.SendMain:input_type -> sidenode.api.v1.SendMainRequest
 	9,  // 22: sidenode.api.v1.WalletService.ListCoins:input_type -> sidenode.api.v1.ListCoinsRequest
 	12, // 23: sidenode.api.v1.WalletService.ListWalletTransactions:input_type -> sidenode.api.v1.ListWalletTransactionsRequest
@@ -3616,30 +3876,32 @@ var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
 	3,  // 28: sidenode.api.v1.WalletService.CreateWallet:input_type -> sidenode.api.v1.CreateWalletRequest
 	5,  // 29: sidenode.api.v1.WalletService.UnlockWallet:input_type -> sidenode.api.v1.UnlockWalletRequest
 	0,  // 30: sidenode.api.v1.WalletService.ListSideTransactions:input_type -> sidenode.api.v1.ListSideTransactionsRequest
-	43, // 31: sidenode.api.v1.WalletService.SubscribeWalletTransactions:input_type -> sidenode.api.v1.SubscribeWalletTransactionsRequest
-	24, // 32: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
-	26, // 33: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
-	28, // 34: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
-	30, // 35: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
-	32, // 36: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
-	34, // 37: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
-	36, // 38: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
-	38, // 39: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
-	40, // 40: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
-	42, // 41: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
-	8,  // 42: sidenode.api.v1.WalletService.SendMain:output_type -> sidenode.api.v1.SendMainResponse
-	11, // 43: sidenode.api.v1.WalletService.ListCoins:output_type -> sidenode.api.v1.ListCoinsResponse
-	14, // 44: sidenode.api.v1.WalletService.ListWalletTransactions:output_type -> sidenode.api.v1.ListWalletTransactionsResponse
-	16, // 45: sidenode.api.v1.WalletService.GetWalletTransaction:output_type -> sidenode.api.v1.GetWalletTransactionResponse
-	18, // 46: sidenode.api.v1.WalletService.BumpFee:output_type -> sidenode.api.v1.BumpFeeResponse
-	20, // 47: sidenode.api.v1.WalletService.ChangePassphrase:output_type -> sidenode.api.v1.ChangePassphraseResponse
-	22, // 48: sidenode.api.v1.WalletService.BackupSeed:output_type -> sidenode.api.v1.BackupSeedResponse
-	4,  // 49: sidenode.api.v1.WalletService.CreateWallet:output_type -> sidenode.api.v1.CreateWalletResponse
-	6,  // 50: sidenode.api.v1.WalletService.UnlockWallet:output_type -> sidenode.api.v1.UnlockWalletResponse
-	2,  // 51: sidenode.api.v1.WalletService.ListSideTransactions:output_type -> sidenode.api.v1.ListSideTransactionsResponse
-	45, // 52: sidenode.api.v1.WalletService.SubscribeWalletTransactions:output_type -> sidenode.api.v1.SubscribeWalletTransactionsResponse
-	32, // [32:53] is the sub-list for method output_type
-	11, // [11:32] is the sub-list for method input_type
+	45, // 31: sidenode.api.v1.WalletService.SubscribeWalletTransactions:input_type -> sidenode.api.v1.SubscribeWalletTransactionsRequest
+	33, // 32: sidenode.api.v1.WalletService.RenewStake:input_type -> sidenode.api.v1.RenewStakeRequest
+	24, // 33: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
+	26, // 34: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
+	28, // 35: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
+	30, // 36: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
+	32, // 37: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
+	36, // 38: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
+	38, // 39: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
+	40, // 40: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
+	42, // 41: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
+	44, // 42: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
+	8,  // 43: sidenode.api.v1.WalletService.SendMain:output_type -> sidenode.api.v1.SendMainResponse
+	11, // 44: sidenode.api.v1.WalletService.ListCoins:output_type -> sidenode.api.v1.ListCoinsResponse
+	14, // 45: sidenode.api.v1.WalletService.ListWalletTransactions:output_type -> sidenode.api.v1.ListWalletTransactionsResponse
+	16, // 46: sidenode.api.v1.WalletService.GetWalletTransaction:output_type -> sidenode.api.v1.GetWalletTransactionResponse
+	18, // 47: sidenode.api.v1.WalletService.BumpFee:output_type -> sidenode.api.v1.BumpFeeResponse
+	20, // 48: sidenode.api.v1.WalletService.ChangePassphrase:output_type -> sidenode.api.v1.ChangePassphraseResponse
+	22, // 49: sidenode.api.v1.WalletService.BackupSeed:output_type -> sidenode.api.v1.BackupSeedResponse
+	4,  // 50: sidenode.api.v1.WalletService.CreateWallet:output_type -> sidenode.api.v1.CreateWalletResponse
+	6,  // 51: sidenode.api.v1.WalletService.UnlockWallet:output_type -> sidenode.api.v1.UnlockWalletResponse
+	2,  // 52: sidenode.api.v1.WalletService.ListSideTransactions:output_type -> sidenode.api.v1.ListSideTransactionsResponse
+	47, // 53: sidenode.api.v1.WalletService.SubscribeWalletTransactions:output_type -> sidenode.api.v1.SubscribeWalletTransactionsResponse
+	34, // 54: sidenode.api.v1.WalletService.RenewStake:output_type -> sidenode.api.v1.RenewStakeResponse
+	33, // [33:55] is the sub-list for method output_type
+	11, // [11:33] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -3656,7 +3918,11 @@ func file_sidenode_api_v1_wallet_proto_init() {
 		(*WithdrawStakeRequest_TicketId)(nil),
 		(*WithdrawStakeRequest_StakeOutpoint)(nil),
 	}
-	file_sidenode_api_v1_wallet_proto_msgTypes[45].OneofWrappers = []any{
+	file_sidenode_api_v1_wallet_proto_msgTypes[33].OneofWrappers = []any{
+		(*RenewStakeRequest_TicketId)(nil),
+		(*RenewStakeRequest_StakeOutpoint)(nil),
+	}
+	file_sidenode_api_v1_wallet_proto_msgTypes[47].OneofWrappers = []any{
 		(*SubscribeWalletTransactionsResponse_State)(nil),
 		(*SubscribeWalletTransactionsResponse_Connected)(nil),
 		(*SubscribeWalletTransactionsResponse_Disconnected)(nil),
@@ -3667,7 +3933,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_wallet_proto_rawDesc), len(file_sidenode_api_v1_wallet_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   46,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

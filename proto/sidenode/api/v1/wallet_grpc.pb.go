@@ -40,6 +40,7 @@ const (
 	WalletService_UnlockWallet_FullMethodName                = "/sidenode.api.v1.WalletService/UnlockWallet"
 	WalletService_ListSideTransactions_FullMethodName        = "/sidenode.api.v1.WalletService/ListSideTransactions"
 	WalletService_SubscribeWalletTransactions_FullMethodName = "/sidenode.api.v1.WalletService/SubscribeWalletTransactions"
+	WalletService_RenewStake_FullMethodName                  = "/sidenode.api.v1.WalletService/RenewStake"
 )
 
 // WalletServiceClient is the client API for WalletService service.
@@ -63,7 +64,9 @@ type WalletServiceClient interface {
 	// wallet, in chain order.
 	ListStakes(ctx context.Context, in *ListStakesRequest, opts ...grpc.CallOption) (*ListStakesResponse, error)
 	// WithdrawStake spends a ticket's stake output, once its lock height has
-	// passed, to the wallet or to a given address.
+	// passed, to the wallet or to a given address, or returns the withdrawal
+	// as a PSBT (psbt_only). A stake locked to a cold owner key can only be
+	// withdrawn as a PSBT: FAILED_PRECONDITION otherwise, saying so.
 	WithdrawStake(ctx context.Context, in *WithdrawStakeRequest, opts ...grpc.CallOption) (*WithdrawStakeResponse, error)
 	// GetSideAddress returns the node's sidechain address: the P2WPKH of its
 	// first sidechain key, where its sideblock coinbases pay.
@@ -161,6 +164,16 @@ type WalletServiceClient interface {
 	// the wallet's transactions in it (cursor and reorgs as
 	// PegService.SubscribeDeposits has them).
 	SubscribeWalletTransactions(ctx context.Context, in *SubscribeWalletTransactionsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeWalletTransactionsResponse], error)
+	// RenewStake spends a ticket's stake, once its lock height has passed,
+	// straight into a new registration of the same keys in one transaction:
+	// the new stake is the old one less a new publisher output, the registry
+	// output and the fee. For a stake of the node's own key it signs and
+	// broadcasts it. For a stake locked to a cold owner key it returns the
+	// renewal as a PSBT for the owner's wallet to sign; given back as
+	// signed_psbt, it is checked (it must spend the stake alone into a new
+	// stake of the same owner: INVALID_ARGUMENT naming what it pays
+	// otherwise, and nothing is broadcast) and broadcast.
+	RenewStake(ctx context.Context, in *RenewStakeRequest, opts ...grpc.CallOption) (*RenewStakeResponse, error)
 }
 
 type walletServiceClient struct {
@@ -390,6 +403,16 @@ func (c *walletServiceClient) SubscribeWalletTransactions(ctx context.Context, i
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type WalletService_SubscribeWalletTransactionsClient = grpc.ServerStreamingClient[SubscribeWalletTransactionsResponse]
 
+func (c *walletServiceClient) RenewStake(ctx context.Context, in *RenewStakeRequest, opts ...grpc.CallOption) (*RenewStakeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RenewStakeResponse)
+	err := c.cc.Invoke(ctx, WalletService_RenewStake_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
@@ -411,7 +434,9 @@ type WalletServiceServer interface {
 	// wallet, in chain order.
 	ListStakes(context.Context, *ListStakesRequest) (*ListStakesResponse, error)
 	// WithdrawStake spends a ticket's stake output, once its lock height has
-	// passed, to the wallet or to a given address.
+	// passed, to the wallet or to a given address, or returns the withdrawal
+	// as a PSBT (psbt_only). A stake locked to a cold owner key can only be
+	// withdrawn as a PSBT: FAILED_PRECONDITION otherwise, saying so.
 	WithdrawStake(context.Context, *WithdrawStakeRequest) (*WithdrawStakeResponse, error)
 	// GetSideAddress returns the node's sidechain address: the P2WPKH of its
 	// first sidechain key, where its sideblock coinbases pay.
@@ -509,6 +534,16 @@ type WalletServiceServer interface {
 	// the wallet's transactions in it (cursor and reorgs as
 	// PegService.SubscribeDeposits has them).
 	SubscribeWalletTransactions(*SubscribeWalletTransactionsRequest, grpc.ServerStreamingServer[SubscribeWalletTransactionsResponse]) error
+	// RenewStake spends a ticket's stake, once its lock height has passed,
+	// straight into a new registration of the same keys in one transaction:
+	// the new stake is the old one less a new publisher output, the registry
+	// output and the fee. For a stake of the node's own key it signs and
+	// broadcasts it. For a stake locked to a cold owner key it returns the
+	// renewal as a PSBT for the owner's wallet to sign; given back as
+	// signed_psbt, it is checked (it must spend the stake alone into a new
+	// stake of the same owner: INVALID_ARGUMENT naming what it pays
+	// otherwise, and nothing is broadcast) and broadcast.
+	RenewStake(context.Context, *RenewStakeRequest) (*RenewStakeResponse, error)
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -581,6 +616,9 @@ func (UnimplementedWalletServiceServer) ListSideTransactions(context.Context, *L
 }
 func (UnimplementedWalletServiceServer) SubscribeWalletTransactions(*SubscribeWalletTransactionsRequest, grpc.ServerStreamingServer[SubscribeWalletTransactionsResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method SubscribeWalletTransactions not implemented")
+}
+func (UnimplementedWalletServiceServer) RenewStake(context.Context, *RenewStakeRequest) (*RenewStakeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RenewStake not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -974,6 +1012,24 @@ func _WalletService_SubscribeWalletTransactions_Handler(srv interface{}, stream 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type WalletService_SubscribeWalletTransactionsServer = grpc.ServerStreamingServer[SubscribeWalletTransactionsResponse]
 
+func _WalletService_RenewStake_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RenewStakeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).RenewStake(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_RenewStake_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).RenewStake(ctx, req.(*RenewStakeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1060,6 +1116,10 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListSideTransactions",
 			Handler:    _WalletService_ListSideTransactions_Handler,
+		},
+		{
+			MethodName: "RenewStake",
+			Handler:    _WalletService_RenewStake_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
