@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/nodeapi"
@@ -240,13 +241,17 @@ type stakeWatcher interface {
 }
 
 // watchOwnStakes has the wallet watch the stake outputs of the tickets
-// among ts whose stake key is its own.
+// among ts that are its own (their publisher key is the wallet's: a
+// plain ticket's stake key, or a cold-owner ticket's hot key).
 func (c *storeChain) watchOwnStakes(ts []*mainstake.Ticket) error {
 	for _, t := range ts {
 		if _, ok := c.stakes.OwnsStakeKey(t.PubKey.SerializeCompressed()); !ok {
 			continue
 		}
-		script, err := mainstake.StakePkScript(t.LockHeight, t.PubKey)
+		// The stake output's own script: a cold-owner ticket's stake
+		// is locked to its owner key, whose spend is watched all the
+		// same.
+		script, err := t.StakePkScript()
 		if err != nil {
 			return err
 		}
@@ -347,9 +352,15 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 		}
 		return err
 	}
+	// Committed hands the block's work on; its new tickets are read
+	// first.
+	var newTickets []lottery.TicketID
+	if work := c.protocol.last; work != nil && work.stake != nil {
+		newTickets = work.stake.NewTickets
+	}
 	c.proto.Committed(d)
-	if c.stakes != nil {
-		if err := c.watchNewStakes(); err != nil {
+	if c.stakes != nil && len(newTickets) > 0 {
+		if err := c.watchNewStakes(newTickets); err != nil {
 			return err
 		}
 	}
@@ -357,16 +368,12 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 	return nil
 }
 
-// watchNewStakes has the wallet watch the stakes of the tickets the last
-// block registered.
-func (c *storeChain) watchNewStakes() error {
-	work := c.protocol.last
-	if work == nil || work.stake == nil || len(work.stake.NewTickets) == 0 {
-		return nil
-	}
-	ts := make([]*mainstake.Ticket, 0, len(work.stake.NewTickets))
+// watchNewStakes has the wallet watch the stakes of the tickets ids, the
+// ones the last block registered.
+func (c *storeChain) watchNewStakes(ids []lottery.TicketID) error {
+	ts := make([]*mainstake.Ticket, 0, len(ids))
 	err := c.db.View(func(r store.Reader) error {
-		for _, id := range work.stake.NewTickets {
+		for _, id := range ids {
 			t, err := mainstake.TicketByID(r, id)
 			if err != nil {
 				return err

@@ -426,6 +426,12 @@ func TestColdStake(t *testing.T) {
 		tk2.ValueSat != renewed.AmountSat || tk2.LockHeight != uint32(renewed.LockHeight) {
 		t.Fatalf("renewed ticket %+v, renewal %+v", tk2, renewed)
 	}
+	// The old stake reads withdrawn, by the renewal, though the node
+	// never sent a withdrawal of it (the owner's wallet signed it).
+	if old := ticketByTx(ctx, t, wlt, tk.Txid); old.StakeState != "withdrawn" ||
+		old.GetWithdrawalTxid() != renewed.Txid {
+		t.Fatalf("renewed-away stake %+v, renewal %s", old, renewed.Txid)
+	}
 	t.Logf("cold renewal %s: %d sat -> %d sat, lock %d -> %d", renewed.Txid, tk.ValueSat,
 		tk2.ValueSat, tk.LockHeight, tk2.LockHeight)
 
@@ -467,6 +473,11 @@ func TestColdStake(t *testing.T) {
 	if !unspent(t, net, withdrawal.TxHash().String()+":0") ||
 		!bytes.Equal(withdrawal.TxOut[0].PkScript, dest.script) {
 		t.Fatal("the withdrawal does not pay the owner's address")
+	}
+	// The node sees the withdrawal that the owner's wallet broadcast.
+	if got := ticketByTx(ctx, t, wlt, renewed.Txid); got.StakeState != "withdrawn" ||
+		got.GetWithdrawalTxid() != withdrawal.TxHash().String() {
+		t.Fatalf("stake withdrawn by its owner reads %+v, withdrawal %v", got, withdrawal.TxHash())
 	}
 
 	// A stake of the node's own key: registered, then renewed by the
