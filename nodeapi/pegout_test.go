@@ -143,6 +143,48 @@ func TestPegOutToPayout(t *testing.T) {
 		return st
 	}
 	byOutPoint := api.WithdrawalQuery{TxID: op.Hash, OutPoint: op, ByOutPoint: true}
+	// GetConfirmations follows the same withdrawal: its one figure, the
+	// raw depths and the withdrawal's stage.
+	confs := func(q api.ConfirmationsQuery) *api.Confirmations {
+		t.Helper()
+		c, err := b.Confirmations(ctx, q)
+		if err != nil {
+			t.Fatalf("Confirmations(%+v): %v", q, err)
+		}
+		return c
+	}
+	wantConfs := func(what string, c *api.Confirmations, value, side, anchor int32,
+		stage api.WithdrawalStage, proven, paid bool) {
+		t.Helper()
+		a := int32(-1)
+		if c.Anchor != nil {
+			a = c.Anchor.Confirmations
+		}
+		if c.Value() != value || c.SideConfirmations != side || a != anchor || c.Notarization != nil ||
+			len(c.Withdrawals) != 1 || c.Withdrawals[0].OutPoint != op || c.Withdrawals[0].Stage != stage ||
+			c.Withdrawals[0].Proven != proven || c.Withdrawals[0].Paid != paid {
+			t.Fatalf("%s: confirmations %+v (value %d, anchor %d), withdrawals %+v; want value %d, "+
+				"side %d, anchor %d, %v proven %v paid %v", what, c, c.Value(), a, c.Withdrawals,
+				value, side, anchor, stage, proven, paid)
+		}
+	}
+	wantConfs("pending", confs(api.ConfirmationsQuery{ID: op.Hash}), 0, 0, -1, api.WithdrawalPending, false, false)
+	if c := confs(api.ConfirmationsQuery{ID: op.Hash}); !c.InMempool || c.InBlock || c.IsBlock {
+		t.Fatalf("pending: %+v", c)
+	}
+	// Ids of the other chain, and of nothing, are NotFound in words.
+	for _, tc := range []struct {
+		id   chainhash.Hash
+		want string
+	}{
+		{deposit.TxHash(), "is a mainchain transaction, a deposit to the pegbox"},
+		{chainhash.Hash{0xab}, "no sidechain transaction or block"},
+	} {
+		_, err := b.Confirmations(ctx, api.ConfirmationsQuery{ID: tc.id})
+		if !api.IsErrorCode(err, api.ErrNotFound) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Confirmations(%v): %v, want NotFound with %q", tc.id, err, tc.want)
+		}
+	}
 	for _, q := range []api.WithdrawalQuery{{TxID: op.Hash}, byOutPoint} {
 		st := status(q)
 		if st.Stage != api.WithdrawalPending || st.OutPoint != op || st.Value != out.Burned ||
@@ -218,6 +260,20 @@ func TestPegOutToPayout(t *testing.T) {
 	if err := sideblock.VerifyWithdrawal(branch, &leaf, st.TxRoot, st.MerkleRoot); err != nil {
 		t.Fatalf("the proof does not verify: %v", err)
 	}
+	wantConfs("included", confs(api.ConfirmationsQuery{ID: op.Hash}), 1, 1, 1, api.WithdrawalIncluded, true, false)
+	if c := confs(api.ConfirmationsQuery{ID: op.Hash}); c.InMempool || c.BlockHash != block.BlockHash() ||
+		c.BlockHeight != 2 || c.Anchor.Height != 103 || c.Anchor.BlockHash == (chainhash.Hash{}) || c.MainTip != 103 {
+		t.Fatalf("included: %+v anchor %+v", c, c.Anchor)
+	}
+	for _, q := range []api.ConfirmationsQuery{{ID: block.BlockHash()}, {Height: 2, ByHeight: true}} {
+		if c := confs(q); !c.IsBlock || c.BlockHash != block.BlockHash() || c.Value() != 1 || len(c.Withdrawals) != 0 {
+			t.Fatalf("the block by %+v: %+v", q, c)
+		}
+	}
+	if _, err := b.Confirmations(ctx, api.ConfirmationsQuery{Height: 3, ByHeight: true}); !api.IsErrorCode(err, api.ErrNotFound) ||
+		!strings.Contains(err.Error(), "no block at height 3: its tip is at height 2") {
+		t.Fatalf("a height above the tip: %v", err)
+	}
 
 	// One more sideblock: two deep on both chains, payable.
 	s.produce() // published in 104
@@ -225,6 +281,7 @@ func TestPegOutToPayout(t *testing.T) {
 		st.PubConfirmations != 2 {
 		t.Fatalf("withdrawal two deep %+v", st)
 	}
+	wantConfs("payable", confs(api.ConfirmationsQuery{ID: op.Hash}), 2, 2, 2, api.WithdrawalPayable, true, false)
 
 	// The payout the federation would build, with change to the pegbox.
 	var coins []pegbox.Coin
@@ -292,5 +349,15 @@ func TestPegOutToPayout(t *testing.T) {
 	c = verify(api.PayoutQuery{TxID: payout.TxHash()})
 	if !c.Valid || !c.Seen || c.Height != 105 || c.Confirmations != 1 || len(c.Withdrawals) != 2 {
 		t.Fatalf("the mined payout %+v", c)
+	}
+	// No sideblock in 105: the anchor is 3 deep, the sidechain 2.
+	paid := confs(api.ConfirmationsQuery{ID: op.Hash})
+	wantConfs("paid", paid, 2, 2, 3, api.WithdrawalPaid, true, true)
+	if w := paid.Withdrawals[0]; w.PayoutTxID != payout.TxHash() || w.PayoutHeight != 105 || w.PayoutConfirmations != 1 {
+		t.Fatalf("paid withdrawal's payout %+v", w)
+	}
+	_, err = b.Confirmations(ctx, api.ConfirmationsQuery{ID: payout.TxHash()})
+	if !api.IsErrorCode(err, api.ErrNotFound) || !strings.Contains(err.Error(), "a payout of the federation") {
+		t.Fatalf("Confirmations of the payout's txid: %v", err)
 	}
 }
