@@ -115,9 +115,13 @@ func (b *Backend) Confirmations(_ context.Context, q api.ConfirmationsQuery) (*a
 		blockHash = tx.BlockHash
 	} else if _, ok := b.SideBlocks[id]; ok {
 		c.IsBlock, c.TxID = true, [32]byte{}
+	} else if id == DepositTxID(0) || id == WalletTxID {
+		return nil, api.Errorf(api.ErrNotFound, "%v is a mainchain transaction, "+
+			"not a sidechain transaction or block: its confirmations are the "+
+			"mainchain's", id)
 	} else {
-		return nil, api.Errorf(api.ErrNotFound, "%v is no sidechain transaction "+
-			"or block this node knows", id)
+		return nil, api.Errorf(api.ErrNotFound, "no sidechain transaction or "+
+			"block %v", id)
 	}
 	blk := b.SideBlocks[blockHash]
 	c.InBlock, c.BlockHash, c.BlockHeight = true, blk.Hash, int32(blk.Height)
