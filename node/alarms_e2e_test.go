@@ -73,8 +73,12 @@ func TestAlarms(t *testing.T) {
 	}
 	ctx, cancel := e.ctx()
 	defer cancel()
-	if got := listAlarms(ctx, t, b); len(got) != 0 {
-		t.Fatalf("alarms on a moving chain: %v", got)
+	// (backend_behind may hold a moment longer: the catch-up of the
+	// first 110 blocks raised it, and the timer clears it.)
+	for code, a := range listAlarms(ctx, t, b) {
+		if code != "backend_behind" {
+			t.Fatalf("alarm on a moving chain: %v", a)
+		}
 	}
 
 	// The miners leave out every header transaction. Only a's first
