@@ -169,6 +169,27 @@ func TestPegOutToPayout(t *testing.T) {
 		}
 	}
 	wantConfs("pending", confs(api.ConfirmationsQuery{ID: op.Hash}), 0, 0, -1, api.WithdrawalPending, false, false)
+	// pegbox.OldestUnpaid, which the payout_overdue alarm reads, follows
+	// the sideblock as the stages do.
+	oldestUnpaid := func() (pegbox.Unpaid, bool) {
+		t.Helper()
+		var (
+			u  pegbox.Unpaid
+			ok bool
+		)
+		err := s.db.View(func(r store.Reader) error {
+			var err error
+			u, ok, err = pegbox.OldestUnpaid(r, p, 64)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u, ok
+	}
+	if u, ok := oldestUnpaid(); ok {
+		t.Fatalf("unpaid before any withdrawal is in a block: %+v", u)
+	}
 	if c := confs(api.ConfirmationsQuery{ID: op.Hash}); !c.InMempool || c.InBlock || c.IsBlock {
 		t.Fatalf("pending: %+v", c)
 	}
@@ -261,6 +282,9 @@ func TestPegOutToPayout(t *testing.T) {
 		t.Fatalf("the proof does not verify: %v", err)
 	}
 	wantConfs("included", confs(api.ConfirmationsQuery{ID: op.Hash}), 1, 1, 1, api.WithdrawalIncluded, true, false)
+	if u, ok := oldestUnpaid(); !ok || u.SideBlock != block.BlockHash() || u.SideHeight != 2 || u.Payable {
+		t.Fatalf("oldest unpaid while included: %+v %v", u, ok)
+	}
 	if c := confs(api.ConfirmationsQuery{ID: op.Hash}); c.InMempool || c.BlockHash != block.BlockHash() ||
 		c.BlockHeight != 2 || c.Anchor.Height != 103 || c.Anchor.BlockHash == (chainhash.Hash{}) || c.MainTip != 103 {
 		t.Fatalf("included: %+v anchor %+v", c, c.Anchor)
@@ -282,6 +306,12 @@ func TestPegOutToPayout(t *testing.T) {
 		t.Fatalf("withdrawal two deep %+v", st)
 	}
 	wantConfs("payable", confs(api.ConfirmationsQuery{ID: op.Hash}), 2, 2, 2, api.WithdrawalPayable, true, false)
+	// Payable since 104: the sideblock is 2 deep (its child published in
+	// 104) and its publication in 103 has 2 confirmations there.
+	if u, ok := oldestUnpaid(); !ok || u.SideBlock != block.BlockHash() || !u.Payable || u.PayableSince != 104 {
+		t.Fatalf("oldest unpaid while payable: %+v %v (depths %d, %d)", u, ok, p.SideWithdrawalDepth,
+			p.WithdrawalConfirmations)
+	}
 
 	// The payout the federation would build, with change to the pegbox.
 	var coins []pegbox.Coin
@@ -353,6 +383,9 @@ func TestPegOutToPayout(t *testing.T) {
 	// No sideblock in 105: the anchor is 3 deep, the sidechain 2.
 	paid := confs(api.ConfirmationsQuery{ID: op.Hash})
 	wantConfs("paid", paid, 2, 2, 3, api.WithdrawalPaid, true, true)
+	if u, ok := oldestUnpaid(); ok {
+		t.Fatalf("unpaid after the payout: %+v", u)
+	}
 	if w := paid.Withdrawals[0]; w.PayoutTxID != payout.TxHash() || w.PayoutHeight != 105 || w.PayoutConfirmations != 1 {
 		t.Fatalf("paid withdrawal's payout %+v", w)
 	}
