@@ -283,13 +283,14 @@ func (m *Monitor) checkStalled(now time.Time, p ChainProgress) {
 
 func (m *Monitor) checkSlots(now time.Time, c SlotCounts) {
 	b := m.slotBase
-	if !m.slotBaseSet || c.Included != b.Included || c.Missed < b.Missed || c.NotMined < b.NotMined {
+	if !m.slotBaseSet || c.Included != b.Included || c.Missed < b.Missed ||
+		c.NotMined < b.NotMined || c.Refused < b.Refused {
 		// A publication was included (or a reorg lowered the counts):
 		// the streaks start again.
 		m.slotBase, m.slotBaseSet = c, true
 		b = c
 	}
-	missed, notMined := c.Missed-b.Missed, c.NotMined-b.NotMined
+	missed, notMined, refused := c.Missed-b.Missed, c.NotMined-b.NotMined, c.Refused-b.Refused
 	m.set(now, OwnSlotsMissed, missed >= uint64(m.cfg.MissedSlots), func() string {
 		return fmt.Sprintf("this node's tickets missed their last %d slots in a "+
 			"row, %d of them with the header sent but not mined (threshold %d "+
@@ -300,15 +301,24 @@ func (m *Monitor) checkSlots(now time.Time, c SlotCounts) {
 		rate = m.src.Fees.HeaderFeeRate()
 		floor, known = m.src.Fees.BlockFeeFloor()
 	}
-	on := notMined >= uint64(m.cfg.CensorshipSlots) && (!known || rate > floor)
+	// A header left out keeps the publisher output in the mainchain
+	// node's mempool, which then refuses the next ones: after the first
+	// header not mined, those refusals count too.
+	held := uint64(0)
+	if notMined > 0 {
+		held = notMined + refused
+	}
+	on := held >= uint64(m.cfg.CensorshipSlots) && (!known || rate > floor)
 	m.set(now, SuspectedCensorship, on, func() string {
 		took := "the node does not know the fee rates the blocks took"
 		if known {
 			took = fmt.Sprintf("the blocks took transactions from %d sat/vB", floor)
 		}
-		return fmt.Sprintf("%d of this node's header transactions in a row went "+
+		return fmt.Sprintf("%d of this node's slots since its last included "+
+			"publication were lost to headers left out of the blocks: %d went "+
 			"out in time at %d sat/vB and were not mined in the block after "+
-			"their draw; %s (threshold %d slots)", notMined, rate, took,
+			"their draw, %d more were refused by the mainchain node meanwhile; "+
+			"%s (threshold %d slots)", held, notMined, rate, refused, took,
 			m.cfg.CensorshipSlots)
 	})
 }

@@ -124,9 +124,16 @@ func TestSuspectedCensorship(t *testing.T) {
 		{"two headers not mined", notMined(2, 2), 0, false},
 		{"a miss of another reason does not count", notMined(3, 2), 0, false},
 		{"three headers not mined, fee floor unknown: raised", notMined(4, 3), 0, true},
+		{"a header included: cleared", func(f *fake) { f.slots.Included++ }, 0, false},
+		{"one header not mined, then refused while it waits", func(f *fake) {
+			f.slots.Missed, f.slots.NotMined, f.slots.Refused = 7, 4, 2
+		}, 0, true},
 		{"the blocks took more than our fee: cleared", func(f *fake) { f.floor, f.floorKnown = 10, true }, 0, false},
 		{"our fee above what the blocks took: raised", func(f *fake) { f.floor = 2 }, 0, true},
-		{"a header included: cleared", func(f *fake) { f.slots.Included++ }, 0, false},
+		{"a header included again: cleared", func(f *fake) { f.slots.Included++ }, 0, false},
+		{"refusals alone are no censorship", func(f *fake) {
+			f.slots.Missed, f.slots.Refused = 10, 5
+		}, 0, false},
 	})
 }
 

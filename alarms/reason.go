@@ -12,10 +12,11 @@ const (
 	// blocks while tickets weigh something.
 	SidechainStalled Reason = iota + 1
 
-	// SuspectedCensorship: this node's header transactions went out in
+	// SuspectedCensorship: a header transaction of this node went out in
 	// time, at a fee rate above what the mainchain blocks took (when the
-	// node knows it), and Config.CensorshipSlots of its slots in a row
-	// were not mined.
+	// node knows it), and was not mined, and Config.CensorshipSlots of its
+	// slots since its last included publication were lost that way or to
+	// the refusals of the next headers that follow from it.
 	SuspectedCensorship
 
 	// FederationSilent: a signing round this node takes part in has

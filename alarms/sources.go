@@ -35,11 +35,15 @@ type Progress interface {
 
 // SlotCounts count this node's won draws on the best chain since it
 // started (package producer's Stats): included, missed, and of the missed
-// ones, those whose header went out but the next block did not carry.
+// ones, those whose header went out but the next block did not carry
+// (NotMined) and those whose header the mainchain node refused (Refused:
+// among them the headers that spend the publisher output again while an
+// earlier header the miners left out still waits in its mempool).
 type SlotCounts struct {
 	Included uint64
 	Missed   uint64
 	NotMined uint64
+	Refused  uint64
 }
 
 // OwnSlots reads this node's slot counts. A typed reason for each miss

@@ -63,7 +63,8 @@ func (s *alarmSources) ChainProgress() (alarms.ChainProgress, error) {
 func (s *alarmSources) OwnSlots() alarms.SlotCounts {
 	st := s.proto.producer.Stats()
 	return alarms.SlotCounts{Included: st.Included, Missed: st.Missed,
-		NotMined: st.MissReasons[producer.MissNotMined]}
+		NotMined: st.MissReasons[producer.MissNotMined],
+		Refused:  st.MissReasons[producer.MissBroadcast]}
 }
 
 // HeaderFeeRate implements alarms.HeaderFees: --publish.feerate.

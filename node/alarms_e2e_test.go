@@ -41,7 +41,7 @@ func TestAlarms(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	args := []string{"--alarms.stallblocks=3", "--alarms.censorshipslots=1",
+	args := []string{"--alarms.stallblocks=3", "--alarms.censorshipslots=3",
 		"--alarms.missedslots=2", "--alarms.disconnectedseconds=1", "--alarms.intervalseconds=1"}
 	net, err := devnet.New(t.TempDir(), sidenodeBinary(t), []devnet.NodeSpec{
 		{Name: "a", Backend: "btcd", Stake: 300_000_000, Args: args},
@@ -82,9 +82,9 @@ func TestAlarms(t *testing.T) {
 	}
 
 	// The miners leave out every header transaction. Only a's first
-	// header goes out: the next ones would spend the same publisher
-	// output again, which btcd refuses while the first waits in its
-	// mempool (misses "broadcast"), hence one slot for censorship.
+	// header goes out: the next ones spend the same publisher output
+	// again, which btcd refuses while the first waits in its mempool
+	// (misses "broadcast"), and count towards censorship with it.
 	markA, markB := a.Mark(), b.Mark()
 	e.exclude = func(tx *wire.MsgTx) bool {
 		_, payload, err := opreturn.FindInTx(tx, net.Params.SidechainID)

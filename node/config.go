@@ -136,7 +136,7 @@ type Config struct {
 // docs/protocol.md, "Alarms"). Each unit is in the option's name.
 type AlarmsConfig struct {
 	StallBlocks         int32 `long:"stallblocks" description:"Raise sidechain_stalled after this many mainchain blocks without a sideblock while tickets weigh something"`
-	CensorshipSlots     int32 `long:"censorshipslots" description:"Raise suspected_censorship after this many of this node's slots in a row whose header transaction went out in time and was not mined in the next block"`
+	CensorshipSlots     int32 `long:"censorshipslots" description:"Raise suspected_censorship once this many of this node's slots since its last included publication were lost to a header transaction that went out in time and was not mined in the next block, or to the refusal of the next headers while it waits"`
 	MissedSlots         int32 `long:"missedslots" description:"Raise own_slots_missed after this many of this node's slots missed in a row, whatever the reason"`
 	SilentBlocks        int32 `long:"silentblocks" description:"Raise federation_silent once a signing round this node takes part in has waited this many mainchain blocks below its threshold"`
 	PayoutOverdueBlocks int32 `long:"payoutoverdueblocks" description:"Raise payout_overdue once the oldest unpaid sideblock with withdrawals has been payable for this many mainchain blocks"`

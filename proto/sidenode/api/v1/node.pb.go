@@ -32,10 +32,11 @@ const (
 	// ALARM_REASON_SIDECHAIN_STALLED: no sideblock for --alarms.stallblocks
 	// mainchain blocks while tickets weigh something.
 	AlarmReason_ALARM_REASON_SIDECHAIN_STALLED AlarmReason = 1
-	// ALARM_REASON_SUSPECTED_CENSORSHIP: this node's header transactions
+	// ALARM_REASON_SUSPECTED_CENSORSHIP: a header transaction of this node
 	// went out in time, at a fee rate above what the blocks took when the
-	// node knows it, and --alarms.censorshipslots of its slots in a row
-	// were not mined.
+	// node knows it, and was not mined, and --alarms.censorshipslots of its
+	// slots since its last included publication were lost that way or to
+	// the refusal of the next headers while it waits.
 	AlarmReason_ALARM_REASON_SUSPECTED_CENSORSHIP AlarmReason = 2
 	// ALARM_REASON_FEDERATION_SILENT: a signing round this node takes part
 	// in has waited --alarms.silentblocks blocks below its threshold; the
