@@ -344,6 +344,9 @@ func (p *protocol) connectArrived() (bool, error) {
 			"mainchain block %d connected without waiting for the next one",
 			side.NewTip, side.TipHeight, side.MainHeight)
 		p.producer.TipMoved()
+		if p.alarms != nil {
+			p.alarms.BlockCommitted() // the sidechain's tip moved
+		}
 	}
 	return changed, nil
 }

@@ -223,7 +223,7 @@ func TestSigningRefusesHighS(t *testing.T) {
 }
 
 // TestSigningSilent: the members whose signature has not arrived are
-// named, in key order, until they sign.
+// named until they sign.
 func TestSigningSilent(t *testing.T) {
 	s := newSigningSetup(t)
 	side := chainhash.Hash{0x78}
