@@ -13,8 +13,9 @@
 //     this node's headers, this node missing its own slots, federation
 //     members silent in a signing round, a payout overdue and a supply
 //     audit mismatch. The node calls BlockCommitted after each block's
-//     batch is on disk; Run evaluates on its own goroutine, so that block
-//     processing never waits for the alarms.
+//     batch is on disk, and when late bodies move the sidechain tip; Run
+//     evaluates on its own goroutine, so that block processing never
+//     waits for the alarms.
 //   - backend checks (Monitor.CheckBackend), on a timer (Config.Interval):
 //     the mainchain backend disconnected, or behind. They take the time
 //     as an argument, so tests drive them with a clock of their own.
