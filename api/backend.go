@@ -29,6 +29,8 @@ type Backend interface {
 	DepositStreamBackend
 	WalletStreamBackend
 	WithdrawalStreamBackend
+	ConfirmationsBackend
+	AlarmBackend
 }
 
 // PeerBackend serves NodeService's ban methods: the peer protocol's bans

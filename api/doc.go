@@ -140,6 +140,13 @@
 // before a restart may be NotFound, and the client then subscribes again
 // without one.
 //
+// NodeService.SubscribeAlarms is the one stream that follows no chain:
+// it sends the alarms that hold (a state message), then each alarm raised
+// or cleared (changed), read a page at a time from the alarm monitor's
+// event log (the newest 256 events) with the same loop and admission as
+// the chain streams (alarms.go); a stream that fell behind the log is
+// sent the state again.
+//
 // Memory: no stream has a queue. Each runs one loop: it reads at most a
 // page (100 events) from the node's state, from its own position and in
 // one consistent snapshot (SideBlocksAfter, DrawsAfter), sends the page
@@ -243,6 +250,7 @@
 //	GET  /v1/peers                               OperatorService.ListPeers
 //	POST /v1/peers/connect, /v1/peers/disconnect OperatorService.ConnectPeer, DisconnectPeer
 //	GET  /v1/peers/bans                          NodeService.ListBans
+//	GET  /v1/alarms                              NodeService.ListAlarms
 //	POST /v1/peers/bans                          NodeService.BanPeer
 //	POST /v1/peers/unban                         NodeService.UnbanPeer
 //	GET  /v1/tickets?offset=&limit=&reversed=    MainchainService.ListTickets
@@ -253,6 +261,8 @@
 //	GET  /v1/sideblocks/{hash}                   SidechainService.GetBlock
 //	GET  /v1/sideblocks/height/{height}          SidechainService.GetBlock
 //	GET  /v1/sidetxs/{txid}                      SidechainService.GetTransaction
+//	GET  /v1/confirmations/{id}                  SidechainService.GetConfirmations
+//	GET  /v1/confirmations/height/{height}       SidechainService.GetConfirmations
 //	POST /v1/sidetxs                             SidechainService.SendRawTransaction
 //	GET  /v1/sideaddresses/{address}/utxos       SidechainService.ListUnspent
 //	GET  /v1/sideaddresses/{address}/balance     SidechainService.GetAddressBalance
@@ -288,6 +298,7 @@
 //	GET  /v1/subscribe/deposits?cursor.height=&cursor.hash=     PegService.SubscribeDeposits
 //	GET  /v1/subscribe/withdrawals?cursor.height=&cursor.hash=  PegService.SubscribeWithdrawals
 //	GET  /v1/subscribe/wallet?cursor.height=&cursor.hash=       WalletService.SubscribeWalletTransactions
+//	GET  /v1/subscribe/alarms                                   NodeService.SubscribeAlarms
 //
 // The gateway forwards each request over a gRPC client connection to the
 // server's first gRPC listener (127.0.0.1 for a listener on every

@@ -49,11 +49,13 @@ const (
 // generated services that has no entry, and on an entry that names no
 // method.
 var permissions = map[string]Permission{
-	apiv1.NodeService_GetInfo_FullMethodName:      {entityInfo, Read},
-	apiv1.NodeService_GetStateHash_FullMethodName: {entityInfo, Read},
-	apiv1.NodeService_ListBans_FullMethodName:     {entityPeers, Read},
-	apiv1.NodeService_BanPeer_FullMethodName:      {entityPeers, Write},
-	apiv1.NodeService_UnbanPeer_FullMethodName:    {entityPeers, Write},
+	apiv1.NodeService_GetInfo_FullMethodName:         {entityInfo, Read},
+	apiv1.NodeService_GetStateHash_FullMethodName:    {entityInfo, Read},
+	apiv1.NodeService_ListBans_FullMethodName:        {entityPeers, Read},
+	apiv1.NodeService_BanPeer_FullMethodName:         {entityPeers, Write},
+	apiv1.NodeService_UnbanPeer_FullMethodName:       {entityPeers, Write},
+	apiv1.NodeService_ListAlarms_FullMethodName:      {entityInfo, Read},
+	apiv1.NodeService_SubscribeAlarms_FullMethodName: {entityInfo, Read},
 
 	apiv1.PegService_SubscribeDeposits_FullMethodName:              {entityPeg, Read},
 	apiv1.WalletService_SubscribeWalletTransactions_FullMethodName: {entityOnchain, Read},
@@ -106,6 +108,7 @@ var permissions = map[string]Permission{
 
 	apiv1.SidechainService_GetBlock_FullMethodName:           {entitySidechain, Read},
 	apiv1.SidechainService_GetTransaction_FullMethodName:     {entitySidechain, Read},
+	apiv1.SidechainService_GetConfirmations_FullMethodName:   {entitySidechain, Read},
 	apiv1.SidechainService_ListUnspent_FullMethodName:        {entitySidechain, Read},
 	apiv1.SidechainService_GetAddressBalance_FullMethodName:  {entitySidechain, Read},
 	apiv1.SidechainService_SendRawTransaction_FullMethodName: {entitySidechain, Write},

@@ -51,6 +51,8 @@ var restCalls = []restCall{
 	{apiv1.NodeService_ListBans_FullMethodName, "GET", "/v1/peers/bans", "", false},
 	{apiv1.NodeService_BanPeer_FullMethodName, "POST", "/v1/peers/bans", `{"target": "192.0.2.7", "duration_seconds": 60}`, false},
 	{apiv1.NodeService_UnbanPeer_FullMethodName, "POST", "/v1/peers/unban", `{"target": "192.0.2.7"}`, false},
+	{apiv1.NodeService_ListAlarms_FullMethodName, "GET", "/v1/alarms", "", false},
+	{apiv1.NodeService_SubscribeAlarms_FullMethodName, "GET", "/v1/subscribe/alarms", "", true},
 
 	{apiv1.MainchainService_ListTickets_FullMethodName, "GET", "/v1/tickets?offset=1&limit=2&reversed=true", "", false},
 	{apiv1.MainchainService_GetWinner_FullMethodName, "GET", "/v1/winner/10", "", false},
@@ -62,6 +64,8 @@ var restCalls = []restCall{
 	{apiv1.SidechainService_GetBlock_FullMethodName, "GET", "/v1/sideblocks/height/1?limit=2&include_raw=true", "", false},
 	{apiv1.SidechainService_GetBlock_FullMethodName, "GET", "/v1/sideblocks/" + sideBlockHash, "", false},
 	{apiv1.SidechainService_GetTransaction_FullMethodName, "GET", "/v1/sidetxs/" + mempoolTxID, "", false},
+	{apiv1.SidechainService_GetConfirmations_FullMethodName, "GET", "/v1/confirmations/" + mempoolTxID, "", false},
+	{apiv1.SidechainService_GetConfirmations_FullMethodName, "GET", "/v1/confirmations/height/1", "", false},
 	{apiv1.SidechainService_ListUnspent_FullMethodName, "GET", "/v1/sideaddresses/" + apitest.SideAddress + "/utxos?limit=1", "", false},
 	{apiv1.SidechainService_GetAddressBalance_FullMethodName, "GET", "/v1/sideaddresses/" + apitest.SideAddress + "/balance", "", false},
 	{apiv1.SidechainService_SendRawTransaction_FullMethodName, "POST", "/v1/sidetxs", `{"raw_hex": "` + sampleTxHex + `"}`, false},

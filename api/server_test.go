@@ -145,6 +145,19 @@ var allCalls = []call{
 		_, err := c.node.ListBans(ctx, &apiv1.ListBansRequest{})
 		return err
 	}},
+	{apiv1.NodeService_ListAlarms_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.node.ListAlarms(ctx, &apiv1.ListAlarmsRequest{})
+		return err
+	}},
+	{apiv1.NodeService_SubscribeAlarms_FullMethodName, false, func(ctx context.Context, c clients) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stream, err := c.node.SubscribeAlarms(ctx, &apiv1.SubscribeAlarmsRequest{})
+		if err == nil {
+			_, err = stream.Recv()
+		}
+		return err
+	}},
 	{apiv1.NodeService_BanPeer_FullMethodName, true, func(ctx context.Context, c clients) error {
 		_, err := c.node.BanPeer(ctx, &apiv1.BanPeerRequest{Target: "192.0.2.7"})
 		return err
@@ -356,6 +369,11 @@ var allCalls = []call{
 	}},
 	{apiv1.SidechainService_GetTransaction_FullMethodName, false, func(ctx context.Context, c clients) error {
 		_, err := c.sidechain.GetTransaction(ctx, &apiv1.GetTransactionRequest{Txid: mempoolTxID})
+		return err
+	}},
+	{apiv1.SidechainService_GetConfirmations_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.sidechain.GetConfirmations(ctx, &apiv1.GetConfirmationsRequest{
+			Target: &apiv1.GetConfirmationsRequest_Height{Height: 1}})
 		return err
 	}},
 	{apiv1.SidechainService_ListUnspent_FullMethodName, false, func(ctx context.Context, c clients) error {

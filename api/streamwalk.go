@@ -156,7 +156,7 @@ func serveStream[C, R, E any](ctx context.Context, s *Server, method string,
 	if cursor != nil {
 		pos = *cursor
 	}
-	return follow(ctx, quit, b, changed, func() (bool, error) {
+	return follow(ctx, quit, b.Changed, changed, func() (bool, error) {
 		var p chainPage[E]
 		if first != nil {
 			p, first = *first, nil

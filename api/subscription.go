@@ -114,7 +114,7 @@ func (ss *subscriptions) stop() {
 // over. changed must have been taken from the backend before the stream's
 // first read. Nothing is queued: a slow client blocks step in Send, which
 // blocks the loop, and the next read starts from where the client got to.
-func follow(ctx context.Context, quit <-chan struct{}, b SubscriptionBackend,
+func follow(ctx context.Context, quit <-chan struct{}, next func() <-chan struct{},
 	changed <-chan struct{}, step func() (more bool, err error)) error {
 
 	for {
@@ -133,7 +133,7 @@ func follow(ctx context.Context, quit <-chan struct{}, b SubscriptionBackend,
 		}
 		select {
 		case <-changed:
-			changed = b.Changed()
+			changed = next()
 		case <-quit:
 			return errStopping
 		case <-ctx.Done():

@@ -92,6 +92,9 @@ var validArgs = map[string][]string{
 	"sidetransactions":      {"--blocks", "5", "--reversed"},
 	"create":                {"--passphrase-file", "testdata/passphrase"},
 	"unlock":                {"--passphrase-file", "testdata/passphrase"},
+	"alarms":                nil,
+	"subscribe alarms":      nil,
+	"confirmations":         {"1"},
 }
 
 // badCase is one bad command line: the exit code and a part of the
@@ -203,6 +206,25 @@ var badInputs = map[string][]badCase{
 		{[]string{"3", "--to", apitest.SideAddress}, ExitUsage, "a sidechain address was given where a mainchain address is expected"},
 		{[]string{"3", "--to", testnetMainAddress}, ExitUsage, "is a testnet3 or signet mainchain address, and this is regtest (--network)"},
 		{[]string{"3", "--feerate", "-2"}, ExitUsage, "--feerate -2 is negative"},
+	},
+	"alarms": {
+		{[]string{"extra"}, ExitUsage, `unexpected arguments ["extra"]`},
+		{[]string{"--limit", "5"}, ExitUsage, "--limit is not an option of alarms"},
+	},
+	"subscribe alarms": {
+		{[]string{"extra"}, ExitUsage, `unexpected arguments ["extra"]`},
+		{[]string{"--all"}, ExitUsage, "--all is not an option of subscribe alarms"},
+	},
+	"confirmations": {
+		{nil, ExitUsage, "missing the argument <id>"},
+		{[]string{"-1"}, ExitUsage, "<id> -1: want a sidechain transaction id or block hash (64 hex digits) or a sidechain height"},
+		{[]string{"<script>alert(1)</script>"}, ExitUsage, "want a sidechain transaction id or block hash"},
+		{[]string{"99999999999"}, ExitUsage, "<id> 99999999999: want a sidechain transaction id or block hash"},
+		{[]string{strings.Repeat("zz", 32)}, ExitUsage, "is not a sidechain transaction id or block hash: it is not hex"},
+		{[]string{strings.Repeat("ab", 32)}, ExitNodeError, "no sidechain transaction or block"},
+		{[]string{apitest.DepositTxID(0).String()}, ExitNodeError, "is a mainchain transaction, not a sidechain transaction or block"},
+		{[]string{"9"}, ExitNodeError, "the best sidechain has no block at height 9"},
+		{[]string{"1", "2"}, ExitUsage, `unexpected arguments ["2"]`},
 	},
 	"block": {
 		{[]string{"-1"}, ExitUsage, "<block> -1: want a sidechain block hash (64 hex digits) or a sidechain height"},

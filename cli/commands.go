@@ -56,7 +56,7 @@ func commands() []commandSpec {
 	var all []commandSpec
 	for _, part := range [][]commandSpec{nodeCommands(), walletCommands(),
 		sidechainCommands(), pegCommands(), subscribeCommands(), followCommands(),
-		peerCommands(), operatorCommands()} {
+		peerCommands(), operatorCommands(), alarmCommands()} {
 		all = append(all, part...)
 	}
 	return all

@@ -115,6 +115,7 @@ type payoutJob struct {
 	signing *pegbox.Signing
 	signed  *wire.MsgTx // complete
 	sentAt  int32       // the mainchain tip when it was complete
+	since   int32       // the mainchain tip when this node signed it
 
 	// fallback is the complete spend at the level below, rebroadcast
 	// until this one is complete.
@@ -289,7 +290,7 @@ func (f *Signer) round(ctx context.Context) error {
 	}
 	f.mu.Lock()
 	f.job = &payoutJob{what: p.what, level: p.level, txid: txid, inputs: inputs,
-		signing: signing, fallback: fallback}
+		signing: signing, fallback: fallback, since: tip}
 	early := f.early
 	f.early = nil
 	f.mu.Unlock()
@@ -580,6 +581,33 @@ func (f *Signer) keep(raw []byte, announce bool) {
 	if announce && f.peers != nil {
 		f.peers.Announce(p2p.PegItem(hash))
 	}
+}
+
+// Round is the signing round this node takes part in, while it waits for
+// signatures: its spend, the mainchain tip when this node signed it, the
+// signatures needed and had, and the members whose signatures have not
+// arrived (compressed keys).
+type Round struct {
+	What      string
+	TxID      chainhash.Hash
+	Since     int32
+	Threshold int
+	Signers   int
+	Silent    [][]byte
+}
+
+// OpenRound returns the round that waits for signatures; false when none
+// does (no spend, or the spend is complete).
+func (f *Signer) OpenRound() (Round, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	job := f.job
+	if job == nil || job.signed != nil {
+		return Round{}, false
+	}
+	return Round{What: job.what, TxID: job.txid, Since: job.since,
+		Threshold: job.signing.Threshold(), Signers: job.signing.Signers(),
+		Silent: job.signing.Silent()}, true
 }
 
 var _ p2p.PegHandler = (*Signer)(nil)

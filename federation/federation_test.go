@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -390,5 +391,50 @@ func TestFederationAdopts(t *testing.T) {
 	q := adopt()
 	if q == nil || q.level != 2 || q.tx.TxHash() != p2.tx.TxHash() {
 		t.Fatalf("adopted %+v", q)
+	}
+}
+
+// TestFederationOpenRound: the round this member signed reports the
+// members whose signatures have not arrived, and the tip it was signed
+// at, until one of them signs; with none open there is no round.
+func TestFederationOpenRound(t *testing.T) {
+	others := pegKeys(t, 3)
+	m := newMemberSim(t, others, 100_000_000_000)
+	if _, ok := m.f.OpenRound(); ok {
+		t.Fatal("an open round before any payout")
+	}
+	m.withdraw()
+	if err := m.f.round(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r, ok := m.f.OpenRound()
+	if !ok || r.Since != m.mainTip || r.Threshold != 3 || r.Signers != 1 || len(r.Silent) != 3 ||
+		!strings.HasPrefix(r.What, "payout of sideblock") {
+		t.Fatalf("round %+v, %v", r, ok)
+	}
+	silent := make(map[string]bool)
+	for _, k := range r.Silent {
+		silent[string(k)] = true
+	}
+	for i, k := range others {
+		if !silent[string(k.PubKey().SerializeCompressed())] {
+			t.Errorf("member %d is not among the silent", i)
+		}
+	}
+	// One of them signs the same spend: it is no longer silent.
+	p0 := m.plan(0)
+	sg, err := pegbox.NewSigning(p0.tx, p0.coins, m.fed, m.p.Main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := sg.Sign(others[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.f.addPacket(pk); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := m.f.OpenRound(); !ok || r.Signers != 2 || len(r.Silent) != 2 {
+		t.Fatalf("after a second signature: %+v, %v", r, ok)
 	}
 }

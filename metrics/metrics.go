@@ -75,6 +75,10 @@ type Snapshot struct {
 	PegUnexplainedSpends uint64
 	PegUnexplainedSat    int64
 	PegUncheckedSpends   uint64
+
+	// Alarms tells, for every alarm reason's code (package alarms),
+	// whether its alarm holds.
+	Alarms map[string]bool
 }
 
 // NeutrinoSnapshot is the state of the neutrino backend.
@@ -222,6 +226,7 @@ type stateCollector struct {
 	won, published, included, missed                 *prometheus.Desc
 	peers, mempoolTxs, mempoolBytes                  *prometheus.Desc
 	pegUnexplained, pegUnexplainedSat, pegUnchecked  *prometheus.Desc
+	alarmActive                                      *prometheus.Desc
 }
 
 func newStateCollector(src Source) *stateCollector {
@@ -274,6 +279,9 @@ func newStateCollector(src Source) *stateCollector {
 		pegUnchecked: desc("peg_unchecked_spends",
 			"Payouts on the best chain this node cannot check yet: it lacks "+
 				"the body of the sideblock they name."),
+		alarmActive: desc("alarm_active",
+			"1 while the node's alarm of the reason holds, else 0; one series "+
+				"per reason (sidecli alarms says why).", "reason"),
 	}
 }
 
@@ -285,7 +293,7 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.neutrinoPeers, c.sidechainTip, c.tickets, c.liveTickets,
 		c.totalWeight, c.won, c.published, c.included, c.missed,
 		c.peers, c.mempoolTxs, c.mempoolBytes,
-		c.pegUnexplained, c.pegUnexplainedSat, c.pegUnchecked,
+		c.pegUnexplained, c.pegUnexplainedSat, c.pegUnchecked, c.alarmActive,
 	} {
 		ch <- d
 	}
@@ -332,6 +340,15 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.pegUnchecked, float64(s.PegUncheckedSpends))
 	gauge(c.mempoolTxs, float64(s.MempoolTxs))
 	gauge(c.mempoolBytes, float64(s.MempoolBytes))
+	codes := make([]string, 0, len(s.Alarms))
+	for code := range s.Alarms {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		ch <- prometheus.MustNewConstMetric(c.alarmActive, prometheus.GaugeValue,
+			boolValue(s.Alarms[code]), code)
+	}
 }
 
 func boolValue(b bool) float64 {

@@ -52,6 +52,8 @@ func testSnapshot() metrics.Snapshot {
 		PegUnexplainedSpends: 2,
 		PegUnexplainedSat:    44_000,
 		PegUncheckedSpends:   3,
+
+		Alarms: map[string]bool{"sidechain_stalled": true, "backend_behind": false},
 	}
 }
 
@@ -137,6 +139,8 @@ func TestScrape(t *testing.T) {
 		"sidenode_peg_unexplained_spends":                            "2",
 		"sidenode_peg_unexplained_satoshis":                          "44000",
 		"sidenode_peg_unchecked_spends":                              "3",
+		`sidenode_alarm_active{reason="sidechain_stalled"}`:          "1",
+		`sidenode_alarm_active{reason="backend_behind"}`:             "0",
 		"sidenode_publication_latency_seconds_count":                 "2",
 		`sidenode_publication_latency_seconds_bucket{le="0.0025"}`:   "0",
 		`sidenode_publication_latency_seconds_bucket{le="0.005"}`:    "1",

@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	flags "github.com/jessevdk/go-flags"
 
+	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -125,6 +127,73 @@ type Config struct {
 
 	// Prometheus is the metrics server, off by default.
 	Prometheus PrometheusConfig `group:"prometheus" namespace:"prometheus"`
+
+	// Alarms holds the thresholds of the alarms (package alarms).
+	Alarms AlarmsConfig `group:"alarms" namespace:"alarms"`
+}
+
+// AlarmsConfig holds the thresholds of the node's alarms (package alarms;
+// docs/protocol.md, "Alarms"). Each unit is in the option's name.
+type AlarmsConfig struct {
+	StallBlocks         int32 `long:"stallblocks" description:"Raise sidechain_stalled after this many mainchain blocks without a sideblock while tickets weigh something"`
+	CensorshipSlots     int32 `long:"censorshipslots" description:"Raise suspected_censorship once this many of this node's slots since its last included publication were lost to a header transaction that went out in time and was not mined in the next block, or to the refusal of the next headers while it waits"`
+	MissedSlots         int32 `long:"missedslots" description:"Raise own_slots_missed after this many of this node's slots missed in a row, whatever the reason"`
+	SilentBlocks        int32 `long:"silentblocks" description:"Raise federation_silent once a signing round this node takes part in has waited this many mainchain blocks below its threshold"`
+	PayoutOverdueBlocks int32 `long:"payoutoverdueblocks" description:"Raise payout_overdue once the oldest unpaid sideblock with withdrawals has been payable for this many mainchain blocks"`
+	BehindBlocks        int32 `long:"behindblocks" description:"Raise backend_behind when the node's mainchain tip is this many blocks behind the backend's best block"`
+	DisconnectedSeconds int32 `long:"disconnectedseconds" description:"Raise backend_disconnected once the mainchain backend has been disconnected for this many seconds"`
+	StaleTipMinutes     int32 `long:"staletipminutes" description:"Raise backend_behind once the backend's best block has not moved for this many minutes; 0 turns this check off"`
+	IntervalSeconds     int32 `long:"intervalseconds" description:"Check the mainchain backend's connection every this many seconds"`
+}
+
+// defaultAlarms returns the alarms' default thresholds.
+func defaultAlarms() AlarmsConfig {
+	d := alarms.DefaultConfig()
+	return AlarmsConfig{StallBlocks: d.StallBlocks, CensorshipSlots: d.CensorshipSlots,
+		MissedSlots: d.MissedSlots, SilentBlocks: d.SilentBlocks,
+		PayoutOverdueBlocks: d.PayoutOverdueBlocks, BehindBlocks: d.BehindBlocks,
+		DisconnectedSeconds: int32(d.DisconnectedAfter / time.Second),
+		StaleTipMinutes:     int32(d.StaleTipAfter / time.Minute),
+		IntervalSeconds:     int32(d.Interval / time.Second)}
+}
+
+// validateAlarms checks the thresholds: every count at least 1, the stale
+// tip's minutes 0 (off) or more.
+func (c *Config) validateAlarms() error {
+	a := &c.Alarms
+	for _, o := range []struct {
+		name string
+		v    int32
+	}{
+		{"stallblocks", a.StallBlocks}, {"censorshipslots", a.CensorshipSlots},
+		{"missedslots", a.MissedSlots}, {"silentblocks", a.SilentBlocks},
+		{"payoutoverdueblocks", a.PayoutOverdueBlocks}, {"behindblocks", a.BehindBlocks},
+		{"disconnectedseconds", a.DisconnectedSeconds}, {"intervalseconds", a.IntervalSeconds},
+	} {
+		if o.v < 1 {
+			return fmt.Errorf("--alarms.%s=%d: want 1 or more", o.name, o.v)
+		}
+	}
+	if a.StaleTipMinutes < 0 {
+		return fmt.Errorf("--alarms.staletipminutes=%d: want 0 (off) or more minutes",
+			a.StaleTipMinutes)
+	}
+	return nil
+}
+
+// AlarmsConfig returns the monitor's thresholds from the options.
+func (c *Config) AlarmsConfig() alarms.Config {
+	a := c.Alarms
+	stale := time.Duration(a.StaleTipMinutes) * time.Minute
+	if stale == 0 {
+		stale = -1 // off
+	}
+	return alarms.Config{StallBlocks: a.StallBlocks, CensorshipSlots: a.CensorshipSlots,
+		MissedSlots: a.MissedSlots, SilentBlocks: a.SilentBlocks,
+		PayoutOverdueBlocks: a.PayoutOverdueBlocks, BehindBlocks: a.BehindBlocks,
+		DisconnectedAfter: time.Duration(a.DisconnectedSeconds) * time.Second,
+		StaleTipAfter:     stale,
+		Interval:          time.Duration(a.IntervalSeconds) * time.Second}
 }
 
 // PublishConfig is the fee policy of the header transactions this node
@@ -305,6 +374,7 @@ func DefaultConfig() Config {
 			MaxPageSize: api.DefaultMaxPageSize,
 		},
 		Publish: PublishConfig{FeeRate: defaultHeaderFeeRate},
+		Alarms:  defaultAlarms(),
 	}
 }
 
@@ -443,6 +513,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateP2P(); err != nil {
+		return err
+	}
+	if err := c.validateAlarms(); err != nil {
 		return err
 	}
 	if err := c.validatePrometheus(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/btcsuite/btclog"
 
+	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/federation"
 	"github.com/mainstake/sidenode/lottery"
@@ -112,6 +113,7 @@ var subsystems = []subsystem{
 	{"PROD", producer.UseLogger},              // package producer (sideblock production)
 	{"FEDR", federation.UseLogger},            // package federation (signing rounds)
 	{"SPER", sidepeer.UseLogger},              // package sidepeer (bodies and txs from peers)
+	{"ALRM", alarms.UseLogger},                // package alarms (the node's alarms)
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them.

@@ -3,6 +3,7 @@ package node
 import (
 	"math/big"
 
+	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
@@ -19,6 +20,7 @@ type metricsSource struct {
 	proto    *protocol
 	index    *mainstake.Index
 	peers    *p2p.Server
+	alarms   *alarms.Monitor
 }
 
 var _ metrics.Source = (*metricsSource)(nil)
@@ -59,6 +61,12 @@ func (s *metricsSource) Snapshot() metrics.Snapshot {
 	snap.PegUnexplainedSpends = uint64(audit.Unexplained)
 	snap.PegUnexplainedSat = audit.UnexplainedSat
 	snap.PegUncheckedSpends = uint64(audit.Unchecked)
+
+	// Every reason, 0 or 1, so that a rule sees a series that is there.
+	snap.Alarms = make(map[string]bool, len(alarms.Reasons))
+	for _, r := range alarms.Reasons {
+		snap.Alarms[r.Code()] = s.alarms != nil && s.alarms.IsActive(r)
+	}
 	return snap
 }
 

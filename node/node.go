@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/federation"
@@ -321,6 +322,10 @@ func Run(ctx context.Context, cfg *Config) error {
 	}
 	fed := federation.New(fedEnv)
 	proto.fed = fed
+	// The alarms, evaluated after each block's batch and on a timer.
+	mon := alarms.New(cfg.AlarmsConfig(), (&alarmSources{proto: proto, follower: follower,
+		weight: index.TotalWeight, feeRate: cfg.Publish.FeeRate}).sources())
+	proto.alarms = mon
 
 	peers, err := p2p.New(p2p.Config{
 		Listen:      cfg.P2P.Listen,
@@ -353,7 +358,7 @@ func Run(ctx context.Context, cfg *Config) error {
 			Follower: follower, Tickets: index, Sidechain: proto.chain,
 			Mempool: proto.pool, Pegbox: peg, PegAudit: proto.audit, Peers: peers, Bans: peers,
 			Slots: proto.producer, Events: chain.events,
-			Control: control{shutdown: shutdown}, Sessions: peers,
+			Control: control{shutdown: shutdown}, Sessions: peers, Alarms: mon,
 		}
 		if mt, ok := src.(nodeapi.MainTxs); ok {
 			env.MainTxs = mt // btcd: any mainchain transaction it knows
@@ -375,7 +380,7 @@ func Run(ctx context.Context, cfg *Config) error {
 
 	// The metrics server binds here, so that a taken port stops the start.
 	mtr, err := startMetrics(cfg, &metricsSource{
-		follower: follower, proto: proto, index: index, peers: peers,
+		follower: follower, proto: proto, index: index, peers: peers, alarms: mon,
 	})
 	if err != nil {
 		return err
@@ -397,10 +402,14 @@ func Run(ctx context.Context, cfg *Config) error {
 		workers.Wait()
 	}()
 	proto.producer.SetContext(runCtx)
-	workers.Add(2)
+	workers.Add(3)
 	go func() {
 		defer workers.Done()
 		handler.RunFetcher(runCtx, follower)
+	}()
+	go func() {
+		defer workers.Done()
+		mon.Run(runCtx)
 	}()
 	go func() {
 		defer workers.Done()

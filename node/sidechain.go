@@ -6,6 +6,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
+	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/federation"
 	"github.com/mainstake/sidenode/mainstake"
@@ -37,6 +38,7 @@ type protocol struct {
 	peers    *p2p.Server
 	fed      *federation.Signer // the pegbox federation's signing rounds
 	metrics  *metrics.Metrics   // nil without --prometheus.listen
+	alarms   *alarms.Monitor    // nil until set; evaluates after each block
 
 	// last holds what the batch in flight did, for Committed.
 	last *blockWork
@@ -296,6 +298,9 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 	if p.fed != nil {
 		p.fed.BlockCommitted()
 	}
+	if p.alarms != nil {
+		p.alarms.BlockCommitted()
+	}
 
 	p.producer.Committed(b, work.stake.Publication != nil, work.made)
 	if p.peers != nil {
@@ -339,6 +344,9 @@ func (p *protocol) connectArrived() (bool, error) {
 			"mainchain block %d connected without waiting for the next one",
 			side.NewTip, side.TipHeight, side.MainHeight)
 		p.producer.TipMoved()
+		if p.alarms != nil {
+			p.alarms.BlockCommitted() // the sidechain's tip moved
+		}
 	}
 	return changed, nil
 }

@@ -57,6 +57,7 @@ type Env struct {
 	Control   Control  // optional: the operator methods answer Unimplemented
 	Sessions  Sessions // optional: the peer session methods answer Unimplemented
 	MainTxs   MainTxs  // optional (btcd): without it only the wallet's mainchain transactions are found
+	Alarms    Alarms   // optional: no alarm is listed
 
 	// SeedFile is the wallet's seed file and PasswordFile the file that
 	// unlocked it at start-up ("" without one), for ChangePassphrase and
@@ -178,6 +179,7 @@ type Adapter struct {
 	control          Control
 	sessions         Sessions
 	mainTxs          MainTxs
+	alarms           Alarms
 	seedFile         string
 	passwordFile     string
 }
@@ -198,7 +200,7 @@ func New(env Env) *Adapter {
 		db: env.DB, follower: env.Follower, ticketIndex: env.Tickets,
 		sidechain: env.Sidechain, pool: env.Mempool, pegbox: env.Pegbox,
 		pegAuditor: env.PegAudit, wallet: env.Wallet, peers: env.Peers, bans: env.Bans, slots: env.Slots,
-		events: events, control: env.Control, sessions: env.Sessions,
+		events: events, control: env.Control, sessions: env.Sessions, alarms: env.Alarms,
 		seedFile: env.SeedFile, passwordFile: env.PasswordFile, mainTxs: env.MainTxs,
 	}
 }

@@ -83,6 +83,8 @@ func FuzzGRPCNodeBackend(f *testing.F) {
 		&apiv1.GetBlockRequest{Block: &apiv1.GetBlockRequest_Hash{Hash: hash}},
 		&apiv1.GetBlockRequest{Block: &apiv1.GetBlockRequest_Height{Height: 0}, Limit: 3},
 		&apiv1.GetTransactionRequest{Txid: hash},
+		&apiv1.GetConfirmationsRequest{Target: &apiv1.GetConfirmationsRequest_Id{Id: hash}},
+		&apiv1.GetConfirmationsRequest{Target: &apiv1.GetConfirmationsRequest_Height{Height: 1 << 30}},
 		&apiv1.SendRawTransactionRequest{RawHex: "0100000000000000000000"},
 		&apiv1.ListTicketsRequest{Offset: 1 << 62, Limit: 1000},
 		&apiv1.GetWinnerRequest{Height: -1},

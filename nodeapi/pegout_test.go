@@ -143,6 +143,69 @@ func TestPegOutToPayout(t *testing.T) {
 		return st
 	}
 	byOutPoint := api.WithdrawalQuery{TxID: op.Hash, OutPoint: op, ByOutPoint: true}
+	// GetConfirmations follows the same withdrawal: its one figure, the
+	// raw depths and the withdrawal's stage.
+	confs := func(q api.ConfirmationsQuery) *api.Confirmations {
+		t.Helper()
+		c, err := b.Confirmations(ctx, q)
+		if err != nil {
+			t.Fatalf("Confirmations(%+v): %v", q, err)
+		}
+		return c
+	}
+	wantConfs := func(what string, c *api.Confirmations, value, side, anchor int32,
+		stage api.WithdrawalStage, proven, paid bool) {
+		t.Helper()
+		a := int32(-1)
+		if c.Anchor != nil {
+			a = c.Anchor.Confirmations
+		}
+		if c.Value() != value || c.SideConfirmations != side || a != anchor || c.Notarization != nil ||
+			len(c.Withdrawals) != 1 || c.Withdrawals[0].OutPoint != op || c.Withdrawals[0].Stage != stage ||
+			c.Withdrawals[0].Proven != proven || c.Withdrawals[0].Paid != paid {
+			t.Fatalf("%s: confirmations %+v (value %d, anchor %d), withdrawals %+v; want value %d, "+
+				"side %d, anchor %d, %v proven %v paid %v", what, c, c.Value(), a, c.Withdrawals,
+				value, side, anchor, stage, proven, paid)
+		}
+	}
+	wantConfs("pending", confs(api.ConfirmationsQuery{ID: op.Hash}), 0, 0, -1, api.WithdrawalPending, false, false)
+	// pegbox.OldestUnpaid, which the payout_overdue alarm reads, follows
+	// the sideblock as the stages do.
+	oldestUnpaid := func() (pegbox.Unpaid, bool) {
+		t.Helper()
+		var (
+			u  pegbox.Unpaid
+			ok bool
+		)
+		err := s.db.View(func(r store.Reader) error {
+			var err error
+			u, ok, err = pegbox.OldestUnpaid(r, p, 64)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u, ok
+	}
+	if u, ok := oldestUnpaid(); ok {
+		t.Fatalf("unpaid before any withdrawal is in a block: %+v", u)
+	}
+	if c := confs(api.ConfirmationsQuery{ID: op.Hash}); !c.InMempool || c.InBlock || c.IsBlock {
+		t.Fatalf("pending: %+v", c)
+	}
+	// Ids of the other chain, and of nothing, are NotFound in words.
+	for _, tc := range []struct {
+		id   chainhash.Hash
+		want string
+	}{
+		{deposit.TxHash(), "is a mainchain transaction, a deposit to the pegbox"},
+		{chainhash.Hash{0xab}, "no sidechain transaction or block"},
+	} {
+		_, err := b.Confirmations(ctx, api.ConfirmationsQuery{ID: tc.id})
+		if !api.IsErrorCode(err, api.ErrNotFound) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Confirmations(%v): %v, want NotFound with %q", tc.id, err, tc.want)
+		}
+	}
 	for _, q := range []api.WithdrawalQuery{{TxID: op.Hash}, byOutPoint} {
 		st := status(q)
 		if st.Stage != api.WithdrawalPending || st.OutPoint != op || st.Value != out.Burned ||
@@ -218,12 +281,36 @@ func TestPegOutToPayout(t *testing.T) {
 	if err := sideblock.VerifyWithdrawal(branch, &leaf, st.TxRoot, st.MerkleRoot); err != nil {
 		t.Fatalf("the proof does not verify: %v", err)
 	}
+	wantConfs("included", confs(api.ConfirmationsQuery{ID: op.Hash}), 1, 1, 1, api.WithdrawalIncluded, true, false)
+	if u, ok := oldestUnpaid(); !ok || u.SideBlock != block.BlockHash() || u.SideHeight != 2 || u.Payable {
+		t.Fatalf("oldest unpaid while included: %+v %v", u, ok)
+	}
+	if c := confs(api.ConfirmationsQuery{ID: op.Hash}); c.InMempool || c.BlockHash != block.BlockHash() ||
+		c.BlockHeight != 2 || c.Anchor.Height != 103 || c.Anchor.BlockHash == (chainhash.Hash{}) || c.MainTip != 103 {
+		t.Fatalf("included: %+v anchor %+v", c, c.Anchor)
+	}
+	for _, q := range []api.ConfirmationsQuery{{ID: block.BlockHash()}, {Height: 2, ByHeight: true}} {
+		if c := confs(q); !c.IsBlock || c.BlockHash != block.BlockHash() || c.Value() != 1 || len(c.Withdrawals) != 0 {
+			t.Fatalf("the block by %+v: %+v", q, c)
+		}
+	}
+	if _, err := b.Confirmations(ctx, api.ConfirmationsQuery{Height: 3, ByHeight: true}); !api.IsErrorCode(err, api.ErrNotFound) ||
+		!strings.Contains(err.Error(), "no block at height 3: its tip is at height 2") {
+		t.Fatalf("a height above the tip: %v", err)
+	}
 
 	// One more sideblock: two deep on both chains, payable.
 	s.produce() // published in 104
 	if st := status(byOutPoint); st.Stage != api.WithdrawalPayable || st.SideDepth != 2 ||
 		st.PubConfirmations != 2 {
 		t.Fatalf("withdrawal two deep %+v", st)
+	}
+	wantConfs("payable", confs(api.ConfirmationsQuery{ID: op.Hash}), 2, 2, 2, api.WithdrawalPayable, true, false)
+	// Payable since 104: the sideblock is 2 deep (its child published in
+	// 104) and its publication in 103 has 2 confirmations there.
+	if u, ok := oldestUnpaid(); !ok || u.SideBlock != block.BlockHash() || !u.Payable || u.PayableSince != 104 {
+		t.Fatalf("oldest unpaid while payable: %+v %v (depths %d, %d)", u, ok, p.SideWithdrawalDepth,
+			p.WithdrawalConfirmations)
 	}
 
 	// The payout the federation would build, with change to the pegbox.
@@ -292,5 +379,18 @@ func TestPegOutToPayout(t *testing.T) {
 	c = verify(api.PayoutQuery{TxID: payout.TxHash()})
 	if !c.Valid || !c.Seen || c.Height != 105 || c.Confirmations != 1 || len(c.Withdrawals) != 2 {
 		t.Fatalf("the mined payout %+v", c)
+	}
+	// No sideblock in 105: the anchor is 3 deep, the sidechain 2.
+	paid := confs(api.ConfirmationsQuery{ID: op.Hash})
+	wantConfs("paid", paid, 2, 2, 3, api.WithdrawalPaid, true, true)
+	if u, ok := oldestUnpaid(); ok {
+		t.Fatalf("unpaid after the payout: %+v", u)
+	}
+	if w := paid.Withdrawals[0]; w.PayoutTxID != payout.TxHash() || w.PayoutHeight != 105 || w.PayoutConfirmations != 1 {
+		t.Fatalf("paid withdrawal's payout %+v", w)
+	}
+	_, err = b.Confirmations(ctx, api.ConfirmationsQuery{ID: payout.TxHash()})
+	if !api.IsErrorCode(err, api.ErrNotFound) || !strings.Contains(err.Error(), "a payout of the federation") {
+		t.Fatalf("Confirmations of the payout's txid: %v", err)
 	}
 }

@@ -87,6 +87,21 @@ func TestNodeErrorsInUserTerms(t *testing.T) {
 			_, err := apiv1.NewSidechainServiceClient(c).GetTransaction(ctx, &apiv1.GetTransactionRequest{Txid: hash})
 			return err
 		}, hash},
+		{"GetConfirmations of an unknown id", func(ctx context.Context, c *grpc.ClientConn) error {
+			_, err := apiv1.NewSidechainServiceClient(c).GetConfirmations(ctx, &apiv1.GetConfirmationsRequest{
+				Target: &apiv1.GetConfirmationsRequest_Id{Id: hash}})
+			return err
+		}, "no sidechain transaction or block " + hash},
+		{"GetConfirmations above the tip", func(ctx context.Context, c *grpc.ClientConn) error {
+			_, err := apiv1.NewSidechainServiceClient(c).GetConfirmations(ctx, &apiv1.GetConfirmationsRequest{
+				Target: &apiv1.GetConfirmationsRequest_Height{Height: 999}})
+			return err
+		}, "no block at height 999"},
+		{"GetConfirmations of garbage", func(ctx context.Context, c *grpc.ClientConn) error {
+			_, err := apiv1.NewSidechainServiceClient(c).GetConfirmations(ctx, &apiv1.GetConfirmationsRequest{
+				Target: &apiv1.GetConfirmationsRequest_Id{Id: "<script>alert(1)</script>"}})
+			return err
+		}, "id is not a sidechain transaction id or sideblock hash"},
 		{"ListUnspent of a mainchain address", func(ctx context.Context, c *grpc.ClientConn) error {
 			_, err := apiv1.NewSidechainServiceClient(c).ListUnspent(ctx, &apiv1.ListUnspentRequest{Address: mainAddr})
 			return err

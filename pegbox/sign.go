@@ -252,3 +252,22 @@ func (s *Signing) Complete() (*wire.MsgTx, bool, error) {
 	}
 	return tx, true, nil
 }
+
+// Silent returns the compressed keys, in key order, of the members that
+// have not signed every input.
+func (s *Signing) Silent() [][]byte {
+	var out [][]byte
+	for _, k := range s.fed.Keys {
+		ck := k.SerializeCompressed()
+		for _, m := range s.sigs {
+			if _, ok := m[string(ck)]; !ok {
+				out = append(out, ck)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// Threshold returns how many members' signatures the spend needs.
+func (s *Signing) Threshold() int { return s.fed.Threshold }

@@ -221,3 +221,32 @@ func TestSigningRefusesHighS(t *testing.T) {
 		t.Fatalf("%d signers after the refusal", a.Signers())
 	}
 }
+
+// TestSigningSilent: the members whose signature has not arrived are
+// named until they sign.
+func TestSigningSilent(t *testing.T) {
+	s := newSigningSetup(t)
+	side := chainhash.Hash{0x78}
+	a, b := s.member(t, side), s.member(t, side)
+	if got := len(a.Silent()); got != 4 || a.Threshold() != 3 {
+		t.Fatalf("before any signature: %d silent, threshold %d", got, a.Threshold())
+	}
+	if _, err := a.Sign(s.privs[0]); err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := b.Sign(s.privs[1])
+	if _, err := a.Add(wirePacket(t, pb)); err != nil {
+		t.Fatal(err)
+	}
+	silent := a.Silent()
+	if len(silent) != 2 {
+		t.Fatalf("%d silent after two signed", len(silent))
+	}
+	signed := map[string]bool{string(s.privs[0].PubKey().SerializeCompressed()): true,
+		string(s.privs[1].PubKey().SerializeCompressed()): true}
+	for i, k := range silent {
+		if signed[string(k)] {
+			t.Errorf("silent %d: %x signed", i, k)
+		}
+	}
+}

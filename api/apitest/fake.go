@@ -70,6 +70,13 @@ type Backend struct {
 
 	// operator serves OperatorService (operator.go).
 	operator operator
+
+	// alarms serves the alarm methods of NodeService (alarms.go).
+	alarms alarms
+
+	// ConfirmationsOf are the confirmations statuses GetConfirmations
+	// answers, by transaction id or block hash.
+	ConfirmationsOf map[chainhash.Hash]api.Confirmations
 }
 
 // SideSend is a SendSide call the fake backend got.

@@ -21,6 +21,152 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// AlarmReason is why an alarm is raised. The words sidecli prints
+// (sidechain_stalled, ...) are the alarm codes of the metrics' reason
+// label and of the Prometheus rules.
+type AlarmReason int32
+
+const (
+	// ALARM_REASON_UNSPECIFIED is never sent.
+	AlarmReason_ALARM_REASON_UNSPECIFIED AlarmReason = 0
+	// ALARM_REASON_SIDECHAIN_STALLED: no sideblock for --alarms.stallblocks
+	// mainchain blocks while tickets weigh something.
+	AlarmReason_ALARM_REASON_SIDECHAIN_STALLED AlarmReason = 1
+	// ALARM_REASON_SUSPECTED_CENSORSHIP: a header transaction of this node
+	// went out in time, at a fee rate above what the blocks took when the
+	// node knows it, and was not mined, and --alarms.censorshipslots of its
+	// slots since its last included publication were lost that way or to
+	// the refusal of the next headers while it waits.
+	AlarmReason_ALARM_REASON_SUSPECTED_CENSORSHIP AlarmReason = 2
+	// ALARM_REASON_FEDERATION_SILENT: a signing round this node takes part
+	// in has waited --alarms.silentblocks blocks below its threshold; the
+	// message names the silent members.
+	AlarmReason_ALARM_REASON_FEDERATION_SILENT AlarmReason = 3
+	// ALARM_REASON_PAYOUT_OVERDUE: the oldest unpaid sideblock with
+	// withdrawals has been payable for --alarms.payoutoverdueblocks blocks.
+	AlarmReason_ALARM_REASON_PAYOUT_OVERDUE AlarmReason = 4
+	// ALARM_REASON_SUPPLY_MISMATCH: the supply audit does not match: a
+	// spend of pegbox coins that no rule allows.
+	AlarmReason_ALARM_REASON_SUPPLY_MISMATCH AlarmReason = 5
+	// ALARM_REASON_BACKEND_DISCONNECTED: the mainchain backend has been
+	// disconnected for --alarms.disconnectedseconds.
+	AlarmReason_ALARM_REASON_BACKEND_DISCONNECTED AlarmReason = 6
+	// ALARM_REASON_BACKEND_BEHIND: the node's mainchain tip is
+	// --alarms.behindblocks behind the backend's best block, or that best
+	// block has not moved for --alarms.staletipminutes.
+	AlarmReason_ALARM_REASON_BACKEND_BEHIND AlarmReason = 7
+	// ALARM_REASON_OWN_SLOTS_MISSED: this node's tickets missed
+	// --alarms.missedslots of their slots in a row.
+	AlarmReason_ALARM_REASON_OWN_SLOTS_MISSED AlarmReason = 8
+)
+
+// Enum value maps for AlarmReason.
+var (
+	AlarmReason_name = map[int32]string{
+		0: "ALARM_REASON_UNSPECIFIED",
+		1: "ALARM_REASON_SIDECHAIN_STALLED",
+		2: "ALARM_REASON_SUSPECTED_CENSORSHIP",
+		3: "ALARM_REASON_FEDERATION_SILENT",
+		4: "ALARM_REASON_PAYOUT_OVERDUE",
+		5: "ALARM_REASON_SUPPLY_MISMATCH",
+		6: "ALARM_REASON_BACKEND_DISCONNECTED",
+		7: "ALARM_REASON_BACKEND_BEHIND",
+		8: "ALARM_REASON_OWN_SLOTS_MISSED",
+	}
+	AlarmReason_value = map[string]int32{
+		"ALARM_REASON_UNSPECIFIED":          0,
+		"ALARM_REASON_SIDECHAIN_STALLED":    1,
+		"ALARM_REASON_SUSPECTED_CENSORSHIP": 2,
+		"ALARM_REASON_FEDERATION_SILENT":    3,
+		"ALARM_REASON_PAYOUT_OVERDUE":       4,
+		"ALARM_REASON_SUPPLY_MISMATCH":      5,
+		"ALARM_REASON_BACKEND_DISCONNECTED": 6,
+		"ALARM_REASON_BACKEND_BEHIND":       7,
+		"ALARM_REASON_OWN_SLOTS_MISSED":     8,
+	}
+)
+
+func (x AlarmReason) Enum() *AlarmReason {
+	p := new(AlarmReason)
+	*p = x
+	return p
+}
+
+func (x AlarmReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AlarmReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_sidenode_api_v1_node_proto_enumTypes[0].Descriptor()
+}
+
+func (AlarmReason) Type() protoreflect.EnumType {
+	return &file_sidenode_api_v1_node_proto_enumTypes[0]
+}
+
+func (x AlarmReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AlarmReason.Descriptor instead.
+func (AlarmReason) EnumDescriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{0}
+}
+
+// AlarmSeverity says how urgent an alarm is.
+type AlarmSeverity int32
+
+const (
+	// ALARM_SEVERITY_UNSPECIFIED is never sent.
+	AlarmSeverity_ALARM_SEVERITY_UNSPECIFIED AlarmSeverity = 0
+	// ALARM_SEVERITY_WARNING: the node or the chain works less well than it
+	// should.
+	AlarmSeverity_ALARM_SEVERITY_WARNING AlarmSeverity = 1
+	// ALARM_SEVERITY_CRITICAL: coins or the chain's progress are at stake.
+	AlarmSeverity_ALARM_SEVERITY_CRITICAL AlarmSeverity = 2
+)
+
+// Enum value maps for AlarmSeverity.
+var (
+	AlarmSeverity_name = map[int32]string{
+		0: "ALARM_SEVERITY_UNSPECIFIED",
+		1: "ALARM_SEVERITY_WARNING",
+		2: "ALARM_SEVERITY_CRITICAL",
+	}
+	AlarmSeverity_value = map[string]int32{
+		"ALARM_SEVERITY_UNSPECIFIED": 0,
+		"ALARM_SEVERITY_WARNING":     1,
+		"ALARM_SEVERITY_CRITICAL":    2,
+	}
+)
+
+func (x AlarmSeverity) Enum() *AlarmSeverity {
+	p := new(AlarmSeverity)
+	*p = x
+	return p
+}
+
+func (x AlarmSeverity) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AlarmSeverity) Descriptor() protoreflect.EnumDescriptor {
+	return file_sidenode_api_v1_node_proto_enumTypes[1].Descriptor()
+}
+
+func (AlarmSeverity) Type() protoreflect.EnumType {
+	return &file_sidenode_api_v1_node_proto_enumTypes[1]
+}
+
+func (x AlarmSeverity) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AlarmSeverity.Descriptor instead.
+func (AlarmSeverity) EnumDescriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{1}
+}
+
 // BanKind says why an address is held back from the peer protocol.
 type BanKind int32
 
@@ -61,11 +207,11 @@ func (x BanKind) String() string {
 }
 
 func (BanKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_sidenode_api_v1_node_proto_enumTypes[0].Descriptor()
+	return file_sidenode_api_v1_node_proto_enumTypes[2].Descriptor()
 }
 
 func (BanKind) Type() protoreflect.EnumType {
-	return &file_sidenode_api_v1_node_proto_enumTypes[0]
+	return &file_sidenode_api_v1_node_proto_enumTypes[2]
 }
 
 func (x BanKind) Number() protoreflect.EnumNumber {
@@ -74,8 +220,427 @@ func (x BanKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use BanKind.Descriptor instead.
 func (BanKind) EnumDescriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{2}
+}
+
+// Alarm is an alarm that holds (or, in a cleared event, held).
+type Alarm struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// reason is why it is raised.
+	Reason AlarmReason `protobuf:"varint,1,opt,name=reason,proto3,enum=sidenode.api.v1.AlarmReason" json:"reason,omitempty"`
+	// code is the reason's code, as the metrics' reason label has it
+	// ("sidechain_stalled").
+	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	// severity says how urgent it is.
+	Severity AlarmSeverity `protobuf:"varint,3,opt,name=severity,proto3,enum=sidenode.api.v1.AlarmSeverity" json:"severity,omitempty"`
+	// message says what holds, with figures, in the operator's terms.
+	Message string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	// raised_unix is when it was raised, in seconds since the Unix epoch.
+	RaisedUnix int64 `protobuf:"varint,5,opt,name=raised_unix,json=raisedUnix,proto3" json:"raised_unix,omitempty"`
+	// raised_height is the node's mainchain tip then.
+	RaisedHeight  int32 `protobuf:"varint,6,opt,name=raised_height,json=raisedHeight,proto3" json:"raised_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alarm) Reset() {
+	*x = Alarm{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alarm) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alarm) ProtoMessage() {}
+
+func (x *Alarm) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alarm.ProtoReflect.Descriptor instead.
+func (*Alarm) Descriptor() ([]byte, []int) {
 	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{0}
 }
+
+func (x *Alarm) GetReason() AlarmReason {
+	if x != nil {
+		return x.Reason
+	}
+	return AlarmReason_ALARM_REASON_UNSPECIFIED
+}
+
+func (x *Alarm) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Alarm) GetSeverity() AlarmSeverity {
+	if x != nil {
+		return x.Severity
+	}
+	return AlarmSeverity_ALARM_SEVERITY_UNSPECIFIED
+}
+
+func (x *Alarm) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Alarm) GetRaisedUnix() int64 {
+	if x != nil {
+		return x.RaisedUnix
+	}
+	return 0
+}
+
+func (x *Alarm) GetRaisedHeight() int32 {
+	if x != nil {
+		return x.RaisedHeight
+	}
+	return 0
+}
+
+// ListAlarmsRequest asks for the alarms that hold.
+type ListAlarmsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlarmsRequest) Reset() {
+	*x = ListAlarmsRequest{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlarmsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlarmsRequest) ProtoMessage() {}
+
+func (x *ListAlarmsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlarmsRequest.ProtoReflect.Descriptor instead.
+func (*ListAlarmsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{1}
+}
+
+// ListAlarmsResponse lists them.
+type ListAlarmsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// alarms hold now, in the order of AlarmReason.
+	Alarms        []*Alarm `protobuf:"bytes,1,rep,name=alarms,proto3" json:"alarms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAlarmsResponse) Reset() {
+	*x = ListAlarmsResponse{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAlarmsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAlarmsResponse) ProtoMessage() {}
+
+func (x *ListAlarmsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAlarmsResponse.ProtoReflect.Descriptor instead.
+func (*ListAlarmsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListAlarmsResponse) GetAlarms() []*Alarm {
+	if x != nil {
+		return x.Alarms
+	}
+	return nil
+}
+
+// SubscribeAlarmsRequest starts an alarm stream.
+type SubscribeAlarmsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeAlarmsRequest) Reset() {
+	*x = SubscribeAlarmsRequest{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeAlarmsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeAlarmsRequest) ProtoMessage() {}
+
+func (x *SubscribeAlarmsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeAlarmsRequest.ProtoReflect.Descriptor instead.
+func (*SubscribeAlarmsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{3}
+}
+
+// AlarmEvent is an alarm raised or cleared.
+type AlarmEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// raised is true when the alarm was raised, false when it cleared.
+	Raised bool `protobuf:"varint,1,opt,name=raised,proto3" json:"raised,omitempty"`
+	// alarm is the alarm raised, or the one that cleared.
+	Alarm *Alarm `protobuf:"bytes,2,opt,name=alarm,proto3" json:"alarm,omitempty"`
+	// at_unix is when, in seconds since the Unix epoch.
+	AtUnix int64 `protobuf:"varint,3,opt,name=at_unix,json=atUnix,proto3" json:"at_unix,omitempty"`
+	// height is the node's mainchain tip then.
+	Height        int32 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlarmEvent) Reset() {
+	*x = AlarmEvent{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlarmEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlarmEvent) ProtoMessage() {}
+
+func (x *AlarmEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlarmEvent.ProtoReflect.Descriptor instead.
+func (*AlarmEvent) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AlarmEvent) GetRaised() bool {
+	if x != nil {
+		return x.Raised
+	}
+	return false
+}
+
+func (x *AlarmEvent) GetAlarm() *Alarm {
+	if x != nil {
+		return x.Alarm
+	}
+	return nil
+}
+
+func (x *AlarmEvent) GetAtUnix() int64 {
+	if x != nil {
+		return x.AtUnix
+	}
+	return 0
+}
+
+func (x *AlarmEvent) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+// AlarmState is the alarms that hold.
+type AlarmState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// alarms hold, in the order of AlarmReason.
+	Alarms        []*Alarm `protobuf:"bytes,1,rep,name=alarms,proto3" json:"alarms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlarmState) Reset() {
+	*x = AlarmState{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlarmState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlarmState) ProtoMessage() {}
+
+func (x *AlarmState) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlarmState.ProtoReflect.Descriptor instead.
+func (*AlarmState) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *AlarmState) GetAlarms() []*Alarm {
+	if x != nil {
+		return x.Alarms
+	}
+	return nil
+}
+
+// SubscribeAlarmsResponse is one message of the stream.
+type SubscribeAlarmsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// event is the state or a change.
+	//
+	// Types that are valid to be assigned to Event:
+	//
+	//	*SubscribeAlarmsResponse_State
+	//	*SubscribeAlarmsResponse_Changed
+	Event         isSubscribeAlarmsResponse_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeAlarmsResponse) Reset() {
+	*x = SubscribeAlarmsResponse{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeAlarmsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeAlarmsResponse) ProtoMessage() {}
+
+func (x *SubscribeAlarmsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeAlarmsResponse.ProtoReflect.Descriptor instead.
+func (*SubscribeAlarmsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SubscribeAlarmsResponse) GetEvent() isSubscribeAlarmsResponse_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *SubscribeAlarmsResponse) GetState() *AlarmState {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeAlarmsResponse_State); ok {
+			return x.State
+		}
+	}
+	return nil
+}
+
+func (x *SubscribeAlarmsResponse) GetChanged() *AlarmEvent {
+	if x != nil {
+		if x, ok := x.Event.(*SubscribeAlarmsResponse_Changed); ok {
+			return x.Changed
+		}
+	}
+	return nil
+}
+
+type isSubscribeAlarmsResponse_Event interface {
+	isSubscribeAlarmsResponse_Event()
+}
+
+type SubscribeAlarmsResponse_State struct {
+	// state is the alarms that hold: the first message, and again after
+	// the client fell behind the node's event log.
+	State *AlarmState `protobuf:"bytes,1,opt,name=state,proto3,oneof"`
+}
+
+type SubscribeAlarmsResponse_Changed struct {
+	// changed is an alarm raised or cleared.
+	Changed *AlarmEvent `protobuf:"bytes,2,opt,name=changed,proto3,oneof"`
+}
+
+func (*SubscribeAlarmsResponse_State) isSubscribeAlarmsResponse_Event() {}
+
+func (*SubscribeAlarmsResponse_Changed) isSubscribeAlarmsResponse_Event() {}
 
 // PeerBan is one address held back from the peer protocol.
 type PeerBan struct {
@@ -100,7 +665,7 @@ type PeerBan struct {
 
 func (x *PeerBan) Reset() {
 	*x = PeerBan{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -112,7 +677,7 @@ func (x *PeerBan) String() string {
 func (*PeerBan) ProtoMessage() {}
 
 func (x *PeerBan) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -125,7 +690,7 @@ func (x *PeerBan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PeerBan.ProtoReflect.Descriptor instead.
 func (*PeerBan) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{0}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PeerBan) GetTarget() string {
@@ -172,7 +737,7 @@ type ListBansRequest struct {
 
 func (x *ListBansRequest) Reset() {
 	*x = ListBansRequest{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -184,7 +749,7 @@ func (x *ListBansRequest) String() string {
 func (*ListBansRequest) ProtoMessage() {}
 
 func (x *ListBansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -197,7 +762,7 @@ func (x *ListBansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBansRequest.ProtoReflect.Descriptor instead.
 func (*ListBansRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{1}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{8}
 }
 
 // ListBansResponse lists the bans and discouragements in force.
@@ -212,7 +777,7 @@ type ListBansResponse struct {
 
 func (x *ListBansResponse) Reset() {
 	*x = ListBansResponse{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -224,7 +789,7 @@ func (x *ListBansResponse) String() string {
 func (*ListBansResponse) ProtoMessage() {}
 
 func (x *ListBansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -237,7 +802,7 @@ func (x *ListBansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBansResponse.ProtoReflect.Descriptor instead.
 func (*ListBansResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{2}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListBansResponse) GetBans() []*PeerBan {
@@ -266,7 +831,7 @@ type BanPeerRequest struct {
 
 func (x *BanPeerRequest) Reset() {
 	*x = BanPeerRequest{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -278,7 +843,7 @@ func (x *BanPeerRequest) String() string {
 func (*BanPeerRequest) ProtoMessage() {}
 
 func (x *BanPeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -291,7 +856,7 @@ func (x *BanPeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanPeerRequest.ProtoReflect.Descriptor instead.
 func (*BanPeerRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{3}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *BanPeerRequest) GetTarget() string {
@@ -326,7 +891,7 @@ type BanPeerResponse struct {
 
 func (x *BanPeerResponse) Reset() {
 	*x = BanPeerResponse{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +903,7 @@ func (x *BanPeerResponse) String() string {
 func (*BanPeerResponse) ProtoMessage() {}
 
 func (x *BanPeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +916,7 @@ func (x *BanPeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BanPeerResponse.ProtoReflect.Descriptor instead.
 func (*BanPeerResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{4}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *BanPeerResponse) GetBan() *PeerBan {
@@ -373,7 +938,7 @@ type UnbanPeerRequest struct {
 
 func (x *UnbanPeerRequest) Reset() {
 	*x = UnbanPeerRequest{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -385,7 +950,7 @@ func (x *UnbanPeerRequest) String() string {
 func (*UnbanPeerRequest) ProtoMessage() {}
 
 func (x *UnbanPeerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -398,7 +963,7 @@ func (x *UnbanPeerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnbanPeerRequest.ProtoReflect.Descriptor instead.
 func (*UnbanPeerRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{5}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *UnbanPeerRequest) GetTarget() string {
@@ -420,7 +985,7 @@ type UnbanPeerResponse struct {
 
 func (x *UnbanPeerResponse) Reset() {
 	*x = UnbanPeerResponse{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -432,7 +997,7 @@ func (x *UnbanPeerResponse) String() string {
 func (*UnbanPeerResponse) ProtoMessage() {}
 
 func (x *UnbanPeerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -445,7 +1010,7 @@ func (x *UnbanPeerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnbanPeerResponse.ProtoReflect.Descriptor instead.
 func (*UnbanPeerResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{6}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UnbanPeerResponse) GetLifted() []*PeerBan {
@@ -466,7 +1031,7 @@ type GetStateHashRequest struct {
 
 func (x *GetStateHashRequest) Reset() {
 	*x = GetStateHashRequest{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -478,7 +1043,7 @@ func (x *GetStateHashRequest) String() string {
 func (*GetStateHashRequest) ProtoMessage() {}
 
 func (x *GetStateHashRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -491,7 +1056,7 @@ func (x *GetStateHashRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStateHashRequest.ProtoReflect.Descriptor instead.
 func (*GetStateHashRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{7}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetStateHashRequest) GetHeight() int32 {
@@ -520,7 +1085,7 @@ type GetStateHashResponse struct {
 
 func (x *GetStateHashResponse) Reset() {
 	*x = GetStateHashResponse{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -532,7 +1097,7 @@ func (x *GetStateHashResponse) String() string {
 func (*GetStateHashResponse) ProtoMessage() {}
 
 func (x *GetStateHashResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -545,7 +1110,7 @@ func (x *GetStateHashResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStateHashResponse.ProtoReflect.Descriptor instead.
 func (*GetStateHashResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{8}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetStateHashResponse) GetHeight() int32 {
@@ -578,7 +1143,7 @@ type GetInfoRequest struct {
 
 func (x *GetInfoRequest) Reset() {
 	*x = GetInfoRequest{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -590,7 +1155,7 @@ func (x *GetInfoRequest) String() string {
 func (*GetInfoRequest) ProtoMessage() {}
 
 func (x *GetInfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -603,7 +1168,7 @@ func (x *GetInfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInfoRequest.ProtoReflect.Descriptor instead.
 func (*GetInfoRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{9}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{16}
 }
 
 // GetInfoResponse is the node's state.
@@ -656,7 +1221,7 @@ type GetInfoResponse struct {
 
 func (x *GetInfoResponse) Reset() {
 	*x = GetInfoResponse{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +1233,7 @@ func (x *GetInfoResponse) String() string {
 func (*GetInfoResponse) ProtoMessage() {}
 
 func (x *GetInfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +1246,7 @@ func (x *GetInfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetInfoResponse.ProtoReflect.Descriptor instead.
 func (*GetInfoResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetInfoResponse) GetVersion() string {
@@ -837,7 +1402,7 @@ type MainchainState struct {
 
 func (x *MainchainState) Reset() {
 	*x = MainchainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -849,7 +1414,7 @@ func (x *MainchainState) String() string {
 func (*MainchainState) ProtoMessage() {}
 
 func (x *MainchainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -862,7 +1427,7 @@ func (x *MainchainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MainchainState.ProtoReflect.Descriptor instead.
 func (*MainchainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MainchainState) GetTipHeight() int32 {
@@ -967,7 +1532,7 @@ type SidechainState struct {
 
 func (x *SidechainState) Reset() {
 	*x = SidechainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -979,7 +1544,7 @@ func (x *SidechainState) String() string {
 func (*SidechainState) ProtoMessage() {}
 
 func (x *SidechainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -992,7 +1557,7 @@ func (x *SidechainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SidechainState.ProtoReflect.Descriptor instead.
 func (*SidechainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{19}
 }
 
 // Deprecated: Marked as deprecated in sidenode/api/v1/node.proto.
@@ -1021,7 +1586,32 @@ var File_sidenode_api_v1_node_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\n" +
-	"\x1asidenode/api/v1/node.proto\x12\x0fsidenode.api.v1\"\xa9\x01\n" +
+	"\x1asidenode/api/v1/node.proto\x12\x0fsidenode.api.v1\"\xed\x01\n" +
+	"\x05Alarm\x124\n" +
+	"\x06reason\x18\x01 \x01(\x0e2\x1c.sidenode.api.v1.AlarmReasonR\x06reason\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12:\n" +
+	"\bseverity\x18\x03 \x01(\x0e2\x1e.sidenode.api.v1.AlarmSeverityR\bseverity\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\x12\x1f\n" +
+	"\vraised_unix\x18\x05 \x01(\x03R\n" +
+	"raisedUnix\x12#\n" +
+	"\rraised_height\x18\x06 \x01(\x05R\fraisedHeight\"\x13\n" +
+	"\x11ListAlarmsRequest\"D\n" +
+	"\x12ListAlarmsResponse\x12.\n" +
+	"\x06alarms\x18\x01 \x03(\v2\x16.sidenode.api.v1.AlarmR\x06alarms\"\x18\n" +
+	"\x16SubscribeAlarmsRequest\"\x83\x01\n" +
+	"\n" +
+	"AlarmEvent\x12\x16\n" +
+	"\x06raised\x18\x01 \x01(\bR\x06raised\x12,\n" +
+	"\x05alarm\x18\x02 \x01(\v2\x16.sidenode.api.v1.AlarmR\x05alarm\x12\x17\n" +
+	"\aat_unix\x18\x03 \x01(\x03R\x06atUnix\x12\x16\n" +
+	"\x06height\x18\x04 \x01(\x05R\x06height\"<\n" +
+	"\n" +
+	"AlarmState\x12.\n" +
+	"\x06alarms\x18\x01 \x03(\v2\x16.sidenode.api.v1.AlarmR\x06alarms\"\x90\x01\n" +
+	"\x17SubscribeAlarmsResponse\x123\n" +
+	"\x05state\x18\x01 \x01(\v2\x1b.sidenode.api.v1.AlarmStateH\x00R\x05state\x127\n" +
+	"\achanged\x18\x02 \x01(\v2\x1b.sidenode.api.v1.AlarmEventH\x00R\achangedB\a\n" +
+	"\x05event\"\xa9\x01\n" +
 	"\aPeerBan\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.sidenode.api.v1.BanKindR\x04kind\x12!\n" +
@@ -1093,17 +1683,34 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x04B\x02\x18\x01R\ttipHeight\x12\x19\n" +
 	"\btip_hash\x18\x02 \x01(\tR\atipHash\x12\x16\n" +
-	"\x06height\x18\x03 \x01(\x05R\x06height*R\n" +
+	"\x06height\x18\x03 \x01(\x05R\x06height*\xc8\x02\n" +
+	"\vAlarmReason\x12\x1c\n" +
+	"\x18ALARM_REASON_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eALARM_REASON_SIDECHAIN_STALLED\x10\x01\x12%\n" +
+	"!ALARM_REASON_SUSPECTED_CENSORSHIP\x10\x02\x12\"\n" +
+	"\x1eALARM_REASON_FEDERATION_SILENT\x10\x03\x12\x1f\n" +
+	"\x1bALARM_REASON_PAYOUT_OVERDUE\x10\x04\x12 \n" +
+	"\x1cALARM_REASON_SUPPLY_MISMATCH\x10\x05\x12%\n" +
+	"!ALARM_REASON_BACKEND_DISCONNECTED\x10\x06\x12\x1f\n" +
+	"\x1bALARM_REASON_BACKEND_BEHIND\x10\a\x12!\n" +
+	"\x1dALARM_REASON_OWN_SLOTS_MISSED\x10\b*h\n" +
+	"\rAlarmSeverity\x12\x1e\n" +
+	"\x1aALARM_SEVERITY_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16ALARM_SEVERITY_WARNING\x10\x01\x12\x1b\n" +
+	"\x17ALARM_SEVERITY_CRITICAL\x10\x02*R\n" +
 	"\aBanKind\x12\x18\n" +
 	"\x14BAN_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fBAN_KIND_BANNED\x10\x01\x12\x18\n" +
-	"\x14BAN_KIND_DISCOURAGED\x10\x022\xab\x03\n" +
+	"\x14BAN_KIND_DISCOURAGED\x10\x022\xea\x04\n" +
 	"\vNodeService\x12L\n" +
 	"\aGetInfo\x12\x1f.sidenode.api.v1.GetInfoRequest\x1a .sidenode.api.v1.GetInfoResponse\x12[\n" +
 	"\fGetStateHash\x12$.sidenode.api.v1.GetStateHashRequest\x1a%.sidenode.api.v1.GetStateHashResponse\x12O\n" +
 	"\bListBans\x12 .sidenode.api.v1.ListBansRequest\x1a!.sidenode.api.v1.ListBansResponse\x12L\n" +
 	"\aBanPeer\x12\x1f.sidenode.api.v1.BanPeerRequest\x1a .sidenode.api.v1.BanPeerResponse\x12R\n" +
-	"\tUnbanPeer\x12!.sidenode.api.v1.UnbanPeerRequest\x1a\".sidenode.api.v1.UnbanPeerResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\tUnbanPeer\x12!.sidenode.api.v1.UnbanPeerRequest\x1a\".sidenode.api.v1.UnbanPeerResponse\x12U\n" +
+	"\n" +
+	"ListAlarms\x12\".sidenode.api.v1.ListAlarmsRequest\x1a#.sidenode.api.v1.ListAlarmsResponse\x12f\n" +
+	"\x0fSubscribeAlarms\x12'.sidenode.api.v1.SubscribeAlarmsRequest\x1a(.sidenode.api.v1.SubscribeAlarmsResponse0\x01B;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_node_proto_rawDescOnce sync.Once
@@ -1117,48 +1724,68 @@ func file_sidenode_api_v1_node_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_node_proto_rawDescData
 }
 
-var file_sidenode_api_v1_node_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_sidenode_api_v1_node_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_sidenode_api_v1_node_proto_goTypes = []any{
-	(BanKind)(0),                 // 0: sidenode.api.v1.BanKind
-	(*PeerBan)(nil),              // 1: sidenode.api.v1.PeerBan
-	(*ListBansRequest)(nil),      // 2: sidenode.api.v1.ListBansRequest
-	(*ListBansResponse)(nil),     // 3: sidenode.api.v1.ListBansResponse
-	(*BanPeerRequest)(nil),       // 4: sidenode.api.v1.BanPeerRequest
-	(*BanPeerResponse)(nil),      // 5: sidenode.api.v1.BanPeerResponse
-	(*UnbanPeerRequest)(nil),     // 6: sidenode.api.v1.UnbanPeerRequest
-	(*UnbanPeerResponse)(nil),    // 7: sidenode.api.v1.UnbanPeerResponse
-	(*GetStateHashRequest)(nil),  // 8: sidenode.api.v1.GetStateHashRequest
-	(*GetStateHashResponse)(nil), // 9: sidenode.api.v1.GetStateHashResponse
-	(*GetInfoRequest)(nil),       // 10: sidenode.api.v1.GetInfoRequest
-	(*GetInfoResponse)(nil),      // 11: sidenode.api.v1.GetInfoResponse
-	(*MainchainState)(nil),       // 12: sidenode.api.v1.MainchainState
-	(*SidechainState)(nil),       // 13: sidenode.api.v1.SidechainState
-	nil,                          // 14: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	(AlarmReason)(0),                // 0: sidenode.api.v1.AlarmReason
+	(AlarmSeverity)(0),              // 1: sidenode.api.v1.AlarmSeverity
+	(BanKind)(0),                    // 2: sidenode.api.v1.BanKind
+	(*Alarm)(nil),                   // 3: sidenode.api.v1.Alarm
+	(*ListAlarmsRequest)(nil),       // 4: sidenode.api.v1.ListAlarmsRequest
+	(*ListAlarmsResponse)(nil),      // 5: sidenode.api.v1.ListAlarmsResponse
+	(*SubscribeAlarmsRequest)(nil),  // 6: sidenode.api.v1.SubscribeAlarmsRequest
+	(*AlarmEvent)(nil),              // 7: sidenode.api.v1.AlarmEvent
+	(*AlarmState)(nil),              // 8: sidenode.api.v1.AlarmState
+	(*SubscribeAlarmsResponse)(nil), // 9: sidenode.api.v1.SubscribeAlarmsResponse
+	(*PeerBan)(nil),                 // 10: sidenode.api.v1.PeerBan
+	(*ListBansRequest)(nil),         // 11: sidenode.api.v1.ListBansRequest
+	(*ListBansResponse)(nil),        // 12: sidenode.api.v1.ListBansResponse
+	(*BanPeerRequest)(nil),          // 13: sidenode.api.v1.BanPeerRequest
+	(*BanPeerResponse)(nil),         // 14: sidenode.api.v1.BanPeerResponse
+	(*UnbanPeerRequest)(nil),        // 15: sidenode.api.v1.UnbanPeerRequest
+	(*UnbanPeerResponse)(nil),       // 16: sidenode.api.v1.UnbanPeerResponse
+	(*GetStateHashRequest)(nil),     // 17: sidenode.api.v1.GetStateHashRequest
+	(*GetStateHashResponse)(nil),    // 18: sidenode.api.v1.GetStateHashResponse
+	(*GetInfoRequest)(nil),          // 19: sidenode.api.v1.GetInfoRequest
+	(*GetInfoResponse)(nil),         // 20: sidenode.api.v1.GetInfoResponse
+	(*MainchainState)(nil),          // 21: sidenode.api.v1.MainchainState
+	(*SidechainState)(nil),          // 22: sidenode.api.v1.SidechainState
+	nil,                             // 23: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
 }
 var file_sidenode_api_v1_node_proto_depIdxs = []int32{
-	0,  // 0: sidenode.api.v1.PeerBan.kind:type_name -> sidenode.api.v1.BanKind
-	1,  // 1: sidenode.api.v1.ListBansResponse.bans:type_name -> sidenode.api.v1.PeerBan
-	1,  // 2: sidenode.api.v1.BanPeerResponse.ban:type_name -> sidenode.api.v1.PeerBan
-	1,  // 3: sidenode.api.v1.UnbanPeerResponse.lifted:type_name -> sidenode.api.v1.PeerBan
-	12, // 4: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
-	13, // 5: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
-	14, // 6: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
-	10, // 7: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
-	8,  // 8: sidenode.api.v1.NodeService.GetStateHash:input_type -> sidenode.api.v1.GetStateHashRequest
-	2,  // 9: sidenode.api.v1.NodeService.ListBans:input_type -> sidenode.api.v1.ListBansRequest
-	4,  // 10: sidenode.api.v1.NodeService.BanPeer:input_type -> sidenode.api.v1.BanPeerRequest
-	6,  // 11: sidenode.api.v1.NodeService.UnbanPeer:input_type -> sidenode.api.v1.UnbanPeerRequest
-	11, // 12: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
-	9,  // 13: sidenode.api.v1.NodeService.GetStateHash:output_type -> sidenode.api.v1.GetStateHashResponse
-	3,  // 14: sidenode.api.v1.NodeService.ListBans:output_type -> sidenode.api.v1.ListBansResponse
-	5,  // 15: sidenode.api.v1.NodeService.BanPeer:output_type -> sidenode.api.v1.BanPeerResponse
-	7,  // 16: sidenode.api.v1.NodeService.UnbanPeer:output_type -> sidenode.api.v1.UnbanPeerResponse
-	12, // [12:17] is the sub-list for method output_type
-	7,  // [7:12] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	0,  // 0: sidenode.api.v1.Alarm.reason:type_name -> sidenode.api.v1.AlarmReason
+	1,  // 1: sidenode.api.v1.Alarm.severity:type_name -> sidenode.api.v1.AlarmSeverity
+	3,  // 2: sidenode.api.v1.ListAlarmsResponse.alarms:type_name -> sidenode.api.v1.Alarm
+	3,  // 3: sidenode.api.v1.AlarmEvent.alarm:type_name -> sidenode.api.v1.Alarm
+	3,  // 4: sidenode.api.v1.AlarmState.alarms:type_name -> sidenode.api.v1.Alarm
+	8,  // 5: sidenode.api.v1.SubscribeAlarmsResponse.state:type_name -> sidenode.api.v1.AlarmState
+	7,  // 6: sidenode.api.v1.SubscribeAlarmsResponse.changed:type_name -> sidenode.api.v1.AlarmEvent
+	2,  // 7: sidenode.api.v1.PeerBan.kind:type_name -> sidenode.api.v1.BanKind
+	10, // 8: sidenode.api.v1.ListBansResponse.bans:type_name -> sidenode.api.v1.PeerBan
+	10, // 9: sidenode.api.v1.BanPeerResponse.ban:type_name -> sidenode.api.v1.PeerBan
+	10, // 10: sidenode.api.v1.UnbanPeerResponse.lifted:type_name -> sidenode.api.v1.PeerBan
+	21, // 11: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
+	22, // 12: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
+	23, // 13: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	19, // 14: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
+	17, // 15: sidenode.api.v1.NodeService.GetStateHash:input_type -> sidenode.api.v1.GetStateHashRequest
+	11, // 16: sidenode.api.v1.NodeService.ListBans:input_type -> sidenode.api.v1.ListBansRequest
+	13, // 17: sidenode.api.v1.NodeService.BanPeer:input_type -> sidenode.api.v1.BanPeerRequest
+	15, // 18: sidenode.api.v1.NodeService.UnbanPeer:input_type -> sidenode.api.v1.UnbanPeerRequest
+	4,  // 19: sidenode.api.v1.NodeService.ListAlarms:input_type -> sidenode.api.v1.ListAlarmsRequest
+	6,  // 20: sidenode.api.v1.NodeService.SubscribeAlarms:input_type -> sidenode.api.v1.SubscribeAlarmsRequest
+	20, // 21: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
+	18, // 22: sidenode.api.v1.NodeService.GetStateHash:output_type -> sidenode.api.v1.GetStateHashResponse
+	12, // 23: sidenode.api.v1.NodeService.ListBans:output_type -> sidenode.api.v1.ListBansResponse
+	14, // 24: sidenode.api.v1.NodeService.BanPeer:output_type -> sidenode.api.v1.BanPeerResponse
+	16, // 25: sidenode.api.v1.NodeService.UnbanPeer:output_type -> sidenode.api.v1.UnbanPeerResponse
+	5,  // 26: sidenode.api.v1.NodeService.ListAlarms:output_type -> sidenode.api.v1.ListAlarmsResponse
+	9,  // 27: sidenode.api.v1.NodeService.SubscribeAlarms:output_type -> sidenode.api.v1.SubscribeAlarmsResponse
+	21, // [21:28] is the sub-list for method output_type
+	14, // [14:21] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_node_proto_init() }
@@ -1166,13 +1793,17 @@ func file_sidenode_api_v1_node_proto_init() {
 	if File_sidenode_api_v1_node_proto != nil {
 		return
 	}
+	file_sidenode_api_v1_node_proto_msgTypes[6].OneofWrappers = []any{
+		(*SubscribeAlarmsResponse_State)(nil),
+		(*SubscribeAlarmsResponse_Changed)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_node_proto_rawDesc), len(file_sidenode_api_v1_node_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   14,
+			NumEnums:      3,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NodeService_GetInfo_FullMethodName      = "/sidenode.api.v1.NodeService/GetInfo"
-	NodeService_GetStateHash_FullMethodName = "/sidenode.api.v1.NodeService/GetStateHash"
-	NodeService_ListBans_FullMethodName     = "/sidenode.api.v1.NodeService/ListBans"
-	NodeService_BanPeer_FullMethodName      = "/sidenode.api.v1.NodeService/BanPeer"
-	NodeService_UnbanPeer_FullMethodName    = "/sidenode.api.v1.NodeService/UnbanPeer"
+	NodeService_GetInfo_FullMethodName         = "/sidenode.api.v1.NodeService/GetInfo"
+	NodeService_GetStateHash_FullMethodName    = "/sidenode.api.v1.NodeService/GetStateHash"
+	NodeService_ListBans_FullMethodName        = "/sidenode.api.v1.NodeService/ListBans"
+	NodeService_BanPeer_FullMethodName         = "/sidenode.api.v1.NodeService/BanPeer"
+	NodeService_UnbanPeer_FullMethodName       = "/sidenode.api.v1.NodeService/UnbanPeer"
+	NodeService_ListAlarms_FullMethodName      = "/sidenode.api.v1.NodeService/ListAlarms"
+	NodeService_SubscribeAlarms_FullMethodName = "/sidenode.api.v1.NodeService/SubscribeAlarms"
 )
 
 // NodeServiceClient is the client API for NodeService service.
@@ -64,6 +66,14 @@ type NodeServiceClient interface {
 	// target; NOT_FOUND if it has neither. A configured peer it frees is
 	// dialled at once. It needs the admin credential.
 	UnbanPeer(ctx context.Context, in *UnbanPeerRequest, opts ...grpc.CallOption) (*UnbanPeerResponse, error)
+	// ListAlarms lists the alarms that hold now, at most one per reason, in
+	// the order of AlarmReason (package alarms; docs/protocol.md, "Alarms").
+	ListAlarms(ctx context.Context, in *ListAlarmsRequest, opts ...grpc.CallOption) (*ListAlarmsResponse, error)
+	// SubscribeAlarms streams the alarms: first a state message with the
+	// alarms that hold, then an event each time one is raised or cleared.
+	// A client that falls more than the node's event log (256 events)
+	// behind gets a new state message instead of the events it missed.
+	SubscribeAlarms(ctx context.Context, in *SubscribeAlarmsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeAlarmsResponse], error)
 }
 
 type nodeServiceClient struct {
@@ -124,6 +134,35 @@ func (c *nodeServiceClient) UnbanPeer(ctx context.Context, in *UnbanPeerRequest,
 	return out, nil
 }
 
+func (c *nodeServiceClient) ListAlarms(ctx context.Context, in *ListAlarmsRequest, opts ...grpc.CallOption) (*ListAlarmsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAlarmsResponse)
+	err := c.cc.Invoke(ctx, NodeService_ListAlarms_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *nodeServiceClient) SubscribeAlarms(ctx context.Context, in *SubscribeAlarmsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeAlarmsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &NodeService_ServiceDesc.Streams[0], NodeService_SubscribeAlarms_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SubscribeAlarmsRequest, SubscribeAlarmsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type NodeService_SubscribeAlarmsClient = grpc.ServerStreamingClient[SubscribeAlarmsResponse]
+
 // NodeServiceServer is the server API for NodeService service.
 // All implementations must embed UnimplementedNodeServiceServer
 // for forward compatibility.
@@ -162,6 +201,14 @@ type NodeServiceServer interface {
 	// target; NOT_FOUND if it has neither. A configured peer it frees is
 	// dialled at once. It needs the admin credential.
 	UnbanPeer(context.Context, *UnbanPeerRequest) (*UnbanPeerResponse, error)
+	// ListAlarms lists the alarms that hold now, at most one per reason, in
+	// the order of AlarmReason (package alarms; docs/protocol.md, "Alarms").
+	ListAlarms(context.Context, *ListAlarmsRequest) (*ListAlarmsResponse, error)
+	// SubscribeAlarms streams the alarms: first a state message with the
+	// alarms that hold, then an event each time one is raised or cleared.
+	// A client that falls more than the node's event log (256 events)
+	// behind gets a new state message instead of the events it missed.
+	SubscribeAlarms(*SubscribeAlarmsRequest, grpc.ServerStreamingServer[SubscribeAlarmsResponse]) error
 	mustEmbedUnimplementedNodeServiceServer()
 }
 
@@ -186,6 +233,12 @@ func (UnimplementedNodeServiceServer) BanPeer(context.Context, *BanPeerRequest) 
 }
 func (UnimplementedNodeServiceServer) UnbanPeer(context.Context, *UnbanPeerRequest) (*UnbanPeerResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UnbanPeer not implemented")
+}
+func (UnimplementedNodeServiceServer) ListAlarms(context.Context, *ListAlarmsRequest) (*ListAlarmsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListAlarms not implemented")
+}
+func (UnimplementedNodeServiceServer) SubscribeAlarms(*SubscribeAlarmsRequest, grpc.ServerStreamingServer[SubscribeAlarmsResponse]) error {
+	return status.Errorf(codes.Unimplemented, "method SubscribeAlarms not implemented")
 }
 func (UnimplementedNodeServiceServer) mustEmbedUnimplementedNodeServiceServer() {}
 func (UnimplementedNodeServiceServer) testEmbeddedByValue()                     {}
@@ -298,6 +351,35 @@ func _NodeService_UnbanPeer_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NodeService_ListAlarms_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAlarmsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NodeServiceServer).ListAlarms(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NodeService_ListAlarms_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NodeServiceServer).ListAlarms(ctx, req.(*ListAlarmsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NodeService_SubscribeAlarms_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(SubscribeAlarmsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(NodeServiceServer).SubscribeAlarms(m, &grpc.GenericServerStream[SubscribeAlarmsRequest, SubscribeAlarmsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type NodeService_SubscribeAlarmsServer = grpc.ServerStreamingServer[SubscribeAlarmsResponse]
+
 // NodeService_ServiceDesc is the grpc.ServiceDesc for NodeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -325,7 +407,17 @@ var NodeService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "UnbanPeer",
 			Handler:    _NodeService_UnbanPeer_Handler,
 		},
+		{
+			MethodName: "ListAlarms",
+			Handler:    _NodeService_ListAlarms_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "SubscribeAlarms",
+			Handler:       _NodeService_SubscribeAlarms_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "sidenode/api/v1/node.proto",
 }

@@ -21,6 +21,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ConfirmationsKind says what GetConfirmations found.
+type ConfirmationsKind int32
+
+const (
+	// CONFIRMATIONS_KIND_UNSPECIFIED is never sent.
+	ConfirmationsKind_CONFIRMATIONS_KIND_UNSPECIFIED ConfirmationsKind = 0
+	// CONFIRMATIONS_KIND_TRANSACTION: a sidechain transaction.
+	ConfirmationsKind_CONFIRMATIONS_KIND_TRANSACTION ConfirmationsKind = 1
+	// CONFIRMATIONS_KIND_BLOCK: a sideblock.
+	ConfirmationsKind_CONFIRMATIONS_KIND_BLOCK ConfirmationsKind = 2
+)
+
+// Enum value maps for ConfirmationsKind.
+var (
+	ConfirmationsKind_name = map[int32]string{
+		0: "CONFIRMATIONS_KIND_UNSPECIFIED",
+		1: "CONFIRMATIONS_KIND_TRANSACTION",
+		2: "CONFIRMATIONS_KIND_BLOCK",
+	}
+	ConfirmationsKind_value = map[string]int32{
+		"CONFIRMATIONS_KIND_UNSPECIFIED": 0,
+		"CONFIRMATIONS_KIND_TRANSACTION": 1,
+		"CONFIRMATIONS_KIND_BLOCK":       2,
+	}
+)
+
+func (x ConfirmationsKind) Enum() *ConfirmationsKind {
+	p := new(ConfirmationsKind)
+	*p = x
+	return p
+}
+
+func (x ConfirmationsKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConfirmationsKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_sidenode_api_v1_sidechain_proto_enumTypes[0].Descriptor()
+}
+
+func (ConfirmationsKind) Type() protoreflect.EnumType {
+	return &file_sidenode_api_v1_sidechain_proto_enumTypes[0]
+}
+
+func (x ConfirmationsKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConfirmationsKind.Descriptor instead.
+func (ConfirmationsKind) EnumDescriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{0}
+}
+
 // SidechainBlockStatus is what the node knows about a block.
 type SidechainBlockStatus int32
 
@@ -78,11 +131,11 @@ func (x SidechainBlockStatus) String() string {
 }
 
 func (SidechainBlockStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_sidenode_api_v1_sidechain_proto_enumTypes[0].Descriptor()
+	return file_sidenode_api_v1_sidechain_proto_enumTypes[1].Descriptor()
 }
 
 func (SidechainBlockStatus) Type() protoreflect.EnumType {
-	return &file_sidenode_api_v1_sidechain_proto_enumTypes[0]
+	return &file_sidenode_api_v1_sidechain_proto_enumTypes[1]
 }
 
 func (x SidechainBlockStatus) Number() protoreflect.EnumNumber {
@@ -91,7 +144,519 @@ func (x SidechainBlockStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SidechainBlockStatus.Descriptor instead.
 func (SidechainBlockStatus) EnumDescriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{1}
+}
+
+// GetConfirmationsRequest names a sidechain transaction or block.
+type GetConfirmationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target names it; exactly one is required.
+	//
+	// Types that are valid to be assigned to Target:
+	//
+	//	*GetConfirmationsRequest_Id
+	//	*GetConfirmationsRequest_Height
+	Target        isGetConfirmationsRequest_Target `protobuf_oneof:"target"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfirmationsRequest) Reset() {
+	*x = GetConfirmationsRequest{}
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfirmationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfirmationsRequest) ProtoMessage() {}
+
+func (x *GetConfirmationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfirmationsRequest.ProtoReflect.Descriptor instead.
+func (*GetConfirmationsRequest) Descriptor() ([]byte, []int) {
 	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetConfirmationsRequest) GetTarget() isGetConfirmationsRequest_Target {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *GetConfirmationsRequest) GetId() string {
+	if x != nil {
+		if x, ok := x.Target.(*GetConfirmationsRequest_Id); ok {
+			return x.Id
+		}
+	}
+	return ""
+}
+
+func (x *GetConfirmationsRequest) GetHeight() int32 {
+	if x != nil {
+		if x, ok := x.Target.(*GetConfirmationsRequest_Height); ok {
+			return x.Height
+		}
+	}
+	return 0
+}
+
+type isGetConfirmationsRequest_Target interface {
+	isGetConfirmationsRequest_Target()
+}
+
+type GetConfirmationsRequest_Id struct {
+	// id is a sidechain transaction id or sideblock hash, hex in display
+	// order: the node looks for a transaction first, then a block.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3,oneof"`
+}
+
+type GetConfirmationsRequest_Height struct {
+	// height is a height of the best sidechain: that block.
+	Height int32 `protobuf:"varint,2,opt,name=height,proto3,oneof"`
+}
+
+func (*GetConfirmationsRequest_Id) isGetConfirmationsRequest_Target() {}
+
+func (*GetConfirmationsRequest_Height) isGetConfirmationsRequest_Target() {}
+
+// Anchor is the publication of a sideblock's header on the mainchain.
+type Anchor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the header transaction's id on the mainchain.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// height is the mainchain block that holds it.
+	Height int32 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// block_hash is that mainchain block's hash.
+	BlockHash string `protobuf:"bytes,3,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
+	// confirmations is that block's Bitcoin confirmations: 1 at the
+	// mainchain tip.
+	Confirmations int32 `protobuf:"varint,4,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Anchor) Reset() {
+	*x = Anchor{}
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Anchor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Anchor) ProtoMessage() {}
+
+func (x *Anchor) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Anchor.ProtoReflect.Descriptor instead.
+func (*Anchor) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Anchor) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *Anchor) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *Anchor) GetBlockHash() string {
+	if x != nil {
+		return x.BlockHash
+	}
+	return ""
+}
+
+func (x *Anchor) GetConfirmations() int32 {
+	if x != nil {
+		return x.Confirmations
+	}
+	return 0
+}
+
+// Notarization is a notarization of the sidechain that covers the block.
+// No engine writes one yet: the field holding it is absent.
+type Notarization struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the notarization transaction on the mainchain.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// height is the mainchain block that holds it.
+	Height int32 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// confirmations is that block's Bitcoin confirmations.
+	Confirmations int32 `protobuf:"varint,3,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
+	// notarized_height is the sidechain height it notarizes.
+	NotarizedHeight int32 `protobuf:"varint,4,opt,name=notarized_height,json=notarizedHeight,proto3" json:"notarized_height,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Notarization) Reset() {
+	*x = Notarization{}
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Notarization) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Notarization) ProtoMessage() {}
+
+func (x *Notarization) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Notarization.ProtoReflect.Descriptor instead.
+func (*Notarization) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Notarization) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *Notarization) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *Notarization) GetConfirmations() int32 {
+	if x != nil {
+		return x.Confirmations
+	}
+	return 0
+}
+
+func (x *Notarization) GetNotarizedHeight() int32 {
+	if x != nil {
+		return x.NotarizedHeight
+	}
+	return 0
+}
+
+// WithdrawalConfirmations is how far a withdrawal output of the
+// transaction has come.
+type WithdrawalConfirmations struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// outpoint is the withdrawal output, "txid:vout".
+	Outpoint string `protobuf:"bytes,1,opt,name=outpoint,proto3" json:"outpoint,omitempty"`
+	// stage is where it stands (PegService.GetWithdrawal).
+	Stage WithdrawalStage `protobuf:"varint,2,opt,name=stage,proto3,enum=sidenode.api.v1.WithdrawalStage" json:"stage,omitempty"`
+	// proven reports whether the node can prove it against a published
+	// header: a best-chain sideblock holds it (its branch in the
+	// withdrawal tree, PegService.GetWithdrawal).
+	Proven bool `protobuf:"varint,3,opt,name=proven,proto3" json:"proven,omitempty"`
+	// paid reports whether its sideblock's payout is mined.
+	Paid bool `protobuf:"varint,4,opt,name=paid,proto3" json:"paid,omitempty"`
+	// payout_txid is the payout's mainchain transaction id, when paid.
+	PayoutTxid string `protobuf:"bytes,5,opt,name=payout_txid,json=payoutTxid,proto3" json:"payout_txid,omitempty"`
+	// payout_height is the mainchain block that holds the payout.
+	PayoutHeight int32 `protobuf:"varint,6,opt,name=payout_height,json=payoutHeight,proto3" json:"payout_height,omitempty"`
+	// payout_confirmations is the payout's Bitcoin confirmations.
+	PayoutConfirmations int32 `protobuf:"varint,7,opt,name=payout_confirmations,json=payoutConfirmations,proto3" json:"payout_confirmations,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *WithdrawalConfirmations) Reset() {
+	*x = WithdrawalConfirmations{}
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawalConfirmations) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawalConfirmations) ProtoMessage() {}
+
+func (x *WithdrawalConfirmations) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawalConfirmations.ProtoReflect.Descriptor instead.
+func (*WithdrawalConfirmations) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *WithdrawalConfirmations) GetOutpoint() string {
+	if x != nil {
+		return x.Outpoint
+	}
+	return ""
+}
+
+func (x *WithdrawalConfirmations) GetStage() WithdrawalStage {
+	if x != nil {
+		return x.Stage
+	}
+	return WithdrawalStage_WITHDRAWAL_STAGE_UNSPECIFIED
+}
+
+func (x *WithdrawalConfirmations) GetProven() bool {
+	if x != nil {
+		return x.Proven
+	}
+	return false
+}
+
+func (x *WithdrawalConfirmations) GetPaid() bool {
+	if x != nil {
+		return x.Paid
+	}
+	return false
+}
+
+func (x *WithdrawalConfirmations) GetPayoutTxid() string {
+	if x != nil {
+		return x.PayoutTxid
+	}
+	return ""
+}
+
+func (x *WithdrawalConfirmations) GetPayoutHeight() int32 {
+	if x != nil {
+		return x.PayoutHeight
+	}
+	return 0
+}
+
+func (x *WithdrawalConfirmations) GetPayoutConfirmations() int32 {
+	if x != nil {
+		return x.PayoutConfirmations
+	}
+	return 0
+}
+
+// GetConfirmationsResponse is the confirmations status.
+type GetConfirmationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// kind says whether a transaction or a block was found.
+	Kind ConfirmationsKind `protobuf:"varint,1,opt,name=kind,proto3,enum=sidenode.api.v1.ConfirmationsKind" json:"kind,omitempty"`
+	// txid is the transaction's id; empty for a block.
+	Txid string `protobuf:"bytes,2,opt,name=txid,proto3" json:"txid,omitempty"`
+	// in_mempool reports whether the transaction waits in the sidechain
+	// mempool.
+	InMempool bool `protobuf:"varint,3,opt,name=in_mempool,json=inMempool,proto3" json:"in_mempool,omitempty"`
+	// block_hash is the sideblock (the one that holds the transaction);
+	// empty for a transaction only in the mempool.
+	BlockHash string `protobuf:"bytes,4,opt,name=block_hash,json=blockHash,proto3" json:"block_hash,omitempty"`
+	// block_height is its sidechain height.
+	BlockHeight int32 `protobuf:"varint,5,opt,name=block_height,json=blockHeight,proto3" json:"block_height,omitempty"`
+	// on_best_chain reports whether the block is on the best sidechain.
+	OnBestChain bool `protobuf:"varint,6,opt,name=on_best_chain,json=onBestChain,proto3" json:"on_best_chain,omitempty"`
+	// confirmations is the figure to act on: 0 when the transaction or
+	// block is in no block of the best sidechain; otherwise the smaller of
+	// side_confirmations and the anchor's Bitcoin confirmations
+	// (docs/protocol.md, "Confirmations status").
+	Confirmations int32 `protobuf:"varint,7,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
+	// side_confirmations is the raw sidechain count: 1 at the best
+	// sidechain's tip, 2 for its parent, ...; 0 off the best chain.
+	SideConfirmations int32 `protobuf:"varint,8,opt,name=side_confirmations,json=sideConfirmations,proto3" json:"side_confirmations,omitempty"`
+	// anchored reports whether the block's header is published on the
+	// mainchain; anchor says where.
+	Anchored bool `protobuf:"varint,9,opt,name=anchored,proto3" json:"anchored,omitempty"`
+	// anchor is the header's publication; absent when not anchored.
+	Anchor *Anchor `protobuf:"bytes,10,opt,name=anchor,proto3" json:"anchor,omitempty"`
+	// notarization is absent: no notarization engine runs yet. It will
+	// hold the notarization that covers the block once one does.
+	Notarization *Notarization `protobuf:"bytes,11,opt,name=notarization,proto3" json:"notarization,omitempty"`
+	// withdrawals are the transaction's withdrawal outputs, in output
+	// order; empty for a block.
+	Withdrawals []*WithdrawalConfirmations `protobuf:"bytes,12,rep,name=withdrawals,proto3" json:"withdrawals,omitempty"`
+	// main_tip_height is the node's mainchain tip the figures were read at.
+	MainTipHeight int32 `protobuf:"varint,13,opt,name=main_tip_height,json=mainTipHeight,proto3" json:"main_tip_height,omitempty"`
+	// side_tip_height is the best sidechain's tip height then; -1 for an
+	// empty sidechain.
+	SideTipHeight int32 `protobuf:"varint,14,opt,name=side_tip_height,json=sideTipHeight,proto3" json:"side_tip_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfirmationsResponse) Reset() {
+	*x = GetConfirmationsResponse{}
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfirmationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfirmationsResponse) ProtoMessage() {}
+
+func (x *GetConfirmationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfirmationsResponse.ProtoReflect.Descriptor instead.
+func (*GetConfirmationsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetConfirmationsResponse) GetKind() ConfirmationsKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ConfirmationsKind_CONFIRMATIONS_KIND_UNSPECIFIED
+}
+
+func (x *GetConfirmationsResponse) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *GetConfirmationsResponse) GetInMempool() bool {
+	if x != nil {
+		return x.InMempool
+	}
+	return false
+}
+
+func (x *GetConfirmationsResponse) GetBlockHash() string {
+	if x != nil {
+		return x.BlockHash
+	}
+	return ""
+}
+
+func (x *GetConfirmationsResponse) GetBlockHeight() int32 {
+	if x != nil {
+		return x.BlockHeight
+	}
+	return 0
+}
+
+func (x *GetConfirmationsResponse) GetOnBestChain() bool {
+	if x != nil {
+		return x.OnBestChain
+	}
+	return false
+}
+
+func (x *GetConfirmationsResponse) GetConfirmations() int32 {
+	if x != nil {
+		return x.Confirmations
+	}
+	return 0
+}
+
+func (x *GetConfirmationsResponse) GetSideConfirmations() int32 {
+	if x != nil {
+		return x.SideConfirmations
+	}
+	return 0
+}
+
+func (x *GetConfirmationsResponse) GetAnchored() bool {
+	if x != nil {
+		return x.Anchored
+	}
+	return false
+}
+
+func (x *GetConfirmationsResponse) GetAnchor() *Anchor {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *GetConfirmationsResponse) GetNotarization() *Notarization {
+	if x != nil {
+		return x.Notarization
+	}
+	return nil
+}
+
+func (x *GetConfirmationsResponse) GetWithdrawals() []*WithdrawalConfirmations {
+	if x != nil {
+		return x.Withdrawals
+	}
+	return nil
+}
+
+func (x *GetConfirmationsResponse) GetMainTipHeight() int32 {
+	if x != nil {
+		return x.MainTipHeight
+	}
+	return 0
+}
+
+func (x *GetConfirmationsResponse) GetSideTipHeight() int32 {
+	if x != nil {
+		return x.SideTipHeight
+	}
+	return 0
 }
 
 // GetBlockRequest names a block and the page of its transaction ids.
@@ -121,7 +686,7 @@ type GetBlockRequest struct {
 
 func (x *GetBlockRequest) Reset() {
 	*x = GetBlockRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -133,7 +698,7 @@ func (x *GetBlockRequest) String() string {
 func (*GetBlockRequest) ProtoMessage() {}
 
 func (x *GetBlockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -146,7 +711,7 @@ func (x *GetBlockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBlockRequest.ProtoReflect.Descriptor instead.
 func (*GetBlockRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{0}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetBlockRequest) GetBlock() isGetBlockRequest_Block {
@@ -278,7 +843,7 @@ type GetBlockResponse struct {
 
 func (x *GetBlockResponse) Reset() {
 	*x = GetBlockResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -290,7 +855,7 @@ func (x *GetBlockResponse) String() string {
 func (*GetBlockResponse) ProtoMessage() {}
 
 func (x *GetBlockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -303,7 +868,7 @@ func (x *GetBlockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBlockResponse.ProtoReflect.Descriptor instead.
 func (*GetBlockResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{1}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetBlockResponse) GetHash() string {
@@ -445,7 +1010,7 @@ type GetTransactionRequest struct {
 
 func (x *GetTransactionRequest) Reset() {
 	*x = GetTransactionRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -457,7 +1022,7 @@ func (x *GetTransactionRequest) String() string {
 func (*GetTransactionRequest) ProtoMessage() {}
 
 func (x *GetTransactionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -470,7 +1035,7 @@ func (x *GetTransactionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTransactionRequest.ProtoReflect.Descriptor instead.
 func (*GetTransactionRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{2}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetTransactionRequest) GetTxid() string {
@@ -519,7 +1084,7 @@ type GetTransactionResponse struct {
 
 func (x *GetTransactionResponse) Reset() {
 	*x = GetTransactionResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +1096,7 @@ func (x *GetTransactionResponse) String() string {
 func (*GetTransactionResponse) ProtoMessage() {}
 
 func (x *GetTransactionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +1109,7 @@ func (x *GetTransactionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTransactionResponse.ProtoReflect.Descriptor instead.
 func (*GetTransactionResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{3}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetTransactionResponse) GetTxid() string {
@@ -645,7 +1210,7 @@ type ListUnspentRequest struct {
 
 func (x *ListUnspentRequest) Reset() {
 	*x = ListUnspentRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -657,7 +1222,7 @@ func (x *ListUnspentRequest) String() string {
 func (*ListUnspentRequest) ProtoMessage() {}
 
 func (x *ListUnspentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -670,7 +1235,7 @@ func (x *ListUnspentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnspentRequest.ProtoReflect.Descriptor instead.
 func (*ListUnspentRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{4}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListUnspentRequest) GetAddress() string {
@@ -725,7 +1290,7 @@ type SidechainUtxo struct {
 
 func (x *SidechainUtxo) Reset() {
 	*x = SidechainUtxo{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +1302,7 @@ func (x *SidechainUtxo) String() string {
 func (*SidechainUtxo) ProtoMessage() {}
 
 func (x *SidechainUtxo) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +1315,7 @@ func (x *SidechainUtxo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SidechainUtxo.ProtoReflect.Descriptor instead.
 func (*SidechainUtxo) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{5}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SidechainUtxo) GetOutpoint() string {
@@ -809,7 +1374,7 @@ type ListUnspentResponse struct {
 
 func (x *ListUnspentResponse) Reset() {
 	*x = ListUnspentResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -821,7 +1386,7 @@ func (x *ListUnspentResponse) String() string {
 func (*ListUnspentResponse) ProtoMessage() {}
 
 func (x *ListUnspentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -834,7 +1399,7 @@ func (x *ListUnspentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnspentResponse.ProtoReflect.Descriptor instead.
 func (*ListUnspentResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{6}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListUnspentResponse) GetUtxos() []*SidechainUtxo {
@@ -862,7 +1427,7 @@ type GetAddressBalanceRequest struct {
 
 func (x *GetAddressBalanceRequest) Reset() {
 	*x = GetAddressBalanceRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +1439,7 @@ func (x *GetAddressBalanceRequest) String() string {
 func (*GetAddressBalanceRequest) ProtoMessage() {}
 
 func (x *GetAddressBalanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +1452,7 @@ func (x *GetAddressBalanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAddressBalanceRequest.ProtoReflect.Descriptor instead.
 func (*GetAddressBalanceRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{7}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetAddressBalanceRequest) GetAddress() string {
@@ -920,7 +1485,7 @@ type GetAddressBalanceResponse struct {
 
 func (x *GetAddressBalanceResponse) Reset() {
 	*x = GetAddressBalanceResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -932,7 +1497,7 @@ func (x *GetAddressBalanceResponse) String() string {
 func (*GetAddressBalanceResponse) ProtoMessage() {}
 
 func (x *GetAddressBalanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -945,7 +1510,7 @@ func (x *GetAddressBalanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAddressBalanceResponse.ProtoReflect.Descriptor instead.
 func (*GetAddressBalanceResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{8}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetAddressBalanceResponse) GetAddress() string {
@@ -1001,7 +1566,7 @@ type SendRawTransactionRequest struct {
 
 func (x *SendRawTransactionRequest) Reset() {
 	*x = SendRawTransactionRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1013,7 +1578,7 @@ func (x *SendRawTransactionRequest) String() string {
 func (*SendRawTransactionRequest) ProtoMessage() {}
 
 func (x *SendRawTransactionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1026,7 +1591,7 @@ func (x *SendRawTransactionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRawTransactionRequest.ProtoReflect.Descriptor instead.
 func (*SendRawTransactionRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{9}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SendRawTransactionRequest) GetRawHex() string {
@@ -1047,7 +1612,7 @@ type SendRawTransactionResponse struct {
 
 func (x *SendRawTransactionResponse) Reset() {
 	*x = SendRawTransactionResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1059,7 +1624,7 @@ func (x *SendRawTransactionResponse) String() string {
 func (*SendRawTransactionResponse) ProtoMessage() {}
 
 func (x *SendRawTransactionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1072,7 +1637,7 @@ func (x *SendRawTransactionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRawTransactionResponse.ProtoReflect.Descriptor instead.
 func (*SendRawTransactionResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *SendRawTransactionResponse) GetTxid() string {
@@ -1091,7 +1656,7 @@ type EstimateFeeRequest struct {
 
 func (x *EstimateFeeRequest) Reset() {
 	*x = EstimateFeeRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1103,7 +1668,7 @@ func (x *EstimateFeeRequest) String() string {
 func (*EstimateFeeRequest) ProtoMessage() {}
 
 func (x *EstimateFeeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1116,7 +1681,7 @@ func (x *EstimateFeeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EstimateFeeRequest.ProtoReflect.Descriptor instead.
 func (*EstimateFeeRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{16}
 }
 
 // EstimateFeeResponse is the node's fee rate estimate. The policy: the
@@ -1147,7 +1712,7 @@ type EstimateFeeResponse struct {
 
 func (x *EstimateFeeResponse) Reset() {
 	*x = EstimateFeeResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1159,7 +1724,7 @@ func (x *EstimateFeeResponse) String() string {
 func (*EstimateFeeResponse) ProtoMessage() {}
 
 func (x *EstimateFeeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1172,7 +1737,7 @@ func (x *EstimateFeeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EstimateFeeResponse.ProtoReflect.Descriptor instead.
 func (*EstimateFeeResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *EstimateFeeResponse) GetFeeRateSatKb() int64 {
@@ -1228,7 +1793,49 @@ var File_sidenode_api_v1_sidechain_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsidenode/api/v1/sidechain.proto\x12\x0fsidenode.api.v1\"\xb5\x01\n" +
+	"\x1fsidenode/api/v1/sidechain.proto\x12\x0fsidenode.api.v1\x1a\x19sidenode/api/v1/peg.proto\"O\n" +
+	"\x17GetConfirmationsRequest\x12\x10\n" +
+	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x12\x18\n" +
+	"\x06height\x18\x02 \x01(\x05H\x00R\x06heightB\b\n" +
+	"\x06target\"y\n" +
+	"\x06Anchor\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x05R\x06height\x12\x1d\n" +
+	"\n" +
+	"block_hash\x18\x03 \x01(\tR\tblockHash\x12$\n" +
+	"\rconfirmations\x18\x04 \x01(\x05R\rconfirmations\"\x8b\x01\n" +
+	"\fNotarization\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x05R\x06height\x12$\n" +
+	"\rconfirmations\x18\x03 \x01(\x05R\rconfirmations\x12)\n" +
+	"\x10notarized_height\x18\x04 \x01(\x05R\x0fnotarizedHeight\"\x92\x02\n" +
+	"\x17WithdrawalConfirmations\x12\x1a\n" +
+	"\boutpoint\x18\x01 \x01(\tR\boutpoint\x126\n" +
+	"\x05stage\x18\x02 \x01(\x0e2 .sidenode.api.v1.WithdrawalStageR\x05stage\x12\x16\n" +
+	"\x06proven\x18\x03 \x01(\bR\x06proven\x12\x12\n" +
+	"\x04paid\x18\x04 \x01(\bR\x04paid\x12\x1f\n" +
+	"\vpayout_txid\x18\x05 \x01(\tR\n" +
+	"payoutTxid\x12#\n" +
+	"\rpayout_height\x18\x06 \x01(\x05R\fpayoutHeight\x121\n" +
+	"\x14payout_confirmations\x18\a \x01(\x05R\x13payoutConfirmations\"\xec\x04\n" +
+	"\x18GetConfirmationsResponse\x126\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\".sidenode.api.v1.ConfirmationsKindR\x04kind\x12\x12\n" +
+	"\x04txid\x18\x02 \x01(\tR\x04txid\x12\x1d\n" +
+	"\n" +
+	"in_mempool\x18\x03 \x01(\bR\tinMempool\x12\x1d\n" +
+	"\n" +
+	"block_hash\x18\x04 \x01(\tR\tblockHash\x12!\n" +
+	"\fblock_height\x18\x05 \x01(\x05R\vblockHeight\x12\"\n" +
+	"\ron_best_chain\x18\x06 \x01(\bR\vonBestChain\x12$\n" +
+	"\rconfirmations\x18\a \x01(\x05R\rconfirmations\x12-\n" +
+	"\x12side_confirmations\x18\b \x01(\x05R\x11sideConfirmations\x12\x1a\n" +
+	"\banchored\x18\t \x01(\bR\banchored\x12/\n" +
+	"\x06anchor\x18\n" +
+	" \x01(\v2\x17.sidenode.api.v1.AnchorR\x06anchor\x12A\n" +
+	"\fnotarization\x18\v \x01(\v2\x1d.sidenode.api.v1.NotarizationR\fnotarization\x12J\n" +
+	"\vwithdrawals\x18\f \x03(\v2(.sidenode.api.v1.WithdrawalConfirmationsR\vwithdrawals\x12&\n" +
+	"\x0fmain_tip_height\x18\r \x01(\x05R\rmainTipHeight\x12&\n" +
+	"\x0fside_tip_height\x18\x0e \x01(\x05R\rsideTipHeight\"\xb5\x01\n" +
 	"\x0fGetBlockRequest\x12\x14\n" +
 	"\x04hash\x18\x01 \x01(\tH\x00R\x04hash\x12\x18\n" +
 	"\x06height\x18\x02 \x01(\x04H\x00R\x06height\x12\x16\n" +
@@ -1315,7 +1922,11 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\rmempool_bytes\x18\x04 \x01(\x04R\fmempoolBytes\x12!\n" +
 	"\fmempool_full\x18\x05 \x01(\bR\vmempoolFull\x12%\n" +
 	"\x0ffee_rate_sat_vb\x18\x06 \x01(\x03R\ffeeRateSatVb\x12,\n" +
-	"\x13min_fee_rate_sat_vb\x18\a \x01(\x03R\x0fminFeeRateSatVb*\xaa\x02\n" +
+	"\x13min_fee_rate_sat_vb\x18\a \x01(\x03R\x0fminFeeRateSatVb*y\n" +
+	"\x11ConfirmationsKind\x12\"\n" +
+	"\x1eCONFIRMATIONS_KIND_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eCONFIRMATIONS_KIND_TRANSACTION\x10\x01\x12\x1c\n" +
+	"\x18CONFIRMATIONS_KIND_BLOCK\x10\x02*\xaa\x02\n" +
 	"\x14SidechainBlockStatus\x12&\n" +
 	"\"SIDECHAIN_BLOCK_STATUS_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"SIDECHAIN_BLOCK_STATUS_UNPUBLISHED\x10\x01\x12'\n" +
@@ -1323,14 +1934,15 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\"SIDECHAIN_BLOCK_STATUS_BODY_STAGED\x10\x03\x12 \n" +
 	"\x1cSIDECHAIN_BLOCK_STATUS_VALID\x10\x04\x12\"\n" +
 	"\x1eSIDECHAIN_BLOCK_STATUS_INVALID\x10\x05\x12+\n" +
-	"'SIDECHAIN_BLOCK_STATUS_INVALID_ANCESTOR\x10\x062\xd5\x04\n" +
+	"'SIDECHAIN_BLOCK_STATUS_INVALID_ANCESTOR\x10\x062\xbe\x05\n" +
 	"\x10SidechainService\x12O\n" +
 	"\bGetBlock\x12 .sidenode.api.v1.GetBlockRequest\x1a!.sidenode.api.v1.GetBlockResponse\x12a\n" +
 	"\x0eGetTransaction\x12&.sidenode.api.v1.GetTransactionRequest\x1a'.sidenode.api.v1.GetTransactionResponse\x12X\n" +
 	"\vListUnspent\x12#.sidenode.api.v1.ListUnspentRequest\x1a$.sidenode.api.v1.ListUnspentResponse\x12j\n" +
 	"\x11GetAddressBalance\x12).sidenode.api.v1.GetAddressBalanceRequest\x1a*.sidenode.api.v1.GetAddressBalanceResponse\x12m\n" +
 	"\x12SendRawTransaction\x12*.sidenode.api.v1.SendRawTransactionRequest\x1a+.sidenode.api.v1.SendRawTransactionResponse\x12X\n" +
-	"\vEstimateFee\x12#.sidenode.api.v1.EstimateFeeRequest\x1a$.sidenode.api.v1.EstimateFeeResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\vEstimateFee\x12#.sidenode.api.v1.EstimateFeeRequest\x1a$.sidenode.api.v1.EstimateFeeResponse\x12g\n" +
+	"\x10GetConfirmations\x12(.sidenode.api.v1.GetConfirmationsRequest\x1a).sidenode.api.v1.GetConfirmationsResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_sidechain_proto_rawDescOnce sync.Once
@@ -1344,44 +1956,58 @@ func file_sidenode_api_v1_sidechain_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_sidechain_proto_rawDescData
 }
 
-var file_sidenode_api_v1_sidechain_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sidenode_api_v1_sidechain_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_sidenode_api_v1_sidechain_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_sidenode_api_v1_sidechain_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_sidenode_api_v1_sidechain_proto_goTypes = []any{
-	(SidechainBlockStatus)(0),          // 0: sidenode.api.v1.SidechainBlockStatus
-	(*GetBlockRequest)(nil),            // 1: sidenode.api.v1.GetBlockRequest
-	(*GetBlockResponse)(nil),           // 2: sidenode.api.v1.GetBlockResponse
-	(*GetTransactionRequest)(nil),      // 3: sidenode.api.v1.GetTransactionRequest
-	(*GetTransactionResponse)(nil),     // 4: sidenode.api.v1.GetTransactionResponse
-	(*ListUnspentRequest)(nil),         // 5: sidenode.api.v1.ListUnspentRequest
-	(*SidechainUtxo)(nil),              // 6: sidenode.api.v1.SidechainUtxo
-	(*ListUnspentResponse)(nil),        // 7: sidenode.api.v1.ListUnspentResponse
-	(*GetAddressBalanceRequest)(nil),   // 8: sidenode.api.v1.GetAddressBalanceRequest
-	(*GetAddressBalanceResponse)(nil),  // 9: sidenode.api.v1.GetAddressBalanceResponse
-	(*SendRawTransactionRequest)(nil),  // 10: sidenode.api.v1.SendRawTransactionRequest
-	(*SendRawTransactionResponse)(nil), // 11: sidenode.api.v1.SendRawTransactionResponse
-	(*EstimateFeeRequest)(nil),         // 12: sidenode.api.v1.EstimateFeeRequest
-	(*EstimateFeeResponse)(nil),        // 13: sidenode.api.v1.EstimateFeeResponse
+	(ConfirmationsKind)(0),             // 0: sidenode.api.v1.ConfirmationsKind
+	(SidechainBlockStatus)(0),          // 1: sidenode.api.v1.SidechainBlockStatus
+	(*GetConfirmationsRequest)(nil),    // 2: sidenode.api.v1.GetConfirmationsRequest
+	(*Anchor)(nil),                     // 3: sidenode.api.v1.Anchor
+	(*Notarization)(nil),               // 4: sidenode.api.v1.Notarization
+	(*WithdrawalConfirmations)(nil),    // 5: sidenode.api.v1.WithdrawalConfirmations
+	(*GetConfirmationsResponse)(nil),   // 6: sidenode.api.v1.GetConfirmationsResponse
+	(*GetBlockRequest)(nil),            // 7: sidenode.api.v1.GetBlockRequest
+	(*GetBlockResponse)(nil),           // 8: sidenode.api.v1.GetBlockResponse
+	(*GetTransactionRequest)(nil),      // 9: sidenode.api.v1.GetTransactionRequest
+	(*GetTransactionResponse)(nil),     // 10: sidenode.api.v1.GetTransactionResponse
+	(*ListUnspentRequest)(nil),         // 11: sidenode.api.v1.ListUnspentRequest
+	(*SidechainUtxo)(nil),              // 12: sidenode.api.v1.SidechainUtxo
+	(*ListUnspentResponse)(nil),        // 13: sidenode.api.v1.ListUnspentResponse
+	(*GetAddressBalanceRequest)(nil),   // 14: sidenode.api.v1.GetAddressBalanceRequest
+	(*GetAddressBalanceResponse)(nil),  // 15: sidenode.api.v1.GetAddressBalanceResponse
+	(*SendRawTransactionRequest)(nil),  // 16: sidenode.api.v1.SendRawTransactionRequest
+	(*SendRawTransactionResponse)(nil), // 17: sidenode.api.v1.SendRawTransactionResponse
+	(*EstimateFeeRequest)(nil),         // 18: sidenode.api.v1.EstimateFeeRequest
+	(*EstimateFeeResponse)(nil),        // 19: sidenode.api.v1.EstimateFeeResponse
+	(WithdrawalStage)(0),               // 20: sidenode.api.v1.WithdrawalStage
 }
 var file_sidenode_api_v1_sidechain_proto_depIdxs = []int32{
-	0,  // 0: sidenode.api.v1.GetBlockResponse.status:type_name -> sidenode.api.v1.SidechainBlockStatus
-	6,  // 1: sidenode.api.v1.ListUnspentResponse.utxos:type_name -> sidenode.api.v1.SidechainUtxo
-	1,  // 2: sidenode.api.v1.SidechainService.GetBlock:input_type -> sidenode.api.v1.GetBlockRequest
-	3,  // 3: sidenode.api.v1.SidechainService.GetTransaction:input_type -> sidenode.api.v1.GetTransactionRequest
-	5,  // 4: sidenode.api.v1.SidechainService.ListUnspent:input_type -> sidenode.api.v1.ListUnspentRequest
-	8,  // 5: sidenode.api.v1.SidechainService.GetAddressBalance:input_type -> sidenode.api.v1.GetAddressBalanceRequest
-	10, // 6: sidenode.api.v1.SidechainService.SendRawTransaction:input_type -> sidenode.api.v1.SendRawTransactionRequest
-	12, // 7: sidenode.api.v1.SidechainService.EstimateFee:input_type -> sidenode.api.v1.EstimateFeeRequest
-	2,  // 8: sidenode.api.v1.SidechainService.GetBlock:output_type -> sidenode.api.v1.GetBlockResponse
-	4,  // 9: sidenode.api.v1.SidechainService.GetTransaction:output_type -> sidenode.api.v1.GetTransactionResponse
-	7,  // 10: sidenode.api.v1.SidechainService.ListUnspent:output_type -> sidenode.api.v1.ListUnspentResponse
-	9,  // 11: sidenode.api.v1.SidechainService.GetAddressBalance:output_type -> sidenode.api.v1.GetAddressBalanceResponse
-	11, // 12: sidenode.api.v1.SidechainService.SendRawTransaction:output_type -> sidenode.api.v1.SendRawTransactionResponse
-	13, // 13: sidenode.api.v1.SidechainService.EstimateFee:output_type -> sidenode.api.v1.EstimateFeeResponse
-	8,  // [8:14] is the sub-list for method output_type
-	2,  // [2:8] is the sub-list for method input_type
-	2,  // [2:2] is the sub-list for extension type_name
-	2,  // [2:2] is the sub-list for extension extendee
-	0,  // [0:2] is the sub-list for field type_name
+	20, // 0: sidenode.api.v1.WithdrawalConfirmations.stage:type_name -> sidenode.api.v1.WithdrawalStage
+	0,  // 1: sidenode.api.v1.GetConfirmationsResponse.kind:type_name -> sidenode.api.v1.ConfirmationsKind
+	3,  // 2: sidenode.api.v1.GetConfirmationsResponse.anchor:type_name -> sidenode.api.v1.Anchor
+	4,  // 3: sidenode.api.v1.GetConfirmationsResponse.notarization:type_name -> sidenode.api.v1.Notarization
+	5,  // 4: sidenode.api.v1.GetConfirmationsResponse.withdrawals:type_name -> sidenode.api.v1.WithdrawalConfirmations
+	1,  // 5: sidenode.api.v1.GetBlockResponse.status:type_name -> sidenode.api.v1.SidechainBlockStatus
+	12, // 6: sidenode.api.v1.ListUnspentResponse.utxos:type_name -> sidenode.api.v1.SidechainUtxo
+	7,  // 7: sidenode.api.v1.SidechainService.GetBlock:input_type -> sidenode.api.v1.GetBlockRequest
+	9,  // 8: sidenode.api.v1.SidechainService.GetTransaction:input_type -> sidenode.api.v1.GetTransactionRequest
+	11, // 9: sidenode.api.v1.SidechainService.ListUnspent:input_type -> sidenode.api.v1.ListUnspentRequest
+	14, // 10: sidenode.api.v1.SidechainService.GetAddressBalance:input_type -> sidenode.api.v1.GetAddressBalanceRequest
+	16, // 11: sidenode.api.v1.SidechainService.SendRawTransaction:input_type -> sidenode.api.v1.SendRawTransactionRequest
+	18, // 12: sidenode.api.v1.SidechainService.EstimateFee:input_type -> sidenode.api.v1.EstimateFeeRequest
+	2,  // 13: sidenode.api.v1.SidechainService.GetConfirmations:input_type -> sidenode.api.v1.GetConfirmationsRequest
+	8,  // 14: sidenode.api.v1.SidechainService.GetBlock:output_type -> sidenode.api.v1.GetBlockResponse
+	10, // 15: sidenode.api.v1.SidechainService.GetTransaction:output_type -> sidenode.api.v1.GetTransactionResponse
+	13, // 16: sidenode.api.v1.SidechainService.ListUnspent:output_type -> sidenode.api.v1.ListUnspentResponse
+	15, // 17: sidenode.api.v1.SidechainService.GetAddressBalance:output_type -> sidenode.api.v1.GetAddressBalanceResponse
+	17, // 18: sidenode.api.v1.SidechainService.SendRawTransaction:output_type -> sidenode.api.v1.SendRawTransactionResponse
+	19, // 19: sidenode.api.v1.SidechainService.EstimateFee:output_type -> sidenode.api.v1.EstimateFeeResponse
+	6,  // 20: sidenode.api.v1.SidechainService.GetConfirmations:output_type -> sidenode.api.v1.GetConfirmationsResponse
+	14, // [14:21] is the sub-list for method output_type
+	7,  // [7:14] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_sidechain_proto_init() }
@@ -1389,7 +2015,12 @@ func file_sidenode_api_v1_sidechain_proto_init() {
 	if File_sidenode_api_v1_sidechain_proto != nil {
 		return
 	}
+	file_sidenode_api_v1_peg_proto_init()
 	file_sidenode_api_v1_sidechain_proto_msgTypes[0].OneofWrappers = []any{
+		(*GetConfirmationsRequest_Id)(nil),
+		(*GetConfirmationsRequest_Height)(nil),
+	}
+	file_sidenode_api_v1_sidechain_proto_msgTypes[5].OneofWrappers = []any{
 		(*GetBlockRequest_Hash)(nil),
 		(*GetBlockRequest_Height)(nil),
 	}
@@ -1398,8 +2029,8 @@ func file_sidenode_api_v1_sidechain_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_sidechain_proto_rawDesc), len(file_sidenode_api_v1_sidechain_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   13,
+			NumEnums:      2,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	SidechainService_GetAddressBalance_FullMethodName  = "/sidenode.api.v1.SidechainService/GetAddressBalance"
 	SidechainService_SendRawTransaction_FullMethodName = "/sidenode.api.v1.SidechainService/SendRawTransaction"
 	SidechainService_EstimateFee_FullMethodName        = "/sidenode.api.v1.SidechainService/EstimateFee"
+	SidechainService_GetConfirmations_FullMethodName   = "/sidenode.api.v1.SidechainService/GetConfirmations"
 )
 
 // SidechainServiceClient is the client API for SidechainService service.
@@ -64,6 +65,16 @@ type SidechainServiceClient interface {
 	// EstimateFee returns the fee rate that gets a transaction into the next
 	// block, from the mempool's current state alone.
 	EstimateFee(ctx context.Context, in *EstimateFeeRequest, opts ...grpc.CallOption) (*EstimateFeeResponse, error)
+	// GetConfirmations answers "how final is this?" for a sidechain
+	// transaction or block: the sidechain confirmations, the header's
+	// publication on the mainchain (anchored) and its Bitcoin
+	// confirmations, the notarization once the notarization engine exists,
+	// for withdrawals whether they are proven and paid, and one
+	// confirmations figure an exchange can use as it is (docs/protocol.md,
+	// "Confirmations status"). NOT_FOUND for an id the node knows on
+	// neither chain, or one it knows only as a mainchain transaction (the
+	// message says so).
+	GetConfirmations(ctx context.Context, in *GetConfirmationsRequest, opts ...grpc.CallOption) (*GetConfirmationsResponse, error)
 }
 
 type sidechainServiceClient struct {
@@ -134,6 +145,16 @@ func (c *sidechainServiceClient) EstimateFee(ctx context.Context, in *EstimateFe
 	return out, nil
 }
 
+func (c *sidechainServiceClient) GetConfirmations(ctx context.Context, in *GetConfirmationsRequest, opts ...grpc.CallOption) (*GetConfirmationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetConfirmationsResponse)
+	err := c.cc.Invoke(ctx, SidechainService_GetConfirmations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SidechainServiceServer is the server API for SidechainService service.
 // All implementations must embed UnimplementedSidechainServiceServer
 // for forward compatibility.
@@ -171,6 +192,16 @@ type SidechainServiceServer interface {
 	// EstimateFee returns the fee rate that gets a transaction into the next
 	// block, from the mempool's current state alone.
 	EstimateFee(context.Context, *EstimateFeeRequest) (*EstimateFeeResponse, error)
+	// GetConfirmations answers "how final is this?" for a sidechain
+	// transaction or block: the sidechain confirmations, the header's
+	// publication on the mainchain (anchored) and its Bitcoin
+	// confirmations, the notarization once the notarization engine exists,
+	// for withdrawals whether they are proven and paid, and one
+	// confirmations figure an exchange can use as it is (docs/protocol.md,
+	// "Confirmations status"). NOT_FOUND for an id the node knows on
+	// neither chain, or one it knows only as a mainchain transaction (the
+	// message says so).
+	GetConfirmations(context.Context, *GetConfirmationsRequest) (*GetConfirmationsResponse, error)
 	mustEmbedUnimplementedSidechainServiceServer()
 }
 
@@ -198,6 +229,9 @@ func (UnimplementedSidechainServiceServer) SendRawTransaction(context.Context, *
 }
 func (UnimplementedSidechainServiceServer) EstimateFee(context.Context, *EstimateFeeRequest) (*EstimateFeeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method EstimateFee not implemented")
+}
+func (UnimplementedSidechainServiceServer) GetConfirmations(context.Context, *GetConfirmationsRequest) (*GetConfirmationsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetConfirmations not implemented")
 }
 func (UnimplementedSidechainServiceServer) mustEmbedUnimplementedSidechainServiceServer() {}
 func (UnimplementedSidechainServiceServer) testEmbeddedByValue()                          {}
@@ -328,6 +362,24 @@ func _SidechainService_EstimateFee_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SidechainService_GetConfirmations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetConfirmationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SidechainServiceServer).GetConfirmations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SidechainService_GetConfirmations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SidechainServiceServer).GetConfirmations(ctx, req.(*GetConfirmationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SidechainService_ServiceDesc is the grpc.ServiceDesc for SidechainService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -358,6 +410,10 @@ var SidechainService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EstimateFee",
 			Handler:    _SidechainService_EstimateFee_Handler,
+		},
+		{
+			MethodName: "GetConfirmations",
+			Handler:    _SidechainService_GetConfirmations_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
