@@ -214,3 +214,7 @@ func (t *Tracker) Run(ctx context.Context, kick <-chan struct{}) {
 		}
 	}
 }
+
+// HasSource reports whether the tracker asks a source (its rate can
+// change), rather than always giving its fallback.
+func (t *Tracker) HasSource() bool { return t.cfg.Source != nil }

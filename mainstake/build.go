@@ -70,6 +70,7 @@ func BuildHeaderTx(t *Ticket, hdr *opreturn.Header, sidechainID uint32,
 	tx.TxIn[0].Witness = wire.TxWitness{sig, pubKey}
 	return tx, nil
 }
+
 // HeaderInput is a further input of a header transaction: a P2WPKH coin
 // that adds value to pay the fee or to top the publisher output up
 // (design reference §5 allows further inputs).

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -722,4 +723,15 @@ func receiveHash(ctx context.Context, s *Source, height int32,
 		return chainhash.Hash{}, err
 	}
 	return *hash, nil
+}
+
+// RawMempoolVerbose returns btcd's mempool, every transaction with its fee
+// and virtual size (getrawmempool true), for the fee estimate of header
+// transactions (feeest.Mempool).
+func (s *Source) RawMempoolVerbose(ctx context.Context) (map[string]btcjson.GetRawMempoolVerboseResult, error) {
+	if err := s.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	fut := s.client.GetRawMempoolVerboseAsync()
+	return call(ctx, s, "getrawmempool", fut.Receive)
 }
