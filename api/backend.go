@@ -173,6 +173,10 @@ type WalletBackend interface {
 	// broadcast transaction's id.
 	WithdrawStake(ctx context.Context, req WithdrawRequest) (chainhash.Hash, error)
 
+	// TopUpStake records amount sat for the next header transaction of
+	// ticket to add to its publisher output, from the wallet's coins.
+	TopUpStake(ctx context.Context, ticket uint64, amount int64) (*TopUpResult, error)
+
 	// SideAddress returns the node's sidechain address, where its
 	// sideblock coinbases pay, encoded for the sidechain network.
 	SideAddress(ctx context.Context) (string, error)
@@ -731,6 +735,16 @@ type StakeRequest struct {
 
 	// PSBTOnly asks for the unfunded PSBT instead of a broadcast.
 	PSBTOnly bool
+}
+
+// TopUpResult is a top-up TopUpStake recorded.
+type TopUpResult struct {
+	// Pending is the ticket's whole pending top-up, sat.
+	Pending int64
+	// PublisherValue is the ticket's publisher output's value, sat.
+	PublisherValue int64
+	// Confirmed is the wallet's confirmed balance, sat.
+	Confirmed int64
 }
 
 // StakeResult is a registration created by CreateStake.

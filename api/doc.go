@@ -261,6 +261,7 @@
 //	POST /v1/wallet/stakes                       WalletService.CreateStake
 //	GET  /v1/wallet/stakes                       WalletService.ListStakes
 //	POST /v1/wallet/stakes/withdraw              WalletService.WithdrawStake
+//	POST /v1/wallet/stakes/topup                 WalletService.TopUpStake
 //	GET  /v1/wallet/sideaddress, /sidebalance    WalletService.GetSideAddress, GetSideBalance
 //	POST /v1/wallet/sidesend                     WalletService.SendSide
 //	POST /v1/wallet/pegin                        WalletService.PegIn

@@ -70,6 +70,7 @@ var restCalls = []restCall{
 	{apiv1.WalletService_CreateStake_FullMethodName, "POST", "/v1/wallet/stakes", `{"amount_sat": "100000000", "lock_blocks": 1000}`, false},
 	{apiv1.WalletService_ListStakes_FullMethodName, "GET", "/v1/wallet/stakes", "", false},
 	{apiv1.WalletService_WithdrawStake_FullMethodName, "POST", "/v1/wallet/stakes/withdraw", `{"ticket_id": "1"}`, false},
+	{apiv1.WalletService_TopUpStake_FullMethodName, "POST", "/v1/wallet/stakes/topup", `{"ticket_id": "1", "amount_sat": "50000"}`, false},
 	{apiv1.WalletService_GetSideAddress_FullMethodName, "GET", "/v1/wallet/sideaddress", "", false},
 	{apiv1.WalletService_GetSideBalance_FullMethodName, "GET", "/v1/wallet/sidebalance", "", false},
 	{apiv1.WalletService_SendSide_FullMethodName, "POST", "/v1/wallet/sidesend", `{"to_address": "` + apitest.OtherSideAddress + `", "amount_sat": "10000"}`, false},

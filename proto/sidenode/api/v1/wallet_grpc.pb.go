@@ -40,6 +40,7 @@ const (
 	WalletService_UnlockWallet_FullMethodName                = "/sidenode.api.v1.WalletService/UnlockWallet"
 	WalletService_ListSideTransactions_FullMethodName        = "/sidenode.api.v1.WalletService/ListSideTransactions"
 	WalletService_SubscribeWalletTransactions_FullMethodName = "/sidenode.api.v1.WalletService/SubscribeWalletTransactions"
+	WalletService_TopUpStake_FullMethodName                  = "/sidenode.api.v1.WalletService/TopUpStake"
 )
 
 // WalletServiceClient is the client API for WalletService service.
@@ -157,6 +158,16 @@ type WalletServiceClient interface {
 	// the wallet's transactions in it (cursor and reorgs as
 	// PegService.SubscribeDeposits has them).
 	SubscribeWalletTransactions(ctx context.Context, in *SubscribeWalletTransactionsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeWalletTransactionsResponse], error)
+	// TopUpStake adds amount_sat of the wallet's coins to a ticket's
+	// publisher output, the output that pays its header transactions'
+	// fees. Nothing is sent now: the amount is recorded as pending, and the
+	// ticket's next header transaction spends wallet coins as further inputs
+	// and adds it to its new publisher output (docs/protocol.md §5). NOT_FOUND
+	// for a ticket that does not exist or whose stake key is not this
+	// wallet's (nothing is recorded); INVALID_ARGUMENT for an amount that is
+	// not between 1 sat and 21 million BTC; FAILED_PRECONDITION when the
+	// ticket's publisher chain has ended or its stake has expired.
+	TopUpStake(ctx context.Context, in *TopUpStakeRequest, opts ...grpc.CallOption) (*TopUpStakeResponse, error)
 }
 
 type walletServiceClient struct {
@@ -386,6 +397,16 @@ func (c *walletServiceClient) SubscribeWalletTransactions(ctx context.Context, i
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type WalletService_SubscribeWalletTransactionsClient = grpc.ServerStreamingClient[SubscribeWalletTransactionsResponse]
 
+func (c *walletServiceClient) TopUpStake(ctx context.Context, in *TopUpStakeRequest, opts ...grpc.CallOption) (*TopUpStakeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TopUpStakeResponse)
+	err := c.cc.Invoke(ctx, WalletService_TopUpStake_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
@@ -501,6 +522,16 @@ type WalletServiceServer interface {
 	// the wallet's transactions in it (cursor and reorgs as
 	// PegService.SubscribeDeposits has them).
 	SubscribeWalletTransactions(*SubscribeWalletTransactionsRequest, grpc.ServerStreamingServer[SubscribeWalletTransactionsResponse]) error
+	// TopUpStake adds amount_sat of the wallet's coins to a ticket's
+	// publisher output, the output that pays its header transactions'
+	// fees. Nothing is sent now: the amount is recorded as pending, and the
+	// ticket's next header transaction spends wallet coins as further inputs
+	// and adds it to its new publisher output (docs/protocol.md §5). NOT_FOUND
+	// for a ticket that does not exist or whose stake key is not this
+	// wallet's (nothing is recorded); INVALID_ARGUMENT for an amount that is
+	// not between 1 sat and 21 million BTC; FAILED_PRECONDITION when the
+	// ticket's publisher chain has ended or its stake has expired.
+	TopUpStake(context.Context, *TopUpStakeRequest) (*TopUpStakeResponse, error)
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -573,6 +604,9 @@ func (UnimplementedWalletServiceServer) ListSideTransactions(context.Context, *L
 }
 func (UnimplementedWalletServiceServer) SubscribeWalletTransactions(*SubscribeWalletTransactionsRequest, grpc.ServerStreamingServer[SubscribeWalletTransactionsResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method SubscribeWalletTransactions not implemented")
+}
+func (UnimplementedWalletServiceServer) TopUpStake(context.Context, *TopUpStakeRequest) (*TopUpStakeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TopUpStake not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -966,6 +1000,24 @@ func _WalletService_SubscribeWalletTransactions_Handler(srv interface{}, stream 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type WalletService_SubscribeWalletTransactionsServer = grpc.ServerStreamingServer[SubscribeWalletTransactionsResponse]
 
+func _WalletService_TopUpStake_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TopUpStakeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).TopUpStake(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_TopUpStake_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).TopUpStake(ctx, req.(*TopUpStakeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1052,6 +1104,10 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListSideTransactions",
 			Handler:    _WalletService_ListSideTransactions_Handler,
+		},
+		{
+			MethodName: "TopUpStake",
+			Handler:    _WalletService_TopUpStake_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
