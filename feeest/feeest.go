@@ -151,6 +151,9 @@ func (t *Tracker) Refresh(ctx context.Context) Estimate {
 	if err == nil {
 		r, err = t.apply(r)
 	}
+	if err != nil && ctx.Err() != nil {
+		return t.Rate() // stopping: not the source's failure
+	}
 	t.mu.Lock()
 	if err != nil {
 		// The previous answer stays in use until it is MaxAge old.

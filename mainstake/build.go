@@ -104,17 +104,23 @@ func HeaderTxVSize(extra int) int64 {
 	return (blockchain.GetTransactionWeight(btcutil.NewTx(tx)) + 3) / 4
 }
 
+// ChangeOutputVSize is the virtual size a P2WPKH change output adds to a
+// header transaction.
+const ChangeOutputVSize = 31
+
 // NewHeaderTx builds the unsigned header transaction that publishes hdr for
 // ticket t (design reference §5): input 0 spends the ticket's current
 // publisher outpoint, inputs 1… spend extra, output 0 is the 'H'
 // OP_RETURN, and output 1 pays the owner's P2WPKH everything the inputs
-// hold less fee sat; it becomes the next publisher outpoint. Every input
+// hold less fee sat and less change, if set, which is output 2 (the
+// wallet's change from the further inputs); output 1 becomes the next
+// publisher outpoint. Every input
 // signals BIP125 replaceability (RBFSequence). It fails with
 // ErrPublisherExhausted when output 1 would be dust. Sign input 0 with
 // SignHeaderInput and the extra inputs with their owner's keys, in any
 // order, once the transaction is complete.
 func NewHeaderTx(t *Ticket, hdr *opreturn.Header, sidechainID uint32,
-	extra []HeaderInput, fee int64) (*wire.MsgTx, error) {
+	extra []HeaderInput, fee int64, change *wire.TxOut) (*wire.MsgTx, error) {
 
 	if t == nil || hdr == nil || fee < 0 {
 		return nil, ruleError(ErrInvalidArgument, "nil ticket or header, or a negative fee")
@@ -150,6 +156,14 @@ func NewHeaderTx(t *Ticket, hdr *opreturn.Header, sidechainID uint32,
 	tx.AddTxOut(wire.NewTxOut(0, nullData))
 	out := wire.NewTxOut(have-fee, pubScript)
 	tx.AddTxOut(out)
+	if change != nil {
+		if change.Value <= 0 || change.Value > have || mempool.IsDust(change, mempool.DefaultMinRelayTxFee) {
+			return nil, ruleError(ErrInvalidArgument, fmt.Sprintf(
+				"change of %d sat is dust or more than the inputs", change.Value))
+		}
+		out.Value -= change.Value
+		tx.AddTxOut(change)
+	}
 	if out.Value <= 0 || mempool.IsDust(out, mempool.DefaultMinRelayTxFee) {
 		return nil, ruleError(ErrPublisherExhausted, fmt.Sprintf(
 			"inputs of %d sat cannot pay a %d sat fee and keep the publisher "+

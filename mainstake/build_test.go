@@ -96,7 +96,7 @@ func TestNewHeaderTxFurtherInputs(t *testing.T) {
 	hdr := &opreturn.Header{PrevBlock: chainhash.Hash{1}, MerkleRoot: chainhash.Hash{2}}
 	vsize := HeaderTxVSize(1)
 	fee := 5 * vsize
-	tx, err := NewHeaderTx(tk, hdr, p.SidechainID, extra, fee)
+	tx, err := NewHeaderTx(tk, hdr, p.SidechainID, extra, fee, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestNewHeaderTxFurtherInputs(t *testing.T) {
 		t.Fatalf("the index does not take it as a header: %+v %v", s, err)
 	}
 	// Without the further input the publisher output cannot pay.
-	if _, err := NewHeaderTx(tk, hdr, p.SidechainID, nil, fee); !IsErrorCode(err, ErrPublisherExhausted) {
+	if _, err := NewHeaderTx(tk, hdr, p.SidechainID, nil, fee, nil); !IsErrorCode(err, ErrPublisherExhausted) {
 		t.Fatalf("exhausted publisher: %v", err)
 	}
 }

@@ -36,6 +36,7 @@ type Funds interface {
 	SignCoins(tx *wire.MsgTx, coins []*wallet.Coin, prevs txscript.PrevOutputFetcher) error
 	TopUp(ticket uint64) (int64, error)
 	ClearTopUp(ticket uint64, amount int64) error
+	HeaderChange() ([]byte, error)
 }
 
 // ErrFeeCap is the error of a header transaction that the fee caps
@@ -70,6 +71,11 @@ type bid struct {
 	vsize  int64
 	topUp  int64 // the operator's top-up it carries
 	needed feeest.SatPerKVB
+
+	// change is the wallet's change from the further inputs (output 2),
+	// nil when there is none; changeScript is kept for replacements.
+	change       *wire.TxOut
+	changeScript []byte
 }
 
 // rate returns the fee rate the bid pays.
@@ -174,6 +180,7 @@ func (p *Producer) fundHeader(height int32, tk *mainstake.Ticket, hdr opreturn.H
 	if prev != nil {
 		b.coins = append(b.coins, prev.coins...)
 		b.topUp = prev.topUp
+		b.changeScript = prev.changeScript
 	}
 	if fresh && funds != nil {
 		topUp, err := funds.TopUp(uint64(tk.ID))
@@ -195,12 +202,16 @@ func (p *Producer) fundHeader(height int32, tk *mainstake.Ticket, hdr opreturn.H
 	}
 	dust := mempool.GetDustThreshold(wire.NewTxOut(0, pubScript))
 	noRefill := false
-	for {
-		vsize := mainstake.HeaderTxVSize(len(b.coins))
+	floorFor := func(vsize int64) int64 {
 		floor := feeest.RelayFloor.FeeFor(vsize)
 		if prev != nil {
 			floor = max(floor, prev.fee+feeest.RelayFloor.FeeFor(vsize))
 		}
+		return floor
+	}
+	for {
+		vsize := mainstake.HeaderTxVSize(len(b.coins))
+		floor := floorFor(vsize)
 		fee := max(needed.FeeFor(vsize), floor)
 		limit, why := p.feeCap(height)
 		if fee > limit {
@@ -232,6 +243,24 @@ func (p *Producer) fundHeader(height int32, tk *mainstake.Ticket, hdr opreturn.H
 		short := target - (have - fee)
 		if short <= 0 {
 			b.fee, b.vsize = fee, vsize
+			if len(b.coins) > 0 {
+				// What the wallet's coins hold beyond the target goes
+				// back to the wallet, when it is worth an output.
+				cvs := vsize + mainstake.ChangeOutputVSize
+				cfee := min(max(needed.FeeFor(cvs), floorFor(cvs)), limit)
+				if surplus := have - cfee - target; cfee >= floorFor(cvs) && surplus > 2*dust {
+					if b.changeScript == nil {
+						script, err := funds.HeaderChange()
+						if err != nil {
+							release()
+							return nil, err
+						}
+						b.changeScript = script
+					}
+					b.change = wire.NewTxOut(surplus, b.changeScript)
+					b.fee, b.vsize = cfee, cvs
+				}
+			}
 			break
 		}
 		if funds == nil || len(b.coins) >= maxExtraInputs {
@@ -266,18 +295,32 @@ func (p *Producer) fundHeader(height int32, tk *mainstake.Ticket, hdr opreturn.H
 	for i, c := range b.coins {
 		extra[i] = mainstake.HeaderInput{OutPoint: c.OutPoint, Prev: wire.NewTxOut(c.Value, c.PkScript)}
 	}
-	tx, err := p.signHeader(tk, &b.hdr, extra, b.coins, b.fee)
+	tx, err := p.signHeader(tk, &b.hdr, extra, b.coins, b.fee, b.change)
 	if err != nil {
 		release()
 		return nil, err
 	}
 	b.tx = tx
+	if len(taken) > 0 {
+		var added int64
+		for _, c := range taken {
+			added += c.Value
+		}
+		var change int64
+		if b.change != nil {
+			change = b.change.Value
+		}
+		log.Infof("The header for the draw after block %d spends %d sat of wallet coins "+
+			"(%d inputs) with ticket %d's publisher output of %d sat: fee %d sat, top-up "+
+			"asked %d sat, change %d sat; the new publisher output holds %d sat", height,
+			added, len(taken), tk.ID, tk.CurrentValue, b.fee, b.topUp, change, tx.TxOut[1].Value)
+	}
 	return b, nil
 }
 
 // signHeader builds, signs and checks a header transaction.
 func (p *Producer) signHeader(tk *mainstake.Ticket, hdr *opreturn.Header,
-	extra []mainstake.HeaderInput, coins []*wallet.Coin, fee int64) (*wire.MsgTx, error) {
+	extra []mainstake.HeaderInput, coins []*wallet.Coin, fee int64, change *wire.TxOut) (*wire.MsgTx, error) {
 
 	ref, ok := p.env.Wallet.OwnsStakeKey(tk.PubKey.SerializeCompressed())
 	if !ok {
@@ -287,7 +330,7 @@ func (p *Producer) signHeader(tk *mainstake.Ticket, hdr *opreturn.Header,
 	if err != nil {
 		return nil, err
 	}
-	tx, err := mainstake.NewHeaderTx(tk, hdr, p.env.Params.SidechainID, extra, fee)
+	tx, err := mainstake.NewHeaderTx(tk, hdr, p.env.Params.SidechainID, extra, fee, change)
 	if err != nil {
 		return nil, err
 	}

@@ -88,6 +88,10 @@ func (f *coinFunds) SignCoins(tx *wire.MsgTx, coins []*wallet.Coin, prevs txscri
 	}
 	return nil
 }
+func (f *coinFunds) HeaderChange() ([]byte, error) {
+	_, script, err := f.keys.P2WPKH(wallet.KeyRef{Family: wallet.Change})
+	return script, err
+}
 func (f *coinFunds) TopUp(ticket uint64) (int64, error) { return f.topUp[ticket], nil }
 func (f *coinFunds) ClearTopUp(ticket uint64, amount int64) error {
 	f.mu.Lock()
@@ -228,8 +232,12 @@ func TestFundHeaderAddsWalletInputs(t *testing.T) {
 	if len(b.tx.TxIn) != 2 || fee < 20*vsize {
 		t.Fatalf("%d inputs, fee %d for %d vB at 20 sat/vB", len(b.tx.TxIn), fee, vsize)
 	}
-	if want := 2 * 10 * s.p.headerWorth(); b.tx.TxOut[1].Value < want {
-		t.Fatalf("publisher output refilled to %d, want at least %d", b.tx.TxOut[1].Value, want)
+	if want := 2 * 10 * s.p.headerWorth(); b.tx.TxOut[1].Value < want || b.tx.TxOut[1].Value > want+1 {
+		t.Fatalf("publisher output refilled to %d, want %d", b.tx.TxOut[1].Value, want)
+	}
+	// The rest of the coin goes back to the wallet as change (output 2).
+	if len(b.tx.TxOut) != 3 || b.tx.TxOut[2].Value < 80_000 {
+		t.Fatalf("no change to the wallet: %v", b.tx.TxOut)
 	}
 	// Without wallet coins the slot is missed as no funds.
 	s = newFeeSim(t, 500)
@@ -248,8 +256,10 @@ func TestFundHeaderCarriesTopUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	fee, _ := s.check(t, b.tx)
-	if got, want := b.tx.TxOut[1].Value, int64(1_000_000+50_000)-fee; got < want {
-		t.Fatalf("publisher output %d, want at least %d", got, want)
+	// The wallet pays the top-up and what its own inputs and change add
+	// to the fee.
+	if got, want := b.tx.TxOut[1].Value, int64(1_000_000+50_000)-fee; got < want || got >= 1_050_000 {
+		t.Fatalf("publisher output %d, want %d to 1050000", got, want)
 	}
 	if b.topUp != 50_000 {
 		t.Fatalf("bid carries %d sat of top-up", b.topUp)

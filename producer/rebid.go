@@ -111,6 +111,8 @@ func (p *Producer) rebid(made *Production, stop <-chan struct{}) {
 		}
 		cur := made.bid
 		if est.Rate <= cur.rate() {
+			log.Debugf("Rebid for the draw after block %d: the next block needs %v; "+
+				"header tx %v pays %v", made.height, est.Rate, cur.tx.TxHash(), cur.rate())
 			continue
 		}
 		next, err := p.fundHeader(made.height, cur.ticket, cur.hdr, cur, est.Rate, false)
@@ -120,6 +122,8 @@ func (p *Producer) rebid(made *Production, stop <-chan struct{}) {
 					cur.tx.TxHash(), made.height, err)
 			}
 			lastErr = err
+			log.Debugf("Rebid for the draw after block %d: the next block needs %v; "+
+				"header tx %v pays %v", made.height, est.Rate, cur.tx.TxHash(), cur.rate())
 			continue
 		}
 		select {
@@ -133,6 +137,8 @@ func (p *Producer) rebid(made *Production, stop <-chan struct{}) {
 				"for the draw after block %d: %v", next.tx.TxHash(), cur.tx.TxHash(),
 				made.height, err)
 			p.releaseBid(next)
+			log.Debugf("Rebid for the draw after block %d: the next block needs %v; "+
+				"header tx %v pays %v", made.height, est.Rate, cur.tx.TxHash(), cur.rate())
 			continue
 		}
 		lastErr = nil
@@ -142,5 +148,7 @@ func (p *Producer) rebid(made *Production, stop <-chan struct{}) {
 		log.Infof("Replaced header tx %v (fee %d sat, %v) by %v (fee %d sat, %v) for the "+
 			"draw after block %d: the next block needs %v", cur.tx.TxHash(), cur.fee,
 			cur.rate(), next.tx.TxHash(), next.fee, next.rate(), made.height, est.Rate)
+		log.Debugf("Rebid for the draw after block %d: the next block needs %v; "+
+			"header tx %v pays %v", made.height, est.Rate, next.tx.TxHash(), next.rate())
 	}
 }

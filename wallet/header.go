@@ -102,6 +102,33 @@ func (w *Wallet) SignCoins(tx *wire.MsgTx, coins []*Coin, prevs txscript.PrevOut
 	return nil
 }
 
+// HeaderChange issues the next change address of the wallet and returns
+// its script, for the change of the further inputs of a header transaction.
+// It may run inside a block's store batch: the address counter is local
+// state, written with UpdateLocal.
+func (w *Wallet) HeaderChange() ([]byte, error) {
+	w.issueMu.Lock()
+	defer w.issueMu.Unlock()
+	w.mu.Lock()
+	ref := KeyRef{Change, w.issued[Change]}
+	w.mu.Unlock()
+	_, script, err := w.keys.P2WPKH(ref)
+	if err != nil {
+		return nil, err
+	}
+	next := binary.BigEndian.AppendUint32(nil, ref.Index+1)
+	err = w.db.UpdateLocal(func(pw *store.PlainWriter) error {
+		return pw.Set(append(append([]byte(nil), keyIssuedPrefix...), byte(ref.Family)), next)
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.issued[ref.Family] = ref.Index + 1
+	return script, w.extend(ref.Family)
+}
+
 func topUpKey(ticket uint64) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte(nil), keyTopUpPrefix...), ticket)
 }
