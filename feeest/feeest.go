@@ -145,8 +145,8 @@ func (t *Tracker) Refresh(ctx context.Context) Estimate {
 	if t.cfg.Source == nil {
 		return t.Rate()
 	}
-	ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
-	r, err := t.cfg.Source.NextBlockRate(ctx)
+	fetch, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
+	r, err := t.cfg.Source.NextBlockRate(fetch)
 	cancel()
 	if err == nil {
 		r, err = t.apply(r)

@@ -257,7 +257,7 @@ func TestHeaderFees(t *testing.T) {
 	}
 	defer conn.Close()
 	f := &feeNet{t: t, net: net, a: a, main: apiv1.NewMainchainServiceClient(conn),
-		wlt: apiv1.NewWalletServiceClient(conn),
+		wlt:  apiv1.NewWalletServiceClient(conn),
 		junk: append([]byte{0, 20}, make([]byte, 20)...)}
 	// 130 blocks: 30 mature coinbases for the congestion.
 	if _, err := net.H.Generate(130); err != nil {
