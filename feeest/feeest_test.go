@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 )
@@ -83,10 +84,14 @@ func TestTrackerPolicy(t *testing.T) {
 }
 
 func TestURLSource(t *testing.T) {
+	var mu sync.Mutex
 	answer := `{"fee_by_block_target": {"3": 3000, "1": 12500.5, "6": 1000}}`
 	status := http.StatusOK
 	block := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		answer, status := answer, status
+		mu.Unlock()
 		if answer == "hang" {
 			select {
 			case <-block:
@@ -117,7 +122,9 @@ func TestURLSource(t *testing.T) {
 		"nothing":    {"hang", http.StatusOK},
 	}
 	for name, c := range cases {
+		mu.Lock()
 		answer, status = c.body, c.status
+		mu.Unlock()
 		// A fresh tracker each time, so that no earlier answer holds.
 		tr := NewTracker(Config{Source: &URL{URL: srv.URL}, Name: "--publish.feeurl",
 			Fallback: 2000, Max: 10_000_000, Timeout: 200 * time.Millisecond})
