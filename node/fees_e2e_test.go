@@ -55,7 +55,7 @@ type production struct {
 	fee    int64
 }
 
-var producedRE = regexp.MustCompile(`header tx ([0-9a-f]{64}) \(fee (\d+) sat`)
+var producedRE = regexp.MustCompile(`header tx ([0-9a-f]{64}) accepted.*; fee (\d+) sat`)
 
 // mine mines one block and waits until node a has connected it and, when
 // its ticket won the draw after it, has sent its header transaction and

@@ -684,12 +684,12 @@ func (p *Producer) publish(made *Production) {
 	}
 	fee := ""
 	if made.bid != nil {
-		fee = fmt.Sprintf(" (fee %d sat, %v)", made.bid.fee, made.bid.rate())
+		fee = fmt.Sprintf("; fee %d sat, %v", made.bid.fee, made.bid.rate())
 	}
-	log.Infof("Produced sideblock %v on %v for the draw after block %d; header tx %v%s "+
-		"accepted by the mainchain node %v after the block was announced%s", hash,
-		made.block.Header.PrevBlock, made.height, made.tx.TxHash(), fee,
-		took.Round(time.Microsecond), from)
+	log.Infof("Produced sideblock %v on %v for the draw after block %d; header tx %v "+
+		"accepted by the mainchain node %v after the block was announced%s%s", hash,
+		made.block.Header.PrevBlock, made.height, made.tx.TxHash(),
+		took.Round(time.Microsecond), from, fee)
 	p.startRebid(made)
 }
 
