@@ -310,6 +310,9 @@ func Run(ctx context.Context, cfg *Config) error {
 	if cfg.Publish.RebidInterval == 0 {
 		prodEnv.RebidInterval = -1 // never
 	}
+	if bs, ok := src.(*btcdwatch.Source); ok {
+		prodEnv.MempoolChanged = bs.MempoolChanged()
+	}
 	if wlt != nil {
 		prodEnv.Wallet = wlt
 		prodEnv.Funds = wlt

@@ -119,6 +119,11 @@ type Env struct {
 	// DefaultRebidInterval; negative: never).
 	RebidInterval time.Duration
 
+	// MempoolChanged, when set, receives when the mainchain node's
+	// mempool changed: the rebid then asks again at once, at most once
+	// per MinRebidGap, rather than waiting for RebidInterval.
+	MempoolChanged <-chan struct{}
+
 	// Now is the clock of the day's fee cap; nil means time.Now.
 	Now func() time.Time
 

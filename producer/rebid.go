@@ -70,6 +70,10 @@ func (p *Producer) stopRebid() {
 	}
 }
 
+// MinRebidGap is the least time between two rebid looks that mempool
+// changes trigger (Env.MempoolChanged).
+const MinRebidGap = time.Second
+
 func (p *Producer) rebidInterval() time.Duration {
 	if p.env.RebidInterval > 0 {
 		return p.env.RebidInterval
@@ -78,8 +82,9 @@ func (p *Producer) rebidInterval() time.Duration {
 }
 
 // rebid waits for the next mainchain block after made's draw. It asks for
-// the rate that block needs at once, then every RebidInterval; when the
-// rate has risen above what made's header transaction pays, it replaces
+// the rate that block needs at once, then every RebidInterval and whenever
+// the mempool changed (Env.MempoolChanged, at most once per MinRebidGap);
+// when the rate has risen above what made's header transaction pays, it replaces
 // the transaction (BIP125: the same publication and inputs, a higher fee
 // and fee rate by the relay increment, within the caps) and tells the
 // follower to forget the one replaced. It returns when stop closes, the
@@ -89,7 +94,10 @@ func (p *Producer) rebid(made *Production, stop <-chan struct{}) {
 	if after == nil {
 		after = time.After
 	}
-	var lastErr error
+	var (
+		lastErr error
+		last    time.Time
+	)
 	for first := true; ; first = false {
 		if !first {
 			select {
@@ -98,8 +106,21 @@ func (p *Producer) rebid(made *Production, stop <-chan struct{}) {
 			case <-p.ctx.Done():
 				return
 			case <-after(p.rebidInterval()):
+			case <-p.env.MempoolChanged:
+				// A flood of mempool changes asks at most once
+				// per MinRebidGap.
+				if gap := MinRebidGap - time.Since(last); gap > 0 {
+					select {
+					case <-stop:
+						return
+					case <-p.ctx.Done():
+						return
+					case <-after(gap):
+					}
+				}
 			}
 		}
+		last = time.Now()
 		est := p.env.Fees.Refresh(p.ctx)
 		select {
 		case <-stop:

@@ -87,6 +87,10 @@ type Source struct {
 	watch   *mainwatch.WatchList
 	filter  filterState
 	preview *preview
+
+	// mempool receives, without blocking, when btcd accepted a
+	// transaction into its mempool (MempoolChanged).
+	mempool chan struct{}
 }
 
 // prefetched is a getblock in flight for a notified block.
@@ -109,12 +113,13 @@ func New(cfg Config) (*Source, error) {
 		cfg.CallTimeout = DefaultCallTimeout
 	}
 	s := &Source{
-		cfg:   cfg,
-		tip:   make(chan struct{}, 1),
-		ready: make(chan struct{}),
-		fatal: make(chan error, 1),
-		quit:  make(chan struct{}),
-		best:  mainwatch.Cursor{Height: -1},
+		cfg:     cfg,
+		tip:     make(chan struct{}, 1),
+		ready:   make(chan struct{}),
+		fatal:   make(chan error, 1),
+		quit:    make(chan struct{}),
+		best:    mainwatch.Cursor{Height: -1},
+		mempool: make(chan struct{}, 1),
 	}
 	handlers := &rpcclient.NotificationHandlers{
 		// Handlers only signal, and queue the getblock of a block the
@@ -150,6 +155,12 @@ func New(cfg Config) (*Source, error) {
 			s.fresh = true
 			s.mu.Unlock()
 			s.signal()
+		},
+		OnTxAccepted: func(*chainhash.Hash, btcutil.Amount) {
+			select {
+			case s.mempool <- struct{}{}:
+			default:
+			}
 		},
 		OnFilteredBlockDisconnected: func(int32, *wire.BlockHeader) {
 			s.mu.Lock()
@@ -279,6 +290,11 @@ func (s *Source) connectLoop() {
 	// Registered once; rpcclient registers again after each reconnect.
 	if err := s.client.NotifyBlocks(); err != nil {
 		log.Errorf("notifyblocks: %v", err)
+	}
+	// Every transaction btcd accepts wakes the header fee rebid
+	// (MempoolChanged); the notification carries only a txid.
+	if err := s.client.NotifyNewTransactions(false); err != nil {
+		log.Errorf("notifynewtransactions: %v", err)
 	}
 	s.signal()
 }
@@ -735,3 +751,8 @@ func (s *Source) RawMempoolVerbose(ctx context.Context) (map[string]btcjson.GetR
 	fut := s.client.GetRawMempoolVerboseAsync()
 	return call(ctx, s, "getrawmempool", fut.Receive)
 }
+
+// MempoolChanged receives when btcd has accepted a transaction into its
+// mempool since the last receive (at most one pending signal): the
+// producer asks again for the fee rate of the next block (producer.Env).
+func (s *Source) MempoolChanged() <-chan struct{} { return s.mempool }
