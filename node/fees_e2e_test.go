@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -459,4 +462,90 @@ func TestHeaderFees(t *testing.T) {
 	}
 	t.Logf("spike: replacement %v mined at %v (first header %v at %d sat); block's lowest rate %v",
 		hdr.TxHash(), rates[hdr.TxHash()], prev.txid, prev.fee, lowest)
+}
+
+// TestHeaderFeeURL runs a producing neutrino node whose fee source is a
+// --publish.feeurl service that answers garbage, then a rate, then an
+// absurd rate: garbage leaves the header at --publish.feerate, the rate
+// is taken (the header is replaced to pay it), and the absurd answer is
+// refused while the last good rate holds.
+func TestHeaderFeeURL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	var (
+		mu     sync.Mutex
+		answer = "<html>503 Service Unavailable</html>"
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		a := answer
+		mu.Unlock()
+		fmt.Fprint(w, a)
+	}))
+	defer srv.Close()
+	say := func(s string) {
+		mu.Lock()
+		answer = s
+		mu.Unlock()
+	}
+	net, err := devnet.New(t.TempDir(), sidenodeBinary(t), []devnet.NodeSpec{
+		{Name: "n", Backend: "neutrino", Stake: 100_000_000,
+			Args: []string{"--publish.feeurl=" + srv.URL, "--publish.rebidinterval=200ms",
+				"--debuglevel=info,PROD=debug"}},
+	}, feeLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopNet(t, net) })
+	n := net.Nodes[0]
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f := &feeNet{t: t, net: net, a: n}
+	if _, err := net.H.Generate(110); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.RegisterStakes(2000); err != nil {
+		t.Fatal(err)
+	}
+	mark := n.Mark()
+	var p production
+	for i := 0; i < 10 && !p.won; i++ {
+		p = f.mine()
+	}
+	if !p.won {
+		t.Fatal("n won no draw in 10 blocks")
+	}
+	ctx, cancel := f.ctx()
+	defer cancel()
+	if _, err := n.WaitContains(ctx, 0, "Fee estimate from --publish.feeurl "+srv.URL+" failed: not fee JSON"); err != nil {
+		t.Fatalf("garbage not reported: %v", err)
+	}
+	if line := f.rebidSeen(mark, p.height); !strings.HasSuffix(line, "pays 2 sat/vB") {
+		t.Fatalf("with a garbage answer the header pays other than --publish.feerate: %s", line)
+	}
+
+	// A rate: the header is replaced to pay it.
+	say(`{"fee_by_block_target": {"2": 5000, "1": 7000}}`)
+	line, err := n.WaitLine(ctx, mark, func(l string) bool {
+		return strings.Contains(l, "Replaced header tx") && strings.Contains(l, "the next block needs 7 sat/vB")
+	})
+	if err != nil {
+		t.Fatalf("the fee URL's rate was not taken: %v", err)
+	}
+	t.Logf("%s", line[strings.Index(line, "Replaced"):])
+
+	// An absurd rate: refused, the last good rate holds.
+	mark = n.Mark()
+	say(`{"fee_by_block_target": {"1": 50000000}}`)
+	if _, err := n.WaitContains(ctx, mark, "absurd fee rate: 50000 sat/vB is above the ceiling of 10000 sat/vB"); err != nil {
+		t.Fatalf("absurd rate not reported: %v", err)
+	}
+	for p = f.mine(); !p.won; p = f.mine() {
+	}
+	if line := f.rebidSeen(mark, p.height); !strings.HasSuffix(line, "pays 7 sat/vB") &&
+		!strings.Contains(line, "pays 7.0") {
+		t.Fatalf("after an absurd answer: %s", line)
+	}
 }
