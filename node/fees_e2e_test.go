@@ -367,14 +367,18 @@ func TestHeaderFees(t *testing.T) {
 
 	// A congested mempool at rising rates: each round keeps more than
 	// 1.5 blocks' worth waiting, at 5 sat/vB and up.
-	rising := func(k int) int64 { return 5 + int64(k)/4 }
+	// Rates are spread over a band of 5 to 40 sat/vB (a fixed
+	// pseudo-random order) that rises by 1 sat/vB a round, so that what
+	// a block leaves out pays close to what it takes.
+	round := 0
+	rising := func(k int) int64 { return 5 + int64(round) + int64(k*7919%36) }
 	const blockVB = feeest.BlockVSize
 	var (
 		wins, included int
 		ratios         []string
 	)
 	prev := f.mine()
-	for round := 0; round < 8; round++ {
+	for ; round < 20; round++ {
 		op, _ := f.publisher()
 		mark := a.Mark()
 		f.congest(blockVB*3/2, rising)
