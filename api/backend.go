@@ -198,6 +198,10 @@ type WalletBackend interface {
 	// req.SignedPSBT, checked and broadcast.
 	RenewStake(ctx context.Context, req RenewRequest) (*RenewResult, error)
 
+	// TopUpStake records amount sat for the next header transaction of
+	// ticket to add to its publisher output, from the wallet's coins.
+	TopUpStake(ctx context.Context, ticket uint64, amount int64) (*TopUpResult, error)
+
 	// SideAddress returns the node's sidechain address, where its
 	// sideblock coinbases pay, encoded for the sidechain network.
 	SideAddress(ctx context.Context) (string, error)
@@ -777,6 +781,16 @@ type StakeRequest struct {
 	// OwnerPubKey, when set (33 bytes compressed, checked by the server),
 	// asks for the cold-owner form: the stake locked to this key.
 	OwnerPubKey []byte
+}
+
+// TopUpResult is a top-up TopUpStake recorded.
+type TopUpResult struct {
+	// Pending is the ticket's whole pending top-up, sat.
+	Pending int64
+	// PublisherValue is the ticket's publisher output's value, sat.
+	PublisherValue int64
+	// Confirmed is the wallet's confirmed balance, sat.
+	Confirmed int64
 }
 
 // StakeResult is a registration created by CreateStake.

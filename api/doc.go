@@ -273,6 +273,7 @@
 //	GET  /v1/wallet/stakes                       WalletService.ListStakes
 //	POST /v1/wallet/stakes/withdraw              WalletService.WithdrawStake
 //	POST /v1/wallet/stakes/renew                 WalletService.RenewStake
+//	POST /v1/wallet/stakes/topup                 WalletService.TopUpStake
 //	GET  /v1/wallet/sideaddress, /sidebalance    WalletService.GetSideAddress, GetSideBalance
 //	POST /v1/wallet/sidesend                     WalletService.SendSide
 //	POST /v1/wallet/pegin                        WalletService.PegIn

@@ -92,6 +92,7 @@ var permissions = map[string]Permission{
 	apiv1.WalletService_ListStakes_FullMethodName:           {entityStake, Read},
 	apiv1.WalletService_WithdrawStake_FullMethodName:        {entityStake, Write},
 	apiv1.WalletService_RenewStake_FullMethodName:           {entityStake, Write},
+	apiv1.WalletService_TopUpStake_FullMethodName:           {entityStake, Write},
 	apiv1.WalletService_GetSideAddress_FullMethodName:       {entityAddress, Read},
 	apiv1.WalletService_GetSideBalance_FullMethodName:       {entitySideFunds, Read},
 	apiv1.WalletService_SendSide_FullMethodName:             {entitySideFunds, Write},

@@ -77,6 +77,7 @@ var restCalls = []restCall{
 	{apiv1.WalletService_ListStakes_FullMethodName, "GET", "/v1/wallet/stakes", "", false},
 	{apiv1.WalletService_WithdrawStake_FullMethodName, "POST", "/v1/wallet/stakes/withdraw", `{"ticket_id": "1"}`, false},
 	{apiv1.WalletService_RenewStake_FullMethodName, "POST", "/v1/wallet/stakes/renew", `{"ticket_id": "1", "lock_blocks": 20}`, false},
+	{apiv1.WalletService_TopUpStake_FullMethodName, "POST", "/v1/wallet/stakes/topup", `{"ticket_id": "1", "amount_sat": "50000"}`, false},
 	{apiv1.WalletService_GetSideAddress_FullMethodName, "GET", "/v1/wallet/sideaddress", "", false},
 	{apiv1.WalletService_GetSideBalance_FullMethodName, "GET", "/v1/wallet/sidebalance", "", false},
 	{apiv1.WalletService_SendSide_FullMethodName, "POST", "/v1/wallet/sidesend", `{"to_address": "` + apitest.OtherSideAddress + `", "amount_sat": "10000"}`, false},

@@ -268,6 +268,10 @@ var allCalls = []call{
 			Stake: &apiv1.WithdrawStakeRequest_TicketId{TicketId: 1}})
 		return err
 	}},
+	{apiv1.WalletService_TopUpStake_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.wallet.TopUpStake(ctx, &apiv1.TopUpStakeRequest{TicketId: 1, AmountSat: 50_000})
+		return err
+	}},
 	{apiv1.WalletService_GetSideAddress_FullMethodName, false, func(ctx context.Context, c clients) error {
 		_, err := c.wallet.GetSideAddress(ctx, &apiv1.GetSideAddressRequest{})
 		return err

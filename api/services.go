@@ -481,6 +481,19 @@ func (w *walletService) RenewStake(ctx context.Context, req *apiv1.RenewStakeReq
 		LockHeight: int32(res.LockHeight), AmountSat: res.Amount}, nil
 }
 
+func (w *walletService) TopUpStake(ctx context.Context, req *apiv1.TopUpStakeRequest) (*apiv1.TopUpStakeResponse, error) {
+	const method = apiv1.WalletService_TopUpStake_FullMethodName
+	if err := checkAmount("amount_sat", req.GetAmountSat()); err != nil {
+		return nil, toStatus(method, err)
+	}
+	res, err := w.s.backend.TopUpStake(ctx, req.GetTicketId(), req.GetAmountSat())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	return &apiv1.TopUpStakeResponse{PendingSat: res.Pending,
+		PublisherValueSat: res.PublisherValue, ConfirmedSat: res.Confirmed}, nil
+}
+
 func (w *walletService) GetSideAddress(ctx context.Context, _ *apiv1.GetSideAddressRequest) (*apiv1.GetSideAddressResponse, error) {
 	addr, err := w.s.backend.SideAddress(ctx)
 	if err != nil {

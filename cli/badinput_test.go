@@ -53,6 +53,7 @@ var validArgs = map[string][]string{
 	"stake list":            nil,
 	"stake withdraw":        {"3"},
 	"stake renew":           {"3", "--lock-blocks", "100", "--force"},
+	"stake topup":           {"3", "--amount", "50000"},
 	"block":                 {"2"},
 	"tx":                    {strings.Repeat("ab", 32)},
 	"utxos":                 {apitest.SideAddress},
@@ -225,6 +226,13 @@ var badInputs = map[string][]badCase{
 		{[]string{apitest.DepositTxID(0).String()}, ExitNodeError, "is a mainchain transaction, not a sidechain transaction or block"},
 		{[]string{"9"}, ExitNodeError, "the best sidechain has no block at height 9"},
 		{[]string{"1", "2"}, ExitUsage, `unexpected arguments ["2"]`},
+	},
+	"stake topup": {
+		{[]string{"three", "--amount", "5"}, ExitUsage, "<ticket> three: want a ticket id"},
+		{[]string{"3", "--amount", "0"}, ExitUsage, "--amount 0: want a positive number of sat"},
+		{[]string{"3", "--amount", "0.5"}, ExitUsage, "--amount 0.5: amounts are whole satoshis"},
+		{[]string{"3"}, ExitUsage, "missing --amount"},
+		{[]string{"999", "--amount", "5"}, ExitNodeError, "not one of this wallet's stakes"},
 	},
 	"block": {
 		{[]string{"-1"}, ExitUsage, "<block> -1: want a sidechain block hash (64 hex digits) or a sidechain height"},
@@ -625,7 +633,7 @@ func TestWrongCertificate(t *testing.T) {
 func TestMisplacedAndUnknown(t *testing.T) {
 	for _, tc := range []badCase{
 		{[]string{"--amount", "5", "send", "--to", apitest.SideAddress}, ExitUsage,
-			"--amount is an option of peg in, peg out, send, sendmain, stake create, not a connection option: put it after the command (sidecli send --amount ...)"},
+			"--amount is an option of peg in, peg out, send, sendmain, stake create, stake topup, not a connection option: put it after the command (sidecli send --amount ...)"},
 		{[]string{"stauts"}, ExitUsage, "unknown command stauts (did you mean status?)"},
 		{[]string{"peg", "bogus"}, ExitUsage, "peg has no subcommand bogus: it has deposit, deposits, in, info, out, refused, status, verify"},
 		{[]string{"peg"}, ExitUsage, "a subcommand is needed: deposit, deposits, in, info, out, refused, status, verify"},

@@ -31,8 +31,8 @@ type commandSpec struct {
 
 // parents are the commands that only hold subcommands.
 var parents = map[string][2]string{
-	"stake": {"Create, list, withdraw and renew stakes",
-		"Create, list, withdraw and renew the wallet's stakes."},
+	"stake": {"Create, list, top up, withdraw and renew stakes",
+		"Create, list, top up, withdraw and renew the wallet's stakes."},
 	"peg": {"Move coins between the chains through the pegbox",
 		"Deposit mainchain coins to the sidechain through the pegbox, " +
 			"withdraw sidechain coins to the mainchain, and show the pegbox, " +

@@ -201,7 +201,7 @@ func TestWalletCommands(t *testing.T) {
 	}
 	wantFail(t, n.run("stake", "create", "--force", "--amount", "1"), "lock-blocks")
 	wantFail(t, n.run("stake", "create", "--force", "--amount", "0", "--lock-blocks", "5"), "--amount 0: want a positive number of sat")
-	wantFail(t, n.run("stake"), "a subcommand is needed: create, list, renew, withdraw")
+	wantFail(t, n.run("stake"), "a subcommand is needed: create, list, renew, topup, withdraw")
 
 	r = n.run("stake", "list")
 	wantOK(t, r)

@@ -150,6 +150,13 @@ func walletCommands() []commandSpec {
 				"that it pays nothing but the new stake of the same owner, and " +
 				"broadcasts it (WalletService.RenewStake).",
 			func(c *client) any { return &stakeRenewCommand{c: c} }},
+		{groupLottery, "stake topup", "Add wallet coins to a ticket's publisher output",
+			"Record that the ticket's next header transaction adds --amount sat of the " +
+				"wallet's confirmed coins to its publisher output, the output that pays " +
+				"its header fees. Nothing is sent now: the next header transaction spends " +
+				"the coins as further inputs (docs/protocol.md §5). Only a live ticket of " +
+				"this wallet's can be topped up (WalletService.TopUpStake).",
+			func(c *client) any { return &stakeTopUpCommand{c: c} }},
 	}
 }
 
@@ -407,4 +414,42 @@ func (cmd *stakeRenewCommand) Execute(args []string) error {
 	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewWalletServiceClient(conn).RenewStake(ctx, req)
 	})
+}
+
+type stakeTopUpCommand struct {
+	Amount value `long:"amount" unquote:"false" required:"yes" value-name:"SAT" description:"What to add to the publisher output, in sat"`
+	Args   struct {
+		Ticket arg `positional-arg-name:"ticket" description:"Ticket id (sidecli stake list shows them)"`
+	} `positional-args:"yes" required:"yes"`
+	c *client
+}
+
+func (cmd *stakeTopUpCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	amt, err := amount("--amount", cmd.Amount)
+	if err != nil {
+		return err
+	}
+	ticket := cmd.Args.Ticket.String()
+	id, err := parseInt("<ticket>", ticket, 0, math.MaxInt64, "(a ticket id)")
+	if err != nil {
+		return usagef("<ticket> %s: want a ticket id (sidecli stake list shows them)",
+			quoteIfOdd(ticket))
+	}
+	f := fields{"ticket_id": "<ticket>", "amount_sat": "--amount"}
+	resp, err := cmd.c.call(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewWalletServiceClient(conn).TopUpStake(ctx, &apiv1.TopUpStakeRequest{
+			TicketId: uint64(id), AmountSat: amt})
+	}, true)
+	if err != nil {
+		return err
+	}
+	r := resp.(*apiv1.TopUpStakeResponse)
+	fmt.Fprintf(cmd.c.stderr, "Recorded; nothing is sent now. Ticket %d's next header "+
+		"transaction adds %d sat (pending in all) from the wallet's confirmed coins "+
+		"(%d sat) to its publisher output (%d sat now).\n", id, r.PendingSat,
+		r.ConfirmedSat, r.PublisherValueSat)
+	return nil
 }

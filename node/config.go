@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -199,8 +200,24 @@ func (c *Config) AlarmsConfig() alarms.Config {
 // PublishConfig is the fee policy of the header transactions this node
 // publishes when it wins a draw.
 type PublishConfig struct {
-	FeeRate int64 `long:"feerate" description:"Fee rate of header transactions, in sat/vbyte; at least the floor of 1 sat/vbyte that every node relays, at most 10000 (the wallet's maximum)"`
+	FeeRate       int64         `long:"feerate" description:"Fallback fee rate of header transactions, in sat/vbyte, used while no estimate of the next block's rate is at hand (and always without one); also the rate at which --publish.topupheaders counts headers; at least the floor of 1 sat/vbyte that every node relays, at most 10000 (the wallet's maximum)"`
+	FeeURL        string        `long:"feeurl" description:"URL of a fee estimate service answering JSON {\"fee_by_block_target\": {\"1\": sat/kvbyte, ...}} (as lnd's --feeurl); its lowest target sets the header fee rate. Without it, a btcd backend estimates from btcd's mempool and a neutrino backend uses --publish.feerate"`
+	MaxHeaderFee  int64         `long:"maxheaderfee" description:"Most a single header transaction pays in fees, in sat (0: no cap)"`
+	MaxDayFee     int64         `long:"maxdayfee" description:"Most the header transactions of the last 24 hours pay in fees together, in sat (0: no cap)"`
+	TopUpHeaders  int64         `long:"topupheaders" description:"When a header would leave its publisher output with fewer than this many headers' worth at --publish.feerate, it adds wallet coins to bring it to twice as many (0: the wallet pays only what the publisher output cannot)"`
+	RebidInterval time.Duration `long:"rebidinterval" description:"How often, while the next mainchain block has not come, the node asks again for the fee rate that block needs and replaces its header transaction (BIP125) when the rate has risen (0: never)"`
 }
+
+// Defaults of the header fee policy: a cap of 50,000 sat per header
+// (over 300 sat/vbyte for a header paid by its publisher output alone),
+// 1,000,000 sat per day, top-ups below 50 headers' worth, a rebid every
+// 10 s.
+const (
+	defaultMaxHeaderFee  = 50_000
+	defaultMaxDayFee     = 1_000_000
+	defaultTopUpHeaders  = 50
+	defaultRebidInterval = 10 * time.Second
+)
 
 // minUndoDepth is the floor of --undodepth: Bitcoin's coinbase maturity,
 // the depth below which a reorg is ordinary enough that every node must
@@ -373,8 +390,10 @@ func DefaultConfig() Config {
 			MaxMsgSize:  api.DefaultMaxMsgSize,
 			MaxPageSize: api.DefaultMaxPageSize,
 		},
-		Publish: PublishConfig{FeeRate: defaultHeaderFeeRate},
-		Alarms:  defaultAlarms(),
+		Publish: PublishConfig{FeeRate: defaultHeaderFeeRate, MaxHeaderFee: defaultMaxHeaderFee,
+			MaxDayFee: defaultMaxDayFee, TopUpHeaders: defaultTopUpHeaders,
+			RebidInterval: defaultRebidInterval},
+		Alarms: defaultAlarms(),
 	}
 }
 
@@ -529,6 +548,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("--publish.feerate %d is not between the floor of %d "+
 			"sat/vbyte and the maximum of %d sat/vbyte", c.Publish.FeeRate,
 			minHeaderFeeRate, int64(wallet.MaxFeeRate))
+	}
+	if err := c.Publish.validate(); err != nil {
+		return err
 	}
 
 	switch c.MainWatch.Backend {
@@ -685,4 +707,31 @@ func normalizeAddresses(addrs []string, defaultPort string) []string {
 		result = append(result, addr)
 	}
 	return result
+}
+
+// validate checks the header fee policy's options beyond --publish.feerate.
+func (p *PublishConfig) validate() error {
+	if p.FeeURL != "" {
+		u, err := url.Parse(p.FeeURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--publish.feeurl %q is not an http:// or https:// URL", p.FeeURL)
+		}
+	}
+	if p.MaxHeaderFee < 0 || p.MaxHeaderFee > wallet.MaxAmount {
+		return fmt.Errorf("--publish.maxheaderfee %d sat is not between 0 (no cap) and %d sat",
+			p.MaxHeaderFee, int64(wallet.MaxAmount))
+	}
+	if p.MaxDayFee < 0 || p.MaxDayFee > wallet.MaxAmount {
+		return fmt.Errorf("--publish.maxdayfee %d sat is not between 0 (no cap) and %d sat",
+			p.MaxDayFee, int64(wallet.MaxAmount))
+	}
+	if p.TopUpHeaders < 0 || p.TopUpHeaders > 100_000 {
+		return fmt.Errorf("--publish.topupheaders %d is not between 0 and 100000 headers",
+			p.TopUpHeaders)
+	}
+	if p.RebidInterval < 0 || (p.RebidInterval > 0 && p.RebidInterval < 100*time.Millisecond) {
+		return fmt.Errorf("--publish.rebidinterval %v is neither 0 (never) nor at least 100ms",
+			p.RebidInterval)
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/federation"
+	"github.com/mainstake/sidenode/feeest"
 	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
@@ -111,6 +112,7 @@ var subsystems = []subsystem{
 	{"PEER", p2p.UseLogger},                   // package p2p (sidechain peers)
 	{"NAPI", nodeapi.UseLogger},               // package nodeapi (the API's backend)
 	{"PROD", producer.UseLogger},              // package producer (sideblock production)
+	{"FEES", feeest.UseLogger},                // package feeest (header fee rates)
 	{"FEDR", federation.UseLogger},            // package federation (signing rounds)
 	{"SPER", sidepeer.UseLogger},              // package sidepeer (bodies and txs from peers)
 	{"ALRM", alarms.UseLogger},                // package alarms (the node's alarms)

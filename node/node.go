@@ -16,6 +16,8 @@ import (
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/federation"
+	"github.com/mainstake/sidenode/feeest"
+	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
@@ -309,10 +311,20 @@ func Run(ctx context.Context, cfg *Config) error {
 	// ahead of its tip through the same handler.
 	handler := sidepeer.New(arrivingChain{Chain: proto.chain, arrived: chain.connectArrived},
 		proto.pool)
+	fees := headerFees(cfg, src)
 	prodEnv := producer.Env{Params: params, Chain: proto.chain, Mempool: proto.pool,
-		Follower: follower, FeeRate: cfg.Publish.FeeRate, DB: db, Bodies: handler}
+		Follower: follower, FeeRate: cfg.Publish.FeeRate, DB: db, Bodies: handler,
+		Fees: fees, MaxHeaderFee: cfg.Publish.MaxHeaderFee, MaxDayFee: cfg.Publish.MaxDayFee,
+		TopUpHeaders: cfg.Publish.TopUpHeaders, RebidInterval: cfg.Publish.RebidInterval}
+	if cfg.Publish.RebidInterval == 0 {
+		prodEnv.RebidInterval = -1 // never
+	}
+	if bs, ok := src.(*btcdwatch.Source); ok {
+		prodEnv.MempoolChanged = bs.MempoolChanged()
+	}
 	if wlt != nil {
 		prodEnv.Wallet = wlt
+		prodEnv.Funds = wlt
 	}
 	proto.producer = producer.New(prodEnv)
 	fedEnv := federation.Env{Params: params, DB: db, Chain: proto.chain,
@@ -403,6 +415,10 @@ func Run(ctx context.Context, cfg *Config) error {
 	}()
 	proto.producer.SetContext(runCtx)
 	workers.Add(3)
+	go func() {
+		defer workers.Done()
+		fees.Run(runCtx, nil)
+	}()
 	go func() {
 		defer workers.Done()
 		handler.RunFetcher(runCtx, follower)
@@ -512,4 +528,28 @@ func errSuffix(e string) string {
 		return ""
 	}
 	return ", last error: " + e
+}
+
+// headerFees returns the estimate of the fee rate header transactions need
+// to make the next mainchain block: --publish.feeurl when given, else
+// btcd's mempool on the btcd backend, else --publish.feerate always. Every
+// estimate falls back to --publish.feerate while its source fails, and
+// one above the wallet's maximum rate is refused as absurd.
+func headerFees(cfg *Config, src mainwatch.Source) *feeest.Tracker {
+	fallback := feeest.FromSatPerVB(cfg.Publish.FeeRate)
+	tc := feeest.Config{Fallback: fallback, Max: feeest.FromSatPerVB(wallet.MaxFeeRate)}
+	switch bs, isBtcd := src.(*btcdwatch.Source); {
+	case cfg.Publish.FeeURL != "":
+		tc.Source = &feeest.URL{URL: cfg.Publish.FeeURL}
+		tc.Name = "--publish.feeurl " + cfg.Publish.FeeURL
+	case isBtcd:
+		// A margin over the rate that fills the block, for what
+		// arrives before it is found.
+		tc.Source = &feeest.Mempool{Pool: bs, OwnVSize: mainstake.HeaderTxVSize(1)}
+		tc.Name = "btcd's mempool"
+		tc.MarginPercent = 10
+	default:
+		return feeest.Fixed(fallback)
+	}
+	return feeest.NewTracker(tc)
 }

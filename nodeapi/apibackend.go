@@ -2,6 +2,7 @@ package nodeapi
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -139,6 +140,7 @@ type Wallet interface {
 	WatchStake(op wire.OutPoint, pkScript []byte, withdrawal chainhash.Hash) error
 	StakeSpend(op wire.OutPoint) (*wallet.StakeSpend, bool, error)
 	SideKey(side *chaincfg.Params) (*btcec.PrivateKey, btcutil.Address, []byte, error)
+	AddTopUp(ticket uint64, amount int64) (int64, error)
 }
 
 // Peers is the sidechain's peer-to-peer server.
@@ -552,4 +554,60 @@ func (b *Adapter) stakeState(t *api.Ticket, tip int32) error {
 		t.StakeState = "locked"
 	}
 	return nil
+}
+
+// TopUpStake records a top-up of a ticket of this wallet's (docs/protocol.md
+// §5): its next header transaction adds amount sat of wallet coins to its
+// publisher output. Nothing moves now; a ticket that is not the wallet's,
+// ended or expired is refused and nothing is recorded.
+func (b *Adapter) TopUpStake(_ context.Context, ticket uint64, amount int64) (*api.TopUpResult, error) {
+	if b.wallet == nil {
+		return nil, errNoWallet
+	}
+	tip, err := b.db.Tip()
+	if err != nil {
+		return nil, err
+	}
+	var t *mainstake.Ticket
+	err = b.db.View(func(r store.Reader) error {
+		var err error
+		t, err = mainstake.TicketByID(r, lottery.TicketID(ticket))
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, api.Errorf(api.ErrNotFound, "no ticket %d", ticket)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := b.wallet.OwnsStakeKey(t.PubKey.SerializeCompressed()); !ok {
+		return nil, api.Errorf(api.ErrNotFound,
+			"ticket %d is not one of this wallet's stakes: its stake key is another's, "+
+				"so this node cannot sign its header transactions; nothing was recorded", t.ID)
+	}
+	if !t.Live() {
+		return nil, api.Errorf(api.ErrFailedPrecondition,
+			"ticket %d's publisher chain ended in mainchain block %d: it publishes no "+
+				"more headers, so a top-up would never be spent", t.ID, t.End)
+	}
+	if int64(tip.Height) >= int64(t.LockHeight) {
+		return nil, api.Errorf(api.ErrFailedPrecondition,
+			"ticket %d's stake expired at height %d (mainchain tip %d): it wins no "+
+				"more draws, so a top-up would never be spent", t.ID, t.LockHeight, tip.Height)
+	}
+	pending, err := b.wallet.AddTopUp(uint64(t.ID), amount)
+	if errors.Is(err, wallet.ErrAmount) {
+		return nil, api.Errorf(api.ErrInvalidArgument, "amount_sat: %v", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	confirmed, err := b.wallet.Balance(1)
+	if err != nil {
+		return nil, err
+	}
+	log.Infof("Top-up of %d sat recorded for ticket %d (%d sat pending): its next "+
+		"header transaction adds it to the publisher output", amount, t.ID, pending)
+	return &api.TopUpResult{Pending: pending, PublisherValue: t.CurrentValue,
+		Confirmed: confirmed}, nil
 }

@@ -40,6 +40,7 @@ type nopFollower struct{}
 
 func (nopFollower) Status() mainwatch.Status                         { return mainwatch.Status{} }
 func (nopFollower) Broadcast(context.Context, *wire.MsgTx) error     { return nil }
+func (nopFollower) Forget(chainhash.Hash)                            {}
 func (f *lateSim) FetchBodies(_ context.Context, h []chainhash.Hash) { f.asked <- h; f.onFetch() }
 
 type noTxs struct{}

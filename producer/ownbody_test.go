@@ -24,6 +24,7 @@ type bodyCheckFollower struct {
 }
 
 func (f *bodyCheckFollower) Status() mainwatch.Status { return mainwatch.Status{} }
+func (f *bodyCheckFollower) Forget(chainhash.Hash)    {}
 
 func (f *bodyCheckFollower) Broadcast(context.Context, *wire.MsgTx) error {
 	blk, _, err := f.chain.Block(f.hash)

@@ -3,18 +3,20 @@ package producer
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
-	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/feeest"
 	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
@@ -63,6 +65,9 @@ type Wallet interface {
 type Follower interface {
 	Status() mainwatch.Status
 	Broadcast(ctx context.Context, tx *wire.MsgTx) error
+	// Forget stops the rebroadcast of a header transaction that a
+	// replacement took the place of.
+	Forget(txid chainhash.Hash)
 }
 
 // Announcer tells the sidechain's peers about a new body.
@@ -84,8 +89,43 @@ type Env struct {
 	Wallet   Wallet
 	Follower Follower
 
-	// FeeRate is the fee rate of header transactions, sat/vbyte.
+	// FeeRate is the configured fee rate of header transactions,
+	// sat/vbyte: Fees' fallback, and the rate at which TopUpHeaders
+	// counts headers.
 	FeeRate int64
+
+	// Fees gives the rate the next mainchain block needs (nil: FeeRate,
+	// always). Funds pays what the publisher output cannot and tops it up
+	// (nil: the publisher output alone pays).
+	Fees  FeeRates
+	Funds Funds
+
+	// MaxHeaderFee caps the fee of one header transaction, sat, and
+	// MaxDayFee the fees of the header transactions of the last 24 hours,
+	// sat (0: no cap). A replacement's fee takes the place of the fee of
+	// the transaction it replaces.
+	MaxHeaderFee int64
+	MaxDayFee    int64
+
+	// TopUpHeaders: when a header would leave the publisher output with
+	// fewer than this many headers' worth (at FeeRate), the header adds
+	// wallet coins to bring it to twice as many (0: only what the fee
+	// needs).
+	TopUpHeaders int64
+
+	// RebidInterval is how often a producer asks again for the rate the
+	// next block needs while it waits for that block, and replaces its
+	// header transaction when that rate has risen (0:
+	// DefaultRebidInterval; negative: never).
+	RebidInterval time.Duration
+
+	// MempoolChanged, when set, receives when the mainchain node's
+	// mempool changed: the rebid then asks again at once, at most once
+	// per MinRebidGap, rather than waiting for RebidInterval.
+	MempoolChanged <-chan struct{}
+
+	// Now is the clock of the day's fee cap; nil means time.Now.
+	Now func() time.Time
 
 	// DB and Bodies let production wait for a published body ahead of
 	// the tip (see Produce): DB reads the state after the batch, Bodies
@@ -140,12 +180,25 @@ type Producer struct {
 	waiting func()
 
 	slots Ledger
+
+	// days is the fees paid in the last 24 hours (Env.MaxDayFee).
+	days dayFees
+
+	// mu guards lastSent, the header transaction last sent for each
+	// ticket, and rebidStop, closed when the next mainchain block (or
+	// an undo) ends the wait of the current production's rebid.
+	mu        sync.Mutex
+	lastSent  map[lottery.TicketID]*bid
+	rebidStop chan struct{}
 }
 
 // New returns a producer over env's components.
 func New(env Env) *Producer {
 	p := &Producer{env: env, ctx: context.Background(),
-		tipMoved: make(chan struct{}, 1)}
+		tipMoved: make(chan struct{}, 1), lastSent: make(map[lottery.TicketID]*bid)}
+	if p.env.Fees == nil {
+		p.env.Fees = feeest.Fixed(feeest.FromSatPerVB(max(env.FeeRate, 1)))
+	}
 	p.build = p.buildOn
 	return p
 }
@@ -182,6 +235,7 @@ type Production struct {
 	ticket   lottery.TicketID
 	block    *sideblock.Block
 	tx       *wire.MsgTx
+	bid      *bid      // tx and what it pays; the rebid replaces it
 	start    time.Time // the block's announcement, or when production began
 
 	// previewed says that the sideblock was built from the block's
@@ -320,8 +374,10 @@ func (p *Producer) send(made *Production) {
 	go func() {
 		if err := p.env.Follower.Broadcast(p.ctx, tx); err != nil {
 			made.failed, made.err = MissBroadcast, err
+			p.releaseBid(made.bid)
 		} else {
 			made.sentAt = time.Now()
+			p.sent(made.height, made.bid)
 		}
 		close(made.done)
 	}()
@@ -385,26 +441,23 @@ func (p *Producer) buildOn(r store.Reader, made *Production) (MissReason, error)
 		return MissSeal, err
 	}
 	ticket := made.tk
-	tx, err := mainstake.BuildHeaderTx(ticket, &opreturn.Header{PrevBlock: hdr.PrevBlock,
-		MerkleRoot: hdr.MerkleRoot}, p.env.Params.SidechainID, p.env.FeeRate, priv)
-	if err != nil {
+	_ = priv // the key signs in fundHeader; asking for it here keeps MissNoKey first
+	needed := p.env.Fees.Rate()
+	b, err := p.fundHeader(made.height, ticket, opreturn.Header{PrevBlock: hdr.PrevBlock,
+		MerkleRoot: hdr.MerkleRoot}, p.pendingBid(ticket), needed.Rate, true)
+	switch {
+	case errors.Is(err, ErrFeeCap):
+		return MissFeeCap, err
+	case errors.Is(err, ErrNoFunds), mainstake.IsErrorCode(err, mainstake.ErrPublisherExhausted):
+		return MissNoFunds, err
+	case err != nil:
 		return MissHeaderTx, err
 	}
-	// Nothing goes to the mainchain that btcd's sanity rules and script
-	// engine have not passed, against the publisher output it spends.
-	pubScript, err := mainstake.PublisherScript(ticket.PubKey)
-	if err == nil {
-		err = wallet.CheckTx(tx, txscript.NewCannedPrevOutputFetcher(pubScript, ticket.CurrentValue))
-	}
-	if err != nil {
-		return MissHeaderTx, err
-	}
-	made.block, made.tx = block, tx
-	if left, fee := tx.TxOut[1].Value, ticket.CurrentValue-tx.TxOut[1].Value; fee > 0 &&
-		left/fee < lowPublisherHeaders {
+	made.block, made.tx, made.bid = block, b.tx, b
+	if left, worth := b.tx.TxOut[1].Value, p.headerWorth(); left/worth < lowPublisherHeaders {
 		log.Warnf("Ticket %d's publisher output has %d sat left, enough for about "+
-			"%d more headers at this fee rate; when it cannot pay a header the "+
-			"ticket misses its slots", made.ticket, left, left/fee)
+			"%d more headers at --publish.feerate; the wallet adds to it when it "+
+			"cannot pay a header (wallet balance permitting)", made.ticket, left, left/worth)
 	}
 	return MissNone, nil
 }
@@ -505,10 +558,12 @@ wait:
 		return
 	}
 	if err := p.env.Follower.Broadcast(p.ctx, made.tx); err != nil {
+		p.releaseBid(made.bid)
 		finish(MissBroadcast, err)
 		return
 	}
 	made.sentAt = time.Now()
+	p.sent(made.height, made.bid)
 	close(made.done)
 	p.publish(made)
 }
@@ -568,6 +623,7 @@ func txids(b *mainwatch.Block) []chainhash.Hash {
 // connects the block again. Committed then finishes the production
 // (publish).
 func (p *Producer) Committed(b *mainwatch.Block, published bool, made *Production) {
+	p.stopRebid()
 	p.slots.Decided(b.Height-1, published)
 	if reason, missed := p.slots.Reason(b.Height - 1); missed {
 		log.Warnf("Missed the slot of the draw after block %d: %v", b.Height-1, reason)
@@ -585,6 +641,7 @@ func (p *Producer) Committed(b *mainwatch.Block, published bool, made *Productio
 // Undone forgets what the block at height decided: the store undid it, or
 // its batch failed. It drops a preview's production too.
 func (p *Producer) Undone(height int32) {
+	p.stopRebid()
 	p.previewed = nil
 	p.slots.Undone(height)
 }
@@ -630,10 +687,15 @@ func (p *Producer) publish(made *Production) {
 	if made.previewed {
 		from = ", built from the block's announcement"
 	}
+	fee := ""
+	if made.bid != nil {
+		fee = fmt.Sprintf("; fee %d sat, %v", made.bid.fee, made.bid.rate())
+	}
 	log.Infof("Produced sideblock %v on %v for the draw after block %d; header tx %v "+
-		"accepted by the mainchain node %v after the block was announced%s", hash,
+		"accepted by the mainchain node %v after the block was announced%s%s", hash,
 		made.block.Header.PrevBlock, made.height, made.tx.TxHash(),
-		took.Round(time.Microsecond), from)
+		took.Round(time.Microsecond), from, fee)
+	p.startRebid(made)
 }
 
 // Enabled reports whether the node can produce at all: it has a wallet.

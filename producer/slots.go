@@ -53,6 +53,14 @@ const (
 	// it) while the node fetched and waited for it (Env.BodyWait): the
 	// node gave up rather than build on a parent its peers had left.
 	MissParentBody
+
+	// MissFeeCap: the fee caps (--publish.maxheaderfee,
+	// --publish.maxdayfee) left less than the relay floor for the header.
+	MissFeeCap
+
+	// MissNoFunds: neither the publisher output nor the wallet could pay
+	// the header transaction's fee.
+	MissNoFunds
 )
 
 var missReasonNames = map[MissReason]string{
@@ -68,6 +76,8 @@ var missReasonNames = map[MissReason]string{
 	MissNotMined:   "not mined",
 	MissStore:      "store",
 	MissParentBody: "parent body",
+	MissFeeCap:     "fee cap",
+	MissNoFunds:    "no funds",
 }
 
 // String returns the reason's label.

@@ -29,6 +29,9 @@ type Backend struct {
 	// OwnTickets are the indexes in TicketList of the wallet's tickets.
 	OwnTickets []int
 
+	// TopUps are the top-ups TopUpStake recorded, by ticket id.
+	TopUps map[uint64]int64
+
 	// The sidechain: blocks by hash, the best chain by height,
 	// transactions by id, unspent outputs by address (listed in the
 	// order given), and the node's own sidechain address and balance.
@@ -370,6 +373,26 @@ func (b *Backend) LastRenew() *api.RenewRequest {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.lastRenew
+}
+
+// TopUpStake implements api.WalletBackend: it records the top-up of one
+// of OwnTickets, and refuses any other ticket with NotFound.
+func (b *Backend) TopUpStake(_ context.Context, ticket uint64, amount int64) (*api.TopUpResult, error) {
+	if err := b.walletError(); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, i := range b.OwnTickets {
+		if b.TicketList[i].ID == ticket {
+			if b.TopUps == nil {
+				b.TopUps = make(map[uint64]int64)
+			}
+			b.TopUps[ticket] += amount
+			return &api.TopUpResult{Pending: b.TopUps[ticket]}, nil
+		}
+	}
+	return nil, api.Errorf(api.ErrNotFound, "ticket %d is not one of this wallet's stakes", ticket)
 }
 
 // SideBlock implements api.SidechainBackend.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -90,6 +91,9 @@ type Source struct {
 	// mempool receives the transactions btcd's mempool accepts that pass
 	// the filter (relevanttxaccepted); see mempool.go.
 	mempool chan *wire.MsgTx
+	// mempoolChanged receives, without blocking, when btcd accepted any
+	// transaction into its mempool (MempoolChanged).
+	mempoolChanged chan struct{}
 }
 
 // prefetched is a getblock in flight for a notified block.
@@ -119,7 +123,8 @@ func New(cfg Config) (*Source, error) {
 		quit:  make(chan struct{}),
 		best:  mainwatch.Cursor{Height: -1},
 
-		mempool: make(chan *wire.MsgTx, mempoolQueue),
+		mempool:        make(chan *wire.MsgTx, mempoolQueue),
+		mempoolChanged: make(chan struct{}, 1),
 	}
 	handlers := &rpcclient.NotificationHandlers{
 		// Handlers only signal, and queue the getblock of a block the
@@ -160,6 +165,12 @@ func New(cfg Config) (*Source, error) {
 			s.fresh = true
 			s.mu.Unlock()
 			s.signal()
+		},
+		OnTxAccepted: func(*chainhash.Hash, btcutil.Amount) {
+			select {
+			case s.mempoolChanged <- struct{}{}:
+			default:
+			}
 		},
 		OnFilteredBlockDisconnected: func(int32, *wire.BlockHeader) {
 			s.mu.Lock()
@@ -289,6 +300,11 @@ func (s *Source) connectLoop() {
 	// Registered once; rpcclient registers again after each reconnect.
 	if err := s.client.NotifyBlocks(); err != nil {
 		log.Errorf("notifyblocks: %v", err)
+	}
+	// Every transaction btcd accepts wakes the header fee rebid
+	// (MempoolChanged); the notification carries only a txid.
+	if err := s.client.NotifyNewTransactions(false); err != nil {
+		log.Errorf("notifynewtransactions: %v", err)
 	}
 	s.signal()
 }
@@ -736,3 +752,19 @@ func receiveHash(ctx context.Context, s *Source, height int32,
 	}
 	return *hash, nil
 }
+
+// RawMempoolVerbose returns btcd's mempool, every transaction with its fee
+// and virtual size (getrawmempool true), for the fee estimate of header
+// transactions (feeest.Mempool).
+func (s *Source) RawMempoolVerbose(ctx context.Context) (map[string]btcjson.GetRawMempoolVerboseResult, error) {
+	if err := s.waitReady(ctx); err != nil {
+		return nil, err
+	}
+	fut := s.client.GetRawMempoolVerboseAsync()
+	return call(ctx, s, "getrawmempool", fut.Receive)
+}
+
+// MempoolChanged receives when btcd has accepted a transaction into its
+// mempool since the last receive (at most one pending signal): the
+// producer asks again for the fee rate of the next block (producer.Env).
+func (s *Source) MempoolChanged() <-chan struct{} { return s.mempoolChanged }

@@ -3503,6 +3503,127 @@ func (*SubscribeWalletTransactionsResponse_Connected) isSubscribeWalletTransacti
 func (*SubscribeWalletTransactionsResponse_Disconnected) isSubscribeWalletTransactionsResponse_Event() {
 }
 
+// TopUpStakeRequest names the ticket to top up and the amount.
+type TopUpStakeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// ticket_id is the ticket's id.
+	TicketId uint64 `protobuf:"varint,1,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
+	// amount_sat is what to add to the publisher output, in sat.
+	AmountSat     int64 `protobuf:"varint,2,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TopUpStakeRequest) Reset() {
+	*x = TopUpStakeRequest{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TopUpStakeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TopUpStakeRequest) ProtoMessage() {}
+
+func (x *TopUpStakeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TopUpStakeRequest.ProtoReflect.Descriptor instead.
+func (*TopUpStakeRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *TopUpStakeRequest) GetTicketId() uint64 {
+	if x != nil {
+		return x.TicketId
+	}
+	return 0
+}
+
+func (x *TopUpStakeRequest) GetAmountSat() int64 {
+	if x != nil {
+		return x.AmountSat
+	}
+	return 0
+}
+
+// TopUpStakeResponse is the top-up recorded.
+type TopUpStakeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// pending_sat is the ticket's whole pending top-up, this one included,
+	// that its next header transaction adds.
+	PendingSat int64 `protobuf:"varint,1,opt,name=pending_sat,json=pendingSat,proto3" json:"pending_sat,omitempty"`
+	// publisher_value_sat is the publisher output's value now.
+	PublisherValueSat int64 `protobuf:"varint,2,opt,name=publisher_value_sat,json=publisherValueSat,proto3" json:"publisher_value_sat,omitempty"`
+	// confirmed_sat is the wallet's confirmed balance, from which the
+	// top-up is paid.
+	ConfirmedSat  int64 `protobuf:"varint,3,opt,name=confirmed_sat,json=confirmedSat,proto3" json:"confirmed_sat,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TopUpStakeResponse) Reset() {
+	*x = TopUpStakeResponse{}
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TopUpStakeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TopUpStakeResponse) ProtoMessage() {}
+
+func (x *TopUpStakeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_wallet_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TopUpStakeResponse.ProtoReflect.Descriptor instead.
+func (*TopUpStakeResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_wallet_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *TopUpStakeResponse) GetPendingSat() int64 {
+	if x != nil {
+		return x.PendingSat
+	}
+	return 0
+}
+
+func (x *TopUpStakeResponse) GetPublisherValueSat() int64 {
+	if x != nil {
+		return x.PublisherValueSat
+	}
+	return 0
+}
+
+func (x *TopUpStakeResponse) GetConfirmedSat() int64 {
+	if x != nil {
+		return x.ConfirmedSat
+	}
+	return 0
+}
+
 var File_sidenode_api_v1_wallet_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
@@ -3749,7 +3870,16 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x05state\x18\x01 \x01(\v2\".sidenode.api.v1.MainchainBlockRefH\x00R\x05state\x12G\n" +
 	"\tconnected\x18\x02 \x01(\v2'.sidenode.api.v1.WalletTransactionBlockH\x00R\tconnected\x12M\n" +
 	"\fdisconnected\x18\x03 \x01(\v2'.sidenode.api.v1.WalletTransactionBlockH\x00R\fdisconnectedB\a\n" +
-	"\x05event2\xae\x10\n" +
+	"\x05event\"O\n" +
+	"\x11TopUpStakeRequest\x12\x1b\n" +
+	"\tticket_id\x18\x01 \x01(\x04R\bticketId\x12\x1d\n" +
+	"\n" +
+	"amount_sat\x18\x02 \x01(\x03R\tamountSat\"\x8a\x01\n" +
+	"\x12TopUpStakeResponse\x12\x1f\n" +
+	"\vpending_sat\x18\x01 \x01(\x03R\n" +
+	"pendingSat\x12.\n" +
+	"\x13publisher_value_sat\x18\x02 \x01(\x03R\x11publisherValueSat\x12#\n" +
+	"\rconfirmed_sat\x18\x03 \x01(\x03R\fconfirmedSat2\x85\x11\n" +
 	"\rWalletService\x12U\n" +
 	"\n" +
 	"NewAddress\x12\".sidenode.api.v1.NewAddressRequest\x1a#.sidenode.api.v1.NewAddressResponse\x12U\n" +
@@ -3777,7 +3907,9 @@ const file_sidenode_api_v1_wallet_proto_rawDesc = "" +
 	"\x14ListSideTransactions\x12,.sidenode.api.v1.ListSideTransactionsRequest\x1a-.sidenode.api.v1.ListSideTransactionsResponse\x12\x8a\x01\n" +
 	"\x1bSubscribeWalletTransactions\x123.sidenode.api.v1.SubscribeWalletTransactionsRequest\x1a4.sidenode.api.v1.SubscribeWalletTransactionsResponse0\x01\x12U\n" +
 	"\n" +
-	"RenewStake\x12\".sidenode.api.v1.RenewStakeRequest\x1a#.sidenode.api.v1.RenewStakeResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"RenewStake\x12\".sidenode.api.v1.RenewStakeRequest\x1a#.sidenode.api.v1.RenewStakeResponse\x12U\n" +
+	"\n" +
+	"TopUpStake\x12\".sidenode.api.v1.TopUpStakeRequest\x1a#.sidenode.api.v1.TopUpStakeResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_wallet_proto_rawDescOnce sync.Once
@@ -3791,7 +3923,7 @@ func file_sidenode_api_v1_wallet_proto_rawDescGZIP() []byte {
 	return file_sidenode_api_v1_wallet_proto_rawDescData
 }
 
-var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_sidenode_api_v1_wallet_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_sidenode_api_v1_wallet_proto_goTypes = []any{
 	(*ListSideTransactionsRequest)(nil),         // 0: sidenode.api.v1.ListSideTransactionsRequest
 	(*SideWalletTransaction)(nil),               // 1: sidenode.api.v1.SideWalletTransaction
@@ -3841,19 +3973,21 @@ var file_sidenode_api_v1_wallet_proto_goTypes = []any{
 	(*SubscribeWalletTransactionsRequest)(nil),  // 45: sidenode.api.v1.SubscribeWalletTransactionsRequest
 	(*WalletTransactionBlock)(nil),              // 46: sidenode.api.v1.WalletTransactionBlock
 	(*SubscribeWalletTransactionsResponse)(nil), // 47: sidenode.api.v1.SubscribeWalletTransactionsResponse
-	(*Ticket)(nil),                              // 48: sidenode.api.v1.Ticket
-	(*MainchainBlockRef)(nil),                   // 49: sidenode.api.v1.MainchainBlockRef
+	(*TopUpStakeRequest)(nil),                   // 48: sidenode.api.v1.TopUpStakeRequest
+	(*TopUpStakeResponse)(nil),                  // 49: sidenode.api.v1.TopUpStakeResponse
+	(*Ticket)(nil),                              // 50: sidenode.api.v1.Ticket
+	(*MainchainBlockRef)(nil),                   // 51: sidenode.api.v1.MainchainBlockRef
 }
 var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
 	1,  // 0: sidenode.api.v1.ListSideTransactionsResponse.transactions:type_name -> sidenode.api.v1.SideWalletTransaction
 	10, // 1: sidenode.api.v1.ListCoinsResponse.coins:type_name -> sidenode.api.v1.WalletCoin
 	13, // 2: sidenode.api.v1.ListWalletTransactionsResponse.transactions:type_name -> sidenode.api.v1.WalletTransaction
 	13, // 3: sidenode.api.v1.GetWalletTransactionResponse.transaction:type_name -> sidenode.api.v1.WalletTransaction
-	48, // 4: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
-	49, // 5: sidenode.api.v1.SubscribeWalletTransactionsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
-	49, // 6: sidenode.api.v1.WalletTransactionBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
+	50, // 4: sidenode.api.v1.ListStakesResponse.tickets:type_name -> sidenode.api.v1.Ticket
+	51, // 5: sidenode.api.v1.SubscribeWalletTransactionsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
+	51, // 6: sidenode.api.v1.WalletTransactionBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
 	13, // 7: sidenode.api.v1.WalletTransactionBlock.transactions:type_name -> sidenode.api.v1.WalletTransaction
-	49, // 8: sidenode.api.v1.SubscribeWalletTransactionsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
+	51, // 8: sidenode.api.v1.SubscribeWalletTransactionsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
 	46, // 9: sidenode.api.v1.SubscribeWalletTransactionsResponse.connected:type_name -> sidenode.api.v1.WalletTransactionBlock
 	46, // 10: sidenode.api.v1.SubscribeWalletTransactionsResponse.disconnected:type_name -> sidenode.api.v1.WalletTransactionBlock
 	23, // 11: sidenode.api.v1.WalletService.NewAddress:input_type -> sidenode.api.v1.NewAddressRequest
@@ -3878,30 +4012,32 @@ var file_sidenode_api_v1_wallet_proto_depIdxs = []int32{
 	0,  // 30: sidenode.api.v1.WalletService.ListSideTransactions:input_type -> sidenode.api.v1.ListSideTransactionsRequest
 	45, // 31: sidenode.api.v1.WalletService.SubscribeWalletTransactions:input_type -> sidenode.api.v1.SubscribeWalletTransactionsRequest
 	33, // 32: sidenode.api.v1.WalletService.RenewStake:input_type -> sidenode.api.v1.RenewStakeRequest
-	24, // 33: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
-	26, // 34: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
-	28, // 35: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
-	30, // 36: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
-	32, // 37: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
-	36, // 38: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
-	38, // 39: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
-	40, // 40: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
-	42, // 41: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
-	44, // 42: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
-	8,  // 43: sidenode.api.v1.WalletService.SendMain:output_type -> sidenode.api.v1.SendMainResponse
-	11, // 44: sidenode.api.v1.WalletService.ListCoins:output_type -> sidenode.api.v1.ListCoinsResponse
-	14, // 45: sidenode.api.v1.WalletService.ListWalletTransactions:output_type -> sidenode.api.v1.ListWalletTransactionsResponse
-	16, // 46: sidenode.api.v1.WalletService.GetWalletTransaction:output_type -> sidenode.api.v1.GetWalletTransactionResponse
-	18, // 47: sidenode.api.v1.WalletService.BumpFee:output_type -> sidenode.api.v1.BumpFeeResponse
-	20, // 48: sidenode.api.v1.WalletService.ChangePassphrase:output_type -> sidenode.api.v1.ChangePassphraseResponse
-	22, // 49: sidenode.api.v1.WalletService.BackupSeed:output_type -> sidenode.api.v1.BackupSeedResponse
-	4,  // 50: sidenode.api.v1.WalletService.CreateWallet:output_type -> sidenode.api.v1.CreateWalletResponse
-	6,  // 51: sidenode.api.v1.WalletService.UnlockWallet:output_type -> sidenode.api.v1.UnlockWalletResponse
-	2,  // 52: sidenode.api.v1.WalletService.ListSideTransactions:output_type -> sidenode.api.v1.ListSideTransactionsResponse
-	47, // 53: sidenode.api.v1.WalletService.SubscribeWalletTransactions:output_type -> sidenode.api.v1.SubscribeWalletTransactionsResponse
-	34, // 54: sidenode.api.v1.WalletService.RenewStake:output_type -> sidenode.api.v1.RenewStakeResponse
-	33, // [33:55] is the sub-list for method output_type
-	11, // [11:33] is the sub-list for method input_type
+	48, // 33: sidenode.api.v1.WalletService.TopUpStake:input_type -> sidenode.api.v1.TopUpStakeRequest
+	24, // 34: sidenode.api.v1.WalletService.NewAddress:output_type -> sidenode.api.v1.NewAddressResponse
+	26, // 35: sidenode.api.v1.WalletService.GetBalance:output_type -> sidenode.api.v1.GetBalanceResponse
+	28, // 36: sidenode.api.v1.WalletService.CreateStake:output_type -> sidenode.api.v1.CreateStakeResponse
+	30, // 37: sidenode.api.v1.WalletService.ListStakes:output_type -> sidenode.api.v1.ListStakesResponse
+	32, // 38: sidenode.api.v1.WalletService.WithdrawStake:output_type -> sidenode.api.v1.WithdrawStakeResponse
+	36, // 39: sidenode.api.v1.WalletService.GetSideAddress:output_type -> sidenode.api.v1.GetSideAddressResponse
+	38, // 40: sidenode.api.v1.WalletService.GetSideBalance:output_type -> sidenode.api.v1.GetSideBalanceResponse
+	40, // 41: sidenode.api.v1.WalletService.SendSide:output_type -> sidenode.api.v1.SendSideResponse
+	42, // 42: sidenode.api.v1.WalletService.PegIn:output_type -> sidenode.api.v1.PegInResponse
+	44, // 43: sidenode.api.v1.WalletService.PegOut:output_type -> sidenode.api.v1.PegOutResponse
+	8,  // 44: sidenode.api.v1.WalletService.SendMain:output_type -> sidenode.api.v1.SendMainResponse
+	11, // 45: sidenode.api.v1.WalletService.ListCoins:output_type -> sidenode.api.v1.ListCoinsResponse
+	14, // 46: sidenode.api.v1.WalletService.ListWalletTransactions:output_type -> sidenode.api.v1.ListWalletTransactionsResponse
+	16, // 47: sidenode.api.v1.WalletService.GetWalletTransaction:output_type -> sidenode.api.v1.GetWalletTransactionResponse
+	18, // 48: sidenode.api.v1.WalletService.BumpFee:output_type -> sidenode.api.v1.BumpFeeResponse
+	20, // 49: sidenode.api.v1.WalletService.ChangePassphrase:output_type -> sidenode.api.v1.ChangePassphraseResponse
+	22, // 50: sidenode.api.v1.WalletService.BackupSeed:output_type -> sidenode.api.v1.BackupSeedResponse
+	4,  // 51: sidenode.api.v1.WalletService.CreateWallet:output_type -> sidenode.api.v1.CreateWalletResponse
+	6,  // 52: sidenode.api.v1.WalletService.UnlockWallet:output_type -> sidenode.api.v1.UnlockWalletResponse
+	2,  // 53: sidenode.api.v1.WalletService.ListSideTransactions:output_type -> sidenode.api.v1.ListSideTransactionsResponse
+	47, // 54: sidenode.api.v1.WalletService.SubscribeWalletTransactions:output_type -> sidenode.api.v1.SubscribeWalletTransactionsResponse
+	34, // 55: sidenode.api.v1.WalletService.RenewStake:output_type -> sidenode.api.v1.RenewStakeResponse
+	49, // 56: sidenode.api.v1.WalletService.TopUpStake:output_type -> sidenode.api.v1.TopUpStakeResponse
+	34, // [34:57] is the sub-list for method output_type
+	11, // [11:34] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -3933,7 +4069,7 @@ func file_sidenode_api_v1_wallet_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_wallet_proto_rawDesc), len(file_sidenode_api_v1_wallet_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   48,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

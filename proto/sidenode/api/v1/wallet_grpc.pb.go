@@ -41,6 +41,7 @@ const (
 	WalletService_ListSideTransactions_FullMethodName        = "/sidenode.api.v1.WalletService/ListSideTransactions"
 	WalletService_SubscribeWalletTransactions_FullMethodName = "/sidenode.api.v1.WalletService/SubscribeWalletTransactions"
 	WalletService_RenewStake_FullMethodName                  = "/sidenode.api.v1.WalletService/RenewStake"
+	WalletService_TopUpStake_FullMethodName                  = "/sidenode.api.v1.WalletService/TopUpStake"
 )
 
 // WalletServiceClient is the client API for WalletService service.
@@ -174,6 +175,16 @@ type WalletServiceClient interface {
 	// stake of the same owner: INVALID_ARGUMENT naming what it pays
 	// otherwise, and nothing is broadcast) and broadcast.
 	RenewStake(ctx context.Context, in *RenewStakeRequest, opts ...grpc.CallOption) (*RenewStakeResponse, error)
+	// TopUpStake adds amount_sat of the wallet's coins to a ticket's
+	// publisher output, the output that pays its header transactions'
+	// fees. Nothing is sent now: the amount is recorded as pending, and the
+	// ticket's next header transaction spends wallet coins as further inputs
+	// and adds it to its new publisher output (docs/protocol.md §5). NOT_FOUND
+	// for a ticket that does not exist or whose stake key is not this
+	// wallet's (nothing is recorded); INVALID_ARGUMENT for an amount that is
+	// not between 1 sat and 21 million BTC; FAILED_PRECONDITION when the
+	// ticket's publisher chain has ended or its stake has expired.
+	TopUpStake(ctx context.Context, in *TopUpStakeRequest, opts ...grpc.CallOption) (*TopUpStakeResponse, error)
 }
 
 type walletServiceClient struct {
@@ -413,6 +424,16 @@ func (c *walletServiceClient) RenewStake(ctx context.Context, in *RenewStakeRequ
 	return out, nil
 }
 
+func (c *walletServiceClient) TopUpStake(ctx context.Context, in *TopUpStakeRequest, opts ...grpc.CallOption) (*TopUpStakeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TopUpStakeResponse)
+	err := c.cc.Invoke(ctx, WalletService_TopUpStake_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WalletServiceServer is the server API for WalletService service.
 // All implementations must embed UnimplementedWalletServiceServer
 // for forward compatibility.
@@ -544,6 +565,16 @@ type WalletServiceServer interface {
 	// stake of the same owner: INVALID_ARGUMENT naming what it pays
 	// otherwise, and nothing is broadcast) and broadcast.
 	RenewStake(context.Context, *RenewStakeRequest) (*RenewStakeResponse, error)
+	// TopUpStake adds amount_sat of the wallet's coins to a ticket's
+	// publisher output, the output that pays its header transactions'
+	// fees. Nothing is sent now: the amount is recorded as pending, and the
+	// ticket's next header transaction spends wallet coins as further inputs
+	// and adds it to its new publisher output (docs/protocol.md §5). NOT_FOUND
+	// for a ticket that does not exist or whose stake key is not this
+	// wallet's (nothing is recorded); INVALID_ARGUMENT for an amount that is
+	// not between 1 sat and 21 million BTC; FAILED_PRECONDITION when the
+	// ticket's publisher chain has ended or its stake has expired.
+	TopUpStake(context.Context, *TopUpStakeRequest) (*TopUpStakeResponse, error)
 	mustEmbedUnimplementedWalletServiceServer()
 }
 
@@ -619,6 +650,9 @@ func (UnimplementedWalletServiceServer) SubscribeWalletTransactions(*SubscribeWa
 }
 func (UnimplementedWalletServiceServer) RenewStake(context.Context, *RenewStakeRequest) (*RenewStakeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RenewStake not implemented")
+}
+func (UnimplementedWalletServiceServer) TopUpStake(context.Context, *TopUpStakeRequest) (*TopUpStakeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method TopUpStake not implemented")
 }
 func (UnimplementedWalletServiceServer) mustEmbedUnimplementedWalletServiceServer() {}
 func (UnimplementedWalletServiceServer) testEmbeddedByValue()                       {}
@@ -1030,6 +1064,24 @@ func _WalletService_RenewStake_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _WalletService_TopUpStake_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TopUpStakeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WalletServiceServer).TopUpStake(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: WalletService_TopUpStake_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WalletServiceServer).TopUpStake(ctx, req.(*TopUpStakeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // WalletService_ServiceDesc is the grpc.ServiceDesc for WalletService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1120,6 +1172,10 @@ var WalletService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RenewStake",
 			Handler:    _WalletService_RenewStake_Handler,
+		},
+		{
+			MethodName: "TopUpStake",
+			Handler:    _WalletService_TopUpStake_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
