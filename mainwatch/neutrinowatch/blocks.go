@@ -311,7 +311,7 @@ func (s *Source) filter(ctx context.Context, height int32, hash chainhash.Hash,
 	what := fmt.Sprintf("filter of block %d (%v)", height, hash)
 	opts := append(s.queryOptions(), neutrino.OptimisticBatch(),
 		neutrino.MaxBatchSize(int64(batch)))
-	f, err = call(ctx, s, what, func() (*gcs.Filter, error) {
+	f, err = call(ctx, s, what, hash, func() (*gcs.Filter, error) {
 		return s.cs.GetCFilter(hash, wire.GCSFilterRegular, opts...)
 	})
 	if err != nil {
@@ -327,7 +327,7 @@ func (s *Source) filter(ctx context.Context, height int32, hash chainhash.Hash,
 func (s *Source) fetchBlock(ctx context.Context, height int32, hash chainhash.Hash) (*wire.MsgBlock, error) {
 	what := fmt.Sprintf("block %d (%v)", height, hash)
 	opts := s.queryOptions()
-	block, err := call(ctx, s, what, func() (*btcutil.Block, error) {
+	block, err := call(ctx, s, what, hash, func() (*btcutil.Block, error) {
 		return s.cs.GetBlock(hash, opts...)
 	})
 	if err != nil {
