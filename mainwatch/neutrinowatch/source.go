@@ -126,6 +126,9 @@ type Source struct {
 	cs     *neutrino.ChainService
 	super  *supervisor
 
+	// headerStore is cs.BlockHeaders, which onChain reads.
+	headerStore headerLookup
+
 	// timeSource is the clock blocks fetched directly are checked
 	// against.
 	timeSource blockchain.MedianTimeSource
@@ -232,7 +235,7 @@ func New(cfg Config) (*Source, error) {
 		return nil, fmt.Errorf("neutrinowatch: chain state in %s: %w",
 			cfg.DataDir, err)
 	}
-	s.cs = cs
+	s.cs, s.headerStore = cs, cs.BlockHeaders
 	s.refresh(false)
 	return s, nil
 }
@@ -601,10 +604,17 @@ func (s *Source) movedChan() <-chan struct{} {
 	return s.moved
 }
 
-// onChain reports whether hash is on neutrino's header chain. An error
-// reading the store counts as on the chain: the query's own bounds hold.
+// headerLookup finds a block header by hash, as neutrino's header store
+// does.
+type headerLookup interface {
+	FetchHeader(hash *chainhash.Hash) (*wire.BlockHeader, uint32, error)
+}
+
+// onChain reports whether hash is on neutrino's header chain: a reorg
+// deletes the headers it takes off. An error reading the store counts as
+// on the chain: the query's own bounds hold.
 func (s *Source) onChain(hash chainhash.Hash) bool {
-	_, err := s.cs.GetBlockHeight(&hash)
+	_, _, err := s.headerStore.FetchHeader(&hash)
 	if err == nil {
 		return true
 	}

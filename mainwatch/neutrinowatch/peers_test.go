@@ -1,0 +1,239 @@
+package neutrinowatch
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/lightninglabs/neutrino"
+	"github.com/lightninglabs/neutrino/headerfs"
+
+	"github.com/mainstake/sidenode/btctest"
+	"github.com/mainstake/sidenode/mainwatch"
+)
+
+// TestReorgReconnect follows btcd through reorgs made with invalidateblock
+// and a longer branch. Part way through each, btcd's best chain has less
+// work than neutrino's, and neutrino drops the peer for announcing it.
+// neutrino's own redial is pushed an hour out, so only the supervisor can
+// bring the peer back; the source must reach every new tip, and the
+// supervisor must have seen the peer lost. The test logs how long each
+// reorg took to follow.
+func TestReorgReconnect(t *testing.T) {
+	retry := neutrino.ConnectionRetryInterval
+	neutrino.ConnectionRetryInterval = time.Hour // read by NewChainService
+	t.Cleanup(func() { neutrino.ConnectionRetryInterval = retry })
+
+	h := btctest.NewForTest(t, btctest.Options{})
+	generate(t, h, 110)
+	src := newSource(t, h, t.TempDir(), []string{h.P2PAddr}, nil)
+	// atTip waits for the source to reach btcd's tip; only a hang trips
+	// the guard.
+	atTip := func(what string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		height, hash, err := h.Tip()
+		if err != nil {
+			t.Fatal(err)
+		}
+		guard := time.After(syncTimeout)
+		for {
+			best, err := src.Best(context.Background())
+			if err == nil && best.Height == height && best.Hash == hash {
+				return time.Since(start)
+			}
+			select {
+			case <-guard:
+				t.Fatalf("%s: the source never reached btcd's tip %d (%v): "+
+					"at %v, status %+v", what, height, hash, best, src.Status())
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	atTip("initial sync")
+	var longest time.Duration
+	for i := range 3 {
+		if _, err := h.Reorg(2, 1); err != nil {
+			t.Fatal(err)
+		}
+		took := atTip("reorg")
+		longest = max(longest, took)
+		t.Logf("reorg %d followed in %v", i+1, took.Round(time.Millisecond))
+		generate(t, h, 1)
+		atTip("block after the reorg")
+	}
+	outages, redials := src.super.stats()
+	t.Logf("peer lost %d times, %d tries to reconnect; longest reorg %v",
+		outages, redials, longest.Round(time.Millisecond))
+	if outages == 0 || redials == 0 {
+		t.Fatalf("the peer was lost %d times and redialled %d times: "+
+			"the reorgs did not take it away", outages, redials)
+	}
+}
+
+// TestDialOnce: the dialer holds at most one connection to an address,
+// counting one being dialled, and dials again once it is closed.
+func TestDialOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	sv := newSupervisor(nil, "8333")
+	addr := ln.Addr()
+	first, err := sv.dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sv.dial(addr); !errors.Is(err, errConnected) {
+		t.Fatalf("second dial: %v, want errConnected", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Close() // a second close releases nothing more
+	again, err := sv.dial(addr)
+	if err != nil {
+		t.Fatalf("dial after close: %v", err)
+	}
+	if _, err := sv.dial(addr); !errors.Is(err, errConnected) {
+		t.Fatalf("dial beside the new connection: %v, want errConnected", err)
+	}
+	_ = again.Close()
+
+	// A dial in flight counts.
+	block := make(chan struct{})
+	sv.dialer = func(network, a string) (net.Conn, error) {
+		<-block
+		return net.Dial(network, a)
+	}
+	done := make(chan error, 1)
+	go func() {
+		c, err := sv.dial(addr)
+		if err == nil {
+			defer c.Close()
+		}
+		done <- err
+	}()
+	for {
+		sv.mu.Lock()
+		n := sv.open[addr.String()]
+		sv.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := sv.dial(addr); !errors.Is(err, errConnected) {
+		t.Fatalf("dial beside one in flight: %v, want errConnected", err)
+	}
+	close(block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fakeHeaders is a header store that knows a set of hashes.
+type fakeHeaders struct {
+	mu    sync.Mutex
+	known map[chainhash.Hash]bool
+}
+
+func (f *fakeHeaders) FetchHeader(hash *chainhash.Hash) (*wire.BlockHeader, uint32, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.known[*hash] {
+		return nil, 0, headerfs.ErrHashNotFound
+	}
+	return &wire.BlockHeader{}, 1, nil
+}
+
+func (f *fakeHeaders) set(hash chainhash.Hash, known bool) {
+	f.mu.Lock()
+	f.known[hash] = known
+	f.mu.Unlock()
+}
+
+// moveTip does what the poll loop does when the header tip moves.
+func (s *Source) moveTip() {
+	s.mu.Lock()
+	close(s.moved)
+	s.moved = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// TestCallLeftChain: a query whose block a reorg takes off the header chain
+// is abandoned when the tip moves, while one whose block stays goes on to
+// its answer. The query timeout is an hour: only a hang trips the guard.
+func TestCallLeftChain(t *testing.T) {
+	stale, kept := chainhash.Hash{1}, chainhash.Hash{2}
+	headers := &fakeHeaders{known: map[chainhash.Hash]bool{stale: true, kept: true}}
+	s := &Source{
+		cfg:         Config{QueryTimeout: time.Hour},
+		quit:        make(chan struct{}),
+		slots:       make(chan struct{}, maxCalls),
+		moved:       make(chan struct{}),
+		headerStore: headers,
+		best:        mainwatch.Cursor{Height: -1},
+	}
+	answer := make(chan struct{})
+	defer close(answer)
+	query := func() (int, error) {
+		<-answer
+		return 7, nil
+	}
+	type result struct {
+		v   int
+		err error
+	}
+	run := func(hash chainhash.Hash) chan result {
+		ch := make(chan result, 1)
+		go func() {
+			v, err := call(context.Background(), s, "filter", hash, query)
+			ch <- result{v, err}
+		}()
+		return ch
+	}
+	staleDone, keptDone := run(stale), run(kept)
+	headers.set(stale, false)
+	s.moveTip()
+	select {
+	case r := <-staleDone:
+		if !errors.Is(r.err, errLeftChain) {
+			t.Fatalf("query about a block that left the chain: %v, %v; "+
+				"want errLeftChain", r.v, r.err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the query about a block that left the chain hung")
+	}
+	select {
+	case r := <-keptDone:
+		t.Fatalf("the query about a block still on the chain ended: %v, %v", r.v, r.err)
+	default:
+	}
+	answer <- struct{}{}
+	answer <- struct{}{} // the abandoned query ends too
+	select {
+	case r := <-keptDone:
+		if r.err != nil || r.v != 7 {
+			t.Fatalf("query about a block still on the chain: %v, %v", r.v, r.err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the query about a block still on the chain hung")
+	}
+	s.calls.Wait()
+}
