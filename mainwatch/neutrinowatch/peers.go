@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/lightninglabs/neutrino"
 )
 
 const (
@@ -38,6 +40,24 @@ const (
 	// dialTimeout bounds one TCP connection attempt.
 	dialTimeout = 10 * time.Second
 )
+
+// peerQueryTimeout replaces neutrino's QueryTimeout (10s), how long
+// neutrino waits for each peer to answer the messages it sends to all of
+// them: getcfheaders when the header tip moves, getcfcheckpt, and
+// getcfilters to settle a conflict. A peer that does not know the block
+// asked about never answers (a peer on a competing branch; btcd for a
+// block it invalidated), and neutrino waits it out before it uses the
+// other peers' answers, or, when none answered, before its 3s pause and
+// the next try: filter headers for a new tip then came 10s late, 13s with
+// one peer. Answers at the tip take milliseconds; the largest, a
+// mainnet cfcheckpt of about 30 kB, needs 15 kB/s.
+const peerQueryTimeout = 2 * time.Second
+
+func init() {
+	// A process-wide setting, read by each query; set before any
+	// ChainService runs.
+	neutrino.QueryTimeout = peerQueryTimeout
+}
 
 // errConnected is what the dialer returns for an address it already holds
 // an open connection to.

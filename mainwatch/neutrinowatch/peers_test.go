@@ -237,3 +237,45 @@ func TestCallLeftChain(t *testing.T) {
 	}
 	s.calls.Wait()
 }
+
+// TestFilterDirect: a filter fetched straight from a peer is the one
+// neutrino's GetCFilter returns, and one that does not match the filter
+// header is refused.
+func TestFilterDirect(t *testing.T) {
+	h := btctest.NewForTest(t, btctest.Options{})
+	hashes := generate(t, h, 20)
+	src := newSource(t, h, t.TempDir(), []string{h.P2PAddr}, nil)
+	guard := time.After(syncTimeout)
+	for src.Status().Best.Height < 20 || src.Status().Peers == 0 {
+		select {
+		case <-guard:
+			t.Fatalf("not synced: %+v", src.Status())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	ctx := context.Background()
+	for _, height := range []int32{1, 7, 20} {
+		hash := *hashes[height-1]
+		direct, err := src.filterDirect(ctx, height, hash)
+		if err != nil {
+			t.Fatalf("filter of block %d: %v", height, err)
+		}
+		viaNeutrino, err := src.cs.GetCFilter(hash, wire.GCSFilterRegular)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := direct.NBytes()
+		b, _ := viaNeutrino.NBytes()
+		if string(a) != string(b) {
+			t.Fatalf("filter of block %d differs from neutrino's", height)
+		}
+	}
+	prev, err := src.cs.RegFilterHeaders.FetchHeaderByHeight(6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := src.cs.Peers()[0]
+	if _, err := src.filterFromPeer(ctx, peer, 7, *hashes[6], *prev, chainhash.Hash{1}); err == nil {
+		t.Fatal("a filter that does not match its filter header was taken")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/blockchain"
@@ -125,6 +126,10 @@ type Source struct {
 	db     walletdb.DB
 	cs     *neutrino.ChainService
 	super  *supervisor
+
+	// filterCalls counts the GetCFilter calls running, abandoned ones
+	// included.
+	filterCalls atomic.Int32
 
 	// headerStore is cs.BlockHeaders, which onChain reads.
 	headerStore headerLookup
