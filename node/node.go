@@ -103,6 +103,13 @@ func newSource(cfg *Config) (source, error) {
 			Params:     params,
 		})
 	case BackendNeutrino:
+		if len(cfg.Neutrino.Connect) == 1 {
+			log.Infof("Neutrino has one peer, %s: while it is being "+
+				"reconnected the node hears of no block and can "+
+				"publish no header; a producer should give "+
+				"--neutrino.connect for two or more peers",
+				cfg.Neutrino.Connect[0])
+		}
 		return neutrinowatch.New(neutrinowatch.Config{
 			DataDir:      filepath.Join(cfg.NetworkDir(), "neutrino"),
 			Params:       params,
