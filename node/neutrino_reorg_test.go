@@ -81,6 +81,9 @@ func TestNeutrinoProducerReorgs(t *testing.T) {
 		}
 		defer func() { _ = SetLogLevels("off") }()
 	}
+	// Run hands the libraries their loggers once; done here, it cannot
+	// race with this test's own btcd RPC calls.
+	useLoggers()
 	withHome(t)
 	net, err := devnet.New(t.TempDir(), "", []devnet.NodeSpec{
 		{Name: "p", Backend: BackendNeutrino, Stake: 100_000_000},
