@@ -279,3 +279,111 @@ func TestFilterDirect(t *testing.T) {
 		t.Fatal("a filter that does not match its filter header was taken")
 	}
 }
+
+// fakeConnector records ConnectNode calls and refuses the first refuse of
+// them.
+type fakeConnector struct {
+	calls  int
+	refuse int
+}
+
+func (f *fakeConnector) ConnectNode(string, bool) error {
+	f.calls++
+	if f.refuse > 0 {
+		f.refuse--
+		return errors.New("peer exists as a permanent peer")
+	}
+	return nil
+}
+
+// TestSuperviseSchedule walks the supervisor's decisions for one peer on
+// an injected clock: a lost stable connection is redialled at once, then
+// after 250ms, 500ms, ... up to 15s; neutrino's refusals are retried
+// after 20ms without counting as tries; a connection that lasted less
+// than 250ms does not start a fresh series.
+func TestSuperviseSchedule(t *testing.T) {
+	const key = "127.0.0.1:18444"
+	sv := newSupervisor([]string{key}, "18444")
+	cs := &fakeConnector{}
+	sv.cs = cs
+	set := func(open bool) {
+		if open {
+			sv.open[key] = 1
+		} else {
+			delete(sv.open, key)
+		}
+	}
+	t0 := time.Unix(1_000_000, 0)
+	p := &peerState{addr: key, since: t0, next: t0.Add(redialFirst)}
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	want := func(step string, calls int) {
+		t.Helper()
+		if cs.calls != calls {
+			t.Fatalf("%s: %d connects, want %d", step, cs.calls, calls)
+		}
+	}
+
+	set(true)
+	sv.check(p, at(0))
+	want("up at start", 0)
+	set(false)
+	sv.check(p, at(time.Second))
+	want("lost after a second up", 1)
+	sv.check(p, at(time.Second+redialFirst-time.Millisecond))
+	want("before the second try", 1)
+	sv.check(p, at(time.Second+redialFirst))
+	want("second try", 2)
+	sv.check(p, at(time.Second+redialFirst+2*redialFirst))
+	want("third try", 3)
+	if got := p.next.Sub(at(time.Second + 3*redialFirst)); got != 4*redialFirst {
+		t.Fatalf("wait before the fourth try %v, want %v", got, 4*redialFirst)
+	}
+	for range 20 {
+		sv.check(p, p.next)
+	}
+	last := p.next
+	sv.check(p, last)
+	if got := p.next.Sub(last); got != redialMax {
+		t.Fatalf("wait after many tries %v, want the cap %v", got, redialMax)
+	}
+
+	// Up right after that try, then lost within 250ms: the series goes
+	// on, and the next try waits for its turn.
+	set(true)
+	now := last.Add(time.Millisecond)
+	sv.check(p, now)
+	calls, tries := cs.calls, p.tries
+	set(false)
+	sv.check(p, now.Add(stableAfter/2))
+	if cs.calls != calls || p.tries != tries {
+		t.Fatalf("a connection lost after %v: %d connects at once, tries %d, want %d",
+			stableAfter/2, cs.calls-calls, p.tries, tries)
+	}
+	sv.check(p, last.Add(redialMax))
+	calls++
+	if cs.calls != calls {
+		t.Fatalf("no try when the series' wait was over")
+	}
+
+	// Back for a while, then lost: at once again, and a refusal is
+	// asked again after refusedWait without counting as a try.
+	set(true)
+	now = now.Add(time.Minute)
+	sv.check(p, now)
+	set(false)
+	cs.refuse = 1
+	now = now.Add(time.Minute)
+	sv.check(p, now)
+	if cs.calls != calls+1 || p.tries != 0 || p.next != now.Add(refusedWait) {
+		t.Fatalf("after a refusal: %d connects, tries %d, next in %v",
+			cs.calls-calls, p.tries, p.next.Sub(now))
+	}
+	sv.check(p, now.Add(refusedWait))
+	if cs.calls != calls+2 || p.tries != 1 {
+		t.Fatalf("after the retry: %d connects, tries %d", cs.calls-calls, p.tries)
+	}
+	outages, redials := sv.stats()
+	if outages != 3 || redials != cs.calls {
+		t.Fatalf("stats: %d outages, %d redials; want 3 and %d", outages, redials, cs.calls)
+	}
+}
