@@ -23,6 +23,8 @@ import (
 // comes when the node's header has reached btcd or that long after the
 // reorg, whichever is first, so that a stall shows as a missed slot.
 // neutrinoRaceEnv makes each reorg follow the block before it at once.
+// neutrinoPeersEnv=2 gives the node a second peer, a btcd that follows
+// the first one.
 // neutrinoLogEnv sets the node's log levels, as --debuglevel does, and
 // shows its log.
 const (
@@ -30,6 +32,7 @@ const (
 	neutrinoSlotEnv   = "SIDENODE_NEUTRINO_SLOT"
 	neutrinoRaceEnv   = "SIDENODE_NEUTRINO_RACE"
 	neutrinoLogEnv    = "SIDENODE_NEUTRINO_LOG"
+	neutrinoPeersEnv  = "SIDENODE_NEUTRINO_PEERS"
 )
 
 // TestNeutrinoProducerReorgs runs a producer on the neutrino backend,
@@ -103,21 +106,35 @@ func TestNeutrinoProducerReorgs(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	peers := []string{h.P2PAddr}
+	switch v := os.Getenv(neutrinoPeersEnv); v {
+	case "", "1":
+	case "2":
+		b := btctest.NewForTest(t, btctest.Options{
+			ExtraArgs: []string{"--connect=" + h.P2PAddr}})
+		peers = append(peers, b.P2PAddr)
+	default:
+		t.Fatalf("%s=%q: want 1 or 2", neutrinoPeersEnv, v)
+	}
 	p2pPort, err := btctest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := mustLoad(t,
-		"--configfile="+filepath.Join(p.Home, "sidenode.conf"),
-		"--datadir="+filepath.Join(p.Home, "data"),
-		"--logdir="+filepath.Join(p.Home, "logs"),
+	args := []string{
+		"--configfile=" + filepath.Join(p.Home, "sidenode.conf"),
+		"--datadir=" + filepath.Join(p.Home, "data"),
+		"--logdir=" + filepath.Join(p.Home, "logs"),
 		"--network=regtest",
-		"--wallet.unlockpasswordfile="+filepath.Join(p.Home, "wallet.password"),
+		"--wallet.unlockpasswordfile=" + filepath.Join(p.Home, "wallet.password"),
 		"--mainwatch.backend=neutrino",
-		"--neutrino.connect="+h.P2PAddr,
-		"--api.listen="+p.APIAddr,
-		"--api.restlisten="+p.RESTAddr,
-		fmt.Sprintf("--p2p.listen=127.0.0.1:%d", p2pPort))
+		"--api.listen=" + p.APIAddr,
+		"--api.restlisten=" + p.RESTAddr,
+		fmt.Sprintf("--p2p.listen=127.0.0.1:%d", p2pPort),
+	}
+	for _, peer := range peers {
+		args = append(args, "--neutrino.connect="+peer)
+	}
+	cfg := mustLoad(t, args...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, cfg) }()

@@ -104,11 +104,10 @@ func newSource(cfg *Config) (source, error) {
 		})
 	case BackendNeutrino:
 		if len(cfg.Neutrino.Connect) == 1 {
-			log.Infof("Neutrino has one peer, %s: while it is being "+
-				"reconnected the node hears of no block and can "+
-				"publish no header; a producer should give "+
-				"--neutrino.connect for two or more peers",
-				cfg.Neutrino.Connect[0])
+			log.Infof("Neutrino has one peer, %s: while it is away "+
+				"the node hears of no block and can publish no "+
+				"header (give --neutrino.connect once per peer "+
+				"for more)", cfg.Neutrino.Connect[0])
 		}
 		return neutrinowatch.New(neutrinowatch.Config{
 			DataDir:      filepath.Join(cfg.NetworkDir(), "neutrino"),

@@ -63,8 +63,9 @@
 // neutrino waits for every peer's answer to the messages it sends all of
 // them (getcfheaders whenever the header tip moves) up to its package
 // QueryTimeout, which this package sets to 2s instead of 10s: a peer that
-// does not know the block asked about never answers, and with no answer at
-// all neutrino pauses 3s more before it asks again.
+// does not know the block asked about never answers (one that has not
+// received it yet, or btcd for a block it invalidated), and with no answer
+// at all neutrino pauses 3s more before it asks again.
 //
 // # Failures
 //
