@@ -317,7 +317,12 @@ func TestNeutrinoProducerReorgs(t *testing.T) {
 		"header's broadcast %v", reorgs, final.Wins, atTips, inBranches,
 		final.MissReasons, longest.Round(time.Millisecond))
 	if slot > 0 {
-		t.Logf("block clock %v: %d reorgs left no header by the next block", slot, late)
+		// A late header still counts when the next reorg's branch,
+		// mined from btcd's mempool, takes it in the slot's block: the
+		// ledger may show fewer misses than this.
+		t.Logf("block clock %v: %d of %d reorgs left no header by the "+
+			"next block (the longest time above is over the others)",
+			slot, late, reorgs)
 	} else if atTips != 0 {
 		t.Fatalf("%d slots after a reorg missed", atTips)
 	}

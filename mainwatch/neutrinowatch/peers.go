@@ -45,11 +45,11 @@ const (
 // neutrino waits for each peer to answer the messages it sends to all of
 // them: getcfheaders when the header tip moves, getcfcheckpt, and
 // getcfilters to settle a conflict. A peer that does not know the block
-// asked about never answers (a peer on a competing branch; btcd for a
-// block it invalidated), and neutrino waits it out before it uses the
-// other peers' answers, or, when none answered, before its 3s pause and
-// the next try: filter headers for a new tip then came 10s late, 13s with
-// one peer. Answers at the tip take milliseconds; the largest, a
+// asked about never answers (one that has not received it yet or is on a
+// competing branch; btcd for a block it invalidated), and neutrino waits
+// it out before it uses the other peers' answers, or, when none answered,
+// before its 3s pause and the next try: filter headers for a new tip then
+// came 10s late, 13s with one peer. Answers at the tip take milliseconds; the largest, a
 // mainnet cfcheckpt of about 30 kB, needs 15 kB/s.
 const peerQueryTimeout = 2 * time.Second
 
