@@ -280,6 +280,10 @@ func (sv *supervisor) check(p *peerState, now time.Time) {
 	if now.Before(p.next) {
 		return
 	}
+	// A host name may point elsewhere by now.
+	if key, err := sv.resolve(p.addr); err == nil {
+		p.key = key
+	}
 	p.tries++
 	if p.tries == redialWarn+1 {
 		log.Warnf("Peer %s unreachable for %v after %d tries; trying "+
