@@ -110,6 +110,12 @@ func newSource(cfg *Config) (source, error) {
 			Params:     params,
 		})
 	case BackendNeutrino:
+		if len(cfg.Neutrino.Connect) == 1 {
+			log.Infof("Neutrino has one peer, %s: while it is away "+
+				"the node hears of no block and can publish no "+
+				"header (give --neutrino.connect once per peer "+
+				"for more)", cfg.Neutrino.Connect[0])
+		}
 		return neutrinowatch.New(neutrinowatch.Config{
 			DataDir:      filepath.Join(cfg.NetworkDir(), "neutrino"),
 			Params:       params,

@@ -2,6 +2,7 @@ package neutrinowatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -309,9 +310,21 @@ func (s *Source) filter(ctx context.Context, height int32, hash chainhash.Hash,
 	}
 
 	what := fmt.Sprintf("filter of block %d (%v)", height, hash)
+	if s.filterCalls.Load() > 0 && s.cs.ConnectedCount() > 0 {
+		// An abandoned query holds neutrino's filter lock, which every
+		// GetCFilter waits for. (With no peer, the wait below for one
+		// is as good.)
+		f, err = s.filterDirect(ctx, height, hash)
+		if err != nil {
+			return nil, true, fmt.Errorf("%s: %w", what, err)
+		}
+		return f, true, nil
+	}
 	opts := append(s.queryOptions(), neutrino.OptimisticBatch(),
 		neutrino.MaxBatchSize(int64(batch)))
-	f, err = call(ctx, s, what, func() (*gcs.Filter, error) {
+	f, err = call(ctx, s, what, hash, func() (*gcs.Filter, error) {
+		s.filterCalls.Add(1)
+		defer s.filterCalls.Add(-1)
 		return s.cs.GetCFilter(hash, wire.GCSFilterRegular, opts...)
 	})
 	if err != nil {
@@ -323,11 +336,102 @@ func (s *Source) filter(ctx context.Context, height int32, hash chainhash.Hash,
 	return f, true, nil
 }
 
+// filterDirect fetches the regular filter of the block hash at height from
+// the connected peers in turn, bypassing neutrino's GetCFilter, and checks
+// it against the filter headers as GetCFilter does; a good filter goes into
+// neutrino's filter cache. It serves while an abandoned query, about a
+// block a reorg took away, still holds neutrino's filter lock: such a query
+// goes on until its last try times out (2s, 4s and 8s with the default
+// NumRetries) when no peer has the block any more, as btcd does not for a
+// block it invalidated, and every GetCFilter waits for it.
+func (s *Source) filterDirect(ctx context.Context, height int32, hash chainhash.Hash) (*gcs.Filter, error) {
+	if height < 1 {
+		return nil, fmt.Errorf("neutrinowatch: no filter to fetch at height %d", height)
+	}
+	prev, err := s.cs.RegFilterHeaders.FetchHeaderByHeight(uint32(height - 1))
+	if err != nil {
+		return nil, fmt.Errorf("filter header at %d: %w", height-1, err)
+	}
+	want, err := s.cs.RegFilterHeaders.FetchHeaderByHeight(uint32(height))
+	if err != nil {
+		return nil, fmt.Errorf("filter header at %d: %w", height, err)
+	}
+	peers := s.cs.Peers()
+	if len(peers) == 0 {
+		return nil, ErrNoPeers
+	}
+	var errs []error
+	for i := range peers {
+		peer := peers[(int(height)+i)%len(peers)]
+		f, err := s.filterFromPeer(ctx, peer, height, hash, *prev, *want)
+		if err == nil {
+			key := neutrino.FilterCacheKey{BlockHash: hash, FilterType: filterdb.RegularFilter}
+			if _, err := s.cs.FilterCache.Put(key, &neutrino.CacheableFilter{Filter: f}); err != nil {
+				log.Debugf("Cache filter of block %d: %v", height, err)
+			}
+			return f, nil
+		}
+		if ctx.Err() != nil || errors.Is(err, ErrStopped) || errors.Is(err, errLeftChain) {
+			return nil, err
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// filterFromPeer asks peer for the regular filter of the block hash at
+// height and waits, up to peerQueryTimeout, for one whose filter header,
+// made on prev, is want.
+func (s *Source) filterFromPeer(ctx context.Context, peer *neutrino.ServerPeer, height int32,
+	hash, prev, want chainhash.Hash) (*gcs.Filter, error) {
+
+	msgs, cancel := peer.SubscribeRecvMsg()
+	defer cancel()
+	peer.QueueMessage(wire.NewMsgGetCFilters(wire.GCSFilterRegular, uint32(height), &hash), nil)
+	timer := time.NewTimer(peerQueryTimeout)
+	defer timer.Stop()
+	for {
+		moved := s.movedChan()
+		if !s.onChain(hash) {
+			return nil, errLeftChain
+		}
+		select {
+		case msg := <-msgs:
+			m, ok := msg.(*wire.MsgCFilter)
+			if !ok || m.BlockHash != hash || m.FilterType != wire.GCSFilterRegular {
+				continue
+			}
+			f, err := gcs.FromNBytes(builder.DefaultP, builder.DefaultM, m.Data)
+			if err != nil {
+				return nil, fmt.Errorf("peer %v sent a malformed filter: %w", peer.Addr(), err)
+			}
+			got, err := builder.MakeHeaderForFilter(f, prev)
+			if err != nil {
+				return nil, fmt.Errorf("peer %v sent a filter: %w", peer.Addr(), err)
+			}
+			if got != want {
+				return nil, fmt.Errorf("peer %v sent a filter that does not "+
+					"match the filter header %v", peer.Addr(), want)
+			}
+			return f, nil
+		case <-moved:
+		case <-peer.OnDisconnect():
+			return nil, fmt.Errorf("peer %v disconnected", peer.Addr())
+		case <-timer.C:
+			return nil, fmt.Errorf("peer %v sent no filter within %v", peer.Addr(), peerQueryTimeout)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-s.quit:
+			return nil, ErrStopped
+		}
+	}
+}
+
 // fetchBlock downloads the block hash at height.
 func (s *Source) fetchBlock(ctx context.Context, height int32, hash chainhash.Hash) (*wire.MsgBlock, error) {
 	what := fmt.Sprintf("block %d (%v)", height, hash)
 	opts := s.queryOptions()
-	block, err := call(ctx, s, what, func() (*btcutil.Block, error) {
+	block, err := call(ctx, s, what, hash, func() (*btcutil.Block, error) {
 		return s.cs.GetBlock(hash, opts...)
 	})
 	if err != nil {

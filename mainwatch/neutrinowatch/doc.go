@@ -40,6 +40,33 @@
 // against the hash it was asked for. The genesis block, for which peers
 // serve no filter, is matched from the chain parameters.
 //
+// # Peers
+//
+// neutrino disconnects a peer that announces a chain with less work than
+// its own, which a peer part way through a reorg does (btcd's
+// invalidateblock shows the shorter chain first), and btcd's connection
+// manager dials a lost peer of Config.ConnectPeers or AddPeers again only
+// after 5s. With one peer, neutrino hears of no block and sends no
+// transaction for that long. The source is neutrino's dialer, so it sees
+// each connection close: it asks neutrino at once to connect to a lost
+// configured peer again, and while the peer stays away it tries after
+// 250ms, then doubles the wait up to 15s, logging the loss, the return, and
+// a warning after five failed tries. A series of tries starts afresh only
+// after a connection that lasted 250ms; a peer that drops us sooner, as
+// one that refuses us does, is tried at the series' growing waits. A peer
+// that the connection manager fails to reach at start is supervised the
+// same way from 250ms on. The dialer never opens a second connection to an
+// address it holds one to (or is dialling), so the connection manager's
+// own redial costs nothing. Several peers keep the node seeing blocks
+// while one is away.
+//
+// neutrino waits for every peer's answer to the messages it sends all of
+// them (getcfheaders whenever the header tip moves) up to its package
+// QueryTimeout, which this package sets to 2s instead of 10s: a peer that
+// does not know the block asked about never answers (one that has not
+// received it yet, or btcd for a block it invalidated), and with no answer
+// at all neutrino pauses 3s more before it asks again.
+//
 // # Failures
 //
 // neutrino's queries take no context, and with no peer they wait until one
@@ -48,7 +75,13 @@
 // a query that outlives them fails Blocks, which the Follower retries from
 // its persisted cursor, and goes on in the background (at most 16 at once)
 // until it ends or Stop shuts neutrino down. Whatever it fetched lands in
-// neutrino's caches for the retry.
+// neutrino's caches for the retry. A query about a block that a reorg took
+// off the header chain is given up as soon as the header tip moves, since
+// a peer may never answer for it (btcd does not for a block it
+// invalidated). neutrino holds one lock over a whole GetCFilter, so while
+// such an abandoned filter query still runs (up to 2s, 4s and 8s for its
+// three tries) the filters Blocks needs are fetched from a peer directly
+// and checked against the filter headers as GetCFilter checks them.
 //
 // # Sending
 //

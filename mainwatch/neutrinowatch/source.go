@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/blockchain"
@@ -17,6 +18,7 @@ import (
 	"github.com/btcsuite/btcwallet/walletdb"
 	_ "github.com/btcsuite/btcwallet/walletdb/bdb" // registers the "bdb" driver
 	"github.com/lightninglabs/neutrino"
+	"github.com/lightninglabs/neutrino/headerfs"
 
 	"github.com/mainstake/sidenode/mainwatch"
 )
@@ -68,6 +70,10 @@ var (
 
 	// ErrNoPeers is returned by SendTx when no peer is connected.
 	ErrNoPeers = errors.New("neutrinowatch: no connected peers")
+
+	// errLeftChain is returned for a query about a block that a reorg
+	// took off neutrino's header chain while the query ran.
+	errLeftChain = errors.New("the block left the header chain")
 )
 
 // Config configures the light client.
@@ -119,6 +125,14 @@ type Source struct {
 	dbPath string
 	db     walletdb.DB
 	cs     *neutrino.ChainService
+	super  *supervisor
+
+	// filterCalls counts the GetCFilter calls running, abandoned ones
+	// included.
+	filterCalls atomic.Int32
+
+	// headerStore is cs.BlockHeaders, which onChain reads.
+	headerStore headerLookup
 
 	// timeSource is the clock blocks fetched directly are checked
 	// against.
@@ -138,6 +152,8 @@ type Source struct {
 	stopped  bool
 	best     mainwatch.Cursor
 	bestAt   time.Time // when best was first seen
+	head     chainhash.Hash
+	moved    chan struct{} // closed when the header tip moves
 	headers  int32
 	peers    int
 	tipErr   string // from the last poll of the tips
@@ -180,7 +196,13 @@ func New(cfg Config) (*Source, error) {
 
 		timeSource: blockchain.NewMedianTime(),
 		best:       mainwatch.Cursor{Height: -1},
+		moved:      make(chan struct{}),
 	}
+	peers := cfg.ConnectPeers
+	if len(peers) == 0 {
+		peers = cfg.AddPeers
+	}
+	s.super = newSupervisor(peers, cfg.Params.DefaultPort)
 	db, err := guard(s.dbPath, func() (walletdb.DB, error) {
 		return walletdb.Create("bdb", s.dbPath, true, cfg.DBTimeout)
 	})
@@ -210,6 +232,7 @@ func New(cfg Config) (*Source, error) {
 			FilterCacheSize: cfg.FilterCacheSize,
 			BlockCacheSize:  cfg.BlockCacheSize,
 			PersistToDisk:   cfg.PersistFilters,
+			Dialer:          s.super.dial,
 		})
 	})
 	if err != nil {
@@ -217,7 +240,7 @@ func New(cfg Config) (*Source, error) {
 		return nil, fmt.Errorf("neutrinowatch: chain state in %s: %w",
 			cfg.DataDir, err)
 	}
-	s.cs = cs
+	s.cs, s.headerStore = cs, cs.BlockHeaders
 	s.refresh(false)
 	return s, nil
 }
@@ -249,6 +272,7 @@ func (s *Source) Start() error {
 		return fmt.Errorf("neutrinowatch: start: %w", err)
 	}
 	s.started = true
+	s.super.start(s.cs)
 	peers := s.cfg.ConnectPeers
 	if len(peers) == 0 {
 		peers = s.cfg.AddPeers
@@ -276,7 +300,9 @@ func (s *Source) stop() error {
 	s.mu.Unlock()
 
 	var errs []error
-	if !started {
+	if started {
+		s.super.stop()
+	} else {
 		// NewChainService already runs a goroutine per configured
 		// peer that only the service's Stop ends, and Stop waits
 		// for goroutines that only Start runs.
@@ -345,14 +371,20 @@ func (s *Source) refresh(peers bool) {
 	var (
 		cur     mainwatch.Cursor
 		headers int32
+		head    chainhash.Hash
 		npeers  = -1
 	)
 	best, err := s.cs.BestBlock()
 	if err == nil {
 		cur = mainwatch.Cursor{Height: best.Height, Hash: best.Hash}
-		var height uint32
-		_, height, err = s.cs.BlockHeaders.ChainTip()
-		headers = int32(height)
+		var (
+			header *wire.BlockHeader
+			height uint32
+		)
+		header, height, err = s.cs.BlockHeaders.ChainTip()
+		if err == nil {
+			headers, head = int32(height), header.BlockHash()
+		}
 	}
 	if peers {
 		npeers = int(s.cs.ConnectedCount())
@@ -367,7 +399,11 @@ func (s *Source) refresh(peers bool) {
 		if changed {
 			s.bestAt = time.Now()
 		}
-		s.best, s.headers, s.tipErr = cur, headers, ""
+		if head != s.head {
+			close(s.moved)
+			s.moved = make(chan struct{})
+		}
+		s.best, s.headers, s.head, s.tipErr = cur, headers, head, ""
 	}
 	if npeers >= 0 {
 		s.peers = npeers
@@ -496,11 +532,17 @@ func (s *Source) Status() mainwatch.SourceStatus {
 	return st
 }
 
-// call runs a neutrino query, which takes no context, and waits for it
-// under ctx and the query timeout. A query that outlives them goes on in
-// the background, bounded by maxCalls and ended by Stop; what it fetches
-// lands in neutrino's caches for the retry.
-func call[T any](ctx context.Context, s *Source, what string, query func() (T, error)) (T, error) {
+// call runs a neutrino query about the block hash, which takes no context,
+// and waits for it under ctx and the query timeout. A query that outlives
+// them goes on in the background, bounded by maxCalls and ended by Stop;
+// what it fetches lands in neutrino's caches for the retry.
+//
+// A query is also abandoned as soon as a reorg takes its block off the
+// header chain: a peer that has left that block's branch may never answer
+// for it (btcd serves no filter for a block it invalidated), and the
+// caller had better learn of the reorg now than at the timeout.
+func call[T any](ctx context.Context, s *Source, what string, hash chainhash.Hash,
+	query func() (T, error)) (T, error) {
 	var zero T
 	timer := time.NewTimer(s.cfg.QueryTimeout)
 	defer timer.Stop()
@@ -537,19 +579,51 @@ func call[T any](ctx context.Context, s *Source, what string, query func() (T, e
 		v, err := query()
 		ch <- result{v, err}
 	}()
-	select {
-	case r := <-ch:
-		if r.err != nil {
-			return zero, fmt.Errorf("%s: %w", what, r.err)
+	for {
+		moved := s.movedChan()
+		if !s.onChain(hash) {
+			return zero, fmt.Errorf("%s: %w", what, errLeftChain)
 		}
-		return r.v, nil
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	case <-s.quit:
-		return zero, ErrStopped
-	case <-timer.C:
-		return zero, timeout()
+		select {
+		case r := <-ch:
+			if r.err != nil {
+				return zero, fmt.Errorf("%s: %w", what, r.err)
+			}
+			return r.v, nil
+		case <-moved:
+		case <-ctx.Done():
+			return zero, ctx.Err()
+		case <-s.quit:
+			return zero, ErrStopped
+		case <-timer.C:
+			return zero, timeout()
+		}
 	}
+}
+
+// movedChan returns the channel that is closed when the header tip next
+// moves.
+func (s *Source) movedChan() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.moved
+}
+
+// headerLookup finds a block header by hash, as neutrino's header store
+// does.
+type headerLookup interface {
+	FetchHeader(hash *chainhash.Hash) (*wire.BlockHeader, uint32, error)
+}
+
+// onChain reports whether hash is on neutrino's header chain: a reorg
+// deletes the headers it takes off. An error reading the store counts as
+// on the chain: the query's own bounds hold.
+func (s *Source) onChain(hash chainhash.Hash) bool {
+	_, _, err := s.headerStore.FetchHeader(&hash)
+	if err == nil {
+		return true
+	}
+	return !errors.Is(err, headerfs.ErrHashNotFound)
 }
 
 // queryOptions bound one neutrino query. neutrino.Timeout does not reach
