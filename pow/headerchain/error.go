@@ -179,10 +179,6 @@ func (e RuleError) MarksHeaderInvalid() bool {
 	return e.ErrorCode.MarksHeaderInvalid()
 }
 
-func ruleError(c ErrorCode, desc string) RuleError {
-	return RuleError{ErrorCode: c, Description: desc}
-}
-
 func ruleErrorf(c ErrorCode, format string, args ...interface{}) RuleError {
 	return RuleError{ErrorCode: c, Description: fmt.Sprintf(format, args...)}
 }
