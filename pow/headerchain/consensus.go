@@ -54,10 +54,12 @@ func (b FixedBits) NextBits(*Node) (uint32, error) {
 type Verifier interface {
 	// CheckProofOfWork reports whether the header's proof-of-work hash,
 	// under the algorithm the network uses at height, is at most target.
-	// It computes at most one hash. An error means the hash could not be
-	// computed (an algorithm this build lacks); the header is then
-	// refused without being judged.
-	CheckProofOfWork(header *wire.BlockHeader, height int32, target *big.Int) (bool, error)
+	// blockHash is the header's SHA256d, already computed by the index:
+	// an algorithm whose proof-of-work hash is the block hash uses it, so
+	// that no check computes more than one hash. An error means the hash
+	// could not be computed (an algorithm this build lacks); the header
+	// is then refused without being judged.
+	CheckProofOfWork(header *wire.BlockHeader, blockHash *chainhash.Hash, height int32, target *big.Int) (bool, error)
 }
 
 // SHA256d is the Verifier of a network that mines SHA-256d at every height:
@@ -65,10 +67,9 @@ type Verifier interface {
 type SHA256d struct{}
 
 // CheckProofOfWork reports whether the block hash, read as a little-endian
-// number as Bitcoin reads it, is at most target.
-func (SHA256d) CheckProofOfWork(header *wire.BlockHeader, _ int32, target *big.Int) (bool, error) {
-	h := header.BlockHash()
-	return blockchain.HashToBig(&h).Cmp(target) <= 0, nil
+// number as Bitcoin reads it, is at most target. It computes no hash.
+func (SHA256d) CheckProofOfWork(_ *wire.BlockHeader, blockHash *chainhash.Hash, _ int32, target *big.Int) (bool, error) {
+	return blockchain.HashToBig(blockHash).Cmp(target) <= 0, nil
 }
 
 // Defaults of the Params fields.

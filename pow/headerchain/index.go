@@ -168,15 +168,15 @@ func (ix *Index) checkTimeNotTooNew(h *wire.BlockHeader) error {
 }
 
 // checkPoW runs the verifier: the only hash a header check computes.
-func (ix *Index) checkPoW(h *wire.BlockHeader, height int32, target *big.Int) error {
-	ok, err := ix.cfg.Verifier.CheckProofOfWork(h, height, target)
+func (ix *Index) checkPoW(h *wire.BlockHeader, hash *chainhash.Hash, height int32, target *big.Int) error {
+	ok, err := ix.cfg.Verifier.CheckProofOfWork(h, hash, height, target)
 	if err != nil {
 		return fmt.Errorf("proof of work at height %d: %w", height, err)
 	}
 	if !ok {
 		return ruleErrorf(ErrHighHash,
 			"proof-of-work hash of %v is above the target of bits %08x",
-			h.BlockHash(), h.Bits)
+			hash, h.Bits)
 	}
 	return nil
 }
@@ -185,7 +185,7 @@ func (ix *Index) checkPoW(h *wire.BlockHeader, height int32, target *big.Int) er
 // so that a header is refused before its hash is computed unless it
 // passes everything else: bits, timestamp against the median time past
 // and the clock, then proof of work.
-func (ix *Index) checkHeader(parent *Node, h *wire.BlockHeader) error {
+func (ix *Index) checkHeader(parent *Node, h *wire.BlockHeader, hash *chainhash.Hash) error {
 	height := parent.height + 1
 	want, err := ix.cfg.Difficulty.NextBits(parent)
 	if err != nil {
@@ -208,7 +208,7 @@ func (ix *Index) checkHeader(parent *Node, h *wire.BlockHeader) error {
 	if err := ix.checkTimeNotTooNew(h); err != nil {
 		return err
 	}
-	return ix.checkPoW(h, height, target)
+	return ix.checkPoW(h, hash, height, target)
 }
 
 // checkBody runs the body rules for a block at height: the body is well
@@ -280,7 +280,7 @@ func (ix *Index) ProcessHeader(h *wire.BlockHeader) (*Node, error) {
 		return nil, ruleErrorf(ErrKnownInvalid,
 			"header %v extends invalid %v", hash, h.PrevBlock)
 	}
-	if err := ix.checkHeader(parent, h); err != nil {
+	if err := ix.checkHeader(parent, h, &hash); err != nil {
 		return nil, err
 	}
 	return ix.insert(newNode(h, hash, parent)), nil
@@ -370,7 +370,7 @@ func (ix *Index) accept(b *Block, linked *[]*Node) (*Node, error) {
 			return nil, ruleErrorf(ErrKnownInvalid,
 				"block %v extends invalid %v", hash, parent.hash)
 		}
-		if err := ix.checkHeader(parent, &b.Header); err != nil {
+		if err := ix.checkHeader(parent, &b.Header, &hash); err != nil {
 			return nil, err
 		}
 		n = newNode(&b.Header, hash, parent)

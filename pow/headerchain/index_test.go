@@ -23,12 +23,15 @@ type countingVerifier struct {
 	err   error
 }
 
-func (v *countingVerifier) CheckProofOfWork(h *wire.BlockHeader, height int32, target *big.Int) (bool, error) {
+func (v *countingVerifier) CheckProofOfWork(h *wire.BlockHeader, hash *chainhash.Hash, height int32, target *big.Int) (bool, error) {
 	v.calls++
 	if v.err != nil {
 		return false, v.err
 	}
-	return hc.SHA256d{}.CheckProofOfWork(h, height, target)
+	if *hash != h.BlockHash() {
+		return false, errors.New("the index passed another block hash")
+	}
+	return hc.SHA256d{}.CheckProofOfWork(h, hash, height, target)
 }
 
 // child builds a mined block on parent with a tag in its coinbase.

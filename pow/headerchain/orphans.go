@@ -125,7 +125,7 @@ func (ix *Index) addOrphan(b *Block, hash chainhash.Hash) error {
 			"orphan %v is %d bytes, the pool holds %d", hash, size,
 			ix.cfg.Params.maxOrphanBytes())
 	}
-	if err := ix.checkPoW(&b.Header, claimed, target); err != nil {
+	if err := ix.checkPoW(&b.Header, &hash, claimed, target); err != nil {
 		return err
 	}
 	ix.orphans.add(b, hash, int(size))
