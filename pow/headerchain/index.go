@@ -331,6 +331,9 @@ func (ix *Index) ProcessBlock(b *Block) (Result, error) {
 				res.Rejected[o.BlockHash()] = err
 				continue
 			}
+			if on == nil {
+				continue // cannot happen: its parent is indexed
+			}
 			res.Connected = append(res.Connected, on)
 			queue = append(queue, on.hash)
 		}
