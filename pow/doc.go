@@ -1,20 +1,27 @@
-// Package pow is the proof-of-work host-chain engine: SHA-256d headers, ASERT
-// difficulty, a CPU miner and a Stratum server.
+// Package pow is the proof-of-work host-chain engine (section 9.1 of the
+// protocol): SHA-256d headers, ASERT difficulty, a CPU miner and a Stratum
+// server.
 //
 // Under this engine, sidechain blocks have 80-byte Bitcoin-format headers
 // and are mined with SHA-256d, with further algorithms that can be switched
 // on at configured heights. Difficulty follows the aserti3-2d algorithm in
 // integer arithmetic, from an anchor block with a configured half-life and
-// ideal block time. Block weight is limited the way Bitcoin limits it.
+// ideal block time. The block body, state, API and peer protocol are the
+// same as under mainstake; only block production and fork choice change.
 //
-// Besides validation, the package mines: a CPU miner for test networks, and
-// a Stratum V1 server for external miners, with a pool that pays by PPS or
-// PPLNS.
+// The engine is built from leaf packages, each with one concern:
 //
-// The block body, state, API and peer protocol are the same as under
-// mainstake; only block production and fork choice change.
+//   - pow/headerchain is the block index: the header rules (bits, median
+//     time past, the future-time limit, proof of work), the body's
+//     commitment and weight, fork choice by most cumulative work with a
+//     lower-hash tie break, and the orphan pool. Every rule has a typed
+//     error code; pow/headerchain/blocktests holds the named block trees.
+//     It consumes two small interfaces, Difficulty and Verifier, so the
+//     difficulty algorithm and the hash algorithms by height plug in;
+//     SHA-256d is built in.
+//   - pow/miner is the CPU miner, with the SHA-256 midstate.
 //
-// This package is a placeholder. The engine, the miner and the Stratum
-// server come with the issue that implements the pow/ part of section 9 of
-// the protocol. Its log subsystem tag is POWC.
+// ASERT, the RandomX and Ethash hashes, the wiring into the node and the
+// Stratum server are still to come; none of this is wired into the node
+// yet. The log subsystem tag of the engine is POWC.
 package pow
