@@ -1,6 +1,7 @@
 package asert
 
 import (
+	"math"
 	"math/big"
 
 	"github.com/btcsuite/btcd/blockchain"
@@ -122,6 +123,32 @@ func CheckParams(a Anchor, p *Params) error {
 	return err
 }
 
+// ScheduleOffset returns how many seconds the evaluation block (height
+// evalHeight, timestamp evalTime) is behind the anchor's schedule, negative
+// when it is ahead: (evalTime − a.ParentTime) − IdealBlockTime·(evalHeight −
+// a.Height + 1), the quantity whose half-lives NextTarget's exponent counts.
+// It is for display (how far the chain is from schedule); values beyond the
+// int64 range are returned as math.MinInt64 or math.MaxInt64. The errors
+// are those of NextTarget.
+func ScheduleOffset(a Anchor, p *Params, evalHeight uint64, evalTime int64) (int64, error) {
+	if _, err := anchorTarget(a, p); err != nil {
+		return 0, err
+	}
+	if evalHeight < a.Height {
+		return 0, ruleErrorf(ErrBeforeAnchor,
+			"height %d is below the ASERT anchor at height %d",
+			evalHeight, a.Height)
+	}
+	d := aheadOfSchedule(a, p, evalHeight, evalTime)
+	switch {
+	case d.IsInt64():
+		return d.Int64(), nil
+	case d.Sign() < 0:
+		return math.MinInt64, nil
+	}
+	return math.MaxInt64, nil
+}
+
 // anchorTarget checks a and p and returns the anchor's target.
 func anchorTarget(a Anchor, p *Params) (*big.Int, error) {
 	switch {
@@ -199,12 +226,7 @@ func exponentInt64(a Anchor, p *Params, evalHeight uint64, evalTime int64) (int6
 
 // exponentBig is exponentInt64 in math/big, for any input.
 func exponentBig(a Anchor, p *Params, evalHeight uint64, evalTime int64) (int64, uint64) {
-	e := big.NewInt(evalTime)
-	e.Sub(e, big.NewInt(a.ParentTime))
-	schedule := new(big.Int).SetUint64(evalHeight - a.Height)
-	schedule.Add(schedule, big.NewInt(1))
-	schedule.Mul(schedule, big.NewInt(p.IdealBlockTime))
-	e.Sub(e, schedule)
+	e := aheadOfSchedule(a, p, evalHeight, evalTime)
 	e.Lsh(e, fracBits)
 	e.Quo(e, big.NewInt(p.HalfLife)) // Quo truncates toward zero.
 
@@ -220,6 +242,17 @@ func exponentBig(a Anchor, p *Params, evalHeight uint64, evalTime int64) (int64,
 		return -maxShift, frac.Uint64()
 	}
 	return whole.Int64(), frac.Uint64()
+}
+
+// aheadOfSchedule returns (evalTime − a.ParentTime) − IdealBlockTime ·
+// (evalHeight − a.Height + 1) in math/big, exactly.
+func aheadOfSchedule(a Anchor, p *Params, evalHeight uint64, evalTime int64) *big.Int {
+	d := big.NewInt(evalTime)
+	d.Sub(d, big.NewInt(a.ParentTime))
+	schedule := new(big.Int).SetUint64(evalHeight - a.Height)
+	schedule.Add(schedule, big.NewInt(1))
+	schedule.Mul(schedule, big.NewInt(p.IdealBlockTime))
+	return d.Sub(d, schedule)
 }
 
 // boundShift limits an integer part to ±maxShift, which changes no result.

@@ -424,3 +424,35 @@ func TestErrorCodeStrings(t *testing.T) {
 		t.Error("code of a plain error")
 	}
 }
+
+// TestScheduleOffset checks the seconds behind (positive) or ahead of
+// schedule, saturated at the ends of int64, and its errors.
+func TestScheduleOffset(t *testing.T) {
+	p := bchParams()
+	a := Anchor{Height: 10, ParentTime: 1000, Bits: 0x1c0fffff}
+	cases := []struct {
+		height uint64
+		time   int64
+		want   int64
+	}{
+		{10, 1600, 0},    // the anchor, on time
+		{12, 2800, 0},    // two blocks later, on time
+		{12, 2700, -100}, // 100 s ahead
+		{10, 1600 + 172800, 172800},
+		{10, math.MaxInt64, math.MaxInt64 - 1600},
+		{10, math.MinInt64, math.MinInt64},
+		{math.MaxUint64, 0, math.MinInt64},
+	}
+	for _, c := range cases {
+		got, err := ScheduleOffset(a, p, c.height, c.time)
+		if err != nil || got != c.want {
+			t.Errorf("height %d time %d: %d (%v), want %d", c.height, c.time, got, err, c.want)
+		}
+	}
+	if _, err := ScheduleOffset(a, p, 9, 0); !IsErrorCode(err, ErrBeforeAnchor) {
+		t.Errorf("before anchor: %v", err)
+	}
+	if _, err := ScheduleOffset(a, nil, 10, 0); !IsErrorCode(err, ErrBadParams) {
+		t.Errorf("nil params: %v", err)
+	}
+}

@@ -20,7 +20,8 @@
 // uint64, the product in math/big, then clamping to [1, PowLimit] and the
 // compact encoding of btcd's blockchain package. NextTarget computes the
 // bits, CheckBits refuses a header whose bits differ with a RuleError
-// (ErrBadDifficulty), and CheckParams validates a network's parameters.
+// (ErrBadDifficulty), CheckParams validates a network's parameters, and
+// ScheduleOffset tells how far a block is behind or ahead of schedule.
 //
 // The package is pure: no state, no logging, no clock. Which anchor governs
 // a height (each algorithm switch starts a new one) is the header chain's

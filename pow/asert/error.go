@@ -22,20 +22,20 @@ const (
 	ErrBadDifficulty ErrorCode = iota
 
 	// ErrBeforeAnchor indicates an evaluation height below the anchor's
-	// height: the anchor does not govern that block. NextTarget and
-	// CheckBits.
+	// height: the anchor does not govern that block. NextTarget,
+	// CheckBits and ScheduleOffset.
 	ErrBeforeAnchor
 
 	// ErrBadParams indicates parameters no target can be computed from:
 	// nil Params, a half-life or ideal block time that is not positive,
 	// or a pow limit that is nil, not positive or wider than 256 bits.
 	// It is a configuration error, not a block rule. CheckParams,
-	// NextTarget and CheckBits.
+	// NextTarget, CheckBits and ScheduleOffset.
 	ErrBadParams
 
 	// ErrBadAnchor indicates anchor bits whose target is zero, negative
 	// or above the pow limit. Like ErrBadParams it is a configuration
-	// error. CheckParams, NextTarget and CheckBits.
+	// error. CheckParams, NextTarget, CheckBits and ScheduleOffset.
 	ErrBadAnchor
 
 	// numErrorCodes is the number of codes; it must stay last.
