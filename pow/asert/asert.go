@@ -57,18 +57,19 @@ const (
 	polyC3    = 5127
 	polyRound = 1 << 47
 
-	// maxShift bounds the integer part of the exponent. A reference
-	// target below 2^256 times a factor below 2^17 is below 2^273, so
-	// any shift of 300 or more left gives at least 2^284 (clamped to the
-	// pow limit) and any shift of 300 or more right gives 0 (raised to
-	// 1): every integer part beyond ±maxShift gives the result that
+	// maxShift bounds the integer part of the exponent. The product of
+	// the anchor's target (at least 1, below 2^256) and the factor (at
+	// least 2^16, below 2^17) is in [2^16, 2^273), and the target is that
+	// product times 2^(shifts−16): at least 2^300 for an integer part of
+	// 300 or more (clamped to the pow limit), 0 for −300 or less (raised
+	// to 1). Every integer part beyond ±maxShift gives the result that
 	// ±maxShift gives.
 	maxShift = 1024
 
 	// fastLimit bounds |time offset − schedule| on the int64 path:
-	// below 2^47 the product with 2^16 fits in int64 (this is also the
-	// bound BCHN asserts). Beyond it the exponent is computed with
-	// math/big, exactly.
+	// below 2^47 the product with 2^16 fits in int64 (BCHN asserts the
+	// same bound on its inputs and stops beyond it). Beyond it the
+	// exponent is computed with math/big, exactly.
 	fastLimit = 1 << 47
 )
 
