@@ -45,7 +45,7 @@ type Hasher struct {
 	maxVMs  int
 
 	mu     sync.Mutex
-	vmFree *sync.Cond   // signalled when a VM goes back to a pool
+	vmFree *sync.Cond  // signalled when a VM goes back to a pool
 	keys   []*keyState // most recently used last
 	closed bool
 	stats  Stats
