@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -176,10 +177,13 @@ func TestBuildWithoutCgo(t *testing.T) {
 	if err != nil {
 		t.Skip("no go tool in PATH")
 	}
-	cmd := exec.Command(goTool, "test", "-count=1", "-run", "TestNoCgo", ".")
+	cmd := exec.Command(goTool, "test", "-count=1", "-run", "TestNoCgo", "-v", ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("CGO_ENABLED=0 go test: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "--- PASS: TestNoCgo") {
+		t.Fatalf("CGO_ENABLED=0 go test ran no TestNoCgo:\n%s", out)
 	}
 }
