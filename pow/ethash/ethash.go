@@ -273,6 +273,20 @@ func (l *Light) cacheFor(epoch uint64) *epochCache {
 	return c
 }
 
+// Cached reports whether the cache of the epoch of height is kept (or
+// being computed), so that a hash there needs no new cache.
+func (l *Light) Cached(height uint64) bool {
+	epoch := Epoch(height)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, c := range l.caches {
+		if c.epoch == epoch {
+			return true
+		}
+	}
+	return false
+}
+
 // Prepare computes the cache of the epoch of height ahead of need (a node
 // calls it for the next epoch as the current one nears its end).
 func (l *Light) Prepare(height uint64) {

@@ -121,6 +121,24 @@ func (f *Front) PowValue(header *wire.BlockHeader, height int32) (*big.Int, Algo
 	return value, a, err
 }
 
+// Ready reports whether verifying the header at height would cost one hash
+// and nothing more: false when it would first build a RandomX key's cache
+// or an Ethash epoch's, about a second each. Nodes keep the current and the
+// next key or epoch, so only a header on a branch that forks below the
+// current key's seed block (or in another epoch) is not ready; the header
+// chain can defer such headers until their branch could win, so that a
+// flood of them cannot make the node build cache after cache.
+func (f *Front) Ready(header *wire.BlockHeader, height int32) (bool, error) {
+	if height < 0 {
+		return false, ruleError(ErrBadHeight, fmt.Sprintf("height %d is negative", height))
+	}
+	v, err := f.Verifier(f.algorithmAt(height))
+	if err != nil {
+		return false, err
+	}
+	return v.Ready(header, height, f.seeds)
+}
+
 // Verify checks the header's proof of work at height: the cheap checks of
 // its bits first, then one hash compared with the target. A rule error
 // (ErrBadBits, ErrBitsAboveLimit, ErrHighHash, ErrBadHeight) condemns the

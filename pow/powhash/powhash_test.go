@@ -1,6 +1,7 @@
 package powhash
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/big"
@@ -145,6 +146,11 @@ func TestOneHashPerHeader(t *testing.T) {
 				t.Fatalf("%d hashes for headers refused by the cheap checks", n)
 			}
 
+			// Ready: only SHA-256d has nothing to build before hashing.
+			if ready, err := f.Ready(header(hardBits, 0), height); err != nil || ready != (a == SHA256d) {
+				t.Fatalf("ready before any hash: %v, %v", ready, err)
+			}
+
 			const flood = 5
 			for i := 0; i < flood; i++ {
 				err := f.Verify(header(hardBits, uint32(i)), height)
@@ -170,6 +176,17 @@ func TestOneHashPerHeader(t *testing.T) {
 			}
 			if n := v.Hashes(); n != flood+tries {
 				t.Fatalf("%d hashes for %d verifications", n, flood+tries)
+			}
+			// Now the key or epoch of height is built; another one is not.
+			if ready, err := f.Ready(header(hardBits, 0), height); err != nil || !ready {
+				t.Fatalf("ready after hashing: %v, %v", ready, err)
+			}
+			far := height + 30000 // another Ethash epoch, another RandomX key
+			if ready, err := f.Ready(header(hardBits, 0), far); err != nil || ready != (a == SHA256d) {
+				t.Fatalf("ready at height %d: %v, %v", far, ready, err)
+			}
+			if n := v.Hashes(); n != flood+tries {
+				t.Fatalf("Ready computed hashes: %d", n)
 			}
 			ok, err := f.CheckProofOfWork(header(hardBits, 0), height, big.NewInt(0))
 			if ok || err != nil || v.Hashes() != flood+tries {
@@ -269,4 +286,51 @@ func TestUnavailable(t *testing.T) {
 	if _, err := f.Verifier(Ethash); err == nil {
 		t.Fatal("a missing verifier was found")
 	}
+}
+
+// FuzzVerify feeds arbitrary 80-byte headers and heights to a SHA-256d
+// Front: it never panics, it answers nil or a rule error, and it computes at
+// most one hash per header (none when the bits fail the cheap checks).
+func FuzzVerify(f *testing.F) {
+	seed := func(h *wire.BlockHeader) []byte { return headerBytes(h) }
+	f.Add(seed(header(easyBits, 0)), int32(0))
+	f.Add(seed(header(hardBits, 1)), int32(5000))
+	f.Add(seed(header(0, 0)), int32(1))
+	f.Add(seed(header(0x04923456, 0)), int32(1))
+	f.Add(seed(header(0xff7fffff, 0)), int32(-1))
+	f.Add(seed(&chaincfg.RegressionNetParams.GenesisBlock.Header), int32(0))
+	front, err := NewFront(func(int32) Algorithm { return SHA256d }, powLimit, nil, NewSHA256d())
+	if err != nil {
+		f.Fatal(err)
+	}
+	v, _ := front.Verifier(SHA256d)
+	f.Fuzz(func(t *testing.T, raw []byte, height int32) {
+		if len(raw) != wire.MaxBlockHeaderPayload {
+			return
+		}
+		var hdr wire.BlockHeader
+		if err := hdr.Deserialize(bytes.NewReader(raw)); err != nil {
+			t.Fatalf("80 bytes did not deserialize: %v", err)
+		}
+		before := v.Hashes()
+		err := front.Verify(&hdr, height)
+		var rerr RuleError
+		if err != nil && !errors.As(err, &rerr) {
+			t.Fatalf("not a rule error: %v", err)
+		}
+		n := v.Hashes() - before
+		if n > 1 {
+			t.Fatalf("%d hashes for one header", n)
+		}
+		if (IsErrorCode(err, ErrBadBits) || IsErrorCode(err, ErrBitsAboveLimit)) && n != 0 {
+			t.Fatalf("a hash for bits refused by the cheap checks: %v", err)
+		}
+		if err == nil || IsErrorCode(err, ErrHighHash) {
+			id := hdr.BlockHash()
+			value := blockchain.HashToBig(&id)
+			if (value.Cmp(blockchain.CompactToBig(hdr.Bits)) <= 0) != (err == nil) {
+				t.Fatalf("verdict %v for value %x and bits %08x", err, value, hdr.Bits)
+			}
+		}
+	})
 }

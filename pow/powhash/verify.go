@@ -35,6 +35,12 @@ type Verifier interface {
 
 	// Hashes returns how many hashes the verifier has computed.
 	Hashes() uint64
+
+	// Ready reports whether PowValue at height would find what it hashes
+	// with already built: true unless it would first build a RandomX
+	// key's cache (256 MiB of Argon2d, about a second) or an Ethash
+	// epoch's (16 MiB and more, about a second).
+	Ready(header *wire.BlockHeader, height int32, seeds Seeds) (bool, error)
 }
 
 // headerBytes returns the 80-byte serialization of the header.
@@ -59,6 +65,8 @@ func NewSHA256d() Verifier {
 
 func (v *sha256dVerifier) Algorithm() Algorithm { return SHA256d }
 func (v *sha256dVerifier) Hashes() uint64       { return v.hashes.Load() }
+
+func (v *sha256dVerifier) Ready(*wire.BlockHeader, int32, Seeds) (bool, error) { return true, nil }
 
 func (v *sha256dVerifier) PowValue(header *wire.BlockHeader, _ int32, _ Seeds) (*big.Int, error) {
 	h := header.BlockHash()
@@ -92,14 +100,32 @@ func (v *randomxVerifier) SeedHeight(height int32) int32 {
 	return int32(v.schedule.SeedHeight(uint64(height)))
 }
 
-func (v *randomxVerifier) PowValue(header *wire.BlockHeader, height int32, seeds Seeds) (*big.Int, error) {
+// key returns the RandomX key of the header: the ID of the block at its
+// seed height on its branch.
+func (v *randomxVerifier) key(header *wire.BlockHeader, height int32, seeds Seeds) (chainhash.Hash, error) {
 	if seeds == nil {
-		return nil, fmt.Errorf("randomx at height %d: no seed source", height)
+		return chainhash.Hash{}, fmt.Errorf("randomx at height %d: no seed source", height)
 	}
 	seedHeight := v.SeedHeight(height)
 	key, err := seeds.AncestorID(header.PrevBlock, seedHeight)
 	if err != nil {
-		return nil, fmt.Errorf("randomx key of height %d (block at height %d): %w", height, seedHeight, err)
+		return chainhash.Hash{}, fmt.Errorf("randomx key of height %d (block at height %d): %w", height, seedHeight, err)
+	}
+	return key, nil
+}
+
+func (v *randomxVerifier) Ready(header *wire.BlockHeader, height int32, seeds Seeds) (bool, error) {
+	key, err := v.key(header, height, seeds)
+	if err != nil {
+		return false, err
+	}
+	return v.hasher.Cached(key[:]), nil
+}
+
+func (v *randomxVerifier) PowValue(header *wire.BlockHeader, height int32, seeds Seeds) (*big.Int, error) {
+	key, err := v.key(header, height, seeds)
+	if err != nil {
+		return nil, err
 	}
 	h, err := v.hasher.Hash(key[:], headerBytes(header))
 	if err != nil {
@@ -130,6 +156,10 @@ func EthashHeaderHash(header *wire.BlockHeader) [32]byte {
 	return chainhash.DoubleHashH(headerBytes(header)[:76])
 }
 
+func (v *ethashVerifier) Ready(_ *wire.BlockHeader, height int32, _ Seeds) (bool, error) {
+	return v.light.Cached(uint64(height)), nil
+}
+
 func (v *ethashVerifier) PowValue(header *wire.BlockHeader, height int32, _ Seeds) (*big.Int, error) {
 	_, result := v.light.Hash(uint64(height), EthashHeaderHash(header), uint64(header.Nonce))
 	return new(big.Int).SetBytes(result[:]), nil
@@ -149,6 +179,8 @@ func Unavailable(a Algorithm, err error) Verifier {
 
 func (v unavailable) Algorithm() Algorithm { return v.alg }
 func (v unavailable) Hashes() uint64       { return 0 }
+
+func (v unavailable) Ready(*wire.BlockHeader, int32, Seeds) (bool, error) { return true, nil }
 
 func (v unavailable) PowValue(_ *wire.BlockHeader, height int32, _ Seeds) (*big.Int, error) {
 	return nil, fmt.Errorf("%s at height %d: %w", v.alg, height, v.err)

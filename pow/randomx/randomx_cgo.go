@@ -285,6 +285,19 @@ func (h *Hasher) free(k *keyState) {
 	}
 }
 
+// Cached reports whether the key's cache is kept (or being built), so
+// that a hash under it needs no new cache.
+func (h *Hasher) Cached(key []byte) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, k := range h.keys {
+		if k.key == string(key) {
+			return true
+		}
+	}
+	return false
+}
+
 // Stats returns the counters.
 func (h *Hasher) Stats() Stats {
 	h.mu.Lock()

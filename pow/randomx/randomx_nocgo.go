@@ -24,6 +24,11 @@ func (*Hasher) Prepare(key []byte) error {
 	return ErrNoCgo
 }
 
+// Cached returns false.
+func (*Hasher) Cached(key []byte) bool {
+	return false
+}
+
 // Stats returns zero counters.
 func (*Hasher) Stats() Stats {
 	return Stats{}
