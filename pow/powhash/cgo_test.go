@@ -20,7 +20,7 @@ func TestBuildWithoutCgo(t *testing.T) {
 		t.Skip("no go tool in PATH")
 	}
 	cmd := exec.Command(goTool, "test", "-count=1", "-run", "TestNoCgo", "-v", ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("CGO_ENABLED=0 go test: %v\n%s", err, out)
