@@ -355,8 +355,8 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 	// Committed hands the block's work on; its new tickets are read
 	// first.
 	var newTickets []lottery.TicketID
-	if work := c.protocol.last; work != nil && work.stake != nil {
-		newTickets = work.stake.NewTickets
+	if c.protocol != nil && c.protocol.last != nil && c.protocol.last.stake != nil {
+		newTickets = c.protocol.last.stake.NewTickets
 	}
 	c.proto.Committed(d)
 	if c.stakes != nil && len(newTickets) > 0 {
