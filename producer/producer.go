@@ -238,6 +238,25 @@ func (p *Producer) SetObserver(o Observer) { p.observer = o }
 // Stats returns this node's slot counts on the best chain.
 func (p *Producer) Stats() Stats { return p.slots.Stats() }
 
+// MissReason returns why this node missed the draw after block height,
+// and whether it is a missed draw of this node (since it started).
+func (p *Producer) MissReason(height int32) (MissReason, bool) {
+	return p.slots.Reason(height)
+}
+
+// RecentOutcomes returns the outcomes of this node's latest n decided
+// draws, oldest first: true for a miss.
+func (p *Producer) RecentOutcomes(n int) []bool { return p.slots.Recent(n) }
+
+// LastLeftOut returns the latest of this node's headers that went out in
+// time and that the next block left out: its rate and the lowest rate
+// that block took among the transactions the node saw (floorKnown false
+// when it cannot tell); ok false when there is none since the node
+// started.
+func (p *Producer) LastLeftOut() (rate, floor feeest.SatPerKVB, floorKnown, ok bool) {
+	return p.slots.LastLeftOut()
+}
+
 // Production is a sideblock this node built for a draw it won, and the
 // header transaction that publishes it.
 type Production struct {

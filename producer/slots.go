@@ -191,8 +191,11 @@ type slot struct {
 	txids  []chainhash.Hash
 
 	// verdict is the reason of a miss as the next block decided it
-	// (Decided), MissNone when it holds none of its own.
-	verdict MissReason
+	// (Decided), MissNone when it holds none of its own; floor is the
+	// lowest rate the block took when the header went out in time.
+	verdict    MissReason
+	floor      feeest.SatPerKVB
+	floorKnown bool
 }
 
 // NextBlock is what the node knows of the mainchain block after a draw's
@@ -327,7 +330,40 @@ func (l *Ledger) Decided(height int32, included bool, next NextBlock) {
 	if !included {
 		s.outcome = Missed
 		s.verdict = Verdict(next, s.produced, s.broadcast, s.failed, s.sentAt, s.rate, s.txids)
+		if s.leftOut() && next.Floor != nil {
+			s.floor, s.floorKnown = next.Floor(s.txids)
+		}
 	}
+}
+
+// leftOut tells whether the slot's header went out in time and the next
+// block left it out.
+func (s *slot) leftOut() bool {
+	switch s.verdict {
+	case MissFeeTooLow, MissNotIncluded, MissNotMined:
+		return s.failed == MissNone
+	}
+	return false
+}
+
+// LastLeftOut returns the rate of the highest of the ledger's headers
+// that went out in time and that the next block left out, and the lowest
+// rate that block took (floorKnown false when the node cannot tell); ok
+// false when there is none.
+func (l *Ledger) LastLeftOut() (rate, floor feeest.SatPerKVB, floorKnown, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	best := int32(-1)
+	for h, s := range l.slots {
+		if s.outcome == Missed && s.leftOut() && h > best {
+			best = h
+		}
+	}
+	if best < 0 {
+		return 0, 0, false, false
+	}
+	s := l.slots[best]
+	return s.rate, s.floor, s.floorKnown, true
 }
 
 // Undone forgets what the block at height decided, because the store
