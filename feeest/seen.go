@@ -36,7 +36,7 @@ type seenTx struct {
 // SeenSnapshots is how many snapshots in a row may miss an entry before
 // Seen forgets it. MaxSeen bounds the entries kept.
 const (
-	SeenSnapshots = 6
+	SeenSnapshots = 12
 	MaxSeen       = 200_000
 )
 
