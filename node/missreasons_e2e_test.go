@@ -42,12 +42,15 @@ func ownMissReasons(ctx context.Context, t *testing.T, node *devnet.Node) map[in
 // the header's rate ("not included"), one with only its coinbase ("not
 // mined": no rate to compare). Then the node stops while blocks are
 // mined, and the draws it meets while catching up are "not synced". Each
-// miss's reason shows in the log and in ListMissedSlots.
+// miss's reason shows in the log and in ListMissedSlots. With
+// --alarms.publisherheaders above what its publisher output pays for, the
+// node raises publisher_low.
 func TestMissReasonsE2E(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	args := []string{"--debuglevel=info,FEES=debug"}
+	// Every publisher output is "low" against a million headers.
+	args := []string{"--debuglevel=info,FEES=debug", "--alarms.publisherheaders=1000000"}
 	net, err := devnet.New(t.TempDir(), sidenodeBinary(t), []devnet.NodeSpec{
 		{Name: "a", Backend: "btcd", Stake: 300_000_000, Args: args},
 	}, nil)
@@ -75,6 +78,14 @@ func TestMissReasonsE2E(t *testing.T) {
 	}
 	ctx, cancel := e.ctx()
 	defer cancel()
+	if _, err := a.WaitContains(ctx, 0, "ALARM publisher_low raised: 1 of this wallet's live tickets"); err != nil {
+		t.Fatal(err)
+	}
+	if got := listAlarms(ctx, t, a)["publisher_low"]; got.GetReason() != apiv1.AlarmReason_ALARM_REASON_PUBLISHER_LOW {
+		t.Fatalf("publisher_low over the API: %v", got)
+	} else {
+		t.Logf("publisher_low: %s", got.GetMessage())
+	}
 
 	// a won the draw after the tip and sent its header (e.mine waited).
 	counts := make(map[string]int)
