@@ -425,7 +425,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		workers.Wait()
 	}()
 	proto.producer.SetContext(runCtx)
-	workers.Add(3)
+	workers.Add(4)
 	go func() {
 		defer workers.Done()
 		fees.Run(runCtx, nil)
