@@ -81,10 +81,20 @@ func TestLedgerReorg(t *testing.T) {
 }
 
 func TestMissReasonString(t *testing.T) {
-	for r := MissNone; r <= MissNotIncluded; r++ {
-		if s := r.String(); s == "unknown" || s == "" {
+	labels := make(map[string]MissReason)
+	for _, r := range MissReasons {
+		s := r.String()
+		if s == "unknown" || s == "" || s == "none" {
 			t.Errorf("reason %d has no label", int(r))
 		}
+		if o, dup := labels[s]; dup {
+			t.Errorf("reasons %d and %d share the label %q", int(o), int(r), s)
+		}
+		labels[s] = r
+	}
+	if len(MissReasons) != len(missReasonNames)-1 {
+		t.Errorf("MissReasons lists %d reasons, %d have labels", len(MissReasons),
+			len(missReasonNames)-1)
 	}
 	if MissReason(-1).String() != "unknown" {
 		t.Error("an unknown reason has a label")
