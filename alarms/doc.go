@@ -10,9 +10,10 @@
 //
 //   - chain checks (Monitor.Evaluate), from the chain's state after each
 //     mainchain block: the sidechain stalled, suspected censorship of
-//     this node's headers, this node missing its own slots, federation
-//     members silent in a signing round, a payout overdue and a supply
-//     audit mismatch. The node calls BlockCommitted after each block's
+//     this node's headers, this node missing its own slots (misses among
+//     its latest decided slots), the publisher output of one of its
+//     tickets running low, federation members silent in a signing round,
+//     a payout overdue and a supply audit mismatch. The node calls BlockCommitted after each block's
 //     batch is on disk, and when late bodies move the sidechain tip; Run
 //     evaluates on its own goroutine, so that block processing never
 //     waits for the alarms.

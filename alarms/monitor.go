@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mainstake/sidenode/feeest"
 )
 
 // Config holds the thresholds of the checks. Counts of blocks are
@@ -21,9 +23,14 @@ type Config struct {
 	// node's slots in a row whose header went out and was not mined.
 	CensorshipSlots int32
 
-	// MissedSlots: OwnSlotsMissed after this many of this node's slots
-	// missed in a row, whatever the reason.
-	MissedSlots int32
+	// MissedSlots: OwnSlotsMissed once this many of this node's last
+	// MissedWindow decided slots were missed, whatever the reason.
+	MissedSlots  int32
+	MissedWindow int32
+
+	// PublisherHeaders: PublisherLow when the publisher output of one of
+	// this wallet's live tickets pays for fewer than this many headers.
+	PublisherHeaders int32
 
 	// SilentBlocks: FederationSilent once a signing round has waited
 	// this many mainchain blocks below its threshold.
@@ -55,6 +62,8 @@ func DefaultConfig() Config {
 		StallBlocks:         6,
 		CensorshipSlots:     3,
 		MissedSlots:         3,
+		MissedWindow:        10,
+		PublisherHeaders:    20,
 		SilentBlocks:        6,
 		PayoutOverdueBlocks: 12,
 		BehindBlocks:        6,
@@ -69,7 +78,8 @@ func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	for _, f := range []struct{ v, d *int32 }{
 		{&c.StallBlocks, &d.StallBlocks}, {&c.CensorshipSlots, &d.CensorshipSlots},
-		{&c.MissedSlots, &d.MissedSlots}, {&c.SilentBlocks, &d.SilentBlocks},
+		{&c.MissedSlots, &d.MissedSlots}, {&c.MissedWindow, &d.MissedWindow},
+		{&c.PublisherHeaders, &d.PublisherHeaders}, {&c.SilentBlocks, &d.SilentBlocks},
 		{&c.PayoutOverdueBlocks, &d.PayoutOverdueBlocks}, {&c.BehindBlocks, &d.BehindBlocks},
 	} {
 		if *f.v <= 0 {
@@ -220,6 +230,13 @@ func (m *Monitor) Evaluate(now time.Time) error {
 	if m.src.Slots != nil {
 		m.checkSlots(now, m.src.Slots.OwnSlots())
 	}
+	if m.src.Publishers != nil {
+		if ps, err := m.src.Publishers.Publishers(); err != nil {
+			errs = append(errs, fmt.Sprintf("publisher outputs: %v", err))
+		} else {
+			m.checkPublishers(now, ps)
+		}
+	}
 	tip := m.tip()
 	if m.src.Signing != nil && tip != unknownTip {
 		r, ok := m.src.Signing.OpenRound()
@@ -290,11 +307,21 @@ func (m *Monitor) checkSlots(now time.Time, c SlotCounts) {
 		m.slotBase, m.slotBaseSet = c, true
 		b = c
 	}
-	missed, notMined, refused := c.Missed-b.Missed, c.NotMined-b.NotMined, c.Refused-b.Refused
-	m.set(now, OwnSlotsMissed, missed >= uint64(m.cfg.MissedSlots), func() string {
-		return fmt.Sprintf("this node's tickets missed their last %d slots in a "+
-			"row, %d of them with the header sent but not mined (threshold %d "+
-			"slots; the PROD log lines say why)", missed, notMined, m.cfg.MissedSlots)
+	notMined, refused := c.NotMined-b.NotMined, c.Refused-b.Refused
+	recent := c.Recent
+	if len(recent) > int(m.cfg.MissedWindow) {
+		recent = recent[len(recent)-int(m.cfg.MissedWindow):]
+	}
+	missed := 0
+	for _, miss := range recent {
+		if miss {
+			missed++
+		}
+	}
+	m.set(now, OwnSlotsMissed, missed >= int(m.cfg.MissedSlots), func() string {
+		return fmt.Sprintf("this node's tickets missed %d of their last %d decided "+
+			"slots (threshold %d of %d; sidecli missed lists each miss with its "+
+			"reason)", missed, len(recent), m.cfg.MissedSlots, m.cfg.MissedWindow)
 	})
 	rate, floor, known := int64(0), int64(0), false
 	if m.src.Fees != nil {
@@ -308,18 +335,45 @@ func (m *Monitor) checkSlots(now time.Time, c SlotCounts) {
 	if notMined > 0 {
 		held = notMined + refused
 	}
-	on := held >= uint64(m.cfg.CensorshipSlots) && (!known || rate > floor)
+	on := held >= uint64(m.cfg.CensorshipSlots) && (!known || rate >= floor)
 	m.set(now, SuspectedCensorship, on, func() string {
 		took := "the node does not know the fee rates the blocks took"
 		if known {
-			took = fmt.Sprintf("the blocks took transactions from %d sat/vB", floor)
+			took = fmt.Sprintf("the block that left out the latest took "+
+				"transactions from %v", feeest.SatPerKVB(floor))
 		}
 		return fmt.Sprintf("%d of this node's slots since its last included "+
 			"publication were lost to headers left out of the blocks: %d went "+
-			"out in time at %d sat/vB and were not mined in the block after "+
-			"their draw, %d more were refused by the mainchain node meanwhile; "+
-			"%s (threshold %d slots)", held, notMined, rate, refused, took,
-			m.cfg.CensorshipSlots)
+			"out in time (the latest at %v) and were not mined in the block "+
+			"after their draw, %d more were refused by the mainchain node "+
+			"meanwhile; %s (threshold %d slots)", held, notMined,
+			feeest.SatPerKVB(rate), refused, took, m.cfg.CensorshipSlots)
+	})
+}
+
+// checkPublishers raises PublisherLow while the publisher output of one
+// of this wallet's live tickets pays for fewer than
+// Config.PublisherHeaders headers; the message names the lowest.
+func (m *Monitor) checkPublishers(now time.Time, ps []Publisher) {
+	var (
+		low    []Publisher
+		lowest Publisher
+	)
+	for _, p := range ps {
+		if p.Headers() < int64(m.cfg.PublisherHeaders) {
+			if len(low) == 0 || p.Headers() < lowest.Headers() {
+				lowest = p
+			}
+			low = append(low, p)
+		}
+	}
+	m.set(now, PublisherLow, len(low) > 0, func() string {
+		return fmt.Sprintf("%d of this wallet's live tickets have fewer than %d "+
+			"headers' worth left in their publisher output; the lowest, ticket "+
+			"%d, has %d sat, %d headers at %d sat each (the wallet adds coins "+
+			"when a header needs them, its balance permitting)",
+			len(low), m.cfg.PublisherHeaders, lowest.Ticket, lowest.Value,
+			lowest.Headers(), lowest.HeaderFee)
 	})
 }
 

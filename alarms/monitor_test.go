@@ -22,6 +22,7 @@ type fake struct {
 	unpaidOK    bool
 	unexplained int
 	backend     BackendStatus
+	publishers  []Publisher
 }
 
 func (f *fake) ChainProgress() (ChainProgress, error) { return f.progress, f.progressErr }
@@ -32,12 +33,13 @@ func (f *fake) OpenRound() (Round, bool)              { return f.round, f.roundO
 func (f *fake) OldestUnpaid() (Unpaid, bool, error)   { return f.unpaid, f.unpaidOK, nil }
 func (f *fake) Unexplained() (int, int64)             { return f.unexplained, int64(f.unexplained) * 1000 }
 func (f *fake) BackendStatus() BackendStatus          { return f.backend }
+func (f *fake) Publishers() ([]Publisher, error)      { return f.publishers, nil }
 
 func newFake() (*fake, *Monitor) {
 	f := &fake{progress: ChainProgress{MainTip: 100, SideTipPub: 100, Weighing: true},
 		rate: 5, backend: BackendStatus{Name: "btcd", Connected: true, Best: 100, NodeTip: 100}}
 	m := New(Config{}, Sources{Progress: f, Slots: f, Fees: f, Signing: f, Payouts: f,
-		Audit: f, Backend: f})
+		Audit: f, Backend: f, Publishers: f})
 	return f, m
 }
 
@@ -100,19 +102,57 @@ func TestSidechainStalledEmptyChain(t *testing.T) {
 	})
 }
 
+// TestOwnSlotsMissed: the alarm counts the misses among the last
+// MissedWindow (10) decided slots, against MissedSlots (3).
 func TestOwnSlotsMissed(t *testing.T) {
-	slots := func(inc, missed uint64) func(*fake) {
-		return func(f *fake) { f.slots.Included, f.slots.Missed = inc, missed }
+	// outcomes builds a history from a string: x a miss, o included.
+	outcomes := func(h string) func(*fake) {
+		return func(f *fake) {
+			f.slots.Recent = nil
+			for _, c := range h {
+				f.slots.Recent = append(f.slots.Recent, c == 'x')
+			}
+		}
 	}
 	runSteps(t, OwnSlotsMissed, []step{
-		{"start", slots(4, 1), 0, false},
-		{"two misses in a row", slots(4, 3), 0, false},
-		{"three misses in a row: raised", slots(4, 4), 0, true},
-		{"a publication included: cleared", slots(5, 4), 0, false},
-		{"one miss", slots(5, 5), 0, false},
-		{"a reorg lowers the counts: streak from there", slots(5, 4), 0, false},
-		{"three misses after the reorg: raised", slots(5, 7), 0, true},
+		{"start", outcomes("oooox"), 0, false},
+		{"two misses", outcomes("ooooxox"), 0, false},
+		{"three misses in the window, not in a row: raised", outcomes("ooooxoxoox"), 0, true},
+		{"publications included do not clear while the misses are in the window",
+			outcomes("ooooxoxooxo"), 0, true},
+		{"the first miss leaves the window: cleared", outcomes("ooooxoxooxooooo"), 0, false},
+		{"three in a row: raised", outcomes("oooooooxxx"), 0, true},
+		{"a reorg undoes one: cleared", outcomes("oooooooxx"), 0, false},
 	})
+}
+
+// TestPublisherLow: raised while a live ticket's publisher output pays for
+// fewer than PublisherHeaders (20) headers, cleared when it is topped up
+// or its chain ends (the source lists live tickets only).
+func TestPublisherLow(t *testing.T) {
+	pub := func(ps ...Publisher) func(*fake) { return func(f *fake) { f.publishers = ps } }
+	runSteps(t, PublisherLow, []step{
+		{"no tickets", nil, 0, false},
+		{"plenty left", pub(Publisher{Ticket: 1, Value: 100_000, HeaderFee: 500}), 0, false},
+		{"exactly twenty headers", pub(Publisher{Ticket: 1, Value: 10_000, HeaderFee: 500}), 0, false},
+		{"nineteen headers: raised", pub(Publisher{Ticket: 1, Value: 9_999, HeaderFee: 500},
+			Publisher{Ticket: 2, Value: 1_000_000, HeaderFee: 500}), 0, true},
+		{"the fee rate falls: cleared", pub(Publisher{Ticket: 1, Value: 9_999, HeaderFee: 400}), 0, false},
+		{"the fee rate rises: raised", pub(Publisher{Ticket: 1, Value: 9_999, HeaderFee: 600}), 0, true},
+		{"topped up: cleared", pub(Publisher{Ticket: 1, Value: 50_000, HeaderFee: 600}), 0, false},
+		{"low again: raised", pub(Publisher{Ticket: 1, Value: 100, HeaderFee: 600}), 0, true},
+		{"chain ended", pub(), 0, false},
+	})
+	f, m := newFake()
+	f.publishers = []Publisher{{Ticket: 4, Value: 1_000, HeaderFee: 500}, {Ticket: 9, Value: 3_000, HeaderFee: 500}}
+	if err := m.Evaluate(t0); err != nil {
+		t.Fatal(err)
+	}
+	active, _ := m.Active()
+	if len(active) == 0 || active[len(active)-1].Reason != PublisherLow ||
+		!strings.Contains(active[len(active)-1].Message, "ticket 4, has 1000 sat, 2 headers") {
+		t.Fatalf("active %+v", active)
+	}
 }
 
 func TestSuspectedCensorship(t *testing.T) {
@@ -130,6 +170,8 @@ func TestSuspectedCensorship(t *testing.T) {
 		}, 0, true},
 		{"the blocks took more than our fee: cleared", func(f *fake) { f.floor, f.floorKnown = 10, true }, 0, false},
 		{"our fee above what the blocks took: raised", func(f *fake) { f.floor = 2 }, 0, true},
+		{"the block took more than our fee: cleared", func(f *fake) { f.floor = 6 }, 0, false},
+		{"the block took our rate and not us: raised", func(f *fake) { f.floor = 5 }, 0, true},
 		{"a header included again: cleared", func(f *fake) { f.slots.Included++ }, 0, false},
 		{"refusals alone are no censorship", func(f *fake) {
 			f.slots.Missed, f.slots.Refused = 10, 5

@@ -13,8 +13,8 @@ const (
 	SidechainStalled Reason = iota + 1
 
 	// SuspectedCensorship: a header transaction of this node went out in
-	// time, at a fee rate above what the mainchain blocks took (when the
-	// node knows it), and was not mined, and Config.CensorshipSlots of its
+	// time, at a fee rate at or above the lowest rate the block that left
+	// it out took (when the node knows it), and was not mined, and Config.CensorshipSlots of its
 	// slots since its last included publication were lost that way or to
 	// the refusals of the next headers that follow from it.
 	SuspectedCensorship
@@ -42,13 +42,19 @@ const (
 	BackendBehind
 
 	// OwnSlotsMissed: this node's tickets missed Config.MissedSlots of
-	// their slots in a row.
+	// their last Config.MissedWindow decided slots.
 	OwnSlotsMissed
+
+	// PublisherLow: the publisher output of one of this wallet's live
+	// tickets has fewer than Config.PublisherHeaders headers' worth
+	// left, at the current header fee rate.
+	PublisherLow
 )
 
 // Reasons lists every reason, in order.
 var Reasons = []Reason{SidechainStalled, SuspectedCensorship, FederationSilent,
-	PayoutOverdue, SupplyMismatch, BackendDisconnected, BackendBehind, OwnSlotsMissed}
+	PayoutOverdue, SupplyMismatch, BackendDisconnected, BackendBehind, OwnSlotsMissed,
+	PublisherLow}
 
 var reasonCodes = map[Reason]string{
 	SidechainStalled:    "sidechain_stalled",
@@ -59,6 +65,7 @@ var reasonCodes = map[Reason]string{
 	BackendDisconnected: "backend_disconnected",
 	BackendBehind:       "backend_behind",
 	OwnSlotsMissed:      "own_slots_missed",
+	PublisherLow:        "publisher_low",
 }
 
 // Code returns the reason's stable code, as "sidechain_stalled".

@@ -1,6 +1,10 @@
 package alarms
 
-import "github.com/btcsuite/btcd/chaincfg/chainhash"
+import (
+	"math"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+)
 
 // Sources are what the Monitor reads. Any of them may be nil: its checks
 // then never raise.
@@ -12,6 +16,10 @@ type Sources struct {
 	Payouts  Payouts
 	Audit    Audit
 	Backend  Backend
+
+	// Publishers reads the publisher outputs of this wallet's live
+	// tickets.
+	Publishers Publishers
 }
 
 // ChainProgress is where the two chains stand after a mainchain block.
@@ -39,27 +47,61 @@ type Progress interface {
 // (NotMined) and those whose header the mainchain node refused (Refused:
 // among them the headers that spend the publisher output again while an
 // earlier header the miners left out still waits in its mempool).
+//
+// NotMined counts the misses whose header went out in time and whose fee
+// rate does not explain them: the producer's "not included" (the block
+// took transactions at or below the header's rate) and "not mined" (the
+// node cannot compare the rates); not "fee too low".
+//
+// Recent are the outcomes of this node's latest decided draws, oldest
+// first, true for a miss (at least Config.MissedWindow of them when there
+// are that many).
 type SlotCounts struct {
 	Included uint64
 	Missed   uint64
 	NotMined uint64
 	Refused  uint64
+	Recent   []bool
 }
 
-// OwnSlots reads this node's slot counts. A typed reason for each miss
-// will come with the producer's missed-slot records; the counts are what
-// it keeps today.
+// OwnSlots reads this node's slot counts; the producer keeps a typed
+// reason for each miss (its Stats and the API's missed slots).
 type OwnSlots interface {
 	OwnSlots() SlotCounts
 }
 
-// HeaderFees gives the fee rates behind the censorship check, in sat/vB:
-// the rate this node's header transactions pay, and the lowest rate the
-// recent mainchain blocks took, when the node knows it (known false:
-// the check then rests on the headers left out alone, and says so).
+// HeaderFees gives the fee rates behind the censorship check, in sat/kvB:
+// the rate of this node's latest header transaction that the next block
+// left out, and the lowest rate among that block's transactions that the
+// node saw in the mainchain node's mempool, when it knows it (known
+// false: the check then rests on the headers left out alone, and says
+// so).
 type HeaderFees interface {
 	HeaderFeeRate() int64
-	BlockFeeFloor() (satPerVB int64, known bool)
+	BlockFeeFloor() (satPerKVB int64, known bool)
+}
+
+// Publisher is the publisher output of one of this wallet's live tickets.
+type Publisher struct {
+	Ticket uint64
+
+	// Value is the output's value, sat; HeaderFee what one header
+	// transaction pays at the current rate, sat.
+	Value     int64
+	HeaderFee int64
+}
+
+// Headers returns how many headers the output pays for at HeaderFee.
+func (p Publisher) Headers() int64 {
+	if p.HeaderFee <= 0 {
+		return math.MaxInt64
+	}
+	return p.Value / p.HeaderFee
+}
+
+// Publishers reads the publisher outputs of this wallet's live tickets.
+type Publishers interface {
+	Publishers() ([]Publisher, error)
 }
 
 // Round is a signing round of the federation, a payout or a rotation,

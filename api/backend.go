@@ -666,6 +666,11 @@ type MissedSlot struct {
 	// Own tells whether the ticket's stake key belongs to the node's
 	// wallet.
 	Own bool
+
+	// Reason is the label of why the node's own ticket missed the slot
+	// (producer.MissReason); empty for another's ticket, or a draw
+	// decided before the node last started.
+	Reason string
 }
 
 // SideRef names a sidechain block by height and hash. {Height: -1} with

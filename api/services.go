@@ -277,10 +277,11 @@ func (m *mainchainService) ListMissedSlots(ctx context.Context, req *apiv1.ListM
 	out := make([]*apiv1.MissedSlot, len(ms))
 	for i := range ms {
 		out[i] = &apiv1.MissedSlot{
-			Height:    ms[i].Height,
-			BlockHash: ms[i].BlockHash.String(),
-			TicketId:  ms[i].Ticket,
-			OwnTicket: ms[i].Own,
+			Height:     ms[i].Height,
+			BlockHash:  ms[i].BlockHash.String(),
+			TicketId:   ms[i].Ticket,
+			OwnTicket:  ms[i].Own,
+			MissReason: ms[i].Reason,
 		}
 	}
 	return &apiv1.ListMissedSlotsResponse{MissedSlots: out, Total: total}, nil

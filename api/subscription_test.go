@@ -90,6 +90,7 @@ func TestListPublicationsAndMissedSlots(t *testing.T) {
 	p3 := b.Publications[3]
 	p3.Height = 3
 	b.Publications[3] = p3
+	b.MissReasons = map[int32]string{8: "fee too low"}
 	srv := apitest.StartServer(t, b, func(cfg *api.Config) {
 		cfg.MaxPageSize, cfg.DefaultPageSize = 5, 3
 	})
@@ -131,7 +132,8 @@ func TestListPublicationsAndMissedSlots(t *testing.T) {
 		t.Fatalf("missed slots %v", missed)
 	}
 	m := missed.GetMissedSlots()[0]
-	if m.GetHeight() != 8 || m.GetTicketId() != 3 || !m.GetOwnTicket() || len(m.GetBlockHash()) != 64 {
+	if m.GetHeight() != 8 || m.GetTicketId() != 3 || !m.GetOwnTicket() || len(m.GetBlockHash()) != 64 ||
+		m.GetMissReason() != "fee too low" {
 		t.Errorf("missed slot %v", m)
 	}
 

@@ -20,7 +20,7 @@ func alarmCommands() []commandSpec {
 				"raised (NodeService.ListAlarms). The reasons: sidechain_stalled, " +
 				"suspected_censorship, federation_silent, payout_overdue, " +
 				"supply_mismatch, backend_disconnected, backend_behind, " +
-				"own_slots_missed; their thresholds are the node's --alarms.* " +
+				"own_slots_missed, publisher_low; their thresholds are the node's --alarms.* " +
 				"options.",
 			func(c *client) any { return &alarmsCommand{c: c} }},
 		{groupSidechain, "confirmations", "Show how final a sidechain transaction or block is",

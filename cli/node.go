@@ -45,7 +45,10 @@ func nodeCommands() []commandSpec {
 		{groupLottery, "missed", "List the missed slots",
 			"List a page of the missed slots, lowest first: the draws whose " +
 				"winner published no header that counted in the next " +
-				"mainchain block (MainchainService.ListMissedSlots).",
+				"mainchain block (MainchainService.ListMissedSlots). Those of " +
+				"this node's tickets carry miss_reason: late, not synced, fee " +
+				"too low, not included, not mined, no funds, chain ended, ... " +
+				"(docs/protocol.md lists them).",
 			func(c *client) any { return &missedCommand{c: c} }},
 	}
 }

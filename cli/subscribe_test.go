@@ -8,10 +8,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mainstake/sidenode/api/apitest"
 )
 
 func TestSlotCommands(t *testing.T) {
-	n := startNode(t)
+	b := apitest.NewBackend(5)
+	b.MissReasons = map[int32]string{8: "not synced"}
+	n := startNodeOn(t, b, b)
 	r := n.run("publications", "--limit", "5")
 	wantOK(t, r)
 	m := r.json(t)
@@ -30,7 +34,8 @@ func TestSlotCommands(t *testing.T) {
 	if len(missed) != 1 || m["total"] != "1" {
 		t.Fatalf("missed %v", m)
 	}
-	if s, _ := missed[0].(map[string]any); s["height"] != 8.0 || s["ticket_id"] != "3" || s["own_ticket"] != true {
+	if s, _ := missed[0].(map[string]any); s["height"] != 8.0 || s["ticket_id"] != "3" || s["own_ticket"] != true ||
+		s["miss_reason"] != "not synced" {
 		t.Errorf("missed slot %v", s)
 	}
 	wantFail(t, n.run("missed", "--limit", "5000"), "above the maximum page size")

@@ -26,6 +26,12 @@
 // once when the source answers again, in the operator's terms (the flag
 // that names the source, the unit of the figure).
 //
+// Seen keeps the rates of the transactions Mempool's snapshots held, by
+// id, for a few snapshots after they leave the mempool, so that the rates
+// a block took can be read after btcd has dropped its transactions: the
+// producer compares them with its header's rate to explain a miss, and the
+// censorship alarm reads the comparison.
+//
 // Rates are in sat/kvB (SatPerKVB), the unit of btcd's fee fields, so that
 // rates below 1 sat/vB of precision are not lost; FeeFor rounds a fee up.
 package feeest

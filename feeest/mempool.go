@@ -7,6 +7,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 )
 
 // BlockVSize is the virtual size of the next block that NextBlockRate
@@ -67,6 +68,10 @@ type Mempool struct {
 	// OwnVSize is the virtual size of the transaction the estimate is
 	// for (a header transaction with a few wallet inputs).
 	OwnVSize int64
+
+	// Seen, when set, keeps each snapshot's rates by transaction id, for
+	// the rates the next blocks take (Seen.Floor).
+	Seen *Seen
 }
 
 // NextBlockRate implements Source.
@@ -76,6 +81,10 @@ func (m *Mempool) NextBlockRate(ctx context.Context) (SatPerKVB, error) {
 		return 0, err
 	}
 	pool := make([]MempoolTx, 0, len(raw))
+	var seen []SeenTx
+	if m.Seen != nil {
+		seen = make([]SeenTx, 0, len(raw))
+	}
 	for txid, e := range raw {
 		vsize := int64(e.Vsize)
 		if vsize <= 0 {
@@ -86,6 +95,14 @@ func (m *Mempool) NextBlockRate(ctx context.Context) (SatPerKVB, error) {
 			return 0, fmt.Errorf("btcd's mempool entry %s has fee %v BTC: %v", txid, e.Fee, err)
 		}
 		pool = append(pool, MempoolTx{Fee: int64(fee), VSize: vsize})
+		if m.Seen != nil {
+			if id, err := chainhash.NewHashFromStr(txid); err == nil {
+				seen = append(seen, SeenTx{TxID: *id, MempoolTx: pool[len(pool)-1]})
+			}
+		}
+	}
+	if m.Seen != nil {
+		m.Seen.Add(seen)
 	}
 	return NextBlockRate(pool, BlockVSize, m.OwnVSize), nil
 }

@@ -44,6 +44,12 @@ type Block struct {
 	// that the block contains.
 	Seen []chainhash.Hash
 
+	// TxIDs are the ids of all the block's transactions, coinbase
+	// first, when the source read the whole block (btcd); nil otherwise
+	// (neutrino, a preview). The producer compares the fee rates the
+	// block took with its header's (feeest.Seen).
+	TxIDs []chainhash.Hash
+
 	// Announced is when the source learned that this block was the
 	// mainchain's new tip: btcd's notification, or the light client's
 	// header sync. It is zero for a block met during catch-up, which no

@@ -5,7 +5,9 @@ import (
 
 	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/federation"
+	"github.com/mainstake/sidenode/feeest"
 	"github.com/mainstake/sidenode/lottery"
+	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/producer"
@@ -24,14 +26,25 @@ type alarmSources struct {
 	follower *mainwatch.Follower
 	weight   func() lottery.Uint128
 	feeRate  int64
+
+	// fees is the header fee estimate; window the own_slots_missed
+	// window (--alarms.missedwindow); owns tells whether a stake key is
+	// the wallet's (nil without a wallet: no publisher outputs).
+	fees   *feeest.Tracker
+	window int
+	owns   func(pub []byte) bool
 }
 
 // sources returns the monitor's Sources; the federation's is nil-safe as
 // every node runs the signer (it answers no open round outside the
 // federation).
 func (s *alarmSources) sources() alarms.Sources {
-	return alarms.Sources{Progress: s, Slots: s, Fees: s, Signing: s, Payouts: s,
+	src := alarms.Sources{Progress: s, Slots: s, Fees: s, Signing: s, Payouts: s,
 		Audit: s, Backend: s}
+	if s.owns != nil {
+		src.Publishers = s
+	}
+	return src
 }
 
 // ChainProgress implements alarms.Progress from one store snapshot and
@@ -63,16 +76,55 @@ func (s *alarmSources) ChainProgress() (alarms.ChainProgress, error) {
 func (s *alarmSources) OwnSlots() alarms.SlotCounts {
 	st := s.proto.producer.Stats()
 	return alarms.SlotCounts{Included: st.Included, Missed: st.Missed,
-		NotMined: st.MissReasons[producer.MissNotMined],
-		Refused:  st.MissReasons[producer.MissBroadcast]}
+		NotMined: st.MissReasons[producer.MissNotMined] + st.MissReasons[producer.MissNotIncluded],
+		Refused:  st.MissReasons[producer.MissBroadcast],
+		Recent:   s.proto.producer.RecentOutcomes(s.window)}
 }
 
-// HeaderFeeRate implements alarms.HeaderFees: --publish.feerate.
-func (s *alarmSources) HeaderFeeRate() int64 { return s.feeRate }
+// HeaderFeeRate implements alarms.HeaderFees: the rate of this node's
+// latest header that the next block left out, or --publish.feerate.
+func (s *alarmSources) HeaderFeeRate() int64 {
+	if rate, _, _, ok := s.proto.producer.LastLeftOut(); ok && rate > 0 {
+		return int64(rate)
+	}
+	return int64(feeest.FromSatPerVB(s.feeRate))
+}
 
-// BlockFeeFloor implements alarms.HeaderFees: the node does not read the
-// fee rates of the mainchain's blocks yet.
-func (s *alarmSources) BlockFeeFloor() (int64, bool) { return 0, false }
+// BlockFeeFloor implements alarms.HeaderFees: the lowest rate that the
+// block which left out this node's latest header took, among the
+// transactions the node saw in btcd's mempool (producer.Verdict).
+func (s *alarmSources) BlockFeeFloor() (int64, bool) {
+	_, floor, known, ok := s.proto.producer.LastLeftOut()
+	return int64(floor), ok && known
+}
+
+// Publishers implements alarms.Publishers: the publisher outputs of the
+// wallet's tickets that are live and not expired at the mainchain tip,
+// and one header's fee at the current estimate.
+func (s *alarmSources) Publishers() ([]alarms.Publisher, error) {
+	fee := s.fees.Rate().Rate.FeeFor(mainstake.HeaderTxVSize(0))
+	var out []alarms.Publisher
+	err := s.proto.db.View(func(r store.Reader) error {
+		tip, err := r.Tip()
+		if err != nil {
+			return err
+		}
+		tickets, err := mainstake.Tickets(r)
+		if err != nil {
+			return err
+		}
+		for _, t := range tickets {
+			if !t.Live() || int64(tip.Height) >= int64(t.LockHeight) ||
+				!s.owns(t.PubKey.SerializeCompressed()) {
+				continue
+			}
+			out = append(out, alarms.Publisher{Ticket: uint64(t.ID),
+				Value: t.CurrentValue, HeaderFee: fee})
+		}
+		return nil
+	})
+	return out, err
+}
 
 // OpenRound implements alarms.Signing from the federation's signer.
 func (s *alarmSources) OpenRound() (alarms.Round, bool) {

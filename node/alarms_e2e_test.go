@@ -42,7 +42,8 @@ func TestAlarms(t *testing.T) {
 		t.Skip("integration test")
 	}
 	args := []string{"--alarms.stallblocks=3", "--alarms.censorshipslots=3",
-		"--alarms.missedslots=2", "--alarms.disconnectedseconds=1", "--alarms.intervalseconds=1"}
+		"--alarms.missedslots=2", "--alarms.missedwindow=2",
+		"--alarms.disconnectedseconds=1", "--alarms.intervalseconds=1"}
 	net, err := devnet.New(t.TempDir(), sidenodeBinary(t), []devnet.NodeSpec{
 		{Name: "a", Backend: "btcd", Stake: 300_000_000, Args: args},
 		{Name: "b", Backend: "btcd", Args: args},

@@ -138,7 +138,9 @@ type Config struct {
 type AlarmsConfig struct {
 	StallBlocks         int32 `long:"stallblocks" description:"Raise sidechain_stalled after this many mainchain blocks without a sideblock while tickets weigh something"`
 	CensorshipSlots     int32 `long:"censorshipslots" description:"Raise suspected_censorship once this many of this node's slots since its last included publication were lost to a header transaction that went out in time and was not mined in the next block, or to the refusal of the next headers while it waits"`
-	MissedSlots         int32 `long:"missedslots" description:"Raise own_slots_missed after this many of this node's slots missed in a row, whatever the reason"`
+	MissedSlots         int32 `long:"missedslots" description:"Raise own_slots_missed once this many of this node's last --alarms.missedwindow decided slots were missed, whatever the reason"`
+	MissedWindow        int32 `long:"missedwindow" description:"The number of this node's latest decided slots (won draws whose next block has come) in which own_slots_missed counts the misses"`
+	PublisherHeaders    int32 `long:"publisherheaders" description:"Raise publisher_low when the publisher output of one of this wallet's live tickets pays for fewer than this many headers at the current header fee rate"`
 	SilentBlocks        int32 `long:"silentblocks" description:"Raise federation_silent once a signing round this node takes part in has waited this many mainchain blocks below its threshold"`
 	PayoutOverdueBlocks int32 `long:"payoutoverdueblocks" description:"Raise payout_overdue once the oldest unpaid sideblock with withdrawals has been payable for this many mainchain blocks"`
 	BehindBlocks        int32 `long:"behindblocks" description:"Raise backend_behind when the node's mainchain tip is this many blocks behind the backend's best block"`
@@ -151,7 +153,8 @@ type AlarmsConfig struct {
 func defaultAlarms() AlarmsConfig {
 	d := alarms.DefaultConfig()
 	return AlarmsConfig{StallBlocks: d.StallBlocks, CensorshipSlots: d.CensorshipSlots,
-		MissedSlots: d.MissedSlots, SilentBlocks: d.SilentBlocks,
+		MissedSlots: d.MissedSlots, MissedWindow: d.MissedWindow,
+		PublisherHeaders: d.PublisherHeaders, SilentBlocks: d.SilentBlocks,
 		PayoutOverdueBlocks: d.PayoutOverdueBlocks, BehindBlocks: d.BehindBlocks,
 		DisconnectedSeconds: int32(d.DisconnectedAfter / time.Second),
 		StaleTipMinutes:     int32(d.StaleTipAfter / time.Minute),
@@ -167,13 +170,18 @@ func (c *Config) validateAlarms() error {
 		v    int32
 	}{
 		{"stallblocks", a.StallBlocks}, {"censorshipslots", a.CensorshipSlots},
-		{"missedslots", a.MissedSlots}, {"silentblocks", a.SilentBlocks},
+		{"missedslots", a.MissedSlots}, {"missedwindow", a.MissedWindow},
+		{"publisherheaders", a.PublisherHeaders}, {"silentblocks", a.SilentBlocks},
 		{"payoutoverdueblocks", a.PayoutOverdueBlocks}, {"behindblocks", a.BehindBlocks},
 		{"disconnectedseconds", a.DisconnectedSeconds}, {"intervalseconds", a.IntervalSeconds},
 	} {
 		if o.v < 1 {
 			return fmt.Errorf("--alarms.%s=%d: want 1 or more", o.name, o.v)
 		}
+	}
+	if a.MissedSlots > a.MissedWindow {
+		return fmt.Errorf("--alarms.missedslots=%d is above --alarms.missedwindow=%d: "+
+			"own_slots_missed could never be raised", a.MissedSlots, a.MissedWindow)
 	}
 	if a.StaleTipMinutes < 0 {
 		return fmt.Errorf("--alarms.staletipminutes=%d: want 0 (off) or more minutes",
@@ -190,7 +198,8 @@ func (c *Config) AlarmsConfig() alarms.Config {
 		stale = -1 // off
 	}
 	return alarms.Config{StallBlocks: a.StallBlocks, CensorshipSlots: a.CensorshipSlots,
-		MissedSlots: a.MissedSlots, SilentBlocks: a.SilentBlocks,
+		MissedSlots: a.MissedSlots, MissedWindow: a.MissedWindow,
+		PublisherHeaders: a.PublisherHeaders, SilentBlocks: a.SilentBlocks,
 		PayoutOverdueBlocks: a.PayoutOverdueBlocks, BehindBlocks: a.BehindBlocks,
 		DisconnectedAfter: time.Duration(a.DisconnectedSeconds) * time.Second,
 		StaleTipAfter:     stale,

@@ -317,7 +317,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	// ahead of its tip through the same handler.
 	handler := sidepeer.New(arrivingChain{Chain: proto.chain, arrived: chain.connectArrived},
 		proto.pool)
-	fees := headerFees(cfg, src)
+	fees, seen := headerFees(cfg, src)
 	prodEnv := producer.Env{Params: params, Chain: proto.chain, Mempool: proto.pool,
 		Follower: follower, FeeRate: cfg.Publish.FeeRate, DB: db, Bodies: handler,
 		Fees: fees, MaxHeaderFee: cfg.Publish.MaxHeaderFee, MaxDayFee: cfg.Publish.MaxDayFee,
@@ -332,6 +332,9 @@ func Run(ctx context.Context, cfg *Config) error {
 		prodEnv.Wallet = wlt
 		prodEnv.Funds = wlt
 	}
+	if seen != nil {
+		prodEnv.Seen = seen
+	}
 	proto.producer = producer.New(prodEnv)
 	fedEnv := federation.Env{Params: params, DB: db, Chain: proto.chain,
 		Pegbox: peg, Follower: follower}
@@ -341,8 +344,16 @@ func Run(ctx context.Context, cfg *Config) error {
 	fed := federation.New(fedEnv)
 	proto.fed = fed
 	// The alarms, evaluated after each block's batch and on a timer.
-	mon := alarms.New(cfg.AlarmsConfig(), (&alarmSources{proto: proto, follower: follower,
-		weight: index.TotalWeight, feeRate: cfg.Publish.FeeRate}).sources())
+	alarmSrc := &alarmSources{proto: proto, follower: follower,
+		weight: index.TotalWeight, feeRate: cfg.Publish.FeeRate, fees: fees,
+		window: int(cfg.AlarmsConfig().MissedWindow)}
+	if wlt != nil {
+		alarmSrc.owns = func(pub []byte) bool {
+			_, ok := wlt.OwnsStakeKey(pub)
+			return ok
+		}
+	}
+	mon := alarms.New(cfg.AlarmsConfig(), alarmSrc.sources())
 	proto.alarms = mon
 
 	peers, err := p2p.New(p2p.Config{
@@ -540,8 +551,10 @@ func errSuffix(e string) string {
 // to make the next mainchain block: --publish.feeurl when given, else
 // btcd's mempool on the btcd backend, else --publish.feerate always. Every
 // estimate falls back to --publish.feerate while its source fails, and
-// one above the wallet's maximum rate is refused as absurd.
-func headerFees(cfg *Config, src mainwatch.Source) *feeest.Tracker {
+// one above the wallet's maximum rate is refused as absurd. With btcd's
+// mempool it also returns the rates its snapshots saw, by transaction
+// (nil otherwise), which explain the headers a block leaves out.
+func headerFees(cfg *Config, src mainwatch.Source) (*feeest.Tracker, *feeest.Seen) {
 	fallback := feeest.FromSatPerVB(cfg.Publish.FeeRate)
 	tc := feeest.Config{Fallback: fallback, Max: feeest.FromSatPerVB(wallet.MaxFeeRate)}
 	switch bs, isBtcd := src.(*btcdwatch.Source); {
@@ -551,11 +564,13 @@ func headerFees(cfg *Config, src mainwatch.Source) *feeest.Tracker {
 	case isBtcd:
 		// A margin over the rate that fills the block, for what
 		// arrives before it is found.
-		tc.Source = &feeest.Mempool{Pool: bs, OwnVSize: mainstake.HeaderTxVSize(1)}
+		seen := new(feeest.Seen)
+		tc.Source = &feeest.Mempool{Pool: bs, OwnVSize: mainstake.HeaderTxVSize(1), Seen: seen}
 		tc.Name = "btcd's mempool"
 		tc.MarginPercent = 10
+		return feeest.NewTracker(tc), seen
 	default:
-		return feeest.Fixed(fallback)
+		return feeest.Fixed(fallback), nil
 	}
-	return feeest.NewTracker(tc)
+	return feeest.NewTracker(tc), nil
 }

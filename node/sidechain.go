@@ -298,11 +298,12 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 	if p.fed != nil {
 		p.fed.BlockCommitted()
 	}
+	// The producer decides the draw the block closes before the alarms
+	// read its slot counts.
+	p.producer.Committed(b, work.stake.Publication != nil, work.made)
 	if p.alarms != nil {
 		p.alarms.BlockCommitted()
 	}
-
-	p.producer.Committed(b, work.stake.Publication != nil, work.made)
 	if p.peers != nil {
 		for _, h := range work.side.Connected {
 			p.peers.Announce(p2p.BlockItem(h))

@@ -156,9 +156,11 @@ type BanList interface {
 	Unban(target string) ([]p2p.Ban, error)
 }
 
-// Slots reports this node's slot counts on the best chain.
+// Slots reports this node's slot counts on the best chain, and why it
+// missed each of its missed slots.
 type Slots interface {
 	Stats() producer.Stats
+	MissReason(height int32) (producer.MissReason, bool)
 }
 
 // Adapter serves the API (api.Backend and api.SubscriptionBackend) from

@@ -87,6 +87,11 @@ func (b *Adapter) ListMissedSlots(_ context.Context, p api.Page) ([]api.MissedSl
 			}
 			out[i] = api.MissedSlot{Height: w.Height, BlockHash: w.BlockHash,
 				Ticket: uint64(w.Ticket), Own: aw.Own}
+			if aw.Own && b.slots != nil {
+				if reason, ok := b.slots.MissReason(w.Height); ok {
+					out[i].Reason = reason.String()
+				}
+			}
 		}
 		return nil
 	})

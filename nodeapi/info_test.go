@@ -25,6 +25,9 @@ func (idleFollower) Broadcast(context.Context, *wire.MsgTx) error { return nil }
 type fixedSlots producer.Stats
 
 func (s fixedSlots) Stats() producer.Stats { return producer.Stats(s) }
+func (s fixedSlots) MissReason(int32) (producer.MissReason, bool) {
+	return producer.MissNone, false
+}
 
 // TestInfoSlots checks that Info reports the producer's slot counts, with
 // the miss reasons by their labels, and runs from an Env that lists only

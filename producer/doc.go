@@ -25,7 +25,15 @@
 // Missed + the draws still pending (at most the tip's). Undoing block h
 // takes its draw's entry away, and sends the draw of h-1 back to pending.
 //
-// A miss has a reason (MissReason): why this node's production failed, or
-// MissNotMined when the header was sent but the next block did not carry
-// it. Reasons are values, not text taken from an error.
+// A miss has exactly one reason (MissReason), which Verdict gives from
+// what the ledger recorded and what block h+1 says (NextBlock): the
+// publisher chain ended in h+1; else why this node's production failed
+// (MissLate and MissNotSynced among them: the next block was found before
+// production, or the node met the draw's block while catching up); else
+// MissLate when the header was not out before the node learned of h+1;
+// else the fee rates decide: MissFeeTooLow when every transaction of h+1
+// that the node saw in the mainchain node's mempool (Env.Seen) paid more
+// than the header's last rate, MissNotIncluded when one paid no more, and
+// MissNotMined when the node cannot tell. Reasons are values, not text
+// taken from an error.
 package producer

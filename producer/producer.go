@@ -81,6 +81,12 @@ type Observer interface {
 	ObservePublication(d time.Duration)
 }
 
+// BlockFloor gives the lowest fee rate among a block's transactions that
+// the node saw in the mainchain node's mempool; *feeest.Seen is one.
+type BlockFloor interface {
+	Floor(txids []chainhash.Hash, skip ...chainhash.Hash) (floor feeest.SatPerKVB, held int, known bool)
+}
+
 // Env lists the components production uses.
 type Env struct {
 	Params   *chainparams.Params
@@ -123,6 +129,11 @@ type Env struct {
 	// mempool changed: the rebid then asks again at once, at most once
 	// per MinRebidGap, rather than waiting for RebidInterval.
 	MempoolChanged <-chan struct{}
+
+	// Seen, when set, tells the fee rates the next block took, to
+	// explain a header it left out (MissFeeTooLow, MissNotIncluded);
+	// nil (neutrino): such a miss is MissNotMined.
+	Seen BlockFloor
 
 	// Now is the clock of the day's fee cap; nil means time.Now.
 	Now func() time.Time
@@ -226,6 +237,25 @@ func (p *Producer) SetObserver(o Observer) { p.observer = o }
 
 // Stats returns this node's slot counts on the best chain.
 func (p *Producer) Stats() Stats { return p.slots.Stats() }
+
+// MissReason returns why this node missed the draw after block height,
+// and whether it is a missed draw of this node (since it started).
+func (p *Producer) MissReason(height int32) (MissReason, bool) {
+	return p.slots.Reason(height)
+}
+
+// RecentOutcomes returns the outcomes of this node's latest n decided
+// draws, oldest first: true for a miss.
+func (p *Producer) RecentOutcomes(n int) []bool { return p.slots.Recent(n) }
+
+// LastLeftOut returns the latest of this node's headers that went out in
+// time and that the next block left out: its rate and the lowest rate
+// that block took among the transactions the node saw (floorKnown false
+// when it cannot tell); ok false when there is none since the node
+// started.
+func (p *Producer) LastLeftOut() (rate, floor feeest.SatPerKVB, floorKnown, ok bool) {
+	return p.slots.LastLeftOut()
+}
 
 // Production is a sideblock this node built for a draw it won, and the
 // header transaction that publishes it.
@@ -345,8 +375,12 @@ func (p *Producer) Produce(w *store.Writer, b *mainwatch.Block) (*Production, er
 		close(made.done)
 		return made, nil
 	}
-	if st := p.env.Follower.Status(); st.Source.Best.Height > b.Height {
-		return fail(MissLate, fmt.Errorf("the mainchain is at %d already", st.Source.Best.Height))
+	if reason, err := behind(b, p.env.Follower.Status().Source.Best.Height); err != nil {
+		return fail(reason, err)
+	}
+	if !ticket.Live() {
+		return fail(MissChainEnded, fmt.Errorf("ticket %d's publisher chain ended "+
+			"in block %d", id, ticket.End))
 	}
 	if ok, err := p.deferForBodies(w, made); err != nil {
 		return nil, err
@@ -358,6 +392,23 @@ func (p *Producer) Produce(w *store.Writer, b *mainwatch.Block) (*Production, er
 	}
 	p.send(made)
 	return made, nil
+}
+
+// behind tells whether production for the draw after block b comes too
+// late, the backend's best block at best: MissNotSynced when the node met
+// b while catching up (no announcement named it, or the backend is more
+// than one block past it), MissLate when the next block was found after
+// the node learned of b as the tip.
+func behind(b *mainwatch.Block, best int32) (MissReason, error) {
+	switch {
+	case best <= b.Height:
+		return MissNone, nil
+	case b.Announced.IsZero() || best > b.Height+1:
+		return MissNotSynced, fmt.Errorf("the node connected block %d while "+
+			"catching up: the mainchain is at %d", b.Height, best)
+	default:
+		return MissLate, fmt.Errorf("the mainchain is at %d already", best)
+	}
 }
 
 // send stages the body of the sideblock built (stageOwn), then broadcasts
@@ -624,7 +675,7 @@ func txids(b *mainwatch.Block) []chainhash.Hash {
 // (publish).
 func (p *Producer) Committed(b *mainwatch.Block, published bool, made *Production) {
 	p.stopRebid()
-	p.slots.Decided(b.Height-1, published)
+	p.slots.Decided(b.Height-1, published, p.nextBlock(b, published))
 	if reason, missed := p.slots.Reason(b.Height - 1); missed {
 		log.Warnf("Missed the slot of the draw after block %d: %v", b.Height-1, reason)
 	}
@@ -636,6 +687,40 @@ func (p *Producer) Committed(b *mainwatch.Block, published bool, made *Productio
 		}
 		p.publish(made)
 	}
+}
+
+// nextBlock returns what the node knows of block b, which decides the draw
+// after its parent, to explain a miss of that draw: when the node learned
+// of b, the fee rates b took (Env.Seen, from b's transaction ids), and
+// whether b ended the winning ticket's publisher chain (Env.DB).
+func (p *Producer) nextBlock(b *mainwatch.Block, published bool) NextBlock {
+	next := NextBlock{Learned: b.Announced}
+	id, own := p.slots.Ticket(b.Height - 1)
+	if published || !own {
+		return next
+	}
+	if p.env.Seen != nil && b.TxIDs != nil {
+		seen, txids := p.env.Seen, b.TxIDs
+		next.Floor = func(skip []chainhash.Hash) (feeest.SatPerKVB, bool) {
+			floor, _, known := seen.Floor(txids, skip...)
+			return floor, known
+		}
+	}
+	if p.env.DB != nil {
+		err := p.env.DB.View(func(r store.Reader) error {
+			tk, err := mainstake.TicketByID(r, id)
+			if err != nil {
+				return err
+			}
+			next.Ended = !tk.Live() && tk.End <= b.Height
+			return nil
+		})
+		if err != nil {
+			log.Warnf("Ticket %d, the winner of the draw after block %d: %v",
+				id, b.Height-1, err)
+		}
+	}
+	return next
 }
 
 // Undone forgets what the block at height decided: the store undid it, or
@@ -680,6 +765,11 @@ func (p *Producer) publish(made *Production) {
 	}
 	hash := made.block.BlockHash()
 	p.slots.Produced(made.height, true, MissNone)
+	if made.bid != nil {
+		p.slots.Sent(made.height, made.tx.TxHash(), made.bid.rate(), made.sentAt)
+	} else {
+		p.slots.Sent(made.height, made.tx.TxHash(), 0, made.sentAt)
+	}
 	if p.peers != nil {
 		p.peers.Announce(p2p.BlockItem(hash))
 	}

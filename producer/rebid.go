@@ -165,6 +165,7 @@ func (p *Producer) rebid(made *Production, stop <-chan struct{}) {
 		lastErr = nil
 		p.env.Follower.Forget(cur.tx.TxHash())
 		p.sent(made.height, next)
+		p.slots.Sent(made.height, next.tx.TxHash(), next.rate(), time.Now())
 		made.bid, made.tx = next, next.tx
 		log.Infof("Replaced header tx %v (fee %d sat, %v) by %v (fee %d sat, %v) for the "+
 			"draw after block %d: the next block needs %v", cur.tx.TxHash(), cur.fee,

@@ -1,8 +1,13 @@
 package producer
 
 import (
+	"slices"
 	"sync"
+	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/mainstake/sidenode/feeest"
 	"github.com/mainstake/sidenode/lottery"
 )
 
@@ -15,8 +20,12 @@ const (
 	// MissNone is no miss: the production went out.
 	MissNone MissReason = iota
 
-	// MissLate: the mainchain had moved past the draw's block before
-	// production began.
+	// MissLate: broadcast too late. The next mainchain block was found
+	// before the header went out: the backend already had it when
+	// production began (one block past the draw's block, which the node
+	// had learned of as the tip), the production was still under way
+	// when that block arrived, or the header's broadcast came after the
+	// node learned of that block.
 	MissLate
 
 	// MissNoPayout: the node has no script for its coinbase.
@@ -41,8 +50,11 @@ const (
 	// MissStage: the sideblock's body could not be staged.
 	MissStage
 
-	// MissNotMined: the header was sent, but the next mainchain block
-	// holds no publication that counted for the draw.
+	// MissNotMined: the header was sent in time, the next mainchain
+	// block holds no publication that counted for the draw, and the node
+	// cannot compare fee rates: it saw none of that block's transactions
+	// in the mainchain node's mempool (the neutrino backend, or no
+	// mempool snapshot from before the block).
 	MissNotMined
 
 	// MissStore: reading the ticket from the store failed.
@@ -61,6 +73,32 @@ const (
 	// MissNoFunds: neither the publisher output nor the wallet could pay
 	// the header transaction's fee.
 	MissNoFunds
+
+	// MissNotSynced: node offline or not synced. The node connected the
+	// draw's block while catching up: the backend was more than one
+	// block past it, or no announcement named it (the node was down or
+	// behind when it was the tip).
+	MissNotSynced
+
+	// MissChainEnded: the ticket's publisher chain ended in the next
+	// mainchain block (its publisher output spent by something other
+	// than a valid header), or had ended when production began: the
+	// ticket could not publish. The lottery drops a ticket from the
+	// draws after the block that ends its chain, so this arises only
+	// when the chain ends in the block that was to carry the header.
+	MissChainEnded
+
+	// MissFeeTooLow: the header went out in time, and the next block
+	// left it out while the lowest fee rate among that block's
+	// transactions that the node saw in the mainchain node's mempool
+	// was above the header's rate (its last replacement's).
+	MissFeeTooLow
+
+	// MissNotIncluded: the header went out in time, and the next block
+	// left it out although it took transactions that the node saw in
+	// the mempool at or below the header's rate: a miner chose not to
+	// carry it (see the suspected_censorship alarm).
+	MissNotIncluded
 )
 
 var missReasonNames = map[MissReason]string{
@@ -78,7 +116,18 @@ var missReasonNames = map[MissReason]string{
 	MissParentBody: "parent body",
 	MissFeeCap:     "fee cap",
 	MissNoFunds:    "no funds",
+
+	MissNotSynced:   "not synced",
+	MissChainEnded:  "chain ended",
+	MissFeeTooLow:   "fee too low",
+	MissNotIncluded: "not included",
 }
+
+// MissReasons lists every reason of a miss, in order.
+var MissReasons = []MissReason{MissLate, MissNoPayout, MissTemplate, MissNoKey,
+	MissSeal, MissHeaderTx, MissBroadcast, MissStage, MissNotMined, MissStore,
+	MissParentBody, MissFeeCap, MissNoFunds, MissNotSynced, MissChainEnded,
+	MissFeeTooLow, MissNotIncluded}
 
 // String returns the reason's label.
 func (r MissReason) String() string {
@@ -134,6 +183,71 @@ type slot struct {
 	broadcast bool       // the mainchain node accepted the header
 	failed    MissReason // why production failed, MissNone if it did not
 	outcome   Outcome
+
+	// What Sent recorded: when the first header transaction went out,
+	// the rate of the last one, and the ids of all of them.
+	sentAt time.Time
+	rate   feeest.SatPerKVB
+	txids  []chainhash.Hash
+
+	// verdict is the reason of a miss as the next block decided it
+	// (Decided), MissNone when it holds none of its own; floor is the
+	// lowest rate the block took when the header went out in time.
+	verdict    MissReason
+	floor      feeest.SatPerKVB
+	floorKnown bool
+}
+
+// NextBlock is what the node knows of the mainchain block after a draw's
+// block, to explain a miss (Ledger.Decided).
+type NextBlock struct {
+	// Learned is when the node learned that the block was found (its
+	// announcement); zero when no announcement named it.
+	Learned time.Time
+
+	// Floor gives the lowest fee rate among the block's transactions
+	// that the node saw in the mainchain node's mempool, leaving out
+	// the transactions of skip (this node's headers); known false when
+	// it saw none (nil: the node cannot tell).
+	Floor func(skip []chainhash.Hash) (floor feeest.SatPerKVB, known bool)
+
+	// Ended says that the block ended the publisher chain of the
+	// slot's ticket.
+	Ended bool
+}
+
+// Verdict returns the reason of the miss of a slot, given what the next
+// block says: exactly one reason, in this order. The chain's end comes
+// first, since no header could count then; a failed production gives its
+// own reason; a production still under way when the block arrived, or a
+// header sent after the node learned of it, is late; otherwise the header
+// went out in time, and the fee rates decide (MissFeeTooLow,
+// MissNotIncluded), or MissNotMined when the node cannot compare them.
+func Verdict(next NextBlock, produced, broadcast bool, failed MissReason,
+	sentAt time.Time, rate feeest.SatPerKVB, own []chainhash.Hash) MissReason {
+
+	switch {
+	case next.Ended:
+		return MissChainEnded
+	case failed != MissNone:
+		return failed
+	case !produced || !broadcast:
+		return MissLate
+	case !next.Learned.IsZero() && sentAt.After(next.Learned):
+		return MissLate
+	}
+	if next.Floor == nil {
+		return MissNotMined
+	}
+	floor, known := next.Floor(own)
+	switch {
+	case !known || rate <= 0:
+		return MissNotMined
+	case floor > rate:
+		return MissFeeTooLow
+	default:
+		return MissNotIncluded
+	}
 }
 
 // Ledger keeps this node's won draws on the best chain, by draw height.
@@ -166,6 +280,31 @@ func (l *Ledger) Produced(height int32, broadcast bool, failed MissReason) {
 	}
 }
 
+// Sent records a header transaction sent for the draw after block height,
+// the first or a replacement: the time of the first, the rate of the last.
+func (l *Ledger) Sent(height int32, txid chainhash.Hash, rate feeest.SatPerKVB, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s := l.slots[height]; s != nil {
+		if s.sentAt.IsZero() {
+			s.sentAt = at
+		}
+		s.rate = rate
+		s.txids = append(s.txids, txid)
+	}
+}
+
+// Ticket returns the ticket that won the draw after block height, if it is
+// a draw of this node's.
+func (l *Ledger) Ticket(height int32) (lottery.TicketID, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s := l.slots[height]; s != nil {
+		return s.ticket, true
+	}
+	return 0, false
+}
+
 // StaleParent records that the production for the draw after block
 // height was built on the tip after the wait for a body ahead of it ran
 // out.
@@ -178,18 +317,53 @@ func (l *Ledger) StaleParent(height int32) {
 }
 
 // Decided records what the block at height+1 holds for the draw after
-// block height: its counted publication (included) or none.
-func (l *Ledger) Decided(height int32, included bool) {
+// block height: its counted publication (included) or none; next is what
+// the node knows of that block, to explain a miss (Verdict).
+func (l *Ledger) Decided(height int32, included bool, next NextBlock) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s := l.slots[height]
 	if s == nil {
 		return // not this node's draw, or decided before a restart
 	}
-	s.outcome = Missed
-	if included {
-		s.outcome = Included
+	s.outcome, s.verdict = Included, MissNone
+	if !included {
+		s.outcome = Missed
+		s.verdict = Verdict(next, s.produced, s.broadcast, s.failed, s.sentAt, s.rate, s.txids)
+		if s.leftOut() && next.Floor != nil {
+			s.floor, s.floorKnown = next.Floor(s.txids)
+		}
 	}
+}
+
+// leftOut tells whether the slot's header went out in time and the next
+// block left it out.
+func (s *slot) leftOut() bool {
+	switch s.verdict {
+	case MissFeeTooLow, MissNotIncluded, MissNotMined:
+		return s.failed == MissNone
+	}
+	return false
+}
+
+// LastLeftOut returns the rate of the highest of the ledger's headers
+// that went out in time and that the next block left out, and the lowest
+// rate that block took (floorKnown false when the node cannot tell); ok
+// false when there is none.
+func (l *Ledger) LastLeftOut() (rate, floor feeest.SatPerKVB, floorKnown, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	best := int32(-1)
+	for h, s := range l.slots {
+		if s.outcome == Missed && s.leftOut() && h > best {
+			best = h
+		}
+	}
+	if best < 0 {
+		return 0, 0, false, false
+	}
+	s := l.slots[best]
+	return s.rate, s.floor, s.floorKnown, true
 }
 
 // Undone forgets what the block at height decided, because the store
@@ -200,7 +374,7 @@ func (l *Ledger) Undone(height int32) {
 	defer l.mu.Unlock()
 	delete(l.slots, height)
 	if s := l.slots[height-1]; s != nil {
-		s.outcome = Pending
+		s.outcome, s.verdict = Pending, MissNone
 	}
 }
 
@@ -216,11 +390,39 @@ func (l *Ledger) Reason(height int32) (MissReason, bool) {
 	return s.reason(), true
 }
 
+// reason is the miss's reason: the next block's verdict, or the reason
+// of a production that failed after it (a deferred production that was
+// still under way).
 func (s *slot) reason() MissReason {
-	if s.failed != MissNone {
-		return s.failed
+	if s.verdict == MissChainEnded || s.failed == MissNone {
+		if s.verdict != MissNone {
+			return s.verdict
+		}
+		return MissLate
 	}
-	return MissNotMined
+	return s.failed
+}
+
+// Recent returns the outcomes of this node's decided draws, lowest
+// height first, at most n of the highest: true for a miss.
+func (l *Ledger) Recent(n int) []bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	hs := make([]int32, 0, len(l.slots))
+	for h, s := range l.slots {
+		if s.outcome != Pending {
+			hs = append(hs, h)
+		}
+	}
+	slices.Sort(hs)
+	if len(hs) > n {
+		hs = hs[len(hs)-n:]
+	}
+	out := make([]bool, len(hs))
+	for i, h := range hs {
+		out[i] = l.slots[h].outcome == Missed
+	}
+	return out
 }
 
 // Stats counts the ledger's draws.

@@ -29,18 +29,18 @@ func wantStats(t *testing.T, l *Ledger, won, published, included, missed uint64)
 func TestLedgerReorg(t *testing.T) {
 	var l Ledger
 	// Block 10: this node wins the draw after it and publishes.
-	l.Decided(9, false) // not ours
+	l.Decided(9, false, NextBlock{}) // not ours
 	l.Won(10, 1)
 	l.Produced(10, true, MissNone)
 	wantStats(t, &l, 1, 1, 0, 0)
 	// Block 11 holds the publication; this node wins the draw after it,
 	// but its header is refused.
-	l.Decided(10, true)
+	l.Decided(10, true, NextBlock{})
 	l.Won(11, 1)
 	l.Produced(11, false, MissBroadcast)
 	wantStats(t, &l, 2, 1, 1, 0)
 	// Block 12 holds none: the draw after 11 is missed.
-	l.Decided(11, false)
+	l.Decided(11, false, NextBlock{})
 	if r, ok := l.Reason(11); !ok || r != MissBroadcast {
 		t.Fatalf("reason %v %v", r, ok)
 	}
@@ -56,20 +56,21 @@ func TestLedgerReorg(t *testing.T) {
 	// finds the body staged and the header's broadcast refused (it was
 	// sent before). The new 11 holds the publication: the draw is won
 	// once and included once, not missed.
-	l.Decided(9, false)
+	l.Decided(9, false, NextBlock{})
 	l.Won(10, 1)
 	l.Produced(10, false, MissBroadcast)
 	wantStats(t, &l, 1, 0, 0, 0)
-	l.Decided(10, true)
+	l.Decided(10, true, NextBlock{})
 	st := wantStats(t, &l, 1, 1, 1, 0)
 	if st.Pending != 0 {
 		t.Fatalf("pending %d", st.Pending)
 	}
-	// A new 12 after a won 11 that the node never produced for.
+	// A new 12 after a won 11 whose production was still under way:
+	// late.
 	l.Won(11, 2)
-	l.Decided(11, false)
-	if r, ok := l.Reason(11); !ok || r != MissNotMined {
-		t.Fatalf("reason %v %v, want %v", r, ok, MissNotMined)
+	l.Decided(11, false, NextBlock{})
+	if r, ok := l.Reason(11); !ok || r != MissLate {
+		t.Fatalf("reason %v %v, want %v", r, ok, MissLate)
 	}
 	wantStats(t, &l, 2, 1, 1, 1)
 
@@ -80,10 +81,20 @@ func TestLedgerReorg(t *testing.T) {
 }
 
 func TestMissReasonString(t *testing.T) {
-	for r := MissNone; r <= MissStore; r++ {
-		if s := r.String(); s == "unknown" || s == "" {
+	labels := make(map[string]MissReason)
+	for _, r := range MissReasons {
+		s := r.String()
+		if s == "unknown" || s == "" || s == "none" {
 			t.Errorf("reason %d has no label", int(r))
 		}
+		if o, dup := labels[s]; dup {
+			t.Errorf("reasons %d and %d share the label %q", int(o), int(r), s)
+		}
+		labels[s] = r
+	}
+	if len(MissReasons) != len(missReasonNames)-1 {
+		t.Errorf("MissReasons lists %d reasons, %d have labels", len(MissReasons),
+			len(missReasonNames)-1)
 	}
 	if MissReason(-1).String() != "unknown" {
 		t.Error("an unknown reason has a label")

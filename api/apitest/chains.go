@@ -341,8 +341,12 @@ func (b *Backend) ListMissedSlots(_ context.Context, p api.Page) ([]api.MissedSl
 	var all []api.MissedSlot
 	for h, w := range b.Winners {
 		if _, published := b.Publications[h+1]; h+1 <= tip && !published {
+			own := b.owns(w.Ticket)
 			all = append(all, api.MissedSlot{Height: h, BlockHash: w.BlockHash,
-				Ticket: w.Ticket, Own: b.owns(w.Ticket)})
+				Ticket: w.Ticket, Own: own})
+			if own {
+				all[len(all)-1].Reason = b.MissReasons[h]
+			}
 		}
 	}
 	b.mu.Unlock()

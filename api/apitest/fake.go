@@ -29,6 +29,10 @@ type Backend struct {
 	// OwnTickets are the indexes in TicketList of the wallet's tickets.
 	OwnTickets []int
 
+	// MissReasons are the reasons of the missed slots of the wallet's
+	// tickets, by draw height.
+	MissReasons map[int32]string
+
 	// TopUps are the top-ups TopUpStake recorded, by ticket id.
 	TopUps map[uint64]int64
 

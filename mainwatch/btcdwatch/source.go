@@ -731,12 +731,17 @@ func (s *Source) deliver(msg *wire.MsgBlock, height int32, hash chainhash.Hash,
 	if height == notified.Height && hash == notified.Hash {
 		announced = notifiedAt
 	}
+	ids := make([]chainhash.Hash, len(msg.Transactions))
+	for i, tx := range msg.Transactions {
+		ids[i] = tx.TxHash()
+	}
 	return fn(&mainwatch.Block{
 		Height:    height,
 		Hash:      hash,
 		Header:    msg.Header,
 		Txs:       txs,
 		Seen:      seen,
+		TxIDs:     ids,
 		Announced: announced,
 	})
 }

@@ -1154,7 +1154,16 @@ type MissedSlot struct {
 	TicketId uint64 `protobuf:"varint,3,opt,name=ticket_id,json=ticketId,proto3" json:"ticket_id,omitempty"`
 	// own_ticket reports whether that ticket's stake key belongs to this
 	// node's wallet.
-	OwnTicket     bool `protobuf:"varint,4,opt,name=own_ticket,json=ownTicket,proto3" json:"own_ticket,omitempty"`
+	OwnTicket bool `protobuf:"varint,4,opt,name=own_ticket,json=ownTicket,proto3" json:"own_ticket,omitempty"`
+	// miss_reason says why this node's ticket missed the slot, one label of
+	// docs/protocol.md's miss reasons: "late" (broadcast too late), "not
+	// synced" (node offline or not synced), "fee too low", "not included",
+	// "not mined" (fee rates unknown), "no funds", "chain ended" (the
+	// publisher chain ended), "fee cap", "broadcast", "header tx",
+	// "parent body", "template", "no key", "seal", "stage", "store", "no
+	// payout script". Empty for another's ticket, or a draw this node
+	// decided before it last started (the reasons are kept in memory).
+	MissReason    string `protobuf:"bytes,5,opt,name=miss_reason,json=missReason,proto3" json:"miss_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1215,6 +1224,13 @@ func (x *MissedSlot) GetOwnTicket() bool {
 		return x.OwnTicket
 	}
 	return false
+}
+
+func (x *MissedSlot) GetMissReason() string {
+	if x != nil {
+		return x.MissReason
+	}
+	return ""
 }
 
 var File_sidenode_api_v1_mainchain_proto protoreflect.FileDescriptor
@@ -1312,7 +1328,7 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"\breversed\x18\x03 \x01(\bR\breversed\"o\n" +
 	"\x17ListMissedSlotsResponse\x12>\n" +
 	"\fmissed_slots\x18\x01 \x03(\v2\x1b.sidenode.api.v1.MissedSlotR\vmissedSlots\x12\x14\n" +
-	"\x05total\x18\x02 \x01(\x04R\x05total\"\x7f\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\"\xa0\x01\n" +
 	"\n" +
 	"MissedSlot\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x05R\x06height\x12\x1d\n" +
@@ -1320,7 +1336,9 @@ const file_sidenode_api_v1_mainchain_proto_rawDesc = "" +
 	"block_hash\x18\x02 \x01(\tR\tblockHash\x12\x1b\n" +
 	"\tticket_id\x18\x03 \x01(\x04R\bticketId\x12\x1d\n" +
 	"\n" +
-	"own_ticket\x18\x04 \x01(\bR\townTicket2\xe1\x04\n" +
+	"own_ticket\x18\x04 \x01(\bR\townTicket\x12\x1f\n" +
+	"\vmiss_reason\x18\x05 \x01(\tR\n" +
+	"missReason2\xe1\x04\n" +
 	"\x10MainchainService\x12X\n" +
 	"\vListTickets\x12#.sidenode.api.v1.ListTicketsRequest\x1a$.sidenode.api.v1.ListTicketsResponse\x12R\n" +
 	"\tGetWinner\x12!.sidenode.api.v1.GetWinnerRequest\x1a\".sidenode.api.v1.GetWinnerResponse\x12a\n" +

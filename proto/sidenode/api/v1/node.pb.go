@@ -56,8 +56,13 @@ const (
 	// block has not moved for --alarms.staletipminutes.
 	AlarmReason_ALARM_REASON_BACKEND_BEHIND AlarmReason = 7
 	// ALARM_REASON_OWN_SLOTS_MISSED: this node's tickets missed
-	// --alarms.missedslots of their slots in a row.
+	// --alarms.missedslots of their last --alarms.missedwindow decided
+	// slots.
 	AlarmReason_ALARM_REASON_OWN_SLOTS_MISSED AlarmReason = 8
+	// ALARM_REASON_PUBLISHER_LOW: the publisher output of one of this
+	// wallet's live tickets pays for fewer than --alarms.publisherheaders
+	// headers at the current header fee rate.
+	AlarmReason_ALARM_REASON_PUBLISHER_LOW AlarmReason = 9
 )
 
 // Enum value maps for AlarmReason.
@@ -72,6 +77,7 @@ var (
 		6: "ALARM_REASON_BACKEND_DISCONNECTED",
 		7: "ALARM_REASON_BACKEND_BEHIND",
 		8: "ALARM_REASON_OWN_SLOTS_MISSED",
+		9: "ALARM_REASON_PUBLISHER_LOW",
 	}
 	AlarmReason_value = map[string]int32{
 		"ALARM_REASON_UNSPECIFIED":          0,
@@ -83,6 +89,7 @@ var (
 		"ALARM_REASON_BACKEND_DISCONNECTED": 6,
 		"ALARM_REASON_BACKEND_BEHIND":       7,
 		"ALARM_REASON_OWN_SLOTS_MISSED":     8,
+		"ALARM_REASON_PUBLISHER_LOW":        9,
 	}
 )
 
@@ -1209,8 +1216,10 @@ type GetInfoResponse struct {
 	// headers_broadcast counts the header transactions this node broadcast
 	// for its wins; publications counts those that counted.
 	HeadersBroadcast uint64 `protobuf:"varint,13,opt,name=headers_broadcast,json=headersBroadcast,proto3" json:"headers_broadcast,omitempty"`
-	// miss_reasons counts the misses by reason, e.g. "late" (the mainchain
-	// had moved on), "broadcast", "template", "header tx".
+	// miss_reasons counts the misses by reason, e.g. "late" (the header
+	// went out, or would have, after the next block was found), "fee too
+	// low", "not included", "not synced", "chain ended", "no funds" (the
+	// labels of MissedSlot.miss_reason).
 	MissReasons map[string]uint64 `protobuf:"bytes,14,rep,name=miss_reasons,json=missReasons,proto3" json:"miss_reasons,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// sidechain_peers is the number of sidenode peers connected over the
 	// peer protocol, handshake done.
@@ -1683,7 +1692,7 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x04B\x02\x18\x01R\ttipHeight\x12\x19\n" +
 	"\btip_hash\x18\x02 \x01(\tR\atipHash\x12\x16\n" +
-	"\x06height\x18\x03 \x01(\x05R\x06height*\xc8\x02\n" +
+	"\x06height\x18\x03 \x01(\x05R\x06height*\xe8\x02\n" +
 	"\vAlarmReason\x12\x1c\n" +
 	"\x18ALARM_REASON_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eALARM_REASON_SIDECHAIN_STALLED\x10\x01\x12%\n" +
@@ -1693,7 +1702,8 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\x1cALARM_REASON_SUPPLY_MISMATCH\x10\x05\x12%\n" +
 	"!ALARM_REASON_BACKEND_DISCONNECTED\x10\x06\x12\x1f\n" +
 	"\x1bALARM_REASON_BACKEND_BEHIND\x10\a\x12!\n" +
-	"\x1dALARM_REASON_OWN_SLOTS_MISSED\x10\b*h\n" +
+	"\x1dALARM_REASON_OWN_SLOTS_MISSED\x10\b\x12\x1e\n" +
+	"\x1aALARM_REASON_PUBLISHER_LOW\x10\t*h\n" +
 	"\rAlarmSeverity\x12\x1e\n" +
 	"\x1aALARM_SEVERITY_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ALARM_SEVERITY_WARNING\x10\x01\x12\x1b\n" +
