@@ -41,6 +41,12 @@ func (c *Config) StateDir() string {
 	return filepath.Join(c.NetworkDir(), "state")
 }
 
+// HeaderFeesFile returns the file the header fees of the last 24 hours
+// are kept in, for --publish.maxdayfee: <datadir>/<network>/headerfees.json.
+func (c *Config) HeaderFeesFile() string {
+	return filepath.Join(c.NetworkDir(), "headerfees.json")
+}
+
 // BanFile returns the file the operator's peer bans are kept in:
 // <datadir>/<network>/bans.json, beside the state dir, so that --resync
 // keeps them.
@@ -321,7 +327,8 @@ func Run(ctx context.Context, cfg *Config) error {
 	prodEnv := producer.Env{Params: params, Chain: proto.chain, Mempool: proto.pool,
 		Follower: follower, FeeRate: cfg.Publish.FeeRate, DB: db, Bodies: handler,
 		Fees: fees, MaxHeaderFee: cfg.Publish.MaxHeaderFee, MaxDayFee: cfg.Publish.MaxDayFee,
-		TopUpHeaders: cfg.Publish.TopUpHeaders, RebidInterval: cfg.Publish.RebidInterval}
+		TopUpHeaders: cfg.Publish.TopUpHeaders, RebidInterval: cfg.Publish.RebidInterval,
+		DayFeesFile: cfg.HeaderFeesFile()}
 	if cfg.Publish.RebidInterval == 0 {
 		prodEnv.RebidInterval = -1 // never
 	}

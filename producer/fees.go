@@ -2,8 +2,10 @@ package producer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -85,17 +87,65 @@ func (b *bid) rate() feeest.SatPerKVB {
 
 // dayFees is what header transactions paid in the last 24 hours, one
 // entry per draw (a replacement's fee takes the place of the one it
-// replaced), for Env.MaxDayFee. It is kept in memory: a restart starts a
-// new day.
+// replaced), for Env.MaxDayFee. With a file (Env.DayFeesFile) the entries
+// are written there at each record and read back at start, so that a
+// restart does not start a new day.
 type dayFees struct {
 	mu      sync.Mutex
 	entries []dayFee
+	file    string // "" keeps them in memory only
 }
 
 type dayFee struct {
-	at     time.Time
-	height int32
-	fee    int64
+	At     time.Time `json:"at"`
+	Height int32     `json:"height"`
+	Fee    int64     `json:"fee_sat"`
+}
+
+// loadDayFees reads the entries of file younger than 24 hours at now. A
+// missing file is an empty day; an unreadable one is logged and taken as
+// empty, since it only bounds spending.
+func loadDayFees(file string, now time.Time) []dayFee {
+	if file == "" {
+		return nil
+	}
+	raw, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	var entries []dayFee
+	if err == nil {
+		err = json.Unmarshal(raw, &entries)
+	}
+	if err != nil {
+		log.Warnf("Header fees of the last 24 hours in %s are unreadable (%v): "+
+			"--publish.maxdayfee counts from now", file, err)
+		return nil
+	}
+	var out []dayFee
+	for _, e := range entries {
+		if age := now.Sub(e.At); age >= 0 && age < 24*time.Hour && e.Fee >= 0 {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// save writes the entries to the file, atomically. Called with mu held.
+func (d *dayFees) save() {
+	if d.file == "" {
+		return
+	}
+	raw, err := json.Marshal(d.entries)
+	if err == nil {
+		tmp := d.file + ".tmp"
+		if err = os.WriteFile(tmp, raw, 0o600); err == nil {
+			err = os.Rename(tmp, d.file)
+		}
+	}
+	if err != nil {
+		log.Errorf("Write the header fees of the last 24 hours to %s: %v", d.file, err)
+	}
 }
 
 // spent returns the fees of the 24 hours before now, leaving out the draw
@@ -106,12 +156,12 @@ func (d *dayFees) spent(now time.Time, height int32) int64 {
 	var sum int64
 	keep := d.entries[:0]
 	for _, e := range d.entries {
-		if now.Sub(e.at) >= 24*time.Hour {
+		if now.Sub(e.At) >= 24*time.Hour {
 			continue
 		}
 		keep = append(keep, e)
-		if e.height != height {
-			sum += e.fee
+		if e.Height != height {
+			sum += e.Fee
 		}
 	}
 	d.entries = keep
@@ -122,13 +172,14 @@ func (d *dayFees) spent(now time.Time, height int32) int64 {
 func (d *dayFees) record(now time.Time, height int32, fee int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	defer d.save()
 	for i := range d.entries {
-		if d.entries[i].height == height {
-			d.entries[i].fee, d.entries[i].at = fee, now
+		if d.entries[i].Height == height {
+			d.entries[i].Fee, d.entries[i].At = fee, now
 			return
 		}
 	}
-	d.entries = append(d.entries, dayFee{at: now, height: height, fee: fee})
+	d.entries = append(d.entries, dayFee{At: now, Height: height, Fee: fee})
 }
 
 func (p *Producer) now() time.Time {

@@ -3,6 +3,8 @@ package producer
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -299,6 +301,40 @@ func TestFundHeaderCaps(t *testing.T) {
 	now = now.Add(24 * time.Hour)
 	if _, err := s.p.fundHeader(12, s.tk, testHdr, nil, 2000, true); err != nil {
 		t.Fatalf("next day: %v", err)
+	}
+}
+
+// The day's fees outlive a restart: a producer started on the same
+// --publish.maxdayfee file counts what the one before it paid, a corrupt
+// file counts as an empty day, and entries older than a day are dropped.
+func TestDayFeesSurviveRestart(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "headerfees.json")
+	now := time.Unix(2_000_000, 0)
+	s := newFeeSim(t, 1_000_000)
+	s.p.env.Now = func() time.Time { return now }
+	s.p.days.file = file
+	s.p.env.MaxDayFee = 3_500
+	b, err := s.p.fundHeader(10, s.tk, testHdr, nil, 10_000, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.p.sent(10, b)
+	paid, _ := s.check(t, b.tx)
+
+	// A restart: a new producer on the same file.
+	restarted := New(Env{DayFeesFile: file, Now: func() time.Time { return now }})
+	if got := restarted.days.spent(now, 11); got != paid {
+		t.Fatalf("after a restart the day's fees are %d, want %d", got, paid)
+	}
+	later := now.Add(24 * time.Hour)
+	if got := New(Env{DayFeesFile: file, Now: func() time.Time { return later }}).days.spent(later, 11); got != 0 {
+		t.Fatalf("a day later the fees are %d, want 0", got)
+	}
+	if err := os.WriteFile(file, []byte("{garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := New(Env{DayFeesFile: file, Now: func() time.Time { return now }}).days.spent(now, 11); got != 0 {
+		t.Fatalf("corrupt file: %d", got)
 	}
 }
 

@@ -113,6 +113,10 @@ type Env struct {
 	MaxHeaderFee int64
 	MaxDayFee    int64
 
+	// DayFeesFile, when set, keeps the header fees of the last 24 hours
+	// across restarts, for MaxDayFee.
+	DayFeesFile string
+
 	// TopUpHeaders: when a header would leave the publisher output with
 	// fewer than this many headers' worth (at FeeRate), the header adds
 	// wallet coins to bring it to twice as many (0: only what the fee
@@ -211,6 +215,8 @@ func New(env Env) *Producer {
 		p.env.Fees = feeest.Fixed(feeest.FromSatPerVB(max(env.FeeRate, 1)))
 	}
 	p.build = p.buildOn
+	p.days.file = env.DayFeesFile
+	p.days.entries = loadDayFees(env.DayFeesFile, p.now())
 	return p
 }
 
