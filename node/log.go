@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btclog"
 
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/dashboard"
 	"github.com/mainstake/sidenode/federation"
 	"github.com/mainstake/sidenode/lottery"
 	"github.com/mainstake/sidenode/mainstake"
@@ -112,6 +113,7 @@ var subsystems = []subsystem{
 	{"PROD", producer.UseLogger},              // package producer (sideblock production)
 	{"FEDR", federation.UseLogger},            // package federation (signing rounds)
 	{"SPER", sidepeer.UseLogger},              // package sidepeer (bodies and txs from peers)
+	{"DASH", dashboard.UseLogger},             // package dashboard (the web dashboard)
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them.
