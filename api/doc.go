@@ -157,7 +157,9 @@
 // # Security model
 //
 // Transport: TLS is on by default. On first start the server generates a
-// self-signed ECDSA certificate and key (btcutil.NewTLSCertPair), valid for
+// self-signed ECDSA certificate and key on P-256 (which web browsers accept,
+// unlike btcutil.NewTLSCertPair's P-521; a P-521 pair from an older node is
+// still served, with a warning that the dashboard needs a new one), valid for
 // localhost, 127.0.0.1, ::1, the host name and interface addresses, and the
 // hosts of the listen addresses, and writes them to tls.cert (0644) and
 // tls.key (0600) in the node's network data dir. Later starts reuse them; a

@@ -169,7 +169,7 @@ func securityHeaders(h http.Header) {
 		"font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
@@ -226,6 +226,8 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.serveDraws(w, r)
 	case path == "/data/withdrawals":
 		d.serveWithdrawals(w, r)
+	case path == "/data/peg":
+		d.servePeg(w, r)
 	case path == "/data/alarms":
 		d.serveAlarms(w, r)
 	case path == "/data/panels":

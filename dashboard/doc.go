@@ -26,6 +26,7 @@ credential and permission checks.
 	/dashboard/data/search?q=     what a search names
 	/dashboard/data/tx/<txid>     a sidechain transaction, decoded
 	/dashboard/data/metrics       the metrics the Performance page shows
+	/dashboard/data/peg           GetPegInfo, or why the node cannot tell yet
 	/dashboard/data/draws         the recent draws (Lottery plots)
 	/dashboard/data/withdrawals   the recent withdrawals (Peg page)
 	/dashboard/data/alarms        the active alarms (Overview page)

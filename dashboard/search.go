@@ -252,3 +252,29 @@ func (d *Dashboard) decodeTx(tx *apiv1.GetTransactionResponse) (*DecodedTx, erro
 	}
 	return out, nil
 }
+
+// servePeg answers /dashboard/data/peg: the API's GetPegInfo as the REST
+// gateway writes it, under "info", or, when the node cannot tell yet
+// (before the first federation is elected), its message under
+// "unavailable", so that the Peg page shows it rather than fail.
+func (d *Dashboard) servePeg(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := d.call(r.Context())
+	defer cancel()
+	info, err := apiv1.NewPegServiceClient(d.cfg.Conn).GetPegInfo(ctx, &apiv1.GetPegInfoRequest{})
+	switch status.Code(err) {
+	case codes.OK:
+	case codes.FailedPrecondition, codes.Unavailable, codes.NotFound:
+		writeJSON(w, http.StatusOK, map[string]string{"unavailable": status.Convert(err).Message()})
+		return
+	default:
+		log.Warnf("Dashboard: peg info: %v", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the node did not answer"})
+		return
+	}
+	data, err := restJSON.Marshal(info)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "encoding failed"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]json.RawMessage{"info": data})
+}

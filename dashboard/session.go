@@ -60,12 +60,17 @@ func (d *Dashboard) loggedIn(r *http.Request) bool {
 	return constantEqual(mac, d.sessionMAC(e))
 }
 
-// sameOrigin reports whether a POST comes from the dashboard's own page:
-// its Origin header, when the browser sends one, names this host.
+// sameOrigin reports whether a POST comes from the dashboard's own page.
+// A browser says where a request comes from in Sec-Fetch-Site, or at least
+// in Origin; a request with neither (curl) is not a browser's, and a
+// cross-site form cannot forge them.
 func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
+	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {
-		return r.Header.Get("Sec-Fetch-Site") == "" || r.Header.Get("Sec-Fetch-Site") == "same-origin"
+		return true
 	}
 	u, err := url.Parse(origin)
 	return err == nil && u.Host == r.Host

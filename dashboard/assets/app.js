@@ -21,7 +21,7 @@ const dash = (() => {
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v !== undefined && v !== null && v !== false) e.setAttribute(k, String(v));
     }
-    for (const c of children.flat()) {
+    for (const c of children.flat(Infinity)) {
       if (c === undefined || c === null) continue;
       e.append(c instanceof Node ? c : document.createTextNode(String(c)));
     }

@@ -37,14 +37,19 @@
   dash.register('peg', {
     title: 'Peg',
     async render(el, c) {
-      const [info, peg, deposits, refused, wds] = await Promise.all([
+      const [info, pegAns, deposits, refused, wds] = await Promise.all([
         c.api('/v1/info'),
-        c.api('/v1/peg'),
+        c.data('/peg'),
         c.api('/v1/peg/deposits?reversed=true&limit=100'),
         c.api('/v1/peg/refused?reversed=true&limit=100'),
         c.data('/withdrawals'),
       ]);
       const tip = info.mainchain.tip_height, network = info.network;
+      if (pegAns.unavailable) {
+        el.append(c.el('h2', {}, 'Peg'), c.el('p', { class: 'placeholder', 'data-k': 'peg-unavailable' }, pegAns.unavailable));
+        return;
+      }
+      const peg = pegAns.info;
       const f = peg.federation || {};
       const a = peg.audit || {};
       el.append(c.el('h2', {}, 'Peg'));
