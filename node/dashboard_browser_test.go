@@ -1,10 +1,12 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/wire"
 	"github.com/chromedp/chromedp"
 	"google.golang.org/grpc/status"
 
@@ -155,7 +158,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	if _, err := net.RegisterStakes(2000); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 6; i++ {
+	// Past height 149, where the first federation is elected.
+	for i := 0; i < 10; i++ {
 		e.mine(net.Nodes)
 	}
 	wctx, wcancel := e.ctx()
@@ -311,6 +315,44 @@ func TestDashboardInBrowser(t *testing.T) {
 	loadPage(ctx, t, base, "explorer?q="+fmt.Sprint(info.Sidechain.Height), "")
 	checkTitle(ctx, t, "block-hash", info.Sidechain.TipHash)
 	checkShown(ctx, t, map[string]string{"block-height": fmt.Sprint(info.Sidechain.Height)})
+	if err := chromedp.Do(ctx, screenshot(shots, "explorer-block")); err != nil {
+		t.Fatal(err)
+	}
+
+	// Its first transaction, decoded: the coinbase's outputs are the
+	// API's raw transaction's.
+	block, err := apiv1.NewSidechainServiceClient(conn).GetBlock(ctx, &apiv1.GetBlockRequest{
+		Block: &apiv1.GetBlockRequest_Hash{Hash: info.Sidechain.TipHash}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(block.Txids) == 0 {
+		t.Fatal("the tip sideblock lists no transaction")
+	}
+	loadPage(ctx, t, base, "explorer?q="+block.Txids[0], "")
+	checkTitle(ctx, t, "tx-id", block.Txids[0])
+	outputs, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-k="tx-outputs"] tbody tr').length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := apiv1.NewSidechainServiceClient(conn).GetTransaction(ctx, &apiv1.GetTransactionRequest{Txid: block.Txids[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := hex.DecodeString(tx.RawHex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg wire.MsgTx
+	if err := msg.Deserialize(bytes.NewReader(raw)); err != nil {
+		t.Fatal(err)
+	}
+	if outputs != len(msg.TxOut) {
+		t.Errorf("transaction %s shown with %d outputs, the API's has %d", block.Txids[0], outputs, len(msg.TxOut))
+	}
+	if err := chromedp.Do(ctx, screenshot(shots, "explorer-tx")); err != nil {
+		t.Fatal(err)
+	}
 
 	// Garbage, huge and script-like searches are "not found", shown as
 	// text: no markup of theirs reaches the page, and no dialog opens.

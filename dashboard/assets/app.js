@@ -160,7 +160,8 @@ const dash = (() => {
       const h = b.value / max * (H - T - B);
       svg.append(el('svg:rect', { x: (L + i * bw + 2).toFixed(1), y: (H - B - h).toFixed(1), width: Math.max(1, bw - 4).toFixed(1), height: h.toFixed(1), fill: colors[0] },
         el('svg:title', {}, b.label + ': ' + b.value)));
-      svg.append(el('svg:text', { x: (L + i * bw + 2).toFixed(1), y: H - B + 14 }, b.label));
+      // Every other label when they would overlap.
+      if (bw >= 48 || i % 2 === 0) svg.append(el('svg:text', { x: (L + i * bw + 2).toFixed(1), y: H - B + 14 + (bw < 48 ? 0 : 0) }, b.label));
     });
     return svg;
   }
@@ -491,7 +492,10 @@ dash.register('performance', {
     while (perfSamples.length > 120) perfSamples.shift();
     const first = perfSamples[0], last = perfSamples[perfSamples.length - 1];
     const span = last.t - first.t;
-    const rate = (a, b) => span > 0 ? ((b - a) / span * 60).toFixed(2) + ' /min' : 'measuring…';
+    // Rates need a few samples: the page measures them over the events it
+    // has seen since it was opened (at least 10 s).
+    const measured = span >= 10;
+    const rate = (a, b) => measured ? ((b - a) / span * 60).toFixed(2) + ' /min' : 'measuring…';
     el.append(c.el('div', { class: 'cards' },
       c.card('Sync', c.kv([
         ['mainchain', info.mainchain.tip_height + ' of ' + info.mainchain.backend_height + (info.mainchain.synced ? ' (synced)' : ''), 'perf-main'],
@@ -505,7 +509,7 @@ dash.register('performance', {
         ['Go heap', c.bytes(v.go_memstats_heap_alloc_bytes), 'perf-heap'],
         ['goroutines', v.go_goroutines, 'perf-goroutines'],
         ['open files', v.process_open_fds, 'perf-fds'],
-        ['CPU', span > 0 && first.cpu !== undefined ? ((last.cpu - first.cpu) / span * 100).toFixed(1) + '% of a core' : (v.process_cpu_seconds_total !== undefined ? v.process_cpu_seconds_total.toFixed(1) + ' s in all' : '—'), 'perf-cpu'],
+        ['CPU', measured && first.cpu !== undefined ? ((last.cpu - first.cpu) / span * 100).toFixed(1) + '% of a core' : (v.process_cpu_seconds_total !== undefined ? v.process_cpu_seconds_total.toFixed(1) + ' s since start' : '—'), 'perf-cpu'],
       ])),
       c.card('Production', c.kv([
         ['draws won', v.sidenode_draws_won_total, 'perf-won'],
@@ -527,7 +531,7 @@ dash.register('performance', {
       });
       charts.append(c.el('div', {},
         c.barChart(title, bars, { key: name }),
-        c.el('p', { class: 'muted', 'data-k': name + '_count' }, h.count + ' observed' + (h.count ? ', mean ' + (h.sum / h.count).toFixed(4) + ' s' : ''))));
+        c.el('p', { class: 'muted', 'data-k': name + '_count' }, h.count + ' observed' + (h.count ? ', mean ' + (h.sum / h.count * 1000).toFixed(2) + ' ms' : ''))));
     }
     el.append(c.el('h2', {}, 'Histograms'), charts);
   },
