@@ -86,6 +86,7 @@ type hub struct {
 	started     bool
 	closed      bool
 	published   uint64 // events published, for tests
+	joined      func() // called after each join, for tests
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -399,8 +400,12 @@ func (h *hub) join() (*client, bool) {
 		c.offer(ev)
 	}
 	h.clients[c] = struct{}{}
+	joined := h.joined
 	h.mu.Unlock()
 	h.start()
+	if joined != nil {
+		joined()
+	}
 	return c, true
 }
 

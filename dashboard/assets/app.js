@@ -349,7 +349,9 @@ dash.register('explorer', {
       await recentBlocks(out, c);
       return;
     }
-    const found = await c.data('/search?q=' + encodeURIComponent(q));
+    // The node reads at most 128 characters: a longer search is not
+    // found, and is not sent whole.
+    const found = await c.data('/search?q=' + encodeURIComponent(q.slice(0, 129)));
     if (!found.kind) {
       out.append(c.el('p', { class: 'error', 'data-k': 'not-found' }, 'Not found: ', c.el('code', {}, q.length > 80 ? q.slice(0, 80) + '…' : q)));
       return;
