@@ -108,6 +108,7 @@ type Dashboard struct {
 	static  fs.FS
 	panels  map[string]Panel
 	hub     *hub
+	cache   answerCache
 	closeMu sync.Mutex
 	closed  bool
 }
@@ -215,21 +216,23 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/events":
 		d.serveEvents(w, r)
 	case strings.HasPrefix(path, "/api/"):
-		d.serveAPI(w, r, strings.TrimPrefix(path, "/api"))
+		d.cached(w, r, func(w http.ResponseWriter, r *http.Request) {
+			d.serveAPI(w, r, strings.TrimPrefix(path, "/api"))
+		})
 	case path == "/data/search":
 		d.serveSearch(w, r)
 	case strings.HasPrefix(path, "/data/tx/"):
 		d.serveTx(w, r, strings.TrimPrefix(path, "/data/tx/"))
 	case path == "/data/metrics":
-		d.serveMetrics(w, r)
+		d.cached(w, r, d.serveMetrics)
 	case path == "/data/draws":
 		d.serveDraws(w, r)
 	case path == "/data/withdrawals":
 		d.serveWithdrawals(w, r)
 	case path == "/data/peg":
-		d.servePeg(w, r)
+		d.cached(w, r, d.servePeg)
 	case path == "/data/alarms":
-		d.serveAlarms(w, r)
+		d.cached(w, r, d.serveAlarms)
 	case path == "/data/panels":
 		d.servePanels(w, r)
 	case strings.HasPrefix(path, "/panel/") && strings.HasSuffix(path, ".js"):

@@ -350,6 +350,14 @@ func (h *hub) dropWithdrawals(hash string) {
 	h.withdrawals = kept
 }
 
+// generation counts the events published: a cached answer is valid
+// within one generation.
+func (h *hub) generation() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.published
+}
+
 // publish hands ev to every client without waiting for any: each holds
 // the newest event per chain until its browser takes it.
 func (h *hub) publish(ev Event) {

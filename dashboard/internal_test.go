@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,13 +17,13 @@ import (
 // nopConn is a gRPC connection that is never called.
 type nopConn struct{ grpc.ClientConnInterface }
 
-// recorder is a gateway that records what the dashboard forwards.
-type recorder struct {
+// fakeGateway is a gateway that records what the dashboard forwards.
+type fakeGateway struct {
 	auth, cookie, path, method string
 	calls                      int
 }
 
-func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+func (r *fakeGateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.calls++
 	r.auth, r.cookie = req.Header.Get("Authorization"), req.Header.Get("Cookie")
 	r.path, r.method = req.URL.Path, req.Method
@@ -68,7 +70,7 @@ func loginCookie(t *testing.T, d *Dashboard, cred string) *http.Cookie {
 // TestForwardsReadOnly: whatever credential logged in, the API sees the
 // read-only one and nothing of the browser's headers, GETs only.
 func TestForwardsReadOnly(t *testing.T) {
-	rec := &recorder{}
+	rec := &fakeGateway{}
 	d := newTestDashboard(t, rec)
 	for _, cred := range []string{hex.EncodeToString(testReadOnly), strings.Repeat("22", 32)} {
 		c := loginCookie(t, d, cred)
@@ -100,7 +102,7 @@ func TestForwardsReadOnly(t *testing.T) {
 // TestExpiredLogin: a cookie is refused once its time has passed, and a
 // cookie with a changed expiry is refused at once.
 func TestExpiredLogin(t *testing.T) {
-	d := newTestDashboard(t, &recorder{})
+	d := newTestDashboard(t, &fakeGateway{})
 	c := loginCookie(t, d, hex.EncodeToString(testReadOnly))
 	get := func(value string) int {
 		req := httptest.NewRequest(http.MethodGet, "/dashboard/data/panels", nil)
@@ -171,7 +173,7 @@ func TestSlowBrowsersNeverBlock(t *testing.T) {
 // TestEventsCutOff: an event stream ends when the dashboard closes, and
 // the next browser beyond MaxClients is refused with 503.
 func TestEventsCutOff(t *testing.T) {
-	d := newTestDashboard(t, &recorder{})
+	d := newTestDashboard(t, &fakeGateway{})
 	d.hub.started = true
 	joined := make(chan struct{}, 3)
 	d.hub.joined = func() { joined <- struct{}{} }
@@ -204,4 +206,55 @@ func TestEventsCutOff(t *testing.T) {
 			t.Errorf("stream answered %d", code)
 		}
 	}
+}
+
+// TestSharedAnswers: the reads of many dashboards at one tip reach the
+// API once; the next event, or cacheMaxAge, makes the next read reach it
+// again.
+func TestSharedAnswers(t *testing.T) {
+	gw := &countingGateway{}
+	d := newTestDashboard(t, gw)
+	d.hub.started = true
+	c := loginCookie(t, d, hex.EncodeToString(testReadOnly))
+	read := func() {
+		var wg sync.WaitGroup
+		for i := 0; i < 100; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req := httptest.NewRequest(http.MethodGet, "/dashboard/api/v1/info", nil)
+				req.AddCookie(c)
+				w := httptest.NewRecorder()
+				d.ServeHTTP(w, req)
+				if w.Code != http.StatusOK || w.Body.String() != `{"n":1}` {
+					t.Errorf("answer %d %q", w.Code, w.Body.String())
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	read()
+	if got := gw.calls.Load(); got != 1 {
+		t.Fatalf("100 reads at one tip reached the API %d times", got)
+	}
+	d.hub.publish(Event{Chain: "sidechain", Height: 1})
+	read()
+	if got := gw.calls.Load(); got != 2 {
+		t.Fatalf("after a new tip: %d calls", got)
+	}
+	defer func() { now = time.Now }()
+	now = func() time.Time { return time.Now().Add(cacheMaxAge) }
+	read()
+	if got := gw.calls.Load(); got != 3 {
+		t.Fatalf("after cacheMaxAge: %d calls", got)
+	}
+}
+
+// countingGateway answers {"n":1} and counts its calls.
+type countingGateway struct{ calls atomic.Int64 }
+
+func (g *countingGateway) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	g.calls.Add(1)
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"n":1}`))
 }
