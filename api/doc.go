@@ -333,6 +333,19 @@
 // The HTTP server serves HTTP/1.1, with a header timeout, a body timeout
 // and an idle timeout, and Stop stops it with the gRPC server.
 //
+// # Web dashboard
+//
+// With Config.Dashboard set, the REST gateway also serves a web
+// application under DashboardPath (/dashboard/), on the same listeners and
+// TLS (package dashboard; node/ passes its constructor). Browsers cannot
+// send the bearer credential with a page load, so the gateway hands those
+// paths to the application without its credential check, and the
+// application keeps its own login: it checks a typed credential with
+// WebUIEnv.Authenticate and reads the API only through the gateway and a
+// gRPC connection to the server, with the read-only credential, so the
+// interceptors check each of its calls as any client's. Close ends its
+// long-lived requests before the gateway stops.
+//
 // # Adding a method
 //
 //  1. Declare it in proto/sidenode/api/v1/*.proto (buf STANDARD lint:

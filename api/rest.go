@@ -391,9 +391,10 @@ func (s *Server) RESTAddrs() []net.Addr {
 	return s.rest.addrs()
 }
 
-// ServeHTTP checks the request's credential before anything else: a
-// request without a known one is answered 401 from its headers alone,
-// whatever its path, query or body. It then refuses a path or query that
+// ServeHTTP hands a path under DashboardPath to the web dashboard, which
+// checks its own login (WebUI). Any other request's credential is checked
+// before anything else: a request without a known one is answered 401 from
+// its headers alone, whatever its path, query or body. It then refuses a path or query that
 // is not UTF-8, reads the body, refusing one above the route's bound
 // (bodyLimit), and hands the request to the mux with a response writer
 // that bounds every write. The gRPC server checks the credential again,
