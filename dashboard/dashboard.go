@@ -109,6 +109,7 @@ type Dashboard struct {
 	panels  map[string]Panel
 	hub     *hub
 	cache   answerCache
+	files   staticFiles
 	closeMu sync.Mutex
 	closed  bool
 }
@@ -265,13 +266,15 @@ func (d *Dashboard) serveAsset(w http.ResponseWriter, r *http.Request, name stri
 		http.NotFound(w, r)
 		return
 	}
-	data, err := fs.ReadFile(d.static, name)
-	if err != nil {
+	f, ok := d.files.get("static/"+name, ctype, func() ([]byte, bool) {
+		data, err := fs.ReadFile(d.static, name)
+		return data, err == nil
+	})
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", ctype)
-	_, _ = w.Write(data)
+	f.serve(w, r)
 }
 
 // servePanel serves a panel's script.
@@ -281,8 +284,8 @@ func (d *Dashboard) servePanel(w http.ResponseWriter, r *http.Request, id string
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", contentTypes[".js"])
-	_, _ = w.Write(p.Script)
+	f, _ := d.files.get("panel/"+id, contentTypes[".js"], func() ([]byte, bool) { return p.Script, true })
+	f.serve(w, r)
 }
 
 // servePanels lists the panels, in order, for the frame's navigation.

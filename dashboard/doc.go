@@ -51,6 +51,11 @@ The subscription streams (/v1/subscribe/...) are not forwarded (see
 Events). A login or logout POST whose Origin names another host is
 refused.
 
+Scripts and styles are served gzipped (when the browser takes gzip), with
+an ETag, so that a browser revalidates them with a 304; pages and data
+are no-store. A page that the browser hides (another page, the
+back-forward cache) closes its event stream, and opens it again when shown.
+
 Every answer carries a Content-Security-Policy that runs only the
 dashboard's own scripts and styles, talks only to the node and forbids
 framing (frame-ancestors 'none'), and X-Frame-Options: DENY. The pages
@@ -74,7 +79,9 @@ event per chain: a newer tip replaces one it has not been sent yet, and
 its handler writes what is pending when it can. A write that blocks for
 the REST gateway's write timeout (30 s) ends that browser's stream. At
 most Config.MaxClients (256) browsers follow at once; more are refused
-with 503. The hub keeps the last 288 draws (for the Lottery's plots,
+with 503. Over HTTP/1.1 a browser opens at most six connections to one
+host, so more than five dashboard tabs on one node in one browser wait
+for each other. The hub keeps the last 288 draws (for the Lottery's plots,
 read with GetWinner when it starts and then from the stream) and the last
 256 withdrawals.
 

@@ -139,6 +139,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
 	shots := screenshotDir(t)
 	t.Logf("screenshots of each page: %s", shots)
+	began := time.Now()
+	phase := func(what string) { t.Logf("%v: %s", time.Since(began).Round(time.Millisecond), what) }
 
 	net, err := devnet.New(t.TempDir(), sidenodeBinary(t), []devnet.NodeSpec{
 		{Name: "a", Backend: "btcd", Stake: 300_000_000},
@@ -195,6 +197,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	errs := &consoleErrors{}
 	errs.listen(ctx)
 
+	phase("devnet ready")
 	// Nothing without a login: the dashboard sends the browser to the
 	// login page, where a wrong credential is refused.
 	if err := chromedp.Do(ctx,
@@ -245,6 +248,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	phase("logged in")
 	figures := map[string]pageFigures{}
 	for _, id := range []string{"overview", "lottery", "peg", "explorer", "performance"} {
 		figures[id] = loadPage(ctx, t, base, id, shots)
@@ -257,6 +261,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Logf("page %-11s loaded in %4d ms, %6d bytes in %d transfers", id, f.loadMS, f.bytes, f.resources)
 	}
 
+	phase("pages loaded")
 	// The numbers shown are the API's.
 	loadPage(ctx, t, base, "overview", "")
 	checkShown(ctx, t, map[string]string{
@@ -354,6 +359,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	phase("numbers checked")
 	// Garbage, huge and script-like searches are "not found", shown as
 	// text: no markup of theirs reaches the page, and no dialog opens.
 	for _, q := range []string{
@@ -386,6 +392,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("searches: browser errors:\n%s", strings.Join(got, "\n"))
 	}
 
+	phase("searches checked")
 	// A live update: the Overview, left open, shows the sidechain's new
 	// tip after a new block, through the event stream alone.
 	loadPage(ctx, t, base, "overview", "")

@@ -227,6 +227,10 @@ const dash = (() => {
   function follow() {
     const live = document.getElementById('live');
     const es = new EventSource('/dashboard/events');
+    // A page the browser hides (another page, the back-forward cache)
+    // gives its stream back to the node, and follows again when shown.
+    window.addEventListener('pagehide', () => es.close(), { once: true });
+    window.addEventListener('pageshow', (e) => { if (e.persisted) follow(); }, { once: true });
     es.addEventListener('open', () => { live.textContent = 'live'; live.classList.add('on'); });
     es.addEventListener('error', () => { live.textContent = 'reconnecting…'; live.classList.remove('on'); });
     es.addEventListener('tip', (m) => {
