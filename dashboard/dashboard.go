@@ -224,6 +224,8 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.serveSearch(w, r)
 	case strings.HasPrefix(path, "/data/tx/"):
 		d.serveTx(w, r, strings.TrimPrefix(path, "/data/tx/"))
+	case path == "/data/overview":
+		d.cached(w, r, d.serveOverview)
 	case path == "/data/metrics":
 		d.cached(w, r, d.serveMetrics)
 	case path == "/data/draws":

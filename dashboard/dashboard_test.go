@@ -136,7 +136,7 @@ var dashboardPaths = []string{
 	"", "index.html", "static/app.js", "static/style.css", "panel/lottery.js",
 	"panel/peg.js", "api/v1/info", "api/v1/tickets", "events", "data/search?q=1",
 	"data/tx/" + strings.Repeat("ab", 32), "data/metrics", "data/draws",
-	"data/withdrawals", "data/alarms", "data/panels", "data/peg", "nothing",
+	"data/withdrawals", "data/alarms", "data/panels", "data/peg", "data/overview", "nothing",
 }
 
 // TestNoPageWithoutLogin: without a login cookie, or with one the
@@ -205,7 +205,7 @@ func TestLogin(t *testing.T) {
 		if got := e.login(t, c, cred, http.Header{"Sec-Fetch-Site": {"same-origin"}}); got != http.StatusSeeOther {
 			t.Fatalf("login: %d", got)
 		}
-		for _, p := range []string{"", "static/app.js", "panel/lottery.js", "api/v1/info", "data/panels", "data/metrics"} {
+		for _, p := range []string{"", "static/app.js", "panel/lottery.js", "api/v1/info", "data/panels", "data/metrics", "data/overview"} {
 			if resp, body := e.get(t, c, p); resp.StatusCode != http.StatusOK {
 				t.Errorf("%s after login: %d %.200q", p, resp.StatusCode, body)
 			}
@@ -349,7 +349,7 @@ func readEvents(r io.Reader) <-chan dashboard.Event {
 // BenchmarkDashboards measures what open dashboards cost a new block: each
 // iteration connects a mainchain block and a sideblock in the fake
 // backend and waits until every dashboard has fetched what its Overview
-// redraws (GET /v1/info, /v1/peers, /data/metrics, /data/alarms). The
+// redraws (/dashboard/data/overview). The
 // block-ns metric is the time of the connection alone, the node's side;
 // ns/op includes every dashboard's redraw.
 func BenchmarkDashboards(b *testing.B) {
@@ -384,7 +384,7 @@ func BenchmarkDashboards(b *testing.B) {
 							started.Done()
 							continue
 						}
-						for _, p := range []string{"api/v1/info", "api/v1/peers", "data/metrics", "data/alarms"} {
+						for _, p := range []string{"data/overview"} {
 							if r, err := c.Get(e.base + p); err == nil {
 								_, _ = io.Copy(io.Discard, r.Body)
 								r.Body.Close()

@@ -239,7 +239,9 @@ const dash = (() => {
       tips[ev.chain] = ev;
       live.dataset[ev.chain] = String(ev.height);
       drawStatus();
-      if (!prev || prev.hash !== ev.hash) render();
+      // Open dashboards redraw at a random moment within half a second,
+      // so that their reads do not reach the node all at once.
+      if (!prev || prev.hash !== ev.hash) setTimeout(render, prev ? Math.random() * 500 : 0);
     });
   }
 
@@ -274,9 +276,12 @@ window.dash = dash;
 dash.register('overview', {
   title: 'Overview',
   async render(el, c) {
-    const [info, peers, perf, alarms] = await Promise.all([
-      c.api('/v1/info'), c.api('/v1/peers'), c.data('/metrics'), c.data('/alarms'),
-    ]);
+    // One request: the API's info and peers, the metrics and the alarms.
+    const o = await c.data('/overview');
+    for (const part of ['info', 'peers', 'metrics', 'alarms']) {
+      if (o[part] && o[part].error) throw new Error(part + ': ' + o[part].error);
+    }
+    const { info, peers, metrics: perf, alarms } = o;
     const m = info.mainchain || {}, s = info.sidechain || {};
     const v = perf.values || {};
     el.append(c.el('h2', {}, 'Overview'));
