@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"sync"
 	"time"
@@ -85,7 +86,8 @@ func (c *answerCache) get(gen uint64, key string, fill func() answer) answer {
 
 	e.ans, e.at = fill(), now()
 	close(e.done)
-	if len(e.ans.body) > cacheMaxBody {
+	// A failure is not served again: the next request tries anew.
+	if len(e.ans.body) > cacheMaxBody || e.ans.status >= http.StatusInternalServerError {
 		c.mu.Lock()
 		if c.entries[key] == e {
 			delete(c.entries, key)
@@ -130,8 +132,12 @@ func (r *recorder) answer() answer {
 // the key of r's path and query.
 func (d *Dashboard) cached(w http.ResponseWriter, r *http.Request, serve func(http.ResponseWriter, *http.Request)) {
 	ans := d.cache.get(d.hub.generation(), r.URL.Path+"?"+r.URL.RawQuery, func() answer {
+		// The answer is shared: the first browser leaving does not
+		// cancel it for the others.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), callTimeout)
+		defer cancel()
 		rec := newRecorder()
-		serve(rec, r)
+		serve(rec, r.WithContext(ctx))
 		return rec.answer()
 	})
 	ans.write(w)
