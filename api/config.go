@@ -163,6 +163,11 @@ type Config struct {
 	// every other method is FailedPrecondition, before the backend sees
 	// it.
 	WaitingForWallet bool
+
+	// Dashboard, when set, builds the web dashboard that the REST gateway
+	// serves under DashboardPath (see WebUI). Without RESTListeners there
+	// is none.
+	Dashboard NewWebUI
 }
 
 // DefaultConfig returns the configuration of a server for network whose

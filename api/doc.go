@@ -164,7 +164,9 @@
 // # Security model
 //
 // Transport: TLS is on by default. On first start the server generates a
-// self-signed ECDSA certificate and key (btcutil.NewTLSCertPair), valid for
+// self-signed ECDSA certificate and key on P-256 (which web browsers accept,
+// unlike btcutil.NewTLSCertPair's P-521; a P-521 pair from an older node is
+// still served, with a warning that the dashboard needs a new one), valid for
 // localhost, 127.0.0.1, ::1, the host name and interface addresses, and the
 // hosts of the listen addresses, and writes them to tls.cert (0644) and
 // tls.key (0600) in the node's network data dir. Later starts reuse them; a
@@ -344,6 +346,19 @@
 // call, and so does a client that hangs up: the gRPC stream is canceled.
 // The HTTP server serves HTTP/1.1, with a header timeout, a body timeout
 // and an idle timeout, and Stop stops it with the gRPC server.
+//
+// # Web dashboard
+//
+// With Config.Dashboard set, the REST gateway also serves a web
+// application under DashboardPath (/dashboard/), on the same listeners and
+// TLS (package dashboard; node/ passes its constructor). Browsers cannot
+// send the bearer credential with a page load, so the gateway hands those
+// paths to the application without its credential check, and the
+// application keeps its own login: it checks a typed credential with
+// WebUIEnv.Authenticate and reads the API only through the gateway and a
+// gRPC connection to the server, with the read-only credential, so the
+// interceptors check each of its calls as any client's. Close ends its
+// long-lived requests before the gateway stops.
 //
 // # Adding a method
 //

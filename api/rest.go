@@ -91,6 +91,10 @@ type restGateway struct {
 	listeners []net.Listener
 	tls       bool
 	wg        sync.WaitGroup
+
+	// dash is the web dashboard served under DashboardPath, nil for
+	// none.
+	dash WebUI
 }
 
 // listenREST listens on every REST address. It fails if any cannot be
@@ -136,6 +140,19 @@ func (s *Server) newREST(listeners []net.Listener, grpcAddr net.Addr,
 		conn:      conn,
 		listeners: listeners,
 		tls:       cert != nil,
+	}
+	if s.cfg.Dashboard != nil {
+		dash, err := s.cfg.Dashboard(WebUIEnv{
+			Gateway:      g,
+			Conn:         conn,
+			ReadOnly:     append([]byte(nil), tok.readOnly...),
+			Authenticate: tok.authenticateHex,
+		})
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("dashboard: %w", err)
+		}
+		g.dash = dash
 	}
 	g.http = &http.Server{
 		Handler:           g,
@@ -340,6 +357,9 @@ func (g *restGateway) serve() {
 // then closes every connection, which cancels the calls they made, and
 // closes the connection to the gRPC server.
 func (g *restGateway) stop(grace time.Duration) {
+	if g.dash != nil {
+		g.dash.Close()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := g.http.Shutdown(ctx); err != nil {
@@ -371,9 +391,10 @@ func (s *Server) RESTAddrs() []net.Addr {
 	return s.rest.addrs()
 }
 
-// ServeHTTP checks the request's credential before anything else: a
-// request without a known one is answered 401 from its headers alone,
-// whatever its path, query or body. It then refuses a path or query that
+// ServeHTTP hands a path under DashboardPath to the web dashboard, which
+// checks its own login (WebUI). Any other request's credential is checked
+// before anything else: a request without a known one is answered 401 from
+// its headers alone, whatever its path, query or body. It then refuses a path or query that
 // is not UTF-8, reads the body, refusing one above the route's bound
 // (bodyLimit), and hands the request to the mux with a response writer
 // that bounds every write. The gRPC server checks the credential again,
@@ -381,6 +402,11 @@ func (s *Server) RESTAddrs() []net.Addr {
 func (g *restGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &restWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
 	rw.extend()
+	if g.dash != nil && isDashboardPath(r.URL.Path) {
+		// The dashboard checks its own login (WebUI).
+		g.dash.ServeHTTP(rw, r)
+		return
+	}
 	if _, err := g.tok.authenticateValues(r.Header.Values("Authorization")); err != nil {
 		// The body stays unread: the server closes the connection
 		// rather than read it to reuse the connection.

@@ -2,10 +2,13 @@ package api_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/tls"
 	"crypto/x509"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"google.golang.org/grpc/credentials"
@@ -145,9 +148,24 @@ func TestCertificateHosts(t *testing.T) {
 	if leaf.PublicKeyAlgorithm != x509.ECDSA {
 		t.Errorf("key algorithm %v, want ECDSA", leaf.PublicKeyAlgorithm)
 	}
+	// P-256: web browsers, which the dashboard serves, refuse P-521.
+	if pub, ok := leaf.PublicKey.(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
+		t.Errorf("certificate key %T on %v, want ECDSA on P-256", leaf.PublicKey, curveName(leaf.PublicKey))
+	}
+	if !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageServerAuth) {
+		t.Errorf("certificate usages %v lack server authentication", leaf.ExtKeyUsage)
+	}
 	for _, host := range []string{"localhost", "127.0.0.1", "::1"} {
 		if err := leaf.VerifyHostname(host); err != nil {
 			t.Errorf("certificate not valid for %s: %v", host, err)
 		}
 	}
+}
+
+// curveName names the curve of an ECDSA key, for messages.
+func curveName(key any) string {
+	if pub, ok := key.(*ecdsa.PublicKey); ok {
+		return pub.Curve.Params().Name
+	}
+	return "none"
 }

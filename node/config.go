@@ -295,6 +295,7 @@ type APIConfig struct {
 	Listen           []string `long:"listen" description:"Serve the API on this address, as host[:port]; may be given several times. The port defaults to the network's API port: mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590. Default 127.0.0.1 at that port"`
 	RESTListen       []string `long:"restlisten" description:"Serve the API's REST gateway (JSON over HTTPS) on this address, as host[:port]; may be given several times. The port defaults to the network's REST port: mainnet 8561, testnet3 18571, signet 38561, regtest 18561, simnet 18591. Default 127.0.0.1 at that port"`
 	NoREST           bool     `long:"norest" description:"Do not serve the REST gateway; the gRPC API stays"`
+	NoDashboard      bool     `long:"nodashboard" description:"Do not serve the web dashboard under /dashboard/ on the REST gateway"`
 	AllowRemote      bool     `long:"allowremote" description:"Allow --api.listen and --api.restlisten addresses that are not loopback (every interface, a LAN address); only with TLS"`
 	NoTLS            bool     `long:"notls" description:"Serve the API, gRPC and REST, without TLS; only on loopback addresses"`
 	TLSCertPath      string   `long:"tlscertpath" default-mask:"<datadir>/<network>/tls.cert" description:"The API's TLS certificate; a self-signed one is generated there, with its key, when either is missing"`

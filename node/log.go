@@ -15,6 +15,7 @@ import (
 
 	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/dashboard"
 	"github.com/mainstake/sidenode/federation"
 	"github.com/mainstake/sidenode/feeest"
 	"github.com/mainstake/sidenode/lottery"
@@ -116,6 +117,7 @@ var subsystems = []subsystem{
 	{"FEDR", federation.UseLogger},            // package federation (signing rounds)
 	{"SPER", sidepeer.UseLogger},              // package sidepeer (bodies and txs from peers)
 	{"ALRM", alarms.UseLogger},                // package alarms (the node's alarms)
+	{"DASH", dashboard.UseLogger},             // package dashboard (the web dashboard)
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them.

@@ -388,6 +388,19 @@ func Run(ctx context.Context, cfg *Config) error {
 		}
 	}()
 
+	// The metrics server binds here, so that a taken port stops the start;
+	// before the API, whose dashboard reads its registry.
+	mtr, err := startMetrics(cfg, &metricsSource{
+		follower: follower, proto: proto, index: index, peers: peers, alarms: mon,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := mtr.Stop(); err != nil {
+			log.Errorf("Stop metrics server: %v", err)
+		}
+	}()
 	if !cfg.API.Disable {
 		env := nodeapi.Env{
 			Version: Version, Network: cfg.Network, Params: params, DB: db,
@@ -404,7 +417,11 @@ func Run(ctx context.Context, cfg *Config) error {
 			env.SeedFile = seedPath(cfg)
 			env.PasswordFile = cfg.Wallet.UnlockPasswordFile
 		}
-		srv, err := api.New(cfg.APIServerConfig(), nodeapi.New(env))
+		apiCfg := cfg.APIServerConfig()
+		if !cfg.API.NoDashboard {
+			apiCfg.Dashboard = newDashboard(params, mtr)
+		}
+		srv, err := api.New(apiCfg, nodeapi.New(env))
 		if err != nil {
 			return err
 		}
@@ -414,18 +431,6 @@ func Run(ctx context.Context, cfg *Config) error {
 		defer srv.Stop()
 	}
 
-	// The metrics server binds here, so that a taken port stops the start.
-	mtr, err := startMetrics(cfg, &metricsSource{
-		follower: follower, proto: proto, index: index, peers: peers, alarms: mon,
-	})
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := mtr.Stop(); err != nil {
-			log.Errorf("Stop metrics server: %v", err)
-		}
-	}()
 	proto.metrics = mtr
 	proto.producer.SetObserver(mtr)
 	proto.chain.SetValidationHook(proto.observeValidation)
