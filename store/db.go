@@ -66,7 +66,8 @@ type Options struct {
 	// Open and checked, before the network, on every later Open: a
 	// store created under one engine refuses another with
 	// ErrWrongEngine. A store created before they were recorded counts
-	// as DefaultEngine with any digest.
+	// as DefaultEngine with any digest, and a zero digest is not
+	// compared.
 	Engine       string
 	EngineDigest chainhash.Hash
 
@@ -470,8 +471,9 @@ func readEngine(txn *badger.Txn) (string, []byte, error) {
 
 // checkEngine refuses, with ErrWrongEngine, a store in dir recorded for
 // network under engine (and the parameter digest, if not nil) that differs
-// from the options' engine or digest. The message names the --network
-// flag and both engines.
+// from the options' engine or digest. A zero digest, recorded or given,
+// is not compared: the caller did not know it. The message names the
+// --network flag and both engines.
 func (o *Options) checkEngine(dir, network, engine string, digest []byte) error {
 	if engine != o.engine() {
 		return storeError(ErrWrongEngine, fmt.Sprintf("data dir %q was "+
@@ -481,7 +483,9 @@ func (o *Options) checkEngine(dir, network, engine string, digest []byte) error 
 			"--network=%s or use another --datadir", dir, network,
 			engine, o.Network, o.engine(), network))
 	}
-	if digest != nil && !bytes.Equal(digest, o.EngineDigest[:]) {
+	var zero chainhash.Hash
+	if digest != nil && !bytes.Equal(digest, zero[:]) &&
+		o.EngineDigest != zero && !bytes.Equal(digest, o.EngineDigest[:]) {
 		var had chainhash.Hash
 		copy(had[:], digest)
 		return storeError(ErrWrongEngine, fmt.Sprintf("data dir %q was "+
