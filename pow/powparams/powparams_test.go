@@ -22,7 +22,7 @@ func (anyWork) CheckProofOfWork(*wire.BlockHeader, *chainhash.Hash, int32, *big.
 	return true, nil
 }
 
-func newIndex(t *testing.T, p *chainparams.Params) (*hc.Index, *powparams.Difficulty, *hc.Block) {
+func newIndex(t testing.TB, p *chainparams.Params) (*hc.Index, *powparams.Difficulty, *hc.Block) {
 	t.Helper()
 	d, err := powparams.New(p.Pow)
 	if err != nil {
@@ -50,7 +50,7 @@ func newIndex(t *testing.T, p *chainparams.Params) (*hc.Index, *powparams.Diffic
 // timestamps are times (times[i] is block i's), independently of the
 // adapter: the era's initial bits at its first block, else asert from the
 // era's anchor with the parent time read from the chain.
-func expected(t *testing.T, p *chainparams.PowParams, times []int64, h int32) uint32 {
+func expected(t testing.TB, p *chainparams.PowParams, times []int64, h int32) uint32 {
 	t.Helper()
 	era, _ := p.EraAt(h)
 	if h == era.FromHeight {
@@ -71,7 +71,7 @@ func expected(t *testing.T, p *chainparams.PowParams, times []int64, h int32) ui
 
 // extend adds headers on top of tip up to height top, block i at times[i],
 // each with the bits expected; it returns the new tip.
-func extend(t *testing.T, ix *hc.Index, p *chainparams.PowParams, tip *hc.Node, times []int64, top int32, nonce uint32) *hc.Node {
+func extend(t testing.TB, ix *hc.Index, p *chainparams.PowParams, tip *hc.Node, times []int64, top int32, nonce uint32) *hc.Node {
 	t.Helper()
 	for h := tip.Height() + 1; h <= top; h++ {
 		hdr := wire.BlockHeader{
