@@ -32,13 +32,20 @@ type Difficulty struct {
 
 var _ hc.Difficulty = (*Difficulty)(nil)
 
-// New returns the Difficulty of the schedule p, which must pass Check.
+// New returns the Difficulty of the schedule p, which must pass Check and,
+// era by era, asert.CheckParams.
 func New(p *chainparams.PowParams) (*Difficulty, error) {
 	if p == nil {
 		return nil, errors.New("no pow parameters")
 	}
 	if err := p.Check(); err != nil {
 		return nil, err
+	}
+	for i, era := range p.Schedule {
+		anchor := asert.Anchor{Height: uint64(era.FromHeight), Bits: era.Bits}
+		if err := asert.CheckParams(anchor, asertParams(era)); err != nil {
+			return nil, fmt.Errorf("pow era %d: %w", i, err)
+		}
 	}
 	return &Difficulty{p: p, anchorTime: make(map[chainhash.Hash]int64)}, nil
 }
