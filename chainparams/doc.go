@@ -3,6 +3,15 @@
 // on, together with the mainchain's own chaincfg.Params and the sidechain's
 // address parameters.
 //
+// A network's parameters name its consensus engine (Engine: Mainstake, PoW
+// or PoS) and, under pow, the engine's parameters (PowParams: the
+// algorithm and aserti3-2d schedule by height, MainRefDepth, the
+// future-time limit and the genesis time). GenesisID is the network's
+// identity, which the store records and peers compare: the mainchain's
+// genesis hash under mainstake, and under pow the hash of the sidechain's
+// genesis block, whose coinbase commits to EngineDigest, so that two
+// networks differing in any engine parameter have different genesis ids.
+//
 // Consensus code takes a *Params and never hard-codes these values. The
 // regtest and simnet values are small so that tests and the devnet exercise
 // every rule within a few dozen blocks.

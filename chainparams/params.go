@@ -2,6 +2,8 @@ package chainparams
 
 import (
 	"fmt"
+	"math/big"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/wire"
@@ -19,6 +21,12 @@ type Params struct {
 	// base58 prefixes), so that sidechain addresses are never confused
 	// with mainchain ones. Only the address fields and Net are meaningful.
 	Side *chaincfg.Params
+
+	// Engine is the sidechain's consensus engine; the zero value is
+	// Mainstake. Pow holds the pow engine's parameters and is nil under
+	// any other engine. Both are part of the genesis (GenesisID).
+	Engine Engine
+	Pow    *PowParams
 
 	// SidechainID tags every protocol OP_RETURN; it is never zero.
 	SidechainID uint32
@@ -169,9 +177,64 @@ func devLike(name string, main *chaincfg.Params, net wire.BitcoinNet) Params {
 // deposit.
 const DevSideSubsidy = 50_000_000
 
+// PowRegtest parameters: the pow engine on the regtest mainchain, with a
+// 2 s ideal block time and the easiest pow limit (2^255 − 1: every other
+// hash meets it), so a CPU mines it at once. Era 0 is the genesis block;
+// era 1 re-anchors the ASERT schedule at height 2 on the time of block 1,
+// because the genesis timestamp is fixed long before anyone starts the
+// chain, and a schedule from it would leave the chain years behind.
+var PowRegtest = powLike("powregtest", 0x505370fa, 0x00000d08, []PowEra{
+	powRegtestEra(0, SHA256d, powRegtestGenesisTime-2),
+	powRegtestEra(2, SHA256d, 0),
+})
+
+// PowSwitchtest parameters: powregtest with the algorithm switches the
+// tests exercise, RandomX from height 20 and Ethash from height 40, each
+// with a new anchor and its own initial bits. It is for tests only: ByName
+// does not return it, so no --network selects it.
+var PowSwitchtest = powLike("powswitchtest", 0x505371fa, 0x00000d09, []PowEra{
+	powRegtestEra(0, SHA256d, powRegtestGenesisTime-2),
+	powRegtestEra(2, SHA256d, 0),
+	powRegtestEra(20, RandomX, 0),
+	powRegtestEra(40, Ethash, 0),
+})
+
+// powRegtestGenesisTime is the timestamp of the pow test networks' genesis
+// blocks: 2026-05-28 20:26:40 UTC.
+const powRegtestGenesisTime = 1_780_000_000
+
+// powRegtestLimit is the pow test networks' pow limit, 2^255 − 1, as
+// Bitcoin's regtest; its compact form 0x207fffff is the initial bits.
+var powRegtestLimit = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(1))
+
+func powRegtestEra(from int32, algo PowAlgorithm, anchorParentTime int64) PowEra {
+	return PowEra{
+		FromHeight:       from,
+		Algorithm:        algo,
+		AnchorParentTime: anchorParentTime,
+		Bits:             0x207fffff,
+		HalfLife:         120,
+		IdealBlockTime:   2,
+		PowLimit:         powRegtestLimit,
+	}
+}
+
+func powLike(name string, net wire.BitcoinNet, id uint32, schedule []PowEra) Params {
+	p := devLike(name, &chaincfg.RegressionNetParams, net)
+	p.SidechainID = id
+	p.Engine = PoW
+	p.Pow = &PowParams{
+		Schedule:           schedule,
+		MainRefDepth:       1,
+		MaxFutureBlockTime: 2 * time.Minute,
+		GenesisTime:        powRegtestGenesisTime,
+	}
+	return p
+}
+
 // ByName returns the parameters of a network name.
 func ByName(name string) (*Params, error) {
-	for _, p := range []*Params{&Mainnet, &Testnet3, &Signet, &Regtest, &Simnet} {
+	for _, p := range []*Params{&Mainnet, &Testnet3, &Signet, &Regtest, &Simnet, &PowRegtest} {
 		if p.Name == name {
 			return p, nil
 		}

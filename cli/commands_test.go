@@ -429,6 +429,9 @@ func TestCredentials(t *testing.T) {
 	wantFail(t, runEnv(nil, "status", "--datadir", empty, "--credential", admin),
 		"no TLS certificate "+filepath.Join(empty, "mainnet", api.TLSCertFilename))
 	wantFail(t, runEnv(nil, "status", "--network", "moonnet"), "unknown network")
+	// powregtest is a network sidecli knows: it looks in its own dir.
+	wantFail(t, runEnv(nil, "status", "--datadir", empty, "--network", "powregtest"),
+		"no credential file "+filepath.Join(empty, "powregtest", api.AdminCredFilename))
 }
 
 func TestServerFromEnvironment(t *testing.T) {

@@ -313,7 +313,8 @@ func isFor(s string, params *chaincfg.Params) bool {
 // allNetworks returns every network's parameters.
 func allNetworks() []*chainparams.Params {
 	return []*chainparams.Params{&chainparams.Mainnet, &chainparams.Testnet3,
-		&chainparams.Signet, &chainparams.Regtest, &chainparams.Simnet}
+		&chainparams.Signet, &chainparams.Regtest, &chainparams.Simnet,
+		&chainparams.PowRegtest}
 }
 
 // Loading sideblock registers every network's sidechain address prefixes

@@ -108,6 +108,9 @@ func readDir(dir string) ([]fs.DirEntry, error) {
 // wrongNetworkError adds the flags to fix to the store's refusal of a
 // state dir made for another network.
 func wrongNetworkError(cfg *Config, err error) error {
+	if store.IsErrorCode(err, store.ErrWrongEngine) {
+		return fmt.Errorf("%w (nothing was changed)", err)
+	}
 	if !store.IsErrorCode(err, store.ErrWrongNetwork) {
 		return err
 	}

@@ -57,10 +57,49 @@ func (c *Config) BanFile() string {
 // OpenStore opens the node's state in the network's data dir, with the
 // configured undo depth.
 func OpenStore(cfg *Config) (*store.DB, error) {
-	params := cfg.Params()
-	opts := StoreOptions(cfg.Network, *params.GenesisHash)
+	params, err := chainparams.ByName(cfg.Network)
+	if err != nil {
+		return nil, err
+	}
+	genesis, err := params.GenesisID()
+	if err != nil {
+		return nil, err
+	}
+	opts := StoreOptions(cfg.Network, genesis)
 	opts.UndoDepth = cfg.UndoDepth
 	return store.Open(cfg.StateDir(), opts)
+}
+
+// EngineNotWiredError is the refusal of a network whose engine the node
+// does not run yet.
+type EngineNotWiredError struct {
+	Network string
+	Engine  chainparams.Engine
+}
+
+func (e *EngineNotWiredError) Error() string {
+	return fmt.Sprintf("the %v engine is not wired into the node yet: "+
+		"--network=%s runs the %v engine, whose header chain, "+
+		"difficulty and miner exist (pow/) but which no sidechain "+
+		"state, block production or peer relay follows yet; run a "+
+		"mainstake network (mainnet, testnet3, signet, regtest, "+
+		"simnet) until then (nothing was written)", e.Engine,
+		e.Network, e.Engine)
+}
+
+// checkEngine refuses, before anything is written, a network whose engine
+// the node cannot run: today every engine but mainstake. pow/ holds the
+// pow engine's header chain, difficulty and miner, but no sidechain state
+// follows them yet.
+func checkEngine(cfg *Config) error {
+	params, err := chainparams.ByName(cfg.Network)
+	if err != nil {
+		return err
+	}
+	if params.Engine == chainparams.Mainstake {
+		return nil
+	}
+	return &EngineNotWiredError{Network: cfg.Network, Engine: params.Engine}
 }
 
 // resync moves the state dir aside for --resync, so that the node starts
@@ -256,6 +295,9 @@ func Run(ctx context.Context, cfg *Config) error {
 		log.Infof("Writing a CPU profile to %s", cfg.CPUProfile)
 	}
 
+	if err := checkEngine(cfg); err != nil {
+		return err
+	}
 	if err := checkDataDir(cfg); err != nil {
 		return err
 	}
@@ -297,6 +339,10 @@ func Run(ctx context.Context, cfg *Config) error {
 	}()
 
 	params, err := chainparams.ByName(cfg.Network)
+	if err != nil {
+		return err
+	}
+	genesis, err := params.GenesisID()
 	if err != nil {
 		return err
 	}
@@ -369,6 +415,8 @@ func Run(ctx context.Context, cfg *Config) error {
 		AddPeer:     cfg.P2P.AddPeer,
 		Network:     cfg.Network,
 		SidechainID: params.SidechainID,
+		Genesis:     genesis,
+		Engine:      params.Engine.String(),
 		UserAgent:   "sidenode:" + Version,
 		BanFile:     cfg.BanFile(),
 	}, handler, fed)

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg"
 
+	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/store"
 )
 
@@ -75,6 +77,55 @@ func TestRunRefusesOtherNetworkState(t *testing.T) {
 		if !strings.Contains(err.Error(), flag) {
 			t.Errorf("the error does not name %s: %v", flag, err)
 		}
+	}
+	if after := treeDigest(t, dataDir); after != before {
+		t.Fatalf("the refused dir changed:\nbefore\n%s\nafter\n%s", before, after)
+	}
+}
+
+// TestRunRefusesPowNetwork starts a node on powregtest: config accepts it,
+// and Run refuses it, since the pow engine is not wired into the node,
+// before it writes anything.
+func TestRunRefusesPowNetwork(t *testing.T) {
+	withHome(t)
+	dataDir := t.TempDir()
+	err := runWith(t, 20*time.Second, "--network=powregtest", "--datadir="+dataDir,
+		"--btcd.rpcuser=u", "--btcd.rpcpass=p", "--api.disable")
+	var notWired *EngineNotWiredError
+	if !errors.As(err, &notWired) || notWired.Engine != chainparams.PoW {
+		t.Fatalf("Run returned %v, want an EngineNotWiredError", err)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "powregtest", "state")); !os.IsNotExist(err) {
+		t.Fatalf("a state dir was created: %v", err)
+	}
+}
+
+// TestRunRefusesOtherEngineState gives a regtest (mainstake) node a state
+// dir written under the pow engine: it refuses with ErrWrongEngine, names
+// --network, and changes nothing.
+func TestRunRefusesOtherEngineState(t *testing.T) {
+	withHome(t)
+	dataDir := t.TempDir()
+	genesis, err := chainparams.PowRegtest.GenesisID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(dataDir, "regtest", "state"),
+		StoreOptions("powregtest", genesis))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before := treeDigest(t, dataDir)
+	err = runWith(t, 20*time.Second, "--network=regtest", "--datadir="+dataDir,
+		"--btcd.rpcuser=u", "--btcd.rpcpass=p", "--api.disable")
+	if !store.IsErrorCode(err, store.ErrWrongEngine) {
+		t.Fatalf("Run returned %v, want a store ErrWrongEngine", err)
+	}
+	if !strings.Contains(err.Error(), "--network") {
+		t.Errorf("the error does not name --network: %v", err)
 	}
 	if after := treeDigest(t, dataDir); after != before {
 		t.Fatalf("the refused dir changed:\nbefore\n%s\nafter\n%s", before, after)

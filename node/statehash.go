@@ -5,6 +5,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
+	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -27,13 +28,20 @@ func LocalPrefixes() [][]byte {
 // them, or the store takes the other local prefixes for a change of
 // settings and rebuilds the state hash. A node run with a larger
 // --undodepth must be opened with it (set UndoDepth): a smaller one prunes
-// the undo records above it.
+// the undo records above it. The engine and its parameter digest are those
+// of the chainparams network of that name (mainstake for a name it does
+// not know).
 func StoreOptions(network string, genesis chainhash.Hash) store.Options {
-	return store.Options{
+	opts := store.Options{
 		Genesis:       genesis,
 		Network:       network,
 		LocalPrefixes: LocalPrefixes(),
 	}
+	if p, err := chainparams.ByName(network); err == nil {
+		opts.Engine = p.Engine.String()
+		opts.EngineDigest = p.EngineDigest()
+	}
+	return opts
 }
 
 // StateHash returns the mainchain tip and the state hash after it: the

@@ -31,7 +31,7 @@ func (emptyHandler) ReceiveTx(p2p.PeerID, []byte) error            { return nil 
 func startPeers(t *testing.T, connect ...string) *p2p.Server {
 	t.Helper()
 	s, err := p2p.New(p2p.Config{Listen: []string{"127.0.0.1:0"},
-		Connect: connect, Network: "regtest", SidechainID: 1,
+		Connect: connect, Network: "regtest", SidechainID: 1, Genesis: chainhash.Hash{1},
 		RetryInterval: 20 * time.Millisecond, MaxRetryInterval: 100 * time.Millisecond},
 		emptyHandler{}, nil)
 	if err != nil {

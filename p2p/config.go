@@ -3,6 +3,7 @@ package p2p
 import (
 	"errors"
 	"fmt"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"net"
 	"time"
 )
@@ -74,6 +75,14 @@ type Config struct {
 	// SidechainID is the sidechain's non-zero id; peers must name the
 	// same one.
 	SidechainID uint32
+
+	// Genesis is the network's genesis id (chainparams' GenesisID), which
+	// commits to its engine and engine parameters; it must not be zero,
+	// and peers must name the same one. Engine names the engine, e.g.
+	// "mainstake", for the log line that refuses a peer with another
+	// genesis.
+	Genesis chainhash.Hash
+	Engine  string
 
 	// UserAgent names the software in Hello, e.g. "sidenode:0.1.0".
 	UserAgent string
@@ -157,6 +166,13 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.SidechainID == 0 {
 		return cfg, errors.New("p2p: sidechain id must not be 0")
+	}
+	if cfg.Genesis == (chainhash.Hash{}) {
+		return cfg, errors.New("p2p: genesis id must not be zero")
+	}
+	if len(cfg.Engine) > MaxNetworkLen {
+		return cfg, fmt.Errorf("p2p: engine name %q has more than %d "+
+			"bytes", cfg.Engine, MaxNetworkLen)
 	}
 	if len(cfg.Connect) > 0 && len(cfg.AddPeer) > 0 {
 		return cfg, errors.New("p2p: connect and addpeer cannot be " +

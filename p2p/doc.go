@@ -42,11 +42,14 @@ Hello at once; the first message received must be a Hello, within
 HandshakeTimeout. The session is refused, with a log line naming the
 reason and a RuleError code (the dialled side also returns it as a
 FailedPrecondition status), when the Hello names another network
-(ErrNetworkMismatch), sidechain id 0 (ErrZeroSidechain) or another one
+(ErrNetworkMismatch), another genesis id or none (ErrGenesisMismatch: the
+genesis id commits to the engine and its parameters, and the log line
+names both ids and both engines), sidechain id 0 (ErrZeroSidechain) or another one
 (ErrSidechainMismatch), another protocol version (ErrProtocolVersion),
 this node's own nonce (ErrSelfConnection; a persistent address that turns
 out to be this node is not redialled), or the nonce of a node already
-connected (ErrDuplicatePeer). When two nodes dial each other at once, both
+connected (ErrDuplicatePeer). A refused handshake is a misconfiguration,
+not misbehavior: it costs the peer no ban score. When two nodes dial each other at once, both
 keep the session dialled by the node with the lower nonce; an inbound
 session takes the place of one this node dialled only if it comes from the
 IP that one reached, since anyone who connected to a peer heard its nonce.

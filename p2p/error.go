@@ -37,8 +37,8 @@ const (
 	ErrBadData
 
 	// ErrBadHello indicates a Hello with a malformed field: an empty or
-	// over-long network name, an over-long user agent, or a best block
-	// hash that is neither empty nor 32 bytes.
+	// over-long network name, engine name or user agent, or a best
+	// block hash or genesis id that is neither empty nor 32 bytes.
 	ErrBadHello
 
 	// ErrBadTx indicates a Transaction whose raw bytes are not one
@@ -76,6 +76,13 @@ const (
 	// within HandshakeTimeout.
 	ErrHandshakeTimeout
 
+	// ErrGenesisMismatch indicates a Hello naming another genesis id, or
+	// none (a node from before the Hello carried it): the peer runs
+	// another network, or another engine or engine parameters on it. It
+	// is a misconfiguration, not misbehavior: the session is refused
+	// and the peer gets no ban score.
+	ErrGenesisMismatch
+
 	// numErrorCodes is the number of error codes defined above; it is
 	// used by tests to keep errorCodeStrings complete.
 	numErrorCodes
@@ -100,6 +107,7 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrSelfConnection:    "ErrSelfConnection",
 	ErrDuplicatePeer:     "ErrDuplicatePeer",
 	ErrHandshakeTimeout:  "ErrHandshakeTimeout",
+	ErrGenesisMismatch:   "ErrGenesisMismatch",
 }
 
 // String returns the ErrorCode as a human-readable name.

@@ -28,6 +28,9 @@ const (
 	testSidechain = 7
 )
 
+// testGenesis is the test nodes' genesis id.
+var testGenesis = chainhash.Hash{0x6e, 0x65, 0x73, 0x69, 0x73}
+
 // TestMain turns on package logging with P2P_TEST_LOG=debug.
 func TestMain(m *testing.M) {
 	if lvl := os.Getenv("P2P_TEST_LOG"); lvl != "" {
@@ -241,6 +244,8 @@ func testConfig() Config {
 		Listen:           []string{"127.0.0.1:0"},
 		Network:          testNetwork,
 		SidechainID:      testSidechain,
+		Genesis:          testGenesis,
+		Engine:           "mainstake",
 		UserAgent:        "sidenode-test:0.1",
 		HandshakeTimeout: 2 * time.Second,
 		PingInterval:     200 * time.Millisecond,
@@ -483,6 +488,8 @@ func (r *rawPeer) hello(mod func(*p2pv1.Hello)) error {
 		ProtocolVersion: ProtocolVersion,
 		Network:         testNetwork,
 		SidechainId:     testSidechain,
+		Genesis:         testGenesis[:],
+		Engine:          "mainstake",
 		UserAgent:       "raw",
 		Nonce:           binary.LittleEndian.Uint64(nonce[:]) | 1,
 	}

@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -418,6 +419,8 @@ func (s *Server) helloMsg() *p2pv1.Message {
 		BestHeight:      height,
 		UserAgent:       s.cfg.UserAgent,
 		Nonce:           s.nonce,
+		Genesis:         s.cfg.Genesis[:],
+		Engine:          s.cfg.Engine,
 	}}}
 }
 
@@ -431,6 +434,8 @@ func (s *Server) checkHello(h *p2pv1.Hello) error {
 	case h.GetNetwork() != s.cfg.Network:
 		return ruleErrorf(ErrNetworkMismatch, "network %q, this node "+
 			"is on %q", h.GetNetwork(), s.cfg.Network)
+	case !bytes.Equal(h.GetGenesis(), s.cfg.Genesis[:]):
+		return genesisMismatch(h, s.cfg.Genesis, s.cfg.Engine)
 	case h.GetSidechainId() == 0:
 		return ruleError(ErrZeroSidechain, "sidechain id 0")
 	case h.GetSidechainId() != s.cfg.SidechainID:
@@ -440,6 +445,27 @@ func (s *Server) checkHello(h *p2pv1.Hello) error {
 		return ruleError(ErrSelfConnection, "connected to self")
 	}
 	return nil
+}
+
+// genesisMismatch returns the ErrGenesisMismatch of a Hello h whose
+// genesis is not this node's, naming both genesis ids and both engines.
+func genesisMismatch(h *p2pv1.Hello, genesis chainhash.Hash, engine string) error {
+	if len(h.GetGenesis()) == 0 {
+		return ruleErrorf(ErrGenesisMismatch, "the peer names no "+
+			"genesis id (a sidenode from before the handshake "+
+			"carried it); this node's genesis is %v (%s engine)",
+			genesis, engine)
+	}
+	var theirs chainhash.Hash
+	copy(theirs[:], h.GetGenesis())
+	peerEngine := h.GetEngine()
+	if peerEngine == "" {
+		peerEngine = "unnamed"
+	}
+	return ruleErrorf(ErrGenesisMismatch, "genesis %v (%s engine), this "+
+		"node's genesis is %v (%s engine): the peer runs another "+
+		"network, engine or engine parameters; check --network on "+
+		"both nodes", theirs, peerEngine, genesis, engine)
 }
 
 // register adds a handshaken peer whose Hello is h. A second session with

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +82,25 @@ func TestHandshakeRejects(t *testing.T) {
 		name: "network",
 		mod:  func(h *p2pv1.Hello) { h.Network = "testnet3" },
 		code: ErrNetworkMismatch,
+	}, {
+		name: "genesis",
+		mod: func(h *p2pv1.Hello) {
+			h.Genesis = bytes.Repeat([]byte{1}, 32)
+			h.Engine = "pow"
+		},
+		code: ErrGenesisMismatch,
+	}, {
+		name: "no genesis",
+		mod:  func(h *p2pv1.Hello) { h.Genesis, h.Engine = nil, "" },
+		code: ErrGenesisMismatch,
+	}, {
+		name: "malformed genesis",
+		mod:  func(h *p2pv1.Hello) { h.Genesis = []byte{1, 2, 3} },
+		code: ErrBadHello,
+	}, {
+		name: "malformed engine",
+		mod:  func(h *p2pv1.Hello) { h.Engine = strings.Repeat("x", MaxNetworkLen+1) },
+		code: ErrBadHello,
 	}, {
 		name: "sidechain",
 		mod:  func(h *p2pv1.Hello) { h.SidechainId = testSidechain + 1 },
@@ -197,6 +217,28 @@ func TestNetworkMismatch(t *testing.T) {
 	})
 	if a.ConnectedCount() != 0 || b.ConnectedCount() != 0 {
 		t.Fatal("mismatched nodes connected")
+	}
+}
+
+// TestGenesisMismatch connects two real nodes of one network whose genesis
+// ids differ (another engine): both refuse the session with
+// ErrGenesisMismatch, and neither discourages the other, since a
+// misconfiguration is not misbehavior.
+func TestGenesisMismatch(t *testing.T) {
+	b := newTestNode(t, func(c *Config) {
+		c.Genesis = chainhash.Hash{0x70, 0x6f, 0x77}
+		c.Engine = "pow"
+	})
+	a := newTestNode(t, func(c *Config) { c.Connect = []string{b.addr()} })
+	waitFor(t, wait, "rejects", func() bool {
+		return a.rejected(ErrGenesisMismatch) &&
+			b.rejected(ErrGenesisMismatch)
+	})
+	if a.ConnectedCount() != 0 || b.ConnectedCount() != 0 {
+		t.Fatal("mismatched nodes connected")
+	}
+	if len(a.Bans()) != 0 || len(b.Bans()) != 0 {
+		t.Fatalf("bans: %v, %v", a.Bans(), b.Bans())
 	}
 }
 

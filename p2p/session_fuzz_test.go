@@ -301,7 +301,7 @@ func FuzzSession(f *testing.F) {
 // playSession plays the fuzz input data on a new node, checking after
 // every step, and returns the node's handler and sessions.
 func playSession(t *testing.T, data []byte) (*sessionHandler, [2]*sessionPeer) {
-	cfg := Config{Network: testNetwork, SidechainID: testSidechain,
+	cfg := Config{Network: testNetwork, SidechainID: testSidechain, Genesis: testGenesis,
 		MaxInventoryItems: 16, MaxMessageSize: 64 << 10,
 		SendQueueMessages: 128, SendQueueBytes: 4 << 20,
 		MsgRate: 1e9, MsgBurst: 1 << 30,

@@ -118,6 +118,13 @@ func (l limits) validateHello(h *p2pv1.Hello) error {
 	case h.GetNetwork() == "" || len(h.GetNetwork()) > MaxNetworkLen:
 		return ruleErrorf(ErrBadHello, "hello: network name has %d "+
 			"bytes, want 1 to %d", len(h.GetNetwork()), MaxNetworkLen)
+	case len(h.GetEngine()) > MaxNetworkLen:
+		return ruleErrorf(ErrBadHello, "hello: engine name has %d "+
+			"bytes, max %d", len(h.GetEngine()), MaxNetworkLen)
+	case len(h.GetGenesis()) != 0 &&
+		len(h.GetGenesis()) != chainhash.HashSize:
+		return ruleErrorf(ErrBadHello, "hello: genesis id has %d "+
+			"bytes, want 32", len(h.GetGenesis()))
 	case len(h.GetUserAgent()) > MaxUserAgentLen:
 		return ruleErrorf(ErrBadHello, "hello: user agent has %d "+
 			"bytes, max %d", len(h.GetUserAgent()), MaxUserAgentLen)

@@ -20,6 +20,16 @@
 //     difficulty algorithm and the hash algorithms by height plug in;
 //     SHA-256d is built in.
 //   - pow/miner is the CPU miner, with the SHA-256 midstate.
+//   - pow/powparams adapts a network's pow parameters (chainparams'
+//     schedule of eras: algorithm, ASERT anchor, half-life, ideal block
+//     time, pow limit) to the index: its Difficulty, with a new aserti3-2d
+//     anchor and initial bits at each switch, its genesis block and its
+//     parameters.
+//
+// A network selects the engine by its parameters (chainparams.PoW), and the
+// genesis id commits to the engine and its parameters, so stores and peers
+// of another engine are refused; the node refuses to start on a pow
+// network until the engine is wired.
 //
 // ASERT, the RandomX and Ethash hashes, the wiring into the node and the
 // Stratum server are still to come; none of this is wired into the node

@@ -36,7 +36,8 @@ func RegisterSideParams(params *chainparams.Params) error {
 func init() {
 	for _, p := range []*chainparams.Params{&chainparams.Mainnet,
 		&chainparams.Testnet3, &chainparams.Signet,
-		&chainparams.Regtest, &chainparams.Simnet} {
+		&chainparams.Regtest, &chainparams.Simnet,
+		&chainparams.PowRegtest, &chainparams.PowSwitchtest} {
 		if err := RegisterSideParams(p); err != nil {
 			panic(fmt.Sprintf("registering sidechain params of %s: %v",
 				p.Name, err))

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -58,6 +59,17 @@ type Options struct {
 	// Network is the network name, e.g. "regtest". Recorded and checked
 	// like Genesis.
 	Network string
+
+	// Engine is the name of the network's consensus engine, e.g.
+	// "mainstake" or "pow"; empty means DefaultEngine. EngineDigest is
+	// the digest of the engine's parameters. Both are recorded on first
+	// Open and checked, before the network, on every later Open: a
+	// store created under one engine refuses another with
+	// ErrWrongEngine. A store created before they were recorded counts
+	// as DefaultEngine with any digest, and a zero digest is not
+	// compared.
+	Engine       string
+	EngineDigest chainhash.Hash
 
 	// UndoDepth is how many of the most recent blocks keep undo records,
 	// i.e. the deepest reorg that DisconnectBlock can follow. 0 means
@@ -403,6 +415,8 @@ func (db *DB) writeMetadata() error {
 			{metaVersionKey, ver[:]},
 			{metaNetworkKey, []byte(db.opts.Network)},
 			{metaGenesisKey, db.opts.Genesis[:]},
+			{metaEngineKey, []byte(db.opts.engine())},
+			{metaDigestKey, db.opts.EngineDigest[:]},
 			{cursorKey, encodeCursor(noTip)},
 		}
 		for _, s := range sets {
@@ -416,8 +430,70 @@ func (db *DB) writeMetadata() error {
 		return wrapError(ErrDatabase, fmt.Sprintf("cannot initialize "+
 			"store in %q", db.path), err)
 	}
-	log.Infof("Initialized new store in %s for network %s (genesis %v)",
-		db.path, db.opts.Network, db.opts.Genesis)
+	log.Infof("Initialized new store in %s for network %s (engine %s, "+
+		"genesis %v)", db.path, db.opts.Network, db.opts.engine(),
+		db.opts.Genesis)
+	return nil
+}
+
+// DefaultEngine is the engine of a store whose Options or metadata name
+// none: mainstake, the engine of every network before engines were
+// recorded.
+const DefaultEngine = "mainstake"
+
+func (o *Options) engine() string {
+	if o.Engine == "" {
+		return DefaultEngine
+	}
+	return o.Engine
+}
+
+// readEngine returns the recorded engine and parameter digest; a store
+// without them is DefaultEngine's, with a nil digest.
+func readEngine(txn *badger.Txn) (string, []byte, error) {
+	engine, err := getValue(txn, metaEngineKey)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return DefaultEngine, nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	digest, err := getValue(txn, metaDigestKey)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(digest) != chainhash.HashSize {
+		return "", nil, fmt.Errorf("engine digest record has %d bytes",
+			len(digest))
+	}
+	return string(engine), digest, nil
+}
+
+// checkEngine refuses, with ErrWrongEngine, a store in dir recorded for
+// network under engine (and the parameter digest, if not nil) that differs
+// from the options' engine or digest. A zero digest, recorded or given,
+// is not compared: the caller did not know it. The message names the
+// --network flag and both engines.
+func (o *Options) checkEngine(dir, network, engine string, digest []byte) error {
+	if engine != o.engine() {
+		return storeError(ErrWrongEngine, fmt.Sprintf("data dir %q was "+
+			"created by network %q under the %s engine, but the "+
+			"node was started with --network=%s, which runs the %s "+
+			"engine; a store cannot change engines: start with "+
+			"--network=%s or use another --datadir", dir, network,
+			engine, o.Network, o.engine(), network))
+	}
+	var zero chainhash.Hash
+	if digest != nil && !bytes.Equal(digest, zero[:]) &&
+		o.EngineDigest != zero && !bytes.Equal(digest, o.EngineDigest[:]) {
+		var had chainhash.Hash
+		copy(had[:], digest)
+		return storeError(ErrWrongEngine, fmt.Sprintf("data dir %q was "+
+			"created by network %q under other %s engine "+
+			"parameters (digest %v) than --network=%s has (digest "+
+			"%v); use another --datadir", dir, network, engine,
+			had, o.Network, o.EngineDigest))
+	}
 	return nil
 }
 
@@ -452,6 +528,14 @@ func (db *DB) checkMetadata() error {
 		}
 		var gh chainhash.Hash
 		copy(gh[:], genesis)
+		engine, digest, err := readEngine(txn)
+		if err != nil {
+			return db.corrupt("cannot read engine", err)
+		}
+		if err := db.opts.checkEngine(db.path, string(network), engine,
+			digest); err != nil {
+			return err
+		}
 		if string(network) != db.opts.Network || gh != db.opts.Genesis {
 			return storeError(ErrWrongNetwork, fmt.Sprintf("data dir "+
 				"%q holds network %q (genesis %v) but the node "+

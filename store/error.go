@@ -72,6 +72,11 @@ const (
 	// none of the above, such as an I/O error on commit.
 	ErrDatabase
 
+	// ErrWrongEngine indicates that the data dir was created under
+	// another consensus engine, or other engine parameters, than the
+	// network the node was started on runs.
+	ErrWrongEngine
+
 	// numErrorCodes is the number of error codes defined above; it is
 	// used by tests to keep errorCodeStrings complete.
 	numErrorCodes
@@ -92,6 +97,7 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrClosed:          "ErrClosed",
 	ErrInvalidArgument: "ErrInvalidArgument",
 	ErrDatabase:        "ErrDatabase",
+	ErrWrongEngine:     "ErrWrongEngine",
 }
 
 // String returns the ErrorCode as a human-readable name.

@@ -45,7 +45,12 @@ var (
 	metaNetworkKey = []byte{prefixMeta, 'n'}
 	metaGenesisKey = []byte{prefixMeta, 'g'}
 	metaStateKey   = []byte{prefixMeta, 's'}
-	cursorKey      = []byte{prefixCursor}
+	// metaEngineKey and metaDigestKey record Options.Engine and
+	// Options.EngineDigest. A store created before they existed has
+	// neither and was created under mainstake.
+	metaEngineKey = []byte{prefixMeta, 'e'}
+	metaDigestKey = []byte{prefixMeta, 'd'}
+	cursorKey     = []byte{prefixCursor}
 
 	// badgerInternalPrefix is the prefix badger reserves for its own keys;
 	// it falls into the application range, so it is refused explicitly.

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 )
 
 // markerFile is a small text file the store writes into its data dir once
@@ -27,7 +29,8 @@ type dirState struct {
 func writeMarker(dir string, opts Options) error {
 	content := fmt.Sprintf("This directory is a sidenode store; do not "+
 		"edit or delete files in it.\nformat version: %d\nnetwork: "+
-		"%s\ngenesis: %v\n", dbVersion, opts.Network, opts.Genesis)
+		"%s\ngenesis: %v\nengine: %s\nengine digest: %v\n", dbVersion,
+		opts.Network, opts.Genesis, opts.engine(), opts.EngineDigest)
 	tmp := filepath.Join(dir, markerFile+".tmp")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0600)
 	if err != nil {
@@ -63,8 +66,14 @@ func checkMarker(dir string, opts Options) error {
 	if err != nil {
 		return nil
 	}
-	var network, genesis string
+	var network, genesis, engine, digest string
 	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "engine: "); ok {
+			engine = v
+		}
+		if v, ok := strings.CutPrefix(line, "engine digest: "); ok {
+			digest = v
+		}
 		if v, ok := strings.CutPrefix(line, "network: "); ok {
 			network = v
 		}
@@ -74,6 +83,15 @@ func checkMarker(dir string, opts Options) error {
 	}
 	if network == "" || genesis == "" {
 		return nil
+	}
+	if engine != "" {
+		var d []byte
+		if h, err := chainhash.NewHashFromStr(digest); err == nil {
+			d = h[:]
+		}
+		if err := opts.checkEngine(dir, network, engine, d); err != nil {
+			return err
+		}
 	}
 	if network != opts.Network || genesis != opts.Genesis.String() {
 		return storeError(ErrWrongNetwork, fmt.Sprintf("data dir %q "+

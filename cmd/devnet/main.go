@@ -139,8 +139,18 @@ func run() error {
 		binary   = flag.String("sidenode", "bin/sidenode", "path of the sidenode binary")
 		interval = flag.Duration("interval", 3*time.Second, "time between mined blocks")
 		blocks   = flag.Int("blocks", 0, "stop after mining this many blocks (0: run until Ctrl-C)")
+		engine   = flag.String("engine", "mainstake", "the sidechain's engine: mainstake (regtest), or pow (powregtest, not wired into the node yet)")
 	)
 	flag.Parse()
+	switch *engine {
+	case "mainstake":
+	case "pow":
+		return fmt.Errorf("--engine=pow: the pow engine is not wired " +
+			"into the node yet, so sidenode refuses --network=powregtest; " +
+			"nothing was started")
+	default:
+		return fmt.Errorf("--engine=%s: want mainstake or pow", *engine)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -378,7 +378,15 @@ type Hello struct {
 	// user_agent names the software, e.g. "sidenode:0.1.0".
 	UserAgent string `protobuf:"bytes,6,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
 	// nonce is random per node process, to detect a connection to self.
-	Nonce         uint64 `protobuf:"varint,7,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	Nonce uint64 `protobuf:"varint,7,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	// genesis is the sender's genesis id (32 bytes, the hash's internal
+	// byte order): the mainchain's genesis hash under mainstake, the pow
+	// sidechain's genesis block hash under pow. It commits to the engine
+	// and its parameters; a peer with another one is refused.
+	Genesis []byte `protobuf:"bytes,8,opt,name=genesis,proto3" json:"genesis,omitempty"`
+	// engine names the sender's consensus engine ("mainstake", "pow"), for
+	// the log line that refuses a peer with another genesis.
+	Engine        string `protobuf:"bytes,9,opt,name=engine,proto3" json:"engine,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -460,6 +468,20 @@ func (x *Hello) GetNonce() uint64 {
 		return x.Nonce
 	}
 	return 0
+}
+
+func (x *Hello) GetGenesis() []byte {
+	if x != nil {
+		return x.Genesis
+	}
+	return nil
+}
+
+func (x *Hello) GetEngine() string {
+	if x != nil {
+		return x.Engine
+	}
+	return ""
 }
 
 // InventoryItem names a block, a transaction or a PegSignatures by hash.
@@ -906,7 +928,7 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\x04ping\x18\a \x01(\v2\x15.sidenode.p2p.v1.PingH\x00R\x04ping\x12+\n" +
 	"\x04pong\x18\b \x01(\v2\x15.sidenode.p2p.v1.PongH\x00R\x04pong\x12G\n" +
 	"\x0epeg_signatures\x18\t \x01(\v2\x1e.sidenode.p2p.v1.PegSignaturesH\x00R\rpegSignaturesB\t\n" +
-	"\apayload\"\xe4\x01\n" +
+	"\apayload\"\x96\x02\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12!\n" +
@@ -917,7 +939,9 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"bestHeight\x12\x1d\n" +
 	"\n" +
 	"user_agent\x18\x06 \x01(\tR\tuserAgent\x12\x14\n" +
-	"\x05nonce\x18\a \x01(\x04R\x05nonce\"W\n" +
+	"\x05nonce\x18\a \x01(\x04R\x05nonce\x12\x18\n" +
+	"\agenesis\x18\b \x01(\fR\agenesis\x12\x16\n" +
+	"\x06engine\x18\t \x01(\tR\x06engine\"W\n" +
 	"\rInventoryItem\x122\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1e.sidenode.p2p.v1.InventoryTypeR\x04type\x12\x12\n" +
 	"\x04hash\x18\x02 \x01(\fR\x04hash\"A\n" +
