@@ -158,6 +158,13 @@ type SidechainBackend interface {
 	// to address. Pending is zero: the mempool is not looked at.
 	SideAddressBalance(ctx context.Context, address string) (*SideBalance, error)
 
+	// SideAddressHistory returns one page of the transactions that pay
+	// address or spend its outputs in the newest blocks sideblocks of the
+	// best chain (the server has bounded blocks), in chain order, their
+	// number, the address and the heights read. The address is checked
+	// as for SideUnspent.
+	SideAddressHistory(ctx context.Context, address string, blocks uint32, page Page) (*SideHistory, error)
+
 	// SendSideTransaction adds a signed transaction to the mempool and
 	// relays it. A refusal is ErrInvalidArgument when the transaction can
 	// never enter and ErrFailedPrecondition when it cannot enter now,
@@ -296,7 +303,8 @@ type WalletBackend interface {
 	SideTransactions(ctx context.Context, blocks uint32, page Page) (*SideHistory, error)
 }
 
-// SideHistory is a page of the node's sidechain transactions.
+// SideHistory is a page of the sidechain transactions of an address: the
+// node's (SideTransactions) or any (SideAddressHistory).
 type SideHistory struct {
 	Address         string
 	Txs             []SideWalletTx
@@ -304,7 +312,9 @@ type SideHistory struct {
 	FromHeight, Tip int32
 }
 
-// SideWalletTx is a sidechain transaction of the node's address.
+// SideWalletTx is a sidechain transaction of an address: what its outputs
+// pay the address (Received) and the value of the address's outputs it
+// spends (Sent).
 type SideWalletTx struct {
 	TxID           chainhash.Hash
 	Height         int32

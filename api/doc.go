@@ -268,6 +268,7 @@
 //	POST /v1/sidetxs                             SidechainService.SendRawTransaction
 //	GET  /v1/sideaddresses/{address}/utxos       SidechainService.ListUnspent
 //	GET  /v1/sideaddresses/{address}/balance     SidechainService.GetAddressBalance
+//	GET  /v1/sideaddresses/{address}/history     SidechainService.GetAddressHistory
 //	GET  /v1/sidefee                             SidechainService.EstimateFee
 //	POST /v1/wallet/address                      WalletService.NewAddress
 //	GET  /v1/wallet/balance?min_conf=            WalletService.GetBalance

@@ -112,6 +112,7 @@ var permissions = map[string]Permission{
 	apiv1.SidechainService_GetConfirmations_FullMethodName:   {entitySidechain, Read},
 	apiv1.SidechainService_ListUnspent_FullMethodName:        {entitySidechain, Read},
 	apiv1.SidechainService_GetAddressBalance_FullMethodName:  {entitySidechain, Read},
+	apiv1.SidechainService_GetAddressHistory_FullMethodName:  {entitySidechain, Read},
 	apiv1.SidechainService_SendRawTransaction_FullMethodName: {entitySidechain, Write},
 	apiv1.SidechainService_EstimateFee_FullMethodName:        {entitySidechain, Read},
 

@@ -25,6 +25,8 @@ func restPathSeeds() []string {
 	seeds := []string{
 		"/v1/sidetxs/%ff",
 		"/v1/sideaddresses/%ff/utxos",
+		"/v1/sideaddresses/%ff/history?blocks=-1",
+		"/v1/sideaddresses/x/history?blocks=2147483648", "/v1/sideaddresses//history",
 		"/v1/peg/verifypayout?raw_tx_hex=%ff",
 		"/v1/subscribe/lottery?cursor.hash=%c3%28",
 		"/v1/subscribe/sideblocks?cursor.hash=%c3%28&cursor.height=1",

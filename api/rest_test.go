@@ -68,6 +68,7 @@ var restCalls = []restCall{
 	{apiv1.SidechainService_GetConfirmations_FullMethodName, "GET", "/v1/confirmations/height/1", "", false},
 	{apiv1.SidechainService_ListUnspent_FullMethodName, "GET", "/v1/sideaddresses/" + apitest.SideAddress + "/utxos?limit=1", "", false},
 	{apiv1.SidechainService_GetAddressBalance_FullMethodName, "GET", "/v1/sideaddresses/" + apitest.SideAddress + "/balance", "", false},
+	{apiv1.SidechainService_GetAddressHistory_FullMethodName, "GET", "/v1/sideaddresses/" + apitest.SideAddress + "/history?blocks=10&limit=1", "", false},
 	{apiv1.SidechainService_SendRawTransaction_FullMethodName, "POST", "/v1/sidetxs", `{"raw_hex": "` + sampleTxHex + `"}`, false},
 	{apiv1.SidechainService_EstimateFee_FullMethodName, "GET", "/v1/sidefee", "", false},
 

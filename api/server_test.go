@@ -388,6 +388,10 @@ var allCalls = []call{
 		_, err := c.sidechain.GetAddressBalance(ctx, &apiv1.GetAddressBalanceRequest{Address: apitest.SideAddress})
 		return err
 	}},
+	{apiv1.SidechainService_GetAddressHistory_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.sidechain.GetAddressHistory(ctx, &apiv1.GetAddressHistoryRequest{Address: apitest.SideAddress})
+		return err
+	}},
 	{apiv1.SidechainService_SendRawTransaction_FullMethodName, true, func(ctx context.Context, c clients) error {
 		_, err := c.sidechain.SendRawTransaction(ctx, &apiv1.SendRawTransactionRequest{RawHex: sampleTxHex})
 		return err

@@ -193,6 +193,34 @@ func (sc *sidechainService) GetAddressBalance(ctx context.Context, req *apiv1.Ge
 	}, nil
 }
 
+func (sc *sidechainService) GetAddressHistory(ctx context.Context, req *apiv1.GetAddressHistoryRequest) (*apiv1.GetAddressHistoryResponse, error) {
+	const method = apiv1.SidechainService_GetAddressHistory_FullMethodName
+	if err := checkAddress("address", req.GetAddress()); err != nil {
+		return nil, toStatus(method, err)
+	}
+	blocks, err := historyBlocks(int64(req.GetBlocks()))
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	p, err := sc.s.page(req.GetOffset(), req.GetLimit(), req.GetReversed())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	h, err := sc.s.backend.SideAddressHistory(ctx, req.GetAddress(), blocks, p)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	out := &apiv1.GetAddressHistoryResponse{Address: h.Address, Total: h.Total,
+		FromHeight: num32(max(h.FromHeight, 0)), ToHeight: num32(max(h.Tip, 0))}
+	for _, t := range h.Txs {
+		out.Transactions = append(out.Transactions, &apiv1.SidechainAddressTransaction{
+			Txid: t.TxID.String(), Height: num32(max(t.Height, 0)), Confirmations: num32(t.Confirmations),
+			ReceivedSat: t.Received, SentSat: t.Sent, NetSat: t.Received - t.Sent, Coinbase: t.Coinbase,
+		})
+	}
+	return out, nil
+}
+
 func (sc *sidechainService) SendRawTransaction(ctx context.Context, req *apiv1.SendRawTransactionRequest) (*apiv1.SendRawTransactionResponse, error) {
 	const method = apiv1.SidechainService_SendRawTransaction_FullMethodName
 	tx, err := parseRawTx("raw_hex", req.GetRawHex())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/api/apitest"
@@ -344,5 +346,75 @@ func TestSidechainBackendErrors(t *testing.T) {
 		}
 		_, err = c.sidechain.EstimateFee(ctx, &apiv1.EstimateFeeRequest{})
 		wantCode(t, tc.err.Error(), err, tc.want)
+	}
+}
+
+// TestAddressHistory: GetAddressHistory answers the backend's history of
+// the address asked for, in the window and page asked for, and refuses a
+// bad address or a window above the maximum; over REST too.
+func TestAddressHistory(t *testing.T) {
+	b := apitest.NewBackend(0)
+	srv := apitest.StartServer(t, b, nil)
+	c := dial(t, srv, api.ReadOnlyCredFilename)
+	ctx := context.Background()
+
+	h, err := c.sidechain.GetAddressHistory(ctx, &apiv1.GetAddressHistoryRequest{Address: apitest.SideAddress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs := h.GetTransactions()
+	if h.GetAddress() != apitest.SideAddress || h.GetTotal() != 2 || len(txs) != 2 ||
+		h.GetFromHeight() != 0 || h.GetToHeight() != 2 {
+		t.Fatalf("history %v", h)
+	}
+	if spend := txs[1]; spend.GetHeight() != 2 || spend.GetConfirmations() != 1 ||
+		spend.GetReceivedSat() != 1_000 || spend.GetSentSat() != 5_000_000_000 ||
+		spend.GetNetSat() != 1_000-5_000_000_000 || spend.GetCoinbase() {
+		t.Errorf("spend %v", spend)
+	}
+	if !txs[0].GetCoinbase() || txs[0].GetNetSat() != 5_000_000_000 {
+		t.Errorf("coinbase %v", txs[0])
+	}
+	// The newest first, one a page; and a window of one block.
+	page, err := c.sidechain.GetAddressHistory(ctx, &apiv1.GetAddressHistoryRequest{
+		Address: apitest.SideAddress, Limit: 1, Reversed: true})
+	if err != nil || len(page.GetTransactions()) != 1 || page.GetTransactions()[0].GetHeight() != 2 || page.GetTotal() != 2 {
+		t.Errorf("newest first %v %v", page, err)
+	}
+	one, err := c.sidechain.GetAddressHistory(ctx, &apiv1.GetAddressHistoryRequest{
+		Address: apitest.SideAddress, Blocks: 1})
+	if err != nil || one.GetTotal() != 1 || one.GetFromHeight() != 2 {
+		t.Errorf("window of one block %v %v", one, err)
+	}
+	other, err := c.sidechain.GetAddressHistory(ctx, &apiv1.GetAddressHistoryRequest{Address: apitest.OtherSideAddress})
+	if err != nil || other.GetAddress() != apitest.OtherSideAddress || other.GetTotal() != 1 ||
+		other.GetTransactions()[0].GetSentSat() != 0 {
+		t.Errorf("history of the payee %v %v", other, err)
+	}
+
+	for _, req := range []*apiv1.GetAddressHistoryRequest{
+		{Address: ""},
+		{Address: "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"},
+		{Address: apitest.SideAddress, Blocks: 10_001},
+		{Address: apitest.SideAddress, Blocks: -1},
+	} {
+		_, err := c.sidechain.GetAddressHistory(ctx, req)
+		wantCode(t, "GetAddressHistory "+req.String(), err, codes.InvalidArgument)
+	}
+
+	client := restClient(t, srv)
+	cred := credential(t, srv, api.ReadOnlyCredFilename)
+	status, body := restDo(t, client, srv, cred, restCall{verb: "GET",
+		path: "/v1/sideaddresses/" + apitest.SideAddress + "/history?blocks=1"})
+	var rest apiv1.GetAddressHistoryResponse
+	if status != http.StatusOK || protojson.Unmarshal(body, &rest) != nil || rest.GetTotal() != 1 ||
+		rest.GetTransactions()[0].GetTxid() != txs[1].GetTxid() {
+		t.Errorf("GET history: %d %s", status, body)
+	}
+	status, body = restDo(t, client, srv, cred, restCall{verb: "GET",
+		path: "/v1/sideaddresses/" + apitest.SideAddress + "/history?blocks=20000"})
+	wantREST(t, "history above the maximum window", status, body, http.StatusBadRequest, codes.InvalidArgument)
+	if _, msg := restError(t, body); !strings.Contains(msg, "blocks 20000") {
+		t.Errorf("message %q does not name blocks", msg)
 	}
 }

@@ -222,21 +222,33 @@ func perVByte(kb int64) int64 {
 	return (kb + 999) / 1000
 }
 
-// Bounds of ListSideTransactions' window.
+// Bounds of the window of ListSideTransactions and GetAddressHistory.
 const (
 	defaultSideHistoryBlocks = 1_000
 	maxSideHistoryBlocks     = 10_000
 )
 
-func (w *walletService) ListSideTransactions(ctx context.Context, req *apiv1.ListSideTransactionsRequest) (*apiv1.ListSideTransactionsResponse, error) {
-	const method = apiv1.WalletService_ListSideTransactions_FullMethodName
-	blocks := req.GetBlocks()
+// historyBlocks bounds the request field blocks of a history: 0 is the
+// default window.
+func historyBlocks(blocks int64) (uint32, error) {
 	switch {
 	case blocks == 0:
-		blocks = defaultSideHistoryBlocks
+		return defaultSideHistoryBlocks, nil
+	case blocks < 0:
+		return 0, Errorf(ErrInvalidArgument, "blocks %d is negative: give a number of sideblocks "+
+			"from 1 to %d, or 0 for %d", blocks, maxSideHistoryBlocks, defaultSideHistoryBlocks)
 	case blocks > maxSideHistoryBlocks:
-		return nil, toStatus(method, Errorf(ErrInvalidArgument, "blocks %d is above the maximum, %d sideblocks",
-			blocks, maxSideHistoryBlocks))
+		return 0, Errorf(ErrInvalidArgument, "blocks %d is above the maximum, %d sideblocks",
+			blocks, maxSideHistoryBlocks)
+	}
+	return uint32(blocks), nil
+}
+
+func (w *walletService) ListSideTransactions(ctx context.Context, req *apiv1.ListSideTransactionsRequest) (*apiv1.ListSideTransactionsResponse, error) {
+	const method = apiv1.WalletService_ListSideTransactions_FullMethodName
+	blocks, err := historyBlocks(int64(req.GetBlocks()))
+	if err != nil {
+		return nil, toStatus(method, err)
 	}
 	p, err := w.s.page(req.GetOffset(), req.GetLimit(), req.GetReversed())
 	if err != nil {

@@ -57,6 +57,7 @@ var validArgs = map[string][]string{
 	"block":                 {"2"},
 	"tx":                    {strings.Repeat("ab", 32)},
 	"utxos":                 {apitest.SideAddress},
+	"addresshistory":        {apitest.SideAddress, "--blocks", "5", "--reversed"},
 	"sidebalance":           nil,
 	"sideaddress":           nil,
 	"send":                  {"--to", apitest.OtherSideAddress, "--amount", "1", "--force"},
@@ -252,6 +253,15 @@ var badInputs = map[string][]badCase{
 		{[]string{apitest.MainAddress}, ExitUsage, "a mainchain address was given where a sidechain address is expected"},
 		{[]string{signetSideAddress}, ExitUsage, "is a testnet3 or signet sidechain address, and this is regtest"},
 		{[]string{"nonsense"}, ExitUsage, "<address> nonsense is not a sidechain address"},
+		{nil, ExitUsage, "missing the argument <address>"},
+	},
+	"addresshistory": {
+		{[]string{apitest.MainAddress}, ExitUsage, "a mainchain address was given where a sidechain address is expected"},
+		{[]string{mainnetSideAddress}, ExitUsage, "is a mainnet sidechain address, and this is regtest (--network): give a regtest sidechain address"},
+		{[]string{"<script>alert(1)</script>"}, ExitUsage, "is not a sidechain address"},
+		{[]string{apitest.SideAddress, "--blocks", "-1"}, ExitUsage, "--blocks -1 is negative: want 0 or more sideblocks"},
+		{[]string{apitest.SideAddress, "--blocks", "10001"}, ExitUsage, "--blocks 10001 is above the maximum, 10000 sideblocks"},
+		{[]string{apitest.SideAddress, "--limit", "5000"}, ExitNodeError, "--limit 5000 is above the maximum page size"},
 		{nil, ExitUsage, "missing the argument <address>"},
 	},
 	"sendmain": {

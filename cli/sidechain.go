@@ -36,6 +36,12 @@ func sidechainCommands() []commandSpec {
 				"address on the best chain, oldest first, values in sat " +
 				"(SidechainService.ListUnspent).",
 			func(c *client) any { return &utxosCommand{c: c} }},
+		{groupSidechain, "addresshistory", "List a sidechain address's transactions",
+			"List a page of the transactions that pay a sidechain address " +
+				"or spend its outputs, in the newest --blocks sideblocks of the " +
+				"best chain, oldest first: what each received and sent, in sat, " +
+				"and its confirmations (SidechainService.GetAddressHistory).",
+			func(c *client) any { return &addressHistoryCommand{c: c} }},
 		{groupSidechain, "sidebalance", "Show a sidechain balance",
 			"Show the balance, in sat, of the node's sidechain address " +
 				"(WalletService.GetSideBalance), or of <address> " +
@@ -211,6 +217,37 @@ func (cmd *utxosCommand) Execute(args []string) error {
 	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
 		return apiv1.NewSidechainServiceClient(conn).ListUnspent(ctx, &apiv1.ListUnspentRequest{
 			Address: addr, Offset: off, Limit: lim, Reversed: cmd.Reversed,
+		})
+	})
+}
+
+type addressHistoryCommand struct {
+	Blocks value `long:"blocks" unquote:"false" value-name:"N" description:"Read this many sideblocks back from the tip; default (or 0) 1000; at most 10000"`
+	pageOptions
+	Args addressArg `positional-args:"yes" required:"yes"`
+	c    *client
+}
+
+func (cmd *addressHistoryCommand) Execute(args []string) error {
+	if err := noArgs(args); err != nil {
+		return err
+	}
+	addr, err := address("<address>", sidechain, cmd.Args.Address.String(), cmd.c.params)
+	if err != nil {
+		return err
+	}
+	blocks, err := optional("--blocks", cmd.Blocks, 0, 10_000, "sideblocks")
+	if err != nil {
+		return err
+	}
+	off, lim, err := cmd.page()
+	if err != nil {
+		return err
+	}
+	f := pageFields.with(fields{"address": "<address>", "blocks": "--blocks"})
+	return cmd.c.run(f, func(ctx context.Context, conn grpc.ClientConnInterface) (proto.Message, error) {
+		return apiv1.NewSidechainServiceClient(conn).GetAddressHistory(ctx, &apiv1.GetAddressHistoryRequest{
+			Address: addr, Blocks: int32(blocks), Offset: off, Limit: lim, Reversed: cmd.Reversed,
 		})
 	})
 }

@@ -127,6 +127,25 @@ func TestSideAddressCommands(t *testing.T) {
 		t.Errorf("newest utxo %v", newest)
 	}
 	wantFail(t, n.run("utxos"), "address")
+
+	r = n.run("addresshistory", apitest.SideAddress, "--readonly", "--blocks", "1")
+	wantOK(t, r)
+	h := r.json(t)
+	txs, _ := h["transactions"].([]any)
+	if h["address"] != apitest.SideAddress || h["total"] != "1" || h["from_height"] != 2.0 ||
+		h["to_height"] != 2.0 || len(txs) != 1 {
+		t.Fatalf("addresshistory %v", h)
+	}
+	spend, _ := txs[0].(map[string]any)
+	if spend["sent_sat"] != "5000000000" || spend["received_sat"] != "1000" ||
+		spend["net_sat"] != "-4999999000" || spend["confirmations"] != 1.0 {
+		t.Errorf("addresshistory spend %v", spend)
+	}
+	r = n.run("addresshistory", apitest.OtherSideAddress, "--limit", "1", "--reversed")
+	wantOK(t, r)
+	if h := r.json(t); h["total"] != "1" || h["address"] != apitest.OtherSideAddress {
+		t.Errorf("addresshistory of the payee %v", h)
+	}
 }
 
 func TestSendCommand(t *testing.T) {

@@ -359,6 +359,37 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The node's sidechain address: its history rows are
+	// GetAddressHistory's, newest first (the coinbases that paid it).
+	sideAddr, err := apiv1.NewWalletServiceClient(conn).GetSideAddress(ctx, &apiv1.GetSideAddressRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hist, err := apiv1.NewSidechainServiceClient(conn).GetAddressHistory(ctx, &apiv1.GetAddressHistoryRequest{
+		Address: sideAddr.Address, Limit: 100, Reversed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist.Transactions) == 0 {
+		t.Fatalf("the node's address %s has no history", sideAddr.Address)
+	}
+	loadPage(ctx, t, base, "explorer?q="+sideAddr.Address, "")
+	shownTxids, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll('[data-k="addr-history-table"] tbody tr td:first-child a')].map((a) => a.title)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apiTxids []string
+	for _, tx := range hist.Transactions {
+		apiTxids = append(apiTxids, tx.Txid)
+	}
+	if strings.Join(shownTxids, " ") != strings.Join(apiTxids, " ") {
+		t.Errorf("address %s: history shown %q, the API's %q", sideAddr.Address, shownTxids, apiTxids)
+	}
+	if err := chromedp.Do(ctx, screenshot(shots, "explorer-address")); err != nil {
+		t.Fatal(err)
+	}
+
 	phase("numbers checked")
 	// Garbage, huge and script-like searches are "not found", shown as
 	// text: no markup of theirs reaches the page, and no dialog opens.

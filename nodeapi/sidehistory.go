@@ -11,35 +11,51 @@ import (
 	"github.com/mainstake/sidenode/sideblock"
 )
 
-// SideTransactions reads the newest blocks sideblocks of the best chain,
-// oldest first, for the transactions that pay the node's sidechain script
-// or spend one of its outputs: an output of a transaction read earlier in
-// the window, or else one the confirmed-transaction index finds (one
-// index read per input of the window's other transactions).
+// SideTransactions is the history of the node's own sidechain script
+// (scriptHistory).
 func (b *Adapter) SideTransactions(_ context.Context, blocks uint32, p api.Page) (*api.SideHistory, error) {
 	_, addr, own, err := b.sideKey()
 	if err != nil {
 		return nil, err
 	}
+	return b.scriptHistory(addr.EncodeAddress(), own, blocks, p)
+}
+
+// SideAddressHistory is the history of any indexed sidechain address
+// (scriptHistory); the address is checked as for SideUnspent.
+func (b *Adapter) SideAddressHistory(_ context.Context, addr string, blocks uint32, p api.Page) (*api.SideHistory, error) {
+	script, err := b.indexedScript(addr)
+	if err != nil {
+		return nil, err
+	}
+	return b.scriptHistory(addr, script, blocks, p)
+}
+
+// scriptHistory reads the newest blocks sideblocks of the best chain,
+// oldest first, for the transactions that pay script or spend one of its
+// outputs: an output of a transaction read earlier in the window, or else
+// one the confirmed-transaction index finds (one index read per input of
+// the window's other transactions). The caller bounds blocks.
+func (b *Adapter) scriptHistory(addr string, script []byte, blocks uint32, p api.Page) (*api.SideHistory, error) {
 	if b.sidechain == nil {
 		return nil, api.Errorf(api.ErrUnimplemented, "the node runs without a sidechain")
 	}
-	h := &api.SideHistory{Address: addr.EncodeAddress()}
+	h := &api.SideHistory{Address: addr}
 	_, tip, ok := b.sidechain.Tip()
 	if !ok {
 		return h, nil
 	}
-	from := max(tip-int32(blocks)+1, 0)
-	h.FromHeight, h.Tip = from, tip
-	ownValue := func(tx *wire.MsgTx, vout uint32) (int64, bool) {
-		if int(vout) >= len(tx.TxOut) || !bytes.Equal(tx.TxOut[vout].PkScript, own) {
+	from := max(int64(tip)-int64(blocks)+1, 0)
+	h.FromHeight, h.Tip = int32(from), tip
+	valueTo := func(tx *wire.MsgTx, vout uint32) (int64, bool) {
+		if int(vout) >= len(tx.TxOut) || !bytes.Equal(tx.TxOut[vout].PkScript, script) {
 			return 0, false
 		}
 		return tx.TxOut[vout].Value, true
 	}
 	seen := make(map[chainhash.Hash]*wire.MsgTx)
 	var all []api.SideWalletTx
-	for height := from; height <= tip; height++ {
+	for height := h.FromHeight; height <= tip; height++ {
 		hash, err := b.sidechain.HashAt(height)
 		if err != nil {
 			return nil, err
@@ -52,7 +68,7 @@ func (b *Adapter) SideTransactions(_ context.Context, blocks uint32, p api.Page)
 			t := api.SideWalletTx{TxID: tx.TxHash(), Height: height,
 				Confirmations: uint64(tip-height) + 1, Coinbase: i == 0 && sideblock.IsCoinbase(tx)}
 			for vout := range tx.TxOut {
-				if v, ok := ownValue(tx, uint32(vout)); ok {
+				if v, ok := valueTo(tx, uint32(vout)); ok {
 					t.Received += v
 				}
 			}
@@ -69,7 +85,7 @@ func (b *Adapter) SideTransactions(_ context.Context, blocks uint32, p api.Page)
 						}
 						prev = c.Tx
 					}
-					if v, ok := ownValue(prev, in.PreviousOutPoint.Index); ok {
+					if v, ok := valueTo(prev, in.PreviousOutPoint.Index); ok {
 						t.Sent += v
 					}
 				}

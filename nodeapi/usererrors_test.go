@@ -116,6 +116,15 @@ func TestNodeErrorsInUserTerms(t *testing.T) {
 				Address: "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"})
 			return err
 		}, "is a mainnet mainchain address, and this node runs regtest"},
+		{"GetAddressHistory of a mainchain address", func(ctx context.Context, c *grpc.ClientConn) error {
+			_, err := apiv1.NewSidechainServiceClient(c).GetAddressHistory(ctx, &apiv1.GetAddressHistoryRequest{Address: mainAddr})
+			return err
+		}, "address " + mainAddr + ": a mainchain address was given where a sidechain address is expected"},
+		{"GetAddressHistory above the maximum window", func(ctx context.Context, c *grpc.ClientConn) error {
+			_, err := apiv1.NewSidechainServiceClient(c).GetAddressHistory(ctx, &apiv1.GetAddressHistoryRequest{
+				Address: "sdrt1qcqgpnfpvrka52af4x7c0dwv3v762nzf7wuwf68", Blocks: 10_001})
+			return err
+		}, "blocks 10001 is above the maximum, 10000 sideblocks"},
 		{"GetAddressBalance of nonsense", func(ctx context.Context, c *grpc.ClientConn) error {
 			_, err := apiv1.NewSidechainServiceClient(c).GetAddressBalance(ctx, &apiv1.GetAddressBalanceRequest{Address: "nonsense"})
 			return err

@@ -478,6 +478,37 @@ func (b *Backend) SideAddressBalance(_ context.Context, addr string) (*api.SideB
 	return &bal, nil
 }
 
+// SideAddressHistory implements api.SidechainBackend: SideAddress
+// received a coinbase at height 1 and spent it at height 2, paying
+// OtherSideAddress; the fake's tip is 2.
+func (b *Backend) SideAddressHistory(_ context.Context, addr string, blocks uint32, p api.Page) (*api.SideHistory, error) {
+	if err := b.sidechainError(); err != nil {
+		return nil, err
+	}
+	if err := b.checkSideAddress(addr); err != nil {
+		return nil, err
+	}
+	var txs []api.SideWalletTx
+	switch addr {
+	case SideAddress:
+		txs = []api.SideWalletTx{
+			{TxID: hash(0xd1), Height: 1, Confirmations: 2, Received: 5_000_000_000, Coinbase: true},
+			{TxID: hash(0xd2), Height: 2, Confirmations: 1, Received: 1_000, Sent: 5_000_000_000},
+		}
+	case OtherSideAddress:
+		txs = []api.SideWalletTx{{TxID: hash(0xd2), Height: 2, Confirmations: 1, Received: 4_999_998_000}}
+	}
+	from := max(0, 2-int32(blocks)+1)
+	var in []api.SideWalletTx
+	for _, t := range txs {
+		if t.Height >= from {
+			in = append(in, t)
+		}
+	}
+	return &api.SideHistory{Address: addr, Txs: pageOf(in, p), Total: uint64(len(in)),
+		FromHeight: from, Tip: 2}, nil
+}
+
 // SendSideTransaction implements api.SidechainBackend: it refuses a
 // coinbase as the mempool does, and takes and records anything else.
 func (b *Backend) SendSideTransaction(_ context.Context, tx *wire.MsgTx) (chainhash.Hash, error) {

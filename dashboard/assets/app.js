@@ -469,17 +469,26 @@ async function showPayout(out, c, txid) {
 }
 
 async function showAddress(out, c, addr) {
-  const [bal, utxos] = await Promise.all([
-    c.api('/v1/sideaddresses/' + encodeURIComponent(addr) + '/balance'),
-    c.api('/v1/sideaddresses/' + encodeURIComponent(addr) + '/utxos?limit=100&reversed=true'),
+  const base = '/v1/sideaddresses/' + encodeURIComponent(addr);
+  const [bal, utxos, hist] = await Promise.all([
+    c.api(base + '/balance'),
+    c.api(base + '/utxos?limit=100&reversed=true'),
+    c.api(base + '/history?limit=100&reversed=true'),
   ]);
+  const txs = hist.transactions || [];
   out.append(c.el('h2', {}, 'Sidechain address'), c.card('Balance', c.kv([
     ['address', c.hash(bal.address, 100), 'addr'], ['total', c.sat(bal.total_sat), 'addr-total'],
     ['spendable', c.sat(bal.spendable_sat), 'addr-spendable'], ['immature', c.sat(bal.immature_sat), 'addr-immature'],
     ['outputs', bal.utxo_count, 'addr-utxos'],
   ])),
-  c.el('h2', {}, 'History: unspent outputs, newest first'),
-  c.el('p', { class: 'muted' }, 'The node keeps no index of spent outputs by address: the history shown is what the address holds now, with the block of each output.'),
+  c.el('h2', {}, 'History, newest first'),
+  c.el('p', { class: 'muted', 'data-k': 'addr-history-window' }, 'Transactions that pay the address or spend its outputs in sideblocks ' +
+    (hist.from_height || 0) + ' to ' + (hist.to_height || 0) + ': ' + (hist.total || 0) + ' found' +
+    (txs.length < Number(hist.total || 0) ? ', the newest ' + txs.length + ' shown' : '') + '.'),
+  c.table(['txid', 'height #', 'confirmations #', 'received', 'sent', 'net'], txs.map((t) => [
+    c.link(t.txid), t.height || 0, t.confirmations, c.sat(t.received_sat || 0), c.sat(t.sent_sat || 0), c.sat(t.net_sat || 0),
+  ]), { key: 'addr-history-table' }),
+  c.el('h2', {}, 'Unspent outputs, newest first'),
   c.table(['outpoint', 'value', 'drawn at mainchain #', 'kind'], (utxos.utxos || []).map((u) => [
     c.link(u.outpoint.split(':')[0], u.outpoint.slice(0, 16) + '…:' + u.outpoint.split(':')[1]), c.sat(u.value_sat), u.lottery_height, u.coinbase ? 'coinbase' : (u.spendable ? 'spendable' : 'immature'),
   ]), { key: 'addr-utxo-table' }));

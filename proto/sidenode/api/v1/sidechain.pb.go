@@ -147,6 +147,273 @@ func (SidechainBlockStatus) EnumDescriptor() ([]byte, []int) {
 	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{1}
 }
 
+// GetAddressHistoryRequest names the address, the sideblocks to read and a
+// page.
+type GetAddressHistoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is a sidechain address of the node's network.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// blocks is the number of sideblocks to read back from the tip; 0 means
+	// 1,000; at most 10,000.
+	Blocks int32 `protobuf:"varint,2,opt,name=blocks,proto3" json:"blocks,omitempty"`
+	// offset is the number of transactions to skip, from the oldest, or from
+	// the newest when reversed.
+	Offset uint64 `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
+	// limit is the page size; 0 means the server's default page size.
+	Limit uint32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	// reversed lists the newest first.
+	Reversed      bool `protobuf:"varint,5,opt,name=reversed,proto3" json:"reversed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAddressHistoryRequest) Reset() {
+	*x = GetAddressHistoryRequest{}
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAddressHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAddressHistoryRequest) ProtoMessage() {}
+
+func (x *GetAddressHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAddressHistoryRequest.ProtoReflect.Descriptor instead.
+func (*GetAddressHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetAddressHistoryRequest) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *GetAddressHistoryRequest) GetBlocks() int32 {
+	if x != nil {
+		return x.Blocks
+	}
+	return 0
+}
+
+func (x *GetAddressHistoryRequest) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *GetAddressHistoryRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *GetAddressHistoryRequest) GetReversed() bool {
+	if x != nil {
+		return x.Reversed
+	}
+	return false
+}
+
+// SidechainAddressTransaction is a sidechain transaction of an address.
+type SidechainAddressTransaction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// txid is the transaction's id.
+	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
+	// height is the sidechain height of the block that holds it.
+	Height int32 `protobuf:"varint,2,opt,name=height,proto3" json:"height,omitempty"`
+	// confirmations is 1 in the best chain's tip.
+	Confirmations int32 `protobuf:"varint,3,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
+	// received_sat is what its outputs pay the address.
+	ReceivedSat int64 `protobuf:"varint,4,opt,name=received_sat,json=receivedSat,proto3" json:"received_sat,omitempty"`
+	// sent_sat is the value of the address's outputs it spends.
+	SentSat int64 `protobuf:"varint,5,opt,name=sent_sat,json=sentSat,proto3" json:"sent_sat,omitempty"`
+	// net_sat is received_sat - sent_sat.
+	NetSat int64 `protobuf:"varint,6,opt,name=net_sat,json=netSat,proto3" json:"net_sat,omitempty"`
+	// coinbase reports whether it is the block's coinbase.
+	Coinbase      bool `protobuf:"varint,7,opt,name=coinbase,proto3" json:"coinbase,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SidechainAddressTransaction) Reset() {
+	*x = SidechainAddressTransaction{}
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SidechainAddressTransaction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SidechainAddressTransaction) ProtoMessage() {}
+
+func (x *SidechainAddressTransaction) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SidechainAddressTransaction.ProtoReflect.Descriptor instead.
+func (*SidechainAddressTransaction) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SidechainAddressTransaction) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *SidechainAddressTransaction) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *SidechainAddressTransaction) GetConfirmations() int32 {
+	if x != nil {
+		return x.Confirmations
+	}
+	return 0
+}
+
+func (x *SidechainAddressTransaction) GetReceivedSat() int64 {
+	if x != nil {
+		return x.ReceivedSat
+	}
+	return 0
+}
+
+func (x *SidechainAddressTransaction) GetSentSat() int64 {
+	if x != nil {
+		return x.SentSat
+	}
+	return 0
+}
+
+func (x *SidechainAddressTransaction) GetNetSat() int64 {
+	if x != nil {
+		return x.NetSat
+	}
+	return 0
+}
+
+func (x *SidechainAddressTransaction) GetCoinbase() bool {
+	if x != nil {
+		return x.Coinbase
+	}
+	return false
+}
+
+// GetAddressHistoryResponse is a page of an address's transactions.
+type GetAddressHistoryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// address is the address asked for.
+	Address string `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	// transactions are the page.
+	Transactions []*SidechainAddressTransaction `protobuf:"bytes,2,rep,name=transactions,proto3" json:"transactions,omitempty"`
+	// total is the number of transactions found in the blocks read.
+	Total uint64 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
+	// from_height is the first sidechain height read.
+	FromHeight int32 `protobuf:"varint,4,opt,name=from_height,json=fromHeight,proto3" json:"from_height,omitempty"`
+	// to_height is the last sidechain height read: the tip.
+	ToHeight      int32 `protobuf:"varint,5,opt,name=to_height,json=toHeight,proto3" json:"to_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetAddressHistoryResponse) Reset() {
+	*x = GetAddressHistoryResponse{}
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetAddressHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetAddressHistoryResponse) ProtoMessage() {}
+
+func (x *GetAddressHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetAddressHistoryResponse.ProtoReflect.Descriptor instead.
+func (*GetAddressHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GetAddressHistoryResponse) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *GetAddressHistoryResponse) GetTransactions() []*SidechainAddressTransaction {
+	if x != nil {
+		return x.Transactions
+	}
+	return nil
+}
+
+func (x *GetAddressHistoryResponse) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *GetAddressHistoryResponse) GetFromHeight() int32 {
+	if x != nil {
+		return x.FromHeight
+	}
+	return 0
+}
+
+func (x *GetAddressHistoryResponse) GetToHeight() int32 {
+	if x != nil {
+		return x.ToHeight
+	}
+	return 0
+}
+
 // GetConfirmationsRequest names a sidechain transaction or block.
 type GetConfirmationsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -163,7 +430,7 @@ type GetConfirmationsRequest struct {
 
 func (x *GetConfirmationsRequest) Reset() {
 	*x = GetConfirmationsRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -175,7 +442,7 @@ func (x *GetConfirmationsRequest) String() string {
 func (*GetConfirmationsRequest) ProtoMessage() {}
 
 func (x *GetConfirmationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[0]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -188,7 +455,7 @@ func (x *GetConfirmationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfirmationsRequest.ProtoReflect.Descriptor instead.
 func (*GetConfirmationsRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{0}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetConfirmationsRequest) GetTarget() isGetConfirmationsRequest_Target {
@@ -253,7 +520,7 @@ type Anchor struct {
 
 func (x *Anchor) Reset() {
 	*x = Anchor{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -265,7 +532,7 @@ func (x *Anchor) String() string {
 func (*Anchor) ProtoMessage() {}
 
 func (x *Anchor) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[1]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -278,7 +545,7 @@ func (x *Anchor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Anchor.ProtoReflect.Descriptor instead.
 func (*Anchor) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{1}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Anchor) GetTxid() string {
@@ -327,7 +594,7 @@ type Notarization struct {
 
 func (x *Notarization) Reset() {
 	*x = Notarization{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -339,7 +606,7 @@ func (x *Notarization) String() string {
 func (*Notarization) ProtoMessage() {}
 
 func (x *Notarization) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[2]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -352,7 +619,7 @@ func (x *Notarization) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Notarization.ProtoReflect.Descriptor instead.
 func (*Notarization) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{2}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Notarization) GetTxid() string {
@@ -409,7 +676,7 @@ type WithdrawalConfirmations struct {
 
 func (x *WithdrawalConfirmations) Reset() {
 	*x = WithdrawalConfirmations{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -421,7 +688,7 @@ func (x *WithdrawalConfirmations) String() string {
 func (*WithdrawalConfirmations) ProtoMessage() {}
 
 func (x *WithdrawalConfirmations) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[3]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -434,7 +701,7 @@ func (x *WithdrawalConfirmations) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawalConfirmations.ProtoReflect.Descriptor instead.
 func (*WithdrawalConfirmations) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{3}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *WithdrawalConfirmations) GetOutpoint() string {
@@ -533,7 +800,7 @@ type GetConfirmationsResponse struct {
 
 func (x *GetConfirmationsResponse) Reset() {
 	*x = GetConfirmationsResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -545,7 +812,7 @@ func (x *GetConfirmationsResponse) String() string {
 func (*GetConfirmationsResponse) ProtoMessage() {}
 
 func (x *GetConfirmationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[4]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -558,7 +825,7 @@ func (x *GetConfirmationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfirmationsResponse.ProtoReflect.Descriptor instead.
 func (*GetConfirmationsResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{4}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetConfirmationsResponse) GetKind() ConfirmationsKind {
@@ -686,7 +953,7 @@ type GetBlockRequest struct {
 
 func (x *GetBlockRequest) Reset() {
 	*x = GetBlockRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -698,7 +965,7 @@ func (x *GetBlockRequest) String() string {
 func (*GetBlockRequest) ProtoMessage() {}
 
 func (x *GetBlockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[5]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -711,7 +978,7 @@ func (x *GetBlockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBlockRequest.ProtoReflect.Descriptor instead.
 func (*GetBlockRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{5}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetBlockRequest) GetBlock() isGetBlockRequest_Block {
@@ -843,7 +1110,7 @@ type GetBlockResponse struct {
 
 func (x *GetBlockResponse) Reset() {
 	*x = GetBlockResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -855,7 +1122,7 @@ func (x *GetBlockResponse) String() string {
 func (*GetBlockResponse) ProtoMessage() {}
 
 func (x *GetBlockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[6]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -868,7 +1135,7 @@ func (x *GetBlockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBlockResponse.ProtoReflect.Descriptor instead.
 func (*GetBlockResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{6}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetBlockResponse) GetHash() string {
@@ -1010,7 +1277,7 @@ type GetTransactionRequest struct {
 
 func (x *GetTransactionRequest) Reset() {
 	*x = GetTransactionRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1022,7 +1289,7 @@ func (x *GetTransactionRequest) String() string {
 func (*GetTransactionRequest) ProtoMessage() {}
 
 func (x *GetTransactionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[7]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1035,7 +1302,7 @@ func (x *GetTransactionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTransactionRequest.ProtoReflect.Descriptor instead.
 func (*GetTransactionRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{7}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetTransactionRequest) GetTxid() string {
@@ -1084,7 +1351,7 @@ type GetTransactionResponse struct {
 
 func (x *GetTransactionResponse) Reset() {
 	*x = GetTransactionResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1096,7 +1363,7 @@ func (x *GetTransactionResponse) String() string {
 func (*GetTransactionResponse) ProtoMessage() {}
 
 func (x *GetTransactionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[8]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1109,7 +1376,7 @@ func (x *GetTransactionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTransactionResponse.ProtoReflect.Descriptor instead.
 func (*GetTransactionResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{8}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetTransactionResponse) GetTxid() string {
@@ -1210,7 +1477,7 @@ type ListUnspentRequest struct {
 
 func (x *ListUnspentRequest) Reset() {
 	*x = ListUnspentRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1222,7 +1489,7 @@ func (x *ListUnspentRequest) String() string {
 func (*ListUnspentRequest) ProtoMessage() {}
 
 func (x *ListUnspentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[9]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1235,7 +1502,7 @@ func (x *ListUnspentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnspentRequest.ProtoReflect.Descriptor instead.
 func (*ListUnspentRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{9}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListUnspentRequest) GetAddress() string {
@@ -1290,7 +1557,7 @@ type SidechainUtxo struct {
 
 func (x *SidechainUtxo) Reset() {
 	*x = SidechainUtxo{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1302,7 +1569,7 @@ func (x *SidechainUtxo) String() string {
 func (*SidechainUtxo) ProtoMessage() {}
 
 func (x *SidechainUtxo) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[10]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +1582,7 @@ func (x *SidechainUtxo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SidechainUtxo.ProtoReflect.Descriptor instead.
 func (*SidechainUtxo) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{10}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SidechainUtxo) GetOutpoint() string {
@@ -1374,7 +1641,7 @@ type ListUnspentResponse struct {
 
 func (x *ListUnspentResponse) Reset() {
 	*x = ListUnspentResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1386,7 +1653,7 @@ func (x *ListUnspentResponse) String() string {
 func (*ListUnspentResponse) ProtoMessage() {}
 
 func (x *ListUnspentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[11]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1399,7 +1666,7 @@ func (x *ListUnspentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUnspentResponse.ProtoReflect.Descriptor instead.
 func (*ListUnspentResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListUnspentResponse) GetUtxos() []*SidechainUtxo {
@@ -1427,7 +1694,7 @@ type GetAddressBalanceRequest struct {
 
 func (x *GetAddressBalanceRequest) Reset() {
 	*x = GetAddressBalanceRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1439,7 +1706,7 @@ func (x *GetAddressBalanceRequest) String() string {
 func (*GetAddressBalanceRequest) ProtoMessage() {}
 
 func (x *GetAddressBalanceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[12]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1452,7 +1719,7 @@ func (x *GetAddressBalanceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAddressBalanceRequest.ProtoReflect.Descriptor instead.
 func (*GetAddressBalanceRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetAddressBalanceRequest) GetAddress() string {
@@ -1485,7 +1752,7 @@ type GetAddressBalanceResponse struct {
 
 func (x *GetAddressBalanceResponse) Reset() {
 	*x = GetAddressBalanceResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1497,7 +1764,7 @@ func (x *GetAddressBalanceResponse) String() string {
 func (*GetAddressBalanceResponse) ProtoMessage() {}
 
 func (x *GetAddressBalanceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[13]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1510,7 +1777,7 @@ func (x *GetAddressBalanceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAddressBalanceResponse.ProtoReflect.Descriptor instead.
 func (*GetAddressBalanceResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{13}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetAddressBalanceResponse) GetAddress() string {
@@ -1566,7 +1833,7 @@ type SendRawTransactionRequest struct {
 
 func (x *SendRawTransactionRequest) Reset() {
 	*x = SendRawTransactionRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1578,7 +1845,7 @@ func (x *SendRawTransactionRequest) String() string {
 func (*SendRawTransactionRequest) ProtoMessage() {}
 
 func (x *SendRawTransactionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[14]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1591,7 +1858,7 @@ func (x *SendRawTransactionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRawTransactionRequest.ProtoReflect.Descriptor instead.
 func (*SendRawTransactionRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{14}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SendRawTransactionRequest) GetRawHex() string {
@@ -1612,7 +1879,7 @@ type SendRawTransactionResponse struct {
 
 func (x *SendRawTransactionResponse) Reset() {
 	*x = SendRawTransactionResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1624,7 +1891,7 @@ func (x *SendRawTransactionResponse) String() string {
 func (*SendRawTransactionResponse) ProtoMessage() {}
 
 func (x *SendRawTransactionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[15]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1637,7 +1904,7 @@ func (x *SendRawTransactionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRawTransactionResponse.ProtoReflect.Descriptor instead.
 func (*SendRawTransactionResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{15}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SendRawTransactionResponse) GetTxid() string {
@@ -1656,7 +1923,7 @@ type EstimateFeeRequest struct {
 
 func (x *EstimateFeeRequest) Reset() {
 	*x = EstimateFeeRequest{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1668,7 +1935,7 @@ func (x *EstimateFeeRequest) String() string {
 func (*EstimateFeeRequest) ProtoMessage() {}
 
 func (x *EstimateFeeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[16]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1681,7 +1948,7 @@ func (x *EstimateFeeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EstimateFeeRequest.ProtoReflect.Descriptor instead.
 func (*EstimateFeeRequest) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{16}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{19}
 }
 
 // EstimateFeeResponse is the node's fee rate estimate. The policy: the
@@ -1712,7 +1979,7 @@ type EstimateFeeResponse struct {
 
 func (x *EstimateFeeResponse) Reset() {
 	*x = EstimateFeeResponse{}
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1724,7 +1991,7 @@ func (x *EstimateFeeResponse) String() string {
 func (*EstimateFeeResponse) ProtoMessage() {}
 
 func (x *EstimateFeeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[17]
+	mi := &file_sidenode_api_v1_sidechain_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1737,7 +2004,7 @@ func (x *EstimateFeeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EstimateFeeResponse.ProtoReflect.Descriptor instead.
 func (*EstimateFeeResponse) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{17}
+	return file_sidenode_api_v1_sidechain_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *EstimateFeeResponse) GetFeeRateSatKb() int64 {
@@ -1793,7 +2060,28 @@ var File_sidenode_api_v1_sidechain_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsidenode/api/v1/sidechain.proto\x12\x0fsidenode.api.v1\x1a\x19sidenode/api/v1/peg.proto\"O\n" +
+	"\x1fsidenode/api/v1/sidechain.proto\x12\x0fsidenode.api.v1\x1a\x19sidenode/api/v1/peg.proto\"\x96\x01\n" +
+	"\x18GetAddressHistoryRequest\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
+	"\x06blocks\x18\x02 \x01(\x05R\x06blocks\x12\x16\n" +
+	"\x06offset\x18\x03 \x01(\x04R\x06offset\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\rR\x05limit\x12\x1a\n" +
+	"\breversed\x18\x05 \x01(\bR\breversed\"\xe2\x01\n" +
+	"\x1bSidechainAddressTransaction\x12\x12\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x16\n" +
+	"\x06height\x18\x02 \x01(\x05R\x06height\x12$\n" +
+	"\rconfirmations\x18\x03 \x01(\x05R\rconfirmations\x12!\n" +
+	"\freceived_sat\x18\x04 \x01(\x03R\vreceivedSat\x12\x19\n" +
+	"\bsent_sat\x18\x05 \x01(\x03R\asentSat\x12\x17\n" +
+	"\anet_sat\x18\x06 \x01(\x03R\x06netSat\x12\x1a\n" +
+	"\bcoinbase\x18\a \x01(\bR\bcoinbase\"\xdb\x01\n" +
+	"\x19GetAddressHistoryResponse\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12P\n" +
+	"\ftransactions\x18\x02 \x03(\v2,.sidenode.api.v1.SidechainAddressTransactionR\ftransactions\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\x04R\x05total\x12\x1f\n" +
+	"\vfrom_height\x18\x04 \x01(\x05R\n" +
+	"fromHeight\x12\x1b\n" +
+	"\tto_height\x18\x05 \x01(\x05R\btoHeight\"O\n" +
 	"\x17GetConfirmationsRequest\x12\x10\n" +
 	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x12\x18\n" +
 	"\x06height\x18\x02 \x01(\x05H\x00R\x06heightB\b\n" +
@@ -1934,7 +2222,7 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\"SIDECHAIN_BLOCK_STATUS_BODY_STAGED\x10\x03\x12 \n" +
 	"\x1cSIDECHAIN_BLOCK_STATUS_VALID\x10\x04\x12\"\n" +
 	"\x1eSIDECHAIN_BLOCK_STATUS_INVALID\x10\x05\x12+\n" +
-	"'SIDECHAIN_BLOCK_STATUS_INVALID_ANCESTOR\x10\x062\xbe\x05\n" +
+	"'SIDECHAIN_BLOCK_STATUS_INVALID_ANCESTOR\x10\x062\xaa\x06\n" +
 	"\x10SidechainService\x12O\n" +
 	"\bGetBlock\x12 .sidenode.api.v1.GetBlockRequest\x1a!.sidenode.api.v1.GetBlockResponse\x12a\n" +
 	"\x0eGetTransaction\x12&.sidenode.api.v1.GetTransactionRequest\x1a'.sidenode.api.v1.GetTransactionResponse\x12X\n" +
@@ -1942,7 +2230,8 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\x11GetAddressBalance\x12).sidenode.api.v1.GetAddressBalanceRequest\x1a*.sidenode.api.v1.GetAddressBalanceResponse\x12m\n" +
 	"\x12SendRawTransaction\x12*.sidenode.api.v1.SendRawTransactionRequest\x1a+.sidenode.api.v1.SendRawTransactionResponse\x12X\n" +
 	"\vEstimateFee\x12#.sidenode.api.v1.EstimateFeeRequest\x1a$.sidenode.api.v1.EstimateFeeResponse\x12g\n" +
-	"\x10GetConfirmations\x12(.sidenode.api.v1.GetConfirmationsRequest\x1a).sidenode.api.v1.GetConfirmationsResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\x10GetConfirmations\x12(.sidenode.api.v1.GetConfirmationsRequest\x1a).sidenode.api.v1.GetConfirmationsResponse\x12j\n" +
+	"\x11GetAddressHistory\x12).sidenode.api.v1.GetAddressHistoryRequest\x1a*.sidenode.api.v1.GetAddressHistoryResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_sidechain_proto_rawDescOnce sync.Once
@@ -1957,57 +2246,63 @@ func file_sidenode_api_v1_sidechain_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_api_v1_sidechain_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sidenode_api_v1_sidechain_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_sidenode_api_v1_sidechain_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_sidenode_api_v1_sidechain_proto_goTypes = []any{
-	(ConfirmationsKind)(0),             // 0: sidenode.api.v1.ConfirmationsKind
-	(SidechainBlockStatus)(0),          // 1: sidenode.api.v1.SidechainBlockStatus
-	(*GetConfirmationsRequest)(nil),    // 2: sidenode.api.v1.GetConfirmationsRequest
-	(*Anchor)(nil),                     // 3: sidenode.api.v1.Anchor
-	(*Notarization)(nil),               // 4: sidenode.api.v1.Notarization
-	(*WithdrawalConfirmations)(nil),    // 5: sidenode.api.v1.WithdrawalConfirmations
-	(*GetConfirmationsResponse)(nil),   // 6: sidenode.api.v1.GetConfirmationsResponse
-	(*GetBlockRequest)(nil),            // 7: sidenode.api.v1.GetBlockRequest
-	(*GetBlockResponse)(nil),           // 8: sidenode.api.v1.GetBlockResponse
-	(*GetTransactionRequest)(nil),      // 9: sidenode.api.v1.GetTransactionRequest
-	(*GetTransactionResponse)(nil),     // 10: sidenode.api.v1.GetTransactionResponse
-	(*ListUnspentRequest)(nil),         // 11: sidenode.api.v1.ListUnspentRequest
-	(*SidechainUtxo)(nil),              // 12: sidenode.api.v1.SidechainUtxo
-	(*ListUnspentResponse)(nil),        // 13: sidenode.api.v1.ListUnspentResponse
-	(*GetAddressBalanceRequest)(nil),   // 14: sidenode.api.v1.GetAddressBalanceRequest
-	(*GetAddressBalanceResponse)(nil),  // 15: sidenode.api.v1.GetAddressBalanceResponse
-	(*SendRawTransactionRequest)(nil),  // 16: sidenode.api.v1.SendRawTransactionRequest
-	(*SendRawTransactionResponse)(nil), // 17: sidenode.api.v1.SendRawTransactionResponse
-	(*EstimateFeeRequest)(nil),         // 18: sidenode.api.v1.EstimateFeeRequest
-	(*EstimateFeeResponse)(nil),        // 19: sidenode.api.v1.EstimateFeeResponse
-	(WithdrawalStage)(0),               // 20: sidenode.api.v1.WithdrawalStage
+	(ConfirmationsKind)(0),              // 0: sidenode.api.v1.ConfirmationsKind
+	(SidechainBlockStatus)(0),           // 1: sidenode.api.v1.SidechainBlockStatus
+	(*GetAddressHistoryRequest)(nil),    // 2: sidenode.api.v1.GetAddressHistoryRequest
+	(*SidechainAddressTransaction)(nil), // 3: sidenode.api.v1.SidechainAddressTransaction
+	(*GetAddressHistoryResponse)(nil),   // 4: sidenode.api.v1.GetAddressHistoryResponse
+	(*GetConfirmationsRequest)(nil),     // 5: sidenode.api.v1.GetConfirmationsRequest
+	(*Anchor)(nil),                      // 6: sidenode.api.v1.Anchor
+	(*Notarization)(nil),                // 7: sidenode.api.v1.Notarization
+	(*WithdrawalConfirmations)(nil),     // 8: sidenode.api.v1.WithdrawalConfirmations
+	(*GetConfirmationsResponse)(nil),    // 9: sidenode.api.v1.GetConfirmationsResponse
+	(*GetBlockRequest)(nil),             // 10: sidenode.api.v1.GetBlockRequest
+	(*GetBlockResponse)(nil),            // 11: sidenode.api.v1.GetBlockResponse
+	(*GetTransactionRequest)(nil),       // 12: sidenode.api.v1.GetTransactionRequest
+	(*GetTransactionResponse)(nil),      // 13: sidenode.api.v1.GetTransactionResponse
+	(*ListUnspentRequest)(nil),          // 14: sidenode.api.v1.ListUnspentRequest
+	(*SidechainUtxo)(nil),               // 15: sidenode.api.v1.SidechainUtxo
+	(*ListUnspentResponse)(nil),         // 16: sidenode.api.v1.ListUnspentResponse
+	(*GetAddressBalanceRequest)(nil),    // 17: sidenode.api.v1.GetAddressBalanceRequest
+	(*GetAddressBalanceResponse)(nil),   // 18: sidenode.api.v1.GetAddressBalanceResponse
+	(*SendRawTransactionRequest)(nil),   // 19: sidenode.api.v1.SendRawTransactionRequest
+	(*SendRawTransactionResponse)(nil),  // 20: sidenode.api.v1.SendRawTransactionResponse
+	(*EstimateFeeRequest)(nil),          // 21: sidenode.api.v1.EstimateFeeRequest
+	(*EstimateFeeResponse)(nil),         // 22: sidenode.api.v1.EstimateFeeResponse
+	(WithdrawalStage)(0),                // 23: sidenode.api.v1.WithdrawalStage
 }
 var file_sidenode_api_v1_sidechain_proto_depIdxs = []int32{
-	20, // 0: sidenode.api.v1.WithdrawalConfirmations.stage:type_name -> sidenode.api.v1.WithdrawalStage
-	0,  // 1: sidenode.api.v1.GetConfirmationsResponse.kind:type_name -> sidenode.api.v1.ConfirmationsKind
-	3,  // 2: sidenode.api.v1.GetConfirmationsResponse.anchor:type_name -> sidenode.api.v1.Anchor
-	4,  // 3: sidenode.api.v1.GetConfirmationsResponse.notarization:type_name -> sidenode.api.v1.Notarization
-	5,  // 4: sidenode.api.v1.GetConfirmationsResponse.withdrawals:type_name -> sidenode.api.v1.WithdrawalConfirmations
-	1,  // 5: sidenode.api.v1.GetBlockResponse.status:type_name -> sidenode.api.v1.SidechainBlockStatus
-	12, // 6: sidenode.api.v1.ListUnspentResponse.utxos:type_name -> sidenode.api.v1.SidechainUtxo
-	7,  // 7: sidenode.api.v1.SidechainService.GetBlock:input_type -> sidenode.api.v1.GetBlockRequest
-	9,  // 8: sidenode.api.v1.SidechainService.GetTransaction:input_type -> sidenode.api.v1.GetTransactionRequest
-	11, // 9: sidenode.api.v1.SidechainService.ListUnspent:input_type -> sidenode.api.v1.ListUnspentRequest
-	14, // 10: sidenode.api.v1.SidechainService.GetAddressBalance:input_type -> sidenode.api.v1.GetAddressBalanceRequest
-	16, // 11: sidenode.api.v1.SidechainService.SendRawTransaction:input_type -> sidenode.api.v1.SendRawTransactionRequest
-	18, // 12: sidenode.api.v1.SidechainService.EstimateFee:input_type -> sidenode.api.v1.EstimateFeeRequest
-	2,  // 13: sidenode.api.v1.SidechainService.GetConfirmations:input_type -> sidenode.api.v1.GetConfirmationsRequest
-	8,  // 14: sidenode.api.v1.SidechainService.GetBlock:output_type -> sidenode.api.v1.GetBlockResponse
-	10, // 15: sidenode.api.v1.SidechainService.GetTransaction:output_type -> sidenode.api.v1.GetTransactionResponse
-	13, // 16: sidenode.api.v1.SidechainService.ListUnspent:output_type -> sidenode.api.v1.ListUnspentResponse
-	15, // 17: sidenode.api.v1.SidechainService.GetAddressBalance:output_type -> sidenode.api.v1.GetAddressBalanceResponse
-	17, // 18: sidenode.api.v1.SidechainService.SendRawTransaction:output_type -> sidenode.api.v1.SendRawTransactionResponse
-	19, // 19: sidenode.api.v1.SidechainService.EstimateFee:output_type -> sidenode.api.v1.EstimateFeeResponse
-	6,  // 20: sidenode.api.v1.SidechainService.GetConfirmations:output_type -> sidenode.api.v1.GetConfirmationsResponse
-	14, // [14:21] is the sub-list for method output_type
-	7,  // [7:14] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	3,  // 0: sidenode.api.v1.GetAddressHistoryResponse.transactions:type_name -> sidenode.api.v1.SidechainAddressTransaction
+	23, // 1: sidenode.api.v1.WithdrawalConfirmations.stage:type_name -> sidenode.api.v1.WithdrawalStage
+	0,  // 2: sidenode.api.v1.GetConfirmationsResponse.kind:type_name -> sidenode.api.v1.ConfirmationsKind
+	6,  // 3: sidenode.api.v1.GetConfirmationsResponse.anchor:type_name -> sidenode.api.v1.Anchor
+	7,  // 4: sidenode.api.v1.GetConfirmationsResponse.notarization:type_name -> sidenode.api.v1.Notarization
+	8,  // 5: sidenode.api.v1.GetConfirmationsResponse.withdrawals:type_name -> sidenode.api.v1.WithdrawalConfirmations
+	1,  // 6: sidenode.api.v1.GetBlockResponse.status:type_name -> sidenode.api.v1.SidechainBlockStatus
+	15, // 7: sidenode.api.v1.ListUnspentResponse.utxos:type_name -> sidenode.api.v1.SidechainUtxo
+	10, // 8: sidenode.api.v1.SidechainService.GetBlock:input_type -> sidenode.api.v1.GetBlockRequest
+	12, // 9: sidenode.api.v1.SidechainService.GetTransaction:input_type -> sidenode.api.v1.GetTransactionRequest
+	14, // 10: sidenode.api.v1.SidechainService.ListUnspent:input_type -> sidenode.api.v1.ListUnspentRequest
+	17, // 11: sidenode.api.v1.SidechainService.GetAddressBalance:input_type -> sidenode.api.v1.GetAddressBalanceRequest
+	19, // 12: sidenode.api.v1.SidechainService.SendRawTransaction:input_type -> sidenode.api.v1.SendRawTransactionRequest
+	21, // 13: sidenode.api.v1.SidechainService.EstimateFee:input_type -> sidenode.api.v1.EstimateFeeRequest
+	5,  // 14: sidenode.api.v1.SidechainService.GetConfirmations:input_type -> sidenode.api.v1.GetConfirmationsRequest
+	2,  // 15: sidenode.api.v1.SidechainService.GetAddressHistory:input_type -> sidenode.api.v1.GetAddressHistoryRequest
+	11, // 16: sidenode.api.v1.SidechainService.GetBlock:output_type -> sidenode.api.v1.GetBlockResponse
+	13, // 17: sidenode.api.v1.SidechainService.GetTransaction:output_type -> sidenode.api.v1.GetTransactionResponse
+	16, // 18: sidenode.api.v1.SidechainService.ListUnspent:output_type -> sidenode.api.v1.ListUnspentResponse
+	18, // 19: sidenode.api.v1.SidechainService.GetAddressBalance:output_type -> sidenode.api.v1.GetAddressBalanceResponse
+	20, // 20: sidenode.api.v1.SidechainService.SendRawTransaction:output_type -> sidenode.api.v1.SendRawTransactionResponse
+	22, // 21: sidenode.api.v1.SidechainService.EstimateFee:output_type -> sidenode.api.v1.EstimateFeeResponse
+	9,  // 22: sidenode.api.v1.SidechainService.GetConfirmations:output_type -> sidenode.api.v1.GetConfirmationsResponse
+	4,  // 23: sidenode.api.v1.SidechainService.GetAddressHistory:output_type -> sidenode.api.v1.GetAddressHistoryResponse
+	16, // [16:24] is the sub-list for method output_type
+	8,  // [8:16] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_sidechain_proto_init() }
@@ -2016,11 +2311,11 @@ func file_sidenode_api_v1_sidechain_proto_init() {
 		return
 	}
 	file_sidenode_api_v1_peg_proto_init()
-	file_sidenode_api_v1_sidechain_proto_msgTypes[0].OneofWrappers = []any{
+	file_sidenode_api_v1_sidechain_proto_msgTypes[3].OneofWrappers = []any{
 		(*GetConfirmationsRequest_Id)(nil),
 		(*GetConfirmationsRequest_Height)(nil),
 	}
-	file_sidenode_api_v1_sidechain_proto_msgTypes[5].OneofWrappers = []any{
+	file_sidenode_api_v1_sidechain_proto_msgTypes[8].OneofWrappers = []any{
 		(*GetBlockRequest_Hash)(nil),
 		(*GetBlockRequest_Height)(nil),
 	}
@@ -2030,7 +2325,7 @@ func file_sidenode_api_v1_sidechain_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_sidechain_proto_rawDesc), len(file_sidenode_api_v1_sidechain_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   18,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	SidechainService_SendRawTransaction_FullMethodName = "/sidenode.api.v1.SidechainService/SendRawTransaction"
 	SidechainService_EstimateFee_FullMethodName        = "/sidenode.api.v1.SidechainService/EstimateFee"
 	SidechainService_GetConfirmations_FullMethodName   = "/sidenode.api.v1.SidechainService/GetConfirmations"
+	SidechainService_GetAddressHistory_FullMethodName  = "/sidenode.api.v1.SidechainService/GetAddressHistory"
 )
 
 // SidechainServiceClient is the client API for SidechainService service.
@@ -75,6 +76,12 @@ type SidechainServiceClient interface {
 	// neither chain, or one it knows only as a mainchain transaction (the
 	// message says so).
 	GetConfirmations(ctx context.Context, in *GetConfirmationsRequest, opts ...grpc.CallOption) (*GetConfirmationsResponse, error)
+	// GetAddressHistory pages through the transactions of the newest
+	// sideblocks of the best chain that pay a sidechain address or spend its
+	// outputs, with what each received and sent. The node reads a bounded
+	// window of blocks back from the tip (the response says which); the
+	// address is checked as for ListUnspent.
+	GetAddressHistory(ctx context.Context, in *GetAddressHistoryRequest, opts ...grpc.CallOption) (*GetAddressHistoryResponse, error)
 }
 
 type sidechainServiceClient struct {
@@ -155,6 +162,16 @@ func (c *sidechainServiceClient) GetConfirmations(ctx context.Context, in *GetCo
 	return out, nil
 }
 
+func (c *sidechainServiceClient) GetAddressHistory(ctx context.Context, in *GetAddressHistoryRequest, opts ...grpc.CallOption) (*GetAddressHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetAddressHistoryResponse)
+	err := c.cc.Invoke(ctx, SidechainService_GetAddressHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SidechainServiceServer is the server API for SidechainService service.
 // All implementations must embed UnimplementedSidechainServiceServer
 // for forward compatibility.
@@ -202,6 +219,12 @@ type SidechainServiceServer interface {
 	// neither chain, or one it knows only as a mainchain transaction (the
 	// message says so).
 	GetConfirmations(context.Context, *GetConfirmationsRequest) (*GetConfirmationsResponse, error)
+	// GetAddressHistory pages through the transactions of the newest
+	// sideblocks of the best chain that pay a sidechain address or spend its
+	// outputs, with what each received and sent. The node reads a bounded
+	// window of blocks back from the tip (the response says which); the
+	// address is checked as for ListUnspent.
+	GetAddressHistory(context.Context, *GetAddressHistoryRequest) (*GetAddressHistoryResponse, error)
 	mustEmbedUnimplementedSidechainServiceServer()
 }
 
@@ -232,6 +255,9 @@ func (UnimplementedSidechainServiceServer) EstimateFee(context.Context, *Estimat
 }
 func (UnimplementedSidechainServiceServer) GetConfirmations(context.Context, *GetConfirmationsRequest) (*GetConfirmationsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetConfirmations not implemented")
+}
+func (UnimplementedSidechainServiceServer) GetAddressHistory(context.Context, *GetAddressHistoryRequest) (*GetAddressHistoryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetAddressHistory not implemented")
 }
 func (UnimplementedSidechainServiceServer) mustEmbedUnimplementedSidechainServiceServer() {}
 func (UnimplementedSidechainServiceServer) testEmbeddedByValue()                          {}
@@ -380,6 +406,24 @@ func _SidechainService_GetConfirmations_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SidechainService_GetAddressHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAddressHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SidechainServiceServer).GetAddressHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SidechainService_GetAddressHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SidechainServiceServer).GetAddressHistory(ctx, req.(*GetAddressHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SidechainService_ServiceDesc is the grpc.ServiceDesc for SidechainService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -414,6 +458,10 @@ var SidechainService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetConfirmations",
 			Handler:    _SidechainService_GetConfirmations_Handler,
+		},
+		{
+			MethodName: "GetAddressHistory",
+			Handler:    _SidechainService_GetAddressHistory_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
