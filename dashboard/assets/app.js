@@ -85,7 +85,7 @@ const dash = (() => {
 
   function enumWord(v) {
     if (typeof v !== 'string') return v;
-    return v.replace(/^(DEPOSIT_STATUS|WITHDRAWAL_STAGE|SIDECHAIN_BLOCK_STATUS|BAN_KIND)_/, '').toLowerCase();
+    return v.replace(/^(DEPOSIT_STATUS|WITHDRAWAL_STAGE|SIDECHAIN_BLOCK_STATUS|BAN_KIND|ALARM_SEVERITY|ALARM_REASON|CONFIRMATIONS_KIND)_/, '').toLowerCase();
   }
 
   class HTTPError extends Error {
@@ -334,8 +334,8 @@ dash.register('overview', {
       alarmBox.append(c.el('p', { class: 'good', 'data-k': 'alarms-none' }, 'No active alarm.'));
     } else {
       alarmBox.append(c.table(['alarm', 'severity', 'raised at mainchain #', 'raised', 'details'], list.map((a) => [
-        c.el('span', { class: a.severity === 'critical' ? 'bad' : 'warn' }, a.code),
-        a.severity, a.raised_height,
+        c.el('span', { class: c.enumWord(a.severity) === 'critical' ? 'bad' : 'warn' }, a.code),
+        c.enumWord(a.severity), a.raised_height,
         a.raised_unix ? new Date(Number(a.raised_unix) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '—',
         a.message,
       ]), { key: 'alarm-table' }));
