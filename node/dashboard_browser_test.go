@@ -322,6 +322,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			"peg-epoch": fmt.Sprint(peg.Epoch),
 			"peg-coins": fmt.Sprint(peg.PegboxCoinCount),
 		})
+		checkPegboxCoins(ctx, t, apiv1.NewPegServiceClient(conn))
 	}
 
 	// The Explorer finds the sidechain tip by height, with its hash.
@@ -737,4 +738,37 @@ func checkTitle(ctx context.Context, t *testing.T, key, want string) {
 	if got := shownText(ctx, t, key, " [title]"); got != want {
 		t.Errorf("%s shows %q, the API says %q", key, got, want)
 	}
+}
+
+// checkPegboxCoins checks the Peg page's coins, outpoints and
+// confirmations, against ListPegboxCoins (its newest 100).
+func checkPegboxCoins(ctx context.Context, t *testing.T, peg apiv1.PegServiceClient) {
+	t.Helper()
+	coins, err := peg.ListPegboxCoins(ctx, &apiv1.ListPegboxCoinsRequest{Reversed: true, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shownText(ctx, t, "peg-coin-table", "")
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](
+		`[...document.querySelectorAll('[data-k="peg-coin-table"] tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.querySelector('[title]') ? td.querySelector('[title]').getAttribute('title') : td.textContent))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(coins.Coins) == 0 {
+		if len(rows) != 1 || len(rows[0]) != 1 || rows[0][0] != "no coin in the pegbox" {
+			t.Errorf("no pegbox coin, the page shows %q", rows)
+		}
+		return
+	}
+	if len(rows) != len(coins.Coins) {
+		t.Fatalf("the page shows %d pegbox coins, ListPegboxCoins %d", len(rows), len(coins.Coins))
+	}
+	for i, k := range coins.Coins {
+		txid, _, _ := strings.Cut(k.Outpoint, ":")
+		if len(rows[i]) != 5 || rows[i][0] != txid || rows[i][3] != fmt.Sprint(k.Height) ||
+			rows[i][4] != fmt.Sprint(k.Confirmations) {
+			t.Errorf("pegbox coin %s shown as %q", k.Outpoint, rows[i])
+		}
+	}
+	t.Logf("%d pegbox coins shown", len(coins.Coins))
 }
