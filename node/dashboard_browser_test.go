@@ -174,6 +174,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	missOwnSlot(wctx, e, node)
+	depositToPegbox(wctx, e, node)
 	cred, err := os.ReadFile(filepath.Join(node.NetDir(), api.ReadOnlyCredFilename))
 	if err != nil {
 		t.Fatal(err)
@@ -506,6 +507,30 @@ func missOwnSlot(ctx context.Context, e *e2e, node *devnet.Node) {
 			}
 		}
 	}
+}
+
+// depositToPegbox funds node's wallet and deposits 1 BTC to the pegbox,
+// so that the Peg page has a coin to list.
+func depositToPegbox(ctx context.Context, e *e2e, node *devnet.Node) {
+	t := e.t
+	t.Helper()
+	conn, err := node.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	wlt := apiv1.NewWalletServiceClient(conn)
+	fundWallet(ctx, t, e.net, wlt, 200_000_000)
+	e.mine(e.net.Nodes)
+	side, err := wlt.GetSideAddress(ctx, &apiv1.GetSideAddressRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wlt.PegIn(ctx, &apiv1.PegInRequest{AmountSat: 1e8,
+		SideAddress: side.Address, FeeRateSatVb: 2}); err != nil {
+		t.Fatal(err)
+	}
+	e.mine(e.net.Nodes)
 }
 
 // shownAlarms returns the alarms the Overview shows, as
