@@ -174,7 +174,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	missOwnSlot(wctx, e, node)
-	depositToPegbox(wctx, e, node)
+	withdrawal := pegInAndOut(wctx, e, node)
 	cred, err := os.ReadFile(filepath.Join(node.NetDir(), api.ReadOnlyCredFilename))
 	if err != nil {
 		t.Fatal(err)
@@ -368,6 +368,14 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Errorf("transaction %s shown with %d outputs, the API's has %d", block.Txids[0], outputs, len(msg.TxOut))
 	}
 	checkConfirmations(ctx, t, side, block.Txids[0])
+
+	// A withdrawal's card: proven, paid and the payout's confirmations.
+	loadPage(ctx, t, base, "explorer?q="+withdrawal, "")
+	checkTitle(ctx, t, "tx-id", withdrawal)
+	checkConfirmations(ctx, t, side, withdrawal)
+	if err := chromedp.Do(ctx, screenshot(shots, "explorer-withdrawal")); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx, screenshot(shots, "explorer-tx")); err != nil {
 		t.Fatal(err)
 	}
@@ -509,9 +517,11 @@ func missOwnSlot(ctx context.Context, e *e2e, node *devnet.Node) {
 	}
 }
 
-// depositToPegbox funds node's wallet and deposits 1 BTC to the pegbox,
-// so that the Peg page has a coin to list.
-func depositToPegbox(ctx context.Context, e *e2e, node *devnet.Node) {
+// pegInAndOut funds node's wallet, deposits 1 BTC to the pegbox (a coin
+// for the Peg page) and, once minted, withdraws half of it to btcd's
+// mining address, mining until the payout is mined. It returns the
+// withdrawal's sidechain transaction id.
+func pegInAndOut(ctx context.Context, e *e2e, node *devnet.Node) string {
 	t := e.t
 	t.Helper()
 	conn, err := node.Dial()
@@ -522,15 +532,22 @@ func depositToPegbox(ctx context.Context, e *e2e, node *devnet.Node) {
 	wlt := apiv1.NewWalletServiceClient(conn)
 	fundWallet(ctx, t, e.net, wlt, 200_000_000)
 	e.mine(e.net.Nodes)
-	side, err := wlt.GetSideAddress(ctx, &apiv1.GetSideAddressRequest{})
-	if err != nil {
-		t.Fatal(err)
+	p := &pegNet{t: t, net: e.net, e: e, all: e.net.Nodes, ctx: ctx, wlt: wlt,
+		peg: apiv1.NewPegServiceClient(conn)}
+	p.pegIn(100_000_000)
+	out := p.pegOut(50_000_000)
+	side := apiv1.NewSidechainServiceClient(conn)
+	for i := 0; ; i++ {
+		c, err := side.GetConfirmations(ctx, &apiv1.GetConfirmationsRequest{
+			Target: &apiv1.GetConfirmationsRequest_Id{Id: out.Txid}})
+		if err == nil && len(c.Withdrawals) == 1 && c.Withdrawals[0].Paid {
+			return out.Txid
+		}
+		if i > 30 {
+			t.Fatalf("withdrawal %s not paid in 30 blocks: %v %v", out.Txid, c, err)
+		}
+		e.mine(e.net.Nodes)
 	}
-	if _, err := wlt.PegIn(ctx, &apiv1.PegInRequest{AmountSat: 1e8,
-		SideAddress: side.Address, FeeRateSatVb: 2}); err != nil {
-		t.Fatal(err)
-	}
-	e.mine(e.net.Nodes)
 }
 
 // shownAlarms returns the alarms the Overview shows, as
@@ -613,6 +630,26 @@ func checkConfirmations(ctx context.Context, t *testing.T, side apiv1.SidechainS
 		t.Fatalf("%s: a notarization without a notarization engine: %v", id, c.Notarization)
 	}
 	checkShown(ctx, t, want)
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](
+		`[...document.querySelectorAll('[data-k="conf-withdrawals"] tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.querySelector('[title]') ? td.querySelector('[title]').getAttribute('title') : td.textContent))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(c.Withdrawals) {
+		t.Fatalf("%s: the card shows %d withdrawals, GetConfirmations %d", id, len(rows), len(c.Withdrawals))
+	}
+	for i, w := range c.Withdrawals {
+		wantRow := []string{w.Outpoint, strings.ToLower(strings.TrimPrefix(w.Stage.String(), "WITHDRAWAL_STAGE_")),
+			yes[w.Proven], yes[w.Paid], "—", "—"}
+		if w.Paid {
+			wantRow[4], wantRow[5] = w.PayoutTxid, fmt.Sprint(w.PayoutConfirmations)
+		}
+		if strings.Join(rows[i], "|") != strings.Join(wantRow, "|") {
+			t.Errorf("%s: withdrawal shown as %q, GetConfirmations says %q", id, rows[i], wantRow)
+		}
+		t.Logf("withdrawal %s: %s, proven %v, paid %v at %d confirmations", w.Outpoint, wantRow[1],
+			w.Proven, w.Paid, w.PayoutConfirmations)
+	}
 	t.Logf("confirmations of %.16s: %d (side %d, anchored %v at %d confirmations)", id,
 		c.Confirmations, c.SideConfirmations, c.Anchored, c.GetAnchor().GetConfirmations())
 }
