@@ -112,7 +112,8 @@ one confirmations figure, with the sidechain confirmations, the anchor
 (header transaction and its Bitcoin confirmations), the notarization
 ("not available under this engine" while the API gives none) and, for a
 transaction's withdrawals, proven, paid and the payout's confirmations.
-The Lottery page's missed slots show the API's miss_reason.
+The Lottery page's missed slots show the API's miss_reason; the Peg page
+lists the pegbox's coins (GET /v1/peg/coins, PegService.ListPegboxCoins).
 
 # Adding an engine's page
 
