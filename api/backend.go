@@ -404,6 +404,23 @@ type PegBackend interface {
 	// q.Tx is nil and the node saw no such payout; ErrFailedPrecondition
 	// when it cannot check (no body of the sideblock named).
 	VerifyPayout(ctx context.Context, q PayoutQuery) (*PayoutCheck, error)
+
+	// PegboxCoins returns one page of the pegbox's coins, oldest first
+	// (reversed with page.Reversed: pegbox.SortCoins' order), and their
+	// number.
+	PegboxCoins(ctx context.Context, page Page) ([]PegboxCoin, uint64, error)
+}
+
+// PegboxCoin is a mainchain output the pegbox holds.
+type PegboxCoin struct {
+	OutPoint wire.OutPoint
+	Value    int64
+	// Address is the pegbox address the output pays.
+	Address string
+	// Height is the block that confirmed it; Confirmations that block's
+	// confirmations at the node's mainchain tip.
+	Height        int32
+	Confirmations int32
 }
 
 // SubscriptionBackend serves SubscriptionService. The server runs each

@@ -292,6 +292,7 @@
 //	GET  /v1/wallet/sidetransactions?blocks=     WalletService.ListSideTransactions
 //	GET  /v1/peg                                 PegService.GetPegInfo
 //	GET  /v1/peg/deposits, /v1/peg/refused       PegService.ListDeposits, ListRefusedDeposits
+//	GET  /v1/peg/coins                           PegService.ListPegboxCoins
 //	GET  /v1/peg/deposits/{txid}                 PegService.GetDeposit
 //	GET  /v1/peg/outpoints/{outpoint}            PegService.GetDeposit
 //	GET  /v1/peg/withdrawals/{outpoint}          PegService.GetWithdrawal

@@ -185,6 +185,24 @@ func (p *pegService) ListRefusedDeposits(ctx context.Context, req *apiv1.ListRef
 	return &apiv1.ListRefusedDepositsResponse{Refused: out, Total: total}, nil
 }
 
+func (p *pegService) ListPegboxCoins(ctx context.Context, req *apiv1.ListPegboxCoinsRequest) (*apiv1.ListPegboxCoinsResponse, error) {
+	const method = apiv1.PegService_ListPegboxCoins_FullMethodName
+	pg, err := p.s.page(req.GetOffset(), req.GetLimit(), req.GetReversed())
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	cs, total, err := p.s.backend.PegboxCoins(ctx, pg)
+	if err != nil {
+		return nil, toStatus(method, err)
+	}
+	out := make([]*apiv1.PegboxCoin, len(cs))
+	for i, c := range cs {
+		out[i] = &apiv1.PegboxCoin{Outpoint: formatOutPoint(c.OutPoint), ValueSat: c.Value,
+			Address: c.Address, Height: c.Height, Confirmations: c.Confirmations}
+	}
+	return &apiv1.ListPegboxCoinsResponse{Coins: out, Total: total}, nil
+}
+
 func (p *pegService) GetDeposit(ctx context.Context, req *apiv1.GetDepositRequest) (*apiv1.GetDepositResponse, error) {
 	const method = apiv1.PegService_GetDeposit_FullMethodName
 	var (

@@ -343,3 +343,44 @@ func TestPegAuditDerived(t *testing.T) {
 		}
 	}
 }
+
+// TestListPegboxCoins pages through the pegbox's coins over gRPC and REST,
+// oldest first or newest first, with the read-only credential.
+func TestListPegboxCoins(t *testing.T) {
+	srv := apitest.StartServer(t, apitest.NewBackend(3), nil)
+	c := dial(t, srv, api.ReadOnlyCredFilename)
+	ctx := context.Background()
+	resp, err := c.peg.ListPegboxCoins(ctx, &apiv1.ListPegboxCoinsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := resp.GetCoins()
+	if resp.GetTotal() != 3 || len(cs) != 3 {
+		t.Fatalf("coins %v", resp)
+	}
+	for i, coin := range cs {
+		if coin.GetOutpoint() != apitest.DepositTxID(i).String()+":0" || coin.GetValueSat() != 1_000_000 ||
+			coin.GetAddress() == "" || coin.GetHeight() != int32(9+i) || coin.GetConfirmations() != int32(3-i) {
+			t.Errorf("coin %d: %v", i, coin)
+		}
+	}
+	resp, err = c.peg.ListPegboxCoins(ctx, &apiv1.ListPegboxCoinsRequest{Reversed: true, Limit: 1})
+	if err != nil || len(resp.GetCoins()) != 1 || resp.GetCoins()[0].GetOutpoint() != cs[2].GetOutpoint() {
+		t.Errorf("the newest coin: %v %v", resp, err)
+	}
+	_, err = c.peg.ListPegboxCoins(ctx, &apiv1.ListPegboxCoinsRequest{Limit: 5000})
+	wantCode(t, "ListPegboxCoins above the maximum page size", err, codes.InvalidArgument)
+
+	client := restClient(t, srv)
+	ro := credential(t, srv, api.ReadOnlyCredFilename)
+	code, body := restDo(t, client, srv, ro, restCall{verb: "GET", path: "/v1/peg/coins?limit=1&offset=1"})
+	var page struct {
+		Coins []map[string]any `json:"coins"`
+		Total string           `json:"total"`
+	}
+	if code != http.StatusOK || json.Unmarshal(body, &page) != nil || page.Total != "3" ||
+		len(page.Coins) != 1 || page.Coins[0]["outpoint"] != cs[1].GetOutpoint() ||
+		page.Coins[0]["value_sat"] != "1000000" || page.Coins[0]["height"] != float64(10) {
+		t.Errorf("GET /v1/peg/coins: HTTP %d %s", code, body)
+	}
+}

@@ -103,6 +103,7 @@ var permissions = map[string]Permission{
 	apiv1.PegService_GetPegInfo_FullMethodName:          {entityPeg, Read},
 	apiv1.PegService_ListDeposits_FullMethodName:        {entityPeg, Read},
 	apiv1.PegService_ListRefusedDeposits_FullMethodName: {entityPeg, Read},
+	apiv1.PegService_ListPegboxCoins_FullMethodName:     {entityPeg, Read},
 	apiv1.PegService_GetDeposit_FullMethodName:          {entityPeg, Read},
 	apiv1.PegService_GetWithdrawal_FullMethodName:       {entityPeg, Read},
 	apiv1.PegService_VerifyPayout_FullMethodName:        {entityPeg, Read},

@@ -99,6 +99,7 @@ var restCalls = []restCall{
 	{apiv1.PegService_GetPegInfo_FullMethodName, "GET", "/v1/peg", "", false},
 	{apiv1.PegService_ListDeposits_FullMethodName, "GET", "/v1/peg/deposits?limit=2&reversed=true", "", false},
 	{apiv1.PegService_ListRefusedDeposits_FullMethodName, "GET", "/v1/peg/refused?offset=1", "", false},
+	{apiv1.PegService_ListPegboxCoins_FullMethodName, "GET", "/v1/peg/coins?reversed=true", "", false},
 	{apiv1.PegService_GetDeposit_FullMethodName, "GET", "/v1/peg/deposits/" + apitest.DepositTxID(1).String(), "", false},
 	{apiv1.PegService_GetDeposit_FullMethodName, "GET", "/v1/peg/outpoints/" + apitest.RefusedTxID(0).String() + ":1", "", false},
 	{apiv1.PegService_GetWithdrawal_FullMethodName, "GET", "/v1/peg/withdrawals/" + apitest.WithdrawalTxID(1).String() + ":1", "", false},

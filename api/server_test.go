@@ -361,6 +361,10 @@ var allCalls = []call{
 		_, err := c.peg.ListRefusedDeposits(ctx, &apiv1.ListRefusedDepositsRequest{})
 		return err
 	}},
+	{apiv1.PegService_ListPegboxCoins_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.peg.ListPegboxCoins(ctx, &apiv1.ListPegboxCoinsRequest{})
+		return err
+	}},
 	{apiv1.PegService_GetDeposit_FullMethodName, false, func(ctx context.Context, c clients) error {
 		_, err := c.peg.GetDeposit(ctx, &apiv1.GetDepositRequest{
 			Deposit: &apiv1.GetDepositRequest_Txid{Txid: apitest.DepositTxID(0).String()}})

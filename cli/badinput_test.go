@@ -67,6 +67,7 @@ var validArgs = map[string][]string{
 	"peg in":                {"--amount", "200000", "--to", apitest.SideAddress, "--force"},
 	"peg deposits":          nil,
 	"peg refused":           nil,
+	"peg coins":             nil,
 	"peg deposit":           {apitest.DepositTxID(0).String()},
 	"peg out":               {"--amount", "70000", "--to", apitest.MainAddress, "--force"},
 	"peg status":            {apitest.WithdrawalTxID(1).String()},
@@ -385,6 +386,9 @@ var badInputs = map[string][]badCase{
 	"peg refused": {
 		{[]string{"--offset", "-1"}, ExitUsage, "--offset -1 is negative"},
 	},
+	"peg coins": {
+		{[]string{"--limit", "-1"}, ExitUsage, "--limit -1 is negative"},
+	},
 	"peg deposit": {
 		{[]string{"zz"}, ExitUsage, "<deposit> zz is not a mainchain transaction id (or txid:vout): want 64 hex digits"},
 		{[]string{strings.Repeat("ab", 32) + ":-1"}, ExitUsage, "the output index -1 is not a number"},
@@ -645,8 +649,8 @@ func TestMisplacedAndUnknown(t *testing.T) {
 		{[]string{"--amount", "5", "send", "--to", apitest.SideAddress}, ExitUsage,
 			"--amount is an option of peg in, peg out, send, sendmain, stake create, stake topup, not a connection option: put it after the command (sidecli send --amount ...)"},
 		{[]string{"stauts"}, ExitUsage, "unknown command stauts (did you mean status?)"},
-		{[]string{"peg", "bogus"}, ExitUsage, "peg has no subcommand bogus: it has deposit, deposits, in, info, out, refused, status, verify"},
-		{[]string{"peg"}, ExitUsage, "a subcommand is needed: deposit, deposits, in, info, out, refused, status, verify"},
+		{[]string{"peg", "bogus"}, ExitUsage, "peg has no subcommand bogus: it has coins, deposit, deposits, in, info, out, refused, status, verify"},
+		{[]string{"peg"}, ExitUsage, "a subcommand is needed: coins, deposit, deposits, in, info, out, refused, status, verify"},
 		{nil, ExitUsage, "no command given"},
 		{[]string{"--bogus", "status"}, ExitUsage, "unknown option --bogus: the connection options are --network"},
 		{[]string{"-x", "status"}, ExitUsage, "unknown option -x"},

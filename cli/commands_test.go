@@ -288,6 +288,13 @@ func TestPegCommands(t *testing.T) {
 		t.Errorf("peg refused %v", m)
 	}
 
+	r = n.run("peg", "coins", "--reversed", "--limit", "1")
+	wantOK(t, r)
+	if m := r.json(t); m["total"] != "3" || len(m["coins"].([]any)) != 1 ||
+		m["coins"].([]any)[0].(map[string]any)["outpoint"] != apitest.DepositTxID(2).String()+":0" {
+		t.Errorf("peg coins %v", m)
+	}
+
 	txid := apitest.DepositTxID(0).String()
 	r = n.run("peg", "deposit", txid)
 	wantOK(t, r)
@@ -321,7 +328,7 @@ func TestPegCommands(t *testing.T) {
 	wantFail(t, n.run("peg", "in", "--force", "--amount", "100000"), "to")
 	wantFail(t, n.run("peg", "in", "--force", "--amount", "100000", "--to", apitest.SideAddress, "--readonly"),
 		"permission denied")
-	wantFail(t, n.run("peg"), "a subcommand is needed: deposit, deposits, in, info, out, refused, status, verify")
+	wantFail(t, n.run("peg"), "a subcommand is needed: coins, deposit, deposits, in, info, out, refused, status, verify")
 	r = n.run("peg", "deposit", apitest.DepositTxID(0).String())
 	wantOK(t, r)
 	if a, _ := r.json(t)["accepted"].(map[string]any); a == nil || a["status"] != "minted" {

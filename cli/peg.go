@@ -35,6 +35,11 @@ func pegCommands() []commandSpec {
 			"List a page of the deposits the pegbox refused and will never " +
 				"mint, with the reason of each (PegService.ListRefusedDeposits).",
 			func(c *client) any { return &pegRefusedCommand{c: c} }},
+		{groupPeg, "peg coins", "List the pegbox's coins",
+			"List a page of the pegbox's coins, the mainchain outputs the " +
+				"federations hold, oldest first, each with its value in sat, " +
+				"address, height and confirmations (PegService.ListPegboxCoins).",
+			func(c *client) any { return &pegCoinsCommand{c: c} }},
 		{groupPeg, "peg deposit", "Show one deposit",
 			"Show the deposit, accepted or refused, of a mainchain " +
 				"transaction id or at an outpoint txid:vout (PegService.GetDeposit). " +
@@ -145,6 +150,19 @@ type pegRefusedCommand struct {
 func (cmd *pegRefusedCommand) Execute(args []string) error {
 	return cmd.listPage(cmd.c, args, func(ctx context.Context, conn grpc.ClientConnInterface, off uint64, lim uint32) (proto.Message, error) {
 		return apiv1.NewPegServiceClient(conn).ListRefusedDeposits(ctx, &apiv1.ListRefusedDepositsRequest{
+			Offset: off, Limit: lim, Reversed: cmd.Reversed,
+		})
+	})
+}
+
+type pegCoinsCommand struct {
+	pageOptions
+	c *client
+}
+
+func (cmd *pegCoinsCommand) Execute(args []string) error {
+	return cmd.listPage(cmd.c, args, func(ctx context.Context, conn grpc.ClientConnInterface, off uint64, lim uint32) (proto.Message, error) {
+		return apiv1.NewPegServiceClient(conn).ListPegboxCoins(ctx, &apiv1.ListPegboxCoinsRequest{
 			Offset: off, Limit: lim, Reversed: cmd.Reversed,
 		})
 	})

@@ -42,12 +42,6 @@ type Panel struct {
 	Script []byte
 }
 
-// AlarmSource lists the node's active alarms, for the Overview page. Its
-// JSON form is served as it is at /dashboard/data/alarms.
-type AlarmSource interface {
-	ActiveAlarms() (any, error)
-}
-
 // Config is what a dashboard reads. Gateway, Conn, ReadOnly and
 // Authenticate come from the API's REST gateway (api.WebUIEnv); the node
 // adds the rest.
@@ -77,10 +71,6 @@ type Config struct {
 	// Metrics gathers the node's metrics for the Performance page; nil
 	// when the node keeps none.
 	Metrics prometheus.Gatherer
-
-	// Alarms lists the active alarms for the Overview page; nil until
-	// the node has alarms.
-	Alarms AlarmSource
 
 	// Panels are the engines' pages, after the frame's own (Overview,
 	// Explorer, Performance), in this order. MainstakePanels returns the
@@ -327,19 +317,10 @@ func (d *Dashboard) serveAPI(w http.ResponseWriter, r *http.Request, path string
 	d.cfg.Gateway.ServeHTTP(w, r2)
 }
 
-// serveAlarms answers the active alarms, or that the node has none to give.
-func (d *Dashboard) serveAlarms(w http.ResponseWriter, _ *http.Request) {
-	if d.cfg.Alarms == nil {
-		writeJSON(w, http.StatusOK, map[string]any{"available": false})
-		return
-	}
-	alarms, err := d.cfg.Alarms.ActiveAlarms()
-	if err != nil {
-		log.Warnf("Dashboard: alarms: %v", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "alarms unavailable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"available": true, "alarms": alarms})
+// serveAlarms answers the alarms that hold: the API's GET /v1/alarms
+// (NodeService.ListAlarms) as the REST gateway answers it.
+func (d *Dashboard) serveAlarms(w http.ResponseWriter, r *http.Request) {
+	d.serveAPI(w, r, "/v1/alarms")
 }
 
 // constantEqual compares two strings in constant time.

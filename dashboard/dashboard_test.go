@@ -409,3 +409,94 @@ func BenchmarkDashboards(b *testing.B) {
 		})
 	}
 }
+
+// TestAlarmsLive: /dashboard/data/alarms is the API's ListAlarms, and a
+// browser following the events gets an "alarm" event when an alarm is
+// raised and when it clears.
+func TestAlarmsLive(t *testing.T) {
+	e := startDashboard(t)
+	c := e.client(t)
+	if got := e.login(t, c, e.readOnly, nil); got != http.StatusSeeOther {
+		t.Fatalf("login: %d", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.base+"events", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	events := readNamedEvents(resp.Body)
+	// The state first: no alarm holds.
+	for ev := range events {
+		if ev.name == "alarm" {
+			if ev.Kind != "state" || ev.Count != 0 {
+				t.Fatalf("first alarm event %+v, want the empty state", ev)
+			}
+			break
+		}
+	}
+	e.b.RaiseAlarm(api.Alarm{Code: "backend_disconnected", Critical: true,
+		Message: "disconnected for 9 s", Raised: time.Unix(1_800_000_000, 0), Height: 160})
+	want := func(kind string) {
+		t.Helper()
+		for ev := range events {
+			if ev.name == "alarm" && ev.Kind == kind && ev.Code == "backend_disconnected" && ev.Height == 160 {
+				return
+			}
+		}
+		t.Fatalf("no %s event for backend_disconnected", kind)
+	}
+	want("raised")
+	_, body := e.get(t, c, "data/alarms")
+	var listed struct {
+		Alarms []struct {
+			Reason, Code, Severity, Message string
+			RaisedHeight                    int32 `json:"raised_height"`
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &listed); err != nil {
+		t.Fatalf("data/alarms %q: %v", body, err)
+	}
+	if len(listed.Alarms) != 1 || listed.Alarms[0].Code != "backend_disconnected" ||
+		listed.Alarms[0].Reason != "ALARM_REASON_BACKEND_DISCONNECTED" ||
+		listed.Alarms[0].Severity != "ALARM_SEVERITY_CRITICAL" ||
+		listed.Alarms[0].Message != "disconnected for 9 s" || listed.Alarms[0].RaisedHeight != 160 {
+		t.Fatalf("data/alarms: %s", body)
+	}
+	e.b.ClearAlarm("backend_disconnected")
+	want("cleared")
+}
+
+// namedEvent is a server-sent event with its name.
+type namedEvent struct {
+	name string
+	dashboard.Event
+}
+
+// readNamedEvents decodes a server-sent-event stream, with each event's
+// name.
+func readNamedEvents(r io.Reader) <-chan namedEvent {
+	ch := make(chan namedEvent, 16)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(r)
+		name := ""
+		for sc.Scan() {
+			if n, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				name = n
+				continue
+			}
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var ev dashboard.Event
+			if json.Unmarshal([]byte(data), &ev) == nil {
+				ch <- namedEvent{name, ev}
+			}
+		}
+	}()
+	return ch
+}

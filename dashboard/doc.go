@@ -30,7 +30,7 @@ credential and permission checks.
 	/dashboard/data/peg           GetPegInfo, or why the node cannot tell yet
 	/dashboard/data/draws         the recent draws (Lottery plots)
 	/dashboard/data/withdrawals   the recent withdrawals (Peg page)
-	/dashboard/data/alarms        the active alarms (Overview page)
+	/dashboard/data/alarms        the alarms that hold (GET /v1/alarms)
 	/dashboard/data/panels        the engines' pages, in order
 
 # Login and the browser's limits
@@ -66,17 +66,19 @@ write every value from the node as text (textContent), never as HTML.
 
 The pages update live from /dashboard/events, a server-sent-event stream
 of each chain's new tip ({"chain":"sidechain","kind":"connected",
-"height":12,"hash":"..."}); a page redraws from the API when one arrives.
-One hub serves every browser: it follows the API's subscription streams
-(SubscribeSideblocks and SubscribeLottery from the tip, and
-SubscribeWithdrawals from the first sideblock, to list the recent
-withdrawals) through the gRPC connection, one stream of each for all the
+"height":12,"hash":"..."}, SSE event "tip") and of the alarms raised or
+cleared ({"chain":"alarms","kind":"raised","height":160,
+"code":"backend_disconnected"}, SSE event "alarm"); a page redraws from
+the API when one arrives. One hub serves every browser: it follows the
+API's subscription streams (SubscribeSideblocks and SubscribeLottery from
+the tip, SubscribeWithdrawals from the first sideblock, to list the
+recent withdrawals, and NodeService.SubscribeAlarms) through the gRPC connection, one stream of each for all the
 browsers together, so the node's cost does not grow with the number of
 dashboards. The hub starts with the first browser and stops at Close,
 and subscribes again after 2 seconds when a stream fails.
 
 The hub never waits for a browser. Each browser holds at most one pending
-event per chain: a newer tip replaces one it has not been sent yet, and
+event per chain (the alarms count as one): a newer tip replaces one it has not been sent yet, and
 its handler writes what is pending when it can. A write that blocks for
 the REST gateway's write timeout (30 s) ends that browser's stream. At
 most Config.MaxClients (256) browsers follow at once; more are refused
@@ -100,10 +102,18 @@ input is malformed or longer than 128 characters, is answered "not found";
 its input is never written back as markup. The engines' pages come from
 Config.Panels: MainstakePanels gives Lottery and Peg.
 
-The Overview's "Active alarms" section reads /dashboard/data/alarms
-(Config.Alarms); the Explorer's "Confirmations" card (confirmationsStatus
-in app.js) shows the API's raw confirmation figures until the API's
-confirmations status replaces them.
+The Overview's "Active alarms" section lists the API's GET /v1/alarms
+(NodeService.ListAlarms), and redraws at each alarm raised or cleared:
+the event hub follows NodeService.SubscribeAlarms and sends each change
+as an "alarm" event on /dashboard/events. The Explorer's "Confirmations"
+card of a block or transaction (confirmationsStatus in app.js) shows the
+API's GET /v1/confirmations/{id} (SidechainService.GetConfirmations): the
+one confirmations figure, with the sidechain confirmations, the anchor
+(header transaction and its Bitcoin confirmations), the notarization
+("not available under this engine" while the API gives none) and, for a
+transaction's withdrawals, proven, paid and the payout's confirmations.
+The Lottery page's missed slots show the API's miss_reason; the Peg page
+lists the pegbox's coins (GET /v1/peg/coins, PegService.ListPegboxCoins).
 
 # Adding an engine's page
 

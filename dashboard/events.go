@@ -15,19 +15,32 @@ import (
 )
 
 // Event is what the dashboard tells the browsers on /dashboard/events:
-// the new tip of one chain. A page refetches what it shows when it gets
-// one.
+// the new tip of one chain (an SSE event "tip"), or an alarm raised or
+// cleared (an SSE event "alarm", Chain "alarms"). A page refetches what it
+// shows when it gets one.
 type Event struct {
-	// Chain is "sidechain" or "mainchain".
+	// Chain is "sidechain" or "mainchain", or "alarms" for the alarm
+	// monitor's events.
 	Chain string `json:"chain"`
 
-	// Kind is "state" (the tip when the hub subscribed), "connected" or
-	// "disconnected", as the API's subscription streams say.
+	// Kind is "state" (the tip, or the alarms that hold, when the hub
+	// subscribed), "connected" or "disconnected", as the API's
+	// subscription streams say; for the alarms "raised" or "cleared".
 	Kind string `json:"kind"`
 
+	// Height is the tip's height; for an alarm, the node's mainchain tip
+	// when it was raised or cleared.
 	Height int32  `json:"height"`
 	Hash   string `json:"hash"`
+
+	// Code is the alarm's code ("backend_disconnected"), for an alarm
+	// event; Count is how many alarms hold in a state event.
+	Code  string `json:"code,omitempty"`
+	Count int    `json:"count,omitempty"`
 }
+
+// alarmChain is the Chain of the alarm events.
+const alarmChain = "alarms"
 
 // Draw is one draw of the lottery as the hub keeps it for the Lottery
 // page's plots, from the API's lottery stream.
@@ -73,6 +86,7 @@ type client struct {
 // browser together, and fans their events out to the clients.
 type hub struct {
 	subs apiv1.SubscriptionServiceClient
+	node apiv1.NodeServiceClient
 	peg  apiv1.PegServiceClient
 	main apiv1.MainchainServiceClient
 	cred string
@@ -108,6 +122,7 @@ func newHub(conn grpc.ClientConnInterface, cred string, max int) *hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &hub{
 		subs:    apiv1.NewSubscriptionServiceClient(conn),
+		node:    apiv1.NewNodeServiceClient(conn),
 		peg:     apiv1.NewPegServiceClient(conn),
 		main:    apiv1.NewMainchainServiceClient(conn),
 		cred:    cred,
@@ -133,7 +148,7 @@ func (h *hub) start() {
 	}
 	h.started = true
 	for _, follow := range []func(context.Context) error{
-		h.followSideblocks, h.followLottery, h.followWithdrawals,
+		h.followSideblocks, h.followLottery, h.followWithdrawals, h.followAlarms,
 	} {
 		h.wg.Add(1)
 		go func(follow func(context.Context) error) {
@@ -221,6 +236,35 @@ func (h *hub) followLottery(ctx context.Context) error {
 		case *apiv1.SubscribeLotteryResponse_Disconnected:
 			ev.Kind, ev.Height, ev.Hash = "disconnected", e.Disconnected.Height-1, ""
 			h.dropDraw(e.Disconnected.Height)
+		default:
+			continue
+		}
+		h.publish(ev)
+	}
+}
+
+// followAlarms follows the node's alarm monitor: its state, then each
+// alarm raised or cleared, which the Overview redraws at.
+func (h *hub) followAlarms(ctx context.Context) error {
+	stream, err := h.node.SubscribeAlarms(ctx, &apiv1.SubscribeAlarmsRequest{})
+	if err != nil {
+		return err
+	}
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		ev := Event{Chain: alarmChain}
+		switch e := msg.Event.(type) {
+		case *apiv1.SubscribeAlarmsResponse_State:
+			ev.Kind, ev.Count = "state", len(e.State.GetAlarms())
+		case *apiv1.SubscribeAlarmsResponse_Changed:
+			ev.Kind = "cleared"
+			if e.Changed.GetRaised() {
+				ev.Kind = "raised"
+			}
+			ev.Height, ev.Code = e.Changed.GetHeight(), e.Changed.GetAlarm().GetCode()
 		default:
 			continue
 		}
@@ -381,12 +425,13 @@ func (c *client) offer(ev Event) {
 	}
 }
 
-// take returns and clears c's pending events, mainchain first.
+// take returns and clears c's pending events, mainchain first, the
+// alarms last.
 func (c *client) take() []Event {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var evs []Event
-	for _, chain := range []string{"mainchain", "sidechain"} {
+	for _, chain := range []string{"mainchain", "sidechain", alarmChain} {
 		if ev, ok := c.pending[chain]; ok {
 			evs = append(evs, ev)
 			delete(c.pending, chain)
@@ -403,7 +448,7 @@ func (h *hub) join() (*client, bool) {
 		h.mu.Unlock()
 		return nil, false
 	}
-	c := &client{pending: make(map[string]Event, 2), wake: make(chan struct{}, 1)}
+	c := &client{pending: make(map[string]Event, 3), wake: make(chan struct{}, 1)}
 	for _, ev := range h.last {
 		c.offer(ev)
 	}
@@ -456,7 +501,11 @@ func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
 		case <-c.wake:
 			for _, ev := range c.take() {
 				data, _ := json.Marshal(ev)
-				if _, err := fmt.Fprintf(w, "event: tip\ndata: %s\n\n", data); err != nil {
+				name := "tip"
+				if ev.Chain == alarmChain {
+					name = "alarm"
+				}
+				if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data); err != nil {
 					return
 				}
 			}

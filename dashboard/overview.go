@@ -8,8 +8,8 @@ import (
 // serveOverview answers /dashboard/data/overview: what the Overview page
 // draws, in one answer, so that a browser redraws it at a new tip with one
 // request rather than four: the API's GET /v1/info and /v1/peers as the
-// REST gateway answers them, and the metrics and alarms as
-// /dashboard/data/metrics and /data/alarms answer them. A part the node
+// REST gateway answers them, the metrics as /dashboard/data/metrics
+// answers them, and the alarms that hold, GET /v1/alarms. A part the node
 // could not answer holds {"error": ...}.
 func (d *Dashboard) serveOverview(w http.ResponseWriter, r *http.Request) {
 	parts := map[string]json.RawMessage{}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/devnet"
+	"github.com/mainstake/sidenode/opreturn"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
@@ -143,7 +144,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	phase := func(what string) { t.Logf("%v: %s", time.Since(began).Round(time.Millisecond), what) }
 
 	net, err := devnet.New(t.TempDir(), sidenodeBinary(t), []devnet.NodeSpec{
-		{Name: "a", Backend: "btcd", Stake: 300_000_000},
+		// Alarms checked every second, and backend_disconnected after
+		// one, so that stopping btcd raises it at once.
+		{Name: "a", Backend: "btcd", Stake: 300_000_000,
+			Args: []string{"--alarms.disconnectedseconds=1", "--alarms.intervalseconds=1"}},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +173,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	if err := node.WaitREST(wctx); err != nil {
 		t.Fatal(err)
 	}
+	missOwnSlot(wctx, e, node)
+	withdrawal := pegInAndOut(wctx, e, node)
 	cred, err := os.ReadFile(filepath.Join(node.NetDir(), api.ReadOnlyCredFilename))
 	if err != nil {
 		t.Fatal(err)
@@ -273,6 +279,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	})
 	checkTitle(ctx, t, "state-hash", info.StateHash)
 	checkTitle(ctx, t, "main-tip-hash", info.Mainchain.TipHash)
+	nodeAPI := apiv1.NewNodeServiceClient(conn)
+	checkAlarms(ctx, t, nodeAPI, "")
 
 	main := apiv1.NewMainchainServiceClient(conn)
 	tickets, err := main.ListTickets(ctx, &apiv1.ListTicketsRequest{})
@@ -281,6 +289,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	loadPage(ctx, t, base, "lottery", "")
 	checkShown(ctx, t, map[string]string{"lottery-tickets": fmt.Sprint(tickets.Total)})
+	checkMissReasons(ctx, t, main)
 	// The newest draw's row: its seeding block and winner are GetWinner's.
 	drawCells, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
 		`[...document.querySelectorAll('[data-k="draws"] tbody tr:first-child td')].map((td) => td.textContent)`))
@@ -314,12 +323,15 @@ func TestDashboardInBrowser(t *testing.T) {
 			"peg-epoch": fmt.Sprint(peg.Epoch),
 			"peg-coins": fmt.Sprint(peg.PegboxCoinCount),
 		})
+		checkPegboxCoins(ctx, t, apiv1.NewPegServiceClient(conn))
 	}
 
 	// The Explorer finds the sidechain tip by height, with its hash.
 	loadPage(ctx, t, base, "explorer?q="+fmt.Sprint(info.Sidechain.Height), "")
 	checkTitle(ctx, t, "block-hash", info.Sidechain.TipHash)
 	checkShown(ctx, t, map[string]string{"block-height": fmt.Sprint(info.Sidechain.Height)})
+	side := apiv1.NewSidechainServiceClient(conn)
+	checkConfirmations(ctx, t, side, info.Sidechain.TipHash)
 	if err := chromedp.Do(ctx, screenshot(shots, "explorer-block")); err != nil {
 		t.Fatal(err)
 	}
@@ -354,6 +366,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	if outputs != len(msg.TxOut) {
 		t.Errorf("transaction %s shown with %d outputs, the API's has %d", block.Txids[0], outputs, len(msg.TxOut))
+	}
+	checkConfirmations(ctx, t, side, block.Txids[0])
+
+	// A withdrawal's card: proven, paid and the payout's confirmations.
+	loadPage(ctx, t, base, "explorer?q="+withdrawal, "")
+	checkTitle(ctx, t, "tx-id", withdrawal)
+	checkConfirmations(ctx, t, side, withdrawal)
+	if err := chromedp.Do(ctx, screenshot(shots, "explorer-withdrawal")); err != nil {
+		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx, screenshot(shots, "explorer-tx")); err != nil {
 		t.Fatal(err)
@@ -455,6 +476,255 @@ func TestDashboardInBrowser(t *testing.T) {
 	if got := errs.take(); len(got) > 0 {
 		t.Errorf("live update: browser errors:\n%s", strings.Join(got, "\n"))
 	}
+
+	phase("live update seen")
+	// A live alarm: btcd stops, and the Overview, left open, lists
+	// backend_disconnected as ListAlarms does, without a reload; when
+	// btcd is back the alarm clears on the page too. A mark in the
+	// page's window shows that it was not loaded again meanwhile.
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.sameLoad = true`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.H.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	checkAlarms(ctx, t, nodeAPI, "backend_disconnected")
+	if err := chromedp.Do(ctx, screenshot(shots, "overview-alarm")); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.H.Start(); err != nil {
+		t.Fatal(err)
+	}
+	checkAlarms(ctx, t, nodeAPI, "-backend_disconnected")
+	same, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.sameLoad === true && location.hash === '#overview'`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !same {
+		t.Error("the alarm was shown after the page was loaded again")
+	}
+	if got := errs.take(); len(got) > 0 {
+		t.Errorf("live alarm: browser errors:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// missOwnSlot makes node miss one of its slots: the miners leave its
+// header transactions out of their blocks until ListMissedSlots has an
+// own missed slot with a reason, then take them again.
+func missOwnSlot(ctx context.Context, e *e2e, node *devnet.Node) {
+	t := e.t
+	t.Helper()
+	conn, err := node.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	main := apiv1.NewMainchainServiceClient(conn)
+	e.exclude = func(tx *wire.MsgTx) bool {
+		_, payload, err := opreturn.FindInTx(tx, e.net.Params.SidechainID)
+		_, ok := payload.(*opreturn.Header)
+		return err == nil && ok
+	}
+	defer func() { e.exclude = nil }()
+	for i := 0; ; i++ {
+		if i > 8 {
+			t.Fatal("no own missed slot with a reason in 8 blocks without headers")
+		}
+		e.mine(e.net.Nodes)
+		missed, err := main.ListMissedSlots(ctx, &apiv1.ListMissedSlotsRequest{Reversed: true, Limit: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range missed.MissedSlots {
+			if m.OwnTicket && m.MissReason != "" {
+				t.Logf("own slot %d missed: %s", m.Height, m.MissReason)
+				e.exclude = nil
+				// The headers are mined again.
+				e.mine(e.net.Nodes)
+				e.mine(e.net.Nodes)
+				return
+			}
+		}
+	}
+}
+
+// pegInAndOut funds node's wallet, deposits 1 BTC to the pegbox (a coin
+// for the Peg page) and, once minted, withdraws half of it to btcd's
+// mining address, mining until the payout is mined. It returns the
+// withdrawal's sidechain transaction id.
+func pegInAndOut(ctx context.Context, e *e2e, node *devnet.Node) string {
+	t := e.t
+	t.Helper()
+	conn, err := node.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	wlt := apiv1.NewWalletServiceClient(conn)
+	fundWallet(ctx, t, e.net, wlt, 200_000_000)
+	e.mine(e.net.Nodes)
+	p := &pegNet{t: t, net: e.net, e: e, all: e.net.Nodes, ctx: ctx, wlt: wlt,
+		peg: apiv1.NewPegServiceClient(conn)}
+	p.pegIn(100_000_000)
+	out := p.pegOut(50_000_000)
+	side := apiv1.NewSidechainServiceClient(conn)
+	for i := 0; ; i++ {
+		c, err := side.GetConfirmations(ctx, &apiv1.GetConfirmationsRequest{
+			Target: &apiv1.GetConfirmationsRequest_Id{Id: out.Txid}})
+		if err == nil && len(c.Withdrawals) == 1 && c.Withdrawals[0].Paid {
+			return out.Txid
+		}
+		if i > 30 {
+			t.Fatalf("withdrawal %s not paid in 30 blocks: %v %v", out.Txid, c, err)
+		}
+		e.mine(e.net.Nodes)
+	}
+}
+
+// shownAlarms returns the alarms the Overview shows, as
+// "code|raised height|message" rows; drawn is false until it shows them.
+func shownAlarms(ctx context.Context, t *testing.T) (rows []string, drawn bool) {
+	t.Helper()
+	type shown struct {
+		Drawn bool     `json:"drawn"`
+		Rows  []string `json:"rows"`
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[shown](`(() => {
+		if (document.querySelector('[data-k="alarms-none"]')) return { drawn: true, rows: [] };
+		const table = document.querySelector('[data-k="alarm-table"]');
+		if (!table) return { drawn: false, rows: [] };
+		return { drawn: true, rows: [...table.querySelectorAll('tbody tr')].map((tr) => {
+			const td = [...tr.querySelectorAll('td')].map((e) => e.textContent);
+			return td[0] + '|' + td[2] + '|' + td[4];
+		}) };
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got.Rows, got.Drawn
+}
+
+// checkAlarms waits until the Overview, as it is, shows the alarms that
+// ListAlarms lists, with their raised heights and messages, and, when want
+// names a code, until that alarm is among them ("-code": until it is not).
+func checkAlarms(ctx context.Context, t *testing.T, nodeAPI apiv1.NodeServiceClient, want string) {
+	t.Helper()
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var api, page []string
+	for {
+		resp, err := nodeAPI.ListAlarms(sctx, &apiv1.ListAlarmsRequest{})
+		if err == nil {
+			api = api[:0]
+			for _, a := range resp.Alarms {
+				api = append(api, fmt.Sprintf("%s|%d|%s", a.Code, a.RaisedHeight, a.Message))
+			}
+			var drawn bool
+			page, drawn = shownAlarms(ctx, t)
+			has := strings.Contains("\n"+strings.Join(api, "\n"), "\n"+strings.TrimPrefix(want, "-")+"|")
+			if drawn && strings.Join(api, "\n") == strings.Join(page, "\n") &&
+				(want == "" || has == !strings.HasPrefix(want, "-")) {
+				return
+			}
+		}
+		select {
+		case <-sctx.Done():
+			t.Fatalf("alarms: the Overview shows %q, ListAlarms lists %q (want %q): %v", page, api, want, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// checkConfirmations checks the Explorer's confirmations card, drawn for
+// id, against GetConfirmations.
+func checkConfirmations(ctx context.Context, t *testing.T, side apiv1.SidechainServiceClient, id string) {
+	t.Helper()
+	c, err := side.GetConfirmations(ctx, &apiv1.GetConfirmationsRequest{
+		Target: &apiv1.GetConfirmationsRequest_Id{Id: id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := map[bool]string{true: "yes", false: "no"}
+	want := map[string]string{
+		"conf-confirmations":        fmt.Sprint(c.Confirmations),
+		"conf-side":                 fmt.Sprint(c.SideConfirmations),
+		"conf-anchored":             yes[c.Anchored],
+		"conf-notarized":            "not available under this engine",
+		"conf-anchor-confirmations": "—",
+	}
+	if a := c.Anchor; a != nil {
+		want["conf-anchor-confirmations"] = fmt.Sprint(a.Confirmations)
+		want["conf-anchor-height"] = fmt.Sprint(a.Height)
+		checkTitle(ctx, t, "conf-anchor-txid", a.Txid)
+	}
+	if c.Notarization != nil {
+		t.Fatalf("%s: a notarization without a notarization engine: %v", id, c.Notarization)
+	}
+	checkShown(ctx, t, want)
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](
+		`[...document.querySelectorAll('[data-k="conf-withdrawals"] tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.querySelector('[title]') ? td.querySelector('[title]').getAttribute('title') : td.textContent))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(c.Withdrawals) {
+		t.Fatalf("%s: the card shows %d withdrawals, GetConfirmations %d", id, len(rows), len(c.Withdrawals))
+	}
+	for i, w := range c.Withdrawals {
+		wantRow := []string{w.Outpoint, strings.ToLower(strings.TrimPrefix(w.Stage.String(), "WITHDRAWAL_STAGE_")),
+			yes[w.Proven], yes[w.Paid], "—", "—"}
+		if w.Paid {
+			wantRow[4], wantRow[5] = w.PayoutTxid, fmt.Sprint(w.PayoutConfirmations)
+		}
+		if strings.Join(rows[i], "|") != strings.Join(wantRow, "|") {
+			t.Errorf("%s: withdrawal shown as %q, GetConfirmations says %q", id, rows[i], wantRow)
+		}
+		t.Logf("withdrawal %s: %s, proven %v, paid %v at %d confirmations", w.Outpoint, wantRow[1],
+			w.Proven, w.Paid, w.PayoutConfirmations)
+	}
+	t.Logf("confirmations of %.16s: %d (side %d, anchored %v at %d confirmations)", id,
+		c.Confirmations, c.SideConfirmations, c.Anchored, c.GetAnchor().GetConfirmations())
+}
+
+// checkMissReasons checks the Lottery page's missed slots, heights and
+// reasons, against ListMissedSlots (its newest 100).
+func checkMissReasons(ctx context.Context, t *testing.T, main apiv1.MainchainServiceClient) {
+	t.Helper()
+	missed, err := main.ListMissedSlots(ctx, &apiv1.ListMissedSlotsRequest{Reversed: true, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shownText(ctx, t, "missed", "")
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](
+		`[...document.querySelectorAll('[data-k="missed"] tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(missed.MissedSlots) == 0 {
+		if len(rows) != 1 || len(rows[0]) != 1 || rows[0][0] != "no missed slot" {
+			t.Errorf("no missed slot, the page shows %q", rows)
+		}
+		return
+	}
+	if len(rows) != len(missed.MissedSlots) {
+		t.Fatalf("the page shows %d missed slots, ListMissedSlots %d", len(rows), len(missed.MissedSlots))
+	}
+	withReason := 0
+	for i, m := range missed.MissedSlots {
+		if len(rows[i]) != 5 || rows[i][0] != fmt.Sprint(m.Height) {
+			t.Errorf("missed slot %d shown as %q", m.Height, rows[i])
+			continue
+		}
+		if m.MissReason != "" {
+			withReason++
+			if rows[i][4] != m.MissReason {
+				t.Errorf("missed slot %d: reason shown %q, the API's %q", m.Height, rows[i][4], m.MissReason)
+			}
+		} else if want := map[bool]string{true: "not recorded (before the node last started)",
+			false: "another node's ticket"}[m.OwnTicket]; rows[i][4] != want {
+			t.Errorf("missed slot %d: no reason in the API, shown %q, want %q", m.Height, rows[i][4], want)
+		}
+	}
+	t.Logf("%d missed slots shown, %d with a reason", len(missed.MissedSlots), withReason)
 }
 
 // loadPage opens a page from a blank tab, waits until it is drawn, and
@@ -561,4 +831,37 @@ func checkTitle(ctx context.Context, t *testing.T, key, want string) {
 	if got := shownText(ctx, t, key, " [title]"); got != want {
 		t.Errorf("%s shows %q, the API says %q", key, got, want)
 	}
+}
+
+// checkPegboxCoins checks the Peg page's coins, outpoints and
+// confirmations, against ListPegboxCoins (its newest 100).
+func checkPegboxCoins(ctx context.Context, t *testing.T, peg apiv1.PegServiceClient) {
+	t.Helper()
+	coins, err := peg.ListPegboxCoins(ctx, &apiv1.ListPegboxCoinsRequest{Reversed: true, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shownText(ctx, t, "peg-coin-table", "")
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](
+		`[...document.querySelectorAll('[data-k="peg-coin-table"] tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.querySelector('[title]') ? td.querySelector('[title]').getAttribute('title') : td.textContent))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(coins.Coins) == 0 {
+		if len(rows) != 1 || len(rows[0]) != 1 || rows[0][0] != "no coin in the pegbox" {
+			t.Errorf("no pegbox coin, the page shows %q", rows)
+		}
+		return
+	}
+	if len(rows) != len(coins.Coins) {
+		t.Fatalf("the page shows %d pegbox coins, ListPegboxCoins %d", len(rows), len(coins.Coins))
+	}
+	for i, k := range coins.Coins {
+		txid, _, _ := strings.Cut(k.Outpoint, ":")
+		if len(rows[i]) != 5 || rows[i][0] != txid || rows[i][3] != fmt.Sprint(k.Height) ||
+			rows[i][4] != fmt.Sprint(k.Confirmations) {
+			t.Errorf("pegbox coin %s shown as %q", k.Outpoint, rows[i])
+		}
+	}
+	t.Logf("%d pegbox coins shown", len(coins.Coins))
 }

@@ -473,6 +473,38 @@ func pageIndexes(n uint64, p api.Page) []uint64 {
 	return out
 }
 
+// PegboxCoins implements api.PegBackend: the pegbox index's coins, in
+// pegbox.Coins' order (oldest first).
+func (b *Adapter) PegboxCoins(_ context.Context, p api.Page) ([]api.PegboxCoin, uint64, error) {
+	if _, err := b.pegIndex(); err != nil {
+		return nil, 0, err
+	}
+	var (
+		out   []api.PegboxCoin
+		total uint64
+	)
+	err := b.db.View(func(r store.Reader) error {
+		tip, err := r.Tip()
+		if err != nil {
+			return err
+		}
+		all, err := pegbox.Coins(r)
+		if err != nil {
+			return err
+		}
+		total = uint64(len(all))
+		page := api.Paginate(all, p)
+		out = make([]api.PegboxCoin, len(page))
+		for i, c := range page {
+			out[i] = api.PegboxCoin{OutPoint: c.OutPoint, Value: c.Value,
+				Address: scriptAddress(c.PkScript, b.params.Main), Height: c.Height,
+				Confirmations: max(tip.Height-c.Height+1, 0)}
+		}
+		return nil
+	})
+	return out, total, err
+}
+
 func (b *Adapter) RefusedDeposits(_ context.Context, p api.Page) ([]api.RefusedDeposit, uint64, error) {
 	if _, err := b.pegIndex(); err != nil {
 		return nil, 0, err

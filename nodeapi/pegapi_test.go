@@ -294,6 +294,27 @@ func TestPegAPI(t *testing.T) {
 		info.Deposits != 1 || info.Matured != 0 {
 		t.Errorf("peg info after the deposits %+v", info)
 	}
+	// PegboxCoins lists them, oldest first, with their address and
+	// depth; their sum is the balance.
+	coins, total, err := b.PegboxCoins(ctx, api.Page{Limit: 100})
+	if err != nil || total != 6 || len(coins) != 6 {
+		t.Fatalf("pegbox coins %+v, total %d: %v", coins, total, err)
+	}
+	var sum int64
+	for i, c := range coins {
+		sum += c.Value
+		if c.Address != fed.Address || c.Confirmations != info.TipHeight-c.Height+1 || c.Confirmations < 1 ||
+			(i > 0 && c.Height < coins[i-1].Height) {
+			t.Errorf("pegbox coin %d: %+v", i, c)
+		}
+	}
+	if sum != info.Balance {
+		t.Errorf("pegbox coins sum to %d, the balance is %d", sum, info.Balance)
+	}
+	last, _, err := b.PegboxCoins(ctx, api.Page{Limit: 1, Reversed: true})
+	if err != nil || len(last) != 1 || last[0] != coins[5] {
+		t.Errorf("the newest pegbox coin %+v: %v", last, err)
+	}
 
 	// Lookups by txid and outpoint.
 	found, err := b.Deposit(ctx, api.DepositQuery{TxID: good.TxHash()})

@@ -21,6 +21,7 @@ type peg struct {
 	noFed   bool
 	accept  []api.Deposit
 	refused []api.RefusedDeposit
+	coins   []api.PegboxCoin
 	lastIn  *api.PegInRequest
 	lastOut *api.PegOutRequest
 
@@ -33,7 +34,7 @@ type peg struct {
 // addPeg sets up the pegbox of NewBackend at the fake mainchain tip 11: a
 // federation of one key for epoch 0, three accepted deposits (seq 0
 // minted, seq 1 matured, seq 2 confirming) in transactions hash(0xd0) to
-// hash(0xd2), two refused ones: a dust deposit hash(0xe0):1 and a
+// hash(0xd2), whose outputs are the pegbox's three coins, two refused ones: a dust deposit hash(0xe0):1 and a
 // transaction hash(0xe1) whose payload names no output; and withdrawals
 // (see addWithdrawals).
 func (b *Backend) addPeg() {
@@ -66,6 +67,9 @@ func (b *Backend) addPeg() {
 			d.Status = api.DepositConfirming
 		}
 		p.accept = append(p.accept, d)
+		// Each deposit's output is a coin of the pegbox.
+		p.coins = append(p.coins, api.PegboxCoin{OutPoint: d.OutPoint, Value: d.Value,
+			Address: d.PegboxAddress, Height: d.Height, Confirmations: d.Confirmations})
 	}
 	p.refused = []api.RefusedDeposit{
 		{TxID: hash(0xe0), OutPoint: wire.OutPoint{Hash: hash(0xe0), Index: 1},
@@ -113,6 +117,11 @@ func (b *Backend) Deposits(_ context.Context, p api.Page) ([]api.Deposit, uint64
 // RefusedDeposits implements api.PegBackend.
 func (b *Backend) RefusedDeposits(_ context.Context, p api.Page) ([]api.RefusedDeposit, uint64, error) {
 	return api.Paginate(b.peg.refused, p), uint64(len(b.peg.refused)), nil
+}
+
+// PegboxCoins implements api.PegBackend.
+func (b *Backend) PegboxCoins(_ context.Context, p api.Page) ([]api.PegboxCoin, uint64, error) {
+	return api.Paginate(b.peg.coins, p), uint64(len(b.peg.coins)), nil
 }
 
 // Deposit implements api.PegBackend.

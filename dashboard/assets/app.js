@@ -9,6 +9,7 @@ const dash = (() => {
   const tips = { mainchain: null, sidechain: null };
   let rendering = false;
   let dirty = false;
+  let alarmsSeen = false; // an alarm event came since the page was opened
 
   // ---- helpers for pages ----
 
@@ -84,7 +85,7 @@ const dash = (() => {
 
   function enumWord(v) {
     if (typeof v !== 'string') return v;
-    return v.replace(/^(DEPOSIT_STATUS|WITHDRAWAL_STAGE|SIDECHAIN_BLOCK_STATUS|BAN_KIND)_/, '').toLowerCase();
+    return v.replace(/^(DEPOSIT_STATUS|WITHDRAWAL_STAGE|SIDECHAIN_BLOCK_STATUS|BAN_KIND|ALARM_SEVERITY|ALARM_REASON|CONFIRMATIONS_KIND)_/, '').toLowerCase();
   }
 
   class HTTPError extends Error {
@@ -243,6 +244,15 @@ const dash = (() => {
       // so that their reads do not reach the node all at once.
       if (!prev || prev.hash !== ev.hash) setTimeout(render, prev ? Math.random() * 500 : 0);
     });
+    // An alarm raised or cleared redraws the page (the Overview lists
+    // them); the state sent when the stream opens only when it differs
+    // from what the page was drawn with.
+    es.addEventListener('alarm', (m) => {
+      const ev = JSON.parse(m.data);
+      live.dataset.alarmEvents = String(Number(live.dataset.alarmEvents || 0) + 1);
+      if (ev.kind !== 'state' || alarmsSeen) setTimeout(render, Math.random() * 500);
+      alarmsSeen = true;
+    });
   }
 
   async function loadPanels() {
@@ -315,19 +325,20 @@ dash.register('overview', {
       ])),
     ));
 
-    // ACTIVE ALARMS: the alarms engine's list, from /dashboard/data/alarms
-    // (Config.Alarms). Until the node has alarms it says so.
+    // The alarms that hold: the API's GET /v1/alarms (NodeService.ListAlarms),
+    // in its order; the page redraws at each alarm raised or cleared.
     el.append(c.el('h2', {}, 'Active alarms'));
     const alarmBox = c.el('div', { 'data-k': 'alarms' });
-    if (!alarms.available) {
-      alarmBox.append(c.el('p', { class: 'placeholder' }, 'This node reports no alarms yet.'));
-    } else if (!alarms.alarms || alarms.alarms.length === 0) {
-      alarmBox.append(c.el('p', { class: 'good' }, 'No active alarm.'));
+    const list = alarms.alarms || [];
+    if (list.length === 0) {
+      alarmBox.append(c.el('p', { class: 'good', 'data-k': 'alarms-none' }, 'No active alarm.'));
     } else {
-      alarmBox.append(c.table(['alarm', 'since', 'details'], alarms.alarms.map((a) => [
-        c.el('span', { class: 'bad' }, a.reason || a.kind || a.name || JSON.stringify(a)),
-        a.since_height || a.since || '', a.message || a.description || '',
-      ])));
+      alarmBox.append(c.table(['alarm', 'severity', 'raised at mainchain #', 'raised', 'details'], list.map((a) => [
+        c.el('span', { class: c.enumWord(a.severity) === 'critical' ? 'bad' : 'warn' }, a.code),
+        c.enumWord(a.severity), a.raised_height,
+        a.raised_unix ? new Date(Number(a.raised_unix) * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '—',
+        a.message,
+      ]), { key: 'alarm-table' }));
     }
     el.append(alarmBox);
 
@@ -382,11 +393,34 @@ async function recentBlocks(out, c) {
     c.table(['height #', 'hash', 'txs #', 'published at mainchain #', 'status'], rows, { key: 'latest-blocks', empty: 'no sideblock yet' }));
 }
 
-// confirmationsStatus is the place of the confirmations status (one status
-// for any sidechain transaction or block); the merger wires it to the API's
-// method when that lands. Until then it shows the raw figures the API has.
-function confirmationsStatus(c, figures) {
-  return c.card('Confirmations', c.kv(figures), 'confirmations');
+// confirmationsStatus draws the confirmations status of a sidechain
+// transaction or block (the API's GET /v1/confirmations/{id},
+// SidechainService.GetConfirmations): the one `confirmations` figure to act
+// on, with the raw figures beside it. The notarization is shown only when
+// the API gives one: no engine writes one yet, and the card says so.
+async function confirmationsStatus(c, id) {
+  const s = await c.api('/v1/confirmations/' + encodeURIComponent(id));
+  const a = s.anchor;
+  const rows = [
+    ['confirmations', c.el('strong', {}, String(s.confirmations)), 'conf-confirmations'],
+    ['sidechain confirmations', s.side_confirmations, 'conf-side'],
+    ['on best sidechain', s.block_hash ? (s.on_best_chain ? 'yes' : 'no') : (s.in_mempool ? 'in the mempool' : '—'), 'conf-best'],
+    ['anchored', s.anchored ? 'yes' : 'no', 'conf-anchored'],
+    ['anchor tx', a ? c.link(a.txid) : '—', 'conf-anchor-txid'],
+    ['anchor block', a ? a.height : '—', 'conf-anchor-height'],
+    ['anchor Bitcoin confirmations', a ? a.confirmations : '—', 'conf-anchor-confirmations'],
+    ['notarized', s.notarization
+      ? 'at mainchain ' + s.notarization.height + ' (' + s.notarization.confirmations + ' confirmations), sidechain height ' + s.notarization.notarized_height
+      : c.el('span', { class: 'muted' }, 'not available under this engine'), 'conf-notarized'],
+    ['read at tips', 'mainchain ' + s.main_tip_height + ' · sidechain ' + s.side_tip_height, 'conf-tips'],
+  ];
+  const box = c.el('div', {}, c.kv(rows));
+  if ((s.withdrawals || []).length > 0) {
+    box.append(c.el('h3', {}, 'Withdrawals'), c.table(['outpoint', 'stage', 'proven', 'paid', 'payout tx', 'payout confirmations #'],
+      s.withdrawals.map((w) => [c.hash(w.outpoint, 24), c.enumWord(w.stage), w.proven ? 'yes' : 'no', w.paid ? 'yes' : 'no',
+        w.paid ? c.link(w.payout_txid) : '—', w.paid ? w.payout_confirmations : '—']), { key: 'conf-withdrawals' }));
+  }
+  return c.card('Confirmations', box, 'confirmations');
 }
 
 async function showBlock(out, c, hashId) {
@@ -403,12 +437,12 @@ async function showBlock(out, c, hashId) {
         ['size', b.size + ' bytes', 'block-size'],
         ['transactions', b.tx_count, 'block-txs'],
       ])),
-      confirmationsStatus(c, [
-        ['sidechain confirmations', b.num_confirmations, 'block-confirmations'],
+      c.card('Publication', c.kv([
         ['drawn at mainchain', b.lottery_height, 'block-lottery-height'],
         ['published at mainchain', b.published ? b.publication_height : 'not published', 'block-publication-height'],
         ['header tx', b.publication_txid ? c.hash(b.publication_txid, 24) : '—', 'block-publication-txid'],
       ])),
+      await confirmationsStatus(c, b.hash)),
     c.el('h2', {}, 'Transactions'),
     c.table(['#', 'txid'], (b.txids || []).map((t, i) => [i, c.link(t, t)]), { key: 'block-txids' }));
 }
@@ -422,14 +456,12 @@ async function showTx(out, c, txid) {
         ['txid', c.hash(t.txid, 64), 'tx-id'],
         ['state', t.confirmed ? 'confirmed' : (t.in_mempool ? 'in the mempool' : 'unknown'), 'tx-state'],
         ['block', t.block_hash ? c.link(t.block_hash) : '—', 'tx-block'],
+        ['block height', t.confirmed ? t.height : '—', 'tx-height'],
         ['size', d.size + ' bytes', 'tx-size'],
         ['version', d.version, 'tx-version'],
         ['lock time', d.lock_time, 'tx-locktime'],
       ])),
-      confirmationsStatus(c, [
-        ['sidechain confirmations', t.num_confirmations, 'tx-confirmations'],
-        ['block height', t.confirmed ? t.height : '—', 'tx-height'],
-      ])),
+      await confirmationsStatus(c, t.txid)),
     c.el('h2', {}, 'Inputs'),
     c.table(['previous output', 'sequence #', 'witness items #'], d.inputs.map((i) => [c.hash(i.prev_outpoint, 70), i.sequence, i.witness_items]), { key: 'tx-inputs' }),
     c.el('h2', {}, 'Outputs'),

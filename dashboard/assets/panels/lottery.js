@@ -61,10 +61,14 @@ dash.register('lottery', {
     el.append(c.el('h2', {}, 'Draws'),
       c.table(['seeding block #', 'block hash', 'winner ticket', 'total weight #', 'r', 'proof', 'header tx', 'confirmations #'], rows, { key: 'draws', empty: 'no draw yet' }));
 
-    // Missed slots. A reason is shown when the API gives one.
+    // Missed slots, with the API's miss_reason: why this node's own ticket
+    // missed; empty for another's ticket, or a slot decided before the
+    // node last started (the node keeps the reasons in memory).
     el.append(c.el('h2', {}, 'Missed slots'),
       c.table(['seeding block #', 'block hash', 'ticket', 'own', 'reason'], (missed.missed_slots || []).map((m) => [
-        m.height, c.hash(m.block_hash), m.ticket_id, m.own_ticket ? 'yes' : 'no', m.reason || c.el('span', { class: 'muted' }, 'not recorded'),
+        m.height, c.hash(m.block_hash), m.ticket_id, m.own_ticket ? 'yes' : 'no',
+        m.miss_reason ? c.el('span', { class: 'warn', 'data-reason': m.miss_reason }, m.miss_reason)
+          : c.el('span', { class: 'muted' }, m.own_ticket ? 'not recorded (before the node last started)' : 'another node\'s ticket'),
       ]), { key: 'missed', empty: 'no missed slot' }));
 
     // Tickets.

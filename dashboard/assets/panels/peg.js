@@ -37,12 +37,13 @@
   dash.register('peg', {
     title: 'Peg',
     async render(el, c) {
-      const [info, pegAns, deposits, refused, wds] = await Promise.all([
+      const [info, pegAns, deposits, refused, wds, coins] = await Promise.all([
         c.api('/v1/info'),
         c.data('/peg'),
         c.api('/v1/peg/deposits?reversed=true&limit=100'),
         c.api('/v1/peg/refused?reversed=true&limit=100'),
         c.data('/withdrawals'),
+        c.api('/v1/peg/coins?reversed=true&limit=100').catch(() => null),
       ]);
       const tip = info.mainchain.tip_height, network = info.network;
       if (pegAns.unavailable) {
@@ -83,6 +84,18 @@
 
       el.append(c.el('h2', {}, 'Federation keys'),
         c.table(['#', 'public key'], (f.pubkeys || []).map((k, i) => [i, c.hash(k, 66)]), { key: 'peg-keys', empty: 'no federation yet' }));
+
+      // The pegbox's coins (PegService.ListPegboxCoins), newest first; a
+      // coin at another address waits for a rotation to the current one.
+      if (coins) {
+        const shown = (coins.coins || []).length;
+        el.append(c.el('h2', {}, 'Pegbox coins (newest first' + (Number(coins.total) > shown ? ', ' + shown + ' of ' + coins.total : '') + ')'),
+          c.table(['outpoint', 'value', 'address', 'confirmed at #', 'confirmations #'], (coins.coins || []).map((k) => [
+            c.link(k.outpoint.split(':')[0], k.outpoint.slice(0, 16) + '…:' + k.outpoint.split(':')[1]), c.sat(k.value_sat),
+            k.address === f.address ? c.el('span', { title: k.address }, 'current federation') : c.hash(k.address, 24),
+            k.height, k.confirmations,
+          ]), { key: 'peg-coin-table', empty: 'no coin in the pegbox' }));
+      }
 
       el.append(c.el('h2', {}, 'Deposits (newest first)'),
         c.table(['outpoint', 'value', 'to', 'stage', 'depth #', 'next'], (deposits.deposits || []).map((d) => [

@@ -2856,6 +2856,210 @@ func (*SubscribeWithdrawalsResponse_Connected) isSubscribeWithdrawalsResponse_Ev
 
 func (*SubscribeWithdrawalsResponse_Disconnected) isSubscribeWithdrawalsResponse_Event() {}
 
+// ListPegboxCoinsRequest selects a page of the pegbox's coins.
+type ListPegboxCoinsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// offset is the number of coins to skip, from the oldest, or from the
+	// newest when reversed.
+	Offset uint64 `protobuf:"varint,1,opt,name=offset,proto3" json:"offset,omitempty"`
+	// limit is the page size; 0 means the server's default page size. A
+	// limit above the server's maximum page size is INVALID_ARGUMENT.
+	Limit uint32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	// reversed lists the newest coins first.
+	Reversed      bool `protobuf:"varint,3,opt,name=reversed,proto3" json:"reversed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPegboxCoinsRequest) Reset() {
+	*x = ListPegboxCoinsRequest{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPegboxCoinsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPegboxCoinsRequest) ProtoMessage() {}
+
+func (x *ListPegboxCoinsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPegboxCoinsRequest.ProtoReflect.Descriptor instead.
+func (*ListPegboxCoinsRequest) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListPegboxCoinsRequest) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ListPegboxCoinsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListPegboxCoinsRequest) GetReversed() bool {
+	if x != nil {
+		return x.Reversed
+	}
+	return false
+}
+
+// PegboxCoin is a mainchain output the pegbox holds.
+type PegboxCoin struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// outpoint is the output, "txid:vout".
+	Outpoint string `protobuf:"bytes,1,opt,name=outpoint,proto3" json:"outpoint,omitempty"`
+	// value_sat is its value.
+	ValueSat int64 `protobuf:"varint,2,opt,name=value_sat,json=valueSat,proto3" json:"value_sat,omitempty"`
+	// address is the pegbox address it pays: the federation of its epoch.
+	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
+	// height is the mainchain block that confirmed it.
+	Height int32 `protobuf:"varint,4,opt,name=height,proto3" json:"height,omitempty"`
+	// confirmations is that block's Bitcoin confirmations at the node's
+	// mainchain tip: 1 at the tip.
+	Confirmations int32 `protobuf:"varint,5,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PegboxCoin) Reset() {
+	*x = PegboxCoin{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PegboxCoin) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PegboxCoin) ProtoMessage() {}
+
+func (x *PegboxCoin) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PegboxCoin.ProtoReflect.Descriptor instead.
+func (*PegboxCoin) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *PegboxCoin) GetOutpoint() string {
+	if x != nil {
+		return x.Outpoint
+	}
+	return ""
+}
+
+func (x *PegboxCoin) GetValueSat() int64 {
+	if x != nil {
+		return x.ValueSat
+	}
+	return 0
+}
+
+func (x *PegboxCoin) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *PegboxCoin) GetHeight() int32 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *PegboxCoin) GetConfirmations() int32 {
+	if x != nil {
+		return x.Confirmations
+	}
+	return 0
+}
+
+// ListPegboxCoinsResponse is a page of the pegbox's coins.
+type ListPegboxCoinsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// coins are the page, in the order requested.
+	Coins []*PegboxCoin `protobuf:"bytes,1,rep,name=coins,proto3" json:"coins,omitempty"`
+	// total is the number of the pegbox's coins.
+	Total         uint64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPegboxCoinsResponse) Reset() {
+	*x = ListPegboxCoinsResponse{}
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPegboxCoinsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPegboxCoinsResponse) ProtoMessage() {}
+
+func (x *ListPegboxCoinsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_peg_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPegboxCoinsResponse.ProtoReflect.Descriptor instead.
+func (*ListPegboxCoinsResponse) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_peg_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListPegboxCoinsResponse) GetCoins() []*PegboxCoin {
+	if x != nil {
+		return x.Coins
+	}
+	return nil
+}
+
+func (x *ListPegboxCoinsResponse) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
 var File_sidenode_api_v1_peg_proto protoreflect.FileDescriptor
 
 const file_sidenode_api_v1_peg_proto_rawDesc = "" +
@@ -3073,7 +3277,21 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x05state\x18\x01 \x01(\v2\".sidenode.api.v1.SidechainBlockRefH\x00R\x05state\x12@\n" +
 	"\tconnected\x18\x02 \x01(\v2 .sidenode.api.v1.WithdrawalBlockH\x00R\tconnected\x12F\n" +
 	"\fdisconnected\x18\x03 \x01(\v2 .sidenode.api.v1.WithdrawalBlockH\x00R\fdisconnectedB\a\n" +
-	"\x05event*\x85\x01\n" +
+	"\x05event\"b\n" +
+	"\x16ListPegboxCoinsRequest\x12\x16\n" +
+	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1a\n" +
+	"\breversed\x18\x03 \x01(\bR\breversed\"\x9d\x01\n" +
+	"\n" +
+	"PegboxCoin\x12\x1a\n" +
+	"\boutpoint\x18\x01 \x01(\tR\boutpoint\x12\x1b\n" +
+	"\tvalue_sat\x18\x02 \x01(\x03R\bvalueSat\x12\x18\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\x12\x16\n" +
+	"\x06height\x18\x04 \x01(\x05R\x06height\x12$\n" +
+	"\rconfirmations\x18\x05 \x01(\x05R\rconfirmations\"b\n" +
+	"\x17ListPegboxCoinsResponse\x121\n" +
+	"\x05coins\x18\x01 \x03(\v2\x1b.sidenode.api.v1.PegboxCoinR\x05coins\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total*\x85\x01\n" +
 	"\rDepositStatus\x12\x1e\n" +
 	"\x1aDEPOSIT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19DEPOSIT_STATUS_CONFIRMING\x10\x01\x12\x1a\n" +
@@ -3084,7 +3302,7 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\x18WITHDRAWAL_STAGE_PENDING\x10\x01\x12\x1d\n" +
 	"\x19WITHDRAWAL_STAGE_INCLUDED\x10\x02\x12\x1c\n" +
 	"\x18WITHDRAWAL_STAGE_PAYABLE\x10\x03\x12\x19\n" +
-	"\x15WITHDRAWAL_STAGE_PAID\x10\x042\xab\x06\n" +
+	"\x15WITHDRAWAL_STAGE_PAID\x10\x042\x91\a\n" +
 	"\n" +
 	"PegService\x12U\n" +
 	"\n" +
@@ -3096,7 +3314,8 @@ const file_sidenode_api_v1_peg_proto_rawDesc = "" +
 	"\rGetWithdrawal\x12%.sidenode.api.v1.GetWithdrawalRequest\x1a&.sidenode.api.v1.GetWithdrawalResponse\x12[\n" +
 	"\fVerifyPayout\x12$.sidenode.api.v1.VerifyPayoutRequest\x1a%.sidenode.api.v1.VerifyPayoutResponse\x12l\n" +
 	"\x11SubscribeDeposits\x12).sidenode.api.v1.SubscribeDepositsRequest\x1a*.sidenode.api.v1.SubscribeDepositsResponse0\x01\x12u\n" +
-	"\x14SubscribeWithdrawals\x12,.sidenode.api.v1.SubscribeWithdrawalsRequest\x1a-.sidenode.api.v1.SubscribeWithdrawalsResponse0\x01B;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
+	"\x14SubscribeWithdrawals\x12,.sidenode.api.v1.SubscribeWithdrawalsRequest\x1a-.sidenode.api.v1.SubscribeWithdrawalsResponse0\x01\x12d\n" +
+	"\x0fListPegboxCoins\x12'.sidenode.api.v1.ListPegboxCoinsRequest\x1a(.sidenode.api.v1.ListPegboxCoinsResponseB;Z9github.com/mainstake/sidenode/proto/sidenode/api/v1;apiv1b\x06proto3"
 
 var (
 	file_sidenode_api_v1_peg_proto_rawDescOnce sync.Once
@@ -3111,7 +3330,7 @@ func file_sidenode_api_v1_peg_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_api_v1_peg_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_sidenode_api_v1_peg_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(DepositStatus)(0),                   // 0: sidenode.api.v1.DepositStatus
 	(WithdrawalStage)(0),                 // 1: sidenode.api.v1.WithdrawalStage
@@ -3142,8 +3361,11 @@ var file_sidenode_api_v1_peg_proto_goTypes = []any{
 	(*SubscribeWithdrawalsRequest)(nil),  // 26: sidenode.api.v1.SubscribeWithdrawalsRequest
 	(*WithdrawalBlock)(nil),              // 27: sidenode.api.v1.WithdrawalBlock
 	(*SubscribeWithdrawalsResponse)(nil), // 28: sidenode.api.v1.SubscribeWithdrawalsResponse
-	(*SidechainBlockRef)(nil),            // 29: sidenode.api.v1.SidechainBlockRef
-	(*MainchainBlockRef)(nil),            // 30: sidenode.api.v1.MainchainBlockRef
+	(*ListPegboxCoinsRequest)(nil),       // 29: sidenode.api.v1.ListPegboxCoinsRequest
+	(*PegboxCoin)(nil),                   // 30: sidenode.api.v1.PegboxCoin
+	(*ListPegboxCoinsResponse)(nil),      // 31: sidenode.api.v1.ListPegboxCoinsResponse
+	(*SidechainBlockRef)(nil),            // 32: sidenode.api.v1.SidechainBlockRef
+	(*MainchainBlockRef)(nil),            // 33: sidenode.api.v1.MainchainBlockRef
 }
 var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	3,  // 0: sidenode.api.v1.GetPegInfoResponse.federation:type_name -> sidenode.api.v1.Federation
@@ -3152,7 +3374,7 @@ var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	5,  // 3: sidenode.api.v1.GetPegInfoResponse.last_rotation:type_name -> sidenode.api.v1.PegRotation
 	7,  // 4: sidenode.api.v1.PegAudit.unexplained_spends:type_name -> sidenode.api.v1.UnexplainedSpend
 	0,  // 5: sidenode.api.v1.Deposit.status:type_name -> sidenode.api.v1.DepositStatus
-	29, // 6: sidenode.api.v1.Deposit.minted_by:type_name -> sidenode.api.v1.SidechainBlockRef
+	32, // 6: sidenode.api.v1.Deposit.minted_by:type_name -> sidenode.api.v1.SidechainBlockRef
 	10, // 7: sidenode.api.v1.RefusedDeposit.pegbox_outputs:type_name -> sidenode.api.v1.PegboxOutput
 	8,  // 8: sidenode.api.v1.ListDepositsResponse.deposits:type_name -> sidenode.api.v1.Deposit
 	9,  // 9: sidenode.api.v1.ListRefusedDepositsResponse.refused:type_name -> sidenode.api.v1.RefusedDeposit
@@ -3161,39 +3383,42 @@ var file_sidenode_api_v1_peg_proto_depIdxs = []int32{
 	1,  // 12: sidenode.api.v1.GetWithdrawalResponse.stage:type_name -> sidenode.api.v1.WithdrawalStage
 	18, // 13: sidenode.api.v1.GetWithdrawalResponse.proof:type_name -> sidenode.api.v1.WithdrawalProof
 	21, // 14: sidenode.api.v1.VerifyPayoutResponse.withdrawals:type_name -> sidenode.api.v1.Withdrawal
-	30, // 15: sidenode.api.v1.SubscribeDepositsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
-	30, // 16: sidenode.api.v1.DepositBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
+	33, // 15: sidenode.api.v1.SubscribeDepositsRequest.cursor:type_name -> sidenode.api.v1.MainchainBlockRef
+	33, // 16: sidenode.api.v1.DepositBlock.block:type_name -> sidenode.api.v1.MainchainBlockRef
 	8,  // 17: sidenode.api.v1.DepositBlock.deposits:type_name -> sidenode.api.v1.Deposit
-	30, // 18: sidenode.api.v1.SubscribeDepositsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
+	33, // 18: sidenode.api.v1.SubscribeDepositsResponse.state:type_name -> sidenode.api.v1.MainchainBlockRef
 	24, // 19: sidenode.api.v1.SubscribeDepositsResponse.connected:type_name -> sidenode.api.v1.DepositBlock
 	24, // 20: sidenode.api.v1.SubscribeDepositsResponse.disconnected:type_name -> sidenode.api.v1.DepositBlock
-	29, // 21: sidenode.api.v1.SubscribeWithdrawalsRequest.cursor:type_name -> sidenode.api.v1.SidechainBlockRef
-	29, // 22: sidenode.api.v1.WithdrawalBlock.block:type_name -> sidenode.api.v1.SidechainBlockRef
+	32, // 21: sidenode.api.v1.SubscribeWithdrawalsRequest.cursor:type_name -> sidenode.api.v1.SidechainBlockRef
+	32, // 22: sidenode.api.v1.WithdrawalBlock.block:type_name -> sidenode.api.v1.SidechainBlockRef
 	21, // 23: sidenode.api.v1.WithdrawalBlock.withdrawals:type_name -> sidenode.api.v1.Withdrawal
-	29, // 24: sidenode.api.v1.SubscribeWithdrawalsResponse.state:type_name -> sidenode.api.v1.SidechainBlockRef
+	32, // 24: sidenode.api.v1.SubscribeWithdrawalsResponse.state:type_name -> sidenode.api.v1.SidechainBlockRef
 	27, // 25: sidenode.api.v1.SubscribeWithdrawalsResponse.connected:type_name -> sidenode.api.v1.WithdrawalBlock
 	27, // 26: sidenode.api.v1.SubscribeWithdrawalsResponse.disconnected:type_name -> sidenode.api.v1.WithdrawalBlock
-	2,  // 27: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
-	11, // 28: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
-	13, // 29: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
-	15, // 30: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
-	17, // 31: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
-	20, // 32: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
-	23, // 33: sidenode.api.v1.PegService.SubscribeDeposits:input_type -> sidenode.api.v1.SubscribeDepositsRequest
-	26, // 34: sidenode.api.v1.PegService.SubscribeWithdrawals:input_type -> sidenode.api.v1.SubscribeWithdrawalsRequest
-	4,  // 35: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
-	12, // 36: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
-	14, // 37: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
-	16, // 38: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
-	19, // 39: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
-	22, // 40: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
-	25, // 41: sidenode.api.v1.PegService.SubscribeDeposits:output_type -> sidenode.api.v1.SubscribeDepositsResponse
-	28, // 42: sidenode.api.v1.PegService.SubscribeWithdrawals:output_type -> sidenode.api.v1.SubscribeWithdrawalsResponse
-	35, // [35:43] is the sub-list for method output_type
-	27, // [27:35] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	30, // 27: sidenode.api.v1.ListPegboxCoinsResponse.coins:type_name -> sidenode.api.v1.PegboxCoin
+	2,  // 28: sidenode.api.v1.PegService.GetPegInfo:input_type -> sidenode.api.v1.GetPegInfoRequest
+	11, // 29: sidenode.api.v1.PegService.ListDeposits:input_type -> sidenode.api.v1.ListDepositsRequest
+	13, // 30: sidenode.api.v1.PegService.ListRefusedDeposits:input_type -> sidenode.api.v1.ListRefusedDepositsRequest
+	15, // 31: sidenode.api.v1.PegService.GetDeposit:input_type -> sidenode.api.v1.GetDepositRequest
+	17, // 32: sidenode.api.v1.PegService.GetWithdrawal:input_type -> sidenode.api.v1.GetWithdrawalRequest
+	20, // 33: sidenode.api.v1.PegService.VerifyPayout:input_type -> sidenode.api.v1.VerifyPayoutRequest
+	23, // 34: sidenode.api.v1.PegService.SubscribeDeposits:input_type -> sidenode.api.v1.SubscribeDepositsRequest
+	26, // 35: sidenode.api.v1.PegService.SubscribeWithdrawals:input_type -> sidenode.api.v1.SubscribeWithdrawalsRequest
+	29, // 36: sidenode.api.v1.PegService.ListPegboxCoins:input_type -> sidenode.api.v1.ListPegboxCoinsRequest
+	4,  // 37: sidenode.api.v1.PegService.GetPegInfo:output_type -> sidenode.api.v1.GetPegInfoResponse
+	12, // 38: sidenode.api.v1.PegService.ListDeposits:output_type -> sidenode.api.v1.ListDepositsResponse
+	14, // 39: sidenode.api.v1.PegService.ListRefusedDeposits:output_type -> sidenode.api.v1.ListRefusedDepositsResponse
+	16, // 40: sidenode.api.v1.PegService.GetDeposit:output_type -> sidenode.api.v1.GetDepositResponse
+	19, // 41: sidenode.api.v1.PegService.GetWithdrawal:output_type -> sidenode.api.v1.GetWithdrawalResponse
+	22, // 42: sidenode.api.v1.PegService.VerifyPayout:output_type -> sidenode.api.v1.VerifyPayoutResponse
+	25, // 43: sidenode.api.v1.PegService.SubscribeDeposits:output_type -> sidenode.api.v1.SubscribeDepositsResponse
+	28, // 44: sidenode.api.v1.PegService.SubscribeWithdrawals:output_type -> sidenode.api.v1.SubscribeWithdrawalsResponse
+	31, // 45: sidenode.api.v1.PegService.ListPegboxCoins:output_type -> sidenode.api.v1.ListPegboxCoinsResponse
+	37, // [37:46] is the sub-list for method output_type
+	28, // [28:37] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_peg_proto_init() }
@@ -3226,7 +3451,7 @@ func file_sidenode_api_v1_peg_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_peg_proto_rawDesc), len(file_sidenode_api_v1_peg_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   27,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	PegService_VerifyPayout_FullMethodName         = "/sidenode.api.v1.PegService/VerifyPayout"
 	PegService_SubscribeDeposits_FullMethodName    = "/sidenode.api.v1.PegService/SubscribeDeposits"
 	PegService_SubscribeWithdrawals_FullMethodName = "/sidenode.api.v1.PegService/SubscribeWithdrawals"
+	PegService_ListPegboxCoins_FullMethodName      = "/sidenode.api.v1.PegService/ListPegboxCoins"
 )
 
 // PegServiceClient is the client API for PegService service.
@@ -94,6 +95,11 @@ type PegServiceClient interface {
 	// The first message is the sidechain's tip (hash empty while the chain
 	// is empty). Follow one withdrawal to its payout with GetWithdrawal.
 	SubscribeWithdrawals(ctx context.Context, in *SubscribeWithdrawalsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeWithdrawalsResponse], error)
+	// ListPegboxCoins pages through the pegbox's coins: the mainchain
+	// outputs the federations hold, oldest first (by confirmation height,
+	// then outpoint: the order payouts spend them in). Their number and
+	// value are GetPegInfo's pegbox_coin_count and pegbox_balance_sat.
+	ListPegboxCoins(ctx context.Context, in *ListPegboxCoinsRequest, opts ...grpc.CallOption) (*ListPegboxCoinsResponse, error)
 }
 
 type pegServiceClient struct {
@@ -202,6 +208,16 @@ func (c *pegServiceClient) SubscribeWithdrawals(ctx context.Context, in *Subscri
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PegService_SubscribeWithdrawalsClient = grpc.ServerStreamingClient[SubscribeWithdrawalsResponse]
 
+func (c *pegServiceClient) ListPegboxCoins(ctx context.Context, in *ListPegboxCoinsRequest, opts ...grpc.CallOption) (*ListPegboxCoinsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPegboxCoinsResponse)
+	err := c.cc.Invoke(ctx, PegService_ListPegboxCoins_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PegServiceServer is the server API for PegService service.
 // All implementations must embed UnimplementedPegServiceServer
 // for forward compatibility.
@@ -267,6 +283,11 @@ type PegServiceServer interface {
 	// The first message is the sidechain's tip (hash empty while the chain
 	// is empty). Follow one withdrawal to its payout with GetWithdrawal.
 	SubscribeWithdrawals(*SubscribeWithdrawalsRequest, grpc.ServerStreamingServer[SubscribeWithdrawalsResponse]) error
+	// ListPegboxCoins pages through the pegbox's coins: the mainchain
+	// outputs the federations hold, oldest first (by confirmation height,
+	// then outpoint: the order payouts spend them in). Their number and
+	// value are GetPegInfo's pegbox_coin_count and pegbox_balance_sat.
+	ListPegboxCoins(context.Context, *ListPegboxCoinsRequest) (*ListPegboxCoinsResponse, error)
 	mustEmbedUnimplementedPegServiceServer()
 }
 
@@ -300,6 +321,9 @@ func (UnimplementedPegServiceServer) SubscribeDeposits(*SubscribeDepositsRequest
 }
 func (UnimplementedPegServiceServer) SubscribeWithdrawals(*SubscribeWithdrawalsRequest, grpc.ServerStreamingServer[SubscribeWithdrawalsResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method SubscribeWithdrawals not implemented")
+}
+func (UnimplementedPegServiceServer) ListPegboxCoins(context.Context, *ListPegboxCoinsRequest) (*ListPegboxCoinsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListPegboxCoins not implemented")
 }
 func (UnimplementedPegServiceServer) mustEmbedUnimplementedPegServiceServer() {}
 func (UnimplementedPegServiceServer) testEmbeddedByValue()                    {}
@@ -452,6 +476,24 @@ func _PegService_SubscribeWithdrawals_Handler(srv interface{}, stream grpc.Serve
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PegService_SubscribeWithdrawalsServer = grpc.ServerStreamingServer[SubscribeWithdrawalsResponse]
 
+func _PegService_ListPegboxCoins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPegboxCoinsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PegServiceServer).ListPegboxCoins(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PegService_ListPegboxCoins_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PegServiceServer).ListPegboxCoins(ctx, req.(*ListPegboxCoinsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PegService_ServiceDesc is the grpc.ServiceDesc for PegService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -482,6 +524,10 @@ var PegService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VerifyPayout",
 			Handler:    _PegService_VerifyPayout_Handler,
+		},
+		{
+			MethodName: "ListPegboxCoins",
+			Handler:    _PegService_ListPegboxCoins_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
