@@ -68,6 +68,10 @@ type Config struct {
 	// Explorer's transactions.
 	SideParams *chaincfg.Params
 
+	// MainParams names the mainchain's addresses in the mainchain
+	// transactions the Explorer decodes.
+	MainParams *chaincfg.Params
+
 	// Metrics gathers the node's metrics for the Performance page; nil
 	// when the node keeps none.
 	Metrics prometheus.Gatherer
@@ -214,6 +218,8 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.serveSearch(w, r)
 	case strings.HasPrefix(path, "/data/tx/"):
 		d.serveTx(w, r, strings.TrimPrefix(path, "/data/tx/"))
+	case strings.HasPrefix(path, "/data/maintx/"):
+		d.serveMainTx(w, r, strings.TrimPrefix(path, "/data/maintx/"))
 	case path == "/data/overview":
 		d.cached(w, r, d.serveOverview)
 	case path == "/data/metrics":

@@ -42,7 +42,8 @@ func startDashboard(t testing.TB) *env {
 			return dashboard.New(dashboard.Config{
 				Gateway: e.Gateway, Conn: e.Conn, ReadOnly: e.ReadOnly,
 				Authenticate: e.Authenticate, SideParams: chainparams.Regtest.Side,
-				Panels: dashboard.MainstakePanels(),
+				MainParams: chainparams.Regtest.Main,
+				Panels:     dashboard.MainstakePanels(),
 			})
 		}
 	})
@@ -268,7 +269,8 @@ func TestSearchBadInput(t *testing.T) {
 			t.Errorf("search %.30q: Content-Type %q", q, ct)
 		}
 	}
-	for _, p := range []string{"data/tx/" + strings.Repeat("ab", 32), "data/tx/<script>", "data/tx/" + strings.Repeat("a", 5000)} {
+	for _, p := range []string{"data/tx/" + strings.Repeat("ab", 32), "data/tx/<script>", "data/tx/" + strings.Repeat("a", 5000),
+		"data/maintx/" + strings.Repeat("ab", 32), "data/maintx/<script>", "data/maintx/" + strings.Repeat("a", 5000)} {
 		if resp, body := e.get(t, c, p); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "script") {
 			t.Errorf("%.40s: %d %.100q", p, resp.StatusCode, body)
 		}
@@ -276,14 +278,24 @@ func TestSearchBadInput(t *testing.T) {
 	// What the node knows is found.
 	tip := e.b.SideBest[len(e.b.SideBest)-1]
 	for q, kind := range map[string]string{
-		tip.String(): "sideblock",
-		"0":          "sideblock",
+		tip.String():                     "sideblock",
+		"0":                              "sideblock",
+		apitest.ForeignMainTxID.String(): "maintx",
 	} {
 		_, body := e.get(t, c, "data/search?q="+url.QueryEscape(q))
 		var found dashboard.Found
 		if err := json.Unmarshal([]byte(body), &found); err != nil || found.Kind != kind {
 			t.Errorf("search %s: %q, want a %s", q, body, kind)
 		}
+	}
+	// A mainchain transaction that is no deposit or payout, found
+	// through btcd, is decoded with mainchain addresses.
+	resp, body := e.get(t, c, "data/maintx/"+apitest.ForeignMainTxID.String())
+	var mt dashboard.DecodedTx
+	if err := json.Unmarshal([]byte(body), &mt); err != nil || resp.StatusCode != http.StatusOK ||
+		len(mt.Outputs) != 1 || mt.Outputs[0].ValueSat != 70_000_000 ||
+		!strings.HasPrefix(mt.Outputs[0].Address, "bcrt1") {
+		t.Errorf("mainchain transaction: %d %.300q", resp.StatusCode, body)
 	}
 }
 

@@ -25,6 +25,7 @@ credential and permission checks.
 	/dashboard/events             the live events (server-sent events)
 	/dashboard/data/search?q=     what a search names
 	/dashboard/data/tx/<txid>     a sidechain transaction, decoded
+	/dashboard/data/maintx/<txid> a mainchain transaction the node finds, decoded
 	/dashboard/data/overview      the Overview's data in one answer
 	/dashboard/data/metrics       the metrics the Performance page shows
 	/dashboard/data/peg           GetPegInfo, or why the node cannot tell yet

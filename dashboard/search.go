@@ -11,11 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
@@ -40,7 +42,7 @@ var (
 // form, which the Explorer then shows.
 type Found struct {
 	// Kind is one of "sideblock", "sidetx", "deposit", "refused_deposit",
-	// "payout", "address".
+	// "payout", "maintx", "address".
 	Kind string `json:"kind"`
 	ID   string `json:"id"`
 }
@@ -141,6 +143,16 @@ func (d *Dashboard) search(ctx context.Context, q string) (*Found, error) {
 		} else if pay != nil && pay.Seen {
 			return &Found{Kind: "payout", ID: id}, nil
 		}
+		// Any other mainchain transaction the node can find: the
+		// wallet's, or one btcd knows (its mempool, or its blocks with
+		// --txindex).
+		mt, err := apiv1.NewMainchainServiceClient(d.cfg.Conn).GetMainTransaction(ctx,
+			&apiv1.GetMainTransactionRequest{Txid: id})
+		if err := absent(err); err != nil {
+			return nil, err
+		} else if mt != nil {
+			return &Found{Kind: "maintx", ID: mt.Txid}, nil
+		}
 		return nil, nil
 	case addrQuery.MatchString(q):
 		bal, err := side.GetAddressBalance(ctx, &apiv1.GetAddressBalanceRequest{Address: q})
@@ -193,14 +205,36 @@ type DecodedTx struct {
 // serveTx answers /dashboard/data/tx/<txid>: the sidechain transaction
 // with its inputs and outputs decoded by btcd's wire and txscript.
 func (d *Dashboard) serveTx(w http.ResponseWriter, r *http.Request, txid string) {
+	d.serveDecoded(w, r, txid, d.cfg.SideParams, func(ctx context.Context, id string) (string, proto.Message, error) {
+		tx, err := apiv1.NewSidechainServiceClient(d.cfg.Conn).GetTransaction(ctx,
+			&apiv1.GetTransactionRequest{Txid: id})
+		return tx.GetRawHex(), tx, err
+	})
+}
+
+// serveMainTx answers /dashboard/data/maintx/<txid>: a mainchain
+// transaction the node finds (GetMainTransaction), decoded the same way.
+func (d *Dashboard) serveMainTx(w http.ResponseWriter, r *http.Request, txid string) {
+	d.serveDecoded(w, r, txid, d.cfg.MainParams, func(ctx context.Context, id string) (string, proto.Message, error) {
+		tx, err := apiv1.NewMainchainServiceClient(d.cfg.Conn).GetMainTransaction(ctx,
+			&apiv1.GetMainTransactionRequest{Txid: id})
+		return tx.GetRawHex(), tx, err
+	})
+}
+
+// serveDecoded answers with the transaction txid that get finds, decoded
+// with the addresses of params: the API's answer under "tx", and its
+// inputs and outputs.
+func (d *Dashboard) serveDecoded(w http.ResponseWriter, r *http.Request, txid string, params *chaincfg.Params,
+	get func(ctx context.Context, id string) (string, proto.Message, error)) {
+
 	if !hexID.MatchString(txid) {
 		notFound(w)
 		return
 	}
 	ctx, cancel := d.call(r.Context())
 	defer cancel()
-	tx, err := apiv1.NewSidechainServiceClient(d.cfg.Conn).GetTransaction(ctx,
-		&apiv1.GetTransactionRequest{Txid: strings.ToLower(txid)})
+	rawHex, msg, err := get(ctx, strings.ToLower(txid))
 	if err != nil {
 		if absent(err) == nil {
 			notFound(w)
@@ -210,7 +244,7 @@ func (d *Dashboard) serveTx(w http.ResponseWriter, r *http.Request, txid string)
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the node did not answer"})
 		return
 	}
-	decoded, err := d.decodeTx(tx)
+	decoded, err := decodeTx(rawHex, msg, params)
 	if err != nil {
 		log.Warnf("Dashboard: transaction %s: %v", txid, err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "the transaction could not be decoded"})
@@ -219,33 +253,34 @@ func (d *Dashboard) serveTx(w http.ResponseWriter, r *http.Request, txid string)
 	writeJSON(w, http.StatusOK, decoded)
 }
 
-// decodeTx decodes the API's transaction.
-func (d *Dashboard) decodeTx(tx *apiv1.GetTransactionResponse) (*DecodedTx, error) {
-	raw, err := hex.DecodeString(tx.RawHex)
+// decodeTx decodes the transaction rawHex, which the API's answer msg
+// carries, naming output addresses with params.
+func decodeTx(rawHex string, msg proto.Message, params *chaincfg.Params) (*DecodedTx, error) {
+	raw, err := hex.DecodeString(rawHex)
 	if err != nil {
 		return nil, err
 	}
-	var msg wire.MsgTx
-	if err := msg.Deserialize(bytes.NewReader(raw)); err != nil {
+	var tx wire.MsgTx
+	if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
 		return nil, err
 	}
-	apiJSON, err := restJSON.Marshal(tx)
+	apiJSON, err := restJSON.Marshal(msg)
 	if err != nil {
 		return nil, err
 	}
-	out := &DecodedTx{Tx: apiJSON, Version: msg.Version, LockTime: msg.LockTime, Size: len(raw),
+	out := &DecodedTx{Tx: apiJSON, Version: tx.Version, LockTime: tx.LockTime, Size: len(raw),
 		Inputs: []TxInput{}, Outputs: []TxOutput{}}
-	for _, in := range msg.TxIn {
+	for _, in := range tx.TxIn {
 		out.Inputs = append(out.Inputs, TxInput{
 			PrevOutpoint: in.PreviousOutPoint.String(), Sequence: in.Sequence,
 			WitnessItems: len(in.Witness),
 		})
 	}
-	for _, o := range msg.TxOut {
-		class, addrs, _, _ := txscript.ExtractPkScriptAddrs(o.PkScript, d.cfg.SideParams)
+	for _, o := range tx.TxOut {
+		class, addrs, _, _ := txscript.ExtractPkScriptAddrs(o.PkScript, params)
 		to := TxOutput{ValueSat: o.Value, Script: hex.EncodeToString(o.PkScript),
 			Type: class.String(), OpReturn: class == txscript.NullDataTy}
-		if len(addrs) == 1 && d.cfg.SideParams != nil {
+		if len(addrs) == 1 && params != nil {
 			to.Address = addrs[0].EncodeAddress()
 		}
 		out.Outputs = append(out.Outputs, to)

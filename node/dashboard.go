@@ -18,6 +18,7 @@ func newDashboard(params *chainparams.Params, mtr *metrics.Metrics) api.NewWebUI
 			ReadOnly:     env.ReadOnly,
 			Authenticate: env.Authenticate,
 			SideParams:   params.Side,
+			MainParams:   params.Main,
 			Panels:       dashboard.MainstakePanels(),
 		}
 		if mtr != nil {

@@ -376,7 +376,7 @@ dash.register('explorer', {
       out.append(c.el('p', { class: 'error', 'data-k': 'not-found' }, 'Not found: ', c.el('code', {}, q.length > 80 ? q.slice(0, 80) + '…' : q)));
       return;
     }
-    const show = { sideblock: showBlock, sidetx: showTx, deposit: showDeposit, refused_deposit: showDeposit, payout: showPayout, address: showAddress }[found.kind];
+    const show = { sideblock: showBlock, sidetx: showTx, deposit: showDeposit, refused_deposit: showDeposit, payout: showPayout, maintx: showMainTx, address: showAddress }[found.kind];
     await show(out, c, found.id);
   },
 });
@@ -466,6 +466,27 @@ async function showTx(out, c, txid) {
     c.table(['previous output', 'sequence #', 'witness items #'], d.inputs.map((i) => [c.hash(i.prev_outpoint, 70), i.sequence, i.witness_items]), { key: 'tx-inputs' }),
     c.el('h2', {}, 'Outputs'),
     c.table(['#', 'value', 'type', 'address or script'], d.outputs.map((o, i) => [i, c.sat(o.value_sat), o.type, o.address ? c.link(o.address, o.address) : c.hash(o.script, 40)]), { key: 'tx-outputs' }));
+}
+
+async function showMainTx(out, c, txid) {
+  const d = await c.data('/maintx/' + txid);
+  const t = d.tx;
+  out.append(c.el('h2', {}, 'Mainchain transaction'),
+    c.el('div', { class: 'cards' },
+      c.card('Transaction', c.kv([
+        ['txid', c.hash(t.txid, 64), 'maintx-id'],
+        ['state', t.block_hash ? 'confirmed' : 'in the mempool', 'maintx-state'],
+        ['block', t.block_hash ? c.hash(t.block_hash, 64) : '—', 'maintx-block'],
+        ['confirmations', t.num_confirmations || 0, 'maintx-confirmations'],
+        ['found in', t.source, 'maintx-source'],
+        ['size', d.size + ' bytes', 'maintx-size'],
+        ['version', d.version, 'maintx-version'],
+        ['lock time', d.lock_time, 'maintx-locktime'],
+      ]))),
+    c.el('h2', {}, 'Inputs'),
+    c.table(['previous output', 'sequence #', 'witness items #'], d.inputs.map((i) => [c.hash(i.prev_outpoint, 70), i.sequence, i.witness_items]), { key: 'maintx-inputs' }),
+    c.el('h2', {}, 'Outputs'),
+    c.table(['#', 'value', 'type', 'address or script'], d.outputs.map((o, i) => [i, c.sat(o.value_sat), o.type, o.address || c.hash(o.script, 40)]), { key: 'maintx-outputs' }));
 }
 
 async function showDeposit(out, c, txid) {
