@@ -26,3 +26,11 @@ func (c *Chain) Unstage(hashes ...chainhash.Hash) error {
 		return nil
 	})
 }
+
+// SetScriptWorkers sets how many goroutines verify a block's scripts and
+// returns a function that restores the number.
+func SetScriptWorkers(n int) (restore func()) {
+	old := scriptWorkers
+	scriptWorkers = n
+	return func() { scriptWorkers = old }
+}
