@@ -185,6 +185,9 @@ func (f *benchFixture) btcdChain(b *testing.B) *blockchain.BlockChain {
 		DB:          db,
 		ChainParams: &f.params,
 		TimeSource:  blockchain.NewMedianTime(),
+		// btcd's default --utxocachemaxsize: with none, its UTXO
+		// cache degenerates into many tiny maps.
+		UtxoCacheMaxSize: 250 * 1024 * 1024,
 	})
 	if err != nil {
 		b.Fatal(err)
