@@ -34,3 +34,11 @@ func SetScriptWorkers(n int) (restore func()) {
 	scriptWorkers = n
 	return func() { scriptWorkers = old }
 }
+
+// SetMaxBodySize sets the body size CheckBlockSanity allows and returns a
+// function that restores MaxBlockSize.
+func SetMaxBodySize(n int) (restore func()) {
+	old := maxBodySize
+	maxBodySize = n
+	return func() { maxBodySize = old }
+}
