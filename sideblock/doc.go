@@ -42,7 +42,9 @@
 //     maturity, lock times, amounts, the coinbase's pay (fees plus
 //     SideSubsidy) and, last, every input's scripts with btcd's txscript
 //     engine under txscript.StandardVerifyFlags, so segwit v0 and taproot
-//     spends verify exactly as on Bitcoin.
+//     spends verify exactly as on Bitcoin. The inputs' scripts are spread
+//     over the CPUs, one engine per input; the error reported is always
+//     the first failing input's in block order.
 //
 // Every failure is a RuleError whose ErrorCode names the rule. A code's
 // MarksHeaderInvalid tells a chain state whether the failure condemns the

@@ -26,3 +26,19 @@ func (c *Chain) Unstage(hashes ...chainhash.Hash) error {
 		return nil
 	})
 }
+
+// SetScriptWorkers sets how many goroutines verify a block's scripts and
+// returns a function that restores the number.
+func SetScriptWorkers(n int) (restore func()) {
+	old := scriptWorkers
+	scriptWorkers = n
+	return func() { scriptWorkers = old }
+}
+
+// SetMaxBodySize sets the body size CheckBlockSanity allows and returns a
+// function that restores MaxBlockSize.
+func SetMaxBodySize(n int) (restore func()) {
+	old := maxBodySize
+	maxBodySize = n
+	return func() { maxBodySize = old }
+}
