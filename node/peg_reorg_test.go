@@ -496,7 +496,8 @@ func TestPegReorgs(t *testing.T) {
 		sh := sideblock.Header{PrevBlock: hdr.PrevBlock, MerkleRoot: hdr.MerkleRoot}
 		return sh.BlockHash() == *xHash
 	}
-	if tx, err := h.Client().GetRawTransaction(xHeader); err != nil || !publishesX(tx.MsgTx()) {
+	xTx, err := h.Client().GetRawTransaction(xHeader)
+	if err != nil || !publishesX(xTx.MsgTx()) {
 		t.Fatalf("X's publication %v does not publish X: %v", xHeader, err)
 	}
 	fork := tip
@@ -532,36 +533,50 @@ func TestPegReorgs(t *testing.T) {
 	}
 
 	// The header transaction that published X waits in btcd's mempool; a
-	// plain block mines it, too late to count for X's draw.
+	// plain block mines it, too late to count for X's draw. Unless X's
+	// ticket won a draw after the reorg: its new header spends the same
+	// publisher output and, header transactions signalling BIP125,
+	// replaced X's in btcd's mempool; X's is then never mined.
 	e.mine(all)
 	late, err := h.Client().GetRawTransactionVerbose(xHeader)
-	if err != nil || late.Confirmations != 1 {
-		t.Fatalf("X's header transaction was not mined late: %v %v", late, err)
-	}
-	// It counts only if X's ticket happens to have won the draw after the
-	// block before: then X is published at a lottery height that is not
-	// its coinbase's. Fork choice then finds X invalid when it tries it
-	// (X longer than the tip), or never tries it (the tip as long, and
-	// published earlier) and leaves it staged; never valid.
-	lateHeight, _, err := h.Tip()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := apiv1.NewMainchainServiceClient(conns[0]).GetPublication(ctx,
-		&apiv1.GetPublicationRequest{Height: lateHeight})
-	if err != nil && status.Code(err) != codes.NotFound {
-		t.Fatal(err)
-	}
-	if pub.GetBlockHash() == x {
-		xBlock, err := side.GetBlock(ctx, &apiv1.GetBlockRequest{Block: &apiv1.GetBlockRequest_Hash{Hash: x}})
-		if err != nil || xBlock.Status == apiv1.SidechainBlockStatus_SIDECHAIN_BLOCK_STATUS_VALID ||
-			xBlock.OnBestChain {
-			t.Fatalf("X, published late in block %d, is valid: %v %v", lateHeight, xBlock, err)
+	switch {
+	case err == nil && late.Confirmations == 1:
+		// It counts only if X's ticket happens to have won the draw
+		// after the block before: then X is published at a lottery
+		// height that is not its coinbase's. Fork choice then finds X
+		// invalid when it tries it (X longer than the tip), or never
+		// tries it (the tip as long, and published earlier) and leaves
+		// it staged; never valid.
+		lateHeight, _, err := h.Tip()
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Logf("X's header transaction mined late in block %d, won the slot; X is %v",
-			lateHeight, xBlock.Status)
-	} else {
-		t.Logf("X's header transaction mined late in block %d, ignored", lateHeight)
+		pub, err := apiv1.NewMainchainServiceClient(conns[0]).GetPublication(ctx,
+			&apiv1.GetPublicationRequest{Height: lateHeight})
+		if err != nil && status.Code(err) != codes.NotFound {
+			t.Fatal(err)
+		}
+		if pub.GetBlockHash() == x {
+			xBlock, err := side.GetBlock(ctx, &apiv1.GetBlockRequest{Block: &apiv1.GetBlockRequest_Hash{Hash: x}})
+			if err != nil || xBlock.Status == apiv1.SidechainBlockStatus_SIDECHAIN_BLOCK_STATUS_VALID ||
+				xBlock.OnBestChain {
+				t.Fatalf("X, published late in block %d, is valid: %v %v", lateHeight, xBlock, err)
+			}
+			t.Logf("X's header transaction mined late in block %d, won the slot; X is %v",
+				lateHeight, xBlock.Status)
+		} else {
+			t.Logf("X's header transaction mined late in block %d, ignored", lateHeight)
+		}
+	default:
+		// Replaced: its publisher input is spent by another
+		// transaction, in a block or in the mempool.
+		in := xTx.MsgTx().TxIn[0].PreviousOutPoint
+		out, terr := h.Client().GetTxOut(&in.Hash, in.Index, true)
+		if terr != nil || out != nil {
+			t.Fatalf("X's header transaction was neither mined late (%v %v) nor replaced: "+
+				"its input %v is unspent (%v %v)", late, err, in, out, terr)
+		}
+		t.Logf("X's header transaction was replaced by a later header of its ticket")
 	}
 
 	// The same withdrawal goes into another sideblock Y and is paid once,
