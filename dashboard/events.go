@@ -190,11 +190,7 @@ func (h *hub) followSideblocks(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for {
-		msg, err := stream.Recv()
-		if err != nil {
-			return err
-		}
+	return relay(h, stream, func(msg *apiv1.SubscribeSideblocksResponse) (Event, bool) {
 		ev := Event{Chain: "sidechain"}
 		switch e := msg.Event.(type) {
 		case *apiv1.SubscribeSideblocksResponse_State:
@@ -206,10 +202,10 @@ func (h *hub) followSideblocks(ctx context.Context) error {
 			ev.Kind, ev.Height, ev.Hash = "disconnected",
 				e.Disconnected.BlockHeight-1, e.Disconnected.PrevBlock
 		default:
-			continue
+			return ev, false
 		}
-		h.publish(ev)
-	}
+		return ev, true
+	})
 }
 
 // followLottery follows the mainchain's draws from its tip, and keeps the
@@ -220,11 +216,7 @@ func (h *hub) followLottery(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for {
-		msg, err := stream.Recv()
-		if err != nil {
-			return err
-		}
+	return relay(h, stream, func(msg *apiv1.SubscribeLotteryResponse) (Event, bool) {
 		ev := Event{Chain: "mainchain"}
 		switch e := msg.Event.(type) {
 		case *apiv1.SubscribeLotteryResponse_State:
@@ -237,10 +229,10 @@ func (h *hub) followLottery(ctx context.Context) error {
 			ev.Kind, ev.Height, ev.Hash = "disconnected", e.Disconnected.Height-1, ""
 			h.dropDraw(e.Disconnected.Height)
 		default:
-			continue
+			return ev, false
 		}
-		h.publish(ev)
-	}
+		return ev, true
+	})
 }
 
 // followAlarms follows the node's alarm monitor: its state, then each
@@ -250,11 +242,7 @@ func (h *hub) followAlarms(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for {
-		msg, err := stream.Recv()
-		if err != nil {
-			return err
-		}
+	return relay(h, stream, func(msg *apiv1.SubscribeAlarmsResponse) (Event, bool) {
 		ev := Event{Chain: alarmChain}
 		switch e := msg.Event.(type) {
 		case *apiv1.SubscribeAlarmsResponse_State:
@@ -266,9 +254,23 @@ func (h *hub) followAlarms(ctx context.Context) error {
 			}
 			ev.Height, ev.Code = e.Changed.GetHeight(), e.Changed.GetAlarm().GetCode()
 		default:
-			continue
+			return ev, false
 		}
-		h.publish(ev)
+		return ev, true
+	})
+}
+
+// relay receives from stream until it fails, and publishes the event each
+// message converts to (none when convert says false).
+func relay[T any](h *hub, stream interface{ Recv() (T, error) }, convert func(T) (Event, bool)) error {
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		if ev, ok := convert(msg); ok {
+			h.publish(ev)
+		}
 	}
 }
 
