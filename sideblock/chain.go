@@ -116,6 +116,14 @@ type Chain struct {
 	taken     map[chainhash.Hash]uint64
 	rescan    bool
 
+	// ownClock is set for an engine whose blocks are not published on
+	// the mainchain (NewOwnClockChain): batches admit staged blocks to
+	// the index (ownclock.go). genesis is its first block; waiting are
+	// staged blocks a batch looked at and could not admit yet.
+	ownClock bool
+	genesis  chainhash.Hash
+	waiting  map[chainhash.Hash]struct{}
+
 	// validated, when set, is told how long each body that fork choice
 	// validated and connected took (SetValidationHook).
 	validated func(time.Duration)
@@ -218,6 +226,10 @@ func (c *Chain) runBatch(w *store.Writer, mainHeight int32, pub *mainstake.Publi
 		return nil, err
 	}
 	if pub != nil {
+		if c.ownClock {
+			return nil, errors.New("sideblock: a publication passed " +
+				"to an own-clock chain")
+		}
 		if err := b.publish(pub); err != nil {
 			return nil, err
 		}
@@ -242,9 +254,15 @@ func (c *Chain) runBatch(w *store.Writer, mainHeight int32, pub *mainstake.Publi
 			return nil, err
 		}
 	}
-	for _, h := range sortedHashes(look) {
-		if err := b.bodyArrived(h); err != nil {
+	if c.ownClock {
+		if err := b.admitStaged(look, c.rescan); err != nil {
 			return nil, err
+		}
+	} else {
+		for _, h := range sortedHashes(look) {
+			if err := b.bodyArrived(h); err != nil {
+				return nil, err
+			}
 		}
 	}
 

@@ -42,6 +42,12 @@ func NewCoinbaseTx(lotteryHeight int32, extra []byte, outputs ...*wire.TxOut) (*
 	if err != nil {
 		return nil, err
 	}
+	return coinbaseWithScript(script, outputs...), nil
+}
+
+// coinbaseWithScript returns a coinbase with the signature script and
+// outputs.
+func coinbaseWithScript(script []byte, outputs ...*wire.TxOut) *wire.MsgTx {
 	tx := wire.NewMsgTx(wire.TxVersion)
 	tx.AddTxIn(&wire.TxIn{
 		PreviousOutPoint: *wire.NewOutPoint(&chainhash.Hash{}, math.MaxUint32),
@@ -51,7 +57,7 @@ func NewCoinbaseTx(lotteryHeight int32, extra []byte, outputs ...*wire.TxOut) (*
 	for _, out := range outputs {
 		tx.AddTxOut(out)
 	}
-	return tx, nil
+	return tx
 }
 
 // IsCoinbase reports whether tx has the coinbase shape: exactly one input,

@@ -275,6 +275,11 @@ const (
 	// Mempool.Add.
 	ErrMempoolFull
 
+	// ErrBadMainRef indicates, under an engine with a clock of its own
+	// (docs/protocol.md §9.0), a coinbase whose main reference is
+	// missing or malformed, or lower than its parent's.
+	ErrBadMainRef
+
 	// numErrorCodes is the number of error codes defined above; tests use
 	// it to keep errorCodeStrings complete.
 	numErrorCodes
@@ -330,6 +335,7 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrTxTooLarge:               "ErrTxTooLarge",
 	ErrMempoolLowFee:            "ErrMempoolLowFee",
 	ErrMempoolFull:              "ErrMempoolFull",
+	ErrBadMainRef:               "ErrBadMainRef",
 	ErrMisplacedMint:            "ErrMisplacedMint",
 	ErrBadMint:                  "ErrBadMint",
 }
@@ -364,6 +370,7 @@ var headerInvalidCodes = map[ErrorCode]bool{
 	ErrSequenceLock:             true,
 	ErrMisplacedMint:            true,
 	ErrBadMint:                  true,
+	ErrBadMainRef:               true,
 }
 
 // String returns the ErrorCode as a human-readable name.

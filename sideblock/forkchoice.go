@@ -480,7 +480,7 @@ func (b *batch) connect(r *record) (failed bool, err error) {
 		ruleErr = CheckBlockSanity(block, b.c.params)
 		if ruleErr == nil {
 			var due []Deposit
-			due, err = DueDeposits(b.w, b.c.deposits, b.tip.minted, r.LotteryHeight)
+			due, err = DueDeposits(b.w, b.c.deposits, b.tip.minted, b.c.mintHeight(&r.BlockInfo))
 			if err != nil {
 				return false, err
 			}

@@ -334,6 +334,7 @@ func TestGeneratorCoversEveryRule(t *testing.T) {
 		sideblock.ErrTxTooLarge:           "TestMempoolRejects",
 		sideblock.ErrMempoolLowFee:        "TestMempoolRejects",
 		sideblock.ErrMempoolFull:          "TestMempoolEviction",
+		sideblock.ErrBadMainRef:           "TestOwnClock",
 	}
 	tests, err := blocktests.Generate()
 	if err != nil {

@@ -1,6 +1,7 @@
 package sideblock
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/btcsuite/btcd/blockchain"
@@ -45,27 +46,61 @@ func (c *Chain) NewBlockTemplate(r store.Reader, lotteryHeight int32, payTo []by
 			"%d cannot extend tip %v of lottery height %d",
 			lotteryHeight, tip.hash, tip.lotteryHeight)
 	}
-	base := &storeView{r: r}
-	view := newOverlayView(base)
+	script, err := CoinbaseScript(lotteryHeight, TemplateCoinbaseExtra)
+	if err != nil {
+		return nil, err
+	}
+	return c.newTemplate(r, tip, lotteryHeight, lotteryHeight, script, payTo, txs)
+}
 
+// NewOwnClockTemplate builds a block on the best tip of an own-clock chain
+// (NewOwnClockChain) as r shows it: as NewBlockTemplate, at the tip's
+// height + 1, with a coinbase that names ref as its main reference
+// (OwnClockCoinbaseScript, with extra as the miner's extranonce room) and
+// mints the deposits due at ref. ref must be on the mainchain r shows and
+// no lower than the tip's reference; the caller picks it MainRefDepth
+// blocks below its mainchain tip (docs/protocol.md §9.0).
+func (c *Chain) NewOwnClockTemplate(r store.Reader, ref MainRef, payTo, extra []byte, txs []*wire.MsgTx) (*Block, error) {
+	if !c.ownClock {
+		return nil, errors.New("sideblock: NewOwnClockTemplate on a " +
+			"chain without its own clock")
+	}
+	tip, err := readTip(r)
+	if err != nil {
+		return nil, err
+	}
+	if tip.height < 0 {
+		return nil, errors.New("sideblock: the genesis block is not " +
+			"connected yet (the mainchain is still syncing)")
+	}
+	rec, err := mustRecordIn(r, tip.hash)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Height < rec.PubHeight {
+		return nil, fmt.Errorf("sideblock: main reference %v is below "+
+			"the tip's, at mainchain height %d", ref, rec.PubHeight)
+	}
+	script, err := OwnClockCoinbaseScript(tip.height+1, ref, extra)
+	if err != nil {
+		return nil, err
+	}
+	return c.newTemplate(r, tip, tip.height+1, ref.Height, script, payTo, txs)
+}
+
+// newTemplate builds a block on tip at lotteryHeight whose coinbase has
+// the signature script cbScript and that mints what is due at mintHeight.
+func (c *Chain) newTemplate(r store.Reader, tip tipState, lotteryHeight, mintHeight int32, cbScript, payTo []byte, txs []*wire.MsgTx) (*Block, error) {
 	// A coinbase with the largest value it can have, for sizes and
 	// sigops.
-	maxCb, err := NewCoinbaseTx(lotteryHeight, TemplateCoinbaseExtra,
-		wire.NewTxOut(btcutil.MaxSatoshi, payTo))
-	if err != nil {
-		return nil, err
-	}
+	maxCb := coinbaseWithScript(cbScript, wire.NewTxOut(btcutil.MaxSatoshi, payTo))
 	size := wire.MaxVarIntPayload + maxCb.SerializeSize()
 	sigOps := blockchain.CountSigOps(btcutil.NewTx(maxCb)) * blockchain.WitnessScaleFactor
-	probeCb, err := NewCoinbaseTx(lotteryHeight, TemplateCoinbaseExtra,
-		wire.NewTxOut(0, []byte{txscript.OP_TRUE}))
-	if err != nil {
-		return nil, err
-	}
+	probeCb := coinbaseWithScript(cbScript, wire.NewTxOut(0, []byte{txscript.OP_TRUE}))
 
 	// The deposits due come first, right after the coinbase.
 	var head []*wire.MsgTx
-	due, err := DueDeposits(r, c.deposits, tip.minted, lotteryHeight)
+	due, err := DueDeposits(r, c.deposits, tip.minted, mintHeight)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +113,8 @@ func (c *Chain) NewBlockTemplate(r store.Reader, lotteryHeight int32, payTo []by
 		size += mint.SerializeSize()
 		sigOps += blockchain.CountSigOps(btcutil.NewTx(mint)) * blockchain.WitnessScaleFactor
 	}
+	base := &storeView{r: r}
+	view := newOverlayView(base)
 
 	var (
 		included []*wire.MsgTx
@@ -118,11 +155,7 @@ func (c *Chain) NewBlockTemplate(r store.Reader, lotteryHeight int32, payTo []by
 		fees += fee
 	}
 
-	cb, err := NewCoinbaseTx(lotteryHeight, TemplateCoinbaseExtra,
-		wire.NewTxOut(fees+c.params.SideSubsidy, payTo))
-	if err != nil {
-		return nil, err
-	}
+	cb := coinbaseWithScript(cbScript, wire.NewTxOut(fees+c.params.SideSubsidy, payTo))
 	block := NewBlock(tip.hash, append(append([]*wire.MsgTx{cb}, head...), included...))
 
 	// The pieces were checked one by one; check the whole.

@@ -1,0 +1,228 @@
+package sideblock_test
+
+import (
+	"encoding/binary"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/sideblock"
+	"github.com/mainstake/sidenode/sideblock/blocktests"
+	"github.com/mainstake/sidenode/store"
+)
+
+// heightEngine orders an own-clock chain by height, then by hash: enough
+// to test the chain state, which does not care how the engine weighs
+// blocks.
+type heightEngine struct{ sideblock.MainstakeEngine }
+
+func (heightEngine) Name() string { return "test-own-clock" }
+
+func (heightEngine) ForkChoiceKey(info *sideblock.BlockInfo) []byte {
+	return binary.BigEndian.AppendUint32(nil, ^uint32(info.Height))
+}
+
+// ownSim is mainSim for an own-clock chain.
+type ownSim struct {
+	*mainSim
+	genesis *sideblock.Block
+}
+
+func ownGenesis() *sideblock.Block {
+	script, _ := txscript.NewScriptBuilder().AddInt64(0).AddData([]byte("test genesis")).Script()
+	burn, _ := txscript.NullDataScript(nil)
+	cb := wire.NewMsgTx(wire.TxVersion)
+	cb.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Index: wire.MaxPrevOutIndex},
+		SignatureScript: script, Sequence: wire.MaxTxInSequenceNum})
+	cb.AddTxOut(wire.NewTxOut(0, burn))
+	return powBlock(sideblock.NewBlock(chainhash.Hash{}, []*wire.MsgTx{cb}), 0)
+}
+
+// powBlock gives a block an 80-byte header; nonce tells twins apart.
+func powBlock(b *sideblock.Block, nonce uint32) *sideblock.Block {
+	b.Header.Pow = &sideblock.PowSeal{Version: 1,
+		Timestamp: time.Unix(1_700_000_000, 0), Bits: 0x207fffff, Nonce: nonce}
+	return b
+}
+
+func newOwnSim(t testing.TB) *ownSim {
+	t.Helper()
+	db, err := store.Open("", store.Options{
+		InMemory: true,
+		Genesis:  *chaincfg.RegressionNetParams.GenesisHash,
+		Network:  "regtest",
+		LocalPrefixes: append(sideblock.OwnClockLocalPrefixes(),
+			[]byte{sideblock.StagingKeyByte}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	params := blocktests.Params()
+	g := ownGenesis()
+	chain, err := sideblock.NewOwnClockChain(db, params, heightEngine{}, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := &mainSim{t: t, db: db, chain: chain, params: params}
+	ms.next(nil)
+	return &ownSim{mainSim: ms, genesis: g}
+}
+
+// ref returns the main reference of mainchain height h under fork f (the
+// hashes mainSim gives).
+func mainRef(h int32, fork int) sideblock.MainRef {
+	hash := *chaincfg.RegressionNetParams.GenesisHash
+	if h > 0 {
+		hash = chainhash.DoubleHashH([]byte(fmt.Sprintf("main/%d/%d", h, fork)))
+	}
+	return sideblock.MainRef{Height: h, Hash: hash}
+}
+
+// child builds a block on parent at height with main reference ref.
+func (s *ownSim) child(parent *sideblock.Block, height int32, ref sideblock.MainRef, nonce uint32) *sideblock.Block {
+	s.t.Helper()
+	script, err := sideblock.OwnClockCoinbaseScript(height, ref, []byte{byte(nonce)})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	cb := wire.NewMsgTx(wire.TxVersion)
+	cb.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Index: wire.MaxPrevOutIndex},
+		SignatureScript: script, Sequence: wire.MaxTxInSequenceNum})
+	cb.AddTxOut(wire.NewTxOut(s.params.SideSubsidy, []byte{txscript.OP_TRUE}))
+	return powBlock(sideblock.NewBlock(parent.BlockHash(), []*wire.MsgTx{cb}), nonce)
+}
+
+// arrive stages blocks as the node does and connects them in an amendment
+// of the mainchain tip.
+func (s *ownSim) arrive(blocks ...*sideblock.Block) *sideblock.Result {
+	s.t.Helper()
+	for _, b := range blocks {
+		if err := s.chain.StageOwnBody(b); err != nil {
+			s.t.Fatalf("stage %v: %v", b.BlockHash(), err)
+		}
+	}
+	res, err := s.chain.ConnectArrived()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return res
+}
+
+func (s *ownSim) wantTip(name string, b *sideblock.Block) {
+	s.t.Helper()
+	tip, _, ok := s.chain.Tip()
+	if !ok || tip != b.BlockHash() {
+		s.t.Fatalf("%s: tip %v, want %v", name, tip, b.BlockHash())
+	}
+}
+
+func (s *ownSim) status(b *sideblock.Block) sideblock.BlockStatus {
+	s.t.Helper()
+	_, info, err := s.chain.Block(b.BlockHash())
+	if err != nil {
+		s.t.Fatalf("block %v: %v", b.BlockHash(), err)
+	}
+	return info.Status
+}
+
+func (s *ownSim) mainStateHash() chainhash.Hash {
+	s.t.Helper()
+	_, h, err := s.db.StateHash(s.height())
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return h
+}
+
+// TestOwnClock runs a named tree of own-clock blocks through the chain
+// state: admission waits for the main reference, sidechain reorgs happen
+// between mainchain blocks, bad references are invalid, and a mainchain
+// reorg that removes a reference disconnects the blocks on it.
+func TestOwnClock(t *testing.T) {
+	s := newOwnSim(t)
+	g := s.genesis
+	s.wantTip("genesis connects in the first batch", g)
+
+	// b1 names mainchain block 1, which does not exist yet: it waits.
+	b1 := s.child(g, 1, mainRef(1, 0), 1)
+	s.arrive(b1)
+	s.wantTip("b1 waits for its reference", g)
+	s.next(nil)
+	s.wantTip("b1 admitted with mainchain block 1", b1)
+
+	// b2 connects between mainchain blocks.
+	b2 := s.child(b1, 2, mainRef(1, 0), 2)
+	s.arrive(b2)
+	s.wantTip("b2 connects on arrival", b2)
+
+	// c2 names a reference below its parent's: invalid, and so is c3.
+	c2 := s.child(b1, 2, mainRef(0, 0), 3)
+	c3 := s.child(c2, 3, mainRef(1, 0), 4)
+	c4 := s.child(c3, 4, mainRef(1, 0), 5)
+	s.arrive(c2, c3, c4)
+	s.wantTip("a longer branch with a bad reference loses", b2)
+	if st := s.status(c2); st != sideblock.StatusInvalid {
+		t.Fatalf("c2 is %v, want invalid", st)
+	}
+	if st := s.status(c4); st != sideblock.StatusInvalidAncestor {
+		t.Fatalf("c4 is %v, want invalid ancestor", st)
+	}
+	if _, err := sideblock.CheckMainRef(c2, 1); !sideblock.IsErrorCode(err, sideblock.ErrBadMainRef) {
+		t.Fatalf("CheckMainRef(c2) = %v, want ErrBadMainRef", err)
+	}
+
+	// A longer branch reorganizes the sidechain without a mainchain
+	// block.
+	d2 := s.child(b1, 2, mainRef(1, 0), 6)
+	d3 := s.child(d2, 3, mainRef(1, 0), 7)
+	s.arrive(d3, d2) // out of order: d3 waits for d2 in the same batch
+	s.wantTip("longer branch wins between mainchain blocks", d3)
+
+	s.next(nil) // mainchain block 2
+	e4 := s.child(d3, 4, mainRef(2, 0), 8)
+	s.arrive(e4)
+	s.wantTip("e4 on reference 2", e4)
+	before := s.mainStateHash()
+
+	// A mainchain reorg replaces block 2: e4's reference is gone and e4
+	// is disconnected; d3 (reference 1) stays.
+	s.undo()
+	s.next(nil) // block 2 of fork 1
+	s.wantTip("mainchain reorg disconnects e4", d3)
+	if h := s.mainStateHash(); h == before {
+		t.Fatal("state hash unchanged after e4 was disconnected")
+	}
+
+	// A second node sees the same blocks in another order, and the
+	// mainchain only in its final form: the same state.
+	o := newOwnSim(t)
+	o.next(nil)
+	o.fork = 1
+	o.arrive(e4, c4, c3, d3)
+	o.next(nil)
+	o.arrive(c2, d2, b2, b1)
+	o.wantTip("second node", d3)
+	if a, b := s.mainStateHash(), o.mainStateHash(); a != b {
+		t.Fatalf("state hashes differ: %v and %v", a, b)
+	}
+	if a, b := s.coveredOwnDump(), o.coveredOwnDump(); a != b {
+		t.Fatalf("covered state differs:\n%s\nvs\n%s", a, b)
+	}
+}
+
+// coveredOwnDump is the covered state of an own-clock chain: 0x40 keys
+// but the index.
+func (s *ownSim) coveredOwnDump() string {
+	s.t.Helper()
+	out := ""
+	for _, p := range [][]byte{{0x40, 'h'}, {0x40, 'T'}, {0x40, 'u'}, {0x40, 'r'}, {0x40, 'w'}, {0x40, 'x'}, {0x40, 'y'}} {
+		out += s.dumpPrefixes(p)
+	}
+	return out
+}
