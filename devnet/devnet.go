@@ -108,8 +108,15 @@ type Net struct {
 }
 
 // New creates the net's directory (wiped first), starts btcd and prepares
-// every node's home, config and wallet. It starts no node.
+// every node's home, config and wallet, for a regtest (mainstake)
+// sidechain. It starts no node.
 func New(dir, binary string, specs []NodeSpec, out io.Writer) (*Net, error) {
+	return NewOn(dir, binary, &chainparams.Regtest, specs, out)
+}
+
+// NewOn is New for another sidechain network on a regtest mainchain, such
+// as chainparams.PowRegtest.
+func NewOn(dir, binary string, params *chainparams.Params, specs []NodeSpec, out io.Writer) (*Net, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -124,7 +131,7 @@ func New(dir, binary string, specs []NodeSpec, out io.Writer) (*Net, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Net{Dir: abs, Binary: binary, Params: &chainparams.Regtest, H: h, Output: out}
+	n := &Net{Dir: abs, Binary: binary, Params: params, H: h, Output: out}
 	for _, spec := range specs {
 		node, err := n.prepare(spec)
 		if err != nil {
@@ -529,4 +536,14 @@ func (node *Node) Info(ctx context.Context) (*apiv1.GetInfoResponse, error) {
 	}
 	defer conn.Close()
 	return apiv1.NewNodeServiceClient(conn).GetInfo(ctx, &apiv1.GetInfoRequest{})
+}
+
+// Tail returns the node's newest n lines of output, for a test's failure.
+func (node *Node) Tail(n int) []string {
+	node.mu.Lock()
+	defer node.mu.Unlock()
+	if len(node.lines) < n {
+		n = len(node.lines)
+	}
+	return append([]string(nil), node.lines[len(node.lines)-n:]...)
 }

@@ -15,10 +15,12 @@ import (
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/txscript"
 	flags "github.com/jessevdk/go-flags"
 
 	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -115,10 +117,14 @@ type Config struct {
 	DataDir     string `short:"b" long:"datadir" description:"Directory for the node's data; each network uses a subdirectory named after it"`
 	LogDir      string `long:"logdir" description:"Directory for log files; each network uses a subdirectory named after it"`
 	DebugLevel  string `short:"d" long:"debuglevel" description:"Logging level for all subsystems {trace, debug, info, warn, error, critical, off}, optionally followed by per-subsystem levels, as in info,MWCH=debug,STOR=trace"`
-	Network     string `long:"network" description:"Network to run {mainnet, testnet3, signet, regtest, simnet, powregtest}: the Bitcoin network to follow and the sidechain's engine (powregtest: the pow engine on regtest, not wired into the node yet)"`
+	Network     string `long:"network" description:"Network to run {mainnet, testnet3, signet, regtest, simnet, powregtest}: the Bitcoin network to follow and the sidechain's engine (powregtest: the pow engine on regtest, with 2-second sideblocks)"`
 	CPUProfile  string `long:"cpuprofile" description:"Write a CPU profile of the whole run to this file, for go tool pprof"`
 	UndoDepth   int32  `long:"undodepth" description:"How many of the newest mainchain blocks the node can undo: the deepest mainchain reorg it follows, and the heights whose state hash it keeps. A deeper reorg is refused with the state left at its tip, until --resync"`
 	Resync      bool   `long:"resync" no-ini:"true" description:"Start from scratch: move the network's state dir aside, renamed with the current time (never deleted), and sync the mainchain again. Only on the command line, for one start"`
+
+	Mine        bool   `long:"mine" description:"Mine sideblocks with the CPU (pow networks only), paying --mineaddr"`
+	MineThreads int    `long:"minethreads" description:"Mining goroutines for --mine (0: one per CPU)"`
+	MineAddr    string `long:"mineaddr" description:"Sidechain address the coinbases of blocks mined with --mine pay (default: a new address of the node's wallet)"`
 
 	MainWatch MainWatchConfig `group:"mainwatch" namespace:"mainwatch"`
 	Btcd      BtcdConfig      `group:"btcd" namespace:"btcd"`
@@ -564,6 +570,9 @@ func (c *Config) validate() error {
 	if err := c.Publish.validate(); err != nil {
 		return err
 	}
+	if err := c.validateMining(); err != nil {
+		return err
+	}
 
 	switch c.MainWatch.Backend {
 	case BackendBtcd:
@@ -746,4 +755,45 @@ func (p *PublishConfig) validate() error {
 			p.RebidInterval)
 	}
 	return nil
+}
+
+// validateMining checks --mine, --minethreads and --mineaddr: mining is
+// for pow networks, the thread count is bounded, and the address is a
+// sidechain address of the network.
+func (c *Config) validateMining() error {
+	params, err := chainparams.ByName(c.Network)
+	if err != nil {
+		return err
+	}
+	if c.MineThreads < 0 || c.MineThreads > maxMineThreads {
+		return fmt.Errorf("--minethreads %d is outside [0, %d]",
+			c.MineThreads, maxMineThreads)
+	}
+	if !c.Mine {
+		return nil
+	}
+	if params.Engine != chainparams.PoW {
+		return fmt.Errorf("--mine: --network=%s runs the %v engine; "+
+			"mining is for pow networks (powregtest)", c.Network,
+			params.Engine)
+	}
+	if c.MineAddr != "" {
+		if _, err := mineScript(c.MineAddr, params); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxMineThreads bounds --minethreads.
+const maxMineThreads = 1024
+
+// mineScript returns the output script of --mineaddr.
+func mineScript(addr string, params *chainparams.Params) ([]byte, error) {
+	a, err := btcutil.DecodeAddress(addr, params.Side)
+	if err != nil || !a.IsForNet(params.Side) {
+		return nil, fmt.Errorf("--mineaddr %q is not a sidechain address "+
+			"of %s", addr, params.Name)
+	}
+	return txscript.PayToAddrScript(a)
 }

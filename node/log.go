@@ -27,6 +27,7 @@ import (
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
+	"github.com/mainstake/sidenode/pow/powchain"
 	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/sidepeer"
@@ -118,12 +119,12 @@ var subsystems = []subsystem{
 	{"SPER", sidepeer.UseLogger},              // package sidepeer (bodies and txs from peers)
 	{"ALRM", alarms.UseLogger},                // package alarms (the node's alarms)
 	{"DASH", dashboard.UseLogger},             // package dashboard (the web dashboard)
+	{"POWC", powchain.UseLogger},              // package pow/powchain (the pow engine's blocks)
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them.
 	{"WDRW", nil}, // package withdraw
 	{"POSC", nil}, // package pos
-	{"POWC", nil}, // package pow (including miner, stratum)
 	{"DPOW", nil}, // package notarize
 }
 

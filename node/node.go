@@ -61,11 +61,11 @@ func OpenStore(cfg *Config) (*store.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	genesis, err := params.GenesisID()
-	if err != nil {
-		return nil, err
-	}
-	opts := StoreOptions(cfg.Network, genesis)
+	// The store checks the mainchain's genesis block when it connects
+	// mainchain block 0; the sidechain's engine and its parameters
+	// (under pow, what the genesis id commits to) are checked through
+	// the options' engine digest.
+	opts := StoreOptions(cfg.Network, *params.Main.GenesisHash)
 	opts.UndoDepth = cfg.UndoDepth
 	return store.Open(cfg.StateDir(), opts)
 }
@@ -80,23 +80,21 @@ type EngineNotWiredError struct {
 func (e *EngineNotWiredError) Error() string {
 	return fmt.Sprintf("the %v engine is not wired into the node yet: "+
 		"--network=%s runs the %v engine, whose header chain, "+
-		"difficulty and miner exist (pow/) but which no sidechain "+
-		"state, block production or peer relay follows yet; run a "+
-		"mainstake network (mainnet, testnet3, signet, regtest, "+
-		"simnet) until then (nothing was written)", e.Engine,
+		"engine's rules are not implemented yet; run a mainstake "+
+		"network (mainnet, testnet3, signet, regtest, simnet) or a "+
+		"pow network (powregtest) until then (nothing was written)", e.Engine,
 		e.Network, e.Engine)
 }
 
 // checkEngine refuses, before anything is written, a network whose engine
-// the node cannot run: today every engine but mainstake. pow/ holds the
-// pow engine's header chain, difficulty and miner, but no sidechain state
-// follows them yet.
+// the node cannot run: today pos. Mainstake and pow run.
 func checkEngine(cfg *Config) error {
 	params, err := chainparams.ByName(cfg.Network)
 	if err != nil {
 		return err
 	}
-	if params.Engine == chainparams.Mainstake {
+	switch params.Engine {
+	case chainparams.Mainstake, chainparams.PoW:
 		return nil
 	}
 	return &EngineNotWiredError{Network: cfg.Network, Engine: params.Engine}
@@ -359,6 +357,15 @@ func Run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	index, peg, proto := chain.index, chain.peg, chain.protocol
+	if pc := proto.pow; pc != nil {
+		// The header index learns every block the store holds before
+		// the first batch runs fork choice over them.
+		if err := pc.Restore(); err != nil {
+			return err
+		}
+		pc.SetConnector(chain.connectArrived)
+		pc.SetMempool(proto.pool)
+	}
 	// The audit's alarm and gauges hold from the start, not from the
 	// first block.
 	proto.refreshAudit()
@@ -524,6 +531,14 @@ func Run(ctx context.Context, cfg *Config) error {
 	// Bodies staged before a stop for headers whose body the index
 	// still misses connect now, not at the next mainchain block.
 	chain.connectArrived()
+
+	if cfg.Mine {
+		m, err := startMiner(cfg, params, proto, wlt, peers)
+		if err != nil {
+			return err
+		}
+		defer m.Stop()
+	}
 
 	done := make(chan error, 1)
 	go func() { done <- follower.Run(ctx) }()

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,35 +82,14 @@ func TestRunRefusesOtherNetworkState(t *testing.T) {
 	}
 }
 
-// TestRunRefusesPowNetwork starts a node on powregtest: config accepts it,
-// and Run refuses it, since the pow engine is not wired into the node,
-// before it writes anything.
-func TestRunRefusesPowNetwork(t *testing.T) {
-	withHome(t)
-	dataDir := t.TempDir()
-	err := runWith(t, 20*time.Second, "--network=powregtest", "--datadir="+dataDir,
-		"--btcd.rpcuser=u", "--btcd.rpcpass=p", "--api.disable")
-	var notWired *EngineNotWiredError
-	if !errors.As(err, &notWired) || notWired.Engine != chainparams.PoW {
-		t.Fatalf("Run returned %v, want an EngineNotWiredError", err)
-	}
-	if _, err := os.Stat(filepath.Join(dataDir, "powregtest", "state")); !os.IsNotExist(err) {
-		t.Fatalf("a state dir was created: %v", err)
-	}
-}
-
 // TestRunRefusesOtherEngineState gives a regtest (mainstake) node a state
 // dir written under the pow engine: it refuses with ErrWrongEngine, names
 // --network, and changes nothing.
 func TestRunRefusesOtherEngineState(t *testing.T) {
 	withHome(t)
 	dataDir := t.TempDir()
-	genesis, err := chainparams.PowRegtest.GenesisID()
-	if err != nil {
-		t.Fatal(err)
-	}
 	db, err := store.Open(filepath.Join(dataDir, "regtest", "state"),
-		StoreOptions("powregtest", genesis))
+		StoreOptions("powregtest", *chainparams.PowRegtest.Main.GenesisHash))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -14,6 +15,7 @@ import (
 	"github.com/mainstake/sidenode/metrics"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
+	"github.com/mainstake/sidenode/pow/powchain"
 	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
@@ -31,6 +33,15 @@ type protocol struct {
 	audit  *pegbox.Auditor // verdicts on pegbox spends, refreshed after each block
 	chain  *sideblock.Chain
 	pool   *sideblock.Mempool
+
+	// pow is the pow engine's front door and header index; nil under
+	// mainstake. Under pow the ticket index still follows the
+	// mainchain, but its draws and publications order nothing.
+	pow *powchain.Chain
+
+	// newWork, when set (--mine), tells the miner that the sidechain's
+	// tip moved.
+	newWork atomic.Pointer[func()]
 
 	// producer is this node's production and its slots. Set after
 	// construction, before the follower runs, like the fields below.
@@ -63,11 +74,26 @@ type blockWork struct {
 func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Index,
 	peg *pegbox.Index) (*protocol, error) {
 
-	// The engine reads the tickets' weights for the peg's elections.
-	chain, err := sideblock.NewChainWithEngine(db, params,
-		sideblock.MainstakeEngine{Weights: index})
-	if err != nil {
-		return nil, err
+	var (
+		chain *sideblock.Chain
+		pc    *powchain.Chain
+		err   error
+	)
+	switch params.Engine {
+	case chainparams.PoW:
+		pc, err = powchain.New(powchain.Config{Params: params, DB: db})
+		if err != nil {
+			return nil, err
+		}
+		chain = pc.Side()
+	default:
+		// The engine reads the tickets' weights for the peg's
+		// elections.
+		chain, err = sideblock.NewChainWithEngine(db, params,
+			sideblock.MainstakeEngine{Weights: index})
+		if err != nil {
+			return nil, err
+		}
 	}
 	chain.SetDeposits(peg.MintSource())
 	pool := sideblock.NewMempool(chain, params, sideblock.MempoolConfig{})
@@ -79,6 +105,7 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 		audit:  pegbox.NewAuditor(peg, pegbox.BestSidechain(chain)),
 		chain:  chain,
 		pool:   pool,
+		pow:    pc,
 		// A producer without a wallet produces nothing; Run gives the
 		// protocol the node's own.
 		producer: producer.New(producer.Env{Params: params, Chain: chain, Mempool: pool}),
@@ -156,7 +183,13 @@ func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*
 	if err != nil {
 		return nil, err
 	}
-	wn := stake.Winner
+	wn, pub := stake.Winner, stake.Publication
+	if p.pow != nil {
+		// Under pow nobody is drawn and nothing is published: miners
+		// bring the sideblocks (AcceptBlock), and the batch admits
+		// those whose main reference it now sees.
+		wn, pub = nil, nil
+	}
 	if preview {
 		if wn == nil {
 			return nil, nil
@@ -173,7 +206,7 @@ func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*
 		return nil, err
 	}
 	p.previewSide = preview
-	side, err := p.chain.ConnectMainBlock(w, b.Height, stake.Publication)
+	side, err := p.chain.ConnectMainBlock(w, b.Height, pub)
 	if err != nil {
 		return nil, err
 	}
@@ -309,6 +342,9 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 			p.peers.Announce(p2p.BlockItem(h))
 		}
 	}
+	if fn := p.newWork.Load(); fn != nil && len(work.side.Connected)+len(work.side.Disconnected) > 0 {
+		(*fn)()
+	}
 }
 
 // refreshAudit judges the pegbox's spends against the best sidechain
@@ -345,6 +381,9 @@ func (p *protocol) connectArrived() (bool, error) {
 			"mainchain block %d connected without waiting for the next one",
 			side.NewTip, side.TipHeight, side.MainHeight)
 		p.producer.TipMoved()
+		if fn := p.newWork.Load(); fn != nil {
+			(*fn)()
+		}
 		if p.alarms != nil {
 			p.alarms.BlockCommitted() // the sidechain's tip moved
 		}

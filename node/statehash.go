@@ -40,6 +40,12 @@ func StoreOptions(network string, genesis chainhash.Hash) store.Options {
 	if p, err := chainparams.ByName(network); err == nil {
 		opts.Engine = p.Engine.String()
 		opts.EngineDigest = p.EngineDigest()
+		if p.Engine != chainparams.Mainstake {
+			// The index of a chain with a clock of its own holds
+			// every branch this node has seen: local.
+			opts.LocalPrefixes = append(opts.LocalPrefixes,
+				sideblock.OwnClockLocalPrefixes()...)
+		}
 	}
 	return opts
 }

@@ -310,3 +310,27 @@ func OwnClockLocalPrefixes() [][]byte {
 		append([]byte(nil), keyChildPrefix...),
 	}
 }
+
+// StagedBlocks calls fn with every staged block, lowest coinbase height
+// first: for an own-clock chain, every block the node holds, so that a
+// header index can be rebuilt at start. fn runs inside a store read and
+// must not call the Chain or the store; an error from it stops the walk
+// and is returned.
+func (c *Chain) StagedBlocks(fn func(*Block) error) error {
+	return c.db.View(func(r store.Reader) error {
+		return r.Iterate(keyStagedPrefix, func(k, _ []byte) error {
+			var h chainhash.Hash
+			copy(h[:], k[len(keyStagedPrefix)+4:])
+			s, has, err := loadStaged(r, h)
+			if err != nil || !has {
+				return err
+			}
+			b, err := s.block()
+			if err != nil {
+				log.Warnf("Staged block %v does not decode: %v", h, err)
+				return nil
+			}
+			return fn(b)
+		})
+	})
+}
