@@ -139,15 +139,24 @@ func run() error {
 		binary   = flag.String("sidenode", "bin/sidenode", "path of the sidenode binary")
 		interval = flag.Duration("interval", 3*time.Second, "time between mined blocks")
 		blocks   = flag.Int("blocks", 0, "stop after mining this many blocks (0: run until Ctrl-C)")
-		engine   = flag.String("engine", "mainstake", "the sidechain's engine: mainstake (regtest), or pow (powregtest, not wired into the node yet)")
+		engine   = flag.String("engine", "mainstake", "the sidechain's engine: mainstake (regtest: three staking nodes), or pow (powregtest: two nodes that mine with one CPU thread each, and one that follows)")
 	)
 	flag.Parse()
+	params := &chainparams.Regtest
+	specs := []devnet.NodeSpec{
+		{Name: "node-a", Backend: "btcd", Stake: 300_000_000},
+		{Name: "node-b", Backend: "btcd", Stake: 200_000_000},
+		{Name: "node-c", Backend: "neutrino", Stake: 100_000_000},
+	}
 	switch *engine {
 	case "mainstake":
 	case "pow":
-		return fmt.Errorf("--engine=pow: the pow engine is not wired " +
-			"into the node yet, so sidenode refuses --network=powregtest; " +
-			"nothing was started")
+		params = &chainparams.PowRegtest
+		specs = []devnet.NodeSpec{
+			{Name: "node-a", Backend: "btcd", Args: []string{"--mine", "--minethreads=1"}},
+			{Name: "node-b", Backend: "btcd", Args: []string{"--mine", "--minethreads=1"}},
+			{Name: "node-c", Backend: "neutrino"},
+		}
 	default:
 		return fmt.Errorf("--engine=%s: want mainstake or pow", *engine)
 	}
@@ -155,13 +164,10 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	fmt.Printf("%-14s starting btcd v%s (regtest, --rejectnonstd) in %s/btcd\n",
-		"[devnet]", btctest.BtcdVersion, *dir)
-	net, err := devnet.New(*dir, *binary, []devnet.NodeSpec{
-		{Name: "node-a", Backend: "btcd", Stake: 300_000_000},
-		{Name: "node-b", Backend: "btcd", Stake: 200_000_000},
-		{Name: "node-c", Backend: "neutrino", Stake: 100_000_000},
-	}, os.Stdout)
+	fmt.Printf("%-14s starting btcd v%s (regtest, --rejectnonstd) in %s/btcd; "+
+		"sidechain %s (%v engine)\n", "[devnet]", btctest.BtcdVersion, *dir,
+		params.Name, params.Engine)
+	net, err := devnet.NewOn(*dir, *binary, params, specs, os.Stdout)
 	if err != nil {
 		return err
 	}
@@ -179,17 +185,20 @@ func run() error {
 		net.Say("%s: metrics at http://%s/metrics", node.Spec.Name, node.MetricsAddr)
 	}
 
-	// Mature coins for the mining key, then register every node's stake.
+	// Mature coins for the mining key, then register every node's stake
+	// (mainstake; pow nodes mine instead).
 	if _, err := net.H.Generate(110); err != nil {
 		return err
 	}
-	txids, err := net.RegisterStakes(2000)
-	if err != nil {
-		return err
-	}
-	for _, node := range net.Nodes {
-		net.Say("%s: registered a stake of %v (tx %v)", node.Spec.Name,
-			btcutil.Amount(node.Spec.Stake), txids[node.Spec.Name])
+	if params.Engine == chainparams.Mainstake {
+		txids, err := net.RegisterStakes(2000)
+		if err != nil {
+			return err
+		}
+		for _, node := range net.Nodes {
+			net.Say("%s: registered a stake of %v (tx %v)", node.Spec.Name,
+				btcutil.Amount(node.Spec.Stake), txids[node.Spec.Name])
+		}
 	}
 
 	// A REST call to paste into another shell, once the first node's
