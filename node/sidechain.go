@@ -444,6 +444,10 @@ func (p *protocol) reportSide(side *sideblock.Result) {
 	for _, h := range side.Disconnected {
 		log.Infof("Sideblock %v disconnected", h)
 	}
+	if p.pow != nil {
+		p.reportPow(side)
+		return
+	}
 	for _, h := range side.Connected {
 		by, height := "unknown", int32(-1)
 		_, info, err := p.chain.Block(h)
@@ -457,6 +461,29 @@ func (p *protocol) reportSide(side *sideblock.Result) {
 		}
 		log.Infof("Sideblock %v connected (sidechain height %d, produced by %s)",
 			h, height, by)
+	}
+	for _, h := range side.Invalidated {
+		log.Warnf("Sideblock %v is invalid", h)
+	}
+}
+
+// reportPow logs a pow chain's connections: each block with its main
+// reference, or one line for a batch of many (a sync, a long reorg).
+func (p *protocol) reportPow(side *sideblock.Result) {
+	if n := len(side.Connected); n > 10 {
+		log.Infof("Connected %d sideblocks; tip %v at height %d", n,
+			side.NewTip, side.TipHeight)
+	} else {
+		for _, h := range side.Connected {
+			_, info, err := p.chain.Block(h)
+			if err != nil {
+				log.Errorf("Sideblock %v: %v", h, err)
+				continue
+			}
+			ref, _ := p.chain.MainRefOf(info)
+			log.Infof("Sideblock %v connected (sidechain height %d, main "+
+				"reference %d)", h, info.Height, ref.Height)
+		}
 	}
 	for _, h := range side.Invalidated {
 		log.Warnf("Sideblock %v is invalid", h)
