@@ -633,6 +633,7 @@ func (ix *Index) attachBody(n *Node, b *Block, bodyErr error, linked *[]*Node) (
 	ix.link(n, linked)
 	return n, nil
 }
+
 // link marks n linked if its parent is, and then every descendant that has
 // its body.
 func (ix *Index) link(n *Node, linked *[]*Node) {
