@@ -88,8 +88,14 @@ func (n *Node) Parent() *Node { return n.parent }
 func (n *Node) WorkSum() *big.Int { return new(big.Int).Set(n.workSum) }
 
 // Ancestor returns the ancestor at height h (n itself for n's height), or
-// nil if h is out of range.
+// nil if h is out of range. It takes O(log n) hops through the skip
+// pointers.
 func (n *Node) Ancestor(h int32) *Node {
+	return n.ancestor(h, nil)
+}
+
+// ancestor is Ancestor, counting its hops in *hops if hops is not nil.
+func (n *Node) ancestor(h int32, hops *int) *Node {
 	if h < 0 || h > n.height {
 		return nil
 	}
@@ -104,6 +110,9 @@ func (n *Node) Ancestor(h int32) *Node {
 			a = a.skip
 		} else {
 			a = a.parent
+		}
+		if hops != nil {
+			*hops++
 		}
 	}
 	return a
