@@ -1,0 +1,223 @@
+package headerchain_test
+
+import (
+	"errors"
+	"math/big"
+	"sync"
+	"testing"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	hc "github.com/mainstake/sidenode/pow/headerchain"
+)
+
+// gateVerifier holds the proof-of-work check of chosen headers until the
+// test releases it, and says on entered when a held check has begun. The
+// others pass straight through. Safe for concurrent use.
+type gateVerifier struct {
+	mu      sync.Mutex
+	gates   map[chainhash.Hash]chan struct{}
+	entered chan chainhash.Hash
+	calls   map[chainhash.Hash]int
+}
+
+func newGateVerifier() *gateVerifier {
+	return &gateVerifier{
+		gates:   make(map[chainhash.Hash]chan struct{}),
+		entered: make(chan chainhash.Hash, 16),
+		calls:   make(map[chainhash.Hash]int),
+	}
+}
+
+// hold makes the next check of hash wait until the returned function is
+// called.
+func (v *gateVerifier) hold(hash chainhash.Hash) func() {
+	ch := make(chan struct{})
+	v.mu.Lock()
+	v.gates[hash] = ch
+	v.mu.Unlock()
+	return func() { close(ch) }
+}
+
+func (v *gateVerifier) hashes(hash chainhash.Hash) int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.calls[hash]
+}
+
+func (v *gateVerifier) CheckProofOfWork(h *wire.BlockHeader, hash *chainhash.Hash, height int32, target *big.Int) (bool, error) {
+	v.mu.Lock()
+	v.calls[*hash]++
+	gate := v.gates[*hash]
+	delete(v.gates, *hash)
+	v.mu.Unlock()
+	if gate != nil {
+		v.entered <- *hash
+		<-gate
+	}
+	return hc.SHA256d{}.CheckProofOfWork(h, hash, height, target)
+}
+
+type headerResult struct {
+	n   *hc.Node
+	err error
+}
+
+func processHeaderAsync(ix *hc.Index, h *wire.BlockHeader) <-chan headerResult {
+	done := make(chan headerResult, 1)
+	go func() {
+		n, err := ix.ProcessHeader(h)
+		done <- headerResult{n, err}
+	}()
+	return done
+}
+
+// TestProofOfWorkWithoutLock holds one header's proof-of-work check and
+// checks that meanwhile a header on another branch is processed, a block
+// is processed, and the index answers queries: the check does not hold the
+// index's lock. (Were it held, this test would hang until go test's
+// timeout.)
+func TestProofOfWorkWithoutLock(t *testing.T) {
+	v := newGateVerifier()
+	ix, g := newIndex(t, func(c *hc.Config) { c.Verifier = v })
+	a1 := child(t, g, 1, "a1")
+	b1 := child(t, g, 1, "b1")
+	b2 := child(t, b1, 2, "b2")
+
+	release := v.hold(a1.BlockHash())
+	slow := processHeaderAsync(ix, &a1.Header)
+	<-v.entered
+
+	if _, err := ix.ProcessHeader(&b1.Header); err != nil {
+		t.Fatalf("header on another branch while a check is held: %v", err)
+	}
+	res := process(t, ix, b1)
+	sameHashes(t, "attach", res.Attach, b1)
+	process(t, ix, b2)
+	if ix.Best().Hash() != b2.BlockHash() || ix.BestHeader().Hash() != b2.BlockHash() {
+		t.Fatal("the tip did not move while a check was held")
+	}
+	if ix.Lookup(a1.BlockHash()) != nil {
+		t.Fatal("the held header is stored before its check ended")
+	}
+	if _, err := ix.AncestorID(b2.BlockHash(), 0); err != nil {
+		t.Fatal(err)
+	}
+
+	release()
+	r := <-slow
+	if r.err != nil || r.n == nil || r.n.Hash() != a1.BlockHash() {
+		t.Fatalf("held header: %v", r.err)
+	}
+	if v.hashes(a1.BlockHash()) != 1 {
+		t.Fatalf("%d hashes for one header", v.hashes(a1.BlockHash()))
+	}
+}
+
+// TestRecheckAfterProofOfWork changes the index while a header's check is
+// held: the same header stored by another caller is not stored twice nor
+// hashed again, and a parent invalidated meanwhile condemns the header.
+func TestRecheckAfterProofOfWork(t *testing.T) {
+	v := newGateVerifier()
+	ix, g := newIndex(t, func(c *hc.Config) { c.Verifier = v })
+	a1 := child(t, g, 1, "a1")
+	a2 := child(t, a1, 2, "a2")
+	b1 := child(t, g, 1, "b1")
+
+	// Stored meanwhile: the body of a1 arrives while its header's
+	// check is held.
+	release := v.hold(a1.BlockHash())
+	slow := processHeaderAsync(ix, &a1.Header)
+	<-v.entered
+	process(t, ix, a1)
+	release()
+	r := <-slow
+	if r.err != nil || r.n != ix.Lookup(a1.BlockHash()) {
+		t.Fatalf("header stored meanwhile: node %v, err %v", r.n, r.err)
+	}
+	if ix.BlockOf(r.n) == nil {
+		t.Fatal("the header's late insert dropped the body")
+	}
+
+	// Invalidated meanwhile: a2's parent a1 fails to connect.
+	process(t, ix, b1)
+	release = v.hold(a2.BlockHash())
+	slow = processHeaderAsync(ix, &a2.Header)
+	<-v.entered
+	if _, err := ix.Invalidate(a1.BlockHash()); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	r = <-slow
+	if !errors.Is(r.err, hc.ErrKnownInvalid) {
+		t.Fatalf("header of a parent invalidated meanwhile: %v", r.err)
+	}
+	if ix.Lookup(a2.BlockHash()) != nil {
+		t.Fatal("a child of an invalid block was stored")
+	}
+	if ix.BestHeader().Hash() != b1.BlockHash() {
+		t.Fatalf("best header %v, want b1", ix.BestHeader().Hash())
+	}
+
+	// A block whose body is checked while the same header arrives
+	// alone: one node, with the body.
+	c1 := child(t, b1, 2, "c1")
+	release = v.hold(c1.BlockHash())
+	done := make(chan error, 1)
+	go func() {
+		_, err := ix.ProcessBlock(c1)
+		done <- err
+	}()
+	<-v.entered
+	if _, err := ix.ProcessHeader(&c1.Header); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Fatalf("block whose header came meanwhile: %v", err)
+	}
+	if ix.Best().Hash() != c1.BlockHash() {
+		t.Fatal("the block did not become the tip")
+	}
+}
+
+// TestConcurrentProcessing feeds two branches from several goroutines at
+// once, headers and blocks in any order; under -race this checks the
+// index's locking, and the end state must not depend on the order.
+func TestConcurrentProcessing(t *testing.T) {
+	ix, g := newIndex(t, nil)
+	var blocks []*hc.Block
+	a, b := g, g
+	for h := int32(1); h <= 12; h++ {
+		a = child(t, a, h, "a")
+		b = child(t, b, h, "b")
+		blocks = append(blocks, a, b)
+	}
+	b = child(t, b, 13, "b") // b wins by one block
+	blocks = append(blocks, b)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := range blocks {
+				blk := blocks[(i*7+w*5)%len(blocks)]
+				if w%2 == 0 {
+					_, _ = ix.ProcessHeader(&blk.Header)
+				}
+				_, _ = ix.ProcessBlock(blk)
+				_ = ix.Locator()
+				_ = ix.NeedBodies(4)
+			}
+		}(w)
+	}
+	wg.Wait()
+	if ix.Best().Hash() != b.BlockHash() || ix.BestHeader().Hash() != b.BlockHash() {
+		t.Fatalf("tip %v, best header %v, want b13", ix.Best().Hash(),
+			ix.BestHeader().Hash())
+	}
+	if len(ix.NeedBodies(10)) != 0 {
+		t.Fatal("bodies missing after every block was processed")
+	}
+}
