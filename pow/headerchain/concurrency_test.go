@@ -221,3 +221,52 @@ func TestConcurrentProcessing(t *testing.T) {
 		t.Fatal("bodies missing after every block was processed")
 	}
 }
+
+// TestOrphanOneHash checks that an orphan's proof of work, checked when it
+// entered the pool, is not checked again when its parent comes, whether
+// the parent comes after it or while its check is held.
+func TestOrphanOneHash(t *testing.T) {
+	v := newGateVerifier()
+	ix, g := newIndex(t, func(c *hc.Config) { c.Verifier = v })
+	p1 := child(t, g, 1, "p1")
+	o2 := child(t, p1, 2, "o2")
+	if res := process(t, ix, o2); !res.Orphan {
+		t.Fatal("not an orphan")
+	}
+	res := process(t, ix, p1)
+	sameHashes(t, "attach", res.Attach, p1, o2)
+	if n := v.hashes(o2.BlockHash()); n != 1 {
+		t.Fatalf("%d hashes for the orphan, want 1", n)
+	}
+
+	// The parent comes while the orphan's check is held: the orphan is
+	// taken as its child, not left in the pool.
+	q1 := child(t, p1, 2, "q1")
+	q2 := child(t, q1, 3, "q2")
+	q3 := child(t, q2, 4, "q3")
+	process(t, ix, q1)
+	release := v.hold(q3.BlockHash())
+	done := make(chan error, 1)
+	var slow hc.Result
+	go func() {
+		var err error
+		slow, err = ix.ProcessBlock(q3)
+		done <- err
+	}()
+	<-v.entered
+	process(t, ix, q2)
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if slow.Orphan || ix.IsOrphan(q3.BlockHash()) {
+		t.Fatal("the block stayed an orphan after its parent came")
+	}
+	if ix.Best().Hash() != q3.BlockHash() {
+		t.Fatal("the block did not become the tip")
+	}
+	sameHashes(t, "attach", slow.Attach, q3)
+	if n := v.hashes(q3.BlockHash()); n != 1 {
+		t.Fatalf("%d hashes for the block, want 1", n)
+	}
+}
