@@ -116,40 +116,25 @@ func TestProofOfWorkWithoutLock(t *testing.T) {
 }
 
 // TestRecheckAfterProofOfWork changes the index while a header's check is
-// held: the same header stored by another caller is not stored twice nor
-// hashed again, and a parent invalidated meanwhile condemns the header.
+// held: a parent invalidated meanwhile condemns the header.
 func TestRecheckAfterProofOfWork(t *testing.T) {
 	v := newGateVerifier()
 	ix, g := newIndex(t, func(c *hc.Config) { c.Verifier = v })
 	a1 := child(t, g, 1, "a1")
 	a2 := child(t, a1, 2, "a2")
 	b1 := child(t, g, 1, "b1")
-
-	// Stored meanwhile: the body of a1 arrives while its header's
-	// check is held.
-	release := v.hold(a1.BlockHash())
-	slow := processHeaderAsync(ix, &a1.Header)
-	<-v.entered
-	process(t, ix, a1)
-	release()
-	r := <-slow
-	if r.err != nil || r.n != ix.Lookup(a1.BlockHash()) {
-		t.Fatalf("header stored meanwhile: node %v, err %v", r.n, r.err)
-	}
-	if ix.BlockOf(r.n) == nil {
-		t.Fatal("the header's late insert dropped the body")
+	for _, b := range []*hc.Block{a1, b1} {
+		process(t, ix, b)
 	}
 
-	// Invalidated meanwhile: a2's parent a1 fails to connect.
-	process(t, ix, b1)
-	release = v.hold(a2.BlockHash())
-	slow = processHeaderAsync(ix, &a2.Header)
+	release := v.hold(a2.BlockHash())
+	slow := processHeaderAsync(ix, &a2.Header)
 	<-v.entered
 	if _, err := ix.Invalidate(a1.BlockHash()); err != nil {
 		t.Fatal(err)
 	}
 	release()
-	r = <-slow
+	r := <-slow
 	if !errors.Is(r.err, hc.ErrKnownInvalid) {
 		t.Fatalf("header of a parent invalidated meanwhile: %v", r.err)
 	}
@@ -159,26 +144,64 @@ func TestRecheckAfterProofOfWork(t *testing.T) {
 	if ix.BestHeader().Hash() != b1.BlockHash() {
 		t.Fatalf("best header %v, want b1", ix.BestHeader().Hash())
 	}
+}
 
-	// A block whose body is checked while the same header arrives
-	// alone: one node, with the body.
-	c1 := child(t, b1, 2, "c1")
-	release = v.hold(c1.BlockHash())
-	done := make(chan error, 1)
-	go func() {
-		_, err := ix.ProcessBlock(c1)
-		done <- err
-	}()
+// TestSameHeaderHashedOnce brings the same header from several callers at
+// once, alone and with its body: it is hashed once, the others wait for
+// that check and share its outcome.
+func TestSameHeaderHashedOnce(t *testing.T) {
+	v := newGateVerifier()
+	ix, g := newIndex(t, func(c *hc.Config) { c.Verifier = v })
+	a1 := child(t, g, 1, "a1")
+
+	// The header alone is being checked; two more copies and the block
+	// come meanwhile.
+	release := v.hold(a1.BlockHash())
+	first := processHeaderAsync(ix, &a1.Header)
 	<-v.entered
-	if _, err := ix.ProcessHeader(&c1.Header); err != nil {
-		t.Fatal(err)
-	}
+	more := []<-chan headerResult{processHeaderAsync(ix, &a1.Header),
+		processHeaderAsync(ix, &a1.Header)}
+	block := make(chan error, 1)
+	go func() {
+		_, err := ix.ProcessBlock(a1)
+		block <- err
+	}()
+	ix.AwaitFlightWaiters(a1.BlockHash(), 3)
 	release()
-	if err := <-done; err != nil {
-		t.Fatalf("block whose header came meanwhile: %v", err)
+	if r := <-first; r.err != nil || r.n == nil {
+		t.Fatalf("first copy: %v", r.err)
 	}
-	if ix.Best().Hash() != c1.BlockHash() {
+	for _, ch := range more {
+		if r := <-ch; r.err != nil && !errors.Is(r.err, hc.ErrDuplicateBlock) {
+			t.Fatalf("another copy: %v", r.err)
+		}
+	}
+	if err := <-block; err != nil {
+		t.Fatalf("the block: %v", err)
+	}
+	if ix.Best().Hash() != a1.BlockHash() {
 		t.Fatal("the block did not become the tip")
+	}
+	if n := v.hashes(a1.BlockHash()); n != 1 {
+		t.Fatalf("%d hashes for one header", n)
+	}
+
+	// A bad header: the waiters share the refusal, for one hash.
+	high := child(t, a1, 2, "high")
+	mine(&high.Header, true)
+	release = v.hold(high.BlockHash())
+	first = processHeaderAsync(ix, &high.Header)
+	<-v.entered
+	second := processHeaderAsync(ix, &high.Header)
+	ix.AwaitFlightWaiters(high.BlockHash(), 1)
+	release()
+	for _, ch := range []<-chan headerResult{first, second} {
+		if r := <-ch; !errors.Is(r.err, hc.ErrHighHash) {
+			t.Fatalf("high hash: %v", r.err)
+		}
+	}
+	if n := v.hashes(high.BlockHash()); n != 1 {
+		t.Fatalf("%d hashes for one bad header", n)
 	}
 }
 

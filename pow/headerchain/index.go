@@ -82,6 +82,7 @@ type Index struct {
 	best       *Node // best linked tip
 	bestHeader *Node // tip of the most-work chain of valid headers
 	orphans    orphanPool
+	flights    map[chainhash.Hash]*flight // proof-of-work checks running
 }
 
 // New returns an index holding only the genesis block.
@@ -106,6 +107,7 @@ func New(cfg Config) (*Index, error) {
 		nodes:      map[chainhash.Hash]*Node{g.hash: g},
 		best:       g,
 		bestHeader: g,
+		flights:    make(map[chainhash.Hash]*flight),
 	}
 	if ix.readiness == nil {
 		ix.readiness, _ = cfg.Verifier.(Readiness)
@@ -374,32 +376,103 @@ func (ix *Index) ProcessHeaders(headers []wire.BlockHeader) (int, error) {
 }
 
 // processHeader checks and stores a header: the cheap rules under the
-// lock, the proof of work without it, and then, under the lock again,
+// lock, the proof of work without it (or, if another caller is checking
+// the same header, that caller's outcome), and then, under the lock again,
 // whatever may have changed meanwhile.
 func (ix *Index) processHeader(h *wire.BlockHeader, hash chainhash.Hash, claim *big.Int) (*Node, error) {
-	ix.mu.Lock()
-	n, c, err := ix.precheckHeader(h, hash, claim)
-	ix.mu.Unlock()
-	if c == nil {
+	verifiedAt := int32(-1) // a height the proof of work is known good at
+	for {
+		ix.mu.Lock()
+		n, c, err := ix.precheckHeader(h, hash, claim)
+		if c == nil {
+			ix.mu.Unlock()
+			return n, err
+		}
+		if verifiedAt != c.height {
+			f, own := ix.joinFlight(hash)
+			ix.mu.Unlock()
+			if !own {
+				if verifiedAt, err = f.wait(); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			err := ix.verifyHeader(c)
+			ix.mu.Lock()
+			ix.endFlight(hash, f, c.height, err)
+			if err != nil {
+				ix.mu.Unlock()
+				return nil, err
+			}
+		}
+		n, err = ix.storeHeader(c)
+		ix.mu.Unlock()
 		return n, err
 	}
-	if err := ix.verifyHeader(c); err != nil {
-		return nil, err
-	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	n = ix.nodes[hash]
+}
+
+// storeHeader stores, under the lock, a header whose check passed,
+// looking again at what may have changed while the lock was released.
+func (ix *Index) storeHeader(c *headerCheck) (*Node, error) {
+	n := ix.nodes[c.hash]
 	switch {
 	case n != nil && n.invalid:
 		return nil, ruleErrorf(ErrKnownInvalid,
-			"header %v is known to be invalid", hash)
+			"header %v is known to be invalid", c.hash)
 	case n != nil:
 		return n, nil // stored meanwhile by another caller
 	case c.parent.invalid: // invalidated meanwhile
 		return nil, ruleErrorf(ErrKnownInvalid,
-			"header %v extends invalid %v", hash, h.PrevBlock)
+			"header %v extends invalid %v", c.hash, c.parent.hash)
 	}
-	return ix.insert(newNode(h, hash, c.parent)), nil
+	return ix.insert(newNode(c.header, c.hash, c.parent)), nil
+}
+
+// flight is a proof-of-work check in progress. Another caller that needs
+// the same header checked waits for it rather than hash it again: peers
+// and miners often bring the same new block at once.
+type flight struct {
+	done    chan struct{} // closed when height and err are set
+	height  int32         // the height it checked
+	err     error         // its outcome
+	waiters int           // callers waiting, under the index's lock
+}
+
+// joinFlight, under the lock, returns the check of hash in progress and
+// false, or starts one and returns it and true; the caller that owns it
+// must end it with endFlight.
+func (ix *Index) joinFlight(hash chainhash.Hash) (*flight, bool) {
+	if f := ix.flights[hash]; f != nil {
+		f.waiters++
+		return f, false
+	}
+	f := &flight{done: make(chan struct{})}
+	ix.flights[hash] = f
+	return f, true
+}
+
+// endFlight, under the lock, records the outcome of an owned check and
+// wakes its waiters.
+func (ix *Index) endFlight(hash chainhash.Hash, f *flight, height int32, err error) {
+	f.height, f.err = height, err
+	delete(ix.flights, hash)
+	close(f.done)
+}
+
+// wait waits, without the lock, for another caller's check. It returns
+// the height the proof of work was found good at, or -1 and nil if the
+// waiter must look again for itself (the refusal was ErrColdBranch, which
+// depends on the branch work the caller vouches for), or the error to
+// refuse the header with.
+func (f *flight) wait() (int32, error) {
+	<-f.done
+	switch {
+	case f.err == nil:
+		return f.height, nil
+	case errors.Is(f.err, ErrColdBranch):
+		return -1, nil
+	}
+	return -1, f.err
 }
 
 // precheckHeader runs, under the lock, what decides a header without its
@@ -499,9 +572,11 @@ func (ix *Index) ProcessBlock(b *Block) (Result, error) {
 // accept checks and stores one block; it is called without the lock, and
 // takes it for what reads or changes the index. It returns nil and no
 // error if the block went to the orphan pool. Blocks that become linked
-// (valid, with every ancestor's body) are appended to linked. powHeight is
-// the height the block's proof of work was verified at, or -1.
-func (ix *Index) accept(b *Block, hash chainhash.Hash, powHeight int32, linked *[]*Node) (*Node, error) {
+// (valid, with every ancestor's body) are appended to linked. orphanPow is
+// the height the block's own coinbase claimed and its proof of work was
+// verified at when it entered the orphan pool, or -1.
+func (ix *Index) accept(b *Block, hash chainhash.Hash, orphanPow int32, linked *[]*Node) (*Node, error) {
+	verifiedAt := orphanPow // a height the proof of work is known good at
 	for {
 		ix.mu.Lock()
 		n := ix.nodes[hash]
@@ -530,12 +605,12 @@ func (ix *Index) accept(b *Block, hash chainhash.Hash, powHeight int32, linked *
 			if err != nil {
 				return nil, err
 			}
-			if powHeight != oc.claimed {
+			if verifiedAt != oc.claimed {
 				if err := ix.verifyOrphan(b, hash, oc); err != nil {
 					return nil, err
 				}
-				powHeight = oc.claimed
 			}
+			verifiedAt, orphanPow = oc.claimed, oc.claimed
 			ix.mu.Lock()
 			if ix.nodes[b.Header.PrevBlock] != nil {
 				// The parent came meanwhile: take the block as
@@ -548,7 +623,7 @@ func (ix *Index) accept(b *Block, hash chainhash.Hash, powHeight int32, linked *
 				return nil, ruleErrorf(ErrDuplicateBlock,
 					"block %v is a known orphan", hash)
 			}
-			ix.orphans.add(b, hash, oc.size, powHeight)
+			ix.orphans.add(b, hash, oc.size, orphanPow)
 			ix.mu.Unlock()
 			return nil, nil
 		}
@@ -559,21 +634,35 @@ func (ix *Index) accept(b *Block, hash chainhash.Hash, powHeight int32, linked *
 		}
 		c, err := ix.checkHeader(parent, &b.Header, hash,
 			blockchain.CalcWork(b.Header.Bits))
-		ix.mu.Unlock()
 		if err != nil {
+			ix.mu.Unlock()
 			return nil, err
 		}
 		switch {
-		case powHeight == c.height:
-			// Verified at this height while it was an orphan.
-		case powHeight >= 0:
+		case verifiedAt == c.height:
+			// Verified at this height already.
+			ix.mu.Unlock()
+		case orphanPow >= 0:
 			// Verified at the height its coinbase claims, which is
 			// not this one: a second hash would tell nothing more.
+			ix.mu.Unlock()
 			return nil, ruleErrorf(ErrBadCoinbaseHeight,
 				"coinbase claims height %d, block is at %d",
-				powHeight, c.height)
+				orphanPow, c.height)
 		default:
-			if err := ix.verifyHeader(c); err != nil {
+			f, own := ix.joinFlight(hash)
+			ix.mu.Unlock()
+			if !own {
+				if verifiedAt, err = f.wait(); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			err := ix.verifyHeader(c)
+			ix.mu.Lock()
+			ix.endFlight(hash, f, c.height, err)
+			ix.mu.Unlock()
+			if err != nil {
 				return nil, err
 			}
 		}
