@@ -18,10 +18,12 @@
 // The hash is the only slow step (a RandomX hash is milliseconds), so it
 // runs without the index's lock: the cheap rules are checked under the
 // lock, the lock is released for the Verifier, and retaken to store the
-// header after looking again at what may have changed meanwhile (another
-// caller stored the same header: it is returned as is, not hashed again;
-// its parent was found invalid: ErrKnownInvalid). Headers of different
-// branches are verified at once, and queries never wait for a hash. The
+// header after looking again at what may have changed meanwhile (its
+// parent was found invalid: ErrKnownInvalid). Other copies of a header
+// that come while it is being checked (peers and miners bring a new block
+// at once) wait for that check and share its outcome, so a header is
+// hashed once however many bring it. Headers of different branches are
+// verified at once, and queries never wait for a hash. The
 // Verifier may call back into the index (AncestorID, the index as
 // powhash.Seeds, to find a header's RandomX key on its own branch).
 //
