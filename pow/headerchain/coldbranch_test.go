@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	hc "github.com/mainstake/sidenode/pow/headerchain"
+	"github.com/mainstake/sidenode/pow/powhash"
 )
 
 // keyedVerifier models RandomX's keys: the key of height h is the block at
@@ -212,3 +213,6 @@ type readinessFunc func(*wire.BlockHeader, int32) (bool, error)
 func (f readinessFunc) Ready(h *wire.BlockHeader, height int32) (bool, error) {
 	return f(h, height)
 }
+
+// powhash.Front is the Readiness the node gives the index.
+var _ hc.Readiness = (*powhash.Front)(nil)
