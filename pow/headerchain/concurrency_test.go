@@ -20,6 +20,7 @@ type gateVerifier struct {
 	gates   map[chainhash.Hash]chan struct{}
 	entered chan chainhash.Hash
 	calls   map[chainhash.Hash]int
+	panics  chainhash.Hash // a header whose check panics
 }
 
 func newGateVerifier() *gateVerifier {
@@ -51,10 +52,14 @@ func (v *gateVerifier) CheckProofOfWork(h *wire.BlockHeader, hash *chainhash.Has
 	v.calls[*hash]++
 	gate := v.gates[*hash]
 	delete(v.gates, *hash)
+	panics := *hash == v.panics
 	v.mu.Unlock()
 	if gate != nil {
 		v.entered <- *hash
 		<-gate
+	}
+	if panics {
+		panic("verifier failure")
 	}
 	return hc.SHA256d{}.CheckProofOfWork(h, hash, height, target)
 }
@@ -291,5 +296,41 @@ func TestOrphanOneHash(t *testing.T) {
 	sameHashes(t, "attach", slow.Attach, q3)
 	if n := v.hashes(q3.BlockHash()); n != 1 {
 		t.Fatalf("%d hashes for the block, want 1", n)
+	}
+}
+
+// TestVerifierPanicFreesWaiters checks that callers waiting for a check
+// whose verifier panics are told so instead of waiting for ever, and
+// that the header can be checked again.
+func TestVerifierPanicFreesWaiters(t *testing.T) {
+	v := newGateVerifier()
+	ix, g := newIndex(t, func(c *hc.Config) { c.Verifier = v })
+	a1 := child(t, g, 1, "a1")
+	v.panics = a1.BlockHash()
+	release := v.hold(a1.BlockHash())
+	panicked := make(chan interface{}, 1)
+	go func() {
+		defer func() { panicked <- recover() }()
+		_, _ = ix.ProcessHeader(&a1.Header)
+	}()
+	<-v.entered
+	waiter := processHeaderAsync(ix, &a1.Header)
+	ix.AwaitFlightWaiters(a1.BlockHash(), 1)
+	release()
+	if <-panicked == nil {
+		t.Fatal("the verifier did not panic")
+	}
+	r := <-waiter
+	if r.err == nil {
+		t.Fatal("the waiter took a header whose check panicked")
+	}
+	if _, isRule := hc.ErrorCodeOf(r.err); isRule {
+		t.Fatalf("a verifier panic is reported as a rule error: %v", r.err)
+	}
+	v.mu.Lock()
+	v.panics = chainhash.Hash{}
+	v.mu.Unlock()
+	if _, err := ix.ProcessHeader(&a1.Header); err != nil {
+		t.Fatalf("checked again: %v", err)
 	}
 }

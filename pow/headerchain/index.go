@@ -397,13 +397,10 @@ func (ix *Index) processHeader(h *wire.BlockHeader, hash chainhash.Hash, claim *
 				}
 				continue
 			}
-			err := ix.verifyHeader(c)
-			ix.mu.Lock()
-			ix.endFlight(hash, f, c.height, err)
-			if err != nil {
-				ix.mu.Unlock()
+			if err := ix.runFlight(f, c); err != nil {
 				return nil, err
 			}
+			ix.mu.Lock()
 		}
 		n, err = ix.storeHeader(c)
 		ix.mu.Unlock()
@@ -457,6 +454,23 @@ func (ix *Index) endFlight(hash chainhash.Hash, f *flight, height int32, err err
 	f.height, f.err = height, err
 	delete(ix.flights, hash)
 	close(f.done)
+}
+
+// errVerifierPanicked is what the waiters of a check whose verifier
+// panicked are told.
+var errVerifierPanicked = errors.New("the proof-of-work verifier panicked")
+
+// runFlight checks, without the lock, the header of a flight the caller
+// owns, and ends the flight under the lock, even if the verifier panics.
+func (ix *Index) runFlight(f *flight, c *headerCheck) (err error) {
+	err = errVerifierPanicked
+	defer func() {
+		ix.mu.Lock()
+		ix.endFlight(c.hash, f, c.height, err)
+		ix.mu.Unlock()
+	}()
+	err = ix.verifyHeader(c)
+	return err
 }
 
 // wait waits, without the lock, for another caller's check. It returns
@@ -658,11 +672,7 @@ func (ix *Index) accept(b *Block, hash chainhash.Hash, orphanPow int32, linked *
 				}
 				continue
 			}
-			err := ix.verifyHeader(c)
-			ix.mu.Lock()
-			ix.endFlight(hash, f, c.height, err)
-			ix.mu.Unlock()
-			if err != nil {
+			if err := ix.runFlight(f, c); err != nil {
 				return nil, err
 			}
 		}
