@@ -103,7 +103,10 @@ const (
 	// (an orphan). It is refused before any hash and not remembered: the
 	// same header is checked again when its branch has gained work, or
 	// when it comes with enough of its branch in one ProcessHeaders
-	// batch. (header)
+	// batch. It says nothing against the header or its sender: an
+	// honest peer on a heavier branch that forks far back sends such
+	// headers, and a syncing node answers it by gathering more of the
+	// branch before handing it over.
 	ErrColdBranch
 )
 
