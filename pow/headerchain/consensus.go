@@ -59,7 +59,23 @@ type Verifier interface {
 	// that no check computes more than one hash. An error means the hash
 	// could not be computed (an algorithm this build lacks); the header
 	// is then refused without being judged.
+	//
+	// The index calls it without holding its lock, from as many
+	// goroutines as call it, so it must be safe for concurrent use; it
+	// may call back into the index (AncestorID, to find a RandomX key).
 	CheckProofOfWork(header *wire.BlockHeader, blockHash *chainhash.Hash, height int32, target *big.Int) (bool, error)
+}
+
+// Readiness says, without hashing, whether checking a header's proof of
+// work at a height would find what it hashes with already built: false
+// when it would first build a RandomX key's cache or an Ethash epoch's
+// (about a second each). powhash.Front's Ready has this form. An error
+// means readiness could not be told (a seed block the index lacks); the
+// header is then refused without being judged, as for a verifier error.
+// Like the Verifier, it is called without the index's lock, concurrently,
+// and may call back into the index.
+type Readiness interface {
+	Ready(header *wire.BlockHeader, height int32) (bool, error)
 }
 
 // SHA256d is the Verifier of a network that mines SHA-256d at every height:
@@ -89,6 +105,11 @@ const (
 	// DefaultMaxOrphanAhead is how far above the best tip an orphan's
 	// coinbase may claim to be.
 	DefaultMaxOrphanAhead = 288
+
+	// DefaultColdBranchBlocks is how many blocks' work a branch may lack
+	// against the best header chain and still have a header verified
+	// that needs a cache build: a reorg six blocks deep is already rare.
+	DefaultColdBranchBlocks = 6
 )
 
 // Params are the consensus and resource parameters of an index.
@@ -107,6 +128,17 @@ type Params struct {
 	MaxOrphans     int
 	MaxOrphanBytes int
 	MaxOrphanAhead int32
+
+	// ColdBranchBlocks bounds the cache builds a branch can cost. A
+	// header whose proof-of-work check would first build a cache (the
+	// Readiness says it is not ready) is verified only if the work of
+	// its branch, up to and with it (or, in a ProcessHeaders batch, up
+	// to the end of the batch's run of connected headers), plus the
+	// work of ColdBranchBlocks blocks at its parent's bits, is at least
+	// the work of the best header chain. Otherwise it is refused with
+	// ErrColdBranch before any hash. Zero means
+	// DefaultColdBranchBlocks; a negative value means no margin.
+	ColdBranchBlocks int32
 }
 
 func (p *Params) maxFuture() time.Duration {
@@ -135,4 +167,14 @@ func (p *Params) maxOrphanAhead() int32 {
 		return DefaultMaxOrphanAhead
 	}
 	return p.MaxOrphanAhead
+}
+
+func (p *Params) coldBranchBlocks() int64 {
+	switch {
+	case p.ColdBranchBlocks == 0:
+		return DefaultColdBranchBlocks
+	case p.ColdBranchBlocks < 0:
+		return 0
+	}
+	return int64(p.ColdBranchBlocks)
 }

@@ -95,6 +95,19 @@ const (
 	// ErrInvalidated indicates a block the chain state found invalid
 	// when connecting it (Index.Invalidate). (committed)
 	ErrInvalidated
+
+	// ErrColdBranch indicates a header whose proof-of-work check would
+	// first build a cache (a RandomX key or an Ethash epoch the node does
+	// not keep), on a branch too far below the best header chain's work
+	// to be worth it (Params.ColdBranchBlocks), or on an unknown branch
+	// (an orphan). It is refused before any hash and not remembered: the
+	// same header is checked again when its branch has gained work, or
+	// when it comes with enough of its branch in one ProcessHeaders
+	// batch. It says nothing against the header or its sender: an
+	// honest peer on a heavier branch that forks far back sends such
+	// headers, and a syncing node answers it by gathering more of the
+	// branch before handing it over.
+	ErrColdBranch
 )
 
 var errorCodeStrings = map[ErrorCode]string{
@@ -113,6 +126,7 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrBadCoinbaseHeight: "ErrBadCoinbaseHeight",
 	ErrBadBody:           "ErrBadBody",
 	ErrInvalidated:       "ErrInvalidated",
+	ErrColdBranch:        "ErrColdBranch",
 }
 
 // String returns the ErrorCode as a human-readable name.

@@ -413,7 +413,7 @@ func TestWeightSaturates(t *testing.T) {
 
 // TestErrorCodeStrings checks that every code has a name.
 func TestErrorCodeStrings(t *testing.T) {
-	for c := hc.ErrDuplicateBlock; c <= hc.ErrInvalidated; c++ {
+	for c := hc.ErrDuplicateBlock; c <= hc.ErrColdBranch; c++ {
 		if s := c.String(); len(s) < 4 || s[:3] != "Err" {
 			t.Errorf("code %d has no name: %q", int(c), s)
 		}

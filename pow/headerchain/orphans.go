@@ -1,6 +1,9 @@
 package headerchain
 
 import (
+	"fmt"
+	"math/big"
+
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"github.com/mainstake/sidenode/sideblock"
@@ -12,6 +15,11 @@ type orphan struct {
 	hash  chainhash.Hash
 	size  int
 	seq   uint64 // arrival order
+
+	// powHeight is the height its proof of work was verified at: the
+	// height its coinbase claims. When the parent comes and the block
+	// is at that height, the check is not repeated.
+	powHeight int32
 }
 
 // orphanPool holds orphans, bounded by count and bytes; adding one beyond
@@ -31,9 +39,10 @@ func (p *orphanPool) init(params *Params) {
 	p.byParent = make(map[chainhash.Hash][]*orphan)
 }
 
-func (p *orphanPool) add(b *Block, hash chainhash.Hash, size int) {
+func (p *orphanPool) add(b *Block, hash chainhash.Hash, size int, powHeight int32) {
 	p.seq++
-	o := &orphan{block: b, hash: hash, size: size, seq: p.seq}
+	o := &orphan{block: b, hash: hash, size: size, seq: p.seq,
+		powHeight: powHeight}
 	p.byHash[hash] = o
 	prev := b.Header.PrevBlock
 	p.byParent[prev] = append(p.byParent[prev], o)
@@ -80,54 +89,75 @@ func (p *orphanPool) remove(o *orphan) {
 
 // takeChildren removes and returns the orphans whose parent is hash, in
 // arrival order.
-func (p *orphanPool) takeChildren(hash chainhash.Hash) []*Block {
-	sibs := p.byParent[hash]
-	out := make([]*Block, 0, len(sibs))
-	for _, o := range append([]*orphan(nil), sibs...) {
+func (p *orphanPool) takeChildren(hash chainhash.Hash) []*orphan {
+	sibs := append([]*orphan(nil), p.byParent[hash]...)
+	for _, o := range sibs {
 		p.remove(o)
-		out = append(out, o.block)
 	}
-	return out
+	return sibs
 }
 
-// addOrphan checks what can be checked of a block without its parent, at
-// most one hash, cheapest first: its coinbase claims a height not too far
-// above the best tip, its time is not too far in the future, its bits are
-// in range and its proof of work meets them at the claimed height. Then
-// it joins the pool. All of it is checked again when the parent arrives.
-func (ix *Index) addOrphan(b *Block, hash chainhash.Hash) error {
+// orphanCheck is an orphan that passed the checks made under the lock.
+type orphanCheck struct {
+	claimed int32
+	target  *big.Int
+	size    int
+}
+
+// checkOrphan checks, under the lock, what can be checked of a block
+// without its parent, cheapest first: its coinbase claims a height not too
+// far above the best tip, its time is not too far in the future, its bits
+// are in range and it fits the pool. Its proof of work at the claimed
+// height is checked next, without the lock (verifyOrphan); then it joins
+// the pool. All of it is checked again when the parent arrives, except
+// the proof of work if the block is at the height it claimed.
+func (ix *Index) checkOrphan(b *Block, hash chainhash.Hash) (*orphanCheck, error) {
 	if len(b.Transactions) == 0 || b.Transactions[0] == nil {
-		return ruleErrorf(ErrBadCoinbaseHeight,
+		return nil, ruleErrorf(ErrBadCoinbaseHeight,
 			"orphan %v has no coinbase", hash)
 	}
 	claimed, err := sideblock.ExtractCoinbaseHeight(b.Transactions[0])
 	if err != nil {
-		return RuleError{ErrorCode: ErrBadCoinbaseHeight,
+		return nil, RuleError{ErrorCode: ErrBadCoinbaseHeight,
 			Description: err.Error(), Err: err}
 	}
 	limit := int64(ix.best.height) + int64(ix.cfg.Params.maxOrphanAhead())
 	if int64(claimed) > limit {
-		return ruleErrorf(ErrTooFarAhead,
+		return nil, ruleErrorf(ErrTooFarAhead,
 			"orphan %v claims height %d, more than %d above the tip "+
 				"at %d", hash, claimed, ix.cfg.Params.maxOrphanAhead(),
 			ix.best.height)
 	}
 	if err := ix.checkTimeNotTooNew(&b.Header); err != nil {
-		return err
+		return nil, err
 	}
 	target, err := ix.checkTarget(b.Header.Bits)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	size := BaseSize(b)
 	if size > uint64(ix.cfg.Params.maxOrphanBytes()) {
-		return ruleErrorf(ErrOrphanTooBig,
+		return nil, ruleErrorf(ErrOrphanTooBig,
 			"orphan %v is %d bytes, the pool holds %d", hash, size,
 			ix.cfg.Params.maxOrphanBytes())
 	}
-	if err := ix.checkPoW(&b.Header, &hash, claimed, target); err != nil {
-		return err
+	return &orphanCheck{claimed: claimed, target: target, size: int(size)}, nil
+}
+
+// verifyOrphan checks an orphan's proof of work at the height it claims,
+// without the lock. Its branch is unknown, so it is never worth a cache
+// build: a header that is not ready is ErrColdBranch.
+func (ix *Index) verifyOrphan(b *Block, hash chainhash.Hash, c *orphanCheck) error {
+	if ix.readiness != nil {
+		ready, err := ix.readiness.Ready(&b.Header, c.claimed)
+		if err != nil {
+			return fmt.Errorf("proof of work at height %d: %w", c.claimed, err)
+		}
+		if !ready {
+			return ruleErrorf(ErrColdBranch,
+				"orphan %v would need a cache build at height %d "+
+					"and its branch is unknown", hash, c.claimed)
+		}
 	}
-	ix.orphans.add(b, hash, int(size))
-	return nil
+	return ix.checkPoW(&b.Header, &hash, c.claimed, c.target)
 }
