@@ -36,7 +36,9 @@ type Config struct {
 	// DB is the node's store; the chain state lives in it.
 	DB *store.DB
 
-	// Verifier checks proof of work; nil means SHA-256d at every height.
+	// Verifier checks proof of work; nil means SHA-256d for a network
+	// that mines SHA-256d alone, and otherwise powhash's verifiers by
+	// height (RandomX in light mode).
 	Verifier headerchain.Verifier
 
 	// Now is the clock for the future-time limit and templates; nil
@@ -80,16 +82,28 @@ func New(cfg Config) (*Chain, error) {
 	if now == nil {
 		now = time.Now
 	}
+	verifier := cfg.Verifier
+	var seeds *lateSeeds
+	if verifier == nil && !onlySHA256d(p.Pow) {
+		var fv frontVerifier
+		if fv, seeds, err = newFront(p); err != nil {
+			return nil, err
+		}
+		verifier = fv
+	}
 	index, err := headerchain.New(headerchain.Config{
 		Params:     powparams.IndexParams(p.Pow),
 		Chain:      p,
 		Genesis:    genesis,
 		Difficulty: diff,
-		Verifier:   cfg.Verifier,
+		Verifier:   verifier,
 		Now:        now,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if seeds != nil {
+		seeds.index = index
 	}
 	c := &Chain{params: p, db: cfg.DB, index: index, diff: diff, now: now}
 	side, err := sideblock.NewOwnClockChain(cfg.DB, p, Engine{index: index},

@@ -22,6 +22,7 @@ import (
 // node is a pow chain over a store that a test drives with synthetic
 // mainchain blocks, one batch each, as the node does.
 type node struct {
+	params *chainparams.Params
 	t      *testing.T
 	dir    string
 	db     *store.DB
@@ -31,8 +32,7 @@ type node struct {
 	clock  time.Time
 }
 
-func storeOptions() store.Options {
-	p := &chainparams.PowRegtest
+func storeOptions(p *chainparams.Params) store.Options {
 	return store.Options{
 		Genesis:      *p.Main.GenesisHash,
 		Network:      p.Name,
@@ -44,8 +44,12 @@ func storeOptions() store.Options {
 }
 
 func newNode(t *testing.T) *node {
+	return newNodeOn(t, &chainparams.PowRegtest)
+}
+
+func newNodeOn(t *testing.T, p *chainparams.Params) *node {
 	t.Helper()
-	n := &node{t: t, dir: t.TempDir(), clock: time.Unix(chainparams.PowRegtest.Pow.GenesisTime, 0)}
+	n := &node{params: p, t: t, dir: t.TempDir(), clock: time.Unix(p.Pow.GenesisTime, 0)}
 	n.open()
 	n.mainBlock()
 	return n
@@ -53,11 +57,11 @@ func newNode(t *testing.T) *node {
 
 func (n *node) open() {
 	n.t.Helper()
-	db, err := store.Open(n.dir, storeOptions())
+	db, err := store.Open(n.dir, storeOptions(n.params))
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	pc, err := powchain.New(powchain.Config{Params: &chainparams.PowRegtest, DB: db,
+	pc, err := powchain.New(powchain.Config{Params: n.params, DB: db,
 		Now: func() time.Time { return n.clock }})
 	if err != nil {
 		n.t.Fatal(err)
@@ -82,7 +86,7 @@ func (n *node) close() {
 
 func mainHash(h int32, fork int) chainhash.Hash {
 	if h == 0 {
-		return *chainparams.PowRegtest.Main.GenesisHash
+		return *chainparams.Regtest.Main.GenesisHash
 	}
 	return chainhash.DoubleHashH([]byte(fmt.Sprintf("main/%d/%d", h, fork)))
 }
