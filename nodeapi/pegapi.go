@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/opreturn"
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/sideblock"
@@ -37,6 +38,18 @@ func (b *Adapter) pegIndex() (Pegbox, error) {
 		return nil, api.Errorf(api.ErrUnimplemented, "the node runs no pegbox index")
 	}
 	return b.pegbox, nil
+}
+
+// pegOff refuses the peg's commands on a network whose engine elects no
+// federation: a pow network without a notary set (docs/protocol.md §12.4).
+func (b *Adapter) pegOff() error {
+	if b.params == nil || b.params.Engine != chainparams.PoW {
+		return nil
+	}
+	return api.Errorf(api.ErrFailedPrecondition, "the peg is off on network "+
+		"%s: under the pow engine the federation is the notary set of a "+
+		"season, and this network has none, so nothing would mint a "+
+		"deposit or pay a withdrawal", b.params.Name)
 }
 
 // scriptAddress encodes pkScript as the address of a network, "" if it has
@@ -601,6 +614,9 @@ func depositOutputs(sidechainID uint32, amount int64, pkScript, sideScript []byt
 }
 
 func (b *Adapter) PegIn(ctx context.Context, req api.PegInRequest) (*api.PegInResult, error) {
+	if err := b.pegOff(); err != nil {
+		return nil, err
+	}
 	if b.wallet == nil && !req.PSBTOnly {
 		return nil, errNoWallet
 	}

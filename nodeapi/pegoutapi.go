@@ -53,6 +53,9 @@ func (b *Adapter) withdrawalDest(field, addr string) ([]byte, error) {
 }
 
 func (b *Adapter) PegOut(_ context.Context, req api.PegOutRequest) (*api.PegOutResult, error) {
+	if err := b.pegOff(); err != nil {
+		return nil, err
+	}
 	priv, _, own, err := b.sideKey()
 	if err != nil {
 		return nil, err
