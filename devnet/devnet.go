@@ -37,6 +37,11 @@ type NodeSpec struct {
 	Stake   int64  // satoshis to register for it; 0 for none
 	Args    []string
 
+	// Isolated starts the node without --p2p.addpeer to the other
+	// nodes, as on the far side of a partition; Node.P2PAddr tells
+	// where it listens, for a later Start with --p2p.addpeer.
+	Isolated bool
+
 	// PublisherValue funds the ticket's publisher output, which pays the
 	// fee of every header the node publishes; 0 means
 	// DefaultPublisherValue.
@@ -57,6 +62,9 @@ type Node struct {
 	// RESTAddr is the node's REST gateway, https://<RESTAddr>/v1/...; it
 	// is also written to <home>/rest.addr.
 	RESTAddr string
+
+	// P2PAddr is where the node listens for sidenode peers.
+	P2PAddr string
 
 	// StakePriv is the stake key's private half: the devnet made the
 	// node's seed, and tests use it to publish as the node's ticket.
@@ -152,9 +160,10 @@ func NewOn(dir, binary string, params *chainparams.Params, specs []NodeSpec, out
 		addrs[i] = fmt.Sprintf("127.0.0.1:%d", port)
 	}
 	for i, node := range n.Nodes {
+		node.P2PAddr = addrs[i]
 		node.args = append(node.args, "--p2p.listen="+addrs[i])
 		for j, addr := range addrs {
-			if j != i {
+			if j != i && !node.Spec.Isolated && !n.Nodes[j].Spec.Isolated {
 				node.args = append(node.args, "--p2p.addpeer="+addr)
 			}
 		}

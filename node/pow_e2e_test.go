@@ -67,10 +67,12 @@ func powAgree(t *testing.T, net *devnet.Net, nodes []*devnet.Node) int32 {
 	return first.Sidechain.Height
 }
 
-// TestPowEndToEnd runs btcd and two pow sidenodes: one mines with --mine,
-// the other follows it through the peer protocol; both agree on the state
-// hash; a restart resumes from the store; a mainchain reorg that removes
-// the main reference of the newest sideblocks disconnects them on both.
+// TestPowEndToEnd runs btcd and two pow sidenodes: one mines with --mine
+// while btcd mines the mainchain, the other follows it through the peer
+// protocol (headers first); both agree on the state hash; a restart
+// resumes from the store; a mainchain reorg that removes the main
+// reference of the newest sideblocks disconnects them on both, and they
+// agree again.
 func TestPowEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -89,14 +91,20 @@ func TestPowEndToEnd(t *testing.T) {
 	if err := follower.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
-	const target = 15
-	powInfo(t, ctx, miner, "sidechain height 15", func(i *apiv1.GetInfoResponse) bool {
-		return i.Sidechain.Height >= target
-	})
-	powInfo(t, ctx, follower, "sidechain height 15", func(i *apiv1.GetInfoResponse) bool {
-		return i.Sidechain.Height >= target
+	// Mainchain blocks come while the sidechain grows, so the
+	// sideblocks' references differ.
+	for _, target := range []int32{10, 20, 30} {
+		powInfo(t, ctx, miner, "the next sidechain height", func(i *apiv1.GetInfoResponse) bool {
+			return i.Sidechain.Height >= target
+		})
+		if _, err := net.H.Generate(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	powInfo(t, ctx, follower, "sidechain height 30", func(i *apiv1.GetInfoResponse) bool {
+		return i.Sidechain.Height >= 30
 	})
 
 	// Stop mining (a restart without --mine) and compare.
@@ -104,9 +112,77 @@ func TestPowEndToEnd(t *testing.T) {
 	if err := miner.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h := powAgree(t, net, net.Nodes)
-	t.Logf("both nodes agree at sidechain height %d", h)
-	if h < target {
-		t.Fatalf("sidechain height %d after the restart, want at least %d", h, target)
+	before := powAgree(t, net, net.Nodes)
+	t.Logf("both nodes agree at sidechain height %d", before)
+
+	// A mainchain reorg of the last two blocks: the sideblocks whose
+	// reference was one of them leave the best chain on both nodes.
+	if _, err := net.H.Reorg(2, 1); err != nil {
+		t.Fatal(err)
 	}
+	after := powAgree(t, net, net.Nodes)
+	t.Logf("after the mainchain reorg: sidechain height %d", after)
+	if after >= before {
+		t.Fatalf("sidechain height %d after a mainchain reorg that removed "+
+			"references, was %d", after, before)
+	}
+}
+
+// TestPowPartition mines on both sides of a partition, heals it, and kills
+// the node that must reorganize with SIGKILL while it does: every node ends
+// on the chain with the most work, with the same state hash.
+func TestPowPartition(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	net := powNet(t, []devnet.NodeSpec{
+		{Name: "a", Backend: "btcd", Isolated: true},
+		{Name: "b", Backend: "btcd", Isolated: true},
+	})
+	a, b := net.Nodes[0], net.Nodes[1]
+	if _, err := net.H.Generate(5); err != nil {
+		t.Fatal(err)
+	}
+	// a mines with two threads, b with one: a's branch is heavier.
+	if err := a.Start("--mine", "--minethreads=2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start("--mine", "--minethreads=1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	defer cancel()
+	for _, n := range []*devnet.Node{a, b} {
+		powInfo(t, ctx, n, "sidechain height 12", func(i *apiv1.GetInfoResponse) bool {
+			return i.Sidechain.Height >= 12
+		})
+	}
+	// Both stop mining; b comes back connected to a.
+	ia, err := a.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Stop()
+	b.Stop()
+	mark := b.Mark()
+	if err := b.Start("--p2p.addpeer=" + a.P2PAddr); err != nil {
+		t.Fatal(err)
+	}
+	// Kill b as its sidechain reorganizes, if it does (it may be on
+	// the heavier branch), then start it again.
+	killCtx, killCancel := context.WithTimeout(ctx, 20*time.Second)
+	_, err = b.WaitContains(killCtx, mark, "disconnected")
+	killCancel()
+	if err == nil {
+		b.Kill()
+		t.Log("b killed during its sidechain reorg")
+		if err := b.Start("--p2p.addpeer=" + a.P2PAddr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := powAgree(t, net, net.Nodes)
+	t.Logf("healed at sidechain height %d (a had %d)", h, ia.Sidechain.Height)
 }
