@@ -51,8 +51,12 @@ type HeaderSync interface {
 // Header sync tuning.
 const (
 	// maxSyncBlocksPerPeer bounds the blocks asked of one peer by the
-	// sync at a time, as Bitcoin Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER.
-	maxSyncBlocksPerPeer = 16
+	// sync at a time (Bitcoin Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER is
+	// 16). A peer is asked for more once at least syncRefill of them
+	// arrived, so that one GetData asks for several blocks: GetData
+	// counts against the peer's message rate limit.
+	maxSyncBlocksPerPeer = 32
+	syncRefill           = maxSyncBlocksPerPeer / 2
 
 	// maxSyncWindow bounds the blocks NeedBodies is asked for at once,
 	// as Bitcoin Core's BLOCK_DOWNLOAD_WINDOW.
@@ -367,8 +371,10 @@ func (s *Server) syncNotFound(p *peer, hash chainhash.Hash) {
 }
 
 // fetchBodiesLocked asks peers for the next blocks whose bodies the node
-// lacks, at most maxSyncBlocksPerPeer in flight per peer, each block from
-// one peer at a time, spread over the peers with the most room. It
+// lacks, at most maxSyncBlocksPerPeer in flight per peer (topped up once
+// syncRefill are free), each block from one peer at a time, spread over
+// the peers with the most room and not asked of a peer that said it does
+// not have it. It
 // returns how many blocks the node still lacks (up to the window). sy.mu
 // is held.
 func (s *Server) fetchBodiesLocked() int {
@@ -389,7 +395,7 @@ func (s *Server) fetchBodiesLocked() int {
 		full := len(p.requested) >= 2*p.cfg.MaxInventoryItems
 		p.mu.Unlock()
 		inflight += n
-		if free := maxSyncBlocksPerPeer - n; free > 0 && !full {
+		if free := maxSyncBlocksPerPeer - n; free >= syncRefill && !full {
 			slots = append(slots, &slot{p: p, free: free})
 		}
 	}
@@ -472,13 +478,13 @@ func (s *Server) logProgressLocked() {
 	sy.lastLog, sy.lastLogBlocks = now, blocks
 	from := "peers"
 	if sy.peer != nil {
-		from = sy.peer.String()
+		from = "peer " + sy.peer.String()
 	}
 	pct := 100.0
 	if target > 0 {
 		pct = min(100, 100*float64(blocks)/float64(target))
 	}
-	log.Infof("Syncing sidechain from peer %s: headers %d of ~%d, blocks "+
+	log.Infof("Syncing sidechain from %s: headers %d of ~%d, blocks "+
 		"%d (%.1f%%)", from, headers, target, blocks, pct)
 }
 
