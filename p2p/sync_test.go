@@ -558,3 +558,21 @@ func TestHeaderSyncUnconnectedBlock(t *testing.T) {
 		t.Fatalf("ban score %d", s)
 	}
 }
+
+// TestHeaderSyncConfig: header sync is for the pow engine only, whose
+// Block headers have 80 bytes.
+func TestHeaderSyncConfig(t *testing.T) {
+	cfg := testConfig()
+	cfg.HeaderSync = newFakeChain()
+	if _, err := New(cfg, newTestHandler(), nil); err == nil {
+		t.Fatal("header sync on a mainstake network was accepted")
+	}
+	cfg.Engine = EnginePoW
+	s, err := New(cfg, newTestHandler(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.syncOn() || s.lim.headerSize != PowBlockHeaderSize {
+		t.Fatalf("pow server: sync %v, header size %d", s.syncOn(), s.lim.headerSize)
+	}
+}
