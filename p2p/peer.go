@@ -676,11 +676,15 @@ func (p *peer) onBlock(it InvItem, header, body []byte) {
 	}
 	p.known.add(it, false)
 	p.s.deliverBlock(it.Hash, header, body)
+	var err error
 	if r.kind&(reqInv|reqSync) != 0 {
-		p.handlerResult(it, p.s.h.ReceiveBlock(p.id, header, body))
+		err = p.s.h.ReceiveBlock(p.id, header, body)
+		p.handlerResult(it, err)
 	}
 	p.s.releaseInflight(it, p.id)
-	p.s.syncBlockArrived(p, it.Hash)
+	refused := err != nil && r.kind&reqSync != 0 &&
+		!errors.Is(err, ErrHeadersDoNotConnect)
+	p.s.syncBlockArrived(p, it.Hash, refused)
 }
 
 // onTx takes a transaction the peer sent in answer to a GetData.

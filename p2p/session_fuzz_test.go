@@ -695,6 +695,18 @@ func TestPowSessionSeeds(t *testing.T) {
 		t.Error("seed 0: an honest peer was held to account")
 	}
 
+	// A block the node cannot take is not asked of the same peer again,
+	// but of the other.
+	u := powUniverse
+	refused := blockMsg(u[3], []byte{0xee})
+	c, peers = playPowSession(t, encodeSession(
+		sessionStep{stepFromA, headersMsg(u)}, sessionStep{stepFromA, refused}))
+	it := BlockItem(blockHash(u[3]))
+	if peers[0].p.isRequested(it) || !peers[1].p.isRequested(it) {
+		t.Errorf("refused block: asked of A %v, of B %v",
+			peers[0].p.isRequested(it), peers[1].p.isRequested(it))
+	}
+
 	c, peers = playPowSession(t, seeds[1])
 	if _, blocks := c.heights(); blocks != 6 {
 		t.Errorf("seed 1: tip at %d, want 6", blocks)

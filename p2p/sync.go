@@ -108,7 +108,8 @@ type peerSync struct {
 	// bodies are the blocks the sync asked of the peer, with when.
 	bodies map[chainhash.Hash]time.Time
 
-	// missing are blocks the peer answered NotFound for.
+	// missing are blocks the peer answered NotFound for, or sent and
+	// the Handler refused.
 	missing map[chainhash.Hash]bool
 }
 
@@ -318,7 +319,9 @@ func (p *peer) onHeaders(headers [][]byte) {
 	}
 	if accepted > 0 {
 		sy.target = max(sy.target, int64(sy.hs.BestHeight()))
-		if !sy.active {
+		// Headers this node asked for start a sync episode, with its
+		// progress and caught-up lines; an announcement does not.
+		if solicited && !sy.active {
 			sy.active = true
 			sy.lastLog = time.Time{}
 		}
@@ -334,8 +337,10 @@ func (p *peer) onHeaders(headers [][]byte) {
 	s.fetchBodiesLocked()
 }
 
-// syncBlockArrived continues the sync after a block came from p.
-func (s *Server) syncBlockArrived(p *peer, hash chainhash.Hash) {
+// syncBlockArrived continues the sync after a block came from p. A block
+// the Handler refused (refused) is not asked of p again, so that a block
+// the node cannot take does not go back and forth.
+func (s *Server) syncBlockArrived(p *peer, hash chainhash.Hash, refused bool) {
 	if !s.syncOn() {
 		return
 	}
@@ -344,6 +349,9 @@ func (s *Server) syncBlockArrived(p *peer, hash chainhash.Hash) {
 	defer sy.mu.Unlock()
 	p.mu.Lock()
 	delete(p.sync.bodies, hash)
+	if refused {
+		p.noteMissingLocked(hash)
+	}
 	p.mu.Unlock()
 	s.fetchBodiesLocked()
 	s.logProgressLocked()
@@ -361,13 +369,19 @@ func (s *Server) syncNotFound(p *peer, hash chainhash.Hash) {
 	p.mu.Lock()
 	if _, ok := p.sync.bodies[hash]; ok {
 		delete(p.sync.bodies, hash)
-		if p.sync.missing == nil || len(p.sync.missing) >= maxBodyMissing {
-			p.sync.missing = make(map[chainhash.Hash]bool)
-		}
-		p.sync.missing[hash] = true
+		p.noteMissingLocked(hash)
 	}
 	p.mu.Unlock()
 	s.fetchBodiesLocked()
+}
+
+// noteMissingLocked records that the sync is not to ask p for hash again.
+// p.mu is held.
+func (p *peer) noteMissingLocked(hash chainhash.Hash) {
+	if p.sync.missing == nil || len(p.sync.missing) >= maxBodyMissing {
+		p.sync.missing = make(map[chainhash.Hash]bool)
+	}
+	p.sync.missing[hash] = true
 }
 
 // fetchBodiesLocked asks peers for the next blocks whose bodies the node

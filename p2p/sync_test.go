@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -27,7 +28,8 @@ type fakeNode struct {
 // fakeChain is a pow node in memory: a header tree whose best chain is the
 // highest, the bodies it has, and the tip of the blocks it has from
 // genesis on. It is a Handler and a HeaderSync. It condemns headers of
-// version badVersion, and takes any non-empty body.
+// version badVersion, and takes any non-empty body but those that start
+// with 0xee, which it cannot take (an error that is no misbehavior).
 type fakeChain struct {
 	mu     sync.Mutex
 	srv    *Server
@@ -164,6 +166,9 @@ func (c *fakeChain) ReceiveBlock(_ PeerID, header, body []byte) error {
 	var h wire.BlockHeader
 	if err := h.Deserialize(bytes.NewReader(header)); err != nil {
 		return &MisbehaviorError{Score: 100, Reason: err.Error()}
+	}
+	if body[0] == 0xee {
+		return errors.New("cannot take the block")
 	}
 	hash := blockHash(header)
 	c.mu.Lock()
