@@ -120,11 +120,12 @@ blocks to fetch next, and the height of its best header.
   - Blocks. After every Headers and every block received, the node asks
     for the blocks NeedBodies names, lowest first, with GetData through
     the same in-flight bookkeeping as announced items: each block from
-    one peer at a time, at most 32 in flight per peer, topped up once 16
+    one peer at a time, at most 64 in flight per peer, topped up once 32
     have arrived (so that one GetData names several; GetData counts
     against the peer's message rate), spread over the peers with the
-    most room, never again of a peer that answered NotFound for it. The
-    blocks go to Handler.ReceiveBlock.
+    most room, never again of a peer that answered NotFound for it or
+    sent it and saw the Handler refuse it (unless it did not connect).
+    The blocks go to Handler.ReceiveBlock.
   - Announcements. Headers a peer sends unasked go to ProcessHeaders like
     an answer. When headers, or a block asked for after an announcement,
     do not connect (ProcessHeaders or ReceiveBlock returns
