@@ -699,7 +699,7 @@ func TestPowSessionSeeds(t *testing.T) {
 	// but of the other.
 	u := powUniverse
 	refused := blockMsg(u[3], []byte{0xee})
-	c, peers = playPowSession(t, encodeSession(
+	_, peers = playPowSession(t, encodeSession(
 		sessionStep{stepFromA, headersMsg(u)}, sessionStep{stepFromA, refused}))
 	it := BlockItem(blockHash(u[3]))
 	if peers[0].p.isRequested(it) || !peers[1].p.isRequested(it) {

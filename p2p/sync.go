@@ -57,7 +57,8 @@ const (
 	// against the peer's message rate limit, which the node paces itself
 	// at (half of 200 messages/s by default). With 32 blocks per GetData,
 	// 10,000 blocks take about 300 of them, which the rate allows in
-	// about a second; with 16 in flight they took five (BenchmarkHeaderSync).
+	// about a second; with 32 in flight, 16 per GetData, they took five
+	// (BenchmarkHeaderSync).
 	// The peer answers within its bounded send queue, so large blocks
 	// slow it down rather than pile up.
 	maxSyncBlocksPerPeer = 64
