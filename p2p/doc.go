@@ -279,7 +279,10 @@ configured peer's persistent loop dials it again after its retry interval.
     height only to choose it; a peer that claims a height it cannot back
     is left once it answers with a short batch. The node does not track
     each peer's best header, so it asks any peer for blocks and learns
-    from NotFound.
+    from NotFound. Headers go to the header chain as they come: a peer
+    with a long chain of valid headers of little work costs the node the
+    memory to hold them (Bitcoin Core's two-pass header presync is not
+    done); every such header costs its sender real proof of work.
   - PegSignatures travel as far as each node's ReceivePegSignatures
     accepts them. Only the node can tell a federation member's signatures
     from junk, so a node that relays every PSBT lets any peer spread up
