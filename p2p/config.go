@@ -27,6 +27,19 @@ const (
 	// room for a payout's partial signatures with plenty to spare, far
 	// below MaxMessageSize.
 	MaxPegSignaturesSize = 100_000
+
+	// MaxHeadersPerMessage bounds the headers of one Headers message. A
+	// full batch tells the receiver to ask for more.
+	MaxHeadersPerMessage = 2000
+
+	// MaxLocatorHashes bounds the locator of a GetHeaders: enough for a
+	// chain of 2^90 blocks, as in Bitcoin.
+	MaxLocatorHashes = 101
+
+	// EnginePoW is the Config.Engine of the proof-of-work engine, whose
+	// sideblocks carry 80-byte Bitcoin-format headers
+	// (PowBlockHeaderSize) and are synced headers first.
+	EnginePoW = "pow"
 )
 
 // Defaults for the zero fields of a Config.
@@ -83,6 +96,13 @@ type Config struct {
 	// genesis.
 	Genesis chainhash.Hash
 	Engine  string
+
+	// HeaderSync is the node's header chain, for headers-first sync from
+	// peers (see "Header sync" in the package documentation). It is
+	// only for Engine EnginePoW, and may be nil there: the node then
+	// neither asks for headers nor serves them. Under mainstake it must
+	// be nil: headers come from the mainchain.
+	HeaderSync HeaderSync
 
 	// UserAgent names the software in Hello, e.g. "sidenode:0.1.0".
 	UserAgent string
@@ -143,7 +163,9 @@ type Config struct {
 
 	// RequestTimeout is how long a GetData may stay unanswered before
 	// the item is asked of another peer (FetchBlock moves on to the next
-	// peer after it).
+	// peer after it). Under header sync, a peer that leaves a GetHeaders
+	// or a block it was asked for unanswered this long is disconnected,
+	// and another takes its place.
 	RequestTimeout time.Duration
 
 	// RetryInterval is the first wait before redialling a persistent
@@ -173,6 +195,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	if len(cfg.Engine) > MaxNetworkLen {
 		return cfg, fmt.Errorf("p2p: engine name %q has more than %d "+
 			"bytes", cfg.Engine, MaxNetworkLen)
+	}
+	if cfg.HeaderSync != nil && cfg.Engine != EnginePoW {
+		return cfg, fmt.Errorf("p2p: header sync is for the %s engine, "+
+			"not %q", EnginePoW, cfg.Engine)
 	}
 	if len(cfg.Connect) > 0 && len(cfg.AddPeer) > 0 {
 		return cfg, errors.New("p2p: connect and addpeer cannot be " +
@@ -242,4 +268,13 @@ func cmp0[T comparable](v, def T) T {
 		return def
 	}
 	return v
+}
+
+// headerSize returns the size of the sideblock headers of cfg's engine:
+// PowBlockHeaderSize under pow, BlockHeaderSize otherwise.
+func (cfg *Config) headerSize() int {
+	if cfg.Engine == EnginePoW {
+		return PowBlockHeaderSize
+	}
+	return BlockHeaderSize
 }

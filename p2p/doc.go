@@ -1,10 +1,13 @@
 /*
 Package p2p runs the peer protocol between sidenodes: the gRPC PeerService
-of proto/sidenode/p2p/v1. Sideblock headers travel on the mainchain; bodies,
-transactions and the pegbox federation's signatures travel here, from peer
-to peer (PROTOCOL §6, §8). A header whose body no peer can serve stays an
-orphan: FetchBlock gives up with ErrBlockNotFound, or at the caller's
-deadline.
+of proto/sidenode/p2p/v1. Under the mainstake engine sideblock headers
+travel on the mainchain; bodies, transactions and the pegbox federation's
+signatures travel here, from peer to peer (PROTOCOL §6, §8). A header whose
+body no peer can serve stays an orphan: FetchBlock gives up with
+ErrBlockNotFound, or at the caller's deadline. Under the pow engine
+(Config.Engine EnginePoW) the sideblocks themselves come from miners and
+peers, with 80-byte Bitcoin-format headers, and the node syncs the
+sidechain from its peers headers first (see "Header sync").
 
 # What the package owns
 
@@ -26,8 +29,9 @@ Announce(PegItem(hash)). Without one, the node asks for no PegSignatures, answer
 for them with NotFound and drops PegItems from Announce, so it does not
 relay them either.
 
-The package checks only what it can without the chain: a Block's 64-byte
-header hashes (SHA256d) to the hash that was asked for, a Transaction
+The package checks only what it can without the chain: a Block's header,
+of the engine's size (64 bytes, or 80 under pow), hashes (SHA256d) to the
+hash that was asked for, a Transaction
 decodes as one Bitcoin wire transaction whose txid was asked for, and a
 PegSignatures hashes (SHA256d) to the hash that was asked for. Whether a
 PSBT parses or its signatures are valid is the node's business.
@@ -85,6 +89,10 @@ session and waits for every goroutine.
 	           request to the FetchBlock caller. Data naming an item
 	           that was not asked for (bytes that hash elsewhere) is
 	           unsolicited.
+	GetHeaders asks for the headers that follow a block locator (pow
+	           only); it is answered with one Headers.
+	Headers    up to MaxHeadersPerMessage 80-byte headers in chain
+	           order: an answer to GetHeaders, or an announcement.
 	Ping/Pong  keepalive.
 
 Announce sends each peer only the items it is not known to have (a bounded
@@ -92,16 +100,70 @@ LRU of what the peer announced, asked for or was told), at most one
 Inventory per TrickleInterval. FetchBlock asks the peers that announced the
 block first, then the others, one at a time, each for up to RequestTimeout.
 
+# Header sync
+
+A Server given a Config.HeaderSync (pow engine only) syncs the sidechain
+from its peers headers first, as Bitcoin Core and btcd do. The node's
+header chain plugs in through HeaderSync: its block locator, the headers
+it serves, ProcessHeaders for the headers peers send, NeedBodies for the
+blocks to fetch next, and the height of its best header.
+
+  - Sync peer. When a peer's Hello claims a better height than the best
+    header, and no sync peer is chosen, it becomes the sync peer (an
+    outbound one first) and is sent a GetHeaders with the node's
+    locator. Its Headers go to ProcessHeaders; a full batch (2,000) makes
+    the node ask again, from the last header received, which is on the
+    peer's chain even when that chain is not yet the node's best; a
+    shorter batch means the peer has nothing more, and another peer that
+    claims more, if any, takes over. A peer that said it has nothing more
+    is not chosen again in the session.
+  - Blocks. After every Headers and every block received, the node asks
+    for the blocks NeedBodies names, lowest first, with GetData through
+    the same in-flight bookkeeping as announced items: each block from
+    one peer at a time, at most 64 in flight per peer, topped up once 32
+    have arrived (so that one GetData names several; GetData counts
+    against the peer's message rate), spread over the peers with the
+    most room, never again of a peer that answered NotFound for it or
+    sent it and saw the Handler refuse it (unless it did not connect).
+    The blocks go to Handler.ReceiveBlock.
+  - Announcements. Headers a peer sends unasked go to ProcessHeaders like
+    an answer. When headers, or a block asked for after an announcement,
+    do not connect (ProcessHeaders or ReceiveBlock returns
+    ErrHeadersDoNotConnect), the node sends that peer a GetHeaders with
+    its locator instead of chasing the missing parents block by block.
+    At most one GetHeaders per peer is unanswered at a time.
+  - Stalls. A peer that leaves a GetHeaders or a block the sync asked
+    for unanswered for RequestTimeout is disconnected (no ban score); its
+    blocks are asked of other peers, and if it was the sync peer another
+    is chosen. The check runs every second, on the Server's clock.
+  - Serving. A peer's GetHeaders is answered with HeaderSync.HeadersAfter,
+    at most MaxHeadersPerMessage headers; a node without header sync
+    answers it with no headers and ignores Headers.
+  - Progress. While it syncs the node logs, at most every 10 s unless
+    1,000 blocks arrived since, "Syncing sidechain from peer X: headers H
+    of ~P, blocks B (pct%)", P being the best height peers claimed or the
+    best header, and "Sidechain caught up with peers" once it has every
+    block of its best header chain and no peer has more headers to give.
+  - Misbehavior. Headers that break a rule cost what ProcessHeaders'
+    *MisbehaviorError says; headers that merely do not connect cost
+    nothing. A Headers of more than 2,000 headers or of headers that are
+    not 80 bytes, a GetHeaders with no locator hash or more than 101, and
+    under pow a Block whose header is not 80 bytes (under mainstake: not
+    64) are invalid messages.
+
 # Limits
 
 Every received message goes through validate: exactly one payload; hashes
-of 32 bytes; headers of 64; inventory types block, tx or peg signatures;
+of 32 bytes; Block headers of the engine's size (64 bytes, or 80 under
+pow); Headers of at most MaxHeadersPerMessage (2,000) headers of 80 bytes;
+GetHeaders locators of 1 to MaxLocatorHashes (101) hashes; inventory
+types block, tx or peg signatures;
 1 to MaxInventoryItems (1000) items; block bodies and transactions of 1
 byte to MaxMessageSize; PegSignatures of 1 byte to MaxPegSignaturesSize
 (100,000); a well-formed Hello. gRPC refuses messages over
 MaxMessageSize (4 MiB) both ways. Each peer may send MsgRate messages/s
-(burst MsgBurst) and BytesRate bytes/s; answers to this node's requests do
-not count. The node paces what it sends at half those rates, so peers with
+(burst MsgBurst) and BytesRate bytes/s; answers to this node's requests
+(Headers included, while a GetHeaders is unanswered) do not count. The node paces what it sends at half those rates, so peers with
 the same settings never see it exceed them. At most MaxInbound inbound
 sessions exist, handshaken or not; when all are taken, a newcomer in good
 standing closes the newest session from a discouraged address, and is
@@ -210,7 +272,17 @@ configured peer's persistent loop dials it again after its retry interval.
   - A message type this version does not know counts as invalid, so new
     message types need a protocol version bump first, and a node speaks
     one version only: version 2, which added PegSignatures, does not talk
-    to version 1.
+    to version 1. GetHeaders and Headers came without a bump: only pow
+    nodes send them, and a node of a version before them has no pow
+    engine, so its Hello (another genesis id) never gets that far.
+  - Header sync follows one sync peer at a time and trusts its claimed
+    height only to choose it; a peer that claims a height it cannot back
+    is left once it answers with a short batch. The node does not track
+    each peer's best header, so it asks any peer for blocks and learns
+    from NotFound. Headers go to the header chain as they come: a peer
+    with a long chain of valid headers of little work costs the node the
+    memory to hold them (Bitcoin Core's two-pass header presync is not
+    done); every such header costs its sender real proof of work.
   - PegSignatures travel as far as each node's ReceivePegSignatures
     accepts them. Only the node can tell a federation member's signatures
     from junk, so a node that relays every PSBT lets any peer spread up

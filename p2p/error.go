@@ -20,7 +20,9 @@ const (
 	// ErrBadHash indicates a hash that is not exactly 32 bytes.
 	ErrBadHash
 
-	// ErrBadHeader indicates a block header that is not exactly 64 bytes.
+	// ErrBadHeader indicates a Block header that is not of the engine's
+	// size (64 bytes, or 80 under pow), or a header of a Headers message
+	// that is not 80 bytes.
 	ErrBadHeader
 
 	// ErrBadInvType indicates an inventory item of unknown type.
@@ -83,6 +85,14 @@ const (
 	// and the peer gets no ban score.
 	ErrGenesisMismatch
 
+	// ErrBadLocator indicates a GetHeaders whose locator has no hash or
+	// more than MaxLocatorHashes.
+	ErrBadLocator
+
+	// ErrTooManyHeaders indicates a Headers message with more than
+	// MaxHeadersPerMessage headers.
+	ErrTooManyHeaders
+
 	// numErrorCodes is the number of error codes defined above; it is
 	// used by tests to keep errorCodeStrings complete.
 	numErrorCodes
@@ -108,6 +118,8 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrDuplicatePeer:     "ErrDuplicatePeer",
 	ErrHandshakeTimeout:  "ErrHandshakeTimeout",
 	ErrGenesisMismatch:   "ErrGenesisMismatch",
+	ErrBadLocator:        "ErrBadLocator",
+	ErrTooManyHeaders:    "ErrTooManyHeaders",
 }
 
 // String returns the ErrorCode as a human-readable name.
@@ -191,4 +203,12 @@ var (
 	// ErrBanFile is returned by Ban and Unban when the ban file cannot
 	// be written; the bans are then left as they were.
 	ErrBanFile = errors.New("p2p: cannot write the ban file")
+
+	// ErrHeadersDoNotConnect is what HeaderSync.ProcessHeaders, and
+	// Handler.ReceiveBlock under header sync, return (wrapped, for
+	// errors.Is) when the first header's parent is unknown. It is no
+	// misbehavior: the Server asks the peer for the headers that lead
+	// there (GetHeaders) instead.
+	ErrHeadersDoNotConnect = errors.New("p2p: headers do not connect " +
+		"to the header chain")
 )

@@ -90,6 +90,10 @@ const (
 
 	// reqFetch: FetchBlock asked for it, so its data goes to FetchBlock.
 	reqFetch
+
+	// reqSync: header sync asked for the block, so its data goes to the
+	// Handler.
+	reqSync
 )
 
 // request is one item in flight from a peer.
@@ -156,6 +160,7 @@ type peer struct {
 	pingNonce   uint64
 	pingSent    time.Time
 	closeReason error
+	sync        peerSync
 
 	// ctx is cancelled, and quit closed, when the session ends.
 	ctx      context.Context
@@ -396,7 +401,8 @@ func (p *peer) queueWait(m *p2pv1.Message, cancel <-chan struct{}) bool {
 func countsAgainstRate(m *p2pv1.Message) bool {
 	switch m.GetPayload().(type) {
 	case *p2pv1.Message_Block, *p2pv1.Message_Transaction,
-		*p2pv1.Message_PegSignatures, *p2pv1.Message_NotFound:
+		*p2pv1.Message_PegSignatures, *p2pv1.Message_NotFound,
+		*p2pv1.Message_HeaderBatch:
 		return false
 	}
 	return true
@@ -524,6 +530,7 @@ func (p *peer) readHello() bool {
 	close(p.handshakeDone)
 	log.Infof("New peer %v: %q, protocol %d, height %d", p,
 		h.GetUserAgent(), h.GetProtocolVersion(), h.GetBestHeight())
+	p.s.syncPeerUp(p)
 	return true
 }
 
@@ -536,7 +543,8 @@ func (p *peer) handle(m *p2pv1.Message) {
 
 	// Answers to this node's requests are exempt from the rate limits;
 	// to know which they are, name the item a Block, Transaction or
-	// PegSignatures carries.
+	// PegSignatures carries. Headers answer a GetHeaders if one is
+	// unanswered.
 	var item InvItem
 	exempt := false
 	switch pl := m.GetPayload().(type) {
@@ -561,6 +569,8 @@ func (p *peer) handle(m *p2pv1.Message) {
 				break
 			}
 		}
+	case *p2pv1.Message_HeaderBatch:
+		exempt = p.headersSolicited()
 	}
 	if !exempt && !p.allowIn(proto.Size(m)) {
 		p.misbehave(scoreRateLimited, "message over the rate limit")
@@ -582,6 +592,10 @@ func (p *peer) handle(m *p2pv1.Message) {
 		p.onPegSignatures(item, pl.PegSignatures.GetPsbt())
 	case *p2pv1.Message_NotFound:
 		p.onNotFound(pl.NotFound.GetItems())
+	case *p2pv1.Message_GetHeaders:
+		p.onGetHeaders(pl.GetHeaders)
+	case *p2pv1.Message_HeaderBatch:
+		p.onHeaders(pl.HeaderBatch.GetHeaders())
 	case *p2pv1.Message_Ping:
 		p.queueWait(pongMsg(pl.Ping.GetNonce()), nil)
 	case *p2pv1.Message_Pong:
@@ -652,8 +666,8 @@ func (p *peer) onGetData(items []*p2pv1.InventoryItem) {
 }
 
 // onBlock takes a block the peer sent: to FetchBlock if it asked, to the
-// Handler if an announcement asked. A block nobody asked for is
-// misbehavior.
+// Handler if an announcement or header sync asked. A block nobody asked
+// for is misbehavior. Under header sync the next blocks are asked for.
 func (p *peer) onBlock(it InvItem, header, body []byte) {
 	r, ok := p.takeRequest(it)
 	if !ok {
@@ -662,10 +676,15 @@ func (p *peer) onBlock(it InvItem, header, body []byte) {
 	}
 	p.known.add(it, false)
 	p.s.deliverBlock(it.Hash, header, body)
-	if r.kind&reqInv != 0 {
-		p.handlerResult(it, p.s.h.ReceiveBlock(p.id, header, body))
+	var err error
+	if r.kind&(reqInv|reqSync) != 0 {
+		err = p.s.h.ReceiveBlock(p.id, header, body)
+		p.handlerResult(it, err)
 	}
 	p.s.releaseInflight(it, p.id)
+	refused := err != nil && r.kind&reqSync != 0 &&
+		!errors.Is(err, ErrHeadersDoNotConnect)
+	p.s.syncBlockArrived(p, it.Hash, refused)
 }
 
 // onTx takes a transaction the peer sent in answer to a GetData.
@@ -708,6 +727,7 @@ func (p *peer) onNotFound(items []*p2pv1.InventoryItem) {
 		p.s.releaseInflight(it, p.id)
 		if it.Type == InvBlock {
 			p.s.deliverNotFound(it.Hash, p.id)
+			p.s.syncNotFound(p, it.Hash)
 		}
 	}
 	if !answered {
@@ -716,6 +736,9 @@ func (p *peer) onNotFound(items []*p2pv1.InventoryItem) {
 }
 
 // handlerResult turns a Handler error into ban score or a log line.
+// Under header sync, a block whose parent the node lacks
+// (ErrHeadersDoNotConnect) makes it ask the peer for the headers that
+// lead there, rather than chase the orphan's parents one by one.
 func (p *peer) handlerResult(it InvItem, err error) {
 	if err == nil {
 		return
@@ -723,6 +746,12 @@ func (p *peer) handlerResult(it InvItem, err error) {
 	var me *MisbehaviorError
 	if errors.As(err, &me) {
 		p.misbehave(me.Score, "%v rejected: %s", it, me.Reason)
+		return
+	}
+	if p.s.syncOn() && errors.Is(err, ErrHeadersDoNotConnect) {
+		log.Debugf("%v from %v does not connect; asking for headers",
+			it, p)
+		p.s.syncAskHeaders(p)
 		return
 	}
 	log.Debugf("%v from %v not accepted: %v", it, p, err)

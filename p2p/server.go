@@ -42,17 +42,20 @@ type Handler interface {
 	HaveTx(txid chainhash.Hash) bool
 
 	// Block and Tx return an item to serve a peer's GetData; ok false
-	// answers NotFound. header must be the 64-byte header.
+	// answers NotFound. header must be the engine's: 64 bytes, or 80
+	// under pow (Config.Engine EnginePoW).
 	Block(hash chainhash.Hash) (header, body []byte, ok bool)
 	Tx(txid chainhash.Hash) (raw []byte, ok bool)
 
-	// ReceiveBlock and ReceiveTx take an item a peer announced and then
-	// sent at the node's request. The header hashes to the announced
-	// hash and raw decodes to the announced txid; nothing else is
-	// checked. A returned *MisbehaviorError (errors.As) adds its Score to
-	// the sender's ban score; other errors are only logged. To relay an
-	// item it accepted, the node calls Server.Announce. The slices must
-	// not be modified.
+	// ReceiveBlock and ReceiveTx take an item a peer announced, or
+	// header sync asked for, and then sent at the node's request. The
+	// header (of the engine's size) hashes to the requested hash and raw
+	// decodes to the announced txid; nothing else is checked. A returned
+	// *MisbehaviorError (errors.As) adds its Score to the sender's ban
+	// score; under header sync, an error wrapping ErrHeadersDoNotConnect
+	// makes the Server ask the peer for headers; other errors are only
+	// logged. To relay an item it accepted, the node calls
+	// Server.Announce. The slices must not be modified.
 	ReceiveBlock(from PeerID, header, body []byte) error
 	ReceiveTx(from PeerID, raw []byte) error
 }
@@ -183,6 +186,9 @@ type Server struct {
 
 	fetchMu  sync.Mutex
 	fetchers map[chainhash.Hash]map[*fetcher]struct{}
+
+	// sync is the header sync, nil without Config.HeaderSync.
+	sync *syncer
 }
 
 // New returns a Server for cfg that serves h, and peg, when it is not nil,
@@ -206,8 +212,9 @@ func newServer(cfg Config, h Handler, peg PegHandler, now func() time.Time) (*Se
 		cfg: cfg,
 		h:   h,
 		lim: limits{
-			maxItems: cfg.MaxInventoryItems,
-			maxData:  cfg.MaxMessageSize,
+			maxItems:   cfg.MaxInventoryItems,
+			maxData:    cfg.MaxMessageSize,
+			headerSize: cfg.headerSize(),
 		},
 		nonce:           rand.Uint64() | 1,
 		ctx:             ctx,
@@ -225,6 +232,9 @@ func newServer(cfg Config, h Handler, peg PegHandler, now func() time.Time) (*Se
 		inflightSweepAt: 1024,
 		fetchers:        make(map[chainhash.Hash]map[*fetcher]struct{}),
 		peg:             peg,
+	}
+	if cfg.HeaderSync != nil {
+		s.sync = &syncer{hs: cfg.HeaderSync}
 	}
 
 	s.grpc = grpc.NewServer(
@@ -297,6 +307,10 @@ func (s *Server) Start() error {
 		}(l)
 	}
 
+	if s.syncOn() {
+		s.wg.Add(1)
+		go s.stallLoop()
+	}
 	seen := make(map[string]bool)
 	for _, addr := range append(s.cfg.Connect, s.cfg.AddPeer...) {
 		if seen[addr] {
@@ -521,6 +535,9 @@ func (s *Server) unregister(p *peer) {
 	s.mu.Unlock()
 	for _, it := range p.requestedItems() {
 		s.releaseInflight(it, p.id)
+	}
+	if p.hello != nil {
+		s.syncPeerGone(p)
 	}
 }
 
@@ -1094,7 +1111,7 @@ func (s *Server) lookup(it InvItem) *p2pv1.Message {
 		if !ok {
 			return nil
 		}
-		if len(header) != BlockHeaderSize || len(body) == 0 ||
+		if len(header) != s.lim.headerSize || len(body) == 0 ||
 			blockHash(header) != it.Hash {
 			log.Errorf("Handler returned a malformed block for %v "+
 				"(%d-byte header, %d-byte body, or another "+

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -191,6 +192,7 @@ const (
 	stepFlush             // the node sends its pending announcements
 	stepEndA              // A's session ends
 	stepEndB              // B's session ends
+	stepStall             // the node's clock passes RequestTimeout; stalls are checked
 	numSteps
 )
 
@@ -288,38 +290,101 @@ type sessionPeer struct {
 //     only for items the peer announced, answers only the GetData or
 //     Ping of this step, with the items it names, and announces only
 //     items it can serve.
+//
+// With pow set the node runs the pow engine with header sync on a small
+// header chain (powUniverse): peers also send GetHeaders and Headers, the
+// node asks for headers and for the blocks the header chain lacks, and a
+// step may pass the stall timeout. The node then also answers only the
+// GetHeaders of the step with Headers, asks only for blocks that peers
+// announced or its header chain holds, and its sync requests are requests
+// in flight, within their per-peer bound.
 func FuzzSession(f *testing.F) {
 	for _, s := range sessionSeeds() {
-		f.Add(s)
+		f.Add(s, false)
 	}
-	f.Add([]byte{})
-	f.Add([]byte{stepFlush, stepEndA, stepEndB})
+	for _, s := range powSessionSeeds() {
+		f.Add(s, true)
+	}
+	f.Add([]byte{}, false)
+	f.Add([]byte{stepFlush, stepEndA, stepEndB}, false)
+	f.Add([]byte{stepStall, stepFlush, stepEndA, stepStall}, true)
 
-	f.Fuzz(func(t *testing.T, data []byte) { playSession(t, data) })
+	f.Fuzz(func(t *testing.T, data []byte, pow bool) {
+		if pow {
+			playPowSession(t, data)
+		} else {
+			playSession(t, data)
+		}
+	})
 }
 
-// playSession plays the fuzz input data on a new node, checking after
-// every step, and returns the node's handler and sessions.
-func playSession(t *testing.T, data []byte) (*sessionHandler, [2]*sessionPeer) {
-	cfg := Config{Network: testNetwork, SidechainID: testSidechain, Genesis: testGenesis,
+// sessionConfig is the fuzzed node's configuration.
+func sessionConfig() Config {
+	return Config{Network: testNetwork, SidechainID: testSidechain, Genesis: testGenesis,
 		MaxInventoryItems: 16, MaxMessageSize: 64 << 10,
 		SendQueueMessages: 128, SendQueueBytes: 4 << 20,
 		MsgRate: 1e9, MsgBurst: 1 << 30,
 		BytesRate: 1e12}
+}
+
+// playSession plays the fuzz input data on a new mainstake node,
+// checking after every step, and returns the node's handler and sessions.
+func playSession(t *testing.T, data []byte) (*sessionHandler, [2]*sessionPeer) {
 	h := newSessionHandler()
-	s, err := New(cfg, h, h)
+	s, err := New(sessionConfig(), h, h)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.srv = s
+	return h, playSteps(t, s, nil, data)
+}
+
+// powUniverse is the header chain of the pow fuzz target: genesis and
+// seven blocks, of which the node has the first three.
+var powUniverse = func() [][]byte {
+	return newFakeChain().extend(7, 1)
+}()
+
+// powUniverseHas is how many of powUniverse the fuzzed pow node has.
+const powUniverseHas = 3
+
+// playPowSession plays the fuzz input data on a new pow node with header
+// sync, checking after every step, and returns its chain and sessions.
+func playPowSession(t *testing.T, data []byte) (*fakeChain, [2]*sessionPeer) {
+	c := newFakeChain()
+	for _, hdr := range powUniverse[:powUniverseHas] {
+		if err := c.ReceiveBlock(0, hdr, fakeBody(blockHash(hdr))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := sessionConfig()
+	cfg.Engine = EnginePoW
+	cfg.HeaderSync = c
+	clk := &clock{now: time.Unix(1700000000, 0)}
+	s, err := newServer(cfg, c, nil, clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.srv = s
+	return c, playSteps(t, s, clk, data)
+}
+
+// playSteps plays data on s with two new sessions, A claiming a better
+// height than B; clk is s's clock under pow, nil otherwise.
+func playSteps(t *testing.T, s *Server, clk *clock, data []byte) [2]*sessionPeer {
 	var peers [2]*sessionPeer
 	for i := range peers {
 		p := s.newPeer(nopConn{}, fmt.Sprintf("127.0.0.1:%d", 40000+i), true, false)
-		if err := s.register(p, &p2pv1.Hello{Nonce: uint64(i) + 2}); err != nil {
+		hello := &p2pv1.Hello{Nonce: uint64(i) + 2, BestHeight: uint64(10 - i*10)}
+		if err := s.register(p, hello); err != nil {
 			t.Fatal(err)
 		}
 		close(p.handshakeDone)
 		peers[i] = &sessionPeer{p: p, announced: make(map[InvItem]bool)}
+		s.syncPeerUp(p)
+	}
+	for _, sp := range peers {
+		checkSent(t, s, sp, false, nil)
 	}
 
 	for len(data) > 0 {
@@ -330,7 +395,7 @@ func playSession(t *testing.T, data []byte) (*sessionHandler, [2]*sessionPeer) {
 		switch op {
 		case stepFromA, stepFromB:
 			if len(data) < 2 {
-				return h, peers
+				return peers
 			}
 			n := int(binary.LittleEndian.Uint16(data))
 			data = data[2:]
@@ -363,6 +428,11 @@ func playSession(t *testing.T, data []byte) (*sessionHandler, [2]*sessionPeer) {
 			if !sp.ended {
 				sp.p.disconnect(errClosed)
 			}
+		case stepStall:
+			if clk != nil {
+				clk.add(s.cfg.RequestTimeout)
+			}
+			s.checkStalls()
 		}
 		for _, sp := range peers {
 			checkSent(t, s, sp, from == sp, in)
@@ -373,7 +443,7 @@ func playSession(t *testing.T, data []byte) (*sessionHandler, [2]*sessionPeer) {
 		}
 		checkInflight(t, s, peers)
 	}
-	return h, peers
+	return peers
 }
 
 // checkSent drains what the node queued for sp's peer and checks it.
@@ -388,6 +458,8 @@ func checkSent(t *testing.T, s *Server, sp *sessionPeer, fromPeer bool, in *p2pv
 			asked[fromProto(pi)] = true
 		}
 	}
+	// Whether this step asked for headers.
+	askedHeaders := fromPeer && in.GetGetHeaders() != nil && s.lim.validate(in) == nil
 	for {
 		var q queuedMsg
 		select {
@@ -414,7 +486,7 @@ func checkSent(t *testing.T, s *Server, sp *sessionPeer, fromPeer bool, in *p2pv
 		case *p2pv1.Message_GetData:
 			for _, pi := range pl.GetData.GetItems() {
 				it := fromProto(pi)
-				if !sp.announced[it] {
+				if !sp.announced[it] && !inHeaderChain(s, it) {
 					t.Fatalf("node asked for %v, never announced", it)
 				}
 				if !p.isRequested(it) {
@@ -440,6 +512,15 @@ func checkSent(t *testing.T, s *Server, sp *sessionPeer, fromPeer bool, in *p2pv
 		case *p2pv1.Message_NotFound:
 			for _, pi := range pl.NotFound.GetItems() {
 				answer(fromProto(pi))
+			}
+		case *p2pv1.Message_HeaderBatch:
+			if !askedHeaders {
+				t.Fatal("node sent headers, not in answer to a getheaders")
+			}
+			askedHeaders = false
+		case *p2pv1.Message_GetHeaders:
+			if !s.syncOn() {
+				t.Fatal("node without header sync asked for headers")
 			}
 		case *p2pv1.Message_Ping:
 			t.Fatal("node pinged outside its owner loop")
@@ -482,8 +563,19 @@ func checkInflight(t *testing.T, s *Server, peers [2]*sessionPeer) {
 			}
 			continue
 		}
-		if len(requested) > 2*p.cfg.MaxInventoryItems {
+		if len(requested) > 2*p.cfg.MaxInventoryItems+maxSyncBlocksPerPeer {
 			t.Fatalf("%v has %d requests in flight", p.id, len(requested))
+		}
+		p.mu.Lock()
+		syncBodies := len(p.sync.bodies)
+		for hash := range p.sync.bodies {
+			if _, ok := p.requested[BlockItem(hash)]; !ok {
+				t.Fatalf("sync block %v of %v is not in flight", hash, p.id)
+			}
+		}
+		p.mu.Unlock()
+		if syncBodies > maxSyncBlocksPerPeer {
+			t.Fatalf("%v has %d sync blocks in flight", p.id, syncBodies)
 		}
 		if pending > 10*p.cfg.MaxInventoryItems {
 			t.Fatalf("%v has %d pending announcements", p.id, pending)
@@ -531,5 +623,112 @@ func TestSessionSeeds(t *testing.T) {
 	if !peers[0].ended || peers[1].ended || peers[1].p.banScore.Load() != 50 {
 		t.Errorf("seed 4: A ended %v, B ended %v with score %d",
 			peers[0].ended, peers[1].ended, peers[1].p.banScore.Load())
+	}
+}
+
+// inHeaderChain reports whether it is a block the header chain of the
+// fuzzed pow node holds.
+func inHeaderChain(s *Server, it InvItem) bool {
+	c, ok := s.h.(*fakeChain)
+	if !ok || it.Type != InvBlock {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok = c.nodes[it.Hash]
+	return ok
+}
+
+// powSessionSeeds are exchanges of a pow node syncing from two peers and
+// a hostile one.
+func powSessionSeeds() [][]byte {
+	u := powUniverse
+	a := func(m *p2pv1.Message) sessionStep { return sessionStep{stepFromA, m} }
+	b := func(m *p2pv1.Message) sessionStep { return sessionStep{stepFromB, m} }
+	blk := func(i int) *p2pv1.Message { return blockMsg(u[i], fakeBody(blockHash(u[i]))) }
+	item := func(i int) InvItem { return BlockItem(blockHash(u[i])) }
+	genesis := blockHash(fakeGenesis)
+	bad := fakeHeader(blockHash(u[2]), 99, badVersion)
+	return [][]byte{
+		// A answers the node's GetHeaders; the node asks for the four
+		// blocks it lacks, spread over A and B, which serve them; B
+		// asks for headers. (u[i] is the block at height i+1.)
+		encodeSession(
+			a(headersMsg(u)), a(blk(3)), b(blk(4)), a(blk(5)), b(blk(6)),
+			sessionStep{op: stepFlush},
+			b(getHeadersMsg([]chainhash.Hash{genesis}, chainhash.Hash{})),
+			b(getHeadersMsg([]chainhash.Hash{blockHash(u[4])}, blockHash(u[5])))),
+		// B announces the last block, whose parent the node lacks: it
+		// asks for headers; B answers with headers that do not
+		// connect, then with those that do; A's session ends with
+		// blocks in flight and B serves them.
+		encodeSession(
+			b(inventoryMsg([]InvItem{item(6)})), b(blk(6)),
+			b(headersMsg(u[5:])), b(headersMsg(u)),
+			sessionStep{op: stepEndA},
+			b(blk(3)), b(blk(4)), b(blk(5)), b(notFoundMsg([]InvItem{item(6)}))),
+		// A stalls and is disconnected; B is asked for its blocks.
+		encodeSession(
+			a(headersMsg(u)), b(blk(4)), b(blk(6)), sessionStep{op: stepStall},
+			b(blk(3)), b(blk(5)), sessionStep{op: stepStall}),
+		// A hostile peer: a header that breaks a rule, headers of the
+		// wrong size, a mainstake block header, an empty locator,
+		// unsolicited headers.
+		encodeSession(
+			b(headersMsg([][]byte{u[0], u[1], u[2], bad})),
+			a(headersMsg([][]byte{make([]byte, 79)})),
+			a(blockMsg(make([]byte, BlockHeaderSize), []byte{1})),
+			a(&p2pv1.Message{Payload: &p2pv1.Message_GetHeaders{GetHeaders: &p2pv1.GetHeaders{}}}),
+			a(headersMsg(nil)), a(headersMsg(u[3:4])), a(blk(3))),
+	}
+}
+
+// TestPowSessionSeeds checks that the pow fuzz seeds do what they say.
+func TestPowSessionSeeds(t *testing.T) {
+	seeds := powSessionSeeds()
+
+	c, peers := playPowSession(t, seeds[0])
+	if _, blocks := c.heights(); blocks != 7 {
+		t.Errorf("seed 0: tip at %d, want 7", blocks)
+	}
+	if peers[0].p.banScore.Load() != 0 || peers[1].p.banScore.Load() != 0 {
+		t.Error("seed 0: an honest peer was held to account")
+	}
+
+	// A block the node cannot take is not asked of the same peer again,
+	// but of the other.
+	u := powUniverse
+	refused := blockMsg(u[3], []byte{0xee})
+	_, peers = playPowSession(t, encodeSession(
+		sessionStep{stepFromA, headersMsg(u)}, sessionStep{stepFromA, refused}))
+	it := BlockItem(blockHash(u[3]))
+	if peers[0].p.isRequested(it) || !peers[1].p.isRequested(it) {
+		t.Errorf("refused block: asked of A %v, of B %v",
+			peers[0].p.isRequested(it), peers[1].p.isRequested(it))
+	}
+
+	c, peers = playPowSession(t, seeds[1])
+	if _, blocks := c.heights(); blocks != 6 {
+		t.Errorf("seed 1: tip at %d, want 6", blocks)
+	}
+	if peers[1].p.banScore.Load() != 0 {
+		t.Error("seed 1: unconnected headers cost ban score")
+	}
+
+	c, peers = playPowSession(t, seeds[2])
+	if !peers[0].ended || peers[1].ended {
+		t.Errorf("seed 2: A ended %v, B ended %v", peers[0].ended, peers[1].ended)
+	}
+	if _, blocks := c.heights(); blocks != 7 {
+		t.Errorf("seed 2: tip at %d, want 7", blocks)
+	}
+
+	c, peers = playPowSession(t, seeds[3])
+	if !peers[1].ended || peers[0].p.banScore.Load() != 3*scoreInvalid {
+		t.Errorf("seed 3: B ended %v, A's score %d", peers[1].ended,
+			peers[0].p.banScore.Load())
+	}
+	if headers, blocks := c.heights(); headers != 4 || blocks != 4 {
+		t.Errorf("seed 3: best header %d, tip %d, want 4 and 4", headers, blocks)
 	}
 }

@@ -9,20 +9,26 @@ import (
 	p2pv1 "github.com/mainstake/sidenode/proto/sidenode/p2p/v1"
 )
 
-// BlockHeaderSize is the size of a sideblock header (PROTOCOL §6):
-// hashPrevBlock ‖ hashMerkleRoot.
+// BlockHeaderSize is the size of a sideblock header under the mainstake
+// engine (PROTOCOL §6): hashPrevBlock ‖ hashMerkleRoot.
 const BlockHeaderSize = 64
+
+// PowBlockHeaderSize is the size of a sideblock header under the pow
+// engine: a Bitcoin-format block header (wire.BlockHeader).
+const PowBlockHeaderSize = 80
 
 // limits are the bounds validate checks messages against.
 type limits struct {
-	maxItems int // items per Inventory, GetData or NotFound
-	maxData  int // bytes of a block body or a transaction
+	maxItems   int // items per Inventory, GetData or NotFound
+	maxData    int // bytes of a block body or a transaction
+	headerSize int // bytes of a Block's header: the engine's
 }
 
-// defaultLimits are the limits of a Config with default values.
+// defaultLimits are the limits of a mainstake Config with default values.
 var defaultLimits = limits{
-	maxItems: DefaultMaxInventoryItems,
-	maxData:  DefaultMaxMessageSize,
+	maxItems:   DefaultMaxInventoryItems,
+	maxData:    DefaultMaxMessageSize,
+	headerSize: BlockHeaderSize,
 }
 
 // validate checks m against the default limits; see limits.validate.
@@ -31,10 +37,12 @@ func validate(m *p2pv1.Message) error {
 }
 
 // validate checks the structure of a received message: exactly one payload
-// set, hashes of 32 bytes, headers of 64, known inventory types, item
-// counts within the limit, non-empty block bodies and transactions within
-// the limit, non-empty PegSignatures of at most MaxPegSignaturesSize, and
-// a well-formed Hello. It does not check what the message means (whether a
+// set, hashes of 32 bytes, Block headers of the engine's size (64 bytes,
+// or 80 under pow), known inventory types, item counts within the limit,
+// non-empty block bodies and transactions within the limit, non-empty
+// PegSignatures of at most MaxPegSignaturesSize, GetHeaders with 1 to
+// MaxLocatorHashes locator hashes, Headers with at most
+// MaxHeadersPerMessage headers of 80 bytes, and a well-formed Hello. It does not check what the message means (whether a
 // block is valid, whether a Hello names our network). It returns a
 // RuleError and never panics, whatever m holds.
 func (l limits) validate(m *p2pv1.Message) error {
@@ -68,10 +76,10 @@ func (l limits) validate(m *p2pv1.Message) error {
 		if b == nil {
 			return ruleError(ErrNoPayload, "block: no payload")
 		}
-		if len(b.GetHeader()) != BlockHeaderSize {
+		if len(b.GetHeader()) != l.headerSize {
 			return ruleErrorf(ErrBadHeader, "block header has %d "+
 				"bytes, want %d", len(b.GetHeader()),
-				BlockHeaderSize)
+				l.headerSize)
 		}
 		return l.validateData("block body", b.GetBody())
 
@@ -91,6 +99,12 @@ func (l limits) validate(m *p2pv1.Message) error {
 				"bytes, want 1 to %d", n, MaxPegSignaturesSize)
 		}
 		return nil
+
+	case *p2pv1.Message_GetHeaders:
+		return validateGetHeaders(p.GetHeaders)
+
+	case *p2pv1.Message_HeaderBatch:
+		return validateHeaders(p.HeaderBatch)
 
 	case *p2pv1.Message_Ping:
 		if p.Ping == nil {
@@ -136,6 +150,50 @@ func (l limits) validateHello(h *p2pv1.Hello) error {
 	return nil
 }
 
+// validateGetHeaders checks a GetHeaders: 1 to MaxLocatorHashes locator
+// hashes of 32 bytes, and a stop hash that is empty or 32 bytes.
+func validateGetHeaders(g *p2pv1.GetHeaders) error {
+	if g == nil {
+		return ruleError(ErrNoPayload, "getheaders: no payload")
+	}
+	loc := g.GetLocator()
+	if len(loc) == 0 || len(loc) > MaxLocatorHashes {
+		return ruleErrorf(ErrBadLocator, "getheaders locator has %d "+
+			"hashes, want 1 to %d", len(loc), MaxLocatorHashes)
+	}
+	for i, h := range loc {
+		if len(h) != chainhash.HashSize {
+			return ruleErrorf(ErrBadHash, "getheaders locator hash "+
+				"%d has %d bytes", i, len(h))
+		}
+	}
+	if n := len(g.GetStop()); n != 0 && n != chainhash.HashSize {
+		return ruleErrorf(ErrBadHash, "getheaders stop hash has %d "+
+			"bytes", n)
+	}
+	return nil
+}
+
+// validateHeaders checks a Headers: at most MaxHeadersPerMessage headers,
+// each of PowBlockHeaderSize bytes.
+func validateHeaders(h *p2pv1.Headers) error {
+	if h == nil {
+		return ruleError(ErrNoPayload, "headers: no payload")
+	}
+	hs := h.GetHeaders()
+	if len(hs) > MaxHeadersPerMessage {
+		return ruleErrorf(ErrTooManyHeaders, "headers has %d headers, "+
+			"at most %d", len(hs), MaxHeadersPerMessage)
+	}
+	for i, b := range hs {
+		if len(b) != PowBlockHeaderSize {
+			return ruleErrorf(ErrBadHeader, "headers: header %d has "+
+				"%d bytes, want %d", i, len(b), PowBlockHeaderSize)
+		}
+	}
+	return nil
+}
+
 // validateItems checks an item list: 1 to maxItems items, each of a known
 // type with a 32-byte hash.
 func (l limits) validateItems(what string, items []*p2pv1.InventoryItem) error {
@@ -169,7 +227,8 @@ func (l limits) validateData(what string, data []byte) error {
 	return nil
 }
 
-// blockHash returns the hash of a 64-byte sideblock header: SHA256d.
+// blockHash returns the hash of a sideblock header, 64 or 80 bytes:
+// SHA256d, which for an 80-byte header is wire.BlockHeader.BlockHash.
 func blockHash(header []byte) chainhash.Hash {
 	return chainhash.DoubleHashH(header)
 }

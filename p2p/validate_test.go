@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
 	"google.golang.org/protobuf/proto"
 
 	p2pv1 "github.com/mainstake/sidenode/proto/sidenode/p2p/v1"
@@ -39,6 +41,16 @@ func validMessages() []*p2pv1.Message {
 		pegSignaturesMsg(make([]byte, MaxPegSignaturesSize)),
 		pingMsg(1),
 		pongMsg(2),
+		getHeadersMsg([]chainhash.Hash{{1}}, chainhash.Hash{}),
+		getHeadersMsg(make([]chainhash.Hash, MaxLocatorHashes), chainhash.Hash{2}),
+		headersMsg(nil),
+		headersMsg(func() [][]byte {
+			h := make([][]byte, MaxHeadersPerMessage)
+			for i := range h {
+				h[i] = make([]byte, 80)
+			}
+			return h
+		}()),
 	}
 }
 
@@ -71,8 +83,19 @@ func TestValidate(t *testing.T) {
 			m.Payload = &p2pv1.Message_Transaction{Transaction: p}
 		case *p2pv1.PegSignatures:
 			m.Payload = &p2pv1.Message_PegSignatures{PegSignatures: p}
+		case *p2pv1.GetHeaders:
+			m.Payload = &p2pv1.Message_GetHeaders{GetHeaders: p}
+		case *p2pv1.Headers:
+			m.Payload = &p2pv1.Message_HeaderBatch{HeaderBatch: p}
 		}
 		return m
+	}
+	hashes := func(n, size int) [][]byte {
+		out := make([][]byte, n)
+		for i := range out {
+			out[i] = make([]byte, size)
+		}
+		return out
 	}
 	hello := func(mod func(*p2pv1.Hello)) *p2pv1.Message {
 		h := &p2pv1.Hello{ProtocolVersion: 1, Network: "regtest",
@@ -116,6 +139,16 @@ func TestValidate(t *testing.T) {
 		{"long network", hello(func(h *p2pv1.Hello) { h.Network = strings.Repeat("n", MaxNetworkLen+1) }), ErrBadHello},
 		{"long agent", hello(func(h *p2pv1.Hello) { h.UserAgent = strings.Repeat("a", MaxUserAgentLen+1) }), ErrBadHello},
 		{"short best", hello(func(h *p2pv1.Hello) { h.BestBlock = []byte{1} }), ErrBadHello},
+		{"nil getheaders", &p2pv1.Message{Payload: &p2pv1.Message_GetHeaders{}}, ErrNoPayload},
+		{"nil headers", &p2pv1.Message{Payload: &p2pv1.Message_HeaderBatch{}}, ErrNoPayload},
+		{"no locator", msg(&p2pv1.GetHeaders{}), ErrBadLocator},
+		{"long locator", msg(&p2pv1.GetHeaders{Locator: hashes(MaxLocatorHashes+1, 32)}), ErrBadLocator},
+		{"short locator hash", msg(&p2pv1.GetHeaders{Locator: hashes(2, 31)}), ErrBadHash},
+		{"short stop", msg(&p2pv1.GetHeaders{Locator: hashes(1, 32), Stop: []byte{1}}), ErrBadHash},
+		{"too many headers", msg(&p2pv1.Headers{Headers: hashes(MaxHeadersPerMessage+1, 80)}), ErrTooManyHeaders},
+		{"short pow header", msg(&p2pv1.Headers{Headers: hashes(3, 79)}), ErrBadHeader},
+		{"mainstake header in headers", msg(&p2pv1.Headers{Headers: hashes(1, 64)}), ErrBadHeader},
+		{"pow header on mainstake", msg(&p2pv1.Block{Header: make([]byte, 80), Body: []byte{1}}), ErrBadHeader},
 	}
 	for _, tc := range tests {
 		if err := validate(tc.m); !IsErrorCode(err, tc.code) {
@@ -131,6 +164,15 @@ func TestValidate(t *testing.T) {
 	two := inventoryMsg([]InvItem{BlockItem([32]byte{1}), BlockItem([32]byte{2})})
 	if err := small.validate(two); !IsErrorCode(err, ErrBadItemCount) {
 		t.Errorf("small limits, inv: %v", err)
+	}
+
+	// Under pow a Block carries an 80-byte header, and 64 is refused.
+	pow := limits{maxItems: 1, maxData: 10, headerSize: PowBlockHeaderSize}
+	if err := pow.validate(blockMsg(make([]byte, 80), []byte{1})); err != nil {
+		t.Errorf("pow block: %v", err)
+	}
+	if err := pow.validate(blockMsg(make([]byte, 64), []byte{1})); !IsErrorCode(err, ErrBadHeader) {
+		t.Errorf("mainstake header under pow: %v", err)
 	}
 }
 
@@ -184,6 +226,10 @@ func FuzzMessage(f *testing.F) {
 			_, _ = parseTxID(p.Transaction.GetRaw())
 		case *p2pv1.Message_PegSignatures:
 			_ = PegSignaturesHash(p.PegSignatures.GetPsbt())
+		case *p2pv1.Message_HeaderBatch:
+			for _, h := range p.HeaderBatch.GetHeaders() {
+				_ = blockHash(h)
+			}
 		case *p2pv1.Message_Inventory:
 			for _, it := range p.Inventory.GetItems() {
 				back := fromProto(it).toProto()

@@ -52,9 +52,12 @@ type Tips interface {
 	WaitHeight(ctx context.Context, height int32) (mainwatch.Cursor, error)
 }
 
-// Handler is the node's p2p.Handler.
+// Handler is the node's p2p.Handler: of a mainstake network (New), or of
+// a pow network (NewPow), where blocks go to and come from the pow engine
+// instead of chain.
 type Handler struct {
-	chain Chain
+	chain Chain     // nil under pow
+	pow   PowBlocks // nil under mainstake
 	pool  Mempool
 	peers Peers // set before the peers start
 }
@@ -74,6 +77,9 @@ func (h *Handler) SetPeers(p Peers) { h.peers = p }
 // RunFetcher asks peers for the bodies of published headers this node
 // lacks, after every mainchain block, until ctx is done.
 func (h *Handler) RunFetcher(ctx context.Context, tips Tips) {
+	if h.pow != nil {
+		return // header sync fetches the bodies
+	}
 	last := int32(-1)
 	for {
 		tip, err := tips.WaitHeight(ctx, last+1)
@@ -112,8 +118,12 @@ func (h *Handler) FetchBodies(ctx context.Context, hashes []chainhash.Hash) {
 	}
 }
 
-// receive decodes and stages a block body a peer sent.
+// receive decodes and stages a block body a peer sent; under pow it hands
+// the block to the engine.
 func (h *Handler) receive(header, body []byte) error {
+	if h.pow != nil {
+		return h.receivePow(header, body)
+	}
 	hdr, err := sideblock.ParseHeader(header)
 	if err != nil {
 		return err
@@ -127,7 +137,14 @@ func (h *Handler) receive(header, body []byte) error {
 
 // Best implements p2p.Handler.
 func (h *Handler) Best() (chainhash.Hash, uint64) {
-	hash, height, ok := h.chain.Tip()
+	var hash chainhash.Hash
+	var height int32
+	var ok bool
+	if h.pow != nil {
+		hash, height, ok = h.pow.Tip()
+	} else {
+		hash, height, ok = h.chain.Tip()
+	}
 	if !ok {
 		return chainhash.Hash{}, 0
 	}
@@ -150,11 +167,18 @@ func (h *Handler) body(hash chainhash.Hash) *sideblock.Block {
 
 // HaveBlock implements p2p.Handler.
 func (h *Handler) HaveBlock(hash chainhash.Hash) bool {
+	if h.pow != nil {
+		return h.pow.HaveBlock(hash)
+	}
 	return h.body(hash) != nil
 }
 
-// Block implements p2p.Handler.
+// Block implements p2p.Handler: under pow, the engine's block with its
+// 80-byte header.
 func (h *Handler) Block(hash chainhash.Hash) ([]byte, []byte, bool) {
+	if h.pow != nil {
+		return h.pow.Block(hash)
+	}
 	block := h.body(hash)
 	if block == nil {
 		return nil, nil, false
@@ -187,8 +211,13 @@ func (h *Handler) Tx(txid chainhash.Hash) ([]byte, bool) {
 
 // ReceiveBlock implements p2p.Handler: a body that fails the checks that
 // need no state costs the peer ban score; one that is merely early, late
-// or already known does not.
+// or already known does not. Under pow the block goes to the engine's
+// AcceptBlock, and what its error costs is said at PowBlocks; an accepted
+// block is announced to the other peers.
 func (h *Handler) ReceiveBlock(_ p2p.PeerID, header, body []byte) error {
+	if h.pow != nil {
+		return h.receivePow(header, body)
+	}
 	err := h.receive(header, body)
 	if err == nil {
 		if hdr, perr := sideblock.ParseHeader(header); perr == nil {

@@ -180,6 +180,8 @@ type Message struct {
 	//	*Message_Ping
 	//	*Message_Pong
 	//	*Message_PegSignatures
+	//	*Message_GetHeaders
+	//	*Message_HeaderBatch
 	Payload       isMessage_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -303,6 +305,24 @@ func (x *Message) GetPegSignatures() *PegSignatures {
 	return nil
 }
 
+func (x *Message) GetGetHeaders() *GetHeaders {
+	if x != nil {
+		if x, ok := x.Payload.(*Message_GetHeaders); ok {
+			return x.GetHeaders
+		}
+	}
+	return nil
+}
+
+func (x *Message) GetHeaderBatch() *Headers {
+	if x != nil {
+		if x, ok := x.Payload.(*Message_HeaderBatch); ok {
+			return x.HeaderBatch
+		}
+	}
+	return nil
+}
+
 type isMessage_Payload interface {
 	isMessage_Payload()
 }
@@ -343,6 +363,16 @@ type Message_PegSignatures struct {
 	PegSignatures *PegSignatures `protobuf:"bytes,9,opt,name=peg_signatures,json=pegSignatures,proto3,oneof"`
 }
 
+type Message_GetHeaders struct {
+	GetHeaders *GetHeaders `protobuf:"bytes,10,opt,name=get_headers,json=getHeaders,proto3,oneof"`
+}
+
+type Message_HeaderBatch struct {
+	// header_batch is a Headers message (the name "headers" would clash
+	// in generated code with get_headers).
+	HeaderBatch *Headers `protobuf:"bytes,11,opt,name=header_batch,json=headerBatch,proto3,oneof"`
+}
+
 func (*Message_Hello) isMessage_Payload() {}
 
 func (*Message_Inventory) isMessage_Payload() {}
@@ -360,6 +390,10 @@ func (*Message_Ping) isMessage_Payload() {}
 func (*Message_Pong) isMessage_Payload() {}
 
 func (*Message_PegSignatures) isMessage_Payload() {}
+
+func (*Message_GetHeaders) isMessage_Payload() {}
+
+func (*Message_HeaderBatch) isMessage_Payload() {}
 
 // Hello opens a session.
 type Hello struct {
@@ -673,7 +707,9 @@ func (x *NotFound) GetItems() []*InventoryItem {
 	return nil
 }
 
-// Block is a sideblock: its 64-byte header and its body.
+// Block is a sideblock: its header and its body. The header has 64 bytes
+// under the mainstake engine and 80 (a Bitcoin-format header) under pow; a
+// node refuses the other size.
 type Block struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Header        []byte                 `protobuf:"bytes,1,opt,name=header,proto3" json:"header,omitempty"`
@@ -909,6 +945,113 @@ func (x *Pong) GetNonce() uint64 {
 	return 0
 }
 
+// GetHeaders asks for the headers that follow the first hash of locator on
+// the receiver's best header chain (pow engine only). It is answered with
+// one Headers.
+type GetHeaders struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// locator lists block hashes (32 bytes each) of the sender's best header
+	// chain, best first, thinning out towards genesis as in Bitcoin's block
+	// locator; at most 101.
+	Locator [][]byte `protobuf:"bytes,1,rep,name=locator,proto3" json:"locator,omitempty"`
+	// stop is the hash (32 bytes) after which to stop, or empty to send as
+	// many as fit in one Headers.
+	Stop          []byte `protobuf:"bytes,2,opt,name=stop,proto3" json:"stop,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetHeaders) Reset() {
+	*x = GetHeaders{}
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetHeaders) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetHeaders) ProtoMessage() {}
+
+func (x *GetHeaders) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetHeaders.ProtoReflect.Descriptor instead.
+func (*GetHeaders) Descriptor() ([]byte, []int) {
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetHeaders) GetLocator() [][]byte {
+	if x != nil {
+		return x.Locator
+	}
+	return nil
+}
+
+func (x *GetHeaders) GetStop() []byte {
+	if x != nil {
+		return x.Stop
+	}
+	return nil
+}
+
+// Headers carries 80-byte block headers in chain order, each the child of
+// the one before, at most 2,000. It answers a GetHeaders (an empty list:
+// nothing follows the locator) or announces new blocks.
+type Headers struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Headers       [][]byte               `protobuf:"bytes,1,rep,name=headers,proto3" json:"headers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Headers) Reset() {
+	*x = Headers{}
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Headers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Headers) ProtoMessage() {}
+
+func (x *Headers) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Headers.ProtoReflect.Descriptor instead.
+func (*Headers) Descriptor() ([]byte, []int) {
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Headers) GetHeaders() [][]byte {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
 var File_sidenode_p2p_v1_p2p_proto protoreflect.FileDescriptor
 
 const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
@@ -917,7 +1060,7 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\x0fExchangeRequest\x122\n" +
 	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"F\n" +
 	"\x10ExchangeResponse\x122\n" +
-	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"\x86\x04\n" +
+	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"\x85\x05\n" +
 	"\aMessage\x12.\n" +
 	"\x05hello\x18\x01 \x01(\v2\x16.sidenode.p2p.v1.HelloH\x00R\x05hello\x12:\n" +
 	"\tinventory\x18\x02 \x01(\v2\x1a.sidenode.p2p.v1.InventoryH\x00R\tinventory\x125\n" +
@@ -927,7 +1070,11 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\tnot_found\x18\x06 \x01(\v2\x19.sidenode.p2p.v1.NotFoundH\x00R\bnotFound\x12+\n" +
 	"\x04ping\x18\a \x01(\v2\x15.sidenode.p2p.v1.PingH\x00R\x04ping\x12+\n" +
 	"\x04pong\x18\b \x01(\v2\x15.sidenode.p2p.v1.PongH\x00R\x04pong\x12G\n" +
-	"\x0epeg_signatures\x18\t \x01(\v2\x1e.sidenode.p2p.v1.PegSignaturesH\x00R\rpegSignaturesB\t\n" +
+	"\x0epeg_signatures\x18\t \x01(\v2\x1e.sidenode.p2p.v1.PegSignaturesH\x00R\rpegSignatures\x12>\n" +
+	"\vget_headers\x18\n" +
+	" \x01(\v2\x1b.sidenode.p2p.v1.GetHeadersH\x00R\n" +
+	"getHeaders\x12=\n" +
+	"\fheader_batch\x18\v \x01(\v2\x18.sidenode.p2p.v1.HeadersH\x00R\vheaderBatchB\t\n" +
 	"\apayload\"\x96\x02\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12\x18\n" +
@@ -961,7 +1108,13 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\x04Ping\x12\x14\n" +
 	"\x05nonce\x18\x01 \x01(\x04R\x05nonce\"\x1c\n" +
 	"\x04Pong\x12\x14\n" +
-	"\x05nonce\x18\x01 \x01(\x04R\x05nonce*\x83\x01\n" +
+	"\x05nonce\x18\x01 \x01(\x04R\x05nonce\":\n" +
+	"\n" +
+	"GetHeaders\x12\x18\n" +
+	"\alocator\x18\x01 \x03(\fR\alocator\x12\x12\n" +
+	"\x04stop\x18\x02 \x01(\fR\x04stop\"#\n" +
+	"\aHeaders\x12\x18\n" +
+	"\aheaders\x18\x01 \x03(\fR\aheaders*\x83\x01\n" +
 	"\rInventoryType\x12\x1e\n" +
 	"\x1aINVENTORY_TYPE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INVENTORY_TYPE_BLOCK\x10\x01\x12\x15\n" +
@@ -983,7 +1136,7 @@ func file_sidenode_p2p_v1_p2p_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_p2p_v1_p2p_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sidenode_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_sidenode_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_sidenode_p2p_v1_p2p_proto_goTypes = []any{
 	(InventoryType)(0),       // 0: sidenode.p2p.v1.InventoryType
 	(*ExchangeRequest)(nil),  // 1: sidenode.p2p.v1.ExchangeRequest
@@ -999,6 +1152,8 @@ var file_sidenode_p2p_v1_p2p_proto_goTypes = []any{
 	(*PegSignatures)(nil),    // 11: sidenode.p2p.v1.PegSignatures
 	(*Ping)(nil),             // 12: sidenode.p2p.v1.Ping
 	(*Pong)(nil),             // 13: sidenode.p2p.v1.Pong
+	(*GetHeaders)(nil),       // 14: sidenode.p2p.v1.GetHeaders
+	(*Headers)(nil),          // 15: sidenode.p2p.v1.Headers
 }
 var file_sidenode_p2p_v1_p2p_proto_depIdxs = []int32{
 	3,  // 0: sidenode.p2p.v1.ExchangeRequest.message:type_name -> sidenode.p2p.v1.Message
@@ -1012,17 +1167,19 @@ var file_sidenode_p2p_v1_p2p_proto_depIdxs = []int32{
 	12, // 8: sidenode.p2p.v1.Message.ping:type_name -> sidenode.p2p.v1.Ping
 	13, // 9: sidenode.p2p.v1.Message.pong:type_name -> sidenode.p2p.v1.Pong
 	11, // 10: sidenode.p2p.v1.Message.peg_signatures:type_name -> sidenode.p2p.v1.PegSignatures
-	0,  // 11: sidenode.p2p.v1.InventoryItem.type:type_name -> sidenode.p2p.v1.InventoryType
-	5,  // 12: sidenode.p2p.v1.Inventory.items:type_name -> sidenode.p2p.v1.InventoryItem
-	5,  // 13: sidenode.p2p.v1.GetData.items:type_name -> sidenode.p2p.v1.InventoryItem
-	5,  // 14: sidenode.p2p.v1.NotFound.items:type_name -> sidenode.p2p.v1.InventoryItem
-	1,  // 15: sidenode.p2p.v1.PeerService.Exchange:input_type -> sidenode.p2p.v1.ExchangeRequest
-	2,  // 16: sidenode.p2p.v1.PeerService.Exchange:output_type -> sidenode.p2p.v1.ExchangeResponse
-	16, // [16:17] is the sub-list for method output_type
-	15, // [15:16] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	14, // 11: sidenode.p2p.v1.Message.get_headers:type_name -> sidenode.p2p.v1.GetHeaders
+	15, // 12: sidenode.p2p.v1.Message.header_batch:type_name -> sidenode.p2p.v1.Headers
+	0,  // 13: sidenode.p2p.v1.InventoryItem.type:type_name -> sidenode.p2p.v1.InventoryType
+	5,  // 14: sidenode.p2p.v1.Inventory.items:type_name -> sidenode.p2p.v1.InventoryItem
+	5,  // 15: sidenode.p2p.v1.GetData.items:type_name -> sidenode.p2p.v1.InventoryItem
+	5,  // 16: sidenode.p2p.v1.NotFound.items:type_name -> sidenode.p2p.v1.InventoryItem
+	1,  // 17: sidenode.p2p.v1.PeerService.Exchange:input_type -> sidenode.p2p.v1.ExchangeRequest
+	2,  // 18: sidenode.p2p.v1.PeerService.Exchange:output_type -> sidenode.p2p.v1.ExchangeResponse
+	18, // [18:19] is the sub-list for method output_type
+	17, // [17:18] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_p2p_v1_p2p_proto_init() }
@@ -1040,6 +1197,8 @@ func file_sidenode_p2p_v1_p2p_proto_init() {
 		(*Message_Ping)(nil),
 		(*Message_Pong)(nil),
 		(*Message_PegSignatures)(nil),
+		(*Message_GetHeaders)(nil),
+		(*Message_HeaderBatch)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1047,7 +1206,7 @@ func file_sidenode_p2p_v1_p2p_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_p2p_v1_p2p_proto_rawDesc), len(file_sidenode_p2p_v1_p2p_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
