@@ -8,6 +8,8 @@ import (
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pow/headerchain"
 	"github.com/mainstake/sidenode/pow/miner"
+	"github.com/mainstake/sidenode/pow/powchain"
+	"github.com/mainstake/sidenode/sidepeer"
 	"github.com/mainstake/sidenode/wallet"
 )
 
@@ -70,3 +72,6 @@ func startMiner(cfg *Config, params *chainparams.Params, proto *protocol,
 	log.Infof("Mining with %d threads", threads)
 	return m, nil
 }
+
+// The pow chain is what the peers' handler needs under pow.
+var _ sidepeer.PowBlocks = powchain.Peers{}

@@ -376,6 +376,11 @@ func Run(ctx context.Context, cfg *Config) error {
 	// ahead of its tip through the same handler.
 	handler := sidepeer.New(arrivingChain{Chain: proto.chain, arrived: chain.connectArrived},
 		proto.pool)
+	if proto.pow != nil {
+		// Under pow, blocks and headers-first sync go through the pow
+		// chain's front door, which connects what it accepts.
+		handler = sidepeer.NewPow(proto.pow.ForPeers(), proto.pool)
+	}
 	fees, seen := headerFees(cfg, src)
 	prodEnv := producer.Env{Params: params, Chain: proto.chain, Mempool: proto.pool,
 		Follower: follower, FeeRate: cfg.Publish.FeeRate, DB: db, Bodies: handler,
@@ -426,6 +431,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		Engine:      params.Engine.String(),
 		UserAgent:   "sidenode:" + Version,
 		BanFile:     cfg.BanFile(),
+		HeaderSync:  handler.HeaderSync(),
 	}, handler, fed)
 	if err != nil {
 		return err
