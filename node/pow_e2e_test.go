@@ -51,16 +51,43 @@ func powAgree(t *testing.T, net *devnet.Net, nodes []*devnet.Node) int32 {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	first := powInfo(t, ctx, nodes[0], "the mainchain tip", func(i *apiv1.GetInfoResponse) bool {
-		return i.Mainchain.TipHeight == height && i.Mainchain.TipHash == hash.String()
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, n := range nodes {
+				t.Logf("--- %s", n.Spec.Name)
+				for _, l := range n.Tail(25) {
+					t.Log(l)
+				}
+			}
+		}
 	})
-	for _, n := range nodes[1:] {
-		info := powInfo(t, ctx, n, "the first node's sidechain tip", func(i *apiv1.GetInfoResponse) bool {
-			return i.Mainchain.TipHeight == height && i.Sidechain.TipHash == first.Sidechain.TipHash
-		})
+	var infos []*apiv1.GetInfoResponse
+	for {
+		infos = infos[:0]
+		same := true
+		for _, n := range nodes {
+			info, err := n.Info(ctx)
+			if err != nil || info.Mainchain.TipHeight != height ||
+				info.Mainchain.TipHash != hash.String() ||
+				(len(infos) > 0 && info.Sidechain.TipHash != infos[0].Sidechain.TipHash) {
+				same = false
+				break
+			}
+			infos = append(infos, info)
+		}
+		if same {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the nodes never agreed on a sidechain tip at mainchain %d", height)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	first := infos[0]
+	for i, info := range infos[1:] {
 		if info.StateHash != first.StateHash {
 			t.Fatalf("at sidechain tip %s: %s has state hash %s, %s has %s",
-				first.Sidechain.TipHash, n.Spec.Name, info.StateHash,
+				first.Sidechain.TipHash, nodes[i+1].Spec.Name, info.StateHash,
 				nodes[0].Spec.Name, first.StateHash)
 		}
 	}
@@ -164,24 +191,37 @@ func TestPowPartition(t *testing.T) {
 	}
 	a.Stop()
 	b.Stop()
-	mark := b.Mark()
+	// a comes back alone, then b connected to it: the node on the
+	// lighter branch reorganizes; it is killed with SIGKILL as it does,
+	// and started again.
+	marks := []int{a.Mark(), b.Mark()}
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.Start("--p2p.addpeer=" + a.P2PAddr); err != nil {
 		t.Fatal(err)
 	}
-	// Kill b as its sidechain reorganizes, if it does (it may be on
-	// the heavier branch), then start it again.
-	killCtx, killCancel := context.WithTimeout(ctx, 20*time.Second)
-	_, err = b.WaitContains(killCtx, mark, "disconnected")
-	killCancel()
-	if err == nil {
-		b.Kill()
-		t.Log("b killed during its sidechain reorg")
-		if err := b.Start("--p2p.addpeer=" + a.P2PAddr); err != nil {
-			t.Fatal(err)
+	args := [][]string{nil, {"--p2p.addpeer=" + a.P2PAddr}}
+	killed := false
+	for !killed && ctx.Err() == nil {
+		for i, n := range []*devnet.Node{a, b} {
+			wctx, wcancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			_, err := n.WaitContains(wctx, marks[i], "disconnected")
+			wcancel()
+			if err != nil {
+				continue
+			}
+			n.Kill()
+			t.Logf("%s killed during its sidechain reorg", n.Spec.Name)
+			if err := n.Start(args[i]...); err != nil {
+				t.Fatal(err)
+			}
+			killed = true
+			break
 		}
 	}
-	if err := a.Start(); err != nil {
-		t.Fatal(err)
+	if !killed {
+		t.Fatal("neither node reorganized after the partition healed")
 	}
 	h := powAgree(t, net, net.Nodes)
 	t.Logf("healed at sidechain height %d (a had %d)", h, ia.Sidechain.Height)
