@@ -178,7 +178,9 @@
 // once, of which the read-only credential may hold MaxLongPolls -
 // AdminLongPolls (48), more being ResourceExhausted. A long poll ends
 // when its client goes (its context), and Stop ends it with Unavailable.
-// The SubmitBlock request may be as large as a block in hex (2,001,024
+// A template lists all its transactions, unpaginated: a miner needs
+// every one, and the block's size bounds them. The SubmitBlock request may
+// be as large as a block in hex (2,001,024
 // bytes) when MaxMsgSize is smaller, within the transport's four times
 // MaxMsgSize.
 //
