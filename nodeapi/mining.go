@@ -61,7 +61,8 @@ var ErrMiningInconclusive = errors.New("block kept undecided: its parent is unkn
 // it.
 type MiningTemplate struct {
 	// Header carries Version, PrevBlock (the tip), Bits (the next
-	// block's) and the node's clock as Timestamp.
+	// block's) and the node's clock as Timestamp (MinTime if that is
+	// later).
 	Header wire.BlockHeader
 	Height int32
 
@@ -193,10 +194,15 @@ func (b *Adapter) apiTemplate(mt *MiningTemplate) (*api.BlockTemplate, error) {
 		t.MaxTime = t.MaxTime.Add(b.params.Pow.MaxFutureBlockTime)
 	}
 	t.Header.MerkleRoot, t.Header.Nonce = chainhash.Hash{}, 0
+	if t.Header.Timestamp.Before(t.MinTime) {
+		t.Header.Timestamp = t.MinTime
+	}
 
 	var fees int64
 	txs := make([]*wire.MsgTx, 0, 1+len(mt.Txs))
 	txs = append(txs, cb)
+	ids := make([]chainhash.Hash, 0, 1+len(mt.Txs))
+	ids = append(ids, cb.TxHash())
 	pos := make(map[chainhash.Hash]int32, len(mt.Txs))
 	t.Txs = make([]api.TemplateTx, len(mt.Txs))
 	for i, mtx := range mt.Txs {
@@ -213,7 +219,9 @@ func (b *Adapter) apiTemplate(mt *MiningTemplate) (*api.BlockTemplate, error) {
 				tt.Depends = append(tt.Depends, p)
 			}
 		}
-		pos[mtx.Tx.TxHash()] = int32(i + 1)
+		id := mtx.Tx.TxHash()
+		pos[id] = int32(i + 1)
+		ids = append(ids, id)
 		t.Txs[i] = tt
 		fees += mtx.Fee
 		txs = append(txs, mtx.Tx)
@@ -224,8 +232,8 @@ func (b *Adapter) apiTemplate(mt *MiningTemplate) (*api.BlockTemplate, error) {
 		t.CoinbaseValue += out.Value
 	}
 	t.WithdrawalRoot = sideblock.WithdrawalRoot(sideblock.BlockWithdrawals(txs))
-	t.CoinbaseBranch = coinbaseBranch(txs)
-	t.LongPollID = longPollID(t, txs)
+	t.CoinbaseBranch = coinbaseBranch(ids)
+	t.LongPollID = longPollID(t, ids)
 	return t, nil
 }
 
@@ -252,14 +260,11 @@ func extraNonceOffset(cb *wire.MsgTx) int {
 	return n - extraNonceSize
 }
 
-// coinbaseBranch returns the siblings of the first transaction's txid on
-// its path to Bitcoin's merkle root of txs, bottom up: a level of odd
-// length pairs its last node with itself.
-func coinbaseBranch(txs []*wire.MsgTx) []chainhash.Hash {
-	level := make([]chainhash.Hash, len(txs))
-	for i, tx := range txs {
-		level[i] = tx.TxHash()
-	}
+// coinbaseBranch returns the siblings of the first txid on its path to
+// Bitcoin's merkle root of the txids, bottom up: a level of odd length
+// pairs its last node with itself.
+func coinbaseBranch(ids []chainhash.Hash) []chainhash.Hash {
+	level := append([]chainhash.Hash(nil), ids...)
 	var branch []chainhash.Hash
 	for len(level) > 1 {
 		branch = append(branch, level[1])
@@ -279,7 +284,7 @@ func coinbaseBranch(txs []*wire.MsgTx) []chainhash.Hash {
 // longPollID names a template by what a miner's work depends on: the tip
 // (first, in display order, as miners show it), the bits, the height and
 // every transaction, the coinbase included; not the time.
-func longPollID(t *api.BlockTemplate, txs []*wire.MsgTx) string {
+func longPollID(t *api.BlockTemplate, ids []chainhash.Hash) string {
 	h := sha256.New()
 	h.Write(t.Header.PrevBlock[:])
 	var buf [8]byte
@@ -288,9 +293,8 @@ func longPollID(t *api.BlockTemplate, txs []*wire.MsgTx) string {
 	h.Write(buf[:])
 	binary.LittleEndian.PutUint32(buf[:4], uint32(t.Header.Version))
 	h.Write(buf[:4])
-	for _, tx := range txs {
-		id := tx.TxHash()
-		h.Write(id[:])
+	for i := range ids {
+		h.Write(ids[i][:])
 	}
 	return t.Header.PrevBlock.String() + hex.EncodeToString(h.Sum(nil)[:8])
 }
