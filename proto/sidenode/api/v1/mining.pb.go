@@ -546,13 +546,13 @@ type SubmitBlockResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// accepted is true when the block is valid and the node keeps it.
 	Accepted bool `protobuf:"varint,1,opt,name=accepted,proto3" json:"accepted,omitempty"`
-	// reject_reason is BIP22's reason when accepted is false:
-	// "duplicate", "duplicate-invalid", "inconclusive", "high-hash",
-	// "bad-txnmrklroot", "bad-diffbits", "time-too-old", "time-too-new",
-	// "bad-cb-height", "bad-blk-weight", "bad-blk-length", "bad-prevblk",
-	// "bad-txns", "rejected". "inconclusive": the node keeps the block but
-	// has not judged it in full (its parent is unknown, or it is on a side
-	// branch); it is not on the best chain.
+	// reject_reason is BIP22's reason when accepted is false: among them
+	// "duplicate", "duplicate-invalid", "high-hash", "bad-txnmrklroot",
+	// "bad-diffbits", "time-too-old", "time-too-new", "bad-cb-height",
+	// "bad-blk-weight", "bad-blk-length", "bad-prevblk", "bad-txns",
+	// "rejected" (docs/protocol.md §12.4 maps every rule to one), and
+	// "inconclusive": the node keeps the block but has not judged it in
+	// full, since its parent is unknown.
 	RejectReason string `protobuf:"bytes,2,opt,name=reject_reason,json=rejectReason,proto3" json:"reject_reason,omitempty"`
 	// rule_code is the consensus rule's code as docs/protocol.md names it
 	// ("ErrHighHash"; for a body, the sidechain's code, "ErrBadFees"), empty
