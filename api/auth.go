@@ -238,17 +238,20 @@ func (c *tokens) permit(r role, method string) error {
 		"method %s has an unknown action %q: refused", method, perm.Action)
 }
 
-// unaryInterceptor enforces the credentials on unary calls.
+// unaryInterceptor enforces the credentials on unary calls, and tells the
+// handler its caller's role (callerRole), by which the server counts long
+// polls.
 func (c *tokens) unaryInterceptor(ctx context.Context, req any,
 	info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 
-	if err := c.authorize(ctx, info.FullMethod); err != nil {
+	r, err := c.authorizeRole(ctx, info.FullMethod)
+	if err != nil {
 		return nil, err
 	}
 	if err := c.walletGate(info.FullMethod); err != nil {
 		return nil, err
 	}
-	return handler(ctx, req)
+	return handler(context.WithValue(ctx, roleKey{}, r), req)
 }
 
 // walletGate refuses, on a server of a node that waits for its wallet
@@ -286,8 +289,8 @@ func (c *tokens) streamInterceptor(srv any, ss grpc.ServerStream,
 // roleKey is the context key of the caller's role.
 type roleKey struct{}
 
-// callerRole returns the role the stream interceptor found for the call
-// of ctx; roleNone if it found none.
+// callerRole returns the role the interceptors found for the call of ctx;
+// roleNone if they found none.
 func callerRole(ctx context.Context) role {
 	r, _ := ctx.Value(roleKey{}).(role)
 	return r

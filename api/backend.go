@@ -31,6 +31,7 @@ type Backend interface {
 	WithdrawalStreamBackend
 	ConfirmationsBackend
 	AlarmBackend
+	MiningBackend
 }
 
 // PeerBackend serves NodeService's ban methods: the peer protocol's bans

@@ -1,7 +1,7 @@
 // Package api serves the sidenode's control API over gRPC, and as JSON over
 // HTTP through a REST gateway: the services of proto/sidenode/api/v1
 // (NodeService, MainchainService, SidechainService, WalletService,
-// SubscriptionService, PegService, OperatorService), on top of a Backend that the node
+// SubscriptionService, PegService, OperatorService, MiningService), on top of a Backend that the node
 // implements. It also holds the client side of the same security model
 // (Dial, ReadCredential), which sidecli, the client (package cli), uses.
 //
@@ -11,8 +11,8 @@
 // are missing, listens and serves; Stop stops. The server never reads the
 // node's state itself: each service calls one small interface
 // (NodeBackend, MainchainBackend, SidechainBackend, WalletBackend,
-// SubscriptionBackend, PegBackend, PeerBackend, OperatorBackend; together
-// Backend) with plain Go types
+// SubscriptionBackend, PegBackend, PeerBackend, OperatorBackend,
+// MiningBackend, ...; together Backend) with plain Go types
 // defined here (Info, Ticket, Winner, SideBlock, ...). The services
 // check requests, convert between those types and the protobuf messages,
 // and turn backend errors into gRPC codes: an *Error carries an ErrorCode
@@ -161,6 +161,29 @@
 // at most MaxStreams - AdminStreams (224) of them, so that AdminStreams
 // (32) are always left for admin. Stop ends them with Unavailable.
 //
+// # Mining
+//
+// MiningService serves the miners of a pow network (mining.go):
+// GetBlockTemplate gives getblocktemplate's fields, with the node's
+// coinbase (coinbase_txn) whose extranonce bytes are the only ones a
+// miner changes, and the withdrawal root and the coinbase's merkle branch
+// that the header's merkle root needs (docs/protocol.md §12.4);
+// SubmitBlock answers a refused block with accepted false, BIP22's reason
+// and the rule's code, and bytes that are no block with InvalidArgument;
+// GetMiningInfo reports the difficulty, the schedule and the hashrate. On
+// a network of another engine the backend refuses them with
+// FailedPrecondition. A GetBlockTemplate with the current template's
+// long_poll_id waits for the next template; such long polls are admitted
+// as streams are, from a pool of their own: at most MaxLongPolls (64) at
+// once, of which the read-only credential may hold MaxLongPolls -
+// AdminLongPolls (48), more being ResourceExhausted. A long poll ends
+// when its client goes (its context), and Stop ends it with Unavailable.
+// A template lists all its transactions, unpaginated: a miner needs
+// every one, and the block's size bounds them. The SubmitBlock request may
+// be as large as a block in hex (2,001,024
+// bytes) when MaxMsgSize is smaller, within the transport's four times
+// MaxMsgSize.
+//
 // # Security model
 //
 // Transport: TLS is on by default. On first start the server generates a
@@ -304,6 +327,9 @@
 //	GET  /v1/subscribe/withdrawals?cursor.height=&cursor.hash=  PegService.SubscribeWithdrawals
 //	GET  /v1/subscribe/wallet?cursor.height=&cursor.hash=       WalletService.SubscribeWalletTransactions
 //	GET  /v1/subscribe/alarms                                   NodeService.SubscribeAlarms
+//	GET  /v1/mining/template?long_poll_id=       MiningService.GetBlockTemplate
+//	POST /v1/mining/submit                       MiningService.SubmitBlock
+//	GET  /v1/mining/info?recent_blocks=          MiningService.GetMiningInfo
 //
 // The gateway forwards each request over a gRPC client connection to the
 // server's first gRPC listener (127.0.0.1 for a listener on every
@@ -330,7 +356,8 @@
 // that is not UTF-8 once decoded are InvalidArgument, as is a body larger
 // than its route takes, refused whole before decoding (with or without a
 // Content-Length): a GET takes no body, POST /v1/sidetxs (a raw
-// transaction) takes MaxMsgSize bytes, the other POSTs 16 KiB. A request
+// transaction) takes MaxMsgSize bytes, POST /v1/mining/submit (a block in
+// hex) the larger of MaxMsgSize and 2,001,024 bytes, the other POSTs 16 KiB. A request
 // the gateway cannot encode for the gRPC server is InvalidArgument too,
 // never Internal: a malformed request is a 4xx, never a 5xx. Errors are google.rpc.Status objects,
 // {"code": 3, "message": ..., "details": []}, with the HTTP status of the

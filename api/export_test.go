@@ -21,3 +21,21 @@ func Int32Twins() map[string]string {
 	}
 	return out
 }
+
+// SetMaxLongPolls sets the most long polls s holds at once, and how many
+// of them are kept for admin.
+func SetMaxLongPolls(s *Server, n, reserved int) {
+	s.polls.mu.Lock()
+	s.polls.max, s.polls.reserved = n, reserved
+	s.polls.mu.Unlock()
+}
+
+// LongPolls returns how many long polls s holds.
+func LongPolls(s *Server) int {
+	s.polls.mu.Lock()
+	defer s.polls.mu.Unlock()
+	return s.polls.n
+}
+
+// MaxSubmitBlockMsg is maxSubmitBlockMsg.
+const MaxSubmitBlockMsg = maxSubmitBlockMsg

@@ -62,18 +62,9 @@ func formatOutPoint(op wire.OutPoint) string {
 // parseRawTx parses a transaction in wire encoding (witnesses allowed),
 // hex: exactly one transaction, no trailing bytes.
 func parseRawTx(field, s string) (*wire.MsgTx, error) {
-	if s == "" {
-		return nil, Errorf(ErrInvalidArgument, "%s is empty", field)
-	}
-	b, err := hex.DecodeString(s)
-	var bad hex.InvalidByteError
-	switch {
-	case errors.As(err, &bad):
-		return nil, Errorf(ErrInvalidArgument, "%s is not hex: %q at "+
-			"position %d is no hex digit", field, rune(bad), strings.IndexRune(s, rune(bad)))
-	case err != nil:
-		return nil, Errorf(ErrInvalidArgument, "%s is not hex: it has an "+
-			"odd number of digits (%d)", field, len(s))
+	b, err := parseHexBytes(field, s)
+	if err != nil {
+		return nil, err
 	}
 	tx := &wire.MsgTx{}
 	r := bytes.NewReader(b)
@@ -97,4 +88,23 @@ func rawTxHex(tx *wire.MsgTx) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(buf.Bytes()), nil
+}
+
+// parseHexBytes decodes a request field of hex digits that must not be
+// empty; field names it in the error.
+func parseHexBytes(field, s string) ([]byte, error) {
+	if s == "" {
+		return nil, Errorf(ErrInvalidArgument, "%s is empty", field)
+	}
+	b, err := hex.DecodeString(s)
+	var bad hex.InvalidByteError
+	switch {
+	case errors.As(err, &bad):
+		return nil, Errorf(ErrInvalidArgument, "%s is not hex: %q at "+
+			"position %d is no hex digit", field, rune(bad), strings.IndexRune(s, rune(bad)))
+	case err != nil:
+		return nil, Errorf(ErrInvalidArgument, "%s is not hex: it has an "+
+			"odd number of digits (%d)", field, len(s))
+	}
+	return b, nil
 }

@@ -41,6 +41,7 @@ const (
 	entityPeers     = "peers"
 	entityNode      = "node"
 	entitySeed      = "seed"
+	entityMining    = "mining"
 )
 
 // permissions maps the full gRPC name of every method the server serves
@@ -116,6 +117,10 @@ var permissions = map[string]Permission{
 	apiv1.SidechainService_GetAddressHistory_FullMethodName:  {entitySidechain, Read},
 	apiv1.SidechainService_SendRawTransaction_FullMethodName: {entitySidechain, Write},
 	apiv1.SidechainService_EstimateFee_FullMethodName:        {entitySidechain, Read},
+
+	apiv1.MiningService_GetBlockTemplate_FullMethodName: {entityMining, Read},
+	apiv1.MiningService_SubmitBlock_FullMethodName:      {entityMining, Write},
+	apiv1.MiningService_GetMiningInfo_FullMethodName:    {entityMining, Read},
 
 	apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName: {entitySidechain, Read},
 	apiv1.SubscriptionService_SubscribeLottery_FullMethodName:    {entityMainchain, Read},

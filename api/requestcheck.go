@@ -10,6 +10,8 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
 // transportSlack is how many times MaxMsgSize the gRPC transport reads
@@ -41,10 +43,14 @@ func checkRequest(req any, limit int) error {
 
 // checkUnary is the unary interceptor that runs checkRequest, and
 // twinResponse on the answer.
-func (s *Server) checkUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo,
+func (s *Server) checkUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	handler grpc.UnaryHandler) (any, error) {
 
-	if err := checkRequest(req, s.cfg.MaxMsgSize); err != nil {
+	limit := s.cfg.MaxMsgSize
+	if info != nil && info.FullMethod == apiv1.MiningService_SubmitBlock_FullMethodName {
+		limit = max(limit, maxSubmitBlockMsg)
+	}
+	if err := checkRequest(req, limit); err != nil {
 		return nil, err
 	}
 	resp, err := handler(ctx, req)

@@ -231,6 +231,7 @@ func registerREST(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientC
 		apiv1.RegisterSubscriptionServiceHandler,
 		apiv1.RegisterPegServiceHandler,
 		apiv1.RegisterOperatorServiceHandler,
+		apiv1.RegisterMiningServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return fmt.Errorf("REST gateway: %w", err)
@@ -442,6 +443,8 @@ func (g *restGateway) bodyLimit(r *http.Request) int {
 		return 0
 	case restLargeBodies[r.URL.Path]:
 		return g.maxBody
+	case r.URL.Path == restSubmitBlockPath:
+		return max(g.maxBody, maxSubmitBlockMsg)
 	}
 	return min(restSmallBody, g.maxBody)
 }

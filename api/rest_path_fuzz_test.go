@@ -40,6 +40,9 @@ func restPathSeeds() []string {
 		"/v1/sideblocks/%2f..%2f", "/v1//info", "/v1/info/", "/v1/info?x=%zz",
 		"/v1/info?;", "/v1/wallet/balance?min_conf=%c0%80", "/", "*", "/v1/%c3",
 		"/v1/peg/verifypayout?raw_tx_hex=" + strings.Repeat("00", 1000),
+		"/v1/mining/info?recent_blocks=-1", "/v1/mining/info?recent_blocks=121",
+		"/v1/mining/template?long_poll_id=%ff", "/v1/mining/template?long_poll_id=" + strings.Repeat("x", 300),
+		"/v1/mining/submit?data=00",
 	}
 	for _, c := range restCalls {
 		seeds = append(seeds, c.path)

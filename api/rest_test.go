@@ -112,6 +112,11 @@ var restCalls = []restCall{
 	{apiv1.PegService_SubscribeDeposits_FullMethodName, "GET", "/v1/subscribe/deposits", "", true},
 	{apiv1.PegService_SubscribeWithdrawals_FullMethodName, "GET", "/v1/subscribe/withdrawals", "", true},
 	{apiv1.WalletService_SubscribeWalletTransactions_FullMethodName, "GET", "/v1/subscribe/wallet", "", true},
+
+	{apiv1.MiningService_GetBlockTemplate_FullMethodName, "GET", "/v1/mining/template", "", false},
+	{apiv1.MiningService_GetBlockTemplate_FullMethodName, "GET", "/v1/mining/template?long_poll_id=other", "", false},
+	{apiv1.MiningService_SubmitBlock_FullMethodName, "POST", "/v1/mining/submit", `{"data": "` + sampleBlockHex + `"}`, false},
+	{apiv1.MiningService_GetMiningInfo_FullMethodName, "GET", "/v1/mining/info?recent_blocks=3", "", false},
 }
 
 // TestRESTCallsCoverPermissions keeps restCalls in step with the

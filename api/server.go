@@ -42,6 +42,7 @@ type Server struct {
 	listeners []net.Listener
 	rest      *restGateway // nil without RESTListeners
 	subs      subscriptions
+	polls     subscriptions // GetBlockTemplate's long polls
 	wg        sync.WaitGroup
 }
 
@@ -56,7 +57,8 @@ func New(cfg Config, b Backend) (*Server, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, backend: b}, nil
+	return &Server{cfg: cfg, backend: b, polls: subscriptions{max: MaxLongPolls,
+		reserved: AdminLongPolls, what: "long polls"}}, nil
 }
 
 // Start prepares the TLS certificate and the credential files (creating
@@ -170,6 +172,7 @@ func (s *Server) register(gs *grpc.Server) {
 	apiv1.RegisterSubscriptionServiceServer(gs, &subscriptionService{s: s})
 	apiv1.RegisterPegServiceServer(gs, &pegService{s: s})
 	apiv1.RegisterOperatorServiceServer(gs, &operatorService{s: s})
+	apiv1.RegisterMiningServiceServer(gs, &miningService{s: s})
 }
 
 // Addrs returns the addresses the server listens on, nil before Start. With
@@ -201,6 +204,7 @@ func (s *Server) Stop() {
 	// Subscription streams never end by themselves: end them first, or
 	// the graceful stop would wait for them.
 	s.subs.stop()
+	s.polls.stop()
 
 	// The gateway stops alongside the gRPC server, whose graceful stop
 	// waits for the gateway's calls.

@@ -33,6 +33,7 @@ type clients struct {
 	subscription apiv1.SubscriptionServiceClient
 	peg          apiv1.PegServiceClient
 	operator     apiv1.OperatorServiceClient
+	mining       apiv1.MiningServiceClient
 }
 
 func newClients(conn *grpc.ClientConn) clients {
@@ -44,6 +45,7 @@ func newClients(conn *grpc.ClientConn) clients {
 		subscription: apiv1.NewSubscriptionServiceClient(conn),
 		peg:          apiv1.NewPegServiceClient(conn),
 		operator:     apiv1.NewOperatorServiceClient(conn),
+		mining:       apiv1.NewMiningServiceClient(conn),
 	}
 }
 
@@ -402,6 +404,18 @@ var allCalls = []call{
 	}},
 	{apiv1.SidechainService_EstimateFee_FullMethodName, false, func(ctx context.Context, c clients) error {
 		_, err := c.sidechain.EstimateFee(ctx, &apiv1.EstimateFeeRequest{})
+		return err
+	}},
+	{apiv1.MiningService_GetBlockTemplate_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.mining.GetBlockTemplate(ctx, &apiv1.GetBlockTemplateRequest{})
+		return err
+	}},
+	{apiv1.MiningService_SubmitBlock_FullMethodName, true, func(ctx context.Context, c clients) error {
+		_, err := c.mining.SubmitBlock(ctx, &apiv1.SubmitBlockRequest{Data: sampleBlockHex})
+		return err
+	}},
+	{apiv1.MiningService_GetMiningInfo_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.mining.GetMiningInfo(ctx, &apiv1.GetMiningInfoRequest{RecentBlocks: 5})
 		return err
 	}},
 }

@@ -44,6 +44,18 @@ type subscriptions struct {
 	reserved int          // kept for admin; with max 0, AdminStreams
 	quit     chan struct{}
 	stopped  bool
+
+	// what names the calls counted in refusals; "" means "subscription
+	// streams".
+	what string
+}
+
+// noun returns what the counted calls are called.
+func (ss *subscriptions) noun() string {
+	if ss.what == "" {
+		return "subscription streams"
+	}
+	return ss.what
 }
 
 // limits returns the most streams in all and the most the read-only
@@ -75,12 +87,12 @@ func (ss *subscriptions) enter(r role) (<-chan struct{}, error) {
 		return nil, errStopping
 	case r != roleAdmin && ss.byRole[r] >= readOnly:
 		return nil, status.Errorf(codes.ResourceExhausted, "the %v "+
-			"credential already holds its maximum of %d subscription "+
-			"streams (%d more are kept for %s)", r, readOnly,
+			"credential already holds its maximum of %d %s (%d more "+
+			"are kept for %s)", r, readOnly, ss.noun(),
 			total-readOnly, AdminCredFilename)
 	case ss.n >= total:
 		return nil, status.Errorf(codes.ResourceExhausted, "the server "+
-			"already serves its maximum of %d subscription streams", total)
+			"already serves its maximum of %d %s", total, ss.noun())
 	}
 	ss.n++
 	ss.byRole[r]++

@@ -98,6 +98,9 @@ var validArgs = map[string][]string{
 	"alarms":                nil,
 	"subscribe alarms":      nil,
 	"confirmations":         {"1"},
+	"mining template":       {"--longpollid", "other"},
+	"mining submit":         {"01" + strings.Repeat("00", 80)},
+	"mining info":           {"--blocks", "3"},
 }
 
 // badCase is one bad command line: the exit code and a part of the
@@ -217,6 +220,30 @@ var badInputs = map[string][]badCase{
 	"subscribe alarms": {
 		{[]string{"extra"}, ExitUsage, `unexpected arguments ["extra"]`},
 		{[]string{"--all"}, ExitUsage, "--all is not an option of subscribe alarms"},
+	},
+	"mining template": {
+		{[]string{"extra"}, ExitUsage, `unexpected arguments ["extra"]`},
+		{[]string{"--longpollid", strings.Repeat("x", 300)}, ExitNodeError, "--longpollid has 300 characters"},
+		{[]string{"--blocks", "3"}, ExitUsage, "--blocks is not an option of mining template"},
+	},
+	"mining submit": {
+		{nil, ExitUsage, "no block: give it as <hex>, or with --file"},
+		{[]string{"zz"}, ExitUsage, "<hex> is not hex"},
+		{[]string{"abc"}, ExitUsage, "<hex> is not hex"},
+		{[]string{"00"}, ExitUsage, "<hex> is 1 bytes: a block is an 80-byte header and a body"},
+		{[]string{"-1"}, ExitUsage, "<hex> is not hex"},
+		{[]string{"--file", "testdata/no-such-file"}, ExitUsage, "--file testdata/no-such-file cannot be read: no such file or directory"},
+		{[]string{"--file", "testdata/passphrase", "00"}, ExitUsage, "give the block as <hex> or with --file, not both"},
+		{[]string{"--file", "testdata/passphrase"}, ExitUsage, "--file testdata/passphrase is not hex"},
+		{[]string{strings.Repeat("00", 81)}, ExitInvalid, "the node did not accept the block: high-hash"},
+		{[]string{"01", "02"}, ExitUsage, `unexpected arguments ["02"]`},
+	},
+	"mining info": {
+		{[]string{"--blocks", "0"}, ExitUsage, "--blocks 0"},
+		{[]string{"--blocks", "121"}, ExitUsage, "--blocks 121 is above the maximum, 120 blocks"},
+		{[]string{"--blocks", "-3"}, ExitUsage, "--blocks -3: want a positive number of blocks"},
+		{[]string{"--blocks", "x"}, ExitUsage, "--blocks x is not a number"},
+		{[]string{"extra"}, ExitUsage, `unexpected arguments ["extra"]`},
 	},
 	"confirmations": {
 		{nil, ExitUsage, "missing the argument <id>"},

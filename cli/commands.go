@@ -17,10 +17,11 @@ const (
 	groupPeg       = "Peg: moving coins between the chains"
 	groupFollow    = "Follow the chains"
 	groupPeers     = "Peers"
+	groupMining    = "Mining (pow networks)"
 )
 
 var groupOrder = []string{groupNode, groupLottery, groupWallet, groupSidechain,
-	groupPeg, groupFollow, groupPeers}
+	groupPeg, groupFollow, groupPeers, groupMining}
 
 // commandSpec is one command: its group, its path ("peg in"), its
 // one-line and long descriptions, and its options and arguments.
@@ -43,6 +44,11 @@ var parents = map[string][2]string{
 	"peers": {"List, dial and drop the peer sessions",
 		"List the sessions of the sidechain peer protocol, dial a peer " +
 			"once, and close the sessions with one."},
+	"mining": {"Mine a pow network: templates, blocks, difficulty",
+		"Get block templates, submit mined blocks and show the difficulty, " +
+			"the hashrate and the recent blocks of a proof-of-work " +
+			"network (MiningService). On a network of another engine the " +
+			"node refuses them."},
 	"subscribe": {"Follow the node's chains",
 		"Print the node's chains as they change, one JSON object per " +
 			"line, until interrupted: the current state first, then " +
@@ -56,7 +62,7 @@ func commands() []commandSpec {
 	var all []commandSpec
 	for _, part := range [][]commandSpec{nodeCommands(), walletCommands(),
 		sidechainCommands(), pegCommands(), subscribeCommands(), followCommands(),
-		peerCommands(), operatorCommands(), alarmCommands()} {
+		peerCommands(), operatorCommands(), alarmCommands(), miningCommands()} {
 		all = append(all, part...)
 	}
 	return all

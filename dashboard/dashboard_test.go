@@ -36,6 +36,12 @@ type env struct {
 
 func startDashboard(t testing.TB) *env {
 	t.Helper()
+	return startDashboardWith(t, dashboard.MainstakePanels())
+}
+
+// startDashboardWith starts a dashboard with the engines' pages panels.
+func startDashboardWith(t testing.TB, panels []dashboard.Panel) *env {
+	t.Helper()
 	b := apitest.NewBackend(3)
 	srv := apitest.StartServer(t, b, func(cfg *api.Config) {
 		cfg.Dashboard = func(e api.WebUIEnv) (api.WebUI, error) {
@@ -43,7 +49,7 @@ func startDashboard(t testing.TB) *env {
 				Gateway: e.Gateway, Conn: e.Conn, ReadOnly: e.ReadOnly,
 				Authenticate: e.Authenticate, SideParams: chainparams.Regtest.Side,
 				MainParams: chainparams.Regtest.Main,
-				Panels:     dashboard.MainstakePanels(),
+				Panels:     panels,
 			})
 		}
 	})

@@ -101,7 +101,15 @@ and resource use from the node's metrics; "metrics off" when the node runs
 without --prometheus.listen). A search that names nothing, or whose
 input is malformed or longer than 128 characters, is answered "not found";
 its input is never written back as markup. The engines' pages come from
-Config.Panels: MainstakePanels gives Lottery and Peg.
+Config.Panels: MainstakePanels gives Lottery and Peg; PowPanels gives
+Mining, for the networks of the pow engine (assets/panels/pow.js: the
+hashrate estimate, the tip's and the next block's bits, target and
+difficulty, how many seconds the chain is ahead of or behind its ASERT
+schedule, the next block's algorithm, a plot of the seconds between the
+newest blocks against the ideal block time, and the newest 20 blocks, all
+read from GET /v1/mining/info, MiningService.GetMiningInfo).
+TestPowPanelInBrowser draws it in headless Chromium over the fake
+backend.
 
 The Overview's "Active alarms" section lists the API's GET /v1/alarms
 (NodeService.ListAlarms), and redraws at each alarm raised or cleared:

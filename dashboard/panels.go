@@ -17,3 +17,14 @@ func MainstakePanels() []Panel {
 		{ID: "peg", Title: "Peg", Script: pegJS},
 	}
 }
+
+//go:embed assets/panels/pow.js
+var powJS []byte
+
+// PowPanels returns the pow engine's pages: Mining (the hashrate, the
+// tip's and the next block's difficulty, how far the chain is ahead of or
+// behind its ASERT schedule, the next algorithm, the recent blocks), read
+// from MiningService.GetMiningInfo. node/ passes it on pow networks only.
+func PowPanels() []Panel {
+	return []Panel{{ID: "pow", Title: "Mining", Script: powJS}}
+}

@@ -59,6 +59,7 @@ type Env struct {
 	Sessions  Sessions // optional: the peer session methods answer Unimplemented
 	MainTxs   MainTxs  // optional (btcd): without it only the wallet's mainchain transactions are found
 	Alarms    Alarms   // optional: no alarm is listed
+	Mining    Mining   // optional (pow networks): the mining methods answer FailedPrecondition
 
 	// SeedFile is the wallet's seed file and PasswordFile the file that
 	// unlocked it at start-up ("" without one), for ChangePassphrase and
@@ -184,6 +185,7 @@ type Adapter struct {
 	sessions         Sessions
 	mainTxs          MainTxs
 	alarms           Alarms
+	mining           Mining
 	seedFile         string
 	passwordFile     string
 }
@@ -206,6 +208,7 @@ func New(env Env) *Adapter {
 		pegAuditor: env.PegAudit, wallet: env.Wallet, peers: env.Peers, bans: env.Bans, slots: env.Slots,
 		events: events, control: env.Control, sessions: env.Sessions, alarms: env.Alarms,
 		seedFile: env.SeedFile, passwordFile: env.PasswordFile, mainTxs: env.MainTxs,
+		mining: env.Mining,
 	}
 }
 

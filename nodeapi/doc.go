@@ -5,7 +5,7 @@
 //
 // New takes the Env, which node fills in one place when it wires the
 // daemon. Each component appears as a small interface of the methods the
-// adapter calls (Follower, Tickets, Sidechain, Mempool, Pegbox, Wallet,
+// adapter calls (Follower, Tickets, Sidechain, Mempool, Pegbox, Wallet, Mining,
 // Peers, Bans, Slots, Control, Sessions), so tests build an adapter from
 // the parts they need.
 //
@@ -15,7 +15,11 @@
 // sidechainapi.go for sidechain reads and sends; sidewallet.go for the
 // node's sidechain coins; pegapi.go and pegoutapi.go for the peg, with
 // depositstream.go and withdrawalstream.go for its streams; operator.go
-// for OperatorService (shutdown, log levels, peer sessions); address.go
+// for OperatorService (shutdown, log levels, peer sessions); mining.go
+// for MiningService over the pow engine's Mining (the node's template,
+// change signal, block intake and difficulty; the adapter adds the
+// extranonce, the merkle branch, the per-transaction figures, the long
+// polls, BIP22's reasons and the hashrate); address.go
 // says in the user's terms why an address is not one of the chain a
 // request wants.
 //

@@ -92,6 +92,9 @@ func FuzzGRPCNodeBackend(f *testing.F) {
 		&apiv1.VerifyPayoutRequest{RawTxHex: "00"},
 		&apiv1.SubscribeSideblocksRequest{Cursor: &apiv1.SidechainBlockRef{Hash: hash, BlockHeight: 3}},
 		&apiv1.SubscribeLotteryRequest{Cursor: &apiv1.MainchainBlockRef{Hash: hash, Height: 1 << 30}},
+		&apiv1.GetBlockTemplateRequest{LongPollId: hash},
+		&apiv1.SubmitBlockRequest{Data: strings.Repeat("00", 81)},
+		&apiv1.GetMiningInfoRequest{RecentBlocks: -1},
 	}
 	for i := range methods {
 		f.Add(byte(i), []byte{})

@@ -81,6 +81,9 @@ type Backend struct {
 	// alarms serves the alarm methods of NodeService (alarms.go).
 	alarms alarms
 
+	// mining serves MiningService (mining.go).
+	mining mining
+
 	// ConfirmationsOf are the confirmations statuses GetConfirmations
 	// answers, by transaction id or block hash.
 	ConfirmationsOf map[chainhash.Hash]api.Confirmations

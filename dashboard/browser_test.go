@@ -1,0 +1,168 @@
+package dashboard_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/dashboard"
+)
+
+// browser finds headless Chromium ($CHROMIUM, or Debian's chromium, which
+// scripts/install-deps installs); a missing one fails the test, as in
+// node's TestDashboardInBrowser.
+func browser(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("the dashboard's browser tests need Chromium: run scripts/install-deps, or set $CHROMIUM")
+	return ""
+}
+
+// spki returns the base64 SHA-256 of the public key of the PEM
+// certificate in path, for --ignore-certificate-errors-spki-list.
+func spki(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		t.Fatalf("%s holds no certificate", path)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// TestPowPanelInBrowser draws the Mining page in headless Chromium over the
+// fake backend's MiningService and checks what it shows against the
+// backend's figures, with no error in the browser's console. With
+// $SCREENSHOT_DIR set, it writes the page there as pow.png.
+func TestPowPanelInBrowser(t *testing.T) {
+	chromium := browser(t)
+	e := startDashboardWith(t, dashboard.PowPanels())
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox, // tests run as root in CI
+		chromedp.Flag("ignore-certificate-errors-spki-list",
+			spki(t, filepath.Join(e.srv.Dir, api.TLSCertFilename))),
+		chromedp.WindowSize(1280, 1000),
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-dev-shm-usage", true),
+	)
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start Chromium %s: %v", chromium, err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
+	defer cancel()
+
+	var mu sync.Mutex
+	var errs []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			switch m.Type {
+			case chromedp.ConsoleError, chromedp.ConsoleException, "assert":
+				mu.Lock()
+				errs = append(errs, string(m.Type)+": "+m.Text+" "+m.URL)
+				mu.Unlock()
+			}
+		}
+	}()
+
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.base),
+		chromedp.WaitVisible(chromedp.CSS(`#credential`)),
+		chromedp.SendKeys(chromedp.CSS(`#credential`), e.readOnly),
+		chromedp.Submit(chromedp.CSS(`#credential`)),
+		chromedp.WaitVisible(chromedp.CSS(`main[data-page="overview"]`)),
+		chromedp.Navigate(e.base+"#pow"),
+		chromedp.WaitVisible(chromedp.CSS(`main[data-page="pow"] [data-k="pow-blocks"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	shown := func(key string) string {
+		sel := strconv.Quote(`main[data-page="pow"] [data-k="` + key + `"]`)
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+			`(() => { const e = document.querySelector(`+sel+`); return e ? e.textContent : '(not shown)'; })()`))
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		return strings.TrimSpace(got)
+	}
+	// The fake backend: tip 30 under bits 207fffff, 1234.5 H/s over 30
+	// blocks, 12 s ahead of a 2 s schedule, 31 blocks listed.
+	for key, want := range map[string]string{
+		"pow-height":     "30",
+		"pow-bits":       "207fffff",
+		"pow-next-bits":  "207fffff",
+		"pow-algorithm":  "sha256d",
+		"pow-hashrate":   "1.23 kH/s over 30 blocks",
+		"pow-schedule":   "12 s ahead of schedule (6.0 blocks)",
+		"pow-difficulty": "1.0000",
+		"pow-ideal":      "2 s, half-life 3600 s",
+	} {
+		if got := shown(key); got != want {
+			t.Errorf("%s shows %q, want %q", key, got, want)
+		}
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[int](
+		`document.querySelectorAll('[data-k="pow-blocks"] tbody tr').length`))
+	if err != nil || rows != 20 {
+		t.Errorf("recent blocks: %d rows (%v), want 20", rows, err)
+	}
+	first, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll('[data-k="pow-blocks"] tbody tr:first-child td')].map((td) => td.textContent)`))
+	if err != nil || len(first) != 6 || first[0] != "30" || first[3] != "207fffff" || first[4] != "sha256d" {
+		t.Errorf("first block row %q (%v)", first, err)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](
+		`document.querySelectorAll('[data-k="plot-blocktimes"] polyline, [data-k="plot-blocktimes"] path').length`)); err != nil || n == 0 {
+		t.Errorf("block time plot: %d lines (%v)", n, err)
+	}
+	if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "pow.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(errs) > 0 {
+		t.Errorf("browser errors:\n%s", strings.Join(errs, "\n"))
+	}
+}
