@@ -167,7 +167,7 @@
 // GetBlockTemplate gives getblocktemplate's fields, with the node's
 // coinbase (coinbase_txn) whose extranonce bytes are the only ones a
 // miner changes, and the withdrawal root and the coinbase's merkle branch
-// that the header's merkle root needs (docs/protocol.md §12.4);
+// that the header's merkle root needs (docs/protocol.md §12.5);
 // SubmitBlock answers a refused block with accepted false, BIP22's reason
 // and the rule's code, and bytes that are no block with InvalidArgument;
 // GetMiningInfo reports the difficulty, the schedule and the hashrate. On

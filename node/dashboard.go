@@ -8,7 +8,7 @@ import (
 )
 
 // newDashboard returns the constructor of the web dashboard that the API's
-// REST gateway serves: the mainstake engine's pages, the node's metrics
+// REST gateway serves: the pages of the network's engine, the node's metrics
 // (none when mtr is nil) and the sidechain's address parameters.
 func newDashboard(params *chainparams.Params, mtr *metrics.Metrics) api.NewWebUI {
 	return func(env api.WebUIEnv) (api.WebUI, error) {
@@ -20,6 +20,9 @@ func newDashboard(params *chainparams.Params, mtr *metrics.Metrics) api.NewWebUI
 			SideParams:   params.Side,
 			MainParams:   params.Main,
 			Panels:       dashboard.MainstakePanels(),
+		}
+		if params.Engine == chainparams.PoW {
+			cfg.Panels = dashboard.PowPanels()
 		}
 		if mtr != nil {
 			cfg.Metrics = mtr.Registry()

@@ -1,10 +1,13 @@
 package node
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"runtime"
 
 	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pow/headerchain"
 	"github.com/mainstake/sidenode/pow/miner"
@@ -13,32 +16,34 @@ import (
 	"github.com/mainstake/sidenode/wallet"
 )
 
-// startMiner starts the CPU miner of --mine on a pow network: it mines on
-// the sidechain's tip, hands each block it finds to the pow chain's front
-// door like a peer's, and announces it.
-func startMiner(cfg *Config, params *chainparams.Params, proto *protocol,
-	wlt *wallet.Wallet, peers *p2p.Server) (*miner.Miner, error) {
+// The pow chain is what the peers' handler needs under pow.
+var _ sidepeer.PowBlocks = powchain.Peers{}
 
-	pc := proto.pow
-	if pc == nil {
-		return nil, errors.New("--mine: the network does not run the pow engine")
-	}
-	var script []byte
+// minePayout returns the script the coinbases of this node's templates
+// pay: --mineaddr's, or the wallet's sidechain address; nil if neither.
+func minePayout(cfg *Config, params *chainparams.Params, wlt *wallet.Wallet) ([]byte, error) {
 	switch {
 	case cfg.MineAddr != "":
-		s, err := mineScript(cfg.MineAddr, params)
-		if err != nil {
-			return nil, err
-		}
-		script = s
+		return mineScript(cfg.MineAddr, params)
 	case wlt != nil:
 		_, addr, s, err := wlt.SideKey(params.Side)
 		if err != nil {
 			return nil, err
 		}
-		log.Infof("Mining pays the wallet's sidechain address %v", addr)
-		script = s
-	default:
+		log.Infof("Block templates pay the wallet's sidechain address %v", addr)
+		return s, nil
+	}
+	return nil, nil
+}
+
+// startMiner starts the CPU miner of --mine on a pow network: it mines on
+// the sidechain's tip, takes a new template whenever the template changes,
+// hands each block it finds to the pow chain's front door like a peer's,
+// and announces it. It stops with ctx.
+func startMiner(ctx context.Context, cfg *Config, pc *powchain.Chain, script []byte,
+	peers *p2p.Server) (*miner.Miner, error) {
+
+	if script == nil {
 		return nil, errors.New("--mine needs --mineaddr, or a wallet " +
 			"whose sidechain address the coinbases pay")
 	}
@@ -66,12 +71,64 @@ func startMiner(cfg *Config, params *chainparams.Params, proto *protocol,
 	if err != nil {
 		return nil, err
 	}
-	newWork := m.NewWork
-	proto.newWork.Store(&newWork)
 	m.Start()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-pc.TemplateChanged():
+				m.NewWork()
+			}
+		}
+	}()
 	log.Infof("Mining with %d threads", threads)
 	return m, nil
 }
 
-// The pow chain is what the peers' handler needs under pow.
-var _ sidepeer.PowBlocks = powchain.Peers{}
+// miningAPI is the pow chain as the API's MiningService needs it
+// (nodeapi.Mining).
+type miningAPI struct {
+	pc *powchain.Chain
+}
+
+var _ nodeapi.Mining = miningAPI{}
+
+func (m miningAPI) MiningTemplate(context.Context) (*nodeapi.MiningTemplate, error) {
+	t, err := m.pc.MiningTemplate()
+	if err != nil {
+		return nil, err
+	}
+	txs := make([]nodeapi.MiningTx, len(t.Transactions))
+	for i, tx := range t.Transactions {
+		txs[i] = nodeapi.MiningTx{Tx: tx, Fee: t.Fees[i]}
+	}
+	return &nodeapi.MiningTemplate{Header: t.Header, Height: t.Height,
+		MinTime: t.MinTime, Coinbase: t.Coinbase, Txs: txs}, nil
+}
+
+func (m miningAPI) TemplateChanged() <-chan struct{} { return m.pc.TemplateChanged() }
+
+func (m miningAPI) SubmitBlock(_ context.Context, raw []byte) error {
+	b, err := m.pc.SubmitBlock(raw)
+	if errors.Is(err, powchain.ErrUndecided) {
+		return fmt.Errorf("%w (%v)", nodeapi.ErrMiningInconclusive, err)
+	}
+	if err == nil {
+		log.Infof("Sideblock %v submitted through the API", b.BlockHash())
+	}
+	return err
+}
+
+func (m miningAPI) MiningInfo(context.Context) (*nodeapi.MiningInfo, error) {
+	info, err := m.pc.MiningInfo(nodeapi.MiningRecentBlocks)
+	if err != nil {
+		return nil, err
+	}
+	out := &nodeapi.MiningInfo{NextBits: info.NextBits, ScheduleOffset: info.ScheduleOffset}
+	for i, n := range info.Recent {
+		out.Recent = append(out.Recent, nodeapi.MinedBlock{Height: n.Height(),
+			Hash: n.Hash(), Time: n.Timestamp(), Bits: n.Bits(), TxCount: info.TxCounts[i]})
+	}
+	return out, nil
+}

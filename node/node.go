@@ -366,6 +366,13 @@ func Run(ctx context.Context, cfg *Config) error {
 		pc.SetConnector(chain.connectArrived)
 		pc.SetMempool(proto.pool)
 	}
+	var payout []byte
+	if proto.pow != nil {
+		if payout, err = minePayout(cfg, params, wlt); err != nil {
+			return err
+		}
+		proto.pow.SetPayout(payout)
+	}
 	// The audit's alarm and gauges hold from the start, not from the
 	// first block.
 	proto.refreshAudit()
@@ -470,6 +477,9 @@ func Run(ctx context.Context, cfg *Config) error {
 			Slots: proto.producer, Events: chain.events,
 			Control: control{shutdown: shutdown}, Sessions: peers, Alarms: mon,
 		}
+		if proto.pow != nil {
+			env.Mining = miningAPI{pc: proto.pow}
+		}
 		if mt, ok := src.(nodeapi.MainTxs); ok {
 			env.MainTxs = mt // btcd: any mainchain transaction it knows
 		}
@@ -539,7 +549,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	chain.connectArrived()
 
 	if cfg.Mine {
-		m, err := startMiner(cfg, params, proto, wlt, peers)
+		m, err := startMiner(runCtx, cfg, proto.pow, payout, peers)
 		if err != nil {
 			return err
 		}

@@ -2,10 +2,10 @@ package node
 
 import (
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/chainparams"
@@ -38,10 +38,6 @@ type protocol struct {
 	// mainstake. Under pow the ticket index still follows the
 	// mainchain, but its draws and publications order nothing.
 	pow *powchain.Chain
-
-	// newWork, when set (--mine), tells the miner that the sidechain's
-	// tip moved.
-	newWork atomic.Pointer[func()]
 
 	// producer is this node's production and its slots. Set after
 	// construction, before the follower runs, like the fields below.
@@ -96,7 +92,12 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 		}
 	}
 	chain.SetDeposits(peg.MintSource())
-	pool := sideblock.NewMempool(chain, params, sideblock.MempoolConfig{})
+	var poolCfg sideblock.MempoolConfig
+	if pc != nil {
+		// New transactions may make a better template.
+		poolCfg.Added = func(*wire.MsgTx) { pc.MempoolGrew() }
+	}
+	pool := sideblock.NewMempool(chain, params, poolCfg)
 	return &protocol{
 		params: params,
 		db:     db,
@@ -227,6 +228,9 @@ func (p *protocol) connect(w *store.Writer, b *mainwatch.Block, preview bool) (*
 // DisconnectBlock implements blockConnector.
 func (p *protocol) DisconnectBlock(height int32) error {
 	p.last = nil
+	if p.pow != nil {
+		p.pow.TipMoved() // the undo may have moved the sidechain's tip
+	}
 	p.producer.Undone(height)
 	if err := p.chain.DisconnectMainBlock(height); err != nil {
 		return err
@@ -342,8 +346,8 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 			p.peers.Announce(p2p.BlockItem(h))
 		}
 	}
-	if fn := p.newWork.Load(); fn != nil && len(work.side.Connected)+len(work.side.Disconnected) > 0 {
-		(*fn)()
+	if p.pow != nil && len(work.side.Connected)+len(work.side.Disconnected) > 0 {
+		p.pow.TipMoved() // miners take a new template
 	}
 }
 
@@ -381,8 +385,8 @@ func (p *protocol) connectArrived() (bool, error) {
 			"mainchain block %d connected without waiting for the next one",
 			side.NewTip, side.TipHeight, side.MainHeight)
 		p.producer.TipMoved()
-		if fn := p.newWork.Load(); fn != nil {
-			(*fn)()
+		if p.pow != nil {
+			p.pow.TipMoved() // miners take a new template
 		}
 		if p.alarms != nil {
 			p.alarms.BlockCommitted() // the sidechain's tip moved

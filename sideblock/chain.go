@@ -65,6 +65,10 @@ type Result struct {
 	Invalidated   []chainhash.Hash
 	DroppedBodies []chainhash.Hash
 
+	// Reasons holds, for the blocks this batch found invalid (not their
+	// descendants), the rule error each broke.
+	Reasons map[chainhash.Hash]error
+
 	// Deferred tells that fork choice stopped at MaxBatchBodyBytes or
 	// MaxBatchBlocks with work left; it resumes at the next mainchain
 	// block.
@@ -123,6 +127,10 @@ type Chain struct {
 	ownClock bool
 	genesis  chainhash.Hash
 	waiting  map[chainhash.Hash]struct{}
+
+	// reasons are the rule errors of blocks found invalid lately
+	// (InvalidReason).
+	reasons map[chainhash.Hash]error
 
 	// validated, when set, is told how long each body that fork choice
 	// validated and connected took (SetValidationHook).
@@ -371,6 +379,7 @@ func (c *Chain) Committed() error {
 	if c.inBatch && res != nil {
 		c.tip, c.tipLoaded = c.batchTip, true
 	}
+	c.keepReasons(res)
 	for h, seq := range c.taken {
 		if c.notices[h] == seq {
 			delete(c.notices, h)

@@ -501,6 +501,7 @@ func (b *batch) connect(r *record) (failed bool, err error) {
 		}
 		if code.MarksHeaderInvalid() {
 			b.infof("Sideblock %v is invalid: %v", r.Hash, ruleErr)
+			b.res.noteInvalid(r.Hash, ruleErr)
 			return true, b.invalidate(r)
 		}
 		b.infof("Staged copy of sideblock %v dropped: %v", r.Hash, ruleErr)

@@ -34,6 +34,10 @@ type MempoolConfig struct {
 	// MinFeeRate is the lowest fee rate accepted, in satoshis per 1000
 	// bytes (witnesses count in full, as in MaxBlockSize).
 	MinFeeRate int64
+
+	// Added, if set, is called after each transaction Add takes, outside
+	// the pool's lock: block templates may pay more now.
+	Added func(tx *wire.MsgTx)
 }
 
 func (c MempoolConfig) withDefaults() MempoolConfig {
@@ -100,8 +104,13 @@ func NewMempool(chain *Chain, params *chainparams.Params, cfg MempoolConfig) *Me
 // Add validates tx against the best tip and the pool and adds it.
 func (m *Mempool) Add(tx *wire.MsgTx) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.add(tx)
+	err := m.add(tx)
+	added := m.cfg.Added
+	m.mu.Unlock()
+	if err == nil && added != nil {
+		added(tx)
+	}
+	return err
 }
 
 func (m *Mempool) add(tx *wire.MsgTx) error {

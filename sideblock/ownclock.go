@@ -200,6 +200,7 @@ func (b *batch) admit(h chainhash.Hash) (done bool, err error) {
 	case refErr != nil:
 		r.Status = StatusInvalid
 		b.res.Invalidated = append(b.res.Invalidated, h)
+		b.res.noteInvalid(h, refErr)
 		b.infof("Sideblock %v is invalid: %v", h, refErr)
 	default:
 		r.Status = StatusBodyStaged
@@ -333,4 +334,39 @@ func (c *Chain) StagedBlocks(fn func(*Block) error) error {
 			return fn(b)
 		})
 	})
+}
+
+// noteInvalid records the rule a block broke, for InvalidReason.
+func (res *Result) noteInvalid(h chainhash.Hash, err error) {
+	if res.Reasons == nil {
+		res.Reasons = make(map[chainhash.Hash]error)
+	}
+	res.Reasons[h] = err
+}
+
+// maxReasons bounds the rule errors a chain remembers for InvalidReason.
+const maxReasons = 256
+
+// keepReasons remembers the rule errors of a committed result. Called
+// with c.mu held.
+func (c *Chain) keepReasons(res *Result) {
+	if res == nil || len(res.Reasons) == 0 {
+		return
+	}
+	if c.reasons == nil || len(c.reasons)+len(res.Reasons) > maxReasons {
+		c.reasons = make(map[chainhash.Hash]error)
+	}
+	for h, err := range res.Reasons {
+		c.reasons[h] = err
+	}
+}
+
+// InvalidReason returns the rule error that made a block invalid, if this
+// node found it out recently (the last few hundred); nil otherwise. The
+// index's status (Block) says whether a block is invalid; this says why,
+// for a miner that submitted it.
+func (c *Chain) InvalidReason(h chainhash.Hash) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reasons[h]
 }

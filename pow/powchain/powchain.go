@@ -61,6 +61,10 @@ type Chain struct {
 	mu      sync.Mutex
 	connect func()
 	pool    Mempool
+	payout  []byte    // what MiningTemplate's coinbases pay
+	cached  *Template // MiningTemplate's, until the template changes
+
+	changes changes
 }
 
 // New builds the header index and the chain state of a pow network.

@@ -163,3 +163,25 @@ func IndexParams(p *chainparams.PowParams) hc.Params {
 	}
 	return hc.Params{PowLimit: limit, MaxFutureBlockTime: p.MaxFutureBlockTime}
 }
+
+// ScheduleOffset returns how many seconds parent, the tip, is behind the
+// schedule of the era of its child (negative: ahead), as
+// asert.ScheduleOffset counts it: 0 when the child starts an era, whose
+// schedule has not begun.
+func (d *Difficulty) ScheduleOffset(parent *hc.Node) (int64, error) {
+	height := parent.Height() + 1
+	era, ok := d.p.EraAt(height)
+	if !ok {
+		return 0, fmt.Errorf("no pow era at height %d", height)
+	}
+	if height == era.FromHeight {
+		return 0, nil
+	}
+	anchor := asert.Anchor{
+		Height:     uint64(era.FromHeight),
+		ParentTime: d.anchorParentTime(parent, era),
+		Bits:       era.Bits,
+	}
+	return asert.ScheduleOffset(anchor, asertParams(era), uint64(parent.Height()),
+		parent.Timestamp().Unix())
+}
