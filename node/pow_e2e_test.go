@@ -1,13 +1,21 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/devnet"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+	"github.com/mainstake/sidenode/sideblock"
 )
 
 // powNet starts btcd and pow sidenodes (powregtest) for the specs.
@@ -142,6 +150,16 @@ func TestPowEndToEnd(t *testing.T) {
 	before := powAgree(t, net, net.Nodes)
 	t.Logf("both nodes agree at sidechain height %d", before)
 
+	// An outside miner: a template from the follower, a long poll that
+	// returns when the block it mines is in, and the block submitted
+	// through the API.
+	mined := mineThroughAPI(t, ctx, follower)
+	before = powAgree(t, net, net.Nodes)
+	info, err := miner.Info(ctx)
+	if err != nil || info.Sidechain.TipHash != mined {
+		t.Fatalf("the block mined through the API (%s) is not the tip: %v %v", mined, info, err)
+	}
+
 	// A mainchain reorg of the last two blocks: the sideblocks whose
 	// reference was one of them leave the best chain on both nodes.
 	if _, err := net.H.Reorg(2, 1); err != nil {
@@ -225,4 +243,109 @@ func TestPowPartition(t *testing.T) {
 	}
 	h := powAgree(t, net, net.Nodes)
 	t.Logf("healed at sidechain height %d (a had %d)", h, ia.Sidechain.Height)
+}
+
+// mineThroughAPI mines one block as an outside miner would: a template
+// from the node's MiningService, the extranonce written where the template
+// says, the merkle root with the withdrawal root's extra step, a nonce
+// search, and SubmitBlock. A long poll on the template's id must return
+// once the block is in. It returns the block's hash.
+func mineThroughAPI(t *testing.T, ctx context.Context, n *devnet.Node) string {
+	t.Helper()
+	conn, err := n.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := apiv1.NewMiningServiceClient(conn)
+	tmpl, err := client.GetBlockTemplate(ctx, &apiv1.GetBlockTemplateRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	polled := make(chan *apiv1.GetBlockTemplateResponse, 1)
+	go func() {
+		next, err := client.GetBlockTemplate(ctx, &apiv1.GetBlockTemplateRequest{LongPollId: tmpl.LongPollId})
+		if err != nil {
+			t.Errorf("long poll: %v", err)
+		}
+		polled <- next
+	}()
+
+	cbRaw, err := hex.DecodeString(tmpl.CoinbaseTxn.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(cbRaw[tmpl.CoinbaseTxn.ExtranonceOffset:], []byte("apimine!"))
+	var cb wire.MsgTx
+	if err := cb.Deserialize(bytes.NewReader(cbRaw)); err != nil {
+		t.Fatal(err)
+	}
+	txs := []*wire.MsgTx{&cb}
+	for _, tt := range tmpl.Transactions {
+		raw, _ := hex.DecodeString(tt.Data)
+		var tx wire.MsgTx
+		if err := tx.Deserialize(bytes.NewReader(raw)); err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, &tx)
+	}
+	// The merkle root: Bitcoin's over the txids, folded with the
+	// coinbase branch, then one step with the withdrawal root.
+	h := cb.TxHash()
+	for _, sib := range tmpl.CoinbaseMerkleBranch {
+		s, err := chainhash.NewHashFromStr(sib)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h = chainhash.DoubleHashH(append(h[:], s[:]...))
+	}
+	wr, err := chainhash.NewHashFromStr(tmpl.WithdrawalRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := chainhash.DoubleHashH(append(h[:], wr[:]...))
+	if want := sideblock.CalcBlockMerkleRoot(txs); root != want {
+		t.Fatalf("merkle root from the template's branch %v, the block's %v", root, want)
+	}
+	prev, err := chainhash.NewHashFromStr(tmpl.PreviousBlockHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bits, err := strconv.ParseUint(tmpl.Bits, 16, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := wire.BlockHeader{Version: tmpl.Version, PrevBlock: *prev, MerkleRoot: root,
+		Timestamp: time.Unix(tmpl.CurTime, 0), Bits: uint32(bits)}
+	target := blockchain.CompactToBig(hdr.Bits)
+	for hdr.Nonce = 0; ; hdr.Nonce++ {
+		bh := hdr.BlockHash()
+		if blockchain.HashToBig(&bh).Cmp(target) <= 0 {
+			break
+		}
+	}
+	var buf bytes.Buffer
+	if err := hdr.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	body := &sideblock.Block{Transactions: txs}
+	if err := body.SerializeBody(&buf); err != nil {
+		t.Fatal(err)
+	}
+	res, err := client.SubmitBlock(ctx, &apiv1.SubmitBlockRequest{Data: hex.EncodeToString(buf.Bytes())})
+	if err != nil || !res.Accepted {
+		t.Fatalf("SubmitBlock: %v %v", res, err)
+	}
+	if res.BlockHash != hdr.BlockHash().String() {
+		t.Fatalf("SubmitBlock names %s, mined %v", res.BlockHash, hdr.BlockHash())
+	}
+	select {
+	case next := <-polled:
+		if next == nil || next.PreviousBlockHash != res.BlockHash {
+			t.Fatalf("the long poll returned %v, want a template on %s", next, res.BlockHash)
+		}
+	case <-ctx.Done():
+		t.Fatal("the long poll never returned")
+	}
+	return res.BlockHash
 }
