@@ -468,21 +468,33 @@ func (c *storeChain) DisconnectBlock(_ context.Context, tip mainwatch.Cursor) er
 // block (sideblock.Chain.ConnectArrived, store.DB.AmendTip), serialized
 // with the blocks' batches. A storage error is logged: the next block's
 // batch takes the bodies up.
+//
+// Under an engine with a clock of its own, fork choice deferred by the
+// batch budget (a long sync, a deep sidechain reorg) goes on at once, one
+// amendment after another, letting mainchain blocks in between.
 func (c *storeChain) connectArrived() {
 	p := c.protocol
-	if p == nil || !p.chain.Arrived() {
-		return
+	for p != nil && p.chain.Arrived() {
+		if !c.connectArrivedOnce(p) {
+			return
+		}
 	}
+}
+
+// connectArrivedOnce runs one amendment; false when it failed or did
+// nothing.
+func (c *storeChain) connectArrivedOnce(p *protocol) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	changed, err := p.connectArrived()
 	if err != nil {
 		log.Errorf("Connecting sideblock bodies that arrived: %v", err)
-		return
+		return false
 	}
 	if changed {
 		c.events.Notify()
 	}
+	return changed
 }
 
 // arrivingChain is the sidechain as the peers' handler sees it: a body it

@@ -128,6 +128,12 @@ type Chain struct {
 	genesis  chainhash.Hash
 	waiting  map[chainhash.Hash]struct{}
 
+	// deferred tells that the last batch left fork-choice work for
+	// later (Result.Deferred): an own-clock chain, which has no
+	// mainchain block to wait for, goes on in the next amendment
+	// (Arrived).
+	deferred bool
+
 	// reasons are the rule errors of blocks found invalid lately
 	// (InvalidReason).
 	reasons map[chainhash.Hash]error
@@ -282,6 +288,7 @@ func (c *Chain) runBatch(w *store.Writer, mainHeight int32, pub *mainstake.Publi
 	}
 
 	c.rescan = false
+	c.deferred = b.res.Deferred
 	c.taken = look
 	c.batchTip = b.tip
 	c.batchRes = b.res
@@ -295,7 +302,7 @@ func (c *Chain) runBatch(w *store.Writer, mainHeight int32, pub *mainstake.Publi
 func (c *Chain) Arrived() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.notices) > 0 || c.rescan
+	return len(c.notices) > 0 || c.rescan || (c.ownClock && c.deferred)
 }
 
 // ConnectStaged connects the bodies staged since the last batch without

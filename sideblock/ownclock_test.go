@@ -226,3 +226,33 @@ func (s *ownSim) coveredOwnDump() string {
 	}
 	return out
 }
+
+// TestOwnClockDeferred: fork choice that the batch budget cuts short on
+// an own-clock chain says there is more to do (Arrived), and the next
+// amendments finish it without a mainchain block.
+func TestOwnClockDeferred(t *testing.T) {
+	restore := sideblock.SetBatchBudget(2, 1<<20)
+	defer restore()
+	s := newOwnSim(t)
+	s.next(nil)
+	var chain []*sideblock.Block
+	parent := s.genesis
+	for h := int32(1); h <= 7; h++ {
+		b := s.child(parent, h, mainRef(1, 0), uint32(h))
+		chain = append(chain, b)
+		parent = b
+	}
+	res := s.arrive(chain...)
+	if res == nil || !res.Deferred {
+		t.Fatalf("first amendment: %+v, want deferred", res)
+	}
+	for i := 0; i < 10 && s.chain.Arrived(); i++ {
+		if _, err := s.chain.ConnectArrived(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.chain.Arrived() {
+		t.Fatal("still work to do after 10 amendments")
+	}
+	s.wantTip("deferred work finished between mainchain blocks", chain[6])
+}
