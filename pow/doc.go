@@ -25,13 +25,16 @@
 //     time, pow limit) to the index: its Difficulty, with a new aserti3-2d
 //     anchor and initial bits at each switch, its genesis block and its
 //     parameters.
+//   - pow/asert is aserti3-2d; pow/powhash, pow/randomx and pow/ethash are
+//     the hashes by height.
+//   - pow/powchain runs the engine in the node: the front door of every
+//     block (the index, then the sidechain's own-clock chain state in
+//     sideblock), fork choice by work, block templates, the peers' side
+//     (headers-first sync) and the mining API's side.
 //
 // A network selects the engine by its parameters (chainparams.PoW), and the
 // genesis id commits to the engine and its parameters, so stores and peers
-// of another engine are refused; the node refuses to start on a pow
-// network until the engine is wired.
-//
-// ASERT, the RandomX and Ethash hashes, the wiring into the node and the
-// Stratum server are still to come; none of this is wired into the node
-// yet. The log subsystem tag of the engine is POWC.
+// of another engine are refused. docs/protocol.md §12 describes the engine
+// as the code runs it; the Stratum server is still to come. The log
+// subsystem tag of pow/powchain is POWC.
 package pow

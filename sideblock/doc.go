@@ -141,7 +141,9 @@
 // against the tip, ordered by fee rate with parents first, bounded in
 // size. Engine (engine.go) is the seam to the consensus engine: who may
 // produce at a height, how a block is sealed, and the fork-choice order;
-// MainstakeEngine is the one implementation. docs/protocol.md §6 records the
+// MainstakeEngine is mainstake's; NewOwnClockChain (ownclock.go) runs an
+// engine whose blocks are mined rather than published, with the
+// admission of staged blocks by main reference. docs/protocol.md §6 records the
 // decisions.
 //
 // # What comes next, and where

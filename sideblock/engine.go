@@ -19,8 +19,9 @@ import (
 // The body, its rules, the UTXO set and the chain state's bookkeeping stay
 // the same under every engine.
 //
-// Mainstake (MainstakeEngine) is the only implementation today. A
-// proof-of-work engine would seal by mining and order by accumulated work.
+// Mainstake (MainstakeEngine) orders blocks published on the mainchain;
+// the pow engine (pow/powchain.Engine) orders mined blocks by accumulated
+// work, over a chain state with a clock of its own (NewOwnClockChain).
 // Fork choice is a static order of tips (ForkChoiceKey): this fits every
 // longest- or heaviest-chain rule, but not a rule that looks at votes
 // across branches (LMD-GHOST); a proof-of-stake engine of that kind needs
