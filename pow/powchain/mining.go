@@ -24,6 +24,7 @@ type changes struct {
 	mu          sync.Mutex
 	ch          chan struct{}
 	lastMempool time.Time
+	pending     bool // a signal for the mempool is scheduled
 }
 
 func (s *changes) current() <-chan struct{} {
@@ -57,19 +58,34 @@ func (c *Chain) TipMoved() {
 }
 
 // MempoolGrew tells the chain that the mempool took a transaction: the
-// template changes, at most once per mempoolSignalEvery.
+// template changes at once, unless it changed for the mempool less than
+// mempoolSignalEvery ago; then it changes when that time is up, once for
+// all the transactions that came meanwhile.
 func (c *Chain) MempoolGrew() {
 	c.changes.mu.Lock()
 	now := c.now()
-	due := now.Sub(c.changes.lastMempool) >= mempoolSignalEvery
-	if due {
+	wait := mempoolSignalEvery - now.Sub(c.changes.lastMempool)
+	if wait <= 0 {
 		c.changes.lastMempool = now
-	}
-	c.changes.mu.Unlock()
-	if due {
+		c.changes.mu.Unlock()
 		c.dropTemplate()
 		c.changes.fire()
+		return
 	}
+	if c.changes.pending {
+		c.changes.mu.Unlock()
+		return
+	}
+	c.changes.pending = true
+	c.changes.mu.Unlock()
+	time.AfterFunc(wait, func() {
+		c.changes.mu.Lock()
+		c.changes.pending = false
+		c.changes.lastMempool = c.now()
+		c.changes.mu.Unlock()
+		c.dropTemplate()
+		c.changes.fire()
+	})
 }
 
 // Template is a block template with what an outside miner needs besides

@@ -255,3 +255,39 @@ func TestTwoNodes(t *testing.T) {
 		t.Fatal("state hashes differ after the restart")
 	}
 }
+
+// TestTemplateChanged: a new tip changes the template at once; mempool
+// growth changes it at once after a quiet second, and otherwise once
+// when the second is up, for every transaction that came meanwhile.
+func TestTemplateChanged(t *testing.T) {
+	n := newNode(t)
+	ch := n.pc.TemplateChanged()
+	n.pc.TipMoved()
+	select {
+	case <-ch:
+	default:
+		t.Fatal("a new tip did not change the template")
+	}
+	n.clock = n.clock.Add(time.Hour) // the clock the chain reads
+	ch = n.pc.TemplateChanged()
+	n.pc.MempoolGrew()
+	select {
+	case <-ch:
+	default:
+		t.Fatal("the first new transaction did not change the template")
+	}
+	ch = n.pc.TemplateChanged()
+	n.pc.MempoolGrew() // within the second: later, once
+	n.pc.MempoolGrew()
+	select {
+	case <-ch:
+		t.Fatal("a second change within the second came at once")
+	default:
+	}
+	<-ch // the trailing change comes (the test's deadline bounds it)
+	select {
+	case <-n.pc.TemplateChanged():
+		t.Fatal("more than one trailing change")
+	default:
+	}
+}
