@@ -550,7 +550,7 @@ type SubmitBlockResponse struct {
 	// "duplicate", "duplicate-invalid", "high-hash", "bad-txnmrklroot",
 	// "bad-diffbits", "time-too-old", "time-too-new", "bad-cb-height",
 	// "bad-blk-weight", "bad-blk-length", "bad-prevblk", "bad-txns",
-	// "rejected" (docs/protocol.md §12.4 maps every rule to one), and
+	// "rejected" (docs/protocol.md §12.5 maps every rule to one), and
 	// "inconclusive": the node keeps the block but has not judged it in
 	// full, since its parent is unknown.
 	RejectReason string `protobuf:"bytes,2,opt,name=reject_reason,json=rejectReason,proto3" json:"reject_reason,omitempty"`
