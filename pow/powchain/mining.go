@@ -14,9 +14,10 @@ import (
 )
 
 // mempoolSignalEvery bounds how often mempool growth changes the template
-// (TemplateChanged): a new tip changes it at once, new transactions at most
-// once a second, so that a stream of them does not keep miners restarting.
-const mempoolSignalEvery = time.Second
+// (TemplateChanged): a new tip changes it at once, new transactions within
+// this time of the last such change once when it is up, so that a stream
+// of them does not keep miners restarting.
+const mempoolSignalEvery = 100 * time.Millisecond
 
 // changes is the template-changed signal: a channel closed and replaced at
 // each change.

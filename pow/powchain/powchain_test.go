@@ -257,8 +257,9 @@ func TestTwoNodes(t *testing.T) {
 }
 
 // TestTemplateChanged: a new tip changes the template at once; mempool
-// growth changes it at once after a quiet second, and otherwise once
-// when the second is up, for every transaction that came meanwhile.
+// growth changes it at once after a quiet mempoolSignalEvery, and
+// otherwise once when that time is up, for every transaction that came
+// meanwhile.
 func TestTemplateChanged(t *testing.T) {
 	n := newNode(t)
 	ch := n.pc.TemplateChanged()
@@ -277,7 +278,7 @@ func TestTemplateChanged(t *testing.T) {
 		t.Fatal("the first new transaction did not change the template")
 	}
 	ch = n.pc.TemplateChanged()
-	n.pc.MempoolGrew() // within the second: later, once
+	n.pc.MempoolGrew() // within mempoolSignalEvery: later, once
 	n.pc.MempoolGrew()
 	select {
 	case <-ch:
