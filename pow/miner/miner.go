@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +32,12 @@ type Template struct {
 
 	// Transactions follow the coinbase.
 	Transactions []*wire.MsgTx
+
+	// PowValue, when set, is the proof-of-work value of a header of the
+	// template for an algorithm other than SHA-256d (RandomX, Ethash at
+	// the template's height): the miner then hashes each nonce with it,
+	// without the midstate. Nil means SHA-256d.
+	PowValue func(*wire.BlockHeader) (*big.Int, error)
 }
 
 // TemplateSource builds templates. The node's block template code
@@ -184,6 +191,10 @@ func (m *Miner) work(thread uint16, quit <-chan struct{}) {
 // mine searches a template until a block is found, the work changes or
 // the miner stops.
 func (m *Miner) mine(tmpl *Template, thread uint16, gen uint64, quit <-chan struct{}) {
+	if tmpl.PowValue != nil {
+		m.mineSlow(tmpl, thread, gen, quit)
+		return
+	}
 	target := newHashTarget(blockchain.CompactToBig(tmpl.Header.Bits))
 	for extra := uint64(thread) << 48; ; extra++ {
 		block, err := assemble(tmpl, extra)
@@ -219,6 +230,53 @@ func (m *Miner) mine(tmpl *Template, thread uint16, gen uint64, quit <-chan stru
 				return
 			}
 			m.hashes.Add(chunk)
+		}
+	}
+}
+
+// slowChunk is how many nonces mineSlow tries between looks at the quit
+// channel and the work generation: a RandomX or Ethash hash takes
+// milliseconds.
+const slowChunk = 4
+
+// mineSlow searches a template whose algorithm is not SHA-256d, one
+// PowValue per nonce.
+func (m *Miner) mineSlow(tmpl *Template, thread uint16, gen uint64, quit <-chan struct{}) {
+	target := blockchain.CompactToBig(tmpl.Header.Bits)
+	for extra := uint64(thread) << 48; ; extra++ {
+		block, err := assemble(tmpl, extra)
+		if err != nil {
+			return
+		}
+		t := m.cfg.Now().Unix()
+		if min := tmpl.Header.Timestamp.Unix(); t < min {
+			t = min
+		}
+		if t > math.MaxUint32 {
+			return
+		}
+		block.Header.Timestamp = time.Unix(t, 0)
+		for nonce := uint64(0); nonce <= math.MaxUint32; nonce++ {
+			if nonce%slowChunk == 0 {
+				select {
+				case <-quit:
+					return
+				default:
+				}
+				if m.gen.Load() != gen {
+					return
+				}
+			}
+			block.Header.Nonce = uint32(nonce)
+			v, err := tmpl.PowValue(&block.Header)
+			m.hashes.Add(1)
+			if err != nil {
+				return
+			}
+			if v.Cmp(target) <= 0 {
+				m.cfg.Found(block)
+				return
+			}
 		}
 	}
 }

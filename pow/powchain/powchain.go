@@ -56,6 +56,10 @@ type Chain struct {
 	side   *sideblock.Chain
 	now    func() time.Time
 
+	// front hashes by height, for networks beyond SHA-256d (nil
+	// otherwise): the verifier, and the templates' PowValue.
+	front *frontVerifier
+
 	// connect, set by SetConnector, connects what was staged (the
 	// node's serialized sideblock.Chain.ConnectArrived).
 	mu      sync.Mutex
@@ -87,13 +91,16 @@ func New(cfg Config) (*Chain, error) {
 		now = time.Now
 	}
 	verifier := cfg.Verifier
-	var seeds *lateSeeds
+	var (
+		seeds *lateSeeds
+		front *frontVerifier
+	)
 	if verifier == nil && !onlySHA256d(p.Pow) {
 		var fv frontVerifier
 		if fv, seeds, err = newFront(p); err != nil {
 			return nil, err
 		}
-		verifier = fv
+		verifier, front = fv, &fv
 	}
 	index, err := headerchain.New(headerchain.Config{
 		Params:     powparams.IndexParams(p.Pow),
@@ -109,7 +116,7 @@ func New(cfg Config) (*Chain, error) {
 	if seeds != nil {
 		seeds.index = index
 	}
-	c := &Chain{params: p, db: cfg.DB, index: index, diff: diff, now: now}
+	c := &Chain{params: p, db: cfg.DB, index: index, diff: diff, now: now, front: front}
 	side, err := sideblock.NewOwnClockChain(cfg.DB, p, Engine{index: index},
 		sideBlock(genesis))
 	if err != nil {
@@ -282,6 +289,19 @@ func (c *Chain) BlockTemplate(payout []byte) (*miner.Template, error) {
 				PrevBlock: tip.Hash, Bits: bits, Timestamp: minTime},
 			Coinbase:     block.Transactions[0],
 			Transactions: block.Transactions[1:],
+		}
+		height := parent.Height() + 1
+		if era, ok := c.params.Pow.EraAt(height); ok && era.Algorithm != chainparams.SHA256d {
+			if c.front == nil {
+				return fmt.Errorf("powchain: height %d mines %v, which "+
+					"this node's verifier cannot hash for a miner",
+					height, era.Algorithm)
+			}
+			front := c.front.front
+			tmpl.PowValue = func(h *wire.BlockHeader) (*big.Int, error) {
+				v, _, err := front.PowValue(h, height)
+				return v, err
+			}
 		}
 		return nil
 	})

@@ -3,14 +3,16 @@ package powchain_test
 import (
 	"errors"
 	"math"
+	"math/big"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/blockchain"
 	"github.com/btcsuite/btcd/wire"
-	"math/big"
 
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/pow/headerchain"
+	"github.com/mainstake/sidenode/pow/miner"
 	"github.com/mainstake/sidenode/pow/powchain"
 	"github.com/mainstake/sidenode/sideblock"
 )
@@ -116,4 +118,57 @@ func solveBadFor(t *testing.T, a *node, value func(*wire.BlockHeader, int32) (*b
 	}
 	t.Fatal("no such nonce in 1000")
 	return nil
+}
+
+// TestMinerAcrossSwitches runs the CPU miner on powswitchtest through
+// its switches to RandomX and Ethash: past height 20 it hashes with the
+// algorithm of the height, and every block it finds is accepted.
+func TestMinerAcrossSwitches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a RandomX cache and an Ethash epoch")
+	}
+	n := newNodeOn(t, &chainparams.PowSwitchtest)
+	for i := 0; i < 3; i++ {
+		n.mainBlock()
+	}
+	found := make(chan error, 1)
+	m, err := miner.New(miner.Config{
+		Threads:      1,
+		PayoutScript: payout,
+		Source:       n.pc,
+		Now:          func() time.Time { return n.clock },
+		Found: func(b *headerchain.Block) {
+			if _, err := n.pc.AcceptBlock(b); err != nil {
+				select {
+				case found <- err:
+				default:
+				}
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	defer m.Stop()
+	go func() {
+		for {
+			select {
+			case <-n.pc.TemplateChanged():
+				m.NewWork()
+			case <-found:
+				return
+			}
+		}
+	}()
+	for {
+		if _, h := n.tip(); h >= 42 {
+			break
+		}
+		select {
+		case err := <-found:
+			t.Fatalf("a mined block was refused: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
