@@ -117,15 +117,17 @@ func TestEraAt(t *testing.T) {
 	}
 }
 
-// TestByName checks that --network names resolve and the test-only
-// network does not.
+// TestByName checks that --network names resolve, the pow test
+// networks included, and an unknown name does not.
 func TestByName(t *testing.T) {
-	p, err := ByName("powregtest")
-	if err != nil || p.Engine != PoW {
-		t.Fatalf("powregtest: %v %v", p, err)
+	for _, name := range []string{"powregtest", "powswitchtest"} {
+		p, err := ByName(name)
+		if err != nil || p.Engine != PoW || p.Name != name {
+			t.Fatalf("%s: %v %v", name, p, err)
+		}
 	}
-	if _, err := ByName("powswitchtest"); err == nil {
-		t.Fatal("powswitchtest is selectable")
+	if _, err := ByName("powtestnet"); err == nil {
+		t.Fatal("an unknown network is selectable")
 	}
 	if Engine(9).String() == "" || PoS.String() != "pos" || PoW.String() != "pow" || Mainstake.String() != "mainstake" {
 		t.Fatal("engine names")

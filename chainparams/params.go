@@ -190,8 +190,9 @@ var PowRegtest = powLike("powregtest", 0x505370fa, 0x00000d08, []PowEra{
 
 // PowSwitchtest parameters: powregtest with the algorithm switches the
 // tests exercise, RandomX from height 20 and Ethash from height 40, each
-// with a new anchor and its own initial bits. It is for tests only: ByName
-// does not return it, so no --network selects it.
+// with a new anchor and its own initial bits. It is a test network
+// (--network=powswitchtest): mining RandomX and Ethash on a CPU in light
+// mode is slow, which its easy pow limit makes up for.
 var PowSwitchtest = powLike("powswitchtest", 0x505371fa, 0x00000d09, []PowEra{
 	powRegtestEra(0, SHA256d, powRegtestGenesisTime-2),
 	powRegtestEra(2, SHA256d, 0),
@@ -234,7 +235,7 @@ func powLike(name string, net wire.BitcoinNet, id uint32, schedule []PowEra) Par
 
 // ByName returns the parameters of a network name.
 func ByName(name string) (*Params, error) {
-	for _, p := range []*Params{&Mainnet, &Testnet3, &Signet, &Regtest, &Simnet, &PowRegtest} {
+	for _, p := range []*Params{&Mainnet, &Testnet3, &Signet, &Regtest, &Simnet, &PowRegtest, &PowSwitchtest} {
 		if p.Name == name {
 			return p, nil
 		}

@@ -349,3 +349,39 @@ func mineThroughAPI(t *testing.T, ctx context.Context, n *devnet.Node) string {
 	}
 	return res.BlockHash
 }
+
+// TestPowAlgorithmSwitch runs powswitchtest against btcd: the miner's
+// blocks switch to RandomX at height 20 and to Ethash at height 40, the
+// follower verifies each with the algorithm of its height, and both agree.
+func TestPowAlgorithmSwitch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	net, err := devnet.NewOn(t.TempDir(), sidenodeBinary(t), &chainparams.PowSwitchtest,
+		[]devnet.NodeSpec{{Name: "miner", Backend: "btcd"}, {Name: "follower", Backend: "btcd"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopNet(t, net) })
+	miner, follower := net.Nodes[0], net.Nodes[1]
+	if _, err := net.H.Generate(5); err != nil {
+		t.Fatal(err)
+	}
+	if err := miner.Start("--mine", "--minethreads=1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := follower.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
+	defer cancel()
+	powInfo(t, ctx, follower, "sidechain height 42", func(i *apiv1.GetInfoResponse) bool {
+		return i.Sidechain.Height >= 42
+	})
+	miner.Stop()
+	if err := miner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	h := powAgree(t, net, net.Nodes)
+	t.Logf("both nodes agree at sidechain height %d, past the Ethash switch", h)
+}
