@@ -256,3 +256,54 @@ func TestOwnClockDeferred(t *testing.T) {
 	}
 	s.wantTip("deferred work finished between mainchain blocks", chain[6])
 }
+
+// refDeposits has one deposit, due from mainchain height 2 on.
+type refDeposits struct{}
+
+func (refDeposits) MaturedBy(_ store.Reader, h int32) (uint64, error) {
+	if h >= 2 {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+func (refDeposits) DepositAt(store.Reader, uint64) (sideblock.Deposit, error) {
+	return sideblock.Deposit{Value: 50_000, PkScript: []byte{txscript.OP_TRUE}}, nil
+}
+
+// TestOwnClockMintsAtReference: an own-clock block mints the deposits due
+// at its main reference's height, not at its own height.
+func TestOwnClockMintsAtReference(t *testing.T) {
+	s := newOwnSim(t)
+	s.chain.SetDeposits(refDeposits{})
+	s.next(nil)
+	s.next(nil) // mainchain height 2: the deposit is due there
+
+	// Heights 1 to 3 name mainchain block 1: nothing is due, though
+	// their own heights pass 2.
+	b1 := s.child(s.genesis, 1, mainRef(1, 0), 1)
+	b2 := s.child(b1, 2, mainRef(1, 0), 2)
+	b3 := s.child(b2, 3, mainRef(1, 0), 3)
+	s.arrive(b1, b2, b3)
+	s.wantTip("no mint before the reference reaches height 2", b3)
+
+	// b4 names block 2 and does not mint: invalid.
+	bad := s.child(b3, 4, mainRef(2, 0), 4)
+	s.arrive(bad)
+	s.wantTip("a block that leaves a due deposit unminted", b3)
+	if err := s.chain.InvalidReason(bad.BlockHash()); !sideblock.IsErrorCode(err, sideblock.ErrBadMint) {
+		t.Fatalf("the unminted deposit: %v, want ErrBadMint", err)
+	}
+
+	// b4' names block 2 and mints it.
+	good := s.child(b3, 4, mainRef(2, 0), 5)
+	mint, err := sideblock.NewMintTx([]sideblock.Deposit{{Seq: 0, Value: 50_000,
+		PkScript: []byte{txscript.OP_TRUE}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good.Transactions = append(good.Transactions, mint)
+	good.Header.MerkleRoot = sideblock.CalcBlockMerkleRoot(good.Transactions)
+	s.arrive(good)
+	s.wantTip("the block that mints at its reference", good)
+}
