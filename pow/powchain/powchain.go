@@ -14,7 +14,9 @@ import (
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/pow/headerchain"
 	"github.com/mainstake/sidenode/pow/miner"
+	"github.com/mainstake/sidenode/pow/powhash"
 	"github.com/mainstake/sidenode/pow/powparams"
+	"github.com/mainstake/sidenode/pow/randomx"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 )
@@ -44,6 +46,12 @@ type Config struct {
 	// Now is the clock for the future-time limit and templates; nil
 	// means time.Now.
 	Now func() time.Time
+
+	// RandomXSchedule is the RandomX key rotation of the default
+	// Verifier; zero means Monero's (randomx.MoneroSchedule: a new key
+	// every 2048 blocks, 64 blocks after the epoch's boundary). Tests
+	// set short epochs to cross key switches in a few blocks.
+	RandomXSchedule randomx.Schedule
 }
 
 // Chain is the pow sidechain's front door and engine. It is safe for
@@ -54,6 +62,7 @@ type Chain struct {
 	index  *headerchain.Index
 	diff   *powparams.Difficulty
 	side   *sideblock.Chain
+	front  *powhash.Front // the default Verifier's, nil for SHA-256d alone
 	now    func() time.Time
 
 	// connect, set by SetConnector, connects what was staged (the
@@ -88,12 +97,13 @@ func New(cfg Config) (*Chain, error) {
 	}
 	verifier := cfg.Verifier
 	var seeds *lateSeeds
+	var front *powhash.Front
 	if verifier == nil && !onlySHA256d(p.Pow) {
 		var fv frontVerifier
-		if fv, seeds, err = newFront(p); err != nil {
+		if fv, seeds, err = newFront(p, cfg.RandomXSchedule); err != nil {
 			return nil, err
 		}
-		verifier = fv
+		verifier, front = fv, fv.front
 	}
 	index, err := headerchain.New(headerchain.Config{
 		Params:     powparams.IndexParams(p.Pow),
@@ -109,7 +119,7 @@ func New(cfg Config) (*Chain, error) {
 	if seeds != nil {
 		seeds.index = index
 	}
-	c := &Chain{params: p, db: cfg.DB, index: index, diff: diff, now: now}
+	c := &Chain{params: p, db: cfg.DB, index: index, diff: diff, now: now, front: front}
 	side, err := sideblock.NewOwnClockChain(cfg.DB, p, Engine{index: index},
 		sideBlock(genesis))
 	if err != nil {
