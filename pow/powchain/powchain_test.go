@@ -62,7 +62,9 @@ func newNodeOn(t testing.TB, p *chainparams.Params) *node {
 func (n *node) open() {
 	n.t.Helper()
 	opts := storeOptions(n.params)
-	opts.InMemory = n.mem
+	if n.mem {
+		opts.InMemory, opts.MemTableSize = true, 8<<20
+	}
 	db, err := store.Open(n.dir, opts)
 	if err != nil {
 		n.t.Fatal(err)
