@@ -42,9 +42,12 @@ var ibdChain struct {
 	err   error
 }
 
-// ibdGenerate mines ibdBlocks coinbase-only blocks on powregtest, one
-// every ideal block time (2 s) on the miner's clock, so that the ASERT
-// target stays at the pow limit and each block takes about two hashes.
+// ibdGenerate mines ibdBlocks blocks on powregtest, one every ideal block
+// time (2 s) on the miner's clock, so that the ASERT target stays at the
+// pow limit and each block takes about two hashes; the miner's mainchain
+// gains a block every ibdPerMain sideblocks. Every ibdSpendEvery-th block
+// carries a transaction that spends an old coinbase; the rest are
+// coinbase-only.
 func ibdGenerate(b *testing.B) {
 	ibdChain.once.Do(func() {
 		dir, err := os.MkdirTemp("", "ibd-gen-")
@@ -63,12 +66,23 @@ func ibdGenerate(b *testing.B) {
 		start := time.Now()
 		blocks := make([]*headerchain.Block, 0, ibdBlocks)
 		last := map[int32]int32{}
+		pool := &spendPool{}
+		n.pc.SetMempool(pool)
 		for i := 0; i < ibdBlocks; i++ {
+			// Every ibdSpendEvery-th block spends the coinbase of
+			// the block ibdSpendAge below it.
+			pool.tx = nil
+			if h := i + 1; h > ibdSpendAge && h%ibdSpendEvery == 0 {
+				pool.tx = spendCoinbase(blocks[h-ibdSpendAge-1])
+			}
 			if i > 0 && i%ibdPerMain == 0 {
 				n.mainBlock()
 			}
 			blk := n.mine()
 			n.accept(blk)
+			if pool.tx != nil && len(blk.Transactions) != 2 {
+				b.Fatalf("block %d has %d transactions, want the spend", i+1, len(blk.Transactions))
+			}
 			blocks = append(blocks, blk)
 			ref, err := sideblock.ExtractMainRef(blk.Transactions[0])
 			if err != nil {
@@ -140,6 +154,33 @@ func (f *follower) follow() {
 	}
 }
 
+// The generated chain's spends: every ibdSpendEvery-th block spends the
+// coinbase of the block ibdSpendAge below it (past the maturity).
+const (
+	ibdSpendEvery = 10
+	ibdSpendAge   = sideblock.SideCoinbaseMaturity + 10
+)
+
+// spendPool offers a template one transaction, or none.
+type spendPool struct{ tx *wire.MsgTx }
+
+func (p *spendPool) Select(int) []*wire.MsgTx {
+	if p.tx == nil {
+		return nil
+	}
+	return []*wire.MsgTx{p.tx}
+}
+
+// spendCoinbase returns a transaction that spends blk's coinbase (which
+// pays OP_TRUE, so it needs no signature) to OP_TRUE, less a fee.
+func spendCoinbase(blk *headerchain.Block) *wire.MsgTx {
+	cb := blk.Transactions[0]
+	tx := wire.NewMsgTx(2)
+	tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: cb.TxHash()}, nil, nil))
+	tx.AddTxOut(wire.NewTxOut(cb.TxOut[0].Value-1000, payout))
+	return tx
+}
+
 // tipWatch is a node's pow chain for the peer protocol that closes done
 // once the chain state's tip is want.
 type tipWatch struct {
@@ -190,13 +231,16 @@ func (emptyPool) Have(chainhash.Hash) bool               { return false }
 func (emptyPool) Get(chainhash.Hash) (*wire.MsgTx, bool) { return nil, false }
 func (emptyPool) Add(*wire.MsgTx) error                  { return nil }
 
-// BenchmarkIBD measures a sidechain IBD from a peer of a chain of
-// 10,000 pow blocks (coinbase-only): a fresh node syncs them headers
-// first over the peer protocol on loopback until its chain-state tip is
-// the source's (ibd-blocks/s), against a fresh node that takes the same
-// blocks in order from memory through Chain.AcceptBlock (local-blocks/s),
-// which validates and connects them alike. ibd/local is their ratio.
-// The chain is mined once per process, and not timed.
+// BenchmarkIBD measures a sidechain IBD from a peer of a chain of 10,000
+// pow blocks (one in ten with a spend, the rest coinbase-only): a fresh
+// node syncs them headers first over the peer protocol, two p2p servers on
+// loopback, until its chain-state tip is the source's (ibd-blocks/s),
+// against a fresh node that takes the same blocks in order through
+// Chain.AcceptBlock (local-blocks/s), which validates and connects them
+// alike. ibd/local is their ratio. Both nodes' stores are in memory, so
+// that the ratio is the peer protocol's cost, not the disk's; both follow
+// the mainchain as the miner did (follower). The chain is mined once per
+// process, and not timed.
 func BenchmarkIBD(b *testing.B) {
 	ibdGenerate(b)
 	var local, ibd time.Duration
