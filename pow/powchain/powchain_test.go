@@ -63,7 +63,7 @@ func (n *node) open() {
 	n.t.Helper()
 	opts := storeOptions(n.params)
 	if n.mem {
-		opts.InMemory, opts.MemTableSize = true, 8<<20
+		opts.InMemory, opts.MemTableSize = true, 4<<20
 	}
 	db, err := store.Open(n.dir, opts)
 	if err != nil {
