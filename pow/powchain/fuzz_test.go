@@ -205,6 +205,7 @@ func FuzzAcceptBlock(f *testing.F) {
 				t.Fatalf("the tip %v at %d is the input, whose parent %v is not a base block below it",
 					tip, height, parent)
 			}
+			checkChosen(t, n, body, height)
 		default:
 			t.Fatalf("after an input (%v) the tip is %v at %d, want the base tip %v at %d or the input on it",
 				err, tip, height, baseTip, baseHeight)
@@ -267,4 +268,34 @@ func hostile(mode uint8, header, body []byte) []byte {
 	var buf bytes.Buffer
 	_ = h.Serialize(&buf)
 	return buf.Bytes()
+}
+
+// checkChosen checks, by rules of its own, a block the fuzzed node made
+// its tip at height (at most fuzzBase+1): no coinbase is mature yet, so
+// the coinbase is its only transaction; it pays at most the subsidy the
+// honest block at that height claims; it names its height; and its main
+// reference is a block of the node's mainchain.
+func checkChosen(t *testing.T, n *node, body []byte, height int32) {
+	t.Helper()
+	txs, err := sideblock.DecodeBody(body)
+	if err != nil || len(txs) != 1 {
+		t.Fatalf("the chosen input has %d transactions (%v), want its coinbase alone", len(txs), err)
+	}
+	var paid, subsidy int64
+	for _, out := range txs[0].TxOut {
+		paid += out.Value
+	}
+	for _, out := range fuzzChain.blocks[height-1].Transactions[0].TxOut {
+		subsidy += out.Value
+	}
+	if paid > subsidy {
+		t.Fatalf("the chosen input's coinbase pays %d, more than the subsidy %d", paid, subsidy)
+	}
+	if h, err := sideblock.ExtractCoinbaseHeight(txs[0]); err != nil || h != height {
+		t.Fatalf("the chosen input's coinbase names height %d (%v), want %d", h, err, height)
+	}
+	ref, err := sideblock.ExtractMainRef(txs[0])
+	if err != nil || ref.Height >= int32(len(n.hashes)) || n.hashes[ref.Height] != ref.Hash {
+		t.Fatalf("the chosen input's main reference %v (%v) is not on the mainchain", ref, err)
+	}
 }
