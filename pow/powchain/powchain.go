@@ -14,7 +14,9 @@ import (
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/pow/headerchain"
 	"github.com/mainstake/sidenode/pow/miner"
+	"github.com/mainstake/sidenode/pow/powhash"
 	"github.com/mainstake/sidenode/pow/powparams"
+	"github.com/mainstake/sidenode/pow/randomx"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 )
@@ -44,6 +46,12 @@ type Config struct {
 	// Now is the clock for the future-time limit and templates; nil
 	// means time.Now.
 	Now func() time.Time
+
+	// RandomXSchedule is the RandomX key rotation of the default
+	// Verifier; zero means Monero's (randomx.MoneroSchedule: a new key
+	// every 2048 blocks, 64 blocks after the epoch's boundary). Tests
+	// set short epochs to cross key switches in a few blocks.
+	RandomXSchedule randomx.Schedule
 }
 
 // Chain is the pow sidechain's front door and engine. It is safe for
@@ -54,11 +62,8 @@ type Chain struct {
 	index  *headerchain.Index
 	diff   *powparams.Difficulty
 	side   *sideblock.Chain
+	front  *powhash.Front // the default Verifier's, nil for SHA-256d alone
 	now    func() time.Time
-
-	// front hashes by height, for networks beyond SHA-256d (nil
-	// otherwise): the verifier, and the templates' PowValue.
-	front *frontVerifier
 
 	// connect, set by SetConnector, connects what was staged (the
 	// node's serialized sideblock.Chain.ConnectArrived).
@@ -91,16 +96,14 @@ func New(cfg Config) (*Chain, error) {
 		now = time.Now
 	}
 	verifier := cfg.Verifier
-	var (
-		seeds *lateSeeds
-		front *frontVerifier
-	)
+	var seeds *lateSeeds
+	var front *powhash.Front
 	if verifier == nil && !onlySHA256d(p.Pow) {
 		var fv frontVerifier
-		if fv, seeds, err = newFront(p); err != nil {
+		if fv, seeds, err = newFront(p, cfg.RandomXSchedule); err != nil {
 			return nil, err
 		}
-		verifier, front = fv, &fv
+		verifier, front = fv, fv.front
 	}
 	index, err := headerchain.New(headerchain.Config{
 		Params:     powparams.IndexParams(p.Pow),
@@ -297,7 +300,7 @@ func (c *Chain) BlockTemplate(payout []byte) (*miner.Template, error) {
 					"this node's verifier cannot hash for a miner",
 					height, era.Algorithm)
 			}
-			front := c.front.front
+			front := c.front
 			tmpl.PowValue = func(h *wire.BlockHeader) (*big.Int, error) {
 				v, _, err := front.PowValue(h, height)
 				return v, err

@@ -15,6 +15,7 @@ import (
 	"github.com/mainstake/sidenode/pow/headerchain"
 	"github.com/mainstake/sidenode/pow/miner"
 	"github.com/mainstake/sidenode/pow/powchain"
+	"github.com/mainstake/sidenode/pow/randomx"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 )
@@ -23,13 +24,16 @@ import (
 // mainchain blocks, one batch each, as the node does.
 type node struct {
 	params *chainparams.Params
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	db     *store.DB
 	pc     *powchain.Chain
 	hashes []chainhash.Hash
 	fork   int
 	clock  time.Time
+	mem    bool // the store is in memory (store.Options.InMemory)
+
+	rx randomx.Schedule // powchain.Config.RandomXSchedule
 }
 
 func storeOptions(p *chainparams.Params) store.Options {
@@ -43,11 +47,11 @@ func storeOptions(p *chainparams.Params) store.Options {
 	}
 }
 
-func newNode(t *testing.T) *node {
+func newNode(t testing.TB) *node {
 	return newNodeOn(t, &chainparams.PowRegtest)
 }
 
-func newNodeOn(t *testing.T, p *chainparams.Params) *node {
+func newNodeOn(t testing.TB, p *chainparams.Params) *node {
 	t.Helper()
 	n := &node{params: p, t: t, dir: t.TempDir(), clock: time.Unix(p.Pow.GenesisTime, 0)}
 	n.open()
@@ -57,12 +61,16 @@ func newNodeOn(t *testing.T, p *chainparams.Params) *node {
 
 func (n *node) open() {
 	n.t.Helper()
-	db, err := store.Open(n.dir, storeOptions(n.params))
+	opts := storeOptions(n.params)
+	if n.mem {
+		opts.InMemory, opts.MemTableSize = true, 4<<20
+	}
+	db, err := store.Open(n.dir, opts)
 	if err != nil {
 		n.t.Fatal(err)
 	}
 	pc, err := powchain.New(powchain.Config{Params: n.params, DB: db,
-		Now: func() time.Time { return n.clock }})
+		Now: func() time.Time { return n.clock }, RandomXSchedule: n.rx})
 	if err != nil {
 		n.t.Fatal(err)
 	}
@@ -141,7 +149,7 @@ func (n *node) mine() *headerchain.Block {
 	return solve(n.t, tmpl)
 }
 
-func solve(t *testing.T, tmpl *miner.Template) *headerchain.Block {
+func solve(t testing.TB, tmpl *miner.Template) *headerchain.Block {
 	t.Helper()
 	cb := tmpl.Coinbase.Copy()
 	b := &headerchain.Block{Header: tmpl.Header, Transactions: append([]*wire.MsgTx{cb}, tmpl.Transactions...)}

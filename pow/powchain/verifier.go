@@ -62,9 +62,10 @@ func onlySHA256d(p *chainparams.PowParams) bool {
 }
 
 // newFront returns the verifier of a network whose eras use other
-// algorithms than SHA-256d, nodes verifying RandomX in light mode, and
-// the seeds it reads, to be pointed at the index once it exists.
-func newFront(p *chainparams.Params) (frontVerifier, *lateSeeds, error) {
+// algorithms than SHA-256d, nodes verifying RandomX in light mode with
+// keys by schedule (zero: Monero's), and the seeds it reads, to be
+// pointed at the index once it exists.
+func newFront(p *chainparams.Params, schedule randomx.Schedule) (frontVerifier, *lateSeeds, error) {
 	seeds := &lateSeeds{}
 	limit := powparams.IndexParams(p.Pow).PowLimit
 	front, err := powhash.New(powhash.Config{
@@ -86,6 +87,8 @@ func newFront(p *chainparams.Params) (frontVerifier, *lateSeeds, error) {
 		PowLimit: limit,
 		Seeds:    seeds,
 		RandomX:  randomx.Config{},
+
+		RandomXSchedule: schedule,
 	})
 	if err != nil {
 		return frontVerifier{}, nil, err
