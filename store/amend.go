@@ -14,19 +14,19 @@ import (
 // at once, instead of at the next block, must leave the same state as a
 // store whose block had it.
 //
-// In ONE badger transaction AmendTip runs apply with a *Writer, merges what
-// apply changed into the tip's undo record (a key the block already
-// changed keeps its value from before the block; a key it did not gets its
-// value from before the amendment), and updates the tip's state record
-// with the changed keys. So DisconnectBlock of the tip undoes the block and
+// In ONE badger transaction AmendTip runs apply with a *Writer, appends
+// what apply changed, with each key's value before the amendment, to the
+// tip's undo as a segment of its own (undoseg.go: undoing the block
+// restores the segments newest first, then the block's record), and
+// updates the tip's state record with the changed keys. So DisconnectBlock of the tip undoes the block and
 // every amendment with it, the state hash at the tip is the hash of the
 // state after the amendment, and a kill at any point leaves either the
 // whole amendment or none of it.
 //
 // It returns an *Error with code ErrNotTip if id is not the tip (a block
 // was connected or disconnected since the caller looked), ErrUndoPruned if
-// the tip has no undo record, and ErrTooBig if the amended undo record
-// does not fit. Nothing is written if apply returns an error (returned
+// the tip has no undo record, and ErrTooBig if the amendment's own undo
+// does not fit in one value. Nothing is written if apply returns an error (returned
 // unchanged) or any Writer call failed. apply must not call other DB
 // methods, nor keep w after returning. w.Block() is id and w.Tip() is id
 // too: the block is connected already.
@@ -49,25 +49,16 @@ func (db *DB) AmendTip(id BlockID, apply func(w *Writer) error) error {
 		return storeError(ErrNotTip, fmt.Sprintf("cannot amend block %v: "+
 			"it is not the tip %v", id, tip))
 	}
-	raw, err := getValue(txn, undoKey(id))
-	switch {
-	case errors.Is(err, badger.ErrKeyNotFound):
+	if _, err := txn.Get(undoKey(id)); errors.Is(err, badger.ErrKeyNotFound) {
 		return storeError(ErrUndoPruned, fmt.Sprintf("cannot amend block "+
 			"%v: it has no undo record", id))
-	case err != nil:
+	} else if err != nil {
 		return wrapError(ErrDatabase, "reading undo record", err)
-	}
-	undo, err := decodeUndo(raw)
-	if err != nil {
-		return db.corrupt(fmt.Sprintf("undo record of block %v", id), err)
-	}
-	if undo.block != id {
-		return db.corrupt(fmt.Sprintf("undo record of block %v names "+
-			"block %v", id, undo.block), nil)
 	}
 
 	// The Writer records the amendment's own undo: each key's value
-	// before the amendment, which is what the state hash needs.
+	// before the amendment, which is what the state hash needs, and what
+	// the amendment's segment of the block's undo holds (undoseg.go).
 	w, err := db.runWriter(txn, id, apply)
 	if err != nil {
 		return err
@@ -75,26 +66,14 @@ func (db *DB) AmendTip(id BlockID, apply func(w *Writer) error) error {
 	if len(w.undo.entries) == 0 {
 		return nil // nothing changed
 	}
-
-	// The block's undo record: keys first changed by the amendment are
-	// appended, so they are restored first; keys the block changed keep
-	// their value from before the block.
-	inBlock := make(map[string]struct{}, len(undo.entries))
-	for i := range undo.entries {
-		inBlock[string(undo.entries[i].key)] = struct{}{}
-	}
-	merged := undoRecord{block: id, entries: undo.entries}
-	for _, e := range w.undo.entries {
-		if _, ok := inBlock[string(e.key)]; !ok {
-			merged.entries = append(merged.entries, e)
-		}
-	}
-	enc := encodeUndo(&merged)
+	seg := undoRecord{block: id, entries: w.undo.entries}
+	enc := encodeUndo(&seg)
 	if int64(len(enc)) > db.maxValue {
-		return storeError(ErrTooBig, fmt.Sprintf("undo record of block "+
-			"%v would be %d bytes after the amendment, above the %d "+
+		return storeError(ErrTooBig, fmt.Sprintf("the undo of an "+
+			"amendment of block %v would be %d bytes, above the %d "+
 			"byte limit", id, len(enc), db.maxValue))
 	}
+	segKey := undoSegKey(id, lastUndoSegment(txn, id)+1)
 	what := fmt.Sprintf("amending block %v", id)
 	if !db.noStateHash {
 		rec, err := readStateRecord(txn, id.Height)
@@ -110,7 +89,7 @@ func (db *DB) AmendTip(id BlockID, apply func(w *Writer) error) error {
 			return mapBadgerErr(what, err)
 		}
 	}
-	if err := txn.Set(undoKey(id), enc); err != nil {
+	if err := txn.Set(segKey, enc); err != nil {
 		return mapBadgerErr(what, err)
 	}
 	if err := db.commit(txn, what); err != nil {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -130,5 +131,65 @@ func TestAmendTip(t *testing.T) {
 	}
 	if err := db.AmendTip(ids[2], amendWrites); !store.IsErrorCode(err, store.ErrNotTip) {
 		t.Fatalf("AmendTip of an undone block = %v", err)
+	}
+}
+
+// TestAmendManyTimes: a block amended thousands of times, each amendment
+// touching keys earlier ones touched too, keeps amending (each amendment's
+// undo is a segment of its own, not a rewrite of the block's), and
+// undoing the block restores the state before it, with its state hash and
+// the keys RestoredKeys names; an undo window that passes the block prunes
+// its segments with it.
+func TestAmendManyTimes(t *testing.T) {
+	ids := chain("many", 3)
+	// Each amendment adds a key of 600 bytes: one merged undo record
+	// would pass the in-memory store's 1 MiB value limit.
+	db, err := store.Open("", regtestOpts(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	connectAll(t, db, ids[:2])
+	before := dump(t, db)
+	beforeHash := stateHash(t, db)
+	connectAll(t, db, ids[2:3])
+	const n = 2000
+	for i := 0; i < n; i++ {
+		err := db.AmendTip(ids[2], func(w *store.Writer) error {
+			if err := w.Set(appKey("same"), be32(uint32(i))); err != nil {
+				return err
+			}
+			if err := w.Set(appKey(fmt.Sprintf("new%05d%0595d", i, 0)), be32(uint32(i))); err != nil {
+				return err
+			}
+			if i%2 == 0 {
+				return w.Delete(appKey("b0"))
+			}
+			return w.Set(appKey("b0"), []byte("back"))
+		})
+		if err != nil {
+			t.Fatalf("amendment %d: %v", i, err)
+		}
+	}
+	restored, err := db.RestoredKeys(ids[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range restored {
+		if _, ok := before[string(k)]; !ok {
+			t.Fatalf("RestoredKeys names %x, which the undo deletes", k)
+		}
+	}
+	if _, err := db.DisconnectBlock(ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, db); !reflect.DeepEqual(got, before) {
+		t.Fatalf("state after the undo:\n%v\nwant:\n%v", fmtState(got), fmtState(before))
+	}
+	if got := stateHash(t, db); got != beforeHash {
+		t.Fatalf("state hash after the undo %v, want %v", got, beforeHash)
+	}
+	if err := db.VerifyStateHash(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -109,7 +109,7 @@ func (db *DB) ConnectBlock(id BlockID, prev chainhash.Hash,
 			return db.corrupt(fmt.Sprintf("height index has no entry "+
 				"for height %d below tip %v", ph, tip), err)
 		}
-		err = txn.Delete(undoKey(BlockID{Height: ph, Hash: pruneHash}))
+		err = deleteUndoChain(txn, BlockID{Height: ph, Hash: pruneHash})
 		if err != nil {
 			return mapBadgerErr(what, err)
 		}
@@ -159,7 +159,7 @@ func (db *DB) DisconnectBlock(id BlockID) (BlockID, error) {
 			"disconnect block %v: it is not the tip %v", id, tip))
 	}
 
-	raw, err := getValue(txn, undoKey(id))
+	undo, _, err := db.readUndoChain(txn, id)
 	switch {
 	case errors.Is(err, badger.ErrKeyNotFound):
 		return BlockID{}, storeError(ErrUndoPruned, fmt.Sprintf("cannot "+
@@ -168,17 +168,12 @@ func (db *DB) DisconnectBlock(id BlockID) (BlockID, error) {
 			"window of %d blocks; the data dir %q must be resynced "+
 			"from scratch", id, db.undoDepth, db.path))
 	case err != nil:
+		var serr *Error
+		if errors.As(err, &serr) {
+			return BlockID{}, err
+		}
 		return BlockID{}, wrapError(ErrDatabase, "reading undo record",
 			err)
-	}
-	undo, err := decodeUndo(raw)
-	if err != nil {
-		return BlockID{}, db.corrupt(fmt.Sprintf("undo record of "+
-			"block %v", id), err)
-	}
-	if undo.block != id {
-		return BlockID{}, db.corrupt(fmt.Sprintf("undo record of "+
-			"block %v names block %v", id, undo.block), nil)
 	}
 
 	newTip := noTip
@@ -234,7 +229,7 @@ func (db *DB) DisconnectBlock(id BlockID) (BlockID, error) {
 			return BlockID{}, mapBadgerErr(what, err)
 		}
 	}
-	if err := txn.Delete(undoKey(id)); err != nil {
+	if err := deleteUndoChain(txn, id); err != nil {
 		return BlockID{}, mapBadgerErr(what, err)
 	}
 	if err := txn.Delete(heightKey(id.Height)); err != nil {

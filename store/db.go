@@ -580,7 +580,7 @@ func (db *DB) pruneOnOpen() error {
 			defer it.Close()
 			for it.Rewind(); it.Valid() && len(keys) < 10000; it.Next() {
 				k := it.Item().KeyCopy(nil)
-				id, ok := parseUndoKey(k)
+				id, _, ok := parseUndoKeyAny(k)
 				if !ok || id.Height > limit {
 					break
 				}

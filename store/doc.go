@@ -36,11 +36,12 @@ discarded and nothing is written.
 
 AmendTip changes the state after the tip block later, for an input besides
 the mainchain that arrived after the block (a sideblock body): in ONE
-transaction it runs the caller's apply with a *Writer, merges the keys it
-changed into the tip's undo record (keys the block had changed keep their
-value from before the block) and updates the tip's state record. There is
-still one undo record per block, and DisconnectBlock undoes the block and
-its amendments together.
+transaction it runs the caller's apply with a *Writer, writes the keys it
+changed, with their values before the amendment, as a new segment of the
+tip's undo (undoseg.go), and updates the tip's state record.
+DisconnectBlock reads the block's record and its segments as one record
+(each key once, with its value before the block) and undoes the block and
+its amendments together; pruning deletes the segments with the record.
 
 DisconnectBlock takes the tip block back off: in ONE transaction it restores
 every key of the block's undo record in reverse order, deletes the undo

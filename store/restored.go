@@ -24,17 +24,17 @@ func (db *DB) RestoredKeys(id BlockID) ([][]byte, error) {
 	txn := db.bdb.NewTransaction(false)
 	defer txn.Discard()
 
-	raw, err := getValue(txn, undoKey(id))
+	undo, _, err := db.readUndoChain(txn, id)
 	switch {
 	case errors.Is(err, badger.ErrKeyNotFound):
 		return nil, storeError(ErrUndoPruned, fmt.Sprintf("block %v has "+
 			"no undo record", id))
 	case err != nil:
+		var serr *Error
+		if errors.As(err, &serr) {
+			return nil, err
+		}
 		return nil, wrapError(ErrDatabase, "reading undo record", err)
-	}
-	undo, err := decodeUndo(raw)
-	if err != nil {
-		return nil, db.corrupt(fmt.Sprintf("undo record of block %v", id), err)
 	}
 	var keys [][]byte
 	for _, e := range undo.entries {
