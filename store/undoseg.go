@@ -139,4 +139,3 @@ func deleteUndoChain(txn *badger.Txn, id BlockID) error {
 	}
 	return txn.Delete(undoKey(id))
 }
-
