@@ -189,9 +189,11 @@ type storeChain struct {
 
 // newStoreChain builds the node's chain on db: the ticket index, the pegbox
 // index and the protocol over them, and wlt (nil without a wallet), all
-// keeping watch a superset of what their state watches.
+// keeping watch a superset of what their state watches. mineFull makes a
+// pow chain's templates hash RandomX in full mode (--mine without
+// --minerandomxlight).
 func newStoreChain(params *chainparams.Params, db *store.DB, watch *mainwatch.WatchList,
-	wlt *wallet.Wallet) (*storeChain, error) {
+	wlt *wallet.Wallet, mineFull bool) (*storeChain, error) {
 
 	index, err := mainstake.NewIndex(db, params, watch)
 	if err != nil {
@@ -201,7 +203,7 @@ func newStoreChain(params *chainparams.Params, db *store.DB, watch *mainwatch.Wa
 	if err != nil {
 		return nil, err
 	}
-	proto, err := newProtocol(params, db, index, peg)
+	proto, err := newProtocol(params, db, index, peg, mineFull)
 	if err != nil {
 		return nil, err
 	}

@@ -123,9 +123,10 @@ type Config struct {
 	UndoDepth   int32  `long:"undodepth" description:"How many of the newest mainchain blocks the node can undo: the deepest mainchain reorg it follows, and the heights whose state hash it keeps. A deeper reorg is refused with the state left at its tip, until --resync"`
 	Resync      bool   `long:"resync" no-ini:"true" description:"Start from scratch: move the network's state dir aside, renamed with the current time (never deleted), and sync the mainchain again. Only on the command line, for one start"`
 
-	Mine        bool   `long:"mine" description:"Mine sideblocks with the CPU (pow networks only), paying --mineaddr"`
-	MineThreads int    `long:"minethreads" description:"Mining goroutines for --mine (0: one per CPU)"`
-	MineAddr    string `long:"mineaddr" description:"Sidechain address the coinbases of blocks mined with --mine pay (default: a new address of the node's wallet)"`
+	Mine             bool   `long:"mine" description:"Mine sideblocks with the CPU (pow networks only), paying --mineaddr"`
+	MineThreads      int    `long:"minethreads" description:"Mining goroutines for --mine (0: one per CPU)"`
+	MineRandomXLight bool   `long:"minerandomxlight" description:"With --mine at RandomX heights (powswitchtest), hash in RandomX's light mode (256 MiB, slow) instead of full mode (a 2 GiB dataset per key, built on first use): for small machines and tests"`
+	MineAddr         string `long:"mineaddr" description:"Sidechain address the coinbases of blocks mined with --mine pay (default: a new address of the node's wallet)"`
 
 	MainWatch MainWatchConfig `group:"mainwatch" namespace:"mainwatch"`
 	Btcd      BtcdConfig      `group:"btcd" namespace:"btcd"`

@@ -69,7 +69,7 @@ func (n *diffNode) start() {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	chain, err := newStoreChain(params, db, watch, nil)
+	chain, err := newStoreChain(params, db, watch, nil, false)
 	if err != nil {
 		n.t.Fatal(err)
 	}

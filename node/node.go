@@ -352,7 +352,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
-	chain, err := newStoreChain(params, db, watch, wlt)
+	chain, err := newStoreChain(params, db, watch, wlt, cfg.Mine && !cfg.MineRandomXLight)
 	if err != nil {
 		return err
 	}

@@ -367,7 +367,8 @@ func TestPowAlgorithmSwitch(t *testing.T) {
 	if _, err := net.H.Generate(5); err != nil {
 		t.Fatal(err)
 	}
-	if err := miner.Start("--mine", "--minethreads=1"); err != nil {
+	// Light mode: a full RandomX dataset is 2 GiB.
+	if err := miner.Start("--mine", "--minethreads=1", "--minerandomxlight"); err != nil {
 		t.Fatal(err)
 	}
 	if err := follower.Start(); err != nil {

@@ -68,7 +68,7 @@ type blockWork struct {
 }
 
 func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Index,
-	peg *pegbox.Index) (*protocol, error) {
+	peg *pegbox.Index, mineFull bool) (*protocol, error) {
 
 	var (
 		chain *sideblock.Chain
@@ -77,7 +77,8 @@ func newProtocol(params *chainparams.Params, db *store.DB, index *mainstake.Inde
 	)
 	switch params.Engine {
 	case chainparams.PoW:
-		pc, err = powchain.New(powchain.Config{Params: params, DB: db})
+		pc, err = powchain.New(powchain.Config{Params: params, DB: db,
+			MiningRandomXFull: mineFull})
 		if err != nil {
 			return nil, err
 		}

@@ -15,7 +15,7 @@ import (
 // PowValueFunc returns the proof-of-work value of headers of network p at
 // a height, with RandomX keys from index: what a test's miner needs.
 func PowValueFunc(p *chainparams.Params, index *headerchain.Index) (func(*wire.BlockHeader, int32) (*big.Int, error), error) {
-	fv, seeds, err := newFront(p, randomx.Schedule{})
+	fv, seeds, err := newFront(p, randomx.Schedule{}, randomx.Config{})
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,13 @@ type Config struct {
 	// every 2048 blocks, 64 blocks after the epoch's boundary). Tests
 	// set short epochs to cross key switches in a few blocks.
 	RandomXSchedule randomx.Schedule
+
+	// MiningRandomXFull makes BlockTemplate's PowValue hash RandomX in
+	// full mode (a 2 GiB dataset per key, built on first use, about ten
+	// times the hashes per second of light mode), as a miner should; the
+	// node's verification stays in light mode. False mines in light
+	// mode: small machines and tests.
+	MiningRandomXFull bool
 }
 
 // Chain is the pow sidechain's front door and engine. It is safe for
@@ -63,6 +70,10 @@ type Chain struct {
 	diff   *powparams.Difficulty
 	side   *sideblock.Chain
 	front  *powhash.Front // the default Verifier's, nil for SHA-256d alone
+
+	// mineFront hashes templates: front, or with MiningRandomXFull a
+	// front of its own in RandomX's full mode.
+	mineFront *powhash.Front
 	now    func() time.Time
 
 	// connect, set by SetConnector, connects what was staged (the
@@ -100,7 +111,7 @@ func New(cfg Config) (*Chain, error) {
 	var front *powhash.Front
 	if verifier == nil && !onlySHA256d(p.Pow) {
 		var fv frontVerifier
-		if fv, seeds, err = newFront(p, cfg.RandomXSchedule); err != nil {
+		if fv, seeds, err = newFront(p, cfg.RandomXSchedule, randomx.Config{}); err != nil {
 			return nil, err
 		}
 		verifier, front = fv, fv.front
@@ -119,7 +130,17 @@ func New(cfg Config) (*Chain, error) {
 	if seeds != nil {
 		seeds.index = index
 	}
-	c := &Chain{params: p, db: cfg.DB, index: index, diff: diff, now: now, front: front}
+	mineFront := front
+	if front != nil && cfg.MiningRandomXFull {
+		mf, mseeds, err := newFront(p, cfg.RandomXSchedule, randomx.Config{Full: true})
+		if err != nil {
+			return nil, err
+		}
+		mseeds.index = index
+		mineFront = mf.front
+	}
+	c := &Chain{params: p, db: cfg.DB, index: index, diff: diff, now: now,
+		front: front, mineFront: mineFront}
 	side, err := sideblock.NewOwnClockChain(cfg.DB, p, Engine{index: index},
 		sideBlock(genesis))
 	if err != nil {
@@ -295,12 +316,12 @@ func (c *Chain) BlockTemplate(payout []byte) (*miner.Template, error) {
 		}
 		height := parent.Height() + 1
 		if era, ok := c.params.Pow.EraAt(height); ok && era.Algorithm != chainparams.SHA256d {
-			if c.front == nil {
+			if c.mineFront == nil {
 				return fmt.Errorf("powchain: height %d mines %v, which "+
 					"this node's verifier cannot hash for a miner",
 					height, era.Algorithm)
 			}
-			front := c.front
+			front := c.mineFront
 			tmpl.PowValue = func(h *wire.BlockHeader) (*big.Int, error) {
 				v, _, err := front.PowValue(h, height)
 				return v, err

@@ -62,10 +62,11 @@ func onlySHA256d(p *chainparams.PowParams) bool {
 }
 
 // newFront returns the verifier of a network whose eras use other
-// algorithms than SHA-256d, nodes verifying RandomX in light mode with
-// keys by schedule (zero: Monero's), and the seeds it reads, to be
-// pointed at the index once it exists.
-func newFront(p *chainparams.Params, schedule randomx.Schedule) (frontVerifier, *lateSeeds, error) {
+// algorithms than SHA-256d, hashing RandomX as rx says (light mode for
+// verifying nodes, full mode for miners) with keys by schedule (zero:
+// Monero's), and the seeds it reads, to be pointed at the index once it
+// exists.
+func newFront(p *chainparams.Params, schedule randomx.Schedule, rx randomx.Config) (frontVerifier, *lateSeeds, error) {
 	seeds := &lateSeeds{}
 	limit := powparams.IndexParams(p.Pow).PowLimit
 	front, err := powhash.New(powhash.Config{
@@ -86,7 +87,7 @@ func newFront(p *chainparams.Params, schedule randomx.Schedule) (frontVerifier, 
 		},
 		PowLimit: limit,
 		Seeds:    seeds,
-		RandomX:  randomx.Config{},
+		RandomX:  rx,
 
 		RandomXSchedule: schedule,
 	})
