@@ -197,18 +197,10 @@ func (m *Miner) mine(tmpl *Template, thread uint16, gen uint64, quit <-chan stru
 	}
 	target := newHashTarget(blockchain.CompactToBig(tmpl.Header.Bits))
 	for extra := uint64(thread) << 48; ; extra++ {
-		block, err := assemble(tmpl, extra)
+		block, err := m.assembleNow(tmpl, extra)
 		if err != nil {
 			return // a template the miner cannot use: ask again
 		}
-		t := m.cfg.Now().Unix()
-		if min := tmpl.Header.Timestamp.Unix(); t < min {
-			t = min
-		}
-		if t > math.MaxUint32 {
-			return
-		}
-		block.Header.Timestamp = time.Unix(t, 0)
 		ms, err := newMidstate(&block.Header)
 		if err != nil {
 			return
@@ -244,18 +236,10 @@ const slowChunk = 4
 func (m *Miner) mineSlow(tmpl *Template, thread uint16, gen uint64, quit <-chan struct{}) {
 	target := blockchain.CompactToBig(tmpl.Header.Bits)
 	for extra := uint64(thread) << 48; ; extra++ {
-		block, err := assemble(tmpl, extra)
+		block, err := m.assembleNow(tmpl, extra)
 		if err != nil {
 			return
 		}
-		t := m.cfg.Now().Unix()
-		if min := tmpl.Header.Timestamp.Unix(); t < min {
-			t = min
-		}
-		if t > math.MaxUint32 {
-			return
-		}
-		block.Header.Timestamp = time.Unix(t, 0)
 		for nonce := uint64(0); nonce <= math.MaxUint32; nonce++ {
 			if nonce%slowChunk == 0 {
 				select {
@@ -279,6 +263,27 @@ func (m *Miner) mineSlow(tmpl *Template, thread uint16, gen uint64, quit <-chan 
 			}
 		}
 	}
+}
+
+// errTimeRange is assembleNow's refusal of a time past 2106.
+var errTimeRange = errors.New("miner: block time out of the header's range")
+
+// assembleNow assembles the template's block with an extranonce and the
+// time now, or the template's earliest time if that is later.
+func (m *Miner) assembleNow(tmpl *Template, extra uint64) (*headerchain.Block, error) {
+	block, err := assemble(tmpl, extra)
+	if err != nil {
+		return nil, err
+	}
+	t := m.cfg.Now().Unix()
+	if min := tmpl.Header.Timestamp.Unix(); t < min {
+		t = min
+	}
+	if t > math.MaxUint32 {
+		return nil, errTimeRange
+	}
+	block.Header.Timestamp = time.Unix(t, 0)
+	return block, nil
 }
 
 // assemble builds the block of a template with an extranonce: a copy of

@@ -37,18 +37,11 @@ func TestAlgorithmSwitch(t *testing.T) {
 	}
 	mine := func() *headerchain.Block {
 		a.clock = a.clock.Add(2e9)
-		tmpl, err := a.pc.BlockTemplate(payout)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, height := a.tip()
-		blk := &headerchain.Block{Header: tmpl.Header,
-			Transactions: append([]*wire.MsgTx{tmpl.Coinbase.Copy()}, tmpl.Transactions...)}
-		blk.Header.MerkleRoot = sideblock.CalcBlockMerkleRoot(blk.Transactions)
+		blk, height := templateBlock(t, a)
 		target := blockchain.CompactToBig(blk.Header.Bits)
 		for nonce := uint32(0); nonce < math.MaxUint32; nonce++ {
 			blk.Header.Nonce = nonce
-			v, err := value(&blk.Header, height+1)
+			v, err := value(&blk.Header, height)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,14 +86,7 @@ func TestAlgorithmSwitch(t *testing.T) {
 // and whose proof-of-work value at its height does not.
 func solveBadFor(t *testing.T, a *node, value func(*wire.BlockHeader, int32) (*big.Int, error)) *headerchain.Block {
 	t.Helper()
-	tmpl, err := a.pc.BlockTemplate(payout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, height := a.tip()
-	blk := &headerchain.Block{Header: tmpl.Header,
-		Transactions: append([]*wire.MsgTx{tmpl.Coinbase.Copy()}, tmpl.Transactions...)}
-	blk.Header.MerkleRoot = sideblock.CalcBlockMerkleRoot(blk.Transactions)
+	blk, height := templateBlock(t, a)
 	target := blockchain.CompactToBig(blk.Header.Bits)
 	for nonce := uint32(0); nonce < 1000; nonce++ {
 		blk.Header.Nonce = nonce
@@ -108,7 +94,7 @@ func solveBadFor(t *testing.T, a *node, value func(*wire.BlockHeader, int32) (*b
 		if blockchain.HashToBig(&h).Cmp(target) > 0 {
 			continue
 		}
-		v, err := value(&blk.Header, height+1)
+		v, err := value(&blk.Header, height)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,4 +157,19 @@ func TestMinerAcrossSwitches(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// templateBlock returns the block of a template on n's tip, with its
+// merkle root and no nonce, and the height it is at.
+func templateBlock(t *testing.T, n *node) (*headerchain.Block, int32) {
+	t.Helper()
+	tmpl, err := n.pc.BlockTemplate(payout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tip := n.tip()
+	blk := &headerchain.Block{Header: tmpl.Header,
+		Transactions: append([]*wire.MsgTx{tmpl.Coinbase.Copy()}, tmpl.Transactions...)}
+	blk.Header.MerkleRoot = sideblock.CalcBlockMerkleRoot(blk.Transactions)
+	return blk, tip + 1
 }
