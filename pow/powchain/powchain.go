@@ -74,7 +74,7 @@ type Chain struct {
 	// mineFront hashes templates: front, or with MiningRandomXFull a
 	// front of its own in RandomX's full mode.
 	mineFront *powhash.Front
-	now    func() time.Time
+	now       func() time.Time
 
 	// connect, set by SetConnector, connects what was staged (the
 	// node's serialized sideblock.Chain.ConnectArrived).
