@@ -479,15 +479,22 @@ func (p *protocol) reportPow(side *sideblock.Result) {
 		log.Infof("Connected %d sideblocks; tip %v at height %d", n,
 			side.NewTip, side.TipHeight)
 	} else {
-		for _, h := range side.Connected {
-			_, info, err := p.chain.Block(h)
-			if err != nil {
-				log.Errorf("Sideblock %v: %v", h, err)
-				continue
+		// The index records alone, in one read: the bodies are not
+		// needed for the log line.
+		err := p.db.View(func(r store.Reader) error {
+			for _, h := range side.Connected {
+				info, ok, err := sideblock.BlockInfoAt(r, h)
+				if err != nil || !ok {
+					return err
+				}
+				ref, _ := p.chain.MainRefOf(info)
+				log.Infof("Sideblock %v connected (sidechain height %d, "+
+					"main reference %d)", h, info.Height, ref.Height)
 			}
-			ref, _ := p.chain.MainRefOf(info)
-			log.Infof("Sideblock %v connected (sidechain height %d, main "+
-				"reference %d)", h, info.Height, ref.Height)
+			return nil
+		})
+		if err != nil {
+			log.Errorf("Connected sideblocks: %v", err)
 		}
 	}
 	for _, h := range side.Invalidated {

@@ -11,6 +11,7 @@ import (
 	"github.com/mainstake/sidenode/pow/headerchain"
 	"github.com/mainstake/sidenode/pow/miner"
 	"github.com/mainstake/sidenode/sideblock"
+	"github.com/mainstake/sidenode/store"
 )
 
 // mempoolSignalEvery bounds how often mempool growth changes the template
@@ -214,11 +215,19 @@ func (c *Chain) SubmitBlock(raw []byte) (*headerchain.Block, error) {
 	if reason := c.side.InvalidReason(hash); reason != nil {
 		return b, reason
 	}
-	_, info, err := c.side.Block(hash)
+	var (
+		info  *sideblock.BlockInfo
+		found bool
+	)
+	err = c.db.View(func(r store.Reader) error {
+		var err error
+		info, found, err = sideblock.BlockInfoAt(r, hash)
+		return err
+	})
 	switch {
 	case err != nil:
 		return b, err
-	case info == nil:
+	case !found:
 		return b, fmt.Errorf("%w: its main reference is not on this node's "+
 			"mainchain yet", ErrUndecided)
 	case info.Status.Invalid():

@@ -345,9 +345,14 @@ func (c *Chain) mainRef(r store.Reader, tip chainhash.Hash) (sideblock.MainRef, 
 			"has %d blocks, fewer than the main reference depth %d",
 			mainTip.Height+1, c.params.Pow.MainRefDepth)
 	}
-	_, info, err := c.side.Block(tip)
+	// In r: a Chain method would open a store read inside this one.
+	info, found, err := sideblock.BlockInfoAt(r, tip)
 	if err != nil {
 		return sideblock.MainRef{}, err
+	}
+	if !found {
+		return sideblock.MainRef{}, fmt.Errorf("powchain: tip %v has no "+
+			"index record", tip)
 	}
 	if ref, ok := c.side.MainRefOf(info); ok && ref.Height > h {
 		h = ref.Height
