@@ -189,8 +189,11 @@ func (p *PowParams) Check() error {
 
 // EngineDigest returns the SHA256d of the engine and its parameters in a
 // fixed encoding: the engine byte, then for pow every field of PowParams
-// (the schedule era by era, each pow limit as 32 big-endian bytes). Two
-// networks that differ in any engine parameter have different digests.
+// (the schedule era by era, each pow limit as 32 big-endian bytes), then,
+// only for a network with a notary set, its consensus parameters (see
+// NotaryParams.writeDigest). Two networks that differ in any engine or
+// notary parameter have different digests; a network without a notary
+// set has the digest it had before notary sets existed.
 func (p *Params) EngineDigest() chainhash.Hash {
 	var b bytes.Buffer
 	b.WriteString("sidenode engine params v1")
@@ -217,6 +220,9 @@ func (p *Params) EngineDigest() chainhash.Hash {
 		w(int64(pp.MaxFutureBlockTime))
 		w(pp.GenesisTime)
 	}
+	if p.Notary != nil {
+		p.Notary.writeDigest(&b)
+	}
 	return chainhash.DoubleHashH(b.Bytes())
 }
 
@@ -241,6 +247,11 @@ func (p *Params) PowGenesis() (*wire.BlockHeader, *wire.MsgTx, error) {
 	}
 	if err := p.Pow.Check(); err != nil {
 		return nil, nil, fmt.Errorf("network %s: %w", p.Name, err)
+	}
+	if p.Notary != nil {
+		if err := p.Notary.Check(); err != nil {
+			return nil, nil, fmt.Errorf("network %s: %w", p.Name, err)
+		}
 	}
 	digest := p.EngineDigest()
 	extra := make([]byte, 0, len(genesisTag)+4+2*chainhash.HashSize)

@@ -75,9 +75,11 @@ type Params struct {
 	// a parameter, not an estimate.
 	PegRotationFeeRate int64
 
-	// Notarization parameters (design §9).
-	NotarizationInterval int32
-	NotaryThreshold      int
+	// Notary holds the dPoW parameters (design §9.3): the notary seasons,
+	// the notarization interval and depth, the mainchain confirmations a
+	// notarization needs and the alarm ages. Nil: the network has no
+	// notary set. When set, they are part of the engine digest.
+	Notary *NotaryParams
 }
 
 // sideParams derives the sidechain's address parameters from a mainchain's,
@@ -116,8 +118,6 @@ var Mainnet = Params{
 	PegBumpInterval:         6,
 	PegMaxBumpFee:           1_000_000,
 	PegRotationFeeRate:      10,
-	NotarizationInterval:    10,
-	NotaryThreshold:         13,
 }
 
 // Testnet3 parameters.
@@ -167,8 +167,6 @@ func devLike(name string, main *chaincfg.Params, net wire.BitcoinNet) Params {
 		PegBumpInterval:         2,
 		PegMaxBumpFee:           100_000,
 		PegRotationFeeRate:      2,
-		NotarizationInterval:    5,
-		NotaryThreshold:         2,
 	}
 }
 
@@ -230,6 +228,26 @@ func powLike(name string, net wire.BitcoinNet, id uint32, schedule []PowEra) Par
 		MaxFutureBlockTime: 2 * time.Minute,
 		GenesisTime:        powRegtestGenesisTime,
 	}
+	return p
+}
+
+// DpowRegtest parameters: regtest under mainstake with the test networks'
+// notary set (five DevNotaryKey notaries, threshold 3; see
+// devNotaryParams). It is defined for the notarization tests and is not
+// yet a --network: the node does not run notarization (ByName does not
+// know it).
+var DpowRegtest = dpowLike(devLike("dpowregtest", &chaincfg.RegressionNetParams, 0x505364fa), 0x00000d64)
+
+// PowDpowRegtest parameters: powregtest's engine and schedule with the test
+// networks' notary set. Not yet a --network, as DpowRegtest.
+var PowDpowRegtest = dpowLike(powLike("powdpowregtest", 0x505365fa, 0x00000d65, []PowEra{
+	powRegtestEra(0, SHA256d, powRegtestGenesisTime-2),
+	powRegtestEra(2, SHA256d, 0),
+}), 0x00000d65)
+
+func dpowLike(p Params, id uint32) Params {
+	p.SidechainID = id
+	p.Notary = devNotaryParams()
 	return p
 }
 
