@@ -21,7 +21,7 @@
 //	'D'   *Deposit      deposit vout 1 | sidechain scriptPubKey 1..70  11..80
 //	'W'   *Payout       sideblock hash 32                                41
 //	'R'   *Rotation     federation epoch 4                               13
-//	'N'   *Notarization block hash 32 | height 4 | MoM 32               77
+//	'N'   *Notarization block hash 32 | height 4 | season 2             47
 //
 // The payload is at most 80 bytes (MaxPayloadLen), so that every node relays
 // the transaction under default policy.

@@ -56,7 +56,7 @@ func payloadFromBytes(b []byte) Payload {
 		n := &Notarization{}
 		copy(n.Block[:], get(32))
 		n.Height = binary.BigEndian.Uint32(get(4))
-		copy(n.MoM[:], get(32))
+		n.Season = binary.BigEndian.Uint16(get(2))
 		return n
 	}
 }

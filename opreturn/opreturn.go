@@ -33,7 +33,7 @@ const (
 	HeaderLen       = PrefixLen + 32 + 32
 	PayoutLen       = PrefixLen + 32
 	RotationLen     = PrefixLen + 4
-	NotarizationLen = PrefixLen + 32 + 4 + 32
+	NotarizationLen = PrefixLen + 32 + 4 + 2
 
 	// MaxSideScriptLen is the longest sidechain scriptPubKey a deposit
 	// can name; it is at least one byte long.
@@ -286,11 +286,16 @@ func (r *Rotation) parseBody(body []byte) error {
 }
 
 // Notarization is the body of an 'N' payload: a dPoW notarization (design
-// reference §9).
+// reference §9.3). The notarize package gives the fields their meaning and
+// checks them.
 type Notarization struct {
+	// Block is the hash of the notarized sideblock, at Height.
 	Block  chainhash.Hash
 	Height uint32
-	MoM    chainhash.Hash
+
+	// Season is the number (index in the network's list) of the notary
+	// season whose notaries sign the notarization.
+	Season uint16
 }
 
 // Kind returns KindNotarization.
@@ -299,13 +304,13 @@ func (*Notarization) Kind() Kind { return KindNotarization }
 func (n *Notarization) appendBody(b []byte) ([]byte, error) {
 	b = append(b, n.Block[:]...)
 	b = binary.BigEndian.AppendUint32(b, n.Height)
-	return append(b, n.MoM[:]...), nil
+	return binary.BigEndian.AppendUint16(b, n.Season), nil
 }
 
 func (n *Notarization) parseBody(body []byte) error {
 	copy(n.Block[:], body[0:32])
 	n.Height = binary.BigEndian.Uint32(body[32:36])
-	copy(n.MoM[:], body[36:68])
+	n.Season = binary.BigEndian.Uint16(body[36:38])
 	return nil
 }
 

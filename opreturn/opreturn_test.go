@@ -51,7 +51,7 @@ func samplePayloads(t testing.TB) []Payload {
 		&Deposit{Vout: 255, SideScript: seq(1, MaxSideScriptLen)},
 		&Payout{SideBlock: seqHash(50)},
 		&Rotation{Epoch: 0xfffffffe},
-		&Notarization{Block: seqHash(9), Height: 123456, MoM: seqHash(200)},
+		&Notarization{Block: seqHash(9), Height: 123456, Season: 7},
 	}
 }
 
@@ -140,10 +140,9 @@ func TestGolden(t *testing.T) {
 			hex.EncodeToString(seq(0, 64)),
 	}, {
 		&Notarization{Block: seqHash(0), Height: 0x0a0b0c0d,
-			MoM: seqHash(0x40)},
-		"6a4c4d" + "504d53" + "01" + "4e" + "00000d07" +
-			hex.EncodeToString(seq(0, 32)) + "0a0b0c0d" +
-			hex.EncodeToString(seq(0x40, 32)),
+			Season: 0x0102},
+		"6a2f" + "504d53" + "01" + "4e" + "00000d07" +
+			hex.EncodeToString(seq(0, 32)) + "0a0b0c0d" + "0102",
 	}, {
 		&Deposit{Vout: 2, SideScript: []byte{0x00, 0x14}},
 		"6a0c" + "504d53" + "01" + "44" + "00000d07" + "02" + "0014",
@@ -167,7 +166,7 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("stake payload %x, want %x", got, want)
 	}
 	if len(want) != StakeLen || StakeLen != 48 || HeaderLen != 73 ||
-		PayoutLen != 41 || RotationLen != 13 || NotarizationLen != 77 ||
+		PayoutLen != 41 || RotationLen != 13 || NotarizationLen != 47 ||
 		MaxDepositLen != 80 || MaxSideScriptLen != 70 {
 
 		t.Fatal("payload lengths differ from the protocol table")
@@ -331,8 +330,14 @@ func TestParseErrors(t *testing.T) {
 			ErrBadLength},
 		{"rotation 9", nullData(t, prefix(KindRotation, testID)),
 			ErrBadLength},
-		{"notarization 76", nullData(t, append(
-			prefix(KindNotarization, testID), seq(0, 67)...)),
+		{"notarization 46", nullData(t, append(
+			prefix(KindNotarization, testID), seq(0, 37)...)),
+			ErrBadLength},
+		{"notarization 48", nullData(t, append(
+			prefix(KindNotarization, testID), seq(0, 39)...)),
+			ErrBadLength},
+		{"notarization 77 (with a MoM)", nullData(t, append(
+			prefix(KindNotarization, testID), seq(0, 68)...)),
 			ErrBadLength},
 
 		{"pubkey 04 prefix", stakeWithKey(uncompressed[:]), ErrBadPubKey},
