@@ -1,18 +1,45 @@
-// Package notarize implements delayed proof-of-work (dPoW): it anchors the
-// sidechain to Bitcoin through notarizations signed by a notary set.
+// Package notarize holds the rules of delayed proof of work (dPoW, design
+// reference §9.3, after Komodo): the sidechain is anchored to Bitcoin by
+// notarizations, mainchain transactions signed by a threshold of a
+// season's notaries that name a sideblock, and once a block is notarized
+// the node refuses every reorg that would replace it.
 //
-// The notary set is a list of pubkeys per season, fixed in the network
-// parameters together with the height at which each season starts. At a
-// fixed interval, the notaries write a notarization transaction to the
-// mainchain, signed by at least a threshold of distinct notaries, that names
-// a sidechain block, its height and a merkle root of the blocks it covers.
+// Everything here is a pure function of its arguments; the package keeps
+// no state, does no I/O and never logs. The parts:
 //
-// Once a block is notarized, the node refuses any reorg below it.
-// Confirmations are reported dPoW-style: 0 while unconfirmed, 1 while
-// confirmed but not notarized, and the raw count once notarized, always with
-// the raw count alongside.
+//   - The `N` payload (payload.go): the notarized block's hash, its height
+//     and the season number, in the project's tagged OP_RETURN
+//     (opreturn's Notarization kind). EncodePayload and ParsePayload apply
+//     the same rules: a notary set, a non-zero hash, a height that is a
+//     positive multiple of NotarizationInterval, the season in force at
+//     that height. FindPayload finds it in a transaction.
+//   - What counts (check.go): Check decides whether a mainchain
+//     transaction, given its prevouts and confirmations, is a notarization
+//     of the node's sidechain (a Chain: the block hash at a height). Each
+//     input must be a P2WPKH spend by a distinct notary of the season,
+//     identified by its witness key and verified by btcd's script engine,
+//     each signature SIGHASH_ALL; at least the threshold of them; the named
+//     block on the chain at that height; the configured mainchain
+//     confirmations. Notarization.Supersedes says whether a notarization
+//     that counts becomes the last one.
+//   - The reorg guard (guard.go): CheckReorg refuses a switch of the best
+//     sidechain whose fork point lies below the notarized height while the
+//     current chain reaches it, and a switch to a chain with another block
+//     at that height. No amount of work overrides it.
+//   - Rounds (round.go): TargetHeight and RoundTarget pick the block a
+//     round notarizes, SelectInputs fixes the round's inputs
+//     deterministically, Confirmations is dpowconfs and HealthAt classifies
+//     the age of the last notarization with the params' alarm ages.
 //
-// This package is a placeholder. The notarization format, the notary logic
-// and the reorg guard come with the issue that implements the notarize/ part
-// of section 9 of the protocol. Its log subsystem tag is DPOW.
+// Every rule failure is a *RuleError whose ErrorCode names the rule;
+// callers compare codes, never messages. The notary seasons, the interval,
+// the depth, the confirmations and the alarm ages are chainparams'
+// NotaryParams.
+//
+// Not here yet, and not wired into the node: the rounds themselves
+// (agreeing, exchanging signatures over the peer protocol, broadcasting),
+// back-notarization into the sidechain, restoring the last notarization
+// from the store, the dpowconfs and health figures in the API, and the
+// peg's federation from the season's notaries. Its log subsystem tag, when
+// it logs, will be DPOW.
 package notarize

@@ -22,16 +22,18 @@ const (
 	ErrNoNotarySet ErrorCode = iota
 
 	// ErrNotNotarization indicates a transaction that does not claim to
-	// be a notarization of this sidechain: it has no OP_RETURN output,
-	// or a well-formed payload of another kind, or one for another
-	// sidechain.
+	// be a notarization of this sidechain: no OP_RETURN output, an
+	// OP_RETURN that does not begin like an `N` payload (other data,
+	// another kind), or an `N` payload of another sidechain.
 	ErrNotNotarization
 
-	// ErrMalformedPayload indicates an OP_RETURN that is not a
-	// well-formed `N` payload of this sidechain (a second OP_RETURN, a
-	// non-canonical push, a wrong length, an unknown version, a zero
-	// block hash, ...). The opreturn error, when there is one, is wrapped:
-	// errors.Is(err, opreturn.ErrBadLength) works.
+	// ErrMalformedPayload indicates an OP_RETURN whose first push begins
+	// like an `N` payload (the magic, any version, the kind 'N') but that
+	// is not a well-formed one of this sidechain (a wrong length, an
+	// unknown version, a non-canonical push, something after the push, a
+	// second OP_RETURN output, a zero block hash). The opreturn error,
+	// when there is one, is wrapped: errors.Is(err, opreturn.ErrBadLength)
+	// works.
 	ErrMalformedPayload
 
 	// ErrWrongHeight indicates a notarized height that is no
