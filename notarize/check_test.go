@@ -337,3 +337,29 @@ func TestSupersedes(t *testing.T) {
 		t.Fatal("Supersedes")
 	}
 }
+
+// BenchmarkCheck64of13 measures Check on a notarization signed by 13 of a
+// 64-notary season, Komodo's numbers.
+func BenchmarkCheck64of13(b *testing.B) {
+	p := chainparams.DpowRegtest
+	np := *p.Notary
+	keys := make([][33]byte, 64)
+	for i := range keys {
+		copy(keys[i][:], devKey(i).PubKey().SerializeCompressed())
+	}
+	np.Seasons = []chainparams.NotarySeason{{Pubkeys: keys, Threshold: 13}}
+	p.Notary = &np
+	chain := testChain(30)
+	signers := make([]int, 13)
+	for i := range signers {
+		signers[i] = 50 - 3*i
+	}
+	c := notarizationTx(b, mustEncode(b, Payload{Height: 25, Block: chain[25]}, &p),
+		devKeys(signers...), 2)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Check(*c, &p, chain); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
