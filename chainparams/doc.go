@@ -12,6 +12,14 @@
 // genesis block, whose coinbase commits to EngineDigest, so that two
 // networks differing in any engine parameter have different genesis ids.
 //
+// A network may also have a dPoW notary set (NotaryParams: notary seasons
+// by sidechain height, each with its keys and threshold, the notarization
+// interval and depth, the mainchain confirmations a notarization needs and
+// the alarm ages). It is part of the engine digest only when present, so
+// that networks without one keep the digest they always had. No network
+// selectable with --network has one yet; DpowRegtest and PowDpowRegtest
+// carry the test set (five DevNotaryKey notaries, threshold 3).
+//
 // Consensus code takes a *Params and never hard-codes these values. The
 // regtest and simnet values are small so that tests and the devnet exercise
 // every rule within a few dozen blocks.
