@@ -91,8 +91,9 @@ func (m *Mixes) EndEpoch(current uint64) {
 // first epochs: those read genesis entries).
 func (m *Mixes) Seed(epoch uint64, domain DomainType) Seed {
 	n := uint64(len(m.ring))
-	mixEpoch := epoch + n - m.lookahead - 1
-	return SeedFromMix(domain, epoch, m.Get(mixEpoch))
+	// (epoch + n - lookahead - 1) mod n, without overflow for any epoch.
+	i := (epoch%n + n - m.lookahead - 1) % n
+	return SeedFromMix(domain, epoch, m.ring[i])
 }
 
 // Clone returns an independent copy.
