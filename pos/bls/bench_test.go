@@ -113,3 +113,31 @@ func BenchmarkCommittee128AggregateVsOneByOne(b *testing.B) {
 	b.ReportMetric(agg.Seconds()/n, "aggregate-s")
 	b.ReportMetric(one.Seconds()/agg.Seconds(), "ratio")
 }
+
+// BenchmarkBlockAttestations32 checks the attestations of a block, 32
+// aggregates of 64-key committees (one of them a single block signature),
+// both ways in the same run: one FastAggregateVerify per set, then
+// VerifyBatch over all. It reports each form's time and the ratio
+// (onebyone-s/batch-s).
+func BenchmarkBlockAttestations32(b *testing.B) {
+	sets := batchSets(b, 32, 64)
+	var one, batch time.Duration
+	for b.Loop() {
+		start := time.Now()
+		for _, s := range sets {
+			if !s.Signature.FastAggregateVerify(s.PublicKeys, s.Message) {
+				b.Fatal("refused")
+			}
+		}
+		one += time.Since(start)
+		start = time.Now()
+		if !VerifyBatch(sets) {
+			b.Fatal("refused")
+		}
+		batch += time.Since(start)
+	}
+	n := float64(b.N)
+	b.ReportMetric(one.Seconds()/n, "onebyone-s")
+	b.ReportMetric(batch.Seconds()/n, "batch-s")
+	b.ReportMetric(one.Seconds()/batch.Seconds(), "ratio")
+}

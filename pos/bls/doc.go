@@ -21,7 +21,10 @@
 // one message (a committee's attestation) against the sum of their keys
 // with a single pairing check; Signature.AggregateVerify checks an
 // aggregate of signatures of different messages. AggregateSignatures adds
-// signatures. Aggregation is safe only for keys whose owners proved
+// signatures. VerifyBatch checks many SignatureSets (a block's
+// attestations) in one multi-pairing, each weighted by a secret random
+// 64-bit scalar so that bad sets cannot cancel out; it only says whether
+// all are valid. Aggregation is safe only for keys whose owners proved
 // possession of the secret key, as Ethereum deposits do; the pos engine
 // must require that proof before a key joins the validator set.
 //
