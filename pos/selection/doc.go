@@ -16,7 +16,9 @@
 // serves as the reference. Shuffling is what an engine keeps per epoch: the
 // active indices shuffled once with ShuffleList, from which
 // Shuffling.BeaconCommittee (get_beacon_committee) and Shuffling.Committee
-// cut subslices. CommitteeCountPerSlot is get_committee_count_per_slot.
+// cut subslices, and Shuffling.Assignment (get_committee_assignment) finds
+// a validator's slot, committee and position. CommitteeCountPerSlot is
+// get_committee_count_per_slot.
 //
 // Proposers. ProposerIndex is compute_proposer_index of phase0 (unchanged
 // up to Deneb): candidates in shuffled order, each accepted when its

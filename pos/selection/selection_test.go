@@ -299,3 +299,41 @@ func TestRandao(t *testing.T) {
 		t.Fatal("EndEpoch did not carry the mix into epoch 11")
 	}
 }
+
+// TestAssignment compares Shuffling.Assignment with a search of every
+// committee of the epoch, for active sets smaller than the committee
+// count (empty committees), around it and far above it.
+func TestAssignment(t *testing.T) {
+	for _, n := range []uint64{1, 5, 31, 32, 33, 200, 1000} {
+		active := make([]uint64, n)
+		for i := range active {
+			active[i] = 2*uint64(i) + 5
+		}
+		const epoch = 11
+		s, err := NewShuffling(epoch, active, Seed{byte(n)}, &Minimal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make(map[uint64]Assignment)
+		for slot := epoch * Minimal.SlotsPerEpoch; slot < (epoch+1)*Minimal.SlotsPerEpoch; slot++ {
+			for ci := uint64(0); ci < s.CommitteesPerSlot(); ci++ {
+				c, err := s.BeaconCommittee(slot, ci)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for p, v := range c {
+					want[v] = Assignment{Slot: slot, CommitteeIndex: ci, Position: uint64(p)}
+				}
+			}
+		}
+		for _, v := range active {
+			got, ok := s.Assignment(v)
+			if !ok || got != want[v] {
+				t.Fatalf("n=%d validator %d: %+v, %v; want %+v", n, v, got, ok, want[v])
+			}
+		}
+		if _, ok := s.Assignment(4); ok {
+			t.Fatalf("n=%d: an inactive validator has an assignment", n)
+		}
+	}
+}
