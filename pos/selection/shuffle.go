@@ -168,19 +168,18 @@ func swapRange(list []uint64, buf *[sourceInputLen]byte, lo, hi, sum uint64) {
 	if lo > hi {
 		return
 	}
-	// The swap is branch-free: the bits are random, so a branch on each
-	// would be mispredicted half the time.
-	chunk := lo >> 8
-	src := source(buf, chunk)
-	for i := lo; i <= hi; i++ {
-		if i>>8 != chunk {
-			chunk = i >> 8
-			src = source(buf, chunk)
+	// One source hash per 256 positions; within a chunk the swap is
+	// branch-free, since the bits are random and a branch on each would
+	// be mispredicted half the time.
+	for chunkStart := lo &^ 0xff; chunkStart <= hi; chunkStart += 256 {
+		src := source(buf, chunkStart>>8)
+		first, last := max(lo, chunkStart), min(hi, chunkStart+255)
+		for i := first; i <= last; i++ {
+			mask := -uint64((src[(i&0xff)>>3] >> (i & 7)) & 1)
+			j := sum - i
+			a, b := list[i], list[j]
+			x := (a ^ b) & mask
+			list[i], list[j] = a^x, b^x
 		}
-		mask := -uint64((src[(i&0xff)>>3] >> (i & 7)) & 1)
-		j := sum - i
-		a, b := list[i], list[j]
-		x := (a ^ b) & mask
-		list[i], list[j] = a^x, b^x
 	}
 }
