@@ -29,7 +29,8 @@
 // must require that proof before a key joins the validator set.
 //
 // Tests run cases of the Ethereum BLS test suite (testdata, see its
-// README: sign, verify, aggregate, fast_aggregate_verify), refuse
+// README: sign, verify, aggregate, fast_aggregate_verify,
+// aggregate_verify), refuse
 // non-canonical, off-curve and out-of-subgroup points, and fuzz the three
 // decoders. The package needs cgo; blst compiles its C and assembly with
 // the Go toolchain's C compiler.

@@ -164,3 +164,43 @@ func TestFastAggregateVerifyVectors(t *testing.T) {
 		}
 	})
 }
+
+func TestAggregateVerifyVectors(t *testing.T) {
+	loadCases(t, "aggregate_verify", func(name string, raw []byte) {
+		var c struct {
+			Input struct {
+				Pubkeys   []string `yaml:"pubkeys"`
+				Messages  []string `yaml:"messages"`
+				Signature string   `yaml:"signature"`
+			} `yaml:"input"`
+			Output bool `yaml:"output"`
+		}
+		if err := yaml.Unmarshal(raw, &c); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := true
+		var pks []*PublicKey
+		for _, s := range c.Input.Pubkeys {
+			pk, err := PublicKeyFromBytes(unhex(t, s))
+			if err != nil {
+				got = false
+				break
+			}
+			pks = append(pks, pk)
+		}
+		var msgs [][]byte
+		for _, m := range c.Input.Messages {
+			msgs = append(msgs, unhex(t, m))
+		}
+		sig, err := SignatureFromBytes(unhex(t, c.Input.Signature))
+		if err != nil {
+			got = false
+		}
+		if got {
+			got = sig.AggregateVerify(pks, msgs)
+		}
+		if got != c.Output {
+			t.Errorf("%s: aggregate verify %v, want %v", name, got, c.Output)
+		}
+	})
+}
