@@ -17,5 +17,8 @@
 //
 // This package is a placeholder. The engine and its tests come with the
 // issue that implements the pos/ part of section 9 of the protocol. Its log
-// subsystem tag is POSC.
+// subsystem tag is POSC. Two leaf packages it will use exist already:
+// pos/selection (the swap-or-not shuffle, committees, proposers and RANDAO
+// seeds) and pos/bls (BLS12-381 signatures and their aggregation).
+// docs/protocol.md §14 says what they do.
 package pos
