@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"slices"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -202,7 +201,7 @@ func templateAnswer(t *api.BlockTemplate, coinbaseTxn, full bool) (*templateResu
 		CoinbaseAux:       map[string]string{"flags": hex.EncodeToString(flags)},
 		CoinbaseValue:     t.CoinbaseValue,
 		LongPollID:        t.LongPollID,
-		Target:            targetHex(t.Target),
+		Target:            api.TargetHex(t.Target),
 		MinTime:           t.MinTime.Unix(),
 		NonceRange:        "00000000ffffffff",
 		SigOpLimit:        t.SigOpLimit,
@@ -210,7 +209,7 @@ func templateAnswer(t *api.BlockTemplate, coinbaseTxn, full bool) (*templateResu
 		WeightLimit:       t.WeightLimit,
 		CurTime:           t.Header.Timestamp.Unix(),
 		MaxTime:           t.MaxTime.Unix(),
-		Bits:              fmt.Sprintf("%08x", t.Header.Bits),
+		Bits:              api.BitsHex(t.Header.Bits),
 		Height:            t.Height,
 		Algorithm:         t.Algorithm,
 	}
@@ -291,13 +290,4 @@ func txHex(tx *wire.MsgTx) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(b.Bytes()), nil
-}
-
-// targetHex writes a target as 64 hex digits, big-endian.
-func targetHex(t *big.Int) string {
-	if t == nil || t.Sign() < 0 || t.BitLen() > 256 {
-		return ""
-	}
-	var b [32]byte
-	return hex.EncodeToString(t.FillBytes(b[:]))
 }
