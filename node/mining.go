@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/p2p"
@@ -175,8 +177,8 @@ type powChainState struct {
 
 var _ bitcoinrpc.Chain = powChainState{}
 
-func (c powChainState) ChainState(context.Context) (*bitcoinrpc.ChainState, error) {
-	hash, height, ok := c.pc.Side().Tip()
+func (c powChainState) tip() (*headerchain.Node, error) {
+	hash, _, ok := c.pc.Side().Tip()
 	if !ok {
 		return nil, errors.New("the genesis block is not connected yet " +
 			"(the mainchain is still syncing)")
@@ -185,10 +187,34 @@ func (c powChainState) ChainState(context.Context) (*bitcoinrpc.ChainState, erro
 	if n == nil {
 		return nil, fmt.Errorf("tip %v is not in the header index", hash)
 	}
+	return n, nil
+}
+
+func (c powChainState) ChainState(context.Context) (*bitcoinrpc.ChainState, error) {
+	n, err := c.tip()
+	if err != nil {
+		return nil, err
+	}
+	hash, height := n.Hash(), n.Height()
 	cs := &bitcoinrpc.ChainState{Blocks: height, BestHash: hash, Headers: height,
 		MedianTime: n.MedianTimePast(), ChainWork: n.WorkSum()}
 	if bh := c.pc.Index().BestHeader(); bh != nil {
 		cs.Headers = bh.Height()
 	}
 	return cs, nil
+}
+
+func (c powChainState) BlockHash(_ context.Context, height int32) (chainhash.Hash, bool, error) {
+	n, err := c.tip()
+	if err != nil {
+		return chainhash.Hash{}, false, err
+	}
+	if height > n.Height() {
+		return chainhash.Hash{}, false, nil
+	}
+	a := n.Ancestor(height)
+	if a == nil {
+		return chainhash.Hash{}, false, nil
+	}
+	return a.Hash(), true, nil
 }

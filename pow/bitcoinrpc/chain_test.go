@@ -178,3 +178,15 @@ func (c chainState) ChainState(context.Context) (*bitcoinrpc.ChainState, error) 
 	}
 	return cs, nil
 }
+
+func (c chainState) BlockHash(_ context.Context, height int32) (chainhash.Hash, bool, error) {
+	hash, _, ok := c.pc.Side().Tip()
+	if !ok {
+		return chainhash.Hash{}, false, errors.New("no tip")
+	}
+	n := c.pc.Index().Lookup(hash)
+	if n == nil || height > n.Height() {
+		return chainhash.Hash{}, false, nil
+	}
+	return n.Ancestor(height).Hash(), true, nil
+}

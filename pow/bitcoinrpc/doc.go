@@ -1,7 +1,8 @@
 // Package bitcoinrpc serves the subset of bitcoind's JSON-RPC that pool
 // software mines with (docs/protocol.md §12.6): getblocktemplate,
 // submitblock, getbestblockhash, getblockchaininfo, getmininginfo,
-// getnetworkinfo and validateaddress, so that an existing pool (ckpool,
+// getblockcount, getblockhash, getdifficulty, getnetworkinfo and
+// validateaddress, so that an existing pool (ckpool,
 // NOMP and their kin) can mine a pow network's sidechain through the node
 // instead of the built-in miner.
 //

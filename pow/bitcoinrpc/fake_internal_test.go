@@ -108,6 +108,13 @@ func (f *fakeMining) MiningInfo(context.Context, int) (*api.MiningInfo, error) {
 
 type fakeChain struct{}
 
+func (fakeChain) BlockHash(_ context.Context, height int32) (chainhash.Hash, bool, error) {
+	if height > 4 {
+		return chainhash.Hash{}, false, nil
+	}
+	return chainhash.Hash{byte(height)}, true, nil
+}
+
 func (fakeChain) ChainState(context.Context) (*ChainState, error) {
 	return &ChainState{Blocks: 4, Headers: 4, BestHash: chainhash.Hash{9},
 		MedianTime: time.Unix(1_700_000_000, 0), ChainWork: big.NewInt(10)}, nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -23,6 +24,7 @@ type method func(ctx context.Context, params json.RawMessage) (any, *rpcError)
 var Methods = []string{
 	"getblocktemplate", "submitblock", "getbestblockhash",
 	"getblockchaininfo", "getmininginfo", "getnetworkinfo", "validateaddress",
+	"getblockcount", "getblockhash", "getdifficulty",
 }
 
 // methodTable maps each of Methods to its handler.
@@ -35,6 +37,9 @@ func (s *Server) methodTable() map[string]method {
 		"getmininginfo":     s.getMiningInfo,
 		"getnetworkinfo":    s.getNetworkInfo,
 		"validateaddress":   s.validateAddress,
+		"getblockcount":     s.getBlockCount,
+		"getblockhash":      s.getBlockHash,
+		"getdifficulty":     s.getDifficulty,
 	}
 }
 
@@ -288,4 +293,50 @@ func (s *Server) submitBlock(ctx context.Context, params json.RawMessage) (any, 
 		return "rejected", nil
 	}
 	return res.Reason, nil
+}
+
+func (s *Server) getBlockCount(ctx context.Context, params json.RawMessage) (any, *rpcError) {
+	if _, e := noParams("getblockcount").parse(params); e != nil {
+		return nil, e
+	}
+	cs, err := s.cfg.Chain.ChainState(ctx)
+	if err != nil {
+		return nil, backendError(err)
+	}
+	return cs.Blocks, nil
+}
+
+var getBlockHashSig = signature{method: "getblockhash", names: []string{"height"}, required: 1}
+
+func (s *Server) getBlockHash(ctx context.Context, params json.RawMessage) (any, *rpcError) {
+	args, e := getBlockHashSig.parse(params)
+	if e != nil {
+		return nil, e
+	}
+	if jsonType(args[0]) != "number" {
+		return nil, typeError(args[0], "number")
+	}
+	var height int64
+	if err := json.Unmarshal(args[0], &height); err != nil || height < 0 || height > math.MaxInt32 {
+		return nil, errorf(codeInvalidParam, "Block height out of range")
+	}
+	hash, ok, err := s.cfg.Chain.BlockHash(ctx, int32(height))
+	if err != nil {
+		return nil, backendError(err)
+	}
+	if !ok {
+		return nil, errorf(codeInvalidParam, "Block height out of range")
+	}
+	return hash.String(), nil
+}
+
+func (s *Server) getDifficulty(ctx context.Context, params json.RawMessage) (any, *rpcError) {
+	if _, e := noParams("getdifficulty").parse(params); e != nil {
+		return nil, e
+	}
+	mi, err := s.cfg.Mining.MiningInfo(ctx, 1)
+	if err != nil {
+		return nil, backendError(err)
+	}
+	return mi.Difficulty, nil
 }

@@ -163,6 +163,21 @@ func TestRPCClient(t *testing.T) {
 		ci.Difficulty <= 0 || len(ci.ChainWork) != 64 || ci.MedianTime == 0 {
 		t.Fatalf("getblockchaininfo %+v", ci)
 	}
+	count, err := c.GetBlockCount()
+	if err != nil || count != int64(height+1) {
+		t.Fatalf("getblockcount %d (%v), want %d", count, err, height+1)
+	}
+	atTip, err := c.GetBlockHash(count)
+	if err != nil || *atTip != b.BlockHash() {
+		t.Fatalf("getblockhash %d: %v (%v)", count, atTip, err)
+	}
+	if _, err := c.GetBlockHash(count + 1); err == nil {
+		t.Fatal("getblockhash above the tip answered")
+	}
+	diff, err := c.GetDifficulty()
+	if err != nil || diff != ci.Difficulty {
+		t.Fatalf("getdifficulty %v (%v), want %v", diff, err, ci.Difficulty)
+	}
 	mi, err := c.GetMiningInfo()
 	if err != nil {
 		t.Fatal(err)

@@ -41,10 +41,14 @@ type Mining interface {
 	MiningInfo(ctx context.Context, recent int) (*api.MiningInfo, error)
 }
 
-// Chain is the sidechain's best chain, for getbestblockhash and
-// getblockchaininfo.
+// Chain is the sidechain's best chain, for getbestblockhash,
+// getblockchaininfo, getblockcount and getblockhash.
 type Chain interface {
 	ChainState(ctx context.Context) (*ChainState, error)
+
+	// BlockHash returns the hash of the best chain's block at height;
+	// false when the best chain has no block there.
+	BlockHash(ctx context.Context, height int32) (chainhash.Hash, bool, error)
 }
 
 // ChainState is the best chain as getblockchaininfo shows it.
@@ -83,6 +87,10 @@ const (
 	// DefaultMaxBodyBytes fits a submitblock of the largest block in
 	// hex, and room for the call around it.
 	DefaultMaxBodyBytes = 2*headerchain.MaxBlockWeight/headerchain.BaseSizeFactor + 64<<10
+
+	// readHeaderTimeout bounds reading a request's headers, before the
+	// credentials are known.
+	readHeaderTimeout = 10 * time.Second
 
 	// writeSlack is how much longer than a long poll's wait a response
 	// may take to be written.
@@ -232,7 +240,7 @@ func (s *Server) Start() error {
 func (s *Server) Serve(ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: s.cfg.ReadTimeout,
+		ReadHeaderTimeout: min(s.cfg.ReadTimeout, readHeaderTimeout),
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.ReadTimeout + s.cfg.LongPollWait + writeSlack,
 		IdleTimeout:       s.cfg.IdleTimeout,

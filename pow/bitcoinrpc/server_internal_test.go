@@ -1,6 +1,7 @@
 package bitcoinrpc
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"net"
@@ -9,6 +10,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/txscript"
 
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/pow/headerchain"
@@ -125,6 +129,15 @@ func TestErrors(t *testing.T) {
 		{`{"id":"a","method":"getmininginfo"}`, 200, 0},
 		{`{"id":null,"method":"getblockchaininfo"}`, 200, 0},
 		{`{"id":1,"method":"getnetworkinfo"}`, 200, 0},
+		{`{"id":1,"method":"getblockcount"}`, 200, 0},
+		{`{"id":1,"method":"getdifficulty"}`, 200, 0},
+		{`{"id":1,"method":"getblockhash","params":[4]}`, 200, 0},
+		{`{"id":1,"method":"getblockhash","params":{"height":0}}`, 200, 0},
+		{`{"id":1,"method":"getblockhash","params":[5]}`, 500, codeInvalidParam},
+		{`{"id":1,"method":"getblockhash","params":[-1]}`, 500, codeInvalidParam},
+		{`{"id":1,"method":"getblockhash","params":[1.5]}`, 500, codeInvalidParam},
+		{`{"id":1,"method":"getblockhash","params":[1e10]}`, 500, codeInvalidParam},
+		{`{"id":1,"method":"getblockhash","params":["1"]}`, 500, codeType},
 	} {
 		w := ts.post(c.body, "u", "p")
 		if w.Code != c.status {
@@ -389,5 +402,85 @@ func TestNumericVersion(t *testing.T) {
 		if got := numericVersion(v); got != want {
 			t.Errorf("%q: %d, want %d", v, got, want)
 		}
+	}
+}
+
+// TestValidateAddressKinds: each kind of sidechain address as bitcoind
+// describes it.
+func TestValidateAddressKinds(t *testing.T) {
+	ts := newTestServer(t, nil)
+	side := ts.cfg.Params.Side
+	prog20, prog32 := make([]byte, 20), make([]byte, 32)
+	pkh, _ := btcutil.NewAddressPubKeyHash(prog20, side)
+	sh, _ := btcutil.NewAddressScriptHashFromHash(prog20, side)
+	wpkh, _ := btcutil.NewAddressWitnessPubKeyHash(prog20, side)
+	wsh, _ := btcutil.NewAddressWitnessScriptHash(prog32, side)
+	tr, _ := btcutil.NewAddressTaproot(prog32, side)
+	for _, c := range []struct {
+		addr              btcutil.Address
+		isScript, witness bool
+		version           int
+	}{
+		{pkh, false, false, -1}, {sh, true, false, -1}, {wpkh, false, true, 0},
+		{wsh, true, true, 0}, {tr, true, true, 1},
+	} {
+		res, e := ts.validateAddress(context.Background(), json.RawMessage(`["`+c.addr.EncodeAddress()+`"]`))
+		if e != nil {
+			t.Fatal(e)
+		}
+		info := res.(*addressInfo)
+		script, _ := txscript.PayToAddrScript(c.addr)
+		if !info.IsValid || *info.IsScript != c.isScript || *info.IsWitness != c.witness ||
+			info.ScriptPubKey != hex.EncodeToString(script) {
+			t.Errorf("%T: %+v", c.addr, info)
+		}
+		if (c.version < 0) != (info.WitnessVersion == nil) || (c.version >= 0 && *info.WitnessVersion != c.version) {
+			t.Errorf("%T: witness version %v, want %d", c.addr, info.WitnessVersion, c.version)
+		}
+	}
+}
+
+// TestLimitListener: a connection past the limit is accepted only once
+// one closes.
+func TestLimitListener(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := newLimitListener(inner, 1)
+	defer ln.Close()
+	for i := 0; i < 2; i++ {
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	first, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+		close(accepted)
+	}()
+	select {
+	case <-accepted:
+		t.Fatal("a second connection accepted while the first is open")
+	default:
+	}
+	if len(ln.slots) != 1 {
+		t.Fatalf("%d slots taken, want 1", len(ln.slots))
+	}
+	first.Close()
+	first.Close() // a second close frees nothing more
+	if c := <-accepted; c == nil {
+		t.Fatal("the second connection was not accepted after the first closed")
+	} else {
+		c.Close()
 	}
 }
