@@ -22,7 +22,7 @@ import (
 // blocks as pow/powchain's tests drive it, and served by a bitcoinrpc
 // server through the node's mining API adapter (nodeapi.Adapter).
 type powNode struct {
-	t      *testing.T
+	t      testing.TB
 	params *chainparams.Params
 	db     *store.DB
 	pc     *powchain.Chain
@@ -37,7 +37,7 @@ const (
 	rpcPass = "correct horse"
 )
 
-func newPowNode(t *testing.T) *powNode {
+func newPowNode(t testing.TB) *powNode {
 	t.Helper()
 	p := &chainparams.PowRegtest
 	n := &powNode{t: t, params: p, clock: time.Unix(p.Pow.GenesisTime, 0)}
