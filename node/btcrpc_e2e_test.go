@@ -26,8 +26,9 @@ import (
 // TestPowOutsidePoolEndToEnd runs a pow sidenode with --btcrpclisten and
 // no miner of its own, and mines three sideblocks through it as pool
 // software does over btcd's rpcclient: a template without coinbasetxn, a
-// coinbase of the pool's own (the height, coinbaseaux.flags, an
-// extranonce, the pool's payout), the merkle root over the listed txids,
+// coinbase of the pool's own (the height, coinbaseaux.flags pushed as
+// data, as ckpool and Miningcore push them, an extranonce, the pool's
+// payout), the merkle root over the listed txids,
 // submitblock. Each becomes the node's tip.
 func TestPowOutsidePoolEndToEnd(t *testing.T) {
 	if testing.Short() {
@@ -81,7 +82,7 @@ func TestPowOutsidePoolEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		extra := binary.LittleEndian.AppendUint64(nil, uint64(i))
-		sig, err := txscript.NewScriptBuilder().AddInt64(tmpl.Height).AddOps(flags).
+		sig, err := txscript.NewScriptBuilder().AddInt64(tmpl.Height).AddData(flags).
 			AddData(extra).AddData([]byte("/e2epool/")).Script()
 		if err != nil {
 			t.Fatal(err)

@@ -2,9 +2,9 @@
 // software mines with (docs/protocol.md §12.6): getblocktemplate,
 // submitblock, getbestblockhash, getblockchaininfo, getmininginfo,
 // getblockcount, getblockhash, getdifficulty, getnetworkinfo and
-// validateaddress, so that an existing pool (ckpool,
-// NOMP and their kin) can mine a pow network's sidechain through the node
-// instead of the built-in miner.
+// validateaddress, so that an existing pool (ckpool, Miningcore and their
+// kin) can mine a pow network's sidechain through the node instead of the
+// built-in miner.
 //
 // The package speaks the dialect only. The template, its long polls, block
 // intake and BIP22's reasons for a refused block are the node's mining API
@@ -13,8 +13,9 @@
 // fields and error codes.
 //
 // Two things of the sidechain show through. A sideblock's coinbase must
-// carry the main reference right after its height (§12.4): it is in
-// coinbaseaux.flags, which pools put right after the BIP34 height. And the
+// carry the main reference right after its height (§12.4): its 36 bytes
+// are coinbaseaux.flags, which pools (ckpool, Miningcore) push as data
+// right after the BIP34 height. And the
 // header's merkle root is SHA256d(Bitcoin's root ‖ withdrawal root) (§6),
 // which pool software does not compute: unless the client asks for the
 // "withdrawalroot" capability, the template is the coinbase alone and

@@ -80,13 +80,32 @@ type gbt struct {
 	LongPollID    string            `json:"longpollid"`
 }
 
-// outsidePool mines like ckpool: it asks for a template with ckpool's
-// capabilities, builds its own coinbase from the template's fields (the
-// BIP34 height, coinbaseaux.flags, its own extranonce push and tag, its
-// payout for coinbasevalue), takes the merkle root over the listed txids,
-// grinds the nonce and submits the block in hex. It returns the block's
+// outsidePool mines like ckpool and Miningcore: it asks for a template
+// with ckpool's capabilities, builds its own coinbase from the template's
+// fields (the BIP34 height, coinbaseaux.flags pushed as data, its own
+// extranonce push and tag, its payout for coinbasevalue), takes the
+// merkle root over the listed txids, grinds the nonce and submits the
+// block in hex. It returns the block's
 // hash and submitblock's answer.
 func outsidePool(t *testing.T, url string, payout []byte, extranonce uint64) (chainhash.Hash, json.RawMessage) {
+	t.Helper()
+	return poolWith(t, url, payout, extranonce, pushFlags, nil)
+}
+
+// pushFlags is ckpool's and Miningcore's coinbase signature script: the
+// height, then coinbaseaux.flags pushed as data, then the pool's own
+// pushes.
+func pushFlags(height int64, flags, extranonce []byte) *txscript.ScriptBuilder {
+	return txscript.NewScriptBuilder().AddInt64(height).AddData(flags).
+		AddData(extranonce).AddData([]byte("/outsidepool/"))
+}
+
+// poolWith is outsidePool with the pool's coinbase signature script and,
+// if not nil, a change to the block's transactions, with the merkle root
+// to give the header, before it is solved.
+func poolWith(t *testing.T, url string, payout []byte, extranonce uint64,
+	script func(height int64, flags, extranonce []byte) *txscript.ScriptBuilder,
+	txs func([]*wire.MsgTx) ([]*wire.MsgTx, chainhash.Hash)) (chainhash.Hash, json.RawMessage) {
 	t.Helper()
 	var tmpl gbt
 	if e := rpcCall(t, url, "getblocktemplate", []any{map[string]any{
@@ -101,8 +120,7 @@ func outsidePool(t *testing.T, url string, payout []byte, extranonce uint64) (ch
 	}
 	en := make([]byte, 8)
 	binary.LittleEndian.PutUint64(en, extranonce)
-	sig, err := txscript.NewScriptBuilder().AddInt64(tmpl.Height).AddOps(flags).
-		AddData(en).AddData([]byte("/outsidepool/")).Script()
+	sig, err := script(tmpl.Height, flags, en).Script()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,6 +146,12 @@ func outsidePool(t *testing.T, url string, payout []byte, extranonce uint64) (ch
 		}
 		block.Transactions = append(block.Transactions, &mtx)
 	}
+	var root *chainhash.Hash
+	if txs != nil {
+		var r chainhash.Hash
+		block.Transactions, r = txs(block.Transactions)
+		root = &r
+	}
 	for len(level) > 1 {
 		if len(level)%2 == 1 {
 			level = append(level, level[len(level)-1])
@@ -152,6 +176,9 @@ func outsidePool(t *testing.T, url string, payout []byte, extranonce uint64) (ch
 	}
 	block.Header = wire.BlockHeader{Version: tmpl.Version, PrevBlock: *prev,
 		MerkleRoot: level[0], Timestamp: time.Unix(tmpl.CurTime, 0), Bits: bits}
+	if root != nil {
+		block.Header.MerkleRoot = *root
+	}
 	for {
 		h := block.Header.BlockHash()
 		if blockchain.HashToBig(&h).Cmp(target) <= 0 {
@@ -239,4 +266,48 @@ func TestOutsidePool(t *testing.T) {
 		n.clock = n.clock.Add(2 * time.Second)
 	}
 	// The same block again is a duplicate.
+}
+
+// TestOtherPoolConventions: what other ways of building the coinbase get.
+// A pool that appends the flags' bytes without a push (NOMP) makes a
+// coinbase without a main reference; ckpool's one-byte push of a height
+// up to 16 is not BIP34's form; a block that keeps the stand-in
+// transaction before another is refused as a second coinbase. None moves
+// the tip.
+func TestOtherPoolConventions(t *testing.T) {
+	n := newPowNode(t)
+	_, payout := poolAddress(t, n)
+	rawFlags := func(height int64, flags, extranonce []byte) *txscript.ScriptBuilder {
+		return txscript.NewScriptBuilder().AddInt64(height).AddOps(flags).AddData(extranonce)
+	}
+	ckpoolHeight := func(height int64, flags, extranonce []byte) *txscript.ScriptBuilder {
+		// ckpool's ser_number: a length byte and the number, for
+		// heights below 128 one byte (AddData would write OP_N).
+		return txscript.NewScriptBuilder().AddOps([]byte{1, byte(height)}).AddData(flags).AddData(extranonce)
+	}
+	// The stand-in twice: submitblock takes the last off, and the root
+	// is the sidechain's of what is left, so that the block gets as far
+	// as its coinbases.
+	markerTwice := func(txs []*wire.MsgTx) ([]*wire.MsgTx, chainhash.Hash) {
+		return append(txs, txs[len(txs)-1].Copy()), sideblock.CalcBlockMerkleRoot(txs)
+	}
+	for i, c := range []struct {
+		name   string
+		script func(int64, []byte, []byte) *txscript.ScriptBuilder
+		txs    func([]*wire.MsgTx) ([]*wire.MsgTx, chainhash.Hash)
+		want   string
+	}{
+		{"flags appended raw", rawFlags, nil, `"bad-txns"`},
+		{"ckpool's height 1", ckpoolHeight, nil, `"bad-cb-height"`},
+		{"the stand-in kept", pushFlags, markerTwice, `"bad-cb-multiple"`},
+	} {
+		tip, _ := n.tip()
+		_, res := poolWith(t, n.url, payout, uint64(i), c.script, c.txs)
+		if string(res) != c.want {
+			t.Errorf("%s: submitblock answered %s, want %s", c.name, res, c.want)
+		}
+		if now, _ := n.tip(); now != tip {
+			t.Fatalf("%s: the tip moved", c.name)
+		}
+	}
 }

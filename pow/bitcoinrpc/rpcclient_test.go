@@ -122,8 +122,7 @@ func TestRPCClient(t *testing.T) {
 		tmpl.Target == "" || tmpl.Bits == "" || tmpl.CoinbaseValue == nil || tmpl.WeightLimit != 4_000_000 {
 		t.Fatalf("template lacks fields: %+v", tmpl)
 	}
-	// The flags are the push of the main reference the node's coinbase
-	// carries.
+	// The flags are the main reference the node's coinbase carries.
 	cb, err := hex.DecodeString(tmpl.CoinbaseTxn.Data)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +135,7 @@ func TestRPCClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "24" + hex.EncodeToString(ref.Bytes()); tmpl.CoinbaseAux.Flags != want {
+	if want := hex.EncodeToString(ref.Bytes()); tmpl.CoinbaseAux.Flags != want {
 		t.Fatalf("flags %s, want %s", tmpl.CoinbaseAux.Flags, want)
 	}
 

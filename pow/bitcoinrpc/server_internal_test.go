@@ -16,6 +16,7 @@ import (
 
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/pow/headerchain"
+	"github.com/mainstake/sidenode/sideblock"
 )
 
 // TestNewNeedsCredentials: no server without both a user and a password.
@@ -317,8 +318,9 @@ func TestTemplateAnswer(t *testing.T) {
 	if len(res.Transactions) != 1 || res.Transactions[0].TxID != zero || res.CoinbaseValue != 4900 {
 		t.Fatalf("compatible template: %+v", res)
 	}
-	if !strings.HasPrefix(res.CoinbaseAux["flags"], "24") || len(res.CoinbaseAux["flags"]) != 2+2*36 {
-		t.Fatalf("flags %q, want a 36-byte push", res.CoinbaseAux["flags"])
+	ref, _ := sideblock.ExtractMainRef(f.tmpl.Coinbase.Tx)
+	if res.CoinbaseAux["flags"] != hex.EncodeToString(ref.Bytes()) {
+		t.Fatalf("flags %q, want the main reference's 36 bytes", res.CoinbaseAux["flags"])
 	}
 	if res.CoinbaseTxn == nil || res.CoinbaseTxn.Fee != 0 || !slices.Contains(res.Mutable, "coinbase/append") {
 		t.Fatalf("coinbasetxn %+v", res.CoinbaseTxn)

@@ -187,10 +187,6 @@ func templateAnswer(t *api.BlockTemplate, coinbaseTxn, full bool) (*templateResu
 	if err != nil {
 		return nil, fmt.Errorf("the node's coinbase carries no main reference: %w", err)
 	}
-	flags, err := txscript.NewScriptBuilder().AddData(ref.Bytes()).Script()
-	if err != nil {
-		return nil, err
-	}
 	fees := t.Coinbase.Fee
 	res := &templateResult{
 		Capabilities:      []string{"longpoll"},
@@ -198,7 +194,7 @@ func templateAnswer(t *api.BlockTemplate, coinbaseTxn, full bool) (*templateResu
 		Rules:             []string{},
 		VBAvailable:       map[string]int{},
 		PreviousBlockHash: t.Header.PrevBlock.String(),
-		CoinbaseAux:       map[string]string{"flags": hex.EncodeToString(flags)},
+		CoinbaseAux:       map[string]string{"flags": hex.EncodeToString(ref.Bytes())},
 		CoinbaseValue:     t.CoinbaseValue,
 		LongPollID:        t.LongPollID,
 		Target:            api.TargetHex(t.Target),
