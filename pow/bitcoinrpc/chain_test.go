@@ -7,12 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/blockchain"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/pow/bitcoinrpc"
+	"github.com/mainstake/sidenode/pow/headerchain"
 	"github.com/mainstake/sidenode/pow/powchain"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
@@ -28,6 +31,7 @@ type powNode struct {
 	pc     *powchain.Chain
 	clock  time.Time
 	hashes []chainhash.Hash
+	pool   *sideblock.Mempool
 	srv    *bitcoinrpc.Server
 	url    string
 }
@@ -69,13 +73,16 @@ func newPowNode(t testing.TB) *powNode {
 	// The node's own payout, which only coinbasetxn shows.
 	pc.SetPayout([]byte{txscript.OP_TRUE})
 	n.db, n.pc = db, pc
+	n.pool = sideblock.NewMempool(pc.Side(), p, sideblock.MempoolConfig{
+		Added: func(*wire.MsgTx) { pc.MempoolGrew() }})
+	pc.SetMempool(n.pool)
 	for i := 0; i < 4; i++ {
 		n.mainBlock()
 	}
 	adapter := nodeapi.New(nodeapi.Env{Network: p.Name, Params: p, Mining: apiMining{pc}})
 	srv, err := bitcoinrpc.New(bitcoinrpc.Config{
 		Listen: "127.0.0.1:0", User: rpcUser, Pass: rpcPass, Params: p,
-		Mining: adapter, Chain: chainState{pc}, Version: "0.1.0-test",
+		Mining: adapter, Chain: chainState{pc}, Mempool: n.pool, Version: "0.1.0-test",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -189,4 +196,30 @@ func (c chainState) BlockHash(_ context.Context, height int32) (chainhash.Hash, 
 		return chainhash.Hash{}, false, nil
 	}
 	return n.Ancestor(height).Hash(), true, nil
+}
+
+// mineDirect mines a block on the node's own template (paying OP_TRUE)
+// and hands it to the pow chain, as its CPU miner does.
+func (n *powNode) mineDirect() *headerchain.Block {
+	n.t.Helper()
+	n.clock = n.clock.Add(2 * time.Second)
+	tmpl, err := n.pc.BlockTemplate([]byte{txscript.OP_TRUE})
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	b := &headerchain.Block{Header: tmpl.Header,
+		Transactions: append([]*wire.MsgTx{tmpl.Coinbase}, tmpl.Transactions...)}
+	b.Header.MerkleRoot = sideblock.CalcBlockMerkleRoot(b.Transactions)
+	target := blockchain.CompactToBig(b.Header.Bits)
+	for {
+		h := b.Header.BlockHash()
+		if blockchain.HashToBig(&h).Cmp(target) <= 0 {
+			break
+		}
+		b.Header.Nonce++
+	}
+	if _, err := n.pc.AcceptBlock(b); err != nil {
+		n.t.Fatal(err)
+	}
+	return b
 }

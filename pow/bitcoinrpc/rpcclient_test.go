@@ -13,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/rpcclient"
+	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/sideblock"
@@ -239,5 +240,69 @@ func TestWithdrawalRootCapability(t *testing.T) {
 	}
 	if tip, _ := n.tip(); tip != good.BlockHash() {
 		t.Fatal("the tip did not move to the block")
+	}
+}
+
+// TestTemplatesWithTransactions: with a mempool transaction, a
+// withdrawalroot client gets it with its fee, coinbasevalue with the fee
+// and coinbasetxn paying it, and its block (root with the step) is
+// accepted with the transaction; a compatible template of the same moment
+// is the coinbase alone with the subsidy, and pooledtx counts the
+// transaction.
+func TestTemplatesWithTransactions(t *testing.T) {
+	n := newPowNode(t)
+	first := n.mineDirect()
+	for i := 0; i < sideblock.SideCoinbaseMaturity; i++ {
+		n.mineDirect()
+	}
+	firstID := first.Transactions[0].TxHash()
+	spend := wire.NewMsgTx(2)
+	spend.AddTxIn(wire.NewTxIn(wire.NewOutPoint(&firstID, 0), nil, nil))
+	const fee = 50_000
+	spend.AddTxOut(wire.NewTxOut(first.Transactions[0].TxOut[0].Value-fee, []byte{txscript.OP_TRUE}))
+	if err := n.pool.Add(spend); err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, n)
+	compat, err := c.GetBlockTemplate(&btcjson.TemplateRequest{Capabilities: []string{"coinbasetxn"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := c.GetBlockTemplate(&btcjson.TemplateRequest{Capabilities: []string{"coinbasetxn", "withdrawalroot"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.Transactions) != 1 || full.Transactions[0].TxID != spend.TxHash().String() ||
+		full.Transactions[0].Fee != fee || full.CoinbaseTxn.Fee != -fee {
+		t.Fatalf("full template's transactions %+v, coinbasetxn fee %d", full.Transactions, full.CoinbaseTxn.Fee)
+	}
+	if *full.CoinbaseValue != *compat.CoinbaseValue+fee || len(compat.Transactions) != 1 ||
+		compat.Transactions[0].TxID != strings.Repeat("0", 64) {
+		t.Fatalf("compatible template: value %d (full %d), transactions %+v",
+			*compat.CoinbaseValue, *full.CoinbaseValue, compat.Transactions)
+	}
+	mi, err := c.GetMiningInfo()
+	if err != nil || mi.PooledTx != 1 {
+		t.Fatalf("getmininginfo pooledtx %+v (%v), want 1", mi, err)
+	}
+	var raw struct {
+		WithdrawalRoot string `json:"withdrawalroot"`
+	}
+	if e := rpcCall(t, n.url, "getblocktemplate", []any{map[string]any{
+		"capabilities": []string{"withdrawalroot"}}}, &raw); e != nil {
+		t.Fatal(e)
+	}
+	wr, err := chainhash.NewHashFromStr(raw.WithdrawalRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := blockFromTemplate(t, full, wr)
+	if err := c.SubmitBlock(btcutil.NewBlock(b), nil); err != nil {
+		t.Fatalf("submitblock: %v", err)
+	}
+	kept, ok := n.pc.Block(b.BlockHash())
+	if tip, _ := n.tip(); tip != b.BlockHash() || !ok || len(kept.Transactions) != 2 ||
+		kept.Transactions[1].TxHash() != spend.TxHash() {
+		t.Fatal("the block with the transaction is not the tip")
 	}
 }
