@@ -221,8 +221,8 @@ func templateProto(t *BlockTemplate) (*apiv1.GetBlockTemplateResponse, error) {
 		},
 		CoinbaseValueSat: t.CoinbaseValue,
 		WithdrawalRoot:   hex.EncodeToString(t.WithdrawalRoot[:]),
-		Target:           targetHex(t.Target),
-		Bits:             bitsHex(t.Header.Bits),
+		Target:           TargetHex(t.Target),
+		Bits:             BitsHex(t.Header.Bits),
 		Height:           t.Height,
 		CurTime:          t.Header.Timestamp.Unix(),
 		MinTime:          t.MinTime.Unix(),
@@ -300,13 +300,13 @@ func (m *miningService) GetMiningInfo(ctx context.Context, req *apiv1.GetMiningI
 	resp := &apiv1.GetMiningInfoResponse{
 		Height:                mi.Tip.Height,
 		Hash:                  mi.Tip.Hash.String(),
-		Bits:                  bitsHex(mi.Tip.Bits),
-		Target:                targetHex(mi.Target),
+		Bits:                  BitsHex(mi.Tip.Bits),
+		Target:                TargetHex(mi.Target),
 		Difficulty:            mi.Difficulty,
 		NetworkHashPs:         mi.HashPS,
 		HashrateBlocks:        mi.HashrateBlocks,
-		NextBits:              bitsHex(mi.NextBits),
-		NextTarget:            targetHex(mi.NextTarget),
+		NextBits:              BitsHex(mi.NextBits),
+		NextTarget:            TargetHex(mi.NextTarget),
 		ScheduleOffsetSeconds: mi.ScheduleOffset,
 		Algorithm:             mi.Algorithm,
 		IdealBlockTimeSeconds: mi.IdealBlockTime,
@@ -320,17 +320,17 @@ func (m *miningService) GetMiningInfo(ctx context.Context, req *apiv1.GetMiningI
 		b := &mi.Recent[i]
 		resp.RecentBlocks = append(resp.RecentBlocks, &apiv1.MinedBlock{
 			Height: b.Height, Hash: b.Hash.String(), Time: b.Time.Unix(),
-			Bits: bitsHex(b.Bits), Algorithm: b.Algorithm, TxCount: b.TxCount,
+			Bits: BitsHex(b.Bits), Algorithm: b.Algorithm, TxCount: b.TxCount,
 		})
 	}
 	return resp, nil
 }
 
-// bitsHex writes compact bits as 8 hex digits, as getblocktemplate does.
-func bitsHex(bits uint32) string { return fmt.Sprintf("%08x", bits) }
+// BitsHex writes compact bits as 8 hex digits, as getblocktemplate does.
+func BitsHex(bits uint32) string { return fmt.Sprintf("%08x", bits) }
 
-// targetHex writes a target as 64 hex digits, big-endian; "" for none.
-func targetHex(t *big.Int) string {
+// TargetHex writes a target as 64 hex digits, big-endian; "" for none.
+func TargetHex(t *big.Int) string {
 	if t == nil || t.Sign() < 0 || t.BitLen() > 256 {
 		return ""
 	}

@@ -128,6 +128,10 @@ type Config struct {
 	MineRandomXLight bool   `long:"minerandomxlight" description:"With --mine at RandomX heights (powswitchtest), hash in RandomX's light mode (256 MiB, slow) instead of full mode (a 2 GiB dataset per key, built on first use): for small machines and tests"`
 	MineAddr         string `long:"mineaddr" description:"Sidechain address the coinbases of blocks mined with --mine pay (default: a new address of the node's wallet)"`
 
+	BtcRPCListen string `long:"btcrpclisten" description:"Serve the bitcoind-compatible JSON-RPC subset for outside pool software (getblocktemplate, submitblock, ...) on this address, host:port or a port (host 127.0.0.1); pow networks only; off when empty"`
+	BtcRPCUser   string `long:"btcrpcuser" description:"User name of --btcrpclisten's HTTP basic auth (required with it)"`
+	BtcRPCPass   string `long:"btcrpcpass" default-mask:"-" description:"Password of --btcrpclisten's HTTP basic auth (required with it)"`
+
 	MainWatch MainWatchConfig `group:"mainwatch" namespace:"mainwatch"`
 	Btcd      BtcdConfig      `group:"btcd" namespace:"btcd"`
 	Neutrino  NeutrinoConfig  `group:"neutrino" namespace:"neutrino"`
@@ -575,6 +579,9 @@ func (c *Config) validate() error {
 	if err := c.validateMining(); err != nil {
 		return err
 	}
+	if err := c.validateBtcRPC(); err != nil {
+		return err
+	}
 
 	switch c.MainWatch.Backend {
 	case BackendBtcd:
@@ -784,6 +791,46 @@ func (c *Config) validateMining() error {
 			return err
 		}
 	}
+	return nil
+}
+
+// validateBtcRPC checks --btcrpclisten, --btcrpcuser and --btcrpcpass:
+// the server is for pow networks and needs both credentials; an address
+// without a host listens on 127.0.0.1.
+func (c *Config) validateBtcRPC() error {
+	c.BtcRPCListen = strings.TrimSpace(c.BtcRPCListen)
+	if c.BtcRPCListen == "" {
+		return nil
+	}
+	params, err := chainparams.ByName(c.Network)
+	if err != nil {
+		return err
+	}
+	if params.Engine != chainparams.PoW {
+		return fmt.Errorf("--btcrpclisten: --network=%s runs the %v engine; "+
+			"the bitcoind-compatible RPC is for pow networks (powregtest, "+
+			"powswitchtest)", c.Network, params.Engine)
+	}
+	if c.BtcRPCUser == "" || c.BtcRPCPass == "" {
+		return errors.New("--btcrpclisten needs --btcrpcuser and --btcrpcpass: " +
+			"the bitcoind-compatible RPC never runs without credentials")
+	}
+	addr := c.BtcRPCListen
+	if _, err := strconv.ParseUint(addr, 10, 16); err == nil {
+		addr = ":" + addr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--btcrpclisten=%s: give host:port or a port (%v)", c.BtcRPCListen, err)
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("--btcrpclisten=%s: port %q is not a port number (1 to 65535)",
+			c.BtcRPCListen, port)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	c.BtcRPCListen = net.JoinHostPort(host, port)
 	return nil
 }
 

@@ -336,6 +336,15 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"undo depth below 100", []string{"--undodepth=99"}, nil},
 		{"undo depth above the store's maximum", []string{"--undodepth=100001"}, nil},
 		{"resync in the config file", []string{"--configfile=" + resyncFile}, nil},
+		{"btcrpc without credentials", []string{"--network=powregtest", "--btcrpclisten=18570"}, nil},
+		{"btcrpc without a password", []string{"--network=powregtest", "--btcrpclisten=18570",
+			"--btcrpcuser=pool"}, nil},
+		{"btcrpc on a mainstake network", []string{"--network=regtest", "--btcrpclisten=18570",
+			"--btcrpcuser=pool", "--btcrpcpass=x"}, nil},
+		{"btcrpc without a port", []string{"--network=powregtest", "--btcrpclisten=localhost",
+			"--btcrpcuser=pool", "--btcrpcpass=x"}, nil},
+		{"btcrpc port 0", []string{"--network=powregtest", "--btcrpclisten=:0",
+			"--btcrpcuser=pool", "--btcrpcpass=x"}, nil},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -643,5 +652,24 @@ func TestLoadConfigUndoDepth(t *testing.T) {
 	file := writeConfigFile(t, "undodepth=150\n")
 	if cfg := mustLoad(t, append([]string{"--configfile=" + file}, btcdCreds...)...); cfg.UndoDepth != 150 {
 		t.Fatalf("undodepth=150 in the file: %d", cfg.UndoDepth)
+	}
+}
+
+// TestLoadConfigBtcRPC: --btcrpclisten is off by default, and an address
+// without a host listens on loopback.
+func TestLoadConfigBtcRPC(t *testing.T) {
+	withHome(t)
+	if cfg := mustLoad(t, append([]string{"--network=powregtest"}, btcdCreds...)...); cfg.BtcRPCListen != "" {
+		t.Fatalf("--btcrpclisten defaults to %q, want off", cfg.BtcRPCListen)
+	}
+	for in, want := range map[string]string{
+		"18570": "127.0.0.1:18570", ":18570": "127.0.0.1:18570",
+		"0.0.0.0:18570": "0.0.0.0:18570", "[::1]:18570": "[::1]:18570",
+	} {
+		cfg := mustLoad(t, append([]string{"--network=powregtest", "--btcrpclisten=" + in,
+			"--btcrpcuser=pool", "--btcrpcpass=x"}, btcdCreds...)...)
+		if cfg.BtcRPCListen != want {
+			t.Errorf("--btcrpclisten=%s: %q, want %q", in, cfg.BtcRPCListen, want)
+		}
 	}
 }

@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"runtime"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/p2p"
+	"github.com/mainstake/sidenode/pow/bitcoinrpc"
 	"github.com/mainstake/sidenode/pow/headerchain"
 	"github.com/mainstake/sidenode/pow/miner"
 	"github.com/mainstake/sidenode/pow/powchain"
+	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/sidepeer"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -131,4 +135,86 @@ func (m miningAPI) MiningInfo(context.Context) (*nodeapi.MiningInfo, error) {
 			Hash: n.Hash(), Time: n.Timestamp(), Bits: n.Bits(), TxCount: info.TxCounts[i]})
 	}
 	return out, nil
+}
+
+// startBtcRPC starts the bitcoind-compatible RPC of --btcrpclisten on a
+// pow network: the same mining API adapter as MiningService's (templates,
+// long polls, BIP22 reasons), the pow chain's best chain and the mempool.
+// The node's templates need a payout even when pools build their own
+// coinbase, so it refuses to start without one.
+func startBtcRPC(cfg *Config, params *chainparams.Params, pc *powchain.Chain,
+	pool *sideblock.Mempool, payout []byte) (*bitcoinrpc.Server, error) {
+
+	if pc == nil {
+		return nil, fmt.Errorf("--btcrpclisten: network %s has no pow chain", cfg.Network)
+	}
+	if payout == nil {
+		return nil, errors.New("--btcrpclisten needs --mineaddr, or a wallet: " +
+			"the node's block templates carry a coinbase of its own (the " +
+			"coinbasetxn pools may ask for), which pays that address")
+	}
+	adapter := nodeapi.New(nodeapi.Env{Version: Version, Network: cfg.Network,
+		Params: params, Mining: miningAPI{pc: pc}})
+	srv, err := bitcoinrpc.New(bitcoinrpc.Config{
+		Listen: cfg.BtcRPCListen, User: cfg.BtcRPCUser, Pass: cfg.BtcRPCPass,
+		Params: params, Mining: adapter, Chain: powChainState{pc: pc},
+		Mempool: pool, Version: Version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+// powChainState is the pow chain's best chain as the bitcoind-compatible
+// RPC shows it (bitcoinrpc.Chain).
+type powChainState struct {
+	pc *powchain.Chain
+}
+
+var _ bitcoinrpc.Chain = powChainState{}
+
+func (c powChainState) tip() (*headerchain.Node, error) {
+	hash, _, ok := c.pc.Side().Tip()
+	if !ok {
+		return nil, errors.New("the genesis block is not connected yet " +
+			"(the mainchain is still syncing)")
+	}
+	n := c.pc.Index().Lookup(hash)
+	if n == nil {
+		return nil, fmt.Errorf("tip %v is not in the header index", hash)
+	}
+	return n, nil
+}
+
+func (c powChainState) ChainState(context.Context) (*bitcoinrpc.ChainState, error) {
+	n, err := c.tip()
+	if err != nil {
+		return nil, err
+	}
+	hash, height := n.Hash(), n.Height()
+	cs := &bitcoinrpc.ChainState{Blocks: height, BestHash: hash, Headers: height,
+		MedianTime: n.MedianTimePast(), ChainWork: n.WorkSum()}
+	if bh := c.pc.Index().BestHeader(); bh != nil {
+		cs.Headers = bh.Height()
+	}
+	return cs, nil
+}
+
+func (c powChainState) BlockHash(_ context.Context, height int32) (chainhash.Hash, bool, error) {
+	n, err := c.tip()
+	if err != nil {
+		return chainhash.Hash{}, false, err
+	}
+	if height > n.Height() {
+		return chainhash.Hash{}, false, nil
+	}
+	a := n.Ancestor(height)
+	if a == nil {
+		return chainhash.Hash{}, false, nil
+	}
+	return a.Hash(), true, nil
 }

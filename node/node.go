@@ -502,6 +502,14 @@ func Run(ctx context.Context, cfg *Config) error {
 		defer srv.Stop()
 	}
 
+	if cfg.BtcRPCListen != "" {
+		brpc, err := startBtcRPC(cfg, params, proto.pow, proto.pool, payout)
+		if err != nil {
+			return err
+		}
+		defer brpc.Stop()
+	}
+
 	proto.metrics = mtr
 	proto.producer.SetObserver(mtr)
 	proto.chain.SetValidationHook(proto.observeValidation)
