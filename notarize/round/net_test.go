@@ -104,7 +104,7 @@ type packet struct {
 // every message to every online notary but its sender, one clock, one
 // UTXO set.
 type testNet struct {
-	t        *testing.T
+	t        testing.TB
 	params   *chainparams.Params
 	clock    *fakeClock
 	utxo     *utxoSet
@@ -136,7 +136,7 @@ func (b *netBroadcaster) Broadcast(tx *wire.MsgTx) error {
 }
 
 // newTestNet starts n dev notaries, each with utxos outputs of 50,000 sat.
-func newTestNet(t *testing.T, n, utxos int) *testNet {
+func newTestNet(t testing.TB, n, utxos int) *testNet {
 	net := &testNet{t: t, params: testParams(), clock: &fakeClock{now: time.Unix(1_700_000_000, 0)},
 		utxo: newUTXOSet(), sent: make(map[int][]*wire.MsgTx),
 		refused: make(map[ErrorCode]int), timeout: time.Minute}

@@ -654,6 +654,10 @@ type Status struct {
 	Inputs    []int
 	Signed    int
 
+	// TxID is the txid of the attempt's transaction once the set is
+	// fixed (a segwit txid: the signed transaction's too).
+	TxID chainhash.Hash
+
 	// Final is the complete notarization once there is one.
 	Final *wire.MsgTx
 
@@ -682,6 +686,9 @@ func (n *Notary) Status() Status {
 			st.Signed++
 		}
 	}
+	if r.att.session != nil {
+		st.TxID = r.att.session.TxHash()
+	}
 	if r.final != nil {
 		st.Final = r.final.Copy()
 	}
@@ -689,12 +696,4 @@ func (n *Notary) Status() Status {
 		st.Excluded = append(st.Excluded, op)
 	}
 	return st
-}
-
-// TxID returns the txid of the round's complete notarization, if any.
-func (s Status) TxID() (chainhash.Hash, bool) {
-	if s.Final == nil {
-		return chainhash.Hash{}, false
-	}
-	return s.Final.TxHash(), true
 }

@@ -126,7 +126,12 @@ func TestRoundThreeDownStalls(t *testing.T) {
 	// tell it where the round is, and the three complete it.
 	net.online[2] = true
 	net.notaries[2].Tip(chain, 12, nil)
-	tx, _ := net.runRound(5)
+	tx, timeouts := net.runRound(5)
+	if timeouts != 0 {
+		// Attempt 6 is led by notary 3, which is online.
+		t.Fatalf("%d timeouts after the return: the straggler was not told "+
+			"where the round is", timeouts)
+	}
 	signers := net.check(tx, chain).Signers
 	if len(signers) != 3 || signers[0] != 0 || signers[1] != 2 || signers[2] != 3 {
 		t.Fatalf("signers %v, want the three online", signers)
@@ -152,6 +157,11 @@ func TestRoundSpentBeforeSet(t *testing.T) {
 	for _, in := range tx.TxIn {
 		if in.PreviousOutPoint == spent {
 			t.Fatal("the spent input is in the notarization")
+		}
+	}
+	for i, nt := range net.notaries {
+		if a := nt.Status().Round.Attempt; a != 0 {
+			t.Fatalf("notary %d at attempt %d: the set named the spent input", i, a)
 		}
 	}
 	net.check(tx, chain)
