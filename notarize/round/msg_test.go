@@ -120,13 +120,16 @@ func TestVerifyForged(t *testing.T) {
 		return err
 	}
 	cases := map[string]func(*Message){
-		"signature flipped":       func(c *Message) { c.Auth[5] ^= 1 },
-		"content changed":         func(c *Message) { c.Value++ },
-		"signed by notary 2":      func(c *Message) { _ = c.Sign(chainparams.DevNotaryKey(2), params.SidechainID) },
-		"sender 5 of 5":           func(c *Message) { c.Sender = 5; _ = c.Sign(chainparams.DevNotaryKey(5), params.SidechainID) },
-		"season 1":                func(c *Message) { c.Round.Season = 1; _ = c.Sign(chainparams.DevNotaryKey(1), params.SidechainID) },
-		"another sidechain":       func(c *Message) { _ = c.Sign(chainparams.DevNotaryKey(1), params.SidechainID+1) },
-		"height above int32":      func(c *Message) { c.Round.Height = 1 << 31; _ = c.Sign(chainparams.DevNotaryKey(1), params.SidechainID) },
+		"signature flipped":  func(c *Message) { c.Auth[5] ^= 1 },
+		"content changed":    func(c *Message) { c.Value++ },
+		"signed by notary 2": func(c *Message) { _ = c.Sign(chainparams.DevNotaryKey(2), params.SidechainID) },
+		"sender 5 of 5":      func(c *Message) { c.Sender = 5; _ = c.Sign(chainparams.DevNotaryKey(5), params.SidechainID) },
+		"season 1":           func(c *Message) { c.Round.Season = 1; _ = c.Sign(chainparams.DevNotaryKey(1), params.SidechainID) },
+		"another sidechain":  func(c *Message) { _ = c.Sign(chainparams.DevNotaryKey(1), params.SidechainID+1) },
+		"height above int32": func(c *Message) {
+			c.Round.Height = 1 << 31
+			_ = c.Sign(chainparams.DevNotaryKey(1), params.SidechainID)
+		},
 		"auth not a BIP340 value": func(c *Message) { copy(c.Auth[:32], bytes.Repeat([]byte{0xff}, 32)) },
 	}
 	for name, f := range cases {
@@ -176,4 +179,34 @@ func roundTranscript(tb testing.TB) [][]byte {
 		net.step()
 	}
 	return out
+}
+
+// FuzzHandleSigned: any well-formed message, signed by the notary it names
+// (so that it passes authentication and reaches the round's rules), never
+// panics a notary in a round, and a refusal always carries a code.
+func FuzzHandleSigned(f *testing.F) {
+	for _, raw := range roundTranscript(f) {
+		f.Add(raw)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m, err := Decode(raw)
+		if err != nil {
+			return
+		}
+		net := newTestNet(t, 5, 1)
+		net.adversarial = true
+		net.tip(testChain(12))
+		m.Sender %= 5
+		if err := m.Sign(chainparams.DevNotaryKey(int(m.Sender)), net.params.SidechainID); err != nil {
+			t.Fatal(err)
+		}
+		for i := range net.notaries {
+			if err := net.notaries[i].Handle(m.Encode()); err != nil {
+				if _, ok := Code(err); !ok {
+					t.Fatalf("untyped refusal %v", err)
+				}
+			}
+		}
+		net.settle()
+	})
 }
