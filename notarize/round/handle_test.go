@@ -211,3 +211,22 @@ func sortSet(s []SetInput) {
 		}
 	}
 }
+
+// TestHandleStaleAbort: an abort that arrives after its attempt ended
+// still leaves the spent output out of the round.
+func TestHandleStaleAbort(t *testing.T) {
+	net := newTestNet(t, 5, 1)
+	net.tip(testChain(12))
+	st := net.notaries[0].Status()
+	old := st.Round
+	net.queue = nil
+	net.expire()
+	net.queue = nil
+	op := wire.OutPoint{Hash: chainhash.Hash{0xab}, Index: 3}
+	m := Message{Kind: KindAbort, Round: old, Sender: 2, Reason: AbortSpent, OutPoint: op}
+	expectRefused(t, net, 0, signed(t, net, m, 2), ErrStale, false)
+	ex := net.notaries[0].Status().Excluded
+	if len(ex) != 1 || ex[0] != op {
+		t.Fatalf("excluded %v", ex)
+	}
+}

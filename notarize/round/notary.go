@@ -106,6 +106,7 @@ type roundState struct {
 	deadline time.Time
 	excluded map[wire.OutPoint]bool
 	final    *wire.MsgTx
+	settled  bool // a notarization at or above the height counts
 	att      *attemptState
 }
 
@@ -180,6 +181,11 @@ func (n *Notary) Tip(chain notarize.Chain, tipHeight int32, last *notarize.Notar
 	defer n.flush()
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if r := n.r; r != nil && last != nil && int32(r.id.Height) <= last.Height {
+		// A notarization of this round's height or above counts: the
+		// round is over, whoever finished it.
+		r.settled = true
+	}
 	p, ok := notarize.RoundTarget(chain, tipHeight, n.cfg.Params, last)
 	if !ok {
 		return
@@ -227,7 +233,7 @@ func (n *Notary) Poll() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	r := n.r
-	if r == nil || r.final != nil || n.cfg.Clock.Now().Before(r.deadline) {
+	if r == nil || r.final != nil || r.settled || n.cfg.Clock.Now().Before(r.deadline) {
 		return
 	}
 	n.startAttempt(r.id.Attempt + 1)
@@ -369,6 +375,10 @@ func (n *Notary) dispatch(m *Message) error {
 			"at height %d, this node's round is for %v", m.Kind, m.Sender,
 			m.Round.Block, m.Round.Height, r.id.Block)
 	case m.Round.Attempt < r.id.Attempt:
+		// An abort of an earlier attempt still names a spent input.
+		if m.Kind == KindAbort {
+			r.excluded[m.OutPoint] = true
+		}
 		// A straggler: tell it where the round is.
 		if a := r.att; a.myAnn != nil && !a.nudged[m.Sender] && int(m.Sender) != r.me {
 			a.nudged[m.Sender] = true
@@ -392,7 +402,7 @@ func (n *Notary) dispatch(m *Message) error {
 			"messages in attempt %d of the round of height %d", m.Sender,
 			m.Kind, m.Round.Attempt, m.Round.Height)
 	}
-	if r.final != nil {
+	if r.final != nil || r.settled {
 		r.att.seen[key] = m
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/btcsuite/btcd/wire"
 	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/notarize"
 )
 
 // fee returns what tx pays: its inputs' values from the UTXO set less its
@@ -220,4 +221,32 @@ func onlyOutput(t *testing.T, net *testNet, i int) wire.OutPoint {
 		t.Fatalf("notary %d has %d outputs", i, len(outs))
 	}
 	return outs[0].OutPoint
+}
+
+// TestRoundSettledElsewhere: a stalled round stops restarting once the
+// node learns that a notarization of its height counts (finished by other
+// notaries, seen on the mainchain).
+func TestRoundSettledElsewhere(t *testing.T) {
+	net := newTestNet(t, 5, 1)
+	for _, d := range []int{1, 2, 4} {
+		net.online[d] = false
+	}
+	chain := testChain(12)
+	net.tip(chain)
+	net.settle()
+	net.expire()
+	net.settle()
+	last := &notarize.Notarization{Height: 10, Block: chain[10]}
+	for _, i := range []int{0, 3} {
+		net.notaries[i].Tip(chain, 12, last)
+	}
+	for a := 0; a < 3; a++ {
+		net.expire()
+		net.settle()
+	}
+	for _, i := range []int{0, 3} {
+		if a := net.notaries[i].Status().Round.Attempt; a != 1 {
+			t.Fatalf("notary %d went on to attempt %d after the round was settled", i, a)
+		}
+	}
 }
