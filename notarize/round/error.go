@@ -30,13 +30,13 @@ const (
 	// under the sender's key.
 	ErrForged
 
-	// ErrReplayed indicates an authentic message of a round older than
-	// the last one this node took part in: a recording played back.
+	// ErrReplayed indicates an authentic message of a round more than
+	// one interval below the current one: a recording played back.
 	ErrReplayed
 
 	// ErrStale indicates an authentic message of an earlier attempt of
-	// the current round, or of the round just before it: an honest
-	// straggler. It is ignored.
+	// the current round, or of a round one interval below it (the round
+	// before): an honest straggler. It is ignored.
 	ErrStale
 
 	// ErrDuplicate indicates a message this node already has (the same

@@ -86,13 +86,12 @@ const maxEarly = 256
 type Notary struct {
 	cfg Config
 
-	mu         sync.Mutex
-	r          *roundState // nil before the first round
-	prevHeight uint32      // the height of the round before r
-	early      []*Message  // authentic messages of later rounds
-	out        [][]byte
-	finals     []*wire.MsgTx
-	lastErr    error // the last broadcast or wallet failure
+	mu      sync.Mutex
+	r       *roundState // nil before the first round
+	early   []*Message  // authentic messages of later rounds
+	out     [][]byte
+	finals  []*wire.MsgTx
+	lastErr error // the last broadcast or wallet failure
 }
 
 // roundState is the round of one payload, across its attempts.
@@ -193,9 +192,6 @@ func (n *Notary) Tip(chain notarize.Chain, tipHeight int32, last *notarize.Notar
 	if r := n.r; r != nil {
 		if p.Height < r.p.Height || p == r.p {
 			return
-		}
-		if p.Height > r.p.Height {
-			n.prevHeight = uint32(r.p.Height)
 		}
 	}
 	season := &n.cfg.Params.Notary.Seasons[p.Season]
@@ -363,7 +359,7 @@ func (n *Notary) dispatch(m *Message) error {
 		n.early = append(n.early, m)
 		return nil
 	case m.Round.Height < r.id.Height:
-		if m.Round.Height == n.prevHeight {
+		if int64(m.Round.Height)+int64(n.cfg.Params.Notary.NotarizationInterval) >= int64(r.id.Height) {
 			return ruleErrorf(ErrStale, "%v message of notary %d for the "+
 				"previous round (height %d)", m.Kind, m.Sender, m.Round.Height)
 		}
