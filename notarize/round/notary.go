@@ -3,6 +3,7 @@ package round
 import (
 	"bytes"
 	"errors"
+	"sort"
 	"sync"
 	"time"
 
@@ -701,5 +702,8 @@ func (n *Notary) Status() Status {
 	for op := range r.excluded {
 		st.Excluded = append(st.Excluded, op)
 	}
+	sort.Slice(st.Excluded, func(i, j int) bool {
+		return lessOutPoint(st.Excluded[i], st.Excluded[j])
+	})
 	return st
 }
