@@ -36,9 +36,11 @@
 // the depth, the confirmations and the alarm ages are chainparams'
 // NotaryParams.
 //
-// Not here yet, and not wired into the node: the rounds themselves
-// (agreeing, exchanging signatures over the peer protocol, broadcasting),
-// back-notarization into the sidechain, restoring the last notarization
+// The rounds themselves (agreeing, fixing the inputs, exchanging
+// signatures, broadcasting, restarting, splitting) are the package
+// notarize/round, which uses these helpers. Not here yet, and not wired
+// into the node: the rounds over the peer protocol, back-notarization into
+// the sidechain, restoring the last notarization
 // from the store, the dpowconfs and health figures in the API, and the
 // peg's federation from the season's notaries. Its log subsystem tag, when
 // it logs, will be DPOW.

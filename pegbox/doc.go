@@ -27,7 +27,8 @@
 // deposits to mint (MintSource); the deterministic builder of a sideblock's
 // payout (BuildPayout), the rules that say when it may be signed
 // (PayoutAllowed), and Signing, which gathers the federation's signatures
-// as PSBTs and refuses signatures of other transactions; the rotation
+// as PSBTs (with psbtsign, shared with the notary rounds) and refuses
+// signatures of other transactions; the rotation
 // (BuildRotation) and fee bumps (BumpFee, Bumped). The index records every
 // spend of pegbox coins with its chain facts (Spends), and the Auditor
 // judges each, when asked, against the node's best sidechain: a valid

@@ -70,7 +70,7 @@ func FuzzSignaturePacket(f *testing.F) {
 	forged := wirePacket(f, honest[2])
 	forged.Inputs[1].PartialSigs[0].Signature[10] ^= 1
 	f.Add(raw(forged))
-	unsigned, err := s.member(f, side).packet()
+	unsigned, err := s.member(f, side).s.Packet()
 	if err != nil {
 		f.Fatal(err)
 	}
