@@ -142,6 +142,17 @@ func TestAttesterSlashingRules(t *testing.T) {
 		Attestation2: signAtt(t, k, vote(1, 2, 1), 0, 1)}
 	_, err = CheckAttesterSlashing(s)
 	wantCode(t, err, ErrNotSlashable)
+	// The same source with a later target surrounds nothing; nor does
+	// the same target with an earlier source (that is a double vote).
+	for _, pair := range [][2]AttestationData{{vote(1, 5, 1), vote(1, 3, 1)}, {vote(0, 5, 1), vote(2, 5, 1)}} {
+		if IsSurroundVote(&pair[0], &pair[1]) {
+			t.Errorf("%+v counted as surrounding %+v", pair[0], pair[1])
+		}
+	}
+	s = &AttesterSlashing{Attestation1: signAtt(t, k, vote(1, 5, 1), 0),
+		Attestation2: signAtt(t, k, vote(1, 3, 1), 0)}
+	_, err = CheckAttesterSlashing(s)
+	wantCode(t, err, ErrNotSlashable)
 	// Consecutive votes are fine.
 	s = &AttesterSlashing{Attestation1: signAtt(t, k, vote(1, 2, 1), 0),
 		Attestation2: signAtt(t, k, vote(2, 3, 1), 0)}
