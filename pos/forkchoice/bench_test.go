@@ -92,6 +92,7 @@ func BenchmarkVotesAndHead1kBlocks(b *testing.B) {
 func BenchmarkAttestation(b *testing.B) {
 	s, _ := New(testCfg, root(0), 0, 0)
 	addChain(&testing.T{}, s, root(0), 1, 1, 2, 3)
+	s.SetBalances(make([]uint64, 100_000))
 	var i uint64
 	for b.Loop() {
 		_ = s.ProcessAttestation(i%100_000, root(byte(i%4)), i/100_000)

@@ -15,7 +15,8 @@
 //
 // Votes. ProcessAttestation keeps each validator's latest message: a vote
 // replaces the one held when its target epoch is later
-// (update_latest_messages). ProcessEquivocation marks validators that were
+// (update_latest_messages); a block the store does not hold, or a
+// validator index the balances do not cover, is refused. ProcessEquivocation marks validators that were
 // slashed for double or surround votes; their votes stop counting and later
 // ones are ignored. SetBalances gives the effective balances of the
 // justified state that votes count with.

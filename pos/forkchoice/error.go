@@ -22,6 +22,10 @@ const (
 	// UpdateCheckpoints.
 	ErrUnknownBlock ErrorCode = iota
 
+	// ErrUnknownValidator indicates a vote of a validator index that the
+	// balances given to SetBalances do not cover. ProcessAttestation.
+	ErrUnknownValidator
+
 	// ErrUnknownParent indicates a block whose parent the store does not
 	// hold. AddBlock.
 	ErrUnknownParent
@@ -66,6 +70,7 @@ const (
 // code below numErrorCodes has an entry.
 var errorCodeStrings = map[ErrorCode]string{
 	ErrUnknownBlock:         "ErrUnknownBlock",
+	ErrUnknownValidator:     "ErrUnknownValidator",
 	ErrUnknownParent:        "ErrUnknownParent",
 	ErrDuplicateBlock:       "ErrDuplicateBlock",
 	ErrBadSlot:              "ErrBadSlot",

@@ -233,9 +233,16 @@ func (s *Store) AddBlock(b Block, timely bool) error {
 // later than that of the vote held (update_latest_messages). Votes of
 // validators known to have equivocated are ignored. The engine checks the
 // attestation itself (signature, committee, slot); the store only refuses
-// a root it does not hold, with ErrUnknownBlock. The weights change at the
-// next Head.
+// a root it does not hold, with ErrUnknownBlock, and a validator index
+// SetBalances gave no balance for, with ErrUnknownValidator (so that no
+// index makes the vote table grow beyond the registry). The weights change
+// at the next Head.
 func (s *Store) ProcessAttestation(validator uint64, root Root, targetEpoch uint64) error {
+	if validator >= uint64(len(s.balances)) {
+		return ruleErrorf(ErrUnknownValidator, "vote of validator %d, "+
+			"beyond the %d validators with balances", validator,
+			len(s.balances))
+	}
 	if _, ok := s.indices[root]; !ok {
 		return ruleErrorf(ErrUnknownBlock, "vote of validator %d for "+
 			"unknown block %x", validator, root[:8])
@@ -264,7 +271,9 @@ func (s *Store) ProcessEquivocation(validators ...uint64) {
 
 // SetBalances sets the effective balances that votes count with from the
 // next Head on: those of the justified checkpoint's state, zero for a
-// validator that is not active. The slice is copied. The proposer boost is
+// validator that is not active, with an entry for every validator index
+// that may vote (ProcessAttestation refuses the others). The slice is
+// copied. The proposer boost is
 // ProposerScoreBoost percent of their sum divided by the slots per epoch.
 func (s *Store) SetBalances(balances []uint64) {
 	s.balances = append(s.balances[:0:0], balances...)

@@ -104,7 +104,9 @@ func TestVotesChooseHead(t *testing.T) {
 	if h := mustHead(t, s); h != root(2) {
 		t.Fatalf("equivocator's later vote counted")
 	}
-	wantCode(t, s.ProcessAttestation(5, root(99), 1), ErrUnknownBlock)
+	wantCode(t, s.ProcessAttestation(1, root(99), 1), ErrUnknownBlock)
+	wantCode(t, s.ProcessAttestation(3, root(2), 1), ErrUnknownValidator)
+	wantCode(t, s.ProcessAttestation(1<<62, root(2), 1), ErrUnknownValidator)
 }
 
 func TestAddBlockErrors(t *testing.T) {
@@ -381,6 +383,10 @@ func runRandom(t *testing.T, seed int64, steps int) {
 			r := roots[rng.Intn(len(roots))]
 			target := uint64(rng.Intn(int(n.currentSlot/testCfg.SlotsPerEpoch) + 2))
 			err := s.ProcessAttestation(v, r, target)
+			if v >= validators {
+				wantCode(t, err, ErrUnknownValidator)
+				continue
+			}
 			if !s.Contains(r) {
 				wantCode(t, err, ErrUnknownBlock)
 				continue
