@@ -217,3 +217,29 @@ func TestExportCarriesWatermark(t *testing.T) {
 	wantCode(t, d2.SignAttestation(pk1, 5, 10, Root{2}), ErrBelowWatermark)
 	ok(t, d2.SignAttestation(pk1, 6, 10, Root{2}))
 }
+
+// TestConcurrentSigning: of many goroutines asking to sign conflicting
+// messages at once, exactly one is allowed per slot and per target.
+func TestConcurrentSigning(t *testing.T) {
+	d := openMem(t, Root{})
+	const n = 16
+	errs := make(chan error, 2*n)
+	for i := range n {
+		go func() { errs <- d.SignBlock(pk1, 7, Root{byte(i + 1)}) }()
+		go func() { errs <- d.SignAttestation(pk1, 1, 2, Root{byte(i + 1)}) }()
+	}
+	okCount := 0
+	for range 2 * n {
+		err := <-errs
+		switch {
+		case err == nil:
+			okCount++
+		case IsErrorCode(err, ErrDoubleProposal), IsErrorCode(err, ErrDoubleVote):
+		default:
+			t.Fatalf("unexpected %v", err)
+		}
+	}
+	if okCount != 2 {
+		t.Fatalf("%d signings allowed, want one block and one attestation", okCount)
+	}
+}
