@@ -17,8 +17,13 @@
 //
 // This package is a placeholder. The engine and its tests come with the
 // issue that implements the pos/ part of section 9 of the protocol. Its log
-// subsystem tag is POSC. Two leaf packages it will use exist already:
+// subsystem tag is POSC. Leaf packages it will use exist already:
 // pos/selection (the swap-or-not shuffle, committees, proposers and RANDAO
-// seeds) and pos/bls (BLS12-381 signatures and their aggregation).
-// docs/protocol.md §14 says what they do.
+// seeds), pos/bls (BLS12-381 signatures and their aggregation),
+// pos/forkchoice (LMD-GHOST over a proto-array with proposer boost),
+// pos/ffg (FFG justification and finalization, the inactivity leak and the
+// attestation rewards), pos/slashing (evidence of double proposals, double
+// votes and surround votes) and pos/slashing/protection (the validator
+// client's slashing protection with EIP-3076 interchange). docs/protocol.md
+// §14 says what they do.
 package pos
