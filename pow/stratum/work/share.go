@@ -199,4 +199,3 @@ func (j *Job) Check(s Share, versionMask uint32, shareTarget *big.Int) (Result, 
 	}
 	return r, nil
 }
-
