@@ -94,7 +94,7 @@ type Job struct {
 
 	netTarget [32]byte // NetTarget, big-endian
 	script    []byte   // the template's coinbase signature script
-	notify []any  // Notify's params, clean flag last
+	notify    []any    // Notify's params, clean flag last
 }
 
 // NewJob builds job id from t with extranonce2s of extranonce2Size bytes:
