@@ -12,8 +12,8 @@ type Config struct {
 	TargetInterval time.Duration
 
 	// RetargetEvery is how often the difficulty is reconsidered. A
-	// flood of shares (SlowWindow target intervals' worth) is
-	// reconsidered at once.
+	// flood of shares (the most of 32 and four periods' worth at the
+	// target rate, since the last check) is reconsidered at once.
 	RetargetEvery time.Duration
 
 	// DeadBand is the relative distance from the target rate within
@@ -58,7 +58,7 @@ const (
 
 	// minSlow is the fewest target intervals the slow average must span
 	// before it changes the difficulty: its aim is then within about
-	// 18% (one standard deviation).
+	// 12% (one standard deviation).
 	minSlow = 64
 
 	// maxDrop is the most a single change lowers the difficulty by, as a
@@ -179,7 +179,9 @@ func (s *State) advance(now time.Time) {
 
 // Share records a share accepted at now, at the difficulty in force, and
 // returns the difficulty for the connection's next shares and whether it
-// changed. The difficulty changes at most once per RetargetEvery (or at
+// changed. A share the server still accepts at the difficulty in force
+// before a change should not be passed: it would count as a share of the
+// new difficulty. The difficulty changes at most once per RetargetEvery (or at
 // once on a flood of shares), never to above netDiff (0: no network
 // limit) nor outside [Min, Max].
 func (s *State) Share(now time.Time, netDiff float64) (newDiff float64, changed bool) {
