@@ -25,6 +25,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
 	"github.com/mainstake/sidenode/metrics"
 	"github.com/mainstake/sidenode/nodeapi"
+	"github.com/mainstake/sidenode/notarize/tracker"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/pow/bitcoinrpc"
@@ -122,12 +123,12 @@ var subsystems = []subsystem{
 	{"DASH", dashboard.UseLogger},             // package dashboard (the web dashboard)
 	{"POWC", powchain.UseLogger},              // package pow/powchain (the pow engine's blocks)
 	{"BRPC", bitcoinrpc.UseLogger},            // package pow/bitcoinrpc (the bitcoind-compatible RPC)
+	{"DPOW", tracker.UseLogger},               // package notarize/tracker (the notarizations that count)
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them.
 	{"WDRW", nil}, // package withdraw
 	{"POSC", nil}, // package pos
-	{"DPOW", nil}, // package notarize
 }
 
 // subsystemLoggers maps each subsystem tag to its logger.

@@ -6,6 +6,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/notarize/tracker"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -17,10 +18,12 @@ import (
 // bodies (a cache of what this node received or produced) and what this
 // node found out about them (each header's validation status, the missing
 // set, the fork-choice candidates), which depends on the order bodies
-// arrived in. Every other key of the application keyspace is derived from
-// the mainchain and the bodies held, and covered.
+// arrived in; and the notarization tracker's keys (what counts depends on
+// this node's sidechain view and on when it saw the sidechain's blocks).
+// Every other key of the application keyspace is derived from the
+// mainchain and the bodies held, and covered.
 func LocalPrefixes() [][]byte {
-	return [][]byte{{wallet.KeyByte}, {sideblock.StagingKeyByte}}
+	return [][]byte{{wallet.KeyByte}, {sideblock.StagingKeyByte}, {tracker.KeyByte}}
 }
 
 // StoreOptions returns the store options of a node on network with the

@@ -1,0 +1,357 @@
+package tracker
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/mainwatch"
+	"github.com/mainstake/sidenode/notarize"
+	"github.com/mainstake/sidenode/store"
+)
+
+// PrevoutFetcher finds the outputs a mainchain transaction's inputs spend:
+// the node's mainchain backend. An outpoint names one output for ever, so
+// the answer is the same on every node; an error means the backend could
+// not answer now, and the tracker asks again at the next block or Recheck.
+type PrevoutFetcher interface {
+	// Prevouts returns the outputs tx's inputs spend, one per input, in
+	// input order.
+	Prevouts(tx *wire.MsgTx) ([]*wire.TxOut, error)
+}
+
+// Viewer reads the store: *store.DB is one.
+type Viewer interface {
+	View(fn func(r store.Reader) error) error
+}
+
+// Config is what a Tracker needs.
+type Config struct {
+	// Params is the network; its Notary parameters say what counts.
+	Params *chainparams.Params
+
+	// Side is the node's sidechain: the block hash at a height.
+	Side notarize.Chain
+
+	// Prevouts fetches the prevouts of a notarization's inputs.
+	Prevouts PrevoutFetcher
+
+	// DB is the store the tracker's keys are in, read after an undo.
+	DB Viewer
+
+	// Report, when set, is told each reason a notarization does not
+	// count, once per transaction and code, as it is logged: final is
+	// true for a verdict that will not change (the notarization is
+	// dropped), false for one that may pass later (it stays pending).
+	Report func(txid chainhash.Hash, err error, final bool)
+}
+
+// Tracker follows the mainchain blocks the node connects and keeps the
+// notarizations that count (doc.go). Its methods are safe for concurrent
+// use; ConnectBlock, Recheck and DisconnectBlock are called by the one
+// writer of the store's batches.
+type Tracker struct {
+	cfg     Config
+	scripts map[string]struct{}
+
+	mu       sync.Mutex
+	last     *Record
+	reported map[report]struct{}
+}
+
+// report is one reason logged for one transaction.
+type report struct {
+	txid chainhash.Hash
+	code notarize.ErrorCode
+}
+
+// maxReported bounds the reasons remembered as logged; past it the memory
+// starts over (a reason may then be logged once more).
+const maxReported = 4096
+
+// errNoNotarySet refuses a tracker on a network without notaries.
+var errNoNotarySet = errors.New("notarization tracker: the network has no notary set")
+
+// New returns a tracker of the notarizations of cfg.Params's sidechain. It
+// holds no last notarization until Restore.
+func New(cfg Config) (*Tracker, error) {
+	if cfg.Params == nil || cfg.Params.Notary == nil {
+		return nil, errNoNotarySet
+	}
+	t := &Tracker{
+		cfg:      cfg,
+		scripts:  make(map[string]struct{}),
+		reported: make(map[report]struct{}),
+	}
+	for _, s := range cfg.Params.Notary.Seasons {
+		for _, pub := range s.Pubkeys {
+			t.scripts[string(notarize.NotaryScript(pub))] = struct{}{}
+		}
+	}
+	return t, nil
+}
+
+// Last returns the last notarization that counts, nil when none does.
+// The caller must not modify it.
+func (t *Tracker) Last() *Record {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.last
+}
+
+// LastNotarization returns Last's notarization, for the reorg guard
+// (notarize.CheckReorg): nil when none counts.
+func (t *Tracker) LastNotarization() *notarize.Notarization {
+	if r := t.Last(); r != nil {
+		return &r.Notarization
+	}
+	return nil
+}
+
+// Restore reads the last notarization that counts from the store, makes
+// it Last, and returns it (nil when none counts). The node calls it at
+// startup before it accepts any sidechain reorg.
+func (t *Tracker) Restore(r store.Reader) (*Record, error) {
+	last, err := readLast(r)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.last = last
+	t.mu.Unlock()
+	return last, nil
+}
+
+func readLast(r store.Reader) (*Record, error) {
+	v, err := r.Get(keyLast)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeRecord(v)
+}
+
+// WatchesScript implements mainwatch.WatchSet: the P2WPKH scripts of
+// every season's notaries.
+func (t *Tracker) WatchesScript(pkScript []byte) (bool, error) {
+	_, ok := t.scripts[string(pkScript)]
+	return ok, nil
+}
+
+// WatchesOutPoint implements mainwatch.WatchSet: no outpoint.
+func (t *Tracker) WatchesOutPoint(wire.OutPoint) (bool, error) { return false, nil }
+
+var _ mainwatch.WatchSet = (*Tracker)(nil)
+
+// Watch adds the tracker's scripts to the node's watch list, so that the
+// backends deliver the blocks and transactions it needs.
+func (t *Tracker) Watch(wl *mainwatch.WatchList) {
+	for s := range t.scripts {
+		wl.AddScript([]byte(s))
+	}
+}
+
+// ConnectBlock takes in the mainchain block b inside its store batch w:
+// of b's candidates, those the tracker's watch set delivers
+// (mainwatch.Deliver) and that carry an `N` payload of this sidechain are
+// kept as pending, then every pending notarization is checked (Recheck).
+// The node calls it after the protocol has connected the block, so that
+// the sidechain view includes what the block brought.
+func (t *Tracker) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
+	txs, err := mainwatch.Deliver(b.Txs, t)
+	if err != nil {
+		return err
+	}
+	for _, tx := range txs {
+		if _, _, err := notarize.FindPayload(tx.MsgTx, t.cfg.Params); err != nil {
+			if !notarize.IsErrorCode(err, notarize.ErrNotNotarization) {
+				t.ignore(tx.MsgTx.TxHash(), err)
+			}
+			continue
+		}
+		p := &pending{mainHeight: b.Height, index: uint32(tx.Index), tx: tx.MsgTx}
+		if err := t.fetch(p); err != nil {
+			log.Warnf("Notarization %v (mainchain block %d): its "+
+				"prevouts cannot be fetched yet: %v", tx.MsgTx.TxHash(),
+				b.Height, err)
+		}
+		v, err := encodePending(p)
+		if err != nil {
+			return err
+		}
+		if err := w.Set(pendingKey(p.mainHeight, p.index), v); err != nil {
+			return err
+		}
+	}
+	return t.Recheck(w)
+}
+
+// fetch fills p's prevouts from the fetcher.
+func (t *Tracker) fetch(p *pending) error {
+	prev, err := t.cfg.Prevouts.Prevouts(p.tx)
+	if err != nil {
+		return err
+	}
+	if prev == nil {
+		prev = []*wire.TxOut{}
+	}
+	p.prevouts = prev
+	return nil
+}
+
+// Recheck checks every pending notarization again in the batch w, against
+// the sidechain as Side shows it now and the confirmations at the
+// mainchain block w.Block(): ConnectBlock calls it, and the node calls it
+// in an amendment of the tip (store.DB.AmendTip) when the sidechain moved
+// without a mainchain block. Pending notarizations are checked in
+// mainchain order (height, index in the block). One that counts is
+// removed from the pending set and becomes the last notarization if it
+// supersedes it (notarize.Notarization.Supersedes); one at or below the
+// last notarization's height is dropped, since it can never supersede it;
+// one that fails a final rule is dropped with its reason logged; one
+// whose block is unknown (ErrUnknownBlock) or not on the sidechain
+// (ErrOrphanedBlock), that lacks confirmations (ErrTooFewConfirmations),
+// or whose prevouts could not be fetched stays pending.
+func (t *Tracker) Recheck(w *store.Writer) error {
+	tip := w.Block().Height
+	last, err := readLast(w)
+	if err != nil {
+		return err
+	}
+	var ps []*pending
+	err = w.Iterate(keyPendingPrefix, func(k, v []byte) error {
+		p, err := decodePending(k, v)
+		if err != nil {
+			return err
+		}
+		ps = append(ps, p)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	changed := false
+	for _, p := range ps {
+		key := pendingKey(p.mainHeight, p.index)
+		txid := p.tx.TxHash()
+		_, payload, err := notarize.FindPayload(p.tx, t.cfg.Params)
+		if err == nil && last != nil && payload.Height <= last.Height {
+			log.Debugf("Notarization %v of height %d dropped: the "+
+				"last notarization is at height %d", txid,
+				payload.Height, last.Height)
+			if err := w.Delete(key); err != nil {
+				return err
+			}
+			continue
+		}
+		if p.prevouts == nil {
+			if ferr := t.fetch(p); ferr != nil {
+				log.Debugf("Notarization %v: prevouts still cannot "+
+					"be fetched: %v", txid, ferr)
+				continue
+			}
+			v, err := encodePending(p)
+			if err != nil {
+				return err
+			}
+			if err := w.Set(key, v); err != nil {
+				return err
+			}
+		}
+		n, err := notarize.Check(notarize.Candidate{
+			Tx:            p.tx,
+			Prevouts:      p.prevouts,
+			Confirmations: tip - p.mainHeight + 1,
+		}, t.cfg.Params, t.cfg.Side)
+		if err != nil {
+			code, _ := notarize.Code(err)
+			switch code {
+			case notarize.ErrUnknownBlock, notarize.ErrOrphanedBlock,
+				notarize.ErrTooFewConfirmations:
+				t.report(txid, err, "waits")
+				continue
+			}
+			t.ignore(txid, err)
+			if err := w.Delete(key); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := w.Delete(key); err != nil {
+			return err
+		}
+		if !n.Supersedes(lastNotarization(last)) {
+			continue
+		}
+		last = &Record{Notarization: *n, MainHeight: p.mainHeight}
+		changed = true
+		log.Infof("Sideblock %v at height %d notarized by mainchain "+
+			"transaction %v (block %d, season %d, %d notaries)",
+			n.Block, n.Height, n.TxID, p.mainHeight, n.Season,
+			len(n.Signers))
+	}
+	if !changed {
+		return nil
+	}
+	if err := w.Set(keyLast, encodeRecord(last)); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.last = last
+	t.mu.Unlock()
+	return nil
+}
+
+func lastNotarization(r *Record) *notarize.Notarization {
+	if r == nil {
+		return nil
+	}
+	return &r.Notarization
+}
+
+// DisconnectBlock implements the node's block connectors' forget step: the
+// store has undone the block at height (or its batch failed), so the
+// tracker reads its last notarization from the store again.
+func (t *Tracker) DisconnectBlock(height int32) error {
+	return t.cfg.DB.View(func(r store.Reader) error {
+		_, err := t.Restore(r)
+		return err
+	})
+}
+
+// ignore logs, once per transaction and code, why a notarization does not
+// count and never will.
+func (t *Tracker) ignore(txid chainhash.Hash, err error) {
+	t.report(txid, err, "ignored")
+}
+
+// report logs err for txid once per code: "ignored" for a final verdict,
+// "waits" for one that may pass later.
+func (t *Tracker) report(txid chainhash.Hash, err error, what string) {
+	code, _ := notarize.Code(err)
+	k := report{txid: txid, code: code}
+	t.mu.Lock()
+	_, done := t.reported[k]
+	if !done {
+		if len(t.reported) >= maxReported {
+			t.reported = make(map[report]struct{})
+		}
+		t.reported[k] = struct{}{}
+	}
+	t.mu.Unlock()
+	if done {
+		return
+	}
+	if t.cfg.Report != nil {
+		t.cfg.Report(txid, err, what != "waits")
+	}
+	if what == "waits" {
+		log.Infof("Notarization %v waits (%v): %v", txid, code, err)
+		return
+	}
+	log.Warnf("Notarization %v ignored (%v): %v", txid, code, err)
+}
