@@ -9,6 +9,7 @@
 //	m/84'/coin'/0'/1/i     mainchain change addresses (P2WPKH)
 //	m/1017'/coin'/0'/0/i   stake keys: the pubkey of a stake registration
 //	m/1017'/coin'/1'/0/i   sidechain keys
+//	m/1017'/coin'/2'/0/i   notary keys (dPoW): i below NotaryKeys
 //
 // coin is the mainchain's BIP44 coin type (0 mainnet, 1 test networks).
 // Purpose 1017' is this project's own, so that stake keys never collide

@@ -20,6 +20,7 @@ const (
 	Change
 	Stake
 	Side
+	Notary
 	numFamilies
 )
 
@@ -33,6 +34,8 @@ func (f Family) String() string {
 		return "stake"
 	case Side:
 		return "side"
+	case Notary:
+		return "notary"
 	default:
 		return fmt.Sprintf("family(%d)", uint32(f))
 	}
@@ -78,6 +81,7 @@ func NewKeyring(seed []byte, params *chaincfg.Params) (*Keyring, error) {
 		Change:  {hardened + purposeBIP84, hardened + coin, hardened + 0, 1},
 		Stake:   {hardened + purposeProject, hardened + coin, hardened + 0, 0},
 		Side:    {hardened + purposeProject, hardened + coin, hardened + 1, 0},
+		Notary:  {hardened + purposeProject, hardened + coin, hardened + 2, 0},
 	}
 	k := &Keyring{params: params, cache: make(map[KeyRef]cachedKey)}
 	for f, path := range paths {

@@ -90,6 +90,7 @@ type Wallet struct {
 	issueMu sync.Mutex // serializes address issuance and Fund
 	mu      sync.Mutex
 	scripts map[string]KeyRef
+	notary  map[string]KeyRef // the notary keys' scripts (notary.go); fixed
 	issued  [numFamilies]uint32
 	locked  map[wire.OutPoint]struct{} // spent by transactions not yet mined
 	stakes  map[wire.OutPoint]struct{} // stake outputs the node withdraws (WatchStake)
@@ -144,6 +145,12 @@ func New(keys *Keyring, db *store.DB, watch *mainwatch.WatchList, params *chainc
 	}
 	for _, c := range coins {
 		watch.AddOutPoint(c.OutPoint, c.PkScript)
+	}
+	if w.notary, err = notaryScripts(keys); err != nil {
+		return nil, err
+	}
+	if err := w.watchNotary(); err != nil {
+		return nil, err
 	}
 	if err := w.loadStakeWatches(); err != nil {
 		return nil, err
@@ -272,7 +279,7 @@ func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
 				c.Value, c.OutPoint, b.Height, ref.Family)
 		}
 	}
-	return nil
+	return w.connectNotary(wr, b)
 }
 
 // Coins returns the wallet's coins, oldest first.
@@ -499,11 +506,23 @@ func (w *Wallet) OwnsStakeKey(pub []byte) (KeyRef, bool) {
 	return KeyRef{}, false
 }
 
-// Rewatch puts the coins among keys, the keys an undo gave back their
-// values, on the watch list again, reading r, the state after the undo.
+// Rewatch puts the coins and notary coins among keys, the keys an undo
+// gave back their values, on the watch list again, reading r, the state
+// after the undo.
 func (w *Wallet) Rewatch(r store.Reader, keys [][]byte) error {
-	return store.EachPresent(r, keys, keyCoinPrefix, func(k, v []byte) error {
+	err := store.EachPresent(r, keys, keyCoinPrefix, func(k, v []byte) error {
 		c, err := decodeCoin(k, v)
+		if err != nil {
+			return err
+		}
+		w.watch.AddOutPoint(c.OutPoint, c.PkScript)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return store.EachPresent(r, keys, keyNotaryCoinPrefix, func(k, v []byte) error {
+		c, err := decodeNotaryCoin(k, v)
 		if err != nil {
 			return err
 		}
