@@ -28,8 +28,10 @@
 //     at that height. No amount of work overrides it.
 //   - Rounds (round.go): TargetHeight and RoundTarget pick the block a
 //     round notarizes, SelectInputs fixes the round's inputs
-//     deterministically, Confirmations is dpowconfs and HealthAt classifies
-//     the age of the last notarization with the params' alarm ages.
+//     deterministically, Confirmations is dpowconfs (TxConfirmations per
+//     transaction, with the raw count and whether it is notarized) and
+//     HealthAt classifies the age of the last notarization with the
+//     params' alarm ages.
 //
 // Every rule failure is a *RuleError whose ErrorCode names the rule;
 // callers compare codes, never messages. The notary seasons, the interval,
@@ -38,10 +40,11 @@
 //
 // The rounds themselves (agreeing, fixing the inputs, exchanging
 // signatures, broadcasting, restarting, splitting) are the package
-// notarize/round, which uses these helpers. Not here yet, and not wired
-// into the node: the rounds over the peer protocol, back-notarization into
-// the sidechain, restoring the last notarization
-// from the store, the dpowconfs and health figures in the API, and the
-// peg's federation from the season's notaries. Its log subsystem tag, when
-// it logs, will be DPOW.
+// notarize/round, which uses these helpers; the notarizations that count,
+// followed from the mainchain blocks and kept in the store, are the package
+// notarize/tracker (log tag DPOW). Not here yet, and not wired into the
+// node: the rounds over the peer protocol, back-notarization into the
+// sidechain, the tracker in the node (restoring the last notarization at
+// startup), the dpowconfs and health figures in the API, and the peg's
+// federation from the season's notaries.
 package notarize

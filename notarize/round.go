@@ -158,6 +158,35 @@ func Confirmations(raw int32, notarized, dpow bool) int32 {
 	return 1
 }
 
+// DpowConfs is a sidechain transaction's (or block's) confirmations as
+// the API reports them, after Komodo's dpowconfs: Confirmations by dPoW
+// counting, RawConfirmations always beside it, and whether a notarization
+// that counts covers its block.
+type DpowConfs struct {
+	Confirmations    int32
+	RawConfirmations int32
+	Notarized        bool
+}
+
+// TxConfirmations returns the DpowConfs of a transaction in the best
+// sidechain's block at blockHeight, with raw confirmations raw (0 when it
+// is in no block of the best chain: then blockHeight is ignored), given
+// the last notarization that counts (nil for none) and whether dPoW-style
+// counting is on. The block is notarized when it lies at or below the
+// notarized height: the notarized block's hash commits to all its
+// ancestors, and the reorg guard keeps them on the best chain. A
+// negative raw count is 0.
+func TxConfirmations(raw, blockHeight int32, last *Notarization, dpow bool) DpowConfs {
+	raw = max(raw, 0)
+	notarized := raw > 0 && last != nil && blockHeight >= 0 &&
+		blockHeight <= last.Height
+	return DpowConfs{
+		Confirmations:    Confirmations(raw, notarized, dpow),
+		RawConfirmations: raw,
+		Notarized:        notarized,
+	}
+}
+
 // Health is how regular notarization is, from the age of the last
 // notarization that counts.
 type Health int

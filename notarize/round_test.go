@@ -260,3 +260,35 @@ func TestHealthAt(t *testing.T) {
 		t.Error("Health.String")
 	}
 }
+
+// TestTxConfirmations checks dpowconfs per transaction: 0 unconfirmed, 1
+// while confirmed but above the notarized height, the raw count once at or
+// below it, the raw count always beside it, and the raw count throughout
+// with dPoW counting off.
+func TestTxConfirmations(t *testing.T) {
+	last := &Notarization{Height: 10}
+	cases := []struct {
+		raw, height int32
+		last        *Notarization
+		dpow        bool
+		want        DpowConfs
+	}{
+		{0, 0, last, true, DpowConfs{0, 0, false}},    // mempool
+		{-3, 5, last, true, DpowConfs{0, 0, false}},   // negative raw
+		{3, 12, last, true, DpowConfs{1, 3, false}},   // above the notarized height
+		{7, 12, nil, true, DpowConfs{1, 7, false}},    // no notarization yet
+		{5, 10, last, true, DpowConfs{5, 5, true}},    // the notarized block
+		{9, 6, last, true, DpowConfs{9, 9, true}},     // below it
+		{3, 12, last, false, DpowConfs{3, 3, false}},  // dPoW counting off
+		{5, 10, last, false, DpowConfs{5, 5, true}},   // off, notarized
+		{0, 5, last, false, DpowConfs{0, 0, false}},   // off, unconfirmed
+		{1, 11, last, true, DpowConfs{1, 1, false}},   // tip block
+		{12, -1, last, true, DpowConfs{1, 12, false}}, // no height given
+	}
+	for _, c := range cases {
+		if got := TxConfirmations(c.raw, c.height, c.last, c.dpow); got != c.want {
+			t.Errorf("TxConfirmations(%d, %d, %v, %v) = %+v, want %+v",
+				c.raw, c.height, c.last, c.dpow, got, c.want)
+		}
+	}
+}

@@ -32,8 +32,11 @@
 //     it always has one to offer while its last round's change is
 //     unconfirmed.
 //
+// The node's wallet holds the notary keys and coins; FromNodeWallet makes a
+// Wallet of it.
+//
 // Not wired yet: no node runs a Notary. The round messages have no peer
-// protocol message, the node's wallet holds no notary key, the UTXO source
+// protocol message, the UTXO source
 // and the broadcaster are not the node's mainchain backend, nothing calls
 // Split, and back-notarization is not done. The package keeps no state but
 // a Notary's, does no I/O of its own and does not log: Handle returns its

@@ -13,7 +13,7 @@ import (
 // KeyByte is the first byte of every store key the tracker writes. The
 // keys are local state (see doc.go): the node lists KeyByte among
 // store.Options.LocalPrefixes, so that the state hash leaves them out.
-const KeyByte byte = 0x60
+const KeyByte byte = 0x61
 
 var (
 	// keyLast holds the last notarization that counts (encodeRecord).
