@@ -128,6 +128,7 @@ type harness struct {
 	fetch  *fetcher
 	tip    store.BlockID
 	seq    int // distinguishes fake outpoints
+	mined  int // distinguishes mined blocks, so that a branch is new
 	reps   []reported
 }
 
@@ -209,8 +210,8 @@ func (h *harness) connectBlock(b *mainwatch.Block) {
 func (h *harness) mine(txs ...*wire.MsgTx) {
 	h.t.Helper()
 	hdr := wire.BlockHeader{PrevBlock: h.tip.Hash, Nonce: uint32(h.tip.Height + 1),
-		Bits: uint32(h.seq)}
-	h.seq++
+		Bits: uint32(h.mined)}
+	h.mined++
 	b := &mainwatch.Block{Height: h.tip.Height + 1, Hash: hdr.BlockHash(), Header: hdr}
 	for i, tx := range txs {
 		b.Txs = append(b.Txs, mainwatch.Tx{Index: i + 1, MsgTx: tx})

@@ -381,3 +381,32 @@ func TestRecordCodec(t *testing.T) {
 		t.Fatal("a truncated record decoded")
 	}
 }
+
+// Two nodes that see the same mainchain agree on the last notarization,
+// whenever each one's sidechain caught up: one has the notarized block
+// before the notarization is mined, the other only after two more blocks.
+func TestNodesAgree(t *testing.T) {
+	a, b := newHarness(t), newHarness(t)
+	a.side.grow(17)
+	b.side.grow(8)
+	tx10 := a.ntx(a.payload(0, 10), devKeys(0, 1, 2))
+	tx15 := a.ntx(a.payload(0, 15), devKeys(2, 3, 4))
+	// b's fetcher knows the same prevouts.
+	b.fetch.outs = a.fetch.outs
+	blocks := [][]*wire.MsgTx{{tx10}, nil, {tx15}, nil, nil, nil}
+	for i, txs := range blocks {
+		if i == 3 {
+			b.side.grow(17)
+		}
+		a.mine(txs...)
+		b.mine(txs...)
+		if a.tip != b.tip {
+			t.Fatal("the harnesses' mainchains differ")
+		}
+	}
+	ra, rb := a.tr.Last(), b.tr.Last()
+	if ra == nil || rb == nil || ra.TxID != tx15.TxHash() || rb.TxID != ra.TxID ||
+		rb.MainHeight != ra.MainHeight {
+		t.Fatalf("a: %+v, b: %+v", ra, rb)
+	}
+}
