@@ -12,9 +12,14 @@
 //     (mainwatch.Deliver): transactions that pay the P2WPKH script of a
 //     notary of any season (the rounds' change outputs do; Watch adds the
 //     scripts to the node's watch list), so that nodes on either backend
-//     see the same transactions. A transaction that carries an `N`
-//     payload of this sidechain (notarize.FindPayload) is kept as
-//     pending with its prevouts, fetched through PrevoutFetcher.
+//     see the same transactions. Each updates the tracker's record of
+//     notary outputs (outputs to a notary's script not yet seen spent).
+//     A transaction that carries an `N` payload of this sidechain
+//     (notarize.FindPayload) is kept as pending with its prevouts: from
+//     that record, and for inputs it lacks (outputs created before the
+//     node followed the mainchain) through PrevoutFetcher. So the
+//     rounds' notarizations, whose inputs are earlier notarizations'
+//     change or funding outputs the tracker saw, need no fetch.
 //   - Every pending notarization is then checked (Recheck) with its
 //     confirmations at this block and the node's sidechain (a
 //     notarize.Chain). One that counts becomes the last notarization if

@@ -23,7 +23,30 @@ var (
 	// holds a notarization seen in a mainchain block that does not
 	// count yet (encodePending).
 	keyPendingPrefix = []byte{KeyByte, 'p'}
+
+	// keyOutputPrefix + outpoint (txid 32, index 4) holds an output to a
+	// notary's P2WPKH script seen in a delivered transaction and not yet
+	// seen spent: value 8, then the script.
+	keyOutputPrefix = []byte{KeyByte, 'o'}
 )
+
+func outputKey(op wire.OutPoint) []byte {
+	k := append([]byte(nil), keyOutputPrefix...)
+	k = append(k, op.Hash[:]...)
+	return binary.BigEndian.AppendUint32(k, op.Index)
+}
+
+func encodeOutput(o *wire.TxOut) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(o.PkScript)), uint64(o.Value))
+	return append(b, o.PkScript...)
+}
+
+func decodeOutput(b []byte) (*wire.TxOut, error) {
+	if len(b) < 8 {
+		return nil, fmt.Errorf("%w: notary output of %d bytes", errCorrupt, len(b))
+	}
+	return wire.NewTxOut(int64(binary.BigEndian.Uint64(b)), append([]byte(nil), b[8:]...)), nil
+}
 
 // Record is a notarization that counts, as the tracker keeps it: the
 // notarization and the mainchain block height its transaction is in.

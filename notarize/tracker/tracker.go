@@ -12,10 +12,12 @@ import (
 	"github.com/mainstake/sidenode/store"
 )
 
-// PrevoutFetcher finds the outputs a mainchain transaction's inputs spend:
-// the node's mainchain backend. An outpoint names one output for ever, so
-// the answer is the same on every node; an error means the backend could
-// not answer now, and the tracker asks again at the next block or Recheck.
+// PrevoutFetcher finds the outputs a mainchain transaction's inputs spend,
+// for the inputs the tracker's own record of notary outputs lacks (outputs
+// created before the node followed the mainchain): the node's mainchain
+// backend. An outpoint names one output for ever, so the answer is the
+// same on every node; an error means the backend could not answer now, and
+// the tracker asks again at the next block or Recheck.
 type PrevoutFetcher interface {
 	// Prevouts returns the outputs tx's inputs spend, one per input, in
 	// input order.
@@ -35,7 +37,9 @@ type Config struct {
 	// Side is the node's sidechain: the block hash at a height.
 	Side notarize.Chain
 
-	// Prevouts fetches the prevouts of a notarization's inputs.
+	// Prevouts fetches the prevouts of a notarization's inputs that the
+	// tracker did not see created. Nil: such a notarization is dropped
+	// (ErrMissingPrevout).
 	Prevouts PrevoutFetcher
 
 	// DB is the store the tracker's keys are in, read after an undo.
@@ -155,10 +159,14 @@ func (t *Tracker) Watch(wl *mainwatch.WatchList) {
 	}
 }
 
-// ConnectBlock takes in the mainchain block b inside its store batch w:
-// of b's candidates, those the tracker's watch set delivers
-// (mainwatch.Deliver) and that carry an `N` payload of this sidechain are
-// kept as pending, then every pending notarization is checked (Recheck).
+// ConnectBlock takes in the mainchain block b inside its store batch w.
+// Of b's candidates it takes those the tracker's watch set delivers
+// (mainwatch.Deliver), in block order; for each, it updates its record of
+// notary outputs (the outputs it spends are gone, its outputs to a
+// notary's script are new), and keeps it as pending if it carries an `N`
+// payload of this sidechain, with its prevouts: from that record, or,
+// for inputs it lacks, from Config.Prevouts. Then every pending
+// notarization is checked (Recheck).
 // The node calls it after the protocol has connected the block, so that
 // the sidechain view includes what the block brought.
 func (t *Tracker) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
@@ -167,6 +175,15 @@ func (t *Tracker) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 		return err
 	}
 	for _, tx := range txs {
+		// The prevouts this tracker saw created, read before the
+		// transaction's spends remove them.
+		prevouts, complete, err := t.knownPrevouts(w, tx.MsgTx)
+		if err != nil {
+			return err
+		}
+		if err := t.recordOutputs(w, tx.MsgTx); err != nil {
+			return err
+		}
 		if _, _, err := notarize.FindPayload(tx.MsgTx, t.cfg.Params); err != nil {
 			if !notarize.IsErrorCode(err, notarize.ErrNotNotarization) {
 				t.ignore(tx.MsgTx.TxHash(), err)
@@ -174,10 +191,24 @@ func (t *Tracker) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 			continue
 		}
 		p := &pending{mainHeight: b.Height, index: uint32(tx.Index), tx: tx.MsgTx}
-		if err := t.fetch(p); err != nil {
-			log.Warnf("Notarization %v (mainchain block %d): its "+
-				"prevouts cannot be fetched yet: %v", tx.MsgTx.TxHash(),
-				b.Height, err)
+		switch {
+		case complete:
+			p.prevouts = prevouts
+		case t.cfg.Prevouts == nil:
+			// No other source: Check names the input without a
+			// prevout (ErrMissingPrevout), a final verdict.
+			_, err := notarize.Check(notarize.Candidate{Tx: tx.MsgTx,
+				Prevouts: prevouts}, t.cfg.Params, t.cfg.Side)
+			if err != nil {
+				t.ignore(tx.MsgTx.TxHash(), err)
+			}
+			continue
+		default:
+			if err := t.fetch(p); err != nil {
+				log.Warnf("Notarization %v (mainchain block %d): "+
+					"its prevouts cannot be fetched yet: %v",
+					tx.MsgTx.TxHash(), b.Height, err)
+			}
 		}
 		v, err := encodePending(p)
 		if err != nil {
@@ -188,6 +219,54 @@ func (t *Tracker) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 		}
 	}
 	return t.Recheck(w)
+}
+
+// knownPrevouts returns the prevouts of tx's inputs that the tracker's
+// record of notary outputs holds (nil for the others), and whether it
+// holds all of them.
+func (t *Tracker) knownPrevouts(r store.Reader, tx *wire.MsgTx) ([]*wire.TxOut, bool, error) {
+	prev := make([]*wire.TxOut, len(tx.TxIn))
+	complete := true
+	for i, in := range tx.TxIn {
+		v, err := r.Get(outputKey(in.PreviousOutPoint))
+		if errors.Is(err, store.ErrNotFound) {
+			complete = false
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if prev[i], err = decodeOutput(v); err != nil {
+			return nil, false, err
+		}
+	}
+	return prev, complete, nil
+}
+
+// recordOutputs updates the record of notary outputs with tx: the outputs
+// it spends are gone, its outputs to a notary's script are new.
+func (t *Tracker) recordOutputs(w *store.Writer, tx *wire.MsgTx) error {
+	for _, in := range tx.TxIn {
+		k := outputKey(in.PreviousOutPoint)
+		if _, err := w.Get(k); err == nil {
+			if err := w.Delete(k); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	txid := tx.TxHash()
+	for i, out := range tx.TxOut {
+		if _, ok := t.scripts[string(out.PkScript)]; !ok {
+			continue
+		}
+		op := wire.OutPoint{Hash: txid, Index: uint32(i)}
+		if err := w.Set(outputKey(op), encodeOutput(out)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // fetch fills p's prevouts from the fetcher.
@@ -248,7 +327,7 @@ func (t *Tracker) Recheck(w *store.Writer) error {
 			}
 			continue
 		}
-		if p.prevouts == nil {
+		if p.prevouts == nil && t.cfg.Prevouts != nil {
 			if ferr := t.fetch(p); ferr != nil {
 				log.Debugf("Notarization %v: prevouts still cannot "+
 					"be fetched: %v", txid, ferr)

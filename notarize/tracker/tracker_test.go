@@ -3,6 +3,7 @@ package tracker
 import (
 	"testing"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
@@ -408,5 +409,83 @@ func TestNodesAgree(t *testing.T) {
 	if ra == nil || rb == nil || ra.TxID != tx15.TxHash() || rb.TxID != ra.TxID ||
 		rb.MainHeight != ra.MainHeight {
 		t.Fatalf("a: %+v, b: %+v", ra, rb)
+	}
+}
+
+// fundingTx pays 10,000 sat to each key's P2WPKH script, from an outpoint
+// no one watches; the fetcher does not know its outputs.
+func (h *harness) fundingTx(keys []*btcec.PrivateKey) *wire.MsgTx {
+	h.seq++
+	tx := wire.NewMsgTx(2)
+	tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: chainhash.HashH([]byte{byte(h.seq), 'f'})}, nil, nil))
+	for _, k := range keys {
+		tx.AddTxOut(wire.NewTxOut(10_000, p2wpkh(k)))
+	}
+	return tx
+}
+
+// spendingNtx is a notarization with the output script nOut that spends
+// the outputs of fund, one per key, signed by the keys.
+func (h *harness) spendingNtx(nOut []byte, fund *wire.MsgTx, keys []*btcec.PrivateKey) *wire.MsgTx {
+	tx := wire.NewMsgTx(2)
+	for i := range keys {
+		tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: fund.TxHash(), Index: uint32(i)}, nil, nil))
+	}
+	tx.AddTxOut(wire.NewTxOut(0, nOut))
+	tx.AddTxOut(wire.NewTxOut(int64(len(keys))*10_000-1_000, p2wpkh(keys[0])))
+	h.sign(tx, fund.TxOut[:len(keys)], keys, txscript.SigHashAll)
+	return tx
+}
+
+// The prevouts of a notarization come from the notary outputs the tracker
+// saw created, in an earlier block or earlier in the same block, with no
+// call to the fetcher; without a fetcher, a notarization spending an
+// output it did not see is dropped with ErrMissingPrevout.
+func TestPrevoutsFromSeenOutputs(t *testing.T) {
+	h := newHarness(t)
+	h.side.grow(17)
+	h.fetch.down = true
+	keys := devKeys(0, 1, 2)
+	fund := h.fundingTx(keys)
+	h.mine(fund)
+	tx10 := h.spendingNtx(h.payload(0, 10), fund, keys)
+	h.mine(tx10)
+	h.mine()
+	if got := h.lastHeight(); got != 10 {
+		t.Fatalf("last height %d, want 10", got)
+	}
+	fund2 := h.fundingTx(devKeys(2, 3, 4))
+	tx15 := h.spendingNtx(h.payload(0, 15), fund2, devKeys(2, 3, 4))
+	h.mine(fund2, tx15)
+	h.mine()
+	if got := h.lastHeight(); got != 15 {
+		t.Fatalf("same block: last height %d, want 15", got)
+	}
+	if h.fetch.calls != 0 {
+		t.Fatalf("the fetcher was asked %d times", h.fetch.calls)
+	}
+	// The spent outputs are gone from the record; the change outputs
+	// (to a notary's script) are in it.
+	n := 0
+	if err := h.db.View(func(r store.Reader) error {
+		return r.Iterate(keyOutputPrefix, func(_, _ []byte) error { n++; return nil })
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("%d notary outputs recorded, want the 2 changes", n)
+	}
+
+	h.tr.cfg.Prevouts = nil
+	h.side.grow(22)
+	unseen := h.ntx(h.payload(0, 20), devKeys(3, 4, 5))
+	h.mine(unseen)
+	h.mine()
+	if got := h.lastHeight(); got != 15 {
+		t.Fatalf("last height %d, want 15", got)
+	}
+	if r := h.reportsOf(unseen.TxHash()); len(r) != 1 ||
+		r[0].code != notarize.ErrMissingPrevout || !r[0].final {
+		t.Fatalf("reports %+v, want ErrMissingPrevout", r)
 	}
 }
