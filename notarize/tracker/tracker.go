@@ -208,6 +208,9 @@ func (t *Tracker) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 				log.Warnf("Notarization %v (mainchain block %d): "+
 					"its prevouts cannot be fetched yet: %v",
 					tx.MsgTx.TxHash(), b.Height, err)
+			} else if !matches(p.prevouts, p.tx) {
+				t.dropMissing(p)
+				continue
 			}
 		}
 		v, err := encodePending(p)
@@ -267,6 +270,29 @@ func (t *Tracker) recordOutputs(w *store.Writer, tx *wire.MsgTx) error {
 		}
 	}
 	return nil
+}
+
+// matches reports whether prev holds one output per input of tx.
+func matches(prev []*wire.TxOut, tx *wire.MsgTx) bool {
+	if len(prev) != len(tx.TxIn) {
+		return false
+	}
+	for _, o := range prev {
+		if o == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// dropMissing logs why p, whose prevouts do not match its inputs, never
+// counts: Check's ErrMissingPrevout.
+func (t *Tracker) dropMissing(p *pending) {
+	_, err := notarize.Check(notarize.Candidate{Tx: p.tx, Prevouts: p.prevouts},
+		t.cfg.Params, t.cfg.Side)
+	if err != nil {
+		t.ignore(p.tx.TxHash(), err)
+	}
 }
 
 // fetch fills p's prevouts from the fetcher.
@@ -331,6 +357,13 @@ func (t *Tracker) Recheck(w *store.Writer) error {
 			if ferr := t.fetch(p); ferr != nil {
 				log.Debugf("Notarization %v: prevouts still cannot "+
 					"be fetched: %v", txid, ferr)
+				continue
+			}
+			if !matches(p.prevouts, p.tx) {
+				t.dropMissing(p)
+				if err := w.Delete(key); err != nil {
+					return err
+				}
 				continue
 			}
 			v, err := encodePending(p)

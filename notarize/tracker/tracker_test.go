@@ -489,3 +489,29 @@ func TestPrevoutsFromSeenOutputs(t *testing.T) {
 		t.Fatalf("reports %+v, want ErrMissingPrevout", r)
 	}
 }
+
+// A fetcher that does not know an output (nil in its answer) drops the
+// notarization with ErrMissingPrevout, at once or once it answers.
+func TestFetcherWithoutTheOutput(t *testing.T) {
+	h := newHarness(t)
+	h.side.grow(17)
+	tx := h.ntx(h.payload(0, 10), devKeys(0, 1, 2))
+	delete(h.fetch.outs, tx.TxIn[1].PreviousOutPoint)
+	h.mine(tx)
+	tx15 := h.ntx(h.payload(0, 15), devKeys(0, 1, 2))
+	delete(h.fetch.outs, tx15.TxIn[2].PreviousOutPoint)
+	h.fetch.down = true
+	h.mine(tx15)
+	h.fetch.down = false
+	h.mine()
+	h.mine()
+	if h.tr.Last() != nil || h.pendingCount() != 0 {
+		t.Fatalf("last %+v, %d pending", h.tr.Last(), h.pendingCount())
+	}
+	for _, id := range []chainhash.Hash{tx.TxHash(), tx15.TxHash()} {
+		if r := h.reportsOf(id); len(r) != 1 ||
+			r[0].code != notarize.ErrMissingPrevout || !r[0].final {
+			t.Fatalf("reports %+v, want ErrMissingPrevout", r)
+		}
+	}
+}
