@@ -151,6 +151,9 @@ func (c *conn) readLoop() {
 				c.partialSince.Store(0)
 			case start > 0 || !hadPartial:
 				c.partialSince.Store(s.now().UnixNano())
+				if s.onPartial != nil {
+					s.onPartial()
+				}
 			}
 			if n <= base && len(c.buf) > base {
 				nb := make([]byte, base)
@@ -170,11 +173,6 @@ func (c *conn) readLoop() {
 	c.extraBuf = 0
 	c.buf = nil
 
-	c.mu.Lock()
-	if c.vd != nil {
-		c.vd = nil
-	}
-	c.mu.Unlock()
 	s.remove(c)
 	if s.onDrop != nil {
 		c.wmu.Lock()

@@ -62,6 +62,7 @@ type Server struct {
 	// drop is counted) and when a job has been sent to every client.
 	onDrop      func(reason string)
 	onBroadcast func(j *jobEntry)
+	onPartial   func()
 }
 
 // session is a resumable subscription: its extranonce1 and difficulty.
