@@ -97,9 +97,9 @@ func (c *conn) handleSubmit(req request) {
 		}
 	}
 	s.stats.accept(w.stats, diff, now)
-	c.countCheck(false)
 	c.send(false, trueLine(req.ID))
 	c.active()
+	c.countCheck(false)
 
 	// Vardiff, on the accepted share.
 	c.mu.Lock()
