@@ -156,7 +156,7 @@ func testAuth() *WorkerAuth {
 
 // harness is a running server on loopback with fakes around it.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	addr   string
 	src    *fakeSource
@@ -182,7 +182,7 @@ func testConfig() Config {
 	return cfg
 }
 
-func newHarness(t *testing.T, mod func(*Config)) *harness {
+func newHarness(t testing.TB, mod func(*Config)) *harness {
 	t.Helper()
 	h := &harness{
 		t:      t,
@@ -265,7 +265,7 @@ func (m *msg) code() int {
 
 // client is a raw JSON-lines Stratum client.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	nc     net.Conn
 	r      *bufio.Reader
 	nextID int
@@ -427,7 +427,7 @@ func sha256d(b []byte) []byte {
 	return h[:]
 }
 
-func jsonString(t *testing.T, raw json.RawMessage) string {
+func jsonString(t testing.TB, raw json.RawMessage) string {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		t.Fatalf("%s is not a string", raw)

@@ -51,7 +51,10 @@ func (c *conn) handleSubmit(req request) {
 	c.mu.Lock()
 	diff := c.shareDiff(e.seq)
 	c.mu.Unlock()
-	target := work.TargetFromDifficulty(diff)
+	if diff != c.targetDiff || c.target == nil {
+		c.targetDiff, c.target = diff, work.TargetFromDifficulty(diff)
+	}
+	target := c.target
 	res, err := e.job.Check(share, mask, target)
 	if err != nil {
 		c.rejectShare(req, w, err, true)
