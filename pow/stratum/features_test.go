@@ -2,7 +2,9 @@ package stratum
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -272,5 +274,41 @@ func TestNetworkDifficultyCap(t *testing.T) {
 	c := h.dial().handshake()
 	if c.diff != 1 {
 		t.Fatalf("difficulty %v above the network's 1", c.diff)
+	}
+}
+
+// TestServePort: a second port with its own difficulty policy, on the same
+// server; its connections start at its StartDifficulty and its floor
+// bounds suggestions.
+func TestServePort(t *testing.T) {
+	h := newHarness(t, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := Port{Vardiff: h.srv.cfg.Vardiff, StartDifficulty: 7 * testDiff}
+	port.Vardiff.Min = 5 * testDiff
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.srv.ServePort(ctx, ln, port) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("ServePort: %v", err)
+		}
+	}()
+	h2 := *h
+	h2.addr = ln.Addr().String()
+	c := h2.dial().handshake()
+	if c.diff != 7*testDiff {
+		t.Fatalf("difficulty %v, want the port's %v", c.diff, 7*testDiff)
+	}
+	c.call("mining.suggest_difficulty", testDiff)
+	if c.diff != 5*testDiff {
+		t.Fatalf("difficulty %v, want the port's floor %v", c.diff, 5*testDiff)
+	}
+	// The default port is unchanged.
+	if d := h.dial().handshake(); d.diff != testDiff {
+		t.Fatalf("default port difficulty %v", d.diff)
 	}
 }

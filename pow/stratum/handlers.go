@@ -47,7 +47,11 @@ func (c *conn) handleLine(line []byte) {
 		// An answer to a server request: the server sends none, so
 		// there is nothing to do with it.
 	default:
-		c.protocolError(req.ID, "unknown method "+strconv.Quote(truncate(req.Method, 64)))
+		// Some firmwares send methods of their own (Antminer's
+		// mining.multi_version, say): refused, but not held against
+		// the connection.
+		c.srv.stats.reject(nil, work.CodeOther)
+		c.refuse(req.ID, work.CodeOther, "unknown method "+strconv.Quote(truncate(req.Method, 64)))
 	}
 }
 

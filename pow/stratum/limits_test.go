@@ -228,7 +228,8 @@ func TestInvalidShareBan(t *testing.T) {
 }
 
 // TestProtocolErrors: garbage, non-JSON, wrong types and unknown methods
-// are answered with 20, and MaxProtocolErrors of them disconnect.
+// are answered with 20, and MaxProtocolErrors of them (unknown methods
+// excepted) disconnect.
 func TestProtocolErrors(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.MaxProtocolErrors = 5 })
 	c := h.dial()
@@ -236,7 +237,8 @@ func TestProtocolErrors(t *testing.T) {
 		"garbage",
 		`{"id":1,"method":5}`,
 		`{"id":2,"method":"mining.subscribe","params":{"a":1}}`,
-		`{"id":3,"method":"mining.nosuch","params":[]}`,
+		`{"id":3,"method":"mining.nosuch","params":[]}`, // answered, not counted
+		`{"id":4,"result":true,"error":null}`,
 	} {
 		c.writeLine(line)
 		m, err := c.read()

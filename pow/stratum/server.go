@@ -130,7 +130,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // ServePort accepts miners on ln with port's difficulty policy until ctx
 // ends or ln fails; it closes ln and the connections it accepted before
 // returning. The first call also starts the server's job loop and its
-// timeout sweeper, which stop when that call's ctx ends.
+// timeout sweeper, which stop when that call's ctx ends (and that call
+// waits for them).
 func (s *Server) ServePort(ctx context.Context, ln net.Listener, port Port) error {
 	if err := checkVardiff("Port.Vardiff", port.Vardiff); err != nil {
 		return err
@@ -138,7 +139,9 @@ func (s *Server) ServePort(ctx context.Context, ln net.Listener, port Port) erro
 	if port.StartDifficulty <= 0 {
 		return fmt.Errorf("stratum: Port.StartDifficulty must be positive, got %v", port.StartDifficulty)
 	}
+	started := false
 	s.startOnce.Do(func() {
+		started = true
 		s.refreshJob()
 		s.bg.Add(2)
 		go s.jobLoop(ctx)
@@ -187,7 +190,7 @@ func (s *Server) ServePort(ctx context.Context, ln net.Listener, port Port) erro
 	}
 	mineMu.Unlock()
 	wg.Wait()
-	if ctx.Err() != nil {
+	if started && ctx.Err() != nil {
 		s.bg.Wait()
 	}
 	return err
