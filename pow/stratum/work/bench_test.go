@@ -19,7 +19,8 @@ func BenchmarkCheck(b *testing.B) {
 	script := cb.TxIn[0].SignatureScript
 	cb.TxIn[0].SignatureScript = script[:len(script)-9]
 	tmpl := &work.Template{Header: blk.Header, MinTime: blk.Header.Timestamp,
-		MaxTime: blk.Header.Timestamp, Coinbase: cb, Txs: blk.Transactions[1:], SHA256d: true}
+		MaxTime: blk.Header.Timestamp, Coinbase: cb, Txs: blk.Transactions[1:], SHA256d: true,
+		BitcoinMerkle: true}
 	job, err := work.NewJob("b", tmpl, 4)
 	if err != nil {
 		b.Fatal(err)
