@@ -205,14 +205,10 @@ func (c *Config) check() error {
 	return checkVardiff("Vardiff", c.Vardiff)
 }
 
-// checkVardiff refuses a vardiff policy without a floor, a ceiling or a
-// target.
+// checkVardiff refuses a vardiff policy that package vardiff refuses.
 func checkVardiff(name string, v vardiff.Config) error {
-	switch {
-	case v.TargetInterval <= 0:
-		return fmt.Errorf("stratum config: %s.TargetInterval must be positive, got %v", name, v.TargetInterval)
-	case v.Min <= 0 || v.Max != 0 && v.Max < v.Min:
-		return fmt.Errorf("stratum config: %s needs 0 < Min <= Max (Max 0: no ceiling), got Min %v Max %v", name, v.Min, v.Max)
+	if err := v.Validate(); err != nil {
+		return fmt.Errorf("stratum config: %s: %w", name, err)
 	}
 	return nil
 }

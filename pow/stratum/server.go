@@ -389,14 +389,21 @@ func (s *Server) sweepLoop(ctx context.Context) {
 	}
 }
 
-// sweep drops connections past a timeout and forgets expired sessions,
+// sweep drops connections past a timeout, lets vardiff lower the
+// difficulty of miners that send no shares, and forgets expired sessions,
 // bans and idle workers.
 func (s *Server) sweep() {
 	now := s.now()
+	var netDiff float64
+	if e := s.currentJob(); e != nil {
+		netDiff = e.netDiff
+	}
 	for _, c := range s.connsSnapshot() {
 		if reason := c.timedOut(now); reason != "" {
 			c.drop(reason)
+			continue
 		}
+		c.idleVardiff(now, netDiff)
 	}
 	s.mu.Lock()
 	for id, ss := range s.sessions {

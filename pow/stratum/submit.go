@@ -110,9 +110,11 @@ func (c *conn) handleSubmit(req request) {
 	c.active()
 	c.countCheck(false)
 
-	// Vardiff, on the accepted share.
+	// Vardiff, on the accepted share; a share accepted at a difficulty
+	// other than the one in force (an older job's) is not a sample of
+	// it.
 	c.mu.Lock()
-	if c.vd != nil && !c.fixedDiff {
+	if c.vd != nil && !c.fixedDiff && diff == c.diff {
 		if nd, changed := c.vd.Share(now, e.netDiff); changed {
 			c.setDiffLocked(c.clampDiff(nd, e.netDiff))
 			c.sendDiffLocked(false)
