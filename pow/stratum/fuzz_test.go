@@ -2,6 +2,7 @@ package stratum
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"sync"
@@ -108,5 +109,47 @@ func FuzzLine(f *testing.F) {
 			t.Fatalf("%d connections left", live)
 		}
 		_ = io.EOF
+	})
+}
+
+// FuzzParseFast checks the fast request parser against encoding/json:
+// wherever the fast path answers, json.Unmarshal must accept the line
+// and decode the same id, method and params.
+func FuzzParseFast(f *testing.F) {
+	for _, s := range []string{
+		`{"id":1,"method":"mining.submit","params":["w","1","00000000","6553f100","12345678"]}`,
+		`{"params":["sa1x.y","x,d=1e-9"],"id":6,"method":"mining.authorize"}`,
+		` { "id" : "a" , "method" : "mining.suggest_difficulty" , "params" : [ 1.5e3 , -0 , true , false , null ] } `,
+		`{"id":null,"method":"mining.subscribe","params":[]}`,
+		`{"id":01,"method":"x"}`,
+		`{"id":1,"id":2}`,
+		`{"id":1,"method":"x","params":[1,]}`,
+		`{"id":-1.5,"method":"x"}`,
+		`{}`,
+		`{"method":"a\u0062"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		fast, ok := parseFast(line)
+		if !ok {
+			return
+		}
+		var slow request
+		if err := json.Unmarshal(line, &slow); err != nil {
+			t.Fatalf("fast path took %q, json refuses it: %v", line, err)
+		}
+		if string(fast.ID) != string(slow.ID) || fast.Method != slow.Method || len(fast.Params) != len(slow.Params) {
+			t.Fatalf("%q: fast %q %q %d, json %q %q %d", line, fast.ID, fast.Method, len(fast.Params),
+				slow.ID, slow.Method, len(slow.Params))
+		}
+		for i := range fast.Params {
+			if string(fast.Params[i]) != string(slow.Params[i]) {
+				t.Fatalf("%q: param %d fast %q json %q", line, i, fast.Params[i], slow.Params[i])
+			}
+		}
+		if (fast.Params == nil) != (slow.Params == nil) {
+			t.Fatalf("%q: params nil %v / %v", line, fast.Params == nil, slow.Params == nil)
+		}
 	})
 }
