@@ -161,6 +161,12 @@ func TestExtranonce(t *testing.T) {
 	if r := h.waitDrop(); r != DropExtranonce {
 		t.Fatalf("dropped for %q", r)
 	}
+	// Its session is not resumable: it reconnects with a new extranonce1.
+	c3 := h.dial()
+	c3.subscribe(c2.session)
+	if bytes.Equal(c3.en1, c2.en1) {
+		t.Fatal("the session of a miner dropped for a new extranonce1 was resumed")
+	}
 	if err := h.srv.NewExtranonce("nosuch"); err != ErrNoSession {
 		t.Fatalf("unknown session: %v", err)
 	}

@@ -244,13 +244,20 @@ func (s *Server) remove(c *conn) {
 	workers := c.workers
 	c.workers = nil
 	c.mu.Unlock()
+	c.wmu.Lock()
+	reason := c.reason
+	c.wmu.Unlock()
 
 	s.mu.Lock()
 	delete(s.conns, c)
 	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
 		delete(s.perIP, c.ip)
 	}
-	if subscribed {
+	switch {
+	case subscribed && reason == DropExtranonce:
+		// Dropped to get a new extranonce1: not resumable.
+		delete(s.en1InUse, en1)
+	case subscribed:
 		s.keepSessionLocked(&session{id: sid, extranonce1: en1, difficulty: diff,
 			expires: now.Add(s.cfg.SessionTTL)})
 	}
