@@ -72,8 +72,8 @@ func TestLineTooLong(t *testing.T) {
 	}
 }
 
-// TestMaxBufferedBytes: a connection whose buffer growth would pass the
-// server's total is dropped.
+// TestMaxBufferedBytes: a connection whose read buffer growth or write
+// queue would pass the server's total is dropped.
 func TestMaxBufferedBytes(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
 		c.MaxLineSize = 4096
@@ -85,6 +85,22 @@ func TestMaxBufferedBytes(t *testing.T) {
 	c.expectClosed()
 	if r := h.waitDrop(); r != DropMemory {
 		t.Fatalf("dropped for %q", r)
+	}
+
+	// Write queues count too: a job bigger than the total is not
+	// queued, and the connection goes.
+	h2 := newHarness(t, func(c *Config) {
+		c.MaxWriteQueue = 1 << 20
+		c.MaxBufferedBytes = 100 << 10
+	})
+	d := h2.dial().handshake()
+	h2.newJob(bigTemplate(t, 11, 2))
+	d.expectClosed()
+	if r := h2.waitDrop(); r != DropMemory {
+		t.Fatalf("dropped for %q", r)
+	}
+	if n := h2.srv.buffered.Load(); n != 0 {
+		t.Fatalf("%d bytes still counted", n)
 	}
 }
 
@@ -261,7 +277,7 @@ func TestProtocolErrors(t *testing.T) {
 
 // bigTemplate is a template whose coinbase has many outputs, so that its
 // notify line is about 170 kB.
-func bigTemplate(t *testing.T, h int32, prev byte) *work.Template {
+func bigTemplate(t testing.TB, h int32, prev byte) *work.Template {
 	tpl := template(t, h, prev, hardBits)
 	for i := range 2000 {
 		tpl.Coinbase.AddTxOut(&wire.TxOut{Value: int64(i), PkScript: append([]byte{txscript.OP_RETURN, 32}, make([]byte, 32)...)})
