@@ -84,7 +84,7 @@ type Config struct {
 
 	// SubmitRate (per second) and SubmitBurst are each connection's
 	// token bucket for mining.submit; a submit without a token is
-	// refused (20) unchecked and counts as invalid.
+	// refused (20) unchecked and does not count toward the ban.
 	SubmitRate  float64
 	SubmitBurst int
 

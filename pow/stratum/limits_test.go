@@ -359,3 +359,27 @@ func TestConfigRefused(t *testing.T) {
 		t.Fatalf("defaults: %v", err)
 	}
 }
+
+// TestSubmitRateNoBan: submits refused by the rate limit do not count
+// toward the invalid-share ban.
+func TestSubmitRateNoBan(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.SubmitRate, c.SubmitBurst = 1, 1
+		c.BanCheckThreshold = 4
+		c.BanInvalidRatio = 0.5
+		c.BanDuration = time.Minute
+	})
+	c := h.dial().handshake()
+	for i := range 20 {
+		m := c.submit("sa1miner.rig", c.goodShare(uint32(i)*100))
+		if i > 0 && m.code() != 20 {
+			t.Fatalf("submit %d: code %d", i, m.code())
+		}
+	}
+	if m := c.call("mining.extranonce.subscribe"); string(m.Result) != "true" {
+		t.Fatal("connection gone")
+	}
+	if s := h.srv.Snapshot(); s.Bans != 0 {
+		t.Fatalf("%d bans", s.Bans)
+	}
+}

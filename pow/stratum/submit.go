@@ -24,7 +24,10 @@ func (c *conn) handleSubmit(req request) {
 		return
 	}
 	if !c.takeToken(now) {
-		c.rejectShare(req, nil, work.Reject(work.CodeOther, errSubmitRate, "submit rate limit exceeded"), true)
+		// Not checked, so not held against the ban: a fast miner on an
+		// easy chain is not an attacker, and a flood costs the server
+		// one parse per refused line.
+		c.rejectShare(req, nil, work.Reject(work.CodeOther, errSubmitRate, "submit rate limit exceeded"), false)
 		return
 	}
 	name, jobID, share, err := work.ParseSubmit(req.Params)
