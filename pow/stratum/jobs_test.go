@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/mainstake/sidenode/pow/stratum/work"
 )
@@ -96,9 +98,9 @@ func TestSeenFull(t *testing.T) {
 		t.Fatalf("code %d", m.code())
 	}
 	e := <-h.jobs
-	n := c.waitNote("mining.notify")
-	if jsonString(t, n.Params[0]) != e.job.ID {
-		t.Fatal("no new job")
+	// The notify may have come before the answer (call notes it).
+	for jsonString(t, c.job[0]) != e.job.ID {
+		c.waitNote("mining.notify")
 	}
 	if m := c.submit("sa1miner.rig", c.goodShare(0)); string(m.Result) != "true" {
 		t.Fatalf("share of the new job: %s", m.Error)
@@ -143,4 +145,24 @@ func TestWorkerStats(t *testing.T) {
 // near says a and b agree to 1e-9 relative.
 func near(a, b float64) bool {
 	return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
+}
+
+// TestJobRefresh: every JobRefresh a new job is made from the source's
+// template even when it did not change; it is not clean.
+func TestJobRefresh(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.JobRefresh = time.Millisecond })
+	c := h.dial().handshake()
+	first, _ := strconv.ParseUint(jsonString(t, c.job[0]), 16, 64)
+	e := <-h.jobs
+	for e.seq <= first {
+		e = <-h.jobs
+	}
+	for jsonString(t, c.job[0]) != e.job.ID {
+		c.waitNote("mining.notify")
+	}
+	var clean bool
+	_ = json.Unmarshal(c.job[8], &clean)
+	if clean {
+		t.Fatal("a refresh was clean")
+	}
 }
