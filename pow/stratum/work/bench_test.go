@@ -2,18 +2,18 @@ package work_test
 
 import (
 	"bytes"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"github.com/mainstake/sidenode/pow/stratum/work"
 )
 
-// BenchmarkCheck is a full share check on the job of block 277647 (213
-// transactions, a branch of 8 hashes, 4-byte extranonce2): the coinbase
-// rebuilt and hashed, the merkle root, the header's SHA-256d and the
-// target comparison. Compare with BenchmarkBareSHA256d in the same run.
-func BenchmarkCheck(b *testing.B) {
+// benchJob returns the job of block 277647 (213 transactions, a branch of
+// 8 hashes, 4-byte extranonce2), a share of it and the block's header.
+func benchJob(b *testing.B) (*work.Job, work.Share, []byte) {
 	blk := block277647(b)
 	cb := blk.Transactions[0].Copy()
 	script := cb.TxIn[0].SignatureScript
@@ -27,6 +27,19 @@ func BenchmarkCheck(b *testing.B) {
 	}
 	s := work.Share{Extranonce1: script[len(script)-8 : len(script)-4],
 		Extranonce2: script[len(script)-4:], NTime: job.MinTime, Nonce: blk.Header.Nonce}
+	var buf bytes.Buffer
+	if err := blk.Header.Serialize(&buf); err != nil {
+		b.Fatal(err)
+	}
+	return job, s, buf.Bytes()
+}
+
+// BenchmarkCheck is a full share check on the job of block 277647: the
+// coinbase rebuilt and hashed, the merkle root, the header's SHA-256d and
+// the target comparison. Compare with BenchmarkBareSHA256d in the same
+// run, or read BenchmarkCheckRatio's figure.
+func BenchmarkCheck(b *testing.B) {
+	job, s, _ := benchJob(b)
 	target := work.TargetFromDifficulty(1024)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -37,14 +50,38 @@ func BenchmarkCheck(b *testing.B) {
 	}
 }
 
+// BenchmarkCheckRatio alternates batches of share checks and of bare
+// header hashes, so that a shared machine's load weighs on both alike,
+// and reports how many bare SHA-256d a share check costs.
+func BenchmarkCheckRatio(b *testing.B) {
+	job, s, hdr := benchJob(b)
+	target := work.TargetFromDifficulty(1024)
+	const batch = 256
+	var tCheck, tBare time.Duration
+	var h chainhash.Hash
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		for k := 0; k < batch; k++ {
+			if _, err := job.Check(s, 0, target); err != nil {
+				b.Fatal(err)
+			}
+		}
+		mid := time.Now()
+		for k := 0; k < batch; k++ {
+			h = chainhash.DoubleHashH(hdr)
+		}
+		tCheck += mid.Sub(start)
+		tBare += time.Since(mid)
+	}
+	_ = h
+	b.ReportMetric(float64(tCheck)/float64(tBare), "sha256d-equiv/check")
+	b.ReportMetric(float64(tCheck.Nanoseconds())/float64(b.N*batch), "ns/check")
+}
+
 // BenchmarkBareSHA256d is one SHA-256d of an 80-byte header.
 func BenchmarkBareSHA256d(b *testing.B) {
-	blk := block277647(b)
-	var buf bytes.Buffer
-	if err := blk.Header.Serialize(&buf); err != nil {
-		b.Fatal(err)
-	}
-	hdr := buf.Bytes()
+	_, _, hdr := benchJob(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	var h chainhash.Hash
@@ -52,4 +89,27 @@ func BenchmarkBareSHA256d(b *testing.B) {
 		h = chainhash.DoubleHashH(hdr)
 	}
 	_ = h
+}
+
+// BenchmarkSeenAdd records b.N distinct shares in one set and reports the
+// heap it holds per share.
+func BenchmarkSeenAdd(b *testing.B) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	seen := work.NewSeen(b.N)
+	s := work.Share{Extranonce1: make([]byte, 4), Extranonce2: make([]byte, 8)}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Nonce = uint32(i)
+		s.NTime = uint32(i >> 32)
+		if !seen.Add(s) {
+			b.Fatal("a fresh share refused")
+		}
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(b.N), "heapB/share")
+	runtime.KeepAlive(seen)
 }

@@ -165,7 +165,7 @@ func NewJob(id string, t *Template, extranonce2Size int) (*Job, error) {
 		NetTarget:       blockchain.CompactToBig(t.Header.Bits),
 		MinTime:         uint32(minT),
 		MaxTime:         uint32(maxT),
-		script:          script,
+		script:          append([]byte(nil), script...),
 	}
 	if j.NetTarget.Sign() <= 0 {
 		return nil, fmt.Errorf("the template's bits %08x are not a positive target",
@@ -191,6 +191,16 @@ func NewJob(id string, t *Template, extranonce2Size int) (*Job, error) {
 		len(cb.TxIn[0].SignatureScript)
 	j.Coinb1 = append([]byte(nil), ser[:end-n]...)
 	j.Coinb2 = append([]byte(nil), ser[end:]...)
+	// Check the split: another extranonce must change those n bytes
+	// and nothing else.
+	probe := bytes.Repeat([]byte{0xa5}, n)
+	buf.Reset()
+	if err := j.coinbase(probe).SerializeNoWitness(&buf); err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(buf.Bytes(), concat(j.Coinb1, probe, j.Coinb2)) {
+		return nil, errors.New("the coinbase does not split around its extranonce")
+	}
 
 	ids := make([]chainhash.Hash, 1, 1+len(t.Txs))
 	for i, tx := range t.Txs {
@@ -240,6 +250,15 @@ func (j *Job) coinbase(extranonce []byte) *wire.MsgTx {
 	push, _ := txscript.NewScriptBuilder().AddData(extranonce).Script()
 	cb.TxIn[0].SignatureScript = append(s, push...)
 	return cb
+}
+
+// concat returns the byte slices one after the other.
+func concat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
 }
 
 // merkleBranch returns the siblings of ids[0] on its path to Bitcoin's
