@@ -46,12 +46,13 @@ type Server struct {
 	en1InUse  map[uint32]struct{} // live connections and resumable sessions
 	en1Next   uint32
 
-	// jobsMu guards the job table.
-	jobsMu   sync.RWMutex
-	jobs     map[string]*jobEntry
-	jobOrder []*jobEntry // oldest first, at most MaxJobs
-	cur      *jobEntry
-	jobSeq   uint64
+	// refreshMu makes one job at a time; jobsMu guards the job table.
+	refreshMu sync.Mutex
+	jobsMu    sync.RWMutex
+	jobs      map[string]*jobEntry
+	jobOrder  []*jobEntry // oldest first, at most MaxJobs
+	cur       *jobEntry
+	jobSeq    uint64
 
 	// refresh asks the job loop for a new job (a job's duplicate set is
 	// full).
