@@ -119,6 +119,7 @@ func (s *Server) broadcast(e *jobEntry, clean bool) {
 
 // requestJob asks the job loop for a new job without waiting.
 func (s *Server) requestJob() {
+	s.jobRequests.Add(1)
 	select {
 	case s.refresh <- struct{}{}:
 	default:

@@ -86,7 +86,8 @@ func TestShareSinkError(t *testing.T) {
 }
 
 // TestSeenFull: a job whose duplicate set is full refuses shares (20, not
-// counted against the ban) and a new job follows at once.
+// counted against the ban) and a new job follows at once, asked for once
+// per full job and only for the current one.
 func TestSeenFull(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.MaxSharesPerJob = 1 })
 	c := h.dial().handshake()
@@ -104,6 +105,21 @@ func TestSeenFull(t *testing.T) {
 	}
 	if m := c.submit("sa1miner.rig", c.goodShare(0)); string(m.Result) != "true" {
 		t.Fatalf("share of the new job: %s", m.Error)
+	}
+	// The full job is no longer current: another share for it asks for
+	// no new job; nor does a second refusal of the new job, once full.
+	if m := c.submit("sa1miner.rig", s); m.code() != 20 {
+		t.Fatalf("full old job: code %d", m.code())
+	}
+	if n := h.srv.jobRequests.Load(); n != 1 {
+		t.Fatalf("%d new jobs asked for, want 1", n)
+	}
+	e.refreshAsked.Store(true) // as if this job had asked already
+	if m := c.submit("sa1miner.rig", c.goodShare(c.goodShare(0).nonce+1)); m.code() != 20 {
+		t.Fatalf("full new job: code %d", m.code())
+	}
+	if n := h.srv.jobRequests.Load(); n != 1 {
+		t.Fatalf("%d new jobs asked for, want 1", n)
 	}
 }
 

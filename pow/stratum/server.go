@@ -56,7 +56,8 @@ type Server struct {
 
 	// refresh asks the job loop for a new job (a job's duplicate set is
 	// full).
-	refresh chan struct{}
+	refresh     chan struct{}
+	jobRequests atomic.Uint64 // calls of requestJob, for tests
 
 	versionMask atomic.Uint32
 	buffered    atomic.Int64 // bytes counted against MaxBufferedBytes
@@ -85,6 +86,9 @@ type jobEntry struct {
 	seen    *work.Seen
 	netDiff float64
 	notify  [2][]byte // the notify line, clean false and true
+
+	// refreshAsked is set once a full duplicate set asked for a new job.
+	refreshAsked atomic.Bool
 }
 
 // New returns a server with the given configuration and collaborators.
