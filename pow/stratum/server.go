@@ -306,7 +306,7 @@ func (s *Server) subscribe(sid string) (ss session, resumed bool, err error) {
 	}
 	for i := 0; ; i++ {
 		if i == 1<<16 {
-			return session{}, false, errors.New(DropDuplicateNonce)
+			return session{}, false, errExtranonceSpace
 		}
 		s.en1Next++
 		if _, used := s.en1InUse[s.en1Next]; !used {
