@@ -30,6 +30,7 @@ import (
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/pow/bitcoinrpc"
 	"github.com/mainstake/sidenode/pow/powchain"
+	"github.com/mainstake/sidenode/pow/stratum"
 	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/sidepeer"
@@ -124,6 +125,7 @@ var subsystems = []subsystem{
 	{"POWC", powchain.UseLogger},              // package pow/powchain (the pow engine's blocks)
 	{"BRPC", bitcoinrpc.UseLogger},            // package pow/bitcoinrpc (the bitcoind-compatible RPC)
 	{"DPOW", tracker.UseLogger},               // package notarize/tracker (the notarizations that count)
+	{"STRM", stratum.UseLogger},               // package pow/stratum (the Stratum server)
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them.
