@@ -65,6 +65,7 @@ type Backend struct {
 	lastSend     *SideSend
 	lastRawTx    *wire.MsgTx
 	lastMnemonic []string
+	noPool       bool
 
 	// chains serves the subscriptions and the slot lists (chains.go).
 	chains chains
