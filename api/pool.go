@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"time"
-	"unicode/utf8"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
@@ -204,14 +203,10 @@ func (p *poolService) GetPoolStats(ctx context.Context, _ *apiv1.GetPoolStatsReq
 func (p *poolService) ListPoolWorkers(ctx context.Context, req *apiv1.ListPoolWorkersRequest) (*apiv1.ListPoolWorkersResponse, error) {
 	const method = apiv1.PoolService_ListPoolWorkers_FullMethodName
 	name := req.GetWorker()
-	switch {
-	case len(name) > MaxWorkerName:
+	if len(name) > MaxWorkerName {
 		return nil, toStatus(method, Errorf(ErrInvalidArgument, "worker has %d "+
 			"bytes, more than a worker name may (%d): give the name a miner "+
 			"authorizes with", len(name), MaxWorkerName))
-	case !utf8.ValidString(name):
-		return nil, toStatus(method, Errorf(ErrInvalidArgument, "worker is not "+
-			"UTF-8 text: give the name a miner authorizes with"))
 	}
 	pg, err := p.s.page(req.GetOffset(), req.GetLimit(), req.GetReversed())
 	if err != nil {
