@@ -22,6 +22,14 @@ func (b *Backend) SetNoPool(no bool) {
 	b.noPool = no
 }
 
+// SetPoolAuditFails makes the fake pool's audit find a block whose
+// accounts do not balance: one satoshi paid too much.
+func (b *Backend) SetPoolAuditFails(fails bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.poolAuditFails = fails
+}
+
 func (b *Backend) poolOff() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -103,14 +111,22 @@ func (b *Backend) PoolAudit(_ context.Context, page api.Page) (*api.PoolAudit, e
 	if err := b.poolOff(); err != nil {
 		return nil, err
 	}
+	b.mu.Lock()
+	fails := b.poolAuditFails
+	b.mu.Unlock()
 	a := &api.PoolAudit{OK: true}
 	var lines []api.PoolAuditLine
-	for _, blk := range poolBlocks() {
+	for i, blk := range poolBlocks() {
 		l := api.PoolAuditLine{Height: blk.Height, Hash: blk.Hash, Status: blk.Status, OK: true}
 		if blk.Status != api.PoolBlockOrphaned {
 			l.Earned, l.Fee = blk.Reward, blk.Reward/100
 			l.Owed = 1_000_000
 			l.Paid = l.Earned - l.Fee - l.Owed
+		}
+		if fails && i == 0 {
+			l.Paid++
+			l.OK, a.OK = false, false
+			a.Failed++
 		}
 		a.Earned += l.Earned
 		a.Paid += l.Paid
