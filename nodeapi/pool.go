@@ -166,11 +166,18 @@ func (b *Adapter) PoolStats(ctx context.Context) (*api.PoolStats, error) {
 	if b.poolSrc == nil {
 		return nil, b.noPool()
 	}
-	st, err := b.poolSrc.PoolStats(ctx)
+	return PoolStatsOf(ctx, b.poolSrc)
+}
+
+// PoolStatsOf returns p's figures as PoolService reports them, with the
+// blocks by status and the audit's verdict worked out from p's audit
+// lines. The node's metrics read the pool through it too.
+func PoolStatsOf(ctx context.Context, p Pool) (*api.PoolStats, error) {
+	st, err := p.PoolStats(ctx)
 	if err != nil {
 		return nil, err
 	}
-	lines, err := b.poolSrc.PoolAudit(ctx)
+	lines, err := p.PoolAudit(ctx)
 	if err != nil {
 		return nil, err
 	}
