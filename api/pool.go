@@ -145,7 +145,10 @@ type PoolAuditLine struct {
 // PoolAudit is the audit: the totals over every block and a page of the
 // lines.
 type PoolAudit struct {
-	OK                      bool
+	OK bool
+	// Problem is the accounting's own verdict on a check beyond the
+	// lines; empty when none fails.
+	Problem                 string
 	Earned, Paid, Owed, Fee int64
 	Failed                  uint64
 	Blocks                  []PoolAuditLine
@@ -278,6 +281,7 @@ func (p *poolService) GetPoolAudit(ctx context.Context, req *apiv1.GetPoolAuditR
 		OwedSat:      a.Owed,
 		FeeSat:       a.Fee,
 		BlocksFailed: a.Failed,
+		Problem:      a.Problem,
 		Blocks:       make([]*apiv1.PoolAuditBlock, len(a.Blocks)),
 		Total:        a.Total,
 	}

@@ -23,8 +23,8 @@ func (p statsPool) PoolStats(context.Context) (*nodeapi.PoolStats, error) {
 }
 func (p statsPool) PoolWorkers(context.Context) ([]nodeapi.PoolWorker, error) { return nil, p.err }
 func (p statsPool) PoolBlocks(context.Context) ([]nodeapi.PoolBlock, error)   { return nil, p.err }
-func (p statsPool) PoolAudit(context.Context) ([]nodeapi.PoolAuditLine, error) {
-	return p.audit, p.err
+func (p statsPool) PoolAudit(context.Context) ([]nodeapi.PoolAuditLine, string, error) {
+	return p.audit, "", p.err
 }
 func (p statsPool) PoolPayouts(context.Context) ([]nodeapi.PoolPayout, error) { return nil, p.err }
 

@@ -30,8 +30,11 @@ type Pool interface {
 	PoolBlocks(ctx context.Context) ([]PoolBlock, error)
 
 	// PoolAudit returns the audit's line of every block found, oldest
-	// first, as the accounting keeps it.
-	PoolAudit(ctx context.Context) ([]PoolAuditLine, error)
+	// first, as the accounting keeps it, and the accounting's own verdict
+	// when its books fail a check beyond the lines (what the payouts paid
+	// against what the blocks record as paid, the PPS funding): empty
+	// when none does.
+	PoolAudit(ctx context.Context) (lines []PoolAuditLine, problem string, err error)
 
 	// PoolPayouts returns every payout the pool made, oldest first.
 	PoolPayouts(ctx context.Context) ([]PoolPayout, error)
@@ -177,7 +180,7 @@ func PoolStatsOf(ctx context.Context, p Pool) (*api.PoolStats, error) {
 	if err != nil {
 		return nil, err
 	}
-	lines, err := p.PoolAudit(ctx)
+	lines, problem, err := p.PoolAudit(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +198,7 @@ func PoolStatsOf(ctx context.Context, p Pool) (*api.PoolStats, error) {
 		Paid:            st.Paid,
 		Listen:          append([]string(nil), st.Listen...),
 	}
-	audit := auditOf(lines)
+	audit := auditOf(lines, problem)
 	out.AuditOK = audit.OK
 	for i := range lines {
 		switch lines[i].Status {
@@ -306,11 +309,11 @@ func (b *Adapter) PoolAudit(ctx context.Context, page api.Page) (*api.PoolAudit,
 	if b.poolSrc == nil {
 		return nil, b.noPool()
 	}
-	lines, err := b.poolSrc.PoolAudit(ctx)
+	lines, problem, err := b.poolSrc.PoolAudit(ctx)
 	if err != nil {
 		return nil, err
 	}
-	a := auditOf(lines)
+	a := auditOf(lines, problem)
 	pg := api.Paginate(lines, page)
 	a.Blocks = make([]api.PoolAuditLine, len(pg))
 	for i := range pg {
@@ -319,10 +322,10 @@ func (b *Adapter) PoolAudit(ctx context.Context, page api.Page) (*api.PoolAudit,
 	return a, nil
 }
 
-// auditOf returns the audit's totals and verdict over lines, without
-// the page.
-func auditOf(lines []PoolAuditLine) *api.PoolAudit {
-	a := &api.PoolAudit{Total: uint64(len(lines))}
+// auditOf returns the audit's totals and verdict over lines, and the
+// accounting's own problem, without the page.
+func auditOf(lines []PoolAuditLine, problem string) *api.PoolAudit {
+	a := &api.PoolAudit{Total: uint64(len(lines)), Problem: problem}
 	overflow := false
 	add := func(sum *int64, v int64) {
 		if (v > 0 && *sum > maxInt64-v) || (v < 0 && *sum < minInt64-v) {
@@ -341,7 +344,8 @@ func auditOf(lines []PoolAuditLine) *api.PoolAudit {
 		add(&a.Owed, l.Owed)
 		add(&a.Fee, l.Fee)
 	}
-	a.OK = a.Failed == 0 && !overflow && balances(a.Earned, a.Paid, a.Owed, a.Fee)
+	a.OK = a.Failed == 0 && !overflow && problem == "" &&
+		balances(a.Earned, a.Paid, a.Owed, a.Fee)
 	return a
 }
 

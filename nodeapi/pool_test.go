@@ -22,6 +22,7 @@ type fakePool struct {
 	blocks  []PoolBlock
 	audit   []PoolAuditLine
 	payouts []PoolPayout
+	problem string
 	err     error
 }
 
@@ -38,8 +39,8 @@ func (f *fakePool) PoolWorkers(context.Context) ([]PoolWorker, error) {
 func (f *fakePool) PoolBlocks(context.Context) ([]PoolBlock, error) {
 	return append([]PoolBlock(nil), f.blocks...), f.err
 }
-func (f *fakePool) PoolAudit(context.Context) ([]PoolAuditLine, error) {
-	return append([]PoolAuditLine(nil), f.audit...), f.err
+func (f *fakePool) PoolAudit(context.Context) ([]PoolAuditLine, string, error) {
+	return append([]PoolAuditLine(nil), f.audit...), f.problem, f.err
 }
 func (f *fakePool) PoolPayouts(context.Context) ([]PoolPayout, error) {
 	return append([]PoolPayout(nil), f.payouts...), f.err
@@ -253,8 +254,19 @@ func TestPoolAudit(t *testing.T) {
 		}
 	}
 
-	// Totals that overflow int64 fail, though each line balances.
+	// The accounting's own problem fails the audit, every line balancing.
 	g, _ := testPool(t)
+	g.problem = "account paid 5 sat more than its blocks record"
+	if a, err := poolAdapter(g, chain).PoolAudit(ctx, api.Page{}); err != nil || a.OK ||
+		a.Failed != 0 || a.Problem != g.problem {
+		t.Errorf("the pool's problem: %+v, %v", a, err)
+	}
+	if st, err := poolAdapter(g, chain).PoolStats(ctx); err != nil || st.AuditOK {
+		t.Errorf("stats with the pool's problem: %+v, %v", st, err)
+	}
+
+	// Totals that overflow int64 fail, though each line balances.
+	g, _ = testPool(t)
 	big := int64(1)<<62 - 1
 	g.audit = []PoolAuditLine{{Earned: big, Paid: big}, {Earned: big, Paid: big}, {Earned: big, Paid: big}}
 	if a, err := poolAdapter(g, chain).PoolAudit(ctx, api.Page{}); err != nil || a.OK || a.Failed != 0 {

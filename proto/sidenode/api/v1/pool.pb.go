@@ -1078,8 +1078,13 @@ type GetPoolAuditResponse struct {
 	// blocks_failed counts the blocks whose line does not balance.
 	BlocksFailed uint64 `protobuf:"varint,6,opt,name=blocks_failed,json=blocksFailed,proto3" json:"blocks_failed,omitempty"`
 	// blocks is the page, total the number of blocks found.
-	Blocks        []*PoolAuditBlock `protobuf:"bytes,7,rep,name=blocks,proto3" json:"blocks,omitempty"`
-	Total         uint64            `protobuf:"varint,8,opt,name=total,proto3" json:"total,omitempty"`
+	Blocks []*PoolAuditBlock `protobuf:"bytes,7,rep,name=blocks,proto3" json:"blocks,omitempty"`
+	Total  uint64            `protobuf:"varint,8,opt,name=total,proto3" json:"total,omitempty"`
+	// problem is the pool's own verdict when its books fail a check beyond
+	// the blocks' lines (what the payouts paid against what the blocks
+	// record as paid, the PPS funding); empty when none fails. ok is then
+	// false.
+	Problem       string `protobuf:"bytes,9,opt,name=problem,proto3" json:"problem,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1168,6 +1173,13 @@ func (x *GetPoolAuditResponse) GetTotal() uint64 {
 		return x.Total
 	}
 	return 0
+}
+
+func (x *GetPoolAuditResponse) GetProblem() string {
+	if x != nil {
+		return x.Problem
+	}
+	return ""
 }
 
 // PoolPayoutOutput is what a payout pays one worker.
@@ -1527,7 +1539,7 @@ const file_sidenode_api_v1_pool_proto_rawDesc = "" +
 	"\x13GetPoolAuditRequest\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1a\n" +
-	"\breversed\x18\x03 \x01(\bR\breversed\"\x88\x02\n" +
+	"\breversed\x18\x03 \x01(\bR\breversed\"\xa2\x02\n" +
 	"\x14GetPoolAuditResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x1d\n" +
 	"\n" +
@@ -1537,7 +1549,8 @@ const file_sidenode_api_v1_pool_proto_rawDesc = "" +
 	"\afee_sat\x18\x05 \x01(\x03R\x06feeSat\x12#\n" +
 	"\rblocks_failed\x18\x06 \x01(\x04R\fblocksFailed\x127\n" +
 	"\x06blocks\x18\a \x03(\v2\x1f.sidenode.api.v1.PoolAuditBlockR\x06blocks\x12\x14\n" +
-	"\x05total\x18\b \x01(\x04R\x05total\"c\n" +
+	"\x05total\x18\b \x01(\x04R\x05total\x12\x18\n" +
+	"\aproblem\x18\t \x01(\tR\aproblem\"c\n" +
 	"\x10PoolPayoutOutput\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\tR\x06worker\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x1d\n" +
