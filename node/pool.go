@@ -11,7 +11,6 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
-	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/nodeapi"
@@ -85,19 +84,14 @@ func (j *stratumJobs) Template() (*work.Template, error) {
 	if hdr.Timestamp.Before(t.MinTime) {
 		hdr.Timestamp = t.MinTime
 	}
-	// The header commits to the withdrawals too (§6): the job's branch
-	// ends with their root. The coinbase's extranonce does not change it.
-	txs := append([]*wire.MsgTx{t.Coinbase}, t.Transactions...)
-	wr := sideblock.WithdrawalRoot(sideblock.BlockWithdrawals(txs))
 	out := &work.Template{
-		Height:         t.Height,
-		Header:         hdr,
-		MinTime:        t.MinTime,
-		MaxTime:        hdr.Timestamp,
-		Coinbase:       t.Coinbase,
-		Txs:            t.Transactions,
-		Fees:           t.Fees,
-		WithdrawalRoot: &wr,
+		Height:   t.Height,
+		Header:   hdr,
+		MinTime:  t.MinTime,
+		MaxTime:  hdr.Timestamp,
+		Coinbase: t.Coinbase,
+		Txs:      t.Transactions,
+		Fees:     t.Fees,
 	}
 	if p := j.params.Pow; p != nil {
 		out.MaxTime = hdr.Timestamp.Add(p.MaxFutureBlockTime)
