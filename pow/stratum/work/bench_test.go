@@ -2,6 +2,7 @@ package work_test
 
 import (
 	"bytes"
+	"runtime"
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -19,7 +20,8 @@ func BenchmarkCheck(b *testing.B) {
 	script := cb.TxIn[0].SignatureScript
 	cb.TxIn[0].SignatureScript = script[:len(script)-9]
 	tmpl := &work.Template{Header: blk.Header, MinTime: blk.Header.Timestamp,
-		MaxTime: blk.Header.Timestamp, Coinbase: cb, Txs: blk.Transactions[1:], SHA256d: true}
+		MaxTime: blk.Header.Timestamp, Coinbase: cb, Txs: blk.Transactions[1:], SHA256d: true,
+		BitcoinMerkle: true}
 	job, err := work.NewJob("b", tmpl, 4)
 	if err != nil {
 		b.Fatal(err)
@@ -51,4 +53,27 @@ func BenchmarkBareSHA256d(b *testing.B) {
 		h = chainhash.DoubleHashH(hdr)
 	}
 	_ = h
+}
+
+// BenchmarkSeenAdd records b.N distinct shares in one set and reports the
+// heap it holds per share.
+func BenchmarkSeenAdd(b *testing.B) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	seen := work.NewSeen(b.N)
+	s := work.Share{Extranonce1: make([]byte, 4), Extranonce2: make([]byte, 8)}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Nonce = uint32(i)
+		s.NTime = uint32(i >> 32)
+		if !seen.Add(s) {
+			b.Fatal("a fresh share refused")
+		}
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(b.N), "heapB/share")
+	runtime.KeepAlive(seen)
 }

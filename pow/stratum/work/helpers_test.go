@@ -81,6 +81,14 @@ func sideTemplate(t testing.TB, rng *rand.Rand, ntxs int, bits uint32) *work.Tem
 		rng.Read(op.Hash[:])
 		tx.AddTxIn(wire.NewTxIn(&op, []byte{byte(i), 0x51}, nil))
 		tx.AddTxOut(wire.NewTxOut(int64(1000+i), []byte{0x51}))
+		if i%2 == 1 {
+			// A withdrawal, so that the withdrawal root is not zero.
+			w, err := sideblock.WithdrawalScript(300, append([]byte{0, 20}, make([]byte, 20)...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx.AddTxOut(wire.NewTxOut(100000, w))
+		}
 		tmpl.Txs = append(tmpl.Txs, tx)
 		tmpl.Fees = append(tmpl.Fees, 100)
 	}

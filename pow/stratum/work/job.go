@@ -15,6 +15,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/pow/headerchain"
+	"github.com/mainstake/sidenode/sideblock"
 )
 
 // Template is what the node hands the pool for one job: plain data, no
@@ -45,6 +46,12 @@ type Template struct {
 	// SHA256d says the block is mined with SHA-256d. NewJob refuses a
 	// template without it (ErrAlgorithm).
 	SHA256d bool
+
+	// BitcoinMerkle makes the header commit to Bitcoin's merkle root of
+	// the txids alone, as a Bitcoin block does (for tests and tools).
+	// False, the default, is the sidechain's commitment (docs/protocol.md
+	// §6): SHA256d(tx root ‖ withdrawal root).
+	BitcoinMerkle bool
 }
 
 // Extranonce1Size is the size of the extranonce1 a server gives each
@@ -84,9 +91,16 @@ type Job struct {
 	// extranonce2).
 	Coinb1, Coinb2 []byte
 
-	// Branch is the merkle branch of the coinbase: the sibling hashes on
-	// its path to the root, bottom up.
+	// Branch is the merkle branch of mining.notify: the sibling hashes
+	// on the coinbase's path up the tree of the txids, bottom up, then
+	// (unless BitcoinMerkle) WithdrawalRoot. A miner folds the coinbase
+	// txid with it, h = SHA256d(h ‖ sibling) at each step, so the last
+	// step gives the sidechain's SHA256d(tx root ‖ withdrawal root).
 	Branch []chainhash.Hash
+
+	// WithdrawalRoot is the root of the template's withdrawals (zero
+	// for none); it does not depend on the coinbase.
+	WithdrawalRoot chainhash.Hash
 
 	// MinTime and MaxTime bound a share's ntime, in Unix seconds,
 	// inclusive.
@@ -151,7 +165,7 @@ func NewJob(id string, t *Template, extranonce2Size int) (*Job, error) {
 		NetTarget:       blockchain.CompactToBig(t.Header.Bits),
 		MinTime:         uint32(minT),
 		MaxTime:         uint32(maxT),
-		script:          script,
+		script:          append([]byte(nil), script...),
 	}
 	if j.NetTarget.Sign() <= 0 {
 		return nil, fmt.Errorf("the template's bits %08x are not a positive target",
@@ -177,6 +191,16 @@ func NewJob(id string, t *Template, extranonce2Size int) (*Job, error) {
 		len(cb.TxIn[0].SignatureScript)
 	j.Coinb1 = append([]byte(nil), ser[:end-n]...)
 	j.Coinb2 = append([]byte(nil), ser[end:]...)
+	// Check the split: another extranonce must change those n bytes
+	// and nothing else.
+	probe := bytes.Repeat([]byte{0xa5}, n)
+	buf.Reset()
+	if err := j.coinbase(probe).SerializeNoWitness(&buf); err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(buf.Bytes(), concat(j.Coinb1, probe, j.Coinb2)) {
+		return nil, errors.New("the coinbase does not split around its extranonce")
+	}
 
 	ids := make([]chainhash.Hash, 1, 1+len(t.Txs))
 	for i, tx := range t.Txs {
@@ -186,6 +210,17 @@ func NewJob(id string, t *Template, extranonce2Size int) (*Job, error) {
 		ids = append(ids, tx.TxHash())
 	}
 	j.Branch = merkleBranch(ids)
+	if !t.BitcoinMerkle {
+		// A withdrawal in the coinbase would make the withdrawal root
+		// depend on the extranonce; no valid block has one (§6).
+		for i, out := range t.Coinbase.TxOut {
+			if _, _, ok, _ := sideblock.ParseWithdrawalScript(out.PkScript); ok {
+				return nil, fmt.Errorf("the template's coinbase output %d is a withdrawal", i)
+			}
+		}
+		j.WithdrawalRoot = sideblock.WithdrawalRoot(sideblock.BlockWithdrawals(t.Txs))
+		j.Branch = append(j.Branch, j.WithdrawalRoot)
+	}
 
 	branch := make([]string, len(j.Branch))
 	for i := range j.Branch {
@@ -215,6 +250,15 @@ func (j *Job) coinbase(extranonce []byte) *wire.MsgTx {
 	push, _ := txscript.NewScriptBuilder().AddData(extranonce).Script()
 	cb.TxIn[0].SignatureScript = append(s, push...)
 	return cb
+}
+
+// concat returns the byte slices one after the other.
+func concat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
 }
 
 // merkleBranch returns the siblings of ids[0] on its path to Bitcoin's

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/blockchain"
-	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
@@ -51,6 +50,8 @@ func TestRealBlock(t *testing.T) {
 		Coinbase: cb,
 		Txs:      blk.Transactions[1:],
 		SHA256d:  true,
+		// A Bitcoin block commits to the txids alone.
+		BitcoinMerkle: true,
 	}
 	tmpl.Header.Nonce, tmpl.Header.MerkleRoot = 0, chainhash.Hash{}
 	job, err := work.NewJob("bf", tmpl, 4)
@@ -175,12 +176,13 @@ func TestRoundTrip(t *testing.T) {
 			if dec.BlockHash() != res.Hash || dec.Header != res.Header {
 				t.Fatalf("decoded block %v, share %v", dec.BlockHash(), res.Hash)
 			}
-			txs := make([]*btcutil.Tx, len(dec.Transactions))
-			for i, tx := range dec.Transactions {
-				txs[i] = btcutil.NewTx(tx)
-			}
-			if root := blockchain.CalcMerkleRoot(txs, false); root != dec.Header.MerkleRoot {
+			// The sidechain's commitment, withdrawals included.
+			if root := sideblock.CalcBlockMerkleRoot(dec.Transactions); root != dec.Header.MerkleRoot {
 				t.Fatalf("merkle root %v, computed %v", dec.Header.MerkleRoot, root)
+			}
+			wantW := sideblock.WithdrawalRoot(sideblock.BlockWithdrawals(dec.Transactions))
+			if job.WithdrawalRoot != wantW || (ntxs >= 2) == (wantW == chainhash.Hash{}) {
+				t.Fatalf("withdrawal root %v, want %v", job.WithdrawalRoot, wantW)
 			}
 			if len(dec.Transactions) != 1+ntxs {
 				t.Fatalf("%d transactions", len(dec.Transactions))
@@ -393,6 +395,11 @@ func TestNewJobRefuses(t *testing.T) {
 		"empty window":  func(t *work.Template) { t.MaxTime = t.MinTime.Add(-time.Second) },
 		"zero target":   func(t *work.Template) { t.Header.Bits = 0 },
 		"window 32 bit": func(t *work.Template) { t.MaxTime = time.Unix(1<<32, 0) },
+		"coinbase withdrawal": func(t *work.Template) {
+			t.Coinbase = t.Coinbase.Copy()
+			w, _ := sideblock.WithdrawalScript(0, append([]byte{0, 20}, make([]byte, 20)...))
+			t.Coinbase.AddTxOut(wire.NewTxOut(1000, w))
+		},
 	} {
 		c := *tmpl
 		edit(&c)
@@ -430,8 +437,10 @@ func TestNotifyEncoding(t *testing.T) {
 	}
 	ids := []chainhash.Hash{{}, tmpl.Txs[0].TxHash(), tmpl.Txs[1].TxHash(), tmpl.Txs[2].TxHash()}
 	right := blockchain.HashMerkleBranches(&ids[2], &ids[3])
+	wroot := sideblock.WithdrawalRoot(sideblock.BlockWithdrawals(tmpl.Txs))
 	br := p[4].([]string)
-	if len(br) != 2 || br[0] != hex.EncodeToString(ids[1][:]) || br[1] != hex.EncodeToString(right[:]) {
+	if len(br) != 3 || br[0] != hex.EncodeToString(ids[1][:]) || br[1] != hex.EncodeToString(right[:]) ||
+		br[2] != hex.EncodeToString(wroot[:]) || wroot == (chainhash.Hash{}) {
 		t.Errorf("branch %v", br)
 	}
 	// The notify params do not share the clean flag between calls.
