@@ -30,7 +30,9 @@ type Config struct {
 	// job is stale (21).
 	MaxJobs int
 
-	// MaxSharesPerJob bounds each job's duplicate set (entries).
+	// MaxSharesPerJob bounds each job's duplicate set (entries of about
+	// 100 bytes). A job whose set is full refuses further shares (20)
+	// and the server sends a new job at once.
 	MaxSharesPerJob int
 
 	// JobRefresh sends a new job from a fresh template this often when
@@ -82,7 +84,7 @@ type Config struct {
 
 	// SubmitRate (per second) and SubmitBurst are each connection's
 	// token bucket for mining.submit; a submit without a token is
-	// refused (20) unchecked and counts as invalid.
+	// refused (20) unchecked and does not count toward the ban.
 	SubmitRate  float64
 	SubmitBurst int
 
@@ -126,7 +128,7 @@ func DefaultConfig() Config {
 		},
 		StartDifficulty:   64,
 		MaxJobs:           8,
-		MaxSharesPerJob:   1 << 20,
+		MaxSharesPerJob:   1 << 18,
 		JobRefresh:        30 * time.Second,
 		MaxConnections:    50000,
 		MaxConnsPerIP:     1024,
@@ -203,14 +205,10 @@ func (c *Config) check() error {
 	return checkVardiff("Vardiff", c.Vardiff)
 }
 
-// checkVardiff refuses a vardiff policy without a floor, a ceiling or a
-// target.
+// checkVardiff refuses a vardiff policy that package vardiff refuses.
 func checkVardiff(name string, v vardiff.Config) error {
-	switch {
-	case v.TargetInterval <= 0:
-		return fmt.Errorf("stratum config: %s.TargetInterval must be positive, got %v", name, v.TargetInterval)
-	case v.Min <= 0 || v.Max != 0 && v.Max < v.Min:
-		return fmt.Errorf("stratum config: %s needs 0 < Min <= Max (Max 0: no ceiling), got Min %v Max %v", name, v.Min, v.Max)
+	if err := v.Validate(); err != nil {
+		return fmt.Errorf("stratum config: %s: %w", name, err)
 	}
 	return nil
 }

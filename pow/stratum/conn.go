@@ -3,6 +3,7 @@ package stratum
 import (
 	"bytes"
 	"encoding/binary"
+	"math/big"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,11 @@ type conn struct {
 	tokensAt  time.Time
 	checked   int // submits since the last ban check
 	invalid   int // of which refused (stale shares excepted)
+
+	// The share target of targetDiff, kept while the difficulty holds
+	// (read only, shared with the share records).
+	targetDiff float64
+	target     *big.Int
 
 	// The miner's state, guarded by mu (lock order: mu, then wmu).
 	mu             sync.Mutex

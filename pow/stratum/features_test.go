@@ -2,7 +2,9 @@ package stratum
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +49,11 @@ func TestResume(t *testing.T) {
 	h.waitDrop()
 	h.clock.Advance(h.srv.cfg.SessionTTL + time.Second)
 	h.srv.sweep()
+	// The sweep also drops c3, which never authorized.
+	c3.expectClosed()
+	if r := h.waitDrop(); r != DropHandshake {
+		t.Fatalf("c3 dropped for %q", r)
+	}
 	c4 := h.dial()
 	c4.subscribe(session)
 	if bytes.Equal(c4.en1, en1) {
@@ -69,7 +76,7 @@ func TestResume(t *testing.T) {
 	_, oldest := h.srv.sessions[ids[0]]
 	h.srv.mu.Unlock()
 	if oldest {
-		t.Fatal("the oldest session was kept")
+		t.Fatalf("the oldest session was kept: %v %v", ids, h.srv.sessions)
 	}
 }
 
@@ -153,6 +160,12 @@ func TestExtranonce(t *testing.T) {
 	c2.expectClosed()
 	if r := h.waitDrop(); r != DropExtranonce {
 		t.Fatalf("dropped for %q", r)
+	}
+	// Its session is not resumable: it reconnects with a new extranonce1.
+	c3 := h.dial()
+	c3.subscribe(c2.session)
+	if bytes.Equal(c3.en1, c2.en1) {
+		t.Fatal("the session of a miner dropped for a new extranonce1 was resumed")
 	}
 	if err := h.srv.NewExtranonce("nosuch"); err != ErrNoSession {
 		t.Fatalf("unknown session: %v", err)
@@ -267,5 +280,41 @@ func TestNetworkDifficultyCap(t *testing.T) {
 	c := h.dial().handshake()
 	if c.diff != 1 {
 		t.Fatalf("difficulty %v above the network's 1", c.diff)
+	}
+}
+
+// TestServePort: a second port with its own difficulty policy, on the same
+// server; its connections start at its StartDifficulty and its floor
+// bounds suggestions.
+func TestServePort(t *testing.T) {
+	h := newHarness(t, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := Port{Vardiff: h.srv.cfg.Vardiff, StartDifficulty: 7 * testDiff}
+	port.Vardiff.Min = 5 * testDiff
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.srv.ServePort(ctx, ln, port) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("ServePort: %v", err)
+		}
+	}()
+	h2 := *h
+	h2.addr = ln.Addr().String()
+	c := h2.dial().handshake()
+	if c.diff != 7*testDiff {
+		t.Fatalf("difficulty %v, want the port's %v", c.diff, 7*testDiff)
+	}
+	c.call("mining.suggest_difficulty", testDiff)
+	if c.diff != 5*testDiff {
+		t.Fatalf("difficulty %v, want the port's floor %v", c.diff, 5*testDiff)
+	}
+	// The default port is unchanged.
+	if d := h.dial().handshake(); d.diff != testDiff {
+		t.Fatalf("default port difficulty %v", d.diff)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mainstake/sidenode/pow/stratum/vardiff"
 	"github.com/mainstake/sidenode/pow/stratum/work"
@@ -47,7 +48,11 @@ func (c *conn) handleLine(line []byte) {
 		// An answer to a server request: the server sends none, so
 		// there is nothing to do with it.
 	default:
-		c.protocolError(req.ID, "unknown method "+strconv.Quote(truncate(req.Method, 64)))
+		// Some firmwares send methods of their own (Antminer's
+		// mining.multi_version, say): refused, but not held against
+		// the connection.
+		c.srv.stats.reject(nil, work.CodeOther)
+		c.refuse(req.ID, work.CodeOther, "unknown method "+strconv.Quote(truncate(req.Method, 64)))
 	}
 }
 
@@ -295,6 +300,21 @@ func (c *conn) sendJob(e *jobEntry, clean, fromReader bool) {
 		lines = append(lines, e.notify[0])
 	}
 	c.send(!fromReader, lines...)
+}
+
+// idleVardiff lets vardiff reconsider the difficulty without a share (a
+// miner whose difficulty is too high for it to find any); a change is
+// sent at once.
+func (c *conn) idleVardiff(now time.Time, netDiff float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.vd == nil || c.fixedDiff {
+		return
+	}
+	if nd, changed := c.vd.Idle(now, netDiff); changed {
+		c.setDiffLocked(c.clampDiff(nd, netDiff))
+		c.sendDiffLocked(true)
+	}
 }
 
 // sendDiffLocked sends the difficulty in force if it is not the one last

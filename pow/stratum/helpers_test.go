@@ -156,7 +156,7 @@ func testAuth() *WorkerAuth {
 
 // harness is a running server on loopback with fakes around it.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	addr   string
 	src    *fakeSource
@@ -165,6 +165,9 @@ type harness struct {
 	clock  *fakeClock
 	drops  chan string
 	jobs   chan *jobEntry
+
+	// partial fires when a connection starts holding part of a line.
+	partial chan struct{}
 }
 
 // testConfig is the tests' configuration: difficulty testDiff, a sweeper
@@ -179,7 +182,7 @@ func testConfig() Config {
 	return cfg
 }
 
-func newHarness(t *testing.T, mod func(*Config)) *harness {
+func newHarness(t testing.TB, mod func(*Config)) *harness {
 	t.Helper()
 	h := &harness{
 		t:      t,
@@ -189,6 +192,8 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 		clock:  &fakeClock{t: baseTime},
 		drops:  make(chan string, 1024),
 		jobs:   make(chan *jobEntry, 64),
+
+		partial: make(chan struct{}, 64),
 	}
 	h.src.t = template(t, 10, 1, hardBits)
 	cfg := testConfig()
@@ -202,6 +207,12 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 	}
 	srv.onDrop = func(r string) { h.drops <- r }
 	srv.onBroadcast = func(e *jobEntry) { h.jobs <- e }
+	srv.onPartial = func() {
+		select {
+		case h.partial <- struct{}{}:
+		default:
+		}
+	}
 	h.srv = srv
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -254,7 +265,7 @@ func (m *msg) code() int {
 
 // client is a raw JSON-lines Stratum client.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	nc     net.Conn
 	r      *bufio.Reader
 	nextID int
@@ -416,7 +427,7 @@ func sha256d(b []byte) []byte {
 	return h[:]
 }
 
-func jsonString(t *testing.T, raw json.RawMessage) string {
+func jsonString(t testing.TB, raw json.RawMessage) string {
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		t.Fatalf("%s is not a string", raw)

@@ -41,7 +41,8 @@ type Share struct {
 
 	// Difficulty is the share difficulty the share was accepted at (its
 	// credit), and ShareTarget the same as a target. NetTarget is the
-	// job's network target and NetDifficulty its difficulty.
+	// job's network target and NetDifficulty its difficulty. The
+	// targets are shared with the server: read them, never change them.
 	Difficulty    float64
 	ShareTarget   *big.Int
 	NetTarget     *big.Int

@@ -20,6 +20,9 @@ type request struct {
 // but one JSON object whose method is a string and whose params, when
 // present, are an array.
 func parseLine(line []byte) (request, error) {
+	if r, ok := parseFast(line); ok {
+		return r, nil
+	}
 	var r request
 	// Unmarshal refuses anything after the one value.
 	if err := json.Unmarshal(line, &r); err != nil {

@@ -53,6 +53,10 @@ type Server struct {
 	cur      *jobEntry
 	jobSeq   uint64
 
+	// refresh asks the job loop for a new job (a job's duplicate set is
+	// full).
+	refresh chan struct{}
+
 	versionMask atomic.Uint32
 	buffered    atomic.Int64 // bytes counted against MaxBufferedBytes
 
@@ -104,6 +108,7 @@ func New(cfg Config, src JobSource, blocks BlockSink, shares ShareSink, auth Aut
 		sessions: make(map[string]*session),
 		en1InUse: make(map[uint32]struct{}),
 		jobs:     make(map[string]*jobEntry),
+		refresh:  make(chan struct{}, 1),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -125,7 +130,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // ServePort accepts miners on ln with port's difficulty policy until ctx
 // ends or ln fails; it closes ln and the connections it accepted before
 // returning. The first call also starts the server's job loop and its
-// timeout sweeper, which stop when that call's ctx ends.
+// timeout sweeper, which stop when that call's ctx ends (and that call
+// waits for them).
 func (s *Server) ServePort(ctx context.Context, ln net.Listener, port Port) error {
 	if err := checkVardiff("Port.Vardiff", port.Vardiff); err != nil {
 		return err
@@ -133,7 +139,9 @@ func (s *Server) ServePort(ctx context.Context, ln net.Listener, port Port) erro
 	if port.StartDifficulty <= 0 {
 		return fmt.Errorf("stratum: Port.StartDifficulty must be positive, got %v", port.StartDifficulty)
 	}
+	started := false
 	s.startOnce.Do(func() {
+		started = true
 		s.refreshJob()
 		s.bg.Add(2)
 		go s.jobLoop(ctx)
@@ -182,7 +190,7 @@ func (s *Server) ServePort(ctx context.Context, ln net.Listener, port Port) erro
 	}
 	mineMu.Unlock()
 	wg.Wait()
-	if ctx.Err() != nil {
+	if started && ctx.Err() != nil {
 		s.bg.Wait()
 	}
 	return err
@@ -236,13 +244,20 @@ func (s *Server) remove(c *conn) {
 	workers := c.workers
 	c.workers = nil
 	c.mu.Unlock()
+	c.wmu.Lock()
+	reason := c.reason
+	c.wmu.Unlock()
 
 	s.mu.Lock()
 	delete(s.conns, c)
 	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
 		delete(s.perIP, c.ip)
 	}
-	if subscribed {
+	switch {
+	case subscribed && reason == DropExtranonce:
+		// Dropped to get a new extranonce1: not resumable.
+		delete(s.en1InUse, en1)
+	case subscribed:
 		s.keepSessionLocked(&session{id: sid, extranonce1: en1, difficulty: diff,
 			expires: now.Add(s.cfg.SessionTTL)})
 	}
@@ -381,14 +396,21 @@ func (s *Server) sweepLoop(ctx context.Context) {
 	}
 }
 
-// sweep drops connections past a timeout and forgets expired sessions,
+// sweep drops connections past a timeout, lets vardiff lower the
+// difficulty of miners that send no shares, and forgets expired sessions,
 // bans and idle workers.
 func (s *Server) sweep() {
 	now := s.now()
+	var netDiff float64
+	if e := s.currentJob(); e != nil {
+		netDiff = e.netDiff
+	}
 	for _, c := range s.connsSnapshot() {
 		if reason := c.timedOut(now); reason != "" {
 			c.drop(reason)
+			continue
 		}
+		c.idleVardiff(now, netDiff)
 	}
 	s.mu.Lock()
 	for id, ss := range s.sessions {

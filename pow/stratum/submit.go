@@ -24,7 +24,10 @@ func (c *conn) handleSubmit(req request) {
 		return
 	}
 	if !c.takeToken(now) {
-		c.rejectShare(req, nil, work.Reject(work.CodeOther, errSubmitRate, "submit rate limit exceeded"), true)
+		// Not checked, so not held against the ban: a fast miner on an
+		// easy chain is not an attacker, and a flood costs the server
+		// one parse per refused line.
+		c.rejectShare(req, nil, work.Reject(work.CodeOther, errSubmitRate, "submit rate limit exceeded"), false)
 		return
 	}
 	name, jobID, share, err := work.ParseSubmit(req.Params)
@@ -51,13 +54,22 @@ func (c *conn) handleSubmit(req request) {
 	c.mu.Lock()
 	diff := c.shareDiff(e.seq)
 	c.mu.Unlock()
-	target := work.TargetFromDifficulty(diff)
+	if diff != c.targetDiff || c.target == nil {
+		c.targetDiff, c.target = diff, work.TargetFromDifficulty(diff)
+	}
+	target := c.target
 	res, err := e.job.Check(share, mask, target)
 	if err != nil {
 		c.rejectShare(req, w, err, true)
 		return
 	}
 	if err := e.seen.Record(share); err != nil {
+		if errors.Is(err, work.ErrSeenFull) {
+			// The miner is not at fault; a new job is on its way.
+			s.requestJob()
+			c.rejectShare(req, w, err, false)
+			return
+		}
 		c.rejectShare(req, w, err, true)
 		return
 	}
@@ -97,13 +109,15 @@ func (c *conn) handleSubmit(req request) {
 		}
 	}
 	s.stats.accept(w.stats, diff, now)
-	c.countCheck(false)
 	c.send(false, trueLine(req.ID))
 	c.active()
+	c.countCheck(false)
 
-	// Vardiff, on the accepted share.
+	// Vardiff, on the accepted share; a share accepted at a difficulty
+	// other than the one in force (an older job's) is not a sample of
+	// it.
 	c.mu.Lock()
-	if c.vd != nil && !c.fixedDiff {
+	if c.vd != nil && !c.fixedDiff && diff == c.diff {
 		if nd, changed := c.vd.Share(now, e.netDiff); changed {
 			c.setDiffLocked(c.clampDiff(nd, e.netDiff))
 			c.sendDiffLocked(false)
