@@ -529,10 +529,8 @@ func (p *Pool) commit(batch []*req) {
 				return err
 			}
 		}
-		if p.hook != nil {
-			if err := p.hook("commit"); err != nil {
-				return err
-			}
+		if err := p.crash("commit"); err != nil {
+			return err
 		}
 		return w.Set(keyLastSeq, be64(seq))
 	})
