@@ -167,6 +167,7 @@ type Pool struct {
 	mu       sync.Mutex
 	blocks   []*blockRec
 	bySeq    map[uint64]*blockRec
+	byHash   map[chainhash.Hash]*blockRec
 	fund     *funding
 	payouts  []*payoutRec
 	nextPay  uint64
@@ -199,6 +200,7 @@ func Open(db *store.DB, cfg Config, payer Payer) (*Pool, error) {
 		accruedBy: make(map[string]int64),
 		stats:     make(map[string]*workerStat),
 		bySeq:     make(map[uint64]*blockRec),
+		byHash:    make(map[chainhash.Hash]*blockRec),
 		fund:      &funding{cursor: 1},
 		settleCh:  make(chan struct{}, 1),
 	}
@@ -265,6 +267,7 @@ func (p *Pool) load() error {
 			}
 			p.blocks = append(p.blocks, b)
 			p.bySeq[seq] = b
+			p.byHash[b.hash] = b
 			return nil
 		})
 		if err != nil {
@@ -496,12 +499,30 @@ func (p *Pool) commit(batch []*req) {
 				reward:  s.Reward,
 				found:   rec.time,
 				worker:  s.Worker,
-				netWork: s.NetWork,
+				netWork: new(big.Int).Set(s.NetWork),
 				status:  BlockPending,
 			})
 		}
 	}
 	p.statsMu.Unlock()
+	if len(found) > 0 {
+		// A block is found once: a second share naming it (the server
+		// should send none) is recorded as a share, not a block.
+		seen := make(map[chainhash.Hash]bool)
+		p.mu.Lock()
+		kept := found[:0]
+		for _, b := range found {
+			if p.byHash[b.hash] != nil || seen[b.hash] {
+				log.Warnf("Pool: share %d names block %v again; "+
+					"counted once", b.seq, b.hash)
+				continue
+			}
+			seen[b.hash] = true
+			kept = append(kept, b)
+		}
+		p.mu.Unlock()
+		found = kept
+	}
 
 	err := p.db.UpdateLocal(func(w *store.PlainWriter) error {
 		for i := range recs {
@@ -574,6 +595,7 @@ func (p *Pool) commit(batch []*req) {
 		for _, b := range found {
 			p.blocks = append(p.blocks, b)
 			p.bySeq[b.seq] = b
+			p.byHash[b.hash] = b
 			log.Infof("Pool: worker %s found block %v at height %d "+
 				"(share %d, reward %d satoshis)", b.worker, b.hash,
 				b.height, b.seq, b.reward)

@@ -381,3 +381,38 @@ func TestAuditDetects(t *testing.T) {
 		t.Fatalf("audit of a bad block: %v", err)
 	}
 }
+
+// TestBlockCountedOnce: two shares naming the same block (in one batch or
+// in two) make one block, which earns once.
+func TestBlockCountedOnce(t *testing.T) {
+	clk := newClock()
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	p, err := Open(db, Config{Window: Window{Shares: 10}, Now: clk.Now}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			s := mkShare(i, 100, 1000, 5000, 10, clk.Now())
+			s.Block = blockHash(1)
+			if err := p.AddShare(s); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	s := mkShare(0, 100, 1000, 5000, 10, clk.Now())
+	s.Block = blockHash(1)
+	if err := p.AddShare(s); err != nil {
+		t.Fatal(err)
+	}
+	au := mustAudit(t, p)
+	if len(au.Blocks) != 1 || au.Earned != 5000 || p.Snapshot().Accepted != 5 {
+		t.Fatalf("%+v", au)
+	}
+}

@@ -164,7 +164,7 @@ func (p *Pool) Snapshot() Stats {
 	acct := func(k []byte) *AccountStats {
 		a, ok := accounts[string(k)]
 		if !ok {
-			a = &AccountStats{Payout: k}
+			a = &AccountStats{Payout: append([]byte(nil), k...)}
 			accounts[string(k)] = a
 		}
 		return a
