@@ -208,3 +208,33 @@ func FuzzDecodeRecords(f *testing.F) {
 		}
 	})
 }
+
+// TestRejects: rejects are counted by worker and code, and for the pool.
+func TestRejects(t *testing.T) {
+	clk := newClock()
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	p, err := Open(db, Config{Now: clk.Now}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	s := mkShare(0, 10, 100, 1, 1, clk.Now())
+	if err := p.AddShare(s); err != nil {
+		t.Fatal(err)
+	}
+	p.AddReject(s.Worker, 23)
+	p.AddReject(s.Worker, 23)
+	p.AddReject(s.Worker, 21)
+	p.AddReject("stranger", 24)
+	st := p.Snapshot()
+	if st.Rejects[23] != 2 || st.Rejects[21] != 1 || st.Rejects[24] != 1 ||
+		len(st.Workers) != 2 {
+		t.Fatalf("%+v", st)
+	}
+	for _, w := range st.Workers {
+		if w.Name == s.Worker && (w.Rejects[23] != 2 || w.Accepted != 1) {
+			t.Fatalf("%+v", w)
+		}
+	}
+}

@@ -158,6 +158,7 @@ type Pool struct {
 	stats    map[string]*workerStat
 	poolRate rate
 	accepted uint64
+	rejects  map[int]uint64
 	accrued  int64 // PPS credits in satoshis, all accounts
 	// accruedBy is the PPS credit by payout script (a copy of the
 	// carries' totals that Snapshot may read).
