@@ -2,6 +2,7 @@ package pool
 
 import (
 	"fmt"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -50,29 +51,42 @@ func BenchmarkAddShare(b *testing.B) {
 	}
 }
 
-// run calls add b.N times from callers goroutines and reports shares/s.
+// run calls add b.N times from callers goroutines and reports shares/s
+// and the 99th percentile of one call's latency.
 func run(b *testing.B, callers int, add func(Share) error, shares []Share) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	lat := make([][]time.Duration, callers)
 	b.ResetTimer()
 	start := time.Now()
 	for c := 0; c < callers; c++ {
 		wg.Add(1)
-		go func() {
+		go func(c int) {
 			defer wg.Done()
 			for {
 				i := next.Add(1)
 				if i > int64(b.N) {
 					return
 				}
+				t0 := time.Now()
 				if err := add(shares[i%int64(len(shares))]); err != nil {
 					b.Error(err)
 					return
 				}
+				lat[c] = append(lat[c], time.Since(t0))
 			}
-		}()
+		}(c)
 	}
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "shares/s")
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) > 0 {
+		sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()),
+			"p99-µs")
+	}
 }
