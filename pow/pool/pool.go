@@ -178,6 +178,11 @@ type Pool struct {
 	// payMu serializes payouts.
 	payMu sync.Mutex
 
+	// commitMu is held by the committer from a batch's store write until
+	// its blocks are in p.blocks, so that Audit takes a snapshot in which
+	// every block is one the accountant knows.
+	commitMu sync.Mutex
+
 	// hook, if set (tests), is called at named points of a payout and
 	// of a commit; an error from it stops there as a crash would.
 	hook func(point string) error
@@ -525,6 +530,8 @@ func (p *Pool) commit(batch []*req) {
 		found = kept
 	}
 
+	p.commitMu.Lock()
+	defer p.commitMu.Unlock()
 	err := p.db.UpdateLocal(func(w *store.PlainWriter) error {
 		for i := range recs {
 			err := w.Set(seqKey(keySharePrefix, recs[i].seq),

@@ -416,3 +416,39 @@ func TestBlockCountedOnce(t *testing.T) {
 		t.Fatalf("%+v", au)
 	}
 }
+
+// TestAuditWhileFinding: audits running while blocks are found never see
+// a block the accountant has not split.
+func TestAuditWhileFinding(t *testing.T) {
+	clk := newClock()
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	p, err := Open(db, Config{Window: Window{Shares: 5}, Now: clk.Now}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 1; i <= 60; i++ {
+			s := mkShare(i%3, 100, 1000, 5000, int32(i), clk.Now())
+			s.Block = blockHash(i)
+			if err := p.AddShare(s); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for audits := 0; ; audits++ {
+		select {
+		case <-done:
+			if au := mustAudit(t, p); len(au.Blocks) != 60 {
+				t.Fatalf("%d blocks", len(au.Blocks))
+			}
+			return
+		default:
+		}
+		mustAudit(t, p)
+	}
+}
