@@ -44,7 +44,8 @@ type Share struct {
 	// if the share finds one, and the basis of a share's PPS value.
 	Reward int64
 
-	// Time is when the server accepted the share.
+	// Time is when the server accepted the share (the pool's clock if
+	// zero).
 	Time time.Time
 
 	// Height is the height of the block the job builds.
@@ -361,6 +362,9 @@ func (p *Pool) Close() error {
 func (p *Pool) AddShare(s Share) error {
 	if err := s.check(); err != nil {
 		return err
+	}
+	if s.Time.IsZero() {
+		s.Time = p.cfg.Now()
 	}
 	r := reqPool.Get().(*req)
 	r.share = s
