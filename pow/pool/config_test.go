@@ -106,6 +106,15 @@ func TestBadShares(t *testing.T) {
 	if st := p.Snapshot(); st.Accepted != 0 {
 		t.Fatalf("bad shares counted: %d", st.Accepted)
 	}
+	// A share without a time takes the pool's clock.
+	untimed := good
+	untimed.Time = time.Time{}
+	if err := p.AddShare(untimed); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.Snapshot(); !st.Workers[0].LastShare.Equal(clk.Now()) {
+		t.Fatalf("untimed share at %v", st.Workers[0].LastShare)
+	}
 	p.Close()
 	if err := p.AddShare(good); !IsErrorCode(err, ErrClosed) {
 		t.Fatalf("after Close: %v", err)
