@@ -123,7 +123,7 @@ var subsystems = []subsystem{
 	{"DASH", dashboard.UseLogger},             // package dashboard (the web dashboard)
 	{"POWC", powchain.UseLogger},              // package pow/powchain (the pow engine's blocks)
 	{"STRM", stratum.UseLogger},               // package pow/stratum (the Stratum server)
-	{"POOL", pool.UseLogger},                  // package pow/pool (the mining pool's books)
+	{"POOL", pool.UseLogger},                  // package pow/pool (the pool's shares and books)
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them.

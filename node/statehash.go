@@ -43,13 +43,10 @@ func StoreOptions(network string, genesis chainhash.Hash) store.Options {
 		opts.EngineDigest = p.EngineDigest()
 		if p.Engine != chainparams.Mainstake {
 			// The index of a chain with a clock of its own holds
-			// every branch this node has seen: local.
+			// every branch this node has seen: local. So are the
+			// pool's shares and books (pow/pool).
 			opts.LocalPrefixes = append(opts.LocalPrefixes,
 				sideblock.OwnClockLocalPrefixes()...)
-		}
-		if p.Engine == chainparams.PoW {
-			// The mining pool's shares and books (--stratum) are
-			// this node's own.
 			opts.LocalPrefixes = append(opts.LocalPrefixes,
 				pool.LocalPrefixes()...)
 		}

@@ -2,6 +2,7 @@ package pool
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
@@ -48,6 +49,12 @@ type Audit struct {
 // still unfunded (no share funded twice, none lost). It returns the books
 // and, if any check fails, an *Error with code ErrAudit naming it.
 func (p *Pool) Audit() (*Audit, error) {
+	// No batch commits between the settling and the snapshot, so every
+	// block in the snapshot is split (the snapshot is taken when View
+	// starts: commitMu is released at once inside it).
+	p.commitMu.Lock()
+	unlock := sync.OnceFunc(p.commitMu.Unlock)
+	defer unlock()
 	p.mu.Lock()
 	if err := p.settleLocked(); err != nil {
 		p.mu.Unlock()
@@ -65,6 +72,7 @@ func (p *Pool) Audit() (*Audit, error) {
 		unfunded int64
 	)
 	err := p.db.View(func(r store.Reader) error {
+		unlock()
 		if v, err := r.Get(keyLastSeq); err == nil && len(v) == 8 {
 			lastSeq = beUint64(v)
 		}

@@ -84,6 +84,9 @@ func (p *Pool) Payout() (PayoutResult, error) {
 	changed, err := p.debitLocked(outs)
 	if err == nil {
 		err = p.db.UpdateLocal(func(w *store.PlainWriter) error {
+			if err := p.crash("record"); err != nil {
+				return err
+			}
 			if err := w.Set(seqKey(keyPayoutPrefix, po.id),
 				po.encode()); err != nil {
 				return err

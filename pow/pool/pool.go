@@ -44,7 +44,8 @@ type Share struct {
 	// if the share finds one, and the basis of a share's PPS value.
 	Reward int64
 
-	// Time is when the server accepted the share.
+	// Time is when the server accepted the share (the pool's clock if
+	// zero).
 	Time time.Time
 
 	// Height is the height of the block the job builds.
@@ -158,6 +159,7 @@ type Pool struct {
 	stats    map[string]*workerStat
 	poolRate rate
 	accepted uint64
+	rejects  map[int]uint64
 	accrued  int64 // PPS credits in satoshis, all accounts
 	// accruedBy is the PPS credit by payout script (a copy of the
 	// carries' totals that Snapshot may read).
@@ -167,6 +169,7 @@ type Pool struct {
 	mu       sync.Mutex
 	blocks   []*blockRec
 	bySeq    map[uint64]*blockRec
+	byHash   map[chainhash.Hash]*blockRec
 	fund     *funding
 	payouts  []*payoutRec
 	nextPay  uint64
@@ -175,6 +178,11 @@ type Pool struct {
 
 	// payMu serializes payouts.
 	payMu sync.Mutex
+
+	// commitMu is held by the committer from a batch's store write until
+	// its blocks are in p.blocks, so that Audit takes a snapshot in which
+	// every block is one the accountant knows.
+	commitMu sync.Mutex
 
 	// hook, if set (tests), is called at named points of a payout and
 	// of a commit; an error from it stops there as a crash would.
@@ -199,6 +207,7 @@ func Open(db *store.DB, cfg Config, payer Payer) (*Pool, error) {
 		accruedBy: make(map[string]int64),
 		stats:     make(map[string]*workerStat),
 		bySeq:     make(map[uint64]*blockRec),
+		byHash:    make(map[chainhash.Hash]*blockRec),
 		fund:      &funding{cursor: 1},
 		settleCh:  make(chan struct{}, 1),
 	}
@@ -265,6 +274,7 @@ func (p *Pool) load() error {
 			}
 			p.blocks = append(p.blocks, b)
 			p.bySeq[seq] = b
+			p.byHash[b.hash] = b
 			return nil
 		})
 		if err != nil {
@@ -352,6 +362,9 @@ func (p *Pool) Close() error {
 func (p *Pool) AddShare(s Share) error {
 	if err := s.check(); err != nil {
 		return err
+	}
+	if s.Time.IsZero() {
+		s.Time = p.cfg.Now()
 	}
 	r := reqPool.Get().(*req)
 	r.share = s
@@ -496,13 +509,33 @@ func (p *Pool) commit(batch []*req) {
 				reward:  s.Reward,
 				found:   rec.time,
 				worker:  s.Worker,
-				netWork: s.NetWork,
+				netWork: new(big.Int).Set(s.NetWork),
 				status:  BlockPending,
 			})
 		}
 	}
 	p.statsMu.Unlock()
+	if len(found) > 0 {
+		// A block is found once: a second share naming it (the server
+		// should send none) is recorded as a share, not a block.
+		seen := make(map[chainhash.Hash]bool)
+		p.mu.Lock()
+		kept := found[:0]
+		for _, b := range found {
+			if p.byHash[b.hash] != nil || seen[b.hash] {
+				log.Warnf("Pool: share %d names block %v again; "+
+					"counted once", b.seq, b.hash)
+				continue
+			}
+			seen[b.hash] = true
+			kept = append(kept, b)
+		}
+		p.mu.Unlock()
+		found = kept
+	}
 
+	p.commitMu.Lock()
+	defer p.commitMu.Unlock()
 	err := p.db.UpdateLocal(func(w *store.PlainWriter) error {
 		for i := range recs {
 			err := w.Set(seqKey(keySharePrefix, recs[i].seq),
@@ -529,10 +562,8 @@ func (p *Pool) commit(batch []*req) {
 				return err
 			}
 		}
-		if p.hook != nil {
-			if err := p.hook("commit"); err != nil {
-				return err
-			}
+		if err := p.crash("commit"); err != nil {
+			return err
 		}
 		return w.Set(keyLastSeq, be64(seq))
 	})
@@ -576,6 +607,7 @@ func (p *Pool) commit(batch []*req) {
 		for _, b := range found {
 			p.blocks = append(p.blocks, b)
 			p.bySeq[b.seq] = b
+			p.byHash[b.hash] = b
 			log.Infof("Pool: worker %s found block %v at height %d "+
 				"(share %d, reward %d satoshis)", b.worker, b.hash,
 				b.height, b.seq, b.reward)

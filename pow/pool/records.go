@@ -179,16 +179,6 @@ func decodeBlock(seq uint64, v []byte) (*blockRec, error) {
 	return b, d.done("block")
 }
 
-// credited returns the sum of the block's allocations and of what of
-// them was paid.
-func (b *blockRec) credited() (amount, paid int64) {
-	for _, a := range b.allocs {
-		amount += a.amount
-		paid += a.paid
-	}
-	return amount, paid
-}
-
 // funding is the PPS funding state: the credits not yet funded by a
 // block are the returned queue, then every share from cursor on (less
 // used satoshis of the cursor share's credit).

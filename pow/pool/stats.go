@@ -52,8 +52,51 @@ func (r *rate) perSecond(now int64) float64 {
 
 // workerStat is a worker's statistics in memory.
 type workerStat struct {
-	rec  workerRec
-	rate rate
+	rec     workerRec
+	rate    rate
+	rejects map[int]uint64 // by Stratum error code, since start
+}
+
+// maxRejectWorkers bounds how many names AddReject keeps counts for: a
+// client that is refused under ever new names does not grow memory.
+const maxRejectWorkers = 100_000
+
+// AddReject counts a share the server rejected, by worker and Stratum
+// error code (20 to 25). Rejects are statistics only: they are kept in
+// memory, not in the store, and start from zero at each start. A worker
+// name the pool never accepted a share from is counted only while fewer
+// than 100,000 names are known; the pool's total always counts.
+func (p *Pool) AddReject(worker string, code int) {
+	p.statsMu.Lock()
+	defer p.statsMu.Unlock()
+	if p.rejects == nil {
+		p.rejects = make(map[int]uint64)
+	}
+	p.rejects[code]++
+	st, ok := p.stats[worker]
+	if !ok {
+		if len(p.stats) >= maxRejectWorkers || len(worker) > MaxWorkerName {
+			return
+		}
+		st = &workerStat{rec: workerRec{work: new(big.Int)}}
+		st.rate.init(p.cfg.HashrateWindow)
+		p.stats[worker] = st
+	}
+	if st.rejects == nil {
+		st.rejects = make(map[int]uint64)
+	}
+	st.rejects[code]++
+}
+
+func copyCounts(m map[int]uint64) map[int]uint64 {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[int]uint64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 // countRate adds a share's work to the hashrate windows.
@@ -85,6 +128,9 @@ type WorkerStats struct {
 	Accepted uint64
 	// LastShare is when its last share was accepted.
 	LastShare time.Time
+	// Rejects counts its rejected shares by Stratum error code, since
+	// the node started (see AddReject).
+	Rejects map[int]uint64
 }
 
 // BlockStats describe a block the pool found.
@@ -123,6 +169,9 @@ type Stats struct {
 	Hashrate float64
 	// Accepted counts the accepted shares, ever.
 	Accepted uint64
+	// Rejects counts the rejected shares by Stratum error code, since
+	// the node started.
+	Rejects  map[int]uint64
 	Workers  []WorkerStats // by name
 	Blocks   []BlockStats  // oldest first
 	Accounts []AccountStats
@@ -146,9 +195,10 @@ func (p *Pool) Snapshot() Stats {
 	p.statsMu.Lock()
 	st.Hashrate = p.poolRate.perSecond(now)
 	st.Accepted = p.accepted
+	st.Rejects = copyCounts(p.rejects)
 	for name, w := range p.stats {
 		ws := WorkerStats{Name: name, Hashrate: w.rate.perSecond(now),
-			Accepted: w.rec.accepted}
+			Accepted: w.rec.accepted, Rejects: copyCounts(w.rejects)}
 		if w.rec.last != 0 {
 			ws.LastShare = time.Unix(0, w.rec.last)
 		}
@@ -164,7 +214,7 @@ func (p *Pool) Snapshot() Stats {
 	acct := func(k []byte) *AccountStats {
 		a, ok := accounts[string(k)]
 		if !ok {
-			a = &AccountStats{Payout: k}
+			a = &AccountStats{Payout: append([]byte(nil), k...)}
 			accounts[string(k)] = a
 		}
 		return a
