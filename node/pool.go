@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/nodeapi"
@@ -345,10 +347,10 @@ type poolRun struct {
 	books  *pool.Pool
 	jobs   *stratumJobs
 	shares *poolShares
-	params *chainparams.Params
-	scheme pool.Scheme
-	feeBps uint32
-	listen []string
+	params  *chainparams.Params
+	chain   *sideblock.Chain
+	payouts *payoutLog
+	listen  []string
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -367,7 +369,7 @@ type poolEnv struct {
 	pc     *powchain.Chain
 	chain  *sideblock.Chain
 	peers  *p2p.Server
-	payer  pool.Payer // nil: the pool cannot pay
+	payer  *nodeapi.SidePayer // nil: the pool cannot pay
 }
 
 // startPool opens the pool's books, starts the Stratum server on every
@@ -392,7 +394,8 @@ func startPool(ctx context.Context, e poolEnv) (*poolRun, error) {
 			"coinbases pay its sidechain address and its payouts spend from it " +
 			"(create one with sidecli create, or start with --wallet options)")
 	}
-	books, err := pool.Open(e.db, opts.pool, e.payer)
+	payouts := &payoutLog{payer: e.payer, built: make(map[chainhash.Hash]payoutEntry)}
+	books, err := pool.Open(e.db, opts.pool, payouts)
 	if err != nil {
 		return nil, fmt.Errorf("--stratum: the pool's books: %w", err)
 	}
@@ -436,8 +439,7 @@ func startPool(ctx context.Context, e poolEnv) (*poolRun, error) {
 
 	runCtx, cancel := context.WithCancel(ctx)
 	r := &poolRun{server: srv, books: books, jobs: jobs, shares: shares,
-		params: params, scheme: opts.pool.Scheme,
-		feeBps: opts.pool.FeeBps, cancel: cancel}
+		params: params, chain: e.chain, payouts: payouts, cancel: cancel}
 	r.wg.Add(2)
 	go func() {
 		defer r.wg.Done()
@@ -611,6 +613,9 @@ func (p poolAPI) PoolWorkers(context.Context) ([]nodeapi.PoolWorker, error) {
 		pw := nodeapi.PoolWorker{Name: w.Name, HashPS: w.Hashrate,
 			Accepted: w.Accepted, Rejects: rejects(w.Rejected),
 			LastShare: w.LastShare, Connections: w.Connections}
+		if w.Accepted > 0 {
+			pw.Difficulty = w.AcceptedDifficulty / float64(w.Accepted)
+		}
 		if a, err := btcutil.DecodeAddress(w.Address, r.params.Side); err == nil {
 			pw.Payout = a
 			if script, err := txscript.PayToAddrScript(a); err == nil {
@@ -666,8 +671,122 @@ func (p poolAPI) PoolAudit(context.Context) ([]nodeapi.PoolAuditLine, string, er
 	return out, problem, nil
 }
 
-// PoolPayouts implements nodeapi.Pool. The books do not list their
-// payouts yet: none is listed.
+// PoolPayouts implements nodeapi.Pool: the payouts the node sent since
+// it started, each with the best chain's block that holds it, and the
+// workers of each payout address.
 func (p poolAPI) PoolPayouts(context.Context) ([]nodeapi.PoolPayout, error) {
-	return nil, nil
+	r := p.r
+	sent := r.payouts.list()
+	names := make(map[string][]string)
+	for _, w := range r.server.Snapshot().Workers {
+		names[w.Address] = append(names[w.Address], w.Name)
+	}
+	out := make([]nodeapi.PoolPayout, len(sent))
+	for i, e := range sent {
+		txid := e.tx.TxHash()
+		po := nodeapi.PoolPayout{TxID: txid, Time: e.time, Height: -1, Fee: e.fee}
+		if ct, ok, err := r.chain.ConfirmedTx(txid); err == nil && ok {
+			po.Height = ct.Block.Height
+		}
+		for _, o := range e.outs {
+			out := nodeapi.PoolPayoutOutput{Amount: o.Value}
+			if _, addrs, _, err := txscript.ExtractPkScriptAddrs(o.PkScript, r.params.Side); err == nil && len(addrs) == 1 {
+				out.Payout = addrs[0]
+				out.Worker = strings.Join(names[addrs[0].EncodeAddress()], ",")
+			}
+			po.Outputs = append(po.Outputs, out)
+		}
+		out[i] = po
+	}
+	return out, nil
+}
+
+// maxPayoutLog bounds the payouts payoutLog keeps, and maxBuiltPayouts
+// those built and not sent yet.
+const (
+	maxPayoutLog    = 10_000
+	maxBuiltPayouts = 64
+)
+
+// payoutLog is the pool's Payer: the node's wallet (nodeapi.SidePayer),
+// keeping what each payout it sent since the node started paid, for
+// PoolService.
+type payoutLog struct {
+	payer *nodeapi.SidePayer
+
+	mu    sync.Mutex
+	built map[chainhash.Hash]payoutEntry
+	sent  []payoutEntry
+}
+
+// payoutEntry is one payout: its transaction, the outputs the pool asked
+// for (without the wallet's change), its fee and when it was sent.
+type payoutEntry struct {
+	tx   *wire.MsgTx
+	outs []*wire.TxOut
+	fee  int64
+	time time.Time
+}
+
+var _ pool.Payer = (*payoutLog)(nil)
+
+// BuildPayout implements pool.Payer.
+func (l *payoutLog) BuildPayout(outs []*wire.TxOut) (*wire.MsgTx, error) {
+	tx, err := l.payer.BuildPayout(outs)
+	if err != nil {
+		return nil, err
+	}
+	fee, _ := l.payer.Fee(tx)
+	e := payoutEntry{tx: tx, fee: fee}
+	for _, o := range outs {
+		e.outs = append(e.outs, wire.NewTxOut(o.Value, o.PkScript))
+	}
+	l.mu.Lock()
+	if len(l.built) >= maxBuiltPayouts {
+		l.built = make(map[chainhash.Hash]payoutEntry)
+	}
+	l.built[tx.TxHash()] = e
+	l.mu.Unlock()
+	return tx, nil
+}
+
+// Known implements pool.Payer.
+func (l *payoutLog) Known(txid chainhash.Hash) (bool, error) { return l.payer.Known(txid) }
+
+// Send implements pool.Payer, and logs the payout once.
+func (l *payoutLog) Send(tx *wire.MsgTx) error {
+	txid := tx.TxHash()
+	l.mu.Lock()
+	e, built := l.built[txid]
+	l.mu.Unlock()
+	if !built {
+		// Sent again after a restart: every output counts, and the
+		// fee is what the node's coins tell.
+		e = payoutEntry{tx: tx, outs: tx.TxOut}
+		e.fee, _ = l.payer.Fee(tx)
+	}
+	if err := l.payer.Send(tx); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.built, txid)
+	for _, s := range l.sent {
+		if s.tx.TxHash() == txid {
+			return nil
+		}
+	}
+	e.time = time.Now()
+	l.sent = append(l.sent, e)
+	if len(l.sent) > maxPayoutLog {
+		l.sent = l.sent[len(l.sent)-maxPayoutLog:]
+	}
+	return nil
+}
+
+// list returns the payouts sent, oldest first.
+func (l *payoutLog) list() []payoutEntry {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]payoutEntry(nil), l.sent...)
 }

@@ -95,7 +95,8 @@ type PoolWorker struct {
 	Rejects  ShareRejects
 	// LastShare is the time of its newest accepted share; zero for none.
 	LastShare time.Time
-	// Difficulty is the share difficulty of its newest connection.
+	// Difficulty is the mean share difficulty of its shares accepted
+	// since the node started (0 before any).
 	Difficulty  float64
 	Connections int
 

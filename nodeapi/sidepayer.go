@@ -58,6 +58,37 @@ func (p *SidePayer) BuildPayout(outs []*wire.TxOut) (*wire.MsgTx, error) {
 	}, priv, own, outs, feeRate)
 }
 
+// Fee returns what a transaction of the node's sidechain coins pays in
+// fees: its inputs, which the node's address index lists while they are
+// unspent, less its outputs. false when an input is not among the
+// node's unspent coins (spent since, or not the node's).
+func (p *SidePayer) Fee(tx *wire.MsgTx) (int64, bool) {
+	_, _, own, err := p.b.sideKey()
+	if err != nil {
+		return 0, false
+	}
+	coins, _, err := p.b.sideCoins(own)
+	if err != nil {
+		return 0, false
+	}
+	values := make(map[wire.OutPoint]int64, len(coins))
+	for i := range coins {
+		values[coins[i].OutPoint] = coins[i].Utxo.Value
+	}
+	var fee int64
+	for _, in := range tx.TxIn {
+		v, ok := values[in.PreviousOutPoint]
+		if !ok {
+			return 0, false
+		}
+		fee += v
+	}
+	for _, o := range tx.TxOut {
+		fee -= o.Value
+	}
+	return fee, true
+}
+
 // Known reports whether the transaction is in the mempool or on the best
 // chain.
 func (p *SidePayer) Known(txid chainhash.Hash) (bool, error) {

@@ -432,7 +432,8 @@ type PoolWorker struct {
 	// last_share_time is when it last had a share accepted, Unix seconds;
 	// 0 for never.
 	LastShareTime int64 `protobuf:"varint,6,opt,name=last_share_time,json=lastShareTime,proto3" json:"last_share_time,omitempty"`
-	// difficulty is the share difficulty of its newest connection.
+	// difficulty is the mean share difficulty of its shares accepted since
+	// the node started (0 before any).
 	Difficulty float64 `protobuf:"fixed64,7,opt,name=difficulty,proto3" json:"difficulty,omitempty"`
 	// connections is its Stratum connections open now.
 	Connections uint32 `protobuf:"varint,8,opt,name=connections,proto3" json:"connections,omitempty"`
