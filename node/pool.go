@@ -343,10 +343,10 @@ func (c poolChain) TipHeight() int32 {
 // poolRun is the running pool: the Stratum server, its listeners and the
 // pool's books.
 type poolRun struct {
-	server *stratum.Server
-	books  *pool.Pool
-	jobs   *stratumJobs
-	shares *poolShares
+	server  *stratum.Server
+	books   *pool.Pool
+	jobs    *stratumJobs
+	shares  *poolShares
 	params  *chainparams.Params
 	chain   *sideblock.Chain
 	payouts *payoutLog
