@@ -712,11 +712,18 @@ const (
 // keeping what each payout it sent since the node started paid, for
 // PoolService.
 type payoutLog struct {
-	payer *nodeapi.SidePayer
+	payer walletPayer
 
 	mu    sync.Mutex
 	built map[chainhash.Hash]payoutEntry
 	sent  []payoutEntry
+}
+
+// walletPayer is the node's wallet as payoutLog pays through it
+// (nodeapi.SidePayer).
+type walletPayer interface {
+	pool.Payer
+	Fee(tx *wire.MsgTx) (int64, bool)
 }
 
 // payoutEntry is one payout: its transaction, the outputs the pool asked
