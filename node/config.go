@@ -150,6 +150,10 @@ type Config struct {
 	StratumBanCheck         int           `long:"stratumbancheck" description:"Judge a connection's invalid shares every this many checked shares; 0 turns the ban off"`
 	StratumBanRatio         float64       `long:"stratumbanratio" description:"Ban a connection's IP when more than this fraction (0 to 1) of its checked shares were invalid"`
 	StratumBanTime          time.Duration `long:"stratumbantime" description:"How long a banned IP is refused"`
+	StratumMaxBans          int           `long:"stratummaxbans" description:"Most IPs banned at once"`
+	StratumMaxErrors        int           `long:"stratummaxerrors" description:"Disconnect a Stratum connection after this many unparsable lines"`
+	StratumSessionTTL       time.Duration `long:"stratumsessionttl" description:"How long a miner that reconnects with its session id keeps its extranonce1 and difficulty"`
+	StratumMaxSessions      int           `long:"stratummaxsessions" description:"Most resumable Stratum sessions kept at once"`
 
 	Pool               string        `long:"pool" description:"Payout scheme of the pool {pplns, pps}"`
 	PoolFee            string        `long:"poolfee" description:"Pool fee in percent of each block's reward (pplns) or of each share's value (pps), up to two decimals: 1.5"`

@@ -54,6 +54,10 @@ func setPoolDefaults(c *Config) {
 	c.StratumBanCheck = d.BanCheckThreshold
 	c.StratumBanRatio = d.BanInvalidRatio
 	c.StratumBanTime = d.BanDuration
+	c.StratumMaxBans = d.MaxBans
+	c.StratumMaxErrors = d.MaxProtocolErrors
+	c.StratumSessionTTL = d.SessionTTL
+	c.StratumMaxSessions = d.MaxSessions
 	c.Pool = pool.SchemePPLNS.String()
 	c.PoolFee = "0"
 	c.PoolWindow = pool.DefaultWindow.String()
@@ -133,6 +137,10 @@ func (c *Config) poolOptions() (poolOptions, error) {
 		{"--stratumlinetimeout", int64(c.StratumLineTimeout)},
 		{"--stratumwritetimeout", int64(c.StratumWriteTimeout)},
 		{"--stratumbantime", int64(c.StratumBanTime)},
+		{"--stratummaxbans", int64(c.StratumMaxBans)},
+		{"--stratummaxerrors", int64(c.StratumMaxErrors)},
+		{"--stratumsessionttl", int64(c.StratumSessionTTL)},
+		{"--stratummaxsessions", int64(c.StratumMaxSessions)},
 	} {
 		if n.v <= 0 {
 			return o, fmt.Errorf("%s must be positive", n.flag)
@@ -356,5 +364,9 @@ func (c *Config) stratumConfig() stratum.Config {
 	s.BanCheckThreshold = c.StratumBanCheck
 	s.BanInvalidRatio = c.StratumBanRatio
 	s.BanDuration = c.StratumBanTime
+	s.MaxBans = c.StratumMaxBans
+	s.MaxProtocolErrors = c.StratumMaxErrors
+	s.SessionTTL = c.StratumSessionTTL
+	s.MaxSessions = c.StratumMaxSessions
 	return s
 }

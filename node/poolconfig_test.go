@@ -34,7 +34,8 @@ func TestLoadConfigPool(t *testing.T) {
 		"--stratumsubmitrate=5", "--stratumsubmitburst=20", "--stratumidletimeout=2m",
 		"--stratumhandshaketimeout=10s", "--stratumlinetimeout=3s", "--stratumwritetimeout=4s",
 		"--stratumwritequeue=8192", "--stratummaxbuffered=1048576", "--stratumbancheck=20",
-		"--stratumbanratio=0.25", "--stratumbantime=1h",
+		"--stratumbanratio=0.25", "--stratumbantime=1h", "--stratummaxbans=7",
+		"--stratummaxerrors=3", "--stratumsessionttl=90s", "--stratummaxsessions=11",
 		"--pool=pps", "--poolfee=1.25", "--poolwindow=3x", "--poolminpayout=5000",
 		"--poolpayoutinterval=10m")...)
 	o, err := cfg.poolOptions()
@@ -63,7 +64,8 @@ func TestLoadConfigPool(t *testing.T) {
 		s.SubmitBurst != 20 || s.IdleTimeout != 2*time.Minute || s.HandshakeTimeout != 10*time.Second ||
 		s.LineTimeout != 3*time.Second || s.WriteTimeout != 4*time.Second || s.MaxWriteQueue != 8192 ||
 		s.MaxBufferedBytes != 1<<20 || s.BanCheckThreshold != 20 || s.BanInvalidRatio != 0.25 ||
-		s.BanDuration != time.Hour || s.ReadBufferSize > s.MaxLineSize {
+		s.BanDuration != time.Hour || s.ReadBufferSize > s.MaxLineSize || s.MaxBans != 7 ||
+		s.MaxProtocolErrors != 3 || s.SessionTTL != 90*time.Second || s.MaxSessions != 11 {
 		t.Fatalf("stratum config %+v", s)
 	}
 
@@ -107,6 +109,10 @@ func TestLoadConfigPoolErrors(t *testing.T) {
 		{[]string{"--stratumidletimeout=0s"}, "--stratumidletimeout must be positive"},
 		{[]string{"--stratumlinetimeout=-1s"}, "--stratumlinetimeout must be positive"},
 		{[]string{"--stratumbancheck=-1"}, "--stratumbancheck -1 is negative"},
+		{[]string{"--stratummaxbans=0"}, "--stratummaxbans must be positive"},
+		{[]string{"--stratummaxerrors=0"}, "--stratummaxerrors must be positive"},
+		{[]string{"--stratumsessionttl=0s"}, "--stratumsessionttl must be positive"},
+		{[]string{"--stratummaxsessions=-2"}, "--stratummaxsessions must be positive"},
 		{[]string{"--stratumbanratio=1.5"}, "--stratumbanratio 1.5 is not a fraction"},
 		{[]string{"--stratumworker=rig"}, "--stratumworker rig: want NAME=ADDRESS"},
 		{[]string{"--stratumworker=a b=" + addr}, "without spaces"},
