@@ -241,6 +241,10 @@ func TestPoolPanelInBrowser(t *testing.T) {
 	if as := rows("pool-audit-blocks"); len(as) != 3 || as[0][7] != "yes" || as[1][3] != "0.00000000 BTC" {
 		t.Errorf("audit %q", as)
 	}
+	if ps := rows("pool-payouts"); len(ps) != 4 || ps[0][1] != "mempool" || ps[1][1] != "23" ||
+		ps[0][2] != "2" || ps[0][3] != "0.25000000 BTC" || ps[0][4] != "0.00002000 BTC" {
+		t.Errorf("payouts %q", ps)
+	}
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](
 		`document.querySelectorAll('[data-k="plot-rejects"] rect').length`)); err != nil || n != 7 {
 		t.Errorf("rejects plot: %d bars (%v), want 7", n, err)

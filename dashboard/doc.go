@@ -111,8 +111,8 @@ read from GET /v1/mining/info, MiningService.GetMiningInfo) and Pool
 (assets/panels/pool.js: the node's mining pool from PoolService: the
 pool's hashrate, connections, shares and rejects by Stratum code with a
 plot, scheme and fee, owed and paid, blocks found by status, the audit's
-verdict, and tables of the workers, the newest 50 blocks found and the
-audit's lines; on a node without a pool, the API's FAILED_PRECONDITION
+verdict, and tables of the workers, the newest 50 blocks found, the
+audit's lines and the newest 20 payouts; on a node without a pool, the API's FAILED_PRECONDITION
 message). TestPowPanelInBrowser and TestPoolPanelInBrowser draw them in
 headless Chromium over the fake backend.
 

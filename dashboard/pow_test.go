@@ -88,7 +88,8 @@ func TestPoolPanel(t *testing.T) {
 		t.Fatalf("pool.js: %d %.200q", resp.StatusCode, body)
 	}
 	for _, path := range []string{"/v1/pool/stats", "/v1/pool/workers?limit=100",
-		"/v1/pool/blocks?reversed=true&limit=50", "/v1/pool/audit?reversed=true&limit=50"} {
+		"/v1/pool/blocks?reversed=true&limit=50", "/v1/pool/audit?reversed=true&limit=50",
+		"/v1/pool/payouts?reversed=true&limit=20"} {
 		if !strings.Contains(body, path) {
 			t.Errorf("pool.js does not read %s", path)
 		}

@@ -1,8 +1,9 @@
 // The pow engine's Pool page: the node's mining pool (--stratum). The
 // pool's hashrate, connections and shares, the rejects by Stratum code,
-// the workers, the blocks found with their status and the audit of the
-// pool's accounts (GET /v1/pool/stats, /v1/pool/workers, /v1/pool/blocks,
-// /v1/pool/audit; PoolService). A node without a pool answers
+// the workers, the blocks found with their status, the audit of the
+// pool's accounts and the newest payouts (GET /v1/pool/stats,
+// /v1/pool/workers, /v1/pool/blocks, /v1/pool/audit, /v1/pool/payouts;
+// PoolService). A node without a pool answers
 // FAILED_PRECONDITION, which the page shows in the node's words.
 'use strict';
 
@@ -52,10 +53,11 @@
         }
         throw e;
       }
-      const [workers, blocks, audit] = await Promise.all([
+      const [workers, blocks, audit, payouts] = await Promise.all([
         c.api('/v1/pool/workers?limit=100'),
         c.api('/v1/pool/blocks?reversed=true&limit=50'),
         c.api('/v1/pool/audit?reversed=true&limit=50'),
+        c.api('/v1/pool/payouts?reversed=true&limit=20'),
       ]);
       const rej = st.shares_rejected || {};
       el.append(c.el('div', { class: 'cards' },
@@ -97,6 +99,11 @@
           (audit.blocks || []).map((b) => [b.height, c.link(b.hash), c.enumWord(b.status), c.sat(b.earned_sat),
             c.sat(b.paid_sat), c.sat(b.owed_sat), c.sat(b.fee_sat), b.ok ? 'yes' : 'NO']),
           { key: 'pool-audit-blocks', empty: 'no block found yet' }));
+      el.append(c.el('h3', {}, 'Payouts'),
+        c.table(['transaction', 'height #', 'outputs #', 'amount', 'fee', 'sent'],
+          (payouts.payouts || []).map((p) => [c.link(p.txid), Number(p.height) < 0 ? 'mempool' : p.height,
+            (p.outputs || []).length, c.sat(p.amount_sat), c.sat(p.fee_sat), when(p.time)]),
+          { key: 'pool-payouts', empty: 'no payout yet' }));
     },
   });
 })();
