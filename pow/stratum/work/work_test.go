@@ -457,3 +457,38 @@ func TestNotifyEncoding(t *testing.T) {
 		t.Error("net target")
 	}
 }
+
+// TestMerkleAllSizes: for templates of 0 to 40 transactions (every shape
+// of odd levels), the root a share's header gets is the sidechain's
+// commitment of its block, or Bitcoin's root with BitcoinMerkle.
+func TestMerkleAllSizes(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	for n := 0; n <= 40; n++ {
+		for _, bitcoin := range []bool{false, true} {
+			tmpl := sideTemplate(t, rng, n, 0x207fffff)
+			tmpl.BitcoinMerkle = bitcoin
+			job, err := work.NewJob("m", tmpl, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := work.Share{Extranonce1: []byte{9, 9, 9, 9}, Extranonce2: []byte{1, 2, 3, 4},
+				NTime: job.MaxTime, Nonce: rng.Uint32()}
+			res, err := job.Check(s, 0, work.TargetFromDifficulty(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			blk, err := job.Block(s, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sideblock.CalcBlockMerkleRoot(blk.Transactions)
+			if bitcoin {
+				want = sideblock.CalcTxRoot(blk.Transactions)
+			}
+			if res.Header.MerkleRoot != want || blk.Header != res.Header {
+				t.Fatalf("%d transactions, bitcoin %v: root %v, want %v", n, bitcoin,
+					res.Header.MerkleRoot, want)
+			}
+		}
+	}
+}
