@@ -2,27 +2,30 @@ package stratum
 
 import "errors"
 
-// Errors of the line parser.
+// Errors of the line parser and of subscribe.
 var (
 	errBadID = errors.New("the id is an object or an array")
+
+	// errExtranonceSpace: no extranonce1 is free (practically never:
+	// 2^32 values against MaxConnections + MaxSessions in use).
+	errExtranonceSpace = errors.New("no free extranonce1")
 )
 
 // Drop reasons: why the server closed a connection. Snapshot counts each.
 const (
-	DropLineTooLong    = "line too long"
-	DropQueueOverflow  = "write queue overflow"
-	DropMemory         = "total buffer memory"
-	DropWrite          = "write failed or stalled"
-	DropHandshake      = "handshake timeout"
-	DropIdle           = "idle timeout"
-	DropSlowloris      = "partial line timeout"
-	DropProtocol       = "too many protocol errors"
-	DropBanned         = "invalid share ratio"
-	DropShutdown       = "shutdown"
-	DropExtranonce     = "new extranonce"
-	RefusedTotal       = "refused: too many connections"
-	RefusedPerIP       = "refused: too many connections from the address"
-	RefusedBannedIP    = "refused: banned address"
-	DropReadError      = "read error or closed by peer"
-	DropDuplicateNonce = "extranonce space exhausted"
+	DropLineTooLong   = "line too long"
+	DropQueueOverflow = "write queue overflow"
+	DropMemory        = "total buffer memory"
+	DropWrite         = "write failed or stalled"
+	DropHandshake     = "handshake timeout"
+	DropIdle          = "idle timeout"
+	DropSlowloris     = "partial line timeout"
+	DropProtocol      = "too many protocol errors"
+	DropBanned        = "invalid share ratio"
+	DropShutdown      = "shutdown"
+	DropExtranonce    = "new extranonce"
+	RefusedTotal      = "refused: too many connections"
+	RefusedPerIP      = "refused: too many connections from the address"
+	RefusedBannedIP   = "refused: banned address"
+	DropReadError     = "read error or closed by peer"
 )

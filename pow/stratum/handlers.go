@@ -282,7 +282,10 @@ func (c *conn) shareDiff(seq uint64) float64 {
 func (c *conn) sendJob(e *jobEntry, clean, fromReader bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.workers) == 0 || e.seq <= c.lastJobSeq && !fromReader {
+	// A job older than the last one sent is never sent (authorize's
+	// current job may lose a race with a broadcast); the reader may send
+	// the last one again (a second authorize).
+	if len(c.workers) == 0 || e.seq < c.lastJobSeq || e.seq == c.lastJobSeq && !fromReader {
 		return
 	}
 	if c.diff > e.netDiff {

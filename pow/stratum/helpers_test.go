@@ -206,7 +206,14 @@ func newHarness(t testing.TB, mod func(*Config)) *harness {
 		t.Fatal(err)
 	}
 	srv.onDrop = func(r string) { h.drops <- r }
-	srv.onBroadcast = func(e *jobEntry) { h.jobs <- e }
+	srv.onBroadcast = func(e *jobEntry) {
+		// Never block the job loop (a test with a fast JobRefresh stops
+		// reading).
+		select {
+		case h.jobs <- e:
+		default:
+		}
+	}
 	srv.onPartial = func() {
 		select {
 		case h.partial <- struct{}{}:

@@ -42,32 +42,37 @@ func (s *Server) jobLoop(ctx context.Context) {
 // sends it to every authorized miner, clean when its previous block is not
 // the last job's.
 func (s *Server) refreshJob() {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
 	t, err := s.src.Template()
 	if err != nil {
 		log.Warnf("No Stratum job: template: %v", err)
 		return
 	}
-	s.jobsMu.Lock()
-	s.jobSeq++
-	seq := s.jobSeq
+	// The job is built outside jobsMu: submits look jobs up meanwhile.
+	s.jobsMu.RLock()
+	seq := s.jobSeq + 1
+	cur := s.cur
+	s.jobsMu.RUnlock()
 	id := strconv.FormatUint(seq, 16)
 	j, err := work.NewJob(id, t, s.cfg.Extranonce2Size)
 	if err != nil {
 		if errors.Is(err, work.ErrAlgorithm) {
 			// The next block is not SHA-256d: no Stratum work, and the
 			// old jobs are for a block the chain no longer wants.
+			s.jobsMu.Lock()
 			s.jobs = make(map[string]*jobEntry)
-			s.jobOrder = nil
+			clear(s.jobOrder)
+			s.jobOrder = s.jobOrder[:0]
 			s.cur = nil
 			s.jobsMu.Unlock()
 			log.Infof("No Stratum job for height %d: its block is not mined with SHA-256d", t.Height)
 			return
 		}
-		s.jobsMu.Unlock()
 		log.Errorf("No Stratum job for height %d: %v", t.Height, err)
 		return
 	}
-	clean := s.cur == nil || s.cur.job.Template.Header.PrevBlock != t.Header.PrevBlock
+	clean := cur == nil || cur.job.Template.Header.PrevBlock != t.Header.PrevBlock
 	e := &jobEntry{
 		job:     j,
 		seq:     seq,
@@ -76,13 +81,18 @@ func (s *Server) refreshJob() {
 	}
 	e.notify[0] = notifyLine("mining.notify", j.Notify(false))
 	e.notify[1] = notifyLine("mining.notify", j.Notify(true))
+
+	s.jobsMu.Lock()
+	s.jobSeq = seq
 	if clean {
 		// Every older job builds on a block that is no longer the tip.
 		s.jobs = make(map[string]*jobEntry)
+		clear(s.jobOrder)
 		s.jobOrder = s.jobOrder[:0]
 	}
 	for len(s.jobOrder) >= s.cfg.MaxJobs {
 		delete(s.jobs, s.jobOrder[0].job.ID)
+		s.jobOrder[0] = nil // let the job and its duplicate set go
 		s.jobOrder = s.jobOrder[1:]
 	}
 	s.jobs[id] = e
@@ -109,6 +119,7 @@ func (s *Server) broadcast(e *jobEntry, clean bool) {
 
 // requestJob asks the job loop for a new job without waiting.
 func (s *Server) requestJob() {
+	s.jobRequests.Add(1)
 	select {
 	case s.refresh <- struct{}{}:
 	default:

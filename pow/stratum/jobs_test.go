@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/mainstake/sidenode/pow/stratum/work"
 )
@@ -84,7 +86,8 @@ func TestShareSinkError(t *testing.T) {
 }
 
 // TestSeenFull: a job whose duplicate set is full refuses shares (20, not
-// counted against the ban) and a new job follows at once.
+// counted against the ban) and a new job follows at once, asked for once
+// per full job and only for the current one.
 func TestSeenFull(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.MaxSharesPerJob = 1 })
 	c := h.dial().handshake()
@@ -96,12 +99,27 @@ func TestSeenFull(t *testing.T) {
 		t.Fatalf("code %d", m.code())
 	}
 	e := <-h.jobs
-	n := c.waitNote("mining.notify")
-	if jsonString(t, n.Params[0]) != e.job.ID {
-		t.Fatal("no new job")
+	// The notify may have come before the answer (call notes it).
+	for jsonString(t, c.job[0]) != e.job.ID {
+		c.waitNote("mining.notify")
 	}
 	if m := c.submit("sa1miner.rig", c.goodShare(0)); string(m.Result) != "true" {
 		t.Fatalf("share of the new job: %s", m.Error)
+	}
+	// The full job is no longer current: another share for it asks for
+	// no new job; nor does a second refusal of the new job, once full.
+	if m := c.submit("sa1miner.rig", s); m.code() != 20 {
+		t.Fatalf("full old job: code %d", m.code())
+	}
+	if n := h.srv.jobRequests.Load(); n != 1 {
+		t.Fatalf("%d new jobs asked for, want 1", n)
+	}
+	e.refreshAsked.Store(true) // as if this job had asked already
+	if m := c.submit("sa1miner.rig", c.goodShare(c.goodShare(0).nonce+1)); m.code() != 20 {
+		t.Fatalf("full new job: code %d", m.code())
+	}
+	if n := h.srv.jobRequests.Load(); n != 1 {
+		t.Fatalf("%d new jobs asked for, want 1", n)
 	}
 }
 
@@ -143,4 +161,24 @@ func TestWorkerStats(t *testing.T) {
 // near says a and b agree to 1e-9 relative.
 func near(a, b float64) bool {
 	return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
+}
+
+// TestJobRefresh: every JobRefresh a new job is made from the source's
+// template even when it did not change; it is not clean.
+func TestJobRefresh(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.JobRefresh = time.Millisecond })
+	c := h.dial().handshake()
+	first, _ := strconv.ParseUint(jsonString(t, c.job[0]), 16, 64)
+	e := <-h.jobs
+	for e.seq <= first {
+		e = <-h.jobs
+	}
+	for jsonString(t, c.job[0]) != e.job.ID {
+		c.waitNote("mining.notify")
+	}
+	var clean bool
+	_ = json.Unmarshal(c.job[8], &clean)
+	if clean {
+		t.Fatal("a refresh was clean")
+	}
 }

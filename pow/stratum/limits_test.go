@@ -383,3 +383,37 @@ func TestSubmitRateNoBan(t *testing.T) {
 		t.Fatalf("%d bans", s.Bans)
 	}
 }
+
+// TestMaxBans: the ban table holds at most MaxBans addresses; expired
+// bans make room.
+func TestMaxBans(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxBans = 2; c.BanDuration = time.Minute; c.BanCheckThreshold = 1 })
+	h.srv.ban("10.0.0.1")
+	h.srv.ban("10.0.0.2")
+	h.srv.ban("10.0.0.3")
+	if s := h.srv.Snapshot(); s.Bans != 2 {
+		t.Fatalf("%d bans, want 2", s.Bans)
+	}
+	h.clock.Advance(time.Minute)
+	h.srv.ban("10.0.0.3")
+	h.srv.mu.Lock()
+	_, ok := h.srv.bans["10.0.0.3"]
+	n := len(h.srv.bans)
+	h.srv.mu.Unlock()
+	if !ok || n != 1 {
+		t.Fatalf("after expiry: %d bans, the new one kept %v", n, ok)
+	}
+}
+
+// TestSweeperRuns: the sweeper runs every SweepInterval on its own (here
+// against the injected clock, already past the handshake timeout).
+func TestSweeperRuns(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.SweepInterval = time.Millisecond })
+	c := h.dial()
+	c.call("mining.extranonce.subscribe")
+	h.clock.Advance(h.srv.cfg.HandshakeTimeout + time.Second)
+	c.expectClosed()
+	if r := h.waitDrop(); r != DropHandshake {
+		t.Fatalf("dropped for %q", r)
+	}
+}

@@ -46,16 +46,18 @@ type Server struct {
 	en1InUse  map[uint32]struct{} // live connections and resumable sessions
 	en1Next   uint32
 
-	// jobsMu guards the job table.
-	jobsMu   sync.RWMutex
-	jobs     map[string]*jobEntry
-	jobOrder []*jobEntry // oldest first, at most MaxJobs
-	cur      *jobEntry
-	jobSeq   uint64
+	// refreshMu makes one job at a time; jobsMu guards the job table.
+	refreshMu sync.Mutex
+	jobsMu    sync.RWMutex
+	jobs      map[string]*jobEntry
+	jobOrder  []*jobEntry // oldest first, at most MaxJobs
+	cur       *jobEntry
+	jobSeq    uint64
 
 	// refresh asks the job loop for a new job (a job's duplicate set is
 	// full).
-	refresh chan struct{}
+	refresh     chan struct{}
+	jobRequests atomic.Uint64 // calls of requestJob, for tests
 
 	versionMask atomic.Uint32
 	buffered    atomic.Int64 // bytes counted against MaxBufferedBytes
@@ -84,6 +86,9 @@ type jobEntry struct {
 	seen    *work.Seen
 	netDiff float64
 	notify  [2][]byte // the notify line, clean false and true
+
+	// refreshAsked is set once a full duplicate set asked for a new job.
+	refreshAsked atomic.Bool
 }
 
 // New returns a server with the given configuration and collaborators.
@@ -301,7 +306,7 @@ func (s *Server) subscribe(sid string) (ss session, resumed bool, err error) {
 	}
 	for i := 0; ; i++ {
 		if i == 1<<16 {
-			return session{}, false, errors.New(DropDuplicateNonce)
+			return session{}, false, errExtranonceSpace
 		}
 		s.en1Next++
 		if _, used := s.en1InUse[s.en1Next]; !used {

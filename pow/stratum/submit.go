@@ -65,8 +65,12 @@ func (c *conn) handleSubmit(req request) {
 	}
 	if err := e.seen.Record(share); err != nil {
 		if errors.Is(err, work.ErrSeenFull) {
-			// The miner is not at fault; a new job is on its way.
-			s.requestJob()
+			// The miner is not at fault. A new job is asked for once
+			// per full job, and only for the current one (a miner
+			// with an older job has the newer ones already).
+			if e == s.currentJob() && e.refreshAsked.CompareAndSwap(false, true) {
+				s.requestJob()
+			}
 			c.rejectShare(req, w, err, false)
 			return
 		}
