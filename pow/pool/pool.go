@@ -175,6 +175,10 @@ type Pool struct {
 	nextPay  uint64
 	lastPay  int64
 	settleCh chan struct{}
+	// gen counts changes of the books that a split depends on (splits,
+	// orphans, returns), so a split computed outside p.mu is applied
+	// only if nothing changed meanwhile.
+	gen uint64
 
 	// payMu serializes payouts.
 	payMu sync.Mutex
@@ -634,11 +638,9 @@ func (p *Pool) accountant() {
 	for {
 		select {
 		case <-p.settleCh:
-			p.mu.Lock()
-			if err := p.settleLocked(); err != nil {
+			if err := p.settle(); err != nil {
 				log.Errorf("Pool: %v", err)
 			}
-			p.mu.Unlock()
 		case <-p.quit:
 			return
 		}
