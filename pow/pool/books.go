@@ -65,6 +65,9 @@ func (p *Pool) computeSplit(b *blockRec, fund *funding) (*blockRec, *funding, er
 		}
 		nb.fee = b.reward - sum
 	}
+	if err == nil {
+		err = p.crash("split")
+	}
 	return &nb, nf, err
 }
 

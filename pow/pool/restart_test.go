@@ -452,3 +452,45 @@ func TestAuditWhileFinding(t *testing.T) {
 		mustAudit(t, p)
 	}
 }
+
+// TestSnapshotDuringSplit: statistics and tip changes are answered while
+// the accountant is in the middle of a split.
+func TestSnapshotDuringSplit(t *testing.T) {
+	clk := newClock()
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	p, err := Open(db, Config{Window: Window{Shares: 5}, Now: clk.Now}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	p.hook = func(point string) error {
+		if point == "split" {
+			once.Do(func() {
+				close(entered)
+				<-release
+			})
+		}
+		return nil
+	}
+	s := mkShare(0, 100, 1000, 5000, 10, clk.Now())
+	s.Block = blockHash(1)
+	if err := p.AddShare(s); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	if st := p.Snapshot(); len(st.Blocks) != 1 || len(st.Accounts) != 0 {
+		t.Fatalf("during the split: %+v", st)
+	}
+	chain := newFakeChain()
+	chain.tip = 5
+	if err := p.tipChanged(chain); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if au := mustAudit(t, p); au.Owed != 5000 {
+		t.Fatalf("%+v", au)
+	}
+}
