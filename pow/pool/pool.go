@@ -450,9 +450,31 @@ func (p *Pool) committer() {
 	}
 }
 
-// commit writes a batch of shares in one store transaction and answers
-// their callers.
+// commit writes a batch of shares and answers their callers. A batch too
+// big for one store transaction is written in halves.
 func (p *Pool) commit(batch []*req) {
+	err := p.write(batch)
+	if store.IsErrorCode(err, store.ErrTooBig) && len(batch) > 1 {
+		p.commit(batch[:len(batch)/2])
+		p.commit(batch[len(batch)/2:])
+		return
+	}
+	if err != nil {
+		var perr *Error
+		if !errors.As(err, &perr) {
+			err = wrapError(ErrStore, err, "recording %d shares",
+				len(batch))
+		}
+		log.Errorf("Pool: %v", err)
+	}
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+// write writes a batch of shares in one store transaction and applies
+// it. If it fails, nothing is applied.
+func (p *Pool) write(batch []*req) error {
 	recs := make([]shareRec, len(batch))
 	carries := make(map[string]*carryRec)
 	workers := make(map[string]*workerRec)
@@ -572,16 +594,7 @@ func (p *Pool) commit(batch []*req) {
 		return w.Set(keyLastSeq, be64(seq))
 	})
 	if err != nil {
-		var perr *Error
-		if !errors.As(err, &perr) {
-			err = wrapError(ErrStore, err, "recording %d shares",
-				len(batch))
-		}
-		log.Errorf("Pool: %v", err)
-		for _, r := range batch {
-			r.done <- err
-		}
-		return
+		return err
 	}
 	p.lastSeq = seq
 	for k, c := range carries {
@@ -619,9 +632,7 @@ func (p *Pool) commit(batch []*req) {
 		p.mu.Unlock()
 		p.kickSettle()
 	}
-	for _, r := range batch {
-		r.done <- nil
-	}
+	return nil
 }
 
 // kickSettle wakes the accountant.

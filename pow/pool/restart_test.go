@@ -2,6 +2,7 @@ package pool
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -492,5 +493,73 @@ func TestSnapshotDuringSplit(t *testing.T) {
 	close(release)
 	if au := mustAudit(t, p); au.Owed != 5000 {
 		t.Fatalf("%+v", au)
+	}
+}
+
+// TestBatchTooBig: a batch too big for one store transaction is written
+// in parts, and every share is accepted.
+func TestBatchTooBig(t *testing.T) {
+	clk := newClock()
+	db, err := store.Open(t.TempDir(), store.Options{
+		Network:       "pooltest",
+		Genesis:       testGenesis,
+		LocalPrefixes: LocalPrefixes(),
+		MemTableSize:  4 << 20, // transactions of about 600 KB
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := Open(db, Config{Now: clk.Now}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// Hold the committer on its first batch so the others pile up.
+	first, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	p.hook = func(point string) error {
+		if point == "commit" {
+			once.Do(func() {
+				close(first)
+				<-release
+			})
+		}
+		return nil
+	}
+	long := func(i int) Share {
+		s := mkShare(i, 10, 100, 1, 1, clk.Now())
+		s.Worker = string(make([]byte, MaxWorkerName-8)) + s.Worker
+		s.Payout = append(make([]byte, MaxPayoutScript-len(s.Payout)),
+			s.Payout...)
+		return s
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := p.AddShare(long(0)); err != nil {
+			t.Error(err)
+		}
+	}()
+	<-first
+	const n = 3000 // about 2.4 MB of shares
+	for i := 1; i <= n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if err := p.AddShare(long(i)); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	// Every caller is queued when the committer's channel holds them all.
+	for len(p.in) < n {
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	if st := p.Snapshot(); st.Accepted != n+1 {
+		t.Fatalf("%d accepted", st.Accepted)
 	}
 }
