@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -190,7 +191,7 @@ type Pool struct {
 
 	// hook, if set (tests), is called at named points of a payout and
 	// of a commit; an error from it stops there as a crash would.
-	hook func(point string) error
+	hook atomic.Pointer[func(point string) error]
 }
 
 // Open loads the pool's books from db and starts its committer. payer may

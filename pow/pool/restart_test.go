@@ -121,17 +121,17 @@ func TestFailedCommit(t *testing.T) {
 	if err := p.AddShare(mkShare(0, 10, 100, 1000, 1, clk.Now())); err != nil {
 		t.Fatal(err)
 	}
-	p.hook = func(point string) error {
+	p.setHook(func(point string) error {
 		if point == "commit" {
 			return errCrash
 		}
 		return nil
-	}
+	})
 	err = p.AddShare(mkShare(0, 10, 100, 1000, 1, clk.Now()))
 	if !IsErrorCode(err, ErrStore) || !errors.Is(err, errCrash) {
 		t.Fatalf("failed commit: %v", err)
 	}
-	p.hook = nil
+	p.setHook(nil)
 	if st := p.Snapshot(); st.Accepted != 1 || st.Accounts[0].PPSUnfunded != 100 {
 		t.Fatalf("after a failed commit: %+v", st)
 	}
@@ -186,12 +186,12 @@ func TestPayoutCrash(t *testing.T) {
 			dir := t.TempDir()
 			payer := newFakePayer()
 			db, p := payoutSetup(t, dir, payer, true)
-			p.hook = func(at string) error {
+			p.setHook(func(at string) error {
 				if at == point {
 					return errCrash
 				}
 				return nil
-			}
+			})
 			if _, err := p.Payout(); !errors.Is(err, errCrash) {
 				t.Fatalf("payout: %v", err)
 			}
@@ -467,7 +467,7 @@ func TestSnapshotDuringSplit(t *testing.T) {
 	defer p.Close()
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	p.hook = func(point string) error {
+	p.setHook(func(point string) error {
 		if point == "split" {
 			once.Do(func() {
 				close(entered)
@@ -475,7 +475,7 @@ func TestSnapshotDuringSplit(t *testing.T) {
 			})
 		}
 		return nil
-	}
+	})
 	s := mkShare(0, 100, 1000, 5000, 10, clk.Now())
 	s.Block = blockHash(1)
 	if err := p.AddShare(s); err != nil {
@@ -518,7 +518,7 @@ func TestBatchTooBig(t *testing.T) {
 	// Hold the committer on its first batch so the others pile up.
 	first, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	p.hook = func(point string) error {
+	p.setHook(func(point string) error {
 		if point == "commit" {
 			once.Do(func() {
 				close(first)
@@ -526,7 +526,7 @@ func TestBatchTooBig(t *testing.T) {
 			})
 		}
 		return nil
-	}
+	})
 	long := func(i int) Share {
 		s := mkShare(i, 10, 100, 1, 1, clk.Now())
 		s.Worker = string(make([]byte, MaxWorkerName-8)) + s.Worker
