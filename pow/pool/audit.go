@@ -49,18 +49,28 @@ type Audit struct {
 // still unfunded (no share funded twice, none lost). It returns the books
 // and, if any check fails, an *Error with code ErrAudit naming it.
 func (p *Pool) Audit() (*Audit, error) {
-	// No batch commits between the settling and the snapshot, so every
-	// block in the snapshot is split (the snapshot is taken when View
-	// starts: commitMu is released at once inside it).
-	p.commitMu.Lock()
+	// Settle, then take the snapshot with no batch committing in
+	// between, so every block in it is split (a batch may have found a
+	// block while settling: settle again). The snapshot is taken when
+	// View starts: commitMu is released at once inside it.
+	for {
+		if err := p.settle(); err != nil {
+			return nil, err
+		}
+		p.commitMu.Lock()
+		p.mu.Lock()
+		unsplit := false
+		for _, b := range p.blocks {
+			unsplit = unsplit || (!b.split && b.status == BlockPending)
+		}
+		p.mu.Unlock()
+		if !unsplit {
+			break
+		}
+		p.commitMu.Unlock()
+	}
 	unlock := sync.OnceFunc(p.commitMu.Unlock)
 	defer unlock()
-	p.mu.Lock()
-	if err := p.settleLocked(); err != nil {
-		p.mu.Unlock()
-		return nil, err
-	}
-	p.mu.Unlock()
 
 	var (
 		au       Audit

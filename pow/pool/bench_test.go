@@ -2,6 +2,7 @@ package pool
 
 import (
 	"fmt"
+	"math/big"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -89,4 +90,46 @@ func run(b *testing.B, callers int, add func(Share) error, shares []Share) {
 		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()),
 			"p99-µs")
 	}
+}
+
+// BenchmarkSplitWindow measures the accountant's split of one block over
+// a PPLNS window of 100,000 shares from 1,000 workers, read back from the
+// store (the cost a block find adds, off the share path).
+func BenchmarkSplitWindow(b *testing.B) {
+	clk := newClock()
+	db := openStore(b, b.TempDir())
+	defer db.Close()
+	p, err := Open(db, Config{Window: Window{Shares: 100_000}, Now: clk.Now},
+		nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for c := 0; c < 500; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1); i <= 100_000; i = next.Add(1) {
+				s := mkShare(int(i%1000), 1<<20, 1<<40, 312_500_000,
+					100, clk.Now())
+				if err := p.AddShare(s); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	blk := &blockRec{seq: p.lastSeq, reward: 312_500_000,
+		netWork: big.NewInt(1 << 40)}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		allocs, _, err := p.splitPPLNS(blk)
+		if err != nil || len(allocs) != 1000 {
+			b.Fatalf("%d accounts, %v", len(allocs), err)
+		}
+	}
+	b.ReportMetric(float64(100_000*b.N)/b.Elapsed().Seconds(), "shares/s")
 }

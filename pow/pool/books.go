@@ -7,23 +7,48 @@ import (
 	"github.com/mainstake/sidenode/store"
 )
 
-// settleLocked splits the reward of every block that is pending and not
-// split yet, oldest first. p.mu is held.
-func (p *Pool) settleLocked() error {
-	for _, b := range p.blocks {
-		if b.split || b.status != BlockPending {
+// settle splits the reward of every block that is pending and not split
+// yet, oldest first. It reads the shares it needs without holding p.mu,
+// so statistics and tip changes are not held up by a long window; a
+// split computed while the books changed (a block orphaned or back, a
+// split by another caller) is computed again.
+func (p *Pool) settle() error {
+	for {
+		p.mu.Lock()
+		var b *blockRec
+		for _, x := range p.blocks {
+			if !x.split && x.status == BlockPending {
+				c := *x
+				b = &c
+				break
+			}
+		}
+		fund, gen := p.fund, p.gen
+		p.mu.Unlock()
+		if b == nil {
+			return nil
+		}
+		nb, nf, err := p.computeSplit(b, fund)
+		if err != nil {
+			return err
+		}
+		p.mu.Lock()
+		if p.gen != gen {
+			p.mu.Unlock()
 			continue
 		}
-		if err := p.splitLocked(b); err != nil {
+		err = p.applySplitLocked(nb, nf)
+		p.mu.Unlock()
+		if err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
-// splitLocked splits one block's reward under the configured scheme and
-// records the split. p.mu is held.
-func (p *Pool) splitLocked(b *blockRec) error {
+// computeSplit splits one block's reward under the configured scheme,
+// from the funding state fund (PPS), which it does not change. It
+// returns the split block and, under PPS, the new funding state.
+func (p *Pool) computeSplit(b *blockRec, fund *funding) (*blockRec, *funding, error) {
 	nb := *b
 	nb.split = true
 	nb.scheme = p.cfg.Scheme
@@ -33,17 +58,22 @@ func (p *Pool) splitLocked(b *blockRec) error {
 	case SchemePPLNS:
 		nb.allocs, nb.fee, err = p.splitPPLNS(b)
 	case SchemePPS:
-		nb.allocs, nf, err = p.fundPPS(b.seq, b.reward)
+		nb.allocs, nf, err = p.fundPPS(fund, b.seq, b.reward)
 		var sum int64
 		for _, a := range nb.allocs {
 			sum += a.amount
 		}
 		nb.fee = b.reward - sum
 	}
-	if err != nil {
-		return err
+	if err == nil {
+		err = p.crash("split")
 	}
-	err = p.db.UpdateLocal(func(w *store.PlainWriter) error {
+	return &nb, nf, err
+}
+
+// applySplitLocked records a split and applies it. p.mu is held.
+func (p *Pool) applySplitLocked(nb *blockRec, nf *funding) error {
+	err := p.db.UpdateLocal(func(w *store.PlainWriter) error {
 		if err := w.Set(seqKey(keyBlockPrefix, nb.seq),
 			nb.encode()); err != nil {
 			return err
@@ -55,12 +85,14 @@ func (p *Pool) splitLocked(b *blockRec) error {
 	})
 	if err != nil {
 		return wrapError(ErrStore, err, "recording the split of block %v",
-			b.hash)
+			nb.hash)
 	}
-	*b = nb
+	b := p.bySeq[nb.seq]
+	*b = *nb
 	if nf != nil {
 		p.fund = nf
 	}
+	p.gen++
 	log.Infof("Pool: block %v (height %d) split under %v: %d satoshis "+
 		"to %d accounts, fee %d", b.hash, b.height, b.scheme,
 		b.reward-b.fee, len(b.allocs), b.fee)
@@ -109,13 +141,13 @@ func (p *Pool) splitPPLNS(b *blockRec) ([]alloc, int64, error) {
 // then the shares from the funding cursor up to the block's share. It
 // returns the allocations (in the order funded) and the new funding
 // state; what is left of reward is the block's fee.
-func (p *Pool) fundPPS(upTo uint64, reward int64) ([]alloc, *funding, error) {
-	nf := &funding{cursor: p.fund.cursor, used: p.fund.used}
+func (p *Pool) fundPPS(f *funding, upTo uint64, reward int64) ([]alloc, *funding, error) {
+	nf := &funding{cursor: f.cursor, used: f.used}
 	var acc allocAcc
 	budget := reward
 	i := 0
-	for ; i < len(p.fund.returned) && budget > 0; i++ {
-		e := p.fund.returned[i]
+	for ; i < len(f.returned) && budget > 0; i++ {
+		e := f.returned[i]
 		take := min(e.amount, budget)
 		acc.add(e.payout, take)
 		budget -= take
@@ -126,7 +158,7 @@ func (p *Pool) fundPPS(upTo uint64, reward int64) ([]alloc, *funding, error) {
 			break
 		}
 	}
-	nf.returned = append(nf.returned, p.fund.returned[i:]...)
+	nf.returned = append(nf.returned, f.returned[i:]...)
 	if budget > 0 && nf.cursor <= upTo {
 		err := p.db.View(func(r store.Reader) error {
 			return walkForward(r, nf.cursor, upTo, func(s *shareRec) (bool, error) {
@@ -156,9 +188,10 @@ func (p *Pool) fundPPS(upTo uint64, reward int64) ([]alloc, *funding, error) {
 	return acc.out, nf, nil
 }
 
-// orphanLocked takes a block's credits back: under PPS they return to the
+// orphan takes a block's credits back: under PPS they return to the
 // funding queue. Only unpaid credits exist for it (a block is paid from
-// only once confirmed, and confirmed blocks are final). p.mu is held.
+// only once confirmed, and confirmed blocks are final). It returns the
+// orphaned block and, if it changed, the new funding state.
 func orphan(b *blockRec, f *funding) (*blockRec, *funding) {
 	nb := *b
 	nb.status = BlockOrphaned
@@ -188,11 +221,19 @@ func orphan(b *blockRec, f *funding) (*blockRec, *funding) {
 // taken back); an orphaned block back in the best chain becomes pending
 // and is split again. Confirmed blocks are final.
 func (p *Pool) TipChanged(c Chain) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.settleLocked(); err != nil {
+	if err := p.settle(); err != nil {
 		return err
 	}
+	if err := p.tipChanged(c); err != nil {
+		return err
+	}
+	return p.settle()
+}
+
+// tipChanged is TipChanged's work under p.mu.
+func (p *Pool) tipChanged(c Chain) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	tip := c.TipHeight()
 	fund := p.fund
 	var changed []*blockRec
@@ -255,7 +296,8 @@ func (p *Pool) TipChanged(c Chain) error {
 		*p.bySeq[nb.seq] = *nb
 	}
 	p.fund = fund
-	return p.settleLocked()
+	p.gen++
+	return nil
 }
 
 // String describes a block, for logs and errors.

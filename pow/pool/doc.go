@@ -28,8 +28,9 @@ batch (Config.MaxBatch, with an optional Config.CommitDelay to gather
 more); every share gets the next sequence number. The same transaction
 writes each worker's statistics, under PPS each payout script's credit
 carry, and the record of any block a share found, so a block is never
-found without its share. A batch that fails to commit is answered with
-ErrStore, and none of its shares counts.
+found without its share. A batch too big for one store transaction is
+written in halves; a batch that fails to commit is answered with ErrStore,
+and none of its shares counts.
 
 # Splits
 

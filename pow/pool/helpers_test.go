@@ -170,3 +170,12 @@ func mustAudit(t testing.TB, p *Pool) *Audit {
 	}
 	return au
 }
+
+// setHook sets (nil: clears) the pool's crash hook.
+func (p *Pool) setHook(f func(point string) error) {
+	if f == nil {
+		p.hook.Store(nil)
+		return
+	}
+	p.hook.Store(&f)
+}

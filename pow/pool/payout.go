@@ -132,8 +132,8 @@ func (p *Pool) Payout() (PayoutResult, error) {
 
 // crash runs the test hook at a named point.
 func (p *Pool) crash(point string) error {
-	if p.hook != nil {
-		return p.hook(point)
+	if h := p.hook.Load(); h != nil {
+		return (*h)(point)
 	}
 	return nil
 }

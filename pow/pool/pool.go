@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -175,6 +176,10 @@ type Pool struct {
 	nextPay  uint64
 	lastPay  int64
 	settleCh chan struct{}
+	// gen counts changes of the books that a split depends on (splits,
+	// orphans, returns), so a split computed outside p.mu is applied
+	// only if nothing changed meanwhile.
+	gen uint64
 
 	// payMu serializes payouts.
 	payMu sync.Mutex
@@ -186,7 +191,7 @@ type Pool struct {
 
 	// hook, if set (tests), is called at named points of a payout and
 	// of a commit; an error from it stops there as a crash would.
-	hook func(point string) error
+	hook atomic.Pointer[func(point string) error]
 }
 
 // Open loads the pool's books from db and starts its committer. payer may
@@ -446,9 +451,31 @@ func (p *Pool) committer() {
 	}
 }
 
-// commit writes a batch of shares in one store transaction and answers
-// their callers.
+// commit writes a batch of shares and answers their callers. A batch too
+// big for one store transaction is written in halves.
 func (p *Pool) commit(batch []*req) {
+	err := p.write(batch)
+	if store.IsErrorCode(err, store.ErrTooBig) && len(batch) > 1 {
+		p.commit(batch[:len(batch)/2])
+		p.commit(batch[len(batch)/2:])
+		return
+	}
+	if err != nil {
+		var perr *Error
+		if !errors.As(err, &perr) {
+			err = wrapError(ErrStore, err, "recording %d shares",
+				len(batch))
+		}
+		log.Errorf("Pool: %v", err)
+	}
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+// write writes a batch of shares in one store transaction and applies
+// it. If it fails, nothing is applied.
+func (p *Pool) write(batch []*req) error {
 	recs := make([]shareRec, len(batch))
 	carries := make(map[string]*carryRec)
 	workers := make(map[string]*workerRec)
@@ -568,16 +595,7 @@ func (p *Pool) commit(batch []*req) {
 		return w.Set(keyLastSeq, be64(seq))
 	})
 	if err != nil {
-		var perr *Error
-		if !errors.As(err, &perr) {
-			err = wrapError(ErrStore, err, "recording %d shares",
-				len(batch))
-		}
-		log.Errorf("Pool: %v", err)
-		for _, r := range batch {
-			r.done <- err
-		}
-		return
+		return err
 	}
 	p.lastSeq = seq
 	for k, c := range carries {
@@ -615,9 +633,7 @@ func (p *Pool) commit(batch []*req) {
 		p.mu.Unlock()
 		p.kickSettle()
 	}
-	for _, r := range batch {
-		r.done <- nil
-	}
+	return nil
 }
 
 // kickSettle wakes the accountant.
@@ -634,11 +650,9 @@ func (p *Pool) accountant() {
 	for {
 		select {
 		case <-p.settleCh:
-			p.mu.Lock()
-			if err := p.settleLocked(); err != nil {
+			if err := p.settle(); err != nil {
 				log.Errorf("Pool: %v", err)
 			}
-			p.mu.Unlock()
 		case <-p.quit:
 			return
 		}

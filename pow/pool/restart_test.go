@@ -2,6 +2,7 @@ package pool
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -120,17 +121,17 @@ func TestFailedCommit(t *testing.T) {
 	if err := p.AddShare(mkShare(0, 10, 100, 1000, 1, clk.Now())); err != nil {
 		t.Fatal(err)
 	}
-	p.hook = func(point string) error {
+	p.setHook(func(point string) error {
 		if point == "commit" {
 			return errCrash
 		}
 		return nil
-	}
+	})
 	err = p.AddShare(mkShare(0, 10, 100, 1000, 1, clk.Now()))
 	if !IsErrorCode(err, ErrStore) || !errors.Is(err, errCrash) {
 		t.Fatalf("failed commit: %v", err)
 	}
-	p.hook = nil
+	p.setHook(nil)
 	if st := p.Snapshot(); st.Accepted != 1 || st.Accounts[0].PPSUnfunded != 100 {
 		t.Fatalf("after a failed commit: %+v", st)
 	}
@@ -185,12 +186,12 @@ func TestPayoutCrash(t *testing.T) {
 			dir := t.TempDir()
 			payer := newFakePayer()
 			db, p := payoutSetup(t, dir, payer, true)
-			p.hook = func(at string) error {
+			p.setHook(func(at string) error {
 				if at == point {
 					return errCrash
 				}
 				return nil
-			}
+			})
 			if _, err := p.Payout(); !errors.Is(err, errCrash) {
 				t.Fatalf("payout: %v", err)
 			}
@@ -450,5 +451,115 @@ func TestAuditWhileFinding(t *testing.T) {
 		default:
 		}
 		mustAudit(t, p)
+	}
+}
+
+// TestSnapshotDuringSplit: statistics and tip changes are answered while
+// the accountant is in the middle of a split.
+func TestSnapshotDuringSplit(t *testing.T) {
+	clk := newClock()
+	db := openStore(t, t.TempDir())
+	defer db.Close()
+	p, err := Open(db, Config{Window: Window{Shares: 5}, Now: clk.Now}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	p.setHook(func(point string) error {
+		if point == "split" {
+			once.Do(func() {
+				close(entered)
+				<-release
+			})
+		}
+		return nil
+	})
+	s := mkShare(0, 100, 1000, 5000, 10, clk.Now())
+	s.Block = blockHash(1)
+	if err := p.AddShare(s); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	if st := p.Snapshot(); len(st.Blocks) != 1 || len(st.Accounts) != 0 {
+		t.Fatalf("during the split: %+v", st)
+	}
+	chain := newFakeChain()
+	chain.tip = 5
+	if err := p.tipChanged(chain); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if au := mustAudit(t, p); au.Owed != 5000 {
+		t.Fatalf("%+v", au)
+	}
+}
+
+// TestBatchTooBig: a batch too big for one store transaction is written
+// in parts, and every share is accepted.
+func TestBatchTooBig(t *testing.T) {
+	clk := newClock()
+	db, err := store.Open(t.TempDir(), store.Options{
+		Network:       "pooltest",
+		Genesis:       testGenesis,
+		LocalPrefixes: LocalPrefixes(),
+		MemTableSize:  4 << 20, // transactions of about 600 KB
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := Open(db, Config{Now: clk.Now}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// Hold the committer on its first batch so the others pile up.
+	first, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	p.setHook(func(point string) error {
+		if point == "commit" {
+			once.Do(func() {
+				close(first)
+				<-release
+			})
+		}
+		return nil
+	})
+	long := func(i int) Share {
+		s := mkShare(i, 10, 100, 1, 1, clk.Now())
+		s.Worker = string(make([]byte, MaxWorkerName-8)) + s.Worker
+		s.Payout = append(make([]byte, MaxPayoutScript-len(s.Payout)),
+			s.Payout...)
+		return s
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := p.AddShare(long(0)); err != nil {
+			t.Error(err)
+		}
+	}()
+	<-first
+	const n = 3000 // about 2.4 MB of shares
+	for i := 1; i <= n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if err := p.AddShare(long(i)); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	// Every caller is queued when the committer's channel holds them all.
+	for len(p.in) < n {
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	if st := p.Snapshot(); st.Accepted != n+1 {
+		t.Fatalf("%d accepted", st.Accepted)
 	}
 }
