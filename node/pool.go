@@ -37,15 +37,12 @@ import (
 // Intervals of the pool's upkeep.
 const (
 	// poolTipPoll is how often the pool's blocks are checked against the
-	// best chain when no template change came.
+	// best chain, and the pool asked to pay, when no template change
+	// came.
 	poolTipPoll = 10 * time.Second
 
-	// poolPayPoll is how often the pool is asked to pay (it pays at most
-	// every --poolpayoutinterval).
-	poolPayPoll = time.Minute
-
 	// poolAuditCache is how long one audit of the pool's books answers
-	// the API and the metrics.
+	// the API and the metrics while the books' snapshot shows no change.
 	poolAuditCache = 5 * time.Second
 
 	// rewardHeights is how many template heights stratumJobs remembers
@@ -357,8 +354,29 @@ type poolRun struct {
 
 	auditMu   sync.Mutex
 	auditAt   time.Time
+	auditKey  booksKey
 	audit     *pool.Audit
 	auditFail string
+}
+
+// booksKey sums up the books' state as their snapshot shows it: the
+// audit read for one key answers for it.
+type booksKey struct {
+	blocks, pending, confirmed, orphaned int
+	payouts, unsent                      int
+	owed, immature, paid                 int64
+}
+
+func keyOf(st *pool.Stats) booksKey {
+	k := booksKey{blocks: len(st.Blocks), pending: st.BlocksPending,
+		confirmed: st.BlocksConfirmed, orphaned: st.BlocksOrphaned,
+		payouts: st.Payouts, unsent: st.PayoutsUnsent}
+	for _, a := range st.Accounts {
+		k.owed += a.Owed
+		k.immature += a.Immature
+		k.paid += a.Paid
+	}
+	return k
 }
 
 // poolEnv is what startPool wires.
@@ -468,17 +486,31 @@ func startPool(ctx context.Context, e poolEnv) (*poolRun, error) {
 	return r, nil
 }
 
-// upkeep brings the pool's blocks up to date with the best chain at each
-// template change (a new tip among them) and every poolTipPoll, and asks
-// the pool to pay every poolPayPoll, until ctx ends.
+// upkeep brings the pool's blocks up to date with the best chain, then
+// asks the pool to pay (it pays at most every --poolpayoutinterval), at
+// each template change (a new tip among them) and every poolTipPoll,
+// until ctx ends.
 func (r *poolRun) upkeep(ctx context.Context, pc *powchain.Chain, chain pool.Chain) {
 	tips := time.NewTicker(poolTipPoll)
 	defer tips.Stop()
-	pays := time.NewTicker(poolPayPoll)
-	defer pays.Stop()
+	var lastErr string
 	check := func() {
 		if err := r.books.TipChanged(chain); err != nil {
 			log.Errorf("Pool: following the best chain: %v", err)
+		}
+		res, err := r.books.MaybePay()
+		switch {
+		case err != nil:
+			// The same refusal (coins not mature yet) at every tip is
+			// logged once.
+			if err.Error() != lastErr {
+				log.Errorf("Pool: payout: %v", err)
+			}
+			lastErr = err.Error()
+		case res.TxID != "":
+			lastErr = ""
+			log.Infof("Pool paid %d sat to %d workers in %s", res.Amount,
+				res.Outputs, res.TxID)
 		}
 	}
 	check()
@@ -490,15 +522,6 @@ func (r *poolRun) upkeep(ctx context.Context, pc *powchain.Chain, chain pool.Cha
 			check()
 		case <-tips.C:
 			check()
-		case <-pays.C:
-			res, err := r.books.MaybePay()
-			switch {
-			case err != nil:
-				log.Errorf("Pool: payout: %v", err)
-			case res.TxID != "":
-				log.Infof("Pool paid %d sat to %d workers in %s", res.Amount,
-					res.Outputs, res.TxID)
-			}
 		}
 	}
 }
@@ -523,12 +546,15 @@ type poolAPI struct{ r *poolRun }
 
 var _ nodeapi.Pool = poolAPI{}
 
-// auditNow returns the books' audit, at most poolAuditCache old, and the
-// audit's own failure beyond the lines ("" if none).
+// auditNow returns the books' audit, and its own failure beyond the
+// lines ("" if none): one read at most poolAuditCache old while the
+// books' snapshot shows the same blocks, statuses, balances and payouts.
 func (r *poolRun) auditNow() (*pool.Audit, string, error) {
+	st := r.books.Snapshot()
+	key := keyOf(&st)
 	r.auditMu.Lock()
 	defer r.auditMu.Unlock()
-	if r.audit != nil && time.Since(r.auditAt) < poolAuditCache {
+	if r.audit != nil && key == r.auditKey && time.Since(r.auditAt) < poolAuditCache {
 		return r.audit, r.auditFail, nil
 	}
 	a, err := r.books.Audit()
@@ -540,7 +566,7 @@ func (r *poolRun) auditNow() (*pool.Audit, string, error) {
 	case err != nil:
 		return nil, "", err
 	}
-	r.audit, r.auditFail, r.auditAt = a, fail, time.Now()
+	r.audit, r.auditFail, r.auditAt, r.auditKey = a, fail, time.Now(), key
 	return a, fail, nil
 }
 

@@ -319,3 +319,158 @@ func TestPoolEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// nextJob reads until the server sends a job other than the one named
+// prev.
+func (c *stratumClient) nextJob(prev string) {
+	c.t.Helper()
+	for c.job == nil || c.job[0] == prev {
+		c.job = nil
+		c.waitJob()
+	}
+}
+
+// TestPoolPayoutEndToEnd mines blocks through the node's Stratum server
+// until the first is confirmed (the pool's maturity) and its coinbase
+// spendable, while btcd mines the mainchain: the pool pays the worker's
+// address from the node's wallet, the payout enters a block, and
+// PoolService lists it with the worker's paid balance, the audit still
+// balancing.
+func TestPoolPayoutEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	net := powNet(t, []devnet.NodeSpec{{Name: "pool", Backend: "btcd"}})
+	n := net.Nodes[0]
+	if _, err := net.H.Generate(5); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start("--stratum=127.0.0.1:0,diff=0.001", "--stratummindiff=0.0000000001",
+		"--poolpayoutinterval=1s", "--poolminpayout=1000", "--poolfee=1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
+	defer cancel()
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, l := range n.Tail(40) {
+				t.Log(l)
+			}
+		}
+	})
+	powInfo(t, ctx, n, "the mainchain tip", func(i *apiv1.GetInfoResponse) bool {
+		return i.Mainchain.Synced && i.Mainchain.TipHeight >= 5
+	})
+	conn, err := n.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	pool := apiv1.NewPoolServiceClient(conn)
+	st, err := pool.GetPoolStats(ctx, &apiv1.GetPoolStatsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payTo, err := btcutil.NewAddressWitnessPubKeyHash(bytes.Repeat([]byte{9}, 20), chainparams.PowRegtest.Side)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := payTo.EncodeAddress() + ".payme"
+	c := dialStratum(t, st.Listen[0])
+	res, errv := c.call("mining.subscribe")
+	var sub []any
+	if errv != nil || json.Unmarshal(res, &sub) != nil || len(sub) < 3 {
+		t.Fatalf("subscribe: %s %v", res, errv)
+	}
+	c.extranonce1, _ = hex.DecodeString(sub[1].(string))
+	c.en2Size = int(sub[2].(float64))
+	if res, errv := c.call("mining.authorize", worker, "x"); errv != nil || string(res) != "true" {
+		t.Fatalf("authorize: %s %v", res, errv)
+	}
+	c.waitJob()
+
+	start := time.Now()
+	var payouts *apiv1.ListPoolPayoutsResponse
+	for blocks := 0; ; blocks++ {
+		if ctx.Err() != nil {
+			st, _ := pool.GetPoolStats(context.Background(), &apiv1.GetPoolStatsRequest{})
+			t.Fatalf("no payout after %d blocks found through Stratum (pool %v)", blocks, st)
+		}
+		id, _ := c.job[0].(string)
+		en2 := make([]byte, c.en2Size)
+		binary.BigEndian.PutUint32(en2, uint32(blocks))
+		params, _ := c.mine(worker, en2)
+		if res, errv := c.call("mining.submit", params...); errv != nil || string(res) != "true" {
+			t.Fatalf("block %d: submit %v: %s %v", blocks, params, res, errv)
+		}
+		if _, err := net.H.Generate(1); err != nil {
+			t.Fatal(err)
+		}
+		if blocks >= 100 {
+			payouts, err = pool.ListPoolPayouts(ctx, &apiv1.ListPoolPayoutsRequest{})
+			if err == nil && payouts.Total > 0 {
+				t.Logf("a payout after %d blocks found through Stratum, %v", blocks+1, time.Since(start))
+				break
+			}
+		}
+		c.nextJob(id)
+	}
+	p := payouts.Payouts[0]
+	if len(p.Outputs) != 1 || p.Outputs[0].Address != payTo.EncodeAddress() ||
+		p.Outputs[0].Worker != worker || p.Outputs[0].AmountSat <= 0 || p.FeeSat <= 0 {
+		t.Fatalf("payout %v", p)
+	}
+	// Mine on until the payout is in a block.
+	for p.Height < 0 {
+		if ctx.Err() != nil {
+			t.Fatalf("the payout %s never entered a block", p.Txid)
+		}
+		id, _ := c.job[0].(string)
+		c.nextJob(id)
+		id, _ = c.job[0].(string)
+		params, _ := c.mine(worker, []byte{0xff, 0xff, 0xff, 0xfe})
+		if res, errv := c.call("mining.submit", params...); errv != nil || string(res) != "true" {
+			t.Fatalf("submit %v: %s %v", params, res, errv)
+		}
+		ps, err := pool.ListPoolPayouts(ctx, &apiv1.ListPoolPayoutsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = ps.Payouts[0]
+		c.nextJob(id)
+	}
+	// More payouts may have followed (every second, as blocks mature):
+	// the worker was paid what they all paid it, and the audit agrees.
+	var ws *apiv1.ListPoolWorkersResponse
+	var a *apiv1.GetPoolAuditResponse
+	var paid int64
+	for range 3 {
+		ps, err := pool.ListPoolPayouts(ctx, &apiv1.ListPoolPayoutsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid = 0
+		for _, po := range ps.Payouts {
+			for _, o := range po.Outputs {
+				if o.Address == payTo.EncodeAddress() {
+					paid += o.AmountSat
+				}
+			}
+		}
+		if ws, err = pool.ListPoolWorkers(ctx, &apiv1.ListPoolWorkersRequest{Worker: worker}); err != nil {
+			t.Fatal(err)
+		}
+		if a, err = pool.GetPoolAudit(ctx, &apiv1.GetPoolAuditRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		if len(ws.Workers) == 1 && ws.Workers[0].PaidSat == paid && a.PaidSat == paid {
+			break
+		}
+	}
+	if len(ws.Workers) != 1 || ws.Workers[0].PaidSat != paid || paid <= 0 {
+		t.Fatalf("worker after the payouts: %v (the payouts paid it %d)", ws, paid)
+	}
+	if !a.Ok || a.PaidSat != paid {
+		t.Fatalf("audit after the payouts: %v (the payouts paid %d)", a, paid)
+	}
+}
