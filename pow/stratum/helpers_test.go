@@ -190,7 +190,7 @@ func newHarness(t testing.TB, mod func(*Config)) *harness {
 		blocks: &fakeBlocks{blocks: make(chan *headerchain.Block, 16)},
 		shares: &fakeShares{},
 		clock:  &fakeClock{t: baseTime},
-		drops:  make(chan string, 1024),
+		drops:  make(chan string, 1<<16),
 		jobs:   make(chan *jobEntry, 64),
 
 		partial: make(chan struct{}, 64),
@@ -205,7 +205,14 @@ func newHarness(t testing.TB, mod func(*Config)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.onDrop = func(r string) { h.drops <- r }
+	srv.onDrop = func(r string) {
+		// Never block a connection's end (a test with thousands of
+		// connections does not read them all).
+		select {
+		case h.drops <- r:
+		default:
+		}
+	}
 	srv.onBroadcast = func(e *jobEntry) {
 		// Never block the job loop (a test with a fast JobRefresh stops
 		// reading).
