@@ -29,6 +29,7 @@ import (
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/pow/bitcoinrpc"
+	"github.com/mainstake/sidenode/pow/pool"
 	"github.com/mainstake/sidenode/pow/powchain"
 	"github.com/mainstake/sidenode/pow/stratum"
 	"github.com/mainstake/sidenode/producer"
@@ -126,6 +127,7 @@ var subsystems = []subsystem{
 	{"BRPC", bitcoinrpc.UseLogger},            // package pow/bitcoinrpc (the bitcoind-compatible RPC)
 	{"DPOW", tracker.UseLogger},               // package notarize/tracker (the notarizations that count)
 	{"STRM", stratum.UseLogger},               // package pow/stratum (the Stratum server)
+	{"POOL", pool.UseLogger},                  // package pow/pool (the pool's shares and books)
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/notarize/tracker"
+	"github.com/mainstake/sidenode/pow/pool"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -45,9 +46,12 @@ func StoreOptions(network string, genesis chainhash.Hash) store.Options {
 		opts.EngineDigest = p.EngineDigest()
 		if p.Engine != chainparams.Mainstake {
 			// The index of a chain with a clock of its own holds
-			// every branch this node has seen: local.
+			// every branch this node has seen: local. So are the
+			// pool's shares and books (pow/pool).
 			opts.LocalPrefixes = append(opts.LocalPrefixes,
 				sideblock.OwnClockLocalPrefixes()...)
+			opts.LocalPrefixes = append(opts.LocalPrefixes,
+				pool.LocalPrefixes()...)
 		}
 	}
 	return opts

@@ -9,6 +9,7 @@ import (
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/nodeapi"
+	"github.com/mainstake/sidenode/pow/pool"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -78,5 +79,29 @@ func TestStateHashLeavesWalletOut(t *testing.T) {
 		if !api.IsErrorCode(err, api.ErrNotFound) {
 			t.Errorf("StateHash(%d): %v, want api.ErrNotFound", h, err)
 		}
+	}
+}
+
+// TestPoolRecordsLocal: a pow network's store takes the pool's records
+// (pow/pool) as local state, so UpdateLocal may write them and the state
+// hash leaves them out.
+func TestPoolRecordsLocal(t *testing.T) {
+	p := &chainparams.PowRegtest
+	gen, err := p.GenesisID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := StoreOptions(p.Name, gen)
+	opts.InMemory = true
+	db, err := store.Open("", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.UpdateLocal(func(w *store.PlainWriter) error {
+		return w.Set([]byte{pool.KeyByte, 's', 1}, []byte("share"))
+	})
+	if err != nil {
+		t.Fatalf("the pool's records are not local: %v", err)
 	}
 }

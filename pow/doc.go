@@ -31,6 +31,10 @@
 //     block (the index, then the sidechain's own-clock chain state in
 //     sideblock), fork choice by work, block templates, the peers' side
 //     (headers-first sync) and the mining API's side.
+//   - pow/pool keeps the mining pool's books: shares (durable before they
+//     are acknowledged), PPLNS and PPS splits of what its blocks earn,
+//     their lifecycle to maturity or orphaning, batched payouts through
+//     the wallet, an audit and the statistics (log tag POOL).
 //
 // A network selects the engine by its parameters (chainparams.PoW), and the
 // genesis id commits to the engine and its parameters, so stores and peers
