@@ -179,24 +179,46 @@ func InitiateExit(p *Params, s *State, i uint64) error {
 	return nil
 }
 
+// exitQueue is the end of the exit queue: its epoch, the exits already at
+// that epoch, and the churn limit.
+type exitQueue struct {
+	epoch, churn, limit uint64
+}
+
+// exitQueue computes the queue's end in one pass over the validators.
+func (s *State) exitQueue(p *Params) exitQueue {
+	q := exitQueue{epoch: p.ActivationExitEpoch(s.Epoch)}
+	var active uint64
+	for j := range s.Validators {
+		v := &s.Validators[j]
+		if v.IsActive(s.Epoch) {
+			active++
+		}
+		switch e := v.ExitEpoch; {
+		case e == FarFutureEpoch || e < q.epoch:
+		case e == q.epoch:
+			q.churn++
+		default:
+			q.epoch, q.churn = e, 1
+		}
+	}
+	q.limit = p.ChurnLimit(active)
+	return q
+}
+
+// add gives v the queue's exit epoch and moves the queue on.
+func (q *exitQueue) add(p *Params, v *Validator) {
+	if q.churn >= q.limit {
+		q.epoch, q.churn = q.epoch+1, 0
+	}
+	v.ExitEpoch = q.epoch
+	v.WithdrawableEpoch = q.epoch + p.MinValidatorWithdrawabilityDelay
+	q.churn++
+}
+
 func (s *State) initiateExit(p *Params, v *Validator) {
-	queue := p.ActivationExitEpoch(s.Epoch)
-	for j := range s.Validators {
-		if e := s.Validators[j].ExitEpoch; e != FarFutureEpoch && e > queue {
-			queue = e
-		}
-	}
-	var churn uint64
-	for j := range s.Validators {
-		if s.Validators[j].ExitEpoch == queue {
-			churn++
-		}
-	}
-	if churn >= p.ChurnLimit(s.ActiveCount()) {
-		queue++
-	}
-	v.ExitEpoch = queue
-	v.WithdrawableEpoch = queue + p.MinValidatorWithdrawabilityDelay
+	q := s.exitQueue(p)
+	q.add(p, v)
 }
 
 // VoluntaryExit is process_voluntary_exit without the signature, which the
@@ -311,15 +333,15 @@ func ProcessEpoch(p *Params, s *State, finalizedEpoch uint64) error {
 	}
 	cur := s.Epoch
 	var queue []uint64
+	exits := s.exitQueue(p)
+	limit := exits.limit
 	for i := range s.Validators {
 		v := &s.Validators[i]
 		if v.EligibilityEpoch == FarFutureEpoch && v.EffectiveBalance >= p.MinActivationBalance {
 			v.EligibilityEpoch = cur + 1
 		}
-		if v.IsActive(cur) && v.EffectiveBalance <= p.EjectionBalance {
-			if v.ExitEpoch == FarFutureEpoch {
-				s.initiateExit(p, v)
-			}
+		if v.IsActive(cur) && v.EffectiveBalance <= p.EjectionBalance && v.ExitEpoch == FarFutureEpoch {
+			exits.add(p, v)
 		}
 	}
 	for i := range s.Validators {
@@ -340,7 +362,6 @@ func ProcessEpoch(p *Params, s *State, finalizedEpoch uint64) error {
 		}
 		return 0
 	})
-	limit := p.ChurnLimit(s.ActiveCount())
 	if uint64(len(queue)) > limit {
 		queue = queue[:limit]
 	}

@@ -122,7 +122,12 @@ func TestZrntEpoch(t *testing.T) {
 		// Balances around the thresholds, so that hysteresis and
 		// ejections happen.
 		for i := range s.Validators {
-			if rng.Intn(3) == 0 {
+			if rng.Intn(6) == 0 {
+				// At the ejection balance: several ejections an epoch,
+				// past the churn limit.
+				s.Validators[i].EffectiveBalance = p.EjectionBalance
+				s.Validators[i].Balance = p.EjectionBalance
+			} else if rng.Intn(3) == 0 {
 				d := uint64(rng.Int63n(int64(p.EffectiveBalanceIncrement)))
 				if rng.Intn(2) == 0 {
 					s.Validators[i].Balance = s.Validators[i].EffectiveBalance + d
