@@ -89,7 +89,9 @@ func (t *Tracker) Ledger() *Ledger {
 
 // Balance is validator v's unclaimed rewards: everything it earned (all
 // its deltas, up to the last ended epoch) minus everything it claimed. It
-// is negative when penalties since its last claim exceed its rewards.
+// is negative when penalties since its last claim exceed its rewards. With
+// records bounded by MaxDelta, the sums cannot overflow before 2^23 epochs
+// of maximal deltas.
 func (t *Tracker) Balance(v uint64) int64 {
 	var e int64
 	if v < uint64(len(t.earned)) {
