@@ -23,7 +23,9 @@
 // pos/forkchoice (LMD-GHOST over a proto-array with proposer boost),
 // pos/ffg (FFG justification and finalization, the inactivity leak and the
 // attestation rewards), pos/slashing (evidence of double proposals, double
-// votes and surround votes) and pos/slashing/protection (the validator
-// client's slashing protection with EIP-3076 interchange). docs/protocol.md
-// §14 says what they do.
+// votes and surround votes), pos/slashing/protection (the validator
+// client's slashing protection with EIP-3076 interchange), pos/registry
+// (deposits, the activation and exit queues, effective balances and
+// withdrawal) and pos/claims (rewards by claim, and balances recomputed
+// from the chain). docs/protocol.md §14 says what they do.
 package pos
