@@ -14,20 +14,17 @@ import (
 	"time"
 )
 
-// Source returns the loopback source address of connection i spread over n
-// addresses: 127.0.0.1 to 127.0.0.n (at most 250), then 127.0.1.x, ...
-func Source(i, n int) net.IP {
-	if n <= 1 {
-		return net.IPv4(127, 0, 0, 1)
-	}
-	k := i % n
+// SourceAddr returns loopback source address number k: 127.0.0.1 to
+// 127.0.0.250, then 127.0.1.1, ...
+func SourceAddr(k int) net.IP {
 	return net.IPv4(127, 0, byte(k/250), byte(1+k%250))
 }
 
 // Miners is how the connections log in.
 type Miners struct {
 	Addr    string
-	Sources int                // loopback source addresses to spread over
+	Sources int                // loopback source addresses to spread over (0: 1)
+	From    int                // the first of them, as SourceAddr(From)
 	User    func(i int) string // worker name of connection i
 	Pass    string             // e.g. "d=0.0001" for a fixed difficulty
 	Suggest float64            // >0: send mining.suggest_difficulty first
@@ -51,10 +48,15 @@ func (m *Miners) defaults() {
 	}
 }
 
+// source is the source address of connection i.
+func (m *Miners) source(i int) net.IP {
+	return SourceAddr(m.From + i%max(1, m.Sources))
+}
+
 // Login dials connection i, subscribes and authorizes it.
 func (m *Miners) Login(i int) (*Conn, error) {
 	m.defaults()
-	c, err := Dial(m.Addr, Source(i, m.Sources), m.Timeout)
+	c, err := Dial(m.Addr, m.source(i), m.Timeout)
 	if err != nil {
 		return nil, err
 	}
