@@ -28,6 +28,7 @@ import (
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/pow/powchain"
+	"github.com/mainstake/sidenode/pow/stratum"
 	"github.com/mainstake/sidenode/producer"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/sidepeer"
@@ -120,6 +121,7 @@ var subsystems = []subsystem{
 	{"ALRM", alarms.UseLogger},                // package alarms (the node's alarms)
 	{"DASH", dashboard.UseLogger},             // package dashboard (the web dashboard)
 	{"POWC", powchain.UseLogger},              // package pow/powchain (the pow engine's blocks)
+	{"STRM", stratum.UseLogger},               // package pow/stratum (the Stratum server)
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them.

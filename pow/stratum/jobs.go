@@ -1,0 +1,120 @@
+package stratum
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/mainstake/sidenode/pow/stratum/work"
+)
+
+// jobLoop makes a new job whenever the source's template changes, and
+// every JobRefresh when it does not.
+func (s *Server) jobLoop(ctx context.Context) {
+	defer s.bg.Done()
+	var tick <-chan time.Time
+	if s.cfg.JobRefresh > 0 {
+		t := time.NewTicker(s.cfg.JobRefresh)
+		defer t.Stop()
+		tick = t.C
+	}
+	changed := s.src.Changed()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-changed:
+			if !ok {
+				changed = nil
+				continue
+			}
+			s.refreshJob()
+		case <-tick:
+			s.refreshJob()
+		}
+	}
+}
+
+// refreshJob asks the source for its template, makes a job of it and
+// sends it to every authorized miner, clean when its previous block is not
+// the last job's.
+func (s *Server) refreshJob() {
+	t, err := s.src.Template()
+	if err != nil {
+		log.Warnf("No Stratum job: template: %v", err)
+		return
+	}
+	s.jobsMu.Lock()
+	s.jobSeq++
+	seq := s.jobSeq
+	id := strconv.FormatUint(seq, 16)
+	j, err := work.NewJob(id, t, s.cfg.Extranonce2Size)
+	if err != nil {
+		if errors.Is(err, work.ErrAlgorithm) {
+			// The next block is not SHA-256d: no Stratum work, and the
+			// old jobs are for a block the chain no longer wants.
+			s.jobs = make(map[string]*jobEntry)
+			s.jobOrder = nil
+			s.cur = nil
+			s.jobsMu.Unlock()
+			log.Infof("No Stratum job for height %d: its block is not mined with SHA-256d", t.Height)
+			return
+		}
+		s.jobsMu.Unlock()
+		log.Errorf("No Stratum job for height %d: %v", t.Height, err)
+		return
+	}
+	clean := s.cur == nil || s.cur.job.Template.Header.PrevBlock != t.Header.PrevBlock
+	e := &jobEntry{
+		job:     j,
+		seq:     seq,
+		seen:    work.NewSeen(s.cfg.MaxSharesPerJob),
+		netDiff: work.DifficultyFromTarget(j.NetTarget),
+	}
+	e.notify[0] = notifyLine("mining.notify", j.Notify(false))
+	e.notify[1] = notifyLine("mining.notify", j.Notify(true))
+	if clean {
+		// Every older job builds on a block that is no longer the tip.
+		s.jobs = make(map[string]*jobEntry)
+		s.jobOrder = s.jobOrder[:0]
+	}
+	for len(s.jobOrder) >= s.cfg.MaxJobs {
+		delete(s.jobs, s.jobOrder[0].job.ID)
+		s.jobOrder = s.jobOrder[1:]
+	}
+	s.jobs[id] = e
+	s.jobOrder = append(s.jobOrder, e)
+	s.cur = e
+	s.jobsMu.Unlock()
+
+	s.stats.height.Store(int64(j.Height))
+	log.Debugf("Stratum job %s height %d clean %v", id, j.Height, clean)
+	s.broadcast(e, clean)
+}
+
+// broadcast queues job e for every authorized connection. It never
+// blocks on a client: each connection's writer sends when its socket
+// takes the bytes.
+func (s *Server) broadcast(e *jobEntry, clean bool) {
+	for _, c := range s.connsSnapshot() {
+		c.sendJob(e, clean, false)
+	}
+	if s.onBroadcast != nil {
+		s.onBroadcast(e)
+	}
+}
+
+// currentJob returns the newest job, nil if there is none.
+func (s *Server) currentJob() *jobEntry {
+	s.jobsMu.RLock()
+	defer s.jobsMu.RUnlock()
+	return s.cur
+}
+
+// lookupJob returns the job of an id, nil when it is unknown or stale.
+func (s *Server) lookupJob(id string) *jobEntry {
+	s.jobsMu.RLock()
+	defer s.jobsMu.RUnlock()
+	return s.jobs[id]
+}
