@@ -136,8 +136,9 @@ type RunConfig struct {
 	Conns         int
 	SharesPerConn int
 	Duration      time.Duration
-	InFlight      int // submits outstanding per connection (0: 1)
-	MaxTries      int // headers tried per share before giving up (0: 1<<16)
+	InFlight      int     // closed loop: submits outstanding per connection (0: 1)
+	Rate          float64 // >0: open loop, this many submits per second per connection
+	MaxTries      int     // headers tried per share before giving up (0: 1<<16)
 }
 
 // RunResult is what a share run measured.
@@ -154,7 +155,8 @@ type RunResult struct {
 	Rejected    map[int]int // by Stratum code (-1: no code, -2: no reply)
 	Elapsed     time.Duration
 	Latencies   Percentiles
-	Dropped     int // connections that ended during the run
+	Offered     float64 // open loop: submits per second asked of all connections
+	Dropped     int     // connections that ended during the run
 }
 
 // SharesPerSec is the accepted shares per second.
@@ -176,6 +178,11 @@ func (r *RunResult) String() string {
 		"submit-to-reply latency %s",
 		r.Conns, r.Failed, r.Dropped, r.Difficulty, r.Tries, r.Prepared, r.PrepareTime.Round(time.Millisecond),
 		r.Submitted, r.Accepted, strings.Join(rej, " "), r.Elapsed.Round(time.Millisecond), r.SharesPerSec(), r.Latencies)
+	if r.Offered > 0 {
+		s += fmt.Sprintf(" (open loop: %.0f submits/s offered)", r.Offered)
+	} else {
+		s += " (closed loop)"
+	}
 	if r.FirstErr != nil {
 		s += fmt.Sprintf("; first login error: %v", r.FirstErr)
 	}
@@ -299,6 +306,10 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, []*Conn, error) {
 	}
 	tallies := make([]tally, len(conns))
 	begin := time.Now()
+	var interval time.Duration
+	if cfg.Rate > 0 {
+		interval = time.Duration(float64(time.Second) / cfg.Rate)
+	}
 	for i, c := range conns {
 		wg.Add(1)
 		go func() {
@@ -306,46 +317,71 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, []*Conn, error) {
 			t := &tallies[i]
 			t.rejected = make(map[int]int)
 			t.lat = make([]time.Duration, 0, len(shares[i]))
-			window := make(chan (<-chan Reply), cfg.InFlight)
-			worker := cfg.User(i)
-			collect := func(ch <-chan Reply) bool {
-				select {
-				case r := <-ch:
-					t.lat = append(t.lat, r.Latency)
-					if r.OK() {
-						t.accepted++
-					} else {
-						t.rejected[r.Code()]++
-					}
-					return true
-				case <-c.Done():
-					t.rejected[-2]++
-					return false
-				case <-time.After(cfg.Timeout):
-					t.rejected[-2]++
-					return false
-				}
+			slots := cfg.InFlight
+			if interval > 0 {
+				slots = len(shares[i]) + 1 // open loop: the rate paces, not the answers
 			}
-			alive := true
+			sem := make(chan struct{}, slots)
+			pending := make(chan (<-chan Reply), len(shares[i]))
+			var dead atomic.Bool
+			collected := make(chan struct{})
+			// The answers come back in order: one collector reads them.
+			go func() {
+				defer close(collected)
+				for ch := range pending {
+					if dead.Load() {
+						t.rejected[-2]++
+						continue
+					}
+					select {
+					case r := <-ch:
+						t.lat = append(t.lat, r.Latency)
+						if r.OK() {
+							t.accepted++
+						} else {
+							t.rejected[r.Code()]++
+						}
+					case <-c.Done():
+						t.rejected[-2]++
+						dead.Store(true)
+					case <-time.After(cfg.Timeout):
+						t.rejected[-2]++
+						dead.Store(true)
+					}
+					<-sem
+				}
+			}()
+			worker := cfg.User(i)
+			// Spread the connections' first submits over one interval.
+			next := begin.Add(time.Duration(int64(interval) * int64(i) / int64(len(conns))))
 			for _, sh := range shares[i] {
-				if runCtx.Err() != nil || !alive {
+				if runCtx.Err() != nil || dead.Load() {
 					break
 				}
-				if len(window) == cap(window) {
-					alive = collect(<-window)
+				if interval > 0 {
+					if d := time.Until(next); d > 0 {
+						time.Sleep(d)
+					}
+					next = next.Add(interval)
+				}
+				select {
+				case sem <- struct{}{}:
+				case <-runCtx.Done():
+				}
+				if runCtx.Err() != nil {
+					break
 				}
 				ch, err := c.Send("mining.submit", sh.SubmitParams(worker))
 				if err != nil {
-					alive = false
+					dead.Store(true)
 					break
 				}
 				t.submitted++
-				window <- ch
+				pending <- ch
 			}
-			for alive && len(window) > 0 {
-				alive = collect(<-window)
-			}
-			if !alive {
+			close(pending)
+			<-collected
+			if dead.Load() {
 				t.dropped = 1
 			}
 		}()
@@ -363,6 +399,7 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, []*Conn, error) {
 		all = append(all, t.lat...)
 	}
 	res.Latencies = Summarize(all)
+	res.Offered = cfg.Rate * float64(len(conns))
 	return res, conns, nil
 }
 
