@@ -60,3 +60,7 @@ func TestStockMinerBlockCommitsToBody(t *testing.T) {
 		}
 	}
 }
+
+func jsonNotify(job *work.Job) (json.RawMessage, error) {
+	return json.Marshal(job.Notify(true))
+}
