@@ -92,8 +92,9 @@ type Job struct {
 	// inclusive.
 	MinTime, MaxTime uint32
 
-	script []byte // the template's coinbase signature script
-	notify []any  // Notify's params, clean flag last
+	netTarget [32]byte // NetTarget, big-endian
+	script    []byte   // the template's coinbase signature script
+	notify    []any    // Notify's params, clean flag last
 }
 
 // NewJob builds job id from t with extranonce2s of extranonce2Size bytes:
@@ -156,6 +157,7 @@ func NewJob(id string, t *Template, extranonce2Size int) (*Job, error) {
 		return nil, fmt.Errorf("the template's bits %08x are not a positive target",
 			t.Header.Bits)
 	}
+	j.netTarget = targetBytes(j.NetTarget)
 	for _, out := range t.Coinbase.TxOut {
 		j.CoinbaseValue += out.Value
 	}
@@ -287,11 +289,44 @@ func (j *Job) Block(s Share, versionMask uint32) (*headerchain.Block, error) {
 	return &headerchain.Block{Header: h, Transactions: txs}, nil
 }
 
-// merkleRoot returns the merkle root for a coinbase txid.
+// merkleRoot returns the merkle root for a coinbase txid: the txid hashed
+// up the branch, each step the SHA-256d of the left hash then the right,
+// as blockchain.HashMerkleBranches does (which allocates on every call;
+// this is the share check's hot path).
 func (j *Job) merkleRoot(cbid chainhash.Hash) chainhash.Hash {
+	var pair [2 * chainhash.HashSize]byte
 	root := cbid
 	for i := range j.Branch {
-		root = blockchain.HashMerkleBranches(&root, &j.Branch[i])
+		copy(pair[:chainhash.HashSize], root[:])
+		copy(pair[chainhash.HashSize:], j.Branch[i][:])
+		root = chainhash.DoubleHashH(pair[:])
 	}
 	return root
+}
+
+// targetBytes returns t as 32 big-endian bytes: 2^256-1 for a target
+// beyond 256 bits, zero for nil or a negative one.
+func targetBytes(t *big.Int) [32]byte {
+	var b [32]byte
+	switch {
+	case t == nil || t.Sign() < 0:
+	case t.BitLen() > 256:
+		for i := range b {
+			b[i] = 0xff
+		}
+	default:
+		t.FillBytes(b[:])
+	}
+	return b
+}
+
+// meets says whether hash, read as Bitcoin reads it (a little-endian
+// number), is at most target.
+func meets(hash *chainhash.Hash, target *[32]byte) bool {
+	for i := 0; i < chainhash.HashSize; i++ {
+		if h := hash[chainhash.HashSize-1-i]; h != target[i] {
+			return h < target[i]
+		}
+	}
+	return true
 }

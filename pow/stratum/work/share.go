@@ -1,6 +1,7 @@
 package work
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -87,6 +88,9 @@ func parseString(raw json.RawMessage, what string, max int) (string, error) {
 		return "", malformed("%s is longer than %d bytes", what, max)
 	}
 	var s string
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '"' {
+		return "", malformed("%s is not a string", what)
+	}
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", malformed("%s is not a string", what)
 	}
@@ -190,12 +194,15 @@ func (j *Job) Check(s Share, versionMask uint32, shareTarget *big.Int) (Result, 
 	r.Header.MerkleRoot = j.merkleRoot(chainhash.DoubleHashH(cb))
 	r.Hash = r.Header.BlockHash()
 
-	h := blockchain.HashToBig(&r.Hash)
-	r.Block = h.Cmp(j.NetTarget) <= 0
-	if !r.Block && (shareTarget == nil || h.Cmp(shareTarget) > 0) {
-		return Result{}, Reject(CodeLowDifficulty, ErrLowDifficulty,
-			"low difficulty share: %.6g below %.6g", DifficultyFromTarget(h),
-			DifficultyFromTarget(shareTarget))
+	r.Block = meets(&r.Hash, &j.netTarget)
+	if !r.Block {
+		st := targetBytes(shareTarget)
+		if !meets(&r.Hash, &st) {
+			return Result{}, Reject(CodeLowDifficulty, ErrLowDifficulty,
+				"low difficulty share: %.6g below %.6g",
+				DifficultyFromTarget(blockchain.HashToBig(&r.Hash)),
+				DifficultyFromTarget(shareTarget))
+		}
 	}
 	return r, nil
 }
