@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,8 @@ type options struct {
 	miner     string
 	threads   int
 	minerDiff float64
+	cpuprof   string
+	memprof   string
 }
 
 func main() {
@@ -74,6 +77,8 @@ func main() {
 	flag.StringVar(&o.miner, "miner", os.Getenv("SIDENODE_REAL_MINER"), "realminer mode: the miner binary (cpuminer's minerd)")
 	flag.IntVar(&o.threads, "threads", 1, "realminer mode: miner threads")
 	flag.Float64Var(&o.minerDiff, "minerdiff", 0.001, "realminer mode: the server's start difficulty and floor")
+	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of this process to the file")
+	flag.StringVar(&o.memprof, "memprofile", "", "write a heap profile of this process to the file at the end")
 	flag.Parse()
 	if o.conns > 50000 || o.duration > time.Hour {
 		fatalf("-conns is at most 50000 and -duration at most 1h")
@@ -84,6 +89,28 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	fmt.Printf("machine: %d CPUs (GOMAXPROCS %d), load average %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), loadavg())
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
+		if err != nil {
+			fatalf("-cpuprofile: %v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatalf("-cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if o.memprof != "" {
+		defer func() {
+			f, err := os.Create(o.memprof)
+			if err == nil {
+				err = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "-memprofile: %v\n", err)
+			}
+		}()
+	}
 	var err error
 	switch o.mode {
 	case "shares":
@@ -103,6 +130,7 @@ func main() {
 	}
 	fmt.Printf("load average after: %s\n", loadavg())
 	if err != nil {
+		pprof.StopCPUProfile()
 		fatalf("%v", err)
 	}
 }
