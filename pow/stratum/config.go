@@ -30,7 +30,9 @@ type Config struct {
 	// job is stale (21).
 	MaxJobs int
 
-	// MaxSharesPerJob bounds each job's duplicate set (entries).
+	// MaxSharesPerJob bounds each job's duplicate set (entries of about
+	// 100 bytes). A job whose set is full refuses further shares (20)
+	// and the server sends a new job at once.
 	MaxSharesPerJob int
 
 	// JobRefresh sends a new job from a fresh template this often when
@@ -126,7 +128,7 @@ func DefaultConfig() Config {
 		},
 		StartDifficulty:   64,
 		MaxJobs:           8,
-		MaxSharesPerJob:   1 << 20,
+		MaxSharesPerJob:   1 << 18,
 		JobRefresh:        30 * time.Second,
 		MaxConnections:    50000,
 		MaxConnsPerIP:     1024,

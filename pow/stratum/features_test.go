@@ -47,6 +47,11 @@ func TestResume(t *testing.T) {
 	h.waitDrop()
 	h.clock.Advance(h.srv.cfg.SessionTTL + time.Second)
 	h.srv.sweep()
+	// The sweep also drops c3, which never authorized.
+	c3.expectClosed()
+	if r := h.waitDrop(); r != DropHandshake {
+		t.Fatalf("c3 dropped for %q", r)
+	}
 	c4 := h.dial()
 	c4.subscribe(session)
 	if bytes.Equal(c4.en1, en1) {
@@ -69,7 +74,7 @@ func TestResume(t *testing.T) {
 	_, oldest := h.srv.sessions[ids[0]]
 	h.srv.mu.Unlock()
 	if oldest {
-		t.Fatal("the oldest session was kept")
+		t.Fatalf("the oldest session was kept: %v %v", ids, h.srv.sessions)
 	}
 }
 

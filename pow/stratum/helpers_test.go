@@ -165,6 +165,9 @@ type harness struct {
 	clock  *fakeClock
 	drops  chan string
 	jobs   chan *jobEntry
+
+	// partial fires when a connection starts holding part of a line.
+	partial chan struct{}
 }
 
 // testConfig is the tests' configuration: difficulty testDiff, a sweeper
@@ -189,6 +192,8 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 		clock:  &fakeClock{t: baseTime},
 		drops:  make(chan string, 1024),
 		jobs:   make(chan *jobEntry, 64),
+
+		partial: make(chan struct{}, 64),
 	}
 	h.src.t = template(t, 10, 1, hardBits)
 	cfg := testConfig()
@@ -202,6 +207,12 @@ func newHarness(t *testing.T, mod func(*Config)) *harness {
 	}
 	srv.onDrop = func(r string) { h.drops <- r }
 	srv.onBroadcast = func(e *jobEntry) { h.jobs <- e }
+	srv.onPartial = func() {
+		select {
+		case h.partial <- struct{}{}:
+		default:
+		}
+	}
 	h.srv = srv
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -32,6 +32,8 @@ func (s *Server) jobLoop(ctx context.Context) {
 			s.refreshJob()
 		case <-tick:
 			s.refreshJob()
+		case <-s.refresh:
+			s.refreshJob()
 		}
 	}
 }
@@ -102,6 +104,14 @@ func (s *Server) broadcast(e *jobEntry, clean bool) {
 	}
 	if s.onBroadcast != nil {
 		s.onBroadcast(e)
+	}
+}
+
+// requestJob asks the job loop for a new job without waiting.
+func (s *Server) requestJob() {
+	select {
+	case s.refresh <- struct{}{}:
+	default:
 	}
 }
 

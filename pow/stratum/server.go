@@ -53,6 +53,10 @@ type Server struct {
 	cur      *jobEntry
 	jobSeq   uint64
 
+	// refresh asks the job loop for a new job (a job's duplicate set is
+	// full).
+	refresh chan struct{}
+
 	versionMask atomic.Uint32
 	buffered    atomic.Int64 // bytes counted against MaxBufferedBytes
 
@@ -104,6 +108,7 @@ func New(cfg Config, src JobSource, blocks BlockSink, shares ShareSink, auth Aut
 		sessions: make(map[string]*session),
 		en1InUse: make(map[uint32]struct{}),
 		jobs:     make(map[string]*jobEntry),
+		refresh:  make(chan struct{}, 1),
 	}
 	if s.now == nil {
 		s.now = time.Now

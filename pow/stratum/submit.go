@@ -58,6 +58,12 @@ func (c *conn) handleSubmit(req request) {
 		return
 	}
 	if err := e.seen.Record(share); err != nil {
+		if errors.Is(err, work.ErrSeenFull) {
+			// The miner is not at fault; a new job is on its way.
+			s.requestJob()
+			c.rejectShare(req, w, err, false)
+			return
+		}
 		c.rejectShare(req, w, err, true)
 		return
 	}
@@ -97,9 +103,9 @@ func (c *conn) handleSubmit(req request) {
 		}
 	}
 	s.stats.accept(w.stats, diff, now)
-	c.countCheck(false)
 	c.send(false, trueLine(req.ID))
 	c.active()
+	c.countCheck(false)
 
 	// Vardiff, on the accepted share.
 	c.mu.Lock()

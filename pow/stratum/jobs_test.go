@@ -1,0 +1,146 @@
+package stratum
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/mainstake/sidenode/pow/stratum/work"
+)
+
+// TestJobs: a new block makes a clean job for every miner, a new
+// template on the same block a job that is not clean; only MaxJobs recent
+// jobs take shares.
+func TestJobs(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxJobs = 2 })
+	a := h.dial().handshake()
+	b := h.dial().handshake()
+	first := a.goodShare(0)
+
+	e := h.newJob(template(t, 11, 2, hardBits))
+	for _, c := range []*client{a, b} {
+		n := c.waitNote("mining.notify")
+		var clean bool
+		_ = json.Unmarshal(n.Params[8], &clean)
+		if jsonString(t, n.Params[0]) != e.job.ID || !clean {
+			t.Fatalf("notify %s clean %v, want job %s clean", n.Params[0], clean, e.job.ID)
+		}
+	}
+	if m := a.submit("sa1miner.rig", first); m.code() != 21 {
+		t.Fatalf("share of the previous block: code %d", m.code())
+	}
+
+	// Same block: jobs 2 and 3 are kept beside each other, not 1.
+	s2 := a.goodShare(0)
+	for range 2 {
+		tpl := template(t, 11, 2, hardBits)
+		tpl.Txs, tpl.Fees = tpl.Txs[:1], tpl.Fees[:1]
+		h.newJob(tpl)
+		a.waitNote("mining.notify")
+	}
+	if m := a.submit("sa1miner.rig", s2); m.code() != 21 {
+		t.Fatalf("share of a job past MaxJobs: code %d", m.code())
+	}
+}
+
+// TestNotSHA256d: a template whose block is not mined with SHA-256d makes
+// no job, and the old jobs go stale.
+func TestNotSHA256d(t *testing.T) {
+	h := newHarness(t, nil)
+	c := h.dial().handshake()
+	s := c.goodShare(0)
+	tpl := template(t, 11, 2, hardBits)
+	tpl.SHA256d = false
+	h.src.set(tpl)
+	// No broadcast follows; wait for the job table to empty instead by
+	// asking for a job the same way the loop does.
+	h.srv.refreshJob()
+	if h.srv.currentJob() != nil {
+		t.Fatal("a job for a block that is not SHA-256d")
+	}
+	if m := c.submit("sa1miner.rig", s); m.code() != 21 {
+		t.Fatalf("share after the algorithm changed: code %d", m.code())
+	}
+}
+
+// failingShares refuses every share.
+type failingShares struct{}
+
+func (failingShares) AcceptShare(*Share) error { return errors.New("disk full") }
+
+// TestShareSinkError: a share the sink cannot record is answered 20 and
+// not counted as accepted.
+func TestShareSinkError(t *testing.T) {
+	h := newHarness(t, nil)
+	h.srv.shares = failingShares{}
+	c := h.dial().handshake()
+	if m := c.submit("sa1miner.rig", c.goodShare(0)); m.code() != 20 {
+		t.Fatalf("code %d", m.code())
+	}
+	if s := h.srv.Snapshot(); s.Accepted != 0 || s.Rejected[20] != 1 {
+		t.Fatalf("snapshot %+v", s.Counters)
+	}
+}
+
+// TestSeenFull: a job whose duplicate set is full refuses shares (20, not
+// counted against the ban) and a new job follows at once.
+func TestSeenFull(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxSharesPerJob = 1 })
+	c := h.dial().handshake()
+	if m := c.submit("sa1miner.rig", c.goodShare(0)); string(m.Result) != "true" {
+		t.Fatal(m.Error)
+	}
+	s := c.goodShare(c.goodShare(0).nonce + 1)
+	if m := c.submit("sa1miner.rig", s); m.code() != 20 {
+		t.Fatalf("code %d", m.code())
+	}
+	e := <-h.jobs
+	n := c.waitNote("mining.notify")
+	if jsonString(t, n.Params[0]) != e.job.ID {
+		t.Fatal("no new job")
+	}
+	if m := c.submit("sa1miner.rig", c.goodShare(0)); string(m.Result) != "true" {
+		t.Fatalf("share of the new job: %s", m.Error)
+	}
+}
+
+// TestWorkerStats: per-worker accepted shares, rejects by code and
+// connections in the snapshot.
+func TestWorkerStats(t *testing.T) {
+	h := newHarness(t, nil)
+	a := h.dial().handshake()
+	b := h.dial()
+	b.subscribe("")
+	b.authorize("sa1other.w", "x")
+	for i := range 3 {
+		if m := a.submit("sa1miner.rig", a.goodShare(uint32(i)*1000)); string(m.Result) != "true" {
+			t.Fatal(m.Error)
+		}
+	}
+	low := b.find(0, 0, 0, work.TargetFromDifficulty(b.diff), false)
+	b.submit("sa1other.w", low)
+	snap := h.srv.Snapshot()
+	if len(snap.Workers) != 2 {
+		t.Fatalf("workers %+v", snap.Workers)
+	}
+	m, o := snap.Workers[0], snap.Workers[1]
+	if m.Name != "sa1miner.rig" || m.Accepted != 3 || !near(m.AcceptedDifficulty, 3*testDiff) || m.Connections != 1 ||
+		o.Name != "sa1other.w" || o.Address != "sa1other" || o.Rejected[23] != 1 || o.Accepted != 0 {
+		t.Fatalf("workers %+v", snap.Workers)
+	}
+	// 3 shares of testDiff over the window.
+	want := 3 * testDiff * 4294967296 / h.srv.cfg.HashrateWindow.Seconds()
+	if !near(m.Hashrate, want) || !near(snap.Hashrate, want) {
+		t.Fatalf("hashrate %v / %v, want %v", m.Hashrate, snap.Hashrate, want)
+	}
+	h.clock.Advance(h.srv.cfg.HashrateWindow + h.srv.cfg.HashrateWindow/rateBuckets)
+	if snap := h.srv.Snapshot(); snap.Hashrate != 0 {
+		t.Fatalf("hashrate %v after the window", snap.Hashrate)
+	}
+}
+
+// near says a and b agree to 1e-9 relative.
+func near(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
+}
