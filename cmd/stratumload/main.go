@@ -183,6 +183,32 @@ func rssMB(pid int) float64 {
 	return -1
 }
 
+// cpuTime reads a process's user and system CPU time from /proc (0: this
+// process).
+func cpuTime(pid int) time.Duration {
+	p := "/proc/self/stat"
+	if pid > 0 {
+		p = fmt.Sprintf("/proc/%d/stat", pid)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces: the fields start after its ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
 // server is a server in this process with a synthetic job source.
 type server struct {
 	*loadtest.Local
@@ -238,10 +264,25 @@ func runShares(ctx context.Context, o options) error {
 	if s != nil {
 		defer s.close()
 	}
+	var cpu0, cpu1, self0, self1 time.Duration
 	res, conns, err := loadtest.Run(ctx, loadtest.RunConfig{Miners: miners(o, addr), Conns: o.conns,
-		SharesPerConn: o.shares, Duration: o.duration, InFlight: o.inflight, Rate: o.rate})
+		SharesPerConn: o.shares, Duration: o.duration, InFlight: o.inflight, Rate: o.rate,
+		Started: func() { cpu0, self0 = cpuTime(o.serverPID), cpuTime(0) },
+		Stopped: func() { cpu1, self1 = cpuTime(o.serverPID), cpuTime(0) }})
 	defer loadtest.CloseAll(conns)
 	fmt.Println(res)
+	if res.Accepted > 0 && res.Elapsed > 0 {
+		if o.serverPID > 0 {
+			fmt.Printf("CPU during the run: server %v (%.2f cores, %.1f µs per accepted share), generator %v (%.2f cores)\n",
+				cpu1-cpu0, (cpu1-cpu0).Seconds()/res.Elapsed.Seconds(),
+				float64((cpu1-cpu0).Microseconds())/float64(res.Accepted),
+				self1-self0, (self1-self0).Seconds()/res.Elapsed.Seconds())
+		} else {
+			fmt.Printf("CPU during the run: this process (server and generator) %v (%.2f cores, %.1f µs per accepted share)\n",
+				self1-self0, (self1-self0).Seconds()/res.Elapsed.Seconds(),
+				float64((self1-self0).Microseconds())/float64(res.Accepted))
+		}
+	}
 	if s != nil {
 		fmt.Printf("server: shares handed to the share sink %d, blocks %d; process RSS %.0f MB\n%s\n",
 			s.sinks.Shares.Load(), s.sinks.Blocks.Load(), rssMB(0), s.stats())

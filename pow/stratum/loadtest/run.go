@@ -139,6 +139,9 @@ type RunConfig struct {
 	InFlight      int     // closed loop: submits outstanding per connection (0: 1)
 	Rate          float64 // >0: open loop, this many submits per second per connection
 	MaxTries      int     // headers tried per share before giving up (0: 1<<16)
+	// Started, when set, is called just before the first submit, and
+	// Stopped just after the last answer (to read a server's CPU time).
+	Started, Stopped func()
 }
 
 // RunResult is what a share run measured.
@@ -157,6 +160,7 @@ type RunResult struct {
 	Latencies   Percentiles
 	Offered     float64 // open loop: submits per second asked of all connections
 	Dropped     int     // connections that ended during the run
+	Resolved    int     // shares searched during the run, for a job newer than the prepared ones
 }
 
 // SharesPerSec is the accepted shares per second.
@@ -174,10 +178,10 @@ func (r *RunResult) String() string {
 	}
 	sort.Strings(rej)
 	s := fmt.Sprintf("connections %d (failed %d, dropped during the run %d), share difficulty %g (%.1f headers/share), "+
-		"prepared %d shares in %v; submitted %d, accepted %d, rejected {%s} in %v: %.0f accepted shares/s; "+
+		"prepared %d shares in %v (%d more searched during the run for newer jobs); submitted %d, accepted %d, rejected {%s} in %v: %.0f accepted shares/s; "+
 		"submit-to-reply latency %s",
 		r.Conns, r.Failed, r.Dropped, r.Difficulty, r.Tries, r.Prepared, r.PrepareTime.Round(time.Millisecond),
-		r.Submitted, r.Accepted, strings.Join(rej, " "), r.Elapsed.Round(time.Millisecond), r.SharesPerSec(), r.Latencies)
+		r.Resolved, r.Submitted, r.Accepted, strings.Join(rej, " "), r.Elapsed.Round(time.Millisecond), r.SharesPerSec(), r.Latencies)
 	if r.Offered > 0 {
 		s += fmt.Sprintf(" (open loop: %.0f submits/s offered)", r.Offered)
 	} else {
@@ -301,10 +305,14 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, []*Conn, error) {
 	defer cancel()
 	type tally struct {
 		submitted, accepted, dropped int
+		resolved                     int
 		rejected                     map[int]int
 		lat                          []time.Duration
 	}
 	tallies := make([]tally, len(conns))
+	if cfg.Started != nil {
+		cfg.Started()
+	}
 	begin := time.Now()
 	var interval time.Duration
 	if cfg.Rate > 0 {
@@ -354,9 +362,21 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, []*Conn, error) {
 			worker := cfg.User(i)
 			// Spread the connections' first submits over one interval.
 			next := begin.Add(time.Duration(int64(interval) * int64(i) / int64(len(conns))))
+			var solver *Solver
 			for _, sh := range shares[i] {
 				if runCtx.Err() != nil || dead.Load() {
 					break
+				}
+				// The server moved to a new job (a full duplicate set, a
+				// new template): search it now, as a miner would.
+				if en1, size, diff, cur := c.State(); cur != nil && cur.ID != sh.JobID {
+					if solver == nil || solver.Job != cur {
+						solver = NewSolver(cur, en1, size, 0, TargetFromDifficulty(diff))
+					}
+					if nsh, _, ok := solver.Next(cfg.MaxTries); ok {
+						sh = nsh
+						t.resolved++
+					}
 				}
 				if interval > 0 {
 					if d := time.Until(next); d > 0 {
@@ -388,11 +408,15 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, []*Conn, error) {
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(begin)
+	if cfg.Stopped != nil {
+		cfg.Stopped()
+	}
 	var all []time.Duration
 	for _, t := range tallies {
 		res.Submitted += t.submitted
 		res.Accepted += t.accepted
 		res.Dropped += t.dropped
+		res.Resolved += t.resolved
 		for k, v := range t.rejected {
 			res.Rejected[k] += v
 		}
