@@ -62,6 +62,7 @@ func (w *memWatch) sample() {
 
 // peak returns the largest RSS since the last call and starts again.
 func (w *memWatch) peak() float64 {
+	w.sample()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	m := w.max

@@ -39,24 +39,25 @@ import (
 )
 
 type options struct {
-	mode      string
-	addr      string
-	listen    string
-	serverPID int
-	conns     int
-	sources   int
-	duration  time.Duration
-	shares    int
-	inflight  int
-	rate      float64
-	diff      float64
-	txs       int
-	rounds    int
-	miner     string
-	threads   int
-	minerDiff float64
-	cpuprof   string
-	memprof   string
+	mode        string
+	addr        string
+	listen      string
+	serverPID   int
+	conns       int
+	sources     int
+	duration    time.Duration
+	shares      int
+	inflight    int
+	rate        float64
+	diff        float64
+	txs         int
+	rounds      int
+	miner       string
+	threads     int
+	minerDiff   float64
+	cpuprof     string
+	floodLimits bool
+	memprof     string
 }
 
 func main() {
@@ -79,6 +80,7 @@ func main() {
 	flag.Float64Var(&o.minerDiff, "minerdiff", 0.001, "realminer mode: the server's start difficulty and floor")
 	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of this process to the file")
 	flag.StringVar(&o.memprof, "memprofile", "", "write a heap profile of this process to the file at the end")
+	flag.BoolVar(&o.floodLimits, "floodlimits", false, "serve mode: the flood mode's limits (the defaults with short timeouts) instead of the load settings")
 	flag.Parse()
 	if o.conns > 50000 || o.duration > time.Hour {
 		fatalf("-conns is at most 50000 and -duration at most 1h")
@@ -363,6 +365,9 @@ func runHold(ctx context.Context, o options) error {
 
 func runServe(ctx context.Context, o options) error {
 	cfg := loadtest.LoadConfig(o.diff)
+	if o.floodLimits {
+		cfg = floodConfig(o.diff)
+	}
 	s, err := startServer(ctx, cfg, o.txs, o.listen)
 	if err != nil {
 		return err

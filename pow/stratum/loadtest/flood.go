@@ -139,7 +139,8 @@ type ReplayResult struct {
 }
 
 func (r ReplayResult) String() string {
-	return fmt.Sprintf("one share submitted %d times: accepted %d, rejected by code %v", r.Times, r.Accepted, r.ByCode)
+	return fmt.Sprintf("one share submitted %d times: accepted %d, rejected by code %v (-2: unanswered, the connection was dropped)",
+		r.Times, r.Accepted, r.ByCode)
 }
 
 // Replay logs in connection src, finds one share and submits it n times
@@ -162,7 +163,9 @@ func Replay(m Miners, src, n int) (ReplayResult, error) {
 	for i := 0; i < n; i++ {
 		ch, err := c.Send("mining.submit", sh[0].SubmitParams(m.User(src)))
 		if err != nil {
-			return res, err
+			// Dropped (the invalid-share ban): the rest go unanswered.
+			res.ByCode[-2] += n - i
+			break
 		}
 		chs = append(chs, ch)
 	}
@@ -191,7 +194,7 @@ type SubmitFloodResult struct {
 }
 
 func (r SubmitFloodResult) String() string {
-	return fmt.Sprintf("submit flood: sent %d, accepted %d, rejected by code %v, disconnected %v",
+	return fmt.Sprintf("submit flood: sent %d, accepted %d, rejected by code %v (-2: unanswered), disconnected %v",
 		r.Sent, r.Accepted, r.ByCode, r.Disconnected)
 }
 
