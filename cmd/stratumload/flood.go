@@ -161,7 +161,10 @@ func runFlood(ctx context.Context, o options) error {
 		silent := loadtest.FloodSlow(sl, n, loadtest.SlowSilent, 0, 20*time.Second)
 		sl.From = 180
 		loris := loadtest.FloodSlow(sl, n, loadtest.SlowLoris, 500*time.Millisecond, 20*time.Second)
-		return "silent: " + silent.String() + "; slowloris: " + loris.String()
+		sl.From = 230
+		sl.Sources = 19
+		logged := loadtest.FloodSlow(sl, min(n, 1000), loadtest.SlowLorisLoggedIn, 500*time.Millisecond, 20*time.Second)
+		return "silent: " + silent.String() + "; slowloris: " + loris.String() + "; slowloris after logging in: " + logged.String()
 	})
 	lat, err := g.Stop()
 	fmt.Printf("good miner over the whole run: %v, latency %v, stopped early: %v\n", g, lat, err)

@@ -255,6 +255,7 @@ func FloodSubmits(m Miners, src, n int, valid bool) (SubmitFloodResult, error) {
 // GarbageResult counts connections that sent bad lines and how they ended.
 type GarbageResult struct {
 	Conns       int
+	DialFailed  int
 	Closed      int // the server closed the connection
 	Answered    int // error answers read before the close
 	StillOpen   int // open when the wait ended
@@ -262,8 +263,8 @@ type GarbageResult struct {
 }
 
 func (r GarbageResult) String() string {
-	return fmt.Sprintf("garbage: %d connections sent %d bytes each; server closed %d (after %d error answers in all), still open %d",
-		r.Conns, r.BytesPerCon, r.Closed, r.Answered, r.StillOpen)
+	return fmt.Sprintf("garbage: %d connections (%d failed to connect) sent %d bytes each; server closed %d (after %d error answers in all), still open %d",
+		r.Conns, r.DialFailed, r.BytesPerCon, r.Closed, r.Answered, r.StillOpen)
 }
 
 // Garbage kinds.
@@ -313,7 +314,7 @@ func FloodGarbage(m Miners, n, kind int, wait time.Duration) GarbageResult {
 			nc, err := d.Dial("tcp", m.Addr)
 			if err != nil {
 				mu.Lock()
-				res.Closed++
+				res.DialFailed++
 				mu.Unlock()
 				return
 			}
@@ -353,19 +354,23 @@ func drain(nc net.Conn) (lines int, closed bool) {
 
 // SlowResult counts slow connections and how they ended.
 type SlowResult struct {
-	Conns     int
-	Closed    int
-	StillOpen int
+	Conns      int
+	DialFailed int
+	Closed     int
+	StillOpen  int
+	Lifetimes  Percentiles // from the dial to the server's close
 }
 
 func (r SlowResult) String() string {
-	return fmt.Sprintf("slow connections: %d, closed by the server %d, still open %d", r.Conns, r.Closed, r.StillOpen)
+	return fmt.Sprintf("slow connections: %d (%d failed to connect), closed by the server %d, still open %d; lived %v",
+		r.Conns, r.DialFailed, r.Closed, r.StillOpen, r.Lifetimes)
 }
 
 // Slow kinds.
 const (
-	SlowSilent = iota // connect and send nothing (half-open)
-	SlowLoris         // send a request one byte at a time, never finishing the line
+	SlowSilent        = iota // connect and send nothing (half-open)
+	SlowLoris                // send a request one byte at a time, never finishing the line
+	SlowLorisLoggedIn        // log in, then the same
 )
 
 // FloodSlow opens n connections that are silent or slowloris, and waits
@@ -378,30 +383,60 @@ func FloodSlow(m Miners, n, kind int, every, wait time.Duration) SlowResult {
 		wg sync.WaitGroup
 	)
 	sem := make(chan struct{}, m.Dialers)
+	var lives []time.Duration
 	line := []byte(`{"id":1,"method":"mining.subscribe","params":["slowloris/1.0 ` + strings.Repeat("x", 200) + `"]}`)
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
-			d := net.Dialer{Timeout: m.Timeout, LocalAddr: &net.TCPAddr{IP: m.source(i)}}
-			nc, err := d.Dial("tcp", m.Addr)
+			born := time.Now()
+			var (
+				nc  net.Conn
+				lc  *Conn // the logged-in kind's client, whose reader reads nc
+				err error
+			)
+			loris := kind != SlowSilent
+			if kind == SlowLorisLoggedIn {
+				// A miner that logged in, then never finishes a line.
+				if lc, err = m.Login(i); err == nil {
+					nc = lc.Raw()
+					defer lc.Close()
+					born = time.Now()
+				}
+			} else {
+				d := net.Dialer{Timeout: m.Timeout, LocalAddr: &net.TCPAddr{IP: m.source(i)}}
+				nc, err = d.Dial("tcp", m.Addr)
+			}
 			<-sem
 			if err != nil {
 				mu.Lock()
-				res.Closed++
+				res.DialFailed++
 				mu.Unlock()
 				return
 			}
 			defer nc.Close()
 			deadline := time.Now().Add(wait)
-			nc.SetDeadline(deadline)
+			if lc == nil {
+				nc.SetDeadline(deadline)
+			}
 			closed := make(chan bool, 1)
-			go func() {
-				_, c := drain(nc)
-				closed <- c
-			}()
-			if kind == SlowLoris {
+			if lc != nil {
+				go func() {
+					select {
+					case <-lc.Done():
+						closed <- true
+					case <-time.After(time.Until(deadline)):
+						closed <- false
+					}
+				}()
+			} else {
+				go func() {
+					_, c := drain(nc)
+					closed <- c
+				}()
+			}
+			if loris {
 				for k := 0; k < len(line) && time.Now().Before(deadline); k++ {
 					if _, err := nc.Write(line[k : k+1]); err != nil {
 						break
@@ -419,6 +454,7 @@ func FloodSlow(m Miners, n, kind int, every, wait time.Duration) SlowResult {
 			mu.Lock()
 			if c {
 				res.Closed++
+				lives = append(lives, time.Since(born))
 			} else {
 				res.StillOpen++
 			}
@@ -426,5 +462,6 @@ func FloodSlow(m Miners, n, kind int, every, wait time.Duration) SlowResult {
 		}()
 	}
 	wg.Wait()
+	res.Lifetimes = Summarize(lives)
 	return res
 }

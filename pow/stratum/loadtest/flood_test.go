@@ -164,17 +164,22 @@ func TestFloods(t *testing.T) {
 		if loris.Closed != loris.Conns {
 			t.Fatalf("slowloris: %v", loris)
 		}
+		sl.From = 70
+		logged := FloodSlow(sl, 8, SlowLorisLoggedIn, 20*time.Millisecond, time.Minute)
+		if logged.Closed != logged.Conns {
+			t.Fatalf("slowloris after logging in: %v", logged)
+		}
 		good.share("silent and slowloris connections")
 	})
 
 	sn := l.Server.Snapshot()
 	for _, reason := range []string{stratum.RefusedPerIP, stratum.DropBanned, stratum.DropProtocol,
-		stratum.DropLineTooLong, stratum.DropHandshake} {
+		stratum.DropLineTooLong, stratum.DropHandshake, stratum.DropSlowloris} {
 		if sn.Dropped[reason] == 0 {
 			t.Errorf("the server counted no connection closed for %q: %v", reason, sn.Dropped)
 		}
 	}
-	if sn.Dropped[stratum.DropSlowloris]+sn.Dropped[stratum.DropHandshake] < 20 {
-		t.Errorf("slowloris connections not counted: %v", sn.Dropped)
+	if sn.Dropped[stratum.DropSlowloris] < 8 {
+		t.Errorf("slowloris connections that logged in were not dropped for their partial line: %v", sn.Dropped)
 	}
 }
