@@ -32,6 +32,7 @@ type Backend interface {
 	ConfirmationsBackend
 	AlarmBackend
 	MiningBackend
+	PoolBackend
 }
 
 // PeerBackend serves NodeService's ban methods: the peer protocol's bans

@@ -1,7 +1,7 @@
 // Package api serves the sidenode's control API over gRPC, and as JSON over
 // HTTP through a REST gateway: the services of proto/sidenode/api/v1
 // (NodeService, MainchainService, SidechainService, WalletService,
-// SubscriptionService, PegService, OperatorService, MiningService), on top of a Backend that the node
+// SubscriptionService, PegService, OperatorService, MiningService, PoolService), on top of a Backend that the node
 // implements. It also holds the client side of the same security model
 // (Dial, ReadCredential), which sidecli, the client (package cli), uses.
 //
@@ -12,7 +12,7 @@
 // node's state itself: each service calls one small interface
 // (NodeBackend, MainchainBackend, SidechainBackend, WalletBackend,
 // SubscriptionBackend, PegBackend, PeerBackend, OperatorBackend,
-// MiningBackend, ...; together Backend) with plain Go types
+// MiningBackend, PoolBackend, ...; together Backend) with plain Go types
 // defined here (Info, Ticket, Winner, SideBlock, ...). The services
 // check requests, convert between those types and the protobuf messages,
 // and turn backend errors into gRPC codes: an *Error carries an ErrorCode
@@ -184,6 +184,17 @@
 // bytes) when MaxMsgSize is smaller, within the transport's four times
 // MaxMsgSize.
 //
+// # Pool
+//
+// PoolService reports the node's mining pool (pool.go), read-only:
+// GetPoolStats (connections, hashrate, shares and rejects by Stratum code
+// in a ShareRejects whose total the server adds up, blocks by status,
+// owed and paid, the audit's verdict), and the paged ListPoolWorkers (by
+// name; a worker field selects one, NotFound if unknown, InvalidArgument
+// past MaxWorkerName bytes), ListPoolBlocks, GetPoolAudit and
+// ListPoolPayouts, oldest first. A node without a pool answers them
+// FailedPrecondition.
+//
 // # Security model
 //
 // Transport: TLS is on by default. On first start the server generates a
@@ -330,6 +341,11 @@
 //	GET  /v1/mining/template?long_poll_id=       MiningService.GetBlockTemplate
 //	POST /v1/mining/submit                       MiningService.SubmitBlock
 //	GET  /v1/mining/info?recent_blocks=          MiningService.GetMiningInfo
+//	GET  /v1/pool/stats                          PoolService.GetPoolStats
+//	GET  /v1/pool/workers?worker=&offset=&limit=&reversed=   PoolService.ListPoolWorkers
+//	GET  /v1/pool/blocks?offset=&limit=&reversed=            PoolService.ListPoolBlocks
+//	GET  /v1/pool/audit?offset=&limit=&reversed=             PoolService.GetPoolAudit
+//	GET  /v1/pool/payouts?offset=&limit=&reversed=           PoolService.ListPoolPayouts
 //
 // The gateway forwards each request over a gRPC client connection to the
 // server's first gRPC listener (127.0.0.1 for a listener on every

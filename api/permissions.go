@@ -42,6 +42,7 @@ const (
 	entityNode      = "node"
 	entitySeed      = "seed"
 	entityMining    = "mining"
+	entityPool      = "pool"
 )
 
 // permissions maps the full gRPC name of every method the server serves
@@ -121,6 +122,12 @@ var permissions = map[string]Permission{
 	apiv1.MiningService_GetBlockTemplate_FullMethodName: {entityMining, Read},
 	apiv1.MiningService_SubmitBlock_FullMethodName:      {entityMining, Write},
 	apiv1.MiningService_GetMiningInfo_FullMethodName:    {entityMining, Read},
+
+	apiv1.PoolService_GetPoolStats_FullMethodName:    {entityPool, Read},
+	apiv1.PoolService_ListPoolWorkers_FullMethodName: {entityPool, Read},
+	apiv1.PoolService_ListPoolBlocks_FullMethodName:  {entityPool, Read},
+	apiv1.PoolService_GetPoolAudit_FullMethodName:    {entityPool, Read},
+	apiv1.PoolService_ListPoolPayouts_FullMethodName: {entityPool, Read},
 
 	apiv1.SubscriptionService_SubscribeSideblocks_FullMethodName: {entitySidechain, Read},
 	apiv1.SubscriptionService_SubscribeLottery_FullMethodName:    {entityMainchain, Read},

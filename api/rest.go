@@ -232,6 +232,7 @@ func registerREST(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientC
 		apiv1.RegisterPegServiceHandler,
 		apiv1.RegisterOperatorServiceHandler,
 		apiv1.RegisterMiningServiceHandler,
+		apiv1.RegisterPoolServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return fmt.Errorf("REST gateway: %w", err)

@@ -117,6 +117,12 @@ var restCalls = []restCall{
 	{apiv1.MiningService_GetBlockTemplate_FullMethodName, "GET", "/v1/mining/template?long_poll_id=other", "", false},
 	{apiv1.MiningService_SubmitBlock_FullMethodName, "POST", "/v1/mining/submit", `{"data": "` + sampleBlockHex + `"}`, false},
 	{apiv1.MiningService_GetMiningInfo_FullMethodName, "GET", "/v1/mining/info?recent_blocks=3", "", false},
+
+	{apiv1.PoolService_GetPoolStats_FullMethodName, "GET", "/v1/pool/stats", "", false},
+	{apiv1.PoolService_ListPoolWorkers_FullMethodName, "GET", "/v1/pool/workers?worker=bob", "", false},
+	{apiv1.PoolService_ListPoolBlocks_FullMethodName, "GET", "/v1/pool/blocks?reversed=true&limit=2", "", false},
+	{apiv1.PoolService_GetPoolAudit_FullMethodName, "GET", "/v1/pool/audit?offset=1", "", false},
+	{apiv1.PoolService_ListPoolPayouts_FullMethodName, "GET", "/v1/pool/payouts", "", false},
 }
 
 // TestRESTCallsCoverPermissions keeps restCalls in step with the

@@ -173,6 +173,7 @@ func (s *Server) register(gs *grpc.Server) {
 	apiv1.RegisterPegServiceServer(gs, &pegService{s: s})
 	apiv1.RegisterOperatorServiceServer(gs, &operatorService{s: s})
 	apiv1.RegisterMiningServiceServer(gs, &miningService{s: s})
+	apiv1.RegisterPoolServiceServer(gs, &poolService{s: s})
 }
 
 // Addrs returns the addresses the server listens on, nil before Start. With

@@ -34,6 +34,7 @@ type clients struct {
 	peg          apiv1.PegServiceClient
 	operator     apiv1.OperatorServiceClient
 	mining       apiv1.MiningServiceClient
+	pool         apiv1.PoolServiceClient
 }
 
 func newClients(conn *grpc.ClientConn) clients {
@@ -46,6 +47,7 @@ func newClients(conn *grpc.ClientConn) clients {
 		peg:          apiv1.NewPegServiceClient(conn),
 		operator:     apiv1.NewOperatorServiceClient(conn),
 		mining:       apiv1.NewMiningServiceClient(conn),
+		pool:         apiv1.NewPoolServiceClient(conn),
 	}
 }
 
@@ -416,6 +418,26 @@ var allCalls = []call{
 	}},
 	{apiv1.MiningService_GetMiningInfo_FullMethodName, false, func(ctx context.Context, c clients) error {
 		_, err := c.mining.GetMiningInfo(ctx, &apiv1.GetMiningInfoRequest{RecentBlocks: 5})
+		return err
+	}},
+	{apiv1.PoolService_GetPoolStats_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.pool.GetPoolStats(ctx, &apiv1.GetPoolStatsRequest{})
+		return err
+	}},
+	{apiv1.PoolService_ListPoolWorkers_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.pool.ListPoolWorkers(ctx, &apiv1.ListPoolWorkersRequest{Worker: apitest.PoolWorkerB})
+		return err
+	}},
+	{apiv1.PoolService_ListPoolBlocks_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.pool.ListPoolBlocks(ctx, &apiv1.ListPoolBlocksRequest{Reversed: true})
+		return err
+	}},
+	{apiv1.PoolService_GetPoolAudit_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.pool.GetPoolAudit(ctx, &apiv1.GetPoolAuditRequest{Limit: 1})
+		return err
+	}},
+	{apiv1.PoolService_ListPoolPayouts_FullMethodName, false, func(ctx context.Context, c clients) error {
+		_, err := c.pool.ListPoolPayouts(ctx, &apiv1.ListPoolPayoutsRequest{Offset: 1})
 		return err
 	}},
 }

@@ -101,6 +101,11 @@ var validArgs = map[string][]string{
 	"mining template":       {"--longpollid", "other"},
 	"mining submit":         {"01" + strings.Repeat("00", 80)},
 	"mining info":           {"--blocks", "3"},
+	"pool stats":            nil,
+	"pool workers":          {apitest.PoolWorkerB},
+	"pool blocks":           {"--reversed", "--limit", "2"},
+	"pool audit":            {"--offset", "1"},
+	"pool payouts":          nil,
 }
 
 // badCase is one bad command line: the exit code and a part of the
@@ -244,6 +249,32 @@ var badInputs = map[string][]badCase{
 		{[]string{"--blocks", "-3"}, ExitUsage, "--blocks -3: want a positive number of blocks"},
 		{[]string{"--blocks", "x"}, ExitUsage, "--blocks x is not a number"},
 		{[]string{"extra"}, ExitUsage, `unexpected arguments ["extra"]`},
+	},
+	"pool stats": {
+		{[]string{"extra"}, ExitUsage, `unexpected arguments ["extra"]`},
+		{[]string{"--limit", "5"}, ExitUsage, "--limit is not an option of pool stats"},
+	},
+	"pool workers": {
+		{[]string{"bob", "--limit", "2"}, ExitUsage, "give <worker> or the paging options (--offset, --limit, --reversed), not both"},
+		{[]string{"bob", "--reversed"}, ExitUsage, "not both"},
+		{[]string{strings.Repeat("w", 257)}, ExitUsage, "<worker> has 257 bytes, more than a worker name may (256)"},
+		{[]string{"carol"}, ExitNodeError, `the pool has no <worker> "carol"`},
+		{[]string{"--limit", "-1"}, ExitUsage, "--limit -1"},
+		{[]string{"--limit", "5000"}, ExitNodeError, "limit 5000 is above the maximum page size"},
+		{[]string{"bob", "alice"}, ExitUsage, `unexpected arguments ["alice"]`},
+	},
+	"pool blocks": {
+		{[]string{"--offset", "x"}, ExitUsage, "--offset x is not a number"},
+		{[]string{"--limit", "5000"}, ExitNodeError, "limit 5000 is above the maximum page size"},
+		{[]string{"extra"}, ExitUsage, `unexpected arguments ["extra"]`},
+	},
+	"pool audit": {
+		{[]string{"--offset", "-2"}, ExitUsage, "--offset -2"},
+		{[]string{"extra"}, ExitUsage, `unexpected arguments ["extra"]`},
+	},
+	"pool payouts": {
+		{[]string{"--limit", "1.5"}, ExitUsage, "--limit 1.5"},
+		{[]string{"--worker", "bob"}, ExitUsage, "unknown option --worker"},
 	},
 	"confirmations": {
 		{nil, ExitUsage, "missing the argument <id>"},

@@ -49,6 +49,11 @@ var parents = map[string][2]string{
 			"the hashrate and the recent blocks of a proof-of-work " +
 			"network (MiningService). On a network of another engine the " +
 			"node refuses them."},
+	"pool": {"Show the node's mining pool: workers, blocks, payouts, audit",
+		"Show the mining pool the node runs with --stratum on a " +
+			"proof-of-work network (PoolService): its figures, its workers, " +
+			"the blocks it found, its payouts and the audit of its accounts. " +
+			"A node without a pool refuses them."},
 	"subscribe": {"Follow the node's chains",
 		"Print the node's chains as they change, one JSON object per " +
 			"line, until interrupted: the current state first, then " +
@@ -62,7 +67,8 @@ func commands() []commandSpec {
 	var all []commandSpec
 	for _, part := range [][]commandSpec{nodeCommands(), walletCommands(),
 		sidechainCommands(), pegCommands(), subscribeCommands(), followCommands(),
-		peerCommands(), operatorCommands(), alarmCommands(), miningCommands()} {
+		peerCommands(), operatorCommands(), alarmCommands(), miningCommands(),
+		poolCommands()} {
 		all = append(all, part...)
 	}
 	return all

@@ -58,13 +58,12 @@ func spki(t *testing.T, path string) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// TestPowPanelInBrowser draws the Mining page in headless Chromium over the
-// fake backend's MiningService and checks what it shows against the
-// backend's figures, with no error in the browser's console. With
-// $SCREENSHOT_DIR set, it writes the page there as pow.png.
-func TestPowPanelInBrowser(t *testing.T) {
+// browserSession starts headless Chromium, logs in to e's dashboard with
+// the read-only credential and returns the browser's context, and a check
+// that fails the test on any error in the browser's console.
+func browserSession(t *testing.T, e *env) (context.Context, func()) {
+	t.Helper()
 	chromium := browser(t)
-	e := startDashboardWith(t, dashboard.PowPanels())
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
 		chromedp.NoSandbox, // tests run as root in CI
@@ -75,14 +74,14 @@ func TestPowPanelInBrowser(t *testing.T) {
 		chromedp.Flag("disable-dev-shm-usage", true),
 	)
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer acancel()
+	t.Cleanup(acancel)
 	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
+	t.Cleanup(bcancel)
 	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start Chromium %s: %v", chromium, err)
 	}
 	ctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 
 	var mu sync.Mutex
 	var errs []string
@@ -100,27 +99,65 @@ func TestPowPanelInBrowser(t *testing.T) {
 			}
 		}
 	}()
-
 	if err := chromedp.Do(ctx,
 		chromedp.Navigate(e.base),
 		chromedp.WaitVisible(chromedp.CSS(`#credential`)),
 		chromedp.SendKeys(chromedp.CSS(`#credential`), e.readOnly),
 		chromedp.Submit(chromedp.CSS(`#credential`)),
 		chromedp.WaitVisible(chromedp.CSS(`main[data-page="overview"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, func() {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(errs) > 0 {
+			t.Errorf("browser errors:\n%s", strings.Join(errs, "\n"))
+		}
+	}
+}
+
+// shownOn returns the text of the element of page whose data-k is key.
+func shownOn(t *testing.T, ctx context.Context, page, key string) string {
+	t.Helper()
+	sel := strconv.Quote(`main[data-page="` + page + `"] [data-k="` + key + `"]`)
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`(() => { const e = document.querySelector(`+sel+`); return e ? e.textContent : '(not shown)'; })()`))
+	if err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	return strings.TrimSpace(got)
+}
+
+// screenshot writes the page to $SCREENSHOT_DIR/name, when it is set.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestPowPanelInBrowser draws the Mining page in headless Chromium over the
+// fake backend's MiningService and checks what it shows against the
+// backend's figures, with no error in the browser's console. With
+// $SCREENSHOT_DIR set, it writes the page there as pow.png.
+func TestPowPanelInBrowser(t *testing.T) {
+	e := startDashboardWith(t, dashboard.PowPanels())
+	ctx, checkErrors := browserSession(t, e)
+	if err := chromedp.Do(ctx,
 		chromedp.Navigate(e.base+"#pow"),
 		chromedp.WaitVisible(chromedp.CSS(`main[data-page="pow"] [data-k="pow-blocks"]`)),
 	); err != nil {
 		t.Fatal(err)
 	}
-	shown := func(key string) string {
-		sel := strconv.Quote(`main[data-page="pow"] [data-k="` + key + `"]`)
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-			`(() => { const e = document.querySelector(`+sel+`); return e ? e.textContent : '(not shown)'; })()`))
-		if err != nil {
-			t.Fatalf("%s: %v", key, err)
-		}
-		return strings.TrimSpace(got)
-	}
+	shown := func(key string) string { return shownOn(t, ctx, "pow", key) }
 	// The fake backend: tip 30 under bits 207fffff, 1234.5 H/s over 30
 	// blocks, 12 s ahead of a 2 s schedule, 31 blocks listed.
 	for key, want := range map[string]string{
@@ -151,18 +188,79 @@ func TestPowPanelInBrowser(t *testing.T) {
 		`document.querySelectorAll('[data-k="plot-blocktimes"] polyline, [data-k="plot-blocktimes"] path').length`)); err != nil || n == 0 {
 		t.Errorf("block time plot: %d lines (%v)", n, err)
 	}
-	if dir := os.Getenv("SCREENSHOT_DIR"); dir != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "pow.png"), png, 0o644); err != nil {
-			t.Fatal(err)
+	screenshot(t, ctx, "pow.png")
+	checkErrors()
+}
+
+// TestPoolPanelInBrowser draws the Pool page over the fake backend's
+// PoolService and checks its figures, its tables and its rejects plot;
+// then, on a node without a pool, the node's reason. With
+// $SCREENSHOT_DIR set, it writes the page there as pool.png.
+func TestPoolPanelInBrowser(t *testing.T) {
+	e := startDashboardWith(t, dashboard.PowPanels())
+	ctx, checkErrors := browserSession(t, e)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.base+"#pool"),
+		chromedp.WaitVisible(chromedp.CSS(`main[data-page="pool"] [data-k="pool-audit-blocks"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// The fake pool: 3 GH/s over 600 s, 1,500 shares accepted, 11
+	// refused, three blocks (one of each status), an audit that balances.
+	for key, want := range map[string]string{
+		"pool-hashrate":     "3.00 GH/s over 600 s",
+		"pool-connections":  "3",
+		"pool-accepted":     "1500",
+		"pool-rejected":     "11 (20 other: 1, 20 bad ntime: 4, 21 stale: 3, 22 duplicate: 1, 23 low difficulty: 2)",
+		"pool-scheme":       "pplns, fee 1.00%",
+		"pool-owed":         "0.01500000 BTC",
+		"pool-blocks-count": "1 confirmed, 1 pending, 1 orphaned",
+		"pool-audit":        "balances (3 blocks)",
+		"pool-listen":       "127.0.0.1:3333",
+	} {
+		if got := shownOn(t, ctx, "pool", key); got != want {
+			t.Errorf("%s shows %q, want %q", key, got, want)
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(errs) > 0 {
-		t.Errorf("browser errors:\n%s", strings.Join(errs, "\n"))
+	rows := func(key string) [][]string {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](
+			`[...document.querySelectorAll('main[data-page="pool"] [data-k="`+key+`"] tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent))`))
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		return got
+	}
+	if ws := rows("pool-workers"); len(ws) != 2 || ws[0][0] != "alice.rig1" || ws[0][3] != "1200" ||
+		ws[0][4] != "6 (21 stale: 3, 22 duplicate: 1, 23 low difficulty: 2)" || ws[1][6] != "never" {
+		t.Errorf("workers %q", ws)
+	}
+	if bs := rows("pool-blocks"); len(bs) != 3 || bs[0][0] != "29" || bs[0][2] != "pending" ||
+		bs[1][2] != "orphaned" || bs[2][3] != "11" {
+		t.Errorf("blocks %q", bs)
+	}
+	if as := rows("pool-audit-blocks"); len(as) != 3 || as[0][7] != "yes" || as[1][3] != "0.00000000 BTC" {
+		t.Errorf("audit %q", as)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](
+		`document.querySelectorAll('[data-k="plot-rejects"] rect').length`)); err != nil || n != 7 {
+		t.Errorf("rejects plot: %d bars (%v), want 7", n, err)
+	}
+	screenshot(t, ctx, "pool.png")
+
+	checkErrors()
+
+	// A node without a pool: a dashboard of its own, since the dashboard
+	// caches the API's answers.
+	np := startDashboardWith(t, dashboard.PowPanels())
+	np.b.SetNoPool(true)
+	ctx, _ = browserSession(t, np)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(np.base+"#pool"),
+		chromedp.WaitVisible(chromedp.CSS(`main[data-page="pool"] [data-k="pool-off"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := shownOn(t, ctx, "pool", "pool-off"); !strings.Contains(got, "--stratum") {
+		t.Errorf("no pool: %q", got)
 	}
 }

@@ -107,9 +107,14 @@ hashrate estimate, the tip's and the next block's bits, target and
 difficulty, how many seconds the chain is ahead of or behind its ASERT
 schedule, the next block's algorithm, a plot of the seconds between the
 newest blocks against the ideal block time, and the newest 20 blocks, all
-read from GET /v1/mining/info, MiningService.GetMiningInfo).
-TestPowPanelInBrowser draws it in headless Chromium over the fake
-backend.
+read from GET /v1/mining/info, MiningService.GetMiningInfo) and Pool
+(assets/panels/pool.js: the node's mining pool from PoolService: the
+pool's hashrate, connections, shares and rejects by Stratum code with a
+plot, scheme and fee, owed and paid, blocks found by status, the audit's
+verdict, and tables of the workers, the newest 50 blocks found and the
+audit's lines; on a node without a pool, the API's FAILED_PRECONDITION
+message). TestPowPanelInBrowser and TestPoolPanelInBrowser draw them in
+headless Chromium over the fake backend.
 
 The Overview's "Active alarms" section lists the API's GET /v1/alarms
 (NodeService.ListAlarms), and redraws at each alarm raised or cleared:

@@ -48,9 +48,30 @@ counters end in _total.
 	sidenode_peg_unchecked_spends              gauge    payouts not checked yet, for lack of a sideblock body
 	sidenode_publication_latency_seconds       histogram  block announcement to header tx accepted
 	sidenode_sideblock_validation_seconds      histogram  validating and connecting one sideblock body
+	sidenode_pool_connections                  gauge    pool only: open Stratum connections
+	sidenode_pool_workers                      gauge    pool only: workers authorized on them
+	sidenode_pool_hashrate_hashes_per_second   gauge    pool only: the pool's hashrate estimate
+	sidenode_pool_shares_accepted_total        counter  pool only: shares accepted
+	sidenode_pool_shares_rejected_total{code,reason}  counter  pool only: shares refused, by Stratum code and reason
+	sidenode_pool_blocks_found{status}         gauge    pool only: blocks found, pending, confirmed or orphaned
+	sidenode_pool_owed_satoshis                gauge    pool only: what the pool owes its workers
+	sidenode_pool_paid_satoshis                gauge    pool only: what it has paid them
+	sidenode_pool_audit_ok                     gauge    pool only: 1 when every block found balances
 
 The counters count since the process started. A reason of
 sidenode_slots_missed_total appears once it has been counted.
+
+The sidenode_pool_ families are there only on a node that runs a mining
+pool (Snapshot.Pool set; --stratum on a pow network). The series of
+sidenode_pool_shares_rejected_total are those the Snapshot lists; the node
+lists all seven at every scrape, 0 or not: code 20 with the reasons other
+and bad_ntime, 21 stale, 22 duplicate, 23 low_difficulty, 24
+unauthorized, 25 not_subscribed. sidenode_pool_blocks_found writes all
+three statuses at every scrape; a block moves between them (a reorg
+orphans it, its depth confirms it), so it is a gauge. Paid is a gauge as
+well: a payout reorganized away and not sent again lowers it. TestExpositionLint
+runs Prometheus' linter over the exposition and TestExpositionPromtool
+runs promtool check metrics when it is installed.
 
 A publication's latency runs from the announcement of the mainchain block
 whose draw the node won (mainwatch.Block.Announced) to the mainchain node's

@@ -79,6 +79,48 @@ type Snapshot struct {
 	// Alarms tells, for every alarm reason's code (package alarms),
 	// whether its alarm holds.
 	Alarms map[string]bool
+
+	// Pool is the mining pool's state; nil on a node that runs no pool,
+	// whose sidenode_pool_ families are then left out.
+	Pool *PoolSnapshot
+}
+
+// PoolSnapshot is the state of the node's mining pool: its Stratum
+// server and its accounting.
+type PoolSnapshot struct {
+	// Connections are the open Stratum connections, Workers the workers
+	// authorized on them.
+	Connections int
+	Workers     int
+
+	// HashPS estimates the pool's hashes a second.
+	HashPS float64
+
+	// Accepted counts the shares accepted since start, Rejected those
+	// refused, by Stratum error code and reason.
+	Accepted uint64
+	Rejected []ShareReject
+
+	// Blocks counts the blocks the pool found, by status: "pending",
+	// "confirmed", "orphaned".
+	Blocks map[string]int
+
+	// Owed is what the pool owes its workers now, Paid what it paid
+	// them since its records began, in satoshis.
+	Owed int64
+	Paid int64
+
+	// AuditOK tells that every block found balances: earned = paid +
+	// owed + fee.
+	AuditOK bool
+}
+
+// ShareReject counts the shares refused with one Stratum error code for
+// one reason ("20", "bad_ntime").
+type ShareReject struct {
+	Code   string
+	Reason string
+	Count  uint64
 }
 
 // NeutrinoSnapshot is the state of the neutrino backend.
@@ -227,6 +269,10 @@ type stateCollector struct {
 	peers, mempoolTxs, mempoolBytes                  *prometheus.Desc
 	pegUnexplained, pegUnexplainedSat, pegUnchecked  *prometheus.Desc
 	alarmActive                                      *prometheus.Desc
+
+	poolConnections, poolWorkers, poolHashrate *prometheus.Desc
+	poolAccepted, poolRejected, poolBlocks     *prometheus.Desc
+	poolOwed, poolPaid, poolAuditOK            *prometheus.Desc
 }
 
 func newStateCollector(src Source) *stateCollector {
@@ -282,6 +328,31 @@ func newStateCollector(src Source) *stateCollector {
 		alarmActive: desc("alarm_active",
 			"1 while the node's alarm of the reason holds, else 0; one series "+
 				"per reason (sidecli alarms says why).", "reason"),
+		poolConnections: desc("pool_connections",
+			"Open Stratum connections of the node's mining pool."),
+		poolWorkers: desc("pool_workers",
+			"Workers authorized on the pool's Stratum connections."),
+		poolHashrate: desc("pool_hashrate_hashes_per_second",
+			"Estimate of the pool's hashes a second, from the work of the "+
+				"shares accepted over its hashrate window."),
+		poolAccepted: desc("pool_shares_accepted_total",
+			"Shares the pool accepted since the node started."),
+		poolRejected: desc("pool_shares_rejected_total",
+			"Shares the pool refused since the node started, by Stratum "+
+				"error code (20 to 25) and reason.", "code", "reason"),
+		poolBlocks: desc("pool_blocks_found",
+			"Blocks the pool found, by status: pending, confirmed or "+
+				"orphaned (a reorg moves a block from one to another).", "status"),
+		poolOwed: desc("pool_owed_satoshis",
+			"What the pool owes its workers now, in satoshis."),
+		poolPaid: desc("pool_paid_satoshis",
+			"What the pool has paid its workers, in satoshis: payouts on "+
+				"the best chain and in the mempool (a payout reorganized "+
+				"away and not sent again lowers it)."),
+		poolAuditOK: desc("pool_audit_ok",
+			"1 when every block the pool found balances (earned = paid + "+
+				"owed + fee, to the satoshi), else 0; sidecli pool audit "+
+				"says which does not."),
 	}
 }
 
@@ -294,6 +365,8 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.totalWeight, c.won, c.published, c.included, c.missed,
 		c.peers, c.mempoolTxs, c.mempoolBytes,
 		c.pegUnexplained, c.pegUnexplainedSat, c.pegUnchecked, c.alarmActive,
+		c.poolConnections, c.poolWorkers, c.poolHashrate, c.poolAccepted,
+		c.poolRejected, c.poolBlocks, c.poolOwed, c.poolPaid, c.poolAuditOK,
 	} {
 		ch <- d
 	}
@@ -349,6 +422,54 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.alarmActive, prometheus.GaugeValue,
 			boolValue(s.Alarms[code]), code)
 	}
+	if p := s.Pool; p != nil {
+		c.collectPool(ch, p)
+	}
+}
+
+// PoolBlockStatuses are the statuses of sidenode_pool_blocks_found, each
+// written at every scrape, 0 or not.
+var PoolBlockStatuses = []string{"pending", "confirmed", "orphaned"}
+
+// collectPool writes the pool's families.
+func (c *stateCollector) collectPool(ch chan<- prometheus.Metric, p *PoolSnapshot) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	gauge(c.poolConnections, float64(p.Connections))
+	gauge(c.poolWorkers, float64(p.Workers))
+	gauge(c.poolHashrate, p.HashPS)
+	counter(c.poolAccepted, float64(p.Accepted))
+	// One series per code and reason: a pair given twice is added up,
+	// since the registry refuses duplicates.
+	type key struct{ code, reason string }
+	sums := make(map[key]uint64, len(p.Rejected))
+	var order []key
+	for _, r := range p.Rejected {
+		k := key{r.Code, r.Reason}
+		if _, ok := sums[k]; !ok {
+			order = append(order, k)
+		}
+		sums[k] += r.Count
+	}
+	sort.Slice(order, func(i, j int) bool {
+		if order[i].code != order[j].code {
+			return order[i].code < order[j].code
+		}
+		return order[i].reason < order[j].reason
+	})
+	for _, k := range order {
+		counter(c.poolRejected, float64(sums[k]), k.code, k.reason)
+	}
+	for _, st := range PoolBlockStatuses {
+		gauge(c.poolBlocks, float64(p.Blocks[st]), st)
+	}
+	gauge(c.poolOwed, float64(p.Owed))
+	gauge(c.poolPaid, float64(p.Paid))
+	gauge(c.poolAuditOK, boolValue(p.AuditOK))
 }
 
 func boolValue(b bool) float64 {

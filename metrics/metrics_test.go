@@ -54,6 +54,18 @@ func testSnapshot() metrics.Snapshot {
 		PegUncheckedSpends:   3,
 
 		Alarms: map[string]bool{"sidechain_stalled": true, "backend_behind": false},
+
+		Pool: &metrics.PoolSnapshot{
+			Connections: 1200, Workers: 40, HashPS: 2.5e12, Accepted: 90_000,
+			Rejected: []metrics.ShareReject{
+				{Code: "23", Reason: "low_difficulty", Count: 7},
+				{Code: "21", Reason: "stale", Count: 3},
+				{Code: "20", Reason: "bad_ntime", Count: 2},
+				{Code: "21", Reason: "stale", Count: 1}, // added to the first
+			},
+			Blocks: map[string]int{"confirmed": 4, "orphaned": 1},
+			Owed:   123_456, Paid: 9_000_000_000, AuditOK: true,
+		},
 	}
 }
 
@@ -149,6 +161,20 @@ func TestScrape(t *testing.T) {
 		"sidenode_sideblock_validation_seconds_count":                "1",
 		`sidenode_sideblock_validation_seconds_bucket{le="0.0001"}`:  "0",
 		`sidenode_sideblock_validation_seconds_bucket{le="0.00025"}`: "1",
+
+		"sidenode_pool_connections":                                              "1200",
+		"sidenode_pool_workers":                                                  "40",
+		"sidenode_pool_hashrate_hashes_per_second":                               "2.5e+12",
+		"sidenode_pool_shares_accepted_total":                                    "90000",
+		`sidenode_pool_shares_rejected_total{code="20",reason="bad_ntime"}`:      "2",
+		`sidenode_pool_shares_rejected_total{code="21",reason="stale"}`:          "4",
+		`sidenode_pool_shares_rejected_total{code="23",reason="low_difficulty"}`: "7",
+		`sidenode_pool_blocks_found{status="pending"}`:                           "0",
+		`sidenode_pool_blocks_found{status="confirmed"}`:                         "4",
+		`sidenode_pool_blocks_found{status="orphaned"}`:                          "1",
+		"sidenode_pool_owed_satoshis":                                            "123456",
+		"sidenode_pool_paid_satoshis":                                            "9e+09",
+		"sidenode_pool_audit_ok":                                                 "1",
 	}
 	for name, value := range want {
 		if got[name] != value {
@@ -173,14 +199,15 @@ func TestScrape(t *testing.T) {
 
 func TestScrapeWithoutNeutrino(t *testing.T) {
 	snap := testSnapshot()
-	snap.Neutrino, snap.MissReasons = nil, nil
+	snap.Neutrino, snap.MissReasons, snap.Pool = nil, nil, nil
 	snap.SidechainTip = -1
 	m := start(t, &fakeSource{snap: snap})
 
 	got := scrape(t, m.Addr())
 	for name := range got {
 		if strings.HasPrefix(name, "sidenode_neutrino_") ||
-			strings.HasPrefix(name, "sidenode_slots_missed_total") {
+			strings.HasPrefix(name, "sidenode_slots_missed_total") ||
+			strings.HasPrefix(name, "sidenode_pool_") {
 			t.Errorf("unexpected %s", name)
 		}
 	}

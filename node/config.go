@@ -128,6 +128,35 @@ type Config struct {
 	MineRandomXLight bool   `long:"minerandomxlight" description:"With --mine at RandomX heights (powswitchtest), hash in RandomX's light mode (256 MiB, slow) instead of full mode (a 2 GiB dataset per key, built on first use): for small machines and tests"`
 	MineAddr         string `long:"mineaddr" description:"Sidechain address the coinbases of blocks mined with --mine pay (default: a new address of the node's wallet)"`
 
+	// The Stratum server and the mining pool (pow networks; poolconfig.go).
+	Stratum                 []string      `long:"stratum" description:"Serve Stratum V1 miners on this address, host:port (pow networks; repeat for more ports); off when none. A port may set its own difficulty after commas: diff=N (start), mindiff=N, maxdiff=N, sharetime=DURATION, as in 0.0.0.0:3334,diff=4096,sharetime=5s. Needs the node's wallet: the pool's coinbases pay it and its payouts spend from it"`
+	StratumDiff             float64       `long:"stratumdiff" description:"Start difficulty of a Stratum connection, on ports that set none"`
+	StratumMinDiff          float64       `long:"stratummindiff" description:"Lowest difficulty vardiff sets, on ports that set none"`
+	StratumMaxDiff          float64       `long:"stratummaxdiff" description:"Highest difficulty vardiff sets, on ports that set none; 0: the network's difficulty"`
+	StratumShareTime        time.Duration `long:"stratumsharetime" description:"Time between a miner's shares that vardiff aims at, on ports that set none"`
+	StratumWorker           []string      `long:"stratumworker" description:"A configured worker, NAME=ADDRESS or NAME=ADDRESS:PASSWORD (repeat for more): miners authorizing as NAME or NAME.anything are paid to the sidechain ADDRESS, and must give PASSWORD when set"`
+	StratumNoAddressWorkers bool          `long:"stratumnoaddressworkers" description:"Refuse workers that are not configured with --stratumworker; by default a worker named ADDRESS or ADDRESS.anything mines for that sidechain address"`
+	StratumMaxConns         int           `long:"stratummaxconns" description:"Most Stratum connections at once"`
+	StratumMaxConnsPerIP    int           `long:"stratummaxconnsperip" description:"Most Stratum connections at once from one IP address"`
+	StratumMaxLine          int           `long:"stratummaxline" description:"Longest Stratum request line, in bytes; a longer one disconnects"`
+	StratumSubmitRate       float64       `long:"stratumsubmitrate" description:"Shares a second one connection may submit on average; more are refused (code 20) unchecked"`
+	StratumSubmitBurst      int           `long:"stratumsubmitburst" description:"Shares one connection may submit at once above --stratumsubmitrate"`
+	StratumHandshakeTimeout time.Duration `long:"stratumhandshaketimeout" description:"Disconnect a Stratum connection not subscribed and authorized this long after it connected"`
+	StratumIdleTimeout      time.Duration `long:"stratumidletimeout" description:"Disconnect a Stratum connection with no accepted share and no successful request for this long"`
+	StratumLineTimeout      time.Duration `long:"stratumlinetimeout" description:"Disconnect a Stratum connection that leaves part of a line unsent this long (slowloris)"`
+	StratumWriteTimeout     time.Duration `long:"stratumwritetimeout" description:"Disconnect a Stratum client whose socket takes no bytes this long while the server has some to send"`
+	StratumWriteQueue       int           `long:"stratumwritequeue" description:"Bytes queued for one Stratum client at most; a client that does not read them is disconnected"`
+	StratumMaxBuffered      int64         `long:"stratummaxbuffered" description:"Bytes held in read buffers and write queues over all Stratum connections at most"`
+	StratumBanCheck         int           `long:"stratumbancheck" description:"Judge a connection's invalid shares every this many checked shares; 0 turns the ban off"`
+	StratumBanRatio         float64       `long:"stratumbanratio" description:"Ban a connection's IP when more than this fraction (0 to 1) of its checked shares were invalid"`
+	StratumBanTime          time.Duration `long:"stratumbantime" description:"How long a banned IP is refused"`
+
+	Pool               string        `long:"pool" description:"Payout scheme of the pool {pplns, pps}"`
+	PoolFee            string        `long:"poolfee" description:"Pool fee in percent of each block's reward (pplns) or of each share's value (pps), up to two decimals: 1.5"`
+	PoolWindow         string        `long:"poolwindow" description:"PPLNS window: a number of shares (100000), or a multiple of the network difficulty counted in work (2x, 0.5x)"`
+	PoolMinPayout      int64         `long:"poolminpayout" description:"Smallest balance the pool pays a worker, in sat"`
+	PoolPayoutInterval time.Duration `long:"poolpayoutinterval" description:"Time between two payouts of the pool"`
+
 	MainWatch MainWatchConfig `group:"mainwatch" namespace:"mainwatch"`
 	Btcd      BtcdConfig      `group:"btcd" namespace:"btcd"`
 	Neutrino  NeutrinoConfig  `group:"neutrino" namespace:"neutrino"`
@@ -393,7 +422,7 @@ func (e *HelpError) Error() string {
 // config file nor the command line sets anything. Paths are absolute, under
 // the application dir (~/.sidenode on Unix).
 func DefaultConfig() Config {
-	return Config{
+	cfg := Config{
 		ConfigFile: filepath.Join(defaultAppDir, defaultConfigFilename),
 		DataDir:    filepath.Join(defaultAppDir, defaultDataDirname),
 		LogDir:     filepath.Join(defaultAppDir, defaultLogDirname),
@@ -415,6 +444,8 @@ func DefaultConfig() Config {
 			RebidInterval: defaultRebidInterval},
 		Alarms: defaultAlarms(),
 	}
+	setPoolDefaults(&cfg)
+	return cfg
 }
 
 // defaultHeaderFeeRate is the default fee rate of header transactions,
@@ -573,6 +604,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateMining(); err != nil {
+		return err
+	}
+	if err := c.validatePool(); err != nil {
 		return err
 	}
 

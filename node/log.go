@@ -27,6 +27,7 @@ import (
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
+	"github.com/mainstake/sidenode/pow/pool"
 	"github.com/mainstake/sidenode/pow/powchain"
 	"github.com/mainstake/sidenode/pow/stratum"
 	"github.com/mainstake/sidenode/producer"
@@ -122,6 +123,7 @@ var subsystems = []subsystem{
 	{"DASH", dashboard.UseLogger},             // package dashboard (the web dashboard)
 	{"POWC", powchain.UseLogger},              // package pow/powchain (the pow engine's blocks)
 	{"STRM", stratum.UseLogger},               // package pow/stratum (the Stratum server)
+	{"POOL", pool.UseLogger},                  // package pow/pool (the mining pool's books)
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them.

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"math/big"
 
 	"github.com/mainstake/sidenode/alarms"
@@ -8,6 +9,7 @@ import (
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/metrics"
+	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/p2p"
 )
 
@@ -21,6 +23,8 @@ type metricsSource struct {
 	index    *mainstake.Index
 	peers    *p2p.Server
 	alarms   *alarms.Monitor
+	// pool is the mining pool, nil when the node runs none.
+	pool nodeapi.Pool
 }
 
 var _ metrics.Source = (*metricsSource)(nil)
@@ -67,7 +71,45 @@ func (s *metricsSource) Snapshot() metrics.Snapshot {
 	for _, r := range alarms.Reasons {
 		snap.Alarms[r.Code()] = s.alarms != nil && s.alarms.IsActive(r)
 	}
+	if s.pool != nil {
+		snap.Pool = poolSnapshot(s.pool)
+	}
 	return snap
+}
+
+// poolSnapshot returns the pool's figures as the metrics write them, from
+// the same reading as PoolService's GetPoolStats; nil when the pool
+// cannot answer (its families are then left out of that scrape).
+func poolSnapshot(p nodeapi.Pool) *metrics.PoolSnapshot {
+	st, err := nodeapi.PoolStatsOf(context.Background(), p)
+	if err != nil {
+		log.Debugf("Metrics: no pool figures: %v", err)
+		return nil
+	}
+	r := st.Rejects
+	return &metrics.PoolSnapshot{
+		Connections: int(st.Connections),
+		Workers:     int(st.Workers),
+		HashPS:      st.HashPS,
+		Accepted:    st.Accepted,
+		Rejected: []metrics.ShareReject{
+			{Code: "20", Reason: "other", Count: r.Other},
+			{Code: "20", Reason: "bad_ntime", Count: r.BadNtime},
+			{Code: "21", Reason: "stale", Count: r.Stale},
+			{Code: "22", Reason: "duplicate", Count: r.Duplicate},
+			{Code: "23", Reason: "low_difficulty", Count: r.LowDifficulty},
+			{Code: "24", Reason: "unauthorized", Count: r.Unauthorized},
+			{Code: "25", Reason: "not_subscribed", Count: r.NotSubscribed},
+		},
+		Blocks: map[string]int{
+			"pending":   int(st.BlocksPending),
+			"confirmed": int(st.BlocksConfirmed),
+			"orphaned":  int(st.BlocksOrphaned),
+		},
+		Owed:    st.Owed,
+		Paid:    st.Paid,
+		AuditOK: st.AuditOK,
+	}
 }
 
 // weightFloat returns the float64 nearest to w. Weights reach 2^120, past

@@ -456,10 +456,30 @@ func Run(ctx context.Context, cfg *Config) error {
 		}
 	}()
 
+	// The mining pool (--stratum) binds its ports here, so that a taken
+	// one stops the start; before the metrics and the API, which read it.
+	pe := poolEnv{cfg: cfg, params: params, db: db, pc: proto.pow,
+		chain: proto.chain, peers: peers}
+	if wlt != nil {
+		pe.payer = nodeapi.NewSidePayer(nodeapi.Env{Network: cfg.Network,
+			Params: params, DB: db, Sidechain: proto.chain, Mempool: proto.pool,
+			Wallet: wlt, Peers: peers})
+	}
+	pl, err := startPool(ctx, pe)
+	if err != nil {
+		return err
+	}
+	defer pl.Stop()
+	var poolSrc nodeapi.Pool
+	if pl != nil {
+		poolSrc = poolAPI{r: pl}
+	}
+
 	// The metrics server binds here, so that a taken port stops the start;
 	// before the API, whose dashboard reads its registry.
 	mtr, err := startMetrics(cfg, &metricsSource{
 		follower: follower, proto: proto, index: index, peers: peers, alarms: mon,
+		pool: poolSrc,
 	})
 	if err != nil {
 		return err
@@ -479,6 +499,9 @@ func Run(ctx context.Context, cfg *Config) error {
 		}
 		if proto.pow != nil {
 			env.Mining = miningAPI{pc: proto.pow}
+		}
+		if poolSrc != nil {
+			env.Pool = poolSrc
 		}
 		if mt, ok := src.(nodeapi.MainTxs); ok {
 			env.MainTxs = mt // btcd: any mainchain transaction it knows

@@ -6,6 +6,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/pow/pool"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
@@ -45,6 +46,12 @@ func StoreOptions(network string, genesis chainhash.Hash) store.Options {
 			// every branch this node has seen: local.
 			opts.LocalPrefixes = append(opts.LocalPrefixes,
 				sideblock.OwnClockLocalPrefixes()...)
+		}
+		if p.Engine == chainparams.PoW {
+			// The mining pool's shares and books (--stratum) are
+			// this node's own.
+			opts.LocalPrefixes = append(opts.LocalPrefixes,
+				pool.LocalPrefixes()...)
 		}
 	}
 	return opts

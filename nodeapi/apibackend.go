@@ -60,6 +60,7 @@ type Env struct {
 	MainTxs   MainTxs  // optional (btcd): without it only the wallet's mainchain transactions are found
 	Alarms    Alarms   // optional: no alarm is listed
 	Mining    Mining   // optional (pow networks): the mining methods answer FailedPrecondition
+	Pool      Pool     // optional (--stratum): the pool methods answer FailedPrecondition
 
 	// SeedFile is the wallet's seed file and PasswordFile the file that
 	// unlocked it at start-up ("" without one), for ChangePassphrase and
@@ -186,6 +187,7 @@ type Adapter struct {
 	mainTxs          MainTxs
 	alarms           Alarms
 	mining           Mining
+	poolSrc          Pool
 	seedFile         string
 	passwordFile     string
 }
@@ -208,7 +210,7 @@ func New(env Env) *Adapter {
 		pegAuditor: env.PegAudit, wallet: env.Wallet, peers: env.Peers, bans: env.Bans, slots: env.Slots,
 		events: events, control: env.Control, sessions: env.Sessions, alarms: env.Alarms,
 		seedFile: env.SeedFile, passwordFile: env.PasswordFile, mainTxs: env.MainTxs,
-		mining: env.Mining,
+		mining: env.Mining, poolSrc: env.Pool,
 	}
 }
 

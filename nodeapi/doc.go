@@ -5,7 +5,7 @@
 //
 // New takes the Env, which node fills in one place when it wires the
 // daemon. Each component appears as a small interface of the methods the
-// adapter calls (Follower, Tickets, Sidechain, Mempool, Pegbox, Wallet, Mining,
+// adapter calls (Follower, Tickets, Sidechain, Mempool, Pegbox, Wallet, Mining, Pool,
 // Peers, Bans, Slots, Control, Sessions), so tests build an adapter from
 // the parts they need.
 //
@@ -19,7 +19,11 @@
 // for MiningService over the pow engine's Mining (the node's template,
 // change signal, block intake and difficulty; the adapter adds the
 // extranonce, the merkle branch, the per-transaction figures, the long
-// polls, BIP22's reasons and the hashrate); address.go
+// polls, BIP22's reasons and the hashrate); pool.go for PoolService over
+// the node's Pool (the Stratum server's figures and the pool's records;
+// the adapter orders and pages them, counts the blocks by status, takes
+// the confirmations from the best sidechain and checks every line of the
+// audit itself, PoolStatsOf serving the metrics too); address.go
 // says in the user's terms why an address is not one of the chain a
 // request wants.
 //

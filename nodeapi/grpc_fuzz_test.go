@@ -95,6 +95,9 @@ func FuzzGRPCNodeBackend(f *testing.F) {
 		&apiv1.GetBlockTemplateRequest{LongPollId: hash},
 		&apiv1.SubmitBlockRequest{Data: strings.Repeat("00", 81)},
 		&apiv1.GetMiningInfoRequest{RecentBlocks: -1},
+		&apiv1.ListPoolWorkersRequest{Worker: strings.Repeat("w", 300), Limit: 1 << 31},
+		&apiv1.ListPoolBlocksRequest{Offset: 1 << 63, Reversed: true},
+		&apiv1.GetPoolAuditRequest{Limit: 1 << 20},
 	}
 	for i := range methods {
 		f.Add(byte(i), []byte{})

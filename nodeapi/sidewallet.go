@@ -233,6 +233,22 @@ func sideFee(size int, rate int64) int64 {
 func buildSideSpend(coins []sideblock.OutPointUtxo, spendHeight int32, inPool func(wire.OutPoint) bool,
 	key *btcec.PrivateKey, own, dest []byte, amount, feeRate int64) (*wire.MsgTx, error) {
 
+	return buildSideSpendTo(coins, spendHeight, inPool, key, own,
+		[]*wire.TxOut{wire.NewTxOut(amount, dest)}, feeRate)
+}
+
+// buildSideSpendTo is buildSideSpend paying every output of outs, in
+// order, then the change.
+func buildSideSpendTo(coins []sideblock.OutPointUtxo, spendHeight int32, inPool func(wire.OutPoint) bool,
+	key *btcec.PrivateKey, own []byte, outs []*wire.TxOut, feeRate int64) (*wire.MsgTx, error) {
+
+	var amount int64
+	dests := make([][]byte, len(outs))
+	for i, o := range outs {
+		amount += o.Value
+		dests[i] = o.PkScript
+	}
+	withOwn := append(append([][]byte(nil), dests...), own)
 	dust := max(int64(sideDust), sideFee(p2wpkhInputSize, feeRate))
 	var (
 		picked             []*sideblock.OutPointUtxo
@@ -266,8 +282,8 @@ func buildSideSpend(coins []sideblock.OutPointUtxo, spendHeight int32, inPool fu
 		picked = append(picked, c)
 		total += c.Utxo.Value
 		n := len(picked)
-		withChange := total - amount - sideFee(sideTxSize(n, dest, own), feeRate)
-		without := total - amount - sideFee(sideTxSize(n, dest), feeRate)
+		withChange := total - amount - sideFee(sideTxSize(n, withOwn...), feeRate)
+		without := total - amount - sideFee(sideTxSize(n, dests...), feeRate)
 		switch {
 		case withChange >= dust:
 			change = withChange
@@ -289,7 +305,9 @@ func buildSideSpend(coins []sideblock.OutPointUtxo, spendHeight int32, inPool fu
 		tx.AddTxIn(wire.NewTxIn(&c.OutPoint, nil, nil))
 		prevs[c.OutPoint] = wire.NewTxOut(c.Utxo.Value, c.Utxo.PkScript)
 	}
-	tx.AddTxOut(wire.NewTxOut(amount, dest))
+	for _, o := range outs {
+		tx.AddTxOut(wire.NewTxOut(o.Value, o.PkScript))
+	}
 	if change > 0 {
 		tx.AddTxOut(wire.NewTxOut(change, own))
 	}

@@ -53,18 +53,20 @@ type Backend struct {
 	// before the server starts.
 	WalletTxsIn map[int32][]api.WalletTx
 
-	mu           sync.Mutex
-	walletErr    error
-	sideErr      error
-	lastStake    *api.StakeRequest
-	lastWithdraw *api.WithdrawRequest
-	lastRenew    *api.RenewRequest
-	lastMinConf  int32
-	sendMains    int
-	lastBlockReq *api.SideBlockRequest
-	lastSend     *SideSend
-	lastRawTx    *wire.MsgTx
-	lastMnemonic []string
+	mu             sync.Mutex
+	walletErr      error
+	sideErr        error
+	lastStake      *api.StakeRequest
+	lastWithdraw   *api.WithdrawRequest
+	lastRenew      *api.RenewRequest
+	lastMinConf    int32
+	sendMains      int
+	lastBlockReq   *api.SideBlockRequest
+	lastSend       *SideSend
+	lastRawTx      *wire.MsgTx
+	lastMnemonic   []string
+	noPool         bool
+	poolAuditFails bool
 
 	// chains serves the subscriptions and the slot lists (chains.go).
 	chains chains

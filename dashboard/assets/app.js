@@ -85,7 +85,7 @@ const dash = (() => {
 
   function enumWord(v) {
     if (typeof v !== 'string') return v;
-    return v.replace(/^(DEPOSIT_STATUS|WITHDRAWAL_STAGE|SIDECHAIN_BLOCK_STATUS|BAN_KIND|ALARM_SEVERITY|ALARM_REASON|CONFIRMATIONS_KIND)_/, '').toLowerCase();
+    return v.replace(/^(DEPOSIT_STATUS|WITHDRAWAL_STAGE|SIDECHAIN_BLOCK_STATUS|BAN_KIND|ALARM_SEVERITY|ALARM_REASON|CONFIRMATIONS_KIND|POOL_BLOCK_STATUS)_/, '').toLowerCase();
   }
 
   class HTTPError extends Error {

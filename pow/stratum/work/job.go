@@ -45,6 +45,14 @@ type Template struct {
 	// SHA256d says the block is mined with SHA-256d. NewJob refuses a
 	// template without it (ErrAlgorithm).
 	SHA256d bool
+
+	// WithdrawalRoot is the sidechain block's withdrawal root (§6 of
+	// docs/protocol.md), nil for a plain Bitcoin block. The header's
+	// merkle root is then SHA256d(tx_root ‖ withdrawal_root): one more
+	// step with the withdrawal root as the right sibling, which NewJob
+	// appends to the branch, so that a miner folds it in like any other.
+	// It does not depend on the coinbase's extranonce.
+	WithdrawalRoot *chainhash.Hash
 }
 
 // Extranonce1Size is the size of the extranonce1 a server gives each
@@ -186,6 +194,9 @@ func NewJob(id string, t *Template, extranonce2Size int) (*Job, error) {
 		ids = append(ids, tx.TxHash())
 	}
 	j.Branch = merkleBranch(ids)
+	if t.WithdrawalRoot != nil {
+		j.Branch = append(j.Branch, *t.WithdrawalRoot)
+	}
 
 	branch := make([]string, len(j.Branch))
 	for i := range j.Branch {

@@ -1,0 +1,320 @@
+package node_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/devnet"
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+)
+
+// stratumClient is a Stratum V1 miner of the simplest kind, written from
+// the protocol's description: subscribe, authorize, take the newest job,
+// and grind nonces over one extranonce2 as a SHA-256d miner does.
+type stratumClient struct {
+	t    *testing.T
+	conn net.Conn
+	r    *bufio.Reader
+	id   int
+
+	extranonce1 []byte
+	en2Size     int
+	difficulty  float64
+	job         []any // the newest mining.notify's params
+}
+
+func dialStratum(t *testing.T, addr string) *stratumClient {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &stratumClient{t: t, conn: conn, r: bufio.NewReader(conn)}
+}
+
+// call sends a request and reads lines until its answer, keeping the
+// notifications it meets.
+func (c *stratumClient) call(method string, params ...any) (json.RawMessage, []any) {
+	c.t.Helper()
+	c.id++
+	line, err := json.Marshal(map[string]any{"id": c.id, "method": method, "params": params})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.conn.SetDeadline(time.Now().Add(60 * time.Second))
+	if _, err := c.conn.Write(append(line, '\n')); err != nil {
+		c.t.Fatal(err)
+	}
+	for {
+		var msg struct {
+			ID     *int            `json:"id"`
+			Method string          `json:"method"`
+			Params []any           `json:"params"`
+			Result json.RawMessage `json:"result"`
+			Error  []any           `json:"error"`
+		}
+		raw, err := c.r.ReadBytes('\n')
+		if err != nil {
+			c.t.Fatalf("%s: %v", method, err)
+		}
+		if err := json.Unmarshal(raw, &msg); err != nil {
+			c.t.Fatalf("%s: %q: %v", method, raw, err)
+		}
+		switch {
+		case msg.Method == "mining.notify":
+			c.job = msg.Params
+		case msg.Method == "mining.set_difficulty" && len(msg.Params) == 1:
+			c.difficulty, _ = msg.Params[0].(float64)
+		case msg.Method != "":
+		case msg.ID != nil && *msg.ID == c.id:
+			return msg.Result, msg.Error
+		}
+	}
+}
+
+// waitJob reads until the server has sent a job and a difficulty.
+func (c *stratumClient) waitJob() {
+	c.t.Helper()
+	c.conn.SetDeadline(time.Now().Add(60 * time.Second))
+	for c.job == nil || c.difficulty == 0 {
+		raw, err := c.r.ReadBytes('\n')
+		if err != nil {
+			c.t.Fatalf("waiting for a job: %v", err)
+		}
+		var msg struct {
+			Method string `json:"method"`
+			Params []any  `json:"params"`
+		}
+		if json.Unmarshal(raw, &msg) != nil {
+			continue
+		}
+		switch msg.Method {
+		case "mining.notify":
+			c.job = msg.Params
+		case "mining.set_difficulty":
+			if len(msg.Params) == 1 {
+				c.difficulty, _ = msg.Params[0].(float64)
+			}
+		}
+	}
+}
+
+// diff1 is the target of difficulty 1 (Bitcoin's pdiff... bdiff).
+var diff1 = new(big.Int).Mul(big.NewInt(0xffff), new(big.Int).Lsh(big.NewInt(1), 208))
+
+// mine grinds the current job with extranonce2 en2 until a header meets
+// both the share target and the network target, and returns the
+// submit's parameters and the header's hash.
+func (c *stratumClient) mine(worker string, en2 []byte) ([]any, chainhash.Hash) {
+	c.t.Helper()
+	return c.grind(worker, en2, true)
+}
+
+// lowShare returns the parameters of a share of the current job whose
+// hash is above the share target.
+func (c *stratumClient) lowShare(worker string, en2 []byte) []any {
+	c.t.Helper()
+	p, _ := c.grind(worker, en2, false)
+	return p
+}
+
+// grind searches the nonces of the current job for a header that meets
+// the targets (meet) or misses them (!meet).
+func (c *stratumClient) grind(worker string, en2 []byte, meet bool) ([]any, chainhash.Hash) {
+	c.t.Helper()
+	j := c.job
+	str := func(i int) string { s, _ := j[i].(string); return s }
+	dec := func(i int) []byte {
+		b, err := hex.DecodeString(str(i))
+		if err != nil {
+			c.t.Fatalf("notify param %d %q: %v", i, str(i), err)
+		}
+		return b
+	}
+	coinbase := append(append(append(dec(2), c.extranonce1...), en2...), dec(3)...)
+	root := chainhash.DoubleHashH(coinbase)
+	branch, _ := j[4].([]any)
+	for _, b := range branch {
+		s, err := hex.DecodeString(b.(string))
+		if err != nil || len(s) != 32 {
+			c.t.Fatalf("branch %v", b)
+		}
+		root = chainhash.DoubleHashH(append(root[:], s...))
+	}
+	// The previous hash comes as eight 4-byte words, each byte-swapped.
+	prevWords := dec(1)
+	var prev chainhash.Hash
+	for i := 0; i < 32; i += 4 {
+		binary.LittleEndian.PutUint32(prev[i:], binary.BigEndian.Uint32(prevWords[i:]))
+	}
+	u32 := func(i int) uint32 {
+		v, err := strconv.ParseUint(str(i), 16, 32)
+		if err != nil {
+			c.t.Fatalf("notify param %d %q", i, str(i))
+		}
+		return uint32(v)
+	}
+	hdr := wire.BlockHeader{Version: int32(u32(5)), PrevBlock: prev, MerkleRoot: root,
+		Timestamp: time.Unix(int64(u32(7)), 0), Bits: u32(6)}
+	share := new(big.Float).Quo(new(big.Float).SetInt(diff1), big.NewFloat(c.difficulty))
+	shareTarget, _ := share.Int(nil)
+	netTarget := blockchain.CompactToBig(hdr.Bits)
+	for hdr.Nonce = 0; ; hdr.Nonce++ {
+		h := hdr.BlockHash()
+		v := blockchain.HashToBig(&h)
+		if (v.Cmp(shareTarget) <= 0 && v.Cmp(netTarget) <= 0) == meet {
+			return []any{worker, str(0), hex.EncodeToString(en2), str(7),
+				fmt.Sprintf("%08x", hdr.Nonce)}, h
+		}
+		if hdr.Nonce == 1<<24 {
+			c.t.Fatalf("no nonce below the targets in 2^24 tries (difficulty %v)", c.difficulty)
+		}
+	}
+}
+
+// TestPoolEndToEnd runs a pow sidenode with --stratum against btcd and
+// mines through it with a Stratum miner of its own: the share is accepted,
+// it is a block (powregtest's target is the share's), the block becomes
+// the node's tip, and the pool reports it through PoolService, the
+// Prometheus metrics and the audit. A bad share is refused with its code.
+func TestPoolEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	net := powNet(t, []devnet.NodeSpec{{Name: "pool", Backend: "btcd"}})
+	n := net.Nodes[0]
+	if _, err := net.H.Generate(5); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start("--stratum=127.0.0.1:0,diff=0.001", "--stratummindiff=0.0000000001",
+		"--pool=pplns", "--poolfee=1.5"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, l := range n.Tail(40) {
+				t.Log(l)
+			}
+		}
+	})
+	powInfo(t, ctx, n, "the mainchain tip", func(i *apiv1.GetInfoResponse) bool {
+		return i.Mainchain.Synced && i.Mainchain.TipHeight >= 5
+	})
+	conn, err := n.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	pool := apiv1.NewPoolServiceClient(conn)
+	st, err := pool.GetPoolStats(ctx, &apiv1.GetPoolStatsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Listen) != 1 || st.Scheme != "pplns" || st.CommissionPpm != 15_000 {
+		t.Fatalf("pool stats before mining: %v", st)
+	}
+
+	payTo, err := btcutil.NewAddressWitnessPubKeyHash(bytes.Repeat([]byte{7}, 20), chainparams.PowRegtest.Side)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := payTo.EncodeAddress() + ".rig1"
+	c := dialStratum(t, st.Listen[0])
+	res, errv := c.call("mining.subscribe", "e2e-miner/1.0")
+	var sub []any
+	if errv != nil || json.Unmarshal(res, &sub) != nil || len(sub) < 3 {
+		t.Fatalf("subscribe: %s %v", res, errv)
+	}
+	c.extranonce1, _ = hex.DecodeString(sub[1].(string))
+	c.en2Size = int(sub[2].(float64))
+	if res, errv := c.call("mining.authorize", worker, "x"); errv != nil || string(res) != "true" {
+		t.Fatalf("authorize: %s %v", res, errv)
+	}
+	c.waitJob()
+
+	params, found := c.mine(worker, make([]byte, c.en2Size))
+	if res, errv := c.call("mining.submit", params...); errv != nil || string(res) != "true" {
+		t.Fatalf("submit %v: %s %v", params, res, errv)
+	}
+	powInfo(t, ctx, n, "the block found through Stratum as the tip", func(i *apiv1.GetInfoResponse) bool {
+		return i.Sidechain.TipHash == found.String()
+	})
+	// The same share again: its job is stale now that its block is the
+	// tip (code 21).
+	if _, errv := c.call("mining.submit", params...); len(errv) == 0 || errv[0] != 21.0 {
+		t.Fatalf("the share again: error %v, want code 21", errv)
+	}
+	// A share above the target on the new job: code 23.
+	c.job = nil
+	c.waitJob()
+	low := c.lowShare(worker, make([]byte, c.en2Size))
+	if _, errv := c.call("mining.submit", low...); len(errv) == 0 || errv[0] != 23.0 {
+		t.Fatalf("a share above the target: error %v, want code 23", errv)
+	}
+
+	st, err = pool.GetPoolStats(ctx, &apiv1.GetPoolStatsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Connections != 1 || st.Workers != 1 || st.SharesAccepted != 1 ||
+		st.SharesRejected.GetStale() != 1 || st.SharesRejected.GetLowDifficulty() != 1 ||
+		st.BlocksPending+st.BlocksConfirmed != 1 || !st.AuditOk {
+		t.Fatalf("pool stats after one block: %v", st)
+	}
+	ws, err := pool.ListPoolWorkers(ctx, &apiv1.ListPoolWorkersRequest{Worker: worker})
+	if err != nil || len(ws.Workers) != 1 || ws.Workers[0].PayoutAddress != payTo.EncodeAddress() ||
+		ws.Workers[0].SharesAccepted != 1 || ws.Workers[0].LastShareTime == 0 {
+		t.Fatalf("worker: %v %v", ws, err)
+	}
+	bs, err := pool.ListPoolBlocks(ctx, &apiv1.ListPoolBlocksRequest{})
+	if err != nil || len(bs.Blocks) != 1 || bs.Blocks[0].Hash != found.String() ||
+		bs.Blocks[0].Worker != worker || bs.Blocks[0].RewardSat <= 0 || bs.Blocks[0].Confirmations < 1 {
+		t.Fatalf("blocks: %v %v", bs, err)
+	}
+	a, err := pool.GetPoolAudit(ctx, &apiv1.GetPoolAuditRequest{})
+	if err != nil || !a.Ok || a.Total != 1 || a.EarnedSat != bs.Blocks[0].RewardSat ||
+		a.FeeSat != a.EarnedSat*150/10000 {
+		t.Fatalf("audit: %v %v", a, err)
+	}
+
+	// The metrics carry the same figures.
+	resp, err := http.Get("http://" + n.MetricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		"sidenode_pool_connections 1",
+		"sidenode_pool_shares_accepted_total 1",
+		`sidenode_pool_shares_rejected_total{code="21",reason="stale"} 1`,
+		`sidenode_pool_shares_rejected_total{code="23",reason="low_difficulty"} 1`,
+		"sidenode_pool_audit_ok 1",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
