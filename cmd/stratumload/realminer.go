@@ -166,8 +166,11 @@ func (n *powNode) Template() (*work.Template, error) {
 		return nil, err
 	}
 	era, _ := n.params.Pow.EraAt(t.Height)
+	txs := append([]*wire.MsgTx{t.Coinbase}, t.Transactions...)
+	wroot := sideblock.WithdrawalRoot(sideblock.BlockWithdrawals(txs))
 	return &work.Template{
-		Height: t.Height, Header: t.Header, MinTime: t.MinTime,
+		WithdrawalRoot: &wroot,
+		Height:         t.Height, Header: t.Header, MinTime: t.MinTime,
 		MaxTime:  time.Now().Add(n.params.Pow.MaxFutureBlockTime),
 		Coinbase: t.Coinbase, Txs: t.Transactions, Fees: t.Fees,
 		SHA256d: era.Algorithm == chainparams.SHA256d,

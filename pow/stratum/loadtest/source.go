@@ -10,6 +10,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/pow/stratum/work"
+	"github.com/mainstake/sidenode/sideblock"
 )
 
 // HardBits are a network target far below any share target the load
@@ -62,8 +63,12 @@ func (s *Source) moveLocked() {
 		fees = append(fees, 100)
 	}
 	now := time.Now().Truncate(time.Second)
+	// The sidechain's header commits to the withdrawals beside the
+	// transactions (§6); the node's templates carry the root.
+	wroot := sideblock.WithdrawalRoot(sideblock.BlockWithdrawals(append([]*wire.MsgTx{cb}, txs...)))
 	s.tmpl = &work.Template{
-		Height: s.height,
+		WithdrawalRoot: &wroot,
+		Height:         s.height,
 		Header: wire.BlockHeader{Version: 0x20000000, PrevBlock: s.prev, Bits: s.Bits,
 			Timestamp: now},
 		MinTime:  now.Add(-time.Hour),
