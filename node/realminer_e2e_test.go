@@ -80,7 +80,7 @@ func TestRealMiner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	startHeight := info.Sidechain.TipHeight
+	startHeight := info.Sidechain.Height
 
 	payTo, err := btcutil.NewAddressWitnessPubKeyHash(bytes.Repeat([]byte{9}, 20), chainparams.PowRegtest.Side)
 	if err != nil {
@@ -145,7 +145,7 @@ func TestRealMiner(t *testing.T) {
 	t.Logf("the miner counted: accepted %d of %d (rejected %d, reasons %v)", acc, total, total-acc, reasons)
 	t.Logf("the pool counted: accepted %d, rejected %v; blocks pending %d, confirmed %d, orphaned %d; audit ok %v",
 		st.SharesAccepted, st.SharesRejected, st.BlocksPending, st.BlocksConfirmed, st.BlocksOrphaned, st.AuditOk)
-	t.Logf("the sidechain: height %d -> %d", startHeight, info.Sidechain.TipHeight)
+	t.Logf("the sidechain: height %d -> %d", startHeight, info.Sidechain.Height)
 	if total == 0 {
 		for _, l := range tail {
 			t.Log(l)
@@ -155,11 +155,11 @@ func TestRealMiner(t *testing.T) {
 	if uint64(acc) != st.SharesAccepted {
 		t.Errorf("the miner counted %d accepted shares, the pool %d", acc, st.SharesAccepted)
 	}
-	if acc == 0 || info.Sidechain.TipHeight <= startHeight {
+	if acc == 0 || info.Sidechain.Height <= startHeight {
 		for _, l := range tail {
 			t.Log(l)
 		}
 		t.Errorf("no accepted share (%d) or no block on the chain (height %d -> %d)", acc,
-			startHeight, info.Sidechain.TipHeight)
+			startHeight, info.Sidechain.Height)
 	}
 }
