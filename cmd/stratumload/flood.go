@@ -136,7 +136,7 @@ func runFlood(ctx context.Context, o options) error {
 		if err != nil {
 			return err.Error()
 		}
-		return "valid shares: " + valid.String() + "; bad nonces: " + invalid.String()
+		return "valid shares: " + valid.String() + "; malformed shares: " + invalid.String()
 	})
 	stage("replay", func() string {
 		rp := m

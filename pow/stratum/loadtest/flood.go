@@ -198,9 +198,10 @@ func (r SubmitFloodResult) String() string {
 		r.Sent, r.Accepted, r.ByCode, r.Disconnected)
 }
 
-// FloodSubmits logs in connection src and writes n valid-looking submits
-// back to back without waiting for answers (each a fresh share when valid
-// is true, or a share with a bad nonce), then reads the answers.
+// FloodSubmits logs in connection src and writes n submits back to back
+// without waiting for answers (each a fresh valid share when valid is
+// true, else one with an extranonce2 a byte too long), then reads the
+// answers.
 func FloodSubmits(m Miners, src, n int, valid bool) (SubmitFloodResult, error) {
 	res := SubmitFloodResult{ByCode: make(map[int]int)}
 	c, err := m.Login(src)
@@ -220,7 +221,7 @@ func FloodSubmits(m Miners, src, n int, valid bool) (SubmitFloodResult, error) {
 	} else {
 		_, size, _, j := c.State()
 		for i := 0; i < n; i++ {
-			en2 := make([]byte, size)
+			en2 := make([]byte, size+1) // one byte too many: malformed (20)
 			en2[0] = byte(i >> 8)
 			en2[len(en2)-1] = byte(i)
 			shares = append(shares, Share{JobID: j.ID, Extranonce2: en2, NTime: j.NTime, Nonce: uint32(i)})
