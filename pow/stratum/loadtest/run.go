@@ -160,6 +160,7 @@ type RunResult struct {
 	Latencies   Percentiles
 	Offered     float64 // open loop: submits per second asked of all connections
 	Dropped     int     // connections that ended during the run
+	Notifies    int64   // mining.notify received by all connections during the run
 	Resolved    int     // shares searched during the run, for a job newer than the prepared ones
 }
 
@@ -182,6 +183,8 @@ func (r *RunResult) String() string {
 		"submit-to-reply latency %s",
 		r.Conns, r.Failed, r.Dropped, r.Difficulty, r.Tries, r.Prepared, r.PrepareTime.Round(time.Millisecond),
 		r.Resolved, r.Submitted, r.Accepted, strings.Join(rej, " "), r.Elapsed.Round(time.Millisecond), r.SharesPerSec(), r.Latencies)
+	s += fmt.Sprintf("; %d jobs notified during the run (%.1f per connection)", r.Notifies,
+		float64(r.Notifies)/float64(max(1, r.Conns)))
 	if r.Offered > 0 {
 		s += fmt.Sprintf(" (open loop: %.0f submits/s offered)", r.Offered)
 	} else {
@@ -313,6 +316,10 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, []*Conn, error) {
 	if cfg.Started != nil {
 		cfg.Started()
 	}
+	var notifies0 int64
+	for _, c := range conns {
+		notifies0 += c.Notifies()
+	}
 	begin := time.Now()
 	var interval time.Duration
 	if cfg.Rate > 0 {
@@ -411,6 +418,10 @@ func Run(ctx context.Context, cfg RunConfig) (*RunResult, []*Conn, error) {
 	if cfg.Stopped != nil {
 		cfg.Stopped()
 	}
+	for _, c := range conns {
+		res.Notifies += c.Notifies()
+	}
+	res.Notifies -= notifies0
 	var all []time.Duration
 	for _, t := range tallies {
 		res.Submitted += t.submitted
