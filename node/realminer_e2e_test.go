@@ -152,8 +152,11 @@ func TestRealMiner(t *testing.T) {
 		}
 		t.Fatal("the miner submitted no share")
 	}
-	if uint64(acc) != st.SharesAccepted {
-		t.Errorf("the miner counted %d accepted shares, the pool %d", acc, st.SharesAccepted)
+	// The miner is killed with answers in flight, which it never counts:
+	// its counts can only be behind the pool's.
+	if uint64(acc) > st.SharesAccepted || uint64(total-acc) > st.SharesRejected.GetTotal() {
+		t.Errorf("the miner counted %d accepted and %d rejected shares, more than the pool (%d, %d)",
+			acc, total-acc, st.SharesAccepted, st.SharesRejected.GetTotal())
 	}
 	if acc == 0 || info.Sidechain.Height <= startHeight {
 		for _, l := range tail {
