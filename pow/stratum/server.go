@@ -83,7 +83,8 @@ type jobEntry struct {
 	seq     uint64
 	seen    *work.Seen
 	netDiff float64
-	notify  [2][]byte // the notify line, clean false and true
+	notify  [2][]byte   // the notify line, clean false and true
+	full    atomic.Bool // its duplicate set filled and a new job was asked for
 }
 
 // New returns a server with the given configuration and collaborators.

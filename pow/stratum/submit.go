@@ -59,8 +59,11 @@ func (c *conn) handleSubmit(req request) {
 	}
 	if err := e.seen.Record(share); err != nil {
 		if errors.Is(err, work.ErrSeenFull) {
-			// The miner is not at fault; a new job is on its way.
-			s.requestJob()
+			// The miner is not at fault; a new job is on its way,
+			// asked for once per full job.
+			if e.full.CompareAndSwap(false, true) {
+				s.requestJob()
+			}
 			c.rejectShare(req, w, err, false)
 			return
 		}

@@ -93,6 +93,13 @@ func (s *Source) Template() (*work.Template, error) {
 	return &t, nil
 }
 
+// Prev is the previous block of the source's templates.
+func (s *Source) Prev() chainhash.Hash {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.prev
+}
+
 // Changed fires when NewTip moves the source.
 func (s *Source) Changed() <-chan struct{} { return s.changed }
 
