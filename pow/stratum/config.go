@@ -31,8 +31,9 @@ type Config struct {
 	MaxJobs int
 
 	// MaxSharesPerJob bounds each job's duplicate set (entries of about
-	// 100 bytes). A job whose set is full refuses further shares (20)
-	// and the server sends a new job at once.
+	// 55 bytes). A job whose set is full refuses further shares (20);
+	// the server sends a new job once the newest job's set holds 3/4 of
+	// this.
 	MaxSharesPerJob int
 
 	// JobRefresh sends a new job from a fresh template this often when

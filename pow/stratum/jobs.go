@@ -78,6 +78,8 @@ func (s *Server) refreshJob() {
 		seq:     seq,
 		seen:    work.NewSeen(s.cfg.MaxSharesPerJob),
 		netDiff: work.DifficultyFromTarget(j.NetTarget),
+
+		refreshAt: refreshAt(s.cfg.MaxSharesPerJob),
 	}
 	e.notify[0] = notifyLine("mining.notify", j.Notify(false))
 	e.notify[1] = notifyLine("mining.notify", j.Notify(true))
@@ -138,4 +140,13 @@ func (s *Server) lookupJob(id string) *jobEntry {
 	s.jobsMu.RLock()
 	defer s.jobsMu.RUnlock()
 	return s.jobs[id]
+}
+
+// refreshAt is the number of shares of a job at which the server asks for
+// the next one: 3/4 of the duplicate set's bound (at least 1). At tens of
+// thousands of shares a second the set fills in seconds; asking when it
+// is full leaves miners submitting to a job that refuses everything until
+// the new one reaches them.
+func refreshAt(maxShares int) int {
+	return max(1, maxShares-maxShares/4)
 }

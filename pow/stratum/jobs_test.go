@@ -86,13 +86,17 @@ func TestShareSinkError(t *testing.T) {
 }
 
 // TestSeenFull: a job whose duplicate set is full refuses shares (20, not
-// counted against the ban) and a new job follows at once, asked for once
-// per full job and only for the current one.
+// counted against the ban); the newest job asks for the next one once,
+// when its set reaches 3/4 of the bound (here, with a bound of 1, at its
+// first share).
 func TestSeenFull(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.MaxSharesPerJob = 1 })
 	c := h.dial().handshake()
 	if m := c.submit("sa1miner.rig", c.goodShare(0)); string(m.Result) != "true" {
 		t.Fatal(m.Error)
+	}
+	if n := h.srv.jobRequests.Load(); n != 1 {
+		t.Fatalf("%d new jobs asked for after the first share, want 1", n)
 	}
 	s := c.goodShare(c.goodShare(0).nonce + 1)
 	if m := c.submit("sa1miner.rig", s); m.code() != 20 {
@@ -103,20 +107,71 @@ func TestSeenFull(t *testing.T) {
 	for jsonString(t, c.job[0]) != e.job.ID {
 		c.waitNote("mining.notify")
 	}
+	// The shares of the new job are found on its notify (the answers
+	// may bring its successor's).
+	newJob := c.job
 	if m := c.submit("sa1miner.rig", c.goodShare(0)); string(m.Result) != "true" {
 		t.Fatalf("share of the new job: %s", m.Error)
 	}
-	// The full job is no longer current: another share for it asks for
-	// no new job; nor does a second refusal of the new job, once full.
+	// The new job asked for its successor; a refusal of the full old
+	// one asks for nothing, nor does a second refusal of the new one.
+	if n := h.srv.jobRequests.Load(); n != 2 {
+		t.Fatalf("%d new jobs asked for, want 2", n)
+	}
 	if m := c.submit("sa1miner.rig", s); m.code() != 20 {
 		t.Fatalf("full old job: code %d", m.code())
 	}
-	if n := h.srv.jobRequests.Load(); n != 1 {
-		t.Fatalf("%d new jobs asked for, want 1", n)
-	}
-	e.refreshAsked.Store(true) // as if this job had asked already
+	c.job = newJob
 	if m := c.submit("sa1miner.rig", c.goodShare(c.goodShare(0).nonce+1)); m.code() != 20 {
 		t.Fatalf("full new job: code %d", m.code())
+	}
+	if n := h.srv.jobRequests.Load(); n != 2 {
+		t.Fatalf("%d new jobs asked for, want 2", n)
+	}
+}
+
+// TestJobAsksNextAtThreeQuarters: with a bound of 8 shares a job, the
+// newest job asks for the next one at its 6th accepted share, once; its
+// 7th and 8th shares are still taken, its 9th is refused (20), and no
+// share of a job that is no longer the newest asks again.
+func TestJobAsksNextAtThreeQuarters(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxSharesPerJob = 8 })
+	c := h.dial().handshake()
+	var next uint32
+	submit := func() msg {
+		t.Helper()
+		s := c.goodShare(next)
+		next = s.nonce + 1
+		return c.submit("sa1miner.rig", s)
+	}
+	for i := range 5 {
+		if m := submit(); string(m.Result) != "true" {
+			t.Fatalf("share %d: %s", i+1, m.Error)
+		}
+	}
+	if n := h.srv.jobRequests.Load(); n != 0 {
+		t.Fatalf("%d new jobs asked for after 5 of 8 shares, want 0", n)
+	}
+	// The first job (still kept once the next one is out) takes its
+	// last two shares, found on its notify: the answer to the 6th may
+	// come after the next job's.
+	first := c.job
+	if m := submit(); string(m.Result) != "true" {
+		t.Fatalf("share 6: %s", m.Error)
+	}
+	if n := h.srv.jobRequests.Load(); n != 1 {
+		t.Fatalf("%d new jobs asked for after 6 of 8 shares, want 1", n)
+	}
+	<-h.jobs
+	for i := 7; i <= 8; i++ {
+		c.job = first
+		if m := submit(); string(m.Result) != "true" {
+			t.Fatalf("share %d: %s", i, m.Error)
+		}
+	}
+	c.job = first
+	if m := submit(); m.code() != 20 {
+		t.Fatalf("share 9: code %d, want 20", m.code())
 	}
 	if n := h.srv.jobRequests.Load(); n != 1 {
 		t.Fatalf("%d new jobs asked for, want 1", n)

@@ -55,7 +55,7 @@ type Server struct {
 	jobSeq    uint64
 
 	// refresh asks the job loop for a new job (a job's duplicate set is
-	// full).
+	// filling).
 	refresh     chan struct{}
 	jobRequests atomic.Uint64 // calls of requestJob, for tests
 
@@ -87,7 +87,10 @@ type jobEntry struct {
 	netDiff float64
 	notify  [2][]byte // the notify line, clean false and true
 
-	// refreshAsked is set once a full duplicate set asked for a new job.
+	// refreshAt is the duplicate set's size at which the job asks for
+	// the next one (3/4 of MaxSharesPerJob); refreshAsked is set once it
+	// asked.
+	refreshAt    int
 	refreshAsked atomic.Bool
 }
 

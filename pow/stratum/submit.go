@@ -63,19 +63,21 @@ func (c *conn) handleSubmit(req request) {
 		c.rejectShare(req, w, err, true)
 		return
 	}
-	if err := e.seen.Record(share); err != nil {
+	n, err := e.seen.RecordLen(share)
+	if err != nil {
 		if errors.Is(err, work.ErrSeenFull) {
-			// The miner is not at fault. A new job is asked for once
-			// per full job, and only for the current one (a miner
-			// with an older job has the newer ones already).
-			if e == s.currentJob() && e.refreshAsked.CompareAndSwap(false, true) {
-				s.requestJob()
-			}
+			// The miner is not at fault. The new job was asked for
+			// when the set reached refreshAt.
 			c.rejectShare(req, w, err, false)
 			return
 		}
 		c.rejectShare(req, w, err, true)
 		return
+	}
+	if n >= e.refreshAt {
+		// Ask for the next job while this one still takes shares, so
+		// that miners hold it before this one fills.
+		s.askRefresh(e)
 	}
 
 	rec := &Share{
@@ -176,5 +178,14 @@ func (c *conn) countCheck(invalid bool) {
 		c.srv.ban(c.ip)
 		c.flush()
 		c.drop(DropBanned)
+	}
+}
+
+// askRefresh asks for a new job because job e's duplicate set is filling:
+// once per job, and only for the current one (a miner with an older job
+// has the newer ones already).
+func (s *Server) askRefresh(e *jobEntry) {
+	if !e.refreshAsked.Load() && e == s.currentJob() && e.refreshAsked.CompareAndSwap(false, true) {
+		s.requestJob()
 	}
 }

@@ -81,18 +81,25 @@ func (s *Seen) Add(sh Share) (fresh bool) {
 // for a share recorded before, ErrSeenFull (CodeOther) once the set is
 // full.
 func (s *Seen) Record(sh Share) error {
+	_, err := s.RecordLen(sh)
+	return err
+}
+
+// RecordLen is Record that also returns the number of keys recorded once
+// this share is (when err is nil).
+func (s *Seen) RecordLen(sh Share) (n int, err error) {
 	k := s.sum(KeyOf(sh))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.keys[k]; ok {
-		return Reject(CodeDuplicate, ErrDuplicate, "duplicate share")
+		return len(s.keys), Reject(CodeDuplicate, ErrDuplicate, "duplicate share")
 	}
 	if len(s.keys) >= s.max {
-		return Reject(CodeOther, ErrSeenFull, "job takes no more shares: "+
+		return len(s.keys), Reject(CodeOther, ErrSeenFull, "job takes no more shares: "+
 			"wait for new work")
 	}
 	s.keys[k] = struct{}{}
-	return nil
+	return len(s.keys), nil
 }
 
 // Len returns the number of keys recorded.
