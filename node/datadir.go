@@ -18,7 +18,7 @@ var errDataDir = errors.New("unusable data dir")
 // networkDirNames are the names the node writes in <datadir>/<network>.
 // A network dir that holds none of them was not made by sidenode.
 var networkDirNames = []string{
-	"state", "bans.json", "headerfees.json", "wallet.seed", "neutrino",
+	"state", "pool", "bans.json", "headerfees.json", "wallet.seed", "neutrino",
 	api.TLSCertFilename, api.TLSKeyFilename, api.AdminCredFilename,
 	api.ReadOnlyCredFilename,
 }

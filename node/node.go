@@ -41,6 +41,13 @@ func (c *Config) StateDir() string {
 	return filepath.Join(c.NetworkDir(), "state")
 }
 
+// PoolDir returns the dir of the mining pool's own store (--stratum):
+// <datadir>/<network>/pool, beside the state dir, so that --resync keeps
+// the pool's shares and books.
+func (c *Config) PoolDir() string {
+	return filepath.Join(c.NetworkDir(), "pool")
+}
+
 // HeaderFeesFile returns the file the header fees of the last 24 hours
 // are kept in, for --publish.maxdayfee: <datadir>/<network>/headerfees.json.
 func (c *Config) HeaderFeesFile() string {

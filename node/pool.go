@@ -342,6 +342,7 @@ func (c poolChain) TipHeight() int32 {
 type poolRun struct {
 	server  *stratum.Server
 	books   *pool.Pool
+	db      *store.DB // the pool's own store
 	jobs    *stratumJobs
 	shares  *poolShares
 	params  *chainparams.Params
@@ -412,9 +413,14 @@ func startPool(ctx context.Context, e poolEnv) (*poolRun, error) {
 			"coinbases pay its sidechain address and its payouts spend from it " +
 			"(create one with sidecli create, or start with --wallet options)")
 	}
-	payouts := &payoutLog{payer: e.payer, built: make(map[chainhash.Hash]payoutEntry)}
-	books, err := pool.Open(e.db, opts.pool, payouts)
+	pdb, err := openPoolStore(cfg, e.params, e.db)
 	if err != nil {
+		return nil, err
+	}
+	payouts := &payoutLog{payer: e.payer, built: make(map[chainhash.Hash]payoutEntry)}
+	books, err := pool.Open(pdb, opts.pool, payouts)
+	if err != nil {
+		closePoolStore(pdb)
 		return nil, fmt.Errorf("--stratum: the pool's books: %w", err)
 	}
 	jobs := newStratumJobs(e.pc, e.params)
@@ -437,6 +443,7 @@ func startPool(ctx context.Context, e poolEnv) (*poolRun, error) {
 	srv, err := stratum.New(scfg, jobs, blocks, shares, auth)
 	if err != nil {
 		books.Close()
+		closePoolStore(pdb)
 		return nil, fmt.Errorf("--stratum: %w", err)
 	}
 	var lns []net.Listener
@@ -445,6 +452,7 @@ func startPool(ctx context.Context, e poolEnv) (*poolRun, error) {
 			ln.Close()
 		}
 		books.Close()
+		closePoolStore(pdb)
 	}
 	for _, p := range opts.ports {
 		ln, err := net.Listen("tcp", p.addr)
@@ -456,7 +464,7 @@ func startPool(ctx context.Context, e poolEnv) (*poolRun, error) {
 	}
 
 	runCtx, cancel := context.WithCancel(ctx)
-	r := &poolRun{server: srv, books: books, jobs: jobs, shares: shares,
+	r := &poolRun{server: srv, books: books, db: pdb, jobs: jobs, shares: shares,
 		params: params, chain: e.chain, payouts: payouts, cancel: cancel}
 	r.wg.Add(2)
 	go func() {
@@ -536,6 +544,44 @@ func (r *poolRun) Stop() {
 	r.wg.Wait()
 	if err := r.books.Close(); err != nil {
 		log.Errorf("Pool: close: %v", err)
+	}
+	closePoolStore(r.db)
+}
+
+// openPoolStore opens the pool's own store in PoolDir (pool.StoreOptions:
+// commits wait for no disk flush; synced every --poolsyncinterval and at
+// close). Pool records left in the node's state store by a version that
+// kept them there are not read: the pool starts from its own store, and
+// says so once.
+func openPoolStore(cfg *Config, params *chainparams.Params, state *store.DB) (*store.DB, error) {
+	opts := pool.StoreOptions(cfg.Network, *params.Main.GenesisHash)
+	opts.SyncInterval = cfg.PoolSyncInterval
+	db, err := store.Open(cfg.PoolDir(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("--stratum: the pool's store: %w", wrongNetworkError(cfg, err))
+	}
+	old := false
+	err = state.View(func(r store.Reader) error {
+		return r.Iterate([]byte{pool.KeyByte}, func(k, v []byte) error {
+			old = true
+			return store.ErrStopIteration
+		})
+	})
+	if err != nil {
+		log.Warnf("Pool: looking for pool records in the node's state: %v", err)
+	} else if old {
+		log.Warnf("Pool: the node's state store (%s) holds pool records "+
+			"written before the pool had a store of its own; they are "+
+			"ignored (left in place, out of the state hash): the pool's "+
+			"books are those in %s", cfg.StateDir(), cfg.PoolDir())
+	}
+	return db, nil
+}
+
+// closePoolStore closes the pool's store (syncing it), logging a failure.
+func closePoolStore(db *store.DB) {
+	if err := db.Close(); err != nil {
+		log.Errorf("Pool: closing its store: %v", err)
 	}
 }
 

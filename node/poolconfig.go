@@ -12,6 +12,7 @@ import (
 	"github.com/mainstake/sidenode/pow/pool"
 	"github.com/mainstake/sidenode/pow/stratum"
 	"github.com/mainstake/sidenode/pow/stratum/vardiff"
+	"github.com/mainstake/sidenode/store"
 )
 
 // poolOptions are the Stratum and pool options, parsed and checked.
@@ -63,6 +64,7 @@ func setPoolDefaults(c *Config) {
 	c.PoolWindow = pool.DefaultWindow.String()
 	c.PoolMinPayout = pool.DefaultMinPayout
 	c.PoolPayoutInterval = pool.DefaultPayoutInterval
+	c.PoolSyncInterval = store.DefaultSyncInterval
 }
 
 // maxStratumPorts bounds --stratum.
@@ -183,6 +185,9 @@ func (c *Config) poolOptions() (poolOptions, error) {
 	}
 	if c.PoolPayoutInterval <= 0 {
 		return o, fmt.Errorf("--poolpayoutinterval %v must be positive", c.PoolPayoutInterval)
+	}
+	if c.PoolSyncInterval <= 0 {
+		return o, fmt.Errorf("--poolsyncinterval %v must be positive", c.PoolSyncInterval)
 	}
 	o.pool = pool.Config{Scheme: scheme, FeeBps: fee, Window: window,
 		MinPayout: c.PoolMinPayout, PayoutInterval: c.PoolPayoutInterval}

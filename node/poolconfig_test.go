@@ -128,6 +128,7 @@ func TestLoadConfigPoolErrors(t *testing.T) {
 		{[]string{"--poolwindow=2y"}, "--poolwindow=2y"},
 		{[]string{"--poolminpayout=0"}, "--poolminpayout 0: want a positive amount in sat"},
 		{[]string{"--poolpayoutinterval=0s"}, "--poolpayoutinterval 0s must be positive"},
+		{[]string{"--poolsyncinterval=0s"}, "--poolsyncinterval 0s must be positive"},
 	} {
 		args := append(append([]string(nil), btcdCreds...), c.args...)
 		if !strings.HasPrefix(strings.Join(c.args, " "), "--network") {

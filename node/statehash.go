@@ -46,8 +46,11 @@ func StoreOptions(network string, genesis chainhash.Hash) store.Options {
 		opts.EngineDigest = p.EngineDigest()
 		if p.Engine != chainparams.Mainstake {
 			// The index of a chain with a clock of its own holds
-			// every branch this node has seen: local. So are the
-			// pool's shares and books (pow/pool).
+			// every branch this node has seen: local. The pool's
+			// key byte stays local too: its shares and books live in
+			// a store of their own (PoolDir), but a data dir from
+			// before that may still hold them here, and they must
+			// not enter the state hash.
 			opts.LocalPrefixes = append(opts.LocalPrefixes,
 				sideblock.OwnClockLocalPrefixes()...)
 			opts.LocalPrefixes = append(opts.LocalPrefixes,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/dgraph-io/badger/v4"
@@ -33,6 +34,11 @@ const (
 	// valueLogFileSize bounds a single value (badger refuses values
 	// larger than one value log file).
 	valueLogFileSize int64 = 64 << 20
+
+	// DefaultSyncInterval is how often a store opened with
+	// Options.NoSync syncs its logs to the disk when
+	// Options.SyncInterval is 0.
+	DefaultSyncInterval = 100 * time.Millisecond
 )
 
 // BlockID identifies a mainchain block.
@@ -98,6 +104,23 @@ type Options struct {
 	// state hash ConnectBlock maintains. Changing the list on an existing
 	// data dir makes Open recompute the tip's state hash once.
 	LocalPrefixes [][]byte
+
+	// NoSync makes a commit return once its writes are in the OS's page
+	// cache (badger's logs are memory-mapped files), without waiting for
+	// the disk: a commit then costs microseconds instead of a disk
+	// flush. Its writes survive the process's crash or kill -9 and a
+	// restart, but not a crash of the OS or a power loss: then the
+	// writes since the last sync are lost (the store comes back at an
+	// earlier commit). The store syncs every SyncInterval, when Sync is
+	// called, and at Close. Without NoSync every commit is on the disk
+	// when it returns. The node's state store never sets it; the pool's
+	// store (pow/pool) does.
+	NoSync bool
+
+	// SyncInterval is how often a NoSync store syncs; 0 means
+	// DefaultSyncInterval, a negative value only at Sync and Close.
+	// Ignored without NoSync.
+	SyncInterval time.Duration
 }
 
 // DB is the sidenode's state database. It is safe for concurrent use. Write
@@ -126,6 +149,12 @@ type DB struct {
 	// (writeMu first).
 	writeMu sync.Mutex
 	localMu sync.Mutex
+
+	// syncStop ends the periodic sync of a NoSync store (nil without
+	// one); syncDone is closed when it has ended.
+	syncStop chan struct{}
+	syncDone chan struct{}
+	stopSync sync.Once
 }
 
 // Open opens the store in dir, creating dir and initializing the store if
@@ -194,6 +223,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 
 	bopts, maxValue := badgerOptions(dir, opts.InMemory, memTable)
+	bopts = bopts.WithSyncWrites(!opts.NoSync)
 	bdb, err := openBadger(bopts)
 	if err != nil {
 		if strings.Contains(err.Error(), "Cannot acquire directory lock") {
@@ -225,9 +255,58 @@ func Open(dir string, opts Options) (*DB, error) {
 		_ = bdb.Close()
 		return nil, err
 	}
+	if opts.NoSync && !opts.InMemory {
+		every := opts.SyncInterval
+		if every == 0 {
+			every = DefaultSyncInterval
+		}
+		if every > 0 {
+			db.syncStop = make(chan struct{})
+			db.syncDone = make(chan struct{})
+			go db.syncLoop(every)
+		}
+	}
 	log.Infof("Opened store %s (network %s, tip %v, undo depth %d)",
 		path, opts.Network, tip, undoDepth)
 	return db, nil
+}
+
+// syncLoop syncs a NoSync store every interval until Close.
+func (db *DB) syncLoop(every time.Duration) {
+	defer close(db.syncDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var lastErr string
+	for {
+		select {
+		case <-db.syncStop:
+			return
+		case <-t.C:
+		}
+		if err := db.Sync(); err != nil && !IsErrorCode(err, ErrClosed) {
+			// The same failure at every tick is logged once.
+			if err.Error() != lastErr {
+				log.Errorf("Store %s: periodic sync: %v", db.path, err)
+			}
+			lastErr = err.Error()
+		} else {
+			lastErr = ""
+		}
+	}
+}
+
+// Sync makes every commit that returned before it durable on the disk
+// (badger's logs are flushed). Only a store opened with Options.NoSync
+// needs it; for another it costs a flush of nothing new.
+func (db *DB) Sync() error {
+	if err := db.acquire(); err != nil {
+		return err
+	}
+	defer db.closeMu.RUnlock()
+	if err := db.bdb.Sync(); err != nil {
+		return wrapError(ErrDatabase, fmt.Sprintf("syncing %q", db.path), err)
+	}
+	return nil
 }
 
 // checkDir creates dir if it is missing, refuses a non-empty dir that is
@@ -624,12 +703,24 @@ func (db *DB) corrupt(what string, err error) *Error {
 // Close closes the database, waiting for operations in flight. Closing
 // twice is a no-op.
 func (db *DB) Close() error {
+	if db.syncStop != nil {
+		// The periodic sync takes closeMu: stop it first.
+		db.stopSync.Do(func() { close(db.syncStop) })
+		<-db.syncDone
+	}
 	db.closeMu.Lock()
 	defer db.closeMu.Unlock()
 	if db.closed {
 		return nil
 	}
 	db.closed = true
+	if db.opts.NoSync && !db.opts.InMemory {
+		// Close writes the memtables out too; this sync makes the
+		// logs durable first, whatever Close then does.
+		if err := db.bdb.Sync(); err != nil {
+			log.Errorf("Store %s: sync at close: %v", db.path, err)
+		}
+	}
 	if err := db.bdb.Close(); err != nil {
 		return wrapError(ErrDatabase, fmt.Sprintf("closing %q", db.path),
 			err)

@@ -55,6 +55,11 @@ change in the same transaction, and badger runs with SyncWrites, a kill -9 at
 any moment leaves the store at some block boundary: the state is exactly the
 state after the block the cursor names. On restart, resume from Tip().
 
+A store opened with Options.NoSync (the pool's, not the node's state) does
+not wait for the disk at each commit: a commit survives a kill -9, but an
+OS crash or power loss loses the commits since the last sync (every
+Options.SyncInterval, at Sync and at Close).
+
 # The undo window
 
 Only the most recent Options.UndoDepth blocks (default 2016) keep undo

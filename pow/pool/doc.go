@@ -10,8 +10,8 @@ the dashboard show. docs/protocol.md §12.8 gives the exact formulas.
 The package depends on no server or wallet code. The Stratum server hands
 it each accepted share as a Share (worker, payout script, the share's work
 and the network's, the job's coinbase value, a block hash if the share
-found one) through AddShare, which returns once the share is durable: the
-server answers "accepted" only then. The node implements two small
+found one) through AddShare, which returns once the share is committed to
+the pool's store: the server answers "accepted" only then. The node implements two small
 interfaces: Chain (is a block in the best chain, with how many
 confirmations; the tip's height), polled through TipChanged on every tip
 change, and Payer (build a signed payout transaction, look a transaction
@@ -20,12 +20,25 @@ pay.
 
 # Shares and the group commit
 
-Shares are records under the pool's key byte (KeyByte, 0x60), local state
-the node opens its store with (LocalPrefixes), written with the store's
+Shares are records under the pool's key byte (KeyByte, 0x60) in the
+pool's own store, apart from the node's state (StoreOptions: the key byte
+as a local prefix, and store.Options.NoSync), written with the store's
 UpdateLocal. One committer goroutine takes the shares of all callers that
-are waiting and writes them in one transaction, so one sync serves a whole
-batch (Config.MaxBatch, with an optional Config.CommitDelay to gather
-more); every share gets the next sequence number. The same transaction
+are waiting and writes them in one transaction (Config.MaxBatch, with an
+optional Config.CommitDelay to gather more); every share gets the next
+sequence number.
+
+# Durability
+
+The pool's store does not wait for the disk at each commit. A committed
+share, block or payout survives a crash or kill -9 of the node's process
+at once. An OS crash or power loss loses what was committed since the
+store's last sync (store.Options.SyncInterval, 100 ms by default; the
+store comes back at an earlier commit, so the books stay consistent),
+except two things synced before the pool goes on: a batch holding a
+found block's share (before its miner hears "accepted") and a payout's
+record with its debits (before the transaction is sent, so that no payout
+is sent twice). The same transaction
 writes each worker's statistics, under PPS each payout script's credit
 carry, and the record of any block a share found, so a block is never
 found without its share. A batch too big for one store transaction is

@@ -20,11 +20,7 @@ var testGenesis = chainhash.Hash{1}
 // openStore opens a store in dir (a temp dir of t if empty).
 func openStore(t testing.TB, dir string) *store.DB {
 	t.Helper()
-	db, err := store.Open(dir, store.Options{
-		Network:       "pooltest",
-		Genesis:       testGenesis,
-		LocalPrefixes: LocalPrefixes(),
-	})
+	db, err := store.Open(dir, StoreOptions("pooltest", testGenesis))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,11 +7,13 @@ import (
 	"math/big"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/mainstake/sidenode/store"
 )
 
 // KeyByte is the first byte of every key the pool writes. The pool's
-// records are local (each pool has its own shares and books), so the node
-// opens its store with LocalPrefixes among store.Options.LocalPrefixes.
+// records are local (each pool has its own shares and books); they live in
+// the pool's own store (StoreOptions).
 //
 //	0x60 's' ‖ seq (8, BE)     -> share record
 //	0x60 'n'                   -> last share sequence number (8, BE)
@@ -35,9 +37,26 @@ var (
 )
 
 // LocalPrefixes are the key prefixes of the pool's records, all local
-// state: the node adds them to store.Options.LocalPrefixes.
+// state: StoreOptions makes them the pool's store's local prefixes.
 func LocalPrefixes() [][]byte {
 	return [][]byte{{KeyByte}}
+}
+
+// StoreOptions returns the options of the pool's own store (a badger
+// directory of its own, apart from the node's state): the pool's keys as
+// local prefixes, and store.Options.NoSync with the default sync interval
+// (set SyncInterval to change it). A share's commit then waits for no
+// disk flush: it survives a crash or kill -9 of the process as soon as
+// AddShare returned, and an OS crash or power loss once the store synced
+// (every SyncInterval); a payout's record and a found block's share are
+// synced before the pool goes on (see Pool.Payout and AddShare).
+func StoreOptions(network string, genesis chainhash.Hash) store.Options {
+	return store.Options{
+		Network:       network,
+		Genesis:       genesis,
+		LocalPrefixes: LocalPrefixes(),
+		NoSync:        true,
+	}
 }
 
 func seqKey(prefix []byte, seq uint64) []byte {

@@ -115,6 +115,12 @@ func (p *Pool) Payout() (PayoutResult, error) {
 		return res, err
 	}
 	res.Outputs, res.TxID = len(outs), po.txid.String()
+	// The record and the debits reach the disk before the transaction
+	// leaves: an OS crash must not forget a payout that was sent.
+	if err := p.db.Sync(); err != nil {
+		return res, wrapError(ErrStore, err, "syncing payout %d before "+
+			"sending it; it is sent on the next payout", po.id)
+	}
 	log.Infof("Pool: payout %d recorded: %d outputs, %d satoshis, tx %v",
 		po.id, len(outs), res.Amount, po.txid)
 	if err := p.crash("recorded"); err != nil {
@@ -148,6 +154,14 @@ func (p *Pool) resume(res *PayoutResult) error {
 		}
 	}
 	p.mu.Unlock()
+	if len(todo) > 0 {
+		// A payout recorded by a Payout whose sync failed is sent only
+		// once it is on the disk.
+		if err := p.db.Sync(); err != nil {
+			return wrapError(ErrStore, err, "syncing %d recorded payouts "+
+				"before sending them", len(todo))
+		}
+	}
 	for _, po := range todo {
 		known, err := p.payer.Known(po.txid)
 		if err != nil {

@@ -136,10 +136,20 @@ var reqPool = sync.Pool{New: func() any {
 	return &req{done: make(chan error, 1)}
 }}
 
+// Store is what the pool needs of its store: a *store.DB opened with
+// StoreOptions.
+type Store interface {
+	View(fn func(r store.Reader) error) error
+	UpdateLocal(fn func(w *store.PlainWriter) error) error
+	Sync() error
+}
+
+var _ Store = (*store.DB)(nil)
+
 // Pool keeps the pool's shares and books. It is safe for concurrent use.
 type Pool struct {
 	cfg   Config
-	db    *store.DB
+	db    Store
 	payer Payer
 
 	in   chan *req
@@ -195,9 +205,9 @@ type Pool struct {
 }
 
 // Open loads the pool's books from db and starts its committer. payer may
-// be nil (Payout then fails). The node opens db with LocalPrefixes among
-// its local prefixes.
-func Open(db *store.DB, cfg Config, payer Payer) (*Pool, error) {
+// be nil (Payout then fails). db is the pool's own store, opened with
+// StoreOptions (LocalPrefixes at least).
+func Open(db Store, cfg Config, payer Payer) (*Pool, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -358,10 +368,14 @@ func (p *Pool) Close() error {
 	return nil
 }
 
-// AddShare records an accepted share and returns once it is durable in
+// AddShare records an accepted share and returns once it is committed to
 // the store: the server answers "accepted" only after it returns nil.
 // Many callers may call it at once; their shares are committed together
-// (one store transaction and one sync per batch). It returns ErrBadShare
+// (one store transaction per batch). How durable a committed share is is
+// the store's: with StoreOptions (NoSync), it survives a crash or kill -9
+// of the process at once and an OS crash once the store synced (every
+// SyncInterval); a batch with a found block is synced before AddShare
+// returns. It returns ErrBadShare
 // for a share it refuses, ErrStore if the store failed (the share is not
 // recorded) and ErrClosed after Close.
 func (p *Pool) AddShare(s Share) error {
@@ -596,6 +610,16 @@ func (p *Pool) write(batch []*req) error {
 	})
 	if err != nil {
 		return err
+	}
+	if len(found) > 0 {
+		// A found block's record (and the shares before it) reach the
+		// disk before its miner hears "accepted": the store's periodic
+		// sync would leave them to an OS crash for a while. A failed
+		// sync leaves them committed, for the next sync.
+		if err := p.db.Sync(); err != nil {
+			log.Errorf("Pool: syncing the record of block %v: %v",
+				found[0].hash, err)
+		}
 	}
 	p.lastSeq = seq
 	for k, c := range carries {

@@ -500,12 +500,9 @@ func TestSnapshotDuringSplit(t *testing.T) {
 // in parts, and every share is accepted.
 func TestBatchTooBig(t *testing.T) {
 	clk := newClock()
-	db, err := store.Open(t.TempDir(), store.Options{
-		Network:       "pooltest",
-		Genesis:       testGenesis,
-		LocalPrefixes: LocalPrefixes(),
-		MemTableSize:  4 << 20, // transactions of about 600 KB
-	})
+	o := StoreOptions("pooltest", testGenesis)
+	o.MemTableSize = 4 << 20 // transactions of about 600 KB
+	db, err := store.Open(t.TempDir(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
