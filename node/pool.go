@@ -217,8 +217,8 @@ type poolShares struct {
 
 var _ stratum.ShareSink = (*poolShares)(nil)
 
-// AcceptShare implements stratum.ShareSink: the share is durable in the
-// store before the miner hears it was accepted.
+// AcceptShare implements stratum.ShareSink: the share is committed to the
+// pool's store before the miner hears it was accepted (§12.8 Durability).
 func (s *poolShares) AcceptShare(sh *stratum.Share) error {
 	ps := pool.Share{
 		Worker:  sh.Worker,

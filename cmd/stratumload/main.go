@@ -14,6 +14,10 @@
 //	flood    the bad-input floods while a good miner submits
 //	serve    only the server, with load settings, until -duration is up
 //	         (to run the generator in another process: -addr)
+//
+// With -pool DIR, a server this process starts hands accepted shares to a
+// pool (pow/pool) on a store of its own in DIR, as the node does, instead
+// of only counting them (-poolsyncwrites: with a disk flush per commit).
 //	realminer a real Stratum miner binary (-miner or SIDENODE_REAL_MINER)
 //	         against the server on a powregtest chain in this process
 //
@@ -58,7 +62,11 @@ type options struct {
 	cpuprof     string
 	floodLimits bool
 	memprof     string
+	poolDir     string
+	poolSync    bool
 }
+
+var stderr = os.Stderr
 
 func main() {
 	var o options
@@ -81,6 +89,8 @@ func main() {
 	flag.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of this process to the file")
 	flag.StringVar(&o.memprof, "memprofile", "", "write a heap profile of this process to the file at the end")
 	flag.BoolVar(&o.floodLimits, "floodlimits", false, "serve mode: the flood mode's limits (the defaults with short timeouts) instead of the load settings")
+	flag.StringVar(&o.poolDir, "pool", "", "serve mode and a server in this process: record accepted shares in a pool (pow/pool) on a store of its own in this dir, as the node does")
+	flag.BoolVar(&o.poolSync, "poolsyncwrites", false, "with -pool: every commit of the pool's store waits for the disk (the node's pool does not)")
 	flag.Parse()
 	if o.conns > 50000 || o.duration > time.Hour {
 		fatalf("-conns is at most 50000 and -duration at most 1h")
@@ -88,6 +98,7 @@ func main() {
 	if o.addr != "" && !loopback(o.addr) {
 		fatalf("-addr %s is not a loopback address: the generator only loads loopback servers", o.addr)
 	}
+	poolOpts.dir, poolOpts.sync = o.poolDir, o.poolSync
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	fmt.Printf("machine: %d CPUs (GOMAXPROCS %d), load average %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), loadavg())
@@ -217,21 +228,51 @@ type server struct {
 	src   *loadtest.Source
 	sinks *loadtest.Sinks
 	addr  string
+	pool  *poolSink // nil without -pool
 }
 
 func startServer(_ context.Context, cfg stratum.Config, txs int, listen string) (*server, error) {
-	l, err := loadtest.StartLocal(cfg, txs, listen)
+	var ps *poolSink
+	var shares stratum.ShareSink
+	if poolOpts.dir != "" {
+		var err error
+		if ps, err = openPoolSink(poolOpts.dir, poolOpts.sync); err != nil {
+			return nil, err
+		}
+		shares = ps
+		fmt.Printf("accepted shares go to a pool on its own store in %s (commits wait for the disk: %v)\n",
+			poolOpts.dir, poolOpts.sync)
+	}
+	l, err := loadtest.StartLocalShares(cfg, txs, listen, shares)
 	if err != nil {
+		if ps != nil {
+			ps.close()
+		}
 		return nil, err
 	}
-	return &server{Local: l, src: l.Source, sinks: l.Sinks, addr: l.Addr}, nil
+	return &server{Local: l, src: l.Source, sinks: l.Sinks, addr: l.Addr, pool: ps}, nil
 }
 
-func (s *server) close() { s.Close() }
+// poolOpts are -pool and -poolsyncwrites, for startServer.
+var poolOpts struct {
+	dir  string
+	sync bool
+}
+
+func (s *server) close() {
+	s.Close()
+	if s.pool != nil {
+		s.pool.close()
+	}
+}
 
 // stats prints the server's own counters.
 func (s *server) stats() string {
-	return snapshotString(s.Server.Snapshot())
+	st := snapshotString(s.Server.Snapshot())
+	if s.pool != nil {
+		st += fmt.Sprintf("; pool recorded %d shares", s.pool.shares.Load())
+	}
+	return st
 }
 
 func snapshotString(sn stratum.Snapshot) string {
@@ -286,8 +327,12 @@ func runShares(ctx context.Context, o options) error {
 		}
 	}
 	if s != nil {
+		handed := s.sinks.Shares.Load()
+		if s.pool != nil {
+			handed = s.pool.shares.Load()
+		}
 		fmt.Printf("server: shares handed to the share sink %d, blocks %d; process RSS %.0f MB\n%s\n",
-			s.sinks.Shares.Load(), s.sinks.Blocks.Load(), rssMB(0), s.stats())
+			handed, s.sinks.Blocks.Load(), rssMB(0), s.stats())
 	} else if o.serverPID > 0 {
 		fmt.Printf("server process RSS %.0f MB\n", rssMB(o.serverPID))
 	}

@@ -66,9 +66,18 @@ type Local struct {
 // StartLocal starts a server with cfg on listen (e.g. "127.0.0.1:0"), its
 // template with txs transactions at HardBits.
 func StartLocal(cfg stratum.Config, txs int, listen string) (*Local, error) {
+	return StartLocalShares(cfg, txs, listen, nil)
+}
+
+// StartLocalShares is StartLocal with accepted shares handed to shares
+// (nil: only counted).
+func StartLocalShares(cfg stratum.Config, txs int, listen string, shares stratum.ShareSink) (*Local, error) {
 	src := NewSource(txs, HardBits)
 	sinks := &Sinks{}
-	srv, err := stratum.New(cfg, src, sinks, sinks, sinks)
+	if shares == nil {
+		shares = sinks
+	}
+	srv, err := stratum.New(cfg, src, sinks, shares, sinks)
 	if err != nil {
 		return nil, err
 	}
