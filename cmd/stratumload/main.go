@@ -18,6 +18,7 @@
 // With -pool DIR, a server this process starts hands accepted shares to a
 // pool (pow/pool) on a store of its own in DIR, as the node does, instead
 // of only counting them (-poolsyncwrites: with a disk flush per commit).
+//
 //	realminer a real Stratum miner binary (-miner or SIDENODE_REAL_MINER)
 //	         against the server on a powregtest chain in this process
 //
