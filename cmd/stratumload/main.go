@@ -14,16 +14,14 @@
 //	flood    the bad-input floods while a good miner submits
 //	serve    only the server, with load settings, until -duration is up
 //	         (to run the generator in another process: -addr)
-//
-// With -pool DIR, a server this process starts hands accepted shares to a
-// pool (pow/pool) on a store of its own in DIR, as the node does, instead
-// of only counting them (-poolsyncwrites: with a disk flush per commit).
-//
 //	realminer a real Stratum miner binary (-miner or SIDENODE_REAL_MINER)
 //	         against the server on a powregtest chain in this process
 //
 // Without -addr, the modes start the server in this process on
 // 127.0.0.1:0 with a synthetic job source (HardBits: no share is a block).
+// With -pool DIR, a server this process starts hands accepted shares to a
+// pool (pow/pool) on a store of its own in DIR, as the node does, instead
+// of only counting them (-poolsyncwrites: with a disk flush per commit).
 package main
 
 import (
