@@ -30,6 +30,7 @@ import (
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/pow/bitcoinrpc"
 	"github.com/mainstake/sidenode/pow/pool"
+	"github.com/mainstake/sidenode/pow/poolrun"
 	"github.com/mainstake/sidenode/pow/powchain"
 	"github.com/mainstake/sidenode/pow/stratum"
 	"github.com/mainstake/sidenode/producer"
@@ -128,6 +129,7 @@ var subsystems = []subsystem{
 	{"DPOW", tracker.UseLogger},               // package notarize/tracker (the notarizations that count)
 	{"STRM", stratum.UseLogger},               // package pow/stratum (the Stratum server)
 	{"POOL", pool.UseLogger},                  // package pow/pool (the pool's shares and books)
+	{"PRUN", poolrun.UseLogger},               // package pow/poolrun (the Stratum server and the pool on the pow chain)
 
 	// Reserved for packages that do not log yet, so that the tags are
 	// settled and --debuglevel accepts them.

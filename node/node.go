@@ -479,7 +479,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	defer pl.Stop()
 	var poolSrc nodeapi.Pool
 	if pl != nil {
-		poolSrc = poolAPI{r: pl}
+		poolSrc = pl.API()
 	}
 
 	// The metrics server binds here, so that a taken port stops the start;

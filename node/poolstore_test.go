@@ -71,7 +71,9 @@ func TestPoolStoreApart(t *testing.T) {
 		if n := keys(pdb, pool.KeyByte); n == 0 {
 			t.Fatal("no pool record in the pool's store")
 		}
-		closePoolStore(pdb)
+		if err := pdb.Close(); err != nil {
+			t.Fatal(err)
+		}
 		if n := keys(state, pool.KeyByte); n != 1 {
 			t.Fatalf("round %d: %d pool keys in the state store, want the old one", round, n)
 		}

@@ -1,4 +1,4 @@
-package node
+package poolrun
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 )
 
-// fakeWallet is a walletPayer that adds a change output of 7 sat and
+// fakeWallet is a WalletPayer that adds a change output of 7 sat and
 // charges a fee of 100 sat; Send fails while failSend is set.
 type fakeWallet struct {
 	sent     map[chainhash.Hash]bool
