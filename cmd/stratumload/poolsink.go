@@ -12,7 +12,7 @@ import (
 )
 
 // poolSink records accepted shares in a pool (pow/pool) on a store of its
-// own, as the node does (node/pool.go's poolShares): the server answers a
+// own, as the node does (pow/poolrun's poolShares): the server answers a
 // share only once AddShare returned.
 type poolSink struct {
 	db     *store.DB
