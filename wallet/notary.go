@@ -171,24 +171,13 @@ func (w *Wallet) connectNotary(wr *store.Writer, b *mainwatch.Block) error {
 				in.PreviousOutPoint, b.Height)
 		}
 		txid := tx.MsgTx.TxHash()
-		for vout, out := range tx.MsgTx.TxOut {
-			ref, ok := w.notary[string(out.PkScript)]
-			if !ok {
-				continue
-			}
-			c := Coin{
-				OutPoint: wire.OutPoint{Hash: txid, Index: uint32(vout)},
-				Value:    out.Value,
-				Height:   b.Height,
-				PkScript: out.PkScript,
-				Key:      ref,
-			}
+		for _, c := range paidTo(tx.MsgTx, txid, w.notary, b.Height) {
 			if err := wr.Set(notaryCoinKey(c.OutPoint), c.encode()); err != nil {
 				return err
 			}
 			w.watch.AddOutPoint(c.OutPoint, c.PkScript)
 			log.Infof("Notary key %d received %d sat in %v (mainchain "+
-				"block %d)", ref.Index, c.Value, c.OutPoint, b.Height)
+				"block %d)", c.Key.Index, c.Value, c.OutPoint, b.Height)
 		}
 	}
 	return nil

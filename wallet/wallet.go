@@ -259,27 +259,36 @@ func (w *Wallet) ConnectBlock(wr *store.Writer, b *mainwatch.Block) error {
 		// Mined: no longer incoming from the mempool. (Memory only: a
 		// batch that fails stops the node.)
 		w.dropMempoolLocked(txid)
-		for vout, out := range tx.MsgTx.TxOut {
-			ref, ok := w.scripts[string(out.PkScript)]
-			if !ok {
-				continue
-			}
-			c := Coin{
-				OutPoint: wire.OutPoint{Hash: txid, Index: uint32(vout)},
-				Value:    out.Value,
-				Height:   b.Height,
-				PkScript: out.PkScript,
-				Key:      ref,
-			}
+		for _, c := range paidTo(tx.MsgTx, txid, w.scripts, b.Height) {
 			if err := wr.Set(coinKey(c.OutPoint), c.encode()); err != nil {
 				return err
 			}
 			w.watch.AddOutPoint(c.OutPoint, c.PkScript)
 			log.Infof("Received %d sat in %v (mainchain block %d, %v key)",
-				c.Value, c.OutPoint, b.Height, ref.Family)
+				c.Value, c.OutPoint, b.Height, c.Key.Family)
 		}
 	}
 	return w.connectNotary(wr, b)
+}
+
+// paidTo returns the outputs of tx (whose id is txid) that pay one of
+// scripts, as coins mined at height.
+func paidTo(tx *wire.MsgTx, txid chainhash.Hash, scripts map[string]KeyRef, height int32) []Coin {
+	var coins []Coin
+	for vout, out := range tx.TxOut {
+		ref, ok := scripts[string(out.PkScript)]
+		if !ok {
+			continue
+		}
+		coins = append(coins, Coin{
+			OutPoint: wire.OutPoint{Hash: txid, Index: uint32(vout)},
+			Value:    out.Value,
+			Height:   height,
+			PkScript: out.PkScript,
+			Key:      ref,
+		})
+	}
+	return coins
 }
 
 // Coins returns the wallet's coins, oldest first.

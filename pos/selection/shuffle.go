@@ -77,12 +77,8 @@ func swapOrNot(buf *[sourceInputLen]byte, round uint8, index, count uint64) uint
 // ShuffleList than one index at a time. rounds is SHUFFLE_ROUND_COUNT (90
 // on mainnet, 10 in the minimal preset); zero rounds is the identity.
 func ShuffledIndex(index, count uint64, seed Seed, rounds uint8) (uint64, error) {
-	if err := checkListSize(count); err != nil {
+	if err := checkIndex(index, count); err != nil {
 		return 0, err
-	}
-	if index >= count {
-		return 0, ruleErrorf(ErrIndexOutOfRange, "index %d is not below "+
-			"the list size %d", index, count)
 	}
 	var buf [sourceInputLen]byte
 	copy(buf[:], seed[:])
@@ -92,18 +88,27 @@ func ShuffledIndex(index, count uint64, seed Seed, rounds uint8) (uint64, error)
 	return index, nil
 }
 
+// checkIndex refuses a list size the shuffle does not take, and an index
+// not below it.
+func checkIndex(index, count uint64) error {
+	if err := checkListSize(count); err != nil {
+		return err
+	}
+	if index >= count {
+		return ruleErrorf(ErrIndexOutOfRange, "index %d is not below "+
+			"the list size %d", index, count)
+	}
+	return nil
+}
+
 // UnshuffledIndex is the inverse of ShuffledIndex: the position i with
 // ShuffledIndex(i, count, seed, rounds) == index. Every round is an
 // involution, so it runs the rounds in reverse order. It tells where an
 // entry of the original list (a validator's place among the active ones)
 // ends up in the shuffled list, and so in which committee.
 func UnshuffledIndex(index, count uint64, seed Seed, rounds uint8) (uint64, error) {
-	if err := checkListSize(count); err != nil {
+	if err := checkIndex(index, count); err != nil {
 		return 0, err
-	}
-	if index >= count {
-		return 0, ruleErrorf(ErrIndexOutOfRange, "index %d is not below "+
-			"the list size %d", index, count)
 	}
 	var buf [sourceInputLen]byte
 	copy(buf[:], seed[:])
