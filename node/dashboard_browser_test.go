@@ -445,6 +445,31 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 
 	phase("searches checked")
+	// Typing survives a redraw: a new tip redraws the Explorer while the
+	// user types a search, and the search box keeps the text and focus.
+	loadPage(ctx, t, base, "explorer", "")
+	if err := chromedp.Run(ctx, chromedp.SendKeys(`#search`, "6ef7")); err != nil {
+		t.Fatal(err)
+	}
+	drawn, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('page').dataset.rendered`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mine(net.Nodes)
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](
+		`document.getElementById('page').dataset.rendered !== '`+drawn+`'`,
+		chromedp.WithPollingTimeout(time.Minute))); err != nil {
+		t.Fatalf("the Explorer was not redrawn after a new block: %v", err)
+	}
+	kept, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`document.querySelector('#search').value + '|' + (document.activeElement || {}).id`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept != "6ef7|search" {
+		t.Errorf("after a redraw the search box holds %q (value|focused id), want the typed text, focused", kept)
+	}
+
 	// A live update: the Overview, left open, shows the sidechain's new
 	// tip after a new block, through the event stream alone.
 	loadPage(ctx, t, base, "overview", "")

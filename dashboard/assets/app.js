@@ -193,11 +193,30 @@ const dash = (() => {
 
   const ctx = { el, kv, card, table, hash, link, sat, bytes, enumWord, api, data, lineChart, barChart, tips, HTTPError };
 
+  // keepTyped carries what the user typed into the old page's inputs over
+  // to the new one, when the new one redraws the same view (a new tip
+  // redraws the page while the user types a search): an input whose value
+  // differs from what was drawn keeps it, and its focus and cursor.
+  function keepTyped(main, box, view) {
+    for (const inp of box.querySelectorAll('input[id]')) inp.dataset.drawn = inp.value;
+    if (main.dataset.view !== view) return;
+    for (const old of main.querySelectorAll('input[id]')) {
+      const fresh = box.querySelector('#' + CSS.escape(old.id));
+      if (!fresh || old.value === old.dataset.drawn) continue;
+      fresh.value = old.value;
+      if (document.activeElement === old) {
+        const [start, end] = [old.selectionStart, old.selectionEnd];
+        queueMicrotask(() => { fresh.focus(); try { fresh.setSelectionRange(start, end); } catch (e) { /* not a text input */ } });
+      }
+    }
+  }
+
   // render draws the current page into a new container and swaps it in
   // when done; an event that arrives meanwhile renders again after.
   async function render() {
     if (rendering) { dirty = true; return; }
     rendering = true;
+    const view = location.hash;
     const { id, params } = current();
     drawNav();
     const page = pages.get(id);
@@ -209,7 +228,9 @@ const dash = (() => {
     }
     const main = document.getElementById('page');
     if (current().id === id) {
+      keepTyped(main, box, view);
       main.replaceChildren(box);
+      main.dataset.view = view;
       main.dataset.rendered = String(Number(main.dataset.rendered || 0) + 1);
       main.dataset.page = id;
       main.dataset.renderedAt = String(Math.round(performance.now()));
