@@ -201,24 +201,24 @@ func TestPoolEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	net := powNet(t, []devnet.NodeSpec{{Name: "pool", Backend: "btcd"}})
-	n := net.Nodes[0]
+	net := powNet(t, []devnet.NodeSpec{
+		{Name: "pool", Backend: "btcd"},
+		{Name: "follower", Backend: "btcd"},
+	})
+	n, follower := net.Nodes[0], net.Nodes[1]
 	if _, err := net.H.Generate(5); err != nil {
 		t.Fatal(err)
 	}
+	logTailsOnFailure(t, net.Nodes)
 	if err := n.Start("--stratum=127.0.0.1:0,diff=0.001", "--stratummindiff=0.0000000001",
 		"--pool=pplns", "--poolfee=1.5"); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	if err := follower.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, l := range n.Tail(40) {
-				t.Log(l)
-			}
-		}
-	})
 	powInfo(t, ctx, n, "the mainchain tip", func(i *apiv1.GetInfoResponse) bool {
 		return i.Mainchain.Synced && i.Mainchain.TipHeight >= 5
 	})
@@ -318,6 +318,42 @@ func TestPoolEndToEnd(t *testing.T) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
+
+	// The block found through Stratum reached the follower over the peer
+	// protocol: both nodes hold it as their tip, with one state hash.
+	powAgree(t, net, net.Nodes)
+	agreeOn(t, ctx, follower, found.String())
+}
+
+// logTailsOnFailure logs the tail of every node's log when the test
+// fails, so that a failure on a loaded CI machine can be read from its
+// output alone.
+func logTailsOnFailure(t *testing.T, nodes []*devnet.Node) {
+	t.Helper()
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, n := range nodes {
+			t.Logf("--- %s", n.Spec.Name)
+			for _, l := range n.Tail(40) {
+				t.Log(l)
+			}
+		}
+	})
+}
+
+// agreeOn checks that the node's sidechain tip is hash (after powAgree,
+// which waited for the nodes to agree).
+func agreeOn(t *testing.T, ctx context.Context, n *devnet.Node, hash string) {
+	t.Helper()
+	info, err := n.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Sidechain.TipHash != hash {
+		t.Fatalf("%s: sidechain tip %s, want %s", n.Spec.Name, info.Sidechain.TipHash, hash)
+	}
 }
 
 // nextJob reads until the server sends a job other than the one named
@@ -340,24 +376,24 @@ func TestPoolPayoutEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	net := powNet(t, []devnet.NodeSpec{{Name: "pool", Backend: "btcd"}})
-	n := net.Nodes[0]
+	net := powNet(t, []devnet.NodeSpec{
+		{Name: "pool", Backend: "btcd"},
+		{Name: "follower", Backend: "btcd"},
+	})
+	n, follower := net.Nodes[0], net.Nodes[1]
 	if _, err := net.H.Generate(5); err != nil {
 		t.Fatal(err)
 	}
+	logTailsOnFailure(t, net.Nodes)
 	if err := n.Start("--stratum=127.0.0.1:0,diff=0.001", "--stratummindiff=0.0000000001",
 		"--poolpayoutinterval=1s", "--poolminpayout=1000", "--poolfee=1"); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
+	if err := follower.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 420*time.Second)
 	defer cancel()
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, l := range n.Tail(40) {
-				t.Log(l)
-			}
-		}
-	})
 	powInfo(t, ctx, n, "the mainchain tip", func(i *apiv1.GetInfoResponse) bool {
 		return i.Mainchain.Synced && i.Mainchain.TipHeight >= 5
 	})
@@ -473,4 +509,10 @@ func TestPoolPayoutEndToEnd(t *testing.T) {
 	if !a.Ok || a.PaidSat != paid {
 		t.Fatalf("audit after the payouts: %v (the payouts paid %d)", a, paid)
 	}
+
+	// Every block found through Stratum, and the payout in one of them,
+	// reached the follower over the peer protocol: one tip, one state
+	// hash.
+	h := powAgree(t, net, net.Nodes)
+	t.Logf("the pool and the follower agree at sidechain height %d", h)
 }
