@@ -126,7 +126,7 @@ func BenchmarkSplitWindow(b *testing.B) {
 		netWork: big.NewInt(1 << 40)}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		allocs, _, err := p.splitPPLNS(blk)
+		allocs, _, _, err := p.splitPPLNS(blk)
 		if err != nil || len(allocs) != 1000 {
 			b.Fatalf("%d accounts, %v", len(allocs), err)
 		}
