@@ -273,6 +273,13 @@ func TestPoolEndToEnd(t *testing.T) {
 	if _, errv := c.call("mining.submit", low...); len(errv) == 0 || errv[0] != 23.0 {
 		t.Fatalf("a share above the target: error %v, want code 23", errv)
 	}
+	// An ntime far outside the job's window: code 20, counted as
+	// bad_ntime.
+	late := append([]any(nil), low...)
+	late[3] = "7fffffff"
+	if _, errv := c.call("mining.submit", late...); len(errv) == 0 || errv[0] != 20.0 {
+		t.Fatalf("a share with ntime 7fffffff: error %v, want code 20", errv)
+	}
 
 	st, err = pool.GetPoolStats(ctx, &apiv1.GetPoolStatsRequest{})
 	if err != nil {
@@ -280,6 +287,8 @@ func TestPoolEndToEnd(t *testing.T) {
 	}
 	if st.Connections != 1 || st.Workers != 1 || st.SharesAccepted != 1 ||
 		st.SharesRejected.GetStale() != 1 || st.SharesRejected.GetLowDifficulty() != 1 ||
+		st.SharesRejected.GetBadNtime() != 1 || st.SharesRejected.GetOther() != 0 ||
+		st.SharesRejected.GetTotal() != 3 ||
 		st.BlocksPending+st.BlocksConfirmed != 1 || !st.AuditOk {
 		t.Fatalf("pool stats after one block: %v", st)
 	}
@@ -312,6 +321,8 @@ func TestPoolEndToEnd(t *testing.T) {
 		"sidenode_pool_shares_accepted_total 1",
 		`sidenode_pool_shares_rejected_total{code="21",reason="stale"} 1`,
 		`sidenode_pool_shares_rejected_total{code="23",reason="low_difficulty"} 1`,
+		`sidenode_pool_shares_rejected_total{code="20",reason="bad_ntime"} 1`,
+		`sidenode_pool_shares_rejected_total{code="20",reason="other"} 0`,
 		"sidenode_pool_audit_ok 1",
 	} {
 		if !strings.Contains(string(body), want) {
@@ -515,4 +526,47 @@ func TestPoolPayoutEndToEnd(t *testing.T) {
 	// hash.
 	h := powAgree(t, net, net.Nodes)
 	t.Logf("the pool and the follower agree at sidechain height %d", h)
+
+	// A restart: the payouts are listed from the pool's store, paged,
+	// with the block that holds the first and its fee (from its inputs on
+	// the chain), and the nodes agree again.
+	before, err := pool.ListPoolPayouts(ctx, &apiv1.ListPoolPayoutsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	n.Stop()
+	if err := n.Start("--stratum=127.0.0.1:0,diff=0.001", "--stratummindiff=0.0000000001",
+		"--poolpayoutinterval=1s", "--poolminpayout=1000", "--poolfee=1"); err != nil {
+		t.Fatal(err)
+	}
+	if conn, err = n.Dial(); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	pool = apiv1.NewPoolServiceClient(conn)
+	var after *apiv1.ListPoolPayoutsResponse
+	for {
+		after, err = pool.ListPoolPayouts(ctx, &apiv1.ListPoolPayoutsRequest{Limit: 1})
+		if err == nil && after.Total >= before.Total {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("after the restart: payouts %v, %v; before %d", after, err, before.Total)
+		}
+		time.Sleep(100 * time.Millisecond) // the node starts
+	}
+	if len(after.Payouts) != 1 || after.Payouts[0].Txid != before.Payouts[0].Txid ||
+		after.Payouts[0].Height < 0 || after.Payouts[0].FeeSat <= 0 ||
+		after.Payouts[0].AmountSat != before.Payouts[0].AmountSat {
+		t.Fatalf("after the restart, the first payout %v; before %v", after.Payouts, before.Payouts[0])
+	}
+	last, err := pool.ListPoolPayouts(ctx, &apiv1.ListPoolPayoutsRequest{Limit: 1, Reversed: true,
+		Offset: after.Total - before.Total})
+	if err != nil || len(last.Payouts) != 1 || last.Payouts[0].Txid != before.Payouts[len(before.Payouts)-1].Txid {
+		t.Fatalf("after the restart, the last payout before it: %v, %v; before %v", last, err,
+			before.Payouts[len(before.Payouts)-1])
+	}
+	h = powAgree(t, net, net.Nodes)
+	t.Logf("after the pool's restart: %d payouts listed, agreement at sidechain height %d", after.Total, h)
 }

@@ -42,8 +42,8 @@ func (f *fakePool) PoolBlocks(context.Context) ([]PoolBlock, error) {
 func (f *fakePool) PoolAudit(context.Context) ([]PoolAuditLine, string, error) {
 	return append([]PoolAuditLine(nil), f.audit...), f.problem, f.err
 }
-func (f *fakePool) PoolPayouts(context.Context) ([]PoolPayout, error) {
-	return append([]PoolPayout(nil), f.payouts...), f.err
+func (f *fakePool) PoolPayouts(_ context.Context, page api.Page) ([]PoolPayout, uint64, error) {
+	return api.Paginate(f.payouts, page), uint64(len(f.payouts)), f.err
 }
 
 // bestChain is a Sidechain whose best chain holds hashes[h] at height h.
