@@ -295,7 +295,8 @@ func TestPoolEndToEnd(t *testing.T) {
 	ws, err := pool.ListPoolWorkers(ctx, &apiv1.ListPoolWorkersRequest{Worker: worker})
 	if err != nil || len(ws.Workers) != 1 || ws.Workers[0].PayoutAddress != payTo.EncodeAddress() ||
 		ws.Workers[0].SharesAccepted != 1 || ws.Workers[0].LastShareTime == 0 ||
-		ws.Workers[0].Difficulty <= 0 || ws.Workers[0].Connections != 1 {
+		ws.Workers[0].Difficulty <= 0 || ws.Workers[0].MeanShareDifficulty <= 0 ||
+		ws.Workers[0].Connections != 1 {
 		t.Fatalf("worker: %v %v", ws, err)
 	}
 	bs, err := pool.ListPoolBlocks(ctx, &apiv1.ListPoolBlocksRequest{})

@@ -99,10 +99,13 @@ type PoolWorker struct {
 	Rejects  ShareRejects
 	// LastShare is the time of its newest accepted share; zero for none.
 	LastShare time.Time
-	// Difficulty is the mean share difficulty of its shares accepted
-	// since the node started (0 before any).
-	Difficulty  float64
-	Connections int
+	// Difficulty is the difficulty in force on its connection (the one
+	// last set on a connection it authorized on; 0 with none since the
+	// node started); MeanShareDifficulty the mean difficulty of its
+	// shares accepted since the node started (0 before any).
+	Difficulty          float64
+	MeanShareDifficulty float64
+	Connections         int
 
 	// Owed and Paid are in satoshis.
 	Owed, Paid int64
@@ -259,6 +262,7 @@ func workerAPI(w *PoolWorker) api.PoolWorker {
 		Rejects:       api.ShareRejects(w.Rejects),
 		LastShare:     w.LastShare,
 		Difficulty:    w.Difficulty,
+		MeanShareDiff: w.MeanShareDifficulty,
 		Connections:   clampU32(w.Connections),
 		Owed:          w.Owed,
 		Paid:          w.Paid,

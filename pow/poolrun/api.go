@@ -119,9 +119,10 @@ func (p poolAPI) PoolWorkers(context.Context) ([]nodeapi.PoolWorker, error) {
 	for _, w := range snap.Workers {
 		pw := nodeapi.PoolWorker{Name: w.Name, HashPS: w.Hashrate,
 			Accepted: w.Accepted, Rejects: rejects(&w.Counters),
-			LastShare: w.LastShare, Connections: w.Connections}
+			LastShare: w.LastShare, Connections: w.Connections,
+			Difficulty: w.Difficulty}
 		if w.Accepted > 0 {
-			pw.Difficulty = w.AcceptedDifficulty / float64(w.Accepted)
+			pw.MeanShareDifficulty = w.AcceptedDifficulty / float64(w.Accepted)
 		}
 		if a, err := btcutil.DecodeAddress(w.Address, r.params.Side); err == nil {
 			pw.Payout = a
