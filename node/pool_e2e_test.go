@@ -196,7 +196,11 @@ func (c *stratumClient) grind(worker string, en2 []byte, meet bool) ([]any, chai
 // mines through it with a Stratum miner of its own: the share is accepted,
 // it is a block (powregtest's target is the share's), the block becomes
 // the node's tip, and the pool reports it through PoolService, the
-// Prometheus metrics and the audit. A bad share is refused with its code.
+// Prometheus metrics and the audit. Bad shares are refused with their
+// codes. A plain follower gets the block over the peer protocol and holds
+// the same state hash; after a mainchain reorg that takes the block away
+// and a second block at its height, the pool shows the first orphaned,
+// the audit balances, and the two nodes agree again.
 func TestPoolEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -253,6 +257,7 @@ func TestPoolEndToEnd(t *testing.T) {
 		t.Fatalf("authorize: %s %v", res, errv)
 	}
 	c.waitJob()
+	firstPrev, _ := c.job[1].(string) // the genesis block, as Stratum sends it
 
 	params, found := c.mine(worker, make([]byte, c.en2Size))
 	if res, errv := c.call("mining.submit", params...); errv != nil || string(res) != "true" {
@@ -335,6 +340,56 @@ func TestPoolEndToEnd(t *testing.T) {
 	// protocol: both nodes hold it as their tip, with one state hash.
 	powAgree(t, net, net.Nodes)
 	agreeOn(t, ctx, follower, found.String())
+
+	// A mainchain reorg takes away the found block's main reference: the
+	// block leaves both nodes' best chain. The miner gets a job on the
+	// genesis block again and finds the next block at the same height:
+	// the pool's first block is orphaned, the audit still balances, and
+	// both nodes agree on the new block.
+	mainTip, err := net.H.Reorg(2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newTip := mainTip[len(mainTip)-1].String()
+	powInfo(t, ctx, n, "the found block disconnected by the mainchain reorg", func(i *apiv1.GetInfoResponse) bool {
+		return i.Mainchain.TipHash == newTip && i.Sidechain.TipHash != found.String()
+	})
+	for {
+		id, _ := c.job[0].(string)
+		c.nextJob(id)
+		if prev, _ := c.job[1].(string); prev == firstPrev {
+			break
+		}
+	}
+	params2, found2 := c.mine(worker, []byte{0, 0, 0, 1, 0, 0, 0, 0}[:c.en2Size])
+	if res, errv := c.call("mining.submit", params2...); errv != nil || string(res) != "true" {
+		t.Fatalf("submit after the reorg %v: %s %v", params2, res, errv)
+	}
+	powInfo(t, ctx, n, "the block found after the reorg as the tip", func(i *apiv1.GetInfoResponse) bool {
+		return i.Sidechain.TipHash == found2.String()
+	})
+	for {
+		bs, err = pool.ListPoolBlocks(ctx, &apiv1.ListPoolBlocksRequest{})
+		if err == nil && len(bs.Blocks) == 2 &&
+			bs.Blocks[0].Status == apiv1.PoolBlockStatus_POOL_BLOCK_STATUS_ORPHANED &&
+			bs.Blocks[1].Status == apiv1.PoolBlockStatus_POOL_BLOCK_STATUS_PENDING {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the pool's blocks after the reorg: %v, %v; want the first orphaned", bs, err)
+		}
+		time.Sleep(100 * time.Millisecond) // the pool checks its blocks every 10 s
+	}
+	if bs.Blocks[1].Hash != found2.String() || bs.Blocks[0].Confirmations != 0 {
+		t.Fatalf("the pool's blocks after the reorg: %v", bs)
+	}
+	a, err = pool.GetPoolAudit(ctx, &apiv1.GetPoolAuditRequest{})
+	if err != nil || !a.Ok || a.Total != 2 || a.EarnedSat != bs.Blocks[1].RewardSat ||
+		a.Blocks[0].EarnedSat != 0 || a.Blocks[0].FeeSat != 0 {
+		t.Fatalf("audit after the reorg: %v %v", a, err)
+	}
+	powAgree(t, net, net.Nodes)
+	agreeOn(t, ctx, follower, found2.String())
 }
 
 // logTailsOnFailure logs the tail of every node's log when the test
