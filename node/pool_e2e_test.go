@@ -221,11 +221,14 @@ func TestPoolEndToEnd(t *testing.T) {
 	if err := follower.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
 	defer cancel()
+	start := time.Now()
+	step := func(what string) { t.Logf("%v: %s", time.Since(start).Round(time.Millisecond), what) }
 	powInfo(t, ctx, n, "the mainchain tip", func(i *apiv1.GetInfoResponse) bool {
 		return i.Mainchain.Synced && i.Mainchain.TipHeight >= 5
 	})
+	step("the pool node is at the mainchain tip")
 	conn, err := n.Dial()
 	if err != nil {
 		t.Fatal(err)
@@ -258,6 +261,7 @@ func TestPoolEndToEnd(t *testing.T) {
 	}
 	c.waitJob()
 	firstPrev, _ := c.job[1].(string) // the genesis block, as Stratum sends it
+	step("the miner has a job")
 
 	params, found := c.mine(worker, make([]byte, c.en2Size))
 	if res, errv := c.call("mining.submit", params...); errv != nil || string(res) != "true" {
@@ -266,6 +270,7 @@ func TestPoolEndToEnd(t *testing.T) {
 	powInfo(t, ctx, n, "the block found through Stratum as the tip", func(i *apiv1.GetInfoResponse) bool {
 		return i.Sidechain.TipHash == found.String()
 	})
+	step("the block found is the tip")
 	// The same share again: its job is stale now that its block is the
 	// tip (code 21).
 	if _, errv := c.call("mining.submit", params...); len(errv) == 0 || errv[0] != 21.0 {
@@ -340,6 +345,7 @@ func TestPoolEndToEnd(t *testing.T) {
 	// protocol: both nodes hold it as their tip, with one state hash.
 	powAgree(t, net, net.Nodes)
 	agreeOn(t, ctx, follower, found.String())
+	step("the follower agrees")
 
 	// A mainchain reorg takes away the found block's main reference: the
 	// block leaves both nodes' best chain. The miner gets a job on the
@@ -354,6 +360,7 @@ func TestPoolEndToEnd(t *testing.T) {
 	powInfo(t, ctx, n, "the found block disconnected by the mainchain reorg", func(i *apiv1.GetInfoResponse) bool {
 		return i.Mainchain.TipHash == newTip && i.Sidechain.TipHash != found.String()
 	})
+	step("the mainchain reorg took the block away")
 	for {
 		id, _ := c.job[0].(string)
 		c.nextJob(id)
@@ -361,6 +368,7 @@ func TestPoolEndToEnd(t *testing.T) {
 			break
 		}
 	}
+	step("the miner has a job on the genesis block")
 	params2, found2 := c.mine(worker, []byte{0, 0, 0, 1, 0, 0, 0, 0}[:c.en2Size])
 	if res, errv := c.call("mining.submit", params2...); errv != nil || string(res) != "true" {
 		t.Fatalf("submit after the reorg %v: %s %v", params2, res, errv)
@@ -380,6 +388,7 @@ func TestPoolEndToEnd(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond) // the pool checks its blocks every 10 s
 	}
+	step("the pool's first block is orphaned")
 	if bs.Blocks[1].Hash != found2.String() || bs.Blocks[0].Confirmations != 0 {
 		t.Fatalf("the pool's blocks after the reorg: %v", bs)
 	}
@@ -390,6 +399,7 @@ func TestPoolEndToEnd(t *testing.T) {
 	}
 	powAgree(t, net, net.Nodes)
 	agreeOn(t, ctx, follower, found2.String())
+	step("the follower agrees after the reorg")
 }
 
 // logTailsOnFailure logs the tail of every node's log when the test
