@@ -114,10 +114,13 @@ type PoolWorker struct {
 	Accepted            uint64
 	Rejects             ShareRejects
 	// LastShare is zero for never.
-	LastShare   time.Time
-	Difficulty  float64
-	Connections uint32
-	Owed, Paid  int64
+	LastShare time.Time
+	// Difficulty is the difficulty in force on its connection,
+	// MeanShareDiff the mean difficulty of its accepted shares.
+	Difficulty    float64
+	MeanShareDiff float64
+	Connections   uint32
+	Owed, Paid    int64
 }
 
 // PoolBlock is a block the pool found.
@@ -223,16 +226,17 @@ func (p *poolService) ListPoolWorkers(ctx context.Context, req *apiv1.ListPoolWo
 	for i := range ws {
 		w := &ws[i]
 		out[i] = &apiv1.PoolWorker{
-			Name:           w.Name,
-			PayoutAddress:  w.PayoutAddress,
-			HashPs:         w.HashPS,
-			SharesAccepted: w.Accepted,
-			SharesRejected: rejectsProto(w.Rejects),
-			LastShareTime:  unixOrZero(w.LastShare),
-			Difficulty:     w.Difficulty,
-			Connections:    w.Connections,
-			OwedSat:        w.Owed,
-			PaidSat:        w.Paid,
+			Name:                w.Name,
+			PayoutAddress:       w.PayoutAddress,
+			HashPs:              w.HashPS,
+			SharesAccepted:      w.Accepted,
+			SharesRejected:      rejectsProto(w.Rejects),
+			LastShareTime:       unixOrZero(w.LastShare),
+			Difficulty:          w.Difficulty,
+			Connections:         w.Connections,
+			MeanShareDifficulty: w.MeanShareDiff,
+			OwedSat:             w.Owed,
+			PaidSat:             w.Paid,
 		}
 	}
 	return &apiv1.ListPoolWorkersResponse{Workers: out, Total: total}, nil

@@ -30,7 +30,9 @@ func poolCommands() []commandSpec {
 		{groupMining, "pool workers", "List the pool's workers",
 			"List a page of the pool's workers by name, or the one named " +
 				"<worker>, each with its payout address, hashrate estimate, " +
-				"shares accepted and refused by code, last share, difficulty, " +
+				"shares accepted and refused by code, last share, the " +
+				"difficulty in force on its connection and the mean " +
+				"difficulty of its accepted shares, " +
 				"connections, and what it is owed and was paid, in sat " +
 				"(PoolService.ListPoolWorkers).",
 			func(c *client) any { return &poolWorkersCommand{c: c} }},

@@ -231,7 +231,8 @@ func TestPoolPanelInBrowser(t *testing.T) {
 		return got
 	}
 	if ws := rows("pool-workers"); len(ws) != 2 || ws[0][0] != "alice.rig1" || ws[0][3] != "1200" ||
-		ws[0][4] != "6 (21 stale: 3, 22 duplicate: 1, 23 low difficulty: 2)" || ws[1][6] != "never" {
+		ws[0][4] != "6 (21 stale: 3, 22 duplicate: 1, 23 low difficulty: 2)" || ws[0][5] != "512" ||
+		ws[0][6] != "480.5" || ws[1][7] != "never" {
 		t.Errorf("workers %q", ws)
 	}
 	if bs := rows("pool-blocks"); len(bs) != 3 || bs[0][0] != "29" || bs[0][2] != "pending" ||

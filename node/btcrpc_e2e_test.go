@@ -39,12 +39,19 @@ func TestPowOutsidePoolEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	pnet := powNet(t, []devnet.NodeSpec{{Name: "pooled", Backend: "btcd"}})
-	n := pnet.Nodes[0]
+	pnet := powNet(t, []devnet.NodeSpec{
+		{Name: "pooled", Backend: "btcd"},
+		{Name: "follower", Backend: "btcd"},
+	})
+	n, follower := pnet.Nodes[0], pnet.Nodes[1]
 	if _, err := pnet.H.Generate(5); err != nil {
 		t.Fatal(err)
 	}
+	logTailsOnFailure(t, pnet.Nodes)
 	if err := n.Start("--btcrpclisten="+addr, "--btcrpcuser=pool", "--btcrpcpass=pw"); err != nil {
+		t.Fatal(err)
+	}
+	if err := follower.Start(); err != nil {
 		t.Fatal(err)
 	}
 	client, err := rpcclient.New(&rpcclient.ConnConfig{Host: addr, User: "pool",
@@ -53,7 +60,7 @@ func TestPowOutsidePoolEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Shutdown()
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
 
 	payout, err := txscript.NewScriptBuilder().AddOp(txscript.OP_0).
@@ -61,6 +68,7 @@ func TestPowOutsidePoolEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var last string
 	for i := 0; i < 3; i++ {
 		var tmpl *btcjson.GetBlockTemplateResult
 		for {
@@ -72,9 +80,6 @@ func TestPowOutsidePoolEndToEnd(t *testing.T) {
 			time.Sleep(50 * time.Millisecond) // the node syncs the mainchain first
 		}
 		if err != nil {
-			for _, l := range n.Tail(40) {
-				t.Log(l)
-			}
 			t.Fatalf("getblocktemplate: %v", err)
 		}
 		flags, err := hex.DecodeString(tmpl.CoinbaseAux.Flags)
@@ -147,5 +152,10 @@ func TestPowOutsidePoolEndToEnd(t *testing.T) {
 		if err != nil || *best != hash {
 			t.Fatalf("getbestblockhash %v (%v), want %v", best, err, hash)
 		}
+		last = hash.String()
 	}
+	// The outside pool's blocks reached the follower over the peer
+	// protocol: one tip, one state hash.
+	powAgree(t, pnet, pnet.Nodes)
+	agreeOn(t, ctx, follower, last)
 }

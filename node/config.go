@@ -164,6 +164,7 @@ type Config struct {
 	PoolWindow         string        `long:"poolwindow" description:"PPLNS window: a number of shares (100000), or a multiple of the network difficulty counted in work (2x, 0.5x)"`
 	PoolMinPayout      int64         `long:"poolminpayout" description:"Smallest balance the pool pays a worker, in sat"`
 	PoolPayoutInterval time.Duration `long:"poolpayoutinterval" description:"Time between two payouts of the pool"`
+	PoolPruneInterval  time.Duration `long:"poolpruneinterval" description:"How often the pool deletes the shares no payout, unsettled block or PPLNS window can still need; 0 keeps every share"`
 	PoolSyncInterval   time.Duration `long:"poolsyncinterval" description:"How often the pool's store is flushed to the disk: an OS crash or power loss loses at most the shares of about this long (a kill of the process loses none)"`
 
 	MainWatch MainWatchConfig `group:"mainwatch" namespace:"mainwatch"`

@@ -196,32 +196,39 @@ func (c *stratumClient) grind(worker string, en2 []byte, meet bool) ([]any, chai
 // mines through it with a Stratum miner of its own: the share is accepted,
 // it is a block (powregtest's target is the share's), the block becomes
 // the node's tip, and the pool reports it through PoolService, the
-// Prometheus metrics and the audit. A bad share is refused with its code.
+// Prometheus metrics and the audit. Bad shares are refused with their
+// codes. A plain follower gets the block over the peer protocol and holds
+// the same state hash; after a mainchain reorg that takes the block away
+// and a second block at its height, the pool shows the first orphaned,
+// the audit balances, and the two nodes agree again.
 func TestPoolEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	net := powNet(t, []devnet.NodeSpec{{Name: "pool", Backend: "btcd"}})
-	n := net.Nodes[0]
+	net := powNet(t, []devnet.NodeSpec{
+		{Name: "pool", Backend: "btcd"},
+		{Name: "follower", Backend: "btcd"},
+	})
+	n, follower := net.Nodes[0], net.Nodes[1]
 	if _, err := net.H.Generate(5); err != nil {
 		t.Fatal(err)
 	}
+	logTailsOnFailure(t, net.Nodes)
 	if err := n.Start("--stratum=127.0.0.1:0,diff=0.001", "--stratummindiff=0.0000000001",
 		"--pool=pplns", "--poolfee=1.5"); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	if err := follower.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
 	defer cancel()
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, l := range n.Tail(40) {
-				t.Log(l)
-			}
-		}
-	})
+	start := time.Now()
+	step := func(what string) { t.Logf("%v: %s", time.Since(start).Round(time.Millisecond), what) }
 	powInfo(t, ctx, n, "the mainchain tip", func(i *apiv1.GetInfoResponse) bool {
 		return i.Mainchain.Synced && i.Mainchain.TipHeight >= 5
 	})
+	step("the pool node is at the mainchain tip")
 	conn, err := n.Dial()
 	if err != nil {
 		t.Fatal(err)
@@ -253,6 +260,8 @@ func TestPoolEndToEnd(t *testing.T) {
 		t.Fatalf("authorize: %s %v", res, errv)
 	}
 	c.waitJob()
+	firstPrev, _ := c.job[1].(string) // the genesis block, as Stratum sends it
+	step("the miner has a job")
 
 	params, found := c.mine(worker, make([]byte, c.en2Size))
 	if res, errv := c.call("mining.submit", params...); errv != nil || string(res) != "true" {
@@ -261,6 +270,7 @@ func TestPoolEndToEnd(t *testing.T) {
 	powInfo(t, ctx, n, "the block found through Stratum as the tip", func(i *apiv1.GetInfoResponse) bool {
 		return i.Sidechain.TipHash == found.String()
 	})
+	step("the block found is the tip")
 	// The same share again: its job is stale now that its block is the
 	// tip (code 21).
 	if _, errv := c.call("mining.submit", params...); len(errv) == 0 || errv[0] != 21.0 {
@@ -273,6 +283,13 @@ func TestPoolEndToEnd(t *testing.T) {
 	if _, errv := c.call("mining.submit", low...); len(errv) == 0 || errv[0] != 23.0 {
 		t.Fatalf("a share above the target: error %v, want code 23", errv)
 	}
+	// An ntime far outside the job's window: code 20, counted as
+	// bad_ntime.
+	late := append([]any(nil), low...)
+	late[3] = "7fffffff"
+	if _, errv := c.call("mining.submit", late...); len(errv) == 0 || errv[0] != 20.0 {
+		t.Fatalf("a share with ntime 7fffffff: error %v, want code 20", errv)
+	}
 
 	st, err = pool.GetPoolStats(ctx, &apiv1.GetPoolStatsRequest{})
 	if err != nil {
@@ -280,13 +297,16 @@ func TestPoolEndToEnd(t *testing.T) {
 	}
 	if st.Connections != 1 || st.Workers != 1 || st.SharesAccepted != 1 ||
 		st.SharesRejected.GetStale() != 1 || st.SharesRejected.GetLowDifficulty() != 1 ||
+		st.SharesRejected.GetBadNtime() != 1 || st.SharesRejected.GetOther() != 0 ||
+		st.SharesRejected.GetTotal() != 3 ||
 		st.BlocksPending+st.BlocksConfirmed != 1 || !st.AuditOk {
 		t.Fatalf("pool stats after one block: %v", st)
 	}
 	ws, err := pool.ListPoolWorkers(ctx, &apiv1.ListPoolWorkersRequest{Worker: worker})
 	if err != nil || len(ws.Workers) != 1 || ws.Workers[0].PayoutAddress != payTo.EncodeAddress() ||
 		ws.Workers[0].SharesAccepted != 1 || ws.Workers[0].LastShareTime == 0 ||
-		ws.Workers[0].Difficulty <= 0 || ws.Workers[0].Connections != 1 {
+		ws.Workers[0].Difficulty <= 0 || ws.Workers[0].MeanShareDifficulty <= 0 ||
+		ws.Workers[0].Connections != 1 {
 		t.Fatalf("worker: %v %v", ws, err)
 	}
 	bs, err := pool.ListPoolBlocks(ctx, &apiv1.ListPoolBlocksRequest{})
@@ -312,11 +332,104 @@ func TestPoolEndToEnd(t *testing.T) {
 		"sidenode_pool_shares_accepted_total 1",
 		`sidenode_pool_shares_rejected_total{code="21",reason="stale"} 1`,
 		`sidenode_pool_shares_rejected_total{code="23",reason="low_difficulty"} 1`,
+		`sidenode_pool_shares_rejected_total{code="20",reason="bad_ntime"} 1`,
+		`sidenode_pool_shares_rejected_total{code="20",reason="other"} 0`,
 		"sidenode_pool_audit_ok 1",
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+
+	// The block found through Stratum reached the follower over the peer
+	// protocol: both nodes hold it as their tip, with one state hash.
+	powAgree(t, net, net.Nodes)
+	agreeOn(t, ctx, follower, found.String())
+	step("the follower agrees")
+
+	// A mainchain reorg takes away the found block's main reference: the
+	// block leaves both nodes' best chain. The miner gets a job on the
+	// genesis block again and finds the next block at the same height:
+	// the pool's first block is orphaned, the audit still balances, and
+	// both nodes agree on the new block.
+	mainTip, err := net.H.Reorg(2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newTip := mainTip[len(mainTip)-1].String()
+	powInfo(t, ctx, n, "the found block disconnected by the mainchain reorg", func(i *apiv1.GetInfoResponse) bool {
+		return i.Mainchain.TipHash == newTip && i.Sidechain.TipHash != found.String()
+	})
+	step("the mainchain reorg took the block away")
+	for {
+		id, _ := c.job[0].(string)
+		c.nextJob(id)
+		if prev, _ := c.job[1].(string); prev == firstPrev {
+			break
+		}
+	}
+	step("the miner has a job on the genesis block")
+	params2, found2 := c.mine(worker, []byte{0, 0, 0, 1, 0, 0, 0, 0}[:c.en2Size])
+	if res, errv := c.call("mining.submit", params2...); errv != nil || string(res) != "true" {
+		t.Fatalf("submit after the reorg %v: %s %v", params2, res, errv)
+	}
+	powInfo(t, ctx, n, "the block found after the reorg as the tip", func(i *apiv1.GetInfoResponse) bool {
+		return i.Sidechain.TipHash == found2.String()
+	})
+	for {
+		bs, err = pool.ListPoolBlocks(ctx, &apiv1.ListPoolBlocksRequest{})
+		if err == nil && len(bs.Blocks) == 2 &&
+			bs.Blocks[0].Status == apiv1.PoolBlockStatus_POOL_BLOCK_STATUS_ORPHANED &&
+			bs.Blocks[1].Status == apiv1.PoolBlockStatus_POOL_BLOCK_STATUS_PENDING {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the pool's blocks after the reorg: %v, %v; want the first orphaned", bs, err)
+		}
+		time.Sleep(100 * time.Millisecond) // the pool checks its blocks every 10 s
+	}
+	step("the pool's first block is orphaned")
+	if bs.Blocks[1].Hash != found2.String() || bs.Blocks[0].Confirmations != 0 {
+		t.Fatalf("the pool's blocks after the reorg: %v", bs)
+	}
+	a, err = pool.GetPoolAudit(ctx, &apiv1.GetPoolAuditRequest{})
+	if err != nil || !a.Ok || a.Total != 2 || a.EarnedSat != bs.Blocks[1].RewardSat ||
+		a.Blocks[0].EarnedSat != 0 || a.Blocks[0].FeeSat != 0 {
+		t.Fatalf("audit after the reorg: %v %v", a, err)
+	}
+	powAgree(t, net, net.Nodes)
+	agreeOn(t, ctx, follower, found2.String())
+	step("the follower agrees after the reorg")
+}
+
+// logTailsOnFailure logs the tail of every node's log when the test
+// fails, so that a failure on a loaded CI machine can be read from its
+// output alone.
+func logTailsOnFailure(t *testing.T, nodes []*devnet.Node) {
+	t.Helper()
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, n := range nodes {
+			t.Logf("--- %s", n.Spec.Name)
+			for _, l := range n.Tail(40) {
+				t.Log(l)
+			}
+		}
+	})
+}
+
+// agreeOn checks that the node's sidechain tip is hash (after powAgree,
+// which waited for the nodes to agree).
+func agreeOn(t *testing.T, ctx context.Context, n *devnet.Node, hash string) {
+	t.Helper()
+	info, err := n.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Sidechain.TipHash != hash {
+		t.Fatalf("%s: sidechain tip %s, want %s", n.Spec.Name, info.Sidechain.TipHash, hash)
 	}
 }
 
@@ -340,24 +453,24 @@ func TestPoolPayoutEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	net := powNet(t, []devnet.NodeSpec{{Name: "pool", Backend: "btcd"}})
-	n := net.Nodes[0]
+	net := powNet(t, []devnet.NodeSpec{
+		{Name: "pool", Backend: "btcd"},
+		{Name: "follower", Backend: "btcd"},
+	})
+	n, follower := net.Nodes[0], net.Nodes[1]
 	if _, err := net.H.Generate(5); err != nil {
 		t.Fatal(err)
 	}
+	logTailsOnFailure(t, net.Nodes)
 	if err := n.Start("--stratum=127.0.0.1:0,diff=0.001", "--stratummindiff=0.0000000001",
 		"--poolpayoutinterval=1s", "--poolminpayout=1000", "--poolfee=1"); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
+	if err := follower.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 420*time.Second)
 	defer cancel()
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, l := range n.Tail(40) {
-				t.Log(l)
-			}
-		}
-	})
 	powInfo(t, ctx, n, "the mainchain tip", func(i *apiv1.GetInfoResponse) bool {
 		return i.Mainchain.Synced && i.Mainchain.TipHeight >= 5
 	})
@@ -473,4 +586,53 @@ func TestPoolPayoutEndToEnd(t *testing.T) {
 	if !a.Ok || a.PaidSat != paid {
 		t.Fatalf("audit after the payouts: %v (the payouts paid %d)", a, paid)
 	}
+
+	// Every block found through Stratum, and the payout in one of them,
+	// reached the follower over the peer protocol: one tip, one state
+	// hash.
+	h := powAgree(t, net, net.Nodes)
+	t.Logf("the pool and the follower agree at sidechain height %d", h)
+
+	// A restart: the payouts are listed from the pool's store, paged,
+	// with the block that holds the first and its fee (from its inputs on
+	// the chain), and the nodes agree again.
+	before, err := pool.ListPoolPayouts(ctx, &apiv1.ListPoolPayoutsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	n.Stop()
+	if err := n.Start("--stratum=127.0.0.1:0,diff=0.001", "--stratummindiff=0.0000000001",
+		"--poolpayoutinterval=1s", "--poolminpayout=1000", "--poolfee=1"); err != nil {
+		t.Fatal(err)
+	}
+	if conn, err = n.Dial(); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	pool = apiv1.NewPoolServiceClient(conn)
+	var after *apiv1.ListPoolPayoutsResponse
+	for {
+		after, err = pool.ListPoolPayouts(ctx, &apiv1.ListPoolPayoutsRequest{Limit: 1})
+		if err == nil && after.Total >= before.Total {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("after the restart: payouts %v, %v; before %d", after, err, before.Total)
+		}
+		time.Sleep(100 * time.Millisecond) // the node starts
+	}
+	if len(after.Payouts) != 1 || after.Payouts[0].Txid != before.Payouts[0].Txid ||
+		after.Payouts[0].Height < 0 || after.Payouts[0].FeeSat <= 0 ||
+		after.Payouts[0].AmountSat != before.Payouts[0].AmountSat {
+		t.Fatalf("after the restart, the first payout %v; before %v", after.Payouts, before.Payouts[0])
+	}
+	last, err := pool.ListPoolPayouts(ctx, &apiv1.ListPoolPayoutsRequest{Limit: 1, Reversed: true,
+		Offset: after.Total - before.Total})
+	if err != nil || len(last.Payouts) != 1 || last.Payouts[0].Txid != before.Payouts[len(before.Payouts)-1].Txid {
+		t.Fatalf("after the restart, the last payout before it: %v, %v; before %v", last, err,
+			before.Payouts[len(before.Payouts)-1])
+	}
+	h = powAgree(t, net, net.Nodes)
+	t.Logf("after the pool's restart: %d payouts listed, agreement at sidechain height %d", after.Total, h)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
+	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/nodeapi"
 )
 
@@ -26,7 +27,9 @@ func (p statsPool) PoolBlocks(context.Context) ([]nodeapi.PoolBlock, error)   { 
 func (p statsPool) PoolAudit(context.Context) ([]nodeapi.PoolAuditLine, string, error) {
 	return p.audit, "", p.err
 }
-func (p statsPool) PoolPayouts(context.Context) ([]nodeapi.PoolPayout, error) { return nil, p.err }
+func (p statsPool) PoolPayouts(context.Context, api.Page) ([]nodeapi.PoolPayout, uint64, error) {
+	return nil, 0, p.err
+}
 
 // TestPoolSnapshot: the metrics read the pool as GetPoolStats does: its
 // figures, every reject code and reason, the blocks by status and the

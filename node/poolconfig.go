@@ -64,6 +64,7 @@ func setPoolDefaults(c *Config) {
 	c.PoolWindow = pool.DefaultWindow.String()
 	c.PoolMinPayout = pool.DefaultMinPayout
 	c.PoolPayoutInterval = pool.DefaultPayoutInterval
+	c.PoolPruneInterval = pool.DefaultPruneInterval
 	c.PoolSyncInterval = store.DefaultSyncInterval
 }
 
@@ -189,8 +190,15 @@ func (c *Config) poolOptions() (poolOptions, error) {
 	if c.PoolSyncInterval <= 0 {
 		return o, fmt.Errorf("--poolsyncinterval %v must be positive", c.PoolSyncInterval)
 	}
+	if c.PoolPruneInterval < 0 {
+		return o, fmt.Errorf("--poolpruneinterval %v is negative: give 0 to keep every share", c.PoolPruneInterval)
+	}
 	o.pool = pool.Config{Scheme: scheme, FeeBps: fee, Window: window,
-		MinPayout: c.PoolMinPayout, PayoutInterval: c.PoolPayoutInterval}
+		MinPayout: c.PoolMinPayout, PayoutInterval: c.PoolPayoutInterval,
+		PruneInterval: c.PoolPruneInterval}
+	if c.PoolPruneInterval == 0 {
+		o.pool.PruneInterval = -1 // keep every share
+	}
 	if scheme == pool.SchemePPS && fee >= 10000 {
 		return o, fmt.Errorf("--poolfee %s: under pps the fee must be below 100%%", c.PoolFee)
 	}

@@ -37,7 +37,7 @@ func TestLoadConfigPool(t *testing.T) {
 		"--stratumbanratio=0.25", "--stratumbantime=1h", "--stratummaxbans=7",
 		"--stratummaxerrors=3", "--stratumsessionttl=90s", "--stratummaxsessions=11",
 		"--pool=pps", "--poolfee=1.25", "--poolwindow=3x", "--poolminpayout=5000",
-		"--poolpayoutinterval=10m")...)
+		"--poolpayoutinterval=10m", "--poolpruneinterval=30m")...)
 	o, err := cfg.poolOptions()
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestLoadConfigPool(t *testing.T) {
 		t.Fatalf("workers %+v", o.workers)
 	}
 	want := pool.Config{Scheme: pool.SchemePPS, FeeBps: 125, Window: pool.Window{NetMilli: 3000},
-		MinPayout: 5000, PayoutInterval: 10 * time.Minute}
+		MinPayout: 5000, PayoutInterval: 10 * time.Minute, PruneInterval: 30 * time.Minute}
 	if !reflect.DeepEqual(o.pool, want) {
 		t.Fatalf("pool %+v, want %+v", o.pool, want)
 	}
@@ -72,8 +72,17 @@ func TestLoadConfigPool(t *testing.T) {
 	// In the config file too, in the application section.
 	path := writeConfigFile(t, "[Application Options]\nnetwork=powregtest\nstratum=127.0.0.1:4444\npoolfee=2\n")
 	cfg = mustLoad(t, append(btcdCreds, "--configfile="+path)...)
-	if o, err := cfg.poolOptions(); err != nil || len(o.ports) != 1 || o.pool.FeeBps != 200 {
+	if o, err := cfg.poolOptions(); err != nil || len(o.ports) != 1 || o.pool.FeeBps != 200 ||
+		o.pool.PruneInterval != pool.DefaultPruneInterval {
 		t.Fatalf("config file: %+v %v", o, err)
+	}
+
+	// --poolpruneinterval=0 keeps every share (a negative interval for
+	// the pool).
+	cfg = mustLoad(t, append(btcdCreds, "--network=powregtest", "--stratum=127.0.0.1:3333",
+		"--poolpruneinterval=0")...)
+	if o, err := cfg.poolOptions(); err != nil || o.pool.PruneInterval >= 0 {
+		t.Fatalf("--poolpruneinterval=0: %+v %v", o.pool, err)
 	}
 }
 
@@ -129,6 +138,7 @@ func TestLoadConfigPoolErrors(t *testing.T) {
 		{[]string{"--poolminpayout=0"}, "--poolminpayout 0: want a positive amount in sat"},
 		{[]string{"--poolpayoutinterval=0s"}, "--poolpayoutinterval 0s must be positive"},
 		{[]string{"--poolsyncinterval=0s"}, "--poolsyncinterval 0s must be positive"},
+		{[]string{"--poolpruneinterval=-1s"}, "--poolpruneinterval -1s is negative: give 0 to keep every share"},
 	} {
 		args := append(append([]string(nil), btcdCreds...), c.args...)
 		if !strings.HasPrefix(strings.Join(c.args, " "), "--network") {

@@ -18,7 +18,9 @@ import (
 // (--stratum, on a pow network); Env.Pool is nil otherwise. The lists are
 // the pool's whole records, in any order for the workers and oldest first
 // for the others; the adapter orders, pages and counts them, computes
-// the confirmations from the sidechain, and checks the audit itself.
+// the confirmations from the sidechain, and checks the audit itself. The
+// payouts, which grow without bound and each need lookups, are paged by
+// the Pool.
 type Pool interface {
 	// PoolStats returns the server's and the accounting's figures now.
 	PoolStats(ctx context.Context) (*PoolStats, error)
@@ -36,8 +38,10 @@ type Pool interface {
 	// when none does.
 	PoolAudit(ctx context.Context) (lines []PoolAuditLine, problem string, err error)
 
-	// PoolPayouts returns every payout the pool made, oldest first.
-	PoolPayouts(ctx context.Context) ([]PoolPayout, error)
+	// PoolPayouts returns the page of the payouts the pool recorded
+	// (oldest first, or the newest first when page.Reversed), and how
+	// many it recorded in all.
+	PoolPayouts(ctx context.Context, page api.Page) ([]PoolPayout, uint64, error)
 }
 
 // ShareRejects counts refused shares by the Stratum error code sent: 20
@@ -95,10 +99,13 @@ type PoolWorker struct {
 	Rejects  ShareRejects
 	// LastShare is the time of its newest accepted share; zero for none.
 	LastShare time.Time
-	// Difficulty is the mean share difficulty of its shares accepted
-	// since the node started (0 before any).
-	Difficulty  float64
-	Connections int
+	// Difficulty is the difficulty in force on its connection (the one
+	// last set on a connection it authorized on; 0 with none since the
+	// node started); MeanShareDifficulty the mean difficulty of its
+	// shares accepted since the node started (0 before any).
+	Difficulty          float64
+	MeanShareDifficulty float64
+	Connections         int
 
 	// Owed and Paid are in satoshis.
 	Owed, Paid int64
@@ -138,10 +145,14 @@ type PoolAuditLine struct {
 // PoolPayout is a payout transaction of the pool on the sidechain.
 type PoolPayout struct {
 	TxID chainhash.Hash
+	// Time is when the pool recorded it (just before sending it).
 	Time time.Time
-	// Height is the best chain's block that holds it, -1 in the mempool.
-	Height  int32
-	Fee     int64
+	// Height is the best chain's block that holds it, -1 when none does
+	// (in the mempool, or not sent yet).
+	Height int32
+	// Fee is its transaction's fee, 0 when the node cannot tell.
+	Fee int64
+	// Outputs are what the pool paid, the wallet's change left out.
 	Outputs []PoolPayoutOutput
 }
 
@@ -251,6 +262,7 @@ func workerAPI(w *PoolWorker) api.PoolWorker {
 		Rejects:       api.ShareRejects(w.Rejects),
 		LastShare:     w.LastShare,
 		Difficulty:    w.Difficulty,
+		MeanShareDiff: w.MeanShareDifficulty,
 		Connections:   clampU32(w.Connections),
 		Owed:          w.Owed,
 		Paid:          w.Paid,
@@ -386,11 +398,10 @@ func (b *Adapter) PoolPayouts(ctx context.Context, page api.Page) ([]api.PoolPay
 	if b.poolSrc == nil {
 		return nil, 0, b.noPool()
 	}
-	ps, err := b.poolSrc.PoolPayouts(ctx)
+	pg, total, err := b.poolSrc.PoolPayouts(ctx, page)
 	if err != nil {
 		return nil, 0, err
 	}
-	pg := api.Paginate(ps, page)
 	out := make([]api.PoolPayout, len(pg))
 	for i := range pg {
 		p := &pg[i]
@@ -403,7 +414,7 @@ func (b *Adapter) PoolPayouts(ctx context.Context, page api.Page) ([]api.PoolPay
 		}
 		out[i] = o
 	}
-	return out, uint64(len(ps)), nil
+	return out, total, nil
 }
 
 // addressString encodes a payout address, "" for none.

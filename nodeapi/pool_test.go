@@ -42,8 +42,8 @@ func (f *fakePool) PoolBlocks(context.Context) ([]PoolBlock, error) {
 func (f *fakePool) PoolAudit(context.Context) ([]PoolAuditLine, string, error) {
 	return append([]PoolAuditLine(nil), f.audit...), f.problem, f.err
 }
-func (f *fakePool) PoolPayouts(context.Context) ([]PoolPayout, error) {
-	return append([]PoolPayout(nil), f.payouts...), f.err
+func (f *fakePool) PoolPayouts(_ context.Context, page api.Page) ([]PoolPayout, uint64, error) {
+	return api.Paginate(f.payouts, page), uint64(len(f.payouts)), f.err
 }
 
 // bestChain is a Sidechain whose best chain holds hashes[h] at height h.
@@ -92,7 +92,8 @@ func testPool(t *testing.T) (*fakePool, bestChain) {
 		workers: []PoolWorker{
 			{Name: "zed", Payout: addr, Accepted: 1},
 			{Name: "amy", Payout: addr, Accepted: 500, Rejects: ShareRejects{LowDifficulty: 7},
-				LastShare: time.Unix(1_800_000_000, 0), Difficulty: 16, Connections: 2, Owed: 100},
+				LastShare: time.Unix(1_800_000_000, 0), Difficulty: 16, MeanShareDifficulty: 12.5,
+				Connections: 2, Owed: 100},
 			{Name: "mo", Accepted: 399, Connections: -1},
 		},
 		blocks: []PoolBlock{
@@ -170,7 +171,7 @@ func TestPoolWorkers(t *testing.T) {
 	}
 	amy := ws[0]
 	if amy.PayoutAddress != sideAddrOf(t) || amy.Accepted != 500 || amy.Rejects.LowDifficulty != 7 ||
-		!amy.LastShare.Equal(time.Unix(1_800_000_000, 0)) || amy.Difficulty != 16 ||
+		!amy.LastShare.Equal(time.Unix(1_800_000_000, 0)) || amy.Difficulty != 16 || amy.MeanShareDiff != 12.5 ||
 		amy.Connections != 2 || amy.Owed != 100 {
 		t.Fatalf("amy %+v", amy)
 	}

@@ -47,7 +47,7 @@ func poolWorkers() []api.PoolWorker {
 	return []api.PoolWorker{
 		{Name: PoolWorkerA, PayoutAddress: SideAddress, HashPS: 2.5e9,
 			Accepted: 1200, Rejects: api.ShareRejects{Stale: 3, Duplicate: 1, LowDifficulty: 2},
-			LastShare: poolTime, Difficulty: 512, Connections: 2, Owed: 1_250_000, Paid: 90_000_000},
+			LastShare: poolTime, Difficulty: 512, MeanShareDiff: 480.5, Connections: 2, Owed: 1_250_000, Paid: 90_000_000},
 		{Name: PoolWorkerB, PayoutAddress: OtherSideAddress, HashPS: 5e8,
 			Accepted: 300, Rejects: api.ShareRejects{BadNtime: 4, Other: 1},
 			Difficulty: 64, Owed: 250_000, Paid: 10_000_000},

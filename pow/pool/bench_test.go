@@ -126,10 +126,48 @@ func BenchmarkSplitWindow(b *testing.B) {
 		netWork: big.NewInt(1 << 40)}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		allocs, _, err := p.splitPPLNS(blk)
+		allocs, _, _, err := p.splitPPLNS(blk)
 		if err != nil || len(allocs) != 1000 {
 			b.Fatalf("%d accounts, %v", len(allocs), err)
 		}
 	}
 	b.ReportMetric(float64(100_000*b.N)/b.Elapsed().Seconds(), "shares/s")
+}
+
+// BenchmarkPrune measures one Prune that deletes b.N shares (a window of
+// 1,000 shares kept), in shares deleted a second.
+//
+//	go test ./pow/pool -run NONE -bench Prune -benchtime 200000x
+func BenchmarkPrune(b *testing.B) {
+	clk := newClock()
+	db := openStore(b, b.TempDir())
+	defer db.Close()
+	p, err := Open(db, Config{Window: Window{Shares: 1000}, HashrateWindow: time.Second,
+		PruneInterval: -1, Now: clk.Now}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for w := 0; w < 64; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N+1000) {
+				if err := p.AddShare(mkShare(w, 1<<20, 1<<40, 312_500_000, 100, clk.Now())); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	clk.add(time.Hour)
+	b.ResetTimer()
+	res, err := p.Prune()
+	if err != nil || res.Pruned != uint64(b.N) {
+		b.Fatalf("pruned %+v, %v; want %d shares", res, err, b.N)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "shares/s")
 }

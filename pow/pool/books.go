@@ -29,13 +29,16 @@ func (p *Pool) settle() error {
 			return nil
 		}
 		nb, nf, err := p.computeSplit(b, fund)
-		if err != nil {
-			return err
-		}
 		p.mu.Lock()
 		if p.gen != gen {
+			// The books changed meanwhile (a prune may have moved
+			// the funding cursor past shares it deleted): again.
 			p.mu.Unlock()
 			continue
+		}
+		if err != nil {
+			p.mu.Unlock()
+			return err
 		}
 		err = p.applySplitLocked(nb, nf)
 		p.mu.Unlock()
@@ -56,9 +59,13 @@ func (p *Pool) computeSplit(b *blockRec, fund *funding) (*blockRec, *funding, er
 	var err error
 	switch p.cfg.Scheme {
 	case SchemePPLNS:
-		nb.allocs, nb.fee, err = p.splitPPLNS(b)
+		nb.allocs, nb.fee, nb.from, err = p.splitPPLNS(b)
 	case SchemePPS:
 		nb.allocs, nf, err = p.fundPPS(fund, b.seq, b.reward)
+		nb.from = b.seq
+		if fund.cursor < b.seq {
+			nb.from = fund.cursor
+		}
 		var sum int64
 		for _, a := range nb.allocs {
 			sum += a.amount
@@ -100,32 +107,19 @@ func (p *Pool) applySplitLocked(nb *blockRec, nf *funding) error {
 }
 
 // splitPPLNS computes a block's PPLNS split: the fee, and the rest over
-// the window ending at the block's share, by work.
-func (p *Pool) splitPPLNS(b *blockRec) ([]alloc, int64, error) {
+// the window ending at the block's share, by work. It also returns the
+// oldest share of the window.
+func (p *Pool) splitPPLNS(b *blockRec) ([]alloc, int64, uint64, error) {
 	weights := make(weightAcc)
-	win := p.cfg.Window
+	from := b.seq
 	err := p.db.View(func(r store.Reader) error {
-		if win.Shares > 0 {
-			n := win.Shares
-			return walkBack(r, b.seq, func(s *shareRec) (bool, error) {
-				weights.add(s.payout, s.work)
-				n--
-				return n > 0, nil
-			})
-		}
-		left := windowWork(b.netWork, win.NetMilli)
-		return walkBack(r, b.seq, func(s *shareRec) (bool, error) {
-			take := s.work
-			if take.Cmp(left) > 0 {
-				take = left
-			}
-			weights.add(s.payout, take)
-			left = new(big.Int).Sub(left, take)
-			return left.Sign() > 0, nil
+		return walkWindow(r, b.seq, b.netWork, p.cfg.Window, func(s *shareRec, w *big.Int) {
+			weights.add(s.payout, w)
+			from = s.seq
 		})
 	})
 	if err != nil {
-		return nil, 0, wrapError(ErrStore, err, "reading the PPLNS "+
+		return nil, 0, 0, wrapError(ErrStore, err, "reading the PPLNS "+
 			"window of block %v", b.hash)
 	}
 	fee := pplnsFee(b.reward, p.cfg.FeeBps)
@@ -133,7 +127,33 @@ func (p *Pool) splitPPLNS(b *blockRec) ([]alloc, int64, error) {
 	if len(allocs) == 0 {
 		fee = b.reward
 	}
-	return allocs, fee, nil
+	return allocs, fee, from, nil
+}
+
+// walkWindow calls fn with each share of the PPLNS window win ending at
+// share seq, newest first, and the weight it has in the window (its
+// work, or for a window in network work the part of it the window still
+// holds). netWork is the network work of the block the window is for.
+// The walk ends at the first share kept (see Prune).
+func walkWindow(r store.Reader, seq uint64, netWork *big.Int, win Window, fn func(*shareRec, *big.Int)) error {
+	if win.Shares > 0 {
+		n := win.Shares
+		return walkBack(r, seq, func(s *shareRec) (bool, error) {
+			fn(s, s.work)
+			n--
+			return n > 0, nil
+		})
+	}
+	left := windowWork(netWork, win.NetMilli)
+	return walkBack(r, seq, func(s *shareRec) (bool, error) {
+		take := s.work
+		if take.Cmp(left) > 0 {
+			take = left
+		}
+		fn(s, take)
+		left = new(big.Int).Sub(left, take)
+		return left.Sign() > 0, nil
+	})
 }
 
 // fundPPS funds PPS credits from a block's reward, oldest first: the
@@ -219,7 +239,9 @@ func orphan(b *blockRec, f *funding) (*blockRec, *funding) {
 // credits payable); a pending block that is not in the best chain
 // although the chain reached its height becomes orphaned (its credits
 // taken back); an orphaned block back in the best chain becomes pending
-// and is split again. Confirmed blocks are final.
+// and is split again. Confirmed blocks are final. Every
+// Config.PruneInterval it then prunes the shares nothing needs any more
+// (Prune).
 func (p *Pool) TipChanged(c Chain) error {
 	if err := p.settle(); err != nil {
 		return err
@@ -227,7 +249,10 @@ func (p *Pool) TipChanged(c Chain) error {
 	if err := p.tipChanged(c); err != nil {
 		return err
 	}
-	return p.settle()
+	if err := p.settle(); err != nil {
+		return err
+	}
+	return p.maybePrune()
 }
 
 // tipChanged is TipChanged's work under p.mu.
@@ -235,6 +260,7 @@ func (p *Pool) tipChanged(c Chain) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	tip := c.TipHeight()
+	p.tip = tip
 	fund := p.fund
 	var changed []*blockRec
 	var fundChanged bool

@@ -147,6 +147,10 @@ const (
 	// at most.
 	DefaultMaxBatch = 4096
 
+	// DefaultPruneInterval is how often TipChanged prunes the shares
+	// nothing needs any more.
+	DefaultPruneInterval = 10 * time.Minute
+
 	// maxPayout bounds one amount: the coin's supply, in satoshis.
 	maxMoney = 21_000_000 * 100_000_000
 )
@@ -201,6 +205,11 @@ type Config struct {
 	// commits at once, and batches form from the shares that arrive
 	// while the previous commit is writing.
 	CommitDelay time.Duration
+
+	// PruneInterval is the least time between two prunes of the shares
+	// by TipChanged (see Pool.Prune): DefaultPruneInterval if zero;
+	// negative keeps every share.
+	PruneInterval time.Duration
 
 	// Now is the clock (time.Now if nil); tests inject one.
 	Now func() time.Time
@@ -286,6 +295,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.CommitDelay < 0 || c.CommitDelay > time.Second {
 		return c, poolError(ErrConfig, "pool commit delay %v: want 0 "+
 			"to 1s", c.CommitDelay)
+	}
+	if c.PruneInterval == 0 {
+		c.PruneInterval = DefaultPruneInterval
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -78,6 +78,14 @@ signed transaction and debits the balances before sending it, and after a
 restart sends a recorded transaction again only if the Payer does not
 know it.
 
+# Pruning
+
+Prune (from TipChanged, every Config.PruneInterval) deletes the shares
+below the lowest of: the next block's PPLNS window (with a 4× margin for
+a window in network work), the windows of the blocks not confirmed
+(blockRec.from), the PPS funding cursor and the hashrate window. The
+walks stop at the first share kept (0x60 'l').
+
 # Audit and statistics
 
 Audit reads the books from one store snapshot and checks, for every block,

@@ -23,6 +23,8 @@ import (
 //	0x60 'f'                   -> PPS funding state
 //	0x60 'p' ‖ payout id (8)   -> payout record
 //	0x60 'm'                   -> payout state (next id, last payout time)
+//	0x60 'l'                   -> first share kept (8, BE): every share
+//	                              below it was pruned (absent: 1)
 const KeyByte byte = 0x60
 
 var (
@@ -34,6 +36,7 @@ var (
 	keyFunding      = []byte{KeyByte, 'f'}
 	keyPayoutPrefix = []byte{KeyByte, 'p'}
 	keyPayoutMeta   = []byte{KeyByte, 'm'}
+	keyFirstShare   = []byte{KeyByte, 'l'}
 )
 
 // LocalPrefixes are the key prefixes of the pool's records, all local

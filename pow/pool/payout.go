@@ -3,7 +3,9 @@ package pool
 import (
 	"bytes"
 	"sort"
+	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/mainstake/sidenode/store"
@@ -304,4 +306,56 @@ func itoa(v int64) string {
 	var e enc
 	e.i(v)
 	return string(e.b)
+}
+
+// PayoutOutput is what a recorded payout pays one account.
+type PayoutOutput struct {
+	Payout []byte
+	Amount int64
+}
+
+// PayoutRecord is a payout as the books record it.
+type PayoutRecord struct {
+	// ID numbers the payouts 1, 2, … in the order recorded.
+	ID uint64
+	// Time is when it was recorded.
+	Time time.Time
+	// TxID is its transaction's, Tx the transaction, serialized.
+	TxID chainhash.Hash
+	Tx   []byte
+	// Outputs are what the pool paid (the wallet's change is not one).
+	Outputs []PayoutOutput
+	// Sent is false while the transaction may not have been sent yet
+	// (recorded, then a crash): the next Payout sends it.
+	Sent bool
+}
+
+// Payouts returns a page of the recorded payouts, oldest first (from
+// index from, at most n; the newest first when reversed, from counted
+// from the newest), and how many there are in all. It reads memory only;
+// the slices of a record are the books' own and must not be changed.
+func (p *Pool) Payouts(from uint64, n int, reversed bool) ([]PayoutRecord, uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	total := uint64(len(p.payouts))
+	if from >= total || n <= 0 {
+		return nil, total
+	}
+	count := min(total-from, uint64(n))
+	out := make([]PayoutRecord, 0, count)
+	for i := uint64(0); i < count; i++ {
+		j := from + i
+		if reversed {
+			j = total - 1 - j
+		}
+		po := p.payouts[j]
+		r := PayoutRecord{ID: po.id, Time: time.Unix(0, po.time), TxID: po.txid,
+			Tx: po.tx, Sent: po.state == payoutSent,
+			Outputs: make([]PayoutOutput, len(po.outs))}
+		for k, o := range po.outs {
+			r.Outputs[k] = PayoutOutput{Payout: o.payout, Amount: o.amount}
+		}
+		out = append(out, r)
+	}
+	return out, total
 }

@@ -191,8 +191,13 @@ type Pool struct {
 	// only if nothing changed meanwhile.
 	gen uint64
 
-	// payMu serializes payouts.
-	payMu sync.Mutex
+	// payMu serializes payouts, pruneMu prunes.
+	payMu   sync.Mutex
+	pruneMu sync.Mutex
+	// tip is the best chain's height at the last TipChanged (under mu),
+	// lastPrune when maybePrune last pruned (unix nanoseconds, under mu).
+	tip       int32
+	lastPrune int64
 
 	// commitMu is held by the committer from a batch's store write until
 	// its blocks are in p.blocks, so that Audit takes a snapshot in which
@@ -227,6 +232,7 @@ func Open(db Store, cfg Config, payer Payer) (*Pool, error) {
 		settleCh:  make(chan struct{}, 1),
 	}
 	p.poolRate.init(cfg.HashrateWindow)
+	p.lastPrune = cfg.Now().UnixNano()
 	if err := p.load(); err != nil {
 		return nil, err
 	}

@@ -116,6 +116,12 @@ type blockRec struct {
 	fee    int64
 	allocs []alloc
 	confs  int32 // confirmations when last seen in the best chain
+	// from is the first share the split read: the oldest share of its
+	// PPLNS window, or under PPS the funding cursor the split began at
+	// (the block's own share when it funded returned credits only). 0
+	// when unknown (no split yet, or a record written before it was
+	// kept). An orphaned block keeps the from of its last split.
+	from uint64
 }
 
 func (b *blockRec) encode() []byte {
@@ -141,6 +147,10 @@ func (b *blockRec) encode() []byte {
 		e.by(a.payout)
 		e.i(a.amount)
 		e.i(a.paid)
+	}
+	if b.from != 0 {
+		// Optional, last: records without it read as 0 (unknown).
+		e.u(b.from)
 	}
 	return e.b
 }
@@ -175,6 +185,9 @@ func decodeBlock(seq uint64, v []byte) (*blockRec, error) {
 			a.paid = d.i()
 			b.allocs = append(b.allocs, a)
 		}
+	}
+	if d.err == nil && len(d.b) > 0 {
+		b.from = d.u()
 	}
 	return b, d.done("block")
 }

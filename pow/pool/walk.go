@@ -4,11 +4,32 @@ import (
 	"github.com/mainstake/sidenode/store"
 )
 
-// walkBack calls fn with the shares from seq down to 1, newest first,
-// until fn returns false or an error. The store iterates forward only, so
-// it reads one bucket of 256 shares at a time.
+// firstShare returns the first share the store keeps: every share below
+// it was pruned.
+func firstShare(r store.Reader) (uint64, error) {
+	v, err := r.Get(keyFirstShare)
+	switch {
+	case err == nil && len(v) == 8:
+		return max(beUint64(v), 1), nil
+	case err == nil:
+		return 0, poolError(ErrCorrupt, "pool first-share record of %d "+
+			"bytes", len(v))
+	case store.IsErrorCode(err, store.ErrNotFound):
+		return 1, nil
+	}
+	return 0, err
+}
+
+// walkBack calls fn with the shares from seq down to the first share
+// kept (1 if none was pruned), newest first, until fn returns false or an
+// error. The store iterates forward only, so it reads one bucket of 256
+// shares at a time.
 func walkBack(r store.Reader, seq uint64, fn func(*shareRec) (bool, error)) error {
-	if seq == 0 {
+	floor, err := firstShare(r)
+	if err != nil {
+		return err
+	}
+	if seq < floor {
 		return nil
 	}
 	for bucket := seq >> 8; ; bucket-- {
@@ -34,18 +55,21 @@ func walkBack(r store.Reader, seq uint64, fn func(*shareRec) (bool, error)) erro
 				return err
 			}
 		}
-		if bucket == 0 {
+		if bucket <= floor>>8 {
 			return nil
 		}
 	}
 }
 
-// walkForward calls fn with the shares from seq from to to, oldest first,
-// until fn returns false or an error.
+// walkForward calls fn with the shares from seq from (or the first share
+// kept, if later) to to, oldest first, until fn returns false or an
+// error.
 func walkForward(r store.Reader, from, to uint64, fn func(*shareRec) (bool, error)) error {
-	if from == 0 {
-		from = 1
+	floor, err := firstShare(r)
+	if err != nil {
+		return err
 	}
+	from = max(from, floor)
 	for bucket := from >> 8; bucket <= to>>8; bucket++ {
 		stop := false
 		err := r.Iterate(shareBucket(bucket<<8), func(k, v []byte) error {

@@ -1,15 +1,19 @@
 package poolrun
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
 
+	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/pow/pool"
+	"github.com/mainstake/sidenode/pow/stratum"
 	"github.com/mainstake/sidenode/pow/stratum/work"
 )
 
@@ -56,10 +60,13 @@ func blockStatus(s pool.BlockStatus) nodeapi.PoolBlockStatus {
 	return 0
 }
 
-// rejects returns the server's rejects by code.
-func rejects(m map[int]uint64) nodeapi.ShareRejects {
+// rejects returns the server's rejects by code, those refused for their
+// ntime (code 20 too) apart from the other 20s.
+func rejects(c *stratum.Counters) nodeapi.ShareRejects {
+	m := c.Rejected
 	return nodeapi.ShareRejects{
-		Other:         m[int(work.CodeOther)],
+		Other:         m[int(work.CodeOther)] - min(c.RejectedNTime, m[int(work.CodeOther)]),
+		BadNtime:      c.RejectedNTime,
 		Stale:         m[int(work.CodeStale)],
 		Duplicate:     m[int(work.CodeDuplicate)],
 		LowDifficulty: m[int(work.CodeLowDifficulty)],
@@ -79,7 +86,7 @@ func (p poolAPI) PoolStats(context.Context) (*nodeapi.PoolStats, error) {
 		HashrateWindow:  snap.HashrateWindow,
 		SharesPerSecond: r.shares.rate.perSecond(snap.Time),
 		Accepted:        snap.Accepted,
-		Rejects:         rejects(snap.Rejected),
+		Rejects:         rejects(&snap.Counters),
 		Scheme:          books.Scheme.String(),
 		CommissionPPM:   books.FeeBps * 100,
 		Listen:          append([]string(nil), r.listen...),
@@ -111,10 +118,11 @@ func (p poolAPI) PoolWorkers(context.Context) ([]nodeapi.PoolWorker, error) {
 	var out []nodeapi.PoolWorker
 	for _, w := range snap.Workers {
 		pw := nodeapi.PoolWorker{Name: w.Name, HashPS: w.Hashrate,
-			Accepted: w.Accepted, Rejects: rejects(w.Rejected),
-			LastShare: w.LastShare, Connections: w.Connections}
+			Accepted: w.Accepted, Rejects: rejects(&w.Counters),
+			LastShare: w.LastShare, Connections: w.Connections,
+			Difficulty: w.Difficulty}
 		if w.Accepted > 0 {
-			pw.Difficulty = w.AcceptedDifficulty / float64(w.Accepted)
+			pw.MeanShareDifficulty = w.AcceptedDifficulty / float64(w.Accepted)
 		}
 		if a, err := btcutil.DecodeAddress(w.Address, r.params.Side); err == nil {
 			pw.Payout = a
@@ -171,26 +179,31 @@ func (p poolAPI) PoolAudit(context.Context) ([]nodeapi.PoolAuditLine, string, er
 	return out, problem, nil
 }
 
-// PoolPayouts implements nodeapi.Pool: the payouts the node sent since
-// it started, each with the best chain's block that holds it, and the
-// workers of each payout address.
-func (p poolAPI) PoolPayouts(context.Context) ([]nodeapi.PoolPayout, error) {
+// PoolPayouts implements nodeapi.Pool: a page of the payouts the books
+// record (kept in the pool's store, so a restart loses none), each with
+// the outputs the pool paid, the best chain's block that holds it, its
+// fee, and the workers of each payout address.
+func (p poolAPI) PoolPayouts(_ context.Context, page api.Page) ([]nodeapi.PoolPayout, uint64, error) {
 	r := p.r
-	sent := r.payouts.list()
+	recs, total := r.books.Payouts(page.Offset, int(min(page.Limit, maxPayoutPage)), page.Reversed)
+	if len(recs) == 0 {
+		return nil, total, nil
+	}
 	names := make(map[string][]string)
 	for _, w := range r.server.Snapshot().Workers {
 		names[w.Address] = append(names[w.Address], w.Name)
 	}
-	out := make([]nodeapi.PoolPayout, len(sent))
-	for i, e := range sent {
-		txid := e.tx.TxHash()
-		po := nodeapi.PoolPayout{TxID: txid, Time: e.time, Height: -1, Fee: e.fee}
-		if ct, ok, err := r.chain.ConfirmedTx(txid); err == nil && ok {
+	out := make([]nodeapi.PoolPayout, len(recs))
+	for i := range recs {
+		rec := &recs[i]
+		po := nodeapi.PoolPayout{TxID: rec.TxID, Time: rec.Time, Height: -1,
+			Fee: r.payoutFee(rec)}
+		if ct, ok, err := r.chain.ConfirmedTx(rec.TxID); err == nil && ok {
 			po.Height = ct.Block.Height
 		}
-		for _, o := range e.outs {
-			out := nodeapi.PoolPayoutOutput{Amount: o.Value}
-			if _, addrs, _, err := txscript.ExtractPkScriptAddrs(o.PkScript, r.params.Side); err == nil && len(addrs) == 1 {
+		for _, o := range rec.Outputs {
+			out := nodeapi.PoolPayoutOutput{Amount: o.Amount}
+			if _, addrs, _, err := txscript.ExtractPkScriptAddrs(o.Payout, r.params.Side); err == nil && len(addrs) == 1 {
 				out.Payout = addrs[0]
 				out.Worker = strings.Join(names[addrs[0].EncodeAddress()], ",")
 			}
@@ -198,5 +211,35 @@ func (p poolAPI) PoolPayouts(context.Context) ([]nodeapi.PoolPayout, error) {
 		}
 		out[i] = po
 	}
-	return out, nil
+	return out, total, nil
+}
+
+// maxPayoutPage bounds the payouts one PoolPayouts call looks up.
+const maxPayoutPage = 10_000
+
+// payoutFee returns a recorded payout's fee: as the wallet told it when
+// the node sent it, else its inputs (the best chain's or the wallet's
+// coins) less its outputs; 0 when neither can tell.
+func (r *Run) payoutFee(rec *pool.PayoutRecord) int64 {
+	if fee, ok := r.payouts.feeOf(rec.TxID); ok {
+		return fee
+	}
+	tx := new(wire.MsgTx)
+	if err := tx.Deserialize(bytes.NewReader(rec.Tx)); err != nil {
+		return 0
+	}
+	var fee int64
+	for _, in := range tx.TxIn {
+		ct, ok, err := r.chain.ConfirmedTx(in.PreviousOutPoint.Hash)
+		if err != nil || !ok || int(in.PreviousOutPoint.Index) >= len(ct.Tx.TxOut) {
+			fee, _ := r.payouts.payer.Fee(tx)
+			return fee
+		}
+		fee += ct.Tx.TxOut[in.PreviousOutPoint.Index].Value
+	}
+	for _, o := range tx.TxOut {
+		fee -= o.Value
+	}
+	r.payouts.rememberFee(rec.TxID, fee)
+	return fee
 }

@@ -2,7 +2,6 @@ package poolrun
 
 import (
 	"sync"
-	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -10,22 +9,22 @@ import (
 	"github.com/mainstake/sidenode/pow/pool"
 )
 
-// maxPayoutLog bounds the payouts payoutLog keeps, and maxBuiltPayouts
-// those built and not sent yet.
+// maxFees bounds the payout fees payoutLog remembers, and
+// maxBuiltPayouts the payouts built and not sent yet.
 const (
-	maxPayoutLog    = 10_000
+	maxFees         = 10_000
 	maxBuiltPayouts = 64
 )
 
 // payoutLog is the pool's Payer: the node's wallet (nodeapi.SidePayer),
-// keeping what each payout it sent since the node started paid, for
-// PoolService.
+// remembering each payout's fee as the wallet told it when the payout was
+// built, for PoolService (the books keep the payouts themselves).
 type payoutLog struct {
 	payer WalletPayer
 
 	mu    sync.Mutex
-	built map[chainhash.Hash]payoutEntry
-	sent  []payoutEntry
+	built map[chainhash.Hash]int64 // fee of a payout built, not yet sent
+	fees  map[chainhash.Hash]int64
 }
 
 // WalletPayer is the node's wallet as the pool pays through it
@@ -33,15 +32,6 @@ type payoutLog struct {
 type WalletPayer interface {
 	pool.Payer
 	Fee(tx *wire.MsgTx) (int64, bool)
-}
-
-// payoutEntry is one payout: its transaction, the outputs the pool asked
-// for (without the wallet's change), its fee and when it was sent.
-type payoutEntry struct {
-	tx   *wire.MsgTx
-	outs []*wire.TxOut
-	fee  int64
-	time time.Time
 }
 
 var _ pool.Payer = (*payoutLog)(nil)
@@ -52,57 +42,57 @@ func (l *payoutLog) BuildPayout(outs []*wire.TxOut) (*wire.MsgTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	fee, _ := l.payer.Fee(tx)
-	e := payoutEntry{tx: tx, fee: fee}
-	for _, o := range outs {
-		e.outs = append(e.outs, wire.NewTxOut(o.Value, o.PkScript))
+	if fee, ok := l.payer.Fee(tx); ok {
+		l.mu.Lock()
+		if len(l.built) >= maxBuiltPayouts {
+			l.built = make(map[chainhash.Hash]int64)
+		}
+		l.built[tx.TxHash()] = fee
+		l.mu.Unlock()
 	}
-	l.mu.Lock()
-	if len(l.built) >= maxBuiltPayouts {
-		l.built = make(map[chainhash.Hash]payoutEntry)
-	}
-	l.built[tx.TxHash()] = e
-	l.mu.Unlock()
 	return tx, nil
 }
 
 // Known implements pool.Payer.
 func (l *payoutLog) Known(txid chainhash.Hash) (bool, error) { return l.payer.Known(txid) }
 
-// Send implements pool.Payer, and logs the payout once.
+// Send implements pool.Payer, and remembers the payout's fee.
 func (l *payoutLog) Send(tx *wire.MsgTx) error {
 	txid := tx.TxHash()
 	l.mu.Lock()
-	e, built := l.built[txid]
+	fee, built := l.built[txid]
 	l.mu.Unlock()
 	if !built {
-		// Sent again after a restart: every output counts, and the
-		// fee is what the node's coins tell.
-		e = payoutEntry{tx: tx, outs: tx.TxOut}
-		e.fee, _ = l.payer.Fee(tx)
+		// Sent again after a restart: the fee is what the node's coins
+		// tell.
+		fee, built = l.payer.Fee(tx)
 	}
 	if err := l.payer.Send(tx); err != nil {
 		return err
 	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	delete(l.built, txid)
-	for _, s := range l.sent {
-		if s.tx.TxHash() == txid {
-			return nil
-		}
-	}
-	e.time = time.Now()
-	l.sent = append(l.sent, e)
-	if len(l.sent) > maxPayoutLog {
-		l.sent = l.sent[len(l.sent)-maxPayoutLog:]
+	l.mu.Unlock()
+	if built {
+		l.rememberFee(txid, fee)
 	}
 	return nil
 }
 
-// list returns the payouts sent, oldest first.
-func (l *payoutLog) list() []payoutEntry {
+// rememberFee keeps a payout's fee.
+func (l *payoutLog) rememberFee(txid chainhash.Hash, fee int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]payoutEntry(nil), l.sent...)
+	if l.fees == nil || len(l.fees) >= maxFees {
+		l.fees = make(map[chainhash.Hash]int64)
+	}
+	l.fees[txid] = fee
+}
+
+// feeOf returns a payout's fee if it is remembered.
+func (l *payoutLog) feeOf(txid chainhash.Hash) (int64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fee, ok := l.fees[txid]
+	return fee, ok
 }

@@ -423,7 +423,7 @@ type Config struct {
 // Its errors name the --stratum option.
 func Start(ctx context.Context, cfg Config) (*Run, error) {
 	pdb := cfg.Store
-	payouts := &payoutLog{payer: cfg.Payer, built: make(map[chainhash.Hash]payoutEntry)}
+	payouts := &payoutLog{payer: cfg.Payer, built: make(map[chainhash.Hash]int64)}
 	books, err := pool.Open(pdb, cfg.Pool, payouts)
 	if err != nil {
 		closeStore(pdb)

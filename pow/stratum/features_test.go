@@ -206,7 +206,8 @@ func TestFixedDifficulty(t *testing.T) {
 }
 
 // TestSuggestDifficulty: before authorize it sets the first difficulty;
-// after, it is sent at once; the port's floor bounds it.
+// after, it is sent at once; the port's floor bounds it. The worker's
+// snapshot shows the difficulty in force, before any share.
 func TestSuggestDifficulty(t *testing.T) {
 	h := newHarness(t, nil)
 	c := h.dial()
@@ -218,9 +219,23 @@ func TestSuggestDifficulty(t *testing.T) {
 	if c.diff != 4e-9 {
 		t.Fatalf("difficulty %v", c.diff)
 	}
+	workerDiff := func() float64 {
+		for _, w := range h.srv.Snapshot().Workers {
+			if w.Name == "sa1miner.rig" {
+				return w.Difficulty
+			}
+		}
+		return -1
+	}
+	if d := workerDiff(); d != 4e-9 {
+		t.Fatalf("the worker's difficulty %v, want 4e-9", d)
+	}
 	c.call("mining.suggest_difficulty", 1e-30)
 	if c.diff != h.srv.cfg.Vardiff.Min {
 		t.Fatalf("difficulty %v, want the floor %v", c.diff, h.srv.cfg.Vardiff.Min)
+	}
+	if d := workerDiff(); d != h.srv.cfg.Vardiff.Min {
+		t.Fatalf("the worker's difficulty %v, want the floor %v", d, h.srv.cfg.Vardiff.Min)
 	}
 	if m := c.call("mining.suggest_difficulty", "high"); m.code() != 20 {
 		t.Fatalf("non-number: code %d", m.code())

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -51,7 +52,7 @@ func (c *conn) handleLine(line []byte) {
 		// Some firmwares send methods of their own (Antminer's
 		// mining.multi_version, say): refused, but not held against
 		// the connection.
-		c.srv.stats.reject(nil, work.CodeOther)
+		c.srv.stats.reject(nil, work.CodeOther, false)
 		c.refuse(req.ID, work.CodeOther, "unknown method "+strconv.Quote(truncate(req.Method, 64)))
 	}
 }
@@ -70,7 +71,7 @@ func (c *conn) refuse(id json.RawMessage, code work.Code, msg string) {
 // protocolError answers a malformed request with code 20 and drops the
 // connection once it has made MaxProtocolErrors of them.
 func (c *conn) protocolError(id json.RawMessage, msg string) {
-	c.srv.stats.reject(nil, work.CodeOther)
+	c.srv.stats.reject(nil, work.CodeOther, false)
 	c.refuse(id, work.CodeOther, msg)
 	c.protoErrs++
 	if c.protoErrs >= c.srv.cfg.MaxProtocolErrors {
@@ -155,7 +156,7 @@ func (c *conn) handleAuthorize(req request) {
 	subscribed := c.subscribed
 	c.mu.Unlock()
 	if !subscribed {
-		c.srv.stats.reject(nil, work.CodeNotSubscribed)
+		c.srv.stats.reject(nil, work.CodeNotSubscribed, false)
 		c.refuse(req.ID, work.CodeNotSubscribed, "not subscribed")
 		return
 	}
@@ -166,7 +167,7 @@ func (c *conn) handleAuthorize(req request) {
 	}
 	payout, err := c.srv.auth.Authorize(name, password)
 	if err != nil {
-		c.srv.stats.reject(nil, work.CodeUnauthorized)
+		c.srv.stats.reject(nil, work.CodeUnauthorized, false)
 		c.refuse(req.ID, work.CodeUnauthorized, "worker "+strconv.Quote(truncate(name, 64))+
 			" not authorized: "+err.Error())
 		return
@@ -190,6 +191,7 @@ func (c *conn) handleAuthorize(req request) {
 	} else if c.vd == nil && !c.fixedDiff {
 		c.vd = vardiff.New(c.port.Vardiff, c.diff, now)
 	}
+	c.worker(name).stats.diff.Store(math.Float64bits(c.diff))
 	c.mu.Unlock()
 	c.handshaken.Store(true)
 	c.ok(req, true)
@@ -264,6 +266,9 @@ func (c *conn) setDiffLocked(d float64) {
 	}
 	c.diff = d
 	c.diffChangeSeq = c.lastJobSeq + 1
+	for _, w := range c.workers {
+		w.stats.diff.Store(math.Float64bits(d))
+	}
 }
 
 // shareDiff is the difficulty a share of job seq is accepted at. c.mu is

@@ -136,6 +136,17 @@ func TestRejectCodes(t *testing.T) {
 			t.Errorf("rejected[%d] = %d, want %d (%v)", code, snap.Rejected[code], want, snap.Rejected)
 		}
 	}
+	// Of the two 20s, the ntime out of range is counted apart too, for
+	// the server and for its worker.
+	if snap.RejectedNTime != 1 {
+		t.Errorf("rejected for their ntime: %d, want 1", snap.RejectedNTime)
+	}
+	for _, w := range snap.Workers {
+		if w.Name == "sa1miner.rig" && (w.RejectedNTime != 1 || w.Rejected[20] != 1) {
+			t.Errorf("worker %s: %d rejected for their ntime, %d with code 20; want 1 and 1 "+
+				"(the malformed submit names no worker)", w.Name, w.RejectedNTime, w.Rejected[20])
+		}
+	}
 }
 
 // TestBlockFound: a share meeting the network target is submitted to the

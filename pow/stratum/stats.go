@@ -48,6 +48,7 @@ type counters struct {
 	accepted   uint64
 	acceptedD  float64
 	rejected   map[int]uint64
+	badNTime   uint64
 	blocks     uint64
 	blocksFail uint64
 	window     rateWindow
@@ -66,8 +67,11 @@ type workerStats struct {
 	name    string
 	address string
 	conns   atomic.Int64
-	mu      sync.Mutex
-	c       counters
+	// diff is the difficulty last set on a connection of the worker
+	// (math.Float64bits).
+	diff atomic.Uint64
+	mu   sync.Mutex
+	c    counters
 }
 
 // stats are the server's counters.
@@ -121,14 +125,22 @@ func (s *stats) accept(w *workerStats, d float64, now time.Time) {
 	s.mu.Unlock()
 }
 
-func (s *stats) reject(w *workerStats, code work.Code) {
+// reject counts a refused submit by code; ntime says it was refused for
+// its ntime (code 20), counted apart as well.
+func (s *stats) reject(w *workerStats, code work.Code, ntime bool) {
+	n := uint64(0)
+	if ntime {
+		n = 1
+	}
 	if w != nil {
 		w.mu.Lock()
 		w.c.rejected[int(code)]++
+		w.c.badNTime += n
 		w.mu.Unlock()
 	}
 	s.mu.Lock()
 	s.c.rejected[int(code)]++
+	s.c.badNTime += n
 	s.mu.Unlock()
 }
 
@@ -180,6 +192,11 @@ type Counters struct {
 	// Rejected counts refused submits by Stratum code (20..25).
 	Rejected map[int]uint64
 
+	// RejectedNTime counts the submits refused with code 20 because
+	// their ntime lies outside the job's window (work.ErrNTime); they
+	// are counted in Rejected[20] too.
+	RejectedNTime uint64
+
 	// Blocks counts the blocks found that the block sink took;
 	// BlocksRefused those it refused.
 	Blocks        uint64
@@ -197,6 +214,7 @@ func (c *counters) snapshot(now time.Time, window time.Duration) Counters {
 		Accepted:           c.accepted,
 		AcceptedDifficulty: c.acceptedD,
 		Rejected:           make(map[int]uint64, len(c.rejected)),
+		RejectedNTime:      c.badNTime,
 		Blocks:             c.blocks,
 		BlocksRefused:      c.blocksFail,
 		Hashrate:           c.window.total(now) * math.Exp2(32) / window.Seconds(),
@@ -213,6 +231,12 @@ type WorkerSnapshot struct {
 	Name        string
 	Address     string
 	Connections int
+	// Difficulty is the difficulty in force on the worker's connection:
+	// the one last set (by vardiff, d=, suggest_difficulty, or the
+	// port's start) on a connection it authorized on, whether or not a
+	// share came at it yet. Counters.AcceptedDifficulty / Accepted is the
+	// mean difficulty of its accepted shares.
+	Difficulty float64
 	Counters
 }
 
@@ -279,6 +303,7 @@ func (s *Server) Snapshot() Snapshot {
 			Name:        w.name,
 			Address:     w.address,
 			Connections: int(w.conns.Load()),
+			Difficulty:  math.Float64frombits(w.diff.Load()),
 			Counters:    w.c.snapshot(now, st.windowLen),
 		})
 		w.mu.Unlock()

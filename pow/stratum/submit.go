@@ -148,7 +148,7 @@ func (c *conn) rejectShare(req request, w *authWorker, err error, checked bool) 
 	if w != nil {
 		ws = w.stats
 	}
-	c.srv.stats.reject(ws, code)
+	c.srv.stats.reject(ws, code, errors.Is(err, work.ErrNTime))
 	c.refuse(req.ID, code, msg)
 	if checked {
 		// A stale share is the network's doing, not the miner's.

@@ -84,9 +84,9 @@
         c.barChart('Rejected shares by Stratum code', rejectKinds.map(([, k, label]) => ({ label, value: Number(rej[k]) || 0 })),
           { key: 'plot-rejects' })));
       el.append(c.el('h3', {}, 'Workers'),
-        c.table(['worker', 'payout address', 'hashrate', 'accepted #', 'rejected', 'difficulty #', 'last share', 'connections #', 'owed', 'paid'],
+        c.table(['worker', 'payout address', 'hashrate', 'accepted #', 'rejected', 'difficulty #', 'mean share difficulty #', 'last share', 'connections #', 'owed', 'paid'],
           (workers.workers || []).map((w) => [w.name, w.payout_address ? c.link(w.payout_address) : '—', hashrate(w.hash_ps),
-            w.shares_accepted, rejectsText(w.shares_rejected), w.difficulty, when(w.last_share_time), w.connections,
+            w.shares_accepted, rejectsText(w.shares_rejected), w.difficulty, w.mean_share_difficulty, when(w.last_share_time), w.connections,
             c.sat(w.owed_sat), c.sat(w.paid_sat)]),
           { key: 'pool-workers', empty: 'no worker yet' }));
       el.append(c.el('h3', {}, 'Blocks found'),

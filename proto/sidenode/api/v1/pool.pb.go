@@ -432,17 +432,22 @@ type PoolWorker struct {
 	// last_share_time is when it last had a share accepted, Unix seconds;
 	// 0 for never.
 	LastShareTime int64 `protobuf:"varint,6,opt,name=last_share_time,json=lastShareTime,proto3" json:"last_share_time,omitempty"`
-	// difficulty is the mean share difficulty of its shares accepted since
-	// the node started (0 before any).
+	// difficulty is the difficulty in force on its Stratum connection now
+	// (set by vardiff, d= in the password, mining.suggest_difficulty or the
+	// port's start), the one last set on a connection it authorized on; 0
+	// when it has had no connection since the node started.
 	Difficulty float64 `protobuf:"fixed64,7,opt,name=difficulty,proto3" json:"difficulty,omitempty"`
 	// connections is its Stratum connections open now.
 	Connections uint32 `protobuf:"varint,8,opt,name=connections,proto3" json:"connections,omitempty"`
 	// owed_sat is what the pool owes it now, paid_sat what it paid it in
 	// all.
-	OwedSat       int64 `protobuf:"varint,9,opt,name=owed_sat,json=owedSat,proto3" json:"owed_sat,omitempty"`
-	PaidSat       int64 `protobuf:"varint,10,opt,name=paid_sat,json=paidSat,proto3" json:"paid_sat,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	OwedSat int64 `protobuf:"varint,9,opt,name=owed_sat,json=owedSat,proto3" json:"owed_sat,omitempty"`
+	PaidSat int64 `protobuf:"varint,10,opt,name=paid_sat,json=paidSat,proto3" json:"paid_sat,omitempty"`
+	// mean_share_difficulty is the mean difficulty of its shares accepted
+	// since the node started (0 before any).
+	MeanShareDifficulty float64 `protobuf:"fixed64,11,opt,name=mean_share_difficulty,json=meanShareDifficulty,proto3" json:"mean_share_difficulty,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *PoolWorker) Reset() {
@@ -541,6 +546,13 @@ func (x *PoolWorker) GetOwedSat() int64 {
 func (x *PoolWorker) GetPaidSat() int64 {
 	if x != nil {
 		return x.PaidSat
+	}
+	return 0
+}
+
+func (x *PoolWorker) GetMeanShareDifficulty() float64 {
+	if x != nil {
+		return x.MeanShareDifficulty
 	}
 	return 0
 }
@@ -1252,11 +1264,12 @@ type PoolPayout struct {
 	Txid string `protobuf:"bytes,1,opt,name=txid,proto3" json:"txid,omitempty"`
 	// time is when the pool made it, Unix seconds.
 	Time int64 `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
-	// height is the best chain's block that holds it; -1 while it is in
-	// the mempool.
+	// height is the best chain's block that holds it; -1 while none does
+	// (in the mempool, or not sent yet).
 	Height int32 `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
 	// amount_sat is what it pays the workers in all, fee_sat its
-	// transaction fee (the pool's, not the workers').
+	// transaction fee (the pool's, not the workers'; 0 when the node cannot
+	// tell it).
 	AmountSat     int64               `protobuf:"varint,4,opt,name=amount_sat,json=amountSat,proto3" json:"amount_sat,omitempty"`
 	FeeSat        int64               `protobuf:"varint,5,opt,name=fee_sat,json=feeSat,proto3" json:"fee_sat,omitempty"`
 	Outputs       []*PoolPayoutOutput `protobuf:"bytes,6,rep,name=outputs,proto3" json:"outputs,omitempty"`
@@ -1487,7 +1500,7 @@ const file_sidenode_api_v1_pool_proto_rawDesc = "" +
 	"\bowed_sat\x18\r \x01(\x03R\aowedSat\x12\x19\n" +
 	"\bpaid_sat\x18\x0e \x01(\x03R\apaidSat\x12\x19\n" +
 	"\baudit_ok\x18\x0f \x01(\bR\aauditOk\x12\x16\n" +
-	"\x06listen\x18\x10 \x03(\tR\x06listen\"\xf1\x02\n" +
+	"\x06listen\x18\x10 \x03(\tR\x06listen\"\xa5\x03\n" +
 	"\n" +
 	"PoolWorker\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12%\n" +
@@ -1502,7 +1515,8 @@ const file_sidenode_api_v1_pool_proto_rawDesc = "" +
 	"\vconnections\x18\b \x01(\rR\vconnections\x12\x19\n" +
 	"\bowed_sat\x18\t \x01(\x03R\aowedSat\x12\x19\n" +
 	"\bpaid_sat\x18\n" +
-	" \x01(\x03R\apaidSat\"z\n" +
+	" \x01(\x03R\apaidSat\x122\n" +
+	"\x15mean_share_difficulty\x18\v \x01(\x01R\x13meanShareDifficulty\"z\n" +
 	"\x16ListPoolWorkersRequest\x12\x16\n" +
 	"\x06offset\x18\x01 \x01(\x04R\x06offset\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\rR\x05limit\x12\x1a\n" +

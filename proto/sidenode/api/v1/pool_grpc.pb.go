@@ -53,7 +53,8 @@ type PoolServiceClient interface {
 	// satoshi, and returns the totals and a page of the blocks.
 	GetPoolAudit(ctx context.Context, in *GetPoolAuditRequest, opts ...grpc.CallOption) (*GetPoolAuditResponse, error)
 	// ListPoolPayouts returns a page of the pool's payout transactions on
-	// the sidechain, oldest first.
+	// the sidechain, oldest first: every payout its books record, across
+	// restarts.
 	ListPoolPayouts(ctx context.Context, in *ListPoolPayoutsRequest, opts ...grpc.CallOption) (*ListPoolPayoutsResponse, error)
 }
 
@@ -142,7 +143,8 @@ type PoolServiceServer interface {
 	// satoshi, and returns the totals and a page of the blocks.
 	GetPoolAudit(context.Context, *GetPoolAuditRequest) (*GetPoolAuditResponse, error)
 	// ListPoolPayouts returns a page of the pool's payout transactions on
-	// the sidechain, oldest first.
+	// the sidechain, oldest first: every payout its books record, across
+	// restarts.
 	ListPoolPayouts(context.Context, *ListPoolPayoutsRequest) (*ListPoolPayoutsResponse, error)
 	mustEmbedUnimplementedPoolServiceServer()
 }
