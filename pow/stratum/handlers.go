@@ -197,6 +197,10 @@ func (c *conn) handleAuthorize(req request) {
 	c.ok(req, true)
 	if e := c.srv.currentJob(); e != nil {
 		c.sendJob(e, true, true)
+	} else {
+		// No job yet (the node was still syncing when the last one
+		// was asked for): ask now, and the broadcast brings it.
+		c.srv.requestJob()
 	}
 	log.Debugf("Authorized %q from %s", name, c.remote)
 }

@@ -184,6 +184,13 @@ func testConfig() Config {
 
 func newHarness(t testing.TB, mod func(*Config)) *harness {
 	t.Helper()
+	return newHarnessOn(t, mod, template(t, 10, 1, hardBits))
+}
+
+// newHarnessOn starts a server whose source gives tpl; with tpl nil, the
+// source has no template yet and no first job is waited for.
+func newHarnessOn(t testing.TB, mod func(*Config), tpl *work.Template) *harness {
+	t.Helper()
 	h := &harness{
 		t:      t,
 		src:    &fakeSource{ch: make(chan struct{}, 16)},
@@ -195,7 +202,7 @@ func newHarness(t testing.TB, mod func(*Config)) *harness {
 
 		partial: make(chan struct{}, 64),
 	}
-	h.src.t = template(t, 10, 1, hardBits)
+	h.src.t = tpl
 	cfg := testConfig()
 	cfg.Now = h.clock.Now
 	if mod != nil {
@@ -243,7 +250,9 @@ func newHarness(t testing.TB, mod func(*Config)) *harness {
 		}
 	})
 	// The first job is made before Serve accepts anyone.
-	<-h.jobs
+	if tpl != nil {
+		<-h.jobs
+	}
 	return h
 }
 

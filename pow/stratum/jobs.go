@@ -10,7 +10,9 @@ import (
 )
 
 // jobLoop makes a new job whenever the source's template changes, and
-// every JobRefresh when it does not.
+// every JobRefresh when it does not. While the source has no template (the
+// node is still syncing), it asks again after firstRetry, doubling up to
+// JobRefresh, so that miners get work as soon as there is some.
 func (s *Server) jobLoop(ctx context.Context) {
 	defer s.bg.Done()
 	var tick <-chan time.Time
@@ -20,7 +22,17 @@ func (s *Server) jobLoop(ctx context.Context) {
 		tick = t.C
 	}
 	changed := s.src.Changed()
+	retryIn := firstRetry
+	var retry <-chan time.Time
 	for {
+		if s.templateMissing.Load() && s.cfg.JobRefresh > 0 {
+			if retry == nil {
+				retry = time.After(min(retryIn, s.cfg.JobRefresh))
+				retryIn *= 2
+			}
+		} else {
+			retry, retryIn = nil, firstRetry
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -32,11 +44,18 @@ func (s *Server) jobLoop(ctx context.Context) {
 			s.refreshJob()
 		case <-tick:
 			s.refreshJob()
+		case <-retry:
+			retry = nil
+			s.refreshJob()
 		case <-s.refresh:
 			s.refreshJob()
 		}
 	}
 }
+
+// firstRetry is the job loop's first wait before asking a source that had
+// no template again.
+const firstRetry = time.Second
 
 // refreshJob asks the source for its template, makes a job of it and
 // sends it to every authorized miner, clean when its previous block is not
@@ -46,8 +65,14 @@ func (s *Server) refreshJob() {
 	defer s.refreshMu.Unlock()
 	t, err := s.src.Template()
 	if err != nil {
-		log.Warnf("No Stratum job: template: %v", err)
+		// Said once per outage, not at every retry.
+		if !s.templateMissing.Swap(true) {
+			log.Warnf("No Stratum job: template: %v", err)
+		}
 		return
+	}
+	if s.templateMissing.Swap(false) {
+		log.Infof("Stratum work again, from the template of height %d", t.Height)
 	}
 	// The job is built outside jobsMu: submits look jobs up meanwhile.
 	s.jobsMu.RLock()

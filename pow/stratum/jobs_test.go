@@ -237,3 +237,46 @@ func TestJobRefresh(t *testing.T) {
 		t.Fatal("a refresh was clean")
 	}
 }
+
+// TestFirstJobWhenSynced: a server that started while its source had no
+// template (a node still syncing) gives an authorizing miner work once the
+// source has a template, though the source signals no change and the
+// server neither refreshes nor retries on its own (JobRefresh 0).
+func TestFirstJobWhenSynced(t *testing.T) {
+	h := newHarnessOn(t, nil, nil)
+	for !h.srv.templateMissing.Load() { // the server's first try failed
+		time.Sleep(time.Millisecond)
+	}
+	// The template appears without a Changed signal, as when the node
+	// synced the mainchain but its sidechain tip did not move.
+	tpl := template(t, 10, 1, hardBits)
+	h.src.mu.Lock()
+	h.src.t = tpl
+	h.src.mu.Unlock()
+	c := h.dial()
+	// A bound on a broken server, not a timing assertion.
+	_ = c.nc.SetReadDeadline(time.Now().Add(2 * time.Minute))
+	c.subscribe("")
+	c.authorize("sa1miner.rig", "x") // waits for mining.notify
+	if c.job == nil {
+		t.Fatal("no job after authorize")
+	}
+}
+
+// TestJobRetryWhileNoTemplate: while the source has no template the job
+// loop asks again on its own, so a miner already connected gets work once
+// there is a template, though nobody signals it.
+func TestJobRetryWhileNoTemplate(t *testing.T) {
+	h := newHarnessOn(t, func(c *Config) { c.JobRefresh = time.Hour }, nil)
+	c := h.dial()
+	_ = c.nc.SetReadDeadline(time.Now().Add(2 * time.Minute))
+	c.subscribe("")
+	m := c.call("mining.authorize", "sa1miner.rig", "x")
+	if m.code() != 0 {
+		t.Fatalf("authorize: %s", m.Error)
+	}
+	h.src.mu.Lock()
+	h.src.t = template(t, 10, 1, hardBits)
+	h.src.mu.Unlock()
+	c.waitNote("mining.notify")
+}

@@ -58,6 +58,9 @@ type Server struct {
 	// filling).
 	refresh     chan struct{}
 	jobRequests atomic.Uint64 // calls of requestJob, for tests
+	// templateMissing is set while the source gives no template: the
+	// job loop asks again soon, and the warning is logged once.
+	templateMissing atomic.Bool
 
 	versionMask atomic.Uint32
 	buffered    atomic.Int64 // bytes counted against MaxBufferedBytes
