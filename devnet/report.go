@@ -3,7 +3,9 @@ package devnet
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -142,3 +144,83 @@ func (n *Net) Report(pause time.Duration, tail, width int) []string {
 
 // Net returns the net the node belongs to.
 func (node *Node) Net() *Net { return node.net }
+
+// longWait matches the header of a goroutine in a Go traceback that has
+// waited a minute or more, with the state it waits in.
+var longWait = regexp.MustCompile(`^goroutine \d+ \[([^,\]]+), (\d+) minutes?(, locked to thread)?\]:$`)
+
+// stuckStates are the waits of a goroutine held up by another: a lock, a
+// full channel, a condition. A goroutine idle in select, in a channel
+// receive or on the network is not listed.
+var stuckStates = map[string]bool{
+	"sync.Mutex.Lock": true, "sync.RWMutex.Lock": true, "sync.RWMutex.RLock": true,
+	"semacquire": true, "chan send": true, "sync.Cond.Wait": true,
+	"sync.WaitGroup.Wait": true,
+}
+
+// Stuck ends the node's process with SIGQUIT, which makes a Go program
+// print every goroutine's stack, and returns the goroutines that had
+// waited a minute or more on a lock, a channel send, a condition or a
+// wait group, each as its header and its top frames (frames lines), and
+// a line counting the goroutines. It is for a failing test's report, at
+// its end: the node does not run afterwards. It returns nothing for a
+// node that does not run.
+func (node *Node) Stuck(frames int) []string {
+	node.mu.Lock()
+	cmd, done := node.cmd, node.done
+	mark := node.base + len(node.lines)
+	node.mu.Unlock()
+	if cmd == nil || !node.runningNow() {
+		return nil
+	}
+	if err := cmd.Process.Signal(syscall.SIGQUIT); err != nil {
+		return []string{fmt.Sprintf("--- %s: SIGQUIT: %v", node.Spec.Name, err)}
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
+	node.mu.Lock()
+	start := max(mark-node.base, 0)
+	lines := append([]string(nil), node.lines[start:]...)
+	node.mu.Unlock()
+	total, stuck, out := stuckGoroutines(lines, frames)
+	head := fmt.Sprintf("--- %s: %d goroutines, %d of them waited a minute "+
+		"or more on a lock, a channel send, a condition or a wait group",
+		node.Spec.Name, total, stuck)
+	return append([]string{head}, out...)
+}
+
+// stuckGoroutines reads a Go traceback: it counts the goroutines, and
+// returns those that waited a minute or more in one of stuckStates, each
+// as its header line and its top frames.
+func stuckGoroutines(lines []string, frames int) (total, stuck int, out []string) {
+	for i, l := range lines {
+		if strings.HasPrefix(l, "goroutine ") {
+			total++
+		}
+		m := longWait.FindStringSubmatch(l)
+		if m == nil || !stuckStates[m[1]] {
+			continue
+		}
+		stuck++
+		out = append(out, l)
+		// Each frame is two lines: the function, then its file.
+		for _, f := range lines[i+1 : min(len(lines), i+1+2*frames)] {
+			if f == "" {
+				break
+			}
+			out = append(out, f)
+		}
+	}
+	return total, stuck, out
+}
+
+// runningNow reports whether the node's process runs.
+func (node *Node) runningNow() bool {
+	node.mu.Lock()
+	defer node.mu.Unlock()
+	return node.running()
+}

@@ -87,3 +87,51 @@ func TestReport(t *testing.T) {
 		}
 	}
 }
+
+// TestStuckGoroutines reads a Go traceback: goroutines that waited a
+// minute or more on a lock or a channel send are listed with their top
+// frames; idle ones (select, network) and short waits are only counted.
+func TestStuckGoroutines(t *testing.T) {
+	traceback := strings.Split(`goroutine 1 [select, 3 minutes]:
+main.run()
+	/src/main.go:10 +0x1
+	
+goroutine 7 [sync.Mutex.Lock, 3 minutes]:
+sync.(*Mutex).Lock(...)
+	/go/src/sync/mutex.go:1 +0x1
+node.(*storeChain).ConnectBlock(0x1)
+	/src/chain.go:20 +0x2
+mainwatch.(*Follower).connect(0x1)
+	/src/follower.go:30 +0x3
+
+goroutine 9 [chan send, 2 minutes]:
+p2p.(*peer).handle(0x1)
+	/src/peer.go:40 +0x4
+
+goroutine 12 [sync.Mutex.Lock]:
+sync.(*Mutex).Lock(...)
+	/go/src/sync/mutex.go:1 +0x1
+
+goroutine 15 [IO wait, 3 minutes]:
+internal/poll.runtime_pollWait(0x1)
+	/go/src/runtime/netpoll.go:1 +0x1
+`, "\n")
+	total, stuck, out := stuckGoroutines(traceback, 2)
+	if total != 5 || stuck != 2 {
+		t.Fatalf("%d goroutines, %d stuck; want 5 and 2", total, stuck)
+	}
+	want := []string{
+		"goroutine 7 [sync.Mutex.Lock, 3 minutes]:",
+		"sync.(*Mutex).Lock(...)",
+		"\t/go/src/sync/mutex.go:1 +0x1",
+		"node.(*storeChain).ConnectBlock(0x1)",
+		"\t/src/chain.go:20 +0x2",
+		"goroutine 9 [chan send, 2 minutes]:",
+		"p2p.(*peer).handle(0x1)",
+		"\t/src/peer.go:40 +0x4",
+	}
+	if strings.Join(out, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("stuck goroutines:\n%s\nwant:\n%s", strings.Join(out, "\n"),
+			strings.Join(want, "\n"))
+	}
+}

@@ -49,7 +49,9 @@ var reported sync.Map // *devnet.Net → bool
 // (devnet.Net.Report): whether it had a sidechain peer and where its
 // chains stand, the lines around its longest pauses of more than 10 s (a
 // stalled node logs nothing), its last peer lines, warnings and errors,
-// and its last 40 lines.
+// and its last 40 lines; then it ends each node with SIGQUIT and logs the
+// goroutines that had waited a minute or more on a lock or a channel
+// (devnet.Node.Stuck). The test must not use the nodes afterwards.
 func reportNet(t *testing.T, net *devnet.Net) {
 	t.Helper()
 	if _, done := reported.LoadOrStore(net, true); done {
@@ -58,6 +60,13 @@ func reportNet(t *testing.T, net *devnet.Net) {
 	t.Logf("the nodes at %s:", time.Now().Format("15:04:05.000"))
 	for _, l := range net.Report(10*time.Second, 40, 200) {
 		t.Log(l)
+	}
+	// Last, as it ends them: the goroutines of each node that waited
+	// long on a lock or a channel, which a stall leaves behind.
+	for _, n := range net.Nodes {
+		for _, l := range n.Stuck(4) {
+			t.Log(l)
+		}
 	}
 }
 
