@@ -8,6 +8,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
+	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/nodeapi"
 	"github.com/mainstake/sidenode/p2p"
@@ -100,6 +101,11 @@ var _ nodeapi.Mining = miningAPI{}
 
 func (m miningAPI) MiningTemplate(context.Context) (*nodeapi.MiningTemplate, error) {
 	t, err := m.pc.MiningTemplate()
+	var ahead *powchain.AheadOfClockError
+	if errors.As(err, &ahead) {
+		// For a while only: the caller asks again.
+		return nil, api.Errorf(api.ErrUnavailable, "%w", err)
+	}
 	if err != nil {
 		return nil, err
 	}

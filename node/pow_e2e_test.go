@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,8 +26,48 @@ func powNet(t *testing.T, specs []devnet.NodeSpec) *devnet.Net {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stopNet(t, net) })
+	cleanupPowNet(t, net)
 	return net
+}
+
+// cleanupPowNet stops the net when the test ends, after logging its
+// report (reportNet) if the test failed.
+func cleanupPowNet(t *testing.T, net *devnet.Net) {
+	t.Cleanup(func() { stopNet(t, net) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			reportNet(t, net)
+		}
+	})
+}
+
+// reported holds the nets whose report a test logged already.
+var reported sync.Map // *devnet.Net → bool
+
+// reportNet logs, once per net, what every node of a failing test's net
+// was doing, for a failure to be understood from the test's output alone
+// (devnet.Net.Report): whether it had a sidechain peer and where its
+// chains stand, the lines around its longest pauses of more than 10 s (a
+// stalled node logs nothing), its last peer lines, warnings and errors,
+// and its last 40 lines; then it ends each node with SIGQUIT and logs the
+// goroutines that had waited a minute or more on a lock or a channel
+// (devnet.Node.Stuck). The test must not use the nodes afterwards.
+func reportNet(t *testing.T, net *devnet.Net) {
+	t.Helper()
+	if _, done := reported.LoadOrStore(net, true); done {
+		return
+	}
+	t.Logf("the nodes at %s:", time.Now().Format("15:04:05.000"))
+	for _, l := range net.Report(10*time.Second, 40, 200) {
+		t.Log(l)
+	}
+	// Last, as it ends them: the goroutines of each node that waited
+	// long on a lock or a channel, which a stall leaves behind.
+	for _, n := range net.Nodes {
+		for _, l := range n.Stuck(4) {
+			t.Log(l)
+		}
+	}
 }
 
 // powInfo waits until fn accepts the node's info.
@@ -39,9 +80,7 @@ func powInfo(t *testing.T, ctx context.Context, n *devnet.Node, what string,
 			return info
 		}
 		if ctx.Err() != nil {
-			for _, l := range n.Tail(40) {
-				t.Log(l)
-			}
+			reportNet(t, n.Net())
 			t.Fatalf("%s: %s never came (last info %v, %v)", n.Spec.Name, what, info, err)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -59,16 +98,6 @@ func powAgree(t *testing.T, net *devnet.Net, nodes []*devnet.Node) int32 {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, n := range nodes {
-				t.Logf("--- %s", n.Spec.Name)
-				for _, l := range n.Tail(25) {
-					t.Log(l)
-				}
-			}
-		}
-	})
 	var infos []*apiv1.GetInfoResponse
 	for {
 		infos = infos[:0]
@@ -87,6 +116,7 @@ func powAgree(t *testing.T, net *devnet.Net, nodes []*devnet.Node) int32 {
 			break
 		}
 		if ctx.Err() != nil {
+			reportNet(t, net)
 			t.Fatalf("the nodes never agreed on a sidechain tip at mainchain %d", height)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -129,7 +159,8 @@ func TestPowEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
 	// Mainchain blocks come while the sidechain grows, so the
-	// sideblocks' references differ.
+	// sideblocks' references differ. When each step was reached goes to
+	// the test's log, to set beside the nodes' logs if it fails.
 	for _, target := range []int32{10, 20, 30} {
 		powInfo(t, ctx, miner, "the next sidechain height", func(i *apiv1.GetInfoResponse) bool {
 			return i.Sidechain.Height >= target
@@ -137,10 +168,13 @@ func TestPowEndToEnd(t *testing.T) {
 		if _, err := net.H.Generate(1); err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("%s: the miner reached sidechain height %d; one more mainchain block",
+			time.Now().Format("15:04:05.000"), target)
 	}
 	powInfo(t, ctx, follower, "sidechain height 30", func(i *apiv1.GetInfoResponse) bool {
 		return i.Sidechain.Height >= 30
 	})
+	t.Logf("%s: the follower reached sidechain height 30", time.Now().Format("15:04:05.000"))
 
 	// Stop mining (a restart without --mine) and compare.
 	miner.Stop()
@@ -362,7 +396,7 @@ func TestPowAlgorithmSwitch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { stopNet(t, net) })
+	cleanupPowNet(t, net)
 	miner, follower := net.Nodes[0], net.Nodes[1]
 	if _, err := net.H.Generate(5); err != nil {
 		t.Fatal(err)

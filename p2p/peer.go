@@ -162,6 +162,10 @@ type peer struct {
 	closeReason error
 	sync        peerSync
 
+	// claimsEnded is set, under Server.inflightMu, when the session is
+	// unregistered: from then on it claims no item (claimInflight).
+	claimsEnded bool
+
 	// ctx is cancelled, and quit closed, when the session ends.
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -627,7 +631,7 @@ func (p *peer) onInventory(items []*p2pv1.InventoryItem) {
 		if p.s.have(it) || p.isRequested(it) {
 			continue
 		}
-		if !p.s.claimInflight(it, p.id) {
+		if !p.s.claimInflight(it, p) {
 			continue
 		}
 		if !p.request(it, reqInv) {
@@ -805,17 +809,6 @@ func (p *peer) takeRequest(it InvItem) (request, bool) {
 	r, ok := p.requested[it]
 	delete(p.requested, it)
 	return r, ok
-}
-
-// requestedItems returns the items in flight from the peer.
-func (p *peer) requestedItems() []InvItem {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	items := make([]InvItem, 0, len(p.requested))
-	for it := range p.requested {
-		items = append(items, it)
-	}
-	return items
 }
 
 // announce queues the items the peer does not know for the next

@@ -533,9 +533,7 @@ func (s *Server) unregister(p *peer) {
 		delete(s.byNonce, p.hello.GetNonce())
 	}
 	s.mu.Unlock()
-	for _, it := range p.requestedItems() {
-		s.releaseInflight(it, p.id)
-	}
+	s.releaseAllInflight(p)
 	if p.hello != nil {
 		s.syncPeerGone(p)
 	}
@@ -1146,12 +1144,19 @@ func (s *Server) lookup(it InvItem) *p2pv1.Message {
 	return nil
 }
 
-// claimInflight records that it is being asked of peer id, and reports
-// false if another peer is already asked for it and has not timed out.
-func (s *Server) claimInflight(it InvItem, id PeerID) bool {
+// claimInflight records that it is being asked of p, and reports false
+// if another peer is already asked for it and has not timed out, or if
+// p's session has been unregistered: its reader may still be handling a
+// message, and a claim it made now would hold the item for
+// RequestTimeout with nobody to ask (releaseAllInflight).
+func (s *Server) claimInflight(it InvItem, p *peer) bool {
 	now := time.Now()
 	s.inflightMu.Lock()
 	defer s.inflightMu.Unlock()
+	if p.claimsEnded {
+		return false
+	}
+	id := p.id
 	if e, ok := s.inflight[it]; ok && e.peer != id && now.Before(e.expires) {
 		return false
 	}
@@ -1165,6 +1170,20 @@ func (s *Server) claimInflight(it InvItem, id PeerID) bool {
 	}
 	s.inflight[it] = inflight{peer: id, expires: now.Add(s.cfg.RequestTimeout)}
 	return true
+}
+
+// releaseAllInflight forgets every item asked of p, whether or not it is
+// still among p's requests, and ends p's claims: an ended session answers
+// nothing, and what it was asked for goes to other peers at once.
+func (s *Server) releaseAllInflight(p *peer) {
+	s.inflightMu.Lock()
+	defer s.inflightMu.Unlock()
+	p.claimsEnded = true
+	for it, e := range s.inflight {
+		if e.peer == p.id {
+			delete(s.inflight, it)
+		}
+	}
 }
 
 // releaseInflight forgets that it is asked of peer id.

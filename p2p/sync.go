@@ -439,7 +439,7 @@ func (s *Server) fetchBodiesLocked() int {
 		if pick == nil {
 			break
 		}
-		if !s.claimInflight(it, pick.p.id) {
+		if !s.claimInflight(it, pick.p) {
 			continue // asked of another peer already
 		}
 		if !pick.p.request(it, reqSync) {

@@ -637,3 +637,59 @@ func benchSyncNode(b *testing.B, c *fakeChain, connect []string) *Server {
 	}
 	return s
 }
+
+// TestHeaderSyncClaimOutlivesNoSession: a session's reader may still be
+// handling a message when its session ends, as when the writer fails
+// first or the node replaces the session with one the other node dialled:
+// a block it claims then must not stay claimed by the ended session, or
+// header sync skips that block, fetches the rest from other peers, and
+// never comes back to it (a pow node stuck one block below its peers).
+func TestHeaderSyncClaimOutlivesNoSession(t *testing.T) {
+	ahead := newFakeChain()
+	ahead.extend(10, 1)
+	var headers [][]byte
+	for _, n := range ahead.chain[1:] {
+		headers = append(headers, n.header)
+	}
+	behind := newFakeChain()
+	if _, err := behind.ProcessHeaders(0, headers); err != nil {
+		t.Fatal(err)
+	}
+	n := startSyncNode(t, behind, func(cfg *Config) {
+		// Claims must not end by timing out during the test.
+		cfg.RequestTimeout = time.Hour
+	})
+
+	// The ended session: registered, then ended and unregistered by its
+	// owner, and only then does its reader handle the announcement of
+	// the first block, which came just before the end.
+	first := ahead.chain[1].hash
+	old := n.newPeer(nopConn{}, "127.0.0.1:1", true, false)
+	if err := n.register(old, &p2pv1.Hello{Nonce: 77, Engine: EnginePoW}); err != nil {
+		t.Fatal(err)
+	}
+	old.disconnect(errors.New("send failed"))
+	n.unregister(old)
+	old.handle(inventoryMsg([]InvItem{BlockItem(first)}))
+
+	// A peer that has every block: the sync asks it for all ten.
+	r, err := dialRaw(t, n.addr(), rawOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.hello(powHello(10)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := r.next(5*time.Second, func(m *p2pv1.Message) bool { return m.GetGetData() != nil })
+	if err != nil {
+		t.Fatalf("no getdata: %v", err)
+	}
+	var asked []chainhash.Hash
+	for _, it := range m.GetGetData().GetItems() {
+		asked = append(asked, fromProto(it).Hash)
+	}
+	if len(asked) != 10 || asked[0] != first {
+		t.Fatalf("the sync asked for %d blocks, from %v; want all 10, from %v",
+			len(asked), asked[0], first)
+	}
+}

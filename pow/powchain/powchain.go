@@ -305,7 +305,15 @@ func (c *Chain) BlockTemplate(payout []byte) (*miner.Template, error) {
 			return err
 		}
 		minTime := parent.MedianTimePast().Add(time.Second)
-		if now := c.now().Truncate(time.Second); now.After(minTime) {
+		now := c.now()
+		if limit := now.Add(c.params.Pow.MaxFutureBlockTime); minTime.After(limit) {
+			// Any block on this tip would be refused as too new
+			// (headerchain.ErrTimeTooNew) until the clock catches up:
+			// blocks mined faster than their times advance.
+			return &AheadOfClockError{MinTime: minTime, Clock: now,
+				MaxFuture: c.params.Pow.MaxFutureBlockTime}
+		}
+		if now := now.Truncate(time.Second); now.After(minTime) {
 			minTime = now
 		}
 		tmpl = &miner.Template{
@@ -330,6 +338,27 @@ func (c *Chain) BlockTemplate(payout []byte) (*miner.Template, error) {
 		return nil
 	})
 	return tmpl, err
+}
+
+// AheadOfClockError is BlockTemplate's answer when the earliest time a
+// block on the tip may carry, one second past the median time past, is
+// more than the future-time limit past the clock: a block mined on it now
+// would be refused as too new, by this node and its peers. It happens
+// when blocks come faster than their times advance (each must be later
+// than the median of the eleven before it), as on a test network whose
+// proof of work is easy. Mining waits for the clock: a template comes
+// again once it is within the limit.
+type AheadOfClockError struct {
+	MinTime   time.Time     // the earliest time of a block on the tip
+	Clock     time.Time     // the node's clock
+	MaxFuture time.Duration // the chain's future-time limit
+}
+
+func (e *AheadOfClockError) Error() string {
+	return fmt.Sprintf("powchain: the earliest time of a block on the tip, "+
+		"%v, is more than %v past the clock (%v): no template until the "+
+		"clock catches up", e.MinTime.UTC().Format(time.RFC3339), e.MaxFuture,
+		e.Clock.UTC().Format(time.RFC3339))
 }
 
 // mainRef picks the main reference of a block on tip: MainRefDepth blocks

@@ -1,6 +1,7 @@
 package powchain_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -299,4 +300,41 @@ func TestTemplateChanged(t *testing.T) {
 		t.Fatal("more than one trailing change")
 	default:
 	}
+}
+
+// TestTemplateAheadOfClock: blocks that came faster than their times
+// advance leave the earliest time of the next one (one second past the
+// median time past) more than the future-time limit past the clock; no
+// template is given then (a block on it would be refused as too new, and
+// the CPU miner would find and lose the same block over and over), until
+// the clock catches up.
+func TestTemplateAheadOfClock(t *testing.T) {
+	n := newNode(t)
+	n.mainBlock()
+	n.mainBlock()
+	for i := 0; i < 12; i++ {
+		n.accept(n.mine())
+	}
+	// The clock goes back: the chain is now ahead of it.
+	last, _ := n.tip()
+	mtp := n.pc.Index().Lookup(last).MedianTimePast()
+	maxFuture := n.params.Pow.MaxFutureBlockTime
+	n.clock = mtp.Add(time.Second).Add(-maxFuture).Add(-time.Second)
+	_, err := n.pc.BlockTemplate(payout)
+	var ahead *powchain.AheadOfClockError
+	if !errors.As(err, &ahead) {
+		t.Fatalf("template %v ahead of the clock; want an AheadOfClockError", err)
+	}
+	if !ahead.MinTime.Equal(mtp.Add(time.Second)) || !ahead.Clock.Equal(n.clock) ||
+		ahead.MaxFuture != maxFuture {
+		t.Fatalf("error %+v", ahead)
+	}
+	// One second later the earliest time is within the limit, and the
+	// block mined on the template is taken.
+	n.clock = n.clock.Add(time.Second)
+	tmpl, err := n.pc.BlockTemplate(payout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.accept(solve(t, tmpl))
 }
