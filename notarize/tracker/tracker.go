@@ -120,6 +120,13 @@ func (t *Tracker) LastNotarization() *notarize.Notarization {
 	return nil
 }
 
+// LastIn returns the last notarization that counts as the store reader r
+// shows it, nil when none counts: the API reads it in the snapshot of its
+// other figures.
+func (t *Tracker) LastIn(r store.Reader) (*Record, error) {
+	return readLast(r)
+}
+
 // LastNotarizationIn returns the last notarization that counts as the
 // store reader r shows it (nil when none counts): the reorg guard of the
 // sidechain's fork choice (sideblock.Notarizations) reads it in the batch
@@ -216,7 +223,8 @@ func (t *Tracker) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 			}
 			continue
 		}
-		p := &pending{mainHeight: b.Height, index: uint32(tx.Index), tx: tx.MsgTx}
+		p := &pending{mainHeight: b.Height, mainTime: b.Header.Timestamp.Unix(),
+			index: uint32(tx.Index), tx: tx.MsgTx}
 		switch {
 		case complete:
 			p.prevouts = prevouts
@@ -425,7 +433,8 @@ func (t *Tracker) Recheck(w *store.Writer) error {
 		if !n.Supersedes(lastNotarization(last)) {
 			continue
 		}
-		last = &Record{Notarization: *n, MainHeight: p.mainHeight}
+		last = &Record{Notarization: *n, MainHeight: p.mainHeight,
+			MainTime: p.mainTime}
 		changed = true
 		log.Infof("Sideblock %v at height %d notarized by mainchain "+
 			"transaction %v (block %d, season %d, %d notaries)",
