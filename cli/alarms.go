@@ -29,10 +29,12 @@ func alarmCommands() []commandSpec {
 				"sidechain (SidechainService.GetConfirmations): confirmations, " +
 				"the figure to act on (the smaller of the sidechain's " +
 				"confirmations and the Bitcoin confirmations of the header's " +
-				"publication; 0 outside the best sidechain), beside the raw " +
-				"figures: side_confirmations, the anchor (the header " +
-				"transaction on the mainchain and its confirmations), the " +
-				"notarization (absent: no notarization engine runs yet), and " +
+				"publication; 0 outside the best sidechain; on a network with " +
+				"notaries counted dPoW-style, 1 until notarized, unless the " +
+				"node runs with --nodpowconfs), beside the raw " +
+				"figures: raw_confirmations, side_confirmations, the anchor (the header " +
+				"transaction on the mainchain and its confirmations), " +
+				"notarized and the notarization that covers it, and " +
 				"for a withdrawal whether it is proven and paid, with the " +
 				"payout's confirmations.",
 			func(c *client) any { return &confirmationsCommand{c: c} }},

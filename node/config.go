@@ -126,6 +126,8 @@ type Config struct {
 	UndoDepth   int32  `long:"undodepth" description:"How many of the newest mainchain blocks the node can undo: the deepest mainchain reorg it follows, and the heights whose state hash it keeps. A deeper reorg is refused with the state left at its tip, until --resync"`
 	Resync      bool   `long:"resync" no-ini:"true" description:"Start from scratch: move the network's state dir aside, renamed with the current time (never deleted), and sync the mainchain again. Only on the command line, for one start"`
 
+	NoDpowConfs bool `long:"nodpowconfs" description:"On a network with notaries (dpowregtest, powdpowregtest), report confirmations as the raw count instead of dPoW-style (1 until a notarization covers the block)"`
+
 	Mine             bool   `long:"mine" description:"Mine sideblocks with the CPU (pow networks only), paying --mineaddr"`
 	MineThreads      int    `long:"minethreads" description:"Mining goroutines for --mine (0: one per CPU)"`
 	MineRandomXLight bool   `long:"minerandomxlight" description:"With --mine at RandomX heights (powswitchtest), hash in RandomX's light mode (256 MiB, slow) instead of full mode (a 2 GiB dataset per key, built on first use): for small machines and tests"`

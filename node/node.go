@@ -504,6 +504,9 @@ func Run(ctx context.Context, cfg *Config) error {
 			Slots: proto.producer, Events: chain.events,
 			Control: control{shutdown: shutdown}, Sessions: peers, Alarms: mon,
 		}
+		if chain.notary != nil {
+			env.Notarizations, env.DpowConfs = chain.notary, !cfg.NoDpowConfs
+		}
 		if proto.pow != nil {
 			env.Mining = miningAPI{pc: proto.pow}
 		}
