@@ -20,8 +20,9 @@ func alarmCommands() []commandSpec {
 				"raised (NodeService.ListAlarms). The reasons: sidechain_stalled, " +
 				"suspected_censorship, federation_silent, payout_overdue, " +
 				"supply_mismatch, backend_disconnected, backend_behind, " +
-				"own_slots_missed, publisher_low; their thresholds are the node's --alarms.* " +
-				"options.",
+				"own_slots_missed, publisher_low, notarization_irregular, " +
+				"notarization_inactive; their thresholds are the node's --alarms.* " +
+				"options (the notarization ages are the network's).",
 			func(c *client) any { return &alarmsCommand{c: c} }},
 		{groupSidechain, "confirmations", "Show how final a sidechain transaction or block is",
 			"Show the confirmations status of a sidechain transaction or " +

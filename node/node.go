@@ -432,7 +432,11 @@ func Run(ctx context.Context, cfg *Config) error {
 			return ok
 		}
 	}
-	mon := alarms.New(cfg.AlarmsConfig(), alarmSrc.sources())
+	alarmSources := alarmSrc.sources()
+	if chain.notary != nil {
+		alarmSources.Notarization = chain.notary
+	}
+	mon := alarms.New(cfg.AlarmsConfig(), alarmSources)
 	proto.alarms = mon
 
 	peers, err := p2p.New(p2p.Config{
@@ -486,7 +490,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	// before the API, whose dashboard reads its registry.
 	mtr, err := startMetrics(cfg, &metricsSource{
 		follower: follower, proto: proto, index: index, peers: peers, alarms: mon,
-		pool: poolSrc,
+		pool: poolSrc, notary: chain.notary,
 	})
 	if err != nil {
 		return err
@@ -505,7 +509,7 @@ func Run(ctx context.Context, cfg *Config) error {
 			Control: control{shutdown: shutdown}, Sessions: peers, Alarms: mon,
 		}
 		if chain.notary != nil {
-			env.Notarizations, env.DpowConfs = chain.notary, !cfg.NoDpowConfs
+			env.Notarizations, env.DpowConfs = chain.notary.tracker, !cfg.NoDpowConfs
 		}
 		if proto.pow != nil {
 			env.Mining = miningAPI{pc: proto.pow}

@@ -63,33 +63,45 @@ const (
 	// wallet's live tickets pays for fewer than --alarms.publisherheaders
 	// headers at the current header fee rate.
 	AlarmReason_ALARM_REASON_PUBLISHER_LOW AlarmReason = 9
+	// ALARM_REASON_NOTARIZATION_IRREGULAR: on a network with notaries, the
+	// sidechain has a block to notarize and the last notarization that
+	// counts is the network's irregular age old (Komodo's 2.5 hours; 5
+	// minutes on the test networks), not yet inactive.
+	AlarmReason_ALARM_REASON_NOTARIZATION_IRREGULAR AlarmReason = 10
+	// ALARM_REASON_NOTARIZATION_INACTIVE: the same, the network's inactive
+	// age old or more (Komodo's 24 hours; 48 minutes on the test networks).
+	AlarmReason_ALARM_REASON_NOTARIZATION_INACTIVE AlarmReason = 11
 )
 
 // Enum value maps for AlarmReason.
 var (
 	AlarmReason_name = map[int32]string{
-		0: "ALARM_REASON_UNSPECIFIED",
-		1: "ALARM_REASON_SIDECHAIN_STALLED",
-		2: "ALARM_REASON_SUSPECTED_CENSORSHIP",
-		3: "ALARM_REASON_FEDERATION_SILENT",
-		4: "ALARM_REASON_PAYOUT_OVERDUE",
-		5: "ALARM_REASON_SUPPLY_MISMATCH",
-		6: "ALARM_REASON_BACKEND_DISCONNECTED",
-		7: "ALARM_REASON_BACKEND_BEHIND",
-		8: "ALARM_REASON_OWN_SLOTS_MISSED",
-		9: "ALARM_REASON_PUBLISHER_LOW",
+		0:  "ALARM_REASON_UNSPECIFIED",
+		1:  "ALARM_REASON_SIDECHAIN_STALLED",
+		2:  "ALARM_REASON_SUSPECTED_CENSORSHIP",
+		3:  "ALARM_REASON_FEDERATION_SILENT",
+		4:  "ALARM_REASON_PAYOUT_OVERDUE",
+		5:  "ALARM_REASON_SUPPLY_MISMATCH",
+		6:  "ALARM_REASON_BACKEND_DISCONNECTED",
+		7:  "ALARM_REASON_BACKEND_BEHIND",
+		8:  "ALARM_REASON_OWN_SLOTS_MISSED",
+		9:  "ALARM_REASON_PUBLISHER_LOW",
+		10: "ALARM_REASON_NOTARIZATION_IRREGULAR",
+		11: "ALARM_REASON_NOTARIZATION_INACTIVE",
 	}
 	AlarmReason_value = map[string]int32{
-		"ALARM_REASON_UNSPECIFIED":          0,
-		"ALARM_REASON_SIDECHAIN_STALLED":    1,
-		"ALARM_REASON_SUSPECTED_CENSORSHIP": 2,
-		"ALARM_REASON_FEDERATION_SILENT":    3,
-		"ALARM_REASON_PAYOUT_OVERDUE":       4,
-		"ALARM_REASON_SUPPLY_MISMATCH":      5,
-		"ALARM_REASON_BACKEND_DISCONNECTED": 6,
-		"ALARM_REASON_BACKEND_BEHIND":       7,
-		"ALARM_REASON_OWN_SLOTS_MISSED":     8,
-		"ALARM_REASON_PUBLISHER_LOW":        9,
+		"ALARM_REASON_UNSPECIFIED":            0,
+		"ALARM_REASON_SIDECHAIN_STALLED":      1,
+		"ALARM_REASON_SUSPECTED_CENSORSHIP":   2,
+		"ALARM_REASON_FEDERATION_SILENT":      3,
+		"ALARM_REASON_PAYOUT_OVERDUE":         4,
+		"ALARM_REASON_SUPPLY_MISMATCH":        5,
+		"ALARM_REASON_BACKEND_DISCONNECTED":   6,
+		"ALARM_REASON_BACKEND_BEHIND":         7,
+		"ALARM_REASON_OWN_SLOTS_MISSED":       8,
+		"ALARM_REASON_PUBLISHER_LOW":          9,
+		"ALARM_REASON_NOTARIZATION_IRREGULAR": 10,
+		"ALARM_REASON_NOTARIZATION_INACTIVE":  11,
 	}
 )
 
@@ -1936,7 +1948,7 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x04B\x02\x18\x01R\ttipHeight\x12\x19\n" +
 	"\btip_hash\x18\x02 \x01(\tR\atipHash\x12\x16\n" +
-	"\x06height\x18\x03 \x01(\x05R\x06height*\xe8\x02\n" +
+	"\x06height\x18\x03 \x01(\x05R\x06height*\xb9\x03\n" +
 	"\vAlarmReason\x12\x1c\n" +
 	"\x18ALARM_REASON_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eALARM_REASON_SIDECHAIN_STALLED\x10\x01\x12%\n" +
@@ -1947,7 +1959,10 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"!ALARM_REASON_BACKEND_DISCONNECTED\x10\x06\x12\x1f\n" +
 	"\x1bALARM_REASON_BACKEND_BEHIND\x10\a\x12!\n" +
 	"\x1dALARM_REASON_OWN_SLOTS_MISSED\x10\b\x12\x1e\n" +
-	"\x1aALARM_REASON_PUBLISHER_LOW\x10\t*h\n" +
+	"\x1aALARM_REASON_PUBLISHER_LOW\x10\t\x12'\n" +
+	"#ALARM_REASON_NOTARIZATION_IRREGULAR\x10\n" +
+	"\x12&\n" +
+	"\"ALARM_REASON_NOTARIZATION_INACTIVE\x10\v*h\n" +
 	"\rAlarmSeverity\x12\x1e\n" +
 	"\x1aALARM_SEVERITY_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ALARM_SEVERITY_WARNING\x10\x01\x12\x1b\n" +
