@@ -111,9 +111,10 @@ func (b *batch) refuse(attach []*record, verdict error) error {
 		}
 	}
 	b.res.Refused = append(b.res.Refused, ref)
-	b.warnf("Sidechain reorg refused by the notarization guard: competing "+
+	code, _ := notarize.Code(verdict)
+	b.warnf("Sidechain reorg refused by the notarization guard (%v): competing "+
 		"tip %v at height %d (%s), forking at height %d from tip %v at "+
-		"height %d: %v", target.Hash, target.Height, work, forkHeight,
+		"height %d: %v", code, target.Hash, target.Height, work, forkHeight,
 		b.tip.hash, b.tip.height, verdict)
 	below := notarize.IsErrorCode(verdict, notarize.ErrReorgBelowNotarized)
 	var notarized int32

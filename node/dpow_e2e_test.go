@@ -1,0 +1,266 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/mainstake/sidenode/btctest"
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/devnet"
+	"github.com/mainstake/sidenode/notarize"
+	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
+)
+
+// notarizeOnBtcd makes a notarization that counts by hand, as a round
+// would: it funds notaries 0, 1 and 2 of powdpowregtest's season 0 (the
+// threshold), mines the funding, then builds the `N` transaction of block
+// at height (its inputs the three funding outputs, in notary order, its
+// change back to each notary's script), signs each input with the
+// notary's DevNotaryKey (SIGHASH_ALL, through btcd's txscript), sends it
+// and mines MainConfirmations blocks on it. It returns the transaction.
+func notarizeOnBtcd(t *testing.T, h *btctest.Harness, params *chainparams.Params,
+	height int32, block chainhash.Hash) *wire.MsgTx {
+	t.Helper()
+	const value, fee = 100_000, 1_500
+	season := params.Notary.Seasons[0]
+	signers := []int{0, 1, 2}
+	tx := wire.NewMsgTx(2)
+	prevs := make(map[wire.OutPoint]*wire.TxOut)
+	var ins []*wire.TxOut
+	for _, i := range signers {
+		script := notarize.NotaryScript(season.Pubkeys[i])
+		fund, _, err := h.SendToScript(script, value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vout := -1
+		for j, o := range fund.TxOut {
+			if bytes.Equal(o.PkScript, script) && o.Value == value {
+				vout = j
+			}
+		}
+		if vout < 0 {
+			t.Fatalf("funding %v pays no output to notary %d", fund.TxHash(), i)
+		}
+		op := wire.OutPoint{Hash: fund.TxHash(), Index: uint32(vout)}
+		tx.AddTxIn(wire.NewTxIn(&op, nil, nil))
+		prevs[op] = fund.TxOut[vout]
+		ins = append(ins, fund.TxOut[vout])
+	}
+	if _, err := h.Generate(1); err != nil {
+		t.Fatal(err)
+	}
+	payload, err := notarize.EncodePayload(notarize.Payload{Height: height, Block: block},
+		params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.AddTxOut(wire.NewTxOut(0, payload))
+	for k := range signers {
+		tx.AddTxOut(wire.NewTxOut(value-fee/int64(len(signers)), ins[k].PkScript))
+	}
+	hashes := txscript.NewTxSigHashes(tx, txscript.NewMultiPrevOutFetcher(prevs))
+	for k, i := range signers {
+		w, err := txscript.WitnessSignature(tx, hashes, k, ins[k].Value, ins[k].PkScript,
+			txscript.SigHashAll, chainparams.DevNotaryKey(i), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx.TxIn[k].Witness = w
+	}
+	if _, err := h.Client().SendRawTransaction(tx, false); err != nil {
+		t.Fatalf("sending the notarization: %v", err)
+	}
+	if _, err := h.Generate(uint32(params.Notary.MainConfirmations)); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// confirmationsAt returns the node's confirmations status of the best
+// sidechain's block at height.
+func confirmationsAt(t *testing.T, ctx context.Context, n *devnet.Node, height int32) *apiv1.GetConfirmationsResponse {
+	t.Helper()
+	conn, err := n.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r, err := apiv1.NewSidechainServiceClient(conn).GetConfirmations(ctx,
+		&apiv1.GetConfirmationsRequest{Target: &apiv1.GetConfirmationsRequest_Height{Height: height}})
+	if err != nil {
+		t.Fatalf("%s: confirmations at height %d: %v", n.Spec.Name, height, err)
+	}
+	return r
+}
+
+// logTails logs every node's log tail when the test failed.
+func logTails(t *testing.T, nodes ...*devnet.Node) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, n := range nodes {
+			t.Logf("--- %s", n.Spec.Name)
+			for _, l := range n.Tail(40) {
+				t.Log(l)
+			}
+		}
+	})
+}
+
+// TestDpowNotarizationEndToEnd runs btcd and three powdpowregtest nodes:
+// a mines and b follows it; p mines a private chain from genesis, on its
+// own. A notarization of a's block at height 5, signed by three of the
+// five dev notaries and mined on btcd, counts on a and b (the tracker is
+// fed the mainchain blocks, on b after it synced the sidechain), and their
+// confirmations change: dPoW counting reports 1 for a confirmed block
+// until the notarization covers it, then the raw count. a restarts
+// connected to p, whose chain has more work and forks at genesis, below
+// the notarized height: a restores the notarization before it takes any
+// sideblock and refuses p's chain, logging the competing tip and its
+// work; a and b keep the same state hash.
+func TestDpowNotarizationEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	params := &chainparams.PowDpowRegtest
+	net, err := devnet.NewOn(t.TempDir(), sidenodeBinary(t), params, []devnet.NodeSpec{
+		{Name: "a", Backend: "btcd"},
+		{Name: "b", Backend: "btcd"},
+		{Name: "p", Backend: "btcd", Isolated: true},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopNet(t, net) })
+	a, b, p := net.Nodes[0], net.Nodes[1], net.Nodes[2]
+	logTails(t, a, b, p)
+	// Mature coins for the notaries' funding.
+	if _, err := net.H.Generate(101); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start("--mine", "--minethreads=1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start("--mine", "--minethreads=1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	powInfo(t, ctx, a, "sidechain height 9", func(i *apiv1.GetInfoResponse) bool {
+		return i.Sidechain.Height >= 9
+	})
+	// a stops mining.
+	a.Stop()
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tip := powAgree(t, net, []*devnet.Node{a, b})
+
+	// Before any notarization: dPoW counting reports 1 for a block the
+	// raw figures confirm deeper.
+	if _, err := net.H.Generate(2); err != nil {
+		t.Fatal(err)
+	}
+	powAgree(t, net, []*devnet.Node{a, b})
+	before := confirmationsAt(t, ctx, a, 3)
+	if !before.DpowCounting || before.Notarized || before.Notarization != nil ||
+		before.RawConfirmations < 2 || before.Confirmations != 1 {
+		t.Fatalf("before the notarization: %v", before)
+	}
+	info, err := a.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := info.Notarization; st == nil || st.Notarized || st.Health != "none" ||
+		st.LagBlocks != tip+1 || !st.DpowCounting {
+		t.Fatalf("notarization status before the first: %v", info.Notarization)
+	}
+
+	const height = 5
+	block := confirmationsAt(t, ctx, a, height).BlockHash
+	hash, err := chainhash.NewHashFromStr(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ntx := notarizeOnBtcd(t, net.H, params, height, *hash)
+	for _, n := range []*devnet.Node{a, b} {
+		powInfo(t, ctx, n, "the notarization", func(i *apiv1.GetInfoResponse) bool {
+			return i.Notarization.GetNotarized()
+		})
+	}
+	powAgree(t, net, []*devnet.Node{a, b})
+	info, err = a.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := info.Notarization
+	if st.NotarizedHeight != height || st.NotarizedBlock != block || st.Txid != ntx.TxHash().String() ||
+		st.Health != "regular" || st.LagBlocks != tip-height || st.NextHeight != 10 ||
+		len(st.Signers) != 3 || len(st.SignerPubkeys) != 3 || st.Confirmations < 2 {
+		t.Fatalf("notarization status: %v", st)
+	}
+	after := confirmationsAt(t, ctx, a, 3)
+	if !after.Notarized || after.Notarization.GetTxid() != ntx.TxHash().String() ||
+		after.Notarization.GetNotarizedHeight() != height ||
+		after.RawConfirmations < 2 || after.Confirmations != after.RawConfirmations {
+		t.Fatalf("a notarized block: %v", after)
+	}
+	above := confirmationsAt(t, ctx, a, height+2)
+	if above.Notarized || above.RawConfirmations < 2 || above.Confirmations != 1 {
+		t.Fatalf("a block above the notarization: %v", above)
+	}
+	t.Logf("notarized height %d by %v; confirmations at height 3: %d before (raw %d), %d after",
+		height, ntx.TxHash(), before.Confirmations, before.RawConfirmations, after.Confirmations)
+
+	// p's private chain grows well past a's, then stops.
+	powInfo(t, ctx, p, "a longer private chain", func(i *apiv1.GetInfoResponse) bool {
+		return i.Sidechain.Height >= 2*tip+6
+	})
+	p.Stop()
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	// a restarts connected to p.
+	a.Stop()
+	mark := a.Mark()
+	if err := a.Start("--p2p.addpeer=" + p.P2PAddr); err != nil {
+		t.Fatal(err)
+	}
+	line, err := a.WaitContains(ctx, mark, "refused by the notarization guard")
+	if err != nil {
+		t.Fatalf("a never refused p's chain: %v", err)
+	}
+	t.Logf("a: %s", line)
+	if !strings.Contains(line, "work ") || !strings.Contains(line, "forking at height 0") ||
+		!strings.Contains(line, "ErrReorgBelowNotarized") {
+		t.Fatalf("the refusal does not name the competing work, the fork and the rule: %s", line)
+	}
+	if _, err := a.WaitContains(ctx, mark, "Last notarization: sideblock "+block); err != nil {
+		t.Fatalf("a did not log the notarization it restored: %v", err)
+	}
+	powAgree(t, net, []*devnet.Node{a, b})
+	info, err = a.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Sidechain.Height != tip || info.Notarization.GetNotarizedHeight() != height {
+		t.Fatalf("after p's chain: a at height %d (was %d), %v", info.Sidechain.Height, tip,
+			info.Notarization)
+	}
+	if c := confirmationsAt(t, ctx, a, 3); !c.Notarized {
+		t.Fatalf("after the restart: %v", c)
+	}
+}
