@@ -24,9 +24,10 @@ import (
 // at height (its inputs the three funding outputs, in notary order, its
 // change back to each notary's script), signs each input with the
 // notary's DevNotaryKey (SIGHASH_ALL, through btcd's txscript), sends it
-// and mines MainConfirmations blocks on it. It returns the transaction.
+// and mines MainConfirmations blocks on it. mine mines one mainchain block
+// (nil: btcd's Generate). It returns the transaction.
 func notarizeOnBtcd(t *testing.T, h *btctest.Harness, params *chainparams.Params,
-	height int32, block chainhash.Hash) *wire.MsgTx {
+	height int32, block chainhash.Hash, mine func()) *wire.MsgTx {
 	t.Helper()
 	const value, fee = 100_000, 1_500
 	season := params.Notary.Seasons[0]
@@ -54,9 +55,14 @@ func notarizeOnBtcd(t *testing.T, h *btctest.Harness, params *chainparams.Params
 		prevs[op] = fund.TxOut[vout]
 		ins = append(ins, fund.TxOut[vout])
 	}
-	if _, err := h.Generate(1); err != nil {
-		t.Fatal(err)
+	if mine == nil {
+		mine = func() {
+			if _, err := h.Generate(1); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
+	mine()
 	payload, err := notarize.EncodePayload(notarize.Payload{Height: height, Block: block},
 		params)
 	if err != nil {
@@ -78,8 +84,8 @@ func notarizeOnBtcd(t *testing.T, h *btctest.Harness, params *chainparams.Params
 	if _, err := h.Client().SendRawTransaction(tx, false); err != nil {
 		t.Fatalf("sending the notarization: %v", err)
 	}
-	if _, err := h.Generate(uint32(params.Notary.MainConfirmations)); err != nil {
-		t.Fatal(err)
+	for i := int32(0); i < params.Notary.MainConfirmations; i++ {
+		mine()
 	}
 	return tx
 }
@@ -194,7 +200,7 @@ func TestDpowNotarizationEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ntx := notarizeOnBtcd(t, net.H, params, height, *hash)
+	ntx := notarizeOnBtcd(t, net.H, params, height, *hash, nil)
 	for _, n := range []*devnet.Node{a, b} {
 		powInfo(t, ctx, n, "the notarization", func(i *apiv1.GetInfoResponse) bool {
 			return i.Notarization.GetNotarized()
@@ -262,5 +268,100 @@ func TestDpowNotarizationEndToEnd(t *testing.T) {
 	}
 	if c := confirmationsAt(t, ctx, a, 3); !c.Notarized {
 		t.Fatalf("after the restart: %v", c)
+	}
+}
+
+// TestDpowMainstakeNotarization runs notarization under mainstake
+// (dpowregtest, two staking nodes on btcd): a notarization of the block at
+// height 5 counts on both, with the same state hash, and their
+// confirmations count it; a mainchain reorg that leaves the notarization
+// out of the new blocks takes it back on both.
+func TestDpowMainstakeNotarization(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	params := &chainparams.DpowRegtest
+	net, err := devnet.NewOn(t.TempDir(), sidenodeBinary(t), params, []devnet.NodeSpec{
+		{Name: "a", Backend: "btcd", Stake: 200_000_000},
+		{Name: "b", Backend: "btcd", Stake: 100_000_000},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopNet(t, net) })
+	all := net.Nodes
+	logTails(t, all...)
+	e := &e2e{t: t, net: net, produced: make(map[string]int), bodies: true}
+	for _, n := range all {
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := net.H.Generate(110); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.RegisterStakes(2000); err != nil {
+		t.Fatal(err)
+	}
+	_, side := e.agree(all)
+	for side < 9 || side >= 1<<31 { // -1: an empty sidechain
+		e.mine(all)
+		_, side = e.agree(all)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	a := all[0]
+	if c := confirmationsAt(t, ctx, a, 3); !c.DpowCounting || c.Notarized ||
+		c.RawConfirmations < 2 || c.Confirmations != 1 {
+		t.Fatalf("before the notarization: %v", c)
+	}
+	const height = 5
+	block := confirmationsAt(t, ctx, a, height).BlockHash
+	hash, err := chainhash.NewHashFromStr(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ntx := notarizeOnBtcd(t, net.H, params, height, *hash, func() { e.mine(all) })
+	e.agree(all)
+	for _, n := range all {
+		info, err := n.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := info.Notarization; !st.GetNotarized() || st.NotarizedBlock != block ||
+			st.Txid != ntx.TxHash().String() {
+			t.Fatalf("%s: notarization status %v", n.Spec.Name, st)
+		}
+	}
+	if c := confirmationsAt(t, ctx, a, 3); !c.Notarized || c.Confirmations != c.RawConfirmations ||
+		c.RawConfirmations < 2 {
+		t.Fatalf("a notarized block: %v", c)
+	}
+
+	// A mainchain reorg whose new blocks leave the notarization out.
+	notTx := func(tx *wire.MsgTx) bool { return tx.TxHash() == ntx.TxHash() }
+	marks := []int{all[0].Mark(), all[1].Mark()}
+	if _, err := net.H.ReorgExcluding(2, 1, notTx); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range all {
+		if _, err := n.WaitContains(ctx, marks[i], "disconnected block"); err != nil {
+			t.Fatalf("%s: reorg: %v", n.Spec.Name, err)
+		}
+	}
+	e.exclude = notTx
+	e.mine(all)
+	e.agree(all)
+	for _, n := range all {
+		info, err := n.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Notarization.GetNotarized() {
+			t.Fatalf("%s: the reorg left the notarization: %v", n.Spec.Name, info.Notarization)
+		}
+	}
+	if c := confirmationsAt(t, ctx, a, 3); c.Notarized || c.Confirmations != 1 {
+		t.Fatalf("after the reorg: %v", c)
 	}
 }
