@@ -269,6 +269,55 @@ func TestDpowNotarizationEndToEnd(t *testing.T) {
 	if c := confirmationsAt(t, ctx, a, 3); !c.Notarized {
 		t.Fatalf("after the restart: %v", c)
 	}
+
+	// Per transaction (sidecli tx): the coinbase of the block at height
+	// 3 is notarized, the one of height 7 is not.
+	for _, tc := range []struct {
+		height    uint64
+		notarized bool
+	}{{3, true}, {height + 2, false}} {
+		tx := txAt(t, ctx, a, tc.height)
+		want := int32(1)
+		if tc.notarized {
+			want = tx.NumConfirmations
+		}
+		if tx.Notarized != tc.notarized || !tx.DpowCounting || tx.NumConfirmations < 2 ||
+			tx.DpowConfirmations != want {
+			t.Fatalf("coinbase at height %d: %v", tc.height, tx)
+		}
+	}
+
+	// --nodpowconfs: the raw figures.
+	b.Stop()
+	if err := b.Start("--nodpowconfs"); err != nil {
+		t.Fatal(err)
+	}
+	powAgree(t, net, []*devnet.Node{a, b})
+	if c := confirmationsAt(t, ctx, b, height+2); c.DpowCounting || c.Notarized ||
+		c.Confirmations != c.RawConfirmations || c.RawConfirmations < 2 {
+		t.Fatalf("with --nodpowconfs: %v", c)
+	}
+}
+
+// txAt returns GetTransaction of the coinbase of the best sidechain's block
+// at height.
+func txAt(t *testing.T, ctx context.Context, n *devnet.Node, height uint64) *apiv1.GetTransactionResponse {
+	t.Helper()
+	conn, err := n.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	side := apiv1.NewSidechainServiceClient(conn)
+	blk, err := side.GetBlock(ctx, &apiv1.GetBlockRequest{Block: &apiv1.GetBlockRequest_Height{Height: height}, Limit: 1})
+	if err != nil || len(blk.Txids) == 0 {
+		t.Fatalf("block at height %d: %v %v", height, blk, err)
+	}
+	tx, err := side.GetTransaction(ctx, &apiv1.GetTransactionRequest{Txid: blk.Txids[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
 
 // TestDpowMainstakeNotarization runs notarization under mainstake
