@@ -563,7 +563,7 @@ type NotarizationStatus struct {
 	IrregularAge, InactiveAge time.Duration
 	Interval                  int32
 	NextHeight                int32
-	DpowConfirmations         bool
+	DpowCounting              bool
 }
 
 // SyncProgress returns how far a node at tip has followed a backend at

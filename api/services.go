@@ -159,7 +159,7 @@ func notarizationStatusProto(s *NotarizationStatus) *apiv1.NotarizationStatus {
 		InactiveSeconds:  int64(s.InactiveAge / time.Second),
 		Interval:         s.Interval,
 		NextHeight:       s.NextHeight,
-		DpowCounting:     s.DpowConfirmations,
+		DpowCounting:     s.DpowCounting,
 	}
 	if n := s.Last; n != nil {
 		p := notarizationProto(n)

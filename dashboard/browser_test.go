@@ -286,7 +286,7 @@ func TestNotarizationInBrowser(t *testing.T) {
 		SignerPubKeys: [][]byte{key, key, key}}
 	b.InfoValue.Notarization = &api.NotarizationStatus{Last: n, LagBlocks: 4,
 		Age: 90 * time.Second, Health: "regular", IrregularAge: 5 * time.Minute,
-		InactiveAge: 48 * time.Minute, Interval: 5, NextHeight: 10, DpowConfirmations: true}
+		InactiveAge: 48 * time.Minute, Interval: 5, NextHeight: 10, DpowCounting: true}
 	if b.ConfirmationsOf == nil {
 		b.ConfirmationsOf = make(map[chainhash.Hash]api.Confirmations)
 	}

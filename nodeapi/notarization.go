@@ -57,10 +57,10 @@ func (b *Adapter) notarizationStatus(r store.Reader, mainTip int32) (*api.Notari
 		return nil, err
 	}
 	s := &api.NotarizationStatus{
-		IrregularAge:      np.IrregularAge,
-		InactiveAge:       np.InactiveAge,
-		Interval:          np.NotarizationInterval,
-		DpowConfirmations: b.dpowConfs,
+		IrregularAge: np.IrregularAge,
+		InactiveAge:  np.InactiveAge,
+		Interval:     np.NotarizationInterval,
+		DpowCounting: b.dpowConfs,
 	}
 	var (
 		last     *notarize.Notarization
