@@ -89,7 +89,7 @@ func (e *EngineNotWiredError) Error() string {
 		"--network=%s runs the %v engine, whose header chain, "+
 		"engine's rules are not implemented yet; run a mainstake "+
 		"network (mainnet, testnet3, signet, regtest, simnet) or a "+
-		"pow network (powregtest) until then (nothing was written)", e.Engine,
+		"pow network (powregtest, powdpowregtest) until then (nothing was written)", e.Engine,
 		e.Network, e.Engine)
 }
 
@@ -432,7 +432,11 @@ func Run(ctx context.Context, cfg *Config) error {
 			return ok
 		}
 	}
-	mon := alarms.New(cfg.AlarmsConfig(), alarmSrc.sources())
+	alarmSources := alarmSrc.sources()
+	if chain.notary != nil {
+		alarmSources.Notarization = chain.notary
+	}
+	mon := alarms.New(cfg.AlarmsConfig(), alarmSources)
 	proto.alarms = mon
 
 	peers, err := p2p.New(p2p.Config{
@@ -486,7 +490,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	// before the API, whose dashboard reads its registry.
 	mtr, err := startMetrics(cfg, &metricsSource{
 		follower: follower, proto: proto, index: index, peers: peers, alarms: mon,
-		pool: poolSrc,
+		pool: poolSrc, notary: chain.notary,
 	})
 	if err != nil {
 		return err
@@ -503,6 +507,9 @@ func Run(ctx context.Context, cfg *Config) error {
 			Mempool: proto.pool, Pegbox: peg, PegAudit: proto.audit, Peers: peers, Bans: peers,
 			Slots: proto.producer, Events: chain.events,
 			Control: control{shutdown: shutdown}, Sessions: peers, Alarms: mon,
+		}
+		if chain.notary != nil {
+			env.Notarizations, env.DpowConfs = chain.notary.tracker, !cfg.NoDpowConfs
 		}
 		if proto.pow != nil {
 			env.Mining = miningAPI{pc: proto.pow}
