@@ -213,3 +213,6 @@ func TestTwoOfFourNoFinality(t *testing.T) {
 		t.Fatalf("offline balance %d, online %d", st.Registry.Validators[1].Balance, st.Registry.Validators[0].Balance)
 	}
 }
+
+// mainlikeParams returns the posmainlike network.
+func mainlikeParams() *chainparams.Params { return &chainparams.PosMainlike }
