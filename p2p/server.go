@@ -87,6 +87,28 @@ type PegHandler interface {
 	ReceivePegSignatures(from PeerID, psbt []byte) error
 }
 
+// PosHandler takes part in the gossip of a pos engine's blocks and
+// attestations: PosItems, named by PosItemHash, relayed like
+// transactions. Config.Pos sets it; without one the node neither asks for
+// nor relays PosItems, and Announce drops PosItems.
+type PosHandler interface {
+	// HavePosItem reports whether the node already has the item named
+	// hash.
+	HavePosItem(hash chainhash.Hash) bool
+
+	// PosItem returns the data named hash to serve a peer's GetData; ok
+	// false answers NotFound.
+	PosItem(hash chainhash.Hash) (data []byte, ok bool)
+
+	// ReceivePosItem takes a PosItem a peer announced and then sent at
+	// the node's request: 1 to MaxPosItemSize bytes that hash to the
+	// announced hash; nothing else is checked. A returned
+	// *MisbehaviorError adds its Score to the sender's ban score; other
+	// errors are only logged. To relay it, the node keeps it where
+	// PosItem finds it and calls Server.Announce(PosItem(hash)).
+	ReceivePosItem(from PeerID, data []byte) error
+}
+
 // testHooks lets tests watch the Server. Set before Start; nil fields are
 // skipped.
 type testHooks struct {
@@ -131,6 +153,7 @@ type Server struct {
 	cfg      Config
 	h        Handler
 	peg      PegHandler // h, if it implements PegHandler
+	pos      PosHandler // Config.Pos
 	lim      limits
 	nonce    uint64
 	grpc     *grpc.Server
@@ -232,6 +255,7 @@ func newServer(cfg Config, h Handler, peg PegHandler, now func() time.Time) (*Se
 		inflightSweepAt: 1024,
 		fetchers:        make(map[chainhash.Hash]map[*fetcher]struct{}),
 		peg:             peg,
+		pos:             cfg.Pos,
 	}
 	if cfg.HeaderSync != nil {
 		s.sync = &syncer{hs: cfg.HeaderSync}
@@ -394,7 +418,8 @@ func (s *Server) Announce(items ...InvItem) {
 	for _, it := range items {
 		switch {
 		case it.Type == InvBlock, it.Type == InvTx,
-			it.Type == InvPegSignatures && s.peg != nil:
+			it.Type == InvPegSignatures && s.peg != nil,
+			it.Type == InvPos && s.pos != nil:
 			valid = append(valid, it)
 		}
 	}
@@ -1099,6 +1124,8 @@ func (s *Server) have(it InvItem) bool {
 		return s.h.HaveTx(it.Hash)
 	case InvPegSignatures:
 		return s.peg == nil || s.peg.HavePegSignatures(it.Hash)
+	case InvPos:
+		return s.pos == nil || s.pos.HavePosItem(it.Hash)
 	}
 	return true
 }
@@ -1142,6 +1169,23 @@ func (s *Server) lookup(it InvItem) *p2pv1.Message {
 			return nil
 		}
 		return pegSignaturesMsg(psbt)
+	case InvPos:
+		if s.pos == nil {
+			return nil
+		}
+		data, ok := s.pos.PosItem(it.Hash)
+		if !ok {
+			return nil
+		}
+		if len(data) == 0 || len(data) > MaxPosItemSize ||
+			PosItemHash(data) != it.Hash {
+			log.Errorf("Handler returned a malformed pos item for "+
+				"%v (%d bytes, or another hash); answering "+
+				"notfound", it.Hash, len(data))
+			return nil
+		}
+		return &p2pv1.Message{Payload: &p2pv1.Message_PosItem{
+			PosItem: &p2pv1.PosItem{Data: data}}}
 	}
 	return nil
 }
