@@ -277,3 +277,17 @@ var PosRegtest = posLike("posregtest", 0x505350fa, 0x00000d10, PosDevnet, time.S
 // slots, 32 per epoch) and preset, on the regtest mainchain, with the four
 // dev validators. Not yet a --network, as PosRegtest.
 var PosMainlike = posLike("posmainlike", 0x505351fa, 0x00000d11, PosMainnetPreset, 12*time.Second)
+
+// PosRegtestAt returns posregtest with slot 0 at genesisTime (Unix
+// seconds): a devnet of its own, with its own engine digest and genesis
+// id, for tests and scripts/devnet, which start a fresh chain now rather
+// than slots and epochs after the fixed genesis time. Every node of such a
+// devnet must be given the same time.
+func PosRegtestAt(genesisTime int64) Params {
+	p := PosRegtest
+	pp := *PosRegtest.Pos
+	pp.Validators = devValidators()
+	pp.GenesisTime = genesisTime
+	p.Pos = &pp
+	return p
+}

@@ -129,3 +129,21 @@ func TestPosSlotClock(t *testing.T) {
 		}
 	}
 }
+
+// TestPosRegtestAt: another genesis time is another network, and
+// PosRegtest is left as it was.
+func TestPosRegtestAt(t *testing.T) {
+	a := PosRegtestAt(2_000_000_000)
+	if a.Pos.GenesisTime != 2_000_000_000 || PosRegtest.Pos.GenesisTime != posRegtestGenesisTime {
+		t.Fatal("genesis times")
+	}
+	ida, _ := a.GenesisID()
+	idb, _ := PosRegtest.GenesisID()
+	if ida == idb {
+		t.Fatal("same genesis id")
+	}
+	a.Pos.Validators[0].Balance++
+	if PosRegtest.Pos.Validators[0].Balance != devValidatorBalance {
+		t.Fatal("PosRegtest shares its validators")
+	}
+}

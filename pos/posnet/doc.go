@@ -1,0 +1,17 @@
+// Package posnet joins a node's pos chain (pos/chain) and validator client
+// (pos/validator) to the peer protocol (p2p): it is the p2p.PosHandler
+// that takes blocks and attestations from peers, and the validator
+// client's Gossip that announces the node's own (docs/protocol.md §14.12).
+//
+// A PosItem is a kind byte (1 a block, 2 an attestation) and pos/chain's
+// encoding. What the chain accepts is kept (the last 4,096 items) to serve
+// peers and announced to them; a block whose parent has not arrived waits
+// (at most 256) until the parent is accepted; a vote for a block not yet
+// seen is dropped. An item that does not decode, or that the chain refuses
+// for a rule (a wrong proposer, a bad signature, a state root that is not
+// the state's), adds ban score to its sender; one that is merely late,
+// early or known does not.
+//
+// The clock for "now" is the validator client's, with half a slot of
+// tolerance for peers whose clocks run ahead.
+package posnet
