@@ -543,6 +543,19 @@ type Info struct {
 	// SidechainPeers is the number of sidenode peers connected over the
 	// peer protocol.
 	SidechainPeers int
+
+	// Pos is the pos engine's chain; nil on other networks.
+	Pos *PosState
+}
+
+// PosState is the pos engine's chain: the head block's root and slot, the
+// state root after it, the checkpoints, and the error that stopped the
+// chain, if any.
+type PosState struct {
+	Head, StateRoot                chainhash.Hash
+	HeadSlot                       uint64
+	JustifiedEpoch, FinalizedEpoch uint64
+	Stopped                        string
 }
 
 // SyncProgress returns how far a node at tip has followed a backend at

@@ -57,6 +57,7 @@ var defaultPorts = map[string]string{
 	"simnet":        "18590",
 	"powregtest":    "18600",
 	"powswitchtest": "18610",
+	"posregtest":    "18620",
 }
 
 // defaultRESTPorts are the REST gateway's default TCP ports per --network
@@ -69,6 +70,7 @@ var defaultRESTPorts = map[string]string{
 	"simnet":        "18591",
 	"powregtest":    "18601",
 	"powswitchtest": "18611",
+	"posregtest":    "18621",
 }
 
 // DefaultRESTPort returns the REST gateway's default TCP port on a network,

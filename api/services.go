@@ -139,7 +139,23 @@ func (n *nodeService) GetInfo(ctx context.Context, _ *apiv1.GetInfoRequest) (*ap
 		HeadersBroadcast: info.HeadersBroadcast,
 		MissReasons:      info.MissReasons,
 		SidechainPeers:   uint32(max(info.SidechainPeers, 0)),
+		Pos:              posState(info.Pos),
 	}, nil
+}
+
+// posState converts the pos engine's state, nil off pos networks.
+func posState(p *PosState) *apiv1.PosState {
+	if p == nil {
+		return nil
+	}
+	return &apiv1.PosState{
+		Head:           p.Head.String(),
+		HeadSlot:       p.HeadSlot,
+		StateRoot:      p.StateRoot.String(),
+		JustifiedEpoch: p.JustifiedEpoch,
+		FinalizedEpoch: p.FinalizedEpoch,
+		Stopped:        p.Stopped,
+	}
 }
 
 func (n *nodeService) GetStateHash(ctx context.Context, req *apiv1.GetStateHashRequest) (*apiv1.GetStateHashResponse, error) {

@@ -257,7 +257,7 @@ func dpowLike(p Params, id uint32) Params {
 
 // ByName returns the parameters of a network name.
 func ByName(name string) (*Params, error) {
-	for _, p := range []*Params{&Mainnet, &Testnet3, &Signet, &Regtest, &Simnet, &PowRegtest, &PowSwitchtest} {
+	for _, p := range []*Params{&Mainnet, &Testnet3, &Signet, &Regtest, &Simnet, &PowRegtest, &PowSwitchtest, &PosRegtest} {
 		if p.Name == name {
 			return p, nil
 		}

@@ -268,9 +268,9 @@ func posLike(name string, net wire.BitcoinNet, id uint32, preset PosPreset, slot
 }
 
 // PosRegtest parameters: the pos engine's devnet on the regtest
-// mainchain: 1 s slots, 8 slots per epoch, the four dev validators. Not
-// yet a --network: the node does not run the pos engine (ByName does not
-// know it).
+// mainchain: 1 s slots, 8 slots per epoch, the four dev validators
+// (--network=posregtest; the node's --pos.genesistime gives a devnet its
+// own slot 0, see PosRegtestAt).
 var PosRegtest = posLike("posregtest", 0x505350fa, 0x00000d10, PosDevnet, time.Second)
 
 // PosMainlike parameters: the pos engine with mainnet's timing (12 s

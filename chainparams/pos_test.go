@@ -38,8 +38,11 @@ func TestPosNetworks(t *testing.T) {
 			t.Errorf("%s: genesis id %s, want %s", c.p.Name, id, c.genesis)
 		}
 	}
-	if _, err := ByName("posregtest"); err == nil {
-		t.Error("posregtest is a --network before the node runs pos")
+	if p, err := ByName("posregtest"); err != nil || p != &PosRegtest {
+		t.Error("posregtest is not a network")
+	}
+	if _, err := ByName("posmainlike"); err == nil {
+		t.Error("posmainlike is a --network")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
+	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
@@ -58,7 +59,10 @@ type State struct {
 	// Utxo is the sidechain UTXO set after the latest block.
 	Utxo *sideblock.MemUtxoView
 
-	// caches, per epoch, of this branch's committees and proposers.
+	// caches, per epoch, of this branch's committees and proposers,
+	// under cacheMu: readers of one state (the chain, the validator
+	// client, the API) may fill them at once.
+	cacheMu    *sync.Mutex
 	shufflings map[uint64]*selection.Shuffling
 	proposers  map[uint64][]uint64
 }
@@ -74,6 +78,9 @@ func (s *State) Clone() *State {
 	c.Slashings = append([]uint64(nil), s.Slashings...)
 	c.BlockRoots = append([]Root(nil), s.BlockRoots...)
 	c.Utxo = s.Utxo.Clone()
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	c.cacheMu = new(sync.Mutex)
 	c.shufflings = make(map[uint64]*selection.Shuffling, len(s.shufflings))
 	for k, v := range s.shufflings {
 		c.shufflings[k] = v
@@ -188,6 +195,7 @@ func GenesisState(c *Config) (*State, *Block, error) {
 		Slashings:             make([]uint64, c.Registry.EpochsPerSlashingsVector),
 		BlockRoots:            make([]Root, c.SlotsPerHistoricalRoot),
 		Utxo:                  sideblock.NewMemUtxoView(),
+		cacheMu:               new(sync.Mutex),
 		shufflings:            map[uint64]*selection.Shuffling{},
 		proposers:             map[uint64][]uint64{},
 	}
@@ -220,6 +228,8 @@ func (s *State) activeIndices(epoch uint64) []uint64 {
 // Shuffling returns the committees of epoch (the previous, current or
 // next epoch of the state).
 func (s *State) Shuffling(c *Config, epoch uint64) (*selection.Shuffling, error) {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
 	if sh, ok := s.shufflings[epoch]; ok {
 		return sh, nil
 	}
@@ -236,6 +246,8 @@ func (s *State) Shuffling(c *Config, epoch uint64) (*selection.Shuffling, error)
 // current epoch.
 func (s *State) Proposer(c *Config, slot uint64) (uint64, error) {
 	epoch := c.EpochOf(slot)
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
 	ps, ok := s.proposers[epoch]
 	if !ok {
 		seed := s.Mixes.Seed(epoch, selection.DomainType(slashing.DomainBeaconProposer))

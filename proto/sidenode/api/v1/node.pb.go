@@ -1224,8 +1224,10 @@ type GetInfoResponse struct {
 	// sidechain_peers is the number of sidenode peers connected over the
 	// peer protocol, handshake done.
 	SidechainPeers uint32 `protobuf:"varint,15,opt,name=sidechain_peers,json=sidechainPeers,proto3" json:"sidechain_peers,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// pos is the pos engine's chain, on pos networks only.
+	Pos           *PosState `protobuf:"bytes,16,opt,name=pos,proto3" json:"pos,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetInfoResponse) Reset() {
@@ -1363,6 +1365,105 @@ func (x *GetInfoResponse) GetSidechainPeers() uint32 {
 	return 0
 }
 
+func (x *GetInfoResponse) GetPos() *PosState {
+	if x != nil {
+		return x.Pos
+	}
+	return nil
+}
+
+// PosState is the pos engine's chain as a node sees it.
+type PosState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// head is the root of the fork choice's head block (hex, as hashes
+	// are shown: byte-reversed).
+	Head string `protobuf:"bytes,1,opt,name=head,proto3" json:"head,omitempty"`
+	// head_slot is that block's slot.
+	HeadSlot uint64 `protobuf:"varint,2,opt,name=head_slot,json=headSlot,proto3" json:"head_slot,omitempty"`
+	// state_root is the root of the state after the head (hex).
+	StateRoot string `protobuf:"bytes,3,opt,name=state_root,json=stateRoot,proto3" json:"state_root,omitempty"`
+	// justified_epoch and finalized_epoch are the chain's checkpoints.
+	JustifiedEpoch uint64 `protobuf:"varint,4,opt,name=justified_epoch,json=justifiedEpoch,proto3" json:"justified_epoch,omitempty"`
+	FinalizedEpoch uint64 `protobuf:"varint,5,opt,name=finalized_epoch,json=finalizedEpoch,proto3" json:"finalized_epoch,omitempty"`
+	// stopped is the error that stopped the chain (a conflicting
+	// finalized chain), empty while it runs.
+	Stopped       string `protobuf:"bytes,6,opt,name=stopped,proto3" json:"stopped,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PosState) Reset() {
+	*x = PosState{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PosState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PosState) ProtoMessage() {}
+
+func (x *PosState) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PosState.ProtoReflect.Descriptor instead.
+func (*PosState) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *PosState) GetHead() string {
+	if x != nil {
+		return x.Head
+	}
+	return ""
+}
+
+func (x *PosState) GetHeadSlot() uint64 {
+	if x != nil {
+		return x.HeadSlot
+	}
+	return 0
+}
+
+func (x *PosState) GetStateRoot() string {
+	if x != nil {
+		return x.StateRoot
+	}
+	return ""
+}
+
+func (x *PosState) GetJustifiedEpoch() uint64 {
+	if x != nil {
+		return x.JustifiedEpoch
+	}
+	return 0
+}
+
+func (x *PosState) GetFinalizedEpoch() uint64 {
+	if x != nil {
+		return x.FinalizedEpoch
+	}
+	return 0
+}
+
+func (x *PosState) GetStopped() string {
+	if x != nil {
+		return x.Stopped
+	}
+	return ""
+}
+
 // MainchainState is the node's view of the mainchain.
 type MainchainState struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1411,7 +1512,7 @@ type MainchainState struct {
 
 func (x *MainchainState) Reset() {
 	*x = MainchainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1423,7 +1524,7 @@ func (x *MainchainState) String() string {
 func (*MainchainState) ProtoMessage() {}
 
 func (x *MainchainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1436,7 +1537,7 @@ func (x *MainchainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MainchainState.ProtoReflect.Descriptor instead.
 func (*MainchainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{18}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MainchainState) GetTipHeight() int32 {
@@ -1541,7 +1642,7 @@ type SidechainState struct {
 
 func (x *SidechainState) Reset() {
 	*x = SidechainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1553,7 +1654,7 @@ func (x *SidechainState) String() string {
 func (*SidechainState) ProtoMessage() {}
 
 func (x *SidechainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1566,7 +1667,7 @@ func (x *SidechainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SidechainState.ProtoReflect.Descriptor instead.
 func (*SidechainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{19}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{20}
 }
 
 // Deprecated: Marked as deprecated in sidenode/api/v1/node.proto.
@@ -1649,7 +1750,7 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"block_hash\x18\x02 \x01(\tR\tblockHash\x12\x1d\n" +
 	"\n" +
 	"state_hash\x18\x03 \x01(\tR\tstateHash\"\x10\n" +
-	"\x0eGetInfoRequest\"\xb2\x05\n" +
+	"\x0eGetInfoRequest\"\xdf\x05\n" +
 	"\x0fGetInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12!\n" +
@@ -1668,10 +1769,19 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"state_hash\x18\f \x01(\tR\tstateHash\x12+\n" +
 	"\x11headers_broadcast\x18\r \x01(\x04R\x10headersBroadcast\x12T\n" +
 	"\fmiss_reasons\x18\x0e \x03(\v21.sidenode.api.v1.GetInfoResponse.MissReasonsEntryR\vmissReasons\x12'\n" +
-	"\x0fsidechain_peers\x18\x0f \x01(\rR\x0esidechainPeers\x1a>\n" +
+	"\x0fsidechain_peers\x18\x0f \x01(\rR\x0esidechainPeers\x12+\n" +
+	"\x03pos\x18\x10 \x01(\v2\x19.sidenode.api.v1.PosStateR\x03pos\x1a>\n" +
 	"\x10MissReasonsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\x8e\x03\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xc6\x01\n" +
+	"\bPosState\x12\x12\n" +
+	"\x04head\x18\x01 \x01(\tR\x04head\x12\x1b\n" +
+	"\thead_slot\x18\x02 \x01(\x04R\bheadSlot\x12\x1d\n" +
+	"\n" +
+	"state_root\x18\x03 \x01(\tR\tstateRoot\x12'\n" +
+	"\x0fjustified_epoch\x18\x04 \x01(\x04R\x0ejustifiedEpoch\x12'\n" +
+	"\x0ffinalized_epoch\x18\x05 \x01(\x04R\x0efinalizedEpoch\x12\x18\n" +
+	"\astopped\x18\x06 \x01(\tR\astopped\"\x8e\x03\n" +
 	"\x0eMainchainState\x12\x1d\n" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x05R\ttipHeight\x12\x19\n" +
@@ -1735,7 +1845,7 @@ func file_sidenode_api_v1_node_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_api_v1_node_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_sidenode_api_v1_node_proto_goTypes = []any{
 	(AlarmReason)(0),                // 0: sidenode.api.v1.AlarmReason
 	(AlarmSeverity)(0),              // 1: sidenode.api.v1.AlarmSeverity
@@ -1758,9 +1868,10 @@ var file_sidenode_api_v1_node_proto_goTypes = []any{
 	(*GetStateHashResponse)(nil),    // 18: sidenode.api.v1.GetStateHashResponse
 	(*GetInfoRequest)(nil),          // 19: sidenode.api.v1.GetInfoRequest
 	(*GetInfoResponse)(nil),         // 20: sidenode.api.v1.GetInfoResponse
-	(*MainchainState)(nil),          // 21: sidenode.api.v1.MainchainState
-	(*SidechainState)(nil),          // 22: sidenode.api.v1.SidechainState
-	nil,                             // 23: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	(*PosState)(nil),                // 21: sidenode.api.v1.PosState
+	(*MainchainState)(nil),          // 22: sidenode.api.v1.MainchainState
+	(*SidechainState)(nil),          // 23: sidenode.api.v1.SidechainState
+	nil,                             // 24: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
 }
 var file_sidenode_api_v1_node_proto_depIdxs = []int32{
 	0,  // 0: sidenode.api.v1.Alarm.reason:type_name -> sidenode.api.v1.AlarmReason
@@ -1774,28 +1885,29 @@ var file_sidenode_api_v1_node_proto_depIdxs = []int32{
 	10, // 8: sidenode.api.v1.ListBansResponse.bans:type_name -> sidenode.api.v1.PeerBan
 	10, // 9: sidenode.api.v1.BanPeerResponse.ban:type_name -> sidenode.api.v1.PeerBan
 	10, // 10: sidenode.api.v1.UnbanPeerResponse.lifted:type_name -> sidenode.api.v1.PeerBan
-	21, // 11: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
-	22, // 12: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
-	23, // 13: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
-	19, // 14: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
-	17, // 15: sidenode.api.v1.NodeService.GetStateHash:input_type -> sidenode.api.v1.GetStateHashRequest
-	11, // 16: sidenode.api.v1.NodeService.ListBans:input_type -> sidenode.api.v1.ListBansRequest
-	13, // 17: sidenode.api.v1.NodeService.BanPeer:input_type -> sidenode.api.v1.BanPeerRequest
-	15, // 18: sidenode.api.v1.NodeService.UnbanPeer:input_type -> sidenode.api.v1.UnbanPeerRequest
-	4,  // 19: sidenode.api.v1.NodeService.ListAlarms:input_type -> sidenode.api.v1.ListAlarmsRequest
-	6,  // 20: sidenode.api.v1.NodeService.SubscribeAlarms:input_type -> sidenode.api.v1.SubscribeAlarmsRequest
-	20, // 21: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
-	18, // 22: sidenode.api.v1.NodeService.GetStateHash:output_type -> sidenode.api.v1.GetStateHashResponse
-	12, // 23: sidenode.api.v1.NodeService.ListBans:output_type -> sidenode.api.v1.ListBansResponse
-	14, // 24: sidenode.api.v1.NodeService.BanPeer:output_type -> sidenode.api.v1.BanPeerResponse
-	16, // 25: sidenode.api.v1.NodeService.UnbanPeer:output_type -> sidenode.api.v1.UnbanPeerResponse
-	5,  // 26: sidenode.api.v1.NodeService.ListAlarms:output_type -> sidenode.api.v1.ListAlarmsResponse
-	9,  // 27: sidenode.api.v1.NodeService.SubscribeAlarms:output_type -> sidenode.api.v1.SubscribeAlarmsResponse
-	21, // [21:28] is the sub-list for method output_type
-	14, // [14:21] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	22, // 11: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
+	23, // 12: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
+	24, // 13: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	21, // 14: sidenode.api.v1.GetInfoResponse.pos:type_name -> sidenode.api.v1.PosState
+	19, // 15: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
+	17, // 16: sidenode.api.v1.NodeService.GetStateHash:input_type -> sidenode.api.v1.GetStateHashRequest
+	11, // 17: sidenode.api.v1.NodeService.ListBans:input_type -> sidenode.api.v1.ListBansRequest
+	13, // 18: sidenode.api.v1.NodeService.BanPeer:input_type -> sidenode.api.v1.BanPeerRequest
+	15, // 19: sidenode.api.v1.NodeService.UnbanPeer:input_type -> sidenode.api.v1.UnbanPeerRequest
+	4,  // 20: sidenode.api.v1.NodeService.ListAlarms:input_type -> sidenode.api.v1.ListAlarmsRequest
+	6,  // 21: sidenode.api.v1.NodeService.SubscribeAlarms:input_type -> sidenode.api.v1.SubscribeAlarmsRequest
+	20, // 22: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
+	18, // 23: sidenode.api.v1.NodeService.GetStateHash:output_type -> sidenode.api.v1.GetStateHashResponse
+	12, // 24: sidenode.api.v1.NodeService.ListBans:output_type -> sidenode.api.v1.ListBansResponse
+	14, // 25: sidenode.api.v1.NodeService.BanPeer:output_type -> sidenode.api.v1.BanPeerResponse
+	16, // 26: sidenode.api.v1.NodeService.UnbanPeer:output_type -> sidenode.api.v1.UnbanPeerResponse
+	5,  // 27: sidenode.api.v1.NodeService.ListAlarms:output_type -> sidenode.api.v1.ListAlarmsResponse
+	9,  // 28: sidenode.api.v1.NodeService.SubscribeAlarms:output_type -> sidenode.api.v1.SubscribeAlarmsResponse
+	22, // [22:29] is the sub-list for method output_type
+	15, // [15:22] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_node_proto_init() }
@@ -1813,7 +1925,7 @@ func file_sidenode_api_v1_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_node_proto_rawDesc), len(file_sidenode_api_v1_node_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
