@@ -15,10 +15,10 @@
 // The block body, state, API and peer protocol are the same as under
 // mainstake; only block production and fork choice change.
 //
-// This package is a placeholder for the engine's node wiring, which is not
-// built. Its log subsystem tag will be POSC. The engine's core is
-// pos/chain (block format, state transition, block tree with fork choice
-// and finality) and its validator client pos/validator; the leaf packages
+// This package holds no code. The engine's core is pos/chain (block
+// format, state transition, block tree with fork choice and finality),
+// its validator client pos/validator, and pos/posnet joins them to the
+// peer protocol in the node; the leaf packages
 // they use are pos/selection (the swap-or-not shuffle, committees,
 // proposers and RANDAO seeds), pos/bls (BLS12-381 signatures and their
 // aggregation), pos/forkchoice (LMD-GHOST over a proto-array with proposer

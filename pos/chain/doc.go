@@ -23,5 +23,5 @@
 // stops (ErrConflictingFinality, then ErrStopped) when a valid block's
 // state finalizes a checkpoint that conflicts with its own.
 //
-// Nothing in node/ runs this package yet.
+// The node runs it on pos networks through pos/posnet.
 package chain

@@ -16,5 +16,5 @@
 // slot's duties without waiting, for tests and for a caller with a clock
 // of its own.
 //
-// Nothing in node/ runs it yet.
+// The node runs it with --validator through pos/posnet.
 package validator
