@@ -563,7 +563,11 @@ func (p *peer) handle(m *p2pv1.Message) {
 		item = PegItem(PegSignaturesHash(pl.PegSignatures.GetPsbt()))
 		exempt = p.isRequested(item)
 	case *p2pv1.Message_PosItem:
-		item = PosItem(PosItemHash(pl.PosItem.GetData()))
+		if p.s.pos == nil {
+			item = PosItem(PosItemHash(pl.PosItem.GetData()))
+		} else {
+			item = PosItem(p.s.pos.PosItemName(pl.PosItem.GetData()))
+		}
 		exempt = p.isRequested(item)
 	case *p2pv1.Message_NotFound:
 		for _, pi := range pl.NotFound.GetItems() {

@@ -45,6 +45,8 @@ func (p *testPos) ReceivePosItem(_ PeerID, data []byte) error {
 	return nil
 }
 
+func (p *testPos) PosItemName(data []byte) chainhash.Hash { return PosItemHash(data) }
+
 func (p *testPos) add(data []byte) chainhash.Hash {
 	h := PosItemHash(data)
 	p.mu.Lock()

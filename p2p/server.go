@@ -107,6 +107,28 @@ type PosHandler interface {
 	// errors are only logged. To relay it, the node keeps it where
 	// PosItem finds it and calls Server.Announce(PosItem(hash)).
 	ReceivePosItem(from PeerID, data []byte) error
+
+	// PosItemName returns the name of a PosItem's data: PosItemHash,
+	// or another hash the handler chooses (the pos engine names blocks
+	// by their root, so that a node can ask for a block it has only
+	// seen as a parent, with RequestPos). The Server names every PosItem
+	// it serves, receives or is asked for with it.
+	PosItemName(data []byte) chainhash.Hash
+}
+
+// RequestPos asks every peer for the PosItem named hash (a block the node
+// lacks); the answers reach PosHandler.ReceivePosItem. It does nothing
+// without a PosHandler.
+func (s *Server) RequestPos(hash chainhash.Hash) {
+	if s.pos == nil {
+		return
+	}
+	it := PosItem(hash)
+	for _, p := range s.peerList() {
+		if p.request(it, reqInv) {
+			p.queueWait(getDataMsg([]InvItem{it}), p.s.quit)
+		}
+	}
 }
 
 // testHooks lets tests watch the Server. Set before Start; nil fields are
@@ -1178,7 +1200,7 @@ func (s *Server) lookup(it InvItem) *p2pv1.Message {
 			return nil
 		}
 		if len(data) == 0 || len(data) > MaxPosItemSize ||
-			PosItemHash(data) != it.Hash {
+			s.pos.PosItemName(data) != it.Hash {
 			log.Errorf("Handler returned a malformed pos item for "+
 				"%v (%d bytes, or another hash); answering "+
 				"notfound", it.Hash, len(data))

@@ -28,6 +28,11 @@ type Chain struct {
 	justified ffg.Checkpoint
 	stopped   error
 
+	// past holds the blocks of the finalized chain that fork choice no
+	// longer holds (the finalized block's ancestors), to serve peers
+	// that sync from genesis.
+	past map[Root]*Block
+
 	// checkpointStates caches states advanced to an epoch's first slot,
 	// by (block root, epoch), for checking gossiped attestations.
 	checkpointStates map[checkpointKey]*State
@@ -58,6 +63,7 @@ func New(cfg *Config) (*Chain, error) {
 		finalized:        ffg.Checkpoint{Root: ffg.Root(root)},
 		justified:        ffg.Checkpoint{Root: ffg.Root(root)},
 		checkpointStates: map[checkpointKey]*State{},
+		past:             map[Root]*Block{},
 	}
 	c.setBalances(st)
 	return c, nil
@@ -109,11 +115,11 @@ func (c *Chain) Justified() ffg.Checkpoint {
 func (c *Chain) Block(root Root) (*Block, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n, ok := c.nodes[root]
-	if !ok {
-		return nil, false
+	if n, ok := c.nodes[root]; ok {
+		return n.block, true
 	}
-	return n.block, true
+	b, ok := c.past[root]
+	return b, ok
 }
 
 // Stopped returns the error that stopped the chain, or nil.
@@ -303,6 +309,16 @@ func (c *Chain) moveCheckpoints(st *State) error {
 	}
 	if f.Epoch > c.finalized.Epoch {
 		c.finalized = f
+		for r := Root(f.Root); ; {
+			n, ok := c.nodes[r]
+			if !ok || r == c.genesis {
+				break
+			}
+			r = n.block.Header.Message.ParentRoot
+			if p, ok := c.nodes[r]; ok {
+				c.past[r] = p.block
+			}
+		}
 		for r := range c.nodes {
 			if !c.fc.Contains(forkchoice.Root(r)) {
 				delete(c.nodes, r)

@@ -10,6 +10,7 @@ import (
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pos/bls"
 	"github.com/mainstake/sidenode/pos/chain"
+	"github.com/mainstake/sidenode/pos/slashing"
 	"github.com/mainstake/sidenode/pos/validator"
 )
 
@@ -22,15 +23,17 @@ const (
 // Bounds of what a Net keeps.
 const (
 	maxItems   = 4096
-	maxOrphans = 256
+	maxOrphans = 4096
 )
 
 // scoreInvalid is the ban score of an item that breaks a rule.
 const scoreInvalid = 50
 
-// Announcer relays items to peers; *p2p.Server is one.
+// Announcer relays items to peers and asks them for blocks;
+// *p2p.Server is one.
 type Announcer interface {
 	Announce(items ...p2p.InvItem)
+	RequestPos(hash chainhash.Hash)
 }
 
 // Config configures a Net.
@@ -93,9 +96,21 @@ func (n *Net) now() uint64 {
 	return s
 }
 
+// PosItemName implements p2p.PosHandler: a block is named by its root,
+// so that a node can ask for a parent it lacks; an attestation (or
+// anything else) by PosItemHash.
+func (n *Net) PosItemName(data []byte) chainhash.Hash {
+	if len(data) >= 1+1+slashing.SignedHeaderSize && data[0] == KindBlock {
+		if h, err := slashing.DecodeSignedHeader(data[2 : 2+slashing.SignedHeaderSize]); err == nil {
+			return chainhash.Hash(h.Message.HashTreeRoot())
+		}
+	}
+	return p2p.PosItemHash(data)
+}
+
 // keep stores an item and announces it.
 func (n *Net) keep(data []byte) {
-	h := p2p.PosItemHash(data)
+	h := n.PosItemName(data)
 	n.mu.Lock()
 	if _, ok := n.items[h]; !ok {
 		n.items[h] = data
@@ -112,20 +127,34 @@ func (n *Net) keep(data []byte) {
 	}
 }
 
-// HavePosItem implements p2p.PosHandler.
+// HavePosItem implements p2p.PosHandler: a kept item, or a block the
+// chain holds.
 func (n *Net) HavePosItem(h chainhash.Hash) bool {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	_, ok := n.items[h]
+	n.mu.Unlock()
+	if ok {
+		return true
+	}
+	_, ok = n.chain.Block(chain.Root(h))
 	return ok
 }
 
-// PosItem implements p2p.PosHandler.
+// PosItem implements p2p.PosHandler: a kept item, or a block the chain
+// holds (which serves peers that sync from further back).
 func (n *Net) PosItem(h chainhash.Hash) ([]byte, bool) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	d, ok := n.items[h]
-	return d, ok
+	n.mu.Unlock()
+	if ok {
+		return d, true
+	}
+	b, ok := n.chain.Block(chain.Root(h))
+	if !ok {
+		return nil, false
+	}
+	d, err := encodeBlock(b)
+	return d, err == nil
 }
 
 func encodeBlock(b *chain.Block) ([]byte, error) {
@@ -201,13 +230,20 @@ func (n *Net) acceptBlock(b *chain.Block, data []byte) error {
 	root, err := n.chain.AcceptBlock(b, n.now())
 	switch {
 	case chain.IsErrorCode(err, chain.ErrUnknownParent):
+		p := b.Header.Message.ParentRoot
 		n.mu.Lock()
+		_, asked := n.orphans[p]
 		if n.nOrphan < maxOrphans {
-			p := b.Header.Message.ParentRoot
 			n.orphans[p] = append(n.orphans[p], b)
 			n.nOrphan++
 		}
+		peers := n.peers
 		n.mu.Unlock()
+		if !asked && peers != nil {
+			// Sync backwards: ask for the parent, which may be an
+			// orphan in turn, until a block attaches.
+			go peers.RequestPos(chainhash.Hash(p))
+		}
 		return nil
 	case chain.IsErrorCode(err, chain.ErrStopped), chain.IsErrorCode(err, chain.ErrConflictingFinality):
 		n.cfg.Logf("The pos chain stopped: %v", err)

@@ -49,62 +49,82 @@ type node struct {
 	srv   *p2p.Server
 }
 
-// startNodes starts a node per key index in keys (nil: a follower) on a
-// devnet whose slot 0 is two seconds from now, peered in a line.
+// testNet is a devnet whose slot 0 is two seconds after it was made.
+type testNet struct {
+	t      *testing.T
+	ctx    context.Context
+	params chainparams.Params
+	cfg    *chain.Config
+	id     chainhash.Hash
+	nodes  []*node
+	wg     sync.WaitGroup
+}
+
+func newTestNet(t *testing.T, ctx context.Context) *testNet {
+	tn := &testNet{t: t, ctx: ctx, params: chainparams.PosRegtestAt(time.Now().Add(2 * time.Second).Unix())}
+	var err error
+	if tn.cfg, err = chain.NewConfig(&tn.params); err != nil {
+		t.Fatal(err)
+	}
+	if tn.id, err = tn.params.GenesisID(); err != nil {
+		t.Fatal(err)
+	}
+	return tn
+}
+
+// start starts a node with the keys of the test validators ks (none: a
+// follower), peered with the node started before it, and runs it until
+// the context ends.
+func (tn *testNet) start(ks ...int) *node {
+	t := tn.t
+	c, err := chain.New(tn.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sks []*bls.SecretKey
+	for _, k := range ks {
+		sk, err := chain.DevValidatorKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sks = append(sks, sk)
+	}
+	i := len(tn.nodes)
+	n := New(Config{Chain: c, Keys: sks, Protect: openProtection(t, tn.id),
+		Logf: func(f string, a ...any) { t.Logf("node %d: %s", i, fmt.Sprintf(f, a...)) }})
+	pc := p2p.Config{Listen: []string{"127.0.0.1:0"}, Network: "regtest",
+		SidechainID: tn.params.SidechainID, Genesis: tn.id, Engine: "pos",
+		UserAgent: "posnet-test", TrickleInterval: 20 * time.Millisecond,
+		RetryInterval: 50 * time.Millisecond, Pos: n}
+	if i > 0 {
+		pc.Connect = []string{tn.nodes[i-1].srv.ListenAddrs()[0].String()}
+	}
+	srv, err := p2p.New(pc, noBlocks{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.SetPeers(srv)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	nd := &node{chain: c, net: n, srv: srv}
+	tn.nodes = append(tn.nodes, nd)
+	tn.wg.Add(1)
+	go func() {
+		defer tn.wg.Done()
+		_ = n.Run(tn.ctx)
+	}()
+	return nd
+}
+
+// startNodes starts a node per key list, peered in a line.
 func startNodes(t *testing.T, ctx context.Context, keys [][]int) ([]*node, *sync.WaitGroup) {
-	params := chainparams.PosRegtestAt(time.Now().Add(2 * time.Second).Unix())
-	cfg, err := chain.NewConfig(&params)
-	if err != nil {
-		t.Fatal(err)
+	tn := newTestNet(t, ctx)
+	for _, ks := range keys {
+		tn.start(ks...)
 	}
-	id, err := params.GenesisID()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var nodes []*node
-	var wg sync.WaitGroup
-	for i, ks := range keys {
-		c, err := chain.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sks []*bls.SecretKey
-		for _, k := range ks {
-			sk, err := chain.DevValidatorKey(k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sks = append(sks, sk)
-		}
-		i := i
-		n := New(Config{Chain: c, Keys: sks, Protect: openProtection(t, id),
-			Logf: func(f string, a ...any) { t.Logf("node %d: %s", i, fmt.Sprintf(f, a...)) }})
-		pc := p2p.Config{Listen: []string{"127.0.0.1:0"}, Network: "regtest",
-			SidechainID: params.SidechainID, Genesis: id, Engine: "pos",
-			UserAgent: "posnet-test", TrickleInterval: 20 * time.Millisecond,
-			RetryInterval: 50 * time.Millisecond, Pos: n}
-		if i > 0 {
-			pc.Connect = []string{nodes[i-1].srv.ListenAddrs()[0].String()}
-		}
-		srv, err := p2p.New(pc, noBlocks{}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.SetPeers(srv)
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = srv.Stop() })
-		nodes = append(nodes, &node{chain: c, net: n, srv: srv})
-	}
-	for _, n := range nodes {
-		wg.Add(1)
-		go func(n *node) {
-			defer wg.Done()
-			_ = n.net.Run(ctx)
-		}(n)
-	}
-	return nodes, &wg
+	return tn.nodes, &tn.wg
 }
 
 // waitFinalized waits until every node has finalized epoch at least e,
@@ -191,4 +211,31 @@ func TestThreeOfFourOverP2P(t *testing.T) {
 	cancel()
 	wg.Wait()
 	sameState(t, nodes)
+}
+
+// TestLateNodeCatchesUp: a node that starts after three validators have
+// finalized knows only the genesis; the first block it hears of is an
+// orphan, so it asks for the parent, and so on back to genesis, then
+// connects them all. It then holds the others' head and state, and with
+// its validator the four finalize further.
+func TestLateNodeCatchesUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for about a minute")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tn := newTestNet(t, ctx)
+	defer func() { cancel(); tn.wg.Wait() }()
+	for k := 0; k < 3; k++ {
+		tn.start(k)
+	}
+	waitFinalized(t, tn.nodes, 2, 4*time.Minute)
+	late := tn.start(3)
+	fin := tn.nodes[0].chain.Finalized().Epoch
+	waitFinalized(t, tn.nodes, fin+2, 4*time.Minute)
+	if late.chain.Finalized().Epoch < fin+2 {
+		t.Fatal("the late node did not catch up")
+	}
+	cancel()
+	tn.wg.Wait()
+	sameState(t, tn.nodes)
 }
