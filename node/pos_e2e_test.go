@@ -80,8 +80,9 @@ func posSameState(t *testing.T, nodes []*devnet.Node) {
 
 // TestPosEndToEnd runs btcd and four posregtest nodes, each the validator
 // of one test key, on a devnet whose slot 0 is after they all start: they
-// finalize, hold the same state hash at the same heads, and with one of
-// them stopped the other three still finalize.
+// finalize, hold the same state hash at the same heads, with one of them
+// stopped the other three still finalize, and restarted it catches up and
+// agrees.
 func TestPosEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
@@ -118,4 +119,16 @@ func TestPosEndToEnd(t *testing.T) {
 	three := net.Nodes[:3]
 	posFinalized(t, three, info.Pos.FinalizedEpoch+2, 4*time.Minute)
 	posSameState(t, three)
+
+	// Restarted mid-epoch, val-3 holds only the genesis (the pos chain
+	// is in memory): it syncs back from the first block it hears of,
+	// then agrees with the others, and the four finalize further.
+	if info, err = net.Nodes[0].Info(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Nodes[3].Start(); err != nil {
+		t.Fatal(err)
+	}
+	posFinalized(t, net.Nodes, info.Pos.FinalizedEpoch+1, 4*time.Minute)
+	posSameState(t, net.Nodes)
 }

@@ -32,8 +32,11 @@ relay them either.
 A Server whose Config has a PosHandler (Config.Pos) takes part in the
 gossip of a pos engine's blocks and attestations the same way: PosItems,
 a kind byte and pos/chain's encoding, 1 to MaxPosItemSize bytes, named by
-PosItemHash (SHA256d of the bytes), with HavePosItem, PosItem and
-ReceivePosItem, relayed with Announce(PosItem(hash)). Without one the node
+the handler's PosItemName (a block by its root, anything else by
+PosItemHash, SHA256d of the bytes), with HavePosItem, PosItem and
+ReceivePosItem, relayed with Announce(PosItem(hash)); RequestPos asks every
+peer for an item by name, for a block the node has only seen named as a
+parent. Without one the node
 asks for none and drops PosItems from Announce. Only pos networks use
 them; their genesis differs from every other network's, so their nodes
 never meet a node that does not know the message.

@@ -4,10 +4,13 @@
 // client's Gossip that announces the node's own (docs/protocol.md §14.12).
 //
 // A PosItem is a kind byte (1 a block, 2 an attestation) and pos/chain's
-// encoding. What the chain accepts is kept (the last 4,096 items) to serve
-// peers and announced to them; a block whose parent has not arrived waits
-// (at most 256) until the parent is accepted; a vote for a block not yet
-// seen is dropped. An item that does not decode, or that the chain refuses
+// encoding; a block is named by its root, an attestation by the SHA256d of
+// its bytes. What the chain accepts is kept (the last 4,096 items) to serve
+// peers and announced to them, and any block the chain holds is served. A
+// block whose parent has not arrived waits (at most 4,096) while the node
+// asks its peers for the parent by root, and so on back to a block it
+// holds: that is how a node that starts late or restarts syncs. A vote for
+// a block not yet seen is dropped. An item that does not decode, or that the chain refuses
 // for a rule (a wrong proposer, a bad signature, a state root that is not
 // the state's), adds ban score to its sender; one that is merely late,
 // early or known does not.
