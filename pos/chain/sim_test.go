@@ -216,3 +216,28 @@ func TestTwoOfFourNoFinality(t *testing.T) {
 
 // mainlikeParams returns the posmainlike network.
 func mainlikeParams() *chainparams.Params { return &chainparams.PosMainlike }
+
+// TestLeakThenRecovery: with two of four validators offline nothing is
+// finalized for seven epochs and the leak raises the absent validators'
+// scores; when they return, finality recovers.
+func TestLeakThenRecovery(t *testing.T) {
+	s := newSim(t, []bool{true, false, true, false})
+	for i := 0; i < 7*8+1; i++ {
+		s.step()
+	}
+	if fin := s.nodes[0].Finalized(); fin.Epoch != 0 {
+		t.Fatalf("finalized epoch %d with half the stake offline", fin.Epoch)
+	}
+	_, st := s.nodes[0].Head()
+	if !s.cfg.FFG.InInactivityLeak(s.cfg.EpochOf(s.slot), st.FFG.Finalized.Epoch) || st.Inactivity[1] == 0 {
+		t.Fatalf("not in the leak at epoch %d (scores %v)", s.cfg.EpochOf(s.slot), st.Inactivity)
+	}
+	s.online[1], s.online[3] = true, true
+	for i := 0; i < 4*8; i++ {
+		s.step()
+	}
+	s.agree()
+	if fin := s.nodes[0].Finalized(); fin.Epoch < 8 {
+		t.Fatalf("finalized epoch %d four epochs after the others returned", fin.Epoch)
+	}
+}
