@@ -91,6 +91,12 @@ const (
 	// nothing more.
 	ErrStopped
 
+	// ErrBadDeposit: a deposit output that is malformed, whose proof of
+	// possession does not verify, or that the registry refuses (below
+	// the minimum deposit: pos/registry's ErrDepositBelowMinimum is
+	// wrapped).
+	ErrBadDeposit
+
 	// numErrorCodes is the number of codes; it must stay last.
 	numErrorCodes
 )
@@ -116,6 +122,7 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrBadTransactions:         "ErrBadTransactions",
 	ErrConflictingFinality:     "ErrConflictingFinality",
 	ErrStopped:                 "ErrStopped",
+	ErrBadDeposit:              "ErrBadDeposit",
 }
 
 // String returns the ErrorCode as a human-readable name.

@@ -440,8 +440,9 @@ func processAttestation(c *Config, s *State, a *Attestation, verify Verify) erro
 
 // processTransactions checks and connects the block's transactions as a
 // sideblock at the next height (sideblock.CheckBlockSanity, then
-// CheckConnectBlock against the state's UTXO set, then ApplyBlock), and
-// refuses a mint transaction: the peg is off under pos.
+// CheckConnectBlock against the state's UTXO set, then ApplyBlock),
+// refuses a mint transaction (the peg is off under pos), and applies the
+// deposits they make (processDeposits).
 func processTransactions(c *Config, s *State, body *Body) error {
 	height := s.Height + 1
 	sb := sideblock.NewBlock(chainhash.Hash{}, body.Transactions)
@@ -456,6 +457,9 @@ func processTransactions(c *Config, s *State, body *Body) error {
 	}
 	if _, err := sideblock.ApplyBlock(s.Utxo, sb); err != nil {
 		return wrapRule(ErrBadTransactions, err, "transactions")
+	}
+	if err := processDeposits(c, s, body.Transactions); err != nil {
+		return err
 	}
 	s.Height = height
 	var buf [64]byte
