@@ -48,6 +48,7 @@ type Body struct {
 	ProposerSlashings []slashing.ProposerSlashing
 	AttesterSlashings []slashing.AttesterSlashing
 	Attestations      []Attestation
+	VoluntaryExits    []SignedExit
 
 	// Transactions are sidechain transactions in Bitcoin's format,
 	// the first a coinbase carrying the block's height, checked and
@@ -150,8 +151,9 @@ func DecodeAttestation(b []byte) (*Attestation, error) {
 // proposer slashings (a count byte, then each in pos/slashing's 416-byte
 // encoding), the attester slashings (a count byte, then each as a 4-byte
 // big-endian length and pos/slashing's encoding), the attestations (a
-// 2-byte count, then each as Attestation.AppendEncode writes it), and last
-// the transactions as a sideblock body (a varint count and the
+// 2-byte count, then each as Attestation.AppendEncode writes it), the
+// voluntary exits (a count byte, then each as epoch and validator index,
+// 8 bytes big-endian each, and the signature), and last the transactions as a sideblock body (a varint count and the
 // transactions in wire encoding with witnesses).
 func (b *Body) Encode() ([]byte, error) {
 	out := append([]byte(nil), b.RandaoReveal[:]...)
@@ -168,6 +170,10 @@ func (b *Body) Encode() ([]byte, error) {
 	out = binary.BigEndian.AppendUint16(out, uint16(len(b.Attestations)))
 	for i := range b.Attestations {
 		out = b.Attestations[i].AppendEncode(out)
+	}
+	out = append(out, byte(len(b.VoluntaryExits)))
+	for i := range b.VoluntaryExits {
+		out = appendExit(out, &b.VoluntaryExits[i])
 	}
 	sb := sideblock.Block{Transactions: b.Transactions}
 	var buf bytes.Buffer
@@ -270,6 +276,18 @@ func DecodeBlock(in []byte) (*Block, error) {
 		}
 		blk.Body.Attestations = append(blk.Body.Attestations, *a)
 		b = rest
+	}
+	if len(b) < 1 {
+		return nil, ruleErrorf(ErrMalformed, "block truncated")
+	}
+	ne := int(b[0])
+	b = b[1:]
+	if ne > MaxVoluntaryExits || len(b) < ne*exitSize {
+		return nil, ruleErrorf(ErrMalformed, "%d voluntary exits", ne)
+	}
+	for i := 0; i < ne; i++ {
+		blk.Body.VoluntaryExits = append(blk.Body.VoluntaryExits, readExit(b))
+		b = b[exitSize:]
 	}
 	txs, err := sideblock.DecodeBody(b)
 	if err != nil {

@@ -51,7 +51,7 @@ type Config struct {
 
 	// The signature domains: the fork version 0 and the network's
 	// genesis id as the genesis validators root.
-	ProposerDomain, AttesterDomain, RandaoDomain, DepositDomain slashing.Domain
+	ProposerDomain, AttesterDomain, RandaoDomain, DepositDomain, ExitDomain slashing.Domain
 
 	genesisID slashing.Root
 
@@ -120,6 +120,7 @@ func NewConfig(net *chainparams.Params) (*Config, error) {
 	c.AttesterDomain = slashing.ComputeDomain(slashing.DomainBeaconAttester, fork, c.genesisID)
 	c.RandaoDomain = slashing.ComputeDomain(DomainRandao, fork, c.genesisID)
 	c.DepositDomain = slashing.ComputeDomain(DomainDeposit, fork, c.genesisID)
+	c.ExitDomain = slashing.ComputeDomain(DomainVoluntaryExit, fork, c.genesisID)
 	return c, nil
 }
 

@@ -97,6 +97,12 @@ const (
 	// wrapped).
 	ErrBadDeposit
 
+	// ErrBadExit: a voluntary exit for a later epoch, of an unknown
+	// validator, with a signature that does not verify, or that the
+	// registry refuses (not active, exiting already, too early: its code
+	// is wrapped).
+	ErrBadExit
+
 	// numErrorCodes is the number of codes; it must stay last.
 	numErrorCodes
 )
@@ -123,6 +129,7 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrConflictingFinality:     "ErrConflictingFinality",
 	ErrStopped:                 "ErrStopped",
 	ErrBadDeposit:              "ErrBadDeposit",
+	ErrBadExit:                 "ErrBadExit",
 }
 
 // String returns the ErrorCode as a human-readable name.

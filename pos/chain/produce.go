@@ -19,6 +19,7 @@ type Proposal struct {
 	Attestations      []*Attestation
 	ProposerSlashings []slashing.ProposerSlashing
 	AttesterSlashings []slashing.AttesterSlashing
+	VoluntaryExits    []SignedExit
 	Transactions      []*wire.MsgTx
 }
 
@@ -48,6 +49,7 @@ func BuildBlock(c *Config, parent *State, slot uint64, key *bls.SecretKey, p *Pr
 	b.Body.RandaoReveal = sign(key, c.RandaoMessage(epoch))
 	b.Body.ProposerSlashings = p.ProposerSlashings
 	b.Body.AttesterSlashings = p.AttesterSlashings
+	b.Body.VoluntaryExits = p.VoluntaryExits
 
 	// Pick the attestations the state takes, on a scratch state that
 	// has the block's reveal and evidence applied.

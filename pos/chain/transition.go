@@ -194,8 +194,10 @@ const (
 // the RANDAO reveal (ErrBadRandao), the evidence and attestation counts
 // (ErrTooMany), the proposer slashings and then the attester slashings
 // (ErrBadSlashing), the attestations (ErrBadAttestation,
-// ErrBadAttestationSignature) and last the transactions
-// (ErrBadTransactions). It does not check the state root; the caller
+// ErrBadAttestationSignature), the exit count (ErrTooMany), the
+// transactions (ErrBadTransactions) with their deposits (ErrBadDeposit),
+// and last the voluntary exits (ErrBadExit). It does not check the state
+// root; the caller
 // compares s.Root() with the header's. On error s is left half-applied:
 // callers work on a clone.
 func ProcessBlock(c *Config, s *State, b *Block, verify Verify) error {
@@ -263,7 +265,18 @@ func ProcessBlock(c *Config, s *State, b *Block, verify Verify) error {
 			return err
 		}
 	}
-	return processTransactions(c, s, body)
+	if len(body.VoluntaryExits) > MaxVoluntaryExits {
+		return ruleErrorf(ErrTooMany, "%d voluntary exits", len(body.VoluntaryExits))
+	}
+	if err := processTransactions(c, s, body); err != nil {
+		return err
+	}
+	for i := range body.VoluntaryExits {
+		if err := processExit(c, s, &body.VoluntaryExits[i], verify); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func verifySig(sig []byte, pk *bls.PublicKey, msg []byte) bool {
