@@ -194,7 +194,7 @@ func TestBlockTree(t *testing.T) {
 	}
 	mint.Body.Transactions = append(mint.Body.Transactions[:1], mt)
 	tr.reseal(r1, mint, tr.keys[proposer])
-	tr.reject("mint transaction", mint, 2, ErrBadTransactions)
+	tr.reject("mint transaction", mint, 2, ErrBadWithdrawals)
 
 	r2 := tr.accept("b2", b2, 2)
 

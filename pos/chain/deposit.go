@@ -10,6 +10,7 @@ import (
 	"github.com/mainstake/sidenode/pos/bls"
 	"github.com/mainstake/sidenode/pos/registry"
 	"github.com/mainstake/sidenode/pos/slashing"
+	"github.com/mainstake/sidenode/sideblock"
 )
 
 // DepositTag starts the payload of a deposit output.
@@ -105,8 +106,8 @@ func parseDeposit(script []byte) (*Deposit, bool, error) {
 // with empty participation and a zero inactivity score.
 func processDeposits(c *Config, s *State, txs []*wire.MsgTx) error {
 	for i, tx := range txs {
-		if i == 0 {
-			continue // the coinbase locks nothing
+		if i == 0 || sideblock.IsMintTx(tx) {
+			continue // the coinbase and a payout lock nothing
 		}
 		for vout, out := range tx.TxOut {
 			d, ok, err := parseDeposit(out.PkScript)

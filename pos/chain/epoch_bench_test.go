@@ -59,7 +59,7 @@ func naiveEpoch(c *Config, s *State) error {
 		curRoot, _ := s.BlockRootAt(c, c.EpochStart(current))
 		st, _, err := ffg.ProcessJustification(s.FFG, current, ffg.Balances{
 			TotalActive:    total,
-			PreviousTarget: totalBalance(participating(ffg.TimelyTargetFlag, previous)),
+			PreviousTarget: min(totalBalance(participating(ffg.TimelyTargetFlag, previous)), total),
 			CurrentTarget:  totalBalance(participating(ffg.TimelyTargetFlag, current)),
 		}, ffg.Root(prevRoot), ffg.Root(curRoot))
 		if err != nil {

@@ -103,6 +103,11 @@ const (
 	// is wrapped).
 	ErrBadExit
 
+	// ErrBadWithdrawals: a block whose second transaction is not exactly
+	// the payout of the withdrawable validators (WithdrawalTx), or that
+	// has one when none is due.
+	ErrBadWithdrawals
+
 	// numErrorCodes is the number of codes; it must stay last.
 	numErrorCodes
 )
@@ -130,6 +135,7 @@ var errorCodeStrings = map[ErrorCode]string{
 	ErrStopped:                 "ErrStopped",
 	ErrBadDeposit:              "ErrBadDeposit",
 	ErrBadExit:                 "ErrBadExit",
+	ErrBadWithdrawals:          "ErrBadWithdrawals",
 }
 
 // String returns the ErrorCode as a human-readable name.

@@ -69,7 +69,15 @@ func BuildBlock(c *Config, parent *State, slot uint64, key *bls.SecretKey, p *Pr
 	if err != nil {
 		return nil, nil, err
 	}
-	b.Body.Transactions = append([]*wire.MsgTx{cb}, p.Transactions...)
+	b.Body.Transactions = []*wire.MsgTx{cb}
+	payout, err := WithdrawalTx(c, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	if payout != nil {
+		b.Body.Transactions = append(b.Body.Transactions, payout)
+	}
+	b.Body.Transactions = append(b.Body.Transactions, p.Transactions...)
 
 	h := &b.Header.Message
 	h.Slot = slot

@@ -42,6 +42,7 @@ type sim struct {
 	online []bool
 	pool   []*Attestation
 	slot   uint64
+	exits  []SignedExit // for the next block
 }
 
 func newSim(t testing.TB, online []bool) *sim {
@@ -101,7 +102,7 @@ func (s *sim) step() {
 	}
 	if s.online[proposer] {
 		_, st := s.nodes[proposer].Head()
-		b, _, err := BuildBlock(s.cfg, st, slot, s.keys[proposer], &Proposal{Attestations: s.aggregated()})
+		b, _, err := BuildBlock(s.cfg, st, slot, s.keys[proposer], &Proposal{Attestations: s.aggregated(), VoluntaryExits: s.exits})
 		if err != nil {
 			s.t.Fatalf("slot %d: build: %v", slot, err)
 		}
@@ -110,6 +111,7 @@ func (s *sim) step() {
 				s.t.Fatalf("slot %d: node %d refuses the block: %v", slot, i, err)
 			}
 		}
+		s.exits = nil
 	}
 	var fresh []*Attestation
 	for v := range s.keys {

@@ -56,6 +56,10 @@ type State struct {
 	// set in the state root.
 	TxAccumulator chainhash.Hash
 
+	// Withdrawals counts the validator payouts made: the sequence number
+	// of the next payout (WithdrawalTx).
+	Withdrawals uint64
+
 	// Utxo is the sidechain UTXO set after the latest block.
 	Utxo *sideblock.MemUtxoView
 
@@ -101,7 +105,8 @@ const stateTag = "sidenode pos state v1"
 // finalized checkpoints (epoch, root), every RANDAO mix of the ring, the
 // previous and current participation (a byte per validator), the
 // inactivity scores, the slashings ring, the block roots ring, the latest
-// header's five fields and the transaction accumulator; integers
+// header's five fields, the transaction accumulator and the withdrawal
+// count; integers
 // big-endian, each list after its length (4 bytes).
 func (s *State) Root() Root {
 	h := sha256.New()
@@ -141,6 +146,7 @@ func (s *State) Root() Root {
 	h.Write(lh.StateRoot[:])
 	h.Write(lh.BodyRoot[:])
 	h.Write(s.TxAccumulator[:])
+	w64(s.Withdrawals)
 	var r Root
 	h.Sum(r[:0])
 	return r

@@ -90,9 +90,13 @@ func processEpoch(c *Config, s *State) error {
 	if current > 1 {
 		prevRoot, _ := s.BlockRootAt(c, c.EpochStart(previous))
 		curRoot, _ := s.BlockRootAt(c, c.EpochStart(current))
+		// The previous epoch's target balance counts validators
+		// active then, which can exceed the current total when some
+		// exited; pos/ffg refuses that, and at the total it is a
+		// supermajority all the same.
 		st, _, err := ffg.ProcessJustification(s.FFG, current, ffg.Balances{
 			TotalActive:    total,
-			PreviousTarget: part[ffg.TimelyTargetFlag],
+			PreviousTarget: min(part[ffg.TimelyTargetFlag], total),
 			CurrentTarget:  curTarget,
 		}, ffg.Root(prevRoot), ffg.Root(curRoot))
 		if err != nil {
@@ -453,23 +457,30 @@ func processAttestation(c *Config, s *State, a *Attestation, verify Verify) erro
 
 // processTransactions checks and connects the block's transactions as a
 // sideblock at the next height (sideblock.CheckBlockSanity, then
-// CheckConnectBlock against the state's UTXO set, then ApplyBlock),
-// refuses a mint transaction (the peg is off under pos), and applies the
-// deposits they make (processDeposits).
+// CheckConnectBlock against the state's UTXO set, then ApplyBlock), with
+// the payout of the withdrawable validators in sideblock's mint form as
+// the second transaction when one is due and no mint transaction
+// otherwise (checkWithdrawals: the peg is off under pos, so the mint form
+// serves only this), then empties the paid validators' balances and
+// applies the deposits the transactions make (processDeposits).
 func processTransactions(c *Config, s *State, body *Body) error {
 	height := s.Height + 1
 	sb := sideblock.NewBlock(chainhash.Hash{}, body.Transactions)
 	if err := sideblock.CheckBlockSanity(sb, c.Net); err != nil {
 		return wrapRule(ErrBadTransactions, err, "transactions")
 	}
-	if len(body.Transactions) > 1 && sideblock.IsMintTx(body.Transactions[1]) {
-		return ruleErrorf(ErrBadTransactions, "a mint transaction; the peg is off under pos")
+	paid, err := checkWithdrawals(c, s, body.Transactions)
+	if err != nil {
+		return err
 	}
 	if _, _, err := sideblock.CheckConnectBlock(sb, height, s.Utxo, c.Net); err != nil {
 		return wrapRule(ErrBadTransactions, err, "transactions")
 	}
 	if _, err := sideblock.ApplyBlock(s.Utxo, sb); err != nil {
 		return wrapRule(ErrBadTransactions, err, "transactions")
+	}
+	if err := applyWithdrawals(s, paid); err != nil {
+		return err
 	}
 	if err := processDeposits(c, s, body.Transactions); err != nil {
 		return err
