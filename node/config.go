@@ -315,7 +315,7 @@ func (c *Config) validatePrometheus() error {
 
 // P2PConfig holds the options of the sidechain peer protocol.
 type P2PConfig struct {
-	Listen  []string `long:"listen" description:"Accept sidenode peers on this address, as host[:port]; may be given several times. The port defaults to the network's peer port: mainnet 8565, testnet3 18575, signet 38565, regtest 18565, simnet 18595, powregtest 18605, powswitchtest 18615. Default 127.0.0.1 at that port"`
+	Listen  []string `long:"listen" description:"Accept sidenode peers on this address, as host[:port]; may be given several times. The port defaults to the network's peer port: mainnet 8565, testnet3 18575, signet 38565, regtest 18565, simnet 18595, powregtest 18605, powswitchtest 18615, posregtest 18625. Default 127.0.0.1 at that port"`
 	Connect []string `long:"connect" description:"Connect only to this sidenode peer, as host[:port]; may be given several times"`
 	AddPeer []string `long:"addpeer" description:"Keep a connection to this sidenode peer, as host[:port]; may be given several times"`
 }
@@ -409,8 +409,8 @@ func (c *Config) posParams(p *chainparams.Params) *chainparams.Params {
 // APIConfig holds the options of the node's gRPC API (package api).
 type APIConfig struct {
 	Disable          bool     `long:"disable" description:"Do not serve the API, neither gRPC nor REST"`
-	Listen           []string `long:"listen" description:"Serve the API on this address, as host[:port]; may be given several times. The port defaults to the network's API port: mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590, powregtest 18600, powswitchtest 18610. Default 127.0.0.1 at that port"`
-	RESTListen       []string `long:"restlisten" description:"Serve the API's REST gateway (JSON over HTTPS) on this address, as host[:port]; may be given several times. The port defaults to the network's REST port: mainnet 8561, testnet3 18571, signet 38561, regtest 18561, simnet 18591, powregtest 18601, powswitchtest 18611. Default 127.0.0.1 at that port"`
+	Listen           []string `long:"listen" description:"Serve the API on this address, as host[:port]; may be given several times. The port defaults to the network's API port: mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590, powregtest 18600, powswitchtest 18610, posregtest 18620. Default 127.0.0.1 at that port"`
+	RESTListen       []string `long:"restlisten" description:"Serve the API's REST gateway (JSON over HTTPS) on this address, as host[:port]; may be given several times. The port defaults to the network's REST port: mainnet 8561, testnet3 18571, signet 38561, regtest 18561, simnet 18591, powregtest 18601, powswitchtest 18611, posregtest 18621. Default 127.0.0.1 at that port"`
 	NoREST           bool     `long:"norest" description:"Do not serve the REST gateway; the gRPC API stays"`
 	NoDashboard      bool     `long:"nodashboard" description:"Do not serve the web dashboard under /dashboard/ on the REST gateway"`
 	AllowRemote      bool     `long:"allowremote" description:"Allow --api.listen and --api.restlisten addresses that are not loopback (every interface, a LAN address); only with TLS"`
