@@ -22,8 +22,9 @@ const (
 
 // Bounds of what a Net keeps.
 const (
-	maxItems   = 4096
-	maxOrphans = 4096
+	maxItems       = 4096
+	maxOrphans     = 4096
+	maxOrphanBytes = 64 << 20
 )
 
 // scoreInvalid is the ban score of an item that breaks a rule.
@@ -59,8 +60,15 @@ type Net struct {
 	peers   Announcer
 	items   map[chainhash.Hash][]byte
 	order   []chainhash.Hash
-	orphans map[chain.Root][]*chain.Block
+	orphans map[chain.Root][]orphan
 	nOrphan int
+	nBytes  int
+}
+
+// orphan is a block waiting for its parent, with its encoded size.
+type orphan struct {
+	b    *chain.Block
+	size int
 }
 
 // New returns a Net for cfg.
@@ -72,7 +80,7 @@ func New(cfg Config) *Net {
 		cfg.Logf = func(string, ...any) {}
 	}
 	n := &Net{cfg: cfg, chain: cfg.Chain, items: map[chainhash.Hash][]byte{},
-		orphans: map[chain.Root][]*chain.Block{}}
+		orphans: map[chain.Root][]orphan{}}
 	if len(cfg.Keys) > 0 {
 		n.client = validator.New(cfg.Chain, n, cfg.Protect, cfg.Keys, cfg.Logf)
 	}
@@ -233,10 +241,16 @@ func (n *Net) acceptBlock(b *chain.Block, data []byte) error {
 		p := b.Header.Message.ParentRoot
 		n.mu.Lock()
 		_, asked := n.orphans[p]
-		if n.nOrphan < maxOrphans {
-			n.orphans[p] = append(n.orphans[p], b)
-			n.nOrphan++
+		size := len(data)
+		if n.nOrphan == maxOrphans || n.nBytes+size > maxOrphanBytes {
+			// Full: start over rather than stop syncing for good;
+			// the next block brings the branch back.
+			n.orphans = map[chain.Root][]orphan{}
+			n.nOrphan, n.nBytes, asked = 0, 0, false
 		}
+		n.orphans[p] = append(n.orphans[p], orphan{b, size})
+		n.nOrphan++
+		n.nBytes += size
 		peers := n.peers
 		n.mu.Unlock()
 		if !asked && peers != nil {
@@ -264,9 +278,12 @@ func (n *Net) acceptBlock(b *chain.Block, data []byte) error {
 	waiting := n.orphans[root]
 	delete(n.orphans, root)
 	n.nOrphan -= len(waiting)
+	for _, o := range waiting {
+		n.nBytes -= o.size
+	}
 	n.mu.Unlock()
 	for _, o := range waiting {
-		_ = n.acceptBlock(o, nil)
+		_ = n.acceptBlock(o.b, nil)
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package posnet
 
 import (
 	"errors"
+	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -83,5 +85,76 @@ func TestReceiveBadItems(t *testing.T) {
 	}
 	if err := n.ReceivePosItem(0, good); err != nil {
 		t.Fatalf("the same block again: %v", err)
+	}
+}
+
+// TestOrphanBound: blocks whose parents never come wait at most
+// maxOrphans at once; the next one starts the pool over, and each new
+// parent is asked for.
+func TestOrphanBound(t *testing.T) {
+	params := chainparams.PosRegtestAt(1)
+	cfg, err := chain.NewConfig(&params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := chain.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := New(Config{Chain: c})
+	req := &counting{}
+	n.SetPeers(req)
+	_, st := c.Head()
+	probe := st.Clone()
+	if err := chain.ProcessSlots(cfg, probe, 1); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := probe.Proposer(cfg, 1)
+	key, _ := chain.DevValidatorKey(int(p))
+	b, _, err := chain.BuildBlock(cfg, st, 1, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i <= maxOrphans; i++ {
+		o := *b
+		o.Header.Message.ParentRoot[0] = byte(i)
+		o.Header.Message.ParentRoot[1] = byte(i >> 8)
+		o.Header.Message.ParentRoot[2] = 1
+		if err := n.acceptBlock(&o, []byte{1}); err != nil {
+			t.Fatal(err)
+		}
+		if n.nOrphan > maxOrphans {
+			t.Fatalf("%d orphans wait", n.nOrphan)
+		}
+	}
+	if n.nOrphan != 1 {
+		t.Fatalf("%d orphans after the pool filled and started over, want 1", n.nOrphan)
+	}
+	req.wait(maxOrphans + 1)
+}
+
+// counting counts RequestPos calls.
+type counting struct {
+	announced
+	mu sync.Mutex
+	n  int
+}
+
+func (c *counting) RequestPos(chainhash.Hash) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+}
+
+// wait waits until n requests were made (they are made on goroutines).
+func (c *counting) wait(n int) {
+	for {
+		c.mu.Lock()
+		got := c.n
+		c.mu.Unlock()
+		if got >= n {
+			return
+		}
+		runtime.Gosched()
 	}
 }
