@@ -556,6 +556,11 @@ type PosState struct {
 	HeadSlot                       uint64
 	JustifiedEpoch, FinalizedEpoch uint64
 	Stopped                        string
+
+	// Validators is the number of validator keys the node holds;
+	// Proposed, Attested and Refused count what they did since start.
+	Validators                  int
+	Proposed, Attested, Refused uint64
 }
 
 // SyncProgress returns how far a node at tip has followed a backend at

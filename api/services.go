@@ -155,6 +155,10 @@ func posState(p *PosState) *apiv1.PosState {
 		JustifiedEpoch: p.JustifiedEpoch,
 		FinalizedEpoch: p.FinalizedEpoch,
 		Stopped:        p.Stopped,
+		Validators:     uint32(max(p.Validators, 0)),
+		Proposed:       p.Proposed,
+		Attested:       p.Attested,
+		Refused:        p.Refused,
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 type posNode struct {
 	chain *chain.Chain
 	net   *posnet.Net
+	keys  int
 }
 
 var _ nodeapi.PosStatus = (*posNode)(nil)
@@ -63,7 +64,7 @@ func newPosNode(cfg *Config, params *chainparams.Params, db *store.DB) (*posNode
 		log.Infof("Validator for %d test key(s) %v (pos devnet slot 0 at %v)",
 			len(nc.Keys), cfg.Pos.DevKeys, params.Pos.SlotStart(0).UTC())
 	}
-	return &posNode{chain: c, net: posnet.New(nc)}, nil
+	return &posNode{chain: c, net: posnet.New(nc), keys: len(nc.Keys)}, nil
 }
 
 // handler returns the p2p.PosHandler, nil without pos.
@@ -90,12 +91,18 @@ func (p *posNode) run(ctx context.Context) {
 // PosStatus implements nodeapi.PosStatus.
 func (p *posNode) PosStatus() nodeapi.PosInfo {
 	root, st := p.chain.Head()
-	return nodeapi.PosInfo{
+	info := nodeapi.PosInfo{
 		Head:           [32]byte(root),
 		HeadSlot:       st.LatestHeader.Slot,
 		StateRoot:      [32]byte(st.Root()),
 		JustifiedEpoch: p.chain.Justified().Epoch,
 		FinalizedEpoch: p.chain.Finalized().Epoch,
 		Stopped:        p.chain.Stopped(),
+		Validators:     p.keys,
 	}
+	if c := p.net.Client(); c != nil {
+		s := c.Stats()
+		info.Proposed, info.Attested, info.Refused = s.Proposed, s.Attested, s.Refused
+	}
+	return info
 }

@@ -109,6 +109,15 @@ func TestPosEndToEnd(t *testing.T) {
 	}
 	posFinalized(t, net.Nodes, 2, 4*time.Minute)
 	posSameState(t, net.Nodes)
+	for _, n := range net.Nodes {
+		info, err := n.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := info.Pos; p.Validators != 1 || p.Proposed == 0 || p.Attested == 0 || p.Refused != 0 {
+			t.Fatalf("%s: validator counters %v", n.Spec.Name, p)
+		}
+	}
 
 	// Three of four: stop val-3 and wait for two more finalized epochs.
 	info, err := net.Nodes[0].Info(context.Background())

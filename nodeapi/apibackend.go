@@ -297,7 +297,8 @@ func (b *Adapter) Info(ctx context.Context) (*api.Info, error) {
 		copy(buf[64:], ps.StateRoot[:])
 		info.StateHash = chainhash.DoubleHashH(buf[:])
 		st := &api.PosState{Head: chainhash.Hash(ps.Head), StateRoot: chainhash.Hash(ps.StateRoot),
-			HeadSlot: ps.HeadSlot, JustifiedEpoch: ps.JustifiedEpoch, FinalizedEpoch: ps.FinalizedEpoch}
+			HeadSlot: ps.HeadSlot, JustifiedEpoch: ps.JustifiedEpoch, FinalizedEpoch: ps.FinalizedEpoch,
+			Validators: ps.Validators, Proposed: ps.Proposed, Attested: ps.Attested, Refused: ps.Refused}
 		if ps.Stopped != nil {
 			st.Stopped = ps.Stopped.Error()
 		}

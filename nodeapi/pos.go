@@ -14,4 +14,9 @@ type PosInfo struct {
 	HeadSlot                       uint64
 	JustifiedEpoch, FinalizedEpoch uint64
 	Stopped                        error
+
+	// Validators is the number of validator keys; Proposed, Attested
+	// and Refused the validator client's counters.
+	Validators                  int
+	Proposed, Attested, Refused uint64
 }

@@ -1387,7 +1387,15 @@ type PosState struct {
 	FinalizedEpoch uint64 `protobuf:"varint,5,opt,name=finalized_epoch,json=finalizedEpoch,proto3" json:"finalized_epoch,omitempty"`
 	// stopped is the error that stopped the chain (a conflicting
 	// finalized chain), empty while it runs.
-	Stopped       string `protobuf:"bytes,6,opt,name=stopped,proto3" json:"stopped,omitempty"`
+	Stopped string `protobuf:"bytes,6,opt,name=stopped,proto3" json:"stopped,omitempty"`
+	// validators is how many validator keys the node holds (--validator).
+	Validators uint32 `protobuf:"varint,7,opt,name=validators,proto3" json:"validators,omitempty"`
+	// proposed, attested and refused count, since the node started, the
+	// blocks its validators proposed, the votes they cast, and the
+	// signatures the slashing protection refused.
+	Proposed      uint64 `protobuf:"varint,8,opt,name=proposed,proto3" json:"proposed,omitempty"`
+	Attested      uint64 `protobuf:"varint,9,opt,name=attested,proto3" json:"attested,omitempty"`
+	Refused       uint64 `protobuf:"varint,10,opt,name=refused,proto3" json:"refused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1462,6 +1470,34 @@ func (x *PosState) GetStopped() string {
 		return x.Stopped
 	}
 	return ""
+}
+
+func (x *PosState) GetValidators() uint32 {
+	if x != nil {
+		return x.Validators
+	}
+	return 0
+}
+
+func (x *PosState) GetProposed() uint64 {
+	if x != nil {
+		return x.Proposed
+	}
+	return 0
+}
+
+func (x *PosState) GetAttested() uint64 {
+	if x != nil {
+		return x.Attested
+	}
+	return 0
+}
+
+func (x *PosState) GetRefused() uint64 {
+	if x != nil {
+		return x.Refused
+	}
+	return 0
 }
 
 // MainchainState is the node's view of the mainchain.
@@ -1773,7 +1809,7 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\x03pos\x18\x10 \x01(\v2\x19.sidenode.api.v1.PosStateR\x03pos\x1a>\n" +
 	"\x10MissReasonsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xc6\x01\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xb8\x02\n" +
 	"\bPosState\x12\x12\n" +
 	"\x04head\x18\x01 \x01(\tR\x04head\x12\x1b\n" +
 	"\thead_slot\x18\x02 \x01(\x04R\bheadSlot\x12\x1d\n" +
@@ -1781,7 +1817,14 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"state_root\x18\x03 \x01(\tR\tstateRoot\x12'\n" +
 	"\x0fjustified_epoch\x18\x04 \x01(\x04R\x0ejustifiedEpoch\x12'\n" +
 	"\x0ffinalized_epoch\x18\x05 \x01(\x04R\x0efinalizedEpoch\x12\x18\n" +
-	"\astopped\x18\x06 \x01(\tR\astopped\"\x8e\x03\n" +
+	"\astopped\x18\x06 \x01(\tR\astopped\x12\x1e\n" +
+	"\n" +
+	"validators\x18\a \x01(\rR\n" +
+	"validators\x12\x1a\n" +
+	"\bproposed\x18\b \x01(\x04R\bproposed\x12\x1a\n" +
+	"\battested\x18\t \x01(\x04R\battested\x12\x18\n" +
+	"\arefused\x18\n" +
+	" \x01(\x04R\arefused\"\x8e\x03\n" +
 	"\x0eMainchainState\x12\x1d\n" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x05R\ttipHeight\x12\x19\n" +
