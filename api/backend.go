@@ -547,6 +547,8 @@ type Info struct {
 	// Notarization is the health of dPoW notarization; nil on a network
 	// without notaries.
 	Notarization *NotarizationStatus
+	// Pos is the pos engine's chain; nil on other networks.
+	Pos *PosState
 }
 
 // NotarizationStatus is how dPoW notarization stands (docs/protocol.md
@@ -564,6 +566,21 @@ type NotarizationStatus struct {
 	Interval                  int32
 	NextHeight                int32
 	DpowCounting              bool
+}
+
+// PosState is the pos engine's chain: the head block's root and slot, the
+// state root after it, the checkpoints, and the error that stopped the
+// chain, if any.
+type PosState struct {
+	Head, StateRoot                chainhash.Hash
+	HeadSlot                       uint64
+	JustifiedEpoch, FinalizedEpoch uint64
+	Stopped                        string
+
+	// Validators is the number of validator keys the node holds;
+	// Proposed, Attested and Refused count what they did since start.
+	Validators                  int
+	Proposed, Attested, Refused uint64
 }
 
 // SyncProgress returns how far a node at tip has followed a backend at

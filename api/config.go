@@ -59,6 +59,7 @@ var defaultPorts = map[string]string{
 	"powswitchtest":  "18610",
 	"dpowregtest":    "18620",
 	"powdpowregtest": "18630",
+	"posregtest":     "18640",
 }
 
 // defaultRESTPorts are the REST gateway's default TCP ports per --network
@@ -73,6 +74,7 @@ var defaultRESTPorts = map[string]string{
 	"powswitchtest":  "18611",
 	"dpowregtest":    "18621",
 	"powdpowregtest": "18631",
+	"posregtest":     "18641",
 }
 
 // DefaultRESTPort returns the REST gateway's default TCP port on a network,

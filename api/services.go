@@ -142,6 +142,7 @@ func (n *nodeService) GetInfo(ctx context.Context, _ *apiv1.GetInfoRequest) (*ap
 		MissReasons:      info.MissReasons,
 		SidechainPeers:   uint32(max(info.SidechainPeers, 0)),
 		Notarization:     notarizationStatusProto(info.Notarization),
+		Pos:              posState(info.Pos),
 	}, nil
 }
 
@@ -170,6 +171,25 @@ func notarizationStatusProto(s *NotarizationStatus) *apiv1.NotarizationStatus {
 		out.Signers, out.SignerPubkeys = p.Signers, p.SignerPubkeys
 	}
 	return out
+}
+
+// posState converts the pos engine's state, nil off pos networks.
+func posState(p *PosState) *apiv1.PosState {
+	if p == nil {
+		return nil
+	}
+	return &apiv1.PosState{
+		Head:           p.Head.String(),
+		HeadSlot:       p.HeadSlot,
+		StateRoot:      p.StateRoot.String(),
+		JustifiedEpoch: p.JustifiedEpoch,
+		FinalizedEpoch: p.FinalizedEpoch,
+		Stopped:        p.Stopped,
+		Validators:     uint32(max(p.Validators, 0)),
+		Proposed:       p.Proposed,
+		Attested:       p.Attested,
+		Refused:        p.Refused,
+	}
 }
 
 func (n *nodeService) GetStateHash(ctx context.Context, req *apiv1.GetStateHashRequest) (*apiv1.GetStateHashResponse, error) {

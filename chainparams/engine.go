@@ -189,11 +189,12 @@ func (p *PowParams) Check() error {
 
 // EngineDigest returns the SHA256d of the engine and its parameters in a
 // fixed encoding: the engine byte, then for pow every field of PowParams
-// (the schedule era by era, each pow limit as 32 big-endian bytes), then,
-// only for a network with a notary set, its consensus parameters (see
+// (the schedule era by era, each pow limit as 32 big-endian bytes), for
+// pos every field of PosParams (PosParams.writeDigest), then, only for a
+// network with a notary set, its consensus parameters (see
 // NotaryParams.writeDigest). Two networks that differ in any engine or
-// notary parameter have different digests; a network without a notary
-// set has the digest it had before notary sets existed.
+// notary parameter have different digests; a network without a notary set
+// has the digest it had before notary sets existed.
 func (p *Params) EngineDigest() chainhash.Hash {
 	var b bytes.Buffer
 	b.WriteString("sidenode engine params v1")
@@ -219,6 +220,9 @@ func (p *Params) EngineDigest() chainhash.Hash {
 		w(pp.MainRefDepth)
 		w(int64(pp.MaxFutureBlockTime))
 		w(pp.GenesisTime)
+	}
+	if p.Engine == PoS && p.Pos != nil {
+		p.Pos.writeDigest(&b)
 	}
 	if p.Notary != nil {
 		p.Notary.writeDigest(&b)
@@ -287,7 +291,8 @@ func (p *Params) PowGenesis() (*wire.BlockHeader, *wire.MsgTx, error) {
 
 // GenesisID returns the hash that identifies the network's genesis: the
 // mainchain's genesis hash under mainstake (as it has always been, so
-// existing stores keep opening), and the hash of PowGenesis under pow. A
+// existing stores keep opening), the hash of PowGenesis under pow, and
+// under pos the hash of the engine digest and the network (posGenesisID). A
 // store records it and peers compare it at the handshake. It fails for an
 // engine this program cannot run and for invalid pow parameters.
 func (p *Params) GenesisID() (chainhash.Hash, error) {
@@ -300,6 +305,8 @@ func (p *Params) GenesisID() (chainhash.Hash, error) {
 			return chainhash.Hash{}, err
 		}
 		return h.BlockHash(), nil
+	case PoS:
+		return p.posGenesisID()
 	}
 	return chainhash.Hash{}, fmt.Errorf("network %s: the %v engine has "+
 		"no genesis in this program", p.Name, p.Engine)

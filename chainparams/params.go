@@ -28,6 +28,10 @@ type Params struct {
 	Engine Engine
 	Pow    *PowParams
 
+	// Pos holds the pos engine's parameters, nil under any other engine;
+	// part of the genesis too.
+	Pos *PosParams
+
 	// SidechainID tags every protocol OP_RETURN; it is never zero.
 	SidechainID uint32
 

@@ -37,8 +37,8 @@ const defaultTimeout = time.Minute
 
 // options are the connection options, given before the command.
 type options struct {
-	Network    string `long:"network" unquote:"false" value-name:"NET" description:"The node's network: mainnet, testnet3, signet, regtest, simnet or powregtest; default mainnet [$SIDECLI_NETWORK]"`
-	RPCServer  string `long:"rpcserver" unquote:"false" value-name:"HOST[:PORT]" description:"The node's API server; the port defaults to the network's API port (mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590, powregtest 18600) [$SIDECLI_RPCSERVER]"`
+	Network    string `long:"network" unquote:"false" value-name:"NET" description:"The node's network: mainnet, testnet3, signet, regtest, simnet, powregtest or posregtest; default mainnet [$SIDECLI_NETWORK]"`
+	RPCServer  string `long:"rpcserver" unquote:"false" value-name:"HOST[:PORT]" description:"The node's API server; the port defaults to the network's API port (mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590, powregtest 18600, powswitchtest 18610, dpowregtest 18620, powdpowregtest 18630, posregtest 18640) [$SIDECLI_RPCSERVER]"`
 	DataDir    string `long:"datadir" unquote:"false" value-name:"DIR" description:"The node's data dir, where tls.cert and the credentials are, in <datadir>/<network>/; default ~/.sidenode/data [$SIDECLI_DATADIR]"`
 	TLSCert    string `long:"tlscert" unquote:"false" value-name:"FILE" description:"The node's TLS certificate, the only one trusted; default <datadir>/<network>/tls.cert [$SIDECLI_TLSCERT]"`
 	Credential string `long:"credential" unquote:"false" value-name:"FILE" description:"The credential file to authenticate with; default <datadir>/<network>/admin.cred [$SIDECLI_CREDENTIAL]"`

@@ -83,11 +83,13 @@ var networks = map[string]network{
 	// The dPoW test networks (a notary set) on the regtest mainchain.
 	"dpowregtest":    {&chaincfg.RegressionNetParams, "18334"},
 	"powdpowregtest": {&chaincfg.RegressionNetParams, "18334"},
+	// The pos engine on regtest.
+	"posregtest": {&chaincfg.RegressionNetParams, "18334"},
 }
 
 // networkNames lists the --network values in the order the help and error
 // messages show them.
-var networkNames = []string{"mainnet", "testnet3", "signet", "regtest", "simnet", "powregtest", "powswitchtest", "dpowregtest", "powdpowregtest"}
+var networkNames = []string{"mainnet", "testnet3", "signet", "regtest", "simnet", "powregtest", "powswitchtest", "dpowregtest", "powdpowregtest", "posregtest"}
 
 // Configuration errors that tests and callers can tell apart with errors.Is.
 // The messages that wrap them say which option is wrong and what it accepts.
@@ -121,7 +123,7 @@ type Config struct {
 	DataDir     string `short:"b" long:"datadir" description:"Directory for the node's data; each network uses a subdirectory named after it"`
 	LogDir      string `long:"logdir" description:"Directory for log files; each network uses a subdirectory named after it"`
 	DebugLevel  string `short:"d" long:"debuglevel" description:"Logging level for all subsystems {trace, debug, info, warn, error, critical, off}, optionally followed by per-subsystem levels, as in info,MWCH=debug,STOR=trace"`
-	Network     string `long:"network" description:"Network to run {mainnet, testnet3, signet, regtest, simnet, powregtest, powswitchtest, dpowregtest, powdpowregtest}: the Bitcoin network to follow and the sidechain's engine (powregtest: the pow engine on regtest, with 2-second sideblocks; powswitchtest: powregtest with RandomX from height 20 and Ethash from height 40, for tests; dpowregtest and powdpowregtest: regtest and powregtest with the test notary set of five dev notaries, threshold 3, whose notarizations the node tracks and whose reorg guard it applies)"`
+	Network     string `long:"network" description:"Network to run {mainnet, testnet3, signet, regtest, simnet, powregtest, powswitchtest, dpowregtest, powdpowregtest, posregtest}: the Bitcoin network to follow and the sidechain's engine (powregtest: the pow engine on regtest, with 2-second sideblocks; powswitchtest: powregtest with RandomX from height 20 and Ethash from height 40, for tests; dpowregtest and powdpowregtest: regtest and powregtest with the test notary set of five dev notaries, threshold 3, whose notarizations the node tracks and whose reorg guard it applies; posregtest: the pos engine on regtest, 1-second slots, 8 per epoch, four test validators)"`
 	CPUProfile  string `long:"cpuprofile" description:"Write a CPU profile of the whole run to this file, for go tool pprof"`
 	UndoDepth   int32  `long:"undodepth" description:"How many of the newest mainchain blocks the node can undo: the deepest mainchain reorg it follows, and the heights whose state hash it keeps. A deeper reorg is refused with the state left at its tip, until --resync"`
 	Resync      bool   `long:"resync" no-ini:"true" description:"Start from scratch: move the network's state dir aside, renamed with the current time (never deleted), and sync the mainchain again. Only on the command line, for one start"`
@@ -177,6 +179,8 @@ type Config struct {
 	Neutrino  NeutrinoConfig  `group:"neutrino" namespace:"neutrino"`
 	Wallet    WalletConfig    `group:"wallet" namespace:"wallet"`
 	P2P       P2PConfig       `group:"p2p" namespace:"p2p"`
+	Pos       PosConfig       `group:"pos" namespace:"pos"`
+	Validator bool            `long:"validator" description:"Propose and attest with the validator keys --pos.devkey names (pos networks)"`
 	Publish   PublishConfig   `group:"publish" namespace:"publish"`
 	API       APIConfig       `group:"api" namespace:"api"`
 
@@ -318,7 +322,7 @@ func (c *Config) validatePrometheus() error {
 
 // P2PConfig holds the options of the sidechain peer protocol.
 type P2PConfig struct {
-	Listen  []string `long:"listen" description:"Accept sidenode peers on this address, as host[:port]; may be given several times. The port defaults to the network's peer port: mainnet 8565, testnet3 18575, signet 38565, regtest 18565, simnet 18595, powregtest 18605, powswitchtest 18615, dpowregtest 18625, powdpowregtest 18635. Default 127.0.0.1 at that port"`
+	Listen  []string `long:"listen" description:"Accept sidenode peers on this address, as host[:port]; may be given several times. The port defaults to the network's peer port: mainnet 8565, testnet3 18575, signet 38565, regtest 18565, simnet 18595, powregtest 18605, powswitchtest 18615, dpowregtest 18625, powdpowregtest 18635, posregtest 18645. Default 127.0.0.1 at that port"`
 	Connect []string `long:"connect" description:"Connect only to this sidenode peer, as host[:port]; may be given several times"`
 	AddPeer []string `long:"addpeer" description:"Keep a connection to this sidenode peer, as host[:port]; may be given several times"`
 }
@@ -327,7 +331,7 @@ type P2PConfig struct {
 var p2pPorts = map[string]string{
 	"mainnet": "8565", "testnet3": "18575", "signet": "38565",
 	"regtest": "18565", "simnet": "18595", "powregtest": "18605", "powswitchtest": "18615",
-	"dpowregtest": "18625", "powdpowregtest": "18635",
+	"dpowregtest": "18625", "powdpowregtest": "18635", "posregtest": "18645",
 }
 
 func (c *Config) validateP2P() error {
@@ -344,11 +348,76 @@ func (c *Config) validateP2P() error {
 	return nil
 }
 
+// PosConfig holds the options of the pos engine (posregtest).
+type PosConfig struct {
+	GenesisTime int64    `long:"genesistime" description:"Slot 0 of the pos devnet, in Unix seconds: every node of one devnet must be given the same; 0 keeps the network's (posregtest only)"`
+	DevKeys     []string `long:"devkey" description:"With --validator, the test validator (0 to 3) whose key this node holds; may be given several times (posregtest only)"`
+}
+
+// validatePos checks the pos options: they are for pos networks; a
+// genesis time is not negative; --validator needs at least one --pos.devkey
+// among the test validators, and --pos.devkey needs --validator.
+func (c *Config) validatePos() error {
+	var keys []string // an empty value (the sample's) is no key
+	for _, k := range c.Pos.DevKeys {
+		if strings.TrimSpace(k) != "" {
+			keys = append(keys, k)
+		}
+	}
+	c.Pos.DevKeys = keys
+	params, err := chainparams.ByName(c.Network)
+	if err != nil {
+		return err
+	}
+	if params.Engine != chainparams.PoS {
+		if c.Validator || c.Pos.GenesisTime != 0 || len(c.Pos.DevKeys) > 0 {
+			return fmt.Errorf("--validator and --pos.*: --network=%s runs the %v "+
+				"engine; they are for pos networks (posregtest)", c.Network, params.Engine)
+		}
+		return nil
+	}
+	if c.Pos.GenesisTime < 0 {
+		return fmt.Errorf("--pos.genesistime %d is negative", c.Pos.GenesisTime)
+	}
+	if c.Validator && len(c.Pos.DevKeys) == 0 {
+		return errors.New("--validator needs --pos.devkey: validator keys " +
+			"from the wallet are not built yet, only the test validators' keys")
+	}
+	if !c.Validator && len(c.Pos.DevKeys) > 0 {
+		return errors.New("--pos.devkey is for --validator")
+	}
+	_, err = c.devKeys()
+	return err
+}
+
+// devKeys parses --pos.devkey.
+func (c *Config) devKeys() ([]int, error) {
+	var out []int
+	for _, s := range c.Pos.DevKeys {
+		k, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || k < 0 || k >= chainparams.DevValidatorCount {
+			return nil, fmt.Errorf("--pos.devkey %q is not a test validator (0 to %d)",
+				s, chainparams.DevValidatorCount-1)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// posParams returns the network's parameters with --pos.genesistime.
+func (c *Config) posParams(p *chainparams.Params) *chainparams.Params {
+	if p.Engine != chainparams.PoS || c.Pos.GenesisTime == 0 {
+		return p
+	}
+	q := chainparams.PosRegtestAt(c.Pos.GenesisTime)
+	return &q
+}
+
 // APIConfig holds the options of the node's gRPC API (package api).
 type APIConfig struct {
 	Disable          bool     `long:"disable" description:"Do not serve the API, neither gRPC nor REST"`
-	Listen           []string `long:"listen" description:"Serve the API on this address, as host[:port]; may be given several times. The port defaults to the network's API port: mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590, powregtest 18600, powswitchtest 18610, dpowregtest 18620, powdpowregtest 18630. Default 127.0.0.1 at that port"`
-	RESTListen       []string `long:"restlisten" description:"Serve the API's REST gateway (JSON over HTTPS) on this address, as host[:port]; may be given several times. The port defaults to the network's REST port: mainnet 8561, testnet3 18571, signet 38561, regtest 18561, simnet 18591, powregtest 18601, powswitchtest 18611, dpowregtest 18621, powdpowregtest 18631. Default 127.0.0.1 at that port"`
+	Listen           []string `long:"listen" description:"Serve the API on this address, as host[:port]; may be given several times. The port defaults to the network's API port: mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590, powregtest 18600, powswitchtest 18610, dpowregtest 18620, powdpowregtest 18630, posregtest 18640. Default 127.0.0.1 at that port"`
+	RESTListen       []string `long:"restlisten" description:"Serve the API's REST gateway (JSON over HTTPS) on this address, as host[:port]; may be given several times. The port defaults to the network's REST port: mainnet 8561, testnet3 18571, signet 38561, regtest 18561, simnet 18591, powregtest 18601, powswitchtest 18611, dpowregtest 18621, powdpowregtest 18631, posregtest 18641. Default 127.0.0.1 at that port"`
 	NoREST           bool     `long:"norest" description:"Do not serve the REST gateway; the gRPC API stays"`
 	NoDashboard      bool     `long:"nodashboard" description:"Do not serve the web dashboard under /dashboard/ on the REST gateway"`
 	AllowRemote      bool     `long:"allowremote" description:"Allow --api.listen and --api.restlisten addresses that are not loopback (every interface, a LAN address); only with TLS"`
@@ -620,6 +689,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateMining(); err != nil {
+		return err
+	}
+	if err := c.validatePos(); err != nil {
 		return err
 	}
 	if err := c.validateBtcRPC(); err != nil {

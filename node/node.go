@@ -94,14 +94,14 @@ func (e *EngineNotWiredError) Error() string {
 }
 
 // checkEngine refuses, before anything is written, a network whose engine
-// the node cannot run: today pos. Mainstake and pow run.
+// the node cannot run. Mainstake, pow and pos (posregtest) run.
 func checkEngine(cfg *Config) error {
 	params, err := chainparams.ByName(cfg.Network)
 	if err != nil {
 		return err
 	}
 	switch params.Engine {
-	case chainparams.Mainstake, chainparams.PoW:
+	case chainparams.Mainstake, chainparams.PoW, chainparams.PoS:
 		return nil
 	}
 	return &EngineNotWiredError{Network: cfg.Network, Engine: params.Engine}
@@ -347,6 +347,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
+	params = cfg.posParams(params)
 	genesis, err := params.GenesisID()
 	if err != nil {
 		return err
@@ -439,6 +440,12 @@ func Run(ctx context.Context, cfg *Config) error {
 	mon := alarms.New(cfg.AlarmsConfig(), alarmSources)
 	proto.alarms = mon
 
+	// Under pos, the engine's chain and the validator client take part
+	// in the peer protocol (pos.go).
+	posNode, err := newPosNode(cfg, params, db)
+	if err != nil {
+		return err
+	}
 	peers, err := p2p.New(p2p.Config{
 		Listen:      cfg.P2P.Listen,
 		Connect:     cfg.P2P.Connect,
@@ -450,6 +457,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		UserAgent:   "sidenode:" + Version,
 		BanFile:     cfg.BanFile(),
 		HeaderSync:  handler.HeaderSync(),
+		Pos:         posNode.handler(),
 	}, handler, fed)
 	if err != nil {
 		return err
@@ -458,6 +466,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	handler.SetPeers(peers)
 	proto.producer.SetPeers(peers)
 	fed.SetPeers(peers)
+	posNode.setPeers(peers)
 	if err := peers.Start(); err != nil {
 		return err
 	}
@@ -510,6 +519,9 @@ func Run(ctx context.Context, cfg *Config) error {
 		}
 		if chain.notary != nil {
 			env.Notarizations, env.DpowConfs = chain.notary.tracker, !cfg.NoDpowConfs
+		}
+		if posNode != nil {
+			env.Pos = posNode
 		}
 		if proto.pow != nil {
 			env.Mining = miningAPI{pc: proto.pow}
@@ -576,6 +588,13 @@ func Run(ctx context.Context, cfg *Config) error {
 		defer workers.Done()
 		fed.Run(runCtx)
 	}()
+	if posNode != nil {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			posNode.run(runCtx)
+		}()
+	}
 	// With a backend that sees a mempool (btcd), the wallet counts what
 	// mempool transactions pay it as incoming, and checks every
 	// mempoolCheck that they are still there.

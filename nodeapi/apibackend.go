@@ -36,6 +36,9 @@ const (
 // the adapter reaches into nothing else. Fields documented as optional may
 // be left nil (a nil interface, not a nil pointer in one).
 type Env struct {
+	// Pos is the pos engine's chain, on pos networks; nil elsewhere.
+	Pos PosStatus
+
 	Version string // the node's version, for Info
 	Network string // the network's name, for Info
 	Params  *chainparams.Params
@@ -175,6 +178,7 @@ type Slots interface {
 // Adapter serves the API (api.Backend and api.SubscriptionBackend) from
 // the components of its Env.
 type Adapter struct {
+	pos              PosStatus
 	version, network string
 	params           *chainparams.Params
 	db               *store.DB
@@ -221,6 +225,7 @@ func New(env Env) *Adapter {
 		seedFile: env.SeedFile, passwordFile: env.PasswordFile, mainTxs: env.MainTxs,
 		mining: env.Mining, poolSrc: env.Pool,
 		notary: env.Notarizations, dpowConfs: env.DpowConfs && env.Notarizations != nil,
+		pos: env.Pos,
 	}
 }
 
@@ -298,6 +303,23 @@ func (b *Adapter) Info(ctx context.Context) (*api.Info, error) {
 		info.Sidechain.TipHeight = uint64(side.Height)
 	}
 	info.StateHash = sum
+	if b.pos != nil {
+		// Under pos the state hash also commits to the engine's head
+		// and the state after it: SHA256d(store's ‖ head ‖ state root).
+		ps := b.pos.PosStatus()
+		var buf [96]byte
+		copy(buf[:32], sum[:])
+		copy(buf[32:64], ps.Head[:])
+		copy(buf[64:], ps.StateRoot[:])
+		info.StateHash = chainhash.DoubleHashH(buf[:])
+		st := &api.PosState{Head: chainhash.Hash(ps.Head), StateRoot: chainhash.Hash(ps.StateRoot),
+			HeadSlot: ps.HeadSlot, JustifiedEpoch: ps.JustifiedEpoch, FinalizedEpoch: ps.FinalizedEpoch,
+			Validators: ps.Validators, Proposed: ps.Proposed, Attested: ps.Attested, Refused: ps.Refused}
+		if ps.Stopped != nil {
+			st.Stopped = ps.Stopped.Error()
+		}
+		info.Pos = st
+	}
 	if st.Source.Best.Hash == (chainhash.Hash{}) {
 		info.Mainchain.Progress = 0 // the backend has reported nothing yet
 	}

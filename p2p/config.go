@@ -28,6 +28,11 @@ const (
 	// below MaxMessageSize.
 	MaxPegSignaturesSize = 100_000
 
+	// MaxPosItemSize bounds the data of a PosItem: a kind byte and a pos
+	// block of at most 3,000,000 bytes (pos/chain.MaxBlockSize), below
+	// MaxMessageSize.
+	MaxPosItemSize = 3_000_001
+
 	// MaxHeadersPerMessage bounds the headers of one Headers message. A
 	// full batch tells the receiver to ask for more.
 	MaxHeadersPerMessage = 2000
@@ -103,6 +108,10 @@ type Config struct {
 	// neither asks for headers nor serves them. Under mainstake it must
 	// be nil: headers come from the mainchain.
 	HeaderSync HeaderSync
+
+	// Pos, when set, takes part in the gossip of a pos engine's blocks
+	// and attestations (PosHandler).
+	Pos PosHandler
 
 	// UserAgent names the software in Hello, e.g. "sidenode:0.1.0".
 	UserAgent string

@@ -29,6 +29,18 @@ Announce(PegItem(hash)). Without one, the node asks for no PegSignatures, answer
 for them with NotFound and drops PegItems from Announce, so it does not
 relay them either.
 
+A Server whose Config has a PosHandler (Config.Pos) takes part in the
+gossip of a pos engine's blocks and attestations the same way: PosItems,
+a kind byte and pos/chain's encoding, 1 to MaxPosItemSize bytes, named by
+the handler's PosItemName (a block by its root, anything else by
+PosItemHash, SHA256d of the bytes), with HavePosItem, PosItem and
+ReceivePosItem, relayed with Announce(PosItem(hash)); RequestPos asks every
+peer for an item by name, for a block the node has only seen named as a
+parent. Without one the node
+asks for none and drops PosItems from Announce. Only pos networks use
+them; their genesis differs from every other network's, so their nodes
+never meet a node that does not know the message.
+
 The package checks only what it can without the chain: a Block's header,
 of the engine's size (64 bytes, or 80 under pow), hashes (SHA256d) to the
 hash that was asked for, a Transaction

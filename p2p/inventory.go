@@ -26,6 +26,10 @@ const (
 	// InvPegSignatures names a PegSignatures by PegSignaturesHash of its
 	// psbt bytes.
 	InvPegSignatures = InvType(p2pv1.InventoryType_INVENTORY_TYPE_PEG_SIGNATURES)
+
+	// InvPos names a PosItem (a pos engine's block or attestation) by
+	// PosItemHash of its data.
+	InvPos = InvType(p2pv1.InventoryType_INVENTORY_TYPE_POS)
 )
 
 // String returns "block", "tx", "peg signatures" or the number.
@@ -37,6 +41,8 @@ func (t InvType) String() string {
 		return "tx"
 	case InvPegSignatures:
 		return "peg signatures"
+	case InvPos:
+		return "pos item"
 	}
 	return fmt.Sprintf("invtype(%d)", int32(t))
 }
@@ -62,6 +68,17 @@ func TxItem(txid chainhash.Hash) InvItem {
 // to hash (PegSignaturesHash).
 func PegItem(hash chainhash.Hash) InvItem {
 	return InvItem{Type: InvPegSignatures, Hash: hash}
+}
+
+// PosItem returns the InvItem of the PosItem whose data hash to hash
+// (PosItemHash).
+func PosItem(hash chainhash.Hash) InvItem {
+	return InvItem{Type: InvPos, Hash: hash}
+}
+
+// PosItemHash returns the name of a PosItem: SHA256d of its data.
+func PosItemHash(data []byte) chainhash.Hash {
+	return chainhash.DoubleHashH(data)
 }
 
 // PegSignaturesHash returns the name of a PegSignatures: SHA256d of its

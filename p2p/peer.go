@@ -406,7 +406,7 @@ func countsAgainstRate(m *p2pv1.Message) bool {
 	switch m.GetPayload().(type) {
 	case *p2pv1.Message_Block, *p2pv1.Message_Transaction,
 		*p2pv1.Message_PegSignatures, *p2pv1.Message_NotFound,
-		*p2pv1.Message_HeaderBatch:
+		*p2pv1.Message_HeaderBatch, *p2pv1.Message_PosItem:
 		return false
 	}
 	return true
@@ -566,6 +566,13 @@ func (p *peer) handle(m *p2pv1.Message) {
 	case *p2pv1.Message_PegSignatures:
 		item = PegItem(PegSignaturesHash(pl.PegSignatures.GetPsbt()))
 		exempt = p.isRequested(item)
+	case *p2pv1.Message_PosItem:
+		if p.s.pos == nil {
+			item = PosItem(PosItemHash(pl.PosItem.GetData()))
+		} else {
+			item = PosItem(p.s.pos.PosItemName(pl.PosItem.GetData()))
+		}
+		exempt = p.isRequested(item)
 	case *p2pv1.Message_NotFound:
 		for _, pi := range pl.NotFound.GetItems() {
 			if p.isRequested(fromProto(pi)) {
@@ -594,6 +601,8 @@ func (p *peer) handle(m *p2pv1.Message) {
 		p.onTx(item, pl.Transaction.GetRaw())
 	case *p2pv1.Message_PegSignatures:
 		p.onPegSignatures(item, pl.PegSignatures.GetPsbt())
+	case *p2pv1.Message_PosItem:
+		p.onPosItem(item, pl.PosItem.GetData())
 	case *p2pv1.Message_NotFound:
 		p.onNotFound(pl.NotFound.GetItems())
 	case *p2pv1.Message_GetHeaders:
@@ -715,6 +724,20 @@ func (p *peer) onPegSignatures(it InvItem, psbt []byte) {
 	p.known.add(it, false)
 	if p.s.peg != nil { // always: only a PegHandler asks for them
 		p.handlerResult(it, p.s.peg.ReceivePegSignatures(p.id, psbt))
+	}
+	p.s.releaseInflight(it, p.id)
+}
+
+// onPosItem takes a PosItem the peer sent in answer to a GetData, as
+// onPegSignatures does.
+func (p *peer) onPosItem(it InvItem, data []byte) {
+	if _, ok := p.takeRequest(it); !ok {
+		p.misbehave(scoreUnsolicited, "unsolicited pos item %v", it.Hash)
+		return
+	}
+	p.known.add(it, false)
+	if p.s.pos != nil { // always: only a node with a PosHandler asks
+		p.handlerResult(it, p.s.pos.ReceivePosItem(p.id, data))
 	}
 	p.s.releaseInflight(it, p.id)
 }

@@ -87,6 +87,50 @@ type PegHandler interface {
 	ReceivePegSignatures(from PeerID, psbt []byte) error
 }
 
+// PosHandler takes part in the gossip of a pos engine's blocks and
+// attestations: PosItems, named by PosItemHash, relayed like
+// transactions. Config.Pos sets it; without one the node neither asks for
+// nor relays PosItems, and Announce drops PosItems.
+type PosHandler interface {
+	// HavePosItem reports whether the node already has the item named
+	// hash.
+	HavePosItem(hash chainhash.Hash) bool
+
+	// PosItem returns the data named hash to serve a peer's GetData; ok
+	// false answers NotFound.
+	PosItem(hash chainhash.Hash) (data []byte, ok bool)
+
+	// ReceivePosItem takes a PosItem a peer announced and then sent at
+	// the node's request: 1 to MaxPosItemSize bytes that hash to the
+	// announced hash; nothing else is checked. A returned
+	// *MisbehaviorError adds its Score to the sender's ban score; other
+	// errors are only logged. To relay it, the node keeps it where
+	// PosItem finds it and calls Server.Announce(PosItem(hash)).
+	ReceivePosItem(from PeerID, data []byte) error
+
+	// PosItemName returns the name of a PosItem's data: PosItemHash,
+	// or another hash the handler chooses (the pos engine names blocks
+	// by their root, so that a node can ask for a block it has only
+	// seen as a parent, with RequestPos). The Server names every PosItem
+	// it serves, receives or is asked for with it.
+	PosItemName(data []byte) chainhash.Hash
+}
+
+// RequestPos asks every peer for the PosItem named hash (a block the node
+// lacks); the answers reach PosHandler.ReceivePosItem. It does nothing
+// without a PosHandler.
+func (s *Server) RequestPos(hash chainhash.Hash) {
+	if s.pos == nil {
+		return
+	}
+	it := PosItem(hash)
+	for _, p := range s.peerList() {
+		if p.request(it, reqInv) {
+			p.queueWait(getDataMsg([]InvItem{it}), p.s.quit)
+		}
+	}
+}
+
 // testHooks lets tests watch the Server. Set before Start; nil fields are
 // skipped.
 type testHooks struct {
@@ -131,6 +175,7 @@ type Server struct {
 	cfg      Config
 	h        Handler
 	peg      PegHandler // h, if it implements PegHandler
+	pos      PosHandler // Config.Pos
 	lim      limits
 	nonce    uint64
 	grpc     *grpc.Server
@@ -232,6 +277,7 @@ func newServer(cfg Config, h Handler, peg PegHandler, now func() time.Time) (*Se
 		inflightSweepAt: 1024,
 		fetchers:        make(map[chainhash.Hash]map[*fetcher]struct{}),
 		peg:             peg,
+		pos:             cfg.Pos,
 	}
 	if cfg.HeaderSync != nil {
 		s.sync = &syncer{hs: cfg.HeaderSync}
@@ -394,7 +440,8 @@ func (s *Server) Announce(items ...InvItem) {
 	for _, it := range items {
 		switch {
 		case it.Type == InvBlock, it.Type == InvTx,
-			it.Type == InvPegSignatures && s.peg != nil:
+			it.Type == InvPegSignatures && s.peg != nil,
+			it.Type == InvPos && s.pos != nil:
 			valid = append(valid, it)
 		}
 	}
@@ -1097,6 +1144,8 @@ func (s *Server) have(it InvItem) bool {
 		return s.h.HaveTx(it.Hash)
 	case InvPegSignatures:
 		return s.peg == nil || s.peg.HavePegSignatures(it.Hash)
+	case InvPos:
+		return s.pos == nil || s.pos.HavePosItem(it.Hash)
 	}
 	return true
 }
@@ -1140,6 +1189,23 @@ func (s *Server) lookup(it InvItem) *p2pv1.Message {
 			return nil
 		}
 		return pegSignaturesMsg(psbt)
+	case InvPos:
+		if s.pos == nil {
+			return nil
+		}
+		data, ok := s.pos.PosItem(it.Hash)
+		if !ok {
+			return nil
+		}
+		if len(data) == 0 || len(data) > MaxPosItemSize ||
+			s.pos.PosItemName(data) != it.Hash {
+			log.Errorf("Handler returned a malformed pos item for "+
+				"%v (%d bytes, or another hash); answering "+
+				"notfound", it.Hash, len(data))
+			return nil
+		}
+		return &p2pv1.Message{Payload: &p2pv1.Message_PosItem{
+			PosItem: &p2pv1.PosItem{Data: data}}}
 	}
 	return nil
 }

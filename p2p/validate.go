@@ -100,6 +100,17 @@ func (l limits) validate(m *p2pv1.Message) error {
 		}
 		return nil
 
+	case *p2pv1.Message_PosItem:
+		if p.PosItem == nil {
+			return ruleError(ErrNoPayload, "pos item: no payload")
+		}
+		n := len(p.PosItem.GetData())
+		if n == 0 || n > MaxPosItemSize {
+			return ruleErrorf(ErrBadData, "pos item has %d bytes, "+
+				"want 1 to %d", n, MaxPosItemSize)
+		}
+		return nil
+
 	case *p2pv1.Message_GetHeaders:
 		return validateGetHeaders(p.GetHeaders)
 
@@ -205,7 +216,8 @@ func (l limits) validateItems(what string, items []*p2pv1.InventoryItem) error {
 		switch it.GetType() {
 		case p2pv1.InventoryType_INVENTORY_TYPE_BLOCK,
 			p2pv1.InventoryType_INVENTORY_TYPE_TX,
-			p2pv1.InventoryType_INVENTORY_TYPE_PEG_SIGNATURES:
+			p2pv1.InventoryType_INVENTORY_TYPE_PEG_SIGNATURES,
+			p2pv1.InventoryType_INVENTORY_TYPE_POS:
 		default:
 			return ruleErrorf(ErrBadInvType, "%s item %d has "+
 				"unknown type %d", what, i, int32(it.GetType()))

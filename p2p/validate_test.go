@@ -124,7 +124,7 @@ func TestValidate(t *testing.T) {
 		{"short peg hash", msg(&p2pv1.NotFound{Items: []*p2pv1.InventoryItem{item(pegT, 0)}}), ErrBadHash},
 		{"nil item", msg(&p2pv1.NotFound{Items: []*p2pv1.InventoryItem{nil}}), ErrBadInvType},
 		{"unspecified type", msg(&p2pv1.Inventory{Items: []*p2pv1.InventoryItem{item(0, 32)}}), ErrBadInvType},
-		{"unknown type", msg(&p2pv1.Inventory{Items: []*p2pv1.InventoryItem{item(4, 32)}}), ErrBadInvType},
+		{"unknown type", msg(&p2pv1.Inventory{Items: []*p2pv1.InventoryItem{item(5, 32)}}), ErrBadInvType},
 		{"no items", msg(&p2pv1.Inventory{}), ErrBadItemCount},
 		{"too many items", msg(&p2pv1.GetData{Items: many}), ErrBadItemCount},
 		{"short header", msg(&p2pv1.Block{Header: make([]byte, 63), Body: []byte{1}}), ErrBadHeader},

@@ -15,17 +15,18 @@
 // The block body, state, API and peer protocol are the same as under
 // mainstake; only block production and fork choice change.
 //
-// This package is a placeholder. The engine and its tests come with the
-// issue that implements the pos/ part of section 9 of the protocol. Its log
-// subsystem tag is POSC. Leaf packages it will use exist already:
-// pos/selection (the swap-or-not shuffle, committees, proposers and RANDAO
-// seeds), pos/bls (BLS12-381 signatures and their aggregation),
-// pos/forkchoice (LMD-GHOST over a proto-array with proposer boost),
-// pos/ffg (FFG justification and finalization, the inactivity leak and the
-// attestation rewards), pos/slashing (evidence of double proposals, double
-// votes and surround votes), pos/slashing/protection (the validator
-// client's slashing protection with EIP-3076 interchange), pos/registry
-// (deposits, the activation and exit queues, effective balances and
-// withdrawal) and pos/claims (rewards by claim, and balances recomputed
-// from the chain). docs/protocol.md §14 says what they do.
+// This package holds no code. The engine's core is pos/chain (block
+// format, state transition, block tree with fork choice and finality),
+// its validator client pos/validator, and pos/posnet joins them to the
+// peer protocol in the node; the leaf packages
+// they use are pos/selection (the swap-or-not shuffle, committees,
+// proposers and RANDAO seeds), pos/bls (BLS12-381 signatures and their
+// aggregation), pos/forkchoice (LMD-GHOST over a proto-array with proposer
+// boost), pos/ffg (FFG justification and finalization, the inactivity leak
+// and the attestation rewards), pos/slashing (evidence of double
+// proposals, double votes and surround votes), pos/slashing/protection
+// (the validator client's slashing protection with EIP-3076 interchange),
+// pos/registry (deposits, the activation and exit queues, effective
+// balances and withdrawal) and pos/claims (rewards by claim, and balances
+// recomputed from the chain). docs/protocol.md §14 says what they do.
 package pos

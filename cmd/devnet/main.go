@@ -139,7 +139,7 @@ func run() error {
 		binary   = flag.String("sidenode", "bin/sidenode", "path of the sidenode binary")
 		interval = flag.Duration("interval", 3*time.Second, "time between mined blocks")
 		blocks   = flag.Int("blocks", 0, "stop after mining this many blocks (0: run until Ctrl-C)")
-		engine   = flag.String("engine", "mainstake", "the sidechain's engine: mainstake (regtest: three staking nodes), or pow (powregtest: two nodes that mine with one CPU thread each, and one that follows)")
+		engine   = flag.String("engine", "mainstake", "the sidechain's engine: mainstake (regtest: three staking nodes), pow (powregtest: two nodes that mine with one CPU thread each, and one that follows), or pos (posregtest: four nodes, each the validator of one test key, slot 0 twenty seconds after the start)")
 		dpow     = flag.Bool("dpow", false, "run the engine's network with the test notary set: dpowregtest (mainstake) or powdpowregtest (pow)")
 	)
 	flag.Parse()
@@ -158,8 +158,19 @@ func run() error {
 			{Name: "node-b", Backend: "btcd", Args: []string{"--mine", "--minethreads=1"}},
 			{Name: "node-c", Backend: "neutrino"},
 		}
+	case "pos":
+		params = &chainparams.PosRegtest
+		genesis := time.Now().Add(20 * time.Second).Unix()
+		specs = nil
+		for i := 0; i < chainparams.DevValidatorCount; i++ {
+			specs = append(specs, devnet.NodeSpec{
+				Name: fmt.Sprintf("val-%d", i), Backend: "btcd",
+				Args: []string{"--validator", fmt.Sprintf("--pos.devkey=%d", i),
+					fmt.Sprintf("--pos.genesistime=%d", genesis)},
+			})
+		}
 	default:
-		return fmt.Errorf("--engine=%s: want mainstake or pow", *engine)
+		return fmt.Errorf("--engine=%s: want mainstake, pow or pos", *engine)
 	}
 	if *dpow {
 		params = &chainparams.DpowRegtest

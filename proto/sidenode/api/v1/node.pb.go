@@ -1238,7 +1238,9 @@ type GetInfoResponse struct {
 	SidechainPeers uint32 `protobuf:"varint,15,opt,name=sidechain_peers,json=sidechainPeers,proto3" json:"sidechain_peers,omitempty"`
 	// notarization is the health of dPoW notarization; absent on a network
 	// without notaries.
-	Notarization  *NotarizationStatus `protobuf:"bytes,16,opt,name=notarization,proto3" json:"notarization,omitempty"`
+	Notarization *NotarizationStatus `protobuf:"bytes,16,opt,name=notarization,proto3" json:"notarization,omitempty"`
+	// pos is the pos engine's chain, on pos networks only.
+	Pos           *PosState `protobuf:"bytes,17,opt,name=pos,proto3" json:"pos,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1381,6 +1383,13 @@ func (x *GetInfoResponse) GetSidechainPeers() uint32 {
 func (x *GetInfoResponse) GetNotarization() *NotarizationStatus {
 	if x != nil {
 		return x.Notarization
+	}
+	return nil
+}
+
+func (x *GetInfoResponse) GetPos() *PosState {
+	if x != nil {
+		return x.Pos
 	}
 	return nil
 }
@@ -1593,6 +1602,134 @@ func (x *NotarizationStatus) GetSignerPubkeys() []string {
 	return nil
 }
 
+// PosState is the pos engine's chain as a node sees it.
+type PosState struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// head is the root of the fork choice's head block (hex, as hashes
+	// are shown: byte-reversed).
+	Head string `protobuf:"bytes,1,opt,name=head,proto3" json:"head,omitempty"`
+	// head_slot is that block's slot.
+	HeadSlot uint64 `protobuf:"varint,2,opt,name=head_slot,json=headSlot,proto3" json:"head_slot,omitempty"`
+	// state_root is the root of the state after the head (hex).
+	StateRoot string `protobuf:"bytes,3,opt,name=state_root,json=stateRoot,proto3" json:"state_root,omitempty"`
+	// justified_epoch and finalized_epoch are the chain's checkpoints.
+	JustifiedEpoch uint64 `protobuf:"varint,4,opt,name=justified_epoch,json=justifiedEpoch,proto3" json:"justified_epoch,omitempty"`
+	FinalizedEpoch uint64 `protobuf:"varint,5,opt,name=finalized_epoch,json=finalizedEpoch,proto3" json:"finalized_epoch,omitempty"`
+	// stopped is the error that stopped the chain (a conflicting
+	// finalized chain), empty while it runs.
+	Stopped string `protobuf:"bytes,6,opt,name=stopped,proto3" json:"stopped,omitempty"`
+	// validators is how many validator keys the node holds (--validator).
+	Validators uint32 `protobuf:"varint,7,opt,name=validators,proto3" json:"validators,omitempty"`
+	// proposed, attested and refused count, since the node started, the
+	// blocks its validators proposed, the votes they cast, and the
+	// signatures the slashing protection refused.
+	Proposed      uint64 `protobuf:"varint,8,opt,name=proposed,proto3" json:"proposed,omitempty"`
+	Attested      uint64 `protobuf:"varint,9,opt,name=attested,proto3" json:"attested,omitempty"`
+	Refused       uint64 `protobuf:"varint,10,opt,name=refused,proto3" json:"refused,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PosState) Reset() {
+	*x = PosState{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PosState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PosState) ProtoMessage() {}
+
+func (x *PosState) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PosState.ProtoReflect.Descriptor instead.
+func (*PosState) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *PosState) GetHead() string {
+	if x != nil {
+		return x.Head
+	}
+	return ""
+}
+
+func (x *PosState) GetHeadSlot() uint64 {
+	if x != nil {
+		return x.HeadSlot
+	}
+	return 0
+}
+
+func (x *PosState) GetStateRoot() string {
+	if x != nil {
+		return x.StateRoot
+	}
+	return ""
+}
+
+func (x *PosState) GetJustifiedEpoch() uint64 {
+	if x != nil {
+		return x.JustifiedEpoch
+	}
+	return 0
+}
+
+func (x *PosState) GetFinalizedEpoch() uint64 {
+	if x != nil {
+		return x.FinalizedEpoch
+	}
+	return 0
+}
+
+func (x *PosState) GetStopped() string {
+	if x != nil {
+		return x.Stopped
+	}
+	return ""
+}
+
+func (x *PosState) GetValidators() uint32 {
+	if x != nil {
+		return x.Validators
+	}
+	return 0
+}
+
+func (x *PosState) GetProposed() uint64 {
+	if x != nil {
+		return x.Proposed
+	}
+	return 0
+}
+
+func (x *PosState) GetAttested() uint64 {
+	if x != nil {
+		return x.Attested
+	}
+	return 0
+}
+
+func (x *PosState) GetRefused() uint64 {
+	if x != nil {
+		return x.Refused
+	}
+	return 0
+}
+
 // MainchainState is the node's view of the mainchain.
 type MainchainState struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1641,7 +1778,7 @@ type MainchainState struct {
 
 func (x *MainchainState) Reset() {
 	*x = MainchainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1653,7 +1790,7 @@ func (x *MainchainState) String() string {
 func (*MainchainState) ProtoMessage() {}
 
 func (x *MainchainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1666,7 +1803,7 @@ func (x *MainchainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MainchainState.ProtoReflect.Descriptor instead.
 func (*MainchainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{19}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *MainchainState) GetTipHeight() int32 {
@@ -1771,7 +1908,7 @@ type SidechainState struct {
 
 func (x *SidechainState) Reset() {
 	*x = SidechainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[20]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1783,7 +1920,7 @@ func (x *SidechainState) String() string {
 func (*SidechainState) ProtoMessage() {}
 
 func (x *SidechainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[20]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1796,7 +1933,7 @@ func (x *SidechainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SidechainState.ProtoReflect.Descriptor instead.
 func (*SidechainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{20}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{21}
 }
 
 // Deprecated: Marked as deprecated in sidenode/api/v1/node.proto.
@@ -1879,7 +2016,7 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"block_hash\x18\x02 \x01(\tR\tblockHash\x12\x1d\n" +
 	"\n" +
 	"state_hash\x18\x03 \x01(\tR\tstateHash\"\x10\n" +
-	"\x0eGetInfoRequest\"\xfb\x05\n" +
+	"\x0eGetInfoRequest\"\xa8\x06\n" +
 	"\x0fGetInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12!\n" +
@@ -1899,7 +2036,8 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\x11headers_broadcast\x18\r \x01(\x04R\x10headersBroadcast\x12T\n" +
 	"\fmiss_reasons\x18\x0e \x03(\v21.sidenode.api.v1.GetInfoResponse.MissReasonsEntryR\vmissReasons\x12'\n" +
 	"\x0fsidechain_peers\x18\x0f \x01(\rR\x0esidechainPeers\x12G\n" +
-	"\fnotarization\x18\x10 \x01(\v2#.sidenode.api.v1.NotarizationStatusR\fnotarization\x1a>\n" +
+	"\fnotarization\x18\x10 \x01(\v2#.sidenode.api.v1.NotarizationStatusR\fnotarization\x12+\n" +
+	"\x03pos\x18\x11 \x01(\v2\x19.sidenode.api.v1.PosStateR\x03pos\x1a>\n" +
 	"\x10MissReasonsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xeb\x04\n" +
@@ -1927,7 +2065,22 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"block_time\x18\x0f \x01(\x03R\tblockTime\x12\x16\n" +
 	"\x06season\x18\x10 \x01(\rR\x06season\x12\x18\n" +
 	"\asigners\x18\x11 \x03(\rR\asigners\x12%\n" +
-	"\x0esigner_pubkeys\x18\x12 \x03(\tR\rsignerPubkeys\"\x8e\x03\n" +
+	"\x0esigner_pubkeys\x18\x12 \x03(\tR\rsignerPubkeys\"\xb8\x02\n" +
+	"\bPosState\x12\x12\n" +
+	"\x04head\x18\x01 \x01(\tR\x04head\x12\x1b\n" +
+	"\thead_slot\x18\x02 \x01(\x04R\bheadSlot\x12\x1d\n" +
+	"\n" +
+	"state_root\x18\x03 \x01(\tR\tstateRoot\x12'\n" +
+	"\x0fjustified_epoch\x18\x04 \x01(\x04R\x0ejustifiedEpoch\x12'\n" +
+	"\x0ffinalized_epoch\x18\x05 \x01(\x04R\x0efinalizedEpoch\x12\x18\n" +
+	"\astopped\x18\x06 \x01(\tR\astopped\x12\x1e\n" +
+	"\n" +
+	"validators\x18\a \x01(\rR\n" +
+	"validators\x12\x1a\n" +
+	"\bproposed\x18\b \x01(\x04R\bproposed\x12\x1a\n" +
+	"\battested\x18\t \x01(\x04R\battested\x12\x18\n" +
+	"\arefused\x18\n" +
+	" \x01(\x04R\arefused\"\x8e\x03\n" +
 	"\x0eMainchainState\x12\x1d\n" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x05R\ttipHeight\x12\x19\n" +
@@ -1994,7 +2147,7 @@ func file_sidenode_api_v1_node_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_api_v1_node_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_sidenode_api_v1_node_proto_goTypes = []any{
 	(AlarmReason)(0),                // 0: sidenode.api.v1.AlarmReason
 	(AlarmSeverity)(0),              // 1: sidenode.api.v1.AlarmSeverity
@@ -2018,9 +2171,10 @@ var file_sidenode_api_v1_node_proto_goTypes = []any{
 	(*GetInfoRequest)(nil),          // 19: sidenode.api.v1.GetInfoRequest
 	(*GetInfoResponse)(nil),         // 20: sidenode.api.v1.GetInfoResponse
 	(*NotarizationStatus)(nil),      // 21: sidenode.api.v1.NotarizationStatus
-	(*MainchainState)(nil),          // 22: sidenode.api.v1.MainchainState
-	(*SidechainState)(nil),          // 23: sidenode.api.v1.SidechainState
-	nil,                             // 24: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	(*PosState)(nil),                // 22: sidenode.api.v1.PosState
+	(*MainchainState)(nil),          // 23: sidenode.api.v1.MainchainState
+	(*SidechainState)(nil),          // 24: sidenode.api.v1.SidechainState
+	nil,                             // 25: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
 }
 var file_sidenode_api_v1_node_proto_depIdxs = []int32{
 	0,  // 0: sidenode.api.v1.Alarm.reason:type_name -> sidenode.api.v1.AlarmReason
@@ -2034,29 +2188,30 @@ var file_sidenode_api_v1_node_proto_depIdxs = []int32{
 	10, // 8: sidenode.api.v1.ListBansResponse.bans:type_name -> sidenode.api.v1.PeerBan
 	10, // 9: sidenode.api.v1.BanPeerResponse.ban:type_name -> sidenode.api.v1.PeerBan
 	10, // 10: sidenode.api.v1.UnbanPeerResponse.lifted:type_name -> sidenode.api.v1.PeerBan
-	22, // 11: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
-	23, // 12: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
-	24, // 13: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	23, // 11: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
+	24, // 12: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
+	25, // 13: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
 	21, // 14: sidenode.api.v1.GetInfoResponse.notarization:type_name -> sidenode.api.v1.NotarizationStatus
-	19, // 15: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
-	17, // 16: sidenode.api.v1.NodeService.GetStateHash:input_type -> sidenode.api.v1.GetStateHashRequest
-	11, // 17: sidenode.api.v1.NodeService.ListBans:input_type -> sidenode.api.v1.ListBansRequest
-	13, // 18: sidenode.api.v1.NodeService.BanPeer:input_type -> sidenode.api.v1.BanPeerRequest
-	15, // 19: sidenode.api.v1.NodeService.UnbanPeer:input_type -> sidenode.api.v1.UnbanPeerRequest
-	4,  // 20: sidenode.api.v1.NodeService.ListAlarms:input_type -> sidenode.api.v1.ListAlarmsRequest
-	6,  // 21: sidenode.api.v1.NodeService.SubscribeAlarms:input_type -> sidenode.api.v1.SubscribeAlarmsRequest
-	20, // 22: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
-	18, // 23: sidenode.api.v1.NodeService.GetStateHash:output_type -> sidenode.api.v1.GetStateHashResponse
-	12, // 24: sidenode.api.v1.NodeService.ListBans:output_type -> sidenode.api.v1.ListBansResponse
-	14, // 25: sidenode.api.v1.NodeService.BanPeer:output_type -> sidenode.api.v1.BanPeerResponse
-	16, // 26: sidenode.api.v1.NodeService.UnbanPeer:output_type -> sidenode.api.v1.UnbanPeerResponse
-	5,  // 27: sidenode.api.v1.NodeService.ListAlarms:output_type -> sidenode.api.v1.ListAlarmsResponse
-	9,  // 28: sidenode.api.v1.NodeService.SubscribeAlarms:output_type -> sidenode.api.v1.SubscribeAlarmsResponse
-	22, // [22:29] is the sub-list for method output_type
-	15, // [15:22] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	22, // 15: sidenode.api.v1.GetInfoResponse.pos:type_name -> sidenode.api.v1.PosState
+	19, // 16: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
+	17, // 17: sidenode.api.v1.NodeService.GetStateHash:input_type -> sidenode.api.v1.GetStateHashRequest
+	11, // 18: sidenode.api.v1.NodeService.ListBans:input_type -> sidenode.api.v1.ListBansRequest
+	13, // 19: sidenode.api.v1.NodeService.BanPeer:input_type -> sidenode.api.v1.BanPeerRequest
+	15, // 20: sidenode.api.v1.NodeService.UnbanPeer:input_type -> sidenode.api.v1.UnbanPeerRequest
+	4,  // 21: sidenode.api.v1.NodeService.ListAlarms:input_type -> sidenode.api.v1.ListAlarmsRequest
+	6,  // 22: sidenode.api.v1.NodeService.SubscribeAlarms:input_type -> sidenode.api.v1.SubscribeAlarmsRequest
+	20, // 23: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
+	18, // 24: sidenode.api.v1.NodeService.GetStateHash:output_type -> sidenode.api.v1.GetStateHashResponse
+	12, // 25: sidenode.api.v1.NodeService.ListBans:output_type -> sidenode.api.v1.ListBansResponse
+	14, // 26: sidenode.api.v1.NodeService.BanPeer:output_type -> sidenode.api.v1.BanPeerResponse
+	16, // 27: sidenode.api.v1.NodeService.UnbanPeer:output_type -> sidenode.api.v1.UnbanPeerResponse
+	5,  // 28: sidenode.api.v1.NodeService.ListAlarms:output_type -> sidenode.api.v1.ListAlarmsResponse
+	9,  // 29: sidenode.api.v1.NodeService.SubscribeAlarms:output_type -> sidenode.api.v1.SubscribeAlarmsResponse
+	23, // [23:30] is the sub-list for method output_type
+	16, // [16:23] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_node_proto_init() }
@@ -2074,7 +2229,7 @@ func file_sidenode_api_v1_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_node_proto_rawDesc), len(file_sidenode_api_v1_node_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   22,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
