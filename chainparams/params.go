@@ -257,7 +257,7 @@ func dpowLike(p Params, id uint32) Params {
 // help lists them.
 func All() []*Params {
 	return []*Params{&Mainnet, &Testnet3, &Signet, &Regtest, &Simnet,
-		&PowRegtest, &PowSwitchtest, &DpowRegtest, &PowDpowRegtest}
+		&PowRegtest, &PowSwitchtest, &DpowRegtest, &PowDpowRegtest, &PosRegtest}
 }
 
 // ByName returns the parameters of a network name.
