@@ -307,3 +307,45 @@ func TestOwnClockMintsAtReference(t *testing.T) {
 	s.arrive(good)
 	s.wantTip("the block that mints at its reference", good)
 }
+
+// TestOwnClockStagedDuringBatch stages a body while a batch's transaction
+// is open, as a peer's reader does (StageOwnBody, store.DB.UpdateLocal,
+// does not wait for batches) while a mainchain block's batch or another
+// amendment runs: the batch cannot see the body, but the notice is there
+// when it looks. The notice must outlive that batch, or the block is
+// never admitted, nor any block above it: a pow follower stalled so at
+// height 3 with every later block staged.
+func TestOwnClockStagedDuringBatch(t *testing.T) {
+	s := newOwnSim(t)
+	g := s.genesis
+	s.next(nil) // mainchain block 1
+	b1 := s.child(g, 1, mainRef(1, 0), 1)
+	b2 := s.child(b1, 2, mainRef(1, 0), 2)
+
+	tip, err := s.db.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The body is committed after the amendment's transaction began
+	// (inside apply, standing for another goroutine), and noticed before
+	// ConnectStaged takes the notices.
+	err = s.db.AmendTip(tip, func(w *store.Writer) error {
+		if err := s.chain.StageOwnBody(b1); err != nil {
+			return err
+		}
+		_, err := s.chain.ConnectStaged(w)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.chain.Committed(); err != nil {
+		t.Fatal(err)
+	}
+	s.wantTip("b1 is not visible to the batch that ran", g)
+	if !s.chain.Arrived() {
+		t.Fatal("the notice of b1 was taken by a batch that could not see its body")
+	}
+	s.arrive(b2)
+	s.wantTip("b1 and b2 admitted by the next amendment", b2)
+}
