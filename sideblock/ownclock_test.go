@@ -3,6 +3,7 @@ package sideblock_test
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -348,4 +349,50 @@ func TestOwnClockStagedDuringBatch(t *testing.T) {
 	}
 	s.arrive(b2)
 	s.wantTip("b1 and b2 admitted by the next amendment", b2)
+}
+
+// TestOwnClockStagingRacesBatches stages a branch as a peer's reader
+// does, each body followed by ConnectArrived, while mainchain blocks'
+// batches run in another goroutine (serialized with the amendments, as the
+// node does): the whole branch is connected in the end. Before batches
+// left unseen notices alone, a body staged while a batch's transaction
+// was open stalled the chain below it, within a few rounds mostly
+// (TestOwnClockStagedDuringBatch is the deterministic case).
+func TestOwnClockStagingRacesBatches(t *testing.T) {
+	for round := 0; round < 30; round++ {
+		s := newOwnSim(t)
+		s.next(nil)
+		blocks := []*sideblock.Block{s.genesis}
+		for i := 1; i <= 40; i++ {
+			blocks = append(blocks, s.child(blocks[i-1], int32(i), mainRef(1, 0), uint32(i)))
+		}
+		var mu sync.Mutex // the node's serialization of batches
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range 30 {
+				mu.Lock()
+				s.next(nil)
+				mu.Unlock()
+			}
+		}()
+		for _, b := range blocks[1:] {
+			if err := s.chain.StageOwnBody(b); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			_, err := s.chain.ConnectArrived()
+			mu.Unlock()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-done
+		if _, err := s.chain.ConnectArrived(); err != nil {
+			t.Fatal(err)
+		}
+		if tip, h, _ := s.chain.Tip(); tip != blocks[40].BlockHash() {
+			t.Fatalf("round %d: the chain stopped at height %d of 40", round, h)
+		}
+	}
 }
