@@ -155,7 +155,9 @@ blocks to fetch next, and the height of its best header.
     1,000 blocks arrived since, "Syncing sidechain from peer X: headers H
     of ~P, blocks B (pct%)", P being the best height peers claimed or the
     best header, and "Sidechain caught up with peers" once it has every
-    block of its best header chain and no peer has more headers to give.
+    block of its best header chain and no peer has more headers to give,
+    with the height the Handler's Best is at and, if that is below the
+    best header, the best header's height too.
   - Misbehavior. Headers that break a rule cost what ProcessHeaders'
     *MisbehaviorError says; headers that merely do not connect cost
     nothing. A Headers of more than 2,000 headers or of headers that are

@@ -160,16 +160,19 @@ func (h *testHandler) PegSignatures(hash chainhash.Hash) ([]byte, bool) {
 }
 
 func (h *testHandler) ReceivePegSignatures(_ PeerID, psbt []byte) error {
-	h.gotPeg <- bytes.Clone(psbt)
+	// gotPeg hears of them once they are stored, so that a test that
+	// heard reads them back (TestPegRelay read before the store).
 	h.mu.Lock()
-	if h.pegErr != nil {
+	if err := h.pegErr; err != nil {
 		h.mu.Unlock()
-		return h.pegErr
+		h.gotPeg <- bytes.Clone(psbt)
+		return err
 	}
 	hash := PegSignaturesHash(psbt)
 	h.pegs[hash] = psbt
 	relay := h.relay
 	h.mu.Unlock()
+	h.gotPeg <- bytes.Clone(psbt)
 	if relay {
 		h.srv.Announce(PegItem(hash))
 	}

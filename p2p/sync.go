@@ -486,6 +486,15 @@ func (s *Server) logProgressLocked() {
 	target := max(sy.target, headers)
 	if sy.peer == nil && len(sy.hs.NeedBodies(1)) == 0 {
 		sy.active = false
+		if blocks < uint64(max(headers, 0)) {
+			// Every body is stored, but the chain state has not
+			// connected them all: it waits (a main reference the
+			// mainchain lacks), or something is wrong there.
+			log.Infof("Sidechain caught up with peers: headers and "+
+				"blocks stored to height %d, connected to height %d",
+				headers, blocks)
+			return
+		}
 		log.Infof("Sidechain caught up with peers: headers and blocks "+
 			"at height %d", blocks)
 		return

@@ -6,6 +6,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"github.com/mainstake/sidenode/sideblock"
+	"github.com/mainstake/sidenode/store"
 )
 
 // storeStateHash returns the store's state hash (docs/protocol.md §1.5) at
@@ -152,4 +153,46 @@ func TestMissingAheadOnlyBeatsTip(t *testing.T) {
 	ms.requireTip(b1, 1)
 	ms.requireMissing(alt)
 	ms.requireAhead()
+}
+
+// TestOwnBodyStagedDuringBatch: the producer's own body (StageOwnBody,
+// store.DB.UpdateLocal, which does not wait for batches) staged while an
+// amendment's transaction is open is not visible to that amendment, which
+// must leave its notice for the next one rather than take it.
+func TestOwnBodyStagedDuringBatch(t *testing.T) {
+	k := newKit(t)
+	b0 := k.block(chainhash.Hash{}, 0, 0)
+	b1 := k.child(b0, 1, 0)
+
+	ms := newMainSim(t)
+	ms.stageNext(b0)
+	ms.next(b1)
+	ms.requireMissing(b1)
+
+	tip, err := ms.db.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Staged inside apply, standing for another goroutine: after the
+	// transaction began, before ConnectStaged takes the notices.
+	err = ms.db.AmendTip(tip, func(w *store.Writer) error {
+		if err := ms.chain.StageOwnBody(b1); err != nil {
+			return err
+		}
+		_, err := ms.chain.ConnectStaged(w)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ms.chain.Committed(); err != nil {
+		t.Fatal(err)
+	}
+	ms.requireTip(b0, 0)
+	if !ms.chain.Arrived() {
+		t.Fatal("the notice of b1 was taken by a batch that could not see its body")
+	}
+	res := ms.connectArrived()
+	requireHashes(t, "connected", res.Connected, b1)
+	ms.requireTip(b1, 1)
 }

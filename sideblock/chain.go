@@ -306,6 +306,13 @@ func (c *Chain) runBatch(w *store.Writer, mainHeight int32, pub *mainstake.Publi
 		return nil, err
 	}
 
+	// A notice whose body this batch could not see (staged after its
+	// transaction began) is not taken: Committed keeps it, so the next
+	// batch admits the body. Taking it would leave the block, and every
+	// block above it, waiting for ever.
+	for h := range b.unseen {
+		delete(look, h)
+	}
 	c.rescan = false
 	c.deferred = b.res.Deferred
 	c.taken = look

@@ -128,7 +128,9 @@
 // is local state, out of the state hash (index.go); undoing the block
 // undoes the connection. Arrived says whether there is anything to look at. The node
 // serializes amendments with the blocks' batches and calls ConnectArrived
-// after each body a peer sends. MissingAhead lists the published headers
+// after each body a peer sends. A body StageOwnBody writes (UpdateLocal,
+// which does not wait for batches) while a batch's transaction is open is
+// not visible to that batch, which leaves it noticed for the next one. MissingAhead lists the published headers
 // whose missing body would move the tip, for a producer that must not
 // build on a stale tip.
 //

@@ -29,6 +29,12 @@ type batch struct {
 	bodyBytes int // connected and disconnected in this batch
 	blocks    int
 
+	// unseen are noticed bodies the batch's transaction cannot see: a
+	// body staged with store.DB.UpdateLocal, which does not wait for
+	// batches, after the transaction began. Their notices are left for
+	// the next batch (runBatch), which sees them.
+	unseen map[chainhash.Hash]bool
+
 	// logs are the batch's log lines, written when it commits
 	// (Chain.Committed): a batch that fails logs nothing, and the lines
 	// cost nothing before the node's own header goes out.
@@ -65,6 +71,7 @@ func newBatch(c *Chain, w *store.Writer, mainHeight int32) (*batch, error) {
 		res:        &Result{MainHeight: mainHeight},
 		start:      tip,
 		tip:        tip,
+		unseen:     make(map[chainhash.Hash]bool),
 	}, nil
 }
 
@@ -213,6 +220,9 @@ func (b *batch) bodyArrived(h chainhash.Hash) error {
 		return err
 	}
 	s, has, err := loadStaged(b.w, h)
+	if err == nil && !has {
+		b.unseen[h] = true
+	}
 	if err != nil || !has || s.digest() == r.badBody {
 		return err
 	}

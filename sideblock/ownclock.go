@@ -78,6 +78,9 @@ func (b *batch) admitStaged(look map[chainhash.Hash]uint64, rescan bool) error {
 		seen[h] = true
 		s, has, err := loadStaged(b.w, h)
 		if err != nil || !has {
+			if _, noticed := look[h]; noticed && err == nil {
+				b.unseen[h] = true
+			}
 			delete(c.waiting, h)
 			return err
 		}

@@ -3,6 +3,7 @@ package sideblock_test
 import (
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -306,4 +307,92 @@ func TestOwnClockMintsAtReference(t *testing.T) {
 	good.Header.MerkleRoot = sideblock.CalcBlockMerkleRoot(good.Transactions)
 	s.arrive(good)
 	s.wantTip("the block that mints at its reference", good)
+}
+
+// TestOwnClockStagedDuringBatch stages a body while a batch's transaction
+// is open, as a peer's reader does (StageOwnBody, store.DB.UpdateLocal,
+// does not wait for batches) while a mainchain block's batch or another
+// amendment runs: the batch cannot see the body, but the notice is there
+// when it looks. The notice must outlive that batch, or the block is
+// never admitted, nor any block above it: a pow follower stalled so at
+// height 3 with every later block staged.
+func TestOwnClockStagedDuringBatch(t *testing.T) {
+	s := newOwnSim(t)
+	g := s.genesis
+	s.next(nil) // mainchain block 1
+	b1 := s.child(g, 1, mainRef(1, 0), 1)
+	b2 := s.child(b1, 2, mainRef(1, 0), 2)
+
+	tip, err := s.db.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The body is committed after the amendment's transaction began
+	// (inside apply, standing for another goroutine), and noticed before
+	// ConnectStaged takes the notices.
+	err = s.db.AmendTip(tip, func(w *store.Writer) error {
+		if err := s.chain.StageOwnBody(b1); err != nil {
+			return err
+		}
+		_, err := s.chain.ConnectStaged(w)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.chain.Committed(); err != nil {
+		t.Fatal(err)
+	}
+	s.wantTip("b1 is not visible to the batch that ran", g)
+	if !s.chain.Arrived() {
+		t.Fatal("the notice of b1 was taken by a batch that could not see its body")
+	}
+	s.arrive(b2)
+	s.wantTip("b1 and b2 admitted by the next amendment", b2)
+}
+
+// TestOwnClockStagingRacesBatches stages a branch as a peer's reader
+// does, each body followed by ConnectArrived, while mainchain blocks'
+// batches run in another goroutine (serialized with the amendments, as the
+// node does): the whole branch is connected in the end. Before batches
+// left unseen notices alone, a body staged while a batch's transaction
+// was open stalled the chain below it, within a few rounds mostly
+// (TestOwnClockStagedDuringBatch is the deterministic case).
+func TestOwnClockStagingRacesBatches(t *testing.T) {
+	for round := 0; round < 30; round++ {
+		s := newOwnSim(t)
+		s.next(nil)
+		blocks := []*sideblock.Block{s.genesis}
+		for i := 1; i <= 40; i++ {
+			blocks = append(blocks, s.child(blocks[i-1], int32(i), mainRef(1, 0), uint32(i)))
+		}
+		var mu sync.Mutex // the node's serialization of batches
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range 30 {
+				mu.Lock()
+				s.next(nil)
+				mu.Unlock()
+			}
+		}()
+		for _, b := range blocks[1:] {
+			if err := s.chain.StageOwnBody(b); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			_, err := s.chain.ConnectArrived()
+			mu.Unlock()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-done
+		if _, err := s.chain.ConnectArrived(); err != nil {
+			t.Fatal(err)
+		}
+		if tip, h, _ := s.chain.Tip(); tip != blocks[40].BlockHash() {
+			t.Fatalf("round %d: the chain stopped at height %d of 40", round, h)
+		}
+	}
 }
