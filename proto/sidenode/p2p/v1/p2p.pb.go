@@ -31,6 +31,9 @@ const (
 	// INVENTORY_TYPE_PEG_SIGNATURES names a PegSignatures by the SHA256d of
 	// its psbt bytes.
 	InventoryType_INVENTORY_TYPE_PEG_SIGNATURES InventoryType = 3
+	// INVENTORY_TYPE_ROUND_MESSAGE names a RoundMessage by the SHA256d of
+	// its raw bytes.
+	InventoryType_INVENTORY_TYPE_ROUND_MESSAGE InventoryType = 4
 )
 
 // Enum value maps for InventoryType.
@@ -40,12 +43,14 @@ var (
 		1: "INVENTORY_TYPE_BLOCK",
 		2: "INVENTORY_TYPE_TX",
 		3: "INVENTORY_TYPE_PEG_SIGNATURES",
+		4: "INVENTORY_TYPE_ROUND_MESSAGE",
 	}
 	InventoryType_value = map[string]int32{
 		"INVENTORY_TYPE_UNSPECIFIED":    0,
 		"INVENTORY_TYPE_BLOCK":          1,
 		"INVENTORY_TYPE_TX":             2,
 		"INVENTORY_TYPE_PEG_SIGNATURES": 3,
+		"INVENTORY_TYPE_ROUND_MESSAGE":  4,
 	}
 )
 
@@ -182,6 +187,7 @@ type Message struct {
 	//	*Message_PegSignatures
 	//	*Message_GetHeaders
 	//	*Message_HeaderBatch
+	//	*Message_RoundMessage
 	Payload       isMessage_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -323,6 +329,15 @@ func (x *Message) GetHeaderBatch() *Headers {
 	return nil
 }
 
+func (x *Message) GetRoundMessage() *RoundMessage {
+	if x != nil {
+		if x, ok := x.Payload.(*Message_RoundMessage); ok {
+			return x.RoundMessage
+		}
+	}
+	return nil
+}
+
 type isMessage_Payload interface {
 	isMessage_Payload()
 }
@@ -373,6 +388,10 @@ type Message_HeaderBatch struct {
 	HeaderBatch *Headers `protobuf:"bytes,11,opt,name=header_batch,json=headerBatch,proto3,oneof"`
 }
 
+type Message_RoundMessage struct {
+	RoundMessage *RoundMessage `protobuf:"bytes,12,opt,name=round_message,json=roundMessage,proto3,oneof"`
+}
+
 func (*Message_Hello) isMessage_Payload() {}
 
 func (*Message_Inventory) isMessage_Payload() {}
@@ -394,6 +413,8 @@ func (*Message_PegSignatures) isMessage_Payload() {}
 func (*Message_GetHeaders) isMessage_Payload() {}
 
 func (*Message_HeaderBatch) isMessage_Payload() {}
+
+func (*Message_RoundMessage) isMessage_Payload() {}
 
 // Hello opens a session.
 type Hello struct {
@@ -855,6 +876,55 @@ func (x *PegSignatures) GetPsbt() []byte {
 	return nil
 }
 
+// RoundMessage carries one signed message of a notarization round (dPoW,
+// PROTOCOL §13.5), relayed by every node of a network with notaries like
+// a transaction. It is named by the SHA256d of raw.
+type RoundMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// raw is the round message's encoding (version, kind, round, sender,
+	// body and the sender's BIP340 signature), at most 16,384 bytes.
+	Raw           []byte `protobuf:"bytes,1,opt,name=raw,proto3" json:"raw,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoundMessage) Reset() {
+	*x = RoundMessage{}
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoundMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoundMessage) ProtoMessage() {}
+
+func (x *RoundMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoundMessage.ProtoReflect.Descriptor instead.
+func (*RoundMessage) Descriptor() ([]byte, []int) {
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RoundMessage) GetRaw() []byte {
+	if x != nil {
+		return x.Raw
+	}
+	return nil
+}
+
 // Ping asks for a Pong with the same nonce.
 type Ping struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -865,7 +935,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[11]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -877,7 +947,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[11]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -890,7 +960,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{11}
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Ping) GetNonce() uint64 {
@@ -910,7 +980,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[12]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +992,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[12]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +1005,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Pong) GetNonce() uint64 {
@@ -963,7 +1033,7 @@ type GetHeaders struct {
 
 func (x *GetHeaders) Reset() {
 	*x = GetHeaders{}
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[13]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -975,7 +1045,7 @@ func (x *GetHeaders) String() string {
 func (*GetHeaders) ProtoMessage() {}
 
 func (x *GetHeaders) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[13]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -988,7 +1058,7 @@ func (x *GetHeaders) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHeaders.ProtoReflect.Descriptor instead.
 func (*GetHeaders) Descriptor() ([]byte, []int) {
-	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{13}
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetHeaders) GetLocator() [][]byte {
@@ -1017,7 +1087,7 @@ type Headers struct {
 
 func (x *Headers) Reset() {
 	*x = Headers{}
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[14]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1029,7 +1099,7 @@ func (x *Headers) String() string {
 func (*Headers) ProtoMessage() {}
 
 func (x *Headers) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[14]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1042,7 +1112,7 @@ func (x *Headers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Headers.ProtoReflect.Descriptor instead.
 func (*Headers) Descriptor() ([]byte, []int) {
-	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{14}
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Headers) GetHeaders() [][]byte {
@@ -1060,7 +1130,7 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\x0fExchangeRequest\x122\n" +
 	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"F\n" +
 	"\x10ExchangeResponse\x122\n" +
-	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"\x85\x05\n" +
+	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"\xcb\x05\n" +
 	"\aMessage\x12.\n" +
 	"\x05hello\x18\x01 \x01(\v2\x16.sidenode.p2p.v1.HelloH\x00R\x05hello\x12:\n" +
 	"\tinventory\x18\x02 \x01(\v2\x1a.sidenode.p2p.v1.InventoryH\x00R\tinventory\x125\n" +
@@ -1074,7 +1144,8 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\vget_headers\x18\n" +
 	" \x01(\v2\x1b.sidenode.p2p.v1.GetHeadersH\x00R\n" +
 	"getHeaders\x12=\n" +
-	"\fheader_batch\x18\v \x01(\v2\x18.sidenode.p2p.v1.HeadersH\x00R\vheaderBatchB\t\n" +
+	"\fheader_batch\x18\v \x01(\v2\x18.sidenode.p2p.v1.HeadersH\x00R\vheaderBatch\x12D\n" +
+	"\rround_message\x18\f \x01(\v2\x1d.sidenode.p2p.v1.RoundMessageH\x00R\froundMessageB\t\n" +
 	"\apayload\"\x96\x02\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12\x18\n" +
@@ -1104,7 +1175,9 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\vTransaction\x12\x10\n" +
 	"\x03raw\x18\x01 \x01(\fR\x03raw\"#\n" +
 	"\rPegSignatures\x12\x12\n" +
-	"\x04psbt\x18\x01 \x01(\fR\x04psbt\"\x1c\n" +
+	"\x04psbt\x18\x01 \x01(\fR\x04psbt\" \n" +
+	"\fRoundMessage\x12\x10\n" +
+	"\x03raw\x18\x01 \x01(\fR\x03raw\"\x1c\n" +
 	"\x04Ping\x12\x14\n" +
 	"\x05nonce\x18\x01 \x01(\x04R\x05nonce\"\x1c\n" +
 	"\x04Pong\x12\x14\n" +
@@ -1114,12 +1187,13 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\alocator\x18\x01 \x03(\fR\alocator\x12\x12\n" +
 	"\x04stop\x18\x02 \x01(\fR\x04stop\"#\n" +
 	"\aHeaders\x12\x18\n" +
-	"\aheaders\x18\x01 \x03(\fR\aheaders*\x83\x01\n" +
+	"\aheaders\x18\x01 \x03(\fR\aheaders*\xa5\x01\n" +
 	"\rInventoryType\x12\x1e\n" +
 	"\x1aINVENTORY_TYPE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INVENTORY_TYPE_BLOCK\x10\x01\x12\x15\n" +
 	"\x11INVENTORY_TYPE_TX\x10\x02\x12!\n" +
-	"\x1dINVENTORY_TYPE_PEG_SIGNATURES\x10\x032b\n" +
+	"\x1dINVENTORY_TYPE_PEG_SIGNATURES\x10\x03\x12 \n" +
+	"\x1cINVENTORY_TYPE_ROUND_MESSAGE\x10\x042b\n" +
 	"\vPeerService\x12S\n" +
 	"\bExchange\x12 .sidenode.p2p.v1.ExchangeRequest\x1a!.sidenode.p2p.v1.ExchangeResponse(\x010\x01B;Z9github.com/mainstake/sidenode/proto/sidenode/p2p/v1;p2pv1b\x06proto3"
 
@@ -1136,7 +1210,7 @@ func file_sidenode_p2p_v1_p2p_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_p2p_v1_p2p_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sidenode_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_sidenode_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_sidenode_p2p_v1_p2p_proto_goTypes = []any{
 	(InventoryType)(0),       // 0: sidenode.p2p.v1.InventoryType
 	(*ExchangeRequest)(nil),  // 1: sidenode.p2p.v1.ExchangeRequest
@@ -1150,10 +1224,11 @@ var file_sidenode_p2p_v1_p2p_proto_goTypes = []any{
 	(*Block)(nil),            // 9: sidenode.p2p.v1.Block
 	(*Transaction)(nil),      // 10: sidenode.p2p.v1.Transaction
 	(*PegSignatures)(nil),    // 11: sidenode.p2p.v1.PegSignatures
-	(*Ping)(nil),             // 12: sidenode.p2p.v1.Ping
-	(*Pong)(nil),             // 13: sidenode.p2p.v1.Pong
-	(*GetHeaders)(nil),       // 14: sidenode.p2p.v1.GetHeaders
-	(*Headers)(nil),          // 15: sidenode.p2p.v1.Headers
+	(*RoundMessage)(nil),     // 12: sidenode.p2p.v1.RoundMessage
+	(*Ping)(nil),             // 13: sidenode.p2p.v1.Ping
+	(*Pong)(nil),             // 14: sidenode.p2p.v1.Pong
+	(*GetHeaders)(nil),       // 15: sidenode.p2p.v1.GetHeaders
+	(*Headers)(nil),          // 16: sidenode.p2p.v1.Headers
 }
 var file_sidenode_p2p_v1_p2p_proto_depIdxs = []int32{
 	3,  // 0: sidenode.p2p.v1.ExchangeRequest.message:type_name -> sidenode.p2p.v1.Message
@@ -1164,22 +1239,23 @@ var file_sidenode_p2p_v1_p2p_proto_depIdxs = []int32{
 	9,  // 5: sidenode.p2p.v1.Message.block:type_name -> sidenode.p2p.v1.Block
 	10, // 6: sidenode.p2p.v1.Message.transaction:type_name -> sidenode.p2p.v1.Transaction
 	8,  // 7: sidenode.p2p.v1.Message.not_found:type_name -> sidenode.p2p.v1.NotFound
-	12, // 8: sidenode.p2p.v1.Message.ping:type_name -> sidenode.p2p.v1.Ping
-	13, // 9: sidenode.p2p.v1.Message.pong:type_name -> sidenode.p2p.v1.Pong
+	13, // 8: sidenode.p2p.v1.Message.ping:type_name -> sidenode.p2p.v1.Ping
+	14, // 9: sidenode.p2p.v1.Message.pong:type_name -> sidenode.p2p.v1.Pong
 	11, // 10: sidenode.p2p.v1.Message.peg_signatures:type_name -> sidenode.p2p.v1.PegSignatures
-	14, // 11: sidenode.p2p.v1.Message.get_headers:type_name -> sidenode.p2p.v1.GetHeaders
-	15, // 12: sidenode.p2p.v1.Message.header_batch:type_name -> sidenode.p2p.v1.Headers
-	0,  // 13: sidenode.p2p.v1.InventoryItem.type:type_name -> sidenode.p2p.v1.InventoryType
-	5,  // 14: sidenode.p2p.v1.Inventory.items:type_name -> sidenode.p2p.v1.InventoryItem
-	5,  // 15: sidenode.p2p.v1.GetData.items:type_name -> sidenode.p2p.v1.InventoryItem
-	5,  // 16: sidenode.p2p.v1.NotFound.items:type_name -> sidenode.p2p.v1.InventoryItem
-	1,  // 17: sidenode.p2p.v1.PeerService.Exchange:input_type -> sidenode.p2p.v1.ExchangeRequest
-	2,  // 18: sidenode.p2p.v1.PeerService.Exchange:output_type -> sidenode.p2p.v1.ExchangeResponse
-	18, // [18:19] is the sub-list for method output_type
-	17, // [17:18] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	15, // 11: sidenode.p2p.v1.Message.get_headers:type_name -> sidenode.p2p.v1.GetHeaders
+	16, // 12: sidenode.p2p.v1.Message.header_batch:type_name -> sidenode.p2p.v1.Headers
+	12, // 13: sidenode.p2p.v1.Message.round_message:type_name -> sidenode.p2p.v1.RoundMessage
+	0,  // 14: sidenode.p2p.v1.InventoryItem.type:type_name -> sidenode.p2p.v1.InventoryType
+	5,  // 15: sidenode.p2p.v1.Inventory.items:type_name -> sidenode.p2p.v1.InventoryItem
+	5,  // 16: sidenode.p2p.v1.GetData.items:type_name -> sidenode.p2p.v1.InventoryItem
+	5,  // 17: sidenode.p2p.v1.NotFound.items:type_name -> sidenode.p2p.v1.InventoryItem
+	1,  // 18: sidenode.p2p.v1.PeerService.Exchange:input_type -> sidenode.p2p.v1.ExchangeRequest
+	2,  // 19: sidenode.p2p.v1.PeerService.Exchange:output_type -> sidenode.p2p.v1.ExchangeResponse
+	19, // [19:20] is the sub-list for method output_type
+	18, // [18:19] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_p2p_v1_p2p_proto_init() }
@@ -1199,6 +1275,7 @@ func file_sidenode_p2p_v1_p2p_proto_init() {
 		(*Message_PegSignatures)(nil),
 		(*Message_GetHeaders)(nil),
 		(*Message_HeaderBatch)(nil),
+		(*Message_RoundMessage)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1206,7 +1283,7 @@ func file_sidenode_p2p_v1_p2p_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_p2p_v1_p2p_proto_rawDesc), len(file_sidenode_p2p_v1_p2p_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
