@@ -1,0 +1,117 @@
+package notary
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mainstake/sidenode/p2p"
+)
+
+// TestRoundsLand grows the sidechain past several notarization heights:
+// five runners over relays notarize each one once their tips reach it,
+// with one transaction per height, and no peer is charged anything.
+func TestRoundsLand(t *testing.T) {
+	tn := newTestNet(t, 100_000, 3)
+	np := tn.params.Notary
+	for h := int32(1); h <= 4*int32(np.NotarizationInterval)+int32(np.NotarizationDepth); h++ {
+		tn.side.set(h)
+		tn.step()
+	}
+	last := tn.main.LastNotarization()
+	if last == nil || last.Height != 4*int32(np.NotarizationInterval) || last.Block != blockHash(last.Height) {
+		t.Fatalf("last notarization %+v", last)
+	}
+	if n, _ := tn.main.count(); n != 4 {
+		t.Fatalf("%d notarizations, want 4", n)
+	}
+	if len(tn.net.refused) != 0 {
+		t.Fatalf("peers charged: %v", tn.net.refused)
+	}
+}
+
+// TestRoundsWithNotariesDown notarizes with two of five notaries down (the
+// threshold is 3), stalls with three down, and recovers after the
+// timeout once they return.
+func TestRoundsWithNotariesDown(t *testing.T) {
+	tn := newTestNet(t, 100_000, 3)
+	np := tn.params.Notary
+	iv, depth := int32(np.NotarizationInterval), int32(np.NotarizationDepth)
+
+	tn.setOnline(0, false)
+	tn.setOnline(1, false)
+	for h := int32(1); h <= iv+depth; h++ {
+		tn.side.set(h)
+		tn.step()
+	}
+	// Leader of attempt 0 at height 5 is notary 1, which is down: the
+	// round restarts after the timeout with the next leader.
+	for i := 0; i < 3 && tn.main.LastNotarization() == nil; i++ {
+		tn.clock.add(time.Minute + time.Second)
+		tn.step()
+	}
+	if last := tn.main.LastNotarization(); last == nil || last.Height != iv {
+		t.Fatalf("with two down: last notarization %+v", last)
+	}
+
+	tn.setOnline(2, false)
+	for h := iv + depth + 1; h <= 2*iv+depth; h++ {
+		tn.side.set(h)
+		tn.step()
+	}
+	for i := 0; i < 5; i++ {
+		tn.clock.add(time.Minute + time.Second)
+		tn.step()
+	}
+	if last := tn.main.LastNotarization(); last.Height != iv {
+		t.Fatalf("with three down a notarization landed: %+v", last)
+	}
+
+	for i := 0; i < 3; i++ {
+		tn.setOnline(i, true)
+	}
+	for i := 0; i < 6 && tn.main.LastNotarization().Height != 2*iv; i++ {
+		tn.clock.add(time.Minute + time.Second)
+		tn.step()
+	}
+	if last := tn.main.LastNotarization(); last.Height != 2*iv {
+		t.Fatalf("after the notaries returned: last notarization %+v", last)
+	}
+	if len(tn.net.refused) != 0 {
+		t.Fatalf("peers charged: %v", tn.net.refused)
+	}
+}
+
+// TestSplit keeps each notary's outputs split: one large output becomes
+// SplitCount outputs, one split in flight at a time, and the rounds then
+// spend the split outputs.
+func TestSplit(t *testing.T) {
+	tn := newTestNet(t, 1_000_000, 1)
+	for _, r := range tn.runners {
+		r.cfg.SplitInterval = time.Second
+	}
+	tn.side.set(1)
+	tn.step()
+	if _, splits := tn.main.count(); splits != 5 {
+		t.Fatalf("%d splits, want 5", splits)
+	}
+	w := tn.runners[0].cfg.Wallet.(*wallet)
+	outs, _ := w.Unspent(scriptOf(0))
+	if len(outs) < DefaultSplitCount {
+		t.Fatalf("%d outputs after the split", len(outs))
+	}
+	tn.clock.add(2 * time.Second)
+	tn.step()
+	if _, splits := tn.main.count(); splits != 5 {
+		t.Fatalf("%d splits after a second pass, want still 5", splits)
+	}
+	np := tn.params.Notary
+	for h := int32(2); h <= int32(np.NotarizationInterval+np.NotarizationDepth); h++ {
+		tn.side.set(h)
+		tn.step()
+	}
+	if tn.main.LastNotarization() == nil {
+		t.Fatal("no notarization from split outputs")
+	}
+}
+
+var _ p2p.RoundHandler = (*Relay)(nil)
