@@ -50,25 +50,29 @@ const (
 // sit apart from btcd's ports (8333/8334, 18333/18334, 18444, 38332/38333,
 // 18555/18556); port+1 is the REST gateway's (defaultRESTPorts).
 var defaultPorts = map[string]string{
-	"mainnet":       "8560",
-	"testnet3":      "18570",
-	"signet":        "38560",
-	"regtest":       "18560",
-	"simnet":        "18590",
-	"powregtest":    "18600",
-	"powswitchtest": "18610",
+	"mainnet":        "8560",
+	"testnet3":       "18570",
+	"signet":         "38560",
+	"regtest":        "18560",
+	"simnet":         "18590",
+	"powregtest":     "18600",
+	"powswitchtest":  "18610",
+	"dpowregtest":    "18620",
+	"powdpowregtest": "18630",
 }
 
 // defaultRESTPorts are the REST gateway's default TCP ports per --network
 // value: the API's port plus one.
 var defaultRESTPorts = map[string]string{
-	"mainnet":       "8561",
-	"testnet3":      "18571",
-	"signet":        "38561",
-	"regtest":       "18561",
-	"simnet":        "18591",
-	"powregtest":    "18601",
-	"powswitchtest": "18611",
+	"mainnet":        "8561",
+	"testnet3":       "18571",
+	"signet":         "38561",
+	"regtest":        "18561",
+	"simnet":         "18591",
+	"powregtest":     "18601",
+	"powswitchtest":  "18611",
+	"dpowregtest":    "18621",
+	"powdpowregtest": "18631",
 }
 
 // DefaultRESTPort returns the REST gateway's default TCP port on a network,

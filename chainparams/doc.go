@@ -16,9 +16,9 @@
 // by sidechain height, each with its keys and threshold, the notarization
 // interval and depth, the mainchain confirmations a notarization needs and
 // the alarm ages). It is part of the engine digest only when present, so
-// that networks without one keep the digest they always had. No network
-// selectable with --network has one yet; DpowRegtest and PowDpowRegtest
-// carry the test set (five DevNotaryKey notaries, threshold 3).
+// that networks without one keep the digest they always had. The test
+// networks dpowregtest (mainstake) and powdpowregtest (pow) carry the test
+// set (five DevNotaryKey notaries, threshold 3); no other network has one.
 //
 // Consensus code takes a *Params and never hard-codes these values. The
 // regtest and simnet values are small so that tests and the devnet exercise

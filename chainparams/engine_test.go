@@ -120,11 +120,17 @@ func TestEraAt(t *testing.T) {
 // TestByName checks that --network names resolve, the pow test
 // networks included, and an unknown name does not.
 func TestByName(t *testing.T) {
-	for _, name := range []string{"powregtest", "powswitchtest"} {
+	for _, name := range []string{"powregtest", "powswitchtest", "powdpowregtest"} {
 		p, err := ByName(name)
 		if err != nil || p.Engine != PoW || p.Name != name {
 			t.Fatalf("%s: %v %v", name, p, err)
 		}
+	}
+	if p, err := ByName("dpowregtest"); err != nil || p.Engine != Mainstake || p.Notary == nil {
+		t.Fatalf("dpowregtest: %v %v", p, err)
+	}
+	if p, err := ByName("powdpowregtest"); err != nil || p.Notary == nil {
+		t.Fatalf("powdpowregtest: %v %v", p, err)
 	}
 	if _, err := ByName("powtestnet"); err == nil {
 		t.Fatal("an unknown network is selectable")

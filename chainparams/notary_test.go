@@ -37,6 +37,37 @@ func TestEngineDigestsKept(t *testing.T) {
 	}
 }
 
+// TestDpowDigestsPinned pins the engine digest and genesis id of the
+// networks with the test notary set, now that --network selects them: a
+// change to their consensus parameters must be deliberate, since data dirs
+// of the old ones would no longer open.
+func TestDpowDigestsPinned(t *testing.T) {
+	for _, c := range []struct {
+		p               *Params
+		digest, genesis string
+	}{
+		{&DpowRegtest, "ad89592a960acb40aec91d08021507cf676c999744789b7d92bc1007ebb30cf7", "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"},
+		{&PowDpowRegtest, "d49a9afc3a1f79f9c514d806b313f7d0116b72fb5fed302608c1b70792c9f07b", "7ea66c4ceac869222c8032aa52eeacc3f82c94c2b6ab99118c0325ecd85caa08"},
+	} {
+		if c.p.Notary == nil {
+			t.Fatalf("%s has no notary set", c.p.Name)
+		}
+		if got, err := ByName(c.p.Name); err != nil || got != c.p {
+			t.Errorf("%s is not selectable: %v", c.p.Name, err)
+		}
+		if got := c.p.EngineDigest().String(); got != c.digest {
+			t.Errorf("%s: engine digest %s, want %s", c.p.Name, got, c.digest)
+		}
+		id, err := c.p.GenesisID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id.String() != c.genesis {
+			t.Errorf("%s: genesis id %s, want %s", c.p.Name, id, c.genesis)
+		}
+	}
+}
+
 // cloneNotary returns a deep copy of p, so that tests can modify it.
 func cloneNotary(p *NotaryParams) *NotaryParams {
 	c := *p

@@ -233,13 +233,11 @@ func powLike(name string, net wire.BitcoinNet, id uint32, schedule []PowEra) Par
 
 // DpowRegtest parameters: regtest under mainstake with the test networks'
 // notary set (five DevNotaryKey notaries, threshold 3; see
-// devNotaryParams). It is defined for the notarization tests and is not
-// yet a --network: the node does not run notarization (ByName does not
-// know it).
+// devNotaryParams): --network=dpowregtest.
 var DpowRegtest = dpowLike(devLike("dpowregtest", &chaincfg.RegressionNetParams, 0x505364fa), 0x00000d64)
 
 // PowDpowRegtest parameters: powregtest's engine and schedule with the test
-// networks' notary set. Not yet a --network, as DpowRegtest.
+// networks' notary set: --network=powdpowregtest.
 var PowDpowRegtest = dpowLike(powLike("powdpowregtest", 0x505365fa, 0x00000d65, []PowEra{
 	powRegtestEra(0, SHA256d, powRegtestGenesisTime-2),
 	powRegtestEra(2, SHA256d, 0),
@@ -251,9 +249,16 @@ func dpowLike(p Params, id uint32) Params {
 	return p
 }
 
+// All returns every network's parameters, in the order the --network
+// help lists them.
+func All() []*Params {
+	return []*Params{&Mainnet, &Testnet3, &Signet, &Regtest, &Simnet,
+		&PowRegtest, &PowSwitchtest, &DpowRegtest, &PowDpowRegtest}
+}
+
 // ByName returns the parameters of a network name.
 func ByName(name string) (*Params, error) {
-	for _, p := range []*Params{&Mainnet, &Testnet3, &Signet, &Regtest, &Simnet, &PowRegtest, &PowSwitchtest} {
+	for _, p := range All() {
 		if p.Name == name {
 			return p, nil
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/nodeapi"
+	"github.com/mainstake/sidenode/notarize/tracker"
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
@@ -178,6 +179,12 @@ type storeChain struct {
 	stakes   stakeWatcher   // the wallet again; nil without one
 	rewatch  []rewatchFunc
 
+	// notary is the notarization tracker (docs/protocol.md §13.6), nil
+	// on a network without notaries. It runs in each block's batch after
+	// the protocol, and in an amendment after sideblock bodies that
+	// arrived moved the sidechain.
+	notary *tracker.Tracker
+
 	// The parts newStoreChain built, for the node's wiring.
 	index    *mainstake.Index
 	peg      *pegbox.Index
@@ -216,6 +223,9 @@ func newStoreChain(params *chainparams.Params, db *store.DB, watch *mainwatch.Wa
 		protocol: proto,
 		rewatch:  []rewatchFunc{index.Rewatch, peg.Rewatch},
 		events:   new(nodeapi.Events),
+	}
+	if c.notary, err = newTracker(params, db, watch, proto.chain); err != nil {
+		return nil, err
 	}
 	if wlt != nil {
 		c.wallet, c.stakes = wlt, wlt
@@ -345,7 +355,15 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 				return err
 			}
 		}
-		return c.proto.ConnectBlock(w, d)
+		if err := c.proto.ConnectBlock(w, d); err != nil {
+			return err
+		}
+		if c.notary != nil {
+			// After the protocol, so that it sees the sidechain
+			// the block's batch left.
+			return c.notary.ConnectBlock(w, b)
+		}
+		return nil
 	})
 	if err != nil {
 		// Nothing was written: let the subsystems forget the block.
@@ -393,6 +411,11 @@ func (c *storeChain) watchNewStakes(ids []lottery.TicketID) error {
 // forget lets the subsystems drop what they keep in memory for the block
 // at height, newest subsystem first.
 func (c *storeChain) forget(height int32) error {
+	if c.notary != nil {
+		if err := c.notary.DisconnectBlock(height); err != nil {
+			return err
+		}
+	}
 	if err := c.proto.DisconnectBlock(height); err != nil {
 		return err
 	}
@@ -493,10 +516,31 @@ func (c *storeChain) connectArrivedOnce(p *protocol) bool {
 		log.Errorf("Connecting sideblock bodies that arrived: %v", err)
 		return false
 	}
+	if changed && c.notary != nil {
+		c.recheckNotarizations()
+	}
 	if changed {
 		c.events.Notify()
 	}
 	return changed
+}
+
+// recheckNotarizations checks the pending notarizations again, in an
+// amendment of the tip block, after the sidechain moved between mainchain
+// blocks (docs/protocol.md §13.6). A failure is logged: the next block's
+// batch checks them again.
+func (c *storeChain) recheckNotarizations() {
+	tip, err := c.db.Tip()
+	if err != nil || tip.Height < 0 {
+		return
+	}
+	err = c.db.AmendTip(tip, c.notary.Recheck)
+	if err != nil {
+		log.Errorf("Checking notarizations after the sidechain moved: %v", err)
+		if derr := c.notary.DisconnectBlock(tip.Height); derr != nil {
+			log.Errorf("Reading the last notarization again: %v", derr)
+		}
+	}
 }
 
 // arrivingChain is the sidechain as the peers' handler sees it: a body it

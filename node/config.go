@@ -81,11 +81,14 @@ var networks = map[string]network{
 	// The pow engine's test network runs on the regtest mainchain.
 	"powregtest":    {&chaincfg.RegressionNetParams, "18334"},
 	"powswitchtest": {&chaincfg.RegressionNetParams, "18334"},
+	// The dPoW test networks (a notary set) on the regtest mainchain.
+	"dpowregtest":    {&chaincfg.RegressionNetParams, "18334"},
+	"powdpowregtest": {&chaincfg.RegressionNetParams, "18334"},
 }
 
 // networkNames lists the --network values in the order the help and error
 // messages show them.
-var networkNames = []string{"mainnet", "testnet3", "signet", "regtest", "simnet", "powregtest", "powswitchtest"}
+var networkNames = []string{"mainnet", "testnet3", "signet", "regtest", "simnet", "powregtest", "powswitchtest", "dpowregtest", "powdpowregtest"}
 
 // Configuration errors that tests and callers can tell apart with errors.Is.
 // The messages that wrap them say which option is wrong and what it accepts.
@@ -119,7 +122,7 @@ type Config struct {
 	DataDir     string `short:"b" long:"datadir" description:"Directory for the node's data; each network uses a subdirectory named after it"`
 	LogDir      string `long:"logdir" description:"Directory for log files; each network uses a subdirectory named after it"`
 	DebugLevel  string `short:"d" long:"debuglevel" description:"Logging level for all subsystems {trace, debug, info, warn, error, critical, off}, optionally followed by per-subsystem levels, as in info,MWCH=debug,STOR=trace"`
-	Network     string `long:"network" description:"Network to run {mainnet, testnet3, signet, regtest, simnet, powregtest, powswitchtest}: the Bitcoin network to follow and the sidechain's engine (powregtest: the pow engine on regtest, with 2-second sideblocks; powswitchtest: powregtest with RandomX from height 20 and Ethash from height 40, for tests)"`
+	Network     string `long:"network" description:"Network to run {mainnet, testnet3, signet, regtest, simnet, powregtest, powswitchtest, dpowregtest, powdpowregtest}: the Bitcoin network to follow and the sidechain's engine (powregtest: the pow engine on regtest, with 2-second sideblocks; powswitchtest: powregtest with RandomX from height 20 and Ethash from height 40, for tests; dpowregtest and powdpowregtest: regtest and powregtest with the test notary set of five dev notaries, threshold 3, whose notarizations the node tracks and whose reorg guard it applies)"`
 	CPUProfile  string `long:"cpuprofile" description:"Write a CPU profile of the whole run to this file, for go tool pprof"`
 	UndoDepth   int32  `long:"undodepth" description:"How many of the newest mainchain blocks the node can undo: the deepest mainchain reorg it follows, and the heights whose state hash it keeps. A deeper reorg is refused with the state left at its tip, until --resync"`
 	Resync      bool   `long:"resync" no-ini:"true" description:"Start from scratch: move the network's state dir aside, renamed with the current time (never deleted), and sync the mainchain again. Only on the command line, for one start"`
@@ -320,7 +323,7 @@ func (c *Config) validatePrometheus() error {
 
 // P2PConfig holds the options of the sidechain peer protocol.
 type P2PConfig struct {
-	Listen  []string `long:"listen" description:"Accept sidenode peers on this address, as host[:port]; may be given several times. The port defaults to the network's peer port: mainnet 8565, testnet3 18575, signet 38565, regtest 18565, simnet 18595, powregtest 18605, powswitchtest 18615. Default 127.0.0.1 at that port"`
+	Listen  []string `long:"listen" description:"Accept sidenode peers on this address, as host[:port]; may be given several times. The port defaults to the network's peer port: mainnet 8565, testnet3 18575, signet 38565, regtest 18565, simnet 18595, powregtest 18605, powswitchtest 18615, dpowregtest 18625, powdpowregtest 18635. Default 127.0.0.1 at that port"`
 	Connect []string `long:"connect" description:"Connect only to this sidenode peer, as host[:port]; may be given several times"`
 	AddPeer []string `long:"addpeer" description:"Keep a connection to this sidenode peer, as host[:port]; may be given several times"`
 }
@@ -329,6 +332,7 @@ type P2PConfig struct {
 var p2pPorts = map[string]string{
 	"mainnet": "8565", "testnet3": "18575", "signet": "38565",
 	"regtest": "18565", "simnet": "18595", "powregtest": "18605", "powswitchtest": "18615",
+	"dpowregtest": "18625", "powdpowregtest": "18635",
 }
 
 func (c *Config) validateP2P() error {
@@ -348,8 +352,8 @@ func (c *Config) validateP2P() error {
 // APIConfig holds the options of the node's gRPC API (package api).
 type APIConfig struct {
 	Disable          bool     `long:"disable" description:"Do not serve the API, neither gRPC nor REST"`
-	Listen           []string `long:"listen" description:"Serve the API on this address, as host[:port]; may be given several times. The port defaults to the network's API port: mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590, powregtest 18600, powswitchtest 18610. Default 127.0.0.1 at that port"`
-	RESTListen       []string `long:"restlisten" description:"Serve the API's REST gateway (JSON over HTTPS) on this address, as host[:port]; may be given several times. The port defaults to the network's REST port: mainnet 8561, testnet3 18571, signet 38561, regtest 18561, simnet 18591, powregtest 18601, powswitchtest 18611. Default 127.0.0.1 at that port"`
+	Listen           []string `long:"listen" description:"Serve the API on this address, as host[:port]; may be given several times. The port defaults to the network's API port: mainnet 8560, testnet3 18570, signet 38560, regtest 18560, simnet 18590, powregtest 18600, powswitchtest 18610, dpowregtest 18620, powdpowregtest 18630. Default 127.0.0.1 at that port"`
+	RESTListen       []string `long:"restlisten" description:"Serve the API's REST gateway (JSON over HTTPS) on this address, as host[:port]; may be given several times. The port defaults to the network's REST port: mainnet 8561, testnet3 18571, signet 38561, regtest 18561, simnet 18591, powregtest 18601, powswitchtest 18611, dpowregtest 18621, powdpowregtest 18631. Default 127.0.0.1 at that port"`
 	NoREST           bool     `long:"norest" description:"Do not serve the REST gateway; the gRPC API stays"`
 	NoDashboard      bool     `long:"nodashboard" description:"Do not serve the web dashboard under /dashboard/ on the REST gateway"`
 	AllowRemote      bool     `long:"allowremote" description:"Allow --api.listen and --api.restlisten addresses that are not loopback (every interface, a LAN address); only with TLS"`
@@ -836,7 +840,7 @@ func (c *Config) validateMining() error {
 	}
 	if params.Engine != chainparams.PoW {
 		return fmt.Errorf("--mine: --network=%s runs the %v engine; "+
-			"mining is for pow networks (powregtest, powswitchtest)", c.Network,
+			"mining is for pow networks (powregtest, powswitchtest, powdpowregtest)", c.Network,
 			params.Engine)
 	}
 	if c.MineAddr != "" {
@@ -862,7 +866,7 @@ func (c *Config) validateBtcRPC() error {
 	if params.Engine != chainparams.PoW {
 		return fmt.Errorf("--btcrpclisten: --network=%s runs the %v engine; "+
 			"the bitcoind-compatible RPC is for pow networks (powregtest, "+
-			"powswitchtest)", c.Network, params.Engine)
+			"powswitchtest, powdpowregtest)", c.Network, params.Engine)
 	}
 	if c.BtcRPCUser == "" || c.BtcRPCPass == "" {
 		return errors.New("--btcrpclisten needs --btcrpcuser and --btcrpcpass: " +

@@ -448,7 +448,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	// Typing survives a redraw: a new tip redraws the Explorer while the
 	// user types a search, and the search box keeps the text and focus.
 	loadPage(ctx, t, base, "explorer", "")
-	if err := chromedp.Run(ctx, chromedp.SendKeys(`#search`, "6ef7")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.SendKeys(`#search`, "6ef7")); err != nil {
 		t.Fatal(err)
 	}
 	drawn, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('page').dataset.rendered`))

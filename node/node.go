@@ -89,7 +89,7 @@ func (e *EngineNotWiredError) Error() string {
 		"--network=%s runs the %v engine, whose header chain, "+
 		"engine's rules are not implemented yet; run a mainstake "+
 		"network (mainnet, testnet3, signet, regtest, simnet) or a "+
-		"pow network (powregtest) until then (nothing was written)", e.Engine,
+		"pow network (powregtest, powdpowregtest) until then (nothing was written)", e.Engine,
 		e.Network, e.Engine)
 }
 

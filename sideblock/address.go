@@ -34,10 +34,7 @@ func RegisterSideParams(params *chainparams.Params) error {
 }
 
 func init() {
-	for _, p := range []*chainparams.Params{&chainparams.Mainnet,
-		&chainparams.Testnet3, &chainparams.Signet,
-		&chainparams.Regtest, &chainparams.Simnet,
-		&chainparams.PowRegtest, &chainparams.PowSwitchtest} {
+	for _, p := range chainparams.All() {
 		if err := RegisterSideParams(p); err != nil {
 			panic(fmt.Sprintf("registering sidechain params of %s: %v",
 				p.Name, err))

@@ -69,6 +69,11 @@ type Result struct {
 	// descendants), the rule error each broke.
 	Reasons map[chainhash.Hash]error
 
+	// Refused are the switches of the best chain that the reorg guard
+	// (SetNotarizations) refused in this batch, each with its rule error
+	// (a *notarize.RuleError).
+	Refused []RefusedReorg
+
 	// Deferred tells that fork choice stopped at MaxBatchBodyBytes or
 	// MaxBatchBlocks with work left; it resumes at the next mainchain
 	// block.
@@ -141,6 +146,10 @@ type Chain struct {
 	// validated, when set, is told how long each body that fork choice
 	// validated and connected took (SetValidationHook).
 	validated func(time.Duration)
+
+	// notarizations gives the last notarization that counts, for the
+	// reorg guard; nil on a network without notaries.
+	notarizations Notarizations
 }
 
 // NewChain opens the chain state kept in db for the network params, with
@@ -192,6 +201,16 @@ func (c *Chain) SetDeposits(d Deposits) {
 func (c *Chain) SetValidationHook(fn func(time.Duration)) {
 	c.mu.Lock()
 	c.validated = fn
+	c.mu.Unlock()
+}
+
+// SetNotarizations turns the reorg guard on (guard.go): from then on, fork
+// choice refuses every switch of the best chain that notarize.CheckReorg
+// refuses against the last notarization n gives. Call it before the first
+// ConnectMainBlock or ConnectArrived.
+func (c *Chain) SetNotarizations(n Notarizations) {
+	c.mu.Lock()
+	c.notarizations = n
 	c.mu.Unlock()
 }
 

@@ -394,7 +394,23 @@ func (b *batch) forkChoice() error {
 		if best == b.tip.hash {
 			return nil
 		}
-		err = b.reorgTo(best)
+		attach, fork, err := b.branch(best)
+		if err != nil {
+			return err
+		}
+		refused, err := b.guard(attach, fork)
+		if err != nil {
+			return err
+		}
+		if refused != nil {
+			// The branch leaves the candidates: the loop goes on
+			// with the next best.
+			if err := b.refuse(attach, refused); err != nil {
+				return err
+			}
+			continue
+		}
+		err = b.reorgTo(attach, fork)
 		if errors.Is(err, errBudget) {
 			b.res.Deferred = true
 			b.infof("Sidechain fork choice deferred to the next "+
@@ -420,17 +436,15 @@ func (b *batch) spend(bodyBytes int) error {
 	return nil
 }
 
-// reorgTo disconnects the best chain down to its fork point with target's
-// branch and connects the branch up to target. A block that fails stops
-// it with a nil error: the caller picks the next candidate. O(length of
-// both branches above the fork point).
-func (b *batch) reorgTo(target chainhash.Hash) error {
-	var attach []*record
-	fork := target
+// branch returns target's branch off the best chain, target first, and
+// the fork point: the last block of the best chain it descends from (the
+// zero hash when it shares none). O(length of the branch).
+func (b *batch) branch(target chainhash.Hash) (attach []*record, fork chainhash.Hash, err error) {
+	fork = target
 	for fork != (chainhash.Hash{}) {
 		r, err := b.mustRecord(fork)
 		if err != nil {
-			return err
+			return nil, fork, err
 		}
 		if r.OnBestChain {
 			break
@@ -438,6 +452,14 @@ func (b *batch) reorgTo(target chainhash.Hash) error {
 		attach = append(attach, r)
 		fork = r.PrevBlock
 	}
+	return attach, fork, nil
+}
+
+// reorgTo disconnects the best chain down to the fork point and connects
+// the branch attach (target first) up to its target. A block that fails
+// stops it with a nil error: the caller picks the next candidate.
+// O(length of both branches above the fork point).
+func (b *batch) reorgTo(attach []*record, fork chainhash.Hash) error {
 	for b.tip.hash != fork {
 		if b.tip.height < 0 {
 			return fmt.Errorf("sideblock: fork point %v is not on "+

@@ -21,7 +21,7 @@ func FuzzDecodeRecords(f *testing.F) {
 	tx.AddTxIn(wire.NewTxIn(&wire.OutPoint{Index: 3}, nil, [][]byte{{1, 2}, {3}}))
 	tx.AddTxOut(wire.NewTxOut(5, []byte{0x6a, 1, 1}))
 	for _, prev := range [][]*wire.TxOut{nil, {wire.NewTxOut(10_000, []byte{0, 20})}} {
-		v, err := encodePending(&pending{mainHeight: 3, index: 1, tx: tx, prevouts: prev})
+		v, err := encodePending(&pending{mainHeight: 3, mainTime: 1_780_000_000, index: 1, tx: tx, prevouts: prev})
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -57,18 +57,27 @@ type Record struct {
 	// notarization transaction: its confirmations at mainchain tip T are
 	// T − MainHeight + 1.
 	MainHeight int32
+
+	// MainTime is that block's header timestamp, in Unix seconds: the
+	// notarization's age, which the health figures and alarms read,
+	// counts from it.
+	MainTime int64
 }
 
+// recordFixed is the length of a Record's encoding without its signers.
+const recordFixed = 83
+
 // encodeRecord: height 4, block 32, season 2, txid 32, main height 4,
-// signer count 1, one byte per signer (a season has at most 255
-// notaries), big-endian.
+// main time 8, signer count 1, one byte per signer (a season has at most
+// 255 notaries), big-endian.
 func encodeRecord(r *Record) []byte {
-	b := make([]byte, 0, 75+len(r.Signers))
+	b := make([]byte, 0, recordFixed+len(r.Signers))
 	b = binary.BigEndian.AppendUint32(b, uint32(r.Height))
 	b = append(b, r.Block[:]...)
 	b = binary.BigEndian.AppendUint16(b, uint16(r.Season))
 	b = append(b, r.TxID[:]...)
 	b = binary.BigEndian.AppendUint32(b, uint32(r.MainHeight))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.MainTime))
 	b = append(b, byte(len(r.Signers)))
 	for _, s := range r.Signers {
 		b = append(b, byte(s))
@@ -79,7 +88,7 @@ func encodeRecord(r *Record) []byte {
 var errCorrupt = errors.New("notarization tracker: corrupt record")
 
 func decodeRecord(b []byte) (*Record, error) {
-	if len(b) < 75 || len(b) != 75+int(b[74]) {
+	if len(b) < recordFixed || len(b) != recordFixed+int(b[recordFixed-1]) {
 		return nil, fmt.Errorf("%w: %d bytes", errCorrupt, len(b))
 	}
 	r := &Record{}
@@ -88,7 +97,8 @@ func decodeRecord(b []byte) (*Record, error) {
 	r.Season = int(binary.BigEndian.Uint16(b[36:]))
 	copy(r.TxID[:], b[38:70])
 	r.MainHeight = int32(binary.BigEndian.Uint32(b[70:]))
-	for _, s := range b[75:] {
+	r.MainTime = int64(binary.BigEndian.Uint64(b[74:]))
+	for _, s := range b[recordFixed:] {
 		r.Signers = append(r.Signers, int(s))
 	}
 	return r, nil
@@ -100,6 +110,7 @@ func decodeRecord(b []byte) (*Record, error) {
 // (prevouts nil).
 type pending struct {
 	mainHeight int32
+	mainTime   int64 // the mainchain block's timestamp, Unix seconds
 	index      uint32
 	tx         *wire.MsgTx
 	prevouts   []*wire.TxOut
@@ -111,8 +122,8 @@ func pendingKey(mainHeight int32, index uint32) []byte {
 	return binary.BigEndian.AppendUint32(k, index)
 }
 
-// encodePending: a flag byte (1: prevouts known), the transaction's
-// length (4) and its serialization with witnesses, then, with the flag,
+// encodePending: a flag byte (1: prevouts known), the mainchain block's
+// timestamp (8, Unix seconds), the transaction's length (4) and its serialization with witnesses, then, with the flag,
 // the prevouts as the outputs of an input-less transaction serialized
 // without witness. Both through btcd's wire encoding.
 func encodePending(p *pending) ([]byte, error) {
@@ -124,6 +135,7 @@ func encodePending(p *pending) ([]byte, error) {
 	if p.prevouts != nil {
 		b[0] = 1
 	}
+	b = binary.BigEndian.AppendUint64(b, uint64(p.mainTime))
 	b = binary.BigEndian.AppendUint32(b, uint32(tx.Len()))
 	b = append(b, tx.Bytes()...)
 	if p.prevouts != nil {
@@ -139,24 +151,26 @@ func encodePending(p *pending) ([]byte, error) {
 }
 
 func decodePending(key, b []byte) (*pending, error) {
-	if len(key) != len(keyPendingPrefix)+8 || len(b) < 5 {
+	const fixed = 13 // flag, time, length
+	if len(key) != len(keyPendingPrefix)+8 || len(b) < fixed {
 		return nil, fmt.Errorf("%w: pending %x", errCorrupt, key)
 	}
 	p := &pending{
 		mainHeight: int32(binary.BigEndian.Uint32(key[len(keyPendingPrefix):])),
 		index:      binary.BigEndian.Uint32(key[len(keyPendingPrefix)+4:]),
+		mainTime:   int64(binary.BigEndian.Uint64(b[1:9])),
 		tx:         new(wire.MsgTx),
 	}
-	n := int(binary.BigEndian.Uint32(b[1:5]))
-	if n > len(b)-5 {
+	n := int(binary.BigEndian.Uint32(b[9:fixed]))
+	if n > len(b)-fixed {
 		return nil, fmt.Errorf("%w: pending %x", errCorrupt, key)
 	}
-	if err := p.tx.Deserialize(bytes.NewReader(b[5 : 5+n])); err != nil {
+	if err := p.tx.Deserialize(bytes.NewReader(b[fixed : fixed+n])); err != nil {
 		return nil, fmt.Errorf("%w: pending %x: %v", errCorrupt, key, err)
 	}
 	if b[0] == 1 {
 		holder := new(wire.MsgTx)
-		if err := holder.DeserializeNoWitness(bytes.NewReader(b[5+n:])); err != nil {
+		if err := holder.DeserializeNoWitness(bytes.NewReader(b[fixed+n:])); err != nil {
 			return nil, fmt.Errorf("%w: pending %x: %v", errCorrupt, key, err)
 		}
 		p.prevouts = holder.TxOut

@@ -37,6 +37,12 @@ type Config struct {
 	// Side is the node's sidechain: the block hash at a height.
 	Side notarize.Chain
 
+	// SideIn, when set, is the node's sidechain as the store reader of
+	// a batch shows it, and is used instead of Side: the node's
+	// sidechain moves inside the mainchain block's batch, before the
+	// tracker looks at the block.
+	SideIn func(r store.Reader) notarize.Chain
+
 	// Prevouts fetches the prevouts of a notarization's inputs that the
 	// tracker did not see created. Nil: such a notarization is dropped
 	// (ErrMissingPrevout).
@@ -112,6 +118,33 @@ func (t *Tracker) LastNotarization() *notarize.Notarization {
 		return &r.Notarization
 	}
 	return nil
+}
+
+// LastIn returns the last notarization that counts as the store reader r
+// shows it, nil when none counts: the API reads it in the snapshot of its
+// other figures.
+func (t *Tracker) LastIn(r store.Reader) (*Record, error) {
+	return readLast(r)
+}
+
+// LastNotarizationIn returns the last notarization that counts as the
+// store reader r shows it (nil when none counts): the reorg guard of the
+// sidechain's fork choice (sideblock.Notarizations) reads it in the batch
+// it runs in.
+func (t *Tracker) LastNotarizationIn(r store.Reader) (*notarize.Notarization, error) {
+	last, err := readLast(r)
+	if err != nil || last == nil {
+		return nil, err
+	}
+	return &last.Notarization, nil
+}
+
+// side returns the sidechain as r shows it.
+func (t *Tracker) side(r store.Reader) notarize.Chain {
+	if t.cfg.SideIn != nil {
+		return t.cfg.SideIn(r)
+	}
+	return t.cfg.Side
 }
 
 // Restore reads the last notarization that counts from the store, makes
@@ -190,7 +223,8 @@ func (t *Tracker) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 			}
 			continue
 		}
-		p := &pending{mainHeight: b.Height, index: uint32(tx.Index), tx: tx.MsgTx}
+		p := &pending{mainHeight: b.Height, mainTime: b.Header.Timestamp.Unix(),
+			index: uint32(tx.Index), tx: tx.MsgTx}
 		switch {
 		case complete:
 			p.prevouts = prevouts
@@ -198,7 +232,7 @@ func (t *Tracker) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 			// No other source: Check names the input without a
 			// prevout (ErrMissingPrevout), a final verdict.
 			_, err := notarize.Check(notarize.Candidate{Tx: tx.MsgTx,
-				Prevouts: prevouts}, t.cfg.Params, t.cfg.Side)
+				Prevouts: prevouts}, t.cfg.Params, t.side(w))
 			if err != nil {
 				t.ignore(tx.MsgTx.TxHash(), err)
 			}
@@ -209,7 +243,7 @@ func (t *Tracker) ConnectBlock(w *store.Writer, b *mainwatch.Block) error {
 					"its prevouts cannot be fetched yet: %v",
 					tx.MsgTx.TxHash(), b.Height, err)
 			} else if !matches(p.prevouts, p.tx) {
-				t.dropMissing(p)
+				t.dropMissing(w, p)
 				continue
 			}
 		}
@@ -287,9 +321,9 @@ func matches(prev []*wire.TxOut, tx *wire.MsgTx) bool {
 
 // dropMissing logs why p, whose prevouts do not match its inputs, never
 // counts: Check's ErrMissingPrevout.
-func (t *Tracker) dropMissing(p *pending) {
+func (t *Tracker) dropMissing(r store.Reader, p *pending) {
 	_, err := notarize.Check(notarize.Candidate{Tx: p.tx, Prevouts: p.prevouts},
-		t.cfg.Params, t.cfg.Side)
+		t.cfg.Params, t.side(r))
 	if err != nil {
 		t.ignore(p.tx.TxHash(), err)
 	}
@@ -360,7 +394,7 @@ func (t *Tracker) Recheck(w *store.Writer) error {
 				continue
 			}
 			if !matches(p.prevouts, p.tx) {
-				t.dropMissing(p)
+				t.dropMissing(w, p)
 				if err := w.Delete(key); err != nil {
 					return err
 				}
@@ -378,7 +412,7 @@ func (t *Tracker) Recheck(w *store.Writer) error {
 			Tx:            p.tx,
 			Prevouts:      p.prevouts,
 			Confirmations: tip - p.mainHeight + 1,
-		}, t.cfg.Params, t.cfg.Side)
+		}, t.cfg.Params, t.side(w))
 		if err != nil {
 			code, _ := notarize.Code(err)
 			switch code {
@@ -399,7 +433,8 @@ func (t *Tracker) Recheck(w *store.Writer) error {
 		if !n.Supersedes(lastNotarization(last)) {
 			continue
 		}
-		last = &Record{Notarization: *n, MainHeight: p.mainHeight}
+		last = &Record{Notarization: *n, MainHeight: p.mainHeight,
+			MainTime: p.mainTime}
 		changed = true
 		log.Infof("Sideblock %v at height %d notarized by mainchain "+
 			"transaction %v (block %d, season %d, %d notaries)",

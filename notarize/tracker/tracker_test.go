@@ -368,7 +368,7 @@ func TestDelivery(t *testing.T) {
 func TestRecordCodec(t *testing.T) {
 	r := &Record{Notarization: notarize.Notarization{Height: 1 << 30,
 		Block: sideHash(3, 9), Season: 65535, TxID: sideHash(4, 4),
-		Signers: []int{0, 7, 254}}, MainHeight: 123456}
+		Signers: []int{0, 7, 254}}, MainHeight: 123456, MainTime: 1_780_000_123}
 	got, err := decodeRecord(encodeRecord(r))
 	if err != nil {
 		t.Fatal(err)

@@ -427,6 +427,16 @@ func (e Engine) ForkChoiceKey(info *sideblock.BlockInfo) []byte {
 	return k
 }
 
+// ChainWork returns the cumulative work of a block the header index holds,
+// or nil: the chain state names it when the reorg guard refuses a chain
+// (sideblock.RefusedReorg).
+func (e Engine) ChainWork(hash chainhash.Hash) *big.Int {
+	if n := e.index.Lookup(hash); n != nil {
+		return n.WorkSum()
+	}
+	return nil
+}
+
 // Work returns the cumulative work of a block the index holds, or nil.
 func (c *Chain) Work(hash chainhash.Hash) *big.Int {
 	if n := c.index.Lookup(hash); n != nil {
