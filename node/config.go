@@ -138,7 +138,7 @@ type Config struct {
 
 	// The notarization rounds (networks with notaries; notary.go).
 	Notary           bool          `long:"notary" description:"Take part in the notarization rounds (dPoW) with the wallet's notary keys of the season in force: networks with notaries only; needs the node's wallet and --mainwatch.backend=btcd"`
-	NotaryDevKey     []int         `long:"notarydevkey" description:"On a test network whose notary set holds the dev notary keys (powdpowregtest, dpowregtest), import dev notary key N into the wallet for this run (repeat for more)"`
+	NotaryDevKey     []string      `long:"notarydevkey" description:"On a test network whose notary set holds the dev notary keys (powdpowregtest, dpowregtest), import dev notary key N into the wallet for this run (repeat for more)"`
 	NotaryTimeout    time.Duration `long:"notarytimeout" description:"How long one attempt of a notarization round may last before the notaries start the next one with whoever answers"`
 	NotaryFeeRate    int64         `long:"notaryfeerate" description:"Fee rate, in sat/vbyte, of the notarizations this notary proposes when it leads a round"`
 	NotaryMaxFeeRate int64         `long:"notarymaxfeerate" description:"Highest fee rate, in sat/vbyte, of a notarization this notary signs"`

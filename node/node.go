@@ -359,6 +359,13 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
+	if err := checkNotaryConfig(cfg, params); err != nil {
+		return err
+	}
+	// Before the wallet connects any mainchain block.
+	if err := importDevNotaryKeys(cfg, params, wlt); err != nil {
+		return err
+	}
 	chain, err := newStoreChain(params, db, watch, wlt, cfg.Mine && !cfg.MineRandomXLight)
 	if err != nil {
 		return err
@@ -435,6 +442,15 @@ func Run(ctx context.Context, cfg *Config) error {
 	mon := alarms.New(cfg.AlarmsConfig(), alarmSrc.sources())
 	proto.alarms = mon
 
+	// The round messages' relay, on a network with notaries.
+	relay, err := newRoundRelay(params, proto.chain)
+	if err != nil {
+		return err
+	}
+	var rounds p2p.RoundHandler
+	if relay != nil {
+		rounds = relay
+	}
 	peers, err := p2p.New(p2p.Config{
 		Listen:      cfg.P2P.Listen,
 		Connect:     cfg.P2P.Connect,
@@ -446,6 +462,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		UserAgent:   "sidenode:" + Version,
 		BanFile:     cfg.BanFile(),
 		HeaderSync:  handler.HeaderSync(),
+		Rounds:      rounds,
 	}, handler, fed)
 	if err != nil {
 		return err
@@ -454,6 +471,13 @@ func Run(ctx context.Context, cfg *Config) error {
 	handler.SetPeers(peers)
 	proto.producer.SetPeers(peers)
 	fed.SetPeers(peers)
+	if relay != nil {
+		relay.SetPeers(peers)
+	}
+	notaryRunner, err := newNotaryRunner(cfg, params, src, wlt, proto.chain, chain.notary, relay)
+	if err != nil {
+		return err
+	}
 	if err := peers.Start(); err != nil {
 		return err
 	}
@@ -569,6 +593,13 @@ func Run(ctx context.Context, cfg *Config) error {
 		defer workers.Done()
 		fed.Run(runCtx)
 	}()
+	if notaryRunner != nil {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			notaryRunner.Run(runCtx)
+		}()
+	}
 	// With a backend that sees a mempool (btcd), the wallet counts what
 	// mempool transactions pay it as incoming, and checks every
 	// mempoolCheck that they are still there.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -42,7 +43,11 @@ func importDevNotaryKeys(cfg *Config, params *chainparams.Params, wlt *wallet.Wa
 	if wlt == nil {
 		return errors.New("--notarydevkey needs the node's wallet (--wallet.unlockpasswordfile)")
 	}
-	for _, i := range cfg.NotaryDevKey {
+	for _, s := range cfg.NotaryDevKey {
+		i, err := strconv.Atoi(s)
+		if err != nil {
+			continue // the empty value; validateNotary refused the rest
+		}
 		key := chainparams.DevNotaryKey(i)
 		var pub [33]byte
 		copy(pub[:], key.PubKey().SerializeCompressed())
@@ -162,10 +167,16 @@ func (c *Config) validateNotary() error {
 		return fmt.Errorf("--notarymaxfeerate=%d sat/vbyte is below --notaryfeerate=%d",
 			c.NotaryMaxFeeRate, c.NotaryFeeRate)
 	}
-	for _, i := range c.NotaryDevKey {
-		if i < 0 || i > 255 {
-			return fmt.Errorf("--notarydevkey=%d: give a notary index, 0 to 255", i)
+	var keys []string // the sample config's empty value dropped
+	for _, s := range c.NotaryDevKey {
+		if s == "" {
+			continue
 		}
+		if i, err := strconv.Atoi(s); err != nil || i < 0 || i > 255 {
+			return fmt.Errorf("--notarydevkey=%s: give a notary index, 0 to 255", s)
+		}
+		keys = append(keys, s)
 	}
+	c.NotaryDevKey = keys
 	return nil
 }
