@@ -148,8 +148,8 @@ func newNotaryRunner(cfg *Config, params *chainparams.Params, src mainwatch.Sour
 		log.Infof("Notary: the wallet holds the keys of notaries %v of the season "+
 			"in force", keys)
 	} else {
-		log.Warnf("Notary: the wallet holds no key of the season in force; the "+
-			"node relays round messages and takes part once a season names one "+
+		log.Warnf("Notary: the wallet holds no key of the season in force; the " +
+			"node relays round messages and takes part once a season names one " +
 			"of its keys (sidecli: notary keys are m/1017'/coin'/2'/0/i)")
 	}
 	return r, nil
