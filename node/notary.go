@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/mainstake/sidenode/chainparams"
@@ -145,8 +146,17 @@ func newNotaryRunner(cfg *Config, params *chainparams.Params, src mainwatch.Sour
 	}
 	relay.SetLocal(r)
 	if keys := r.Keys(); len(keys) > 0 {
-		log.Infof("Notary: the wallet holds the keys of notaries %v of the season "+
-			"in force", keys)
+		_, h, _ := side.Tip()
+		_, season, _ := params.Notary.SeasonAt(h)
+		for _, i := range keys {
+			pub := season.Pubkeys[i]
+			addr, err := btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(pub[:]), params.Main)
+			if err != nil {
+				return nil, err
+			}
+			log.Infof("Notary: the wallet holds the key of notary %d of the season "+
+				"in force; its rounds spend what pays %v", i, addr)
+		}
 	} else {
 		log.Warnf("Notary: the wallet holds no key of the season in force; the " +
 			"node relays round messages and takes part once a season names one " +

@@ -16,8 +16,8 @@ import (
 )
 
 // Transport carries round messages between notaries: Send gives one to
-// every other notary (the peer protocol's gossip, later). It must not call
-// back into the Notary that sends.
+// every other notary (in the node, notarize/notary's relay over the peer
+// protocol). It must not call back into the Notary that sends.
 type Transport interface {
 	Send(msg []byte)
 }
