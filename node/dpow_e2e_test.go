@@ -3,6 +3,8 @@ package node_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"sync"
@@ -43,7 +45,12 @@ func newDpowNet(t *testing.T) *dpowNet {
 			Args: []string{"--notary", "--notarydevkey=" + strconv.Itoa(i),
 				"--notarytimeout=10s"}})
 	}
-	net, err := devnet.NewOn(t.TempDir(), sidenodeBinary(t), params, specs, nil)
+	var out io.Writer
+	if f := os.Getenv("DPOW_OUT"); f != "" {
+		w, _ := os.Create(f)
+		out = w
+	}
+	net, err := devnet.NewOn(t.TempDir(), sidenodeBinary(t), params, specs, out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,37 +83,98 @@ func (d *dpowNet) fund(value int64) {
 	}
 }
 
-// mainchain mines a mainchain block every interval until ctx ends, and
-// records when the first node's sidechain reaches each height.
-func (d *dpowNet) mainchain(ctx context.Context, interval time.Duration) *sync.WaitGroup {
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(interval)
-		defer tick.Stop()
+// step mines one sideblock through the first node's mining API and one
+// mainchain block, and waits until the first node holds both and every
+// other node of live does or has had stepWait to get there: the chains
+// grow about as fast as the live nodes follow, whatever the machine's
+// load. (A pow node that restarts behind its peers may stop its sync at
+// the height whose mainchain reference it had, and go on only at the
+// next block announced, so a laggard is not waited for without end.)
+func (d *dpowNet) step(ctx context.Context, live []*devnet.Node) {
+	d.t.Helper()
+	mined := mineThroughAPI(d.t, ctx, d.nodes[0])
+	if _, err := d.net.H.Generate(1); err != nil {
+		d.t.Fatal(err)
+	}
+	height, hash, err := d.net.H.Tip()
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	at := func(i *apiv1.GetInfoResponse) bool {
+		return i.Sidechain.TipHash == mined && i.Mainchain.TipHeight == height &&
+			i.Mainchain.TipHash == hash.String()
+	}
+	info := powInfo(d.t, ctx, d.nodes[0], "its own sideblock "+mined, at)
+	d.mu.Lock()
+	if _, ok := d.seen[int32(info.Sidechain.Height)]; !ok {
+		d.seen[int32(info.Sidechain.Height)] = time.Now()
+	}
+	d.mu.Unlock()
+	wctx, cancel := context.WithTimeout(ctx, stepWait)
+	defer cancel()
+	for _, n := range live[1:] {
 		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
+			i, err := n.Info(wctx)
+			if err == nil && at(i) {
+				break
 			}
-			if _, err := d.net.H.Generate(1); err != nil && ctx.Err() == nil {
-				d.t.Errorf("generate: %v", err)
-				return
+			if wctx.Err() != nil {
+				break
 			}
-			if info, err := d.nodes[0].Info(ctx); err == nil {
-				d.mu.Lock()
-				for h := int32(0); h <= int32(info.Sidechain.Height); h++ {
-					if _, ok := d.seen[h]; !ok {
-						d.seen[h] = time.Now()
-					}
-				}
-				d.mu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
+// stepWait is how long a step waits for the live nodes to follow.
+const stepWait = 20 * time.Second
+
+// stepPace is the least time between two steps: the rounds run on the
+// nodes' clocks (a poll a second, message relay), not on the steps.
+const stepPace = 400 * time.Millisecond
+
+// stepUntil steps, at most every stepPace, until every node of live
+// logged, after its mark, a new last notarization above height, and
+// returns the first node's. It fails when ctx ends.
+func (d *dpowNet) stepUntil(ctx context.Context, live []*devnet.Node, marks []int,
+	above int32) notarization {
+
+	d.t.Helper()
+	for {
+		got := make([]notarization, len(live))
+		all := true
+		for j, n := range live {
+			got[j] = lastNotarization(n.LinesSince(marks[j]), above)
+			if got[j].height == 0 {
+				all = false
 			}
 		}
-	}()
-	return &wg
+		if all {
+			return got[0]
+		}
+		if ctx.Err() != nil {
+			d.t.Fatalf("no notarization above height %d counted on every live node", above)
+		}
+		next := time.Now().Add(stepPace)
+		d.step(ctx, live)
+		time.Sleep(time.Until(next))
+	}
+}
+
+// lastNotarization returns the last new last notarization above height in
+// lines, or the zero value.
+func lastNotarization(lines []string, above int32) notarization {
+	var got notarization
+	for _, l := range lines {
+		m := notarizedLine.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		if h, _ := strconv.Atoi(m[2]); int32(h) > above {
+			got = notarization{height: int32(h), block: m[1], txid: m[3], at: time.Now()}
+		}
+	}
+	return got
 }
 
 // notarization is one new last notarization a node logged.
@@ -115,43 +183,6 @@ type notarization struct {
 	block  string
 	txid   string
 	at     time.Time
-}
-
-// waitNotarized waits until node n logs, after mark, a new last
-// notarization above height, and returns it.
-func (d *dpowNet) waitNotarized(ctx context.Context, n *devnet.Node, mark int, above int32) notarization {
-	d.t.Helper()
-	var got notarization
-	_, err := n.WaitLine(ctx, mark, func(l string) bool {
-		m := notarizedLine.FindStringSubmatch(l)
-		if m == nil {
-			return false
-		}
-		h, _ := strconv.Atoi(m[2])
-		if int32(h) <= above {
-			return false
-		}
-		got = notarization{height: int32(h), block: m[1], txid: m[3], at: time.Now()}
-		return true
-	})
-	if err != nil {
-		d.t.Fatalf("%s: no notarization above height %d: %v", n.Spec.Name, above, err)
-	}
-	return got
-}
-
-// waitAll waits until every node of live counts a notarization above
-// height, and returns the first node's.
-func (d *dpowNet) waitAll(ctx context.Context, live []*devnet.Node, marks []int, above int32) notarization {
-	d.t.Helper()
-	var first notarization
-	for i, n := range live {
-		got := d.waitNotarized(ctx, n, marks[i], above)
-		if i == 0 {
-			first = got
-		}
-	}
-	return first
 }
 
 func marks(nodes []*devnet.Node) []int {
@@ -213,70 +244,62 @@ func (d *dpowNet) fee(txid *chainhash.Hash) (int64, int64) {
 }
 
 // TestDpowEndToEnd runs btcd and five powdpowregtest notary nodes
-// (threshold 3), one of them mining: notarizations land and count on every
-// node; with one notary down they still land; with three down none lands
-// while the sidechain grows by several intervals; once they return the
-// rounds recover; every node then counts the same last notarization and
-// reports the same state hash.
+// (threshold 3); the test mines the sidechain through the first node's
+// mining API and the mainchain, one block of each per step, in lockstep
+// with the live nodes. Notarizations land and count on every node; with
+// one notary down they still land; with three down none counts while the
+// sidechain grows by five intervals; once they return the rounds recover;
+// every node then counts the same last notarization and reports the same
+// state hash.
 func TestDpowEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
 	d := newDpowNet(t)
 	nodes := d.nodes
-	iv := int32(chainparams.PowDpowRegtest.Notary.NotarizationInterval)
+	iv := int(chainparams.PowDpowRegtest.Notary.NotarizationInterval)
 	if _, err := d.net.H.Generate(110); err != nil { // mature coins to fund with
 		t.Fatal(err)
 	}
-	for i, n := range nodes {
-		var extra []string
-		if i == 0 {
-			extra = []string{"--mine", "--minethreads=1"}
-		}
-		if err := n.Start(extra...); err != nil {
+	for _, n := range nodes {
+		if err := n.Start(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	d.fund(2_000_000)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Second)
 	defer cancel()
-	mctx, stopMain := context.WithCancel(ctx)
-	miner := d.mainchain(mctx, time.Second)
-	defer func() {
-		stopMain()
-		miner.Wait()
-	}()
-
 	// All five: two notarizations count on every node.
 	m := marks(nodes)
-	first := d.waitAll(ctx, nodes, m, 0)
+	first := d.stepUntil(ctx, nodes, m, 0)
 	d.lag(ctx, "five notaries, first", first)
-	second := d.waitAll(ctx, nodes, m, first.height)
+	second := d.stepUntil(ctx, nodes, m, first.height)
 	d.lag(ctx, "five notaries", second)
 
 	// One down: they still land.
 	nodes[4].Stop()
 	live := nodes[:4]
-	m = marks(live)
-	one := d.waitAll(ctx, live, m, second.height)
+	one := d.stepUntil(ctx, live, marks(live), second.height)
 	d.lag(ctx, "one notary down", one)
 
-	// Three down: the two left cannot sign a notarization. Whatever was
-	// under way when they stopped may still count; after that, nothing,
-	// while the sidechain grows by three intervals and the mainchain
-	// confirms whatever was broadcast.
+	// Three down: the two left cannot sign a notarization. What was under
+	// way when they stopped may still count within two intervals of
+	// steps; after that nothing does while the sidechain grows by three
+	// more intervals and the mainchain confirms whatever was broadcast.
 	nodes[3].Stop()
 	nodes[2].Stop()
 	live = nodes[:2]
-	info := powInfo(t, ctx, nodes[0], "the sidechain tip", func(*apiv1.GetInfoResponse) bool { return true })
-	stopAt := int32(info.Sidechain.Height)
-	powInfo(t, ctx, nodes[0], "two more intervals", func(i *apiv1.GetInfoResponse) bool {
-		return int32(i.Sidechain.Height) >= stopAt+2*iv
-	})
+	for i := 0; i < 2*iv; i++ {
+		next := time.Now().Add(stepPace)
+		d.step(ctx, live)
+		time.Sleep(time.Until(next))
+	}
 	stalled := marks(live)
-	powInfo(t, ctx, nodes[0], "three more intervals", func(i *apiv1.GetInfoResponse) bool {
-		return int32(i.Sidechain.Height) >= stopAt+5*iv
-	})
+	for i := 0; i < 3*iv; i++ {
+		next := time.Now().Add(stepPace)
+		d.step(ctx, live)
+		time.Sleep(time.Until(next))
+	}
 	for i, n := range live {
 		for _, l := range n.LinesSince(stalled[i]) {
 			if notarizedLine.MatchString(l) {
@@ -284,40 +307,30 @@ func TestDpowEndToEnd(t *testing.T) {
 			}
 		}
 	}
+	var lastBefore int32
+	for _, l := range nodes[0].LinesSince(0) {
+		if n := lastNotarization([]string{l}, 0); n.height > lastBefore {
+			lastBefore = n.height
+		}
+	}
 
-	// Back: the rounds recover.
-	m = marks(live)
+	// Back: the rounds recover (after an attempt's timeout at most).
 	for _, n := range nodes[2:] {
 		if err := n.Start(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	back := d.waitAll(ctx, live, m, one.height)
+	back := d.stepUntil(ctx, nodes, marks(nodes), lastBefore)
 	d.lag(ctx, "after three notaries returned", back)
 
-	// Everything stops: every node counts the same last notarization
-	// and has the same state hash at the same tips.
-	stopMain()
-	miner.Wait()
-	nodes[0].Stop()
-	if err := nodes[0].Start(); err != nil {
-		t.Fatal(err)
-	}
+	// Every node counts the same last notarization and has the same
+	// state hash at the same tips.
 	powAgree(t, d.net, nodes)
-	lastOf := func(n *devnet.Node) string {
-		var last string
-		for _, l := range n.LinesSince(0) {
-			if m := notarizedLine.FindStringSubmatch(l); m != nil {
-				last = m[2] + " " + m[1]
-			}
-		}
-		return last
-	}
-	want := lastOf(nodes[0])
+	want := lastNotarization(nodes[0].LinesSince(0), 0)
 	for _, n := range nodes[1:] {
-		if got := lastOf(n); got != want {
-			t.Errorf("%s's last notarization is %q, %s's %q", n.Spec.Name, got,
-				nodes[0].Spec.Name, want)
+		if got := lastNotarization(n.LinesSince(0), 0); got.block != want.block {
+			t.Errorf("%s's last notarization is of %s at %d, %s's of %s at %d", n.Spec.Name,
+				got.block, got.height, nodes[0].Spec.Name, want.block, want.height)
 		}
 	}
 }

@@ -146,8 +146,11 @@ func newNotaryRunner(cfg *Config, params *chainparams.Params, src mainwatch.Sour
 	}
 	relay.SetLocal(r)
 	if keys := r.Keys(); len(keys) > 0 {
-		_, h, _ := side.Tip()
-		_, season, _ := params.Notary.SeasonAt(h)
+		_, h, ok := side.Tip()
+		if !ok {
+			h = 0
+		}
+		_, season, _ := params.Notary.SeasonAt(h) // Keys found one
 		for _, i := range keys {
 			pub := season.Pubkeys[i]
 			addr, err := btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(pub[:]), params.Main)

@@ -206,6 +206,11 @@ func (r *Runner) step(ctx context.Context) {
 	r.tip()
 	r.notary.Poll()
 	if r.cfg.SplitCount > 0 {
+		// Not while a round is under way: the split could spend the
+		// output this notary offered it.
+		if st := r.notary.Status(); st.Active && !st.Done {
+			return
+		}
 		now := r.cfg.Clock.Now()
 		r.mu.Lock()
 		due := now.Sub(r.lastSplit) >= r.cfg.SplitInterval

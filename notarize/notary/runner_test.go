@@ -115,3 +115,42 @@ func TestSplit(t *testing.T) {
 }
 
 var _ p2p.RoundHandler = (*Relay)(nil)
+
+// TestNoSplitDuringRound: a notary whose round is under way does not
+// split, since the split could spend the output it offered; once the
+// round is over it does.
+func TestNoSplitDuringRound(t *testing.T) {
+	tn := newTestNet(t, 1_000_000, 1)
+	for i := 1; i < len(tn.runners); i++ {
+		tn.setOnline(i, false) // notary 0 alone: its round cannot finish
+	}
+	r := tn.runners[0]
+	r.cfg.SplitInterval = time.Second
+	np := tn.params.Notary
+	tn.side.set(int32(np.NotarizationInterval + np.NotarizationDepth))
+	for i := 0; i < 3; i++ {
+		tn.clock.add(2 * time.Second)
+		tn.step()
+	}
+	if st := r.Status(); !st.Active || st.Done {
+		t.Fatalf("round status %+v, want one under way", st)
+	}
+	if _, splits := tn.main.count(); splits != 0 {
+		t.Fatalf("%d splits during a round", splits)
+	}
+	for i := 1; i < len(tn.runners); i++ {
+		tn.setOnline(i, true)
+	}
+	for i := 0; i < 4 && tn.main.LastNotarization() == nil; i++ {
+		tn.clock.add(time.Minute + time.Second)
+		tn.step()
+	}
+	if tn.main.LastNotarization() == nil {
+		t.Fatal("no notarization once the notaries came back")
+	}
+	tn.clock.add(2 * time.Second)
+	tn.step()
+	if _, splits := tn.main.count(); splits == 0 {
+		t.Fatal("no split once the round was over")
+	}
+}
