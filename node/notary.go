@@ -100,7 +100,7 @@ type sideTip struct{ c *sideblock.Chain }
 
 func (s sideTip) Tip() (notarize.Chain, chainhash.Hash, int32, bool) {
 	hash, h, ok := s.c.Tip()
-	return sideHashes{s.c}, hash, h, ok
+	return sideHashes(s), hash, h, ok
 }
 
 // sideHashes is notarize.Chain over the best chain's height index.
