@@ -154,6 +154,7 @@ type Monitor struct {
 	discSince   time.Time // zero while connected
 	best        int32
 	bestSince   time.Time // when best last moved; zero before any check
+	dueSince    time.Time // first seen a block to notarize before any notarization; zero otherwise
 }
 
 // weighSince's special values.
@@ -199,15 +200,18 @@ func (m *Monitor) Run(ctx context.Context) {
 			m.evaluate(time.Now())
 		case now := <-t.C:
 			m.CheckBackend(now)
+			m.CheckNotarization(now)
 		}
 	}
 }
 
-// evaluate runs Evaluate and logs its error.
+// evaluate runs Evaluate and the notarization checks, and logs Evaluate's
+// error.
 func (m *Monitor) evaluate(now time.Time) {
 	if err := m.Evaluate(now); err != nil {
 		log.Errorf("Alarms: %v", err)
 	}
+	m.CheckNotarization(now)
 }
 
 // Evaluate runs the chain checks at time now. A Source's error leaves the
@@ -399,6 +403,54 @@ func (m *Monitor) checkPayout(now time.Time, tip int32, u Unpaid, ok bool) {
 			"no payout is mined (threshold %d blocks)", u.SideBlock, u.SideHeight,
 			u.PayableSince, overdue, m.cfg.PayoutOverdueBlocks)
 	})
+}
+
+// CheckNotarization runs the notarization checks at time now: with a
+// block to notarize, the age of the last notarization (before the first,
+// the time since the monitor first saw a block to notarize) raises
+// NotarizationIrregular from the network's IrregularAge and
+// NotarizationInactive, instead, from its InactiveAge. Without a block to
+// notarize (the sidechain has not grown past the last notarization) both
+// clear: the sidechain's own alarms speak for a stalled chain.
+func (m *Monitor) CheckNotarization(now time.Time) {
+	if m.src.Notarization == nil {
+		return
+	}
+	m.evalMu.Lock()
+	defer m.evalMu.Unlock()
+	l, err := m.src.Notarization.NotarizationLag(now)
+	if err != nil {
+		log.Errorf("Alarms: notarization lag: %v", err)
+		return
+	}
+	age := l.Age
+	switch {
+	case l.Notarized || !l.Due:
+		m.dueSince = time.Time{}
+	case m.dueSince.IsZero():
+		m.dueSince = now
+		age = 0
+	default:
+		age = now.Sub(m.dueSince)
+	}
+	inactive := l.Due && age >= l.InactiveAge
+	irregular := l.Due && !inactive && age >= l.IrregularAge
+	msg := func(level string, threshold time.Duration) func() string {
+		return func() string {
+			if !l.Notarized {
+				return fmt.Sprintf("notarization %s: no notarization counts yet, "+
+					"%v after this node first saw a block to notarize "+
+					"(threshold %v); sidecli status shows the lag", level,
+					age.Round(time.Second), threshold)
+			}
+			return fmt.Sprintf("notarization %s: the last notarization that "+
+				"counts, of sidechain height %d, is %v old (threshold %v); "+
+				"sidecli status shows the lag", level, l.LastHeight,
+				age.Round(time.Second), threshold)
+		}
+	}
+	m.set(now, NotarizationInactive, inactive, msg("inactive", l.InactiveAge))
+	m.set(now, NotarizationIrregular, irregular, msg("irregular", l.IrregularAge))
 }
 
 // CheckBackend runs the backend checks at time now.

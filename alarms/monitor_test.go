@@ -23,6 +23,7 @@ type fake struct {
 	unexplained int
 	backend     BackendStatus
 	publishers  []Publisher
+	lag         NotarizationLag
 }
 
 func (f *fake) ChainProgress() (ChainProgress, error) { return f.progress, f.progressErr }
@@ -34,12 +35,19 @@ func (f *fake) OldestUnpaid() (Unpaid, bool, error)   { return f.unpaid, f.unpai
 func (f *fake) Unexplained() (int, int64)             { return f.unexplained, int64(f.unexplained) * 1000 }
 func (f *fake) BackendStatus() BackendStatus          { return f.backend }
 func (f *fake) Publishers() ([]Publisher, error)      { return f.publishers, nil }
+func (f *fake) NotarizationLag(now time.Time) (NotarizationLag, error) {
+	l := f.lag
+	if l.Notarized {
+		l.Age = now.Sub(t0.Add(l.Age)) // Age holds the notarization's time after t0
+	}
+	return l, nil
+}
 
 func newFake() (*fake, *Monitor) {
 	f := &fake{progress: ChainProgress{MainTip: 100, SideTipPub: 100, Weighing: true},
 		rate: 5, backend: BackendStatus{Name: "btcd", Connected: true, Best: 100, NodeTip: 100}}
 	m := New(Config{}, Sources{Progress: f, Slots: f, Fees: f, Signing: f, Payouts: f,
-		Audit: f, Backend: f, Publishers: f})
+		Audit: f, Backend: f, Publishers: f, Notarization: f})
 	return f, m
 }
 
@@ -67,6 +75,7 @@ func runSteps(t *testing.T, reason Reason, steps []step) {
 			t.Fatalf("%s: Evaluate: %v", s.name, err)
 		}
 		m.CheckBackend(now)
+		m.CheckNotarization(now)
 		if got := m.IsActive(reason); got != s.want {
 			active, _ := m.Active()
 			t.Fatalf("%s: %s active = %v, want %v (active: %+v)", s.name, reason, got, s.want, active)
@@ -350,4 +359,50 @@ func TestReasonCodes(t *testing.T) {
 	if len(reasonCodes) != len(Reasons) {
 		t.Errorf("%d codes for %d reasons", len(reasonCodes), len(Reasons))
 	}
+}
+
+// notarizedAt sets a notarization that counts, made at t0+at, with a block
+// to notarize, and the test networks' ages (5 and 48 minutes).
+func notarizedAt(at time.Duration) func(f *fake) {
+	return func(f *fake) {
+		f.lag = NotarizationLag{Notarized: true, Age: at, LastHeight: 10, Due: true,
+			IrregularAge: 5 * time.Minute, InactiveAge: 48 * time.Minute}
+	}
+}
+
+func TestNotarizationIrregular(t *testing.T) {
+	runSteps(t, NotarizationIrregular, []step{
+		{"a fresh notarization", notarizedAt(0), time.Minute, false},
+		{"4m59s old", nil, 4*time.Minute + 59*time.Second, false},
+		{"5m old: raised", nil, 5 * time.Minute, true},
+		{"nothing to notarize: cleared", func(f *fake) { f.lag.Due = false }, 6 * time.Minute, false},
+		{"due again: raised", func(f *fake) { f.lag.Due = true }, 7 * time.Minute, true},
+		{"48m old: inactive instead", nil, 48 * time.Minute, false},
+		{"a new notarization: cleared", notarizedAt(49 * time.Minute), 49 * time.Minute, false},
+	})
+}
+
+func TestNotarizationInactive(t *testing.T) {
+	runSteps(t, NotarizationInactive, []step{
+		{"a fresh notarization", notarizedAt(0), time.Minute, false},
+		{"47m old", nil, 47 * time.Minute, false},
+		{"48m old: raised", nil, 48 * time.Minute, true},
+		{"a new notarization: cleared", notarizedAt(50 * time.Minute), 50 * time.Minute, false},
+	})
+}
+
+// TestNotarizationNoneYet: before the first notarization the age counts
+// from the first check that saw a block to notarize.
+func TestNotarizationNoneYet(t *testing.T) {
+	due := func(f *fake) {
+		f.lag = NotarizationLag{Due: true, IrregularAge: 5 * time.Minute,
+			InactiveAge: 48 * time.Minute}
+	}
+	runSteps(t, NotarizationIrregular, []step{
+		{"nothing to notarize", nil, 0, false},
+		{"a block to notarize: the clock starts", due, 10 * time.Minute, false},
+		{"4m later", nil, 14 * time.Minute, false},
+		{"5m later: raised", nil, 15 * time.Minute, true},
+		{"the first notarization: cleared", notarizedAt(16 * time.Minute), 16 * time.Minute, false},
+	})
 }

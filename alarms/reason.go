@@ -49,12 +49,21 @@ const (
 	// tickets has fewer than Config.PublisherHeaders headers' worth
 	// left, at the current header fee rate.
 	PublisherLow
+
+	// NotarizationIrregular: on a network with notaries, the sidechain
+	// has a block to notarize and the last notarization that counts (or,
+	// before the first, the first time the node saw a block to notarize)
+	// is the network's IrregularAge old, but not InactiveAge.
+	NotarizationIrregular
+
+	// NotarizationInactive: the same, InactiveAge old or more.
+	NotarizationInactive
 )
 
 // Reasons lists every reason, in order.
 var Reasons = []Reason{SidechainStalled, SuspectedCensorship, FederationSilent,
 	PayoutOverdue, SupplyMismatch, BackendDisconnected, BackendBehind, OwnSlotsMissed,
-	PublisherLow}
+	PublisherLow, NotarizationIrregular, NotarizationInactive}
 
 var reasonCodes = map[Reason]string{
 	SidechainStalled:    "sidechain_stalled",
@@ -66,6 +75,9 @@ var reasonCodes = map[Reason]string{
 	BackendBehind:       "backend_behind",
 	OwnSlotsMissed:      "own_slots_missed",
 	PublisherLow:        "publisher_low",
+
+	NotarizationIrregular: "notarization_irregular",
+	NotarizationInactive:  "notarization_inactive",
 }
 
 // Code returns the reason's stable code, as "sidechain_stalled".
@@ -102,7 +114,8 @@ func (s Severity) String() string {
 // Severity returns the reason's severity.
 func (r Reason) Severity() Severity {
 	switch r {
-	case SidechainStalled, SupplyMismatch, PayoutOverdue, BackendDisconnected:
+	case SidechainStalled, SupplyMismatch, PayoutOverdue, BackendDisconnected,
+		NotarizationInactive:
 		return Critical
 	}
 	return Warning

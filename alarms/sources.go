@@ -2,6 +2,7 @@ package alarms
 
 import (
 	"math"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 )
@@ -20,6 +21,33 @@ type Sources struct {
 	// Publishers reads the publisher outputs of this wallet's live
 	// tickets.
 	Publishers Publishers
+
+	// Notarization reads the lag of dPoW notarization; nil on a network
+	// without notaries.
+	Notarization Notarization
+}
+
+// NotarizationLag is how far dPoW notarization is behind (docs/protocol.md
+// §13).
+type NotarizationLag struct {
+	// Notarized tells that a notarization counts: Age is the time since
+	// the mainchain block that holds the last one, at sidechain height
+	// LastHeight.
+	Notarized  bool
+	Age        time.Duration
+	LastHeight int32
+
+	// Due tells that the sidechain has a block to notarize above the
+	// last notarized height (notarize.RoundTarget gives one).
+	Due bool
+
+	// IrregularAge and InactiveAge are the network's alarm ages.
+	IrregularAge, InactiveAge time.Duration
+}
+
+// Notarization reads the lag of dPoW notarization at time now.
+type Notarization interface {
+	NotarizationLag(now time.Time) (NotarizationLag, error)
 }
 
 // ChainProgress is where the two chains stand after a mainchain block.

@@ -543,6 +543,27 @@ type Info struct {
 	// SidechainPeers is the number of sidenode peers connected over the
 	// peer protocol.
 	SidechainPeers int
+
+	// Notarization is the health of dPoW notarization; nil on a network
+	// without notaries.
+	Notarization *NotarizationStatus
+}
+
+// NotarizationStatus is how dPoW notarization stands (docs/protocol.md
+// §13): the last notarization that counts (nil before the first), the
+// sideblocks above its height (LagBlocks) and its age by the node's
+// clock, the health that age gives against the network's alarm ages, the
+// interval and the next height to notarize, and whether confirmations
+// count dPoW-style.
+type NotarizationStatus struct {
+	Last                      *Notarization
+	LagBlocks                 int32
+	Age                       time.Duration
+	Health                    string
+	IrregularAge, InactiveAge time.Duration
+	Interval                  int32
+	NextHeight                int32
+	DpowCounting              bool
 }
 
 // SyncProgress returns how far a node at tip has followed a backend at
@@ -982,6 +1003,11 @@ type SideTx struct {
 	LotteryHeight int32
 	Index         uint32
 	Confirmations uint64
+
+	// Notarized: a notarization that counts covers its block.
+	// DpowCounting: the node counts confirmations dPoW-style.
+	Notarized    bool
+	DpowCounting bool
 }
 
 // SideUtxo is an unspent sidechain output.

@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/hex"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/mainstake/sidenode/notarize"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
@@ -36,14 +38,21 @@ type Anchor struct {
 	Confirmations int32
 }
 
-// Notarization is a notarization that covers a sideblock. No engine
-// writes one yet; the type is here so that the field is absent, not
-// faked, until one does.
+// Notarization is a notarization that counts (dPoW, docs/protocol.md
+// §13): mainchain transaction TxID in block Height (timestamp BlockTime,
+// Unix seconds) with Confirmations, notarizing sideblock NotarizedBlock at
+// NotarizedHeight, signed by the notaries Signers (indexes in Season,
+// with their keys SignerPubKeys, compressed).
 type Notarization struct {
 	TxID            chainhash.Hash
 	Height          int32
 	Confirmations   int32
 	NotarizedHeight int32
+	NotarizedBlock  chainhash.Hash
+	BlockTime       int64
+	Season          int
+	Signers         []int
+	SignerPubKeys   [][]byte
 }
 
 // WithdrawalConfirmation is how far one withdrawal output has come.
@@ -82,8 +91,13 @@ type Confirmations struct {
 	// Anchor is the block header's publication, nil when not published.
 	Anchor *Anchor
 
-	// Notarization is nil: no notarization engine runs yet.
+	// Notarization is the last notarization that counts when it covers
+	// the block (Notarized: the block is on the best chain at or below
+	// the notarized height), nil otherwise. Dpow says whether Value
+	// counts dPoW-style.
 	Notarization *Notarization
+	Notarized    bool
+	Dpow         bool
 
 	Withdrawals []WithdrawalConfirmation
 
@@ -94,13 +108,20 @@ type Confirmations struct {
 }
 
 // Value returns the confirmations figure an exchange can use as it is
-// (docs/protocol.md, "Confirmations status"): 0 when the transaction or
-// block is in no block of the best sidechain, or its header is not
-// published; otherwise the smaller of the sidechain confirmations and
-// the Bitcoin confirmations of the header's publication. Undoing the
-// block takes a sidechain reorg that deep, or a Bitcoin reorg that deep,
-// so it counts only the depth both chains give.
+// (docs/protocol.md, "Confirmations status"): RawValue, counted
+// dPoW-style when Dpow is set (notarize.Confirmations: 1 until
+// Notarized).
 func (c *Confirmations) Value() int32 {
+	return notarize.Confirmations(c.RawValue(), c.Notarized, c.Dpow)
+}
+
+// RawValue returns the figure before dPoW counting: 0 when the
+// transaction or block is in no block of the best sidechain, or its
+// header is not published; otherwise the smaller of the sidechain
+// confirmations and the Bitcoin confirmations of the header's
+// publication. Undoing the block takes a sidechain reorg that deep, or a
+// Bitcoin reorg that deep, so it counts only the depth both chains give.
+func (c *Confirmations) RawValue() int32 {
 	if !c.InBlock || !c.OnBestChain || c.Anchor == nil || c.SideConfirmations <= 0 {
 		return 0
 	}
@@ -146,6 +167,9 @@ func confirmationsProto(c *Confirmations) *apiv1.GetConfirmationsResponse {
 		InMempool:         c.InMempool,
 		OnBestChain:       c.OnBestChain,
 		Confirmations:     c.Value(),
+		RawConfirmations:  c.RawValue(),
+		Notarized:         c.Notarized,
+		DpowCounting:      c.Dpow,
 		SideConfirmations: max(c.SideConfirmations, 0),
 		Anchored:          c.Anchor != nil,
 		MainTipHeight:     c.MainTip,
@@ -165,8 +189,7 @@ func confirmationsProto(c *Confirmations) *apiv1.GetConfirmationsResponse {
 			BlockHash: a.BlockHash.String(), Confirmations: a.Confirmations}
 	}
 	if n := c.Notarization; n != nil {
-		out.Notarization = &apiv1.Notarization{Txid: n.TxID.String(), Height: n.Height,
-			Confirmations: n.Confirmations, NotarizedHeight: n.NotarizedHeight}
+		out.Notarization = notarizationProto(n)
 	}
 	for i := range c.Withdrawals {
 		w := &c.Withdrawals[i]
@@ -177,6 +200,21 @@ func confirmationsProto(c *Confirmations) *apiv1.GetConfirmationsResponse {
 			pw.PayoutConfirmations = w.PayoutConfirmations
 		}
 		out.Withdrawals[i] = pw
+	}
+	return out
+}
+
+// notarizationProto converts a notarization.
+func notarizationProto(n *Notarization) *apiv1.Notarization {
+	out := &apiv1.Notarization{Txid: n.TxID.String(), Height: n.Height,
+		Confirmations: n.Confirmations, NotarizedHeight: n.NotarizedHeight,
+		NotarizedBlock: n.NotarizedBlock.String(), Season: uint32(max(n.Season, 0)),
+		BlockTime: n.BlockTime}
+	for _, s := range n.Signers {
+		out.Signers = append(out.Signers, uint32(max(s, 0)))
+	}
+	for _, k := range n.SignerPubKeys {
+		out.SignerPubkeys = append(out.SignerPubkeys, hex.EncodeToString(k))
 	}
 	return out
 }

@@ -38,6 +38,34 @@ func TestConfirmationsValue(t *testing.T) {
 	}
 }
 
+// TestConfirmationsDpow pins dPoW counting (dpowconfs): with it on, 0
+// unconfirmed, 1 until notarized, the raw figure once notarized; with it
+// off the raw figure; RawValue always the raw figure.
+func TestConfirmationsDpow(t *testing.T) {
+	confirmed := api.Confirmations{InBlock: true, OnBestChain: true, SideConfirmations: 4,
+		Anchor: &api.Anchor{Confirmations: 6}}
+	for _, tc := range []struct {
+		name            string
+		c               api.Confirmations
+		dpow, notarized bool
+		want            int32
+	}{
+		{"unconfirmed", api.Confirmations{InMempool: true}, true, false, 0},
+		{"confirmed, not notarized", confirmed, true, false, 1},
+		{"notarized", confirmed, true, true, 4},
+		{"counting off", confirmed, false, false, 4},
+	} {
+		c := tc.c
+		c.Dpow, c.Notarized = tc.dpow, tc.notarized
+		if got := c.Value(); got != tc.want {
+			t.Errorf("%s: Value() = %d, want %d", tc.name, got, tc.want)
+		}
+		if got, raw := c.RawValue(), tc.c.RawValue(); got != raw {
+			t.Errorf("%s: RawValue() = %d, want %d", tc.name, got, raw)
+		}
+	}
+}
+
 func TestGetConfirmations(t *testing.T) {
 	b := apitest.NewBackend(0)
 	srv := apitest.StartServer(t, b, nil)

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"time"
+
 	"context"
 	"encoding/hex"
 	"math"
@@ -139,7 +141,35 @@ func (n *nodeService) GetInfo(ctx context.Context, _ *apiv1.GetInfoRequest) (*ap
 		HeadersBroadcast: info.HeadersBroadcast,
 		MissReasons:      info.MissReasons,
 		SidechainPeers:   uint32(max(info.SidechainPeers, 0)),
+		Notarization:     notarizationStatusProto(info.Notarization),
 	}, nil
+}
+
+// notarizationStatusProto converts the notarization's health; nil stays
+// absent.
+func notarizationStatusProto(s *NotarizationStatus) *apiv1.NotarizationStatus {
+	if s == nil {
+		return nil
+	}
+	out := &apiv1.NotarizationStatus{
+		LagBlocks:        s.LagBlocks,
+		AgeSeconds:       int64(s.Age / time.Second),
+		Health:           s.Health,
+		IrregularSeconds: int64(s.IrregularAge / time.Second),
+		InactiveSeconds:  int64(s.InactiveAge / time.Second),
+		Interval:         s.Interval,
+		NextHeight:       s.NextHeight,
+		DpowCounting:     s.DpowCounting,
+	}
+	if n := s.Last; n != nil {
+		p := notarizationProto(n)
+		out.Notarized = true
+		out.NotarizedHeight, out.NotarizedBlock = p.NotarizedHeight, p.NotarizedBlock
+		out.Txid, out.MainHeight, out.Confirmations = p.Txid, p.Height, p.Confirmations
+		out.BlockTime, out.Season = p.BlockTime, p.Season
+		out.Signers, out.SignerPubkeys = p.Signers, p.SignerPubkeys
+	}
+	return out
 }
 
 func (n *nodeService) GetStateHash(ctx context.Context, req *apiv1.GetStateHashRequest) (*apiv1.GetStateHashResponse, error) {

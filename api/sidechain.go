@@ -7,6 +7,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcutil"
 
+	"github.com/mainstake/sidenode/notarize"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
@@ -143,6 +144,9 @@ func (sc *sidechainService) GetTransaction(ctx context.Context, req *apiv1.GetTr
 		resp.TxIndex = stx.Index
 		resp.NumConfirmations = num32(stx.Confirmations)
 	}
+	resp.Notarized, resp.DpowCounting = stx.Notarized, stx.DpowCounting
+	resp.DpowConfirmations = notarize.Confirmations(resp.NumConfirmations,
+		stx.Notarized, stx.DpowCounting)
 	return resp, nil
 }
 

@@ -20,8 +20,9 @@ func alarmCommands() []commandSpec {
 				"raised (NodeService.ListAlarms). The reasons: sidechain_stalled, " +
 				"suspected_censorship, federation_silent, payout_overdue, " +
 				"supply_mismatch, backend_disconnected, backend_behind, " +
-				"own_slots_missed, publisher_low; their thresholds are the node's --alarms.* " +
-				"options.",
+				"own_slots_missed, publisher_low, notarization_irregular, " +
+				"notarization_inactive; their thresholds are the node's --alarms.* " +
+				"options (the notarization ages are the network's).",
 			func(c *client) any { return &alarmsCommand{c: c} }},
 		{groupSidechain, "confirmations", "Show how final a sidechain transaction or block is",
 			"Show the confirmations status of a sidechain transaction or " +
@@ -29,10 +30,12 @@ func alarmCommands() []commandSpec {
 				"sidechain (SidechainService.GetConfirmations): confirmations, " +
 				"the figure to act on (the smaller of the sidechain's " +
 				"confirmations and the Bitcoin confirmations of the header's " +
-				"publication; 0 outside the best sidechain), beside the raw " +
-				"figures: side_confirmations, the anchor (the header " +
-				"transaction on the mainchain and its confirmations), the " +
-				"notarization (absent: no notarization engine runs yet), and " +
+				"publication; 0 outside the best sidechain; on a network with " +
+				"notaries counted dPoW-style, 1 until notarized, unless the " +
+				"node runs with --nodpowconfs), beside the raw " +
+				"figures: raw_confirmations, side_confirmations, the anchor (the header " +
+				"transaction on the mainchain and its confirmations), " +
+				"notarized and the notarization that covers it, and " +
 				"for a withdrawal whether it is proven and paid, with the " +
 				"payout's confirmations.",
 			func(c *client) any { return &confirmationsCommand{c: c} }},

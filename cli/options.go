@@ -152,8 +152,12 @@ func (c *client) network() (*chainparams.Params, error) {
 	}
 	p, err := chainparams.ByName(name)
 	if err != nil {
+		var names []string
+		for _, n := range chainparams.All() {
+			names = append(names, n.Name)
+		}
 		return nil, usagef("unknown network %q: --network (or %s) is one of %s",
-			name, EnvNetwork, strings.Join(api.Networks(), ", "))
+			name, EnvNetwork, strings.Join(names, ", "))
 	}
 	return p, nil
 }

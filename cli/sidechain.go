@@ -23,7 +23,10 @@ func sidechainCommands() []commandSpec {
 			func(c *client) any { return &blockCommand{c: c} }},
 		{groupSidechain, "tx", "Show a sidechain or mainchain transaction",
 			"Show a transaction of the sidechain's best chain or of the " +
-				"mempool, raw, with the block that holds it " +
+				"mempool, raw, with the block that holds it and its " +
+				"confirmations: num_confirmations, and on a network with " +
+				"notaries notarized and dpow_confirmations (1 until a " +
+				"notarization covers its block) " +
 				"(SidechainService.GetTransaction); else a mainchain transaction: " +
 				"the wallet's (WalletService.GetWalletTransaction), or any other " +
 				"btcd knows, in its mempool, or in a block when btcd runs with " +

@@ -15,9 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/chromedp/chromedp"
 
 	"github.com/mainstake/sidenode/api"
+	"github.com/mainstake/sidenode/api/apitest"
 	"github.com/mainstake/sidenode/dashboard"
 )
 
@@ -267,4 +269,73 @@ func TestPoolPanelInBrowser(t *testing.T) {
 	if got := shownOn(t, ctx, "pool", "pool-off"); !strings.Contains(got, "--stratum") {
 		t.Errorf("no pool: %q", got)
 	}
+}
+
+// TestNotarizationInBrowser draws the Overview's Notarization card and a
+// notarized block's confirmations card over a fake backend on a network
+// with notaries.
+func TestNotarizationInBrowser(t *testing.T) {
+	b := apitest.NewBackend(3)
+	block := b.SideBest[1]
+	var txid chainhash.Hash
+	txid[0] = 0x77
+	key := make([]byte, 33)
+	key[0] = 0x02
+	n := &api.Notarization{TxID: txid, Height: 130, Confirmations: 3, NotarizedHeight: 5,
+		NotarizedBlock: block, Season: 0, Signers: []int{0, 2, 4},
+		SignerPubKeys: [][]byte{key, key, key}}
+	b.InfoValue.Notarization = &api.NotarizationStatus{Last: n, LagBlocks: 4,
+		Age: 90 * time.Second, Health: "regular", IrregularAge: 5 * time.Minute,
+		InactiveAge: 48 * time.Minute, Interval: 5, NextHeight: 10, DpowCounting: true}
+	if b.ConfirmationsOf == nil {
+		b.ConfirmationsOf = make(map[chainhash.Hash]api.Confirmations)
+	}
+	b.ConfirmationsOf[block] = api.Confirmations{IsBlock: true, InBlock: true, BlockHash: block,
+		BlockHeight: 1, OnBestChain: true, SideConfirmations: 4,
+		Anchor:       &api.Anchor{TxID: txid, Height: 120, Confirmations: 6},
+		Notarization: n, Notarized: true, Dpow: true, MainTip: 125, SideTip: 4}
+	e := startDashboardOn(t, b, dashboard.MainstakePanels())
+	ctx, checkErrors := browserSession(t, e)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.base+"#overview"),
+		chromedp.WaitVisible(chromedp.CSS(`main[data-page="overview"] [data-k="not-health"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		"not-health":        "regular",
+		"not-height":        "5",
+		"not-confirmations": "3 (block 130)",
+		"not-lag":           "4 sideblocks, 90 s",
+		"not-next":          "10 (every 5)",
+		"not-ages":          "irregular 5 min, inactive 48 min",
+		"not-counting":      "dPoW (1 until notarized)",
+	} {
+		if got := shownOn(t, ctx, "overview", k); got != want {
+			t.Errorf("%s shows %q, want %q", k, got, want)
+		}
+	}
+	if got := shownOn(t, ctx, "overview", "not-signers"); !strings.HasPrefix(got, "notary 0 (0200") {
+		t.Errorf("not-signers shows %q", got)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(e.base+"#explorer?q="+block.String()),
+		chromedp.WaitVisible(chromedp.CSS(`main[data-page="explorer"] [data-k="conf-notarized"]`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{
+		"conf-confirmations": "4",
+		"conf-raw":           "4",
+		"conf-counting":      "dPoW (1 until notarized)",
+	} {
+		if got := shownOn(t, ctx, "explorer", k); got != want {
+			t.Errorf("%s shows %q, want %q", k, got, want)
+		}
+	}
+	if got := shownOn(t, ctx, "explorer", "conf-notarized"); !strings.HasPrefix(got, "yes: sidechain height 5 by mainchain tx") {
+		t.Errorf("conf-notarized shows %q", got)
+	}
+	screenshot(t, ctx, "notarization.png")
+	checkErrors()
 }

@@ -42,7 +42,13 @@ func startDashboard(t testing.TB) *env {
 // startDashboardWith starts a dashboard with the engines' pages panels.
 func startDashboardWith(t testing.TB, panels []dashboard.Panel) *env {
 	t.Helper()
-	b := apitest.NewBackend(3)
+	return startDashboardOn(t, apitest.NewBackend(3), panels)
+}
+
+// startDashboardOn is startDashboardWith over the fake backend b, which the
+// caller may have set up.
+func startDashboardOn(t testing.TB, b *apitest.Backend, panels []dashboard.Panel) *env {
+	t.Helper()
 	srv := apitest.StartServer(t, b, func(cfg *api.Config) {
 		cfg.Dashboard = func(e api.WebUIEnv) (api.WebUI, error) {
 			return dashboard.New(dashboard.Config{

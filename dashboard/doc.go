@@ -122,10 +122,18 @@ the event hub follows NodeService.SubscribeAlarms and sends each change
 as an "alarm" event on /dashboard/events. The Explorer's "Confirmations"
 card of a block or transaction (confirmationsStatus in app.js) shows the
 API's GET /v1/confirmations/{id} (SidechainService.GetConfirmations): the
-one confirmations figure, with the sidechain confirmations, the anchor
-(header transaction and its Bitcoin confirmations), the notarization
-("not available under this engine" while the API gives none) and, for a
-transaction's withdrawals, proven, paid and the payout's confirmations.
+one confirmations figure, with the raw figure, how it counts (dPoW on a
+network with notaries: 1 until notarized), the sidechain confirmations,
+the anchor (header transaction and its Bitcoin confirmations), the
+notarization that covers the block ("not yet" while none does on a
+network with notaries, "not available under this engine" elsewhere)
+and, for a transaction's withdrawals, proven, paid and the payout's
+confirmations. On a network with notaries the Overview has a
+"Notarization" card (notarizationCard in app.js, from GetInfo's
+notarization): the last notarized block and height, its Bitcoin
+transaction and confirmations, who signed, the lag in sideblocks and
+time, the next height, the health against the network's alarm ages, and
+how confirmations count.
 The Lottery page's missed slots show the API's miss_reason; the Peg page
 lists the pegbox's coins (GET /v1/peg/coins, PegService.ListPegboxCoins).
 

@@ -83,6 +83,37 @@ type Snapshot struct {
 	// Pool is the mining pool's state; nil on a node that runs no pool,
 	// whose sidenode_pool_ families are then left out.
 	Pool *PoolSnapshot
+
+	// Notarization is the state of dPoW notarization; nil on a network
+	// without notaries, whose sidenode_notarization_ families are then
+	// left out.
+	Notarization *NotarizationSnapshot
+}
+
+// NotarizationSnapshot is how dPoW notarization stands (docs/protocol.md
+// §13).
+type NotarizationSnapshot struct {
+	// Height is the last notarized sidechain height, -1 before the
+	// first notarization; MainHeight the mainchain block that holds it
+	// (-1 before the first) and Confirmations that block's.
+	Height        int32
+	MainHeight    int32
+	Confirmations int32
+
+	// LagBlocks is the number of sideblocks above the last notarized
+	// height; Age the time since the mainchain block that holds it (0
+	// before the first).
+	LagBlocks int32
+	Age       time.Duration
+
+	// IrregularAge and InactiveAge are the network's alarm ages.
+	IrregularAge, InactiveAge time.Duration
+
+	// RefusedReorgs counts the sidechain reorgs the reorg guard refused
+	// since the node started; Dropped the notarizations it saw that will
+	// never count (a malformed payload, bad signatures, ...).
+	RefusedReorgs uint64
+	Dropped       uint64
 }
 
 // PoolSnapshot is the state of the node's mining pool: its Stratum
@@ -273,6 +304,10 @@ type stateCollector struct {
 	poolConnections, poolWorkers, poolHashrate *prometheus.Desc
 	poolAccepted, poolRejected, poolBlocks     *prometheus.Desc
 	poolOwed, poolPaid, poolAuditOK            *prometheus.Desc
+
+	notHeight, notMainHeight, notConfirmations *prometheus.Desc
+	notLag, notAge, notIrregular, notInactive  *prometheus.Desc
+	notRefused, notDropped                     *prometheus.Desc
 }
 
 func newStateCollector(src Source) *stateCollector {
@@ -353,6 +388,32 @@ func newStateCollector(src Source) *stateCollector {
 			"1 when every block the pool found balances (earned = paid + "+
 				"owed + fee, to the satoshi), else 0; sidecli pool audit "+
 				"says which does not."),
+		notHeight: desc("notarization_height",
+			"Sidechain height of the last notarization that counts; -1 "+
+				"before the first."),
+		notMainHeight: desc("notarization_mainchain_height",
+			"Mainchain block that holds the last notarization; -1 before "+
+				"the first."),
+		notConfirmations: desc("notarization_confirmations",
+			"Bitcoin confirmations of the last notarization; 0 before the first."),
+		notLag: desc("notarization_lag_blocks",
+			"Sideblocks above the last notarized height."),
+		notAge: desc("notarization_age_seconds",
+			"Time since the mainchain block that holds the last notarization; "+
+				"0 before the first."),
+		notIrregular: desc("notarization_irregular_age_seconds",
+			"Age of the last notarization from which notarization is "+
+				"irregular (the network's; Komodo's 2.5 hours)."),
+		notInactive: desc("notarization_inactive_age_seconds",
+			"Age of the last notarization from which notarization is "+
+				"inactive (the network's; Komodo's 24 hours)."),
+		notRefused: desc("notarization_refused_reorgs_total",
+			"Sidechain reorgs the notarization guard refused since the node "+
+				"started."),
+		notDropped: desc("notarization_dropped_total",
+			"Notarizations seen on the mainchain that will never count "+
+				"(malformed, too few notaries, bad signatures, ...), since "+
+				"the node started."),
 	}
 }
 
@@ -367,6 +428,8 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 		c.pegUnexplained, c.pegUnexplainedSat, c.pegUnchecked, c.alarmActive,
 		c.poolConnections, c.poolWorkers, c.poolHashrate, c.poolAccepted,
 		c.poolRejected, c.poolBlocks, c.poolOwed, c.poolPaid, c.poolAuditOK,
+		c.notHeight, c.notMainHeight, c.notConfirmations, c.notLag, c.notAge,
+		c.notIrregular, c.notInactive, c.notRefused, c.notDropped,
 	} {
 		ch <- d
 	}
@@ -424,6 +487,17 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if p := s.Pool; p != nil {
 		c.collectPool(ch, p)
+	}
+	if n := s.Notarization; n != nil {
+		gauge(c.notHeight, float64(n.Height))
+		gauge(c.notMainHeight, float64(n.MainHeight))
+		gauge(c.notConfirmations, float64(n.Confirmations))
+		gauge(c.notLag, float64(n.LagBlocks))
+		gauge(c.notAge, n.Age.Seconds())
+		gauge(c.notIrregular, n.IrregularAge.Seconds())
+		gauge(c.notInactive, n.InactiveAge.Seconds())
+		counter(c.notRefused, n.RefusedReorgs)
+		counter(c.notDropped, n.Dropped)
 	}
 }
 

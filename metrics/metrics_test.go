@@ -66,6 +66,11 @@ func testSnapshot() metrics.Snapshot {
 			Blocks: map[string]int{"confirmed": 4, "orphaned": 1},
 			Owed:   123_456, Paid: 9_000_000_000, AuditOK: true,
 		},
+
+		Notarization: &metrics.NotarizationSnapshot{Height: 15, MainHeight: 130,
+			Confirmations: 3, LagBlocks: 4, Age: 90 * time.Second,
+			IrregularAge: 5 * time.Minute, InactiveAge: 48 * time.Minute,
+			RefusedReorgs: 2, Dropped: 1},
 	}
 }
 
@@ -175,6 +180,15 @@ func TestScrape(t *testing.T) {
 		"sidenode_pool_owed_satoshis":                                            "123456",
 		"sidenode_pool_paid_satoshis":                                            "9e+09",
 		"sidenode_pool_audit_ok":                                                 "1",
+		"sidenode_notarization_height":                                           "15",
+		"sidenode_notarization_mainchain_height":                                 "130",
+		"sidenode_notarization_confirmations":                                    "3",
+		"sidenode_notarization_lag_blocks":                                       "4",
+		"sidenode_notarization_age_seconds":                                      "90",
+		"sidenode_notarization_irregular_age_seconds":                            "300",
+		"sidenode_notarization_inactive_age_seconds":                             "2880",
+		"sidenode_notarization_refused_reorgs_total":                             "2",
+		"sidenode_notarization_dropped_total":                                    "1",
 	}
 	for name, value := range want {
 		if got[name] != value {
@@ -199,7 +213,7 @@ func TestScrape(t *testing.T) {
 
 func TestScrapeWithoutNeutrino(t *testing.T) {
 	snap := testSnapshot()
-	snap.Neutrino, snap.MissReasons, snap.Pool = nil, nil, nil
+	snap.Neutrino, snap.MissReasons, snap.Pool, snap.Notarization = nil, nil, nil, nil
 	snap.SidechainTip = -1
 	m := start(t, &fakeSource{snap: snap})
 
@@ -207,7 +221,8 @@ func TestScrapeWithoutNeutrino(t *testing.T) {
 	for name := range got {
 		if strings.HasPrefix(name, "sidenode_neutrino_") ||
 			strings.HasPrefix(name, "sidenode_slots_missed_total") ||
-			strings.HasPrefix(name, "sidenode_pool_") {
+			strings.HasPrefix(name, "sidenode_pool_") ||
+			strings.HasPrefix(name, "sidenode_notarization_") {
 			t.Errorf("unexpected %s", name)
 		}
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/mainstake/sidenode/mainstake"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/nodeapi"
-	"github.com/mainstake/sidenode/notarize/tracker"
 	"github.com/mainstake/sidenode/pegbox"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/store"
@@ -183,7 +182,7 @@ type storeChain struct {
 	// on a network without notaries. It runs in each block's batch after
 	// the protocol, and in an amendment after sideblock bodies that
 	// arrived moved the sidechain.
-	notary *tracker.Tracker
+	notary *notary
 
 	// The parts newStoreChain built, for the node's wiring.
 	index    *mainstake.Index
@@ -224,7 +223,7 @@ func newStoreChain(params *chainparams.Params, db *store.DB, watch *mainwatch.Wa
 		rewatch:  []rewatchFunc{index.Rewatch, peg.Rewatch},
 		events:   new(nodeapi.Events),
 	}
-	if c.notary, err = newTracker(params, db, watch, proto.chain); err != nil {
+	if c.notary, err = newNotary(params, db, watch, proto.chain, &proto.refusedReorgs); err != nil {
 		return nil, err
 	}
 	if wlt != nil {
@@ -361,7 +360,7 @@ func (c *storeChain) ConnectBlock(_ context.Context, b *mainwatch.Block) error {
 		if c.notary != nil {
 			// After the protocol, so that it sees the sidechain
 			// the block's batch left.
-			return c.notary.ConnectBlock(w, b)
+			return c.notary.tracker.ConnectBlock(w, b)
 		}
 		return nil
 	})
@@ -412,7 +411,7 @@ func (c *storeChain) watchNewStakes(ids []lottery.TicketID) error {
 // at height, newest subsystem first.
 func (c *storeChain) forget(height int32) error {
 	if c.notary != nil {
-		if err := c.notary.DisconnectBlock(height); err != nil {
+		if err := c.notary.tracker.DisconnectBlock(height); err != nil {
 			return err
 		}
 	}
@@ -534,10 +533,10 @@ func (c *storeChain) recheckNotarizations() {
 	if err != nil || tip.Height < 0 {
 		return
 	}
-	err = c.db.AmendTip(tip, c.notary.Recheck)
+	err = c.db.AmendTip(tip, c.notary.tracker.Recheck)
 	if err != nil {
 		log.Errorf("Checking notarizations after the sidechain moved: %v", err)
-		if derr := c.notary.DisconnectBlock(tip.Height); derr != nil {
+		if derr := c.notary.tracker.DisconnectBlock(tip.Height); derr != nil {
 			log.Errorf("Reading the last notarization again: %v", derr)
 		}
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
-	"github.com/mainstake/sidenode/notarize/notary"
+	notaryrun "github.com/mainstake/sidenode/notarize/notary"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -126,6 +126,8 @@ type Config struct {
 	CPUProfile  string `long:"cpuprofile" description:"Write a CPU profile of the whole run to this file, for go tool pprof"`
 	UndoDepth   int32  `long:"undodepth" description:"How many of the newest mainchain blocks the node can undo: the deepest mainchain reorg it follows, and the heights whose state hash it keeps. A deeper reorg is refused with the state left at its tip, until --resync"`
 	Resync      bool   `long:"resync" no-ini:"true" description:"Start from scratch: move the network's state dir aside, renamed with the current time (never deleted), and sync the mainchain again. Only on the command line, for one start"`
+
+	NoDpowConfs bool `long:"nodpowconfs" description:"On a network with notaries (dpowregtest, powdpowregtest), report confirmations as the raw count instead of dPoW-style (1 until a notarization covers the block)"`
 
 	Mine             bool   `long:"mine" description:"Mine sideblocks with the CPU (pow networks only), paying --mineaddr"`
 	MineThreads      int    `long:"minethreads" description:"Mining goroutines for --mine (0: one per CPU)"`
@@ -464,9 +466,9 @@ func DefaultConfig() Config {
 			MaxDayFee: defaultMaxDayFee, TopUpHeaders: defaultTopUpHeaders,
 			RebidInterval: defaultRebidInterval},
 		Alarms:           defaultAlarms(),
-		NotaryTimeout:    notary.DefaultTimeout,
-		NotaryFeeRate:    notary.DefaultFeeRate,
-		NotaryMaxFeeRate: notary.DefaultMaxFeeRate,
+		NotaryTimeout:    notaryrun.DefaultTimeout,
+		NotaryFeeRate:    notaryrun.DefaultFeeRate,
+		NotaryMaxFeeRate: notaryrun.DefaultMaxFeeRate,
 	}
 	setPoolDefaults(&cfg)
 	return cfg

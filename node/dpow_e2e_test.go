@@ -1,336 +1,416 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"os"
-	"regexp"
-	"strconv"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/mainstake/sidenode/btctest"
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/devnet"
 	"github.com/mainstake/sidenode/notarize"
 	apiv1 "github.com/mainstake/sidenode/proto/sidenode/api/v1"
 )
 
-// notarizedLine matches the tracker's line for a new last notarization.
-var notarizedLine = regexp.MustCompile(`Sideblock (\w+) at height (\d+) notarized by mainchain transaction (\w+)`)
-
-// dpowNet is a powdpowregtest net of five notary nodes, each with its dev
-// notary key, all mining nothing yet.
-type dpowNet struct {
-	t     *testing.T
-	net   *devnet.Net
-	nodes []*devnet.Node
-
-	// seen records when the miner's sidechain first reached each
-	// height, for the lag figures.
-	mu   sync.Mutex
-	seen map[int32]time.Time
-}
-
-func newDpowNet(t *testing.T) *dpowNet {
+// notarizeOnBtcd makes a notarization that counts by hand, as a round
+// would: it funds notaries 0, 1 and 2 of powdpowregtest's season 0 (the
+// threshold), mines the funding, then builds the `N` transaction of block
+// at height (its inputs the three funding outputs, in notary order, its
+// change back to each notary's script), signs each input with the
+// notary's DevNotaryKey (SIGHASH_ALL, through btcd's txscript), sends it
+// and mines MainConfirmations blocks on it. mine mines one mainchain block
+// (nil: btcd's Generate). It returns the transaction.
+func notarizeOnBtcd(t *testing.T, h *btctest.Harness, params *chainparams.Params,
+	height int32, block chainhash.Hash, mine func()) *wire.MsgTx {
 	t.Helper()
-	params := &chainparams.PowDpowRegtest
-	var specs []devnet.NodeSpec
-	for i := range params.Notary.Seasons[0].Pubkeys {
-		specs = append(specs, devnet.NodeSpec{Name: fmt.Sprintf("notary%d", i), Backend: "btcd",
-			Args: []string{"--notary", "--notarydevkey=" + strconv.Itoa(i),
-				"--notarytimeout=10s"}})
+	const value, fee = 100_000, 1_500
+	season := params.Notary.Seasons[0]
+	signers := []int{0, 1, 2}
+	tx := wire.NewMsgTx(2)
+	prevs := make(map[wire.OutPoint]*wire.TxOut)
+	var ins []*wire.TxOut
+	for _, i := range signers {
+		script := notarize.NotaryScript(season.Pubkeys[i])
+		fund, _, err := h.SendToScript(script, value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vout := -1
+		for j, o := range fund.TxOut {
+			if bytes.Equal(o.PkScript, script) && o.Value == value {
+				vout = j
+			}
+		}
+		if vout < 0 {
+			t.Fatalf("funding %v pays no output to notary %d", fund.TxHash(), i)
+		}
+		op := wire.OutPoint{Hash: fund.TxHash(), Index: uint32(vout)}
+		tx.AddTxIn(wire.NewTxIn(&op, nil, nil))
+		prevs[op] = fund.TxOut[vout]
+		ins = append(ins, fund.TxOut[vout])
 	}
-	var out io.Writer
-	if f := os.Getenv("DPOW_OUT"); f != "" {
-		w, _ := os.Create(f)
-		out = w
+	if mine == nil {
+		mine = func() {
+			if _, err := h.Generate(1); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	net, err := devnet.NewOn(t.TempDir(), sidenodeBinary(t), params, specs, out)
+	mine()
+	payload, err := notarize.EncodePayload(notarize.Payload{Height: height, Block: block},
+		params)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &dpowNet{t: t, net: net, nodes: net.Nodes, seen: make(map[int32]time.Time)}
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, n := range d.nodes {
-				t.Logf("--- %s", n.Spec.Name)
-				for _, l := range n.Tail(30) {
-					t.Log(l)
-				}
-			}
-		}
-		stopNet(t, net)
-	})
-	return d
-}
-
-// fund pays each notary's dev key address one output of value.
-func (d *dpowNet) fund(value int64) {
-	d.t.Helper()
-	var outs []*wire.TxOut
-	for i := range d.nodes {
-		var pub [33]byte
-		copy(pub[:], chainparams.DevNotaryKey(i).PubKey().SerializeCompressed())
-		outs = append(outs, wire.NewTxOut(value, notarize.NotaryScript(pub)))
+	tx.AddTxOut(wire.NewTxOut(0, payload))
+	for k := range signers {
+		tx.AddTxOut(wire.NewTxOut(value-fee/int64(len(signers)), ins[k].PkScript))
 	}
-	if _, err := d.net.H.Send(outs, 2); err != nil {
-		d.t.Fatal(err)
-	}
-}
-
-// step mines one sideblock through the first node's mining API and one
-// mainchain block, and waits until the first node holds both and every
-// other node of live does or has had stepWait to get there: the chains
-// grow about as fast as the live nodes follow, whatever the machine's
-// load. (A pow node that restarts behind its peers may stop its sync at
-// the height whose mainchain reference it had, and go on only at the
-// next block announced, so a laggard is not waited for without end.)
-func (d *dpowNet) step(ctx context.Context, live []*devnet.Node) {
-	d.t.Helper()
-	mined := mineThroughAPI(d.t, ctx, d.nodes[0])
-	if _, err := d.net.H.Generate(1); err != nil {
-		d.t.Fatal(err)
-	}
-	height, hash, err := d.net.H.Tip()
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	at := func(i *apiv1.GetInfoResponse) bool {
-		return i.Sidechain.TipHash == mined && i.Mainchain.TipHeight == height &&
-			i.Mainchain.TipHash == hash.String()
-	}
-	info := powInfo(d.t, ctx, d.nodes[0], "its own sideblock "+mined, at)
-	d.mu.Lock()
-	if _, ok := d.seen[int32(info.Sidechain.Height)]; !ok {
-		d.seen[int32(info.Sidechain.Height)] = time.Now()
-	}
-	d.mu.Unlock()
-	wctx, cancel := context.WithTimeout(ctx, stepWait)
-	defer cancel()
-	for _, n := range live[1:] {
-		for {
-			i, err := n.Info(wctx)
-			if err == nil && at(i) {
-				break
-			}
-			if wctx.Err() != nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
-}
-
-// stepWait is how long a step waits for the live nodes to follow.
-const stepWait = 20 * time.Second
-
-// stepPace is the least time between two steps: the rounds run on the
-// nodes' clocks (a poll a second, message relay), not on the steps.
-const stepPace = 400 * time.Millisecond
-
-// stepUntil steps, at most every stepPace, until every node of live
-// logged, after its mark, a new last notarization above height, and
-// returns the first node's. It fails when ctx ends.
-func (d *dpowNet) stepUntil(ctx context.Context, live []*devnet.Node, marks []int,
-	above int32) notarization {
-
-	d.t.Helper()
-	for {
-		got := make([]notarization, len(live))
-		all := true
-		for j, n := range live {
-			got[j] = lastNotarization(n.LinesSince(marks[j]), above)
-			if got[j].height == 0 {
-				all = false
-			}
-		}
-		if all {
-			return got[0]
-		}
-		if ctx.Err() != nil {
-			d.t.Fatalf("no notarization above height %d counted on every live node", above)
-		}
-		next := time.Now().Add(stepPace)
-		d.step(ctx, live)
-		time.Sleep(time.Until(next))
-	}
-}
-
-// lastNotarization returns the last new last notarization above height in
-// lines, or the zero value.
-func lastNotarization(lines []string, above int32) notarization {
-	var got notarization
-	for _, l := range lines {
-		m := notarizedLine.FindStringSubmatch(l)
-		if m == nil {
-			continue
-		}
-		if h, _ := strconv.Atoi(m[2]); int32(h) > above {
-			got = notarization{height: int32(h), block: m[1], txid: m[3], at: time.Now()}
-		}
-	}
-	return got
-}
-
-// notarization is one new last notarization a node logged.
-type notarization struct {
-	height int32
-	block  string
-	txid   string
-	at     time.Time
-}
-
-func marks(nodes []*devnet.Node) []int {
-	out := make([]int, len(nodes))
-	for i, n := range nodes {
-		out[i] = n.Mark()
-	}
-	return out
-}
-
-// lag logs the figures of a notarization: sideblocks and seconds from its
-// block (as the miner first held it) to the notarization counting on the
-// first node, and the transaction's fee.
-func (d *dpowNet) lag(ctx context.Context, what string, n notarization) {
-	d.t.Helper()
-	info, err := d.nodes[0].Info(ctx)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	d.mu.Lock()
-	at, ok := d.seen[n.height]
-	d.mu.Unlock()
-	secs := "?"
-	if ok {
-		secs = fmt.Sprintf("%.1f", n.at.Sub(at).Seconds())
-	}
-	txid, err := chainhash.NewHashFromStr(n.txid)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	fee, vsize := d.fee(txid)
-	d.t.Logf("%s: sideblock %d notarized in %v; counts at sidechain height %d "+
-		"(%d sideblocks, %s s after the block); fee %d sat for %d vbytes",
-		what, n.height, n.txid, info.Sidechain.Height,
-		int32(info.Sidechain.Height)-n.height, secs, fee, vsize)
-}
-
-// fee returns the fee and virtual size of a mainchain transaction.
-func (d *dpowNet) fee(txid *chainhash.Hash) (int64, int64) {
-	d.t.Helper()
-	c := d.net.H.Client()
-	tx, err := c.GetRawTransaction(txid)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	var in, out int64
-	for _, txin := range tx.MsgTx().TxIn {
-		prev, err := c.GetRawTransaction(&txin.PreviousOutPoint.Hash)
+	hashes := txscript.NewTxSigHashes(tx, txscript.NewMultiPrevOutFetcher(prevs))
+	for k, i := range signers {
+		w, err := txscript.WitnessSignature(tx, hashes, k, ins[k].Value, ins[k].PkScript,
+			txscript.SigHashAll, chainparams.DevNotaryKey(i), true)
 		if err != nil {
-			d.t.Fatal(err)
+			t.Fatal(err)
 		}
-		in += prev.MsgTx().TxOut[txin.PreviousOutPoint.Index].Value
+		tx.TxIn[k].Witness = w
 	}
-	for _, o := range tx.MsgTx().TxOut {
-		out += o.Value
+	if _, err := h.Client().SendRawTransaction(tx, false); err != nil {
+		t.Fatalf("sending the notarization: %v", err)
 	}
-	w := int64(tx.MsgTx().SerializeSizeStripped())*3 + int64(tx.MsgTx().SerializeSize())
-	return in - out, (w + 3) / 4
+	for i := int32(0); i < params.Notary.MainConfirmations; i++ {
+		mine()
+	}
+	return tx
 }
 
-// TestDpowEndToEnd runs btcd and five powdpowregtest notary nodes
-// (threshold 3); the test mines the sidechain through the first node's
-// mining API and the mainchain, one block of each per step, in lockstep
-// with the live nodes. Notarizations land and count on every node; with
-// one notary down they still land; with three down none counts while the
-// sidechain grows by five intervals; once they return the rounds recover;
-// every node then counts the same last notarization and reports the same
-// state hash.
-func TestDpowEndToEnd(t *testing.T) {
+// confirmationsAt returns the node's confirmations status of the best
+// sidechain's block at height.
+func confirmationsAt(t *testing.T, ctx context.Context, n *devnet.Node, height int32) *apiv1.GetConfirmationsResponse {
+	t.Helper()
+	conn, err := n.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	r, err := apiv1.NewSidechainServiceClient(conn).GetConfirmations(ctx,
+		&apiv1.GetConfirmationsRequest{Target: &apiv1.GetConfirmationsRequest_Height{Height: height}})
+	if err != nil {
+		t.Fatalf("%s: confirmations at height %d: %v", n.Spec.Name, height, err)
+	}
+	return r
+}
+
+// logTails logs every node's log tail when the test failed.
+func logTails(t *testing.T, nodes ...*devnet.Node) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		for _, n := range nodes {
+			t.Logf("--- %s", n.Spec.Name)
+			for _, l := range n.Tail(40) {
+				t.Log(l)
+			}
+		}
+	})
+}
+
+// TestDpowNotarizationEndToEnd runs btcd and three powdpowregtest nodes:
+// a mines and b follows it; p mines a private chain from genesis, on its
+// own. A notarization of a's block at height 5, signed by three of the
+// five dev notaries and mined on btcd, counts on a and b (the tracker is
+// fed the mainchain blocks, on b after it synced the sidechain), and their
+// confirmations change: dPoW counting reports 1 for a confirmed block
+// until the notarization covers it, then the raw count. a restarts
+// connected to p, whose chain has more work and forks at genesis, below
+// the notarized height: a restores the notarization before it takes any
+// sideblock and refuses p's chain, logging the competing tip and its
+// work; a and b keep the same state hash.
+func TestDpowNotarizationEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test")
 	}
-	d := newDpowNet(t)
-	nodes := d.nodes
-	iv := int(chainparams.PowDpowRegtest.Notary.NotarizationInterval)
-	if _, err := d.net.H.Generate(110); err != nil { // mature coins to fund with
+	params := &chainparams.PowDpowRegtest
+	net, err := devnet.NewOn(t.TempDir(), sidenodeBinary(t), params, []devnet.NodeSpec{
+		{Name: "a", Backend: "btcd"},
+		{Name: "b", Backend: "btcd"},
+		{Name: "p", Backend: "btcd", Isolated: true},
+	}, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range nodes {
-		if err := n.Start(); err != nil {
-			t.Fatal(err)
-		}
+	t.Cleanup(func() { stopNet(t, net) })
+	a, b, p := net.Nodes[0], net.Nodes[1], net.Nodes[2]
+	logTails(t, a, b, p)
+	// Mature coins for the notaries' funding.
+	if _, err := net.H.Generate(101); err != nil {
+		t.Fatal(err)
 	}
-	d.fund(2_000_000)
-	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Second)
+	if err := a.Start("--mine", "--minethreads=1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start("--mine", "--minethreads=1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	// All five: two notarizations count on every node.
-	m := marks(nodes)
-	first := d.stepUntil(ctx, nodes, m, 0)
-	d.lag(ctx, "five notaries, first", first)
-	second := d.stepUntil(ctx, nodes, m, first.height)
-	d.lag(ctx, "five notaries", second)
-
-	// One down: they still land.
-	nodes[4].Stop()
-	live := nodes[:4]
-	one := d.stepUntil(ctx, live, marks(live), second.height)
-	d.lag(ctx, "one notary down", one)
-
-	// Three down: the two left cannot sign a notarization. What was under
-	// way when they stopped may still count within two intervals of
-	// steps; after that nothing does while the sidechain grows by three
-	// more intervals and the mainchain confirms whatever was broadcast.
-	nodes[3].Stop()
-	nodes[2].Stop()
-	live = nodes[:2]
-	for i := 0; i < 2*iv; i++ {
-		next := time.Now().Add(stepPace)
-		d.step(ctx, live)
-		time.Sleep(time.Until(next))
+	powInfo(t, ctx, a, "sidechain height 9", func(i *apiv1.GetInfoResponse) bool {
+		return i.Sidechain.Height >= 9
+	})
+	// a stops mining.
+	a.Stop()
+	if err := a.Start(); err != nil {
+		t.Fatal(err)
 	}
-	stalled := marks(live)
-	for i := 0; i < 3*iv; i++ {
-		next := time.Now().Add(stepPace)
-		d.step(ctx, live)
-		time.Sleep(time.Until(next))
+	tip := powAgree(t, net, []*devnet.Node{a, b})
+
+	// Before any notarization: dPoW counting reports 1 for a block the
+	// raw figures confirm deeper.
+	if _, err := net.H.Generate(2); err != nil {
+		t.Fatal(err)
 	}
-	for i, n := range live {
-		for _, l := range n.LinesSince(stalled[i]) {
-			if notarizedLine.MatchString(l) {
-				t.Fatalf("%s counted a notarization with three notaries down: %s", n.Spec.Name, l)
-			}
+	powAgree(t, net, []*devnet.Node{a, b})
+	before := confirmationsAt(t, ctx, a, 3)
+	if !before.DpowCounting || before.Notarized || before.Notarization != nil ||
+		before.RawConfirmations < 2 || before.Confirmations != 1 {
+		t.Fatalf("before the notarization: %v", before)
+	}
+	info, err := a.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := info.Notarization; st == nil || st.Notarized || st.Health != "none" ||
+		st.LagBlocks != tip+1 || !st.DpowCounting {
+		t.Fatalf("notarization status before the first: %v", info.Notarization)
+	}
+
+	const height = 5
+	block := confirmationsAt(t, ctx, a, height).BlockHash
+	hash, err := chainhash.NewHashFromStr(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ntx := notarizeOnBtcd(t, net.H, params, height, *hash, nil)
+	for _, n := range []*devnet.Node{a, b} {
+		powInfo(t, ctx, n, "the notarization", func(i *apiv1.GetInfoResponse) bool {
+			return i.Notarization.GetNotarized()
+		})
+	}
+	powAgree(t, net, []*devnet.Node{a, b})
+	info, err = a.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := info.Notarization
+	if st.NotarizedHeight != height || st.NotarizedBlock != block || st.Txid != ntx.TxHash().String() ||
+		st.Health != "regular" || st.LagBlocks != tip-height || st.NextHeight != 10 ||
+		len(st.Signers) != 3 || len(st.SignerPubkeys) != 3 || st.Confirmations < 2 {
+		t.Fatalf("notarization status: %v", st)
+	}
+	after := confirmationsAt(t, ctx, a, 3)
+	if !after.Notarized || after.Notarization.GetTxid() != ntx.TxHash().String() ||
+		after.Notarization.GetNotarizedHeight() != height ||
+		after.RawConfirmations < 2 || after.Confirmations != after.RawConfirmations {
+		t.Fatalf("a notarized block: %v", after)
+	}
+	above := confirmationsAt(t, ctx, a, height+2)
+	if above.Notarized || above.RawConfirmations < 2 || above.Confirmations != 1 {
+		t.Fatalf("a block above the notarization: %v", above)
+	}
+	t.Logf("notarized height %d by %v; confirmations at height 3: %d before (raw %d), %d after",
+		height, ntx.TxHash(), before.Confirmations, before.RawConfirmations, after.Confirmations)
+
+	// p's private chain grows well past a's, then stops.
+	powInfo(t, ctx, p, "a longer private chain", func(i *apiv1.GetInfoResponse) bool {
+		return i.Sidechain.Height >= 2*tip+6
+	})
+	p.Stop()
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	// a restarts connected to p.
+	a.Stop()
+	mark := a.Mark()
+	if err := a.Start("--p2p.addpeer=" + p.P2PAddr); err != nil {
+		t.Fatal(err)
+	}
+	line, err := a.WaitContains(ctx, mark, "refused by the notarization guard")
+	if err != nil {
+		t.Fatalf("a never refused p's chain: %v", err)
+	}
+	t.Logf("a: %s", line)
+	if !strings.Contains(line, "work ") || !strings.Contains(line, "forking at height 0") ||
+		!strings.Contains(line, "ErrReorgBelowNotarized") {
+		t.Fatalf("the refusal does not name the competing work, the fork and the rule: %s", line)
+	}
+	if _, err := a.WaitContains(ctx, mark, "Last notarization: sideblock "+block); err != nil {
+		t.Fatalf("a did not log the notarization it restored: %v", err)
+	}
+	powAgree(t, net, []*devnet.Node{a, b})
+	info, err = a.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Sidechain.Height != tip || info.Notarization.GetNotarizedHeight() != height {
+		t.Fatalf("after p's chain: a at height %d (was %d), %v", info.Sidechain.Height, tip,
+			info.Notarization)
+	}
+	if c := confirmationsAt(t, ctx, a, 3); !c.Notarized {
+		t.Fatalf("after the restart: %v", c)
+	}
+
+	// Per transaction (sidecli tx): the coinbase of the block at height
+	// 3 is notarized, the one of height 7 is not.
+	for _, tc := range []struct {
+		height    uint64
+		notarized bool
+	}{{3, true}, {height + 2, false}} {
+		tx := txAt(t, ctx, a, tc.height)
+		want := int32(1)
+		if tc.notarized {
+			want = tx.NumConfirmations
+		}
+		if tx.Notarized != tc.notarized || !tx.DpowCounting || tx.NumConfirmations < 2 ||
+			tx.DpowConfirmations != want {
+			t.Fatalf("coinbase at height %d: %v", tc.height, tx)
 		}
 	}
-	var lastBefore int32
-	for _, l := range nodes[0].LinesSince(0) {
-		if n := lastNotarization([]string{l}, 0); n.height > lastBefore {
-			lastBefore = n.height
-		}
-	}
 
-	// Back: the rounds recover (after an attempt's timeout at most).
-	for _, n := range nodes[2:] {
+	// --nodpowconfs: the raw figures.
+	b.Stop()
+	if err := b.Start("--nodpowconfs"); err != nil {
+		t.Fatal(err)
+	}
+	powAgree(t, net, []*devnet.Node{a, b})
+	if c := confirmationsAt(t, ctx, b, height+2); c.DpowCounting || c.Notarized ||
+		c.Confirmations != c.RawConfirmations || c.RawConfirmations < 2 {
+		t.Fatalf("with --nodpowconfs: %v", c)
+	}
+}
+
+// txAt returns GetTransaction of the coinbase of the best sidechain's block
+// at height.
+func txAt(t *testing.T, ctx context.Context, n *devnet.Node, height uint64) *apiv1.GetTransactionResponse {
+	t.Helper()
+	conn, err := n.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	side := apiv1.NewSidechainServiceClient(conn)
+	blk, err := side.GetBlock(ctx, &apiv1.GetBlockRequest{Block: &apiv1.GetBlockRequest_Height{Height: height}, Limit: 1})
+	if err != nil || len(blk.Txids) == 0 {
+		t.Fatalf("block at height %d: %v %v", height, blk, err)
+	}
+	tx, err := side.GetTransaction(ctx, &apiv1.GetTransactionRequest{Txid: blk.Txids[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// TestDpowMainstakeNotarization runs notarization under mainstake
+// (dpowregtest, two staking nodes on btcd): a notarization of the block at
+// height 5 counts on both, with the same state hash, and their
+// confirmations count it; a mainchain reorg that leaves the notarization
+// out of the new blocks takes it back on both.
+func TestDpowMainstakeNotarization(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	params := &chainparams.DpowRegtest
+	net, err := devnet.NewOn(t.TempDir(), sidenodeBinary(t), params, []devnet.NodeSpec{
+		{Name: "a", Backend: "btcd", Stake: 200_000_000},
+		{Name: "b", Backend: "btcd", Stake: 100_000_000},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopNet(t, net) })
+	all := net.Nodes
+	logTails(t, all...)
+	e := &e2e{t: t, net: net, produced: make(map[string]int), bodies: true}
+	for _, n := range all {
 		if err := n.Start(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	back := d.stepUntil(ctx, nodes, marks(nodes), lastBefore)
-	d.lag(ctx, "after three notaries returned", back)
-
-	// Every node counts the same last notarization and has the same
-	// state hash at the same tips.
-	powAgree(t, d.net, nodes)
-	want := lastNotarization(nodes[0].LinesSince(0), 0)
-	for _, n := range nodes[1:] {
-		if got := lastNotarization(n.LinesSince(0), 0); got.block != want.block {
-			t.Errorf("%s's last notarization is of %s at %d, %s's of %s at %d", n.Spec.Name,
-				got.block, got.height, nodes[0].Spec.Name, want.block, want.height)
+	if _, err := net.H.Generate(110); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.RegisterStakes(2000); err != nil {
+		t.Fatal(err)
+	}
+	_, side := e.agree(all)
+	for side < 9 || side >= 1<<31 { // -1: an empty sidechain
+		e.mine(all)
+		_, side = e.agree(all)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	a := all[0]
+	if c := confirmationsAt(t, ctx, a, 3); !c.DpowCounting || c.Notarized ||
+		c.RawConfirmations < 2 || c.Confirmations != 1 {
+		t.Fatalf("before the notarization: %v", c)
+	}
+	const height = 5
+	block := confirmationsAt(t, ctx, a, height).BlockHash
+	hash, err := chainhash.NewHashFromStr(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ntx := notarizeOnBtcd(t, net.H, params, height, *hash, func() { e.mine(all) })
+	e.agree(all)
+	for _, n := range all {
+		info, err := n.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
+		if st := info.Notarization; !st.GetNotarized() || st.NotarizedBlock != block ||
+			st.Txid != ntx.TxHash().String() {
+			t.Fatalf("%s: notarization status %v", n.Spec.Name, st)
+		}
+	}
+	if c := confirmationsAt(t, ctx, a, 3); !c.Notarized || c.Confirmations != c.RawConfirmations ||
+		c.RawConfirmations < 2 {
+		t.Fatalf("a notarized block: %v", c)
+	}
+
+	// A mainchain reorg whose new blocks leave the notarization out.
+	notTx := func(tx *wire.MsgTx) bool { return tx.TxHash() == ntx.TxHash() }
+	marks := []int{all[0].Mark(), all[1].Mark()}
+	if _, err := net.H.ReorgExcluding(2, 1, notTx); err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range all {
+		if _, err := n.WaitContains(ctx, marks[i], "disconnected block"); err != nil {
+			t.Fatalf("%s: reorg: %v", n.Spec.Name, err)
+		}
+	}
+	e.exclude = notTx
+	e.mine(all)
+	e.agree(all)
+	for _, n := range all {
+		info, err := n.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Notarization.GetNotarized() {
+			t.Fatalf("%s: the reorg left the notarization: %v", n.Spec.Name, info.Notarization)
+		}
+	}
+	if c := confirmationsAt(t, ctx, a, 3); c.Notarized || c.Confirmations != 1 {
+		t.Fatalf("after the reorg: %v", c)
 	}
 }

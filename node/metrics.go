@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"math/big"
+	"time"
 
 	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/lottery"
@@ -14,7 +15,8 @@ import (
 )
 
 // metricsSource is the metrics.Source of a running node: it reads the
-// subsystems' in-memory state at scrape time, never the store's tables;
+// subsystems' in-memory state at scrape time, never the store's tables
+// (but for the notarization's few keys, read in one snapshot);
 // the pegbox audit's figures are those of its latest refresh, after the
 // last mainchain block.
 type metricsSource struct {
@@ -25,6 +27,9 @@ type metricsSource struct {
 	alarms   *alarms.Monitor
 	// pool is the mining pool, nil when the node runs none.
 	pool nodeapi.Pool
+	// notary is the notarization tracker, nil on a network without
+	// notaries.
+	notary *notary
 }
 
 var _ metrics.Source = (*metricsSource)(nil)
@@ -73,6 +78,14 @@ func (s *metricsSource) Snapshot() metrics.Snapshot {
 	}
 	if s.pool != nil {
 		snap.Pool = poolSnapshot(s.pool)
+	}
+	if s.notary != nil {
+		n, err := s.notary.snapshot(time.Now())
+		if err != nil {
+			log.Errorf("Metrics: notarization: %v", err)
+		} else {
+			snap.Notarization = n
+		}
 	}
 	return snap
 }

@@ -439,7 +439,11 @@ func Run(ctx context.Context, cfg *Config) error {
 			return ok
 		}
 	}
-	mon := alarms.New(cfg.AlarmsConfig(), alarmSrc.sources())
+	alarmSources := alarmSrc.sources()
+	if chain.notary != nil {
+		alarmSources.Notarization = chain.notary
+	}
+	mon := alarms.New(cfg.AlarmsConfig(), alarmSources)
 	proto.alarms = mon
 
 	// The round messages' relay, on a network with notaries.
@@ -510,7 +514,7 @@ func Run(ctx context.Context, cfg *Config) error {
 	// before the API, whose dashboard reads its registry.
 	mtr, err := startMetrics(cfg, &metricsSource{
 		follower: follower, proto: proto, index: index, peers: peers, alarms: mon,
-		pool: poolSrc,
+		pool: poolSrc, notary: chain.notary,
 	})
 	if err != nil {
 		return err
@@ -527,6 +531,9 @@ func Run(ctx context.Context, cfg *Config) error {
 			Mempool: proto.pool, Pegbox: peg, PegAudit: proto.audit, Peers: peers, Bans: peers,
 			Slots: proto.producer, Events: chain.events,
 			Control: control{shutdown: shutdown}, Sessions: peers, Alarms: mon,
+		}
+		if chain.notary != nil {
+			env.Notarizations, env.DpowConfs = chain.notary.tracker, !cfg.NoDpowConfs
 		}
 		if proto.pow != nil {
 			env.Mining = miningAPI{pc: proto.pow}

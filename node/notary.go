@@ -14,7 +14,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/mainwatch/btcdwatch"
 	"github.com/mainstake/sidenode/notarize"
-	"github.com/mainstake/sidenode/notarize/notary"
+	notaryrun "github.com/mainstake/sidenode/notarize/notary"
 	"github.com/mainstake/sidenode/notarize/round"
 	"github.com/mainstake/sidenode/sideblock"
 	"github.com/mainstake/sidenode/wallet"
@@ -22,11 +22,11 @@ import (
 
 // newRoundRelay returns the round messages' relay of a network with
 // notaries (docs/protocol.md §13.5), nil on one without.
-func newRoundRelay(params *chainparams.Params, side *sideblock.Chain) (*notary.Relay, error) {
+func newRoundRelay(params *chainparams.Params, side *sideblock.Chain) (*notaryrun.Relay, error) {
 	if params.Notary == nil {
 		return nil, nil
 	}
-	return notary.NewRelay(notary.RelayConfig{Params: params, TipHeight: func() int32 {
+	return notaryrun.NewRelay(notaryrun.RelayConfig{Params: params, TipHeight: func() int32 {
 		_, h, ok := side.Tip()
 		if !ok {
 			return -1
@@ -123,10 +123,10 @@ func (u txOuts) Spendable(op wire.OutPoint) (*wire.TxOut, bool, error) {
 // newNotaryRunner returns the round runner of a node run with --notary,
 // nil without it.
 func newNotaryRunner(cfg *Config, params *chainparams.Params, src mainwatch.Source,
-	wlt *wallet.Wallet, side *sideblock.Chain, last notary.Notarizations,
-	relay *notary.Relay) (*notary.Runner, error) {
+	wlt *wallet.Wallet, side *sideblock.Chain, tracked *notary,
+	relay *notaryrun.Relay) (*notaryrun.Runner, error) {
 
-	if !cfg.Notary {
+	if !cfg.Notary || tracked == nil {
 		return nil, nil
 	}
 	if wlt == nil {
@@ -137,8 +137,8 @@ func newNotaryRunner(cfg *Config, params *chainparams.Params, src mainwatch.Sour
 	if !ok {
 		return nil, fmt.Errorf("--notary needs --mainwatch.backend=%s", BackendBtcd)
 	}
-	r, err := notary.New(notary.Config{Params: params, Sidechain: sideTip{side},
-		Notarizations: last, Wallet: round.FromNodeWallet(wlt), UTXOs: txOuts{bs},
+	r, err := notaryrun.New(notaryrun.Config{Params: params, Sidechain: sideTip{side},
+		Notarizations: tracked.tracker, Wallet: round.FromNodeWallet(wlt), UTXOs: txOuts{bs},
 		Backend: src, Transport: relay, Timeout: cfg.NotaryTimeout,
 		FeeRate: cfg.NotaryFeeRate, MaxFeeRate: cfg.NotaryMaxFeeRate})
 	if err != nil {

@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -56,6 +57,10 @@ type protocol struct {
 
 	// undoFrom is the best sidechain before a mainchain undo, tip first.
 	undoFrom []chainhash.Hash
+
+	// refusedReorgs counts the sidechain reorgs the notarization guard
+	// refused since the node started (sideblock.Result.Refused).
+	refusedReorgs atomic.Uint64
 }
 
 // blockWork is what one mainchain block did.
@@ -446,6 +451,7 @@ func (p *protocol) report(work *blockWork) {
 
 // reportSide logs the sidechain's changes.
 func (p *protocol) reportSide(side *sideblock.Result) {
+	p.refusedReorgs.Add(uint64(len(side.Refused)))
 	for _, h := range side.Disconnected {
 		log.Infof("Sideblock %v disconnected", h)
 	}

@@ -62,6 +62,13 @@ type Env struct {
 	Mining    Mining   // optional (pow networks): the mining methods answer FailedPrecondition
 	Pool      Pool     // optional (--stratum): the pool methods answer FailedPrecondition
 
+	// Notarizations gives the last notarization that counts, on a
+	// network with notaries (optional: without it nothing is notarized
+	// and Info has no notarization status). DpowConfs makes
+	// GetConfirmations count dPoW-style with it (off: --nodpowconfs).
+	Notarizations Notarizations
+	DpowConfs     bool
+
 	// SeedFile is the wallet's seed file and PasswordFile the file that
 	// unlocked it at start-up ("" without one), for ChangePassphrase and
 	// BackupSeed.
@@ -188,6 +195,8 @@ type Adapter struct {
 	alarms           Alarms
 	mining           Mining
 	poolSrc          Pool
+	notary           Notarizations
+	dpowConfs        bool
 	seedFile         string
 	passwordFile     string
 }
@@ -211,6 +220,7 @@ func New(env Env) *Adapter {
 		events: events, control: env.Control, sessions: env.Sessions, alarms: env.Alarms,
 		seedFile: env.SeedFile, passwordFile: env.PasswordFile, mainTxs: env.MainTxs,
 		mining: env.Mining, poolSrc: env.Pool,
+		notary: env.Notarizations, dpowConfs: env.DpowConfs && env.Notarizations != nil,
 	}
 }
 
@@ -263,6 +273,11 @@ func (b *Adapter) Info(ctx context.Context) (*api.Info, error) {
 		}
 		if b.sidechain != nil {
 			if side, err = sideblock.ChainTipAt(r); err != nil {
+				return err
+			}
+		}
+		if b.notary != nil {
+			if info.Notarization, err = b.notarizationStatus(r, tip.Height); err != nil {
 				return err
 			}
 		}

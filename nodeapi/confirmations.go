@@ -103,7 +103,7 @@ func (b *Adapter) Confirmations(ctx context.Context, q api.ConfirmationsQuery) (
 			return err
 		}
 		c.Anchor = a
-		return nil
+		return b.notarized(r, c)
 	})
 	if err != nil {
 		return nil, err
@@ -182,4 +182,30 @@ func (b *Adapter) notSidechain(id chainhash.Hash) error {
 	}
 	return api.Errorf(api.ErrNotFound, "no sidechain transaction or block %v: it is "+
 		"in neither the best sidechain, the mempool nor the published headers", id)
+}
+
+// notarized sets c's notarization: the last notarization that counts, as
+// r shows it, covers c's block when the block is confirmed on the best
+// chain at or below the notarized height, and the best chain holds the
+// notarized block (the reorg guard keeps it there; a mainchain reorg under
+// mainstake may take the chain below it for a while).
+func (b *Adapter) notarized(r store.Reader, c *api.Confirmations) error {
+	if b.notary == nil {
+		return nil
+	}
+	c.Dpow = b.dpowConfs
+	if !c.OnBestChain || c.RawValue() <= 0 {
+		return nil
+	}
+	ok, err := b.covers(r, c.BlockHeight)
+	if err != nil || !ok {
+		return err
+	}
+	rec, err := b.notary.LastIn(r)
+	if err != nil || rec == nil {
+		return err
+	}
+	c.Notarized = true
+	c.Notarization = b.notarization(rec, c.MainTip)
+	return nil
 }

@@ -123,6 +123,19 @@ func (b *Adapter) SideTransaction(_ context.Context, txid chainhash.Hash) (*api.
 		out.LotteryHeight = ct.Block.LotteryHeight
 		out.Index = ct.Index
 		out.Confirmations = b.confirmations(ct.Block.Height)
+		if b.notary != nil {
+			out.DpowCounting = b.dpowConfs
+			err := b.db.View(func(r store.Reader) error {
+				var err error
+				out.Notarized, err = b.covers(r, ct.Block.Height)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+	} else if b.notary != nil {
+		out.DpowCounting = b.dpowConfs
 	}
 	if tx, ok := b.pool.Get(txid); ok {
 		out.InMempool = true

@@ -31,7 +31,8 @@
 //     deterministically, Confirmations is dpowconfs (TxConfirmations per
 //     transaction, with the raw count and whether it is notarized) and
 //     HealthAt classifies the age of the last notarization with the
-//     params' alarm ages.
+//     params' alarm ages; LagAt gives the lag (sideblocks, age, next
+//     height, health) the node reports.
 //
 // Every rule failure is a *RuleError whose ErrorCode names the rule;
 // callers compare codes, never messages. The notary seasons, the interval,
@@ -42,9 +43,11 @@
 // signatures, broadcasting, restarting, splitting) are the package
 // notarize/round, which uses these helpers; the notarizations that count,
 // followed from the mainchain blocks and kept in the store, are the package
-// notarize/tracker (log tag DPOW). Not here yet, and not wired into the
-// node: the rounds over the peer protocol, back-notarization into the
-// sidechain, the tracker in the node (restoring the last notarization at
-// startup), the dpowconfs and health figures in the API, and the peg's
-// federation from the season's notaries.
+// notarize/tracker (log tag DPOW). The node runs the tracker, applies
+// CheckReorg in its sidechain fork choice (sideblock.Chain.SetNotarizations)
+// and reports dpowconfs and the lag in its API, metrics and alarms; the
+// package notarize/notary relays the round messages over the peer
+// protocol and runs a notary's rounds in the node (--notary). Not here
+// yet: back-notarization into the sidechain, and the peg's federation
+// from the season's notaries.
 package notarize

@@ -109,7 +109,11 @@
 //     copy of the body (a good copy may come later, see MissingBodies).
 //     Then it tries the next best candidate, all in the same batch. The
 //     work is O(length of the branches above the fork point), bounded per
-//     mainchain block by MaxBatchBlocks and MaxBatchBodyBytes.
+//     mainchain block by MaxBatchBlocks and MaxBatchBodyBytes. On a
+//     network with notaries (SetNotarizations, guard.go), every switch
+//     first goes through notarize.CheckReorg against the last
+//     notarization as the batch's store shows it: a refused branch is
+//     logged, reported in Result.Refused and leaves the candidates.
 //
 // A body that arrives after the block that published its header does not
 // wait for the next block. ConnectArrived (ConnectStaged inside

@@ -405,12 +405,10 @@ func (b *batch) forkChoice() error {
 		if refused != nil {
 			// The branch leaves the candidates: the loop goes on
 			// with the next best.
-			if err := b.refuse(attach, refused); err != nil {
-				return err
-			}
-			continue
+			err = b.refuse(attach, refused)
+		} else {
+			err = b.reorgTo(attach, fork)
 		}
-		err = b.reorgTo(attach, fork)
 		if errors.Is(err, errBudget) {
 			b.res.Deferred = true
 			b.infof("Sidechain fork choice deferred to the next "+

@@ -98,7 +98,8 @@ func (b *batch) guard(attach []*record, fork chainhash.Hash) (refused error, err
 // notarized one at its height refuses those at or above it. A later
 // notarization cannot make them acceptable (the guard never moves down
 // while the mainchain stands), and a mainchain reorg that takes the
-// notarization back undoes this batch, which puts them back.
+// notarization back undoes this batch, which puts them back. Each block
+// taken out is charged to the batch budget (errBudget).
 func (b *batch) refuse(attach []*record, verdict error) error {
 	target := attach[0]
 	forkHeight := attach[len(attach)-1].Height - 1
@@ -111,9 +112,10 @@ func (b *batch) refuse(attach []*record, verdict error) error {
 		}
 	}
 	b.res.Refused = append(b.res.Refused, ref)
-	b.warnf("Sidechain reorg refused by the notarization guard: competing "+
+	code, _ := notarize.Code(verdict)
+	b.warnf("Sidechain reorg refused by the notarization guard (%v): competing "+
 		"tip %v at height %d (%s), forking at height %d from tip %v at "+
-		"height %d: %v", target.Hash, target.Height, work, forkHeight,
+		"height %d: %v", code, target.Hash, target.Height, work, forkHeight,
 		b.tip.hash, b.tip.height, verdict)
 	below := notarize.IsErrorCode(verdict, notarize.ErrReorgBelowNotarized)
 	var notarized int32
@@ -127,6 +129,12 @@ func (b *batch) refuse(attach []*record, verdict error) error {
 	for _, r := range attach {
 		if !below && r.Height < notarized {
 			break // attach runs down the heights
+		}
+		// Each candidate taken out counts against the batch budget,
+		// so that a long refused branch spreads over batches: the
+		// next one finds the rest of it, refused the same way.
+		if err := b.spend(0); err != nil {
+			return err
 		}
 		if err := b.w.Delete(b.candidateKey(r)); err != nil {
 			return err

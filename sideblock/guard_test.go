@@ -142,3 +142,39 @@ func TestReorgGuardConflict(t *testing.T) {
 	}
 	ms.requireTip(a1, 2)
 }
+
+// TestReorgGuardBudget: the candidates a refusal takes out count against
+// the batch budget, so a long refused branch spreads over batches (the
+// batch says it deferred) and the chain ends where it would have.
+func TestReorgGuardBudget(t *testing.T) {
+	defer sideblock.SetBatchBudget(2, 1<<30)()
+	f := newFixture(t)
+	k := f.k
+	a1 := k.child(f.f1, 101, 0)
+	a2 := k.child(a1, 102, 0)
+	b1 := k.child(f.f1, 103, 0)
+	b2 := k.child(b1, 104, 0)
+	b3 := k.child(b2, 105, 0)
+
+	ms := newMainSim(t)
+	ms.chain.SetNotarizations(&fixedNotarization{
+		last: &notarize.Notarization{Height: 2, Block: a1.BlockHash()}})
+	f.run(ms)
+	ms.stageNext(a1) // main 102
+	ms.stageNext(a2) // main 103
+	// b3 (longer than a2) is refused with b1..b3 as candidates, two
+	// taken out per batch.
+	ms.stageNext(b1)
+	ms.stageNext(b2)
+	res := ms.stageNext(b3) // main 106
+	requireRefused(t, res, b3, notarize.ErrReorgBelowNotarized)
+	if !res.Deferred {
+		t.Fatalf("a refusal of three candidates within a budget of two: %+v", res)
+	}
+	ms.requireTip(a2, 3)
+	res = ms.next(nil)
+	if len(res.Refused)+len(res.Connected)+len(res.Disconnected) != 0 || res.Deferred {
+		t.Fatalf("the rest of the refused branch: %+v", res)
+	}
+	ms.requireTip(a2, 3)
+}

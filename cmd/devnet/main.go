@@ -140,6 +140,7 @@ func run() error {
 		interval = flag.Duration("interval", 3*time.Second, "time between mined blocks")
 		blocks   = flag.Int("blocks", 0, "stop after mining this many blocks (0: run until Ctrl-C)")
 		engine   = flag.String("engine", "mainstake", "the sidechain's engine: mainstake (regtest: three staking nodes), or pow (powregtest: two nodes that mine with one CPU thread each, and one that follows)")
+		dpow     = flag.Bool("dpow", false, "run the engine's network with the test notary set: dpowregtest (mainstake) or powdpowregtest (pow)")
 	)
 	flag.Parse()
 	params := &chainparams.Regtest
@@ -159,6 +160,12 @@ func run() error {
 		}
 	default:
 		return fmt.Errorf("--engine=%s: want mainstake or pow", *engine)
+	}
+	if *dpow {
+		params = &chainparams.DpowRegtest
+		if *engine == "pow" {
+			params = &chainparams.PowDpowRegtest
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

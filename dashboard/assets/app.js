@@ -344,6 +344,7 @@ dash.register('overview', {
         ['publications', info.publications, 'publications'],
         ['missed slots', info.misses, 'misses'],
       ])),
+      notarizationCard(c, info.notarization),
     ));
 
     // The alarms that hold: the API's GET /v1/alarms (NodeService.ListAlarms),
@@ -369,6 +370,36 @@ dash.register('overview', {
       { key: 'peers', empty: 'no peer connected' }));
   },
 });
+
+// notarizationCard draws the health of dPoW notarization from GetInfo's
+// notarization (NodeService.GetInfo): the last notarized block, its
+// Bitcoin transaction and confirmations, who signed, the lag in sideblocks
+// and time, and the health against the network's ages. Nothing on a
+// network without notaries.
+function notarizationCard(c, n) {
+  if (!n) return null;
+  const age = (sec) => {
+    sec = Number(sec || 0);
+    if (sec < 120) return sec + ' s';
+    if (sec < 7200) return Math.floor(sec / 60) + ' min';
+    return (sec / 3600).toFixed(1) + ' h';
+  };
+  const health = n.health || 'none';
+  const cls = health === 'regular' ? 'good' : (health === 'inactive' ? 'bad' : 'warn');
+  const rows = [
+    ['health', c.el('span', { class: cls }, health), 'not-health'],
+    ['notarized block', n.notarized ? c.link(n.notarized_block) : 'none yet', 'not-block'],
+    ['notarized height', n.notarized ? n.notarized_height : '—', 'not-height'],
+    ['Bitcoin tx', n.notarized ? c.link(n.txid) : '—', 'not-txid'],
+    ['Bitcoin confirmations', n.notarized ? n.confirmations + ' (block ' + n.main_height + ')' : '—', 'not-confirmations'],
+    ['lag', (n.lag_blocks || 0) + ' sideblocks' + (n.notarized ? ', ' + age(n.age_seconds) : ''), 'not-lag'],
+    ['signed by', n.notarized ? (n.signers || []).map((s, i) => 'notary ' + s + ' (' + ((n.signer_pubkeys || [])[i] || '').slice(0, 16) + '…)').join(', ') : '—', 'not-signers'],
+    ['next height', n.next_height + ' (every ' + n.interval + ')', 'not-next'],
+    ['alarm ages', 'irregular ' + age(n.irregular_seconds) + ', inactive ' + age(n.inactive_seconds), 'not-ages'],
+    ['confirmations', n.dpow_counting ? 'dPoW (1 until notarized)' : 'raw (--nodpowconfs)', 'not-counting'],
+  ];
+  return c.card('Notarization', c.kv(rows), health === 'regular' || health === 'none' ? '' : 'bad');
+}
 
 // ---- Explorer ----
 
@@ -417,22 +448,32 @@ async function recentBlocks(out, c) {
 // confirmationsStatus draws the confirmations status of a sidechain
 // transaction or block (the API's GET /v1/confirmations/{id},
 // SidechainService.GetConfirmations): the one `confirmations` figure to act
-// on, with the raw figures beside it. The notarization is shown only when
-// the API gives one: no engine writes one yet, and the card says so.
+// on, with the raw figures beside it. On a network with notaries the figure
+// counts dPoW-style (1 until a notarization covers the block) and the card
+// shows the notarization that covers it; elsewhere the card says there is
+// none under this engine.
 async function confirmationsStatus(c, id) {
   const s = await c.api('/v1/confirmations/' + encodeURIComponent(id));
   const a = s.anchor;
+  const n = s.notarization;
+  let notarized = c.el('span', { class: 'muted' }, 'not available under this engine');
+  if (n) {
+    notarized = c.el('span', { class: 'good' }, 'yes: sidechain height ' + n.notarized_height + ' by mainchain tx ',
+      c.link(n.txid), ' at ' + n.height + ' (' + n.confirmations + ' Bitcoin confirmations)');
+  } else if (s.dpow_counting) {
+    notarized = c.el('span', { class: 'warn' }, 'not yet: confirmations count 1 until a notarization covers the block');
+  }
   const rows = [
     ['confirmations', c.el('strong', {}, String(s.confirmations)), 'conf-confirmations'],
+    ['raw confirmations', s.raw_confirmations === undefined ? s.confirmations : s.raw_confirmations, 'conf-raw'],
+    ['counting', s.dpow_counting ? 'dPoW (1 until notarized)' : 'raw', 'conf-counting'],
     ['sidechain confirmations', s.side_confirmations, 'conf-side'],
     ['on best sidechain', s.block_hash ? (s.on_best_chain ? 'yes' : 'no') : (s.in_mempool ? 'in the mempool' : '—'), 'conf-best'],
     ['anchored', s.anchored ? 'yes' : 'no', 'conf-anchored'],
     ['anchor tx', a ? c.link(a.txid) : '—', 'conf-anchor-txid'],
     ['anchor block', a ? a.height : '—', 'conf-anchor-height'],
     ['anchor Bitcoin confirmations', a ? a.confirmations : '—', 'conf-anchor-confirmations'],
-    ['notarized', s.notarization
-      ? 'at mainchain ' + s.notarization.height + ' (' + s.notarization.confirmations + ' confirmations), sidechain height ' + s.notarization.notarized_height
-      : c.el('span', { class: 'muted' }, 'not available under this engine'), 'conf-notarized'],
+    ['notarized', notarized, 'conf-notarized'],
     ['read at tips', 'mainchain ' + s.main_tip_height + ' · sidechain ' + s.side_tip_height, 'conf-tips'],
   ];
   const box = c.el('div', {}, c.kv(rows));

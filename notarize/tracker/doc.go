@@ -48,5 +48,8 @@
 // once each has checked its pending ones against the same sidechain.
 //
 // Restore reads the last notarization at startup, before the node accepts
-// any sidechain reorg. Not wired into the node yet. Log tag: DPOW.
+// any sidechain reorg; the reorg guard reads it in the batch it runs in
+// (LastNotarizationIn), and the API in its snapshot (LastIn). The node
+// builds a tracker on every network with notaries (node/notarize.go). Log
+// tag: DPOW.
 package tracker

@@ -63,33 +63,45 @@ const (
 	// wallet's live tickets pays for fewer than --alarms.publisherheaders
 	// headers at the current header fee rate.
 	AlarmReason_ALARM_REASON_PUBLISHER_LOW AlarmReason = 9
+	// ALARM_REASON_NOTARIZATION_IRREGULAR: on a network with notaries, the
+	// sidechain has a block to notarize and the last notarization that
+	// counts is the network's irregular age old (Komodo's 2.5 hours; 5
+	// minutes on the test networks), not yet inactive.
+	AlarmReason_ALARM_REASON_NOTARIZATION_IRREGULAR AlarmReason = 10
+	// ALARM_REASON_NOTARIZATION_INACTIVE: the same, the network's inactive
+	// age old or more (Komodo's 24 hours; 48 minutes on the test networks).
+	AlarmReason_ALARM_REASON_NOTARIZATION_INACTIVE AlarmReason = 11
 )
 
 // Enum value maps for AlarmReason.
 var (
 	AlarmReason_name = map[int32]string{
-		0: "ALARM_REASON_UNSPECIFIED",
-		1: "ALARM_REASON_SIDECHAIN_STALLED",
-		2: "ALARM_REASON_SUSPECTED_CENSORSHIP",
-		3: "ALARM_REASON_FEDERATION_SILENT",
-		4: "ALARM_REASON_PAYOUT_OVERDUE",
-		5: "ALARM_REASON_SUPPLY_MISMATCH",
-		6: "ALARM_REASON_BACKEND_DISCONNECTED",
-		7: "ALARM_REASON_BACKEND_BEHIND",
-		8: "ALARM_REASON_OWN_SLOTS_MISSED",
-		9: "ALARM_REASON_PUBLISHER_LOW",
+		0:  "ALARM_REASON_UNSPECIFIED",
+		1:  "ALARM_REASON_SIDECHAIN_STALLED",
+		2:  "ALARM_REASON_SUSPECTED_CENSORSHIP",
+		3:  "ALARM_REASON_FEDERATION_SILENT",
+		4:  "ALARM_REASON_PAYOUT_OVERDUE",
+		5:  "ALARM_REASON_SUPPLY_MISMATCH",
+		6:  "ALARM_REASON_BACKEND_DISCONNECTED",
+		7:  "ALARM_REASON_BACKEND_BEHIND",
+		8:  "ALARM_REASON_OWN_SLOTS_MISSED",
+		9:  "ALARM_REASON_PUBLISHER_LOW",
+		10: "ALARM_REASON_NOTARIZATION_IRREGULAR",
+		11: "ALARM_REASON_NOTARIZATION_INACTIVE",
 	}
 	AlarmReason_value = map[string]int32{
-		"ALARM_REASON_UNSPECIFIED":          0,
-		"ALARM_REASON_SIDECHAIN_STALLED":    1,
-		"ALARM_REASON_SUSPECTED_CENSORSHIP": 2,
-		"ALARM_REASON_FEDERATION_SILENT":    3,
-		"ALARM_REASON_PAYOUT_OVERDUE":       4,
-		"ALARM_REASON_SUPPLY_MISMATCH":      5,
-		"ALARM_REASON_BACKEND_DISCONNECTED": 6,
-		"ALARM_REASON_BACKEND_BEHIND":       7,
-		"ALARM_REASON_OWN_SLOTS_MISSED":     8,
-		"ALARM_REASON_PUBLISHER_LOW":        9,
+		"ALARM_REASON_UNSPECIFIED":            0,
+		"ALARM_REASON_SIDECHAIN_STALLED":      1,
+		"ALARM_REASON_SUSPECTED_CENSORSHIP":   2,
+		"ALARM_REASON_FEDERATION_SILENT":      3,
+		"ALARM_REASON_PAYOUT_OVERDUE":         4,
+		"ALARM_REASON_SUPPLY_MISMATCH":        5,
+		"ALARM_REASON_BACKEND_DISCONNECTED":   6,
+		"ALARM_REASON_BACKEND_BEHIND":         7,
+		"ALARM_REASON_OWN_SLOTS_MISSED":       8,
+		"ALARM_REASON_PUBLISHER_LOW":          9,
+		"ALARM_REASON_NOTARIZATION_IRREGULAR": 10,
+		"ALARM_REASON_NOTARIZATION_INACTIVE":  11,
 	}
 )
 
@@ -1224,8 +1236,11 @@ type GetInfoResponse struct {
 	// sidechain_peers is the number of sidenode peers connected over the
 	// peer protocol, handshake done.
 	SidechainPeers uint32 `protobuf:"varint,15,opt,name=sidechain_peers,json=sidechainPeers,proto3" json:"sidechain_peers,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// notarization is the health of dPoW notarization; absent on a network
+	// without notaries.
+	Notarization  *NotarizationStatus `protobuf:"bytes,16,opt,name=notarization,proto3" json:"notarization,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetInfoResponse) Reset() {
@@ -1363,6 +1378,221 @@ func (x *GetInfoResponse) GetSidechainPeers() uint32 {
 	return 0
 }
 
+func (x *GetInfoResponse) GetNotarization() *NotarizationStatus {
+	if x != nil {
+		return x.Notarization
+	}
+	return nil
+}
+
+// NotarizationStatus is how notarization stands (dPoW, docs/protocol.md
+// §13): the last notarization that counts and how far behind it is.
+type NotarizationStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// notarized reports whether a notarization counts yet; the fields up to
+	// signer_pubkeys describe the last one.
+	Notarized bool `protobuf:"varint,1,opt,name=notarized,proto3" json:"notarized,omitempty"`
+	// lag_blocks is the number of sideblocks above the last notarized
+	// height (the whole best chain, tip height + 1, before the first).
+	LagBlocks int32 `protobuf:"varint,2,opt,name=lag_blocks,json=lagBlocks,proto3" json:"lag_blocks,omitempty"`
+	// age_seconds is the time since the mainchain block that holds the last
+	// notarization, by this node's clock; 0 before the first.
+	AgeSeconds int64 `protobuf:"varint,3,opt,name=age_seconds,json=ageSeconds,proto3" json:"age_seconds,omitempty"`
+	// health is "regular", "irregular" (age at least irregular_seconds),
+	// "inactive" (at least inactive_seconds) or "none" (no notarization
+	// yet).
+	Health string `protobuf:"bytes,4,opt,name=health,proto3" json:"health,omitempty"`
+	// irregular_seconds and inactive_seconds are the network's alarm ages
+	// (Komodo's 2.5 h and 24 h, scaled on the test networks).
+	IrregularSeconds int64 `protobuf:"varint,5,opt,name=irregular_seconds,json=irregularSeconds,proto3" json:"irregular_seconds,omitempty"`
+	InactiveSeconds  int64 `protobuf:"varint,6,opt,name=inactive_seconds,json=inactiveSeconds,proto3" json:"inactive_seconds,omitempty"`
+	// interval is the notarization interval: only multiples of it are
+	// notarized.
+	Interval int32 `protobuf:"varint,7,opt,name=interval,proto3" json:"interval,omitempty"`
+	// next_height is the height the next round notarizes once the chain has
+	// it NotarizationDepth deep: the next multiple of the interval above
+	// the last notarized height.
+	NextHeight int32 `protobuf:"varint,8,opt,name=next_height,json=nextHeight,proto3" json:"next_height,omitempty"`
+	// dpow_counting reports whether GetConfirmations and GetTransaction count dPoW-style
+	// (off with --nodpowconfs).
+	DpowCounting bool `protobuf:"varint,9,opt,name=dpow_counting,json=dpowCounting,proto3" json:"dpow_counting,omitempty"`
+	// notarized_height and notarized_block are the sideblock the last
+	// notarization notarizes.
+	NotarizedHeight int32  `protobuf:"varint,10,opt,name=notarized_height,json=notarizedHeight,proto3" json:"notarized_height,omitempty"`
+	NotarizedBlock  string `protobuf:"bytes,11,opt,name=notarized_block,json=notarizedBlock,proto3" json:"notarized_block,omitempty"`
+	// txid is its mainchain transaction, main_height the mainchain block
+	// that holds it, confirmations that block's Bitcoin confirmations and
+	// block_time its Unix time.
+	Txid          string `protobuf:"bytes,12,opt,name=txid,proto3" json:"txid,omitempty"`
+	MainHeight    int32  `protobuf:"varint,13,opt,name=main_height,json=mainHeight,proto3" json:"main_height,omitempty"`
+	Confirmations int32  `protobuf:"varint,14,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
+	BlockTime     int64  `protobuf:"varint,15,opt,name=block_time,json=blockTime,proto3" json:"block_time,omitempty"`
+	// season is the notary season that signed it; signers the signing
+	// notaries' indexes in the season and signer_pubkeys their keys
+	// (compressed, hex), in input order.
+	Season        uint32   `protobuf:"varint,16,opt,name=season,proto3" json:"season,omitempty"`
+	Signers       []uint32 `protobuf:"varint,17,rep,packed,name=signers,proto3" json:"signers,omitempty"`
+	SignerPubkeys []string `protobuf:"bytes,18,rep,name=signer_pubkeys,json=signerPubkeys,proto3" json:"signer_pubkeys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotarizationStatus) Reset() {
+	*x = NotarizationStatus{}
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotarizationStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotarizationStatus) ProtoMessage() {}
+
+func (x *NotarizationStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotarizationStatus.ProtoReflect.Descriptor instead.
+func (*NotarizationStatus) Descriptor() ([]byte, []int) {
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *NotarizationStatus) GetNotarized() bool {
+	if x != nil {
+		return x.Notarized
+	}
+	return false
+}
+
+func (x *NotarizationStatus) GetLagBlocks() int32 {
+	if x != nil {
+		return x.LagBlocks
+	}
+	return 0
+}
+
+func (x *NotarizationStatus) GetAgeSeconds() int64 {
+	if x != nil {
+		return x.AgeSeconds
+	}
+	return 0
+}
+
+func (x *NotarizationStatus) GetHealth() string {
+	if x != nil {
+		return x.Health
+	}
+	return ""
+}
+
+func (x *NotarizationStatus) GetIrregularSeconds() int64 {
+	if x != nil {
+		return x.IrregularSeconds
+	}
+	return 0
+}
+
+func (x *NotarizationStatus) GetInactiveSeconds() int64 {
+	if x != nil {
+		return x.InactiveSeconds
+	}
+	return 0
+}
+
+func (x *NotarizationStatus) GetInterval() int32 {
+	if x != nil {
+		return x.Interval
+	}
+	return 0
+}
+
+func (x *NotarizationStatus) GetNextHeight() int32 {
+	if x != nil {
+		return x.NextHeight
+	}
+	return 0
+}
+
+func (x *NotarizationStatus) GetDpowCounting() bool {
+	if x != nil {
+		return x.DpowCounting
+	}
+	return false
+}
+
+func (x *NotarizationStatus) GetNotarizedHeight() int32 {
+	if x != nil {
+		return x.NotarizedHeight
+	}
+	return 0
+}
+
+func (x *NotarizationStatus) GetNotarizedBlock() string {
+	if x != nil {
+		return x.NotarizedBlock
+	}
+	return ""
+}
+
+func (x *NotarizationStatus) GetTxid() string {
+	if x != nil {
+		return x.Txid
+	}
+	return ""
+}
+
+func (x *NotarizationStatus) GetMainHeight() int32 {
+	if x != nil {
+		return x.MainHeight
+	}
+	return 0
+}
+
+func (x *NotarizationStatus) GetConfirmations() int32 {
+	if x != nil {
+		return x.Confirmations
+	}
+	return 0
+}
+
+func (x *NotarizationStatus) GetBlockTime() int64 {
+	if x != nil {
+		return x.BlockTime
+	}
+	return 0
+}
+
+func (x *NotarizationStatus) GetSeason() uint32 {
+	if x != nil {
+		return x.Season
+	}
+	return 0
+}
+
+func (x *NotarizationStatus) GetSigners() []uint32 {
+	if x != nil {
+		return x.Signers
+	}
+	return nil
+}
+
+func (x *NotarizationStatus) GetSignerPubkeys() []string {
+	if x != nil {
+		return x.SignerPubkeys
+	}
+	return nil
+}
+
 // MainchainState is the node's view of the mainchain.
 type MainchainState struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1411,7 +1641,7 @@ type MainchainState struct {
 
 func (x *MainchainState) Reset() {
 	*x = MainchainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1423,7 +1653,7 @@ func (x *MainchainState) String() string {
 func (*MainchainState) ProtoMessage() {}
 
 func (x *MainchainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[18]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1436,7 +1666,7 @@ func (x *MainchainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MainchainState.ProtoReflect.Descriptor instead.
 func (*MainchainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{18}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MainchainState) GetTipHeight() int32 {
@@ -1541,7 +1771,7 @@ type SidechainState struct {
 
 func (x *SidechainState) Reset() {
 	*x = SidechainState{}
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1553,7 +1783,7 @@ func (x *SidechainState) String() string {
 func (*SidechainState) ProtoMessage() {}
 
 func (x *SidechainState) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_api_v1_node_proto_msgTypes[19]
+	mi := &file_sidenode_api_v1_node_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1566,7 +1796,7 @@ func (x *SidechainState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SidechainState.ProtoReflect.Descriptor instead.
 func (*SidechainState) Descriptor() ([]byte, []int) {
-	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{19}
+	return file_sidenode_api_v1_node_proto_rawDescGZIP(), []int{20}
 }
 
 // Deprecated: Marked as deprecated in sidenode/api/v1/node.proto.
@@ -1649,7 +1879,7 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"block_hash\x18\x02 \x01(\tR\tblockHash\x12\x1d\n" +
 	"\n" +
 	"state_hash\x18\x03 \x01(\tR\tstateHash\"\x10\n" +
-	"\x0eGetInfoRequest\"\xb2\x05\n" +
+	"\x0eGetInfoRequest\"\xfb\x05\n" +
 	"\x0fGetInfoResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x18\n" +
 	"\anetwork\x18\x02 \x01(\tR\anetwork\x12!\n" +
@@ -1668,10 +1898,36 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"state_hash\x18\f \x01(\tR\tstateHash\x12+\n" +
 	"\x11headers_broadcast\x18\r \x01(\x04R\x10headersBroadcast\x12T\n" +
 	"\fmiss_reasons\x18\x0e \x03(\v21.sidenode.api.v1.GetInfoResponse.MissReasonsEntryR\vmissReasons\x12'\n" +
-	"\x0fsidechain_peers\x18\x0f \x01(\rR\x0esidechainPeers\x1a>\n" +
+	"\x0fsidechain_peers\x18\x0f \x01(\rR\x0esidechainPeers\x12G\n" +
+	"\fnotarization\x18\x10 \x01(\v2#.sidenode.api.v1.NotarizationStatusR\fnotarization\x1a>\n" +
 	"\x10MissReasonsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\x8e\x03\n" +
+	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xeb\x04\n" +
+	"\x12NotarizationStatus\x12\x1c\n" +
+	"\tnotarized\x18\x01 \x01(\bR\tnotarized\x12\x1d\n" +
+	"\n" +
+	"lag_blocks\x18\x02 \x01(\x05R\tlagBlocks\x12\x1f\n" +
+	"\vage_seconds\x18\x03 \x01(\x03R\n" +
+	"ageSeconds\x12\x16\n" +
+	"\x06health\x18\x04 \x01(\tR\x06health\x12+\n" +
+	"\x11irregular_seconds\x18\x05 \x01(\x03R\x10irregularSeconds\x12)\n" +
+	"\x10inactive_seconds\x18\x06 \x01(\x03R\x0finactiveSeconds\x12\x1a\n" +
+	"\binterval\x18\a \x01(\x05R\binterval\x12\x1f\n" +
+	"\vnext_height\x18\b \x01(\x05R\n" +
+	"nextHeight\x12#\n" +
+	"\rdpow_counting\x18\t \x01(\bR\fdpowCounting\x12)\n" +
+	"\x10notarized_height\x18\n" +
+	" \x01(\x05R\x0fnotarizedHeight\x12'\n" +
+	"\x0fnotarized_block\x18\v \x01(\tR\x0enotarizedBlock\x12\x12\n" +
+	"\x04txid\x18\f \x01(\tR\x04txid\x12\x1f\n" +
+	"\vmain_height\x18\r \x01(\x05R\n" +
+	"mainHeight\x12$\n" +
+	"\rconfirmations\x18\x0e \x01(\x05R\rconfirmations\x12\x1d\n" +
+	"\n" +
+	"block_time\x18\x0f \x01(\x03R\tblockTime\x12\x16\n" +
+	"\x06season\x18\x10 \x01(\rR\x06season\x12\x18\n" +
+	"\asigners\x18\x11 \x03(\rR\asigners\x12%\n" +
+	"\x0esigner_pubkeys\x18\x12 \x03(\tR\rsignerPubkeys\"\x8e\x03\n" +
 	"\x0eMainchainState\x12\x1d\n" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x05R\ttipHeight\x12\x19\n" +
@@ -1692,7 +1948,7 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"\n" +
 	"tip_height\x18\x01 \x01(\x04B\x02\x18\x01R\ttipHeight\x12\x19\n" +
 	"\btip_hash\x18\x02 \x01(\tR\atipHash\x12\x16\n" +
-	"\x06height\x18\x03 \x01(\x05R\x06height*\xe8\x02\n" +
+	"\x06height\x18\x03 \x01(\x05R\x06height*\xb9\x03\n" +
 	"\vAlarmReason\x12\x1c\n" +
 	"\x18ALARM_REASON_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eALARM_REASON_SIDECHAIN_STALLED\x10\x01\x12%\n" +
@@ -1703,7 +1959,10 @@ const file_sidenode_api_v1_node_proto_rawDesc = "" +
 	"!ALARM_REASON_BACKEND_DISCONNECTED\x10\x06\x12\x1f\n" +
 	"\x1bALARM_REASON_BACKEND_BEHIND\x10\a\x12!\n" +
 	"\x1dALARM_REASON_OWN_SLOTS_MISSED\x10\b\x12\x1e\n" +
-	"\x1aALARM_REASON_PUBLISHER_LOW\x10\t*h\n" +
+	"\x1aALARM_REASON_PUBLISHER_LOW\x10\t\x12'\n" +
+	"#ALARM_REASON_NOTARIZATION_IRREGULAR\x10\n" +
+	"\x12&\n" +
+	"\"ALARM_REASON_NOTARIZATION_INACTIVE\x10\v*h\n" +
 	"\rAlarmSeverity\x12\x1e\n" +
 	"\x1aALARM_SEVERITY_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16ALARM_SEVERITY_WARNING\x10\x01\x12\x1b\n" +
@@ -1735,7 +1994,7 @@ func file_sidenode_api_v1_node_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_api_v1_node_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_sidenode_api_v1_node_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_sidenode_api_v1_node_proto_goTypes = []any{
 	(AlarmReason)(0),                // 0: sidenode.api.v1.AlarmReason
 	(AlarmSeverity)(0),              // 1: sidenode.api.v1.AlarmSeverity
@@ -1758,9 +2017,10 @@ var file_sidenode_api_v1_node_proto_goTypes = []any{
 	(*GetStateHashResponse)(nil),    // 18: sidenode.api.v1.GetStateHashResponse
 	(*GetInfoRequest)(nil),          // 19: sidenode.api.v1.GetInfoRequest
 	(*GetInfoResponse)(nil),         // 20: sidenode.api.v1.GetInfoResponse
-	(*MainchainState)(nil),          // 21: sidenode.api.v1.MainchainState
-	(*SidechainState)(nil),          // 22: sidenode.api.v1.SidechainState
-	nil,                             // 23: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	(*NotarizationStatus)(nil),      // 21: sidenode.api.v1.NotarizationStatus
+	(*MainchainState)(nil),          // 22: sidenode.api.v1.MainchainState
+	(*SidechainState)(nil),          // 23: sidenode.api.v1.SidechainState
+	nil,                             // 24: sidenode.api.v1.GetInfoResponse.MissReasonsEntry
 }
 var file_sidenode_api_v1_node_proto_depIdxs = []int32{
 	0,  // 0: sidenode.api.v1.Alarm.reason:type_name -> sidenode.api.v1.AlarmReason
@@ -1774,28 +2034,29 @@ var file_sidenode_api_v1_node_proto_depIdxs = []int32{
 	10, // 8: sidenode.api.v1.ListBansResponse.bans:type_name -> sidenode.api.v1.PeerBan
 	10, // 9: sidenode.api.v1.BanPeerResponse.ban:type_name -> sidenode.api.v1.PeerBan
 	10, // 10: sidenode.api.v1.UnbanPeerResponse.lifted:type_name -> sidenode.api.v1.PeerBan
-	21, // 11: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
-	22, // 12: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
-	23, // 13: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
-	19, // 14: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
-	17, // 15: sidenode.api.v1.NodeService.GetStateHash:input_type -> sidenode.api.v1.GetStateHashRequest
-	11, // 16: sidenode.api.v1.NodeService.ListBans:input_type -> sidenode.api.v1.ListBansRequest
-	13, // 17: sidenode.api.v1.NodeService.BanPeer:input_type -> sidenode.api.v1.BanPeerRequest
-	15, // 18: sidenode.api.v1.NodeService.UnbanPeer:input_type -> sidenode.api.v1.UnbanPeerRequest
-	4,  // 19: sidenode.api.v1.NodeService.ListAlarms:input_type -> sidenode.api.v1.ListAlarmsRequest
-	6,  // 20: sidenode.api.v1.NodeService.SubscribeAlarms:input_type -> sidenode.api.v1.SubscribeAlarmsRequest
-	20, // 21: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
-	18, // 22: sidenode.api.v1.NodeService.GetStateHash:output_type -> sidenode.api.v1.GetStateHashResponse
-	12, // 23: sidenode.api.v1.NodeService.ListBans:output_type -> sidenode.api.v1.ListBansResponse
-	14, // 24: sidenode.api.v1.NodeService.BanPeer:output_type -> sidenode.api.v1.BanPeerResponse
-	16, // 25: sidenode.api.v1.NodeService.UnbanPeer:output_type -> sidenode.api.v1.UnbanPeerResponse
-	5,  // 26: sidenode.api.v1.NodeService.ListAlarms:output_type -> sidenode.api.v1.ListAlarmsResponse
-	9,  // 27: sidenode.api.v1.NodeService.SubscribeAlarms:output_type -> sidenode.api.v1.SubscribeAlarmsResponse
-	21, // [21:28] is the sub-list for method output_type
-	14, // [14:21] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	22, // 11: sidenode.api.v1.GetInfoResponse.mainchain:type_name -> sidenode.api.v1.MainchainState
+	23, // 12: sidenode.api.v1.GetInfoResponse.sidechain:type_name -> sidenode.api.v1.SidechainState
+	24, // 13: sidenode.api.v1.GetInfoResponse.miss_reasons:type_name -> sidenode.api.v1.GetInfoResponse.MissReasonsEntry
+	21, // 14: sidenode.api.v1.GetInfoResponse.notarization:type_name -> sidenode.api.v1.NotarizationStatus
+	19, // 15: sidenode.api.v1.NodeService.GetInfo:input_type -> sidenode.api.v1.GetInfoRequest
+	17, // 16: sidenode.api.v1.NodeService.GetStateHash:input_type -> sidenode.api.v1.GetStateHashRequest
+	11, // 17: sidenode.api.v1.NodeService.ListBans:input_type -> sidenode.api.v1.ListBansRequest
+	13, // 18: sidenode.api.v1.NodeService.BanPeer:input_type -> sidenode.api.v1.BanPeerRequest
+	15, // 19: sidenode.api.v1.NodeService.UnbanPeer:input_type -> sidenode.api.v1.UnbanPeerRequest
+	4,  // 20: sidenode.api.v1.NodeService.ListAlarms:input_type -> sidenode.api.v1.ListAlarmsRequest
+	6,  // 21: sidenode.api.v1.NodeService.SubscribeAlarms:input_type -> sidenode.api.v1.SubscribeAlarmsRequest
+	20, // 22: sidenode.api.v1.NodeService.GetInfo:output_type -> sidenode.api.v1.GetInfoResponse
+	18, // 23: sidenode.api.v1.NodeService.GetStateHash:output_type -> sidenode.api.v1.GetStateHashResponse
+	12, // 24: sidenode.api.v1.NodeService.ListBans:output_type -> sidenode.api.v1.ListBansResponse
+	14, // 25: sidenode.api.v1.NodeService.BanPeer:output_type -> sidenode.api.v1.BanPeerResponse
+	16, // 26: sidenode.api.v1.NodeService.UnbanPeer:output_type -> sidenode.api.v1.UnbanPeerResponse
+	5,  // 27: sidenode.api.v1.NodeService.ListAlarms:output_type -> sidenode.api.v1.ListAlarmsResponse
+	9,  // 28: sidenode.api.v1.NodeService.SubscribeAlarms:output_type -> sidenode.api.v1.SubscribeAlarmsResponse
+	22, // [22:29] is the sub-list for method output_type
+	15, // [15:22] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_api_v1_node_proto_init() }
@@ -1813,7 +2074,7 @@ func file_sidenode_api_v1_node_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_api_v1_node_proto_rawDesc), len(file_sidenode_api_v1_node_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -576,8 +576,9 @@ func (x *Anchor) GetConfirmations() int32 {
 	return 0
 }
 
-// Notarization is a notarization of the sidechain that covers the block.
-// No engine writes one yet: the field holding it is absent.
+// Notarization is a notarization of the sidechain that counts (dPoW,
+// docs/protocol.md §13): the last one, which covers every block at or below
+// the height it notarizes.
 type Notarization struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// txid is the notarization transaction on the mainchain.
@@ -588,8 +589,20 @@ type Notarization struct {
 	Confirmations int32 `protobuf:"varint,3,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
 	// notarized_height is the sidechain height it notarizes.
 	NotarizedHeight int32 `protobuf:"varint,4,opt,name=notarized_height,json=notarizedHeight,proto3" json:"notarized_height,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// notarized_block is the sideblock it notarizes, at notarized_height.
+	NotarizedBlock string `protobuf:"bytes,5,opt,name=notarized_block,json=notarizedBlock,proto3" json:"notarized_block,omitempty"`
+	// season is the notary season whose notaries signed it.
+	Season uint32 `protobuf:"varint,6,opt,name=season,proto3" json:"season,omitempty"`
+	// signers are the signing notaries' indexes in the season, in input
+	// order.
+	Signers []uint32 `protobuf:"varint,7,rep,packed,name=signers,proto3" json:"signers,omitempty"`
+	// signer_pubkeys are their keys (compressed, hex), in the same order.
+	SignerPubkeys []string `protobuf:"bytes,8,rep,name=signer_pubkeys,json=signerPubkeys,proto3" json:"signer_pubkeys,omitempty"`
+	// block_time is the Unix time of the mainchain block that holds it:
+	// the notarization's age counts from it.
+	BlockTime     int64 `protobuf:"varint,9,opt,name=block_time,json=blockTime,proto3" json:"block_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Notarization) Reset() {
@@ -646,6 +659,41 @@ func (x *Notarization) GetConfirmations() int32 {
 func (x *Notarization) GetNotarizedHeight() int32 {
 	if x != nil {
 		return x.NotarizedHeight
+	}
+	return 0
+}
+
+func (x *Notarization) GetNotarizedBlock() string {
+	if x != nil {
+		return x.NotarizedBlock
+	}
+	return ""
+}
+
+func (x *Notarization) GetSeason() uint32 {
+	if x != nil {
+		return x.Season
+	}
+	return 0
+}
+
+func (x *Notarization) GetSigners() []uint32 {
+	if x != nil {
+		return x.Signers
+	}
+	return nil
+}
+
+func (x *Notarization) GetSignerPubkeys() []string {
+	if x != nil {
+		return x.SignerPubkeys
+	}
+	return nil
+}
+
+func (x *Notarization) GetBlockTime() int64 {
+	if x != nil {
+		return x.BlockTime
 	}
 	return 0
 }
@@ -773,7 +821,8 @@ type GetConfirmationsResponse struct {
 	// confirmations is the figure to act on: 0 when the transaction or
 	// block is in no block of the best sidechain; otherwise the smaller of
 	// side_confirmations and the anchor's Bitcoin confirmations
-	// (docs/protocol.md, "Confirmations status").
+	// (docs/protocol.md, "Confirmations status"). With dPoW counting
+	// (dpow_counting), that figure counts as 1 until notarized.
 	Confirmations int32 `protobuf:"varint,7,opt,name=confirmations,proto3" json:"confirmations,omitempty"`
 	// side_confirmations is the raw sidechain count: 1 at the best
 	// sidechain's tip, 2 for its parent, ...; 0 off the best chain.
@@ -783,8 +832,8 @@ type GetConfirmationsResponse struct {
 	Anchored bool `protobuf:"varint,9,opt,name=anchored,proto3" json:"anchored,omitempty"`
 	// anchor is the header's publication; absent when not anchored.
 	Anchor *Anchor `protobuf:"bytes,10,opt,name=anchor,proto3" json:"anchor,omitempty"`
-	// notarization is absent: no notarization engine runs yet. It will
-	// hold the notarization that covers the block once one does.
+	// notarization is the notarization that covers the block (notarized);
+	// absent when none does, or on a network without notaries.
 	Notarization *Notarization `protobuf:"bytes,11,opt,name=notarization,proto3" json:"notarization,omitempty"`
 	// withdrawals are the transaction's withdrawal outputs, in output
 	// order; empty for a block.
@@ -794,6 +843,18 @@ type GetConfirmationsResponse struct {
 	// side_tip_height is the best sidechain's tip height then; -1 for an
 	// empty sidechain.
 	SideTipHeight int32 `protobuf:"varint,14,opt,name=side_tip_height,json=sideTipHeight,proto3" json:"side_tip_height,omitempty"`
+	// notarized reports whether a notarization that counts covers the
+	// block: it is on the best sidechain at or below the last notarized
+	// height (dPoW, docs/protocol.md §13).
+	Notarized bool `protobuf:"varint,15,opt,name=notarized,proto3" json:"notarized,omitempty"`
+	// raw_confirmations is the figure before dPoW counting: what
+	// confirmations is without it, always given.
+	RawConfirmations int32 `protobuf:"varint,16,opt,name=raw_confirmations,json=rawConfirmations,proto3" json:"raw_confirmations,omitempty"`
+	// dpow_counting reports whether confirmations counts dPoW-style
+	// (Komodo's dpowconfs): 0 unconfirmed, 1 while confirmed but not
+	// notarized, raw_confirmations once notarized. On for a network with
+	// notaries unless the node runs with --nodpowconfs.
+	DpowCounting  bool `protobuf:"varint,17,opt,name=dpow_counting,json=dpowCounting,proto3" json:"dpow_counting,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -924,6 +985,27 @@ func (x *GetConfirmationsResponse) GetSideTipHeight() int32 {
 		return x.SideTipHeight
 	}
 	return 0
+}
+
+func (x *GetConfirmationsResponse) GetNotarized() bool {
+	if x != nil {
+		return x.Notarized
+	}
+	return false
+}
+
+func (x *GetConfirmationsResponse) GetRawConfirmations() int32 {
+	if x != nil {
+		return x.RawConfirmations
+	}
+	return 0
+}
+
+func (x *GetConfirmationsResponse) GetDpowCounting() bool {
+	if x != nil {
+		return x.DpowCounting
+	}
+	return false
 }
 
 // GetBlockRequest names a block and the page of its transaction ids.
@@ -1345,8 +1427,18 @@ type GetTransactionResponse struct {
 	Height int32 `protobuf:"varint,10,opt,name=height,proto3" json:"height,omitempty"`
 	// num_confirmations is confirmations as a number.
 	NumConfirmations int32 `protobuf:"varint,11,opt,name=num_confirmations,json=numConfirmations,proto3" json:"num_confirmations,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// notarized reports whether a notarization that counts covers the
+	// block that holds it (dPoW, docs/protocol.md §13).
+	Notarized bool `protobuf:"varint,12,opt,name=notarized,proto3" json:"notarized,omitempty"`
+	// dpow_confirmations is num_confirmations counted dPoW-style when
+	// dpow_counting is on (0 unconfirmed, 1 until notarized, then
+	// num_confirmations), num_confirmations otherwise.
+	DpowConfirmations int32 `protobuf:"varint,13,opt,name=dpow_confirmations,json=dpowConfirmations,proto3" json:"dpow_confirmations,omitempty"`
+	// dpow_counting reports whether the node counts dPoW-style: on a
+	// network with notaries, unless it runs with --nodpowconfs.
+	DpowCounting  bool `protobuf:"varint,14,opt,name=dpow_counting,json=dpowCounting,proto3" json:"dpow_counting,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetTransactionResponse) Reset() {
@@ -1456,6 +1548,27 @@ func (x *GetTransactionResponse) GetNumConfirmations() int32 {
 		return x.NumConfirmations
 	}
 	return 0
+}
+
+func (x *GetTransactionResponse) GetNotarized() bool {
+	if x != nil {
+		return x.Notarized
+	}
+	return false
+}
+
+func (x *GetTransactionResponse) GetDpowConfirmations() int32 {
+	if x != nil {
+		return x.DpowConfirmations
+	}
+	return 0
+}
+
+func (x *GetTransactionResponse) GetDpowCounting() bool {
+	if x != nil {
+		return x.DpowCounting
+	}
+	return false
 }
 
 // ListUnspentRequest selects a page of an address's unspent outputs.
@@ -2091,12 +2204,18 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\x06height\x18\x02 \x01(\x05R\x06height\x12\x1d\n" +
 	"\n" +
 	"block_hash\x18\x03 \x01(\tR\tblockHash\x12$\n" +
-	"\rconfirmations\x18\x04 \x01(\x05R\rconfirmations\"\x8b\x01\n" +
+	"\rconfirmations\x18\x04 \x01(\x05R\rconfirmations\"\xac\x02\n" +
 	"\fNotarization\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x16\n" +
 	"\x06height\x18\x02 \x01(\x05R\x06height\x12$\n" +
 	"\rconfirmations\x18\x03 \x01(\x05R\rconfirmations\x12)\n" +
-	"\x10notarized_height\x18\x04 \x01(\x05R\x0fnotarizedHeight\"\x92\x02\n" +
+	"\x10notarized_height\x18\x04 \x01(\x05R\x0fnotarizedHeight\x12'\n" +
+	"\x0fnotarized_block\x18\x05 \x01(\tR\x0enotarizedBlock\x12\x16\n" +
+	"\x06season\x18\x06 \x01(\rR\x06season\x12\x18\n" +
+	"\asigners\x18\a \x03(\rR\asigners\x12%\n" +
+	"\x0esigner_pubkeys\x18\b \x03(\tR\rsignerPubkeys\x12\x1d\n" +
+	"\n" +
+	"block_time\x18\t \x01(\x03R\tblockTime\"\x92\x02\n" +
 	"\x17WithdrawalConfirmations\x12\x1a\n" +
 	"\boutpoint\x18\x01 \x01(\tR\boutpoint\x126\n" +
 	"\x05stage\x18\x02 \x01(\x0e2 .sidenode.api.v1.WithdrawalStageR\x05stage\x12\x16\n" +
@@ -2105,7 +2224,7 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\vpayout_txid\x18\x05 \x01(\tR\n" +
 	"payoutTxid\x12#\n" +
 	"\rpayout_height\x18\x06 \x01(\x05R\fpayoutHeight\x121\n" +
-	"\x14payout_confirmations\x18\a \x01(\x05R\x13payoutConfirmations\"\xec\x04\n" +
+	"\x14payout_confirmations\x18\a \x01(\x05R\x13payoutConfirmations\"\xdc\x05\n" +
 	"\x18GetConfirmationsResponse\x126\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\".sidenode.api.v1.ConfirmationsKindR\x04kind\x12\x12\n" +
 	"\x04txid\x18\x02 \x01(\tR\x04txid\x12\x1d\n" +
@@ -2123,7 +2242,10 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\fnotarization\x18\v \x01(\v2\x1d.sidenode.api.v1.NotarizationR\fnotarization\x12J\n" +
 	"\vwithdrawals\x18\f \x03(\v2(.sidenode.api.v1.WithdrawalConfirmationsR\vwithdrawals\x12&\n" +
 	"\x0fmain_tip_height\x18\r \x01(\x05R\rmainTipHeight\x12&\n" +
-	"\x0fside_tip_height\x18\x0e \x01(\x05R\rsideTipHeight\"\xb5\x01\n" +
+	"\x0fside_tip_height\x18\x0e \x01(\x05R\rsideTipHeight\x12\x1c\n" +
+	"\tnotarized\x18\x0f \x01(\bR\tnotarized\x12+\n" +
+	"\x11raw_confirmations\x18\x10 \x01(\x05R\x10rawConfirmations\x12#\n" +
+	"\rdpow_counting\x18\x11 \x01(\bR\fdpowCounting\"\xb5\x01\n" +
 	"\x0fGetBlockRequest\x12\x14\n" +
 	"\x04hash\x18\x01 \x01(\tH\x00R\x04hash\x12\x18\n" +
 	"\x06height\x18\x02 \x01(\x04H\x00R\x06height\x12\x16\n" +
@@ -2156,7 +2278,7 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\fblock_height\x18\x11 \x01(\x05R\vblockHeight\x12+\n" +
 	"\x11num_confirmations\x18\x12 \x01(\x05R\x10numConfirmations\"+\n" +
 	"\x15GetTransactionRequest\x12\x12\n" +
-	"\x04txid\x18\x01 \x01(\tR\x04txid\"\xf9\x02\n" +
+	"\x04txid\x18\x01 \x01(\tR\x04txid\"\xeb\x03\n" +
 	"\x16GetTransactionResponse\x12\x12\n" +
 	"\x04txid\x18\x01 \x01(\tR\x04txid\x12\x17\n" +
 	"\araw_hex\x18\x02 \x01(\tR\x06rawHex\x12\x1d\n" +
@@ -2171,7 +2293,10 @@ const file_sidenode_api_v1_sidechain_proto_rawDesc = "" +
 	"\rconfirmations\x18\t \x01(\x04B\x02\x18\x01R\rconfirmations\x12\x16\n" +
 	"\x06height\x18\n" +
 	" \x01(\x05R\x06height\x12+\n" +
-	"\x11num_confirmations\x18\v \x01(\x05R\x10numConfirmations\"x\n" +
+	"\x11num_confirmations\x18\v \x01(\x05R\x10numConfirmations\x12\x1c\n" +
+	"\tnotarized\x18\f \x01(\bR\tnotarized\x12-\n" +
+	"\x12dpow_confirmations\x18\r \x01(\x05R\x11dpowConfirmations\x12#\n" +
+	"\rdpow_counting\x18\x0e \x01(\bR\fdpowCounting\"x\n" +
 	"\x12ListUnspentRequest\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x14\n" +
