@@ -123,16 +123,21 @@ func (e errString) Error() string { return string(e) }
 
 const errSpent = errString("input spent")
 
-// wallet holds one dev notary key; its outputs are the mainchain's.
+// wallet holds dev notary keys; its outputs are the mainchain's.
 type wallet struct {
-	key  *btcec.PrivateKey
+	keys []*btcec.PrivateKey
 	main *mainchain
 }
 
 func (w *wallet) NotaryKey(pub [33]byte) (*btcec.PrivateKey, bool) {
-	var mine [33]byte
-	copy(mine[:], w.key.PubKey().SerializeCompressed())
-	return w.key, mine == pub
+	for _, k := range w.keys {
+		var mine [33]byte
+		copy(mine[:], k.PubKey().SerializeCompressed())
+		if mine == pub {
+			return k, true
+		}
+	}
+	return nil, false
 }
 
 func (w *wallet) Unspent(script []byte) ([]round.Output, error) {
@@ -262,17 +267,26 @@ type testNet struct {
 }
 
 func newTestNet(t testing.TB, fundEach int64, funds int) *testNet {
-	params := testParams()
+	return newTestNetOn(t, testParams(), fundEach, funds)
+}
+
+// newTestNetOn is newTestNet on params: runner i holds notary i of every
+// season (DevNotaryKey(i + 5*season)), each key funded.
+func newTestNetOn(t testing.TB, params *chainparams.Params, fundEach int64, funds int) *testNet {
 	tn := &testNet{t: t, params: params, clock: &fakeClock{now: time.Unix(1_800_000_000, 0)},
 		main: newMainchain(t, params), side: &sidechain{}}
 	n := len(params.Notary.Seasons[0].Pubkeys)
 	tn.net = &peerNet{t: t, online: make([]bool, n)}
 	for i := 0; i < n; i++ {
-		key := chainparams.DevNotaryKey(i)
-		var pub [33]byte
-		copy(pub[:], key.PubKey().SerializeCompressed())
-		for j := 0; j < funds; j++ {
-			tn.main.fund(notarize.NotaryScript(pub), fundEach)
+		var keys []*btcec.PrivateKey
+		for season := range params.Notary.Seasons {
+			key := chainparams.DevNotaryKey(i + 5*season)
+			keys = append(keys, key)
+			var pub [33]byte
+			copy(pub[:], key.PubKey().SerializeCompressed())
+			for j := 0; j < funds; j++ {
+				tn.main.fund(notarize.NotaryScript(pub), fundEach)
+			}
 		}
 		relay, err := NewRelay(RelayConfig{Params: params,
 			TipHeight: func() int32 { _, _, h, _ := tn.side.Tip(); return h }})
@@ -281,7 +295,7 @@ func newTestNet(t testing.TB, fundEach int64, funds int) *testNet {
 		}
 		relay.SetPeers(announcer{tn.net, i})
 		r, err := New(Config{Params: params, Sidechain: tn.side, Notarizations: tn.main,
-			Wallet: &wallet{key, tn.main}, UTXOs: tn.main, Backend: tn.main,
+			Wallet: &wallet{keys, tn.main}, UTXOs: tn.main, Backend: tn.main,
 			Transport: relay, Clock: tn.clock, Timeout: time.Minute,
 			SplitInterval: time.Hour})
 		if err != nil {

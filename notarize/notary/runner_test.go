@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mainstake/sidenode/chainparams"
+	"github.com/mainstake/sidenode/notarize"
 	"github.com/mainstake/sidenode/p2p"
 )
 
@@ -152,5 +154,62 @@ func TestNoSplitDuringRound(t *testing.T) {
 	tn.step()
 	if _, splits := tn.main.count(); splits == 0 {
 		t.Fatal("no split once the round was over")
+	}
+}
+
+// TestSeasonChange runs rounds across a season change at height 20 (a
+// second season of other keys, threshold 3): the notarizations below it
+// are signed by the first season's notaries, those from it by the
+// second's, with no restart.
+func TestSeasonChange(t *testing.T) {
+	params := testParams()
+	np := *params.Notary
+	second := chainparams.NotarySeason{StartHeight: 20, Threshold: 3}
+	for i := 0; i < 5; i++ {
+		var pub [33]byte
+		copy(pub[:], chainparams.DevNotaryKey(5+i).PubKey().SerializeCompressed())
+		second.Pubkeys = append(second.Pubkeys, pub)
+	}
+	np.Seasons = append(append([]chainparams.NotarySeason(nil), np.Seasons...), second)
+	if err := np.Check(); err != nil {
+		t.Fatal(err)
+	}
+	params.Notary = &np
+	tn := newTestNetOn(t, params, 100_000, 3)
+	for h := int32(1); h <= 30+int32(np.NotarizationDepth); h++ {
+		tn.side.set(h)
+		tn.step()
+	}
+	if last := tn.main.LastNotarization(); last == nil || last.Height != 30 {
+		t.Fatalf("last notarization %+v, want height 30", last)
+	}
+	tn.main.mu.Lock()
+	defer tn.main.mu.Unlock()
+	for _, tx := range tn.main.notars {
+		p, err := notarize.ParsePayload(tx.TxOut[0].PkScript, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		if p.Height >= 20 {
+			want = 1
+		}
+		if p.Season != want {
+			t.Fatalf("notarization of height %d in season %d, want %d", p.Height, p.Season, want)
+		}
+		// Every input pays a key of the season it names.
+		for _, in := range tx.TxIn {
+			key := in.Witness[1]
+			found := false
+			for _, pub := range params.Notary.Seasons[p.Season].Pubkeys {
+				found = found || string(pub[:]) == string(key)
+			}
+			if !found {
+				t.Fatalf("notarization of height %d signed by a key of no season %d notary", p.Height, p.Season)
+			}
+		}
+	}
+	if len(tn.main.notars) != 6 {
+		t.Fatalf("%d notarizations, want 6 (heights 5 to 30)", len(tn.main.notars))
 	}
 }
