@@ -369,3 +369,84 @@ func TestDpowEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestDpowRoundsMainstake runs the rounds under mainstake (dpowregtest):
+// two staking nodes and three others, all five notaries with --notary;
+// the test mines mainchain blocks (one sideblock each, from the draw) until
+// two notarizations made by the rounds count on every node, and every node
+// reports the same last notarization and state hash.
+func TestDpowRoundsMainstake(t *testing.T) {
+	if testing.Short() {
+		t.Skip("integration test")
+	}
+	params := &chainparams.DpowRegtest
+	var specs []devnet.NodeSpec
+	for i := range params.Notary.Seasons[0].Pubkeys {
+		spec := devnet.NodeSpec{Name: fmt.Sprintf("notary%d", i), Backend: "btcd",
+			Args: []string{"--notary", "--notarydevkey=" + strconv.Itoa(i), "--notarytimeout=10s"}}
+		if i < 2 {
+			spec.Stake = int64(200_000_000 - i*100_000_000)
+		}
+		specs = append(specs, spec)
+	}
+	net, err := devnet.NewOn(t.TempDir(), sidenodeBinary(t), params, specs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopNet(t, net) })
+	all := net.Nodes
+	logTails(t, all...)
+	e := &e2e{t: t, net: net, produced: make(map[string]int), bodies: true}
+	for _, n := range all {
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := net.H.Generate(110); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.RegisterStakes(2000); err != nil {
+		t.Fatal(err)
+	}
+	d := &dpowNet{t: t, net: net, nodes: all}
+	d.fund(2_000_000)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	marks := marks(all)
+	var got notarization
+	for got.height < 2*int32(params.Notary.NotarizationInterval) {
+		if ctx.Err() != nil {
+			t.Fatalf("no second notarization counted on every node (last %+v)", got)
+		}
+		start := time.Now()
+		e.mine(all)
+		got = notarization{height: 1 << 30}
+		for i, n := range all {
+			if l := lastNotarization(n.LinesSince(marks[i]), 0); l.height < got.height {
+				got = l
+			}
+		}
+		// The rounds run on the nodes' clocks: a block at most every
+		// stepPace.
+		time.Sleep(time.Until(start.Add(stepPace)))
+	}
+	t.Logf("under mainstake: sideblock %d notarized in %s counts on every node", got.height, got.txid)
+	e.agree(all)
+	var agreed *apiv1.NotarizationStatus
+	for _, n := range all {
+		info, err := n.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := info.Notarization
+		if !st.GetNotarized() || st.NotarizedHeight < got.height {
+			t.Fatalf("%s: notarization status %v", n.Spec.Name, st)
+		}
+		if agreed == nil {
+			agreed = st
+		} else if st.NotarizedBlock != agreed.NotarizedBlock {
+			t.Errorf("%s counts the notarization of %s, %s of %s", n.Spec.Name,
+				st.NotarizedBlock, all[0].Spec.Name, agreed.NotarizedBlock)
+		}
+	}
+}
