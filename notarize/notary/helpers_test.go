@@ -52,6 +52,10 @@ type mainchain struct {
 	notars []*wire.MsgTx
 	splits int
 	sends  int
+
+	// beforeSend, when set, sees each transaction sent before it
+	// applies, with the lock held.
+	beforeSend func(tx *wire.MsgTx)
 }
 
 func newMainchain(t testing.TB, params *chainparams.Params) *mainchain {
@@ -79,6 +83,9 @@ func (m *mainchain) SendTx(_ context.Context, tx *wire.MsgTx) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sends++
+	if m.beforeSend != nil {
+		m.beforeSend(tx)
+	}
 	for _, in := range tx.TxIn {
 		if _, ok := m.outs[in.PreviousOutPoint]; !ok {
 			return errSpent

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
 	"github.com/mainstake/sidenode/chainparams"
 	"github.com/mainstake/sidenode/notarize"
 	"github.com/mainstake/sidenode/p2p"
@@ -211,5 +213,46 @@ func TestSeasonChange(t *testing.T) {
 	}
 	if len(tn.main.notars) != 6 {
 		t.Fatalf("%d notarizations, want 6 (heights 5 to 30)", len(tn.main.notars))
+	}
+}
+
+// TestDoubleSpentInput spends an input of the first notarization elsewhere
+// just before it reaches the mainchain: the mainchain refuses it, that
+// round is over without a notarization, and the next round notarizes a
+// higher block without the spent output.
+func TestDoubleSpentInput(t *testing.T) {
+	tn := newTestNet(t, 100_000, 3)
+	var spent wire.OutPoint
+	tn.main.beforeSend = func(tx *wire.MsgTx) {
+		if spent == (wire.OutPoint{}) && len(tx.TxOut) > 0 && len(tx.TxOut[0].PkScript) > 0 &&
+			tx.TxOut[0].PkScript[0] == txscript.OP_RETURN {
+			spent = tx.TxIn[0].PreviousOutPoint
+			delete(tn.main.outs, spent) // another transaction spent it
+		}
+	}
+	np := tn.params.Notary
+	iv, depth := int32(np.NotarizationInterval), int32(np.NotarizationDepth)
+	for h := int32(1); h <= iv+depth; h++ {
+		tn.side.set(h)
+		tn.step()
+	}
+	if spent == (wire.OutPoint{}) {
+		t.Fatal("no notarization was sent")
+	}
+	if last := tn.main.LastNotarization(); last != nil {
+		t.Fatalf("a notarization with a double-spent input landed: %+v", last)
+	}
+	for h := iv + depth + 1; h <= 2*iv+depth; h++ {
+		tn.side.set(h)
+		tn.step()
+	}
+	last := tn.main.LastNotarization()
+	if last == nil || last.Height != 2*iv {
+		t.Fatalf("last notarization %+v, want height %d", last, 2*iv)
+	}
+	for _, in := range tn.main.notars[0].TxIn {
+		if in.PreviousOutPoint == spent {
+			t.Fatal("the next notarization spends the double-spent output")
+		}
 	}
 }
