@@ -34,6 +34,10 @@ type dpowNet struct {
 	// height, for the lag figures.
 	mu   sync.Mutex
 	seen map[int32]time.Time
+
+	// exclude, when set, keeps the mempool transactions it matches out
+	// of the mainchain blocks the steps mine.
+	exclude func(*wire.MsgTx) bool
 }
 
 func newDpowNet(t *testing.T) *dpowNet {
@@ -93,7 +97,13 @@ func (d *dpowNet) fund(value int64) {
 func (d *dpowNet) step(ctx context.Context, live []*devnet.Node) {
 	d.t.Helper()
 	mined := mineThroughAPI(d.t, ctx, d.nodes[0])
-	if _, err := d.net.H.Generate(1); err != nil {
+	var err error
+	if d.exclude != nil {
+		_, err = d.net.H.GenerateExcluding(1, d.exclude)
+	} else {
+		_, err = d.net.H.Generate(1)
+	}
+	if err != nil {
 		d.t.Fatal(err)
 	}
 	height, hash, err := d.net.H.Tip()
@@ -298,6 +308,22 @@ func TestDpowEndToEnd(t *testing.T) {
 	d.lag(ctx, "five notaries, first", first)
 	second := d.stepUntil(ctx, nodes, m, first.height)
 	d.lag(ctx, "five notaries", second)
+
+	// A mainchain reorg whose new blocks leave the second notarization
+	// out (it stays in btcd's mempool, kept out of every later block):
+	// every node goes back to the first; the rounds then notarize above
+	// it again.
+	d.exclude = func(tx *wire.MsgTx) bool { return tx.TxHash().String() == second.txid }
+	if _, err := d.net.H.ReorgExcluding(4, 1, d.exclude); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		powInfo(t, ctx, n, "the notarization taken back", func(i *apiv1.GetInfoResponse) bool {
+			return i.Notarization.GetNotarized() && i.Notarization.NotarizedHeight == first.height
+		})
+	}
+	second = d.stepUntil(ctx, nodes, marks(nodes), first.height)
+	d.lag(ctx, "after a mainchain reorg took one out", second)
 
 	// One down: they still land.
 	nodes[4].Stop()

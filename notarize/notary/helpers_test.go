@@ -56,6 +56,13 @@ type mainchain struct {
 	// beforeSend, when set, sees each transaction sent before it
 	// applies, with the lock held.
 	beforeSend func(tx *wire.MsgTx)
+
+	// hideSpends makes Spendable not see the spends of the transactions
+	// sent, as btcd's gettxout does not see its mempool's;
+	// spentInMempool holds them, and a transaction that spends one again
+	// is refused.
+	hideSpends     bool
+	spentInMempool map[wire.OutPoint]bool
 }
 
 func newMainchain(t testing.TB, params *chainparams.Params) *mainchain {
@@ -92,6 +99,20 @@ func (m *mainchain) SendTx(_ context.Context, tx *wire.MsgTx) error {
 		}
 	}
 	for _, in := range tx.TxIn {
+		if m.spentInMempool[in.PreviousOutPoint] {
+			return errSpent
+		}
+	}
+	for _, in := range tx.TxIn {
+		if m.hideSpends {
+			// As btcd's gettxout: a spend in the mempool does
+			// not show; the outputs stay "unspent".
+			if m.spentInMempool == nil {
+				m.spentInMempool = make(map[wire.OutPoint]bool)
+			}
+			m.spentInMempool[in.PreviousOutPoint] = true
+			continue
+		}
 		delete(m.outs, in.PreviousOutPoint)
 	}
 	txid := tx.TxHash()

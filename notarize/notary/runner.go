@@ -92,6 +92,7 @@ type Runner struct {
 	cfg    Config
 	notary *round.Notary
 	sends  chan *wire.MsgTx
+	spends *pendingSpends
 
 	mu        sync.Mutex
 	lastTip   chainhash.Hash
@@ -142,9 +143,13 @@ func New(cfg Config) (*Runner, error) {
 	}
 	r := &Runner{cfg: cfg, sends: make(chan *wire.MsgTx, 16),
 		sent: make(map[chainhash.Hash]bool)}
+	r.spends = &pendingSpends{inner: cfg.UTXOs, clock: cfg.Clock,
+		m: make(map[wire.OutPoint]time.Time)}
+	r.cfg.UTXOs = r.spends
+	r.cfg.Wallet = unspentWallet{cfg.Wallet, r.spends}
 	n, err := round.New(round.Config{Params: cfg.Params, Timeout: cfg.Timeout,
 		FeeRate: cfg.FeeRate, MaxFeeRate: cfg.MaxFeeRate, Transport: cfg.Transport,
-		Clock: cfg.Clock, Wallet: cfg.Wallet, UTXOs: cfg.UTXOs,
+		Clock: cfg.Clock, Wallet: r.cfg.Wallet, UTXOs: r.spends,
 		Broadcaster: broadcaster{r}})
 	if err != nil {
 		return nil, err
@@ -258,6 +263,7 @@ func (r *Runner) broadcast(ctx context.Context, tx *wire.MsgTx, what string) {
 		log.Warnf("Broadcast %s %v: %v", what, txid, err)
 		return
 	}
+	r.spends.add(tx)
 	r.mu.Lock()
 	first := !r.sent[txid]
 	r.sent[txid] = true
@@ -334,4 +340,84 @@ func (r *Runner) split(ctx context.Context) {
 		r.mu.Unlock()
 		r.broadcast(ctx, tx, fmt.Sprintf("split of %v into %d outputs", op, len(tx.TxOut)))
 	}
+}
+
+// pendingSpendTTL is how long an output spent by a transaction the runner
+// sent stays unspendable while the mainchain still has it unspent (the
+// transaction waits in the mempool, or left it).
+const pendingSpendTTL = 24 * time.Hour
+
+// pendingSpends is the runner's UTXO source: the backend's, less the
+// outputs that the transactions the runner sent spend. btcd's gettxout
+// does not see a spend in its mempool, so without it a round would offer,
+// or accept, an output that a notarization or split waiting in the
+// mempool already spends (a notarization a mainchain reorg took out of
+// its block, a split not mined yet), and the mainchain would refuse the
+// round's transaction. An output leaves the set once the backend has it
+// spent, or after pendingSpendTTL.
+type pendingSpends struct {
+	inner round.UTXOSource
+	clock round.Clock
+	mu    sync.Mutex
+	m     map[wire.OutPoint]time.Time
+}
+
+func (p *pendingSpends) add(tx *wire.MsgTx) {
+	now := p.clock.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, in := range tx.TxIn {
+		p.m[in.PreviousOutPoint] = now
+	}
+}
+
+// pending reports whether op is spent by a transaction the runner sent.
+func (p *pendingSpends) pending(op wire.OutPoint) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at, ok := p.m[op]
+	if ok && p.clock.Now().Sub(at) > pendingSpendTTL {
+		delete(p.m, op)
+		return false
+	}
+	return ok
+}
+
+// Spendable implements round.UTXOSource.
+func (p *pendingSpends) Spendable(op wire.OutPoint) (*wire.TxOut, bool, error) {
+	out, ok, err := p.inner.Spendable(op)
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok {
+		p.mu.Lock()
+		delete(p.m, op) // spent for the backend too: no need to remember
+		p.mu.Unlock()
+		return nil, false, nil
+	}
+	if p.pending(op) {
+		return nil, false, nil
+	}
+	return out, true, nil
+}
+
+// unspentWallet is the runner's wallet: the node's, less the outputs
+// pendingSpends holds, so that a split never spends one either.
+type unspentWallet struct {
+	round.Wallet
+	spends *pendingSpends
+}
+
+func (w unspentWallet) Unspent(pkScript []byte) ([]round.Output, error) {
+	outs, err := w.Wallet.Unspent(pkScript)
+	if err != nil {
+		return nil, err
+	}
+	kept := outs[:0:0]
+	for _, o := range outs {
+		if !w.spends.pending(o.OutPoint) {
+			kept = append(kept, o)
+		}
+	}
+	return kept, nil
 }

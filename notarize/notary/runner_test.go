@@ -98,7 +98,7 @@ func TestSplit(t *testing.T) {
 	if _, splits := tn.main.count(); splits != 5 {
 		t.Fatalf("%d splits, want 5", splits)
 	}
-	w := tn.runners[0].cfg.Wallet.(*wallet)
+	w := tn.runners[0].cfg.Wallet.(unspentWallet).Wallet.(*wallet)
 	outs, _ := w.Unspent(scriptOf(0))
 	if len(outs) < DefaultSplitCount {
 		t.Fatalf("%d outputs after the split", len(outs))
@@ -254,5 +254,30 @@ func TestDoubleSpentInput(t *testing.T) {
 		if in.PreviousOutPoint == spent {
 			t.Fatal("the next notarization spends the double-spent output")
 		}
+	}
+}
+
+// TestMempoolSpendsHidden runs rounds on a mainchain whose UTXO view does
+// not see the spends of its mempool (btcd's gettxout): the runners must
+// not offer or accept again the outputs their earlier notarizations
+// spend, or every later round's transaction would be refused.
+func TestMempoolSpendsHidden(t *testing.T) {
+	// Each notary holds an output just above a round's input value at 2
+	// sat/vB, whose change is below it, and a large one: after its first
+	// round the least valuable usable output it sees is the one that
+	// round spent.
+	tn := newTestNet(t, 1_400, 1)
+	for i := range tn.runners {
+		tn.main.fund(scriptOf(i), 100_000)
+		tn.main.fund(scriptOf(i), 100_000)
+	}
+	tn.main.hideSpends = true
+	np := tn.params.Notary
+	for h := int32(1); h <= 3*int32(np.NotarizationInterval)+int32(np.NotarizationDepth); h++ {
+		tn.side.set(h)
+		tn.step()
+	}
+	if n, _ := tn.main.count(); n != 3 {
+		t.Fatalf("%d notarizations, want 3", n)
 	}
 }
