@@ -73,14 +73,16 @@ func newDpowNet(t *testing.T) *dpowNet {
 	return d
 }
 
-// fund pays each notary's dev key address one output of value.
-func (d *dpowNet) fund(value int64) {
+// fund pays each notary's dev key address n outputs of value.
+func (d *dpowNet) fund(value int64, n int) {
 	d.t.Helper()
 	var outs []*wire.TxOut
 	for i := range d.nodes {
 		var pub [33]byte
 		copy(pub[:], chainparams.DevNotaryKey(i).PubKey().SerializeCompressed())
-		outs = append(outs, wire.NewTxOut(value, notarize.NotaryScript(pub)))
+		for j := 0; j < n; j++ {
+			outs = append(outs, wire.NewTxOut(value, notarize.NotaryScript(pub)))
+		}
 	}
 	if _, err := d.net.H.Send(outs, 2); err != nil {
 		d.t.Fatal(err)
@@ -299,7 +301,9 @@ func TestDpowEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d.fund(2_000_000)
+	// Three outputs each: a notarization that a reorg sends back to the
+	// mempool (and the test keeps there) holds one of them.
+	d.fund(1_000_000, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Second)
 	defer cancel()
 	// All five: two notarizations count on every node.
@@ -435,7 +439,7 @@ func TestDpowRoundsMainstake(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &dpowNet{t: t, net: net, nodes: all}
-	d.fund(2_000_000)
+	d.fund(1_000_000, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	marks := marks(all)
