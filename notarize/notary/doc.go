@@ -49,6 +49,10 @@ the Transport and its finished notarizations to the mainchain backend
 goroutine, and keeps its outputs split: every SplitInterval, when the
 wallet holds fewer than SplitCount outputs of at least the round's input
 value at MaxFeeRate, it broadcasts round.Split's transaction, and waits
-for the wallet to see the split output spent before it splits again.
+for the wallet to see the split output spent before it splits again; it
+does not split while a round is under way. Its UTXO source is the
+backend's less the outputs spent by the transactions it sent (btcd's
+gettxout does not see its mempool's spends), until the backend has them
+spent or for a day.
 */
 package notary
