@@ -122,13 +122,15 @@ func logTails(t *testing.T, nodes ...*devnet.Node) {
 	})
 }
 
-// TestDpowNotarizationEndToEnd runs btcd and three powdpowregtest nodes:
+// TestDpowNotarizationEndToEnd runs btcd and four powdpowregtest nodes:
 // a mines and b follows it; p mines a private chain from genesis, on its
-// own. A notarization of a's block at height 5, signed by three of the
-// five dev notaries and mined on btcd, counts on a and b (the tracker is
-// fed the mainchain blocks, on b after it synced the sidechain), and their
-// confirmations change: dPoW counting reports 1 for a confirmed block
-// until the notarization covers it, then the raw count. a restarts
+// own; c starts late. A notarization of a's block at height 5, signed by
+// three of the five dev notaries and mined on btcd, counts on a and b (the
+// tracker is fed the mainchain blocks), and on c, which saw it on the
+// mainchain before it had the sideblock (the recheck after sideblock
+// bodies arrive counts it); their confirmations change: dPoW counting
+// reports 1 for a confirmed block until the notarization covers it, then
+// the raw count. a restarts
 // connected to p, whose chain has more work and forks at genesis, below
 // the notarized height: a restores the notarization before it takes any
 // sideblock and refuses p's chain, logging the competing tip and its
@@ -142,13 +144,14 @@ func TestDpowNotarizationEndToEnd(t *testing.T) {
 		{Name: "a", Backend: "btcd"},
 		{Name: "b", Backend: "btcd"},
 		{Name: "p", Backend: "btcd", Isolated: true},
+		{Name: "c", Backend: "btcd", Isolated: true},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stopNet(t, net) })
-	a, b, p := net.Nodes[0], net.Nodes[1], net.Nodes[2]
-	logTails(t, a, b, p)
+	a, b, p, c := net.Nodes[0], net.Nodes[1], net.Nodes[2], net.Nodes[3]
+	logTails(t, a, b, p, c)
 	// Mature coins for the notaries' funding.
 	if _, err := net.H.Generate(101); err != nil {
 		t.Fatal(err)
@@ -230,6 +233,34 @@ func TestDpowNotarizationEndToEnd(t *testing.T) {
 	t.Logf("notarized height %d by %v; confirmations at height 3: %d before (raw %d), %d after",
 		height, ntx.TxHash(), before.Confirmations, before.RawConfirmations, after.Confirmations)
 
+	// c starts now, alone: it follows the mainchain, where the
+	// notarization waits for its sideblock. Restarted next to a, it takes
+	// the sidechain from a with no mainchain block to come: only the
+	// recheck after the bodies arrive can count it.
+	mark := c.Mark()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	mainTip, _, err := net.H.Tip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	powInfo(t, ctx, c, "btcd's tip", func(i *apiv1.GetInfoResponse) bool {
+		return i.Mainchain.TipHeight == mainTip
+	})
+	if _, err := c.WaitContains(ctx, mark, "waits (ErrUnknownBlock)"); err != nil {
+		t.Fatalf("c: the notarization does not wait for its block: %v", err)
+	}
+	c.Stop()
+	if err := c.Start("--p2p.addpeer=" + a.P2PAddr); err != nil {
+		t.Fatal(err)
+	}
+	powInfo(t, ctx, c, "the notarization", func(i *apiv1.GetInfoResponse) bool {
+		return i.Notarization.GetNotarized()
+	})
+	powAgree(t, net, []*devnet.Node{a, b, c})
+	c.Stop()
+
 	// p's private chain grows well past a's, then stops.
 	powInfo(t, ctx, p, "a longer private chain", func(i *apiv1.GetInfoResponse) bool {
 		return i.Sidechain.Height >= 2*tip+6
@@ -241,7 +272,7 @@ func TestDpowNotarizationEndToEnd(t *testing.T) {
 
 	// a restarts connected to p.
 	a.Stop()
-	mark := a.Mark()
+	mark = a.Mark()
 	if err := a.Start("--p2p.addpeer=" + p.P2PAddr); err != nil {
 		t.Fatal(err)
 	}
