@@ -105,9 +105,11 @@ func (s *Source) GetRawTransaction(ctx context.Context, txid chainhash.Hash) (tx
 	return tx, block, res.Confirmations, true, nil
 }
 
-// GetTxOut returns the output op names while btcd has it unspent, in its
-// chain or its mempool (gettxout with the mempool), and false once it is
-// spent, in a block or by a mempool transaction, or unknown.
+// GetTxOut returns the output op names while btcd has it unspent
+// (gettxout with the mempool: an output of a mempool transaction counts),
+// and false once a block spends it, or btcd does not know it. btcd
+// (v0.24.2) does not look at its mempool's spends: an output a mempool
+// transaction spends is still returned.
 func (s *Source) GetTxOut(ctx context.Context, op wire.OutPoint) (*wire.TxOut, bool, error) {
 	if err := s.waitReady(ctx); err != nil {
 		return nil, false, err
