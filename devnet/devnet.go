@@ -547,6 +547,20 @@ func (node *Node) Info(ctx context.Context) (*apiv1.GetInfoResponse, error) {
 	return apiv1.NewNodeServiceClient(conn).GetInfo(ctx, &apiv1.GetInfoRequest{})
 }
 
+// LinesSince returns the lines the node logged after mark that it still
+// keeps (the newest few thousand).
+func (node *Node) LinesSince(mark int) []string {
+	node.mu.Lock()
+	defer node.mu.Unlock()
+	if mark < node.base {
+		mark = node.base
+	}
+	if mark > node.base+len(node.lines) {
+		return nil
+	}
+	return append([]string(nil), node.lines[mark-node.base:]...)
+}
+
 // Tail returns the node's newest n lines of output, for a test's failure.
 func (node *Node) Tail(n int) []string {
 	node.mu.Lock()

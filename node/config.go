@@ -21,6 +21,7 @@ import (
 	"github.com/mainstake/sidenode/alarms"
 	"github.com/mainstake/sidenode/api"
 	"github.com/mainstake/sidenode/chainparams"
+	notaryrun "github.com/mainstake/sidenode/notarize/notary"
 	"github.com/mainstake/sidenode/store"
 	"github.com/mainstake/sidenode/wallet"
 )
@@ -138,6 +139,13 @@ type Config struct {
 	BtcRPCListen string `long:"btcrpclisten" description:"Serve the bitcoind-compatible JSON-RPC subset for outside pool software (getblocktemplate, submitblock, ...) on this address, host:port or a port (host 127.0.0.1); pow networks only; off when empty"`
 	BtcRPCUser   string `long:"btcrpcuser" description:"User name of --btcrpclisten's HTTP basic auth (required with it)"`
 	BtcRPCPass   string `long:"btcrpcpass" default-mask:"-" description:"Password of --btcrpclisten's HTTP basic auth (required with it)"`
+
+	// The notarization rounds (networks with notaries; notary.go).
+	Notary           bool          `long:"notary" description:"Take part in the notarization rounds (dPoW) with the wallet's notary keys of the season in force: networks with notaries only; needs the node's wallet and --mainwatch.backend=btcd"`
+	NotaryDevKey     []string      `long:"notarydevkey" description:"On a test network whose notary set holds the dev notary keys (powdpowregtest, dpowregtest), import dev notary key N into the wallet for this run (repeat for more)"`
+	NotaryTimeout    time.Duration `long:"notarytimeout" description:"How long one attempt of a notarization round may last before the notaries start the next one with whoever answers"`
+	NotaryFeeRate    int64         `long:"notaryfeerate" description:"Fee rate, in sat/vbyte, of the notarizations this notary proposes when it leads a round"`
+	NotaryMaxFeeRate int64         `long:"notarymaxfeerate" description:"Highest fee rate, in sat/vbyte, of a notarization this notary signs"`
 
 	// The Stratum server and the mining pool (pow networks; poolconfig.go).
 	Stratum                 []string      `long:"stratum" description:"Serve Stratum V1 miners on this address, host:port (pow networks; repeat for more ports); off when none. A port may set its own difficulty after commas: diff=N (start), mindiff=N, maxdiff=N, sharetime=DURATION, as in 0.0.0.0:3334,diff=4096,sharetime=5s. Needs the node's wallet: the pool's coinbases pay it and its payouts spend from it"`
@@ -527,7 +535,10 @@ func DefaultConfig() Config {
 		Publish: PublishConfig{FeeRate: defaultHeaderFeeRate, MaxHeaderFee: defaultMaxHeaderFee,
 			MaxDayFee: defaultMaxDayFee, TopUpHeaders: defaultTopUpHeaders,
 			RebidInterval: defaultRebidInterval},
-		Alarms: defaultAlarms(),
+		Alarms:           defaultAlarms(),
+		NotaryTimeout:    notaryrun.DefaultTimeout,
+		NotaryFeeRate:    notaryrun.DefaultFeeRate,
+		NotaryMaxFeeRate: notaryrun.DefaultMaxFeeRate,
 	}
 	setPoolDefaults(&cfg)
 	return cfg
@@ -665,6 +676,9 @@ func (c *Config) validate() error {
 	)
 
 	if err := c.validateAPI(); err != nil {
+		return err
+	}
+	if err := c.validateNotary(); err != nil {
 		return err
 	}
 	if err := c.validateP2P(); err != nil {

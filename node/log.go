@@ -25,6 +25,7 @@ import (
 	"github.com/mainstake/sidenode/mainwatch/neutrinowatch"
 	"github.com/mainstake/sidenode/metrics"
 	"github.com/mainstake/sidenode/nodeapi"
+	notaryrun "github.com/mainstake/sidenode/notarize/notary"
 	"github.com/mainstake/sidenode/notarize/tracker"
 	"github.com/mainstake/sidenode/p2p"
 	"github.com/mainstake/sidenode/pegbox"
@@ -126,6 +127,7 @@ var subsystems = []subsystem{
 	{"DASH", dashboard.UseLogger},             // package dashboard (the web dashboard)
 	{"POWC", powchain.UseLogger},              // package pow/powchain (the pow engine's blocks)
 	{"BRPC", bitcoinrpc.UseLogger},            // package pow/bitcoinrpc (the bitcoind-compatible RPC)
+	{"NTRY", notaryrun.UseLogger},             // package notarize/notary (the round runner and relay)
 	{"DPOW", tracker.UseLogger},               // package notarize/tracker (the notarizations that count)
 	{"STRM", stratum.UseLogger},               // package pow/stratum (the Stratum server)
 	{"POOL", pool.UseLogger},                  // package pow/pool (the pool's shares and books)

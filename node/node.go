@@ -360,6 +360,13 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
+	if err := checkNotaryConfig(cfg, params); err != nil {
+		return err
+	}
+	// Before the wallet connects any mainchain block.
+	if err := importDevNotaryKeys(cfg, params, wlt); err != nil {
+		return err
+	}
 	chain, err := newStoreChain(params, db, watch, wlt, cfg.Mine && !cfg.MineRandomXLight)
 	if err != nil {
 		return err
@@ -446,6 +453,15 @@ func Run(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return err
 	}
+	// The round messages' relay, on a network with notaries.
+	relay, err := newRoundRelay(params, proto.chain)
+	if err != nil {
+		return err
+	}
+	var rounds p2p.RoundHandler
+	if relay != nil {
+		rounds = relay
+	}
 	peers, err := p2p.New(p2p.Config{
 		Listen:      cfg.P2P.Listen,
 		Connect:     cfg.P2P.Connect,
@@ -458,6 +474,7 @@ func Run(ctx context.Context, cfg *Config) error {
 		BanFile:     cfg.BanFile(),
 		HeaderSync:  handler.HeaderSync(),
 		Pos:         posNode.handler(),
+		Rounds:      rounds,
 	}, handler, fed)
 	if err != nil {
 		return err
@@ -467,6 +484,13 @@ func Run(ctx context.Context, cfg *Config) error {
 	proto.producer.SetPeers(peers)
 	fed.SetPeers(peers)
 	posNode.setPeers(peers)
+	if relay != nil {
+		relay.SetPeers(peers)
+	}
+	notaryRunner, err := newNotaryRunner(cfg, params, src, wlt, proto.chain, chain.notary, relay)
+	if err != nil {
+		return err
+	}
 	if err := peers.Start(); err != nil {
 		return err
 	}
@@ -593,6 +617,13 @@ func Run(ctx context.Context, cfg *Config) error {
 		go func() {
 			defer workers.Done()
 			posNode.run(runCtx)
+		}()
+	}
+	if notaryRunner != nil {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			notaryRunner.Run(runCtx)
 		}()
 	}
 	// With a backend that sees a mempool (btcd), the wallet counts what

@@ -45,7 +45,9 @@
 // followed from the mainchain blocks and kept in the store, are the package
 // notarize/tracker (log tag DPOW). The node runs the tracker, applies
 // CheckReorg in its sidechain fork choice (sideblock.Chain.SetNotarizations)
-// and reports dpowconfs and the lag in its API, metrics and alarms. Not
-// here yet: the rounds over the peer protocol, back-notarization into the
-// sidechain, and the peg's federation from the season's notaries.
+// and reports dpowconfs and the lag in its API, metrics and alarms; the
+// package notarize/notary relays the round messages over the peer
+// protocol and runs a notary's rounds in the node (--notary). Not here
+// yet: back-notarization into the sidechain, and the peg's federation
+// from the season's notaries.
 package notarize

@@ -33,6 +33,11 @@ const (
 	// MaxMessageSize.
 	MaxPosItemSize = 3_000_001
 
+	// MaxRoundMessageSize bounds the raw bytes of a RoundMessage: the
+	// longest round message (an input set of 255 inputs) is 11,589
+	// bytes.
+	MaxRoundMessageSize = 16_384
+
 	// MaxHeadersPerMessage bounds the headers of one Headers message. A
 	// full batch tells the receiver to ask for more.
 	MaxHeadersPerMessage = 2000
@@ -112,6 +117,12 @@ type Config struct {
 	// Pos, when set, takes part in the gossip of a pos engine's blocks
 	// and attestations (PosHandler).
 	Pos PosHandler
+
+	// Rounds is the node's part in the gossip of notarization round
+	// messages (see "Round messages" in the package documentation), or
+	// nil on a network without notaries: the node then neither asks
+	// for nor relays RoundMessages.
+	Rounds RoundHandler
 
 	// UserAgent names the software in Hello, e.g. "sidenode:0.1.0".
 	UserAgent string

@@ -41,6 +41,25 @@ asks for none and drops PosItems from Announce. Only pos networks use
 them; their genesis differs from every other network's, so their nodes
 never meet a node that does not know the message.
 
+# Round messages
+
+A Server given a Config.Rounds (a RoundHandler; networks with notaries)
+takes part in the gossip of notarization round messages (PROTOCOL
+§13.5): RoundMessage, the raw bytes of one message signed by a notary,
+named by RoundMessageHash (SHA256d of the bytes), 1 to
+MaxRoundMessageSize (16,384) bytes. They travel like PegSignatures:
+Inventory, GetData, then the data, which goes to
+RoundHandler.ReceiveRoundMessage; the node relays what it accepted with
+Announce(RoundItem(hash)). Without a RoundHandler the node asks for
+none, answers GetData for them with NotFound and drops RoundItems from
+Announce. What a refusal costs the sender is the RoundHandler's
+*MisbehaviorError (the node's round relay, notarize/notary, scores only
+what the delivering peer could have checked itself, so that a node that
+relays an authentic message never pays for its signer). No protocol
+version bump came with them: only nodes of a network with notaries send
+them, and those networks' sidechain ids are new, so a node of an earlier
+version never gets past the Hello with one.
+
 The package checks only what it can without the chain: a Block's header,
 of the engine's size (64 bytes, or 80 under pow), hashes (SHA256d) to the
 hash that was asked for, a Transaction
@@ -94,10 +113,11 @@ session and waits for every goroutine.
 	GetData    is answered with a Block, Transaction or PegSignatures per
 	           item, and one NotFound listing the items the node does
 	           not have.
-	Block, Transaction, PegSignatures
+	Block, Transaction, PegSignatures, RoundMessage
 	           are accepted only in answer to this node's GetData; the
 	           data goes to Handler.ReceiveBlock/ReceiveTx or
-	           PegHandler.ReceivePegSignatures, or for a FetchBlock
+	           PegHandler.ReceivePegSignatures or
+	           RoundHandler.ReceiveRoundMessage, or for a FetchBlock
 	           request to the FetchBlock caller. Data naming an item
 	           that was not asked for (bytes that hash elsewhere) is
 	           unsolicited.
@@ -171,7 +191,8 @@ Every received message goes through validate: exactly one payload; hashes
 of 32 bytes; Block headers of the engine's size (64 bytes, or 80 under
 pow); Headers of at most MaxHeadersPerMessage (2,000) headers of 80 bytes;
 GetHeaders locators of 1 to MaxLocatorHashes (101) hashes; inventory
-types block, tx or peg signatures;
+types block, tx, peg signatures or round message; RoundMessages of 1 byte
+to MaxRoundMessageSize;
 1 to MaxInventoryItems (1000) items; block bodies and transactions of 1
 byte to MaxMessageSize; PegSignatures of 1 byte to MaxPegSignaturesSize
 (100,000); a well-formed Hello. gRPC refuses messages over

@@ -59,6 +59,9 @@ type testHandler struct {
 	relay    bool
 	blockErr error // returned by ReceiveBlock instead of accepting
 	pegErr   error // returned by ReceivePegSignatures instead of accepting
+	rounds   map[chainhash.Hash][]byte
+	roundErr error // returned by ReceiveRoundMessage instead of accepting
+	gotRound chan []byte
 
 	gotBlock chan chainhash.Hash
 	gotTx    chan chainhash.Hash
@@ -75,6 +78,8 @@ func newTestHandler() *testHandler {
 		gotBlock: make(chan chainhash.Hash, 64),
 		gotTx:    make(chan chainhash.Hash, 64),
 		gotPeg:   make(chan []byte, 64),
+		rounds:   make(map[chainhash.Hash][]byte),
+		gotRound: make(chan []byte, 64),
 	}
 }
 
@@ -177,6 +182,46 @@ func (h *testHandler) ReceivePegSignatures(_ PeerID, psbt []byte) error {
 		h.srv.Announce(PegItem(hash))
 	}
 	return nil
+}
+
+func (h *testHandler) HaveRoundMessage(hash chainhash.Hash) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.rounds[hash]
+	return ok
+}
+
+func (h *testHandler) RoundMessage(hash chainhash.Hash) ([]byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	raw, ok := h.rounds[hash]
+	return raw, ok
+}
+
+func (h *testHandler) ReceiveRoundMessage(_ PeerID, raw []byte) error {
+	h.gotRound <- bytes.Clone(raw)
+	h.mu.Lock()
+	if h.roundErr != nil {
+		h.mu.Unlock()
+		return h.roundErr
+	}
+	hash := RoundMessageHash(raw)
+	h.rounds[hash] = raw
+	h.mu.Unlock()
+	h.srv.Announce(RoundItem(hash))
+	return nil
+}
+
+// addRound stores new random round message bytes and returns them with
+// their hash.
+func (h *testHandler) addRound(t testing.TB, size int) ([]byte, chainhash.Hash) {
+	t.Helper()
+	raw := randBytes(t, size)
+	hash := RoundMessageHash(raw)
+	h.mu.Lock()
+	h.rounds[hash] = raw
+	h.mu.Unlock()
+	return raw, hash
 }
 
 // addPeg stores new random psbt bytes of the given size and returns them
@@ -311,6 +356,8 @@ func startTestNodeWith(t *testing.T, mod func(*Config), noPeg bool, before func(
 	var peg PegHandler = h
 	if noPeg {
 		peg = nil
+	} else if cfg.Rounds == nil {
+		cfg.Rounds = h
 	}
 	s, err := New(cfg, h, peg)
 	if err != nil {

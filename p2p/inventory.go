@@ -30,9 +30,13 @@ const (
 	// InvPos names a PosItem (a pos engine's block or attestation) by
 	// PosItemHash of its data.
 	InvPos = InvType(p2pv1.InventoryType_INVENTORY_TYPE_POS)
+	// InvRoundMessage names a RoundMessage by RoundMessageHash of its
+	// raw bytes.
+	InvRoundMessage = InvType(p2pv1.InventoryType_INVENTORY_TYPE_ROUND_MESSAGE)
 )
 
-// String returns "block", "tx", "peg signatures" or the number.
+// String returns "block", "tx", "peg signatures", "round message" or the
+// number.
 func (t InvType) String() string {
 	switch t {
 	case InvBlock:
@@ -43,6 +47,8 @@ func (t InvType) String() string {
 		return "peg signatures"
 	case InvPos:
 		return "pos item"
+	case InvRoundMessage:
+		return "round message"
 	}
 	return fmt.Sprintf("invtype(%d)", int32(t))
 }
@@ -85,6 +91,18 @@ func PosItemHash(data []byte) chainhash.Hash {
 // psbt bytes, as they travel.
 func PegSignaturesHash(psbt []byte) chainhash.Hash {
 	return chainhash.DoubleHashH(psbt)
+}
+
+// RoundItem returns the InvItem of the RoundMessage whose raw bytes hash
+// to hash (RoundMessageHash).
+func RoundItem(hash chainhash.Hash) InvItem {
+	return InvItem{Type: InvRoundMessage, Hash: hash}
+}
+
+// RoundMessageHash returns the name of a RoundMessage: SHA256d of its raw
+// bytes, as they travel.
+func RoundMessageHash(raw []byte) chainhash.Hash {
+	return chainhash.DoubleHashH(raw)
 }
 
 // String returns e.g. "block 00ab…".

@@ -406,7 +406,8 @@ func countsAgainstRate(m *p2pv1.Message) bool {
 	switch m.GetPayload().(type) {
 	case *p2pv1.Message_Block, *p2pv1.Message_Transaction,
 		*p2pv1.Message_PegSignatures, *p2pv1.Message_NotFound,
-		*p2pv1.Message_HeaderBatch, *p2pv1.Message_PosItem:
+		*p2pv1.Message_HeaderBatch, *p2pv1.Message_PosItem,
+		*p2pv1.Message_RoundMessage:
 		return false
 	}
 	return true
@@ -572,6 +573,8 @@ func (p *peer) handle(m *p2pv1.Message) {
 		} else {
 			item = PosItem(p.s.pos.PosItemName(pl.PosItem.GetData()))
 		}
+	case *p2pv1.Message_RoundMessage:
+		item = RoundItem(RoundMessageHash(pl.RoundMessage.GetRaw()))
 		exempt = p.isRequested(item)
 	case *p2pv1.Message_NotFound:
 		for _, pi := range pl.NotFound.GetItems() {
@@ -603,6 +606,8 @@ func (p *peer) handle(m *p2pv1.Message) {
 		p.onPegSignatures(item, pl.PegSignatures.GetPsbt())
 	case *p2pv1.Message_PosItem:
 		p.onPosItem(item, pl.PosItem.GetData())
+	case *p2pv1.Message_RoundMessage:
+		p.onRoundMessage(item, pl.RoundMessage.GetRaw())
 	case *p2pv1.Message_NotFound:
 		p.onNotFound(pl.NotFound.GetItems())
 	case *p2pv1.Message_GetHeaders:
@@ -738,6 +743,22 @@ func (p *peer) onPosItem(it InvItem, data []byte) {
 	p.known.add(it, false)
 	if p.s.pos != nil { // always: only a node with a PosHandler asks
 		p.handlerResult(it, p.s.pos.ReceivePosItem(p.id, data))
+	}
+	p.s.releaseInflight(it, p.id)
+}
+
+// onRoundMessage takes a RoundMessage the peer sent in answer to a
+// GetData; like a PegSignatures, bytes that hash to no requested item are
+// unsolicited.
+func (p *peer) onRoundMessage(it InvItem, raw []byte) {
+	if _, ok := p.takeRequest(it); !ok {
+		p.misbehave(scoreUnsolicited, "unsolicited round message %v",
+			it.Hash)
+		return
+	}
+	p.known.add(it, false)
+	if p.s.rounds != nil { // always: only then are they asked for
+		p.handlerResult(it, p.s.rounds.ReceiveRoundMessage(p.id, raw))
 	}
 	p.s.releaseInflight(it, p.id)
 }
@@ -969,6 +990,11 @@ func blockMsg(header, body []byte) *p2pv1.Message {
 func txMsg(raw []byte) *p2pv1.Message {
 	return &p2pv1.Message{Payload: &p2pv1.Message_Transaction{
 		Transaction: &p2pv1.Transaction{Raw: raw}}}
+}
+
+func roundMessageMsg(raw []byte) *p2pv1.Message {
+	return &p2pv1.Message{Payload: &p2pv1.Message_RoundMessage{
+		RoundMessage: &p2pv1.RoundMessage{Raw: raw}}}
 }
 
 func pegSignaturesMsg(psbt []byte) *p2pv1.Message {

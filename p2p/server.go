@@ -168,6 +168,29 @@ type inflight struct {
 	expires time.Time
 }
 
+// RoundHandler is the node's part in the gossip of notarization round
+// messages (Config.Rounds): RoundMessage, the raw bytes of one signed
+// message of a round (PROTOCOL §13.5), named by RoundMessageHash.
+type RoundHandler interface {
+	// HaveRoundMessage reports whether the node already has, or does not
+	// want, the RoundMessage named hash, so the Server asks peers only
+	// for what it lacks.
+	HaveRoundMessage(hash chainhash.Hash) bool
+
+	// RoundMessage returns the raw bytes named hash to serve a peer's
+	// GetData; ok false answers NotFound.
+	RoundMessage(hash chainhash.Hash) (raw []byte, ok bool)
+
+	// ReceiveRoundMessage takes a RoundMessage a peer announced and
+	// then sent at the node's request. raw has 1 to MaxRoundMessageSize
+	// bytes and hashes to the announced hash; nothing else is checked.
+	// A returned *MisbehaviorError adds its Score to the sender's ban
+	// score; other errors are only logged. To relay it, the node keeps
+	// it where RoundMessage finds it and calls
+	// Server.Announce(RoundItem(hash)). The slice must not be modified.
+	ReceiveRoundMessage(from PeerID, raw []byte) error
+}
+
 // Server runs the peer protocol: it accepts and dials peers, keeps one
 // session per peer, relays inventory and fetches blocks. Create it with
 // New, then Start and Stop it once.
@@ -176,6 +199,7 @@ type Server struct {
 	h        Handler
 	peg      PegHandler // h, if it implements PegHandler
 	pos      PosHandler // Config.Pos
+	rounds   RoundHandler
 	lim      limits
 	nonce    uint64
 	grpc     *grpc.Server
@@ -278,6 +302,7 @@ func newServer(cfg Config, h Handler, peg PegHandler, now func() time.Time) (*Se
 		fetchers:        make(map[chainhash.Hash]map[*fetcher]struct{}),
 		peg:             peg,
 		pos:             cfg.Pos,
+		rounds:          cfg.Rounds,
 	}
 	if cfg.HeaderSync != nil {
 		s.sync = &syncer{hs: cfg.HeaderSync}
@@ -433,7 +458,8 @@ func (s *Server) ConnectedCount() int {
 // Announce tells every peer about items, except the peers known to have
 // them already. The node calls it after accepting a block, transaction or
 // PegSignatures, whether from a peer or its own, once it can serve the item.
-// PegItems are dropped unless the Handler is a PegHandler. Announcements
+// PegItems are dropped unless the Handler is a PegHandler, RoundItems
+// unless Config.Rounds is set. Announcements
 // are batched: a peer gets at most one Inventory per TrickleInterval.
 func (s *Server) Announce(items ...InvItem) {
 	valid := items[:0:0]
@@ -441,7 +467,8 @@ func (s *Server) Announce(items ...InvItem) {
 		switch {
 		case it.Type == InvBlock, it.Type == InvTx,
 			it.Type == InvPegSignatures && s.peg != nil,
-			it.Type == InvPos && s.pos != nil:
+			it.Type == InvPos && s.pos != nil,
+			it.Type == InvRoundMessage && s.rounds != nil:
 			valid = append(valid, it)
 		}
 	}
@@ -1135,7 +1162,8 @@ func (l banListener) Accept() (net.Conn, error) {
 }
 
 // have reports whether the node has it, or does not want it: true for
-// PegSignatures when the Handler is no PegHandler.
+// PegSignatures when the Handler is no PegHandler, and for RoundMessages
+// without Config.Rounds.
 func (s *Server) have(it InvItem) bool {
 	switch it.Type {
 	case InvBlock:
@@ -1146,6 +1174,8 @@ func (s *Server) have(it InvItem) bool {
 		return s.peg == nil || s.peg.HavePegSignatures(it.Hash)
 	case InvPos:
 		return s.pos == nil || s.pos.HavePosItem(it.Hash)
+	case InvRoundMessage:
+		return s.rounds == nil || s.rounds.HaveRoundMessage(it.Hash)
 	}
 	return true
 }
@@ -1206,6 +1236,22 @@ func (s *Server) lookup(it InvItem) *p2pv1.Message {
 		}
 		return &p2pv1.Message{Payload: &p2pv1.Message_PosItem{
 			PosItem: &p2pv1.PosItem{Data: data}}}
+	case InvRoundMessage:
+		if s.rounds == nil {
+			return nil
+		}
+		raw, ok := s.rounds.RoundMessage(it.Hash)
+		if !ok {
+			return nil
+		}
+		if len(raw) == 0 || len(raw) > MaxRoundMessageSize ||
+			RoundMessageHash(raw) != it.Hash {
+			log.Errorf("Handler returned a malformed round message "+
+				"for %v (%d bytes, or another hash); answering "+
+				"notfound", it.Hash, len(raw))
+			return nil
+		}
+		return roundMessageMsg(raw)
 	}
 	return nil
 }

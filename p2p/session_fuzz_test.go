@@ -28,6 +28,7 @@ type sessionUniverse struct {
 	blocks [6]testBlock
 	txs    [6][]byte
 	pegs   [4][]byte
+	rounds [4][]byte
 }
 
 // universe is built once: deterministic, so seeds name the same items.
@@ -56,6 +57,9 @@ var universe = func() *sessionUniverse {
 	for i := range u.pegs {
 		u.pegs[i] = append([]byte("psbt\xff"), sum("peg", i)...)
 	}
+	for i := range u.rounds {
+		u.rounds[i] = append([]byte{1, 2}, sum("round", i)...)
+	}
 	return u
 }()
 
@@ -75,20 +79,27 @@ func (u *sessionUniverse) pegItem(i int) InvItem {
 	return PegItem(PegSignaturesHash(u.pegs[i]))
 }
 
+func (u *sessionUniverse) roundItem(i int) InvItem {
+	return RoundItem(RoundMessageHash(u.rounds[i]))
+}
+
 // sessionHandler is the fuzzed node: it has the first half of each kind
 // of item, takes what it is sent, relays it, and finds a block whose body
-// starts with 0xee invalid (MisbehaviorError, score 50).
+// starts with 0xee invalid (MisbehaviorError, score 50), and a round
+// message that starts with 0xee forged (MisbehaviorError, score 100).
 type sessionHandler struct {
 	mu     sync.Mutex
 	srv    *Server
 	blocks map[chainhash.Hash]testBlock
 	txs    map[chainhash.Hash][]byte
 	pegs   map[chainhash.Hash][]byte
+	rounds map[chainhash.Hash][]byte
 }
 
 func newSessionHandler() *sessionHandler {
 	h := &sessionHandler{blocks: make(map[chainhash.Hash]testBlock),
-		txs: make(map[chainhash.Hash][]byte), pegs: make(map[chainhash.Hash][]byte)}
+		txs: make(map[chainhash.Hash][]byte), pegs: make(map[chainhash.Hash][]byte),
+		rounds: make(map[chainhash.Hash][]byte)}
 	u := universe
 	for i := 0; i < len(u.blocks)/2; i++ {
 		h.blocks[u.blockItem(i).Hash] = u.blocks[i]
@@ -96,6 +107,7 @@ func newSessionHandler() *sessionHandler {
 	}
 	for i := 0; i < len(u.pegs)/2; i++ {
 		h.pegs[u.pegItem(i).Hash] = u.pegs[i]
+		h.rounds[u.roundItem(i).Hash] = u.rounds[i]
 	}
 	return h
 }
@@ -174,6 +186,32 @@ func (h *sessionHandler) ReceivePegSignatures(_ PeerID, psbt []byte) error {
 	h.pegs[hash] = bytes.Clone(psbt)
 	h.mu.Unlock()
 	h.srv.Announce(PegItem(hash))
+	return nil
+}
+
+func (h *sessionHandler) HaveRoundMessage(hash chainhash.Hash) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.rounds[hash]
+	return ok
+}
+
+func (h *sessionHandler) RoundMessage(hash chainhash.Hash) ([]byte, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	raw, ok := h.rounds[hash]
+	return raw, ok
+}
+
+func (h *sessionHandler) ReceiveRoundMessage(_ PeerID, raw []byte) error {
+	if raw[0] == 0xee {
+		return &MisbehaviorError{Score: 100, Reason: "forged round message"}
+	}
+	hash := RoundMessageHash(raw)
+	h.mu.Lock()
+	h.rounds[hash] = bytes.Clone(raw)
+	h.mu.Unlock()
+	h.srv.Announce(RoundItem(hash))
 	return nil
 }
 
@@ -267,8 +305,24 @@ func sessionSeeds() [][]byte {
 			b(blk(4)), b(pegSignaturesMsg(u.pegs[3])), flush,
 			a(getDataMsg([]InvItem{u.blockItem(4), u.pegItem(3)})),
 			sessionStep{op: stepEndB}, flush),
+		// Round messages: A announces two the node lacks and one it
+		// has; it asks for the two, takes and relays one, and finds the
+		// other forged; B asks for one it has and one it lacks; an
+		// unsolicited one and an empty one follow.
+		encodeSession(
+			a(inventoryMsg([]InvItem{u.roundItem(2), u.roundItem(0), roundItem(forgedRound)})),
+			a(roundMessageMsg(u.rounds[2])), a(roundMessageMsg(forgedRound)), flush,
+			b(getDataMsg([]InvItem{u.roundItem(2), u.roundItem(3)})),
+			b(roundMessageMsg(u.rounds[3])),
+			b(&p2pv1.Message{Payload: &p2pv1.Message_RoundMessage{
+				RoundMessage: &p2pv1.RoundMessage{}}})),
 	}
 }
+
+// forgedRound is a round message the fuzzed node finds forged.
+var forgedRound = []byte{0xee, 1, 2, 3}
+
+func roundItem(raw []byte) InvItem { return RoundItem(RoundMessageHash(raw)) }
 
 // sessionPeer is one fuzzed session and what its peer did.
 type sessionPeer struct {
@@ -331,7 +385,9 @@ func sessionConfig() Config {
 // checking after every step, and returns the node's handler and sessions.
 func playSession(t *testing.T, data []byte) (*sessionHandler, [2]*sessionPeer) {
 	h := newSessionHandler()
-	s, err := New(sessionConfig(), h, h)
+	cfg := sessionConfig()
+	cfg.Rounds = h
+	s, err := New(cfg, h, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,6 +565,8 @@ func checkSent(t *testing.T, s *Server, sp *sessionPeer, fromPeer bool, in *p2pv
 			answer(TxItem(txid))
 		case *p2pv1.Message_PegSignatures:
 			answer(PegItem(PegSignaturesHash(pl.PegSignatures.GetPsbt())))
+		case *p2pv1.Message_RoundMessage:
+			answer(RoundItem(RoundMessageHash(pl.RoundMessage.GetRaw())))
 		case *p2pv1.Message_NotFound:
 			for _, pi := range pl.NotFound.GetItems() {
 				answer(fromProto(pi))
@@ -617,6 +675,16 @@ func TestSessionSeeds(t *testing.T) {
 	h, _ = playSession(t, seeds[3])
 	if !h.HaveBlock(u.blockItem(4).Hash) || !h.HaveTx(u.txItem(5).Hash) {
 		t.Error("seed 3: the items in flight from A were not fetched from B")
+	}
+
+	h, peers = playSession(t, seeds[6])
+	if !h.HaveRoundMessage(u.roundItem(2).Hash) || h.HaveRoundMessage(roundItem(forgedRound).Hash) {
+		t.Error("seed 6: the node did not take the round message it asked " +
+			"for, or took the forged one")
+	}
+	if !peers[0].ended || peers[1].ended || peers[1].p.banScore.Load() != scoreUnsolicited+scoreInvalid {
+		t.Errorf("seed 6: A ended %v, B ended %v with score %d", peers[0].ended,
+			peers[1].ended, peers[1].p.banScore.Load())
 	}
 
 	_, peers = playSession(t, seeds[4])

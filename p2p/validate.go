@@ -40,7 +40,8 @@ func validate(m *p2pv1.Message) error {
 // set, hashes of 32 bytes, Block headers of the engine's size (64 bytes,
 // or 80 under pow), known inventory types, item counts within the limit,
 // non-empty block bodies and transactions within the limit, non-empty
-// PegSignatures of at most MaxPegSignaturesSize, GetHeaders with 1 to
+// PegSignatures of at most MaxPegSignaturesSize, RoundMessages of at most
+// MaxRoundMessageSize, GetHeaders with 1 to
 // MaxLocatorHashes locator hashes, Headers with at most
 // MaxHeadersPerMessage headers of 80 bytes, and a well-formed Hello. It does not check what the message means (whether a
 // block is valid, whether a Hello names our network). It returns a
@@ -108,6 +109,17 @@ func (l limits) validate(m *p2pv1.Message) error {
 		if n == 0 || n > MaxPosItemSize {
 			return ruleErrorf(ErrBadData, "pos item has %d bytes, "+
 				"want 1 to %d", n, MaxPosItemSize)
+		}
+		return nil
+
+	case *p2pv1.Message_RoundMessage:
+		if p.RoundMessage == nil {
+			return ruleError(ErrNoPayload, "round message: no payload")
+		}
+		n := len(p.RoundMessage.GetRaw())
+		if n == 0 || n > MaxRoundMessageSize {
+			return ruleErrorf(ErrBadData, "round message has %d "+
+				"bytes, want 1 to %d", n, MaxRoundMessageSize)
 		}
 		return nil
 
@@ -217,7 +229,8 @@ func (l limits) validateItems(what string, items []*p2pv1.InventoryItem) error {
 		case p2pv1.InventoryType_INVENTORY_TYPE_BLOCK,
 			p2pv1.InventoryType_INVENTORY_TYPE_TX,
 			p2pv1.InventoryType_INVENTORY_TYPE_PEG_SIGNATURES,
-			p2pv1.InventoryType_INVENTORY_TYPE_POS:
+			p2pv1.InventoryType_INVENTORY_TYPE_POS,
+			p2pv1.InventoryType_INVENTORY_TYPE_ROUND_MESSAGE:
 		default:
 			return ruleErrorf(ErrBadInvType, "%s item %d has "+
 				"unknown type %d", what, i, int32(it.GetType()))

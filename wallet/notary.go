@@ -8,6 +8,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/store"
@@ -123,7 +124,37 @@ func (w *Wallet) NotaryKey(pub [33]byte) (*btcec.PrivateKey, bool) {
 			return priv, err == nil
 		}
 	}
+	for _, priv := range w.imports {
+		if bytes.Equal(priv.PubKey().SerializeCompressed(), pub[:]) {
+			return priv, true
+		}
+	}
 	return nil, false
+}
+
+// ImportNotaryKey makes priv one of the wallet's notary keys for this
+// process, beside the Notary family: NotaryKey finds it and the wallet
+// records the coins to its P2WPKH script as notary coins. It is for the
+// test networks, whose notary set is public keys of known private keys
+// (chainparams.DevNotaryKey); the key is not stored, so the node imports
+// it at every start, before the wallet connects any mainchain block.
+func (w *Wallet) ImportNotaryKey(priv *btcec.PrivateKey) error {
+	pub := priv.PubKey().SerializeCompressed()
+	addr, err := btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(pub), w.params)
+	if err != nil {
+		return err
+	}
+	script, err := txscript.PayToAddrScript(addr)
+	if err != nil {
+		return err
+	}
+	if _, ok := w.notary[string(script)]; ok {
+		return nil
+	}
+	w.notary[string(script)] = KeyRef{Notary, NotaryKeys + uint32(len(w.imports))}
+	w.imports = append(w.imports, priv)
+	w.watch.AddScript(script)
+	return nil
 }
 
 // NotaryCoins returns the mainchain outputs to pkScript, a notary key's

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/btcutil/hdkeychain"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/mainstake/sidenode/mainwatch"
 	"github.com/mainstake/sidenode/notarize"
@@ -173,5 +175,51 @@ func TestNotaryCoins(t *testing.T) {
 	}
 	if txs, _, _ := watch2.MatchTxs([]*wire.MsgTx{spend}); len(txs) != 1 {
 		t.Fatal("a reopened wallet does not watch its notary coins")
+	}
+}
+
+// An imported notary key (the test networks' dev keys) is found by
+// NotaryKey, its script is watched, and outputs to it are notary coins.
+func TestImportNotaryKey(t *testing.T) {
+	c := newChain(t)
+	keys, err := NewKeyring(make([]byte, 32), &chaincfg.RegressionNetParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch := mainwatch.NewWatchList()
+	w, err := New(keys, c.db, watch, &chaincfg.RegressionNetParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, _ := btcec.PrivKeyFromBytes(chainhash.HashB([]byte("imported")))
+	var pub [33]byte
+	copy(pub[:], priv.PubKey().SerializeCompressed())
+	if _, ok := w.NotaryKey(pub); ok {
+		t.Fatal("NotaryKey answered before the import")
+	}
+	if err := w.ImportNotaryKey(priv); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := w.NotaryKey(pub); !ok || !got.Key.Equals(&priv.Key) {
+		t.Fatal("NotaryKey does not find the imported key")
+	}
+	c.connect(w)
+	addr, err := btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(pub[:]), &chaincfg.RegressionNetParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := txscript.PayToAddrScript(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fund := wire.NewMsgTx(2)
+	fund.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: chainhash.HashH([]byte("y"))}, nil, nil))
+	fund.AddTxOut(wire.NewTxOut(70_000, script))
+	if txs, _, _ := watch.MatchTxs([]*wire.MsgTx{fund}); len(txs) != 1 {
+		t.Fatal("the imported key's script is not watched")
+	}
+	c.connect(w, fund)
+	if coins, err := w.NotaryCoins(script); err != nil || len(coins) != 1 || coins[0].Value != 70_000 {
+		t.Fatalf("notary coins %+v (%v)", coins, err)
 	}
 }

@@ -90,7 +90,8 @@ type Wallet struct {
 	issueMu sync.Mutex // serializes address issuance and Fund
 	mu      sync.Mutex
 	scripts map[string]KeyRef
-	notary  map[string]KeyRef // the notary keys' scripts (notary.go); fixed
+	notary  map[string]KeyRef   // the notary keys' scripts (notary.go); fixed once blocks connect
+	imports []*btcec.PrivateKey // ImportNotaryKey's keys, Notary indexes NotaryKeys and up
 	issued  [numFamilies]uint32
 	locked  map[wire.OutPoint]struct{} // spent by transactions not yet mined
 	stakes  map[wire.OutPoint]struct{} // stake outputs the node withdraws (WatchStake)

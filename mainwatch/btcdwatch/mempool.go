@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/btcsuite/btcd/btcjson"
+	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/rpcclient"
 	"github.com/btcsuite/btcd/wire"
@@ -102,4 +103,32 @@ func (s *Source) GetRawTransaction(ctx context.Context, txid chainhash.Hash) (tx
 		}
 	}
 	return tx, block, res.Confirmations, true, nil
+}
+
+// GetTxOut returns the output op names while btcd has it unspent
+// (gettxout with the mempool: an output of a mempool transaction counts),
+// and false once a block spends it, or btcd does not know it. btcd
+// (v0.24.2) does not look at its mempool's spends: an output a mempool
+// transaction spends is still returned.
+func (s *Source) GetTxOut(ctx context.Context, op wire.OutPoint) (*wire.TxOut, bool, error) {
+	if err := s.waitReady(ctx); err != nil {
+		return nil, false, err
+	}
+	fut := s.client.GetTxOutAsync(&op.Hash, op.Index, true)
+	res, err := call(ctx, s, fmt.Sprintf("gettxout %v", op), fut.Receive)
+	if err != nil {
+		return nil, false, err
+	}
+	if res == nil {
+		return nil, false, nil
+	}
+	script, err := hex.DecodeString(res.ScriptPubKey.Hex)
+	if err != nil {
+		return nil, false, fmt.Errorf("gettxout %v: %w", op, err)
+	}
+	value, err := btcutil.NewAmount(res.Value)
+	if err != nil {
+		return nil, false, fmt.Errorf("gettxout %v: %w", op, err)
+	}
+	return wire.NewTxOut(int64(value), script), true, nil
 }

@@ -16,7 +16,8 @@ import (
 // watched script is delivered on MempoolTxs once btcd's filter is loaded,
 // that InMempool follows it into a block, and that GetRawTransaction
 // finds it in the mempool and in its block (btcd runs --txindex), and
-// says when btcd does not know a transaction.
+// says when btcd does not know a transaction; and that GetTxOut finds an
+// unspent output in the mempool and in a block.
 func TestMempool(t *testing.T) {
 	h := btctest.NewForTest(t, btctest.Options{})
 	if _, err := h.Generate(110); err != nil {
@@ -68,6 +69,21 @@ func TestMempool(t *testing.T) {
 	if err != nil || len(in) != 2 || !in[0] || in[1] {
 		t.Fatalf("InMempool %v, %v", in, err)
 	}
+	payOut := wire.OutPoint{Hash: pay.TxHash()}
+	if pay.TxOut[0].Value != 70_000 {
+		payOut.Index = 1
+	}
+	checkTxOut := func(when string) {
+		t.Helper()
+		out, ok, err := src.GetTxOut(ctx, payOut)
+		if err != nil || !ok || out.Value != 70_000 || string(out.PkScript) != string(scriptA) {
+			t.Fatalf("gettxout of the payment %s: %v %v %v", when, out, ok, err)
+		}
+		if _, ok, err := src.GetTxOut(ctx, wire.OutPoint{Hash: unknown}); ok || err != nil {
+			t.Fatalf("gettxout of an unknown output: %v %v", ok, err)
+		}
+	}
+	checkTxOut("in the mempool")
 	tx, block, conf, found, err := src.GetRawTransaction(ctx, other.TxHash())
 	if err != nil || !found || block != nil || conf != 0 || tx.TxHash() != other.TxHash() {
 		t.Fatalf("getrawtransaction of a mempool transaction: %v %v %d %v %v", tx, block, conf, found, err)
@@ -87,4 +103,5 @@ func TestMempool(t *testing.T) {
 	if err != nil || !found || block == nil || *block != *hash || conf != 1 || tx.TxHash() != other.TxHash() {
 		t.Fatalf("getrawtransaction of a mined transaction: %v %v %d %v %v", tx, block, conf, found, err)
 	}
+	checkTxOut("in a block")
 }

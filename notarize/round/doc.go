@@ -35,10 +35,9 @@
 // The node's wallet holds the notary keys and coins; FromNodeWallet makes a
 // Wallet of it.
 //
-// Not wired yet: no node runs a Notary. The round messages have no peer
-// protocol message, the UTXO source
-// and the broadcaster are not the node's mainchain backend, nothing calls
-// Split, and back-notarization is not done. The package keeps no state but
+// The node runs a Notary through notarize/notary, which relays the round
+// messages over the peer protocol; back-notarization is not done. The
+// package keeps no state but
 // a Notary's, does no I/O of its own and does not log: Handle returns its
 // refusals for the caller to log and score.
 package round

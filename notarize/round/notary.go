@@ -16,8 +16,8 @@ import (
 )
 
 // Transport carries round messages between notaries: Send gives one to
-// every other notary (the peer protocol's gossip, later). It must not call
-// back into the Notary that sends.
+// every other notary (in the node, notarize/notary's relay over the peer
+// protocol). It must not call back into the Notary that sends.
 type Transport interface {
 	Send(msg []byte)
 }
@@ -668,6 +668,10 @@ type Status struct {
 	// Final is the complete notarization once there is one.
 	Final *wire.MsgTx
 
+	// Done is true once the round is over: its transaction is finished,
+	// or a notarization at or above its height counts.
+	Done bool
+
 	// Excluded are the outpoints left out of the round as spent.
 	Excluded []wire.OutPoint
 
@@ -699,6 +703,7 @@ func (n *Notary) Status() Status {
 	if r.final != nil {
 		st.Final = r.final.Copy()
 	}
+	st.Done = r.final != nil || r.settled
 	for op := range r.excluded {
 		st.Excluded = append(st.Excluded, op)
 	}

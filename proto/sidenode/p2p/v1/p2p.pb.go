@@ -33,6 +33,9 @@ const (
 	InventoryType_INVENTORY_TYPE_PEG_SIGNATURES InventoryType = 3
 	// INVENTORY_TYPE_POS names a PosItem by the SHA256d of its data.
 	InventoryType_INVENTORY_TYPE_POS InventoryType = 4
+	// INVENTORY_TYPE_ROUND_MESSAGE names a RoundMessage by the SHA256d of
+	// its raw bytes.
+	InventoryType_INVENTORY_TYPE_ROUND_MESSAGE InventoryType = 5
 )
 
 // Enum value maps for InventoryType.
@@ -43,6 +46,7 @@ var (
 		2: "INVENTORY_TYPE_TX",
 		3: "INVENTORY_TYPE_PEG_SIGNATURES",
 		4: "INVENTORY_TYPE_POS",
+		5: "INVENTORY_TYPE_ROUND_MESSAGE",
 	}
 	InventoryType_value = map[string]int32{
 		"INVENTORY_TYPE_UNSPECIFIED":    0,
@@ -50,6 +54,7 @@ var (
 		"INVENTORY_TYPE_TX":             2,
 		"INVENTORY_TYPE_PEG_SIGNATURES": 3,
 		"INVENTORY_TYPE_POS":            4,
+		"INVENTORY_TYPE_ROUND_MESSAGE":  5,
 	}
 )
 
@@ -187,6 +192,7 @@ type Message struct {
 	//	*Message_GetHeaders
 	//	*Message_HeaderBatch
 	//	*Message_PosItem
+	//	*Message_RoundMessage
 	Payload       isMessage_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -337,6 +343,15 @@ func (x *Message) GetPosItem() *PosItem {
 	return nil
 }
 
+func (x *Message) GetRoundMessage() *RoundMessage {
+	if x != nil {
+		if x, ok := x.Payload.(*Message_RoundMessage); ok {
+			return x.RoundMessage
+		}
+	}
+	return nil
+}
+
 type isMessage_Payload interface {
 	isMessage_Payload()
 }
@@ -391,6 +406,10 @@ type Message_PosItem struct {
 	PosItem *PosItem `protobuf:"bytes,12,opt,name=pos_item,json=posItem,proto3,oneof"`
 }
 
+type Message_RoundMessage struct {
+	RoundMessage *RoundMessage `protobuf:"bytes,13,opt,name=round_message,json=roundMessage,proto3,oneof"`
+}
+
 func (*Message_Hello) isMessage_Payload() {}
 
 func (*Message_Inventory) isMessage_Payload() {}
@@ -414,6 +433,8 @@ func (*Message_GetHeaders) isMessage_Payload() {}
 func (*Message_HeaderBatch) isMessage_Payload() {}
 
 func (*Message_PosItem) isMessage_Payload() {}
+
+func (*Message_RoundMessage) isMessage_Payload() {}
 
 // Hello opens a session.
 type Hello struct {
@@ -924,6 +945,55 @@ func (x *PosItem) GetData() []byte {
 	return nil
 }
 
+// RoundMessage carries one signed message of a notarization round (dPoW,
+// PROTOCOL §13.5), relayed by every node of a network with notaries like
+// a transaction. It is named by the SHA256d of raw.
+type RoundMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// raw is the round message's encoding (version, kind, round, sender,
+	// body and the sender's BIP340 signature), at most 16,384 bytes.
+	Raw           []byte `protobuf:"bytes,1,opt,name=raw,proto3" json:"raw,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoundMessage) Reset() {
+	*x = RoundMessage{}
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoundMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoundMessage) ProtoMessage() {}
+
+func (x *RoundMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoundMessage.ProtoReflect.Descriptor instead.
+func (*RoundMessage) Descriptor() ([]byte, []int) {
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RoundMessage) GetRaw() []byte {
+	if x != nil {
+		return x.Raw
+	}
+	return nil
+}
+
 // Ping asks for a Pong with the same nonce.
 type Ping struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -934,7 +1004,7 @@ type Ping struct {
 
 func (x *Ping) Reset() {
 	*x = Ping{}
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[12]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -946,7 +1016,7 @@ func (x *Ping) String() string {
 func (*Ping) ProtoMessage() {}
 
 func (x *Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[12]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -959,7 +1029,7 @@ func (x *Ping) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Ping.ProtoReflect.Descriptor instead.
 func (*Ping) Descriptor() ([]byte, []int) {
-	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{12}
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Ping) GetNonce() uint64 {
@@ -979,7 +1049,7 @@ type Pong struct {
 
 func (x *Pong) Reset() {
 	*x = Pong{}
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[13]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -991,7 +1061,7 @@ func (x *Pong) String() string {
 func (*Pong) ProtoMessage() {}
 
 func (x *Pong) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[13]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1004,7 +1074,7 @@ func (x *Pong) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pong.ProtoReflect.Descriptor instead.
 func (*Pong) Descriptor() ([]byte, []int) {
-	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{13}
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Pong) GetNonce() uint64 {
@@ -1032,7 +1102,7 @@ type GetHeaders struct {
 
 func (x *GetHeaders) Reset() {
 	*x = GetHeaders{}
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[14]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1044,7 +1114,7 @@ func (x *GetHeaders) String() string {
 func (*GetHeaders) ProtoMessage() {}
 
 func (x *GetHeaders) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[14]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1057,7 +1127,7 @@ func (x *GetHeaders) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHeaders.ProtoReflect.Descriptor instead.
 func (*GetHeaders) Descriptor() ([]byte, []int) {
-	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{14}
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetHeaders) GetLocator() [][]byte {
@@ -1086,7 +1156,7 @@ type Headers struct {
 
 func (x *Headers) Reset() {
 	*x = Headers{}
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[15]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1098,7 +1168,7 @@ func (x *Headers) String() string {
 func (*Headers) ProtoMessage() {}
 
 func (x *Headers) ProtoReflect() protoreflect.Message {
-	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[15]
+	mi := &file_sidenode_p2p_v1_p2p_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1111,7 +1181,7 @@ func (x *Headers) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Headers.ProtoReflect.Descriptor instead.
 func (*Headers) Descriptor() ([]byte, []int) {
-	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{15}
+	return file_sidenode_p2p_v1_p2p_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Headers) GetHeaders() [][]byte {
@@ -1129,7 +1199,7 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\x0fExchangeRequest\x122\n" +
 	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"F\n" +
 	"\x10ExchangeResponse\x122\n" +
-	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"\xbc\x05\n" +
+	"\amessage\x18\x01 \x01(\v2\x18.sidenode.p2p.v1.MessageR\amessage\"\x82\x06\n" +
 	"\aMessage\x12.\n" +
 	"\x05hello\x18\x01 \x01(\v2\x16.sidenode.p2p.v1.HelloH\x00R\x05hello\x12:\n" +
 	"\tinventory\x18\x02 \x01(\v2\x1a.sidenode.p2p.v1.InventoryH\x00R\tinventory\x125\n" +
@@ -1144,7 +1214,8 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	" \x01(\v2\x1b.sidenode.p2p.v1.GetHeadersH\x00R\n" +
 	"getHeaders\x12=\n" +
 	"\fheader_batch\x18\v \x01(\v2\x18.sidenode.p2p.v1.HeadersH\x00R\vheaderBatch\x125\n" +
-	"\bpos_item\x18\f \x01(\v2\x18.sidenode.p2p.v1.PosItemH\x00R\aposItemB\t\n" +
+	"\bpos_item\x18\f \x01(\v2\x18.sidenode.p2p.v1.PosItemH\x00R\aposItem\x12D\n" +
+	"\rround_message\x18\r \x01(\v2\x1d.sidenode.p2p.v1.RoundMessageH\x00R\froundMessageB\t\n" +
 	"\apayload\"\x96\x02\n" +
 	"\x05Hello\x12)\n" +
 	"\x10protocol_version\x18\x01 \x01(\rR\x0fprotocolVersion\x12\x18\n" +
@@ -1176,7 +1247,9 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\rPegSignatures\x12\x12\n" +
 	"\x04psbt\x18\x01 \x01(\fR\x04psbt\"\x1d\n" +
 	"\aPosItem\x12\x12\n" +
-	"\x04data\x18\x01 \x01(\fR\x04data\"\x1c\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\" \n" +
+	"\fRoundMessage\x12\x10\n" +
+	"\x03raw\x18\x01 \x01(\fR\x03raw\"\x1c\n" +
 	"\x04Ping\x12\x14\n" +
 	"\x05nonce\x18\x01 \x01(\x04R\x05nonce\"\x1c\n" +
 	"\x04Pong\x12\x14\n" +
@@ -1186,13 +1259,14 @@ const file_sidenode_p2p_v1_p2p_proto_rawDesc = "" +
 	"\alocator\x18\x01 \x03(\fR\alocator\x12\x12\n" +
 	"\x04stop\x18\x02 \x01(\fR\x04stop\"#\n" +
 	"\aHeaders\x12\x18\n" +
-	"\aheaders\x18\x01 \x03(\fR\aheaders*\x9b\x01\n" +
+	"\aheaders\x18\x01 \x03(\fR\aheaders*\xbd\x01\n" +
 	"\rInventoryType\x12\x1e\n" +
 	"\x1aINVENTORY_TYPE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14INVENTORY_TYPE_BLOCK\x10\x01\x12\x15\n" +
 	"\x11INVENTORY_TYPE_TX\x10\x02\x12!\n" +
 	"\x1dINVENTORY_TYPE_PEG_SIGNATURES\x10\x03\x12\x16\n" +
-	"\x12INVENTORY_TYPE_POS\x10\x042b\n" +
+	"\x12INVENTORY_TYPE_POS\x10\x04\x12 \n" +
+	"\x1cINVENTORY_TYPE_ROUND_MESSAGE\x10\x052b\n" +
 	"\vPeerService\x12S\n" +
 	"\bExchange\x12 .sidenode.p2p.v1.ExchangeRequest\x1a!.sidenode.p2p.v1.ExchangeResponse(\x010\x01B;Z9github.com/mainstake/sidenode/proto/sidenode/p2p/v1;p2pv1b\x06proto3"
 
@@ -1209,7 +1283,7 @@ func file_sidenode_p2p_v1_p2p_proto_rawDescGZIP() []byte {
 }
 
 var file_sidenode_p2p_v1_p2p_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sidenode_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_sidenode_p2p_v1_p2p_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_sidenode_p2p_v1_p2p_proto_goTypes = []any{
 	(InventoryType)(0),       // 0: sidenode.p2p.v1.InventoryType
 	(*ExchangeRequest)(nil),  // 1: sidenode.p2p.v1.ExchangeRequest
@@ -1224,10 +1298,11 @@ var file_sidenode_p2p_v1_p2p_proto_goTypes = []any{
 	(*Transaction)(nil),      // 10: sidenode.p2p.v1.Transaction
 	(*PegSignatures)(nil),    // 11: sidenode.p2p.v1.PegSignatures
 	(*PosItem)(nil),          // 12: sidenode.p2p.v1.PosItem
-	(*Ping)(nil),             // 13: sidenode.p2p.v1.Ping
-	(*Pong)(nil),             // 14: sidenode.p2p.v1.Pong
-	(*GetHeaders)(nil),       // 15: sidenode.p2p.v1.GetHeaders
-	(*Headers)(nil),          // 16: sidenode.p2p.v1.Headers
+	(*RoundMessage)(nil),     // 13: sidenode.p2p.v1.RoundMessage
+	(*Ping)(nil),             // 14: sidenode.p2p.v1.Ping
+	(*Pong)(nil),             // 15: sidenode.p2p.v1.Pong
+	(*GetHeaders)(nil),       // 16: sidenode.p2p.v1.GetHeaders
+	(*Headers)(nil),          // 17: sidenode.p2p.v1.Headers
 }
 var file_sidenode_p2p_v1_p2p_proto_depIdxs = []int32{
 	3,  // 0: sidenode.p2p.v1.ExchangeRequest.message:type_name -> sidenode.p2p.v1.Message
@@ -1238,23 +1313,24 @@ var file_sidenode_p2p_v1_p2p_proto_depIdxs = []int32{
 	9,  // 5: sidenode.p2p.v1.Message.block:type_name -> sidenode.p2p.v1.Block
 	10, // 6: sidenode.p2p.v1.Message.transaction:type_name -> sidenode.p2p.v1.Transaction
 	8,  // 7: sidenode.p2p.v1.Message.not_found:type_name -> sidenode.p2p.v1.NotFound
-	13, // 8: sidenode.p2p.v1.Message.ping:type_name -> sidenode.p2p.v1.Ping
-	14, // 9: sidenode.p2p.v1.Message.pong:type_name -> sidenode.p2p.v1.Pong
+	14, // 8: sidenode.p2p.v1.Message.ping:type_name -> sidenode.p2p.v1.Ping
+	15, // 9: sidenode.p2p.v1.Message.pong:type_name -> sidenode.p2p.v1.Pong
 	11, // 10: sidenode.p2p.v1.Message.peg_signatures:type_name -> sidenode.p2p.v1.PegSignatures
-	15, // 11: sidenode.p2p.v1.Message.get_headers:type_name -> sidenode.p2p.v1.GetHeaders
-	16, // 12: sidenode.p2p.v1.Message.header_batch:type_name -> sidenode.p2p.v1.Headers
+	16, // 11: sidenode.p2p.v1.Message.get_headers:type_name -> sidenode.p2p.v1.GetHeaders
+	17, // 12: sidenode.p2p.v1.Message.header_batch:type_name -> sidenode.p2p.v1.Headers
 	12, // 13: sidenode.p2p.v1.Message.pos_item:type_name -> sidenode.p2p.v1.PosItem
-	0,  // 14: sidenode.p2p.v1.InventoryItem.type:type_name -> sidenode.p2p.v1.InventoryType
-	5,  // 15: sidenode.p2p.v1.Inventory.items:type_name -> sidenode.p2p.v1.InventoryItem
-	5,  // 16: sidenode.p2p.v1.GetData.items:type_name -> sidenode.p2p.v1.InventoryItem
-	5,  // 17: sidenode.p2p.v1.NotFound.items:type_name -> sidenode.p2p.v1.InventoryItem
-	1,  // 18: sidenode.p2p.v1.PeerService.Exchange:input_type -> sidenode.p2p.v1.ExchangeRequest
-	2,  // 19: sidenode.p2p.v1.PeerService.Exchange:output_type -> sidenode.p2p.v1.ExchangeResponse
-	19, // [19:20] is the sub-list for method output_type
-	18, // [18:19] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	13, // 14: sidenode.p2p.v1.Message.round_message:type_name -> sidenode.p2p.v1.RoundMessage
+	0,  // 15: sidenode.p2p.v1.InventoryItem.type:type_name -> sidenode.p2p.v1.InventoryType
+	5,  // 16: sidenode.p2p.v1.Inventory.items:type_name -> sidenode.p2p.v1.InventoryItem
+	5,  // 17: sidenode.p2p.v1.GetData.items:type_name -> sidenode.p2p.v1.InventoryItem
+	5,  // 18: sidenode.p2p.v1.NotFound.items:type_name -> sidenode.p2p.v1.InventoryItem
+	1,  // 19: sidenode.p2p.v1.PeerService.Exchange:input_type -> sidenode.p2p.v1.ExchangeRequest
+	2,  // 20: sidenode.p2p.v1.PeerService.Exchange:output_type -> sidenode.p2p.v1.ExchangeResponse
+	20, // [20:21] is the sub-list for method output_type
+	19, // [19:20] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_sidenode_p2p_v1_p2p_proto_init() }
@@ -1275,6 +1351,7 @@ func file_sidenode_p2p_v1_p2p_proto_init() {
 		(*Message_GetHeaders)(nil),
 		(*Message_HeaderBatch)(nil),
 		(*Message_PosItem)(nil),
+		(*Message_RoundMessage)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1282,7 +1359,7 @@ func file_sidenode_p2p_v1_p2p_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sidenode_p2p_v1_p2p_proto_rawDesc), len(file_sidenode_p2p_v1_p2p_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
