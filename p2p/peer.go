@@ -601,13 +601,30 @@ func (p *peer) handle(m *p2pv1.Message) {
 	case *p2pv1.Message_Block:
 		p.onBlock(item, pl.Block.GetHeader(), pl.Block.GetBody())
 	case *p2pv1.Message_Transaction:
-		p.onTx(item, pl.Transaction.GetRaw())
+		p.onRequested(item, func() error {
+			return p.s.h.ReceiveTx(p.id, pl.Transaction.GetRaw())
+		})
 	case *p2pv1.Message_PegSignatures:
-		p.onPegSignatures(item, pl.PegSignatures.GetPsbt())
+		p.onRequested(item, func() error {
+			if p.s.peg == nil {
+				return nil
+			}
+			return p.s.peg.ReceivePegSignatures(p.id, pl.PegSignatures.GetPsbt())
+		})
 	case *p2pv1.Message_PosItem:
-		p.onPosItem(item, pl.PosItem.GetData())
+		p.onRequested(item, func() error {
+			if p.s.pos == nil {
+				return nil
+			}
+			return p.s.pos.ReceivePosItem(p.id, pl.PosItem.GetData())
+		})
 	case *p2pv1.Message_RoundMessage:
-		p.onRoundMessage(item, pl.RoundMessage.GetRaw())
+		p.onRequested(item, func() error {
+			if p.s.rounds == nil {
+				return nil
+			}
+			return p.s.rounds.ReceiveRoundMessage(p.id, pl.RoundMessage.GetRaw())
+		})
 	case *p2pv1.Message_NotFound:
 		p.onNotFound(pl.NotFound.GetItems())
 	case *p2pv1.Message_GetHeaders:
@@ -705,61 +722,19 @@ func (p *peer) onBlock(it InvItem, header, body []byte) {
 	p.s.syncBlockArrived(p, it.Hash, refused)
 }
 
-// onTx takes a transaction the peer sent in answer to a GetData.
-func (p *peer) onTx(it InvItem, raw []byte) {
+// onRequested takes an item the peer sent in answer to a GetData: a
+// transaction, a PegSignatures, a PosItem or a RoundMessage. Each is named
+// by its bytes, so bytes that do not hash to a requested item answer
+// nothing and count as unsolicited, as for blocks. Otherwise receive hands
+// the bytes to the handler that asked for them (only a node with that
+// handler asks), and its refusal is scored by handlerResult.
+func (p *peer) onRequested(it InvItem, receive func() error) {
 	if _, ok := p.takeRequest(it); !ok {
-		p.misbehave(scoreUnsolicited, "unsolicited tx %v", it.Hash)
+		p.misbehave(scoreUnsolicited, "unsolicited %v %v", it.Type, it.Hash)
 		return
 	}
 	p.known.add(it, false)
-	p.handlerResult(it, p.s.h.ReceiveTx(p.id, raw))
-	p.s.releaseInflight(it, p.id)
-}
-
-// onPegSignatures takes a PegSignatures the peer sent in answer to a
-// GetData. The item is named by the bytes, so bytes that do not hash to
-// the requested item answer nothing and count as unsolicited, as for
-// blocks and transactions.
-func (p *peer) onPegSignatures(it InvItem, psbt []byte) {
-	if _, ok := p.takeRequest(it); !ok {
-		p.misbehave(scoreUnsolicited, "unsolicited peg signatures %v",
-			it.Hash)
-		return
-	}
-	p.known.add(it, false)
-	if p.s.peg != nil { // always: only a PegHandler asks for them
-		p.handlerResult(it, p.s.peg.ReceivePegSignatures(p.id, psbt))
-	}
-	p.s.releaseInflight(it, p.id)
-}
-
-// onPosItem takes a PosItem the peer sent in answer to a GetData, as
-// onPegSignatures does.
-func (p *peer) onPosItem(it InvItem, data []byte) {
-	if _, ok := p.takeRequest(it); !ok {
-		p.misbehave(scoreUnsolicited, "unsolicited pos item %v", it.Hash)
-		return
-	}
-	p.known.add(it, false)
-	if p.s.pos != nil { // always: only a node with a PosHandler asks
-		p.handlerResult(it, p.s.pos.ReceivePosItem(p.id, data))
-	}
-	p.s.releaseInflight(it, p.id)
-}
-
-// onRoundMessage takes a RoundMessage the peer sent in answer to a
-// GetData; like a PegSignatures, bytes that hash to no requested item are
-// unsolicited.
-func (p *peer) onRoundMessage(it InvItem, raw []byte) {
-	if _, ok := p.takeRequest(it); !ok {
-		p.misbehave(scoreUnsolicited, "unsolicited round message %v",
-			it.Hash)
-		return
-	}
-	p.known.add(it, false)
-	if p.s.rounds != nil { // always: only then are they asked for
-		p.handlerResult(it, p.s.rounds.ReceiveRoundMessage(p.id, raw))
-	}
+	p.handlerResult(it, receive())
 	p.s.releaseInflight(it, p.id)
 }
 
