@@ -77,6 +77,18 @@ func newNet(t *testing.T, names []string, stake ...int64) *devnet.Net {
 	return net
 }
 
+// matureAndStake matures btcd's first coinbases (110 blocks) and pays a
+// stake registration, locked lockBlocks, for every node with a stake.
+func matureAndStake(t testing.TB, net *devnet.Net, lockBlocks uint32) {
+	t.Helper()
+	if _, err := net.H.Generate(110); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.RegisterStakes(lockBlocks); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // stopNet stops the net and fails the test for every data race its
 // sidenode processes reported (built with -race when the tests are).
 func stopNet(t testing.TB, net *devnet.Net) {
@@ -227,12 +239,7 @@ func TestKillNine(t *testing.T) {
 	net := newNet(t, []string{"crashed", "clean", "staker1", "staker2"},
 		0, 0, 100_000_000, 200_000_000)
 	crashed, clean := net.Nodes[0], net.Nodes[1]
-	if _, err := net.H.Generate(110); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.RegisterStakes(4000); err != nil {
-		t.Fatal(err)
-	}
+	matureAndStake(t, net, 4000)
 	if _, err := net.H.Generate(3000); err != nil {
 		t.Fatal(err)
 	}

@@ -48,12 +48,7 @@ func BenchmarkDashboardsOnDevnet(b *testing.B) {
 			if err := node.Start(); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := net.H.Generate(110); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := net.RegisterStakes(4000); err != nil {
-				b.Fatal(err)
-			}
+			matureAndStake(b, net, 4000)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			if _, err := net.H.Generate(1); err != nil {

@@ -377,12 +377,7 @@ func TestDpowMainstakeNotarization(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := net.H.Generate(110); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.RegisterStakes(2000); err != nil {
-		t.Fatal(err)
-	}
+	matureAndStake(t, net, 2000)
 	_, side := e.agree(all)
 	for side < 9 || side >= 1<<31 { // -1: an empty sidechain
 		e.mine(all)

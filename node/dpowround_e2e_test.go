@@ -422,12 +422,7 @@ func TestDpowRoundsMainstake(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := net.H.Generate(110); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.RegisterStakes(2000); err != nil {
-		t.Fatal(err)
-	}
+	matureAndStake(t, net, 2000)
 	d := &dpowNet{t: t, net: net, nodes: all}
 	d.fund(1_000_000, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)

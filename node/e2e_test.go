@@ -201,12 +201,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := net.H.Generate(110); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.RegisterStakes(2000); err != nil {
-		t.Fatal(err)
-	}
+	matureAndStake(t, net, 2000)
 	// Node a's subscription streams follow everything that comes.
 	sideStream, drawStream := watchSideblocks(t, all[0]), watchLottery(t, all[0])
 

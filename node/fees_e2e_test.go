@@ -507,12 +507,7 @@ func TestHeaderFeeURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &feeNet{t: t, net: net, a: n}
-	if _, err := net.H.Generate(110); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.RegisterStakes(2000); err != nil {
-		t.Fatal(err)
-	}
+	matureAndStake(t, net, 2000)
 	mark := n.Mark()
 	var p production
 	for i := 0; i < 10 && !p.won; i++ {

@@ -64,12 +64,7 @@ func TestMissReasonsE2E(t *testing.T) {
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := net.H.Generate(110); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.RegisterStakes(2000); err != nil {
-		t.Fatal(err)
-	}
+	matureAndStake(t, net, 2000)
 	for i := 0; e.produced["a"] < 2; i++ {
 		if i > 40 {
 			t.Fatalf("a produced %d sideblocks in 40 blocks", e.produced["a"])

@@ -57,12 +57,7 @@ func newPegNetWith(t *testing.T, bodies bool, late ...string) *pegNet {
 	t.Cleanup(cancel)
 	p := &pegNet{t: t, net: net, all: net.Nodes[:4], late: net.Nodes[4:], ctx: ctx,
 		e: &e2e{t: t, net: net, produced: make(map[string]int), bodies: bodies}}
-	if _, err := net.H.Generate(110); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.RegisterStakes(2000); err != nil {
-		t.Fatal(err)
-	}
+	matureAndStake(t, net, 2000)
 	p.e.mine(p.all)
 	connA := p.dial(p.all[0])
 	p.wlt = apiv1.NewWalletServiceClient(connA)

@@ -33,12 +33,7 @@ func TestFreshNodeTipLag(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := net.H.Generate(110); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := net.RegisterStakes(2000); err != nil {
-		t.Fatal(err)
-	}
+	matureAndStake(t, net, 2000)
 	for i := 0; i < 20; i++ {
 		e.mine(stakers)
 	}
