@@ -352,8 +352,11 @@ func (p *protocol) Committed(b *mainwatch.Block) {
 			p.peers.Announce(p2p.BlockItem(h))
 		}
 	}
-	if p.pow != nil && len(work.side.Connected)+len(work.side.Disconnected) > 0 {
-		p.pow.TipMoved() // miners take a new template
+	if p.pow != nil {
+		// A new mainchain block moves the templates' main reference as
+		// a new sidechain tip moves their parent: the cached template is
+		// stale either way, and miners take a new one.
+		p.pow.TipMoved()
 	}
 }
 
